@@ -1,0 +1,88 @@
+/**
+ * The task model shared by the gateway, the queue, the executors, the router
+ * and the harness. Each module owns its behaviour; this file owns only the
+ * shapes that cross module boundaries.
+ */
+
+export type TaskMode = 'sync' | 'async';
+
+/** Priority classes, highest first; backpressure sheds from the end of this list. */
+export const PRIORITY_CLASSES = ['critical', 'standard', 'batch'] as const;
+export type PriorityClass = (typeof PRIORITY_CLASSES)[number];
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+}
+
+/** What a tenant submits to `POST /v1/tasks`, after validation. */
+export interface TaskRequest {
+  route: string;
+  /** Prompt messages; when absent, `inputTokens` sizes a synthetic prompt. */
+  messages?: ChatMessage[];
+  inputTokens?: number;
+  maxOutputTokens: number;
+  mode: TaskMode;
+  priority: PriorityClass;
+  stream?: boolean;
+  /**
+   * Agent steps: each step is one model call followed by a tool wait. A plain
+   * completion is one step with no tool wait.
+   * @defaultValue one step, no tool wait
+   */
+  steps?: number;
+  toolWaitMs?: number;
+  /** Forces the mock provider's completion length, so a trace replay reproduces it. */
+  forcedOutputTokens?: number;
+}
+
+/** Terminal states; every accepted task ends in exactly one of them. */
+export const TERMINAL_STATES = ['succeeded', 'failed', 'dead_lettered'] as const;
+export type TerminalState = (typeof TERMINAL_STATES)[number];
+export type TaskState = 'queued' | 'running' | TerminalState;
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** One provider attempt made by the router for a task. */
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  outcome: 'success' | 'failed' | 'skipped';
+  /** Error class that ended the attempt, such as `http_5xx` or `first_token_timeout`. */
+  errorClass?: string;
+  latencyMs: number;
+}
+
+export interface TaskResult {
+  text: string;
+  usage: TokenUsage;
+  provider: string;
+  model: string;
+  attempts: AttemptRecord[];
+  /** Time from the first attempt's start to the first output token. */
+  timeToFirstTokenMs: number;
+}
+
+export interface TaskError {
+  /** Stable machine-readable code, such as `provider_unavailable` or `budget_exhausted`. */
+  code: string;
+  message: string;
+}
+
+export interface TaskRecord {
+  id: string;
+  tenantId: string;
+  request: TaskRequest;
+  state: TaskState;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  deliveries: number;
+  result?: TaskResult;
+  error?: TaskError;
+  /** Token cost plus executor cost, in US dollars. */
+  costUsd?: number;
+}

@@ -1,0 +1,114 @@
+import type { PriorityClass } from '../task.js';
+import type { Rejection } from './types.js';
+
+/** Queue gauges that backpressure reads. */
+export interface QueueGauges {
+  depth: number;
+  /** Age of the oldest queued task in milliseconds, or 0 when the queue is empty. */
+  oldestAgeMs: number;
+}
+
+export interface BackpressureOptions {
+  /** Queue depth at which every class is shed (the hard limit). */
+  maxQueueDepth: number;
+  /** Oldest-task age at which every class is shed (the hard limit), in milliseconds. */
+  maxOldestAgeMs: number;
+  /**
+   * Fractions of the hard limits at which `batch`, then `standard`, are shed.
+   * `critical` is shed only at the hard limit (1).
+   * @defaultValue { batch: 0.5, standard: 0.8 }
+   */
+  watermarks?: { batch: number; standard: number };
+  /** @defaultValue 1 */
+  minRetryAfterSeconds?: number;
+  /** @defaultValue 60 */
+  maxRetryAfterSeconds?: number;
+}
+
+export type BackpressureDecision = { admitted: true } | Rejection;
+
+/** Decides, from queue gauges alone, whether a task of a priority class is shed. */
+export interface Backpressure {
+  decide(priority: PriorityClass, gauges: QueueGauges): BackpressureDecision;
+}
+
+const ADMITTED: BackpressureDecision = { admitted: true };
+
+/**
+ * Builds the shedding rule. A class is shed once queue depth or oldest age
+ * reaches its watermark: 429 below the hard limit, where only lower classes
+ * are shed, and 503 for every class at the hard limit. Retry-After is the
+ * oldest task's age in whole seconds, clamped to the min and max options, as
+ * an estimate of how long the backlog takes to drain.
+ */
+export function createBackpressure(options: BackpressureOptions): Backpressure {
+  const resolved = resolveOptions(options);
+  const fractions: Record<PriorityClass, number> = { ...resolved.watermarks, critical: 1 };
+  return {
+    decide(priority, gauges) {
+      const fraction = fractions[priority];
+      const depthLimit = resolved.maxQueueDepth * fraction;
+      const ageLimit = resolved.maxOldestAgeMs * fraction;
+      const overDepth = gauges.depth >= depthLimit;
+      const overAge = gauges.oldestAgeMs >= ageLimit;
+      if (!overDepth && !overAge) {
+        return ADMITTED;
+      }
+      const atHardLimit =
+        gauges.depth >= resolved.maxQueueDepth || gauges.oldestAgeMs >= resolved.maxOldestAgeMs;
+      return {
+        admitted: false,
+        reason: 'backpressure',
+        status: atHardLimit ? 503 : 429,
+        retryAfterSeconds: retryAfter(gauges.oldestAgeMs, resolved),
+        limit: overDepth
+          ? { name: 'queue_depth', value: depthLimit }
+          : { name: 'queue_oldest_age_ms', value: ageLimit },
+      };
+    },
+  };
+}
+
+type ResolvedOptions = Required<BackpressureOptions>;
+
+function retryAfter(oldestAgeMs: number, options: ResolvedOptions): number {
+  const seconds = Math.ceil(Math.max(0, oldestAgeMs) / 1000);
+  return Math.min(options.maxRetryAfterSeconds, Math.max(options.minRetryAfterSeconds, seconds));
+}
+
+function resolveOptions(options: BackpressureOptions): ResolvedOptions {
+  const resolved: ResolvedOptions = {
+    watermarks: { batch: 0.5, standard: 0.8 },
+    minRetryAfterSeconds: 1,
+    maxRetryAfterSeconds: 60,
+    ...options,
+  };
+  requirePositive('maxQueueDepth', resolved.maxQueueDepth);
+  requirePositive('maxOldestAgeMs', resolved.maxOldestAgeMs);
+  requireFraction('watermarks.batch', resolved.watermarks.batch);
+  requireFraction('watermarks.standard', resolved.watermarks.standard);
+  if (resolved.watermarks.batch > resolved.watermarks.standard) {
+    throw new RangeError(
+      `watermarks.batch must be <= watermarks.standard (${resolved.watermarks.standard}), got ${resolved.watermarks.batch}`,
+    );
+  }
+  requirePositive('minRetryAfterSeconds', resolved.minRetryAfterSeconds);
+  if (resolved.maxRetryAfterSeconds < resolved.minRetryAfterSeconds) {
+    throw new RangeError(
+      `maxRetryAfterSeconds must be >= minRetryAfterSeconds (${resolved.minRetryAfterSeconds}), got ${resolved.maxRetryAfterSeconds}`,
+    );
+  }
+  return resolved;
+}
+
+function requirePositive(name: string, value: number): void {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive number, got ${String(value)}`);
+  }
+}
+
+function requireFraction(name: string, value: number): void {
+  if (!Number.isFinite(value) || value <= 0 || value > 1) {
+    throw new RangeError(`${name} must be in (0, 1], got ${String(value)}`);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The admission rule shared by every backend. The Redis Lua script mirrors
+ * these functions line for line, so both backends pass one conformance suite.
+ */
+import type { TenantLimits } from '../tenants/tenant.js';
+import { AdmissionInputError } from './errors.js';
+import type { AdmissionRequest, LimitDescriptor, Rejection, RejectionReason } from './types.js';
+
+const MS_PER_MINUTE = 60_000;
+
+/** Budget comparisons allow this much float rounding, in US dollars. */
+export const BUDGET_EPSILON_USD = 1e-9;
+
+/** Retry-After for an in-flight rejection: slots free when running tasks end, at no known time. */
+export const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
+
+/** Stored counters of one tenant. Bucket levels are as of `updatedAt`. */
+export interface TenantState {
+  requestLevel: number;
+  tokenLevel: number;
+  updatedAt: number;
+  inFlight: number;
+  reservedUsd: number;
+  spentUsd: number;
+}
+
+export type Decision =
+  | { admitted: true; next: TenantState }
+  | {
+      admitted: false;
+      reason: Exclude<RejectionReason, 'backpressure'>;
+      retryAfterSeconds: number;
+    };
+
+export function initialState(tenant: TenantLimits, now: number): TenantState {
+  return {
+    requestLevel: tenant.requestsPerMinute,
+    tokenLevel: tenant.tokensPerMinute,
+    updatedAt: now,
+    inFlight: 0,
+    reservedUsd: 0,
+    spentUsd: 0,
+  };
+}
+
+/** Bucket level after refilling at `capacity` per minute from `since` to `now`. */
+export function refill(level: number, capacity: number, since: number, now: number): number {
+  const elapsed = Math.max(0, now - since);
+  return Math.min(capacity, level + (elapsed * capacity) / MS_PER_MINUTE);
+}
+
+/** Whole seconds until a bucket refilling at `capacity` per minute gains `deficit`, at least 1. */
+export function secondsToRefill(deficit: number, capacity: number): number {
+  const ms = (deficit * MS_PER_MINUTE) / capacity;
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/**
+ * Retry-After for a token-bucket rejection.
+ * NOTE: a request larger than the whole bucket never fits, so it gets 60 s, the full refill time.
+ */
+export function tokenRetryAfterSeconds(tokens: number, level: number, capacity: number): number {
+  if (tokens > capacity) {
+    return MS_PER_MINUTE / 1000;
+  }
+  return secondsToRefill(tokens - level, capacity);
+}
+
+/**
+ * Checks the request bucket, the token bucket, the in-flight cap and the
+ * budget in that order, and takes from all of them only when all pass.
+ */
+export function decide(
+  state: TenantState,
+  request: AdmissionRequest,
+  now: number,
+  budgetRetryAfterSeconds: number,
+): Decision {
+  const { tenant, tokens, maxCostUsd } = request;
+  const requestLevel = refill(state.requestLevel, tenant.requestsPerMinute, state.updatedAt, now);
+  const tokenLevel = refill(state.tokenLevel, tenant.tokensPerMinute, state.updatedAt, now);
+  if (requestLevel < 1) {
+    const retry = secondsToRefill(1 - requestLevel, tenant.requestsPerMinute);
+    return { admitted: false, reason: 'requests_per_minute', retryAfterSeconds: retry };
+  }
+  if (tokenLevel < tokens) {
+    const retry = tokenRetryAfterSeconds(tokens, tokenLevel, tenant.tokensPerMinute);
+    return { admitted: false, reason: 'tokens_per_minute', retryAfterSeconds: retry };
+  }
+  if (state.inFlight >= tenant.maxInFlight) {
+    return {
+      admitted: false,
+      reason: 'in_flight',
+      retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS,
+    };
+  }
+  if (state.spentUsd + state.reservedUsd + maxCostUsd > tenant.budgetUsd + BUDGET_EPSILON_USD) {
+    return { admitted: false, reason: 'budget', retryAfterSeconds: budgetRetryAfterSeconds };
+  }
+  const next: TenantState = {
+    requestLevel: requestLevel - 1,
+    tokenLevel: tokenLevel - tokens,
+    updatedAt: Math.max(now, state.updatedAt),
+    inFlight: state.inFlight + 1,
+    reservedUsd: state.reservedUsd + maxCostUsd,
+    spentUsd: state.spentUsd,
+  };
+  return { admitted: true, next };
+}
+
+/** The limit a rejection names, with the tenant's configured value. */
+export function limitFor(reason: RejectionReason, tenant: TenantLimits): LimitDescriptor {
+  switch (reason) {
+    case 'requests_per_minute':
+      return { name: 'requests_per_minute', value: tenant.requestsPerMinute };
+    case 'tokens_per_minute':
+      return { name: 'tokens_per_minute', value: tenant.tokensPerMinute };
+    case 'in_flight':
+      return { name: 'max_in_flight', value: tenant.maxInFlight };
+    case 'budget':
+      return { name: 'budget_usd', value: tenant.budgetUsd };
+    case 'backpressure':
+      return { name: 'backpressure', value: 0 };
+  }
+}
+
+/** Builds the typed rejection for a tenant limit. Every tenant limit returns status 429. */
+export function tenantRejection(
+  reason: Exclude<RejectionReason, 'backpressure'>,
+  retryAfterSeconds: number,
+  tenant: TenantLimits,
+): Rejection {
+  return {
+    admitted: false,
+    reason,
+    retryAfterSeconds,
+    status: 429,
+    limit: limitFor(reason, tenant),
+  };
+}
+
+/** @throws AdmissionInputError naming the field when a request value is out of range. */
+export function validateRequest(request: AdmissionRequest): void {
+  const { tenant } = request;
+  checkNonNegative('tokens', request.tokens);
+  checkNonNegative('maxCostUsd', request.maxCostUsd);
+  checkPositive('tenant.requestsPerMinute', tenant.requestsPerMinute);
+  checkPositive('tenant.tokensPerMinute', tenant.tokensPerMinute);
+  checkPositive('tenant.maxInFlight', tenant.maxInFlight);
+  checkNonNegative('tenant.budgetUsd', tenant.budgetUsd);
+}
+
+export function checkNonNegative(field: string, value: number): void {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new AdmissionInputError(`${field} must be a finite number >= 0, got ${String(value)}`);
+  }
+}
+
+function checkPositive(field: string, value: number): void {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new AdmissionInputError(`${field} must be a positive number, got ${String(value)}`);
+  }
+}

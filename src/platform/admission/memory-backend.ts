@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { type Clock, systemClock } from '../clock.js';
+import {
+  checkNonNegative,
+  decide,
+  initialState,
+  type TenantState,
+  tenantRejection,
+  validateRequest,
+} from './decision.js';
+import { type AdmissionOptions, resolveAdmissionOptions } from './options.js';
+import type {
+  AdmissionBackend,
+  AdmissionRequest,
+  AdmissionResult,
+  AdmissionTicket,
+  TenantUsage,
+  TicketOutcome,
+} from './types.js';
+
+export interface MemoryAdmissionOptions extends AdmissionOptions {
+  /** @defaultValue systemClock */
+  clock?: Clock;
+}
+
+/**
+ * Admission state in this process's memory. Each call runs to completion
+ * without awaiting, so decisions are atomic within one process. Use the
+ * Redis backend when several gateway processes share tenants.
+ */
+export class MemoryAdmissionBackend implements AdmissionBackend {
+  readonly #clock: Clock;
+  readonly #budgetRetryAfterSeconds: number;
+  readonly #states = new Map<string, TenantState>();
+  readonly #openTickets = new Map<string, AdmissionTicket>();
+
+  constructor(options: MemoryAdmissionOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.#budgetRetryAfterSeconds = resolveAdmissionOptions(options).budgetRetryAfterSeconds;
+  }
+
+  async admit(request: AdmissionRequest): Promise<AdmissionResult> {
+    validateRequest(request);
+    const now = this.#clock.now();
+    const { tenant } = request;
+    const state = this.#states.get(tenant.id) ?? initialState(tenant, now);
+    const decision = decide(state, request, now, this.#budgetRetryAfterSeconds);
+    if (!decision.admitted) {
+      return tenantRejection(decision.reason, decision.retryAfterSeconds, tenant);
+    }
+    this.#states.set(tenant.id, decision.next);
+    const ticket: AdmissionTicket = {
+      id: randomUUID(),
+      tenantId: tenant.id,
+      reservedUsd: request.maxCostUsd,
+      tokens: request.tokens,
+    };
+    this.#openTickets.set(ticket.id, ticket);
+    return { admitted: true, ticket };
+  }
+
+  async settle(ticket: AdmissionTicket, actualCostUsd: number): Promise<TicketOutcome> {
+    checkNonNegative('actualCostUsd', actualCostUsd);
+    return this.#close(ticket, actualCostUsd);
+  }
+
+  async release(ticket: AdmissionTicket): Promise<TicketOutcome> {
+    return this.#close(ticket, 0);
+  }
+
+  async usage(tenantId: string): Promise<TenantUsage> {
+    const state = this.#states.get(tenantId);
+    return {
+      inFlight: state?.inFlight ?? 0,
+      reservedUsd: state?.reservedUsd ?? 0,
+      spentUsd: state?.spentUsd ?? 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#openTickets.clear();
+  }
+
+  #close(ticket: AdmissionTicket, costUsd: number): TicketOutcome {
+    const open = this.#openTickets.get(ticket.id);
+    const state = this.#states.get(ticket.tenantId);
+    if (open === undefined || state === undefined) {
+      return 'already_closed';
+    }
+    this.#openTickets.delete(ticket.id);
+    state.inFlight -= 1;
+    state.reservedUsd = Math.max(0, state.reservedUsd - open.reservedUsd);
+    state.spentUsd += costUsd;
+    return 'applied';
+  }
+}

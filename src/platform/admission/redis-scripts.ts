@@ -1,0 +1,85 @@
+/**
+ * Lua scripts of the Redis admission backend. Redis runs each script
+ * atomically, so a decision across every limit and its bookkeeping cannot
+ * interleave with another gateway process. The arithmetic follows
+ * decision.ts step for step, and numbers are stored with 17 significant digits
+ * so a round trip through Redis does not change them.
+ */
+
+/**
+ * KEYS[1] tenant state hash, KEYS[2] ticket hash.
+ * ARGV: now in ms ('' reads the server's TIME), requestsPerMinute, tokensPerMinute,
+ * maxInFlight, budgetUsd, tokens, maxCostUsd, ticket TTL s, budget Retry-After s.
+ * Returns {1} when admitted, else {0, reason, retryAfterSeconds}.
+ */
+export const ADMIT_SCRIPT = `
+local now
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+else
+  now = tonumber(ARGV[1])
+end
+local rpm = tonumber(ARGV[2])
+local tpm = tonumber(ARGV[3])
+local maxInFlight = tonumber(ARGV[4])
+local budget = tonumber(ARGV[5])
+local tokens = tonumber(ARGV[6])
+local cost = tonumber(ARGV[7])
+local s = redis.call('HMGET', KEYS[1], 'rq', 'tk', 'ts', 'inflight', 'reserved', 'spent')
+local rq = tonumber(s[1]) or rpm
+local tk = tonumber(s[2]) or tpm
+local ts = tonumber(s[3]) or now
+local inflight = tonumber(s[4]) or 0
+local reserved = tonumber(s[5]) or 0
+local spent = tonumber(s[6]) or 0
+local elapsed = math.max(0, now - ts)
+rq = math.min(rpm, rq + (elapsed * rpm) / 60000)
+tk = math.min(tpm, tk + (elapsed * tpm) / 60000)
+local function refillSeconds(deficit, capacity)
+  return math.max(1, math.ceil(((deficit * 60000) / capacity) / 1000))
+end
+if rq < 1 then
+  return {0, 'requests_per_minute', refillSeconds(1 - rq, rpm)}
+end
+if tk < tokens then
+  if tokens > tpm then
+    return {0, 'tokens_per_minute', 60}
+  end
+  return {0, 'tokens_per_minute', refillSeconds(tokens - tk, tpm)}
+end
+if inflight >= maxInFlight then
+  return {0, 'in_flight', 1}
+end
+if spent + reserved + cost > budget + 1e-9 then
+  return {0, 'budget', tonumber(ARGV[9])}
+end
+redis.call('HSET', KEYS[1],
+  'rq', string.format('%.17g', rq - 1),
+  'tk', string.format('%.17g', tk - tokens),
+  'ts', string.format('%.17g', math.max(now, ts)),
+  'inflight', inflight + 1)
+redis.call('HINCRBYFLOAT', KEYS[1], 'reserved', ARGV[7])
+redis.call('HSET', KEYS[2], 'state', 'open', 'reservedUsd', ARGV[7])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[8]))
+return {1}
+`;
+
+/**
+ * KEYS[1] tenant state hash, KEYS[2] ticket hash. ARGV[1] actual cost in USD,
+ * or '' to release without a charge. Returns 1 when the ticket was open and is
+ * now closed, 0 when it was already closed or has expired.
+ */
+export const CLOSE_SCRIPT = `
+if redis.call('HGET', KEYS[2], 'state') ~= 'open' then
+  return 0
+end
+local reserved = redis.call('HGET', KEYS[2], 'reservedUsd')
+redis.call('HSET', KEYS[2], 'state', 'closed')
+redis.call('HINCRBY', KEYS[1], 'inflight', -1)
+redis.call('HINCRBYFLOAT', KEYS[1], 'reserved', '-' .. reserved)
+if ARGV[1] ~= '' then
+  redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[1])
+end
+return 1
+`;

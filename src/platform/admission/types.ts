@@ -1,0 +1,76 @@
+import type { TenantLimits } from '../tenants/tenant.js';
+
+/** Why a request was not admitted, named after the limit that was reached. */
+export type RejectionReason =
+  'requests_per_minute' | 'tokens_per_minute' | 'in_flight' | 'budget' | 'backpressure';
+
+/** A limit named in a rejection, such as `{ name: 'requests_per_minute', value: 60 }`. */
+export interface LimitDescriptor {
+  name: string;
+  value: number;
+}
+
+export interface Rejection {
+  admitted: false;
+  reason: RejectionReason;
+  /** Whole seconds, at least 1, for the `Retry-After` header. */
+  retryAfterSeconds: number;
+  status: 429 | 503;
+  limit: LimitDescriptor;
+}
+
+/** Proof of admission, to pass to `settle` or `release` once. */
+export interface AdmissionTicket {
+  id: string;
+  tenantId: string;
+  /** Cost reserved against the tenant's budget until the ticket settles, in US dollars. */
+  reservedUsd: number;
+  /** Tokens taken from the token bucket. */
+  tokens: number;
+}
+
+export interface Admission {
+  admitted: true;
+  ticket: AdmissionTicket;
+}
+
+export type AdmissionResult = Admission | Rejection;
+
+/** One admission decision to make. */
+export interface AdmissionRequest {
+  tenant: TenantLimits;
+  /** Estimated input tokens plus `maxOutputTokens`. */
+  tokens: number;
+  /**
+   * Maximum cost of the task in US dollars: its tokens at the price of the
+   * route's most expensive candidate model. Reserved until settle or release.
+   */
+  maxCostUsd: number;
+}
+
+/** `applied` when the ticket was open, `already_closed` when it had settled or been released. */
+export type TicketOutcome = 'applied' | 'already_closed';
+
+/** A tenant's counters as the backend stores them. */
+export interface TenantUsage {
+  inFlight: number;
+  reservedUsd: number;
+  spentUsd: number;
+}
+
+/**
+ * Decides admission for tenants: request and token buckets, an in-flight cap
+ * and a budget, checked and taken together in one atomic step.
+ */
+export interface AdmissionBackend {
+  admit(request: AdmissionRequest): Promise<AdmissionResult>;
+  /**
+   * Replaces the ticket's reservation with the actual cost and frees its in-flight slot.
+   * NOTE: tokens taken at admission stay taken, even when the task used fewer than estimated.
+   */
+  settle(ticket: AdmissionTicket, actualCostUsd: number): Promise<TicketOutcome>;
+  /** Refunds the ticket's reservation and frees its in-flight slot. */
+  release(ticket: AdmissionTicket): Promise<TicketOutcome>;
+  usage(tenantId: string): Promise<TenantUsage>;
+  close(): Promise<void>;
+}

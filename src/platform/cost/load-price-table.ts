@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import {
+  type ConfigObject,
+  type FieldFailure,
+  readNumber,
+  readObject,
+  readString,
+} from '../tenants/config-fields.js';
+import { PriceTableError } from './errors.js';
+import { type ExecutorPrices, type ModelPrice, PriceTable } from './price-table.js';
+
+/** Default location of the price table, relative to the working directory. */
+export const DEFAULT_PRICES_PATH = 'fixtures/prices.yaml';
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Reads and validates a price table file.
+ * @throws PriceTableError naming the file and the field when it is missing or invalid.
+ */
+export async function loadPriceTable(path: string = DEFAULT_PRICES_PATH): Promise<PriceTable> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new PriceTableError(path, '(file)', `could not be read: ${reason}`);
+  }
+  return parsePriceTable(text, path);
+}
+
+/** Parses price table YAML text. `file` names the source in error messages. */
+export function parsePriceTable(text: string, file: string): PriceTable {
+  const fail: FieldFailure = (field, expected, received) => {
+    throw PriceTableError.invalidField(file, field, expected, received);
+  };
+  const root = readObject(parseYaml(text, file), '(root)', fail);
+  const effectiveDate = readString(root.effectiveDate, 'effectiveDate', fail);
+  if (!ISO_DATE.test(effectiveDate)) {
+    fail('effectiveDate', 'a date as YYYY-MM-DD', effectiveDate);
+  }
+  return new PriceTable({
+    effectiveDate,
+    source: readString(root.source, 'source', fail),
+    models: readModels(readObject(root.models, 'models', fail), fail),
+    executors: readExecutors(readObject(root.executors, 'executors', fail), fail),
+  });
+}
+
+function readModels(raw: ConfigObject, fail: FieldFailure) {
+  const models: Record<string, Record<string, ModelPrice>> = {};
+  for (const [provider, entries] of Object.entries(raw)) {
+    const byModel: Record<string, ModelPrice> = {};
+    for (const [model, price] of Object.entries(readObject(entries, `models.${provider}`, fail))) {
+      const where = `models.${provider}.${model}`;
+      const fields = readObject(price, where, fail);
+      byModel[model] = {
+        inputPerMillion: readNumber(fields.inputPerMillion, `${where}.inputPerMillion`, fail),
+        outputPerMillion: readNumber(fields.outputPerMillion, `${where}.outputPerMillion`, fail),
+      };
+    }
+    models[provider] = byModel;
+  }
+  return models;
+}
+
+function readExecutors(raw: ConfigObject, fail: FieldFailure): ExecutorPrices {
+  const worker = readObject(raw.worker, 'executors.worker', fail);
+  const serverless = readObject(raw.serverless, 'executors.serverless', fail);
+  return {
+    worker: {
+      perVcpuHour: readNumber(worker.perVcpuHour, 'executors.worker.perVcpuHour', fail),
+      perGbHour: readNumber(worker.perGbHour, 'executors.worker.perGbHour', fail),
+    },
+    serverless: {
+      perGbSecond: readNumber(serverless.perGbSecond, 'executors.serverless.perGbSecond', fail),
+      perMillionRequests: readNumber(
+        serverless.perMillionRequests,
+        'executors.serverless.perMillionRequests',
+        fail,
+      ),
+    },
+  };
+}
+
+function parseYaml(text: string, file: string): unknown {
+  try {
+    return parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new PriceTableError(file, '(file)', `invalid YAML: ${reason}`);
+  }
+}

@@ -1,0 +1,84 @@
+import type { TokenUsage } from '../task.js';
+import { PriceNotFoundError } from './errors.js';
+
+/** USD per 1,000,000 tokens of one model. */
+export interface ModelPrice {
+  inputPerMillion: number;
+  outputPerMillion: number;
+}
+
+/** Long-running worker prices: per vCPU-hour and per GB-hour of memory, in USD. */
+export interface WorkerPrices {
+  perVcpuHour: number;
+  perGbHour: number;
+}
+
+/** Serverless prices: per GB-second of memory-duration and per million invocations, in USD. */
+export interface ServerlessPrices {
+  perGbSecond: number;
+  perMillionRequests: number;
+}
+
+export interface ExecutorPrices {
+  worker: WorkerPrices;
+  serverless: ServerlessPrices;
+}
+
+export interface PriceTableData {
+  /** ISO date from which the prices apply. */
+  effectiveDate: string;
+  /** Where the prices come from and how far to trust them. */
+  source: string;
+  /** Model prices by provider name, then model name. */
+  models: Record<string, Record<string, ModelPrice>>;
+  executors: ExecutorPrices;
+}
+
+/** A provider and model pair, as a route lists its candidates. */
+export interface ModelRef {
+  provider: string;
+  model: string;
+}
+
+const TOKENS_PER_MILLION = 1_000_000;
+
+/** A dated price table with the token price arithmetic. */
+export class PriceTable {
+  constructor(readonly data: PriceTableData) {}
+
+  get effectiveDate(): string {
+    return this.data.effectiveDate;
+  }
+
+  get executors(): ExecutorPrices {
+    return this.data.executors;
+  }
+
+  /** @throws PriceNotFoundError when the table has no price for the pair. */
+  modelPrice(provider: string, model: string): ModelPrice {
+    const price = this.data.models[provider]?.[model];
+    if (price === undefined) {
+      throw new PriceNotFoundError(provider, model, this.data.effectiveDate);
+    }
+    return price;
+  }
+
+  /** Cost of a completion's tokens, in USD, unrounded. */
+  priceTokens(provider: string, model: string, usage: TokenUsage): number {
+    const price = this.modelPrice(provider, model);
+    const input = (usage.inputTokens * price.inputPerMillion) / TOKENS_PER_MILLION;
+    const output = (usage.outputTokens * price.outputPerMillion) / TOKENS_PER_MILLION;
+    return input + output;
+  }
+
+  /**
+   * Maximum token cost of a task across a route's candidates: its input tokens
+   * plus `maxOutputTokens` at the most expensive candidate. Admission reserves
+   * this amount before the provider call.
+   */
+  maxTokenCostUsd(candidates: readonly ModelRef[], inputTokens: number, maxOutputTokens: number) {
+    const usage = { inputTokens, outputTokens: maxOutputTokens };
+    const costs = candidates.map((ref) => this.priceTokens(ref.provider, ref.model, usage));
+    return Math.max(0, ...costs);
+  }
+}

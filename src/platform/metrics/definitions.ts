@@ -1,0 +1,89 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import {
+  QUEUE_WAIT_BUCKETS,
+  TIME_TO_FIRST_TOKEN_BUCKETS,
+  TOTAL_LATENCY_BUCKETS,
+} from './buckets.js';
+
+/** Registers every platform metric on `registry`, each named with the `scalegate_` prefix. */
+export function defineMetrics(registry: Registry) {
+  const registers = [registry];
+  const requests = new Counter({
+    name: 'scalegate_requests_total',
+    help: 'Requests by tenant id, route and outcome.',
+    labelNames: ['tenant', 'route', 'outcome'] as const,
+    registers,
+  });
+  const latency = new Histogram({
+    name: 'scalegate_request_duration_seconds',
+    help: 'Total latency of a request, from arrival to its last byte, in seconds.',
+    labelNames: ['route', 'outcome'] as const,
+    buckets: TOTAL_LATENCY_BUCKETS,
+    registers,
+  });
+  const queueWait = new Histogram({
+    name: 'scalegate_queue_wait_seconds',
+    help: 'Time a task waited in the queue before an executor took it, in seconds.',
+    labelNames: ['priority'] as const,
+    buckets: QUEUE_WAIT_BUCKETS,
+    registers,
+  });
+  const timeToFirstToken = new Histogram({
+    name: 'scalegate_time_to_first_token_seconds',
+    help: 'Time from the first provider attempt to the first output token, in seconds.',
+    labelNames: ['provider', 'model'] as const,
+    buckets: TIME_TO_FIRST_TOKEN_BUCKETS,
+    registers,
+  });
+  const failovers = new Counter({
+    name: 'scalegate_failover_activations_total',
+    help: 'Failovers from one provider to another.',
+    labelNames: ['from_provider', 'to_provider'] as const,
+    registers,
+  });
+  const breakerState = new Gauge({
+    name: 'scalegate_breaker_state',
+    help: 'Circuit breaker state per provider and model: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['provider', 'model'] as const,
+    registers,
+  });
+  const queueDepth = new Gauge({
+    name: 'scalegate_queue_depth',
+    help: 'Tasks waiting in the queue.',
+    labelNames: ['queue'] as const,
+    registers,
+  });
+  const queueOldestAge = new Gauge({
+    name: 'scalegate_queue_oldest_age_seconds',
+    help: 'Age of the oldest waiting task, in seconds; 0 when the queue is empty.',
+    labelNames: ['queue'] as const,
+    registers,
+  });
+  const rejections = new Counter({
+    name: 'scalegate_admission_rejections_total',
+    help: 'Requests rejected by admission, by tenant id and the limit reached.',
+    labelNames: ['tenant', 'reason'] as const,
+    registers,
+  });
+  const cost = new Counter({
+    name: 'scalegate_cost_usd_total',
+    help: 'Cost of finished tasks in US dollars, tokens plus executor, by tenant id and route.',
+    labelNames: ['tenant', 'route'] as const,
+    registers,
+  });
+
+  return {
+    requests,
+    latency,
+    queueWait,
+    timeToFirstToken,
+    failovers,
+    breakerState,
+    queueDepth,
+    queueOldestAge,
+    rejections,
+    cost,
+  };
+}
+
+export type MetricSet = ReturnType<typeof defineMetrics>;

@@ -1,0 +1,14 @@
+export {
+  QUEUE_WAIT_BUCKETS,
+  TIME_TO_FIRST_TOKEN_BUCKETS,
+  TOTAL_LATENCY_BUCKETS,
+} from './buckets.js';
+export {
+  BREAKER_STATE_VALUES,
+  type BreakerState,
+  createPlatformMetrics,
+  type ModelLabels,
+  type PlatformMetrics,
+  type RequestLabels,
+  type RequestOutcome,
+} from './platform-metrics.js';

@@ -1,0 +1,20 @@
+import type { PriorityClass } from '../task.js';
+
+/** Limits that admission enforces for one tenant. */
+export interface TenantLimits {
+  id: string;
+  requestsPerMinute: number;
+  /** Estimated input plus maximum output tokens admitted per minute. */
+  tokensPerMinute: number;
+  maxInFlight: number;
+  /** Total spend allowed, in US dollars, over the life of the admission store. */
+  budgetUsd: number;
+}
+
+/** A tenant as configured in the tenants file. */
+export interface Tenant extends TenantLimits {
+  /** Hex sha256 of the tenant's API key. The tenants file never contains the plaintext key. */
+  keySha256: string;
+  /** Default priority class of the tenant's tasks. */
+  tier: PriorityClass;
+}

@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import type { AdmissionBackend, AdmissionRequest } from '../../../src/platform/admission/index.js';
+import { isAdmissionInputError } from '../../../src/platform/admission/index.js';
+import type { TenantLimits } from '../../../src/platform/tenants/index.js';
+import { createManualClock, type ManualClock } from './fake-clock.js';
+
+/** Builds a backend on the given clock, with a `cleanup` that removes whatever it stored. */
+export type BackendFactory = (
+  clock: ManualClock,
+) => Promise<{ backend: AdmissionBackend; cleanup: () => Promise<void> }>;
+
+const BASE_TENANT: TenantLimits = {
+  id: 'tenant-conformance',
+  requestsPerMinute: 1000,
+  tokensPerMinute: 1_000_000,
+  maxInFlight: 1000,
+  budgetUsd: 1000,
+};
+
+function request(limits: Partial<TenantLimits>, extra: Partial<AdmissionRequest> = {}) {
+  return { tenant: { ...BASE_TENANT, ...limits }, tokens: 10, maxCostUsd: 0.01, ...extra };
+}
+
+async function admitMany(backend: AdmissionBackend, req: AdmissionRequest, count: number) {
+  const results = [];
+  for (let i = 0; i < count; i += 1) {
+    results.push(await backend.admit(req));
+  }
+  return results;
+}
+
+/** Runs the behaviour every admission backend must share. */
+export function describeAdmissionConformance(name: string, factory: BackendFactory): void {
+  describe(`${name} (admission conformance)`, () => {
+    let clock: ManualClock;
+    let backend: AdmissionBackend;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      clock = createManualClock();
+      ({ backend, cleanup } = await factory(clock));
+    });
+
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    it('rejects past requestsPerMinute', async () => {
+      const req = request({ requestsPerMinute: 5 });
+      const results = await admitMany(backend, req, 6);
+      assert.equal(results.filter((result) => result.admitted).length, 5);
+      assert.deepEqual(results[5], {
+        admitted: false,
+        reason: 'requests_per_minute',
+        retryAfterSeconds: 12,
+        status: 429,
+        limit: { name: 'requests_per_minute', value: 5 },
+      });
+    });
+
+    it('refills the request bucket over time', async () => {
+      const req = request({ requestsPerMinute: 60 });
+      await admitMany(backend, req, 60);
+      assert.equal((await backend.admit(req)).admitted, false);
+      clock.tick(999);
+      assert.equal((await backend.admit(req)).admitted, false);
+      clock.tick(1);
+      assert.equal((await backend.admit(req)).admitted, true);
+      assert.equal((await backend.admit(req)).admitted, false);
+    });
+
+    it('rejects past tokensPerMinute', async () => {
+      const req = request({ tokensPerMinute: 1000 }, { tokens: 400 });
+      const results = await admitMany(backend, req, 3);
+      assert.equal(results.filter((result) => result.admitted).length, 2);
+      const third = results[2];
+      assert.equal(third?.admitted, false);
+      assert.equal(third?.admitted === false && third.reason, 'tokens_per_minute');
+      // 200 tokens left, 400 needed: 200 tokens at 1000 per minute take 12 s.
+      assert.equal(third?.admitted === false && third.retryAfterSeconds, 12);
+      assert.deepEqual(third?.admitted === false && third.limit, {
+        name: 'tokens_per_minute',
+        value: 1000,
+      });
+    });
+
+    it('refills the token bucket over time', async () => {
+      const req = request({ tokensPerMinute: 600 }, { tokens: 600 });
+      assert.equal((await backend.admit(req)).admitted, true);
+      clock.tick(59_999);
+      assert.equal((await backend.admit(req)).admitted, false);
+      clock.tick(1);
+      assert.equal((await backend.admit(req)).admitted, true);
+    });
+
+    it('gives 60 s for a request larger than the token bucket', async () => {
+      const result = await backend.admit(request({ tokensPerMinute: 100 }, { tokens: 101 }));
+      assert.equal(result.admitted === false && result.retryAfterSeconds, 60);
+    });
+
+    it('caps in-flight tasks until one is released', async () => {
+      const req = request({ maxInFlight: 2 });
+      const [first] = await admitMany(backend, req, 2);
+      const third = await backend.admit(req);
+      assert.equal(third.admitted === false && third.reason, 'in_flight');
+      assert.deepEqual(third.admitted === false && third.limit, {
+        name: 'max_in_flight',
+        value: 2,
+      });
+      assert.ok(first?.admitted);
+      await backend.release(first.ticket);
+      assert.equal((await backend.admit(req)).admitted, true);
+      assert.equal((await backend.usage(BASE_TENANT.id)).inFlight, 2);
+    });
+
+    it('replaces the reservation with the actual cost on settle', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 1,
+        reservedUsd: 0.5,
+        spentUsd: 0,
+      });
+      assert.equal(await backend.settle(admission.ticket, 0.2), 'applied');
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 0,
+        reservedUsd: 0,
+        spentUsd: 0.2,
+      });
+    });
+
+    it('refunds the reservation on release', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      assert.equal(await backend.release(admission.ticket), 'applied');
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 0,
+        reservedUsd: 0,
+        spentUsd: 0,
+      });
+    });
+
+    it('settles a ticket only once', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      assert.equal(await backend.settle(admission.ticket, 0.25), 'applied');
+      assert.equal(await backend.settle(admission.ticket, 0.25), 'already_closed');
+      assert.equal(await backend.release(admission.ticket), 'already_closed');
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 0,
+        reservedUsd: 0,
+        spentUsd: 0.25,
+      });
+    });
+
+    it('rejects past the budget until a settle frees it', async () => {
+      const req = request({ budgetUsd: 1 }, { maxCostUsd: 0.6 });
+      const first = await backend.admit(req);
+      const second = await backend.admit(req);
+      assert.deepEqual(second, {
+        admitted: false,
+        reason: 'budget',
+        retryAfterSeconds: 60,
+        status: 429,
+        limit: { name: 'budget_usd', value: 1 },
+      });
+      assert.ok(first.admitted);
+      await backend.settle(first.ticket, 0.3);
+      assert.equal((await backend.admit(req)).admitted, true);
+    });
+
+    it('takes nothing from any limit when one rejects', async () => {
+      const overBudget = request({ requestsPerMinute: 2, budgetUsd: 0 }, { maxCostUsd: 1 });
+      const rejected = await admitMany(backend, overBudget, 5);
+      assert.equal(rejected.filter((result) => result.admitted).length, 0);
+      const free = request({ requestsPerMinute: 2, budgetUsd: 0 }, { maxCostUsd: 0 });
+      const admitted = await admitMany(backend, free, 3);
+      assert.equal(admitted.filter((result) => result.admitted).length, 2);
+      assert.equal((await backend.usage(BASE_TENANT.id)).inFlight, 2);
+    });
+
+    it('admits 1 of 8 concurrent on a one-task budget', async () => {
+      const req = request({ budgetUsd: 0.05 }, { maxCostUsd: 0.04 });
+      const results = await Promise.all(Array.from({ length: 8 }, () => backend.admit(req)));
+      assert.equal(results.filter((result) => result.admitted).length, 1);
+      const reasons = results.flatMap((result) => (result.admitted ? [] : [result.reason]));
+      assert.deepEqual(new Set(reasons), new Set(['budget']));
+    });
+
+    it('rejects a negative token estimate', async () => {
+      await assert.rejects(backend.admit(request({}, { tokens: -1 })), isAdmissionInputError);
+    });
+  });
+}

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { RedisAdmissionBackend } from '../../../src/platform/admission/index.js';
+import { describeAdmissionConformance } from './conformance.js';
+import type { ChildTally } from './redis-admission-child.js';
+
+const CHILD_SCRIPT = fileURLToPath(new URL('./redis-admission-child.ts', import.meta.url));
+
+function uniquePrefix(): string {
+  return `test:admission:${randomUUID()}:`;
+}
+
+let redis: Redis;
+
+describe('RedisAdmissionBackend on 127.0.0.1:6379', () => {
+  before(() => {
+    redis = new Redis(6379, '127.0.0.1');
+  });
+
+  after(async () => {
+    await redis.quit();
+  });
+
+  describeAdmissionConformance('RedisAdmissionBackend', async (clock) => {
+    const backend = new RedisAdmissionBackend({ redis, clock, keyPrefix: uniquePrefix() });
+    return { backend, cleanup: () => backend.clear() };
+  });
+
+  describeRedisSpecifics();
+});
+
+function startChild(settings: object): ChildProcess {
+  return fork(CHILD_SCRIPT, [JSON.stringify(settings)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+async function nextMessage(child: ChildProcess): Promise<unknown> {
+  const [message] = await once(child, 'message');
+  return message;
+}
+
+async function collectTally(child: ChildProcess): Promise<ChildTally> {
+  const message = await nextMessage(child);
+  if (typeof message !== 'object' || message === null || !('tally' in message)) {
+    throw new Error(`child failed: ${JSON.stringify(message)}`);
+  }
+  return message.tally as ChildTally;
+}
+
+function describeRedisSpecifics(): void {
+  describe('RedisAdmissionBackend', () => {
+    let backend: RedisAdmissionBackend;
+
+    beforeEach(() => {
+      backend = new RedisAdmissionBackend({ redis, keyPrefix: uniquePrefix() });
+    });
+
+    afterEach(async () => {
+      await backend.clear();
+    });
+
+    it('admits 100 of 1,000 from two processes', async function () {
+      this.timeout(30_000);
+      const tenant = {
+        id: 'tenant-two-process',
+        requestsPerMinute: 100,
+        tokensPerMinute: 10_000_000,
+        maxInFlight: 10_000,
+        budgetUsd: 1,
+      };
+      const keyPrefix = uniquePrefix();
+      // Both children use the same frozen time, so no refill happens between
+      // their requests: all 1,000 land within the same minute by construction.
+      const settings = { keyPrefix, requests: 500, nowMs: Date.now(), tenant };
+      const children = [startChild(settings), startChild(settings)];
+      try {
+        await Promise.all(
+          children.map(async (child) => assert.equal(await nextMessage(child), 'ready')),
+        );
+        const tallies = children.map((child) => collectTally(child));
+        for (const child of children) {
+          child.send('go');
+        }
+        const [first, second] = await Promise.all(tallies);
+        assert.ok(first && second);
+        assert.equal(first.admitted + second.admitted, 100);
+        const rejected =
+          (first.rejectedByReason.requests_per_minute ?? 0) +
+          (second.rejectedByReason.requests_per_minute ?? 0);
+        assert.equal(rejected, 900);
+        assert.ok(Math.min(first.minRetryAfterSeconds, second.minRetryAfterSeconds) > 0);
+      } finally {
+        for (const child of children) {
+          child.kill();
+        }
+        await new RedisAdmissionBackend({ redis, keyPrefix }).clear();
+      }
+    });
+
+    it('reads the server TIME when no clock is given', async () => {
+      const tenant = {
+        id: 'tenant-server-time',
+        requestsPerMinute: 6,
+        tokensPerMinute: 1000,
+        maxInFlight: 100,
+        budgetUsd: 1,
+      };
+      const results = [];
+      for (let i = 0; i < 7; i += 1) {
+        results.push(await backend.admit({ tenant, tokens: 1, maxCostUsd: 0 }));
+      }
+      assert.equal(results.filter((result) => result.admitted).length, 6);
+      const last = results[6];
+      assert.equal(last?.admitted === false && last.reason, 'requests_per_minute');
+      assert.equal(last?.admitted === false && last.retryAfterSeconds, 10);
+    });
+
+    it('keeps keys under the configured prefix', async () => {
+      const keyPrefix = uniquePrefix();
+      const prefixed = new RedisAdmissionBackend({ redis, keyPrefix });
+      const tenant = {
+        id: 'tenant-prefix',
+        requestsPerMinute: 1,
+        tokensPerMinute: 1,
+        maxInFlight: 1,
+        budgetUsd: 1,
+      };
+      await prefixed.admit({ tenant, tokens: 0, maxCostUsd: 0 });
+      const keys = await redis.keys(`${keyPrefix}*`);
+      assert.equal(keys.length, 2);
+      await prefixed.clear();
+      assert.equal((await redis.keys(`${keyPrefix}*`)).length, 0);
+    });
+  });
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  hashApiKey,
+  isTenantConfigError,
+  keyFingerprint,
+  loadDemoKeys,
+  loadTenants,
+  parseTenants,
+} from '../../../src/platform/tenants/index.js';
+
+const VALID_TENANT = {
+  id: 'tenant-x',
+  keySha256: hashApiKey('key-x'),
+  tier: 'standard',
+  requestsPerMinute: 10,
+  tokensPerMinute: 1000,
+  maxInFlight: 2,
+  budgetUsd: 5,
+};
+
+function yamlOf(tenants: object[]): string {
+  return JSON.stringify({ tenants });
+}
+
+describe('loadTenants', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-tenants-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('authenticates every demo key to its tenant', async () => {
+    const registry = await loadTenants('fixtures/tenants.yaml');
+    const keys = await loadDemoKeys('fixtures/demo-keys.yaml');
+    assert.equal(keys.size, 4);
+    for (const [tenantId, key] of keys) {
+      assert.equal(registry.authenticate(key)?.id, tenantId);
+    }
+  });
+
+  it('sizes the fixture quotas for the drill', async () => {
+    const registry = await loadTenants('fixtures/tenants.yaml');
+    const rpm = (id: string): number => registry.get(id)?.requestsPerMinute ?? 0;
+    for (const id of ['tenant-alpha', 'tenant-beta', 'tenant-batch']) {
+      assert.ok(rpm(id) >= 1800, `${id} admits a 1,800 requests/min drill alone`);
+    }
+    assert.equal(rpm('tenant-noisy'), 60);
+    assert.deepEqual(
+      registry.tenants.map((tenant) => tenant.tier),
+      ['critical', 'standard', 'standard', 'batch'],
+    );
+  });
+
+  it('returns undefined for an unknown key', async () => {
+    const registry = await loadTenants('fixtures/tenants.yaml');
+    assert.equal(registry.authenticate('not-a-key'), undefined);
+    assert.equal(registry.authenticate(''), undefined);
+  });
+
+  it('names the file and field of an invalid value', async () => {
+    const path = join(dir, 'tenants.yaml');
+    await writeFile(path, yamlOf([{ ...VALID_TENANT, maxInFlight: 0 }]));
+    await assert.rejects(loadTenants(path), (error: unknown) => {
+      assert.ok(isTenantConfigError(error));
+      assert.equal(error.file, path);
+      assert.equal(error.field, 'tenants[0].maxInFlight');
+      assert.equal(
+        error.message,
+        `${path}: tenants[0].maxInFlight: expected a positive integer, received 0`,
+      );
+      return true;
+    });
+  });
+
+  it('rejects a plaintext key in keySha256', () => {
+    const text = yamlOf([{ ...VALID_TENANT, keySha256: 'sk-plaintext-key' }]);
+    assert.throws(
+      () => parseTenants(text, 'inline.yaml'),
+      (error: unknown) => {
+        assert.ok(isTenantConfigError(error));
+        assert.equal(error.field, 'tenants[0].keySha256');
+        assert.ok(!error.message.includes('sk-plaintext-key'));
+        return true;
+      },
+    );
+  });
+
+  it('rejects a duplicate tenant id', () => {
+    const text = yamlOf([VALID_TENANT, { ...VALID_TENANT, keySha256: hashApiKey('key-y') }]);
+    assert.throws(
+      () => parseTenants(text, 'inline.yaml'),
+      /tenants\[1\]\.id: duplicate id tenant-x/,
+    );
+  });
+
+  it('rejects an unknown tier', () => {
+    const text = yamlOf([{ ...VALID_TENANT, tier: 'gold' }]);
+    assert.throws(
+      () => parseTenants(text, 'inline.yaml'),
+      /tenants\[0\]\.tier: expected one of critical, standard, batch, received "gold"/,
+    );
+  });
+
+  it('reports a missing file', async () => {
+    await assert.rejects(loadTenants(join(dir, 'absent.yaml')), (error: unknown) => {
+      assert.ok(isTenantConfigError(error));
+      assert.equal(error.field, '(file)');
+      return true;
+    });
+  });
+});
+
+describe('keyFingerprint', () => {
+  it('returns 12 hex digits of the sha256', () => {
+    assert.equal(keyFingerprint('abc'), 'ba7816bf8f01');
+  });
+});

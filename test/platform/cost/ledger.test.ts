@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import {
+  type CostEntry,
+  type CostLedger,
+  MemoryCostLedger,
+  percentile,
+  RedisCostLedger,
+} from '../../../src/platform/cost/index.js';
+
+function entry(index: number, overrides: Partial<CostEntry> = {}): CostEntry {
+  return {
+    taskId: `task-${index}`,
+    tenantId: index % 2 === 0 ? 'tenant-alpha' : 'tenant-beta',
+    route: index < 10 ? 'chat' : 'summarize',
+    provider: 'provider-a',
+    model: 'gpt-4o',
+    usage: { inputTokens: 100, outputTokens: 100 },
+    tokenCostUsd: index / 100,
+    executorCostUsd: 0,
+    ...overrides,
+  };
+}
+
+function assertUsd(actual: number | undefined, expected: number): void {
+  assert.ok(
+    actual !== undefined && Math.abs(actual - expected) < 1e-9,
+    `expected $${expected}, got $${actual}`,
+  );
+}
+
+function describeLedger(name: string, create: () => CostLedger, cleanup: () => Promise<void>) {
+  describe(`${name} (cost ledger)`, () => {
+    let ledger: CostLedger;
+
+    beforeEach(() => {
+      ledger = create();
+    });
+
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    it('totals per tenant and per route', async () => {
+      for (let i = 1; i <= 20; i += 1) {
+        await ledger.record(entry(i));
+      }
+      const summary = await ledger.summary();
+      assert.equal(summary.tasks, 20);
+      assertUsd(summary.totalUsd, 2.1);
+      assertUsd(summary.byTenant['tenant-alpha']?.totalUsd, 1.1);
+      assert.equal(summary.byTenant['tenant-alpha']?.tasks, 10);
+      assertUsd(summary.byRoute.chat?.totalUsd, 0.45);
+      assert.equal(summary.byRoute.summarize?.tasks, 11);
+    });
+
+    it('reports mean and p95 per task', async () => {
+      for (let i = 1; i <= 20; i += 1) {
+        await ledger.record(entry(i));
+      }
+      const summary = await ledger.summary();
+      assertUsd(summary.meanUsdPerTask, 0.105);
+      assertUsd(summary.p95UsdPerTask, 0.19);
+    });
+
+    it('adds executor cost to token cost', async () => {
+      await ledger.record(entry(1, { tokenCostUsd: 0.012, executorCostUsd: 0.003 }));
+      assertUsd((await ledger.summary()).totalUsd, 0.015);
+    });
+
+    it('records a task id once', async () => {
+      assert.equal(await ledger.record(entry(1)), true);
+      assert.equal(await ledger.record(entry(1)), false);
+      assert.equal((await ledger.summary()).tasks, 1);
+    });
+  });
+}
+
+describeLedger(
+  'MemoryCostLedger',
+  () => new MemoryCostLedger(),
+  async () => undefined,
+);
+
+describe('RedisCostLedger on 127.0.0.1:6379', () => {
+  let redis: Redis | undefined;
+  let redisLedger: RedisCostLedger | undefined;
+
+  after(async () => {
+    await redis?.quit();
+  });
+
+  describeLedger(
+    'RedisCostLedger',
+    () => {
+      redis ??= new Redis(6379, '127.0.0.1');
+      redisLedger = new RedisCostLedger({ redis, keyPrefix: `test:cost:${randomUUID()}:` });
+      return redisLedger;
+    },
+    async () => {
+      await redisLedger?.clear();
+    },
+  );
+});
+
+describe('percentile', () => {
+  it('uses the nearest rank', () => {
+    assert.equal(percentile([5, 1, 4, 2, 3], 0.95), 5);
+    assert.equal(percentile([5, 1, 4, 2, 3], 0.5), 3);
+    assert.equal(percentile([], 0.95), 0);
+  });
+});

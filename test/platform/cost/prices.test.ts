@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import {
+  isPriceNotFoundError,
+  isPriceTableError,
+  loadPriceTable,
+  type PriceTable,
+  parsePriceTable,
+  serverlessInvocationCostUsd,
+  workerPoolCostUsd,
+  workerTaskCostUsd,
+} from '../../../src/platform/cost/index.js';
+
+/** Asserts a dollar amount to a billionth of a dollar, far finer than a cent. */
+function assertUsd(actual: number, expected: number): void {
+  assert.ok(Math.abs(actual - expected) < 1e-9, `expected $${expected}, got $${actual}`);
+}
+
+describe('PriceTable', () => {
+  let table: PriceTable;
+
+  before(async () => {
+    table = await loadPriceTable('fixtures/prices.yaml');
+  });
+
+  it('loads the dated fixture', () => {
+    assert.equal(table.effectiveDate, '2025-01-15');
+    assert.ok(table.data.source.length > 0);
+  });
+
+  it('prices a million tokens each way', () => {
+    const usage = { inputTokens: 1_000_000, outputTokens: 1_000_000 };
+    assertUsd(table.priceTokens('provider-b', 'claude-sonnet', usage), 18);
+    assertUsd(table.priceTokens('provider-a', 'gpt-4o', usage), 12.5);
+    assertUsd(table.priceTokens('instant', 'instant', usage), 0);
+  });
+
+  it('prices a mixed completion to the cent', () => {
+    const usage = { inputTokens: 2_000_000, outputTokens: 500_000 };
+    assertUsd(table.priceTokens('provider-a', 'gpt-4o-mini', usage), 0.6);
+    const small = { inputTokens: 1234, outputTokens: 567 };
+    assertUsd(table.priceTokens('provider-a', 'gpt-4o', small), 0.008755);
+  });
+
+  it('reserves at the most expensive candidate', () => {
+    const candidates = [
+      { provider: 'provider-a', model: 'gpt-4o' },
+      { provider: 'provider-b', model: 'claude-sonnet' },
+      { provider: 'provider-c', model: 'llama-70b' },
+    ];
+    assertUsd(table.maxTokenCostUsd(candidates, 1000, 1000), 0.018);
+  });
+
+  it('raises PriceNotFoundError for an unknown model', () => {
+    assert.throws(
+      () => table.modelPrice('provider-a', 'gpt-9'),
+      (error: unknown) => isPriceNotFoundError(error) && error.model === 'gpt-9',
+    );
+  });
+
+  it('names the field of an invalid price', () => {
+    const text = JSON.stringify({
+      effectiveDate: '2025-01-15',
+      source: 'test',
+      models: { p: { m: { inputPerMillion: -1, outputPerMillion: 1 } } },
+      executors: {},
+    });
+    assert.throws(
+      () => parsePriceTable(text, 'prices.yaml'),
+      (error: unknown) =>
+        isPriceTableError(error) &&
+        error.field === 'models.p.m.inputPerMillion' &&
+        error.message ===
+          'prices.yaml: models.p.m.inputPerMillion: expected a number >= 0, received -1',
+    );
+  });
+
+  it('rejects an undated table', () => {
+    const text = JSON.stringify({ effectiveDate: 'soon', source: 's', models: {}, executors: {} });
+    assert.throws(() => parsePriceTable(text, 'prices.yaml'), /effectiveDate: expected a date/);
+  });
+});
+
+describe('executor cost', () => {
+  let table: PriceTable;
+
+  before(async () => {
+    table = await loadPriceTable('fixtures/prices.yaml');
+  });
+
+  it('bills a worker pool per hour of wall time', () => {
+    const usage = { workers: 24, vcpuPerWorker: 1, memoryGbPerWorker: 2, wallMs: 3_600_000 };
+    assertUsd(workerPoolCostUsd(table.executors.worker, usage), 1.18488);
+  });
+
+  it('prorates a worker pool to the millisecond', () => {
+    const usage = { workers: 1, vcpuPerWorker: 1, memoryGbPerWorker: 0, wallMs: 90_000 };
+    assertUsd(workerPoolCostUsd(table.executors.worker, usage), 0.001012);
+  });
+
+  it('apportions a pool bill by busy time', () => {
+    assertUsd(workerTaskCostUsd(1.18488, 3000, 60_000), 0.059244);
+    assertUsd(workerTaskCostUsd(1.18488, 0, 0), 0);
+  });
+
+  it('bills serverless per ms of memory-duration plus per request', () => {
+    const invocation = { durationMs: 1500.2, memoryMb: 512 };
+    const cost = serverlessInvocationCostUsd(table.executors.serverless, invocation);
+    // 1,501 ms billed x 0.5 GB = 0.7505 GB-s, and a million such invocations cost $12.71.
+    assertUsd(cost, 0.7505 * 0.0000166667 + 0.0000002);
+    assert.equal((cost * 1_000_000).toFixed(2), '12.71');
+  });
+});

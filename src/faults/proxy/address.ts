@@ -1,0 +1,54 @@
+import { isIP } from 'node:net';
+
+import { invalidField } from './errors.js';
+
+/** A host and port pair, as in `listen` and `upstream`. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The listen address used when a proxy gives none: loopback, with a free port. */
+export const DEFAULT_LISTEN = '127.0.0.1:0';
+
+/**
+ * Parses `host:port` or `[v6]:port`. Throws a 400 naming `field` when the text has
+ * no host, or the port is not an integer in 0..65535.
+ */
+export function parseHostPort(text: string, field: string): HostPort {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (match === null || host === undefined || host === '') {
+    throw invalidField(field, 'an address of the form host:port', text);
+  }
+  if (!Number.isInteger(port) || port > 65535) {
+    throw invalidField(field, 'a port from 0 to 65535', text);
+  }
+  return { host, port };
+}
+
+/**
+ * Parses a listen address and resolves `localhost` to 127.0.0.1. Only loopback hosts
+ * pass, because the proxy must never accept connections from other machines.
+ */
+export function parseListen(text: string): HostPort {
+  const { host, port } = parseHostPort(text, 'listen');
+  const resolved = host.toLowerCase() === 'localhost' ? '127.0.0.1' : host;
+  if (!isLoopback(resolved)) {
+    throw invalidField('listen', 'a loopback host (127.0.0.0/8, ::1 or localhost)', text);
+  }
+  return { host: resolved, port };
+}
+
+/** Formats an address the way Toxiproxy shows it, with brackets around IPv6 hosts. */
+export function formatHostPort({ host, port }: HostPort): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function isLoopback(host: string): boolean {
+  if (isIP(host) === 4) {
+    return host.startsWith('127.');
+  }
+  return isIP(host) === 6 && (host === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(host));
+}

@@ -1,0 +1,100 @@
+import type { Socket } from 'node:net';
+
+import type { Chunk, ChunkSink, ToxicStage } from './stage.js';
+
+/** Writes a direction's chunks to its destination socket, pausing the source on backpressure. */
+export class SocketSink implements ChunkSink {
+  readonly #source: Socket;
+  readonly #destination: Socket;
+
+  constructor(source: Socket, destination: Socket) {
+    this.#source = source;
+    this.#destination = destination;
+  }
+
+  write(chunk: Chunk): void {
+    if (this.#destination.writableEnded || this.#destination.destroyed) {
+      return;
+    }
+    if (!this.#destination.write(chunk.data) && !this.#source.isPaused()) {
+      this.#source.pause();
+      this.#destination.once('drain', () => this.#source.resume());
+    }
+  }
+
+  end(): void {
+    if (!this.#destination.destroyed) {
+      this.#destination.end();
+    }
+  }
+}
+
+interface NamedStage {
+  readonly name: string;
+  readonly stage: ToxicStage;
+}
+
+/**
+ * The toxics of one direction of one connection, in the order they were added, ending in
+ * the destination socket. With no toxics, chunks go straight to the socket.
+ */
+export class DirectionChain implements ChunkSink {
+  readonly #sink: ChunkSink;
+  readonly #stages: NamedStage[] = [];
+
+  constructor(sink: ChunkSink) {
+    this.#sink = sink;
+  }
+
+  /** The sink the last stage writes to; new stages are built in front of it. */
+  get sink(): ChunkSink {
+    return this.#sink;
+  }
+
+  write(chunk: Chunk): void {
+    (this.#stages[0]?.stage ?? this.#sink).write(chunk);
+  }
+
+  end(): void {
+    (this.#stages[0]?.stage ?? this.#sink).end();
+  }
+
+  /** Appends a stage built to write to the sink. */
+  add(name: string, stage: ToxicStage): void {
+    this.#stages.push({ name, stage });
+    this.#relink();
+  }
+
+  find(name: string): ToxicStage | undefined {
+    return this.#stages.find((entry) => entry.name === name)?.stage;
+  }
+
+  /** Interrupts a stage, unlinks it and passes the data it still held to its successor. */
+  async remove(name: string): Promise<void> {
+    const stage = this.find(name);
+    if (stage === undefined) {
+      return;
+    }
+    await stage.interrupt();
+    const index = this.#stages.findIndex((entry) => entry.stage === stage);
+    if (index < 0) {
+      return;
+    }
+    this.#stages.splice(index, 1);
+    this.#relink();
+    stage.flush(this.#stages[index]?.stage ?? this.#sink);
+  }
+
+  /** Stops every stage and drops the data they held. */
+  stop(): void {
+    for (const { stage } of this.#stages) {
+      stage.stop();
+    }
+  }
+
+  #relink(): void {
+    this.#stages.forEach(({ stage }, index) => {
+      stage.next = this.#stages[index + 1]?.stage ?? this.#sink;
+    });
+  }
+}

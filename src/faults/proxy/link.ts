@@ -1,0 +1,124 @@
+import { connect, type Socket } from 'node:net';
+
+import type { Clock } from '../../platform/clock.js';
+import type { HostPort } from './address.js';
+import { DirectionChain, SocketSink } from './chain.js';
+import { type ConnectionControl, ToxicStage } from './stage.js';
+import type { StreamDirection, ToxicDefinition } from './toxic-definition.js';
+import { TOXIC_BEHAVIOURS } from './toxics/index.js';
+import { passThrough } from './toxics/pass-through.js';
+
+/** Options of one proxied connection. */
+export interface LinkOptions {
+  readonly upstream: HostPort;
+  readonly clock: Clock;
+  /** Uniform random numbers in [0, 1) for toxicity draws and jitter. */
+  readonly random: () => number;
+  /** Called once, after both sockets closed. */
+  readonly onClose: () => void;
+}
+
+/**
+ * One client connection and its upstream connection, with a chain of toxics per
+ * direction: `upstream` carries client to server, `downstream` server to client.
+ */
+export class Link implements ConnectionControl {
+  readonly #client: Socket;
+  readonly #upstream: Socket;
+  readonly #options: LinkOptions;
+  readonly #chains: Record<StreamDirection, DirectionChain>;
+  #closing = false;
+
+  constructor(client: Socket, toxics: readonly ToxicDefinition[], options: LinkOptions) {
+    this.#options = options;
+    this.#client = client;
+    this.#upstream = connect({ ...options.upstream, allowHalfOpen: true, noDelay: true });
+    client.setNoDelay(true);
+    this.#chains = {
+      upstream: new DirectionChain(new SocketSink(client, this.#upstream)),
+      downstream: new DirectionChain(new SocketSink(this.#upstream, client)),
+    };
+    for (const toxic of toxics) {
+      this.addToxic(toxic);
+    }
+    this.#pipe(client, this.#chains.upstream);
+    this.#pipe(this.#upstream, this.#chains.downstream);
+    this.#watchClose();
+  }
+
+  /** Adds a toxic; the toxicity draw for this connection happens here, once. */
+  addToxic(toxic: ToxicDefinition): void {
+    const chain = this.#chains[toxic.stream];
+    const active = this.#options.random() < toxic.toxicity;
+    const behaviour = active ? TOXIC_BEHAVIOURS[toxic.type] : passThrough;
+    const options = { clock: this.#options.clock, random: this.#options.random, connection: this };
+    chain.add(toxic.name, new ToxicStage(behaviour, toxic.attributes, chain.sink, options));
+  }
+
+  /**
+   * Restarts a toxic with new attributes; the toxicity draw is kept.
+   * NOTE: Toxiproxy 2.x draws toxicity again when a toxic is updated; this keeps the first draw.
+   */
+  async updateToxic(toxic: ToxicDefinition): Promise<void> {
+    await this.#chains[toxic.stream].find(toxic.name)?.restart(toxic.attributes);
+  }
+
+  /** Removes a toxic; data it held continues, so a removed timeout lets traffic flow again. */
+  async removeToxic(toxic: ToxicDefinition): Promise<void> {
+    await this.#chains[toxic.stream].remove(toxic.name);
+  }
+
+  close(): void {
+    this.#stopChains();
+    for (const socket of [this.#client, this.#upstream]) {
+      socket.end(() => socket.destroy());
+    }
+  }
+
+  reset(): void {
+    this.#stopChains();
+    for (const socket of [this.#client, this.#upstream]) {
+      if (!socket.destroyed) socket.resetAndDestroy();
+    }
+  }
+
+  /** Drops both sockets at once, as when the proxy is disabled or deleted. */
+  destroy(): void {
+    this.#stopChains();
+    this.#client.destroy();
+    this.#upstream.destroy();
+  }
+
+  #pipe(source: Socket, chain: DirectionChain): void {
+    const clock = this.#options.clock;
+    source.on('data', (data: Buffer) => {
+      if (!this.#closing) chain.write({ data, receivedAt: clock.monotonic() });
+    });
+    source.on('end', () => {
+      if (!this.#closing) chain.end();
+    });
+  }
+
+  #watchClose(): void {
+    let open = 2;
+    const onClose = (other: Socket) => (hadError: boolean) => {
+      if (hadError) this.destroy();
+      else if (other.destroyed) this.#stopChains();
+      open -= 1;
+      if (open === 0) this.#options.onClose();
+    };
+    this.#client.on('error', () => this.destroy());
+    this.#upstream.on('error', () => this.destroy());
+    this.#client.on('close', onClose(this.#upstream));
+    this.#upstream.on('close', onClose(this.#client));
+  }
+
+  #stopChains(): void {
+    if (this.#closing) {
+      return;
+    }
+    this.#closing = true;
+    this.#chains.upstream.stop();
+    this.#chains.downstream.stop();
+  }
+}

@@ -1,0 +1,198 @@
+import type { Clock } from '../../platform/clock.js';
+
+/** Bytes read from one socket, stamped with the monotonic time they arrived. */
+export interface Chunk {
+  readonly data: Buffer;
+  readonly receivedAt: number;
+}
+
+/** Receiver of a stream's chunks and its end: the next stage, or the writing socket. */
+export interface ChunkSink {
+  write(chunk: Chunk): void;
+  end(): void;
+}
+
+/** Actions a toxic may take on the whole connection. */
+export interface ConnectionControl {
+  /** Closes both sockets with FIN. */
+  close(): void;
+  /** Closes both sockets with RST. */
+  reset(): void;
+}
+
+/** Marks the end of a stream (the reading socket sent FIN). */
+export const END = Symbol('end');
+/** Returned by {@link ToxicRun.next} when the run was interrupted. */
+export const INTERRUPTED = Symbol('interrupted');
+
+export type StreamItem = Chunk | typeof END;
+
+/** The view of its stage that a toxic behaviour gets while it runs. */
+export interface ToxicRun {
+  readonly clock: Clock;
+  readonly random: () => number;
+  /** Per-connection state kept across runs, such as byte counters. */
+  readonly state: Map<string, number>;
+  readonly connection: ConnectionControl;
+  /** Resolves with the next item, or INTERRUPTED once the run is interrupted. */
+  next(): Promise<StreamItem | typeof INTERRUPTED>;
+  /** Resolves true after `ms`, or false as soon as the run is interrupted. */
+  sleep(ms: number): Promise<boolean>;
+  forward(chunk: Chunk): void;
+  forwardEnd(): void;
+}
+
+/**
+ * A toxic's per-connection logic. It returns when interrupted or after it forwarded the
+ * end; an item it holds when interrupted must be forwarded before it returns.
+ */
+export type ToxicBehaviour = (
+  attributes: Readonly<Record<string, number>>,
+  run: ToxicRun,
+) => Promise<void>;
+
+/** Options shared by every stage of one connection. */
+export interface StageOptions {
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly connection: ConnectionControl;
+}
+
+/**
+ * One toxic on one direction of one connection: a queue of items and a behaviour that
+ * consumes it. Updating or removing the toxic interrupts the running behaviour.
+ */
+export class ToxicStage implements ChunkSink {
+  next: ChunkSink;
+  readonly #behaviour: ToxicBehaviour;
+  readonly #options: StageOptions;
+  readonly #state = new Map<string, number>();
+  // NOTE: unbounded, so a slow toxic (bandwidth, latency) buffers whatever the source sends;
+  // only the final socket write applies backpressure to the source.
+  readonly #queue: StreamItem[] = [];
+  #waiter: ((item: StreamItem | typeof INTERRUPTED) => void) | undefined;
+  #controller = new AbortController();
+  #running: Promise<void> = Promise.resolve();
+  #dropped = false;
+
+  constructor(
+    behaviour: ToxicBehaviour,
+    attributes: Readonly<Record<string, number>>,
+    next: ChunkSink,
+    options: StageOptions,
+  ) {
+    this.#behaviour = behaviour;
+    this.#options = options;
+    this.next = next;
+    this.#start(attributes);
+  }
+
+  write(chunk: Chunk): void {
+    this.#push(chunk);
+  }
+
+  end(): void {
+    this.#push(END);
+  }
+
+  /** Interrupts the running behaviour and starts it again with new attributes. */
+  async restart(attributes: Readonly<Record<string, number>>): Promise<void> {
+    await this.#interrupt();
+    this.#start(attributes);
+  }
+
+  /** Interrupts the behaviour; the caller then relinks and calls {@link flush}. */
+  async interrupt(): Promise<void> {
+    await this.#interrupt();
+  }
+
+  /** Passes every queued item, in order, to `sink`. */
+  flush(sink: ChunkSink): void {
+    for (const item of this.#queue.splice(0)) {
+      if (item === END) {
+        sink.end();
+      } else {
+        sink.write(item);
+      }
+    }
+  }
+
+  /** Stops the stage for good and drops queued data, as when the connection closes. */
+  stop(): void {
+    this.#dropped = true;
+    this.#queue.length = 0;
+    this.#controller.abort();
+    this.#wake(INTERRUPTED);
+  }
+
+  #push(item: StreamItem): void {
+    if (this.#waiter !== undefined && !this.#controller.signal.aborted) {
+      this.#wake(item);
+      return;
+    }
+    this.#queue.push(item);
+  }
+
+  #wake(item: StreamItem | typeof INTERRUPTED): void {
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.(item);
+  }
+
+  async #interrupt(): Promise<void> {
+    this.#controller.abort();
+    this.#wake(INTERRUPTED);
+    await this.#running;
+  }
+
+  #start(attributes: Readonly<Record<string, number>>): void {
+    this.#controller = new AbortController();
+    const run = this.#createRun(this.#controller.signal);
+    this.#running = this.#behaviour(attributes, run).catch(() => {
+      this.#options.connection.close();
+    });
+  }
+
+  #createRun(signal: AbortSignal): ToxicRun {
+    const { clock, random, connection } = this.#options;
+    return {
+      clock,
+      random,
+      connection,
+      state: this.#state,
+      next: () => this.#take(signal),
+      sleep: (ms) => sleepUnlessAborted(clock, ms, signal),
+      forward: (chunk) => {
+        if (!this.#dropped) this.next.write(chunk);
+      },
+      forwardEnd: () => {
+        if (!this.#dropped) this.next.end();
+      },
+    };
+  }
+
+  #take(signal: AbortSignal): Promise<StreamItem | typeof INTERRUPTED> {
+    if (signal.aborted) {
+      return Promise.resolve(INTERRUPTED);
+    }
+    const item = this.#queue.shift();
+    if (item !== undefined) {
+      return Promise.resolve(item);
+    }
+    return new Promise((resolve) => {
+      this.#waiter = resolve;
+    });
+  }
+}
+
+async function sleepUnlessAborted(clock: Clock, ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) {
+    return false;
+  }
+  try {
+    await clock.sleep(Math.max(0, ms), signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

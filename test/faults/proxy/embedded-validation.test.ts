@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+
+import { type Proxy as ToxiproxyProxy, Toxiproxy } from 'toxiproxy-node-client';
+
+import { type FaultProxyHandle, startFaultProxy } from '../../../src/faults/proxy/index.js';
+import {
+  echoRoundTrip,
+  errorResponseOf,
+  openSocket,
+  portOf,
+  startEchoServer,
+  type TestServer,
+  uniqueName,
+} from './support.js';
+
+type ToxicBody = Parameters<ToxiproxyProxy['addToxic']>[0];
+
+/** Sends a raw POST, for input toxiproxy-node-client cannot produce (it always sends valid JSON). */
+function postRaw(url: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { method: 'POST', agent: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (part: string) => {
+        text += part;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+describe('FaultProxy input validation', () => {
+  let server: FaultProxyHandle;
+  let client: Toxiproxy;
+  let echo: TestServer;
+  let proxy: ToxiproxyProxy;
+
+  before(async () => {
+    server = await startFaultProxy({ port: 0 });
+    client = new Toxiproxy(server.url);
+    echo = await startEchoServer();
+  });
+
+  beforeEach(async () => {
+    proxy = await client.createProxy({
+      name: uniqueName('validation'),
+      listen: '127.0.0.1:0',
+      upstream: echo.address,
+    });
+  });
+
+  afterEach(async () => {
+    await proxy.remove();
+  });
+
+  after(async () => {
+    await echo.close();
+    await server.close();
+  });
+
+  function latency(overrides: Partial<ToxicBody>): ToxicBody {
+    const base: ToxicBody = {
+      name: 'latency_downstream',
+      type: 'latency',
+      stream: 'downstream',
+      toxicity: 1,
+      attributes: { latency: 10 },
+    };
+    return { ...base, ...overrides };
+  }
+
+  const toxicCases: ReadonlyArray<readonly [string, Partial<ToxicBody>, string]> = [
+    ['unknown toxic type', { type: 'teleport' as ToxicBody['type'] }, '"type"'],
+    ['unknown stream', { stream: 'sideways' as ToxicBody['stream'] }, '"stream"'],
+    ['negative latency', { attributes: { latency: -5 } }, '"attributes.latency"'],
+    ['negative jitter', { attributes: { latency: 5, jitter: -1 } }, '"attributes.jitter"'],
+    ['toxicity above 1', { toxicity: 1.5 }, '"toxicity"'],
+    ['toxicity below 0', { toxicity: -0.1 }, '"toxicity"'],
+  ];
+
+  for (const [label, overrides, field] of toxicCases) {
+    it(`rejects ${label} with 400 naming ${field}`, async () => {
+      const { status, body } = await errorResponseOf(() => proxy.addToxic(latency(overrides)));
+      assert.equal(status, 400);
+      assert.equal(body.status, 400);
+      assert.ok(body.error.includes(field), body.error);
+    });
+  }
+
+  it('rejects a negative attribute of any toxic type', async () => {
+    const body = latency({ type: 'bandwidth', attributes: { rate: -1 } });
+    const { status, body: error } = await errorResponseOf(() => proxy.addToxic(body));
+    assert.equal(status, 400);
+    assert.ok(error.error.includes('"attributes.rate"'), error.error);
+  });
+
+  it('rejects malformed JSON with 400 naming the body', async () => {
+    const { status, text } = await postRaw(`${server.url}/proxies`, '{"name": ');
+    assert.equal(status, 400);
+    const body = JSON.parse(text) as { error: string; status: number };
+    assert.equal(body.status, 400);
+    assert.ok(body.error.includes('"body"'), body.error);
+  });
+
+  it('rejects a missing name with 400 naming it', async () => {
+    const create = () =>
+      client.createProxy({ name: '', listen: '127.0.0.1:0', upstream: echo.address });
+    const { status, body } = await errorResponseOf(create);
+    assert.equal(status, 400);
+    assert.ok(body.error.includes('"name"'), body.error);
+  });
+
+  it('rejects a missing upstream with 400 naming it', async () => {
+    const create = () =>
+      client.createProxy({ name: uniqueName('x'), listen: '127.0.0.1:0', upstream: '' });
+    const { status, body } = await errorResponseOf(create);
+    assert.equal(status, 400);
+    assert.ok(body.error.includes('"upstream"'), body.error);
+  });
+
+  for (const listen of ['0.0.0.0:0', '[::]:0', '192.0.2.1:0']) {
+    it(`rejects the non-loopback listen ${listen} with 400`, async () => {
+      const name = uniqueName('listen');
+      const create = () => client.createProxy({ name, listen, upstream: echo.address });
+      const { status, body } = await errorResponseOf(create);
+      assert.equal(status, 400);
+      assert.ok(body.error.includes('"listen"'), body.error);
+      assert.equal((await client.getAll())[name], undefined);
+    });
+  }
+
+  it('rejects a non-loopback listen on update', async () => {
+    const update = () => proxy.update({ ...proxy.toJson(), listen: '0.0.0.0:0' });
+    const { status, body } = await errorResponseOf(update);
+    assert.equal(status, 400);
+    assert.ok(body.error.includes('"listen"'), body.error);
+  });
+
+  it('names the address in use and creates nothing', async () => {
+    const name = uniqueName('taken');
+    const create = () => client.createProxy({ name, listen: proxy.listen, upstream: echo.address });
+    const { status, body } = await errorResponseOf(create);
+    assert.equal(status, 500);
+    assert.ok(body.error.includes(proxy.listen), body.error);
+    assert.ok(body.error.includes('address already in use'), body.error);
+    assert.equal((await client.getAll())[name], undefined);
+    const socket = await openSocket(portOf(proxy.listen));
+    await echoRoundTrip(socket, 'still serving');
+    socket.destroy();
+  });
+
+  it('keeps an unchanged proxy on a repeated populate', async () => {
+    const body = [{ name: proxy.name, listen: '127.0.0.1:0', upstream: echo.address }];
+    const first = await client.populate(body);
+    const second = await client.populate(body);
+    assert.equal(first[proxy.name]?.listen, proxy.listen);
+    assert.equal(second[proxy.name]?.listen, proxy.listen);
+  });
+
+  it('validates every populate entry before changing anything', async () => {
+    const name = uniqueName('populate_ok');
+    const body = [
+      { name, listen: '127.0.0.1:0', upstream: echo.address },
+      { name: uniqueName('populate_bad'), listen: '0.0.0.0:0', upstream: echo.address },
+    ];
+    const { status, body: error } = await errorResponseOf(() => client.populate(body));
+    assert.equal(status, 400);
+    assert.ok(error.error.includes('"[1].listen"'), error.error);
+    assert.equal((await client.getAll())[name], undefined);
+  });
+
+  it('rejects requests from browsers with 403', async () => {
+    const response = await fetch(`${server.url}/proxies`, {
+      headers: { 'user-agent': 'Mozilla/5.0' },
+    });
+    assert.equal(response.status, 403);
+  });
+});
+
+describe('startFaultProxy', () => {
+  it('rejects an invalid port', async () => {
+    await assert.rejects(startFaultProxy({ port: 70_000 }), RangeError);
+  });
+
+  it('applies a populate body at start', async () => {
+    const echo = await startEchoServer();
+    const name = uniqueName('boot');
+    const server = await startFaultProxy({
+      port: 0,
+      populate: [{ name, listen: '127.0.0.1:0', upstream: echo.address }],
+    });
+    const proxy = await new Toxiproxy(server.url).get(name);
+    assert.equal(proxy.upstream, echo.address);
+    await server.close();
+    await echo.close();
+  });
+
+  it('closes every listener and connection on close()', async () => {
+    const echo = await startEchoServer();
+    const server = await startFaultProxy({ port: 0 });
+    const proxy = await new Toxiproxy(server.url).createProxy({
+      name: uniqueName('close'),
+      listen: '127.0.0.1:0',
+      upstream: echo.address,
+    });
+    const socket = await openSocket(portOf(proxy.listen));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await server.close();
+    await closed;
+    await assert.rejects(openSocket(portOf(proxy.listen)), { code: 'ECONNREFUSED' });
+    await echo.close();
+  });
+});

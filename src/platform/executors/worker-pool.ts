@@ -1,0 +1,188 @@
+/**
+ * Long-running worker pool: N forked processes, each consuming the BullMQ
+ * queue with concurrency K. A process killed mid-job loses nothing: BullMQ's
+ * stall detection returns its active jobs to waiting after stallIntervalMs.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+import {
+  type ResolvedWorkerPoolOptions,
+  type WorkerPoolOptions,
+  resolveWorkerPoolOptions,
+} from './worker-pool-options.js';
+import { WORKER_CONFIG_ENV, type WorkerProcessConfig, isWorkerMessage } from './worker-protocol.js';
+
+const WORKER_ENTRY = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+
+export interface WorkerExitEvent {
+  index: number;
+  pid: number | undefined;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when stop() asked the process to exit. */
+  expected: boolean;
+}
+
+export interface WorkerRestartEvent {
+  index: number;
+  pid: number | undefined;
+}
+
+interface WorkerPoolEventMap {
+  exit: [WorkerExitEvent];
+  restart: [WorkerRestartEvent];
+}
+
+/** Raised when a worker process fails to report ready. */
+export class WorkerStartError extends Error {
+  readonly code = 'worker_start_failed' as const;
+
+  constructor(
+    readonly index: number,
+    reason: string,
+  ) {
+    super(`worker process ${index} failed to start: ${reason}`);
+    this.name = 'WorkerStartError';
+  }
+}
+
+export function isWorkerStartError(error: unknown): error is WorkerStartError {
+  return error instanceof Error && (error as { code?: unknown }).code === 'worker_start_failed';
+}
+
+interface Slot {
+  index: number;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+/** A running pool; emits 'exit' for every process exit and 'restart' for each replacement. */
+export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
+  readonly #options: ResolvedWorkerPoolOptions;
+  readonly #slots: Slot[] = [];
+  #stopping = false;
+
+  constructor(options: ResolvedWorkerPoolOptions) {
+    super();
+    this.#options = options;
+  }
+
+  /** Process ids by worker index; undefined for a process that has exited. */
+  get pids(): (number | undefined)[] {
+    return this.#slots.map((slot) =>
+      slot.child.exitCode === null && slot.child.signalCode === null ? slot.child.pid : undefined,
+    );
+  }
+
+  /** Sends `signal` to worker `index`; returns false when no such live process exists. */
+  kill(index: number, signal: NodeJS.Signals = 'SIGKILL'): boolean {
+    const slot = this.#slots[index];
+    return slot !== undefined && slot.child.exitCode === null && slot.child.kill(signal);
+  }
+
+  /** Sends SIGTERM to every process, SIGKILL after shutdownTimeoutMs, and resolves when all exited. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(this.#slots.map((slot) => this.#stopSlot(slot)));
+  }
+
+  /** Forks every process and resolves once each reported ready. */
+  async start(): Promise<void> {
+    const starts = [];
+    for (let index = 0; index < this.#options.processes; index += 1) {
+      starts.push(this.#spawn(index));
+    }
+    try {
+      await Promise.all(starts);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  #spawn(index: number): Promise<void> {
+    const child = fork(WORKER_ENTRY, [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(this.#processConfig(index)) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.#slots[index] = { index, child, exited };
+    child.once('exit', (code, signal) => this.#onExit(index, child, code, signal));
+    return this.#awaitReady(index, child);
+  }
+
+  #processConfig(index: number): WorkerProcessConfig {
+    const { concurrency, globalConcurrency, queue, handlerModule, handlerConfig, logLevel } =
+      this.#options;
+    return { index, concurrency, globalConcurrency, queue, handlerModule, handlerConfig, logLevel };
+  }
+
+  #awaitReady(index: number, child: ChildProcess): Promise<void> {
+    const { clock, startTimeoutMs } = this.#options;
+    return new Promise<void>((resolve, reject) => {
+      const fail = (reason: string): void => {
+        clock.clearTimeout(timer);
+        reject(new WorkerStartError(index, reason));
+      };
+      const timer = clock.setTimeout(
+        () => fail(`not ready after ${startTimeoutMs} ms`),
+        startTimeoutMs,
+      );
+      child.on('message', (message) => {
+        if (isWorkerMessage(message) && message.type === 'ready') {
+          clock.clearTimeout(timer);
+          resolve();
+        } else if (isWorkerMessage(message) && message.type === 'startFailed') {
+          fail(message.message);
+        }
+      });
+      child.once('exit', (code, signal) => fail(`exited with code ${code} and signal ${signal}`));
+    });
+  }
+
+  #onExit(
+    index: number,
+    child: ChildProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): void {
+    this.emit('exit', { index, pid: child.pid, code, signal, expected: this.#stopping });
+    if (this.#stopping || !this.#options.restartCrashed || this.#slots[index]?.child !== child) {
+      return;
+    }
+    this.#options.clock.setTimeout(() => this.#restart(index), this.#options.restartDelayMs);
+  }
+
+  #restart(index: number): void {
+    if (this.#stopping) {
+      return;
+    }
+    const ready = this.#spawn(index);
+    this.emit('restart', { index, pid: this.#slots[index]?.child.pid });
+    // A replacement that fails to start exits, and its exit schedules the next try.
+    ready.catch(() => undefined);
+  }
+
+  async #stopSlot(slot: Slot): Promise<void> {
+    const { child } = slot;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      return;
+    }
+    const { clock, shutdownTimeoutMs } = this.#options;
+    const timer = clock.setTimeout(() => child.kill('SIGKILL'), shutdownTimeoutMs);
+    child.kill('SIGTERM');
+    await slot.exited;
+    clock.clearTimeout(timer);
+  }
+}
+
+/** Validates options, forks the worker processes and resolves once all are ready. */
+export async function startWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
+  const pool = new WorkerPool(resolveWorkerPoolOptions(options));
+  await pool.start();
+  return pool;
+}

@@ -1,0 +1,257 @@
+/**
+ * BullMQ TaskQueue driver on Redis. Jobs, retries and stall detection are
+ * BullMQ's; this driver adds the accepted-id set that reports duplicates and
+ * the dead-letter index that separates exhausted jobs from non-retryable ones.
+ */
+import { type Job, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+
+import { BACKOFF_TYPE, BullmqConsumer, type ConsumerContext } from './bullmq-consumer.js';
+import { fromBullmqJobId, toBullmqJobId } from './bullmq-job-id.js';
+import { QueueClosedError, toError } from './errors.js';
+import { type QueueEventMap, QueueEvents } from './events.js';
+import {
+  type QueueOptions,
+  type ResolvedQueueOptions,
+  checkJobId,
+  checkPriority,
+  integerAtLeast,
+  resolveQueueOptions,
+} from './options.js';
+import type {
+  ConsumeOptions,
+  Consumer,
+  DeadLetterEntry,
+  EnqueueOptions,
+  EnqueueResult,
+  JobHandler,
+  ListOptions,
+  QueueCounts,
+  QueueGauges,
+  TaskQueue,
+} from './queue.js';
+import { redisOptionsFromUrl } from './redis-connection.js';
+
+export interface BullmqQueueOptions extends QueueOptions {
+  /** Redis URL, such as `redis://127.0.0.1:6379`. */
+  connection: string;
+  /**
+   * Key prefix; tests pass a unique one.
+   * @defaultValue 'scalegate'
+   */
+  prefix?: string;
+}
+
+/** A TaskQueue on BullMQ, plus the key cleanup that tests and teardown need. */
+export interface BullmqTaskQueue<T> extends TaskQueue<T> {
+  /** Deletes every key of this queue, jobs included, then closes it. */
+  obliterate(): Promise<void>;
+}
+
+/** Creates a BullMQ-backed queue; options are validated before any connection opens. */
+export function createBullmqQueue<T>(options: BullmqQueueOptions): BullmqTaskQueue<T> {
+  const resolved = resolveQueueOptions(options);
+  const prefix = options.prefix ?? 'scalegate';
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(prefix)) {
+    throw new TypeError(
+      `prefix must be 1-100 letters, digits, '_', '.' or '-', got ${JSON.stringify(prefix)}`,
+    );
+  }
+  return new BullmqQueue<T>(resolved, prefix, redisOptionsFromUrl(options.connection));
+}
+
+/** Oldest prioritized jobs read when computing oldestAgeMs. */
+const PRIORITIZED_SAMPLE = 100;
+
+class BullmqQueue<T> implements BullmqTaskQueue<T> {
+  readonly name: string;
+  readonly #options: ResolvedQueueOptions;
+  readonly #queue: Queue<T, void, string, T, void, string>;
+  readonly #redis: Redis;
+  readonly #events = new QueueEvents();
+  readonly #context: ConsumerContext;
+  readonly #acceptedKey: string;
+  readonly #deadLetterKey: string;
+  readonly #consumers = new Set<Consumer>();
+  #closed = false;
+
+  constructor(options: ResolvedQueueOptions, prefix: string, redis: ConsumerContext['redis']) {
+    this.name = options.name;
+    this.#options = options;
+    this.#redis = new Redis(redis);
+    // The producer shares this client, so its connection errors reach our listener.
+    this.#queue = new Queue<T, void, string, T, void, string>(options.name, {
+      connection: this.#redis,
+      prefix,
+    });
+    this.#acceptedKey = `${prefix}:${options.name}:scalegate:accepted`;
+    this.#deadLetterKey = `${prefix}:${options.name}:scalegate:dead-lettered`;
+    this.#forwardConnectionErrors();
+    this.#context = {
+      options,
+      prefix,
+      redis,
+      events: this.#events,
+      ready: this.#applyGlobalConcurrency(),
+      recordDeadLetter: (jobId) => this.#recordDeadLetter(jobId),
+    };
+    this.#context.ready.catch(() => undefined);
+  }
+
+  /**
+   * Records the id, then adds the job. The add runs for duplicates too:
+   * BullMQ ignores an existing job id, and a producer that crashed between
+   * the two steps gets its job added on the retry.
+   */
+  async enqueue(id: string, data: T, options: EnqueueOptions = {}): Promise<EnqueueResult> {
+    checkJobId(id);
+    const priority = checkPriority(options.priority);
+    this.#assertOpen();
+    await this.#context.ready;
+    const added = await this.#redis.sadd(this.#acceptedKey, id);
+    await this.#queue.add('task', data, {
+      jobId: toBullmqJobId(id),
+      attempts: this.#options.maxAttempts,
+      backoff: { type: BACKOFF_TYPE },
+      removeOnComplete: false,
+      removeOnFail: false,
+      ...(priority === undefined ? {} : { priority }),
+    });
+    return { id, duplicate: added === 0 };
+  }
+
+  consume(handler: JobHandler<T>, options: ConsumeOptions): Consumer {
+    const concurrency = integerAtLeast('concurrency', options.concurrency, 1);
+    this.#assertOpen();
+    const consumer = new BullmqConsumer(handler, concurrency, this.#context);
+    this.#consumers.add(consumer);
+    return consumer;
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const [accepted, jobCounts, deadLettered] = await Promise.all([
+      this.#redis.scard(this.#acceptedKey),
+      this.#queue.getJobCounts('completed', 'failed'),
+      this.#redis.zcard(this.#deadLetterKey),
+    ]);
+    return {
+      accepted,
+      completed: jobCounts.completed ?? 0,
+      failed: (jobCounts.failed ?? 0) - deadLettered,
+      deadLettered,
+    };
+  }
+
+  async gauges(): Promise<QueueGauges> {
+    const [jobCounts, deadLettered, oldestAgeMs] = await Promise.all([
+      this.#queue.getJobCounts('wait', 'prioritized', 'delayed', 'active', 'completed', 'failed'),
+      this.#redis.zcard(this.#deadLetterKey),
+      this.#oldestWaitingAgeMs(),
+    ]);
+    const count = (state: string): number => jobCounts[state] ?? 0;
+    return {
+      depth: count('wait') + count('prioritized') + count('delayed'),
+      active: count('active'),
+      oldestAgeMs,
+      completed: count('completed'),
+      failed: count('failed') - deadLettered,
+      deadLettered,
+    };
+  }
+
+  async listDeadLettered(options: ListOptions = {}): Promise<DeadLetterEntry<T>[]> {
+    const limit = integerAtLeast('limit', options.limit ?? 100, 1);
+    const entries = await this.#redis.zrange(this.#deadLetterKey, 0, limit - 1, 'WITHSCORES');
+    const listed: DeadLetterEntry<T>[] = [];
+    for (let index = 0; index + 1 < entries.length; index += 2) {
+      const job = await this.#queue.getJob(entries[index] ?? '');
+      if (job !== undefined) {
+        listed.push(toDeadLetterEntry(job, Number(entries[index + 1])));
+      }
+    }
+    return listed;
+  }
+
+  on<K extends keyof QueueEventMap>(event: K, listener: (payload: QueueEventMap[K]) => void): this {
+    (this.#events.on as (e: K, l: typeof listener) => void)(event, listener);
+    return this;
+  }
+
+  off<K extends keyof QueueEventMap>(
+    event: K,
+    listener: (payload: QueueEventMap[K]) => void,
+  ): this {
+    (this.#events.off as (e: K, l: typeof listener) => void)(event, listener);
+    return this;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) {
+      return;
+    }
+    this.#closed = true;
+    await Promise.all([...this.#consumers].map((consumer) => consumer.close()));
+    await this.#queue.close();
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  async obliterate(): Promise<void> {
+    this.#assertOpen();
+    await Promise.all([...this.#consumers].map((consumer) => consumer.close()));
+    await this.#queue.obliterate({ force: true });
+    await this.#redis.del(this.#acceptedKey, this.#deadLetterKey);
+    await this.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new QueueClosedError(this.name);
+    }
+  }
+
+  #forwardConnectionErrors(): void {
+    const forward = (error: unknown): void => {
+      this.#events.emit('connectionError', { error: toError(error) });
+    };
+    this.#queue.on('error', forward);
+    this.#redis.on('error', forward);
+  }
+
+  async #applyGlobalConcurrency(): Promise<void> {
+    const cap = this.#options.globalConcurrency;
+    if (cap === undefined) {
+      await this.#queue.removeGlobalConcurrency();
+    } else {
+      await this.#queue.setGlobalConcurrency(cap);
+    }
+  }
+
+  async #recordDeadLetter(jobId: string): Promise<void> {
+    await this.#redis.zadd(this.#deadLetterKey, this.#options.clock.now(), jobId);
+  }
+
+  /** Age of the oldest job in the wait list or among the first prioritized jobs. */
+  async #oldestWaitingAgeMs(): Promise<number> {
+    const [plain, prioritized] = await Promise.all([
+      this.#queue.getJobs(['wait'], 0, 0, true),
+      this.#queue.getJobs(['prioritized'], 0, PRIORITIZED_SAMPLE - 1, true),
+    ]);
+    // NOTE: only the first PRIORITIZED_SAMPLE prioritized jobs are read, so an
+    // older job of a lower priority behind them is not seen.
+    const timestamps = [...plain, ...prioritized].map((job) => job.timestamp);
+    if (timestamps.length === 0) {
+      return 0;
+    }
+    return Math.max(0, this.#options.clock.now() - Math.min(...timestamps));
+  }
+}
+
+function toDeadLetterEntry<T>(job: Job<T>, deadLetteredAt: number): DeadLetterEntry<T> {
+  return {
+    id: fromBullmqJobId(job.id),
+    data: job.data,
+    attempts: job.attemptsMade,
+    error: job.failedReason ?? '',
+    deadLetteredAt,
+  };
+}

@@ -1,0 +1,51 @@
+/** Errors raised by queue drivers and handlers. Tell them apart by `code`, never by message. */
+
+/** Thrown by a handler to fail its job at once, without retry. */
+export class NonRetryableError extends Error {
+  readonly code = 'non_retryable' as const;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'NonRetryableError';
+  }
+}
+
+export function isNonRetryableError(error: unknown): error is NonRetryableError {
+  return error instanceof Error && (error as { code?: unknown }).code === 'non_retryable';
+}
+
+/** Reason a job failed after stalling more than `maxStalls` times. */
+export class StallLimitError extends Error {
+  readonly code = 'stall_limit' as const;
+
+  constructor(
+    readonly jobId: string,
+    readonly stalls: number,
+  ) {
+    super(`job ${jobId} stalled ${stalls} times, more than the allowed limit`);
+    this.name = 'StallLimitError';
+  }
+}
+
+export function isStallLimitError(error: unknown): error is StallLimitError {
+  return error instanceof Error && (error as { code?: unknown }).code === 'stall_limit';
+}
+
+/** Raised by enqueue or consume after the queue was closed. */
+export class QueueClosedError extends Error {
+  readonly code = 'queue_closed' as const;
+
+  constructor(readonly queueName: string) {
+    super(`queue ${queueName} is closed`);
+    this.name = 'QueueClosedError';
+  }
+}
+
+export function isQueueClosedError(error: unknown): error is QueueClosedError {
+  return error instanceof Error && (error as { code?: unknown }).code === 'queue_closed';
+}
+
+/** Converts whatever a handler threw into an Error. */
+export function toError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
+}

@@ -1,0 +1,15 @@
+/** Task queue: one interface, an in-memory driver and a BullMQ driver. */
+export type * from './queue.js';
+export type * from './events.js';
+export type { QueueOptions } from './options.js';
+export { backoffDelayMs, type BackoffPolicy } from './backoff.js';
+export {
+  NonRetryableError,
+  QueueClosedError,
+  StallLimitError,
+  isNonRetryableError,
+  isQueueClosedError,
+  isStallLimitError,
+} from './errors.js';
+export { createMemoryQueue } from './memory.js';
+export { createBullmqQueue, type BullmqQueueOptions, type BullmqTaskQueue } from './bullmq.js';

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+
+import { Redis } from 'ioredis';
+
+import {
+  type WorkerExitEvent,
+  type WorkerPool,
+  isWorkerStartError,
+  startWorkerPool,
+} from '../../../src/platform/executors/worker-pool.js';
+import type { BullmqQueueSpec } from '../../../src/platform/executors/worker-pool-options.js';
+import { type BullmqTaskQueue, createBullmqQueue } from '../../../src/platform/queue/index.js';
+import { maxOverlap } from '../../fixtures/worker-recording-handler.js';
+import {
+  RECORDING_HANDLER,
+  REDIS_URL,
+  deleteRecords,
+  readDeliveries,
+  readEvents,
+  uniqueNames,
+  waitFor,
+} from './worker-support.js';
+
+describe('WorkerPool', function () {
+  this.timeout(40_000);
+  let redis: Redis;
+  let queueSpec: BullmqQueueSpec;
+  let keyPrefix: string;
+  let producer: BullmqTaskQueue<null>;
+  let pool: WorkerPool | undefined;
+
+  beforeEach(() => {
+    ({ queue: queueSpec, keyPrefix } = uniqueNames());
+    redis = new Redis(REDIS_URL);
+    producer = createBullmqQueue<null>({ ...queueSpec, connection: REDIS_URL });
+    pool = undefined;
+  });
+
+  afterEach(async () => {
+    await pool?.stop();
+    await producer.obliterate();
+    await deleteRecords(redis, keyPrefix);
+    await redis.quit();
+  });
+
+  function start(
+    overrides: { processes?: number; concurrency?: number; holdMs?: number } & Record<
+      string,
+      unknown
+    > = {},
+  ) {
+    const { holdMs = 100, ...rest } = overrides;
+    return startWorkerPool({
+      processes: 2,
+      concurrency: 1,
+      queue: queueSpec,
+      handlerModule: RECORDING_HANDLER,
+      handlerConfig: { redisUrl: REDIS_URL, keyPrefix, holdMs },
+      shutdownTimeoutMs: 5000,
+      logLevel: 'error',
+      ...rest,
+    });
+  }
+
+  async function enqueue(count: number): Promise<void> {
+    for (let index = 0; index < count; index += 1) {
+      await producer.enqueue(`task-${index}`, null);
+    }
+  }
+
+  async function waitForCompleted(count: number, timeoutMs: number): Promise<void> {
+    await waitFor(
+      async () => (await producer.counts()).completed === count,
+      timeoutMs,
+      `${count} completed jobs`,
+    );
+  }
+
+  it('rejects the memory driver', async () => {
+    await assert.rejects(
+      startWorkerPool({
+        processes: 1,
+        concurrency: 1,
+        queue: { driver: 'memory' },
+        handlerModule: RECORDING_HANDLER,
+      }),
+      { name: 'TypeError', message: /queue\.driver must be 'bullmq', got "memory"/ },
+    );
+  });
+
+  it('rejects an invalid process count', async () => {
+    await assert.rejects(start({ processes: 0 }), {
+      name: 'RangeError',
+      message: 'processes must be an integer >= 1, got 0',
+    });
+  });
+
+  it('reports a module without createHandler', async () => {
+    const badModule = RECORDING_HANDLER.replace('worker-recording-handler', 'worker-bad-handler');
+    await assert.rejects(
+      start({ processes: 1, handlerModule: badModule, logLevel: 'fatal' }),
+      (error: unknown) => {
+        assert.ok(isWorkerStartError(error));
+        assert.match(error.message, /must export a function named createHandler/);
+        return true;
+      },
+    );
+  });
+
+  it('keeps one active task under a global cap of 1', async () => {
+    pool = await start({ processes: 2, concurrency: 2, globalConcurrency: 1, holdMs: 80 });
+    await enqueue(8);
+    await waitForCompleted(8, 20_000);
+    const events = await readEvents(redis, keyPrefix);
+    assert.equal(events.length, 16);
+    assert.equal(maxOverlap(events), 1);
+  });
+
+  it('redelivers the task of a SIGKILLed worker', async () => {
+    pool = await start({ processes: 2, concurrency: 1, holdMs: 1500 });
+    await enqueue(3);
+    await waitFor(
+      async () => (await readEvents(redis, keyPrefix)).length > 0,
+      10_000,
+      'a task start',
+    );
+    const [first] = await readEvents(redis, keyPrefix);
+    assert.ok(first !== undefined);
+    const victim = pool.pids.indexOf(first.pid);
+    assert.ok(pool.kill(victim, 'SIGKILL'), `worker ${victim} was not alive`);
+    await waitForCompleted(3, 20_000);
+    const deliveries = await readDeliveries(redis, keyPrefix);
+    assert.equal((await producer.counts()).completed, 3);
+    assert.equal(deliveries[first.id], 2);
+  });
+
+  it('drains active tasks on stop and exits 0', async () => {
+    pool = await start({ processes: 1, holdMs: 800 });
+    const exits: WorkerExitEvent[] = [];
+    pool.on('exit', (event) => exits.push(event));
+    await enqueue(1);
+    await waitFor(
+      async () => (await readEvents(redis, keyPrefix)).length === 1,
+      10_000,
+      'a task start',
+    );
+    await pool.stop();
+    const events = await readEvents(redis, keyPrefix);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ['start', 'end'],
+    );
+    assert.equal((await producer.counts()).completed, 1);
+    assert.equal(exits.length, 1);
+    assert.equal(exits[0]?.code, 0);
+    assert.equal(exits[0]?.expected, true);
+  });
+
+  it('restarts a crashed worker', async () => {
+    pool = await start({ processes: 1, restartCrashed: true, restartDelayMs: 50 });
+    const oldPid = pool.pids[0];
+    const restarted = new Promise<number | undefined>((resolve) => {
+      pool?.once('restart', (event) => resolve(event.pid));
+    });
+    assert.ok(pool.kill(0, 'SIGKILL'));
+    const newPid = await restarted;
+    assert.notEqual(newPid, undefined);
+    assert.notEqual(newPid, oldPid);
+    await enqueue(2);
+    await waitForCompleted(2, 20_000);
+    const events = await readEvents(redis, keyPrefix);
+    assert.deepEqual(new Set(events.map((event) => event.pid)), new Set([newPid]));
+  });
+});

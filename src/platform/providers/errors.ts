@@ -1,0 +1,87 @@
+/** Closed set of reasons a provider call fails; route policies list them in `failoverOn`. */
+export const PROVIDER_ERROR_CLASSES = [
+  'status_400',
+  'status_401',
+  'status_403',
+  'status_404',
+  'status_408',
+  'status_413',
+  'status_429',
+  'status_4xx',
+  'status_5xx',
+  'status_529',
+  'first_token_timeout',
+  'deadline_exceeded',
+  'connection_error',
+  'stream_error_event',
+  'stream_truncated',
+  'stream_stalled',
+  'malformed_response',
+  'aborted',
+] as const;
+export type ProviderErrorClass = (typeof PROVIDER_ERROR_CLASSES)[number];
+
+const NAMED_STATUSES = new Set([400, 401, 403, 404, 408, 413, 429, 529]);
+
+/** Maps an upstream HTTP status (>= 400) to its error class. */
+export function statusErrorClass(status: number): ProviderErrorClass {
+  if (NAMED_STATUSES.has(status)) {
+    return `status_${status}` as ProviderErrorClass;
+  }
+  return status >= 500 ? 'status_5xx' : 'status_4xx';
+}
+
+/** Type guard for members of {@link PROVIDER_ERROR_CLASSES}. */
+export function isProviderErrorClass(value: unknown): value is ProviderErrorClass {
+  return typeof value === 'string' && (PROVIDER_ERROR_CLASSES as readonly string[]).includes(value);
+}
+
+export interface ProviderErrorDetails {
+  provider: string;
+  model: string;
+  status?: number;
+  /** Milliseconds the provider asked the caller to wait, from `Retry-After`. */
+  retryAfterMs?: number;
+  /** Provider-specific error type, such as Anthropic's `overloaded_error`. */
+  upstreamType?: string;
+  /** Whether any text delta arrived before the failure. */
+  afterFirstToken?: boolean;
+  cause?: unknown;
+}
+
+/** A failed provider call. The message never contains the API key. */
+export class ProviderError extends Error {
+  readonly code = 'provider_error';
+  readonly errorClass: ProviderErrorClass;
+  readonly provider: string;
+  readonly model: string;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly upstreamType: string | undefined;
+  readonly afterFirstToken: boolean;
+
+  constructor(errorClass: ProviderErrorClass, message: string, details: ProviderErrorDetails) {
+    super(`${details.provider}/${details.model}: ${message}`, { cause: details.cause });
+    this.name = 'ProviderError';
+    this.errorClass = errorClass;
+    this.provider = details.provider;
+    this.model = details.model;
+    this.status = details.status;
+    this.retryAfterMs = details.retryAfterMs;
+    this.upstreamType = details.upstreamType;
+    this.afterFirstToken = details.afterFirstToken ?? false;
+  }
+}
+
+/** Type guard for {@link ProviderError}. */
+export function isProviderError(value: unknown): value is ProviderError {
+  return value instanceof ProviderError;
+}
+
+/** Replaces every occurrence of `secret` in `text`, so upstream messages cannot leak a key. */
+export function redactSecret(text: string, secret: string): string {
+  if (secret.length === 0) {
+    return text;
+  }
+  return text.split(secret).join('[redacted]');
+}

@@ -1,0 +1,27 @@
+import type { ProviderClientOptions } from './types.js';
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+function requirePositiveInteger(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
+    throw new RangeError(`${name} must be a positive integer, got ${describe(value)}`);
+  }
+}
+
+/** Throws a TypeError or RangeError naming the first invalid client option. */
+export function validateClientOptions(options: ProviderClientOptions): void {
+  if (typeof options.provider !== 'string' || options.provider.length === 0) {
+    throw new TypeError(`provider must be a non-empty string, got ${describe(options.provider)}`);
+  }
+  if (typeof options.endpoint?.apiKey !== 'string') {
+    throw new TypeError('endpoint.apiKey must be a string');
+  }
+  const baseUrl = options.endpoint.baseUrl;
+  if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
+    throw new TypeError(`endpoint.baseUrl must be an http(s) URL, got ${describe(baseUrl)}`);
+  }
+  requirePositiveInteger('connections', options.connections);
+  requirePositiveInteger('keepAliveTimeoutMs', options.keepAliveTimeoutMs);
+}

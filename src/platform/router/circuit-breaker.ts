@@ -1,0 +1,131 @@
+import { CircuitState, type IBreaker } from 'cockatiel';
+import type { Clock } from '../clock.js';
+import type { ProviderError } from '../providers/errors.js';
+import {
+  type BreakerState,
+  type BreakerTransition,
+  NEUTRAL_ERROR_CLASSES,
+} from './breaker-state.js';
+import type { BreakerPolicy } from './policy-types.js';
+import { SlidingWindowBreaker } from './sliding-window-breaker.js';
+
+/** Construction options of a {@link CircuitBreaker}. */
+export interface CircuitBreakerOptions {
+  provider: string;
+  model: string;
+  policy: BreakerPolicy;
+  clock: Clock;
+  onTransition: (transition: BreakerTransition) => void;
+  /** Decides when to trip. @defaultValue a {@link SlidingWindowBreaker} from `policy` */
+  strategy?: IBreaker;
+}
+
+/**
+ * One provider/model circuit whose trip rule is a cockatiel `IBreaker`. The states
+ * live here because cockatiel 3.2's policy reads `Date.now()`, allows one probe
+ * only and cannot stay open until a `Retry-After`.
+ */
+export class CircuitBreaker {
+  readonly #options: CircuitBreakerOptions;
+  readonly #strategy: IBreaker;
+  #state: BreakerState = { kind: 'closed' };
+
+  constructor(options: CircuitBreakerOptions) {
+    this.#options = options;
+    this.#strategy =
+      options.strategy ?? new SlidingWindowBreaker({ ...options.policy, clock: options.clock });
+  }
+
+  /** The current state, after moving from open to half-open when the cooldown has passed. */
+  get state(): BreakerState {
+    this.#refresh();
+    return this.#state;
+  }
+
+  /** Returns the monotonic time calls are allowed again, or undefined when they are allowed now. */
+  blockedUntil(): number | undefined {
+    const state = this.state;
+    if (state.kind === 'open') {
+      return state.reopensAt;
+    }
+    if (
+      state.kind === 'half_open' &&
+      state.probesInFlight >= this.#options.policy.halfOpenMaxProbes
+    ) {
+      return this.#options.clock.monotonic();
+    }
+    return undefined;
+  }
+
+  /** Reserves a call; returns false while open or when every half-open probe slot is taken. */
+  tryAcquire(): boolean {
+    const state = this.state;
+    if (state.kind === 'closed') {
+      return true;
+    }
+    if (
+      state.kind === 'half_open' &&
+      state.probesInFlight < this.#options.policy.halfOpenMaxProbes
+    ) {
+      this.#state = { kind: 'half_open', probesInFlight: state.probesInFlight + 1 };
+      return true;
+    }
+    return false;
+  }
+
+  /** Records a successful call; a half-open probe success closes the circuit. */
+  onSuccess(): void {
+    const kind = this.state.kind;
+    this.#strategy.success(kind === 'half_open' ? CircuitState.HalfOpen : CircuitState.Closed);
+    if (kind === 'half_open') {
+      this.#transition({ kind: 'closed' });
+    }
+  }
+
+  /** Records a failed call; neutral error classes only release a probe slot. */
+  onFailure(error: ProviderError): void {
+    if (NEUTRAL_ERROR_CLASSES.has(error.errorClass)) {
+      this.release();
+      return;
+    }
+    const state = this.state;
+    if (state.kind === 'open') {
+      return;
+    }
+    const circuit = state.kind === 'half_open' ? CircuitState.HalfOpen : CircuitState.Closed;
+    if (this.#strategy.failure(circuit)) {
+      this.#open(error);
+    }
+  }
+
+  #open(error: ProviderError): void {
+    const now = this.#options.clock.monotonic();
+    const waitMs = Math.max(this.#options.policy.cooldownMs, error.retryAfterMs ?? 0);
+    this.#transition({
+      kind: 'open',
+      openedAt: now,
+      reopensAt: now + waitMs,
+      errorClass: error.errorClass,
+    });
+  }
+
+  /** Frees a reserved call that ended without an outcome that reflects the provider's health. */
+  release(): void {
+    if (this.#state.kind === 'half_open' && this.#state.probesInFlight > 0) {
+      this.#state = { kind: 'half_open', probesInFlight: this.#state.probesInFlight - 1 };
+    }
+  }
+
+  #refresh(): void {
+    if (this.#state.kind === 'open' && this.#options.clock.monotonic() >= this.#state.reopensAt) {
+      this.#transition({ kind: 'half_open', probesInFlight: 0 });
+    }
+  }
+
+  #transition(to: BreakerState): void {
+    const from = this.#state.kind;
+    this.#state = to;
+    const { provider, model } = this.#options;
+    this.#options.onTransition({ provider, model, from, to });
+  }
+}

@@ -1,0 +1,28 @@
+/** Model router: route policies, provider failover, circuit breakers, retry budgets and throttling. */
+export type { BreakerState, BreakerTransition } from './breaker-state.js';
+export { NEUTRAL_ERROR_CLASSES } from './breaker-state.js';
+export type { CatalogProvider, ProviderCatalog } from './catalog.js';
+export { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+export { loadPolicy, parsePolicy, POLICY_SCHEMA_PATH, policyHash } from './load-policy.js';
+export {
+  isPolicyValidationError,
+  type PolicyProblem,
+  PolicyValidationError,
+} from './policy-errors.js';
+export type * from './policy-types.js';
+export { ProviderThrottle, type ThrottleNotice, type ThrottleSource } from './provider-throttle.js';
+export { RetryBudget } from './retry-budget.js';
+export {
+  createRouter,
+  type RouteCallOptions,
+  Router,
+  type RouterOptions,
+  type RouterSnapshot,
+} from './router.js';
+export * from './router-errors.js';
+export type * from './router-events.js';
+export {
+  SlidingWindowBreaker,
+  type SlidingWindowBreakerOptions,
+} from './sliding-window-breaker.js';
+export type { RouterStreamEvent } from './task-run.js';

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { parse as parseYaml } from 'yaml';
+import type { ProviderCatalog } from './catalog.js';
+import { checkPolicy } from './policy-checks.js';
+import { type PolicyProblem, PolicyValidationError } from './policy-errors.js';
+import type { Policy } from './policy-types.js';
+
+/** Path of the JSON Schema (2020-12) every route policy must match. */
+export const POLICY_SCHEMA_PATH = new URL('../../../policies/schema.json', import.meta.url);
+
+const validateSchema = new Ajv2020({
+  allErrors: true,
+  strict: true,
+  strictRequired: false,
+}).compile<Policy>(JSON.parse(readFileSync(POLICY_SCHEMA_PATH, 'utf8')) as object);
+
+function schemaProblem(error: ErrorObject): PolicyProblem {
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'additionalProperties') {
+    return {
+      path: error.instancePath,
+      message: `unknown property "${String(params.additionalProperty)}"`,
+    };
+  }
+  if (error.keyword === 'required') {
+    return {
+      path: error.instancePath,
+      message: `missing property "${String(params.missingProperty)}"`,
+    };
+  }
+  if (error.keyword === 'enum') {
+    const allowed = (params.allowedValues as unknown[]).join(', ');
+    return { path: error.instancePath, message: `must be one of: ${allowed}` };
+  }
+  return { path: error.instancePath, message: error.message ?? error.keyword };
+}
+
+/** Folds the `required` errors of each `anyOf` branch into one problem naming the alternatives. */
+function schemaProblems(errors: ErrorObject[]): PolicyProblem[] {
+  const branchErrors = errors.filter((error) => error.schemaPath.includes('/anyOf/'));
+  return errors.flatMap((error) => {
+    if (error.schemaPath.includes('/anyOf/')) {
+      return [];
+    }
+    if (error.keyword !== 'anyOf') {
+      return [schemaProblem(error)];
+    }
+    const alternatives = branchErrors
+      .filter(
+        (branch) => branch.instancePath === error.instancePath && branch.keyword === 'required',
+      )
+      .map((branch) => String((branch.params as Record<string, unknown>).missingProperty));
+    return [{ path: error.instancePath, message: `must set one of: ${alternatives.join(', ')}` }];
+  });
+}
+
+/** Drops top-level `x-*` blocks, which only hold YAML anchors. */
+function withoutExtensions(policy: Policy): Policy {
+  const entries = Object.entries(policy).filter(([key]) => !key.startsWith('x-'));
+  return Object.fromEntries(entries) as unknown as Policy;
+}
+
+/**
+ * Validates a parsed policy document against the schema and then the catalog.
+ * @throws PolicyValidationError listing every problem with its JSON Pointer path.
+ */
+export function parsePolicy(
+  document: unknown,
+  catalog: ProviderCatalog,
+  source = 'policy',
+): Policy {
+  // NOTE: semantic checks need a schema-valid document, so schema problems are reported alone.
+  if (!validateSchema(document)) {
+    throw new PolicyValidationError(source, schemaProblems(validateSchema.errors ?? []));
+  }
+  const problems = checkPolicy(document, catalog);
+  if (problems.length > 0) {
+    throw new PolicyValidationError(source, problems);
+  }
+  return withoutExtensions(document);
+}
+
+/**
+ * Reads a YAML route policy and validates it against the schema and the catalog.
+ * @throws PolicyValidationError listing every problem with its JSON Pointer path.
+ */
+export async function loadPolicy(path: string, catalog: ProviderCatalog): Promise<Policy> {
+  const text = await readFile(path, 'utf8');
+  let document: unknown;
+  try {
+    document = parseYaml(text, { merge: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new PolicyValidationError(path, [{ path: '', message: `invalid YAML: ${message}` }]);
+  }
+  return parsePolicy(document, catalog, path);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map(canonicalJson).join(',')}]`;
+  }
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value).sort();
+    const record = value as Record<string, unknown>;
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Returns the sha256 hex digest of the policy's canonical JSON; key order and YAML anchors do not change it. */
+export function policyHash(policy: Policy): string {
+  return createHash('sha256')
+    .update(canonicalJson(withoutExtensions(policy)))
+    .digest('hex');
+}

@@ -1,0 +1,130 @@
+import { findProvider, type ProviderCatalog, qualityTierOf } from './catalog.js';
+import type { PolicyProblem } from './policy-errors.js';
+import type { Policy, RoutePolicy } from './policy-types.js';
+
+/** Returns every semantic problem of a schema-valid policy against the catalog. */
+export function checkPolicy(policy: Policy, catalog: ProviderCatalog): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  for (const [name, route] of Object.entries(policy.routes)) {
+    problems.push(...checkCandidates(name, route, catalog));
+    problems.push(...checkFallback(name, route, policy));
+  }
+  problems.push(...checkFallbackCycles(policy));
+  problems.push(...checkSharedBreakers(policy));
+  return problems;
+}
+
+function checkCandidates(
+  name: string,
+  route: RoutePolicy,
+  catalog: ProviderCatalog,
+): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const seen = new Map<string, number>();
+  route.candidates.forEach((candidate, index) => {
+    const path = `/routes/${name}/candidates/${index}`;
+    const key = `${candidate.provider}/${candidate.model}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      problems.push({ path, message: `duplicate candidate ${key} (also at index ${earlier})` });
+    }
+    seen.set(key, earlier ?? index);
+    problems.push(...checkCatalogEntry(path, candidate.provider, candidate.model, route, catalog));
+  });
+  if (route.candidates.every((candidate) => candidate.weight === 0)) {
+    problems.push({ path: `/routes/${name}/candidates`, message: 'every candidate has weight 0' });
+  }
+  return problems;
+}
+
+function checkCatalogEntry(
+  path: string,
+  provider: string,
+  model: string,
+  route: RoutePolicy,
+  catalog: ProviderCatalog,
+): PolicyProblem[] {
+  if (findProvider(catalog, provider) === undefined) {
+    return [{ path: `${path}/provider`, message: `unknown provider "${provider}"` }];
+  }
+  const tier = qualityTierOf(catalog, provider, model);
+  if (tier === undefined) {
+    return [{ path: `${path}/model`, message: `unknown model "${model}" for ${provider}` }];
+  }
+  if (tier < route.qualityFloor) {
+    const message = `quality tier ${tier} of ${provider}/${model} is below qualityFloor ${route.qualityFloor}`;
+    return [{ path: `${path}/model`, message }];
+  }
+  return [];
+}
+
+function checkFallback(name: string, route: RoutePolicy, policy: Policy): PolicyProblem[] {
+  if (route.fallbackRoute === undefined) {
+    return [];
+  }
+  const path = `/routes/${name}/fallbackRoute`;
+  const fallback = policy.routes[route.fallbackRoute];
+  if (fallback === undefined) {
+    return [{ path, message: `unknown route "${route.fallbackRoute}"` }];
+  }
+  if (fallback.qualityFloor < route.qualityFloor) {
+    const message = `route "${route.fallbackRoute}" has qualityFloor ${fallback.qualityFloor}, below this route's ${route.qualityFloor}`;
+    return [{ path, message }];
+  }
+  return [];
+}
+
+/** Reports each fallback cycle once, at its first route in policy order. */
+function checkFallbackCycles(policy: Policy): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const reported = new Set<string>();
+  for (const start of Object.keys(policy.routes)) {
+    const chain = followFallbacks(policy, start);
+    if (chain.length < 2 || chain[0] !== chain[chain.length - 1]) {
+      continue;
+    }
+    const members = chain.slice(0, -1);
+    const key = [...members].sort().join(',');
+    if (!reported.has(key)) {
+      reported.add(key);
+      const path = `/routes/${start}/fallbackRoute`;
+      problems.push({ path, message: `fallback cycle ${chain.join(' -> ')}` });
+    }
+  }
+  return problems;
+}
+
+/** Follows `fallbackRoute` links from `start` until a route repeats or the chain ends. */
+function followFallbacks(policy: Policy, start: string): string[] {
+  const chain = [start];
+  let next = policy.routes[start]?.fallbackRoute;
+  while (next !== undefined && policy.routes[next] !== undefined) {
+    chain.push(next);
+    if (chain.indexOf(next) !== chain.length - 1) {
+      break;
+    }
+    next = policy.routes[next]?.fallbackRoute;
+  }
+  return chain;
+}
+
+/** Breakers are kept per provider/model, so every route naming one must agree on its settings. */
+function checkSharedBreakers(policy: Policy): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const owners = new Map<string, { route: string; settings: string }>();
+  for (const [name, route] of Object.entries(policy.routes)) {
+    const settings = JSON.stringify(route.breaker, Object.keys(route.breaker).sort());
+    for (const candidate of route.candidates) {
+      const key = `${candidate.provider}/${candidate.model}`;
+      const owner = owners.get(key);
+      if (owner === undefined) {
+        owners.set(key, { route: name, settings });
+      } else if (owner.settings !== settings) {
+        const message = `breaker settings for ${key} differ from route "${owner.route}"`;
+        problems.push({ path: `/routes/${name}/breaker`, message });
+        break;
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,269 @@
+import assert from 'node:assert/strict';
+import {
+  isRouterError,
+  isStreamInterruptedError,
+  type RouterStreamEvent,
+} from '../../../src/platform/router/index.js';
+import type { BreakerTransition } from '../../../src/platform/router/breaker-state.js';
+import { createTestClock } from '../providers/test-clock.js';
+import { REQUEST, type Rig, rejectionOf, route, startRig } from './router-fixtures.js';
+
+async function collect(events: AsyncIterable<RouterStreamEvent>): Promise<RouterStreamEvent[]> {
+  const result: RouterStreamEvent[] = [];
+  for await (const event of events) {
+    result.push(event);
+  }
+  return result;
+}
+
+describe('Router', () => {
+  let rig: Rig | undefined;
+
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+
+  it('fails over when the primary stream is cut after 40 of 60 tokens', async () => {
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }),
+        an: () => ({ kind: 'stream', tokens: 60 }),
+      },
+      route(),
+    );
+    const result = await rig.router.execute('chat', REQUEST);
+    assert.equal(result.provider, 'an');
+    assert.equal(result.usage.outputTokens, 60);
+    assert.deepEqual(
+      result.attempts.map((attempt) => [attempt.provider, attempt.outcome, attempt.errorClass]),
+      [
+        ['oa', 'failed', 'stream_truncated'],
+        ['an', 'success', undefined],
+      ],
+    );
+  });
+
+  it('streams only the fallback when the primary fails before its first token', async () => {
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 0 }),
+        an: () => ({ kind: 'stream', tokens: 3 }),
+      },
+      route(),
+    );
+    const events = await collect(rig.router.stream('chat', REQUEST));
+    const text = events.flatMap((event) => (event.type === 'delta' ? [event.text] : [])).join('');
+    assert.equal(text, 't0 t1 t2 ');
+    assert.equal(events.at(-1)?.type, 'done');
+  });
+
+  it('ends a stream cut after its first token with an error event', async () => {
+    rig = await startRig({ oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }) }, route());
+    const events = await collect(rig.router.stream('chat', REQUEST));
+    const last = events.at(-1);
+    assert.equal(events.filter((event) => event.type === 'delta').length, 40);
+    assert.equal(last?.type, 'error');
+    assert.ok(last?.type === 'error');
+    assert.ok(isStreamInterruptedError(last.error));
+    assert.equal(last.error.errorClass, 'stream_truncated');
+    assert.equal(last.error.httpStatus, 502);
+    assert.equal(rig.servers.an?.requests.length, 0);
+  });
+
+  it('fails over on an overloaded_error event before the first token', async () => {
+    const candidates = [
+      { provider: 'an', model: 'm2', weight: 1 },
+      { provider: 'oa', model: 'm1', weight: 0 },
+    ];
+    rig = await startRig(
+      { an: () => ({ kind: 'stream', tokens: 5, errorAfter: 0, errorType: 'overloaded_error' }) },
+      route({ candidates }),
+    );
+    const result = await rig.router.execute('chat', REQUEST);
+    assert.equal(result.provider, 'oa');
+    assert.equal(result.attempts[0]?.errorClass, 'stream_error_event');
+  });
+
+  it('abandons a slow first token at 2 s and fails over', async () => {
+    const clock = createTestClock();
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'stream', tokens: 3, firstChunkDelayMs: 10_000 }),
+        an: () => ({ kind: 'stream', tokens: 3 }),
+      },
+      route({ firstTokenTimeoutMs: 2000, deadlineMs: 30_000 }),
+      { clock },
+    );
+    const started = clock.monotonic();
+    const result = await clock.drive(rig.router.execute('chat', REQUEST));
+    const elapsed = clock.monotonic() - started;
+    assert.equal(result.provider, 'an');
+    assert.equal(result.attempts[0]?.errorClass, 'first_token_timeout');
+    assert.ok(elapsed >= 2000, `elapsed ${elapsed} ms`);
+    assert.ok(elapsed < 2600, `elapsed ${elapsed} ms`);
+  });
+
+  it('ends a task on a silent provider at its 8 s deadline', async () => {
+    const clock = createTestClock();
+    const single = [{ provider: 'oa', model: 'm1', weight: 1 }];
+    rig = await startRig(
+      { oa: () => ({ kind: 'hang' }) },
+      route({ candidates: single, firstTokenTimeoutMs: 20_000, deadlineMs: 8000 }),
+      { clock },
+    );
+    const started = clock.monotonic();
+    const error = await clock.drive(rejectionOf(rig.router.execute('chat', REQUEST)));
+    const elapsed = clock.monotonic() - started;
+    assert.ok(isRouterError(error));
+    assert.equal(error.code, 'deadline_exceeded');
+    assert.equal(error.httpStatus, 504);
+    assert.ok(elapsed >= 8000, `elapsed ${elapsed} ms`);
+    assert.ok(elapsed < 8500, `elapsed ${elapsed} ms`);
+  });
+
+  it('sends exactly two attempts to an always-429 provider with one retry', async () => {
+    const single = [{ provider: 'oa', model: 'm1', weight: 1 }];
+    const retryBudget = { windowMs: 60_000, maxRetriesPerWindow: 1, maxAttemptsPerTask: 5 };
+    rig = await startRig(
+      { oa: () => ({ kind: 'status', status: 429 }) },
+      route({ candidates: single, retryBudget }),
+    );
+    const exhausted: unknown[] = [];
+    rig.router.on('retry_budget_exhausted', (event) => exhausted.push(event));
+    const error = await rejectionOf(rig.router.execute('chat', REQUEST));
+    assert.equal(rig.servers.oa?.requests.length, 2);
+    assert.ok(isRouterError(error));
+    assert.equal(error.code, 'upstream_rate_limited');
+    assert.equal(exhausted.length, 1);
+  });
+
+  it('calls the fallback at once on 429 with Retry-After 47', async () => {
+    const retryBudget = { windowMs: 60_000, maxRetriesPerWindow: 1, maxAttemptsPerTask: 2 };
+    const throttled = { kind: 'status', status: 429, headers: { 'retry-after': '47' } } as const;
+    rig = await startRig({ oa: () => throttled }, route({ retryBudget }));
+    const started = performance.now();
+    const result = await rig.router.execute('chat', REQUEST);
+    const elapsed = performance.now() - started;
+    assert.equal(result.provider, 'an');
+    assert.ok(elapsed < 1000, `elapsed ${elapsed} ms`);
+    const next = await rig.router.execute('chat', REQUEST);
+    assert.equal(next.attempts[0]?.errorClass, 'throttled');
+    assert.equal(rig.servers.oa?.requests.length, 1);
+  });
+
+  it('stops calling a target once its breaker opens until a probe', async () => {
+    const clock = createTestClock();
+    const single = [{ provider: 'oa', model: 'm1', weight: 1 }];
+    const breaker = {
+      failureThreshold: 3,
+      minimumRequests: 5,
+      windowMs: 60_000,
+      cooldownMs: 10_000,
+      halfOpenMaxProbes: 1,
+    };
+    const retryBudget = { windowMs: 60_000, maxRetriesPerWindow: 0, maxAttemptsPerTask: 1 };
+    rig = await startRig(
+      { oa: () => ({ kind: 'status', status: 500 }) },
+      route({ candidates: single, breaker, retryBudget }),
+      { clock },
+    );
+
+    const transitions: string[] = [];
+    rig.router.on('breaker_transition', (event: BreakerTransition) =>
+      transitions.push(`${event.from}->${event.to.kind}`),
+    );
+    const codes: string[] = [];
+    for (let task = 0; task < 8; task += 1) {
+      const error = await rejectionOf(rig.router.execute('chat', REQUEST));
+      codes.push(isRouterError(error) ? error.code : 'other');
+    }
+
+    assert.equal(rig.servers.oa?.requests.length, 5);
+    assert.deepEqual(codes.slice(5), [
+      'provider_unavailable',
+      'provider_unavailable',
+      'provider_unavailable',
+    ]);
+
+    await clock.drive(clock.sleep(9_000));
+    await rejectionOf(rig.router.execute('chat', REQUEST));
+    assert.equal(rig.servers.oa?.requests.length, 5);
+
+    await clock.drive(clock.sleep(1_000));
+    await rejectionOf(rig.router.execute('chat', REQUEST));
+    await rejectionOf(rig.router.execute('chat', REQUEST));
+    assert.equal(rig.servers.oa?.requests.length, 6);
+    assert.deepEqual(transitions, ['closed->open', 'open->half_open', 'half_open->open']);
+  });
+
+  it('fails over on 401 when status_401 is listed', async () => {
+    const failoverOn = [...route().failoverOn, 'status_401' as const];
+    rig = await startRig({ oa: () => ({ kind: 'status', status: 401 }) }, route({ failoverOn }));
+    const result = await rig.router.execute('chat', REQUEST);
+    assert.equal(result.provider, 'an');
+  });
+
+  it('maps an unlisted 401 to upstream_auth_failed 502', async () => {
+    rig = await startRig({ oa: () => ({ kind: 'status', status: 401 }) }, route());
+    const error = await rejectionOf(rig.router.execute('chat', REQUEST));
+    assert.ok(isRouterError(error));
+    assert.equal(error.code, 'upstream_auth_failed');
+    assert.equal(error.httpStatus, 502);
+    assert.equal(error.upstreamStatus, 401);
+    assert.equal(rig.servers.an?.requests.length, 0);
+  });
+
+  it('skips a provider whose remaining requests reached 0', async () => {
+    const headers = { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '30s' };
+    rig = await startRig({ oa: () => ({ kind: 'stream', tokens: 2, headers }) }, route());
+    const first = await rig.router.execute('chat', REQUEST);
+    const second = await rig.router.execute('chat', REQUEST);
+    assert.equal(first.provider, 'oa');
+    assert.equal(second.provider, 'an');
+    assert.deepEqual(second.attempts[0], {
+      provider: 'oa',
+      model: 'm1',
+      outcome: 'skipped',
+      errorClass: 'throttled',
+      latencyMs: 0,
+    });
+  });
+
+  it('never crosses the quality floor through a fallback route', async () => {
+    const chat = route({
+      candidates: [{ provider: 'oa', model: 'm1', weight: 1 }],
+      fallbackRoute: 'cheap',
+      qualityFloor: 3,
+    });
+    const cheap = route({
+      candidates: [{ provider: 'low', model: 'tiny', weight: 1 }],
+      qualityFloor: 1,
+    });
+    rig = await startRig(
+      { oa: () => ({ kind: 'status', status: 503 }) },
+      { version: 1, routes: { chat, cheap } },
+    );
+    const error = await rejectionOf(rig.router.execute('chat', REQUEST));
+    assert.ok(isRouterError(error));
+    assert.equal(error.code, 'upstream_error');
+    assert.equal(rig.servers.low?.requests.length, 0);
+  });
+
+  it('picks the first candidate by weight', async () => {
+    const candidates = [
+      { provider: 'oa', model: 'm1', weight: 1 },
+      { provider: 'an', model: 'm2', weight: 3 },
+    ];
+    rig = await startRig({}, route({ candidates }), { random: () => 0.5 });
+    const result = await rig.router.execute('chat', REQUEST);
+    assert.equal(result.provider, 'an');
+  });
+
+  it('rejects an unknown route', async () => {
+    rig = await startRig({}, route());
+    const error = await rejectionOf(rig.router.execute('nope', REQUEST));
+    assert.ok(isRouterError(error));
+    assert.equal(error.code, 'unknown_route');
+  });
+});

@@ -1,0 +1,18 @@
+import type { SloSpec, TenantShare } from '../src/harness/scenario/types.js';
+
+/** Local gateway address used when `--target` is not given. */
+export const LOCAL_GATEWAY = 'http://127.0.0.1:8080';
+
+/** The interactive demo tenants and their traffic shares. */
+export const INTERACTIVE_TENANTS: TenantShare[] = [
+  { tenantId: 'tenant-alpha', weight: 5 },
+  { tenantId: 'tenant-beta', weight: 4 },
+  { tenantId: 'tenant-noisy', weight: 1 },
+];
+
+/** Objectives shared by the interactive scenarios. */
+export const INTERACTIVE_SLO: SloSpec = {
+  successRate: 0.99,
+  p95LatencyMs: 5000,
+  perTenant: { 'tenant-alpha': { successRate: 0.995, p95LatencyMs: 4000 } },
+};

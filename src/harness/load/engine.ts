@@ -1,0 +1,59 @@
+import { Pool } from 'undici';
+import { validateScenario } from '../scenario/validate.js';
+import type { ScenarioSpec } from '../scenario/types.js';
+import { loadTenantKeys, pickKeys } from './keys.js';
+import { LoadRun } from './load-run.js';
+import { type RunLoadOptions, resolveLoadOptions } from './options.js';
+import { probeTarget } from './probe.js';
+import type { LoadResult } from './result.js';
+import { buildSchedule } from './schedule.js';
+
+/**
+ * Runs a scenario with the embedded open-model engine: probes `GET /healthz`,
+ * plans a seeded schedule, sends each request at its scheduled time through a
+ * keep-alive pool, and drains for at most `drainTimeoutMs` after the duration.
+ * @throws ScenarioValidationError, RangeError for an invalid option,
+ *   TenantKeysError, or TargetUnreachableError when the probe fails.
+ */
+export async function runLoad(
+  spec: ScenarioSpec,
+  options: RunLoadOptions = {},
+): Promise<LoadResult> {
+  const scenario = validateScenario({
+    ...spec,
+    ...(options.target === undefined ? {} : { target: options.target }),
+    ...(options.durationSec === undefined ? {} : { durationSec: options.durationSec }),
+  });
+  const resolved = resolveLoadOptions(options);
+  const tenantIds = scenario.tenants.map((tenant) => tenant.tenantId);
+  const keys =
+    options.keys === undefined
+      ? await loadTenantKeys(resolved.keysFile, tenantIds)
+      : pickKeys('options.keys', options.keys, tenantIds);
+  const schedule = await buildSchedule(scenario, {
+    seed: resolved.seed,
+    durationSec: scenario.durationSec,
+    traceRows: resolved.traceRows,
+  });
+  // NOTE: only the target's origin is used; request paths are absolute (/v1/tasks).
+  const pool = new Pool(new URL(scenario.target).origin, {
+    connections: resolved.connections,
+    headersTimeout: resolved.requestTimeoutMs,
+    bodyTimeout: resolved.requestTimeoutMs,
+  });
+  try {
+    await probeTarget(pool, scenario.target, resolved.probeTimeoutMs);
+    const run = new LoadRun({
+      scenarioName: scenario.name,
+      target: scenario.target,
+      durationSec: scenario.durationSec,
+      schedule,
+      keys,
+      pool,
+      options: resolved,
+    });
+    return await run.execute();
+  } finally {
+    await pool.destroy();
+  }
+}

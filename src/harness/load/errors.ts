@@ -1,0 +1,18 @@
+/** Raised when the target's `GET /healthz` probe fails before a run starts. */
+export class TargetUnreachableError extends Error {
+  readonly code = 'TARGET_UNREACHABLE';
+
+  constructor(
+    readonly url: string,
+    detail: string,
+  ) {
+    super(
+      `load target ${url} is unreachable: ${detail}; start the gateway or pass another --target`,
+    );
+    this.name = 'TargetUnreachableError';
+  }
+}
+
+export function isTargetUnreachableError(error: unknown): error is TargetUnreachableError {
+  return error instanceof TargetUnreachableError;
+}

@@ -1,0 +1,122 @@
+import { type Clock, systemClock } from '../../platform/clock.js';
+import type { TraceRow } from '../scenario/trace.js';
+import type { ProgressSnapshot } from './recorder.js';
+
+/** Limits past which a run is marked invalid because the load generator fell behind. */
+export interface HealthLimits {
+  /** @defaultValue 50 */
+  maxLagP99Ms: number;
+  /** Dropped sends over scheduled requests. @defaultValue 0.01 */
+  maxDroppedFraction: number;
+}
+
+/** Options of {@link runLoad}; scenario values are used where an option is absent. */
+export interface RunLoadOptions {
+  /** Gateway base URL. @defaultValue the scenario's target */
+  target?: string;
+  /** @defaultValue the scenario's durationSec */
+  durationSec?: number;
+  /** @defaultValue 1 */
+  seed?: number;
+  /** Tenant id to API key; when absent the keys are read from `keysFile`. */
+  keys?: Record<string, string>;
+  /** @defaultValue 'fixtures/demo-keys.yaml' */
+  keysFile?: string;
+  /** Outstanding requests (including async tasks being followed) above which sends are dropped. @defaultValue 1000 */
+  maxInFlight?: number;
+  /** Keep-alive connections in the HTTP pool; requests beyond it wait in the pool queue. @defaultValue 128 */
+  connections?: number;
+  /** A send later than this after its scheduled time counts as late. @defaultValue 10 */
+  lateThresholdMs?: number;
+  /** Time allowed after the duration for outstanding requests before they are aborted. @defaultValue 10000 */
+  drainTimeoutMs?: number;
+  /** Headers and body timeout of one HTTP request. @defaultValue 30000 */
+  requestTimeoutMs?: number;
+  /** Interval between polls of an async task, 10 to 10000 ms. @defaultValue 250 */
+  asyncPollIntervalMs?: number;
+  /** Time after the scheduled send at which an async task counts as timed out. @defaultValue 60000 */
+  asyncTimeoutMs?: number;
+  /** Timeout of the `GET /healthz` probe before the run. @defaultValue 2000 */
+  probeTimeoutMs?: number;
+  health?: Partial<HealthLimits>;
+  /** Topology label for latency breakdowns when the target sends no `x-scalegate-topology` header. @defaultValue 'default' */
+  topology?: string;
+  /** Trace rows to replay instead of reading the scenario's trace file. */
+  traceRows?: readonly TraceRow[];
+  /** Called once per progress interval. */
+  onProgress?: (progress: ProgressSnapshot) => void;
+  /** @defaultValue 1000 */
+  progressIntervalMs?: number;
+  /** Aborts the run early; outstanding requests are aborted and the result is marked invalid. */
+  signal?: AbortSignal;
+  /** @defaultValue systemClock */
+  clock?: Clock;
+}
+
+export type ResolvedLoadOptions = Required<
+  Omit<
+    RunLoadOptions,
+    'keys' | 'traceRows' | 'onProgress' | 'signal' | 'health' | 'target' | 'durationSec'
+  >
+> &
+  Pick<RunLoadOptions, 'keys' | 'traceRows' | 'onProgress' | 'signal'> & { health: HealthLimits };
+
+const DEFAULTS = {
+  seed: 1,
+  keysFile: 'fixtures/demo-keys.yaml',
+  maxInFlight: 1000,
+  connections: 128,
+  lateThresholdMs: 10,
+  drainTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  asyncPollIntervalMs: 250,
+  asyncTimeoutMs: 60_000,
+  probeTimeoutMs: 2000,
+  topology: 'default',
+  progressIntervalMs: 1000,
+} as const;
+
+/** Applies defaults and checks ranges, naming the option, the expected and the received value. */
+export function resolveLoadOptions(options: RunLoadOptions): ResolvedLoadOptions {
+  const resolved = {
+    ...DEFAULTS,
+    ...withoutUndefined(options),
+    clock: options.clock ?? systemClock,
+    health: {
+      maxLagP99Ms: 50,
+      maxDroppedFraction: 0.01,
+      ...withoutUndefined(options.health ?? {}),
+    },
+  };
+  if (!Number.isInteger(resolved.seed)) fail('seed', 'an integer', resolved.seed);
+  requireInteger('maxInFlight', resolved.maxInFlight, 1);
+  requireInteger('connections', resolved.connections, 1);
+  requireNumber('lateThresholdMs', resolved.lateThresholdMs, 0);
+  requireNumber('drainTimeoutMs', resolved.drainTimeoutMs, 0);
+  requireNumber('requestTimeoutMs', resolved.requestTimeoutMs, 1);
+  requireNumber('asyncTimeoutMs', resolved.asyncTimeoutMs, 1);
+  requireNumber('probeTimeoutMs', resolved.probeTimeoutMs, 1);
+  requireNumber('progressIntervalMs', resolved.progressIntervalMs, 1);
+  const poll = resolved.asyncPollIntervalMs;
+  if (!(poll >= 10 && poll <= 10_000))
+    fail('asyncPollIntervalMs', 'a number from 10 to 10000', poll);
+  requireNumber('health.maxLagP99Ms', resolved.health.maxLagP99Ms, 0);
+  requireNumber('health.maxDroppedFraction', resolved.health.maxDroppedFraction, 0);
+  return resolved;
+}
+
+function requireInteger(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) fail(name, `an integer >= ${min}`, value);
+}
+
+function requireNumber(name: string, value: number, min: number): void {
+  if (!Number.isFinite(value) || value < min) fail(name, `a number >= ${min}`, value);
+}
+
+function fail(name: string, expected: string, value: unknown): never {
+  throw new RangeError(`${name} must be ${expected}, got ${String(value)}`);
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

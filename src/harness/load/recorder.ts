@@ -1,0 +1,141 @@
+import { LabelledHistograms, LatencyHistogram } from './latency-histogram.js';
+import type { AsyncFollowSummary, RequestCounts, TimeSeriesPoint } from './result.js';
+import type { ScheduledRequest } from './schedule.js';
+import { TimeSeries } from './time-series.js';
+
+/** Outcome of one sent request. */
+export interface RequestOutcome {
+  request: ScheduledRequest;
+  success: boolean;
+  /** Scheduled send time to the response or terminal state, in milliseconds. */
+  latencyMs: number;
+  /** Milliseconds since the run start when the request finished. */
+  finishedAtMs: number;
+  status?: number;
+  errorCode?: string;
+  /** Topology label reported by the target, if any. */
+  topology?: string;
+  /** For async tasks: how following the task ended. */
+  asyncEnd?: 'succeeded' | 'failed' | 'timed_out';
+}
+
+/** Live numbers for a progress line. */
+export interface ProgressSnapshot {
+  elapsedSec: number;
+  /** Sends during the last progress interval, per second. */
+  rps: number;
+  succeeded: number;
+  failed: number;
+  successRate: number;
+  /** Cumulative 95th percentile latency, in milliseconds. */
+  p95Ms: number;
+  inFlight: number;
+  dropped: number;
+}
+
+/** Collects counts, histograms and the time series of one run. */
+export class LoadRecorder {
+  readonly counts: RequestCounts;
+  readonly overall = new LatencyHistogram();
+  readonly byTenant = new LabelledHistograms();
+  readonly byRoute = new LabelledHistograms();
+  readonly byTopology = new LabelledHistograms();
+  readonly schedulerLag = new LatencyHistogram();
+  readonly asyncEndToEnd = new LatencyHistogram();
+  readonly statusCodes: Record<string, number> = {};
+  readonly errorCodes: Record<string, number> = {};
+  readonly tenantOutcomes: Record<string, { finished: number; succeeded: number }> = {};
+  readonly asyncCounts = { accepted: 0, succeeded: 0, failed: 0, timedOut: 0 };
+  readonly #series = new TimeSeries();
+  #sendsAtLastProgress = 0;
+
+  constructor(
+    scheduled: number,
+    readonly lateThresholdMs: number,
+    readonly defaultTopology: string,
+  ) {
+    this.counts = { scheduled, sent: 0, succeeded: 0, failed: 0, dropped: 0, late: 0, aborted: 0 };
+  }
+
+  recordSend(elapsedMs: number, lagMs: number): void {
+    this.counts.sent += 1;
+    this.schedulerLag.record(lagMs);
+    if (lagMs > this.lateThresholdMs) this.counts.late += 1;
+    this.#series.recordSend(elapsedMs);
+  }
+
+  recordDrop(): void {
+    this.counts.dropped += 1;
+  }
+
+  recordAbort(request: ScheduledRequest): void {
+    this.counts.aborted += 1;
+    this.#tenant(request.tenantId).finished += 1;
+    this.errorCodes.aborted = (this.errorCodes.aborted ?? 0) + 1;
+  }
+
+  recordStatus(status: number): void {
+    const key = String(status);
+    this.statusCodes[key] = (this.statusCodes[key] ?? 0) + 1;
+  }
+
+  recordAsyncAccepted(): void {
+    this.asyncCounts.accepted += 1;
+  }
+
+  recordOutcome(outcome: RequestOutcome): void {
+    const { request, latencyMs } = outcome;
+    if (outcome.success) this.counts.succeeded += 1;
+    else this.counts.failed += 1;
+    if (outcome.errorCode !== undefined) {
+      this.errorCodes[outcome.errorCode] = (this.errorCodes[outcome.errorCode] ?? 0) + 1;
+    }
+    const tenant = this.#tenant(request.tenantId);
+    tenant.finished += 1;
+    if (outcome.success) tenant.succeeded += 1;
+    this.overall.record(latencyMs);
+    this.byTenant.record(request.tenantId, latencyMs);
+    this.byRoute.record(request.route, latencyMs);
+    this.byTopology.record(outcome.topology ?? this.defaultTopology, latencyMs);
+    this.#series.recordFinish(outcome.finishedAtMs, outcome.success, latencyMs);
+    this.#recordAsyncEnd(outcome);
+  }
+
+  /** Returns live numbers and starts a new rps interval. */
+  progress(elapsedMs: number, inFlight: number, intervalSec: number): ProgressSnapshot {
+    const sendsInInterval = this.counts.sent - this.#sendsAtLastProgress;
+    this.#sendsAtLastProgress = this.counts.sent;
+    const finished = this.counts.succeeded + this.counts.failed;
+    return {
+      elapsedSec: elapsedMs / 1000,
+      rps: sendsInInterval / intervalSec,
+      succeeded: this.counts.succeeded,
+      failed: this.counts.failed,
+      successRate: finished === 0 ? 0 : this.counts.succeeded / finished,
+      p95Ms: this.overall.percentile(95),
+      inFlight,
+      dropped: this.counts.dropped,
+    };
+  }
+
+  asyncSummary(): AsyncFollowSummary {
+    return { ...this.asyncCounts, endToEnd: this.asyncEndToEnd.summary() };
+  }
+
+  timeSeries(): TimeSeriesPoint[] {
+    return this.#series.points();
+  }
+
+  #recordAsyncEnd(outcome: RequestOutcome): void {
+    if (outcome.asyncEnd === undefined) return;
+    this.asyncEndToEnd.record(outcome.latencyMs);
+    if (outcome.asyncEnd === 'succeeded') this.asyncCounts.succeeded += 1;
+    else if (outcome.asyncEnd === 'failed') this.asyncCounts.failed += 1;
+    else this.asyncCounts.timedOut += 1;
+  }
+
+  #tenant(tenantId: string): { finished: number; succeeded: number } {
+    this.tenantOutcomes[tenantId] ??= { finished: 0, succeeded: 0 };
+    return this.tenantOutcomes[tenantId];
+  }
+}

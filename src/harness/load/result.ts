@@ -1,0 +1,86 @@
+import type { LatencySummary } from './latency-histogram.js';
+
+export type LoadEngineName = 'embedded' | 'k6';
+
+/** Request counts of a run. */
+export interface RequestCounts {
+  /** Requests in the schedule. */
+  scheduled: number;
+  /** Requests sent to the target. */
+  sent: number;
+  /** Requests that ended in success: a 2xx sync response, or an async task that succeeded. */
+  succeeded: number;
+  /** Requests that ended in an HTTP error, a transport error, a failed task or a timeout. */
+  failed: number;
+  /** Scheduled sends skipped because the in-flight cap was reached. */
+  dropped: number;
+  /** Sends that left later than the late threshold after their scheduled time. */
+  late: number;
+  /** Requests still outstanding at the drain deadline, then aborted. */
+  aborted: number;
+}
+
+/** One second of a run, for charts. */
+export interface TimeSeriesPoint {
+  /** Whole seconds since the run start. */
+  second: number;
+  /** Requests sent during this second. */
+  requests: number;
+  /** Requests that finished successfully during this second. */
+  successes: number;
+  /** Requests that finished with a failure during this second. */
+  failures: number;
+  /** 95th percentile latency of the requests finished in this second, in milliseconds; 0 when none. */
+  p95Ms: number;
+}
+
+/** Asynchronous tasks followed from 202 to a terminal state. */
+export interface AsyncFollowSummary {
+  accepted: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  /** Scheduled send to the observed terminal state. */
+  endToEnd: LatencySummary;
+}
+
+/** Whether the load generator kept up; an invalid run measures the generator, not the target. */
+export interface HarnessHealth {
+  valid: boolean;
+  reasons: string[];
+}
+
+/** Outcome of a load run, shared by the embedded engine and the k6 converter. */
+export interface LoadResult {
+  engine: LoadEngineName;
+  scenario: string;
+  target: string;
+  seed?: number;
+  /** Epoch milliseconds at the run start. */
+  startedAt: number;
+  /** Wall time from the start to the end of the drain, in seconds. */
+  elapsedSec: number;
+  requests: RequestCounts;
+  /** Succeeded over finished requests (succeeded + failed + aborted); 0 when none finished. */
+  successRate: number;
+  /** Latency from the scheduled send time to the response (or terminal state for async). */
+  latency: {
+    overall: LatencySummary;
+    byTenant: Record<string, LatencySummary>;
+    byRoute: Record<string, LatencySummary>;
+    byTopology: Record<string, LatencySummary>;
+  };
+  /** Success rate per tenant, for per-tenant service-level objectives. */
+  successRateByTenant: Record<string, { finished: number; succeeded: number }>;
+  /** Actual send time minus scheduled send time. */
+  schedulerLag: LatencySummary;
+  /** Response counts by HTTP status, such as `200` or `429`. */
+  statusCodes: Record<string, number>;
+  /** Failure counts by gateway error code or transport error code. */
+  errorCodes: Record<string, number>;
+  timeSeries: TimeSeriesPoint[];
+  async: AsyncFollowSummary;
+  health: HarnessHealth;
+  /** k6 checks, when the run came from k6. */
+  checks?: { passes: number; fails: number };
+}

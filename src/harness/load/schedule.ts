@@ -1,0 +1,112 @@
+import type { TaskMode } from '../../platform/task.js';
+import { loadTrace, type TraceRow } from '../scenario/trace.js';
+import type { ScenarioSpec, TaskKind } from '../scenario/types.js';
+import { poissonOffsetsMs } from './arrivals.js';
+import { createRandom, type Random } from './random.js';
+
+/** One request of a run, planned before the run starts. */
+export interface ScheduledRequest {
+  index: number;
+  /** Planned send time, in milliseconds after the run start. */
+  offsetMs: number;
+  tenantId: string;
+  route: string;
+  mode: TaskMode;
+  /** Task kind name, or `trace` for sizes taken from a trace row. */
+  taskKind: string;
+  inputTokens: number;
+  maxOutputTokens: number;
+  forcedOutputTokens?: number;
+  steps?: number;
+  toolWaitMs?: number;
+}
+
+export interface ScheduleOptions {
+  seed: number;
+  durationSec: number;
+  /** Trace rows for a trace-replay scenario; read from the scenario's file when absent. */
+  traceRows?: readonly TraceRow[];
+}
+
+/**
+ * Plans every request of a run up front: arrival times (Poisson or trace times),
+ * tenant, route, mode and task size. The same scenario and seed give the same schedule.
+ */
+export async function buildSchedule(
+  scenario: ScenarioSpec,
+  options: ScheduleOptions,
+): Promise<ScheduledRequest[]> {
+  const traceRows = await traceRowsFor(scenario, options);
+  const arrivalRandom = createRandom(options.seed);
+  const mixRandom = createRandom(options.seed ^ 0x5bd1e995);
+  const offsets =
+    traceRows === undefined
+      ? poissonOffsetsMs(rateProfile(scenario), options.durationSec, arrivalRandom)
+      : traceRows.map((row) => row.offsetMs).filter((ms) => ms < options.durationSec * 1000);
+
+  return offsets.map((offsetMs, index) =>
+    planRequest(scenario, mixRandom, index, offsetMs, traceRows?.[index]),
+  );
+}
+
+async function traceRowsFor(
+  scenario: ScenarioSpec,
+  options: ScheduleOptions,
+): Promise<readonly TraceRow[] | undefined> {
+  const arrival = scenario.arrival;
+  if (arrival.kind !== 'trace') return undefined;
+  if (options.traceRows !== undefined) return options.traceRows;
+  const window = arrival.window ?? {
+    startSec: 0,
+    durationSec: options.durationSec * arrival.speedUp,
+  };
+  return loadTrace(arrival.file, { speedUp: arrival.speedUp, window, limit: arrival.limit });
+}
+
+function rateProfile(scenario: ScenarioSpec): Exclude<ScenarioSpec['arrival'], { kind: 'trace' }> {
+  const arrival = scenario.arrival;
+  if (arrival.kind === 'trace') throw new TypeError('a trace arrival has no rate profile');
+  return arrival;
+}
+
+function planRequest(
+  scenario: ScenarioSpec,
+  random: Random,
+  index: number,
+  offsetMs: number,
+  traceRow: TraceRow | undefined,
+): ScheduledRequest {
+  const tenantId = random.pickWeighted(scenario.tenants).tenantId;
+  const route = random.pickWeighted(scenario.routes).route;
+  const mode = pickMode(scenario, random);
+  const base = { index, offsetMs, tenantId, route, mode };
+  if (scenario.tasks.source === 'trace' && traceRow !== undefined) {
+    const output = Math.max(1, traceRow.generatedTokens);
+    return {
+      ...base,
+      taskKind: 'trace',
+      inputTokens: traceRow.contextTokens,
+      maxOutputTokens: output,
+      forcedOutputTokens: output,
+    };
+  }
+  const kinds = scenario.tasks.source === 'distribution' ? scenario.tasks.kinds : [];
+  return { ...base, ...sizeTask(random.pickWeighted(kinds), random) };
+}
+
+function pickMode(scenario: ScenarioSpec, random: Random): TaskMode {
+  const total = scenario.modes.sync + scenario.modes.async;
+  return random.next() * total < scenario.modes.sync ? 'sync' : 'async';
+}
+
+function sizeTask(kind: TaskKind, random: Random) {
+  const sized = {
+    taskKind: kind.name,
+    inputTokens: Math.max(1, random.drawInteger(kind.inputTokens)),
+    maxOutputTokens: Math.max(1, random.drawInteger(kind.outputTokens)),
+  };
+  if (kind.steps === undefined && kind.toolWaitMs === undefined) return sized;
+  const steps = kind.steps === undefined ? 1 : Math.max(1, random.drawInteger(kind.steps));
+  const toolWaitMs = kind.toolWaitMs === undefined ? 0 : random.drawInteger(kind.toolWaitMs);
+  return { ...sized, steps, toolWaitMs };
+}

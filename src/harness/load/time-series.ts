@@ -1,0 +1,50 @@
+import type { TimeSeriesPoint } from './result.js';
+
+interface Bucket {
+  requests: number;
+  successes: number;
+  failures: number;
+  latenciesMs: number[];
+}
+
+/** Per-second counts and latencies of a run. */
+export class TimeSeries {
+  readonly #buckets: Bucket[] = [];
+
+  recordSend(elapsedMs: number): void {
+    this.#bucket(elapsedMs).requests += 1;
+  }
+
+  recordFinish(elapsedMs: number, success: boolean, latencyMs: number): void {
+    const bucket = this.#bucket(elapsedMs);
+    if (success) bucket.successes += 1;
+    else bucket.failures += 1;
+    bucket.latenciesMs.push(latencyMs);
+  }
+
+  points(): TimeSeriesPoint[] {
+    return this.#buckets.map((bucket, second) => ({
+      second,
+      requests: bucket.requests,
+      successes: bucket.successes,
+      failures: bucket.failures,
+      p95Ms: percentileOf(bucket.latenciesMs, 95),
+    }));
+  }
+
+  #bucket(elapsedMs: number): Bucket {
+    const second = Math.max(0, Math.floor(elapsedMs / 1000));
+    for (let i = this.#buckets.length; i <= second; i++) {
+      this.#buckets.push({ requests: 0, successes: 0, failures: 0, latenciesMs: [] });
+    }
+    return this.#buckets[second] as Bucket;
+  }
+}
+
+/** Nearest-rank percentile of a small sample; 0 for an empty sample. */
+export function percentileOf(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1] ?? 0;
+}

@@ -1,0 +1,13 @@
+import { ScenarioNotFoundError } from './errors.js';
+import type { ScenarioSpec } from './types.js';
+import { validateScenario } from './validate.js';
+
+/** Looks a scenario up by name and validates it. @throws ScenarioNotFoundError */
+export function findScenario(
+  registry: Readonly<Record<string, ScenarioSpec>>,
+  name: string,
+): ScenarioSpec {
+  const spec = registry[name];
+  if (spec === undefined) throw new ScenarioNotFoundError(name, Object.keys(registry).sort());
+  return validateScenario(spec);
+}

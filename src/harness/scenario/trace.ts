@@ -1,0 +1,179 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+/** One trace row, with its arrival offset already windowed and sped up. */
+export interface TraceRow {
+  /** 1-based line number in the file; the header is line 1. */
+  line: number;
+  /** Milliseconds after the replay start. */
+  offsetMs: number;
+  contextTokens: number;
+  generatedTokens: number;
+}
+
+export interface ReadTraceOptions {
+  /** Factor that divides every offset. @defaultValue 1 */
+  speedUp?: number;
+  /** Trace window in trace seconds (before the speed-up), counted from the first row. */
+  window?: { startSec: number; durationSec: number };
+  /** Maximum number of rows to yield. */
+  limit?: number;
+}
+
+const HEADER = ['TIMESTAMP', 'ContextTokens', 'GeneratedTokens'];
+/** `2023-11-16 18:15:46.6805900`: UTC, 7 fractional digits (100 ns units). */
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{7})$/;
+const INTEGER = /^\d+$/;
+
+/** Raised for a trace file whose header or a row cannot be parsed. */
+export class TraceFormatError extends Error {
+  readonly code = 'TRACE_INVALID';
+
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${file}:${line}: invalid ${field}: ${detail}`);
+    this.name = 'TraceFormatError';
+  }
+}
+
+export function isTraceFormatError(error: unknown): error is TraceFormatError {
+  return error instanceof TraceFormatError;
+}
+
+/**
+ * Streams a `TIMESTAMP,ContextTokens,GeneratedTokens` trace, one row at a time.
+ * Offsets are relative to the first row (or to the window start), divided by `speedUp`.
+ * @throws TraceFormatError naming the file, line and field of the first bad row.
+ */
+export async function* readTrace(
+  file: string,
+  options: ReadTraceOptions = {},
+): AsyncGenerator<TraceRow> {
+  const speedUp = checkSpeedUp(options.speedUp ?? 1);
+  const windowStartMs = (options.window?.startSec ?? 0) * 1000;
+  const windowEndMs = windowStartMs + (options.window?.durationSec ?? Infinity) * 1000;
+  const limit = options.limit ?? Infinity;
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  let lineNumber = 0;
+  let first: ParsedRow | undefined;
+  let yielded = 0;
+  try {
+    for await (const text of lines) {
+      lineNumber += 1;
+      if (lineNumber === 1) {
+        checkHeader(file, text);
+        continue;
+      }
+      if (text.trim() === '') continue;
+      const row = parseRow(file, lineNumber, text);
+      first ??= row;
+      const traceOffsetMs = offsetBetween(first, row);
+      if (traceOffsetMs < windowStartMs) continue;
+      // NOTE: assumes rows sorted by TIMESTAMP, as both Azure traces are; rows after the
+      // first one past the window end are not read.
+      if (traceOffsetMs >= windowEndMs || yielded >= limit) return;
+      yielded += 1;
+      yield {
+        line: lineNumber,
+        offsetMs: (traceOffsetMs - windowStartMs) / speedUp,
+        contextTokens: row.contextTokens,
+        generatedTokens: row.generatedTokens,
+      };
+    }
+  } finally {
+    lines.close();
+  }
+}
+
+/** Reads a whole trace (or its window) into memory. */
+export async function loadTrace(file: string, options: ReadTraceOptions = {}): Promise<TraceRow[]> {
+  const rows: TraceRow[] = [];
+  for await (const row of readTrace(file, options)) rows.push(row);
+  return rows;
+}
+
+function checkSpeedUp(speedUp: number): number {
+  if (!Number.isFinite(speedUp) || speedUp <= 0) {
+    throw new RangeError(`speedUp must be a positive number, got ${String(speedUp)}`);
+  }
+  return speedUp;
+}
+
+function checkHeader(file: string, text: string): void {
+  const columns = text
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split(',');
+  if (columns.join(',') !== HEADER.join(',')) {
+    throw new TraceFormatError(file, 1, 'header', `expected "${HEADER.join(',')}", got "${text}"`);
+  }
+}
+
+interface ParsedRow {
+  /** Whole epoch milliseconds and the remaining fraction in 100 ns units, kept apart for precision. */
+  wholeMs: number;
+  fraction: number;
+  contextTokens: number;
+  generatedTokens: number;
+}
+
+function parseRow(file: string, line: number, text: string): ParsedRow {
+  const fields = text.trim().split(',');
+  if (fields.length !== HEADER.length) {
+    const detail = `expected ${HEADER.length} comma-separated fields, got ${fields.length}`;
+    throw new TraceFormatError(file, line, 'row', detail);
+  }
+  const [timestamp = '', context = '', generated = ''] = fields;
+  return {
+    ...parseTimestamp(file, line, timestamp),
+    contextTokens: parseCount(file, line, 'ContextTokens', context),
+    generatedTokens: parseCount(file, line, 'GeneratedTokens', generated),
+  };
+}
+
+function offsetBetween(first: ParsedRow, row: ParsedRow): number {
+  return row.wholeMs - first.wholeMs + (row.fraction - first.fraction) / 10_000;
+}
+
+/** Parses a UTC timestamp into whole epoch seconds (as ms) and its 7-digit fraction. */
+function parseTimestamp(
+  file: string,
+  line: number,
+  text: string,
+): Pick<ParsedRow, 'wholeMs' | 'fraction'> {
+  const match = TIMESTAMP.exec(text);
+  if (match === null) {
+    const detail = `expected "YYYY-MM-DD HH:MM:SS.fffffff", got "${text}"`;
+    throw new TraceFormatError(file, line, 'TIMESTAMP', detail);
+  }
+  const [, year, month, day, hour, minute, second, fraction] = match.map(Number);
+  const wholeMs = Date.UTC(
+    year ?? 0,
+    (month ?? 1) - 1,
+    day ?? 1,
+    hour ?? 0,
+    minute ?? 0,
+    second ?? 0,
+  );
+  const check = new Date(wholeMs);
+  const rolled =
+    check.getUTCDate() !== day ||
+    check.getUTCHours() !== hour ||
+    check.getUTCMinutes() !== minute ||
+    check.getUTCSeconds() !== second;
+  if (rolled) {
+    throw new TraceFormatError(file, line, 'TIMESTAMP', `"${text}" is not a calendar time`);
+  }
+  return { wholeMs, fraction: fraction ?? 0 };
+}
+
+function parseCount(file: string, line: number, field: string, text: string): number {
+  if (!INTEGER.test(text)) {
+    throw new TraceFormatError(file, line, field, `expected a non-negative integer, got "${text}"`);
+  }
+  return Number(text);
+}

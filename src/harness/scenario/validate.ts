@@ -1,0 +1,196 @@
+import { ScenarioValidationError } from './errors.js';
+import { IssueList } from './field-checks.js';
+import type { ScenarioSpec } from './types.js';
+
+const ARRIVAL_KINDS = ['constant', 'ramp', 'burst', 'trace'] as const;
+const DISTRIBUTION_KINDS = ['constant', 'uniform', 'lognormal'] as const;
+const SLO_LATENCY_FIELDS = ['p50LatencyMs', 'p95LatencyMs', 'p99LatencyMs'] as const;
+
+/**
+ * Checks a scenario spec field by field and returns it typed.
+ * @throws ScenarioValidationError naming each invalid field path, such as
+ *   `scenario.arrival.stages[1].durationSec: expected a positive number, got -5`.
+ */
+export function validateScenario(spec: unknown, root = 'scenario'): ScenarioSpec {
+  const issues = new IssueList();
+  if (issues.record(root, spec)) checkSpec(issues, root, spec);
+  if (issues.items.length > 0) throw new ScenarioValidationError(issues.items);
+
+  return spec as unknown as ScenarioSpec;
+}
+
+function checkSpec(issues: IssueList, root: string, spec: Record<string, unknown>): void {
+  issues.nonEmptyString(`${root}.name`, spec.name);
+  if (typeof spec.description !== 'string') {
+    issues.add(`${root}.description`, 'a string', spec.description);
+  }
+  checkTarget(issues, `${root}.target`, spec.target);
+  issues.positive(`${root}.durationSec`, spec.durationSec);
+  if (issues.record(`${root}.arrival`, spec.arrival)) {
+    checkArrival(issues, `${root}.arrival`, spec.arrival);
+  }
+  const tenantIds = checkShares(issues, `${root}.tenants`, spec.tenants, 'tenantId');
+  checkShares(issues, `${root}.routes`, spec.routes, 'route');
+  checkTasks(issues, root, spec);
+  checkModes(issues, `${root}.modes`, spec.modes);
+  checkSlo(issues, `${root}.slo`, spec.slo, tenantIds);
+}
+
+function checkTarget(issues: IssueList, path: string, value: unknown): void {
+  if (!issues.nonEmptyString(path, value)) return;
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    issues.add(path, 'an http or https URL', value);
+  }
+}
+
+function checkArrival(issues: IssueList, path: string, arrival: Record<string, unknown>): void {
+  if (!issues.oneOf(`${path}.kind`, arrival.kind, ARRIVAL_KINDS)) return;
+  switch (arrival.kind) {
+    case 'constant':
+      issues.positive(`${path}.ratePerSec`, arrival.ratePerSec);
+      return;
+    case 'ramp':
+      checkRamp(issues, path, arrival);
+      return;
+    case 'burst':
+      checkBurst(issues, path, arrival);
+      return;
+    default:
+      checkTraceArrival(issues, path, arrival);
+  }
+}
+
+function checkRamp(issues: IssueList, path: string, arrival: Record<string, unknown>): void {
+  issues.nonNegative(`${path}.startRatePerSec`, arrival.startRatePerSec);
+  if (!issues.nonEmptyArray(`${path}.stages`, arrival.stages)) return;
+  arrival.stages.forEach((stage, i) => {
+    const at = `${path}.stages[${i}]`;
+    if (!issues.record(at, stage)) return;
+    issues.positive(`${at}.durationSec`, stage.durationSec);
+    issues.nonNegative(`${at}.targetRatePerSec`, stage.targetRatePerSec);
+  });
+}
+
+function checkBurst(issues: IssueList, path: string, arrival: Record<string, unknown>): void {
+  issues.nonNegative(`${path}.baseRatePerSec`, arrival.baseRatePerSec);
+  issues.positive(`${path}.burstRatePerSec`, arrival.burstRatePerSec);
+  if (!issues.nonEmptyArray(`${path}.windows`, arrival.windows)) return;
+  arrival.windows.forEach((window, i) => {
+    const at = `${path}.windows[${i}]`;
+    if (!issues.record(at, window)) return;
+    issues.nonNegative(`${at}.startSec`, window.startSec);
+    issues.positive(`${at}.durationSec`, window.durationSec);
+  });
+}
+
+function checkTraceArrival(
+  issues: IssueList,
+  path: string,
+  arrival: Record<string, unknown>,
+): void {
+  issues.nonEmptyString(`${path}.file`, arrival.file);
+  issues.positive(`${path}.speedUp`, arrival.speedUp);
+  if (arrival.limit !== undefined) issues.positiveInteger(`${path}.limit`, arrival.limit);
+  if (arrival.window === undefined) return;
+  if (!issues.record(`${path}.window`, arrival.window)) return;
+  issues.nonNegative(`${path}.window.startSec`, arrival.window.startSec);
+  issues.positive(`${path}.window.durationSec`, arrival.window.durationSec);
+}
+
+/** Checks a weighted list and returns the names it contains. */
+function checkShares(issues: IssueList, path: string, value: unknown, key: string): string[] {
+  if (!issues.nonEmptyArray(path, value)) return [];
+  const names: string[] = [];
+  value.forEach((share, i) => {
+    const at = `${path}[${i}]`;
+    if (!issues.record(at, share)) return;
+    const name = share[key];
+    if (issues.nonEmptyString(`${at}.${key}`, name)) {
+      if (names.includes(name)) issues.add(`${at}.${key}`, 'a name not listed before', name);
+      names.push(name);
+    }
+    issues.positive(`${at}.weight`, share.weight);
+  });
+  return names;
+}
+
+function checkTasks(issues: IssueList, root: string, spec: Record<string, unknown>): void {
+  const path = `${root}.tasks`;
+  const tasks = spec.tasks;
+  if (!issues.record(path, tasks)) return;
+  if (!issues.oneOf(`${path}.source`, tasks.source, ['trace', 'distribution'])) return;
+  if (tasks.source === 'trace') {
+    const arrival = spec.arrival as Record<string, unknown> | undefined;
+    if (arrival?.kind !== 'trace') {
+      issues.add(`${path}.source`, '"distribution" unless arrival.kind is "trace"', 'trace');
+    }
+    return;
+  }
+  if (!issues.nonEmptyArray(`${path}.kinds`, tasks.kinds)) return;
+  tasks.kinds.forEach((kind, i) => {
+    checkTaskKind(issues, `${path}.kinds[${i}]`, kind);
+  });
+}
+
+function checkTaskKind(issues: IssueList, path: string, kind: unknown): void {
+  if (!issues.record(path, kind)) return;
+  issues.nonEmptyString(`${path}.name`, kind.name);
+  issues.positive(`${path}.weight`, kind.weight);
+  checkDistribution(issues, `${path}.inputTokens`, kind.inputTokens);
+  checkDistribution(issues, `${path}.outputTokens`, kind.outputTokens);
+  if (kind.steps !== undefined) checkDistribution(issues, `${path}.steps`, kind.steps);
+  if (kind.toolWaitMs !== undefined)
+    checkDistribution(issues, `${path}.toolWaitMs`, kind.toolWaitMs);
+}
+
+function checkDistribution(issues: IssueList, path: string, value: unknown): void {
+  if (!issues.record(path, value)) return;
+  if (!issues.oneOf(`${path}.kind`, value.kind, DISTRIBUTION_KINDS)) return;
+  if (value.kind === 'constant') {
+    issues.nonNegative(`${path}.value`, value.value);
+  } else if (value.kind === 'uniform') {
+    if (
+      issues.nonNegative(`${path}.min`, value.min) &&
+      issues.nonNegative(`${path}.max`, value.max)
+    ) {
+      if (value.max < value.min)
+        issues.add(`${path}.max`, `a number >= min (${value.min})`, value.max);
+    }
+  } else if (
+    issues.positive(`${path}.median`, value.median) &&
+    issues.positive(`${path}.p95`, value.p95)
+  ) {
+    if (value.p95 < value.median) {
+      issues.add(`${path}.p95`, `a number >= median (${value.median})`, value.p95);
+    }
+  }
+}
+
+function checkModes(issues: IssueList, path: string, value: unknown): void {
+  if (!issues.record(path, value)) return;
+  const sync = issues.nonNegative(`${path}.sync`, value.sync);
+  const async = issues.nonNegative(`${path}.async`, value.async);
+  if (sync && async && Number(value.sync) + Number(value.async) <= 0) {
+    issues.add(path, 'a positive sync or async weight', value);
+  }
+}
+
+function checkSlo(issues: IssueList, path: string, value: unknown, tenantIds: string[]): void {
+  if (!issues.record(path, value)) return;
+  checkSloLimits(issues, path, value);
+  if (value.perTenant === undefined) return;
+  if (!issues.record(`${path}.perTenant`, value.perTenant)) return;
+  for (const [tenantId, limits] of Object.entries(value.perTenant)) {
+    const at = `${path}.perTenant.${tenantId}`;
+    if (!tenantIds.includes(tenantId)) issues.add(at, 'a tenant listed in tenants', tenantId);
+    if (issues.record(at, limits)) checkSloLimits(issues, at, limits);
+  }
+}
+
+function checkSloLimits(issues: IssueList, path: string, limits: Record<string, unknown>): void {
+  if (limits.successRate !== undefined) issues.fraction(`${path}.successRate`, limits.successRate);
+  for (const field of SLO_LATENCY_FIELDS) {
+    if (limits[field] !== undefined) issues.positive(`${path}.${field}`, limits[field]);
+  }
+}

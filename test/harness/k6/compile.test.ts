@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { SCENARIOS } from '../../../scenarios/index.js';
+import { compileScenarioToK6 } from '../../../src/harness/k6/compile.js';
+import { replaySpec, sampleSpec } from '../load/sample-spec.js';
+
+describe('compileScenarioToK6', () => {
+  it('makes one constant-arrival-rate scenario per tenant', () => {
+    const spec = sampleSpec({
+      durationSec: 60,
+      arrival: { kind: 'constant', ratePerSec: 5 },
+      tenants: [
+        { tenantId: 'tenant-alpha', weight: 3 },
+        { tenantId: 'tenant-beta', weight: 1 },
+      ],
+    });
+    const { options } = compileScenarioToK6(spec);
+    assert.deepEqual(Object.keys(options.scenarios), ['tenant-alpha', 'tenant-beta']);
+    const alpha = options.scenarios['tenant-alpha'];
+    assert.ok(alpha?.executor === 'constant-arrival-rate');
+    assert.equal(alpha.rate, 225);
+    assert.equal(alpha.timeUnit, '1m');
+    assert.equal(alpha.duration, '60s');
+    assert.equal(alpha.preAllocatedVUs, 19);
+    assert.equal(alpha.maxVUs, 76);
+    assert.deepEqual(alpha.tags, { tenant: 'tenant-alpha' });
+    assert.deepEqual(alpha.env, { SCALEGATE_TENANT: 'tenant-alpha' });
+    assert.equal(options.scenarios['tenant-beta']?.executor, 'constant-arrival-rate');
+  });
+
+  it('sets dropped_iterations, checks and trend stats', () => {
+    const spec = sampleSpec({ durationSec: 100, slo: { successRate: 0.98, p95LatencyMs: 2000 } });
+    const { options } = compileScenarioToK6(spec);
+    assert.deepEqual(options.thresholds.dropped_iterations, ['count<=10']);
+    assert.deepEqual(options.thresholds.checks, ['rate>=0.98']);
+    assert.deepEqual(options.thresholds.scalegate_latency, ['p(95)<=2000']);
+    assert.deepEqual(options.thresholds.scalegate_success, ['rate>=0.98']);
+    assert.deepEqual(options.thresholds['scalegate_latency{tenant:tenant-alpha}'], ['max>=0']);
+    assert.ok(options.summaryTrendStats.includes('p(99)'));
+    assert.ok(options.summaryTrendStats.includes('count'));
+  });
+
+  it('compiles ramp stages per tenant', () => {
+    const plan = compileScenarioToK6(SCENARIOS.ramp ?? assert.fail('ramp missing'));
+    const alpha = plan.options.scenarios['tenant-alpha'];
+    assert.ok(alpha?.executor === 'ramping-arrival-rate');
+    assert.equal(alpha.startRate, 30);
+    assert.deepEqual(alpha.stages, [
+      { duration: '30s', target: 300 },
+      { duration: '60s', target: 900 },
+      { duration: '30s', target: 900 },
+      { duration: '30s', target: 150 },
+    ]);
+    assert.deepEqual(plan.options.thresholds['scalegate_latency{tenant:tenant-alpha}'], [
+      'p(95)<=4000',
+    ]);
+  });
+
+  it('requires trace rows for a replay', () => {
+    const { spec } = replaySpec([0]);
+    assert.throws(() => compileScenarioToK6(spec), /traceRows is required/);
+  });
+
+  it('turns trace rows into rate stages and size samples', () => {
+    const offsets = Array.from({ length: 30 }, (_, i) => (i < 10 ? i * 100 : 10_000 + i * 10));
+    const { spec, traceRows } = replaySpec(offsets, {
+      durationSec: 20,
+      tasks: { source: 'trace' },
+    });
+    const plan = compileScenarioToK6(spec, { traceRows, traceBucketSec: 10 });
+    const alpha = plan.options.scenarios['tenant-alpha'];
+    assert.ok(alpha?.executor === 'ramping-arrival-rate');
+    assert.deepEqual(alpha.stages, [
+      { duration: '10s', target: 30 },
+      { duration: '10s', target: 60 },
+    ]);
+    assert.ok(plan.workload.tasks.source === 'samples');
+    assert.equal(plan.workload.tasks.samples.length, 30);
+    assert.equal(plan.workload.keys, undefined);
+  });
+});

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { runLoad } from '../../../src/harness/load/engine.js';
+import { isTargetUnreachableError } from '../../../src/harness/load/errors.js';
+import type { ProgressSnapshot } from '../../../src/harness/load/recorder.js';
+import { isScenarioValidationError } from '../../../src/harness/scenario/errors.js';
+import { type FakeGateway, startFakeGateway } from './fake-gateway.js';
+import { replaySpec, sampleSpec, TEST_KEYS } from './sample-spec.js';
+
+/** Returns a loopback port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('runLoad', () => {
+  let gateway: FakeGateway | undefined;
+
+  afterEach(async () => {
+    await gateway?.close();
+    gateway = undefined;
+  });
+
+  it('fails fast naming an unreachable target', async () => {
+    const target = `http://127.0.0.1:${await closedPort()}`;
+    const started = performance.now();
+    await assert.rejects(runLoad(sampleSpec({ target }), { keys: TEST_KEYS }), (error: unknown) => {
+      assert.ok(isTargetUnreachableError(error));
+      assert.equal(error.url, `${target}/healthz`);
+      assert.match(
+        error.message,
+        new RegExp(`^load target ${target}/healthz is unreachable: ECONNREFUSED`),
+      );
+      return true;
+    });
+    assert.ok(performance.now() - started < 2000);
+  });
+
+  it('names the field of an invalid scenario', async () => {
+    const spec = sampleSpec({ durationSec: -1 });
+    await assert.rejects(runLoad(spec, { keys: TEST_KEYS }), (error: unknown) => {
+      assert.ok(isScenarioValidationError(error));
+      assert.equal(error.message, 'scenario.durationSec: expected a positive number, got -1');
+      return true;
+    });
+  });
+
+  it('measures latency from the scheduled send time', async () => {
+    gateway = await startFakeGateway({ delayMs: 100 });
+    // One pool connection: three requests scheduled together queue behind each other.
+    const { spec, traceRows } = replaySpec([0, 0, 0], { target: gateway.url });
+    const result = await runLoad(spec, { keys: TEST_KEYS, traceRows, connections: 1 });
+    assert.equal(result.requests.succeeded, 3);
+    assert.equal(result.latency.overall.count, 3);
+    assert.ok(result.latency.overall.min >= 95, `min ${result.latency.overall.min}`);
+    assert.ok(result.latency.overall.max >= 290, `max ${result.latency.overall.max}`);
+    assert.equal(result.health.valid, true);
+  });
+
+  it('shows a slow server delay in each latency', async () => {
+    gateway = await startFakeGateway({ delayMs: 150 });
+    const { spec, traceRows } = replaySpec([0, 50], { target: gateway.url });
+    const result = await runLoad(spec, { keys: TEST_KEYS, traceRows });
+    assert.equal(result.requests.sent, 2);
+    assert.ok(result.latency.overall.min >= 145, `min ${result.latency.overall.min}`);
+    assert.equal(result.statusCodes['200'], 2);
+    const byTenant = Object.values(result.latency.byTenant).map((summary) => summary.count);
+    assert.equal(
+      byTenant.reduce((sum, count) => sum + count, 0),
+      2,
+    );
+    assert.equal(result.latency.byRoute.chat?.count, 2);
+    assert.equal(result.latency.byTopology.default?.count, 2);
+  });
+
+  it('counts sends dropped at the in-flight cap', async () => {
+    gateway = await startFakeGateway({ delayMs: 200 });
+    const { spec, traceRows } = replaySpec([0, 0, 0, 0, 0], { target: gateway.url });
+    const result = await runLoad(spec, { keys: TEST_KEYS, traceRows, maxInFlight: 2 });
+    assert.equal(result.requests.scheduled, 5);
+    assert.equal(result.requests.sent, 2);
+    assert.equal(result.requests.dropped, 3);
+    assert.equal(result.health.valid, false);
+    assert.equal(
+      result.health.reasons[0],
+      '3 of 5 sends dropped at the in-flight cap (60.00%), over the limit of 1.00%',
+    );
+  });
+
+  it('counts late sends and marks a lagging run invalid', async () => {
+    gateway = await startFakeGateway();
+    const { spec, traceRows } = replaySpec([30, 40], { target: gateway.url });
+    let blocked = false;
+    const onProgress = (): void => {
+      if (blocked) return;
+      blocked = true;
+      const until = performance.now() + 120;
+      while (performance.now() < until) {
+        // Busy-waits so that the engine's scheduler falls behind.
+      }
+    };
+    const result = await runLoad(spec, {
+      keys: TEST_KEYS,
+      traceRows,
+      onProgress,
+      progressIntervalMs: 10,
+    });
+    assert.equal(result.requests.late, 2);
+    assert.ok(result.schedulerLag.min >= 60, `lag min ${result.schedulerLag.min}`);
+    assert.equal(result.health.valid, false);
+    assert.match(
+      result.health.reasons[0] ?? '',
+      /^scheduler lag p99 \d+\.\d ms exceeds the limit of 50 ms$/,
+    );
+  });
+
+  it('follows async tasks to completion', async () => {
+    gateway = await startFakeGateway({ asyncCompleteAfterMs: 150 });
+    const { spec, traceRows } = replaySpec([0], {
+      target: gateway.url,
+      modes: { sync: 0, async: 1 },
+    });
+    const result = await runLoad(spec, { keys: TEST_KEYS, traceRows, asyncPollIntervalMs: 20 });
+    assert.equal(result.statusCodes['202'], 1);
+    assert.equal(result.async.accepted, 1);
+    assert.equal(result.async.succeeded, 1);
+    assert.equal(result.requests.succeeded, 1);
+    assert.ok(result.async.endToEnd.min >= 150, `e2e ${result.async.endToEnd.min}`);
+    assert.ok(gateway.received.includes('GET /v1/tasks/task-1'));
+  });
+
+  it('times out an async task that never ends', async () => {
+    gateway = await startFakeGateway();
+    const { spec, traceRows } = replaySpec([0], {
+      target: gateway.url,
+      modes: { sync: 0, async: 1 },
+    });
+    const result = await runLoad(spec, {
+      keys: TEST_KEYS,
+      traceRows,
+      asyncPollIntervalMs: 20,
+      asyncTimeoutMs: 150,
+    });
+    assert.equal(result.async.timedOut, 1);
+    assert.equal(result.requests.failed, 1);
+    assert.equal(result.errorCodes.async_timeout, 1);
+  });
+
+  it('counts status and error codes', async () => {
+    gateway = await startFakeGateway({ status: 429, errorCode: 'rate_limited' });
+    const { spec, traceRows } = replaySpec([0, 10], { target: gateway.url });
+    const result = await runLoad(spec, { keys: TEST_KEYS, traceRows });
+    assert.equal(result.statusCodes['429'], 2);
+    assert.equal(result.errorCodes.rate_limited, 2);
+    assert.equal(result.successRate, 0);
+  });
+
+  it('aborts requests outstanding at the drain deadline', async () => {
+    gateway = await startFakeGateway({ hang: true });
+    const { spec, traceRows } = replaySpec([0], { target: gateway.url, durationSec: 0.2 });
+    const started = performance.now();
+    const result = await runLoad(spec, { keys: TEST_KEYS, traceRows, drainTimeoutMs: 200 });
+    assert.equal(result.requests.aborted, 1);
+    assert.equal(result.errorCodes.aborted, 1);
+    assert.ok(performance.now() - started < 2000);
+  });
+
+  it('emits progress and a per-second series', async () => {
+    gateway = await startFakeGateway();
+    const spec = sampleSpec({
+      target: gateway.url,
+      durationSec: 1.2,
+      arrival: { kind: 'constant', ratePerSec: 20 },
+    });
+    const events: ProgressSnapshot[] = [];
+    const result = await runLoad(spec, {
+      keys: TEST_KEYS,
+      seed: 11,
+      progressIntervalMs: 200,
+      onProgress: (progress) => events.push(progress),
+    });
+    assert.ok(events.length >= 4, `got ${events.length} events`);
+    assert.ok(events.every((e, i) => i === 0 || e.elapsedSec > (events[i - 1]?.elapsedSec ?? 0)));
+    assert.equal(result.timeSeries[0]?.second, 0);
+    const sent = result.timeSeries.reduce((sum, point) => sum + point.requests, 0);
+    assert.equal(sent, result.requests.sent);
+  });
+});

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { buildSchedule } from '../../../src/harness/load/schedule.js';
+import { replaySpec, sampleSpec } from './sample-spec.js';
+
+describe('buildSchedule', () => {
+  it('repeats the same schedule for the same seed', async () => {
+    const spec = sampleSpec({ modes: { sync: 1, async: 1 } });
+    const first = await buildSchedule(spec, { seed: 42, durationSec: 10 });
+    const second = await buildSchedule(spec, { seed: 42, durationSec: 10 });
+    const other = await buildSchedule(spec, { seed: 43, durationSec: 10 });
+    assert.deepEqual(first, second);
+    assert.notDeepEqual(first, other);
+  });
+
+  it('draws Poisson arrivals near the constant rate', async () => {
+    const spec = sampleSpec({ arrival: { kind: 'constant', ratePerSec: 50 } });
+    const schedule = await buildSchedule(spec, { seed: 7, durationSec: 20 });
+    // 1000 expected; a Poisson count stays within 5 standard deviations (about 158).
+    assert.ok(schedule.length > 842, `got ${schedule.length}`);
+    assert.ok(schedule.length < 1158, `got ${schedule.length}`);
+    assert.ok(schedule.every((r, i) => i === 0 || r.offsetMs >= (schedule[i - 1]?.offsetMs ?? 0)));
+    assert.ok(schedule.every((r) => r.offsetMs < 20_000));
+  });
+
+  it('follows ramp stages', async () => {
+    const spec = sampleSpec({
+      arrival: {
+        kind: 'ramp',
+        startRatePerSec: 0,
+        stages: [{ durationSec: 20, targetRatePerSec: 100 }],
+      },
+    });
+    const schedule = await buildSchedule(spec, { seed: 3, durationSec: 20 });
+    const firstHalf = schedule.filter((r) => r.offsetMs < 10_000).length;
+    const secondHalf = schedule.length - firstHalf;
+    // Expected 250 then 750 arrivals.
+    assert.ok(firstHalf > 170, `first half ${firstHalf}`);
+    assert.ok(firstHalf < 330, `first half ${firstHalf}`);
+    assert.ok(secondHalf > 620, `second half ${secondHalf}`);
+    assert.ok(secondHalf < 880, `second half ${secondHalf}`);
+  });
+
+  it('raises the rate inside burst windows', async () => {
+    const spec = sampleSpec({
+      arrival: {
+        kind: 'burst',
+        baseRatePerSec: 5,
+        burstRatePerSec: 100,
+        windows: [{ startSec: 5, durationSec: 5 }],
+      },
+    });
+    const schedule = await buildSchedule(spec, { seed: 9, durationSec: 10 });
+    const inBurst = schedule.filter((r) => r.offsetMs >= 5000).length;
+    const before = schedule.length - inBurst;
+    assert.ok(inBurst > 400, `in burst ${inBurst}`);
+    assert.ok(inBurst < 600, `in burst ${inBurst}`);
+    assert.ok(before < 60, `before ${before}`);
+  });
+
+  it('takes trace times and sizes for a replay', async () => {
+    const { spec, traceRows } = replaySpec([0, 250, 1500], { tasks: { source: 'trace' } });
+    const schedule = await buildSchedule(spec, { seed: 1, durationSec: 1, traceRows });
+    assert.deepEqual(
+      schedule.map((r) => r.offsetMs),
+      [0, 250],
+    );
+    assert.equal(schedule[0]?.inputTokens, 50);
+    assert.equal(schedule[0]?.forcedOutputTokens, 10);
+  });
+
+  it('sizes agent tasks with steps and tool waits', async () => {
+    const spec = sampleSpec({
+      tasks: {
+        source: 'distribution',
+        kinds: [
+          {
+            name: 'agent',
+            weight: 1,
+            inputTokens: { kind: 'constant', value: 10 },
+            outputTokens: { kind: 'constant', value: 5 },
+            steps: { kind: 'uniform', min: 3, max: 8 },
+            toolWaitMs: { kind: 'lognormal', median: 500, p95: 2000 },
+          },
+        ],
+      },
+    });
+    const schedule = await buildSchedule(spec, { seed: 5, durationSec: 5 });
+    assert.ok(schedule.length > 0);
+    for (const request of schedule) {
+      assert.ok((request.steps ?? 0) >= 3);
+      assert.ok((request.steps ?? 0) <= 8);
+      assert.ok((request.toolWaitMs ?? -1) >= 0);
+    }
+  });
+});

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { emptySummary } from '../../../src/harness/load/latency-histogram.js';
+import type { LoadResult } from '../../../src/harness/load/result.js';
+import { evaluateThresholds } from '../../../src/harness/load/thresholds.js';
+
+function result(overrides: Partial<LoadResult> = {}): LoadResult {
+  return {
+    engine: 'embedded',
+    scenario: 'test',
+    target: 'http://127.0.0.1:9',
+    startedAt: 0,
+    elapsedSec: 1,
+    requests: { scheduled: 10, sent: 10, succeeded: 9, failed: 1, dropped: 0, late: 0, aborted: 0 },
+    successRate: 0.9,
+    latency: {
+      overall: { ...emptySummary(), count: 10, p50: 100, p95: 400, p99: 900 },
+      byTenant: {},
+      byRoute: {},
+      byTopology: {},
+    },
+    successRateByTenant: {},
+    schedulerLag: emptySummary(),
+    statusCodes: {},
+    errorCodes: {},
+    timeSeries: [],
+    async: { accepted: 0, succeeded: 0, failed: 0, timedOut: 0, endToEnd: emptySummary() },
+    health: { valid: true, reasons: [] },
+    ...overrides,
+  };
+}
+
+describe('evaluateThresholds', () => {
+  it('fails a threshold on a metric with no samples', () => {
+    const empty = result({
+      requests: { scheduled: 0, sent: 0, succeeded: 0, failed: 0, dropped: 0, late: 0, aborted: 0 },
+      latency: { overall: emptySummary(), byTenant: {}, byRoute: {}, byTopology: {} },
+    });
+    const verdict = evaluateThresholds(empty, { p95LatencyMs: 1000 });
+    assert.equal(verdict.passed, false);
+    assert.equal(verdict.checks.length, 1);
+    assert.equal(verdict.checks[0]?.actual, undefined);
+    assert.equal(verdict.checks[0]?.reason, 'p95LatencyMs: no samples, so <= 1000 cannot hold');
+  });
+
+  it('fails a per-tenant threshold for a tenant with no samples', () => {
+    const verdict = evaluateThresholds(result(), {
+      perTenant: { 'tenant-beta': { successRate: 0.5 } },
+    });
+    assert.equal(verdict.passed, false);
+    assert.equal(
+      verdict.checks[0]?.reason,
+      'tenant-beta.successRate: no samples, so >= 0.5 cannot hold',
+    );
+  });
+
+  it('passes and fails measured values', () => {
+    const verdict = evaluateThresholds(result(), {
+      successRate: 0.85,
+      p95LatencyMs: 500,
+      p99LatencyMs: 800,
+    });
+    assert.deepEqual(
+      verdict.checks.map((check) => [check.name, check.passed]),
+      [
+        ['successRate', true],
+        ['p95LatencyMs', true],
+        ['p99LatencyMs', false],
+      ],
+    );
+    assert.equal(verdict.passed, false);
+    assert.equal(verdict.checks[2]?.reason, 'p99LatencyMs = 900 violates <= 800');
+  });
+
+  it('uses per-tenant outcomes and latency', () => {
+    const verdict = evaluateThresholds(
+      result({
+        successRateByTenant: { 'tenant-alpha': { finished: 4, succeeded: 4 } },
+        latency: {
+          overall: emptySummary(),
+          byTenant: { 'tenant-alpha': { ...emptySummary(), count: 4, p95: 200 } },
+          byRoute: {},
+          byTopology: {},
+        },
+      }),
+      { perTenant: { 'tenant-alpha': { successRate: 1, p95LatencyMs: 250 } } },
+    );
+    assert.equal(verdict.passed, true);
+    assert.equal(verdict.checks.length, 2);
+  });
+});

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SCENARIOS } from '../../../scenarios/index.js';
+import { isTraceFormatError, loadTrace, readTrace } from '../../../src/harness/scenario/trace.js';
+
+const HEADER = 'TIMESTAMP,ContextTokens,GeneratedTokens';
+
+describe('readTrace', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-trace-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function traceFile(lines: string[]): Promise<string> {
+    const file = join(dir, 'trace.csv');
+    await writeFile(file, `${[HEADER, ...lines].join('\n')}\n`);
+    return file;
+  }
+
+  it('returns offsets relative to the first row', async () => {
+    const file = await traceFile([
+      '2023-11-16 18:15:46.6805900,374,44',
+      '2023-11-16 18:15:47.6806400,396,109',
+      '2023-11-16 18:16:46.6805900,879,55',
+    ]);
+    const rows = await loadTrace(file);
+    assert.deepEqual(
+      rows.map((row) => row.offsetMs),
+      [0, 1000.05, 60_000],
+    );
+    assert.deepEqual(rows[1], {
+      line: 3,
+      offsetMs: 1000.05,
+      contextTokens: 396,
+      generatedTokens: 109,
+    });
+  });
+
+  it('divides offsets by the speed-up factor', async () => {
+    const file = await traceFile([
+      '2023-11-16 18:00:00.0000000,1,1',
+      '2023-11-16 18:00:10.0000000,2,2',
+    ]);
+    const rows = await loadTrace(file, { speedUp: 4 });
+    assert.deepEqual(
+      rows.map((row) => row.offsetMs),
+      [0, 2500],
+    );
+  });
+
+  it('applies a window and a row limit', async () => {
+    const file = await traceFile([
+      '2023-11-16 18:00:00.0000000,1,1',
+      '2023-11-16 18:00:05.0000000,2,2',
+      '2023-11-16 18:00:06.0000000,3,3',
+      '2023-11-16 18:00:07.0000000,4,4',
+      '2023-11-16 18:00:20.0000000,5,5',
+    ]);
+    const windowed = await loadTrace(file, { window: { startSec: 5, durationSec: 10 } });
+    assert.deepEqual(
+      windowed.map((row) => [row.contextTokens, row.offsetMs]),
+      [
+        [2, 0],
+        [3, 1000],
+        [4, 2000],
+      ],
+    );
+    const limited = await loadTrace(file, { window: { startSec: 5, durationSec: 10 }, limit: 2 });
+    assert.equal(limited.length, 2);
+  });
+
+  it('names the file, line and field of a garbled row', async () => {
+    const file = await traceFile([
+      '2023-11-16 18:00:00.0000000,1,1',
+      '2023-11-16 18:00:01.0000000,2,2',
+      '2023-11-16 18:00:02.0000000,12x,3',
+    ]);
+    await assert.rejects(loadTrace(file), (error: unknown) => {
+      assert.ok(isTraceFormatError(error));
+      assert.equal(error.file, file);
+      assert.equal(error.line, 4);
+      assert.equal(error.field, 'ContextTokens');
+      assert.equal(
+        error.message,
+        `${file}:4: invalid ContextTokens: expected a non-negative integer, got "12x"`,
+      );
+      return true;
+    });
+  });
+
+  it('rejects a timestamp without 7 fractional digits', async () => {
+    const file = await traceFile(['2023-11-16 18:00:00.000,1,1']);
+    await assert.rejects(loadTrace(file), (error: unknown) => {
+      assert.ok(isTraceFormatError(error));
+      assert.equal(error.line, 2);
+      assert.equal(error.field, 'TIMESTAMP');
+      return true;
+    });
+  });
+
+  it('rejects a row with a missing field', async () => {
+    const file = await traceFile(['2023-11-16 18:00:00.0000000,1']);
+    await assert.rejects(loadTrace(file), (error: unknown) => {
+      assert.ok(isTraceFormatError(error));
+      assert.equal(
+        error.message,
+        `${file}:2: invalid row: expected 3 comma-separated fields, got 2`,
+      );
+      return true;
+    });
+  });
+
+  it('rejects an unexpected header', async () => {
+    const file = join(dir, 'bad.csv');
+    await writeFile(file, 'time,in,out\n');
+    await assert.rejects(
+      loadTrace(file),
+      (error: unknown) => isTraceFormatError(error) && error.line === 1,
+    );
+  });
+
+  it('streams the shipped conversation trace', async () => {
+    let count = 0;
+    let last = 0;
+    for await (const row of readTrace('fixtures/traces/azure-llm-2023-conv.csv')) {
+      assert.ok(row.offsetMs >= last);
+      last = row.offsetMs;
+      count += 1;
+    }
+    assert.equal(count, 19_366);
+  });
+
+  it('replays conv-replay at 1,800 requests/min or more', async () => {
+    const spec = SCENARIOS['conv-replay'];
+    assert.ok(spec?.arrival.kind === 'trace');
+    const rows = await loadTrace(spec.arrival.file, {
+      speedUp: spec.arrival.speedUp,
+      window: { startSec: 0, durationSec: spec.durationSec * spec.arrival.speedUp },
+    });
+    const perMinute = new Map<number, number>();
+    for (const row of rows) {
+      const minute = Math.floor(row.offsetMs / 60_000);
+      perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
+    }
+    assert.equal(perMinute.size, spec.durationSec / 60);
+    for (const [minute, count] of perMinute) {
+      assert.ok(count >= 1800, `minute ${minute} has ${count} requests`);
+    }
+  });
+});

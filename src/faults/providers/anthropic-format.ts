@@ -1,0 +1,156 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+import {
+  type CompletionRequest,
+  contentChars,
+  type ErrorKind,
+  isOptionalPositiveInteger,
+  isRecord,
+  messagesChars,
+  type ProviderError,
+  type RateLimitHeaderState,
+  type ResponseMeta,
+  randomId,
+  type WireFormat,
+} from './wire-format.js';
+
+const ERROR_TYPES: Record<ErrorKind, string> = {
+  invalid_request: 'invalid_request_error',
+  authentication: 'authentication_error',
+  permission: 'permission_error',
+  not_found: 'not_found_error',
+  request_too_large: 'request_too_large',
+  rate_limit: 'rate_limit_error',
+  overloaded: 'overloaded_error',
+  server: 'api_error',
+};
+
+const STOP_REASONS = { stop: 'end_turn', length: 'max_tokens' } as const;
+
+function invalid(message: string): ProviderError {
+  return { status: 400, kind: 'invalid_request', message };
+}
+
+function parseRequest(body: unknown): CompletionRequest | ProviderError {
+  if (!isRecord(body)) {
+    return invalid('The request body must be a JSON object.');
+  }
+  if (typeof body.model !== 'string') {
+    return invalid('model: Field required');
+  }
+  if (!Array.isArray(body.messages)) {
+    return invalid('messages: Field required');
+  }
+  if (body.max_tokens === undefined) {
+    return invalid('max_tokens: Field required');
+  }
+  if (!isOptionalPositiveInteger(body.max_tokens)) {
+    return invalid('max_tokens: Input should be an integer greater than or equal to 1');
+  }
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') {
+    return invalid('stream: Input should be a valid boolean');
+  }
+  return {
+    model: body.model,
+    stream: body.stream === true,
+    includeUsage: true,
+    maxTokens: body.max_tokens as number,
+    promptChars: contentChars(body.system) + messagesChars(body.messages),
+  };
+}
+
+function errorJson(kind: ErrorKind, message: string): string {
+  return JSON.stringify({ type: 'error', error: { type: ERROR_TYPES[kind], message } });
+}
+
+/** Formats the instant at `nowMs + resetMs` as RFC 3339 in UTC, whole seconds. */
+function resetAt(nowMs: number, resetMs: number): string {
+  const seconds = Math.ceil((nowMs + resetMs) / 1000);
+  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function rateLimitHeaders(state: RateLimitHeaderState, nowMs: number): Record<string, string> {
+  return {
+    'anthropic-ratelimit-requests-limit': String(state.requests.limit),
+    'anthropic-ratelimit-requests-remaining': String(state.requests.remaining),
+    'anthropic-ratelimit-requests-reset': resetAt(nowMs, state.requests.resetMs),
+    'anthropic-ratelimit-tokens-limit': String(state.tokens.limit),
+    'anthropic-ratelimit-tokens-remaining': String(state.tokens.remaining),
+    'anthropic-ratelimit-tokens-reset': resetAt(nowMs, state.tokens.resetMs),
+  };
+}
+
+function completionBody(meta: ResponseMeta, text: string): string {
+  return JSON.stringify({
+    id: meta.id,
+    type: 'message',
+    role: 'assistant',
+    model: meta.model,
+    content: [{ type: 'text', text }],
+    stop_reason: STOP_REASONS[meta.finishReason],
+    stop_sequence: null,
+    usage: { input_tokens: meta.inputTokens, output_tokens: meta.outputTokens },
+  });
+}
+
+function sseEvent(event: string, data: Record<string, unknown>): string {
+  return `event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`;
+}
+
+function streamHead(meta: ResponseMeta): string {
+  const message = {
+    id: meta.id,
+    type: 'message',
+    role: 'assistant',
+    model: meta.model,
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: { input_tokens: meta.inputTokens, output_tokens: 1 },
+  };
+  return (
+    sseEvent('message_start', { message }) +
+    sseEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+    sseEvent('ping', {})
+  );
+}
+
+function streamTail(meta: ResponseMeta): string {
+  const delta = { stop_reason: STOP_REASONS[meta.finishReason], stop_sequence: null };
+  return (
+    sseEvent('content_block_stop', { index: 0 }) +
+    sseEvent('message_delta', { delta, usage: { output_tokens: meta.outputTokens } }) +
+    sseEvent('message_stop', {})
+  );
+}
+
+/** Anthropic Messages: `POST /v1/messages` with `x-api-key: <key>`. */
+export const anthropicFormat: WireFormat = {
+  name: 'anthropic',
+  requestIdHeader: 'request-id',
+  // NOTE: the real API also rejects requests without an `anthropic-version` header; this mock
+  // accepts them.
+  readApiKey: (headers: IncomingHttpHeaders) => {
+    const value = headers['x-api-key'];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  },
+  parseRequest,
+  missingApiKey: () => ({
+    status: 401,
+    kind: 'authentication',
+    message: 'x-api-key header is required',
+  }),
+  unknownModel: (model) => ({ status: 404, kind: 'not_found', message: `model: ${model}` }),
+  invalidJson: () => invalid('There was an error parsing the body of your request as JSON.'),
+  newId: (random) => `msg_${randomId(random, 24)}`,
+  errorBody: (error) => errorJson(error.kind, error.message),
+  rateLimitHeaders,
+  completionBody,
+  streamHead,
+  streamToken: (_meta, text) =>
+    sseEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text } }),
+  streamTail: (meta) => streamTail(meta),
+  streamError: () => `event: error\ndata: ${errorJson('overloaded', 'Overloaded')}\n\n`,
+  malformedEvent: () =>
+    'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{\n\n',
+};

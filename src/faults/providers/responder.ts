@@ -1,0 +1,183 @@
+import type { ServerResponse } from 'node:http';
+
+import type { Clock } from '../../platform/clock.js';
+import {
+  type CompletionPlan,
+  completionText,
+  tokenDueMs,
+  tokenText,
+  totalGenerationMs,
+} from './completion-plan.js';
+import type { FaultSettings } from './fault-config.js';
+import { cutConnection, SSE_HEADERS, sendJson } from './http-io.js';
+import type { ResponseMeta, WireFormat } from './wire-format.js';
+import { errorKindForStatus } from './wire-format.js';
+
+/** Everything needed to send one accepted completion. */
+export interface CompletionResponse {
+  format: WireFormat;
+  meta: ResponseMeta;
+  plan: CompletionPlan;
+  faults: FaultSettings;
+  stream: boolean;
+  includeUsage: boolean;
+  /** Rate-limit and request-id headers. */
+  headers: Record<string, string>;
+  /** `clock.monotonic()` when the request arrived; token times count from here. */
+  startedAt: number;
+  clock: Clock;
+  /** Returns a signal aborted when the client disconnects; created on first use. */
+  abortSignal(): AbortSignal;
+}
+
+/** Fault modes as they appear in the `fault` label of the faults counter. */
+export type FaultName =
+  | 'hang'
+  | 'rate_limit_storm'
+  | 'error_status'
+  | 'stream_error'
+  | 'stream_cut'
+  | 'stall'
+  | 'malformed_sse';
+
+/** End state of a response, for metrics: the fault that fired, if any, and the tokens sent. */
+export interface ResponseOutcome {
+  /** HTTP status sent, or `none` when no status line was sent. */
+  status: number | 'none';
+  fault: FaultName | undefined;
+  outputTokensSent: number;
+}
+
+/** Outcome of a request whose client disconnected before the response was complete. */
+function closedByClient(res: ServerResponse, outputTokensSent: number): ResponseOutcome {
+  return { status: res.headersSent ? res.statusCode : 'none', fault: undefined, outputTokensSent };
+}
+
+/** Status of the non-streaming response that replaces an in-stream error event. */
+function midStreamErrorStatus(format: WireFormat): number {
+  return format.name === 'anthropic' ? 529 : 500;
+}
+
+/** Points, in content tokens, where each stream fault fires; a point past the end fires at the end. */
+function faultPoints(faults: FaultSettings, tokens: number): Record<string, number | undefined> {
+  const clamp = (value: number | undefined) =>
+    value === undefined ? undefined : Math.min(value, tokens);
+  return {
+    error: clamp(faults.streamErrorAfterTokens),
+    cut: clamp(faults.streamCutAfterTokens),
+    malformed: clamp(faults.malformedSseAfterTokens),
+    stall: faults.stallAfterFirstToken === true ? Math.min(1, tokens) : undefined,
+  };
+}
+
+/** Waits until `offsetMs` after the request start; returns false if the client disconnected. */
+async function waitUntil(response: CompletionResponse, offsetMs: number): Promise<boolean> {
+  const delay = response.startedAt + offsetMs - response.clock.monotonic();
+  // Timers cannot wait under a millisecond, so tokens due that soon go out at once.
+  if (delay < 1) {
+    return true;
+  }
+  const signal = response.abortSignal();
+  try {
+    await response.clock.sleep(delay, signal);
+  } catch (error) {
+    if (signal.aborted) {
+      return false;
+    }
+    throw error;
+  }
+  return !signal.aborted;
+}
+
+/**
+ * Sends a non-streaming completion after the full generation time. Stream faults apply at the
+ * same instant they would mid-stream: a cut closes the socket with no response, an error sends
+ * 500 (OpenAI) or 529 (Anthropic), a stall never sends a response, a malformed line truncates the JSON.
+ */
+export async function sendJsonCompletion(
+  res: ServerResponse,
+  response: CompletionResponse,
+): Promise<ResponseOutcome> {
+  const { format, meta, plan } = response;
+  const points = faultPoints(response.faults, plan.outputTokens);
+  if (points.stall !== undefined) {
+    if (!(await waitUntil(response, tokenDueMs(plan, 0)))) {
+      return closedByClient(res, 0);
+    }
+    return { status: 'none', fault: 'stall', outputTokensSent: 0 };
+  }
+  if (points.cut !== undefined) {
+    if (!(await waitUntil(response, tokenDueMs(plan, points.cut)))) {
+      return closedByClient(res, 0);
+    }
+    res.destroy();
+    return { status: 'none', fault: 'stream_cut', outputTokensSent: 0 };
+  }
+  if (points.error !== undefined) {
+    if (!(await waitUntil(response, tokenDueMs(plan, points.error)))) {
+      return closedByClient(res, 0);
+    }
+    const status = midStreamErrorStatus(format);
+    const body = format.errorBody({
+      status,
+      kind: errorKindForStatus(status),
+      message: 'Overloaded',
+    });
+    sendJson(res, status, body, response.headers);
+    return { status, fault: 'stream_error', outputTokensSent: 0 };
+  }
+  if (!(await waitUntil(response, totalGenerationMs(plan)))) {
+    return closedByClient(res, 0);
+  }
+  const body = format.completionBody(meta, completionText(plan.outputTokens));
+  const malformed = points.malformed !== undefined;
+  sendJson(
+    res,
+    200,
+    malformed ? body.slice(0, Math.floor(body.length / 2)) : body,
+    response.headers,
+  );
+  const fault = malformed ? 'malformed_sse' : undefined;
+  return { status: 200, fault, outputTokensSent: plan.outputTokens };
+}
+
+/**
+ * Streams a completion as server-sent events: the head at once, then each content token at
+ * its due time, then the tail. Stream faults fire after their token count.
+ */
+export async function sendStreamCompletion(
+  res: ServerResponse,
+  response: CompletionResponse,
+): Promise<ResponseOutcome> {
+  const { format, meta, plan } = response;
+  const points = faultPoints(response.faults, plan.outputTokens);
+  res.writeHead(200, { ...response.headers, ...SSE_HEADERS });
+  res.write(format.streamHead(meta));
+  let fault: ResponseOutcome['fault'];
+  for (let sent = 0; ; sent += 1) {
+    if (sent === points.error) {
+      res.end(format.streamError());
+      return { status: 200, fault: 'stream_error', outputTokensSent: sent };
+    }
+    if (sent === points.cut) {
+      cutConnection(res);
+      return { status: 200, fault: 'stream_cut', outputTokensSent: sent };
+    }
+    if (sent === points.malformed && fault === undefined) {
+      res.write(format.malformedEvent(meta));
+      fault = 'malformed_sse';
+    }
+    if (sent === points.stall) {
+      return { status: 200, fault: 'stall', outputTokensSent: sent };
+    }
+    if (sent === plan.outputTokens) {
+      break;
+    }
+    if (!(await waitUntil(response, tokenDueMs(plan, sent)))) {
+      return closedByClient(res, sent);
+    }
+    res.write(format.streamToken(meta, tokenText(sent)));
+  }
+  res.end(format.streamTail(meta, response.includeUsage));
+  return { status: 200, fault, outputTokensSent: plan.outputTokens };
+}

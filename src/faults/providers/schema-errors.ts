@@ -1,0 +1,33 @@
+import type { ErrorObject } from 'ajv';
+
+/** A validation failure reduced to a dotted field path and a sentence. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * Converts the first ajv error into a dotted field path (`models.0.ttftMs.median`).
+ * For `required` and `additionalProperties` errors the path names the missing or extra key.
+ */
+export function firstFieldProblem(errors: ErrorObject[] | null | undefined): FieldProblem {
+  const error = errors?.[0];
+  if (error === undefined) {
+    return { field: '', message: 'is invalid' };
+  }
+  const segments = error.instancePath.split('/').slice(1).map(unescapePointer);
+  const params: Record<string, unknown> = error.params;
+  if (error.keyword === 'required' && typeof params.missingProperty === 'string') {
+    segments.push(params.missingProperty);
+    return { field: segments.join('.'), message: 'is required' };
+  }
+  if (error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+    segments.push(params.additionalProperty);
+    return { field: segments.join('.'), message: 'is not a known field' };
+  }
+  return { field: segments.join('.'), message: error.message ?? 'is invalid' };
+}
+
+function unescapePointer(segment: string): string {
+  return segment.replaceAll('~1', '/').replaceAll('~0', '~');
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+
+import { request } from 'undici';
+
+import {
+  FaultConfigError,
+  isFaultConfigError,
+  type MockProvider,
+} from '../../../src/faults/providers/index.js';
+import { startInstant } from './support.js';
+
+interface ControlResponse {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+async function control(url: string, method: 'GET' | 'PUT' | 'DELETE', body?: string) {
+  const response = await request(`${url}/_control/faults`, {
+    method,
+    body,
+    headers: { 'content-type': 'application/json' },
+  });
+  const text = await response.body.text();
+  const parsed = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+  return { status: response.statusCode, body: parsed } satisfies ControlResponse;
+}
+
+describe('MockProvider fault control endpoint', () => {
+  let provider: MockProvider;
+
+  beforeEach(async () => {
+    provider = await startInstant({ errorRate: 0.25 });
+  });
+
+  afterEach(async () => {
+    await provider.close();
+  });
+
+  it('returns the active faults on GET', async () => {
+    const response = await control(provider.url, 'GET');
+    assert.equal(response.status, 200);
+    assert.deepEqual(response.body, { errorRate: 0.25 });
+  });
+
+  it('replaces the faults on PUT', async () => {
+    const faults = { streamCutAfterTokens: 4, models: { instant: { errorStatus: 529 } } };
+    const response = await control(provider.url, 'PUT', JSON.stringify(faults));
+    assert.equal(response.status, 200);
+    assert.deepEqual(response.body, faults);
+    assert.deepEqual(provider.faults(), faults);
+  });
+
+  it('clears the faults on DELETE', async () => {
+    const response = await control(provider.url, 'DELETE');
+    assert.equal(response.status, 204);
+    assert.deepEqual(provider.faults(), {});
+  });
+
+  it('rejects an out-of-range field with 400 naming it', async () => {
+    const response = await control(provider.url, 'PUT', JSON.stringify({ errorRate: 2 }));
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.field, 'errorRate');
+    assert.match(String(error.message), /errorRate/);
+    assert.deepEqual(provider.faults(), { errorRate: 0.25 });
+  });
+
+  it('rejects an unknown nested field with 400 naming its path', async () => {
+    const body = JSON.stringify({ models: { instant: { stallForever: true } } });
+    const response = await control(provider.url, 'PUT', body);
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.field, 'models.instant.stallForever');
+  });
+
+  it('rejects a body that is not JSON with 400', async () => {
+    const response = await control(provider.url, 'PUT', '{errorRate');
+    assert.equal(response.status, 400);
+  });
+
+  it('throws FaultConfigError from setFaults', () => {
+    assert.throws(
+      () => provider.setFaults({ errorStatus: 200 }),
+      (error: unknown) => isFaultConfigError(error) && error.field === 'errorStatus',
+    );
+    assert.equal(new FaultConfigError('x', 'is bad').code, 'invalid_fault_config');
+  });
+});

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+
+import type { MockProvider } from '../../../src/faults/providers/index.js';
+import {
+  chatBody,
+  jsonData,
+  OPENAI_AUTH,
+  openAiContent,
+  openAiFinishReasons,
+  postJson,
+  postStream,
+  startInstant,
+} from './support.js';
+
+describe('MockProvider OpenAI format', () => {
+  let provider: MockProvider;
+  let endpoint: string;
+
+  beforeEach(async () => {
+    provider = await startInstant();
+    endpoint = `${provider.url}/v1/chat/completions`;
+  });
+
+  afterEach(async () => {
+    await provider.close();
+  });
+
+  it('returns a chat.completion JSON body', async () => {
+    const response = await postJson(endpoint, chatBody(), OPENAI_AUTH);
+    assert.equal(response.status, 200);
+    assert.match(String(response.body.id), /^chatcmpl-/);
+    assert.equal(response.body.object, 'chat.completion');
+    assert.equal(typeof response.body.created, 'number');
+    assert.equal(response.body.model, 'instant');
+    const choices = response.body.choices as Array<Record<string, unknown>>;
+    assert.equal(choices.length, 1);
+    assert.equal(choices[0]?.index, 0);
+    assert.deepEqual(choices[0]?.message, {
+      role: 'assistant',
+      content: 'The mock model writes one word per token.The mock model writes one word per',
+      refusal: null,
+    });
+    assert.equal(choices[0]?.finish_reason, 'stop');
+    assert.deepEqual(response.body.usage, {
+      prompt_tokens: 3,
+      completion_tokens: 16,
+      total_tokens: 19,
+    });
+  });
+
+  it('forces the completion length from the header', async () => {
+    const headers = { ...OPENAI_AUTH, 'x-scalegate-output-tokens': '3' };
+    const response = await postJson(endpoint, chatBody({ max_tokens: 1 }), headers);
+    const usage = response.body.usage as Record<string, number>;
+    assert.equal(usage.completion_tokens, 3);
+    const choices = response.body.choices as Array<{ message: { content: string } }>;
+    assert.equal(choices[0]?.message.content, 'The mock model');
+  });
+
+  it('caps the drawn length at max_tokens with finish_reason length', async () => {
+    const response = await postJson(endpoint, chatBody({ max_tokens: 5 }), OPENAI_AUTH);
+    const usage = response.body.usage as Record<string, number>;
+    assert.equal(usage.completion_tokens, 5);
+    const choices = response.body.choices as Array<{ finish_reason: string }>;
+    assert.equal(choices[0]?.finish_reason, 'length');
+  });
+
+  it('takes input tokens from the header', async () => {
+    const headers = { ...OPENAI_AUTH, 'x-scalegate-input-tokens': '1234' };
+    const response = await postJson(endpoint, chatBody(), headers);
+    const usage = response.body.usage as Record<string, number>;
+    assert.equal(usage.prompt_tokens, 1234);
+  });
+
+  it('estimates input tokens at four characters each', async () => {
+    const body = chatBody({
+      messages: [
+        { role: 'system', content: 'a'.repeat(40) },
+        { role: 'user', content: [{ type: 'text', text: 'b'.repeat(41) }] },
+      ],
+    });
+    const response = await postJson(endpoint, body, OPENAI_AUTH);
+    const usage = response.body.usage as Record<string, number>;
+    assert.equal(usage.prompt_tokens, 21);
+  });
+
+  it('streams chunks with role, deltas, finish and usage', async () => {
+    const headers = { ...OPENAI_AUTH, 'x-scalegate-output-tokens': '4' };
+    const body = chatBody({ stream_options: { include_usage: true } });
+    const result = await postStream(endpoint, body, headers);
+    assert.equal(result.status, 200);
+    assert.equal(result.headers['content-type'], 'text/event-stream; charset=utf-8');
+    assert.equal(result.error, undefined);
+    const chunks = jsonData(result.events);
+    assert.equal(chunks.length, 7);
+    for (const chunk of chunks) {
+      assert.equal(chunk.object, 'chat.completion.chunk');
+    }
+    const first = chunks[0]?.choices as Array<{ delta: Record<string, unknown> }>;
+    assert.deepEqual(first[0]?.delta, { role: 'assistant', content: '' });
+    assert.deepEqual(openAiContent(result.events), ['The', ' mock', ' model', ' writes']);
+    assert.deepEqual(openAiFinishReasons(result.events), ['stop']);
+    assert.deepEqual(chunks[6]?.choices, []);
+    assert.deepEqual(chunks[6]?.usage, { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
+    assert.equal(result.events.at(-1)?.data, '[DONE]');
+  });
+
+  it('omits the usage chunk unless include_usage is set', async () => {
+    const headers = { ...OPENAI_AUTH, 'x-scalegate-output-tokens': '2' };
+    const result = await postStream(endpoint, chatBody(), headers);
+    const chunks = jsonData(result.events);
+    assert.equal(chunks.length, 4);
+    assert.equal(chunks.filter((chunk) => chunk.usage !== undefined).length, 0);
+    assert.equal(result.events.at(-1)?.data, '[DONE]');
+  });
+
+  it('rejects a missing API key with 401', async () => {
+    const response = await postJson(endpoint, chatBody());
+    assert.equal(response.status, 401);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.type, 'invalid_request_error');
+    assert.equal(typeof error.message, 'string');
+    assert.ok('code' in error);
+  });
+
+  it('rejects an unknown model with 404 model_not_found', async () => {
+    const response = await postJson(endpoint, chatBody({ model: 'gpt-9' }), OPENAI_AUTH);
+    assert.equal(response.status, 404);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.code, 'model_not_found');
+  });
+
+  it('rejects missing messages with 400 naming the param', async () => {
+    const response = await postJson(endpoint, { model: 'instant' }, OPENAI_AUTH);
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.type, 'invalid_request_error');
+    assert.equal(error.param, 'messages');
+  });
+
+  it('rejects an invalid output-token header with 400', async () => {
+    const headers = { ...OPENAI_AUTH, 'x-scalegate-output-tokens': 'many' };
+    const response = await postJson(endpoint, chatBody(), headers);
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.match(String(error.message), /x-scalegate-output-tokens/);
+  });
+});

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import {
+  isProviderProfileError,
+  loadProviderCatalog,
+  loadProviderProfile,
+  type ProviderProfileError,
+} from '../../../src/faults/providers/index.js';
+
+const VALID = `name: sample
+format: anthropic
+rateLimits: { requestsPerMinute: 10, tokensPerMinute: 1000 }
+models:
+  - name: m1
+    qualityTier: 2
+    ttftMs: { median: 100, p95: 300 }
+    outputTokensPerSecond: { mean: 50, stddev: 5 }
+`;
+
+describe('loadProviderProfile', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-profiles-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function loadError(text: string): Promise<ProviderProfileError> {
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, text);
+    try {
+      await loadProviderProfile(file);
+    } catch (error) {
+      if (isProviderProfileError(error)) {
+        return error;
+      }
+      throw error;
+    }
+    assert.fail('expected a ProviderProfileError');
+  }
+
+  it('loads the shipped catalog', async () => {
+    const catalog = await loadProviderCatalog();
+    assert.deepEqual(
+      catalog.map((profile) => [profile.name, profile.format]),
+      [
+        ['instant', 'openai'],
+        ['provider-a', 'openai'],
+        ['provider-b', 'anthropic'],
+        ['provider-c', 'openai'],
+      ],
+    );
+    const tiers = catalog.flatMap((profile) =>
+      profile.models.map((m) => `${m.name}:${m.qualityTier}`),
+    );
+    assert.deepEqual(tiers, [
+      'instant:1',
+      'gpt-4o:3',
+      'gpt-4o-mini:2',
+      'claude-sonnet:3',
+      'claude-haiku:2',
+      'llama-70b:2',
+      'llama-8b:1',
+    ]);
+  });
+
+  it('loads a profile by name', async () => {
+    const profile = await loadProviderProfile('provider-b');
+    assert.equal(profile.format, 'anthropic');
+  });
+
+  it('names the file and a missing field', async () => {
+    const error = await loadError(VALID.replace('format: anthropic\n', ''));
+    assert.equal(error.field, 'format');
+    assert.ok(error.file.endsWith('bad.yaml'));
+    assert.match(error.message, /bad\.yaml: field format is required$/);
+  });
+
+  it('names a nested invalid field', async () => {
+    const error = await loadError(VALID.replace('mean: 50', 'mean: -1'));
+    assert.equal(error.field, 'models.0.outputTokensPerSecond.mean');
+  });
+
+  it('rejects a p95 below the median', async () => {
+    const error = await loadError(VALID.replace('p95: 300', 'p95: 50'));
+    assert.equal(error.field, 'models.0.ttftMs.p95');
+  });
+
+  it('validates the faults block', async () => {
+    const error = await loadError(`${VALID}faults: { errorRate: 1.5 }\n`);
+    assert.equal(error.field, 'faults.errorRate');
+  });
+
+  it('rejects a file that is not YAML', async () => {
+    const error = await loadError('name: [unclosed');
+    assert.equal(error.field, '');
+    assert.equal(error.code, 'invalid_provider_profile');
+  });
+
+  it('rejects a missing profile name', async () => {
+    await assert.rejects(loadProviderProfile('no-such-provider'), isProviderProfileError);
+  });
+
+  it('rejects two files with one provider name', async () => {
+    await writeFile(join(dir, 'one.yaml'), VALID);
+    await writeFile(join(dir, 'two.yaml'), VALID);
+    await assert.rejects(
+      loadProviderCatalog(dir),
+      (error: unknown) => isProviderProfileError(error) && error.field === 'name',
+    );
+  });
+});

@@ -1,0 +1,84 @@
+import type { Clock } from '../clock.js';
+import type { ExecutionJob, ExecutionOutcome, SyncExecutor } from '../gateway/ports.js';
+import { describeFailure } from '../runtime/failure.js';
+import type { ModelRouterPort } from '../runtime/model-router.js';
+import type { TaskFinisher } from '../runtime/task-finisher.js';
+import type { TaskRunOutput } from '../runtime/task-runner.js';
+import { runAgentTask } from '../runtime/task-runner.js';
+import type { InvocationCompletion, InvocationContext } from './serverless.js';
+import { ServerlessEmulator } from './serverless.js';
+import { isServerlessError } from './serverless-errors.js';
+import type { ServerlessOptions } from './serverless-options.js';
+
+export interface ServerlessExecutorOptions {
+  router: ModelRouterPort;
+  finisher: TaskFinisher;
+  clock: Clock;
+  /** Receives an error from recording a task that ended after its client had timed out. */
+  onLateError?: (error: unknown) => void;
+  /** Emulator settings; its clock defaults to `clock`. */
+  emulator?: ServerlessOptions;
+}
+
+/**
+ * Runs sync tasks as invocations of an emulated serverless function. The
+ * function records the task's end itself, so after an integration timeout
+ * the client gets a 504 while the task still reaches a terminal state.
+ */
+export class ServerlessExecutor implements SyncExecutor {
+  readonly name = 'serverless';
+  readonly emulator: ServerlessEmulator<ExecutionJob, TaskRunOutput>;
+  readonly #options: ServerlessExecutorOptions;
+
+  constructor(options: ServerlessExecutorOptions) {
+    this.#options = options;
+    const handler = (job: ExecutionJob, context: InvocationContext) => this.#handle(job, context);
+    this.emulator = new ServerlessEmulator(handler, { clock: options.clock, ...options.emulator });
+  }
+
+  /** @throws ServerlessError `integration_timeout` when the client stops waiting. */
+  async execute(job: ExecutionJob): Promise<ExecutionOutcome> {
+    await this.#options.finisher.start(job.task);
+    const { response, completion } = this.emulator.start(job);
+    const finished = completion.then((outcome) => this.#finish(job, outcome));
+    try {
+      await response;
+    } catch (error) {
+      if (isServerlessError(error) && error.code === 'integration_timeout') {
+        finished.catch((lateError: unknown) => this.#options.onLateError?.(lateError));
+        throw error;
+      }
+    }
+    return finished;
+  }
+
+  close(): void {
+    this.emulator.close();
+  }
+
+  #handle(job: ExecutionJob, context: InvocationContext): Promise<TaskRunOutput> {
+    const signals = job.signal === undefined ? [context.signal] : [context.signal, job.signal];
+    return runAgentTask(job.task.request, {
+      tenantId: job.task.tenantId,
+      router: this.#options.router,
+      clock: this.#options.clock,
+      signal: AbortSignal.any(signals),
+      onToken: job.onToken,
+    });
+  }
+
+  async #finish(
+    job: ExecutionJob,
+    outcome: InvocationCompletion<TaskRunOutput>,
+  ): Promise<ExecutionOutcome> {
+    const { finisher } = this.#options;
+    if (outcome.ok) {
+      const { value, costUsd } = outcome.result;
+      return { record: await finisher.succeed(job.task, job.ticket, value, costUsd) };
+    }
+    const failure = describeFailure(outcome.error);
+    const error = { code: failure.code, message: failure.message };
+    const record = await finisher.fail(job.task, job.ticket, error, 'failed', outcome.costUsd);
+    return { record, failure };
+  }
+}

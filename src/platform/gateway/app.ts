@@ -1,0 +1,92 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
+import type { TaskStore } from '../store/task-store.js';
+import { gatewayErrorHandler, notFoundHandler } from './error-handler.js';
+import { GatewayMetrics } from './metrics.js';
+import type {
+  AdmissionGate,
+  BackpressureGate,
+  MetricsSource,
+  RouteCatalog,
+  SyncExecutor,
+  TaskEnqueuer,
+  TenantAuthenticator,
+} from './ports.js';
+import { registerTaskRoutes } from './task-routes.js';
+import { TaskService } from './task-service.js';
+
+/** Header paths pino replaces with `[redacted]` in every gateway log line. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'authorization',
+];
+
+export interface GatewayOptions {
+  tenants: TenantAuthenticator;
+  store: TaskStore;
+  admission: AdmissionGate;
+  /** @defaultValue no backpressure */
+  backpressure?: BackpressureGate;
+  executor: SyncExecutor;
+  queue: TaskEnqueuer;
+  routes: RouteCatalog;
+  /** Registry the gateway adds its metrics to and serves at `/metrics`. @defaultValue a new Registry */
+  registry?: Registry;
+  /** Extra sources appended to `/metrics`, such as another registry. @defaultValue none */
+  extraMetrics?: MetricsSource[];
+  /** Logger of the process edge; the gateway adds key redaction. @defaultValue no logging */
+  logger?: Logger;
+  /** @defaultValue 1_048_576 */
+  bodyLimitBytes?: number;
+  /** @defaultValue systemClock */
+  clock?: Clock;
+  /** @defaultValue randomUUID */
+  newId?: () => string;
+}
+
+/** Builds the gateway's Fastify app without listening; `app.inject` serves tests. */
+export function buildGateway(options: GatewayOptions): FastifyInstance {
+  const bodyLimit = options.bodyLimitBytes ?? 1_048_576;
+  if (!Number.isInteger(bodyLimit) || bodyLimit < 1) {
+    throw new RangeError(`bodyLimitBytes must be a positive integer, got ${String(bodyLimit)}`);
+  }
+  const app = Fastify({
+    bodyLimit,
+    ...loggerOption(options.logger),
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  const registry = options.registry ?? new Registry();
+  const metrics = new GatewayMetrics(registry);
+  const service = new TaskService({ ...options, clock: options.clock ?? systemClock });
+  app.decorateRequest('tenant', undefined);
+  app.setErrorHandler(gatewayErrorHandler(bodyLimit));
+  app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  registerTaskRoutes(app, { service, tenants: options.tenants, metrics });
+  app.get('/healthz', async () => ({ status: 'ok', executor: options.executor.name }));
+  app.get('/metrics', async (_request, reply) => {
+    const sources: MetricsSource[] = [registry, ...(options.extraMetrics ?? [])];
+    const texts = await Promise.all(sources.map((source) => source.metrics()));
+    return reply.header('content-type', registry.contentType).send(texts.join('\n'));
+  });
+  return app;
+}
+
+function loggerOption(logger: Logger | undefined): {
+  loggerInstance?: FastifyBaseLogger;
+  logger?: false;
+} {
+  if (logger === undefined) return { logger: false };
+  const child = logger.child({ component: 'gateway' }, { redact: REDACTED_LOG_PATHS });
+  return { loggerInstance: child as FastifyBaseLogger };
+}

@@ -1,0 +1,45 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+import type { Tenant } from '../tenants/tenant.js';
+import { GatewayError, sendGatewayError } from './gateway-error.js';
+import type { TenantAuthenticator } from './ports.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated tenant; set by the bearer-key hook on `/v1` routes. */
+    tenant: Tenant | undefined;
+  }
+}
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/**
+ * Builds the `onRequest` hook that maps `Authorization: Bearer <key>` to a
+ * tenant and sends 401 before the body is read. The key is never logged.
+ */
+export function bearerAuth(tenants: TenantAuthenticator) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const header = request.headers.authorization;
+    if (header === undefined || header.length === 0) {
+      return unauthorized(
+        reply,
+        'missing Authorization header; send Authorization: Bearer <tenant key>',
+      );
+    }
+    const key = BEARER.exec(header)?.[1];
+    const tenant = key === undefined ? undefined : tenants.authenticate(key);
+    if (tenant === undefined) return unauthorized(reply, 'invalid API key');
+    request.tenant = tenant;
+  };
+}
+
+/** Returns the tenant the hook stored; the hook runs before every `/v1` handler. */
+export function requireTenant(request: FastifyRequest): Tenant {
+  if (request.tenant === undefined) throw new GatewayError(401, 'unauthorized', 'invalid API key');
+  return request.tenant;
+}
+
+async function unauthorized(reply: FastifyReply, message: string): Promise<void> {
+  reply.header('www-authenticate', 'Bearer');
+  await sendGatewayError(reply, new GatewayError(401, 'unauthorized', message));
+}

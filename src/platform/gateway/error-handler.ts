@@ -1,0 +1,55 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+import { GatewayError, isGatewayError, sendGatewayError } from './gateway-error.js';
+import { validationGatewayError } from './validation-error.js';
+
+/** Maps Fastify's body-parser codes to gateway errors. */
+function parserError(error: FastifyError, bodyLimitBytes: number): GatewayError | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new GatewayError(400, 'invalid_json', `malformed JSON body: ${error.message}`);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatewayError(
+        413,
+        'payload_too_large',
+        `request body exceeds ${bodyLimitBytes} bytes`,
+      );
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GatewayError(415, 'unsupported_media_type', 'send the body as application/json');
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Builds the error handler: every error becomes `{ error: { code, message } }`
+ * with its status. Unexpected errors are logged and sent as a 500 without detail.
+ */
+export function gatewayErrorHandler(bodyLimitBytes: number) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (isGatewayError(error)) return sendGatewayError(reply, error);
+    if (error.validation !== undefined)
+      return sendGatewayError(reply, validationGatewayError(error.validation));
+    const parsed = parserError(error, bodyLimitBytes);
+    if (parsed !== undefined) return sendGatewayError(reply, parsed);
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendGatewayError(
+        reply,
+        new GatewayError(error.statusCode, 'invalid_request', error.message),
+      );
+    }
+    request.log.error({ err: error }, 'request failed');
+    return sendGatewayError(
+      reply,
+      new GatewayError(500, 'internal_error', 'internal error; see the gateway log'),
+    );
+  };
+}
+
+/** Sends 404 for an unknown path, and the list of endpoints. */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  const endpoints = 'POST /v1/tasks, GET /v1/tasks/:id, GET /healthz, GET /metrics';
+  const message = `no endpoint ${request.method} ${request.url.split('?')[0]}; valid endpoints: ${endpoints}`;
+  return sendGatewayError(reply, new GatewayError(404, 'not_found', message));
+}

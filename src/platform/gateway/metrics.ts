@@ -1,0 +1,39 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** HTTP metrics of the gateway; labels carry routes, statuses and limit names, never keys. */
+export class GatewayMetrics {
+  readonly #requests: Counter<'method' | 'route' | 'status'>;
+  readonly #duration: Histogram<'method' | 'route'>;
+  readonly #rejections: Counter<'tenant' | 'limit' | 'status'>;
+
+  constructor(registry: Registry) {
+    this.#requests = new Counter({
+      name: 'scalegate_gateway_requests_total',
+      help: 'HTTP responses sent by the gateway',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    });
+    this.#duration = new Histogram({
+      name: 'scalegate_gateway_request_duration_seconds',
+      help: 'Time from request start to response end, in seconds',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    this.#rejections = new Counter({
+      name: 'scalegate_gateway_rejections_total',
+      help: 'Requests rejected by backpressure or a tenant limit',
+      labelNames: ['tenant', 'limit', 'status'],
+      registers: [registry],
+    });
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    this.#requests.inc({ method, route, status: String(status) });
+    this.#duration.observe({ method, route }, seconds);
+  }
+
+  observeRejection(tenant: string, limit: string, status: number): void {
+    this.#rejections.inc({ tenant, limit, status: String(status) });
+  }
+}

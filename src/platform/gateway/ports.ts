@@ -1,0 +1,76 @@
+/**
+ * Small interfaces through which the gateway reaches the rest of the platform.
+ * The runtime passes the real admission, queue, executor and metrics modules;
+ * tests pass fakes.
+ */
+import type { AdmissionResult, AdmissionTicket, Rejection } from '../admission/types.js';
+import type { FailureDescription } from '../runtime/failure.js';
+import type { Tenant } from '../tenants/tenant.js';
+import type { PriorityClass, TaskRecord, TaskRequest } from '../task.js';
+
+/** Maps a bearer key to its tenant; the registry compares key hashes only. */
+export interface TenantAuthenticator {
+  authenticate(bearerKey: string): Tenant | undefined;
+}
+
+/** Sheds load from queue gauges before any tenant limit is taken. */
+export interface BackpressureGate {
+  check(priority: PriorityClass): Promise<Rejection | undefined>;
+}
+
+/** Tenant limits: reserve before execution, settle or release after it. */
+export interface AdmissionGate {
+  admit(tenant: Tenant, request: TaskRequest): Promise<AdmissionResult>;
+  release(ticket: AdmissionTicket): Promise<void>;
+}
+
+/** A sync execution request; the executor settles or releases the ticket itself. */
+export interface ExecutionJob {
+  task: TaskRecord;
+  ticket: AdmissionTicket;
+  /** Receives each text delta when the client requested a stream. */
+  onToken?: (text: string) => void;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
+}
+
+/** The final record of a sync task and, when it failed, the response to send. */
+export interface ExecutionOutcome {
+  record: TaskRecord;
+  failure?: FailureDescription;
+}
+
+/**
+ * Runs a sync task to a terminal state.
+ * @throws when the client stopped waiting before the task ended, such as at
+ *   an integration timeout; the task still reaches a terminal state later.
+ */
+export interface SyncExecutor {
+  readonly name: string;
+  execute(job: ExecutionJob): Promise<ExecutionOutcome>;
+}
+
+/** Job data that travels with an async task id through the queue. */
+export interface QueuedTaskData {
+  ticket: AdmissionTicket;
+}
+
+/** The enqueue side of the task queue. */
+export interface TaskEnqueuer {
+  enqueue(
+    id: string,
+    data: QueuedTaskData,
+    options?: { priority?: number },
+  ): Promise<{ id: string; duplicate: boolean }>;
+}
+
+/** Prometheus exposition for `GET /metrics`; a prom-client Registry fits. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
+/** Names of the route policies a task may ask for. */
+export interface RouteCatalog {
+  names(): readonly string[];
+}

@@ -1,0 +1,55 @@
+import type { FastifyReply } from 'fastify';
+
+import { describeFailure, type FailureDescription } from '../runtime/failure.js';
+import type { TaskRecord } from '../task.js';
+import { SseWriter } from './sse.js';
+import type { AdmittedTask, TaskService } from './task-service.js';
+
+/**
+ * Answers a `stream: true` task with SSE: `token` events, then `done` or
+ * `error`. Router failover stays invisible until the first token; a failure
+ * after it becomes an `error` event, and the task is stored as failed.
+ */
+export async function streamTask(
+  reply: FastifyReply,
+  service: TaskService,
+  admitted: AdmittedTask,
+): Promise<void> {
+  reply.hijack();
+  const sse = new SseWriter(reply);
+  const controller = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableEnded) controller.abort();
+  });
+  const onToken = (text: string) => sse.send('token', { text });
+  try {
+    const outcome = await service.execute(admitted, { signal: controller.signal, onToken });
+    if (outcome.failure === undefined) {
+      sse.send('done', doneEvent(outcome.record));
+      sse.end();
+      return;
+    }
+    fail(sse, admitted.task.id, outcome.failure);
+  } catch (error) {
+    fail(sse, admitted.task.id, describeFailure(error));
+  }
+}
+
+function doneEvent(record: TaskRecord) {
+  return {
+    id: record.id,
+    state: record.state,
+    costUsd: record.costUsd,
+    usage: record.result?.usage,
+  };
+}
+
+function fail(sse: SseWriter, id: string, failure: FailureDescription): void {
+  const error = { code: failure.code, message: failure.message };
+  if (!sse.started) {
+    sse.sendJsonError(failure.status, { id, error }, failure.retryAfterSeconds);
+    return;
+  }
+  sse.send('error', { id, ...error });
+  sse.end();
+}

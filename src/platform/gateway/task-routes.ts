@@ -1,0 +1,120 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+import { describeFailure, type FailureDescription } from '../runtime/failure.js';
+import { isTerminal } from '../store/task-store.js';
+import type { TaskRecord } from '../task.js';
+import { bearerAuth, requireTenant } from './auth.js';
+import { GatewayError, isGatewayError } from './gateway-error.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { TenantAuthenticator } from './ports.js';
+import { taskParamsSchema, taskRequestSchema } from './schema.js';
+import { streamTask } from './stream-route.js';
+import type { AdmittedTask, ReplayedTask, TaskBody, TaskService } from './task-service.js';
+import { toTaskView } from './task-view.js';
+
+export interface TaskRouteDeps {
+  service: TaskService;
+  tenants: TenantAuthenticator;
+  metrics: GatewayMetrics;
+}
+
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** Registers `POST /v1/tasks` and `GET /v1/tasks/:id`, both behind bearer-key auth. */
+export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): void {
+  const onRequest = bearerAuth(deps.tenants);
+  app.post('/v1/tasks', { onRequest, schema: { body: taskRequestSchema } }, (request, reply) =>
+    submitTask(request, reply, deps),
+  );
+  app.get('/v1/tasks/:id', { onRequest, schema: { params: taskParamsSchema } }, (request, reply) =>
+    readTask(request as FastifyRequest<{ Params: { id: string } }>, reply, deps),
+  );
+}
+
+async function submitTask(request: FastifyRequest, reply: FastifyReply, deps: TaskRouteDeps) {
+  const tenant = requireTenant(request);
+  const body = request.body as TaskBody;
+  const admitted = await admitOrCount(deps, tenant.id, () =>
+    deps.service.admit(tenant, body, idempotencyKeyOf(request)),
+  );
+  if (admitted.kind === 'replayed') return sendReplay(reply, admitted);
+  const { task } = admitted;
+  request.log.info({ tenantId: tenant.id, taskId: task.id, mode: body.mode }, 'task admitted');
+  if (body.mode === 'async') {
+    return reply
+      .code(202)
+      .header('location', `/v1/tasks/${task.id}`)
+      .send({ id: task.id, state: 'queued' });
+  }
+  if (body.stream === true) return streamTask(reply, deps.service, admitted);
+  return runSync(reply, deps, admitted);
+}
+
+async function admitOrCount<T>(deps: TaskRouteDeps, tenantId: string, admit: () => Promise<T>) {
+  try {
+    return await admit();
+  } catch (error) {
+    if (isGatewayError(error) && error.details.limit !== undefined) {
+      deps.metrics.observeRejection(tenantId, error.details.limit, error.status);
+    }
+    throw error;
+  }
+}
+
+async function runSync(reply: FastifyReply, deps: TaskRouteDeps, admitted: AdmittedTask) {
+  try {
+    const outcome = await deps.service.execute(admitted);
+    if (outcome.failure !== undefined) return sendFailure(reply, admitted.task.id, outcome.failure);
+    return reply.send(syncBody(outcome.record));
+  } catch (error) {
+    return sendFailure(reply, admitted.task.id, describeFailure(error));
+  }
+}
+
+function syncBody(record: TaskRecord) {
+  return { id: record.id, state: record.state, result: record.result, costUsd: record.costUsd };
+}
+
+function sendFailure(reply: FastifyReply, id: string, failure: FailureDescription) {
+  if (failure.retryAfterSeconds !== undefined) {
+    reply.header('retry-after', String(failure.retryAfterSeconds));
+  }
+  return reply
+    .code(failure.status)
+    .send({ id, error: { code: failure.code, message: failure.message } });
+}
+
+/** A replayed key answers like the first request: 200 once terminal, else 202. */
+function sendReplay(reply: FastifyReply, replayed: ReplayedTask) {
+  const { task } = replayed;
+  reply.header('idempotent-replayed', 'true');
+  if (isTerminal(task.state)) return reply.send(toTaskView(task));
+  return reply
+    .code(202)
+    .header('location', `/v1/tasks/${task.id}`)
+    .send({ id: task.id, state: task.state });
+}
+
+async function readTask(
+  request: FastifyRequest<{ Params: { id: string } }>,
+  reply: FastifyReply,
+  deps: TaskRouteDeps,
+) {
+  const tenant = requireTenant(request);
+  const task = await deps.service.get(tenant.id, request.params.id);
+  if (task === undefined) {
+    throw new GatewayError(404, 'not_found', `task ${request.params.id} not found`);
+  }
+  return reply.send(toTaskView(task));
+}
+
+function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  const header = request.headers['idempotency-key'];
+  if (header === undefined) return undefined;
+  const key = Array.isArray(header) ? header[0] : header;
+  if (key === undefined || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    const message = `invalid header Idempotency-Key: must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`;
+    throw new GatewayError(400, 'invalid_request', message, { field: 'Idempotency-Key' });
+  }
+  return key;
+}

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+
+import type { AdmissionTicket, Rejection } from '../admission/types.js';
+import type { Clock } from '../clock.js';
+import type { TaskStore } from '../store/task-store.js';
+import type { Tenant } from '../tenants/tenant.js';
+import type { PriorityClass, TaskRecord, TaskRequest } from '../task.js';
+import { GatewayError } from './gateway-error.js';
+import type {
+  AdmissionGate,
+  BackpressureGate,
+  ExecutionJob,
+  ExecutionOutcome,
+  RouteCatalog,
+  SyncExecutor,
+  TaskEnqueuer,
+} from './ports.js';
+
+export interface TaskServiceOptions {
+  store: TaskStore;
+  admission: AdmissionGate;
+  /** @defaultValue no backpressure */
+  backpressure?: BackpressureGate;
+  executor: SyncExecutor;
+  queue: TaskEnqueuer;
+  routes: RouteCatalog;
+  clock: Clock;
+  /** @defaultValue randomUUID */
+  newId?: () => string;
+}
+
+/** A task that passed admission and is stored, with its ticket. */
+export interface AdmittedTask {
+  kind: 'admitted';
+  task: TaskRecord;
+  ticket: AdmissionTicket;
+}
+
+/** An earlier task bound to the same idempotency key. */
+export interface ReplayedTask {
+  kind: 'replayed';
+  task: TaskRecord;
+}
+
+/** The body of `POST /v1/tasks` as ajv accepted it; `priority` may still be absent. */
+export type TaskBody = Omit<TaskRequest, 'priority'> & { priority?: PriorityClass };
+
+/** Queue priority per class: BullMQ runs lower numbers first. */
+const QUEUE_PRIORITY: Record<PriorityClass, number> = { critical: 1, standard: 2, batch: 3 };
+
+/**
+ * Admits and stores tasks in the gateway's order: route check, idempotency,
+ * backpressure, tenant admission, then the sync executor or the queue.
+ */
+export class TaskService {
+  readonly #options: TaskServiceOptions;
+  readonly #newId: () => string;
+
+  constructor(options: TaskServiceOptions) {
+    this.#options = options;
+    this.#newId = options.newId ?? randomUUID;
+  }
+
+  /** @throws GatewayError for an unknown route, a replay conflict or a rejection. */
+  async admit(
+    tenant: Tenant,
+    body: TaskBody,
+    idempotencyKey?: string,
+  ): Promise<AdmittedTask | ReplayedTask> {
+    const request = this.#normalise(tenant, body);
+    const id = this.#newId();
+    if (idempotencyKey !== undefined) {
+      const boundId = await this.#options.store.claimIdempotencyKey(tenant.id, idempotencyKey, id);
+      if (boundId !== id) return this.#replay(tenant, boundId);
+    }
+    try {
+      return await this.#admitNew(tenant, request, id);
+    } catch (error) {
+      if (idempotencyKey !== undefined) {
+        await this.#options.store.releaseIdempotencyKey(tenant.id, idempotencyKey, id);
+      }
+      throw error;
+    }
+  }
+
+  /** Runs an admitted sync task through the executor. */
+  execute(admitted: AdmittedTask, hooks: Pick<ExecutionJob, 'onToken' | 'signal'> = {}) {
+    const job: ExecutionJob = { task: admitted.task, ticket: admitted.ticket, ...hooks };
+    return this.#options.executor.execute(job) as Promise<ExecutionOutcome>;
+  }
+
+  get(tenantId: string, id: string): Promise<TaskRecord | undefined> {
+    return this.#options.store.get(tenantId, id);
+  }
+
+  #normalise(tenant: Tenant, body: TaskBody): TaskRequest {
+    const routes = this.#options.routes.names();
+    if (!routes.includes(body.route)) {
+      const message = `unknown route ${JSON.stringify(body.route)}; valid routes: ${routes.join(', ')}`;
+      throw new GatewayError(400, 'unknown_route', message, { field: 'route' });
+    }
+    if (body.stream === true && body.mode !== 'sync') {
+      throw new GatewayError(400, 'invalid_request', 'invalid field stream: requires mode sync', {
+        field: 'stream',
+      });
+    }
+    return { ...body, priority: body.priority ?? tenant.tier };
+  }
+
+  // NOTE: a replay returns the first task even when the new body differs from the first one.
+  async #replay(tenant: Tenant, id: string): Promise<ReplayedTask> {
+    const task = await this.#options.store.get(tenant.id, id);
+    if (task === undefined) {
+      const message = 'a request with this Idempotency-Key is still being admitted; retry shortly';
+      throw new GatewayError(409, 'idempotency_conflict', message, { retryAfterSeconds: 1 });
+    }
+    return { kind: 'replayed', task };
+  }
+
+  async #admitNew(tenant: Tenant, request: TaskRequest, id: string): Promise<AdmittedTask> {
+    const shed = await this.#options.backpressure?.check(request.priority);
+    if (shed !== undefined) throw rejectionError(shed, tenant);
+    const decision = await this.#options.admission.admit(tenant, request);
+    if (!decision.admitted) throw rejectionError(decision, tenant);
+    const task = this.#newRecord(id, tenant, request);
+    try {
+      await this.#options.store.create(task);
+      if (request.mode === 'async') await this.#enqueue(task, decision.ticket);
+    } catch (error) {
+      await this.#options.admission.release(decision.ticket);
+      throw error;
+    }
+    return { kind: 'admitted', task, ticket: decision.ticket };
+  }
+
+  async #enqueue(task: TaskRecord, ticket: AdmissionTicket): Promise<void> {
+    const priority = QUEUE_PRIORITY[task.request.priority];
+    try {
+      await this.#options.queue.enqueue(task.id, { ticket }, { priority });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const finishedAt = this.#options.clock.now();
+      const taskError = { code: 'enqueue_failed', message };
+      await this.#options.store.complete(task.id, {
+        state: 'failed',
+        finishedAt,
+        error: taskError,
+      });
+      throw new GatewayError(503, 'overloaded', `task queue unavailable: ${message}`, {
+        retryAfterSeconds: 1,
+        limit: 'queue',
+      });
+    }
+  }
+
+  #newRecord(id: string, tenant: Tenant, request: TaskRequest): TaskRecord {
+    const createdAt = this.#options.clock.now();
+    return { id, tenantId: tenant.id, request, state: 'queued', createdAt, deliveries: 0 };
+  }
+}
+
+/** Maps a backpressure or tenant-limit rejection to a 429 or 503 naming the limit. */
+export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayError {
+  const code = rejection.status === 503 ? 'overloaded' : 'rate_limited';
+  const { name, value } = rejection.limit;
+  const scope = rejection.reason === 'backpressure' ? 'platform' : `tenant ${tenant.id}`;
+  const message = `${name} limit of ${value} reached for ${scope}; retry after ${rejection.retryAfterSeconds} s`;
+  return new GatewayError(rejection.status, code, message, {
+    limit: name,
+    retryAfterSeconds: rejection.retryAfterSeconds,
+  });
+}

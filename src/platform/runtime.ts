@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+
+import { Registry } from 'prom-client';
+
+import { loadProviderCatalog } from '../faults/providers/index.js';
+import { createBackpressure } from './admission/backpressure.js';
+import { systemClock } from './clock.js';
+import type { CostLedger } from './cost/ledger.js';
+import { loadPriceTable } from './cost/load-price-table.js';
+import { ServerlessExecutor } from './executors/serverless-executor.js';
+import type { SyncExecutor } from './gateway/ports.js';
+import { startGateway } from './gateway/server.js';
+import { createPlatformMetrics, type PlatformMetrics } from './metrics/index.js';
+import { createRouter } from './router/index.js';
+import { loadPolicy } from './router/load-policy.js';
+import { BackendAdmissionGate, QueueBackpressureGate } from './runtime/admission-gate.js';
+import { DirectExecutor } from './runtime/direct-executor.js';
+import { startConsumers } from './runtime/consumers.js';
+import { costEntryOf } from './runtime/cost-entry.js';
+import { createDrivers, type PlatformDrivers } from './runtime/drivers.js';
+import type { PlatformConfig } from './runtime/platform-config.js';
+import { startProviderFleet } from './runtime/providers.js';
+import { RouterModelPort } from './runtime/router-port.js';
+import { createTaskHandler } from './runtime/task-consumer.js';
+import { reconcileQueueFailures } from './runtime/queue-reconciler.js';
+import { TaskFinisher } from './runtime/task-finisher.js';
+import { DEFAULT_TOPOLOGY, parseTopology, type Topology } from './runtime/topology.js';
+import type { ProviderEndpoint } from './providers/types.js';
+import type { TaskStore } from './store/task-store.js';
+import type { TaskRecord } from './task.js';
+import { loadTenants } from './tenants/index.js';
+
+export type { PlatformConfig } from './runtime/platform-config.js';
+
+const DEFAULT_POLICY_PATH = 'policies/default.yaml';
+export { formatTopology, parseTopology, type Topology } from './runtime/topology.js';
+
+/** A running platform on 127.0.0.1. */
+export interface Platform {
+  topology: Topology;
+  urls: {
+    gateway: string;
+    /** Toxiproxy-compatible API of the fault proxy; one proxy per provider, named after it. */
+    proxyApi: string;
+    /** Each mock provider's own URL, which serves `/_control/faults`. */
+    providers: Record<string, string>;
+  };
+  registry: Registry;
+  metrics: PlatformMetrics;
+  ledger: CostLedger;
+  store: TaskStore;
+  /** Deletes every Redis key of this run; call before `stop`. Nothing to do in memory. */
+  purge(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts mock providers, the fault proxy, the router, admission, the queue
+ * with its consumers, the sync executor and the gateway, all on 127.0.0.1.
+ * With `redisUrl`, admission, queue, store and ledger use Redis.
+ */
+export async function startPlatform(config: PlatformConfig = {}): Promise<Platform> {
+  const clock = config.clock ?? systemClock;
+  const topology = resolveTopology(config.topology);
+  const catalog = await loadProviderCatalog(config.providersDir);
+  const [policy, tenants, prices] = await Promise.all([
+    loadPolicy(config.policyPath ?? DEFAULT_POLICY_PATH, catalog),
+    loadTenants(config.tenantsPath),
+    loadPriceTable(config.pricesPath),
+  ]);
+  const fleet = await startProviderFleet(catalog, clock, config.seed ?? 1);
+  const stops: (() => Promise<void>)[] = [() => fleet.close()];
+  try {
+    const router = createRouter({ policy, catalog, endpoints: fleet.endpoints, clock });
+    stops.unshift(() => router.close());
+    const registry = new Registry();
+    const metrics = createPlatformMetrics(registry);
+    router.on('failover', ({ from, to }) => metrics.recordFailover(from.provider, to.provider));
+    const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
+    const drivers = createDrivers(config, keyPrefix, clock);
+    stops.unshift(() => drivers.close());
+    const routerPort = new RouterModelPort(router, prices);
+    const finisher = new TaskFinisher({
+      store: drivers.store,
+      admission: drivers.admission,
+      clock,
+      onFinished: ({ record, executorCostUsd }) =>
+        recordFinished(drivers, metrics, record, executorCostUsd),
+    });
+    const executor = createExecutor(
+      topology,
+      config,
+      routerPort,
+      finisher,
+      prices.executors.serverless,
+    );
+    stops.unshift(async () => executor.close?.());
+    const handler = createTaskHandler({
+      store: drivers.store,
+      router: routerPort,
+      finisher,
+      clock,
+      maxAttempts: drivers.maxAttempts,
+    });
+    reconcileQueueFailures(drivers.queue, drivers.store, clock);
+    const consumers = await startConsumers({
+      workers: topology.workers,
+      processes: drivers.redisUrl === undefined ? 0 : (config.workerProcesses ?? 2),
+      queue: drivers.queue,
+      handler,
+      worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints),
+    });
+    stops.unshift(() => consumers.stop());
+    const rule = createBackpressure(
+      config.backpressure ?? { maxQueueDepth: 10_000, maxOldestAgeMs: 60_000 },
+    );
+    const gateway = await startGateway({
+      port: config.port ?? 0,
+      tenants,
+      store: drivers.store,
+      admission: new BackendAdmissionGate(drivers.admission, (request, tokens) => {
+        const candidates = policy.routes[request.route]?.candidates ?? [];
+        return prices.maxTokenCostUsd(candidates, tokens.inputTokens, tokens.outputTokens);
+      }),
+      backpressure: new QueueBackpressureGate(rule, () => drivers.queue.gauges(), clock),
+      executor,
+      queue: drivers.queue,
+      routes: { names: () => Object.keys(policy.routes) },
+      registry,
+      logger: config.logger,
+      clock,
+    });
+    stops.unshift(() => gateway.close());
+    return {
+      topology,
+      urls: {
+        gateway: gateway.url,
+        proxyApi: fleet.proxy.url,
+        providers: Object.fromEntries(
+          fleet.providers.map((entry) => [entry.name, entry.provider.url]),
+        ),
+      },
+      registry,
+      metrics,
+      ledger: drivers.ledger,
+      store: drivers.store,
+      purge: () => drivers.purge(),
+      stop: () => runStops(stops),
+    };
+  } catch (error) {
+    await runStops(stops);
+    throw error;
+  }
+}
+
+function resolveTopology(topology: PlatformConfig['topology']): Topology {
+  if (topology === undefined) return { ...DEFAULT_TOPOLOGY };
+  return typeof topology === 'string' ? parseTopology(topology) : topology;
+}
+
+function createExecutor(
+  topology: Topology,
+  config: PlatformConfig,
+  router: RouterModelPort,
+  finisher: TaskFinisher,
+  prices: { perGbSecond: number; perMillionRequests: number },
+): SyncExecutor & { close?: () => void } {
+  const clock = config.clock ?? systemClock;
+  if (!topology.serverlessBurst) return new DirectExecutor({ router, finisher, clock });
+  const emulatorPrices = {
+    perGbSecondUsd: prices.perGbSecond,
+    perRequestUsd: prices.perMillionRequests / 1_000_000,
+  };
+  return new ServerlessExecutor({
+    router,
+    finisher,
+    clock,
+    emulator: { ...config.serverless, prices: emulatorPrices },
+  });
+}
+
+function recordFinished(
+  drivers: PlatformDrivers,
+  metrics: PlatformMetrics,
+  record: TaskRecord,
+  executorCostUsd: number,
+): void {
+  const outcome = record.state === 'succeeded' ? 'succeeded' : 'failed';
+  const seconds = ((record.finishedAt ?? record.createdAt) - record.createdAt) / 1000;
+  metrics.recordRequest({ tenant: record.tenantId, route: record.request.route, outcome }, seconds);
+  const entry = costEntryOf(record, executorCostUsd);
+  if (entry === undefined) return;
+  metrics.recordCost(record.tenantId, record.request.route, record.costUsd ?? 0);
+  void drivers.ledger.record(entry);
+}
+
+function workerConfig(
+  config: PlatformConfig,
+  drivers: PlatformDrivers,
+  keyPrefix: string,
+  endpoints: Record<string, ProviderEndpoint>,
+) {
+  if (drivers.redisUrl === undefined) return undefined;
+  return {
+    redisUrl: drivers.redisUrl,
+    keyPrefix,
+    providersDir: config.providersDir,
+    policyPath: config.policyPath ?? DEFAULT_POLICY_PATH,
+    pricesPath: config.pricesPath,
+    endpoints,
+    maxAttempts: drivers.maxAttempts,
+    backoffBaseMs: drivers.backoffBaseMs,
+    backoffMaxMs: drivers.backoffMaxMs,
+  };
+}
+
+async function runStops(stops: readonly (() => Promise<void>)[]): Promise<void> {
+  for (const stop of stops) {
+    await stop();
+  }
+}

@@ -1,0 +1,63 @@
+import { fileURLToPath } from 'node:url';
+
+import { startInProcessWorkers } from '../executors/worker-in-process.js';
+import { startWorkerPool } from '../executors/worker-pool.js';
+import type { QueuedTaskData } from '../gateway/ports.js';
+import type { JobHandler, TaskQueue } from '../queue/index.js';
+import type { WorkerHandlerConfig } from './worker-handler.js';
+
+const WORKER_HANDLER = fileURLToPath(new URL('./worker-handler.ts', import.meta.url));
+
+export interface ConsumerSettings {
+  /** Jobs run at once over all consumers. */
+  workers: number;
+  /** Processes to fork; 0 runs the consumers in this process. */
+  processes: number;
+  queue: TaskQueue<QueuedTaskData>;
+  /** Handler of in-process consumers. */
+  handler: JobHandler<QueuedTaskData>;
+  /** Config of worker processes; required when `processes` is above 0. */
+  worker?: WorkerHandlerConfig & { backoffBaseMs: number; backoffMaxMs: number };
+}
+
+/** Running queue consumers, in this process or in a worker pool. */
+export interface RunningConsumers {
+  kind: 'in-process' | 'worker-pool';
+  processes: number;
+  /** Stops taking jobs and waits for active ones. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the async consumers. Worker processes split `workers` evenly, each
+ * running ceil(workers / processes) jobs at once, on the BullMQ queue.
+ */
+export async function startConsumers(settings: ConsumerSettings): Promise<RunningConsumers> {
+  const { worker } = settings;
+  if (settings.processes === 0 || worker === undefined) {
+    const workers = startInProcessWorkers({
+      queue: settings.queue,
+      concurrency: settings.workers,
+      handler: settings.handler,
+    });
+    return { kind: 'in-process', processes: 0, stop: () => workers.stop() };
+  }
+  // NOTE: jobs the queue fails in worker processes (stall limit) emit no event here, so their tasks are not reconciled.
+  const pool = await startWorkerPool({
+    processes: settings.processes,
+    concurrency: Math.ceil(settings.workers / settings.processes),
+    queue: {
+      driver: 'bullmq',
+      redisUrl: worker.redisUrl,
+      prefix: worker.keyPrefix,
+      name: settings.queue.name,
+      maxAttempts: worker.maxAttempts,
+      backoffBaseMs: worker.backoffBaseMs,
+      backoffMaxMs: worker.backoffMaxMs,
+    },
+    handlerModule: WORKER_HANDLER,
+    handlerConfig: worker,
+    logLevel: 'warn',
+  });
+  return { kind: 'worker-pool', processes: settings.processes, stop: () => pool.stop() };
+}

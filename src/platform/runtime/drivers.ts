@@ -1,0 +1,116 @@
+import { Redis } from 'ioredis';
+
+import { MemoryAdmissionBackend } from '../admission/memory-backend.js';
+import { RedisAdmissionBackend } from '../admission/redis-backend.js';
+import type { AdmissionBackend } from '../admission/types.js';
+import type { Clock } from '../clock.js';
+import type { CostLedger } from '../cost/ledger.js';
+import { MemoryCostLedger } from '../cost/memory-ledger.js';
+import { RedisCostLedger } from '../cost/redis-ledger.js';
+import type { QueuedTaskData } from '../gateway/ports.js';
+import { createBullmqQueue, createMemoryQueue, type TaskQueue } from '../queue/index.js';
+import { MemoryTaskStore } from '../store/memory.js';
+import { RedisTaskStore } from '../store/redis.js';
+import type { TaskStore } from '../store/task-store.js';
+import type { PlatformConfig } from './platform-config.js';
+
+/** The stateful parts of a platform: in memory, or all on one Redis. */
+export interface PlatformDrivers {
+  admission: AdmissionBackend;
+  queue: TaskQueue<QueuedTaskData>;
+  store: TaskStore;
+  ledger: CostLedger;
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Redis URL when the drivers use Redis. */
+  redisUrl: string | undefined;
+  /** Deletes every Redis key of this run; nothing to do in memory. */
+  purge(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Creates memory drivers, or Redis drivers when `redisUrl` (or REDIS_URL) is set. */
+export function createDrivers(
+  config: PlatformConfig,
+  keyPrefix: string,
+  clock: Clock,
+): PlatformDrivers {
+  const redisUrl = config.redisUrl ?? process.env.REDIS_URL;
+  const maxAttempts = config.queue?.maxAttempts ?? 3;
+  const queueOptions = {
+    name: 'tasks',
+    maxAttempts,
+    backoffBaseMs: config.queue?.backoffBaseMs ?? 200,
+    backoffMaxMs: config.queue?.backoffMaxMs ?? 5_000,
+    clock,
+  };
+  if (redisUrl === undefined || redisUrl.length === 0) {
+    const drivers = {
+      admission: new MemoryAdmissionBackend({ clock }),
+      queue: createMemoryQueue<QueuedTaskData>(queueOptions),
+      store: new MemoryTaskStore({ clock }),
+      ledger: new MemoryCostLedger(),
+      maxAttempts,
+      backoffBaseMs: queueOptions.backoffBaseMs,
+      backoffMaxMs: queueOptions.backoffMaxMs,
+      redisUrl: undefined,
+    };
+    return { ...drivers, purge: async () => {}, close: () => closeAll(drivers) };
+  }
+  return createRedisDrivers(redisUrl, keyPrefix, queueOptions);
+}
+
+function createRedisDrivers(
+  redisUrl: string,
+  keyPrefix: string,
+  queueOptions: Parameters<typeof createMemoryQueue>[0] & {
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+  },
+): PlatformDrivers {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  const queue = createBullmqQueue<QueuedTaskData>({
+    ...queueOptions,
+    connection: redisUrl,
+    prefix: keyPrefix,
+  });
+  const drivers = {
+    admission: new RedisAdmissionBackend({ redis, keyPrefix: `${keyPrefix}:admission:` }),
+    queue,
+    store: new RedisTaskStore({ redis, keyPrefix: `${keyPrefix}:store` }),
+    ledger: new RedisCostLedger({ redis, keyPrefix: `${keyPrefix}:cost:` }),
+    maxAttempts: queueOptions.maxAttempts,
+    backoffBaseMs: queueOptions.backoffBaseMs,
+    backoffMaxMs: queueOptions.backoffMaxMs,
+    redisUrl,
+  };
+  return {
+    ...drivers,
+    purge: () => purgePrefix(redis, keyPrefix),
+    close: async () => {
+      await closeAll(drivers);
+      await redis.quit();
+    },
+  };
+}
+
+async function closeAll(drivers: {
+  admission: AdmissionBackend;
+  queue: TaskQueue<QueuedTaskData>;
+  store: TaskStore;
+}) {
+  await drivers.queue.close();
+  await drivers.admission.close();
+  await drivers.store.close();
+}
+
+async function purgePrefix(redis: Redis, keyPrefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 500);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}

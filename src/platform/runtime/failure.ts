@@ -1,0 +1,71 @@
+import { isProviderError } from '../providers/errors.js';
+import { isRouterError } from '../router/router-errors.js';
+import { isServerlessError } from '../executors/serverless-errors.js';
+import type { TaskError } from '../task.js';
+
+/** A task failure as the client sees it: the recorded error plus its HTTP status. */
+export interface FailureDescription extends TaskError {
+  status: number;
+  retryAfterSeconds?: number;
+}
+
+const SERVERLESS_STATUS: Record<string, number> = {
+  throttled: 429,
+  function_timeout: 504,
+  integration_timeout: 504,
+  emulator_closed: 503,
+};
+
+/**
+ * Maps an execution error to a task error and a status: the router's own
+ * status for router errors, 429 for a throttled function, 504 for timeouts,
+ * 502 for provider failures, 499 when the client went away and 500 otherwise.
+ */
+export function describeFailure(error: unknown): FailureDescription {
+  if (isServerlessError(error)) {
+    const described: FailureDescription = {
+      status: SERVERLESS_STATUS[error.code] ?? 500,
+      code: `serverless_${error.code}`,
+      message: error.message,
+    };
+    if (error.retryAfterSeconds !== undefined)
+      described.retryAfterSeconds = error.retryAfterSeconds;
+    return described;
+  }
+  if (isRouterError(error)) {
+    const described: FailureDescription = {
+      status: error.httpStatus,
+      code: error.code,
+      message: error.message,
+    };
+    if (error.retryAfterMs !== undefined) {
+      described.retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+    }
+    return described;
+  }
+  if (isProviderError(error)) {
+    const timeout =
+      error.errorClass === 'deadline_exceeded' || error.errorClass === 'first_token_timeout';
+    return {
+      status: timeout ? 504 : 502,
+      code: `provider_${error.errorClass}`,
+      message: error.message,
+    };
+  }
+  if (isAbort(error))
+    return { status: 499, code: 'client_aborted', message: 'the client closed the request' };
+  return describeCoded(error);
+}
+
+/** Other errors with a string `code` keep it; the rest become `internal_error`. */
+function describeCoded(error: unknown): FailureDescription {
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
+    return { status: 500, code: error.code, message: error.message };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { status: 500, code: 'internal_error', message };
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}

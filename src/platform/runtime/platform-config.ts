@@ -1,0 +1,40 @@
+import type { Logger } from 'pino';
+
+import type { BackpressureOptions } from '../admission/backpressure.js';
+import type { Clock } from '../clock.js';
+import type { ServerlessOptions } from '../executors/serverless-options.js';
+import type { Topology } from './topology.js';
+
+/** Settings of {@link startPlatform}; every path is relative to the working directory. */
+export interface PlatformConfig {
+  /** @defaultValue workers=4 serverless_burst=enabled */
+  topology?: Topology | string;
+  /** Gateway port on 127.0.0.1. @defaultValue 0, a free port */
+  port?: number;
+  /** Redis for admission, queue, store and cost ledger; memory drivers when absent. @defaultValue process.env.REDIS_URL */
+  redisUrl?: string;
+  /** Prefix of every Redis key of this run. @defaultValue a random `scalegate-<hex>` */
+  keyPrefix?: string;
+  /** @defaultValue 'fixtures/providers' */
+  providersDir?: string;
+  /** @defaultValue 'policies/default.yaml' */
+  policyPath?: string;
+  /** @defaultValue 'fixtures/tenants.yaml' */
+  tenantsPath?: string;
+  /** @defaultValue 'fixtures/prices.yaml' */
+  pricesPath?: string;
+  /** Serverless emulator settings; prices come from the price table. */
+  serverless?: Omit<ServerlessOptions, 'clock' | 'prices'>;
+  /** Queue retry settings. @defaultValue maxAttempts 3, backoffBaseMs 200 */
+  queue?: { maxAttempts?: number; backoffBaseMs?: number; backoffMaxMs?: number };
+  /** @defaultValue maxQueueDepth 10_000, maxOldestAgeMs 60_000 */
+  backpressure?: BackpressureOptions;
+  /** Worker processes forked for async tasks when Redis is used; 0 keeps consumers in this process. @defaultValue 2 */
+  workerProcesses?: number;
+  /** @defaultValue 1 */
+  seed?: number;
+  /** Logger of the process edge; the gateway logs through it. @defaultValue no logging */
+  logger?: Logger;
+  /** @defaultValue systemClock */
+  clock?: Clock;
+}

@@ -1,0 +1,74 @@
+import type { Clock } from '../clock.js';
+import type { ChatMessage, TaskRequest, TaskResult } from '../task.js';
+import type { ModelCallInput, ModelRouterPort } from './model-router.js';
+
+/** Dependencies of a task run. */
+export interface TaskRunContext {
+  tenantId: string;
+  router: ModelRouterPort;
+  clock: Clock;
+  signal?: AbortSignal;
+  onToken?: (text: string) => void;
+}
+
+/** The combined result of every step and its token cost in US dollars. */
+export interface TaskRunOutput {
+  result: TaskResult;
+  tokenCostUsd: number;
+}
+
+const SYNTHETIC_PROMPT: ChatMessage[] = [{ role: 'user', content: 'Synthetic load-test prompt.' }];
+
+/**
+ * Runs an agent task: `steps` model calls, each followed by a tool wait of
+ * `toolWaitMs` on the clock. Usage and cost add up over the steps; the text,
+ * provider and model are the last step's, and the attempts are all steps' attempts.
+ */
+export async function runAgentTask(
+  request: TaskRequest,
+  context: TaskRunContext,
+): Promise<TaskRunOutput> {
+  const steps = request.steps ?? 1;
+  let total: TaskRunOutput | undefined;
+  for (let step = 0; step < steps; step += 1) {
+    const output = await context.router.call(modelCall(request, context));
+    total = total === undefined ? output : combine(total, output);
+    if ((request.toolWaitMs ?? 0) > 0) {
+      await context.clock.sleep(request.toolWaitMs ?? 0, context.signal);
+    }
+  }
+  if (total === undefined) throw new RangeError(`steps must be >= 1, got ${steps}`);
+  return total;
+}
+
+function modelCall(request: TaskRequest, context: TaskRunContext): ModelCallInput {
+  const call: ModelCallInput = {
+    tenantId: context.tenantId,
+    route: request.route,
+    priority: request.priority,
+    messages: request.messages ?? SYNTHETIC_PROMPT,
+    maxOutputTokens: request.maxOutputTokens,
+  };
+  if (request.inputTokens !== undefined) call.inputTokens = request.inputTokens;
+  if (request.forcedOutputTokens !== undefined)
+    call.forcedOutputTokens = request.forcedOutputTokens;
+  if (context.signal !== undefined) call.signal = context.signal;
+  if (context.onToken !== undefined) call.onToken = context.onToken;
+  return call;
+}
+
+function combine(total: TaskRunOutput, next: TaskRunOutput): TaskRunOutput {
+  const usage = {
+    inputTokens: total.result.usage.inputTokens + next.result.usage.inputTokens,
+    outputTokens: total.result.usage.outputTokens + next.result.usage.outputTokens,
+  };
+  return {
+    tokenCostUsd: total.tokenCostUsd + next.tokenCostUsd,
+    result: {
+      ...next.result,
+      usage,
+      attempts: [...total.result.attempts, ...next.result.attempts],
+      timeToFirstTokenMs: total.result.timeToFirstTokenMs,
+    },
+  };
+}

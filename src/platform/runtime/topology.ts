@@ -1,0 +1,40 @@
+/** Executor layout of a platform run. */
+export interface Topology {
+  /** Async consumers (jobs run at once) pulling from the queue. */
+  workers: number;
+  /** Sync tasks run on the serverless emulator when true, in the gateway process when false. */
+  serverlessBurst: boolean;
+}
+
+export const DEFAULT_TOPOLOGY: Topology = { workers: 4, serverlessBurst: true };
+
+/**
+ * Parses `workers=<n> serverless_burst=enabled|disabled` (either part may be
+ * left out), the form reports print.
+ * @throws RangeError naming the part that is invalid.
+ */
+export function parseTopology(text: string): Topology {
+  const topology = { ...DEFAULT_TOPOLOGY };
+  for (const part of text
+    .trim()
+    .split(/\s+/)
+    .filter((item) => item.length > 0)) {
+    const [name, value = ''] = part.split('=', 2);
+    if (name === 'workers' && /^\d+$/.test(value) && Number(value) >= 1) {
+      topology.workers = Number(value);
+    } else if (name === 'serverless_burst' && (value === 'enabled' || value === 'disabled')) {
+      topology.serverlessBurst = value === 'enabled';
+    } else {
+      throw new RangeError(
+        `invalid topology part ${JSON.stringify(part)}: expected workers=<integer >= 1> or serverless_burst=enabled|disabled`,
+      );
+    }
+  }
+  return topology;
+}
+
+/** Formats a topology as `workers=<n> serverless_burst=enabled|disabled`. */
+export function formatTopology(topology: Topology): string {
+  const burst = topology.serverlessBurst ? 'enabled' : 'disabled';
+  return `workers=${topology.workers} serverless_burst=${burst}`;
+}

@@ -1,0 +1,68 @@
+/**
+ * Handler module of worker pool processes: each process rebuilds the router,
+ * the Redis store, admission and cost ledger from the JSON config, then runs
+ * async tasks exactly as in-process consumers do.
+ */
+import { Redis } from 'ioredis';
+
+import { loadProviderCatalog } from '../../faults/providers/index.js';
+import { RedisAdmissionBackend } from '../admission/redis-backend.js';
+import { systemClock } from '../clock.js';
+import { loadPriceTable } from '../cost/load-price-table.js';
+import { RedisCostLedger } from '../cost/redis-ledger.js';
+import type { QueuedTaskData } from '../gateway/ports.js';
+import type { ProviderEndpoint } from '../providers/types.js';
+import type { JobHandler } from '../queue/index.js';
+import { createRouter, loadPolicy } from '../router/index.js';
+import { RedisTaskStore } from '../store/redis.js';
+import { costEntryOf } from './cost-entry.js';
+import { RouterModelPort } from './router-port.js';
+import { createTaskHandler } from './task-consumer.js';
+import { TaskFinisher } from './task-finisher.js';
+
+/** JSON config the platform passes to each worker process. */
+export interface WorkerHandlerConfig {
+  redisUrl: string;
+  keyPrefix: string;
+  providersDir?: string;
+  policyPath: string;
+  pricesPath?: string;
+  endpoints: Record<string, ProviderEndpoint>;
+  maxAttempts: number;
+}
+
+/**
+ * Builds the async task handler of one worker process.
+ * NOTE: worker processes use the system clock, so a time-scaled drill does not scale their tool waits.
+ */
+export async function createHandler(config: unknown): Promise<JobHandler<QueuedTaskData>> {
+  const settings = config as WorkerHandlerConfig;
+  const catalog = await loadProviderCatalog(settings.providersDir);
+  const policy = await loadPolicy(settings.policyPath, catalog);
+  const prices = await loadPriceTable(settings.pricesPath);
+  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 3 });
+  const router = createRouter({ policy, catalog, endpoints: settings.endpoints });
+  const store = new RedisTaskStore({ redis, keyPrefix: `${settings.keyPrefix}:store` });
+  const admission = new RedisAdmissionBackend({
+    redis,
+    keyPrefix: `${settings.keyPrefix}:admission:`,
+  });
+  const ledger = new RedisCostLedger({ redis, keyPrefix: `${settings.keyPrefix}:cost:` });
+  const finisher = new TaskFinisher({
+    store,
+    admission,
+    clock: systemClock,
+    onFinished: ({ record, executorCostUsd }) => {
+      const entry = costEntryOf(record, executorCostUsd);
+      if (entry !== undefined) void ledger.record(entry);
+    },
+  });
+  const routerPort = new RouterModelPort(router, prices);
+  return createTaskHandler({
+    store,
+    router: routerPort,
+    finisher,
+    clock: systemClock,
+    maxAttempts: settings.maxAttempts,
+  });
+}

@@ -1,0 +1,94 @@
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
+import type { TaskRecord } from '../task.js';
+import type { TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
+import { applyCompletion, emptyAccounting, isTerminal, validateTtl } from './task-store.js';
+
+export interface MemoryTaskStoreOptions {
+  /**
+   * How long an idempotency key stays bound to its task.
+   * @defaultValue 86_400_000 (24 hours)
+   */
+  idempotencyTtlMs?: number;
+  /** @defaultValue systemClock */
+  clock?: Clock;
+}
+
+/** In-process task store for the embedded platform and for tests. */
+export class MemoryTaskStore implements TaskStore {
+  readonly #records = new Map<string, TaskRecord>();
+  readonly #idempotency = new Map<string, { taskId: string; expiresAt: number }>();
+  readonly #counts: TaskAccounting = emptyAccounting();
+  readonly #ttlMs: number;
+  readonly #clock: Clock;
+
+  constructor(options: MemoryTaskStoreOptions = {}) {
+    this.#ttlMs = validateTtl(options.idempotencyTtlMs ?? 86_400_000);
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  async create(record: TaskRecord): Promise<void> {
+    if (this.#records.has(record.id)) throw new RangeError(`task ${record.id} already exists`);
+    this.#records.set(record.id, structuredClone(record));
+    this.#counts.accepted += 1;
+    this.#counts[record.state] += 1;
+  }
+
+  async get(tenantId: string, id: string): Promise<TaskRecord | undefined> {
+    const record = this.#records.get(id);
+    if (record === undefined || record.tenantId !== tenantId) return undefined;
+    return structuredClone(record);
+  }
+
+  async getById(id: string): Promise<TaskRecord | undefined> {
+    const record = this.#records.get(id);
+    return record === undefined ? undefined : structuredClone(record);
+  }
+
+  async markRunning(id: string, startedAt: number): Promise<TaskRecord | undefined> {
+    const record = this.#records.get(id);
+    if (record === undefined || isTerminal(record.state)) return undefined;
+    this.#counts[record.state] -= 1;
+    const next: TaskRecord = {
+      ...record,
+      state: 'running',
+      startedAt,
+      deliveries: record.deliveries + 1,
+    };
+    this.#records.set(id, next);
+    this.#counts.running += 1;
+    return structuredClone(next);
+  }
+
+  async complete(id: string, completion: TaskCompletion): Promise<boolean> {
+    const record = this.#records.get(id);
+    if (record === undefined || isTerminal(record.state)) return false;
+    this.#counts[record.state] -= 1;
+    this.#records.set(id, applyCompletion(record, structuredClone(completion)));
+    this.#counts[completion.state] += 1;
+    return true;
+  }
+
+  async claimIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<string> {
+    const slot = `${tenantId}\u0000${key}`;
+    const now = this.#clock.now();
+    const existing = this.#idempotency.get(slot);
+    if (existing !== undefined && existing.expiresAt > now) return existing.taskId;
+    this.#idempotency.set(slot, { taskId, expiresAt: now + this.#ttlMs });
+    return taskId;
+  }
+
+  async releaseIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<void> {
+    const slot = `${tenantId}\u0000${key}`;
+    if (this.#idempotency.get(slot)?.taskId === taskId) this.#idempotency.delete(slot);
+  }
+
+  async accounting(): Promise<TaskAccounting> {
+    return { ...this.#counts };
+  }
+
+  async close(): Promise<void> {
+    this.#records.clear();
+    this.#idempotency.clear();
+  }
+}

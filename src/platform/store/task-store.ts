@@ -1,0 +1,81 @@
+import type { TaskError, TaskRecord, TaskResult, TerminalState } from '../task.js';
+
+/** Counts of task ids by state; `accepted` counts every task ever created. */
+export interface TaskAccounting {
+  accepted: number;
+  queued: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  dead_lettered: number;
+}
+
+/** The outcome written when a task reaches a terminal state. */
+export interface TaskCompletion {
+  state: TerminalState;
+  finishedAt: number;
+  result?: TaskResult;
+  error?: TaskError;
+  costUsd?: number;
+}
+
+/**
+ * Result store shared by the gateway and the executors. Reads through `get`
+ * are scoped to a tenant, so one tenant never reads another tenant's task.
+ */
+export interface TaskStore {
+  /** Stores a new task; the record's state is normally `queued`. */
+  create(record: TaskRecord): Promise<void>;
+  /** Returns the task when it exists and belongs to `tenantId`. */
+  get(tenantId: string, id: string): Promise<TaskRecord | undefined>;
+  /** Returns the task regardless of tenant; for executors, never for client reads. */
+  getById(id: string): Promise<TaskRecord | undefined>;
+  /** Moves a non-terminal task to `running` and counts one more delivery. */
+  markRunning(id: string, startedAt: number): Promise<TaskRecord | undefined>;
+  /**
+   * Moves a task to a terminal state. Returns false and changes nothing when the
+   * task is unknown or already terminal, so each task is counted once.
+   */
+  complete(id: string, completion: TaskCompletion): Promise<boolean>;
+  /**
+   * Binds an idempotency key to `taskId` unless the tenant already bound it.
+   * Returns the task id bound to the key: `taskId` on first use, else the earlier id.
+   */
+  claimIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<string>;
+  /** Unbinds the key when it is still bound to `taskId`, as after a rejected request. */
+  releaseIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<void>;
+  /** Counts tasks by state. */
+  accounting(): Promise<TaskAccounting>;
+  close(): Promise<void>;
+}
+
+/** Zeroed accounting counters. */
+export function emptyAccounting(): TaskAccounting {
+  return { accepted: 0, queued: 0, running: 0, succeeded: 0, failed: 0, dead_lettered: 0 };
+}
+
+/** Applies a completion to a record, returning a new record. */
+export function applyCompletion(record: TaskRecord, completion: TaskCompletion): TaskRecord {
+  const next: TaskRecord = {
+    ...record,
+    state: completion.state,
+    finishedAt: completion.finishedAt,
+  };
+  if (completion.result !== undefined) next.result = completion.result;
+  if (completion.error !== undefined) next.error = completion.error;
+  if (completion.costUsd !== undefined) next.costUsd = completion.costUsd;
+  return next;
+}
+
+/** True when the state ends a task's life. */
+export function isTerminal(state: TaskRecord['state']): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'dead_lettered';
+}
+
+/** Checks the idempotency TTL option and returns it. */
+export function validateTtl(ttlMs: number): number {
+  if (!Number.isInteger(ttlMs) || ttlMs <= 0) {
+    throw new RangeError(`idempotencyTtlMs must be a positive integer, got ${String(ttlMs)}`);
+  }
+  return ttlMs;
+}

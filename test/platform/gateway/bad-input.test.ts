@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+
+import { ALPHA_KEY, bearer, fakePlatform, SYNC_TASK } from './fake-platform.js';
+
+describe('gateway bad input', () => {
+  it('answers malformed JSON with 400', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { ...bearer(ALPHA_KEY), 'content-type': 'application/json' },
+      payload: '{"route": "default",',
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error.code, 'invalid_json');
+  });
+
+  it('answers an unknown route with 400 listing valid ones', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, route: 'nonexistent' },
+    });
+    assert.equal(response.statusCode, 400);
+    const { error } = response.json();
+    assert.equal(error.code, 'unknown_route');
+    assert.equal(error.field, 'route');
+    assert.match(error.message, /"nonexistent"/);
+    assert.match(error.message, /valid routes: default, cheap/);
+  });
+
+  it('answers a missing key with 401', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({ method: 'POST', url: '/v1/tasks', payload: SYNC_TASK });
+    assert.equal(response.statusCode, 401);
+    assert.equal(response.json().error.code, 'unauthorized');
+    assert.equal(response.headers['www-authenticate'], 'Bearer');
+  });
+
+  it('answers an invalid key with 401', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer('sk-not-a-tenant'),
+      payload: SYNC_TASK,
+    });
+    assert.equal(response.statusCode, 401);
+    assert.equal(response.json().error.message, 'invalid API key');
+  });
+
+  it('checks the key before parsing the body', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { 'content-type': 'application/json' },
+      payload: '{not json',
+    });
+    assert.equal(response.statusCode, 401);
+  });
+
+  it('answers an oversized body with 413', async () => {
+    const { app } = fakePlatform({ bodyLimitBytes: 1_024 });
+    const content = 'x'.repeat(2_000);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, messages: [{ role: 'user', content }] },
+    });
+    assert.equal(response.statusCode, 413);
+    assert.equal(response.json().error.code, 'payload_too_large');
+  });
+
+  it('names an invalid field in a 400', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, maxOutputTokens: 'many' },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error.field, 'maxOutputTokens');
+  });
+
+  it('names a nested invalid field', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, messages: [{ role: 'robot', content: 'hi' }] },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error.field, 'messages[0].role');
+  });
+
+  it('names a missing required field', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { route: 'default', mode: 'sync' },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error.field, 'maxOutputTokens');
+  });
+
+  it('rejects an unknown field', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, temperature: 0.2 },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error.field, 'temperature');
+  });
+
+  it('rejects stream with async mode', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, mode: 'async', stream: true },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error.field, 'stream');
+  });
+
+  it('answers an unknown path with 404 listing endpoints', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({ method: 'GET', url: '/v2/things' });
+    assert.equal(response.statusCode, 404);
+    assert.match(
+      response.json().error.message,
+      /GET \/v2\/things; valid endpoints: POST \/v1\/tasks/,
+    );
+  });
+});

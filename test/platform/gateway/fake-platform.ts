@@ -1,0 +1,134 @@
+import { Writable } from 'node:stream';
+
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+
+import { MemoryAdmissionBackend } from '../../../src/platform/admission/memory-backend.js';
+import { systemClock } from '../../../src/platform/clock.js';
+import { buildGateway } from '../../../src/platform/gateway/app.js';
+import type { QueuedTaskData, SyncExecutor } from '../../../src/platform/gateway/ports.js';
+import { BackendAdmissionGate } from '../../../src/platform/runtime/admission-gate.js';
+import { DirectExecutor } from '../../../src/platform/runtime/direct-executor.js';
+import type {
+  ModelCallInput,
+  ModelCallOutput,
+  ModelRouterPort,
+} from '../../../src/platform/runtime/model-router.js';
+import { TaskFinisher } from '../../../src/platform/runtime/task-finisher.js';
+import { MemoryTaskStore } from '../../../src/platform/store/memory.js';
+import { hashApiKey } from '../../../src/platform/tenants/api-key.js';
+import { TenantRegistry } from '../../../src/platform/tenants/registry.js';
+import type { Tenant } from '../../../src/platform/tenants/tenant.js';
+
+export const ALPHA_KEY = 'sk-alpha-test-0123456789';
+export const BETA_KEY = 'sk-beta-test-9876543210';
+
+export function testTenant(id: string, key: string, overrides: Partial<Tenant> = {}): Tenant {
+  return {
+    id,
+    keySha256: hashApiKey(key),
+    requestsPerMinute: 1_000,
+    tokensPerMinute: 10_000_000,
+    maxInFlight: 100,
+    tier: 'standard',
+    budgetUsd: 1_000,
+    ...overrides,
+  };
+}
+
+/** A router that answers from a script: text per call, or an error. */
+export class ScriptedRouter implements ModelRouterPort {
+  calls: ModelCallInput[] = [];
+  behaviour: (input: ModelCallInput) => Promise<ModelCallOutput> = async (input) => {
+    input.onToken?.('hello ');
+    input.onToken?.('world');
+    return completion('hello world');
+  };
+
+  call(input: ModelCallInput): Promise<ModelCallOutput> {
+    this.calls.push(input);
+    return this.behaviour(input);
+  }
+}
+
+export function completion(text: string, tokenCostUsd = 0.001): ModelCallOutput {
+  return {
+    tokenCostUsd,
+    result: {
+      text,
+      usage: { inputTokens: 10, outputTokens: 2 },
+      provider: 'provider-a',
+      model: 'gpt-4o',
+      attempts: [{ provider: 'provider-a', model: 'gpt-4o', outcome: 'success', latencyMs: 1 }],
+      timeToFirstTokenMs: 1,
+    },
+  };
+}
+
+export interface FakePlatform {
+  app: FastifyInstance;
+  router: ScriptedRouter;
+  store: MemoryTaskStore;
+  admission: MemoryAdmissionBackend;
+  enqueued: { id: string; data: QueuedTaskData; priority?: number }[];
+  logs: string[];
+  registry: Registry;
+}
+
+export interface FakePlatformOptions {
+  tenants?: Tenant[];
+  bodyLimitBytes?: number;
+  executor?: (router: ScriptedRouter, finisher: TaskFinisher) => SyncExecutor;
+}
+
+/** Builds the gateway over in-memory parts and a scripted router. */
+export function fakePlatform(options: FakePlatformOptions = {}): FakePlatform {
+  const router = new ScriptedRouter();
+  const store = new MemoryTaskStore();
+  const admission = new MemoryAdmissionBackend();
+  const finisher = new TaskFinisher({ store, admission, clock: systemClock });
+  const executor =
+    options.executor?.(router, finisher) ??
+    new DirectExecutor({ router, finisher, clock: systemClock });
+  const enqueued: FakePlatform['enqueued'] = [];
+  const logs: string[] = [];
+  const registry = new Registry();
+  const tenants = options.tenants ?? [
+    testTenant('tenant-alpha', ALPHA_KEY),
+    testTenant('tenant-beta', BETA_KEY),
+  ];
+  const app = buildGateway({
+    tenants: new TenantRegistry(tenants),
+    store,
+    admission: new BackendAdmissionGate(admission, () => 0.01),
+    executor,
+    queue: {
+      enqueue: async (id, data, enqueueOptions) => {
+        enqueued.push({ id, data, priority: enqueueOptions?.priority });
+        return { id, duplicate: false };
+      },
+    },
+    routes: { names: () => ['default', 'cheap'] },
+    registry,
+    logger: pino({ level: 'info' }, captureStream(logs)),
+    bodyLimitBytes: options.bodyLimitBytes,
+  });
+  return { app, router, store, admission, enqueued, logs, registry };
+}
+
+function captureStream(lines: string[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+}
+
+export function bearer(key: string): Record<string, string> {
+  return { authorization: `Bearer ${key}` };
+}
+
+export const SYNC_TASK = { route: 'default', maxOutputTokens: 32, mode: 'sync' } as const;
+export const ASYNC_TASK = { route: 'default', maxOutputTokens: 32, mode: 'async' } as const;

@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+
+import { ProviderError } from '../../../src/platform/providers/errors.js';
+import {
+  ALPHA_KEY,
+  ASYNC_TASK,
+  BETA_KEY,
+  bearer,
+  completion,
+  fakePlatform,
+  SYNC_TASK,
+  testTenant,
+} from './fake-platform.js';
+
+describe('gateway tasks', () => {
+  it('runs a sync task and returns its result', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: SYNC_TASK,
+    });
+    assert.equal(response.statusCode, 200);
+    const body = response.json();
+    assert.equal(body.state, 'succeeded');
+    assert.equal(body.result.text, 'hello world');
+    assert.equal(body.costUsd, 0.001);
+  });
+
+  it('accepts an async task with 202 and Location', async () => {
+    const { app, enqueued } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...ASYNC_TASK, priority: 'batch' },
+    });
+    assert.equal(response.statusCode, 202);
+    const { id, state } = response.json();
+    assert.equal(state, 'queued');
+    assert.equal(response.headers.location, `/v1/tasks/${id}`);
+    assert.equal(enqueued[0]?.id, id);
+    assert.equal(enqueued[0]?.priority, 3);
+  });
+
+  it('returns a task to its tenant', async () => {
+    const { app } = fakePlatform();
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: SYNC_TASK,
+    });
+    const { id } = created.json();
+    const read = await app.inject({
+      method: 'GET',
+      url: `/v1/tasks/${id}`,
+      headers: bearer(ALPHA_KEY),
+    });
+    assert.equal(read.statusCode, 200);
+    assert.equal(read.json().state, 'succeeded');
+    assert.equal(typeof read.json().finishedAt, 'number');
+  });
+
+  it("answers 404 for another tenant's task", async () => {
+    const { app } = fakePlatform();
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: ASYNC_TASK,
+    });
+    const { id } = created.json();
+    const read = await app.inject({
+      method: 'GET',
+      url: `/v1/tasks/${id}`,
+      headers: bearer(BETA_KEY),
+    });
+    assert.equal(read.statusCode, 404);
+    assert.equal(read.json().error.code, 'not_found');
+  });
+
+  it('executes an idempotent request once', async () => {
+    const { app, router } = fakePlatform();
+    const send = () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: { ...bearer(ALPHA_KEY), 'idempotency-key': 'order-42' },
+        payload: SYNC_TASK,
+      });
+    const first = await send();
+    const second = await send();
+    assert.equal(second.json().id, first.json().id);
+    assert.equal(second.headers['idempotent-replayed'], 'true');
+    assert.equal(router.calls.length, 1);
+  });
+
+  it('keeps idempotency keys apart per tenant', async () => {
+    const { app, enqueued } = fakePlatform();
+    const send = (key: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: { ...bearer(key), 'idempotency-key': 'shared-key' },
+        payload: ASYNC_TASK,
+      });
+    const alpha = await send(ALPHA_KEY);
+    const beta = await send(BETA_KEY);
+    assert.notEqual(alpha.json().id, beta.json().id);
+    assert.equal(enqueued.length, 2);
+  });
+
+  it('rejects over the request rate with 429 naming the limit', async () => {
+    const tenants = [testTenant('tenant-alpha', ALPHA_KEY, { requestsPerMinute: 2 })];
+    const { app } = fakePlatform({ tenants });
+    const send = () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: bearer(ALPHA_KEY),
+        payload: ASYNC_TASK,
+      });
+    await send();
+    await send();
+    const third = await send();
+    assert.equal(third.statusCode, 429);
+    assert.equal(third.json().error.limit, 'requests_per_minute');
+    assert.equal(third.json().error.code, 'rate_limited');
+    assert.equal(third.headers['retry-after'], '30');
+  });
+
+  it('rejects over budget with 429 naming the limit', async () => {
+    const tenants = [testTenant('tenant-alpha', ALPHA_KEY, { budgetUsd: 0.015 })];
+    const { app } = fakePlatform({ tenants });
+    const send = () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: bearer(ALPHA_KEY),
+        payload: ASYNC_TASK,
+      });
+    assert.equal((await send()).statusCode, 202);
+    const second = await send();
+    assert.equal(second.statusCode, 429);
+    assert.equal(second.json().error.limit, 'budget_usd');
+  });
+
+  it('settles the budget with the real cost', async () => {
+    const { app, admission } = fakePlatform();
+    await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: SYNC_TASK,
+    });
+    const usage = await admission.usage('tenant-alpha');
+    assert.equal(usage.spentUsd, 0.001);
+    assert.equal(usage.reservedUsd, 0);
+    assert.equal(usage.inFlight, 0);
+  });
+
+  it('maps a provider failure to 502 and records it', async () => {
+    const { app, router, store, admission } = fakePlatform();
+    router.behaviour = async () => {
+      throw new ProviderError('status_5xx', 'upstream 500', {
+        provider: 'provider-a',
+        model: 'gpt-4o',
+      });
+    };
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: SYNC_TASK,
+    });
+    assert.equal(response.statusCode, 502);
+    const { id, error } = response.json();
+    assert.equal(error.code, 'provider_status_5xx');
+    const record = await store.get('tenant-alpha', id);
+    assert.equal(record?.state, 'failed');
+    assert.equal((await admission.usage('tenant-alpha')).reservedUsd, 0);
+  });
+
+  it('runs every agent step', async () => {
+    const { app, router } = fakePlatform();
+    router.behaviour = async () => completion('step', 0.002);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, steps: 3, toolWaitMs: 1 },
+    });
+    assert.equal(router.calls.length, 3);
+    assert.equal(response.json().result.usage.outputTokens, 6);
+    assert.equal(response.json().costUsd, 0.006);
+  });
+
+  it('never logs or labels the tenant key', async () => {
+    const { app, logs } = fakePlatform();
+    await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: SYNC_TASK,
+    });
+    await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer('sk-leaked-wrong'),
+      payload: SYNC_TASK,
+    });
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    assert.ok(logs.length > 0);
+    assert.equal(logs.join('').includes(ALPHA_KEY), false);
+    assert.equal(logs.join('').includes('sk-leaked-wrong'), false);
+    assert.equal(metrics.body.includes(ALPHA_KEY), false);
+    assert.match(
+      metrics.body,
+      /scalegate_gateway_requests_total\{method="POST",route="\/v1\/tasks",status="200"\} 1/,
+    );
+  });
+
+  it('answers healthz', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(response.statusCode, 200);
+    assert.equal(response.json().status, 'ok');
+  });
+});

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+
+import { ServerlessError } from '../../../src/platform/executors/serverless-errors.js';
+import { ProviderError } from '../../../src/platform/providers/errors.js';
+import { RouterError } from '../../../src/platform/router/router-errors.js';
+import { describeFailure } from '../../../src/platform/runtime/failure.js';
+
+describe('describeFailure', () => {
+  it('keeps the router status and code', () => {
+    const failure = describeFailure(
+      new RouterError('provider_unavailable', 'no provider', { retryAfterMs: 2_500 }),
+    );
+    assert.equal(failure.status, 503);
+    assert.equal(failure.code, 'provider_unavailable');
+    assert.equal(failure.retryAfterSeconds, 3);
+  });
+
+  it('maps serverless errors', () => {
+    assert.equal(describeFailure(new ServerlessError('throttled', 'cap', 1)).status, 429);
+    assert.equal(describeFailure(new ServerlessError('integration_timeout', 'late')).status, 504);
+    assert.equal(describeFailure(new ServerlessError('function_timeout', 'late')).status, 504);
+  });
+
+  it('maps provider errors by class', () => {
+    const details = { provider: 'provider-a', model: 'gpt-4o' };
+    assert.equal(describeFailure(new ProviderError('status_5xx', 'boom', details)).status, 502);
+    assert.equal(
+      describeFailure(new ProviderError('deadline_exceeded', 'slow', details)).status,
+      504,
+    );
+  });
+
+  it('hides unknown errors behind 500', () => {
+    const failure = describeFailure(new Error('disk on fire'));
+    assert.equal(failure.status, 500);
+    assert.equal(failure.code, 'internal_error');
+  });
+});

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+
+import { formatTopology, parseTopology } from '../../../src/platform/runtime/topology.js';
+
+describe('parseTopology', () => {
+  it('reads both parts', () => {
+    const topology = parseTopology('workers=24 serverless_burst=disabled');
+    assert.equal(topology.workers, 24);
+    assert.equal(topology.serverlessBurst, false);
+  });
+
+  it('fills a missing part with its default', () => {
+    const topology = parseTopology('workers=3');
+    assert.equal(topology.workers, 3);
+    assert.equal(topology.serverlessBurst, true);
+  });
+
+  it('rejects an invalid part by name', () => {
+    assert.throws(() => parseTopology('workers=0'), /invalid topology part "workers=0"/);
+    assert.throws(() => parseTopology('burst=on'), /invalid topology part "burst=on"/);
+  });
+
+  it('formats what it parses', () => {
+    const text = 'workers=24 serverless_burst=enabled';
+    assert.equal(formatTopology(parseTopology(text)), text);
+  });
+});

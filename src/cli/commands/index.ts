@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
 
+import { registerDrillCommand } from './drill.js';
 import { registerLoadCommand } from './load.js';
+import { registerPlatformCommand } from './platform.js';
 import { registerProvidersCommand } from './providers.js';
 import { registerProxyCommand } from './proxy.js';
 
 /** Registers every subcommand; each lives in its own file in this folder. */
 export function registerCommands(program: Command): void {
+  registerDrillCommand(program);
   registerLoadCommand(program);
+  registerPlatformCommand(program);
   registerProvidersCommand(program);
   registerProxyCommand(program);
 }

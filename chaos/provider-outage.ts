@@ -1,0 +1,85 @@
+/**
+ * Main drill of `make chaos-drill`: the primary provider goes down, the fallback then
+ * slows down while it carries the traffic, and a noisy tenant bursts to ten times its
+ * quota. The steady-state hypothesis must hold before and after; during the faults it
+ * may degrade within the wider `duringTolerance`.
+ */
+import type { DrillSpec } from '../src/harness/drill/spec.js';
+
+export const providerOutageDrill: DrillSpec = {
+  name: 'provider-outage',
+  description:
+    'provider-a returns 503 for 30 s, provider-b gains 1.5 s of latency for 15 s of that ' +
+    'window, then tenant-noisy sends 10x its quota for 15 s.',
+  scenario: 'steady-chat',
+  durationS: 120,
+  probeIntervalS: 1,
+  steadyState: {
+    settleS: 10,
+    probes: [
+      {
+        name: 'success-rate',
+        source: 'series',
+        measure: 'successRate',
+        comparator: 'min',
+        threshold: 0.99,
+        tolerance: 0.005,
+        duringTolerance: 0.05,
+      },
+      {
+        name: 'p95-latency',
+        source: 'series',
+        measure: 'p95S',
+        comparator: 'max',
+        threshold: 4,
+        tolerance: 0.5,
+        duringTolerance: 3,
+      },
+      {
+        name: 'failover-rate',
+        source: 'series',
+        measure: 'failoverRate',
+        comparator: 'max',
+        threshold: 0.01,
+        tolerance: 0,
+        duringTolerance: 1,
+      },
+    ],
+  },
+  faults: [
+    {
+      kind: 'provider-fault',
+      id: 'primary-outage',
+      provider: 'provider-a',
+      atS: 20,
+      durationS: 30,
+      faults: { errorRate: 1, errorStatus: 503 },
+      failover: { fallback: 'provider-b' },
+    },
+    {
+      kind: 'toxic',
+      id: 'fallback-latency',
+      proxy: 'provider-b',
+      atS: 30,
+      durationS: 15,
+      toxic: { type: 'latency', attributes: { latency: 1500, jitter: 200 } },
+    },
+    {
+      kind: 'tenant-burst',
+      id: 'noisy-burst',
+      tenant: 'tenant-noisy',
+      atS: 65,
+      durationS: 15,
+      quotaMultiplier: 10,
+    },
+  ],
+  abortRules: [
+    {
+      name: 'success-below-50pct-for-10s',
+      measure: 'successRate',
+      comparator: 'below',
+      threshold: 0.5,
+      forS: 10,
+    },
+  ],
+};

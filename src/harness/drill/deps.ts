@@ -1,0 +1,46 @@
+import type { Clock } from '../../platform/clock.js';
+import type { RollbackStep, SeriesPoint, TopologyResult } from '../report/types.js';
+import type { InfraFaultStep, TenantBurstStep } from './spec.js';
+
+/** Load stream request that the runner sends to the load layer. */
+export type LoadRequest =
+  { kind: 'main'; scenario: string; durationS: number } | { kind: 'burst'; step: TenantBurstStep };
+
+/** A running load stream; `t` in its series counts simulated seconds from its own start. */
+export interface LoadStream {
+  /** Per-second points completed so far. */
+  series(): readonly SeriesPoint[];
+  /** Stops sending; `result` settles once in-flight requests finish. */
+  stop(): void;
+  readonly result: Promise<TopologyResult>;
+}
+
+/** Applies and removes infrastructure faults: toxics on the proxy, fault modes on providers. */
+export interface FaultDriver {
+  apply(step: InfraFaultStep): Promise<void>;
+  remove(step: InfraFaultStep): Promise<void>;
+  /** Removes every fault the steps may have left and returns one entry per step, failed ones included. */
+  rollback(steps: readonly InfraFaultStep[]): Promise<RollbackStep[]>;
+  /** Lists what is still active after rollback, such as `toxic provider-b/scalegate-drill-x`. */
+  leftovers(steps: readonly InfraFaultStep[]): Promise<string[]>;
+}
+
+/** Everything the drill runner touches outside itself, injected so tests can replace it. */
+export interface DrillDeps {
+  /** Simulated time; a scaled clock compresses the drill. */
+  clock: Clock;
+  startLoad(request: LoadRequest, signal: AbortSignal): LoadStream;
+  faults: FaultDriver;
+  /** Scrapes Prometheus samples keyed by `name{labels}`; needed only by `metrics` probes. */
+  readMetrics?: () => Promise<Record<string, number>>;
+  onEvent?: (event: DrillEvent) => void;
+}
+
+/** Progress events for a live status line. */
+export type DrillEvent =
+  | { type: 'fault-applied'; stepId: string; atS: number }
+  | { type: 'fault-removed'; stepId: string; atS: number }
+  | { type: 'fault-failed'; stepId: string; atS: number; error: unknown }
+  | { type: 'tick'; atS: number; point: SeriesPoint | undefined }
+  | { type: 'aborting'; atS: number; detail: string }
+  | { type: 'rolled-back'; clean: boolean; leftovers: string[] };

@@ -1,0 +1,208 @@
+import type { Registry } from 'prom-client';
+import { request } from 'undici';
+
+import type { CostLedger } from '../../platform/cost/ledger.js';
+import type { Clock } from '../../platform/clock.js';
+import { runLoad } from '../load/engine.js';
+import type { LoadResult } from '../load/result.js';
+import { type TopologyExtras, topologyFromLoad } from '../report/from-load.js';
+import type { CostSummary, FailoverCount } from '../report/types.js';
+import type { ScenarioSpec } from '../scenario/types.js';
+import type { DrillDeps, LoadStream } from './deps.js';
+import { createFaultDriver } from './fault-driver.js';
+import {
+  keyedSamples,
+  type MetricSampleValue,
+  parsePrometheusText,
+  readRegistry,
+} from './metric-samples.js';
+import { SeriesSampler } from './series-sampler.js';
+import type { DrillSpec, TenantBurstStep } from './spec.js';
+
+/** Timeout of one mock provider metrics scrape, in milliseconds. */
+const PROVIDER_SCRAPE_TIMEOUT_MS = 2000;
+
+/** The parts of a running platform a drill drives and reads. */
+export interface DrillPlatform {
+  urls: { gateway: string; proxyApi: string; providers: Record<string, string> };
+  registry: Registry;
+  ledger: CostLedger;
+}
+
+export interface PlatformDrillOptions {
+  platform: DrillPlatform;
+  spec: DrillSpec;
+  /** Scenario of the main load stream, already looked up by the spec's `scenario` name. */
+  scenario: ScenarioSpec;
+  /** Requests per minute allowed to each tenant, to size tenant bursts. */
+  quotaPerMinute: Record<string, number>;
+  /** Topology label of the report, such as `workers=4 serverless_burst=enabled`. */
+  topology: string;
+  clock: Clock;
+  /** @defaultValue 1 */
+  seed?: number;
+  onEvent?: DrillDeps['onEvent'];
+}
+
+function failoverPairs(samples: Awaited<ReturnType<typeof readRegistry>>): FailoverCount[] {
+  return samples
+    .filter((sample) => sample.name === 'scalegate_failover_activations_total')
+    .map((sample) => ({
+      fromProvider: sample.labels.from_provider ?? 'unknown',
+      toProvider: sample.labels.to_provider ?? 'unknown',
+      activations: sample.value,
+    }));
+}
+
+/** Scrapes each mock provider's /metrics on loopback; a failed scrape adds no samples. */
+async function readProviders(urls: Record<string, string>): Promise<MetricSampleValue[]> {
+  const scrapes = Object.entries(urls).map(async ([provider, url]) => {
+    try {
+      const response = await request(`${url.replace(/\/$/, '')}/metrics`, {
+        headersTimeout: PROVIDER_SCRAPE_TIMEOUT_MS,
+        bodyTimeout: PROVIDER_SCRAPE_TIMEOUT_MS,
+      });
+      const text = await response.body.text();
+      return response.statusCode === 200 ? parsePrometheusText(text, { provider }) : [];
+    } catch {
+      return [];
+    }
+  });
+  return (await Promise.all(scrapes)).flat();
+}
+
+async function costOf(ledger: CostLedger): Promise<CostSummary> {
+  const summary = await ledger.summary();
+  // The ledger keeps only totals per tenant and route, so their p95 is unknown (null).
+  const slices = (totals: Record<string, { tasks: number; totalUsd: number }>) =>
+    Object.entries(totals).map(([key, total]) => ({
+      key,
+      meanUsd: total.tasks === 0 ? 0 : total.totalUsd / total.tasks,
+      p95Usd: null,
+      totalUsd: total.totalUsd,
+    }));
+  return {
+    meanUsd: summary.meanUsdPerTask,
+    p95Usd: summary.p95UsdPerTask,
+    totalUsd: summary.totalUsd,
+    byTenant: slices(summary.byTenant),
+    byRoute: slices(summary.byRoute),
+  };
+}
+
+function burstScenario(
+  main: ScenarioSpec,
+  step: TenantBurstStep,
+  quotaPerMinute: number,
+): ScenarioSpec {
+  return {
+    ...main,
+    name: `${main.name}-burst-${step.tenant}`,
+    description: `${step.quotaMultiplier}x the quota of ${step.tenant}`,
+    durationSec: step.durationS,
+    arrival: { kind: 'constant', ratePerSec: (quotaPerMinute * step.quotaMultiplier) / 60 },
+    tenants: [{ tenantId: step.tenant, weight: 1 }],
+    slo: {},
+  };
+}
+
+/**
+ * Creates drill dependencies that run against a live platform: the embedded load engine for
+ * the main and burst streams, the platform's metrics for the live series, and the fault
+ * driver against its fault proxy and mock providers.
+ */
+export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
+  const { platform, clock } = options;
+  const seed = options.seed ?? 1;
+  const burstTenants = options.spec.faults.flatMap((step) =>
+    step.kind === 'tenant-burst' ? [step.tenant] : [],
+  );
+  const read = async (): Promise<MetricSampleValue[]> => [
+    ...(await readRegistry(platform.registry)),
+    ...(await readProviders(platform.urls.providers)),
+  ];
+
+  function stream(
+    run: Promise<LoadResult>,
+    sampler: SeriesSampler | undefined,
+    extras: () => Promise<TopologyExtras>,
+  ): LoadStream {
+    const result = run.then(async (loadResult) => topologyFromLoad(loadResult, await extras()));
+    return { series: () => sampler?.points() ?? [], stop: () => undefined, result };
+  }
+
+  function startMain(durationS: number, signal: AbortSignal): LoadStream {
+    const sampler = new SeriesSampler(burstTenants);
+    const servedBySecond = new Map<number, Record<string, number>>();
+    const failoversBySecond = new Map<number, number>();
+    let running = true;
+    const sampling = (async () => {
+      sampler.baseline(await read());
+      for (let t = 0; running; t += 1) {
+        await clock.sleep(1000, signal).catch(() => undefined);
+        const point = sampler.record(t, await read());
+        servedBySecond.set(t, point.servedBy);
+        failoversBySecond.set(t, point.failovers);
+        if (signal.aborted) break;
+      }
+    })();
+    const run = runLoad(options.scenario, {
+      target: platform.urls.gateway,
+      durationSec: durationS,
+      seed,
+      clock,
+      signal,
+      topology: options.topology,
+    }).finally(() => {
+      running = false;
+    });
+    return stream(run, sampler, async () => {
+      await sampling;
+      const samples = await read();
+      return {
+        topology: options.topology,
+        failovers: failoverPairs(samples),
+        cost: await costOf(platform.ledger),
+        servedBySecond,
+        failoversBySecond,
+      };
+    });
+  }
+
+  function startBurst(step: TenantBurstStep, signal: AbortSignal): LoadStream {
+    const quota = options.quotaPerMinute[step.tenant];
+    if (quota === undefined) {
+      throw new RangeError(
+        `no quota known for burst tenant ${step.tenant}; check fixtures/tenants.yaml`,
+      );
+    }
+    const scenario = burstScenario(options.scenario, step, quota);
+    const run = runLoad(scenario, {
+      target: platform.urls.gateway,
+      seed: seed + 1,
+      clock,
+      signal,
+      topology: options.topology,
+    });
+    const empty = { meanUsd: 0, p95Usd: 0, totalUsd: 0, byTenant: [], byRoute: [] };
+    return stream(run, undefined, async () => ({
+      topology: `${options.topology} burst`,
+      failovers: [],
+      cost: empty,
+    }));
+  }
+
+  return {
+    clock,
+    faults: createFaultDriver({
+      toxiproxyUrl: platform.urls.proxyApi,
+      providers: platform.urls.providers,
+    }),
+    startLoad: (request, signal) =>
+      request.kind === 'main'
+        ? startMain(request.durationS, signal)
+        : startBurst(request.step, signal),
+    readMetrics: async () => keyedSamples(await read()),
+    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+  };
+}

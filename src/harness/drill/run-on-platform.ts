@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+import { scaledClock } from '../../platform/clock.js';
+import { formatTopology, startPlatform } from '../../platform/runtime.js';
+import { loadTenants } from '../../platform/tenants/index.js';
+import { collectEnvironment, policyHash } from '../report/environment.js';
+import type { Report } from '../report/types.js';
+import { type WrittenReport, writeReport } from '../report/writer.js';
+import { writeRunbook } from '../runbook/write.js';
+import type { ScenarioSpec } from '../scenario/types.js';
+import type { DrillDeps } from './deps.js';
+import { DrillSpecError } from './errors.js';
+import { platformDrillDeps } from './platform-deps.js';
+import { buildDrillReport } from './report.js';
+import { runDrill } from './runner.js';
+import type { DrillSpec } from './spec.js';
+
+export interface PlatformDrillOptions {
+  spec: DrillSpec;
+  scenarios: Readonly<Record<string, ScenarioSpec>>;
+  /** Simulated seconds per wall second. @defaultValue 1 */
+  timeScale?: number;
+  /** @defaultValue 'workers=4 serverless_burst=enabled' */
+  topology?: string;
+  /** @defaultValue 1 */
+  seed?: number;
+  /** @defaultValue 'policies/default.yaml' */
+  policyPath?: string;
+  /** @defaultValue 'reports' */
+  reportsDir?: string;
+  /** @defaultValue 'runbooks/scaling_runbook.md' */
+  runbookPath?: string;
+  /** Aborting it stops the drill; rollback runs and a partial, aborted report is still written. */
+  signal?: AbortSignal;
+  onEvent?: DrillDeps['onEvent'];
+}
+
+export interface PlatformDrillResult {
+  report: Report;
+  written: WrittenReport;
+  runbookPath: string;
+}
+
+async function gitCommit(): Promise<string> {
+  try {
+    const { stdout } = await promisify(execFile)('git', ['rev-parse', '--short=12', 'HEAD']);
+    return stdout.trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function quotas(tenants: Awaited<ReturnType<typeof loadTenants>>): Record<string, number> {
+  return Object.fromEntries(tenants.tenants.map((tenant) => [tenant.id, tenant.requestsPerMinute]));
+}
+
+/**
+ * Starts the platform on 127.0.0.1, runs one drill against it, and writes the report and
+ * the runbook, also when the drill was aborted. The platform is stopped on every path.
+ */
+export async function runDrillOnPlatform(
+  options: PlatformDrillOptions,
+): Promise<PlatformDrillResult> {
+  const { spec } = options;
+  const scenario = options.scenarios[spec.scenario];
+  if (scenario === undefined) {
+    const known = Object.keys(options.scenarios).join(', ');
+    throw new DrillSpecError(
+      'scenario',
+      `names no known scenario (${spec.scenario}); known: ${known}`,
+    );
+  }
+  const timeScale = options.timeScale ?? 1;
+  const seed = options.seed ?? 1;
+  const policyPath = options.policyPath ?? 'policies/default.yaml';
+  const clock = scaledClock(timeScale);
+  const platform = await startPlatform({
+    topology: options.topology,
+    seed,
+    clock,
+    policyPath,
+    port: 0,
+  });
+  try {
+    const topology = formatTopology(platform.topology);
+    const deps = platformDrillDeps({
+      platform,
+      spec,
+      scenario,
+      quotaPerMinute: quotas(await loadTenants()),
+      topology,
+      clock,
+      seed,
+      onEvent: options.onEvent,
+    });
+    const outcome = await runDrill(
+      spec,
+      deps,
+      options.signal === undefined ? {} : { signal: options.signal },
+    );
+    const environment = collectEnvironment({
+      commit: await gitCommit(),
+      policyHash: policyHash(await readFile(policyPath, 'utf8')),
+      engine: 'embedded',
+      seed,
+      timeScale,
+    });
+    const report = buildDrillReport({
+      outcome,
+      environment,
+      scenario: {
+        name: spec.name,
+        description: spec.description,
+        durationS: spec.durationS,
+        arrivalRatePerMinute:
+          scenario.arrival.kind === 'constant' ? scenario.arrival.ratePerSec * 60 : 0,
+        tenants: scenario.tenants.map((tenant) => tenant.tenantId),
+        routes: scenario.routes.map((route) => route.route),
+      },
+    });
+    const written = await writeReport(report, options.reportsDir ?? 'reports');
+    const runbookPath = await writeRunbook([report], options.runbookPath);
+    return { report, written, runbookPath };
+  } finally {
+    await platform.purge();
+    await platform.stop();
+  }
+}

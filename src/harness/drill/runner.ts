@@ -1,0 +1,297 @@
+import type {
+  AbortRecord,
+  DrillJournal,
+  FaultRecord,
+  RollbackStep,
+  SeriesPoint,
+  TopologyResult,
+  VerdictRecord,
+} from '../report/types.js';
+import type { DrillDeps, LoadStream } from './deps.js';
+import { isDrillAbortRuleError, DrillAbortRuleError, FaultStepError } from './errors.js';
+import { firedValue } from './measures.js';
+import { checkSteadyState, type MetricSample } from './probes.js';
+import type { DrillSpec, FaultStep, InfraFaultStep, ProviderFaultStep } from './spec.js';
+import { isInfra, newRecord, shedCount, timeline } from './timeline.js';
+import { failoverTiming } from './timings.js';
+import { validateDrillSpec } from './validate.js';
+import { decideVerdict } from './verdict.js';
+
+export interface RunDrillOptions {
+  /** Aborting it stops the drill early; rollback still runs and the verdict is `aborted`. */
+  signal?: AbortSignal;
+}
+
+/** Everything a drill produced, ready for a report. */
+export interface DrillOutcome {
+  spec: DrillSpec;
+  journal: DrillJournal;
+  verdict: VerdictRecord;
+  /** Result of the main load stream; a partial one when the drill was aborted. */
+  result: TopologyResult;
+  /** Wall-clock epoch milliseconds of the load start. */
+  startedAt: number;
+}
+
+/** One drill execution; the public entry point is {@link runDrill}. */
+class DrillRun {
+  readonly #controller = new AbortController();
+  readonly #records = new Map<string, FaultRecord>();
+  readonly #touched: InfraFaultStep[] = [];
+  readonly #bursts = new Map<string, LoadStream>();
+  readonly #samples: MetricSample[] = [];
+  #aborted: AbortRecord | null = null;
+  #startMono = 0;
+  #main: LoadStream | undefined;
+
+  constructor(
+    readonly spec: DrillSpec,
+    readonly deps: DrillDeps,
+  ) {
+    for (const step of spec.faults) {
+      this.#records.set(step.id, newRecord(step));
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.#controller.abort(reason);
+  }
+
+  elapsedS(): number {
+    return (this.deps.clock.monotonic() - this.#startMono) / 1000;
+  }
+
+  async execute(): Promise<DrillOutcome> {
+    this.signal.throwIfAborted();
+    this.#startMono = this.deps.clock.monotonic();
+    const startedAt = this.deps.clock.now();
+    const main = this.deps.startLoad(
+      { kind: 'main', scenario: this.spec.scenario, durationS: this.spec.durationS },
+      this.signal,
+    );
+    this.#main = main;
+    try {
+      await this.#runTimeline();
+    } catch (error) {
+      this.#recordAbort(error);
+    }
+    const rollback = await this.#rollback();
+    main.stop();
+    const result = await main.result;
+    return { spec: this.spec, startedAt, result, ...this.#finish(result, rollback) };
+  }
+
+  async #runTimeline(): Promise<void> {
+    for (const event of timeline(this.spec)) {
+      await this.#waitUntil(event.atS);
+      await (event.action === 'start' ? this.#start(event.step) : this.#end(event.step));
+    }
+    await this.#waitUntil(this.spec.durationS);
+  }
+
+  async #waitUntil(targetS: number): Promise<void> {
+    const intervalS = this.spec.probeIntervalS ?? 1;
+    for (let left = targetS - this.elapsedS(); left > 0; left = targetS - this.elapsedS()) {
+      await this.deps.clock.sleep(Math.min(intervalS, left) * 1000, this.signal);
+      await this.#tick();
+    }
+    this.signal.throwIfAborted();
+  }
+
+  async #tick(): Promise<void> {
+    const nowS = this.elapsedS();
+    const series = this.#main?.series() ?? [];
+    this.deps.onEvent?.({ type: 'tick', atS: nowS, point: series.at(-1) });
+    if (this.deps.readMetrics !== undefined && this.#needsMetrics()) {
+      this.#samples.push({ atS: nowS, values: await this.deps.readMetrics() });
+    }
+    for (const rule of this.spec.abortRules) {
+      const value = firedValue(rule, series, nowS);
+      if (value !== null) {
+        this.abort(new DrillAbortRuleError(rule.name, value));
+        this.signal.throwIfAborted();
+      }
+    }
+  }
+
+  #needsMetrics(): boolean {
+    return this.spec.steadyState.probes.some((probe) => probe.source === 'metrics');
+  }
+
+  #record(step: FaultStep): FaultRecord {
+    const record = this.#records.get(step.id);
+    if (record === undefined) {
+      throw new RangeError(`no journal record for fault step ${step.id}`);
+    }
+    return record;
+  }
+
+  async #start(step: FaultStep): Promise<void> {
+    const record = this.#record(step);
+    if (isInfra(step)) {
+      this.#touched.push(step);
+      await this.#guard(step, 'apply', () => this.deps.faults.apply(step));
+    } else {
+      this.#bursts.set(step.id, this.deps.startLoad({ kind: 'burst', step }, this.signal));
+    }
+    record.appliedAtS = this.elapsedS();
+    this.deps.onEvent?.({ type: 'fault-applied', stepId: step.id, atS: record.appliedAtS });
+  }
+
+  async #end(step: FaultStep): Promise<void> {
+    const record = this.#record(step);
+    if (isInfra(step)) {
+      await this.#guard(step, 'remove', () => this.deps.faults.remove(step));
+    } else {
+      // The burst's result is collected at the end, so draining it cannot delay the timeline.
+      this.#bursts.get(step.id)?.stop();
+    }
+    record.removedAtS = this.elapsedS();
+    this.deps.onEvent?.({ type: 'fault-removed', stepId: step.id, atS: record.removedAtS });
+  }
+
+  async #guard(
+    step: FaultStep,
+    action: 'apply' | 'remove',
+    run: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await run();
+    } catch (cause) {
+      const message = cause instanceof Error ? cause.message : String(cause);
+      this.#record(step).error = `${action} failed: ${message}`;
+      this.deps.onEvent?.({
+        type: 'fault-failed',
+        stepId: step.id,
+        atS: this.elapsedS(),
+        error: cause,
+      });
+      throw new FaultStepError(step.id, action, { cause });
+    }
+  }
+
+  async #settleBurst(stepId: string, stream: LoadStream): Promise<void> {
+    const result = await stream.result;
+    const record = this.#records.get(stepId);
+    if (record !== undefined && record.kind === 'tenant-burst') {
+      const succeeded = Math.round(result.requests * result.successRate);
+      record.burst = {
+        tenant: record.target,
+        requests: result.requests,
+        succeeded,
+        shed: shedCount(result),
+      };
+    }
+  }
+
+  async #settleBursts(): Promise<RollbackStep[]> {
+    const steps: RollbackStep[] = [];
+    for (const [stepId, stream] of this.#bursts) {
+      try {
+        await this.#settleBurst(stepId, stream);
+        steps.push({ step: `stop burst ${stepId}`, ok: true });
+      } catch (error) {
+        steps.push({ step: `stop burst ${stepId}`, ok: false, error: String(error) });
+      }
+    }
+    return steps;
+  }
+
+  #recordAbort(error: unknown): void {
+    const atS = Math.max(0, this.elapsedS());
+    const reason = this.signal.aborted ? this.signal.reason : error;
+    if (isDrillAbortRuleError(reason)) {
+      this.#aborted = { reason: 'abort-rule', detail: reason.rule, atS, value: reason.value };
+    } else if (this.signal.aborted) {
+      const detail = reason instanceof Error ? reason.message : String(reason);
+      this.#aborted = { reason: 'signal', detail, atS };
+    } else {
+      const detail = error instanceof Error ? error.message : String(error);
+      this.#aborted = { reason: 'error', detail, atS };
+    }
+    this.deps.onEvent?.({ type: 'aborting', atS, detail: this.#aborted.detail });
+  }
+
+  /** Stops bursts, removes every fault and checks that nothing is left; runs on every path. */
+  async #rollback(): Promise<{ steps: RollbackStep[]; leftovers: string[] }> {
+    for (const stream of this.#bursts.values()) {
+      stream.stop();
+    }
+    const steps: RollbackStep[] = [];
+    const removed = await this.deps.faults.rollback(this.#touched).catch((error: unknown) => [
+      {
+        step: 'roll back faults',
+        ok: false,
+        error: error instanceof Error ? error.message : String(error),
+      },
+    ]);
+    steps.push(...removed);
+    const infra = this.spec.faults.filter(isInfra);
+    const leftovers = await this.deps.faults
+      .leftovers(infra)
+      .catch((error: unknown) => [
+        `leftover check failed: ${error instanceof Error ? error.message : String(error)}`,
+      ]);
+    const atS = this.elapsedS();
+    for (const record of this.#records.values()) {
+      if (record.appliedAtS !== null && record.removedAtS === null) {
+        record.removedAtS = atS;
+      }
+    }
+    steps.push(...(await this.#settleBursts()));
+    this.deps.onEvent?.({ type: 'rolled-back', clean: leftovers.length === 0, leftovers });
+    return { steps, leftovers };
+  }
+
+  #finish(
+    result: TopologyResult,
+    rollback: { steps: RollbackStep[]; leftovers: string[] },
+  ): { journal: DrillJournal; verdict: VerdictRecord } {
+    const series: readonly SeriesPoint[] = result.timeSeries;
+    const endedAtS = this.#aborted?.atS ?? this.spec.durationS;
+    const withFallback = this.spec.faults.filter(
+      (step): step is ProviderFaultStep & { failover: { fallback: string } } =>
+        step.kind === 'provider-fault' && step.failover !== undefined,
+    );
+    const journal: DrillJournal = {
+      name: this.spec.name,
+      steadyState: checkSteadyState(this.spec, endedAtS, series, this.#samples),
+      faults: [...this.#records.values()],
+      timings: withFallback.map((step) => failoverTiming(step, this.#record(step), series)),
+      aborted: this.#aborted,
+      rollback: rollback.steps,
+      cleanAfterRollback: rollback.leftovers.length === 0,
+      leftovers: rollback.leftovers,
+    };
+    return { journal, verdict: decideVerdict(journal, result) };
+  }
+}
+
+/**
+ * Runs a drill: starts the main load, applies each fault at its offset and checks abort
+ * rules every probe interval. On every path (end, abort rule, signal, failed step) it then
+ * rolls back all faults and verifies through the proxy and provider APIs that none is left.
+ * @throws {@link DrillSpecError} when the spec is invalid, before anything starts.
+ */
+export async function runDrill(
+  spec: unknown,
+  deps: DrillDeps,
+  options: RunDrillOptions = {},
+): Promise<DrillOutcome> {
+  const run = new DrillRun(validateDrillSpec(spec), deps);
+  const external = options.signal;
+  const forward = (): void => run.abort(external?.reason);
+  if (external?.aborted === true) {
+    forward();
+  }
+  external?.addEventListener('abort', forward, { once: true });
+  try {
+    return await run.execute();
+  } finally {
+    external?.removeEventListener('abort', forward);
+  }
+}

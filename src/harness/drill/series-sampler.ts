@@ -1,0 +1,117 @@
+import type { SeriesPoint } from '../report/types.js';
+import { type MetricSampleValue, sumBy, sumOf } from './metric-samples.js';
+
+/** Counters the sampler differences each second; every value is cumulative. */
+interface Snapshot {
+  succeeded: number;
+  failed: number;
+  servedBy: Record<string, number>;
+  failovers: number;
+  /** Cumulative count of succeeded requests at or under each bucket bound, in seconds. */
+  buckets: Map<number, number>;
+}
+
+function durationBuckets(samples: readonly MetricSampleValue[]): Map<number, number> {
+  const buckets = new Map<number, number>();
+  for (const sample of samples) {
+    if (sample.name !== 'scalegate_request_duration_seconds_bucket') continue;
+    if (sample.labels.outcome !== 'succeeded') continue;
+    const bound = sample.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(sample.labels.le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + sample.value);
+  }
+  return buckets;
+}
+
+const EMPTY: Snapshot = { succeeded: 0, failed: 0, servedBy: {}, failovers: 0, buckets: new Map() };
+
+/** Estimates the 95th percentile from per-bucket counts: the upper bound of the bucket that contains it. */
+function bucketP95(current: Map<number, number>, previous: Map<number, number>): number {
+  const bounds = [...current.keys()].sort((a, b) => a - b);
+  const total =
+    (current.get(Number.POSITIVE_INFINITY) ?? 0) - (previous.get(Number.POSITIVE_INFINITY) ?? 0);
+  if (total <= 0) return 0;
+  const finite = bounds.filter((bound) => Number.isFinite(bound));
+  for (const bound of finite) {
+    const below = (current.get(bound) ?? 0) - (previous.get(bound) ?? 0);
+    if (below >= 0.95 * total) return bound;
+  }
+  return finite.at(-1) ?? 0;
+}
+
+/**
+ * Builds a per-second series from the platform's cumulative metrics, for abort rules and
+ * live probes while the load runs. Requests of `excludedTenants` (burst streams) are left
+ * out, so the series shows what the other tenants experienced. Served counts per provider
+ * come from each mock provider's `mock_provider_requests_total` samples with status 200,
+ * labelled with `provider`.
+ * NOTE: p95 here is a bucket upper bound, coarser than the load engine's HDR histogram.
+ */
+export class SeriesSampler {
+  readonly #points: SeriesPoint[] = [];
+  readonly #excluded: ReadonlySet<string>;
+  #previous: Snapshot | undefined;
+
+  constructor(excludedTenants: readonly string[]) {
+    this.#excluded = new Set(excludedTenants);
+  }
+
+  #snapshot(samples: readonly MetricSampleValue[]): Snapshot {
+    const isKept = (labels: Record<string, string>): boolean =>
+      !this.#excluded.has(labels.tenant ?? '');
+    const isSuccess = (labels: Record<string, string>): boolean => labels.outcome === 'succeeded';
+    return {
+      succeeded: sumOf(
+        samples,
+        'scalegate_requests_total',
+        (labels) => isKept(labels) && isSuccess(labels),
+      ),
+      failed:
+        sumOf(
+          samples,
+          'scalegate_requests_total',
+          (labels) => isKept(labels) && !isSuccess(labels),
+        ) + sumOf(samples, 'scalegate_admission_rejections_total', isKept),
+      servedBy: sumBy(
+        samples.filter((sample) => sample.labels.status === '200'),
+        'mock_provider_requests_total',
+        'provider',
+      ),
+      failovers: sumOf(samples, 'scalegate_failover_activations_total'),
+      buckets: durationBuckets(samples),
+    };
+  }
+
+  /** Stores the counters at the load start, so the first second counts only its own requests. */
+  baseline(samples: readonly MetricSampleValue[]): void {
+    this.#previous = this.#snapshot(samples);
+  }
+
+  /** Records the second `t` from the samples read at its end. */
+  record(t: number, samples: readonly MetricSampleValue[]): SeriesPoint {
+    const current = this.#snapshot(samples);
+    const previous: Snapshot = this.#previous ?? EMPTY;
+    this.#previous = current;
+    const successes = current.succeeded - previous.succeeded;
+    const requests = successes + current.failed - previous.failed;
+    const servedBy: Record<string, number> = {};
+    for (const [provider, count] of Object.entries(current.servedBy)) {
+      servedBy[provider] = count - (previous.servedBy[provider] ?? 0);
+    }
+    const point: SeriesPoint = {
+      t,
+      requests,
+      successes,
+      throughputRpm: requests * 60,
+      successRate: requests === 0 ? 0 : successes / requests,
+      p95S: bucketP95(current.buckets, previous.buckets),
+      failovers: current.failovers - previous.failovers,
+      servedBy,
+    };
+    this.#points.push(point);
+    return point;
+  }
+
+  points(): readonly SeriesPoint[] {
+    return this.#points;
+  }
+}

@@ -1,0 +1,48 @@
+import type { FaultRecord, TopologyResult } from '../report/types.js';
+import type { DrillSpec, FaultStep, InfraFaultStep } from './spec.js';
+
+export interface TimelineEvent {
+  atS: number;
+  action: 'start' | 'end';
+  step: FaultStep;
+}
+
+/** Lists the start and end of every fault step in time order. */
+export function timeline(spec: DrillSpec): TimelineEvent[] {
+  const events = spec.faults.flatMap((step): TimelineEvent[] => [
+    { atS: step.atS, action: 'start', step },
+    { atS: step.atS + step.durationS, action: 'end', step },
+  ]);
+  // Ends sort before starts at the same offset, so back-to-back windows never overlap.
+  return events.sort((a, b) => a.atS - b.atS || (a.action === 'end' ? -1 : 1));
+}
+
+export function isInfra(step: FaultStep): step is InfraFaultStep {
+  return step.kind !== 'tenant-burst';
+}
+
+function describe(step: FaultStep): { target: string; description: string } {
+  switch (step.kind) {
+    case 'toxic':
+      return {
+        target: step.proxy,
+        description: `${step.toxic.type} ${JSON.stringify(step.toxic.attributes)}`,
+      };
+    case 'provider-fault':
+      return { target: step.provider, description: JSON.stringify(step.faults) };
+    case 'tenant-burst':
+      return { target: step.tenant, description: `${step.quotaMultiplier}x quota` };
+  }
+}
+
+/** Creates the journal record of a step before it runs. */
+export function newRecord(step: FaultStep): FaultRecord {
+  const end = step.atS + step.durationS;
+  const base = { id: step.id, kind: step.kind, ...describe(step), startS: step.atS, endS: end };
+  return { ...base, appliedAtS: null, removedAtS: null };
+}
+
+/** Counts the requests that admission or backpressure rejected (429 and 503). */
+export function shedCount(result: TopologyResult): number {
+  return (result.statusCounts['429'] ?? 0) + (result.statusCounts['503'] ?? 0);
+}

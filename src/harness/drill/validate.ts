@@ -1,0 +1,203 @@
+import { Ajv, type ErrorObject } from 'ajv';
+
+import { faultConfigSchema } from '../../faults/providers/fault-config.js';
+import { DrillSpecError } from './errors.js';
+import { type DrillSpec, SERIES_MEASURES, TOXIC_TYPES } from './spec.js';
+
+const name = { type: 'string', minLength: 1 } as const;
+const offset = { type: 'number', minimum: 0 } as const;
+const positive = { type: 'number', exclusiveMinimum: 0 } as const;
+const timing = {
+  id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
+  atS: offset,
+  durationS: positive,
+};
+
+function step(kind: string, properties: Record<string, unknown>): object {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['kind', 'id', 'atS', 'durationS', ...Object.keys(properties)].filter(
+      (key) => key !== 'failover',
+    ),
+    properties: { kind: { const: kind }, ...timing, ...properties },
+  };
+}
+
+const drillSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'description', 'scenario', 'durationS', 'steadyState', 'faults', 'abortRules'],
+  properties: {
+    name,
+    description: { type: 'string' },
+    scenario: name,
+    durationS: positive,
+    probeIntervalS: positive,
+    steadyState: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['probes', 'settleS'],
+      properties: {
+        settleS: offset,
+        probes: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'source', 'measure', 'comparator', 'threshold', 'tolerance'],
+            properties: {
+              name,
+              source: { enum: ['series', 'metrics'] },
+              measure: name,
+              comparator: { enum: ['min', 'max'] },
+              threshold: { type: 'number' },
+              tolerance: offset,
+              duringTolerance: offset,
+            },
+          },
+        },
+      },
+    },
+    faults: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['kind'],
+        discriminator: { propertyName: 'kind' },
+        oneOf: [
+          step('toxic', {
+            proxy: name,
+            toxic: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['type', 'attributes'],
+              properties: {
+                type: { enum: TOXIC_TYPES },
+                stream: { enum: ['upstream', 'downstream'] },
+                toxicity: { type: 'number', minimum: 0, maximum: 1 },
+                attributes: {
+                  type: 'object',
+                  additionalProperties: { type: 'number', minimum: 0 },
+                },
+              },
+            },
+          }),
+          step('provider-fault', {
+            provider: name,
+            faults: faultConfigSchema,
+            failover: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['fallback'],
+              properties: { fallback: name },
+            },
+          }),
+          step('tenant-burst', { tenant: name, quotaMultiplier: positive }),
+        ],
+      },
+    },
+    abortRules: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'measure', 'comparator', 'threshold', 'forS'],
+        properties: {
+          name,
+          measure: { enum: SERIES_MEASURES },
+          comparator: { enum: ['below', 'above'] },
+          threshold: { type: 'number' },
+          forS: positive,
+        },
+      },
+    },
+  },
+} as const;
+
+const check = new Ajv({ allErrors: false, discriminator: true }).compile(drillSchema);
+
+/** Converts a JSON Pointer such as `/faults/1/atS` into `faults[1].atS`. */
+function fieldPath(pointer: string, extra?: string): string {
+  const segments = pointer === '' ? [] : pointer.slice(1).split('/');
+  if (extra !== undefined) {
+    segments.push(extra);
+  }
+  let path = '';
+  for (const raw of segments) {
+    const part = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (/^\d+$/.test(part)) {
+      path += `[${part}]`;
+    } else {
+      path += path === '' ? part : `.${part}`;
+    }
+  }
+  return path;
+}
+
+function schemaProblem(error: ErrorObject | undefined): DrillSpecError {
+  if (error === undefined) {
+    return new DrillSpecError('', 'is invalid');
+  }
+  const params: Record<string, unknown> = error.params;
+  if (error.keyword === 'required' && typeof params.missingProperty === 'string') {
+    return new DrillSpecError(fieldPath(error.instancePath, params.missingProperty), 'is required');
+  }
+  if (error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+    return new DrillSpecError(
+      fieldPath(error.instancePath, params.additionalProperty),
+      'is not a known field',
+    );
+  }
+  if (error.keyword === 'discriminator') {
+    return new DrillSpecError(
+      fieldPath(error.instancePath, 'kind'),
+      'must be toxic, provider-fault or tenant-burst',
+    );
+  }
+  return new DrillSpecError(fieldPath(error.instancePath), error.message ?? 'is invalid');
+}
+
+function checkTimeline(spec: DrillSpec): void {
+  const seen = new Set<string>();
+  spec.faults.forEach((step, index) => {
+    if (seen.has(step.id)) {
+      throw new DrillSpecError(`faults[${index}].id`, `repeats the id ${step.id}`);
+    }
+    seen.add(step.id);
+    const end = step.atS + step.durationS;
+    if (end > spec.durationS) {
+      throw new DrillSpecError(
+        `faults[${index}].durationS`,
+        `ends at ${end} s, after the drill's durationS of ${spec.durationS} s`,
+      );
+    }
+  });
+}
+
+function checkProbes(spec: DrillSpec): void {
+  spec.steadyState.probes.forEach((probe, index) => {
+    const measures: readonly string[] = SERIES_MEASURES;
+    if (probe.source === 'series' && !measures.includes(probe.measure)) {
+      throw new DrillSpecError(
+        `steadyState.probes[${index}].measure`,
+        `must be one of ${SERIES_MEASURES.join(', ')} for a series probe, got ${probe.measure}`,
+      );
+    }
+  });
+}
+
+/**
+ * Validates a drill spec and returns it typed.
+ * @throws {@link DrillSpecError} naming the path of the first invalid field.
+ */
+export function validateDrillSpec(value: unknown): DrillSpec {
+  if (!check(value)) {
+    throw schemaProblem(check.errors?.[0]);
+  }
+  const spec = value as DrillSpec;
+  checkTimeline(spec);
+  checkProbes(spec);
+  return spec;
+}

@@ -1,0 +1,29 @@
+/** Raised when a report breaks reports/schema/report.schema.json; nothing was written. */
+export class ReportValidationError extends Error {
+  readonly code = 'report_invalid';
+  /** JSON Pointer of the first failing value, such as `/topologies/0/successRate`. */
+  readonly instancePath: string;
+  /** JSON Schema keyword that failed, such as `maximum` or `required`. */
+  readonly keyword: string;
+  readonly issues: readonly ReportIssue[];
+
+  constructor(issues: readonly ReportIssue[]) {
+    const first = issues[0] ?? { instancePath: '', keyword: 'unknown', message: 'invalid' };
+    const where = first.instancePath === '' ? '(root)' : first.instancePath;
+    super(`invalid report at ${where}: ${first.keyword} rule failed (${first.message})`);
+    this.name = 'ReportValidationError';
+    this.instancePath = first.instancePath;
+    this.keyword = first.keyword;
+    this.issues = issues;
+  }
+}
+
+export interface ReportIssue {
+  instancePath: string;
+  keyword: string;
+  message: string;
+}
+
+export function isReportValidationError(error: unknown): error is ReportValidationError {
+  return error instanceof ReportValidationError;
+}

@@ -1,0 +1,24 @@
+/** Number formatting shared by the Markdown summary and the runbook, so both print the same digits. */
+
+export function percent(rate: number): string {
+  return `${(rate * 100).toFixed(1)}%`;
+}
+
+export function seconds(value: number | null): string {
+  return value === null ? 'n/a' : `${value.toFixed(2)} s`;
+}
+
+export function usd(value: number | null): string {
+  return value === null ? 'n/a' : `$${value.toFixed(4)}`;
+}
+
+export function count(value: number): string {
+  return String(Math.round(value));
+}
+
+/** Renders a Markdown table; cells have `|` escaped so a value cannot break the row. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const escapeCell = (cell: string): string => cell.replaceAll('|', '\\|');
+  const line = (cells: readonly string[]): string => `| ${cells.map(escapeCell).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,80 @@
+import type { LatencySummary as LoadLatency } from '../load/latency-histogram.js';
+import type { LoadResult } from '../load/result.js';
+import type {
+  Breakdown,
+  CostSummary,
+  FailoverCount,
+  LatencySummary,
+  SeriesPoint,
+  TopologyResult,
+} from './types.js';
+
+/** Topology fields that the load result lacks, measured from the platform's /metrics. */
+export interface TopologyExtras {
+  topology: string;
+  settings?: Record<string, string | number | boolean>;
+  failovers: FailoverCount[];
+  cost: CostSummary;
+  /** Successful requests per provider for each second of the run, keyed by second. */
+  servedBySecond?: ReadonlyMap<number, Record<string, number>>;
+  /** Failovers for each second of the run, keyed by second. */
+  failoversBySecond?: ReadonlyMap<number, number>;
+}
+
+function seconds(latency: LoadLatency): LatencySummary {
+  return { p50S: latency.p50 / 1000, p95S: latency.p95 / 1000, p99S: latency.p99 / 1000 };
+}
+
+function tenantBreakdown(result: LoadResult): Breakdown[] {
+  return Object.entries(result.latency.byTenant).map(([key, latency]) => {
+    const counts = result.successRateByTenant[key] ?? { finished: 0, succeeded: 0 };
+    const successRate = counts.finished === 0 ? 0 : counts.succeeded / counts.finished;
+    return { key, requests: counts.finished, successRate, latency: seconds(latency) };
+  });
+}
+
+function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
+  return result.timeSeries.map((point) => {
+    // Counted by finish time, like the successes, so in-flight requests do not read as failures.
+    const finished = point.successes + point.failures;
+    return {
+      t: point.second,
+      requests: finished,
+      successes: point.successes,
+      throughputRpm: finished * 60,
+      successRate: finished === 0 ? 0 : point.successes / finished,
+      p95S: point.p95Ms / 1000,
+      failovers: extras.failoversBySecond?.get(point.second) ?? 0,
+      servedBy: extras.servedBySecond?.get(point.second) ?? {},
+    };
+  });
+}
+
+/**
+ * Converts a load engine result into one topology of a report.
+ * NOTE: the load result has no success rate per route, so `perRoute` stays empty until it does.
+ */
+export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): TopologyResult {
+  const elapsedMin = result.elapsedSec / 60;
+  return {
+    topology: extras.topology,
+    settings: extras.settings ?? {},
+    throughputRpm: elapsedMin === 0 ? 0 : result.requests.sent / elapsedMin,
+    requests: result.requests.sent,
+    successRate: result.successRate,
+    latency: seconds(result.latency.overall),
+    perTenant: tenantBreakdown(result),
+    perRoute: [],
+    statusCounts: { ...result.statusCodes },
+    failovers: extras.failovers,
+    cost: extras.cost,
+    harness: {
+      valid: result.health.valid,
+      reasons: result.health.reasons,
+      lagP99Ms: result.schedulerLag.p99,
+      droppedSends: result.requests.dropped,
+      lateSends: result.requests.late,
+    },
+    timeSeries: series(result, extras),
+  };
+}

@@ -1,0 +1,165 @@
+import { count, percent, seconds, table, usd } from './format.js';
+import type { DrillJournal, Report, TopologyResult } from './types.js';
+
+function environmentSection(report: Report): string {
+  const env = report.environment;
+  const machine = env.machine;
+  const gib = (machine.memoryBytes / 2 ** 30).toFixed(1);
+  return [
+    '## Environment',
+    '',
+    table(
+      ['commit', 'policy hash', 'engine', 'seed', 'time scale', 'machine'],
+      [
+        [
+          env.commit,
+          env.policyHash.slice(0, 12),
+          env.engine,
+          String(env.seed),
+          `${env.timeScale}x`,
+          `${machine.cpus} CPUs, ${gib} GiB, node ${machine.nodeVersion}, ${machine.platform}`,
+        ],
+      ],
+    ),
+  ].join('\n');
+}
+
+function resultsSection(results: readonly TopologyResult[]): string {
+  const rows = results.map((result) => [
+    result.topology,
+    count(result.throughputRpm),
+    count(result.requests),
+    percent(result.successRate),
+    seconds(result.latency.p50S),
+    seconds(result.latency.p95S),
+    seconds(result.latency.p99S),
+    usd(result.cost.meanUsd),
+    usd(result.cost.p95Usd),
+    result.harness.valid ? 'valid' : `invalid: ${result.harness.reasons.join('; ')}`,
+  ]);
+  const header = ['topology', 'rpm', 'requests', 'success', 'p50', 'p95', 'p99'];
+  return [
+    '## Results per topology',
+    '',
+    table([...header, 'cost mean', 'cost p95', 'harness'], rows),
+  ].join('\n');
+}
+
+function breakdownSection(result: TopologyResult): string {
+  const slices = [
+    ...result.perTenant.map((slice) => ({ by: 'tenant', ...slice })),
+    ...result.perRoute.map((slice) => ({ by: 'route', ...slice })),
+  ];
+  const rows = slices.map((slice) => [
+    slice.by,
+    slice.key,
+    count(slice.requests),
+    percent(slice.successRate),
+    seconds(slice.latency.p95S),
+    seconds(slice.latency.p99S),
+  ]);
+  const costs = [
+    ...result.cost.byTenant.map((slice) => ({ by: 'tenant', ...slice })),
+    ...result.cost.byRoute.map((slice) => ({ by: 'route', ...slice })),
+  ].map((slice) => [
+    slice.by,
+    slice.key,
+    usd(slice.meanUsd),
+    usd(slice.p95Usd),
+    usd(slice.totalUsd),
+  ]);
+  const failovers = result.failovers.map((pair) => [
+    pair.fromProvider,
+    pair.toProvider,
+    count(pair.activations),
+  ]);
+  const health = result.harness;
+  return [
+    `### ${result.topology}`,
+    '',
+    table(['by', 'key', 'requests', 'success', 'p95', 'p99'], rows),
+    '',
+    table(['cost by', 'key', 'mean', 'p95', 'total'], costs),
+    '',
+    failovers.length > 0
+      ? table(['from', 'to', 'failover activations'], failovers)
+      : 'No failovers.',
+    '',
+    `Harness: lag p99 ${health.lagP99Ms.toFixed(1)} ms, dropped sends ${health.droppedSends}, ` +
+      `late sends ${health.lateSends}.`,
+  ].join('\n');
+}
+
+function drillSection(journal: DrillJournal): string {
+  const steady = journal.steadyState.flatMap((check) =>
+    check.probes.map((probe) => [
+      check.phase,
+      `${Number(check.fromS.toFixed(2))}-${Number(check.toS.toFixed(2))} s`,
+      probe.name,
+      `${probe.comparator} ${probe.threshold} (tolerance ${probe.tolerance})`,
+      probe.value === null ? 'no data' : String(Number(probe.value.toFixed(4))),
+      probe.passed ? 'pass' : 'FAIL',
+    ]),
+  );
+  const faults = journal.faults.map((fault) => [
+    fault.id,
+    fault.kind,
+    fault.target,
+    fault.description,
+    `${fault.startS}-${fault.endS} s`,
+    fault.appliedAtS === null ? 'not applied' : `${fault.appliedAtS.toFixed(2)} s`,
+    fault.removedAtS === null ? 'not removed' : `${fault.removedAtS.toFixed(2)} s`,
+    fault.error ?? '',
+  ]);
+  const timings = journal.timings.map((timing) => [
+    timing.faultId,
+    `${timing.primary} -> ${timing.fallback}`,
+    seconds(timing.detectionS),
+    seconds(timing.recoveryS),
+  ]);
+  const rollback = journal.rollback.map((step) => [
+    step.step,
+    step.ok ? 'ok' : `failed: ${step.error ?? ''}`,
+  ]);
+  const clean = journal.cleanAfterRollback
+    ? 'After rollback the proxy listed no toxic and every provider reported no fault.'
+    : `After rollback these remained: ${journal.leftovers.join(', ')}.`;
+  return [
+    `## Drill journal: ${journal.name}`,
+    '',
+    journal.aborted === null
+      ? 'The drill ran to the end.'
+      : `The drill was aborted at ${journal.aborted.atS.toFixed(2)} s (${journal.aborted.reason}: ${journal.aborted.detail}).`,
+    '',
+    table(['phase', 'window', 'probe', 'rule', 'value', 'result'], steady),
+    '',
+    table(['fault', 'kind', 'target', 'what', 'planned', 'applied', 'removed', 'error'], faults),
+    '',
+    table(['fault', 'failover', 'detection', 'recovery'], timings),
+    '',
+    table(['rollback step', 'result'], rollback),
+    '',
+    clean,
+  ].join('\n');
+}
+
+/** Renders the human summary of a report: environment, verdict, tables, drill journal and charts. */
+export function renderMarkdown(report: Report, chartFiles: readonly string[] = []): string {
+  const verdict = report.verdict;
+  const reasons = verdict.reasons.map((reason) => `- ${reason}`);
+  const parts = [
+    `# ${report.scenario.name}: ${verdict.status}`,
+    '',
+    `Run \`${report.runId}\`, ${report.createdAt}. ${report.scenario.description ?? ''}`.trim(),
+    '',
+    ...(reasons.length > 0 ? [...reasons, ''] : []),
+    environmentSection(report),
+    '',
+    resultsSection(report.topologies),
+    '',
+    ...report.topologies.map((result) => `${breakdownSection(result)}\n`),
+    ...(report.drill === null ? [] : [drillSection(report.drill), '']),
+    ...chartFiles.map((file) => `![${file}](${file})`),
+  ];
+  return `${parts.join('\n').trimEnd()}\n`;
+}

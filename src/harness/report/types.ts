@@ -1,0 +1,203 @@
+/**
+ * Shapes of a scalegate report. reports/schema/report.schema.json is the
+ * contract; these types mirror it field for field, and the validator checks
+ * every report against the schema before anything is written.
+ */
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type Verdict = 'passed' | 'deviated' | 'aborted';
+
+export interface MachineInfo {
+  cpus: number;
+  memoryBytes: number;
+  nodeVersion: string;
+  platform: string;
+}
+
+export interface Environment {
+  commit: string;
+  /** sha256 of the route policy file the run used. */
+  policyHash: string;
+  engine: 'embedded' | 'k6';
+  seed: number;
+  /** Simulated seconds per wall second; 1 means real time. */
+  timeScale: number;
+  machine: MachineInfo;
+}
+
+export interface ScenarioSummary {
+  name: string;
+  description?: string;
+  durationS: number;
+  arrivalRatePerMinute: number;
+  tenants: string[];
+  routes: string[];
+}
+
+export interface VerdictRecord {
+  status: Verdict;
+  reasons: string[];
+}
+
+export interface LatencySummary {
+  p50S: number;
+  p95S: number;
+  p99S: number;
+}
+
+/** Results of one slice of traffic: one tenant or one route. */
+export interface Breakdown {
+  key: string;
+  requests: number;
+  successRate: number;
+  latency: LatencySummary;
+}
+
+export interface FailoverCount {
+  fromProvider: string;
+  toProvider: string;
+  activations: number;
+}
+
+export interface CostSlice {
+  key: string;
+  meanUsd: number;
+  /** Null when the source keeps only totals per slice, so no percentile can be computed. */
+  p95Usd: number | null;
+  totalUsd: number;
+}
+
+export interface CostSummary {
+  meanUsd: number;
+  p95Usd: number;
+  totalUsd: number;
+  byTenant: CostSlice[];
+  byRoute: CostSlice[];
+}
+
+export interface HarnessHealth {
+  /** False when the load generator itself fell behind, so latency numbers are suspect. */
+  valid: boolean;
+  reasons: string[];
+  lagP99Ms: number;
+  droppedSends: number;
+  lateSends: number;
+}
+
+/** One second of a run; `t` counts seconds from the load start. */
+export interface SeriesPoint {
+  t: number;
+  /** Requests that finished in this second: succeeded, failed or rejected. */
+  requests: number;
+  successes: number;
+  throughputRpm: number;
+  successRate: number;
+  p95S: number;
+  /** Successful requests in this second that a fallback provider served after another failed. */
+  failovers: number;
+  /** Successful requests per provider that served them in this second. */
+  servedBy: Record<string, number>;
+}
+
+export interface TopologyResult {
+  topology: string;
+  settings: Record<string, string | number | boolean>;
+  throughputRpm: number;
+  requests: number;
+  successRate: number;
+  latency: LatencySummary;
+  perTenant: Breakdown[];
+  perRoute: Breakdown[];
+  /** Response counts keyed by HTTP status, or by an error class such as `timeout`. */
+  statusCounts: Record<string, number>;
+  failovers: FailoverCount[];
+  cost: CostSummary;
+  harness: HarnessHealth;
+  timeSeries: SeriesPoint[];
+}
+
+export type DrillPhase = 'before' | 'during' | 'after';
+
+export interface ProbeResult {
+  name: string;
+  /** Measured quantity: a series measure such as `successRate`, or a Prometheus metric name. */
+  metric: string;
+  comparator: 'min' | 'max';
+  threshold: number;
+  tolerance: number;
+  /** Measured value, or null when the window held no data. */
+  value: number | null;
+  passed: boolean;
+}
+
+export interface SteadyStateCheck {
+  phase: DrillPhase;
+  fromS: number;
+  toS: number;
+  passed: boolean;
+  probes: ProbeResult[];
+}
+
+export interface FaultRecord {
+  id: string;
+  kind: 'toxic' | 'provider-fault' | 'tenant-burst';
+  target: string;
+  description: string;
+  /** Planned and actual offsets in seconds from the load start. */
+  startS: number;
+  endS: number;
+  appliedAtS: number | null;
+  removedAtS: number | null;
+  error?: string;
+  /** Outcome of a tenant burst stream. */
+  burst?: { tenant: string; requests: number; succeeded: number; shed: number };
+}
+
+/** Failover timing measured from the per-provider served counts of the series. */
+export interface FailoverTiming {
+  faultId: string;
+  primary: string;
+  fallback: string;
+  /** Seconds from outage start to the first second the fallback served more than the primary. */
+  detectionS: number | null;
+  /** Seconds from fault end to the first second the primary served more than the fallback again. */
+  recoveryS: number | null;
+}
+
+export interface AbortRecord {
+  reason: 'abort-rule' | 'signal' | 'error';
+  /** The abort rule that fired, the signal's reason, or the error message. */
+  detail: string;
+  atS: number;
+  value?: number;
+}
+
+export interface RollbackStep {
+  step: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface DrillJournal {
+  name: string;
+  steadyState: SteadyStateCheck[];
+  faults: FaultRecord[];
+  timings: FailoverTiming[];
+  aborted: AbortRecord | null;
+  rollback: RollbackStep[];
+  /** True when the proxy API listed no toxic and every provider reported no fault after rollback. */
+  cleanAfterRollback: boolean;
+  leftovers: string[];
+}
+
+export interface Report {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  runId: string;
+  createdAt: string;
+  environment: Environment;
+  scenario: ScenarioSummary;
+  verdict: VerdictRecord;
+  topologies: TopologyResult[];
+  drill: DrillJournal | null;
+}

@@ -1,0 +1,231 @@
+import { measureWindow, pointsIn } from '../drill/measures.js';
+import { count, percent, seconds } from '../report/format.js';
+import type {
+  FaultRecord,
+  ProbeResult,
+  Report,
+  SeriesPoint,
+  TopologyResult,
+} from '../report/types.js';
+
+/** A signal an operator watches: the metric (Markdown), its threshold and what the drill measured. */
+export interface Signal {
+  metric: string;
+  threshold: string;
+  measured: string;
+}
+
+/** One incident the drill exercised, with every number taken from its report. */
+export interface Incident {
+  /** Groups the same incident across reports, such as `provider-outage:provider-a`. */
+  key: string;
+  title: string;
+  signals: Signal[];
+  systemActions: string[];
+  operatorSteps: string[];
+  verification: string[];
+}
+
+interface Evidence {
+  report: Report;
+  result: TopologyResult;
+  fault: FaultRecord;
+}
+
+function windowOf(fault: FaultRecord): [number, number] {
+  return [fault.appliedAtS ?? fault.startS, fault.removedAtS ?? fault.endS];
+}
+
+function faultPoints(evidence: Evidence): SeriesPoint[] {
+  const [from, to] = windowOf(evidence.fault);
+  return pointsIn(evidence.result.timeSeries, Math.floor(from), Math.ceil(to));
+}
+
+function probe(report: Report, phase: string, metric: string): ProbeResult | undefined {
+  const check = report.drill?.steadyState.find((entry) => entry.phase === phase);
+  return check?.probes.find((entry) => entry.metric === metric);
+}
+
+function probeSignal(
+  label: string,
+  result: ProbeResult | undefined,
+  format: (value: number) => string,
+): Signal {
+  if (result === undefined) {
+    return { metric: label, threshold: 'not in the hypothesis', measured: 'not measured' };
+  }
+  const threshold = `${result.comparator} ${result.threshold} ± ${result.tolerance}`;
+  const measured =
+    result.value === null
+      ? 'no data'
+      : `${format(result.value)} (${result.passed ? 'pass' : 'fail'})`;
+  return { metric: label, threshold, measured };
+}
+
+function probeLine(result: ProbeResult | undefined, format: (value: number) => string): string {
+  if (result === undefined || result.value === null) {
+    return 'not measured';
+  }
+  const verdict = result.passed ? 'within' : 'outside';
+  return `${format(result.value)} (${verdict} ${result.comparator} ${result.threshold} ± ${result.tolerance})`;
+}
+
+function worstSecond(
+  points: readonly SeriesPoint[],
+  pick: (point: SeriesPoint) => number,
+  lowest: boolean,
+): number | null {
+  const values = points.filter((point) => point.requests > 0).map(pick);
+  if (values.length === 0) {
+    return null;
+  }
+  return lowest ? Math.min(...values) : Math.max(...values);
+}
+
+function orNa(value: number | null, format: (value: number) => string): string {
+  return value === null ? 'n/a' : format(value);
+}
+
+function providerOutage(evidence: Evidence): Incident {
+  const { report, result, fault } = evidence;
+  const timing = report.drill?.timings.find((entry) => entry.faultId === fault.id);
+  const primary = fault.target;
+  const fallback = timing?.fallback ?? 'the fallback provider';
+  const pair = result.failovers.find(
+    (entry) => entry.fromProvider === primary && entry.toProvider === fallback,
+  );
+  const points = faultPoints(evidence);
+  const windowSuccess = measureWindow(points, 'successRate');
+  const lowest = worstSecond(points, (point) => point.successRate, true);
+  const [from, to] = windowOf(fault);
+  return {
+    key: `provider-outage:${primary}`,
+    title: `Provider outage: ${primary}`,
+    signals: [
+      {
+        metric: `\`scalegate_failover_activations_total{from_provider="${primary}",to_provider="${fallback}"}\``,
+        threshold: 'rising above 0',
+        measured: `${count(pair?.activations ?? 0)} activations in the run`,
+      },
+      probeSignal(
+        'success rate while faults were active',
+        probe(report, 'during', 'successRate'),
+        percent,
+      ),
+    ],
+    systemActions: [
+      `The router failed over from ${primary} to ${fallback} ${count(pair?.activations ?? 0)} times.`,
+      `${fallback} carried most of the traffic ${seconds(timing?.detectionS ?? null)} after the outage started (detection time).`,
+      `Success rate over the fault window (${from.toFixed(2)}-${to.toFixed(2)} s): ${orNa(windowSuccess, percent)}; worst second: ${orNa(lowest, percent)}.`,
+    ],
+    operatorSteps: [
+      `Confirm the failovers: \`curl -s "$GATEWAY_URL/metrics" | grep -E 'scalegate_failover_activations_total|scalegate_breaker_state'\``,
+      `Check the provider's error rate: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_requests_total' | grep '${primary}'\``,
+      `In a drill environment, read the injected faults: \`curl -s "$PROVIDER_URL/_control/faults"\`; clear them with \`curl -s -X DELETE "$PROVIDER_URL/_control/faults"\`.`,
+      `Keep ${fallback} within its rate limits while it carries the traffic; rerun the drill with \`scalegate drill\` after a policy change.`,
+    ],
+    verification: [
+      `Traffic moved back to ${primary} ${seconds(timing?.recoveryS ?? null)} after the fault ended (recovery time).`,
+      `Success rate after settling: ${probeLine(probe(report, 'after', 'successRate'), percent)}.`,
+      `\`scalegate_breaker_state\` for ${primary} is back at 0 (closed).`,
+    ],
+  };
+}
+
+function proxyFault(evidence: Evidence): Incident {
+  const { report, fault } = evidence;
+  const points = faultPoints(evidence);
+  const worstP95 = worstSecond(points, (point) => point.p95S, false);
+  const windowSuccess = measureWindow(points, 'successRate');
+  const type = fault.description.split(' ')[0] ?? 'toxic';
+  const title =
+    type === 'latency'
+      ? `Latency spike on ${fault.target}`
+      : `Network fault (${type}) on ${fault.target}`;
+  return {
+    key: `toxic:${type}:${fault.target}`,
+    title,
+    signals: [
+      probeSignal('p95 latency while faults were active', probe(report, 'during', 'p95S'), seconds),
+      {
+        metric: '`scalegate_request_duration_seconds` p95, worst second of this fault',
+        threshold: 'above the p95 probe threshold',
+        measured: orNa(worstP95, seconds),
+      },
+    ],
+    systemActions: [
+      `Fault \`${fault.description}\` on proxy ${fault.target} from ${(fault.appliedAtS ?? fault.startS).toFixed(2)} s to ${(fault.removedAtS ?? fault.endS).toFixed(2)} s.`,
+      `Success rate over the fault window: ${orNa(windowSuccess, percent)}; worst per-second p95: ${orNa(worstP95, seconds)}.`,
+    ],
+    operatorSteps: [
+      `Compare latency per provider: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_time_to_first_token_seconds'\``,
+      `List the toxics on the proxy: \`curl -s "$TOXIPROXY_URL/proxies/${fault.target}/toxics"\``,
+      `Remove a drill toxic: \`curl -s -X DELETE "$TOXIPROXY_URL/proxies/${fault.target}/toxics/scalegate-drill-${fault.id}"\``,
+    ],
+    verification: [
+      `p95 after settling: ${probeLine(probe(report, 'after', 'p95S'), seconds)}.`,
+      `\`curl -s "$TOXIPROXY_URL/proxies/${fault.target}/toxics"\` returns \`[]\`; the drill verified this: ${report.drill?.cleanAfterRollback === true ? 'no toxic was left' : `left ${report.drill?.leftovers.join(', ')}`}.`,
+    ],
+  };
+}
+
+function tenantBurst(evidence: Evidence): Incident {
+  const { report, result, fault } = evidence;
+  const burst = fault.burst;
+  const tenant = burst?.tenant ?? fault.target;
+  const others = result.perTenant.filter((slice) => slice.key !== tenant);
+  return {
+    key: `tenant-burst:${tenant}`,
+    title: `Noisy tenant burst: ${tenant}`,
+    signals: [
+      {
+        metric: `\`scalegate_admission_rejections_total{tenant="${tenant}"}\``,
+        threshold: 'rising above 0',
+        measured:
+          burst === undefined
+            ? 'not measured'
+            : `${count(burst.shed)} rejected (429/503) of ${count(burst.requests)} burst requests`,
+      },
+    ],
+    systemActions: [
+      burst === undefined
+        ? 'The burst outcome was not recorded.'
+        : `Admission shed ${count(burst.shed)} of ${count(burst.requests)} requests of ${tenant} (${fault.description}); ${count(burst.succeeded)} succeeded.`,
+      ...others.map(
+        (slice) =>
+          `${slice.key} had a success rate of ${percent(slice.successRate)} with p95 ${seconds(slice.latency.p95S)}.`,
+      ),
+    ],
+    operatorSteps: [
+      `Watch the rejections: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_admission_rejections_total{tenant="${tenant}"'\``,
+      `Check the tenant's limits in fixtures/tenants.yaml (requestsPerMinute, tokensPerMinute, maxInFlight).`,
+      'Confirm other tenants are unaffected: `curl -s "$GATEWAY_URL/metrics" | grep scalegate_gateway_rejections_total`',
+    ],
+    verification: [
+      `Rejections for ${tenant} stop rising once its rate is back under quota.`,
+      `Success rate after settling: ${probeLine(probe(report, 'after', 'successRate'), percent)}.`,
+    ],
+  };
+}
+
+/**
+ * Lists the incidents a report's drill exercised, in fault-timeline order.
+ * NOTE: a queue-backlog incident needs queue depth in the report, which the schema does not
+ * carry yet, so no drill fault produces one.
+ */
+export function incidentsOf(report: Report): { incident: Incident; report: Report }[] {
+  const result = report.topologies[0];
+  if (report.drill === null || result === undefined) {
+    return [];
+  }
+  return report.drill.faults.map((fault) => {
+    const evidence = { report, result, fault };
+    const incident =
+      fault.kind === 'provider-fault'
+        ? providerOutage(evidence)
+        : fault.kind === 'toxic'
+          ? proxyFault(evidence)
+          : tenantBurst(evidence);
+    return { incident, report };
+  });
+}

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { SCENARIOS } from '../../../scenarios/index.js';
+import { runDrillOnPlatform } from '../../../src/harness/drill/run-on-platform.js';
+import type { DrillSpec } from '../../../src/harness/drill/spec.js';
+import type { Report } from '../../../src/harness/report/types.js';
+
+/** A 12-simulated-second drill: a short outage of provider-a, a toxic on provider-b, a burst. */
+const shortDrill: DrillSpec = {
+  name: 'short-outage',
+  description: 'short outage for the platform wiring test',
+  scenario: 'steady-chat',
+  durationS: 12,
+  steadyState: {
+    settleS: 1,
+    probes: [
+      {
+        name: 'success-rate',
+        source: 'series',
+        measure: 'successRate',
+        comparator: 'min',
+        threshold: 0.5,
+        tolerance: 0,
+      },
+      {
+        name: 'alpha-succeeded',
+        source: 'metrics',
+        measure: 'scalegate_requests_total{outcome="succeeded",route="chat",tenant="tenant-alpha"}',
+        comparator: 'min',
+        threshold: 1,
+        tolerance: 0,
+      },
+    ],
+  },
+  faults: [
+    {
+      kind: 'provider-fault',
+      id: 'outage',
+      provider: 'provider-a',
+      atS: 3,
+      durationS: 4,
+      faults: { errorRate: 1, errorStatus: 503 },
+      failover: { fallback: 'provider-b' },
+    },
+    {
+      kind: 'toxic',
+      id: 'slow-b',
+      proxy: 'provider-b',
+      atS: 4,
+      durationS: 2,
+      toxic: { type: 'latency', attributes: { latency: 200 } },
+    },
+    {
+      kind: 'tenant-burst',
+      id: 'burst',
+      tenant: 'tenant-noisy',
+      atS: 7,
+      durationS: 3,
+      quotaMultiplier: 10,
+    },
+  ],
+  abortRules: [],
+};
+
+describe('runDrillOnPlatform', function () {
+  this.timeout(60_000);
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-platform-drill-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes the report and the runbook', async () => {
+    const runbookPath = join(dir, 'runbook.md');
+    const run = await runDrillOnPlatform({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: 4,
+      reportsDir: join(dir, 'reports'),
+      runbookPath,
+    });
+    const saved = JSON.parse(
+      await readFile(join(run.written.runDir, 'report.json'), 'utf8'),
+    ) as Report;
+    assert.equal(saved.runId, run.report.runId);
+    assert.equal(saved.drill?.cleanAfterRollback, true);
+    assert.deepEqual(saved.drill?.leftovers, []);
+    assert.deepEqual(
+      saved.drill?.faults.map((fault) => fault.appliedAtS !== null),
+      [true, true, true],
+    );
+    assert.ok((saved.drill?.faults[2]?.burst?.requests ?? 0) > 0);
+    const scraped = saved.drill?.steadyState.find((check) => check.phase === 'after')?.probes[1];
+    assert.equal(scraped?.name, 'alpha-succeeded');
+    assert.ok((scraped?.value ?? 0) >= 1);
+    assert.match(await readFile(runbookPath, 'utf8'), /## Provider outage: provider-a/);
+  });
+
+  it('writes an aborted report when the signal fires', async () => {
+    const run = await runDrillOnPlatform({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: 4,
+      reportsDir: join(dir, 'reports'),
+      runbookPath: join(dir, 'runbook.md'),
+      // 1.5 s of wall time is 6 simulated seconds: the outage and the toxic are active.
+      signal: AbortSignal.timeout(1500),
+    });
+    assert.equal(run.report.verdict.status, 'aborted');
+    assert.equal(run.report.drill?.aborted?.reason, 'signal');
+    assert.equal(run.report.drill?.cleanAfterRollback, true);
+    assert.deepEqual(run.report.drill?.leftovers, []);
+    assert.equal(run.report.drill?.faults[0]?.appliedAtS !== null, true);
+  });
+});

@@ -1,0 +1,301 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { DrillDeps, FaultDriver, LoadRequest } from '../../../src/harness/drill/deps.js';
+import { isDrillSpecError } from '../../../src/harness/drill/errors.js';
+import { abortOnInterrupt } from '../../../src/harness/drill/interrupt.js';
+import { buildDrillReport } from '../../../src/harness/drill/report.js';
+import { runDrill } from '../../../src/harness/drill/runner.js';
+import type { DrillSpec } from '../../../src/harness/drill/spec.js';
+import type { Report } from '../../../src/harness/report/types.js';
+import { writeReport } from '../../../src/harness/report/writer.js';
+import { type SecondShape, fakeLoad } from './fake-load.js';
+import { type FaultBench, startFaultBench } from './fixture.js';
+import { steppingClock } from './stepping-clock.js';
+
+/** provider-a serves until 5 s; provider-b carries traffic from 5 s to 9 s; provider-a again after. */
+const failoverShape: SecondShape = (t): ReturnType<SecondShape> => {
+  if (t >= 3 && t < 5) {
+    return { requests: 10, successes: 10, p95S: 2, servedBy: { 'provider-a': 6, 'provider-b': 4 } };
+  }
+  if (t >= 5 && t < 9) {
+    return { requests: 10, successes: 10, p95S: 3, servedBy: { 'provider-b': 10 }, failovers: 10 };
+  }
+  return { requests: 10, successes: 10, p95S: 1, servedBy: { 'provider-a': 10 } };
+};
+
+function drillSpec(overrides: Partial<DrillSpec> = {}): DrillSpec {
+  return {
+    name: 'unit-drill',
+    description: 'outage of provider-a with a latency toxic on provider-b',
+    scenario: 'unit',
+    durationS: 12,
+    steadyState: {
+      settleS: 1,
+      probes: [
+        {
+          name: 'success-rate',
+          source: 'series',
+          measure: 'successRate',
+          comparator: 'min',
+          threshold: 0.99,
+          tolerance: 0,
+        },
+      ],
+    },
+    faults: [
+      {
+        kind: 'provider-fault',
+        id: 'primary-outage',
+        provider: 'provider-a',
+        atS: 3,
+        durationS: 5,
+        faults: { errorRate: 1, errorStatus: 503 },
+        failover: { fallback: 'provider-b' },
+      },
+      {
+        kind: 'toxic',
+        id: 'fallback-latency',
+        proxy: 'provider-b',
+        atS: 4,
+        durationS: 2,
+        toxic: { type: 'latency', attributes: { latency: 100 } },
+      },
+    ],
+    abortRules: [],
+    ...overrides,
+  };
+}
+
+describe('runDrill', () => {
+  let bench: FaultBench;
+  let streams: ReturnType<typeof fakeLoad>[];
+
+  function deps(shape: SecondShape, extra: Partial<DrillDeps> = {}): DrillDeps {
+    const clock = steppingClock();
+    return {
+      clock,
+      faults: bench.driver,
+      startLoad(request: LoadRequest) {
+        const stream = fakeLoad(clock, request.kind === 'main' ? shape : () => burstSecond);
+        streams.push(stream);
+        return stream;
+      },
+      ...extra,
+    };
+  }
+
+  const burstSecond = { requests: 20, successes: 2, p95S: 1, servedBy: { 'provider-a': 2 } };
+
+  beforeEach(async () => {
+    bench = await startFaultBench();
+    streams = [];
+  });
+
+  afterEach(async () => {
+    await bench.close();
+  });
+
+  it('passes when the hypothesis holds', async () => {
+    const outcome = await runDrill(drillSpec(), deps(failoverShape));
+    assert.equal(outcome.verdict.status, 'passed');
+    assert.deepEqual(outcome.verdict.reasons, []);
+    assert.deepEqual(
+      outcome.journal.steadyState.map((check) => [
+        check.phase,
+        check.fromS,
+        check.toS,
+        check.passed,
+      ]),
+      [
+        ['before', 0, 3, true],
+        ['during', 3, 8, true],
+        ['after', 9, 12, true],
+      ],
+    );
+    assert.equal(outcome.journal.cleanAfterRollback, true);
+  });
+
+  it('measures detection and recovery times', async () => {
+    const outcome = await runDrill(drillSpec(), deps(failoverShape));
+    assert.deepEqual(outcome.journal.timings, [
+      {
+        faultId: 'primary-outage',
+        primary: 'provider-a',
+        fallback: 'provider-b',
+        detectionS: 3,
+        recoveryS: 2,
+      },
+    ]);
+  });
+
+  it('applies and removes faults at their offsets', async () => {
+    const outcome = await runDrill(drillSpec(), deps(failoverShape));
+    const times = outcome.journal.faults.map((fault) => [
+      fault.id,
+      fault.appliedAtS,
+      fault.removedAtS,
+    ]);
+    assert.deepEqual(times, [
+      ['primary-outage', 3, 8],
+      ['fallback-latency', 4, 6],
+    ]);
+  });
+
+  it('rejects an invalid spec naming the field', async () => {
+    const spec = drillSpec();
+    const bad = { ...spec, faults: [spec.faults[0], { ...spec.faults[1], atS: 'soon' }] };
+    await assert.rejects(runDrill(bad, deps(failoverShape)), (error: unknown) => {
+      assert.ok(isDrillSpecError(error));
+      assert.equal(error.field, 'faults[1].atS');
+      assert.equal(error.message, 'invalid drill spec: faults[1].atS must be number');
+      return true;
+    });
+    assert.equal(streams.length, 0);
+  });
+
+  it('rolls back every fault when a step throws', async () => {
+    const spec = drillSpec();
+    const broken = {
+      kind: 'toxic' as const,
+      id: 'missing-proxy',
+      proxy: 'no-such-proxy',
+      atS: 5,
+      durationS: 1,
+      toxic: { type: 'timeout' as const, attributes: { timeout: 0 } },
+    };
+    let beforeRollback: string[] = [];
+    const faults: FaultDriver = {
+      ...bench.driver,
+      async rollback(steps) {
+        beforeRollback = await bench.toxicsOn('provider-b');
+        return bench.driver.rollback(steps);
+      },
+    };
+    const steps = [...spec.faults, broken];
+    const outcome = await runDrill({ ...spec, faults: steps }, deps(failoverShape, { faults }));
+    assert.deepEqual(beforeRollback, ['scalegate-drill-fallback-latency']);
+    assert.equal(outcome.verdict.status, 'aborted');
+    assert.equal(outcome.journal.aborted?.reason, 'error');
+    assert.equal(outcome.journal.aborted?.atS, 5);
+    assert.match(outcome.journal.faults[2]?.error ?? '', /^apply failed: /);
+    assert.deepEqual(await bench.toxicsOn('provider-b'), []);
+    assert.deepEqual(bench.providerA.faults(), {});
+    assert.equal(outcome.journal.cleanAfterRollback, true);
+    assert.deepEqual(outcome.journal.leftovers, []);
+    assert.equal(streams[0]?.stopped(), true);
+  });
+
+  it('aborts when an abort rule fires', async () => {
+    const failing: SecondShape = (t) =>
+      t >= 3
+        ? { requests: 10, successes: 2, p95S: 5, servedBy: { 'provider-b': 2 } }
+        : failoverShape(t);
+    const spec = drillSpec({
+      abortRules: [
+        {
+          name: 'success-below-half',
+          measure: 'successRate',
+          comparator: 'below',
+          threshold: 0.5,
+          forS: 2,
+        },
+      ],
+    });
+    const outcome = await runDrill(spec, deps(failing));
+    assert.equal(outcome.verdict.status, 'aborted');
+    assert.deepEqual(outcome.journal.aborted, {
+      reason: 'abort-rule',
+      detail: 'success-below-half',
+      atS: 5,
+      value: 0.2,
+    });
+    assert.equal(outcome.verdict.reasons[0], 'aborted at 5.00 s: success-below-half');
+    assert.deepEqual(await bench.toxicsOn('provider-b'), []);
+    assert.deepEqual(bench.providerA.faults(), {});
+  });
+
+  it('records a tenant burst outcome', async () => {
+    const spec = drillSpec({
+      faults: [
+        {
+          kind: 'tenant-burst',
+          id: 'noisy',
+          tenant: 'tenant-noisy',
+          atS: 2,
+          durationS: 3,
+          quotaMultiplier: 10,
+        },
+      ],
+    });
+    const outcome = await runDrill(spec, deps(failoverShape));
+    assert.deepEqual(outcome.journal.faults[0]?.burst, {
+      tenant: 'tenant-noisy',
+      requests: 60,
+      succeeded: 6,
+      shed: 54,
+    });
+  });
+
+  describe('on SIGINT', () => {
+    let dir: string;
+    let dispose: () => void = () => undefined;
+
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'scalegate-drill-'));
+    });
+
+    afterEach(async () => {
+      dispose();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('writes a partial aborted report', async () => {
+      const controller = new AbortController();
+      dispose = abortOnInterrupt(controller);
+      let sent = false;
+      const onEvent: DrillDeps['onEvent'] = (event) => {
+        if (event.type === 'tick' && event.atS >= 5 && !sent) {
+          sent = true;
+          process.emit('SIGINT', 'SIGINT');
+        }
+      };
+      const outcome = await runDrill(drillSpec(), deps(failoverShape, { onEvent }), {
+        signal: controller.signal,
+      });
+      const report = buildDrillReport({
+        outcome,
+        environment: {
+          commit: 'unknown',
+          policyHash: '0'.repeat(64),
+          engine: 'embedded',
+          seed: 1,
+          timeScale: 1,
+          machine: { cpus: 2, memoryBytes: 1024, nodeVersion: 'v20.19.0', platform: 'linux' },
+        },
+        scenario: {
+          name: 'unit',
+          durationS: 12,
+          arrivalRatePerMinute: 600,
+          tenants: [],
+          routes: [],
+        },
+      });
+      const written = await writeReport(report, dir);
+      const saved = JSON.parse(
+        await readFile(join(written.runDir, 'report.json'), 'utf8'),
+      ) as Report;
+      assert.equal(saved.verdict.status, 'aborted');
+      assert.deepEqual(saved.drill?.aborted, {
+        reason: 'signal',
+        detail: 'drill interrupted by SIGINT',
+        atS: 5,
+      });
+      assert.equal(saved.topologies[0]?.timeSeries.length, 5);
+      assert.deepEqual(await bench.toxicsOn('provider-b'), []);
+      assert.deepEqual(bench.providerA.faults(), {});
+    });
+  });
+});

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+
+import { providerOutageDrill } from '../../../chaos/provider-outage.js';
+import { isDrillSpecError } from '../../../src/harness/drill/errors.js';
+import { validateDrillSpec } from '../../../src/harness/drill/validate.js';
+
+function fieldOf(spec: unknown): string {
+  try {
+    validateDrillSpec(spec);
+  } catch (error) {
+    assert.ok(isDrillSpecError(error));
+    return error.field;
+  }
+  assert.fail('expected a DrillSpecError');
+}
+
+function withFault(index: number, patch: Record<string, unknown>): unknown {
+  const faults = providerOutageDrill.faults.map((step, at) =>
+    at === index ? { ...step, ...patch } : step,
+  );
+  return { ...providerOutageDrill, faults };
+}
+
+describe('validateDrillSpec', () => {
+  it('accepts the provider-outage drill', () => {
+    assert.equal(validateDrillSpec(providerOutageDrill).name, 'provider-outage');
+  });
+
+  it('names a missing top-level field', () => {
+    const { scenario: _scenario, ...rest } = providerOutageDrill;
+    assert.equal(fieldOf(rest), 'scenario');
+  });
+
+  it('names a negative fault offset', () => {
+    assert.equal(fieldOf(withFault(1, { atS: -1 })), 'faults[1].atS');
+  });
+
+  it('names an unknown fault kind', () => {
+    assert.equal(fieldOf(withFault(2, { kind: 'meteor' })), 'faults[2].kind');
+  });
+
+  it('names an invalid provider fault field', () => {
+    assert.equal(fieldOf(withFault(0, { faults: { errorRate: 2 } })), 'faults[0].faults.errorRate');
+  });
+
+  it('names an unknown toxic type', () => {
+    const toxic = { type: 'meteor', attributes: {} };
+    assert.equal(fieldOf(withFault(1, { toxic })), 'faults[1].toxic.type');
+  });
+
+  it('names a fault that outlasts the drill', () => {
+    assert.equal(fieldOf(withFault(2, { durationS: 500 })), 'faults[2].durationS');
+  });
+
+  it('names a repeated fault id', () => {
+    assert.equal(fieldOf(withFault(1, { id: 'primary-outage' })), 'faults[1].id');
+  });
+
+  it('names an unknown series measure', () => {
+    const probes = [{ ...providerOutageDrill.steadyState.probes[0], measure: 'vibes' }];
+    const spec = { ...providerOutageDrill, steadyState: { settleS: 1, probes } };
+    assert.equal(fieldOf(spec), 'steadyState.probes[0].measure');
+  });
+
+  it('names an abort rule field', () => {
+    const abortRules = [{ ...providerOutageDrill.abortRules[0], forS: 0 }];
+    assert.equal(fieldOf({ ...providerOutageDrill, abortRules }), 'abortRules[0].forS');
+  });
+});

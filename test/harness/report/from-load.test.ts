@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+
+import type { LoadResult } from '../../../src/harness/load/result.js';
+import { topologyFromLoad } from '../../../src/harness/report/from-load.js';
+import { validateReport } from '../../../src/harness/report/validate.js';
+import { sampleReport } from './sample-report.js';
+
+function latency(p50: number, p95: number, p99: number) {
+  return { count: 10, min: 1, mean: p50, p50, p90: p95, p95, p99, max: p99 };
+}
+
+function loadResult(): LoadResult {
+  return {
+    engine: 'embedded',
+    scenario: 'unit',
+    target: 'http://127.0.0.1:1',
+    startedAt: 0,
+    elapsedSec: 120,
+    requests: {
+      scheduled: 240,
+      sent: 240,
+      succeeded: 230,
+      failed: 10,
+      dropped: 1,
+      late: 3,
+      aborted: 0,
+    },
+    successRate: 230 / 240,
+    latency: {
+      overall: latency(800, 2400, 3100),
+      byTenant: { 'tenant-alpha': latency(700, 2000, 2900) },
+      byRoute: {},
+      byTopology: {},
+    },
+    successRateByTenant: { 'tenant-alpha': { finished: 200, succeeded: 196 } },
+    schedulerLag: latency(1, 2, 4),
+    statusCodes: { '200': 230, '502': 10 },
+    errorCodes: { provider_unavailable: 10 },
+    timeSeries: [{ second: 0, requests: 2, successes: 1, failures: 1, p95Ms: 1500 }],
+    async: {
+      accepted: 0,
+      succeeded: 0,
+      failed: 0,
+      timedOut: 0,
+      endToEnd: latency(0, 0, 0),
+    },
+    health: { valid: true, reasons: [] },
+  };
+}
+
+describe('topologyFromLoad', () => {
+  const extras = {
+    topology: 'workers',
+    failovers: [{ fromProvider: 'provider-a', toProvider: 'provider-b', activations: 4 }],
+    cost: { meanUsd: 0.01, p95Usd: 0.02, totalUsd: 2.3, byTenant: [], byRoute: [] },
+    servedBySecond: new Map([[0, { 'provider-a': 1 }]]),
+  };
+
+  it('converts milliseconds to seconds', () => {
+    const topology = topologyFromLoad(loadResult(), extras);
+    assert.deepEqual(topology.latency, { p50S: 0.8, p95S: 2.4, p99S: 3.1 });
+    assert.equal(topology.timeSeries[0]?.p95S, 1.5);
+  });
+
+  it('computes throughput per minute', () => {
+    assert.equal(topologyFromLoad(loadResult(), extras).throughputRpm, 120);
+  });
+
+  it('copies harness health counts', () => {
+    const health = topologyFromLoad(loadResult(), extras).harness;
+    assert.deepEqual(health, {
+      valid: true,
+      reasons: [],
+      lagP99Ms: 4,
+      droppedSends: 1,
+      lateSends: 3,
+    });
+  });
+
+  it('breaks down success per tenant', () => {
+    const [alpha] = topologyFromLoad(loadResult(), extras).perTenant;
+    assert.equal(alpha?.successRate, 0.98);
+    assert.equal(alpha?.requests, 200);
+  });
+
+  it('fits the report schema', () => {
+    const report = { ...sampleReport(), topologies: [topologyFromLoad(loadResult(), extras)] };
+    assert.equal(validateReport(report).topologies[0]?.topology, 'workers');
+  });
+});

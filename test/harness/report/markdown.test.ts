@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+
+import { renderMarkdown } from '../../../src/harness/report/markdown.js';
+import { sampleReport } from './sample-report.js';
+
+describe('renderMarkdown', () => {
+  it('titles the summary with the verdict', () => {
+    const markdown = renderMarkdown(sampleReport());
+    assert.match(markdown, /^# provider-outage: deviated\n/);
+  });
+
+  it('prints topology numbers in a table row', () => {
+    const markdown = renderMarkdown(sampleReport());
+    assert.match(
+      markdown,
+      /\| workers \| 1800 \| 2700 \| 96\.4% \| 1\.10 s \| 3\.40 s \| 5\.20 s \|/,
+    );
+  });
+
+  it('prints failover timings of the drill', () => {
+    const markdown = renderMarkdown(sampleReport());
+    assert.match(
+      markdown,
+      /\| primary-outage \| provider-a -> provider-b \| 3\.99 s \| 3\.98 s \|/,
+    );
+  });
+
+  it('links the chart files', () => {
+    const markdown = renderMarkdown(sampleReport(), ['timeline.svg']);
+    assert.match(markdown, /!\[timeline\.svg\]\(timeline\.svg\)\n$/);
+  });
+});

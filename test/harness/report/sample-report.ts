@@ -1,0 +1,174 @@
+import type { ProbeResult, Report, SeriesPoint } from '../../../src/harness/report/types.js';
+
+/** Builds a per-second series in which provider-a fails over to provider-b from 20 s to 50 s. */
+function series(): SeriesPoint[] {
+  const points: SeriesPoint[] = [];
+  for (let t = 0; t < 90; t += 1) {
+    const outage = t >= 20 && t < 53;
+    const detected = t >= 23 && t < 53;
+    const requests = 30;
+    const successes = outage && !detected ? 18 : 30;
+    const servedBy: Record<string, number> = detected
+      ? { 'provider-b': successes }
+      : { 'provider-a': successes };
+    points.push({
+      t,
+      requests,
+      successes,
+      throughputRpm: requests * 60,
+      successRate: successes / requests,
+      p95S: t >= 30 && t < 45 ? 4.1 : 2.2,
+      failovers: detected ? successes : 0,
+      servedBy,
+    });
+  }
+  return points;
+}
+
+function probes(successRate: number, p95S: number): ProbeResult[] {
+  return [
+    {
+      name: 'success-rate',
+      metric: 'successRate',
+      comparator: 'min',
+      threshold: 0.97,
+      tolerance: 0,
+      value: successRate,
+      passed: successRate >= 0.97,
+    },
+    {
+      name: 'p95-latency',
+      metric: 'p95S',
+      comparator: 'max',
+      threshold: 4,
+      tolerance: 0.5,
+      value: p95S,
+      passed: p95S <= 4.5,
+    },
+  ];
+}
+
+/** Builds a complete, schema-valid drill report for the report and runbook tests. */
+export function sampleReport(): Report {
+  return {
+    schemaVersion: 1,
+    runId: '20261204T150000Z-provider-outage',
+    createdAt: '2026-12-04T15:00:00.000Z',
+    environment: {
+      commit: 'abc1234',
+      policyHash: 'a'.repeat(64),
+      engine: 'embedded',
+      seed: 42,
+      timeScale: 10,
+      machine: { cpus: 2, memoryBytes: 25_769_803_776, nodeVersion: 'v20.19.0', platform: 'linux' },
+    },
+    scenario: {
+      name: 'provider-outage',
+      durationS: 90,
+      arrivalRatePerMinute: 1800,
+      tenants: ['tenant-alpha', 'tenant-noisy'],
+      routes: ['chat'],
+    },
+    verdict: { status: 'deviated', reasons: ['during: success-rate 0.964 below 0.97'] },
+    topologies: [
+      {
+        topology: 'workers',
+        settings: { workers: 24 },
+        throughputRpm: 1800,
+        requests: 2700,
+        successRate: 0.964,
+        latency: { p50S: 1.1, p95S: 3.4, p99S: 5.2 },
+        perTenant: [
+          {
+            key: 'tenant-alpha',
+            requests: 2000,
+            successRate: 0.98,
+            latency: { p50S: 1, p95S: 3, p99S: 4.5 },
+          },
+          {
+            key: 'tenant-noisy',
+            requests: 700,
+            successRate: 0.92,
+            latency: { p50S: 1.4, p95S: 4, p99S: 6 },
+          },
+        ],
+        perRoute: [
+          {
+            key: 'chat',
+            requests: 2700,
+            successRate: 0.964,
+            latency: { p50S: 1.1, p95S: 3.4, p99S: 5.2 },
+          },
+        ],
+        statusCounts: { '200': 2603, '429': 61, '502': 36 },
+        failovers: [{ fromProvider: 'provider-a', toProvider: 'provider-b', activations: 39 }],
+        cost: {
+          meanUsd: 0.019,
+          p95Usd: 0.041,
+          totalUsd: 49.46,
+          byTenant: [
+            { key: 'tenant-alpha', meanUsd: 0.018, p95Usd: 0.04, totalUsd: 36 },
+            { key: 'tenant-noisy', meanUsd: 0.021, p95Usd: 0.043, totalUsd: 13.46 },
+          ],
+          byRoute: [{ key: 'chat', meanUsd: 0.019, p95Usd: 0.041, totalUsd: 49.46 }],
+        },
+        harness: { valid: true, reasons: [], lagP99Ms: 3.2, droppedSends: 0, lateSends: 2 },
+        timeSeries: series(),
+      },
+    ],
+    drill: {
+      name: 'provider-outage',
+      steadyState: [
+        { phase: 'before', fromS: 0, toS: 20, passed: true, probes: probes(1, 2.2) },
+        { phase: 'during', fromS: 20, toS: 75, passed: false, probes: probes(0.964, 3.1) },
+        { phase: 'after', fromS: 85, toS: 90, passed: true, probes: probes(1, 2.2) },
+      ],
+      faults: [
+        {
+          id: 'primary-outage',
+          kind: 'provider-fault',
+          target: 'provider-a',
+          description: 'errorRate=1 errorStatus=503',
+          startS: 20,
+          endS: 50,
+          appliedAtS: 20.01,
+          removedAtS: 50.02,
+        },
+        {
+          id: 'noisy-burst',
+          kind: 'tenant-burst',
+          target: 'tenant-noisy',
+          description: '10x quota',
+          startS: 60,
+          endS: 75,
+          appliedAtS: 60,
+          removedAtS: 75,
+          burst: { tenant: 'tenant-noisy', requests: 1500, succeeded: 240, shed: 1260 },
+        },
+        {
+          id: 'fallback-latency',
+          kind: 'toxic',
+          target: 'provider-b',
+          description: 'latency {"latency":1500,"jitter":200}',
+          startS: 30,
+          endS: 45,
+          appliedAtS: 30,
+          removedAtS: 45,
+        },
+      ],
+      timings: [
+        {
+          faultId: 'primary-outage',
+          primary: 'provider-a',
+          fallback: 'provider-b',
+          detectionS: 3.99,
+          recoveryS: 3.98,
+        },
+      ],
+      aborted: null,
+      rollback: [{ step: 'remove toxics', ok: true }],
+      cleanAfterRollback: true,
+      leftovers: [],
+    },
+  };
+}

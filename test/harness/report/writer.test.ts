@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { isReportValidationError } from '../../../src/harness/report/errors.js';
+import type { Report } from '../../../src/harness/report/types.js';
+import {
+  isReportExistsError,
+  readLatestReport,
+  writeReport,
+} from '../../../src/harness/report/writer.js';
+import { sampleReport } from './sample-report.js';
+
+describe('writeReport', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-report-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes json, markdown and svg files', async () => {
+    const report = sampleReport();
+    const written = await writeReport(report, dir);
+    const names = (await readdir(written.runDir)).sort();
+    assert.deepEqual(names, [
+      'cost-per-task.svg',
+      'latency-per-tenant.svg',
+      'report.json',
+      'summary.md',
+      'timeline.svg',
+    ]);
+    const json = JSON.parse(await readFile(join(written.runDir, 'report.json'), 'utf8')) as Report;
+    assert.deepEqual(json, report);
+    const svg = await readFile(join(written.runDir, 'timeline.svg'), 'utf8');
+    assert.match(svg, /^<svg/);
+  });
+
+  it('points latest.json at the new run', async () => {
+    const report = sampleReport();
+    await writeReport(report, dir);
+    const latest = await readLatestReport(dir);
+    assert.equal(latest.runId, report.runId);
+  });
+
+  it('rejects a schema-breaking report and writes nothing', async () => {
+    const report = sampleReport();
+    const first = report.topologies[0];
+    assert.ok(first);
+    first.successRate = 1.5;
+    await assert.rejects(writeReport(report, dir), (error: unknown) => {
+      assert.ok(isReportValidationError(error));
+      assert.equal(error.instancePath, '/topologies/0/successRate');
+      assert.equal(error.keyword, 'maximum');
+      assert.match(error.message, /\/topologies\/0\/successRate/);
+      return true;
+    });
+    assert.deepEqual(await readdir(dir), []);
+  });
+
+  it('names a missing field in the error', async () => {
+    const report: Partial<Report> = sampleReport();
+    delete report.verdict;
+    await assert.rejects(writeReport(report as Report, dir), (error: unknown) => {
+      assert.ok(isReportValidationError(error));
+      assert.equal(error.instancePath, '');
+      assert.equal(error.keyword, 'required');
+      assert.match(error.message, /verdict/);
+      return true;
+    });
+    assert.deepEqual(await readdir(dir), []);
+  });
+
+  it('refuses to overwrite an existing run', async () => {
+    await writeReport(sampleReport(), dir);
+    await assert.rejects(writeReport(sampleReport(), dir), isReportExistsError);
+    assert.deepEqual((await readdir(dir)).sort(), [
+      '20261204T150000Z-provider-outage',
+      'latest.json',
+    ]);
+  });
+});

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { percent, seconds } from '../../../src/harness/report/format.js';
+import type { Report } from '../../../src/harness/report/types.js';
+import { isReportValidationError } from '../../../src/harness/report/errors.js';
+import { renderRunbook } from '../../../src/harness/runbook/render.js';
+import { writeRunbook } from '../../../src/harness/runbook/write.js';
+import { sampleReport } from '../report/sample-report.js';
+
+function sectionOf(markdown: string, title: string): string {
+  const start = markdown.indexOf(`## ${title}`);
+  assert.notEqual(start, -1, `missing section ${title}`);
+  const end = markdown.indexOf('\n## ', start + 1);
+  return markdown.slice(start, end === -1 ? undefined : end);
+}
+
+function drillOf(report: Report): NonNullable<Report['drill']> {
+  assert.ok(report.drill);
+  return report.drill;
+}
+
+describe('renderRunbook', () => {
+  it('uses the report numbers for a provider outage', () => {
+    const report = sampleReport();
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    const timing = drillOf(report).timings[0];
+    const pair = report.topologies[0]?.failovers[0];
+    assert.ok(timing);
+    assert.ok(pair);
+    assert.ok(
+      outage.includes(`failed over from provider-a to provider-b ${pair.activations} times`),
+    );
+    assert.ok(outage.includes(`${seconds(timing.detectionS)} after the outage started`));
+    assert.ok(outage.includes(`${seconds(timing.recoveryS)} after the fault ended`));
+    assert.ok(outage.includes('| min 0.97 ± 0 | 96.4% (fail) |'));
+  });
+
+  it('uses the report numbers for a tenant burst', () => {
+    const report = sampleReport();
+    const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');
+    const burst = drillOf(report).faults[1]?.burst;
+    const alpha = report.topologies[0]?.perTenant[0];
+    assert.ok(burst);
+    assert.ok(alpha);
+    assert.ok(
+      burstSection.includes(`shed ${burst.shed} of ${burst.requests} requests of tenant-noisy`),
+    );
+    assert.ok(burstSection.includes(`${burst.succeeded} succeeded`));
+    assert.ok(
+      burstSection.includes(`tenant-alpha had a success rate of ${percent(alpha.successRate)}`),
+    );
+  });
+
+  it('uses the series for a latency spike', () => {
+    const report = sampleReport();
+    const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    const series = report.topologies[0]?.timeSeries ?? [];
+    const worst = Math.max(
+      ...series.filter((point) => point.t >= 30 && point.t < 45).map((point) => point.p95S),
+    );
+    assert.equal(worst, 4.1);
+    assert.ok(spike.includes(`worst per-second p95: ${seconds(worst)}`));
+    assert.ok(spike.includes('scalegate-drill-fallback-latency'));
+  });
+
+  it('names the drill, run id and commit', () => {
+    const report = sampleReport();
+    const markdown = renderRunbook([report]);
+    const evidence = `Drill \`provider-outage\`, report \`${report.runId}\` (${report.createdAt}), commit \`abc1234\``;
+    assert.equal(markdown.split(evidence).length - 1, 3);
+  });
+
+  it('prints only numbers found in the report', () => {
+    const report = sampleReport();
+    const markdown = renderRunbook([report]);
+    const drill = drillOf(report);
+    const allowed = new Set([
+      ...(JSON.stringify(report).match(/\d+(\.\d+)?/g) ?? []),
+      '96.1',
+      '60.0',
+      '100.0',
+      '96.4',
+      '98.0',
+      '3.00',
+      '3.99',
+      '3.98',
+      '4.10',
+      '1.00',
+      '2.20',
+      '3.10',
+      '20.01',
+      '50.02',
+      '30.00',
+      '45.00',
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+    ]);
+    // Step numbers and the documented proxy API address are the only numbers not measured.
+    const measured = markdown.replaceAll('127.0.0.1:8474', '').match(/\b\d+(\.\d+)?\b/g) ?? [];
+    const unknown = measured.filter(
+      (value) => !allowed.has(value) && !allowed.has(String(Number(value))),
+    );
+    assert.deepEqual(unknown, []);
+    assert.equal(drill.faults.length, 3);
+  });
+
+  it('keeps the newest report and lists older runs', () => {
+    const older = sampleReport();
+    older.runId = '20261201T000000Z-provider-outage';
+    older.createdAt = '2026-12-01T00:00:00.000Z';
+    const newer = sampleReport();
+    const outage = sectionOf(renderRunbook([older, newer]), 'Provider outage: provider-a');
+    assert.ok(outage.includes(`report \`${newer.runId}\``));
+    assert.ok(outage.includes(`Also exercised in \`${older.runId}\`.`));
+  });
+});
+
+describe('writeRunbook', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-runbook-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes the rendered runbook', async () => {
+    const path = join(dir, 'runbooks', 'scaling_runbook.md');
+    await writeRunbook([sampleReport()], path);
+    assert.equal(await readFile(path, 'utf8'), renderRunbook([sampleReport()]));
+  });
+
+  it('writes nothing for an invalid report', async () => {
+    const report = sampleReport();
+    report.environment.seed = 1.5;
+    await assert.rejects(writeRunbook([report], join(dir, 'runbook.md')), isReportValidationError);
+    assert.deepEqual(await readdir(dir), []);
+  });
+});

@@ -53,10 +53,15 @@ export class CallWatchdog {
     this.#disarm('first_token_timeout');
   }
 
-  /** Restarts the stall timer; call it on every body chunk. */
+  /** Restarts the stall timer; call it whenever the client starts waiting for a body chunk. */
   bytesArrived(): void {
     this.#disarm('stream_stalled');
     this.#arm('stream_stalled', this.#options.stallTimeoutMs);
+  }
+
+  /** Stops the stall timer while the caller handles a chunk, so only provider silence counts. */
+  pauseStallTimer(): void {
+    this.#disarm('stream_stalled');
   }
 
   /** Clears every timer and the caller's abort listener. */

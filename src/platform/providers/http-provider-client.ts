@@ -123,10 +123,9 @@ export class HttpProviderClient implements ProviderClient {
     const parser = createParser({ onEvent: (message) => messages.push(message) });
     const text = new TextDecoder();
     watchdog.bytesArrived();
-    // NOTE: the stall timer also runs while the consumer processes a yielded event, so a consumer
-    // slower than stallTimeoutMs reads as a provider stall.
     for await (const chunk of body) {
-      watchdog.bytesArrived();
+      // The consumer may take any time with the events of this chunk; the timer restarts below.
+      watchdog.pauseStallTimer();
       parser.feed(text.decode(chunk as Uint8Array, { stream: true }));
       for (const item of messages.splice(0).flatMap((message) => decoder.decode(message))) {
         if (item.kind === 'end') {
@@ -139,6 +138,7 @@ export class HttpProviderClient implements ProviderClient {
         }
         yield* this.#emitItem(item, call, watchdog, progress);
       }
+      watchdog.bytesArrived();
     }
     throw this.#error('stream_truncated', 'stream closed before its final event', call, progress);
   }
@@ -150,8 +150,9 @@ export class HttpProviderClient implements ProviderClient {
     progress: StreamProgress,
   ): Generator<ProviderEvent> {
     if (item.kind === 'error') {
-      const message = `stream error event ${item.upstreamType}: ${this.#excerpt(item.message)}`;
-      throw this.#error('stream_error_event', message, call, progress, item.upstreamType);
+      const upstreamType = this.#excerpt(item.upstreamType);
+      const message = `stream error event ${upstreamType}: ${this.#excerpt(item.message)}`;
+      throw this.#error('stream_error_event', message, call, progress, upstreamType);
     }
     if (progress.textDeltas === 0) {
       watchdog.firstTokenArrived();
@@ -191,13 +192,16 @@ export class HttpProviderClient implements ProviderClient {
     const text = await readText(response.body, watchdog);
     const parsed = this.#wire.parseErrorBody(safeJson(text));
     const detail = this.#excerpt(parsed.message ?? text);
+    const upstreamType =
+      parsed.upstreamType === undefined ? undefined : this.#excerpt(parsed.upstreamType);
     const errorClass = status < 400 ? 'malformed_response' : statusErrorClass(status);
-    return new ProviderError(errorClass, `HTTP ${status} ${parsed.upstreamType ?? ''} ${detail}`, {
+    const message = [`HTTP ${status}`, upstreamType, detail].filter(Boolean).join(' ');
+    return new ProviderError(errorClass, message, {
       provider: this.provider,
       model: call.model,
       status,
       retryAfterMs: rateLimit.retryAfterMs,
-      upstreamType: parsed.upstreamType,
+      upstreamType,
     });
   }
 

@@ -25,4 +25,4 @@ export {
   SlidingWindowBreaker,
   type SlidingWindowBreakerOptions,
 } from './sliding-window-breaker.js';
-export type { RouterStreamEvent } from './task-run.js';
+export type { RouterStreamEvent } from './task-run-context.js';

@@ -57,6 +57,36 @@ function schemaProblems(errors: ErrorObject[]): PolicyProblem[] {
   });
 }
 
+/** Returns the name of the route an error's JSON Pointer points into, if any. */
+function routeNameOf(error: ErrorObject): string | undefined {
+  const params = error.params as Record<string, unknown>;
+  if (error.instancePath === '/routes' && typeof params.propertyName === 'string') {
+    return params.propertyName;
+  }
+  const match = /^\/routes\/([^/]+)/.exec(error.instancePath);
+  return match?.[1]?.replaceAll('~1', '/').replaceAll('~0', '~');
+}
+
+/**
+ * Runs the semantic checks on the routes of a schema-invalid document that have no
+ * schema error, so one run lists every problem. Cross-route checks skip the other routes.
+ */
+function checkSchemaValidRoutes(
+  document: unknown,
+  errors: ErrorObject[],
+  catalog: ProviderCatalog,
+): PolicyProblem[] {
+  const routes = (document as { routes?: unknown } | null)?.routes;
+  if (typeof routes !== 'object' || routes === null || Array.isArray(routes)) {
+    return [];
+  }
+  const invalid = new Set(errors.flatMap((error) => routeNameOf(error) ?? []));
+  const valid = Object.entries(routes).filter(([name]) => !invalid.has(name));
+  // The schema reported no error under these routes, so each one matches RoutePolicy.
+  const policy = { version: 1, routes: Object.fromEntries(valid) } as Policy;
+  return checkPolicy(policy, catalog, invalid);
+}
+
 /** Drops top-level `x-*` blocks, which only hold YAML anchors. */
 function withoutExtensions(policy: Policy): Policy {
   const entries = Object.entries(policy).filter(([key]) => !key.startsWith('x-'));
@@ -72,9 +102,13 @@ export function parsePolicy(
   catalog: ProviderCatalog,
   source = 'policy',
 ): Policy {
-  // NOTE: semantic checks need a schema-valid document, so schema problems are reported alone.
   if (!validateSchema(document)) {
-    throw new PolicyValidationError(source, schemaProblems(validateSchema.errors ?? []));
+    const errors = validateSchema.errors ?? [];
+    const problems = [
+      ...schemaProblems(errors),
+      ...checkSchemaValidRoutes(document, errors, catalog),
+    ];
+    throw new PolicyValidationError(source, problems);
   }
   const problems = checkPolicy(document, catalog);
   if (problems.length > 0) {

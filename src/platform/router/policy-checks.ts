@@ -2,12 +2,20 @@ import { findProvider, type ProviderCatalog, qualityTierOf } from './catalog.js'
 import type { PolicyProblem } from './policy-errors.js';
 import type { Policy, RoutePolicy } from './policy-types.js';
 
-/** Returns every semantic problem of a schema-valid policy against the catalog. */
-export function checkPolicy(policy: Policy, catalog: ProviderCatalog): PolicyProblem[] {
+/**
+ * Returns every semantic problem of a schema-valid policy against the catalog.
+ * `uncheckedRoutes` names routes left out of `policy` because they failed the
+ * schema; a fallback to one of them is not reported as unknown.
+ */
+export function checkPolicy(
+  policy: Policy,
+  catalog: ProviderCatalog,
+  uncheckedRoutes: ReadonlySet<string> = new Set(),
+): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
   for (const [name, route] of Object.entries(policy.routes)) {
     problems.push(...checkCandidates(name, route, catalog));
-    problems.push(...checkFallback(name, route, policy));
+    problems.push(...checkFallback(name, route, policy, uncheckedRoutes));
   }
   problems.push(...checkFallbackCycles(policy));
   problems.push(...checkSharedBreakers(policy));
@@ -58,8 +66,13 @@ function checkCatalogEntry(
   return [];
 }
 
-function checkFallback(name: string, route: RoutePolicy, policy: Policy): PolicyProblem[] {
-  if (route.fallbackRoute === undefined) {
+function checkFallback(
+  name: string,
+  route: RoutePolicy,
+  policy: Policy,
+  uncheckedRoutes: ReadonlySet<string>,
+): PolicyProblem[] {
+  if (route.fallbackRoute === undefined || uncheckedRoutes.has(route.fallbackRoute)) {
     return [];
   }
   const path = `/routes/${name}/fallbackRoute`;

@@ -44,7 +44,10 @@ export interface RoutePolicy {
   deadlineMs: number;
   stallTimeoutMs: number;
   retryBudget: RetryBudgetPolicy;
-  /** Wait before calling a candidate again that already failed in the same task. @defaultValue 100 */
+  /**
+   * Base wait before calling a candidate again in the same task. It doubles with each repeat up
+   * to a cap, and a random share of its upper half is kept. @defaultValue 100
+   */
   retryBackoffMs?: number;
   /** Error classes that move on to the next candidate; others end the task. */
   failoverOn: ProviderErrorClass[];

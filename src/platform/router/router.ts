@@ -12,7 +12,8 @@ import { ProviderThrottle } from './provider-throttle.js';
 import { RetryBudget } from './retry-budget.js';
 import { RouterError } from './router-errors.js';
 import type { RouterEventMap } from './router-events.js';
-import { type RouterStreamEvent, TaskRun, type TaskRunContext } from './task-run.js';
+import { TaskRun } from './task-run.js';
+import type { RouterStreamEvent, TaskRunContext } from './task-run-context.js';
 
 /** Construction options of {@link Router}. */
 export interface RouterOptions {
@@ -23,7 +24,7 @@ export interface RouterOptions {
   endpoints: Record<string, ProviderEndpoint>;
   /** @defaultValue systemClock */
   clock?: Clock;
-  /** Source of the weighted first pick, in [0, 1). @defaultValue Math.random */
+  /** Source of the weighted first pick and of backoff jitter, in [0, 1). @defaultValue Math.random */
   random?: () => number;
   /** Keep-alive connections per provider. @defaultValue 16 */
   connectionsPerProvider?: number;

@@ -1,38 +1,20 @@
-import type { Clock } from '../clock.js';
-import { isProviderError, ProviderError } from '../providers/errors.js';
-import type { ProviderCall, ProviderClient } from '../providers/types.js';
-import type { AttemptRecord, TaskRequest, TaskResult } from '../task.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
+import { isProviderError, type ProviderError } from '../providers/errors.js';
+import type { ProviderCall } from '../providers/types.js';
+import type { TaskRequest, TaskResult } from '../task.js';
+import { AttemptLog } from './attempt-log.js';
 import { candidateKey, orderForTask } from './candidate-order.js';
-import type { Candidate, RoutePolicy } from './policy-types.js';
-import type { ProviderThrottle } from './provider-throttle.js';
-import type { RetryBudget } from './retry-budget.js';
+import type { Candidate } from './policy-types.js';
+import { type AttemptOutcome, providerCall, runAttempt } from './provider-attempt.js';
+import { DEFAULT_RETRY_BACKOFF_MS, retryBackoffMs } from './retry-backoff.js';
 import { RouterError, routerErrorFrom, StreamInterruptedError } from './router-errors.js';
-import type { RouterEventMap, SkipReason } from './router-events.js';
+import type { SkipReason } from './router-events.js';
+import { candidateRef, type RouterStreamEvent, type TaskRunContext } from './task-run-context.js';
 
-/** Event of `Router.stream`. Every stream ends with exactly one `done` or `error`. */
-export type RouterStreamEvent =
-  | { type: 'delta'; text: string }
-  | { type: 'done'; result: TaskResult }
-  | { type: 'error'; error: RouterError };
-
-/** Shared router parts one task run uses. */
-export interface TaskRunContext {
-  routeName: string;
-  route: RoutePolicy;
-  candidates: Candidate[];
-  clock: Clock;
-  random: () => number;
-  clientFor(provider: string): ProviderClient;
-  breakerFor(candidate: Candidate): CircuitBreaker;
-  throttle: ProviderThrottle;
-  budget: RetryBudget;
-  emit<K extends keyof RouterEventMap>(name: K, ...args: RouterEventMap[K]): void;
-}
-
-type AttemptOutcome = { ok: true; result: TaskResult } | { ok: false; error: ProviderError };
-
-const DEFAULT_RETRY_BACKOFF_MS = 100;
+/**
+ * Shortest wait of a task whose candidates are all skipped, because a half-open
+ * circuit with every probe slot taken has no reopen time to wait for.
+ */
+const EXHAUSTED_POLL_MS = 100;
 
 /**
  * One task on one route. With `forward` set, text deltas go to the caller as
@@ -47,11 +29,10 @@ export class TaskRun {
   readonly #forward: boolean;
   readonly #startedAt: number;
   readonly #deadlineAt: number;
-  readonly #attempts: AttemptRecord[] = [];
-  readonly #tried = new Set<string>();
+  readonly #log: AttemptLog;
+  /** Calls made so far per candidate key. */
+  readonly #callsTo = new Map<string, number>();
   #calls = 0;
-  #committed = false;
-  #forwardedText = '';
   #lastFailure: { candidate: Candidate; error: ProviderError } | undefined;
 
   constructor(
@@ -66,6 +47,7 @@ export class TaskRun {
     this.#forward = forward;
     this.#startedAt = context.clock.monotonic();
     this.#deadlineAt = this.#startedAt + context.route.deadlineMs;
+    this.#log = new AttemptLog(context);
   }
 
   /** Runs the task; yields deltas when forwarding, then one terminal event. */
@@ -90,9 +72,9 @@ export class TaskRun {
         calledThisPass = true;
         const outcome = yield* this.#attempt(candidate);
         if (outcome.ok) {
-          return outcome.result;
+          return this.#result(candidate, outcome);
         }
-        this.#afterFailure(candidate, outcome.error);
+        this.#afterFailure(candidate, outcome.error, outcome.forwardedText);
       }
       if (!calledThisPass) {
         await this.#whenExhausted();
@@ -113,7 +95,7 @@ export class TaskRun {
   #reserve(candidate: Candidate): boolean {
     const skip = this.#skipReason(candidate);
     if (skip !== undefined) {
-      this.#recordSkip(candidate, skip);
+      this.#log.skipped(candidate, skip);
       return false;
     }
     const maxAttempts = this.#context.route.retryBudget.maxAttemptsPerTask;
@@ -122,7 +104,7 @@ export class TaskRun {
     }
     const breaker = this.#context.breakerFor(candidate);
     if (!breaker.tryAcquire()) {
-      this.#recordSkip(candidate, 'breaker_open');
+      this.#log.skipped(candidate, 'breaker_open');
       return false;
     }
     try {
@@ -160,48 +142,22 @@ export class TaskRun {
     }
   }
 
+  /** Calls a reserved candidate; a backoff cut short by the deadline or the caller frees the reservation. */
   async *#attempt(candidate: Candidate): AsyncGenerator<RouterStreamEvent, AttemptOutcome> {
-    await this.#backoffIfRepeated(candidate);
-    this.#announce(candidate);
-    const attemptStart = this.#context.clock.monotonic();
-    const state = { text: '', firstTokenAt: undefined as number | undefined, settled: false };
     try {
-      const events = this.#context
-        .clientFor(candidate.provider)
-        .stream({ ...this.#call, model: candidate.model }, this.#callOptions());
-      for await (const event of events) {
-        if (event.type === 'open') {
-          this.#context.throttle.observe(candidate.provider, event.rateLimit);
-        } else if (event.type === 'first_token') {
-          state.firstTokenAt = this.#context.clock.monotonic();
-        } else if (event.type === 'text') {
-          state.text += event.text;
-          if (this.#forward) {
-            this.#committed = true;
-            this.#forwardedText += event.text;
-            yield { type: 'delta', text: event.text };
-          }
-        } else {
-          state.settled = true;
-          const result = this.#succeed(
-            candidate,
-            attemptStart,
-            state.text,
-            event.usage,
-            state.firstTokenAt,
-          );
-          return { ok: true, result };
-        }
-      }
-      throw new ProviderError('malformed_response', 'stream ended without a done event', candidate);
+      await this.#backoffIfRepeated(candidate);
     } catch (error) {
-      state.settled = true;
-      return { ok: false, error: this.#fail(candidate, attemptStart, error) };
-    } finally {
-      if (!state.settled) {
-        this.#context.breakerFor(candidate).release();
-      }
+      this.#context.breakerFor(candidate).release();
+      throw error;
     }
+    this.#announce(candidate);
+    const request = {
+      candidate,
+      call: this.#call,
+      options: this.#callOptions(),
+      forward: this.#forward,
+    };
+    return yield* runAttempt(this.#context, this.#log, request);
   }
 
   #announce(candidate: Candidate): void {
@@ -220,16 +176,19 @@ export class TaskRun {
       });
     }
     this.#calls += 1;
-    this.#tried.add(candidateKey(candidate));
+    const key = candidateKey(candidate);
+    this.#callsTo.set(key, (this.#callsTo.get(key) ?? 0) + 1);
     emit('attempt_start', { route: routeName, ...candidateRef(candidate), attempt: this.#calls });
   }
 
   async #backoffIfRepeated(candidate: Candidate): Promise<void> {
-    if (!this.#tried.has(candidateKey(candidate))) {
+    const repeat = this.#callsTo.get(candidateKey(candidate)) ?? 0;
+    if (repeat === 0) {
       return;
     }
-    const backoffMs = this.#context.route.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS;
-    await this.#sleepWithinDeadline(backoffMs);
+    const { route, random } = this.#context;
+    const baseMs = route.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS;
+    await this.#sleepWithinDeadline(retryBackoffMs(baseMs, repeat, random));
   }
 
   #callOptions(): {
@@ -247,76 +206,26 @@ export class TaskRun {
     };
   }
 
-  #succeed(
-    candidate: Candidate,
-    attemptStart: number,
-    text: string,
-    usage: TaskResult['usage'],
-    firstTokenAt: number | undefined,
-  ): TaskResult {
-    const { clock, breakerFor } = this.#context;
-    const latencyMs = clock.monotonic() - attemptStart;
-    breakerFor(candidate).onSuccess();
-    this.#attempts.push({ ...candidateRef(candidate), outcome: 'success', latencyMs });
-    this.#context.emit('attempt_end', {
-      route: this.#context.routeName,
-      ...candidateRef(candidate),
-      outcome: 'success',
-      latencyMs,
-    });
-    const timeToFirstTokenMs = (firstTokenAt ?? clock.monotonic()) - this.#startedAt;
+  #result(candidate: Candidate, outcome: Extract<AttemptOutcome, { ok: true }>): TaskResult {
+    const timeToFirstTokenMs =
+      (outcome.firstTokenAt ?? this.#context.clock.monotonic()) - this.#startedAt;
     return {
-      text,
-      usage,
+      text: outcome.text,
+      usage: outcome.usage,
       ...candidateRef(candidate),
-      attempts: [...this.#attempts],
+      attempts: this.#log.list(),
       timeToFirstTokenMs,
     };
   }
 
-  #fail(candidate: Candidate, attemptStart: number, error: unknown): ProviderError {
-    const failure = isProviderError(error)
-      ? error
-      : new ProviderError('connection_error', 'client failed', { ...candidate, cause: error });
-    const { clock, breakerFor, throttle, routeName, emit } = this.#context;
-    breakerFor(candidate).onFailure(failure);
-    if (failure.errorClass === 'status_429' && failure.retryAfterMs !== undefined) {
-      throttle.observeRetryAfter(candidate.provider, failure.retryAfterMs);
-    }
-    const latencyMs = clock.monotonic() - attemptStart;
-    const record = {
-      ...candidateRef(candidate),
-      outcome: 'failed' as const,
-      errorClass: failure.errorClass,
-      latencyMs,
-    };
-    this.#attempts.push(record);
-    emit('attempt_end', { route: routeName, ...record });
-    return failure;
-  }
-
-  #afterFailure(candidate: Candidate, error: ProviderError): void {
+  #afterFailure(candidate: Candidate, error: ProviderError, forwardedText: string): void {
     this.#lastFailure = { candidate, error };
-    if (this.#committed) {
-      throw new StreamInterruptedError(error, this.#forwardedText, [...this.#attempts]);
+    if (forwardedText !== '') {
+      throw new StreamInterruptedError(error, forwardedText, this.#log.list());
     }
     if (!this.#context.route.failoverOn.includes(error.errorClass)) {
-      throw routerErrorFrom(error, [...this.#attempts]);
+      throw routerErrorFrom(error, this.#log.list());
     }
-  }
-
-  #recordSkip(candidate: Candidate, reason: SkipReason): void {
-    this.#attempts.push({
-      ...candidateRef(candidate),
-      outcome: 'skipped',
-      errorClass: reason,
-      latencyMs: 0,
-    });
-    this.#context.emit('attempt_skipped', {
-      route: this.#context.routeName,
-      ...candidateRef(candidate),
-      reason,
-    });
   }
 
   /** With every candidate skipped: fail, or with `onExhausted: queue` wait for the first to recover. */
@@ -327,7 +236,7 @@ export class TaskRun {
     if (route.onExhausted === 'fail' || until === undefined || until >= this.#deadlineAt) {
       throw this.#finalError(until === undefined ? undefined : until - now);
     }
-    await this.#sleepWithinDeadline(until - now);
+    await this.#sleepWithinDeadline(Math.max(until - now, EXHAUSTED_POLL_MS));
   }
 
   #earliestAvailability(): number | undefined {
@@ -355,26 +264,26 @@ export class TaskRun {
   #checkTime(): void {
     if (this.#signal?.aborted) {
       throw new RouterError('client_aborted', 'the caller aborted the task', {
-        attempts: [...this.#attempts],
+        attempts: this.#log.list(),
       });
     }
     if (this.#context.clock.monotonic() >= this.#deadlineAt) {
       const message = `task exceeded its ${this.#context.route.deadlineMs} ms deadline`;
       throw new RouterError('deadline_exceeded', message, {
         errorClass: 'deadline_exceeded',
-        attempts: [...this.#attempts],
+        attempts: this.#log.list(),
       });
     }
   }
 
   #finalError(retryAfterMs?: number): RouterError {
     if (this.#lastFailure !== undefined) {
-      return routerErrorFrom(this.#lastFailure.error, [...this.#attempts]);
+      return routerErrorFrom(this.#lastFailure.error, this.#log.list());
     }
     const message = `no candidate of route "${this.#context.routeName}" is available`;
     return new RouterError('provider_unavailable', message, {
       retryAfterMs,
-      attempts: [...this.#attempts],
+      attempts: this.#log.list(),
     });
   }
 
@@ -383,32 +292,14 @@ export class TaskRun {
       return error;
     }
     if (isProviderError(error)) {
-      return routerErrorFrom(error, [...this.#attempts]);
+      return routerErrorFrom(error, this.#log.list());
     }
     if (this.#signal?.aborted) {
       return new RouterError('client_aborted', 'the caller aborted the task', {
-        attempts: [...this.#attempts],
+        attempts: this.#log.list(),
         cause: error,
       });
     }
     throw error;
   }
-}
-
-function candidateRef(candidate: Candidate): { provider: string; model: string } {
-  return { provider: candidate.provider, model: candidate.model };
-}
-
-/** Builds the provider call; without messages, a short placeholder prompt is sent and `inputTokens` sizes it upstream. */
-function providerCall(request: TaskRequest): ProviderCall {
-  const messages = request.messages ?? [
-    { role: 'user' as const, content: `Synthetic prompt of ${request.inputTokens ?? 0} tokens.` },
-  ];
-  return {
-    model: '',
-    messages,
-    maxOutputTokens: request.maxOutputTokens,
-    inputTokens: request.inputTokens,
-    forcedOutputTokens: request.forcedOutputTokens,
-  };
 }

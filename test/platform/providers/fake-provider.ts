@@ -21,6 +21,8 @@ export type FakeReply =
       firstChunkDelayMs?: number;
       /** Sends this raw text as one data line after the tokens, in place of the end. */
       rawAfter?: string;
+      /** Waits this long (on the fake's clock) between two tokens. */
+      tokenIntervalMs?: number;
     }
   | { kind: 'hang' };
 
@@ -104,14 +106,15 @@ async function respond(
   if (reply.firstChunkDelayMs !== undefined) {
     await clock.sleep(reply.firstChunkDelayMs);
   }
-  writeStream(format, reply, res);
+  await writeStream(format, reply, res, clock);
 }
 
-function writeStream(
+async function writeStream(
   format: 'openai' | 'anthropic',
   reply: Extract<FakeReply, { kind: 'stream' }>,
   res: ServerResponse,
-): void {
+  clock: Clock,
+): Promise<void> {
   const frames = format === 'openai' ? openAiFrames(reply.tokens) : anthropicFrames(reply.tokens);
   const { start, token, end } = frames;
   res.write(start);
@@ -126,6 +129,9 @@ function writeStream(
     if (index === reply.errorAfter) {
       res.end(errorFrame(format, reply.errorType ?? 'overloaded_error'));
       return;
+    }
+    if (index > 0 && reply.tokenIntervalMs !== undefined) {
+      await clock.sleep(reply.tokenIntervalMs);
     }
     res.write(token(index));
   }

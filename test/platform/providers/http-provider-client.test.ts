@@ -177,6 +177,34 @@ describe('HttpProviderClient', () => {
     assert.equal(error.afterFirstToken, true);
   });
 
+  it('ignores consumer time when timing a stall', async () => {
+    const clock = createTestClock();
+    const reply = { kind: 'stream', tokens: 3, tokenIntervalMs: 200 } as const;
+    const provider = await setup('openai', reply, clock);
+    const consume = async (): Promise<string> => {
+      let text = '';
+      for await (const event of provider.stream(CALL, { stallTimeoutMs: 1000 })) {
+        if (event.type === 'text') {
+          text += event.text;
+          await clock.sleep(3000);
+        }
+      }
+      return text;
+    };
+    const text = await clock.drive(consume(), { stepMs: 100 });
+    assert.equal(text, 't0 t1 t2 ');
+  });
+
+  it('keeps the API key out of error types', async () => {
+    const body = { error: { type: `bad_key_${API_KEY}`, message: 'rejected' } };
+    const provider = await setup('openai', { kind: 'status', status: 401, body });
+    const error = await failureOf(collect(provider.stream(CALL)));
+    assert.ok(isProviderError(error));
+    assert.ok(!error.message.includes(API_KEY), error.message);
+    assert.ok(!(error.upstreamType ?? '').includes(API_KEY));
+    assert.equal(error.upstreamType, 'bad_key_[redacted]');
+  });
+
   it('reports a refused connection', async () => {
     const provider = await setup('openai', { kind: 'hang' });
     await server?.close();

@@ -66,6 +66,21 @@ describe('loadPolicy', () => {
     assert.equal(problems.length, 4);
   });
 
+  it('checks valid routes when another route fails the schema', () => {
+    const { onExhausted: _omitted, ...broken } = route();
+    const chat = route({
+      candidates: [{ provider: 'oa', model: 'gpt-9', weight: 1 }],
+      fallbackRoute: 'broken',
+    });
+    const other = route({ fallbackRoute: 'missing' });
+    assert.deepEqual(problemsOf({ version: 2, routes: { broken, chat, other } }), [
+      '/version: must be equal to constant',
+      '/routes/broken: missing property "onExhausted"',
+      '/routes/chat/candidates/0/model: unknown model "gpt-9" for oa',
+      '/routes/other/fallbackRoute: unknown route "missing"',
+    ]);
+  });
+
   it('reports a fallback route with a lower quality floor', () => {
     const chat = route({ fallbackRoute: 'cheap', qualityFloor: 3 });
     const cheap = route({ qualityFloor: 1 });

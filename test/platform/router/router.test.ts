@@ -4,7 +4,9 @@ import {
   isStreamInterruptedError,
   type RouterStreamEvent,
 } from '../../../src/platform/router/index.js';
+import type { Clock } from '../../../src/platform/clock.js';
 import type { BreakerTransition } from '../../../src/platform/router/breaker-state.js';
+import type { RouterEventMap } from '../../../src/platform/router/router-events.js';
 import { createTestClock } from '../providers/test-clock.js';
 import { REQUEST, type Rig, rejectionOf, route, startRig } from './router-fixtures.js';
 
@@ -195,6 +197,112 @@ describe('Router', () => {
     await rejectionOf(rig.router.execute('chat', REQUEST));
     assert.equal(rig.servers.oa?.requests.length, 6);
     assert.deepEqual(transitions, ['closed->open', 'open->half_open', 'half_open->open']);
+  });
+
+  it('backs off exponentially with jitter on repeats', async () => {
+    const clock = createTestClock();
+    const sleeps: number[] = [];
+    const recording: Clock = {
+      ...clock,
+      sleep: (ms, signal) => {
+        sleeps.push(ms);
+        return clock.sleep(ms, signal);
+      },
+    };
+    const single = [{ provider: 'oa', model: 'm1', weight: 1 }];
+    const retryBudget = { windowMs: 60_000, maxRetriesPerWindow: 10, maxAttemptsPerTask: 4 };
+    rig = await startRig(
+      { oa: () => ({ kind: 'status', status: 500 }) },
+      route({ candidates: single, retryBudget, retryBackoffMs: 100 }),
+      { clock: recording, random: () => 0.5 },
+    );
+    const error = await clock.drive(rejectionOf(rig.router.execute('chat', REQUEST)));
+    assert.ok(isRouterError(error));
+    assert.equal(error.code, 'upstream_error');
+    assert.equal(rig.servers.oa?.requests.length, 4);
+    assert.deepEqual(sleeps, [75, 150, 300]);
+  });
+
+  it('frees a probe slot when the deadline ends a backoff', async () => {
+    const clock = createTestClock();
+    const single = [{ provider: 'oa', model: 'm1', weight: 1 }];
+    const breaker = {
+      failureThreshold: 1,
+      minimumRequests: 1,
+      windowMs: 60_000,
+      cooldownMs: 1000,
+      halfOpenMaxProbes: 1,
+    };
+    const replies = [
+      { kind: 'status', status: 500 } as const,
+      { kind: 'status', status: 400 } as const,
+    ];
+    rig = await startRig(
+      { oa: (index) => replies[index] ?? { kind: 'stream', tokens: 2 } },
+      route({
+        candidates: single,
+        breaker,
+        failoverOn: [...route().failoverOn, 'status_400'],
+        retryBackoffMs: 10_000,
+        deadlineMs: 3000,
+      }),
+      { clock },
+    );
+    await rejectionOf(rig.router.execute('chat', REQUEST));
+    await clock.drive(clock.sleep(1000));
+    const error = await clock.drive(rejectionOf(rig.router.execute('chat', REQUEST)));
+    assert.ok(isRouterError(error));
+    assert.equal(error.code, 'deadline_exceeded');
+    const result = await clock.drive(rig.router.execute('chat', REQUEST));
+    assert.equal(result.provider, 'oa');
+    assert.equal(rig.servers.oa?.requests.length, 3);
+  });
+
+  it('records an attempt the caller stopped reading', async () => {
+    rig = await startRig({ oa: () => ({ kind: 'stream', tokens: 5 }) }, route());
+    const starts: unknown[] = [];
+    const ends: RouterEventMap['attempt_end'][0][] = [];
+    rig.router.on('attempt_start', (event) => starts.push(event));
+    rig.router.on('attempt_end', (event) => ends.push(event));
+    for await (const event of rig.router.stream('chat', REQUEST)) {
+      assert.equal(event.type, 'delta');
+      break;
+    }
+    assert.equal(starts.length, 1);
+    assert.equal(ends.length, 1);
+    assert.equal(ends[0]?.outcome, 'failed');
+    assert.equal(ends[0]?.errorClass, 'aborted');
+  });
+
+  it('waits for a busy half-open probe without spinning', async () => {
+    const clock = createTestClock();
+    const single = [{ provider: 'oa', model: 'm1', weight: 1 }];
+    const breaker = {
+      failureThreshold: 1,
+      minimumRequests: 1,
+      windowMs: 60_000,
+      cooldownMs: 1000,
+      halfOpenMaxProbes: 1,
+    };
+    const retryBudget = { windowMs: 60_000, maxRetriesPerWindow: 10, maxAttemptsPerTask: 1 };
+    const slowProbe = { kind: 'stream', tokens: 2, firstChunkDelayMs: 500 } as const;
+    rig = await startRig(
+      { oa: (index) => (index === 0 ? { kind: 'status', status: 500 } : slowProbe) },
+      route({ candidates: single, breaker, retryBudget, onExhausted: 'queue', deadlineMs: 5000 }),
+      { clock },
+    );
+    const opened = await clock.drive(rejectionOf(rig.router.execute('chat', REQUEST)));
+    assert.ok(isRouterError(opened));
+    assert.equal(rig.router.snapshot().breakers[0]?.state.kind, 'half_open');
+    const skips: unknown[] = [];
+    rig.router.on('attempt_skipped', (event) => skips.push(event));
+    const probe = rig.router.execute('chat', REQUEST);
+    const queued = rig.router.execute('chat', REQUEST);
+    const [first, second] = await clock.drive(Promise.all([probe, queued]));
+    assert.equal(first.provider, 'oa');
+    assert.equal(second.provider, 'oa');
+    assert.ok(skips.length >= 1, `${skips.length} skips`);
+    assert.ok(skips.length <= 6, `${skips.length} skips`);
   });
 
   it('fails over on 401 when status_401 is listed', async () => {

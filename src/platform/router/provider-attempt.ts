@@ -1,0 +1,121 @@
+import { isProviderError, ProviderError } from '../providers/errors.js';
+import type { CallOptions, ProviderCall } from '../providers/types.js';
+import type { TaskRequest, TokenUsage } from '../task.js';
+import type { AttemptLog } from './attempt-log.js';
+import type { Candidate } from './policy-types.js';
+import type { RouterStreamEvent, TaskRunContext } from './task-run-context.js';
+
+/** Outcome of one provider call. */
+export type AttemptOutcome =
+  | { ok: true; text: string; usage: TokenUsage; firstTokenAt: number | undefined }
+  /** `forwardedText` is the text already yielded to the caller, empty when none was. */
+  | { ok: false; error: ProviderError; forwardedText: string };
+
+/** One call to one candidate, as the task run starts it. */
+export interface AttemptRequest {
+  candidate: Candidate;
+  call: ProviderCall;
+  options: CallOptions;
+  /** Whether to yield each text delta to the caller as it arrives. */
+  forward: boolean;
+}
+
+/**
+ * Streams one call to a candidate, yielding text deltas when forwarding. Records
+ * the outcome on the candidate's breaker, the provider throttle and the attempt log.
+ */
+export async function* runAttempt(
+  context: TaskRunContext,
+  log: AttemptLog,
+  request: AttemptRequest,
+): AsyncGenerator<RouterStreamEvent, AttemptOutcome> {
+  const { candidate, forward } = request;
+  const attemptStart = context.clock.monotonic();
+  const state = { text: '', firstTokenAt: undefined as number | undefined, settled: false };
+  let forwardedText = '';
+  try {
+    const events = context
+      .clientFor(candidate.provider)
+      .stream({ ...request.call, model: candidate.model }, request.options);
+    for await (const event of events) {
+      if (event.type === 'open') {
+        context.throttle.observe(candidate.provider, event.rateLimit);
+      } else if (event.type === 'first_token') {
+        state.firstTokenAt = context.clock.monotonic();
+      } else if (event.type === 'text') {
+        state.text += event.text;
+        if (forward) {
+          forwardedText += event.text;
+          yield { type: 'delta', text: event.text };
+        }
+      } else {
+        state.settled = true;
+        succeed(context, log, candidate, attemptStart);
+        return { ok: true, text: state.text, usage: event.usage, firstTokenAt: state.firstTokenAt };
+      }
+    }
+    throw new ProviderError('malformed_response', 'stream ended without a done event', candidate);
+  } catch (error) {
+    state.settled = true;
+    return { ok: false, error: fail(context, log, candidate, attemptStart, error), forwardedText };
+  } finally {
+    if (!state.settled) {
+      abandon(context, log, candidate, attemptStart);
+    }
+  }
+}
+
+function succeed(
+  context: TaskRunContext,
+  log: AttemptLog,
+  candidate: Candidate,
+  attemptStart: number,
+): void {
+  const latencyMs = context.clock.monotonic() - attemptStart;
+  context.breakerFor(candidate).onSuccess();
+  log.succeeded(candidate, latencyMs);
+}
+
+function fail(
+  context: TaskRunContext,
+  log: AttemptLog,
+  candidate: Candidate,
+  attemptStart: number,
+  error: unknown,
+): ProviderError {
+  const failure = isProviderError(error)
+    ? error
+    : new ProviderError('connection_error', 'client failed', { ...candidate, cause: error });
+  const { clock, breakerFor, throttle } = context;
+  breakerFor(candidate).onFailure(failure);
+  if (failure.errorClass === 'status_429' && failure.retryAfterMs !== undefined) {
+    throttle.observeRetryAfter(candidate.provider, failure.retryAfterMs);
+  }
+  log.failed(candidate, failure.errorClass, clock.monotonic() - attemptStart);
+  return failure;
+}
+
+/** Records a call the caller stopped reading; it says nothing of the provider's health. */
+function abandon(
+  context: TaskRunContext,
+  log: AttemptLog,
+  candidate: Candidate,
+  attemptStart: number,
+): void {
+  context.breakerFor(candidate).release();
+  log.failed(candidate, 'aborted', context.clock.monotonic() - attemptStart);
+}
+
+/** Builds the provider call; without messages, a short placeholder prompt is sent and `inputTokens` sizes it upstream. */
+export function providerCall(request: TaskRequest): ProviderCall {
+  const messages = request.messages ?? [
+    { role: 'user' as const, content: `Synthetic prompt of ${request.inputTokens ?? 0} tokens.` },
+  ];
+  return {
+    model: '',
+    messages,
+    maxOutputTokens: request.maxOutputTokens,
+    inputTokens: request.inputTokens,
+    forcedOutputTokens: request.forcedOutputTokens,
+  };
+}

@@ -1,0 +1,35 @@
+import type { Clock } from '../clock.js';
+import type { ProviderClient } from '../providers/types.js';
+import type { TaskResult } from '../task.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import type { Candidate, RoutePolicy } from './policy-types.js';
+import type { ProviderThrottle } from './provider-throttle.js';
+import type { RetryBudget } from './retry-budget.js';
+import type { RouterError } from './router-errors.js';
+import type { CandidateRef, RouterEventMap } from './router-events.js';
+
+/** Event of `Router.stream`. Every stream ends with exactly one `done` or `error`. */
+export type RouterStreamEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'done'; result: TaskResult }
+  | { type: 'error'; error: RouterError };
+
+/** Shared router parts one task run uses. */
+export interface TaskRunContext {
+  routeName: string;
+  route: RoutePolicy;
+  candidates: Candidate[];
+  clock: Clock;
+  /** Source of the weighted first pick and of backoff jitter, in [0, 1). */
+  random: () => number;
+  clientFor(provider: string): ProviderClient;
+  breakerFor(candidate: Candidate): CircuitBreaker;
+  throttle: ProviderThrottle;
+  budget: RetryBudget;
+  emit<K extends keyof RouterEventMap>(name: K, ...args: RouterEventMap[K]): void;
+}
+
+/** Returns the provider and model of a candidate, without its weight. */
+export function candidateRef(candidate: Candidate): CandidateRef {
+  return { provider: candidate.provider, model: candidate.model };
+}

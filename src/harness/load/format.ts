@@ -33,13 +33,19 @@ export function formatSummary(result: LoadResult, verdict: ThresholdVerdict): st
   }
   lines.push(
     result.health.valid
-      ? `[harness] valid lag_p99=${ms(result.schedulerLag.p99)}`
+      ? `[harness] valid lag_p99=${ms(result.schedulerLag.p99)}${stallText(result)}`
       : `[harness] INVALID: ${result.health.reasons.join('; ')}`,
   );
   lines.push(`[slo] ${verdict.passed ? 'pass' : 'FAIL'}`);
   for (const check of verdict.checks)
     lines.push(`  ${check.passed ? 'ok  ' : 'FAIL'} ${check.reason}`);
   return lines;
+}
+
+function stallText(result: LoadResult): string {
+  const stalls = result.schedulerStalls;
+  if (stalls === undefined) return '';
+  return ` behind=${ms(stalls.behindMs)} longest_stall=${ms(stalls.longestStallMs)}`;
 }
 
 function percent(fraction: number): string {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { evaluateHealth } from './health.js';
 import type { ResolvedLoadOptions } from './options.js';
@@ -18,14 +19,19 @@ export interface LoadRunInput {
 
 /**
  * One open-model run: sends each scheduled request at its time whatever the
- * state of earlier ones, drops sends over the in-flight cap, then drains.
+ * state of earlier ones, drops sends over the in-flight cap, then drains. One
+ * timer at a time drives the dispatcher, and each wake-up sends every due request.
+ * NOTE: the dispatcher shares its event loop and heap with whatever else runs in the
+ * process (the drill's gateway and mocks), so their pauses show up as scheduler lag.
  */
 export class LoadRun {
   readonly #input: LoadRunInput;
   readonly #options: ResolvedLoadOptions;
   readonly #recorder: LoadRecorder;
   readonly #abort = new AbortController();
-  readonly #pending = new Set<Promise<void>>();
+  readonly #onDispatchTimer = (): void => this.#dispatchDue();
+  #inFlight = 0;
+  #onIdle: (() => void) | undefined;
   #next = 0;
   #runStartMs = 0;
   #dispatchTimer: NodeJS.Timeout | undefined;
@@ -41,7 +47,10 @@ export class LoadRun {
       input.schedule.length,
       input.options.lateThresholdMs,
       input.options.topology,
+      input.options.health.maxLagMs,
     );
+    // Async followers each listen on the drain signal while they sleep between polls.
+    setMaxListeners(0, this.#abort.signal);
   }
 
   /** Runs the schedule, drains, and returns the result. */
@@ -70,15 +79,18 @@ export class LoadRun {
   #dispatchDue(): void {
     const clock = this.#options.clock;
     const schedule = this.#input.schedule;
-    const now = clock.monotonic();
     for (
       let request = schedule[this.#next];
       request !== undefined;
       request = schedule[this.#next]
     ) {
       const scheduledAt = this.#runStartMs + request.offsetMs;
+      // Read per send, so the lag includes the time spent on earlier sends of this wake-up.
+      const now = clock.monotonic();
       if (scheduledAt > now) {
-        this.#dispatchTimer = clock.setTimeout(() => this.#dispatchDue(), scheduledAt - now);
+        // Timers run in whole milliseconds; rounding up avoids a wake-up before the send is due.
+        const delayMs = Math.ceil(scheduledAt - now);
+        this.#dispatchTimer = clock.setTimeout(this.#onDispatchTimer, delayMs);
         return;
       }
       this.#next += 1;
@@ -88,17 +100,33 @@ export class LoadRun {
   }
 
   #fire(request: ScheduledRequest, scheduledAt: number, now: number): void {
-    if (this.#pending.size >= this.#options.maxInFlight) {
-      this.#recorder.recordDrop();
+    const elapsedMs = now - this.#runStartMs;
+    if (this.#inFlight >= this.#options.maxInFlight) {
+      this.#recorder.recordDrop(elapsedMs, now - scheduledAt);
       return;
     }
-    this.#recorder.recordSend(now - this.#runStartMs, now - scheduledAt);
-    const context = this.#context ?? this.#sendContext();
-    const sending = sendScheduled(request, scheduledAt, context)
-      .then((outcome) => this.#recorder.recordOutcome(outcome))
-      .catch((error: unknown) => this.#recordSendError(request, error))
-      .finally(() => this.#pending.delete(sending));
-    this.#pending.add(sending);
+    this.#recorder.recordSend(elapsedMs, now - scheduledAt);
+    void this.#send(request, scheduledAt, this.#context ?? this.#sendContext());
+  }
+
+  /** Sends one request and records its outcome; never rejects. */
+  async #send(request: ScheduledRequest, scheduledAt: number, context: SendContext) {
+    this.#inFlight += 1;
+    try {
+      this.#recorder.recordOutcome(await sendScheduled(request, scheduledAt, context));
+    } catch (error) {
+      this.#recordSendError(request, error);
+    } finally {
+      this.#inFlight -= 1;
+      if (this.#inFlight === 0) this.#onIdle?.();
+    }
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#onIdle = resolve;
+    });
   }
 
   #recordSendError(request: ScheduledRequest, error: unknown): void {
@@ -117,20 +145,23 @@ export class LoadRun {
     });
   }
 
-  /** Waits for outstanding requests until the drain deadline, then aborts the rest. */
+  /**
+   * Waits for outstanding requests until the drain deadline, then aborts the rest by
+   * destroying the pool. Requests carry no abort signal of their own, because one
+   * signal shared by thousands of requests costs a listener each.
+   */
   async #drain(): Promise<void> {
     const clock = this.#options.clock;
     const deadline =
       this.#runStartMs + this.#input.durationSec * 1000 + this.#options.drainTimeoutMs;
     const waitMs = this.#stoppedEarly ? 0 : Math.max(0, deadline - clock.monotonic());
     const timeUp = new AbortController();
-    await Promise.race([
-      Promise.allSettled([...this.#pending]),
-      clock.sleep(waitMs, timeUp.signal).catch(() => {}),
-    ]);
+    await Promise.race([this.#whenIdle(), clock.sleep(waitMs, timeUp.signal).catch(() => {})]);
     timeUp.abort();
     this.#abort.abort();
-    await Promise.allSettled([...this.#pending]);
+    if (this.#inFlight === 0) return;
+    await this.#input.pool.destroy();
+    await this.#whenIdle();
   }
 
   #stopEarly(): void {
@@ -145,7 +176,7 @@ export class LoadRun {
     const intervalMs = this.#options.progressIntervalMs;
     const tick = (): void => {
       const elapsed = this.#options.clock.monotonic() - this.#runStartMs;
-      onProgress(this.#recorder.progress(elapsed, this.#pending.size, intervalMs / 1000));
+      onProgress(this.#recorder.progress(elapsed, this.#inFlight, intervalMs / 1000));
       this.#progressTimer = this.#options.clock.setTimeout(tick, intervalMs);
     };
     this.#progressTimer = this.#options.clock.setTimeout(tick, intervalMs);
@@ -177,11 +208,14 @@ export class LoadRun {
     const recorder = this.#recorder;
     const counts = recorder.counts;
     const finished = counts.succeeded + counts.failed + counts.aborted;
+    const schedulerStalls = recorder.stalls.summary();
     const health = evaluateHealth({
       counts,
       lagP99Ms: recorder.schedulerLag.percentile(99),
       limits: this.#options.health,
       abortedEarly: this.#stoppedEarly,
+      stalls: schedulerStalls,
+      scheduleMs: this.#input.durationSec * 1000,
     });
     return {
       engine: 'embedded',
@@ -200,6 +234,7 @@ export class LoadRun {
       },
       successRateByTenant: structuredClone(recorder.tenantOutcomes),
       schedulerLag: recorder.schedulerLag.summary(),
+      schedulerStalls,
       statusCodes: { ...recorder.statusCodes },
       errorCodes: { ...recorder.errorCodes },
       timeSeries: recorder.timeSeries(),

@@ -1,14 +1,9 @@
 import { type Clock, systemClock } from '../../platform/clock.js';
 import type { TraceRow } from '../scenario/trace.js';
+import { type HealthLimits, type HealthLimitsInput, resolveHealthLimits } from './health.js';
 import type { ProgressSnapshot } from './recorder.js';
 
-/** Limits past which a run is marked invalid because the load generator fell behind. */
-export interface HealthLimits {
-  /** @defaultValue 50 */
-  maxLagP99Ms: number;
-  /** Dropped sends over scheduled requests. @defaultValue 0.01 */
-  maxDroppedFraction: number;
-}
+export type { HealthLimits } from './health.js';
 
 /** Options of {@link runLoad}; scenario values are used where an option is absent. */
 export interface RunLoadOptions {
@@ -38,7 +33,8 @@ export interface RunLoadOptions {
   asyncTimeoutMs?: number;
   /** Timeout of the `GET /healthz` probe before the run. @defaultValue 2000 */
   probeTimeoutMs?: number;
-  health?: Partial<HealthLimits>;
+  /** Limits that mark a run invalid; see {@link HealthLimits} for the rule. */
+  health?: HealthLimitsInput;
   /** Topology label for latency breakdowns when the target sends no `x-scalegate-topology` header. @defaultValue 'default' */
   topology?: string;
   /** Trace rows to replay instead of reading the scenario's trace file. */
@@ -82,11 +78,7 @@ export function resolveLoadOptions(options: RunLoadOptions): ResolvedLoadOptions
     ...DEFAULTS,
     ...withoutUndefined(options),
     clock: options.clock ?? systemClock,
-    health: {
-      maxLagP99Ms: 50,
-      maxDroppedFraction: 0.01,
-      ...withoutUndefined(options.health ?? {}),
-    },
+    health: resolveHealthLimits(options.health),
   };
   if (!Number.isInteger(resolved.seed)) fail('seed', 'an integer', resolved.seed);
   requireInteger('maxInFlight', resolved.maxInFlight, 1);
@@ -100,8 +92,6 @@ export function resolveLoadOptions(options: RunLoadOptions): ResolvedLoadOptions
   const poll = resolved.asyncPollIntervalMs;
   if (!(poll >= 10 && poll <= 10_000))
     fail('asyncPollIntervalMs', 'a number from 10 to 10000', poll);
-  requireNumber('health.maxLagP99Ms', resolved.health.maxLagP99Ms, 0);
-  requireNumber('health.maxDroppedFraction', resolved.health.maxDroppedFraction, 0);
   return resolved;
 }
 

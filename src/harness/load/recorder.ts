@@ -1,6 +1,7 @@
 import { LabelledHistograms, LatencyHistogram } from './latency-histogram.js';
 import type { AsyncFollowSummary, RequestCounts, TimeSeriesPoint } from './result.js';
 import type { ScheduledRequest } from './schedule.js';
+import { StallTracker } from './stall-tracker.js';
 import { TimeSeries } from './time-series.js';
 
 /** Outcome of one sent request. */
@@ -46,6 +47,7 @@ export class LoadRecorder {
   readonly errorCodes: Record<string, number> = {};
   readonly tenantOutcomes: Record<string, { finished: number; succeeded: number }> = {};
   readonly asyncCounts = { accepted: 0, succeeded: 0, failed: 0, timedOut: 0 };
+  readonly stalls: StallTracker;
   readonly #series = new TimeSeries();
   #sendsAtLastProgress = 0;
 
@@ -53,19 +55,25 @@ export class LoadRecorder {
     scheduled: number,
     readonly lateThresholdMs: number,
     readonly defaultTopology: string,
+    lagLimitMs: number,
   ) {
     this.counts = { scheduled, sent: 0, succeeded: 0, failed: 0, dropped: 0, late: 0, aborted: 0 };
+    this.stalls = new StallTracker(lagLimitMs);
   }
 
+  /** Records a send by its time since the run start and its scheduler lag, in milliseconds. */
   recordSend(elapsedMs: number, lagMs: number): void {
     this.counts.sent += 1;
     this.schedulerLag.record(lagMs);
+    this.stalls.record(elapsedMs, lagMs);
     if (lagMs > this.lateThresholdMs) this.counts.late += 1;
     this.#series.recordSend(elapsedMs);
   }
 
-  recordDrop(): void {
+  /** Records a send dropped at the in-flight cap; its lag counts towards stalls only. */
+  recordDrop(elapsedMs: number, lagMs: number): void {
     this.counts.dropped += 1;
+    this.stalls.record(elapsedMs, lagMs);
   }
 
   recordAbort(request: ScheduledRequest): void {

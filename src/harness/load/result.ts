@@ -1,4 +1,5 @@
 import type { LatencySummary } from './latency-histogram.js';
+import type { StallSummary } from './stall-tracker.js';
 
 export type LoadEngineName = 'embedded' | 'k6';
 
@@ -74,6 +75,8 @@ export interface LoadResult {
   successRateByTenant: Record<string, { finished: number; succeeded: number }>;
   /** Actual send time minus scheduled send time. */
   schedulerLag: LatencySummary;
+  /** Time the scheduler spent behind schedule; absent for engines that do not measure it. */
+  schedulerStalls?: StallSummary;
   /** Response counts by HTTP status, such as `200` or `429`. */
   statusCodes: Record<string, number>;
   /** Failure counts by gateway error code or transport error code. */

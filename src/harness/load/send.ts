@@ -20,7 +20,7 @@ export interface SendContext {
   asyncTimeoutMs: number;
   /** Prefix that makes Idempotency-Key values unique to this run. */
   runId: string;
-  /** Aborted at the drain deadline. */
+  /** Aborted at the drain deadline, just before the pool is destroyed. */
   signal: AbortSignal;
 }
 
@@ -160,7 +160,8 @@ async function call(
   options: Dispatcher.RequestOptions,
 ): Promise<HttpReply | Error> {
   try {
-    const response = await ctx.pool.request({ ...options, signal: ctx.signal });
+    // No per-request signal: the run destroys the pool at the drain deadline instead.
+    const response = await ctx.pool.request(options);
     const text = await response.body.text();
     return {
       status: response.statusCode,

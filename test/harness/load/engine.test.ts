@@ -17,6 +17,19 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** Returns a progress callback that busy-waits once, so that the scheduler falls behind. */
+function blockOnce(ms: number): () => void {
+  let blocked = false;
+  return () => {
+    if (blocked) return;
+    blocked = true;
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+      // Busy-waits on purpose.
+    }
+  };
+}
+
 describe('runLoad', () => {
   let gateway: FakeGateway | undefined;
 
@@ -91,30 +104,37 @@ describe('runLoad', () => {
     );
   });
 
-  it('counts late sends and marks a lagging run invalid', async () => {
+  it('keeps a run valid after a caught-up pause', async () => {
     gateway = await startFakeGateway();
     const { spec, traceRows } = replaySpec([30, 40], { target: gateway.url });
-    let blocked = false;
-    const onProgress = (): void => {
-      if (blocked) return;
-      blocked = true;
-      const until = performance.now() + 120;
-      while (performance.now() < until) {
-        // Busy-waits so that the engine's scheduler falls behind.
-      }
-    };
     const result = await runLoad(spec, {
       keys: TEST_KEYS,
       traceRows,
-      onProgress,
+      onProgress: blockOnce(120),
       progressIntervalMs: 10,
     });
     assert.equal(result.requests.late, 2);
     assert.ok(result.schedulerLag.min >= 60, `lag min ${result.schedulerLag.min}`);
+    assert.ok(result.schedulerLag.p99 > 50, `lag p99 ${result.schedulerLag.p99}`);
+    assert.equal(result.schedulerStalls?.stalls, 1);
+    assert.equal(result.health.valid, true);
+  });
+
+  it('marks a stalled run invalid', async () => {
+    gateway = await startFakeGateway();
+    const { spec, traceRows } = replaySpec([30, 40], { target: gateway.url });
+    const result = await runLoad(spec, {
+      keys: TEST_KEYS,
+      traceRows,
+      onProgress: blockOnce(120),
+      progressIntervalMs: 10,
+      health: { maxStallMs: 20 },
+    });
+    assert.equal(result.requests.late, 2);
     assert.equal(result.health.valid, false);
     assert.match(
       result.health.reasons[0] ?? '',
-      /^scheduler lag p99 \d+\.\d ms exceeds the limit of 50 ms$/,
+      /^scheduler stalled: sends waited over 50 ms past their scheduled time for \d+ ms in a row, over the limit of 20 ms$/,
     );
   });
 

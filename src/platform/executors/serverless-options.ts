@@ -10,9 +10,17 @@ export interface ServerlessPrices {
 export interface ServerlessOptions {
   /** @defaultValue 250 */
   coldStartMs?: number;
-  /** Concurrency cap: the most instances alive at once. @defaultValue 100 */
+  /**
+   * Concurrency cap: the most instances alive at once. The default is AWS Lambda's default
+   * account concurrency.
+   * @defaultValue 1000
+   */
   maxInstances?: number;
-  /** New instances that may start per second; the first second's worth starts at once. @defaultValue 50 */
+  /**
+   * New instances that may start per second; the first second's worth starts at once. The
+   * default is Lambda's per-function scaling rate of 1,000 instances per 10 s.
+   * @defaultValue 100
+   */
   scaleOutPerSecond?: number;
   /** Function timeout: the handler is aborted after this long. @defaultValue 900_000 */
   maxDurationMs?: number;
@@ -32,8 +40,8 @@ export type ResolvedServerlessOptions = Required<Omit<ServerlessOptions, 'clock'
 
 const DEFAULTS: ResolvedServerlessOptions = {
   coldStartMs: 250,
-  maxInstances: 100,
-  scaleOutPerSecond: 50,
+  maxInstances: 1000,
+  scaleOutPerSecond: 100,
   maxDurationMs: 900_000,
   integrationTimeoutMs: 29_000,
   idleReclaimMs: 300_000,

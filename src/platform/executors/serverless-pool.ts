@@ -34,6 +34,8 @@ export class ServerlessPool {
   readonly #clock: Clock;
   readonly #onReclaim: (instance: ServerlessInstance) => void;
   #nextId = 1;
+  /** Set by clear(): instances released afterwards are dropped, not kept warm. */
+  #cleared = false;
   #startTokens: number;
   #tokensAt: number;
 
@@ -70,11 +72,17 @@ export class ServerlessPool {
   /** Returns a finished instance to the idle list and arms its reclaim timer. */
   release(instance: ServerlessInstance): void {
     instance.busy = false;
+    if (this.#cleared) {
+      this.#instances.delete(instance.id);
+      return;
+    }
     instance.idleSince = this.#clock.monotonic();
     instance.reclaimTimer = this.#clock.setTimeout(
       () => this.#reclaim(instance),
       this.#settings.idleReclaimMs,
     );
+    // An idle instance must not keep the process alive for its reclaim delay.
+    instance.reclaimTimer.unref?.();
     this.#idle.push(instance);
   }
 
@@ -85,6 +93,7 @@ export class ServerlessPool {
 
   /** Drops every instance and its timer. */
   clear(): void {
+    this.#cleared = true;
     for (const instance of this.#idle) {
       if (instance.reclaimTimer !== undefined) this.#clock.clearTimeout(instance.reclaimTimer);
     }

@@ -138,6 +138,17 @@ describe('ServerlessEmulator', () => {
     assert.equal((await second).coldStart, true);
   });
 
+  it('keeps no instance warm after close', async () => {
+    const fn = emulator(waitFor(100), { coldStartMs: 50, idleReclaimMs: 300_000 });
+    const running = fn.invoke('a').catch(() => undefined);
+    await clock.tickAsync(60);
+    fn.close();
+    await clock.tickAsync(100);
+    await running;
+    assert.equal(clock.countTimers(), 0);
+    assert.equal(fn.stats().instances, 0);
+  });
+
   it('bills per millisecond of duration times memory', async () => {
     const fn = emulator(waitFor(1_500), {
       coldStartMs: 200,

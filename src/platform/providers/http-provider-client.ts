@@ -23,6 +23,14 @@ import {
 } from './wire-adapter.js';
 import { validateClientOptions } from './validate-options.js';
 
+/**
+ * Keep-alive connections per provider origin. Every streamed call holds one connection
+ * until its last token, so this caps concurrent calls per provider: at 3,000 requests/min
+ * with 3 s streams about 150 are open at once, and a smaller pool queues calls behind
+ * each other until their first-token timeouts fire.
+ */
+const DEFAULT_CONNECTIONS = 512;
+
 type ResponseBody = Dispatcher.ResponseData['body'];
 
 interface OpenResponse {
@@ -64,7 +72,7 @@ export class HttpProviderClient implements ProviderClient {
     this.#clock = options.clock ?? systemClock;
     this.#path = `${url.pathname.replace(/\/+$/, '')}${wire.path}`;
     this.#pool = new Pool(url.origin, {
-      connections: options.connections ?? 16,
+      connections: options.connections ?? DEFAULT_CONNECTIONS,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
       headersTimeout: 0,
       bodyTimeout: 0,

@@ -71,7 +71,7 @@ export interface ProviderClientOptions {
   endpoint: ProviderEndpoint;
   /** @defaultValue systemClock */
   clock?: Clock;
-  /** Keep-alive connections per origin. @defaultValue 16 */
+  /** Keep-alive connections per origin. @defaultValue 512 */
   connections?: number;
   /** Idle keep-alive time before a pooled socket closes. @defaultValue 30000 */
   keepAliveTimeoutMs?: number;

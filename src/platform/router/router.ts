@@ -26,7 +26,7 @@ export interface RouterOptions {
   clock?: Clock;
   /** Source of the weighted first pick and of backoff jitter, in [0, 1). @defaultValue Math.random */
   random?: () => number;
-  /** Keep-alive connections per provider. @defaultValue 16 */
+  /** Keep-alive connections per provider. @defaultValue 512 */
   connectionsPerProvider?: number;
 }
 

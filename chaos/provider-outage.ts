@@ -11,7 +11,7 @@ export const providerOutageDrill: DrillSpec = {
   description:
     'provider-a returns 503 for 30 s, provider-b gains 1.5 s of latency for 15 s of that ' +
     'window, then tenant-noisy sends 10x its quota for 15 s.',
-  scenario: 'steady-chat',
+  scenario: 'conv-replay',
   durationS: 120,
   probeIntervalS: 1,
   steadyState: {

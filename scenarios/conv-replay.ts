@@ -1,5 +1,5 @@
 import type { ScenarioSpec } from '../src/harness/scenario/types.js';
-import { INTERACTIVE_TENANTS, LOCAL_GATEWAY } from './defaults.js';
+import { LOCAL_GATEWAY, REPLAY_TENANTS } from './defaults.js';
 
 /**
  * Replays the Azure conversation trace 8 times faster than recorded: the first
@@ -12,7 +12,7 @@ export const convReplay: ScenarioSpec = {
   target: LOCAL_GATEWAY,
   durationSec: 300,
   arrival: { kind: 'trace', file: 'fixtures/traces/azure-llm-2023-conv.csv', speedUp: 8 },
-  tenants: INTERACTIVE_TENANTS,
+  tenants: REPLAY_TENANTS,
   routes: [{ route: 'chat', weight: 1 }],
   tasks: { source: 'trace' },
   modes: { sync: 9, async: 1 },

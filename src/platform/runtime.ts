@@ -19,6 +19,7 @@ import { startConsumers } from './runtime/consumers.js';
 import { costEntryOf } from './runtime/cost-entry.js';
 import { createDrivers, type PlatformDrivers } from './runtime/drivers.js';
 import type { PlatformConfig } from './runtime/platform-config.js';
+import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
 import { RouterModelPort } from './runtime/router-port.js';
 import { createTaskHandler } from './runtime/task-consumer.js';
@@ -68,7 +69,11 @@ export async function startPlatform(config: PlatformConfig = {}): Promise<Platfo
     loadTenants(config.tenantsPath),
     loadPriceTable(config.pricesPath),
   ]);
-  const fleet = await startProviderFleet(catalog, clock, config.seed ?? 1);
+  const seed = config.seed ?? 1;
+  const fleet =
+    config.providerProcess === 'child'
+      ? await startProviderFleetProcess(catalog, seed, config.timeScale ?? 1)
+      : await startProviderFleet(catalog, clock, seed);
   const stops: (() => Promise<void>)[] = [() => fleet.close()];
   try {
     const router = createRouter({ policy, catalog, endpoints: fleet.endpoints, clock });
@@ -135,10 +140,8 @@ export async function startPlatform(config: PlatformConfig = {}): Promise<Platfo
       topology,
       urls: {
         gateway: gateway.url,
-        proxyApi: fleet.proxy.url,
-        providers: Object.fromEntries(
-          fleet.providers.map((entry) => [entry.name, entry.provider.url]),
-        ),
+        proxyApi: fleet.proxyApiUrl,
+        providers: Object.fromEntries(fleet.providers.map((entry) => [entry.name, entry.url])),
       },
       registry,
       metrics,

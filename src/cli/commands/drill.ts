@@ -30,7 +30,7 @@ export function registerDrillCommand(program: Command): void {
     .option(
       '--topology <spec>',
       'workers=<n> serverless_burst=enabled|disabled',
-      'workers=4 serverless_burst=enabled',
+      'workers=24 serverless_burst=enabled',
     )
     .option('--seed <n>', 'seed of the load schedule and the mock providers', integer, 1)
     .option('--policy <file>', 'route policy file', 'policies/default.yaml')

@@ -7,7 +7,7 @@ import { runLoad } from '../load/engine.js';
 import type { LoadResult } from '../load/result.js';
 import { type TopologyExtras, topologyFromLoad } from '../report/from-load.js';
 import type { CostSummary, FailoverCount } from '../report/types.js';
-import type { ScenarioSpec } from '../scenario/types.js';
+import type { ScenarioSpec, TaskSizes } from '../scenario/types.js';
 import type { DrillDeps, LoadStream } from './deps.js';
 import { createFaultDriver } from './fault-driver.js';
 import {
@@ -90,6 +90,24 @@ async function costOf(ledger: CostLedger): Promise<CostSummary> {
   };
 }
 
+/**
+ * Task sizes of a burst whose main stream replays a trace: a constant-rate burst cannot
+ * take sizes from trace rows, so it draws them from lognormals fitted to the medians and
+ * 95th percentiles of the Azure conversation trace (context 1,020 / 4,083 tokens,
+ * generated 129 / 451 tokens).
+ */
+const TRACE_LIKE_TASKS: TaskSizes = {
+  source: 'distribution',
+  kinds: [
+    {
+      name: 'conversation',
+      weight: 1,
+      inputTokens: { kind: 'lognormal', median: 1020, p95: 4083 },
+      outputTokens: { kind: 'lognormal', median: 129, p95: 451 },
+    },
+  ],
+};
+
 function burstScenario(
   main: ScenarioSpec,
   step: TenantBurstStep,
@@ -97,6 +115,7 @@ function burstScenario(
 ): ScenarioSpec {
   return {
     ...main,
+    tasks: main.tasks.source === 'trace' ? TRACE_LIKE_TASKS : main.tasks,
     name: `${main.name}-burst-${step.tenant}`,
     description: `${step.quotaMultiplier}x the quota of ${step.tenant}`,
     durationSec: step.durationS,

@@ -22,7 +22,7 @@ export interface PlatformDrillOptions {
   scenarios: Readonly<Record<string, ScenarioSpec>>;
   /** Simulated seconds per wall second. @defaultValue 1 */
   timeScale?: number;
-  /** @defaultValue 'workers=4 serverless_burst=enabled' */
+  /** @defaultValue 'workers=24 serverless_burst=enabled' */
   topology?: string;
   /** @defaultValue 1 */
   seed?: number;
@@ -82,6 +82,8 @@ export async function runDrillOnPlatform(
     clock,
     policyPath,
     port: 0,
+    providerProcess: 'child',
+    timeScale,
   });
   try {
     const topology = formatTopology(platform.topology);

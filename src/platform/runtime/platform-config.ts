@@ -7,7 +7,7 @@ import type { Topology } from './topology.js';
 
 /** Settings of {@link startPlatform}; every path is relative to the working directory. */
 export interface PlatformConfig {
-  /** @defaultValue workers=4 serverless_burst=enabled */
+  /** @defaultValue workers=24 serverless_burst=enabled */
   topology?: Topology | string;
   /** Gateway port on 127.0.0.1. @defaultValue 0, a free port */
   port?: number;
@@ -31,6 +31,18 @@ export interface PlatformConfig {
   backpressure?: BackpressureOptions;
   /** Worker processes forked for async tasks when Redis is used; 0 keeps consumers in this process. @defaultValue 2 */
   workerProcesses?: number;
+  /**
+   * Where the mock providers and the fault proxy run: in this process, or in a forked
+   * child process so that they use another core than the gateway and the load engine.
+   * @defaultValue 'in-process'
+   */
+  providerProcess?: 'in-process' | 'child';
+  /**
+   * Time scale of a child provider process, matching `clock` when that is a
+   * `scaledClock`; the clock object itself cannot cross the process boundary.
+   * @defaultValue 1
+   */
+  timeScale?: number;
   /** @defaultValue 1 */
   seed?: number;
   /** Logger of the process edge; the gateway logs through it. @defaultValue no logging */

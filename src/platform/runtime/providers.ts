@@ -14,13 +14,15 @@ import type { ProviderEndpoint } from '../providers/types.js';
 /** One mock provider behind its fault proxy. */
 export interface ProxiedProvider {
   name: string;
-  provider: MockProvider;
+  /** Base URL of the mock provider itself, where its control endpoint and metrics are. */
+  url: string;
   /** Base URL of the proxy listener the router calls. */
   proxyUrl: string;
 }
 
 export interface ProviderFleet {
-  proxy: FaultProxyHandle;
+  /** Base URL of the fault proxy's Toxiproxy-compatible API. */
+  proxyApiUrl: string;
   providers: ProxiedProvider[];
   /** Router endpoints, keyed by provider name; each goes through its proxy. */
   endpoints: Record<string, ProviderEndpoint>;
@@ -39,9 +41,11 @@ export async function startProviderFleet(
 ): Promise<ProviderFleet> {
   const proxy = await startFaultProxy({ host: '127.0.0.1', port: 0, clock });
   const toxiproxy = new Toxiproxy(proxy.url);
+  const mocks: MockProvider[] = [];
   const providers: ProxiedProvider[] = [];
   const endpoints: Record<string, ProviderEndpoint> = {};
   const apiKey = `sk-mock-${randomBytes(12).toString('hex')}`;
+  const close = () => closeFleet(proxy, mocks);
   try {
     for (const [index, profile] of profiles.entries()) {
       const provider = await startMockProvider({
@@ -51,24 +55,24 @@ export async function startProviderFleet(
         seed: seed + index,
         clock,
       });
-      const upstream = `127.0.0.1:${provider.port}`;
+      mocks.push(provider);
       const created = await toxiproxy.createProxy({
         name: profile.name,
         listen: '127.0.0.1:0',
-        upstream,
+        upstream: `127.0.0.1:${provider.port}`,
       });
       const proxyUrl = `http://${created.listen}`;
-      providers.push({ name: profile.name, provider, proxyUrl });
+      providers.push({ name: profile.name, url: provider.url, proxyUrl });
       endpoints[profile.name] = { baseUrl: proxyUrl, apiKey };
     }
   } catch (error) {
-    await closeFleet(proxy, providers);
+    await close();
     throw error;
   }
-  return { proxy, providers, endpoints, close: () => closeFleet(proxy, providers) };
+  return { proxyApiUrl: proxy.url, providers, endpoints, close };
 }
 
-async function closeFleet(proxy: FaultProxyHandle, providers: readonly ProxiedProvider[]) {
+async function closeFleet(proxy: FaultProxyHandle, mocks: readonly MockProvider[]) {
   await proxy.close();
-  await Promise.all(providers.map((entry) => entry.provider.close()));
+  await Promise.all(mocks.map((mock) => mock.close()));
 }

@@ -6,7 +6,7 @@ export interface Topology {
   serverlessBurst: boolean;
 }
 
-export const DEFAULT_TOPOLOGY: Topology = { workers: 4, serverlessBurst: true };
+export const DEFAULT_TOPOLOGY: Topology = { workers: 24, serverlessBurst: true };
 
 /**
  * Parses `workers=<n> serverless_burst=enabled|disabled` (either part may be

@@ -1,12 +1,12 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 
 import { DRILLS } from '../../../chaos/index.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
-import type { DrillEvent } from '../../harness/drill/deps.js';
 import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
 import { runDrillOnPlatform } from '../../harness/drill/run-on-platform.js';
 import type { Report } from '../../harness/report/types.js';
+import { DrillProgress, summaryLines } from '../drill-output.js';
 
 interface DrillCommandOptions {
   drill: string;
@@ -25,7 +25,11 @@ export function registerDrillCommand(program: Command): void {
     .description(
       'Start the platform on 127.0.0.1, run a chaos drill against it, write the report and the runbook.',
     )
-    .option('--drill <name>', `drill name: ${Object.keys(DRILLS).join(', ')}`, 'provider-outage')
+    .addOption(
+      new Option('--drill <name>', 'drill to run')
+        .choices(Object.keys(DRILLS))
+        .default('provider-outage'),
+    )
     .option('--time-scale <n>', 'simulated seconds per wall second', positiveNumber, 1)
     .option(
       '--topology <spec>',
@@ -41,11 +45,15 @@ export function registerDrillCommand(program: Command): void {
     )
     .option('--runbook <file>', 'runbook to regenerate', 'runbooks/scaling_runbook.md')
     .action(async (options: DrillCommandOptions) => {
-      const logger = pino({ name: 'scalegate-drill' }, pino.destination(2));
+      const logger = pino(
+        { name: 'scalegate-drill', level: process.env.LOG_LEVEL ?? 'info' },
+        pino.destination(2),
+      );
       try {
         process.exitCode = await runDrillCommand(options);
       } catch (error) {
-        logger.error({ err: error }, 'drill failed');
+        // The one-line message below is what a user needs; the stack is for LOG_LEVEL=debug.
+        logger.debug({ err: error }, 'drill failed');
         process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
         process.exitCode = 2;
       }
@@ -62,6 +70,7 @@ async function runDrillCommand(options: DrillCommandOptions): Promise<number> {
   }
   const controller = new AbortController();
   const dispose = abortOnInterrupt(controller);
+  const progress = new DrillProgress(process.stderr);
   try {
     const run = await runDrillOnPlatform({
       spec,
@@ -73,13 +82,15 @@ async function runDrillCommand(options: DrillCommandOptions): Promise<number> {
       reportsDir: options.reports,
       runbookPath: options.runbook,
       signal: controller.signal,
-      onEvent: printEvent,
+      onEvent: progress.onEvent,
     });
+    progress.finish();
     process.stdout.write(
       `${summaryLines(run.report, run.runbookPath, run.written.runDir).join('\n')}\n`,
     );
     return exitCode(run.report);
   } finally {
+    progress.finish();
     dispose();
   }
 }
@@ -89,57 +100,6 @@ function exitCode(report: Report): number {
   if (aborted?.reason === 'signal') return 130;
   if (aborted !== undefined && aborted !== null) return 3;
   return report.verdict.status === 'passed' ? 0 : 1;
-}
-
-function printEvent(event: DrillEvent): void {
-  const at = 'atS' in event ? `[t=${event.atS.toFixed(1)}s] ` : '';
-  switch (event.type) {
-    case 'tick': {
-      const point = event.point;
-      if (point === undefined) return;
-      const success = (point.successRate * 100).toFixed(1);
-      process.stderr.write(
-        `${at}rpm=${point.throughputRpm} success=${success}% p95=${point.p95S}s\n`,
-      );
-      return;
-    }
-    case 'fault-applied':
-    case 'fault-removed':
-      process.stderr.write(`${at}${event.type} ${event.stepId}\n`);
-      return;
-    case 'fault-failed':
-      process.stderr.write(`${at}fault-failed ${event.stepId}: ${String(event.error)}\n`);
-      return;
-    case 'aborting':
-      process.stderr.write(`${at}aborting: ${event.detail}; rolling back\n`);
-      return;
-    case 'rolled-back':
-      process.stderr.write(
-        `rollback ${event.clean ? 'clean' : `left ${event.leftovers.join(', ')}`}\n`,
-      );
-  }
-}
-
-function summaryLines(report: Report, runbookPath: string, runDir: string): string[] {
-  const lines = [
-    `[drill] ${report.drill?.name ?? report.scenario.name} verdict=${report.verdict.status}`,
-  ];
-  for (const result of report.topologies) {
-    const success = (result.successRate * 100).toFixed(1);
-    lines.push(`[topology] ${result.topology}`);
-    lines.push(
-      `[throughput] rpm=${Math.round(result.throughputRpm)} success=${success}% p95=${result.latency.p95S.toFixed(1)}s`,
-    );
-    for (const pair of result.failovers) {
-      lines.push(
-        `[failover] ${pair.toProvider.replaceAll('-', '_')}_activations=${pair.activations} from=${pair.fromProvider}`,
-      );
-    }
-    lines.push(`[cost] avg=$${result.cost.meanUsd.toFixed(3)}/task`);
-  }
-  lines.push(...report.verdict.reasons.map((reason) => `[reason] ${reason}`));
-  lines.push(`[artifact] ${runbookPath}`, `[report] ${runDir}/summary.md`);
-  return lines;
 }
 
 function positiveNumber(value: string): number {

@@ -61,7 +61,7 @@ function nextMessage(child: ChildProcess): Promise<FleetResponse> {
       child.kill('SIGKILL');
       reject(
         new FleetProcessError(
-          `provider fleet process did not answer within ${FLEET_TIMEOUT_MS} ms`,
+          `provider fleet process sent no message within ${FLEET_TIMEOUT_MS} ms`,
         ),
       );
     }, FLEET_TIMEOUT_MS);

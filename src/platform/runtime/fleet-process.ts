@@ -37,7 +37,7 @@ process.on('message', (message: FleetRequest) => {
   else void stop();
 });
 
-// The fleet has no reason to outlive the process that started it.
+// The fleet closes when the process that started it exits.
 process.on('disconnect', () => {
   void (fleet?.close() ?? Promise.resolve()).finally(() => process.exit(0));
 });

@@ -1,0 +1,123 @@
+/**
+ * Console output of `scalegate drill`: a live progress line on a terminal, plain lines
+ * every few seconds otherwise, and the closing summary.
+ */
+import type { DrillEvent } from '../harness/drill/deps.js';
+import type { Report, SeriesPoint } from '../harness/report/types.js';
+
+/** Seconds between plain progress lines when stderr is not a terminal. */
+const PLAIN_LINE_INTERVAL_S = 5;
+
+export interface ProgressStream {
+  isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+/** Prints drill events: tick lines, fault changes, abort and rollback notices. */
+export class DrillProgress {
+  readonly #out: ProgressStream;
+  readonly #activeFaults = new Set<string>();
+  #lastTickS = -1;
+  #lastPlainS = Number.NEGATIVE_INFINITY;
+  #liveLineOpen = false;
+
+  constructor(out: ProgressStream) {
+    this.#out = out;
+  }
+
+  /** Handles one drill event; pass it as the drill's `onEvent`. */
+  readonly onEvent = (event: DrillEvent): void => {
+    switch (event.type) {
+      case 'tick':
+        this.#tick(event.atS, event.point);
+        return;
+      case 'fault-applied':
+        this.#activeFaults.add(event.stepId);
+        this.#line(`[t=${seconds(event.atS)}] fault applied: ${event.stepId}`);
+        return;
+      case 'fault-removed':
+        this.#activeFaults.delete(event.stepId);
+        this.#line(`[t=${seconds(event.atS)}] fault removed: ${event.stepId}`);
+        return;
+      case 'fault-failed':
+        this.#line(
+          `[t=${seconds(event.atS)}] fault failed: ${event.stepId}: ${String(event.error)}`,
+        );
+        return;
+      case 'aborting':
+        this.#line(`[t=${seconds(event.atS)}] aborting: ${event.detail}; rolling back`);
+        return;
+      case 'rolled-back': {
+        const outcome = event.clean ? 'clean' : `left ${event.leftovers.join(', ')}`;
+        this.#line(`rollback ${outcome}`);
+      }
+    }
+  };
+
+  /** Ends the live line so that later output starts on a fresh line. */
+  finish(): void {
+    if (this.#liveLineOpen) this.#out.write('\n');
+    this.#liveLineOpen = false;
+  }
+
+  #tick(atS: number, point: SeriesPoint | undefined): void {
+    // The runner reports a tick at each fault boundary too; one line per second is enough.
+    if (point === undefined || Math.floor(atS) === this.#lastTickS) return;
+    this.#lastTickS = Math.floor(atS);
+    const faults = this.#activeFaults.size === 0 ? 'none' : [...this.#activeFaults].join(',');
+    const text =
+      `[t=${seconds(atS)}] rps=${(point.throughputRpm / 60).toFixed(1)} ` +
+      `success=${(point.successRate * 100).toFixed(1)}% p95=${point.p95S.toFixed(1)}s ` +
+      `faults=${faults}`;
+    if (this.#out.isTTY === true) {
+      this.#out.write(`\r\u001b[2K${text}`);
+      this.#liveLineOpen = true;
+    } else if (atS - this.#lastPlainS >= PLAIN_LINE_INTERVAL_S) {
+      this.#lastPlainS = atS;
+      this.#out.write(`${text}\n`);
+    }
+  }
+
+  #line(text: string): void {
+    this.finish();
+    this.#out.write(`${text}\n`);
+  }
+}
+
+function seconds(atS: number): string {
+  return `${atS.toFixed(1)}s`;
+}
+
+/**
+ * Formats the closing summary. Failover activations are summed per provider that took
+ * over traffic; a retry on the same provider is not a failover and is left out.
+ */
+export function summaryLines(report: Report, runbookPath: string, runDir: string): string[] {
+  const lines = [
+    `[drill] ${report.drill?.name ?? report.scenario.name} verdict=${report.verdict.status}`,
+  ];
+  for (const result of report.topologies) {
+    const success = (result.successRate * 100).toFixed(1);
+    lines.push(`[topology] ${result.topology}`);
+    lines.push(
+      `[throughput] rpm=${Math.round(result.throughputRpm)} success=${success}% ` +
+        `p95=${result.latency.p95S.toFixed(1)}s`,
+    );
+    for (const [provider, activations] of activationsByTarget(result.failovers)) {
+      lines.push(`[failover] ${provider.replaceAll('-', '_')}_activations=${activations}`);
+    }
+    lines.push(`[cost] avg=$${result.cost.meanUsd.toFixed(3)}/task`);
+  }
+  lines.push(...report.verdict.reasons.map((reason) => `[reason] ${reason}`));
+  lines.push(`[artifact] ${runbookPath}`, `[report] ${runDir}/summary.md`);
+  return lines;
+}
+
+function activationsByTarget(failovers: Report['topologies'][number]['failovers']) {
+  const totals = new Map<string, number>();
+  for (const pair of failovers) {
+    if (pair.fromProvider === pair.toProvider) continue;
+    totals.set(pair.toProvider, (totals.get(pair.toProvider) ?? 0) + pair.activations);
+  }
+  return [...totals].sort(([a], [b]) => a.localeCompare(b));
+}

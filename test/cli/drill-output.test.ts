@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+
+import { DrillProgress, summaryLines } from '../../src/cli/drill-output.js';
+import type { SeriesPoint } from '../../src/harness/report/types.js';
+import { sampleReport } from '../harness/report/sample-report.js';
+
+function capture(isTTY: boolean): { isTTY: boolean; text: string; write(s: string): void } {
+  return {
+    isTTY,
+    text: '',
+    write(s: string) {
+      this.text += s;
+    },
+  };
+}
+
+function point(t: number): SeriesPoint {
+  return {
+    t,
+    requests: 30,
+    successes: 30,
+    throughputRpm: 1800,
+    successRate: 1,
+    p95S: 3.25,
+    failovers: 0,
+    servedBy: {},
+  };
+}
+
+describe('summaryLines', () => {
+  it('sums failovers per target provider', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology !== undefined);
+    topology.failovers = [
+      { fromProvider: 'provider-a', toProvider: 'provider-b', activations: 30 },
+      { fromProvider: 'provider-c', toProvider: 'provider-b', activations: 9 },
+      { fromProvider: 'provider-b', toProvider: 'provider-b', activations: 8 },
+      { fromProvider: 'provider-b', toProvider: 'provider-a', activations: 2 },
+    ];
+    const failoverLines = summaryLines(report, 'runbooks/x.md', 'reports/r').filter((line) =>
+      line.startsWith('[failover]'),
+    );
+    assert.deepEqual(failoverLines, [
+      '[failover] provider_a_activations=2',
+      '[failover] provider_b_activations=39',
+    ]);
+  });
+
+  it('ends with the runbook artifact line', () => {
+    const lines = summaryLines(sampleReport(), 'runbooks/scaling_runbook.md', 'reports/r');
+    assert.ok(lines.includes('[artifact] runbooks/scaling_runbook.md'));
+    assert.match(
+      lines.find((line) => line.startsWith('[throughput]')) ?? '',
+      /^\[throughput\] rpm=\d+ success=\d+\.\d% p95=\d+\.\ds$/,
+    );
+  });
+});
+
+describe('DrillProgress', () => {
+  it('rewrites one live line on a terminal', () => {
+    const out = capture(true);
+    const progress = new DrillProgress(out);
+    progress.onEvent({ type: 'tick', atS: 1, point: point(1) });
+    progress.onEvent({ type: 'fault-applied', stepId: 'primary-outage', atS: 1.5 });
+    progress.onEvent({ type: 'tick', atS: 2, point: point(2) });
+    progress.finish();
+    assert.equal(
+      out.text,
+      '\r\u001b[2K[t=1.0s] rps=30.0 success=100.0% p95=3.3s faults=none\n' +
+        '[t=1.5s] fault applied: primary-outage\n' +
+        '\r\u001b[2K[t=2.0s] rps=30.0 success=100.0% p95=3.3s faults=primary-outage\n',
+    );
+  });
+
+  it('prints a plain line every 5 s otherwise', () => {
+    const out = capture(false);
+    const progress = new DrillProgress(out);
+    for (let t = 0; t <= 10; t += 1) {
+      progress.onEvent({ type: 'tick', atS: t, point: point(t) });
+    }
+    const lines = out.text.trim().split('\n');
+    assert.deepEqual(
+      lines.map((line) => line.slice(0, line.indexOf(']') + 1)),
+      ['[t=0.0s]', '[t=5.0s]', '[t=10.0s]'],
+    );
+  });
+
+  it('prints one line per second at fault boundaries', () => {
+    const out = capture(true);
+    const progress = new DrillProgress(out);
+    progress.onEvent({ type: 'tick', atS: 20, point: point(20) });
+    progress.onEvent({ type: 'tick', atS: 20, point: point(20) });
+    assert.equal(out.text.split('[t=20.0s]').length - 1, 1);
+  });
+});

@@ -27,13 +27,15 @@ export const providerOutageDrill: DrillSpec = {
         duringTolerance: 0.05,
       },
       {
+        // The replayed completions run to 451 tokens at p95; at the mock models' 70 to 80
+        // tokens/s that alone takes about 6 s, so 8 s is the conversation replay's objective.
         name: 'p95-latency',
         source: 'series',
         measure: 'p95S',
         comparator: 'max',
-        threshold: 4,
-        tolerance: 0.5,
-        duringTolerance: 3,
+        threshold: 8,
+        tolerance: 1,
+        duringTolerance: 4,
       },
       {
         name: 'failover-rate',

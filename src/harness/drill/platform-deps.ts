@@ -156,9 +156,13 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
     const failoversBySecond = new Map<number, number>();
     let running = true;
     const sampling = (async () => {
+      // Second t is sampled at start + t + 1 s on the drill's clock, not after a fixed sleep,
+      // so the time a scrape takes does not shift the series against the fault timeline.
+      const startMs = clock.monotonic();
       sampler.baseline(await read());
       for (let t = 0; running; t += 1) {
-        await clock.sleep(1000, signal).catch(() => undefined);
+        const dueMs = startMs + (t + 1) * 1000;
+        await clock.sleep(Math.max(0, dueMs - clock.monotonic()), signal).catch(() => undefined);
         const point = sampler.record(t, await read());
         servedBySecond.set(t, point.servedBy);
         failoversBySecond.set(t, point.failovers);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { ProviderProfile } from '../../faults/providers/index.js';
 import type { FleetRequest, FleetResponse } from './fleet-protocol.js';
-import type { ProviderFleet } from './providers.js';
+import type { FleetProxyOptions, ProviderFleet } from './providers.js';
 
 const FLEET_ENTRY = fileURLToPath(new URL('./fleet-process.ts', import.meta.url));
 
@@ -30,12 +30,19 @@ export async function startProviderFleetProcess(
   profiles: readonly ProviderProfile[],
   seed: number,
   timeScale: number,
+  proxy: FleetProxyOptions = {},
 ): Promise<ProviderFleet> {
   const child = fork(FLEET_ENTRY, [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const request: FleetRequest = { type: 'start', profiles: [...profiles], seed, timeScale };
+  const request: FleetRequest = {
+    type: 'start',
+    profiles: [...profiles],
+    seed,
+    timeScale,
+    proxy,
+  };
   child.send(request);
   const response = await nextMessage(child);
   if (response.type !== 'ready') {

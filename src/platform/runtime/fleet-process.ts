@@ -16,7 +16,7 @@ function send(message: FleetResponse): void {
 async function start(request: Extract<FleetRequest, { type: 'start' }>): Promise<void> {
   try {
     const clock = request.timeScale === 1 ? systemClock : scaledClock(request.timeScale);
-    fleet = await startProviderFleet(request.profiles, clock, request.seed);
+    fleet = await startProviderFleet(request.profiles, clock, request.seed, request.proxy);
     const { proxyApiUrl, providers, endpoints } = fleet;
     send({ type: 'ready', fleet: { proxyApiUrl, providers, endpoints } });
   } catch (error) {

@@ -1,9 +1,15 @@
 import type { ProviderProfile } from '../../faults/providers/index.js';
-import type { ProviderFleet } from './providers.js';
+import type { FleetProxyOptions, ProviderFleet } from './providers.js';
 
 /** Messages from the parent to a fleet child process. */
 export type FleetRequest =
-  | { type: 'start'; profiles: ProviderProfile[]; seed: number; timeScale: number }
+  | {
+      type: 'start';
+      profiles: ProviderProfile[];
+      seed: number;
+      timeScale: number;
+      proxy: FleetProxyOptions;
+    }
   | { type: 'stop' };
 
 /** The serialisable part of a fleet, as the child reports it. */

@@ -43,6 +43,12 @@ export interface PlatformConfig {
    * @defaultValue 1
    */
   timeScale?: number;
+  /**
+   * A running Toxiproxy on a loopback address to create the provider proxies in, in place
+   * of the embedded fault proxy.
+   * @defaultValue process.env.TOXIPROXY_URL
+   */
+  toxiproxyUrl?: string;
   /** @defaultValue 1 */
   seed?: number;
   /** Logger of the process edge; the gateway logs through it. @defaultValue no logging */

@@ -7,7 +7,8 @@ import {
   type ProviderProfile,
   startMockProvider,
 } from '../../faults/providers/index.js';
-import { type FaultProxyHandle, startFaultProxy } from '../../faults/proxy/index.js';
+import { startFaultProxy } from '../../faults/proxy/index.js';
+import { isLoopbackHost, LOOPBACK_HOSTS } from '../../faults/loopback.js';
 import type { Clock } from '../clock.js';
 import type { ProviderEndpoint } from '../providers/types.js';
 
@@ -29,23 +30,38 @@ export interface ProviderFleet {
   close(): Promise<void>;
 }
 
+/** Where the fleet's fault proxy API is: started in this process, or a running Toxiproxy. */
+export interface FleetProxyOptions {
+  /**
+   * Base URL of a running Toxiproxy 2.x (or compatible) API on a loopback address; the
+   * fleet creates its proxies there and deletes them on close.
+   * @defaultValue undefined, which starts the embedded fault proxy
+   */
+  toxiproxyUrl?: string;
+}
+
 /**
- * Starts a mock provider per profile and a fault proxy with one TCP proxy
- * (named after the provider) in front of each, all on 127.0.0.1 free ports.
- * Each run uses a fresh random provider API key, kept out of every log.
+ * Starts a mock provider per profile and one TCP proxy (named after the provider) in front
+ * of each, all on 127.0.0.1 free ports. The proxies live in the embedded fault proxy, or in
+ * the Toxiproxy at `toxiproxyUrl`. Each run uses a fresh random provider API key, kept out
+ * of every log.
  */
 export async function startProviderFleet(
   profiles: readonly ProviderProfile[],
   clock: Clock,
   seed = 1,
+  options: FleetProxyOptions = {},
 ): Promise<ProviderFleet> {
-  const proxy = await startFaultProxy({ host: '127.0.0.1', port: 0, clock });
-  const toxiproxy = new Toxiproxy(proxy.url);
+  const proxyApi = await openProxyApi(clock, options.toxiproxyUrl);
+  const toxiproxy = new Toxiproxy(proxyApi.url);
   const mocks: MockProvider[] = [];
   const providers: ProxiedProvider[] = [];
   const endpoints: Record<string, ProviderEndpoint> = {};
   const apiKey = `sk-mock-${randomBytes(12).toString('hex')}`;
-  const close = () => closeFleet(proxy, mocks);
+  const close = async (): Promise<void> => {
+    await proxyApi.close(providers.map((entry) => entry.name));
+    await Promise.all(mocks.map((mock) => mock.close()));
+  };
   try {
     for (const [index, profile] of profiles.entries()) {
       const provider = await startMockProvider({
@@ -56,12 +72,7 @@ export async function startProviderFleet(
         clock,
       });
       mocks.push(provider);
-      const created = await toxiproxy.createProxy({
-        name: profile.name,
-        listen: '127.0.0.1:0',
-        upstream: `127.0.0.1:${provider.port}`,
-      });
-      const proxyUrl = `http://${created.listen}`;
+      const proxyUrl = await createProviderProxy(toxiproxy, profile.name, provider.port);
       providers.push({ name: profile.name, url: provider.url, proxyUrl });
       endpoints[profile.name] = { baseUrl: proxyUrl, apiKey };
     }
@@ -69,10 +80,58 @@ export async function startProviderFleet(
     await close();
     throw error;
   }
-  return { proxyApiUrl: proxy.url, providers, endpoints, close };
+  return { proxyApiUrl: proxyApi.url, providers, endpoints, close };
 }
 
-async function closeFleet(proxy: FaultProxyHandle, mocks: readonly MockProvider[]) {
-  await proxy.close();
-  await Promise.all(mocks.map((mock) => mock.close()));
+interface ProxyApi {
+  url: string;
+  /** Stops the embedded proxy, or deletes the named proxies from an external Toxiproxy. */
+  close(proxyNames: readonly string[]): Promise<void>;
+}
+
+async function openProxyApi(clock: Clock, toxiproxyUrl: string | undefined): Promise<ProxyApi> {
+  if (toxiproxyUrl === undefined || toxiproxyUrl === '') {
+    const proxy = await startFaultProxy({ host: '127.0.0.1', port: 0, clock });
+    return { url: proxy.url, close: () => proxy.close() };
+  }
+  const url = new URL(toxiproxyUrl);
+  if (!isLoopbackHost(url.hostname)) {
+    throw new RangeError(
+      `invalid TOXIPROXY_URL ${JSON.stringify(toxiproxyUrl)}: expected a Toxiproxy on a ` +
+        `loopback address (${LOOPBACK_HOSTS}), such as http://127.0.0.1:8474`,
+    );
+  }
+  const base = url.origin;
+  // NOTE: this path has only run against the embedded proxy; no Toxiproxy binary exists
+  // on the build machines. It relies on Toxiproxy reporting the bound port in `listen`.
+  return {
+    url: base,
+    close: async (names) => {
+      const toxiproxy = new Toxiproxy(base);
+      await Promise.all(
+        names.map(async (name) => (await toxiproxy.get(name).catch(() => undefined))?.remove()),
+      );
+    },
+  };
+}
+
+async function createProviderProxy(
+  toxiproxy: Toxiproxy,
+  name: string,
+  providerPort: number,
+): Promise<string> {
+  try {
+    const created = await toxiproxy.createProxy({
+      name,
+      listen: '127.0.0.1:0',
+      upstream: `127.0.0.1:${providerPort}`,
+    });
+    return `http://${created.listen}`;
+  } catch (error) {
+    throw new Error(
+      `failed to create proxy ${name} on ${toxiproxy.host}: ${String(error)}; if a ` +
+        `previous run left it, delete it with DELETE /proxies/${name}`,
+      { cause: error },
+    );
+  }
 }

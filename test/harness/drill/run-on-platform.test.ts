@@ -104,14 +104,20 @@ describe('runDrillOnPlatform', function () {
   });
 
   it('writes an aborted report when the signal fires', async () => {
+    const controller = new AbortController();
     const run = await runDrillOnPlatform({
       spec: shortDrill,
       scenarios: SCENARIOS,
       timeScale: 4,
       reportsDir: join(dir, 'reports'),
       runbookPath: join(dir, 'runbook.md'),
-      // 1.5 s of wall time is 6 simulated seconds: the outage and the toxic are active.
-      signal: AbortSignal.timeout(1500),
+      signal: controller.signal,
+      // Abort once the second fault is in place, so both the outage and the toxic are active.
+      onEvent: (event) => {
+        if (event.type === 'fault-applied' && event.stepId === shortDrill.faults[1]?.id) {
+          controller.abort();
+        }
+      },
     });
     assert.equal(run.report.verdict.status, 'aborted');
     assert.equal(run.report.drill?.aborted?.reason, 'signal');

@@ -41,6 +41,13 @@ function parseRequest(body: unknown): CompletionRequest | ProviderError {
   if (!Array.isArray(body.messages)) {
     return invalid('messages: Field required');
   }
+  const roleError = checkRoles(body.messages);
+  if (roleError !== undefined) {
+    return roleError;
+  }
+  if (body.system !== undefined && !isSystemPrompt(body.system)) {
+    return invalid('system: Input should be a valid string or a list of text blocks');
+  }
   if (body.max_tokens === undefined) {
     return invalid('max_tokens: Field required');
   }
@@ -57,6 +64,46 @@ function parseRequest(body: unknown): CompletionRequest | ProviderError {
     maxTokens: body.max_tokens as number,
     promptChars: contentChars(body.system) + messagesChars(body.messages),
   };
+}
+
+/**
+ * Rejects a `system` role inside `messages` with the API's own message, because the
+ * Messages API takes the system prompt only in the top-level `system` field.
+ */
+function checkRoles(messages: unknown[]): ProviderError | undefined {
+  for (const [index, message] of messages.entries()) {
+    const role = isRecord(message) ? message.role : undefined;
+    if (role === 'system') {
+      return invalid(
+        'messages: Unexpected role "system". The Messages API accepts a top-level `system` ' +
+          'parameter, not "system" as an input message role.',
+      );
+    }
+    if (role !== 'user' && role !== 'assistant') {
+      return invalid(`messages.${index}.role: Input should be 'user' or 'assistant'`);
+    }
+  }
+  return undefined;
+}
+
+/** Returns whether `value` is a system prompt: a string or an array of text blocks. */
+function isSystemPrompt(value: unknown): boolean {
+  if (typeof value === 'string') {
+    return true;
+  }
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (block) => isRecord(block) && block.type === 'text' && typeof block.text === 'string',
+    )
+  );
+}
+
+function checkVersionHeader(headers: IncomingHttpHeaders): ProviderError | undefined {
+  const version = headers['anthropic-version'];
+  return typeof version === 'string' && version !== ''
+    ? undefined
+    : invalid('anthropic-version: header is required');
 }
 
 function errorJson(kind: ErrorKind, message: string): string {
@@ -128,12 +175,12 @@ function streamTail(meta: ResponseMeta): string {
 export const anthropicFormat: WireFormat = {
   name: 'anthropic',
   requestIdHeader: 'request-id',
-  // NOTE: the real API also rejects requests without an `anthropic-version` header; this mock
-  // accepts them.
   readApiKey: (headers: IncomingHttpHeaders) => {
     const value = headers['x-api-key'];
     return typeof value === 'string' && value !== '' ? value : undefined;
   },
+  // NOTE: any non-empty `anthropic-version` passes; the real API also rejects unknown versions.
+  checkHeaders: checkVersionHeader,
   parseRequest,
   missingApiKey: () => ({
     status: 401,

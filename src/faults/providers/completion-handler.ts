@@ -80,6 +80,10 @@ async function serve(
   if (apiKey === undefined) {
     return sendError(exchange, format.missingApiKey());
   }
+  const headerError = format.checkHeaders(exchange.req.headers);
+  if (headerError !== undefined) {
+    return sendError(exchange, headerError);
+  }
   const request = await readCompletionRequest(context, exchange);
   if ('status' in request) {
     return sendError(exchange, request);
@@ -91,7 +95,10 @@ async function serve(
   exchange.modelLabel = model.name;
   const faults = resolveFaults(context.faults(), model.name);
   const prng = createPrng(mixSeed(context.seed, context.nextRequestIndex()));
-  const injected = injectFault(exchange, faults, prng(), context.clock.now());
+  const injected = injectFault(exchange, faults, prng(), {
+    now: context.clock.now(),
+    limits: context.profile.rateLimits,
+  });
   if (injected !== undefined) {
     return injected;
   }
@@ -180,6 +187,7 @@ function buildResponse(
     inputTokens,
     outputTokens: plan.outputTokens,
     finishReason: plan.finishReason,
+    includeUsage: accepted.request.includeUsage,
   };
   return {
     format,
@@ -187,7 +195,6 @@ function buildResponse(
     plan,
     faults: accepted.faults,
     stream: accepted.request.stream,
-    includeUsage: accepted.request.includeUsage,
     headers: { ...limitHeaders, [format.requestIdHeader]: `req_${meta.id}` },
     startedAt: exchange.startedAt,
     clock: context.clock,

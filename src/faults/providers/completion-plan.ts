@@ -63,9 +63,14 @@ export function tokenDueMs(plan: CompletionPlan, index: number): number {
 
 const WORDS = ['The', ' mock', ' model', ' writes', ' one', ' word', ' per', ' token', '.'];
 
-/** Text of content token `index`; completions cycle through a fixed nine-word sentence. */
+/**
+ * Text of content token `index`; completions repeat a fixed nine-token sentence, and each
+ * repeat after the first starts with a space so sentences stay apart.
+ */
 export function tokenText(index: number): string {
-  return WORDS[index % WORDS.length] ?? '';
+  const position = index % WORDS.length;
+  const word = WORDS[position] ?? '';
+  return position === 0 && index > 0 ? ` ${word}` : word;
 }
 
 /** Full completion text of `count` tokens. */

@@ -22,26 +22,34 @@ export function sendError(exchange: Exchange, error: ProviderError, headers = {}
   return { status: error.status, fault: undefined, outputTokensSent: 0 };
 }
 
+/** Per-minute limits that 429 fault responses report, with nothing remaining. */
+export interface ReportedLimits {
+  requestsPerMinute: number;
+  tokensPerMinute: number;
+}
+
 /** Applies the faults decided before any generation: hang, 429 storm, injected error status. */
 export function injectFault(
   exchange: Exchange,
   faults: FaultSettings,
   roll: number,
-  now: number,
+  report: { now: number; limits: ReportedLimits },
 ): ResponseOutcome | undefined {
   if (faults.hangBeforeHeaders === true) {
     return { status: 'none', fault: 'hang', outputTokensSent: 0 };
   }
   const retryAfterSeconds = faults.retryAfterSeconds;
-  const retryHeaders: Record<string, string> =
-    retryAfterSeconds === undefined ? {} : { 'retry-after': String(Math.ceil(retryAfterSeconds)) };
   if (faults.rateLimitStorm === true) {
-    return sendStorm(exchange, retryAfterSeconds ?? 1, now);
+    const message = 'Rate limit reached for requests. Please try again later.';
+    const outcome = sendExhausted(exchange, message, retryAfterSeconds ?? 1, report);
+    return { ...outcome, fault: 'rate_limit_storm' };
   }
   if (roll < (faults.errorRate ?? 0)) {
     const status = faults.errorStatus ?? 500;
-    const error = { status, kind: errorKindForStatus(status), message: injectedMessage(status) };
-    const outcome = sendError(exchange, error, retryHeaders);
+    const outcome =
+      status === 429
+        ? sendExhausted(exchange, injectedMessage(status), retryAfterSeconds ?? 1, report)
+        : sendInjected(exchange, status, retryAfterSeconds);
     return { ...outcome, fault: 'error_status' };
   }
   return undefined;
@@ -51,21 +59,39 @@ function injectedMessage(status: number): string {
   return status === 529 || status === 503 ? 'Overloaded' : `Injected error with status ${status}.`;
 }
 
-function sendStorm(exchange: Exchange, retryAfterSeconds: number, now: number): ResponseOutcome {
+function sendInjected(
+  exchange: Exchange,
+  status: number,
+  retryAfterSeconds: number | undefined,
+): ResponseOutcome {
+  const headers: Record<string, string> =
+    retryAfterSeconds === undefined ? {} : { 'retry-after': String(Math.ceil(retryAfterSeconds)) };
+  const error = { status, kind: errorKindForStatus(status), message: injectedMessage(status) };
+  return sendError(exchange, error, headers);
+}
+
+/**
+ * Sends 429 in the provider's shape with its rate-limit headers: the profile's limits,
+ * 0 remaining, resets after `retryAfterSeconds`, and a Retry-After of at least one second.
+ */
+function sendExhausted(
+  exchange: Exchange,
+  message: string,
+  retryAfterSeconds: number,
+  report: { now: number; limits: ReportedLimits },
+): ResponseOutcome {
   const resetMs = retryAfterSeconds * 1000;
-  const exhausted = { limit: 0, remaining: 0, resetMs };
+  const { requestsPerMinute, tokensPerMinute } = report.limits;
+  const state = {
+    requests: { limit: requestsPerMinute, remaining: 0, resetMs },
+    tokens: { limit: tokensPerMinute, remaining: 0, resetMs },
+  };
   const headers = {
-    ...exchange.format.rateLimitHeaders({ requests: exhausted, tokens: exhausted }, now),
+    ...exchange.format.rateLimitHeaders(state, report.now),
     'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
   };
-  const error: ProviderError = {
-    status: 429,
-    kind: 'rate_limit',
-    limitedBy: 'requests',
-    message: 'Rate limit reached for requests. Please try again later.',
-  };
-  const outcome = sendError(exchange, error, headers);
-  return { ...outcome, fault: 'rate_limit_storm' };
+  const error: ProviderError = { status: 429, kind: 'rate_limit', limitedBy: 'requests', message };
+  return sendError(exchange, error, headers);
 }
 
 /** Sends 429 with the rate-limit headers and a Retry-After of at least one second. */

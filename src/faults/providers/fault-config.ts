@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
 
+import { MAX_RETRY_AFTER_SECONDS, MAX_TIMER_MS } from '../limits.js';
 import { FaultConfigError } from './errors.js';
 import { firstFieldProblem } from './schema-errors.js';
 
@@ -9,7 +10,7 @@ export interface FaultSettings {
   errorRate?: number;
   /** HTTP status of injected errors, 400 to 599 (500, 502, 503, 529, 401, ...). @defaultValue 500 */
   errorStatus?: number;
-  /** Sets `Retry-After` on injected errors and 429 storms, in seconds. */
+  /** Sets `Retry-After` on injected errors and 429 storms, in seconds, at most 86,400. */
   retryAfterSeconds?: number;
   /** Sends 429 in the provider's shape to every request. */
   rateLimitStorm?: boolean;
@@ -21,7 +22,7 @@ export interface FaultSettings {
   stallAfterFirstToken?: boolean;
   /** Sends one line of invalid JSON after this many content tokens, then continues. */
   malformedSseAfterTokens?: number;
-  /** Time to first token in milliseconds, replacing the profile's drawn value. */
+  /** Time to first token in ms, at most 2,147,483,647, replacing the profile's drawn value. */
   firstTokenDelayMs?: number;
   /** Accepts the request and never sends a byte. */
   hangBeforeHeaders?: boolean;
@@ -33,18 +34,18 @@ export interface FaultConfig extends FaultSettings {
   models?: Record<string, FaultSettings>;
 }
 
-const tokenCount = { type: 'integer', minimum: 0 } as const;
+const tokenCount = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 
 const settingsProperties = {
   errorRate: { type: 'number', minimum: 0, maximum: 1 },
   errorStatus: { type: 'integer', minimum: 400, maximum: 599 },
-  retryAfterSeconds: { type: 'number', minimum: 0 },
+  retryAfterSeconds: { type: 'number', minimum: 0, maximum: MAX_RETRY_AFTER_SECONDS },
   rateLimitStorm: { type: 'boolean' },
   streamErrorAfterTokens: tokenCount,
   streamCutAfterTokens: tokenCount,
   stallAfterFirstToken: { type: 'boolean' },
   malformedSseAfterTokens: tokenCount,
-  firstTokenDelayMs: { type: 'number', minimum: 0 },
+  firstTokenDelayMs: { type: 'number', minimum: 0, maximum: MAX_TIMER_MS },
   hangBeforeHeaders: { type: 'boolean' },
 } as const;
 
@@ -65,7 +66,7 @@ export const faultConfigSchema = {
   },
 } as const;
 
-const validateFaultConfig = new Ajv({ allErrors: false }).compile(faultConfigSchema);
+const validateFaultConfig = new Ajv({ allErrors: false, verbose: true }).compile(faultConfigSchema);
 
 /**
  * Validates `value` as a {@link FaultConfig} and returns a deep copy.

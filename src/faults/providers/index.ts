@@ -1,6 +1,7 @@
 export { DEFAULT_OUTPUT_TOKENS, type CompletionPlan, planCompletion } from './completion-plan.js';
 export { INPUT_TOKENS_HEADER, OUTPUT_TOKENS_HEADER } from './completion-handler.js';
 export { FAULTS_PATH } from './control-routes.js';
+export { assertLoopbackHost, isNonLoopbackHostError, NonLoopbackHostError } from '../loopback.js';
 export {
   FaultConfigError,
   isFaultConfigError,

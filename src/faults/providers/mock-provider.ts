@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 import { type Clock, systemClock } from '../../platform/clock.js';
+import { assertLoopbackHost } from '../loopback.js';
 import { anthropicFormat } from './anthropic-format.js';
 import {
   type CompletionContext,
@@ -22,7 +23,10 @@ import type { WireFormat } from './wire-format.js';
 /** Options of {@link startMockProvider}. */
 export interface MockProviderOptions {
   profile: ProviderProfile;
-  /** @defaultValue `'127.0.0.1'` */
+  /**
+   * Listen host; only loopback hosts (127.0.0.0/8, ::1, localhost) are accepted.
+   * @defaultValue `'127.0.0.1'`
+   */
   host?: string;
   /** TCP port; 0 picks a free one. @defaultValue 0 */
   port?: number;
@@ -63,7 +67,10 @@ const ROUTES: Record<string, WireFormat> = {
 };
 
 function validateOptions(options: MockProviderOptions): void {
-  const { port, seed, maxBodyBytes } = options;
+  const { host, port, seed, maxBodyBytes } = options;
+  if (host !== undefined) {
+    assertLoopbackHost(host, 'host');
+  }
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
     throw new RangeError(`port must be an integer from 0 to 65535, got ${String(port)}`);
   }
@@ -195,6 +202,7 @@ class MockProviderServer extends EventEmitter<MockProviderEvents> implements Moc
 /**
  * Starts a mock LLM provider serving OpenAI Chat Completions and Anthropic Messages with the
  * profile's latency, rate limits and faults. Resolves once it listens.
+ * @throws NonLoopbackHostError for a host outside loopback, RangeError for other bad options.
  */
 export async function startMockProvider(options: MockProviderOptions): Promise<MockProvider> {
   validateOptions(options);

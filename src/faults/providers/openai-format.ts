@@ -119,9 +119,15 @@ function completionBody(meta: ResponseMeta, text: string): string {
   });
 }
 
-// NOTE: with `include_usage` the real API also sends `"usage": null` on every content chunk;
-// these chunks omit the field.
-function chunk(meta: ResponseMeta, choices: unknown[], extra?: Record<string, unknown>): string {
+/**
+ * Renders one chunk. With `include_usage` every chunk carries `"usage": null` except the
+ * last, which passes the totals in `usage`.
+ */
+function chunk(
+  meta: ResponseMeta,
+  choices: unknown[],
+  usageTotals?: Record<string, number>,
+): string {
   const body = {
     id: meta.id,
     object: 'chat.completion.chunk',
@@ -129,7 +135,7 @@ function chunk(meta: ResponseMeta, choices: unknown[], extra?: Record<string, un
     model: meta.model,
     system_fingerprint: null,
     choices,
-    ...extra,
+    ...(meta.includeUsage ? { usage: usageTotals ?? null } : {}),
   };
   return `data: ${JSON.stringify(body)}\n\n`;
 }
@@ -138,10 +144,10 @@ function deltaChoice(delta: Record<string, unknown>, finishReason: string | null
   return { index: 0, delta, logprobs: null, finish_reason: finishReason };
 }
 
-function streamTail(meta: ResponseMeta, includeUsage: boolean): string {
+function streamTail(meta: ResponseMeta): string {
   let tail = chunk(meta, [deltaChoice({}, meta.finishReason)]);
-  if (includeUsage) {
-    tail += chunk(meta, [], { usage: usage(meta, meta.outputTokens) });
+  if (meta.includeUsage) {
+    tail += chunk(meta, [], usage(meta, meta.outputTokens));
   }
   return `${tail}data: [DONE]\n\n`;
 }
@@ -165,6 +171,7 @@ export const openAiFormat: WireFormat = {
     const match = value === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(value);
     return match?.[1];
   },
+  checkHeaders: () => undefined,
   parseRequest,
   missingApiKey: () => ({
     status: 401,

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 
 import type { Clock } from '../../platform/clock.js';
+import { sleepInSteps } from '../limits.js';
 import {
   type CompletionPlan,
   completionText,
@@ -20,7 +21,6 @@ export interface CompletionResponse {
   plan: CompletionPlan;
   faults: FaultSettings;
   stream: boolean;
-  includeUsage: boolean;
   /** Rate-limit and request-id headers. */
   headers: Record<string, string>;
   /** `clock.monotonic()` when the request arrived; token times count from here. */
@@ -79,7 +79,7 @@ async function waitUntil(response: CompletionResponse, offsetMs: number): Promis
   }
   const signal = response.abortSignal();
   try {
-    await response.clock.sleep(delay, signal);
+    await sleepInSteps((step) => response.clock.sleep(step, signal), delay);
   } catch (error) {
     if (signal.aborted) {
       return false;
@@ -178,6 +178,6 @@ export async function sendStreamCompletion(
     }
     res.write(format.streamToken(meta, tokenText(sent)));
   }
-  res.end(format.streamTail(meta, response.includeUsage));
+  res.end(format.streamTail(meta));
   return { status: 200, fault, outputTokensSent: plan.outputTokens };
 }

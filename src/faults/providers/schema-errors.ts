@@ -9,6 +9,7 @@ export interface FieldProblem {
 /**
  * Converts the first ajv error into a dotted field path (`models.0.ttftMs.median`).
  * For `required` and `additionalProperties` errors the path names the missing or extra key.
+ * Other messages end with the received value when the validator ran with `verbose: true`.
  */
 export function firstFieldProblem(errors: ErrorObject[] | null | undefined): FieldProblem {
   const error = errors?.[0];
@@ -25,7 +26,17 @@ export function firstFieldProblem(errors: ErrorObject[] | null | undefined): Fie
     segments.push(params.additionalProperty);
     return { field: segments.join('.'), message: 'is not a known field' };
   }
-  return { field: segments.join('.'), message: error.message ?? 'is invalid' };
+  const message = error.message ?? 'is invalid';
+  return { field: segments.join('.'), message: `${message}${receivedSuffix(error)}` };
+}
+
+/** Returns `, got <value>` when ajv ran with `verbose: true` and kept the invalid value. */
+function receivedSuffix(error: ErrorObject): string {
+  if (!('data' in error)) {
+    return '';
+  }
+  const text = JSON.stringify(error.data) ?? String(error.data);
+  return `, got ${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
 }
 
 function unescapePointer(segment: string): string {

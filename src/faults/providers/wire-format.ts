@@ -46,6 +46,8 @@ export interface ResponseMeta {
   inputTokens: number;
   outputTokens: number;
   finishReason: 'stop' | 'length';
+  /** OpenAI `stream_options.include_usage`: chunks carry `usage`, null until the last one. */
+  includeUsage: boolean;
 }
 
 /** Request and token limits reported in rate-limit headers. */
@@ -60,6 +62,8 @@ export interface WireFormat {
   /** Header that carries the request id. */
   readonly requestIdHeader: string;
   readApiKey(headers: IncomingHttpHeaders): string | undefined;
+  /** Returns the 400 sent for a missing required header; runs after the API key check. */
+  checkHeaders(headers: IncomingHttpHeaders): ProviderError | undefined;
   /** Parses a decoded JSON body, or returns the 400 the provider would send. */
   parseRequest(body: unknown): CompletionRequest | ProviderError;
   missingApiKey(): ProviderError;
@@ -73,7 +77,7 @@ export interface WireFormat {
   streamHead(meta: ResponseMeta): string;
   streamToken(meta: ResponseMeta, text: string): string;
   /** Events after the last content token, ending the stream. */
-  streamTail(meta: ResponseMeta, includeUsage: boolean): string;
+  streamTail(meta: ResponseMeta): string;
   streamError(): string;
   /** An SSE event whose data is not valid JSON. */
   malformedEvent(meta: ResponseMeta): string;

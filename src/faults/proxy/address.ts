@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 
+import { isLoopbackHost, LOOPBACK_HOSTS } from '../loopback.js';
 import { invalidField } from './errors.js';
 
 /** A host and port pair, as in `listen` and `upstream`. */
@@ -35,8 +36,8 @@ export function parseHostPort(text: string, field: string): HostPort {
 export function parseListen(text: string): HostPort {
   const { host, port } = parseHostPort(text, 'listen');
   const resolved = host.toLowerCase() === 'localhost' ? '127.0.0.1' : host;
-  if (!isLoopback(resolved)) {
-    throw invalidField('listen', 'a loopback host (127.0.0.0/8, ::1 or localhost)', text);
+  if (!isLoopbackHost(resolved)) {
+    throw invalidField('listen', `a loopback host (${LOOPBACK_HOSTS})`, text);
   }
   return { host: resolved, port };
 }
@@ -44,11 +45,4 @@ export function parseListen(text: string): HostPort {
 /** Formats an address the way Toxiproxy shows it, with brackets around IPv6 hosts. */
 export function formatHostPort({ host, port }: HostPort): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-function isLoopback(host: string): boolean {
-  if (isIP(host) === 4) {
-    return host.startsWith('127.');
-  }
-  return isIP(host) === 6 && (host === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(host));
 }

@@ -2,17 +2,22 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 
 import { type Clock, systemClock } from '../../platform/clock.js';
+import { assertLoopbackHost } from '../loopback.js';
 import { handleApiRequest } from './api.js';
 import { ProxyCollection } from './collection.js';
 
 export { API_VERSION } from './api.js';
+export { assertLoopbackHost, isNonLoopbackHostError, NonLoopbackHostError } from '../loopback.js';
 export { FaultProxyError, type FaultProxyErrorCode, isFaultProxyError } from './errors.js';
 export type { ProxyJson } from './proxy.js';
 export type { StreamDirection, ToxicDefinition, ToxicType } from './toxic-definition.js';
 
 /** Options of {@link startFaultProxy}. */
 export interface FaultProxyOptions {
-  /** @defaultValue '127.0.0.1' */
+  /**
+   * API host; only loopback hosts (127.0.0.0/8, ::1, localhost) are accepted.
+   * @defaultValue '127.0.0.1'
+   */
   readonly host?: string;
   /** API port; 0 picks a free one. @defaultValue 8474 */
   readonly port?: number;
@@ -40,10 +45,14 @@ export interface FaultProxyHandle {
   close(): Promise<void>;
 }
 
-/** Starts the fault proxy API; proxies are created through it (or `populate`). */
+/**
+ * Starts the fault proxy API; proxies are created through it (or `populate`).
+ * @throws NonLoopbackHostError when `host` is not a loopback host, RangeError for a bad port.
+ */
 export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<FaultProxyHandle> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8474;
+  assertLoopbackHost(host, 'host');
   validatePort(port);
   const clock = options.clock ?? systemClock;
   const proxies = new ProxyCollection({ clock, random: options.random ?? Math.random });

@@ -1,4 +1,5 @@
 import type { Clock } from '../../platform/clock.js';
+import { sleepInSteps } from '../limits.js';
 
 /** Bytes read from one socket, stamped with the monotonic time they arrived. */
 export interface Chunk {
@@ -190,7 +191,7 @@ async function sleepUnlessAborted(clock: Clock, ms: number, signal: AbortSignal)
     return false;
   }
   try {
-    await clock.sleep(Math.max(0, ms), signal);
+    await sleepInSteps((step) => clock.sleep(step, signal), ms);
     return true;
   } catch {
     return false;

@@ -1,4 +1,5 @@
 import { FaultProxyError, invalidField } from './errors.js';
+import { parseAttributes } from './toxic-attributes.js';
 
 /** Direction a toxic affects: `upstream` is client to server, `downstream` server to client. */
 export type StreamDirection = 'upstream' | 'downstream';
@@ -7,16 +8,19 @@ export type StreamDirection = 'upstream' | 'downstream';
 export type ToxicType =
   'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data';
 
-/** Attribute names of each toxic type; every attribute is a number and defaults to 0. */
-export const TOXIC_ATTRIBUTES: Readonly<Record<ToxicType, readonly string[]>> = {
-  latency: ['latency', 'jitter'],
-  bandwidth: ['rate'],
-  slow_close: ['delay'],
-  timeout: ['timeout'],
-  reset_peer: ['timeout'],
-  slicer: ['average_size', 'size_variation', 'delay'],
-  limit_data: ['bytes'],
-};
+/** Toxic types, in the order error messages list them. */
+const TOXIC_TYPES: readonly ToxicType[] = [
+  'latency',
+  'bandwidth',
+  'slow_close',
+  'timeout',
+  'reset_peer',
+  'slicer',
+  'limit_data',
+];
+
+/** Top-level fields of a toxic body, as Toxiproxy 2.x and toxiproxy-node-client send them. */
+const TOXIC_FIELDS = ['name', 'type', 'stream', 'toxicity', 'attributes'];
 
 /** A toxic as the API shows it. */
 export interface ToxicDefinition {
@@ -30,10 +34,11 @@ export interface ToxicDefinition {
 
 /**
  * Validates a toxic create body, filling Toxiproxy's defaults: stream `downstream`,
- * toxicity 1, name `<type>_<stream>`, and 0 for each missing attribute.
+ * toxicity 1, name `<type>_<stream>`, and 0 for each missing attribute. Unknown fields
+ * are rejected, where Toxiproxy 2.x ignores them.
  */
 export function parseToxicCreate(body: unknown): ToxicDefinition {
-  const input = asObject(body, 'body');
+  const input = toxicBody(body);
   const type = parseType(input.type);
   const stream = parseStream(input.stream);
   const name = input.name === undefined || input.name === '' ? `${type}_${stream}` : input.name;
@@ -41,18 +46,23 @@ export function parseToxicCreate(body: unknown): ToxicDefinition {
     throw invalidField('name', 'a string', name);
   }
   const toxicity = parseToxicity(input.toxicity, 1);
-  const attributes = parseAttributes(type, input.attributes, {});
+  const attributes = parseAttributes(type, attributesObject(input.attributes), {});
   return { name, type, stream, toxicity, attributes };
 }
 
 /**
  * Applies a toxic update body. As in Toxiproxy 2.x, only `toxicity` and `attributes`
- * change; attributes missing from the body keep their values.
+ * change, so `name`, `type` and `stream` are accepted and ignored. Attributes missing
+ * from the body keep their values.
  */
 export function parseToxicUpdate(current: ToxicDefinition, body: unknown): ToxicDefinition {
-  const input = asObject(body, 'body');
+  const input = toxicBody(body);
   const toxicity = parseToxicity(input.toxicity, current.toxicity);
-  const attributes = parseAttributes(current.type, input.attributes, current.attributes);
+  const attributes = parseAttributes(
+    current.type,
+    attributesObject(input.attributes),
+    current.attributes,
+  );
   return { ...current, toxicity, attributes };
 }
 
@@ -64,11 +74,30 @@ export function asObject(value: unknown, field: string): Record<string, unknown>
   return value as Record<string, unknown>;
 }
 
+/** Returns the body as an object after checking that it has only toxic fields. */
+function toxicBody(body: unknown): Record<string, unknown> {
+  const input = asObject(body, 'body');
+  for (const key of Object.keys(input)) {
+    if (!TOXIC_FIELDS.includes(key)) {
+      throw new FaultProxyError(
+        'invalid_field',
+        `unknown field "${key}" in toxic body: expected one of ${TOXIC_FIELDS.join(', ')}`,
+        key,
+      );
+    }
+  }
+  return input;
+}
+
+function attributesObject(value: unknown): Record<string, unknown> {
+  return value === undefined ? {} : asObject(value, 'attributes');
+}
+
 function parseType(value: unknown): ToxicType {
-  if (typeof value === 'string' && Object.hasOwn(TOXIC_ATTRIBUTES, value)) {
+  if (typeof value === 'string' && (TOXIC_TYPES as readonly string[]).includes(value)) {
     return value as ToxicType;
   }
-  const known = Object.keys(TOXIC_ATTRIBUTES).join(', ');
+  const known = TOXIC_TYPES.join(', ');
   throw new FaultProxyError(
     'invalid_field',
     `invalid toxic type ${JSON.stringify(value) ?? 'undefined'} in field "type": expected one of ${known}`,
@@ -92,29 +121,6 @@ function parseToxicity(value: unknown, fallback: number): number {
   }
   if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
     throw invalidField('toxicity', 'a number from 0 to 1', value);
-  }
-  return value;
-}
-
-function parseAttributes(
-  type: ToxicType,
-  value: unknown,
-  current: Readonly<Record<string, number>>,
-): Record<string, number> {
-  const input = value === undefined ? {} : asObject(value, 'attributes');
-  const attributes: Record<string, number> = {};
-  for (const key of TOXIC_ATTRIBUTES[type]) {
-    attributes[key] = parseAttribute(key, input[key], current[key] ?? 0);
-  }
-  return attributes;
-}
-
-function parseAttribute(key: string, value: unknown, fallback: number): number {
-  if (value === undefined) {
-    return fallback;
-  }
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalidField(`attributes.${key}`, 'a finite number >= 0', value);
   }
   return value;
 }

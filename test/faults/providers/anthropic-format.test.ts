@@ -90,6 +90,40 @@ describe('MockProvider Anthropic format', () => {
     assert.equal(error.message, 'max_tokens: Field required');
   });
 
+  it('rejects a system role inside messages with 400', async () => {
+    const messages = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'hi' },
+    ];
+    const response = await postJson(endpoint, messagesBody({ messages }), ANTHROPIC_AUTH);
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body, {
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message:
+          'messages: Unexpected role "system". The Messages API accepts a top-level `system` ' +
+          'parameter, not "system" as an input message role.',
+      },
+    });
+  });
+
+  it('accepts a top-level system string', async () => {
+    const body = messagesBody({ system: 'Be brief.' });
+    const response = await postJson(endpoint, body, ANTHROPIC_AUTH);
+    assert.equal(response.status, 200);
+    assert.deepEqual(response.body.usage, { input_tokens: 5, output_tokens: 16 });
+  });
+
+  it('rejects a request without anthropic-version with 400', async () => {
+    const response = await postJson(endpoint, messagesBody(), { 'x-api-key': 'test-key' });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body, {
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'anthropic-version: header is required' },
+    });
+  });
+
   it('rejects an unknown model with 404 not_found_error', async () => {
     const response = await postJson(endpoint, messagesBody({ model: 'claude-9' }), ANTHROPIC_AUTH);
     assert.equal(response.status, 404);

@@ -73,6 +73,52 @@ describe('MockProvider fault control endpoint', () => {
     assert.equal(error.field, 'models.instant.stallForever');
   });
 
+  it('rejects firstTokenDelayMs above the timer maximum with 400', async () => {
+    const body = JSON.stringify({ firstTokenDelayMs: 3_000_000_000 });
+    const response = await control(provider.url, 'PUT', body);
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.field, 'firstTokenDelayMs');
+    assert.equal(
+      error.message,
+      'invalid fault config: field firstTokenDelayMs must be <= 2147483647, got 3000000000',
+    );
+    assert.deepEqual(provider.faults(), { errorRate: 0.25 });
+  });
+
+  it('rejects a per-model delay above the timer maximum with 400', async () => {
+    const body = JSON.stringify({ models: { instant: { firstTokenDelayMs: 2_147_483_648 } } });
+    const response = await control(provider.url, 'PUT', body);
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.field, 'models.instant.firstTokenDelayMs');
+  });
+
+  it('rejects retryAfterSeconds above one day with 400', async () => {
+    const response = await control(provider.url, 'PUT', '{"retryAfterSeconds":1e308}');
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.field, 'retryAfterSeconds');
+    assert.equal(
+      error.message,
+      'invalid fault config: field retryAfterSeconds must be <= 86400, got 1e+308',
+    );
+  });
+
+  it('rejects a token count above the safe integer range with 400', async () => {
+    const response = await control(provider.url, 'PUT', '{"streamCutAfterTokens":1e300}');
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.field, 'streamCutAfterTokens');
+  });
+
+  it('accepts the largest firstTokenDelayMs', async () => {
+    const body = JSON.stringify({ firstTokenDelayMs: 2_147_483_647 });
+    const response = await control(provider.url, 'PUT', body);
+    assert.equal(response.status, 200);
+    assert.deepEqual(provider.faults(), { firstTokenDelayMs: 2_147_483_647 });
+  });
+
   it('rejects a body that is not JSON with 400', async () => {
     const response = await control(provider.url, 'PUT', '{errorRate');
     assert.equal(response.status, 400);

@@ -89,6 +89,28 @@ describe('MockProvider faults', () => {
     assert.equal(error.code, 'rate_limit_exceeded');
   });
 
+  it('reports the profile limits with none remaining in a 429 storm', async () => {
+    const url = await anthropic({ rateLimitStorm: true });
+    const response = await postJson(url, messagesBody(), ANTHROPIC_AUTH);
+    assert.equal(response.status, 429);
+    assert.equal(response.headers['anthropic-ratelimit-requests-limit'], '1000000');
+    assert.equal(response.headers['anthropic-ratelimit-requests-remaining'], '0');
+    assert.equal(response.headers['anthropic-ratelimit-tokens-limit'], '1000000000');
+    assert.equal(response.headers['anthropic-ratelimit-tokens-remaining'], '0');
+    assert.equal(response.headers['retry-after'], '1');
+  });
+
+  it('sends rate-limit headers with an injected 429', async () => {
+    const url = await openAi({ errorRate: 1, errorStatus: 429, retryAfterSeconds: 5 });
+    const response = await postJson(url, chatBody(), OPENAI_AUTH);
+    assert.equal(response.status, 429);
+    assert.equal(response.headers['x-ratelimit-limit-requests'], '1000000');
+    assert.equal(response.headers['x-ratelimit-remaining-requests'], '0');
+    assert.equal(response.headers['x-ratelimit-remaining-tokens'], '0');
+    assert.equal(response.headers['x-ratelimit-reset-requests'], '5s');
+    assert.equal(response.headers['retry-after'], '5');
+  });
+
   it('sends an OpenAI error chunk after N tokens', async () => {
     const url = await openAi({ streamErrorAfterTokens: 5 });
     const result = await postStream(url, chatBody(), forced(20));

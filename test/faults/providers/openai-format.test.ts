@@ -37,7 +37,7 @@ describe('MockProvider OpenAI format', () => {
     assert.equal(choices[0]?.index, 0);
     assert.deepEqual(choices[0]?.message, {
       role: 'assistant',
-      content: 'The mock model writes one word per token.The mock model writes one word per',
+      content: 'The mock model writes one word per token. The mock model writes one word per',
       refusal: null,
     });
     assert.equal(choices[0]?.finish_reason, 'stop');
@@ -103,6 +103,24 @@ describe('MockProvider OpenAI format', () => {
     assert.deepEqual(chunks[6]?.choices, []);
     assert.deepEqual(chunks[6]?.usage, { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
     assert.equal(result.events.at(-1)?.data, '[DONE]');
+  });
+
+  it('sends usage null on every chunk before the usage chunk', async () => {
+    const headers = { ...OPENAI_AUTH, 'x-scalegate-output-tokens': '4' };
+    const body = chatBody({ stream_options: { include_usage: true } });
+    const chunks = jsonData((await postStream(endpoint, body, headers)).events);
+    assert.equal(chunks.length, 7);
+    for (const chunk of chunks.slice(0, 6)) {
+      assert.equal(chunk.usage, null);
+    }
+    assert.deepEqual(chunks[6]?.usage, { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
+  });
+
+  it('separates repeated sentences with a space', async () => {
+    const headers = { ...OPENAI_AUTH, 'x-scalegate-output-tokens': '11' };
+    const response = await postJson(endpoint, chatBody(), headers);
+    const choices = response.body.choices as Array<{ message: { content: string } }>;
+    assert.equal(choices[0]?.message.content, 'The mock model writes one word per token. The mock');
   });
 
   it('omits the usage chunk unless include_usage is set', async () => {

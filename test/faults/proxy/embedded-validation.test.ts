@@ -97,6 +97,75 @@ describe('FaultProxy input validation', () => {
     assert.ok(error.error.includes('"attributes.rate"'), error.error);
   });
 
+  it('rejects a misspelt attribute with 400 listing the valid ones', async () => {
+    const body = latency({ attributes: { latncy: 1 } as unknown as ToxicBody['attributes'] });
+    const { status, body: error } = await errorResponseOf(() => proxy.addToxic(body));
+    assert.equal(status, 400);
+    assert.equal(
+      error.error,
+      'unknown field "attributes.latncy" for toxic type latency: expected one of latency, jitter',
+    );
+  });
+
+  it('rejects an unknown toxic field with 400 listing the valid ones', async () => {
+    const body = { ...latency({}), upstream: 'x' } as unknown as ToxicBody;
+    const { status, body: error } = await errorResponseOf(() => proxy.addToxic(body));
+    assert.equal(status, 400);
+    assert.equal(
+      error.error,
+      'unknown field "upstream" in toxic body: ' +
+        'expected one of name, type, stream, toxicity, attributes',
+    );
+  });
+
+  it('rejects a fractional latency with 400', async () => {
+    const body = latency({ attributes: { latency: 1.5 } });
+    const { status, body: error } = await errorResponseOf(() => proxy.addToxic(body));
+    assert.equal(status, 400);
+    assert.equal(
+      error.error,
+      'invalid field "attributes.latency": expected an integer from 0 to 2147483647 ' +
+        '(milliseconds), got 1.5',
+    );
+  });
+
+  it('rejects a latency above the timer maximum with 400', async () => {
+    const body = latency({ attributes: { latency: 1e12 } });
+    const { status, body: error } = await errorResponseOf(() => proxy.addToxic(body));
+    assert.equal(status, 400);
+    assert.equal(
+      error.error,
+      'invalid field "attributes.latency": expected an integer from 0 to 2147483647 ' +
+        '(milliseconds), got 1000000000000',
+    );
+  });
+
+  it('rejects a slicer delay above its maximum with 400', async () => {
+    const attributes = { average_size: 1, size_variation: 0, delay: 2_147_483_648_000 };
+    const body = latency({ type: 'slicer', attributes });
+    const { status, body: error } = await errorResponseOf(() => proxy.addToxic(body));
+    assert.equal(status, 400);
+    assert.ok(error.error.includes('"attributes.delay"'), error.error);
+    assert.ok(error.error.includes('2147483647000 (microseconds)'), error.error);
+  });
+
+  it('accepts the largest latency', async () => {
+    const added = await proxy.addToxic(latency({ attributes: { latency: 2_147_483_647 } }));
+    assert.deepEqual(added.attributes, { latency: 2_147_483_647, jitter: 0 });
+  });
+
+  it('rejects an unknown attribute on update with 400', async () => {
+    const added = await proxy.addToxic(latency({}));
+    const update = () => added.update(latency({ attributes: { rate: 5 } as never }));
+    const { status, body: error } = await errorResponseOf(update);
+    assert.equal(status, 400);
+    assert.equal(
+      error.error,
+      'unknown field "attributes.rate" for toxic type latency: expected one of latency, jitter',
+    );
+    assert.deepEqual((await proxy.getToxic(added.name)).attributes, { latency: 10, jitter: 0 });
+  });
+
   it('rejects malformed JSON with 400 naming the body', async () => {
     const { status, text } = await postRaw(`${server.url}/proxies`, '{"name": ');
     assert.equal(status, 400);

@@ -1,3 +1,8 @@
+import { exitCodeForUncaught } from './command-errors.js';
 import { buildProgram } from './program.js';
 
-await buildProgram().parseAsync(process.argv);
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = exitCodeForUncaught(error);
+}

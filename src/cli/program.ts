@@ -9,8 +9,10 @@ export function buildProgram(): Command {
       'Reference LLM-agent platform with load, chaos and gating pipeline: ' +
         'mock providers, a fault proxy, the platform, drills and reports.',
     )
-    .showHelpAfterError()
-    .enablePositionalOptions();
+    .enablePositionalOptions()
+    // Parse errors throw a CommanderError, which main.ts turns into exit code 2; subcommands
+    // registered below inherit this setting.
+    .exitOverride();
 
   registerCommands(program);
   return program;

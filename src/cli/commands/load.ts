@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { SCENARIOS } from '../../../scenarios/index.js';
+import { MAX_TIMER_MS } from '../../faults/limits.js';
 import { runK6 } from '../../harness/k6/run.js';
 import { runLoad } from '../../harness/load/engine.js';
 import { formatProgress, formatSummary } from '../../harness/load/format.js';
@@ -11,6 +12,7 @@ import { evaluateThresholds } from '../../harness/load/thresholds.js';
 import { findScenario } from '../../harness/scenario/registry.js';
 import { loadTrace } from '../../harness/scenario/trace.js';
 import type { ScenarioSpec } from '../../harness/scenario/types.js';
+import { parseInteger, parsePositiveNumber } from '../options.js';
 
 interface LoadCommandOptions {
   scenario: string;
@@ -20,6 +22,7 @@ interface LoadCommandOptions {
   seed: number;
   out?: string;
   maxInFlight?: number;
+  drainTimeout?: number;
 }
 
 /** Plain progress lines are printed every this many progress events when stderr is not a TTY. */
@@ -37,17 +40,27 @@ export function registerLoadCommand(program: Command): void {
         .choices(['embedded', 'k6'])
         .default('embedded'),
     )
-    .option('--duration <seconds>', 'run duration in seconds', positiveNumber)
-    .option('--seed <n>', 'seed of the arrival schedule and the traffic mix', integer, 1)
-    .option('--max-in-flight <n>', 'outstanding requests above which sends are dropped', integer)
+    .option('--duration <seconds>', 'run duration in seconds', parsePositiveNumber)
+    .option('--seed <n>', 'seed of the arrival schedule and the traffic mix', parseInteger, 1)
+    .option(
+      '--max-in-flight <n>',
+      'outstanding requests above which sends are dropped',
+      parseInteger,
+    )
+    .option(
+      '--drain-timeout <seconds>',
+      'time after the schedule for outstanding requests to end before they are aborted ' +
+        '(embedded engine; default: 10)',
+      parseDrainTimeoutSec,
+    )
     .option('--out <file>', 'write the result as JSON to this file')
     .action(async (options: LoadCommandOptions) => {
       const logger = pino({ name: 'scalegate-load' }, pino.destination(2));
       try {
         process.exitCode = await runLoadCommand(options);
       } catch (error) {
-        // Typed errors carry a code and a message meant for the user; anything else is a bug.
-        if (!hasCode(error)) logger.error({ err: error }, 'load run failed');
+        // The message is meant for the user; the stack goes to the debug log only.
+        logger.debug({ err: error }, 'load run failed');
         process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
         process.exitCode = 2;
       }
@@ -85,6 +98,9 @@ async function runEmbedded(
     return await runLoad(scenario, {
       seed: options.seed,
       ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
+      ...(options.drainTimeout === undefined
+        ? {}
+        : { drainTimeoutMs: options.drainTimeout * 1000 }),
       onProgress: printer.print,
     });
   } finally {
@@ -107,7 +123,10 @@ async function runWithK6(scenario: ScenarioSpec): Promise<LoadResult> {
   return runK6(scenario, { traceRows });
 }
 
-/** Rewrites one status line on a TTY; prints every fifth snapshot as a plain line otherwise. */
+/**
+ * Rewrites one status line on a TTY; otherwise prints every fifth snapshot and the final
+ * `done` snapshot, whose counts match the summary, as plain lines.
+ */
 function progressPrinter(): { print: (progress: ProgressSnapshot) => void; end: () => void } {
   const tty = process.stderr.isTTY === true;
   let events = 0;
@@ -115,7 +134,7 @@ function progressPrinter(): { print: (progress: ProgressSnapshot) => void; end: 
     print: (progress) => {
       events += 1;
       if (tty) process.stderr.write(`\r\x1b[2K${formatProgress(progress)}`);
-      else if (events % PLAIN_PROGRESS_EVERY === 0)
+      else if (events % PLAIN_PROGRESS_EVERY === 0 || progress.phase === 'done')
         process.stderr.write(`${formatProgress(progress)}\n`);
     },
     end: () => {
@@ -124,21 +143,12 @@ function progressPrinter(): { print: (progress: ProgressSnapshot) => void; end: 
   };
 }
 
-function hasCode(error: unknown): boolean {
-  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
-}
-
-function positiveNumber(value: string): number {
+/** Parses a drain timeout in seconds, from 0 up to the longest timer Node.js supports. */
+function parseDrainTimeoutSec(value: string): number {
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) {
-    throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  const maxSec = Math.floor(MAX_TIMER_MS / 1000);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0 || parsed > maxSec) {
+    throw new InvalidArgumentError(`expected a number of seconds from 0 to ${maxSec}.`);
   }
-  return parsed;
-}
-
-function integer(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed))
-    throw new InvalidArgumentError(`expected an integer, got "${value}"`);
   return parsed;
 }

@@ -1,57 +1,124 @@
-import type { Command } from 'commander';
-import { pino } from 'pino';
+import { type Command, InvalidArgumentError } from 'commander';
+import { type Logger, pino } from 'pino';
 
-import { formatTopology, startPlatform } from '../../platform/runtime.js';
+import {
+  formatTopology,
+  type Platform,
+  parseTopology,
+  startPlatform,
+} from '../../platform/runtime.js';
+import { reportFailure } from '../command-errors.js';
+import { parseDurationMs, parseExistingFile, parsePort } from '../options.js';
 
 interface PlatformCommandOptions {
-  readonly port: string;
+  readonly port: number;
   readonly topology: string;
   readonly redisUrl?: string;
   readonly policy: string;
+  readonly shutdownTimeoutMs: number;
 }
+
+/** Time past the drain timeout after which the process exits even if closing hangs. */
+const EXIT_GRACE_MS = 5_000;
 
 /** Registers `scalegate platform`: providers, fault proxy, router, queue, executors and gateway. */
 export function registerPlatformCommand(program: Command): void {
   program
     .command('platform')
     .description('Run the whole platform on 127.0.0.1 until SIGINT or SIGTERM')
-    .option('--port <port>', 'gateway port (0 picks a free one)', '8080')
+    .option('--port <port>', 'gateway port (0 picks a free one)', parsePort, 8080)
     .option(
       '--topology <spec>',
       'executors: workers=<async consumers> serverless_burst=enabled|disabled',
+      parseTopologyOption,
       'workers=4 serverless_burst=enabled',
     )
     .option(
       '--redis-url <url>',
       'Redis for admission, queue, store and ledger (default: REDIS_URL, else memory)',
     )
-    .option('--policy <file>', 'route policy file', 'policies/default.yaml')
+    .option('--policy <file>', 'route policy file', parseExistingFile, 'policies/default.yaml')
+    .option(
+      '--shutdown-timeout-ms <ms>',
+      'time a signal waits for running tasks before failing them; a second signal exits at once',
+      parseDurationMs,
+      10_000,
+    )
     .action(runPlatform);
 }
 
 async function runPlatform(options: PlatformCommandOptions): Promise<void> {
   const logger = pino({ name: 'scalegate-platform' });
-  const platform = await startPlatform({
-    port: Number(options.port),
-    topology: options.topology,
-    redisUrl: options.redisUrl,
-    policyPath: options.policy,
-    logger,
-  });
+  const shutdownTimeoutMs = options.shutdownTimeoutMs;
+  let platform: Platform;
+  try {
+    platform = await startPlatform({
+      port: options.port,
+      topology: options.topology,
+      redisUrl: options.redisUrl,
+      policyPath: options.policy,
+      shutdownTimeoutMs,
+      logger,
+    });
+  } catch (error) {
+    // Exits at once: a failed start can leave timers or sockets that would keep the process up.
+    process.exit(reportFailure('starting the platform', error, logger));
+  }
   logger.info(
     { urls: platform.urls, topology: formatTopology(platform.topology) },
     'platform started',
   );
-  const stop = (signal: NodeJS.Signals): void => {
-    logger.info({ signal }, 'platform stopping');
-    platform.stop().then(
-      () => logger.info('platform stopped'),
-      (error: unknown) => {
-        logger.error({ err: error }, 'platform failed to stop cleanly');
-        process.exitCode = 1;
-      },
-    );
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal; exiting without waiting');
+      process.exit(130);
+    }
+    stopping = true;
+    void stopAndExit(platform, logger, signal, shutdownTimeoutMs);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+/** Drains for at most `timeoutMs`, then exits; a hung close cannot keep the process alive. */
+async function stopAndExit(
+  platform: Platform,
+  logger: Logger,
+  signal: NodeJS.Signals,
+  timeoutMs: number,
+): Promise<void> {
+  const guard = setTimeout(() => {
+    logger.error(
+      { timeoutMs: timeoutMs + EXIT_GRACE_MS },
+      'platform did not stop in time; exiting',
+    );
+    process.exit(1);
+  }, timeoutMs + EXIT_GRACE_MS);
+  guard.unref();
+  const counts = await platform.store.accounting().catch(() => undefined);
+  logger.info(
+    { signal, timeoutMs, running: counts?.running, queued: counts?.queued },
+    'platform stopping; waiting for running tasks',
+  );
+  const onDrainTimeout = (): void =>
+    logger.warn({ timeoutMs }, 'drain time ran out; failing running tasks with platform_shutdown');
+  try {
+    await platform.stop({ onDrainTimeout });
+    logger.info('platform stopped');
+    process.exit(0);
+  } catch (error) {
+    logger.error({ err: error }, 'platform failed to stop cleanly');
+    process.exit(1);
+  }
+}
+
+/** Checks a `--topology` spec with the platform's parser and returns it unchanged. */
+function parseTopologyOption(value: string): string {
+  try {
+    parseTopology(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? `${error.message}.` : String(error));
+  }
+  return value;
 }

@@ -2,10 +2,13 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type Logger, pino } from 'pino';
 
 import {
+  DEFAULT_PROVIDER_DIR,
   loadProviderProfile,
   type MockProvider,
   startMockProvider,
 } from '../../faults/providers/index.js';
+import { reportFailure, UsageError } from '../command-errors.js';
+import { listProfileNames, parseInteger, parseLoopbackHost, parsePort } from '../options.js';
 
 /** Options of `scalegate providers`, after parsing. */
 export interface ProvidersCommandOptions {
@@ -20,6 +23,10 @@ export interface ProvidersCommandOptions {
 /** Profiles started when `--profile` is absent. */
 export const DEFAULT_PROFILES = ['provider-a', 'provider-b', 'provider-c'];
 
+/**
+ * Parses `--profile`: comma-separated names from the profile folder or paths (anything with a
+ * slash or a `.yaml`/`.yml` suffix). An unknown name is rejected with the list of valid ones.
+ */
 function parseProfiles(value: string): string[] {
   const names = value
     .split(',')
@@ -28,23 +35,27 @@ function parseProfiles(value: string): string[] {
   if (names.length === 0) {
     throw new InvalidArgumentError('expected a comma-separated list of profile names or paths.');
   }
+  const known = listProfileNames(DEFAULT_PROVIDER_DIR);
+  const unknown = names.find((name) => !isProfilePath(name) && !known.includes(name));
+  if (unknown !== undefined) {
+    throw new InvalidArgumentError(
+      `unknown profile "${unknown}"; valid profiles: ${known.join(', ')} ` +
+        '(or pass a path to a profile YAML file).',
+    );
+  }
   return names;
 }
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) {
-    throw new InvalidArgumentError(`expected an integer from 0 to 65535, got ${value}.`);
-  }
-  return port;
+function isProfilePath(name: string): boolean {
+  return name.includes('/') || name.endsWith('.yaml') || name.endsWith('.yml');
 }
 
-function parseSeed(value: string): number {
-  const seed = Number(value);
-  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(seed)) {
-    throw new InvalidArgumentError(`expected an integer, got ${value}.`);
-  }
-  return seed;
+/** Returns why `count` consecutive ports from `port` do not fit, or undefined when they do. */
+function portRangeProblem(port: number, count: number): string | undefined {
+  const lastPort = port + count - 1;
+  return port > 0 && lastPort > 65535
+    ? `port range ${port}-${lastPort} exceeds 65535; pass a lower --port, or --port 0`
+    : undefined;
 }
 
 /** Registers `scalegate providers`: mock LLM providers, one HTTP server per profile. */
@@ -69,11 +80,26 @@ export function registerProvidersCommand(program: Command): void {
       parsePort,
       0,
     )
-    .option('--host <host>', 'address to listen on; keep it on loopback', '127.0.0.1')
-    .option('--seed <integer>', 'seed of every latency, length and fault draw', parseSeed, 1)
+    .option(
+      '--host <host>',
+      'address to listen on: 127.0.0.0/8, ::1 or localhost (other hosts are rejected)',
+      parseLoopbackHost,
+      '127.0.0.1',
+    )
+    .option('--seed <integer>', 'seed of every latency, length and fault draw', parseInteger, 1)
     .action(async (options: ProvidersCommandOptions) => {
       const logger = pino({ name: 'scalegate-providers' }, pino.destination(2));
-      const providers = await startProviders(options, logger);
+      let providers: MockProvider[];
+      try {
+        const rangeProblem = portRangeProblem(options.port, options.profile.length);
+        if (rangeProblem !== undefined) {
+          throw new UsageError(rangeProblem);
+        }
+        providers = await startProviders(options, logger);
+      } catch (error) {
+        process.exitCode = reportFailure('starting the mock providers', error, logger);
+        return;
+      }
       for (const provider of providers) {
         process.stdout.write(
           `${provider.profile.name} ${provider.profile.format} ${provider.url}\n`,
@@ -91,9 +117,9 @@ export async function startProviders(
   options: ProvidersCommandOptions,
   logger: Logger,
 ): Promise<MockProvider[]> {
-  const lastPort = options.port + options.profile.length - 1;
-  if (options.port > 0 && lastPort > 65535) {
-    throw new RangeError(`port range ${options.port}-${lastPort} exceeds 65535`);
+  const rangeProblem = portRangeProblem(options.port, options.profile.length);
+  if (rangeProblem !== undefined) {
+    throw new RangeError(rangeProblem);
   }
   const providers: MockProvider[] = [];
   try {

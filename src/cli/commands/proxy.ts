@@ -1,12 +1,18 @@
 import { readFile } from 'node:fs/promises';
 
 import type { Command } from 'commander';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 
-import { startFaultProxy } from '../../faults/proxy/index.js';
+import {
+  type FaultProxyHandle,
+  isFaultProxyError,
+  startFaultProxy,
+} from '../../faults/proxy/index.js';
+import { EXIT_FAILURE, EXIT_USAGE, reportFailure, UsageError } from '../command-errors.js';
+import { parseExistingFile, parseLoopbackHost, parsePort } from '../options.js';
 
 interface ProxyCommandOptions {
-  readonly port: string;
+  readonly port: number;
   readonly host: string;
   readonly config?: string;
 }
@@ -16,24 +22,53 @@ export function registerProxyCommand(program: Command): void {
   program
     .command('proxy')
     .description('Run the fault proxy: the Toxiproxy 2.x HTTP API and its TCP proxies')
-    .option('--port <port>', 'API port (0 picks a free one)', '8474')
-    .option('--host <host>', 'API host; keep it on loopback', '127.0.0.1')
-    .option('--config <file>', 'JSON array of proxies to create at start (a populate body)')
+    .option('--port <port>', 'API port (0 picks a free one)', parsePort, 8474)
+    .option(
+      '--host <host>',
+      'API host: 127.0.0.0/8, ::1 or localhost (other hosts are rejected)',
+      parseLoopbackHost,
+      '127.0.0.1',
+    )
+    .option(
+      '--config <file>',
+      'JSON array of proxies to create at start (a populate body)',
+      parseExistingFile,
+    )
     .action(runProxy);
 }
 
 async function runProxy(options: ProxyCommandOptions): Promise<void> {
   const logger = pino({ name: 'scalegate-proxy' });
-  const populate = options.config === undefined ? undefined : await readConfig(options.config);
-  const server = await startFaultProxy({
-    host: options.host,
-    port: Number(options.port),
-    populate,
-  });
+  let server: FaultProxyHandle;
+  try {
+    server = await startFromOptions(options);
+  } catch (error) {
+    process.exitCode = reportFailure('starting the fault proxy', error, logger);
+    return;
+  }
   server.events.on('request', (event) => {
     logger[logLevelFor(event.status)](event, 'api request');
   });
   logger.info({ url: server.url, config: options.config }, 'fault proxy started');
+  stopOnSignal(server, logger);
+}
+
+async function startFromOptions(options: ProxyCommandOptions): Promise<FaultProxyHandle> {
+  const populate = options.config === undefined ? undefined : await readConfig(options.config);
+  try {
+    return await startFaultProxy({ host: options.host, port: options.port, populate });
+  } catch (error) {
+    // Populate errors are about the --config file, except a listen address already in use.
+    if (isFaultProxyError(error) && options.config !== undefined) {
+      const exitCode = error.code === 'listen_failed' ? EXIT_FAILURE : EXIT_USAGE;
+      const message = `invalid --config ${options.config}: ${error.message}`;
+      throw exitCode === EXIT_USAGE ? new UsageError(message) : new Error(message);
+    }
+    throw error;
+  }
+}
+
+function stopOnSignal(server: FaultProxyHandle, logger: Logger): void {
   const stop = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'fault proxy stopping');
     server.close().then(
@@ -61,6 +96,8 @@ async function readConfig(file: string): Promise<unknown> {
     return JSON.parse(text) as unknown;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`invalid proxy config ${file}: malformed JSON (${reason})`);
+    throw new UsageError(
+      `invalid --config ${file}: malformed JSON (${reason}); pass a JSON array of proxies`,
+    );
   }
 }

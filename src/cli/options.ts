@@ -1,0 +1,90 @@
+import { readdirSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
+
+import { InvalidArgumentError } from 'commander';
+
+import { MAX_TIMER_MS } from '../faults/limits.js';
+import { assertLoopbackHost, isNonLoopbackHostError, LOOPBACK_HOSTS } from '../faults/loopback.js';
+
+// Option parsers for commander's `argParser`. Each throws InvalidArgumentError, which
+// commander prints as `error: option '<flag>' argument '<value>' is invalid. <reason>`.
+
+/** Parses a TCP port: an integer from 0 to 65535, where 0 picks a free port. */
+export function parsePort(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
+    throw new InvalidArgumentError('expected an integer from 0 to 65535 (0 picks a free port).');
+  }
+  return Number(value);
+}
+
+/** Parses a listen host, accepting only 127.0.0.0/8, ::1 and localhost. */
+export function parseLoopbackHost(value: string): string {
+  try {
+    assertLoopbackHost(value, '--host');
+  } catch (error) {
+    if (isNonLoopbackHostError(error)) {
+      throw new InvalidArgumentError(
+        `expected a loopback host (${LOOPBACK_HOSTS}); use --host 127.0.0.1.`,
+      );
+    }
+    throw error;
+  }
+  return value;
+}
+
+/** Parses a safe integer, negative values included. */
+export function parseInteger(value: string): number {
+  const parsed = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed)) {
+    throw new InvalidArgumentError('expected an integer.');
+  }
+  return parsed;
+}
+
+/** Parses a finite number above 0. */
+export function parsePositiveNumber(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
+    throw new InvalidArgumentError('expected a number above 0.');
+  }
+  return parsed;
+}
+
+/** Parses a duration in milliseconds: an integer from 0 to 2,147,483,647, the timer maximum. */
+export function parseDurationMs(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > MAX_TIMER_MS) {
+    throw new InvalidArgumentError(`expected an integer number of ms from 0 to ${MAX_TIMER_MS}.`);
+  }
+  return Number(value);
+}
+
+/** Checks that `value` names an existing regular file and returns it unchanged. */
+export function parseExistingFile(value: string): string {
+  let isFile: boolean;
+  try {
+    isFile = statSync(value).isFile();
+  } catch {
+    throw new InvalidArgumentError('file not found; pass the path of an existing file.');
+  }
+  if (!isFile) {
+    throw new InvalidArgumentError('not a regular file; pass the path of a file.');
+  }
+  return value;
+}
+
+/**
+ * Returns the bare profile names in `dir` (`provider-a` for `provider-a.yaml`), sorted,
+ * or an empty list when the folder cannot be read.
+ */
+export function listProfileNames(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((entry) => ['.yaml', '.yml'].includes(extname(entry)))
+    .map((entry) => entry.slice(0, -extname(entry).length))
+    .sort();
+}

@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+
+/** Maximum time of one CLI run; a run still going then is killed and its test fails. */
+const RUN_TIMEOUT_MS = 45_000;
+
+interface CliRun {
+  exitCode: number | null;
+  stderr: string;
+}
+
+/** CLI processes run at once; more would only compete for the CPU while tsx compiles. */
+const MAX_PARALLEL_RUNS = 3;
+
+let activeRuns = 0;
+const waitingRuns: Array<() => void> = [];
+
+/** Runs `node bin/scalegate.js <args>`, at most MAX_PARALLEL_RUNS at a time. */
+async function runCliQueued(args: readonly string[]): Promise<CliRun> {
+  if (activeRuns >= MAX_PARALLEL_RUNS) {
+    await new Promise<void>((resolve) => waitingRuns.push(resolve));
+  }
+  activeRuns += 1;
+  try {
+    return await runCli(args);
+  } finally {
+    activeRuns -= 1;
+    waitingRuns.shift()?.();
+  }
+}
+
+/** Runs `node bin/scalegate.js <args>` without Redis, killing it after RUN_TIMEOUT_MS. */
+function runCli(args: readonly string[]): Promise<CliRun> {
+  const env = { ...process.env };
+  delete env.REDIS_URL;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['bin/scalegate.js', ...args],
+      { env, timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL' },
+      (error, _stdout, stderr) => {
+        if (error === null) {
+          resolve({ exitCode: 0, stderr });
+          return;
+        }
+        resolve({ exitCode: typeof error.code === 'number' ? error.code : null, stderr });
+      },
+    );
+  });
+}
+
+function listenOnFreePort(): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+function portOf(server: Server): number {
+  const address = server.address();
+  assert.ok(address !== null);
+  assert.ok(typeof address === 'object');
+  return address.port;
+}
+
+const PORT_RANGE = 'expected an integer from 0 to 65535 (0 picks a free port).';
+const LOOPBACK = 'expected a loopback host (127.0.0.0/8, ::1 or localhost); use --host 127.0.0.1.';
+const FILE_NOT_FOUND = 'file not found; pass the path of an existing file.';
+
+describe('scalegate CLI errors', function () {
+  // An `it` may wait for queued runs before its own starts.
+  this.timeout(120_000);
+  let busy: Server;
+  let busyPort: number;
+  // Every run is queued in `before`, so slow process starts overlap; each `it` awaits one.
+  const runs = new Map<string, Promise<CliRun>>();
+
+  function run(args: readonly string[]): Promise<CliRun> {
+    const key = args.join(' ');
+    const started = runs.get(key) ?? runCliQueued(args);
+    runs.set(key, started);
+    return started;
+  }
+
+  function busyArgs(command: string): string[] {
+    return command === 'providers'
+      ? ['providers', '--profile', 'instant', '--port', String(busyPort)]
+      : [command, '--port', String(busyPort)];
+  }
+
+  const usageCases: ReadonlyArray<readonly [string[], string]> = [
+    [['proxy', '--port', 'abc'], `option '--port <port>' argument 'abc' is invalid. ${PORT_RANGE}`],
+    [['proxy', '--port', '-1'], `option '--port <port>' argument '-1' is invalid. ${PORT_RANGE}`],
+    [
+      ['proxy', '--port', '70000'],
+      `option '--port <port>' argument '70000' is invalid. ${PORT_RANGE}`,
+    ],
+    [
+      ['proxy', '--config', '/nonexistent'],
+      `option '--config <file>' argument '/nonexistent' is invalid. ${FILE_NOT_FOUND}`,
+    ],
+    [
+      ['proxy', '--host', '192.168.1.1'],
+      `option '--host <host>' argument '192.168.1.1' is invalid. ${LOOPBACK}`,
+    ],
+    [
+      ['proxy', '--host', '0.0.0.0'],
+      `option '--host <host>' argument '0.0.0.0' is invalid. ${LOOPBACK}`,
+    ],
+    [
+      ['providers', '--host', '0.0.0.0'],
+      `option '--host <host>' argument '0.0.0.0' is invalid. ${LOOPBACK}`,
+    ],
+    [
+      ['providers', '--profile', 'nope'],
+      `option '--profile <names>' argument 'nope' is invalid. unknown profile "nope"; ` +
+        'valid profiles: instant, provider-a, provider-b, provider-c ' +
+        '(or pass a path to a profile YAML file).',
+    ],
+    [
+      ['platform', '--port', 'abc'],
+      `option '--port <port>' argument 'abc' is invalid. ${PORT_RANGE}`,
+    ],
+    [
+      ['platform', '--topology', 'foo'],
+      `option '--topology <spec>' argument 'foo' is invalid. invalid topology part "foo": ` +
+        'expected workers=<integer >= 1> or serverless_burst=enabled|disabled.',
+    ],
+    [
+      ['platform', '--policy', '/nonexistent.yaml'],
+      `option '--policy <file>' argument '/nonexistent.yaml' is invalid. ${FILE_NOT_FOUND}`,
+    ],
+    [
+      ['load', '--scenario', 'steady-chat', '--seed', 'abc'],
+      `option '--seed <n>' argument 'abc' is invalid. expected an integer.`,
+    ],
+  ];
+
+  const busyCases: ReadonlyArray<readonly [string, string]> = [
+    ['proxy', 'starting the fault proxy'],
+    ['providers', 'starting the mock providers'],
+    ['platform', 'starting the platform'],
+  ];
+
+  before(async () => {
+    busy = await listenOnFreePort();
+    busyPort = portOf(busy);
+    for (const [args] of usageCases) {
+      void run(args);
+    }
+    for (const [command] of busyCases) {
+      void run(busyArgs(command));
+    }
+  });
+
+  after(async () => {
+    await Promise.all(runs.values());
+    await new Promise((resolve) => busy.close(resolve));
+  });
+
+  for (const [args, message] of usageCases) {
+    it(`exits 2 on ${args.join(' ')}`, async () => {
+      const result = await run(args);
+      assert.equal(result.stderr, `error: ${message}\n`);
+      assert.equal(result.exitCode, 2);
+    });
+  }
+
+  for (const [command, task] of busyCases) {
+    it(`exits 1 when the ${command} port is busy`, async () => {
+      const result = await run(busyArgs(command));
+      assert.equal(
+        result.stderr,
+        `error: ${task} failed: port ${busyPort} on 127.0.0.1 is already in use; ` +
+          'pass another --port, or --port 0 for a free one\n',
+      );
+      assert.equal(result.exitCode, 1);
+    });
+  }
+});

@@ -1,7 +1,8 @@
 import { evaluateHealth } from '../load/health.js';
 import { emptySummary, type LatencySummary } from '../load/latency-histogram.js';
 import type { HealthLimits } from '../load/options.js';
-import type { LoadResult } from '../load/result.js';
+import type { LoadResult, Throughput } from '../load/result.js';
+import { successRateOf } from '../load/success-rate.js';
 import { K6_METRICS } from './plan.js';
 
 /** The parts of k6's `handleSummary` data that the converter reads. */
@@ -15,6 +16,8 @@ export interface ConvertK6Options {
   target?: string;
   /** Epoch milliseconds at the run start. @defaultValue 0 */
   startedAt?: number;
+  /** Scheduled duration, the send window of the rates; without it the result has no `throughput`. */
+  durationSec?: number;
   health?: Partial<HealthLimits>;
 }
 
@@ -55,7 +58,10 @@ export function convertK6Summary(summaryJson: unknown, options: ConvertK6Options
     startedAt: options.startedAt ?? 0,
     elapsedSec: (data.state?.testRunDurationMs ?? 0) / 1000,
     requests,
-    successRate: succeeded + failed === 0 ? 0 : succeeded / (succeeded + failed),
+    ...(options.durationSec === undefined
+      ? {}
+      : { throughput: offeredThroughput(requests.sent, options.durationSec) }),
+    successRate: successRateOf(requests),
     latency: {
       overall: metrics.latency(K6_METRICS.latency),
       byTenant: metrics.byTag(K6_METRICS.latency, 'tenant', (name) => metrics.latency(name)),
@@ -133,4 +139,12 @@ class MetricReader {
     }
     return out;
   }
+}
+
+/**
+ * Sent requests per minute of the scheduled duration. k6 reports no finish times, so the
+ * completion rate inside the window stays undefined.
+ */
+function offeredThroughput(sent: number, durationSec: number): Throughput {
+  return { windowSec: durationSec, offeredRpm: durationSec > 0 ? (sent / durationSec) * 60 : 0 };
 }

@@ -93,6 +93,7 @@ export async function runK6(
       scenario: scenario.name,
       target: scenario.target,
       startedAt,
+      durationSec: scenario.durationSec,
     });
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,29 +1,39 @@
 import type { ProgressSnapshot } from './recorder.js';
 import type { LoadResult } from './result.js';
+import { endedCount } from './success-rate.js';
 import type { ThresholdVerdict } from './thresholds.js';
 
-/** Formats a progress line: elapsed time, send rate, success rate, p95 latency and requests in flight. */
+/**
+ * Formats a progress line: elapsed time, phase, send rate, success rate over ended requests
+ * (as in the summary), p95 latency, and requests in flight, aborted and dropped.
+ */
 export function formatProgress(progress: ProgressSnapshot): string {
+  const ended = endedCount(progress);
   return (
-    `[load] t=${progress.elapsedSec.toFixed(0)}s rps=${progress.rps.toFixed(1)} ` +
-    `success=${percent(progress.successRate)} p95=${ms(progress.p95Ms)} ` +
-    `in_flight=${progress.inFlight} dropped=${progress.dropped}`
+    `[load] t=${progress.elapsedSec.toFixed(0)}s ${progress.phase} rps=${progress.rps.toFixed(1)} ` +
+    `success=${successText(progress.successRate, ended)} ended=${ended} ` +
+    `p95=${ms(progress.p95Ms)} in_flight=${progress.inFlight} ` +
+    `aborted=${progress.aborted} dropped=${progress.dropped}`
   );
 }
 
 /** Formats the run summary as lines, one `[topic]` line each. */
 export function formatSummary(result: LoadResult, verdict: ThresholdVerdict): string[] {
   const { requests, latency } = result;
-  const rpm = result.elapsedSec > 0 ? (requests.sent / result.elapsedSec) * 60 : 0;
+  const ended = endedCount(requests);
   const lines = [
     `[scenario] ${result.scenario} engine=${result.engine} target=${result.target}` +
       (result.seed === undefined ? '' : ` seed=${result.seed}`),
-    `[throughput] rpm=${rpm.toFixed(0)} sent=${requests.sent} dropped=${requests.dropped} ` +
-      `late=${requests.late} aborted=${requests.aborted}`,
-    `[success] rate=${percent(result.successRate)} succeeded=${requests.succeeded} failed=${requests.failed}`,
+    throughputLine(result),
+    `[success] rate=${successText(result.successRate, ended)} of ${ended} ended: ` +
+      `succeeded=${requests.succeeded} failed=${requests.failed} aborted=${requests.aborted}`,
+  ];
+  const drain = drainLine(result);
+  if (drain !== undefined) lines.push(drain);
+  lines.push(
     `[latency] p50=${ms(latency.overall.p50)} p95=${ms(latency.overall.p95)} ` +
       `p99=${ms(latency.overall.p99)} max=${ms(latency.overall.max)}`,
-  ];
+  );
   if (result.async.accepted > 0) {
     lines.push(
       `[async] accepted=${result.async.accepted} succeeded=${result.async.succeeded} ` +
@@ -42,10 +52,44 @@ export function formatSummary(result: LoadResult, verdict: ThresholdVerdict): st
   return lines;
 }
 
+/** Rates per minute of the send window, so the drain after the schedule does not dilute them. */
+function throughputLine(result: LoadResult): string {
+  const { requests, throughput } = result;
+  const counts = `sent=${requests.sent} dropped=${requests.dropped} late=${requests.late}`;
+  if (throughput === undefined) return `[throughput] ${counts} (no send window reported)`;
+  const completed =
+    throughput.completedRpm === undefined
+      ? 'completed_rpm=n/a'
+      : `completed_rpm=${throughput.completedRpm.toFixed(0)} ` +
+        `(${throughput.completedInWindow ?? 0} ended inside the window)`;
+  return (
+    `[throughput] per minute of the ${throughput.windowSec.toFixed(1)}s send window: ` +
+    `offered_rpm=${throughput.offeredRpm.toFixed(0)} (sent) ${completed} ${counts}`
+  );
+}
+
+/** Explains requests aborted when the drain ended; undefined when none were. */
+function drainLine(result: LoadResult): string | undefined {
+  const drain = result.drain;
+  if (drain === undefined || drain.aborted === 0) return undefined;
+  const count = drain.aborted === 1 ? '1 request' : `${drain.aborted} requests`;
+  if (drain.endedBy === 'signal') {
+    return `[drain] ${count} in flight when the run was stopped were aborted and count as not succeeded`;
+  }
+  return (
+    `[drain] ${count} still in flight ${drain.timeoutSec}s after the schedule ended were cut ` +
+    `by the drain timeout and count as not succeeded; raise --drain-timeout to let them finish`
+  );
+}
+
 function stallText(result: LoadResult): string {
   const stalls = result.schedulerStalls;
   if (stalls === undefined) return '';
   return ` behind=${ms(stalls.behindMs)} longest_stall=${ms(stalls.longestStallMs)}`;
+}
+
+function successText(fraction: number, ended: number): string {
+  return ended === 0 ? 'n/a' : percent(fraction);
 }
 
 function percent(fraction: number): string {

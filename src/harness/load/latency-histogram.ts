@@ -1,6 +1,11 @@
 import { build, type Histogram } from 'hdr-histogram-js';
 
-/** Latency percentiles in milliseconds; `count` 0 means no samples, and then every other field is 0. */
+/**
+ * Latency statistics in milliseconds. With `count` 0 (no samples) every other field is 0.
+ * The embedded engine reports `min`, `mean` and `max` exact to the microsecond. Its
+ * percentiles are the highest value of the HDR bucket at that rank (within 0.1%), clamped
+ * to `[min, max]`, so that `min <= p50 <= p90 <= p95 <= p99 <= max` holds.
+ */
 export interface LatencySummary {
   count: number;
   min: number;
@@ -19,39 +24,43 @@ export class LatencyHistogram {
     highestTrackableValue: 3_600_000_000,
     numberOfSignificantValueDigits: 3,
   });
+  /** Exact extremes and sum of the recorded values, in microseconds. */
+  #minUs = Number.POSITIVE_INFINITY;
+  #maxUs = 0;
+  #sumUs = 0;
 
   /** Records one latency in milliseconds; negative values are recorded as 0. */
   record(ms: number): void {
-    this.#histogram.recordValue(Math.max(0, Math.round(ms * 1000)));
+    const us = Math.max(0, Math.round(ms * 1000));
+    this.#histogram.recordValue(us);
+    this.#minUs = Math.min(this.#minUs, us);
+    this.#maxUs = Math.max(this.#maxUs, us);
+    this.#sumUs += us;
   }
 
   get count(): number {
     return this.#histogram.totalCount;
   }
 
-  /** Value at a percentile from 0 to 100, in milliseconds. */
+  /** Value at a percentile from 0 to 100, in milliseconds, clamped to the recorded min and max. */
   percentile(p: number): number {
-    return this.count === 0 ? 0 : this.#histogram.getValueAtPercentile(p) / 1000;
+    if (this.count === 0) return 0;
+    const bucketValueUs = this.#histogram.getValueAtPercentile(p);
+    return Math.min(this.#maxUs, Math.max(this.#minUs, bucketValueUs)) / 1000;
   }
 
   summary(): LatencySummary {
     if (this.count === 0) return emptySummary();
-    const h = this.#histogram;
     return {
-      count: h.totalCount,
-      min: this.#minMs(),
-      mean: h.mean / 1000,
+      count: this.count,
+      min: this.#minUs / 1000,
+      mean: this.#sumUs / this.count / 1000,
       p50: this.percentile(50),
       p90: this.percentile(90),
       p95: this.percentile(95),
       p99: this.percentile(99),
-      max: h.maxValue / 1000,
+      max: this.#maxUs / 1000,
     };
-  }
-
-  #minMs(): number {
-    // minNonZeroValue ignores recorded zeros, so the 0th percentile is the minimum.
-    return this.#histogram.getValueAtPercentile(0) / 1000;
   }
 }
 

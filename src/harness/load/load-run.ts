@@ -2,10 +2,11 @@ import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { evaluateHealth } from './health.js';
 import type { ResolvedLoadOptions } from './options.js';
-import { LoadRecorder } from './recorder.js';
-import type { LoadResult } from './result.js';
+import { LoadRecorder, type RunPhase } from './recorder.js';
+import type { DrainSummary, LoadResult, Throughput } from './result.js';
 import type { ScheduledRequest } from './schedule.js';
 import { SendAbortedError, type SendContext, sendScheduled } from './send.js';
+import { successRateOf } from './success-rate.js';
 
 export interface LoadRunInput {
   scenarioName: string;
@@ -29,6 +30,8 @@ export class LoadRun {
   readonly #options: ResolvedLoadOptions;
   readonly #recorder: LoadRecorder;
   readonly #abort = new AbortController();
+  /** Ends the drain wait: aborted once it is over, or when the run's signal stops the run. */
+  readonly #drainWait = new AbortController();
   readonly #onDispatchTimer = (): void => this.#dispatchDue();
   #inFlight = 0;
   #onIdle: (() => void) | undefined;
@@ -37,23 +40,25 @@ export class LoadRun {
   #dispatchTimer: NodeJS.Timeout | undefined;
   #progressTimer: NodeJS.Timeout | undefined;
   #stoppedEarly = false;
+  #phase: RunPhase = 'sending';
   #scheduleDone: () => void = () => {};
   #context: SendContext | undefined;
 
   constructor(input: LoadRunInput) {
     this.#input = input;
     this.#options = input.options;
-    this.#recorder = new LoadRecorder(
-      input.schedule.length,
-      input.options.lateThresholdMs,
-      input.options.topology,
-      input.options.health.maxLagMs,
-    );
+    this.#recorder = new LoadRecorder({
+      scheduled: input.schedule.length,
+      windowMs: input.durationSec * 1000,
+      lateThresholdMs: input.options.lateThresholdMs,
+      defaultTopology: input.options.topology,
+      lagLimitMs: input.options.health.maxLagMs,
+    });
     // Async followers each listen on the drain signal while they sleep between polls.
     setMaxListeners(0, this.#abort.signal);
   }
 
-  /** Runs the schedule, drains, and returns the result. */
+  /** Runs the schedule, drains, emits a final `done` progress snapshot, and returns the result. */
   async execute(): Promise<LoadResult> {
     const clock = this.#options.clock;
     const startedAt = clock.now();
@@ -62,18 +67,22 @@ export class LoadRun {
     const onAbort = (): void => this.#stopEarly();
     this.#options.signal?.addEventListener('abort', onAbort, { once: true });
     this.#scheduleProgress();
+    let drainEnd: DrainSummary['endedBy'];
     try {
       await new Promise<void>((resolve) => {
         this.#scheduleDone = resolve;
         if (this.#options.signal?.aborted) this.#stopEarly();
         else this.#dispatchDue();
       });
-      await this.#drain();
+      this.#phase = 'draining';
+      drainEnd = await this.#drain();
     } finally {
       this.#options.signal?.removeEventListener('abort', onAbort);
       this.#clearTimers();
     }
-    return this.#result(startedAt, clock.monotonic() - this.#runStartMs);
+    this.#phase = 'done';
+    this.#emitProgress();
+    return this.#result(startedAt, clock.monotonic() - this.#runStartMs, drainEnd);
   }
 
   #dispatchDue(): void {
@@ -147,39 +156,50 @@ export class LoadRun {
 
   /**
    * Waits for outstanding requests until the drain deadline, then aborts the rest by
-   * destroying the pool. Requests carry no abort signal of their own, because one
+   * destroying the pool, and returns what ended the drain. Requests carry no abort signal of their own, because one
    * signal shared by thousands of requests costs a listener each.
    */
-  async #drain(): Promise<void> {
+  async #drain(): Promise<DrainSummary['endedBy']> {
     const clock = this.#options.clock;
     const deadline =
       this.#runStartMs + this.#input.durationSec * 1000 + this.#options.drainTimeoutMs;
     const waitMs = this.#stoppedEarly ? 0 : Math.max(0, deadline - clock.monotonic());
-    const timeUp = new AbortController();
-    await Promise.race([this.#whenIdle(), clock.sleep(waitMs, timeUp.signal).catch(() => {})]);
-    timeUp.abort();
+    const wait = clock.sleep(waitMs, this.#drainWait.signal).catch(() => {});
+    await Promise.race([this.#whenIdle(), wait]);
+    this.#drainWait.abort();
     this.#abort.abort();
-    if (this.#inFlight === 0) return;
-    await this.#input.pool.destroy();
-    await this.#whenIdle();
+    const outstanding = this.#inFlight > 0;
+    if (outstanding) {
+      await this.#input.pool.destroy();
+      await this.#whenIdle();
+    }
+    if (this.#stoppedEarly) return 'signal';
+    return outstanding ? 'timeout' : 'idle';
   }
 
   #stopEarly(): void {
     this.#stoppedEarly = true;
+    this.#recorder.closeWindow(this.#options.clock.monotonic() - this.#runStartMs);
+    this.#drainWait.abort();
     this.#clearTimers();
     this.#scheduleDone();
   }
 
   #scheduleProgress(): void {
-    const onProgress = this.#options.onProgress;
-    if (onProgress === undefined) return;
+    if (this.#options.onProgress === undefined) return;
     const intervalMs = this.#options.progressIntervalMs;
     const tick = (): void => {
-      const elapsed = this.#options.clock.monotonic() - this.#runStartMs;
-      onProgress(this.#recorder.progress(elapsed, this.#inFlight, intervalMs / 1000));
+      this.#emitProgress();
       this.#progressTimer = this.#options.clock.setTimeout(tick, intervalMs);
     };
     this.#progressTimer = this.#options.clock.setTimeout(tick, intervalMs);
+  }
+
+  #emitProgress(): void {
+    const onProgress = this.#options.onProgress;
+    if (onProgress === undefined) return;
+    const elapsed = this.#options.clock.monotonic() - this.#runStartMs;
+    onProgress(this.#recorder.progress(elapsed, this.#inFlight, this.#phase));
   }
 
   #clearTimers(): void {
@@ -204,10 +224,9 @@ export class LoadRun {
     };
   }
 
-  #result(startedAt: number, elapsedMs: number): LoadResult {
+  #result(startedAt: number, elapsedMs: number, drainEnd: DrainSummary['endedBy']): LoadResult {
     const recorder = this.#recorder;
     const counts = recorder.counts;
-    const finished = counts.succeeded + counts.failed + counts.aborted;
     const schedulerStalls = recorder.stalls.summary();
     const health = evaluateHealth({
       counts,
@@ -225,7 +244,13 @@ export class LoadRun {
       startedAt,
       elapsedSec: elapsedMs / 1000,
       requests: { ...counts },
-      successRate: finished === 0 ? 0 : counts.succeeded / finished,
+      throughput: this.#throughput(),
+      drain: {
+        timeoutSec: this.#options.drainTimeoutMs / 1000,
+        endedBy: drainEnd,
+        aborted: counts.aborted,
+      },
+      successRate: successRateOf(counts),
       latency: {
         overall: recorder.overall.summary(),
         byTenant: recorder.byTenant.summaries(),
@@ -240,6 +265,18 @@ export class LoadRun {
       timeSeries: recorder.timeSeries(),
       async: recorder.asyncSummary(),
       health,
+    };
+  }
+
+  #throughput(): Throughput {
+    const recorder = this.#recorder;
+    const windowMinutes = recorder.windowMs / 60_000;
+    const perMinute = (count: number): number => (windowMinutes > 0 ? count / windowMinutes : 0);
+    return {
+      windowSec: recorder.windowMs / 1000,
+      offeredRpm: perMinute(recorder.counts.sent),
+      completedInWindow: recorder.completedInWindow,
+      completedRpm: perMinute(recorder.completedInWindow),
     };
   }
 }

@@ -2,6 +2,7 @@ import { LabelledHistograms, LatencyHistogram } from './latency-histogram.js';
 import type { AsyncFollowSummary, RequestCounts, TimeSeriesPoint } from './result.js';
 import type { ScheduledRequest } from './schedule.js';
 import { StallTracker } from './stall-tracker.js';
+import { successRateOf } from './success-rate.js';
 import { TimeSeries } from './time-series.js';
 
 /** Outcome of one sent request. */
@@ -20,18 +21,42 @@ export interface RequestOutcome {
   asyncEnd?: 'succeeded' | 'failed' | 'timed_out';
 }
 
+/**
+ * Phase of a run: `sending` while the schedule runs, `draining` while outstanding requests
+ * finish, `done` once the drain has ended.
+ */
+export type RunPhase = 'sending' | 'draining' | 'done';
+
 /** Live numbers for a progress line. */
 export interface ProgressSnapshot {
   elapsedSec: number;
-  /** Sends during the last progress interval, per second. */
+  phase: RunPhase;
+  /** Sends since the previous snapshot, per second. */
   rps: number;
   succeeded: number;
   failed: number;
+  /** Requests aborted when the drain ended; 0 until then. */
+  aborted: number;
+  /** Same definition as `LoadResult.successRate`: succeeded over ended, aborted included. */
   successRate: number;
   /** Cumulative 95th percentile latency, in milliseconds. */
   p95Ms: number;
   inFlight: number;
   dropped: number;
+}
+
+/** Settings of a {@link LoadRecorder}. */
+export interface RecorderSettings {
+  /** Requests in the schedule. */
+  scheduled: number;
+  /** Scheduled duration of the send window, in milliseconds. */
+  windowMs: number;
+  /** A send later than this after its scheduled time counts as late. */
+  lateThresholdMs: number;
+  /** Topology label of outcomes that carry none. */
+  defaultTopology: string;
+  /** Lag past which a send counts as behind schedule, in milliseconds. */
+  lagLimitMs: number;
 }
 
 /** Collects counts, histograms and the time series of one run. */
@@ -48,17 +73,39 @@ export class LoadRecorder {
   readonly tenantOutcomes: Record<string, { finished: number; succeeded: number }> = {};
   readonly asyncCounts = { accepted: 0, succeeded: 0, failed: 0, timedOut: 0 };
   readonly stalls: StallTracker;
+  readonly lateThresholdMs: number;
+  readonly defaultTopology: string;
   readonly #series = new TimeSeries();
   #sendsAtLastProgress = 0;
+  #lastProgressMs = 0;
+  #windowEndMs: number;
+  #completedInWindow = 0;
 
-  constructor(
-    scheduled: number,
-    readonly lateThresholdMs: number,
-    readonly defaultTopology: string,
-    lagLimitMs: number,
-  ) {
+  constructor(settings: RecorderSettings) {
+    const scheduled = settings.scheduled;
     this.counts = { scheduled, sent: 0, succeeded: 0, failed: 0, dropped: 0, late: 0, aborted: 0 };
-    this.stalls = new StallTracker(lagLimitMs);
+    this.stalls = new StallTracker(settings.lagLimitMs);
+    this.lateThresholdMs = settings.lateThresholdMs;
+    this.defaultTopology = settings.defaultTopology;
+    this.#windowEndMs = settings.windowMs;
+  }
+
+  /** Length of the send window in milliseconds. */
+  get windowMs(): number {
+    return this.#windowEndMs;
+  }
+
+  /** Requests that ended in success or failure inside the send window. */
+  get completedInWindow(): number {
+    return this.#completedInWindow;
+  }
+
+  /**
+   * Ends the send window early, at a time since the run start in milliseconds. Outcomes are
+   * recorded as they happen, so every outcome counted so far finished before this time.
+   */
+  closeWindow(elapsedMs: number): void {
+    this.#windowEndMs = Math.min(this.#windowEndMs, Math.max(0, elapsedMs));
   }
 
   /** Records a send by its time since the run start and its scheduler lag, in milliseconds. */
@@ -95,6 +142,7 @@ export class LoadRecorder {
     const { request, latencyMs } = outcome;
     if (outcome.success) this.counts.succeeded += 1;
     else this.counts.failed += 1;
+    if (outcome.finishedAtMs <= this.#windowEndMs) this.#completedInWindow += 1;
     if (outcome.errorCode !== undefined) {
       this.errorCodes[outcome.errorCode] = (this.errorCodes[outcome.errorCode] ?? 0) + 1;
     }
@@ -110,16 +158,19 @@ export class LoadRecorder {
   }
 
   /** Returns live numbers and starts a new rps interval. */
-  progress(elapsedMs: number, inFlight: number, intervalSec: number): ProgressSnapshot {
+  progress(elapsedMs: number, inFlight: number, phase: RunPhase): ProgressSnapshot {
     const sendsInInterval = this.counts.sent - this.#sendsAtLastProgress;
+    const intervalSec = (elapsedMs - this.#lastProgressMs) / 1000;
     this.#sendsAtLastProgress = this.counts.sent;
-    const finished = this.counts.succeeded + this.counts.failed;
+    this.#lastProgressMs = elapsedMs;
     return {
       elapsedSec: elapsedMs / 1000,
-      rps: sendsInInterval / intervalSec,
+      phase,
+      rps: intervalSec > 0 ? sendsInInterval / intervalSec : 0,
       succeeded: this.counts.succeeded,
       failed: this.counts.failed,
-      successRate: finished === 0 ? 0 : this.counts.succeeded / finished,
+      aborted: this.counts.aborted,
+      successRate: successRateOf(this.counts),
       p95Ms: this.overall.percentile(95),
       inFlight,
       dropped: this.counts.dropped,

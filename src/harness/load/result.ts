@@ -17,7 +17,38 @@ export interface RequestCounts {
   dropped: number;
   /** Sends that left later than the late threshold after their scheduled time. */
   late: number;
-  /** Requests still outstanding at the drain deadline, then aborted. */
+  /**
+   * Requests still outstanding at the drain deadline (or when the abort signal stopped the
+   * run), then aborted. They are not successes, so they count against the success rate.
+   */
+  aborted: number;
+}
+
+/**
+ * Request rates over the schedule's send window, which excludes the drain: rates over the
+ * whole run would divide by drain time in which nothing is sent.
+ */
+export interface Throughput {
+  /** The send window: the scheduled duration, or less when the abort signal stopped the run, in seconds. */
+  windowSec: number;
+  /** Requests sent per minute of the window: the load the target was offered. */
+  offeredRpm: number;
+  /** Requests that ended (succeeded or failed) inside the window; absent for k6, which does not time finishes. */
+  completedInWindow?: number;
+  /** `completedInWindow` per minute of the window: the completion rate the target achieved. */
+  completedRpm?: number;
+}
+
+/** Outcome of the drain after the schedule. */
+export interface DrainSummary {
+  /** Time allowed after the scheduled duration for outstanding requests, in seconds. */
+  timeoutSec: number;
+  /**
+   * `idle` when every request ended in time, `timeout` when the drain deadline aborted the
+   * rest, `signal` when the abort signal stopped the run.
+   */
+  endedBy: 'idle' | 'timeout' | 'signal';
+  /** Requests aborted when the drain ended; the same number as `requests.aborted`. */
   aborted: number;
 }
 
@@ -59,10 +90,14 @@ export interface LoadResult {
   seed?: number;
   /** Epoch milliseconds at the run start. */
   startedAt: number;
-  /** Wall time from the start to the end of the drain, in seconds. */
+  /** Wall time from the start to the end of the drain, in seconds; see `throughput` for rates. */
   elapsedSec: number;
   requests: RequestCounts;
-  /** Succeeded over finished requests (succeeded + failed + aborted); 0 when none finished. */
+  /** Rates over the send window; absent when the engine did not report the window. */
+  throughput?: Throughput;
+  /** Absent for engines without a drain of their own (k6). */
+  drain?: DrainSummary;
+  /** Succeeded over ended requests (succeeded + failed + aborted); 0 when none ended. */
   successRate: number;
   /** Latency from the scheduled send time to the response (or terminal state for async). */
   latency: {

@@ -1,6 +1,7 @@
 import type { SloLimits, SloSpec } from '../scenario/types.js';
 import type { LatencySummary } from './latency-histogram.js';
 import type { LoadResult } from './result.js';
+import { endedCount } from './success-rate.js';
 
 /** Verdict on one service-level objective. */
 export interface ThresholdCheck {
@@ -30,7 +31,7 @@ const LATENCY_FIELDS = [
  * that got no samples fails, because an absent measurement proves nothing.
  */
 export function evaluateThresholds(result: LoadResult, slo: SloSpec): ThresholdVerdict {
-  const overall = { finished: finishedCount(result), succeeded: result.requests.succeeded };
+  const overall = { finished: endedCount(result.requests), succeeded: result.requests.succeeded };
   const checks = checkLimits('', slo, overall, result.latency.overall);
   for (const [tenantId, limits] of Object.entries(slo.perTenant ?? {})) {
     const outcomes = result.successRateByTenant[tenantId] ?? { finished: 0, succeeded: 0 };
@@ -38,11 +39,6 @@ export function evaluateThresholds(result: LoadResult, slo: SloSpec): ThresholdV
     checks.push(...checkLimits(`${tenantId}.`, limits, outcomes, latency));
   }
   return { passed: checks.every((check) => check.passed), checks };
-}
-
-function finishedCount(result: LoadResult): number {
-  const { succeeded, failed, aborted } = result.requests;
-  return succeeded + failed + aborted;
 }
 
 function checkLimits(

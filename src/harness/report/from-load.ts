@@ -55,11 +55,10 @@ function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
  * NOTE: the load result has no success rate per route, so `perRoute` stays empty until it does.
  */
 export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): TopologyResult {
-  const elapsedMin = result.elapsedSec / 60;
   return {
     topology: extras.topology,
     settings: extras.settings ?? {},
-    throughputRpm: elapsedMin === 0 ? 0 : result.requests.sent / elapsedMin,
+    throughputRpm: throughputRpmOf(result),
     requests: result.requests.sent,
     successRate: result.successRate,
     latency: seconds(result.latency.overall),
@@ -77,4 +76,16 @@ export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): To
     },
     timeSeries: series(result, extras),
   };
+}
+
+/**
+ * Requests completed per minute of the send window; the drain after the schedule is left
+ * out because nothing new is sent then. k6 results, which do not time completions, fall
+ * back to the offered rate, and results without a window to sent requests per elapsed time.
+ */
+function throughputRpmOf(result: LoadResult): number {
+  const throughput = result.throughput;
+  if (throughput !== undefined) return throughput.completedRpm ?? throughput.offeredRpm;
+  const elapsedMin = result.elapsedSec / 60;
+  return elapsedMin === 0 ? 0 : result.requests.sent / elapsedMin;
 }

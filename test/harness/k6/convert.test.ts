@@ -93,6 +93,16 @@ const SUMMARY = {
 };
 
 describe('convertK6Summary', () => {
+  it('computes offered rpm over the scheduled duration', () => {
+    // k6's run time (60.25 s) includes the graceful stop; the window is the scheduled 60 s.
+    const result = convertK6Summary(SUMMARY, { durationSec: 60 });
+    assert.deepEqual(result.throughput, { windowSec: 60, offeredRpm: 298 });
+  });
+
+  it('leaves out throughput without a duration', () => {
+    assert.equal(convertK6Summary(SUMMARY).throughput, undefined);
+  });
+
   it('converts k6 summary data into a load result', () => {
     const result = convertK6Summary(SUMMARY, {
       scenario: 'steady-chat',

@@ -209,4 +209,28 @@ describe('runLoad', () => {
     const sent = result.timeSeries.reduce((sum, point) => sum + point.requests, 0);
     assert.equal(sent, result.requests.sent);
   });
+
+  it('emits no MaxListenersExceededWarning at 6000 rpm', async () => {
+    gateway = await startFakeGateway({ asyncCompleteAfterMs: 300 });
+    const spec = sampleSpec({
+      target: gateway.url,
+      durationSec: 2,
+      arrival: { kind: 'constant', ratePerSec: 100 },
+      modes: { sync: 1, async: 1 },
+    });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.name);
+    };
+    process.on('warning', onWarning);
+    try {
+      const result = await runLoad(spec, { keys: TEST_KEYS, asyncPollIntervalMs: 20 });
+      assert.ok(result.requests.sent > 150, `sent ${result.requests.sent}`);
+      assert.ok(result.async.accepted > 50, `accepted ${result.async.accepted}`);
+      assert.equal(result.requests.aborted, 0);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings, []);
+  });
 });

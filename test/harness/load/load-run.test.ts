@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import type { Dispatcher } from 'undici';
+import { formatProgress, formatSummary } from '../../../src/harness/load/format.js';
 import { LoadRun } from '../../../src/harness/load/load-run.js';
-import { resolveLoadOptions } from '../../../src/harness/load/options.js';
+import { type RunLoadOptions, resolveLoadOptions } from '../../../src/harness/load/options.js';
+import type { ProgressSnapshot } from '../../../src/harness/load/recorder.js';
 import type { ScheduledRequest } from '../../../src/harness/load/schedule.js';
 import { TEST_KEYS } from './sample-spec.js';
 
@@ -20,6 +22,53 @@ function slowPool(costMs: number): Dispatcher {
   };
   return { request, destroy: () => Promise.resolve() } as unknown as Dispatcher;
 }
+
+/**
+ * Returns a pool that responds with a 200 at once to requests whose index is below
+ * `immediate`, and to the rest after `delayMs`. Without `delayMs` the rest wait until the pool is destroyed,
+ * which rejects them.
+ */
+function splitPool(immediate: number, delayMs?: number): Dispatcher {
+  const waiting: Array<(error: Error) => void> = [];
+  const ok = {
+    statusCode: 200,
+    headers: {},
+    body: { text: () => Promise.resolve('{"state":"succeeded"}') },
+  };
+  const request = (options: Dispatcher.RequestOptions) => {
+    const key = String((options.headers as Record<string, string>)['idempotency-key']);
+    const index = Number(key.slice(key.lastIndexOf('-') + 1));
+    if (index < immediate) return Promise.resolve(ok);
+    return new Promise((resolve, reject) => {
+      waiting.push(reject);
+      if (delayMs !== undefined) setTimeout(() => resolve(ok), delayMs);
+    });
+  };
+  const destroy = () => {
+    for (const reject of waiting) reject(new Error('pool destroyed'));
+    return Promise.resolve();
+  };
+  return { request, destroy } as unknown as Dispatcher;
+}
+
+function runWith(
+  schedule: ScheduledRequest[],
+  durationSec: number,
+  pool: Dispatcher,
+  options: RunLoadOptions,
+): LoadRun {
+  return new LoadRun({
+    scenarioName: 'test',
+    target: 'http://127.0.0.1:9',
+    durationSec,
+    schedule,
+    keys: TEST_KEYS,
+    pool,
+    options: resolveLoadOptions(options),
+  });
+}
+
+const PASS = { passed: true, checks: [] };
 
 function evenSchedule(count: number, gapMs: number): ScheduledRequest[] {
   return Array.from({ length: count }, (_, index) => ({
@@ -69,5 +118,72 @@ describe('LoadRun', () => {
     assert.equal(result.requests.sent, 20);
     assert.equal(result.schedulerStalls?.behindMs, 0);
     assert.equal(result.health.valid, true);
+  });
+
+  it('computes rpm over the send window', async () => {
+    // 10 sends in a 0.5 s window: the first 5 end at once, the rest 400 ms later, in the drain.
+    const pool = splitPool(5, 400);
+    const options = { lateThresholdMs: 1000 };
+    const result = await runWith(evenSchedule(10, 50), 0.5, pool, options).execute();
+    assert.ok(result.elapsedSec > 0.8, `elapsed ${result.elapsedSec} s`);
+    assert.equal(result.throughput?.windowSec, 0.5);
+    assert.equal(result.throughput?.offeredRpm, 1200);
+    assert.equal(result.throughput?.completedInWindow, 5);
+    assert.equal(result.throughput?.completedRpm, 600);
+    assert.equal(
+      formatSummary(result, PASS)[1],
+      '[throughput] per minute of the 0.5s send window: offered_rpm=1200 (sent) ' +
+        'completed_rpm=600 (5 ended inside the window) sent=10 dropped=0 late=0',
+    );
+  });
+
+  it('counts drain aborts in the final progress', async () => {
+    const events: ProgressSnapshot[] = [];
+    const options = { drainTimeoutMs: 100, onProgress: (p: ProgressSnapshot) => events.push(p) };
+    const result = await runWith(evenSchedule(3, 10), 0.05, splitPool(1), options).execute();
+    const last = events.at(-1);
+    assert.equal(last?.phase, 'done');
+    assert.equal(last?.aborted, 2);
+    assert.equal(last?.inFlight, 0);
+    assert.equal(last?.successRate, 1 / 3);
+    assert.equal(result.successRate, 1 / 3);
+    assert.match(formatProgress(last as ProgressSnapshot), / done rps=\S+ success=33\.3% ended=3 /);
+  });
+
+  it('reports requests cut by the drain', async () => {
+    const result = await runWith(evenSchedule(3, 10), 0.05, splitPool(1), {
+      drainTimeoutMs: 100,
+    }).execute();
+    assert.deepEqual(result.drain, { timeoutSec: 0.1, endedBy: 'timeout', aborted: 2 });
+    const lines = formatSummary(result, PASS);
+    assert.equal(lines[2], '[success] rate=33.3% of 3 ended: succeeded=1 failed=0 aborted=2');
+    assert.equal(
+      lines[3],
+      '[drain] 2 requests still in flight 0.1s after the schedule ended were cut by the drain ' +
+        'timeout and count as not succeeded; raise --drain-timeout to let them finish',
+    );
+  });
+
+  it('ends the drain idle when all requests end', async () => {
+    const result = await runWith(evenSchedule(3, 10), 0.05, splitPool(3), {}).execute();
+    assert.deepEqual(result.drain, { timeoutSec: 10, endedBy: 'idle', aborted: 0 });
+    assert.equal(result.successRate, 1);
+  });
+
+  it('reports a drain ended by the signal', async () => {
+    // Two sends at 0 and 10 ms hang. The signal arrives in the drain, at 100 ms of a 1 s schedule.
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const options = { signal: controller.signal };
+    const result = await runWith(evenSchedule(2, 10), 1, splitPool(0), options).execute();
+    assert.deepEqual(result.drain, { timeoutSec: 10, endedBy: 'signal', aborted: 2 });
+    assert.ok(result.elapsedSec < 1, `elapsed ${result.elapsedSec} s`);
+    const windowSec = result.throughput?.windowSec ?? 0;
+    assert.ok(windowSec >= 0.09, `window ${windowSec} s`);
+    assert.ok(windowSec < 0.5, `window ${windowSec} s`);
+    assert.equal(
+      formatSummary(result, PASS)[3],
+      '[drain] 2 requests in flight when the run was stopped were aborted and count as not succeeded',
+    );
   });
 });

@@ -66,6 +66,23 @@ describe('topologyFromLoad', () => {
     assert.equal(topologyFromLoad(loadResult(), extras).throughputRpm, 120);
   });
 
+  it('takes throughput from the send window', () => {
+    const result = loadResult();
+    result.throughput = {
+      windowSec: 100,
+      offeredRpm: 144,
+      completedInWindow: 230,
+      completedRpm: 138,
+    };
+    assert.equal(topologyFromLoad(result, extras).throughputRpm, 138);
+  });
+
+  it('falls back to the offered rate', () => {
+    const result = loadResult();
+    result.throughput = { windowSec: 100, offeredRpm: 144 };
+    assert.equal(topologyFromLoad(result, extras).throughputRpm, 144);
+  });
+
   it('copies harness health counts', () => {
     const health = topologyFromLoad(loadResult(), extras).harness;
     assert.deepEqual(health, {

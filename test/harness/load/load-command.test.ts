@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { registerLoadCommand } from '../../../src/cli/commands/load.js';
+import type { LoadResult } from '../../../src/harness/load/result.js';
+import { type FakeGateway, startFakeGateway } from './fake-gateway.js';
+
+interface CommandRun {
+  stdout: string;
+  stderr: string;
+  exitCode: typeof process.exitCode;
+}
+
+/** Runs `scalegate load` in process with its output captured. */
+async function runLoadCommand(args: string[]): Promise<CommandRun> {
+  const program = new Command('scalegate').exitOverride();
+  registerLoadCommand(program);
+  const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
+  const output = { stdout: '', stderr: '' };
+  const savedExitCode = process.exitCode;
+  const capture = (stream: 'stdout' | 'stderr') => (chunk: string | Uint8Array) => {
+    output[stream] += String(chunk);
+    return true;
+  };
+  process.stdout.write = capture('stdout') as typeof process.stdout.write;
+  process.stderr.write = capture('stderr') as typeof process.stderr.write;
+  try {
+    await program.parseAsync(['node', 'scalegate', 'load', ...args]);
+    return { ...output, exitCode: process.exitCode };
+  } finally {
+    process.stdout.write = writes.stdout;
+    process.stderr.write = writes.stderr;
+    process.exitCode = savedExitCode;
+  }
+}
+
+describe('scalegate load', () => {
+  let gateway: FakeGateway | undefined;
+  let dir: string | undefined;
+
+  afterEach(async () => {
+    await gateway?.close();
+    gateway = undefined;
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('applies --drain-timeout to the drain', async () => {
+    // Seed 1 schedules 2 steady-chat requests in 0.5 s; the gateway never responds to them.
+    gateway = await startFakeGateway({ hang: true });
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const out = join(dir, 'result.json');
+    const started = performance.now();
+    const run = await runLoadCommand([
+      '--scenario=steady-chat',
+      `--target=${gateway.url}`,
+      '--duration=0.5',
+      '--seed=1',
+      '--drain-timeout=0.2',
+      `--out=${out}`,
+    ]);
+    const elapsedMs = performance.now() - started;
+    const { result } = JSON.parse(await readFile(out, 'utf8')) as { result: LoadResult };
+    assert.deepEqual(result.drain, { timeoutSec: 0.2, endedBy: 'timeout', aborted: 2 });
+    assert.ok(elapsedMs < 3000, `took ${elapsedMs} ms`);
+    assert.equal(run.exitCode, 1);
+    assert.match(
+      run.stdout,
+      /^\[success\] rate=0\.0% of 2 ended: succeeded=0 failed=0 aborted=2$/m,
+    );
+    assert.match(run.stdout, /^\[drain\] 2 requests still in flight 0\.2s after the schedule/m);
+    assert.match(run.stderr, /^\[load\] t=\d+s done rps=\S+ success=0\.0% ended=2 /m);
+  });
+
+  it('rejects a negative --drain-timeout', async () => {
+    await assert.rejects(
+      runLoadCommand(['--scenario=steady-chat', '--drain-timeout=-1']),
+      (error: unknown) => {
+        assert.equal((error as { code?: unknown }).code, 'commander.invalidArgument');
+        assert.equal(
+          (error as Error).message,
+          "error: option '--drain-timeout <seconds>' argument '-1' is invalid. " +
+            'expected a number of seconds from 0 to 2147483.',
+        );
+        return true;
+      },
+    );
+  });
+});

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { LoadRecorder, type RecorderSettings } from '../../../src/harness/load/recorder.js';
+import type { ScheduledRequest } from '../../../src/harness/load/schedule.js';
+
+const SETTINGS: RecorderSettings = {
+  scheduled: 3,
+  windowMs: 5000,
+  lateThresholdMs: 10,
+  defaultTopology: 'default',
+  lagLimitMs: 50,
+};
+
+function request(index: number): ScheduledRequest {
+  return {
+    index,
+    offsetMs: 0,
+    tenantId: 'tenant-alpha',
+    route: 'chat',
+    mode: 'sync',
+    taskKind: 'chat',
+    inputTokens: 10,
+    maxOutputTokens: 10,
+  };
+}
+
+describe('LoadRecorder', () => {
+  it('keeps tenant and route p99 at or below max', () => {
+    const recorder = new LoadRecorder(SETTINGS);
+    recorder.recordOutcome({
+      request: request(0),
+      success: true,
+      latencyMs: 10_460,
+      finishedAtMs: 1,
+    });
+    const tenant = recorder.byTenant.summaries()['tenant-alpha'];
+    const route = recorder.byRoute.summaries().chat;
+    assert.equal(tenant?.p99, 10_460);
+    assert.equal(tenant?.max, 10_460);
+    assert.equal(route?.p99, 10_460);
+    assert.equal(route?.max, 10_460);
+  });
+
+  it('counts completions inside the send window', () => {
+    const recorder = new LoadRecorder(SETTINGS);
+    recorder.recordOutcome({
+      request: request(0),
+      success: true,
+      latencyMs: 5,
+      finishedAtMs: 4000,
+    });
+    recorder.recordOutcome({
+      request: request(1),
+      success: false,
+      latencyMs: 5,
+      finishedAtMs: 5000,
+    });
+    recorder.recordOutcome({
+      request: request(2),
+      success: true,
+      latencyMs: 5,
+      finishedAtMs: 5001,
+    });
+    assert.equal(recorder.completedInWindow, 2);
+  });
+
+  it('shortens the window when closed early', () => {
+    const recorder = new LoadRecorder(SETTINGS);
+    recorder.recordOutcome({ request: request(0), success: true, latencyMs: 5, finishedAtMs: 900 });
+    recorder.closeWindow(1000);
+    recorder.recordOutcome({
+      request: request(1),
+      success: true,
+      latencyMs: 5,
+      finishedAtMs: 1100,
+    });
+    assert.equal(recorder.windowMs, 1000);
+    assert.equal(recorder.completedInWindow, 1);
+  });
+
+  it('counts aborted requests as ended in progress', () => {
+    const recorder = new LoadRecorder(SETTINGS);
+    recorder.recordOutcome({ request: request(0), success: true, latencyMs: 5, finishedAtMs: 10 });
+    recorder.recordAbort(request(1));
+    recorder.recordAbort(request(2));
+    const progress = recorder.progress(1000, 0, 'done');
+    assert.equal(progress.aborted, 2);
+    assert.equal(progress.successRate, 1 / 3);
+  });
+
+  it('measures progress rps since the previous snapshot', () => {
+    const recorder = new LoadRecorder(SETTINGS);
+    for (let i = 0; i < 6; i++) recorder.recordSend(i, 0);
+    assert.equal(recorder.progress(2000, 6, 'sending').rps, 3);
+    recorder.recordSend(2100, 0);
+    assert.equal(recorder.progress(2500, 1, 'draining').rps, 2);
+  });
+});

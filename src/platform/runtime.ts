@@ -25,6 +25,22 @@ import { RouterModelPort } from './runtime/router-port.js';
 import { createTaskHandler } from './runtime/task-consumer.js';
 import { reconcileQueueFailures } from './runtime/queue-reconciler.js';
 import { TaskFinisher } from './runtime/task-finisher.js';
+import { drainAndStop } from './runtime/drain.js';
+import {
+  observeFirstToken,
+  startQueueSampler,
+  wireRouterMetrics,
+} from './runtime/metrics-wiring.js';
+import {
+  checkPlatformLimits,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  type PlatformOptions,
+  type StopOptions,
+} from './runtime/platform-options.js';
+import { checkRedis } from './runtime/redis-check.js';
+import { asyncTaskDeadlineMs } from './runtime/run-limits.js';
+import { DEFAULT_MAX_TASK_DURATION_MS } from './gateway/schema.js';
+import type { Policy } from './router/policy-types.js';
 import { DEFAULT_TOPOLOGY, parseTopology, type Topology } from './runtime/topology.js';
 import type { ProviderEndpoint } from './providers/types.js';
 import type { TaskStore } from './store/task-store.js';
@@ -32,6 +48,8 @@ import type { TaskRecord } from './task.js';
 import { loadTenants } from './tenants/index.js';
 
 export type { PlatformConfig } from './runtime/platform-config.js';
+export type { PlatformOptions, StopOptions } from './runtime/platform-options.js';
+export { isRedisUnavailableError, RedisUnavailableError } from './runtime/redis-check.js';
 
 const DEFAULT_POLICY_PATH = 'policies/default.yaml';
 export { formatTopology, parseTopology, type Topology } from './runtime/topology.js';
@@ -52,7 +70,11 @@ export interface Platform {
   store: TaskStore;
   /** Deletes every Redis key of this run; call before `stop`. Nothing to do in memory. */
   purge(): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Stops taking requests, waits up to `shutdownTimeoutMs` for running tasks,
+   * fails those still running with `platform_shutdown`, then closes everything.
+   */
+  stop(options?: StopOptions): Promise<void>;
 }
 
 /**
@@ -60,8 +82,10 @@ export interface Platform {
  * with its consumers, the sync executor and the gateway, all on 127.0.0.1.
  * With `redisUrl`, admission, queue, store and ledger use Redis.
  */
-export async function startPlatform(config: PlatformConfig = {}): Promise<Platform> {
+export async function startPlatform(config: PlatformOptions = {}): Promise<Platform> {
+  checkPlatformLimits(config);
   const clock = config.clock ?? systemClock;
+  await checkRedisOf(config);
   const topology = resolveTopology(config.topology);
   const catalog = await loadProviderCatalog(config.providersDir);
   const [policy, tenants, prices] = await Promise.all([
@@ -70,17 +94,21 @@ export async function startPlatform(config: PlatformConfig = {}): Promise<Platfo
     loadPriceTable(config.pricesPath),
   ]);
   const seed = config.seed ?? 1;
+  const proxyOptions = { toxiproxyUrl: config.toxiproxyUrl ?? process.env.TOXIPROXY_URL };
   const fleet =
     config.providerProcess === 'child'
-      ? await startProviderFleetProcess(catalog, seed, config.timeScale ?? 1)
-      : await startProviderFleet(catalog, clock, seed);
+      ? await startProviderFleetProcess(catalog, seed, config.timeScale ?? 1, proxyOptions)
+      : await startProviderFleet(catalog, clock, seed, proxyOptions);
   const stops: (() => Promise<void>)[] = [() => fleet.close()];
+  const drains: (() => Promise<void>)[] = [];
+  const shutdown = new AbortController();
+  const maxTaskDurationMs = config.maxTaskDurationMs ?? DEFAULT_MAX_TASK_DURATION_MS;
   try {
     const router = createRouter({ policy, catalog, endpoints: fleet.endpoints, clock });
     stops.unshift(() => router.close());
     const registry = new Registry();
     const metrics = createPlatformMetrics(registry);
-    router.on('failover', ({ from, to }) => metrics.recordFailover(from.provider, to.provider));
+    wireRouterMetrics(router, metrics, policy);
     const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
     const drivers = createDrivers(config, keyPrefix, clock);
     stops.unshift(() => drivers.close());
@@ -98,6 +126,7 @@ export async function startPlatform(config: PlatformConfig = {}): Promise<Platfo
       routerPort,
       finisher,
       prices.executors.serverless,
+      shutdown.signal,
     );
     stops.unshift(async () => executor.close?.());
     const handler = createTaskHandler({
@@ -106,7 +135,13 @@ export async function startPlatform(config: PlatformConfig = {}): Promise<Platfo
       finisher,
       clock,
       maxAttempts: drivers.maxAttempts,
+      deadlineMs: (request) =>
+        asyncTaskDeadlineMs(request, routeDeadlineMs(policy, request.route), maxTaskDurationMs),
+      shutdown: shutdown.signal,
+      onStart: (task, waitMs) => metrics.observeQueueWait(task.request.priority, waitMs / 1000),
     });
+    const stopSampler = startQueueSampler(drivers.queue, metrics);
+    stops.unshift(async () => stopSampler());
     reconcileQueueFailures(drivers.queue, drivers.store, clock);
     const consumers = await startConsumers({
       workers: topology.workers,
@@ -115,7 +150,7 @@ export async function startPlatform(config: PlatformConfig = {}): Promise<Platfo
       handler,
       worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints),
     });
-    stops.unshift(() => consumers.stop());
+    drains.push(() => consumers.stop());
     const rule = createBackpressure(
       config.backpressure ?? { maxQueueDepth: 10_000, maxOldestAgeMs: 60_000 },
     );
@@ -134,8 +169,10 @@ export async function startPlatform(config: PlatformConfig = {}): Promise<Platfo
       registry,
       logger: config.logger,
       clock,
+      maxTaskDurationMs,
+      onRejection: (tenantId, rejection) => metrics.recordRejection(tenantId, rejection.reason),
     });
-    stops.unshift(() => gateway.close());
+    drains.push(() => gateway.close());
     return {
       topology,
       urls: {
@@ -148,10 +185,19 @@ export async function startPlatform(config: PlatformConfig = {}): Promise<Platfo
       ledger: drivers.ledger,
       store: drivers.store,
       purge: () => drivers.purge(),
-      stop: () => runStops(stops),
+      stop: (options = {}) =>
+        drainAndStop({
+          drains,
+          stops,
+          shutdown,
+          clock,
+          timeoutMs:
+            options.drainTimeoutMs ?? config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+          onDrainTimeout: options.onDrainTimeout,
+        }),
     };
   } catch (error) {
-    await runStops(stops);
+    await runStops([...drains, ...stops]);
     throw error;
   }
 }
@@ -167,9 +213,11 @@ function createExecutor(
   router: RouterModelPort,
   finisher: TaskFinisher,
   prices: { perGbSecond: number; perMillionRequests: number },
+  shutdown: AbortSignal,
 ): SyncExecutor & { close?: () => void } {
   const clock = config.clock ?? systemClock;
-  if (!topology.serverlessBurst) return new DirectExecutor({ router, finisher, clock });
+  // NOTE: tasks on the serverless emulator do not see the shutdown signal; route deadlines bound them.
+  if (!topology.serverlessBurst) return new DirectExecutor({ router, finisher, clock, shutdown });
   const emulatorPrices = {
     perGbSecondUsd: prices.perGbSecond,
     perRequestUsd: prices.perMillionRequests / 1_000_000,
@@ -191,6 +239,7 @@ function recordFinished(
   const outcome = record.state === 'succeeded' ? 'succeeded' : 'failed';
   const seconds = ((record.finishedAt ?? record.createdAt) - record.createdAt) / 1000;
   metrics.recordRequest({ tenant: record.tenantId, route: record.request.route, outcome }, seconds);
+  observeFirstToken(metrics, record);
   const entry = costEntryOf(record, executorCostUsd);
   if (entry === undefined) return;
   metrics.recordCost(record.tenantId, record.request.route, record.costUsd ?? 0);
@@ -198,7 +247,7 @@ function recordFinished(
 }
 
 function workerConfig(
-  config: PlatformConfig,
+  config: PlatformOptions,
   drivers: PlatformDrivers,
   keyPrefix: string,
   endpoints: Record<string, ProviderEndpoint>,
@@ -212,9 +261,21 @@ function workerConfig(
     pricesPath: config.pricesPath,
     endpoints,
     maxAttempts: drivers.maxAttempts,
+    maxTaskDurationMs: config.maxTaskDurationMs,
     backoffBaseMs: drivers.backoffBaseMs,
     backoffMaxMs: drivers.backoffMaxMs,
   };
+}
+
+/** Checks the configured Redis, if any, before anything else starts. */
+async function checkRedisOf(config: PlatformOptions): Promise<void> {
+  const redisUrl = config.redisUrl ?? process.env.REDIS_URL;
+  if (redisUrl === undefined || redisUrl.length === 0) return;
+  await checkRedis(redisUrl, config.redisCheckTimeoutMs ?? 3_000);
+}
+
+function routeDeadlineMs(policy: Policy, route: string): number {
+  return policy.routes[route]?.deadlineMs ?? 0;
 }
 
 async function runStops(stops: readonly (() => Promise<void>)[]): Promise<void> {

@@ -70,6 +70,8 @@ export interface TaskError {
   /** Stable machine-readable code, such as `provider_unavailable` or `budget_exhausted`. */
   code: string;
   message: string;
+  /** Provider attempts made before the task failed, when the router made any. */
+  attempts?: AttemptRecord[];
 }
 
 export interface TaskRecord {

@@ -56,8 +56,9 @@ export function secondsToRefill(deficit: number, capacity: number): number {
 }
 
 /**
- * Retry-After for a token-bucket rejection.
- * NOTE: a request larger than the whole bucket never fits, so it gets 60 s, the full refill time.
+ * Retry-After for a token-bucket rejection. A request larger than the whole
+ * bucket never fits; the gateway refuses it with 413 before admission, and a
+ * direct caller gets 60 s, the full refill time.
  */
 export function tokenRetryAfterSeconds(tokens: number, level: number, capacity: number): number {
   if (tokens > capacity) {

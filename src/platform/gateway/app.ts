@@ -2,10 +2,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 
+import type { Rejection } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { TaskStore } from '../store/task-store.js';
 import { gatewayErrorHandler, notFoundHandler } from './error-handler.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, gatewayClientErrorHandler } from './http-errors.js';
 import { GatewayMetrics } from './metrics.js';
 import type {
   AdmissionGate,
@@ -45,10 +47,16 @@ export interface GatewayOptions {
   logger?: Logger;
   /** @defaultValue 1_048_576 */
   bodyLimitBytes?: number;
+  /** Time a client has to send a whole request; the gateway answers 408 after it. @defaultValue 30_000 */
+  requestTimeoutMs?: number;
   /** @defaultValue systemClock */
   clock?: Clock;
   /** @defaultValue randomUUID */
   newId?: () => string;
+  /** Cap of `steps * toolWaitMs`; larger tasks get 400. @defaultValue 900_000 */
+  maxTaskDurationMs?: number;
+  /** Called for each backpressure or tenant-limit rejection, as for a metric. @defaultValue none */
+  onRejection?: (tenantId: string, rejection: Rejection) => void;
 }
 
 /** Builds the gateway's Fastify app without listening; `app.inject` serves tests. */
@@ -57,8 +65,17 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   if (!Number.isInteger(bodyLimit) || bodyLimit < 1) {
     throw new RangeError(`bodyLimitBytes must be a positive integer, got ${String(bodyLimit)}`);
   }
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     bodyLimit,
+    requestTimeout,
+    // Node checks the request timeout only against a headers timeout no longer than it.
+    http: {
+      headersTimeout: Math.min(requestTimeout, 60_000),
+      connectionsCheckingInterval: Math.min(requestTimeout, 30_000),
+    },
+    clientErrorHandler: gatewayClientErrorHandler,
+    frameworkErrors: gatewayErrorHandler(bodyLimit),
     ...loggerOption(options.logger),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });

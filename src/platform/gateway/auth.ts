@@ -26,6 +26,12 @@ export function bearerAuth(tenants: TenantAuthenticator) {
         'missing Authorization header; send Authorization: Bearer <tenant key>',
       );
     }
+    if (!/^Bearer\b/i.test(header)) {
+      return unauthorized(
+        reply,
+        'Authorization header lacks the Bearer scheme; send Authorization: Bearer <tenant key>',
+      );
+    }
     const key = BEARER.exec(header)?.[1];
     const tenant = key === undefined ? undefined : tenants.authenticate(key);
     if (tenant === undefined) return unauthorized(reply, 'invalid API key');

@@ -17,6 +17,10 @@ function parserError(error: FastifyError, bodyLimitBytes: number): GatewayError 
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new GatewayError(415, 'unsupported_media_type', 'send the body as application/json');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new GatewayError(414, 'invalid_request', 'a path parameter is too long');
+    case 'FST_ERR_BAD_URL':
+      return new GatewayError(400, 'invalid_request', 'the URL is not valid');
     default:
       return undefined;
   }
@@ -29,8 +33,10 @@ function parserError(error: FastifyError, bodyLimitBytes: number): GatewayError 
 export function gatewayErrorHandler(bodyLimitBytes: number) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (isGatewayError(error)) return sendGatewayError(reply, error);
-    if (error.validation !== undefined)
-      return sendGatewayError(reply, validationGatewayError(error.validation));
+    if (error.validation !== undefined) {
+      const data = error.validationContext === 'params' ? request.params : request.body;
+      return sendGatewayError(reply, validationGatewayError(error.validation, data));
+    }
     const parsed = parserError(error, bodyLimitBytes);
     if (parsed !== undefined) return sendGatewayError(reply, parsed);
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {

@@ -1,10 +1,21 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 
+/** The labelled counter and histogram children of one method, route and status. */
+interface RequestSeries {
+  count(): void;
+  observe(seconds: number): void;
+}
+
 /** HTTP metrics of the gateway; labels carry routes, statuses and limit names, never keys. */
 export class GatewayMetrics {
   readonly #requests: Counter<'method' | 'route' | 'status'>;
   readonly #duration: Histogram<'method' | 'route'>;
   readonly #rejections: Counter<'tenant' | 'limit' | 'status'>;
+  /**
+   * Labelled children by `method route status`, so a request builds no label objects.
+   * Routes are registered patterns and statuses are HTTP codes, so the map stays small.
+   */
+  readonly #series = new Map<string, RequestSeries>();
 
   constructor(registry: Registry) {
     this.#requests = new Counter({
@@ -29,8 +40,20 @@ export class GatewayMetrics {
   }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    this.#requests.inc({ method, route, status: String(status) });
-    this.#duration.observe({ method, route }, seconds);
+    const key = `${method} ${route} ${status}`;
+    let series = this.#series.get(key);
+    if (series === undefined) {
+      series = this.#newSeries(method, route, status);
+      this.#series.set(key, series);
+    }
+    series.count();
+    series.observe(seconds);
+  }
+
+  #newSeries(method: string, route: string, status: number): RequestSeries {
+    const requests = this.#requests.labels({ method, route, status: String(status) });
+    const duration = this.#duration.labels({ method, route });
+    return { count: () => requests.inc(), observe: (seconds) => duration.observe(seconds) };
   }
 
   observeRejection(tenant: string, limit: string, status: number): void {

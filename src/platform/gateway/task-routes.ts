@@ -5,6 +5,7 @@ import { isTerminal } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
 import { bearerAuth, requireTenant } from './auth.js';
 import { GatewayError, isGatewayError } from './gateway-error.js';
+import { requireJsonBody } from './http-errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { TenantAuthenticator } from './ports.js';
 import { taskParamsSchema, taskRequestSchema } from './schema.js';
@@ -23,9 +24,8 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Registers `POST /v1/tasks` and `GET /v1/tasks/:id`, both behind bearer-key auth. */
 export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): void {
   const onRequest = bearerAuth(deps.tenants);
-  app.post('/v1/tasks', { onRequest, schema: { body: taskRequestSchema } }, (request, reply) =>
-    submitTask(request, reply, deps),
-  );
+  const post = { onRequest: [onRequest, requireJsonBody], schema: { body: taskRequestSchema } };
+  app.post('/v1/tasks', post, (request, reply) => submitTask(request, reply, deps));
   app.get('/v1/tasks/:id', { onRequest, schema: { params: taskParamsSchema } }, (request, reply) =>
     readTask(request as FastifyRequest<{ Params: { id: string } }>, reply, deps),
   );

@@ -6,6 +6,8 @@ import type { TaskStore } from '../store/task-store.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { PriorityClass, TaskRecord, TaskRequest } from '../task.js';
 import { GatewayError } from './gateway-error.js';
+import { requestHash } from './request-hash.js';
+import { DEFAULT_MAX_TASK_DURATION_MS } from './schema.js';
 import type {
   AdmissionGate,
   BackpressureGate,
@@ -27,6 +29,10 @@ export interface TaskServiceOptions {
   clock: Clock;
   /** @defaultValue randomUUID */
   newId?: () => string;
+  /** Cap of `steps * toolWaitMs`, the tool waits of one task. @defaultValue 900_000 */
+  maxTaskDurationMs?: number;
+  /** Called for each backpressure or tenant-limit rejection. @defaultValue none */
+  onRejection?: (tenantId: string, rejection: Rejection) => void;
 }
 
 /** A task that passed admission and is stored, with its ticket. */
@@ -71,7 +77,7 @@ export class TaskService {
     const id = this.#newId();
     if (idempotencyKey !== undefined) {
       const boundId = await this.#options.store.claimIdempotencyKey(tenant.id, idempotencyKey, id);
-      if (boundId !== id) return this.#replay(tenant, boundId);
+      if (boundId !== id) return this.#replay(tenant, boundId, request);
     }
     try {
       return await this.#admitNew(tenant, request, id);
@@ -104,24 +110,44 @@ export class TaskService {
         field: 'stream',
       });
     }
+    this.#checkToolWaits(body);
     return { ...body, priority: body.priority ?? tenant.tier };
   }
 
-  // NOTE: a replay returns the first task even when the new body differs from the first one.
-  async #replay(tenant: Tenant, id: string): Promise<ReplayedTask> {
+  #checkToolWaits(body: TaskBody): void {
+    const limit = this.#options.maxTaskDurationMs ?? DEFAULT_MAX_TASK_DURATION_MS;
+    const steps = body.steps ?? 1;
+    const total = steps * (body.toolWaitMs ?? 0);
+    if (total <= limit) return;
+    const message = `invalid fields steps and toolWaitMs: steps * toolWaitMs must be <= ${limit} ms (maxTaskDurationMs), got ${steps} * ${body.toolWaitMs} = ${total} ms`;
+    throw new GatewayError(400, 'invalid_request', message, {
+      field: 'toolWaitMs',
+      limit: 'maxTaskDurationMs',
+    });
+  }
+
+  /**
+   * Returns the task bound to the key. The stored task keeps its request, so
+   * a body whose hash differs from it is a reused key: 422, not a replay.
+   */
+  async #replay(tenant: Tenant, id: string, request: TaskRequest): Promise<ReplayedTask> {
     const task = await this.#options.store.get(tenant.id, id);
     if (task === undefined) {
       const message = 'a request with this Idempotency-Key is still being admitted; retry shortly';
       throw new GatewayError(409, 'idempotency_conflict', message, { retryAfterSeconds: 1 });
+    }
+    if (requestHash(task.request) !== requestHash(request)) {
+      const message = `Idempotency-Key was already used for task ${task.id} with a different body; send a new key for a new request`;
+      throw new GatewayError(422, 'idempotency_key_reused', message, { field: 'Idempotency-Key' });
     }
     return { kind: 'replayed', task };
   }
 
   async #admitNew(tenant: Tenant, request: TaskRequest, id: string): Promise<AdmittedTask> {
     const shed = await this.#options.backpressure?.check(request.priority);
-    if (shed !== undefined) throw rejectionError(shed, tenant);
+    if (shed !== undefined) throw this.#rejected(shed, tenant);
     const decision = await this.#options.admission.admit(tenant, request);
-    if (!decision.admitted) throw rejectionError(decision, tenant);
+    if (!decision.admitted) throw this.#rejected(decision, tenant);
     const task = this.#newRecord(id, tenant, request);
     try {
       await this.#options.store.create(task);
@@ -131,6 +157,11 @@ export class TaskService {
       throw error;
     }
     return { kind: 'admitted', task, ticket: decision.ticket };
+  }
+
+  #rejected(rejection: Rejection, tenant: Tenant): GatewayError {
+    this.#options.onRejection?.(tenant.id, rejection);
+    return rejectionError(rejection, tenant);
   }
 
   async #enqueue(task: TaskRecord, ticket: AdmissionTicket): Promise<void> {

@@ -8,16 +8,23 @@ interface AjvIssue {
   message?: string;
 }
 
+/** Longest received value quoted in a message, in characters. */
+const MAX_QUOTED_CHARS = 80;
+
 /**
  * Turns the first ajv error into a 400 naming the field, such as
- * `maxOutputTokens` or `messages[0].role`.
+ * `maxOutputTokens` or `messages[0].role`, and the value received there.
+ * `data` is what was validated: the body, or the path parameters.
  */
-export function validationGatewayError(issues: readonly AjvIssue[]): GatewayError {
+export function validationGatewayError(issues: readonly AjvIssue[], data?: unknown): GatewayError {
   const issue = issues[0];
   if (issue === undefined) return new GatewayError(400, 'invalid_request', 'invalid request body');
   const field = fieldOf(issue);
   const problem = describeIssue(issue);
-  const message = field === '' ? `request body ${problem}` : `invalid field ${field}: ${problem}`;
+  const received = receivedValue(issue, data);
+  const got = received === undefined ? '' : `, got ${received}`;
+  const message =
+    field === '' ? `request body ${problem}${got}` : `invalid field ${field}: ${problem}${got}`;
   const details = field === '' ? {} : { field };
   return new GatewayError(400, 'invalid_request', message, details);
 }
@@ -31,12 +38,19 @@ function fieldOf(issue: AjvIssue): string {
 
 function pathToField(instancePath: string): string {
   let field = '';
-  for (const part of instancePath.split('/').filter((item) => item.length > 0)) {
+  for (const part of pointerParts(instancePath)) {
     if (/^\d+$/.test(part)) field += `[${part}]`;
     else if (field === '') field = part;
     else field += `.${part}`;
   }
   return field;
+}
+
+function pointerParts(instancePath: string): string[] {
+  return instancePath
+    .split('/')
+    .filter((item) => item.length > 0)
+    .map((item) => item.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
 function describeIssue(issue: AjvIssue): string {
@@ -46,4 +60,28 @@ function describeIssue(issue: AjvIssue): string {
     return `must be one of ${issue.params.allowedValues.join(', ')}`;
   }
   return issue.message ?? 'is invalid';
+}
+
+/** The offending value as short JSON; undefined when nothing was received there. */
+function receivedValue(issue: AjvIssue, data: unknown): string | undefined {
+  if (issue.keyword === 'required') return undefined;
+  let value = valueAt(data, pointerParts(issue.instancePath));
+  const extra = issue.params.additionalProperty;
+  if (typeof extra === 'string') value = valueAt(value, [extra]);
+  return value === undefined ? undefined : quote(value);
+}
+
+function valueAt(data: unknown, parts: readonly string[]): unknown {
+  let value = data;
+  for (const part of parts) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+function quote(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  if (text.length <= MAX_QUOTED_CHARS) return text;
+  return `${text.slice(0, MAX_QUOTED_CHARS)}... (${text.length} characters)`;
 }

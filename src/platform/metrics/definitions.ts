@@ -5,8 +5,11 @@ import {
   TOTAL_LATENCY_BUCKETS,
 } from './buckets.js';
 
-/** Registers every platform metric on `registry`, each named with the `scalegate_` prefix. */
-export function defineMetrics(registry: Registry) {
+/**
+ * Registers every platform metric on `registry`, each named with the `scalegate_`
+ * prefix. `collectQueues` runs before each scrape of the queue gauges.
+ */
+export function defineMetrics(registry: Registry, collectQueues?: () => Promise<void>) {
   const registers = [registry];
   const requests = new Counter({
     name: 'scalegate_requests_total',
@@ -41,6 +44,18 @@ export function defineMetrics(registry: Registry) {
     labelNames: ['from_provider', 'to_provider'] as const,
     registers,
   });
+  const retries = new Counter({
+    name: 'scalegate_provider_retries_total',
+    help: 'Repeated calls to the same provider within one task, after a failure.',
+    labelNames: ['provider'] as const,
+    registers,
+  });
+  const attempts = new Counter({
+    name: 'scalegate_provider_attempts_total',
+    help: 'Provider calls by provider, model and outcome.',
+    labelNames: ['provider', 'model', 'outcome'] as const,
+    registers,
+  });
   const breakerState = new Gauge({
     name: 'scalegate_breaker_state',
     help: 'Circuit breaker state per provider and model: 0 closed, 1 half-open, 2 open.',
@@ -52,12 +67,14 @@ export function defineMetrics(registry: Registry) {
     help: 'Tasks waiting in the queue.',
     labelNames: ['queue'] as const,
     registers,
+    collect: collectQueues,
   });
   const queueOldestAge = new Gauge({
     name: 'scalegate_queue_oldest_age_seconds',
     help: 'Age of the oldest waiting task, in seconds; 0 when the queue is empty.',
     labelNames: ['queue'] as const,
     registers,
+    collect: collectQueues,
   });
   const rejections = new Counter({
     name: 'scalegate_admission_rejections_total',
@@ -78,6 +95,8 @@ export function defineMetrics(registry: Registry) {
     queueWait,
     timeToFirstToken,
     failovers,
+    retries,
+    attempts,
     breakerState,
     queueDepth,
     queueOldestAge,

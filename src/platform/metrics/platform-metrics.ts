@@ -22,6 +22,12 @@ export interface RequestLabels {
   outcome: RequestOutcome;
 }
 
+/** Queue gauges as the queue drivers report them. */
+export interface QueueGaugeSample {
+  depth: number;
+  oldestAgeMs: number;
+}
+
 export interface ModelLabels {
   provider: string;
   model: string;
@@ -33,9 +39,15 @@ export interface PlatformMetrics {
   recordRequest(labels: RequestLabels, durationSeconds?: number): void;
   observeQueueWait(priority: PriorityClass, seconds: number): void;
   observeTimeToFirstToken(labels: ModelLabels, seconds: number): void;
+  /** A failover is a change of provider; a repeat on the same provider counts as a retry. */
   recordFailover(fromProvider: string, toProvider: string): void;
+  recordAttempt(labels: ModelLabels, outcome: 'success' | 'failed'): void;
   setBreakerState(labels: ModelLabels, state: BreakerState): void;
-  setQueueGauges(queue: string, gauges: { depth: number; oldestAgeMs: number }): void;
+  setQueueGauges(queue: string, gauges: QueueGaugeSample): void;
+  /** Reads the queue gauges on every scrape, and on `sampleQueues`. */
+  setQueueGaugeSource(queue: string, read: () => Promise<QueueGaugeSample>): void;
+  /** Reads every queue gauge source now; a failed read keeps the last sample. */
+  sampleQueues(): Promise<void>;
   recordRejection(tenant: string, reason: RejectionReason): void;
   recordCost(tenant: string, route: string, usd: number): void;
 }
@@ -51,12 +63,27 @@ export function createPlatformMetrics(registry: Registry = new Registry()): Plat
     queueWait,
     timeToFirstToken,
     failovers,
+    retries,
+    attempts,
     breakerState,
     queueDepth,
     queueOldestAge,
     rejections,
     cost,
-  } = defineMetrics(registry);
+  } = defineMetrics(registry, () => sampleQueues());
+
+  const sources = new Map<string, () => Promise<QueueGaugeSample>>();
+  const setQueueGauges = (queue: string, gauges: QueueGaugeSample): void => {
+    queueDepth.set({ queue }, gauges.depth);
+    queueOldestAge.set({ queue }, gauges.oldestAgeMs / 1000);
+  };
+  let sampling: Promise<void> | undefined;
+  function sampleQueues(): Promise<void> {
+    sampling ??= readSources(sources, setQueueGauges).finally(() => {
+      sampling = undefined;
+    });
+    return sampling;
+  }
 
   return {
     registry,
@@ -73,16 +100,21 @@ export function createPlatformMetrics(registry: Registry = new Registry()): Plat
       timeToFirstToken.observe({ provider: labels.provider, model: labels.model }, seconds);
     },
     recordFailover(fromProvider, toProvider) {
-      failovers.inc({ from_provider: fromProvider, to_provider: toProvider });
+      if (fromProvider === toProvider) retries.inc({ provider: fromProvider });
+      else failovers.inc({ from_provider: fromProvider, to_provider: toProvider });
+    },
+    recordAttempt(labels, outcome) {
+      attempts.inc({ provider: labels.provider, model: labels.model, outcome });
     },
     setBreakerState(labels, state) {
       const value = BREAKER_STATE_VALUES[state];
       breakerState.set({ provider: labels.provider, model: labels.model }, value);
     },
-    setQueueGauges(queue, gauges) {
-      queueDepth.set({ queue }, gauges.depth);
-      queueOldestAge.set({ queue }, gauges.oldestAgeMs / 1000);
+    setQueueGauges,
+    setQueueGaugeSource(queue, read) {
+      sources.set(queue, read);
     },
+    sampleQueues,
     recordRejection(tenant, reason) {
       rejections.inc({ tenant, reason });
     },
@@ -92,4 +124,19 @@ export function createPlatformMetrics(registry: Registry = new Registry()): Plat
       }
     },
   };
+}
+
+async function readSources(
+  sources: ReadonlyMap<string, () => Promise<QueueGaugeSample>>,
+  set: (queue: string, gauges: QueueGaugeSample) => void,
+): Promise<void> {
+  await Promise.all(
+    [...sources].map(async ([queue, read]) => {
+      try {
+        set(queue, await read());
+      } catch {
+        // A failed read keeps the last sample; the next scrape tries again.
+      }
+    }),
+  );
 }

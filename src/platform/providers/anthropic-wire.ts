@@ -47,7 +47,7 @@ class AnthropicStreamDecoder implements StreamDecoder {
   #outputTokens: number | undefined;
   #finishReason: FinishReason = 'other';
 
-  decode(message: EventSourceMessage): DecodedItem[] {
+  decode(message: EventSourceMessage): DecodedItem | undefined {
     const event = asRecord(parseJsonPayload(message.data, 'stream event'));
     const type = stringField(event, 'type') ?? message.event;
     if (event === undefined || type === undefined) {
@@ -56,31 +56,31 @@ class AnthropicStreamDecoder implements StreamDecoder {
     return this.#decodeEvent(type, event);
   }
 
-  #decodeEvent(type: string, event: Record<string, unknown>): DecodedItem[] {
+  #decodeEvent(type: string, event: Record<string, unknown>): DecodedItem | undefined {
     switch (type) {
       case 'message_start':
         this.#inputTokens = countField(asRecord(asRecord(event.message)?.usage), 'input_tokens');
-        return [];
+        return undefined;
       case 'content_block_delta':
         return this.#decodeDelta(asRecord(event.delta));
       case 'message_delta':
         this.#outputTokens = countField(asRecord(event.usage), 'output_tokens');
         this.#finishReason = finishReasonOf(asRecord(event.delta)?.stop_reason);
-        return [];
+        return undefined;
       case 'message_stop':
-        return [{ kind: 'end', usage: this.#usage(), finishReason: this.#finishReason }];
+        return { kind: 'end', usage: this.#usage(), finishReason: this.#finishReason };
       case 'error':
-        return [errorItem(asRecord(event.error))];
+        return errorItem(asRecord(event.error));
       default:
-        return [];
+        return undefined;
     }
   }
 
-  #decodeDelta(delta: Record<string, unknown> | undefined): DecodedItem[] {
+  #decodeDelta(delta: Record<string, unknown> | undefined): DecodedItem | undefined {
     const text = stringField(delta, 'text');
     return stringField(delta, 'type') === 'text_delta' && text !== undefined && text !== ''
-      ? [{ kind: 'text', text }]
-      : [];
+      ? { kind: 'text', text }
+      : undefined;
   }
 
   #usage(): { inputTokens?: number; outputTokens?: number } {

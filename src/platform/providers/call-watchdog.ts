@@ -11,22 +11,31 @@ type WatchdogReason = Extract<
  * Enforces one call's time limits on the injected clock. When a limit fires it
  * records why and aborts `signal`, so the transport stops and the client can
  * report the matching error class.
+ *
+ * The stall limit uses one timer that is not re-armed per chunk. The watchdog
+ * notes when waiting for bytes began; a timer that fires early re-arms for the
+ * time left. A stall still fires `stallTimeoutMs` after the wait began.
  */
 export class CallWatchdog {
   readonly #controller = new AbortController();
   readonly #clock: Clock;
   readonly #options: CallOptions;
   readonly #startedAt: number;
-  readonly #timers = new Map<WatchdogReason, NodeJS.Timeout>();
+  #deadlineTimer: NodeJS.Timeout | undefined;
+  #firstTokenTimer: NodeJS.Timeout | undefined;
+  #stallTimer: NodeJS.Timeout | undefined;
+  /** When the client began waiting for bytes; undefined while the caller handles a chunk. */
+  #waitingSince: number | undefined;
   #reason: WatchdogReason | undefined;
   readonly #onCallerAbort = (): void => this.#fire('aborted');
+  readonly #onStallTimer = (): void => this.#checkStall();
 
   constructor(clock: Clock, options: CallOptions) {
     this.#clock = clock;
     this.#options = options;
     this.#startedAt = clock.monotonic();
-    this.#arm('deadline_exceeded', options.deadlineMs);
-    this.#arm('first_token_timeout', options.firstTokenTimeoutMs);
+    this.#deadlineTimer = this.#arm('deadline_exceeded', options.deadlineMs);
+    this.#firstTokenTimer = this.#arm('first_token_timeout', options.firstTokenTimeoutMs);
     if (options.signal?.aborted) {
       this.#fire('aborted');
     }
@@ -50,44 +59,57 @@ export class CallWatchdog {
 
   /** Stops the first-token timer. */
   firstTokenArrived(): void {
-    this.#disarm('first_token_timeout');
+    this.#firstTokenTimer = this.#clear(this.#firstTokenTimer);
   }
 
-  /** Restarts the stall timer; call it whenever the client starts waiting for a body chunk. */
+  /** Restarts the stall wait; call it whenever the client starts waiting for a body chunk. */
   bytesArrived(): void {
-    this.#disarm('stream_stalled');
-    this.#arm('stream_stalled', this.#options.stallTimeoutMs);
+    const stallMs = this.#options.stallTimeoutMs;
+    if (stallMs === undefined || this.#reason !== undefined) {
+      return;
+    }
+    this.#waitingSince = this.#clock.monotonic();
+    this.#stallTimer ??= this.#clock.setTimeout(this.#onStallTimer, Math.max(0, stallMs));
   }
 
-  /** Stops the stall timer while the caller handles a chunk, so only provider silence counts. */
+  /** Stops counting the stall wait while the caller handles a chunk, so only provider silence counts. */
   pauseStallTimer(): void {
-    this.#disarm('stream_stalled');
+    this.#waitingSince = undefined;
   }
 
   /** Clears every timer and the caller's abort listener. */
   dispose(): void {
-    for (const reason of [...this.#timers.keys()]) {
-      this.#disarm(reason);
-    }
+    this.#deadlineTimer = this.#clear(this.#deadlineTimer);
+    this.#firstTokenTimer = this.#clear(this.#firstTokenTimer);
+    this.#stallTimer = this.#clear(this.#stallTimer);
     this.#options.signal?.removeEventListener('abort', this.#onCallerAbort);
   }
 
-  #arm(reason: WatchdogReason, ms: number | undefined): void {
-    if (ms === undefined || this.#reason !== undefined) {
+  /** Fires the stall limit when the current wait reached it, else re-arms for the time left. */
+  #checkStall(): void {
+    this.#stallTimer = undefined;
+    const stallMs = Math.max(0, this.#options.stallTimeoutMs ?? 0);
+    const since = this.#waitingSince;
+    const waitedMs = since === undefined ? 0 : this.#clock.monotonic() - since;
+    if (since !== undefined && waitedMs >= stallMs) {
+      this.#fire('stream_stalled');
       return;
     }
-    this.#timers.set(
-      reason,
-      this.#clock.setTimeout(() => this.#fire(reason), Math.max(0, ms)),
-    );
+    this.#stallTimer = this.#clock.setTimeout(this.#onStallTimer, stallMs - waitedMs);
   }
 
-  #disarm(reason: WatchdogReason): void {
-    const timer = this.#timers.get(reason);
+  #arm(reason: WatchdogReason, ms: number | undefined): NodeJS.Timeout | undefined {
+    if (ms === undefined || this.#reason !== undefined) {
+      return undefined;
+    }
+    return this.#clock.setTimeout(() => this.#fire(reason), Math.max(0, ms));
+  }
+
+  #clear(timer: NodeJS.Timeout | undefined): undefined {
     if (timer !== undefined) {
       this.#clock.clearTimeout(timer);
-      this.#timers.delete(reason);
     }
+    return undefined;
   }
 
   #fire(reason: WatchdogReason): void {

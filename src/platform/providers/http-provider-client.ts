@@ -44,9 +44,20 @@ interface StreamProgress {
   /** Whether response headers arrived, so a lost connection truncates a started stream. */
   opened: boolean;
   textDeltas: number;
+  /** Whether the final event arrived, so the rest of the body can be read to its end. */
+  finished: boolean;
 }
 
 const ERROR_EXCERPT_CHARS = 300;
+
+/**
+ * Time allowed to read the end of a body whose final event already arrived; a body
+ * still open then is destroyed. Reading the end, not destroying the body, spares an
+ * abort error per call and keeps the socket when the end is still in flight.
+ */
+const DRAIN_LIMIT_MS = 1000;
+
+const STREAM_DECODE = { stream: true } as const;
 
 /**
  * A provider client over an undici keep-alive pool. undici's own header and
@@ -61,6 +72,8 @@ export class HttpProviderClient implements ProviderClient {
   readonly #path: string;
   readonly #apiKey: string;
   readonly #clock: Clock;
+  /** Request headers without the sizing ones, per `stream` flag; built once. */
+  readonly #headers: { stream: Record<string, string>; json: Record<string, string> };
 
   constructor(wire: WireAdapter, options: ProviderClientOptions) {
     validateClientOptions(options);
@@ -71,6 +84,12 @@ export class HttpProviderClient implements ProviderClient {
     this.#apiKey = options.endpoint.apiKey;
     this.#clock = options.clock ?? systemClock;
     this.#path = `${url.pathname.replace(/\/+$/, '')}${wire.path}`;
+    const auth = wire.authHeaders(this.#apiKey);
+    const json = 'application/json';
+    this.#headers = {
+      stream: { 'content-type': json, accept: 'text/event-stream', ...auth },
+      json: { 'content-type': json, accept: json, ...auth },
+    };
     this.#pool = new Pool(url.origin, {
       connections: options.connections ?? DEFAULT_CONNECTIONS,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
@@ -81,7 +100,7 @@ export class HttpProviderClient implements ProviderClient {
 
   async *stream(call: ProviderCall, options: CallOptions = {}): AsyncGenerator<ProviderEvent> {
     const watchdog = new CallWatchdog(this.#clock, options);
-    const progress: StreamProgress = { opened: false, textDeltas: 0 };
+    const progress: StreamProgress = { opened: false, textDeltas: 0, finished: false };
     let body: ResponseBody | undefined;
     try {
       const response = await this.#open(call, true, watchdog);
@@ -93,7 +112,7 @@ export class HttpProviderClient implements ProviderClient {
       throw this.#classify(error, call, watchdog, progress);
     } finally {
       watchdog.dispose();
-      releaseBody(body);
+      releaseBody(body, progress.finished, this.#clock);
     }
   }
 
@@ -109,10 +128,11 @@ export class HttpProviderClient implements ProviderClient {
       const elapsedMs = watchdog.elapsedMs();
       return { ...decoded, usage, rateLimit: response.rateLimit, elapsedMs };
     } catch (error) {
-      throw this.#classify(error, call, watchdog, { opened: body !== undefined, textDeltas: 0 });
+      const progress = { opened: body !== undefined, textDeltas: 0, finished: false };
+      throw this.#classify(error, call, watchdog, progress);
     } finally {
       watchdog.dispose();
-      releaseBody(body);
+      releaseBody(body, false, this.#clock);
     }
   }
 
@@ -131,55 +151,59 @@ export class HttpProviderClient implements ProviderClient {
     const parser = createParser({ onEvent: (message) => messages.push(message) });
     const text = new TextDecoder();
     watchdog.bytesArrived();
-    for await (const chunk of body) {
-      // The consumer may take any time with the events of this chunk; the timer restarts below.
+    // Leaving the loop early must not destroy the body: a finished stream is drained instead.
+    for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+      // The consumer may take any time with the events of this chunk; the wait restarts below.
       watchdog.pauseStallTimer();
-      parser.feed(text.decode(chunk as Uint8Array, { stream: true }));
-      for (const item of messages.splice(0).flatMap((message) => decoder.decode(message))) {
+      parser.feed(text.decode(chunk as Uint8Array, STREAM_DECODE));
+      for (const message of messages) {
+        const item = decoder.decode(message);
+        if (item === undefined) continue;
         if (item.kind === 'end') {
-          yield {
-            type: 'done',
-            usage: completeUsage(item.usage, call, progress.textDeltas),
-            finishReason: item.finishReason,
-          };
+          progress.finished = true;
+          yield this.#doneEvent(item, call, progress);
           return;
         }
-        yield* this.#emitItem(item, call, watchdog, progress);
+        if (item.kind === 'error') throw this.#streamErrorEvent(item, call, progress);
+        if (progress.textDeltas === 0) {
+          watchdog.firstTokenArrived();
+          yield { type: 'first_token', elapsedMs: watchdog.elapsedMs() };
+        }
+        progress.textDeltas += 1;
+        yield { type: 'text', text: item.text };
       }
+      messages.length = 0;
       watchdog.bytesArrived();
     }
     throw this.#error('stream_truncated', 'stream closed before its final event', call, progress);
   }
 
-  *#emitItem(
-    item: Exclude<DecodedItem, { kind: 'end' }>,
+  #doneEvent(
+    item: Extract<DecodedItem, { kind: 'end' }>,
     call: ProviderCall,
-    watchdog: CallWatchdog,
     progress: StreamProgress,
-  ): Generator<ProviderEvent> {
-    if (item.kind === 'error') {
-      const upstreamType = this.#excerpt(item.upstreamType);
-      const message = `stream error event ${upstreamType}: ${this.#excerpt(item.message)}`;
-      throw this.#error('stream_error_event', message, call, progress, upstreamType);
-    }
-    if (progress.textDeltas === 0) {
-      watchdog.firstTokenArrived();
-      yield { type: 'first_token', elapsedMs: watchdog.elapsedMs() };
-    }
-    progress.textDeltas += 1;
-    yield { type: 'text', text: item.text };
+  ): ProviderEvent {
+    const usage = completeUsage(item.usage, call, progress.textDeltas);
+    return { type: 'done', usage, finishReason: item.finishReason };
+  }
+
+  #streamErrorEvent(
+    item: Extract<DecodedItem, { kind: 'error' }>,
+    call: ProviderCall,
+    progress: StreamProgress,
+  ): ProviderError {
+    const upstreamType = this.#excerpt(item.upstreamType);
+    const message = `stream error event ${upstreamType}: ${this.#excerpt(item.message)}`;
+    return this.#error('stream_error_event', message, call, progress, upstreamType);
   }
 
   async #open(call: ProviderCall, stream: boolean, watchdog: CallWatchdog): Promise<OpenResponse> {
+    const base = stream ? this.#headers.stream : this.#headers.json;
+    const sized = call.inputTokens !== undefined || call.forcedOutputTokens !== undefined;
     const response = await this.#pool.request({
       method: 'POST',
       path: this.#path,
-      headers: {
-        'content-type': 'application/json',
-        accept: stream ? 'text/event-stream' : 'application/json',
-        ...this.#wire.authHeaders(this.#apiKey),
-        ...sizingHeaders(call),
-      },
+      headers: sized ? { ...base, ...sizingHeaders(call) } : base,
       body: JSON.stringify(this.#wire.requestBody(call, stream)),
       signal: watchdog.signal,
     });
@@ -310,9 +334,24 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** Destroys an unfinished body so its socket is not left half-read in the pool. */
-function releaseBody(body: ResponseBody | undefined): void {
-  if (body !== undefined && !body.readableEnded && !body.destroyed) {
-    body.destroy();
+/**
+ * Frees a response body. An unfinished body is destroyed, so its socket is not left
+ * half-read in the pool. A stream whose final event arrived is read to its end
+ * instead, within DRAIN_LIMIT_MS.
+ */
+function releaseBody(body: ResponseBody | undefined, finished: boolean, clock: Clock): void {
+  if (body === undefined || body.readableEnded || body.destroyed) {
+    return;
   }
+  // The body's own error (the abort below, or a reset while draining) has no reader left.
+  body.on('error', ignoreError);
+  if (!finished) {
+    body.destroy();
+    return;
+  }
+  const timer = clock.setTimeout(() => body.destroy(), DRAIN_LIMIT_MS);
+  body.once('close', () => clock.clearTimeout(timer));
+  body.resume();
 }
+
+function ignoreError(): void {}

@@ -41,9 +41,9 @@ class OpenAiStreamDecoder implements StreamDecoder {
   #finishReason: FinishReason = 'other';
   #usage: { inputTokens?: number; outputTokens?: number } = {};
 
-  decode(message: EventSourceMessage): DecodedItem[] {
+  decode(message: EventSourceMessage): DecodedItem | undefined {
     if (message.data.trim() === '[DONE]') {
-      return [{ kind: 'end', usage: this.#usage, finishReason: this.#finishReason }];
+      return { kind: 'end', usage: this.#usage, finishReason: this.#finishReason };
     }
     const chunk = asRecord(parseJsonPayload(message.data, 'stream chunk'));
     if (chunk === undefined) {
@@ -52,12 +52,12 @@ class OpenAiStreamDecoder implements StreamDecoder {
     const error = asRecord(chunk.error);
     if (error !== undefined) {
       const upstreamType = stringField(error, 'type') ?? 'error';
-      return [{ kind: 'error', upstreamType, message: stringField(error, 'message') ?? '' }];
+      return { kind: 'error', upstreamType, message: stringField(error, 'message') ?? '' };
     }
     return this.#decodeChunk(chunk);
   }
 
-  #decodeChunk(chunk: Record<string, unknown>): DecodedItem[] {
+  #decodeChunk(chunk: Record<string, unknown>): DecodedItem | undefined {
     if (chunk.usage !== undefined && chunk.usage !== null) {
       this.#usage = usageOf(chunk);
     }
@@ -66,13 +66,13 @@ class OpenAiStreamDecoder implements StreamDecoder {
       if (!Array.isArray(chunk.choices)) {
         throw new MalformedPayloadError('stream chunk has no choices array');
       }
-      return [];
+      return undefined;
     }
     if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
       this.#finishReason = finishReasonOf(choice.finish_reason);
     }
     const text = stringField(asRecord(choice.delta), 'content');
-    return text === undefined || text === '' ? [] : [{ kind: 'text', text }];
+    return text === undefined || text === '' ? undefined : { kind: 'text', text };
   }
 }
 

@@ -9,9 +9,12 @@ export type DecodedItem =
   | { kind: 'end'; usage: Partial<TokenUsage>; finishReason: FinishReason }
   | { kind: 'error'; upstreamType: string; message: string };
 
-/** Stateful decoder of one response stream; throws `MalformedPayloadError` on bad payloads. */
+/**
+ * Stateful decoder of one response stream; throws `MalformedPayloadError` on bad payloads.
+ * Each SSE message carries at most one item; messages with none return undefined.
+ */
 export interface StreamDecoder {
-  decode(message: EventSourceMessage): DecodedItem[];
+  decode(message: EventSourceMessage): DecodedItem | undefined;
 }
 
 /** A full non-streamed completion as decoded from JSON. */

@@ -112,9 +112,31 @@ export const ERROR_CLASS_CODES: Record<ProviderErrorClass, RouterErrorCode> = {
   aborted: 'client_aborted',
 };
 
+/**
+ * One line per task naming every attempt, such as
+ * `provider-a/gpt-4o: status_5xx, provider-b/claude-sonnet: skipped (throttled)`.
+ */
+export function summariseAttempts(attempts: readonly AttemptRecord[]): string {
+  return attempts
+    .map((attempt) => {
+      const what =
+        attempt.outcome === 'skipped'
+          ? `skipped (${attempt.errorClass ?? 'unavailable'})`
+          : (attempt.errorClass ?? attempt.outcome);
+      return `${attempt.provider}/${attempt.model}: ${what}`;
+    })
+    .join(', ');
+}
+
+/** Appends the attempt summary to a failure message when there were attempts. */
+export function withAttempts(message: string, attempts: readonly AttemptRecord[]): string {
+  return attempts.length === 0 ? message : `${message}; attempts: ${summariseAttempts(attempts)}`;
+}
+
 /** Wraps the provider error that ended a task in the router error the gateway maps to HTTP. */
 export function routerErrorFrom(error: ProviderError, attempts: AttemptRecord[]): RouterError {
-  return new RouterError(ERROR_CLASS_CODES[error.errorClass], error.message, {
+  const message = withAttempts(error.message, attempts);
+  return new RouterError(ERROR_CLASS_CODES[error.errorClass], message, {
     errorClass: error.errorClass,
     upstreamStatus: error.status,
     retryAfterMs: error.retryAfterMs,

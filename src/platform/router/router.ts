@@ -51,6 +51,10 @@ export class Router extends EventEmitter<RouterEventMap> {
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #budgets = new Map<string, RetryBudget>();
   readonly #candidates = new Map<string, Candidate[]>();
+  /** Task-run contexts per route, built on first use; their parts never change. */
+  readonly #contexts = new Map<string, TaskRunContext>();
+  /** Breakers by candidate object, so a task run looks a breaker up without building its key. */
+  readonly #breakersByCandidate = new Map<Candidate, CircuitBreaker>();
   readonly #throttle: ProviderThrottle;
 
   constructor(options: RouterOptions) {
@@ -136,6 +140,15 @@ export class Router extends EventEmitter<RouterEventMap> {
   }
 
   #context(routeName: string): TaskRunContext | undefined {
+    let context = this.#contexts.get(routeName);
+    if (context === undefined) {
+      context = this.#newContext(routeName);
+      if (context !== undefined) this.#contexts.set(routeName, context);
+    }
+    return context;
+  }
+
+  #newContext(routeName: string): TaskRunContext | undefined {
     const route = this.#policy.routes[routeName];
     const candidates = this.#candidates.get(routeName);
     const budget = this.#budgets.get(routeName);
@@ -168,6 +181,10 @@ export class Router extends EventEmitter<RouterEventMap> {
 
   /** Breakers are per provider/model; policy validation makes every route agree on their settings. */
   #breakerFor(candidate: Candidate, policy: Policy['routes'][string]['breaker']): CircuitBreaker {
+    const cached = this.#breakersByCandidate.get(candidate);
+    if (cached !== undefined) {
+      return cached;
+    }
     const key = candidateKey(candidate);
     let breaker = this.#breakers.get(key);
     if (breaker === undefined) {
@@ -179,6 +196,7 @@ export class Router extends EventEmitter<RouterEventMap> {
       });
       this.#breakers.set(key, breaker);
     }
+    this.#breakersByCandidate.set(candidate, breaker);
     return breaker;
   }
 

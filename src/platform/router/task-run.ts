@@ -6,7 +6,12 @@ import { candidateKey, orderForTask } from './candidate-order.js';
 import type { Candidate } from './policy-types.js';
 import { type AttemptOutcome, providerCall, runAttempt } from './provider-attempt.js';
 import { DEFAULT_RETRY_BACKOFF_MS, retryBackoffMs } from './retry-backoff.js';
-import { RouterError, routerErrorFrom, StreamInterruptedError } from './router-errors.js';
+import {
+  RouterError,
+  routerErrorFrom,
+  StreamInterruptedError,
+  withAttempts,
+} from './router-errors.js';
 import type { SkipReason } from './router-events.js';
 import { candidateRef, type RouterStreamEvent, type TaskRunContext } from './task-run-context.js';
 
@@ -280,10 +285,11 @@ export class TaskRun {
     if (this.#lastFailure !== undefined) {
       return routerErrorFrom(this.#lastFailure.error, this.#log.list());
     }
+    const attempts = this.#log.list();
     const message = `no candidate of route "${this.#context.routeName}" is available`;
-    return new RouterError('provider_unavailable', message, {
+    return new RouterError('provider_unavailable', withAttempts(message, attempts), {
       retryAfterMs,
-      attempts: this.#log.list(),
+      attempts,
     });
   }
 

@@ -5,6 +5,7 @@ import type {
   AdmissionTicket,
   Rejection,
 } from '../admission/types.js';
+import { GatewayError } from '../gateway/gateway-error.js';
 import type { AdmissionGate, BackpressureGate } from '../gateway/ports.js';
 import type { Clock } from '../clock.js';
 import type { Tenant } from '../tenants/tenant.js';
@@ -36,6 +37,24 @@ function promptTokensOf(request: TaskRequest): number {
   return Math.ceil(chars / CHARS_PER_TOKEN);
 }
 
+/**
+ * A task that needs more tokens than the tenant's token bucket holds can never
+ * be admitted, so it is rejected as too large instead of told to retry.
+ */
+function checkFitsTokenBucket(tenant: Tenant, request: TaskRequest, tokens: TokenEstimate): void {
+  const needed = tokens.inputTokens + tokens.outputTokens;
+  if (needed <= tenant.tokensPerMinute) return;
+  const steps = request.steps ?? 1;
+  const message =
+    `request needs ${needed} tokens (${tokens.inputTokens} input plus ${tokens.outputTokens} ` +
+    `maxOutputTokens over ${steps} step${steps === 1 ? '' : 's'}), more than the ` +
+    `tokens_per_minute limit of ${tenant.tokensPerMinute} for tenant ${tenant.id}; ` +
+    'lower maxOutputTokens, inputTokens or steps';
+  throw new GatewayError(413, 'request_exceeds_tenant_limit', message, {
+    limit: 'tokens_per_minute',
+  });
+}
+
 /** Adapts an admission backend to the gateway: tokens and maximum cost come from the request. */
 export class BackendAdmissionGate implements AdmissionGate {
   readonly #backend: AdmissionBackend;
@@ -46,8 +65,10 @@ export class BackendAdmissionGate implements AdmissionGate {
     this.#maxCost = maxCost;
   }
 
-  admit(tenant: Tenant, request: TaskRequest): Promise<AdmissionResult> {
+  /** @throws GatewayError 413 when the task needs more tokens than the tenant's whole bucket. */
+  async admit(tenant: Tenant, request: TaskRequest): Promise<AdmissionResult> {
     const tokens = estimateTokens(request);
+    checkFitsTokenBucket(tenant, request, tokens);
     const maxCostUsd = this.#maxCost(request, tokens);
     return this.#backend.admit({
       tenant,

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
 import type { ExecutionJob, ExecutionOutcome, SyncExecutor } from '../gateway/ports.js';
-import { describeFailure } from './failure.js';
+import { describeFailure, taskErrorOf } from './failure.js';
 import type { ModelRouterPort } from './model-router.js';
+import { runWithLimits } from './run-limits.js';
 import type { TaskFinisher } from './task-finisher.js';
 import { runAgentTask } from './task-runner.js';
 
@@ -9,6 +10,8 @@ export interface DirectExecutorOptions {
   router: ModelRouterPort;
   finisher: TaskFinisher;
   clock: Clock;
+  /** Aborted when the platform stops waiting for running tasks. @defaultValue none */
+  shutdown?: AbortSignal;
 }
 
 /** Runs sync tasks in the gateway process itself, with no executor cost. */
@@ -25,21 +28,20 @@ export class DirectExecutor implements SyncExecutor {
     const { task, ticket } = job;
     await finisher.start(task);
     try {
-      const context = {
-        tenantId: task.tenantId,
-        router,
-        clock,
-        signal: job.signal,
-        onToken: job.onToken,
-      };
-      const run = await runAgentTask(task.request, context);
+      const limits = { clock, signal: job.signal, shutdown: this.#options.shutdown };
+      const run = await runWithLimits(limits, (signal) =>
+        runAgentTask(task.request, {
+          tenantId: task.tenantId,
+          router,
+          clock,
+          signal,
+          onToken: job.onToken,
+        }),
+      );
       return { record: await finisher.succeed(task, ticket, run, 0) };
     } catch (error) {
       const failure = describeFailure(error);
-      const record = await finisher.fail(task, ticket, {
-        code: failure.code,
-        message: failure.message,
-      });
+      const record = await finisher.fail(task, ticket, taskErrorOf(failure));
       return { record, failure };
     }
   }

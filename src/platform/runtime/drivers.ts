@@ -71,6 +71,8 @@ function createRedisDrivers(
   },
 ): PlatformDrivers {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  // Commands fail with their own errors; the connection's error events only repeat them.
+  redis.on('error', () => undefined);
   const queue = createBullmqQueue<QueuedTaskData>({
     ...queueOptions,
     connection: redisUrl,

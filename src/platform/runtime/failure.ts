@@ -38,6 +38,7 @@ export function describeFailure(error: unknown): FailureDescription {
       code: error.code,
       message: error.message,
     };
+    if (error.attempts.length > 0) described.attempts = error.attempts;
     if (error.retryAfterMs !== undefined) {
       described.retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
     }
@@ -57,10 +58,14 @@ export function describeFailure(error: unknown): FailureDescription {
   return describeCoded(error);
 }
 
-/** Other errors with a string `code` keep it; the rest become `internal_error`. */
+/**
+ * Other errors with a string `code` keep it, and their numeric `status` when
+ * they carry one; the rest become `internal_error`.
+ */
 function describeCoded(error: unknown): FailureDescription {
   if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
-    return { status: 500, code: error.code, message: error.message };
+    const status = 'status' in error && typeof error.status === 'number' ? error.status : 500;
+    return { status, code: error.code, message: error.message };
   }
   const message = error instanceof Error ? error.message : String(error);
   return { status: 500, code: 'internal_error', message };
@@ -68,4 +73,11 @@ function describeCoded(error: unknown): FailureDescription {
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
+}
+
+/** The task error to store for a failure: code, message and attempts, without the HTTP status. */
+export function taskErrorOf(failure: FailureDescription): TaskError {
+  const error: TaskError = { code: failure.code, message: failure.message };
+  if (failure.attempts !== undefined) error.attempts = failure.attempts;
+  return error;
 }

@@ -2,10 +2,10 @@ import type { Clock } from '../clock.js';
 import type { QueuedTaskData } from '../gateway/ports.js';
 import { type JobHandler, NonRetryableError, type QueueJob } from '../queue/index.js';
 import type { TaskStore } from '../store/task-store.js';
-import { isTerminal } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
-import { describeFailure } from './failure.js';
+import { describeFailure, taskErrorOf } from './failure.js';
 import type { ModelRouterPort } from './model-router.js';
+import { runWithLimits } from './run-limits.js';
 import type { TaskFinisher } from './task-finisher.js';
 import { runAgentTask } from './task-runner.js';
 
@@ -16,10 +16,22 @@ export interface TaskConsumerOptions {
   clock: Clock;
   /** The queue's attempts per job; the last failed attempt stores `dead_lettered`. */
   maxAttempts: number;
+  /** Deadline of each task in ms, from its route and tool waits. @defaultValue none */
+  deadlineMs?: (request: TaskRecord['request']) => number;
+  /** Aborted when the platform stops waiting for running tasks. @defaultValue none */
+  shutdown?: AbortSignal;
+  /** Called when a task starts, with the time it waited since it was queued. @defaultValue none */
+  onStart?: (task: TaskRecord, queueWaitMs: number) => void;
 }
 
 /** Router failures that no retry can fix. */
-const PERMANENT_CODES = new Set(['unknown_route', 'upstream_rejected', 'upstream_auth_failed']);
+const PERMANENT_CODES = new Set([
+  'unknown_route',
+  'upstream_rejected',
+  'upstream_auth_failed',
+  'task_deadline_exceeded',
+  'platform_shutdown',
+]);
 
 /**
  * Builds the queue handler of async tasks: it runs the task and stores the
@@ -28,12 +40,16 @@ const PERMANENT_CODES = new Set(['unknown_route', 'upstream_rejected', 'upstream
  */
 export function createTaskHandler(options: TaskConsumerOptions): JobHandler<QueuedTaskData> {
   return async (job) => {
-    const task = await options.store.getById(job.id);
-    if (task === undefined || isTerminal(task.state)) return;
-    await options.finisher.start(task);
+    // One store call both skips unknown or terminal tasks and marks the rest running.
+    const task = await options.finisher.startById(job.id);
+    if (task === undefined) return;
+    options.onStart?.(task, Math.max(0, options.clock.now() - job.enqueuedAt));
     try {
-      const context = { tenantId: task.tenantId, router: options.router, clock: options.clock };
-      const run = await runAgentTask(task.request, context);
+      const { router, clock, shutdown } = options;
+      const limits = { clock, shutdown, deadlineMs: options.deadlineMs?.(task.request) };
+      const run = await runWithLimits(limits, (signal) =>
+        runAgentTask(task.request, { tenantId: task.tenantId, router, clock, signal }),
+      );
       // NOTE: worker time is billed per pool hour and apportioned in reports, so no executor cost is added per task.
       await options.finisher.succeed(task, job.data.ticket, run, 0);
     } catch (error) {
@@ -49,7 +65,7 @@ async function recordFailure(
   error: unknown,
 ): Promise<never> {
   const failure = describeFailure(error);
-  const taskError = { code: failure.code, message: failure.message };
+  const taskError = taskErrorOf(failure);
   if (PERMANENT_CODES.has(failure.code)) {
     await options.finisher.fail(task, job.data.ticket, taskError, 'failed');
     throw new NonRetryableError(failure.message);

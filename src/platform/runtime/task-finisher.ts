@@ -37,7 +37,12 @@ export class TaskFinisher {
 
   /** Marks the task running; returns undefined when it is already terminal. */
   start(task: TaskRecord): Promise<TaskRecord | undefined> {
-    return this.#options.store.markRunning(task.id, this.#options.clock.now());
+    return this.startById(task.id);
+  }
+
+  /** Marks the task with this id running and returns it; undefined when unknown or terminal. */
+  startById(id: string): Promise<TaskRecord | undefined> {
+    return this.#options.store.markRunning(id, this.#options.clock.now());
   }
 
   async succeed(
@@ -79,9 +84,9 @@ export class TaskFinisher {
     executorCostUsd: number,
   ): Promise<TaskRecord> {
     const { store, clock, onFinished } = this.#options;
-    const stored = await store.complete(task.id, { ...completion, finishedAt: clock.now() });
-    const record = (await store.getById(task.id)) ?? task;
-    if (stored) onFinished?.({ record, executorCostUsd });
+    const read = await store.completeAndRead(task.id, { ...completion, finishedAt: clock.now() });
+    const record = read.record ?? task;
+    if (read.stored) onFinished?.({ record, executorCostUsd });
     return record;
   }
 }

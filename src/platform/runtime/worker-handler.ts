@@ -15,7 +15,9 @@ import type { ProviderEndpoint } from '../providers/types.js';
 import type { JobHandler } from '../queue/index.js';
 import { createRouter, loadPolicy } from '../router/index.js';
 import { RedisTaskStore } from '../store/redis.js';
+import { DEFAULT_MAX_TASK_DURATION_MS } from '../gateway/schema.js';
 import { costEntryOf } from './cost-entry.js';
+import { asyncTaskDeadlineMs } from './run-limits.js';
 import { RouterModelPort } from './router-port.js';
 import { createTaskHandler } from './task-consumer.js';
 import { TaskFinisher } from './task-finisher.js';
@@ -29,6 +31,8 @@ export interface WorkerHandlerConfig {
   pricesPath?: string;
   endpoints: Record<string, ProviderEndpoint>;
   maxAttempts: number;
+  /** Cap of each async task's deadline. @defaultValue 900_000 */
+  maxTaskDurationMs?: number;
 }
 
 /**
@@ -41,6 +45,8 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
   const policy = await loadPolicy(settings.policyPath, catalog);
   const prices = await loadPriceTable(settings.pricesPath);
   const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 3 });
+  // Commands fail with their own errors; the connection's error events only repeat them.
+  redis.on('error', () => undefined);
   const router = createRouter({ policy, catalog, endpoints: settings.endpoints });
   const store = new RedisTaskStore({ redis, keyPrefix: `${settings.keyPrefix}:store` });
   const admission = new RedisAdmissionBackend({
@@ -64,5 +70,11 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
     finisher,
     clock: systemClock,
     maxAttempts: settings.maxAttempts,
+    deadlineMs: (request) =>
+      asyncTaskDeadlineMs(
+        request,
+        policy.routes[request.route]?.deadlineMs ?? 0,
+        settings.maxTaskDurationMs ?? DEFAULT_MAX_TASK_DURATION_MS,
+      ),
   });
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { TaskRecord } from '../task.js';
-import type { TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
+import type { CompletedRead, TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
 import { applyCompletion, emptyAccounting, isTerminal, validateTtl } from './task-store.js';
 
 export interface MemoryTaskStoreOptions {
@@ -67,6 +67,13 @@ export class MemoryTaskStore implements TaskStore {
     this.#records.set(id, applyCompletion(record, structuredClone(completion)));
     this.#counts[completion.state] += 1;
     return true;
+  }
+
+  /** Goes through `complete`, then reads the record without another turn of the event loop. */
+  async completeAndRead(id: string, completion: TaskCompletion): Promise<CompletedRead> {
+    const stored = await this.complete(id, completion);
+    const record = this.#records.get(id);
+    return { stored, record: record === undefined ? undefined : structuredClone(record) };
   }
 
   async claimIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<string> {

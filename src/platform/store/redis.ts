@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 import type { TaskRecord, TaskState } from '../task.js';
-import type { TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
+import type { CompletedRead, TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
 import { applyCompletion, emptyAccounting, isTerminal, validateTtl } from './task-store.js';
 
 export interface RedisTaskStoreOptions {
@@ -89,10 +89,16 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async complete(id: string, completion: TaskCompletion): Promise<boolean> {
-    const next = await this.#swap(id, (record) =>
-      isTerminal(record.state) ? undefined : applyCompletion(record, completion),
-    );
-    return next !== undefined;
+    return (await this.completeAndRead(id, completion)).stored;
+  }
+
+  async completeAndRead(id: string, completion: TaskCompletion): Promise<CompletedRead> {
+    let current: TaskRecord | undefined;
+    const next = await this.#swap(id, (record) => {
+      current = record;
+      return isTerminal(record.state) ? undefined : applyCompletion(record, completion);
+    });
+    return { stored: next !== undefined, record: next ?? current };
   }
 
   async claimIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<string> {

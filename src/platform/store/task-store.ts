@@ -10,6 +10,13 @@ export interface TaskAccounting {
   dead_lettered: number;
 }
 
+/** Result of `completeAndRead`: whether this call stored the completion, and the task. */
+export interface CompletedRead {
+  stored: boolean;
+  /** The task after the call; undefined when the id is unknown. */
+  record: TaskRecord | undefined;
+}
+
 /** The outcome written when a task reaches a terminal state. */
 export interface TaskCompletion {
   state: TerminalState;
@@ -37,6 +44,11 @@ export interface TaskStore {
    * task is unknown or already terminal, so each task is counted once.
    */
   complete(id: string, completion: TaskCompletion): Promise<boolean>;
+  /**
+   * Like `complete`, and also returns the task as stored afterwards (the earlier
+   * terminal record when it was already terminal), saving a separate read.
+   */
+  completeAndRead(id: string, completion: TaskCompletion): Promise<CompletedRead>;
   /**
    * Binds an idempotency key to `taskId` unless the tenant already bound it.
    * Returns the task id bound to the key: `taskId` on first use, else the earlier id.

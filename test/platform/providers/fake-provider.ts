@@ -35,6 +35,8 @@ export interface RecordedRequest {
 export interface FakeProvider {
   url: string;
   requests: RecordedRequest[];
+  /** TCP connections accepted so far. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -46,11 +48,13 @@ export async function startFakeProvider(
 ): Promise<FakeProvider> {
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server = createServer((req, res) => {
     void handle(req, res);
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
+    connections += 1;
     socket.on('close', () => sockets.delete(socket));
   });
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -71,6 +75,9 @@ export async function startFakeProvider(
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    get connections() {
+      return connections;
+    },
     close: async () => {
       for (const socket of sockets) {
         socket.destroy();

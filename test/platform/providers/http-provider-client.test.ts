@@ -195,6 +195,42 @@ describe('HttpProviderClient', () => {
     assert.equal(text, 't0 t1 t2 ');
   });
 
+  it('fires a stall 1000 ms after the last chunk, across consumer pauses', async () => {
+    const clock = createTestClock();
+    const reply = { kind: 'stream', tokens: 10, tokenIntervalMs: 300, stallAfter: 4 } as const;
+    const provider = await setup('openai', reply, clock);
+    let lastTextAt = 0;
+    const consume = async (): Promise<unknown> => {
+      try {
+        for await (const event of provider.stream(CALL, { stallTimeoutMs: 1000 })) {
+          if (event.type === 'text') {
+            lastTextAt = clock.monotonic();
+            await clock.sleep(250);
+          }
+        }
+      } catch (error) {
+        return error;
+      }
+      assert.fail('expected a stall');
+    };
+    const error = await clock.drive(consume(), { stepMs: 10 });
+    assert.ok(isProviderError(error));
+    assert.equal(error.errorClass, 'stream_stalled');
+    const stalledAfterMs = clock.monotonic() - (lastTextAt + 250);
+    assert.ok(stalledAfterMs >= 1000 && stalledAfterMs <= 1030, `stalled after ${stalledAfterMs}`);
+  });
+
+  it('reuses one keep-alive socket for streams read to their final event', async () => {
+    const provider = await setup('openai', { kind: 'stream', tokens: 3 });
+    for (let call = 0; call < 3; call += 1) {
+      const events = await collect(provider.stream(CALL));
+      assert.equal(events.at(-1)?.type, 'done');
+      // The rest of the body is read after the final event; give that read a moment.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(server?.connections, 1);
+  });
+
   it('keeps the API key out of error types', async () => {
     const body = { error: { type: `bad_key_${API_KEY}`, message: 'rejected' } };
     const provider = await setup('openai', { kind: 'status', status: 401, body });

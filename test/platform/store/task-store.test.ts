@@ -80,6 +80,25 @@ for (const driver of drivers) {
       assert.equal(record?.costUsd, 0.5);
     });
 
+    it('returns the stored task from completeAndRead', async () => {
+      await store.create(queuedTask('t1'));
+      await store.markRunning('t1', 2_000);
+      const first = await store.completeAndRead('t1', {
+        state: 'succeeded',
+        finishedAt: 3_000,
+        costUsd: 0.5,
+      });
+      const second = await store.completeAndRead('t1', { state: 'failed', finishedAt: 4_000 });
+      assert.equal(first.stored, true);
+      assert.equal(first.record?.state, 'succeeded');
+      assert.equal(first.record?.costUsd, 0.5);
+      assert.equal(first.record?.deliveries, 1);
+      assert.equal(second.stored, false);
+      assert.equal(second.record?.finishedAt, 3_000);
+      const missing = await store.completeAndRead('missing', { state: 'failed', finishedAt: 1 });
+      assert.deepEqual(missing, { stored: false, record: undefined });
+    });
+
     it('balances accepted against terminal states', async () => {
       const states = ['succeeded', 'failed', 'dead_lettered', 'succeeded'] as const;
       for (const [index, state] of states.entries()) {

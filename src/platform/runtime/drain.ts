@@ -1,0 +1,31 @@
+import type { Clock } from '../clock.js';
+
+/** Parts of a stopping platform. */
+export interface DrainPlan {
+  /** Stops that wait for running tasks: the gateway and the consumers. */
+  drains: readonly (() => Promise<void>)[];
+  /** Stops run after the drains, in order. */
+  stops: readonly (() => Promise<void>)[];
+  /** Aborted when the drain time runs out, so running tasks fail at once. */
+  shutdown: AbortController;
+  clock: Clock;
+  timeoutMs: number;
+  onDrainTimeout?: () => void;
+}
+
+// NOTE: tasks in forked worker processes do not see the shutdown signal; the pool kills them after its own timeout.
+/**
+ * Runs the drains together for at most `timeoutMs`, then aborts `shutdown`
+ * so that running tasks end with a terminal state, then runs the stops.
+ */
+export async function drainAndStop(plan: DrainPlan): Promise<void> {
+  const timer = plan.clock.setTimeout(() => {
+    plan.onDrainTimeout?.();
+    plan.shutdown.abort();
+  }, plan.timeoutMs);
+  const results = await Promise.allSettled(plan.drains.map((drain) => drain()));
+  plan.clock.clearTimeout(timer);
+  for (const stop of plan.stops) await stop();
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}

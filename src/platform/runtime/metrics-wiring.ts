@@ -1,0 +1,57 @@
+import type { QueueGauges } from '../admission/backpressure.js';
+import type { BreakerState, PlatformMetrics } from '../metrics/index.js';
+import type { BreakerTransition } from '../router/breaker-state.js';
+import type { Policy } from '../router/policy-types.js';
+import type { Router } from '../router/router.js';
+import type { TaskRecord } from '../task.js';
+
+/** Gauge state of a router breaker kind. */
+const BREAKER_STATES: Record<BreakerTransition['to']['kind'], BreakerState> = {
+  closed: 'closed',
+  open: 'open',
+  half_open: 'half-open',
+};
+
+/**
+ * Feeds router events to the metrics: breaker transitions to the breaker
+ * gauge, failovers (or same-provider retries) and every attempt's outcome.
+ * Every candidate of the policy starts with a closed breaker sample.
+ */
+export function wireRouterMetrics(router: Router, metrics: PlatformMetrics, policy: Policy): void {
+  for (const route of Object.values(policy.routes)) {
+    for (const candidate of route.candidates) {
+      metrics.setBreakerState({ provider: candidate.provider, model: candidate.model }, 'closed');
+    }
+  }
+  router.on('breaker_transition', ({ provider, model, to }) =>
+    metrics.setBreakerState({ provider, model }, BREAKER_STATES[to.kind]),
+  );
+  router.on('failover', ({ from, to }) => metrics.recordFailover(from.provider, to.provider));
+  router.on('attempt_end', ({ provider, model, outcome }) =>
+    metrics.recordAttempt({ provider, model }, outcome),
+  );
+}
+
+/**
+ * Samples the queue gauges on every scrape and every `intervalMs` on a timer
+ * that does not keep the process alive. Returns the function that stops it.
+ */
+export function startQueueSampler(
+  queue: { name: string; gauges(): Promise<QueueGauges> },
+  metrics: PlatformMetrics,
+  intervalMs = 1000,
+): () => void {
+  metrics.setQueueGaugeSource(queue.name, () => queue.gauges());
+  const timer = setInterval(() => void metrics.sampleQueues(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+// NOTE: tasks run in forked worker processes (Redis with workerProcesses > 0) record no queue wait or first-token samples here.
+/** Observes the time to first token of a finished task that has a result. */
+export function observeFirstToken(metrics: PlatformMetrics, record: TaskRecord): void {
+  const { result } = record;
+  if (result === undefined) return;
+  const labels = { provider: result.provider, model: result.model };
+  metrics.observeTimeToFirstToken(labels, result.timeToFirstTokenMs / 1000);
+}

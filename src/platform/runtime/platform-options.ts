@@ -1,0 +1,37 @@
+import type { PlatformConfig } from './platform-config.js';
+
+/** Settings of {@link startPlatform}: the config plus task and shutdown limits. */
+export interface PlatformOptions extends PlatformConfig {
+  /**
+   * Longest an async task may run, tool waits included; the gateway also
+   * refuses tasks whose `steps * toolWaitMs` exceeds it. @defaultValue 900_000
+   */
+  maxTaskDurationMs?: number;
+  /**
+   * Time `stop` waits for running tasks before failing them with
+   * `platform_shutdown`. @defaultValue 10_000
+   */
+  shutdownTimeoutMs?: number;
+  /** Time to connect to Redis and get an answer to PING at start. @defaultValue 3_000 */
+  redisCheckTimeoutMs?: number;
+}
+
+/** Options of `Platform.stop`. */
+export interface StopOptions {
+  /** Overrides the platform's `shutdownTimeoutMs`. */
+  drainTimeoutMs?: number;
+  /** Called when the drain time runs out, before running tasks are failed. */
+  onDrainTimeout?: () => void;
+}
+
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/** @throws RangeError naming the option when a limit is not a positive integer. */
+export function checkPlatformLimits(options: PlatformOptions): void {
+  for (const name of ['maxTaskDurationMs', 'shutdownTimeoutMs', 'redisCheckTimeoutMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import type { Clock } from '../clock.js';
+import type { TaskRequest } from '../task.js';
+
+/** An async task ran past its deadline and was stopped. */
+export class TaskDeadlineError extends Error {
+  readonly code = 'task_deadline_exceeded';
+  /** HTTP status a client sees for this failure. */
+  readonly status = 504;
+  readonly deadlineMs: number;
+
+  constructor(deadlineMs: number) {
+    super(
+      `task ran longer than its ${deadlineMs} ms deadline (route deadline per step plus tool waits, capped by maxTaskDurationMs) and was stopped`,
+    );
+    this.name = 'TaskDeadlineError';
+    this.deadlineMs = deadlineMs;
+  }
+}
+
+/** The platform shut down while the task ran, after its drain time. */
+export class PlatformShutdownError extends Error {
+  readonly code = 'platform_shutdown';
+  readonly status = 503;
+
+  constructor() {
+    super('the platform shut down before the task finished; submit it again');
+    this.name = 'PlatformShutdownError';
+  }
+}
+
+/** Type guard for {@link TaskDeadlineError}. */
+export function isTaskDeadlineError(value: unknown): value is TaskDeadlineError {
+  return value instanceof TaskDeadlineError;
+}
+
+/** Type guard for {@link PlatformShutdownError}. */
+export function isPlatformShutdownError(value: unknown): value is PlatformShutdownError {
+  return value instanceof PlatformShutdownError;
+}
+
+// NOTE: no per-tenant cap on running async tasks yet; one tenant can still fill every worker until its deadlines end.
+/**
+ * Deadline of an async task: each step may take the route's deadline plus its
+ * tool wait, and the whole task at most `maxTaskDurationMs`.
+ */
+export function asyncTaskDeadlineMs(
+  request: TaskRequest,
+  routeDeadlineMs: number,
+  maxTaskDurationMs: number,
+): number {
+  const steps = request.steps ?? 1;
+  return Math.min(maxTaskDurationMs, steps * (routeDeadlineMs + (request.toolWaitMs ?? 0)));
+}
+
+/** Limits of one task run; each is optional. */
+export interface RunLimits {
+  clock: Clock;
+  /** Milliseconds after which the run is aborted with a {@link TaskDeadlineError}. */
+  deadlineMs?: number;
+  /** Aborted when the platform gives up draining; the run fails with {@link PlatformShutdownError}. */
+  shutdown?: AbortSignal;
+  /** The caller's own signal, such as a client that went away. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `run` with a signal that aborts at the deadline, at shutdown or with
+ * the caller's signal. A deadline or shutdown abort rejects with its own
+ * typed error, whatever error the aborted work threw.
+ */
+export async function runWithLimits<T>(
+  limits: RunLimits,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const abortWith = (reason: unknown) => () => controller.abort(reason);
+  const onShutdown = abortWith(new PlatformShutdownError());
+  const onSignal = () => controller.abort(limits.signal?.reason);
+  const { clock, deadlineMs } = limits;
+  const timer =
+    deadlineMs === undefined
+      ? undefined
+      : clock.setTimeout(abortWith(new TaskDeadlineError(deadlineMs)), deadlineMs);
+  if (limits.shutdown?.aborted) onShutdown();
+  limits.shutdown?.addEventListener('abort', onShutdown, { once: true });
+  if (limits.signal?.aborted) onSignal();
+  limits.signal?.addEventListener('abort', onSignal, { once: true });
+  try {
+    return await run(controller.signal);
+  } catch (error) {
+    const reason: unknown = controller.signal.reason;
+    if (isTaskDeadlineError(reason) || isPlatformShutdownError(reason)) throw reason;
+    throw error;
+  } finally {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    limits.shutdown?.removeEventListener('abort', onShutdown);
+    limits.signal?.removeEventListener('abort', onSignal);
+  }
+}

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+
+import { buildGateway } from '../../../src/platform/gateway/app.js';
+import { ALPHA_KEY, bearer, fakePlatform, SYNC_TASK, testTenant } from './fake-platform.js';
+
+describe('gateway hardening', () => {
+  it('names the received value in a validation error', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, maxOutputTokens: 300000 },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(
+      response.json().error.message,
+      'invalid field maxOutputTokens: must be <= 200000, got 300000',
+    );
+  });
+
+  it('maps a too-long task id to the gateway error shape', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'GET',
+      url: `/v1/tasks/${'x'.repeat(300)}`,
+      headers: bearer(ALPHA_KEY),
+    });
+    assert.equal(response.statusCode, 414);
+    assert.deepEqual(response.json(), {
+      error: { code: 'invalid_request', message: 'a path parameter is too long' },
+    });
+  });
+
+  it('says the Bearer scheme is missing', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { authorization: ALPHA_KEY },
+      payload: SYNC_TASK,
+    });
+    assert.equal(response.statusCode, 401);
+    assert.equal(
+      response.json().error.message,
+      'Authorization header lacks the Bearer scheme; send Authorization: Bearer <tenant key>',
+    );
+  });
+
+  it('returns 415 for text/plain', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { ...bearer(ALPHA_KEY), 'content-type': 'text/plain' },
+      payload: JSON.stringify(SYNC_TASK),
+    });
+    assert.equal(response.statusCode, 415);
+    assert.equal(
+      response.json().error.message,
+      'send the body as application/json; got Content-Type text/plain',
+    );
+  });
+
+  it('returns 415 without a content type', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: Buffer.from(JSON.stringify(SYNC_TASK)),
+    });
+    assert.equal(response.statusCode, 415);
+    assert.equal(
+      response.json().error.message,
+      'send the body as application/json; got no Content-Type header',
+    );
+  });
+
+  it('returns 422 for a reused Idempotency-Key', async () => {
+    const { app } = fakePlatform();
+    const send = (maxOutputTokens: number) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: { ...bearer(ALPHA_KEY), 'idempotency-key': 'key-1' },
+        payload: { ...SYNC_TASK, maxOutputTokens },
+      });
+    assert.equal((await send(32)).statusCode, 200);
+    assert.equal((await send(32)).headers['idempotent-replayed'], 'true');
+    const reused = await send(64);
+    assert.equal(reused.statusCode, 422);
+    assert.equal(reused.json().error.code, 'idempotency_key_reused');
+  });
+
+  it('rejects steps * toolWaitMs over the limit', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, mode: 'async', steps: 100, toolWaitMs: 600000 },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(
+      response.json().error.message,
+      'invalid fields steps and toolWaitMs: steps * toolWaitMs must be <= 900000 ms (maxTaskDurationMs), got 100 * 600000 = 60000000 ms',
+    );
+  });
+
+  it('times out a request whose body never completes', async function () {
+    this.timeout(10_000);
+    const { store, admission } = fakePlatform();
+    const app = buildGateway({
+      tenants: { authenticate: () => testTenant('tenant-alpha', ALPHA_KEY) },
+      store,
+      admission: { admit: async () => assert.fail('not admitted'), release: async () => {} },
+      executor: { name: 'none', execute: async () => assert.fail('not run') },
+      queue: { enqueue: async (id) => ({ id, duplicate: false }) },
+      routes: { names: () => ['default'] },
+      requestTimeoutMs: 300,
+    });
+    void admission;
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      const reply = await partialPost(port);
+      assert.match(reply, /^HTTP\/1\.1 408 /);
+      assert.match(reply, /"code":"request_timeout"/);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+/** Sends headers announcing 100 bytes and only 10 of them; resolves with what the server sends. */
+function partialPost(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('no answer within 5 s'));
+    }, 5_000);
+    socket.on('data', (chunk) => {
+      received += chunk.toString('utf8');
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(received);
+    });
+    socket.on('error', () => undefined);
+    socket.write(
+      'POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer k\r\n' +
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"route":',
+    );
+  });
+}

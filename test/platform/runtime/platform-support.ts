@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+
+import { request } from 'undici';
+
+/** Small HTTP helpers for tests that drive a real platform on 127.0.0.1. */
+export async function postTask(
+  gateway: string,
+  key: string,
+  body: unknown,
+): Promise<{ status: number; headers: Record<string, unknown>; json: Record<string, unknown> }> {
+  const response = await request(`${gateway}/v1/tasks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.body.json()) as Record<string, unknown>;
+  return { status: response.statusCode, headers: response.headers, json };
+}
+
+export async function getJson(url: string, key: string): Promise<Record<string, unknown>> {
+  const response = await request(url, { headers: { authorization: `Bearer ${key}` } });
+  return (await response.body.json()) as Record<string, unknown>;
+}
+
+export async function setFaults(url: string | undefined, faults: unknown): Promise<void> {
+  const response = await request(`${url ?? ''}/_control/faults`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
+  assert.equal(response.statusCode, 200);
+  await response.body.dump();
+}
+
+export async function clearFaults(url: string | undefined): Promise<void> {
+  const response = await request(`${url ?? ''}/_control/faults`, { method: 'DELETE' });
+  await response.body.dump();
+}
+
+export async function scrape(gateway: string): Promise<string> {
+  const response = await request(`${gateway}/metrics`);
+  return response.body.text();
+}
+
+/** Value of the sample `name{labels}` in Prometheus text, or undefined when absent. */
+export function sample(text: string, name: string, labels: string): number | undefined {
+  const prefix = `${name}{${labels}} `;
+  const line = text.split('\n').find((item) => item.startsWith(prefix));
+  return line === undefined ? undefined : Number(line.slice(prefix.length));
+}
+
+/** Polls `check` every 20 ms until it returns true or `timeoutMs` passes. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.fail(`condition not met within ${timeoutMs} ms`);
+}

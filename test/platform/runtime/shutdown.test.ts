@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+
+import { systemClock } from '../../../src/platform/clock.js';
+import { MemoryAdmissionBackend } from '../../../src/platform/admission/memory-backend.js';
+import { startPlatform } from '../../../src/platform/runtime.js';
+import { createTaskHandler } from '../../../src/platform/runtime/task-consumer.js';
+import { TaskFinisher } from '../../../src/platform/runtime/task-finisher.js';
+import { MemoryTaskStore } from '../../../src/platform/store/memory.js';
+import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
+import { postTask, waitFor } from './platform-support.js';
+
+const LONG_TASK = { route: 'bench', maxOutputTokens: 8, mode: 'async', toolWaitMs: 60_000 };
+
+describe('platform limits and shutdown', () => {
+  it('fails an async task past its deadline with task_deadline_exceeded', async () => {
+    const store = new MemoryTaskStore();
+    const admission = new MemoryAdmissionBackend();
+    const finisher = new TaskFinisher({ store, admission, clock: systemClock });
+    const never = (input: { signal?: AbortSignal }) =>
+      new Promise<never>((_resolve, reject) =>
+        input.signal?.addEventListener('abort', () => reject(new Error('aborted'))),
+      );
+    const handler = createTaskHandler({
+      store,
+      router: { call: never },
+      finisher,
+      clock: systemClock,
+      maxAttempts: 3,
+      deadlineMs: () => 50,
+    });
+    const request = { route: 'r', maxOutputTokens: 1, mode: 'async', priority: 'batch' } as const;
+    await store.create({
+      id: 't1',
+      tenantId: 'a',
+      request,
+      state: 'queued',
+      createdAt: Date.now(),
+      deliveries: 0,
+    });
+    const ticket = { id: 'k', tenantId: 'a', reservedUsd: 0, tokens: 0 };
+    const job = { id: 't1', data: { ticket }, attempt: 1, deliveries: 1, enqueuedAt: Date.now() };
+    await assert.rejects(handler(job), { name: 'NonRetryableError' });
+    const record = await store.getById('t1');
+    assert.equal(record?.state, 'failed');
+    assert.equal(record?.error?.code, 'task_deadline_exceeded');
+  });
+
+  it('fails running tasks with platform_shutdown when the drain time runs out', async function () {
+    this.timeout(20_000);
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const platform = await startPlatform({
+      topology: 'workers=2 serverless_burst=disabled',
+      redisUrl: '',
+    });
+    const reply = await postTask(platform.urls.gateway, key, LONG_TASK);
+    const id = String(reply.json.id);
+    await waitFor(
+      async () => (await platform.store.get('tenant-alpha', id))?.state === 'running',
+      5_000,
+    );
+    const completions: { state: string; code?: string }[] = [];
+    const complete = platform.store.complete.bind(platform.store);
+    platform.store.complete = (taskId, completion) => {
+      if (taskId === id)
+        completions.push({ state: completion.state, code: completion.error?.code });
+      return complete(taskId, completion);
+    };
+    const started = Date.now();
+    let timedOut = false;
+    await platform.stop({ drainTimeoutMs: 300, onDrainTimeout: () => (timedOut = true) });
+    assert.ok(Date.now() - started < 5_000);
+    assert.equal(timedOut, true);
+    assert.deepEqual(completions[0], { state: 'failed', code: 'platform_shutdown' });
+  });
+
+  it('rejects an unreachable Redis URL', async function () {
+    this.timeout(10_000);
+    await assert.rejects(
+      startPlatform({ redisUrl: 'redis://127.0.0.1:1', redisCheckTimeoutMs: 1_000 }),
+      {
+        code: 'redis_unavailable',
+        message: /^cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(/,
+      },
+    );
+  });
+});
+
+describe('scalegate platform command', () => {
+  function runCli(args: string[]) {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'platform', '--port', '0', ...args],
+      { env: { ...process.env, REDIS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const output = { stdout: '', stderr: '' };
+    child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    const kill = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    exited.finally(() => clearTimeout(kill));
+    return { child, output, exited };
+  }
+
+  it('prints one error line and exits 1 when Redis is unreachable', async function () {
+    this.timeout(30_000);
+    const { output, exited } = runCli(['--redis-url', 'redis://127.0.0.1:1']);
+    assert.equal(await exited, 1);
+    const lines = output.stderr.trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /^error: .*cannot reach Redis at redis:\/\/127\.0\.0\.1:1 /);
+    assert.doesNotMatch(output.stderr + output.stdout, /Unhandled error event/);
+  });
+
+  it('exits after a bounded drain on SIGTERM while a long task runs', async function () {
+    this.timeout(30_000);
+    const cli = runCli([
+      '--topology',
+      'workers=2 serverless_burst=disabled',
+      '--shutdown-timeout-ms',
+      '500',
+    ]);
+    await waitFor(async () => cli.output.stdout.includes('platform started'), 20_000);
+    const line = cli.output.stdout.split('\n').find((item) => item.includes('platform started'));
+    const { urls } = JSON.parse(line ?? '{}') as { urls: { gateway: string } };
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    assert.equal((await postTask(urls.gateway, key, LONG_TASK)).status, 202);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    cli.child.kill('SIGTERM');
+    assert.equal(await cli.exited, 0);
+    assert.ok(Date.now() - started < 6_000, `exit took ${Date.now() - started} ms`);
+    assert.match(cli.output.stdout, /drain time ran out; failing running tasks/);
+  });
+
+  it('exits at once on a second signal', async function () {
+    this.timeout(30_000);
+    const cli = runCli([
+      '--topology',
+      'workers=2 serverless_burst=disabled',
+      '--shutdown-timeout-ms',
+      '20000',
+    ]);
+    await waitFor(async () => cli.output.stdout.includes('platform started'), 20_000);
+    const line = cli.output.stdout.split('\n').find((item) => item.includes('platform started'));
+    const { urls } = JSON.parse(line ?? '{}') as { urls: { gateway: string } };
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    await postTask(urls.gateway, key, LONG_TASK);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    cli.child.kill('SIGTERM');
+    await waitFor(async () => cli.output.stdout.includes('waiting for running tasks'), 5_000);
+    cli.child.kill('SIGINT');
+    assert.equal(await cli.exited, 130);
+  });
+});

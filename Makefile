@@ -14,7 +14,7 @@ chaos-drill:
 	$(SCALEGATE) drill
 
 load-test:
-	$(SCALEGATE) load
+	$(SCALEGATE) load --platform --scenario conv-replay --duration 60
 
 bench:
 	npm run bench

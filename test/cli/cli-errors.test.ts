@@ -133,6 +133,10 @@ describe('scalegate CLI errors', function () {
       `option '--policy <file>' argument '/nonexistent.yaml' is invalid. ${FILE_NOT_FOUND}`,
     ],
     [
+      ['load', '--scenario', 'steady-chat', '--platform', '--target', 'http://127.0.0.1:9'],
+      '--platform starts its own gateway; drop --target or --platform',
+    ],
+    [
       ['load', '--scenario', 'steady-chat', '--seed', 'abc'],
       `option '--seed <n>' argument 'abc' is invalid. expected an integer.`,
     ],

@@ -12,6 +12,7 @@ import { evaluateThresholds } from '../../harness/load/thresholds.js';
 import { findScenario } from '../../harness/scenario/registry.js';
 import { loadTrace } from '../../harness/scenario/trace.js';
 import type { ScenarioSpec } from '../../harness/scenario/types.js';
+import { formatTopology, parseTopology, startPlatform } from '../../platform/runtime.js';
 import { parseInteger, parsePositiveNumber } from '../options.js';
 
 interface LoadCommandOptions {
@@ -23,6 +24,8 @@ interface LoadCommandOptions {
   out?: string;
   maxInFlight?: number;
   drainTimeout?: number;
+  platform: boolean;
+  topology: string;
 }
 
 /** Plain progress lines are printed every this many progress events when stderr is not a TTY. */
@@ -53,6 +56,17 @@ export function registerLoadCommand(program: Command): void {
         '(embedded engine; default: 10)',
       parseDrainTimeoutSec,
     )
+    .option(
+      '--platform',
+      'start the platform on 127.0.0.1 free ports for this run and target it ' +
+        '(in place of --target)',
+      false,
+    )
+    .option(
+      '--topology <spec>',
+      'with --platform: workers=<n> serverless_burst=enabled|disabled',
+      'workers=24 serverless_burst=enabled',
+    )
     .option('--out <file>', 'write the result as JSON to this file')
     .action(async (options: LoadCommandOptions) => {
       const logger = pino({ name: 'scalegate-load' }, pino.destination(2));
@@ -69,7 +83,26 @@ export function registerLoadCommand(program: Command): void {
 
 /** Runs the command and returns the exit code: 0 pass, 1 objectives failed or run invalid. */
 async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
-  const scenario = withOverrides(findScenario(SCENARIOS, options.scenario), options);
+  if (options.platform && options.target !== undefined) {
+    throw new InvalidArgumentError(
+      '--platform starts its own gateway; drop --target or --platform',
+    );
+  }
+  if (!options.platform) return runAgainst(options.target, options);
+  const topology = parseTopology(options.topology);
+  const platform = await startPlatform({ topology, seed: options.seed, providerProcess: 'child' });
+  try {
+    process.stderr.write(`platform ${formatTopology(topology)} at ${platform.urls.gateway}\n`);
+    return await runAgainst(platform.urls.gateway, options);
+  } finally {
+    await platform.purge();
+    await platform.stop();
+  }
+}
+
+async function runAgainst(target: string | undefined, options: LoadCommandOptions) {
+  const found = findScenario(SCENARIOS, options.scenario);
+  const scenario = withOverrides(found, { ...options, target });
   const result =
     options.engine === 'k6' ? await runWithK6(scenario) : await runEmbedded(scenario, options);
   const verdict = evaluateThresholds(result, scenario.slo);
@@ -81,7 +114,10 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
   return verdict.passed && result.health.valid ? 0 : 1;
 }
 
-function withOverrides(scenario: ScenarioSpec, options: LoadCommandOptions): ScenarioSpec {
+function withOverrides(
+  scenario: ScenarioSpec,
+  options: Pick<LoadCommandOptions, 'target' | 'duration'>,
+): ScenarioSpec {
   return {
     ...scenario,
     ...(options.target === undefined ? {} : { target: options.target }),

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 
+import { assertLoopbackHost } from '../../faults/loopback.js';
 import { buildGateway, type GatewayOptions } from './app.js';
 
 export interface StartGatewayOptions extends GatewayOptions {
-  /** @defaultValue '127.0.0.1' */
+  /** Loopback host to listen on; other addresses are rejected. @defaultValue '127.0.0.1' */
   host?: string;
   /** @defaultValue 0, a free port */
   port?: number;
@@ -19,8 +20,9 @@ export interface RunningGateway {
 
 /** Builds the gateway and listens on `host:port`. */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
-  const app = buildGateway(options);
   const host = options.host ?? '127.0.0.1';
+  assertLoopbackHost(host, 'host');
+  const app = buildGateway(options);
   await app.listen({ host, port: options.port ?? 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') {

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { request } from 'undici';
 
-import type { CostLedger } from '../../platform/cost/ledger.js';
+import type { CostLedger, CostTotal } from '../../platform/cost/ledger.js';
 import type { Clock } from '../../platform/clock.js';
 import { runLoad } from '../load/engine.js';
 import type { LoadResult } from '../load/result.js';
@@ -73,12 +73,11 @@ async function readProviders(urls: Record<string, string>): Promise<MetricSample
 
 async function costOf(ledger: CostLedger): Promise<CostSummary> {
   const summary = await ledger.summary();
-  // The ledger keeps only totals per tenant and route, so their p95 is unknown (null).
-  const slices = (totals: Record<string, { tasks: number; totalUsd: number }>) =>
+  const slices = (totals: Record<string, CostTotal>) =>
     Object.entries(totals).map(([key, total]) => ({
       key,
       meanUsd: total.tasks === 0 ? 0 : total.totalUsd / total.tasks,
-      p95Usd: null,
+      p95Usd: total.p95Usd,
       totalUsd: total.totalUsd,
     }));
   return {

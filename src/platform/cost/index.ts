@@ -16,6 +16,7 @@ export {
   type CostLedger,
   type CostSummary,
   type CostTotal,
+  type TaskCost,
   entryTotalUsd,
   percentile,
 } from './ledger.js';

@@ -16,9 +16,18 @@ export interface CostEntry {
 export interface CostTotal {
   tasks: number;
   totalUsd: number;
+  /** 95th percentile cost per task (nearest rank) in USD, or 0 with no tasks. */
+  p95Usd: number;
 }
 
-export interface CostSummary extends CostTotal {
+/** The part of a recorded task that summaries group and price. */
+export interface TaskCost {
+  tenantId: string;
+  route: string;
+  totalUsd: number;
+}
+
+export interface CostSummary extends Omit<CostTotal, 'p95Usd'> {
   /** Mean cost per task in USD, or 0 with no tasks. */
   meanUsdPerTask: number;
   /** 95th percentile cost per task (nearest rank) in USD, or 0 with no tasks. */
@@ -49,20 +58,37 @@ export function percentile(values: readonly number[], fraction: number): number 
   return sorted[rank - 1] ?? 0;
 }
 
-/** Builds a summary from per-task costs and the per-tenant and per-route totals. */
-export function summarize(
-  taskCosts: readonly number[],
-  byTenant: Record<string, CostTotal>,
-  byRoute: Record<string, CostTotal>,
-): CostSummary {
-  const totalUsd = taskCosts.reduce((sum, cost) => sum + cost, 0);
-  const tasks = taskCosts.length;
+/** Builds a summary, with totals and p95 per tenant and per route, from per-task costs. */
+export function summarize(taskCosts: readonly TaskCost[]): CostSummary {
+  const overall = totalOf(taskCosts.map((cost) => cost.totalUsd));
   return {
-    tasks,
-    totalUsd,
-    meanUsdPerTask: tasks === 0 ? 0 : totalUsd / tasks,
-    p95UsdPerTask: percentile(taskCosts, 0.95),
-    byTenant,
-    byRoute,
+    tasks: overall.tasks,
+    totalUsd: overall.totalUsd,
+    meanUsdPerTask: overall.tasks === 0 ? 0 : overall.totalUsd / overall.tasks,
+    p95UsdPerTask: overall.p95Usd,
+    byTenant: totalsBy(taskCosts, (cost) => cost.tenantId),
+    byRoute: totalsBy(taskCosts, (cost) => cost.route),
+  };
+}
+
+function totalsBy(
+  taskCosts: readonly TaskCost[],
+  keyOf: (cost: TaskCost) => string,
+): Record<string, CostTotal> {
+  const groups = new Map<string, number[]>();
+  for (const cost of taskCosts) {
+    const key = keyOf(cost);
+    const group = groups.get(key) ?? [];
+    group.push(cost.totalUsd);
+    groups.set(key, group);
+  }
+  return Object.fromEntries([...groups].map(([key, costs]) => [key, totalOf(costs)]));
+}
+
+function totalOf(costs: readonly number[]): CostTotal {
+  return {
+    tasks: costs.length,
+    totalUsd: costs.reduce((sum, cost) => sum + cost, 0),
+    p95Usd: percentile(costs, 0.95),
   };
 }

@@ -2,34 +2,28 @@ import {
   type CostEntry,
   type CostLedger,
   type CostSummary,
-  type CostTotal,
   entryTotalUsd,
   summarize,
+  type TaskCost,
 } from './ledger.js';
 
 /** A cost ledger in this process's memory. */
 export class MemoryCostLedger implements CostLedger {
-  readonly #costs = new Map<string, number>();
-  readonly #byTenant: Record<string, CostTotal> = {};
-  readonly #byRoute: Record<string, CostTotal> = {};
+  readonly #costs = new Map<string, TaskCost>();
 
   async record(entry: CostEntry): Promise<boolean> {
     if (this.#costs.has(entry.taskId)) {
       return false;
     }
-    const total = entryTotalUsd(entry);
-    this.#costs.set(entry.taskId, total);
-    addTo(this.#byTenant, entry.tenantId, total);
-    addTo(this.#byRoute, entry.route, total);
+    this.#costs.set(entry.taskId, {
+      tenantId: entry.tenantId,
+      route: entry.route,
+      totalUsd: entryTotalUsd(entry),
+    });
     return true;
   }
 
   async summary(): Promise<CostSummary> {
-    return summarize([...this.#costs.values()], { ...this.#byTenant }, { ...this.#byRoute });
+    return summarize([...this.#costs.values()]);
   }
-}
-
-function addTo(totals: Record<string, CostTotal>, key: string, usd: number): void {
-  const current = totals[key] ?? { tasks: 0, totalUsd: 0 };
-  totals[key] = { tasks: current.tasks + 1, totalUsd: current.totalUsd + usd };
 }

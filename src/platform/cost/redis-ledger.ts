@@ -3,9 +3,9 @@ import {
   type CostEntry,
   type CostLedger,
   type CostSummary,
-  type CostTotal,
   entryTotalUsd,
   summarize,
+  type TaskCost,
 } from './ledger.js';
 
 export interface RedisCostLedgerOptions {
@@ -21,11 +21,12 @@ export interface RedisCostLedgerOptions {
 
 /**
  * KEYS: recorded-task hash, tenant USD hash, tenant count hash, route USD hash,
- * route count hash. ARGV: task id, tenant id, route, total USD. Adds to every
- * total in one step, or to none when the task id is already recorded.
+ * route count hash. ARGV: task id, tenant id, route, total USD, the task's cost record
+ * as JSON. Adds to every running total in one step, or to none when the task id is
+ * already recorded.
  */
 const RECORD_SCRIPT = `
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[4]) == 0 then
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[5]) == 0 then
   return 0
 end
 redis.call('HINCRBYFLOAT', KEYS[2], ARGV[2], ARGV[4])
@@ -40,8 +41,9 @@ interface LedgerCommands {
 }
 
 /**
- * A cost ledger in Redis shared by every process: totals are kept with
- * HINCRBYFLOAT inside one script, and per-task costs in a hash for the mean and p95.
+ * A cost ledger in Redis shared by every process: running totals per tenant and route are
+ * kept with HINCRBYFLOAT inside one script, and each task's cost record in a hash, from
+ * which summary() computes means and p95 values.
  * NOTE: summary() reads every per-task cost, so it suits runs of up to about a million tasks.
  */
 export class RedisCostLedger implements CostLedger {
@@ -61,24 +63,26 @@ export class RedisCostLedger implements CostLedger {
   }
 
   async record(entry: CostEntry): Promise<boolean> {
+    const cost: TaskCost = {
+      tenantId: entry.tenantId,
+      route: entry.route,
+      totalUsd: entryTotalUsd(entry),
+    };
     const reply = await this.#redis.scalegateRecordCost(
       ...this.#keys(),
       entry.taskId,
       entry.tenantId,
       entry.route,
-      String(entryTotalUsd(entry)),
+      String(cost.totalUsd),
+      JSON.stringify(cost),
     );
     return reply === 1;
   }
 
   async summary(): Promise<CostSummary> {
-    const [tasks, tenantUsd, tenantCount, routeUsd, routeCount] = this.#keys();
-    const costs = Object.values(await this.#redis.hgetall(tasks)).map(Number);
-    return summarize(
-      costs,
-      await this.#totals(tenantUsd, tenantCount),
-      await this.#totals(routeUsd, routeCount),
-    );
+    const [tasks] = this.#keys();
+    const records = Object.values(await this.#redis.hgetall(tasks));
+    return summarize(records.map(parseTaskCost));
   }
 
   /** Deletes this ledger's keys, for tests and run resets. */
@@ -92,20 +96,24 @@ export class RedisCostLedger implements CostLedger {
     }
   }
 
-  async #totals(usdKey: string, countKey: string): Promise<Record<string, CostTotal>> {
-    const usd = await this.#redis.hgetall(usdKey);
-    const counts = await this.#redis.hgetall(countKey);
-    const totals: Record<string, CostTotal> = {};
-    for (const [name, value] of Object.entries(usd)) {
-      totals[name] = { tasks: Number(counts[name] ?? 0), totalUsd: Number(value) };
-    }
-    return totals;
-  }
-
   #keys(): [string, string, string, string, string] {
     const p = this.#prefix;
     return [`${p}tasks`, `${p}tenant:usd`, `${p}tenant:count`, `${p}route:usd`, `${p}route:count`];
   }
+}
+
+function parseTaskCost(text: string): TaskCost {
+  const parsed: unknown = JSON.parse(text);
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    typeof Reflect.get(parsed, 'tenantId') !== 'string' ||
+    typeof Reflect.get(parsed, 'route') !== 'string' ||
+    typeof Reflect.get(parsed, 'totalUsd') !== 'number'
+  ) {
+    throw new TypeError(`invalid cost record in Redis: ${text}`);
+  }
+  return parsed as TaskCost;
 }
 
 function hasLedgerCommands(redis: Redis): redis is Redis & LedgerCommands {

@@ -64,6 +64,17 @@ function describeLedger(name: string, create: () => CostLedger, cleanup: () => P
       assertUsd(summary.p95UsdPerTask, 0.19);
     });
 
+    it('reports p95 per tenant and route', async () => {
+      for (let i = 1; i <= 20; i += 1) {
+        await ledger.record(entry(i));
+      }
+      const summary = await ledger.summary();
+      assertUsd(summary.byTenant['tenant-alpha']?.p95Usd, 0.2);
+      assertUsd(summary.byTenant['tenant-beta']?.p95Usd, 0.19);
+      assertUsd(summary.byRoute.chat?.p95Usd, 0.09);
+      assertUsd(summary.byRoute.summarize?.p95Usd, 0.2);
+    });
+
     it('adds executor cost to token cost', async () => {
       await ledger.record(entry(1, { tokenCostUsd: 0.012, executorCostUsd: 0.003 }));
       assertUsd((await ledger.summary()).totalUsd, 0.015);

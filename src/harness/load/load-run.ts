@@ -258,6 +258,7 @@ export class LoadRun {
         byTopology: recorder.byTopology.summaries(),
       },
       successRateByTenant: structuredClone(recorder.tenantOutcomes),
+      successRateByRoute: structuredClone(recorder.routeOutcomes),
       schedulerLag: recorder.schedulerLag.summary(),
       schedulerStalls,
       statusCodes: { ...recorder.statusCodes },

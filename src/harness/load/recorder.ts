@@ -71,6 +71,7 @@ export class LoadRecorder {
   readonly statusCodes: Record<string, number> = {};
   readonly errorCodes: Record<string, number> = {};
   readonly tenantOutcomes: Record<string, { finished: number; succeeded: number }> = {};
+  readonly routeOutcomes: Record<string, { finished: number; succeeded: number }> = {};
   readonly asyncCounts = { accepted: 0, succeeded: 0, failed: 0, timedOut: 0 };
   readonly stalls: StallTracker;
   readonly lateThresholdMs: number;
@@ -126,6 +127,7 @@ export class LoadRecorder {
   recordAbort(request: ScheduledRequest): void {
     this.counts.aborted += 1;
     this.#tenant(request.tenantId).finished += 1;
+    this.#route(request.route).finished += 1;
     this.errorCodes.aborted = (this.errorCodes.aborted ?? 0) + 1;
   }
 
@@ -146,9 +148,10 @@ export class LoadRecorder {
     if (outcome.errorCode !== undefined) {
       this.errorCodes[outcome.errorCode] = (this.errorCodes[outcome.errorCode] ?? 0) + 1;
     }
-    const tenant = this.#tenant(request.tenantId);
-    tenant.finished += 1;
-    if (outcome.success) tenant.succeeded += 1;
+    for (const group of [this.#tenant(request.tenantId), this.#route(request.route)]) {
+      group.finished += 1;
+      if (outcome.success) group.succeeded += 1;
+    }
     this.overall.record(latencyMs);
     this.byTenant.record(request.tenantId, latencyMs);
     this.byRoute.record(request.route, latencyMs);
@@ -196,5 +199,10 @@ export class LoadRecorder {
   #tenant(tenantId: string): { finished: number; succeeded: number } {
     this.tenantOutcomes[tenantId] ??= { finished: 0, succeeded: 0 };
     return this.tenantOutcomes[tenantId];
+  }
+
+  #route(route: string): { finished: number; succeeded: number } {
+    this.routeOutcomes[route] ??= { finished: 0, succeeded: 0 };
+    return this.routeOutcomes[route];
   }
 }

@@ -108,6 +108,8 @@ export interface LoadResult {
   };
   /** Success rate per tenant, for per-tenant service-level objectives. */
   successRateByTenant: Record<string, { finished: number; succeeded: number }>;
+  /** Finished and succeeded requests per route; absent in results converted from k6. */
+  successRateByRoute?: Record<string, { finished: number; succeeded: number }>;
   /** Actual send time minus scheduled send time. */
   schedulerLag: LatencySummary;
   /** Time the scheduler spent behind schedule; absent for engines that do not measure it. */

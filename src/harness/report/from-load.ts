@@ -25,9 +25,12 @@ function seconds(latency: LoadLatency): LatencySummary {
   return { p50S: latency.p50 / 1000, p95S: latency.p95 / 1000, p99S: latency.p99 / 1000 };
 }
 
-function tenantBreakdown(result: LoadResult): Breakdown[] {
-  return Object.entries(result.latency.byTenant).map(([key, latency]) => {
-    const counts = result.successRateByTenant[key] ?? { finished: 0, succeeded: 0 };
+function breakdown(
+  latencies: LoadResult['latency']['byTenant'],
+  outcomes: LoadResult['successRateByTenant'],
+): Breakdown[] {
+  return Object.entries(latencies).map(([key, latency]) => {
+    const counts = outcomes[key] ?? { finished: 0, succeeded: 0 };
     const successRate = counts.finished === 0 ? 0 : counts.succeeded / counts.finished;
     return { key, requests: counts.finished, successRate, latency: seconds(latency) };
   });
@@ -51,8 +54,8 @@ function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
 }
 
 /**
- * Converts a load engine result into one topology of a report.
- * NOTE: the load result has no success rate per route, so `perRoute` stays empty until it does.
+ * Converts a load engine result into one topology of a report. `perRoute` stays empty for
+ * k6 results, which carry no outcomes per route.
  */
 export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): TopologyResult {
   return {
@@ -62,8 +65,11 @@ export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): To
     requests: result.requests.sent,
     successRate: result.successRate,
     latency: seconds(result.latency.overall),
-    perTenant: tenantBreakdown(result),
-    perRoute: [],
+    perTenant: breakdown(result.latency.byTenant, result.successRateByTenant),
+    perRoute:
+      result.successRateByRoute === undefined
+        ? []
+        : breakdown(result.latency.byRoute, result.successRateByRoute),
     statusCounts: { ...result.statusCodes },
     failovers: extras.failovers,
     cost: extras.cost,

@@ -87,6 +87,7 @@ describe('runLoad', () => {
       2,
     );
     assert.equal(result.latency.byRoute.chat?.count, 2);
+    assert.deepEqual(result.successRateByRoute, { chat: { finished: 2, succeeded: 2 } });
     assert.equal(result.latency.byTopology.default?.count, 2);
   });
 

@@ -77,6 +77,21 @@ describe('topologyFromLoad', () => {
     assert.equal(topologyFromLoad(result, extras).throughputRpm, 138);
   });
 
+  it('breaks results down per route', () => {
+    const result = loadResult();
+    result.latency.byRoute = { chat: latency(600, 1800, 2500) };
+    result.successRateByRoute = { chat: { finished: 40, succeeded: 38 } };
+    const [chat] = topologyFromLoad(result, extras).perRoute;
+    assert.equal(chat?.key, 'chat');
+    assert.equal(chat?.requests, 40);
+    assert.equal(chat?.successRate, 0.95);
+    assert.equal(chat?.latency.p95S, 1.8);
+  });
+
+  it('leaves routes empty without outcomes', () => {
+    assert.deepEqual(topologyFromLoad(loadResult(), extras).perRoute, []);
+  });
+
   it('falls back to the offered rate', () => {
     const result = loadResult();
     result.throughput = { windowSec: 100, offeredRpm: 144 };

@@ -30,7 +30,7 @@ export interface ProviderFleet {
   close(): Promise<void>;
 }
 
-/** Where the fleet's fault proxy API is: started in this process, or a running Toxiproxy. */
+/** Location of the fleet's fault proxy API: the embedded proxy, or a running Toxiproxy. */
 export interface FleetProxyOptions {
   /**
    * Base URL of a running Toxiproxy 2.x (or compatible) API on a loopback address; the

@@ -3,14 +3,16 @@
  * 1. sync: client -> gateway -> router (direct executor) -> mock provider
  *    (instant profile), against client -> mock provider, at 500 requests/s
  *    open-loop (added p50) and closed-loop at 32 in flight (max requests/s).
- *    A gateway whose router stub returns at once shows the gateway's own share;
+ *    A gateway whose router stub returns at once shows the gateway's own share.
+ *    The gateways and the router run in one child process pinned to CPU 0;
+ *    the mock provider runs in another child pinned to CPU 1, where this
+ *    process, the load client, also runs. Each process's CPU use is reported;
  * 2. async: tasks through gateway, BullMQ and in-process workers until every
  *    task is terminal, against raw BullMQ with no-op jobs (bench/queue.ts).
- * Everything runs in this one process on 127.0.0.1, so client, gateway and
- * mock provider share a core.
  *
- * Run: npx tsx bench/gateway.ts [asyncTasks=2000] [async]
- * (`async` skips the sync half; BENCH_WORKER_PROCESSES sets the worker processes, default 2)
+ * Run: npx tsx bench/gateway.ts [asyncTasks=2000] [sync|async]
+ * (`sync` or `async` runs only that half; BENCH_WORKER_PROCESSES sets the
+ * worker processes, default 2)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -19,21 +21,15 @@ import { dirname, join } from 'node:path';
 
 import { Pool } from 'undici';
 
-import { loadProviderCatalog, startMockProvider } from '../src/faults/providers/index.js';
-import { MemoryAdmissionBackend } from '../src/platform/admission/memory-backend.js';
-import { systemClock } from '../src/platform/clock.js';
-import { loadPriceTable } from '../src/platform/cost/load-price-table.js';
-import { startGateway } from '../src/platform/gateway/server.js';
-import { createRouter, loadPolicy } from '../src/platform/router/index.js';
 import { type Platform, startPlatform } from '../src/platform/runtime.js';
-import { BackendAdmissionGate } from '../src/platform/runtime/admission-gate.js';
-import { DirectExecutor } from '../src/platform/runtime/direct-executor.js';
-import type { ModelRouterPort } from '../src/platform/runtime/model-router.js';
-import { RouterModelPort } from '../src/platform/runtime/router-port.js';
-import { TaskFinisher } from '../src/platform/runtime/task-finisher.js';
-import { MemoryTaskStore } from '../src/platform/store/memory.js';
 import { hashApiKey } from '../src/platform/tenants/api-key.js';
-import { TenantRegistry } from '../src/platform/tenants/index.js';
+import {
+  type BenchChild,
+  GATEWAY_CPU,
+  MOCK_CPU,
+  pinClient,
+  startBenchChild,
+} from './gateway-processes.js';
 import { measureRawBullmqThroughput } from './queue.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -100,66 +96,6 @@ function median(values: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-async function startSyncStack() {
-  const catalog = await loadProviderCatalog();
-  const instant = catalog.find((profile) => profile.name === 'instant');
-  if (instant === undefined) throw new Error('fixtures/providers has no instant profile');
-  const mock = await startMockProvider({ profile: instant, host: '127.0.0.1', port: 0 });
-  const policy = await loadPolicy('policies/default.yaml', catalog);
-  // Only the bench route's instant provider is called; the other routes' providers share its URL.
-  const endpoint = { baseUrl: mock.url, apiKey: PROVIDER_KEY };
-  const endpoints = Object.fromEntries(catalog.map((profile) => [profile.name, endpoint]));
-  const router = createRouter({ policy, catalog, endpoints, connectionsPerProvider: 64 });
-  const routes = Object.keys(policy.routes);
-  const gateway = await benchGateway(new RouterModelPort(router, await loadPriceTable()), routes);
-  const stubGateway = await benchGateway(STUB_ROUTER, routes);
-  const close = async () => {
-    await gateway.close();
-    await stubGateway.close();
-    await router.close();
-    await mock.close();
-  };
-  return { mockUrl: mock.url, gatewayUrl: gateway.url, stubGatewayUrl: stubGateway.url, close };
-}
-
-/** A router that returns at once, to separate the gateway's own cost from the provider call. */
-const STUB_ROUTER: ModelRouterPort = {
-  call: async () => ({
-    tokenCostUsd: 0,
-    result: {
-      text: 'stub',
-      usage: { inputTokens: 7, outputTokens: 8 },
-      provider: 'instant',
-      model: 'instant',
-      attempts: [],
-      timeToFirstTokenMs: 0,
-    },
-  }),
-};
-
-async function benchGateway(router: ModelRouterPort, routes: string[]) {
-  const store = new MemoryTaskStore();
-  const admission = new MemoryAdmissionBackend();
-  const finisher = new TaskFinisher({ store, admission, clock: systemClock });
-  const tenant = {
-    id: 'tenant-bench',
-    keySha256: hashApiKey(TENANT_KEY),
-    requestsPerMinute: 10_000_000,
-    tokensPerMinute: 1_000_000_000,
-    maxInFlight: 100_000,
-    tier: 'standard' as const,
-    budgetUsd: 1_000_000,
-  };
-  return startGateway({
-    tenants: new TenantRegistry([tenant]),
-    store,
-    admission: new BackendAdmissionGate(admission, () => 0),
-    executor: new DirectExecutor({ router, finisher, clock: systemClock }),
-    queue: { enqueue: async (id) => ({ id, duplicate: false }) },
-    routes: { names: () => routes },
-  });
-}
-
 function gatewayTarget(name: string, url: string): Target {
   return {
     name,
@@ -184,36 +120,87 @@ function directTarget(mockUrl: string): Target {
   };
 }
 
+interface SyncResult {
+  p50s: number[];
+  rate: number;
+  /** CPU use during the closed loop, as a share of one core, per process. */
+  cpu: { gateway: number; mock: number; client: number };
+}
+
+async function measureTarget(
+  target: Target,
+  children: { gateway: BenchChild; mock: BenchChild },
+): Promise<SyncResult> {
+  await openLoop(target, 500, 500);
+  const p50s: number[] = [];
+  for (let round = 0; round < 3; round += 1) p50s.push(median(await openLoop(target, 500, 1_500)));
+  const before = await cpuSnapshot(children);
+  const rate = await closedLoop(target, 32, 3);
+  const after = await cpuSnapshot(children);
+  const wallMicros = (after.wall - before.wall) * 1000;
+  const share = (key: 'gateway' | 'mock' | 'client') => (after[key] - before[key]) / wallMicros;
+  return {
+    p50s,
+    rate,
+    cpu: { gateway: share('gateway'), mock: share('mock'), client: share('client') },
+  };
+}
+
+async function cpuSnapshot(children: { gateway: BenchChild; mock: BenchChild }) {
+  const client = process.cpuUsage();
+  return {
+    wall: performance.now(),
+    client: client.user + client.system,
+    gateway: await children.gateway.cpuMicros(),
+    mock: await children.mock.cpuMicros(),
+  };
+}
+
+function percent(share: number): string {
+  return `${(100 * share).toFixed(0)}%`;
+}
+
 async function benchSync(): Promise<void> {
-  const stack = await startSyncStack();
+  const unpin = pinClient();
+  const pinned = unpin !== undefined;
+  const env = { BENCH_TENANT_KEY: TENANT_KEY, BENCH_PROVIDER_KEY: PROVIDER_KEY };
+  const mock = await startBenchChild(['mock'], pinned ? MOCK_CPU : undefined, env);
+  const mockUrl = mock.urls.mock ?? '';
+  const gateway = await startBenchChild(
+    ['gateway', mockUrl],
+    pinned ? GATEWAY_CPU : undefined,
+    env,
+  );
+  console.log(
+    pinned
+      ? `[sync] gateway+router process on CPU ${GATEWAY_CPU}; mock provider process and load client on CPU ${MOCK_CPU}`
+      : '[sync] taskset not found: processes are not pinned to CPUs',
+  );
   const targets = [
-    directTarget(stack.mockUrl),
-    gatewayTarget('gateway, stub router', stack.stubGatewayUrl),
-    gatewayTarget('gateway, router, mock', stack.gatewayUrl),
+    directTarget(mockUrl),
+    gatewayTarget('gateway, stub router', gateway.urls.stub ?? ''),
+    gatewayTarget('gateway, router, mock', gateway.urls.gateway ?? ''),
   ];
   try {
-    const p50s = targets.map(() => [] as number[]);
-    for (const target of targets) await openLoop(target, 500, 500);
-    for (let round = 0; round < 3; round += 1) {
-      for (const [index, target] of targets.entries()) {
-        p50s[index]?.push(median(await openLoop(target, 500, 1_500)));
-      }
-    }
-    const rates: number[] = [];
-    for (const target of targets) rates.push(await closedLoop(target, 32, 3));
-    const direct = median(p50s[0] ?? []);
+    const results: SyncResult[] = [];
+    for (const target of targets) results.push(await measureTarget(target, { gateway, mock }));
+    const direct = median(results[0]?.p50s ?? []);
     for (const [index, target] of targets.entries()) {
-      const p50 = median(p50s[index] ?? []);
+      const result = results[index];
+      if (result === undefined) continue;
+      const p50 = median(result.p50s);
       const added = index === 0 ? '' : `, added ${(p50 - direct).toFixed(3)} ms`;
-      const rate = (rates[index] ?? 0).toFixed(0);
+      const { cpu } = result;
       console.log(
-        `[sync] ${target.name}: p50 at 500 req/s ${p50.toFixed(3)} ms${added}; max ${rate} req/s at 32 in flight`,
+        `[sync] ${target.name}: p50 at 500 req/s ${p50.toFixed(3)} ms${added}; max ${result.rate.toFixed(0)} req/s at 32 in flight; CPU gateway ${percent(cpu.gateway)}, mock ${percent(cpu.mock)}, client ${percent(cpu.client)}`,
       );
     }
-    console.log('[sync] targets: added p50 <= 1 ms, max >= 3000 req/s');
+    console.log('[sync] targets: added p50 <= 1 ms, max >= 3000 req/s on one core');
   } finally {
     await Promise.all(targets.map((target) => target.pool.close()));
-    await stack.close();
+    await gateway.close();
+    await mock.close();
+    unpin?.();
   }
 }
 
@@ -238,6 +225,7 @@ async function asyncTasksPerSecond(platform: Platform, tasks: number): Promise<n
   const target = gatewayTarget('gateway async', platform.urls.gateway);
   target.body = JSON.stringify({ route: 'bench', maxOutputTokens: 8, mode: 'async' });
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   for (let first = 0; first < tasks; first += 200) {
     const count = Math.min(200, tasks - first);
     const statuses = await Promise.all(Array.from({ length: count }, () => send(target)));
@@ -248,7 +236,12 @@ async function asyncTasksPerSecond(platform: Platform, tasks: number): Promise<n
       );
   }
   const submitSeconds = (performance.now() - start) / 1000;
-  console.log(`[async] submitted ${tasks} tasks in ${submitSeconds.toFixed(2)} s`);
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuShare = (cpu.user + cpu.system) / 1e6 / submitSeconds;
+  console.log(
+    `[async] submitted ${tasks} tasks in ${submitSeconds.toFixed(2)} s; this process (client, gateway) used ${(100 * cpuShare).toFixed(0)}% of a core meanwhile`,
+  );
+
   const deadline = start + 120_000;
   for (;;) {
     const counts = await platform.store.accounting();
@@ -291,5 +284,6 @@ async function benchAsync(tasks: number): Promise<void> {
 }
 
 const asyncTasks = Number(process.argv[2] ?? 2000);
-if (process.argv[3] !== 'async') await benchSync();
-await benchAsync(asyncTasks);
+const part = process.argv[3];
+if (part !== 'async') await benchSync();
+if (part !== 'sync') await benchAsync(asyncTasks);

@@ -73,14 +73,14 @@ export async function runWithLimits<T>(
   run: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController();
-  const abortWith = (reason: unknown) => () => controller.abort(reason);
-  const onShutdown = abortWith(new PlatformShutdownError());
+  // The errors are built only when the abort happens: a stack trace per run costs CPU.
+  const onShutdown = () => controller.abort(new PlatformShutdownError());
   const onSignal = () => controller.abort(limits.signal?.reason);
   const { clock, deadlineMs } = limits;
   const timer =
     deadlineMs === undefined
       ? undefined
-      : clock.setTimeout(abortWith(new TaskDeadlineError(deadlineMs)), deadlineMs);
+      : clock.setTimeout(() => controller.abort(new TaskDeadlineError(deadlineMs)), deadlineMs);
   if (limits.shutdown?.aborted) onShutdown();
   limits.shutdown?.addEventListener('abort', onShutdown, { once: true });
   if (limits.signal?.aborted) onSignal();

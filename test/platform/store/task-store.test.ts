@@ -99,6 +99,48 @@ for (const driver of drivers) {
       assert.deepEqual(missing, { stored: false, record: undefined });
     });
 
+    it('keeps a stored task apart from the caller objects', async () => {
+      const input = queuedTask('t1');
+      input.request.messages = [{ role: 'user', content: 'original' }];
+      await store.create(input);
+      const created = input.request.messages[0];
+      if (created !== undefined) created.content = 'changed after create';
+      const read = await store.get('tenant-alpha', 't1');
+      const readMessage = read?.request.messages?.[0];
+      if (readMessage !== undefined) readMessage.content = 'changed after get';
+      const running = await store.markRunning('t1', 2_000);
+      if (running !== undefined) running.request.maxOutputTokens = 1;
+      const again = await store.getById('t1');
+      assert.equal(again?.request.messages?.[0]?.content, 'original');
+      assert.equal(again?.request.maxOutputTokens, 16);
+    });
+
+    it('keeps a stored result apart from the completion and the read', async () => {
+      await store.create(queuedTask('t1'));
+      const attempt = { provider: 'p', model: 'm', outcome: 'success' as const, latencyMs: 5 };
+      const result = {
+        text: 'done',
+        usage: { inputTokens: 3, outputTokens: 4 },
+        provider: 'p',
+        model: 'm',
+        attempts: [attempt],
+        timeToFirstTokenMs: 1,
+      };
+      const read = await store.completeAndRead('t1', {
+        state: 'succeeded',
+        finishedAt: 3_000,
+        result,
+      });
+      attempt.latencyMs = 999;
+      result.usage.outputTokens = 999;
+      const readResult = read.record?.result;
+      if (readResult !== undefined) readResult.text = 'changed after read';
+      const stored = await store.get('tenant-alpha', 't1');
+      assert.equal(stored?.result?.attempts[0]?.latencyMs, 5);
+      assert.equal(stored?.result?.usage.outputTokens, 4);
+      assert.equal(stored?.result?.text, 'done');
+    });
+
     it('balances accepted against terminal states', async () => {
       const states = ['succeeded', 'failed', 'dead_lettered', 'succeeded'] as const;
       for (const [index, state] of states.entries()) {

@@ -92,7 +92,11 @@ function seconds(atS: number): string {
  * Formats the closing summary. Failover activations are summed per provider that took
  * over traffic; a retry on the same provider is not a failover and is left out.
  */
-export function summaryLines(report: Report, runbookPath: string, runDir: string): string[] {
+export function summaryLines(
+  report: Report,
+  runbookPath: string | undefined,
+  runDir: string,
+): string[] {
   const lines = [
     `[drill] ${report.drill?.name ?? report.scenario.name} verdict=${report.verdict.status}`,
   ];
@@ -109,7 +113,12 @@ export function summaryLines(report: Report, runbookPath: string, runDir: string
     lines.push(`[cost] avg=$${result.cost.meanUsd.toFixed(3)}/task`);
   }
   lines.push(...report.verdict.reasons.map((reason) => `[reason] ${reason}`));
-  lines.push(`[artifact] ${runbookPath}`, `[report] ${runDir}/summary.md`);
+  lines.push(
+    runbookPath === undefined
+      ? '[artifact] runbook unchanged: an aborted drill does not rewrite it'
+      : `[artifact] ${runbookPath}`,
+    `[report] ${runDir}/summary.md`,
+  );
   return lines;
 }
 

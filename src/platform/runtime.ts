@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 
 import { Registry } from 'prom-client';
 
@@ -102,6 +103,8 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
   const stops: (() => Promise<void>)[] = [() => fleet.close()];
   const drains: (() => Promise<void>)[] = [];
   const shutdown = new AbortController();
+  // Every running task listens on this one signal and removes its listener when it ends.
+  setMaxListeners(0, shutdown.signal);
   const maxTaskDurationMs = config.maxTaskDurationMs ?? DEFAULT_MAX_TASK_DURATION_MS;
   try {
     const router = createRouter({ policy, catalog, endpoints: fleet.endpoints, clock });

@@ -47,6 +47,11 @@ describe('summaryLines', () => {
     ]);
   });
 
+  it('says an aborted drill kept the runbook', () => {
+    const lines = summaryLines(sampleReport(), undefined, 'reports/r');
+    assert.ok(lines.includes('[artifact] runbook unchanged: an aborted drill does not rewrite it'));
+  });
+
   it('ends with the runbook artifact line', () => {
     const lines = summaryLines(sampleReport(), 'runbooks/scaling_runbook.md', 'reports/r');
     assert.ok(lines.includes('[artifact] runbooks/scaling_runbook.md'));

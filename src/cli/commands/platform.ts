@@ -31,7 +31,7 @@ export function registerPlatformCommand(program: Command): void {
       '--topology <spec>',
       'executors: workers=<async consumers> serverless_burst=enabled|disabled',
       parseTopologyOption,
-      'workers=4 serverless_burst=enabled',
+      'workers=24 serverless_burst=enabled',
     )
     .option(
       '--redis-url <url>',

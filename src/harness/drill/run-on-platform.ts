@@ -40,7 +40,8 @@ export interface PlatformDrillOptions {
 export interface PlatformDrillResult {
   report: Report;
   written: WrittenReport;
-  runbookPath: string;
+  /** The regenerated runbook, or undefined when the drill was aborted and left it alone. */
+  runbookPath: string | undefined;
 }
 
 async function gitCommit(): Promise<string> {
@@ -123,7 +124,11 @@ export async function runDrillOnPlatform(
       },
     });
     const written = await writeReport(report, options.reportsDir ?? 'reports');
-    const runbookPath = await writeRunbook([report], options.runbookPath);
+    // An aborted drill has partial evidence, so it keeps the runbook of the last full run.
+    const runbookPath =
+      report.verdict.status === 'aborted'
+        ? undefined
+        : await writeRunbook([report], options.runbookPath);
     return { report, written, runbookPath };
   } finally {
     await platform.purge();

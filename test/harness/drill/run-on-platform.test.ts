@@ -121,6 +121,8 @@ describe('runDrillOnPlatform', function () {
     });
     assert.equal(run.report.verdict.status, 'aborted');
     assert.equal(run.report.drill?.aborted?.reason, 'signal');
+    assert.equal(run.runbookPath, undefined);
+    await assert.rejects(readFile(join(dir, 'runbook.md'), 'utf8'), { code: 'ENOENT' });
     assert.equal(run.report.drill?.cleanAfterRollback, true);
     assert.deepEqual(run.report.drill?.leftovers, []);
     assert.equal(run.report.drill?.faults[0]?.appliedAtS !== null, true);

@@ -117,6 +117,19 @@ function drillSection(journal: DrillJournal): string {
     seconds(timing.detectionS),
     seconds(timing.recoveryS),
   ]);
+  const bursts = journal.faults.flatMap((fault) =>
+    fault.burst === undefined
+      ? []
+      : [
+          [
+            fault.id,
+            fault.burst.tenant,
+            String(fault.burst.requests),
+            String(fault.burst.succeeded),
+            String(fault.burst.shed),
+          ],
+        ],
+  );
   const rollback = journal.rollback.map((step) => [
     step.step,
     step.ok ? 'ok' : `failed: ${step.error ?? ''}`,
@@ -137,6 +150,10 @@ function drillSection(journal: DrillJournal): string {
     '',
     table(['fault', 'failover', 'detection', 'recovery'], timings),
     '',
+    // Burst requests run beside the main load, so the results tables above leave them out.
+    ...(bursts.length === 0
+      ? []
+      : [table(['burst', 'tenant', 'requests', 'succeeded', 'shed (429/503)'], bursts), '']),
     table(['rollback step', 'result'], rollback),
     '',
     clean,

@@ -114,7 +114,9 @@ function providerOutage(evidence: Evidence): Incident {
       ),
     ],
     systemActions: [
-      `The router failed over from ${primary} to ${fallback} ${count(pair?.activations ?? 0)} times.`,
+      `The router failed over from ${primary} to ${fallback} ${count(pair?.activations ?? 0)} times. ` +
+        `The count covers requests whose ${primary} attempt failed; once its breaker opened, ` +
+        `requests went to ${fallback} directly and are not counted.`,
       `${fallback} carried most of the traffic ${seconds(timing?.detectionS ?? null)} after the outage started (detection time).`,
       `Success rate over the fault window (${from.toFixed(2)}-${to.toFixed(2)} s): ${orNa(windowSuccess, percent)}; worst second: ${orNa(lowest, percent)}.`,
     ],

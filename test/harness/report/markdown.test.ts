@@ -25,6 +25,11 @@ describe('renderMarkdown', () => {
     );
   });
 
+  it('prints the tenant burst outcome', () => {
+    const markdown = renderMarkdown(sampleReport());
+    assert.match(markdown, /\| noisy-burst \| tenant-noisy \| 1500 \| 240 \| 1260 \|/);
+  });
+
   it('links the chart files', () => {
     const markdown = renderMarkdown(sampleReport(), ['timeline.svg']);
     assert.match(markdown, /!\[timeline\.svg\]\(timeline\.svg\)\n$/);

@@ -33,6 +33,7 @@ describe('renderRunbook', () => {
     assert.ok(
       outage.includes(`failed over from provider-a to provider-b ${pair.activations} times`),
     );
+    assert.ok(outage.includes('once its breaker opened, requests went to provider-b directly'));
     assert.ok(outage.includes(`${seconds(timing.detectionS)} after the outage started`));
     assert.ok(outage.includes(`${seconds(timing.recoveryS)} after the fault ended`));
     assert.ok(outage.includes('| min 0.97 ± 0 | 96.4% (fail) |'));

@@ -14,10 +14,10 @@
  * (`sync` or `async` runs only that half; BENCH_WORKER_PROCESSES sets the
  * worker processes, default 2)
  *
- * TODO: two targets are not met on the 2-core build machine: the sync path peaks at about
- * 2,200 requests/s on one core (target 3,000; the router and provider client take about
- * 0.26 ms of CPU per request) and the async path reaches about 9% of raw BullMQ no-op
- * throughput (target 25%). docs/benchmarks.md has the numbers and where the CPU goes.
+ * TODO: two targets are not met on the 2-core build machine. The sync path peaks at about
+ * 2,200 requests/s on one core against a target of 3,000, because the router and provider
+ * client take about 0.26 ms of CPU per request. The async path reaches about 9% of raw
+ * BullMQ no-op throughput against a target of 25%. docs/benchmarks.md has the numbers.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

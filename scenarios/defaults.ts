@@ -12,8 +12,8 @@ export const INTERACTIVE_TENANTS: TenantShare[] = [
 
 /**
  * Tenants of the trace replays. tenant-noisy is left out because a replay at 2,000 or
- * more requests/min would send it several times its 60 requests/min quota all the time;
- * drills add it as a separate burst instead.
+ * more requests/min would keep it at several times its 60 requests/min quota. Drills add
+ * it as a separate burst instead.
  */
 export const REPLAY_TENANTS: TenantShare[] = [
   { tenantId: 'tenant-alpha', weight: 5 },

@@ -15,7 +15,7 @@ export interface ChatMessage {
   content: string;
 }
 
-/** What a tenant submits to `POST /v1/tasks`, after validation. */
+/** Task request a tenant submits to `POST /v1/tasks`, after validation. */
 export interface TaskRequest {
   route: string;
   /** Prompt messages; when absent, `inputTokens` sizes a synthetic prompt. */

@@ -211,7 +211,7 @@ function readTokenHeader(value: string | string[] | undefined): number | undefin
   return Number.isSafeInteger(parsed) ? parsed : null;
 }
 
-/** Creates the abort signal on first use, because a response due in under a millisecond never waits. */
+/** Creates the abort signal on first use, so a response sent without waiting never builds one. */
 function lazyAbortSignal(res: ServerResponse): () => AbortSignal {
   let controller: AbortController | undefined;
   return () => {

@@ -90,10 +90,10 @@ async function costOf(ledger: CostLedger): Promise<CostSummary> {
 }
 
 /**
- * Task sizes of a burst whose main stream replays a trace: a constant-rate burst cannot
- * take sizes from trace rows, so it draws them from lognormals fitted to the medians and
- * 95th percentiles of the Azure conversation trace (context 1,020 / 4,083 tokens,
- * generated 129 / 451 tokens).
+ * Task sizes of a burst whose main stream replays a trace. A constant-rate burst cannot
+ * take sizes from trace rows, so it draws them from lognormals fitted to the Azure
+ * conversation trace: median and p95 of 1,020 and 4,083 context tokens, and of 129 and
+ * 451 generated tokens.
  */
 const TRACE_LIKE_TASKS: TaskSizes = {
   source: 'distribution',

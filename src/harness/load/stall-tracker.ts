@@ -4,7 +4,7 @@ export interface StallSummary {
   lagLimitMs: number;
   /** Total time during which some due send had waited longer than the lag limit, in milliseconds. */
   behindMs: number;
-  /** Longest continuous stretch of such time, in milliseconds. */
+  /** Maximum continuous stretch of such time, in milliseconds. */
   longestStallMs: number;
   /** Number of separate stretches. */
   stalls: number;

@@ -56,9 +56,9 @@ export function secondsToRefill(deficit: number, capacity: number): number {
 }
 
 /**
- * Retry-After for a token-bucket rejection. A request larger than the whole
- * bucket never fits; the gateway refuses it with 413 before admission, and a
- * direct caller gets 60 s, the full refill time.
+ * Returns the Retry-After for a token-bucket rejection. A request larger than the
+ * whole bucket never fits, so the gateway rejects it with 413 before admission.
+ * A direct caller gets 60 s, the full refill time.
  */
 export function tokenRetryAfterSeconds(tokens: number, level: number, capacity: number): number {
   if (tokens > capacity) {
@@ -109,7 +109,7 @@ export function decide(
   return { admitted: true, next };
 }
 
-/** The limit a rejection names, with the tenant's configured value. */
+/** Returns the limit a rejection names, with the tenant's configured value. */
 export function limitFor(reason: RejectionReason, tenant: TenantLimits): LimitDescriptor {
   switch (reason) {
     case 'requests_per_minute':

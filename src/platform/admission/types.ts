@@ -1,6 +1,6 @@
 import type { TenantLimits } from '../tenants/tenant.js';
 
-/** Why a request was not admitted, named after the limit that was reached. */
+/** Reason a request was not admitted, named after the limit that was reached. */
 export type RejectionReason =
   'requests_per_minute' | 'tokens_per_minute' | 'in_flight' | 'budget' | 'backpressure';
 

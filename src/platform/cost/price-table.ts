@@ -27,7 +27,7 @@ export interface ExecutorPrices {
 export interface PriceTableData {
   /** ISO date from which the prices apply. */
   effectiveDate: string;
-  /** Where the prices come from and how far to trust them. */
+  /** Source of the prices and how far to trust them. */
   source: string;
   /** Model prices by provider name, then model name. */
   models: Record<string, Record<string, ModelPrice>>;

@@ -8,7 +8,7 @@ export interface ServerlessInstance {
   reclaimTimer: NodeJS.Timeout | undefined;
 }
 
-/** Why no instance was available. */
+/** Reason no instance was available. */
 export type ThrottleReason = 'concurrency' | 'scale_out';
 
 export type Acquisition =

@@ -47,7 +47,7 @@ export interface GatewayOptions {
   logger?: Logger;
   /** @defaultValue 1_048_576 */
   bodyLimitBytes?: number;
-  /** Time a client has to send a whole request; the gateway answers 408 after it. @defaultValue 30_000 */
+  /** Time a client has to send a whole request; the gateway returns 408 after it. @defaultValue 30_000 */
   requestTimeoutMs?: number;
   /** @defaultValue systemClock */
   clock?: Clock;

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 
-/** Codes of the errors the gateway answers with. */
+/** Codes of the errors the gateway returns. */
 export type GatewayErrorCode =
   | 'invalid_json'
   | 'invalid_request'

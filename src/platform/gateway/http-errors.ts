@@ -21,7 +21,7 @@ const CLIENT_ERRORS: Record<string, { status: number; reason: string; message: s
 };
 
 /**
- * Answers a malformed or timed-out HTTP request, which never reaches a route,
+ * Replies to a malformed or timed-out HTTP request, which never reaches a route,
  * with the gateway's `{ error: { code, message } }` body, then closes the socket.
  */
 export function gatewayClientErrorHandler(error: Error & { code?: string }, socket: Socket): void {

@@ -10,7 +10,7 @@ export const TASK_LIMITS = {
   maxToolWaitMs: 600_000,
 } as const;
 
-/** Longest an async task may run, tool waits included, unless the platform sets another. */
+/** Maximum time an async task may run, tool waits included, unless the platform sets another. */
 export const DEFAULT_MAX_TASK_DURATION_MS = 900_000;
 
 /** JSON Schema of the `POST /v1/tasks` body (TaskRequest); unknown fields are invalid. */

@@ -6,7 +6,7 @@ import { SseWriter } from './sse.js';
 import type { AdmittedTask, TaskService } from './task-service.js';
 
 /**
- * Answers a `stream: true` task with SSE: `token` events, then `done` or
+ * Serves a `stream: true` task as SSE: `token` events, then `done` or
  * `error`. Router failover stays invisible until the first token; a failure
  * after it becomes an `error` event, and the task is stored as failed.
  */

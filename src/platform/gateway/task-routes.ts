@@ -84,7 +84,7 @@ function sendFailure(reply: FastifyReply, id: string, failure: FailureDescriptio
     .send({ id, error: { code: failure.code, message: failure.message } });
 }
 
-/** A replayed key answers like the first request: 200 once terminal, else 202. */
+/** A replayed key gets the same status as the first request: 200 once terminal, else 202. */
 function sendReplay(reply: FastifyReply, replayed: ReplayedTask) {
   const { task } = replayed;
   reply.header('idempotent-replayed', 'true');

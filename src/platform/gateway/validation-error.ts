@@ -62,7 +62,7 @@ function describeIssue(issue: AjvIssue): string {
   return issue.message ?? 'is invalid';
 }
 
-/** The offending value as short JSON; undefined when nothing was received there. */
+/** Returns the invalid value as short JSON, or undefined when nothing was received there. */
 function receivedValue(issue: AjvIssue, data: unknown): string | undefined {
   if (issue.keyword === 'required') return undefined;
   let value = valueAt(data, pointerParts(issue.instancePath));

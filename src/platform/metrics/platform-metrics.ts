@@ -3,7 +3,7 @@ import type { RejectionReason } from '../admission/types.js';
 import type { PriorityClass } from '../task.js';
 import { defineMetrics } from './definitions.js';
 
-/** Final outcome of a request as the gateway answered it. */
+/** Final outcome of a request as the gateway returned it. */
 export type RequestOutcome = 'accepted' | 'succeeded' | 'failed' | 'rejected' | 'timed_out';
 
 export type BreakerState = 'closed' | 'half-open' | 'open';

@@ -24,7 +24,7 @@ import {
 import { validateClientOptions } from './validate-options.js';
 
 /**
- * Keep-alive connections per provider origin. Every streamed call holds one connection
+ * Keep-alive connections per provider origin. Every streamed call keeps one connection
  * until its last token, so this caps concurrent calls per provider: at 3,000 requests/min
  * with 3 s streams about 150 are open at once, and a smaller pool queues calls behind
  * each other until their first-token timeouts fire.

@@ -95,7 +95,7 @@ function fail(
   return failure;
 }
 
-/** Records a call the caller stopped reading; it says nothing of the provider's health. */
+/** Records a call the caller stopped reading; it does not count for or against the provider's health. */
 function abandon(
   context: TaskRunContext,
   log: AttemptLog,

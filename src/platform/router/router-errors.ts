@@ -113,7 +113,7 @@ export const ERROR_CLASS_CODES: Record<ProviderErrorClass, RouterErrorCode> = {
 };
 
 /**
- * One line per task naming every attempt, such as
+ * Formats a task's attempts as one line naming each, such as
  * `provider-a/gpt-4o: status_5xx, provider-b/claude-sonnet: skipped (throttled)`.
  */
 export function summariseAttempts(attempts: readonly AttemptRecord[]): string {

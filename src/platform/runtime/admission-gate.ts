@@ -39,7 +39,7 @@ function promptTokensOf(request: TaskRequest): number {
 
 /**
  * A task that needs more tokens than the tenant's token bucket holds can never
- * be admitted, so it is rejected as too large instead of told to retry.
+ * be admitted, so it is rejected as too large instead of getting a Retry-After.
  */
 function checkFitsTokenBucket(tenant: Tenant, request: TaskRequest, tokens: TokenEstimate): void {
   const needed = tokens.inputTokens + tokens.outputTokens;

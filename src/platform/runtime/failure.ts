@@ -75,7 +75,7 @@ function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
 }
 
-/** The task error to store for a failure: code, message and attempts, without the HTTP status. */
+/** Builds the task error stored for a failure: code, message and attempts, without the HTTP status. */
 export function taskErrorOf(failure: FailureDescription): TaskError {
   const error: TaskError = { code: failure.code, message: failure.message };
   if (failure.attempts !== undefined) error.attempts = failure.attempts;

@@ -32,8 +32,8 @@ export interface PlatformConfig {
   /** Worker processes forked for async tasks when Redis is used; 0 keeps consumers in this process. @defaultValue 2 */
   workerProcesses?: number;
   /**
-   * Where the mock providers and the fault proxy run: in this process, or in a forked
-   * child process so that they use another core than the gateway and the load engine.
+   * Process of the mock providers and the fault proxy: this one, or a forked child
+   * process, so that they use another core than the gateway and the load engine.
    * @defaultValue 'in-process'
    */
   providerProcess?: 'in-process' | 'child';

@@ -3,8 +3,8 @@ import type { PlatformConfig } from './platform-config.js';
 /** Settings of {@link startPlatform}: the config plus task and shutdown limits. */
 export interface PlatformOptions extends PlatformConfig {
   /**
-   * Longest an async task may run, tool waits included; the gateway also
-   * refuses tasks whose `steps * toolWaitMs` exceeds it. @defaultValue 900_000
+   * Maximum time an async task may run, tool waits included; the gateway also
+   * rejects tasks whose `steps * toolWaitMs` exceeds it. @defaultValue 900_000
    */
   maxTaskDurationMs?: number;
   /**
@@ -12,7 +12,7 @@ export interface PlatformOptions extends PlatformConfig {
    * `platform_shutdown`. @defaultValue 10_000
    */
   shutdownTimeoutMs?: number;
-  /** Time to connect to Redis and get an answer to PING at start. @defaultValue 3_000 */
+  /** Time to connect to Redis and get a PING reply at start. @defaultValue 3_000 */
   redisCheckTimeoutMs?: number;
 }
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 
-/** Redis did not answer at platform start. */
+/** Raised when Redis does not reply to PING at platform start. */
 export class RedisUnavailableError extends Error {
   readonly code = 'redis_unavailable';
   /** The URL without its password. */
@@ -39,7 +39,7 @@ export async function checkRedis(redisUrl: string, timeoutMs: number): Promise<v
   });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => reject(new Error(`no PING reply within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
     await Promise.race([redis.connect().then(() => redis.ping()), timeout]);

@@ -24,7 +24,7 @@ const CONTAINER_API_PORT = 18474;
 /**
  * Runs the conformance suite against Toxiproxy in a container that testcontainers starts.
  * It needs a Docker engine, which the build machines lack, so it runs only when
- * SCALEGATE_TESTCONTAINERS=1 asks for it; without that it never looks for a Docker socket.
+ * SCALEGATE_TESTCONTAINERS=1 is set. Without that it never looks for a Docker socket.
  * The container shares the host network so that it reaches the test upstreams on
  * 127.0.0.1, and its API listens on 127.0.0.1 only.
  */

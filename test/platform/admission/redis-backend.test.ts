@@ -88,7 +88,8 @@ function describeRedisSpecifics(): void {
           child.send('go');
         }
         const [first, second] = await Promise.all(tallies);
-        assert.ok(first && second);
+        assert.ok(first);
+        assert.ok(second);
         assert.equal(first.admitted + second.admitted, 100);
         const rejected =
           (first.rejectedByReason.requests_per_minute ?? 0) +

@@ -16,7 +16,7 @@ export const RECORDING_HANDLER = fileURLToPath(
   new URL('../../fixtures/worker-recording-handler.ts', import.meta.url),
 );
 
-/** A unique queue spec and record prefix for one test. */
+/** Returns a unique queue spec and record prefix for one test. */
 export function uniqueNames(redisUrl = REDIS_URL): { queue: BullmqQueueSpec; keyPrefix: string } {
   const suffix = randomBytes(6).toString('hex');
   return {
@@ -48,7 +48,7 @@ export async function deleteRecords(redis: Redis, keyPrefix: string): Promise<vo
   await redis.del(eventsKey(keyPrefix), deliveriesKey(keyPrefix));
 }
 
-/** Polls `condition` every 50 ms until it holds or `timeoutMs` passes. */
+/** Polls `condition` every 50 ms until it is true or `timeoutMs` passes. */
 export async function waitFor(
   condition: () => Promise<boolean>,
   timeoutMs: number,

@@ -37,7 +37,7 @@ export function testTenant(id: string, key: string, overrides: Partial<Tenant> =
   };
 }
 
-/** A router that answers from a script: text per call, or an error. */
+/** A router that replies from a script: text per call, or an error. */
 export class ScriptedRouter implements ModelRouterPort {
   calls: ModelCallInput[] = [];
   behaviour: (input: ModelCallInput) => Promise<ModelCallOutput> = async (input) => {

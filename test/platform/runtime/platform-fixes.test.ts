@@ -51,7 +51,8 @@ describe('startPlatform metrics and failures', () => {
     const text = await scrape(platform.urls.gateway);
     assert.equal(sample(text, 'scalegate_queue_depth', 'queue="tasks"'), 1);
     const age = sample(text, 'scalegate_queue_oldest_age_seconds', 'queue="tasks"') ?? -1;
-    assert.ok(age >= 0 && age < 1.5, `oldest age ${age}`);
+    assert.ok(age >= 0, `oldest age ${age}`);
+    assert.ok(age < 1.5, `oldest age ${age}`);
     await waitFor(async () => (await platform.store.accounting()).running === 0, 10_000);
   });
 
@@ -138,7 +139,7 @@ describe('startPlatform metrics and failures', () => {
     assert.equal(sample(text, 'scalegate_breaker_state', 'provider="instant",model="instant"'), 2);
   });
 
-  it('names every attempt in a failed task and shows them on the task view', async function () {
+  it('lists every attempt of a failed task', async function () {
     this.timeout(20_000);
     for (const name of ['provider-a', 'provider-b']) {
       await setFaults(platform.urls.providers[name], { errorRate: 1, errorStatus: 500 });

@@ -9,15 +9,15 @@ type WatchdogReason = Extract<
 
 /**
  * Enforces one call's time limits on the injected clock. When a limit fires it
- * records why and aborts `signal`, so the transport stops and the client can
- * report the matching error class.
+ * records why and calls the `onFire` listener, so the transport stops and the
+ * client can report the matching error class.
  *
  * The stall limit uses one timer that is not re-armed per chunk. The watchdog
  * notes when waiting for bytes began; a timer that fires early re-arms for the
  * time left. A stall still fires `stallTimeoutMs` after the wait began.
  */
 export class CallWatchdog {
-  readonly #controller = new AbortController();
+  #onFire: ((reason: WatchdogReason) => void) | undefined;
   readonly #clock: Clock;
   readonly #options: CallOptions;
   readonly #startedAt: number;
@@ -42,9 +42,10 @@ export class CallWatchdog {
     options.signal?.addEventListener('abort', this.#onCallerAbort, { once: true });
   }
 
-  /** Aborted when a limit fires or the caller aborts. */
-  get signal(): AbortSignal {
-    return this.#controller.signal;
+  /** Sets the function called when a limit fires or the caller aborts, at once if that already happened. */
+  onFire(listener: (reason: WatchdogReason) => void): void {
+    this.#onFire = listener;
+    if (this.#reason !== undefined) listener(this.#reason);
   }
 
   /** The limit that ended the call, if any. */
@@ -118,6 +119,6 @@ export class CallWatchdog {
     }
     this.#reason = reason;
     this.dispose();
-    this.#controller.abort(reason);
+    this.#onFire?.(reason);
   }
 }

@@ -1,5 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { type Dispatcher, Pool } from 'undici';
+import { Pool } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
 import type { TokenUsage } from '../task.js';
 import { CallWatchdog } from './call-watchdog.js';
@@ -22,6 +22,7 @@ import {
   type WireAdapter,
 } from './wire-adapter.js';
 import { validateClientOptions } from './validate-options.js';
+import { type ResponseHead, ResponseChannel } from './response-channel.js';
 
 /**
  * Keep-alive connections per provider origin. Every streamed call keeps one connection
@@ -31,11 +32,8 @@ import { validateClientOptions } from './validate-options.js';
  */
 const DEFAULT_CONNECTIONS = 512;
 
-type ResponseBody = Dispatcher.ResponseData['body'];
-
 interface OpenResponse {
   status: number;
-  body: ResponseBody;
   rateLimit: RateLimitInfo;
 }
 
@@ -101,38 +99,40 @@ export class HttpProviderClient implements ProviderClient {
   async *stream(call: ProviderCall, options: CallOptions = {}): AsyncGenerator<ProviderEvent> {
     const watchdog = new CallWatchdog(this.#clock, options);
     const progress: StreamProgress = { opened: false, textDeltas: 0, finished: false };
-    let body: ResponseBody | undefined;
+    let channel: ResponseChannel | undefined;
     try {
-      const response = await this.#open(call, true, watchdog);
-      body = response.body;
+      channel = this.#dispatch(call, true, watchdog);
+      const response = await this.#open(call, channel, watchdog);
       progress.opened = true;
       yield { type: 'open', status: response.status, rateLimit: response.rateLimit };
-      yield* this.#readStream(call, response.body, watchdog, progress);
+      yield* this.#readStream(call, channel, watchdog, progress);
     } catch (error) {
       throw this.#classify(error, call, watchdog, progress);
     } finally {
       watchdog.dispose();
-      releaseBody(body, progress.finished, this.#clock);
+      channel?.release(progress.finished, this.#clock, DRAIN_LIMIT_MS);
     }
   }
 
   async complete(call: ProviderCall, options: CallOptions = {}): Promise<ProviderCompletion> {
     const watchdog = new CallWatchdog(this.#clock, { ...options, firstTokenTimeoutMs: undefined });
-    let body: ResponseBody | undefined;
+    let channel: ResponseChannel | undefined;
+    let opened = false;
     try {
-      const response = await this.#open(call, false, watchdog);
-      body = response.body;
-      const text = await readText(response.body, watchdog);
+      channel = this.#dispatch(call, false, watchdog);
+      const response = await this.#open(call, channel, watchdog);
+      opened = true;
+      const text = await channel.text(() => watchdog.bytesArrived());
       const decoded = this.#wire.parseCompletion(parseJsonPayload(text, 'response body'));
       const usage = completeUsage(decoded.usage, call, 0);
       const elapsedMs = watchdog.elapsedMs();
       return { ...decoded, usage, rateLimit: response.rateLimit, elapsedMs };
     } catch (error) {
-      const progress = { opened: body !== undefined, textDeltas: 0, finished: false };
+      const progress = { opened, textDeltas: 0, finished: false };
       throw this.#classify(error, call, watchdog, progress);
     } finally {
       watchdog.dispose();
-      releaseBody(body, false, this.#clock);
+      channel?.release(false, this.#clock, DRAIN_LIMIT_MS);
     }
   }
 
@@ -140,9 +140,13 @@ export class HttpProviderClient implements ProviderClient {
     await this.#pool.close();
   }
 
+  /**
+   * Reads the event stream. The text deltas of one body chunk go out as one `text`
+   * event: they arrived together, so splitting them would only add work per event.
+   */
   async *#readStream(
     call: ProviderCall,
-    body: ResponseBody,
+    channel: ResponseChannel,
     watchdog: CallWatchdog,
     progress: StreamProgress,
   ): AsyncGenerator<ProviderEvent> {
@@ -151,28 +155,35 @@ export class HttpProviderClient implements ProviderClient {
     const parser = createParser({ onEvent: (message) => messages.push(message) });
     const text = new TextDecoder();
     watchdog.bytesArrived();
-    // Leaving the loop early must not destroy the body: a finished stream is drained instead.
-    for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+    for (let chunk = await channel.next(); chunk !== undefined; chunk = await channel.next()) {
       // The consumer may take any time with the events of this chunk; the wait restarts below.
       watchdog.pauseStallTimer();
-      parser.feed(text.decode(chunk as Uint8Array, STREAM_DECODE));
+      parser.feed(text.decode(chunk, STREAM_DECODE));
+      let pending = '';
       for (const message of messages) {
         const item = decoder.decode(message);
         if (item === undefined) continue;
+        if (item.kind === 'text') {
+          if (progress.textDeltas === 0) {
+            watchdog.firstTokenArrived();
+            yield { type: 'first_token', elapsedMs: watchdog.elapsedMs() };
+          }
+          progress.textDeltas += 1;
+          pending += item.text;
+          continue;
+        }
+        // Text that arrived before the end or the error event reaches the caller first.
+        if (pending !== '') yield { type: 'text', text: pending };
+        pending = '';
         if (item.kind === 'end') {
           progress.finished = true;
           yield this.#doneEvent(item, call, progress);
           return;
         }
-        if (item.kind === 'error') throw this.#streamErrorEvent(item, call, progress);
-        if (progress.textDeltas === 0) {
-          watchdog.firstTokenArrived();
-          yield { type: 'first_token', elapsedMs: watchdog.elapsedMs() };
-        }
-        progress.textDeltas += 1;
-        yield { type: 'text', text: item.text };
+        throw this.#streamErrorEvent(item, call, progress);
       }
       messages.length = 0;
+      if (pending !== '') yield { type: 'text', text: pending };
       watchdog.bytesArrived();
     }
     throw this.#error('stream_truncated', 'stream closed before its final event', call, progress);
@@ -197,31 +208,43 @@ export class HttpProviderClient implements ProviderClient {
     return this.#error('stream_error_event', message, call, progress, upstreamType);
   }
 
-  async #open(call: ProviderCall, stream: boolean, watchdog: CallWatchdog): Promise<OpenResponse> {
+  /** Sends the request, which the watchdog aborts when a limit fires. */
+  #dispatch(call: ProviderCall, stream: boolean, watchdog: CallWatchdog): ResponseChannel {
     const base = stream ? this.#headers.stream : this.#headers.json;
     const sized = call.inputTokens !== undefined || call.forcedOutputTokens !== undefined;
-    const response = await this.#pool.request({
+    const channel = ResponseChannel.open(this.#pool, {
       method: 'POST',
       path: this.#path,
       headers: sized ? { ...base, ...sizingHeaders(call) } : base,
       body: JSON.stringify(this.#wire.requestBody(call, stream)),
-      signal: watchdog.signal,
     });
-    const rateLimit = this.#wire.parseRateLimit(response.headers, this.#clock.now());
-    if (response.statusCode >= 300) {
-      throw await this.#statusError(call, response, rateLimit, watchdog);
+    watchdog.onFire((reason) => channel.abort(new Error(describeLimit(reason))));
+    return channel;
+  }
+
+  /** Waits for the response head and turns a status of 300 or more into a `ProviderError`. */
+  async #open(
+    call: ProviderCall,
+    channel: ResponseChannel,
+    watchdog: CallWatchdog,
+  ): Promise<OpenResponse> {
+    const head = await channel.head();
+    const rateLimit = this.#wire.parseRateLimit(head.headers, this.#clock.now());
+    if (head.status >= 300) {
+      throw await this.#statusError(call, head, channel, rateLimit, watchdog);
     }
-    return { status: response.statusCode, body: response.body, rateLimit };
+    return { status: head.status, rateLimit };
   }
 
   async #statusError(
     call: ProviderCall,
-    response: Dispatcher.ResponseData,
+    head: ResponseHead,
+    channel: ResponseChannel,
     rateLimit: RateLimitInfo,
     watchdog: CallWatchdog,
   ): Promise<ProviderError> {
-    const status = response.statusCode;
-    const text = await readText(response.body, watchdog);
+    const status = head.status;
+    const text = await channel.text(() => watchdog.bytesArrived());
     const parsed = this.#wire.parseErrorBody(safeJson(text));
     const detail = this.#excerpt(parsed.message ?? text);
     const upstreamType =
@@ -316,16 +339,6 @@ function completeUsage(
   };
 }
 
-async function readText(body: ResponseBody, watchdog: CallWatchdog): Promise<string> {
-  const decoder = new TextDecoder();
-  let text = '';
-  for await (const chunk of body) {
-    watchdog.bytesArrived();
-    text += decoder.decode(chunk as Uint8Array, { stream: true });
-  }
-  return text + decoder.decode();
-}
-
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -333,25 +346,3 @@ function safeJson(text: string): unknown {
     return undefined;
   }
 }
-
-/**
- * Frees a response body. An unfinished body is destroyed, so its socket is not left
- * half-read in the pool. A stream whose final event arrived is read to its end
- * instead, within DRAIN_LIMIT_MS.
- */
-function releaseBody(body: ResponseBody | undefined, finished: boolean, clock: Clock): void {
-  if (body === undefined || body.readableEnded || body.destroyed) {
-    return;
-  }
-  // The body's own error (the abort below, or a reset while draining) has no reader left.
-  body.on('error', ignoreError);
-  if (!finished) {
-    body.destroy();
-    return;
-  }
-  const timer = clock.setTimeout(() => body.destroy(), DRAIN_LIMIT_MS);
-  body.once('close', () => clock.clearTimeout(timer));
-  body.resume();
-}
-
-function ignoreError(): void {}

@@ -43,12 +43,27 @@ export function parseRetryAfter(text: string | undefined, nowMs: number): number
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
 const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
 
+/** Parsed reset durations by header text. Providers repeat a few values, such as `1ms`. */
+const durationCache = new Map<string, number | undefined>();
+const DURATION_CACHE_ENTRIES = 256;
+
 /** Parses OpenAI reset durations such as `1s`, `6m0s` or `20ms` into milliseconds. */
 export function parseResetDuration(text: string | undefined): number | undefined {
   if (text === undefined) {
     return undefined;
   }
-  const trimmed = text.trim();
+  if (durationCache.has(text)) {
+    return durationCache.get(text);
+  }
+  const parsed = parseDuration(text.trim());
+  if (durationCache.size >= DURATION_CACHE_ENTRIES) {
+    durationCache.clear();
+  }
+  durationCache.set(text, parsed);
+  return parsed;
+}
+
+function parseDuration(trimmed: string): number | undefined {
   const parts = [...trimmed.matchAll(DURATION_PART)];
   if (parts.length === 0 || parts.map((part) => part[0]).join('') !== trimmed) {
     return undefined;

@@ -37,7 +37,10 @@ export interface CallOptions {
   deadlineMs?: number;
 }
 
-/** Events of one streamed call, in order: `open`, `first_token`, `text`..., `done`. */
+/**
+ * Events of one streamed call, in order: `open`, `first_token`, `text`..., `done`.
+ * A `text` event carries every delta of one received body chunk.
+ */
 export type ProviderEvent =
   | { type: 'open'; status: number; rateLimit: RateLimitInfo }
   | { type: 'first_token'; elapsedMs: number }

@@ -64,7 +64,9 @@ describe('Router', () => {
     rig = await startRig({ oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }) }, route());
     const events = await collect(rig.router.stream('chat', REQUEST));
     const last = events.at(-1);
-    assert.equal(events.filter((event) => event.type === 'delta').length, 40);
+    const text = events.flatMap((event) => (event.type === 'delta' ? [event.text] : [])).join('');
+    const sent = Array.from({ length: 40 }, (_, index) => `t${index} `).join('');
+    assert.equal(text, sent);
     assert.equal(last?.type, 'error');
     assert.ok(last?.type === 'error');
     assert.ok(isStreamInterruptedError(last.error));

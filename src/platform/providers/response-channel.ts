@@ -1,0 +1,163 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+import type { Dispatcher } from 'undici';
+
+import type { Clock } from '../clock.js';
+
+/** Status and headers of a response. */
+export interface ResponseHead {
+  status: number;
+  headers: IncomingHttpHeaders;
+}
+
+/** Body chunks held for a slow reader before the connection is paused. */
+const HIGH_WATER_CHUNKS = 16;
+
+/**
+ * One request dispatched on an undici dispatcher, read as a pull stream of body
+ * chunks with no Readable stream in between. Chunks queue while nobody reads,
+ * and at HIGH_WATER_CHUNKS the connection pauses until the reader takes them.
+ *
+ * `abort` ends the call at once, even while the request still waits in the
+ * pool for a connection: the reader sees the reason straight away, and undici
+ * drops the request when it reaches a socket. Dropping it there closes that
+ * keep-alive socket, so the pool opens a new one for the next request.
+ *
+ * One reader at a time: `head`, `next` and `text` must not be awaited together.
+ */
+export class ResponseChannel implements Dispatcher.DispatchHandler {
+  #controller: Dispatcher.DispatchController | undefined;
+  #head: ResponseHead | undefined;
+  readonly #chunks: Buffer[] = [];
+  #ended = false;
+  #error: Error | undefined;
+  /** Set once the caller gave up on the body: chunks are dropped instead of queued. */
+  #discarding = false;
+  #wake: (() => void) | undefined;
+  /** Callback that `release` sets, run once when the body ends or the call fails. */
+  #onSettled: (() => void) | undefined;
+
+  /** Dispatches `options` on `dispatcher` and returns the channel that reads the response. */
+  static open(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): ResponseChannel {
+    const channel = new ResponseChannel();
+    dispatcher.dispatch(options, channel);
+    return channel;
+  }
+
+  /** Whether the whole body arrived. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Resolves with the status and headers, or rejects when the call fails first. */
+  async head(): Promise<ResponseHead> {
+    for (;;) {
+      if (this.#head !== undefined) return this.#head;
+      if (this.#error !== undefined) throw this.#error;
+      await this.#waitForEvent();
+    }
+  }
+
+  /** Resolves with the next body chunk, or undefined after the last one. */
+  async next(): Promise<Buffer | undefined> {
+    for (;;) {
+      const chunk = this.#chunks.shift();
+      if (chunk !== undefined) {
+        if (this.#chunks.length === 0 && this.#controller?.paused === true) {
+          this.#controller.resume();
+        }
+        return chunk;
+      }
+      if (this.#error !== undefined) throw this.#error;
+      if (this.#ended) return undefined;
+      await this.#waitForEvent();
+    }
+  }
+
+  /** Reads the rest of the body as UTF-8 text and calls `onChunk` as each chunk arrives. */
+  async text(onChunk: () => void): Promise<string> {
+    const decoder = new TextDecoder();
+    let text = '';
+    for (let chunk = await this.next(); chunk !== undefined; chunk = await this.next()) {
+      onChunk();
+      text += decoder.decode(chunk, { stream: true });
+    }
+    return text + decoder.decode();
+  }
+
+  /** Ends the call with `reason`, unless the body already ended or the call failed. */
+  abort(reason: Error): void {
+    if (this.#ended || this.#error !== undefined) return;
+    this.#error = reason;
+    this.#chunks.length = 0;
+    this.#controller?.abort(reason);
+    this.#notify();
+  }
+
+  /**
+   * Frees the connection. An unfinished body is aborted, so its socket does not go back
+   * to the pool half read. With `drain`, the caller already has everything it needs and
+   * the rest of the body is read and dropped within `drainLimitMs`, which keeps the socket.
+   */
+  release(drain: boolean, clock: Clock, drainLimitMs: number): void {
+    this.#discarding = true;
+    this.#chunks.length = 0;
+    if (this.#ended || this.#error !== undefined) return;
+    const reason = new Error('response body released before its end');
+    if (!drain) {
+      this.abort(reason);
+      return;
+    }
+    this.#controller?.resume();
+    const timer = clock.setTimeout(() => this.abort(reason), drainLimitMs);
+    this.#onSettled = () => clock.clearTimeout(timer);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    // An abort that came while the request waited for a connection.
+    if (this.#error !== undefined) controller.abort(this.#error);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    this.#head = { status: statusCode, headers };
+    this.#notify();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#discarding) return;
+    this.#chunks.push(chunk);
+    if (this.#chunks.length >= HIGH_WATER_CHUNKS) controller.pause();
+    this.#notify();
+  }
+
+  onResponseEnd(): void {
+    this.#ended = true;
+    this.#notify();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#error ??= error;
+    this.#notify();
+  }
+
+  #waitForEvent(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+    if (this.#onSettled !== undefined && (this.#ended || this.#error !== undefined)) {
+      this.#onSettled();
+      this.#onSettled = undefined;
+    }
+  }
+}

@@ -70,13 +70,18 @@ function faultPoints(faults: FaultSettings, tokens: number): Record<string, numb
   };
 }
 
+/** Whether `offsetMs` after the request start is less than a millisecond away. */
+function isDue(response: CompletionResponse, offsetMs: number): boolean {
+  // Timers cannot wait under a millisecond, so tokens due that soon go out at once.
+  return response.startedAt + offsetMs - response.clock.monotonic() < 1;
+}
+
 /** Waits until `offsetMs` after the request start; returns false if the client disconnected. */
 async function waitUntil(response: CompletionResponse, offsetMs: number): Promise<boolean> {
-  const delay = response.startedAt + offsetMs - response.clock.monotonic();
-  // Timers cannot wait under a millisecond, so tokens due that soon go out at once.
-  if (delay < 1) {
+  if (isDue(response, offsetMs)) {
     return true;
   }
+  const delay = response.startedAt + offsetMs - response.clock.monotonic();
   const signal = response.abortSignal();
   try {
     await sleepInSteps((step) => response.clock.sleep(step, signal), delay);
@@ -152,14 +157,20 @@ export async function sendStreamCompletion(
   const { format, meta, plan } = response;
   const points = faultPoints(response.faults, plan.outputTokens);
   res.writeHead(200, { ...response.headers, ...SSE_HEADERS });
+  // Events due together leave in one write, as a provider's do when it generates
+  // tokens faster than they can be sent. The socket is uncorked before every wait,
+  // cut, stall and end.
+  const burst = corkedBurst(res);
   res.write(format.streamHead(meta));
   let fault: ResponseOutcome['fault'];
   for (let sent = 0; ; sent += 1) {
     if (sent === points.error) {
+      burst.flush();
       res.end(format.streamError());
       return { status: 200, fault: 'stream_error', outputTokensSent: sent };
     }
     if (sent === points.cut) {
+      burst.flush();
       cutConnection(res);
       return { status: 200, fault: 'stream_cut', outputTokensSent: sent };
     }
@@ -168,16 +179,40 @@ export async function sendStreamCompletion(
       fault = 'malformed_sse';
     }
     if (sent === points.stall) {
+      burst.flush();
       return { status: 200, fault: 'stall', outputTokensSent: sent };
     }
     if (sent === plan.outputTokens) {
       break;
     }
-    if (!(await waitUntil(response, tokenDueMs(plan, sent)))) {
-      return closedByClient(res, sent);
+    const due = tokenDueMs(plan, sent);
+    if (!isDue(response, due)) {
+      burst.flush();
+      if (!(await waitUntil(response, due))) {
+        return closedByClient(res, sent);
+      }
+      burst.cork();
     }
     res.write(format.streamToken(meta, tokenText(sent)));
   }
+  burst.flush();
   res.end(format.streamTail(meta));
   return { status: 200, fault, outputTokensSent: plan.outputTokens };
+}
+
+/** Corks a response until `flush`, and `cork` starts the next burst. */
+function corkedBurst(res: ServerResponse): { cork(): void; flush(): void } {
+  let corked = false;
+  const burst = {
+    cork: () => {
+      if (!corked) res.cork();
+      corked = true;
+    },
+    flush: () => {
+      if (corked) res.uncork();
+      corked = false;
+    },
+  };
+  burst.cork();
+  return burst;
 }

@@ -99,24 +99,28 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
   }
 
   /**
-   * Records the id, then adds the job. The add runs for duplicates too:
-   * BullMQ ignores an existing job id, and a producer that crashed between
-   * the two steps gets its job added on the retry.
+   * Records the id in the accepted set and adds the job, concurrently, so the
+   * add does not wait for the SADD reply. The add also runs for duplicates,
+   * because BullMQ ignores an existing job id and a producer that crashed after
+   * only one of the two writes completes the other on the retry. `duplicate` is
+   * true when the id was already in the accepted set.
    */
   async enqueue(id: string, data: T, options: EnqueueOptions = {}): Promise<EnqueueResult> {
     checkJobId(id);
     const priority = checkPriority(options.priority);
     this.#assertOpen();
     await this.#context.ready;
-    const added = await this.#redis.sadd(this.#acceptedKey, id);
-    await this.#queue.add('task', data, {
-      jobId: toBullmqJobId(id),
-      attempts: this.#options.maxAttempts,
-      backoff: { type: BACKOFF_TYPE },
-      removeOnComplete: false,
-      removeOnFail: false,
-      ...(priority === undefined ? {} : { priority }),
-    });
+    const [added] = await Promise.all([
+      this.#redis.sadd(this.#acceptedKey, id),
+      this.#queue.add('task', data, {
+        jobId: toBullmqJobId(id),
+        attempts: this.#options.maxAttempts,
+        backoff: { type: BACKOFF_TYPE },
+        removeOnComplete: false,
+        removeOnFail: false,
+        ...(priority === undefined ? {} : { priority }),
+      }),
+    ]);
     return { id, duplicate: added === 0 };
   }
 

@@ -70,7 +70,9 @@ function createRedisDrivers(
     backoffMaxMs: number;
   },
 ): PlatformDrivers {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  // Auto-pipelining sends the commands issued in one tick, such as a finished task's
+  // settle and store write, in one socket write.
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
   // Commands fail with their own errors; the connection's error events only repeat them.
   redis.on('error', () => undefined);
   const queue = createBullmqQueue<QueuedTaskData>({

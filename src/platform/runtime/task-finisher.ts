@@ -26,7 +26,9 @@ export interface TaskFinisherOptions {
 
 /**
  * Moves tasks through the store and closes their admission tickets: settle
- * with the real cost after success, release after failure.
+ * with the real cost after success, release after failure. The ticket and the
+ * store are written concurrently, so on one auto-pipelined Redis client both
+ * commands go out in one write.
  */
 export class TaskFinisher {
   readonly #options: TaskFinisherOptions;
@@ -45,6 +47,12 @@ export class TaskFinisher {
     return this.#options.store.markRunning(id, this.#options.clock.now());
   }
 
+  /**
+   * Settles the ticket with the task's cost and stores the success, concurrently.
+   * Returns the task as stored, or the earlier record when it was already terminal.
+   * Rejects when either write rejects, after both have finished, so the other
+   * write may have been applied.
+   */
   async succeed(
     task: TaskRecord,
     ticket: AdmissionTicket,
@@ -52,13 +60,16 @@ export class TaskFinisher {
     executorCostUsd: number,
   ): Promise<TaskRecord> {
     const costUsd = run.tokenCostUsd + executorCostUsd;
-    await this.#options.admission.settle(ticket, costUsd);
     const completion = { state: 'succeeded' as const, result: run.result, costUsd };
-    return this.#complete(task, completion, executorCostUsd);
+    return awaitTicketAndRecord(
+      this.#options.admission.settle(ticket, costUsd),
+      this.#complete(task, completion, executorCostUsd),
+    );
   }
 
   /**
-   * Stores a failure and releases the reservation.
+   * Releases the reservation and stores a failure, concurrently. Returns and
+   * rejects as `succeed` does.
    * NOTE: tokens a provider streamed before failing are not charged to the tenant's budget.
    */
   async fail(
@@ -68,9 +79,11 @@ export class TaskFinisher {
     state: Exclude<TerminalState, 'succeeded'> = 'failed',
     executorCostUsd = 0,
   ): Promise<TaskRecord> {
-    await this.#options.admission.release(ticket);
     const completion = { state, error, costUsd: executorCostUsd };
-    return this.#complete(task, completion, executorCostUsd);
+    return awaitTicketAndRecord(
+      this.#options.admission.release(ticket),
+      this.#complete(task, completion, executorCostUsd),
+    );
   }
 
   async #complete(
@@ -89,4 +102,18 @@ export class TaskFinisher {
     if (read.stored) onFinished?.({ record, executorCostUsd });
     return record;
   }
+}
+
+/**
+ * Waits for both the ticket and the store write, then returns the stored record
+ * or throws the first rejection, the ticket's before the store's.
+ */
+async function awaitTicketAndRecord(
+  ticketClosed: Promise<unknown>,
+  stored: Promise<TaskRecord>,
+): Promise<TaskRecord> {
+  const [ticket, record] = await Promise.allSettled([ticketClosed, stored]);
+  if (ticket.status === 'rejected') throw ticket.reason;
+  if (record.status === 'rejected') throw record.reason;
+  return record.value;
 }

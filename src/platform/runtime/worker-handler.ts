@@ -44,7 +44,12 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
   const catalog = await loadProviderCatalog(settings.providersDir);
   const policy = await loadPolicy(settings.policyPath, catalog);
   const prices = await loadPriceTable(settings.pricesPath);
-  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 3 });
+  // Auto-pipelining sends the commands issued in one tick, such as a finished task's
+  // settle and store write, in one socket write.
+  const redis = new Redis(settings.redisUrl, {
+    maxRetriesPerRequest: 3,
+    enableAutoPipelining: true,
+  });
   // Commands fail with their own errors; the connection's error events only repeat them.
   redis.on('error', () => undefined);
   const router = createRouter({ policy, catalog, endpoints: settings.endpoints });

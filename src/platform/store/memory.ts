@@ -22,8 +22,10 @@ export interface MemoryTaskStoreOptions {
 function copyPlainData<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(copyPlainData) as T;
+  const source = value as Record<string, unknown>;
   const copy: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) copy[key] = copyPlainData(field);
+  // Stored records are plain objects, so for...in sees only their own keys.
+  for (const key in source) copy[key] = copyPlainData(source[key]);
   return copy as T;
 }
 

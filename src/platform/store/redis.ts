@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 
 import { Redis } from 'ioredis';
 
-import type { TaskRecord, TaskState } from '../task.js';
+import type { TaskRecord } from '../task.js';
+import { TERMINAL_STATES } from '../task.js';
 import type { CompletedRead, TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
-import { applyCompletion, emptyAccounting, isTerminal, validateTtl } from './task-store.js';
+import { emptyAccounting, validateTtl } from './task-store.js';
 
 export interface RedisTaskStoreOptions {
   /** A connected client (the caller closes it) or a `redis://` URL (the store closes it). */
@@ -15,57 +16,122 @@ export interface RedisTaskStoreOptions {
   idempotencyTtlMs?: number;
 }
 
-// Each task is a hash {json, state, version}; writes are compare-and-set on
-// `version`, so the state counters in `<prefix>:counts` move exactly once per transition.
+// Each task is one hash. Its `base` field is the JSON of the fields that only
+// `create` writes: id, tenantId, request, createdAt and any others. Each field
+// that a transition writes has a hash field of its own. These are `state`,
+// `deliveries`, `startedAt`, `finishedAt` and `costUsd` as decimal strings, and
+// `result` and `error` as JSON. A field that is undefined in the record is absent
+// from the hash. The Lua scripts copy these strings and never convert them to Lua
+// numbers or decode JSON, because Lua 5.1 formats numbers with 14 significant
+// digits. Numbers therefore read back exactly as JavaScript wrote them. Each
+// transition is one script, which moves the per-state counters in
+// `<prefix>:counts` exactly once.
+// NOTE: tasks written in the earlier {json, state, version} layout are not read.
+
+/** Lua table literal whose keys are the terminal states. */
+const TERMINAL_LUA_TABLE = `{ ${TERMINAL_STATES.map((state) => `['${state}'] = true`).join(', ')} }`;
+
+// KEYS: task, counts. ARGV: state, then the hash's field/value pairs.
 const CREATE_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'json', ARGV[1], 'state', ARGV[2], 'version', '0')
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('HINCRBY', KEYS[2], 'accepted', 1)
-redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 return 1`;
 
-const SWAP_SCRIPT = `
-local version = redis.call('HGET', KEYS[1], 'version')
-if not version then return -1 end
-if version ~= ARGV[1] then return 0 end
+// KEYS: task, counts. ARGV: startedAt. Returns the task's fields, or nil when
+// the task is missing or terminal.
+const MARK_RUNNING_SCRIPT = `
+local terminal = ${TERMINAL_LUA_TABLE}
 local previous = redis.call('HGET', KEYS[1], 'state')
-redis.call('HSET', KEYS[1], 'json', ARGV[3], 'state', ARGV[2], 'version', tostring(tonumber(version) + 1))
-redis.call('HINCRBY', KEYS[2], previous, -1)
-redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
-return 1`;
+if not previous or terminal[previous] then return nil end
+redis.call('HSET', KEYS[1], 'state', 'running', 'startedAt', ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'deliveries', 1)
+if previous ~= 'running' then
+  redis.call('HINCRBY', KEYS[2], previous, -1)
+  redis.call('HINCRBY', KEYS[2], 'running', 1)
+end
+return redis.call('HGETALL', KEYS[1])`;
 
+// KEYS: task, counts. ARGV: state, finishedAt, result JSON, error JSON, costUsd,
+// where an empty string leaves that field as it is. Returns nil when the task is
+// missing, else {1 when stored or 0 when already terminal, the task's fields}.
+const COMPLETE_SCRIPT = `
+local terminal = ${TERMINAL_LUA_TABLE}
+local previous = redis.call('HGET', KEYS[1], 'state')
+if not previous then return nil end
+if terminal[previous] then return {0, redis.call('HGETALL', KEYS[1])} end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finishedAt', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'result', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[4]) end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'costUsd', ARGV[5]) end
+redis.call('HINCRBY', KEYS[2], previous, -1)
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+return {1, redis.call('HGETALL', KEYS[1])}`;
+
+// KEYS: idempotency key. ARGV: task id.
 const RELEASE_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-const MAX_SWAP_ATTEMPTS = 16;
+interface StoreCommands {
+  scalegateTaskCreate(taskKey: string, countsKey: string, ...args: string[]): Promise<unknown>;
+  scalegateTaskMarkRunning(taskKey: string, countsKey: string, startedAt: string): Promise<unknown>;
+  scalegateTaskComplete(taskKey: string, countsKey: string, ...args: string[]): Promise<unknown>;
+  scalegateIdempotencyRelease(slot: string, taskId: string): Promise<unknown>;
+}
 
-/** Task store on Redis, shared by every gateway and worker process of one platform. */
+type CommandRedis = Redis & StoreCommands;
+
+const COMMAND_NAMES: readonly (keyof StoreCommands)[] = [
+  'scalegateTaskCreate',
+  'scalegateTaskMarkRunning',
+  'scalegateTaskComplete',
+  'scalegateIdempotencyRelease',
+];
+
+/** Record fields that transitions change, each stored in a hash field of its own. */
+type MutableField =
+  'state' | 'deliveries' | 'startedAt' | 'finishedAt' | 'result' | 'error' | 'costUsd';
+
+/** Record fields that `create` stores in the `base` JSON. */
+type BaseFields = Omit<TaskRecord, MutableField>;
+
+/**
+ * Task store on Redis, shared by every gateway and worker process of one
+ * platform. Every write is one Lua script run with EVALSHA.
+ */
 export class RedisTaskStore implements TaskStore {
-  readonly #redis: Redis;
+  readonly #redis: CommandRedis;
   readonly #ownsClient: boolean;
   readonly #prefix: string;
   readonly #ttlMs: number;
 
   constructor(options: RedisTaskStoreOptions) {
     if (options.keyPrefix.length === 0) throw new RangeError('keyPrefix must not be empty');
+    this.#prefix = options.keyPrefix;
+    this.#ttlMs = validateTtl(options.idempotencyTtlMs ?? 86_400_000);
     this.#ownsClient = typeof options.redis === 'string';
-    this.#redis =
+    const redis =
       typeof options.redis === 'string'
         ? new Redis(options.redis, { maxRetriesPerRequest: 3 })
         : options.redis;
-    this.#prefix = options.keyPrefix;
-    this.#ttlMs = validateTtl(options.idempotencyTtlMs ?? 86_400_000);
+    this.#redis = defineCommands(redis);
   }
 
+  /** Stores a new task. Rejects with a RangeError when the id exists or `deliveries` is invalid. */
   async create(record: TaskRecord): Promise<void> {
-    const keys = [this.#taskKey(record.id), this.#countsKey()];
-    const created = await this.#redis.eval(
-      CREATE_SCRIPT,
-      2,
-      ...keys,
-      JSON.stringify(record),
+    // HINCRBY in markRunning needs an integer in the `deliveries` field.
+    if (!Number.isSafeInteger(record.deliveries) || record.deliveries < 0) {
+      throw new RangeError(
+        `deliveries of task ${record.id} must be a non-negative integer, got ${String(record.deliveries)}`,
+      );
+    }
+    const created = await this.#redis.scalegateTaskCreate(
+      this.#taskKey(record.id),
+      this.#countsKey(),
       record.state,
+      ...fieldsOf(record),
     );
     if (created !== 1) throw new RangeError(`task ${record.id} already exists`);
   }
@@ -76,16 +142,17 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async getById(id: string): Promise<TaskRecord | undefined> {
-    const json = await this.#redis.hget(this.#taskKey(id), 'json');
-    return json === null ? undefined : (JSON.parse(json) as TaskRecord);
+    const fields = await this.#redis.hgetall(this.#taskKey(id));
+    return Object.keys(fields).length === 0 ? undefined : recordOf(id, fields);
   }
 
   async markRunning(id: string, startedAt: number): Promise<TaskRecord | undefined> {
-    return this.#swap(id, (record) =>
-      isTerminal(record.state)
-        ? undefined
-        : { ...record, state: 'running', startedAt, deliveries: record.deliveries + 1 },
+    const reply = await this.#redis.scalegateTaskMarkRunning(
+      this.#taskKey(id),
+      this.#countsKey(),
+      String(startedAt),
     );
+    return reply === null ? undefined : recordOf(id, fieldsFromReply(id, reply));
   }
 
   async complete(id: string, completion: TaskCompletion): Promise<boolean> {
@@ -93,12 +160,20 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async completeAndRead(id: string, completion: TaskCompletion): Promise<CompletedRead> {
-    let current: TaskRecord | undefined;
-    const next = await this.#swap(id, (record) => {
-      current = record;
-      return isTerminal(record.state) ? undefined : applyCompletion(record, completion);
-    });
-    return { stored: next !== undefined, record: next ?? current };
+    const reply = await this.#redis.scalegateTaskComplete(
+      this.#taskKey(id),
+      this.#countsKey(),
+      completion.state,
+      String(completion.finishedAt),
+      completion.result === undefined ? '' : JSON.stringify(completion.result),
+      completion.error === undefined ? '' : JSON.stringify(completion.error),
+      completion.costUsd === undefined ? '' : String(completion.costUsd),
+    );
+    if (reply === null) return { stored: false, record: undefined };
+    if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1)) {
+      throw new TypeError(`unexpected reply from the task completion script: ${String(reply)}`);
+    }
+    return { stored: reply[0] === 1, record: recordOf(id, fieldsFromReply(id, reply[1])) };
   }
 
   async claimIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<string> {
@@ -109,7 +184,7 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async releaseIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<void> {
-    await this.#redis.eval(RELEASE_SCRIPT, 1, this.#idempotencyKey(tenantId, key), taskId);
+    await this.#redis.scalegateIdempotencyRelease(this.#idempotencyKey(tenantId, key), taskId);
   }
 
   async accounting(): Promise<TaskAccounting> {
@@ -141,35 +216,6 @@ export class RedisTaskStore implements TaskStore {
     if (this.#ownsClient) await this.#redis.quit();
   }
 
-  async #swap(
-    id: string,
-    change: (record: TaskRecord) => TaskRecord | undefined,
-  ): Promise<TaskRecord | undefined> {
-    for (let attempt = 0; attempt < MAX_SWAP_ATTEMPTS; attempt += 1) {
-      const [json, version] = await this.#redis.hmget(this.#taskKey(id), 'json', 'version');
-      if (json === null || json === undefined || version === null || version === undefined) {
-        return undefined;
-      }
-      const next = change(JSON.parse(json) as TaskRecord);
-      if (next === undefined) return undefined;
-      if (await this.#compareAndSet(id, version, next.state, next)) return next;
-    }
-    throw new Error(`task ${id} changed concurrently ${MAX_SWAP_ATTEMPTS} times; update abandoned`);
-  }
-
-  async #compareAndSet(id: string, version: string, state: TaskState, next: TaskRecord) {
-    const keys = [this.#taskKey(id), this.#countsKey()];
-    const swapped = await this.#redis.eval(
-      SWAP_SCRIPT,
-      2,
-      ...keys,
-      version,
-      state,
-      JSON.stringify(next),
-    );
-    return swapped === 1;
-  }
-
   #taskKey(id: string): string {
     return `${this.#prefix}:task:${id}`;
   }
@@ -181,6 +227,66 @@ export class RedisTaskStore implements TaskStore {
   #countsKey(): string {
     return `${this.#prefix}:counts`;
   }
+}
+
+function defineCommands(redis: Redis): CommandRedis {
+  redis.defineCommand('scalegateTaskCreate', { numberOfKeys: 2, lua: CREATE_SCRIPT });
+  redis.defineCommand('scalegateTaskMarkRunning', { numberOfKeys: 2, lua: MARK_RUNNING_SCRIPT });
+  redis.defineCommand('scalegateTaskComplete', { numberOfKeys: 2, lua: COMPLETE_SCRIPT });
+  redis.defineCommand('scalegateIdempotencyRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+  if (!hasCommands(redis)) {
+    throw new TypeError('ioredis defineCommand did not add the task store commands');
+  }
+  return redis;
+}
+
+function hasCommands(redis: Redis): redis is CommandRedis {
+  return COMMAND_NAMES.every((name) => typeof Reflect.get(redis, name) === 'function');
+}
+
+/** Flattens a record into the hash's field/value pairs, leaving out undefined fields. */
+function fieldsOf(record: TaskRecord): string[] {
+  const { state, deliveries, startedAt, finishedAt, result, error, costUsd, ...base } = record;
+  const fields = ['base', JSON.stringify(base), 'state', state, 'deliveries', String(deliveries)];
+  if (startedAt !== undefined) fields.push('startedAt', String(startedAt));
+  if (finishedAt !== undefined) fields.push('finishedAt', String(finishedAt));
+  if (result !== undefined) fields.push('result', JSON.stringify(result));
+  if (error !== undefined) fields.push('error', JSON.stringify(error));
+  if (costUsd !== undefined) fields.push('costUsd', String(costUsd));
+  return fields;
+}
+
+/** Converts a script's HGETALL reply, a flat field/value array, to an object. */
+function fieldsFromReply(id: string, reply: unknown): Record<string, string> {
+  if (!Array.isArray(reply) || reply.length % 2 !== 0) {
+    throw new TypeError(`unexpected hash reply for task ${id}: ${String(reply)}`);
+  }
+  const fields: Record<string, string> = {};
+  for (let index = 0; index < reply.length; index += 2) {
+    fields[String(reply[index])] = String(reply[index + 1]);
+  }
+  return fields;
+}
+
+/** Rebuilds a record from the fields of its hash. */
+function recordOf(id: string, fields: Record<string, string>): TaskRecord {
+  const { base, state, deliveries } = fields;
+  if (base === undefined || state === undefined || deliveries === undefined) {
+    throw new TypeError(
+      `task ${id} in Redis has no base, state or deliveries field, so this store version did not write it; clear the key prefix`,
+    );
+  }
+  const record: TaskRecord = {
+    ...(JSON.parse(base) as BaseFields),
+    state: state as TaskRecord['state'],
+    deliveries: Number(deliveries),
+  };
+  if (fields.startedAt !== undefined) record.startedAt = Number(fields.startedAt);
+  if (fields.finishedAt !== undefined) record.finishedAt = Number(fields.finishedAt);
+  if (fields.result !== undefined) record.result = JSON.parse(fields.result);
+  if (fields.error !== undefined) record.error = JSON.parse(fields.error);
+  if (fields.costUsd !== undefined) record.costUsd = Number(fields.costUsd);
+  return record;
 }
 
 function sha256(text: string): string {

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 
 import { MemoryTaskStore, RedisTaskStore } from '../../../src/platform/store/index.js';
 import type { TaskStore } from '../../../src/platform/store/index.js';
-import type { TaskRecord } from '../../../src/platform/task.js';
+import type { TaskRecord, TerminalState } from '../../../src/platform/task.js';
+import { TERMINAL_STATES } from '../../../src/platform/task.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -18,20 +19,30 @@ function queuedTask(id: string, tenantId = 'tenant-alpha'): TaskRecord {
   };
 }
 
-const drivers: { name: string; make: () => TaskStore }[] = [
-  { name: 'MemoryTaskStore', make: () => new MemoryTaskStore() },
+interface StoreDriver {
+  name: string;
+  make: (keyPrefix: string) => TaskStore;
+  /** True when two stores made with one prefix share their tasks, each on its own connection. */
+  sharesPrefix: boolean;
+}
+
+const drivers: StoreDriver[] = [
+  { name: 'MemoryTaskStore', make: () => new MemoryTaskStore(), sharesPrefix: false },
   {
     name: 'RedisTaskStore',
-    make: () => new RedisTaskStore({ redis: REDIS_URL, keyPrefix: `test:store:${randomUUID()}` }),
+    make: (keyPrefix) => new RedisTaskStore({ redis: REDIS_URL, keyPrefix }),
+    sharesPrefix: true,
   },
 ];
 
 for (const driver of drivers) {
   describe(driver.name, () => {
     let store: TaskStore;
+    let keyPrefix: string;
 
     beforeEach(() => {
-      store = driver.make();
+      keyPrefix = `test:store:${randomUUID()}`;
+      store = driver.make(keyPrefix);
     });
 
     afterEach(async () => {
@@ -156,6 +167,190 @@ for (const driver of drivers) {
       assert.equal(counts.dead_lettered, 1);
       assert.equal(counts.queued, 1);
       assert.equal(counts.running, 0);
+    });
+
+    for (const terminal of TERMINAL_STATES) {
+      it(`rejects transitions from ${terminal}`, async () => {
+        await store.create(queuedTask('t1'));
+        await store.markRunning('t1', 2_000);
+        assert.equal(await store.complete('t1', { state: terminal, finishedAt: 3_000 }), true);
+        const countsBefore = await store.accounting();
+        const recordBefore = await store.getById('t1');
+
+        assert.equal(await store.markRunning('t1', 4_000), undefined);
+        assert.equal(await store.complete('t1', { state: 'succeeded', finishedAt: 5_000 }), false);
+        const read = await store.completeAndRead('t1', {
+          state: 'failed',
+          finishedAt: 6_000,
+          error: { code: 'late', message: 'late failure' },
+          costUsd: 9,
+        });
+
+        assert.equal(read.stored, false);
+        assert.deepEqual(read.record, recordBefore);
+        assert.deepEqual(await store.getById('t1'), recordBefore);
+        assert.deepEqual(await store.accounting(), countsBefore);
+        assert.equal(countsBefore[terminal], 1);
+        assert.equal(countsBefore.running, 0);
+      });
+    }
+
+    it('rejects transitions after terminal create', async () => {
+      await store.create({ ...queuedTask('t1'), state: 'failed', finishedAt: 1_500 });
+      assert.equal(await store.markRunning('t1', 2_000), undefined);
+      assert.equal(await store.complete('t1', { state: 'succeeded', finishedAt: 3_000 }), false);
+      const counts = await store.accounting();
+      assert.equal(counts.accepted, 1);
+      assert.equal(counts.failed, 1);
+      assert.equal(counts.running, 0);
+      assert.equal(counts.succeeded, 0);
+      assert.equal((await store.getById('t1'))?.finishedAt, 1_500);
+    });
+
+    it('ignores an unknown id', async () => {
+      assert.equal(await store.markRunning('missing', 2_000), undefined);
+      assert.equal(await store.complete('missing', { state: 'failed', finishedAt: 3_000 }), false);
+      assert.equal(await store.getById('missing'), undefined);
+      assert.deepEqual(await store.accounting(), {
+        accepted: 0,
+        queued: 0,
+        running: 0,
+        succeeded: 0,
+        failed: 0,
+        dead_lettered: 0,
+      });
+    });
+
+    it('counts every delivery once', async () => {
+      await store.create(queuedTask('t1'));
+      for (const delivery of [1, 2, 3]) {
+        const record = await store.markRunning('t1', 2_000 + delivery);
+        assert.equal(record?.deliveries, delivery);
+        assert.equal(record?.startedAt, 2_000 + delivery);
+        assert.equal(record?.state, 'running');
+      }
+      const stored = await store.getById('t1');
+      assert.equal(stored?.deliveries, 3);
+      assert.equal(stored?.startedAt, 2_003);
+      const counts = await store.accounting();
+      assert.equal(counts.running, 1);
+      assert.equal(counts.queued, 0);
+      assert.equal(counts.accepted, 1);
+    });
+
+    it('keeps fields a completion omits', async () => {
+      const earlierResult = {
+        text: 'partial',
+        usage: { inputTokens: 1, outputTokens: 2 },
+        provider: 'p',
+        model: 'm',
+        attempts: [],
+        timeToFirstTokenMs: 3,
+      };
+      await store.create({ ...queuedTask('t1'), result: earlierResult, costUsd: 0.25 });
+      const read = await store.completeAndRead('t1', {
+        state: 'failed',
+        finishedAt: 3_000,
+        error: { code: 'provider_unavailable', message: 'no provider left' },
+      });
+      assert.equal(read.stored, true);
+      assert.deepEqual(read.record?.result, earlierResult);
+      assert.equal(read.record?.costUsd, 0.25);
+      assert.equal(read.record?.error?.code, 'provider_unavailable');
+      assert.deepEqual(await store.getById('t1'), read.record);
+    });
+
+    it('reads large and fractional numbers back exactly', async () => {
+      const createdAt = 1_796_406_349_123;
+      const startedAt = 1_796_406_349_123_456;
+      const finishedAt = 1_796_406_349_123_457;
+      const costUsd = 0.1 + 0.2;
+      const result = {
+        text: 'done',
+        usage: { inputTokens: Number.MAX_SAFE_INTEGER, outputTokens: 123_456_789_012_345 },
+        provider: 'p',
+        model: 'm',
+        attempts: [{ provider: 'p', model: 'm', outcome: 'success' as const, latencyMs: 0.125 }],
+        timeToFirstTokenMs: 1e-7,
+      };
+
+      await store.create({ ...queuedTask('t1'), createdAt });
+      const running = await store.markRunning('t1', startedAt);
+      const read = await store.completeAndRead('t1', {
+        state: 'succeeded',
+        finishedAt,
+        result,
+        costUsd,
+      });
+
+      const expected: TaskRecord = {
+        ...queuedTask('t1'),
+        createdAt,
+        state: 'succeeded',
+        startedAt,
+        finishedAt,
+        deliveries: 1,
+        result,
+        costUsd,
+      };
+      assert.equal(running?.createdAt, createdAt);
+      assert.equal(running?.startedAt, startedAt);
+      assert.deepEqual(read.record, expected);
+      assert.deepEqual(await store.getById('t1'), expected);
+    });
+
+    it('keeps counts consistent under concurrent transitions', async () => {
+      // A second store on its own connection races the first, as a gateway and a worker do.
+      const peer = driver.sharesPrefix ? driver.make(keyPrefix) : store;
+      const ids = Array.from({ length: 40 }, (_, index) => `t${index}`);
+      const raceOne = async (id: string, index: number) => {
+        const early: TerminalState = index % 2 === 0 ? 'succeeded' : 'failed';
+        const [firstStart, earlyStored, secondStart, lateStored] = await Promise.all([
+          store.markRunning(id, 2_000),
+          peer.complete(id, { state: early, finishedAt: 3_000 }),
+          peer.markRunning(id, 2_500),
+          store.complete(id, { state: 'dead_lettered', finishedAt: 3_500 }),
+        ]);
+        const starts = [firstStart, secondStart].filter((start) => start !== undefined).length;
+        return {
+          id,
+          earlyStored,
+          lateStored,
+          winner: earlyStored ? early : ('dead_lettered' as TerminalState),
+          starts,
+        };
+      };
+
+      for (const id of ids) await store.create(queuedTask(id));
+      let races: Awaited<ReturnType<typeof raceOne>>[];
+      try {
+        races = await Promise.all(ids.map(raceOne));
+      } finally {
+        if (peer !== store) await peer.close();
+      }
+
+      const expected: Record<TerminalState, number> = { succeeded: 0, failed: 0, dead_lettered: 0 };
+      for (const race of races) {
+        const record = await store.getById(race.id);
+        assert.notEqual(
+          race.earlyStored,
+          race.lateStored,
+          `${race.id}: exactly one complete stored`,
+        );
+        assert.equal(record?.state, race.winner, race.id);
+        assert.equal(record?.deliveries, race.starts, race.id);
+        expected[race.winner] += 1;
+      }
+      const counts = await store.accounting();
+      const inStates =
+        counts.queued + counts.running + counts.succeeded + counts.failed + counts.dead_lettered;
+      assert.equal(counts.accepted, ids.length);
+      assert.equal(inStates, counts.accepted);
+      assert.equal(counts.succeeded, expected.succeeded);
+      assert.equal(counts.failed, expected.failed);
+      assert.equal(counts.dead_lettered, expected.dead_lettered);
+      assert.equal(counts.running, 0);
+      assert.equal(counts.queued, 0);
     });
 
     it('releases a key bound to the task', async () => {

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 import type { Clock } from '../clock.js';
 import type { TaskRequest } from '../task.js';
 
@@ -52,6 +54,10 @@ export function asyncTaskDeadlineMs(
   return Math.min(maxTaskDurationMs, steps * (routeDeadlineMs + (request.toolWaitMs ?? 0)));
 }
 
+/** Signal of a run without limits. Many runs share it, so it allows any number of listeners. */
+const NEVER_ABORTED = new AbortController().signal;
+setMaxListeners(0, NEVER_ABORTED);
+
 /** Limits of one task run; each is optional. */
 export interface RunLimits {
   clock: Clock;
@@ -72,6 +78,10 @@ export async function runWithLimits<T>(
   limits: RunLimits,
   run: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
+  const { shutdown } = limits;
+  if (limits.deadlineMs === undefined && limits.signal === undefined) {
+    return shutdown === undefined ? run(NEVER_ABORTED) : runUntilShutdown(shutdown, run);
+  }
   const controller = new AbortController();
   // The errors are built only when the abort happens: a stack trace per run costs CPU.
   const onShutdown = () => controller.abort(new PlatformShutdownError());
@@ -95,5 +105,19 @@ export async function runWithLimits<T>(
     if (timer !== undefined) clock.clearTimeout(timer);
     limits.shutdown?.removeEventListener('abort', onShutdown);
     limits.signal?.removeEventListener('abort', onSignal);
+  }
+}
+
+/** The common sync case with shutdown as the only limit: no signal of its own is needed. */
+async function runUntilShutdown<T>(
+  shutdown: AbortSignal,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (shutdown.aborted) throw new PlatformShutdownError();
+  try {
+    return await run(shutdown);
+  } catch (error) {
+    if (shutdown.aborted) throw new PlatformShutdownError();
+    throw error;
   }
 }

@@ -60,8 +60,11 @@ export interface Platform {
   topology: Topology;
   urls: {
     gateway: string;
-    /** Toxiproxy-compatible API of the fault proxy; one proxy per provider, named after it. */
-    proxyApi: string;
+    /**
+     * Toxiproxy-compatible API of the fault proxy, with one proxy per provider named after
+     * it. Undefined when `faultProxy` is false.
+     */
+    proxyApi: string | undefined;
     /** Each mock provider's own URL, which serves `/_control/faults`. */
     providers: Record<string, string>;
   };
@@ -95,7 +98,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     loadPriceTable(config.pricesPath),
   ]);
   const seed = config.seed ?? 1;
-  const proxyOptions = { toxiproxyUrl: config.toxiproxyUrl ?? process.env.TOXIPROXY_URL };
+  const proxyOptions = {
+    toxiproxyUrl: config.toxiproxyUrl ?? process.env.TOXIPROXY_URL,
+    direct: config.faultProxy === false,
+  };
   const fleet =
     config.providerProcess === 'child'
       ? await startProviderFleetProcess(catalog, seed, config.timeScale ?? 1, proxyOptions)

@@ -24,7 +24,8 @@ const PROVIDER_SCRAPE_TIMEOUT_MS = 2000;
 
 /** The parts of a running platform a drill drives and reads. */
 export interface DrillPlatform {
-  urls: { gateway: string; proxyApi: string; providers: Record<string, string> };
+  /** `proxyApi` is undefined on a platform started with `faultProxy: false`, which no drill can use. */
+  urls: { gateway: string; proxyApi: string | undefined; providers: Record<string, string> };
   registry: Registry;
   ledger: CostLedger;
 }
@@ -131,6 +132,12 @@ function burstScenario(
  */
 export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
   const { platform, clock } = options;
+  const toxiproxyUrl = platform.urls.proxyApi;
+  if (toxiproxyUrl === undefined) {
+    throw new TypeError(
+      'a drill injects faults through the fault proxy, but the platform runs without one; start it with faultProxy true (the default)',
+    );
+  }
   const seed = options.seed ?? 1;
   const burstTenants = options.spec.faults.flatMap((step) =>
     step.kind === 'tenant-burst' ? [step.tenant] : [],
@@ -217,7 +224,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
   return {
     clock,
     faults: createFaultDriver({
-      toxiproxyUrl: platform.urls.proxyApi,
+      toxiproxyUrl,
       providers: platform.urls.providers,
     }),
     startLoad: (request, signal) =>

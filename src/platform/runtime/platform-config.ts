@@ -49,6 +49,13 @@ export interface PlatformConfig {
    * @defaultValue process.env.TOXIPROXY_URL
    */
   toxiproxyUrl?: string;
+  /**
+   * Whether provider calls pass through the fault proxy. False sends them straight to
+   * the mock providers: no faults can be injected, and no CPU goes to relaying bytes,
+   * which suits capacity benchmarks.
+   * @defaultValue true
+   */
+  faultProxy?: boolean;
   /** @defaultValue 1 */
   seed?: number;
   /** Logger of the process edge; the gateway logs through it. @defaultValue no logging */

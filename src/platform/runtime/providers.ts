@@ -17,13 +17,13 @@ export interface ProxiedProvider {
   name: string;
   /** Base URL of the mock provider itself, where its control endpoint and metrics are. */
   url: string;
-  /** Base URL of the proxy listener the router calls. */
+  /** Base URL the router calls: the proxy listener, or the mock provider itself when `direct`. */
   proxyUrl: string;
 }
 
 export interface ProviderFleet {
-  /** Base URL of the fault proxy's Toxiproxy-compatible API. */
-  proxyApiUrl: string;
+  /** Base URL of the fault proxy's Toxiproxy-compatible API, or undefined when `direct`. */
+  proxyApiUrl: string | undefined;
   providers: ProxiedProvider[];
   /** Router endpoints, keyed by provider name; each goes through its proxy. */
   endpoints: Record<string, ProviderEndpoint>;
@@ -38,6 +38,13 @@ export interface FleetProxyOptions {
    * @defaultValue undefined, which starts the embedded fault proxy
    */
   toxiproxyUrl?: string;
+  /**
+   * Sends provider calls straight to the mock providers, with no proxy in between, so
+   * faults cannot be injected. Capacity benchmarks use it: the proxy's relay is not part
+   * of the platform and costs CPU per call.
+   * @defaultValue false
+   */
+  direct?: boolean;
 }
 
 /**
@@ -52,14 +59,15 @@ export async function startProviderFleet(
   seed = 1,
   options: FleetProxyOptions = {},
 ): Promise<ProviderFleet> {
-  const proxyApi = await openProxyApi(clock, options.toxiproxyUrl);
-  const toxiproxy = new Toxiproxy(proxyApi.url);
+  const proxyApi =
+    options.direct === true ? undefined : await openProxyApi(clock, options.toxiproxyUrl);
+  const toxiproxy = proxyApi === undefined ? undefined : new Toxiproxy(proxyApi.url);
   const mocks: MockProvider[] = [];
   const providers: ProxiedProvider[] = [];
   const endpoints: Record<string, ProviderEndpoint> = {};
   const apiKey = `sk-mock-${randomBytes(12).toString('hex')}`;
   const close = async (): Promise<void> => {
-    await proxyApi.close(providers.map((entry) => entry.name));
+    await proxyApi?.close(providers.map((entry) => entry.name));
     await Promise.all(mocks.map((mock) => mock.close()));
   };
   try {
@@ -72,7 +80,10 @@ export async function startProviderFleet(
         clock,
       });
       mocks.push(provider);
-      const proxyUrl = await createProviderProxy(toxiproxy, profile.name, provider.port);
+      const proxyUrl =
+        toxiproxy === undefined
+          ? provider.url
+          : await createProviderProxy(toxiproxy, profile.name, provider.port);
       providers.push({ name: profile.name, url: provider.url, proxyUrl });
       endpoints[profile.name] = { baseUrl: proxyUrl, apiKey };
     }
@@ -80,7 +91,7 @@ export async function startProviderFleet(
     await close();
     throw error;
   }
-  return { proxyApiUrl: proxyApi.url, providers, endpoints, close };
+  return { proxyApiUrl: proxyApi?.url, providers, endpoints, close };
 }
 
 interface ProxyApi {

@@ -125,3 +125,40 @@ describe('startPlatform in memory', () => {
     assert.ok((await platform.ledger.summary()).tasks >= 20);
   });
 });
+
+describe('startPlatform without the fault proxy', () => {
+  let platform: Platform | undefined;
+
+  afterEach(async () => {
+    await platform?.stop();
+    platform = undefined;
+  });
+
+  it('serves tasks straight from the mock providers and has no proxy API', async function () {
+    this.timeout(30_000);
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    platform = await startPlatform({
+      topology: 'workers=4 serverless_burst=disabled',
+      redisUrl: '',
+      faultProxy: false,
+    });
+    assert.equal(platform.urls.proxyApi, undefined);
+    const response = await undiciRequest(`${platform.urls.gateway}/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        route: 'chat',
+        maxOutputTokens: 16,
+        forcedOutputTokens: 4,
+        mode: 'sync',
+      }),
+    });
+    const body = (await response.body.json()) as {
+      state?: string;
+      result?: { usage?: { outputTokens?: number } };
+    };
+    assert.equal(response.statusCode, 200);
+    assert.equal(body.state, 'succeeded');
+    assert.equal(body.result?.usage?.outputTokens, 4);
+  });
+});

@@ -49,6 +49,21 @@ describe('startProviderFleet', () => {
     assert.deepEqual(Object.keys(await new Toxiproxy(external.url).getAll()), []);
   });
 
+  it('points each endpoint at its mock provider when direct, with no proxy API', async () => {
+    const catalog = await loadProviderCatalog();
+    fleet = await startProviderFleet(catalog, systemClock, 1, { direct: true });
+
+    assert.equal(fleet.proxyApiUrl, undefined);
+    assert.equal(fleet.providers.length, catalog.length);
+    for (const entry of fleet.providers) {
+      assert.equal(entry.proxyUrl, entry.url);
+      assert.equal(fleet.endpoints[entry.name]?.baseUrl, entry.url);
+    }
+    const first = fleet.providers[0];
+    assert.ok(first !== undefined);
+    assert.equal(await statusOf(`${first.proxyUrl}/healthz`), 200);
+  });
+
   it('rejects a Toxiproxy URL off loopback', async () => {
     const catalog = await loadProviderCatalog();
     await assert.rejects(

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+
+import { Registry } from 'prom-client';
+
+import { SCENARIOS } from '../../../scenarios/index.js';
+import { platformDrillDeps } from '../../../src/harness/drill/platform-deps.js';
+import type { DrillSpec } from '../../../src/harness/drill/spec.js';
+import { MemoryCostLedger } from '../../../src/platform/cost/index.js';
+import { systemClock } from '../../../src/platform/clock.js';
+
+describe('platformDrillDeps', () => {
+  it('refuses a platform started without the fault proxy, naming the setting', () => {
+    const scenario = SCENARIOS['steady-chat'];
+    assert.ok(scenario !== undefined);
+    const spec = { scenario: 'steady-chat', faults: [] } as unknown as DrillSpec;
+    assert.throws(
+      () =>
+        platformDrillDeps({
+          platform: {
+            urls: { gateway: 'http://127.0.0.1:1', proxyApi: undefined, providers: {} },
+            registry: new Registry(),
+            ledger: new MemoryCostLedger(),
+          },
+          spec,
+          scenario,
+          quotaPerMinute: {},
+          topology: 'workers=1 serverless_burst=disabled',
+          clock: systemClock,
+        }),
+      /runs without one; start it with faultProxy true/,
+    );
+  });
+});

@@ -17,7 +17,6 @@ import { loadPolicy } from './router/load-policy.js';
 import { BackendAdmissionGate, QueueBackpressureGate } from './runtime/admission-gate.js';
 import { DirectExecutor } from './runtime/direct-executor.js';
 import { startConsumers } from './runtime/consumers.js';
-import { costEntryOf } from './runtime/cost-entry.js';
 import { createDrivers, type PlatformDrivers } from './runtime/drivers.js';
 import type { PlatformConfig } from './runtime/platform-config.js';
 import { startProviderFleetProcess } from './runtime/fleet-child.js';
@@ -27,11 +26,8 @@ import { createTaskHandler } from './runtime/task-consumer.js';
 import { reconcileQueueFailures } from './runtime/queue-reconciler.js';
 import { TaskFinisher } from './runtime/task-finisher.js';
 import { drainAndStop } from './runtime/drain.js';
-import {
-  observeFirstToken,
-  startQueueSampler,
-  wireRouterMetrics,
-} from './runtime/metrics-wiring.js';
+import { recordFinished, startQueueSampler, wireRouterMetrics } from './runtime/metrics-wiring.js';
+import { applyMetricCalls } from './runtime/metric-relay.js';
 import {
   checkPlatformLimits,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -45,7 +41,6 @@ import type { Policy } from './router/policy-types.js';
 import { DEFAULT_TOPOLOGY, parseTopology, type Topology } from './runtime/topology.js';
 import type { ProviderEndpoint } from './providers/types.js';
 import type { TaskStore } from './store/task-store.js';
-import type { TaskRecord } from './task.js';
 import { loadTenants } from './tenants/index.js';
 
 export type { PlatformConfig } from './runtime/platform-config.js';
@@ -127,7 +122,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       admission: drivers.admission,
       clock,
       onFinished: ({ record, executorCostUsd }) =>
-        recordFinished(drivers, metrics, record, executorCostUsd),
+        recordFinished(metrics, drivers.ledger, record, executorCostUsd),
     });
     const executor = createExecutor(
       topology,
@@ -153,6 +148,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     stops.unshift(async () => stopSampler());
     reconcileQueueFailures(drivers.queue, drivers.store, clock);
     const consumers = await startConsumers({
+      onWorkerMetrics: (calls) => applyMetricCalls(metrics, calls),
       workers: topology.workers,
       processes: drivers.redisUrl === undefined ? 0 : (config.workerProcesses ?? 2),
       queue: drivers.queue,
@@ -237,22 +233,6 @@ function createExecutor(
     clock,
     emulator: { ...config.serverless, prices: emulatorPrices },
   });
-}
-
-function recordFinished(
-  drivers: PlatformDrivers,
-  metrics: PlatformMetrics,
-  record: TaskRecord,
-  executorCostUsd: number,
-): void {
-  const outcome = record.state === 'succeeded' ? 'succeeded' : 'failed';
-  const seconds = ((record.finishedAt ?? record.createdAt) - record.createdAt) / 1000;
-  metrics.recordRequest({ tenant: record.tenantId, route: record.request.route, outcome }, seconds);
-  observeFirstToken(metrics, record);
-  const entry = costEntryOf(record, executorCostUsd);
-  if (entry === undefined) return;
-  metrics.recordCost(record.tenantId, record.request.route, record.costUsd ?? 0);
-  void drivers.ledger.record(entry);
 }
 
 function workerConfig(

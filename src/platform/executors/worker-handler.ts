@@ -4,9 +4,19 @@ import { pathToFileURL } from 'node:url';
 
 import type { JobHandler } from '../queue/index.js';
 
-/** A module that worker processes import: it builds the job handler from a JSON config. */
+/**
+ * A module that worker processes import: it builds the job handler from a JSON config,
+ * and may export `closeHandler`, which the process awaits after its last job.
+ */
 export interface HandlerModule<T = unknown> {
   createHandler(config: unknown): JobHandler<T> | Promise<JobHandler<T>>;
+  closeHandler?(): void | Promise<void>;
+}
+
+/** A loaded handler module: the handler, and the function to run after the last job. */
+export interface LoadedHandler<T> {
+  handler: JobHandler<T>;
+  close(): Promise<void>;
 }
 
 /** Raised when a handler module does not export `createHandler`. */
@@ -29,11 +39,20 @@ export function handlerModuleUrl(specifier: string): string {
 }
 
 /** Imports a handler module and builds its handler. */
-export async function loadHandler<T>(specifier: string, config: unknown): Promise<JobHandler<T>> {
-  const loaded: unknown = await import(handlerModuleUrl(specifier));
-  const createHandler = (loaded as Partial<HandlerModule<T>>).createHandler;
+export async function loadHandler<T>(
+  specifier: string,
+  config: unknown,
+): Promise<LoadedHandler<T>> {
+  const loaded = (await import(handlerModuleUrl(specifier))) as Partial<HandlerModule<T>>;
+  const { createHandler, closeHandler } = loaded;
   if (typeof createHandler !== 'function') {
     throw new HandlerModuleError(specifier);
   }
-  return createHandler(config);
+  const handler = await createHandler(config);
+  return {
+    handler,
+    close: async () => {
+      if (typeof closeHandler === 'function') await closeHandler();
+    },
+  };
 }

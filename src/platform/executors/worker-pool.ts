@@ -33,6 +33,8 @@ export interface WorkerRestartEvent {
 interface WorkerPoolEventMap {
   exit: [WorkerExitEvent];
   restart: [WorkerRestartEvent];
+  /** Metric calls a process's handler module recorded, as it sent them. */
+  metrics: [unknown[]];
 }
 
 /** Raised when a worker process fails to report ready. */
@@ -58,7 +60,10 @@ interface Slot {
   exited: Promise<void>;
 }
 
-/** A running pool; emits 'exit' for every process exit and 'restart' for each replacement. */
+/**
+ * A running pool; emits 'exit' for every process exit, 'restart' for each replacement
+ * and 'metrics' for each batch of metric calls a process sends.
+ */
 export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
   readonly #options: ResolvedWorkerPoolOptions;
   readonly #slots: Slot[] = [];
@@ -112,6 +117,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.#slots[index] = { index, child, exited };
     child.once('exit', (code, signal) => this.#onExit(index, child, code, signal));
+    child.on('message', (message) => {
+      if (isWorkerMessage(message) && message.type === 'metrics')
+        this.emit('metrics', message.calls);
+    });
     return this.#awaitReady(index, child);
   }
 

@@ -49,7 +49,11 @@ function openQueue(): BullmqTaskQueue<unknown> {
   return queue;
 }
 
-function onShutdown(queue: BullmqTaskQueue<unknown>, consumer: Consumer): void {
+function onShutdown(
+  queue: BullmqTaskQueue<unknown>,
+  consumer: Consumer,
+  closeHandler: () => Promise<void>,
+): void {
   let stopping = false;
   const shutdown = (reason: string): void => {
     if (stopping) {
@@ -60,6 +64,7 @@ function onShutdown(queue: BullmqTaskQueue<unknown>, consumer: Consumer): void {
     consumer
       .drain()
       .then(() => queue.close())
+      .then(closeHandler)
       .then(() => {
         logger.info('worker drained');
         process.exit(0);
@@ -75,11 +80,11 @@ function onShutdown(queue: BullmqTaskQueue<unknown>, consumer: Consumer): void {
 }
 
 async function main(): Promise<void> {
-  const handler = await loadHandler<unknown>(config.handlerModule, config.handlerConfig);
+  const loaded = await loadHandler<unknown>(config.handlerModule, config.handlerConfig);
   const queue = openQueue();
   await queue.gauges();
-  const consumer = queue.consume(handler, { concurrency: config.concurrency });
-  onShutdown(queue, consumer);
+  const consumer = queue.consume(loaded.handler, { concurrency: config.concurrency });
+  onShutdown(queue, consumer, loaded.close);
   logger.info(
     { index: config.index, queue: config.queue.name, concurrency: config.concurrency },
     'worker ready',

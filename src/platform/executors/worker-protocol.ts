@@ -14,10 +14,16 @@ export interface WorkerProcessConfig {
   logLevel: string;
 }
 
-/** Messages a worker process sends to the pool over IPC. */
-export type WorkerMessage = { type: 'ready' } | { type: 'startFailed'; message: string };
+/**
+ * Messages a worker process sends to the pool over IPC. `metrics` carries metric
+ * calls the handler module recorded; the pool passes them on as a 'metrics' event.
+ */
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'startFailed'; message: string }
+  | { type: 'metrics'; calls: unknown[] };
 
 export function isWorkerMessage(message: unknown): message is WorkerMessage {
   const type = (message as { type?: unknown } | null)?.type;
-  return type === 'ready' || type === 'startFailed';
+  return type === 'ready' || type === 'startFailed' || type === 'metrics';
 }

@@ -18,6 +18,8 @@ export interface ConsumerSettings {
   handler: JobHandler<QueuedTaskData>;
   /** Config of worker processes; required when `processes` is above 0. */
   worker?: WorkerHandlerConfig & { backoffBaseMs: number; backoffMaxMs: number };
+  /** Receives each batch of metric calls a worker process sends. @defaultValue none */
+  onWorkerMetrics?: (calls: unknown[]) => void;
 }
 
 /** Running queue consumers, in this process or in a worker pool. */
@@ -59,5 +61,7 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
     handlerConfig: worker,
     logLevel: 'warn',
   });
+  const { onWorkerMetrics } = settings;
+  if (onWorkerMetrics !== undefined) pool.on('metrics', onWorkerMetrics);
   return { kind: 'worker-pool', processes: settings.processes, stop: () => pool.stop() };
 }

@@ -1,9 +1,12 @@
 import type { QueueGauges } from '../admission/backpressure.js';
+import type { CostEntry } from '../cost/ledger.js';
 import type { BreakerState, PlatformMetrics } from '../metrics/index.js';
 import type { BreakerTransition } from '../router/breaker-state.js';
 import type { Policy } from '../router/policy-types.js';
 import type { Router } from '../router/router.js';
 import type { TaskRecord } from '../task.js';
+import { costEntryOf } from './cost-entry.js';
+import type { MetricSink } from './metric-relay.js';
 
 /** Gauge state of a router breaker kind. */
 const BREAKER_STATES: Record<BreakerTransition['to']['kind'], BreakerState> = {
@@ -17,7 +20,7 @@ const BREAKER_STATES: Record<BreakerTransition['to']['kind'], BreakerState> = {
  * gauge, failovers (or same-provider retries) and every attempt's outcome.
  * Every candidate of the policy starts with a closed breaker sample.
  */
-export function wireRouterMetrics(router: Router, metrics: PlatformMetrics, policy: Policy): void {
+export function wireRouterMetrics(router: Router, metrics: MetricSink, policy: Policy): void {
   for (const route of Object.values(policy.routes)) {
     for (const candidate of route.candidates) {
       metrics.setBreakerState({ provider: candidate.provider, model: candidate.model }, 'closed');
@@ -47,11 +50,30 @@ export function startQueueSampler(
   return () => clearInterval(timer);
 }
 
-// NOTE: tasks run in forked worker processes (Redis with workerProcesses > 0) record no queue wait or first-token samples here.
 /** Observes the time to first token of a finished task that has a result. */
-export function observeFirstToken(metrics: PlatformMetrics, record: TaskRecord): void {
+export function observeFirstToken(metrics: MetricSink, record: TaskRecord): void {
   const { result } = record;
   if (result === undefined) return;
   const labels = { provider: result.provider, model: result.model };
   metrics.observeTimeToFirstToken(labels, result.timeToFirstTokenMs / 1000);
+}
+
+/**
+ * Records a task that reached its terminal state: the request outcome and latency, the
+ * time to first token, and its cost in the metrics and the ledger when it has one.
+ */
+export function recordFinished(
+  metrics: MetricSink,
+  ledger: { record(entry: CostEntry): Promise<unknown> },
+  record: TaskRecord,
+  executorCostUsd: number,
+): void {
+  const outcome = record.state === 'succeeded' ? 'succeeded' : 'failed';
+  const seconds = ((record.finishedAt ?? record.createdAt) - record.createdAt) / 1000;
+  metrics.recordRequest({ tenant: record.tenantId, route: record.request.route, outcome }, seconds);
+  observeFirstToken(metrics, record);
+  const entry = costEntryOf(record, executorCostUsd);
+  if (entry === undefined) return;
+  metrics.recordCost(record.tenantId, record.request.route, record.costUsd ?? 0);
+  void ledger.record(entry);
 }

@@ -16,7 +16,8 @@ import type { JobHandler } from '../queue/index.js';
 import { createRouter, loadPolicy } from '../router/index.js';
 import { RedisTaskStore } from '../store/redis.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from '../gateway/schema.js';
-import { costEntryOf } from './cost-entry.js';
+import { createMetricRelay, type MetricRelay } from './metric-relay.js';
+import { recordFinished, wireRouterMetrics } from './metrics-wiring.js';
 import { asyncTaskDeadlineMs } from './run-limits.js';
 import { RouterModelPort } from './router-port.js';
 import { createTaskHandler } from './task-consumer.js';
@@ -59,14 +60,16 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
     keyPrefix: `${settings.keyPrefix}:admission:`,
   });
   const ledger = new RedisCostLedger({ redis, keyPrefix: `${settings.keyPrefix}:cost:` });
+  const metrics = openRelay();
+  // NOTE: each process keeps its own breakers, so the platform's breaker gauge shows
+  // the state that one of them reported last, not a merged state.
+  wireRouterMetrics(router, metrics, policy);
   const finisher = new TaskFinisher({
     store,
     admission,
     clock: systemClock,
-    onFinished: ({ record, executorCostUsd }) => {
-      const entry = costEntryOf(record, executorCostUsd);
-      if (entry !== undefined) void ledger.record(entry);
-    },
+    onFinished: ({ record, executorCostUsd }) =>
+      recordFinished(metrics, ledger, record, executorCostUsd),
   });
   const routerPort = new RouterModelPort(router, prices);
   return createTaskHandler({
@@ -81,5 +84,24 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
         policy.routes[request.route]?.deadlineMs ?? 0,
         settings.maxTaskDurationMs ?? DEFAULT_MAX_TASK_DURATION_MS,
       ),
+    onStart: (task, waitMs) => metrics.observeQueueWait(task.request.priority, waitMs / 1000),
   });
+}
+
+let relay: MetricRelay | undefined;
+
+/**
+ * Opens the relay that sends this process's metric calls to the platform process over
+ * IPC; without an IPC channel the calls are dropped.
+ */
+function openRelay(): MetricRelay {
+  relay ??= createMetricRelay((calls) => {
+    if (process.connected) process.send?.({ type: 'metrics', calls });
+  });
+  return relay;
+}
+
+/** Sends the metric calls still waiting; the worker process calls it after its last job. */
+export function closeHandler(): void {
+  relay?.close();
 }

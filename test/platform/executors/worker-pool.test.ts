@@ -10,7 +10,7 @@ import {
 } from '../../../src/platform/executors/worker-pool.js';
 import type { BullmqQueueSpec } from '../../../src/platform/executors/worker-pool-options.js';
 import { type BullmqTaskQueue, createBullmqQueue } from '../../../src/platform/queue/index.js';
-import { maxOverlap } from '../../fixtures/worker-recording-handler.js';
+import { closedKey, maxOverlap } from '../../fixtures/worker-recording-handler.js';
 import {
   RECORDING_HANDLER,
   REDIS_URL,
@@ -154,6 +154,17 @@ describe('WorkerPool', function () {
     assert.equal(exits.length, 1);
     assert.equal(exits[0]?.code, 0);
     assert.equal(exits[0]?.expected, true);
+    assert.equal(await redis.get(closedKey(keyPrefix)), '1');
+  });
+
+  it('passes metric messages on as metrics events', async () => {
+    pool = await start({ processes: 2, holdMs: 10 });
+    const batches: unknown[][] = [];
+    pool.on('metrics', (calls) => batches.push(calls));
+    await enqueue(4);
+    await waitFor(async () => batches.length === 4, 10_000, 'four metric batches');
+    const jobs = batches.flat().map((call) => (call as { job?: string }).job);
+    assert.deepEqual(jobs.sort(), ['task-0', 'task-1', 'task-2', 'task-3']);
   });
 
   it('restarts a crashed worker', async () => {

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { BullmqQueueSpec } from '../../../src/platform/executors/worker-pool-options.js';
 import {
   type RecordedEvent,
+  closedKey,
   deliveriesKey,
   eventsKey,
 } from '../../fixtures/worker-recording-handler.js';
@@ -45,7 +46,7 @@ export async function readDeliveries(
 }
 
 export async function deleteRecords(redis: Redis, keyPrefix: string): Promise<void> {
-  await redis.del(eventsKey(keyPrefix), deliveriesKey(keyPrefix));
+  await redis.del(eventsKey(keyPrefix), deliveriesKey(keyPrefix), closedKey(keyPrefix));
 }
 
 /** Polls `condition` every 50 ms until it is true or `timeoutMs` passes. */

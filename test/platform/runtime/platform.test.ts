@@ -48,6 +48,40 @@ async function waitForTerminal(platform: Platform, timeoutMs: number) {
   }
 }
 
+/** Sum of the registry's samples of `name` whose labels include every pair in `labels`. */
+async function metricSum(
+  platform: Platform,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  let sum = 0;
+  for (const metric of await platform.registry.getMetricsAsJSON()) {
+    for (const sample of metric.values as {
+      metricName?: string;
+      labels: Record<string, string | number>;
+      value: number;
+    }[]) {
+      const sampleName = sample.metricName ?? metric.name;
+      if (sampleName !== name) continue;
+      if (Object.entries(labels).every(([label, value]) => sample.labels[label] === value)) {
+        sum += sample.value;
+      }
+    }
+  }
+  return sum;
+}
+
+/** Polls `read` until it reaches `expected` or `timeoutMs` passes; returns the last value. */
+async function waitForValue(read: () => Promise<number>, expected: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (value < expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    value = await read();
+  }
+  return value;
+}
+
 describe('startPlatform on Redis', () => {
   let platform: Platform;
   let keys: Map<string, string>;
@@ -123,6 +157,47 @@ describe('startPlatform on Redis', () => {
       assert.equal(logs.join('').includes(secret), false);
     }
     assert.match(text, /scalegate_gateway_requests_total/);
+  });
+
+  it('records metrics of tasks run in worker processes', async function () {
+    this.timeout(30_000);
+    // tenant-batch runs no other task in this suite, so its counters move only here.
+    // Time to first token has no tenant label: earlier tasks' samples, relayed every
+    // 250 ms, must arrive before the counts are read.
+    await waitForTerminal(platform, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const succeeded = { tenant: 'tenant-batch', route: 'bench', outcome: 'succeeded' };
+    const requestsBefore = await metricSum(platform, 'scalegate_requests_total', succeeded);
+    const waitsBefore = await metricSum(platform, 'scalegate_queue_wait_seconds_count', {
+      priority: 'batch',
+    });
+    const firstTokensBefore = await metricSum(
+      platform,
+      'scalegate_time_to_first_token_seconds_count',
+      { provider: 'instant' },
+    );
+    const task = { route: 'bench', maxOutputTokens: 8, mode: 'async' };
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        call(platform, key('tenant-batch'), 'POST', '/v1/tasks', task),
+      ),
+    );
+    assert.deepEqual(
+      replies.map((reply) => reply.status),
+      [202, 202, 202, 202, 202, 202],
+    );
+    const read = async () =>
+      (await metricSum(platform, 'scalegate_requests_total', succeeded)) - requestsBefore;
+    assert.equal(await waitForValue(read, 6, 15_000), 6);
+    const waits =
+      (await metricSum(platform, 'scalegate_queue_wait_seconds_count', { priority: 'batch' })) -
+      waitsBefore;
+    assert.equal(waits, 6);
+    const firstTokens =
+      (await metricSum(platform, 'scalegate_time_to_first_token_seconds_count', {
+        provider: 'instant',
+      })) - firstTokensBefore;
+    assert.equal(firstTokens, 6);
   });
 
   it('accounts for every async task under faults', async function () {

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+
+import {
+  applyMetricCalls,
+  createMetricRelay,
+  type MetricCall,
+  type MetricSink,
+} from '../../../src/platform/runtime/metric-relay.js';
+
+/** A sink that lists every call it receives as `method(args as JSON)`. */
+function listingSink(): { sink: MetricSink; calls: string[] } {
+  const calls: string[] = [];
+  const method =
+    (name: string) =>
+    (...args: unknown[]) => {
+      calls.push(`${name}(${JSON.stringify(args)})`);
+    };
+  const sink: MetricSink = {
+    recordRequest: method('recordRequest'),
+    observeQueueWait: method('observeQueueWait'),
+    observeTimeToFirstToken: method('observeTimeToFirstToken'),
+    recordFailover: method('recordFailover'),
+    recordAttempt: method('recordAttempt'),
+    setBreakerState: method('setBreakerState'),
+    recordCost: method('recordCost'),
+  };
+  return { sink, calls };
+}
+
+describe('metric relay', () => {
+  it('sends calls in one batch on flush', () => {
+    const batches: MetricCall[][] = [];
+    const relay = createMetricRelay((calls) => batches.push(calls), 60_000);
+    relay.observeQueueWait('standard', 0.25);
+    relay.recordFailover('provider-a', 'provider-b');
+    assert.equal(batches.length, 0);
+    relay.flush();
+    relay.close();
+    assert.deepEqual(batches, [
+      [
+        { method: 'observeQueueWait', args: ['standard', 0.25] },
+        { method: 'recordFailover', args: ['provider-a', 'provider-b'] },
+      ],
+    ]);
+  });
+
+  it('sends nothing when no call waits', () => {
+    const batches: MetricCall[][] = [];
+    const relay = createMetricRelay((calls) => batches.push(calls), 60_000);
+    relay.flush();
+    relay.close();
+    assert.equal(batches.length, 0);
+  });
+
+  it('sends a full batch at once', () => {
+    const batches: MetricCall[][] = [];
+    const relay = createMetricRelay((calls) => batches.push(calls), 60_000);
+    for (let index = 0; index < 300; index += 1) relay.recordCost('tenant-alpha', 'chat', 0.01);
+    assert.equal(batches.length, 1);
+    assert.equal(batches[0]?.length, 256);
+    relay.close();
+    assert.equal(batches.length, 2);
+    assert.equal(batches[1]?.length, 44);
+  });
+
+  it('sends waiting calls on its timer', async () => {
+    const batches: MetricCall[][] = [];
+    const relay = createMetricRelay((calls) => batches.push(calls), 20);
+    relay.setBreakerState({ provider: 'p', model: 'm' }, 'open');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    relay.close();
+    assert.deepEqual(batches, [
+      [{ method: 'setBreakerState', args: [{ provider: 'p', model: 'm' }, 'open'] }],
+    ]);
+  });
+
+  it('applies relayed calls to a sink in order', () => {
+    const { sink, calls } = listingSink();
+    const applied = applyMetricCalls(sink, [
+      { method: 'recordRequest', args: [{ tenant: 't', route: 'r', outcome: 'succeeded' }, 1.5] },
+      { method: 'recordAttempt', args: [{ provider: 'p', model: 'm' }, 'failed'] },
+    ]);
+    assert.equal(applied, 2);
+    assert.deepEqual(calls, [
+      'recordRequest([{"tenant":"t","route":"r","outcome":"succeeded"},1.5])',
+      'recordAttempt([{"provider":"p","model":"m"},"failed"])',
+    ]);
+  });
+
+  it('skips unknown methods and malformed calls', () => {
+    const { sink, calls } = listingSink();
+    const applied = applyMetricCalls(sink, [
+      { method: 'registry', args: [] },
+      { method: 'recordCost' },
+      null,
+      { method: 'recordCost', args: ['t', 'r', 0.5] },
+    ]);
+    assert.equal(applied, 1);
+    assert.deepEqual(calls, ['recordCost(["t","r",0.5])']);
+  });
+
+  it('applies nothing when the payload is not a list', () => {
+    const { sink, calls } = listingSink();
+    assert.equal(applyMetricCalls(sink, { method: 'recordCost', args: [] }), 0);
+    assert.deepEqual(calls, []);
+  });
+});

@@ -23,7 +23,7 @@ import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
 import { RouterModelPort } from './runtime/router-port.js';
 import { createTaskHandler } from './runtime/task-consumer.js';
-import { reconcileQueueFailures } from './runtime/queue-reconciler.js';
+import { reconcileQueueFailures, storeJobEnd } from './runtime/queue-reconciler.js';
 import { TaskFinisher } from './runtime/task-finisher.js';
 import { drainAndStop } from './runtime/drain.js';
 import { recordFinished, startQueueSampler, wireRouterMetrics } from './runtime/metrics-wiring.js';
@@ -149,6 +149,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     reconcileQueueFailures(drivers.queue, drivers.store, clock);
     const consumers = await startConsumers({
       onWorkerMetrics: (calls) => applyMetricCalls(metrics, calls),
+      onWorkerJobEnded: (event) => storeJobEnd(drivers.store, clock, event),
       workers: topology.workers,
       processes: drivers.redisUrl === undefined ? 0 : (config.workerProcesses ?? 2),
       queue: drivers.queue,

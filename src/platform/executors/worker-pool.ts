@@ -12,7 +12,12 @@ import {
   type WorkerPoolOptions,
   resolveWorkerPoolOptions,
 } from './worker-pool-options.js';
-import { WORKER_CONFIG_ENV, type WorkerProcessConfig, isWorkerMessage } from './worker-protocol.js';
+import {
+  type JobEndedEvent,
+  WORKER_CONFIG_ENV,
+  type WorkerProcessConfig,
+  isWorkerMessage,
+} from './worker-protocol.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
@@ -35,6 +40,8 @@ interface WorkerPoolEventMap {
   restart: [WorkerRestartEvent];
   /** Metric calls a process's handler module recorded, as it sent them. */
   metrics: [unknown[]];
+  /** A job the queue ended in a process without its handler: failed for good or dead-lettered. */
+  jobEnded: [JobEndedEvent];
 }
 
 /** Raised when a worker process fails to report ready. */
@@ -61,8 +68,9 @@ interface Slot {
 }
 
 /**
- * A running pool; emits 'exit' for every process exit, 'restart' for each replacement
- * and 'metrics' for each batch of metric calls a process sends.
+ * A running pool; emits 'exit' for every process exit, 'restart' for each replacement,
+ * 'metrics' for each batch of metric calls a process sends and 'jobEnded' for each job
+ * the queue ended in a process without its handler.
  */
 export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
   readonly #options: ResolvedWorkerPoolOptions;
@@ -118,8 +126,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
     this.#slots[index] = { index, child, exited };
     child.once('exit', (code, signal) => this.#onExit(index, child, code, signal));
     child.on('message', (message) => {
-      if (isWorkerMessage(message) && message.type === 'metrics')
-        this.emit('metrics', message.calls);
+      if (!isWorkerMessage(message)) return;
+      if (message.type === 'metrics') this.emit('metrics', message.calls);
+      if (message.type === 'jobEnded') {
+        const { id, state } = message;
+        this.emit('jobEnded', { id, state, message: message.message });
+      }
     });
     return this.#awaitReady(index, child);
   }

@@ -14,16 +14,27 @@ export interface WorkerProcessConfig {
   logLevel: string;
 }
 
+/** A job the queue ended without its handler: failed for good, or dead-lettered. */
+export interface JobEndedEvent {
+  id: string;
+  state: 'failed' | 'dead_lettered';
+  message: string;
+}
+
 /**
  * Messages a worker process sends to the pool over IPC. `metrics` carries metric
- * calls the handler module recorded; the pool passes them on as a 'metrics' event.
+ * calls the handler module recorded, and `jobEnded` a job the queue ended; the pool
+ * passes both on as events of the same names.
  */
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'startFailed'; message: string }
-  | { type: 'metrics'; calls: unknown[] };
+  | { type: 'metrics'; calls: unknown[] }
+  | ({ type: 'jobEnded' } & JobEndedEvent);
+
+const MESSAGE_TYPES = new Set(['ready', 'startFailed', 'metrics', 'jobEnded']);
 
 export function isWorkerMessage(message: unknown): message is WorkerMessage {
   const type = (message as { type?: unknown } | null)?.type;
-  return type === 'ready' || type === 'startFailed' || type === 'metrics';
+  return typeof type === 'string' && MESSAGE_TYPES.has(type);
 }

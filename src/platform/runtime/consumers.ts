@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 
 import { startInProcessWorkers } from '../executors/worker-in-process.js';
 import { startWorkerPool } from '../executors/worker-pool.js';
+import type { JobEndedEvent } from '../executors/worker-protocol.js';
 import type { QueuedTaskData } from '../gateway/ports.js';
 import type { JobHandler, TaskQueue } from '../queue/index.js';
 import type { WorkerHandlerConfig } from './worker-handler.js';
@@ -20,6 +21,8 @@ export interface ConsumerSettings {
   worker?: WorkerHandlerConfig & { backoffBaseMs: number; backoffMaxMs: number };
   /** Receives each batch of metric calls a worker process sends. @defaultValue none */
   onWorkerMetrics?: (calls: unknown[]) => void;
+  /** Receives each job the queue ended in a worker process without its handler. @defaultValue none */
+  onWorkerJobEnded?: (event: JobEndedEvent) => void;
 }
 
 /** Running queue consumers, in this process or in a worker pool. */
@@ -44,7 +47,6 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
     });
     return { kind: 'in-process', processes: 0, stop: () => workers.stop() };
   }
-  // NOTE: jobs the queue fails in worker processes (stall limit) emit no event here, so their tasks are not reconciled.
   const pool = await startWorkerPool({
     processes: settings.processes,
     concurrency: Math.ceil(settings.workers / settings.processes),
@@ -61,7 +63,8 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
     handlerConfig: worker,
     logLevel: 'warn',
   });
-  const { onWorkerMetrics } = settings;
+  const { onWorkerMetrics, onWorkerJobEnded } = settings;
   if (onWorkerMetrics !== undefined) pool.on('metrics', onWorkerMetrics);
+  if (onWorkerJobEnded !== undefined) pool.on('jobEnded', onWorkerJobEnded);
   return { kind: 'worker-pool', processes: settings.processes, stop: () => pool.stop() };
 }

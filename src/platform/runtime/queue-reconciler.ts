@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { JobEndedEvent } from '../executors/worker-protocol.js';
 import type { TaskQueue } from '../queue/index.js';
 import type { TaskStore } from '../store/task-store.js';
 
@@ -6,7 +7,8 @@ import type { TaskStore } from '../store/task-store.js';
  * Stores a terminal state for jobs the queue ended without the handler doing
  * so, such as a job failed for stalling too often, so every accepted task
  * still reaches a terminal state. Queue events come only from consumers of
- * the same queue object, so this covers in-process consumers.
+ * the same queue object, so this covers in-process consumers; worker
+ * processes send theirs to `storeJobEnd` through the pool.
  * NOTE: the admission ticket of such a task is not released; it expires with the ticket TTL.
  */
 export function reconcileQueueFailures<T>(
@@ -14,12 +16,17 @@ export function reconcileQueueFailures<T>(
   store: TaskStore,
   clock: Clock,
 ): void {
-  queue.on('failed', ({ id, error }) => {
-    const taskError = { code: 'queue_failed', message: error.message };
-    void store.complete(id, { state: 'failed', finishedAt: clock.now(), error: taskError });
-  });
-  queue.on('deadLettered', ({ id, error }) => {
-    const taskError = { code: 'dead_lettered', message: error.message };
-    void store.complete(id, { state: 'dead_lettered', finishedAt: clock.now(), error: taskError });
-  });
+  queue.on('failed', ({ id, error }) =>
+    storeJobEnd(store, clock, { id, state: 'failed', message: error.message }),
+  );
+  queue.on('deadLettered', ({ id, error }) =>
+    storeJobEnd(store, clock, { id, state: 'dead_lettered', message: error.message }),
+  );
+}
+
+/** Stores the terminal state of a job the queue ended; a task already terminal keeps its state. */
+export function storeJobEnd(store: TaskStore, clock: Clock, event: JobEndedEvent): void {
+  const code = event.state === 'failed' ? 'queue_failed' : 'dead_lettered';
+  const error = { code, message: event.message };
+  void store.complete(event.id, { state: event.state, finishedAt: clock.now(), error });
 }

@@ -9,6 +9,7 @@ import {
   startWorkerPool,
 } from '../../../src/platform/executors/worker-pool.js';
 import type { BullmqQueueSpec } from '../../../src/platform/executors/worker-pool-options.js';
+import type { JobEndedEvent } from '../../../src/platform/executors/worker-protocol.js';
 import { type BullmqTaskQueue, createBullmqQueue } from '../../../src/platform/queue/index.js';
 import { closedKey, maxOverlap } from '../../fixtures/worker-recording-handler.js';
 import {
@@ -165,6 +166,19 @@ describe('WorkerPool', function () {
     await waitFor(async () => batches.length === 4, 10_000, 'four metric batches');
     const jobs = batches.flat().map((call) => (call as { job?: string }).job);
     assert.deepEqual(jobs.sort(), ['task-0', 'task-1', 'task-2', 'task-3']);
+  });
+
+  it('passes jobs the queue ended on as jobEnded events', async () => {
+    pool = await start({ processes: 1, holdMs: 10 });
+    const ended: JobEndedEvent[] = [];
+    pool.on('jobEnded', (event) => ended.push(event));
+    await producer.enqueue('fail-1', null);
+    await producer.enqueue('task-ok', null);
+    await waitFor(async () => ended.length === 1, 10_000, 'one jobEnded event');
+    await waitFor(async () => (await producer.counts()).completed === 1, 10_000, 'one completion');
+    assert.deepEqual(ended, [
+      { id: 'fail-1', state: 'failed', message: 'fixture failure of fail-1' },
+    ]);
   });
 
   it('restarts a crashed worker', async () => {

@@ -48,6 +48,8 @@ export type { PlatformOptions, StopOptions } from './runtime/platform-options.js
 export { isRedisUnavailableError, RedisUnavailableError } from './runtime/redis-check.js';
 
 const DEFAULT_POLICY_PATH = 'policies/default.yaml';
+/** Time a worker process has after the drain time to store its aborted tasks' failures. */
+const WORKER_ABORT_GRACE_MS = 10_000;
 export { formatTopology, parseTopology, type Topology } from './runtime/topology.js';
 
 /** A running platform on 127.0.0.1. */
@@ -150,6 +152,12 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     const consumers = await startConsumers({
       onWorkerMetrics: (calls) => applyMetricCalls(metrics, calls),
       onWorkerJobEnded: (event) => storeJobEnd(drivers.store, clock, event),
+      // Worker processes abort their tasks when the drain time runs out, then need a
+      // moment to store the failures before the pool kills them.
+      // NOTE: a stop() drainTimeoutMs longer than this kills worker processes first, and
+      // their running tasks stay running until a later start redelivers them.
+      workerKillAfterMs:
+        (config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS) + WORKER_ABORT_GRACE_MS,
       workers: topology.workers,
       processes: drivers.redisUrl === undefined ? 0 : (config.workerProcesses ?? 2),
       queue: drivers.queue,
@@ -157,6 +165,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints),
     });
     drains.push(() => consumers.stop());
+    shutdown.signal.addEventListener('abort', () => consumers.abort(), { once: true });
     const rule = createBackpressure(
       config.backpressure ?? { maxQueueDepth: 10_000, maxOldestAgeMs: 60_000 },
     );

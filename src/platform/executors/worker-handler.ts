@@ -5,18 +5,21 @@ import { pathToFileURL } from 'node:url';
 import type { JobHandler } from '../queue/index.js';
 
 /**
- * A module that worker processes import: it builds the job handler from a JSON config,
- * and may export `closeHandler`, which the process awaits after its last job.
+ * A module that worker processes import: it builds the job handler from a JSON config.
+ * It may export `closeHandler`, which the process awaits after its last job, and
+ * `abortHandler`, which ends the running jobs when the pool asks.
  */
 export interface HandlerModule<T = unknown> {
   createHandler(config: unknown): JobHandler<T> | Promise<JobHandler<T>>;
   closeHandler?(): void | Promise<void>;
+  abortHandler?(): void;
 }
 
-/** A loaded handler module: the handler, and the function to run after the last job. */
+/** A loaded handler module: the handler and its optional hooks, as functions. */
 export interface LoadedHandler<T> {
   handler: JobHandler<T>;
   close(): Promise<void>;
+  abort(): void;
 }
 
 /** Raised when a handler module does not export `createHandler`. */
@@ -44,7 +47,7 @@ export async function loadHandler<T>(
   config: unknown,
 ): Promise<LoadedHandler<T>> {
   const loaded = (await import(handlerModuleUrl(specifier))) as Partial<HandlerModule<T>>;
-  const { createHandler, closeHandler } = loaded;
+  const { createHandler, closeHandler, abortHandler } = loaded;
   if (typeof createHandler !== 'function') {
     throw new HandlerModuleError(specifier);
   }
@@ -53,6 +56,9 @@ export async function loadHandler<T>(
     handler,
     close: async () => {
       if (typeof closeHandler === 'function') await closeHandler();
+    },
+    abort: () => {
+      if (typeof abortHandler === 'function') abortHandler();
     },
   };
 }

@@ -14,6 +14,7 @@ import {
 } from './worker-pool-options.js';
 import {
   type JobEndedEvent,
+  type PoolMessage,
   WORKER_CONFIG_ENV,
   type WorkerProcessConfig,
   isWorkerMessage,
@@ -93,6 +94,17 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
   kill(index: number, signal: NodeJS.Signals = 'SIGKILL'): boolean {
     const slot = this.#slots[index];
     return slot !== undefined && slot.child.exitCode === null && slot.child.kill(signal);
+  }
+
+  /**
+   * Asks every live process to end its running jobs now, through its handler module's
+   * `abortHandler`. Processes keep draining and exit as usual.
+   */
+  abortRunning(): void {
+    const message: PoolMessage = { type: 'abortRunning' };
+    for (const slot of this.#slots) {
+      if (slot.child.connected) slot.child.send(message);
+    }
   }
 
   /** Sends SIGTERM to every process, SIGKILL after shutdownTimeoutMs, and resolves when all exited. */

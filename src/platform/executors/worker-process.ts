@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { type BullmqTaskQueue, type Consumer, createBullmqQueue } from '../queue/index.js';
 import { loadHandler } from './worker-handler.js';
 import {
+  isPoolMessage,
   WORKER_CONFIG_ENV,
   type WorkerMessage,
   type WorkerProcessConfig,
@@ -92,6 +93,12 @@ async function main(): Promise<void> {
   await queue.gauges();
   const consumer = queue.consume(loaded.handler, { concurrency: config.concurrency });
   onShutdown(queue, consumer, loaded.close);
+  process.on('message', (message) => {
+    if (isPoolMessage(message)) {
+      logger.info({ active: consumer.active }, 'aborting running jobs');
+      loaded.abort();
+    }
+  });
   logger.info(
     { index: config.index, queue: config.queue.name, concurrency: config.concurrency },
     'worker ready',

@@ -38,3 +38,13 @@ export function isWorkerMessage(message: unknown): message is WorkerMessage {
   const type = (message as { type?: unknown } | null)?.type;
   return typeof type === 'string' && MESSAGE_TYPES.has(type);
 }
+
+/**
+ * Messages the pool sends to its worker processes. `abortRunning` asks the handler
+ * module to end its running jobs now, as a platform does when its drain time runs out.
+ */
+export type PoolMessage = { type: 'abortRunning' };
+
+export function isPoolMessage(message: unknown): message is PoolMessage {
+  return (message as { type?: unknown } | null)?.type === 'abortRunning';
+}

@@ -23,6 +23,8 @@ export interface ConsumerSettings {
   onWorkerMetrics?: (calls: unknown[]) => void;
   /** Receives each job the queue ended in a worker process without its handler. @defaultValue none */
   onWorkerJobEnded?: (event: JobEndedEvent) => void;
+  /** Time a worker process has to drain after SIGTERM before it gets SIGKILL. @defaultValue 30_000 */
+  workerKillAfterMs?: number;
 }
 
 /** Running queue consumers, in this process or in a worker pool. */
@@ -31,6 +33,11 @@ export interface RunningConsumers {
   processes: number;
   /** Stops taking jobs and waits for active ones. */
   stop(): Promise<void>;
+  /**
+   * Ends the active jobs of worker processes now. In-process consumers need no call:
+   * their tasks listen on the platform's shutdown signal.
+   */
+  abort(): void;
 }
 
 /**
@@ -45,7 +52,7 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
       concurrency: settings.workers,
       handler: settings.handler,
     });
-    return { kind: 'in-process', processes: 0, stop: () => workers.stop() };
+    return { kind: 'in-process', processes: 0, stop: () => workers.stop(), abort: () => {} };
   }
   const pool = await startWorkerPool({
     processes: settings.processes,
@@ -62,9 +69,17 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
     handlerModule: WORKER_HANDLER,
     handlerConfig: worker,
     logLevel: 'warn',
+    ...(settings.workerKillAfterMs === undefined
+      ? {}
+      : { shutdownTimeoutMs: settings.workerKillAfterMs }),
   });
   const { onWorkerMetrics, onWorkerJobEnded } = settings;
   if (onWorkerMetrics !== undefined) pool.on('metrics', onWorkerMetrics);
   if (onWorkerJobEnded !== undefined) pool.on('jobEnded', onWorkerJobEnded);
-  return { kind: 'worker-pool', processes: settings.processes, stop: () => pool.stop() };
+  return {
+    kind: 'worker-pool',
+    processes: settings.processes,
+    stop: () => pool.stop(),
+    abort: () => pool.abortRunning(),
+  };
 }

@@ -13,7 +13,6 @@ export interface DrainPlan {
   onDrainTimeout?: () => void;
 }
 
-// NOTE: tasks in forked worker processes do not see the shutdown signal; the pool kills them after its own timeout.
 /**
  * Runs the drains together for at most `timeoutMs`, then aborts `shutdown`
  * so that running tasks end with a terminal state, then runs the stops.

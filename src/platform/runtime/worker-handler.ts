@@ -3,6 +3,8 @@
  * the Redis store, admission and cost ledger from the JSON config, then runs
  * async tasks exactly as in-process consumers do.
  */
+import { setMaxListeners } from 'node:events';
+
 import { Redis } from 'ioredis';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
@@ -85,7 +87,18 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
         settings.maxTaskDurationMs ?? DEFAULT_MAX_TASK_DURATION_MS,
       ),
     onStart: (task, waitMs) => metrics.observeQueueWait(task.request.priority, waitMs / 1000),
+    shutdown: shutdown.signal,
   });
+}
+
+/** Aborted when the platform's drain time runs out, so running tasks fail with platform_shutdown. */
+const shutdown = new AbortController();
+// Every running task listens on this one signal and removes its listener when it ends.
+setMaxListeners(0, shutdown.signal);
+
+/** Ends the running tasks; the pool calls it when the platform's drain time runs out. */
+export function abortHandler(): void {
+  shutdown.abort();
 }
 
 let relay: MetricRelay | undefined;

@@ -11,7 +11,7 @@ import {
 import type { BullmqQueueSpec } from '../../../src/platform/executors/worker-pool-options.js';
 import type { JobEndedEvent } from '../../../src/platform/executors/worker-protocol.js';
 import { type BullmqTaskQueue, createBullmqQueue } from '../../../src/platform/queue/index.js';
-import { closedKey, maxOverlap } from '../../fixtures/worker-recording-handler.js';
+import { abortedKey, closedKey, maxOverlap } from '../../fixtures/worker-recording-handler.js';
 import {
   RECORDING_HANDLER,
   REDIS_URL,
@@ -179,6 +179,17 @@ describe('WorkerPool', function () {
     assert.deepEqual(ended, [
       { id: 'fail-1', state: 'failed', message: 'fixture failure of fail-1' },
     ]);
+  });
+
+  it('asks every process to abort its running jobs', async () => {
+    pool = await start({ processes: 2 });
+    pool.abortRunning();
+    await waitFor(
+      async () => (await redis.get(abortedKey(keyPrefix))) === '2',
+      10_000,
+      'two abort calls',
+    );
+    assert.equal(await redis.get(abortedKey(keyPrefix)), '2');
   });
 
   it('restarts a crashed worker', async () => {

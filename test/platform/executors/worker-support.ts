@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { BullmqQueueSpec } from '../../../src/platform/executors/worker-pool-options.js';
 import {
   type RecordedEvent,
+  abortedKey,
   closedKey,
   deliveriesKey,
   eventsKey,
@@ -46,7 +47,12 @@ export async function readDeliveries(
 }
 
 export async function deleteRecords(redis: Redis, keyPrefix: string): Promise<void> {
-  await redis.del(eventsKey(keyPrefix), deliveriesKey(keyPrefix), closedKey(keyPrefix));
+  await redis.del(
+    eventsKey(keyPrefix),
+    deliveriesKey(keyPrefix),
+    closedKey(keyPrefix),
+    abortedKey(keyPrefix),
+  );
 }
 
 /** Polls `condition` every 50 ms until it is true or `timeoutMs` passes. */

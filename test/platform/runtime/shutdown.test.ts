@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+
+import { Redis } from 'ioredis';
 
 import { systemClock } from '../../../src/platform/clock.js';
 import { MemoryAdmissionBackend } from '../../../src/platform/admission/memory-backend.js';
@@ -7,10 +10,21 @@ import { startPlatform } from '../../../src/platform/runtime.js';
 import { createTaskHandler } from '../../../src/platform/runtime/task-consumer.js';
 import { TaskFinisher } from '../../../src/platform/runtime/task-finisher.js';
 import { MemoryTaskStore } from '../../../src/platform/store/memory.js';
+import { RedisTaskStore } from '../../../src/platform/store/redis.js';
 import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
 import { postTask, waitFor } from './platform-support.js';
 
 const LONG_TASK = { route: 'bench', maxOutputTokens: 8, mode: 'async', toolWaitMs: 60_000 };
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
 
 describe('platform limits and shutdown', () => {
   it('fails an async task past its deadline with task_deadline_exceeded', async () => {
@@ -72,6 +86,38 @@ describe('platform limits and shutdown', () => {
     assert.ok(Date.now() - started < 5_000);
     assert.equal(timedOut, true);
     assert.deepEqual(completions[0], { state: 'failed', code: 'platform_shutdown' });
+  });
+
+  it('fails tasks in worker processes with platform_shutdown at the drain time', async function () {
+    this.timeout(40_000);
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const keyPrefix = `test-shutdown-${randomUUID()}`;
+    const platform = await startPlatform({
+      topology: 'workers=2 serverless_burst=disabled',
+      redisUrl: REDIS_URL,
+      keyPrefix,
+      workerProcesses: 1,
+    });
+    const redis = new Redis(REDIS_URL);
+    try {
+      const reply = await postTask(platform.urls.gateway, key, LONG_TASK);
+      const id = String(reply.json.id);
+      await waitFor(
+        async () => (await platform.store.get('tenant-alpha', id))?.state === 'running',
+        10_000,
+      );
+      const started = Date.now();
+      await platform.stop({ drainTimeoutMs: 500 });
+      const stoppedAfterMs = Date.now() - started;
+      const store = new RedisTaskStore({ redis, keyPrefix: `${keyPrefix}:store` });
+      const record = await store.getById(id);
+      assert.equal(record?.state, 'failed');
+      assert.equal(record?.error?.code, 'platform_shutdown');
+      assert.ok(stoppedAfterMs < 8_000, `stop took ${stoppedAfterMs} ms`);
+    } finally {
+      await deleteKeys(redis, `${keyPrefix}*`);
+      await redis.quit();
+    }
   });
 
   it('rejects an unreachable Redis URL', async function () {

@@ -54,6 +54,11 @@ export interface AttemptRecord {
   /** Error class that ended the attempt, such as `http_5xx` or `first_token_timeout`. */
   errorClass?: string;
   latencyMs: number;
+  /**
+   * Tokens a failed attempt used before it failed, which the provider bills: the
+   * prompt and one output token per text delta. Absent when no text arrived.
+   */
+  usage?: TokenUsage;
 }
 
 export interface TaskResult {

@@ -46,6 +46,8 @@ export interface ProviderErrorDetails {
   upstreamType?: string;
   /** Whether any text delta arrived before the failure. */
   afterFirstToken?: boolean;
+  /** Text deltas that arrived before the failure, one output token each. @defaultValue 0 */
+  outputTokens?: number;
   cause?: unknown;
 }
 
@@ -59,6 +61,8 @@ export class ProviderError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly upstreamType: string | undefined;
   readonly afterFirstToken: boolean;
+  /** Text deltas that arrived before the failure, which the provider bills as output. */
+  readonly outputTokens: number;
 
   constructor(errorClass: ProviderErrorClass, message: string, details: ProviderErrorDetails) {
     super(`${details.provider}/${details.model}: ${message}`, { cause: details.cause });
@@ -70,6 +74,7 @@ export class ProviderError extends Error {
     this.retryAfterMs = details.retryAfterMs;
     this.upstreamType = details.upstreamType;
     this.afterFirstToken = details.afterFirstToken ?? false;
+    this.outputTokens = details.outputTokens ?? 0;
   }
 }
 

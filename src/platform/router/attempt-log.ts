@@ -1,5 +1,5 @@
 import type { ProviderErrorClass } from '../providers/errors.js';
-import type { AttemptRecord } from '../task.js';
+import type { AttemptRecord, TokenUsage } from '../task.js';
 import type { Candidate } from './policy-types.js';
 import type { SkipReason } from './router-events.js';
 import { candidateRef, type TaskRunContext } from './task-run-context.js';
@@ -33,14 +33,20 @@ export class AttemptLog {
     });
   }
 
-  failed(candidate: Candidate, errorClass: ProviderErrorClass, latencyMs: number): void {
+  /** Records a failed call with `usage`, the tokens it used before failing when text arrived. */
+  failed(
+    candidate: Candidate,
+    errorClass: ProviderErrorClass,
+    latencyMs: number,
+    usage?: TokenUsage,
+  ): void {
     const record = {
       ...candidateRef(candidate),
       outcome: 'failed' as const,
       errorClass,
       latencyMs,
     };
-    this.#records.push(record);
+    this.#records.push(usage === undefined ? record : { ...record, usage });
     this.#emit('attempt_end', { route: this.#routeName, ...record });
   }
 

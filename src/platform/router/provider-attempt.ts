@@ -1,6 +1,7 @@
 import { isProviderError, ProviderError } from '../providers/errors.js';
 import type { CallOptions, ProviderCall } from '../providers/types.js';
 import type { TaskRequest, TokenUsage } from '../task.js';
+import { estimatePromptTokens } from '../token-estimate.js';
 import type { AttemptLog } from './attempt-log.js';
 import type { Candidate } from './policy-types.js';
 import type { RouterStreamEvent, TaskRunContext } from './task-run-context.js';
@@ -57,7 +58,8 @@ export async function* runAttempt(
     throw new ProviderError('malformed_response', 'stream ended without a done event', candidate);
   } catch (error) {
     state.settled = true;
-    return { ok: false, error: fail(context, log, candidate, attemptStart, error), forwardedText };
+    const failure = fail(context, log, request, attemptStart, error);
+    return { ok: false, error: failure, forwardedText };
   } finally {
     if (!state.settled) {
       abandon(context, log, candidate, attemptStart);
@@ -79,10 +81,11 @@ function succeed(
 function fail(
   context: TaskRunContext,
   log: AttemptLog,
-  candidate: Candidate,
+  request: AttemptRequest,
   attemptStart: number,
   error: unknown,
 ): ProviderError {
+  const { candidate } = request;
   const failure = isProviderError(error)
     ? error
     : new ProviderError('connection_error', 'client failed', { ...candidate, cause: error });
@@ -91,8 +94,16 @@ function fail(
   if (failure.errorClass === 'status_429' && failure.retryAfterMs !== undefined) {
     throttle.observeRetryAfter(candidate.provider, failure.retryAfterMs);
   }
-  log.failed(candidate, failure.errorClass, clock.monotonic() - attemptStart);
+  const latencyMs = clock.monotonic() - attemptStart;
+  log.failed(candidate, failure.errorClass, latencyMs, partialUsage(request.call, failure));
   return failure;
+}
+
+/** Tokens a call used before it failed: none before its first text delta. */
+function partialUsage(call: ProviderCall, failure: ProviderError): TokenUsage | undefined {
+  if (failure.outputTokens === 0) return undefined;
+  const inputTokens = call.inputTokens ?? estimatePromptTokens(call.messages);
+  return { inputTokens, outputTokens: failure.outputTokens };
 }
 
 /** Records a call the caller stopped reading; it does not count for or against the provider's health. */

@@ -10,6 +10,7 @@ import type { AdmissionGate, BackpressureGate } from '../gateway/ports.js';
 import type { Clock } from '../clock.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { PriorityClass, TaskRequest } from '../task.js';
+import { estimatePromptTokens } from '../token-estimate.js';
 
 /** Token counts a task may use over all its steps. */
 export interface TokenEstimate {
@@ -20,8 +21,6 @@ export interface TokenEstimate {
 /** Prices the most a task can cost, in US dollars, for the budget reservation. */
 export type MaxCostEstimator = (request: TaskRequest, tokens: TokenEstimate) => number;
 
-/** Characters per token used to size a prompt given as messages; a common rule of thumb. */
-const CHARS_PER_TOKEN = 4;
 const SYNTHETIC_PROMPT_TOKENS = 16;
 
 /** Estimates a task's tokens: every step sends the prompt and may produce `maxOutputTokens`. */
@@ -33,8 +32,7 @@ export function estimateTokens(request: TaskRequest): TokenEstimate {
 
 function promptTokensOf(request: TaskRequest): number {
   if (request.messages === undefined) return SYNTHETIC_PROMPT_TOKENS;
-  const chars = request.messages.reduce((sum, message) => sum + message.content.length, 0);
-  return Math.ceil(chars / CHARS_PER_TOKEN);
+  return estimatePromptTokens(request.messages);
 }
 
 /**

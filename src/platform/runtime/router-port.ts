@@ -23,7 +23,13 @@ export class RouterModelPort implements ModelRouterPort {
       input.onToken === undefined
         ? await this.#router.execute(input.route, request, options)
         : await this.#stream(input.route, request, options, input.onToken);
-    const tokenCostUsd = this.#prices.priceTokens(result.provider, result.model, result.usage);
+    let tokenCostUsd = this.#prices.priceTokens(result.provider, result.model, result.usage);
+    // Attempts that failed after streaming text were billed for it by their provider.
+    for (const attempt of result.attempts) {
+      if (attempt.usage !== undefined) {
+        tokenCostUsd += this.#prices.priceTokens(attempt.provider, attempt.model, attempt.usage);
+      }
+    }
     return { result, tokenCostUsd };
   }
 

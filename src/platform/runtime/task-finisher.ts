@@ -70,7 +70,8 @@ export class TaskFinisher {
   /**
    * Releases the reservation and stores a failure, concurrently. Returns and
    * rejects as `succeed` does.
-   * NOTE: tokens a provider streamed before failing are not charged to the tenant's budget.
+   * NOTE: tokens streamed before a failure that ends the task are not charged to the
+   * tenant's budget. Those of an attempt that failed over are, in the task's token cost.
    */
   async fail(
     task: TaskRecord,

@@ -84,6 +84,7 @@ describe('HttpProviderClient', () => {
       assert.ok(isProviderError(error));
       assert.equal(error.errorClass, 'stream_truncated');
       assert.equal(error.afterFirstToken, true);
+      assert.equal(error.outputTokens, 40);
     });
 
     it(`reports ${format} error events`, async () => {
@@ -93,6 +94,7 @@ describe('HttpProviderClient', () => {
       assert.equal(error.errorClass, 'stream_error_event');
       assert.equal(error.upstreamType, 'overloaded_error');
       assert.equal(error.afterFirstToken, false);
+      assert.equal(error.outputTokens, 0);
     });
   }
 

@@ -46,6 +46,33 @@ describe('Router', () => {
     );
   });
 
+  it('records the tokens a cut primary used before the failover', async () => {
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }),
+        an: () => ({ kind: 'stream', tokens: 60 }),
+      },
+      route(),
+    );
+    const result = await rig.router.execute('chat', REQUEST);
+    // The placeholder prompt "Synthetic prompt of 0 tokens." has 29 characters, 8 tokens at 4 each.
+    assert.deepEqual(result.attempts[0]?.usage, { inputTokens: 8, outputTokens: 40 });
+    assert.equal(result.attempts[1]?.usage, undefined);
+  });
+
+  it('records no usage for a primary that failed before its first token', async () => {
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 0 }),
+        an: () => ({ kind: 'stream', tokens: 3 }),
+      },
+      route(),
+    );
+    const result = await rig.router.execute('chat', REQUEST);
+    assert.equal(result.attempts[0]?.outcome, 'failed');
+    assert.equal(result.attempts[0]?.usage, undefined);
+  });
+
   it('streams only the fallback when the primary fails before its first token', async () => {
     rig = await startRig(
       {

@@ -26,6 +26,7 @@ interface LoadCommandOptions {
   drainTimeout?: number;
   platform: boolean;
   topology: string;
+  faultProxy: boolean;
 }
 
 /** Plain progress lines are printed every this many progress events when stderr is not a TTY. */
@@ -67,6 +68,10 @@ export function registerLoadCommand(program: Command): void {
       'with --platform: workers=<n> serverless_burst=enabled|disabled',
       'workers=24 serverless_burst=enabled',
     )
+    .option(
+      '--no-fault-proxy',
+      'with --platform: call the mock providers directly, without the fault proxy relaying bytes',
+    )
     .option('--out <file>', 'write the result as JSON to this file')
     .action(async (options: LoadCommandOptions) => {
       const logger = pino({ name: 'scalegate-load' }, pino.destination(2));
@@ -88,9 +93,19 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
       '--platform starts its own gateway; drop --target or --platform',
     );
   }
+  if (!options.platform && !options.faultProxy) {
+    throw new InvalidArgumentError(
+      '--no-fault-proxy applies to the platform that --platform starts; add --platform or drop it',
+    );
+  }
   if (!options.platform) return runAgainst(options.target, options);
   const topology = parseTopology(options.topology);
-  const platform = await startPlatform({ topology, seed: options.seed, providerProcess: 'child' });
+  const platform = await startPlatform({
+    topology,
+    seed: options.seed,
+    providerProcess: 'child',
+    faultProxy: options.faultProxy,
+  });
   try {
     process.stderr.write(`platform ${formatTopology(topology)} at ${platform.urls.gateway}\n`);
     return await runAgainst(platform.urls.gateway, options);

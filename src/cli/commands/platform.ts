@@ -16,6 +16,7 @@ interface PlatformCommandOptions {
   readonly redisUrl?: string;
   readonly policy: string;
   readonly shutdownTimeoutMs: number;
+  readonly faultProxy: boolean;
 }
 
 /** Time past the drain timeout after which the process exits even if closing hangs. */
@@ -44,6 +45,10 @@ export function registerPlatformCommand(program: Command): void {
       parseDurationMs,
       10_000,
     )
+    .option(
+      '--no-fault-proxy',
+      'call the mock providers directly: no fault injection, and no CPU spent relaying bytes',
+    )
     .action(runPlatform);
 }
 
@@ -58,6 +63,7 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
       redisUrl: options.redisUrl,
       policyPath: options.policy,
       shutdownTimeoutMs,
+      faultProxy: options.faultProxy,
       logger,
     });
   } catch (error) {

@@ -74,6 +74,34 @@ describe('scalegate load', () => {
     assert.match(run.stderr, /^\[load\] t=\d+s done rps=\S+ success=0\.0% ended=2 /m);
   });
 
+  it('runs against a platform without the fault proxy', async function () {
+    this.timeout(60_000);
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const out = join(dir, 'result.json');
+    const run = await runLoadCommand([
+      '--scenario=steady-chat',
+      '--platform',
+      '--no-fault-proxy',
+      '--duration=2',
+      '--seed=1',
+      `--out=${out}`,
+    ]);
+    const { result } = JSON.parse(await readFile(out, 'utf8')) as { result: LoadResult };
+    // The exit code also reflects the scenario's objectives over 2 s, so it is not checked.
+    assert.match(
+      run.stderr,
+      /^platform workers=24 serverless_burst=enabled at http:\/\/127\.0\.0\.1:/m,
+    );
+    assert.ok(result.requests.succeeded > 0, `succeeded ${result.requests.succeeded}`);
+    assert.equal(result.requests.failed, 0);
+  });
+
+  it('rejects --no-fault-proxy without --platform', async () => {
+    const run = await runLoadCommand(['--scenario=steady-chat', '--no-fault-proxy']);
+    assert.equal(run.exitCode, 2);
+    assert.match(run.stderr, /--no-fault-proxy applies to the platform that --platform starts/);
+  });
+
   it('rejects a negative --drain-timeout', async () => {
     await assert.rejects(
       runLoadCommand(['--scenario=steady-chat', '--drain-timeout=-1']),

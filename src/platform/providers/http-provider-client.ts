@@ -22,7 +22,7 @@ import {
   type WireAdapter,
 } from './wire-adapter.js';
 import { validateClientOptions } from './validate-options.js';
-import { type ResponseHead, ResponseChannel } from './response-channel.js';
+import { DispatchGate, type ResponseHead, ResponseChannel } from './response-channel.js';
 
 /**
  * Keep-alive connections per provider origin. Every streamed call keeps one connection
@@ -67,6 +67,8 @@ export class HttpProviderClient implements ProviderClient {
   readonly format: WireFormat;
   readonly #wire: WireAdapter;
   readonly #pool: Pool;
+  /** Keeps the requests in flight at the pool's connection count; see DispatchGate. */
+  readonly #gate: DispatchGate;
   readonly #path: string;
   readonly #apiKey: string;
   readonly #clock: Clock;
@@ -88,8 +90,10 @@ export class HttpProviderClient implements ProviderClient {
       stream: { 'content-type': json, accept: 'text/event-stream', ...auth },
       json: { 'content-type': json, accept: json, ...auth },
     };
+    const connections = options.connections ?? DEFAULT_CONNECTIONS;
+    this.#gate = new DispatchGate(connections);
     this.#pool = new Pool(url.origin, {
-      connections: options.connections ?? DEFAULT_CONNECTIONS,
+      connections,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
       headersTimeout: 0,
       bodyTimeout: 0,
@@ -122,6 +126,8 @@ export class HttpProviderClient implements ProviderClient {
       channel = this.#dispatch(call, false, watchdog);
       const response = await this.#open(call, channel, watchdog);
       opened = true;
+      // The stall limit covers the wait for the first body chunk too.
+      watchdog.bytesArrived();
       const text = await channel.text(() => watchdog.bytesArrived());
       const decoded = this.#wire.parseCompletion(parseJsonPayload(text, 'response body'));
       const usage = completeUsage(decoded.usage, call, 0);
@@ -212,12 +218,13 @@ export class HttpProviderClient implements ProviderClient {
   #dispatch(call: ProviderCall, stream: boolean, watchdog: CallWatchdog): ResponseChannel {
     const base = stream ? this.#headers.stream : this.#headers.json;
     const sized = call.inputTokens !== undefined || call.forcedOutputTokens !== undefined;
-    const channel = ResponseChannel.open(this.#pool, {
-      method: 'POST',
+    const request = {
+      method: 'POST' as const,
       path: this.#path,
       headers: sized ? { ...base, ...sizingHeaders(call) } : base,
       body: JSON.stringify(this.#wire.requestBody(call, stream)),
-    });
+    };
+    const channel = ResponseChannel.open(this.#pool, request, this.#gate);
     watchdog.onFire((reason) => channel.abort(new Error(describeLimit(reason))));
     return channel;
   }
@@ -244,6 +251,7 @@ export class HttpProviderClient implements ProviderClient {
     watchdog: CallWatchdog,
   ): Promise<ProviderError> {
     const status = head.status;
+    watchdog.bytesArrived();
     const text = await channel.text(() => watchdog.bytesArrived());
     const parsed = this.#wire.parseErrorBody(safeJson(text));
     const detail = this.#excerpt(parsed.message ?? text);

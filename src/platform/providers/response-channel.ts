@@ -14,14 +14,59 @@ export interface ResponseHead {
 const HIGH_WATER_CHUNKS = 16;
 
 /**
+ * A first-in, first-out limit on the requests one dispatcher has in flight. With it
+ * set to the pool's connection count, undici's own queue stays empty: a call that
+ * waits here and is aborted is dropped at no cost, where one waiting in undici's
+ * queue would still take a connection, and close it, when its turn came.
+ */
+export class DispatchGate {
+  readonly #capacity: number;
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  /** Requests in flight. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Calls waiting for a free slot. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Runs `start` now when a slot is free, else when one frees up; `start` takes the slot. */
+  enter(start: () => void): void {
+    if (this.#active < this.#capacity) {
+      this.#active += 1;
+      start();
+      return;
+    }
+    this.#waiting.push(start);
+  }
+
+  /** Frees a slot and hands it to the longest-waiting call. */
+  leave(): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) {
+      this.#active -= 1;
+      return;
+    }
+    next();
+  }
+}
+
+/**
  * One request dispatched on an undici dispatcher, read as a pull stream of body
  * chunks with no Readable stream in between. Chunks queue while nobody reads,
  * and at HIGH_WATER_CHUNKS the connection pauses until the reader takes them.
  *
- * `abort` ends the call at once, even while the request still waits in the
- * pool for a connection: the reader sees the reason straight away, and undici
- * drops the request when it reaches a socket. Dropping it there closes that
- * keep-alive socket, so the pool opens a new one for the next request.
+ * The request waits in a DispatchGate until a slot is free. `abort` ends the
+ * call at once: a request still waiting in the gate is never sent, and one in
+ * flight is aborted in undici, which closes its socket.
  *
  * One reader at a time: `head`, `next` and `text` must not be awaited together.
  */
@@ -36,12 +81,35 @@ export class ResponseChannel implements Dispatcher.DispatchHandler {
   #wake: (() => void) | undefined;
   /** Callback that `release` sets, run once when the body ends or the call fails. */
   #onSettled: (() => void) | undefined;
+  /** The gate whose slot this request holds while undici works on it. */
+  #gate: DispatchGate | undefined;
 
-  /** Dispatches `options` on `dispatcher` and returns the channel that reads the response. */
-  static open(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): ResponseChannel {
+  /**
+   * Dispatches `options` on `dispatcher` once `gate` has a free slot, and returns the
+   * channel that reads the response. The slot is freed when the request ends or fails.
+   */
+  static open(
+    dispatcher: Dispatcher,
+    options: Dispatcher.DispatchOptions,
+    gate: DispatchGate,
+  ): ResponseChannel {
     const channel = new ResponseChannel();
-    dispatcher.dispatch(options, channel);
+    gate.enter(() => channel.#start(dispatcher, options, gate));
     return channel;
+  }
+
+  #start(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, gate: DispatchGate): void {
+    if (this.#error !== undefined) {
+      // Aborted while it waited for the slot: never sent.
+      gate.leave();
+      return;
+    }
+    this.#gate = gate;
+    try {
+      dispatcher.dispatch(options, this);
+    } catch (error) {
+      this.onResponseError(undefined, error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Whether the whole body arrived. */
@@ -137,12 +205,21 @@ export class ResponseChannel implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.#ended = true;
+    this.#leaveGate();
     this.#notify();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
     this.#error ??= error;
+    this.#leaveGate();
     this.#notify();
+  }
+
+  /** Frees the gate slot once undici is done with the request. */
+  #leaveGate(): void {
+    const gate = this.#gate;
+    this.#gate = undefined;
+    gate?.leave();
   }
 
   #waitForEvent(): Promise<void> {

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 
 import { type Clock, systemClock } from '../../../src/platform/clock.js';
-import { ResponseChannel } from '../../../src/platform/providers/response-channel.js';
+import { DispatchGate, ResponseChannel } from '../../../src/platform/providers/response-channel.js';
 
 /** Upper bound for any wait on the test server, so a broken case fails instead of hanging. */
 const WAIT_LIMIT_MS = 2_000;
@@ -108,6 +108,8 @@ function countingClock(): Clock & { cleared: number } {
 describe('ResponseChannel', () => {
   let server: TestServer | undefined;
   let pool: Pool | undefined;
+  /** Gate with one slot per pool connection, as the provider client sets it up. */
+  let gate = new DispatchGate(4);
   /** Responses the server keeps open, destroyed after each test so none outlives a failed one. */
   const held: ServerResponse[] = [];
 
@@ -118,11 +120,12 @@ describe('ResponseChannel', () => {
     const log = await startServer(handler);
     server = log;
     pool = new Pool(log.origin, { connections, headersTimeout: 0, bodyTimeout: 0 });
+    gate = new DispatchGate(connections);
     return { dispatcher: pool, log };
   }
 
   function get(dispatcher: Pool, path: string): ResponseChannel {
-    return ResponseChannel.open(dispatcher, { method: 'GET', path });
+    return ResponseChannel.open(dispatcher, { method: 'GET', path }, gate);
   }
 
   afterEach(async () => {
@@ -248,11 +251,13 @@ describe('ResponseChannel', () => {
     held[0]?.end(' released');
     assert.equal(await readText(first), 'held released');
 
-    // A request queued after the aborted one reaches the server only once the pool
-    // has taken the aborted one off its queue.
+    // The aborted request never left the gate, so the next one reuses the only
+    // connection and the pool has nothing to skip.
     const after = get(dispatcher, '/after');
     assert.equal(await readText(after), 'done /after');
     assert.deepEqual(log.paths, ['/hold', '/after']);
+    assert.equal(log.connections, 1);
+    assert.equal(gate.waiting, 0);
   });
 
   it('rejects a pending next() on abort mid-body', async () => {
@@ -364,6 +369,7 @@ describe('ResponseChannel', () => {
     const closedServer = await startServer(() => undefined);
     await closedServer.close();
     pool = new Pool(closedServer.origin, { connections: 1 });
+    gate = new DispatchGate(1);
     const channel = get(pool, '/refused');
 
     await assert.rejects(within(channel.head(), 'head'), { code: 'ECONNREFUSED' });

@@ -72,5 +72,8 @@ export function cpuPerTaskLines(before: CpuSnapshot, tasks: number): string[] {
   const total = rows.reduce((sum, row) => sum + row.micros, 0);
   const line = (role: string, micros: number) =>
     `${(micros / tasks).toFixed(0).padStart(6)} us/task  ${role}`;
-  return [...rows.map((row) => line(row.role, row.micros)), line('all processes', total)];
+  return [
+    ...rows.map((row) => line(row.role, row.micros)),
+    line('all processes on the machine', total),
+  ];
 }

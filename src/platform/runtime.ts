@@ -41,6 +41,7 @@ import type { Policy } from './router/policy-types.js';
 import { DEFAULT_TOPOLOGY, parseTopology, type Topology } from './runtime/topology.js';
 import type { ProviderEndpoint } from './providers/types.js';
 import type { TaskStore } from './store/task-store.js';
+import type { TaskRecord } from './task.js';
 import { loadTenants } from './tenants/index.js';
 
 export type { PlatformConfig } from './runtime/platform-config.js';
@@ -148,23 +149,22 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     });
     const stopSampler = startQueueSampler(drivers.queue, metrics);
     stops.unshift(async () => stopSampler());
-    reconcileQueueFailures(drivers.queue, drivers.store, clock);
+    const onJobEndStored = (record: TaskRecord) =>
+      recordFinished(metrics, drivers.ledger, record, 0);
+    reconcileQueueFailures(drivers.queue, drivers.store, clock, onJobEndStored);
     const consumers = await startConsumers({
       onWorkerMetrics: (calls) => applyMetricCalls(metrics, calls),
-      onWorkerJobEnded: (event) => storeJobEnd(drivers.store, clock, event),
-      // Worker processes abort their tasks when the drain time runs out, then need a
-      // moment to store the failures before the pool kills them.
-      // NOTE: a stop() drainTimeoutMs longer than this kills worker processes first, and
-      // their running tasks stay running until a later start redelivers them.
-      workerKillAfterMs:
-        (config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS) + WORKER_ABORT_GRACE_MS,
+      onWorkerJobEnded: (event) => storeJobEnd(drivers.store, clock, event, onJobEndStored),
       workers: topology.workers,
       processes: drivers.redisUrl === undefined ? 0 : (config.workerProcesses ?? 2),
       queue: drivers.queue,
       handler,
       worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints),
     });
-    drains.push(() => consumers.stop());
+    // Worker processes abort their tasks when the drain time runs out, then get
+    // WORKER_ABORT_GRACE_MS to store the failures before the pool kills them.
+    let drainTimeoutMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    drains.push(() => consumers.stop(drainTimeoutMs + WORKER_ABORT_GRACE_MS));
     shutdown.signal.addEventListener('abort', () => consumers.abort(), { once: true });
     const rule = createBackpressure(
       config.backpressure ?? { maxQueueDepth: 10_000, maxOldestAgeMs: 60_000 },
@@ -200,16 +200,17 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       ledger: drivers.ledger,
       store: drivers.store,
       purge: () => drivers.purge(),
-      stop: (options = {}) =>
-        drainAndStop({
+      stop: (options = {}) => {
+        drainTimeoutMs = options.drainTimeoutMs ?? drainTimeoutMs;
+        return drainAndStop({
           drains,
           stops,
           shutdown,
           clock,
-          timeoutMs:
-            options.drainTimeoutMs ?? config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+          timeoutMs: drainTimeoutMs,
           onDrainTimeout: options.onDrainTimeout,
-        }),
+        });
+      },
     };
   } catch (error) {
     await runStops([...drains, ...stops]);

@@ -107,10 +107,13 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
     }
   }
 
-  /** Sends SIGTERM to every process, SIGKILL after shutdownTimeoutMs, and resolves when all exited. */
-  async stop(): Promise<void> {
+  /**
+   * Sends SIGTERM to every process, SIGKILL after `killAfterMs` (shutdownTimeoutMs unless
+   * given), and resolves when all exited.
+   */
+  async stop(killAfterMs = this.#options.shutdownTimeoutMs): Promise<void> {
     this.#stopping = true;
-    await Promise.all(this.#slots.map((slot) => this.#stopSlot(slot)));
+    await Promise.all(this.#slots.map((slot) => this.#stopSlot(slot, killAfterMs)));
   }
 
   /** Forks every process and resolves once each reported ready. */
@@ -200,13 +203,13 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
     ready.catch(() => undefined);
   }
 
-  async #stopSlot(slot: Slot): Promise<void> {
+  async #stopSlot(slot: Slot, killAfterMs: number): Promise<void> {
     const { child } = slot;
     if (child.exitCode !== null || child.signalCode !== null) {
       return;
     }
-    const { clock, shutdownTimeoutMs } = this.#options;
-    const timer = clock.setTimeout(() => child.kill('SIGKILL'), shutdownTimeoutMs);
+    const { clock } = this.#options;
+    const timer = clock.setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.kill('SIGTERM');
     await slot.exited;
     clock.clearTimeout(timer);

@@ -23,16 +23,17 @@ export interface ConsumerSettings {
   onWorkerMetrics?: (calls: unknown[]) => void;
   /** Receives each job the queue ended in a worker process without its handler. @defaultValue none */
   onWorkerJobEnded?: (event: JobEndedEvent) => void;
-  /** Time a worker process has to drain after SIGTERM before it gets SIGKILL. @defaultValue 30_000 */
-  workerKillAfterMs?: number;
 }
 
 /** Running queue consumers, in this process or in a worker pool. */
 export interface RunningConsumers {
   kind: 'in-process' | 'worker-pool';
   processes: number;
-  /** Stops taking jobs and waits for active ones. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking jobs and waits for active ones. Worker processes that have not exited
+   * after `killAfterMs` are killed. @defaultValue killAfterMs: the pool's 30 s
+   */
+  stop(killAfterMs?: number): Promise<void>;
   /**
    * Ends the active jobs of worker processes now. In-process consumers need no call:
    * their tasks listen on the platform's shutdown signal.
@@ -69,9 +70,9 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
     handlerModule: WORKER_HANDLER,
     handlerConfig: worker,
     logLevel: 'warn',
-    ...(settings.workerKillAfterMs === undefined
-      ? {}
-      : { shutdownTimeoutMs: settings.workerKillAfterMs }),
+    // A crashed process is replaced, so the platform keeps its consumers; its jobs are
+    // redelivered when the queue finds them stalled.
+    restartCrashed: true,
   });
   const { onWorkerMetrics, onWorkerJobEnded } = settings;
   if (onWorkerMetrics !== undefined) pool.on('metrics', onWorkerMetrics);
@@ -79,7 +80,7 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
   return {
     kind: 'worker-pool',
     processes: settings.processes,
-    stop: () => pool.stop(),
+    stop: (killAfterMs) => pool.stop(killAfterMs),
     abort: () => pool.abortRunning(),
   };
 }

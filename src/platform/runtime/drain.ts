@@ -13,6 +13,8 @@ export interface DrainPlan {
   onDrainTimeout?: () => void;
 }
 
+// NOTE: tasks waiting in the queue, for a first delivery or a retry after a failed one, keep
+// their state: on Redis the next start delivers them, in memory they end with the process.
 /**
  * Runs the drains together for at most `timeoutMs`, then aborts `shutdown`
  * so that running tasks end with a terminal state, then runs the stops.

@@ -25,7 +25,7 @@ function runningTask(id: string): TaskRecord {
 }
 
 /** Waits for the store write that storeJobEnd starts without awaiting. */
-const settle = () => new Promise((resolve) => setImmediate(resolve));
+const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
 
 describe('storeJobEnd', () => {
   it('stores a job the queue failed as failed', async () => {
@@ -56,12 +56,29 @@ describe('storeJobEnd', () => {
     assert.equal(task?.error?.code, 'dead_lettered');
   });
 
+  it('passes the stored record to onStored', async () => {
+    const store = new MemoryTaskStore();
+    await store.create(runningTask('t4'));
+    const stored: TaskRecord[] = [];
+    storeJobEnd(store, clock, { id: 't4', state: 'failed', message: 'stalled' }, (record) =>
+      stored.push(record),
+    );
+    await settle();
+    assert.equal(stored.length, 1);
+    assert.equal(stored[0]?.id, 't4');
+    assert.equal(stored[0]?.state, 'failed');
+  });
+
   it('keeps the state of a task already terminal', async () => {
     const store = new MemoryTaskStore();
     await store.create(runningTask('t3'));
     await store.complete('t3', { state: 'succeeded', finishedAt: 4_000, costUsd: 0.01 });
-    storeJobEnd(store, clock, { id: 't3', state: 'failed', message: 'late event' });
+    const stored: TaskRecord[] = [];
+    storeJobEnd(store, clock, { id: 't3', state: 'failed', message: 'late event' }, (record) =>
+      stored.push(record),
+    );
     await settle();
+    assert.equal(stored.length, 0);
     const task = await store.getById('t3');
     assert.equal(task?.state, 'succeeded');
     assert.equal(task?.finishedAt, 4_000);

@@ -120,6 +120,38 @@ describe('platform limits and shutdown', () => {
     }
   });
 
+  it('kills workers only after a longer stop-time drain', async function () {
+    this.timeout(40_000);
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const keyPrefix = `test-shutdown-${randomUUID()}`;
+    // Workers used to be killed 10 s after shutdownTimeoutMs (here at 10.1 s), before the
+    // 10.5 s drain asked for at stop() ran out, which left the task running.
+    const platform = await startPlatform({
+      topology: 'workers=2 serverless_burst=disabled',
+      redisUrl: REDIS_URL,
+      keyPrefix,
+      workerProcesses: 1,
+      shutdownTimeoutMs: 100,
+    });
+    const redis = new Redis(REDIS_URL);
+    try {
+      const reply = await postTask(platform.urls.gateway, key, LONG_TASK);
+      const id = String(reply.json.id);
+      await waitFor(
+        async () => (await platform.store.get('tenant-alpha', id))?.state === 'running',
+        10_000,
+      );
+      await platform.stop({ drainTimeoutMs: 10_500 });
+      const store = new RedisTaskStore({ redis, keyPrefix: `${keyPrefix}:store` });
+      const record = await store.getById(id);
+      assert.equal(record?.state, 'failed');
+      assert.equal(record?.error?.code, 'platform_shutdown');
+    } finally {
+      await deleteKeys(redis, `${keyPrefix}*`);
+      await redis.quit();
+    }
+  });
+
   it('rejects an unreachable Redis URL', async function () {
     this.timeout(10_000);
     await assert.rejects(

@@ -70,7 +70,7 @@ function faultPoints(faults: FaultSettings, tokens: number): Record<string, numb
   };
 }
 
-/** Whether `offsetMs` after the request start is less than a millisecond away. */
+/** Returns whether `offsetMs` after the request start is less than a millisecond away. */
 function isDue(response: CompletionResponse, offsetMs: number): boolean {
   // Timers cannot wait under a millisecond, so tokens due that soon go out at once.
   return response.startedAt + offsetMs - response.clock.monotonic() < 1;

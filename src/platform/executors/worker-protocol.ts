@@ -23,7 +23,7 @@ export interface JobEndedEvent {
 
 /**
  * Messages a worker process sends to the pool over IPC. `metrics` carries metric
- * calls the handler module recorded, and `jobEnded` a job the queue ended; the pool
+ * calls the handler module recorded, and `jobEnded` a job the queue ended. The pool
  * passes both on as events of the same names.
  */
 export type WorkerMessage =
@@ -40,8 +40,8 @@ export function isWorkerMessage(message: unknown): message is WorkerMessage {
 }
 
 /**
- * Messages the pool sends to its worker processes. `abortRunning` asks the handler
- * module to end its running jobs now, as a platform does when its drain time runs out.
+ * Messages the pool sends to its worker processes. `abortRunning` requests that the
+ * handler module end its running jobs now, as a platform does when its drain time runs out.
  */
 export type PoolMessage = { type: 'abortRunning' };
 

@@ -81,7 +81,7 @@ export class ResponseChannel implements Dispatcher.DispatchHandler {
   #wake: (() => void) | undefined;
   /** Callback that `release` sets, run once when the body ends or the call fails. */
   #onSettled: (() => void) | undefined;
-  /** The gate whose slot this request holds while undici works on it. */
+  /** Gate whose slot this request takes while undici works on it. */
   #gate: DispatchGate | undefined;
 
   /**

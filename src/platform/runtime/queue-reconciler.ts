@@ -31,7 +31,7 @@ export function reconcileQueueFailures<T>(
 
 /**
  * Stores the terminal state of a job the queue ended and calls `onStored` with the
- * record; a task already terminal keeps its state and `onStored` is not called.
+ * record. A task already terminal keeps its state, and `onStored` is not called.
  */
 export function storeJobEnd(
   store: TaskStore,

@@ -108,7 +108,7 @@ export async function runWithLimits<T>(
   }
 }
 
-/** The common sync case with shutdown as the only limit: no signal of its own is needed. */
+/** Runs the common sync case, where shutdown is the only limit and no signal of its own is needed. */
 async function runUntilShutdown<T>(
   shutdown: AbortSignal,
   run: (signal: AbortSignal) => Promise<T>,

@@ -24,7 +24,7 @@ function copyPlainData<T>(value: T): T {
   if (Array.isArray(value)) return value.map(copyPlainData) as T;
   const source = value as Record<string, unknown>;
   const copy: Record<string, unknown> = {};
-  // Stored records are plain objects, so for...in sees only their own keys.
+  // Stored records are plain objects, so for...in visits only their own keys.
   for (const key in source) copy[key] = copyPlainData(source[key]);
   return copy as T;
 }

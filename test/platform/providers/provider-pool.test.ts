@@ -19,7 +19,7 @@ const COMPLETION =
   'data: [DONE]\n\n';
 
 /**
- * A provider that holds every request open in `hang` mode (after sending the response
+ * Starts a provider that keeps every request open in `hang` mode (after sending the response
  * head when `headFirst` is set) and completes it otherwise.
  */
 async function startProvider(headFirst = false) {

@@ -7,7 +7,7 @@ import {
   type MetricSink,
 } from '../../../src/platform/runtime/metric-relay.js';
 
-/** A sink that lists every call it receives as `method(args as JSON)`. */
+/** Creates a sink that lists every call it receives as `method(args as JSON)`. */
 function listingSink(): { sink: MetricSink; calls: string[] } {
   const calls: string[] = [];
   const method =

@@ -166,6 +166,7 @@ describe('startPlatform on Redis', () => {
     // 250 ms, must arrive before the counts are read.
     await waitForTerminal(platform, 10_000);
     await new Promise((resolve) => setTimeout(resolve, 1000));
+
     const succeeded = { tenant: 'tenant-batch', route: 'bench', outcome: 'succeeded' };
     const requestsBefore = await metricSum(platform, 'scalegate_requests_total', succeeded);
     const waitsBefore = await metricSum(platform, 'scalegate_queue_wait_seconds_count', {
@@ -176,6 +177,7 @@ describe('startPlatform on Redis', () => {
       'scalegate_time_to_first_token_seconds_count',
       { provider: 'instant' },
     );
+
     const task = { route: 'bench', maxOutputTokens: 8, mode: 'async' };
     const replies = await Promise.all(
       Array.from({ length: 6 }, () =>
@@ -186,6 +188,7 @@ describe('startPlatform on Redis', () => {
       replies.map((reply) => reply.status),
       [202, 202, 202, 202, 202, 202],
     );
+
     const read = async () =>
       (await metricSum(platform, 'scalegate_requests_total', succeeded)) - requestsBefore;
     assert.equal(await waitForValue(read, 6, 15_000), 6);

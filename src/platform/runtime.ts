@@ -74,7 +74,8 @@ export interface Platform {
   purge(): Promise<void>;
   /**
    * Stops taking requests, waits up to `shutdownTimeoutMs` for running tasks,
-   * fails those still running with `platform_shutdown`, then closes everything.
+   * fails those still running with `platform_shutdown`, then closes everything. In memory
+   * it also fails the tasks still queued, which would otherwise never end.
    */
   stop(options?: StopOptions): Promise<void>;
 }
@@ -188,6 +189,8 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       onRejection: (tenantId, rejection) => metrics.recordRejection(tenantId, rejection.reason),
     });
     drains.push(() => gateway.close());
+    // Runs first of the stops, after the consumers drained and before the store closes.
+    stops.unshift(() => drivers.endUnfinished(onJobEndStored));
     return {
       topology,
       urls: {

@@ -13,8 +13,8 @@ export interface DrainPlan {
   onDrainTimeout?: () => void;
 }
 
-// NOTE: tasks waiting in the queue, for a first delivery or a retry after a failed one, keep
-// their state: on Redis the next start delivers them, in memory they end with the process.
+// NOTE: on Redis, tasks waiting in the queue for a first delivery or for a retry keep their
+// state at stop, and the next start delivers them (in memory they fail with platform_shutdown).
 /**
  * Runs the drains together for at most `timeoutMs`, then aborts `shutdown`
  * so that running tasks end with a terminal state, then runs the stops.

@@ -12,7 +12,9 @@ import { createBullmqQueue, createMemoryQueue, type TaskQueue } from '../queue/i
 import { MemoryTaskStore } from '../store/memory.js';
 import { RedisTaskStore } from '../store/redis.js';
 import type { TaskStore } from '../store/task-store.js';
+import type { TaskRecord } from '../task.js';
 import type { PlatformConfig } from './platform-config.js';
+import { PlatformShutdownError } from './run-limits.js';
 
 /** The stateful parts of a platform: in memory, or all on one Redis. */
 export interface PlatformDrivers {
@@ -27,6 +29,13 @@ export interface PlatformDrivers {
   redisUrl: string | undefined;
   /** Deletes every Redis key of this run; nothing to do in memory. */
   purge(): Promise<void>;
+  /**
+   * Fails every task still queued or running with platform_shutdown and passes each
+   * record it stored to `onEnded`; run it once the consumers have stopped. In memory the
+   * queue ends with the process, so these tasks would never end. On Redis it does nothing:
+   * the tasks stay in the queue and a later start delivers them.
+   */
+  endUnfinished(onEnded: (record: TaskRecord) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,17 +55,23 @@ export function createDrivers(
     clock,
   };
   if (redisUrl === undefined || redisUrl.length === 0) {
+    const store = new MemoryTaskStore({ clock });
     const drivers = {
       admission: new MemoryAdmissionBackend({ clock }),
       queue: createMemoryQueue<QueuedTaskData>(queueOptions),
-      store: new MemoryTaskStore({ clock }),
+      store,
       ledger: new MemoryCostLedger(),
       maxAttempts,
       backoffBaseMs: queueOptions.backoffBaseMs,
       backoffMaxMs: queueOptions.backoffMaxMs,
       redisUrl: undefined,
     };
-    return { ...drivers, purge: async () => {}, close: () => closeAll(drivers) };
+    return {
+      ...drivers,
+      purge: async () => {},
+      endUnfinished: (onEnded) => failUnfinished(store, clock, onEnded),
+      close: () => closeAll(drivers),
+    };
   }
   return createRedisDrivers(redisUrl, keyPrefix, queueOptions);
 }
@@ -93,6 +108,8 @@ function createRedisDrivers(
   return {
     ...drivers,
     purge: () => purgePrefix(redis, keyPrefix),
+    // The tasks stay in Redis, and the consumers of a later start deliver them.
+    endUnfinished: async () => {},
     close: async () => {
       await closeAll(drivers);
       await redis.quit();
@@ -117,4 +134,21 @@ async function purgePrefix(redis: Redis, keyPrefix: string): Promise<void> {
     if (keys.length > 0) await redis.del(...keys);
     cursor = next;
   } while (cursor !== '0');
+}
+
+/** Fails the memory store's unfinished tasks with platform_shutdown. */
+async function failUnfinished(
+  store: MemoryTaskStore,
+  clock: Clock,
+  onEnded: (record: TaskRecord) => void,
+): Promise<void> {
+  const error = { code: 'platform_shutdown', message: new PlatformShutdownError().message };
+  for (const id of store.unfinishedIds()) {
+    const read = await store.completeAndRead(id, {
+      state: 'failed',
+      finishedAt: clock.now(),
+      error,
+    });
+    if (read.stored && read.record !== undefined) onEnded(read.record);
+  }
 }

@@ -105,6 +105,15 @@ export class MemoryTaskStore implements TaskStore {
     if (this.#idempotency.get(slot)?.taskId === taskId) this.#idempotency.delete(slot);
   }
 
+  /** Ids of the tasks not yet in a terminal state: queued or running. */
+  unfinishedIds(): string[] {
+    const ids: string[] = [];
+    for (const [id, record] of this.#records) {
+      if (!isTerminal(record.state)) ids.push(id);
+    }
+    return ids;
+  }
+
   async accounting(): Promise<TaskAccounting> {
     return { ...this.#counts };
   }

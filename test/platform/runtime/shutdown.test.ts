@@ -152,6 +152,34 @@ describe('platform limits and shutdown', () => {
     }
   });
 
+  it('fails tasks still queued in memory with platform_shutdown at stop', async function () {
+    this.timeout(20_000);
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const platform = await startPlatform({
+      topology: 'workers=1 serverless_burst=disabled',
+      redisUrl: '',
+    });
+    const running = await postTask(platform.urls.gateway, key, LONG_TASK);
+    const queued = await postTask(platform.urls.gateway, key, LONG_TASK);
+    const runningId = String(running.json.id);
+    const queuedId = String(queued.json.id);
+    await waitFor(
+      async () => (await platform.store.get('tenant-alpha', runningId))?.state === 'running',
+      5_000,
+    );
+    assert.equal((await platform.store.get('tenant-alpha', queuedId))?.state, 'queued');
+    const ended = new Map<string, { state: string; code?: string }>();
+    const completeAndRead = platform.store.completeAndRead.bind(platform.store);
+    platform.store.completeAndRead = async (taskId, completion) => {
+      const read = await completeAndRead(taskId, completion);
+      if (read.stored) ended.set(taskId, { state: completion.state, code: completion.error?.code });
+      return read;
+    };
+    await platform.stop({ drainTimeoutMs: 300 });
+    assert.deepEqual(ended.get(runningId), { state: 'failed', code: 'platform_shutdown' });
+    assert.deepEqual(ended.get(queuedId), { state: 'failed', code: 'platform_shutdown' });
+  });
+
   it('rejects an unreachable Redis URL', async function () {
     this.timeout(10_000);
     await assert.rejects(

@@ -31,7 +31,7 @@ export interface PlatformDrivers {
   purge(): Promise<void>;
   /**
    * Fails every task still queued or running with platform_shutdown and passes each
-   * record it stored to `onEnded`; run it once the consumers have stopped. In memory the
+   * record it stored to `onEnded`. Run it once the consumers have stopped. In memory the
    * queue ends with the process, so these tasks would never end. On Redis it does nothing:
    * the tasks stay in the queue and a later start delivers them.
    */

@@ -1,7 +1,8 @@
 /**
  * CPU time of every process on the machine, read from /proc, so a bench can show
  * which process (gateway, worker, mock provider, redis-server) spent what per task.
- * On a system without /proc the snapshot is empty and the report says so.
+ * On a system without /proc the snapshot is empty and the report prints one line
+ * stating that.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 

@@ -7,7 +7,7 @@ import type { JobHandler } from '../queue/index.js';
 /**
  * A module that worker processes import: it builds the job handler from a JSON config.
  * It may export `closeHandler`, which the process awaits after its last job, and
- * `abortHandler`, which ends the running jobs when the pool asks.
+ * `abortHandler`, which ends the running jobs when the pool sends `abortRunning`.
  */
 export interface HandlerModule<T = unknown> {
   createHandler(config: unknown): JobHandler<T> | Promise<JobHandler<T>>;

@@ -69,9 +69,9 @@ interface Slot {
 }
 
 /**
- * A running pool; emits 'exit' for every process exit, 'restart' for each replacement,
- * 'metrics' for each batch of metric calls a process sends and 'jobEnded' for each job
- * the queue ended in a process without its handler.
+ * A running pool of worker processes. It emits 'exit' for every process exit and
+ * 'restart' for each replacement. It also emits 'metrics' for each batch of metric
+ * calls a process sends, and 'jobEnded' for each job the queue ended without its handler.
  */
 export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
   readonly #options: ResolvedWorkerPoolOptions;

@@ -14,10 +14,10 @@ export interface ResponseHead {
 const HIGH_WATER_CHUNKS = 16;
 
 /**
- * A first-in, first-out limit on the requests one dispatcher has in flight. With it
- * set to the pool's connection count, undici's own queue stays empty: a call that
- * waits here and is aborted is dropped at no cost, where one waiting in undici's
- * queue would still take a connection, and close it, when its turn came.
+ * A first-in, first-out limit on the requests one dispatcher has in flight. Set to the
+ * pool's connection count, it keeps undici's own queue empty. A call aborted while it
+ * waits here is dropped at no cost. In undici's queue it would still take a connection,
+ * and close it, when its turn came.
  */
 export class DispatchGate {
   readonly #capacity: number;
@@ -61,8 +61,8 @@ export class DispatchGate {
 
 /**
  * One request dispatched on an undici dispatcher, read as a pull stream of body
- * chunks with no Readable stream in between. Chunks queue while nobody reads,
- * and at HIGH_WATER_CHUNKS the connection pauses until the reader takes them.
+ * chunks with no Readable stream in between. Chunks queue until the reader takes
+ * them, and at HIGH_WATER_CHUNKS waiting chunks the connection pauses.
  *
  * The request waits in a DispatchGate until a slot is free. `abort` ends the
  * call at once: a request still waiting in the gate is never sent, and one in

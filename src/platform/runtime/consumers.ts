@@ -70,7 +70,7 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
     handlerModule: WORKER_HANDLER,
     handlerConfig: worker,
     logLevel: 'warn',
-    // A crashed process is replaced, so the platform keeps its consumers; its jobs are
+    // A crashed process is replaced, so the platform keeps its consumers. Its jobs are
     // redelivered when the queue finds them stalled.
     restartCrashed: true,
   });

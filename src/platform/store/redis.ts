@@ -24,8 +24,8 @@ export interface RedisTaskStoreOptions {
 // from the hash. The Lua scripts copy these strings and never convert them to Lua
 // numbers or decode JSON, because Lua 5.1 formats numbers with 14 significant
 // digits. Numbers therefore read back exactly as JavaScript wrote them. Each
-// transition is one script, which moves the per-state counters in
-// `<prefix>:counts` exactly once.
+// transition is one script, which Redis runs atomically: it checks the state, writes
+// the fields and moves the per-state counters in `<prefix>:counts` in one step.
 // NOTE: tasks written in the earlier {json, state, version} layout are not read.
 
 /** Lua table literal whose keys are the terminal states. */

@@ -24,11 +24,11 @@ const COMPLETION =
  */
 async function startProvider(headFirst = false) {
   const state = { hang: true, requests: 0, connections: 0 };
-  const held: ServerResponse[] = [];
+  const heldResponses: ServerResponse[] = [];
   const server: Server = createServer((_req, res) => {
     state.requests += 1;
     if (state.hang) {
-      held.push(res);
+      heldResponses.push(res);
       if (headFirst) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.flushHeaders();
@@ -47,7 +47,7 @@ async function startProvider(headFirst = false) {
     state,
     url: `http://127.0.0.1:${port}`,
     close: async () => {
-      for (const res of held) res.destroy();
+      for (const res of heldResponses) res.destroy();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
@@ -91,7 +91,7 @@ describe('provider client connection pool', () => {
     const burstMs = performance.now() - started;
     assert.equal(burst.filter((result) => result === 'deadline_exceeded').length, 1_000);
     assert.ok(burstMs < 2_000, `the burst took ${burstMs} ms`);
-    // Only the two calls that held a connection reached the provider.
+    // Only the two calls that heldResponses a connection reached the provider.
     assert.equal(provider.state.requests, 2);
     const { connections } = provider.state;
 

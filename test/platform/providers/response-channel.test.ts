@@ -111,7 +111,7 @@ describe('ResponseChannel', () => {
   /** Gate with one slot per pool connection, as the provider client sets it up. */
   let gate = new DispatchGate(4);
   /** Responses the server keeps open, destroyed after each test so none outlives a failed one. */
-  const held: ServerResponse[] = [];
+  const heldResponses: ServerResponse[] = [];
 
   async function setup(
     handler: Handler,
@@ -129,7 +129,7 @@ describe('ResponseChannel', () => {
   }
 
   afterEach(async () => {
-    for (const res of held.splice(0)) res.destroy();
+    for (const res of heldResponses.splice(0)) res.destroy();
     await pool?.destroy();
     await server?.close();
     pool = undefined;
@@ -168,7 +168,7 @@ describe('ResponseChannel', () => {
     const sent = createHash('sha256');
     const progress = { blocksWritten: 0, endAfterBlocks: maxBlocks, waitingForDrain: false };
     const { dispatcher } = await setup((_req, res) => {
-      held.push(res);
+      heldResponses.push(res);
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       void (async () => {
         while (progress.blocksWritten < progress.endAfterBlocks) {
@@ -227,8 +227,8 @@ describe('ResponseChannel', () => {
     const { dispatcher, log } = await setup((req, res) => {
       res.writeHead(200);
       if (req.url === '/hold') {
-        held.push(res);
-        res.write('held');
+        heldResponses.push(res);
+        res.write('heldResponses');
         firstArrived();
         return;
       }
@@ -248,8 +248,8 @@ describe('ResponseChannel', () => {
 
     // The first request is still open: the rejection did not wait for it.
     assert.deepEqual(log.paths, ['/hold']);
-    held[0]?.end(' released');
-    assert.equal(await readText(first), 'held released');
+    heldResponses[0]?.end(' released');
+    assert.equal(await readText(first), 'heldResponses released');
 
     // The aborted request never left the gate, so the next one reuses the only
     // connection and the pool has nothing to skip.
@@ -262,7 +262,7 @@ describe('ResponseChannel', () => {
 
   it('rejects a pending next() on abort mid-body', async () => {
     const { dispatcher } = await setup((_req, res) => {
-      held.push(res);
+      heldResponses.push(res);
       res.writeHead(200);
       res.write('first');
     });
@@ -279,7 +279,7 @@ describe('ResponseChannel', () => {
 
   it('closes the socket on release without drain', async () => {
     const { dispatcher, log } = await setup((_req, res) => {
-      held.push(res);
+      heldResponses.push(res);
       res.writeHead(200);
       res.write('part');
     });
@@ -300,7 +300,7 @@ describe('ResponseChannel', () => {
         res.end('second');
         return;
       }
-      held.push(res);
+      heldResponses.push(res);
       res.write('part');
       setTimeout(() => res.end(' rest'), 50);
     }, 1);
@@ -346,7 +346,7 @@ describe('ResponseChannel', () => {
 
   it('destroys a drained body that never ends', async () => {
     const { dispatcher, log } = await setup((_req, res) => {
-      held.push(res);
+      heldResponses.push(res);
       res.writeHead(200);
       res.write('part');
     });

@@ -44,18 +44,8 @@ describe('Router', () => {
         ['an', 'success', undefined],
       ],
     );
-  });
-
-  it('records the tokens a cut primary used before the failover', async () => {
-    rig = await startRig(
-      {
-        oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }),
-        an: () => ({ kind: 'stream', tokens: 60 }),
-      },
-      route(),
-    );
-    const result = await rig.router.execute('chat', REQUEST);
-    // The placeholder prompt "Synthetic prompt of 0 tokens." has 29 characters, 8 tokens at 4 each.
+    // The cut primary used its prompt and 40 tokens. The placeholder prompt "Synthetic
+    // prompt of 0 tokens." has 29 characters, so 8 tokens at 4 characters each.
     assert.deepEqual(result.attempts[0]?.usage, { inputTokens: 8, outputTokens: 40 });
     assert.equal(result.attempts[1]?.usage, undefined);
   });

@@ -17,13 +17,42 @@ import { postTask, waitFor } from './platform-support.js';
 const LONG_TASK = { route: 'bench', maxOutputTokens: 8, mode: 'async', toolWaitMs: 60_000 };
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+/**
+ * Starts a platform on Redis with one worker process, stops it with `drainTimeoutMs`
+ * while a long task runs there, and returns that task's stored record and the stop time.
+ * Every key of the run is deleted afterwards.
+ */
+async function stopDuringWorkerTask(
+  options: { shutdownTimeoutMs?: number },
+  drainTimeoutMs: number,
+) {
+  const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+  const keyPrefix = `test-shutdown-${randomUUID()}`;
+  const platform = await startPlatform({
+    topology: 'workers=2 serverless_burst=disabled',
+    redisUrl: REDIS_URL,
+    keyPrefix,
+    workerProcesses: 1,
+    ...options,
+  });
+  const redis = new Redis(REDIS_URL);
+  try {
+    const reply = await postTask(platform.urls.gateway, key, LONG_TASK);
+    const id = String(reply.json.id);
+    await waitFor(
+      async () => (await platform.store.get('tenant-alpha', id))?.state === 'running',
+      10_000,
+    );
+    const started = Date.now();
+    await platform.stop({ drainTimeoutMs });
+    const stoppedAfterMs = Date.now() - started;
+    const record = await new RedisTaskStore({ redis, keyPrefix: `${keyPrefix}:store` }).getById(id);
+    return { record, stoppedAfterMs };
+  } finally {
+    // A store on the run's whole prefix deletes every key of the run.
+    await new RedisTaskStore({ redis, keyPrefix }).clear();
+    await redis.quit();
+  }
 }
 
 describe('platform limits and shutdown', () => {
@@ -90,66 +119,19 @@ describe('platform limits and shutdown', () => {
 
   it('fails tasks in worker processes with platform_shutdown at the drain time', async function () {
     this.timeout(40_000);
-    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
-    const keyPrefix = `test-shutdown-${randomUUID()}`;
-    const platform = await startPlatform({
-      topology: 'workers=2 serverless_burst=disabled',
-      redisUrl: REDIS_URL,
-      keyPrefix,
-      workerProcesses: 1,
-    });
-    const redis = new Redis(REDIS_URL);
-    try {
-      const reply = await postTask(platform.urls.gateway, key, LONG_TASK);
-      const id = String(reply.json.id);
-      await waitFor(
-        async () => (await platform.store.get('tenant-alpha', id))?.state === 'running',
-        10_000,
-      );
-      const started = Date.now();
-      await platform.stop({ drainTimeoutMs: 500 });
-      const stoppedAfterMs = Date.now() - started;
-      const store = new RedisTaskStore({ redis, keyPrefix: `${keyPrefix}:store` });
-      const record = await store.getById(id);
-      assert.equal(record?.state, 'failed');
-      assert.equal(record?.error?.code, 'platform_shutdown');
-      assert.ok(stoppedAfterMs < 8_000, `stop took ${stoppedAfterMs} ms`);
-    } finally {
-      await deleteKeys(redis, `${keyPrefix}*`);
-      await redis.quit();
-    }
+    const { record, stoppedAfterMs } = await stopDuringWorkerTask({}, 500);
+    assert.equal(record?.state, 'failed');
+    assert.equal(record?.error?.code, 'platform_shutdown');
+    assert.ok(stoppedAfterMs < 8_000, `stop took ${stoppedAfterMs} ms`);
   });
 
   it('kills workers only after a longer stop-time drain', async function () {
     this.timeout(40_000);
-    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
-    const keyPrefix = `test-shutdown-${randomUUID()}`;
     // Workers used to be killed 10 s after shutdownTimeoutMs (here at 10.1 s), before the
-    // 10.5 s drain asked for at stop() ran out, which left the task running.
-    const platform = await startPlatform({
-      topology: 'workers=2 serverless_burst=disabled',
-      redisUrl: REDIS_URL,
-      keyPrefix,
-      workerProcesses: 1,
-      shutdownTimeoutMs: 100,
-    });
-    const redis = new Redis(REDIS_URL);
-    try {
-      const reply = await postTask(platform.urls.gateway, key, LONG_TASK);
-      const id = String(reply.json.id);
-      await waitFor(
-        async () => (await platform.store.get('tenant-alpha', id))?.state === 'running',
-        10_000,
-      );
-      await platform.stop({ drainTimeoutMs: 10_500 });
-      const store = new RedisTaskStore({ redis, keyPrefix: `${keyPrefix}:store` });
-      const record = await store.getById(id);
-      assert.equal(record?.state, 'failed');
-      assert.equal(record?.error?.code, 'platform_shutdown');
-    } finally {
-      await deleteKeys(redis, `${keyPrefix}*`);
-      await redis.quit();
-    }
+    // 10.5 s drain requested at stop() ran out, which left the task running.
+    const { record } = await stopDuringWorkerTask({ shutdownTimeoutMs: 100 }, 10_500);
+    assert.equal(record?.state, 'failed');
+    assert.equal(record?.error?.code, 'platform_shutdown');
   });
 
   it('fails tasks still queued in memory with platform_shutdown at stop', async function () {

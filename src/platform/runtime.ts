@@ -164,7 +164,9 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     });
     // Worker processes abort their tasks when the drain time runs out, then get
     // WORKER_ABORT_GRACE_MS to store the failures before the pool kills them.
-    let drainTimeoutMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    const defaultDrainTimeoutMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    // The drain time of the current stop(), which may override the default.
+    let drainTimeoutMs = defaultDrainTimeoutMs;
     drains.push(() => consumers.stop(drainTimeoutMs + WORKER_ABORT_GRACE_MS));
     shutdown.signal.addEventListener('abort', () => consumers.abort(), { once: true });
     const rule = createBackpressure(
@@ -204,7 +206,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       store: drivers.store,
       purge: () => drivers.purge(),
       stop: (options = {}) => {
-        drainTimeoutMs = options.drainTimeoutMs ?? drainTimeoutMs;
+        drainTimeoutMs = options.drainTimeoutMs ?? defaultDrainTimeoutMs;
         return drainAndStop({
           drains,
           stops,

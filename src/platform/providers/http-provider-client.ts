@@ -126,9 +126,7 @@ export class HttpProviderClient implements ProviderClient {
       channel = this.#dispatch(call, false, watchdog);
       const response = await this.#open(call, channel, watchdog);
       opened = true;
-      // The stall limit covers the wait for the first body chunk too.
-      watchdog.bytesArrived();
-      const text = await channel.text(() => watchdog.bytesArrived());
+      const text = await readBody(channel, watchdog);
       const decoded = this.#wire.parseCompletion(parseJsonPayload(text, 'response body'));
       const usage = completeUsage(decoded.usage, call, 0);
       const elapsedMs = watchdog.elapsedMs();
@@ -251,8 +249,7 @@ export class HttpProviderClient implements ProviderClient {
     watchdog: CallWatchdog,
   ): Promise<ProviderError> {
     const status = head.status;
-    watchdog.bytesArrived();
-    const text = await channel.text(() => watchdog.bytesArrived());
+    const text = await readBody(channel, watchdog);
     const parsed = this.#wire.parseErrorBody(safeJson(text));
     const detail = this.#excerpt(parsed.message ?? text);
     const upstreamType =
@@ -346,6 +343,12 @@ function completeUsage(
     inputTokens: usage.inputTokens ?? call.inputTokens ?? 0,
     outputTokens: usage.outputTokens ?? textDeltas,
   };
+}
+
+/** Reads the whole body. The stall limit also covers the wait for its first chunk. */
+function readBody(channel: ResponseChannel, watchdog: CallWatchdog): Promise<string> {
+  watchdog.bytesArrived();
+  return channel.text(() => watchdog.bytesArrived());
 }
 
 function safeJson(text: string): unknown {

@@ -23,7 +23,11 @@ import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
 import { RouterModelPort } from './runtime/router-port.js';
 import { createTaskHandler } from './runtime/task-consumer.js';
-import { reconcileQueueFailures, storeJobEnd } from './runtime/queue-reconciler.js';
+import {
+  type JobEndHooks,
+  reconcileQueueFailures,
+  storeJobEnd,
+} from './runtime/queue-reconciler.js';
 import { TaskFinisher } from './runtime/task-finisher.js';
 import { drainAndStop } from './runtime/drain.js';
 import { recordFinished, startQueueSampler, wireRouterMetrics } from './runtime/metrics-wiring.js';
@@ -152,10 +156,19 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     stops.unshift(async () => stopSampler());
     const onJobEndStored = (record: TaskRecord) =>
       recordFinished(metrics, drivers.ledger, record, 0);
-    reconcileQueueFailures(drivers.queue, drivers.store, clock, onJobEndStored);
+    const jobEndHooks: JobEndHooks = {
+      admission: drivers.admission,
+      onStored: onJobEndStored,
+      onError: (error, event) =>
+        config.logger?.error(
+          { err: error, taskId: event.id, state: event.state },
+          'storing the end of a queue-ended task failed',
+        ),
+    };
+    reconcileQueueFailures(drivers.queue, drivers.store, clock, jobEndHooks);
     const consumers = await startConsumers({
       onWorkerMetrics: (calls) => applyMetricCalls(metrics, calls),
-      onWorkerJobEnded: (event) => storeJobEnd(drivers.store, clock, event, onJobEndStored),
+      onWorkerJobEnded: (event) => storeJobEnd(drivers.store, clock, event, jobEndHooks),
       workers: topology.workers,
       processes: drivers.redisUrl === undefined ? 0 : (config.workerProcesses ?? 2),
       queue: drivers.queue,

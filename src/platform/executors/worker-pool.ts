@@ -144,8 +144,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
       if (!isWorkerMessage(message)) return;
       if (message.type === 'metrics') this.emit('metrics', message.calls);
       if (message.type === 'jobEnded') {
-        const { id, state } = message;
-        this.emit('jobEnded', { id, state, message: message.message });
+        const { id, state, data } = message;
+        this.emit('jobEnded', { id, state, message: message.message, data });
       }
     });
     return this.#awaitReady(index, child);

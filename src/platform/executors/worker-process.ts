@@ -48,11 +48,11 @@ function openQueue(): BullmqTaskQueue<unknown> {
   });
   queue.on('stalled', ({ id }) => logger.warn({ jobId: id }, 'job stalled'));
   // The platform process stores a terminal state for these tasks, as for its own consumers.
-  queue.on('failed', ({ id, error }) =>
-    send({ type: 'jobEnded', id, state: 'failed', message: error.message }),
+  queue.on('failed', ({ id, error, data }) =>
+    send({ type: 'jobEnded', id, state: 'failed', message: error.message, data }),
   );
-  queue.on('deadLettered', ({ id, error }) =>
-    send({ type: 'jobEnded', id, state: 'dead_lettered', message: error.message }),
+  queue.on('deadLettered', ({ id, error, data }) =>
+    send({ type: 'jobEnded', id, state: 'dead_lettered', message: error.message, data }),
   );
   return queue;
 }

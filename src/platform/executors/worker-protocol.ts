@@ -19,6 +19,8 @@ export interface JobEndedEvent {
   id: string;
   state: 'failed' | 'dead_lettered';
   message: string;
+  /** The job's payload as enqueued. */
+  data: unknown;
 }
 
 /**

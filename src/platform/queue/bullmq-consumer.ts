@@ -3,7 +3,7 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 
 import { backoffDelayMs } from './backoff.js';
 import { isNonRetryableError, toError } from './errors.js';
-import type { QueueEvents } from './events.js';
+import type { DeadLetteredEvent, QueueEvents } from './events.js';
 import { fromBullmqJobId } from './bullmq-job-id.js';
 import type { ResolvedQueueOptions } from './options.js';
 import type { RedisConnectionSettings } from './redis-connection.js';
@@ -144,20 +144,20 @@ export class BullmqConsumer<T> implements Consumer {
     const id = fromBullmqJobId(rawId);
     const { events, options } = this.#context;
     if (bullmqError instanceof UnrecoverableError) {
-      events.emit('failed', { id, attempt: job.attemptsMade, error });
+      events.emit('failed', { id, attempt: job.attemptsMade, error, data: job.data });
     } else if (job.attemptsMade >= options.maxAttempts) {
-      this.#deadLetter(rawId, id, job.attemptsMade, error);
+      this.#deadLetter(rawId, { id, attempts: job.attemptsMade, error, data: job.data });
     } else {
       events.emit('retried', { id, attempt: job.attemptsMade, delayMs: delayMs ?? 0, error });
     }
   }
 
-  #deadLetter(rawId: string, id: string, attempts: number, error: Error): void {
+  #deadLetter(rawId: string, event: DeadLetteredEvent): void {
     // NOTE: the dead-letter mark is written after BullMQ moved the job to failed, so for
     // one round trip (or for good, if this process dies in between) counts() reports it as failed.
     const { events } = this.#context;
     this.#context.recordDeadLetter(rawId).then(
-      () => events.emit('deadLettered', { id, attempts, error }),
+      () => events.emit('deadLettered', event),
       (recordError: unknown) => events.emit('connectionError', { error: toError(recordError) }),
     );
   }

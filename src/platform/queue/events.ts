@@ -14,6 +14,8 @@ export interface FailedEvent {
   id: string;
   attempt: number;
   error: Error;
+  /** The job's payload as enqueued. */
+  data: unknown;
 }
 
 export interface RetriedEvent {
@@ -29,6 +31,8 @@ export interface DeadLetteredEvent {
   id: string;
   attempts: number;
   error: Error;
+  /** The job's payload as enqueued. */
+  data: unknown;
 }
 
 export interface StalledEvent {

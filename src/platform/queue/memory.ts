@@ -288,7 +288,7 @@ class MemoryQueue<T> implements TaskQueue<T> {
     job.state = 'failed';
     job.finishedAt = this.#options.clock.now();
     this.#failed += 1;
-    this.#events.emit('failed', { id: job.id, attempt: job.attemptsMade, error });
+    this.#events.emit('failed', { id: job.id, attempt: job.attemptsMade, error, data: job.data });
     this.#dropData(job);
   }
 
@@ -296,7 +296,8 @@ class MemoryQueue<T> implements TaskQueue<T> {
     job.state = 'deadLettered';
     job.finishedAt = this.#options.clock.now();
     this.#deadLettered.push(job);
-    this.#events.emit('deadLettered', { id: job.id, attempts: job.attemptsMade, error });
+    const event = { id: job.id, attempts: job.attemptsMade, error, data: job.data };
+    this.#events.emit('deadLettered', event);
   }
 
   #retryLater(job: MemoryJob<T>, error: Error): void {

@@ -1,11 +1,20 @@
+import type { AdmissionTicket } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import type { JobEndedEvent } from '../executors/worker-protocol.js';
 import type { TaskQueue } from '../queue/index.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
+import type { TicketCloser } from './task-finisher.js';
 
-/** Called with a task's record once a queue-ended job's terminal state is stored. */
-export type OnJobEndStored = (record: TaskRecord) => void;
+/** What happens around storing the terminal state of a job the queue ended. */
+export interface JobEndHooks {
+  /** Releases the admission ticket found in the job's payload once the state is stored. */
+  admission?: Pick<TicketCloser, 'release'>;
+  /** Called with the task's record once its terminal state is stored. */
+  onStored?: (record: TaskRecord) => void;
+  /** Called when the store write or the ticket release fails. */
+  onError?: (error: unknown, event: JobEndedEvent) => void;
+}
 
 /**
  * Stores a terminal state for jobs the queue ended without the handler doing
@@ -13,39 +22,65 @@ export type OnJobEndStored = (record: TaskRecord) => void;
  * still reaches a terminal state. Queue events come only from consumers of
  * the same queue object, so this covers in-process consumers; worker
  * processes send theirs to `storeJobEnd` through the pool.
- * NOTE: the admission ticket of such a task is not released; it expires with the ticket TTL.
  */
 export function reconcileQueueFailures<T>(
   queue: TaskQueue<T>,
   store: TaskStore,
   clock: Clock,
-  onStored?: OnJobEndStored,
+  hooks: JobEndHooks = {},
 ): void {
-  queue.on('failed', ({ id, error }) =>
-    storeJobEnd(store, clock, { id, state: 'failed', message: error.message }, onStored),
+  queue.on('failed', ({ id, error, data }) =>
+    storeJobEnd(store, clock, { id, state: 'failed', message: error.message, data }, hooks),
   );
-  queue.on('deadLettered', ({ id, error }) =>
-    storeJobEnd(store, clock, { id, state: 'dead_lettered', message: error.message }, onStored),
+  queue.on('deadLettered', ({ id, error, data }) =>
+    storeJobEnd(store, clock, { id, state: 'dead_lettered', message: error.message, data }, hooks),
   );
 }
 
 /**
- * Stores the terminal state of a job the queue ended and calls `onStored` with the
- * record. A task already terminal keeps its state, and `onStored` is not called.
+ * Stores the terminal state of a job the queue ended, releases the admission
+ * ticket its payload carries, and calls `onStored` with the record. A task
+ * already terminal keeps its state and its ticket stays as its finisher left
+ * it; neither hook is called then. A failed store write leaves the task and
+ * its ticket as they were and goes to `onError`, as does an error of a hook.
+ *
+ * NOTE: a handler that lost its job lock may still be running when the queue
+ * ends the job. Its tenant then gets the in-flight slot back early, and the
+ * cost of that run is not charged, since its later settle finds the ticket
+ * closed. The alternative, a ticket held until its TTL, costs the tenant the
+ * slot and the reservation for a day.
  */
 export function storeJobEnd(
   store: TaskStore,
   clock: Clock,
   event: JobEndedEvent,
-  onStored?: OnJobEndStored,
+  hooks: JobEndHooks = {},
 ): void {
   const code = event.state === 'failed' ? 'queue_failed' : 'dead_lettered';
   const error = { code, message: event.message };
-  store.completeAndRead(event.id, { state: event.state, finishedAt: clock.now(), error }).then(
-    (read) => {
-      if (read.stored && read.record !== undefined) onStored?.(read.record);
-    },
-    // A store that cannot be written leaves the task for the queue's next delivery.
-    () => undefined,
-  );
+  const completion = { state: event.state, finishedAt: clock.now(), error };
+  const reportError = (cause: unknown) => hooks.onError?.(cause, event);
+  store
+    .completeAndRead(event.id, completion)
+    .then((read) => {
+      if (!read.stored) return;
+      const ticket = ticketOf(event.data);
+      if (ticket !== undefined) hooks.admission?.release(ticket).catch(reportError);
+      if (read.record !== undefined) hooks.onStored?.(read.record);
+    })
+    .catch(reportError);
+}
+
+/** The admission ticket of a queued task's payload, or undefined when it has none. */
+export function ticketOf(data: unknown): AdmissionTicket | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const ticket = (data as { ticket?: unknown }).ticket;
+  if (typeof ticket !== 'object' || ticket === null) return undefined;
+  const { id, tenantId, reservedUsd, tokens } = ticket as Record<string, unknown>;
+  const valid =
+    typeof id === 'string' &&
+    typeof tenantId === 'string' &&
+    typeof reservedUsd === 'number' &&
+    typeof tokens === 'number';
+  return valid ? { id, tenantId, reservedUsd, tokens } : undefined;
 }

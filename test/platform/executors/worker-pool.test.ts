@@ -27,13 +27,13 @@ describe('WorkerPool', function () {
   let redis: Redis;
   let queueSpec: BullmqQueueSpec;
   let keyPrefix: string;
-  let producer: BullmqTaskQueue<null>;
+  let producer: BullmqTaskQueue<unknown>;
   let pool: WorkerPool | undefined;
 
   beforeEach(() => {
     ({ queue: queueSpec, keyPrefix } = uniqueNames());
     redis = new Redis(REDIS_URL);
-    producer = createBullmqQueue<null>({ ...queueSpec, connection: REDIS_URL });
+    producer = createBullmqQueue<unknown>({ ...queueSpec, connection: REDIS_URL });
     pool = undefined;
   });
 
@@ -172,12 +172,17 @@ describe('WorkerPool', function () {
     pool = await start({ processes: 1, holdMs: 10 });
     const ended: JobEndedEvent[] = [];
     pool.on('jobEnded', (event) => ended.push(event));
-    await producer.enqueue('fail-1', null);
+    await producer.enqueue('fail-1', { ticket: 'payload of fail-1' });
     await producer.enqueue('task-ok', null);
     await waitFor(async () => ended.length === 1, 10_000, 'one jobEnded event');
     await waitFor(async () => (await producer.counts()).completed === 1, 10_000, 'one completion');
     assert.deepEqual(ended, [
-      { id: 'fail-1', state: 'failed', message: 'fixture failure of fail-1' },
+      {
+        id: 'fail-1',
+        state: 'failed',
+        message: 'fixture failure of fail-1',
+        data: { ticket: 'payload of fail-1' },
+      },
     ]);
   });
 

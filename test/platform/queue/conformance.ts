@@ -150,6 +150,8 @@ export function runQueueConformance(driver: string, makeHarness: () => QueueHarn
 
     it('dead-letters after maxAttempts', async () => {
       const queue = harness.create<{ payload: string }>({ maxAttempts: 3, backoffBaseMs: 5 });
+      const events: { id: string; attempts: number; data: unknown }[] = [];
+      queue.on('deadLettered', ({ id, attempts, data }) => events.push({ id, attempts, data }));
       let deliveries = 0;
       await queue.enqueue('doomed', { payload: 'kept' });
       queue.consume(
@@ -168,14 +170,20 @@ export function runQueueConformance(driver: string, makeHarness: () => QueueHarn
       assert.equal(dead[0]?.attempts, 3);
       assert.equal(dead[0]?.error, 'always broken');
       assert.equal((await queue.counts()).failed, 0);
+      await waitFor(() => events.length === 1, 'the deadLettered event');
+      assert.deepEqual(events, [{ id: 'doomed', attempts: 3, data: { payload: 'kept' } }]);
     });
 
     it('fails a non-retryable error at once', async () => {
-      const queue = harness.create<null>({ maxAttempts: 5, backoffBaseMs: 5 });
+      const queue = harness.create<{ ticket: string }>({ maxAttempts: 5, backoffBaseMs: 5 });
       const failedAttempts: number[] = [];
-      queue.on('failed', (event) => failedAttempts.push(event.attempt));
+      const failedData: unknown[] = [];
+      queue.on('failed', (event) => {
+        failedAttempts.push(event.attempt);
+        failedData.push(event.data);
+      });
       let deliveries = 0;
-      await queue.enqueue('bad-input', null);
+      await queue.enqueue('bad-input', { ticket: 't-1' });
       queue.consume(
         async () => {
           deliveries += 1;
@@ -189,6 +197,7 @@ export function runQueueConformance(driver: string, makeHarness: () => QueueHarn
       assert.equal(counts.failed, 1);
       assert.equal(counts.deadLettered, 0);
       assert.deepEqual(failedAttempts, [1]);
+      assert.deepEqual(failedData, [{ ticket: 't-1' }]);
     });
 
     it('executes a duplicate id once', async () => {

@@ -100,6 +100,12 @@ export class HttpProviderClient implements ProviderClient {
     });
   }
 
+  /**
+   * Streams one call. The text deltas of one body chunk go out as one `text` event:
+   * they arrived together, so splitting them would only add work per event. The
+   * body is read in this generator itself, not a nested one, since every event
+   * would pay for each generator level it passes.
+   */
   async *stream(call: ProviderCall, options: CallOptions = {}): AsyncGenerator<ProviderEvent> {
     const watchdog = new CallWatchdog(this.#clock, options);
     const progress: StreamProgress = { opened: false, textDeltas: 0, finished: false };
@@ -109,7 +115,43 @@ export class HttpProviderClient implements ProviderClient {
       const response = await this.#open(call, channel, watchdog);
       progress.opened = true;
       yield { type: 'open', status: response.status, rateLimit: response.rateLimit };
-      yield* this.#readStream(call, channel, watchdog, progress);
+      const decoder = this.#wire.createStreamDecoder();
+      const messages: EventSourceMessage[] = [];
+      const parser = createParser({ onEvent: (message) => messages.push(message) });
+      const text = new TextDecoder();
+      watchdog.bytesArrived();
+      for (let chunk = await channel.next(); chunk !== undefined; chunk = await channel.next()) {
+        // The consumer may take any time with the events of this chunk; the wait restarts below.
+        watchdog.pauseStallTimer();
+        parser.feed(text.decode(chunk, STREAM_DECODE));
+        let pending = '';
+        for (const message of messages) {
+          const item = decoder.decode(message);
+          if (item === undefined) continue;
+          if (item.kind === 'text') {
+            if (progress.textDeltas === 0) {
+              watchdog.firstTokenArrived();
+              yield { type: 'first_token', elapsedMs: watchdog.elapsedMs() };
+            }
+            progress.textDeltas += 1;
+            pending += item.text;
+            continue;
+          }
+          // Text that arrived before the end or the error event reaches the caller first.
+          if (pending !== '') yield { type: 'text', text: pending };
+          pending = '';
+          if (item.kind === 'end') {
+            progress.finished = true;
+            yield this.#doneEvent(item, call, progress);
+            return;
+          }
+          throw this.#streamErrorEvent(item, call, progress);
+        }
+        messages.length = 0;
+        if (pending !== '') yield { type: 'text', text: pending };
+        watchdog.bytesArrived();
+      }
+      throw this.#error('stream_truncated', 'stream closed before its final event', call, progress);
     } catch (error) {
       throw this.#classify(error, call, watchdog, progress);
     } finally {
@@ -142,55 +184,6 @@ export class HttpProviderClient implements ProviderClient {
 
   async close(): Promise<void> {
     await this.#pool.close();
-  }
-
-  /**
-   * Reads the event stream. The text deltas of one body chunk go out as one `text`
-   * event: they arrived together, so splitting them would only add work per event.
-   */
-  async *#readStream(
-    call: ProviderCall,
-    channel: ResponseChannel,
-    watchdog: CallWatchdog,
-    progress: StreamProgress,
-  ): AsyncGenerator<ProviderEvent> {
-    const decoder = this.#wire.createStreamDecoder();
-    const messages: EventSourceMessage[] = [];
-    const parser = createParser({ onEvent: (message) => messages.push(message) });
-    const text = new TextDecoder();
-    watchdog.bytesArrived();
-    for (let chunk = await channel.next(); chunk !== undefined; chunk = await channel.next()) {
-      // The consumer may take any time with the events of this chunk; the wait restarts below.
-      watchdog.pauseStallTimer();
-      parser.feed(text.decode(chunk, STREAM_DECODE));
-      let pending = '';
-      for (const message of messages) {
-        const item = decoder.decode(message);
-        if (item === undefined) continue;
-        if (item.kind === 'text') {
-          if (progress.textDeltas === 0) {
-            watchdog.firstTokenArrived();
-            yield { type: 'first_token', elapsedMs: watchdog.elapsedMs() };
-          }
-          progress.textDeltas += 1;
-          pending += item.text;
-          continue;
-        }
-        // Text that arrived before the end or the error event reaches the caller first.
-        if (pending !== '') yield { type: 'text', text: pending };
-        pending = '';
-        if (item.kind === 'end') {
-          progress.finished = true;
-          yield this.#doneEvent(item, call, progress);
-          return;
-        }
-        throw this.#streamErrorEvent(item, call, progress);
-      }
-      messages.length = 0;
-      if (pending !== '') yield { type: 'text', text: pending };
-      watchdog.bytesArrived();
-    }
-    throw this.#error('stream_truncated', 'stream closed before its final event', call, progress);
   }
 
   #doneEvent(

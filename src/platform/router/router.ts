@@ -122,7 +122,8 @@ export class Router extends EventEmitter<RouterEventMap> {
     await Promise.all([...this.#clients.values()].map((client) => client.close()));
   }
 
-  async *#run(
+  /** The task run's own generator, so that its events pass through no extra level. */
+  #run(
     routeName: string,
     request: TaskRequest,
     options: RouteCallOptions,
@@ -130,13 +131,9 @@ export class Router extends EventEmitter<RouterEventMap> {
   ): AsyncGenerator<RouterStreamEvent, void, void> {
     const context = this.#context(routeName);
     if (context === undefined) {
-      yield {
-        type: 'error',
-        error: new RouterError('unknown_route', `unknown route "${routeName}"`),
-      };
-      return;
+      return unknownRoute(routeName);
     }
-    yield* new TaskRun(context, request, options.signal, forward).run();
+    return new TaskRun(context, request, options.signal, forward).run();
   }
 
   #context(routeName: string): TaskRunContext | undefined {
@@ -223,6 +220,10 @@ export class Router extends EventEmitter<RouterEventMap> {
       this.#clients.set(provider, createProviderClient(profile.format, clientOptions));
     }
   }
+}
+
+async function* unknownRoute(routeName: string): AsyncGenerator<RouterStreamEvent, void, void> {
+  yield { type: 'error', error: new RouterError('unknown_route', `unknown route "${routeName}"`) };
 }
 
 function splitKey(key: string): { provider: string; model: string } {

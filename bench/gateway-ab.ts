@@ -8,7 +8,9 @@
  *
  * Run: npx tsx bench/gateway-ab.ts <checkout A> <checkout B> [rounds=15]
  * (a checkout is a directory with this repository's layout and its node_modules,
- * such as one made by `git worktree add /tmp/base HEAD~1` plus a node_modules link)
+ * such as one made by `git worktree add /tmp/base HEAD~1` plus a node_modules link).
+ * With BENCH_CPU_PROF=<dir> each gateway process writes a V8 CPU profile to that
+ * directory when the run ends.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -32,7 +34,9 @@ interface Gateway {
 
 async function startGateway(checkout: string, mockUrl: string, env: Record<string, string>) {
   const script = resolve(checkout, 'bench/gateway-child.ts');
-  const node = [process.execPath, '--import', 'tsx', script, 'gateway', mockUrl];
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const node = [process.execPath, ...profile, '--import', 'tsx', script, 'gateway', mockUrl];
   const child = spawn('taskset', ['-c', String(GATEWAY_CPU), ...node], {
     cwd: checkout,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -99,7 +103,11 @@ async function main(): Promise<void> {
     for (const gateway of gateways) await load(gateway.url, env.BENCH_TENANT_KEY, 3);
     const perRequest = gateways.map(() => [] as number[]);
     for (let round = 0; round < rounds; round += 1) {
-      for (const [index, gateway] of gateways.entries()) {
+      // The side that goes second runs in the wake of the first's burst; alternate it.
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      for (const index of order) {
+        const gateway = gateways[index];
+        if (gateway === undefined) continue;
         const before = await gateway.cpuMicros();
         const completed = await load(gateway.url, env.BENCH_TENANT_KEY, ROUND_SECONDS);
         perRequest[index]?.push(((await gateway.cpuMicros()) - before) / completed);
@@ -114,7 +122,18 @@ async function main(): Promise<void> {
     }
     console.log(`B/A CPU per request: ${((medians[1] ?? 0) / (medians[0] ?? 1)).toFixed(3)}`);
   } finally {
-    for (const gateway of gateways) gateway.child.kill();
+    // A disconnected child closes its servers and exits, which writes its CPU profile.
+    await Promise.all(
+      gateways.map(async ({ child }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = once(child, 'exit');
+        if (child.connected) child.disconnect();
+        else child.kill();
+        const timer = setTimeout(() => child.kill(), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
     await mock.close();
   }
 }

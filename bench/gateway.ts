@@ -26,14 +26,11 @@
  * has the numbers and the breakdown.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 
 import { Pool } from 'undici';
 
-import { type Platform, startPlatform } from '../src/platform/runtime.js';
-import { hashApiKey } from '../src/platform/tenants/api-key.js';
+import type { Platform } from '../src/platform/runtime.js';
+import { endedTasks, REDIS_URL, startAsyncBenchPlatform, waitForEnded } from './async-platform.js';
 import {
   type BenchChild,
   GATEWAY_CPU,
@@ -44,7 +41,6 @@ import {
 import { cpuPerTaskLines, cpuSnapshot as processCpuSnapshot } from './process-cpu.js';
 import { measureRawBullmqThroughput } from './queue.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const TENANT_KEY = `sk-bench-${randomUUID()}`;
 const PROVIDER_KEY = `sk-mock-${randomUUID()}`;
 
@@ -216,23 +212,6 @@ async function benchSync(): Promise<void> {
   }
 }
 
-/** Writes a tenants file with one unlimited bench tenant whose key is TENANT_KEY. */
-async function writeBenchTenants(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'scalegate-bench-'));
-  const path = join(dir, 'tenants.yaml');
-  const tenant = [
-    '  - id: tenant-bench',
-    `    keySha256: ${hashApiKey(TENANT_KEY)}`,
-    '    tier: standard',
-    '    requestsPerMinute: 10000000',
-    '    tokensPerMinute: 1000000000',
-    '    maxInFlight: 1000000',
-    '    budgetUsd: 1000000',
-  ];
-  await writeFile(path, ['tenants:', ...tenant, ''].join('\n'));
-  return path;
-}
-
 interface AsyncRound {
   tasksPerSecond: number;
   submitSeconds: number;
@@ -245,11 +224,7 @@ interface AsyncRound {
 async function asyncRound(platform: Platform, tasks: number): Promise<AsyncRound> {
   const target = gatewayTarget('gateway async', platform.urls.gateway);
   target.body = JSON.stringify({ route: 'bench', maxOutputTokens: 8, mode: 'async' });
-  const ended = async () => {
-    const counts = await platform.store.accounting();
-    return counts.succeeded + counts.failed + counts.dead_lettered;
-  };
-  const endedBefore = await ended();
+  const endedBefore = await endedTasks(platform);
   const cpuBefore = processCpuSnapshot();
   const start = performance.now();
   const cpuStart = process.cpuUsage();
@@ -265,14 +240,7 @@ async function asyncRound(platform: Platform, tasks: number): Promise<AsyncRound
   const submitSeconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuStart);
   const submitCpuShare = (cpu.user + cpu.system) / 1e6 / submitSeconds;
-  const deadline = start + 120_000;
-  for (;;) {
-    const done = (await ended()) - endedBefore;
-    if (done >= tasks) break;
-    if (performance.now() > deadline)
-      throw new Error(`only ${done} of ${tasks} tasks ended in 120 s`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitForEnded(platform, endedBefore, tasks);
   const tasksPerSecond = tasks / ((performance.now() - start) / 1000);
   const cpuLines = cpuPerTaskLines(cpuBefore, tasks);
   await target.pool.close();
@@ -285,19 +253,7 @@ async function asyncRound(platform: Platform, tasks: number): Promise<AsyncRound
  */
 async function benchAsync(tasks: number): Promise<void> {
   const rawOptions = { redisUrl: REDIS_URL, jobs: tasks, concurrency: 50 };
-  const tenantsPath = await writeBenchTenants();
-  const platform = await startPlatform({
-    topology: 'workers=50 serverless_burst=disabled',
-    workerProcesses: Number(process.env.BENCH_WORKER_PROCESSES ?? 2),
-    // The mock providers are the far side of the platform, not part of it: a process of
-    // their own, and no fault proxy relaying their bytes.
-    providerProcess: 'child',
-    faultProxy: false,
-    redisUrl: REDIS_URL,
-    keyPrefix: `bench-gateway-${randomUUID()}`,
-    tenantsPath,
-    backpressure: { maxQueueDepth: 1_000_000, maxOldestAgeMs: 600_000 },
-  });
+  const { platform, close } = await startAsyncBenchPlatform(TENANT_KEY);
   try {
     await measureRawBullmqThroughput({ ...rawOptions, jobs: Math.min(tasks, 500) });
     await asyncRound(platform, Math.min(tasks, 500));
@@ -314,9 +270,7 @@ async function benchAsync(tasks: number): Promise<void> {
     }
     console.log(`[async] median ratio ${median(ratios).toFixed(1)}% (target >= 25%)`);
   } finally {
-    await platform.purge();
-    await platform.stop();
-    await rm(dirname(tenantsPath), { recursive: true, force: true });
+    await close();
   }
 }
 

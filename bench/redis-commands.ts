@@ -1,0 +1,113 @@
+/**
+ * Redis work per async task: the commands the platform sends to Redis for one
+ * task through gateway, BullMQ and worker processes, against raw BullMQ no-op
+ * jobs, from the server's INFO commandstats before and after each side. The
+ * counts include the commands Lua scripts run inside Redis; `scripts` counts
+ * the EVALSHA and EVAL calls themselves. Other clients of the same Redis add to
+ * the counts, so run it on an otherwise idle server.
+ *
+ * Run: npx tsx bench/redis-commands.ts [tasks=1000]
+ */
+import { randomUUID } from 'node:crypto';
+
+import { Redis } from 'ioredis';
+import { Pool } from 'undici';
+
+import { endedTasks, REDIS_URL, startAsyncBenchPlatform, waitForEnded } from './async-platform.js';
+import { measureRawBullmqThroughput } from './queue.js';
+
+const TENANT_KEY = `sk-bench-${randomUUID()}`;
+
+interface CommandCalls {
+  command: string;
+  calls: number;
+}
+
+/** Parses INFO commandstats into calls per command. */
+async function commandCalls(redis: Redis): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  for (const line of (await redis.info('commandstats')).split('\n')) {
+    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
+    if (match?.[1] !== undefined) calls.set(match[1], Number(match[2]));
+  }
+  return calls;
+}
+
+/** Runs `work`, then returns each command's calls per task, most calls first. */
+async function perTask(redis: Redis, tasks: number, work: () => Promise<void>) {
+  const before = await commandCalls(redis);
+  await work();
+  const after = await commandCalls(redis);
+  const rows: CommandCalls[] = [];
+  for (const [command, total] of after) {
+    const calls = (total - (before.get(command) ?? 0)) / tasks;
+    if (calls > 0) rows.push({ command, calls });
+  }
+  return rows.sort((a, b) => b.calls - a.calls);
+}
+
+function summary(name: string, rows: CommandCalls[]): void {
+  const all = rows.reduce((total, row) => total + row.calls, 0);
+  const scripts = rows
+    .filter((row) => row.command === 'evalsha' || row.command === 'eval')
+    .reduce((total, row) => total + row.calls, 0);
+  const top = rows
+    .filter((row) => row.command !== 'evalsha' && row.command !== 'eval')
+    .slice(0, 6)
+    .map((row) => `${row.command} ${row.calls.toFixed(1)}`)
+    .join(', ');
+  console.log(
+    `${name}: ${scripts.toFixed(1)} scripts and ${all.toFixed(1)} commands per task in all; most called, inside scripts or not: ${top}`,
+  );
+}
+
+async function submit(url: string, tasks: number): Promise<void> {
+  const pool = new Pool(url, { connections: 64 });
+  const body = JSON.stringify({ route: 'bench', maxOutputTokens: 8, mode: 'async' });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${TENANT_KEY}` };
+  try {
+    for (let first = 0; first < tasks; first += 100) {
+      const count = Math.min(100, tasks - first);
+      await Promise.all(
+        Array.from({ length: count }, async () => {
+          const response = await pool.request({ method: 'POST', path: '/v1/tasks', headers, body });
+          await response.body.dump();
+          if (response.statusCode !== 202) {
+            throw new Error(`gateway returned ${response.statusCode}`);
+          }
+        }),
+      );
+    }
+  } finally {
+    await pool.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const tasks = Number(process.argv[2] ?? 1000);
+  if (!Number.isInteger(tasks) || tasks < 100) {
+    throw new Error(`tasks must be an integer >= 100, got ${process.argv[2]}`);
+  }
+  const redis = new Redis(REDIS_URL);
+  const { platform, close } = await startAsyncBenchPlatform(TENANT_KEY);
+  try {
+    // A warm-up round loads every script, so the counted rounds send none.
+    await submit(platform.urls.gateway, 100);
+    await waitForEnded(platform, 0, 100);
+    const raw = await perTask(redis, tasks, async () => {
+      await measureRawBullmqThroughput({ redisUrl: REDIS_URL, jobs: tasks, concurrency: 50 });
+    });
+    const platformRows = await perTask(redis, tasks, async () => {
+      const endedBefore = await endedTasks(platform);
+      await submit(platform.urls.gateway, tasks);
+      await waitForEnded(platform, endedBefore, tasks);
+    });
+    summary('raw BullMQ no-op', raw);
+    summary('gateway, BullMQ, workers', platformRows);
+  } finally {
+    await close();
+    await redis.quit();
+  }
+}
+
+await main();

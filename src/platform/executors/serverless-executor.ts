@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { ExecutionJob, ExecutionOutcome, SyncExecutor } from '../gateway/ports.js';
 import { describeFailure } from '../runtime/failure.js';
+import { spentTokenCostOf } from '../runtime/model-router.js';
 import type { ModelRouterPort } from '../runtime/model-router.js';
 import type { TaskFinisher } from '../runtime/task-finisher.js';
 import type { TaskRunOutput } from '../runtime/task-runner.js';
@@ -78,7 +79,15 @@ export class ServerlessExecutor implements SyncExecutor {
     }
     const failure = describeFailure(outcome.error);
     const error = { code: failure.code, message: failure.message };
-    const record = await finisher.fail(job.task, job.ticket, error, 'failed', outcome.costUsd);
+    const spent = spentTokenCostOf(outcome.error);
+    const record = await finisher.fail(
+      job.task,
+      job.ticket,
+      error,
+      'failed',
+      outcome.costUsd,
+      spent,
+    );
     return { record, failure };
   }
 }

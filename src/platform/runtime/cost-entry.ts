@@ -1,18 +1,34 @@
 import type { CostEntry } from '../cost/ledger.js';
-import type { TaskRecord } from '../task.js';
+import type { TaskRecord, TokenUsage } from '../task.js';
 
-/** Builds the cost ledger entry of a finished task; undefined when it has no result. */
+/**
+ * Builds the cost ledger entry of a finished task. A task with a result is
+ * entered under the provider and model that produced it. A failed task that
+ * still cost money is entered under its last attempt that streamed text, or
+ * its last attempt, or `none` when it made none, with the tokens its failed
+ * attempts used. Returns undefined for a failed task that cost nothing.
+ */
 export function costEntryOf(record: TaskRecord, executorCostUsd: number): CostEntry | undefined {
-  const result = record.result;
-  if (result === undefined) return undefined;
-  return {
+  const costUsd = record.costUsd ?? 0;
+  const base = {
     taskId: record.id,
     tenantId: record.tenantId,
     route: record.request.route,
-    provider: result.provider,
-    model: result.model,
-    usage: result.usage,
-    tokenCostUsd: (record.costUsd ?? 0) - executorCostUsd,
+    tokenCostUsd: costUsd - executorCostUsd,
     executorCostUsd,
   };
+  const result = record.result;
+  if (result !== undefined) {
+    return { ...base, provider: result.provider, model: result.model, usage: result.usage };
+  }
+  if (costUsd <= 0) return undefined;
+  const attempts = record.error?.attempts ?? [];
+  const billed = attempts.filter((attempt) => attempt.usage !== undefined);
+  const last = billed.at(-1) ?? attempts.at(-1);
+  const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
+  for (const attempt of billed) {
+    usage.inputTokens += attempt.usage?.inputTokens ?? 0;
+    usage.outputTokens += attempt.usage?.outputTokens ?? 0;
+  }
+  return { ...base, provider: last?.provider ?? 'none', model: last?.model ?? 'none', usage };
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { ExecutionJob, ExecutionOutcome, SyncExecutor } from '../gateway/ports.js';
 import { describeFailure, taskErrorOf } from './failure.js';
-import type { ModelRouterPort } from './model-router.js';
+import { type ModelRouterPort, spentTokenCostOf } from './model-router.js';
 import { runWithLimits } from './run-limits.js';
 import type { TaskFinisher } from './task-finisher.js';
 import { runAgentTask } from './task-runner.js';
@@ -41,7 +41,8 @@ export class DirectExecutor implements SyncExecutor {
       return { record: await finisher.succeed(task, ticket, run, 0) };
     } catch (error) {
       const failure = describeFailure(error);
-      const record = await finisher.fail(task, ticket, taskErrorOf(failure));
+      const spent = spentTokenCostOf(error);
+      const record = await finisher.fail(task, ticket, taskErrorOf(failure), 'failed', 0, spent);
       return { record, failure };
     }
   }

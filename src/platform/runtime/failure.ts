@@ -2,6 +2,7 @@ import { isProviderError } from '../providers/errors.js';
 import { isRouterError } from '../router/router-errors.js';
 import { isServerlessError } from '../executors/serverless-errors.js';
 import type { TaskError } from '../task.js';
+import { failureOf } from './model-router.js';
 
 /** A task failure as the client sees it: the recorded error plus its HTTP status. */
 export interface FailureDescription extends TaskError {
@@ -20,8 +21,10 @@ const SERVERLESS_STATUS: Record<string, number> = {
  * Maps an execution error to a task error and a status: the router's own
  * status for router errors, 429 for a throttled function, 504 for timeouts,
  * 502 for provider failures, 499 when the client went away and 500 otherwise.
+ * A `SpentTokensError` is described by the failure it wraps.
  */
-export function describeFailure(error: unknown): FailureDescription {
+export function describeFailure(thrown: unknown): FailureDescription {
+  const error = failureOf(thrown);
   if (isServerlessError(error)) {
     const described: FailureDescription = {
       status: SERVERLESS_STATUS[error.code] ?? 500,

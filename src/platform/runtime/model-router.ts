@@ -27,3 +27,39 @@ export interface ModelCallOutput {
 export interface ModelRouterPort {
   call(input: ModelCallInput): Promise<ModelCallOutput>;
 }
+
+/**
+ * A failed model call or task run whose provider calls had already cost money:
+ * a stream cut after its first tokens, an attempt that streamed text and then
+ * failed over, or the finished steps of a task whose later step failed.
+ * `cause` is the failure itself.
+ */
+export class SpentTokensError extends Error {
+  /** What the provider calls of the failed call or run cost, in US dollars. */
+  readonly tokenCostUsd: number;
+
+  constructor(cause: unknown, tokenCostUsd: number) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'SpentTokensError';
+    this.tokenCostUsd = tokenCostUsd;
+  }
+}
+
+/** Adds `tokenCostUsd` to the cost an error carries; an error that cost nothing stays as it is. */
+export function withSpentTokens(error: unknown, tokenCostUsd: number): unknown {
+  if (tokenCostUsd <= 0) return error;
+  if (error instanceof SpentTokensError) {
+    return new SpentTokensError(error.cause, error.tokenCostUsd + tokenCostUsd);
+  }
+  return new SpentTokensError(error, tokenCostUsd);
+}
+
+/** The token cost an error carries, 0 for any other error. */
+export function spentTokenCostOf(error: unknown): number {
+  return error instanceof SpentTokensError ? error.tokenCostUsd : 0;
+}
+
+/** The failure a `SpentTokensError` wraps, or the error itself. */
+export function failureOf(error: unknown): unknown {
+  return error instanceof SpentTokensError ? error.cause : error;
+}

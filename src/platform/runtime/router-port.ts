@@ -1,7 +1,13 @@
 import type { PriceTable } from '../cost/price-table.js';
 import type { Router } from '../router/router.js';
-import type { TaskRequest, TaskResult } from '../task.js';
-import type { ModelCallInput, ModelCallOutput, ModelRouterPort } from './model-router.js';
+import { isRouterError } from '../router/router-errors.js';
+import type { AttemptRecord, TaskRequest, TaskResult } from '../task.js';
+import {
+  type ModelCallInput,
+  type ModelCallOutput,
+  type ModelRouterPort,
+  withSpentTokens,
+} from './model-router.js';
 
 /**
  * Adapts the model router to task execution: `execute` for plain calls,
@@ -16,21 +22,37 @@ export class RouterModelPort implements ModelRouterPort {
     this.#prices = prices;
   }
 
+  /**
+   * Calls the router. A call that fails after some attempt streamed text rejects
+   * with a `SpentTokensError` carrying what that text cost.
+   */
   async call(input: ModelCallInput): Promise<ModelCallOutput> {
     const request = toRequest(input);
     const options = input.signal === undefined ? {} : { signal: input.signal };
-    const result =
-      input.onToken === undefined
-        ? await this.#router.execute(input.route, request, options)
-        : await this.#stream(input.route, request, options, input.onToken);
-    let tokenCostUsd = this.#prices.priceTokens(result.provider, result.model, result.usage);
-    // Attempts that failed after streaming text were billed for it by their provider.
-    for (const attempt of result.attempts) {
+    let result: TaskResult;
+    try {
+      result =
+        input.onToken === undefined
+          ? await this.#router.execute(input.route, request, options)
+          : await this.#stream(input.route, request, options, input.onToken);
+    } catch (error) {
+      throw withSpentTokens(error, isRouterError(error) ? this.#attemptsCost(error.attempts) : 0);
+    }
+    const tokenCostUsd =
+      this.#prices.priceTokens(result.provider, result.model, result.usage) +
+      this.#attemptsCost(result.attempts);
+    return { result, tokenCostUsd };
+  }
+
+  /** Cost of the attempts that failed after streaming text: their provider billed it. */
+  #attemptsCost(attempts: readonly AttemptRecord[]): number {
+    let costUsd = 0;
+    for (const attempt of attempts) {
       if (attempt.usage !== undefined) {
-        tokenCostUsd += this.#prices.priceTokens(attempt.provider, attempt.model, attempt.usage);
+        costUsd += this.#prices.priceTokens(attempt.provider, attempt.model, attempt.usage);
       }
     }
-    return { result, tokenCostUsd };
+    return costUsd;
   }
 
   async #stream(

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 
 import type { Clock } from '../clock.js';
 import type { TaskRequest } from '../task.js';
+import { spentTokenCostOf, withSpentTokens } from './model-router.js';
 
 /** An async task ran past its deadline and was stopped. */
 export class TaskDeadlineError extends Error {
@@ -72,7 +73,8 @@ export interface RunLimits {
 /**
  * Runs `run` with a signal that aborts at the deadline, at shutdown or with
  * the caller's signal. A deadline or shutdown abort rejects with its own
- * typed error, whatever error the aborted work threw.
+ * typed error, whatever error the aborted work threw, and keeps the token cost
+ * that error carried.
  */
 export async function runWithLimits<T>(
   limits: RunLimits,
@@ -99,7 +101,9 @@ export async function runWithLimits<T>(
     return await run(controller.signal);
   } catch (error) {
     const reason: unknown = controller.signal.reason;
-    if (isTaskDeadlineError(reason) || isPlatformShutdownError(reason)) throw reason;
+    if (isTaskDeadlineError(reason) || isPlatformShutdownError(reason)) {
+      throw withSpentTokens(reason, spentTokenCostOf(error));
+    }
     throw error;
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer);
@@ -117,7 +121,8 @@ async function runUntilShutdown<T>(
   try {
     return await run(shutdown);
   } catch (error) {
-    if (shutdown.aborted) throw new PlatformShutdownError();
+    if (shutdown.aborted)
+      throw withSpentTokens(new PlatformShutdownError(), spentTokenCostOf(error));
     throw error;
   }
 }

@@ -4,7 +4,7 @@ import { type JobHandler, NonRetryableError, type QueueJob } from '../queue/inde
 import type { TaskStore } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
 import { describeFailure, taskErrorOf } from './failure.js';
-import type { ModelRouterPort } from './model-router.js';
+import { failureOf, type ModelRouterPort, spentTokenCostOf } from './model-router.js';
 import { runWithLimits } from './run-limits.js';
 import type { TaskFinisher } from './task-finisher.js';
 import { runAgentTask } from './task-runner.js';
@@ -66,12 +66,15 @@ async function recordFailure(
 ): Promise<never> {
   const failure = describeFailure(error);
   const taskError = taskErrorOf(failure);
+  const spent = spentTokenCostOf(error);
   if (PERMANENT_CODES.has(failure.code)) {
-    await options.finisher.fail(task, job.data.ticket, taskError, 'failed');
+    await options.finisher.fail(task, job.data.ticket, taskError, 'failed', 0, spent);
     throw new NonRetryableError(failure.message);
   }
   if (job.attempt >= options.maxAttempts) {
-    await options.finisher.fail(task, job.data.ticket, taskError, 'dead_lettered');
+    await options.finisher.fail(task, job.data.ticket, taskError, 'dead_lettered', 0, spent);
   }
-  throw error;
+  // NOTE: the tokens a delivery spent before the failure that sends it to a retry are
+  // not charged; the ticket stays open for the next delivery, which charges its own.
+  throw failureOf(error);
 }

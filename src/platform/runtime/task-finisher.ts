@@ -68,10 +68,10 @@ export class TaskFinisher {
   }
 
   /**
-   * Releases the reservation and stores a failure, concurrently. Returns and
-   * rejects as `succeed` does.
-   * NOTE: tokens streamed before a failure that ends the task are not charged to the
-   * tenant's budget. Those of an attempt that failed over are, in the task's token cost.
+   * Stores a failure and closes the ticket, concurrently: settled with what the
+   * task cost before it failed, its executor time and the tokens its provider
+   * calls spent, or released when that is nothing. Returns and rejects as
+   * `succeed` does.
    */
   async fail(
     task: TaskRecord,
@@ -79,10 +79,13 @@ export class TaskFinisher {
     error: TaskError,
     state: Exclude<TerminalState, 'succeeded'> = 'failed',
     executorCostUsd = 0,
+    tokenCostUsd = 0,
   ): Promise<TaskRecord> {
-    const completion = { state, error, costUsd: executorCostUsd };
+    const costUsd = executorCostUsd + tokenCostUsd;
+    const { admission } = this.#options;
+    const completion = { state, error, costUsd };
     return awaitTicketAndRecord(
-      this.#options.admission.release(ticket),
+      costUsd > 0 ? admission.settle(ticket, costUsd) : admission.release(ticket),
       this.#complete(task, completion, executorCostUsd),
     );
   }

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { ChatMessage, TaskRequest, TaskResult } from '../task.js';
-import type { ModelCallInput, ModelRouterPort } from './model-router.js';
+import { type ModelCallInput, type ModelRouterPort, withSpentTokens } from './model-router.js';
 
 /** Dependencies of a task run. */
 export interface TaskRunContext {
@@ -23,6 +23,8 @@ const SYNTHETIC_PROMPT: ChatMessage[] = [{ role: 'user', content: 'Synthetic loa
  * Runs an agent task: `steps` model calls, each followed by a tool wait of
  * `toolWaitMs` on the clock. Usage and cost add up over the steps; the text,
  * provider and model are the last step's, and the attempts are all steps' attempts.
+ * A failed run rejects with a `SpentTokensError` when its finished steps or the
+ * failed call had cost money.
  */
 export async function runAgentTask(
   request: TaskRequest,
@@ -30,12 +32,17 @@ export async function runAgentTask(
 ): Promise<TaskRunOutput> {
   const steps = request.steps ?? 1;
   let total: TaskRunOutput | undefined;
-  for (let step = 0; step < steps; step += 1) {
-    const output = await context.router.call(modelCall(request, context));
-    total = total === undefined ? output : combine(total, output);
-    if ((request.toolWaitMs ?? 0) > 0) {
-      await context.clock.sleep(request.toolWaitMs ?? 0, context.signal);
+  try {
+    for (let step = 0; step < steps; step += 1) {
+      const output = await context.router.call(modelCall(request, context));
+      total = total === undefined ? output : combine(total, output);
+      if ((request.toolWaitMs ?? 0) > 0) {
+        await context.clock.sleep(request.toolWaitMs ?? 0, context.signal);
+      }
     }
+  } catch (error) {
+    // The steps that finished were billed even though the task fails.
+    throw withSpentTokens(error, total?.tokenCostUsd ?? 0);
   }
   if (total === undefined) throw new RangeError(`steps must be >= 1, got ${steps}`);
   return total;

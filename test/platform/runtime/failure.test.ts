@@ -4,6 +4,7 @@ import { ServerlessError } from '../../../src/platform/executors/serverless-erro
 import { ProviderError } from '../../../src/platform/providers/errors.js';
 import { RouterError } from '../../../src/platform/router/router-errors.js';
 import { describeFailure } from '../../../src/platform/runtime/failure.js';
+import { SpentTokensError } from '../../../src/platform/runtime/model-router.js';
 
 describe('describeFailure', () => {
   it('keeps the router status and code', () => {
@@ -13,6 +14,14 @@ describe('describeFailure', () => {
     assert.equal(failure.status, 503);
     assert.equal(failure.code, 'provider_unavailable');
     assert.equal(failure.retryAfterSeconds, 3);
+  });
+
+  it('describes a failure that spent tokens by the failure itself', () => {
+    const cut = new RouterError('stream_interrupted', 'cut after 2 tokens');
+    const failure = describeFailure(new SpentTokensError(cut, 0.002));
+    assert.equal(failure.status, 502);
+    assert.equal(failure.code, 'stream_interrupted');
+    assert.equal(failure.message, 'cut after 2 tokens');
   });
 
   it('maps serverless errors', () => {

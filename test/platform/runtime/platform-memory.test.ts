@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 
 import { request as undiciRequest } from 'undici';
 
+import { loadPriceTable } from '../../../src/platform/cost/load-price-table.js';
 import { type Platform, startPlatform } from '../../../src/platform/runtime.js';
 import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
 
@@ -26,6 +27,8 @@ function eventNames(body: string): string[] {
     .filter((line) => line.startsWith('event: '))
     .map((line) => line.slice('event: '.length));
 }
+
+const ZERO_USAGE = { inputTokens: 0, outputTokens: 0 };
 
 describe('startPlatform in memory', () => {
   let platform: Platform;
@@ -79,6 +82,9 @@ describe('startPlatform in memory', () => {
     const cut = { streamCutAfterTokens: 2 };
     await setFaults(platform.urls.providers['provider-a'], cut);
     await setFaults(platform.urls.providers['provider-b'], cut);
+    const tenantCost = async () =>
+      (await platform.ledger.summary()).byTenant['tenant-alpha']?.totalUsd ?? 0;
+    const costBefore = await tenantCost();
     const reply = await streamChat();
     const names = eventNames(reply.body);
     assert.equal(names[0], 'token');
@@ -96,6 +102,19 @@ describe('startPlatform in memory', () => {
     const record = await platform.store.get('tenant-alpha', id);
     assert.equal(record?.state, 'failed');
     assert.equal(record?.error?.code, 'stream_interrupted');
+    // The provider billed the prompt and the tokens streamed before the cut.
+    const prices = await loadPriceTable();
+    const billed = (record?.error?.attempts ?? []).filter((attempt) => attempt.usage);
+    assert.ok(billed.length > 0, 'no attempt recorded the tokens it streamed');
+    const expected = billed.reduce(
+      (sum, attempt) =>
+        sum + prices.priceTokens(attempt.provider, attempt.model, attempt.usage ?? ZERO_USAGE),
+      0,
+    );
+    assert.ok(expected > 0);
+    assert.equal(record?.costUsd, expected);
+    const ledgered = (await tenantCost()) - costBefore;
+    assert.ok(Math.abs(ledgered - expected) < 1e-12, `ledger added ${ledgered}, not ${expected}`);
   });
 
   it('runs async tasks on in-process workers', async function () {

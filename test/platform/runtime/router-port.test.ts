@@ -1,14 +1,34 @@
 import assert from 'node:assert/strict';
 
 import { loadPriceTable } from '../../../src/platform/cost/load-price-table.js';
+import { RouterError } from '../../../src/platform/router/router-errors.js';
 import type { Router } from '../../../src/platform/router/router.js';
+import { SpentTokensError } from '../../../src/platform/runtime/model-router.js';
 import { RouterModelPort } from '../../../src/platform/runtime/router-port.js';
-import type { TaskResult } from '../../../src/platform/task.js';
+import type { AttemptRecord, TaskResult } from '../../../src/platform/task.js';
 
 /** A router whose every call returns `result`. */
 function routerReturning(result: TaskResult): Router {
   return { execute: async () => result } as unknown as Router;
 }
+
+/** A router whose every call rejects with `error`. */
+function routerFailing(error: Error): Router {
+  return {
+    execute: async () => {
+      throw error;
+    },
+  } as unknown as Router;
+}
+
+const CUT_ATTEMPT: AttemptRecord = {
+  provider: 'provider-a',
+  model: 'gpt-4o',
+  outcome: 'failed',
+  errorClass: 'stream_truncated',
+  latencyMs: 40,
+  usage: { inputTokens: 1_000, outputTokens: 40 },
+};
 
 const CALL = {
   tenantId: 'tenant-alpha',
@@ -63,5 +83,32 @@ describe('RouterModelPort', () => {
     const output = await port.call({ ...CALL, messages: [...CALL.messages] });
     // provider-b as above, plus 1,000 input tokens at $2.5 and 40 output tokens at $10 per million.
     assert.equal(output.tokenCostUsd, 0.003 + 0.0075 + (0.0025 + 0.0004));
+  });
+
+  it('rejects with the cost of the text a failed call streamed', async () => {
+    const cause = new RouterError('upstream_error', 'every candidate failed', {
+      attempts: [
+        CUT_ATTEMPT,
+        { provider: 'provider-b', model: 'claude-sonnet', outcome: 'failed', latencyMs: 3 },
+      ],
+    });
+    const port = new RouterModelPort(routerFailing(cause), await loadPriceTable());
+    const rejection = await port.call({ ...CALL, messages: [...CALL.messages] }).then(
+      () => assert.fail('the call resolved'),
+      (error: unknown) => error,
+    );
+    assert.ok(rejection instanceof SpentTokensError);
+    assert.equal(rejection.cause, cause);
+    // 1,000 input tokens at $2.5 and 40 output tokens at $10 per million.
+    assert.equal(rejection.tokenCostUsd, 0.0025 + 0.0004);
+  });
+
+  it('rejects with the router error itself when no attempt streamed text', async () => {
+    const cause = new RouterError('provider_unavailable', 'all breakers open');
+    const port = new RouterModelPort(routerFailing(cause), await loadPriceTable());
+    await assert.rejects(port.call({ ...CALL, messages: [...CALL.messages] }), (error) => {
+      assert.equal(error, cause);
+      return true;
+    });
   });
 });

@@ -102,6 +102,30 @@ describe('TaskFinisher', () => {
     assert.deepEqual(admission.calls, ['release']);
   });
 
+  it('settles a failure with what it cost before failing', async () => {
+    const store = new MemoryTaskStore();
+    const admission = ticketCloser();
+    const finisher = new TaskFinisher({ store, admission, clock: systemClock });
+    const task = await runningTask(store);
+    const error = { code: 'stream_interrupted', message: 'cut' };
+    const record = await finisher.fail(task, TICKET, error, 'failed', 0.5, 0.125);
+    assert.equal(record.state, 'failed');
+    assert.equal(record.costUsd, 0.625);
+    assert.deepEqual(admission.calls, ['settle 0.625']);
+  });
+
+  it('releases the ticket of a failure that cost nothing', async () => {
+    const store = new MemoryTaskStore();
+    const admission = ticketCloser();
+    const finisher = new TaskFinisher({ store, admission, clock: systemClock });
+    const record = await finisher.fail(await runningTask(store), TICKET, {
+      code: 'provider_unavailable',
+      message: 'no candidate',
+    });
+    assert.equal(record.costUsd, 0);
+    assert.deepEqual(admission.calls, ['release']);
+  });
+
   it('returns the earlier record when already terminal', async () => {
     const store = new MemoryTaskStore();
     const admission = ticketCloser();

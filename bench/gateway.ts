@@ -17,13 +17,13 @@
  * worker processes, default 2). bench/gateway-ab.ts compares the sync path's
  * CPU per request between two checkouts in one run.
  *
- * TODO: two targets are not met on the 2-core build machine. The sync path
- * takes about 0.53 ms of gateway-process CPU per request (about 1,900
- * requests/s per core against a target of 3,000), spread over Fastify, the
- * gateway's own work, undici and the SSE parsing. The async path reaches about
- * 10% of raw BullMQ no-op throughput against a target of 25%, with both cores
- * busy at about 2.5 ms of CPU per task over all processes. docs/benchmarks.md
- * has the numbers and the breakdown.
+ * TODO: the async target is not met on the 2-core build machine: about 10% of
+ * raw BullMQ no-op throughput against 25%. Both cores are busy at about 1.1 ms
+ * of CPU per task over all processes, which run about 8 Redis scripts per task
+ * where raw BullMQ runs 2. The sync targets hold on a day when the machine runs at
+ * its usual speed, at about 0.3 ms of gateway-process CPU per request, but
+ * the machine has run slow enough for the same code to reach only 1,600
+ * requests/s. docs/benchmarks.md has the numbers and the breakdown.
  */
 import { randomUUID } from 'node:crypto';
 

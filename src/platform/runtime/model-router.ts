@@ -29,13 +29,13 @@ export interface ModelRouterPort {
 }
 
 /**
- * A failed model call or task run whose provider calls had already cost money:
- * a stream cut after its first tokens, an attempt that streamed text and then
- * failed over, or the finished steps of a task whose later step failed.
- * `cause` is the failure itself.
+ * A failed model call or task run whose provider calls had already cost money.
+ * Such calls are a stream cut after its first tokens, an attempt that streamed
+ * text and then failed over, or the finished steps of a task whose later step
+ * failed. `cause` is the failure itself.
  */
 export class SpentTokensError extends Error {
-  /** What the provider calls of the failed call or run cost, in US dollars. */
+  /** Cost of the provider calls of the failed call or run, in US dollars. */
   readonly tokenCostUsd: number;
 
   constructor(cause: unknown, tokenCostUsd: number) {
@@ -54,12 +54,12 @@ export function withSpentTokens(error: unknown, tokenCostUsd: number): unknown {
   return new SpentTokensError(error, tokenCostUsd);
 }
 
-/** The token cost an error carries, 0 for any other error. */
+/** Returns the token cost an error carries, 0 for any other error. */
 export function spentTokenCostOf(error: unknown): number {
   return error instanceof SpentTokensError ? error.tokenCostUsd : 0;
 }
 
-/** The failure a `SpentTokensError` wraps, or the error itself. */
+/** Returns the failure a `SpentTokensError` wraps, or the error itself. */
 export function failureOf(error: unknown): unknown {
   return error instanceof SpentTokensError ? error.cause : error;
 }

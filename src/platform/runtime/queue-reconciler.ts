@@ -6,7 +6,7 @@ import type { TaskStore } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
 import type { TicketCloser } from './task-finisher.js';
 
-/** What happens around storing the terminal state of a job the queue ended. */
+/** Hooks around storing the terminal state of a job the queue ended. */
 export interface JobEndHooks {
   /** Releases the admission ticket found in the job's payload once the state is stored. */
   admission?: Pick<TicketCloser, 'release'>;
@@ -71,7 +71,7 @@ export function storeJobEnd(
     .catch(reportError);
 }
 
-/** The admission ticket of a queued task's payload, or undefined when it has none. */
+/** Returns the admission ticket of a queued task's payload, or undefined when it has none. */
 export function ticketOf(data: unknown): AdmissionTicket | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   const ticket = (data as { ticket?: unknown }).ticket;

@@ -74,7 +74,7 @@ async function recordFailure(
   if (job.attempt >= options.maxAttempts) {
     await options.finisher.fail(task, job.data.ticket, taskError, 'dead_lettered', 0, spent);
   }
-  // NOTE: the tokens a delivery spent before the failure that sends it to a retry are
-  // not charged; the ticket stays open for the next delivery, which charges its own.
+  // NOTE: the tokens a delivery spent before a failure that sends it to a retry are
+  // not charged. The ticket stays open, and only the last delivery's spend settles it.
   throw failureOf(error);
 }

@@ -40,7 +40,7 @@ function stepOutput(tokenCostUsd: number): ModelCallOutput {
   };
 }
 
-/** A router port that answers `outputs` in turn, then rejects with `failure`. */
+/** A router port that returns `outputs` in turn, then rejects with `failure`. */
 function portAnswering(outputs: ModelCallOutput[], failure: unknown) {
   const calls: ModelCallInput[] = [];
   return {
@@ -76,7 +76,7 @@ function failedRecord(costUsd: number, attempts: TaskRecord['error']): TaskRecor
 }
 
 describe('spent token cost of failed tasks', () => {
-  it('adds up the cost of an error that already carries one', () => {
+  it('adds up nested spent costs', () => {
     const cause = new Error('cut');
     const once = withSpentTokens(cause, 0.25);
     const twice = withSpentTokens(once, 0.5);
@@ -87,7 +87,7 @@ describe('spent token cost of failed tasks', () => {
     assert.equal(spentTokenCostOf(cause), 0);
   });
 
-  it('charges the finished steps of a task whose later step failed', async () => {
+  it('charges finished steps of a failed task', async () => {
     const failure = new RouterError('provider_unavailable', 'no candidate left');
     const port = portAnswering([stepOutput(0.25), stepOutput(0.5)], failure);
     const context = { tenantId: 'tenant-alpha', router: port, clock: systemClock };
@@ -98,7 +98,7 @@ describe('spent token cost of failed tasks', () => {
     assert.equal(rejection.tokenCostUsd, 0.75);
   });
 
-  it('adds the failed step own spend to the finished steps', async () => {
+  it('adds the failed step spend', async () => {
     const failure = new SpentTokensError(new RouterError('stream_interrupted', 'cut'), 0.125);
     const port = portAnswering([stepOutput(0.25)], failure);
     const context = { tenantId: 'tenant-alpha', router: port, clock: systemClock };
@@ -106,14 +106,14 @@ describe('spent token cost of failed tasks', () => {
     assert.equal(spentTokenCostOf(rejection), 0.375);
   });
 
-  it('rejects with the failure itself when the first step fails having spent nothing', async () => {
+  it('rethrows a failure that spent nothing', async () => {
     const failure = new RouterError('provider_unavailable', 'no candidate left');
     const port = portAnswering([], failure);
     const context = { tenantId: 'tenant-alpha', router: port, clock: systemClock };
     assert.equal(await rejectionOf(runAgentTask(REQUEST, context)), failure);
   });
 
-  it('keeps the spent cost when the deadline stops the run', async () => {
+  it('keeps spent cost past the deadline', async () => {
     const limits = { clock: systemClock, deadlineMs: 20 };
     const run = (signal: AbortSignal) =>
       new Promise<never>((_resolve, reject) => {
@@ -127,7 +127,7 @@ describe('spent token cost of failed tasks', () => {
     assert.equal(rejection.tokenCostUsd, 0.5);
   });
 
-  it('enters a failed task that cost money under its last billed attempt', () => {
+  it('ledgers a costly failure under its last billed attempt', () => {
     const entry = costEntryOf(
       failedRecord(0.0029, {
         code: 'upstream_error',
@@ -164,12 +164,12 @@ describe('spent token cost of failed tasks', () => {
     });
   });
 
-  it('enters no failed task that cost nothing', () => {
+  it('skips a failed task that cost nothing', () => {
     const record = failedRecord(0, { code: 'provider_unavailable', message: 'no candidate' });
     assert.equal(costEntryOf(record, 0), undefined);
   });
 
-  it('charges the tenant for a dead-lettered async task that spent tokens', async () => {
+  it('charges a dead-lettered async task', async () => {
     const store = new MemoryTaskStore();
     const admission = new MemoryAdmissionBackend();
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
@@ -182,6 +182,7 @@ describe('spent token cost of failed tasks', () => {
     };
     const decision = await admission.admit({ tenant, tokens: 100, maxCostUsd: 1 });
     assert.ok(decision.admitted);
+
     const failure = new SpentTokensError(new RouterError('upstream_error', 'stream cut'), 0.125);
     const handler = createTaskHandler({
       store,
@@ -190,6 +191,7 @@ describe('spent token cost of failed tasks', () => {
       clock: systemClock,
       maxAttempts: 3,
     });
+
     const request = { ...REQUEST, mode: 'async' as const, steps: 1 };
     await store.create({
       id: 't2',
@@ -206,7 +208,8 @@ describe('spent token cost of failed tasks', () => {
       deliveries: 3,
       enqueuedAt: Date.now(),
     };
-    // The queue sees the failure itself, not its cost wrapper.
+
+    // The queue gets the failure itself, not its cost wrapper.
     await assert.rejects(handler(job), (error) => error instanceof RouterError);
     const record = await store.getById('t2');
     assert.equal(record?.state, 'dead_lettered');

@@ -12,8 +12,13 @@ export class ServerlessError extends Error {
   /** Seconds after which a retry may find capacity; set for `throttled`. */
   readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ServerlessErrorCode, message: string, retryAfterSeconds?: number) {
-    super(message);
+  constructor(
+    code: ServerlessErrorCode,
+    message: string,
+    retryAfterSeconds?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
     this.name = 'ServerlessError';
     this.code = code;
     this.retryAfterSeconds = retryAfterSeconds;

@@ -8,6 +8,13 @@ import { resolveServerlessOptions } from './serverless-options.js';
 import type { ServerlessInstance, ThrottleReason } from './serverless-pool.js';
 import { ServerlessPool } from './serverless-pool.js';
 
+/**
+ * How long a timed-out invocation waits for its aborted handler to reject, so that
+ * the rejection can become the timeout's cause. A handler that takes longer is
+ * not waited for.
+ */
+const TIMEOUT_CAUSE_WAIT_MS = 100;
+
 /** Invocation details passed to a handler with its input. */
 export interface InvocationContext {
   /** Aborted when the function timeout (`maxDurationMs`) expires. */
@@ -221,24 +228,40 @@ export class ServerlessEmulator<I, O> extends EventEmitter<ServerlessEvents> {
     controller: AbortController,
   ): Promise<O> {
     const maxMs = this.#options.maxDurationMs;
+    const clock = this.#clock;
     return new Promise<O>((resolve, reject) => {
-      const timer = this.#clock.setTimeout(() => {
-        const error = new ServerlessError(
+      const context = { signal: controller.signal, instanceId: instance.id, coldStart };
+      const run = this.#handler(input, context);
+      let timedOut = false;
+      const timer = clock.setTimeout(() => {
+        timedOut = true;
+        const abort = new ServerlessError(
           'function_timeout',
           `function timed out after ${maxMs} ms`,
         );
-        controller.abort(error);
-        reject(error);
+        controller.abort(abort);
+        // The aborted handler's own rejection, if it comes soon, becomes the cause,
+        // so a caller can still read what the run had done, such as its spend.
+        const grace = clock.setTimeout(() => reject(abort), TIMEOUT_CAUSE_WAIT_MS);
+        run.then(
+          () => {
+            clock.clearTimeout(grace);
+            reject(abort);
+          },
+          (cause: unknown) => {
+            clock.clearTimeout(grace);
+            reject(new ServerlessError('function_timeout', abort.message, undefined, { cause }));
+          },
+        );
       }, maxMs);
-      const context = { signal: controller.signal, instanceId: instance.id, coldStart };
-      this.#handler(input, context).then(
+      run.then(
         (value) => {
-          this.#clock.clearTimeout(timer);
+          clock.clearTimeout(timer);
           if (!controller.signal.aborted) resolve(value);
         },
         (error: unknown) => {
-          this.#clock.clearTimeout(timer);
-          reject(error);
+          clock.clearTimeout(timer);
+          if (!timedOut) reject(error);
         },
       );
     });

@@ -7,6 +7,8 @@ import type { TaskRecord, TokenUsage } from '../task.js';
  * still cost money is entered under its last attempt that streamed text, or
  * its last attempt, or `none` when it made none, with the tokens its failed
  * attempts used. Returns undefined for a failed task that cost nothing.
+ * NOTE: the usage of a failed multi-step task counts only the failed call's
+ * attempts, though its token cost includes the finished steps.
  */
 export function costEntryOf(record: TaskRecord, executorCostUsd: number): CostEntry | undefined {
   const costUsd = record.costUsd ?? 0;

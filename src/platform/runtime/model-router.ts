@@ -54,9 +54,14 @@ export function withSpentTokens(error: unknown, tokenCostUsd: number): unknown {
   return new SpentTokensError(error, tokenCostUsd);
 }
 
-/** Returns the token cost an error carries, 0 for any other error. */
+/**
+ * Returns the token cost an error carries, or its direct cause carries, such as a
+ * function timeout caused by an aborted run; 0 for any other error.
+ */
 export function spentTokenCostOf(error: unknown): number {
-  return error instanceof SpentTokensError ? error.tokenCostUsd : 0;
+  if (error instanceof SpentTokensError) return error.tokenCostUsd;
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof SpentTokensError ? cause.tokenCostUsd : 0;
 }
 
 /** Returns the failure a `SpentTokensError` wraps, or the error itself. */

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 
 import { systemClock } from '../../../src/platform/clock.js';
 import { ServerlessExecutor } from '../../../src/platform/executors/serverless-executor.js';
+import { RouterError } from '../../../src/platform/router/router-errors.js';
+import { SpentTokensError } from '../../../src/platform/runtime/model-router.js';
 import {
   ALPHA_KEY,
   bearer,
@@ -92,5 +94,39 @@ describe('ServerlessExecutor', () => {
     assert.equal(throttled.headers['retry-after'], '1');
     assert.equal(throttled.json().error.code, 'serverless_throttled');
     assert.equal((await platform.admission.usage('tenant-alpha')).inFlight, 0);
+  });
+
+  it('charges streamed tokens at function timeout', async () => {
+    const platform = fakePlatform({
+      executor: (router, finisher) =>
+        new ServerlessExecutor({
+          router,
+          finisher,
+          clock: systemClock,
+          emulator: { coldStartMs: 0, maxDurationMs: 50 },
+        }),
+    });
+    // Like RouterModelPort, the aborted call rejects with the cost of the text it streamed.
+    platform.router.behaviour = (input) =>
+      new Promise((_resolve, reject) => {
+        input.onToken?.('hello ');
+        input.signal?.addEventListener('abort', () => {
+          const aborted = new RouterError('client_aborted', 'the caller aborted the task');
+          reject(new SpentTokensError(aborted, 0.25));
+        });
+      });
+    const response = await platform.app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: SYNC_TASK,
+    });
+    assert.equal(response.statusCode, 504);
+    assert.equal(response.json().error.code, 'serverless_function_timeout');
+    await systemClock.sleep(20);
+    const record = await platform.store.get('tenant-alpha', response.json().id);
+    assert.equal(record?.state, 'failed');
+    assert.equal(record?.costUsd, 0.25);
+    assert.equal((await platform.admission.usage('tenant-alpha')).spentUsd, 0.25);
   });
 });

@@ -8,7 +8,10 @@ import type {
   InvocationRecord,
   ServerlessHandler,
 } from '../../../src/platform/executors/serverless.js';
-import { isServerlessError } from '../../../src/platform/executors/serverless-errors.js';
+import {
+  isServerlessError,
+  ServerlessError,
+} from '../../../src/platform/executors/serverless-errors.js';
 import type { ServerlessOptions } from '../../../src/platform/executors/serverless-options.js';
 
 describe('ServerlessEmulator', () => {
@@ -99,12 +102,33 @@ describe('ServerlessEmulator', () => {
     const records: InvocationRecord[] = [];
     fn.on('invocation', (record) => records.push(record));
     const code = errorCode(fn.invoke('a'));
-    await clock.tickAsync(3_000);
+    // A handler that never rejects is waited for 100 ms past the timeout.
+    await clock.tickAsync(3_100);
     assert.equal(await code, 'function_timeout');
     assert.equal(aborted, true);
     assert.equal(records[0]?.billedMs, 3_000);
     assert.equal(records[0]?.outcome, 'function_timeout');
     assert.equal(fn.stats().instances, 0);
+  });
+
+  it('keeps the aborted handler rejection as cause', async () => {
+    const spent = new Error('aborted after streaming 40 tokens');
+    const fn = emulator(
+      (_input, context) =>
+        new Promise<string>((_resolve, reject) => {
+          context.signal.addEventListener('abort', () => reject(spent));
+        }),
+      { maxDurationMs: 3_000, coldStartMs: 0 },
+    );
+    const rejection = fn.invoke('a').then(
+      () => assert.fail('the invocation resolved'),
+      (error: unknown) => error,
+    );
+    await clock.tickAsync(3_000);
+    const error = await rejection;
+    assert.ok(error instanceof ServerlessError);
+    assert.equal(error.code, 'function_timeout');
+    assert.equal(error.cause, spent);
   });
 
   it('times out the client at 29 s, function runs on', async () => {

@@ -31,12 +31,16 @@ export interface MemoryAdmissionOptions extends AdmissionOptions {
 export class MemoryAdmissionBackend implements AdmissionBackend {
   readonly #clock: Clock;
   readonly #budgetRetryAfterSeconds: number;
+  readonly #ticketTtlMs: number;
   readonly #states = new Map<string, TenantState>();
-  readonly #openTickets = new Map<string, AdmissionTicket>();
+  /** Open tickets per tenant, oldest first, since every ticket gets the same TTL. */
+  readonly #openTickets = new Map<string, Map<string, OpenTicket>>();
 
   constructor(options: MemoryAdmissionOptions = {}) {
     this.#clock = options.clock ?? systemClock;
-    this.#budgetRetryAfterSeconds = resolveAdmissionOptions(options).budgetRetryAfterSeconds;
+    const resolved = resolveAdmissionOptions(options);
+    this.#budgetRetryAfterSeconds = resolved.budgetRetryAfterSeconds;
+    this.#ticketTtlMs = resolved.ticketTtlSeconds * 1000;
   }
 
   async admit(request: AdmissionRequest): Promise<AdmissionResult> {
@@ -44,6 +48,7 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     const now = this.#clock.now();
     const { tenant } = request;
     const state = this.#states.get(tenant.id) ?? initialState(tenant, now);
+    this.#closeExpired(tenant.id, state, now);
     const decision = decide(state, request, now, this.#budgetRetryAfterSeconds);
     if (!decision.admitted) {
       return tenantRejection(decision.reason, decision.retryAfterSeconds, tenant);
@@ -55,7 +60,12 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
       reservedUsd: request.maxCostUsd,
       tokens: request.tokens,
     };
-    this.#openTickets.set(ticket.id, ticket);
+    let open = this.#openTickets.get(tenant.id);
+    if (open === undefined) {
+      open = new Map();
+      this.#openTickets.set(tenant.id, open);
+    }
+    open.set(ticket.id, { reservedUsd: ticket.reservedUsd, expiresAt: now + this.#ticketTtlMs });
     return { admitted: true, ticket };
   }
 
@@ -82,15 +92,35 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
   }
 
   #close(ticket: AdmissionTicket, costUsd: number): TicketOutcome {
-    const open = this.#openTickets.get(ticket.id);
+    const open = this.#openTickets.get(ticket.tenantId)?.get(ticket.id);
     const state = this.#states.get(ticket.tenantId);
     if (open === undefined || state === undefined) {
       return 'already_closed';
     }
-    this.#openTickets.delete(ticket.id);
-    state.inFlight -= 1;
-    state.reservedUsd = Math.max(0, state.reservedUsd - open.reservedUsd);
+    this.#openTickets.get(ticket.tenantId)?.delete(ticket.id);
+    freeSlot(state, open.reservedUsd);
     state.spentUsd += costUsd;
     return 'applied';
   }
+
+  /** Closes the tenant's tickets whose TTL ran out, without a charge. */
+  #closeExpired(tenantId: string, state: TenantState, now: number): void {
+    const open = this.#openTickets.get(tenantId);
+    if (open === undefined) return;
+    for (const [id, ticket] of open) {
+      if (ticket.expiresAt > now) return;
+      open.delete(id);
+      freeSlot(state, ticket.reservedUsd);
+    }
+  }
+}
+
+interface OpenTicket {
+  reservedUsd: number;
+  expiresAt: number;
+}
+
+function freeSlot(state: TenantState, reservedUsd: number): void {
+  state.inFlight -= 1;
+  state.reservedUsd = Math.max(0, state.reservedUsd - reservedUsd);
 }

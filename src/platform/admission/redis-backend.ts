@@ -27,21 +27,18 @@ export interface RedisAdmissionOptions extends AdmissionOptions {
    */
   keyPrefix?: string;
   /**
-   * Time source for bucket refills. Every process sharing a prefix must use
+   * Time source for bucket refills and ticket expiry. Every process sharing a prefix must use
    * the same source. @defaultValue the Redis server's TIME, read inside the script
    */
   clock?: Clock;
-  /**
-   * How long a ticket stays settleable, in seconds.
-   * NOTE: a ticket that expires unsettled keeps its in-flight slot and reservation.
-   * @defaultValue 86400
-   */
-  ticketTtlSeconds?: number;
 }
 
+/** The tenant's state hash, open tickets hash and open tickets sorted set. */
+type TenantKeys = [state: string, tickets: string, open: string];
+
 interface AdmissionCommands {
-  scalegateAdmit(stateKey: string, ticketKey: string, ...args: string[]): Promise<unknown>;
-  scalegateCloseTicket(stateKey: string, ticketKey: string, cost: string): Promise<unknown>;
+  scalegateAdmit(...keysAndArgs: string[]): Promise<unknown>;
+  scalegateCloseTicket(...keysAndArgs: string[]): Promise<unknown>;
 }
 
 type CommandRedis = Redis & AdmissionCommands;
@@ -61,6 +58,9 @@ const REASONS: readonly TenantReason[] = [
 /**
  * Admission state in Redis, exact across processes: each admit, settle and
  * release is one Lua script run with EVALSHA, taking from every limit or none.
+ * A tenant's open tickets live in one hash and one sorted set by expiry time.
+ * NOTE: tickets opened by a version that kept one hash per ticket are not
+ * found, so they close as already_closed and keep their in-flight slot.
  */
 export class RedisAdmissionBackend implements AdmissionBackend {
   readonly #redis: CommandRedis;
@@ -71,13 +71,9 @@ export class RedisAdmissionBackend implements AdmissionBackend {
   readonly #budgetRetryAfterSeconds: number;
 
   constructor(options: RedisAdmissionOptions = {}) {
-    this.#budgetRetryAfterSeconds = resolveAdmissionOptions(options).budgetRetryAfterSeconds;
-    this.#ticketTtlSeconds = options.ticketTtlSeconds ?? 86_400;
-    if (!Number.isInteger(this.#ticketTtlSeconds) || this.#ticketTtlSeconds < 1) {
-      throw new RangeError(
-        `ticketTtlSeconds must be an integer >= 1, got ${String(options.ticketTtlSeconds)}`,
-      );
-    }
+    const resolved = resolveAdmissionOptions(options);
+    this.#budgetRetryAfterSeconds = resolved.budgetRetryAfterSeconds;
+    this.#ticketTtlSeconds = resolved.ticketTtlSeconds;
     this.#prefix = options.keyPrefix ?? 'scalegate:admission:';
     this.#clock = options.clock;
     this.#ownsConnection = options.redis === undefined;
@@ -95,8 +91,7 @@ export class RedisAdmissionBackend implements AdmissionBackend {
       tokens: request.tokens,
     };
     const reply = await this.#redis.scalegateAdmit(
-      this.#stateKey(tenant.id),
-      this.#ticketKey(ticket),
+      ...this.#tenantKeys(tenant.id),
       this.#clock === undefined ? '' : String(this.#clock.now()),
       String(tenant.requestsPerMinute),
       String(tenant.tokensPerMinute),
@@ -106,6 +101,7 @@ export class RedisAdmissionBackend implements AdmissionBackend {
       String(request.maxCostUsd),
       String(this.#ticketTtlSeconds),
       String(this.#budgetRetryAfterSeconds),
+      ticket.id,
     );
     const decision = parseAdmitReply(reply);
     if (!decision.admitted) {
@@ -123,8 +119,9 @@ export class RedisAdmissionBackend implements AdmissionBackend {
     return this.#closeTicket(ticket, '');
   }
 
+  /** Reads the tenant's counters; tickets past their TTL still count until the next admission. */
   async usage(tenantId: string): Promise<TenantUsage> {
-    const key = this.#stateKey(tenantId);
+    const [key] = this.#tenantKeys(tenantId);
     const [inFlight, reserved, spent] = await this.#redis.hmget(
       key,
       'inflight',
@@ -155,24 +152,21 @@ export class RedisAdmissionBackend implements AdmissionBackend {
   }
 
   async #closeTicket(ticket: AdmissionTicket, cost: string): Promise<TicketOutcome> {
-    const stateKey = this.#stateKey(ticket.tenantId);
-    const reply = await this.#redis.scalegateCloseTicket(stateKey, this.#ticketKey(ticket), cost);
+    const keys = this.#tenantKeys(ticket.tenantId);
+    const reply = await this.#redis.scalegateCloseTicket(...keys, cost, ticket.id);
     return reply === 1 ? 'applied' : 'already_closed';
   }
 
   // The hash tag {tenantId} keeps a tenant's keys in one Redis Cluster slot, as a script requires.
-  #stateKey(tenantId: string): string {
-    return `${this.#prefix}{${tenantId}}:state`;
-  }
-
-  #ticketKey(ticket: AdmissionTicket): string {
-    return `${this.#prefix}{${ticket.tenantId}}:ticket:${ticket.id}`;
+  #tenantKeys(tenantId: string): TenantKeys {
+    const base = `${this.#prefix}{${tenantId}}`;
+    return [`${base}:state`, `${base}:tickets`, `${base}:open`];
   }
 }
 
 function defineCommands(redis: Redis): CommandRedis {
-  redis.defineCommand('scalegateAdmit', { numberOfKeys: 2, lua: ADMIT_SCRIPT });
-  redis.defineCommand('scalegateCloseTicket', { numberOfKeys: 2, lua: CLOSE_SCRIPT });
+  redis.defineCommand('scalegateAdmit', { numberOfKeys: 3, lua: ADMIT_SCRIPT });
+  redis.defineCommand('scalegateCloseTicket', { numberOfKeys: 3, lua: CLOSE_SCRIPT });
   if (!hasCommands(redis)) {
     throw new TypeError('ioredis defineCommand did not add the admission commands');
   }

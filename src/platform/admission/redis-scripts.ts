@@ -7,11 +7,19 @@
  */
 
 /**
- * KEYS[1] tenant state hash, KEYS[2] ticket hash.
+ * KEYS[1] tenant state hash, KEYS[2] open tickets hash (ticket id to reserved USD),
+ * KEYS[3] open tickets sorted set (ticket id by expiry time in ms).
  * ARGV: now in ms ('' reads the server's TIME), requestsPerMinute, tokensPerMinute,
- * maxInFlight, budgetUsd, tokens, maxCostUsd, ticket TTL s, budget Retry-After s.
+ * maxInFlight, budgetUsd, tokens, maxCostUsd, ticket TTL s, budget Retry-After s,
+ * ticket id. Closes up to EXPIRED_PER_ADMIT expired tickets first, without a charge.
  * Returns {1} when admitted, else {0, reason, retryAfterSeconds}.
  */
+/**
+ * Expired tickets one admission closes at most, which bounds the script's run time;
+ * the next admission closes the next ones.
+ */
+const EXPIRED_PER_ADMIT = 64;
+
 export const ADMIT_SCRIPT = `
 local now
 if ARGV[1] == '' then
@@ -33,6 +41,19 @@ local ts = tonumber(s[3]) or now
 local inflight = tonumber(s[4]) or 0
 local reserved = tonumber(s[5]) or 0
 local spent = tonumber(s[6]) or 0
+local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, ${EXPIRED_PER_ADMIT})
+if #expired > 0 then
+  for _, id in ipairs(expired) do
+    local held = redis.call('HGET', KEYS[2], id)
+    if held then
+      inflight = inflight - 1
+      reserved = math.max(0, reserved - tonumber(held))
+      redis.call('HDEL', KEYS[2], id)
+    end
+    redis.call('ZREM', KEYS[3], id)
+  end
+  redis.call('HSET', KEYS[1], 'inflight', inflight, 'reserved', string.format('%.17g', reserved))
+end
 local elapsed = math.max(0, now - ts)
 rq = math.min(rpm, rq + (elapsed * rpm) / 60000)
 tk = math.min(tpm, tk + (elapsed * tpm) / 60000)
@@ -60,22 +81,23 @@ redis.call('HSET', KEYS[1],
   'ts', string.format('%.17g', math.max(now, ts)),
   'inflight', inflight + 1)
 redis.call('HINCRBYFLOAT', KEYS[1], 'reserved', ARGV[7])
-redis.call('HSET', KEYS[2], 'state', 'open', 'reservedUsd', ARGV[7])
-redis.call('EXPIRE', KEYS[2], tonumber(ARGV[8]))
+redis.call('HSET', KEYS[2], ARGV[10], ARGV[7])
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[8]) * 1000, ARGV[10])
 return {1}
 `;
 
 /**
- * KEYS[1] tenant state hash, KEYS[2] ticket hash. ARGV[1] actual cost in USD,
- * or '' to release without a charge. Returns 1 when the ticket was open and is
- * now closed, 0 when it was already closed or has expired.
+ * KEYS as for ADMIT_SCRIPT. ARGV[1] actual cost in USD, or '' to release without a
+ * charge; ARGV[2] ticket id. Returns 1 when the ticket was open and is now closed,
+ * 0 when it was already closed or has expired.
  */
 export const CLOSE_SCRIPT = `
-if redis.call('HGET', KEYS[2], 'state') ~= 'open' then
+local reserved = redis.call('HGET', KEYS[2], ARGV[2])
+if not reserved then
   return 0
 end
-local reserved = redis.call('HGET', KEYS[2], 'reservedUsd')
-redis.call('HSET', KEYS[2], 'state', 'closed')
+redis.call('HDEL', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'inflight', -1)
 redis.call('HINCRBYFLOAT', KEYS[1], 'reserved', '-' .. reserved)
 if ARGV[1] ~= '' then

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AdmissionBackend, AdmissionRequest } from '../../../src/platform/admission/index.js';
+import type { AdmissionOptions } from '../../../src/platform/admission/options.js';
 import { isAdmissionInputError } from '../../../src/platform/admission/index.js';
 import type { TenantLimits } from '../../../src/platform/tenants/index.js';
 import { createManualClock, type ManualClock } from './fake-clock.js';
@@ -7,7 +8,11 @@ import { createManualClock, type ManualClock } from './fake-clock.js';
 /** Builds a backend on the given clock, with a `cleanup` that removes whatever it stored. */
 export type BackendFactory = (
   clock: ManualClock,
+  options: AdmissionOptions,
 ) => Promise<{ backend: AdmissionBackend; cleanup: () => Promise<void> }>;
+
+/** Ticket TTL of every conformance backend: longer than any other test's clock ticks. */
+const TICKET_TTL_SECONDS = 600;
 
 const BASE_TENANT: TenantLimits = {
   id: 'tenant-conformance',
@@ -38,7 +43,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
 
     beforeEach(async () => {
       clock = createManualClock();
-      ({ backend, cleanup } = await factory(clock));
+      ({ backend, cleanup } = await factory(clock, { ticketTtlSeconds: TICKET_TTL_SECONDS }));
     });
 
     afterEach(async () => {
@@ -137,6 +142,33 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 0,
+      });
+    });
+
+    it('closes expired tickets at the next admission', async () => {
+      const req = request({ maxInFlight: 1, requestsPerMinute: 100 }, { maxCostUsd: 0.5 });
+      const stale = await backend.admit(req);
+      assert.ok(stale.admitted);
+      clock.tick(TICKET_TTL_SECONDS * 1000 - 1);
+      const blocked = await backend.admit(req);
+      assert.equal(blocked.admitted === false && blocked.reason, 'in_flight');
+
+      clock.tick(1);
+      const next = await backend.admit(req);
+      assert.ok(next.admitted);
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 1,
+        reservedUsd: 0.5,
+        spentUsd: 0,
+      });
+      // A late settle of the expired ticket charges nothing and frees nothing.
+      assert.equal(await backend.settle(stale.ticket, 0.25), 'already_closed');
+      assert.equal((await backend.usage(BASE_TENANT.id)).inFlight, 1);
+      assert.equal(await backend.settle(next.ticket, 0.25), 'applied');
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 0,
+        reservedUsd: 0,
+        spentUsd: 0.25,
       });
     });
 

@@ -4,8 +4,8 @@ import { MemoryAdmissionBackend } from '../../../src/platform/admission/index.js
 import { systemClock } from '../../../src/platform/clock.js';
 import { describeAdmissionConformance } from './conformance.js';
 
-describeAdmissionConformance('MemoryAdmissionBackend', async (clock) => {
-  const backend = new MemoryAdmissionBackend({ clock });
+describeAdmissionConformance('MemoryAdmissionBackend', async (clock, options) => {
+  const backend = new MemoryAdmissionBackend({ ...options, clock });
   return { backend, cleanup: () => backend.close() };
 });
 

@@ -30,7 +30,12 @@ import {
 } from './runtime/queue-reconciler.js';
 import { TaskFinisher } from './runtime/task-finisher.js';
 import { drainAndStop } from './runtime/drain.js';
-import { recordFinished, startQueueSampler, wireRouterMetrics } from './runtime/metrics-wiring.js';
+import {
+  BreakerGaugeMerger,
+  recordFinished,
+  startQueueSampler,
+  wireRouterMetrics,
+} from './runtime/metrics-wiring.js';
 import { applyMetricCalls } from './runtime/metric-relay.js';
 import {
   checkPlatformLimits,
@@ -120,7 +125,9 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     stops.unshift(() => router.close());
     const registry = new Registry();
     const metrics = createPlatformMetrics(registry);
-    wireRouterMetrics(router, metrics, policy);
+    // The gateway's router and each worker process's report breakers of their own.
+    const breakers = new BreakerGaugeMerger(metrics);
+    wireRouterMetrics(router, breakers.sinkFor('platform', metrics), policy);
     const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
     const drivers = createDrivers(config, keyPrefix, clock);
     stops.unshift(() => drivers.close());
@@ -167,7 +174,8 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     };
     reconcileQueueFailures(drivers.queue, drivers.store, clock, jobEndHooks);
     const consumers = await startConsumers({
-      onWorkerMetrics: (calls) => applyMetricCalls(metrics, calls),
+      onWorkerMetrics: (calls, processIndex) =>
+        applyMetricCalls(breakers.sinkFor(`worker ${processIndex}`, metrics), calls),
       onWorkerJobEnded: (event) => storeJobEnd(drivers.store, clock, event, jobEndHooks),
       workers: topology.workers,
       processes: drivers.redisUrl === undefined ? 0 : (config.workerProcesses ?? 2),

@@ -39,8 +39,8 @@ export interface WorkerRestartEvent {
 interface WorkerPoolEventMap {
   exit: [WorkerExitEvent];
   restart: [WorkerRestartEvent];
-  /** Metric calls a process's handler module recorded, as it sent them. */
-  metrics: [unknown[]];
+  /** Metric calls a process's handler module recorded, as it sent them, and its slot index. */
+  metrics: [calls: unknown[], processIndex: number];
   /** A job the queue ended in a process without its handler: failed for good or dead-lettered. */
   jobEnded: [JobEndedEvent];
 }
@@ -142,7 +142,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
     child.once('exit', (code, signal) => this.#onExit(index, child, code, signal));
     child.on('message', (message) => {
       if (!isWorkerMessage(message)) return;
-      if (message.type === 'metrics') this.emit('metrics', message.calls);
+      if (message.type === 'metrics') this.emit('metrics', message.calls, index);
       if (message.type === 'jobEnded') {
         const { id, state, data } = message;
         this.emit('jobEnded', { id, state, message: message.message, data });

@@ -19,8 +19,8 @@ export interface ConsumerSettings {
   handler: JobHandler<QueuedTaskData>;
   /** Config of worker processes; required when `processes` is above 0. */
   worker?: WorkerHandlerConfig & { backoffBaseMs: number; backoffMaxMs: number };
-  /** Receives each batch of metric calls a worker process sends. @defaultValue none */
-  onWorkerMetrics?: (calls: unknown[]) => void;
+  /** Receives each batch of metric calls a worker process sends, with its slot index. @defaultValue none */
+  onWorkerMetrics?: (calls: unknown[], processIndex: number) => void;
   /** Receives each job the queue ended in a worker process without its handler. @defaultValue none */
   onWorkerJobEnded?: (event: JobEndedEvent) => void;
 }

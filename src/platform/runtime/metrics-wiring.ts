@@ -35,6 +35,52 @@ export function wireRouterMetrics(router: Router, metrics: MetricSink, policy: P
   );
 }
 
+/** Breaker states from least to most severe. */
+const SEVERITY: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+/**
+ * Merges the breaker states that several routers report for one provider and
+ * model, such as the platform process's own and each worker process's. The
+ * gauge shows the most severe, so a breaker open in one process shows as open.
+ */
+export class BreakerGaugeMerger {
+  readonly #metrics: Pick<MetricSink, 'setBreakerState'>;
+  /** Reported state per breaker key, then per source. */
+  readonly #states = new Map<string, Map<string, BreakerState>>();
+
+  constructor(metrics: Pick<MetricSink, 'setBreakerState'>) {
+    this.#metrics = metrics;
+  }
+
+  /** Returns `sink` with its breaker reports merged under `source`. */
+  sinkFor(source: string, sink: MetricSink): MetricSink {
+    return {
+      recordRequest: (...args) => sink.recordRequest(...args),
+      observeQueueWait: (...args) => sink.observeQueueWait(...args),
+      observeTimeToFirstToken: (...args) => sink.observeTimeToFirstToken(...args),
+      recordFailover: (...args) => sink.recordFailover(...args),
+      recordAttempt: (...args) => sink.recordAttempt(...args),
+      recordCost: (...args) => sink.recordCost(...args),
+      setBreakerState: (labels, state) => this.#report(source, labels, state),
+    };
+  }
+
+  #report(source: string, labels: { provider: string; model: string }, state: BreakerState) {
+    const key = `${labels.provider}/${labels.model}`;
+    let bySource = this.#states.get(key);
+    if (bySource === undefined) {
+      bySource = new Map();
+      this.#states.set(key, bySource);
+    }
+    bySource.set(source, state);
+    let worst: BreakerState = 'closed';
+    for (const reported of bySource.values()) {
+      if (SEVERITY[reported] > SEVERITY[worst]) worst = reported;
+    }
+    this.#metrics.setBreakerState(labels, worst);
+  }
+}
+
 /**
  * Samples the queue gauges on every scrape and every `intervalMs` on a timer
  * that does not keep the process alive. Returns the function that stops it.

@@ -63,8 +63,6 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
   });
   const ledger = new RedisCostLedger({ redis, keyPrefix: `${settings.keyPrefix}:cost:` });
   const metrics = openRelay();
-  // NOTE: each process keeps its own breakers, so the platform's breaker gauge shows
-  // the state that one of them reported last, not a merged state.
   wireRouterMetrics(router, metrics, policy);
   const finisher = new TaskFinisher({
     store,

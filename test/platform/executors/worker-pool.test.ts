@@ -161,11 +161,19 @@ describe('WorkerPool', function () {
   it('passes metric messages on as metrics events', async () => {
     pool = await start({ processes: 2, holdMs: 10 });
     const batches: unknown[][] = [];
-    pool.on('metrics', (calls) => batches.push(calls));
+    const sources = new Set<number>();
+    pool.on('metrics', (calls, processIndex) => {
+      batches.push(calls);
+      sources.add(processIndex);
+    });
     await enqueue(4);
     await waitFor(async () => batches.length === 4, 10_000, 'four metric batches');
     const jobs = batches.flat().map((call) => (call as { job?: string }).job);
     assert.deepEqual(jobs.sort(), ['task-0', 'task-1', 'task-2', 'task-3']);
+    assert.ok(
+      [...sources].every((index) => index === 0 || index === 1),
+      `${[...sources]}`,
+    );
   });
 
   it('passes jobs the queue ended on as jobEnded events', async () => {

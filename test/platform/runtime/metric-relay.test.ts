@@ -6,6 +6,7 @@ import {
   type MetricCall,
   type MetricSink,
 } from '../../../src/platform/runtime/metric-relay.js';
+import { BreakerGaugeMerger } from '../../../src/platform/runtime/metrics-wiring.js';
 
 /** Creates a sink that lists every call it receives as `method(args as JSON)`. */
 function listingSink(): { sink: MetricSink; calls: string[] } {
@@ -103,5 +104,57 @@ describe('metric relay', () => {
     const { sink, calls } = listingSink();
     assert.equal(applyMetricCalls(sink, { method: 'recordCost', args: [] }), 0);
     assert.deepEqual(calls, []);
+  });
+});
+
+describe('BreakerGaugeMerger', () => {
+  const GPT = { provider: 'provider-a', model: 'gpt-4o' };
+
+  it('shows a breaker open in one process', () => {
+    const { sink, calls } = listingSink();
+    const merger = new BreakerGaugeMerger(sink);
+    merger.sinkFor('platform', sink).setBreakerState(GPT, 'closed');
+    merger.sinkFor('worker 0', sink).setBreakerState(GPT, 'open');
+    merger.sinkFor('worker 1', sink).setBreakerState(GPT, 'closed');
+    assert.equal(
+      calls.at(-1),
+      'setBreakerState([{"provider":"provider-a","model":"gpt-4o"},"open"])',
+    );
+  });
+
+  it('closes once every process closed', () => {
+    const { sink, calls } = listingSink();
+    const merger = new BreakerGaugeMerger(sink);
+    merger.sinkFor('worker 0', sink).setBreakerState(GPT, 'open');
+    merger.sinkFor('worker 1', sink).setBreakerState(GPT, 'half-open');
+    merger.sinkFor('worker 0', sink).setBreakerState(GPT, 'closed');
+    assert.equal(
+      calls.at(-1),
+      'setBreakerState([{"provider":"provider-a","model":"gpt-4o"},"half-open"])',
+    );
+    merger.sinkFor('worker 1', sink).setBreakerState(GPT, 'closed');
+    assert.equal(
+      calls.at(-1),
+      'setBreakerState([{"provider":"provider-a","model":"gpt-4o"},"closed"])',
+    );
+  });
+
+  it('keeps breakers of other models apart', () => {
+    const { sink, calls } = listingSink();
+    const merger = new BreakerGaugeMerger(sink);
+    merger.sinkFor('worker 0', sink).setBreakerState(GPT, 'open');
+    merger.sinkFor('worker 1', sink).setBreakerState({ ...GPT, model: 'gpt-4o-mini' }, 'closed');
+    assert.equal(
+      calls.at(-1),
+      'setBreakerState([{"provider":"provider-a","model":"gpt-4o-mini"},"closed"])',
+    );
+  });
+
+  it('passes other metric calls through', () => {
+    const { sink, calls } = listingSink();
+    new BreakerGaugeMerger(sink)
+      .sinkFor('worker 0', sink)
+      .recordFailover('provider-a', 'provider-b');
+    assert.deepEqual(calls, ['recordFailover(["provider-a","provider-b"])']);
   });
 });

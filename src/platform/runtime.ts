@@ -176,6 +176,8 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     const consumers = await startConsumers({
       onWorkerMetrics: (calls, processIndex) =>
         applyMetricCalls(breakers.sinkFor(`worker ${processIndex}`, metrics), calls),
+      // A replacement process reports its own breakers once it loads its handler.
+      onWorkerExit: (processIndex) => breakers.forget(`worker ${processIndex}`),
       onWorkerJobEnded: (event) => storeJobEnd(drivers.store, clock, event, jobEndHooks),
       workers: topology.workers,
       processes: drivers.redisUrl === undefined ? 0 : (config.workerProcesses ?? 2),

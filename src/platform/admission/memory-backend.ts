@@ -33,7 +33,10 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
   readonly #budgetRetryAfterSeconds: number;
   readonly #ticketTtlMs: number;
   readonly #states = new Map<string, TenantState>();
-  /** Open tickets per tenant, oldest first, since every ticket gets the same TTL. */
+  /**
+   * Open tickets per tenant, oldest first: every ticket gets the same TTL on the
+   * monotonic clock, so they expire in the order they opened.
+   */
   readonly #openTickets = new Map<string, Map<string, OpenTicket>>();
 
   constructor(options: MemoryAdmissionOptions = {}) {
@@ -48,7 +51,8 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     const now = this.#clock.now();
     const { tenant } = request;
     const state = this.#states.get(tenant.id) ?? initialState(tenant, now);
-    this.#closeExpired(tenant.id, state, now);
+    const monotonic = this.#clock.monotonic();
+    this.#closeExpired(tenant.id, state, monotonic);
     const decision = decide(state, request, now, this.#budgetRetryAfterSeconds);
     if (!decision.admitted) {
       return tenantRejection(decision.reason, decision.retryAfterSeconds, tenant);
@@ -65,7 +69,8 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
       open = new Map();
       this.#openTickets.set(tenant.id, open);
     }
-    open.set(ticket.id, { reservedUsd: ticket.reservedUsd, expiresAt: now + this.#ticketTtlMs });
+    const expiresAt = monotonic + this.#ticketTtlMs;
+    open.set(ticket.id, { reservedUsd: ticket.reservedUsd, expiresAt });
     return { admitted: true, ticket };
   }
 
@@ -117,6 +122,7 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
 
 interface OpenTicket {
   reservedUsd: number;
+  /** Expiry time on the clock's monotonic time. */
   expiresAt: number;
 }
 

@@ -99,7 +99,10 @@ end
 redis.call('HDEL', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'inflight', -1)
-redis.call('HINCRBYFLOAT', KEYS[1], 'reserved', '-' .. reserved)
+-- Expiry in ADMIT and this script round differently; a residue below zero is zero.
+if tonumber(redis.call('HINCRBYFLOAT', KEYS[1], 'reserved', '-' .. reserved)) < 0 then
+  redis.call('HSET', KEYS[1], 'reserved', '0')
+end
 if ARGV[1] ~= '' then
   redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[1])
 end

@@ -1,8 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { ExecutionJob, ExecutionOutcome, SyncExecutor } from '../gateway/ports.js';
 import { describeFailure } from '../runtime/failure.js';
-import { spentTokenCostOf } from '../runtime/model-router.js';
-import type { ModelRouterPort } from '../runtime/model-router.js';
+import { type ModelRouterPort, spentTokenCostOf } from '../runtime/model-router.js';
 import type { TaskFinisher } from '../runtime/task-finisher.js';
 import type { TaskRunOutput } from '../runtime/task-runner.js';
 import { runAgentTask } from '../runtime/task-runner.js';

@@ -23,6 +23,8 @@ export interface ConsumerSettings {
   onWorkerMetrics?: (calls: unknown[], processIndex: number) => void;
   /** Receives each job the queue ended in a worker process without its handler. @defaultValue none */
   onWorkerJobEnded?: (event: JobEndedEvent) => void;
+  /** Called with the slot index of each worker process that exits. @defaultValue none */
+  onWorkerExit?: (processIndex: number) => void;
 }
 
 /** Running queue consumers, in this process or in a worker pool. */
@@ -74,9 +76,10 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
     // redelivered when the queue finds them stalled.
     restartCrashed: true,
   });
-  const { onWorkerMetrics, onWorkerJobEnded } = settings;
+  const { onWorkerMetrics, onWorkerJobEnded, onWorkerExit } = settings;
   if (onWorkerMetrics !== undefined) pool.on('metrics', onWorkerMetrics);
   if (onWorkerJobEnded !== undefined) pool.on('jobEnded', onWorkerJobEnded);
+  if (onWorkerExit !== undefined) pool.on('exit', ({ index }) => onWorkerExit(index));
   return {
     kind: 'worker-pool',
     processes: settings.processes,

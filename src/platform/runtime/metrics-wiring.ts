@@ -35,6 +35,12 @@ export function wireRouterMetrics(router: Router, metrics: MetricSink, policy: P
   );
 }
 
+/** The states that each source reported for one breaker. */
+interface MergedBreaker {
+  labels: { provider: string; model: string };
+  bySource: Map<string, BreakerState>;
+}
+
 /** Breaker states from least to most severe. */
 const SEVERITY: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -42,11 +48,13 @@ const SEVERITY: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open
  * Merges the breaker states that several routers report for one provider and
  * model, such as the platform process's own and each worker process's. The
  * gauge shows the most severe, so a breaker open in one process shows as open.
+ * NOTE: a breaker moves from open to half-open only when a call reads it, so a
+ * process that gets no more calls for a model keeps the gauge at open.
  */
 export class BreakerGaugeMerger {
   readonly #metrics: Pick<MetricSink, 'setBreakerState'>;
-  /** Reported state per breaker key, then per source. */
-  readonly #states = new Map<string, Map<string, BreakerState>>();
+  /** Reported states per provider and model. */
+  readonly #states = new Map<string, MergedBreaker>();
 
   constructor(metrics: Pick<MetricSink, 'setBreakerState'>) {
     this.#metrics = metrics;
@@ -66,18 +74,29 @@ export class BreakerGaugeMerger {
   }
 
   #report(source: string, labels: { provider: string; model: string }, state: BreakerState) {
-    const key = `${labels.provider}/${labels.model}`;
-    let bySource = this.#states.get(key);
-    if (bySource === undefined) {
-      bySource = new Map();
-      this.#states.set(key, bySource);
+    const key = JSON.stringify([labels.provider, labels.model]);
+    let breaker = this.#states.get(key);
+    if (breaker === undefined) {
+      breaker = { labels: { provider: labels.provider, model: labels.model }, bySource: new Map() };
+      this.#states.set(key, breaker);
     }
-    bySource.set(source, state);
+    breaker.bySource.set(source, state);
+    this.#show(breaker);
+  }
+
+  /** Drops every state `source` reported, such as a worker process that exited. */
+  forget(source: string): void {
+    for (const breaker of this.#states.values()) {
+      if (breaker.bySource.delete(source)) this.#show(breaker);
+    }
+  }
+
+  #show(breaker: MergedBreaker): void {
     let worst: BreakerState = 'closed';
-    for (const reported of bySource.values()) {
+    for (const reported of breaker.bySource.values()) {
       if (SEVERITY[reported] > SEVERITY[worst]) worst = reported;
     }
-    this.#metrics.setBreakerState(labels, worst);
+    this.#metrics.setBreakerState(breaker.labels, worst);
   }
 }
 

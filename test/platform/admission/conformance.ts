@@ -172,6 +172,24 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       });
     });
 
+    it('never reports a negative reservation', async () => {
+      const expiring = await backend.admit(request({}, { maxCostUsd: 0.1 }));
+      clock.tick(1_000);
+      const kept = await backend.admit(request({}, { maxCostUsd: 0.2 }));
+      clock.tick(TICKET_TTL_SECONDS * 1000 - 1_000);
+      // This admission closes the first ticket, which expired, and keeps the second.
+      const last = await backend.admit(request({}, { maxCostUsd: 0.1 }));
+      assert.ok(expiring.admitted);
+      assert.ok(kept.admitted);
+      assert.ok(last.admitted);
+      await backend.release(kept.ticket);
+      await backend.release(last.ticket);
+      const usage = await backend.usage(BASE_TENANT.id);
+      assert.equal(usage.inFlight, 0);
+      assert.ok(usage.reservedUsd >= 0, `reservedUsd ${usage.reservedUsd} < 0`);
+      assert.ok(usage.reservedUsd < 1e-9, `reservedUsd ${usage.reservedUsd} left over`);
+    });
+
     it('settles a ticket only once', async () => {
       const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);

@@ -150,6 +150,26 @@ describe('BreakerGaugeMerger', () => {
     );
   });
 
+  it('forgets the states of an exited process', () => {
+    const { sink, calls } = listingSink();
+    const merger = new BreakerGaugeMerger(sink);
+    merger.sinkFor('worker 0', sink).setBreakerState(GPT, 'open');
+    merger.sinkFor('worker 1', sink).setBreakerState(GPT, 'closed');
+    merger.forget('worker 0');
+    assert.equal(
+      calls.at(-1),
+      'setBreakerState([{"provider":"provider-a","model":"gpt-4o"},"closed"])',
+    );
+  });
+
+  it('keeps models with a slash apart', () => {
+    const { sink, calls } = listingSink();
+    const merger = new BreakerGaugeMerger(sink);
+    merger.sinkFor('worker 0', sink).setBreakerState({ provider: 'a/b', model: 'c' }, 'open');
+    merger.sinkFor('worker 1', sink).setBreakerState({ provider: 'a', model: 'b/c' }, 'closed');
+    assert.equal(calls.at(-1), 'setBreakerState([{"provider":"a","model":"b/c"},"closed"])');
+  });
+
   it('passes other metric calls through', () => {
     const { sink, calls } = listingSink();
     new BreakerGaugeMerger(sink)

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     for (const gateway of gateways) await load(gateway.url, env.BENCH_TENANT_KEY, 3);
     const perRequest = gateways.map(() => [] as number[]);
     for (let round = 0; round < rounds; round += 1) {
-      // The side that goes second runs in the wake of the first's burst; alternate it.
+      // The side that goes second runs in the wake of the first's burst, so the order alternates.
       const order = round % 2 === 0 ? [0, 1] : [1, 0];
       for (const index of order) {
         const gateway = gateways[index];

@@ -86,7 +86,9 @@ async function submit(url: string, tasks: number): Promise<void> {
 async function main(): Promise<void> {
   const tasks = Number(process.argv[2] ?? 1000);
   if (!Number.isInteger(tasks) || tasks < 100) {
-    throw new Error(`tasks must be an integer >= 100, got ${process.argv[2]}`);
+    throw new Error(
+      `tasks must be an integer >= 100, got ${process.argv[2]}; pass a count such as 1000`,
+    );
   }
   const redis = new Redis(REDIS_URL);
   const { platform, close } = await startAsyncBenchPlatform(TENANT_KEY);

@@ -127,7 +127,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     const metrics = createPlatformMetrics(registry);
     // The gateway's router and each worker process's report breakers of their own.
     const breakers = new BreakerGaugeMerger(metrics);
-    wireRouterMetrics(router, breakers.sinkFor('platform', metrics), policy);
+    wireRouterMetrics(router, breakers.sinkFor('platform'), policy);
     const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
     const drivers = createDrivers(config, keyPrefix, clock);
     stops.unshift(() => drivers.close());
@@ -175,7 +175,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     reconcileQueueFailures(drivers.queue, drivers.store, clock, jobEndHooks);
     const consumers = await startConsumers({
       onWorkerMetrics: (calls, processIndex) =>
-        applyMetricCalls(breakers.sinkFor(`worker ${processIndex}`, metrics), calls),
+        applyMetricCalls(breakers.sinkFor(`worker ${processIndex}`), calls),
       // A replacement process reports its own breakers once it loads its handler.
       onWorkerExit: (processIndex) => breakers.forget(`worker ${processIndex}`),
       onWorkerJobEnded: (event) => storeJobEnd(drivers.store, clock, event, jobEndHooks),

@@ -44,10 +44,10 @@ local spent = tonumber(s[6]) or 0
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, ${EXPIRED_PER_ADMIT})
 if #expired > 0 then
   for _, id in ipairs(expired) do
-    local held = redis.call('HGET', KEYS[2], id)
-    if held then
+    local ticketReserved = redis.call('HGET', KEYS[2], id)
+    if ticketReserved then
       inflight = inflight - 1
-      reserved = math.max(0, reserved - tonumber(held))
+      reserved = math.max(0, reserved - tonumber(ticketReserved))
       redis.call('HDEL', KEYS[2], id)
     end
     redis.call('ZREM', KEYS[3], id)

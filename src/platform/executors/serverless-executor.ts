@@ -78,14 +78,14 @@ export class ServerlessExecutor implements SyncExecutor {
     }
     const failure = describeFailure(outcome.error);
     const error = { code: failure.code, message: failure.message };
-    const spent = spentTokenCostOf(outcome.error);
+    const spentUsd = spentTokenCostOf(outcome.error);
     const record = await finisher.fail(
       job.task,
       job.ticket,
       error,
       'failed',
       outcome.costUsd,
-      spent,
+      spentUsd,
     );
     return { record, failure };
   }

@@ -122,7 +122,7 @@ export class Router extends EventEmitter<RouterEventMap> {
     await Promise.all([...this.#clients.values()].map((client) => client.close()));
   }
 
-  /** The task run's own generator, so that its events pass through no extra level. */
+  /** Returns the task run's own generator, so its events pass through no extra level. */
   #run(
     routeName: string,
     request: TaskRequest,

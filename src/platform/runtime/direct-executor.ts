@@ -41,8 +41,8 @@ export class DirectExecutor implements SyncExecutor {
       return { record: await finisher.succeed(task, ticket, run, 0) };
     } catch (error) {
       const failure = describeFailure(error);
-      const spent = spentTokenCostOf(error);
-      const record = await finisher.fail(task, ticket, taskErrorOf(failure), 'failed', 0, spent);
+      const spentUsd = spentTokenCostOf(error);
+      const record = await finisher.fail(task, ticket, taskErrorOf(failure), 'failed', 0, spentUsd);
       return { record, failure };
     }
   }

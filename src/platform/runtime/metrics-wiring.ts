@@ -52,25 +52,33 @@ const SEVERITY: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open
  * process that gets no more calls for a model keeps the gauge at open.
  */
 export class BreakerGaugeMerger {
-  readonly #metrics: Pick<MetricSink, 'setBreakerState'>;
+  readonly #metrics: MetricSink;
   /** Reported states per provider and model. */
   readonly #states = new Map<string, MergedBreaker>();
+  /** Sinks per source, built on first use. */
+  readonly #sinks = new Map<string, MetricSink>();
 
-  constructor(metrics: Pick<MetricSink, 'setBreakerState'>) {
+  constructor(metrics: MetricSink) {
     this.#metrics = metrics;
   }
 
-  /** Returns `sink` with its breaker reports merged under `source`. */
-  sinkFor(source: string, sink: MetricSink): MetricSink {
-    return {
-      recordRequest: (...args) => sink.recordRequest(...args),
-      observeQueueWait: (...args) => sink.observeQueueWait(...args),
-      observeTimeToFirstToken: (...args) => sink.observeTimeToFirstToken(...args),
-      recordFailover: (...args) => sink.recordFailover(...args),
-      recordAttempt: (...args) => sink.recordAttempt(...args),
-      recordCost: (...args) => sink.recordCost(...args),
-      setBreakerState: (labels, state) => this.#report(source, labels, state),
-    };
+  /** Returns the metrics with the breaker reports of `source` merged. */
+  sinkFor(source: string): MetricSink {
+    let sink = this.#sinks.get(source);
+    if (sink === undefined) {
+      const metrics = this.#metrics;
+      sink = {
+        recordRequest: (...args) => metrics.recordRequest(...args),
+        observeQueueWait: (...args) => metrics.observeQueueWait(...args),
+        observeTimeToFirstToken: (...args) => metrics.observeTimeToFirstToken(...args),
+        recordFailover: (...args) => metrics.recordFailover(...args),
+        recordAttempt: (...args) => metrics.recordAttempt(...args),
+        recordCost: (...args) => metrics.recordCost(...args),
+        setBreakerState: (labels, state) => this.#report(source, labels, state),
+      };
+      this.#sinks.set(source, sink);
+    }
+    return sink;
   }
 
   #report(source: string, labels: { provider: string; model: string }, state: BreakerState) {

@@ -45,7 +45,10 @@ export class SpentTokensError extends Error {
   }
 }
 
-/** Adds `tokenCostUsd` to the cost an error carries; an error that cost nothing stays as it is. */
+/**
+ * Adds `tokenCostUsd` to the cost an error carries. With a cost of 0 the error
+ * comes back unchanged.
+ */
 export function withSpentTokens(error: unknown, tokenCostUsd: number): unknown {
   if (tokenCostUsd <= 0) return error;
   if (error instanceof SpentTokensError) {

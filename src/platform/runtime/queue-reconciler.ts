@@ -8,7 +8,7 @@ import type { TicketCloser } from './task-finisher.js';
 
 /** Hooks around storing the terminal state of a job the queue ended. */
 export interface JobEndHooks {
-  /** Releases the admission ticket found in the job's payload once the state is stored. */
+  /** Admission backend that releases the ticket in the job's payload once the state is stored. */
   admission?: Pick<TicketCloser, 'release'>;
   /** Called with the task's record once its terminal state is stored. */
   onStored?: (record: TaskRecord) => void;

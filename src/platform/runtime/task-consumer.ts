@@ -66,13 +66,13 @@ async function recordFailure(
 ): Promise<never> {
   const failure = describeFailure(error);
   const taskError = taskErrorOf(failure);
-  const spent = spentTokenCostOf(error);
+  const spentUsd = spentTokenCostOf(error);
   if (PERMANENT_CODES.has(failure.code)) {
-    await options.finisher.fail(task, job.data.ticket, taskError, 'failed', 0, spent);
+    await options.finisher.fail(task, job.data.ticket, taskError, 'failed', 0, spentUsd);
     throw new NonRetryableError(failure.message);
   }
   if (job.attempt >= options.maxAttempts) {
-    await options.finisher.fail(task, job.data.ticket, taskError, 'dead_lettered', 0, spent);
+    await options.finisher.fail(task, job.data.ticket, taskError, 'dead_lettered', 0, spentUsd);
   }
   // NOTE: the tokens a delivery spent before a failure that sends it to a retry are
   // not charged. The ticket stays open, and only the last delivery's spend settles it.

@@ -175,14 +175,14 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
     it('never reports a negative reservation', async () => {
       const expiring = await backend.admit(request({}, { maxCostUsd: 0.1 }));
       clock.tick(1_000);
-      const kept = await backend.admit(request({}, { maxCostUsd: 0.2 }));
+      const unexpired = await backend.admit(request({}, { maxCostUsd: 0.2 }));
       clock.tick(TICKET_TTL_SECONDS * 1000 - 1_000);
       // This admission closes the first ticket, which expired, and keeps the second.
       const last = await backend.admit(request({}, { maxCostUsd: 0.1 }));
       assert.ok(expiring.admitted);
-      assert.ok(kept.admitted);
+      assert.ok(unexpired.admitted);
       assert.ok(last.admitted);
-      await backend.release(kept.ticket);
+      await backend.release(unexpired.ticket);
       await backend.release(last.ticket);
       const usage = await backend.usage(BASE_TENANT.id);
       assert.equal(usage.inFlight, 0);

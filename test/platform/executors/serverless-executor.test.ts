@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 
 import { systemClock } from '../../../src/platform/clock.js';
 import { ServerlessExecutor } from '../../../src/platform/executors/serverless-executor.js';
+import type { ServerlessOptions } from '../../../src/platform/executors/serverless-options.js';
 import { RouterError } from '../../../src/platform/router/router-errors.js';
 import { SpentTokensError } from '../../../src/platform/runtime/model-router.js';
 import {
@@ -12,30 +13,36 @@ import {
   SYNC_TASK,
 } from '../gateway/fake-platform.js';
 
+/** Creates a fake platform whose sync tasks run on a serverless executor with `emulator`. */
+function serverlessPlatform(emulator: ServerlessOptions) {
+  let executor: ServerlessExecutor | undefined;
+  const platform = fakePlatform({
+    executor: (router, finisher) => {
+      executor = new ServerlessExecutor({ router, finisher, clock: systemClock, emulator });
+      return executor;
+    },
+  });
+  if (executor === undefined) throw new Error('fakePlatform did not create the executor');
+  return { platform, executor };
+}
+
+function submitTask(platform: ReturnType<typeof fakePlatform>) {
+  return platform.app.inject({
+    method: 'POST',
+    url: '/v1/tasks',
+    headers: bearer(ALPHA_KEY),
+    payload: SYNC_TASK,
+  });
+}
+
 describe('ServerlessExecutor', () => {
   it('sends 504 at the integration timeout, then records the task', async () => {
-    let executor: ServerlessExecutor | undefined;
-    const platform = fakePlatform({
-      executor: (router, finisher) => {
-        executor = new ServerlessExecutor({
-          router,
-          finisher,
-          clock: systemClock,
-          emulator: { coldStartMs: 0, integrationTimeoutMs: 50 },
-        });
-        return executor;
-      },
-    });
+    const { platform, executor } = serverlessPlatform({ coldStartMs: 0, integrationTimeoutMs: 50 });
     platform.router.behaviour = async () => {
       await systemClock.sleep(150);
       return completion('late');
     };
-    const response = await platform.app.inject({
-      method: 'POST',
-      url: '/v1/tasks',
-      headers: bearer(ALPHA_KEY),
-      payload: SYNC_TASK,
-    });
+    const response = await submitTask(platform);
     assert.equal(response.statusCode, 504);
     const { id, error } = response.json();
     assert.equal(error.code, 'serverless_integration_timeout');
@@ -43,51 +50,26 @@ describe('ServerlessExecutor', () => {
     await systemClock.sleep(200);
     const record = await platform.store.get('tenant-alpha', id);
     assert.equal(record?.state, 'succeeded');
-    assert.equal(executor?.emulator.stats().integrationTimeouts, 1);
+    assert.equal(executor.emulator.stats().integrationTimeouts, 1);
   });
 
   it('adds billed duration to the task cost', async () => {
-    const platform = fakePlatform({
-      executor: (router, finisher) =>
-        new ServerlessExecutor({
-          router,
-          finisher,
-          clock: systemClock,
-          emulator: { coldStartMs: 0, prices: { perGbSecondUsd: 0, perRequestUsd: 0.5 } },
-        }),
+    const { platform } = serverlessPlatform({
+      coldStartMs: 0,
+      prices: { perGbSecondUsd: 0, perRequestUsd: 0.5 },
     });
-    const response = await platform.app.inject({
-      method: 'POST',
-      url: '/v1/tasks',
-      headers: bearer(ALPHA_KEY),
-      payload: SYNC_TASK,
-    });
+    const response = await submitTask(platform);
     assert.equal(response.statusCode, 200);
     assert.equal(response.json().costUsd, 0.501);
   });
 
   it('rejects a throttled invocation with 429', async () => {
-    const platform = fakePlatform({
-      executor: (router, finisher) =>
-        new ServerlessExecutor({
-          router,
-          finisher,
-          clock: systemClock,
-          emulator: { coldStartMs: 0, maxInstances: 1 },
-        }),
-    });
+    const { platform } = serverlessPlatform({ coldStartMs: 0, maxInstances: 1 });
     platform.router.behaviour = async () => {
       await systemClock.sleep(100);
       return completion('slow');
     };
-    const send = () =>
-      platform.app.inject({
-        method: 'POST',
-        url: '/v1/tasks',
-        headers: bearer(ALPHA_KEY),
-        payload: SYNC_TASK,
-      });
-    const [first, second] = await Promise.all([send(), send()]);
+    const [first, second] = await Promise.all([submitTask(platform), submitTask(platform)]);
     const statuses = [first.statusCode, second.statusCode].sort();
     assert.deepEqual(statuses, [200, 429]);
     const throttled = first.statusCode === 429 ? first : second;
@@ -97,15 +79,7 @@ describe('ServerlessExecutor', () => {
   });
 
   it('charges streamed tokens at function timeout', async () => {
-    const platform = fakePlatform({
-      executor: (router, finisher) =>
-        new ServerlessExecutor({
-          router,
-          finisher,
-          clock: systemClock,
-          emulator: { coldStartMs: 0, maxDurationMs: 50 },
-        }),
-    });
+    const { platform } = serverlessPlatform({ coldStartMs: 0, maxDurationMs: 50 });
     // Like RouterModelPort, the aborted call rejects with the cost of the text it streamed.
     platform.router.behaviour = (input) =>
       new Promise((_resolve, reject) => {
@@ -115,12 +89,7 @@ describe('ServerlessExecutor', () => {
           reject(new SpentTokensError(aborted, 0.25));
         });
       });
-    const response = await platform.app.inject({
-      method: 'POST',
-      url: '/v1/tasks',
-      headers: bearer(ALPHA_KEY),
-      payload: SYNC_TASK,
-    });
+    const response = await submitTask(platform);
     assert.equal(response.statusCode, 504);
     assert.equal(response.json().error.code, 'serverless_function_timeout');
     await systemClock.sleep(20);

@@ -6,6 +6,7 @@ import {
   type MetricCall,
   type MetricSink,
 } from '../../../src/platform/runtime/metric-relay.js';
+import type { BreakerState } from '../../../src/platform/metrics/index.js';
 import { BreakerGaugeMerger } from '../../../src/platform/runtime/metrics-wiring.js';
 
 /** Creates a sink that lists every call it receives as `method(args as JSON)`. */
@@ -107,74 +108,70 @@ describe('metric relay', () => {
   });
 });
 
+/** Provider and model labels of a breaker. */
+type BreakerLabels = { provider: string; model: string };
+
+/** Creates a merger over a listing sink, and `report`, which reports a state as `source`. */
+function breakerMerger() {
+  const { sink, calls } = listingSink();
+  const merger = new BreakerGaugeMerger(sink);
+  const report = (source: string, labels: BreakerLabels, state: BreakerState) =>
+    merger.sinkFor(source).setBreakerState(labels, state);
+  return { merger, calls, report };
+}
+
+/** Formats a breaker gauge call as `listingSink` lists it. */
+function gaugeCall(labels: BreakerLabels, state: BreakerState): string {
+  return `setBreakerState(${JSON.stringify([labels, state])})`;
+}
+
 describe('BreakerGaugeMerger', () => {
   const GPT = { provider: 'provider-a', model: 'gpt-4o' };
 
   it('shows a breaker open in one process', () => {
-    const { sink, calls } = listingSink();
-    const merger = new BreakerGaugeMerger(sink);
-    merger.sinkFor('platform', sink).setBreakerState(GPT, 'closed');
-    merger.sinkFor('worker 0', sink).setBreakerState(GPT, 'open');
-    merger.sinkFor('worker 1', sink).setBreakerState(GPT, 'closed');
-    assert.equal(
-      calls.at(-1),
-      'setBreakerState([{"provider":"provider-a","model":"gpt-4o"},"open"])',
-    );
+    const { calls, report } = breakerMerger();
+    report('platform', GPT, 'closed');
+    report('worker 0', GPT, 'open');
+    report('worker 1', GPT, 'closed');
+    assert.equal(calls.at(-1), gaugeCall(GPT, 'open'));
   });
 
   it('closes once every process closed', () => {
-    const { sink, calls } = listingSink();
-    const merger = new BreakerGaugeMerger(sink);
-    merger.sinkFor('worker 0', sink).setBreakerState(GPT, 'open');
-    merger.sinkFor('worker 1', sink).setBreakerState(GPT, 'half-open');
-    merger.sinkFor('worker 0', sink).setBreakerState(GPT, 'closed');
-    assert.equal(
-      calls.at(-1),
-      'setBreakerState([{"provider":"provider-a","model":"gpt-4o"},"half-open"])',
-    );
-    merger.sinkFor('worker 1', sink).setBreakerState(GPT, 'closed');
-    assert.equal(
-      calls.at(-1),
-      'setBreakerState([{"provider":"provider-a","model":"gpt-4o"},"closed"])',
-    );
+    const { calls, report } = breakerMerger();
+    report('worker 0', GPT, 'open');
+    report('worker 1', GPT, 'half-open');
+    report('worker 0', GPT, 'closed');
+    assert.equal(calls.at(-1), gaugeCall(GPT, 'half-open'));
+    report('worker 1', GPT, 'closed');
+    assert.equal(calls.at(-1), gaugeCall(GPT, 'closed'));
   });
 
   it('keeps breakers of other models apart', () => {
-    const { sink, calls } = listingSink();
-    const merger = new BreakerGaugeMerger(sink);
-    merger.sinkFor('worker 0', sink).setBreakerState(GPT, 'open');
-    merger.sinkFor('worker 1', sink).setBreakerState({ ...GPT, model: 'gpt-4o-mini' }, 'closed');
-    assert.equal(
-      calls.at(-1),
-      'setBreakerState([{"provider":"provider-a","model":"gpt-4o-mini"},"closed"])',
-    );
+    const { calls, report } = breakerMerger();
+    const mini = { ...GPT, model: 'gpt-4o-mini' };
+    report('worker 0', GPT, 'open');
+    report('worker 1', mini, 'closed');
+    assert.equal(calls.at(-1), gaugeCall(mini, 'closed'));
   });
 
   it('forgets the states of an exited process', () => {
-    const { sink, calls } = listingSink();
-    const merger = new BreakerGaugeMerger(sink);
-    merger.sinkFor('worker 0', sink).setBreakerState(GPT, 'open');
-    merger.sinkFor('worker 1', sink).setBreakerState(GPT, 'closed');
+    const { merger, calls, report } = breakerMerger();
+    report('worker 0', GPT, 'open');
+    report('worker 1', GPT, 'closed');
     merger.forget('worker 0');
-    assert.equal(
-      calls.at(-1),
-      'setBreakerState([{"provider":"provider-a","model":"gpt-4o"},"closed"])',
-    );
+    assert.equal(calls.at(-1), gaugeCall(GPT, 'closed'));
   });
 
   it('keeps models with a slash apart', () => {
-    const { sink, calls } = listingSink();
-    const merger = new BreakerGaugeMerger(sink);
-    merger.sinkFor('worker 0', sink).setBreakerState({ provider: 'a/b', model: 'c' }, 'open');
-    merger.sinkFor('worker 1', sink).setBreakerState({ provider: 'a', model: 'b/c' }, 'closed');
-    assert.equal(calls.at(-1), 'setBreakerState([{"provider":"a","model":"b/c"},"closed"])');
+    const { calls, report } = breakerMerger();
+    report('worker 0', { provider: 'a/b', model: 'c' }, 'open');
+    report('worker 1', { provider: 'a', model: 'b/c' }, 'closed');
+    assert.equal(calls.at(-1), gaugeCall({ provider: 'a', model: 'b/c' }, 'closed'));
   });
 
   it('passes other metric calls through', () => {
-    const { sink, calls } = listingSink();
-    new BreakerGaugeMerger(sink)
-      .sinkFor('worker 0', sink)
-      .recordFailover('provider-a', 'provider-b');
+    const { merger, calls } = breakerMerger();
+    merger.sinkFor('worker 0').recordFailover('provider-a', 'provider-b');
     assert.deepEqual(calls, ['recordFailover(["provider-a","provider-b"])']);
   });
 });

@@ -5,6 +5,7 @@ import { request as undiciRequest } from 'undici';
 import { loadPriceTable } from '../../../src/platform/cost/load-price-table.js';
 import { type Platform, startPlatform } from '../../../src/platform/runtime.js';
 import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
+import { postTask } from './platform-support.js';
 
 async function setFaults(url: string | undefined, faults: unknown): Promise<void> {
   const response = await undiciRequest(`${url ?? ''}/_control/faults`, {
@@ -162,21 +163,17 @@ describe('startPlatform without the fault proxy', () => {
       faultProxy: false,
     });
     assert.equal(platform.urls.proxyApi, undefined);
-    const response = await undiciRequest(`${platform.urls.gateway}/v1/tasks`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        route: 'chat',
-        maxOutputTokens: 16,
-        forcedOutputTokens: 4,
-        mode: 'sync',
-      }),
+    const response = await postTask(platform.urls.gateway, key, {
+      route: 'chat',
+      maxOutputTokens: 16,
+      forcedOutputTokens: 4,
+      mode: 'sync',
     });
-    const body = (await response.body.json()) as {
+    const body = response.json as {
       state?: string;
       result?: { usage?: { outputTokens?: number } };
     };
-    assert.equal(response.statusCode, 200);
+    assert.equal(response.status, 200);
     assert.equal(body.state, 'succeeded');
     assert.equal(body.result?.usage?.outputTokens, 4);
   });

@@ -7,12 +7,23 @@ import { SpentTokensError } from '../../../src/platform/runtime/model-router.js'
 import { RouterModelPort } from '../../../src/platform/runtime/router-port.js';
 import type { AttemptRecord, TaskResult } from '../../../src/platform/task.js';
 
-/** A router whose every call returns `result`. */
-function routerReturning(result: TaskResult): Router {
+/** Creates a router whose every call returns a claude-sonnet result after `failed` attempts. */
+function routerServingSonnet(failed: AttemptRecord[]): Router {
+  const result: TaskResult = {
+    text: 'done',
+    usage: { inputTokens: 1_000, outputTokens: 500 },
+    provider: 'provider-b',
+    model: 'claude-sonnet',
+    attempts: [
+      ...failed,
+      { provider: 'provider-b', model: 'claude-sonnet', outcome: 'success', latencyMs: 5 },
+    ],
+    timeToFirstTokenMs: 1,
+  };
   return { execute: async () => result } as unknown as Router;
 }
 
-/** A router whose every call rejects with `error`. */
+/** Creates a router whose every call rejects with `error`. */
 function routerFailing(error: Error): Router {
   return {
     execute: async () => {
@@ -40,46 +51,14 @@ const CALL = {
 
 describe('RouterModelPort', () => {
   it('prices the serving attempt from the result usage', async () => {
-    const port = new RouterModelPort(
-      routerReturning({
-        text: 'done',
-        usage: { inputTokens: 1_000, outputTokens: 500 },
-        provider: 'provider-b',
-        model: 'claude-sonnet',
-        attempts: [
-          { provider: 'provider-b', model: 'claude-sonnet', outcome: 'success', latencyMs: 5 },
-        ],
-        timeToFirstTokenMs: 1,
-      }),
-      await loadPriceTable(),
-    );
+    const port = new RouterModelPort(routerServingSonnet([]), await loadPriceTable());
     const output = await port.call({ ...CALL, messages: [...CALL.messages] });
     // 1,000 input tokens at $3 and 500 output tokens at $15 per million.
     assert.equal(output.tokenCostUsd, 0.003 + 0.0075);
   });
 
   it('adds the tokens a failed attempt streamed before the failover', async () => {
-    const port = new RouterModelPort(
-      routerReturning({
-        text: 'done',
-        usage: { inputTokens: 1_000, outputTokens: 500 },
-        provider: 'provider-b',
-        model: 'claude-sonnet',
-        attempts: [
-          {
-            provider: 'provider-a',
-            model: 'gpt-4o',
-            outcome: 'failed',
-            errorClass: 'stream_truncated',
-            latencyMs: 40,
-            usage: { inputTokens: 1_000, outputTokens: 40 },
-          },
-          { provider: 'provider-b', model: 'claude-sonnet', outcome: 'success', latencyMs: 5 },
-        ],
-        timeToFirstTokenMs: 1,
-      }),
-      await loadPriceTable(),
-    );
+    const port = new RouterModelPort(routerServingSonnet([CUT_ATTEMPT]), await loadPriceTable());
     const output = await port.call({ ...CALL, messages: [...CALL.messages] });
     // provider-b as above, plus 1,000 input tokens at $2.5 and 40 output tokens at $10 per million.
     assert.equal(output.tokenCostUsd, 0.003 + 0.0075 + (0.0025 + 0.0004));
@@ -93,14 +72,13 @@ describe('RouterModelPort', () => {
       ],
     });
     const port = new RouterModelPort(routerFailing(cause), await loadPriceTable());
-    const rejection = await port.call({ ...CALL, messages: [...CALL.messages] }).then(
-      () => assert.fail('the call resolved'),
-      (error: unknown) => error,
-    );
-    assert.ok(rejection instanceof SpentTokensError);
-    assert.equal(rejection.cause, cause);
-    // 1,000 input tokens at $2.5 and 40 output tokens at $10 per million.
-    assert.equal(rejection.tokenCostUsd, 0.0025 + 0.0004);
+    await assert.rejects(port.call({ ...CALL, messages: [...CALL.messages] }), (error) => {
+      assert.ok(error instanceof SpentTokensError);
+      assert.equal(error.cause, cause);
+      // 1,000 input tokens at $2.5 and 40 output tokens at $10 per million.
+      assert.equal(error.tokenCostUsd, 0.0025 + 0.0004);
+      return true;
+    });
   });
 
   it('rejects with the router error itself when no attempt streamed text', async () => {

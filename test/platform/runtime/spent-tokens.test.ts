@@ -127,7 +127,7 @@ describe('spent token cost of failed tasks', () => {
     assert.equal(rejection.tokenCostUsd, 0.5);
   });
 
-  it('ledgers a costly failure under its last billed attempt', () => {
+  it('enters a costly failed task', () => {
     const entry = costEntryOf(
       failedRecord(0.0029, {
         code: 'upstream_error',

@@ -90,6 +90,9 @@ export interface TaskRecord {
   deliveries: number;
   result?: TaskResult;
   error?: TaskError;
-  /** Token cost plus executor cost, in US dollars. */
+  /**
+   * Token cost plus executor cost, in US dollars. Before the task ends it is
+   * what its failed deliveries spent, when they spent anything.
+   */
   costUsd?: number;
 }

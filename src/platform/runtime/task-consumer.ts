@@ -73,8 +73,10 @@ async function recordFailure(
   }
   if (job.attempt >= options.maxAttempts) {
     await options.finisher.fail(task, job.data.ticket, taskError, 'dead_lettered', 0, spentUsd);
+  } else if (spentUsd > 0) {
+    // The queue retries the task. Its ticket stays open, and the delivery that
+    // ends the task settles it with the record's cost, this spend included.
+    await options.store.addCost(task.id, spentUsd);
   }
-  // NOTE: the tokens a delivery spent before a failure that sends it to a retry are
-  // not charged. The ticket stays open, and only the last delivery's spend settles it.
   throw failureOf(error);
 }

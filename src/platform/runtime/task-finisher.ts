@@ -49,9 +49,10 @@ export class TaskFinisher {
 
   /**
    * Settles the ticket with the task's cost and stores the success, concurrently.
-   * Returns the task as stored, or the earlier record when it was already terminal.
-   * Rejects when either write rejects, after both have finished, so the other
-   * write may have been applied.
+   * The cost adds this run to the record's `costUsd`, which is what earlier
+   * failed deliveries of the task spent. Returns the task as stored, or the
+   * earlier record when it was already terminal. Rejects when either write
+   * rejects, after both have finished, so the other write may have been applied.
    */
   async succeed(
     task: TaskRecord,
@@ -59,7 +60,7 @@ export class TaskFinisher {
     run: TaskRunOutput,
     executorCostUsd: number,
   ): Promise<TaskRecord> {
-    const costUsd = run.tokenCostUsd + executorCostUsd;
+    const costUsd = (task.costUsd ?? 0) + run.tokenCostUsd + executorCostUsd;
     const completion = { state: 'succeeded' as const, result: run.result, costUsd };
     return awaitTicketAndRecord(
       this.#options.admission.settle(ticket, costUsd),
@@ -69,9 +70,10 @@ export class TaskFinisher {
 
   /**
    * Stores a failure and closes the ticket, concurrently: settled with what the
-   * task cost before it failed, its executor time and the tokens its provider
-   * calls spent, or released when that is nothing. Returns and rejects as
-   * `succeed` does.
+   * task cost before it failed, or released when that is nothing. That cost is
+   * the record's `costUsd` from earlier failed deliveries, plus this run's
+   * executor time and the tokens its provider calls spent. Returns and rejects
+   * as `succeed` does.
    */
   async fail(
     task: TaskRecord,
@@ -81,7 +83,7 @@ export class TaskFinisher {
     executorCostUsd = 0,
     tokenCostUsd = 0,
   ): Promise<TaskRecord> {
-    const costUsd = executorCostUsd + tokenCostUsd;
+    const costUsd = (task.costUsd ?? 0) + executorCostUsd + tokenCostUsd;
     const { admission } = this.#options;
     const completion = { state, error, costUsd };
     return awaitTicketAndRecord(

@@ -2,7 +2,13 @@ import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { TaskRecord } from '../task.js';
 import type { CompletedRead, TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
-import { applyCompletion, emptyAccounting, isTerminal, validateTtl } from './task-store.js';
+import {
+  applyCompletion,
+  emptyAccounting,
+  isTerminal,
+  validateAddedCost,
+  validateTtl,
+} from './task-store.js';
 
 export interface MemoryTaskStoreOptions {
   /**
@@ -73,6 +79,14 @@ export class MemoryTaskStore implements TaskStore {
     this.#records.set(id, next);
     this.#counts.running += 1;
     return copyPlainData(next);
+  }
+
+  async addCost(id: string, costUsd: number): Promise<boolean> {
+    validateAddedCost(id, costUsd);
+    const record = this.#records.get(id);
+    if (record === undefined || isTerminal(record.state)) return false;
+    this.#records.set(id, { ...record, costUsd: (record.costUsd ?? 0) + costUsd });
+    return true;
   }
 
   async complete(id: string, completion: TaskCompletion): Promise<boolean> {

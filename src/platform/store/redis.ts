@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import type { TaskRecord } from '../task.js';
 import { TERMINAL_STATES } from '../task.js';
 import type { CompletedRead, TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
-import { emptyAccounting, validateTtl } from './task-store.js';
+import { emptyAccounting, validateAddedCost, validateTtl } from './task-store.js';
 
 export interface RedisTaskStoreOptions {
   /** A connected client (the caller closes it) or a `redis://` URL (the store closes it). */
@@ -53,6 +53,16 @@ if previous ~= 'running' then
 end
 return redis.call('HGETALL', KEYS[1])`;
 
+// KEYS: task. ARGV: cost to add. Unlike the other scripts this one converts a
+// number: HINCRBYFLOAT rounds the sum to 17 decimal places, a billionth of a
+// microdollar. Returns 1 when added, 0 when the task is missing or terminal.
+const ADD_COST_SCRIPT = `
+local terminal = ${TERMINAL_LUA_TABLE}
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or terminal[state] then return 0 end
+redis.call('HINCRBYFLOAT', KEYS[1], 'costUsd', ARGV[1])
+return 1`;
+
 // KEYS: task, counts. ARGV: state, finishedAt, result JSON, error JSON, costUsd,
 // where an empty string leaves that field as it is. Returns nil when the task is
 // missing, else {1 when stored or 0 when already terminal, the task's fields}.
@@ -77,6 +87,7 @@ return 0`;
 interface StoreCommands {
   scalegateTaskCreate(taskKey: string, countsKey: string, ...args: string[]): Promise<unknown>;
   scalegateTaskMarkRunning(taskKey: string, countsKey: string, startedAt: string): Promise<unknown>;
+  scalegateTaskAddCost(taskKey: string, costUsd: string): Promise<unknown>;
   scalegateTaskComplete(taskKey: string, countsKey: string, ...args: string[]): Promise<unknown>;
   scalegateIdempotencyRelease(slot: string, taskId: string): Promise<unknown>;
 }
@@ -86,6 +97,7 @@ type CommandRedis = Redis & StoreCommands;
 const COMMAND_NAMES: readonly (keyof StoreCommands)[] = [
   'scalegateTaskCreate',
   'scalegateTaskMarkRunning',
+  'scalegateTaskAddCost',
   'scalegateTaskComplete',
   'scalegateIdempotencyRelease',
 ];
@@ -153,6 +165,11 @@ export class RedisTaskStore implements TaskStore {
       String(startedAt),
     );
     return reply === null ? undefined : recordOf(id, fieldsFromReply(id, reply));
+  }
+
+  async addCost(id: string, costUsd: number): Promise<boolean> {
+    const added = validateAddedCost(id, costUsd);
+    return (await this.#redis.scalegateTaskAddCost(this.#taskKey(id), String(added))) === 1;
   }
 
   async complete(id: string, completion: TaskCompletion): Promise<boolean> {
@@ -232,6 +249,7 @@ export class RedisTaskStore implements TaskStore {
 function defineCommands(redis: Redis): CommandRedis {
   redis.defineCommand('scalegateTaskCreate', { numberOfKeys: 2, lua: CREATE_SCRIPT });
   redis.defineCommand('scalegateTaskMarkRunning', { numberOfKeys: 2, lua: MARK_RUNNING_SCRIPT });
+  redis.defineCommand('scalegateTaskAddCost', { numberOfKeys: 1, lua: ADD_COST_SCRIPT });
   redis.defineCommand('scalegateTaskComplete', { numberOfKeys: 2, lua: COMPLETE_SCRIPT });
   redis.defineCommand('scalegateIdempotencyRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
   if (!hasCommands(redis)) {

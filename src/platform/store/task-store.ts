@@ -40,6 +40,13 @@ export interface TaskStore {
   /** Moves a non-terminal task to `running` and counts one more delivery. */
   markRunning(id: string, startedAt: number): Promise<TaskRecord | undefined>;
   /**
+   * Adds `costUsd` to the cost of a task that is not terminal, such as the tokens a
+   * failed delivery spent before the queue retries the task. Returns false and
+   * changes nothing when the task is unknown or terminal.
+   * @throws RangeError when `costUsd` is not a positive finite number.
+   */
+  addCost(id: string, costUsd: number): Promise<boolean>;
+  /**
    * Moves a task to a terminal state. Returns false and changes nothing when the
    * task is unknown or already terminal, so each task is counted once.
    */
@@ -82,6 +89,16 @@ export function applyCompletion(record: TaskRecord, completion: TaskCompletion):
 /** True when the state ends a task's life. */
 export function isTerminal(state: TaskRecord['state']): boolean {
   return state === 'succeeded' || state === 'failed' || state === 'dead_lettered';
+}
+
+/** Checks a cost to add to a task and returns it. */
+export function validateAddedCost(id: string, costUsd: number): number {
+  if (!Number.isFinite(costUsd) || costUsd <= 0) {
+    throw new RangeError(
+      `cost added to task ${id} must be a positive finite number of US dollars, got ${String(costUsd)}`,
+    );
+  }
+  return costUsd;
 }
 
 /** Checks the idempotency TTL option and returns it. */

@@ -122,6 +122,25 @@ describe('storeJobEnd', () => {
     assert.equal(usage.spentUsd, 0);
   });
 
+  it('settles with earlier delivery spend', async () => {
+    const store = new MemoryTaskStore();
+    await store.create(runningTask('t9'));
+    await store.addCost('t9', 0.125);
+    const admission = new MemoryAdmissionBackend({ clock });
+    const ticket = await admitOne(admission);
+    const stored: TaskRecord[] = [];
+    storeJobEnd(store, clock, ended('t9', 'failed', { ticket }), {
+      admission,
+      onStored: (record) => stored.push(record),
+    });
+    await settle();
+    assert.equal(stored[0]?.costUsd, 0.125);
+    const usage = await admission.usage('tenant-alpha');
+    assert.equal(usage.inFlight, 0);
+    assert.equal(usage.reservedUsd, 0);
+    assert.equal(usage.spentUsd, 0.125);
+  });
+
   it('reports a failed store write to onError and leaves the ticket open', async () => {
     const store = new MemoryTaskStore();
     await store.create(runningTask('t6'));

@@ -169,10 +169,7 @@ describe('spent token cost of failed tasks', () => {
     assert.equal(costEntryOf(record, 0), undefined);
   });
 
-  it('charges a dead-lettered async task', async () => {
-    const store = new MemoryTaskStore();
-    const admission = new MemoryAdmissionBackend();
-    const finisher = new TaskFinisher({ store, admission, clock: systemClock });
+  describe('async deliveries', () => {
     const tenant = {
       id: 'tenant-alpha',
       requestsPerMinute: 100,
@@ -180,43 +177,108 @@ describe('spent token cost of failed tasks', () => {
       maxInFlight: 5,
       budgetUsd: 10,
     };
-    const decision = await admission.admit({ tenant, tokens: 100, maxCostUsd: 1 });
-    assert.ok(decision.admitted);
+    let store: MemoryTaskStore;
+    let admission: MemoryAdmissionBackend;
+    let finisher: TaskFinisher;
 
-    const failure = new SpentTokensError(new RouterError('upstream_error', 'stream cut'), 0.125);
-    const handler = createTaskHandler({
-      store,
-      router: portAnswering([], failure),
-      finisher,
-      clock: systemClock,
-      maxAttempts: 3,
+    beforeEach(() => {
+      store = new MemoryTaskStore();
+      admission = new MemoryAdmissionBackend();
+      finisher = new TaskFinisher({ store, admission, clock: systemClock });
     });
 
-    const request = { ...REQUEST, mode: 'async' as const, steps: 1 };
-    await store.create({
-      id: 't2',
-      tenantId: 'tenant-alpha',
-      request,
-      state: 'queued',
-      createdAt: Date.now(),
-      deliveries: 0,
-    });
-    const job = {
-      id: 't2',
-      data: { ticket: decision.ticket },
-      attempt: 3,
-      deliveries: 3,
-      enqueuedAt: Date.now(),
-    };
+    /** Admits and stores a queued one-step async task; returns its job at `attempt`. */
+    async function queuedJob(id: string) {
+      const decision = await admission.admit({ tenant, tokens: 100, maxCostUsd: 1 });
+      assert.ok(decision.admitted);
+      await store.create({
+        id,
+        tenantId: 'tenant-alpha',
+        request: { ...REQUEST, mode: 'async', steps: 1 },
+        state: 'queued',
+        createdAt: Date.now(),
+        deliveries: 0,
+      });
+      return (attempt: number) => ({
+        id,
+        data: { ticket: decision.ticket },
+        attempt,
+        deliveries: attempt,
+        enqueuedAt: Date.now(),
+      });
+    }
 
-    // The queue gets the failure itself, not its cost wrapper.
-    await assert.rejects(handler(job), (error) => error instanceof RouterError);
-    const record = await store.getById('t2');
-    assert.equal(record?.state, 'dead_lettered');
-    assert.equal(record?.costUsd, 0.125);
-    const usage = await admission.usage('tenant-alpha');
-    assert.equal(usage.spentUsd, 0.125);
-    assert.equal(usage.inFlight, 0);
-    assert.equal(usage.reservedUsd, 0);
+    function handlerFor(router: ReturnType<typeof portAnswering>) {
+      return createTaskHandler({ store, router, finisher, clock: systemClock, maxAttempts: 3 });
+    }
+
+    it('charges a dead-lettered async task', async () => {
+      const job = await queuedJob('t2');
+      const failure = new SpentTokensError(new RouterError('upstream_error', 'stream cut'), 0.125);
+
+      // The queue gets the failure itself, not its cost wrapper.
+      await assert.rejects(
+        handlerFor(portAnswering([], failure))(job(3)),
+        (error) => error instanceof RouterError,
+      );
+      const record = await store.getById('t2');
+      assert.equal(record?.state, 'dead_lettered');
+      assert.equal(record?.costUsd, 0.125);
+      const usage = await admission.usage('tenant-alpha');
+      assert.equal(usage.spentUsd, 0.125);
+      assert.equal(usage.inFlight, 0);
+      assert.equal(usage.reservedUsd, 0);
+    });
+
+    it('charges a retried delivery', async () => {
+      const job = await queuedJob('t3');
+      const failure = new SpentTokensError(new RouterError('upstream_error', 'stream cut'), 0.125);
+      const handler = handlerFor(portAnswering([], failure));
+
+      await assert.rejects(handler(job(1)), (error) => error instanceof RouterError);
+      const retried = await store.getById('t3');
+      assert.equal(retried?.state, 'running');
+      assert.equal(retried?.costUsd, 0.125);
+      // The ticket stays open for the next delivery.
+      assert.deepEqual(await admission.usage('tenant-alpha'), {
+        inFlight: 1,
+        reservedUsd: 1,
+        spentUsd: 0,
+      });
+
+      await assert.rejects(handler(job(2)), (error) => error instanceof RouterError);
+      await assert.rejects(handler(job(3)), (error) => error instanceof RouterError);
+      const record = await store.getById('t3');
+      assert.equal(record?.state, 'dead_lettered');
+      assert.equal(record?.deliveries, 3);
+      assert.equal(record?.costUsd, 0.375);
+      const usage = await admission.usage('tenant-alpha');
+      assert.equal(usage.spentUsd, 0.375);
+      assert.equal(usage.inFlight, 0);
+    });
+
+    it('adds retried spend to success', async () => {
+      const job = await queuedJob('t4');
+      const failure = new SpentTokensError(new RouterError('upstream_error', 'stream cut'), 0.125);
+      await assert.rejects(handlerFor(portAnswering([], failure))(job(1)));
+      await handlerFor(portAnswering([stepOutput(0.5)], failure))(job(2));
+
+      const record = await store.getById('t4');
+      assert.equal(record?.state, 'succeeded');
+      assert.equal(record?.costUsd, 0.625);
+      const usage = await admission.usage('tenant-alpha');
+      assert.equal(usage.spentUsd, 0.625);
+      assert.equal(usage.reservedUsd, 0);
+    });
+
+    it('skips a retry that spent nothing', async () => {
+      const job = await queuedJob('t5');
+      const failure = new RouterError('provider_unavailable', 'no candidate left');
+      await assert.rejects(
+        handlerFor(portAnswering([], failure))(job(1)),
+        (error) => error === failure,
+      );
+      assert.equal((await store.getById('t5'))?.costUsd, undefined);
+    });
   });
 });

@@ -33,20 +33,47 @@ async function commandCalls(redis: Redis): Promise<Map<string, number>> {
   return calls;
 }
 
-/** Runs `work`, then returns each command's calls per task, most calls first. */
-async function perTask(redis: Redis, tasks: number, work: () => Promise<void>) {
+/** Reads INFO stats counters: socket reads the server processed, and its network bytes. */
+async function ioCounters(redis: Redis): Promise<Map<string, number>> {
+  const counters = new Map<string, number>();
+  for (const line of (await redis.info('stats')).split('\n')) {
+    const match =
+      /^(total_reads_processed|total_net_input_bytes|total_net_output_bytes):(\d+)/.exec(line);
+    if (match?.[1] !== undefined) counters.set(match[1], Number(match[2]));
+  }
+  return counters;
+}
+
+interface PerTask {
+  rows: CommandCalls[];
+  /** Socket reads the server processed per task: about one per client write that reached it. */
+  reads: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Runs `work`, then returns each command's calls per task, most calls first, and I/O per task. */
+async function perTask(redis: Redis, tasks: number, work: () => Promise<void>): Promise<PerTask> {
   const before = await commandCalls(redis);
+  const ioBefore = await ioCounters(redis);
   await work();
+  const ioAfter = await ioCounters(redis);
   const after = await commandCalls(redis);
   const rows: CommandCalls[] = [];
   for (const [command, total] of after) {
     const calls = (total - (before.get(command) ?? 0)) / tasks;
     if (calls > 0) rows.push({ command, calls });
   }
-  return rows.sort((a, b) => b.calls - a.calls);
+  const delta = (name: string) => ((ioAfter.get(name) ?? 0) - (ioBefore.get(name) ?? 0)) / tasks;
+  return {
+    rows: rows.sort((a, b) => b.calls - a.calls),
+    reads: delta('total_reads_processed'),
+    bytesIn: delta('total_net_input_bytes'),
+    bytesOut: delta('total_net_output_bytes'),
+  };
 }
 
-function summary(name: string, rows: CommandCalls[]): void {
+function summary(name: string, { rows, reads, bytesIn, bytesOut }: PerTask): void {
   const all = rows.reduce((total, row) => total + row.calls, 0);
   const scripts = rows
     .filter((row) => row.command === 'evalsha' || row.command === 'eval')
@@ -58,6 +85,9 @@ function summary(name: string, rows: CommandCalls[]): void {
     .join(', ');
   console.log(
     `${name}: ${scripts.toFixed(1)} scripts and ${all.toFixed(1)} commands per task in all; most called, inside scripts or not: ${top}`,
+  );
+  console.log(
+    `${name}: ${reads.toFixed(1)} socket reads, ${bytesIn.toFixed(0)} bytes in and ${bytesOut.toFixed(0)} bytes out per task`,
   );
 }
 

@@ -99,7 +99,8 @@ export class CircuitBreaker {
   }
 
   #open(error: ProviderError): void {
-    const now = this.#options.clock.monotonic();
+    const { clock } = this.#options;
+    const now = clock.monotonic();
     const waitMs = Math.max(this.#options.policy.cooldownMs, error.retryAfterMs ?? 0);
     this.#transition({
       kind: 'open',
@@ -107,6 +108,11 @@ export class CircuitBreaker {
       reopensAt: now + waitMs,
       errorClass: error.errorClass,
     });
+    // Moves to half-open when the wait ends even if no call reads the state, so
+    // the breaker's gauge and events show it without traffic. The timer keeps no
+    // process alive.
+    const timer = clock.setTimeout(() => this.#refresh(), waitMs);
+    timer.unref?.();
   }
 
   /** Frees a reserved call that ended without an outcome that reflects the provider's health. */

@@ -48,8 +48,8 @@ const SEVERITY: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open
  * Merges the breaker states that several routers report for one provider and
  * model, such as the platform process's own and each worker process's. The
  * gauge shows the most severe, so a breaker open in one process shows as open.
- * NOTE: a breaker moves from open to half-open only when a call reads it, so a
- * process that gets no more calls for a model keeps the gauge at open.
+ * NOTE: a half-open breaker closes only when a probe call succeeds, so a
+ * process that gets no more calls for a model keeps the gauge at half-open.
  */
 export class BreakerGaugeMerger {
   readonly #metrics: MetricSink;

@@ -75,6 +75,26 @@ describe('CircuitBreaker', () => {
     assert.equal(breaker.state.kind, 'half_open');
   });
 
+  it('turns half-open without calls', async () => {
+    const { breaker, clock, transitions } = setup({
+      ...POLICY,
+      failureThreshold: 1,
+      minimumRequests: 1,
+    });
+    breaker.onFailure(failure('status_429', 5_000));
+    await clock.drive(clock.sleep(4_999), { stepMs: 4_999 });
+    assert.deepEqual(
+      transitions.map((t) => t.to.kind),
+      ['open'],
+    );
+    // No call reads the state: the wait's end alone emits the transition.
+    await clock.drive(clock.sleep(1), { stepMs: 1 });
+    assert.deepEqual(
+      transitions.map((t) => `${t.from}->${t.to.kind}`),
+      ['closed->open', 'open->half_open'],
+    );
+  });
+
   it('limits half-open probes and closes on a probe success', async () => {
     const { breaker, clock, transitions } = setup({
       ...POLICY,

@@ -21,17 +21,23 @@ export class FleetProcessError extends Error {
   }
 }
 
+/** A provider fleet in a child process, with that process's id. */
+export interface ProviderFleetProcess extends ProviderFleet {
+  pid: number | undefined;
+}
+
 /**
  * Starts the provider fleet in a forked child process and resolves once its servers
  * listen. `timeScale` compresses the mock providers' latencies as `scaledClock` does,
- * because a clock object cannot cross the process boundary.
+ * because a clock object cannot cross the process boundary. The child ignores
+ * SIGINT and stops on `close` or when this process exits.
  */
 export async function startProviderFleetProcess(
   profiles: readonly ProviderProfile[],
   seed: number,
   timeScale: number,
   proxy: FleetProxyOptions = {},
-): Promise<ProviderFleet> {
+): Promise<ProviderFleetProcess> {
   const child = fork(FLEET_ENTRY, [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -50,7 +56,7 @@ export async function startProviderFleetProcess(
     const detail = response.type === 'failed' ? response.message : `unexpected ${response.type}`;
     throw new FleetProcessError(`provider fleet process failed to start: ${detail}`);
   }
-  return { ...response.fleet, close: () => stopChild(child) };
+  return { ...response.fleet, pid: child.pid, close: () => stopChild(child) };
 }
 
 function nextMessage(child: ChildProcess): Promise<FleetResponse> {

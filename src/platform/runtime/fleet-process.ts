@@ -37,6 +37,10 @@ process.on('message', (message: FleetRequest) => {
   else void stop();
 });
 
+// Only the parent stops the fleet. A Ctrl-C at a terminal signals the whole
+// process group, and the parent still needs the fault proxy to remove its faults.
+process.on('SIGINT', () => undefined);
+
 // The fleet closes when the process that started it exits.
 process.on('disconnect', () => {
   void (fleet?.close() ?? Promise.resolve()).finally(() => process.exit(0));

@@ -14,7 +14,9 @@ const MAX_QUOTED_CHARS = 80;
 /**
  * Turns the first ajv error into a 400 naming the field, such as
  * `maxOutputTokens` or `messages[0].role`, and the value received there.
- * `data` is what was validated: the body, or the path parameters.
+ * The value of an unknown field is left out, since it may be a secret sent
+ * by mistake, such as an API key. `data` is what was validated: the body, or
+ * the path parameters.
  */
 export function validationGatewayError(issues: readonly AjvIssue[], data?: unknown): GatewayError {
   const issue = issues[0];
@@ -55,19 +57,20 @@ function pointerParts(instancePath: string): string[] {
 
 function describeIssue(issue: AjvIssue): string {
   if (issue.keyword === 'required') return 'is required';
-  if (issue.keyword === 'additionalProperties') return 'is not a known field';
+  if (issue.keyword === 'additionalProperties') return 'is not a known field; remove it';
   if (issue.keyword === 'enum' && Array.isArray(issue.params.allowedValues)) {
     return `must be one of ${issue.params.allowedValues.join(', ')}`;
   }
   return issue.message ?? 'is invalid';
 }
 
-/** Returns the invalid value as short JSON, or undefined when nothing was received there. */
+/**
+ * Returns the invalid value as short JSON, or undefined when nothing was received
+ * there or the field is unknown.
+ */
 function receivedValue(issue: AjvIssue, data: unknown): string | undefined {
-  if (issue.keyword === 'required') return undefined;
-  let value = valueAt(data, pointerParts(issue.instancePath));
-  const extra = issue.params.additionalProperty;
-  if (typeof extra === 'string') value = valueAt(value, [extra]);
+  if (issue.keyword === 'required' || issue.keyword === 'additionalProperties') return undefined;
+  const value = valueAt(data, pointerParts(issue.instancePath));
   return value === undefined ? undefined : quote(value);
 }
 

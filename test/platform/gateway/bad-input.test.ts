@@ -121,6 +121,23 @@ describe('gateway bad input', () => {
     });
     assert.equal(response.statusCode, 400);
     assert.equal(response.json().error.field, 'temperature');
+    assert.equal(
+      response.json().error.message,
+      'invalid field temperature: is not a known field; remove it',
+    );
+  });
+
+  it('leaves an unknown field value out', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, apiKey: ALPHA_KEY },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error.field, 'apiKey');
+    assert.ok(!response.body.includes(ALPHA_KEY), response.body);
   });
 
   it('rejects stream with async mode', async () => {

@@ -122,7 +122,7 @@ function providerOutage(evidence: Evidence): Incident {
     ],
     operatorSteps: [
       `Confirm the failovers: \`curl -s "$GATEWAY_URL/metrics" | grep -E 'scalegate_failover_activations_total|scalegate_breaker_state'\``,
-      `Check the provider's error rate: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_requests_total' | grep '${primary}'\``,
+      `Check the provider's calls by outcome: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_provider_attempts_total{provider="${primary}"'\``,
       `In a drill environment, read the injected faults: \`curl -s "$PROVIDER_URL/_control/faults"\`; clear them with \`curl -s -X DELETE "$PROVIDER_URL/_control/faults"\`.`,
       `Keep ${fallback} within its rate limits while it carries the traffic; rerun the drill with \`scalegate drill\` after a policy change.`,
     ],

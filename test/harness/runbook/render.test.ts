@@ -3,11 +3,15 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { Registry } from 'prom-client';
+
 import { percent, seconds } from '../../../src/harness/report/format.js';
 import type { Report } from '../../../src/harness/report/types.js';
 import { isReportValidationError } from '../../../src/harness/report/errors.js';
 import { renderRunbook } from '../../../src/harness/runbook/render.js';
 import { writeRunbook } from '../../../src/harness/runbook/write.js';
+import { GatewayMetrics } from '../../../src/platform/gateway/metrics.js';
+import { defineMetrics } from '../../../src/platform/metrics/definitions.js';
 import { sampleReport } from '../report/sample-report.js';
 
 function sectionOf(markdown: string, title: string): string {
@@ -23,6 +27,28 @@ function drillOf(report: Report): NonNullable<Report['drill']> {
 }
 
 describe('renderRunbook', () => {
+  it('cites only metrics and labels the platform exports', async () => {
+    const markdown = renderRunbook([sampleReport()]);
+    // The platform registers both sets on the registry its /metrics serves.
+    const registry = new Registry();
+    defineMetrics(registry);
+    new GatewayMetrics(registry);
+    const known = new Map<string, readonly string[]>();
+    for (const metric of registry.getMetricsAsArray()) {
+      // prom-client keeps the label names a metric was defined with on the metric.
+      const { name, labelNames } = metric as unknown as { name: string; labelNames: string[] };
+      known.set(name, labelNames);
+    }
+    const cited = [...markdown.matchAll(/(scalegate_[a-z_]+)(\{([a-z_]+)=)?/g)];
+    assert.ok(cited.length > 0);
+    for (const [, name = '', , label] of cited) {
+      assert.ok(known.has(name), `the runbook cites ${name}, which the platform does not export`);
+      if (label !== undefined) {
+        assert.ok(known.get(name)?.includes(label), `${name} has no label ${label}`);
+      }
+    }
+  });
+
   it('uses the report numbers for a provider outage', () => {
     const report = sampleReport();
     const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');

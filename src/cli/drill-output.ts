@@ -4,6 +4,7 @@
  */
 import type { DrillEvent } from '../harness/drill/deps.js';
 import type { Report, SeriesPoint } from '../harness/report/types.js';
+import { runbookUnchangedReason } from '../harness/runbook/write.js';
 
 /** Seconds between plain progress lines when stderr is not a terminal. */
 const PLAIN_LINE_INTERVAL_S = 5;
@@ -115,7 +116,7 @@ export function summaryLines(
   lines.push(...report.verdict.reasons.map((reason) => `[reason] ${reason}`));
   lines.push(
     runbookPath === undefined
-      ? '[artifact] runbook unchanged: an aborted drill does not rewrite it'
+      ? `[artifact] runbook unchanged: ${runbookUnchangedReason(report) ?? 'not written'}`
       : `[artifact] ${runbookPath}`,
     `[report] ${runDir}/summary.md`,
   );

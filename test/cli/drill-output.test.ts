@@ -48,8 +48,21 @@ describe('summaryLines', () => {
   });
 
   it('says an aborted drill kept the runbook', () => {
-    const lines = summaryLines(sampleReport(), undefined, 'reports/r');
+    const report = sampleReport();
+    report.verdict = { status: 'aborted', reasons: ['aborted at 3.00 s: signal'] };
+    const lines = summaryLines(report, undefined, 'reports/r');
     assert.ok(lines.includes('[artifact] runbook unchanged: an aborted drill does not rewrite it'));
+  });
+
+  it('says an invalid run kept the runbook', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology !== undefined);
+    topology.harness = { ...topology.harness, valid: false, reasons: ['scheduler behind'] };
+    const artifact = summaryLines(report, undefined, 'reports/r').find((line) =>
+      line.startsWith('[artifact]'),
+    );
+    assert.match(artifact ?? '', /^\[artifact\] runbook unchanged: the load generator fell behind/);
   });
 
   it('ends with the runbook artifact line', () => {

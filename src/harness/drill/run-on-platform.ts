@@ -8,7 +8,7 @@ import { loadTenants } from '../../platform/tenants/index.js';
 import { collectEnvironment, policyHash } from '../report/environment.js';
 import type { Report } from '../report/types.js';
 import { type WrittenReport, writeReport } from '../report/writer.js';
-import { writeRunbook } from '../runbook/write.js';
+import { runbookUnchangedReason, writeRunbook } from '../runbook/write.js';
 import type { ScenarioSpec } from '../scenario/types.js';
 import type { DrillDeps } from './deps.js';
 import { DrillSpecError } from './errors.js';
@@ -40,7 +40,10 @@ export interface PlatformDrillOptions {
 export interface PlatformDrillResult {
   report: Report;
   written: WrittenReport;
-  /** The regenerated runbook, or undefined when the drill was aborted and left it alone. */
+  /**
+   * The regenerated runbook, or undefined when the drill was aborted or its load generator
+   * fell behind, and it left the runbook alone.
+   */
   runbookPath: string | undefined;
 }
 
@@ -124,11 +127,10 @@ export async function runDrillOnPlatform(
       },
     });
     const written = await writeReport(report, options.reportsDir ?? 'reports');
-    // An aborted drill has partial evidence, so it keeps the runbook of the last full run.
     const runbookPath =
-      report.verdict.status === 'aborted'
-        ? undefined
-        : await writeRunbook([report], options.runbookPath);
+      runbookUnchangedReason(report) === undefined
+        ? await writeRunbook([report], options.runbookPath)
+        : undefined;
     return { report, written, runbookPath };
   } finally {
     await platform.purge();

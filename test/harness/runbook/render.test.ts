@@ -9,7 +9,7 @@ import { percent, seconds } from '../../../src/harness/report/format.js';
 import type { Report } from '../../../src/harness/report/types.js';
 import { isReportValidationError } from '../../../src/harness/report/errors.js';
 import { renderRunbook } from '../../../src/harness/runbook/render.js';
-import { writeRunbook } from '../../../src/harness/runbook/write.js';
+import { runbookUnchangedReason, writeRunbook } from '../../../src/harness/runbook/write.js';
 import { GatewayMetrics } from '../../../src/platform/gateway/metrics.js';
 import { defineMetrics } from '../../../src/platform/metrics/definitions.js';
 import { sampleReport } from '../report/sample-report.js';
@@ -148,6 +148,27 @@ describe('renderRunbook', () => {
   });
 });
 
+describe('runbookUnchangedReason', () => {
+  it('lets a passed drill rewrite the runbook', () => {
+    assert.equal(runbookUnchangedReason(sampleReport()), undefined);
+  });
+
+  it('keeps the runbook after an aborted drill', () => {
+    const report = sampleReport();
+    report.verdict = { status: 'aborted', reasons: ['aborted at 3.00 s: signal'] };
+    assert.equal(runbookUnchangedReason(report), 'an aborted drill does not rewrite it');
+  });
+
+  it('keeps the runbook after an invalid run', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology !== undefined);
+    topology.harness = { ...topology.harness, valid: false, reasons: ['scheduler behind'] };
+    report.verdict = { status: 'deviated', reasons: ['harness invalid: scheduler behind'] };
+    assert.match(runbookUnchangedReason(report) ?? '', /load generator fell behind/);
+  });
+});
+
 describe('writeRunbook', () => {
   let dir: string;
 
@@ -163,6 +184,17 @@ describe('writeRunbook', () => {
     const path = join(dir, 'runbooks', 'scaling_runbook.md');
     await writeRunbook([sampleReport()], path);
     assert.equal(await readFile(path, 'utf8'), renderRunbook([sampleReport()]));
+  });
+
+  it('leaves no temp file when the rename fails', async () => {
+    // A directory at the runbook path makes the rename fail.
+    await assert.rejects(writeRunbook([sampleReport()], dir), { code: 'EISDIR' });
+    const parent = await readdir(join(dir, '..'));
+    const base = dir.split('/').at(-1) ?? '';
+    assert.deepEqual(
+      parent.filter((name) => name.startsWith(`${base}.`)),
+      [],
+    );
   });
 
   it('writes nothing for an invalid report', async () => {

@@ -15,6 +15,7 @@ export function checkPolicy(
   const problems: PolicyProblem[] = [];
   for (const [name, route] of Object.entries(policy.routes)) {
     problems.push(...checkCandidates(name, route, catalog));
+    problems.push(...checkTimeouts(name, route));
     problems.push(...checkFallback(name, route, policy, uncheckedRoutes));
   }
   problems.push(...checkFallbackCycles(policy));
@@ -34,13 +35,15 @@ function checkCandidates(
     const key = `${candidate.provider}/${candidate.model}`;
     const earlier = seen.get(key);
     if (earlier !== undefined) {
-      problems.push({ path, message: `duplicate candidate ${key} (also at index ${earlier})` });
+      const message = `duplicate candidate ${key} (also at index ${earlier}); remove one, or add their weights together`;
+      problems.push({ path, message });
     }
     seen.set(key, earlier ?? index);
     problems.push(...checkCatalogEntry(path, candidate.provider, candidate.model, route, catalog));
   });
   if (route.candidates.every((candidate) => candidate.weight === 0)) {
-    problems.push({ path: `/routes/${name}/candidates`, message: 'every candidate has weight 0' });
+    const message = 'every candidate has weight 0; give at least one a weight above 0';
+    problems.push({ path: `/routes/${name}/candidates`, message });
   }
   return problems;
 }
@@ -52,18 +55,39 @@ function checkCatalogEntry(
   route: RoutePolicy,
   catalog: ProviderCatalog,
 ): PolicyProblem[] {
-  if (findProvider(catalog, provider) === undefined) {
-    return [{ path: `${path}/provider`, message: `unknown provider "${provider}"` }];
+  const profile = findProvider(catalog, provider);
+  if (profile === undefined) {
+    const known = catalog.map((entry) => entry.name).join(', ');
+    return [
+      { path: `${path}/provider`, message: `unknown provider "${provider}"; known: ${known}` },
+    ];
   }
   const tier = qualityTierOf(catalog, provider, model);
   if (tier === undefined) {
-    return [{ path: `${path}/model`, message: `unknown model "${model}" for ${provider}` }];
+    const known = profile.models.map((entry) => entry.name).join(', ');
+    const message = `unknown model "${model}" for ${provider}; its models: ${known}`;
+    return [{ path: `${path}/model`, message }];
   }
   if (tier < route.qualityFloor) {
-    const message = `quality tier ${tier} of ${provider}/${model} is below qualityFloor ${route.qualityFloor}`;
+    const message = `quality tier ${tier} of ${provider}/${model} is below qualityFloor ${route.qualityFloor}; pick a model of tier ${route.qualityFloor} or above, or lower the floor`;
     return [{ path: `${path}/model`, message }];
   }
   return [];
+}
+
+/**
+ * Reports a first-token or stall timeout above the route's deadline: the deadline
+ * ends the attempt first, so that timeout cannot fail over.
+ */
+function checkTimeouts(name: string, route: RoutePolicy): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  for (const field of ['firstTokenTimeoutMs', 'stallTimeoutMs'] as const) {
+    if (route[field] > route.deadlineMs) {
+      const message = `${field} ${route[field]} is above deadlineMs ${route.deadlineMs}, so the deadline ends every attempt first; set it at or below ${route.deadlineMs}`;
+      problems.push({ path: `/routes/${name}/${field}`, message });
+    }
+  }
+  return problems;
 }
 
 function checkFallback(
@@ -78,10 +102,11 @@ function checkFallback(
   const path = `/routes/${name}/fallbackRoute`;
   const fallback = policy.routes[route.fallbackRoute];
   if (fallback === undefined) {
-    return [{ path, message: `unknown route "${route.fallbackRoute}"` }];
+    const known = Object.keys(policy.routes).join(', ');
+    return [{ path, message: `unknown route "${route.fallbackRoute}"; routes: ${known}` }];
   }
   if (fallback.qualityFloor < route.qualityFloor) {
-    const message = `route "${route.fallbackRoute}" has qualityFloor ${fallback.qualityFloor}, below this route's ${route.qualityFloor}`;
+    const message = `route "${route.fallbackRoute}" has qualityFloor ${fallback.qualityFloor}, below this route's ${route.qualityFloor}; fall back to a route with a floor of ${route.qualityFloor} or above`;
     return [{ path, message }];
   }
   return [];
@@ -101,7 +126,8 @@ function checkFallbackCycles(policy: Policy): PolicyProblem[] {
     if (!reported.has(key)) {
       reported.add(key);
       const path = `/routes/${start}/fallbackRoute`;
-      problems.push({ path, message: `fallback cycle ${chain.join(' -> ')}` });
+      const message = `fallback cycle ${chain.join(' -> ')}; remove the fallbackRoute of one of these routes`;
+      problems.push({ path, message });
     }
   }
   return problems;
@@ -133,7 +159,7 @@ function checkSharedBreakers(policy: Policy): PolicyProblem[] {
       if (owner === undefined) {
         owners.set(key, { route: name, settings });
       } else if (owner.settings !== settings) {
-        const message = `breaker settings for ${key} differ from route "${owner.route}"`;
+        const message = `breaker settings for ${key} differ from route "${owner.route}"; give both routes the same breaker, such as one YAML anchor`;
         problems.push({ path: `/routes/${name}/breaker`, message });
         break;
       }

@@ -12,7 +12,8 @@ export class PolicyValidationError extends Error {
 
   constructor(source: string, problems: readonly PolicyProblem[]) {
     const lines = problems.map((problem) => `  ${problem.path || '/'}: ${problem.message}`);
-    super(`invalid route policy ${source} (${problems.length} problems):\n${lines.join('\n')}`);
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    super(`invalid route policy ${source} (${count}):\n${lines.join('\n')}`);
     this.name = 'PolicyValidationError';
     this.problems = problems;
   }

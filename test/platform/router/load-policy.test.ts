@@ -8,6 +8,11 @@ import {
 } from '../../../src/platform/router/index.js';
 import { CATALOG, route } from './router-fixtures.js';
 
+const PROVIDERS = CATALOG.map((provider) => provider.name).join(', ');
+const OA_MODELS = CATALOG.find((provider) => provider.name === 'oa')
+  ?.models.map((model) => model.name)
+  .join(', ');
+
 function problemsOf(document: unknown): string[] {
   try {
     parsePolicy(document, CATALOG);
@@ -39,13 +44,13 @@ describe('loadPolicy', () => {
     const other = route({ fallbackRoute: 'chat' });
     const lost = route({ fallbackRoute: 'missing' });
     assert.deepEqual(problemsOf({ version: 1, routes: { chat, other, lost } }), [
-      '/routes/chat/candidates/0/model: unknown model "gpt-9" for oa',
-      '/routes/chat/candidates/1/provider: unknown provider "nobody"',
-      '/routes/chat/candidates/2/model: quality tier 1 of low/tiny is below qualityFloor 2',
-      '/routes/chat/candidates/4: duplicate candidate an/m2 (also at index 3)',
-      '/routes/chat/candidates: every candidate has weight 0',
-      '/routes/lost/fallbackRoute: unknown route "missing"',
-      '/routes/chat/fallbackRoute: fallback cycle chat -> other -> chat',
+      `/routes/chat/candidates/0/model: unknown model "gpt-9" for oa; its models: ${OA_MODELS}`,
+      `/routes/chat/candidates/1/provider: unknown provider "nobody"; known: ${PROVIDERS}`,
+      '/routes/chat/candidates/2/model: quality tier 1 of low/tiny is below qualityFloor 2; pick a model of tier 2 or above, or lower the floor',
+      '/routes/chat/candidates/4: duplicate candidate an/m2 (also at index 3); remove one, or add their weights together',
+      '/routes/chat/candidates: every candidate has weight 0; give at least one a weight above 0',
+      '/routes/lost/fallbackRoute: unknown route "missing"; routes: chat, other, lost',
+      '/routes/chat/fallbackRoute: fallback cycle chat -> other -> chat; remove the fallbackRoute of one of these routes',
     ]);
   });
 
@@ -76,8 +81,8 @@ describe('loadPolicy', () => {
     assert.deepEqual(problemsOf({ version: 2, routes: { broken, chat, other } }), [
       '/version: must be equal to constant',
       '/routes/broken: missing property "onExhausted"',
-      '/routes/chat/candidates/0/model: unknown model "gpt-9" for oa',
-      '/routes/other/fallbackRoute: unknown route "missing"',
+      `/routes/chat/candidates/0/model: unknown model "gpt-9" for oa; its models: ${OA_MODELS}`,
+      '/routes/other/fallbackRoute: unknown route "missing"; routes: chat, other',
     ]);
   });
 
@@ -85,8 +90,32 @@ describe('loadPolicy', () => {
     const chat = route({ fallbackRoute: 'cheap', qualityFloor: 3 });
     const cheap = route({ qualityFloor: 1 });
     assert.deepEqual(problemsOf({ version: 1, routes: { chat, cheap } }), [
-      '/routes/chat/fallbackRoute: route "cheap" has qualityFloor 1, below this route\'s 3',
+      '/routes/chat/fallbackRoute: route "cheap" has qualityFloor 1, below this route\'s 3; fall back to a route with a floor of 3 or above',
     ]);
+  });
+
+  it('reports timeouts above the deadline', () => {
+    const chat = route({ deadlineMs: 30_000, firstTokenTimeoutMs: 40_000, stallTimeoutMs: 31_000 });
+    assert.deepEqual(problemsOf({ version: 1, routes: { chat } }), [
+      '/routes/chat/firstTokenTimeoutMs: firstTokenTimeoutMs 40000 is above deadlineMs 30000, so the deadline ends every attempt first; set it at or below 30000',
+      '/routes/chat/stallTimeoutMs: stallTimeoutMs 31000 is above deadlineMs 30000, so the deadline ends every attempt first; set it at or below 30000',
+    ]);
+  });
+
+  it('accepts timeouts equal to the deadline', () => {
+    const chat = route({ deadlineMs: 30_000, firstTokenTimeoutMs: 30_000, stallTimeoutMs: 30_000 });
+    assert.equal(
+      parsePolicy({ version: 1, routes: { chat } }, CATALOG).routes.chat?.deadlineMs,
+      30_000,
+    );
+  });
+
+  it('counts one problem in the singular', () => {
+    const chat = route({ fallbackRoute: 'missing' });
+    assert.throws(
+      () => parsePolicy({ version: 1, routes: { chat } }, CATALOG),
+      (error: Error) => error.message.startsWith('invalid route policy policy (1 problem):'),
+    );
   });
 
   it('hashes equal policies equally whatever the key order', () => {

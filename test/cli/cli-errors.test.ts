@@ -140,6 +140,23 @@ describe('scalegate CLI errors', function () {
       ['load', '--scenario', 'steady-chat', '--seed', 'abc'],
       `option '--seed <n>' argument 'abc' is invalid. expected an integer.`,
     ],
+    [['drill', '--seed', ''], `option '--seed <n>' argument '' is invalid. expected an integer.`],
+    [
+      ['drill', '--policy', '/nonexistent.yaml'],
+      `option '--policy <file>' argument '/nonexistent.yaml' is invalid. ${FILE_NOT_FOUND}`,
+    ],
+    [
+      ['drill', '--time-scale', '1000'],
+      `option '--time-scale <n>' argument '1000' is invalid. expected a number above 0 and at most 20.`,
+    ],
+    [
+      ['drill', '--reports', 'package.json'],
+      '--reports package.json is a file; pass a folder, which the drill creates when missing',
+    ],
+    [
+      ['drill', '--runbook', 'runbooks'],
+      '--runbook runbooks is a folder; pass the path of the runbook file',
+    ],
   ];
 
   const busyCases: ReadonlyArray<readonly [string, string]> = [

@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 
@@ -6,7 +8,15 @@ import { SCENARIOS } from '../../../scenarios/index.js';
 import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
 import { runDrillOnPlatform } from '../../harness/drill/run-on-platform.js';
 import type { Report } from '../../harness/report/types.js';
+import { describeFailure, UsageError } from '../command-errors.js';
 import { DrillProgress, summaryLines } from '../drill-output.js';
+import { parseExistingFile, parseInteger, parsePositiveNumber } from '../options.js';
+
+/**
+ * Largest time scale. Above it, 1 ms of timer jitter counts as more than 20
+ * simulated ms, a large share of the load generator's 50 ms lag limit.
+ */
+const MAX_TIME_SCALE = 20;
 
 interface DrillCommandOptions {
   drill: string;
@@ -30,14 +40,19 @@ export function registerDrillCommand(program: Command): void {
         .choices(Object.keys(DRILLS))
         .default('provider-outage'),
     )
-    .option('--time-scale <n>', 'simulated seconds per wall second', positiveNumber, 1)
+    .option(
+      '--time-scale <n>',
+      `simulated seconds per wall second, at most ${MAX_TIME_SCALE}; a scale above 1 needs spare CPU`,
+      timeScale,
+      1,
+    )
     .option(
       '--topology <spec>',
       'workers=<n> serverless_burst=enabled|disabled',
       'workers=24 serverless_burst=enabled',
     )
-    .option('--seed <n>', 'seed of the load schedule and the mock providers', integer, 1)
-    .option('--policy <file>', 'route policy file', 'policies/default.yaml')
+    .option('--seed <n>', 'seed of the load schedule and the mock providers', parseInteger, 1)
+    .option('--policy <file>', 'route policy file', parseExistingFile, 'policies/default.yaml')
     .option(
       '--reports <dir>',
       'folder that receives <run-id>/report.json, summary.md and charts',
@@ -50,11 +65,13 @@ export function registerDrillCommand(program: Command): void {
         pino.destination(2),
       );
       try {
+        checkOutputPaths(options);
         process.exitCode = await runDrillCommand(options);
       } catch (error) {
         // The one-line message below is what a user needs; the stack is for LOG_LEVEL=debug.
         logger.debug({ err: error }, 'drill failed');
-        process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+        // Exit code 1 means the drill deviated, so every failure to run exits 2.
+        process.stderr.write(`error: ${describeFailure(error).message}\n`);
         process.exitCode = 2;
       }
     });
@@ -102,18 +119,27 @@ function exitCode(report: Report): number {
   return report.verdict.status === 'passed' ? 0 : 1;
 }
 
-function positiveNumber(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) {
-    throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+function timeScale(value: string): number {
+  const parsed = parsePositiveNumber(value);
+  if (parsed > MAX_TIME_SCALE) {
+    throw new InvalidArgumentError(`expected a number above 0 and at most ${MAX_TIME_SCALE}.`);
   }
   return parsed;
 }
 
-function integer(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed)) {
-    throw new InvalidArgumentError(`expected an integer, got "${value}"`);
+/**
+ * Rejects output paths the drill could not write, before the drill runs: a
+ * `--reports` that is a file, or a `--runbook` that is a folder.
+ */
+function checkOutputPaths(options: DrillCommandOptions): void {
+  if (statSync(options.reports, { throwIfNoEntry: false })?.isDirectory() === false) {
+    throw new UsageError(
+      `--reports ${options.reports} is a file; pass a folder, which the drill creates when missing`,
+    );
   }
-  return parsed;
+  if (statSync(options.runbook, { throwIfNoEntry: false })?.isDirectory() === true) {
+    throw new UsageError(
+      `--runbook ${options.runbook} is a folder; pass the path of the runbook file`,
+    );
+  }
 }

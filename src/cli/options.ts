@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
-import { extname } from 'node:path';
+import { dirname, extname } from 'node:path';
 
 import { InvalidArgumentError } from 'commander';
 
@@ -39,6 +39,29 @@ export function parseInteger(value: string): number {
     throw new InvalidArgumentError('expected an integer.');
   }
   return parsed;
+}
+
+/** Parses a safe integer of 1 or more. */
+export function parsePositiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed) || parsed < 1) {
+    throw new InvalidArgumentError('expected an integer of 1 or more.');
+  }
+  return parsed;
+}
+
+/**
+ * Checks that a file can be written at `value`: its folder exists and `value` is not
+ * a folder. Returns `value` unchanged.
+ */
+export function parseOutputFile(value: string): string {
+  if (statSync(value, { throwIfNoEntry: false })?.isDirectory() === true) {
+    throw new InvalidArgumentError('is a folder; pass the path of a file.');
+  }
+  if (statSync(dirname(value), { throwIfNoEntry: false })?.isDirectory() !== true) {
+    throw new InvalidArgumentError(`folder ${dirname(value)} not found; create it first.`);
+  }
+  return value;
 }
 
 /** Parses a finite number above 0. */

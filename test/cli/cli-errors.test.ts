@@ -140,6 +140,18 @@ describe('scalegate CLI errors', function () {
       ['load', '--scenario', 'steady-chat', '--seed', 'abc'],
       `option '--seed <n>' argument 'abc' is invalid. expected an integer.`,
     ],
+    [
+      ['load', '--scenario', 'steady-chat', '--max-in-flight', '0'],
+      `option '--max-in-flight <n>' argument '0' is invalid. expected an integer of 1 or more.`,
+    ],
+    [
+      ['load', '--scenario', 'steady-chat', '--out', '/nonexistent/dir/x.json'],
+      `option '--out <file>' argument '/nonexistent/dir/x.json' is invalid. folder /nonexistent/dir not found; create it first.`,
+    ],
+    [
+      ['load', '--scenario', 'steady-chat', '--target', 'http://10.0.0.1:8080'],
+      'scenario.target: expected a URL on a loopback host (127.0.0.0/8, ::1 or localhost), got "http://10.0.0.1:8080"',
+    ],
     [['drill', '--seed', ''], `option '--seed <n>' argument '' is invalid. expected an integer.`],
     [
       ['drill', '--policy', '/nonexistent.yaml'],

@@ -13,7 +13,12 @@ import { findScenario } from '../../harness/scenario/registry.js';
 import { loadTrace } from '../../harness/scenario/trace.js';
 import type { ScenarioSpec } from '../../harness/scenario/types.js';
 import { formatTopology, parseTopology, startPlatform } from '../../platform/runtime.js';
-import { parseInteger, parsePositiveNumber } from '../options.js';
+import {
+  parseInteger,
+  parseOutputFile,
+  parsePositiveInteger,
+  parsePositiveNumber,
+} from '../options.js';
 
 interface LoadCommandOptions {
   scenario: string;
@@ -49,7 +54,7 @@ export function registerLoadCommand(program: Command): void {
     .option(
       '--max-in-flight <n>',
       'outstanding requests above which sends are dropped',
-      parseInteger,
+      parsePositiveInteger,
     )
     .option(
       '--drain-timeout <seconds>',
@@ -72,7 +77,7 @@ export function registerLoadCommand(program: Command): void {
       '--no-fault-proxy',
       'with --platform: call the mock providers directly, without the fault proxy relaying bytes',
     )
-    .option('--out <file>', 'write the result as JSON to this file')
+    .option('--out <file>', 'write the result as JSON to this file', parseOutputFile)
     .action(async (options: LoadCommandOptions) => {
       const logger = pino({ name: 'scalegate-load' }, pino.destination(2));
       try {

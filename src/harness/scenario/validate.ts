@@ -1,3 +1,4 @@
+import { isLoopbackHost, LOOPBACK_HOSTS } from '../../faults/loopback.js';
 import { ScenarioValidationError } from './errors.js';
 import { IssueList } from './field-checks.js';
 import type { ScenarioSpec } from './types.js';
@@ -36,11 +37,14 @@ function checkSpec(issues: IssueList, root: string, spec: Record<string, unknown
   checkSlo(issues, `${root}.slo`, spec.slo, tenantIds);
 }
 
+/** Accepts an http or https URL on a loopback host: load is never aimed at another machine. */
 function checkTarget(issues: IssueList, path: string, value: unknown): void {
   if (!issues.nonEmptyString(path, value)) return;
   const url = URL.canParse(value) ? new URL(value) : undefined;
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     issues.add(path, 'an http or https URL', value);
+  } else if (!isLoopbackHost(url.hostname.replace(/^\[(.*)\]$/, '$1'))) {
+    issues.add(path, `a URL on a loopback host (${LOOPBACK_HOSTS})`, value);
   }
 }
 

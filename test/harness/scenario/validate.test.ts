@@ -62,6 +62,21 @@ describe('validateScenario', () => {
     }
   });
 
+  it('rejects a target off loopback', () => {
+    for (const target of ['http://10.0.0.1:8080', 'https://example.com', 'http://[::2]:80']) {
+      assert.equal(
+        validationMessage({ ...sampleSpec(), target }),
+        `scenario.target: expected a URL on a loopback host (127.0.0.0/8, ::1 or localhost), got "${target}"`,
+      );
+    }
+  });
+
+  it('accepts loopback targets', () => {
+    for (const target of ['http://127.0.0.2:8080', 'http://localhost:3000', 'http://[::1]:9000']) {
+      assert.equal(validateScenario({ ...sampleSpec(), target }).target, target);
+    }
+  });
+
   it('rejects trace task sizes without a trace arrival', () => {
     const spec = sampleSpec({ tasks: { source: 'trace' } });
     assert.equal(

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { isNonLoopbackHostError } from '../faults/loopback.js';
 import { isFaultConfigError, isProviderProfileError } from '../faults/providers/index.js';
 import { isPolicyValidationError } from '../platform/router/policy-errors.js';
+import { isRedisUrlError } from '../platform/runtime/redis-check.js';
 
 /** Exit code of a command that failed at run time. */
 export const EXIT_FAILURE = 1;
@@ -68,6 +69,7 @@ function isUsageInput(error: unknown): boolean {
     isUsageError(error) ||
     error instanceof InvalidArgumentError ||
     isNonLoopbackHostError(error) ||
+    isRedisUrlError(error) ||
     isProviderProfileError(error) ||
     isFaultConfigError(error)
   );

@@ -152,6 +152,12 @@ describe('scalegate CLI errors', function () {
       ['load', '--scenario', 'steady-chat', '--target', 'http://10.0.0.1:8080'],
       'scenario.target: expected a URL on a loopback host (127.0.0.0/8, ::1 or localhost), got "http://10.0.0.1:8080"',
     ],
+    [
+      ['platform', '--redis-url', 'notaurl'],
+      'starting the platform failed: invalid --redis-url or REDIS_URL: not a URL; ' +
+        'expected redis://127.0.0.1:6379 or another redis:// URL on a loopback host ' +
+        '(127.0.0.0/8, ::1 or localhost)',
+    ],
     [['drill', '--seed', ''], `option '--seed <n>' argument '' is invalid. expected an integer.`],
     [
       ['drill', '--policy', '/nonexistent.yaml'],

@@ -1,5 +1,40 @@
 import { Redis } from 'ioredis';
 
+import { isLoopbackHost, LOOPBACK_HOSTS } from '../../faults/loopback.js';
+
+/** Raised for a Redis URL that does not parse, uses another scheme or names a host off loopback. */
+export class RedisUrlError extends RangeError {
+  readonly code = 'invalid_redis_url';
+
+  constructor(problem: string) {
+    super(
+      `invalid --redis-url or REDIS_URL: ${problem}; expected redis://127.0.0.1:6379 or another redis:// URL on a loopback host (${LOOPBACK_HOSTS})`,
+    );
+    this.name = 'RedisUrlError';
+  }
+}
+
+/** Type guard for {@link RedisUrlError}. */
+export function isRedisUrlError(value: unknown): value is RedisUrlError {
+  return value instanceof RedisUrlError;
+}
+
+/**
+ * Checks that `redisUrl` is a redis:// or rediss:// URL on a loopback host, before
+ * anything connects or resolves a name. The message leaves out the URL, which may
+ * hold a password.
+ * @throws RedisUrlError naming the problem.
+ */
+export function assertRedisUrl(redisUrl: string): void {
+  if (!URL.canParse(redisUrl)) throw new RedisUrlError('not a URL');
+  const url = new URL(redisUrl);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new RedisUrlError(`scheme ${url.protocol} is not redis: or rediss:`);
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!isLoopbackHost(host)) throw new RedisUrlError(`host ${host} is not a loopback host`);
+}
+
 /** Raised when Redis does not reply to PING at platform start. */
 export class RedisUnavailableError extends Error {
   readonly code = 'redis_unavailable';
@@ -21,10 +56,13 @@ export function isRedisUnavailableError(value: unknown): value is RedisUnavailab
 }
 
 /**
- * Connects once and sends PING, giving up after `timeoutMs`; no reconnects.
- * @throws RedisUnavailableError naming the URL, without its password.
+ * Checks the URL, then connects once and sends PING, giving up after `timeoutMs`;
+ * no reconnects.
+ * @throws RedisUrlError for an invalid URL, RedisUnavailableError naming the URL
+ *   without its password when Redis does not reply.
  */
 export async function checkRedis(redisUrl: string, timeoutMs: number): Promise<void> {
+  assertRedisUrl(redisUrl);
   const shown = withoutPassword(redisUrl);
   const redis = new Redis(redisUrl, {
     lazyConnect: true,

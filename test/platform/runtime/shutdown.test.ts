@@ -162,6 +162,21 @@ describe('platform limits and shutdown', () => {
     assert.deepEqual(ended.get(queuedId), { state: 'failed', code: 'platform_shutdown' });
   });
 
+  for (const [redisUrl, problem] of [
+    ['notaurl', 'not a URL'],
+    ['http://127.0.0.1:6379', 'scheme http: is not redis: or rediss:'],
+    ['redis://:secret@10.0.0.1:6379', 'host 10.0.0.1 is not a loopback host'],
+  ]) {
+    it(`rejects the Redis URL ${redisUrl}`, async () => {
+      await assert.rejects(startPlatform({ redisUrl }), (error: Error) => {
+        assert.equal((error as { code?: string }).code, 'invalid_redis_url');
+        assert.ok(error.message.startsWith(`invalid --redis-url or REDIS_URL: ${problem}; `));
+        assert.ok(!error.message.includes('secret'));
+        return true;
+      });
+    });
+  }
+
   it('rejects an unreachable Redis URL', async function () {
     this.timeout(10_000);
     await assert.rejects(

@@ -1,4 +1,5 @@
 import { CircuitState, type IBreaker } from 'cockatiel';
+import { MAX_TIMER_MS } from '../../faults/limits.js';
 import type { Clock } from '../clock.js';
 import type { ProviderError } from '../providers/errors.js';
 import {
@@ -99,19 +100,36 @@ export class CircuitBreaker {
   }
 
   #open(error: ProviderError): void {
-    const { clock } = this.#options;
-    const now = clock.monotonic();
+    const now = this.#options.clock.monotonic();
     const waitMs = Math.max(this.#options.policy.cooldownMs, error.retryAfterMs ?? 0);
-    this.#transition({
+    const open: BreakerState = {
       kind: 'open',
       openedAt: now,
       reopensAt: now + waitMs,
       errorClass: error.errorClass,
-    });
-    // Moves to half-open when the wait ends even if no call reads the state, so
-    // the breaker's gauge and events show it without traffic. The timer keeps no
-    // process alive.
-    const timer = clock.setTimeout(() => this.#refresh(), waitMs);
+    };
+    this.#transition(open);
+    this.#armReopen(open);
+  }
+
+  /**
+   * Moves to half-open when the wait of `open` ends even if no call reads the state,
+   * so the breaker's gauge and events show it without traffic. A timer can fire a
+   * fraction of a millisecond before the monotonic clock reaches `reopensAt`, and
+   * one wait is capped at the timer maximum, so the timer re-arms until the wait is
+   * over. It stops once the breaker left that state, and keeps no process alive.
+   */
+  #armReopen(open: Extract<BreakerState, { kind: 'open' }>): void {
+    const { clock } = this.#options;
+    const remainingMs = Math.ceil(open.reopensAt - clock.monotonic());
+    const timer = clock.setTimeout(
+      () => {
+        if (this.#state !== open) return;
+        if (clock.monotonic() >= open.reopensAt) this.#refresh();
+        else this.#armReopen(open);
+      },
+      Math.min(Math.max(remainingMs, 1), MAX_TIMER_MS),
+    );
     timer.unref?.();
   }
 

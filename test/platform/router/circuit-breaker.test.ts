@@ -95,6 +95,63 @@ describe('CircuitBreaker', () => {
     );
   });
 
+  it('turns half-open after an early timer', async () => {
+    const clock = createTestClock();
+    let first = true;
+    // The first timer fires 100 ms before it is due, as a timer may fire a little early.
+    const early = {
+      ...clock,
+      setTimeout: (callback: () => void, ms: number) => {
+        const delay = first ? ms - 100 : ms;
+        first = false;
+        return clock.setTimeout(callback, delay);
+      },
+    };
+    const transitions: BreakerTransition[] = [];
+    const breaker = new CircuitBreaker({
+      provider: 'p',
+      model: 'm',
+      policy: { ...POLICY, failureThreshold: 1, minimumRequests: 1 },
+      clock: early,
+      onTransition: (t) => transitions.push(t),
+    });
+    breaker.onFailure(failure('status_5xx'));
+    await clock.drive(clock.sleep(950), { stepMs: 50 });
+    assert.deepEqual(
+      transitions.map((t) => t.to.kind),
+      ['open'],
+    );
+    await clock.drive(clock.sleep(50), { stepMs: 50 });
+    assert.deepEqual(
+      transitions.map((t) => t.to.kind),
+      ['open', 'half_open'],
+    );
+  });
+
+  it('turns half-open after a Retry-After past the timer maximum', async () => {
+    const { breaker, clock, transitions } = setup({
+      ...POLICY,
+      failureThreshold: 1,
+      minimumRequests: 1,
+    });
+    const dayMs = 86_400_000;
+    breaker.onFailure(failure('status_429', 40 * dayMs));
+    // One sleep per day, since a single sleep is capped at the timer maximum too.
+    for (let day = 1; day < 40; day += 1) {
+      await clock.drive(clock.sleep(dayMs), { stepMs: dayMs });
+    }
+    await clock.drive(clock.sleep(dayMs - 1), { stepMs: dayMs - 1 });
+    assert.deepEqual(
+      transitions.map((t) => t.to.kind),
+      ['open'],
+    );
+    await clock.drive(clock.sleep(1), { stepMs: 1 });
+    assert.deepEqual(
+      transitions.map((t) => t.to.kind),
+      ['open', 'half_open'],
+    );
+  });
+
   it('limits half-open probes and closes on a probe success', async () => {
     const { breaker, clock, transitions } = setup({
       ...POLICY,

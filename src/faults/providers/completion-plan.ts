@@ -40,8 +40,9 @@ export function planCompletion(
     1,
     Math.round(drawLognormal(prng, lengthSpec.median, lengthSpec.p95)),
   );
-  const outputTokens =
-    inputs.forcedOutputTokens ?? Math.min(inputs.maxTokens ?? drawnLength, drawnLength);
+  // A forced length stops at max_tokens too, where a provider ends its completion.
+  const length = inputs.forcedOutputTokens ?? drawnLength;
+  const outputTokens = Math.min(inputs.maxTokens ?? length, length);
   const cutByMax = inputs.maxTokens !== undefined && outputTokens >= inputs.maxTokens;
   return {
     timeToFirstTokenMs: inputs.firstTokenDelayMs ?? drawnTtft,

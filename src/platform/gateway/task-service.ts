@@ -110,6 +110,10 @@ export class TaskService {
         field: 'stream',
       });
     }
+    if (body.forcedOutputTokens !== undefined && body.forcedOutputTokens > body.maxOutputTokens) {
+      const message = `invalid field forcedOutputTokens: must be at most maxOutputTokens (${body.maxOutputTokens}), got ${body.forcedOutputTokens}; raise maxOutputTokens or lower forcedOutputTokens`;
+      throw new GatewayError(400, 'invalid_request', message, { field: 'forcedOutputTokens' });
+    }
     this.#checkToolWaits(body);
     return { ...body, priority: body.priority ?? tenant.tier };
   }
@@ -195,7 +199,13 @@ export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayErr
   const code = rejection.status === 503 ? 'overloaded' : 'rate_limited';
   const { name, value } = rejection.limit;
   const scope = rejection.reason === 'backpressure' ? 'platform' : `tenant ${tenant.id}`;
-  const message = `${name} limit of ${value} reached for ${scope}; retry after ${rejection.retryAfterSeconds} s`;
+  const retry = `retry after ${rejection.retryAfterSeconds} s`;
+  // Spent budget never comes back; only the reservations of running tasks do.
+  const fix =
+    rejection.reason === 'budget'
+      ? `${retry}, when running tasks may have freed their reservations, or raise budgetUsd in the tenants file`
+      : retry;
+  const message = `${name} limit of ${value} reached for ${scope}; ${fix}`;
   return new GatewayError(rejection.status, code, message, {
     limit: name,
     retryAfterSeconds: rejection.retryAfterSeconds,

@@ -118,4 +118,17 @@ describe('planCompletion', () => {
     assert.ok(Math.abs(mean - 80) < 1, `mean rate ${mean}`);
     assert.ok(Math.min(...rates) >= 1);
   });
+
+  it('stops a forced length at max_tokens', async () => {
+    const profile = await loadProviderProfile('provider-a');
+    const model = profile.models[0];
+    assert.ok(model !== undefined);
+    const inputs = { maxTokens: 16, forcedOutputTokens: 20_000, firstTokenDelayMs: undefined };
+    const plan = planCompletion(model, inputs, createPrng(1));
+    assert.equal(plan.outputTokens, 16);
+    assert.equal(plan.finishReason, 'length');
+    const within = { ...inputs, forcedOutputTokens: 9 };
+    assert.equal(planCompletion(model, within, createPrng(1)).outputTokens, 9);
+    assert.equal(planCompletion(model, within, createPrng(1)).finishReason, 'stop');
+  });
 });

@@ -140,6 +140,22 @@ describe('gateway bad input', () => {
     assert.ok(!response.body.includes(ALPHA_KEY), response.body);
   });
 
+  it('rejects forcedOutputTokens above maxOutputTokens', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, maxOutputTokens: 1, forcedOutputTokens: 20_000 },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error.field, 'forcedOutputTokens');
+    assert.equal(
+      response.json().error.message,
+      'invalid field forcedOutputTokens: must be at most maxOutputTokens (1), got 20000; raise maxOutputTokens or lower forcedOutputTokens',
+    );
+  });
+
   it('rejects stream with async mode', async () => {
     const { app } = fakePlatform();
     const response = await app.inject({

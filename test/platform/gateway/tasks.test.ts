@@ -145,6 +145,7 @@ describe('gateway tasks', () => {
     const second = await send();
     assert.equal(second.statusCode, 429);
     assert.equal(second.json().error.limit, 'budget_usd');
+    assert.match(second.json().error.message, /or raise budgetUsd in the tenants file$/);
   });
 
   it('settles the budget with the real cost', async () => {

@@ -6,6 +6,11 @@
  * the EVALSHA and EVAL calls themselves. Other clients of the same Redis add to
  * the counts, so run it on an otherwise idle server.
  *
+ * A last, smaller round of each side times every script call on the server:
+ * it sets `slowlog-log-slower-than` to 0 for that round, reads the slow log and
+ * restores both slow log settings. A script is named by its key count and its
+ * first key, with ids masked, and its time includes the commands it runs.
+ *
  * Run: npx tsx bench/redis-commands.ts [tasks=1000]
  */
 import { randomUUID } from 'node:crypto';
@@ -91,6 +96,65 @@ function summary(name: string, { rows, reads, bytesIn, bytesOut }: PerTask): voi
   );
 }
 
+/** Server time of one kind of script call, from the slow log. */
+interface ScriptTime {
+  script: string;
+  calls: number;
+  totalUs: number;
+}
+
+/** Names a script call by its key count and its first key, with ids and numbers masked. */
+function scriptName(args: string[]): string {
+  const firstKey = (args[3] ?? '')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
+    .replace(/(bench-[a-z]+-|sgbench-)[0-9a-f]{12}/g, '$1<id>')
+    .replace(/:\d+$/, ':<n>');
+  return `${args[2] ?? '?'} keys, first ${firstKey}`;
+}
+
+/**
+ * Runs `work` with every command logged to the slow log, then returns the server
+ * time of each kind of script call per task, most time first. The slow log
+ * settings are restored afterwards.
+ */
+async function scriptTimes(redis: Redis, tasks: number, work: () => Promise<void>) {
+  const [, threshold] = (await redis.config('GET', 'slowlog-log-slower-than')) as string[];
+  const [, maxLen] = (await redis.config('GET', 'slowlog-max-len')) as string[];
+  const byScript = new Map<string, ScriptTime>();
+  try {
+    await redis.config('SET', 'slowlog-max-len', String(tasks * 200));
+    await redis.slowlog('RESET');
+    await redis.config('SET', 'slowlog-log-slower-than', '0');
+    await work();
+    await redis.config('SET', 'slowlog-log-slower-than', threshold ?? '10000');
+    const entries = (await redis.slowlog('GET', -1)) as [number, number, number, string[]][];
+    for (const [, , micros, args] of entries) {
+      if (String(args[0]).toLowerCase() !== 'evalsha') continue;
+      const script = scriptName(args.map(String));
+      const time = byScript.get(script) ?? { script, calls: 0, totalUs: 0 };
+      time.calls += 1;
+      time.totalUs += Number(micros);
+      byScript.set(script, time);
+    }
+  } finally {
+    await redis.config('SET', 'slowlog-log-slower-than', threshold ?? '10000');
+    await redis.config('SET', 'slowlog-max-len', maxLen ?? '128');
+    await redis.slowlog('RESET');
+  }
+  return [...byScript.values()].sort((a, b) => b.totalUs - a.totalUs);
+}
+
+function printScriptTimes(name: string, tasks: number, times: ScriptTime[]): void {
+  const totalUs = times.reduce((sum, time) => sum + time.totalUs, 0);
+  console.log(`${name}: ${(totalUs / tasks).toFixed(1)} us of script time per task on the server`);
+  for (const time of times) {
+    const perCall = time.totalUs / time.calls;
+    console.log(
+      `  ${(time.totalUs / tasks).toFixed(1).padStart(6)} us/task  ${(time.calls / tasks).toFixed(2)} calls/task  ${perCall.toFixed(1).padStart(5)} us/call  ${time.script}`,
+    );
+  }
+}
+
 async function submit(url: string, tasks: number): Promise<void> {
   const pool = new Pool(url, { connections: 64 });
   const body = JSON.stringify({ route: 'bench', maxOutputTokens: 8, mode: 'async' });
@@ -136,6 +200,18 @@ async function main(): Promise<void> {
     });
     summary('raw BullMQ no-op', raw);
     summary('gateway, BullMQ, workers', platformRows);
+
+    const timed = Math.min(tasks, 300);
+    const rawTimes = await scriptTimes(redis, timed, async () => {
+      await measureRawBullmqThroughput({ redisUrl: REDIS_URL, jobs: timed, concurrency: 50 });
+    });
+    const platformTimes = await scriptTimes(redis, timed, async () => {
+      const endedBefore = await endedTasks(platform);
+      await submit(platform.urls.gateway, timed);
+      await waitForEnded(platform, endedBefore, timed);
+    });
+    printScriptTimes('raw BullMQ no-op', timed, rawTimes);
+    printScriptTimes('gateway, BullMQ, workers', timed, platformTimes);
   } finally {
     await close();
     await redis.quit();

@@ -140,6 +140,11 @@ export function tenantRejection(
   };
 }
 
+/** True when a tenant's spend plus its reservations fit `budgetUsd`, within rounding. */
+export function withinBudget(state: TenantState, budgetUsd: number): boolean {
+  return state.spentUsd + state.reservedUsd <= budgetUsd + BUDGET_EPSILON_USD;
+}
+
 /** @throws AdmissionInputError naming the field when a request value is out of range. */
 export function validateRequest(request: AdmissionRequest): void {
   const { tenant } = request;

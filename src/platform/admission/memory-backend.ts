@@ -7,6 +7,7 @@ import {
   type TenantState,
   tenantRejection,
   validateRequest,
+  withinBudget,
 } from './decision.js';
 import { type AdmissionOptions, resolveAdmissionOptions } from './options.js';
 import type {
@@ -14,6 +15,7 @@ import type {
   AdmissionRequest,
   AdmissionResult,
   AdmissionTicket,
+  ChargeOutcome,
   TenantUsage,
   TicketOutcome,
 } from './types.js';
@@ -38,6 +40,8 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
    * monotonic clock, so they expire in the order they opened.
    */
   readonly #openTickets = new Map<string, Map<string, OpenTicket>>();
+  /** Each tenant's budget as of its last admission, which `charge` checks against. */
+  readonly #budgets = new Map<string, number>();
 
   constructor(options: MemoryAdmissionOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -70,8 +74,20 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
       this.#openTickets.set(tenant.id, open);
     }
     const expiresAt = monotonic + this.#ticketTtlMs;
-    open.set(ticket.id, { reservedUsd: ticket.reservedUsd, expiresAt });
+    open.set(ticket.id, { reservedUsd: ticket.reservedUsd, chargedUsd: 0, expiresAt });
+    this.#budgets.set(tenant.id, tenant.budgetUsd);
     return { admitted: true, ticket };
+  }
+
+  async charge(ticket: AdmissionTicket, costUsd: number): Promise<ChargeOutcome> {
+    checkNonNegative('costUsd', costUsd);
+    const open = this.#openTickets.get(ticket.tenantId)?.get(ticket.id);
+    const state = this.#states.get(ticket.tenantId);
+    if (open === undefined || state === undefined) return { open: false, withinBudget: true };
+    open.chargedUsd += costUsd;
+    state.spentUsd += costUsd;
+    const budget = this.#budgets.get(ticket.tenantId) ?? Number.POSITIVE_INFINITY;
+    return { open: true, withinBudget: withinBudget(state, budget) };
   }
 
   async settle(ticket: AdmissionTicket, actualCostUsd: number): Promise<TicketOutcome> {
@@ -104,7 +120,7 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     }
     this.#openTickets.get(ticket.tenantId)?.delete(ticket.id);
     freeSlot(state, open.reservedUsd);
-    state.spentUsd += costUsd;
+    state.spentUsd += Math.max(0, costUsd - open.chargedUsd);
     return 'applied';
   }
 
@@ -122,6 +138,8 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
 
 interface OpenTicket {
   reservedUsd: number;
+  /** Spend `charge` took while the ticket was open. */
+  chargedUsd: number;
   /** Expiry time on the clock's monotonic time. */
   expiresAt: number;
 }

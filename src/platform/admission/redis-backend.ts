@@ -3,12 +3,13 @@ import { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import { checkNonNegative, tenantRejection, validateRequest } from './decision.js';
 import { type AdmissionOptions, resolveAdmissionOptions } from './options.js';
-import { ADMIT_SCRIPT, CLOSE_SCRIPT } from './redis-scripts.js';
+import { ADMIT_SCRIPT, CHARGE_SCRIPT, CLOSE_SCRIPT } from './redis-scripts.js';
 import type {
   AdmissionBackend,
   AdmissionRequest,
   AdmissionResult,
   AdmissionTicket,
+  ChargeOutcome,
   RejectionReason,
   TenantUsage,
   TicketOutcome,
@@ -39,6 +40,7 @@ type TenantKeys = [state: string, tickets: string, open: string];
 interface AdmissionCommands {
   scalegateAdmit(...keysAndArgs: string[]): Promise<unknown>;
   scalegateCloseTicket(...keysAndArgs: string[]): Promise<unknown>;
+  scalegateChargeTicket(...keysAndArgs: string[]): Promise<unknown>;
 }
 
 type CommandRedis = Redis & AdmissionCommands;
@@ -119,6 +121,16 @@ export class RedisAdmissionBackend implements AdmissionBackend {
     return this.#closeTicket(ticket, '');
   }
 
+  async charge(ticket: AdmissionTicket, costUsd: number): Promise<ChargeOutcome> {
+    checkNonNegative('costUsd', costUsd);
+    const keys = this.#tenantKeys(ticket.tenantId);
+    const reply = await this.#redis.scalegateChargeTicket(...keys, String(costUsd), ticket.id);
+    if (!Array.isArray(reply) || reply.length !== 2) {
+      throw new TypeError(`unexpected reply from the charge script: ${JSON.stringify(reply)}`);
+    }
+    return { open: reply[0] === 1, withinBudget: reply[1] === 1 };
+  }
+
   /** Reads the tenant's counters; tickets past their TTL still count until the next admission. */
   async usage(tenantId: string): Promise<TenantUsage> {
     const [key] = this.#tenantKeys(tenantId);
@@ -167,6 +179,7 @@ export class RedisAdmissionBackend implements AdmissionBackend {
 function defineCommands(redis: Redis): CommandRedis {
   redis.defineCommand('scalegateAdmit', { numberOfKeys: 3, lua: ADMIT_SCRIPT });
   redis.defineCommand('scalegateCloseTicket', { numberOfKeys: 3, lua: CLOSE_SCRIPT });
+  redis.defineCommand('scalegateChargeTicket', { numberOfKeys: 3, lua: CHARGE_SCRIPT });
   if (!hasCommands(redis)) {
     throw new TypeError('ioredis defineCommand did not add the admission commands');
   }
@@ -176,7 +189,8 @@ function defineCommands(redis: Redis): CommandRedis {
 function hasCommands(redis: Redis): redis is CommandRedis {
   return (
     typeof Reflect.get(redis, 'scalegateAdmit') === 'function' &&
-    typeof Reflect.get(redis, 'scalegateCloseTicket') === 'function'
+    typeof Reflect.get(redis, 'scalegateCloseTicket') === 'function' &&
+    typeof Reflect.get(redis, 'scalegateChargeTicket') === 'function'
   );
 }
 

@@ -48,7 +48,7 @@ if #expired > 0 then
     if ticketReserved then
       inflight = inflight - 1
       reserved = math.max(0, reserved - tonumber(ticketReserved))
-      redis.call('HDEL', KEYS[2], id)
+      redis.call('HDEL', KEYS[2], id, id .. ':charged')
     end
     redis.call('ZREM', KEYS[3], id)
   end
@@ -79,7 +79,8 @@ redis.call('HSET', KEYS[1],
   'rq', string.format('%.17g', rq - 1),
   'tk', string.format('%.17g', tk - tokens),
   'ts', string.format('%.17g', math.max(now, ts)),
-  'inflight', inflight + 1)
+  'inflight', inflight + 1,
+  'budget', ARGV[5])
 redis.call('HINCRBYFLOAT', KEYS[1], 'reserved', ARGV[7])
 redis.call('HSET', KEYS[2], ARGV[10], ARGV[7])
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[8]) * 1000, ARGV[10])
@@ -87,8 +88,31 @@ return {1}
 `;
 
 /**
+ * KEYS as for ADMIT_SCRIPT. ARGV[1] cost in USD the ticket's task already spent,
+ * ARGV[2] ticket id. Adds the cost to the tenant's spend and to the ticket's
+ * `<id>:charged` field, which CLOSE_SCRIPT subtracts from the actual cost.
+ * Returns {0, 1} when the ticket is not open, else {1, 1 when spend plus
+ * reservations fit the budget stored at the last admission, or 0}.
+ */
+export const CHARGE_SCRIPT = `
+if not redis.call('HGET', KEYS[2], ARGV[2]) then
+  return {0, 1}
+end
+local spent = tonumber(redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[1]))
+redis.call('HINCRBYFLOAT', KEYS[2], ARGV[2] .. ':charged', ARGV[1])
+local s = redis.call('HMGET', KEYS[1], 'reserved', 'budget')
+local reserved = tonumber(s[1]) or 0
+local budget = tonumber(s[2])
+if budget and spent + reserved > budget + 1e-9 then
+  return {1, 0}
+end
+return {1, 1}
+`;
+
+/**
  * KEYS as for ADMIT_SCRIPT. ARGV[1] actual cost in USD, or '' to release without a
- * charge; ARGV[2] ticket id. Returns 1 when the ticket was open and is now closed,
+ * charge; ARGV[2] ticket id. What CHARGE_SCRIPT took stays spent, and only the rest
+ * of the actual cost is added. Returns 1 when the ticket was open and is now closed,
  * 0 when it was already closed or has expired.
  */
 export const CLOSE_SCRIPT = `
@@ -96,7 +120,8 @@ local reserved = redis.call('HGET', KEYS[2], ARGV[2])
 if not reserved then
   return 0
 end
-redis.call('HDEL', KEYS[2], ARGV[2])
+local charged = tonumber(redis.call('HGET', KEYS[2], ARGV[2] .. ':charged')) or 0
+redis.call('HDEL', KEYS[2], ARGV[2], ARGV[2] .. ':charged')
 redis.call('ZREM', KEYS[3], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'inflight', -1)
 -- Expiry in ADMIT and this script round differently; a residue below zero is zero.
@@ -104,7 +129,10 @@ if tonumber(redis.call('HINCRBYFLOAT', KEYS[1], 'reserved', '-' .. reserved)) < 
   redis.call('HSET', KEYS[1], 'reserved', '0')
 end
 if ARGV[1] ~= '' then
-  redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[1])
+  local rest = tonumber(ARGV[1]) - charged
+  if rest > 0 then
+    redis.call('HINCRBYFLOAT', KEYS[1], 'spent', string.format('%.17g', rest))
+  end
 end
 return 1
 `;

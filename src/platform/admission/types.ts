@@ -51,6 +51,14 @@ export interface AdmissionRequest {
 /** `applied` when the ticket was open, `already_closed` when it had settled or been released. */
 export type TicketOutcome = 'applied' | 'already_closed';
 
+/** Result of charging spend to an open ticket. */
+export interface ChargeOutcome {
+  /** False when the ticket had settled, been released or expired; nothing was charged. */
+  open: boolean;
+  /** True when the tenant's spend plus its reservations still fit its budget. */
+  withinBudget: boolean;
+}
+
 /** A tenant's counters as the backend stores them. */
 export interface TenantUsage {
   inFlight: number;
@@ -69,7 +77,19 @@ export interface AdmissionBackend {
    * NOTE: tokens taken at admission stay taken, even when the task used fewer than estimated.
    */
   settle(ticket: AdmissionTicket, actualCostUsd: number): Promise<TicketOutcome>;
-  /** Refunds the ticket's reservation and frees its in-flight slot. */
+  /**
+   * Charges what an open ticket's task already spent, such as a provider attempt
+   * that failed after streaming tokens, and reports whether the tenant's budget
+   * still covers its spend and reservations. The reservation stays, and a later
+   * settle charges only the part of the actual cost not charged here. The
+   * executor calls it before a retry, so the budget is checked before every
+   * provider call. `costUsd` 0 only checks.
+   */
+  charge(ticket: AdmissionTicket, costUsd: number): Promise<ChargeOutcome>;
+  /**
+   * Refunds the ticket's reservation and frees its in-flight slot; what `charge`
+   * took stays spent.
+   */
   release(ticket: AdmissionTicket): Promise<TicketOutcome>;
   usage(tenantId: string): Promise<TenantUsage>;
   close(): Promise<void>;

@@ -58,12 +58,14 @@ export class ServerlessExecutor implements SyncExecutor {
 
   #handle(job: ExecutionJob, context: InvocationContext): Promise<TaskRunOutput> {
     const signals = job.signal === undefined ? [context.signal] : [context.signal, job.signal];
+    const spend = this.#options.finisher.ticketSpend(job.ticket);
     return runAgentTask(job.task.request, {
       tenantId: job.task.tenantId,
       router: this.#options.router,
       clock: this.#options.clock,
       signal: AbortSignal.any(signals),
       onToken: job.onToken,
+      beforeRetry: (spentUsd) => spend.charge(spentUsd),
     });
   }
 

@@ -12,7 +12,8 @@ export type RouterErrorCode =
   | 'upstream_rejected'
   | 'upstream_error'
   | 'stream_interrupted'
-  | 'client_aborted';
+  | 'client_aborted'
+  | 'budget_exhausted';
 
 /** Details shared by every router failure. */
 export interface RouterErrorDetails {
@@ -84,6 +85,7 @@ const HTTP_STATUS: Record<RouterErrorCode, number> = {
   upstream_error: 502,
   stream_interrupted: 502,
   client_aborted: 499,
+  budget_exhausted: 429,
 };
 
 /**

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock.js';
 import { createProviderClient } from '../providers/index.js';
 import type { ProviderClient, ProviderEndpoint } from '../providers/types.js';
-import type { TaskRequest, TaskResult } from '../task.js';
+import type { AttemptRecord, TaskRequest, TaskResult } from '../task.js';
 import type { BreakerState } from './breaker-state.js';
 import { findProvider, type ProviderCatalog } from './catalog.js';
 import { candidateKey, routeCandidates } from './candidate-order.js';
@@ -33,6 +33,12 @@ export interface RouterOptions {
 /** Per-call options of {@link Router.execute} and {@link Router.stream}. */
 export interface RouteCallOptions {
   signal?: AbortSignal;
+  /**
+   * Awaited before each provider call after the first, with the attempts so far.
+   * A rejection ends the task with that error, so a caller can stop a retry its
+   * budget does not cover. @defaultValue none
+   */
+  beforeRetry?: (attempts: readonly AttemptRecord[]) => Promise<void>;
 }
 
 /** Router state for metrics and reports. */
@@ -133,7 +139,7 @@ export class Router extends EventEmitter<RouterEventMap> {
     if (context === undefined) {
       return unknownRoute(routeName);
     }
-    return new TaskRun(context, request, options.signal, forward).run();
+    return new TaskRun(context, request, options, forward).run();
   }
 
   #context(routeName: string): TaskRunContext | undefined {

@@ -1,6 +1,6 @@
 import { isProviderError, type ProviderError } from '../providers/errors.js';
 import type { ProviderCall } from '../providers/types.js';
-import type { TaskRequest, TaskResult } from '../task.js';
+import type { AttemptRecord, TaskRequest, TaskResult } from '../task.js';
 import { AttemptLog } from './attempt-log.js';
 import { candidateKey, orderForTask } from './candidate-order.js';
 import type { Candidate } from './policy-types.js';
@@ -31,6 +31,7 @@ export class TaskRun {
   readonly #context: TaskRunContext;
   readonly #call: ProviderCall;
   readonly #signal: AbortSignal | undefined;
+  readonly #beforeRetry: ((attempts: readonly AttemptRecord[]) => Promise<void>) | undefined;
   readonly #forward: boolean;
   readonly #startedAt: number;
   readonly #deadlineAt: number;
@@ -43,12 +44,16 @@ export class TaskRun {
   constructor(
     context: TaskRunContext,
     request: TaskRequest,
-    signal: AbortSignal | undefined,
+    options: {
+      signal?: AbortSignal;
+      beforeRetry?: (attempts: readonly AttemptRecord[]) => Promise<void>;
+    },
     forward: boolean,
   ) {
     this.#context = context;
     this.#call = providerCall(request);
-    this.#signal = signal;
+    this.#signal = options.signal;
+    this.#beforeRetry = options.beforeRetry;
     this.#forward = forward;
     this.#startedAt = context.clock.monotonic();
     this.#deadlineAt = this.#startedAt + context.route.deadlineMs;
@@ -71,6 +76,9 @@ export class TaskRun {
       let calledThisPass = false;
       for (const candidate of order) {
         this.#checkTime();
+        if (this.#calls > 0 && this.#beforeRetry !== undefined) {
+          await this.#beforeRetry(this.#log.list());
+        }
         if (!this.#reserve(candidate)) {
           continue;
         }

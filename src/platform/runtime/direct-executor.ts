@@ -27,6 +27,7 @@ export class DirectExecutor implements SyncExecutor {
     const { router, finisher, clock } = this.#options;
     const { task, ticket } = job;
     await finisher.start(task);
+    const spend = finisher.ticketSpend(ticket);
     try {
       const limits = { clock, signal: job.signal, shutdown: this.#options.shutdown };
       const run = await runWithLimits(limits, (signal) =>
@@ -36,6 +37,7 @@ export class DirectExecutor implements SyncExecutor {
           clock,
           signal,
           onToken: job.onToken,
+          beforeRetry: (spentUsd) => spend.charge(spentUsd),
         }),
       );
       return { record: await finisher.succeed(task, ticket, run, 0) };

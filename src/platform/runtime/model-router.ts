@@ -12,6 +12,12 @@ export interface ModelCallInput {
   signal?: AbortSignal;
   /** Set for streamed calls; receives each text delta. */
   onToken?: (text: string) => void;
+  /**
+   * Awaited before each provider call of this model call after its first, with what
+   * the attempts since the previous one spent, in US dollars. A rejection ends the
+   * call with that error. @defaultValue none
+   */
+  beforeRetry?: (spentUsd: number) => Promise<void>;
 }
 
 /** A finished model call with its token cost in US dollars. */

@@ -1,6 +1,6 @@
 import type { PriceTable } from '../cost/price-table.js';
-import type { Router } from '../router/router.js';
-import { isRouterError } from '../router/router-errors.js';
+import type { RouteCallOptions, Router } from '../router/router.js';
+import { isRouterError, RouterError, withAttempts } from '../router/router-errors.js';
 import type { AttemptRecord, TaskRequest, TaskResult } from '../task.js';
 import {
   type ModelCallInput,
@@ -28,7 +28,8 @@ export class RouterModelPort implements ModelRouterPort {
    */
   async call(input: ModelCallInput): Promise<ModelCallOutput> {
     const request = toRequest(input);
-    const options = input.signal === undefined ? {} : { signal: input.signal };
+    const options: RouteCallOptions = input.signal === undefined ? {} : { signal: input.signal };
+    if (input.beforeRetry !== undefined) options.beforeRetry = this.#retryHook(input.beforeRetry);
     let result: TaskResult;
     try {
       result =
@@ -42,6 +43,29 @@ export class RouterModelPort implements ModelRouterPort {
       this.#prices.priceTokens(result.provider, result.model, result.usage) +
       this.#attemptsCost(result.attempts);
     return { result, tokenCostUsd };
+  }
+
+  /**
+   * Adapts a caller's retry hook to the router's: prices the attempts made since the
+   * previous retry, and gives a rejection without attempts the attempts so far, so
+   * the cost of the failed call still counts them.
+   */
+  #retryHook(beforeRetry: (spentUsd: number) => Promise<void>) {
+    let pricedUsd = 0;
+    return async (attempts: readonly AttemptRecord[]): Promise<void> => {
+      const spentUsd = this.#attemptsCost(attempts);
+      const sinceLast = spentUsd - pricedUsd;
+      pricedUsd = spentUsd;
+      try {
+        await beforeRetry(sinceLast);
+      } catch (error) {
+        if (!isRouterError(error) || error.attempts.length > 0) throw error;
+        throw new RouterError(error.code, withAttempts(error.message, attempts), {
+          attempts: [...attempts],
+          cause: error,
+        });
+      }
+    };
   }
 
   /** Cost of the attempts that failed after streaming text: their provider billed it. */

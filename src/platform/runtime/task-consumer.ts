@@ -7,6 +7,7 @@ import { describeFailure, taskErrorOf } from './failure.js';
 import { failureOf, type ModelRouterPort, spentTokenCostOf } from './model-router.js';
 import { runWithLimits } from './run-limits.js';
 import type { TaskFinisher } from './task-finisher.js';
+import type { TicketSpend } from './ticket-spend.js';
 import { runAgentTask } from './task-runner.js';
 
 export interface TaskConsumerOptions {
@@ -31,6 +32,7 @@ const PERMANENT_CODES = new Set([
   'upstream_auth_failed',
   'task_deadline_exceeded',
   'platform_shutdown',
+  'budget_exhausted',
 ]);
 
 /**
@@ -44,16 +46,20 @@ export function createTaskHandler(options: TaskConsumerOptions): JobHandler<Queu
     const task = await options.finisher.startById(job.id);
     if (task === undefined) return;
     options.onStart?.(task, Math.max(0, options.clock.now() - job.enqueuedAt));
+    const spend = options.finisher.ticketSpend(job.data.ticket);
     try {
+      // Admission reserved one delivery, so a redelivery checks the budget first.
+      if (task.deliveries > 1) await spend.charge(0);
       const { router, clock, shutdown } = options;
       const limits = { clock, shutdown, deadlineMs: options.deadlineMs?.(task.request) };
+      const beforeRetry = (spentUsd: number) => spend.charge(spentUsd);
       const run = await runWithLimits(limits, (signal) =>
-        runAgentTask(task.request, { tenantId: task.tenantId, router, clock, signal }),
+        runAgentTask(task.request, { tenantId: task.tenantId, router, clock, signal, beforeRetry }),
       );
       // NOTE: worker time is billed per pool hour and apportioned in reports, so no executor cost is added per task.
       await options.finisher.succeed(task, job.data.ticket, run, 0);
     } catch (error) {
-      await recordFailure(options, task, job, error);
+      await recordFailure(options, task, job, error, spend);
     }
   };
 }
@@ -63,6 +69,7 @@ async function recordFailure(
   task: TaskRecord,
   job: QueueJob<QueuedTaskData>,
   error: unknown,
+  spend: TicketSpend,
 ): Promise<never> {
   const failure = describeFailure(error);
   const taskError = taskErrorOf(failure);
@@ -74,9 +81,10 @@ async function recordFailure(
   if (job.attempt >= options.maxAttempts) {
     await options.finisher.fail(task, job.data.ticket, taskError, 'dead_lettered', 0, spentUsd);
   } else if (spentUsd > 0) {
-    // The queue retries the task. Its ticket stays open, and the delivery that
-    // ends the task settles it with the record's cost, this spend included.
+    // The queue retries the task. Its ticket stays open with this spend charged,
+    // and the delivery that ends the task settles it with the record's cost.
     await options.store.addCost(task.id, spentUsd);
+    await spend.chargeRest(spentUsd);
   }
   throw failureOf(error);
 }

@@ -3,9 +3,10 @@ import type { Clock } from '../clock.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { TaskError, TaskRecord, TerminalState } from '../task.js';
 import type { TaskRunOutput } from './task-runner.js';
+import { type TicketCharger, TicketSpend } from './ticket-spend.js';
 
-/** The settle side of admission; an AdmissionBackend fits. */
-export interface TicketCloser {
+/** The settle and charge side of admission; an AdmissionBackend fits. */
+export interface TicketCloser extends TicketCharger {
   settle(ticket: AdmissionTicket, actualCostUsd: number): Promise<unknown>;
   release(ticket: AdmissionTicket): Promise<unknown>;
 }
@@ -35,6 +36,11 @@ export class TaskFinisher {
 
   constructor(options: TaskFinisherOptions) {
     this.#options = options;
+  }
+
+  /** Returns a charger of one delivery's spend to `ticket`, which checks the budget before retries. */
+  ticketSpend(ticket: AdmissionTicket): TicketSpend {
+    return new TicketSpend(this.#options.admission, ticket);
   }
 
   /** Marks the task running; returns undefined when it is already terminal. */

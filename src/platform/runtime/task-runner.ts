@@ -9,6 +9,8 @@ export interface TaskRunContext {
   clock: Clock;
   signal?: AbortSignal;
   onToken?: (text: string) => void;
+  /** Passed to every model call; see {@link ModelCallInput.beforeRetry}. @defaultValue none */
+  beforeRetry?: (spentUsd: number) => Promise<void>;
 }
 
 /** The combined result of every step and its token cost in US dollars. */
@@ -61,6 +63,7 @@ function modelCall(request: TaskRequest, context: TaskRunContext): ModelCallInpu
     call.forcedOutputTokens = request.forcedOutputTokens;
   if (context.signal !== undefined) call.signal = context.signal;
   if (context.onToken !== undefined) call.onToken = context.onToken;
+  if (context.beforeRetry !== undefined) call.beforeRetry = context.beforeRetry;
   return call;
 }
 

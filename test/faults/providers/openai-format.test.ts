@@ -50,11 +50,20 @@ describe('MockProvider OpenAI format', () => {
 
   it('forces the completion length from the header', async () => {
     const headers = { ...OPENAI_AUTH, 'x-scalegate-output-tokens': '3' };
-    const response = await postJson(endpoint, chatBody({ max_tokens: 1 }), headers);
+    const response = await postJson(endpoint, chatBody({ max_tokens: 100 }), headers);
     const usage = response.body.usage as Record<string, number>;
     assert.equal(usage.completion_tokens, 3);
     const choices = response.body.choices as Array<{ message: { content: string } }>;
     assert.equal(choices[0]?.message.content, 'The mock model');
+  });
+
+  it('stops a forced length at max_tokens', async () => {
+    const headers = { ...OPENAI_AUTH, 'x-scalegate-output-tokens': '3' };
+    const response = await postJson(endpoint, chatBody({ max_tokens: 1 }), headers);
+    const usage = response.body.usage as Record<string, number>;
+    assert.equal(usage.completion_tokens, 1);
+    const choices = response.body.choices as Array<{ finish_reason: string }>;
+    assert.equal(choices[0]?.finish_reason, 'length');
   });
 
   it('caps the drawn length at max_tokens with finish_reason length', async () => {

@@ -134,6 +134,82 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       });
     });
 
+    it('charges spend while the ticket stays open', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      assert.deepEqual(await backend.charge(admission.ticket, 0.125), {
+        open: true,
+        withinBudget: true,
+      });
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 1,
+        reservedUsd: 0.5,
+        spentUsd: 0.125,
+      });
+      // The settle carries the task's whole cost; the part charged earlier is not added twice.
+      assert.equal(await backend.settle(admission.ticket, 0.375), 'applied');
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 0,
+        reservedUsd: 0,
+        spentUsd: 0.375,
+      });
+    });
+
+    it('reports a charge past the budget', async () => {
+      const admission = await backend.admit(request({ budgetUsd: 1 }, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      assert.deepEqual(await backend.charge(admission.ticket, 0.5), {
+        open: true,
+        withinBudget: true,
+      });
+      assert.deepEqual(await backend.charge(admission.ticket, 0.25), {
+        open: true,
+        withinBudget: false,
+      });
+      assert.deepEqual(await backend.charge(admission.ticket, 0), {
+        open: true,
+        withinBudget: false,
+      });
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.75);
+    });
+
+    it('keeps charged spend after a release', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await backend.charge(admission.ticket, 0.25);
+      assert.equal(await backend.release(admission.ticket), 'applied');
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 0,
+        reservedUsd: 0,
+        spentUsd: 0.25,
+      });
+    });
+
+    it('keeps charged spend above a smaller settle', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await backend.charge(admission.ticket, 0.25);
+      assert.equal(await backend.settle(admission.ticket, 0.125), 'applied');
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.25);
+    });
+
+    it('charges nothing to a closed ticket', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await backend.settle(admission.ticket, 0.125);
+      assert.deepEqual(await backend.charge(admission.ticket, 0.25), {
+        open: false,
+        withinBudget: true,
+      });
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.125);
+    });
+
+    it('rejects a negative charge', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await assert.rejects(backend.charge(admission.ticket, -1), isAdmissionInputError);
+    });
+
     it('refunds the reservation on release', async () => {
       const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);

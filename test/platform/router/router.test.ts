@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import {
   isRouterError,
   isStreamInterruptedError,
+  RouterError,
   type RouterStreamEvent,
 } from '../../../src/platform/router/index.js';
+import type { AttemptRecord } from '../../../src/platform/task.js';
 import type { Clock } from '../../../src/platform/clock.js';
 import type { BreakerTransition } from '../../../src/platform/router/breaker-state.js';
 import type { RouterEventMap } from '../../../src/platform/router/router-events.js';
@@ -48,6 +50,40 @@ describe('Router', () => {
     // prompt of 0 tokens." has 29 characters, so 8 tokens at 4 characters each.
     assert.deepEqual(result.attempts[0]?.usage, { inputTokens: 8, outputTokens: 40 });
     assert.equal(result.attempts[1]?.usage, undefined);
+  });
+
+  it('awaits beforeRetry before each retry', async () => {
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }),
+        an: () => ({ kind: 'stream', tokens: 60 }),
+      },
+      route(),
+    );
+    const seen: string[][] = [];
+    const beforeRetry = async (attempts: readonly AttemptRecord[]) => {
+      seen.push(attempts.map((attempt) => `${attempt.provider} ${attempt.outcome}`));
+    };
+    const result = await rig.router.execute('chat', REQUEST, { beforeRetry });
+    assert.equal(result.provider, 'an');
+    assert.deepEqual(seen, [['oa failed']]);
+  });
+
+  it('ends the task when beforeRetry rejects', async () => {
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }),
+        an: () => ({ kind: 'stream', tokens: 60 }),
+      },
+      route(),
+    );
+    const stop = new RouterError('budget_exhausted', 'budget spent');
+    const error = await rejectionOf(
+      rig.router.execute('chat', REQUEST, { beforeRetry: () => Promise.reject(stop) }),
+    );
+    assert.equal(error, stop);
+    assert.equal(rig.servers.oa?.requests.length, 1);
+    assert.equal(rig.servers.an?.requests.length, 0);
   });
 
   it('records no usage for a primary that failed before its first token', async () => {

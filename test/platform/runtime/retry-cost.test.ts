@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { loadProviderCatalog } from '../../../src/faults/providers/index.js';
 
 import { loadPriceTable } from '../../../src/platform/cost/load-price-table.js';
+import { loadPolicy } from '../../../src/platform/router/index.js';
 import { type Platform, startPlatform } from '../../../src/platform/runtime.js';
+import { estimateTokens } from '../../../src/platform/runtime/admission-gate.js';
 import type { AttemptRecord } from '../../../src/platform/task.js';
+import { hashApiKey } from '../../../src/platform/tenants/api-key.js';
 import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
-import { getJson, postTask, setFaults, waitFor } from './platform-support.js';
+import { getJson, postTask, scrape, setFaults, waitFor } from './platform-support.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -68,5 +76,74 @@ describe('cost of an async task the queue retried, on Redis with a worker proces
     await waitFor(async () => (await platform.ledger.summary()).tasks === 1, 5_000);
     const summary = await platform.ledger.summary();
     assert.ok(Math.abs(summary.totalUsd - 3 * lastDeliveryUsd) < 1e-12);
+  });
+});
+
+describe('budget checked before each provider call, on the embedded platform', () => {
+  let platform: Platform;
+  let dir: string;
+  const key = `sk-test-${randomUUID()}`;
+  const request = { route: 'chat', maxOutputTokens: 8, forcedOutputTokens: 8, mode: 'sync' };
+
+  before(async function () {
+    this.timeout(30_000);
+    // The budget equals the reservation of one task, so any spent token leaves no room
+    // for a retry.
+    const prices = await loadPriceTable();
+    const policy = await loadPolicy('policies/default.yaml', await loadProviderCatalog());
+    const tokens = estimateTokens({ ...request, mode: 'sync', priority: 'standard' });
+    const budgetUsd = prices.maxTokenCostUsd(
+      policy.routes.chat?.candidates ?? [],
+      tokens.inputTokens,
+      tokens.outputTokens,
+    );
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-budget-'));
+    const tenantsPath = join(dir, 'tenants.yaml');
+    await writeFile(
+      tenantsPath,
+      [
+        'tenants:',
+        '  - id: tenant-tight',
+        `    keySha256: ${hashApiKey(key)}`,
+        '    tier: standard',
+        '    requestsPerMinute: 100',
+        '    tokensPerMinute: 100000',
+        '    maxInFlight: 5',
+        `    budgetUsd: ${budgetUsd}`,
+        '',
+      ].join('\n'),
+    );
+    platform = await startPlatform({
+      topology: 'workers=1 serverless_burst=disabled',
+      redisUrl: '',
+      tenantsPath,
+    });
+  });
+
+  after(async () => {
+    await platform.stop({ drainTimeoutMs: 200 });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stops a retry the budget does not cover', async function () {
+    this.timeout(20_000);
+    for (const url of Object.values(platform.urls.providers)) {
+      await setFaults(url, { streamCutAfterTokens: 4 });
+    }
+    const reply = await postTask(platform.urls.gateway, key, request);
+    const error = reply.json.error as { code: string; message: string };
+    assert.equal(reply.status, 429);
+    assert.equal(error.code, 'budget_exhausted');
+    assert.match(error.message, /raise budgetUsd in the tenants file/);
+    // One provider call was made and charged; its retry was not.
+    const metrics = await scrape(platform.urls.gateway);
+    const calls = metrics
+      .split('\n')
+      .filter((line) => line.startsWith('scalegate_provider_attempts_total{'))
+      .reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
+    assert.equal(calls, 1);
+    await waitFor(async () => (await platform.ledger.summary()).tasks === 1, 5_000);
+    const spent = (await platform.ledger.summary()).byTenant['tenant-tight']?.totalUsd ?? 0;
+    assert.ok(spent > 0, `spent ${spent}`);
   });
 });

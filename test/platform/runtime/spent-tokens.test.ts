@@ -239,11 +239,11 @@ describe('spent token cost of failed tasks', () => {
       const retried = await store.getById('t3');
       assert.equal(retried?.state, 'running');
       assert.equal(retried?.costUsd, 0.125);
-      // The ticket stays open for the next delivery.
+      // The ticket stays open for the next delivery, with this spend charged.
       assert.deepEqual(await admission.usage('tenant-alpha'), {
         inFlight: 1,
         reservedUsd: 1,
-        spentUsd: 0,
+        spentUsd: 0.125,
       });
 
       await assert.rejects(handler(job(2)), (error) => error instanceof RouterError);

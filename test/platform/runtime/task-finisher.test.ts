@@ -33,6 +33,10 @@ function ticketCloser(failure?: Error): TicketCloser & { calls: string[] } {
     calls,
     settle: (_ticket, cost) => close(`settle ${cost}`),
     release: () => close('release'),
+    charge: async (_ticket, cost) => {
+      calls.push(`charge ${cost}`);
+      return { open: true, withinBudget: true };
+    },
   };
 }
 

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+
+import { MemoryAdmissionBackend } from '../../../src/platform/admission/memory-backend.js';
+import type { AdmissionTicket } from '../../../src/platform/admission/types.js';
+import { systemClock } from '../../../src/platform/clock.js';
+import { PriceTable } from '../../../src/platform/cost/price-table.js';
+import { isRouterError, RouterError } from '../../../src/platform/router/router-errors.js';
+import { NonRetryableError } from '../../../src/platform/queue/index.js';
+import { SpentTokensError, spentTokenCostOf } from '../../../src/platform/runtime/model-router.js';
+import { RouterModelPort } from '../../../src/platform/runtime/router-port.js';
+import { createTaskHandler } from '../../../src/platform/runtime/task-consumer.js';
+import { TaskFinisher } from '../../../src/platform/runtime/task-finisher.js';
+import { TicketSpend } from '../../../src/platform/runtime/ticket-spend.js';
+import { MemoryTaskStore } from '../../../src/platform/store/memory.js';
+import { REQUEST, type Rig, rejectionOf, route, startRig } from '../router/router-fixtures.js';
+
+const TENANT = {
+  id: 'tenant-alpha',
+  requestsPerMinute: 100,
+  tokensPerMinute: 100_000,
+  maxInFlight: 5,
+  budgetUsd: 1,
+};
+
+async function admitted(admission: MemoryAdmissionBackend): Promise<AdmissionTicket> {
+  const decision = await admission.admit({ tenant: TENANT, tokens: 100, maxCostUsd: 0.5 });
+  assert.ok(decision.admitted);
+  return decision.ticket;
+}
+
+async function budgetError(promise: Promise<unknown>): Promise<RouterError> {
+  const error = await rejectionOf(promise);
+  assert.ok(isRouterError(error), `expected a RouterError, got ${String(error)}`);
+  return error;
+}
+
+describe('TicketSpend', () => {
+  it('passes a retry the budget covers', async () => {
+    const admission = new MemoryAdmissionBackend();
+    const spend = new TicketSpend(admission, await admitted(admission));
+    await spend.charge(0.25);
+    assert.equal(spend.chargedUsd, 0.25);
+    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.25);
+  });
+
+  it('stops a retry past the budget', async () => {
+    const admission = new MemoryAdmissionBackend();
+    const spend = new TicketSpend(admission, await admitted(admission));
+    const error = await budgetError(spend.charge(0.75));
+    assert.equal(error.code, 'budget_exhausted');
+    assert.equal(error.httpStatus, 429);
+    assert.match(error.message, /tenant-alpha is spent.*raise budgetUsd in the tenants file/);
+    // The spend is real, so it stays charged.
+    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.75);
+  });
+
+  it('charges only the uncharged rest', async () => {
+    const admission = new MemoryAdmissionBackend();
+    const spend = new TicketSpend(admission, await admitted(admission));
+    await spend.charge(0.25);
+    await spend.chargeRest(0.375);
+    await spend.chargeRest(0.375);
+    assert.equal(spend.chargedUsd, 0.375);
+    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.375);
+  });
+
+  it('passes a closed ticket', async () => {
+    const admission = new MemoryAdmissionBackend();
+    const ticket = await admitted(admission);
+    await admission.settle(ticket, 0.125);
+    const spend = new TicketSpend(admission, ticket);
+    await spend.charge(5);
+    assert.equal(spend.chargedUsd, 0);
+    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.125);
+  });
+});
+
+describe('budget before a redelivery', () => {
+  it('fails a redelivery the budget no longer covers', async () => {
+    const store = new MemoryTaskStore();
+    const admission = new MemoryAdmissionBackend();
+    const finisher = new TaskFinisher({ store, admission, clock: systemClock });
+    // The reservation takes the whole budget, so any spend leaves no room for a retry.
+    const decision = await admission.admit({ tenant: TENANT, tokens: 100, maxCostUsd: 1 });
+    assert.ok(decision.admitted);
+    await store.create({
+      id: 't1',
+      tenantId: TENANT.id,
+      request: { route: 'chat', maxOutputTokens: 16, mode: 'async', priority: 'standard' },
+      state: 'queued',
+      createdAt: Date.now(),
+      deliveries: 0,
+    });
+    let calls = 0;
+    const handler = createTaskHandler({
+      store,
+      router: {
+        call: async () => {
+          calls += 1;
+          throw new SpentTokensError(new RouterError('upstream_error', 'stream cut'), 0.125);
+        },
+      },
+      finisher,
+      clock: systemClock,
+      maxAttempts: 3,
+    });
+    const job = (attempt: number) => ({
+      id: 't1',
+      data: { ticket: decision.ticket },
+      attempt,
+      deliveries: attempt,
+      enqueuedAt: Date.now(),
+    });
+
+    await assert.rejects(handler(job(1)), (error) => isRouterError(error));
+    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.125);
+    await assert.rejects(handler(job(2)), (error) => error instanceof NonRetryableError);
+    assert.equal(calls, 1);
+    const record = await store.getById('t1');
+    assert.equal(record?.state, 'failed');
+    assert.equal(record?.error?.code, 'budget_exhausted');
+    assert.equal(record?.costUsd, 0.125);
+    assert.deepEqual(await admission.usage(TENANT.id), {
+      inFlight: 0,
+      reservedUsd: 0,
+      spentUsd: 0.125,
+    });
+  });
+});
+
+describe('RouterModelPort retry hook', () => {
+  let rig: Rig | undefined;
+
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+
+  const prices = new PriceTable({
+    effectiveDate: '2026-01-01',
+    source: 'test prices',
+    models: {
+      oa: { m1: { inputPerMillion: 1_000_000, outputPerMillion: 1_000_000 } },
+      an: { m2: { inputPerMillion: 1_000_000, outputPerMillion: 1_000_000 } },
+    },
+    executors: {
+      worker: { perVcpuHour: 0, perGbHour: 0 },
+      serverless: { perGbSecond: 0, perMillionRequests: 0 },
+    },
+  });
+
+  const input = {
+    tenantId: 'tenant-alpha',
+    route: 'chat',
+    priority: REQUEST.priority,
+    messages: [{ role: 'user' as const, content: 'hello' }],
+    maxOutputTokens: REQUEST.maxOutputTokens,
+    forcedOutputTokens: 60,
+  };
+
+  it('prices the attempts before a retry', async () => {
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }),
+        an: () => ({ kind: 'stream', tokens: 60 }),
+      },
+      route(),
+    );
+    const spent: number[] = [];
+    const port = new RouterModelPort(rig.router, prices);
+    const beforeRetry = async (spentUsd: number) => {
+      spent.push(spentUsd);
+    };
+    const output = await port.call({ ...input, beforeRetry });
+    // At $1 per token, the cut attempt cost its prompt plus 40 output tokens.
+    const cutUsage = output.result.attempts[0]?.usage;
+    assert.ok(cutUsage !== undefined);
+    assert.deepEqual(spent, [cutUsage.inputTokens + 40]);
+  });
+
+  it('keeps the attempts of a call its retry hook stopped', async () => {
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }),
+        an: () => ({ kind: 'stream', tokens: 60 }),
+      },
+      route(),
+    );
+    const port = new RouterModelPort(rig.router, prices);
+    const stop = new RouterError('budget_exhausted', 'budget spent');
+    const error = await rejectionOf(
+      port.call({ ...input, beforeRetry: () => Promise.reject(stop) }),
+    );
+    assert.ok(spentTokenCostOf(error) > 40);
+    const cause = (error as { cause?: unknown }).cause;
+    assert.ok(isRouterError(cause));
+    assert.equal(cause.code, 'budget_exhausted');
+    assert.deepEqual(
+      cause.attempts.map((attempt) => attempt.provider),
+      ['oa'],
+    );
+    assert.equal(rig.servers.an?.requests.length, 0);
+  });
+});

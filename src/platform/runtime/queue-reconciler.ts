@@ -50,7 +50,8 @@ export function reconcileQueueFailures<T>(
  * ends the job. Its tenant then gets the in-flight slot back early, and the
  * cost of that run is not charged, since its later settle finds the ticket
  * closed. The alternative, a ticket held until its TTL, costs the tenant the
- * slot and the reservation for a day.
+ * slot and the reservation for a day. A delivery whose worker process died
+ * is not charged either, beyond the failed attempts it charged before a retry.
  */
 export function storeJobEnd(
   store: TaskStore,

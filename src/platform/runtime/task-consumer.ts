@@ -80,10 +80,11 @@ async function recordFailure(
   }
   if (job.attempt >= options.maxAttempts) {
     await options.finisher.fail(task, job.data.ticket, taskError, 'dead_lettered', 0, spentUsd);
-  } else if (spentUsd > 0) {
-    // The queue retries the task. Its ticket stays open with this spend charged,
-    // and the delivery that ends the task settles it with the record's cost.
-    await options.store.addCost(task.id, spentUsd);
+  } else {
+    // The queue retries the task, which waits as queued. Its ticket stays open with
+    // this spend charged, and the delivery that ends the task settles it with the
+    // record's cost.
+    await options.store.requeue(task.id, spentUsd);
     await spend.chargeRest(spentUsd);
   }
   throw failureOf(error);

@@ -81,11 +81,15 @@ export class MemoryTaskStore implements TaskStore {
     return copyPlainData(next);
   }
 
-  async addCost(id: string, costUsd: number): Promise<boolean> {
+  async requeue(id: string, costUsd: number): Promise<boolean> {
     validateAddedCost(id, costUsd);
     const record = this.#records.get(id);
     if (record === undefined || isTerminal(record.state)) return false;
-    this.#records.set(id, { ...record, costUsd: (record.costUsd ?? 0) + costUsd });
+    const next: TaskRecord = { ...record, state: 'queued' };
+    if (costUsd > 0) next.costUsd = (record.costUsd ?? 0) + costUsd;
+    this.#counts[record.state] -= 1;
+    this.#counts.queued += 1;
+    this.#records.set(id, next);
     return true;
   }
 

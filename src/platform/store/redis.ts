@@ -53,14 +53,20 @@ if previous ~= 'running' then
 end
 return redis.call('HGETALL', KEYS[1])`;
 
-// KEYS: task. ARGV: cost to add. Unlike the other scripts this one converts a
-// number: HINCRBYFLOAT rounds the sum to 17 decimal places, a billionth of a
-// microdollar. Returns 1 when added, 0 when the task is missing or terminal.
-const ADD_COST_SCRIPT = `
+// KEYS: task, counts. ARGV: cost to add, '0' for none. Unlike the other scripts
+// this one converts a number: HINCRBYFLOAT rounds the sum to 17 decimal places, a
+// billionth of a microdollar. Returns 1 when requeued, 0 when the task is missing
+// or terminal.
+const REQUEUE_SCRIPT = `
 local terminal = ${TERMINAL_LUA_TABLE}
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state or terminal[state] then return 0 end
-redis.call('HINCRBYFLOAT', KEYS[1], 'costUsd', ARGV[1])
+local previous = redis.call('HGET', KEYS[1], 'state')
+if not previous or terminal[previous] then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'queued')
+if tonumber(ARGV[1]) > 0 then redis.call('HINCRBYFLOAT', KEYS[1], 'costUsd', ARGV[1]) end
+if previous ~= 'queued' then
+  redis.call('HINCRBY', KEYS[2], previous, -1)
+  redis.call('HINCRBY', KEYS[2], 'queued', 1)
+end
 return 1`;
 
 // KEYS: task, counts. ARGV: state, finishedAt, result JSON, error JSON, costUsd,
@@ -87,7 +93,7 @@ return 0`;
 interface StoreCommands {
   scalegateTaskCreate(taskKey: string, countsKey: string, ...args: string[]): Promise<unknown>;
   scalegateTaskMarkRunning(taskKey: string, countsKey: string, startedAt: string): Promise<unknown>;
-  scalegateTaskAddCost(taskKey: string, costUsd: string): Promise<unknown>;
+  scalegateTaskRequeue(taskKey: string, countsKey: string, costUsd: string): Promise<unknown>;
   scalegateTaskComplete(taskKey: string, countsKey: string, ...args: string[]): Promise<unknown>;
   scalegateIdempotencyRelease(slot: string, taskId: string): Promise<unknown>;
 }
@@ -97,7 +103,7 @@ type CommandRedis = Redis & StoreCommands;
 const COMMAND_NAMES: readonly (keyof StoreCommands)[] = [
   'scalegateTaskCreate',
   'scalegateTaskMarkRunning',
-  'scalegateTaskAddCost',
+  'scalegateTaskRequeue',
   'scalegateTaskComplete',
   'scalegateIdempotencyRelease',
 ];
@@ -167,9 +173,14 @@ export class RedisTaskStore implements TaskStore {
     return reply === null ? undefined : recordOf(id, fieldsFromReply(id, reply));
   }
 
-  async addCost(id: string, costUsd: number): Promise<boolean> {
-    const added = validateAddedCost(id, costUsd);
-    return (await this.#redis.scalegateTaskAddCost(this.#taskKey(id), String(added))) === 1;
+  async requeue(id: string, costUsd: number): Promise<boolean> {
+    const added = String(validateAddedCost(id, costUsd));
+    const reply = await this.#redis.scalegateTaskRequeue(
+      this.#taskKey(id),
+      this.#countsKey(),
+      added,
+    );
+    return reply === 1;
   }
 
   async complete(id: string, completion: TaskCompletion): Promise<boolean> {
@@ -249,7 +260,7 @@ export class RedisTaskStore implements TaskStore {
 function defineCommands(redis: Redis): CommandRedis {
   redis.defineCommand('scalegateTaskCreate', { numberOfKeys: 2, lua: CREATE_SCRIPT });
   redis.defineCommand('scalegateTaskMarkRunning', { numberOfKeys: 2, lua: MARK_RUNNING_SCRIPT });
-  redis.defineCommand('scalegateTaskAddCost', { numberOfKeys: 1, lua: ADD_COST_SCRIPT });
+  redis.defineCommand('scalegateTaskRequeue', { numberOfKeys: 2, lua: REQUEUE_SCRIPT });
   redis.defineCommand('scalegateTaskComplete', { numberOfKeys: 2, lua: COMPLETE_SCRIPT });
   redis.defineCommand('scalegateIdempotencyRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
   if (!hasCommands(redis)) {

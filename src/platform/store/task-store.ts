@@ -40,12 +40,12 @@ export interface TaskStore {
   /** Moves a non-terminal task to `running` and counts one more delivery. */
   markRunning(id: string, startedAt: number): Promise<TaskRecord | undefined>;
   /**
-   * Adds `costUsd` to the cost of a task that is not terminal, such as the tokens a
-   * failed delivery spent before the queue retries the task. Returns false and
+   * Moves a task that is not terminal back to `queued` for another delivery, and
+   * adds `costUsd`, what the failed delivery spent, to its cost. Returns false and
    * changes nothing when the task is unknown or terminal.
-   * @throws RangeError when `costUsd` is not a positive finite number.
+   * @throws RangeError when `costUsd` is not a finite number >= 0.
    */
-  addCost(id: string, costUsd: number): Promise<boolean>;
+  requeue(id: string, costUsd: number): Promise<boolean>;
   /**
    * Moves a task to a terminal state. Returns false and changes nothing when the
    * task is unknown or already terminal, so each task is counted once.
@@ -93,9 +93,9 @@ export function isTerminal(state: TaskRecord['state']): boolean {
 
 /** Checks a cost to add to a task and returns it. */
 export function validateAddedCost(id: string, costUsd: number): number {
-  if (!Number.isFinite(costUsd) || costUsd <= 0) {
+  if (!Number.isFinite(costUsd) || costUsd < 0) {
     throw new RangeError(
-      `cost added to task ${id} must be a positive finite number of US dollars, got ${String(costUsd)}`,
+      `cost added to task ${id} must be a finite number of US dollars >= 0, got ${String(costUsd)}`,
     );
   }
   return costUsd;

@@ -125,7 +125,7 @@ describe('storeJobEnd', () => {
   it('settles with earlier delivery spend', async () => {
     const store = new MemoryTaskStore();
     await store.create(runningTask('t9'));
-    await store.addCost('t9', 0.125);
+    await store.requeue('t9', 0.125);
     const admission = new MemoryAdmissionBackend({ clock });
     const ticket = await admitOne(admission);
     const stored: TaskRecord[] = [];

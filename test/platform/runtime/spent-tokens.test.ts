@@ -236,8 +236,9 @@ describe('spent token cost of failed tasks', () => {
       const handler = handlerFor(portAnswering([], failure));
 
       await assert.rejects(handler(job(1)), (error) => error instanceof RouterError);
+      // The task waits for its next delivery as queued.
       const retried = await store.getById('t3');
-      assert.equal(retried?.state, 'running');
+      assert.equal(retried?.state, 'queued');
       assert.equal(retried?.costUsd, 0.125);
       // The ticket stays open for the next delivery, with this spend charged.
       assert.deepEqual(await admission.usage('tenant-alpha'), {

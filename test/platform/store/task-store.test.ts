@@ -91,41 +91,58 @@ for (const driver of drivers) {
       assert.equal(record?.costUsd, 0.5);
     });
 
+    it('requeues a running task', async () => {
+      await store.create(queuedTask('t1'));
+      await store.markRunning('t1', 2_000);
+      assert.equal(await store.requeue('t1', 0), true);
+      const record = await store.getById('t1');
+      assert.equal(record?.state, 'queued');
+      assert.equal(record?.costUsd, undefined);
+      assert.equal(record?.deliveries, 1);
+      const counts = await store.accounting();
+      assert.equal(counts.queued, 1);
+      assert.equal(counts.running, 0);
+    });
+
     it('adds failed delivery costs', async () => {
       await store.create(queuedTask('t1'));
       await store.markRunning('t1', 2_000);
-      assert.equal(await store.addCost('t1', 0.125), true);
+      assert.equal(await store.requeue('t1', 0.125), true);
       await store.markRunning('t1', 3_000);
-      assert.equal(await store.addCost('t1', 0.25), true);
+      assert.equal(await store.requeue('t1', 0.25), true);
       const record = await store.markRunning('t1', 4_000);
       assert.equal(record?.costUsd, 0.375);
       assert.equal(record?.state, 'running');
+      assert.equal((await store.accounting()).running, 1);
     });
 
     it('adds small costs precisely', async () => {
       await store.create(queuedTask('t1'));
-      await store.addCost('t1', 0.000123456789);
-      await store.addCost('t1', 0.0000031);
+      await store.requeue('t1', 0.000123456789);
+      await store.requeue('t1', 0.0000031);
       const record = await store.getById('t1');
       const costUsd = record?.costUsd ?? Number.NaN;
       assert.ok(Math.abs(costUsd - 0.000126556789) < 1e-15, `cost ${costUsd}`);
+      assert.equal((await store.accounting()).queued, 1);
     });
 
     it('skips unknown and terminal tasks', async () => {
       await store.create(queuedTask('t1'));
       await store.complete('t1', { state: 'succeeded', finishedAt: 3_000, costUsd: 0.5 });
-      assert.equal(await store.addCost('t1', 0.25), false);
-      assert.equal(await store.addCost('missing', 0.25), false);
-      assert.equal((await store.getById('t1'))?.costUsd, 0.5);
+      assert.equal(await store.requeue('t1', 0.25), false);
+      assert.equal(await store.requeue('missing', 0.25), false);
+      const record = await store.getById('t1');
+      assert.equal(record?.costUsd, 0.5);
+      assert.equal(record?.state, 'succeeded');
       assert.equal(await store.getById('missing'), undefined);
     });
 
-    for (const bad of [0, -0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+    for (const bad of [-0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       it(`rejects an added cost of ${bad}`, async () => {
         await store.create(queuedTask('t1'));
-        await assert.rejects(store.addCost('t1', bad), (error: Error) => {
+        await assert.rejects(store.requeue('t1', bad), (error: Error) => {
           assert.ok(error instanceof RangeError);
-          assert.match(error.message, /task t1 must be a positive finite number/);
+          assert.match(error.message, /task t1 must be a finite number of US dollars >= 0/);
           return true;
         });
         assert.equal((await store.getById('t1'))?.costUsd, undefined);

@@ -6,7 +6,7 @@ import type { Rejection } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { TaskStore } from '../store/task-store.js';
-import { gatewayErrorHandler, notFoundHandler } from './error-handler.js';
+import { gatewayErrorHandler, MAX_TASK_ID_LENGTH, notFoundHandler } from './error-handler.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, gatewayClientErrorHandler } from './http-errors.js';
 import { GatewayMetrics } from './metrics.js';
 import type {
@@ -68,6 +68,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     bodyLimit,
+    routerOptions: { maxParamLength: MAX_TASK_ID_LENGTH },
     requestTimeout,
     // Node checks the request timeout only against a headers timeout no longer than it.
     http: {

@@ -3,6 +3,9 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError, sendGatewayError } from './gateway-error.js';
 import { validationGatewayError } from './validation-error.js';
 
+/** Longest path parameter the gateway accepts; task ids are 36-character UUIDs. */
+export const MAX_TASK_ID_LENGTH = 100;
+
 /** Maps Fastify's body-parser codes to gateway errors. */
 function parserError(error: FastifyError, bodyLimitBytes: number): GatewayError | undefined {
   switch (error.code) {
@@ -13,12 +16,17 @@ function parserError(error: FastifyError, bodyLimitBytes: number): GatewayError 
       return new GatewayError(
         413,
         'payload_too_large',
-        `request body exceeds ${bodyLimitBytes} bytes`,
+        `request body exceeds ${bodyLimitBytes} bytes; send fewer or shorter messages, or inputTokens in place of a long prompt`,
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new GatewayError(415, 'unsupported_media_type', 'send the body as application/json');
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return new GatewayError(414, 'invalid_request', 'a path parameter is too long');
+      // The task id is the only path parameter.
+      return new GatewayError(
+        414,
+        'invalid_request',
+        `task id is longer than ${MAX_TASK_ID_LENGTH} characters; pass the id that POST /v1/tasks returned`,
+      );
     case 'FST_ERR_BAD_URL':
       return new GatewayError(400, 'invalid_request', 'the URL is not valid');
     default:

@@ -15,11 +15,16 @@ export const DEFAULT_TOPOLOGY: Topology = { workers: 24, serverlessBurst: true }
  */
 export function parseTopology(text: string): Topology {
   const topology = { ...DEFAULT_TOPOLOGY };
+  const seen = new Set<string>();
   for (const part of text
     .trim()
     .split(/\s+/)
     .filter((item) => item.length > 0)) {
-    const [name, value = ''] = part.split('=', 2);
+    const [name = '', value = ''] = part.split('=', 2);
+    if (seen.has(name)) {
+      throw new RangeError(`invalid topology: ${name} is given twice; keep one ${name}= part`);
+    }
+    seen.add(name);
     if (name === 'workers' && /^\d+$/.test(value) && Number(value) >= 1) {
       topology.workers = Number(value);
     } else if (name === 'serverless_burst' && (value === 'enabled' || value === 'disabled')) {

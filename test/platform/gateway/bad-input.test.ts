@@ -73,6 +73,7 @@ describe('gateway bad input', () => {
     });
     assert.equal(response.statusCode, 413);
     assert.equal(response.json().error.code, 'payload_too_large');
+    assert.match(response.json().error.message, /^request body exceeds 1024 bytes; send fewer/);
   });
 
   it('names an invalid field in a 400', async () => {

@@ -29,7 +29,10 @@ describe('gateway hardening', () => {
     });
     assert.equal(response.statusCode, 414);
     assert.deepEqual(response.json(), {
-      error: { code: 'invalid_request', message: 'a path parameter is too long' },
+      error: {
+        code: 'invalid_request',
+        message: 'task id is longer than 100 characters; pass the id that POST /v1/tasks returned',
+      },
     });
   });
 

@@ -20,6 +20,13 @@ describe('parseTopology', () => {
     assert.throws(() => parseTopology('burst=on'), /invalid topology part "burst=on"/);
   });
 
+  it('rejects a part given twice', () => {
+    assert.throws(
+      () => parseTopology('workers=2 workers=3'),
+      /^RangeError: invalid topology: workers is given twice; keep one workers= part$/,
+    );
+  });
+
   it('formats what it parses', () => {
     const text = 'workers=24 serverless_burst=enabled';
     assert.equal(formatTopology(parseTopology(text)), text);

@@ -18,9 +18,10 @@
  * CPU per request between two checkouts in one run.
  *
  * TODO: the async target is not met on the 2-core build machine: about 10% of
- * raw BullMQ no-op throughput against 25%. Both cores are busy at about 1.1 ms
- * of CPU per task over all processes, which run about 8 Redis scripts per task
- * where raw BullMQ runs 2. The sync targets hold on a day when the machine runs at
+ * raw BullMQ no-op throughput against 25%, on slow and fast days alike. Both
+ * cores are busy at 0.65 to 1.1 ms of CPU per task over all processes, which
+ * run about 8 Redis scripts per task where raw BullMQ runs 2; 25% needs about
+ * half that CPU. The sync targets hold on a day when the machine runs at
  * its usual speed, at about 0.3 ms of gateway-process CPU per request, but
  * the machine has run slow enough for the same code to reach only 1,600
  * requests/s. docs/benchmarks.md has the numbers and the breakdown.

@@ -120,6 +120,10 @@ describe('scalegate CLI errors', function () {
         '(or pass a path to a profile YAML file).',
     ],
     [
+      ['providers', '--profile', 'instant,instant'],
+      `option '--profile <names>' argument 'instant,instant' is invalid. profile "instant" is listed twice; list each once.`,
+    ],
+    [
       ['platform', '--port', 'abc'],
       `option '--port <port>' argument 'abc' is invalid. ${PORT_RANGE}`,
     ],

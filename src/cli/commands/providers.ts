@@ -35,6 +35,10 @@ function parseProfiles(value: string): string[] {
   if (names.length === 0) {
     throw new InvalidArgumentError('expected a comma-separated list of profile names or paths.');
   }
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated !== undefined) {
+    throw new InvalidArgumentError(`profile "${repeated}" is listed twice; list each once.`);
+  }
   const known = listProfileNames(DEFAULT_PROVIDER_DIR);
   const unknown = names.find((name) => !isProfilePath(name) && !known.includes(name));
   if (unknown !== undefined) {

@@ -138,6 +138,11 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       clock,
       onFinished: ({ record, executorCostUsd }) =>
         recordFinished(metrics, drivers.ledger, record, executorCostUsd),
+      onChargeError: (error, ticket) =>
+        config.logger?.warn(
+          { err: error, ticketId: ticket.id, tenantId: ticket.tenantId },
+          'charging a ticket failed; its settle charges the spend',
+        ),
     });
     const executor = createExecutor(
       topology,

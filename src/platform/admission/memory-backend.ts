@@ -74,7 +74,7 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
       this.#openTickets.set(tenant.id, open);
     }
     const expiresAt = monotonic + this.#ticketTtlMs;
-    open.set(ticket.id, { reservedUsd: ticket.reservedUsd, chargedUsd: 0, expiresAt });
+    open.set(ticket.id, { reservedUsd: ticket.reservedUsd, expiresAt });
     this.#budgets.set(tenant.id, tenant.budgetUsd);
     return { admitted: true, ticket };
   }
@@ -84,7 +84,6 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     const open = this.#openTickets.get(ticket.tenantId)?.get(ticket.id);
     const state = this.#states.get(ticket.tenantId);
     if (open === undefined || state === undefined) return { open: false, withinBudget: true };
-    open.chargedUsd += costUsd;
     state.spentUsd += costUsd;
     const budget = this.#budgets.get(ticket.tenantId) ?? Number.POSITIVE_INFINITY;
     return { open: true, withinBudget: withinBudget(state, budget) };
@@ -120,7 +119,7 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     }
     this.#openTickets.get(ticket.tenantId)?.delete(ticket.id);
     freeSlot(state, open.reservedUsd);
-    state.spentUsd += Math.max(0, costUsd - open.chargedUsd);
+    state.spentUsd += costUsd;
     return 'applied';
   }
 
@@ -138,8 +137,6 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
 
 interface OpenTicket {
   reservedUsd: number;
-  /** Spend `charge` took while the ticket was open. */
-  chargedUsd: number;
   /** Expiry time on the clock's monotonic time. */
   expiresAt: number;
 }

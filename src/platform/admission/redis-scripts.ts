@@ -48,7 +48,7 @@ if #expired > 0 then
     if ticketReserved then
       inflight = inflight - 1
       reserved = math.max(0, reserved - tonumber(ticketReserved))
-      redis.call('HDEL', KEYS[2], id, id .. ':charged')
+      redis.call('HDEL', KEYS[2], id)
     end
     redis.call('ZREM', KEYS[3], id)
   end
@@ -89,17 +89,15 @@ return {1}
 
 /**
  * KEYS as for ADMIT_SCRIPT. ARGV[1] cost in USD the ticket's task already spent,
- * ARGV[2] ticket id. Adds the cost to the tenant's spend and to the ticket's
- * `<id>:charged` field, which CLOSE_SCRIPT subtracts from the actual cost.
- * Returns {0, 1} when the ticket is not open, else {1, 1 when spend plus
- * reservations fit the budget stored at the last admission, or 0}.
+ * ARGV[2] ticket id. Adds the cost to the tenant's spend. Returns {0, 1} when the
+ * ticket is not open, else {1, 1 when spend plus reservations fit the budget
+ * stored at the last admission, or 0}.
  */
 export const CHARGE_SCRIPT = `
 if not redis.call('HGET', KEYS[2], ARGV[2]) then
   return {0, 1}
 end
 local spent = tonumber(redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[1]))
-redis.call('HINCRBYFLOAT', KEYS[2], ARGV[2] .. ':charged', ARGV[1])
 local s = redis.call('HMGET', KEYS[1], 'reserved', 'budget')
 local reserved = tonumber(s[1]) or 0
 local budget = tonumber(s[2])
@@ -110,18 +108,17 @@ return {1, 1}
 `;
 
 /**
- * KEYS as for ADMIT_SCRIPT. ARGV[1] actual cost in USD, or '' to release without a
- * charge; ARGV[2] ticket id. What CHARGE_SCRIPT took stays spent, and only the rest
- * of the actual cost is added. Returns 1 when the ticket was open and is now closed,
- * 0 when it was already closed or has expired.
+ * KEYS as for ADMIT_SCRIPT. ARGV[1] cost in USD to add, or '' to release without a
+ * charge; ARGV[2] ticket id. What CHARGE_SCRIPT took stays spent. Returns 1 when
+ * the ticket was open and is now closed, 0 when it was already closed or has
+ * expired.
  */
 export const CLOSE_SCRIPT = `
 local reserved = redis.call('HGET', KEYS[2], ARGV[2])
 if not reserved then
   return 0
 end
-local charged = tonumber(redis.call('HGET', KEYS[2], ARGV[2] .. ':charged')) or 0
-redis.call('HDEL', KEYS[2], ARGV[2], ARGV[2] .. ':charged')
+redis.call('HDEL', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'inflight', -1)
 -- Expiry in ADMIT and this script round differently; a residue below zero is zero.
@@ -129,10 +126,7 @@ if tonumber(redis.call('HINCRBYFLOAT', KEYS[1], 'reserved', '-' .. reserved)) < 
   redis.call('HSET', KEYS[1], 'reserved', '0')
 end
 if ARGV[1] ~= '' then
-  local rest = tonumber(ARGV[1]) - charged
-  if rest > 0 then
-    redis.call('HINCRBYFLOAT', KEYS[1], 'spent', string.format('%.17g', rest))
-  end
+  redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[1])
 end
 return 1
 `;

@@ -74,16 +74,16 @@ export interface AdmissionBackend {
   admit(request: AdmissionRequest): Promise<AdmissionResult>;
   /**
    * Replaces the ticket's reservation with the actual cost and frees its in-flight slot.
+   * `actualCostUsd` leaves out what `charge` already took for the ticket.
    * NOTE: tokens taken at admission stay taken, even when the task used fewer than estimated.
    */
   settle(ticket: AdmissionTicket, actualCostUsd: number): Promise<TicketOutcome>;
   /**
    * Charges what an open ticket's task already spent, such as a provider attempt
    * that failed after streaming tokens, and reports whether the tenant's budget
-   * still covers its spend and reservations. The reservation stays, and a later
-   * settle charges only the part of the actual cost not charged here. The
-   * executor calls it before a retry, so the budget is checked before every
-   * provider call. `costUsd` 0 only checks.
+   * still covers its spend and reservations. The reservation stays until settle,
+   * whose cost leaves this charge out. The executor calls it before a retry, so
+   * the budget is checked before every provider call. `costUsd` 0 only checks.
    */
   charge(ticket: AdmissionTicket, costUsd: number): Promise<ChargeOutcome>;
   /**

@@ -3,6 +3,7 @@ import type { ExecutionJob, ExecutionOutcome, SyncExecutor } from '../gateway/po
 import { describeFailure } from '../runtime/failure.js';
 import { type ModelRouterPort, spentTokenCostOf } from '../runtime/model-router.js';
 import type { TaskFinisher } from '../runtime/task-finisher.js';
+import type { TicketSpend } from '../runtime/ticket-spend.js';
 import type { TaskRunOutput } from '../runtime/task-runner.js';
 import { runAgentTask } from '../runtime/task-runner.js';
 import type { InvocationCompletion, InvocationContext } from './serverless.js';
@@ -29,6 +30,8 @@ export class ServerlessExecutor implements SyncExecutor {
   readonly name = 'serverless';
   readonly emulator: ServerlessEmulator<ExecutionJob, TaskRunOutput>;
   readonly #options: ServerlessExecutorOptions;
+  /** The spend charger of each running invocation's job, so its settle leaves the charges out. */
+  readonly #spends = new Map<ExecutionJob, TicketSpend>();
 
   constructor(options: ServerlessExecutorOptions) {
     this.#options = options;
@@ -39,6 +42,7 @@ export class ServerlessExecutor implements SyncExecutor {
   /** @throws ServerlessError `integration_timeout` when the client stops waiting. */
   async execute(job: ExecutionJob): Promise<ExecutionOutcome> {
     await this.#options.finisher.start(job.task);
+    this.#spends.set(job, this.#options.finisher.ticketSpend(job.ticket));
     const { response, completion } = this.emulator.start(job);
     const finished = completion.then((outcome) => this.#finish(job, outcome));
     try {
@@ -58,7 +62,7 @@ export class ServerlessExecutor implements SyncExecutor {
 
   #handle(job: ExecutionJob, context: InvocationContext): Promise<TaskRunOutput> {
     const signals = job.signal === undefined ? [context.signal] : [context.signal, job.signal];
-    const spend = this.#options.finisher.ticketSpend(job.ticket);
+    const spend = this.#spends.get(job) ?? this.#options.finisher.ticketSpend(job.ticket);
     return runAgentTask(job.task.request, {
       tenantId: job.task.tenantId,
       router: this.#options.router,
@@ -74,9 +78,11 @@ export class ServerlessExecutor implements SyncExecutor {
     outcome: InvocationCompletion<TaskRunOutput>,
   ): Promise<ExecutionOutcome> {
     const { finisher } = this.#options;
+    const chargedUsd = this.#spends.get(job)?.chargedUsd ?? 0;
+    this.#spends.delete(job);
     if (outcome.ok) {
       const { value, costUsd } = outcome.result;
-      return { record: await finisher.succeed(job.task, job.ticket, value, costUsd) };
+      return { record: await finisher.succeed(job.task, job.ticket, value, costUsd, chargedUsd) };
     }
     const failure = describeFailure(outcome.error);
     const error = { code: failure.code, message: failure.message };
@@ -88,6 +94,7 @@ export class ServerlessExecutor implements SyncExecutor {
       'failed',
       outcome.costUsd,
       spentUsd,
+      chargedUsd,
     );
     return { record, failure };
   }

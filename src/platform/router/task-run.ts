@@ -76,8 +76,8 @@ export class TaskRun {
       let calledThisPass = false;
       for (const candidate of order) {
         this.#checkTime();
-        if (this.#calls > 0 && this.#beforeRetry !== undefined) {
-          await this.#beforeRetry(this.#log.list());
+        if (this.#calls > 0 && this.#mayCall(candidate)) {
+          await this.#beforeRetry?.(this.#log.list());
         }
         if (!this.#reserve(candidate)) {
           continue;
@@ -101,6 +101,17 @@ export class TaskRun {
       candidates,
       (candidate) => this.#blockedUntil(candidate) === undefined,
       random,
+    );
+  }
+
+  /**
+   * True when `#reserve` would not skip the candidate or end the task for its
+   * attempt count, so the retry hook runs only before a call that can follow.
+   */
+  #mayCall(candidate: Candidate): boolean {
+    return (
+      this.#skipReason(candidate) === undefined &&
+      this.#calls < this.#context.route.retryBudget.maxAttemptsPerTask
     );
   }
 

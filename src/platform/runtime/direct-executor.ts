@@ -40,11 +40,13 @@ export class DirectExecutor implements SyncExecutor {
           beforeRetry: (spentUsd) => spend.charge(spentUsd),
         }),
       );
-      return { record: await finisher.succeed(task, ticket, run, 0) };
+      return { record: await finisher.succeed(task, ticket, run, 0, spend.chargedUsd) };
     } catch (error) {
       const failure = describeFailure(error);
       const spentUsd = spentTokenCostOf(error);
-      const record = await finisher.fail(task, ticket, taskErrorOf(failure), 'failed', 0, spentUsd);
+      const taskError = taskErrorOf(failure);
+      const charged = spend.chargedUsd;
+      const record = await finisher.fail(task, ticket, taskError, 'failed', 0, spentUsd, charged);
       return { record, failure };
     }
   }

@@ -8,8 +8,8 @@ import type { TicketCloser } from './task-finisher.js';
 
 /** Hooks around storing the terminal state of a job the queue ended. */
 export interface JobEndHooks {
-  /** Admission backend that closes the ticket in the job's payload once the state is stored. */
-  admission?: TicketCloser;
+  /** Admission backend that releases the ticket in the job's payload once the state is stored. */
+  admission?: Pick<TicketCloser, 'release'>;
   /** Called with the task's record once its terminal state is stored. */
   onStored?: (record: TaskRecord) => void;
   /** Called when the store write or the ticket release fails. */
@@ -38,10 +38,10 @@ export function reconcileQueueFailures<T>(
 }
 
 /**
- * Stores the terminal state of a job the queue ended, closes the admission
- * ticket its payload carries, and calls `onStored` with the record. The ticket
- * settles with the record's cost, what earlier failed deliveries spent, or is
- * released when that is nothing. A task
+ * Stores the terminal state of a job the queue ended, releases the admission
+ * ticket its payload carries, and calls `onStored` with the record. The
+ * record's cost, what earlier failed deliveries spent, was charged to the
+ * ticket when each of them failed. A task
  * already terminal keeps its state and its ticket stays as its finisher left
  * it; neither hook is called then. A failed store write leaves the task and
  * its ticket as they were and goes to `onError`, as does an error of a hook.
@@ -51,7 +51,8 @@ export function reconcileQueueFailures<T>(
  * cost of that run is not charged, since its later settle finds the ticket
  * closed. The alternative, a ticket held until its TTL, costs the tenant the
  * slot and the reservation for a day. A delivery whose worker process died
- * is not charged either, beyond the failed attempts it charged before a retry.
+ * is missing from the record and the ledger, though the failed attempts it
+ * charged before a retry stay in the tenant's spend.
  */
 export function storeJobEnd(
   store: TaskStore,
@@ -68,12 +69,7 @@ export function storeJobEnd(
     .then((read) => {
       if (!read.stored) return;
       const ticket = ticketOf(event.data);
-      const costUsd = read.record?.costUsd ?? 0;
-      if (ticket !== undefined && hooks.admission !== undefined) {
-        const { admission } = hooks;
-        const closed = costUsd > 0 ? admission.settle(ticket, costUsd) : admission.release(ticket);
-        closed.catch(reportError);
-      }
+      if (ticket !== undefined) hooks.admission?.release(ticket).catch(reportError);
       if (read.record !== undefined) hooks.onStored?.(read.record);
     })
     .catch(reportError);

@@ -29,7 +29,15 @@ export class RouterModelPort implements ModelRouterPort {
   async call(input: ModelCallInput): Promise<ModelCallOutput> {
     const request = toRequest(input);
     const options: RouteCallOptions = input.signal === undefined ? {} : { signal: input.signal };
-    if (input.beforeRetry !== undefined) options.beforeRetry = this.#retryHook(input.beforeRetry);
+    // The attempts the retry hook last saw, for an error that carries none.
+    let hookAttempts: readonly AttemptRecord[] = [];
+    if (input.beforeRetry !== undefined) {
+      const hook = this.#retryHook(input.beforeRetry);
+      options.beforeRetry = (attempts) => {
+        hookAttempts = attempts;
+        return hook(attempts);
+      };
+    }
     let result: TaskResult;
     try {
       result =
@@ -37,7 +45,9 @@ export class RouterModelPort implements ModelRouterPort {
           ? await this.#router.execute(input.route, request, options)
           : await this.#stream(input.route, request, options, input.onToken);
     } catch (error) {
-      throw withSpentTokens(error, isRouterError(error) ? this.#attemptsCost(error.attempts) : 0);
+      const attempts =
+        isRouterError(error) && error.attempts.length > 0 ? error.attempts : hookAttempts;
+      throw withSpentTokens(error, this.#attemptsCost(attempts));
     }
     const tokenCostUsd =
       this.#prices.priceTokens(result.provider, result.model, result.usage) +

@@ -57,7 +57,7 @@ export function createTaskHandler(options: TaskConsumerOptions): JobHandler<Queu
         runAgentTask(task.request, { tenantId: task.tenantId, router, clock, signal, beforeRetry }),
       );
       // NOTE: worker time is billed per pool hour and apportioned in reports, so no executor cost is added per task.
-      await options.finisher.succeed(task, job.data.ticket, run, 0);
+      await options.finisher.succeed(task, job.data.ticket, run, 0, spend.chargedUsd);
     } catch (error) {
       await recordFailure(options, task, job, error, spend);
     }
@@ -74,12 +74,14 @@ async function recordFailure(
   const failure = describeFailure(error);
   const taskError = taskErrorOf(failure);
   const spentUsd = spentTokenCostOf(error);
+  const { ticket } = job.data;
   if (PERMANENT_CODES.has(failure.code)) {
-    await options.finisher.fail(task, job.data.ticket, taskError, 'failed', 0, spentUsd);
+    await options.finisher.fail(task, ticket, taskError, 'failed', 0, spentUsd, spend.chargedUsd);
     throw new NonRetryableError(failure.message);
   }
   if (job.attempt >= options.maxAttempts) {
-    await options.finisher.fail(task, job.data.ticket, taskError, 'dead_lettered', 0, spentUsd);
+    const state = 'dead_lettered';
+    await options.finisher.fail(task, ticket, taskError, state, 0, spentUsd, spend.chargedUsd);
   } else {
     // The queue retries the task, which waits as queued. Its ticket stays open with
     // this spend charged, and the delivery that ends the task settles it with the

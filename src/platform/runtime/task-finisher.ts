@@ -23,6 +23,8 @@ export interface TaskFinisherOptions {
   clock: Clock;
   /** Called once per task when its terminal state is stored; the cost ledger listens here. */
   onFinished?: (finished: FinishedTask) => void;
+  /** Called when charging a ticket fails; the task goes on. @defaultValue none */
+  onChargeError?: (error: unknown, ticket: AdmissionTicket) => void;
 }
 
 /**
@@ -40,7 +42,7 @@ export class TaskFinisher {
 
   /** Returns a charger of one delivery's spend to `ticket`, which checks the budget before retries. */
   ticketSpend(ticket: AdmissionTicket): TicketSpend {
-    return new TicketSpend(this.#options.admission, ticket);
+    return new TicketSpend(this.#options.admission, ticket, this.#options.onChargeError);
   }
 
   /** Marks the task running; returns undefined when it is already terminal. */
@@ -54,32 +56,37 @@ export class TaskFinisher {
   }
 
   /**
-   * Settles the ticket with the task's cost and stores the success, concurrently.
-   * The cost adds this run to the record's `costUsd`, which is what earlier
-   * failed deliveries of the task spent. Returns the task as stored, or the
-   * earlier record when it was already terminal. Rejects when either write
-   * rejects, after both have finished, so the other write may have been applied.
+   * Settles the ticket and stores the success, concurrently. The stored cost adds
+   * this run to the record's `costUsd`, which is what earlier failed deliveries
+   * of the task spent. Those deliveries charged the ticket already, as did this
+   * run's `chargedUsd`, so the settle adds only the rest. Returns the task as
+   * stored, or the earlier record when it was already terminal. Rejects when
+   * either write rejects, after both have finished, so the other write may have
+   * been applied.
    */
   async succeed(
     task: TaskRecord,
     ticket: AdmissionTicket,
     run: TaskRunOutput,
     executorCostUsd: number,
+    chargedUsd = 0,
   ): Promise<TaskRecord> {
-    const costUsd = (task.costUsd ?? 0) + run.tokenCostUsd + executorCostUsd;
+    const runUsd = run.tokenCostUsd + executorCostUsd;
+    const costUsd = (task.costUsd ?? 0) + runUsd;
     const completion = { state: 'succeeded' as const, result: run.result, costUsd };
     return awaitTicketAndRecord(
-      this.#options.admission.settle(ticket, costUsd),
+      this.#options.admission.settle(ticket, Math.max(0, runUsd - chargedUsd)),
       this.#complete(task, completion, executorCostUsd),
     );
   }
 
   /**
-   * Stores a failure and closes the ticket, concurrently: settled with what the
-   * task cost before it failed, or released when that is nothing. That cost is
-   * the record's `costUsd` from earlier failed deliveries, plus this run's
-   * executor time and the tokens its provider calls spent. Returns and rejects
-   * as `succeed` does.
+   * Stores a failure and closes the ticket, concurrently. The stored cost is what
+   * the task cost before it failed: the record's `costUsd` from earlier failed
+   * deliveries, plus this run's executor time and the tokens its provider calls
+   * spent. The ticket settles with the part of this run's cost that `chargedUsd`
+   * leaves out, or is released when that is nothing. Returns and rejects as
+   * `succeed` does.
    */
   async fail(
     task: TaskRecord,
@@ -88,12 +95,15 @@ export class TaskFinisher {
     state: Exclude<TerminalState, 'succeeded'> = 'failed',
     executorCostUsd = 0,
     tokenCostUsd = 0,
+    chargedUsd = 0,
   ): Promise<TaskRecord> {
-    const costUsd = (task.costUsd ?? 0) + executorCostUsd + tokenCostUsd;
+    const runUsd = executorCostUsd + tokenCostUsd;
+    const costUsd = (task.costUsd ?? 0) + runUsd;
+    const rest = runUsd - chargedUsd;
     const { admission } = this.#options;
     const completion = { state, error, costUsd };
     return awaitTicketAndRecord(
-      costUsd > 0 ? admission.settle(ticket, costUsd) : admission.release(ticket),
+      rest > 0 ? admission.settle(ticket, rest) : admission.release(ticket),
       this.#complete(task, completion, executorCostUsd),
     );
   }

@@ -1,6 +1,9 @@
 import type { AdmissionTicket, ChargeOutcome } from '../admission/types.js';
 import { RouterError } from '../router/router-errors.js';
 
+/** Retry-After of a task stopped by its budget, as admission's budget rejection defaults to. */
+const BUDGET_RETRY_AFTER_SECONDS = 60;
+
 /** The charge side of admission; an AdmissionBackend fits. */
 export interface TicketCharger {
   charge(ticket: AdmissionTicket, costUsd: number): Promise<ChargeOutcome>;
@@ -10,15 +13,23 @@ export interface TicketCharger {
  * Charges one delivery's spend to its task's admission ticket as it happens, and
  * stops provider calls the tenant's budget no longer covers. Admission reserved
  * the first call of each step; a retry or a redelivery checks the budget first.
+ * A charge that fails, as when Redis times out, lets the call go ahead: the
+ * settle at the task's end then charges that spend with the rest.
  */
 export class TicketSpend {
   readonly #admission: TicketCharger;
   readonly #ticket: AdmissionTicket;
+  readonly #onError: ((error: unknown, ticket: AdmissionTicket) => void) | undefined;
   #chargedUsd = 0;
 
-  constructor(admission: TicketCharger, ticket: AdmissionTicket) {
+  constructor(
+    admission: TicketCharger,
+    ticket: AdmissionTicket,
+    onError?: (error: unknown, ticket: AdmissionTicket) => void,
+  ) {
     this.#admission = admission;
     this.#ticket = ticket;
+    this.#onError = onError;
   }
 
   /** Spend this object charged to the ticket, in US dollars. */
@@ -34,8 +45,8 @@ export class TicketSpend {
   async chargeRest(spentUsd: number): Promise<void> {
     const rest = spentUsd - this.#chargedUsd;
     if (rest <= 0) return;
-    const outcome = await this.#admission.charge(this.#ticket, rest);
-    if (outcome.open) this.#chargedUsd += rest;
+    const outcome = await this.#tryCharge(rest);
+    if (outcome?.open === true) this.#chargedUsd += rest;
   }
 
   /**
@@ -45,14 +56,25 @@ export class TicketSpend {
    *   pass its budget, so the next provider call must not be made.
    */
   async charge(costUsd: number): Promise<void> {
-    const outcome = await this.#admission.charge(this.#ticket, costUsd);
-    if (!outcome.open) return;
+    const outcome = await this.#tryCharge(costUsd);
+    if (outcome === undefined || !outcome.open) return;
     this.#chargedUsd += costUsd;
     if (!outcome.withinBudget) {
       throw new RouterError(
         'budget_exhausted',
-        `budget_usd of tenant ${this.#ticket.tenantId} is spent, so the task makes no more provider calls; raise budgetUsd in the tenants file`,
+        `budget_usd of tenant ${this.#ticket.tenantId} does not cover another provider call on top of its spend and the reservations of its running tasks; retry after ${BUDGET_RETRY_AFTER_SECONDS} s, when running tasks may have freed their reservations, or raise budgetUsd in the tenants file`,
+        { retryAfterMs: BUDGET_RETRY_AFTER_SECONDS * 1000 },
       );
+    }
+  }
+
+  /** Charges `costUsd`; returns undefined when the charge failed, after reporting it. */
+  async #tryCharge(costUsd: number): Promise<ChargeOutcome | undefined> {
+    try {
+      return await this.#admission.charge(this.#ticket, costUsd);
+    } catch (error) {
+      this.#onError?.(error, this.#ticket);
+      return undefined;
     }
   }
 }

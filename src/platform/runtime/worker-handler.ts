@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
 import { RedisAdmissionBackend } from '../admission/redis-backend.js';
@@ -70,6 +71,11 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
     clock: systemClock,
     onFinished: ({ record, executorCostUsd }) =>
       recordFinished(metrics, ledger, record, executorCostUsd),
+    onChargeError: (error, ticket) =>
+      logger.warn(
+        { err: error, ticketId: ticket.id, tenantId: ticket.tenantId },
+        'charging a ticket failed; its settle charges the spend',
+      ),
   });
   const routerPort = new RouterModelPort(router, prices);
   return createTaskHandler({
@@ -88,6 +94,9 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
     shutdown: shutdown.signal,
   });
 }
+
+/** Warnings of the handler, on stderr as the worker process logs. */
+const logger = pino({ name: 'scalegate-worker-handler', level: 'warn' }, pino.destination(2));
 
 /** Aborted when the platform's drain time runs out, so running tasks fail with platform_shutdown. */
 const shutdown = new AbortController();

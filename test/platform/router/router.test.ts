@@ -86,6 +86,25 @@ describe('Router', () => {
     assert.equal(rig.servers.an?.requests.length, 0);
   });
 
+  it('skips beforeRetry when no call can follow', async () => {
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }),
+        an: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }),
+      },
+      route({ retryBudget: { windowMs: 10_000, maxRetriesPerWindow: 10, maxAttemptsPerTask: 2 } }),
+    );
+    let calls = 0;
+    const beforeRetry = async () => {
+      calls += 1;
+    };
+    const error = await rejectionOf(rig.router.execute('chat', REQUEST, { beforeRetry }));
+    assert.ok(isRouterError(error));
+    assert.equal(error.code, 'upstream_error');
+    // Once before the second attempt; the attempt limit ends the task without a third.
+    assert.equal(calls, 1);
+  });
+
   it('records no usage for a primary that failed before its first token', async () => {
     rig = await startRig(
       {

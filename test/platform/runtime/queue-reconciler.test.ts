@@ -122,12 +122,14 @@ describe('storeJobEnd', () => {
     assert.equal(usage.spentUsd, 0);
   });
 
-  it('settles with earlier delivery spend', async () => {
+  it('releases a requeued task without charging it again', async () => {
     const store = new MemoryTaskStore();
     await store.create(runningTask('t9'));
-    await store.requeue('t9', 0.125);
     const admission = new MemoryAdmissionBackend({ clock });
     const ticket = await admitOne(admission);
+    // A failed delivery charges its spend and records it before the queue retries it.
+    await admission.charge(ticket, 0.125);
+    await store.requeue('t9', 0.125);
     const stored: TaskRecord[] = [];
     storeJobEnd(store, clock, ended('t9', 'failed', { ticket }), {
       admission,
@@ -135,10 +137,11 @@ describe('storeJobEnd', () => {
     });
     await settle();
     assert.equal(stored[0]?.costUsd, 0.125);
-    const usage = await admission.usage('tenant-alpha');
-    assert.equal(usage.inFlight, 0);
-    assert.equal(usage.reservedUsd, 0);
-    assert.equal(usage.spentUsd, 0.125);
+    assert.deepEqual(await admission.usage('tenant-alpha'), {
+      inFlight: 0,
+      reservedUsd: 0,
+      spentUsd: 0.125,
+    });
   });
 
   it('reports a failed store write to onError and leaves the ticket open', async () => {

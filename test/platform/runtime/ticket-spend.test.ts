@@ -49,7 +49,9 @@ describe('TicketSpend', () => {
     const error = await budgetError(spend.charge(0.75));
     assert.equal(error.code, 'budget_exhausted');
     assert.equal(error.httpStatus, 429);
-    assert.match(error.message, /tenant-alpha is spent.*raise budgetUsd in the tenants file/);
+    assert.equal(error.retryAfterMs, 60_000);
+    assert.match(error.message, /tenant-alpha does not cover another provider call/);
+    assert.match(error.message, /retry after 60 s.*or raise budgetUsd in the tenants file$/);
     // The spend is real, so it stays charged.
     assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.75);
   });
@@ -62,6 +64,23 @@ describe('TicketSpend', () => {
     await spend.chargeRest(0.375);
     assert.equal(spend.chargedUsd, 0.375);
     assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.375);
+  });
+
+  it('lets the call go on when a charge fails', async () => {
+    const admission = new MemoryAdmissionBackend();
+    const ticket = await admitted(admission);
+    const errors: string[] = [];
+    const failing = {
+      charge: () => Promise.reject(new Error('redis timed out')),
+    };
+    const spend = new TicketSpend(failing, ticket, (error, failed) =>
+      errors.push(`${failed.id === ticket.id} ${(error as Error).message}`),
+    );
+    await spend.charge(0.75);
+    await spend.chargeRest(1);
+    // Nothing counts as charged, so the settle at the end charges all of it.
+    assert.equal(spend.chargedUsd, 0);
+    assert.deepEqual(errors, ['true redis timed out', 'true redis timed out']);
   });
 
   it('passes a closed ticket', async () => {
@@ -128,6 +147,77 @@ describe('budget before a redelivery', () => {
   });
 });
 
+describe('charges of a delivery that never ended', () => {
+  it('keeps them when a later delivery settles', async () => {
+    const store = new MemoryTaskStore();
+    const admission = new MemoryAdmissionBackend();
+    const finisher = new TaskFinisher({ store, admission, clock: systemClock });
+    const decision = await admission.admit({ tenant: TENANT, tokens: 100, maxCostUsd: 0.25 });
+    assert.ok(decision.admitted);
+    await store.create({
+      id: 't2',
+      tenantId: TENANT.id,
+      request: { route: 'chat', maxOutputTokens: 16, mode: 'async', priority: 'standard' },
+      state: 'queued',
+      createdAt: Date.now(),
+      deliveries: 0,
+    });
+    const job = (attempt: number) => ({
+      id: 't2',
+      data: { ticket: decision.ticket },
+      attempt,
+      deliveries: attempt,
+      enqueuedAt: Date.now(),
+    });
+    const success = {
+      tokenCostUsd: 0.5,
+      result: {
+        text: 'done',
+        usage: { inputTokens: 1, outputTokens: 1 },
+        provider: 'p',
+        model: 'm',
+        attempts: [],
+        timeToFirstTokenMs: 1,
+      },
+    };
+    // The first delivery charges a failed attempt before its retry, then its process dies.
+    let charged!: () => void;
+    const chargedFirst = new Promise<void>((resolve) => {
+      charged = resolve;
+    });
+    const dying = createTaskHandler({
+      store,
+      router: {
+        call: async (input) => {
+          await input.beforeRetry?.(0.125);
+          charged();
+          return new Promise<never>(() => undefined);
+        },
+      },
+      finisher,
+      clock: systemClock,
+      maxAttempts: 3,
+    });
+    void dying(job(1));
+    await chargedFirst;
+    const later = createTaskHandler({
+      store,
+      router: { call: async () => success },
+      finisher,
+      clock: systemClock,
+      maxAttempts: 3,
+    });
+    await later(job(2));
+
+    assert.equal((await store.getById('t2'))?.costUsd, 0.5);
+    assert.deepEqual(await admission.usage(TENANT.id), {
+      inFlight: 0,
+      reservedUsd: 0,
+      spentUsd: 0.625,
+    });
+  });
+});
+
 describe('RouterModelPort retry hook', () => {
   let rig: Rig | undefined;
 
@@ -176,6 +266,23 @@ describe('RouterModelPort retry hook', () => {
     const cutUsage = output.result.attempts[0]?.usage;
     assert.ok(cutUsage !== undefined);
     assert.deepEqual(spent, [cutUsage.inputTokens + 40]);
+  });
+
+  it('counts the attempts when the retry hook fails', async () => {
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }),
+        an: () => ({ kind: 'stream', tokens: 60 }),
+      },
+      route(),
+    );
+    const port = new RouterModelPort(rig.router, prices);
+    const broken = new Error('hook failed');
+    const error = await rejectionOf(
+      port.call({ ...input, beforeRetry: () => Promise.reject(broken) }),
+    );
+    assert.equal((error as { cause?: unknown }).cause, broken);
+    assert.ok(spentTokenCostOf(error) > 40);
   });
 
   it('keeps the attempts of a call its retry hook stopped', async () => {

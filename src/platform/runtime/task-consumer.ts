@@ -84,8 +84,7 @@ async function recordFailure(
     await options.finisher.fail(task, ticket, taskError, state, 0, spentUsd, spend.chargedUsd);
   } else {
     // The queue retries the task, which waits as queued. Its ticket stays open with
-    // this spend charged, and the delivery that ends the task settles it with the
-    // record's cost.
+    // this spend charged; the delivery that ends the task settles its own run.
     await options.store.requeue(task.id, spentUsd);
     await spend.chargeRest(spentUsd);
   }

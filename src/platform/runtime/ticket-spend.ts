@@ -14,7 +14,7 @@ export interface TicketCharger {
  * stops provider calls the tenant's budget no longer covers. Admission reserved
  * the first call of each step; a retry or a redelivery checks the budget first.
  * A charge that fails, as when Redis times out, lets the call go ahead: the
- * settle at the task's end then charges that spend with the rest.
+ * delivery's settle then charges that spend with the rest of its run.
  */
 export class TicketSpend {
   readonly #admission: TicketCharger;
@@ -41,6 +41,8 @@ export class TicketSpend {
    * Charges the part of `spentUsd`, this delivery's whole spend, that is not charged
    * yet, without checking the budget: the money is spent either way, and the next
    * delivery checks before its first call.
+   * NOTE: when this charge fails, the tenant's spend misses it for good, since a
+   * later delivery settles only its own run; the task record keeps it.
    */
   async chargeRest(spentUsd: number): Promise<void> {
     const rest = spentUsd - this.#chargedUsd;

@@ -71,6 +71,7 @@ export class RouterModelPort implements ModelRouterPort {
       } catch (error) {
         if (!isRouterError(error) || error.attempts.length > 0) throw error;
         throw new RouterError(error.code, withAttempts(error.message, attempts), {
+          retryAfterMs: error.retryAfterMs,
           attempts: [...attempts],
           cause: error,
         });

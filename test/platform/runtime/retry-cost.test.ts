@@ -133,6 +133,7 @@ describe('budget checked before each provider call, on the embedded platform', (
     const reply = await postTask(platform.urls.gateway, key, request);
     const error = reply.json.error as { code: string; message: string };
     assert.equal(reply.status, 429);
+    assert.equal(reply.headers['retry-after'], '60');
     assert.equal(error.code, 'budget_exhausted');
     assert.match(error.message, /raise budgetUsd in the tenants file/);
     // One provider call was made and charged; its retry was not.

@@ -70,6 +70,7 @@ export class ServerlessExecutor implements SyncExecutor {
       signal: AbortSignal.any(signals),
       onToken: job.onToken,
       beforeRetry: (spentUsd) => spend.charge(spentUsd),
+      afterStep: (spentUsd) => spend.chargeRest(spentUsd),
     });
   }
 

@@ -38,6 +38,7 @@ export class DirectExecutor implements SyncExecutor {
           signal,
           onToken: job.onToken,
           beforeRetry: (spentUsd) => spend.charge(spentUsd),
+          afterStep: (spentUsd) => spend.chargeRest(spentUsd),
         }),
       );
       return { record: await finisher.succeed(task, ticket, run, 0, spend.chargedUsd) };

@@ -51,8 +51,8 @@ export function reconcileQueueFailures<T>(
  * cost of that run is not charged, since its later settle finds the ticket
  * closed. The alternative, a ticket held until its TTL, costs the tenant the
  * slot and the reservation for a day. A delivery whose worker process died
- * is missing from the record and the ledger, though the failed attempts it
- * charged before a retry stay in the tenant's spend.
+ * is missing from the record and the ledger. The tenant's spend keeps what it
+ * charged, its failed attempts and finished steps, but not the call it was in.
  */
 export function storeJobEnd(
   store: TaskStore,

@@ -52,9 +52,12 @@ export function createTaskHandler(options: TaskConsumerOptions): JobHandler<Queu
       if (task.deliveries > 1) await spend.charge(0);
       const { router, clock, shutdown } = options;
       const limits = { clock, shutdown, deadlineMs: options.deadlineMs?.(task.request) };
-      const beforeRetry = (spentUsd: number) => spend.charge(spentUsd);
+      const charges = {
+        beforeRetry: (spentUsd: number) => spend.charge(spentUsd),
+        afterStep: (spentUsd: number) => spend.chargeRest(spentUsd),
+      };
       const run = await runWithLimits(limits, (signal) =>
-        runAgentTask(task.request, { tenantId: task.tenantId, router, clock, signal, beforeRetry }),
+        runAgentTask(task.request, { tenantId: task.tenantId, router, clock, signal, ...charges }),
       );
       // NOTE: worker time is billed per pool hour and apportioned in reports, so no executor cost is added per task.
       await options.finisher.succeed(task, job.data.ticket, run, 0, spend.chargedUsd);

@@ -11,6 +11,12 @@ export interface TaskRunContext {
   onToken?: (text: string) => void;
   /** Passed to every model call; see {@link ModelCallInput.beforeRetry}. @defaultValue none */
   beforeRetry?: (spentUsd: number) => Promise<void>;
+  /**
+   * Awaited after each step but the last with the run's token cost so far, so a
+   * run whose process dies in a later step has charged the steps it finished.
+   * @defaultValue none
+   */
+  afterStep?: (spentUsd: number) => Promise<void>;
 }
 
 /** The combined result of every step and its token cost in US dollars. */
@@ -38,6 +44,7 @@ export async function runAgentTask(
     for (let step = 0; step < steps; step += 1) {
       const output = await context.router.call(modelCall(request, context));
       total = total === undefined ? output : combine(total, output);
+      if (step < steps - 1) await context.afterStep?.(total.tokenCostUsd);
       if ((request.toolWaitMs ?? 0) > 0) {
         await context.clock.sleep(request.toolWaitMs ?? 0, context.signal);
       }

@@ -38,9 +38,9 @@ export class TicketSpend {
   }
 
   /**
-   * Charges the part of `spentUsd`, this delivery's whole spend, that is not charged
-   * yet, without checking the budget: the money is spent either way, and the next
-   * delivery checks before its first call.
+   * Charges the part of `spentUsd`, this delivery's spend so far, that is not
+   * charged yet, without checking the budget: the money is spent either way, and
+   * the next call checks before it starts.
    * NOTE: when this charge fails, the tenant's spend misses it for good, since a
    * later delivery settles only its own run; the task record keeps it.
    */
@@ -70,7 +70,11 @@ export class TicketSpend {
     }
   }
 
-  /** Charges `costUsd`; returns undefined when the charge failed, after reporting it. */
+  /**
+   * Charges `costUsd`; returns undefined when the charge failed, after reporting it.
+   * NOTE: a charge that Redis applied but whose reply was lost counts as failed, so
+   * the settle charges it again.
+   */
   async #tryCharge(costUsd: number): Promise<ChargeOutcome | undefined> {
     try {
       return await this.#admission.charge(this.#ticket, costUsd);

@@ -218,6 +218,70 @@ describe('charges of a delivery that never ended', () => {
   });
 });
 
+describe('finished steps of a delivery that never ended', () => {
+  it('charges them before the next step', async () => {
+    const store = new MemoryTaskStore();
+    const admission = new MemoryAdmissionBackend();
+    const finisher = new TaskFinisher({ store, admission, clock: systemClock });
+    const decision = await admission.admit({ tenant: TENANT, tokens: 100, maxCostUsd: 0.5 });
+    assert.ok(decision.admitted);
+    await store.create({
+      id: 't3',
+      tenantId: TENANT.id,
+      request: {
+        route: 'chat',
+        maxOutputTokens: 16,
+        mode: 'async',
+        priority: 'standard',
+        steps: 3,
+      },
+      state: 'queued',
+      createdAt: Date.now(),
+      deliveries: 0,
+    });
+    const step = {
+      tokenCostUsd: 0.125,
+      result: {
+        text: 'step',
+        usage: { inputTokens: 1, outputTokens: 1 },
+        provider: 'p',
+        model: 'm',
+        attempts: [],
+        timeToFirstTokenMs: 1,
+      },
+    };
+    // Two steps finish; the third call never returns, as when the process dies there.
+    let calls = 0;
+    let thirdCalled!: () => void;
+    const third = new Promise<void>((resolve) => {
+      thirdCalled = resolve;
+    });
+    const handler = createTaskHandler({
+      store,
+      router: {
+        call: async () => {
+          calls += 1;
+          if (calls < 3) return step;
+          thirdCalled();
+          return new Promise<never>(() => undefined);
+        },
+      },
+      finisher,
+      clock: systemClock,
+      maxAttempts: 3,
+    });
+    void handler({
+      id: 't3',
+      data: { ticket: decision.ticket },
+      attempt: 1,
+      deliveries: 1,
+      enqueuedAt: Date.now(),
+    });
+    await third;
+    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.25);
+  });
+});
+
 describe('RouterModelPort retry hook', () => {
   let rig: Rig | undefined;
 

@@ -41,8 +41,8 @@ export class TicketSpend {
    * Charges the part of `spentUsd`, this delivery's spend so far, that is not
    * charged yet, without checking the budget: the money is spent either way, and
    * the next call checks before it starts.
-   * NOTE: when this charge fails, the tenant's spend misses it for good, since a
-   * later delivery settles only its own run; the task record keeps it.
+   * NOTE: when this charge fails, the tenant's spend misses it for good. A later
+   * delivery settles only its own run, though the task record keeps the cost.
    */
   async chargeRest(spentUsd: number): Promise<void> {
     const rest = spentUsd - this.#chargedUsd;

@@ -141,7 +141,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       onChargeError: (error, ticket) =>
         config.logger?.warn(
           { err: error, ticketId: ticket.id, tenantId: ticket.tenantId },
-          'charging a ticket failed; its settle charges the spend',
+          'charging a ticket failed; the task goes on',
         ),
     });
     const executor = createExecutor(

@@ -7,6 +7,12 @@
  */
 
 /**
+ * Expired tickets one admission closes at most, which bounds the script's run time.
+ * The next admission closes the next ones.
+ */
+const EXPIRED_PER_ADMIT = 64;
+
+/**
  * KEYS[1] tenant state hash, KEYS[2] open tickets hash (ticket id to reserved USD),
  * KEYS[3] open tickets sorted set (ticket id by expiry time in ms).
  * ARGV: now in ms ('' reads the server's TIME), requestsPerMinute, tokensPerMinute,
@@ -14,12 +20,6 @@
  * ticket id. Closes up to EXPIRED_PER_ADMIT expired tickets first, without a charge.
  * Returns {1} when admitted, else {0, reason, retryAfterSeconds}.
  */
-/**
- * Expired tickets one admission closes at most, which bounds the script's run time;
- * the next admission closes the next ones.
- */
-const EXPIRED_PER_ADMIT = 64;
-
 export const ADMIT_SCRIPT = `
 local now
 if ARGV[1] == '' then

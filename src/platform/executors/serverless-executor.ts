@@ -69,8 +69,7 @@ export class ServerlessExecutor implements SyncExecutor {
       clock: this.#options.clock,
       signal: AbortSignal.any(signals),
       onToken: job.onToken,
-      beforeRetry: (spentUsd) => spend.charge(spentUsd),
-      afterStep: (spentUsd) => spend.chargeRest(spentUsd),
+      ...spend.runHooks(),
     });
   }
 
@@ -83,20 +82,17 @@ export class ServerlessExecutor implements SyncExecutor {
     this.#spends.delete(job);
     if (outcome.ok) {
       const { value, costUsd } = outcome.result;
-      return { record: await finisher.succeed(job.task, job.ticket, value, costUsd, chargedUsd) };
+      const costs = { executorUsd: costUsd, chargedUsd };
+      return { record: await finisher.succeed(job.task, job.ticket, value, costs) };
     }
     const failure = describeFailure(outcome.error);
     const error = { code: failure.code, message: failure.message };
-    const spentUsd = spentTokenCostOf(outcome.error);
-    const record = await finisher.fail(
-      job.task,
-      job.ticket,
-      error,
-      'failed',
-      outcome.costUsd,
-      spentUsd,
+    const costs = {
+      executorUsd: outcome.costUsd,
+      tokenUsd: spentTokenCostOf(outcome.error),
       chargedUsd,
-    );
+    };
+    const record = await finisher.fail(job.task, job.ticket, error, 'failed', costs);
     return { record, failure };
   }
 }

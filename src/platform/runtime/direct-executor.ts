@@ -37,17 +37,16 @@ export class DirectExecutor implements SyncExecutor {
           clock,
           signal,
           onToken: job.onToken,
-          beforeRetry: (spentUsd) => spend.charge(spentUsd),
-          afterStep: (spentUsd) => spend.chargeRest(spentUsd),
+          ...spend.runHooks(),
         }),
       );
-      return { record: await finisher.succeed(task, ticket, run, 0, spend.chargedUsd) };
+      return {
+        record: await finisher.succeed(task, ticket, run, { chargedUsd: spend.chargedUsd }),
+      };
     } catch (error) {
       const failure = describeFailure(error);
-      const spentUsd = spentTokenCostOf(error);
-      const taskError = taskErrorOf(failure);
-      const charged = spend.chargedUsd;
-      const record = await finisher.fail(task, ticket, taskError, 'failed', 0, spentUsd, charged);
+      const costs = { tokenUsd: spentTokenCostOf(error), chargedUsd: spend.chargedUsd };
+      const record = await finisher.fail(task, ticket, taskErrorOf(failure), 'failed', costs);
       return { record, failure };
     }
   }

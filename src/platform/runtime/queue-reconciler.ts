@@ -41,10 +41,10 @@ export function reconcileQueueFailures<T>(
  * Stores the terminal state of a job the queue ended, releases the admission
  * ticket its payload carries, and calls `onStored` with the record. The
  * record's cost, what earlier failed deliveries spent, was charged to the
- * ticket when each of them failed. A task
- * already terminal keeps its state and its ticket stays as its finisher left
- * it; neither hook is called then. A failed store write leaves the task and
- * its ticket as they were and goes to `onError`, as does an error of a hook.
+ * ticket when each of them failed. A task already terminal keeps its state,
+ * and its ticket stays as its finisher left it, so neither hook is called.
+ * A failed store write leaves the task and its ticket as they were and goes
+ * to `onError`, as does an error of a hook.
  *
  * NOTE: a handler that lost its job lock may still be running when the queue
  * ends the job. Its tenant then gets the in-flight slot back early, and the

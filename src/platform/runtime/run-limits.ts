@@ -121,8 +121,9 @@ async function runUntilShutdown<T>(
   try {
     return await run(shutdown);
   } catch (error) {
-    if (shutdown.aborted)
+    if (shutdown.aborted) {
       throw withSpentTokens(new PlatformShutdownError(), spentTokenCostOf(error));
+    }
     throw error;
   }
 }

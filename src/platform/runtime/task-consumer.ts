@@ -52,15 +52,12 @@ export function createTaskHandler(options: TaskConsumerOptions): JobHandler<Queu
       if (task.deliveries > 1) await spend.charge(0);
       const { router, clock, shutdown } = options;
       const limits = { clock, shutdown, deadlineMs: options.deadlineMs?.(task.request) };
-      const charges = {
-        beforeRetry: (spentUsd: number) => spend.charge(spentUsd),
-        afterStep: (spentUsd: number) => spend.chargeRest(spentUsd),
-      };
+      const charges = spend.runHooks();
       const run = await runWithLimits(limits, (signal) =>
         runAgentTask(task.request, { tenantId: task.tenantId, router, clock, signal, ...charges }),
       );
       // NOTE: worker time is billed per pool hour and apportioned in reports, so no executor cost is added per task.
-      await options.finisher.succeed(task, job.data.ticket, run, 0, spend.chargedUsd);
+      await options.finisher.succeed(task, job.data.ticket, run, { chargedUsd: spend.chargedUsd });
     } catch (error) {
       await recordFailure(options, task, job, error, spend);
     }
@@ -78,13 +75,13 @@ async function recordFailure(
   const taskError = taskErrorOf(failure);
   const spentUsd = spentTokenCostOf(error);
   const { ticket } = job.data;
+  const costs = { tokenUsd: spentUsd, chargedUsd: spend.chargedUsd };
   if (PERMANENT_CODES.has(failure.code)) {
-    await options.finisher.fail(task, ticket, taskError, 'failed', 0, spentUsd, spend.chargedUsd);
+    await options.finisher.fail(task, ticket, taskError, 'failed', costs);
     throw new NonRetryableError(failure.message);
   }
   if (job.attempt >= options.maxAttempts) {
-    const state = 'dead_lettered';
-    await options.finisher.fail(task, ticket, taskError, state, 0, spentUsd, spend.chargedUsd);
+    await options.finisher.fail(task, ticket, taskError, 'dead_lettered', costs);
   } else {
     // The queue retries the task, which waits as queued. Its ticket stays open with
     // this spend charged; the delivery that ends the task settles its own run.

@@ -11,6 +11,16 @@ export interface TicketCloser extends TicketCharger {
   release(ticket: AdmissionTicket): Promise<unknown>;
 }
 
+/** What one run of a task cost, in US dollars; each part defaults to 0. */
+export interface RunCosts {
+  /** Executor time, such as a serverless invocation's. */
+  executorUsd?: number;
+  /** Tokens of a failed run's provider calls; a finished run carries its own. */
+  tokenUsd?: number;
+  /** The part of the run's cost already charged to the ticket, which the settle leaves out. */
+  chargedUsd?: number;
+}
+
 /** A task that reached a terminal state, with its executor's share of the cost. */
 export interface FinishedTask {
   record: TaskRecord;
@@ -68,15 +78,15 @@ export class TaskFinisher {
     task: TaskRecord,
     ticket: AdmissionTicket,
     run: TaskRunOutput,
-    executorCostUsd: number,
-    chargedUsd = 0,
+    costs: Omit<RunCosts, 'tokenUsd'> = {},
   ): Promise<TaskRecord> {
-    const runUsd = run.tokenCostUsd + executorCostUsd;
+    const { executorUsd = 0, chargedUsd = 0 } = costs;
+    const runUsd = run.tokenCostUsd + executorUsd;
     const costUsd = (task.costUsd ?? 0) + runUsd;
     const completion = { state: 'succeeded' as const, result: run.result, costUsd };
     return awaitTicketAndRecord(
       this.#options.admission.settle(ticket, Math.max(0, runUsd - chargedUsd)),
-      this.#complete(task, completion, executorCostUsd),
+      this.#complete(task, completion, executorUsd),
     );
   }
 
@@ -93,18 +103,17 @@ export class TaskFinisher {
     ticket: AdmissionTicket,
     error: TaskError,
     state: Exclude<TerminalState, 'succeeded'> = 'failed',
-    executorCostUsd = 0,
-    tokenCostUsd = 0,
-    chargedUsd = 0,
+    costs: RunCosts = {},
   ): Promise<TaskRecord> {
-    const runUsd = executorCostUsd + tokenCostUsd;
+    const { executorUsd = 0, tokenUsd = 0, chargedUsd = 0 } = costs;
+    const runUsd = executorUsd + tokenUsd;
     const costUsd = (task.costUsd ?? 0) + runUsd;
     const rest = runUsd - chargedUsd;
     const { admission } = this.#options;
     const completion = { state, error, costUsd };
     return awaitTicketAndRecord(
       rest > 0 ? admission.settle(ticket, rest) : admission.release(ticket),
-      this.#complete(task, completion, executorCostUsd),
+      this.#complete(task, completion, executorUsd),
     );
   }
 

@@ -1,5 +1,6 @@
 import type { AdmissionTicket, ChargeOutcome } from '../admission/types.js';
 import { RouterError } from '../router/router-errors.js';
+import type { TaskRunContext } from './task-runner.js';
 
 /** Retry-After of a task stopped by its budget, as admission's budget rejection defaults to. */
 const BUDGET_RETRY_AFTER_SECONDS = 60;
@@ -30,6 +31,14 @@ export class TicketSpend {
     this.#admission = admission;
     this.#ticket = ticket;
     this.#onError = onError;
+  }
+
+  /** Returns the task run hooks that charge through this object. */
+  runHooks(): Pick<TaskRunContext, 'beforeRetry' | 'afterStep'> {
+    return {
+      beforeRetry: (spentUsd) => this.charge(spentUsd),
+      afterStep: (spentUsd) => this.chargeRest(spentUsd),
+    };
   }
 
   /** Spend this object charged to the ticket, in US dollars. */

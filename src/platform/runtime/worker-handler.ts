@@ -74,7 +74,7 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
     onChargeError: (error, ticket) =>
       logger.warn(
         { err: error, ticketId: ticket.id, tenantId: ticket.tenantId },
-        'charging a ticket failed; its settle charges the spend',
+        'charging a ticket failed; the task goes on',
       ),
   });
   const routerPort = new RouterModelPort(router, prices);

@@ -65,7 +65,9 @@ describe('TaskFinisher', () => {
       clock: systemClock,
       onFinished: ({ record }) => finished.push(record),
     });
-    const record = await finisher.succeed(await runningTask(store), TICKET, RUN, 0.5);
+    const record = await finisher.succeed(await runningTask(store), TICKET, RUN, {
+      executorUsd: 0.5,
+    });
     assert.equal(record.state, 'succeeded');
     assert.equal(record.costUsd, 0.75);
     assert.deepEqual(admission.calls, ['settle 0.75']);
@@ -86,7 +88,7 @@ describe('TaskFinisher', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       return completeAndRead(id, completion);
     };
-    await assert.rejects(finisher.succeed(task, TICKET, RUN, 0), /settle failed/);
+    await assert.rejects(finisher.succeed(task, TICKET, RUN), /settle failed/);
     // The store write runs concurrently with the settle, and the call waits for it.
     assert.equal((await store.getById('t1'))?.state, 'succeeded');
   });
@@ -112,7 +114,10 @@ describe('TaskFinisher', () => {
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
     const task = await runningTask(store);
     const error = { code: 'stream_interrupted', message: 'cut' };
-    const record = await finisher.fail(task, TICKET, error, 'failed', 0.5, 0.125);
+    const record = await finisher.fail(task, TICKET, error, 'failed', {
+      executorUsd: 0.5,
+      tokenUsd: 0.125,
+    });
     assert.equal(record.state, 'failed');
     assert.equal(record.costUsd, 0.625);
     assert.deepEqual(admission.calls, ['settle 0.625']);
@@ -135,7 +140,7 @@ describe('TaskFinisher', () => {
     const admission = ticketCloser();
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
     const task = await runningTask(store);
-    const first = await finisher.succeed(task, TICKET, RUN, 0);
+    const first = await finisher.succeed(task, TICKET, RUN);
     const second = await finisher.fail(task, TICKET, { code: 'late', message: 'late failure' });
     assert.deepEqual(second, first);
     assert.equal(second.error, undefined);

@@ -95,7 +95,7 @@ describe('TicketSpend', () => {
 });
 
 describe('budget before a redelivery', () => {
-  it('fails a redelivery the budget no longer covers', async () => {
+  it('fails an unaffordable redelivery', async () => {
     const store = new MemoryTaskStore();
     const admission = new MemoryAdmissionBackend();
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
@@ -332,7 +332,7 @@ describe('RouterModelPort retry hook', () => {
     assert.deepEqual(spent, [cutUsage.inputTokens + 40]);
   });
 
-  it('counts the attempts when the retry hook fails', async () => {
+  it('prices attempts after hook failure', async () => {
     rig = await startRig(
       {
         oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }),
@@ -349,7 +349,7 @@ describe('RouterModelPort retry hook', () => {
     assert.ok(spentTokenCostOf(error) > 40);
   });
 
-  it('keeps the attempts of a call its retry hook stopped', async () => {
+  it('keeps attempts of stopped call', async () => {
     rig = await startRig(
       {
         oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 40 }),

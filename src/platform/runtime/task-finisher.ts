@@ -11,7 +11,7 @@ export interface TicketCloser extends TicketCharger {
   release(ticket: AdmissionTicket): Promise<unknown>;
 }
 
-/** What one run of a task cost, in US dollars; each part defaults to 0. */
+/** Costs of one run of a task, in US dollars; each part defaults to 0. */
 export interface RunCosts {
   /** Executor time, such as a serverless invocation's. */
   executorUsd?: number;

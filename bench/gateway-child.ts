@@ -21,6 +21,7 @@ import { TaskFinisher } from '../src/platform/runtime/task-finisher.js';
 import { MemoryTaskStore } from '../src/platform/store/memory.js';
 import { hashApiKey } from '../src/platform/tenants/api-key.js';
 import { TenantRegistry } from '../src/platform/tenants/index.js';
+import { STUB_ROUTER } from './stub-router.js';
 
 /** Message a child sends once its servers listen. */
 export interface ChildReady {
@@ -33,21 +34,6 @@ export interface ChildCpu {
   type: 'cpu';
   micros: number;
 }
-
-/** A router that returns at once, to separate the gateway's own cost from the provider call. */
-const STUB_ROUTER: ModelRouterPort = {
-  call: async () => ({
-    tokenCostUsd: 0,
-    result: {
-      text: 'stub',
-      usage: { inputTokens: 7, outputTokens: 8 },
-      provider: 'instant',
-      model: 'instant',
-      attempts: [],
-      timeToFirstTokenMs: 0,
-    },
-  }),
-};
 
 function requiredEnv(name: string): string {
   const value = process.env[name];

@@ -9,8 +9,10 @@
  *    process, the load client, also runs. Each process's CPU use is reported;
  * 2. async: tasks through gateway, BullMQ and forked worker processes until
  *    every task is terminal, against raw BullMQ with no-op jobs (bench/queue.ts),
- *    in three rounds after a warm-up round of each. The CPU time per task of
- *    every process on the machine comes from /proc.
+ *    in three rounds after a warm-up round of each. Each round also runs the
+ *    same parts around a router that returns at once, which shows what
+ *    everything but the provider call costs. The CPU time per task of every
+ *    process on the machine comes from /proc.
  *
  * Run: npx tsx bench/gateway.ts [asyncTasks=2000] [sync|async]
  * (`sync` or `async` runs only that half; BENCH_WORKER_PROCESSES sets the
@@ -21,7 +23,8 @@
  * raw BullMQ no-op throughput against 25%, on slow and fast days alike. Both
  * cores are busy at 0.65 to 1.1 ms of CPU per task over all processes, which
  * run about 8 Redis scripts per task where raw BullMQ runs 2; 25% needs about
- * half that CPU. The sync targets hold on a day when the machine runs at
+ * half that CPU. With a stub router, no provider call at all, the ratio is
+ * still 14 to 21%, so the target needs another layout of the async path. The sync targets hold on a day when the machine runs at
  * its usual speed, at about 0.3 ms of gateway-process CPU per request, but
  * the machine has run slow enough for the same code to reach only 1,600
  * requests/s. docs/benchmarks.md has the numbers and the breakdown.
@@ -30,8 +33,14 @@ import { randomUUID } from 'node:crypto';
 
 import { Pool } from 'undici';
 
-import type { Platform } from '../src/platform/runtime.js';
-import { endedTasks, REDIS_URL, startAsyncBenchPlatform, waitForEnded } from './async-platform.js';
+import {
+  type AsyncBenchPlatform,
+  endedTasks,
+  REDIS_URL,
+  startAsyncBenchPlatform,
+  startStubRouterPlatform,
+  waitForEnded,
+} from './async-platform.js';
 import {
   type BenchChild,
   GATEWAY_CPU,
@@ -226,8 +235,8 @@ interface AsyncRound {
 }
 
 /** Submits `tasks` async tasks, 200 at a time, and waits until every one is terminal. */
-async function asyncRound(platform: Platform, tasks: number): Promise<AsyncRound> {
-  const target = gatewayTarget('gateway async', platform.urls.gateway);
+async function asyncRound(platform: AsyncBenchPlatform, tasks: number): Promise<AsyncRound> {
+  const target = gatewayTarget('gateway async', platform.gatewayUrl);
   target.body = JSON.stringify({ route: 'bench', maxOutputTokens: 8, mode: 'async' });
   const endedBefore = await endedTasks(platform);
   const cpuBefore = processCpuSnapshot();
@@ -253,37 +262,53 @@ async function asyncRound(platform: Platform, tasks: number): Promise<AsyncRound
 }
 
 /**
- * Three rounds, each raw BullMQ then the gateway path on the same Redis, after one
- * discarded warm-up round of each. The ratio is taken per round, then the median.
+ * Three rounds, each raw BullMQ, then the platform with a router that returns at
+ * once, then the platform, on the same Redis, after one discarded warm-up round of
+ * each. Ratios are taken per round, then the median.
  */
 async function benchAsync(tasks: number): Promise<void> {
   const rawOptions = { redisUrl: REDIS_URL, jobs: tasks, concurrency: 50 };
-  const { platform, close } = await startAsyncBenchPlatform(TENANT_KEY);
+  const stub = await startStubRouterPlatform(TENANT_KEY);
   try {
-    await measureRawBullmqThroughput({ ...rawOptions, jobs: Math.min(tasks, 500) });
-    await asyncRound(platform, Math.min(tasks, 500));
-    const ratios: number[] = [];
-    const addAndRunRatios: number[] = [];
-    for (let round = 1; round <= 3; round += 1) {
-      const raw = await measureRawBullmqThroughput(rawOptions);
-      const gateway = await asyncRound(platform, tasks);
-      const ratio = (100 * gateway.tasksPerSecond) / raw.jobsPerSecond;
-      ratios.push(ratio);
-      // Raw BullMQ's jobs/s counts only their run; this also counts adding them, as the
-      // platform's tasks/s counts their submission.
-      const addAndRun = 1 / (1 / raw.enqueuePerSecond + 1 / raw.jobsPerSecond);
-      addAndRunRatios.push((100 * gateway.tasksPerSecond) / addAndRun);
+    const full = await startAsyncBenchPlatform(TENANT_KEY);
+    try {
+      await measureRawBullmqThroughput({ ...rawOptions, jobs: Math.min(tasks, 500) });
+      await asyncRound(stub, Math.min(tasks, 500));
+      await asyncRound(full, Math.min(tasks, 500));
+      const ratios: number[] = [];
+      const stubRatios: number[] = [];
+      const addAndRunRatios: number[] = [];
+      for (let round = 1; round <= 3; round += 1) {
+        const raw = await measureRawBullmqThroughput(rawOptions);
+        const stubbed = await asyncRound(stub, tasks);
+        const gateway = await asyncRound(full, tasks);
+        const ratio = (100 * gateway.tasksPerSecond) / raw.jobsPerSecond;
+        ratios.push(ratio);
+        stubRatios.push((100 * stubbed.tasksPerSecond) / raw.jobsPerSecond);
+        // Raw BullMQ's jobs/s counts only their run; this also counts adding them, as the
+        // platform's tasks/s counts their submission.
+        const addAndRun = 1 / (1 / raw.enqueuePerSecond + 1 / raw.jobsPerSecond);
+        addAndRunRatios.push((100 * gateway.tasksPerSecond) / addAndRun);
+        console.log(
+          `[async] round ${round}, ${tasks} tasks: raw BullMQ no-op ${raw.jobsPerSecond.toFixed(0)} jobs/s, platform with a stub router ${stubbed.tasksPerSecond.toFixed(0)} tasks/s, gateway+BullMQ+workers ${gateway.tasksPerSecond.toFixed(0)} tasks/s, ratio ${ratio.toFixed(1)}%; submitting took ${gateway.submitSeconds.toFixed(2)} s at ${percent(gateway.submitCpuShare)} of a core in this process`,
+        );
+        if (round === 3) {
+          for (const line of stubbed.cpuLines) console.log(`[async] stub router CPU ${line}`);
+          for (const line of gateway.cpuLines) console.log(`[async] CPU ${line}`);
+        }
+      }
+      console.log(`[async] median ratio ${median(ratios).toFixed(1)}% (target >= 25%)`);
       console.log(
-        `[async] round ${round}, ${tasks} tasks: raw BullMQ no-op ${raw.jobsPerSecond.toFixed(0)} jobs/s, gateway+BullMQ+workers ${gateway.tasksPerSecond.toFixed(0)} tasks/s, ratio ${ratio.toFixed(1)}%; submitting took ${gateway.submitSeconds.toFixed(2)} s at ${percent(gateway.submitCpuShare)} of a core in this process`,
+        `[async] median ratio of the platform with a stub router, no provider call: ${median(stubRatios).toFixed(1)}%`,
       );
-      if (round === 3) for (const line of gateway.cpuLines) console.log(`[async] CPU ${line}`);
+      console.log(
+        `[async] median ratio to raw BullMQ adding and running its jobs one batch after the other: ${median(addAndRunRatios).toFixed(1)}%`,
+      );
+    } finally {
+      await full.close();
     }
-    console.log(`[async] median ratio ${median(ratios).toFixed(1)}% (target >= 25%)`);
-    console.log(
-      `[async] median ratio to raw BullMQ adding and running its jobs one batch after the other: ${median(addAndRunRatios).toFixed(1)}%`,
-    );
   } finally {
-    await close();
+    await stub.close();
   }
 }
 

@@ -185,17 +185,17 @@ async function main(): Promise<void> {
     );
   }
   const redis = new Redis(REDIS_URL);
-  const { platform, close } = await startAsyncBenchPlatform(TENANT_KEY);
+  const platform = await startAsyncBenchPlatform(TENANT_KEY);
   try {
     // A warm-up round loads every script, so the counted rounds send none.
-    await submit(platform.urls.gateway, 100);
+    await submit(platform.gatewayUrl, 100);
     await waitForEnded(platform, 0, 100);
     const raw = await perTask(redis, tasks, async () => {
       await measureRawBullmqThroughput({ redisUrl: REDIS_URL, jobs: tasks, concurrency: 50 });
     });
     const platformRows = await perTask(redis, tasks, async () => {
       const endedBefore = await endedTasks(platform);
-      await submit(platform.urls.gateway, tasks);
+      await submit(platform.gatewayUrl, tasks);
       await waitForEnded(platform, endedBefore, tasks);
     });
     summary('raw BullMQ no-op', raw);
@@ -207,13 +207,13 @@ async function main(): Promise<void> {
     });
     const platformTimes = await scriptTimes(redis, timed, async () => {
       const endedBefore = await endedTasks(platform);
-      await submit(platform.urls.gateway, timed);
+      await submit(platform.gatewayUrl, timed);
       await waitForEnded(platform, endedBefore, timed);
     });
     printScriptTimes('raw BullMQ no-op', timed, rawTimes);
     printScriptTimes('gateway, BullMQ, workers', timed, platformTimes);
   } finally {
-    await close();
+    await platform.close();
     await redis.quit();
   }
 }

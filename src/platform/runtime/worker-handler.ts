@@ -15,6 +15,7 @@ import { loadPriceTable } from '../cost/load-price-table.js';
 import { RedisCostLedger } from '../cost/redis-ledger.js';
 import type { QueuedTaskData } from '../gateway/ports.js';
 import type { ProviderEndpoint } from '../providers/types.js';
+import type { TaskRecord } from '../task.js';
 import type { JobHandler } from '../queue/index.js';
 import { createRouter, loadPolicy } from '../router/index.js';
 import { RedisTaskStore } from '../store/redis.js';
@@ -23,6 +24,7 @@ import { createMetricRelay, type MetricRelay } from './metric-relay.js';
 import { recordFinished, wireRouterMetrics } from './metrics-wiring.js';
 import { asyncTaskDeadlineMs } from './run-limits.js';
 import { RouterModelPort } from './router-port.js';
+import type { ModelRouterPort } from './model-router.js';
 import { createTaskHandler } from './task-consumer.js';
 import { TaskFinisher } from './task-finisher.js';
 
@@ -48,6 +50,31 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
   const catalog = await loadProviderCatalog(settings.providersDir);
   const policy = await loadPolicy(settings.policyPath, catalog);
   const prices = await loadPriceTable(settings.pricesPath);
+  const router = createRouter({ policy, catalog, endpoints: settings.endpoints });
+  wireRouterMetrics(router, openRelay(), policy);
+  return createTaskHandlerAround(
+    settings,
+    new RouterModelPort(router, prices),
+    (request) => policy.routes[request.route]?.deadlineMs ?? 0,
+  );
+}
+
+/** The settings of a worker process's task handler that do not concern its router. */
+export type TaskHandlerSettings = Pick<
+  WorkerHandlerConfig,
+  'redisUrl' | 'keyPrefix' | 'maxAttempts' | 'maxTaskDurationMs'
+>;
+
+/**
+ * Builds a worker process's task handler around `router`, with the Redis store,
+ * admission and cost ledger under the platform's key prefix. `routeDeadlineMs`
+ * gives the deadline of a task's route, 0 for none.
+ */
+export function createTaskHandlerAround(
+  settings: TaskHandlerSettings,
+  router: ModelRouterPort,
+  routeDeadlineMs: (request: TaskRecord['request']) => number,
+): JobHandler<QueuedTaskData> {
   // Auto-pipelining sends the commands issued in one tick, such as a finished task's
   // settle and store write, in one socket write.
   const redis = new Redis(settings.redisUrl, {
@@ -56,7 +83,6 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
   });
   // Commands fail with their own errors; the connection's error events only repeat them.
   redis.on('error', () => undefined);
-  const router = createRouter({ policy, catalog, endpoints: settings.endpoints });
   const store = new RedisTaskStore({ redis, keyPrefix: `${settings.keyPrefix}:store` });
   const admission = new RedisAdmissionBackend({
     redis,
@@ -64,7 +90,6 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
   });
   const ledger = new RedisCostLedger({ redis, keyPrefix: `${settings.keyPrefix}:cost:` });
   const metrics = openRelay();
-  wireRouterMetrics(router, metrics, policy);
   const finisher = new TaskFinisher({
     store,
     admission,
@@ -77,19 +102,15 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
         'charging a ticket failed; the task goes on',
       ),
   });
-  const routerPort = new RouterModelPort(router, prices);
+  const maxTaskDurationMs = settings.maxTaskDurationMs ?? DEFAULT_MAX_TASK_DURATION_MS;
   return createTaskHandler({
     store,
-    router: routerPort,
+    router,
     finisher,
     clock: systemClock,
     maxAttempts: settings.maxAttempts,
     deadlineMs: (request) =>
-      asyncTaskDeadlineMs(
-        request,
-        policy.routes[request.route]?.deadlineMs ?? 0,
-        settings.maxTaskDurationMs ?? DEFAULT_MAX_TASK_DURATION_MS,
-      ),
+      asyncTaskDeadlineMs(request, routeDeadlineMs(request), maxTaskDurationMs),
     onStart: (task, waitMs) => metrics.observeQueueWait(task.request.priority, waitMs / 1000),
     shutdown: shutdown.signal,
   });

@@ -27,7 +27,7 @@ async function admitAndSettle(backend: AdmissionBackend): Promise<void> {
   if (!result.admitted) {
     throw new Error(`bench task rejected: ${result.reason}`);
   }
-  await backend.settle(result.ticket, 0.01);
+  await backend.settle(result.ticket, { run: 1, spentUsd: 0.01 });
 }
 
 /** Returns tasks per second for one round. */

@@ -4,7 +4,13 @@
  */
 import type { TenantLimits } from '../tenants/tenant.js';
 import { AdmissionInputError } from './errors.js';
-import type { AdmissionRequest, LimitDescriptor, Rejection, RejectionReason } from './types.js';
+import type {
+  AdmissionRequest,
+  LimitDescriptor,
+  Rejection,
+  RejectionReason,
+  RunSpend,
+} from './types.js';
 
 const MS_PER_MINUTE = 60_000;
 
@@ -160,6 +166,16 @@ export function checkNonNegative(field: string, value: number): void {
   if (!Number.isFinite(value) || value < 0) {
     throw new AdmissionInputError(`${field} must be a finite number >= 0, got ${String(value)}`);
   }
+}
+
+/** Checks a run's spend: a whole run number from 1 and a finite spend >= 0. */
+export function checkRunSpend(spend: RunSpend): void {
+  if (!Number.isSafeInteger(spend.run) || spend.run < 1) {
+    throw new AdmissionInputError(
+      `run must be a whole number >= 1, such as a delivery's number, got ${String(spend.run)}`,
+    );
+  }
+  checkNonNegative('spentUsd', spend.spentUsd);
 }
 
 function checkPositive(field: string, value: number): void {

@@ -18,6 +18,7 @@ export type {
   LimitDescriptor,
   Rejection,
   RejectionReason,
+  RunSpend,
   TenantUsage,
   TicketOutcome,
 } from './types.js';

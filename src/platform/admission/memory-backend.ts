@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../clock.js';
 import {
-  checkNonNegative,
+  checkRunSpend,
   decide,
   initialState,
   type TenantState,
@@ -16,6 +16,7 @@ import type {
   AdmissionResult,
   AdmissionTicket,
   ChargeOutcome,
+  RunSpend,
   TenantUsage,
   TicketOutcome,
 } from './types.js';
@@ -74,28 +75,32 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
       this.#openTickets.set(tenant.id, open);
     }
     const expiresAt = monotonic + this.#ticketTtlMs;
-    open.set(ticket.id, { reservedUsd: ticket.reservedUsd, expiresAt });
+    open.set(ticket.id, { reservedUsd: ticket.reservedUsd, expiresAt, runCharges: new Map() });
     this.#budgets.set(tenant.id, tenant.budgetUsd);
     return { admitted: true, ticket };
   }
 
-  async charge(ticket: AdmissionTicket, costUsd: number): Promise<ChargeOutcome> {
-    checkNonNegative('costUsd', costUsd);
+  async charge(ticket: AdmissionTicket, spend: RunSpend): Promise<ChargeOutcome> {
+    checkRunSpend(spend);
     const open = this.#openTickets.get(ticket.tenantId)?.get(ticket.id);
     const state = this.#states.get(ticket.tenantId);
     if (open === undefined || state === undefined) return { open: false, withinBudget: true };
-    state.spentUsd += costUsd;
+    const charged = open.runCharges.get(spend.run) ?? 0;
+    if (spend.spentUsd > charged) {
+      open.runCharges.set(spend.run, spend.spentUsd);
+      state.spentUsd += spend.spentUsd - charged;
+    }
     const budget = this.#budgets.get(ticket.tenantId) ?? Number.POSITIVE_INFINITY;
     return { open: true, withinBudget: withinBudget(state, budget) };
   }
 
-  async settle(ticket: AdmissionTicket, actualCostUsd: number): Promise<TicketOutcome> {
-    checkNonNegative('actualCostUsd', actualCostUsd);
-    return this.#close(ticket, actualCostUsd);
+  async settle(ticket: AdmissionTicket, spend: RunSpend): Promise<TicketOutcome> {
+    checkRunSpend(spend);
+    return this.#close(ticket, spend);
   }
 
   async release(ticket: AdmissionTicket): Promise<TicketOutcome> {
-    return this.#close(ticket, 0);
+    return this.#close(ticket, undefined);
   }
 
   async usage(tenantId: string): Promise<TenantUsage> {
@@ -111,7 +116,8 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     this.#openTickets.clear();
   }
 
-  #close(ticket: AdmissionTicket, costUsd: number): TicketOutcome {
+  /** Closes the ticket; a settle's `spend` adds the part its run's charges left out. */
+  #close(ticket: AdmissionTicket, spend: RunSpend | undefined): TicketOutcome {
     const open = this.#openTickets.get(ticket.tenantId)?.get(ticket.id);
     const state = this.#states.get(ticket.tenantId);
     if (open === undefined || state === undefined) {
@@ -119,7 +125,9 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     }
     this.#openTickets.get(ticket.tenantId)?.delete(ticket.id);
     freeSlot(state, open.reservedUsd);
-    state.spentUsd += costUsd;
+    if (spend !== undefined) {
+      state.spentUsd += Math.max(0, spend.spentUsd - (open.runCharges.get(spend.run) ?? 0));
+    }
     return 'applied';
   }
 
@@ -139,6 +147,8 @@ interface OpenTicket {
   reservedUsd: number;
   /** Expiry time on the clock's monotonic time. */
   expiresAt: number;
+  /** Spend charged so far for each run of the ticket's task, by run number. */
+  runCharges: Map<number, number>;
 }
 
 function freeSlot(state: TenantState, reservedUsd: number): void {

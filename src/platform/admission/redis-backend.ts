@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
-import { checkNonNegative, tenantRejection, validateRequest } from './decision.js';
+import { checkRunSpend, tenantRejection, validateRequest } from './decision.js';
 import { type AdmissionOptions, resolveAdmissionOptions } from './options.js';
 import { ADMIT_SCRIPT, CHARGE_SCRIPT, CLOSE_SCRIPT } from './redis-scripts.js';
 import type {
@@ -10,6 +10,7 @@ import type {
   AdmissionResult,
   AdmissionTicket,
   ChargeOutcome,
+  RunSpend,
   RejectionReason,
   TenantUsage,
   TicketOutcome,
@@ -35,7 +36,7 @@ export interface RedisAdmissionOptions extends AdmissionOptions {
 }
 
 /** The tenant's state hash, open tickets hash and open tickets sorted set. */
-type TenantKeys = [state: string, tickets: string, open: string];
+type TenantKeys = [state: string, tickets: string, open: string, runCharges: string];
 
 interface AdmissionCommands {
   scalegateAdmit(...keysAndArgs: string[]): Promise<unknown>;
@@ -112,19 +113,24 @@ export class RedisAdmissionBackend implements AdmissionBackend {
     return { admitted: true, ticket };
   }
 
-  async settle(ticket: AdmissionTicket, actualCostUsd: number): Promise<TicketOutcome> {
-    checkNonNegative('actualCostUsd', actualCostUsd);
-    return this.#closeTicket(ticket, String(actualCostUsd));
+  async settle(ticket: AdmissionTicket, spend: RunSpend): Promise<TicketOutcome> {
+    checkRunSpend(spend);
+    return this.#closeTicket(ticket, String(spend.spentUsd), spend.run);
   }
 
   async release(ticket: AdmissionTicket): Promise<TicketOutcome> {
-    return this.#closeTicket(ticket, '');
+    return this.#closeTicket(ticket, '', 1);
   }
 
-  async charge(ticket: AdmissionTicket, costUsd: number): Promise<ChargeOutcome> {
-    checkNonNegative('costUsd', costUsd);
+  async charge(ticket: AdmissionTicket, spend: RunSpend): Promise<ChargeOutcome> {
+    checkRunSpend(spend);
     const keys = this.#tenantKeys(ticket.tenantId);
-    const reply = await this.#redis.scalegateChargeTicket(...keys, String(costUsd), ticket.id);
+    const reply = await this.#redis.scalegateChargeTicket(
+      ...keys,
+      String(spend.run),
+      String(spend.spentUsd),
+      ticket.id,
+    );
     if (!Array.isArray(reply) || reply.length !== 2) {
       throw new TypeError(`unexpected reply from the charge script: ${JSON.stringify(reply)}`);
     }
@@ -163,23 +169,23 @@ export class RedisAdmissionBackend implements AdmissionBackend {
     }
   }
 
-  async #closeTicket(ticket: AdmissionTicket, cost: string): Promise<TicketOutcome> {
+  async #closeTicket(ticket: AdmissionTicket, cost: string, run: number): Promise<TicketOutcome> {
     const keys = this.#tenantKeys(ticket.tenantId);
-    const reply = await this.#redis.scalegateCloseTicket(...keys, cost, ticket.id);
+    const reply = await this.#redis.scalegateCloseTicket(...keys, cost, ticket.id, String(run));
     return reply === 1 ? 'applied' : 'already_closed';
   }
 
   // The hash tag {tenantId} keeps a tenant's keys in one Redis Cluster slot, as a script requires.
   #tenantKeys(tenantId: string): TenantKeys {
     const base = `${this.#prefix}{${tenantId}}`;
-    return [`${base}:state`, `${base}:tickets`, `${base}:open`];
+    return [`${base}:state`, `${base}:tickets`, `${base}:open`, `${base}:charges`];
   }
 }
 
 function defineCommands(redis: Redis): CommandRedis {
-  redis.defineCommand('scalegateAdmit', { numberOfKeys: 3, lua: ADMIT_SCRIPT });
-  redis.defineCommand('scalegateCloseTicket', { numberOfKeys: 3, lua: CLOSE_SCRIPT });
-  redis.defineCommand('scalegateChargeTicket', { numberOfKeys: 3, lua: CHARGE_SCRIPT });
+  redis.defineCommand('scalegateAdmit', { numberOfKeys: 4, lua: ADMIT_SCRIPT });
+  redis.defineCommand('scalegateCloseTicket', { numberOfKeys: 4, lua: CLOSE_SCRIPT });
+  redis.defineCommand('scalegateChargeTicket', { numberOfKeys: 4, lua: CHARGE_SCRIPT });
   if (!hasCommands(redis)) {
     throw new TypeError('ioredis defineCommand did not add the admission commands');
   }

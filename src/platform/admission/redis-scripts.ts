@@ -13,8 +13,32 @@
 const EXPIRED_PER_ADMIT = 64;
 
 /**
+ * Lua functions for the run charges of an open ticket, stored in one field per
+ * ticket as `run=usd` pairs separated by spaces, such as `1=0.25 2=0.125`.
+ */
+const RUN_CHARGES_LUA = `
+local function readRunCharges(encoded)
+  local charges = {}
+  if encoded then
+    for run, usd in string.gmatch(encoded, '(%d+)=(%S+)') do
+      charges[run] = tonumber(usd)
+    end
+  end
+  return charges
+end
+local function encodeRunCharges(charges)
+  local pairs_ = {}
+  for run, usd in pairs(charges) do
+    pairs_[#pairs_ + 1] = run .. '=' .. string.format('%.17g', usd)
+  end
+  return table.concat(pairs_, ' ')
+end
+`;
+
+/**
  * KEYS[1] tenant state hash, KEYS[2] open tickets hash (ticket id to reserved USD),
- * KEYS[3] open tickets sorted set (ticket id by expiry time in ms).
+ * KEYS[3] open tickets sorted set (ticket id by expiry time in ms), KEYS[4] run
+ * charges hash (ticket id to the spend charged for each run of its task).
  * ARGV: now in ms ('' reads the server's TIME), requestsPerMinute, tokensPerMinute,
  * maxInFlight, budgetUsd, tokens, maxCostUsd, ticket TTL s, budget Retry-After s,
  * ticket id. Closes up to EXPIRED_PER_ADMIT expired tickets first, without a charge.
@@ -51,6 +75,7 @@ if #expired > 0 then
       redis.call('HDEL', KEYS[2], id)
     end
     redis.call('ZREM', KEYS[3], id)
+    redis.call('HDEL', KEYS[4], id)
   end
   redis.call('HSET', KEYS[1], 'inflight', inflight, 'reserved', string.format('%.17g', reserved))
 end
@@ -88,16 +113,28 @@ return {1}
 `;
 
 /**
- * KEYS as for ADMIT_SCRIPT. ARGV[1] cost in USD the ticket's task already spent,
- * ARGV[2] ticket id. Adds the cost to the tenant's spend. Returns {0, 1} when the
- * ticket is not open, else {1, 1 when spend plus reservations fit the budget
- * stored at the last admission, or 0}.
+ * KEYS as for ADMIT_SCRIPT. ARGV[1] run number, ARGV[2] the run's spend so far in
+ * USD, ARGV[3] ticket id. Raises the spend charged for the run to ARGV[2] and adds
+ * the rise to the tenant's spend; a repeated or lower value adds nothing. Returns
+ * {0, 1} when the ticket is not open, else {1, 1 when spend plus reservations fit
+ * the budget stored at the last admission, or 0}.
  */
-export const CHARGE_SCRIPT = `
-if not redis.call('HGET', KEYS[2], ARGV[2]) then
+export const CHARGE_SCRIPT = `${RUN_CHARGES_LUA}
+if not redis.call('HGET', KEYS[2], ARGV[3]) then
   return {0, 1}
 end
-local spent = tonumber(redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[1]))
+local charges = readRunCharges(redis.call('HGET', KEYS[4], ARGV[3]))
+local charged = charges[ARGV[1]] or 0
+local target = tonumber(ARGV[2])
+local spent
+if target > charged then
+  charges[ARGV[1]] = target
+  redis.call('HSET', KEYS[4], ARGV[3], encodeRunCharges(charges))
+  local rise = string.format('%.17g', target - charged)
+  spent = tonumber(redis.call('HINCRBYFLOAT', KEYS[1], 'spent', rise))
+else
+  spent = tonumber(redis.call('HGET', KEYS[1], 'spent')) or 0
+end
 local s = redis.call('HMGET', KEYS[1], 'reserved', 'budget')
 local reserved = tonumber(s[1]) or 0
 local budget = tonumber(s[2])
@@ -108,12 +145,13 @@ return {1, 1}
 `;
 
 /**
- * KEYS as for ADMIT_SCRIPT. ARGV[1] cost in USD to add, or '' to release without a
- * charge; ARGV[2] ticket id. What CHARGE_SCRIPT took stays spent. Returns 1 when
- * the ticket was open and is now closed, 0 when it was already closed or has
- * expired.
+ * KEYS as for ADMIT_SCRIPT. ARGV[1] the run's whole spend in USD, or '' to release
+ * without a charge; ARGV[2] ticket id; ARGV[3] run number. A settle adds the part
+ * of the spend that CHARGE_SCRIPT has not taken for the run; what it took for any
+ * run stays spent. Returns 1 when the ticket was open and is now closed, 0 when it
+ * was already closed or has expired.
  */
-export const CLOSE_SCRIPT = `
+export const CLOSE_SCRIPT = `${RUN_CHARGES_LUA}
 local reserved = redis.call('HGET', KEYS[2], ARGV[2])
 if not reserved then
   return 0
@@ -125,8 +163,13 @@ redis.call('HINCRBY', KEYS[1], 'inflight', -1)
 if tonumber(redis.call('HINCRBYFLOAT', KEYS[1], 'reserved', '-' .. reserved)) < 0 then
   redis.call('HSET', KEYS[1], 'reserved', '0')
 end
+local charges = readRunCharges(redis.call('HGET', KEYS[4], ARGV[2]))
+redis.call('HDEL', KEYS[4], ARGV[2])
 if ARGV[1] ~= '' then
-  redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[1])
+  local rest = tonumber(ARGV[1]) - (charges[ARGV[3]] or 0)
+  if rest > 0 then
+    redis.call('HINCRBYFLOAT', KEYS[1], 'spent', string.format('%.17g', rest))
+  end
 end
 return 1
 `;

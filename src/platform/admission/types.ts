@@ -59,6 +59,17 @@ export interface ChargeOutcome {
   withinBudget: boolean;
 }
 
+/** The spend so far of one run of a ticket's task. */
+export interface RunSpend {
+  /**
+   * The run: a queue delivery's number, from 1, or 1 for a task that runs once.
+   * Each run's charges are counted apart.
+   */
+  run: number;
+  /** Spend of the run so far, in US dollars. */
+  spentUsd: number;
+}
+
 /** A tenant's counters as the backend stores them. */
 export interface TenantUsage {
   inFlight: number;
@@ -73,19 +84,22 @@ export interface TenantUsage {
 export interface AdmissionBackend {
   admit(request: AdmissionRequest): Promise<AdmissionResult>;
   /**
-   * Replaces the ticket's reservation with the actual cost and frees its in-flight slot.
-   * `actualCostUsd` leaves out what `charge` already took for the ticket.
+   * Replaces the ticket's reservation with the run's actual cost and frees its
+   * in-flight slot. What `charge` already took for the same run is left out, so a
+   * settle after a charge whose reply was lost does not charge it twice.
    * NOTE: tokens taken at admission stay taken, even when the task used fewer than estimated.
    */
-  settle(ticket: AdmissionTicket, actualCostUsd: number): Promise<TicketOutcome>;
+  settle(ticket: AdmissionTicket, spend: RunSpend): Promise<TicketOutcome>;
   /**
-   * Charges what an open ticket's task already spent, such as a provider attempt
-   * that failed after streaming tokens, and reports whether the tenant's budget
-   * still covers its spend and reservations. The reservation stays until settle,
-   * whose cost leaves this charge out. The executor calls it before a retry, so
-   * the budget is checked before every provider call. `costUsd` 0 only checks.
+   * Charges what one run of an open ticket's task spent so far, such as a provider
+   * attempt that failed after streaming tokens, and reports whether the tenant's
+   * budget still covers its spend and reservations. The charge raises what the
+   * ticket took for that run to `spend.spentUsd`: a repeated or lower value adds
+   * nothing, so a charge sent again after a lost reply is taken once. The
+   * reservation stays until settle. The executor calls it before a retry, so the
+   * budget is checked before every provider call.
    */
-  charge(ticket: AdmissionTicket, costUsd: number): Promise<ChargeOutcome>;
+  charge(ticket: AdmissionTicket, spend: RunSpend): Promise<ChargeOutcome>;
   /**
    * Refunds the ticket's reservation and frees its in-flight slot; what `charge`
    * took stays spent.

@@ -78,21 +78,16 @@ export class ServerlessExecutor implements SyncExecutor {
     outcome: InvocationCompletion<TaskRunOutput>,
   ): Promise<ExecutionOutcome> {
     const { finisher } = this.#options;
-    const chargedUsd = this.#spends.get(job)?.chargedUsd ?? 0;
+    const spend = this.#spends.get(job) ?? finisher.ticketSpend(job.ticket);
     this.#spends.delete(job);
     if (outcome.ok) {
       const { value, costUsd } = outcome.result;
-      const costs = { executorUsd: costUsd, chargedUsd };
-      return { record: await finisher.succeed(job.task, job.ticket, value, costs) };
+      return { record: await finisher.succeed(job.task, spend, value, { executorUsd: costUsd }) };
     }
     const failure = describeFailure(outcome.error);
     const error = { code: failure.code, message: failure.message };
-    const costs = {
-      executorUsd: outcome.costUsd,
-      tokenUsd: spentTokenCostOf(outcome.error),
-      chargedUsd,
-    };
-    const record = await finisher.fail(job.task, job.ticket, error, 'failed', costs);
+    const costs = { executorUsd: outcome.costUsd, tokenUsd: spentTokenCostOf(outcome.error) };
+    const record = await finisher.fail(job.task, spend, error, 'failed', costs);
     return { record, failure };
   }
 }

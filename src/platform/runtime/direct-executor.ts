@@ -41,12 +41,12 @@ export class DirectExecutor implements SyncExecutor {
         }),
       );
       return {
-        record: await finisher.succeed(task, ticket, run, { chargedUsd: spend.chargedUsd }),
+        record: await finisher.succeed(task, spend, run),
       };
     } catch (error) {
       const failure = describeFailure(error);
-      const costs = { tokenUsd: spentTokenCostOf(error), chargedUsd: spend.chargedUsd };
-      const record = await finisher.fail(task, ticket, taskErrorOf(failure), 'failed', costs);
+      const costs = { tokenUsd: spentTokenCostOf(error) };
+      const record = await finisher.fail(task, spend, taskErrorOf(failure), 'failed', costs);
       return { record, failure };
     }
   }

@@ -46,7 +46,7 @@ export function createTaskHandler(options: TaskConsumerOptions): JobHandler<Queu
     const task = await options.finisher.startById(job.id);
     if (task === undefined) return;
     options.onStart?.(task, Math.max(0, options.clock.now() - job.enqueuedAt));
-    const spend = options.finisher.ticketSpend(job.data.ticket);
+    const spend = options.finisher.ticketSpend(job.data.ticket, task.deliveries);
     try {
       // Admission reserved one delivery, so a redelivery checks the budget first.
       if (task.deliveries > 1) await spend.charge(0);
@@ -57,7 +57,7 @@ export function createTaskHandler(options: TaskConsumerOptions): JobHandler<Queu
         runAgentTask(task.request, { tenantId: task.tenantId, router, clock, signal, ...charges }),
       );
       // NOTE: worker time is billed per pool hour and apportioned in reports, so no executor cost is added per task.
-      await options.finisher.succeed(task, job.data.ticket, run, { chargedUsd: spend.chargedUsd });
+      await options.finisher.succeed(task, spend, run);
     } catch (error) {
       await recordFailure(options, task, job, error, spend);
     }
@@ -74,14 +74,13 @@ async function recordFailure(
   const failure = describeFailure(error);
   const taskError = taskErrorOf(failure);
   const spentUsd = spentTokenCostOf(error);
-  const { ticket } = job.data;
-  const costs = { tokenUsd: spentUsd, chargedUsd: spend.chargedUsd };
+  const costs = { tokenUsd: spentUsd };
   if (PERMANENT_CODES.has(failure.code)) {
-    await options.finisher.fail(task, ticket, taskError, 'failed', costs);
+    await options.finisher.fail(task, spend, taskError, 'failed', costs);
     throw new NonRetryableError(failure.message);
   }
   if (job.attempt >= options.maxAttempts) {
-    await options.finisher.fail(task, ticket, taskError, 'dead_lettered', costs);
+    await options.finisher.fail(task, spend, taskError, 'dead_lettered', costs);
   } else {
     // The queue retries the task, which waits as queued. Its ticket stays open with
     // this spend charged; the delivery that ends the task settles its own run.

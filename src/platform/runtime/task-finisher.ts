@@ -1,4 +1,4 @@
-import type { AdmissionTicket } from '../admission/types.js';
+import type { AdmissionTicket, RunSpend } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { TaskError, TaskRecord, TerminalState } from '../task.js';
@@ -7,7 +7,7 @@ import { type TicketCharger, TicketSpend } from './ticket-spend.js';
 
 /** The settle and charge side of admission; an AdmissionBackend fits. */
 export interface TicketCloser extends TicketCharger {
-  settle(ticket: AdmissionTicket, actualCostUsd: number): Promise<unknown>;
+  settle(ticket: AdmissionTicket, spend: RunSpend): Promise<unknown>;
   release(ticket: AdmissionTicket): Promise<unknown>;
 }
 
@@ -17,8 +17,6 @@ export interface RunCosts {
   executorUsd?: number;
   /** Tokens of a failed run's provider calls; a finished run carries its own. */
   tokenUsd?: number;
-  /** The part of the run's cost already charged to the ticket, which the settle leaves out. */
-  chargedUsd?: number;
 }
 
 /** A task that reached a terminal state, with its executor's share of the cost. */
@@ -50,9 +48,12 @@ export class TaskFinisher {
     this.#options = options;
   }
 
-  /** Returns a charger of one delivery's spend to `ticket`, which checks the budget before retries. */
-  ticketSpend(ticket: AdmissionTicket): TicketSpend {
-    return new TicketSpend(this.#options.admission, ticket, this.#options.onChargeError);
+  /**
+   * Returns a charger of one run's spend to `ticket`, which checks the budget before
+   * retries. `run` is the queue delivery's number, or 1 for a task that runs once.
+   */
+  ticketSpend(ticket: AdmissionTicket, run = 1): TicketSpend {
+    return new TicketSpend(this.#options.admission, ticket, run, this.#options.onChargeError);
   }
 
   /** Marks the task running; returns undefined when it is already terminal. */
@@ -68,51 +69,47 @@ export class TaskFinisher {
   /**
    * Settles the ticket and stores the success, concurrently. The stored cost adds
    * this run to the record's `costUsd`, which is what earlier failed deliveries
-   * of the task spent. Those deliveries charged the ticket already, as did this
-   * run's `chargedUsd`, so the settle adds only the rest. Returns the task as
-   * stored, or the earlier record when it was already terminal. Rejects when
-   * either write rejects, after both have finished, so the other write may have
-   * been applied.
+   * of the task spent. Those deliveries charged the ticket already, and the settle
+   * leaves out what `spend` charged for this run. Returns the task as stored, or
+   * the earlier record when it was already terminal. Rejects when either write
+   * rejects, after both have finished, so the other write may have been applied.
    */
   async succeed(
     task: TaskRecord,
-    ticket: AdmissionTicket,
+    spend: TicketSpend,
     run: TaskRunOutput,
-    costs: Omit<RunCosts, 'tokenUsd'> = {},
+    costs: Pick<RunCosts, 'executorUsd'> = {},
   ): Promise<TaskRecord> {
-    const { executorUsd = 0, chargedUsd = 0 } = costs;
+    const { executorUsd = 0 } = costs;
     const runUsd = run.tokenCostUsd + executorUsd;
     const costUsd = (task.costUsd ?? 0) + runUsd;
     const completion = { state: 'succeeded' as const, result: run.result, costUsd };
     return awaitTicketAndRecord(
-      this.#options.admission.settle(ticket, Math.max(0, runUsd - chargedUsd)),
+      this.#options.admission.settle(spend.ticket, { run: spend.run, spentUsd: runUsd }),
       this.#complete(task, completion, executorUsd),
     );
   }
 
   /**
-   * Stores a failure and closes the ticket, concurrently. The stored cost is what
+   * Stores a failure and settles the ticket, concurrently. The stored cost is what
    * the task cost before it failed: the record's `costUsd` from earlier failed
    * deliveries, plus this run's executor time and the tokens its provider calls
-   * spent. The ticket settles with the part of this run's cost that `chargedUsd`
-   * leaves out, or is released when that is nothing. Returns and rejects as
-   * `succeed` does.
+   * spent. The settle charges the part of this run's cost that `spend` has not
+   * charged. Returns and rejects as `succeed` does.
    */
   async fail(
     task: TaskRecord,
-    ticket: AdmissionTicket,
+    spend: TicketSpend,
     error: TaskError,
     state: Exclude<TerminalState, 'succeeded'> = 'failed',
     costs: RunCosts = {},
   ): Promise<TaskRecord> {
-    const { executorUsd = 0, tokenUsd = 0, chargedUsd = 0 } = costs;
+    const { executorUsd = 0, tokenUsd = 0 } = costs;
     const runUsd = executorUsd + tokenUsd;
     const costUsd = (task.costUsd ?? 0) + runUsd;
-    const rest = runUsd - chargedUsd;
-    const { admission } = this.#options;
     const completion = { state, error, costUsd };
     return awaitTicketAndRecord(
-      rest > 0 ? admission.settle(ticket, rest) : admission.release(ticket),
+      this.#options.admission.settle(spend.ticket, { run: spend.run, spentUsd: runUsd }),
       this.#complete(task, completion, executorUsd),
     );
   }

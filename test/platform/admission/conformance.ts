@@ -126,18 +126,18 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         reservedUsd: 0.5,
         spentUsd: 0,
       });
-      assert.equal(await backend.settle(admission.ticket, 0.2), 'applied');
+      assert.equal(await backend.settle(admission.ticket, { run: 1, spentUsd: 0.25 }), 'applied');
       assert.deepEqual(await backend.usage(BASE_TENANT.id), {
         inFlight: 0,
         reservedUsd: 0,
-        spentUsd: 0.2,
+        spentUsd: 0.25,
       });
     });
 
     it('charges spend while the ticket stays open', async () => {
       const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);
-      assert.deepEqual(await backend.charge(admission.ticket, 0.125), {
+      assert.deepEqual(await backend.charge(admission.ticket, { run: 1, spentUsd: 0.125 }), {
         open: true,
         withinBudget: true,
       });
@@ -146,8 +146,8 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         reservedUsd: 0.5,
         spentUsd: 0.125,
       });
-      // The settle carries the rest of the task's cost.
-      assert.equal(await backend.settle(admission.ticket, 0.25), 'applied');
+      // The settle passes the run's whole spend and adds the part the charge left out.
+      assert.equal(await backend.settle(admission.ticket, { run: 1, spentUsd: 0.375 }), 'applied');
       assert.deepEqual(await backend.usage(BASE_TENANT.id), {
         inFlight: 0,
         reservedUsd: 0,
@@ -158,15 +158,15 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
     it('reports a charge past the budget', async () => {
       const admission = await backend.admit(request({ budgetUsd: 1 }, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);
-      assert.deepEqual(await backend.charge(admission.ticket, 0.5), {
+      assert.deepEqual(await backend.charge(admission.ticket, { run: 1, spentUsd: 0.5 }), {
         open: true,
         withinBudget: true,
       });
-      assert.deepEqual(await backend.charge(admission.ticket, 0.25), {
+      assert.deepEqual(await backend.charge(admission.ticket, { run: 1, spentUsd: 0.75 }), {
         open: true,
         withinBudget: false,
       });
-      assert.deepEqual(await backend.charge(admission.ticket, 0), {
+      assert.deepEqual(await backend.charge(admission.ticket, { run: 1, spentUsd: 0.75 }), {
         open: true,
         withinBudget: false,
       });
@@ -176,7 +176,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
     it('keeps charged spend after a release', async () => {
       const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);
-      await backend.charge(admission.ticket, 0.25);
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.25 });
       assert.equal(await backend.release(admission.ticket), 'applied');
       assert.deepEqual(await backend.usage(BASE_TENANT.id), {
         inFlight: 0,
@@ -188,8 +188,8 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
     it('charges nothing to a closed ticket', async () => {
       const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);
-      await backend.settle(admission.ticket, 0.125);
-      assert.deepEqual(await backend.charge(admission.ticket, 0.25), {
+      await backend.settle(admission.ticket, { run: 1, spentUsd: 0.125 });
+      assert.deepEqual(await backend.charge(admission.ticket, { run: 1, spentUsd: 0.25 }), {
         open: false,
         withinBudget: true,
       });
@@ -199,7 +199,79 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
     it('rejects a negative charge', async () => {
       const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);
-      await assert.rejects(backend.charge(admission.ticket, -1), isAdmissionInputError);
+      await assert.rejects(
+        backend.charge(admission.ticket, { run: 1, spentUsd: -1 }),
+        isAdmissionInputError,
+      );
+    });
+
+    it('rejects a run number below 1 or not whole', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await assert.rejects(
+        backend.charge(admission.ticket, { run: 0, spentUsd: 0.25 }),
+        /run must be a whole number >= 1, such as a delivery's number, got 0/,
+      );
+      await assert.rejects(
+        backend.settle(admission.ticket, { run: 1.5, spentUsd: 0.25 }),
+        isAdmissionInputError,
+      );
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 1,
+        reservedUsd: 0.5,
+        spentUsd: 0,
+      });
+    });
+
+    it('takes a repeated charge of a run once', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.125 });
+      // The same charge again, as after a reply that was lost.
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.125 });
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.125);
+    });
+
+    it('charges only the rise of a run spend', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.125 });
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.375 });
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.375);
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.25 });
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.375);
+    });
+
+    it('counts the charges of each run apart', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.125 });
+      await backend.charge(admission.ticket, { run: 2, spentUsd: 0.25 });
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.375);
+      // Run 2 settles its whole spend; run 1's charge stays spent.
+      assert.equal(await backend.settle(admission.ticket, { run: 2, spentUsd: 0.5 }), 'applied');
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.625);
+    });
+
+    it('settles after a lost charge reply without charging twice', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      // The charge is applied; its caller never learns it, so it settles the same spend.
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.25 });
+      assert.equal(await backend.settle(admission.ticket, { run: 1, spentUsd: 0.25 }), 'applied');
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 0,
+        reservedUsd: 0,
+        spentUsd: 0.25,
+      });
+    });
+
+    it('settles a spend below the run charges with nothing more', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.5 });
+      assert.equal(await backend.settle(admission.ticket, { run: 1, spentUsd: 0.25 }), 'applied');
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.5);
     });
 
     it('refunds the reservation on release', async () => {
@@ -230,9 +302,12 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         spentUsd: 0,
       });
       // A late settle of the expired ticket charges nothing and frees nothing.
-      assert.equal(await backend.settle(stale.ticket, 0.25), 'already_closed');
+      assert.equal(
+        await backend.settle(stale.ticket, { run: 1, spentUsd: 0.25 }),
+        'already_closed',
+      );
       assert.equal((await backend.usage(BASE_TENANT.id)).inFlight, 1);
-      assert.equal(await backend.settle(next.ticket, 0.25), 'applied');
+      assert.equal(await backend.settle(next.ticket, { run: 1, spentUsd: 0.25 }), 'applied');
       assert.deepEqual(await backend.usage(BASE_TENANT.id), {
         inFlight: 0,
         reservedUsd: 0,
@@ -261,8 +336,9 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
     it('settles a ticket only once', async () => {
       const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);
-      assert.equal(await backend.settle(admission.ticket, 0.25), 'applied');
-      assert.equal(await backend.settle(admission.ticket, 0.25), 'already_closed');
+      const spend = { run: 1, spentUsd: 0.25 };
+      assert.equal(await backend.settle(admission.ticket, spend), 'applied');
+      assert.equal(await backend.settle(admission.ticket, spend), 'already_closed');
       assert.equal(await backend.release(admission.ticket), 'already_closed');
       assert.deepEqual(await backend.usage(BASE_TENANT.id), {
         inFlight: 0,
@@ -283,7 +359,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         limit: { name: 'budget_usd', value: 1 },
       });
       assert.ok(first.admitted);
-      await backend.settle(first.ticket, 0.3);
+      await backend.settle(first.ticket, { run: 1, spentUsd: 0.25 });
       assert.equal((await backend.admit(req)).admitted, true);
     });
 

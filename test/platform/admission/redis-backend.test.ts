@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RedisAdmissionBackend } from '../../../src/platform/admission/index.js';
 import { describeAdmissionConformance } from './conformance.js';
+import { createManualClock } from './fake-clock.js';
 import type { ChildTally } from './redis-admission-child.js';
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./redis-admission-child.ts', import.meta.url));
@@ -139,6 +140,40 @@ function describeRedisSpecifics(): void {
       assert.deepEqual(keys.sort(), [`${base}:open`, `${base}:state`, `${base}:tickets`]);
       await prefixed.clear();
       assert.equal((await redis.keys(`${keyPrefix}*`)).length, 0);
+    });
+
+    it('deletes run charges when a ticket closes or expires', async () => {
+      const keyPrefix = uniquePrefix();
+      const clock = createManualClock();
+      const timed = new RedisAdmissionBackend({ redis, keyPrefix, clock, ticketTtlSeconds: 60 });
+      const tenant = {
+        id: 'tenant-charges',
+        requestsPerMinute: 100,
+        tokensPerMinute: 1_000,
+        maxInFlight: 5,
+        budgetUsd: 1,
+      };
+      const chargesKey = `${keyPrefix}{tenant-charges}:charges`;
+      try {
+        const settled = await timed.admit({ tenant, tokens: 1, maxCostUsd: 0.25 });
+        const expiring = await timed.admit({ tenant, tokens: 1, maxCostUsd: 0.25 });
+        assert.ok(settled.admitted);
+        assert.ok(expiring.admitted);
+        await timed.charge(settled.ticket, { run: 1, spentUsd: 0.125 });
+        await timed.charge(settled.ticket, { run: 2, spentUsd: 0.125 });
+        await timed.charge(expiring.ticket, { run: 1, spentUsd: 0.125 });
+        assert.equal(await redis.hlen(chargesKey), 2);
+
+        await timed.settle(settled.ticket, { run: 2, spentUsd: 0.25 });
+        assert.equal(await redis.hexists(chargesKey, settled.ticket.id), 0);
+        // The next admission after the TTL closes the expired ticket and its charges.
+        clock.tick(60_000);
+        await timed.admit({ tenant, tokens: 1, maxCostUsd: 0 });
+        assert.equal(await redis.hlen(chargesKey), 0);
+        assert.equal((await timed.usage(tenant.id)).spentUsd, 0.5);
+      } finally {
+        await timed.clear();
+      }
     });
   });
 }

@@ -128,7 +128,7 @@ describe('storeJobEnd', () => {
     const admission = new MemoryAdmissionBackend({ clock });
     const ticket = await admitOne(admission);
     // A failed delivery charges its spend and records it before the queue retries it.
-    await admission.charge(ticket, 0.125);
+    await admission.charge(ticket, { run: 1, spentUsd: 0.125 });
     await store.requeue('t9', 0.125);
     const stored: TaskRecord[] = [];
     storeJobEnd(store, clock, ended('t9', 'failed', { ticket }), {

@@ -31,10 +31,10 @@ function ticketCloser(failure?: Error): TicketCloser & { calls: string[] } {
   };
   return {
     calls,
-    settle: (_ticket, cost) => close(`settle ${cost}`),
+    settle: (_ticket, spend) => close(`settle ${spend.run} ${spend.spentUsd}`),
     release: () => close('release'),
-    charge: async (_ticket, cost) => {
-      calls.push(`charge ${cost}`);
+    charge: async (_ticket, spend) => {
+      calls.push(`charge ${spend.run} ${spend.spentUsd}`);
       return { open: true, withinBudget: true };
     },
   };
@@ -65,12 +65,17 @@ describe('TaskFinisher', () => {
       clock: systemClock,
       onFinished: ({ record }) => finished.push(record),
     });
-    const record = await finisher.succeed(await runningTask(store), TICKET, RUN, {
-      executorUsd: 0.5,
-    });
+    const record = await finisher.succeed(
+      await runningTask(store),
+      finisher.ticketSpend(TICKET),
+      RUN,
+      {
+        executorUsd: 0.5,
+      },
+    );
     assert.equal(record.state, 'succeeded');
     assert.equal(record.costUsd, 0.75);
-    assert.deepEqual(admission.calls, ['settle 0.75']);
+    assert.deepEqual(admission.calls, ['settle 1 0.75']);
     assert.deepEqual(await store.getById('t1'), record);
     assert.equal(finished.length, 1);
   });
@@ -88,7 +93,10 @@ describe('TaskFinisher', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       return completeAndRead(id, completion);
     };
-    await assert.rejects(finisher.succeed(task, TICKET, RUN), /settle failed/);
+    await assert.rejects(
+      finisher.succeed(task, finisher.ticketSpend(TICKET), RUN),
+      /settle failed/,
+    );
     // The store write runs concurrently with the settle, and the call waits for it.
     assert.equal((await store.getById('t1'))?.state, 'succeeded');
   });
@@ -102,10 +110,10 @@ describe('TaskFinisher', () => {
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
     const task = await runningTask(store);
     await assert.rejects(
-      finisher.fail(task, TICKET, { code: 'x', message: 'failed' }),
+      finisher.fail(task, finisher.ticketSpend(TICKET), { code: 'x', message: 'failed' }),
       /store unavailable/,
     );
-    assert.deepEqual(admission.calls, ['release']);
+    assert.deepEqual(admission.calls, ['settle 1 0']);
   });
 
   it('settles a failure with what it cost before failing', async () => {
@@ -114,25 +122,25 @@ describe('TaskFinisher', () => {
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
     const task = await runningTask(store);
     const error = { code: 'stream_interrupted', message: 'cut' };
-    const record = await finisher.fail(task, TICKET, error, 'failed', {
+    const record = await finisher.fail(task, finisher.ticketSpend(TICKET), error, 'failed', {
       executorUsd: 0.5,
       tokenUsd: 0.125,
     });
     assert.equal(record.state, 'failed');
     assert.equal(record.costUsd, 0.625);
-    assert.deepEqual(admission.calls, ['settle 0.625']);
+    assert.deepEqual(admission.calls, ['settle 1 0.625']);
   });
 
-  it('releases the ticket of a failure that cost nothing', async () => {
+  it('settles a failure that cost nothing with 0', async () => {
     const store = new MemoryTaskStore();
     const admission = ticketCloser();
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
-    const record = await finisher.fail(await runningTask(store), TICKET, {
+    const record = await finisher.fail(await runningTask(store), finisher.ticketSpend(TICKET), {
       code: 'provider_unavailable',
       message: 'no candidate',
     });
     assert.equal(record.costUsd, 0);
-    assert.deepEqual(admission.calls, ['release']);
+    assert.deepEqual(admission.calls, ['settle 1 0']);
   });
 
   it('returns the earlier record when already terminal', async () => {
@@ -140,10 +148,13 @@ describe('TaskFinisher', () => {
     const admission = ticketCloser();
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
     const task = await runningTask(store);
-    const first = await finisher.succeed(task, TICKET, RUN);
-    const second = await finisher.fail(task, TICKET, { code: 'late', message: 'late failure' });
+    const first = await finisher.succeed(task, finisher.ticketSpend(TICKET), RUN);
+    const second = await finisher.fail(task, finisher.ticketSpend(TICKET), {
+      code: 'late',
+      message: 'late failure',
+    });
     assert.deepEqual(second, first);
     assert.equal(second.error, undefined);
-    assert.deepEqual(admission.calls, ['settle 0.25', 'release']);
+    assert.deepEqual(admission.calls, ['settle 1 0.25', 'settle 1 0']);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 
 import { MemoryAdmissionBackend } from '../../../src/platform/admission/memory-backend.js';
-import type { AdmissionTicket } from '../../../src/platform/admission/types.js';
+import type { AdmissionTicket, RunSpend } from '../../../src/platform/admission/types.js';
 import { systemClock } from '../../../src/platform/clock.js';
 import { PriceTable } from '../../../src/platform/cost/price-table.js';
 import { isRouterError, RouterError } from '../../../src/platform/router/router-errors.js';
@@ -10,7 +10,7 @@ import { SpentTokensError, spentTokenCostOf } from '../../../src/platform/runtim
 import { RouterModelPort } from '../../../src/platform/runtime/router-port.js';
 import { createTaskHandler } from '../../../src/platform/runtime/task-consumer.js';
 import { TaskFinisher } from '../../../src/platform/runtime/task-finisher.js';
-import { TicketSpend } from '../../../src/platform/runtime/ticket-spend.js';
+import { type TicketCharger, TicketSpend } from '../../../src/platform/runtime/ticket-spend.js';
 import { MemoryTaskStore } from '../../../src/platform/store/memory.js';
 import { REQUEST, type Rig, rejectionOf, route, startRig } from '../router/router-fixtures.js';
 
@@ -37,15 +37,14 @@ async function budgetError(promise: Promise<unknown>): Promise<RouterError> {
 describe('TicketSpend', () => {
   it('passes a retry the budget covers', async () => {
     const admission = new MemoryAdmissionBackend();
-    const spend = new TicketSpend(admission, await admitted(admission));
+    const spend = new TicketSpend(admission, await admitted(admission), 1);
     await spend.charge(0.25);
-    assert.equal(spend.chargedUsd, 0.25);
     assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.25);
   });
 
   it('stops a retry past the budget', async () => {
     const admission = new MemoryAdmissionBackend();
-    const spend = new TicketSpend(admission, await admitted(admission));
+    const spend = new TicketSpend(admission, await admitted(admission), 1);
     const error = await budgetError(spend.charge(0.75));
     assert.equal(error.code, 'budget_exhausted');
     assert.equal(error.httpStatus, 429);
@@ -58,11 +57,10 @@ describe('TicketSpend', () => {
 
   it('charges only the uncharged rest', async () => {
     const admission = new MemoryAdmissionBackend();
-    const spend = new TicketSpend(admission, await admitted(admission));
+    const spend = new TicketSpend(admission, await admitted(admission), 1);
     await spend.charge(0.25);
     await spend.chargeRest(0.375);
     await spend.chargeRest(0.375);
-    assert.equal(spend.chargedUsd, 0.375);
     assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.375);
   });
 
@@ -73,24 +71,146 @@ describe('TicketSpend', () => {
     const failing = {
       charge: () => Promise.reject(new Error('redis timed out')),
     };
-    const spend = new TicketSpend(failing, ticket, (error, failed) =>
+    const spend = new TicketSpend(failing, ticket, 1, (error, failed) =>
       errors.push(`${failed.id === ticket.id} ${(error as Error).message}`),
     );
     await spend.charge(0.75);
     await spend.chargeRest(1);
-    // Nothing counts as charged, so the settle at the end charges all of it.
-    assert.equal(spend.chargedUsd, 0);
     assert.deepEqual(errors, ['true redis timed out', 'true redis timed out']);
+  });
+
+  it('takes a failed charge with the next one', async () => {
+    const admission = new MemoryAdmissionBackend();
+    const ticket = await admitted(admission);
+    let calls = 0;
+    const flaky: TicketCharger = {
+      charge: (charged, runSpend) => {
+        calls += 1;
+        if (calls === 1) return Promise.reject(new Error('redis timed out'));
+        return admission.charge(charged, runSpend);
+      },
+    };
+    const spend = new TicketSpend(flaky, ticket, 1, () => undefined);
+    await spend.charge(0.25);
+    await spend.charge(0.125);
+    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.375);
+  });
+
+  it('resends a failed charge at the end of a step', async () => {
+    const admission = new MemoryAdmissionBackend();
+    const ticket = await admitted(admission);
+    let calls = 0;
+    const flaky: TicketCharger = {
+      charge: (charged, runSpend) => {
+        calls += 1;
+        if (calls === 1) return Promise.reject(new Error('redis timed out'));
+        return admission.charge(charged, runSpend);
+      },
+    };
+    const spend = new TicketSpend(flaky, ticket, 1, () => undefined);
+    await spend.charge(0.25);
+    // The step's spend equals what the failed charge sent, and this charge takes it.
+    await spend.chargeRest(0.25);
+    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.25);
+  });
+
+  it('charges once after a lost reply', async () => {
+    const admission = new MemoryAdmissionBackend();
+    const ticket = await admitted(admission);
+    // Redis applies the first charge, but its reply never arrives.
+    let calls = 0;
+    const lossy: TicketCharger = {
+      charge: async (charged, runSpend) => {
+        calls += 1;
+        const outcome = await admission.charge(charged, runSpend);
+        if (calls === 1) throw new Error('connection reset before the reply');
+        return outcome;
+      },
+    };
+    const spend = new TicketSpend(lossy, ticket, 1, () => undefined);
+    await spend.charge(0.25);
+    await spend.chargeRest(0.25);
+    assert.equal(await admission.settle(ticket, { run: 1, spentUsd: 0.25 }), 'applied');
+    assert.deepEqual(await admission.usage(TENANT.id), {
+      inFlight: 0,
+      reservedUsd: 0,
+      spentUsd: 0.25,
+    });
   });
 
   it('passes a closed ticket', async () => {
     const admission = new MemoryAdmissionBackend();
     const ticket = await admitted(admission);
-    await admission.settle(ticket, 0.125);
-    const spend = new TicketSpend(admission, ticket);
+    await admission.settle(ticket, { run: 1, spentUsd: 0.125 });
+    const spend = new TicketSpend(admission, ticket, 1);
     await spend.charge(5);
-    assert.equal(spend.chargedUsd, 0);
     assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.125);
+  });
+});
+
+describe('lost charge reply in a delivery', () => {
+  it('bills the tenant what the task cost', async () => {
+    const store = new MemoryTaskStore();
+    const backend = new MemoryAdmissionBackend();
+    // Every charge is applied, but the first reply is lost, as when Redis restarts.
+    let charges = 0;
+    const admission = {
+      settle: backend.settle.bind(backend),
+      release: backend.release.bind(backend),
+      charge: async (ticket: AdmissionTicket, runSpend: RunSpend) => {
+        charges += 1;
+        const outcome = await backend.charge(ticket, runSpend);
+        if (charges === 1) throw new Error('connection reset before the reply');
+        return outcome;
+      },
+    };
+    const finisher = new TaskFinisher({ store, admission, clock: systemClock });
+    const decision = await backend.admit({ tenant: TENANT, tokens: 100, maxCostUsd: 0.5 });
+    assert.ok(decision.admitted);
+    await store.create({
+      id: 't4',
+      tenantId: TENANT.id,
+      request: { route: 'chat', maxOutputTokens: 16, mode: 'async', priority: 'standard' },
+      state: 'queued',
+      createdAt: Date.now(),
+      deliveries: 0,
+    });
+    const handler = createTaskHandler({
+      store,
+      router: {
+        // A failed attempt cost 0.125 before the retry; the whole call cost 0.5.
+        call: async (input) => {
+          await input.beforeRetry?.(0.125);
+          return {
+            tokenCostUsd: 0.5,
+            result: {
+              text: 'done',
+              usage: { inputTokens: 1, outputTokens: 1 },
+              provider: 'p',
+              model: 'm',
+              attempts: [],
+              timeToFirstTokenMs: 1,
+            },
+          };
+        },
+      },
+      finisher,
+      clock: systemClock,
+      maxAttempts: 3,
+    });
+    await handler({
+      id: 't4',
+      data: { ticket: decision.ticket },
+      attempt: 1,
+      deliveries: 1,
+      enqueuedAt: Date.now(),
+    });
+    assert.equal((await store.getById('t4'))?.costUsd, 0.5);
+    assert.deepEqual(await backend.usage(TENANT.id), {
+      inFlight: 0,
+      reservedUsd: 0,
+      spentUsd: 0.5,
+    });
   });
 });
 

@@ -14,6 +14,7 @@ export type GatewayErrorCode =
   | 'request_exceeds_tenant_limit'
   | 'request_timeout'
   | 'rate_limited'
+  | 'budget_exhausted'
   | 'overloaded'
   | 'upstream_failed'
   | 'upstream_timeout'

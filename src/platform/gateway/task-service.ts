@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { PriorityClass, TaskRecord, TaskRequest } from '../task.js';
-import { GatewayError } from './gateway-error.js';
+import { GatewayError, type GatewayErrorCode } from './gateway-error.js';
 import { requestHash } from './request-hash.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from './schema.js';
 import type {
@@ -194,9 +194,13 @@ export class TaskService {
   }
 }
 
-/** Maps a backpressure or tenant-limit rejection to a 429 or 503 naming the limit. */
+/**
+ * Maps a backpressure or tenant-limit rejection to a 429 or 503 naming the limit.
+ * A budget rejection has the code `budget_exhausted`, as a task stopped by its
+ * budget after admission does.
+ */
 export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayError {
-  const code = rejection.status === 503 ? 'overloaded' : 'rate_limited';
+  const code = rejectionCode(rejection);
   const { name, value } = rejection.limit;
   const scope = rejection.reason === 'backpressure' ? 'platform' : `tenant ${tenant.id}`;
   const retry = `retry after ${rejection.retryAfterSeconds} s`;
@@ -210,4 +214,9 @@ export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayErr
     limit: name,
     retryAfterSeconds: rejection.retryAfterSeconds,
   });
+}
+
+function rejectionCode(rejection: Rejection): GatewayErrorCode {
+  if (rejection.status === 503) return 'overloaded';
+  return rejection.reason === 'budget' ? 'budget_exhausted' : 'rate_limited';
 }

@@ -144,6 +144,7 @@ describe('gateway tasks', () => {
     assert.equal((await send()).statusCode, 202);
     const second = await send();
     assert.equal(second.statusCode, 429);
+    assert.equal(second.json().error.code, 'budget_exhausted');
     assert.equal(second.json().error.limit, 'budget_usd');
     assert.match(second.json().error.message, /or raise budgetUsd in the tenants file$/);
   });

@@ -19,6 +19,7 @@ import {
   type WorkerProcessConfig,
   isWorkerMessage,
 } from './worker-protocol.js';
+import { TSX_EXEC_ARGV } from '../tsx-import.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
@@ -132,7 +133,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
 
   #spawn(index: number): Promise<void> {
     const child = fork(WORKER_ENTRY, [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: [...TSX_EXEC_ARGV],
       env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(this.#processConfig(index)) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProviderProfile } from '../../faults/providers/index.js';
 import type { FleetRequest, FleetResponse } from './fleet-protocol.js';
 import type { FleetProxyOptions, ProviderFleet } from './providers.js';
+import { TSX_EXEC_ARGV } from '../tsx-import.js';
 
 const FLEET_ENTRY = fileURLToPath(new URL('./fleet-process.ts', import.meta.url));
 
@@ -39,7 +40,7 @@ export async function startProviderFleetProcess(
   proxy: FleetProxyOptions = {},
 ): Promise<ProviderFleetProcess> {
   const child = fork(FLEET_ENTRY, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...TSX_EXEC_ARGV],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const request: FleetRequest = {

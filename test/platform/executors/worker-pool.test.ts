@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { Redis } from 'ioredis';
 
@@ -133,6 +136,26 @@ describe('WorkerPool', function () {
     const deliveries = await readDeliveries(redis, keyPrefix);
     assert.equal((await producer.counts()).completed, 3);
     assert.equal(deliveries[first.id], 2);
+  });
+
+  it('starts its processes from another working directory', async () => {
+    const away = await mkdtemp(join(tmpdir(), 'scalegate-cwd-'));
+    const home = process.cwd();
+    try {
+      // The processes inherit the directory, which has no node_modules to load tsx from.
+      process.chdir(away);
+      try {
+        pool = await start({ processes: 1, holdMs: 10 });
+      } finally {
+        process.chdir(home);
+      }
+      await enqueue(1);
+      await waitForCompleted(1, 10_000);
+      await pool.stop();
+      pool = undefined;
+    } finally {
+      await rm(away, { recursive: true, force: true });
+    }
   });
 
   it('drains active tasks on stop and exits 0', async () => {

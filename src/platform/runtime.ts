@@ -79,6 +79,11 @@ export interface Platform {
   metrics: PlatformMetrics;
   ledger: CostLedger;
   store: TaskStore;
+  /**
+   * Prefix of the run's Redis keys; undefined in memory. A later start with the
+   * same prefix and Redis delivers the tasks this run left queued.
+   */
+  keyPrefix: string | undefined;
   /** Deletes every Redis key of this run; call before `stop`. Nothing to do in memory. */
   purge(): Promise<void>;
   /**
@@ -232,6 +237,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       metrics,
       ledger: drivers.ledger,
       store: drivers.store,
+      keyPrefix: drivers.redisUrl === undefined ? undefined : keyPrefix,
       purge: () => drivers.purge(),
       stop: (options = {}) => {
         drainTimeoutMs = options.drainTimeoutMs ?? defaultDrainTimeoutMs;

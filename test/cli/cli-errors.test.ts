@@ -133,6 +133,15 @@ describe('scalegate CLI errors', function () {
         'expected workers=<integer >= 1> or serverless_burst=enabled|disabled.',
     ],
     [
+      ['platform', '--key-prefix', 'two words'],
+      `option '--key-prefix <prefix>' argument 'two words' is invalid. use 1 to 64 letters, ` +
+        'digits and : _ . - starting with a letter or digit, such as scalegate-staging.',
+    ],
+    [
+      ['platform', '--tenants', '/nonexistent.yaml'],
+      `option '--tenants <file>' argument '/nonexistent.yaml' is invalid. ${FILE_NOT_FOUND}`,
+    ],
+    [
       ['platform', '--policy', '/nonexistent.yaml'],
       `option '--policy <file>' argument '/nonexistent.yaml' is invalid. ${FILE_NOT_FOUND}`,
     ],

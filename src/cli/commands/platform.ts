@@ -14,10 +14,18 @@ interface PlatformCommandOptions {
   readonly port: number;
   readonly topology: string;
   readonly redisUrl?: string;
+  readonly keyPrefix: string;
+  readonly tenants?: string;
   readonly policy: string;
   readonly shutdownTimeoutMs: number;
   readonly faultProxy: boolean;
 }
+
+/**
+ * Redis key prefix of `scalegate platform`. It is the same on every start, so a
+ * restart finds the tasks, budgets and idempotency keys of the run before it.
+ */
+const DEFAULT_KEY_PREFIX = 'scalegate';
 
 /** Time past the drain timeout after which the process exits even if closing hangs. */
 const EXIT_GRACE_MS = 5_000;
@@ -37,6 +45,17 @@ export function registerPlatformCommand(program: Command): void {
     .option(
       '--redis-url <url>',
       'Redis for admission, queue, store and ledger (default: REDIS_URL, else memory)',
+    )
+    .option(
+      '--key-prefix <prefix>',
+      'prefix of the Redis keys; a restart with the same prefix runs the tasks a stop left queued',
+      parseKeyPrefix,
+      DEFAULT_KEY_PREFIX,
+    )
+    .option(
+      '--tenants <file>',
+      'tenants file with hashed API keys and limits (default: fixtures/tenants.yaml)',
+      parseExistingFile,
     )
     .option('--policy <file>', 'route policy file', parseExistingFile, 'policies/default.yaml')
     .option(
@@ -61,6 +80,8 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
       port: options.port,
       topology: options.topology,
       redisUrl: options.redisUrl,
+      keyPrefix: options.keyPrefix,
+      tenantsPath: options.tenants,
       policyPath: options.policy,
       shutdownTimeoutMs,
       faultProxy: options.faultProxy,
@@ -71,7 +92,11 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
     process.exit(reportFailure('starting the platform', error, logger));
   }
   logger.info(
-    { urls: platform.urls, topology: formatTopology(platform.topology) },
+    {
+      urls: platform.urls,
+      topology: formatTopology(platform.topology),
+      redisKeyPrefix: platform.keyPrefix,
+    },
     'platform started',
   );
   let stopping = false;
@@ -107,6 +132,12 @@ async function stopAndExit(
     { signal, timeoutMs, running: counts?.running, queued: counts?.queued },
     'platform stopping; waiting for running tasks',
   );
+  if (platform.keyPrefix !== undefined && (counts?.queued ?? 0) > 0) {
+    logger.warn(
+      { queued: counts?.queued, redisKeyPrefix: platform.keyPrefix },
+      `queued tasks stay in Redis; start the platform with --key-prefix ${platform.keyPrefix} and the same Redis to run them`,
+    );
+  }
   const onDrainTimeout = (): void =>
     logger.warn({ timeoutMs }, 'drain time ran out; failing running tasks with platform_shutdown');
   try {
@@ -125,6 +156,15 @@ function parseTopologyOption(value: string): string {
     parseTopology(value);
   } catch (error) {
     throw new InvalidArgumentError(error instanceof Error ? `${error.message}.` : String(error));
+  }
+  return value;
+}
+
+function parseKeyPrefix(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9:_.-]{0,63}$/.test(value)) {
+    throw new InvalidArgumentError(
+      'use 1 to 64 letters, digits and : _ . - starting with a letter or digit, such as scalegate-staging.',
+    );
   }
   return value;
 }

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+
+import { type Platform, startPlatform } from '../../../src/platform/runtime.js';
+import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
+import { postTask, waitFor } from './platform-support.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const TASKS = 6;
+
+describe('platform restart on Redis', function () {
+  this.timeout(60_000);
+
+  it('runs the tasks a stop left queued at a start with the same key prefix', async () => {
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const options = {
+      topology: 'workers=1 serverless_burst=disabled',
+      redisUrl: REDIS_URL,
+      keyPrefix: `test-restart-${randomUUID()}`,
+      workerProcesses: 1,
+    };
+    const first = await startPlatform(options);
+    let second: Platform | undefined;
+    try {
+      assert.equal(first.keyPrefix, options.keyPrefix);
+      const ids: string[] = [];
+      // One worker runs one task at a time, so the others wait in the queue.
+      for (let index = 0; index < TASKS; index += 1) {
+        const task = { route: 'bench', maxOutputTokens: 8, mode: 'async', toolWaitMs: 500 };
+        const reply = await postTask(first.urls.gateway, key, task);
+        assert.equal(reply.status, 202);
+        ids.push(String(reply.json.id));
+      }
+      const atStop = await first.store.accounting();
+      assert.ok(atStop.queued >= TASKS - 2, `only ${atStop.queued} tasks queued at the stop`);
+      await first.stop();
+
+      second = await startPlatform(options);
+      const restarted = second;
+      await waitFor(async () => (await restarted.store.accounting()).succeeded === TASKS, 30_000);
+      for (const id of ids) {
+        assert.equal((await restarted.store.get('tenant-alpha', id))?.state, 'succeeded');
+      }
+    } finally {
+      await second?.purge();
+      await second?.stop();
+    }
+  });
+});

@@ -11,7 +11,7 @@ const TASKS = 6;
 describe('platform restart on Redis', function () {
   this.timeout(60_000);
 
-  it('runs the tasks a stop left queued at a start with the same key prefix', async () => {
+  it('runs queued tasks after a restart', async () => {
     const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
     const options = {
       topology: 'workers=1 serverless_burst=disabled',

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { describeFailure, type FailureDescription } from '../runtime/failure.js';
+import { describeFailure, type FailureDescription, failureStatusOf } from '../runtime/failure.js';
 import { isTerminal } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
 import { bearerAuth, requireTenant } from './auth.js';
@@ -84,10 +84,18 @@ function sendFailure(reply: FastifyReply, id: string, failure: FailureDescriptio
     .send({ id, error: { code: failure.code, message: failure.message } });
 }
 
-/** A replayed key gets the same status as the first request: 200 once terminal, else 202. */
+/**
+ * A replayed key gets the same status as the first request: 202 until the task
+ * is terminal, then 200, except for a sync task that failed, whose replay gets
+ * the error status and body of the first response. The task is not run again.
+ */
 function sendReplay(reply: FastifyReply, replayed: ReplayedTask) {
   const { task } = replayed;
   reply.header('idempotent-replayed', 'true');
+  if (task.request.mode === 'sync' && task.error !== undefined && task.state !== 'succeeded') {
+    const { code, message } = task.error;
+    return reply.code(failureStatusOf(code)).send({ id: task.id, error: { code, message } });
+  }
   if (isTerminal(task.state)) return reply.send(toTaskView(task));
   return reply
     .code(202)

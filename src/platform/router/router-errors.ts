@@ -88,6 +88,11 @@ const HTTP_STATUS: Record<RouterErrorCode, number> = {
   budget_exhausted: 429,
 };
 
+/** HTTP status of a router error code; undefined for a code the router does not use. */
+export function routerErrorStatus(code: string): number | undefined {
+  return Object.hasOwn(HTTP_STATUS, code) ? HTTP_STATUS[code as RouterErrorCode] : undefined;
+}
+
 /**
  * Router code for a provider error class. A provider's 401 or 403 is the
  * gateway's own credential problem, so it maps to 502 `upstream_auth_failed`

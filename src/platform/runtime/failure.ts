@@ -1,5 +1,5 @@
 import { isProviderError } from '../providers/errors.js';
-import { isRouterError } from '../router/router-errors.js';
+import { isRouterError, routerErrorStatus } from '../router/router-errors.js';
 import { isServerlessError } from '../executors/serverless-errors.js';
 import type { TaskError } from '../task.js';
 import { failureOf } from './model-router.js';
@@ -76,6 +76,26 @@ function describeCoded(error: unknown): FailureDescription {
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
+}
+
+/** Statuses of the coded errors that the executors and the run limits raise. */
+const OWN_STATUS: Record<string, number> = {
+  task_deadline_exceeded: 504,
+  platform_shutdown: 503,
+  client_aborted: 499,
+};
+
+/**
+ * Returns the HTTP status `describeFailure` gives a failure with this code, as for
+ * a request replayed with its Idempotency-Key; 500 for a code it does not know.
+ */
+export function failureStatusOf(code: string): number {
+  const routerStatus = routerErrorStatus(code);
+  if (routerStatus !== undefined) return routerStatus;
+  if (code.startsWith('serverless_')) return SERVERLESS_STATUS[code.slice(11)] ?? 500;
+  if (code === 'provider_deadline_exceeded' || code === 'provider_first_token_timeout') return 504;
+  if (code.startsWith('provider_')) return 502;
+  return OWN_STATUS[code] ?? 500;
 }
 
 /** Builds the task error stored for a failure: code, message and attempts, without the HTTP status. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 
 import { ProviderError } from '../../../src/platform/providers/errors.js';
+import { RouterError } from '../../../src/platform/router/router-errors.js';
 import {
   ALPHA_KEY,
   ASYNC_TASK,
@@ -94,6 +95,28 @@ describe('gateway tasks', () => {
     const second = await send();
     assert.equal(second.json().id, first.json().id);
     assert.equal(second.headers['idempotent-replayed'], 'true');
+    assert.equal(router.calls.length, 1);
+  });
+
+  it('replays a failed sync task with its error status', async () => {
+    const { app, router } = fakePlatform();
+    router.behaviour = async () => {
+      throw new RouterError('upstream_error', 'provider-a answered 500');
+    };
+    const send = () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: { ...bearer(ALPHA_KEY), 'idempotency-key': 'order-43' },
+        payload: SYNC_TASK,
+      });
+    const first = await send();
+    assert.equal(first.statusCode, 502);
+    router.behaviour = async () => completion('too late');
+    const second = await send();
+    assert.equal(second.statusCode, 502);
+    assert.equal(second.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(second.json(), first.json());
     assert.equal(router.calls.length, 1);
   });
 

@@ -3,8 +3,12 @@ import assert from 'node:assert/strict';
 import { ServerlessError } from '../../../src/platform/executors/serverless-errors.js';
 import { ProviderError } from '../../../src/platform/providers/errors.js';
 import { RouterError } from '../../../src/platform/router/router-errors.js';
-import { describeFailure } from '../../../src/platform/runtime/failure.js';
+import { describeFailure, failureStatusOf } from '../../../src/platform/runtime/failure.js';
 import { SpentTokensError } from '../../../src/platform/runtime/model-router.js';
+import {
+  PlatformShutdownError,
+  TaskDeadlineError,
+} from '../../../src/platform/runtime/run-limits.js';
 
 describe('describeFailure', () => {
   it('keeps the router status and code', () => {
@@ -43,5 +47,36 @@ describe('describeFailure', () => {
     const failure = describeFailure(new Error('disk on fire'));
     assert.equal(failure.status, 500);
     assert.equal(failure.code, 'internal_error');
+  });
+});
+
+describe('failureStatusOf', () => {
+  const details = { provider: 'provider-a', model: 'gpt-4o' };
+  const aborted = new Error('aborted');
+  aborted.name = 'AbortError';
+  const failures: ReadonlyArray<readonly [string, unknown]> = [
+    ['router provider_unavailable', new RouterError('provider_unavailable', 'none')],
+    ['router budget_exhausted', new RouterError('budget_exhausted', 'spent')],
+    ['router upstream_auth_failed', new RouterError('upstream_auth_failed', '401')],
+    ['provider status_5xx', new ProviderError('status_5xx', 'upstream 500', details)],
+    ['provider first_token_timeout', new ProviderError('first_token_timeout', 'slow', details)],
+    ['provider deadline_exceeded', new ProviderError('deadline_exceeded', 'slow', details)],
+    ['serverless throttled', new ServerlessError('throttled', 'cap', 1)],
+    ['serverless function_timeout', new ServerlessError('function_timeout', 'late')],
+    ['task deadline', new TaskDeadlineError(1_000)],
+    ['platform shutdown', new PlatformShutdownError()],
+    ['client abort', aborted],
+    ['uncoded error', new Error('boom')],
+  ];
+
+  for (const [name, thrown] of failures) {
+    it(`matches describeFailure for ${name}`, () => {
+      const failure = describeFailure(thrown);
+      assert.equal(failureStatusOf(failure.code), failure.status);
+    });
+  }
+
+  it('gives 500 for an unknown code', () => {
+    assert.equal(failureStatusOf('no_such_code'), 500);
   });
 });

@@ -74,6 +74,9 @@ class DrillRun {
       this.signal,
     );
     this.#main = main;
+    // Main load that fails ends the timeline at once; the rollback runs and `execute`
+    // rejects with the failure below.
+    main.result.catch((error: unknown) => this.abort(error));
     try {
       await this.#runTimeline();
     } catch (error) {
@@ -136,7 +139,13 @@ class DrillRun {
       this.#touched.push(step);
       await this.#guard(step, 'apply', () => this.deps.faults.apply(step));
     } else {
-      this.#bursts.set(step.id, this.deps.startLoad({ kind: 'burst', step }, this.signal));
+      const stream = this.deps.startLoad({ kind: 'burst', step }, this.signal);
+      // The result is awaited only at the end, so a failure before then is recorded here
+      // and does not go unhandled.
+      stream.result.catch((error: unknown) => {
+        record.error ??= `burst load failed: ${error instanceof Error ? error.message : String(error)}`;
+      });
+      this.#bursts.set(step.id, stream);
     }
     record.appliedAtS = this.elapsedS();
     this.deps.onEvent?.({ type: 'fault-applied', stepId: step.id, atS: record.appliedAtS });

@@ -239,6 +239,79 @@ describe('runDrill', () => {
     });
   });
 
+  it('records a burst whose load fails', async () => {
+    const spec = drillSpec({
+      faults: [
+        {
+          kind: 'tenant-burst',
+          id: 'noisy',
+          tenant: 'tenant-noisy',
+          atS: 2,
+          durationS: 3,
+          quotaMultiplier: 10,
+        },
+      ],
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const failing = deps(failoverShape);
+      const startMain = failing.startLoad;
+      failing.startLoad = (request, signal) => {
+        if (request.kind === 'main') return startMain(request, signal);
+        const result = Promise.reject(new Error('load target /healthz timed out after 2000 ms'));
+        return { series: () => [], stop: () => undefined, result };
+      };
+      const outcome = await runDrill(spec, failing);
+      assert.deepEqual(unhandled, []);
+      assert.equal(
+        outcome.journal.faults[0]?.error,
+        'burst load failed: load target /healthz timed out after 2000 ms',
+      );
+      assert.equal(outcome.verdict.status, 'deviated');
+      assert.match(outcome.verdict.reasons.join('\n'), /fault noisy failed: burst load failed/);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('rolls back and rejects when the main load fails', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const failing = deps(failoverShape);
+      const startLoad = failing.startLoad;
+      let fail: (error: Error) => void = () => undefined;
+      failing.startLoad = (request, signal) => {
+        const stream = startLoad(request, signal);
+        if (request.kind !== 'main') return stream;
+        const result = new Promise<never>((_resolve, reject) => {
+          fail = reject;
+        });
+        return { ...stream, result };
+      };
+      // The load fails once the outage fault at 3 s is applied.
+      failing.faults = {
+        ...bench.driver,
+        async apply(step) {
+          await bench.driver.apply(step);
+          fail(new Error('load target /healthz timed out after 2000 ms'));
+        },
+      };
+      await assert.rejects(
+        runDrill(drillSpec(), failing),
+        /load target \/healthz timed out after 2000 ms/,
+      );
+      assert.deepEqual(unhandled, []);
+      assert.deepEqual(bench.providerA.faults(), {});
+      assert.deepEqual(await bench.toxicsOn('provider-b'), []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   describe('on SIGINT', () => {
     let dir: string;
     let dispose: () => void = () => undefined;

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { scaledClock } from '../../platform/clock.js';
+import { scaledClock, systemClock } from '../../platform/clock.js';
 import { formatTopology, startPlatform } from '../../platform/runtime.js';
 import { loadTenants } from '../../platform/tenants/index.js';
 import { collectEnvironment, policyHash } from '../report/environment.js';
@@ -13,7 +14,7 @@ import type { ScenarioSpec } from '../scenario/types.js';
 import type { DrillDeps } from './deps.js';
 import { DrillSpecError } from './errors.js';
 import { platformDrillDeps } from './platform-deps.js';
-import { buildDrillReport } from './report.js';
+import { buildDrillReport, drillRunId } from './report.js';
 import { runDrill } from './runner.js';
 import type { DrillSpec } from './spec.js';
 
@@ -101,6 +102,9 @@ export async function runDrillOnPlatform(
       seed,
       onEvent: options.onEvent,
     });
+    // The drill's clock runs `timeScale` times faster than the wall, so the report's
+    // time and run id come from the system clock.
+    const startedAt = systemClock.now();
     const outcome = await runDrill(
       spec,
       deps,
@@ -113,8 +117,10 @@ export async function runDrillOnPlatform(
       seed,
       timeScale,
     });
+    const reportsDir = options.reportsDir ?? 'reports';
     const report = buildDrillReport({
-      outcome,
+      outcome: { ...outcome, startedAt },
+      runId: await freeRunId(reportsDir, drillRunId(startedAt, spec.name)),
       environment,
       scenario: {
         name: spec.name,
@@ -126,7 +132,7 @@ export async function runDrillOnPlatform(
         routes: scenario.routes.map((route) => route.route),
       },
     });
-    const written = await writeReport(report, options.reportsDir ?? 'reports');
+    const written = await writeReport(report, reportsDir);
     const runbookPath =
       runbookUnchangedReason(report) === undefined
         ? await writeRunbook([report], options.runbookPath)
@@ -135,5 +141,25 @@ export async function runDrillOnPlatform(
   } finally {
     await platform.purge();
     await platform.stop();
+  }
+}
+
+/**
+ * Returns `runId`, or `runId-2`, `runId-3` and so on when a report folder of that
+ * name exists, as for two drills started in the same second.
+ */
+async function freeRunId(reportsDir: string, runId: string): Promise<string> {
+  for (let suffix = 1; ; suffix += 1) {
+    const candidate = suffix === 1 ? runId : `${runId}-${suffix}`;
+    if (!(await pathExists(join(reportsDir, candidate)))) return candidate;
+  }
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }

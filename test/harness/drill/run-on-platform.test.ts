@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { SCENARIOS } from '../../../scenarios/index.js';
+import { drillRunId } from '../../../src/harness/drill/report.js';
 import { runDrillOnPlatform } from '../../../src/harness/drill/run-on-platform.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
 import type { Report } from '../../../src/harness/report/types.js';
@@ -107,11 +108,19 @@ describe('runDrillOnPlatform', function () {
 
   it('writes an aborted report when the signal fires', async () => {
     const controller = new AbortController();
+    // Folders named after every second of the next minute take the run's own id.
+    const reportsDir = join(dir, 'reports');
+    const before = Date.now();
+    for (let second = 0; second < 60; second += 1) {
+      await mkdir(join(reportsDir, drillRunId(before + second * 1000, shortDrill.name)), {
+        recursive: true,
+      });
+    }
     const run = await runDrillOnPlatform({
       spec: shortDrill,
       scenarios: SCENARIOS,
       timeScale: 4,
-      reportsDir: join(dir, 'reports'),
+      reportsDir,
       runbookPath: join(dir, 'runbook.md'),
       signal: controller.signal,
       // Abort once the second fault is in place, so both the outage and the toxic are active.
@@ -121,8 +130,14 @@ describe('runDrillOnPlatform', function () {
         }
       },
     });
+    const after = Date.now();
     assert.equal(run.report.verdict.status, 'aborted');
     assert.equal(run.report.drill?.aborted?.reason, 'signal');
+    // The time comes from the wall, not from the drill's clock at 4 times its speed.
+    const createdAt = Date.parse(run.report.createdAt);
+    assert.ok(createdAt >= before - 1000 && createdAt <= after, run.report.createdAt);
+    assert.match(run.report.runId, /-short-outage-2$/);
+    assert.equal(run.written.runDir, join(reportsDir, run.report.runId));
     assert.equal(run.runbookPath, undefined);
     await assert.rejects(readFile(join(dir, 'runbook.md'), 'utf8'), { code: 'ENOENT' });
     assert.equal(run.report.drill?.cleanAfterRollback, true);

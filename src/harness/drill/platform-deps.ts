@@ -72,8 +72,9 @@ async function readProviders(urls: Record<string, string>): Promise<MetricSample
   return (await Promise.all(scrapes)).flat();
 }
 
-async function costOf(ledger: CostLedger): Promise<CostSummary> {
-  const summary = await ledger.summary();
+/** Cost of the tasks of `tenants`, the main load's, which the rest of the report counts. */
+async function costOf(ledger: CostLedger, tenants: readonly string[]): Promise<CostSummary> {
+  const summary = await ledger.summary(tenants);
   const slices = (totals: Record<string, CostTotal>) =>
     Object.entries(totals).map(([key, total]) => ({
       key,
@@ -191,7 +192,10 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
       return {
         topology: options.topology,
         failovers: failoverPairs(samples),
-        cost: await costOf(platform.ledger),
+        cost: await costOf(
+          platform.ledger,
+          options.scenario.tenants.map((tenant) => tenant.tenantId),
+        ),
         servedBySecond,
         failoversBySecond,
       };

@@ -40,7 +40,8 @@ export interface CostSummary extends Omit<CostTotal, 'p95Usd'> {
 export interface CostLedger {
   /** Adds a task's cost. Returns false, adding nothing, when the task id was already recorded. */
   record(entry: CostEntry): Promise<boolean>;
-  summary(): Promise<CostSummary>;
+  /** Summarizes the tasks of `tenants`, or of every tenant when omitted. */
+  summary(tenants?: readonly string[]): Promise<CostSummary>;
 }
 
 /** Total cost of an entry: tokens plus executor, in USD. */
@@ -56,6 +57,16 @@ export function percentile(values: readonly number[], fraction: number): number 
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.max(1, Math.ceil(fraction * sorted.length));
   return sorted[rank - 1] ?? 0;
+}
+
+/** Returns the costs of the tasks of `tenants`, or every cost when `tenants` is undefined. */
+export function costsOfTenants(
+  taskCosts: readonly TaskCost[],
+  tenants: readonly string[] | undefined,
+): readonly TaskCost[] {
+  if (tenants === undefined) return taskCosts;
+  const wanted = new Set(tenants);
+  return taskCosts.filter((cost) => wanted.has(cost.tenantId));
 }
 
 /** Builds a summary, with totals and p95 per tenant and per route, from per-task costs. */

@@ -2,6 +2,7 @@ import {
   type CostEntry,
   type CostLedger,
   type CostSummary,
+  costsOfTenants,
   entryTotalUsd,
   summarize,
   type TaskCost,
@@ -23,7 +24,7 @@ export class MemoryCostLedger implements CostLedger {
     return true;
   }
 
-  async summary(): Promise<CostSummary> {
-    return summarize([...this.#costs.values()]);
+  async summary(tenants?: readonly string[]): Promise<CostSummary> {
+    return summarize(costsOfTenants([...this.#costs.values()], tenants));
   }
 }

@@ -3,6 +3,7 @@ import {
   type CostEntry,
   type CostLedger,
   type CostSummary,
+  costsOfTenants,
   entryTotalUsd,
   summarize,
   type TaskCost,
@@ -79,10 +80,10 @@ export class RedisCostLedger implements CostLedger {
     return reply === 1;
   }
 
-  async summary(): Promise<CostSummary> {
+  async summary(tenants?: readonly string[]): Promise<CostSummary> {
     const [tasks] = this.#keys();
     const records = Object.values(await this.#redis.hgetall(tasks));
-    return summarize(records.map(parseTaskCost));
+    return summarize(costsOfTenants(records.map(parseTaskCost), tenants));
   }
 
   /** Deletes this ledger's keys, for tests and run resets. */

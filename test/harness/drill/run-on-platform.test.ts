@@ -57,10 +57,11 @@ const shortDrill: DrillSpec = {
     {
       kind: 'tenant-burst',
       id: 'burst',
-      tenant: 'tenant-noisy',
+      // Not a tenant of the main load, so the report's cost leaves its tasks out.
+      tenant: 'tenant-batch',
       atS: 7,
       durationS: 3,
-      quotaMultiplier: 10,
+      quotaMultiplier: 0.25,
     },
   ],
   abortRules: [],
@@ -100,6 +101,9 @@ describe('runDrillOnPlatform', function () {
       [true, true, true],
     );
     assert.ok((saved.drill?.faults[2]?.burst?.requests ?? 0) > 0);
+    // The cost covers the main load's tenants, whose requests the rest of the report counts.
+    const costTenants = saved.topologies[0]?.cost.byTenant.map((slice) => slice.key);
+    assert.deepEqual(costTenants?.sort(), ['tenant-alpha', 'tenant-beta', 'tenant-noisy']);
     const scraped = saved.drill?.steadyState.find((check) => check.phase === 'after')?.probes[1];
     assert.equal(scraped?.name, 'alpha-succeeded');
     assert.ok((scraped?.value ?? 0) >= 1);

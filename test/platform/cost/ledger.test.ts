@@ -75,6 +75,18 @@ function describeLedger(name: string, create: () => CostLedger, cleanup: () => P
       assertUsd(summary.byRoute.summarize?.p95Usd, 0.2);
     });
 
+    it('summarizes only the tenants asked for', async () => {
+      for (let i = 1; i <= 20; i += 1) {
+        await ledger.record(entry(i));
+      }
+      const summary = await ledger.summary(['tenant-beta']);
+      assert.equal(summary.tasks, 10);
+      assertUsd(summary.totalUsd, 1.0);
+      assert.deepEqual(Object.keys(summary.byTenant), ['tenant-beta']);
+      assertUsd(summary.meanUsdPerTask, 0.1);
+      assert.equal((await ledger.summary([])).tasks, 0);
+    });
+
     it('adds executor cost to token cost', async () => {
       await ledger.record(entry(1, { tokenCostUsd: 0.012, executorCostUsd: 0.003 }));
       assertUsd((await ledger.summary()).totalUsd, 0.015);

@@ -65,8 +65,8 @@ export function costsOfTenants(
   tenants: readonly string[] | undefined,
 ): readonly TaskCost[] {
   if (tenants === undefined) return taskCosts;
-  const wanted = new Set(tenants);
-  return taskCosts.filter((cost) => wanted.has(cost.tenantId));
+  const selected = new Set(tenants);
+  return taskCosts.filter((cost) => selected.has(cost.tenantId));
 }
 
 /** Builds a summary, with totals and p95 per tenant and per route, from per-task costs. */

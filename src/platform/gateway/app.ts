@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { TaskStore } from '../store/task-store.js';
 import { gatewayErrorHandler, MAX_TASK_ID_LENGTH, notFoundHandler } from './error-handler.js';
+import { GatewayError } from './gateway-error.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, gatewayClientErrorHandler } from './http-errors.js';
 import { GatewayMetrics } from './metrics.js';
 import type {
@@ -79,7 +80,10 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     frameworkErrors: gatewayErrorHandler(bodyLimit),
     ...loggerOption(options.logger),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Requests that arrive while the gateway closes get the gateway's own 503 below.
+    return503OnClosing: false,
   });
+  rejectWhileClosing(app);
   const registry = options.registry ?? new Registry();
   const metrics = new GatewayMetrics(registry);
   const service = new TaskService({ ...options, clock: options.clock ?? systemClock });
@@ -98,6 +102,28 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     return reply.header('content-type', registry.contentType).send(texts.join('\n'));
   });
   return app;
+}
+
+/**
+ * Answers requests that arrive after `close` began, such as a second request on a
+ * kept-alive connection, with a 503 `shutting_down` in the gateway's error format
+ * and a Retry-After; the tasks already running finish.
+ */
+function rejectWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw new GatewayError(
+      503,
+      'shutting_down',
+      'the gateway is shutting down and takes no new tasks; retry after 1 s, once another gateway or the restarted one listens',
+      { retryAfterSeconds: 1 },
+    );
+  });
 }
 
 function loggerOption(logger: Logger | undefined): {

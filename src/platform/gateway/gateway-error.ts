@@ -16,6 +16,7 @@ export type GatewayErrorCode =
   | 'rate_limited'
   | 'budget_exhausted'
   | 'overloaded'
+  | 'shutting_down'
   | 'upstream_failed'
   | 'upstream_timeout'
   | 'internal_error';

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 
 import { buildGateway } from '../../../src/platform/gateway/app.js';
-import { ALPHA_KEY, bearer, fakePlatform, SYNC_TASK, testTenant } from './fake-platform.js';
+import {
+  ALPHA_KEY,
+  bearer,
+  completion,
+  fakePlatform,
+  SYNC_TASK,
+  testTenant,
+} from './fake-platform.js';
 
 describe('gateway hardening', () => {
   it('names the received value in a validation error', async () => {
@@ -95,6 +102,70 @@ describe('gateway hardening', () => {
     const reused = await send(64);
     assert.equal(reused.statusCode, 422);
     assert.equal(reused.json().error.code, 'idempotency_key_reused');
+  });
+
+  it('answers a request during close in its own format', async () => {
+    const { app, router } = fakePlatform();
+    let release: () => void = () => undefined;
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    router.behaviour = async () => {
+      started();
+      await held;
+      return completion('done');
+    };
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    assert.ok(address !== null && typeof address === 'object');
+    // Two requests on one kept-alive connection: the second arrives after close began.
+    const socket = connect(address.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    const body = JSON.stringify(SYNC_TASK);
+    const post = [
+      'POST /v1/tasks HTTP/1.1',
+      'Host: 127.0.0.1',
+      `Authorization: Bearer ${ALPHA_KEY}`,
+      'Content-Type: application/json',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      '',
+      body,
+    ].join('\r\n');
+    try {
+      socket.write(post);
+      await running;
+      const closed = app.close();
+      // The close hooks run first; a request parsed before them is served as usual.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.write(post);
+      release();
+      await ended;
+      await closed;
+      const text = Buffer.concat(received).toString('utf8');
+      const responses = text.split(/(?=HTTP\/1\.1 )/);
+      assert.equal(responses.length, 2, text);
+      assert.match(responses[0] ?? '', /^HTTP\/1\.1 200 /);
+      assert.match(responses[1] ?? '', /^HTTP\/1\.1 503 /);
+      assert.match(responses[1] ?? '', /\r\nretry-after: 1\r\n/i);
+      const json = JSON.parse((responses[1] ?? '').split('\r\n\r\n')[1] ?? '{}') as {
+        error?: { code?: string; message?: string };
+      };
+      assert.equal(json.error?.code, 'shutting_down');
+      assert.match(
+        json.error?.message ?? '',
+        /shutting down and takes no new tasks; retry after 1 s/,
+      );
+    } finally {
+      release();
+      socket.destroy();
+      await app.close();
+    }
   });
 
   it('rejects steps * toolWaitMs over the limit', async () => {

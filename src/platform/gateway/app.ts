@@ -105,9 +105,9 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
 }
 
 /**
- * Answers requests that arrive after `close` began, such as a second request on a
+ * Rejects requests that arrive after `close` began, such as a second request on a
  * kept-alive connection, with a 503 `shutting_down` in the gateway's error format
- * and a Retry-After; the tasks already running finish.
+ * and a Retry-After. The tasks already running finish.
  */
 function rejectWhileClosing(app: FastifyInstance): void {
   let closing = false;

@@ -7,6 +7,7 @@ export type GatewayErrorCode =
   | 'unknown_route'
   | 'payload_too_large'
   | 'unauthorized'
+  | 'priority_above_tier'
   | 'not_found'
   | 'idempotency_conflict'
   | 'idempotency_key_reused'

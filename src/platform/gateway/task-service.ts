@@ -4,7 +4,12 @@ import type { AdmissionTicket, Rejection } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { Tenant } from '../tenants/tenant.js';
-import type { PriorityClass, TaskRecord, TaskRequest } from '../task.js';
+import {
+  PRIORITY_CLASSES,
+  type PriorityClass,
+  type TaskRecord,
+  type TaskRequest,
+} from '../task.js';
 import { GatewayError, type GatewayErrorCode } from './gateway-error.js';
 import { requestHash } from './request-hash.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from './schema.js';
@@ -115,7 +120,7 @@ export class TaskService {
       throw new GatewayError(400, 'invalid_request', message, { field: 'forcedOutputTokens' });
     }
     this.#checkToolWaits(body);
-    return { ...body, priority: body.priority ?? tenant.tier };
+    return { ...body, priority: priorityWithinTier(tenant, body.priority) };
   }
 
   #checkToolWaits(body: TaskBody): void {
@@ -219,4 +224,17 @@ export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayErr
 function rejectionCode(rejection: Rejection): GatewayErrorCode {
   if (rejection.status === 503) return 'overloaded';
   return rejection.reason === 'budget' ? 'budget_exhausted' : 'rate_limited';
+}
+
+/**
+ * Returns the request's priority class, or the tenant's tier when it names none.
+ * The tier is the highest class a tenant may send, so backpressure sheds by tier.
+ * @throws GatewayError 403 `priority_above_tier` for a class above the tier.
+ */
+function priorityWithinTier(tenant: Tenant, priority: PriorityClass | undefined): PriorityClass {
+  if (priority === undefined) return tenant.tier;
+  const allowed = PRIORITY_CLASSES.slice(PRIORITY_CLASSES.indexOf(tenant.tier));
+  if (allowed.includes(priority)) return priority;
+  const message = `invalid field priority: ${priority} is above tier ${tenant.tier} of tenant ${tenant.id}; send ${allowed.join(' or ')}, leave priority out, or raise the tier in the tenants file`;
+  throw new GatewayError(403, 'priority_above_tier', message, { field: 'priority' });
 }

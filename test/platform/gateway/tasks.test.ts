@@ -98,6 +98,38 @@ describe('gateway tasks', () => {
     assert.equal(router.calls.length, 1);
   });
 
+  it('rejects a priority above the tenant tier', async () => {
+    const tenants = [testTenant('tenant-alpha', ALPHA_KEY, { tier: 'standard' })];
+    const { app, enqueued } = fakePlatform({ tenants });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...ASYNC_TASK, priority: 'critical' },
+    });
+    assert.equal(response.statusCode, 403);
+    assert.deepEqual(response.json().error, {
+      code: 'priority_above_tier',
+      message:
+        'invalid field priority: critical is above tier standard of tenant tenant-alpha; send standard or batch, leave priority out, or raise the tier in the tenants file',
+      field: 'priority',
+    });
+    assert.equal(enqueued.length, 0);
+  });
+
+  it('accepts a priority below the tenant tier', async () => {
+    const tenants = [testTenant('tenant-alpha', ALPHA_KEY, { tier: 'standard' })];
+    const { app, enqueued } = fakePlatform({ tenants });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...ASYNC_TASK, priority: 'batch' },
+    });
+    assert.equal(response.statusCode, 202);
+    assert.equal(enqueued.length, 1);
+  });
+
   it('replays a failed sync task with its error status', async () => {
     const { app, router } = fakePlatform();
     router.behaviour = async () => {

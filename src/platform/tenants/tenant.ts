@@ -15,6 +15,6 @@ export interface TenantLimits {
 export interface Tenant extends TenantLimits {
   /** Hex sha256 of the tenant's API key. The tenants file never contains the plaintext key. */
   keySha256: string;
-  /** Default priority class of the tenant's tasks. */
+  /** Highest priority class the tenant may send, and the class of tasks that name none. */
   tier: PriorityClass;
 }

@@ -24,16 +24,29 @@ function durationBuckets(samples: readonly MetricSampleValue[]): Map<number, num
 
 const EMPTY: Snapshot = { succeeded: 0, failed: 0, servedBy: {}, failovers: 0, buckets: new Map() };
 
-/** Estimates the 95th percentile from per-bucket counts: the upper bound of the bucket that contains it. */
+/**
+ * Estimates the 95th percentile from per-bucket counts as Prometheus's
+ * histogram_quantile does: by linear interpolation inside the bucket that contains
+ * it, from 0 for the first bucket, and the largest finite bound past the last.
+ */
 function bucketP95(current: Map<number, number>, previous: Map<number, number>): number {
   const bounds = [...current.keys()].sort((a, b) => a - b);
   const total =
     (current.get(Number.POSITIVE_INFINITY) ?? 0) - (previous.get(Number.POSITIVE_INFINITY) ?? 0);
   if (total <= 0) return 0;
+  const rank = 0.95 * total;
   const finite = bounds.filter((bound) => Number.isFinite(bound));
+  let lowerBound = 0;
+  let lowerCount = 0;
   for (const bound of finite) {
     const below = (current.get(bound) ?? 0) - (previous.get(bound) ?? 0);
-    if (below >= 0.95 * total) return bound;
+    if (below >= rank) {
+      const inBucket = below - lowerCount;
+      if (inBucket <= 0) return bound;
+      return lowerBound + ((bound - lowerBound) * (rank - lowerCount)) / inBucket;
+    }
+    lowerBound = bound;
+    lowerCount = below;
   }
   return finite.at(-1) ?? 0;
 }
@@ -44,7 +57,8 @@ function bucketP95(current: Map<number, number>, previous: Map<number, number>):
  * out, so the series shows what the other tenants experienced. Served counts per provider
  * come from each mock provider's `mock_provider_requests_total` samples with status 200,
  * labelled with `provider`.
- * NOTE: p95 here is a bucket upper bound, coarser than the load engine's HDR histogram.
+ * NOTE: p95 here is interpolated inside a histogram bucket, coarser than the load engine's HDR
+ * histogram that the report uses.
  */
 export class SeriesSampler {
   readonly #points: SeriesPoint[] = [];

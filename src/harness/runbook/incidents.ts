@@ -150,7 +150,8 @@ function proxyFault(evidence: Evidence): Incident {
     signals: [
       probeSignal('p95 latency while faults were active', probe(report, 'during', 'p95S'), seconds),
       {
-        metric: '`scalegate_request_duration_seconds` p95, worst second of this fault',
+        metric:
+          'p95 latency the load generator measured, worst second of this fault (the platform exports it as `scalegate_request_duration_seconds`)',
         threshold: 'above the p95 probe threshold',
         measured: orNa(worstP95, seconds),
       },

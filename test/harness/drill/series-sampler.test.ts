@@ -47,10 +47,28 @@ describe('SeriesSampler', () => {
     assert.deepEqual(point.servedBy, { 'provider-a': 2, 'provider-b': 18 });
   });
 
-  it('estimates p95 from bucket bounds', () => {
+  it('interpolates p95 inside its bucket', () => {
     const sampler = new SeriesSampler([]);
     sampler.baseline(counters(0, 0, 0, 0, 0));
-    assert.equal(sampler.record(0, counters(20, 0, 0, 0, 0)).p95S, 2.5);
+    // 10 of 20 requests took at most 1 s and all 20 at most 2.5 s, so rank 19 lies
+    // nine tenths into the bucket from 1 to 2.5 s.
+    const p95 = sampler.record(0, counters(20, 0, 0, 0, 0)).p95S;
+    assert.ok(Math.abs(p95 - 2.35) < 1e-9, `p95 ${p95}`);
+  });
+
+  it('interpolates p95 in the first bucket from 0', () => {
+    const sampler = new SeriesSampler([]);
+    const fast = (count: number) =>
+      ['1', '2.5', '+Inf'].map((le) =>
+        sample(
+          'scalegate_request_duration_seconds_bucket',
+          { le, outcome: 'succeeded', route: 'chat' },
+          count,
+        ),
+      );
+    sampler.baseline(fast(0));
+    const p95 = sampler.record(0, fast(20)).p95S;
+    assert.ok(Math.abs(p95 - 0.95) < 1e-9, `p95 ${p95}`);
   });
 });
 

@@ -68,7 +68,7 @@ export class DrillProgress {
     const faults = this.#activeFaults.size === 0 ? 'none' : [...this.#activeFaults].join(',');
     const text =
       `[t=${seconds(atS)}] rps=${(point.throughputRpm / 60).toFixed(1)} ` +
-      `success=${(point.successRate * 100).toFixed(1)}% p95=${point.p95S.toFixed(1)}s ` +
+      `success=${successText(point.requests, point.successRate)} p95=${point.p95S.toFixed(1)}s ` +
       `faults=${faults}`;
     if (this.#out.isTTY === true) {
       this.#out.write(`\r\u001b[2K${text}`);
@@ -83,6 +83,11 @@ export class DrillProgress {
     this.finish();
     this.#out.write(`${text}\n`);
   }
+}
+
+/** Formats a success rate as a percentage, or `n/a` when no request was counted. */
+function successText(requests: number, successRate: number): string {
+  return requests === 0 ? 'n/a' : `${(successRate * 100).toFixed(1)}%`;
 }
 
 function seconds(atS: number): string {
@@ -102,10 +107,10 @@ export function summaryLines(
     `[drill] ${report.drill?.name ?? report.scenario.name} verdict=${report.verdict.status}`,
   ];
   for (const result of report.topologies) {
-    const success = (result.successRate * 100).toFixed(1);
+    const success = successText(result.requests, result.successRate);
     lines.push(`[topology] ${result.topology}`);
     lines.push(
-      `[throughput] rpm=${Math.round(result.throughputRpm)} success=${success}% ` +
+      `[throughput] rpm=${Math.round(result.throughputRpm)} success=${success} ` +
         `p95=${result.latency.p95S.toFixed(1)}s`,
     );
     for (const [provider, activations] of activationsByTarget(result.failovers)) {

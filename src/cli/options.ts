@@ -5,6 +5,7 @@ import { InvalidArgumentError } from 'commander';
 
 import { MAX_TIMER_MS } from '../faults/limits.js';
 import { assertLoopbackHost, isNonLoopbackHostError, LOOPBACK_HOSTS } from '../faults/loopback.js';
+import { parseTopology } from '../platform/runtime/topology.js';
 
 // Option parsers for commander's `argParser`. Each throws InvalidArgumentError, which
 // commander prints as `error: option '<flag>' argument '<value>' is invalid. <reason>`.
@@ -110,4 +111,14 @@ export function listProfileNames(dir: string): string[] {
     .filter((entry) => ['.yaml', '.yml'].includes(extname(entry)))
     .map((entry) => entry.slice(0, -extname(entry).length))
     .sort();
+}
+
+/** Parses a `--topology` value, `workers=<n> serverless_burst=enabled|disabled`, and returns it. */
+export function parseTopologyOption(value: string): string {
+  try {
+    parseTopology(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? `${error.message}.` : String(error));
+  }
+  return value;
 }

@@ -178,7 +178,24 @@ describe('scalegate CLI errors', function () {
     ],
     [
       ['drill', '--time-scale', '1000'],
-      `option '--time-scale <n>' argument '1000' is invalid. expected a number above 0 and at most 20.`,
+      `option '--time-scale <n>' argument '1000' is invalid. expected a number from 0.1 to 20; 1 runs the drill in real time.`,
+    ],
+    [
+      ['drill', '--time-scale', '0.01'],
+      `option '--time-scale <n>' argument '0.01' is invalid. expected a number from 0.1 to 20; 1 runs the drill in real time.`,
+    ],
+    [
+      ['drill', '--topology', 'workers=0'],
+      `option '--topology <spec>' argument 'workers=0' is invalid. invalid topology part "workers=0": ` +
+        'expected workers=<integer >= 1> or serverless_burst=enabled|disabled.',
+    ],
+    [
+      ['drill', '--runbook', 'package.json/runbook.md'],
+      '--runbook package.json/runbook.md: package.json is a file, not a folder; pass a path inside a folder',
+    ],
+    [
+      ['drill', '--reports', 'package.json/reports'],
+      '--reports package.json/reports: package.json is a file, not a folder; pass a path inside a folder',
     ],
     [
       ['drill', '--reports', 'package.json'],

@@ -91,6 +91,14 @@ describe('DrillProgress', () => {
     );
   });
 
+  it('shows n/a for a second without requests', () => {
+    const out = capture(false);
+    const progress = new DrillProgress(out);
+    const idle = { ...point(0), requests: 0, successes: 0, throughputRpm: 0, successRate: 0 };
+    progress.onEvent({ type: 'tick', atS: 0, point: idle });
+    assert.match(out.text, /^\[t=0\.0s\] rps=0\.0 success=n\/a p95=/);
+  });
+
   it('prints a plain line every 5 s otherwise', () => {
     const out = capture(false);
     const progress = new DrillProgress(out);

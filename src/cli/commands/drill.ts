@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
@@ -10,13 +11,21 @@ import { runDrillOnPlatform } from '../../harness/drill/run-on-platform.js';
 import type { Report } from '../../harness/report/types.js';
 import { describeFailure, UsageError } from '../command-errors.js';
 import { DrillProgress, summaryLines } from '../drill-output.js';
-import { parseExistingFile, parseInteger, parsePositiveNumber } from '../options.js';
+import {
+  parseExistingFile,
+  parseInteger,
+  parsePositiveNumber,
+  parseTopologyOption,
+} from '../options.js';
 
 /**
  * Largest time scale. Above it, 1 ms of timer jitter counts as more than 20
  * simulated ms, a large share of the load generator's 50 ms lag limit.
  */
 const MAX_TIME_SCALE = 20;
+
+/** Smallest time scale, at which the 150 s outage drill takes 25 minutes. */
+const MIN_TIME_SCALE = 0.1;
 
 interface DrillCommandOptions {
   drill: string;
@@ -49,6 +58,7 @@ export function registerDrillCommand(program: Command): void {
     .option(
       '--topology <spec>',
       'workers=<n> serverless_burst=enabled|disabled',
+      parseTopologyOption,
       'workers=24 serverless_burst=enabled',
     )
     .option('--seed <n>', 'seed of the load schedule and the mock providers', parseInteger, 1)
@@ -121,8 +131,10 @@ function exitCode(report: Report): number {
 
 function timeScale(value: string): number {
   const parsed = parsePositiveNumber(value);
-  if (parsed > MAX_TIME_SCALE) {
-    throw new InvalidArgumentError(`expected a number above 0 and at most ${MAX_TIME_SCALE}.`);
+  if (parsed < MIN_TIME_SCALE || parsed > MAX_TIME_SCALE) {
+    throw new InvalidArgumentError(
+      `expected a number from ${MIN_TIME_SCALE} to ${MAX_TIME_SCALE}; 1 runs the drill in real time.`,
+    );
   }
   return parsed;
 }
@@ -132,14 +144,38 @@ function timeScale(value: string): number {
  * `--reports` that is a file, or a `--runbook` that is a folder.
  */
 function checkOutputPaths(options: DrillCommandOptions): void {
-  if (statSync(options.reports, { throwIfNoEntry: false })?.isDirectory() === false) {
+  if (statOption('--reports', options.reports)?.isDirectory() === false) {
     throw new UsageError(
       `--reports ${options.reports} is a file; pass a folder, which the drill creates when missing`,
     );
   }
-  if (statSync(options.runbook, { throwIfNoEntry: false })?.isDirectory() === true) {
+  if (statOption('--runbook', options.runbook)?.isDirectory() === true) {
     throw new UsageError(
       `--runbook ${options.runbook} is a folder; pass the path of the runbook file`,
     );
   }
+}
+
+/**
+ * Returns the stats of an option's path, or undefined when nothing is there.
+ * @throws UsageError naming the option when a folder on the path is a file.
+ */
+function statOption(option: string, path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+    throw new UsageError(
+      `${option} ${path}: ${fileOnPath(path)} is a file, not a folder; pass a path inside a folder`,
+    );
+  }
+}
+
+/** Returns the deepest folder of `path` that exists as a file. */
+function fileOnPath(path: string): string {
+  let file = path;
+  for (let folder = dirname(path); folder !== dirname(folder); folder = dirname(folder)) {
+    if (statSync(folder, { throwIfNoEntry: false })?.isFile() === true) file = folder;
+  }
+  return file;
 }

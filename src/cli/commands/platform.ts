@@ -1,14 +1,9 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Logger, pino } from 'pino';
 
-import {
-  formatTopology,
-  type Platform,
-  parseTopology,
-  startPlatform,
-} from '../../platform/runtime.js';
+import { formatTopology, type Platform, startPlatform } from '../../platform/runtime.js';
 import { reportFailure } from '../command-errors.js';
-import { parseDurationMs, parseExistingFile, parsePort } from '../options.js';
+import { parseDurationMs, parseExistingFile, parsePort, parseTopologyOption } from '../options.js';
 
 interface PlatformCommandOptions {
   readonly port: number;
@@ -151,15 +146,6 @@ async function stopAndExit(
 }
 
 /** Checks a `--topology` spec with the platform's parser and returns it unchanged. */
-function parseTopologyOption(value: string): string {
-  try {
-    parseTopology(value);
-  } catch (error) {
-    throw new InvalidArgumentError(error instanceof Error ? `${error.message}.` : String(error));
-  }
-  return value;
-}
-
 function parseKeyPrefix(value: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9:_.-]{0,63}$/.test(value)) {
     throw new InvalidArgumentError(

@@ -85,9 +85,14 @@ export class DrillProgress {
   }
 }
 
-/** Formats a success rate as a percentage, or `n/a` when no request was counted. */
+/**
+ * Formats a success rate as a percentage rounded down to 0.1, so a run with any
+ * failure never shows 100.0%, or `n/a` when no request was counted.
+ */
 function successText(requests: number, successRate: number): string {
-  return requests === 0 ? 'n/a' : `${(successRate * 100).toFixed(1)}%`;
+  if (requests === 0) return 'n/a';
+  // The small addend keeps a product such as 0.57 * 1000 = 569.999... at 57.0%.
+  return `${(Math.floor(successRate * 1000 + 1e-9) / 10).toFixed(1)}%`;
 }
 
 function seconds(atS: number): string {

@@ -99,6 +99,14 @@ describe('DrillProgress', () => {
     assert.match(out.text, /^\[t=0\.0s\] rps=0\.0 success=n\/a p95=/);
   });
 
+  it('rounds a success rate with failures below 100.0%', () => {
+    const out = capture(false);
+    const progress = new DrillProgress(out);
+    const nearly = { ...point(0), requests: 2630, successes: 2629, successRate: 2629 / 2630 };
+    progress.onEvent({ type: 'tick', atS: 0, point: nearly });
+    assert.match(out.text, / success=99\.9% /);
+  });
+
   it('prints a plain line every 5 s otherwise', () => {
     const out = capture(false);
     const progress = new DrillProgress(out);

@@ -67,6 +67,7 @@ function portOf(server: Server): number {
 
 const PORT_RANGE = 'expected an integer from 0 to 65535 (0 picks a free port).';
 const LOOPBACK = 'expected a loopback host (127.0.0.0/8, ::1 or localhost); use --host 127.0.0.1.';
+const DURATION_RANGE = 'expected a number of seconds above 0 and at most 86400 (24 hours).';
 const FILE_NOT_FOUND = 'file not found; pass the path of an existing file.';
 
 describe('scalegate CLI errors', function () {
@@ -160,6 +161,22 @@ describe('scalegate CLI errors', function () {
     [
       ['load', '--scenario', 'steady-chat', '--out', '/nonexistent/dir/x.json'],
       `option '--out <file>' argument '/nonexistent/dir/x.json' is invalid. folder /nonexistent/dir not found; create it first.`,
+    ],
+    [
+      ['load', '--scenario', 'steady-chat', '--duration', '1e9', '--target', 'http://127.0.0.1:1'],
+      `option '--duration <seconds>' argument '1e9' is invalid. ${DURATION_RANGE}`,
+    ],
+    [
+      [
+        'load',
+        '--scenario',
+        'steady-chat',
+        '--duration',
+        '86401',
+        '--target',
+        'http://127.0.0.1:1',
+      ],
+      `option '--duration <seconds>' argument '86401' is invalid. ${DURATION_RANGE}`,
     ],
     [
       ['load', '--scenario', 'steady-chat', '--target', 'http://10.0.0.1:8080'],

@@ -13,12 +13,7 @@ import { findScenario } from '../../harness/scenario/registry.js';
 import { loadTrace } from '../../harness/scenario/trace.js';
 import type { ScenarioSpec } from '../../harness/scenario/types.js';
 import { formatTopology, parseTopology, startPlatform } from '../../platform/runtime.js';
-import {
-  parseInteger,
-  parseOutputFile,
-  parsePositiveInteger,
-  parsePositiveNumber,
-} from '../options.js';
+import { parseInteger, parseOutputFile, parsePositiveInteger } from '../options.js';
 
 interface LoadCommandOptions {
   scenario: string;
@@ -33,6 +28,12 @@ interface LoadCommandOptions {
   topology: string;
   faultProxy: boolean;
 }
+
+/**
+ * Maximum `--duration`, 24 hours. The engine plans every request of the run in memory before
+ * the first send, so a much longer run can outgrow the heap or the maximum array length.
+ */
+const MAX_DURATION_SEC = 86_400;
 
 /** Plain progress lines are printed every this many progress events when stderr is not a TTY. */
 const PLAIN_PROGRESS_EVERY = 5;
@@ -49,7 +50,11 @@ export function registerLoadCommand(program: Command): void {
         .choices(['embedded', 'k6'])
         .default('embedded'),
     )
-    .option('--duration <seconds>', 'run duration in seconds', parsePositiveNumber)
+    .option(
+      '--duration <seconds>',
+      `run duration in seconds, above 0 and at most ${MAX_DURATION_SEC} (default: the scenario's)`,
+      parseDurationSec,
+    )
     .option('--seed <n>', 'seed of the arrival schedule and the traffic mix', parseInteger, 1)
     .option(
       '--max-in-flight <n>',
@@ -197,6 +202,17 @@ function progressPrinter(): { print: (progress: ProgressSnapshot) => void; end: 
       if (tty && events > 0) process.stderr.write('\n');
     },
   };
+}
+
+/** Parses a run duration in seconds, above 0 and at most MAX_DURATION_SEC. */
+function parseDurationSec(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0 || parsed > MAX_DURATION_SEC) {
+    throw new InvalidArgumentError(
+      `expected a number of seconds above 0 and at most ${MAX_DURATION_SEC} (24 hours).`,
+    );
+  }
+  return parsed;
 }
 
 /** Parses a drain timeout in seconds, from 0 up to the longest timer Node.js supports. */

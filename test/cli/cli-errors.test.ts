@@ -67,7 +67,7 @@ function portOf(server: Server): number {
 
 const PORT_RANGE = 'expected an integer from 0 to 65535 (0 picks a free port).';
 const LOOPBACK = 'expected a loopback host (127.0.0.0/8, ::1 or localhost); use --host 127.0.0.1.';
-const DURATION_RANGE = 'expected a number of seconds above 0 and at most 86400 (24 hours).';
+const DURATION_RANGE = 'expected a number of seconds from 1 to 86400 (24 hours).';
 const FILE_NOT_FOUND = 'file not found; pass the path of an existing file.';
 
 describe('scalegate CLI errors', function () {
@@ -177,6 +177,18 @@ describe('scalegate CLI errors', function () {
         'http://127.0.0.1:1',
       ],
       `option '--duration <seconds>' argument '86401' is invalid. ${DURATION_RANGE}`,
+    ],
+    [
+      [
+        'load',
+        '--scenario',
+        'steady-chat',
+        '--duration',
+        '0.001',
+        '--target',
+        'http://127.0.0.1:1',
+      ],
+      `option '--duration <seconds>' argument '0.001' is invalid. ${DURATION_RANGE}`,
     ],
     [
       ['load', '--scenario', 'steady-chat', '--target', 'http://10.0.0.1:8080'],

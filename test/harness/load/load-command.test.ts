@@ -48,7 +48,7 @@ describe('scalegate load', () => {
   });
 
   it('applies --drain-timeout to the drain', async () => {
-    // Seed 1 schedules 2 steady-chat requests in 0.5 s; the gateway never responds to them.
+    // Seed 1 schedules 2 steady-chat requests in 1 s; the gateway never responds to them.
     gateway = await startFakeGateway({ hang: true });
     dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
     const out = join(dir, 'result.json');
@@ -56,7 +56,7 @@ describe('scalegate load', () => {
     const run = await runLoadCommand([
       '--scenario=steady-chat',
       `--target=${gateway.url}`,
-      '--duration=0.5',
+      '--duration=1',
       '--seed=1',
       '--drain-timeout=0.2',
       `--out=${out}`,

@@ -10,7 +10,7 @@ import { buildSchedule } from './schedule.js';
 
 /**
  * Runs a scenario with the embedded open-model engine: probes `GET /healthz`,
- * plans a seeded schedule, sends each request at its scheduled time through a
+ * then plans a seeded schedule, sends each request at its scheduled time through a
  * keep-alive pool, and drains for at most `drainTimeoutMs` after the duration.
  * @throws ScenarioValidationError, RangeError for an invalid option,
  *   TenantKeysError, or TargetUnreachableError when the probe fails.
@@ -30,11 +30,6 @@ export async function runLoad(
     options.keys === undefined
       ? await loadTenantKeys(resolved.keysFile, tenantIds)
       : pickKeys('options.keys', options.keys, tenantIds);
-  const schedule = await buildSchedule(scenario, {
-    seed: resolved.seed,
-    durationSec: scenario.durationSec,
-    traceRows: resolved.traceRows,
-  });
   // NOTE: only the target's origin is used; request paths are absolute (/v1/tasks).
   const pool = new Pool(new URL(scenario.target).origin, {
     connections: resolved.connections,
@@ -42,7 +37,14 @@ export async function runLoad(
     bodyTimeout: resolved.requestTimeoutMs,
   });
   try {
+    // Probing first fails an unreachable target at once, before a 24-hour schedule spends
+    // seconds and hundreds of MB being planned.
     await probeTarget(pool, scenario.target, resolved.probeTimeoutMs);
+    const schedule = await buildSchedule(scenario, {
+      seed: resolved.seed,
+      durationSec: scenario.durationSec,
+      traceRows: resolved.traceRows,
+    });
     const run = new LoadRun({
       scenarioName: scenario.name,
       target: scenario.target,

@@ -53,6 +53,19 @@ describe('runLoad', () => {
     assert.ok(performance.now() - started < 2000);
   });
 
+  it('probes the target before planning', async () => {
+    // Planning first would read the trace file, which does not exist, and fail on it instead.
+    const target = `http://127.0.0.1:${await closedPort()}`;
+    const arrival = { kind: 'trace', file: 'missing-trace.csv', speedUp: 1 } as const;
+    await assert.rejects(
+      runLoad(sampleSpec({ target, arrival }), { keys: TEST_KEYS }),
+      (error: unknown) => {
+        assert.ok(isTargetUnreachableError(error), String(error));
+        return true;
+      },
+    );
+  });
+
   it('names the field of an invalid scenario', async () => {
     const spec = sampleSpec({ durationSec: -1 });
     await assert.rejects(runLoad(spec, { keys: TEST_KEYS }), (error: unknown) => {

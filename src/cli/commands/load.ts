@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { MAX_TIMER_MS } from '../../faults/limits.js';
-import { runK6 } from '../../harness/k6/run.js';
+import { requireK6, runK6 } from '../../harness/k6/run.js';
 import { runLoad } from '../../harness/load/engine.js';
 import { formatProgress, formatSummary } from '../../harness/load/format.js';
 import type { ProgressSnapshot } from '../../harness/load/recorder.js';
@@ -12,6 +12,7 @@ import { evaluateThresholds } from '../../harness/load/thresholds.js';
 import { findScenario } from '../../harness/scenario/registry.js';
 import { loadTrace } from '../../harness/scenario/trace.js';
 import type { ScenarioSpec } from '../../harness/scenario/types.js';
+import { validateScenario } from '../../harness/scenario/validate.js';
 import { formatTopology, parseTopology, startPlatform } from '../../platform/runtime.js';
 import { parseInteger, parseOutputFile, parsePositiveInteger } from '../options.js';
 
@@ -116,7 +117,12 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
       '--no-fault-proxy applies to the platform that --platform starts; add --platform or drop it',
     );
   }
-  if (!options.platform) return runAgainst(options.target, options);
+  // Inputs that need no gateway are checked before a platform starts, which takes seconds.
+  const scenario = validateScenario(
+    withOverrides(findScenario(SCENARIOS, options.scenario), options),
+  );
+  if (options.engine === 'k6') await requireK6();
+  if (!options.platform) return runAgainst(scenario, options);
   const topology = parseTopology(options.topology);
   const platform = await startPlatform({
     topology,
@@ -126,16 +132,14 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
   });
   try {
     process.stderr.write(`platform ${formatTopology(topology)} at ${platform.urls.gateway}\n`);
-    return await runAgainst(platform.urls.gateway, options);
+    return await runAgainst({ ...scenario, target: platform.urls.gateway }, options);
   } finally {
     await platform.purge();
     await platform.stop();
   }
 }
 
-async function runAgainst(target: string | undefined, options: LoadCommandOptions) {
-  const found = findScenario(SCENARIOS, options.scenario);
-  const scenario = withOverrides(found, { ...options, target });
+async function runAgainst(scenario: ScenarioSpec, options: LoadCommandOptions) {
   const result =
     options.engine === 'k6' ? await runWithK6(scenario) : await runEmbedded(scenario, options);
   const verdict = evaluateThresholds(result, scenario.slo);

@@ -55,6 +55,14 @@ export async function findK6(path = process.env.PATH ?? ''): Promise<string | un
   return undefined;
 }
 
+/** Returns the first executable `k6` on PATH. @throws K6NotFoundError when PATH has none. */
+export async function requireK6(path = process.env.PATH ?? ''): Promise<string> {
+  const binary = await findK6(path);
+  if (binary === undefined)
+    throw new K6NotFoundError(path.split(delimiter).filter((d) => d.length > 0));
+  return binary;
+}
+
 /**
  * Runs a scenario with the k6 binary on PATH and converts its summary.
  * @throws K6NotFoundError when PATH has no k6.
@@ -63,10 +71,7 @@ export async function runK6(
   scenario: ScenarioSpec,
   options: RunK6Options = {},
 ): Promise<LoadResult> {
-  const path = options.path ?? process.env.PATH ?? '';
-  const binary = await findK6(path);
-  if (binary === undefined)
-    throw new K6NotFoundError(path.split(delimiter).filter((d) => d.length > 0));
+  const binary = await requireK6(options.path ?? process.env.PATH ?? '');
   // NOTE: no k6 binary exists on the build machines, so this path has not been run end to end.
   const plan = compileScenarioToK6(scenario, options);
   const tenantIds = scenario.tenants.map((tenant) => tenant.tenantId);

@@ -96,6 +96,32 @@ describe('scalegate load', () => {
     assert.equal(result.requests.failed, 0);
   });
 
+  it('rejects an unknown scenario before starting', async () => {
+    const run = await runLoadCommand(['--scenario=nope', '--platform']);
+    assert.equal(run.exitCode, 2);
+    assert.equal(
+      run.stderr,
+      'error: scenario "nope" not found; known scenarios: agent-mix, conv-replay, ramp, steady-chat\n',
+    );
+  });
+
+  it('rejects a missing k6 before starting', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const savedPath = process.env.PATH;
+    // An empty folder as the whole PATH, so no k6 is found wherever one is installed.
+    process.env.PATH = dir;
+    try {
+      const run = await runLoadCommand(['--scenario=steady-chat', '--engine=k6', '--platform']);
+      assert.equal(run.exitCode, 2);
+      assert.equal(
+        run.stderr,
+        'error: k6 was not found on PATH; install k6 or run with --engine embedded\n',
+      );
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+
   it('rejects --no-fault-proxy without --platform', async () => {
     const run = await runLoadCommand(['--scenario=steady-chat', '--no-fault-proxy']);
     assert.equal(run.exitCode, 2);

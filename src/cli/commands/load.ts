@@ -7,13 +7,19 @@ import { requireK6, runK6 } from '../../harness/k6/run.js';
 import { runLoad } from '../../harness/load/engine.js';
 import { formatProgress, formatSummary } from '../../harness/load/format.js';
 import type { ProgressSnapshot } from '../../harness/load/recorder.js';
-import type { LoadResult } from '../../harness/load/result.js';
-import { evaluateThresholds } from '../../harness/load/thresholds.js';
+import type { LoadResult, PlatformRun } from '../../harness/load/result.js';
+import { evaluateThresholds, type ThresholdVerdict } from '../../harness/load/thresholds.js';
 import { findScenario } from '../../harness/scenario/registry.js';
 import { loadTrace } from '../../harness/scenario/trace.js';
 import type { ScenarioSpec } from '../../harness/scenario/types.js';
 import { validateScenario } from '../../harness/scenario/validate.js';
-import { formatTopology, parseTopology, startPlatform } from '../../platform/runtime.js';
+import {
+  formatTopology,
+  type Platform,
+  parseTopology,
+  startPlatform,
+  type Topology,
+} from '../../platform/runtime.js';
 import { parseInteger, parseOutputFile, parsePositiveInteger } from '../options.js';
 
 interface LoadCommandOptions {
@@ -42,6 +48,16 @@ const MIN_DURATION_SEC = 1;
  * the first send, so a much longer run can outgrow the heap or the maximum array length.
  */
 const MAX_DURATION_SEC = 86_400;
+
+/**
+ * Contents of the `--out` file. `platform` is present only when the command started the
+ * platform (`--platform`), because a gateway given by `--target` exposes no cost ledger.
+ */
+export interface LoadCommandOutput {
+  result: LoadResult;
+  verdict: ThresholdVerdict;
+  platform?: PlatformRun;
+}
 
 /** Plain progress lines are printed every this many progress events when stderr is not a TTY. */
 const PLAIN_PROGRESS_EVERY = 5;
@@ -91,7 +107,12 @@ export function registerLoadCommand(program: Command): void {
       '--no-fault-proxy',
       'with --platform: call the mock providers directly, without the fault proxy relaying bytes',
     )
-    .option('--out <file>', 'write the result as JSON to this file', parseOutputFile)
+    .option(
+      '--out <file>',
+      'write the result as JSON to this file; with --platform it also has the topology and ' +
+        'the cost per task',
+      parseOutputFile,
+    )
     .action(async (options: LoadCommandOptions) => {
       const logger = pino({ name: 'scalegate-load' }, pino.destination(2));
       try {
@@ -132,23 +153,61 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
   });
   try {
     process.stderr.write(`platform ${formatTopology(topology)} at ${platform.urls.gateway}\n`);
-    return await runAgainst({ ...scenario, target: platform.urls.gateway }, options);
+    const readPlatformRun = () => platformRunOf(platform, topology);
+    return await runAgainst(
+      { ...scenario, target: platform.urls.gateway },
+      options,
+      readPlatformRun,
+    );
   } finally {
     await platform.purge();
     await platform.stop();
   }
 }
 
-async function runAgainst(scenario: ScenarioSpec, options: LoadCommandOptions) {
+/**
+ * Runs the scenario, prints the summary and writes `--out`. `readPlatformRun` is given when
+ * the command started the platform, whose topology and cost then join the output.
+ */
+async function runAgainst(
+  scenario: ScenarioSpec,
+  options: LoadCommandOptions,
+  readPlatformRun?: () => Promise<PlatformRun>,
+): Promise<number> {
   const result =
     options.engine === 'k6' ? await runWithK6(scenario) : await runEmbedded(scenario, options);
+  const platform = await readPlatformRun?.();
   const verdict = evaluateThresholds(result, scenario.slo);
-  process.stdout.write(`${formatSummary(result, verdict).join('\n')}\n`);
+  process.stdout.write(`${formatSummary(result, verdict, platform).join('\n')}\n`);
   if (options.out !== undefined) {
-    await writeFile(options.out, `${JSON.stringify({ result, verdict }, null, 2)}\n`);
+    const output: LoadCommandOutput = {
+      result,
+      verdict,
+      ...(platform === undefined ? {} : { platform }),
+    };
+    await writeFile(options.out, `${JSON.stringify(output, null, 2)}\n`);
     process.stdout.write(`[artifact] ${options.out}\n`);
   }
   return verdict.passed && result.health.valid ? 0 : 1;
+}
+
+/**
+ * Reads the topology and the cost ledger of a platform the command started.
+ * NOTE: a task still running when the load drain ended, or whose ledger write is still in
+ * flight, is missing from this read.
+ */
+async function platformRunOf(platform: Platform, topology: Topology): Promise<PlatformRun> {
+  const summary = await platform.ledger.summary();
+  const priced = summary.tasks > 0;
+  return {
+    topology: formatTopology(topology),
+    cost: {
+      tasks: summary.tasks,
+      totalUsd: summary.totalUsd,
+      meanUsdPerTask: priced ? summary.meanUsdPerTask : null,
+      p95UsdPerTask: priced ? summary.p95UsdPerTask : null,
+    },
+  };
 }
 
 function withOverrides(

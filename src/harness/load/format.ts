@@ -1,5 +1,5 @@
 import type { ProgressSnapshot } from './recorder.js';
-import type { LoadResult } from './result.js';
+import type { LoadResult, PlatformRun, RunCost } from './result.js';
 import { endedCount } from './success-rate.js';
 import type { ThresholdVerdict } from './thresholds.js';
 
@@ -17,17 +17,34 @@ export function formatProgress(progress: ProgressSnapshot): string {
   );
 }
 
-/** Formats the run summary as lines, one `[topic]` line each. */
-export function formatSummary(result: LoadResult, verdict: ThresholdVerdict): string[] {
+/** Four significant digits, which round a cost per task by at most 0.05% of its value. */
+const USD_FORMAT = new Intl.NumberFormat('en-US', {
+  minimumSignificantDigits: 4,
+  maximumSignificantDigits: 4,
+  useGrouping: false,
+});
+
+/**
+ * Formats the run summary as lines, one `[topic]` line each. `platform` adds the `[topology]`
+ * and `[cost]` lines of a platform the command started.
+ */
+export function formatSummary(
+  result: LoadResult,
+  verdict: ThresholdVerdict,
+  platform?: PlatformRun,
+): string[] {
   const { requests, latency } = result;
   const ended = endedCount(requests);
   const lines = [
     `[scenario] ${result.scenario} engine=${result.engine} target=${result.target}` +
       (result.seed === undefined ? '' : ` seed=${result.seed}`),
+  ];
+  if (platform !== undefined) lines.push(`[topology] ${platform.topology}`);
+  lines.push(
     throughputLine(result),
     `[success] rate=${successText(result.successRate, ended)} of ${ended} ended: ` +
       `succeeded=${requests.succeeded} failed=${requests.failed} aborted=${requests.aborted}`,
-  ];
+  );
   const drain = drainLine(result);
   if (drain !== undefined) lines.push(drain);
   lines.push(
@@ -41,6 +58,7 @@ export function formatSummary(result: LoadResult, verdict: ThresholdVerdict): st
         `p95=${ms(result.async.endToEnd.p95)}`,
     );
   }
+  if (platform !== undefined) lines.push(costLine(platform.cost));
   lines.push(
     result.health.valid
       ? `[harness] valid lag_p99=${ms(result.schedulerLag.p99)}${stallText(result)}`
@@ -66,6 +84,12 @@ function throughputLine(result: LoadResult): string {
     `[throughput] per minute of the ${throughput.windowSec.toFixed(1)}s send window: ` +
     `offered_rpm=${throughput.offeredRpm.toFixed(0)} (sent) ${completed} ${counts}`
   );
+}
+
+/** Formats the cost per task in the drill's `[cost] avg=$<usd>/task` form, with the totals. */
+function costLine(cost: RunCost): string {
+  const mean = cost.meanUsdPerTask === null ? 'n/a' : `${usd(cost.meanUsdPerTask)}/task`;
+  return `[cost] avg=${mean} total=${usd(cost.totalUsd)} tasks=${cost.tasks}`;
 }
 
 /** Explains requests aborted when the drain ended; undefined when none were. */
@@ -94,6 +118,10 @@ function successText(fraction: number, ended: number): string {
 
 function percent(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;
+}
+
+function usd(value: number): string {
+  return `$${USD_FORMAT.format(value)}`;
 }
 
 function ms(value: number): string {

@@ -124,3 +124,25 @@ export interface LoadResult {
   /** k6 checks, when the run came from k6. */
   checks?: { passes: number; fails: number };
 }
+
+/**
+ * Cost of a run as the platform's cost ledger recorded it. The ledger records every task with a
+ * result and every failed task that cost money, so a failed task that cost nothing is not
+ * among `tasks`.
+ */
+export interface RunCost {
+  /** Tasks the ledger priced. */
+  tasks: number;
+  totalUsd: number;
+  /** `totalUsd` over `tasks`; null when no task was priced. */
+  meanUsdPerTask: number | null;
+  /** 95th percentile cost per task (nearest rank); null when no task was priced. */
+  p95UsdPerTask: number | null;
+}
+
+/** The platform that `scalegate load --platform` started for a run. */
+export interface PlatformRun {
+  /** Topology as `formatTopology` prints it, such as `workers=24 serverless_burst=enabled`. */
+  topology: string;
+  cost: RunCost;
+}

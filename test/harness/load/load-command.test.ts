@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { registerLoadCommand } from '../../../src/cli/commands/load.js';
+import { type LoadCommandOutput, registerLoadCommand } from '../../../src/cli/commands/load.js';
 import type { LoadResult } from '../../../src/harness/load/result.js';
 import { type FakeGateway, startFakeGateway } from './fake-gateway.js';
 
@@ -94,6 +94,55 @@ describe('scalegate load', () => {
     );
     assert.ok(result.requests.succeeded > 0, `succeeded ${result.requests.succeeded}`);
     assert.equal(result.requests.failed, 0);
+  });
+
+  it('records topology and cost of --platform', async function () {
+    this.timeout(60_000);
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const out = join(dir, 'result.json');
+    const topology = 'workers=2 serverless_burst=disabled';
+    const run = await runLoadCommand([
+      '--scenario=steady-chat',
+      '--platform',
+      `--topology=${topology}`,
+      '--no-fault-proxy',
+      '--duration=2',
+      '--seed=1',
+      `--out=${out}`,
+    ]);
+    const output = JSON.parse(await readFile(out, 'utf8')) as LoadCommandOutput;
+    assert.equal(output.platform?.topology, topology);
+    const cost = output.platform?.cost;
+    assert.ok(cost !== undefined);
+    assert.ok(cost.tasks > 0, `tasks ${cost.tasks}`);
+    assert.ok(cost.totalUsd > 0, `total ${cost.totalUsd}`);
+    assert.ok(cost.meanUsdPerTask !== null);
+    assert.ok(Math.abs(cost.meanUsdPerTask - cost.totalUsd / cost.tasks) < 1e-12);
+    assert.match(run.stdout, new RegExp(`^\\[topology\\] ${topology}$`, 'm'));
+    const costLine = /^\[cost\] avg=\$(\S+)\/task total=\$(\S+) tasks=(\d+)$/m.exec(run.stdout);
+    assert.ok(costLine !== null, run.stdout);
+    const [, avgText = '', , tasksText = ''] = costLine;
+    // Four significant digits: the digits left after the leading zeros and the point.
+    assert.equal(avgText.replace('.', '').replace(/^0+/, '').length, 4, avgText);
+    assert.ok(Math.abs(Number(avgText) / cost.meanUsdPerTask - 1) <= 0.0005, avgText);
+    assert.equal(Number(tasksText), cost.tasks);
+  });
+
+  it('omits the platform field with --target', async () => {
+    gateway = await startFakeGateway();
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const out = join(dir, 'result.json');
+    const run = await runLoadCommand([
+      '--scenario=steady-chat',
+      `--target=${gateway.url}`,
+      '--duration=1',
+      '--seed=1',
+      `--out=${out}`,
+    ]);
+    const output = JSON.parse(await readFile(out, 'utf8')) as LoadCommandOutput;
+    assert.equal(output.result.requests.succeeded, 2);
+    assert.equal('platform' in output, false);
+    assert.doesNotMatch(run.stdout, /^\[(cost|topology)\]/m);
   });
 
   it('rejects an unknown scenario before starting', async () => {

@@ -4,6 +4,7 @@ import { formatProgress, formatSummary } from '../../../src/harness/load/format.
 import { LoadRun } from '../../../src/harness/load/load-run.js';
 import { type RunLoadOptions, resolveLoadOptions } from '../../../src/harness/load/options.js';
 import type { ProgressSnapshot } from '../../../src/harness/load/recorder.js';
+import type { PlatformRun } from '../../../src/harness/load/result.js';
 import type { ScheduledRequest } from '../../../src/harness/load/schedule.js';
 import { TEST_KEYS } from './sample-spec.js';
 
@@ -184,6 +185,40 @@ describe('LoadRun', () => {
     assert.equal(
       formatSummary(result, PASS)[3],
       '[drain] 2 requests in flight when the run was stopped were aborted and count as not succeeded',
+    );
+  });
+});
+
+describe('formatSummary', () => {
+  const topology = 'workers=2 serverless_burst=disabled';
+
+  it('adds the topology and cost lines', async () => {
+    const result = await runWith(evenSchedule(2, 10), 0.05, splitPool(2), {}).execute();
+    const platform: PlatformRun = {
+      topology,
+      cost: { tasks: 89, totalUsd: 0.3210875, meanUsdPerTask: 0.0036077, p95UsdPerTask: 0.010685 },
+    };
+    const lines = formatSummary(result, PASS, platform);
+    assert.equal(lines[1], `[topology] ${topology}`);
+    assert.ok(lines.includes('[cost] avg=$0.003608/task total=$0.3211 tasks=89'), lines.join('\n'));
+  });
+
+  it('shows n/a cost with no priced task', async () => {
+    const result = await runWith(evenSchedule(2, 10), 0.05, splitPool(2), {}).execute();
+    const platform: PlatformRun = {
+      topology,
+      cost: { tasks: 0, totalUsd: 0, meanUsdPerTask: null, p95UsdPerTask: null },
+    };
+    const lines = formatSummary(result, PASS, platform);
+    assert.ok(lines.includes('[cost] avg=n/a total=$0.000 tasks=0'), lines.join('\n'));
+  });
+
+  it('has no cost line without a platform', async () => {
+    const result = await runWith(evenSchedule(2, 10), 0.05, splitPool(2), {}).execute();
+    const lines = formatSummary(result, PASS);
+    assert.equal(
+      lines.find((line) => line.startsWith('[cost]') || line.startsWith('[topology]')),
+      undefined,
     );
   });
 });

@@ -213,6 +213,19 @@ describe('formatSummary', () => {
     assert.ok(lines.includes('[cost] avg=n/a total=$0.000 tasks=0'), lines.join('\n'));
   });
 
+  it('shows n/a success with no requests', async () => {
+    const events: ProgressSnapshot[] = [];
+    const options = { onProgress: (progress: ProgressSnapshot) => events.push(progress) };
+    const result = await runWith([], 0.05, splitPool(0), options).execute();
+    const last = events.at(-1);
+    assert.ok(last !== undefined);
+    assert.match(formatProgress(last), / success=n\/a ended=0 /);
+    assert.equal(
+      formatSummary(result, PASS)[2],
+      '[success] rate=n/a of 0 ended: succeeded=0 failed=0 aborted=0',
+    );
+  });
+
   it('has no cost line without a platform', async () => {
     const result = await runWith(evenSchedule(2, 10), 0.05, splitPool(2), {}).execute();
     const lines = formatSummary(result, PASS);

@@ -47,9 +47,13 @@ export function formatSummary(
   );
   const drain = drainLine(result);
   if (drain !== undefined) lines.push(drain);
+  const censored =
+    requests.aborted === 0
+      ? ''
+      : ` (lower bounds: ${requests.aborted} aborted requests count with their wait)`;
   lines.push(
     `[latency] p50=${ms(latency.overall.p50)} p95=${ms(latency.overall.p95)} ` +
-      `p99=${ms(latency.overall.p99)} max=${ms(latency.overall.max)}`,
+      `p99=${ms(latency.overall.p99)} max=${ms(latency.overall.max)}${censored}`,
   );
   if (result.async.accepted > 0) {
     lines.push(

@@ -139,12 +139,12 @@ export class LoadRun {
   }
 
   #recordSendError(request: ScheduledRequest, error: unknown): void {
-    if (error instanceof SendAbortedError) {
-      this.#recorder.recordAbort(request);
-      return;
-    }
     const now = this.#options.clock.monotonic();
     const scheduledAt = this.#runStartMs + request.offsetMs;
+    if (error instanceof SendAbortedError) {
+      this.#recorder.recordAbort(request, now - scheduledAt);
+      return;
+    }
     this.#recorder.recordOutcome({
       request,
       success: false,

@@ -124,11 +124,20 @@ export class LoadRecorder {
     this.stalls.record(elapsedMs, lagMs);
   }
 
-  recordAbort(request: ScheduledRequest): void {
+  /**
+   * Records a request the drain aborted after `waitedMs`. Its latency is unknown but no
+   * shorter than that, so the latency percentiles count the wait: with aborts they are
+   * lower bounds, and a run whose slow requests never finish cannot look fast.
+   */
+  recordAbort(request: ScheduledRequest, waitedMs: number): void {
     this.counts.aborted += 1;
     this.#tenant(request.tenantId).finished += 1;
     this.#route(request.route).finished += 1;
     this.errorCodes.aborted = (this.errorCodes.aborted ?? 0) + 1;
+    this.overall.record(waitedMs);
+    this.byTenant.record(request.tenantId, waitedMs);
+    this.byRoute.record(request.route, waitedMs);
+    this.byTopology.record(this.defaultTopology, waitedMs);
   }
 
   recordStatus(status: number): void {

@@ -99,7 +99,11 @@ export interface LoadResult {
   drain?: DrainSummary;
   /** Succeeded over ended requests (succeeded + failed + aborted); 0 when none ended. */
   successRate: number;
-  /** Latency from the scheduled send time to the response (or terminal state for async). */
+  /**
+   * Latency from the scheduled send time to the response (or terminal state for async).
+   * A request the drain aborted counts with the time it had waited, so with aborts the
+   * percentiles are lower bounds.
+   */
   latency: {
     overall: LatencySummary;
     byTenant: Record<string, LatencySummary>;

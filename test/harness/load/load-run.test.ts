@@ -163,6 +163,13 @@ describe('LoadRun', () => {
       '[drain] 2 requests still in flight 0.1s after the schedule ended were cut by the drain ' +
         'timeout and count as not succeeded; raise --drain-timeout to let them finish',
     );
+    // The cut requests waited at least until the drain ended, so they set the p95.
+    assert.ok(result.latency.overall.count === 3, `count ${result.latency.overall.count}`);
+    assert.ok(result.latency.overall.p95 >= 100, `p95 ${result.latency.overall.p95} ms`);
+    assert.match(
+      lines[4] ?? '',
+      /^\[latency\] .* \(lower bounds: 2 aborted requests count with their wait\)$/,
+    );
   });
 
   it('ends the drain idle when all requests end', async () => {

@@ -80,11 +80,29 @@ describe('LoadRecorder', () => {
   it('counts aborted requests as ended in progress', () => {
     const recorder = new LoadRecorder(SETTINGS);
     recorder.recordOutcome({ request: request(0), success: true, latencyMs: 5, finishedAtMs: 10 });
-    recorder.recordAbort(request(1));
-    recorder.recordAbort(request(2));
+    recorder.recordAbort(request(1), 900);
+    recorder.recordAbort(request(2), 800);
     const progress = recorder.progress(1000, 0, 'done');
     assert.equal(progress.aborted, 2);
     assert.equal(progress.successRate, 1 / 3);
+  });
+
+  it('counts the wait of aborted requests in latency', () => {
+    const recorder = new LoadRecorder(SETTINGS);
+    for (let index = 0; index < 10; index += 1) {
+      recorder.recordOutcome({
+        request: request(index),
+        success: true,
+        latencyMs: 5,
+        finishedAtMs: 10,
+      });
+    }
+    // Two of twelve never finished: the p95 is at least the shorter of their waits.
+    recorder.recordAbort(request(10), 40_000);
+    recorder.recordAbort(request(11), 30_000);
+    const p95 = recorder.overall.percentile(95);
+    assert.ok(p95 >= 30_000 * 0.99, `p95 ${p95}`);
+    assert.equal(recorder.overall.percentile(50) < 10, true);
   });
 
   it('measures progress rps since the previous snapshot', () => {

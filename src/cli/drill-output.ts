@@ -4,6 +4,7 @@
  */
 import type { DrillEvent } from '../harness/drill/deps.js';
 import type { Report, SeriesPoint } from '../harness/report/types.js';
+import { usd } from '../harness/load/format.js';
 import { runbookUnchangedReason } from '../harness/runbook/write.js';
 
 /** Seconds between plain progress lines when stderr is not a terminal. */
@@ -121,7 +122,7 @@ export function summaryLines(
     for (const [provider, activations] of activationsByTarget(result.failovers)) {
       lines.push(`[failover] ${provider.replaceAll('-', '_')}_activations=${activations}`);
     }
-    lines.push(`[cost] avg=$${result.cost.meanUsd.toFixed(3)}/task`);
+    lines.push(`[cost] avg=${usd(result.cost.meanUsd)}/task`);
   }
   lines.push(...report.verdict.reasons.map((reason) => `[reason] ${reason}`));
   lines.push(

@@ -65,6 +65,15 @@ describe('summaryLines', () => {
     assert.match(artifact ?? '', /^\[artifact\] runbook unchanged: the load generator fell behind/);
   });
 
+  it('prints the cost per task to four significant digits', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology !== undefined);
+    topology.cost = { ...topology.cost, meanUsd: 0.0060743 };
+    const lines = summaryLines(report, undefined, 'reports/r');
+    assert.ok(lines.includes('[cost] avg=$0.006074/task'), lines.join('\n'));
+  });
+
   it('ends with the runbook artifact line', () => {
     const lines = summaryLines(sampleReport(), 'runbooks/scaling_runbook.md', 'reports/r');
     assert.ok(lines.includes('[artifact] runbooks/scaling_runbook.md'));

@@ -124,7 +124,8 @@ function percent(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;
 }
 
-function usd(value: number): string {
+/** Formats US dollars with four significant digits, such as `$0.003608`. */
+export function usd(value: number): string {
   return `$${USD_FORMAT.format(value)}`;
 }
 

@@ -77,6 +77,8 @@ export interface TaskError {
   message: string;
   /** Provider attempts made before the task failed, when the router made any. */
   attempts?: AttemptRecord[];
+  /** Seconds the failure asked the client to wait before a retry, as its Retry-After said. */
+  retryAfterSeconds?: number;
 }
 
 export interface TaskRecord {

@@ -223,6 +223,10 @@ describe('scalegate CLI errors', function () {
       '--runbook package.json/runbook.md: package.json is a file, not a folder; pass a path inside a folder',
     ],
     [
+      ['drill', '--reports', 'package.json/a/b/reports'],
+      '--reports package.json/a/b/reports: package.json is a file, not a folder; pass a path inside a folder',
+    ],
+    [
       ['drill', '--reports', 'package.json/reports'],
       '--reports package.json/reports: package.json is a file, not a folder; pass a path inside a folder',
     ],

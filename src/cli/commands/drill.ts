@@ -171,11 +171,15 @@ function statOption(option: string, path: string): Stats | undefined {
   }
 }
 
-/** Returns the deepest folder of `path` that exists as a file. */
+/** Returns the first folder of `path`, from its root down, that exists as a file. */
 function fileOnPath(path: string): string {
-  let file = path;
+  const folders: string[] = [];
   for (let folder = dirname(path); folder !== dirname(folder); folder = dirname(folder)) {
-    if (statSync(folder, { throwIfNoEntry: false })?.isFile() === true) file = folder;
+    folders.unshift(folder);
   }
-  return file;
+  for (const folder of folders) {
+    // Below a file every stat fails with ENOTDIR, so the first file on the way down is it.
+    if (statSync(folder, { throwIfNoEntry: false })?.isFile() === true) return folder;
+  }
+  return path;
 }

@@ -85,15 +85,18 @@ function sendFailure(reply: FastifyReply, id: string, failure: FailureDescriptio
 }
 
 /**
- * A replayed key gets the same status as the first request: 202 until the task
- * is terminal, then 200, except for a sync task that failed, whose replay gets
- * the error status and body of the first response. The task is not run again.
+ * A replayed key gets 202 until the task is terminal, then 200, except for a sync
+ * task that failed. Its replay gets the status, error body and Retry-After of the
+ * task's stored failure, as the first response of a plain sync request did. A
+ * stream, or a request whose integration timed out before the task ended, got
+ * another first response, so its replay differs from it. The task never runs again.
  */
 function sendReplay(reply: FastifyReply, replayed: ReplayedTask) {
   const { task } = replayed;
   reply.header('idempotent-replayed', 'true');
   if (task.request.mode === 'sync' && task.error !== undefined && task.state !== 'succeeded') {
-    const { code, message } = task.error;
+    const { code, message, retryAfterSeconds } = task.error;
+    if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
     return reply.code(failureStatusOf(code)).send({ id: task.id, error: { code, message } });
   }
   if (isTerminal(task.state)) return reply.send(toTaskView(task));

@@ -98,9 +98,10 @@ export function failureStatusOf(code: string): number {
   return OWN_STATUS[code] ?? 500;
 }
 
-/** Builds the task error stored for a failure: code, message and attempts, without the HTTP status. */
+/** Builds the task error stored for a failure: code, message, attempts and Retry-After, without the HTTP status. */
 export function taskErrorOf(failure: FailureDescription): TaskError {
   const error: TaskError = { code: failure.code, message: failure.message };
   if (failure.attempts !== undefined) error.attempts = failure.attempts;
+  if (failure.retryAfterSeconds !== undefined) error.retryAfterSeconds = failure.retryAfterSeconds;
   return error;
 }

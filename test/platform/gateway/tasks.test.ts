@@ -152,6 +152,26 @@ describe('gateway tasks', () => {
     assert.equal(router.calls.length, 1);
   });
 
+  it('replays the Retry-After of a failed sync task', async () => {
+    const { app, router } = fakePlatform();
+    router.behaviour = async () => {
+      throw new RouterError('budget_exhausted', 'budget spent', { retryAfterMs: 60_000 });
+    };
+    const send = () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: { ...bearer(ALPHA_KEY), 'idempotency-key': 'order-44' },
+        payload: SYNC_TASK,
+      });
+    const first = await send();
+    const second = await send();
+    assert.equal(first.statusCode, 429);
+    assert.equal(first.headers['retry-after'], '60');
+    assert.equal(second.statusCode, 429);
+    assert.equal(second.headers['retry-after'], '60');
+  });
+
   it('keeps idempotency keys apart per tenant', async () => {
     const { app, enqueued } = fakePlatform();
     const send = (key: string) =>

@@ -77,7 +77,7 @@ export interface TaskError {
   message: string;
   /** Provider attempts made before the task failed, when the router made any. */
   attempts?: AttemptRecord[];
-  /** Seconds the failure asked the client to wait before a retry, as its Retry-After said. */
+  /** Seconds the client should wait before a retry, the failure's Retry-After header. */
   retryAfterSeconds?: number;
 }
 

@@ -5,6 +5,7 @@
 import type { DrillEvent } from '../harness/drill/deps.js';
 import type { Report, SeriesPoint } from '../harness/report/types.js';
 import { usd } from '../harness/load/format.js';
+import { percent } from '../harness/report/format.js';
 import { runbookUnchangedReason } from '../harness/runbook/write.js';
 
 /** Seconds between plain progress lines when stderr is not a terminal. */
@@ -86,14 +87,9 @@ export class DrillProgress {
   }
 }
 
-/**
- * Formats a success rate as a percentage rounded down to 0.1, so a run with any
- * failure never shows 100.0%, or `n/a` when no request was counted.
- */
+/** Formats a success rate as `percent` does, or `n/a` when no request was counted. */
 function successText(requests: number, successRate: number): string {
-  if (requests === 0) return 'n/a';
-  // The small addend keeps a product such as 0.57 * 1000 = 569.999... at 57.0%.
-  return `${(Math.floor(successRate * 1000 + 1e-9) / 10).toFixed(1)}%`;
+  return requests === 0 ? 'n/a' : percent(successRate);
 }
 
 function seconds(atS: number): string {

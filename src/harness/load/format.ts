@@ -1,3 +1,4 @@
+import { percent } from '../report/format.js';
 import type { ProgressSnapshot } from './recorder.js';
 import type { LoadResult, PlatformRun, RunCost } from './result.js';
 import { endedCount } from './success-rate.js';
@@ -118,10 +119,6 @@ function stallText(result: LoadResult): string {
 
 function successText(fraction: number, ended: number): string {
   return ended === 0 ? 'n/a' : percent(fraction);
-}
-
-function percent(fraction: number): string {
-  return `${(fraction * 100).toFixed(1)}%`;
 }
 
 /** Formats US dollars with four significant digits, such as `$0.003608`. */

@@ -1,7 +1,12 @@
 /** Number formatting shared by the Markdown summary and the runbook, so both print the same digits. */
 
+/**
+ * Formats a rate, such as a success rate, as a percentage rounded down to 0.1, so a
+ * rate below 1 never shows 100.0%.
+ */
 export function percent(rate: number): string {
-  return `${(rate * 100).toFixed(1)}%`;
+  // The small addend keeps a product such as 0.57 * 1000 = 569.999... at 57.0%.
+  return `${(Math.floor(rate * 1000 + 1e-9) / 10).toFixed(1)}%`;
 }
 
 export function seconds(value: number | null): string {

@@ -21,9 +21,9 @@ export interface ThresholdVerdict {
 }
 
 const LATENCY_FIELDS = [
-  ['p50LatencyMs', 'p50'],
-  ['p95LatencyMs', 'p95'],
-  ['p99LatencyMs', 'p99'],
+  ['p50LatencyMs', 'p50', 0.5],
+  ['p95LatencyMs', 'p95', 0.95],
+  ['p99LatencyMs', 'p99', 0.99],
 ] as const;
 
 /**
@@ -31,7 +31,11 @@ const LATENCY_FIELDS = [
  * that got no samples fails, because an absent measurement proves nothing.
  */
 export function evaluateThresholds(result: LoadResult, slo: SloSpec): ThresholdVerdict {
-  const overall = { finished: endedCount(result.requests), succeeded: result.requests.succeeded };
+  const overall = {
+    finished: endedCount(result.requests),
+    succeeded: result.requests.succeeded,
+    aborted: result.requests.aborted,
+  };
   const checks = checkLimits('', slo, overall, result.latency.overall);
   for (const [tenantId, limits] of Object.entries(slo.perTenant ?? {})) {
     const outcomes = result.successRateByTenant[tenantId] ?? { finished: 0, succeeded: 0 };
@@ -41,10 +45,17 @@ export function evaluateThresholds(result: LoadResult, slo: SloSpec): ThresholdV
   return { passed: checks.every((check) => check.passed), checks };
 }
 
+/**
+ * Checks one set of limits. `outcomes.aborted`, when given, counts requests the drain
+ * aborted, whose latency is only known to be at least their wait. A percentile with more
+ * of them than lie above it is unknown, so its check fails.
+ * NOTE: per-tenant outcomes carry no aborted count, so a per-tenant percentile is checked
+ * on its lower bound alone.
+ */
 function checkLimits(
   prefix: string,
   limits: SloLimits,
-  outcomes: { finished: number; succeeded: number },
+  outcomes: { finished: number; succeeded: number; aborted?: number },
   latency: LatencySummary | undefined,
 ): ThresholdCheck[] {
   const checks: ThresholdCheck[] = [];
@@ -52,10 +63,15 @@ function checkLimits(
     const actual = outcomes.finished === 0 ? undefined : outcomes.succeeded / outcomes.finished;
     checks.push(compare(`${prefix}successRate`, '>=', limits.successRate, actual));
   }
-  for (const [field, stat] of LATENCY_FIELDS) {
+  for (const [field, stat, quantile] of LATENCY_FIELDS) {
     const max = limits[field];
     if (max === undefined) continue;
     const actual = latency === undefined || latency.count === 0 ? undefined : latency[stat];
+    const aborted = outcomes.aborted ?? 0;
+    if (actual !== undefined && aborted > (1 - quantile) * outcomes.finished) {
+      checks.push(unknownPercentile(`${prefix}${field}`, max, actual, aborted, outcomes.finished));
+      continue;
+    }
     checks.push(compare(`${prefix}${field}`, '<=', max, actual));
   }
   return checks;
@@ -80,6 +96,23 @@ function compare(
   const passed = op === '>=' ? actual >= bound : actual <= bound;
   const verb = passed ? 'meets' : 'violates';
   return { name, limit, actual, passed, reason: `${name} = ${round(actual)} ${verb} ${limit}` };
+}
+
+function unknownPercentile(
+  name: string,
+  max: number,
+  lowerBound: number,
+  aborted: number,
+  ended: number,
+): ThresholdCheck {
+  const limit = `<= ${max}`;
+  return {
+    name,
+    limit,
+    actual: lowerBound,
+    passed: false,
+    reason: `${name} is unknown: ${aborted} of ${ended} requests were aborted by the drain before their responses, so it is only known to be at least ${round(lowerBound)}; raise --drain-timeout to measure it`,
+  };
 }
 
 function round(value: number): number {

@@ -120,7 +120,7 @@ function rejectWhileClosing(app: FastifyInstance): void {
     throw new GatewayError(
       503,
       'shutting_down',
-      'the gateway is shutting down and takes no new tasks; retry after 1 s, once another gateway or the restarted one listens',
+      'the gateway is shutting down; retry after 1 s, once another gateway or the restarted one listens',
       { retryAfterSeconds: 1 },
     );
   });

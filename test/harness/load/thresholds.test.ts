@@ -53,6 +53,46 @@ describe('evaluateThresholds', () => {
     );
   });
 
+  it('fails a percentile that aborted requests leave unknown', () => {
+    // 14 of 29 requests were cut by the drain: more than the 5% above a p95.
+    const cut = result({
+      requests: {
+        scheduled: 29,
+        sent: 29,
+        succeeded: 15,
+        failed: 0,
+        dropped: 0,
+        late: 0,
+        aborted: 14,
+      },
+    });
+    const verdict = evaluateThresholds(cut, { p95LatencyMs: 1000, p50LatencyMs: 1000 });
+    const p95 = verdict.checks.find((check) => check.name === 'p95LatencyMs');
+    assert.equal(p95?.passed, false);
+    assert.equal(
+      p95?.reason,
+      'p95LatencyMs is unknown: 14 of 29 requests were aborted by the drain before their responses, so it is only known to be at least 400; raise --drain-timeout to measure it',
+    );
+    // Fewer than half were cut, so the median is still known.
+    assert.equal(verdict.checks.find((check) => check.name === 'p50LatencyMs')?.passed, true);
+  });
+
+  it('checks a percentile with few aborted requests', () => {
+    const one = result({
+      requests: {
+        scheduled: 40,
+        sent: 40,
+        succeeded: 39,
+        failed: 0,
+        dropped: 0,
+        late: 0,
+        aborted: 1,
+      },
+    });
+    const verdict = evaluateThresholds(one, { p95LatencyMs: 1000 });
+    assert.equal(verdict.checks[0]?.passed, true);
+  });
+
   it('passes and fails measured values', () => {
     const verdict = evaluateThresholds(result(), {
       successRate: 0.85,

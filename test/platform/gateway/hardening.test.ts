@@ -157,10 +157,7 @@ describe('gateway hardening', () => {
         error?: { code?: string; message?: string };
       };
       assert.equal(json.error?.code, 'shutting_down');
-      assert.match(
-        json.error?.message ?? '',
-        /shutting down and takes no new tasks; retry after 1 s/,
-      );
+      assert.match(json.error?.message ?? '', /the gateway is shutting down; retry after 1 s/);
     } finally {
       release();
       socket.destroy();

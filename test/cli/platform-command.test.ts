@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+
+import { Redis } from 'ioredis';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Starts `scalegate platform` and resolves with its `platform started` log record. */
+async function startCli(args: readonly string[]) {
+  const child = spawn(process.execPath, ['bin/scalegate.js', 'platform', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const started = new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      for (const line of output.split('\n')) {
+        if (!line.includes('"platform started"')) continue;
+        resolve(JSON.parse(line) as Record<string, unknown>);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`platform exited with ${code}: ${output}`)));
+  });
+  return { child, started, output: () => output };
+}
+
+describe('scalegate platform', function () {
+  this.timeout(60_000);
+
+  it('shows the stable default key prefix', async () => {
+    const child = spawn(process.execPath, ['bin/scalegate.js', 'platform', '--help'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let help = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      help += chunk.toString('utf8');
+    });
+    await once(child, 'exit');
+    assert.match(help.replace(/\s+/g, ' '), /--key-prefix <prefix> .* \(default: "scalegate"\)/);
+  });
+
+  it('keeps its Redis keys under --key-prefix and logs it', async () => {
+    const keyPrefix = `test-cli-${randomUUID()}`;
+    const redis = new Redis(REDIS_URL);
+    const run = await startCli([
+      '--redis-url',
+      REDIS_URL,
+      '--key-prefix',
+      keyPrefix,
+      '--port',
+      '0',
+      '--topology',
+      'workers=1 serverless_burst=disabled',
+    ]);
+    try {
+      const record = await run.started;
+      assert.equal(record.redisKeyPrefix, keyPrefix);
+      const keys = await redis.keys(`${keyPrefix}*`);
+      assert.ok(keys.length > 0, 'no key under the prefix');
+      run.child.kill('SIGTERM');
+      const [code] = await once(run.child, 'exit');
+      assert.equal(code, 0, run.output());
+    } finally {
+      run.child.kill('SIGKILL');
+      const keys = await redis.keys(`${keyPrefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+    }
+  });
+});

@@ -151,6 +151,15 @@ describe('scalegate CLI errors', function () {
       '--platform starts its own gateway; drop --target or --platform',
     ],
     [
+      ['load', '--scenario', 'steady-chat', '--topology', 'workers=2'],
+      '--topology applies to the platform that --platform starts; add --platform or drop it',
+    ],
+    [
+      ['load', '--scenario', 'steady-chat', '--platform', '--topology', 'workers=0'],
+      `option '--topology <spec>' argument 'workers=0' is invalid. invalid topology part "workers=0": ` +
+        'expected workers=<integer >= 1> or serverless_burst=enabled|disabled.',
+    ],
+    [
       ['load', '--scenario', 'steady-chat', '--seed', 'abc'],
       `option '--seed <n>' argument 'abc' is invalid. expected an integer.`,
     ],

@@ -20,7 +20,12 @@ import {
   startPlatform,
   type Topology,
 } from '../../platform/runtime.js';
-import { parseInteger, parseOutputFile, parsePositiveInteger } from '../options.js';
+import {
+  parseInteger,
+  parseOutputFile,
+  parsePositiveInteger,
+  parseTopologyOption,
+} from '../options.js';
 
 interface LoadCommandOptions {
   scenario: string;
@@ -32,7 +37,7 @@ interface LoadCommandOptions {
   maxInFlight?: number;
   drainTimeout?: number;
   platform: boolean;
-  topology: string;
+  topology?: string;
   faultProxy: boolean;
 }
 
@@ -58,6 +63,9 @@ export interface LoadCommandOutput {
   verdict: ThresholdVerdict;
   platform?: PlatformRun;
 }
+
+/** Topology of the platform that `--platform` starts when `--topology` is not given. */
+const DEFAULT_LOAD_TOPOLOGY = 'workers=24 serverless_burst=enabled';
 
 /** Plain progress lines are printed every this many progress events when stderr is not a TTY. */
 const PLAIN_PROGRESS_EVERY = 5;
@@ -100,8 +108,8 @@ export function registerLoadCommand(program: Command): void {
     )
     .option(
       '--topology <spec>',
-      'with --platform: workers=<n> serverless_burst=enabled|disabled',
-      'workers=24 serverless_burst=enabled',
+      `with --platform: workers=<n> serverless_burst=enabled|disabled (default: ${DEFAULT_LOAD_TOPOLOGY})`,
+      parseTopologyOption,
     )
     .option(
       '--no-fault-proxy',
@@ -133,6 +141,11 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
       '--platform starts its own gateway; drop --target or --platform',
     );
   }
+  if (!options.platform && options.topology !== undefined) {
+    throw new InvalidArgumentError(
+      '--topology applies to the platform that --platform starts; add --platform or drop it',
+    );
+  }
   if (!options.platform && !options.faultProxy) {
     throw new InvalidArgumentError(
       '--no-fault-proxy applies to the platform that --platform starts; add --platform or drop it',
@@ -144,7 +157,7 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
   );
   if (options.engine === 'k6') await requireK6();
   if (!options.platform) return runAgainst(scenario, options);
-  const topology = parseTopology(options.topology);
+  const topology = parseTopology(options.topology ?? DEFAULT_LOAD_TOPOLOGY);
   const platform = await startPlatform({
     topology,
     seed: options.seed,

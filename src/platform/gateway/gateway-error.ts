@@ -9,6 +9,7 @@ export type GatewayErrorCode =
   | 'unauthorized'
   | 'priority_above_tier'
   | 'not_found'
+  | 'method_not_allowed'
   | 'idempotency_conflict'
   | 'idempotency_key_reused'
   | 'unsupported_media_type'

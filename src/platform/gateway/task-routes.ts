@@ -29,6 +29,25 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
   app.get('/v1/tasks/:id', { onRequest, schema: { params: taskParamsSchema } }, (request, reply) =>
     readTask(request as FastifyRequest<{ Params: { id: string } }>, reply, deps),
   );
+  rejectOtherMethods(app, '/v1/tasks', 'POST', 'POST /v1/tasks to create a task');
+  rejectOtherMethods(app, '/v1/tasks/:id', 'GET', 'GET /v1/tasks/:id to read a task');
+}
+
+/** Answers the methods `url` does not serve with 405 and an Allow header naming `allowed`. */
+function rejectOtherMethods(app: FastifyInstance, url: string, allowed: string, use: string) {
+  const others = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) => method !== allowed);
+  app.route({
+    method: others,
+    url,
+    handler: async (request, reply) => {
+      reply.header('allow', allowed);
+      throw new GatewayError(
+        405,
+        'method_not_allowed',
+        `${request.method} ${url} is not supported; use ${use}`,
+      );
+    },
+  });
 }
 
 async function submitTask(request: FastifyRequest, reply: FastifyReply, deps: TaskRouteDeps) {

@@ -43,6 +43,21 @@ describe('gateway hardening', () => {
     });
   });
 
+  it('answers a wrong method with 405 and Allow', async () => {
+    const { app } = fakePlatform();
+    const deleted = await app.inject({ method: 'DELETE', url: '/v1/tasks/some-id' });
+    assert.equal(deleted.statusCode, 405);
+    assert.equal(deleted.headers.allow, 'GET');
+    assert.deepEqual(deleted.json().error, {
+      code: 'method_not_allowed',
+      message:
+        'DELETE is not allowed here; GET /v1/tasks/:id reads a task, and no other method applies',
+    });
+    const listed = await app.inject({ method: 'GET', url: '/v1/tasks' });
+    assert.equal(listed.statusCode, 405);
+    assert.equal(listed.headers.allow, 'POST');
+  });
+
   it('says the Bearer scheme is missing', async () => {
     const { app } = fakePlatform();
     const response = await app.inject({

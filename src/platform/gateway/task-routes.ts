@@ -33,7 +33,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
   rejectOtherMethods(app, '/v1/tasks/:id', 'GET', 'GET /v1/tasks/:id to read a task');
 }
 
-/** Answers the methods `url` does not serve with 405 and an Allow header naming `allowed`. */
+/** Rejects the methods `url` does not serve with 405 and an Allow header naming `allowed`. */
 function rejectOtherMethods(app: FastifyInstance, url: string, allowed: string, use: string) {
   const others = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) => method !== allowed);
   app.route({

@@ -50,8 +50,7 @@ describe('gateway hardening', () => {
     assert.equal(deleted.headers.allow, 'GET');
     assert.deepEqual(deleted.json().error, {
       code: 'method_not_allowed',
-      message:
-        'DELETE is not allowed here; GET /v1/tasks/:id reads a task, and no other method applies',
+      message: 'DELETE /v1/tasks/:id is not supported; use GET /v1/tasks/:id to read a task',
     });
     const listed = await app.inject({ method: 'GET', url: '/v1/tasks' });
     assert.equal(listed.statusCode, 405);

@@ -36,6 +36,8 @@ export type Decision =
       admitted: false;
       reason: Exclude<RejectionReason, 'backpressure'>;
       retryAfterSeconds: number;
+      /** Budget rejections only; see {@link Rejection.reservationsHeld}. */
+      reservationsHeld?: boolean;
     };
 
 export function initialState(tenant: TenantLimits, now: number): TenantState {
@@ -102,7 +104,12 @@ export function decide(
     };
   }
   if (state.spentUsd + state.reservedUsd + maxCostUsd > tenant.budgetUsd + BUDGET_EPSILON_USD) {
-    return { admitted: false, reason: 'budget', retryAfterSeconds: budgetRetryAfterSeconds };
+    return {
+      admitted: false,
+      reason: 'budget',
+      retryAfterSeconds: budgetRetryAfterSeconds,
+      reservationsHeld: state.reservedUsd > BUDGET_EPSILON_USD,
+    };
   }
   const next: TenantState = {
     requestLevel: requestLevel - 1,
@@ -133,17 +140,20 @@ export function limitFor(reason: RejectionReason, tenant: TenantLimits): LimitDe
 
 /** Builds the typed rejection for a tenant limit. Every tenant limit returns status 429. */
 export function tenantRejection(
-  reason: Exclude<RejectionReason, 'backpressure'>,
-  retryAfterSeconds: number,
+  decision: Extract<Decision, { admitted: false }>,
   tenant: TenantLimits,
 ): Rejection {
-  return {
+  const rejection: Rejection = {
     admitted: false,
-    reason,
-    retryAfterSeconds,
+    reason: decision.reason,
+    retryAfterSeconds: decision.retryAfterSeconds,
     status: 429,
-    limit: limitFor(reason, tenant),
+    limit: limitFor(decision.reason, tenant),
   };
+  if (decision.reservationsHeld !== undefined) {
+    rejection.reservationsHeld = decision.reservationsHeld;
+  }
+  return rejection;
 }
 
 /** True when a tenant's spend plus its reservations fit `budgetUsd`, within rounding. */

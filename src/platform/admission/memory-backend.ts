@@ -60,7 +60,7 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     this.#closeExpired(tenant.id, state, monotonic);
     const decision = decide(state, request, now, this.#budgetRetryAfterSeconds);
     if (!decision.admitted) {
-      return tenantRejection(decision.reason, decision.retryAfterSeconds, tenant);
+      return tenantRejection(decision, tenant);
     }
     this.#states.set(tenant.id, decision.next);
     const ticket: AdmissionTicket = {

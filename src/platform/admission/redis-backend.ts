@@ -49,7 +49,13 @@ type CommandRedis = Redis & AdmissionCommands;
 type TenantReason = Exclude<RejectionReason, 'backpressure'>;
 
 type ScriptDecision =
-  { admitted: true } | { admitted: false; reason: TenantReason; retryAfterSeconds: number };
+  | { admitted: true }
+  | {
+      admitted: false;
+      reason: TenantReason;
+      retryAfterSeconds: number;
+      reservationsHeld?: boolean;
+    };
 
 const REASONS: readonly TenantReason[] = [
   'requests_per_minute',
@@ -108,7 +114,7 @@ export class RedisAdmissionBackend implements AdmissionBackend {
     );
     const decision = parseAdmitReply(reply);
     if (!decision.admitted) {
-      return tenantRejection(decision.reason, decision.retryAfterSeconds, tenant);
+      return tenantRejection(decision, tenant);
     }
     return { admitted: true, ticket };
   }
@@ -212,5 +218,6 @@ function parseAdmitReply(reply: unknown): ScriptDecision {
   if (reason === undefined || typeof retryAfterSeconds !== 'number') {
     throw new TypeError(`unexpected rejection from the admission script: ${JSON.stringify(reply)}`);
   }
-  return { admitted: false, reason, retryAfterSeconds };
+  if (reason !== 'budget') return { admitted: false, reason, retryAfterSeconds };
+  return { admitted: false, reason, retryAfterSeconds, reservationsHeld: reply[3] === 1 };
 }

@@ -42,7 +42,8 @@ end
  * ARGV: now in ms ('' reads the server's TIME), requestsPerMinute, tokensPerMinute,
  * maxInFlight, budgetUsd, tokens, maxCostUsd, ticket TTL s, budget Retry-After s,
  * ticket id. Closes up to EXPIRED_PER_ADMIT expired tickets first, without a charge.
- * Returns {1} when admitted, else {0, reason, retryAfterSeconds}.
+ * Returns {1} when admitted, else {0, reason, retryAfterSeconds}, and for a budget
+ * rejection a fourth element, 1 when running tasks held reservations, else 0.
  */
 export const ADMIT_SCRIPT = `
 local now
@@ -98,7 +99,7 @@ if inflight >= maxInFlight then
   return {0, 'in_flight', 1}
 end
 if spent + reserved + cost > budget + 1e-9 then
-  return {0, 'budget', tonumber(ARGV[9])}
+  return {0, 'budget', tonumber(ARGV[9]), reserved > 1e-9 and 1 or 0}
 end
 redis.call('HSET', KEYS[1],
   'rq', string.format('%.17g', rq - 1),

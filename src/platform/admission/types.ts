@@ -17,6 +17,11 @@ export interface Rejection {
   retryAfterSeconds: number;
   status: 429 | 503;
   limit: LimitDescriptor;
+  /**
+   * Budget rejections only: whether running tasks held reservations, which their
+   * settles free. Without any, a retry cannot pass until the budget is raised.
+   */
+  reservationsHeld?: boolean;
 }
 
 /** Proof of admission, to pass to `settle` or `release` once. */

@@ -210,10 +210,13 @@ export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayErr
   const scope = rejection.reason === 'backpressure' ? 'platform' : `tenant ${tenant.id}`;
   const retry = `retry after ${rejection.retryAfterSeconds} s`;
   // Spent budget never comes back; only the reservations of running tasks do.
-  const fix =
-    rejection.reason === 'budget'
-      ? `${retry}, when running tasks may have freed their reservations, or raise budgetUsd in the tenants file`
-      : retry;
+  let fix = retry;
+  if (rejection.reason === 'budget') {
+    fix =
+      rejection.reservationsHeld === false
+        ? 'spend alone leaves no room for this task and no running task holds a reservation, so raise budgetUsd in the tenants file'
+        : `${retry}, when running tasks may have freed their reservations, or raise budgetUsd in the tenants file`;
+  }
   const message = `${name} limit of ${value} reached for ${scope}; ${fix}`;
   return new GatewayError(rejection.status, code, message, {
     limit: name,

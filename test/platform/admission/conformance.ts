@@ -357,10 +357,21 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         retryAfterSeconds: 60,
         status: 429,
         limit: { name: 'budget_usd', value: 1 },
+        reservationsHeld: true,
       });
       assert.ok(first.admitted);
       await backend.settle(first.ticket, { run: 1, spentUsd: 0.25 });
       assert.equal((await backend.admit(req)).admitted, true);
+    });
+
+    it('says when no reservation holds the budget', async () => {
+      const req = request({ budgetUsd: 1 }, { maxCostUsd: 0.5 });
+      const first = await backend.admit(req);
+      assert.ok(first.admitted);
+      await backend.settle(first.ticket, { run: 1, spentUsd: 0.75 });
+      const rejected = await backend.admit(req);
+      assert.equal(rejected.admitted === false && rejected.reason, 'budget');
+      assert.equal(rejected.admitted === false && rejected.reservationsHeld, false);
     });
 
     it('takes nothing from any limit when one rejects', async () => {

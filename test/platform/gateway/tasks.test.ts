@@ -221,7 +221,30 @@ describe('gateway tasks', () => {
     assert.equal(second.statusCode, 429);
     assert.equal(second.json().error.code, 'budget_exhausted');
     assert.equal(second.json().error.limit, 'budget_usd');
-    assert.match(second.json().error.message, /or raise budgetUsd in the tenants file$/);
+    // The first task still holds its reservation, so a retry may pass once it settles.
+    assert.match(
+      second.json().error.message,
+      /retry after 60 s, when running tasks may have freed/,
+    );
+  });
+
+  it('says a budget rejection needs a larger budget when nothing runs', async () => {
+    const tenants = [testTenant('tenant-alpha', ALPHA_KEY, { budgetUsd: 0.01 })];
+    const { app } = fakePlatform({ tenants });
+    const send = () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: bearer(ALPHA_KEY),
+        payload: SYNC_TASK,
+      });
+    assert.equal((await send()).statusCode, 200);
+    const second = await send();
+    assert.equal(second.statusCode, 429);
+    assert.equal(
+      second.json().error.message,
+      'budget_usd limit of 0.01 reached for tenant tenant-alpha; spend alone leaves no room for this task and no running task holds a reservation, so raise budgetUsd in the tenants file',
+    );
   });
 
   it('settles the budget with the real cost', async () => {

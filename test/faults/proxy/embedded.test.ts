@@ -1,5 +1,10 @@
+import assert from 'node:assert/strict';
+
+import { Toxiproxy } from 'toxiproxy-node-client';
+
 import { type FaultProxyHandle, startFaultProxy } from '../../../src/faults/proxy/index.js';
 import { defineToxiproxyConformance } from './conformance.js';
+import { collect, openSocket, portOf, startEchoServer, uniqueName } from './support.js';
 
 describe('FaultProxy (embedded)', () => {
   let server: FaultProxyHandle;
@@ -13,4 +18,37 @@ describe('FaultProxy (embedded)', () => {
   });
 
   defineToxiproxyConformance(() => server.url);
+
+  it('forwards what reset_peer held when the toxic is removed during its wait', async () => {
+    const echo = await startEchoServer();
+    const client = new Toxiproxy(server.url);
+    const proxy = await client.createProxy({
+      name: uniqueName('reset-removed'),
+      listen: '127.0.0.1:0',
+      upstream: echo.address,
+    });
+    try {
+      const toxic = await proxy.addToxic({
+        name: 'reset-held',
+        type: 'reset_peer',
+        stream: 'upstream',
+        toxicity: 1,
+        attributes: { timeout: 1000 },
+      });
+      const socket = await openSocket(portOf(proxy.listen));
+      const outcome = collect(socket, 3000, (data) => data.length >= 12);
+      socket.write('hello;');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await toxic.remove();
+      socket.write('world;');
+      const { data, closed, errorCode } = await outcome;
+      socket.destroy();
+      assert.equal(data.toString(), 'hello;world;');
+      assert.equal(closed, false);
+      assert.equal(errorCode, undefined);
+    } finally {
+      await proxy.remove();
+      await echo.close();
+    }
+  });
 });

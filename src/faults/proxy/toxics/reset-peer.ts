@@ -1,8 +1,10 @@
-import { INTERRUPTED, type ToxicBehaviour } from '../stage.js';
+import { END, INTERRUPTED, type ToxicBehaviour } from '../stage.js';
 
 /**
- * On the first data or end in its direction, drops it, waits `timeout` ms and resets the
+ * On the first data or end in its direction, holds it, waits `timeout` ms and resets the
  * connection (TCP RST on both sockets). A connection that sends nothing is never reset.
+ * A toxic removed or updated during the wait resets nothing and forwards what it held,
+ * so no data goes missing from a stream that stays open.
  */
 export const resetPeer: ToxicBehaviour = async (attributes, run) => {
   const item = await run.next();
@@ -11,5 +13,8 @@ export const resetPeer: ToxicBehaviour = async (attributes, run) => {
   }
   if (await run.sleep(attributes.timeout ?? 0)) {
     run.connection.reset();
+    return;
   }
+  if (item === END) run.forwardEnd();
+  else run.forward(item);
 };

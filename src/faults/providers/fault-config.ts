@@ -69,15 +69,27 @@ export const faultConfigSchema = {
 const validateFaultConfig = new Ajv({ allErrors: false, verbose: true }).compile(faultConfigSchema);
 
 /**
- * Validates `value` as a {@link FaultConfig} and returns a deep copy.
+ * Validates `value` as a {@link FaultConfig} and returns a deep copy. With `models`,
+ * a per-model override must name one of them, so a misspelt model cannot leave its
+ * faults off unnoticed.
  * @throws FaultConfigError naming the first invalid field.
  */
-export function parseFaultConfig(value: unknown): FaultConfig {
+export function parseFaultConfig(value: unknown, models?: readonly string[]): FaultConfig {
   if (!validateFaultConfig(value)) {
     const problem = firstFieldProblem(validateFaultConfig.errors);
     throw new FaultConfigError(problem.field, problem.message);
   }
-  return structuredClone(value) as FaultConfig;
+  const config = structuredClone(value) as FaultConfig;
+  if (models !== undefined) {
+    const unknown = Object.keys(config.models ?? {}).find((name) => !models.includes(name));
+    if (unknown !== undefined) {
+      throw new FaultConfigError(
+        `models.${unknown}`,
+        `names no model of this provider; use one of ${models.join(', ')}`,
+      );
+    }
+  }
+  return config;
 }
 
 /** Returns the settings that apply to `model`: its overrides merged over the defaults. */

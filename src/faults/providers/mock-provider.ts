@@ -95,7 +95,7 @@ class MockProviderServer extends EventEmitter<MockProviderEvents> implements Moc
   constructor(options: MockProviderOptions) {
     super();
     this.profile = options.profile;
-    this.#faults = parseFaultConfig(options.profile.faults ?? {});
+    this.#faults = parseFaultConfig(options.profile.faults ?? {}, this.#modelNames());
     this.#metrics = new ProviderMetrics(options.profile.name);
     const { requestsPerMinute, tokensPerMinute } = options.profile.rateLimits;
     this.#context = {
@@ -121,12 +121,16 @@ class MockProviderServer extends EventEmitter<MockProviderEvents> implements Moc
   }
 
   setFaults(config: unknown): FaultConfig {
-    this.#faults = parseFaultConfig(config);
+    this.#faults = parseFaultConfig(config, this.#modelNames());
     return this.faults();
   }
 
   clearFaults(): void {
     this.#faults = {};
+  }
+
+  #modelNames(): string[] {
+    return this.profile.models.map((model) => model.name);
   }
 
   async close(): Promise<void> {

@@ -73,6 +73,16 @@ describe('MockProvider fault control endpoint', () => {
     assert.equal(error.field, 'models.instant.stallForever');
   });
 
+  it('rejects an override for a model the provider lacks', async () => {
+    const body = JSON.stringify({ models: { 'no-such-model': { errorRate: 1 } } });
+    const response = await control(provider.url, 'PUT', body);
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.field, 'models.no-such-model');
+    assert.match(String(error.message), /names no model of this provider; use one of \S+/);
+    assert.deepEqual(provider.faults(), { errorRate: 0.25 });
+  });
+
   it('rejects firstTokenDelayMs above the timer maximum with 400', async () => {
     const body = JSON.stringify({ firstTokenDelayMs: 3_000_000_000 });
     const response = await control(provider.url, 'PUT', body);

@@ -101,6 +101,17 @@ export function sendRateLimited(
   limitHeaders: Record<string, string>,
 ): ResponseOutcome {
   const limitedBy = decision.limitedBy ?? 'requests';
+  if (limitedBy === 'tokens' && decision.requestedTokens > decision.tokens.limit) {
+    // No wait lets the request fit, so it gets no Retry-After, as a provider answers a
+    // request larger than its per-minute token limit.
+    const error: ProviderError = {
+      status: 429,
+      kind: 'rate_limit',
+      limitedBy,
+      message: `Request too large for tokens per min: Limit ${decision.tokens.limit}, Requested ${decision.requestedTokens}. The input or output tokens must be reduced in order to run successfully.`,
+    };
+    return sendError(exchange, error, limitHeaders);
+  }
   const retryAfterSeconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
   const error: ProviderError = {
     status: 429,

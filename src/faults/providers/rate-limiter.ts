@@ -14,6 +14,8 @@ export interface RateLimitDecision {
   limitedBy?: 'requests' | 'tokens';
   /** Milliseconds until the request would fit; 0 when allowed. */
   retryAfterMs: number;
+  /** Tokens the request asked for; above `tokens.limit`, no wait lets it fit. */
+  requestedTokens: number;
   requests: LimitState;
   tokens: LimitState;
 }
@@ -62,6 +64,7 @@ export class KeyRateLimiter {
       allowed,
       limitedBy,
       retryAfterMs: Math.max(requestWait, tokenWait),
+      requestedTokens: tokens,
       requests: limitState(buckets.requests.level, this.#requestsPerMinute),
       tokens: limitState(buckets.tokens.level, this.#tokensPerMinute),
     };

@@ -80,6 +80,20 @@ describe('MockProvider rate limits', () => {
     assert.equal(error.type, 'tokens');
   });
 
+  it('answers a request above the token limit without Retry-After', async () => {
+    const url = `${await start(1000, 100)}/v1/chat/completions`;
+    const headers = { ...OPENAI_AUTH, 'x-scalegate-input-tokens': '500' };
+    const response = await postJson(url, chatBody(), headers);
+    assert.equal(response.status, 429);
+    assert.equal(response.headers['retry-after'], undefined);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.type, 'tokens');
+    assert.match(
+      String(error.message),
+      /^Request too large for tokens per min: Limit 100, Requested \d+\. The input or output tokens must be reduced/,
+    );
+  });
+
   it('sends Anthropic rate-limit headers with RFC 3339 resets', async () => {
     const url = `${await start(1, 1e9)}/v1/messages`;
     const first = await postJson(url, messagesBody(), ANTHROPIC_AUTH);

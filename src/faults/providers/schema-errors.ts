@@ -24,10 +24,17 @@ export function firstFieldProblem(errors: ErrorObject[] | null | undefined): Fie
   }
   if (error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
     segments.push(params.additionalProperty);
-    return { field: segments.join('.'), message: 'is not a known field' };
+    return { field: segments.join('.'), message: `is not a known field${knownFields(error)}` };
   }
   const message = error.message ?? 'is invalid';
   return { field: segments.join('.'), message: `${message}${receivedSuffix(error)}` };
+}
+
+/** Returns `; known fields: a, b` when ajv ran with `verbose: true` and kept the schema. */
+function knownFields(error: ErrorObject): string {
+  const properties: unknown = error.parentSchema?.properties;
+  if (typeof properties !== 'object' || properties === null) return '';
+  return `; known fields: ${Object.keys(properties).join(', ')}`;
 }
 
 /** Returns `, got <value>` when ajv ran with `verbose: true` and kept the invalid value. */

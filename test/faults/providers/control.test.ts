@@ -71,6 +71,10 @@ describe('MockProvider fault control endpoint', () => {
     assert.equal(response.status, 400);
     const error = response.body.error as Record<string, unknown>;
     assert.equal(error.field, 'models.instant.stallForever');
+    assert.match(
+      String(error.message),
+      /stallForever is not a known field; known fields: errorRate, errorStatus, .*hangBeforeHeaders$/,
+    );
   });
 
   it('rejects an override for a model the provider lacks', async () => {

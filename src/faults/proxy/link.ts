@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import type { Clock } from '../../platform/clock.js';
 import type { HostPort } from './address.js';
 import { DirectionChain, SocketSink } from './chain.js';
-import { type ConnectionControl, ToxicStage } from './stage.js';
+import { type ConnectionControl, type ToxicBehaviour, ToxicStage } from './stage.js';
 import type { StreamDirection, ToxicDefinition } from './toxic-definition.js';
 import { TOXIC_BEHAVIOURS } from './toxics/index.js';
 import { passThrough } from './toxics/pass-through.js';
@@ -46,21 +46,24 @@ export class Link implements ConnectionControl {
     this.#watchClose();
   }
 
-  /** Adds a toxic; the toxicity draw for this connection happens here, once. */
+  /** Adds a toxic, drawing against its toxicity whether it acts on this connection. */
   addToxic(toxic: ToxicDefinition): void {
     const chain = this.#chains[toxic.stream];
-    const active = this.#options.random() < toxic.toxicity;
-    const behaviour = active ? TOXIC_BEHAVIOURS[toxic.type] : passThrough;
     const options = { clock: this.#options.clock, random: this.#options.random, connection: this };
-    chain.add(toxic.name, new ToxicStage(behaviour, toxic.attributes, chain.sink, options));
+    chain.add(toxic.name, new ToxicStage(this.#draw(toxic), toxic.attributes, chain.sink, options));
   }
 
   /**
-   * Restarts a toxic with new attributes; the toxicity draw is kept.
-   * NOTE: Toxiproxy 2.x draws toxicity again when a toxic is updated; this keeps the first draw.
+   * Restarts a toxic with new attributes and draws its toxicity again, as Toxiproxy 2.x
+   * does, so raising the toxicity reaches open connections too.
    */
   async updateToxic(toxic: ToxicDefinition): Promise<void> {
-    await this.#chains[toxic.stream].find(toxic.name)?.restart(toxic.attributes);
+    await this.#chains[toxic.stream].find(toxic.name)?.restart(toxic.attributes, this.#draw(toxic));
+  }
+
+  /** Returns the toxic's behaviour when a draw falls under its toxicity, else a pass-through. */
+  #draw(toxic: ToxicDefinition): ToxicBehaviour {
+    return this.#options.random() < toxic.toxicity ? TOXIC_BEHAVIOURS[toxic.type] : passThrough;
   }
 
   /** Removes a toxic; data it held continues, so a removed timeout lets traffic flow again. */

@@ -65,7 +65,7 @@ export interface StageOptions {
  */
 export class ToxicStage implements ChunkSink {
   next: ChunkSink;
-  readonly #behaviour: ToxicBehaviour;
+  #behaviour: ToxicBehaviour;
   readonly #options: StageOptions;
   readonly #state = new Map<string, number>();
   // NOTE: unbounded, so a slow toxic (bandwidth, latency) buffers whatever the source sends;
@@ -96,9 +96,16 @@ export class ToxicStage implements ChunkSink {
     this.#push(END);
   }
 
-  /** Interrupts the running behaviour and starts it again with new attributes. */
-  async restart(attributes: Readonly<Record<string, number>>): Promise<void> {
+  /**
+   * Interrupts the running behaviour and starts `behaviour` with new attributes; the
+   * per-connection state, such as byte counters, carries over.
+   */
+  async restart(
+    attributes: Readonly<Record<string, number>>,
+    behaviour: ToxicBehaviour = this.#behaviour,
+  ): Promise<void> {
     await this.#interrupt();
+    this.#behaviour = behaviour;
     this.#start(attributes);
   }
 

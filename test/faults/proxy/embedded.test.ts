@@ -4,7 +4,14 @@ import { Toxiproxy } from 'toxiproxy-node-client';
 
 import { type FaultProxyHandle, startFaultProxy } from '../../../src/faults/proxy/index.js';
 import { defineToxiproxyConformance } from './conformance.js';
-import { collect, openSocket, portOf, startEchoServer, uniqueName } from './support.js';
+import {
+  collect,
+  echoRoundTrip,
+  openSocket,
+  portOf,
+  startEchoServer,
+  uniqueName,
+} from './support.js';
 
 describe('FaultProxy (embedded)', () => {
   let server: FaultProxyHandle;
@@ -18,6 +25,41 @@ describe('FaultProxy (embedded)', () => {
   });
 
   defineToxiproxyConformance(() => server.url);
+
+  it('applies a raised toxicity to an open connection', async () => {
+    const echo = await startEchoServer();
+    const client = new Toxiproxy(server.url);
+    const proxy = await client.createProxy({
+      name: uniqueName('toxicity-raised'),
+      listen: '127.0.0.1:0',
+      upstream: echo.address,
+    });
+    try {
+      const toxic = await proxy.addToxic({
+        name: 'slow',
+        type: 'latency',
+        stream: 'downstream',
+        toxicity: 0,
+        attributes: { latency: 500, jitter: 0 },
+      });
+      const socket = await openSocket(portOf(proxy.listen));
+      const before = await echoRoundTrip(socket, 'one;');
+      await toxic.update({
+        name: 'slow',
+        type: 'latency',
+        stream: 'downstream',
+        toxicity: 1,
+        attributes: { latency: 500, jitter: 0 },
+      });
+      const after = await echoRoundTrip(socket, 'two;');
+      socket.destroy();
+      assert.ok(before < 250, `round trip ${before.toFixed(0)} ms before the update`);
+      assert.ok(after >= 450, `round trip ${after.toFixed(0)} ms after the update`);
+    } finally {
+      await proxy.remove();
+      await echo.close();
+    }
+  });
 
   it('forwards what reset_peer held when the toxic is removed during its wait', async () => {
     const echo = await startEchoServer();

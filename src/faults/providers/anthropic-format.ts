@@ -41,6 +41,9 @@ function parseRequest(body: unknown): CompletionRequest | ProviderError {
   if (!Array.isArray(body.messages)) {
     return invalid('messages: Field required');
   }
+  if (body.messages.length === 0) {
+    return invalid('messages: at least one message is required');
+  }
   const roleError = checkRoles(body.messages);
   if (roleError !== undefined) {
     return roleError;

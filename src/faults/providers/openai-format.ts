@@ -55,9 +55,13 @@ function parseRequest(body: unknown): CompletionRequest | ProviderError {
   if (body.messages.length === 0) {
     return invalid("Invalid 'messages': empty array. Expected at least 1 message.", 'messages');
   }
-  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  const roleError = checkRoles(body.messages);
+  if (roleError !== undefined) return roleError;
+  const tokensParam =
+    body.max_completion_tokens === undefined ? 'max_tokens' : 'max_completion_tokens';
+  const maxTokens = body[tokensParam];
   if (!isOptionalPositiveInteger(maxTokens)) {
-    return invalid("Invalid 'max_tokens': expected an integer of at least 1.", 'max_tokens');
+    return invalid(`Invalid '${tokensParam}': expected an integer of at least 1.`, tokensParam);
   }
   if (body.stream !== undefined && typeof body.stream !== 'boolean') {
     return invalid("Invalid type for 'stream': expected a boolean.", 'stream');
@@ -70,6 +74,24 @@ function parseRequest(body: unknown): CompletionRequest | ProviderError {
     maxTokens: maxTokens as number | undefined,
     promptChars: messagesChars(body.messages),
   };
+}
+
+/** Roles the Chat Completions API accepts in `messages`. */
+const CHAT_ROLES = ['system', 'assistant', 'user', 'function', 'tool', 'developer'];
+
+/** Rejects a message whose role the Chat Completions API does not accept. */
+function checkRoles(messages: unknown[]): ProviderError | undefined {
+  for (const [index, message] of messages.entries()) {
+    const role = isRecord(message) ? message.role : undefined;
+    if (typeof role !== 'string' || !CHAT_ROLES.includes(role)) {
+      const supported = CHAT_ROLES.map((name) => `'${name}'`).join(', ');
+      return invalid(
+        `Invalid value: '${String(role)}'. Supported values are: ${supported}.`,
+        `messages[${index}].role`,
+      );
+    }
+  }
+  return undefined;
 }
 
 function errorBody(error: ProviderError): string {

@@ -90,6 +90,13 @@ describe('MockProvider Anthropic format', () => {
     assert.equal(error.message, 'max_tokens: Field required');
   });
 
+  it('rejects an empty messages list with 400', async () => {
+    const response = await postJson(endpoint, messagesBody({ messages: [] }), ANTHROPIC_AUTH);
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.message, 'messages: at least one message is required');
+  });
+
   it('rejects a system role inside messages with 400', async () => {
     const messages = [
       { role: 'system', content: 'Be brief.' },

@@ -165,6 +165,26 @@ describe('MockProvider OpenAI format', () => {
     assert.equal(error.param, 'messages');
   });
 
+  it('rejects an unknown message role with 400 naming it', async () => {
+    const messages = [{ role: 'wizard', content: 'hi' }];
+    const response = await postJson(endpoint, chatBody({ messages }), OPENAI_AUTH);
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.param, 'messages[0].role');
+    assert.match(
+      String(error.message),
+      /^Invalid value: 'wizard'\. Supported values are: 'system'/,
+    );
+  });
+
+  it('names max_completion_tokens when it is invalid', async () => {
+    const body = chatBody({ max_completion_tokens: -1 });
+    const response = await postJson(endpoint, body, OPENAI_AUTH);
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.param, 'max_completion_tokens');
+  });
+
   it('rejects an invalid output-token header with 400', async () => {
     const headers = { ...OPENAI_AUTH, 'x-scalegate-output-tokens': 'many' };
     const response = await postJson(endpoint, chatBody(), headers);

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 import { scaledClock, systemClock } from '../../platform/clock.js';
@@ -8,7 +7,7 @@ import { formatTopology, startPlatform } from '../../platform/runtime.js';
 import { loadTenants } from '../../platform/tenants/index.js';
 import { collectEnvironment, policyHash } from '../report/environment.js';
 import type { Report } from '../report/types.js';
-import { type WrittenReport, writeReport } from '../report/writer.js';
+import { freeRunId, type WrittenReport, writeReport } from '../report/writer.js';
 import { runbookUnchangedReason, writeRunbook } from '../runbook/write.js';
 import type { ScenarioSpec } from '../scenario/types.js';
 import type { DrillDeps } from './deps.js';
@@ -141,25 +140,5 @@ export async function runDrillOnPlatform(
   } finally {
     await platform.purge();
     await platform.stop();
-  }
-}
-
-/**
- * Returns `runId`, or `runId-2`, `runId-3` and so on when a report folder of that
- * name exists, as for two drills started in the same second.
- */
-async function freeRunId(reportsDir: string, runId: string): Promise<string> {
-  for (let suffix = 1; ; suffix += 1) {
-    const candidate = suffix === 1 ? runId : `${runId}-${suffix}`;
-    if (!(await pathExists(join(reportsDir, candidate)))) return candidate;
-  }
-}
-
-async function pathExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

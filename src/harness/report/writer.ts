@@ -42,6 +42,17 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Returns `runId`, or `runId-2`, `runId-3` and so on when a report folder of that
+ * name exists in `dir`, as for two drills started in the same second.
+ */
+export async function freeRunId(dir: string, runId: string): Promise<string> {
+  for (let suffix = 1; ; suffix += 1) {
+    const candidate = suffix === 1 ? runId : `${runId}-${suffix}`;
+    if (!(await exists(join(dir, candidate)))) return candidate;
+  }
+}
+
 async function writeAtomically(path: string, text: string): Promise<void> {
   const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(temp, text);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 
-import { Toxiproxy } from 'toxiproxy-node-client';
+import { type Proxy, Toxiproxy } from 'toxiproxy-node-client';
 
 import { type FaultProxyHandle, startFaultProxy } from '../../../src/faults/proxy/index.js';
 import { defineToxiproxyConformance } from './conformance.js';
@@ -26,15 +26,24 @@ describe('FaultProxy (embedded)', () => {
 
   defineToxiproxyConformance(() => server.url);
 
-  it('applies a raised toxicity to an open connection', async () => {
+  /** Runs `test` with a proxy in front of a fresh echo server, and removes both after. */
+  async function withEchoProxy(label: string, test: (proxy: Proxy) => Promise<void>) {
     const echo = await startEchoServer();
-    const client = new Toxiproxy(server.url);
-    const proxy = await client.createProxy({
-      name: uniqueName('toxicity-raised'),
+    const proxy = await new Toxiproxy(server.url).createProxy({
+      name: uniqueName(label),
       listen: '127.0.0.1:0',
       upstream: echo.address,
     });
     try {
+      await test(proxy);
+    } finally {
+      await proxy.remove();
+      await echo.close();
+    }
+  }
+
+  it('applies a raised toxicity to an open connection', async () => {
+    await withEchoProxy('toxicity-raised', async (proxy) => {
       const toxic = await proxy.addToxic({
         name: 'slow',
         type: 'latency',
@@ -55,21 +64,11 @@ describe('FaultProxy (embedded)', () => {
       socket.destroy();
       assert.ok(before < 250, `round trip ${before.toFixed(0)} ms before the update`);
       assert.ok(after >= 450, `round trip ${after.toFixed(0)} ms after the update`);
-    } finally {
-      await proxy.remove();
-      await echo.close();
-    }
+    });
   });
 
   it('forwards what reset_peer held when the toxic is removed during its wait', async () => {
-    const echo = await startEchoServer();
-    const client = new Toxiproxy(server.url);
-    const proxy = await client.createProxy({
-      name: uniqueName('reset-removed'),
-      listen: '127.0.0.1:0',
-      upstream: echo.address,
-    });
-    try {
+    await withEchoProxy('reset-removed', async (proxy) => {
       const toxic = await proxy.addToxic({
         name: 'reset-held',
         type: 'reset_peer',
@@ -88,9 +87,6 @@ describe('FaultProxy (embedded)', () => {
       assert.equal(data.toString(), 'hello;world;');
       assert.equal(closed, false);
       assert.equal(errorCode, undefined);
-    } finally {
-      await proxy.remove();
-      await echo.close();
-    }
+    });
   });
 });

@@ -26,6 +26,16 @@ const failoverShape: SecondShape = (t): ReturnType<SecondShape> => {
   return { requests: 10, successes: 10, p95S: 1, servedBy: { 'provider-a': 10 } };
 };
 
+/** A burst of tenant-noisy from 2 s to 5 s at 10 times its quota. */
+const NOISY_BURST: DrillSpec['faults'][number] = {
+  kind: 'tenant-burst',
+  id: 'noisy',
+  tenant: 'tenant-noisy',
+  atS: 2,
+  durationS: 3,
+  quotaMultiplier: 10,
+};
+
 function drillSpec(overrides: Partial<DrillSpec> = {}): DrillSpec {
   return {
     name: 'unit-drill',
@@ -218,18 +228,7 @@ describe('runDrill', () => {
   });
 
   it('records a tenant burst outcome', async () => {
-    const spec = drillSpec({
-      faults: [
-        {
-          kind: 'tenant-burst',
-          id: 'noisy',
-          tenant: 'tenant-noisy',
-          atS: 2,
-          durationS: 3,
-          quotaMultiplier: 10,
-        },
-      ],
-    });
+    const spec = drillSpec({ faults: [NOISY_BURST] });
     const outcome = await runDrill(spec, deps(failoverShape));
     assert.deepEqual(outcome.journal.faults[0]?.burst, {
       tenant: 'tenant-noisy',
@@ -240,18 +239,7 @@ describe('runDrill', () => {
   });
 
   it('records a burst whose load fails', async () => {
-    const spec = drillSpec({
-      faults: [
-        {
-          kind: 'tenant-burst',
-          id: 'noisy',
-          tenant: 'tenant-noisy',
-          atS: 2,
-          durationS: 3,
-          quotaMultiplier: 10,
-        },
-      ],
-    });
+    const spec = drillSpec({ faults: [NOISY_BURST] });
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);

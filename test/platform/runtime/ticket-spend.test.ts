@@ -34,6 +34,18 @@ async function budgetError(promise: Promise<unknown>): Promise<RouterError> {
   return error;
 }
 
+/** Returns a charger whose first charge fails, as when Redis times out, and whose later ones apply. */
+function failingOnce(admission: MemoryAdmissionBackend): TicketCharger {
+  let calls = 0;
+  return {
+    charge: (ticket, runSpend) => {
+      calls += 1;
+      if (calls === 1) return Promise.reject(new Error('redis timed out'));
+      return admission.charge(ticket, runSpend);
+    },
+  };
+}
+
 describe('TicketSpend', () => {
   it('passes a retry the budget covers', async () => {
     const admission = new MemoryAdmissionBackend();
@@ -82,15 +94,7 @@ describe('TicketSpend', () => {
   it('takes a failed charge with the next one', async () => {
     const admission = new MemoryAdmissionBackend();
     const ticket = await admitted(admission);
-    let calls = 0;
-    const flaky: TicketCharger = {
-      charge: (charged, runSpend) => {
-        calls += 1;
-        if (calls === 1) return Promise.reject(new Error('redis timed out'));
-        return admission.charge(charged, runSpend);
-      },
-    };
-    const spend = new TicketSpend(flaky, ticket, 1, () => undefined);
+    const spend = new TicketSpend(failingOnce(admission), ticket, 1, () => undefined);
     await spend.charge(0.25);
     await spend.charge(0.125);
     assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.375);
@@ -99,15 +103,7 @@ describe('TicketSpend', () => {
   it('resends a failed charge at the end of a step', async () => {
     const admission = new MemoryAdmissionBackend();
     const ticket = await admitted(admission);
-    let calls = 0;
-    const flaky: TicketCharger = {
-      charge: (charged, runSpend) => {
-        calls += 1;
-        if (calls === 1) return Promise.reject(new Error('redis timed out'));
-        return admission.charge(charged, runSpend);
-      },
-    };
-    const spend = new TicketSpend(flaky, ticket, 1, () => undefined);
+    const spend = new TicketSpend(failingOnce(admission), ticket, 1, () => undefined);
     await spend.charge(0.25);
     // The step's spend equals what the failed charge sent, and this charge takes it.
     await spend.chargeRest(0.25);
@@ -165,6 +161,7 @@ describe('lost charge reply in a delivery', () => {
       },
     };
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
+
     const decision = await backend.admit({ tenant: TENANT, tokens: 100, maxCostUsd: 0.5 });
     assert.ok(decision.admitted);
     await store.create({
@@ -175,6 +172,7 @@ describe('lost charge reply in a delivery', () => {
       createdAt: Date.now(),
       deliveries: 0,
     });
+
     const handler = createTaskHandler({
       store,
       router: {
@@ -198,6 +196,7 @@ describe('lost charge reply in a delivery', () => {
       clock: systemClock,
       maxAttempts: 3,
     });
+
     await handler({
       id: 't4',
       data: { ticket: decision.ticket },

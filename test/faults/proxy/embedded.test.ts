@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 
-import { type Proxy, Toxiproxy } from 'toxiproxy-node-client';
+import { type Proxy as ToxiproxyProxy, Toxiproxy } from 'toxiproxy-node-client';
 
 import { type FaultProxyHandle, startFaultProxy } from '../../../src/faults/proxy/index.js';
 import { defineToxiproxyConformance } from './conformance.js';
@@ -27,7 +27,7 @@ describe('FaultProxy (embedded)', () => {
   defineToxiproxyConformance(() => server.url);
 
   /** Runs `test` with a proxy in front of a fresh echo server, and removes both after. */
-  async function withEchoProxy(label: string, test: (proxy: Proxy) => Promise<void>) {
+  async function withEchoProxy(label: string, test: (proxy: ToxiproxyProxy) => Promise<void>) {
     const echo = await startEchoServer();
     const proxy = await new Toxiproxy(server.url).createProxy({
       name: uniqueName(label),

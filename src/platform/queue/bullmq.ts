@@ -221,13 +221,13 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
     this.#redis.on('error', forward);
   }
 
+  /**
+   * Stores the handle's cap in Redis. A handle without one leaves the stored cap alone,
+   * so a producer opened after the capped consumers cannot lift their cap.
+   */
   async #applyGlobalConcurrency(): Promise<void> {
     const cap = this.#options.globalConcurrency;
-    if (cap === undefined) {
-      await this.#queue.removeGlobalConcurrency();
-    } else {
-      await this.#queue.setGlobalConcurrency(cap);
-    }
+    if (cap !== undefined) await this.#queue.setGlobalConcurrency(cap);
   }
 
   async #recordDeadLetter(jobId: string): Promise<void> {
@@ -241,7 +241,9 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
       this.#queue.getJobs(['prioritized'], 0, PRIORITIZED_SAMPLE - 1, true),
     ]);
     // NOTE: only the first PRIORITIZED_SAMPLE prioritized jobs are read, so an
-    // older job of a lower priority behind them is not seen.
+    // older job of a lower priority behind them is not seen. A retry whose backoff
+    // ended stays in the delayed set until a consumer fetches again, so while every
+    // consumer is busy its age is missing too; the memory driver counts it.
     const timestamps = [...plain, ...prioritized].map((job) => job.timestamp);
     if (timestamps.length === 0) {
       return 0;

@@ -24,7 +24,8 @@ export interface QueueOptions {
    */
   maxStalls?: number;
   /**
-   * Cap on active jobs across every consumer of the queue.
+   * Cap on active jobs across every consumer of the queue. On BullMQ the cap lives in
+   * Redis, and a handle opened without one keeps the cap another handle set.
    * @defaultValue no cap
    */
   globalConcurrency?: number;

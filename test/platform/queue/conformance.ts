@@ -335,7 +335,8 @@ async function mixedOutcomeHandler(job: QueueJob<number>): Promise<void> {
   }
 }
 
-function overlapTracker() {
+/** Counts the most handlers that `wrap` saw running at once. */
+export function overlapTracker() {
   let running = 0;
   const tracker = {
     max: 0,

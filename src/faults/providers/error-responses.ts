@@ -102,8 +102,8 @@ export function sendRateLimited(
 ): ResponseOutcome {
   const limitedBy = decision.limitedBy ?? 'requests';
   if (limitedBy === 'tokens' && decision.requestedTokens > decision.tokens.limit) {
-    // No wait lets the request fit, so it gets no Retry-After, as a provider answers a
-    // request larger than its per-minute token limit.
+    // No wait lets the request fit, so the response has no Retry-After, as a provider's
+    // response to a request larger than its per-minute token limit does.
     const error: ProviderError = {
       status: 429,
       kind: 'rate_limit',

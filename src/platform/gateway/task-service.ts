@@ -214,7 +214,7 @@ export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayErr
   if (rejection.reason === 'budget') {
     fix =
       rejection.reservationsHeld === false
-        ? 'spend alone leaves no room for this task and no running task holds a reservation, so raise budgetUsd in the tenants file'
+        ? 'the spend leaves no room for this task and no running task has a reservation to free, so raise budgetUsd in the tenants file'
         : `${retry}, when running tasks may have freed their reservations, or raise budgetUsd in the tenants file`;
   }
   const message = `${name} limit of ${value} reached for ${scope}; ${fix}`;

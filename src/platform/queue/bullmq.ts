@@ -242,8 +242,8 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
     ]);
     // NOTE: only the first PRIORITIZED_SAMPLE prioritized jobs are read, so an
     // older job of a lower priority behind them is not seen. A retry whose backoff
-    // ended stays in the delayed set until a consumer fetches again, so while every
-    // consumer is busy its age is missing too; the memory driver counts it.
+    // ended stays in the delayed set until a consumer fetches again, so its age is
+    // missing while every consumer is busy. The memory driver counts it.
     const timestamps = [...plain, ...prioritized].map((job) => job.timestamp);
     if (timestamps.length === 0) {
       return 0;

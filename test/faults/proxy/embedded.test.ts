@@ -44,22 +44,17 @@ describe('FaultProxy (embedded)', () => {
 
   it('applies a raised toxicity to an open connection', async () => {
     await withEchoProxy('toxicity-raised', async (proxy) => {
-      const toxic = await proxy.addToxic({
+      const latency = (toxicity: number) => ({
         name: 'slow',
-        type: 'latency',
-        stream: 'downstream',
-        toxicity: 0,
+        type: 'latency' as const,
+        stream: 'downstream' as const,
+        toxicity,
         attributes: { latency: 500, jitter: 0 },
       });
+      const toxic = await proxy.addToxic(latency(0));
       const socket = await openSocket(portOf(proxy.listen));
       const before = await echoRoundTrip(socket, 'one;');
-      await toxic.update({
-        name: 'slow',
-        type: 'latency',
-        stream: 'downstream',
-        toxicity: 1,
-        attributes: { latency: 500, jitter: 0 },
-      });
+      await toxic.update(latency(1));
       const after = await echoRoundTrip(socket, 'two;');
       socket.destroy();
       assert.ok(before < 250, `round trip ${before.toFixed(0)} ms before the update`);

@@ -78,7 +78,7 @@ describe('evaluateThresholds', () => {
   });
 
   it('checks a percentile with few aborted requests', () => {
-    const one = result({
+    const fewAborted = result({
       requests: {
         scheduled: 40,
         sent: 40,
@@ -89,7 +89,7 @@ describe('evaluateThresholds', () => {
         aborted: 1,
       },
     });
-    const verdict = evaluateThresholds(one, { p95LatencyMs: 1000 });
+    const verdict = evaluateThresholds(fewAborted, { p95LatencyMs: 1000 });
     assert.equal(verdict.checks[0]?.passed, true);
   });
 

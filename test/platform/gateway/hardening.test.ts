@@ -125,17 +125,18 @@ describe('gateway hardening', () => {
     const running = new Promise<void>((resolve) => {
       started = resolve;
     });
-    const held = new Promise<void>((resolve) => {
+    const releasedRouter = new Promise<void>((resolve) => {
       release = resolve;
     });
     router.behaviour = async () => {
       started();
-      await held;
+      await releasedRouter;
       return completion('done');
     };
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
-    assert.ok(address !== null && typeof address === 'object');
+    assert.ok(address !== null);
+    assert.ok(typeof address === 'object');
     // Two requests on one kept-alive connection: the second arrives after close began.
     const socket = connect(address.port, '127.0.0.1');
     const received: Buffer[] = [];

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 
+import type { FastifyInstance } from 'fastify';
+
 import { ProviderError } from '../../../src/platform/providers/errors.js';
 import { RouterError } from '../../../src/platform/router/router-errors.js';
 import {
@@ -12,6 +14,16 @@ import {
   SYNC_TASK,
   testTenant,
 } from './fake-platform.js';
+
+/** Posts `payload` as tenant-alpha, with `headers` added. */
+function postTask(app: FastifyInstance, payload: object, headers: Record<string, string> = {}) {
+  return app.inject({
+    method: 'POST',
+    url: '/v1/tasks',
+    headers: { ...bearer(ALPHA_KEY), ...headers },
+    payload,
+  });
+}
 
 describe('gateway tasks', () => {
   it('runs a sync task and returns its result', async () => {
@@ -31,12 +43,7 @@ describe('gateway tasks', () => {
 
   it('accepts an async task with 202 and Location', async () => {
     const { app, enqueued } = fakePlatform();
-    const response = await app.inject({
-      method: 'POST',
-      url: '/v1/tasks',
-      headers: bearer(ALPHA_KEY),
-      payload: { ...ASYNC_TASK, priority: 'batch' },
-    });
+    const response = await postTask(app, { ...ASYNC_TASK, priority: 'batch' });
     assert.equal(response.statusCode, 202);
     const { id, state } = response.json();
     assert.equal(state, 'queued');
@@ -101,12 +108,7 @@ describe('gateway tasks', () => {
   it('rejects a priority above the tenant tier', async () => {
     const tenants = [testTenant('tenant-alpha', ALPHA_KEY, { tier: 'standard' })];
     const { app, enqueued } = fakePlatform({ tenants });
-    const response = await app.inject({
-      method: 'POST',
-      url: '/v1/tasks',
-      headers: bearer(ALPHA_KEY),
-      payload: { ...ASYNC_TASK, priority: 'critical' },
-    });
+    const response = await postTask(app, { ...ASYNC_TASK, priority: 'critical' });
     assert.equal(response.statusCode, 403);
     assert.deepEqual(response.json().error, {
       code: 'priority_above_tier',
@@ -135,13 +137,7 @@ describe('gateway tasks', () => {
     router.behaviour = async () => {
       throw new RouterError('upstream_error', 'provider-a answered 500');
     };
-    const send = () =>
-      app.inject({
-        method: 'POST',
-        url: '/v1/tasks',
-        headers: { ...bearer(ALPHA_KEY), 'idempotency-key': 'order-43' },
-        payload: SYNC_TASK,
-      });
+    const send = () => postTask(app, SYNC_TASK, { 'idempotency-key': 'order-43' });
     const first = await send();
     assert.equal(first.statusCode, 502);
     router.behaviour = async () => completion('too late');
@@ -157,13 +153,7 @@ describe('gateway tasks', () => {
     router.behaviour = async () => {
       throw new RouterError('budget_exhausted', 'budget spent', { retryAfterMs: 60_000 });
     };
-    const send = () =>
-      app.inject({
-        method: 'POST',
-        url: '/v1/tasks',
-        headers: { ...bearer(ALPHA_KEY), 'idempotency-key': 'order-44' },
-        payload: SYNC_TASK,
-      });
+    const send = () => postTask(app, SYNC_TASK, { 'idempotency-key': 'order-44' });
     const first = await send();
     const second = await send();
     assert.equal(first.statusCode, 429);
@@ -221,7 +211,7 @@ describe('gateway tasks', () => {
     assert.equal(second.statusCode, 429);
     assert.equal(second.json().error.code, 'budget_exhausted');
     assert.equal(second.json().error.limit, 'budget_usd');
-    // The first task still holds its reservation, so a retry may pass once it settles.
+    // The first task still has its reservation, so a retry may pass once it settles.
     assert.match(
       second.json().error.message,
       /retry after 60 s, when running tasks may have freed/,
@@ -231,19 +221,13 @@ describe('gateway tasks', () => {
   it('says a budget rejection needs a larger budget when nothing runs', async () => {
     const tenants = [testTenant('tenant-alpha', ALPHA_KEY, { budgetUsd: 0.01 })];
     const { app } = fakePlatform({ tenants });
-    const send = () =>
-      app.inject({
-        method: 'POST',
-        url: '/v1/tasks',
-        headers: bearer(ALPHA_KEY),
-        payload: SYNC_TASK,
-      });
+    const send = () => postTask(app, SYNC_TASK);
     assert.equal((await send()).statusCode, 200);
     const second = await send();
     assert.equal(second.statusCode, 429);
     assert.equal(
       second.json().error.message,
-      'budget_usd limit of 0.01 reached for tenant tenant-alpha; spend alone leaves no room for this task and no running task holds a reservation, so raise budgetUsd in the tenants file',
+      'budget_usd limit of 0.01 reached for tenant tenant-alpha; the spend leaves no room for this task and no running task has a reservation to free, so raise budgetUsd in the tenants file',
     );
   });
 

@@ -12,6 +12,7 @@ import { createTaskHandler } from '../../../src/platform/runtime/task-consumer.j
 import { TaskFinisher } from '../../../src/platform/runtime/task-finisher.js';
 import { type TicketCharger, TicketSpend } from '../../../src/platform/runtime/ticket-spend.js';
 import { MemoryTaskStore } from '../../../src/platform/store/memory.js';
+import type { TaskRecord } from '../../../src/platform/task.js';
 import { REQUEST, type Rig, rejectionOf, route, startRig } from '../router/router-fixtures.js';
 
 const TENANT = {
@@ -26,6 +27,48 @@ async function admitted(admission: MemoryAdmissionBackend): Promise<AdmissionTic
   const decision = await admission.admit({ tenant: TENANT, tokens: 100, maxCostUsd: 0.5 });
   assert.ok(decision.admitted);
   return decision.ticket;
+}
+
+/** Stores task `id` of TENANT as queued, with `request` fields over an async chat request. */
+async function createQueuedTask(
+  store: MemoryTaskStore,
+  id: string,
+  request: Partial<TaskRecord['request']> = {},
+): Promise<void> {
+  await store.create({
+    id,
+    tenantId: TENANT.id,
+    request: {
+      route: 'chat',
+      maxOutputTokens: 16,
+      mode: 'async',
+      priority: 'standard',
+      ...request,
+    },
+    state: 'queued',
+    createdAt: Date.now(),
+    deliveries: 0,
+  });
+}
+
+/** Builds the queue job of delivery `attempt` of task `id`. */
+function delivery(id: string, ticket: AdmissionTicket, attempt: number) {
+  return { id, data: { ticket }, attempt, deliveries: attempt, enqueuedAt: Date.now() };
+}
+
+/** Builds a model call output that cost `tokenCostUsd`. */
+function runOutput(tokenCostUsd: number) {
+  return {
+    tokenCostUsd,
+    result: {
+      text: 'done',
+      usage: { inputTokens: 1, outputTokens: 1 },
+      provider: 'p',
+      model: 'm',
+      attempts: [],
+      timeToFirstTokenMs: 1,
+    },
+  };
 }
 
 async function budgetError(promise: Promise<unknown>): Promise<RouterError> {
@@ -164,14 +207,7 @@ describe('lost charge reply in a delivery', () => {
 
     const decision = await backend.admit({ tenant: TENANT, tokens: 100, maxCostUsd: 0.5 });
     assert.ok(decision.admitted);
-    await store.create({
-      id: 't4',
-      tenantId: TENANT.id,
-      request: { route: 'chat', maxOutputTokens: 16, mode: 'async', priority: 'standard' },
-      state: 'queued',
-      createdAt: Date.now(),
-      deliveries: 0,
-    });
+    await createQueuedTask(store, 't4');
 
     const handler = createTaskHandler({
       store,
@@ -179,17 +215,7 @@ describe('lost charge reply in a delivery', () => {
         // A failed attempt cost 0.125 before the retry; the whole call cost 0.5.
         call: async (input) => {
           await input.beforeRetry?.(0.125);
-          return {
-            tokenCostUsd: 0.5,
-            result: {
-              text: 'done',
-              usage: { inputTokens: 1, outputTokens: 1 },
-              provider: 'p',
-              model: 'm',
-              attempts: [],
-              timeToFirstTokenMs: 1,
-            },
-          };
+          return runOutput(0.5);
         },
       },
       finisher,
@@ -197,13 +223,7 @@ describe('lost charge reply in a delivery', () => {
       maxAttempts: 3,
     });
 
-    await handler({
-      id: 't4',
-      data: { ticket: decision.ticket },
-      attempt: 1,
-      deliveries: 1,
-      enqueuedAt: Date.now(),
-    });
+    await handler(delivery('t4', decision.ticket, 1));
     assert.equal((await store.getById('t4'))?.costUsd, 0.5);
     assert.deepEqual(await backend.usage(TENANT.id), {
       inFlight: 0,
@@ -221,14 +241,7 @@ describe('budget before a redelivery', () => {
     // The reservation takes the whole budget, so any spend leaves no room for a retry.
     const decision = await admission.admit({ tenant: TENANT, tokens: 100, maxCostUsd: 1 });
     assert.ok(decision.admitted);
-    await store.create({
-      id: 't1',
-      tenantId: TENANT.id,
-      request: { route: 'chat', maxOutputTokens: 16, mode: 'async', priority: 'standard' },
-      state: 'queued',
-      createdAt: Date.now(),
-      deliveries: 0,
-    });
+    await createQueuedTask(store, 't1');
     let calls = 0;
     const handler = createTaskHandler({
       store,
@@ -242,13 +255,7 @@ describe('budget before a redelivery', () => {
       clock: systemClock,
       maxAttempts: 3,
     });
-    const job = (attempt: number) => ({
-      id: 't1',
-      data: { ticket: decision.ticket },
-      attempt,
-      deliveries: attempt,
-      enqueuedAt: Date.now(),
-    });
+    const job = (attempt: number) => delivery('t1', decision.ticket, attempt);
 
     await assert.rejects(handler(job(1)), (error) => isRouterError(error));
     assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.125);
@@ -273,32 +280,9 @@ describe('charges of a delivery that never ended', () => {
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
     const decision = await admission.admit({ tenant: TENANT, tokens: 100, maxCostUsd: 0.25 });
     assert.ok(decision.admitted);
-    await store.create({
-      id: 't2',
-      tenantId: TENANT.id,
-      request: { route: 'chat', maxOutputTokens: 16, mode: 'async', priority: 'standard' },
-      state: 'queued',
-      createdAt: Date.now(),
-      deliveries: 0,
-    });
-    const job = (attempt: number) => ({
-      id: 't2',
-      data: { ticket: decision.ticket },
-      attempt,
-      deliveries: attempt,
-      enqueuedAt: Date.now(),
-    });
-    const success = {
-      tokenCostUsd: 0.5,
-      result: {
-        text: 'done',
-        usage: { inputTokens: 1, outputTokens: 1 },
-        provider: 'p',
-        model: 'm',
-        attempts: [],
-        timeToFirstTokenMs: 1,
-      },
-    };
+    await createQueuedTask(store, 't2');
+    const job = (attempt: number) => delivery('t2', decision.ticket, attempt);
+    const success = runOutput(0.5);
     // The first delivery charges a failed attempt before its retry, then its process dies.
     let charged!: () => void;
     const chargedFirst = new Promise<void>((resolve) => {
@@ -344,31 +328,8 @@ describe('finished steps of a delivery that never ended', () => {
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
     const decision = await admission.admit({ tenant: TENANT, tokens: 100, maxCostUsd: 0.5 });
     assert.ok(decision.admitted);
-    await store.create({
-      id: 't3',
-      tenantId: TENANT.id,
-      request: {
-        route: 'chat',
-        maxOutputTokens: 16,
-        mode: 'async',
-        priority: 'standard',
-        steps: 3,
-      },
-      state: 'queued',
-      createdAt: Date.now(),
-      deliveries: 0,
-    });
-    const step = {
-      tokenCostUsd: 0.125,
-      result: {
-        text: 'step',
-        usage: { inputTokens: 1, outputTokens: 1 },
-        provider: 'p',
-        model: 'm',
-        attempts: [],
-        timeToFirstTokenMs: 1,
-      },
-    };
+    await createQueuedTask(store, 't3', { steps: 3 });
+    const step = runOutput(0.125);
     // Two steps finish; the third call never returns, as when the process dies there.
     let calls = 0;
     let thirdCalled!: () => void;
@@ -389,13 +350,7 @@ describe('finished steps of a delivery that never ended', () => {
       clock: systemClock,
       maxAttempts: 3,
     });
-    void handler({
-      id: 't3',
-      data: { ticket: decision.ticket },
-      attempt: 1,
-      deliveries: 1,
-      enqueuedAt: Date.now(),
-    });
+    void handler(delivery('t3', decision.ticket, 1));
     await third;
     assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.25);
   });

@@ -19,15 +19,18 @@
  * worker processes, default 2). bench/gateway-ab.ts compares the sync path's
  * CPU per request between two checkouts in one run.
  *
- * TODO: the async target is not met on the 2-core build machine: about 10% of
+ * TODO: the async target is not met on the 2-core build machine: 10 to 15% of
  * raw BullMQ no-op throughput against 25%, on slow and fast days alike. Both
  * cores are busy at 0.65 to 1.1 ms of CPU per task over all processes, which
  * run about 8 Redis scripts per task where raw BullMQ runs 2; 25% needs about
  * half that CPU. With a stub router, no provider call at all, the ratio is
- * still 14 to 21%, so the target needs another layout of the async path. The sync targets hold on a day when the machine runs at
- * its usual speed, at about 0.3 ms of gateway-process CPU per request, but
- * the machine has run slow enough for the same code to reach only 1,600
- * requests/s. docs/benchmarks.md has the numbers and the breakdown.
+ * still 14 to 21%, and 17 to 25% when the bench skips HTTP and calls the
+ * gateway's task service in process, so the target needs another layout of
+ * the async path, at the workers as well as at the gateway. The sync targets
+ * hold on a day when the machine runs at its usual speed, at about 0.3 ms of
+ * gateway-process CPU per request, but the machine has run slow enough for
+ * the same code to reach only 1,600 requests/s. docs/benchmarks.md has the
+ * numbers and the breakdown.
  */
 import { randomUUID } from 'node:crypto';
 

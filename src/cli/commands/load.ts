@@ -20,6 +20,7 @@ import {
   startPlatform,
   type Topology,
 } from '../../platform/runtime.js';
+import { settledCost } from '../../platform/runtime/settled-cost.js';
 import {
   parseInteger,
   parseOutputFile,
@@ -66,6 +67,9 @@ export interface LoadCommandOutput {
 
 /** Topology of the platform that `--platform` starts when `--topology` is not given. */
 const DEFAULT_LOAD_TOPOLOGY = 'workers=24 serverless_burst=enabled';
+
+/** Wall-clock wait after the load for the platform's last tasks to end before its cost is read. */
+const SETTLE_LIMIT_MS = 10_000;
 
 /** Plain progress lines are printed every this many progress events when stderr is not a TTY. */
 const PLAIN_PROGRESS_EVERY = 5;
@@ -205,12 +209,18 @@ async function runAgainst(
 }
 
 /**
- * Reads the topology and the cost ledger of a platform the command started.
- * NOTE: a task still running when the load drain ended, or whose ledger write is still in
- * flight, is missing from this read.
+ * Reads the topology and the cost ledger of a platform the command started, once its
+ * tasks ended or `SETTLE_LIMIT_MS` ran out.
  */
 async function platformRunOf(platform: Platform, topology: Topology): Promise<PlatformRun> {
-  const summary = await platform.ledger.summary();
+  const { summary, unsettled } = await settledCost(platform.store, platform.ledger, {
+    limitMs: SETTLE_LIMIT_MS,
+  });
+  if (unsettled > 0) {
+    process.stderr.write(
+      `${unsettled} tasks were still queued or running ${SETTLE_LIMIT_MS / 1000} s after the load ended; their cost is missing from the [cost] line\n`,
+    );
+  }
   const priced = summary.tasks > 0;
   return {
     topology: formatTopology(topology),
@@ -219,6 +229,7 @@ async function platformRunOf(platform: Platform, topology: Topology): Promise<Pl
       totalUsd: summary.totalUsd,
       meanUsdPerTask: priced ? summary.meanUsdPerTask : null,
       p95UsdPerTask: priced ? summary.p95UsdPerTask : null,
+      unsettledTasks: unsettled,
     },
   };
 }

@@ -3,6 +3,8 @@ import { request } from 'undici';
 
 import type { CostLedger, CostTotal } from '../../platform/cost/ledger.js';
 import type { Clock } from '../../platform/clock.js';
+import { settledCost } from '../../platform/runtime/settled-cost.js';
+import type { TaskStore } from '../../platform/store/task-store.js';
 import { runLoad } from '../load/engine.js';
 import type { LoadResult } from '../load/result.js';
 import { type TopologyExtras, topologyFromLoad } from '../report/from-load.js';
@@ -22,12 +24,16 @@ import type { DrillSpec, TenantBurstStep } from './spec.js';
 /** Timeout of one mock provider metrics scrape, in milliseconds. */
 const PROVIDER_SCRAPE_TIMEOUT_MS = 2000;
 
+/** Wall-clock wait after the main load for the platform's last tasks to end before its cost is read. */
+const SETTLE_LIMIT_MS = 10_000;
+
 /** The parts of a running platform a drill drives and reads. */
 export interface DrillPlatform {
   /** `proxyApi` is undefined on a platform started with `faultProxy: false`, which no drill can use. */
   urls: { gateway: string; proxyApi: string | undefined; providers: Record<string, string> };
   registry: Registry;
   ledger: CostLedger;
+  store: Pick<TaskStore, 'accounting'>;
 }
 
 export interface PlatformDrillOptions {
@@ -72,9 +78,15 @@ async function readProviders(urls: Record<string, string>): Promise<MetricSample
   return (await Promise.all(scrapes)).flat();
 }
 
-/** Cost of the tasks of `tenants`, the main load's, which the rest of the report counts. */
-async function costOf(ledger: CostLedger, tenants: readonly string[]): Promise<CostSummary> {
-  const summary = await ledger.summary(tenants);
+/**
+ * Cost of the tasks of `tenants`, the main load's, which the rest of the report counts,
+ * read once the platform's tasks ended or `SETTLE_LIMIT_MS` ran out.
+ */
+async function costOf(platform: DrillPlatform, tenants: readonly string[]): Promise<CostSummary> {
+  const { summary } = await settledCost(platform.store, platform.ledger, {
+    tenants,
+    limitMs: SETTLE_LIMIT_MS,
+  });
   const slices = (totals: Record<string, CostTotal>) =>
     Object.entries(totals).map(([key, total]) => ({
       key,
@@ -193,7 +205,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
         topology: options.topology,
         failovers: failoverPairs(samples),
         cost: await costOf(
-          platform.ledger,
+          platform,
           options.scenario.tenants.map((tenant) => tenant.tenantId),
         ),
         servedBySecond,

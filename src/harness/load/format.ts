@@ -94,7 +94,8 @@ function throughputLine(result: LoadResult): string {
 /** Formats the cost per task in the drill's `[cost] avg=$<usd>/task` form, with the totals. */
 function costLine(cost: RunCost): string {
   const mean = cost.meanUsdPerTask === null ? 'n/a' : `${usd(cost.meanUsdPerTask)}/task`;
-  return `[cost] avg=${mean} total=${usd(cost.totalUsd)} tasks=${cost.tasks}`;
+  const line = `[cost] avg=${mean} total=${usd(cost.totalUsd)} tasks=${cost.tasks}`;
+  return cost.unsettledTasks === 0 ? line : `${line} unsettled=${cost.unsettledTasks}`;
 }
 
 /** Explains requests aborted when the drain ended; undefined when none were. */

@@ -142,6 +142,8 @@ export interface RunCost {
   meanUsdPerTask: number | null;
   /** 95th percentile cost per task (nearest rank); null when no task was priced. */
   p95UsdPerTask: number | null;
+  /** Count of tasks still queued or running when the ledger was read, whose cost is missing. */
+  unsettledTasks: number;
 }
 
 /** The platform that `scalegate load --platform` started for a run. */

@@ -7,6 +7,7 @@ import { platformDrillDeps } from '../../../src/harness/drill/platform-deps.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
 import { MemoryCostLedger } from '../../../src/platform/cost/index.js';
 import { systemClock } from '../../../src/platform/clock.js';
+import { MemoryTaskStore } from '../../../src/platform/store/memory.js';
 
 describe('platformDrillDeps', () => {
   it('refuses a platform started without the fault proxy, naming the setting', () => {
@@ -20,6 +21,7 @@ describe('platformDrillDeps', () => {
             urls: { gateway: 'http://127.0.0.1:1', proxyApi: undefined, providers: {} },
             registry: new Registry(),
             ledger: new MemoryCostLedger(),
+            store: new MemoryTaskStore(),
           },
           spec,
           scenario,

@@ -203,7 +203,13 @@ describe('formatSummary', () => {
     const result = await runWith(evenSchedule(2, 10), 0.05, splitPool(2), {}).execute();
     const platform: PlatformRun = {
       topology,
-      cost: { tasks: 89, totalUsd: 0.3210875, meanUsdPerTask: 0.0036077, p95UsdPerTask: 0.010685 },
+      cost: {
+        tasks: 89,
+        totalUsd: 0.3210875,
+        meanUsdPerTask: 0.0036077,
+        p95UsdPerTask: 0.010685,
+        unsettledTasks: 0,
+      },
     };
     const lines = formatSummary(result, PASS, platform);
     assert.equal(lines[1], `[topology] ${topology}`);
@@ -214,10 +220,29 @@ describe('formatSummary', () => {
     const result = await runWith(evenSchedule(2, 10), 0.05, splitPool(2), {}).execute();
     const platform: PlatformRun = {
       topology,
-      cost: { tasks: 0, totalUsd: 0, meanUsdPerTask: null, p95UsdPerTask: null },
+      cost: { tasks: 0, totalUsd: 0, meanUsdPerTask: null, p95UsdPerTask: null, unsettledTasks: 0 },
     };
     const lines = formatSummary(result, PASS, platform);
     assert.ok(lines.includes('[cost] avg=n/a total=$0.000 tasks=0'), lines.join('\n'));
+  });
+
+  it('counts unsettled tasks in the cost line', async () => {
+    const result = await runWith(evenSchedule(2, 10), 0.05, splitPool(2), {}).execute();
+    const platform: PlatformRun = {
+      topology,
+      cost: {
+        tasks: 4,
+        totalUsd: 0.02,
+        meanUsdPerTask: 0.005,
+        p95UsdPerTask: 0.005,
+        unsettledTasks: 3,
+      },
+    };
+    const lines = formatSummary(result, PASS, platform);
+    assert.ok(
+      lines.includes('[cost] avg=$0.005000/task total=$0.02000 tasks=4 unsettled=3'),
+      lines.join('\n'),
+    );
   });
 
   it('shows n/a success with no requests', async () => {

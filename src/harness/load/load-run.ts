@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { evaluateHealth } from './health.js';
@@ -30,6 +31,11 @@ export class LoadRun {
   readonly #options: ResolvedLoadOptions;
   readonly #recorder: LoadRecorder;
   readonly #abort = new AbortController();
+  /**
+   * Prefix of this run's idempotency keys, unique per run: a platform on Redis keeps keys
+   * for a day and would answer a reused one with the earlier task's result.
+   */
+  readonly #runId = `load-${randomUUID()}`;
   /** Ends the drain wait: aborted once it is over, or when the run's signal stops the run. */
   readonly #drainWait = new AbortController();
   readonly #onDispatchTimer = (): void => this.#dispatchDue();
@@ -219,7 +225,7 @@ export class LoadRun {
       recorder: this.#recorder,
       pollIntervalMs: this.#options.asyncPollIntervalMs,
       asyncTimeoutMs: this.#options.asyncTimeoutMs,
-      runId: `load-${this.#options.seed}-${this.#runStartMs.toFixed(0)}`,
+      runId: this.#runId,
       signal: this.#abort.signal,
     };
   }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Dispatcher } from 'undici';
+import type { Clock } from '../../../src/platform/clock.js';
+import { systemClock } from '../../../src/platform/clock.js';
 import { formatProgress, formatSummary } from '../../../src/harness/load/format.js';
 import { LoadRun } from '../../../src/harness/load/load-run.js';
 import { type RunLoadOptions, resolveLoadOptions } from '../../../src/harness/load/options.js';
@@ -71,6 +73,16 @@ function runWith(
 
 const PASS = { passed: true, checks: [] };
 
+/** The system clock with a monotonic reading of zero at its first read. */
+function clockFromZero(): Clock {
+  let base: number | undefined;
+  const monotonic = () => {
+    base ??= performance.now();
+    return performance.now() - base;
+  };
+  return { ...systemClock, monotonic };
+}
+
 function evenSchedule(count: number, gapMs: number): ScheduledRequest[] {
   return Array.from({ length: count }, (_, index) => ({
     index,
@@ -85,6 +97,25 @@ function evenSchedule(count: number, gapMs: number): ScheduledRequest[] {
 }
 
 describe('LoadRun', () => {
+  it('sends new idempotency keys in each run', async () => {
+    const keys: string[] = [];
+    const ok = {
+      statusCode: 200,
+      headers: {},
+      body: { text: async () => '{"state":"succeeded"}' },
+    };
+    const request = async (options: Dispatcher.RequestOptions) => {
+      keys.push(String((options.headers as Record<string, string>)['idempotency-key']));
+      return ok;
+    };
+    const pool = { request, destroy: async () => undefined } as unknown as Dispatcher;
+    // Each run reads a clock that starts at zero, as two processes' clocks would.
+    await runWith(evenSchedule(5, 1), 0.05, pool, { seed: 7, clock: clockFromZero() }).execute();
+    await runWith(evenSchedule(5, 1), 0.05, pool, { seed: 7, clock: clockFromZero() }).execute();
+    assert.equal(keys.length, 10);
+    assert.equal(new Set(keys).size, 10);
+  });
+
   it('marks an overloaded engine invalid', async () => {
     // 300 sends 2 ms apart, each costing 5 ms: the backlog grows until the schedule ends.
     const run = new LoadRun({

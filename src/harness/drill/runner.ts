@@ -81,6 +81,9 @@ class DrillRun {
       await this.#runTimeline();
     } catch (error) {
       this.#recordAbort(error);
+      // A failed fault step ends the drill like a signal does, so the load streams stop now
+      // instead of running to their planned end.
+      if (!this.signal.aborted) this.abort(error);
     }
     const rollback = await this.#rollback();
     main.stop();

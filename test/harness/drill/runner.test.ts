@@ -82,15 +82,17 @@ function drillSpec(overrides: Partial<DrillSpec> = {}): DrillSpec {
 describe('runDrill', () => {
   let bench: FaultBench;
   let streams: ReturnType<typeof fakeLoad>[];
+  let loadSignals: AbortSignal[];
 
   function deps(shape: SecondShape, extra: Partial<DrillDeps> = {}): DrillDeps {
     const clock = steppingClock();
     return {
       clock,
       faults: bench.driver,
-      startLoad(request: LoadRequest) {
+      startLoad(request: LoadRequest, signal: AbortSignal) {
         const stream = fakeLoad(clock, request.kind === 'main' ? shape : () => burstSecond);
         streams.push(stream);
+        loadSignals.push(signal);
         return stream;
       },
       ...extra,
@@ -102,6 +104,7 @@ describe('runDrill', () => {
   beforeEach(async () => {
     bench = await startFaultBench();
     streams = [];
+    loadSignals = [];
   });
 
   afterEach(async () => {
@@ -196,6 +199,19 @@ describe('runDrill', () => {
     assert.equal(outcome.journal.cleanAfterRollback, true);
     assert.deepEqual(outcome.journal.leftovers, []);
     assert.equal(streams[0]?.stopped(), true);
+  });
+
+  it('stops the load when a fault step fails', async () => {
+    const spec = drillSpec();
+    const faults: FaultDriver = {
+      ...bench.driver,
+      async apply() {
+        throw new Error('no control URL for provider provider-a');
+      },
+    };
+    const outcome = await runDrill(spec, deps(failoverShape, { faults }));
+    assert.equal(outcome.journal.aborted?.reason, 'error');
+    assert.equal(loadSignals[0]?.aborted, true);
   });
 
   it('aborts when an abort rule fires', async () => {

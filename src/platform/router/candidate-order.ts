@@ -7,49 +7,60 @@ export function candidateKey(candidate: { provider: string; model: string }): st
 }
 
 /**
- * Lists a route's candidates followed by those of its fallback routes, without
- * repeats, dropping any below the route's quality floor.
+ * Lists a route's candidates, then those of each fallback route in turn, one group
+ * per route. A candidate already listed is not repeated, and any below the first
+ * route's quality floor is dropped, so a group may be empty.
  */
 export function routeCandidates(
   policy: Policy,
   routeName: string,
   catalog: ProviderCatalog,
-): Candidate[] {
+): Candidate[][] {
   const floor = policy.routes[routeName]?.qualityFloor ?? 0;
   const seenRoutes = new Set<string>();
-  const result = new Map<string, Candidate>();
+  const seenCandidates = new Set<string>();
+  const groups: Candidate[][] = [];
   let name: string | undefined = routeName;
   while (name !== undefined && !seenRoutes.has(name)) {
     seenRoutes.add(name);
     const route: RoutePolicy | undefined = policy.routes[name];
+    const group: Candidate[] = [];
     for (const candidate of route?.candidates ?? []) {
       const tier = qualityTierOf(catalog, candidate.provider, candidate.model);
-      if (tier !== undefined && tier >= floor && !result.has(candidateKey(candidate))) {
-        result.set(candidateKey(candidate), candidate);
+      const key = candidateKey(candidate);
+      if (tier !== undefined && tier >= floor && !seenCandidates.has(key)) {
+        seenCandidates.add(key);
+        group.push(candidate);
       }
     }
+    groups.push(group);
     name = route?.fallbackRoute;
   }
-  return [...result.values()];
+  return groups;
 }
 
 /**
- * Orders candidates for one task: the first is drawn by weight among the
- * available ones, the rest follow in policy order. With no weighted candidate
- * available, policy order is kept.
+ * Orders candidates for one task. The first group with an available candidate, normally
+ * the route's own, supplies the first call, drawn by weight among its available weighted
+ * candidates. When it has none, policy order is kept. The rest follow in policy order, so a
+ * fallback route's candidates get traffic only when none of the route's own is available.
  */
 export function orderForTask(
-  candidates: Candidate[],
+  groups: readonly Candidate[][],
   isAvailable: (candidate: Candidate) => boolean,
   random: () => number,
 ): Candidate[] {
-  const weighted = candidates.filter((candidate) => candidate.weight > 0 && isAvailable(candidate));
+  const candidates = groups.flat();
+  const group = groups.find((members) => members.some(isAvailable));
+  const weighted = (group ?? []).filter(
+    (candidate) => candidate.weight > 0 && isAvailable(candidate),
+  );
   const total = weighted.reduce((sum, candidate) => sum + candidate.weight, 0);
   if (total <= 0) {
-    return [...candidates];
+    return candidates;
   }
   const first = pickByWeight(weighted, random() * total);
-  return first === undefined ? [...candidates] : [first, ...candidates.filter((c) => c !== first)];
+  return first === undefined ? candidates : [first, ...candidates.filter((c) => c !== first)];
 }
 
 /** Returns the candidate whose cumulative weight range contains `point`. */

@@ -56,7 +56,7 @@ export class Router extends EventEmitter<RouterEventMap> {
   readonly #clients = new Map<string, ProviderClient>();
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #budgets = new Map<string, RetryBudget>();
-  readonly #candidates = new Map<string, Candidate[]>();
+  readonly #candidates = new Map<string, Candidate[][]>();
   /** Task-run contexts per route, built on first use; their parts never change. */
   readonly #contexts = new Map<string, TaskRunContext>();
   /** Breakers by candidate object, so a task run looks a breaker up without building its key. */
@@ -153,15 +153,16 @@ export class Router extends EventEmitter<RouterEventMap> {
 
   #newContext(routeName: string): TaskRunContext | undefined {
     const route = this.#policy.routes[routeName];
-    const candidates = this.#candidates.get(routeName);
+    const groups = this.#candidates.get(routeName);
     const budget = this.#budgets.get(routeName);
-    if (route === undefined || candidates === undefined || budget === undefined) {
+    if (route === undefined || groups === undefined || budget === undefined) {
       return undefined;
     }
     return {
       routeName,
       route,
-      candidates,
+      candidateGroups: groups,
+      candidates: groups.flat(),
       budget,
       clock: this.#clock,
       random: this.#random,
@@ -205,7 +206,7 @@ export class Router extends EventEmitter<RouterEventMap> {
 
   #createClients(options: RouterOptions): void {
     const providers = new Set(
-      [...this.#candidates.values()].flat().map((candidate) => candidate.provider),
+      [...this.#candidates.values()].flat(2).map((candidate) => candidate.provider),
     );
     for (const provider of providers) {
       const endpoint = options.endpoints[provider];

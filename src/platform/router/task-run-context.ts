@@ -18,6 +18,9 @@ export type RouterStreamEvent =
 export interface TaskRunContext {
   routeName: string;
   route: RoutePolicy;
+  /** The route's candidates, then each fallback route's, one group per route. */
+  candidateGroups: Candidate[][];
+  /** Every candidate of `candidateGroups` in policy order. */
   candidates: Candidate[];
   clock: Clock;
   /** Source of the weighted first pick and of backoff jitter, in [0, 1). */

@@ -96,9 +96,9 @@ export class TaskRun {
   }
 
   #order(): Candidate[] {
-    const { candidates, random } = this.#context;
+    const { candidateGroups, random } = this.#context;
     return orderForTask(
-      candidates,
+      candidateGroups,
       (candidate) => this.#blockedUntil(candidate) === undefined,
       random,
     );

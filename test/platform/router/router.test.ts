@@ -442,6 +442,19 @@ describe('Router', () => {
     assert.equal(result.provider, 'an');
   });
 
+  it('keeps fallback route candidates out of the weighted pick', async () => {
+    const chat = route({
+      candidates: [{ provider: 'oa', model: 'm1', weight: 1 }],
+      fallbackRoute: 'backup',
+    });
+    const backup = route({ candidates: [{ provider: 'an', model: 'm2', weight: 3 }] });
+    // With `an` in the draw at weight 3 of 4, a point at 0.5 would pick it.
+    rig = await startRig({}, { version: 1, routes: { chat, backup } }, { random: () => 0.5 });
+    const result = await rig.router.execute('chat', REQUEST);
+    assert.equal(result.provider, 'oa');
+    assert.equal(rig.servers.an?.requests.length, 0);
+  });
+
   it('rejects an unknown route', async () => {
     rig = await startRig({}, route());
     const error = await rejectionOf(rig.router.execute('nope', REQUEST));

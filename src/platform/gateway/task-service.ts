@@ -209,15 +209,21 @@ export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayErr
   const { name, value } = rejection.limit;
   const scope = rejection.reason === 'backpressure' ? 'platform' : `tenant ${tenant.id}`;
   const retry = `retry after ${rejection.retryAfterSeconds} s`;
-  // Spent budget never comes back; only the reservations of running tasks do.
-  let fix = retry;
-  if (rejection.reason === 'budget') {
-    fix =
-      rejection.reservationsHeld === false
-        ? 'the spend leaves no room for this task and no running task has a reservation to free, so raise budgetUsd in the tenants file'
-        : `${retry}, when running tasks may have freed their reservations, or raise budgetUsd in the tenants file`;
+  if (rejection.reason !== 'budget') {
+    const message = `${name} limit of ${value} reached for ${scope}; ${retry}`;
+    return new GatewayError(rejection.status, code, message, {
+      limit: name,
+      retryAfterSeconds: rejection.retryAfterSeconds,
+    });
   }
-  const message = `${name} limit of ${value} reached for ${scope}; ${fix}`;
+  // Spent budget never comes back, only the reservations of running tasks do. With none
+  // held, a retry cannot pass, so the rejection carries no Retry-After.
+  const noRoom = `${name} limit of ${value} for ${scope} leaves no room for this task's reservation`;
+  if (rejection.reservationsHeld === false) {
+    const message = `${noRoom}, and no running task holds a reservation to free; raise budgetUsd in the tenants file`;
+    return new GatewayError(rejection.status, code, message, { limit: name });
+  }
+  const message = `${noRoom}; ${retry}, when running tasks may have freed their reservations, or raise budgetUsd in the tenants file`;
   return new GatewayError(rejection.status, code, message, {
     limit: name,
     retryAfterSeconds: rejection.retryAfterSeconds,

@@ -216,6 +216,7 @@ describe('gateway tasks', () => {
       second.json().error.message,
       /retry after 60 s, when running tasks may have freed/,
     );
+    assert.equal(second.headers['retry-after'], '60');
   });
 
   it('says a budget rejection needs a larger budget when nothing runs', async () => {
@@ -227,8 +228,17 @@ describe('gateway tasks', () => {
     assert.equal(second.statusCode, 429);
     assert.equal(
       second.json().error.message,
-      'budget_usd limit of 0.01 reached for tenant tenant-alpha; the spend leaves no room for this task and no running task has a reservation to free, so raise budgetUsd in the tenants file',
+      "budget_usd limit of 0.01 for tenant tenant-alpha leaves no room for this task's reservation, and no running task holds a reservation to free; raise budgetUsd in the tenants file",
     );
+  });
+
+  it('sends no Retry-After for a spent budget', async () => {
+    const tenants = [testTenant('tenant-alpha', ALPHA_KEY, { budgetUsd: 0.01 })];
+    const { app } = fakePlatform({ tenants });
+    assert.equal((await postTask(app, SYNC_TASK)).statusCode, 200);
+    const second = await postTask(app, SYNC_TASK);
+    assert.equal(second.statusCode, 429);
+    assert.equal(second.headers['retry-after'], undefined);
   });
 
   it('settles the budget with the real cost', async () => {

@@ -5,6 +5,7 @@ import { isNonLoopbackHostError } from '../faults/loopback.js';
 import { isFaultConfigError, isProviderProfileError } from '../faults/providers/index.js';
 import { isPolicyValidationError } from '../platform/router/policy-errors.js';
 import { isRedisUrlError } from '../platform/runtime/redis-check.js';
+import { isTenantConfigError } from '../platform/tenants/errors.js';
 
 /** Exit code of a command that failed at run time. */
 export const EXIT_FAILURE = 1;
@@ -22,7 +23,7 @@ export function isUsageError(value: unknown): value is UsageError {
   return value instanceof UsageError;
 }
 
-/** A failure as the CLI reports it: one line of text and the process exit code. */
+/** A failure as the CLI reports it: its text, one line per problem, and the process exit code. */
 export interface FailureReport {
   readonly message: string;
   readonly exitCode: number;
@@ -37,10 +38,10 @@ export function describeFailure(error: unknown): FailureReport {
     return { message: `${(error as Error).message}${causeCode(error)}`, exitCode: EXIT_USAGE };
   }
   if (isPolicyValidationError(error)) {
-    const problems = error.problems.map((problem) => `${problem.path || '/'} ${problem.message}`);
+    const problems = error.problems.map((problem) => `  ${problem.path || '/'} ${problem.message}`);
     const head = (error.message.split('\n', 1)[0] ?? error.message).replace(/:$/, '');
     return {
-      message: `${head}: ${problems.join('; ')}; fix the file or pass another --policy`,
+      message: [`${head}:`, ...problems, 'Fix the file or pass another --policy.'].join('\n'),
       exitCode: EXIT_USAGE,
     };
   }
@@ -71,7 +72,8 @@ function isUsageInput(error: unknown): boolean {
     isNonLoopbackHostError(error) ||
     isRedisUrlError(error) ||
     isProviderProfileError(error) ||
-    isFaultConfigError(error)
+    isFaultConfigError(error) ||
+    isTenantConfigError(error)
   );
 }
 

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Maximum time of one CLI run; a run still going then is killed and its test fails. */
 const RUN_TIMEOUT_MS = 45_000;
@@ -290,4 +293,44 @@ describe('scalegate CLI errors', function () {
       assert.equal(result.exitCode, 1);
     });
   }
+});
+
+describe('scalegate CLI config file errors', function () {
+  this.timeout(120_000);
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-cli-config-'));
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exits 2 listing every tenants problem', async () => {
+    const path = join(dir, 'tenants.yaml');
+    const text = ['tenants:', '  - id: a', '    requestPerMinute: 5', '  - id: b', '    key: x'];
+    await writeFile(path, `${text.join('\n')}\n`);
+    const result = await runCliQueued(['platform', '--port', '0', '--tenants', path]);
+    assert.equal(result.exitCode, 2);
+    const lines = result.stderr.trimEnd().split('\n');
+    assert.equal(lines[0], `error: starting the platform failed: ${path}: 2 problems`);
+    assert.match(lines[1] ?? '', /^ {2}tenants\[0\]\.requestPerMinute: unknown field; /);
+    assert.match(lines[2] ?? '', /^ {2}tenants\[1\]\.key: unknown field, and the tenants file /);
+  });
+
+  it('exits 2 with one policy problem a line', async () => {
+    const path = join(dir, 'policy.yaml');
+    const policy = await readFile('policies/default.yaml', 'utf8');
+    const from = 'provider: provider-a, model: gpt-4o,';
+    await writeFile(path, policy.replaceAll(from, 'provider: provider-z, model: gpt-4o,'));
+    const result = await runCliQueued(['platform', '--port', '0', '--policy', path]);
+    assert.equal(result.exitCode, 2);
+    const lines = result.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 4);
+    assert.match(lines[0] ?? '', /invalid route policy .* \(2 problems\):$/);
+    assert.match(lines[1] ?? '', /^ {2}\/routes\/chat\/candidates\/0\/provider unknown provider /);
+    assert.match(lines[2] ?? '', /^ {2}\/routes\/chat-fast\/candidates\/1\/provider /);
+    assert.equal(lines[3], 'Fix the file or pass another --policy.');
+  });
 });

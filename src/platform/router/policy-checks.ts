@@ -76,14 +76,14 @@ function checkCatalogEntry(
 }
 
 /**
- * Reports a first-token or stall timeout above the route's deadline: the deadline
- * ends the attempt first, so that timeout cannot fail over.
+ * Reports a first-token or stall timeout at or above the route's deadline. The deadline
+ * then ends the task no later than that timeout, so the timeout leaves no time to fail over.
  */
 function checkTimeouts(name: string, route: RoutePolicy): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
   for (const field of ['firstTokenTimeoutMs', 'stallTimeoutMs'] as const) {
-    if (route[field] > route.deadlineMs) {
-      const message = `${field} ${route[field]} is above deadlineMs ${route.deadlineMs}, so the deadline ends every attempt first; set it at or below ${route.deadlineMs}`;
+    if (route[field] >= route.deadlineMs) {
+      const message = `${field} ${route[field]} is at or above deadlineMs ${route.deadlineMs}, so no time is left to fail over; set it below ${route.deadlineMs}`;
       problems.push({ path: `/routes/${name}/${field}`, message });
     }
   }

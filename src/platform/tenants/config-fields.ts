@@ -68,8 +68,20 @@ export function readOneOf<T extends string>(
   return match;
 }
 
+/** A received value that error messages describe instead of quoting, as a possible secret. */
+export class WithheldValue {
+  constructor(readonly description: string) {}
+}
+
 /** Renders a received value for an error message, cut to 60 characters. */
 export function describeValue(value: unknown): string {
-  const text = value === undefined ? 'nothing' : JSON.stringify(value);
+  if (value instanceof WithheldValue) return value.description;
+  // JSON renders Infinity and NaN as null, so numbers are written as JavaScript prints them.
+  const text =
+    value === undefined
+      ? 'nothing'
+      : typeof value === 'number'
+        ? String(value)
+        : JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -9,12 +9,27 @@ import {
   readOneOf,
   readPositiveInteger,
   readString,
+  WithheldValue,
 } from './config-fields.js';
-import { TenantConfigError } from './errors.js';
+import { isTenantConfigError, TenantConfigError } from './errors.js';
 import { TenantRegistry } from './registry.js';
 import type { Tenant } from './tenant.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Fields of a tenant entry. Any other field is rejected, so a misspelled limit cannot pass. */
+const TENANT_FIELDS = [
+  'id',
+  'keySha256',
+  'tier',
+  'requestsPerMinute',
+  'tokensPerMinute',
+  'maxInFlight',
+  'budgetUsd',
+] as const;
+
+/** Field names that suggest a plaintext key, which the tenants file must never contain. */
+const PLAINTEXT_KEY_FIELD = /key|secret|token$|password/i;
 
 /** Default location of the tenants file, relative to the working directory. */
 export const DEFAULT_TENANTS_PATH = 'fixtures/tenants.yaml';
@@ -28,10 +43,25 @@ export async function loadTenants(path: string = DEFAULT_TENANTS_PATH): Promise<
 }
 
 /** Parses tenants YAML text. `file` names the source in error messages. */
+/**
+ * Parses tenants YAML text. `file` names the source in error messages.
+ * @throws TenantConfigError listing every invalid entry, each with its first problem.
+ */
 export function parseTenants(text: string, file: string): Tenant[] {
   const root = readObject(parseYaml(text, file), '(root)', failureFor(file));
+  rejectUnknownFields(root, ['tenants'], '', file);
   const entries = readArray(root.tenants, 'tenants', failureFor(file));
-  const tenants = entries.map((entry, index) => parseTenant(entry, `tenants[${index}]`, file));
+  const tenants: Tenant[] = [];
+  const problems: TenantConfigError[] = [];
+  entries.forEach((entry, index) => {
+    try {
+      tenants.push(parseTenant(entry, `tenants[${index}]`, file));
+    } catch (error) {
+      if (!isTenantConfigError(error)) throw error;
+      problems.push(error);
+    }
+  });
+  if (problems.length > 0) throw TenantConfigError.combine(file, problems);
   rejectDuplicates(tenants, file);
   return tenants;
 }
@@ -39,16 +69,8 @@ export function parseTenants(text: string, file: string): Tenant[] {
 function parseTenant(entry: unknown, where: string, file: string): Tenant {
   const fail = failureFor(file);
   const raw = readObject(entry, where, fail);
-  const keySha256 = readString(raw.keySha256, `${where}.keySha256`, fail);
-  if (!SHA256_HEX.test(keySha256)) {
-    // The received value is withheld: a wrong entry here may be a plaintext key.
-    const received = `a value of ${keySha256.length} characters`;
-    fail(
-      `${where}.keySha256`,
-      '64 lowercase hex digits (a sha256, never a plaintext key)',
-      received,
-    );
-  }
+  rejectUnknownFields(raw, TENANT_FIELDS, `${where}.`, file);
+  const keySha256 = readKeySha256(raw.keySha256, `${where}.keySha256`, fail);
   return {
     id: readString(raw.id, `${where}.id`, fail),
     keySha256,
@@ -62,6 +84,47 @@ function parseTenant(entry: unknown, where: string, file: string): Tenant {
     tier: readOneOf(raw.tier, PRIORITY_CLASSES, `${where}.tier`, fail),
     budgetUsd: readNumber(raw.budgetUsd, `${where}.budgetUsd`, fail),
   };
+}
+
+/** Reads a key hash. The received value is withheld, because a wrong entry may be a plaintext key. */
+function readKeySha256(value: unknown, field: string, fail: FieldFailure): string {
+  if (typeof value === 'string' && SHA256_HEX.test(value)) return value;
+  const received =
+    typeof value === 'string'
+      ? `a string of ${value.length} characters`
+      : `a ${value === undefined ? 'missing' : typeof value} value`;
+  return fail(
+    field,
+    '64 lowercase hex digits (a sha256, never a plaintext key)',
+    new WithheldValue(received),
+  );
+}
+
+/**
+ * Rejects fields outside `known`. The values are never quoted, and a field whose name
+ * suggests a key gets its own message, because a plaintext key must not stay in the file.
+ */
+function rejectUnknownFields(
+  raw: Record<string, unknown>,
+  known: readonly string[],
+  prefix: string,
+  file: string,
+): void {
+  for (const field of Object.keys(raw)) {
+    if (known.includes(field)) continue;
+    if (PLAINTEXT_KEY_FIELD.test(field)) {
+      throw new TenantConfigError(
+        file,
+        `${prefix}${field}`,
+        "unknown field, and the tenants file must never contain a plaintext key; remove it and put the key's hex sha256 in keySha256",
+      );
+    }
+    throw new TenantConfigError(
+      file,
+      `${prefix}${field}`,
+      `unknown field; known fields: ${known.join(', ')}`,
+    );
+  }
 }
 
 function rejectDuplicates(tenants: readonly Tenant[], file: string): void {

@@ -92,6 +92,88 @@ describe('loadTenants', () => {
     );
   });
 
+  it('rejects an unknown field', () => {
+    const text = yamlOf([{ ...VALID_TENANT, requestPerMinute: 5 }]);
+    assert.throws(
+      () => parseTenants(text, 'inline.yaml'),
+      (error: unknown) => {
+        assert.ok(isTenantConfigError(error));
+        assert.equal(error.field, 'tenants[0].requestPerMinute');
+        assert.match(error.message, /unknown field; known fields: id, keySha256, tier,/);
+        return true;
+      },
+    );
+  });
+
+  it('rejects a plaintext key field', () => {
+    const text = yamlOf([{ ...VALID_TENANT, apiKey: 'sk-plaintext-key' }]);
+    assert.throws(
+      () => parseTenants(text, 'inline.yaml'),
+      (error: unknown) => {
+        assert.ok(isTenantConfigError(error));
+        assert.equal(error.field, 'tenants[0].apiKey');
+        assert.match(error.message, /must never contain a plaintext key/);
+        assert.ok(!error.message.includes('sk-plaintext-key'));
+        return true;
+      },
+    );
+  });
+
+  it('withholds a numeric keySha256', () => {
+    const text = yamlOf([{ ...VALID_TENANT, keySha256: 918273645 }]);
+    assert.throws(
+      () => parseTenants(text, 'inline.yaml'),
+      (error: unknown) => {
+        assert.ok(isTenantConfigError(error));
+        assert.match(error.message, /received a number value$/);
+        assert.ok(!error.message.includes('918273645'));
+        return true;
+      },
+    );
+  });
+
+  it('lists every invalid entry', () => {
+    const second = { ...VALID_TENANT, id: 'tenant-y', keySha256: hashApiKey('key-y') };
+    const text = yamlOf([
+      { ...VALID_TENANT, maxInFlight: 0 },
+      second,
+      { ...second, id: 'tenant-z', tier: 'gold' },
+    ]);
+    assert.throws(
+      () => parseTenants(text, 'inline.yaml'),
+      (error: unknown) => {
+        assert.ok(isTenantConfigError(error));
+        assert.equal(error.field, 'tenants[0].maxInFlight');
+        assert.equal(
+          error.message,
+          [
+            'inline.yaml: 2 problems',
+            '  tenants[0].maxInFlight: expected a positive integer, received 0',
+            '  tenants[2].tier: expected one of critical, standard, batch, received "gold"',
+          ].join('\n'),
+        );
+        return true;
+      },
+    );
+  });
+
+  it('names an infinite budget', () => {
+    const text = [
+      'tenants:',
+      '  - id: tenant-x',
+      `    keySha256: ${VALID_TENANT.keySha256}`,
+      '    tier: standard',
+      '    requestsPerMinute: 10',
+      '    tokensPerMinute: 1000',
+      '    maxInFlight: 2',
+      '    budgetUsd: .inf',
+    ].join('\n');
+    assert.throws(
+      () => parseTenants(text, 'inline.yaml'),
+      /tenants\[0\]\.budgetUsd: expected a number >= 0, received Infinity$/,
+    );
+  });
+
   it('rejects a duplicate tenant id', () => {
     const text = yamlOf([VALID_TENANT, { ...VALID_TENANT, keySha256: hashApiKey('key-y') }]);
     assert.throws(

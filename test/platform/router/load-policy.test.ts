@@ -97,13 +97,20 @@ describe('loadPolicy', () => {
   it('reports timeouts above the deadline', () => {
     const chat = route({ deadlineMs: 30_000, firstTokenTimeoutMs: 40_000, stallTimeoutMs: 31_000 });
     assert.deepEqual(problemsOf({ version: 1, routes: { chat } }), [
-      '/routes/chat/firstTokenTimeoutMs: firstTokenTimeoutMs 40000 is above deadlineMs 30000, so the deadline ends every attempt first; set it at or below 30000',
-      '/routes/chat/stallTimeoutMs: stallTimeoutMs 31000 is above deadlineMs 30000, so the deadline ends every attempt first; set it at or below 30000',
+      '/routes/chat/firstTokenTimeoutMs: firstTokenTimeoutMs 40000 is at or above deadlineMs 30000, so no time is left to fail over; set it below 30000',
+      '/routes/chat/stallTimeoutMs: stallTimeoutMs 31000 is at or above deadlineMs 30000, so no time is left to fail over; set it below 30000',
     ]);
   });
 
-  it('accepts timeouts equal to the deadline', () => {
-    const chat = route({ deadlineMs: 30_000, firstTokenTimeoutMs: 30_000, stallTimeoutMs: 30_000 });
+  it('reports a timeout equal to the deadline', () => {
+    const chat = route({ deadlineMs: 30_000, firstTokenTimeoutMs: 30_000 });
+    assert.deepEqual(problemsOf({ version: 1, routes: { chat } }), [
+      '/routes/chat/firstTokenTimeoutMs: firstTokenTimeoutMs 30000 is at or above deadlineMs 30000, so no time is left to fail over; set it below 30000',
+    ]);
+  });
+
+  it('accepts timeouts below the deadline', () => {
+    const chat = route({ deadlineMs: 30_000, firstTokenTimeoutMs: 29_999, stallTimeoutMs: 29_999 });
     assert.equal(
       parsePolicy({ version: 1, routes: { chat } }, CATALOG).routes.chat?.deadlineMs,
       30_000,

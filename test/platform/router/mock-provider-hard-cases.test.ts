@@ -100,8 +100,8 @@ describe('Router hard cases with the mock provider', () => {
   });
 
   it('ends a task on a hung provider at its 8 s deadline', async () => {
-    // A first-token timeout equal to the deadline leaves the deadline to end the task.
-    const primary = await setup({ firstTokenTimeoutMs: 8000, deadlineMs: 8000 }, true);
+    // The first attempt times out at 6 s and the retry hangs until the deadline ends the task.
+    const primary = await setup({ firstTokenTimeoutMs: 6000, deadlineMs: 8000 }, true);
     primary.setFaults({ hangBeforeHeaders: true });
     const started = clock.monotonic();
     const error = await clock.drive(rejectionOf(activeRouter().execute('chat', REQUEST)));

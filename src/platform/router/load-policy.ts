@@ -11,10 +11,12 @@ import type { Policy } from './policy-types.js';
 /** Path of the JSON Schema (2020-12) every route policy must match. */
 export const POLICY_SCHEMA_PATH = new URL('../../../policies/schema.json', import.meta.url);
 
+// `verbose` puts each failing value on its error, so messages can quote it.
 const validateSchema = new Ajv2020({
   allErrors: true,
   strict: true,
   strictRequired: false,
+  verbose: true,
 }).compile<Policy>(JSON.parse(readFileSync(POLICY_SCHEMA_PATH, 'utf8')) as object);
 
 function schemaProblem(error: ErrorObject): PolicyProblem {
@@ -33,16 +35,44 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
   }
   if (error.keyword === 'enum') {
     const allowed = (params.allowedValues as unknown[]).join(', ');
-    return { path: error.instancePath, message: `must be one of: ${allowed}` };
+    return {
+      path: error.instancePath,
+      message: `${quote(error.data)} is not one of: ${allowed}`,
+    };
+  }
+  if (error.keyword === 'const') {
+    return {
+      path: error.instancePath,
+      message: `must be ${quote(params.allowedValue)}, received ${quote(error.data)}`,
+    };
+  }
+  if (error.keyword === 'pattern' && error.propertyName !== undefined) {
+    return {
+      path: error.instancePath,
+      message: `name ${quote(error.propertyName)} must match ${String(params.pattern)}; use lowercase letters, digits, - and _, starting with a letter or digit`,
+    };
+  }
+  if (error.keyword === 'type') {
+    return {
+      path: error.instancePath,
+      message: `${error.message ?? 'has the wrong type'}, received ${quote(error.data)}`,
+    };
   }
   return { path: error.instancePath, message: error.message ?? error.keyword };
+}
+
+/** Renders a value from the policy for a message, cut to 60 characters. */
+function quote(value: unknown): string {
+  const text = value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value));
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /** Folds the `required` errors of each `anyOf` branch into one problem naming the alternatives. */
 function schemaProblems(errors: ErrorObject[]): PolicyProblem[] {
   const branchErrors = errors.filter((error) => error.schemaPath.includes('/anyOf/'));
   return errors.flatMap((error) => {
-    if (error.schemaPath.includes('/anyOf/')) {
+    // A bad route name yields a `pattern` error naming it, then this summary of it.
+    if (error.schemaPath.includes('/anyOf/') || error.keyword === 'propertyNames') {
       return [];
     }
     if (error.keyword !== 'anyOf') {
@@ -102,6 +132,11 @@ export function parsePolicy(
   catalog: ProviderCatalog,
   source = 'policy',
 ): Policy {
+  if (document === null || document === undefined) {
+    const message =
+      'the policy is empty; write version: 1 and the routes, as in policies/default.yaml';
+    throw new PolicyValidationError(source, [{ path: '', message }]);
+  }
   if (!validateSchema(document)) {
     const errors = validateSchema.errors ?? [];
     const problems = [

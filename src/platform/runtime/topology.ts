@@ -20,7 +20,10 @@ export function parseTopology(text: string): Topology {
     .trim()
     .split(/\s+/)
     .filter((item) => item.length > 0)) {
-    const [name = '', value = ''] = part.split('=', 2);
+    // Split at the first `=` only, so a part such as `workers=2=3` keeps `2=3` and fails.
+    const equals = part.indexOf('=');
+    const name = equals < 0 ? part : part.slice(0, equals);
+    const value = equals < 0 ? '' : part.slice(equals + 1);
     if (seen.has(name)) {
       throw new RangeError(`invalid topology: ${name} is given twice; keep one ${name}= part`);
     }

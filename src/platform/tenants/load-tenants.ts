@@ -51,6 +51,13 @@ export function parseTenants(text: string, file: string): Tenant[] {
   const root = readObject(parseYaml(text, file), '(root)', failureFor(file));
   rejectUnknownFields(root, ['tenants'], '', file);
   const entries = readArray(root.tenants, 'tenants', failureFor(file));
+  if (entries.length === 0) {
+    throw new TenantConfigError(
+      file,
+      'tenants',
+      'the list is empty, so no request can authenticate; add at least one tenant',
+    );
+  }
   const tenants: Tenant[] = [];
   const problems: TenantConfigError[] = [];
   entries.forEach((entry, index) => {

@@ -174,6 +174,13 @@ describe('loadTenants', () => {
     );
   });
 
+  it('rejects an empty tenant list', () => {
+    assert.throws(
+      () => parseTenants(yamlOf([]), 'inline.yaml'),
+      /^TenantConfigError: inline\.yaml: tenants: the list is empty, so no request can authenticate; add at least one tenant$/,
+    );
+  });
+
   it('rejects a duplicate tenant id', () => {
     const text = yamlOf([VALID_TENANT, { ...VALID_TENANT, keySha256: hashApiKey('key-y') }]);
     assert.throws(

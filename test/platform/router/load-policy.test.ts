@@ -67,8 +67,30 @@ describe('loadPolicy', () => {
       '/routes/chat: unknown property "extra"',
       '/routes/chat/retryBudget: must set one of: maxRetriesPerWindow, ratio',
     ]);
-    assert.match(problems[3] ?? '', /^\/routes\/chat\/failoverOn\/0: must be one of: status_400, /);
+    assert.match(
+      problems[3] ?? '',
+      /^\/routes\/chat\/failoverOn\/0: "status_999" is not one of: status_400, /,
+    );
     assert.equal(problems.length, 4);
+  });
+
+  it('names a route name that breaks the pattern', () => {
+    assert.deepEqual(problemsOf({ version: 1, routes: { Chat_Fast: route() } }), [
+      '/routes: name "Chat_Fast" must match ^[a-z0-9][a-z0-9_-]*$; use lowercase letters, digits, - and _, starting with a letter or digit',
+    ]);
+  });
+
+  it('quotes a value of the wrong type', () => {
+    const chat = route({ candidates: [{ provider: 'oa', model: 'm1', weight: 'x' as never }] });
+    assert.deepEqual(problemsOf({ version: 1, routes: { chat } }), [
+      '/routes/chat/candidates/0/weight: must be number, received "x"',
+    ]);
+  });
+
+  it('reports an empty policy', () => {
+    assert.deepEqual(problemsOf(null), [
+      ': the policy is empty; write version: 1 and the routes, as in policies/default.yaml',
+    ]);
   });
 
   it('checks valid routes when another route fails the schema', () => {
@@ -79,7 +101,7 @@ describe('loadPolicy', () => {
     });
     const other = route({ fallbackRoute: 'missing' });
     assert.deepEqual(problemsOf({ version: 2, routes: { broken, chat, other } }), [
-      '/version: must be equal to constant',
+      '/version: must be 1, received 2',
       '/routes/broken: missing property "onExhausted"',
       `/routes/chat/candidates/0/model: unknown model "gpt-9" for oa; its models: ${OA_MODELS}`,
       '/routes/other/fallbackRoute: unknown route "missing"; routes: chat, other',

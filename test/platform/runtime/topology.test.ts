@@ -20,6 +20,10 @@ describe('parseTopology', () => {
     assert.throws(() => parseTopology('burst=on'), /invalid topology part "burst=on"/);
   });
 
+  it('rejects a second equals sign', () => {
+    assert.throws(() => parseTopology('workers=2=3'), /invalid topology part "workers=2=3"/);
+  });
+
   it('rejects a part given twice', () => {
     assert.throws(
       () => parseTopology('workers=2 workers=3'),

@@ -37,9 +37,12 @@ process.on('message', (message: FleetRequest) => {
   else void stop();
 });
 
-// Only the parent stops the fleet. A Ctrl-C at a terminal signals the whole
-// process group, and the parent still needs the fault proxy to remove its faults.
+// Only the parent stops the fleet. A Ctrl-C at a terminal, or a SIGTERM sent to the process
+// group as by `timeout` or a CI runner, reaches this process too, and the parent still needs
+// the fault proxy and the mock providers to remove its faults. The fleet closes when the
+// parent exits, killed or not, through the `disconnect` handler below.
 process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
 
 // The fleet closes when the process that started it exits.
 process.on('disconnect', () => {

@@ -92,18 +92,20 @@ describe('startProviderFleetProcess', () => {
     await assert.rejects(statusOf(`${urls[0]}/healthz`), { code: 'ECONNREFUSED' });
   });
 
-  it('keeps serving after SIGINT', async function () {
-    this.timeout(30_000);
-    const fleet = await startProviderFleetProcess(await loadProviderCatalog(), 1, 1);
-    try {
-      assert.ok(fleet.pid !== undefined);
-      // A Ctrl-C at a terminal reaches every process of the group, this child too.
-      process.kill(fleet.pid, 'SIGINT');
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.equal(await statusOf(`${fleet.proxyApiUrl}/version`), 200);
-    } finally {
-      await fleet.close();
-    }
-    await assert.rejects(statusOf(`${fleet.proxyApiUrl}/version`), { code: 'ECONNREFUSED' });
-  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`keeps serving after ${signal}`, async function () {
+      this.timeout(30_000);
+      const fleet = await startProviderFleetProcess(await loadProviderCatalog(), 1, 1);
+      try {
+        assert.ok(fleet.pid !== undefined);
+        // A signal to the process group reaches every process in it, this child too.
+        process.kill(fleet.pid, signal);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(await statusOf(`${fleet.proxyApiUrl}/version`), 200);
+      } finally {
+        await fleet.close();
+      }
+      await assert.rejects(statusOf(`${fleet.proxyApiUrl}/version`), { code: 'ECONNREFUSED' });
+    });
+  }
 });

@@ -44,7 +44,7 @@ import {
   type StopOptions,
 } from './runtime/platform-options.js';
 import { checkRedis } from './runtime/redis-check.js';
-import { asyncTaskDeadlineMs } from './runtime/run-limits.js';
+import { asyncTaskDeadlineMs, SLOT_LEASE_MARGIN_MS } from './runtime/run-limits.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from './gateway/schema.js';
 import type { Policy } from './router/policy-types.js';
 import { DEFAULT_TOPOLOGY, parseTopology, type Topology } from './runtime/topology.js';
@@ -168,6 +168,13 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
         asyncTaskDeadlineMs(request, routeDeadlineMs(policy, request.route), maxTaskDurationMs),
       shutdown: shutdown.signal,
       onStart: (task, waitMs) => metrics.observeQueueWait(task.request.priority, waitMs / 1000),
+      runSlots: drivers.runSlots,
+      slotLeaseMs: maxTaskDurationMs + SLOT_LEASE_MARGIN_MS,
+      onSlotReleaseError: (error, taskId) =>
+        config.logger?.warn(
+          { err: error, taskId },
+          'freeing a running slot failed; it stays held until its lease ends',
+        ),
     });
     const stopSampler = startQueueSampler(drivers.queue, metrics);
     stops.unshift(async () => stopSampler());

@@ -1,8 +1,8 @@
 /** A Consumer backed by one BullMQ Worker. */
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 
 import { backoffDelayMs } from './backoff.js';
-import { isNonRetryableError, toError } from './errors.js';
+import { isDeferError, isNonRetryableError, toError } from './errors.js';
 import type { DeadLetteredEvent, QueueEvents } from './events.js';
 import { fromBullmqJobId } from './bullmq-job-id.js';
 import type { ResolvedQueueOptions } from './options.js';
@@ -58,7 +58,8 @@ export class BullmqConsumer<T> implements Consumer {
 
   #createWorker(handler: JobHandler<T>, concurrency: number): Worker<T> {
     const { options, prefix, redis } = this.#context;
-    return new Worker<T>(options.name, (job: Job<T>) => this.#process(handler, job), {
+    const processor = (job: Job<T>, token?: string) => this.#process(handler, job, token);
+    return new Worker<T>(options.name, processor, {
       connection: redis,
       prefix,
       concurrency,
@@ -82,7 +83,7 @@ export class BullmqConsumer<T> implements Consumer {
     }
   }
 
-  async #process(handler: JobHandler<T>, job: Job<T>): Promise<void> {
+  async #process(handler: JobHandler<T>, job: Job<T>, token: string | undefined): Promise<void> {
     this.#active += 1;
     try {
       await handler({
@@ -93,7 +94,13 @@ export class BullmqConsumer<T> implements Consumer {
         enqueuedAt: job.timestamp,
       });
     } catch (thrown) {
-      throw this.#translate(job, toError(thrown));
+      const error = toError(thrown);
+      if (isDeferError(error)) {
+        // BullMQ leaves attemptsMade alone for a job moved to delayed by its own worker.
+        await job.moveToDelayed(Date.now() + error.delayMs, token);
+        throw new DelayedError();
+      }
+      throw this.#translate(job, error);
     } finally {
       this.#active -= 1;
     }

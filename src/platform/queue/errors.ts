@@ -14,6 +14,30 @@ export function isNonRetryableError(error: unknown): error is NonRetryableError 
   return error instanceof Error && (error as { code?: unknown }).code === 'non_retryable';
 }
 
+/**
+ * Thrown by a handler that cannot start its job yet, such as when the job's tenant already
+ * runs its cap of tasks. The job waits `delayMs` and is delivered again. Its attempt number
+ * stays the same, so a deferral never counts towards `maxAttempts`.
+ */
+export class DeferError extends Error {
+  readonly code = 'deferred' as const;
+
+  constructor(
+    readonly delayMs: number,
+    message = `job deferred for ${delayMs} ms`,
+  ) {
+    super(message);
+    this.name = 'DeferError';
+    if (!Number.isFinite(delayMs) || delayMs < 0) {
+      throw new RangeError(`invalid defer delay ${delayMs} ms; pass a finite number >= 0`);
+    }
+  }
+}
+
+export function isDeferError(error: unknown): error is DeferError {
+  return error instanceof Error && (error as { code?: unknown }).code === 'deferred';
+}
+
 /** Reason a job failed after stalling more than `maxStalls` times. */
 export class StallLimitError extends Error {
   readonly code = 'stall_limit' as const;

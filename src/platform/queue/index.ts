@@ -4,6 +4,8 @@ export type * from './events.js';
 export type { QueueOptions } from './options.js';
 export { backoffDelayMs, type BackoffPolicy } from './backoff.js';
 export {
+  DeferError,
+  isDeferError,
   NonRetryableError,
   QueueClosedError,
   StallLimitError,

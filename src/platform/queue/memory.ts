@@ -4,7 +4,13 @@
  * this process, so it cannot serve worker processes.
  */
 import { backoffDelayMs } from './backoff.js';
-import { QueueClosedError, StallLimitError, isNonRetryableError, toError } from './errors.js';
+import {
+  QueueClosedError,
+  StallLimitError,
+  isDeferError,
+  isNonRetryableError,
+  toError,
+} from './errors.js';
 import { type QueueEventMap, QueueEvents } from './events.js';
 import { MemoryConsumer } from './memory-consumer.js';
 import {
@@ -249,10 +255,25 @@ class MemoryQueue<T> implements TaskQueue<T> {
     this.#leaveActive(job);
     if (error === undefined) {
       this.#complete(job);
+    } else if (isDeferError(error)) {
+      // A deferral is no attempt, so the job keeps its attempt count.
+      this.#requeueAfter(job, error.delayMs);
     } else {
       this.#fail(job, error);
     }
     this.#schedulePump();
+  }
+
+  /** Returns the job to waiting after `delayMs`; it counts as delayed in the meantime. */
+  #requeueAfter(job: MemoryJob<T>, delayMs: number): void {
+    job.state = 'delayed';
+    this.#delayed += 1;
+    const timer = this.#options.clock.setTimeout(() => {
+      this.#backoffTimers.delete(timer);
+      this.#delayed -= 1;
+      this.#requeue(job);
+    }, delayMs);
+    this.#backoffTimers.add(timer);
   }
 
   #leaveActive(job: MemoryJob<T>): void {
@@ -301,20 +322,13 @@ class MemoryQueue<T> implements TaskQueue<T> {
   }
 
   #retryLater(job: MemoryJob<T>, error: Error): void {
-    const { backoffBaseMs, backoffMaxMs, random, clock } = this.#options;
+    const { backoffBaseMs, backoffMaxMs, random } = this.#options;
     const delayMs = backoffDelayMs(job.attemptsMade, {
       baseMs: backoffBaseMs,
       maxMs: backoffMaxMs,
       random,
     });
-    job.state = 'delayed';
-    this.#delayed += 1;
-    const timer = clock.setTimeout(() => {
-      this.#backoffTimers.delete(timer);
-      this.#delayed -= 1;
-      this.#requeue(job);
-    }, delayMs);
-    this.#backoffTimers.add(timer);
+    this.#requeueAfter(job, delayMs);
     this.#events.emit('retried', { id: job.id, attempt: job.attemptsMade, delayMs, error });
   }
 

@@ -16,7 +16,10 @@ export interface QueueJob<T> {
   enqueuedAt: number;
 }
 
-/** Resolving acknowledges the job; throwing retries it, or fails it at once for a NonRetryableError. */
+/**
+ * Resolving acknowledges the job. Throwing retries it, fails it at once for a
+ * NonRetryableError, or delivers it again after a wait for a DeferError.
+ */
 export type JobHandler<T> = (job: QueueJob<T>) => Promise<void>;
 
 export interface EnqueueOptions {

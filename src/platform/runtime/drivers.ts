@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 
 import { MemoryAdmissionBackend } from '../admission/memory-backend.js';
 import { RedisAdmissionBackend } from '../admission/redis-backend.js';
+import { MemoryRunSlots, RedisRunSlots, type RunSlots } from '../admission/run-slots.js';
 import type { AdmissionBackend } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import type { CostLedger } from '../cost/ledger.js';
@@ -19,6 +20,8 @@ import { PlatformShutdownError } from './run-limits.js';
 /** The stateful parts of a platform: in memory, or all on one Redis. */
 export interface PlatformDrivers {
   admission: AdmissionBackend;
+  /** Running slots that hold each tenant to its `maxRunning` async tasks. */
+  runSlots: RunSlots;
   queue: TaskQueue<QueuedTaskData>;
   store: TaskStore;
   ledger: CostLedger;
@@ -58,6 +61,7 @@ export function createDrivers(
     const store = new MemoryTaskStore({ clock });
     const drivers = {
       admission: new MemoryAdmissionBackend({ clock }),
+      runSlots: new MemoryRunSlots(clock),
       queue: createMemoryQueue<QueuedTaskData>(queueOptions),
       store,
       ledger: new MemoryCostLedger(),
@@ -97,6 +101,7 @@ function createRedisDrivers(
   });
   const drivers = {
     admission: new RedisAdmissionBackend({ redis, keyPrefix: `${keyPrefix}:admission:` }),
+    runSlots: new RedisRunSlots(redis, `${keyPrefix}:admission:`),
     queue,
     store: new RedisTaskStore({ redis, keyPrefix: `${keyPrefix}:store` }),
     ledger: new RedisCostLedger({ redis, keyPrefix: `${keyPrefix}:cost:` }),

@@ -41,7 +41,9 @@ export function isPlatformShutdownError(value: unknown): value is PlatformShutdo
   return value instanceof PlatformShutdownError;
 }
 
-// NOTE: no per-tenant cap on running async tasks yet; one tenant can still fill every worker until its deadlines end.
+/** Time a running slot stays held after the longest a task may run, when its release never comes. */
+export const SLOT_LEASE_MARGIN_MS = 60_000;
+
 /**
  * Deadline of an async task: each step may take the route's deadline plus its
  * tool wait, and the whole task at most `maxTaskDurationMs`.

@@ -1,11 +1,13 @@
+import type { RunSlots } from '../admission/run-slots.js';
 import type { Clock } from '../clock.js';
 import type { QueuedTaskData } from '../gateway/ports.js';
-import { type JobHandler, NonRetryableError, type QueueJob } from '../queue/index.js';
+import { DeferError, type JobHandler, NonRetryableError, type QueueJob } from '../queue/index.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
 import { describeFailure, taskErrorOf } from './failure.js';
 import { failureOf, type ModelRouterPort, spentTokenCostOf } from './model-router.js';
-import { runWithLimits } from './run-limits.js';
+import { runWithLimits, SLOT_LEASE_MARGIN_MS } from './run-limits.js';
+import { DEFAULT_MAX_TASK_DURATION_MS } from '../gateway/schema.js';
 import type { TaskFinisher } from './task-finisher.js';
 import type { TicketSpend } from './ticket-spend.js';
 import { runAgentTask } from './task-runner.js';
@@ -23,7 +25,28 @@ export interface TaskConsumerOptions {
   shutdown?: AbortSignal;
   /** Called when a task starts, with the time it waited since it was queued. @defaultValue none */
   onStart?: (task: TaskRecord, queueWaitMs: number) => void;
+  /**
+   * Running slots that hold each tenant to the `maxRunning` its tasks carry. A task over
+   * its tenant's cap goes back to the queue for a short wait. @defaultValue no cap
+   */
+  runSlots?: RunSlots;
+  /**
+   * How long a slot stays held when its release never comes, as after a killed worker;
+   * longer than any task runs. @defaultValue 960_000
+   */
+  slotLeaseMs?: number;
+  /** Called when freeing a running slot failed; the slot then stays held until its lease ends. */
+  onSlotReleaseError?: (error: unknown, taskId: string) => void;
 }
+
+/** The default cap of a task's duration plus the lease margin. */
+const DEFAULT_SLOT_LEASE_MS = DEFAULT_MAX_TASK_DURATION_MS + SLOT_LEASE_MARGIN_MS;
+
+/**
+ * Shortest wait of a task deferred by its tenant's running cap. A random share up to as much
+ * again is added, so deferred tasks do not return together.
+ */
+const CAP_DEFER_MS = 250;
 
 /** Router failures that no retry can fix. */
 const PERMANENT_CODES = new Set([
@@ -38,9 +61,35 @@ const PERMANENT_CODES = new Set([
 /**
  * Builds the queue handler of async tasks: it runs the task and stores the
  * result. A failure is retried by the queue until the last attempt, which
- * stores `dead_lettered`; a permanent failure stores `failed` at once.
+ * stores `dead_lettered`; a permanent failure stores `failed` at once. With
+ * `runSlots`, a task whose tenant already runs its `maxRunning` tasks is
+ * deferred before it starts.
  */
 export function createTaskHandler(options: TaskConsumerOptions): JobHandler<QueuedTaskData> {
+  const run = runTaskJob(options);
+  const { runSlots } = options;
+  if (runSlots === undefined) return run;
+  const leaseMs = options.slotLeaseMs ?? DEFAULT_SLOT_LEASE_MS;
+  return async (job) => {
+    const cap = job.data.maxRunning;
+    if (cap === undefined) return run(job);
+    const { tenantId } = job.data.ticket;
+    if (!(await runSlots.acquire(tenantId, job.id, cap, leaseMs))) {
+      const delayMs = CAP_DEFER_MS + Math.floor(Math.random() * CAP_DEFER_MS);
+      throw new DeferError(delayMs, `tenant ${tenantId} runs its cap of ${cap} tasks`);
+    }
+    try {
+      await run(job);
+    } finally {
+      await runSlots
+        .release(tenantId, job.id)
+        .catch((error: unknown) => options.onSlotReleaseError?.(error, job.id));
+    }
+  };
+}
+
+/** Builds the handler that runs one delivery of a task, with no running cap. */
+function runTaskJob(options: TaskConsumerOptions): JobHandler<QueuedTaskData> {
   return async (job) => {
     // One store call both skips unknown or terminal tasks and marks the rest running.
     const task = await options.finisher.startById(job.id);

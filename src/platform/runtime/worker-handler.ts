@@ -10,6 +10,7 @@ import { pino } from 'pino';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
 import { RedisAdmissionBackend } from '../admission/redis-backend.js';
+import { RedisRunSlots } from '../admission/run-slots.js';
 import { systemClock } from '../clock.js';
 import { loadPriceTable } from '../cost/load-price-table.js';
 import { RedisCostLedger } from '../cost/redis-ledger.js';
@@ -22,7 +23,7 @@ import { RedisTaskStore } from '../store/redis.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from '../gateway/schema.js';
 import { createMetricRelay, type MetricRelay } from './metric-relay.js';
 import { recordFinished, wireRouterMetrics } from './metrics-wiring.js';
-import { asyncTaskDeadlineMs } from './run-limits.js';
+import { asyncTaskDeadlineMs, SLOT_LEASE_MARGIN_MS } from './run-limits.js';
 import { RouterModelPort } from './router-port.js';
 import type { ModelRouterPort } from './model-router.js';
 import { createTaskHandler } from './task-consumer.js';
@@ -113,6 +114,13 @@ export function createTaskHandlerAround(
       asyncTaskDeadlineMs(request, routeDeadlineMs(request), maxTaskDurationMs),
     onStart: (task, waitMs) => metrics.observeQueueWait(task.request.priority, waitMs / 1000),
     shutdown: shutdown.signal,
+    runSlots: new RedisRunSlots(redis, `${settings.keyPrefix}:admission:`),
+    slotLeaseMs: maxTaskDurationMs + SLOT_LEASE_MARGIN_MS,
+    onSlotReleaseError: (error, taskId) =>
+      logger.warn(
+        { err: error, taskId },
+        'freeing a running slot failed; it stays held until its lease ends',
+      ),
   });
 }
 

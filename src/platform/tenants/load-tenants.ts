@@ -26,6 +26,7 @@ const TENANT_FIELDS = [
   'tokensPerMinute',
   'maxInFlight',
   'budgetUsd',
+  'maxRunning',
 ] as const;
 
 /** Field names that suggest a plaintext key, which the tenants file must never contain. */
@@ -90,6 +91,9 @@ function parseTenant(entry: unknown, where: string, file: string): Tenant {
     maxInFlight: readPositiveInteger(raw.maxInFlight, `${where}.maxInFlight`, fail),
     tier: readOneOf(raw.tier, PRIORITY_CLASSES, `${where}.tier`, fail),
     budgetUsd: readNumber(raw.budgetUsd, `${where}.budgetUsd`, fail),
+    ...(raw.maxRunning === undefined
+      ? {}
+      : { maxRunning: readPositiveInteger(raw.maxRunning, `${where}.maxRunning`, fail) }),
   };
 }
 

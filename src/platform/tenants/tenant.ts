@@ -17,4 +17,9 @@ export interface Tenant extends TenantLimits {
   keySha256: string;
   /** Highest priority class the tenant may send, and the class of tasks that name none. */
   tier: PriorityClass;
+  /**
+   * Async tasks of the tenant that run at once across every worker; the rest wait in the
+   * queue. Absent for no cap beyond `maxInFlight`.
+   */
+  maxRunning?: number;
 }

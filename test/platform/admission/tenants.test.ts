@@ -174,6 +174,20 @@ describe('loadTenants', () => {
     );
   });
 
+  it('reads an optional running cap', () => {
+    const second = { ...VALID_TENANT, id: 'tenant-y', keySha256: hashApiKey('key-y') };
+    const tenants = parseTenants(yamlOf([{ ...VALID_TENANT, maxRunning: 3 }, second]), 'a.yaml');
+    assert.equal(tenants[0]?.maxRunning, 3);
+    assert.equal(tenants[1]?.maxRunning, undefined);
+  });
+
+  it('rejects a running cap of zero', () => {
+    assert.throws(
+      () => parseTenants(yamlOf([{ ...VALID_TENANT, maxRunning: 0 }]), 'inline.yaml'),
+      /tenants\[0\]\.maxRunning: expected a positive integer, received 0$/,
+    );
+  });
+
   it('rejects an empty tenant list', () => {
     assert.throws(
       () => parseTenants(yamlOf([]), 'inline.yaml'),

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 
 import type { Clock } from '../../../src/platform/clock.js';
 import {
+  DeferError,
   NonRetryableError,
   type QueueJob,
   type QueueOptions,
@@ -198,6 +199,52 @@ export function runQueueConformance(driver: string, makeHarness: () => QueueHarn
       assert.equal(counts.deadLettered, 0);
       assert.deepEqual(failedAttempts, [1]);
       assert.deepEqual(failedData, [{ ticket: 't-1' }]);
+    });
+
+    it('defers a job without using an attempt', async () => {
+      const queue = harness.create<null>({ maxAttempts: 2, backoffBaseMs: 5 });
+      const retried: RetriedEvent[] = [];
+      queue.on('retried', (event) => retried.push(event));
+      const seen: { attempt: number; deliveries: number }[] = [];
+      await queue.enqueue('capped', null);
+      queue.consume(
+        async (job) => {
+          seen.push({ attempt: job.attempt, deliveries: job.deliveries });
+          // Three deferrals, more than maxAttempts, then the job runs.
+          if (seen.length <= 3) throw new DeferError(20);
+        },
+        { concurrency: 1 },
+      );
+      await waitForTerminal(queue, 1);
+      assert.deepEqual(
+        seen.map((delivery) => delivery.attempt),
+        [1, 1, 1, 1],
+      );
+      assert.deepEqual(
+        seen.map((delivery) => delivery.deliveries),
+        [1, 2, 3, 4],
+      );
+      const counts = await queue.counts();
+      assert.equal(counts.completed, 1);
+      assert.equal(counts.deadLettered, 0);
+      assert.deepEqual(retried, []);
+    });
+
+    it('holds a deferred job for its delay', async () => {
+      const queue = harness.create<null>();
+      const startedAt: number[] = [];
+      await queue.enqueue('later', null);
+      queue.consume(
+        async () => {
+          startedAt.push(harness.clock.now());
+          if (startedAt.length === 1) throw new DeferError(300);
+        },
+        { concurrency: 1 },
+      );
+      await waitForTerminal(queue, 1);
+      const waited = (startedAt[1] ?? 0) - (startedAt[0] ?? 0);
+      assert.ok(waited >= 300, `delivered again after ${waited} ms`);
+      assert.equal((await queue.gauges()).depth, 0);
     });
 
     it('executes a duplicate id once', async () => {

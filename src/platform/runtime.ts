@@ -169,6 +169,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       shutdown: shutdown.signal,
       onStart: (task, waitMs) => metrics.observeQueueWait(task.request.priority, waitMs / 1000),
       runSlots: drivers.runSlots,
+      onCapDeferral: (tenantId) => metrics.recordCapDeferral(tenantId),
       slotLeaseMs: maxTaskDurationMs + SLOT_LEASE_MARGIN_MS,
       onSlotReleaseError: (error, taskId) =>
         config.logger?.warn(

@@ -82,6 +82,12 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
     labelNames: ['tenant', 'reason'] as const,
     registers,
   });
+  const capDeferrals = new Counter({
+    name: 'scalegate_running_cap_deferrals_total',
+    help: 'Async task starts put off because the tenant already ran its maxRunning tasks, by tenant id.',
+    labelNames: ['tenant'] as const,
+    registers,
+  });
   const cost = new Counter({
     name: 'scalegate_cost_usd_total',
     help: 'Cost of finished tasks in US dollars, tokens plus executor, by tenant id and route.',
@@ -101,6 +107,7 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
     queueDepth,
     queueOldestAge,
     rejections,
+    capDeferrals,
     cost,
   };
 }

@@ -49,6 +49,8 @@ export interface PlatformMetrics {
   /** Reads every queue gauge source now; a failed read keeps the last sample. */
   sampleQueues(): Promise<void>;
   recordRejection(tenant: string, reason: RejectionReason): void;
+  /** Counts an async task start put off by its tenant's running cap. */
+  recordCapDeferral(tenant: string): void;
   recordCost(tenant: string, route: string, usd: number): void;
 }
 
@@ -69,6 +71,7 @@ export function createPlatformMetrics(registry: Registry = new Registry()): Plat
     queueDepth,
     queueOldestAge,
     rejections,
+    capDeferrals,
     cost,
   } = defineMetrics(registry, () => sampleQueues());
 
@@ -117,6 +120,9 @@ export function createPlatformMetrics(registry: Registry = new Registry()): Plat
     sampleQueues,
     recordRejection(tenant, reason) {
       rejections.inc({ tenant, reason });
+    },
+    recordCapDeferral(tenant) {
+      capDeferrals.inc({ tenant });
     },
     recordCost(tenant, route, usd) {
       if (Number.isFinite(usd) && usd > 0) {

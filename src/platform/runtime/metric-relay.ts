@@ -15,6 +15,7 @@ export const RELAYED_METHODS = [
   'recordAttempt',
   'setBreakerState',
   'recordCost',
+  'recordCapDeferral',
 ] as const;
 
 export type RelayedMethod = (typeof RELAYED_METHODS)[number];

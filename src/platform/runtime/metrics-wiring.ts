@@ -74,6 +74,7 @@ export class BreakerGaugeMerger {
         recordFailover: (...args) => metrics.recordFailover(...args),
         recordAttempt: (...args) => metrics.recordAttempt(...args),
         recordCost: (...args) => metrics.recordCost(...args),
+        recordCapDeferral: (...args) => metrics.recordCapDeferral(...args),
         setBreakerState: (labels, state) => this.#report(source, labels, state),
       };
       this.#sinks.set(source, sink);

@@ -35,6 +35,8 @@ export interface TaskConsumerOptions {
    * longer than any task runs. @defaultValue 960_000
    */
   slotLeaseMs?: number;
+  /** Called when a task's start is put off by its tenant's running cap. @defaultValue none */
+  onCapDeferral?: (tenantId: string) => void;
   /** Called when freeing a running slot failed; the slot then stays held until its lease ends. */
   onSlotReleaseError?: (error: unknown, taskId: string) => void;
 }
@@ -75,6 +77,7 @@ export function createTaskHandler(options: TaskConsumerOptions): JobHandler<Queu
     if (cap === undefined) return run(job);
     const { tenantId } = job.data.ticket;
     if (!(await runSlots.acquire(tenantId, job.id, cap, leaseMs))) {
+      options.onCapDeferral?.(tenantId);
       const delayMs = CAP_DEFER_MS + Math.floor(Math.random() * CAP_DEFER_MS);
       throw new DeferError(delayMs, `tenant ${tenantId} runs its cap of ${cap} tasks`);
     }

@@ -115,6 +115,7 @@ export function createTaskHandlerAround(
     onStart: (task, waitMs) => metrics.observeQueueWait(task.request.priority, waitMs / 1000),
     shutdown: shutdown.signal,
     runSlots: new RedisRunSlots(redis, `${settings.keyPrefix}:admission:`),
+    onCapDeferral: (tenantId) => metrics.recordCapDeferral(tenantId),
     slotLeaseMs: maxTaskDurationMs + SLOT_LEASE_MARGIN_MS,
     onSlotReleaseError: (error, taskId) =>
       logger.warn(

@@ -25,6 +25,7 @@ function listingSink(): { sink: MetricSink; calls: string[] } {
     recordAttempt: method('recordAttempt'),
     setBreakerState: method('setBreakerState'),
     recordCost: method('recordCost'),
+    recordCapDeferral: method('recordCapDeferral'),
   };
   return { sink, calls };
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type Platform, startPlatform } from '../../../src/platform/runtime.js';
 import type { TaskRecord } from '../../../src/platform/task.js';
 import { hashApiKey } from '../../../src/platform/tenants/api-key.js';
-import { postTask, waitFor } from './platform-support.js';
+import { postTask, sample, scrape, waitFor } from './platform-support.js';
 
 const CAPPED_KEY = `sk-test-capped-${randomUUID()}`;
 const FREE_KEY = `sk-test-free-${randomUUID()}`;
@@ -125,6 +125,22 @@ function describeRunningCap(name: string, options: { redis: boolean }): void {
       assert.deepEqual(
         records.map((record) => record.deliveries),
         [1, 1, 1, 1],
+      );
+      // Worker processes send their metrics in batches, so the count may arrive later.
+      const deferrals = async () =>
+        sample(
+          await scrape(platform.urls.gateway),
+          'scalegate_running_cap_deferrals_total',
+          'tenant="tenant-capped"',
+        ) ?? 0;
+      await waitFor(async () => (await deferrals()) > 0, 5_000);
+      assert.equal(
+        sample(
+          await scrape(platform.urls.gateway),
+          'scalegate_running_cap_deferrals_total',
+          'tenant="tenant-free"',
+        ),
+        undefined,
       );
     });
 

@@ -123,7 +123,7 @@ function providerOutage(evidence: Evidence): Incident {
     operatorSteps: [
       `Confirm the failovers: \`curl -s "$GATEWAY_URL/metrics" | grep -E 'scalegate_failover_activations_total|scalegate_breaker_state'\``,
       `Check the provider's calls by outcome: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_provider_attempts_total{provider="${primary}"'\``,
-      `In a drill environment, read the injected faults: \`curl -s "$PROVIDER_URL/_control/faults"\`; clear them with \`curl -s -X DELETE "$PROVIDER_URL/_control/faults"\`.`,
+      `In a drill environment, set \`PROVIDER_URL\` to ${primary}'s address from \`urls.providers\` and read the injected faults: \`curl -s "$PROVIDER_URL/_control/faults"\`. Clear them with \`curl -s -X DELETE "$PROVIDER_URL/_control/faults"\`.`,
       `Keep ${fallback} within its rate limits while it carries the traffic; rerun the drill with \`scalegate drill\` after a policy change.`,
     ],
     verification: [

@@ -71,6 +71,8 @@ export function convertK6Summary(summaryJson: unknown, options: ConvertK6Options
     successRateByTenant: metrics.byTag(K6_METRICS.success, 'tenant', (name) => ({
       finished: metrics.value(name, 'passes') + metrics.value(name, 'fails'),
       succeeded: metrics.value(name, 'passes'),
+      // k6 has no drain of its own, so, as in `requests`, no request counts as aborted.
+      aborted: 0,
     })),
     schedulerLag: emptySummary(),
     statusCodes: {},

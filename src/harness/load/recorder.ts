@@ -1,5 +1,10 @@
 import { LabelledHistograms, LatencyHistogram } from './latency-histogram.js';
-import type { AsyncFollowSummary, RequestCounts, TimeSeriesPoint } from './result.js';
+import type {
+  AsyncFollowSummary,
+  GroupOutcomes,
+  RequestCounts,
+  TimeSeriesPoint,
+} from './result.js';
 import type { ScheduledRequest } from './schedule.js';
 import { StallTracker } from './stall-tracker.js';
 import { successRateOf } from './success-rate.js';
@@ -70,8 +75,8 @@ export class LoadRecorder {
   readonly asyncEndToEnd = new LatencyHistogram();
   readonly statusCodes: Record<string, number> = {};
   readonly errorCodes: Record<string, number> = {};
-  readonly tenantOutcomes: Record<string, { finished: number; succeeded: number }> = {};
-  readonly routeOutcomes: Record<string, { finished: number; succeeded: number }> = {};
+  readonly tenantOutcomes: Record<string, GroupOutcomes> = {};
+  readonly routeOutcomes: Record<string, GroupOutcomes> = {};
   readonly asyncCounts = { accepted: 0, succeeded: 0, failed: 0, timedOut: 0 };
   readonly stalls: StallTracker;
   readonly lateThresholdMs: number;
@@ -131,8 +136,10 @@ export class LoadRecorder {
    */
   recordAbort(request: ScheduledRequest, waitedMs: number): void {
     this.counts.aborted += 1;
-    this.#tenant(request.tenantId).finished += 1;
-    this.#route(request.route).finished += 1;
+    for (const group of [this.#tenant(request.tenantId), this.#route(request.route)]) {
+      group.finished += 1;
+      group.aborted += 1;
+    }
     this.errorCodes.aborted = (this.errorCodes.aborted ?? 0) + 1;
     this.overall.record(waitedMs);
     this.byTenant.record(request.tenantId, waitedMs);
@@ -205,13 +212,13 @@ export class LoadRecorder {
     else this.asyncCounts.timedOut += 1;
   }
 
-  #tenant(tenantId: string): { finished: number; succeeded: number } {
-    this.tenantOutcomes[tenantId] ??= { finished: 0, succeeded: 0 };
+  #tenant(tenantId: string): GroupOutcomes {
+    this.tenantOutcomes[tenantId] ??= { finished: 0, succeeded: 0, aborted: 0 };
     return this.tenantOutcomes[tenantId];
   }
 
-  #route(route: string): { finished: number; succeeded: number } {
-    this.routeOutcomes[route] ??= { finished: 0, succeeded: 0 };
+  #route(route: string): GroupOutcomes {
+    this.routeOutcomes[route] ??= { finished: 0, succeeded: 0, aborted: 0 };
     return this.routeOutcomes[route];
   }
 }

@@ -66,6 +66,18 @@ export interface TimeSeriesPoint {
   p95Ms: number;
 }
 
+/** Request outcomes of one tenant or route. */
+export interface GroupOutcomes {
+  /** Requests that ended: succeeded, failed, or aborted by the drain. */
+  finished: number;
+  succeeded: number;
+  /**
+   * Requests of `finished` that the drain aborted; their latency counts as their wait, so
+   * the group's percentiles are lower bounds when this is above 0.
+   */
+  aborted: number;
+}
+
 /** Asynchronous tasks followed from 202 to a terminal state. */
 export interface AsyncFollowSummary {
   accepted: number;
@@ -110,10 +122,10 @@ export interface LoadResult {
     byRoute: Record<string, LatencySummary>;
     byTopology: Record<string, LatencySummary>;
   };
-  /** Success rate per tenant, for per-tenant service-level objectives. */
-  successRateByTenant: Record<string, { finished: number; succeeded: number }>;
-  /** Finished and succeeded requests per route; absent in results converted from k6. */
-  successRateByRoute?: Record<string, { finished: number; succeeded: number }>;
+  /** Outcomes per tenant, for per-tenant service-level objectives. */
+  successRateByTenant: Record<string, GroupOutcomes>;
+  /** Outcomes per route; absent in results converted from k6. */
+  successRateByRoute?: Record<string, GroupOutcomes>;
   /** Actual send time minus scheduled send time. */
   schedulerLag: LatencySummary;
   /** Time the scheduler spent behind schedule; absent for engines that do not measure it. */

@@ -1,6 +1,6 @@
 import type { SloLimits, SloSpec } from '../scenario/types.js';
 import type { LatencySummary } from './latency-histogram.js';
-import type { LoadResult } from './result.js';
+import type { GroupOutcomes, LoadResult } from './result.js';
 import { endedCount } from './success-rate.js';
 
 /** Verdict on one service-level objective. */
@@ -38,7 +38,11 @@ export function evaluateThresholds(result: LoadResult, slo: SloSpec): ThresholdV
   };
   const checks = checkLimits('', slo, overall, result.latency.overall);
   for (const [tenantId, limits] of Object.entries(slo.perTenant ?? {})) {
-    const outcomes = result.successRateByTenant[tenantId] ?? { finished: 0, succeeded: 0 };
+    const outcomes = result.successRateByTenant[tenantId] ?? {
+      finished: 0,
+      succeeded: 0,
+      aborted: 0,
+    };
     const latency = result.latency.byTenant[tenantId];
     checks.push(...checkLimits(`${tenantId}.`, limits, outcomes, latency));
   }
@@ -46,16 +50,15 @@ export function evaluateThresholds(result: LoadResult, slo: SloSpec): ThresholdV
 }
 
 /**
- * Checks one set of limits. `outcomes.aborted`, when given, counts requests the drain
- * aborted, whose latency is only known to be at least their wait. A percentile with more
- * of them than lie above it is unknown, so its check fails.
- * NOTE: per-tenant outcomes carry no aborted count, so a per-tenant percentile is checked
- * on its lower bound alone.
+ * Checks one set of limits, for the whole run or for one tenant. `outcomes.aborted` counts
+ * requests the drain aborted, whose latency is only known to be at least their wait. A
+ * percentile q with more of them than (1 - q) of the finished requests is unknown, so its
+ * check fails.
  */
 function checkLimits(
   prefix: string,
   limits: SloLimits,
-  outcomes: { finished: number; succeeded: number; aborted?: number },
+  outcomes: GroupOutcomes,
   latency: LatencySummary | undefined,
 ): ThresholdCheck[] {
   const checks: ThresholdCheck[] = [];
@@ -67,7 +70,7 @@ function checkLimits(
     const max = limits[field];
     if (max === undefined) continue;
     const actual = latency === undefined || latency.count === 0 ? undefined : latency[stat];
-    const aborted = outcomes.aborted ?? 0;
+    const aborted = outcomes.aborted;
     if (actual !== undefined && aborted > (1 - quantile) * outcomes.finished) {
       checks.push(unknownPercentile(`${prefix}${field}`, max, actual, aborted, outcomes.finished));
       continue;

@@ -135,7 +135,7 @@ describe('convertK6Summary', () => {
     });
     assert.equal(result.latency.byTenant['tenant-alpha']?.p95, 900);
     assert.deepEqual(result.successRateByTenant, {
-      'tenant-alpha': { finished: 150, succeeded: 149 },
+      'tenant-alpha': { finished: 150, succeeded: 149, aborted: 0 },
     });
 
     assert.deepEqual(result.checks, { passes: 292, fails: 6 });

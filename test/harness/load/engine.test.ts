@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runLoad } from '../../../src/harness/load/engine.js';
 import { isTargetUnreachableError } from '../../../src/harness/load/errors.js';
+import { evaluateThresholds } from '../../../src/harness/load/thresholds.js';
 import type { ProgressSnapshot } from '../../../src/harness/load/recorder.js';
 import { isScenarioValidationError } from '../../../src/harness/scenario/errors.js';
 import { type FakeGateway, startFakeGateway } from './fake-gateway.js';
@@ -100,7 +101,9 @@ describe('runLoad', () => {
       2,
     );
     assert.equal(result.latency.byRoute.chat?.count, 2);
-    assert.deepEqual(result.successRateByRoute, { chat: { finished: 2, succeeded: 2 } });
+    assert.deepEqual(result.successRateByRoute, {
+      chat: { finished: 2, succeeded: 2, aborted: 0 },
+    });
     assert.equal(result.latency.byTopology.default?.count, 2);
   });
 
@@ -201,6 +204,28 @@ describe('runLoad', () => {
     assert.equal(result.requests.aborted, 1);
     assert.equal(result.errorCodes.aborted, 1);
     assert.ok(performance.now() - started < 2000);
+  });
+
+  it('fails a tenant objective the drain cut', async () => {
+    gateway = await startFakeGateway({ hang: true });
+    const { spec, traceRows } = replaySpec([0, 50], {
+      target: gateway.url,
+      durationSec: 0.2,
+      tenants: [{ tenantId: 'tenant-alpha', weight: 1 }],
+    });
+    const result = await runLoad(spec, { keys: TEST_KEYS, traceRows, drainTimeoutMs: 100 });
+    assert.deepEqual(result.successRateByTenant, {
+      'tenant-alpha': { finished: 2, succeeded: 0, aborted: 2 },
+    });
+    // Both waits are under a second, far below the objective, yet no response was measured.
+    const verdict = evaluateThresholds(result, {
+      perTenant: { 'tenant-alpha': { p95LatencyMs: 60_000 } },
+    });
+    assert.equal(verdict.passed, false);
+    assert.match(
+      verdict.checks[0]?.reason ?? '',
+      /^tenant-alpha\.p95LatencyMs is unknown: 2 of 2 requests were aborted by the drain/,
+    );
   });
 
   it('emits progress and a per-second series', async () => {

@@ -105,6 +105,18 @@ describe('LoadRecorder', () => {
     assert.equal(recorder.overall.percentile(50) < 10, true);
   });
 
+  it('counts aborted requests per tenant and route', () => {
+    const recorder = new LoadRecorder(SETTINGS);
+    recorder.recordOutcome({ request: request(0), success: true, latencyMs: 5, finishedAtMs: 10 });
+    recorder.recordAbort(request(1), 900);
+    recorder.recordAbort({ ...request(2), tenantId: 'tenant-beta' }, 800);
+    assert.deepEqual(recorder.tenantOutcomes, {
+      'tenant-alpha': { finished: 2, succeeded: 1, aborted: 1 },
+      'tenant-beta': { finished: 1, succeeded: 0, aborted: 1 },
+    });
+    assert.deepEqual(recorder.routeOutcomes, { chat: { finished: 3, succeeded: 1, aborted: 2 } });
+  });
+
   it('measures progress rps since the previous snapshot', () => {
     const recorder = new LoadRecorder(SETTINGS);
     for (let i = 0; i < 6; i++) recorder.recordSend(i, 0);

@@ -93,6 +93,53 @@ describe('evaluateThresholds', () => {
     assert.equal(verdict.checks[0]?.passed, true);
   });
 
+  it('fails a per-tenant percentile of aborted requests', () => {
+    // Every request of tenant-alpha was cut by the drain after a short wait, so its p95 of
+    // 200 ms is a lower bound only and cannot show that the 4000 ms objective held.
+    const cut = result({
+      successRateByTenant: { 'tenant-alpha': { finished: 3, succeeded: 0, aborted: 3 } },
+      latency: {
+        overall: { ...emptySummary(), count: 10, p50: 100, p95: 400, p99: 900 },
+        byTenant: { 'tenant-alpha': { ...emptySummary(), count: 3, p50: 150, p95: 200 } },
+        byRoute: {},
+        byTopology: {},
+      },
+    });
+    const verdict = evaluateThresholds(cut, {
+      perTenant: { 'tenant-alpha': { p95LatencyMs: 4000 } },
+    });
+    assert.equal(verdict.passed, false);
+    assert.equal(verdict.checks.length, 1);
+    assert.equal(verdict.checks[0]?.name, 'tenant-alpha.p95LatencyMs');
+    assert.equal(verdict.checks[0]?.actual, 200);
+    assert.equal(
+      verdict.checks[0]?.reason,
+      'tenant-alpha.p95LatencyMs is unknown: 3 of 3 requests were aborted by the drain before their responses, so it is only known to be at least 200; raise --drain-timeout to measure it',
+    );
+  });
+
+  it('checks a per-tenant percentile with few aborts', () => {
+    // 1 of 40 aborted is under the 5% above a p95, so the p95 is measured; not so the p99.
+    const fewAborted = result({
+      successRateByTenant: { 'tenant-alpha': { finished: 40, succeeded: 39, aborted: 1 } },
+      latency: {
+        overall: { ...emptySummary(), count: 10, p50: 100, p95: 400, p99: 900 },
+        byTenant: { 'tenant-alpha': { ...emptySummary(), count: 40, p95: 300, p99: 700 } },
+        byRoute: {},
+        byTopology: {},
+      },
+    });
+    const verdict = evaluateThresholds(fewAborted, {
+      perTenant: { 'tenant-alpha': { p95LatencyMs: 4000, p99LatencyMs: 4000 } },
+    });
+    const p95 = verdict.checks.find((check) => check.name === 'tenant-alpha.p95LatencyMs');
+    const p99 = verdict.checks.find((check) => check.name === 'tenant-alpha.p99LatencyMs');
+    assert.equal(p95?.passed, true);
+    assert.equal(p95?.reason, 'tenant-alpha.p95LatencyMs = 300 meets <= 4000');
+    assert.equal(p99?.passed, false);
+    assert.match(p99?.reason ?? '', /^tenant-alpha\.p99LatencyMs is unknown: 1 of 40 requests/);
+  });
+
   it('passes and fails measured values', () => {
     const verdict = evaluateThresholds(result(), {
       successRate: 0.85,
@@ -114,7 +161,7 @@ describe('evaluateThresholds', () => {
   it('uses per-tenant outcomes and latency', () => {
     const verdict = evaluateThresholds(
       result({
-        successRateByTenant: { 'tenant-alpha': { finished: 4, succeeded: 4 } },
+        successRateByTenant: { 'tenant-alpha': { finished: 4, succeeded: 4, aborted: 0 } },
         latency: {
           overall: emptySummary(),
           byTenant: { 'tenant-alpha': { ...emptySummary(), count: 4, p95: 200 } },

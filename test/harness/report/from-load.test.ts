@@ -32,7 +32,7 @@ function loadResult(): LoadResult {
       byRoute: {},
       byTopology: {},
     },
-    successRateByTenant: { 'tenant-alpha': { finished: 200, succeeded: 196 } },
+    successRateByTenant: { 'tenant-alpha': { finished: 200, succeeded: 196, aborted: 0 } },
     schedulerLag: latency(1, 2, 4),
     statusCodes: { '200': 230, '502': 10 },
     errorCodes: { provider_unavailable: 10 },
@@ -80,7 +80,7 @@ describe('topologyFromLoad', () => {
   it('breaks results down per route', () => {
     const result = loadResult();
     result.latency.byRoute = { chat: latency(600, 1800, 2500) };
-    result.successRateByRoute = { chat: { finished: 40, succeeded: 38 } };
+    result.successRateByRoute = { chat: { finished: 40, succeeded: 38, aborted: 0 } };
     const [chat] = topologyFromLoad(result, extras).perRoute;
     assert.equal(chat?.key, 'chat');
     assert.equal(chat?.requests, 40);

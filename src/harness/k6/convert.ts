@@ -71,7 +71,7 @@ export function convertK6Summary(summaryJson: unknown, options: ConvertK6Options
     successRateByTenant: metrics.byTag(K6_METRICS.success, 'tenant', (name) => ({
       finished: metrics.value(name, 'passes') + metrics.value(name, 'fails'),
       succeeded: metrics.value(name, 'passes'),
-      // k6 has no drain of its own, so, as in `requests`, no request counts as aborted.
+      // k6 reports no drain aborts, so none are counted here, as in `requests.aborted`.
       aborted: 0,
     })),
     schedulerLag: emptySummary(),
@@ -83,6 +83,7 @@ export function convertK6Summary(summaryJson: unknown, options: ConvertK6Options
       succeeded: metrics.value(K6_METRICS.asyncSucceeded, 'count'),
       failed: metrics.value(K6_METRICS.asyncFailed, 'count'),
       timedOut: metrics.value(K6_METRICS.asyncTimedOut, 'count'),
+      aborted: 0,
       endToEnd: metrics.latency(K6_METRICS.asyncLatency),
     },
     health: evaluateHealth({ counts: requests, lagP99Ms: 0, limits, abortedEarly: false }),

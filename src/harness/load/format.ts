@@ -1,6 +1,6 @@
 import { percent } from '../report/format.js';
 import type { ProgressSnapshot } from './recorder.js';
-import type { LoadResult, PlatformRun, RunCost } from './result.js';
+import type { AsyncFollowSummary, LoadResult, PlatformRun, RunCost } from './result.js';
 import { endedCount } from './success-rate.js';
 import type { ThresholdVerdict } from './thresholds.js';
 
@@ -56,13 +56,7 @@ export function formatSummary(
     `[latency] p50=${ms(latency.overall.p50)} p95=${ms(latency.overall.p95)} ` +
       `p99=${ms(latency.overall.p99)} max=${ms(latency.overall.max)}${censored}`,
   );
-  if (result.async.accepted > 0) {
-    lines.push(
-      `[async] accepted=${result.async.accepted} succeeded=${result.async.succeeded} ` +
-        `failed=${result.async.failed} timed_out=${result.async.timedOut} ` +
-        `p95=${ms(result.async.endToEnd.p95)}`,
-    );
-  }
+  if (result.async.accepted > 0) lines.push(asyncLine(result.async));
   if (platform !== undefined) lines.push(costLine(platform.cost));
   lines.push(
     result.health.valid
@@ -88,6 +82,22 @@ function throughputLine(result: LoadResult): string {
   return (
     `[throughput] per minute of the ${throughput.windowSec.toFixed(1)}s send window: ` +
     `offered_rpm=${throughput.offeredRpm.toFixed(0)} (sent) ${completed} ${counts}`
+  );
+}
+
+/**
+ * Formats the async tasks' outcomes. Tasks the drain cut count with their wait, so their
+ * p95 is then a lower bound, and it is n/a when no task ended or was cut.
+ */
+function asyncLine(tasks: AsyncFollowSummary): string {
+  const p95 = tasks.endToEnd.count === 0 ? 'n/a' : ms(tasks.endToEnd.p95);
+  const censored =
+    tasks.aborted === 0
+      ? ''
+      : ` (lower bound: ${tasks.aborted} aborted tasks count with their wait)`;
+  return (
+    `[async] accepted=${tasks.accepted} succeeded=${tasks.succeeded} failed=${tasks.failed} ` +
+    `timed_out=${tasks.timedOut} aborted=${tasks.aborted} p95=${p95}${censored}`
   );
 }
 

@@ -77,7 +77,7 @@ export class LoadRecorder {
   readonly errorCodes: Record<string, number> = {};
   readonly tenantOutcomes: Record<string, GroupOutcomes> = {};
   readonly routeOutcomes: Record<string, GroupOutcomes> = {};
-  readonly asyncCounts = { accepted: 0, succeeded: 0, failed: 0, timedOut: 0 };
+  readonly asyncCounts = { accepted: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0 };
   readonly stalls: StallTracker;
   readonly lateThresholdMs: number;
   readonly defaultTopology: string;
@@ -86,6 +86,8 @@ export class LoadRecorder {
   #lastProgressMs = 0;
   #windowEndMs: number;
   #completedInWindow = 0;
+  /** Indexes of accepted async tasks not yet ended, which `recordAbort` counts as aborted. */
+  readonly #followedTasks = new Set<number>();
 
   constructor(settings: RecorderSettings) {
     const scheduled = settings.scheduled;
@@ -132,7 +134,8 @@ export class LoadRecorder {
   /**
    * Records a request the drain aborted after `waitedMs`. Its latency is unknown but no
    * shorter than that, so the latency percentiles count the wait: with aborts they are
-   * lower bounds, and a run whose slow requests never finish cannot look fast.
+   * lower bounds, and a run whose slow requests never finish cannot look fast. An accepted
+   * async task counts the same way in the async figures.
    */
   recordAbort(request: ScheduledRequest, waitedMs: number): void {
     this.counts.aborted += 1;
@@ -145,6 +148,10 @@ export class LoadRecorder {
     this.byTenant.record(request.tenantId, waitedMs);
     this.byRoute.record(request.route, waitedMs);
     this.byTopology.record(this.defaultTopology, waitedMs);
+    if (this.#followedTasks.delete(request.index)) {
+      this.asyncCounts.aborted += 1;
+      this.asyncEndToEnd.record(waitedMs);
+    }
   }
 
   recordStatus(status: number): void {
@@ -152,8 +159,10 @@ export class LoadRecorder {
     this.statusCodes[key] = (this.statusCodes[key] ?? 0) + 1;
   }
 
-  recordAsyncAccepted(): void {
+  /** Records a 202 for an async request, whose task is followed from now on. */
+  recordAsyncAccepted(request: ScheduledRequest): void {
     this.asyncCounts.accepted += 1;
+    this.#followedTasks.add(request.index);
   }
 
   recordOutcome(outcome: RequestOutcome): void {
@@ -204,11 +213,18 @@ export class LoadRecorder {
     return this.#series.points();
   }
 
+  /**
+   * Counts how following an async task ended. An accepted task whose outcome carries no
+   * `asyncEnd`, such as one ended by an engine error, counts as failed, so every accepted
+   * task is counted once.
+   */
   #recordAsyncEnd(outcome: RequestOutcome): void {
-    if (outcome.asyncEnd === undefined) return;
+    const followed = this.#followedTasks.delete(outcome.request.index);
+    if (outcome.asyncEnd === undefined && !followed) return;
     this.asyncEndToEnd.record(outcome.latencyMs);
-    if (outcome.asyncEnd === 'succeeded') this.asyncCounts.succeeded += 1;
-    else if (outcome.asyncEnd === 'failed') this.asyncCounts.failed += 1;
+    const end = outcome.asyncEnd ?? 'failed';
+    if (end === 'succeeded') this.asyncCounts.succeeded += 1;
+    else if (end === 'failed') this.asyncCounts.failed += 1;
     else this.asyncCounts.timedOut += 1;
   }
 

@@ -84,7 +84,12 @@ export interface AsyncFollowSummary {
   succeeded: number;
   failed: number;
   timedOut: number;
-  /** Scheduled send to the observed terminal state. */
+  /** Accepted tasks still followed when the drain ended, then abandoned. */
+  aborted: number;
+  /**
+   * Scheduled send to the observed terminal state. An aborted task counts with the time it
+   * had waited, so with aborts the percentiles are lower bounds.
+   */
   endToEnd: LatencySummary;
 }
 

@@ -55,7 +55,7 @@ export async function sendScheduled(
   if (reply instanceof Error) return transportFailure(request, scheduledAtMs, ctx, reply);
   ctx.recorder.recordStatus(reply.status);
   if (request.mode === 'async' && reply.status === 202) {
-    ctx.recorder.recordAsyncAccepted();
+    ctx.recorder.recordAsyncAccepted(request);
     return followTask(request, scheduledAtMs, ctx, taskPath(reply), reply.topology);
   }
   const success = reply.status >= 200 && reply.status < 300;

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runLoad } from '../../../src/harness/load/engine.js';
 import { isTargetUnreachableError } from '../../../src/harness/load/errors.js';
+import { formatSummary } from '../../../src/harness/load/format.js';
 import { evaluateThresholds } from '../../../src/harness/load/thresholds.js';
 import type { ProgressSnapshot } from '../../../src/harness/load/recorder.js';
 import { isScenarioValidationError } from '../../../src/harness/scenario/errors.js';
@@ -185,6 +186,35 @@ describe('runLoad', () => {
     assert.equal(result.async.timedOut, 1);
     assert.equal(result.requests.failed, 1);
     assert.equal(result.errorCodes.async_timeout, 1);
+  });
+
+  it('counts async tasks the drain cut', async () => {
+    // The tasks never end, so the drain aborts both while they are being followed.
+    gateway = await startFakeGateway();
+    const { spec, traceRows } = replaySpec([0, 20], {
+      target: gateway.url,
+      durationSec: 0.1,
+      modes: { sync: 0, async: 1 },
+    });
+    const result = await runLoad(spec, {
+      keys: TEST_KEYS,
+      traceRows,
+      asyncPollIntervalMs: 20,
+      drainTimeoutMs: 300,
+    });
+    assert.equal(result.async.accepted, 2);
+    assert.equal(result.async.aborted, 2);
+    assert.equal(result.async.succeeded + result.async.failed + result.async.timedOut, 0);
+    assert.equal(result.async.endToEnd.count, 2);
+    // Each task waited from its send to the drain end at 0.4 s, so at least 0.3 s.
+    assert.ok(result.async.endToEnd.min >= 300, `e2e min ${result.async.endToEnd.min}`);
+    const asyncLine = formatSummary(result, evaluateThresholds(result, spec.slo)).find((line) =>
+      line.startsWith('[async]'),
+    );
+    assert.match(
+      asyncLine ?? '',
+      /^\[async\] accepted=2 succeeded=0 failed=0 timed_out=0 aborted=2 p95=\d+ms \(lower bound: 2 aborted tasks count with their wait\)$/,
+    );
   });
 
   it('counts status and error codes', async () => {

@@ -289,6 +289,16 @@ describe('formatSummary', () => {
     );
   });
 
+  it('shows n/a async p95 with no ended task', async () => {
+    const result = await runWith(evenSchedule(2, 10), 0.05, splitPool(2), {}).execute();
+    result.async = { ...result.async, accepted: 3, timedOut: 0 };
+    const asyncLine = formatSummary(result, PASS).find((line) => line.startsWith('[async]'));
+    assert.equal(
+      asyncLine,
+      '[async] accepted=3 succeeded=0 failed=0 timed_out=0 aborted=0 p95=n/a',
+    );
+  });
+
   it('has no cost line without a platform', async () => {
     const result = await runWith(evenSchedule(2, 10), 0.05, splitPool(2), {}).execute();
     const lines = formatSummary(result, PASS);

@@ -117,6 +117,49 @@ describe('LoadRecorder', () => {
     assert.deepEqual(recorder.routeOutcomes, { chat: { finished: 3, succeeded: 1, aborted: 2 } });
   });
 
+  it('counts aborted async tasks once', () => {
+    const recorder = new LoadRecorder(SETTINGS);
+    const followed = { ...request(0), mode: 'async' as const };
+    const ended = { ...request(1), mode: 'async' as const };
+    recorder.recordAsyncAccepted(followed);
+    recorder.recordAsyncAccepted(ended);
+    recorder.recordOutcome({
+      request: ended,
+      success: true,
+      latencyMs: 400,
+      finishedAtMs: 400,
+      asyncEnd: 'succeeded',
+    });
+    recorder.recordAbort(followed, 9000);
+    // An async request aborted before its 202 was never accepted, so it is no async task.
+    recorder.recordAbort({ ...request(2), mode: 'async' }, 8000);
+    assert.deepEqual(recorder.asyncCounts, {
+      accepted: 2,
+      succeeded: 1,
+      failed: 0,
+      timedOut: 0,
+      aborted: 1,
+    });
+    assert.equal(recorder.asyncEndToEnd.summary().count, 2);
+    assert.equal(recorder.asyncEndToEnd.summary().min, 400);
+    assert.ok(recorder.asyncEndToEnd.summary().max >= 9000 * 0.99);
+  });
+
+  it('counts an accepted task ended without asyncEnd as failed', () => {
+    const recorder = new LoadRecorder(SETTINGS);
+    const task = { ...request(0), mode: 'async' as const };
+    recorder.recordAsyncAccepted(task);
+    recorder.recordOutcome({
+      request: task,
+      success: false,
+      latencyMs: 50,
+      finishedAtMs: 50,
+      errorCode: 'engine_error',
+    });
+    assert.equal(recorder.asyncCounts.failed, 1);
+    assert.equal(recorder.asyncEndToEnd.summary().count, 1);
+  });
+
   it('measures progress rps since the previous snapshot', () => {
     const recorder = new LoadRecorder(SETTINGS);
     for (let i = 0; i < 6; i++) recorder.recordSend(i, 0);

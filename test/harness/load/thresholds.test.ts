@@ -23,7 +23,14 @@ function result(overrides: Partial<LoadResult> = {}): LoadResult {
     statusCodes: {},
     errorCodes: {},
     timeSeries: [],
-    async: { accepted: 0, succeeded: 0, failed: 0, timedOut: 0, endToEnd: emptySummary() },
+    async: {
+      accepted: 0,
+      succeeded: 0,
+      failed: 0,
+      timedOut: 0,
+      aborted: 0,
+      endToEnd: emptySummary(),
+    },
     health: { valid: true, reasons: [] },
     ...overrides,
   };

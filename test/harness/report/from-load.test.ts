@@ -42,6 +42,7 @@ function loadResult(): LoadResult {
       succeeded: 0,
       failed: 0,
       timedOut: 0,
+      aborted: 0,
       endToEnd: latency(0, 0, 0),
     },
     health: { valid: true, reasons: [] },

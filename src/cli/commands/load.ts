@@ -1,10 +1,13 @@
 import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { MAX_TIMER_MS } from '../../faults/limits.js';
+import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
 import { requireK6, runK6 } from '../../harness/k6/run.js';
 import { runLoad } from '../../harness/load/engine.js';
+import { isLoadInterruptedError, LoadInterruptedError } from '../../harness/load/errors.js';
 import { formatProgress, formatSummary } from '../../harness/load/format.js';
 import type { ProgressSnapshot } from '../../harness/load/recorder.js';
 import type { LoadResult, PlatformRun } from '../../harness/load/result.js';
@@ -58,11 +61,13 @@ const MAX_DURATION_SEC = 86_400;
 /**
  * Contents of the `--out` file. `platform` is present only when the command started the
  * platform (`--platform`), because a gateway given by `--target` exposes no cost ledger.
+ * `interrupted` is present only when SIGINT or SIGTERM stopped the run.
  */
 export interface LoadCommandOutput {
   result: LoadResult;
   verdict: ThresholdVerdict;
   platform?: PlatformRun;
+  interrupted?: { signal: NodeJS.Signals };
 }
 
 /** Topology of the platform that `--platform` starts when `--topology` is not given. */
@@ -138,7 +143,10 @@ export function registerLoadCommand(program: Command): void {
     });
 }
 
-/** Runs the command and returns the exit code: 0 pass, 1 objectives failed or run invalid. */
+/**
+ * Runs the command and returns the exit code: 0 pass, 1 objectives failed or run invalid,
+ * 128 plus the signal number (130 for SIGINT, 143 for SIGTERM) when a signal stopped it.
+ */
 async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
   if (options.platform && options.target !== undefined) {
     throw new InvalidArgumentError(
@@ -160,7 +168,26 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
     withOverrides(findScenario(SCENARIOS, options.scenario), options),
   );
   if (options.engine === 'k6') await requireK6();
-  if (!options.platform) return runAgainst(scenario, options);
+  // The first SIGINT or SIGTERM stops the load; the summary, `--out` and the platform's
+  // cleanup still run. Later signals are ignored until then.
+  const controller = new AbortController();
+  const dispose = abortOnInterrupt(controller, (signal) => new LoadInterruptedError(signal));
+  try {
+    const code = await runOnTarget(scenario, options, controller.signal);
+    const interrupted = interruptedBy(controller.signal);
+    return interrupted === undefined ? code : 128 + constants.signals[interrupted];
+  } finally {
+    dispose();
+  }
+}
+
+/** Runs against `--target`, or against a platform the command starts and then stops. */
+async function runOnTarget(
+  scenario: ScenarioSpec,
+  options: LoadCommandOptions,
+  signal: AbortSignal,
+): Promise<number> {
+  if (!options.platform) return runAgainst(scenario, options, signal);
   const topology = parseTopology(options.topology ?? DEFAULT_LOAD_TOPOLOGY);
   const platform = await startPlatform({
     topology,
@@ -170,16 +197,24 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
   });
   try {
     process.stderr.write(`platform ${formatTopology(topology)} at ${platform.urls.gateway}\n`);
-    const readPlatformRun = () => platformRunOf(platform, topology);
+    const readPlatformRun = () => platformRunOf(platform, topology, signal);
     return await runAgainst(
       { ...scenario, target: platform.urls.gateway },
       options,
+      signal,
       readPlatformRun,
     );
   } finally {
     await platform.purge();
-    await platform.stop();
+    // After an interrupt, tasks still running fail at once instead of holding the exit.
+    await platform.stop(signal.aborted ? { drainTimeoutMs: 0 } : {});
   }
+}
+
+/** Returns the signal that interrupted the run, or undefined when none did. */
+function interruptedBy(signal: AbortSignal): NodeJS.Signals | undefined {
+  const reason: unknown = signal.reason;
+  return isLoadInterruptedError(reason) ? reason.signalName : undefined;
 }
 
 /**
@@ -189,18 +224,30 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
 async function runAgainst(
   scenario: ScenarioSpec,
   options: LoadCommandOptions,
+  signal: AbortSignal,
   readPlatformRun?: () => Promise<PlatformRun>,
 ): Promise<number> {
   const result =
-    options.engine === 'k6' ? await runWithK6(scenario) : await runEmbedded(scenario, options);
+    options.engine === 'k6'
+      ? await runWithK6(scenario, signal)
+      : await runEmbedded(scenario, options, signal);
   const platform = await readPlatformRun?.();
   const verdict = evaluateThresholds(result, scenario.slo);
-  process.stdout.write(`${formatSummary(result, verdict, platform).join('\n')}\n`);
+  const interrupted = interruptedBy(signal);
+  const lines = formatSummary(result, verdict, platform);
+  if (interrupted !== undefined) {
+    lines.unshift(
+      `[interrupted] ${interrupted} stopped the run; the summary covers what ran until then, ` +
+        'and the run is invalid',
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
   if (options.out !== undefined) {
     const output: LoadCommandOutput = {
       result,
       verdict,
       ...(platform === undefined ? {} : { platform }),
+      ...(interrupted === undefined ? {} : { interrupted: { signal: interrupted } }),
     };
     await writeFile(options.out, `${JSON.stringify(output, null, 2)}\n`);
     process.stdout.write(`[artifact] ${options.out}\n`);
@@ -210,15 +257,23 @@ async function runAgainst(
 
 /**
  * Reads the topology and the cost ledger of a platform the command started, once its
- * tasks ended or `SETTLE_LIMIT_MS` ran out.
+ * tasks ended, `SETTLE_LIMIT_MS` ran out or `signal` was aborted.
  */
-async function platformRunOf(platform: Platform, topology: Topology): Promise<PlatformRun> {
+async function platformRunOf(
+  platform: Platform,
+  topology: Topology,
+  signal: AbortSignal,
+): Promise<PlatformRun> {
   const { summary, unsettled } = await settledCost(platform.store, platform.ledger, {
     limitMs: SETTLE_LIMIT_MS,
+    signal,
   });
   if (unsettled > 0) {
+    const when = signal.aborted
+      ? 'when the run was interrupted'
+      : `${SETTLE_LIMIT_MS / 1000} s after the load ended`;
     process.stderr.write(
-      `${unsettled} tasks were still queued or running ${SETTLE_LIMIT_MS / 1000} s after the load ended; their cost is missing from the [cost] line\n`,
+      `${unsettled} tasks were still queued or running ${when}; their cost is missing from the [cost] line\n`,
     );
   }
   const priced = summary.tasks > 0;
@@ -248,11 +303,13 @@ function withOverrides(
 async function runEmbedded(
   scenario: ScenarioSpec,
   options: LoadCommandOptions,
+  signal: AbortSignal,
 ): Promise<LoadResult> {
   const printer = progressPrinter();
   try {
     return await runLoad(scenario, {
       seed: options.seed,
+      signal,
       ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
       ...(options.drainTimeout === undefined
         ? {}
@@ -264,9 +321,9 @@ async function runEmbedded(
   }
 }
 
-async function runWithK6(scenario: ScenarioSpec): Promise<LoadResult> {
+async function runWithK6(scenario: ScenarioSpec, signal: AbortSignal): Promise<LoadResult> {
   const arrival = scenario.arrival;
-  if (arrival.kind !== 'trace') return runK6(scenario);
+  if (arrival.kind !== 'trace') return runK6(scenario, { signal });
   const window = arrival.window ?? {
     startSec: 0,
     durationSec: scenario.durationSec * arrival.speedUp,
@@ -276,7 +333,7 @@ async function runWithK6(scenario: ScenarioSpec): Promise<LoadResult> {
     window,
     limit: arrival.limit,
   });
-  return runK6(scenario, { traceRows });
+  return runK6(scenario, { traceRows, signal });
 }
 
 /**

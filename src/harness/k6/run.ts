@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { stopReasonOf, stoppedEarlyReason } from '../load/health.js';
 import { loadTenantKeys, pickKeys } from '../load/keys.js';
 import type { LoadResult } from '../load/result.js';
 import type { ScenarioSpec } from '../scenario/types.js';
@@ -39,6 +40,11 @@ export interface RunK6Options extends CompileK6Options {
   graceMs?: number;
   /** @defaultValue process.env.PATH */
   path?: string;
+  /**
+   * Stops k6 early with SIGINT and marks the result invalid. NOTE: whether k6 still writes
+   * its summary after SIGINT is unverified; `readSummary` fails the run when it does not.
+   */
+  signal?: AbortSignal;
 }
 
 /** Returns the first executable `k6` on PATH, or undefined. */
@@ -92,14 +98,20 @@ export async function runK6(
       planFile,
       summaryFile,
       limitMs,
+      options.signal,
     );
     const summary = await readSummary(summaryFile);
-    return convertK6Summary(summary, {
+    const result = convertK6Summary(summary, {
       scenario: scenario.name,
       target: scenario.target,
       startedAt,
       durationSec: scenario.durationSec,
     });
+    if (options.signal?.aborted === true) {
+      const stopped = stoppedEarlyReason(stopReasonOf(options.signal));
+      result.health = { valid: false, reasons: [...result.health.reasons, stopped] };
+    }
+    return result;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -111,6 +123,7 @@ function spawnK6(
   planFile: string,
   summaryFile: string,
   limitMs: number,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, ['run', '--quiet', script], {
@@ -118,13 +131,22 @@ function spawnK6(
       env: { ...process.env, SCALEGATE_K6_PLAN: planFile, SCALEGATE_K6_SUMMARY: summaryFile },
     });
     const timer = setTimeout(() => child.kill('SIGTERM'), limitMs);
-    child.on('error', (error) => {
+    const interrupt = (): void => {
+      child.kill('SIGINT');
+    };
+    if (signal?.aborted === true) interrupt();
+    else signal?.addEventListener('abort', interrupt, { once: true });
+    const cleanUp = (): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', interrupt);
+    };
+    child.on('error', (error) => {
+      cleanUp();
       reject(new K6RunError(`k6 failed to start: ${error.message}`));
     });
     // Exit code 99 means thresholds failed; the summary is still written and converted.
     child.on('exit', () => {
-      clearTimeout(timer);
+      cleanUp();
       resolve();
     });
   });

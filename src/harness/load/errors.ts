@@ -16,3 +16,17 @@ export class TargetUnreachableError extends Error {
 export function isTargetUnreachableError(error: unknown): error is TargetUnreachableError {
   return error instanceof TargetUnreachableError;
 }
+
+/** Reason of the abort signal when SIGINT or SIGTERM interrupts `scalegate load`. */
+export class LoadInterruptedError extends Error {
+  readonly code = 'LOAD_INTERRUPTED';
+
+  constructor(readonly signalName: NodeJS.Signals) {
+    super(`interrupted by ${signalName}`);
+    this.name = 'LoadInterruptedError';
+  }
+}
+
+export function isLoadInterruptedError(error: unknown): error is LoadInterruptedError {
+  return error instanceof LoadInterruptedError;
+}

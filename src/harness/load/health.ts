@@ -69,6 +69,8 @@ export interface HealthInput {
   limits: HealthLimitsInput;
   /** Set when the run was stopped before its schedule ended. */
   abortedEarly: boolean;
+  /** Cause of the stop, such as `interrupted by SIGINT`, appended to the invalid reason. */
+  stopReason?: string;
   /** Time behind schedule; engines that do not measure it leave it out. */
   stalls?: StallSummary;
   /** Scheduled duration of the run, in milliseconds. @defaultValue 0 */
@@ -84,7 +86,7 @@ export function evaluateHealth(input: HealthInput): HarnessHealth {
       : stallReasons(input.stalls, input.scheduleMs ?? 0, limits);
   const droppedReason = droppedSendsReason(input.counts, limits);
   if (droppedReason !== undefined) reasons.push(droppedReason);
-  if (input.abortedEarly) reasons.push('run stopped by its abort signal before the schedule ended');
+  if (input.abortedEarly) reasons.push(stoppedEarlyReason(input.stopReason));
   return { valid: reasons.length === 0, reasons };
 }
 
@@ -122,4 +124,20 @@ function droppedSendsReason(counts: RequestCounts, limits: HealthLimits): string
 
 function pct(fraction: number): string {
   return `${(fraction * 100).toFixed(2)}%`;
+}
+
+/** Returns the invalid reason of a run stopped early, with why it was stopped when known. */
+export function stoppedEarlyReason(stopReason: string | undefined): string {
+  const stopped = 'run stopped by its abort signal before the schedule ended';
+  return stopReason === undefined ? stopped : `${stopped}: ${stopReason}`;
+}
+
+/**
+ * Returns the message of an aborted signal's reason when the caller gave one, such as
+ * `interrupted by SIGINT`. A bare `abort()` leaves an AbortError, whose message adds nothing.
+ */
+export function stopReasonOf(signal: AbortSignal | undefined): string | undefined {
+  const reason: unknown = signal?.reason;
+  if (!(reason instanceof Error) || reason.name === 'AbortError') return undefined;
+  return reason.message;
 }

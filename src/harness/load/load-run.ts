@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
-import { evaluateHealth } from './health.js';
+import { evaluateHealth, stopReasonOf } from './health.js';
 import type { ResolvedLoadOptions } from './options.js';
 import { LoadRecorder, type RunPhase } from './recorder.js';
 import type { DrainSummary, LoadResult, Throughput } from './result.js';
@@ -239,6 +239,7 @@ export class LoadRun {
       lagP99Ms: recorder.schedulerLag.percentile(99),
       limits: this.#options.health,
       abortedEarly: this.#stoppedEarly,
+      stopReason: this.#stoppedEarly ? stopReasonOf(this.#options.signal) : undefined,
       stalls: schedulerStalls,
       scheduleMs: this.#input.durationSec * 1000,
     });

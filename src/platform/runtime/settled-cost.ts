@@ -10,6 +10,8 @@ export interface SettledCostOptions {
   limitMs?: number;
   /** Wall-clock time between reads. @defaultValue 50 */
   pollMs?: number;
+  /** Ends the wait once aborted, so the summary is read at once. */
+  signal?: AbortSignal;
 }
 
 /** A ledger summary read after the platform's tasks ended, with the count of those that did not. */
@@ -22,7 +24,7 @@ export interface SettledCost {
 /**
  * Reads the ledger's summary once the store has no queued or running task and the ledger's
  * task count held still across one poll, so that ledger writes following a task's last
- * store write land first. Reads it anyway when `limitMs` runs out.
+ * store write land first. Reads it anyway when `limitMs` runs out or `signal` is aborted.
  */
 export async function settledCost(
   store: Pick<TaskStore, 'accounting'>,
@@ -38,7 +40,8 @@ export async function settledCost(
     const unsettled = counts.queued + counts.running;
     const summary = await ledger.summary(options.tenants);
     const steady = unsettled === 0 && summary.tasks === previousTasks;
-    if (steady || performance.now() >= deadline) return { summary, unsettled };
+    const stopped = performance.now() >= deadline || options.signal?.aborted === true;
+    if (steady || stopped) return { summary, unsettled };
     previousTasks = unsettled === 0 ? summary.tasks : -1;
     await sleep(pollMs);
   }

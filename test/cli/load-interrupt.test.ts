@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { LoadCommandOutput } from '../../src/cli/commands/load.js';
+import { type FakeGateway, startFakeGateway } from '../harness/load/fake-gateway.js';
+
+/** Time a child has to exit after its signal; a run still going then fails its test. */
+const EXIT_LIMIT_MS = 20_000;
+
+interface LoadProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  stdout: () => string;
+  stderr: () => string;
+}
+
+/** Starts `scalegate load` in a child process without Redis, collecting its output. */
+function startLoad(args: readonly string[]): LoadProcess {
+  const env = { ...process.env };
+  delete env.REDIS_URL;
+  const child = spawn(process.execPath, ['bin/scalegate.js', 'load', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => {
+    output.stdout += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output.stderr += chunk.toString('utf8');
+  });
+  return { child, stdout: () => output.stdout, stderr: () => output.stderr };
+}
+
+/** Resolves once `ready` returns true, polling every 50 ms; rejects if the child exits first. */
+async function waitFor(run: LoadProcess, ready: () => boolean, what: string): Promise<void> {
+  while (!ready()) {
+    if (run.child.exitCode !== null) {
+      throw new Error(`load exited with ${run.child.exitCode} before ${what}: ${run.stderr()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Sends `signal` and resolves with the exit code, or the signal that killed the child. */
+async function interrupt(run: LoadProcess, signal: NodeJS.Signals): Promise<number | string> {
+  const exited = once(run.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  run.child.kill(signal);
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), EXIT_LIMIT_MS);
+  try {
+    const [code, killedBy] = await exited;
+    return code ?? String(killedBy);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Returns the ids of the processes whose parent is `pid`, read from /proc. */
+async function childrenOf(pid: number): Promise<number[]> {
+  const children: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // The parent id is the second field after the command name, which ends at the last ')'.
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (parent === pid) children.push(Number(entry));
+  }
+  return children;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('scalegate load interrupted', function () {
+  this.timeout(60_000);
+  let gateway: FakeGateway | undefined;
+  let dir: string;
+  let run: LoadProcess | undefined;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-interrupt-'));
+  });
+
+  afterEach(async () => {
+    if (run !== undefined && run.child.exitCode === null && run.child.signalCode === null) {
+      run.child.kill('SIGKILL');
+      await once(run.child, 'exit');
+    }
+    run = undefined;
+    await gateway?.close();
+    gateway = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports what ran on SIGINT and exits 130', async () => {
+    // The gateway never responds, so every request sent is in flight at the signal.
+    gateway = await startFakeGateway({ hang: true });
+    const out = join(dir, 'result.json');
+    const target = gateway;
+    run = startLoad([
+      '--scenario=steady-chat',
+      `--target=${gateway.url}`,
+      '--duration=20',
+      '--seed=1',
+      `--out=${out}`,
+    ]);
+    await waitFor(run, () => target.received.includes('POST /v1/tasks'), 'its first request');
+    const started = performance.now();
+    const exit = await interrupt(run, 'SIGINT');
+    const elapsedMs = performance.now() - started;
+
+    assert.equal(exit, 130, run.stderr());
+    assert.ok(elapsedMs < 5000, `took ${elapsedMs} ms after the signal`);
+    const stdout = run.stdout();
+    assert.match(
+      stdout,
+      /^\[interrupted\] SIGINT stopped the run; the summary covers what ran until then, and the run is invalid$/m,
+    );
+    assert.match(
+      stdout,
+      /^\[harness\] INVALID: .*run stopped by its abort signal before the schedule ended: interrupted by SIGINT/m,
+    );
+    assert.match(
+      stdout,
+      /^\[drain\] \d+ requests? in flight when the run was stopped were aborted/m,
+    );
+    assert.match(stdout, new RegExp(`^\\[artifact\\] ${out}$`, 'm'));
+    const output = JSON.parse(await readFile(out, 'utf8')) as LoadCommandOutput;
+    assert.deepEqual(output.interrupted, { signal: 'SIGINT' });
+    assert.equal(output.result.health.valid, false);
+    assert.equal(output.result.drain?.endedBy, 'signal');
+    assert.ok(output.result.requests.sent > 0, `sent ${output.result.requests.sent}`);
+    assert.equal(output.result.requests.aborted, output.result.requests.sent);
+    // Sends stopped at the signal, long before the 20 s schedule's ~100 requests.
+    assert.ok(output.result.requests.sent < 50, `sent ${output.result.requests.sent}`);
+  });
+
+  it('stops the platform on SIGTERM and exits 143', async () => {
+    const out = join(dir, 'result.json');
+    run = startLoad([
+      '--scenario=steady-chat',
+      '--platform',
+      '--topology=workers=2 serverless_burst=disabled',
+      '--no-fault-proxy',
+      '--duration=20',
+      '--seed=1',
+      `--out=${out}`,
+    ]);
+    const current = run;
+    await waitFor(current, () => /^platform .* at http:/m.test(current.stderr()), 'the platform');
+    // The mock providers run in a child process, which the platform's stop ends.
+    const children = await childrenOf(current.child.pid ?? 0);
+    assert.ok(children.length > 0, 'no provider process found');
+    // Lets the load run for a moment, so the summary has requests in it.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const exit = await interrupt(current, 'SIGTERM');
+
+    assert.equal(exit, 143, current.stderr());
+    const stdout = current.stdout();
+    assert.match(stdout, /^\[interrupted\] SIGTERM stopped the run;/m);
+    assert.match(stdout, /^\[topology\] workers=2 serverless_burst=disabled$/m);
+    assert.match(stdout, /^\[cost\] avg=\S+ total=\S+ tasks=\d+/m);
+    assert.match(stdout, /^\[harness\] INVALID: .*interrupted by SIGTERM/m);
+    const output = JSON.parse(await readFile(out, 'utf8')) as LoadCommandOutput;
+    assert.deepEqual(output.interrupted, { signal: 'SIGTERM' });
+    assert.equal(output.platform?.topology, 'workers=2 serverless_burst=disabled');
+    assert.ok(output.result.requests.sent > 0, `sent ${output.result.requests.sent}`);
+    for (const pid of children) assert.equal(isRunning(pid), false, `process ${pid} still runs`);
+  });
+});

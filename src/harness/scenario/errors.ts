@@ -4,6 +4,8 @@ export interface ScenarioIssue {
   path: string;
   expected: string;
   received: string;
+  /** Suggested fix, such as `did you mean "successRate"?`, appended to the message. */
+  hint?: string;
 }
 
 /** Raised when a scenario spec fails validation; the message names every invalid field. */
@@ -39,9 +41,10 @@ export function isScenarioNotFoundError(error: unknown): error is ScenarioNotFou
   return error instanceof ScenarioNotFoundError;
 }
 
-/** Formats an issue as `path: expected X, got Y`. */
+/** Formats an issue as `path: expected X, got Y`, followed by `; hint` when it has one. */
 export function formatIssue(issue: ScenarioIssue): string {
-  return `${issue.path}: expected ${issue.expected}, got ${issue.received}`;
+  const message = `${issue.path}: expected ${issue.expected}, got ${issue.received}`;
+  return issue.hint === undefined ? message : `${message}; ${issue.hint}`;
 }
 
 /** Renders a received value for an error message. */

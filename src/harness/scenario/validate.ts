@@ -6,6 +6,38 @@ import type { ScenarioSpec } from './types.js';
 const ARRIVAL_KINDS = ['constant', 'ramp', 'burst', 'trace'] as const;
 const DISTRIBUTION_KINDS = ['constant', 'uniform', 'lognormal'] as const;
 const SLO_LATENCY_FIELDS = ['p50LatencyMs', 'p95LatencyMs', 'p99LatencyMs'] as const;
+const SLO_LIMIT_FIELDS = ['successRate', ...SLO_LATENCY_FIELDS] as const;
+
+/** Fields of each object in a scenario spec; any other field is rejected as unknown. */
+const FIELDS = {
+  spec: [
+    'name',
+    'description',
+    'target',
+    'durationSec',
+    'arrival',
+    'tenants',
+    'routes',
+    'tasks',
+    'modes',
+    'slo',
+  ],
+  constant: ['kind', 'ratePerSec'],
+  ramp: ['kind', 'startRatePerSec', 'stages'],
+  rampStage: ['durationSec', 'targetRatePerSec'],
+  burst: ['kind', 'baseRatePerSec', 'burstRatePerSec', 'windows'],
+  window: ['startSec', 'durationSec'],
+  trace: ['kind', 'file', 'speedUp', 'window', 'limit'],
+  traceTasks: ['source'],
+  distributionTasks: ['source', 'kinds'],
+  taskKind: ['name', 'weight', 'inputTokens', 'outputTokens', 'steps', 'toolWaitMs'],
+  constantDistribution: ['kind', 'value'],
+  uniformDistribution: ['kind', 'min', 'max'],
+  lognormalDistribution: ['kind', 'median', 'p95'],
+  modes: ['sync', 'async'],
+  slo: [...SLO_LIMIT_FIELDS, 'perTenant'],
+  sloLimits: SLO_LIMIT_FIELDS,
+} as const;
 
 /**
  * Checks a scenario spec field by field and returns it typed.
@@ -21,6 +53,7 @@ export function validateScenario(spec: unknown, root = 'scenario'): ScenarioSpec
 }
 
 function checkSpec(issues: IssueList, root: string, spec: Record<string, unknown>): void {
+  issues.knownFields(root, spec, FIELDS.spec);
   issues.nonEmptyString(`${root}.name`, spec.name);
   if (typeof spec.description !== 'string') {
     issues.add(`${root}.description`, 'a string', spec.description);
@@ -52,15 +85,19 @@ function checkArrival(issues: IssueList, path: string, arrival: Record<string, u
   if (!issues.oneOf(`${path}.kind`, arrival.kind, ARRIVAL_KINDS)) return;
   switch (arrival.kind) {
     case 'constant':
+      issues.knownFields(path, arrival, FIELDS.constant);
       issues.positive(`${path}.ratePerSec`, arrival.ratePerSec);
       return;
     case 'ramp':
+      issues.knownFields(path, arrival, FIELDS.ramp);
       checkRamp(issues, path, arrival);
       return;
     case 'burst':
+      issues.knownFields(path, arrival, FIELDS.burst);
       checkBurst(issues, path, arrival);
       return;
     default:
+      issues.knownFields(path, arrival, FIELDS.trace);
       checkTraceArrival(issues, path, arrival);
   }
 }
@@ -71,6 +108,7 @@ function checkRamp(issues: IssueList, path: string, arrival: Record<string, unkn
   arrival.stages.forEach((stage, i) => {
     const at = `${path}.stages[${i}]`;
     if (!issues.record(at, stage)) return;
+    issues.knownFields(at, stage, FIELDS.rampStage);
     issues.positive(`${at}.durationSec`, stage.durationSec);
     issues.nonNegative(`${at}.targetRatePerSec`, stage.targetRatePerSec);
   });
@@ -83,6 +121,7 @@ function checkBurst(issues: IssueList, path: string, arrival: Record<string, unk
   arrival.windows.forEach((window, i) => {
     const at = `${path}.windows[${i}]`;
     if (!issues.record(at, window)) return;
+    issues.knownFields(at, window, FIELDS.window);
     issues.nonNegative(`${at}.startSec`, window.startSec);
     issues.positive(`${at}.durationSec`, window.durationSec);
   });
@@ -98,6 +137,7 @@ function checkTraceArrival(
   if (arrival.limit !== undefined) issues.positiveInteger(`${path}.limit`, arrival.limit);
   if (arrival.window === undefined) return;
   if (!issues.record(`${path}.window`, arrival.window)) return;
+  issues.knownFields(`${path}.window`, arrival.window, FIELDS.window);
   issues.nonNegative(`${path}.window.startSec`, arrival.window.startSec);
   issues.positive(`${path}.window.durationSec`, arrival.window.durationSec);
 }
@@ -109,6 +149,7 @@ function checkShares(issues: IssueList, path: string, value: unknown, key: strin
   value.forEach((share, i) => {
     const at = `${path}[${i}]`;
     if (!issues.record(at, share)) return;
+    issues.knownFields(at, share, [key, 'weight']);
     const name = share[key];
     if (issues.nonEmptyString(`${at}.${key}`, name)) {
       if (names.includes(name)) issues.add(`${at}.${key}`, 'a name not listed before', name);
@@ -125,12 +166,14 @@ function checkTasks(issues: IssueList, root: string, spec: Record<string, unknow
   if (!issues.record(path, tasks)) return;
   if (!issues.oneOf(`${path}.source`, tasks.source, ['trace', 'distribution'])) return;
   if (tasks.source === 'trace') {
+    issues.knownFields(path, tasks, FIELDS.traceTasks);
     const arrival = spec.arrival as Record<string, unknown> | undefined;
     if (arrival?.kind !== 'trace') {
       issues.add(`${path}.source`, '"distribution" unless arrival.kind is "trace"', 'trace');
     }
     return;
   }
+  issues.knownFields(path, tasks, FIELDS.distributionTasks);
   if (!issues.nonEmptyArray(`${path}.kinds`, tasks.kinds)) return;
   tasks.kinds.forEach((kind, i) => {
     checkTaskKind(issues, `${path}.kinds[${i}]`, kind);
@@ -139,6 +182,7 @@ function checkTasks(issues: IssueList, root: string, spec: Record<string, unknow
 
 function checkTaskKind(issues: IssueList, path: string, kind: unknown): void {
   if (!issues.record(path, kind)) return;
+  issues.knownFields(path, kind, FIELDS.taskKind);
   issues.nonEmptyString(`${path}.name`, kind.name);
   issues.positive(`${path}.weight`, kind.weight);
   checkDistribution(issues, `${path}.inputTokens`, kind.inputTokens);
@@ -152,8 +196,12 @@ function checkDistribution(issues: IssueList, path: string, value: unknown): voi
   if (!issues.record(path, value)) return;
   if (!issues.oneOf(`${path}.kind`, value.kind, DISTRIBUTION_KINDS)) return;
   if (value.kind === 'constant') {
+    issues.knownFields(path, value, FIELDS.constantDistribution);
     issues.nonNegative(`${path}.value`, value.value);
-  } else if (value.kind === 'uniform') {
+    return;
+  }
+  if (value.kind === 'uniform') {
+    issues.knownFields(path, value, FIELDS.uniformDistribution);
     if (
       issues.nonNegative(`${path}.min`, value.min) &&
       issues.nonNegative(`${path}.max`, value.max)
@@ -161,7 +209,10 @@ function checkDistribution(issues: IssueList, path: string, value: unknown): voi
       if (value.max < value.min)
         issues.add(`${path}.max`, `a number >= min (${value.min})`, value.max);
     }
-  } else if (
+    return;
+  }
+  issues.knownFields(path, value, FIELDS.lognormalDistribution);
+  if (
     issues.positive(`${path}.median`, value.median) &&
     issues.positive(`${path}.p95`, value.p95)
   ) {
@@ -173,6 +224,7 @@ function checkDistribution(issues: IssueList, path: string, value: unknown): voi
 
 function checkModes(issues: IssueList, path: string, value: unknown): void {
   if (!issues.record(path, value)) return;
+  issues.knownFields(path, value, FIELDS.modes);
   const sync = issues.nonNegative(`${path}.sync`, value.sync);
   const async = issues.nonNegative(`${path}.async`, value.async);
   if (sync && async && Number(value.sync) + Number(value.async) <= 0) {
@@ -182,13 +234,16 @@ function checkModes(issues: IssueList, path: string, value: unknown): void {
 
 function checkSlo(issues: IssueList, path: string, value: unknown, tenantIds: string[]): void {
   if (!issues.record(path, value)) return;
+  issues.knownFields(path, value, FIELDS.slo);
   checkSloLimits(issues, path, value);
   if (value.perTenant === undefined) return;
   if (!issues.record(`${path}.perTenant`, value.perTenant)) return;
   for (const [tenantId, limits] of Object.entries(value.perTenant)) {
     const at = `${path}.perTenant.${tenantId}`;
     if (!tenantIds.includes(tenantId)) issues.add(at, 'a tenant listed in tenants', tenantId);
-    if (issues.record(at, limits)) checkSloLimits(issues, at, limits);
+    if (!issues.record(at, limits)) continue;
+    issues.knownFields(at, limits, FIELDS.sloLimits);
+    checkSloLimits(issues, at, limits);
   }
 }
 

@@ -100,6 +100,107 @@ describe('validateScenario', () => {
       'scenario.slo.successRate: expected a number from 0 to 1, got 99',
     );
   });
+
+  it('rejects a misspelled objective', () => {
+    const spec = { ...sampleSpec(), slo: { succesRate: 0.99 } };
+    assert.equal(
+      validationMessage(spec),
+      'scenario.slo.succesRate: expected one of the fields successRate, p50LatencyMs, ' +
+        'p95LatencyMs, p99LatencyMs, perTenant, got unknown field "succesRate" set to 0.99; ' +
+        'did you mean "successRate"?',
+    );
+  });
+
+  it('rejects an unknown per-tenant objective', () => {
+    const spec = {
+      ...sampleSpec(),
+      slo: { perTenant: { 'tenant-alpha': { p95latency: 4000 } } },
+    };
+    assert.equal(
+      validationMessage(spec),
+      'scenario.slo.perTenant.tenant-alpha.p95latency: expected one of the fields ' +
+        'successRate, p50LatencyMs, p95LatencyMs, p99LatencyMs, got unknown field ' +
+        '"p95latency" set to 4000; did you mean "p95LatencyMs"?',
+    );
+  });
+
+  it('suggests no field for a distant name', () => {
+    const spec = { ...sampleSpec(), modes: { sync: 1, async: 0, batch: 2 } };
+    assert.equal(
+      validationMessage(spec),
+      'scenario.modes.batch: expected one of the fields sync, async, got unknown field ' +
+        '"batch" set to 2',
+    );
+  });
+
+  it('names unknown fields at every level', () => {
+    const base = sampleSpec();
+    const cases: ReadonlyArray<readonly [unknown, string]> = [
+      [{ ...base, durationSecs: 5 }, 'scenario.durationSecs'],
+      [{ ...base, arrival: { kind: 'constant', ratePerSec: 1, rate: 2 } }, 'scenario.arrival.rate'],
+      [
+        {
+          ...base,
+          arrival: {
+            kind: 'ramp',
+            startRatePerSec: 1,
+            stages: [{ durationSec: 1, targetRate: 2 }],
+          },
+        },
+        'scenario.arrival.stages[0].targetRate',
+      ],
+      [
+        {
+          ...base,
+          arrival: {
+            kind: 'burst',
+            baseRatePerSec: 1,
+            burstRatePerSec: 2,
+            windows: [{ startSec: 0, durationSec: 1, endSec: 1 }],
+          },
+        },
+        'scenario.arrival.windows[0].endSec',
+      ],
+      [
+        {
+          ...base,
+          arrival: {
+            kind: 'trace',
+            file: 'x.csv',
+            speedUp: 1,
+            window: { startSec: 0, durationSec: 1, stopSec: 1 },
+          },
+          tasks: { source: 'trace' },
+        },
+        'scenario.arrival.window.stopSec',
+      ],
+      [
+        { ...base, tenants: [{ tenantId: 'tenant-alpha', weight: 1, quota: 5 }] },
+        'scenario.tenants[0].quota',
+      ],
+      [{ ...base, routes: [{ route: 'chat', weight: 1, model: 'x' }] }, 'scenario.routes[0].model'],
+      [
+        {
+          ...base,
+          tasks: {
+            source: 'distribution',
+            kinds: [
+              {
+                name: 'chat',
+                weight: 1,
+                inputTokens: { kind: 'constant', value: 1, max: 2 },
+                outputTokens: { kind: 'constant', value: 1 },
+              },
+            ],
+          },
+        },
+        'scenario.tasks.kinds[0].inputTokens.max',
+      ],
+    ];
+    for (const [spec, path] of cases) {
+      assert.match(validationMessage(spec), new RegExp(`^${path.replace(/[.[\]]/g, '\\$&')}: `));
+    }
+  });
 });
 
 describe('findScenario', () => {

@@ -13,7 +13,8 @@ import type { ProgressSnapshot } from '../../harness/load/recorder.js';
 import type { LoadResult, PlatformRun } from '../../harness/load/result.js';
 import { evaluateThresholds, type ThresholdVerdict } from '../../harness/load/thresholds.js';
 import { findScenario } from '../../harness/scenario/registry.js';
-import { loadTrace } from '../../harness/scenario/trace.js';
+import { loadScenarioTrace } from '../../harness/scenario/scenario-trace.js';
+import type { TraceRow } from '../../harness/scenario/trace.js';
 import type { ScenarioSpec } from '../../harness/scenario/types.js';
 import { validateScenario } from '../../harness/scenario/validate.js';
 import {
@@ -168,12 +169,14 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
     withOverrides(findScenario(SCENARIOS, options.scenario), options),
   );
   if (options.engine === 'k6') await requireK6();
+  // Read now, so a missing or empty trace fails before a platform starts or a target is probed.
+  const traceRows = await loadScenarioTrace(scenario, scenario.durationSec);
   // The first SIGINT or SIGTERM stops the load; the summary, `--out` and the platform's
   // cleanup still run. Later signals are ignored until then.
   const controller = new AbortController();
   const dispose = abortOnInterrupt(controller, (signal) => new LoadInterruptedError(signal));
   try {
-    const code = await runOnTarget(scenario, options, controller.signal);
+    const code = await runOnTarget(scenario, options, { signal: controller.signal, traceRows });
     const interrupted = interruptedBy(controller.signal);
     return interrupted === undefined ? code : 128 + constants.signals[interrupted];
   } finally {
@@ -181,13 +184,22 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
   }
 }
 
+/** Inputs of a run besides the scenario and the options. */
+interface RunInputs {
+  /** Aborted by the first SIGINT or SIGTERM. */
+  signal: AbortSignal;
+  /** Rows of a trace-replay scenario, read before the run; undefined for other arrivals. */
+  traceRows: readonly TraceRow[] | undefined;
+}
+
 /** Runs against `--target`, or against a platform the command starts and then stops. */
 async function runOnTarget(
   scenario: ScenarioSpec,
   options: LoadCommandOptions,
-  signal: AbortSignal,
+  inputs: RunInputs,
 ): Promise<number> {
-  if (!options.platform) return runAgainst(scenario, options, signal);
+  if (!options.platform) return runAgainst(scenario, options, inputs);
+  const signal = inputs.signal;
   const topology = parseTopology(options.topology ?? DEFAULT_LOAD_TOPOLOGY);
   const platform = await startPlatform({
     topology,
@@ -201,7 +213,7 @@ async function runOnTarget(
     return await runAgainst(
       { ...scenario, target: platform.urls.gateway },
       options,
-      signal,
+      inputs,
       readPlatformRun,
     );
   } finally {
@@ -224,13 +236,14 @@ function interruptedBy(signal: AbortSignal): NodeJS.Signals | undefined {
 async function runAgainst(
   scenario: ScenarioSpec,
   options: LoadCommandOptions,
-  signal: AbortSignal,
+  inputs: RunInputs,
   readPlatformRun?: () => Promise<PlatformRun>,
 ): Promise<number> {
+  const { signal, traceRows } = inputs;
   const result =
     options.engine === 'k6'
-      ? await runWithK6(scenario, signal)
-      : await runEmbedded(scenario, options, signal);
+      ? await runK6(scenario, { signal, ...(traceRows === undefined ? {} : { traceRows }) })
+      : await runEmbedded(scenario, options, inputs);
   const platform = await readPlatformRun?.();
   const verdict = evaluateThresholds(result, scenario.slo);
   const interrupted = interruptedBy(signal);
@@ -303,13 +316,14 @@ function withOverrides(
 async function runEmbedded(
   scenario: ScenarioSpec,
   options: LoadCommandOptions,
-  signal: AbortSignal,
+  inputs: RunInputs,
 ): Promise<LoadResult> {
   const printer = progressPrinter();
   try {
     return await runLoad(scenario, {
       seed: options.seed,
-      signal,
+      signal: inputs.signal,
+      ...(inputs.traceRows === undefined ? {} : { traceRows: inputs.traceRows }),
       ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
       ...(options.drainTimeout === undefined
         ? {}
@@ -319,21 +333,6 @@ async function runEmbedded(
   } finally {
     printer.end();
   }
-}
-
-async function runWithK6(scenario: ScenarioSpec, signal: AbortSignal): Promise<LoadResult> {
-  const arrival = scenario.arrival;
-  if (arrival.kind !== 'trace') return runK6(scenario, { signal });
-  const window = arrival.window ?? {
-    startSec: 0,
-    durationSec: scenario.durationSec * arrival.speedUp,
-  };
-  const traceRows = await loadTrace(arrival.file, {
-    speedUp: arrival.speedUp,
-    window,
-    limit: arrival.limit,
-  });
-  return runK6(scenario, { traceRows, signal });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { loadScenarioTrace } from '../scenario/scenario-trace.js';
 import { validateScenario } from '../scenario/validate.js';
 import type { ScenarioSpec } from '../scenario/types.js';
 import { loadTenantKeys, pickKeys } from './keys.js';
@@ -9,11 +10,12 @@ import type { LoadResult } from './result.js';
 import { buildSchedule } from './schedule.js';
 
 /**
- * Runs a scenario with the embedded open-model engine: probes `GET /healthz`,
- * then plans a seeded schedule, sends each request at its scheduled time through a
- * keep-alive pool, and drains for at most `drainTimeoutMs` after the duration.
- * @throws ScenarioValidationError, RangeError for an invalid option,
- *   TenantKeysError, or TargetUnreachableError when the probe fails.
+ * Runs a scenario with the embedded open-model engine. It reads the trace of a replay,
+ * probes `GET /healthz` and plans a seeded schedule. Then it sends each request at its
+ * scheduled time through a keep-alive pool, and drains for at most `drainTimeoutMs`.
+ * @throws ScenarioValidationError, RangeError for an invalid option, TenantKeysError,
+ *   TraceFileError or TraceFormatError for the trace, or TargetUnreachableError when the
+ *   probe fails.
  */
 export async function runLoad(
   spec: ScenarioSpec,
@@ -30,6 +32,8 @@ export async function runLoad(
     options.keys === undefined
       ? await loadTenantKeys(resolved.keysFile, tenantIds)
       : pickKeys('options.keys', options.keys, tenantIds);
+  // A missing or empty trace is an input error, reported before the target is contacted.
+  const traceRows = resolved.traceRows ?? (await loadScenarioTrace(scenario, scenario.durationSec));
   // NOTE: only the target's origin is used; request paths are absolute (/v1/tasks).
   const pool = new Pool(new URL(scenario.target).origin, {
     connections: resolved.connections,
@@ -43,7 +47,7 @@ export async function runLoad(
     const schedule = await buildSchedule(scenario, {
       seed: resolved.seed,
       durationSec: scenario.durationSec,
-      traceRows: resolved.traceRows,
+      traceRows,
     });
     const run = new LoadRun({
       scenarioName: scenario.name,

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { runLoad } from '../../../src/harness/load/engine.js';
 import { isTargetUnreachableError } from '../../../src/harness/load/errors.js';
 import { formatSummary } from '../../../src/harness/load/format.js';
 import { evaluateThresholds } from '../../../src/harness/load/thresholds.js';
 import type { ProgressSnapshot } from '../../../src/harness/load/recorder.js';
 import { isScenarioValidationError } from '../../../src/harness/scenario/errors.js';
+import { isTraceFileError } from '../../../src/harness/scenario/scenario-trace.js';
 import { type FakeGateway, startFakeGateway } from './fake-gateway.js';
 import { replaySpec, sampleSpec, TEST_KEYS } from './sample-spec.js';
 
@@ -34,10 +38,13 @@ function blockOnce(ms: number): () => void {
 
 describe('runLoad', () => {
   let gateway: FakeGateway | undefined;
+  let traceDir: string | undefined;
 
   afterEach(async () => {
     await gateway?.close();
     gateway = undefined;
+    if (traceDir !== undefined) await rm(traceDir, { recursive: true, force: true });
+    traceDir = undefined;
   });
 
   it('fails fast naming an unreachable target', async () => {
@@ -55,17 +62,65 @@ describe('runLoad', () => {
     assert.ok(performance.now() - started < 2000);
   });
 
-  it('probes the target before planning', async () => {
-    // Planning first would read the trace file, which does not exist, and fail on it instead.
+  it('reads the trace before the probe', async () => {
     const target = `http://127.0.0.1:${await closedPort()}`;
     const arrival = { kind: 'trace', file: 'missing-trace.csv', speedUp: 1 } as const;
     await assert.rejects(
       runLoad(sampleSpec({ target, arrival }), { keys: TEST_KEYS }),
       (error: unknown) => {
-        assert.ok(isTargetUnreachableError(error), String(error));
+        assert.ok(isTraceFileError(error), String(error));
+        assert.equal(
+          error.message,
+          `scenario.arrival.file: trace missing-trace.csv (resolved to ${resolve('missing-trace.csv')}) ` +
+            'not found; relative paths start at the working directory, so run from the ' +
+            'repository root or set arrival.file to an existing CSV file',
+        );
         return true;
       },
     );
+  });
+
+  it('rejects a trace with no rows', async () => {
+    gateway = await startFakeGateway();
+    traceDir = await mkdtemp(join(tmpdir(), 'scalegate-engine-trace-'));
+    const file = join(traceDir, 'empty.csv');
+    await writeFile(file, 'TIMESTAMP,ContextTokens,GeneratedTokens\n');
+    const arrival = { kind: 'trace', file, speedUp: 2 } as const;
+    const spec = sampleSpec({ target: gateway.url, arrival, durationSec: 5 });
+    await assert.rejects(runLoad(spec, { keys: TEST_KEYS }), (error: unknown) => {
+      assert.ok(isTraceFileError(error), String(error));
+      assert.equal(
+        error.message,
+        `scenario.arrival.file: trace ${file} has no rows to replay in trace seconds 0 to 10 ` +
+          'after its first row (5 s of run at speedUp 2); pass a trace with ' +
+          'TIMESTAMP,ContextTokens,GeneratedTokens rows in that window, or change arrival.window',
+      );
+      return true;
+    });
+    // The trace is an input error, so the gateway was never contacted.
+    assert.deepEqual(gateway.received, []);
+  });
+
+  it('rejects a trace window past every row', async () => {
+    gateway = await startFakeGateway();
+    traceDir = await mkdtemp(join(tmpdir(), 'scalegate-engine-trace-'));
+    const file = join(traceDir, 'short.csv');
+    await writeFile(
+      file,
+      'TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:00:00.0000000,10,5\n',
+    );
+    const arrival = {
+      kind: 'trace' as const,
+      file,
+      speedUp: 1,
+      window: { startSec: 60, durationSec: 5 },
+    };
+    const spec = sampleSpec({ target: gateway.url, arrival, durationSec: 5 });
+    await assert.rejects(runLoad(spec, { keys: TEST_KEYS }), (error: unknown) => {
+      assert.ok(isTraceFileError(error), String(error));
+      assert.match(error.message, /has no rows to replay in trace seconds 60 to 65 after/);
+      return true;
+    });
   });
 
   it('names the field of an invalid scenario', async () => {

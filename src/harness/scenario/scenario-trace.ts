@@ -1,0 +1,80 @@
+import { resolve } from 'node:path';
+import { loadTrace, type TraceRow } from './trace.js';
+import type { ScenarioSpec } from './types.js';
+
+/** Raised when a scenario's trace file cannot be read or has no rows to replay. */
+export class TraceFileError extends Error {
+  readonly code = 'TRACE_FILE_INVALID';
+
+  constructor(
+    readonly file: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'TraceFileError';
+  }
+}
+
+export function isTraceFileError(error: unknown): error is TraceFileError {
+  return error instanceof TraceFileError;
+}
+
+/**
+ * Reads the trace rows a trace-replay scenario sends within `durationSec`, or returns
+ * undefined for another arrival kind. Callers read them before they start a platform or
+ * probe the target, so a missing or empty trace fails at once.
+ * @throws TraceFileError naming `scenario.arrival.file`, the path and the fix when the file
+ *   cannot be read or no row falls in the run; TraceFormatError for a row that does not parse.
+ */
+export async function loadScenarioTrace(
+  scenario: ScenarioSpec,
+  durationSec: number,
+): Promise<TraceRow[] | undefined> {
+  const arrival = scenario.arrival;
+  if (arrival.kind !== 'trace') return undefined;
+  const file = arrival.file;
+  const window = arrival.window ?? { startSec: 0, durationSec: durationSec * arrival.speedUp };
+  let rows: TraceRow[];
+  try {
+    rows = await loadTrace(file, { speedUp: arrival.speedUp, window, limit: arrival.limit });
+  } catch (error) {
+    throw unreadable(file, error);
+  }
+  const runMs = durationSec * 1000;
+  const inRun = rows.filter((row) => row.offsetMs < runMs);
+  if (inRun.length === 0) {
+    throw new TraceFileError(
+      file,
+      `scenario.arrival.file: trace ${file} has no rows to replay in trace seconds ` +
+        `${window.startSec} to ${window.startSec + window.durationSec} after its first row ` +
+        `(${durationSec} s of run at speedUp ${arrival.speedUp}); pass a trace with ` +
+        'TIMESTAMP,ContextTokens,GeneratedTokens rows in that window, or change arrival.window',
+    );
+  }
+  return inRun;
+}
+
+/** Wraps a file-system error in a TraceFileError; other errors are returned as they are. */
+function unreadable(file: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${file} (resolved to ${resolve(file)})`;
+  if (code === 'ENOENT') {
+    return new TraceFileError(
+      file,
+      `scenario.arrival.file: trace ${where} not found; relative paths start at the ` +
+        'working directory, so run from the repository root or set arrival.file to an ' +
+        'existing CSV file',
+      { cause: error },
+    );
+  }
+  if (code === 'EISDIR' || code === 'EACCES') {
+    const reason = code === 'EISDIR' ? 'is a folder' : 'is not readable';
+    return new TraceFileError(
+      file,
+      `scenario.arrival.file: trace ${where} ${reason}; set arrival.file to a readable CSV file`,
+      { cause: error },
+    );
+  }
+  return error;
+}

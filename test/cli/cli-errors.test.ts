@@ -204,7 +204,17 @@ describe('scalegate CLI errors', function () {
     ],
     [
       ['load', '--scenario', 'steady-chat', '--target', 'http://10.0.0.1:8080'],
-      'scenario.target: expected a URL on a loopback host (127.0.0.0/8, ::1 or localhost), got "http://10.0.0.1:8080"',
+      '--target: expected a URL on a loopback host (127.0.0.0/8, ::1 or localhost), got "http://10.0.0.1:8080"',
+    ],
+    [
+      ['load', '--scenario', 'steady-chat', '--target', 'http://user:secret@127.0.0.1:8080'],
+      '--target: expected a URL without a user name or password, got "http://***:***@127.0.0.1:8080/"; ' +
+        'the gateway authenticates with tenant API keys, so pass http://127.0.0.1:8080',
+    ],
+    [
+      ['load', '--scenario', 'steady-chat', '--target', 'http://127.0.0.1:8080/api'],
+      '--target: expected a URL with no path, query or fragment, got "http://127.0.0.1:8080/api"; ' +
+        'only the origin is used, because request paths are absolute (/v1/tasks); pass http://127.0.0.1:8080',
     ],
     [
       ['platform', '--redis-url', 'notaurl'],

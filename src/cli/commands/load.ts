@@ -16,7 +16,7 @@ import { findScenario } from '../../harness/scenario/registry.js';
 import { loadScenarioTrace } from '../../harness/scenario/scenario-trace.js';
 import type { TraceRow } from '../../harness/scenario/trace.js';
 import type { ScenarioSpec } from '../../harness/scenario/types.js';
-import { validateScenario } from '../../harness/scenario/validate.js';
+import { validateScenario, validateTarget } from '../../harness/scenario/validate.js';
 import {
   formatTopology,
   type Platform,
@@ -165,6 +165,7 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
     );
   }
   // Inputs that need no gateway are checked before a platform starts, which takes seconds.
+  if (options.target !== undefined) validateTarget('--target', options.target);
   const scenario = validateScenario(
     withOverrides(findScenario(SCENARIOS, options.scenario), options),
   );

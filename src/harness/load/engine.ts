@@ -34,7 +34,6 @@ export async function runLoad(
       : pickKeys('options.keys', options.keys, tenantIds);
   // A missing or empty trace is an input error, reported before the target is contacted.
   const traceRows = resolved.traceRows ?? (await loadScenarioTrace(scenario, scenario.durationSec));
-  // NOTE: only the target's origin is used; request paths are absolute (/v1/tasks).
   const pool = new Pool(new URL(scenario.target).origin, {
     connections: resolved.connections,
     headersTimeout: resolved.requestTimeoutMs,

@@ -70,14 +70,46 @@ function checkSpec(issues: IssueList, root: string, spec: Record<string, unknown
   checkSlo(issues, `${root}.slo`, spec.slo, tenantIds);
 }
 
-/** Accepts an http or https URL on a loopback host: load is never aimed at another machine. */
+/**
+ * Checks a load target given as `--target`, where `option` names it in the message.
+ * @throws ScenarioValidationError as {@link validateScenario} does.
+ */
+export function validateTarget(option: string, value: unknown): string {
+  const issues = new IssueList();
+  checkTarget(issues, option, value);
+  if (issues.items.length > 0) throw new ScenarioValidationError(issues.items);
+  return value as string;
+}
+
+/**
+ * Accepts an http or https origin on a loopback host: load is never aimed at another machine.
+ * A user name or password is rejected, because the target is printed in the summary and
+ * the JSON, and so is a path, query or fragment, because requests go to absolute paths
+ * such as /v1/tasks on the origin.
+ */
 function checkTarget(issues: IssueList, path: string, value: unknown): void {
   if (!issues.nonEmptyString(path, value)) return;
   const url = URL.canParse(value) ? new URL(value) : undefined;
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     issues.add(path, 'an http or https URL', value);
+  } else if (url.username !== '' || url.password !== '') {
+    url.username = url.username === '' ? '' : '***';
+    url.password = url.password === '' ? '' : '***';
+    issues.items.push({
+      path,
+      expected: 'a URL without a user name or password',
+      received: JSON.stringify(url.href),
+      hint: `the gateway authenticates with tenant API keys, so pass ${url.origin}`,
+    });
   } else if (!isLoopbackHost(url.hostname.replace(/^\[(.*)\]$/, '$1'))) {
     issues.add(path, `a URL on a loopback host (${LOOPBACK_HOSTS})`, value);
+  } else if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    issues.items.push({
+      path,
+      expected: 'a URL with no path, query or fragment',
+      received: JSON.stringify(value),
+      hint: `only the origin is used, because request paths are absolute (/v1/tasks); pass ${url.origin}`,
+    });
   }
 }
 

@@ -5,7 +5,7 @@ import {
   isScenarioValidationError,
 } from '../../../src/harness/scenario/errors.js';
 import { findScenario } from '../../../src/harness/scenario/registry.js';
-import { validateScenario } from '../../../src/harness/scenario/validate.js';
+import { validateScenario, validateTarget } from '../../../src/harness/scenario/validate.js';
 import { sampleSpec } from '../load/sample-spec.js';
 
 function validationMessage(spec: unknown): string {
@@ -75,6 +75,42 @@ describe('validateScenario', () => {
     for (const target of ['http://127.0.0.2:8080', 'http://localhost:3000', 'http://[::1]:9000']) {
       assert.equal(validateScenario({ ...sampleSpec(), target }).target, target);
     }
+  });
+
+  it('rejects a target with credentials', () => {
+    const message = validationMessage({ ...sampleSpec(), target: 'http://admin:hunter2@[::1]:80' });
+    assert.equal(
+      message,
+      'scenario.target: expected a URL without a user name or password, got "http://***:***@[::1]/"; ' +
+        'the gateway authenticates with tenant API keys, so pass http://[::1]',
+    );
+    assert.doesNotMatch(message, /hunter2|admin/);
+  });
+
+  it('rejects a target with a path or query', () => {
+    for (const target of ['http://127.0.0.1:8080/v1', 'http://127.0.0.1:8080/?a=1']) {
+      assert.equal(
+        validationMessage({ ...sampleSpec(), target }),
+        `scenario.target: expected a URL with no path, query or fragment, got "${target}"; ` +
+          'only the origin is used, because request paths are absolute (/v1/tasks); pass http://127.0.0.1:8080',
+      );
+    }
+  });
+
+  it('accepts a target ending in a slash', () => {
+    const target = 'http://127.0.0.1:8080/';
+    assert.equal(validateScenario({ ...sampleSpec(), target }).target, target);
+  });
+
+  it('names --target in its errors', () => {
+    assert.throws(
+      () => validateTarget('--target', 'http://127.0.0.1:8080/api'),
+      (error: unknown) => {
+        assert.ok(isScenarioValidationError(error));
+        assert.match(error.message, /^--target: expected a URL with no path, query or fragment, /);
+        return true;
+      },
+    );
   });
 
   it('rejects trace task sizes without a trace arrival', () => {

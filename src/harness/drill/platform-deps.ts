@@ -18,7 +18,7 @@ import {
   parsePrometheusText,
   readRegistry,
 } from './metric-samples.js';
-import { SeriesSampler } from './series-sampler.js';
+import { sampleSeries, SeriesSampler } from './series-sampler.js';
 import type { DrillSpec, TenantBurstStep } from './spec.js';
 
 /** Timeout of one mock provider metrics scrape, in milliseconds. */
@@ -174,20 +174,17 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
     const servedBySecond = new Map<number, Record<string, number>>();
     const failoversBySecond = new Map<number, number>();
     let running = true;
-    const sampling = (async () => {
-      // Second t is sampled at start + t + 1 s on the drill's clock, not after a fixed sleep,
-      // so the time a scrape takes does not shift the series against the fault timeline.
-      const startMs = clock.monotonic();
-      sampler.baseline(await read());
-      for (let t = 0; running; t += 1) {
-        const dueMs = startMs + (t + 1) * 1000;
-        await clock.sleep(Math.max(0, dueMs - clock.monotonic()), signal).catch(() => undefined);
-        const point = sampler.record(t, await read());
-        servedBySecond.set(t, point.servedBy);
-        failoversBySecond.set(t, point.failovers);
-        if (signal.aborted) break;
-      }
-    })();
+    const sampling = sampleSeries({
+      clock,
+      sampler,
+      read,
+      isRunning: () => running,
+      signal,
+      onPoint: (point) => {
+        servedBySecond.set(point.t, point.servedBy);
+        failoversBySecond.set(point.t, point.failovers);
+      },
+    });
     const run = runLoad(options.scenario, {
       target: platform.urls.gateway,
       durationSec: durationS,

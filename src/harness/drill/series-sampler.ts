@@ -1,3 +1,4 @@
+import type { Clock } from '../../platform/clock.js';
 import type { SeriesPoint } from '../report/types.js';
 import { type MetricSampleValue, sumBy, sumOf } from './metric-samples.js';
 
@@ -100,8 +101,12 @@ export class SeriesSampler {
     this.#previous = this.#snapshot(samples);
   }
 
-  /** Records the second `t` from the samples read at its end. */
-  record(t: number, samples: readonly MetricSampleValue[]): SeriesPoint {
+  /**
+   * Records second `t` from the samples read at its end. `spanS` is the number of seconds
+   * since the previous record. It is more than 1 when a slow read skipped seconds, and then
+   * the point contains the counts of every skipped second and `throughputRpm` is their mean.
+   */
+  record(t: number, samples: readonly MetricSampleValue[], spanS = 1): SeriesPoint {
     const current = this.#snapshot(samples);
     const previous: Snapshot = this.#previous ?? EMPTY;
     this.#previous = current;
@@ -115,7 +120,7 @@ export class SeriesSampler {
       t,
       requests,
       successes,
-      throughputRpm: requests * 60,
+      throughputRpm: (requests * 60) / spanS,
       successRate: requests === 0 ? 0 : successes / requests,
       p95S: bucketP95(current.buckets, previous.buckets),
       failovers: current.failovers - previous.failovers,
@@ -127,5 +132,50 @@ export class SeriesSampler {
 
   points(): readonly SeriesPoint[] {
     return this.#points;
+  }
+}
+
+/** Inputs of {@link sampleSeries}. */
+export interface SeriesSampling {
+  /** The drill's clock; second `t` covers [t, t + 1) s after the sampling started. */
+  clock: Clock;
+  sampler: SeriesSampler;
+  /** Reads the platform's cumulative samples. */
+  read: () => Promise<MetricSampleValue[]>;
+  /** Returns false once the load ended; the loop then records one last point and stops. */
+  isRunning: () => boolean;
+  /** Aborting it records the second in progress at once and stops the loop. */
+  signal: AbortSignal;
+  onPoint?: (point: SeriesPoint) => void;
+}
+
+/**
+ * Reads the samples after each whole second of `clock` and records one point per read.
+ * Each point's second comes from the clock when its read starts, not from a count of
+ * reads, so a slow read cannot shift later points against the fault timeline. When a
+ * read outlasts a second, the next read is taken at once and its point, labelled with the
+ * last whole second before it, contains the counts of every second that passed meanwhile.
+ */
+export async function sampleSeries(options: SeriesSampling): Promise<void> {
+  const { clock, sampler, read, signal } = options;
+  const startMs = clock.monotonic();
+  sampler.baseline(await read());
+  // Seconds [0, covered) are recorded.
+  let covered = 0;
+  for (;;) {
+    const waitMs = startMs + (covered + 1) * 1000 - clock.monotonic();
+    if (waitMs > 0 && !signal.aborted) {
+      // A timer can fire a little before the due time, so the wait repeats until it is due.
+      await clock.sleep(waitMs, signal).catch(() => undefined);
+      continue;
+    }
+    const elapsedS = Math.floor((clock.monotonic() - startMs) / 1000);
+    const samples = await read();
+    // A read on abort may come before the current second ends; it records that second.
+    const t = Math.max(covered, elapsedS - 1);
+    const point = sampler.record(t, samples, t + 1 - covered);
+    options.onPoint?.(point);
+    covered = t + 1;
+    if (signal.aborted || !options.isRunning()) break;
   }
 }

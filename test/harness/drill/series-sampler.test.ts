@@ -5,7 +5,9 @@ import {
   type MetricSampleValue,
   parsePrometheusText,
 } from '../../../src/harness/drill/metric-samples.js';
-import { SeriesSampler } from '../../../src/harness/drill/series-sampler.js';
+import { sampleSeries, SeriesSampler } from '../../../src/harness/drill/series-sampler.js';
+import type { SeriesPoint } from '../../../src/harness/report/types.js';
+import { type SteppingClock, steppingClock } from './stepping-clock.js';
 
 function sample(name: string, labels: Record<string, string>, value: number): MetricSampleValue {
   return { name, labels, value };
@@ -69,6 +71,113 @@ describe('SeriesSampler', () => {
     sampler.baseline(fast(0));
     const p95 = sampler.record(0, fast(20)).p95S;
     assert.ok(Math.abs(p95 - 0.95) < 1e-9, `p95 ${p95}`);
+  });
+});
+
+/**
+ * Creates the read function of a platform on `clock` where 10 requests succeed at the end
+ * of every second and, from 20 s on, 5 of them fail over. Each read takes the counters at
+ * once and then lasts as long as `readMs` returns for the read's start time.
+ */
+function slowPlatform(clock: SteppingClock, readMs: (atMs: number) => number) {
+  return async (): Promise<MetricSampleValue[]> => {
+    const atMs = clock.monotonic();
+    const seconds = Math.floor(atMs / 1000);
+    const samples = [
+      sample(
+        'scalegate_requests_total',
+        { tenant: 'tenant-alpha', outcome: 'succeeded' },
+        10 * seconds,
+      ),
+      sample('scalegate_failover_activations_total', {}, 5 * Math.max(0, seconds - 20)),
+    ];
+    clock.advance(readMs(atMs));
+    return samples;
+  };
+}
+
+async function sampleUntil(
+  clock: SteppingClock,
+  endMs: number,
+  read: () => Promise<MetricSampleValue[]>,
+): Promise<readonly SeriesPoint[]> {
+  const sampler = new SeriesSampler([]);
+  await sampleSeries({
+    clock,
+    sampler,
+    read,
+    isRunning: () => clock.monotonic() < endMs,
+    signal: new AbortController().signal,
+  });
+  return sampler.points();
+}
+
+describe('sampleSeries', () => {
+  it('places points by the clock when reads are slow', async () => {
+    const clock = steppingClock();
+    // Every read takes 1.5 s, so 14 reads pass before the failovers start at 20 s.
+    const points = await sampleUntil(
+      clock,
+      30_000,
+      slowPlatform(clock, () => 1500),
+    );
+    const firstFailover = points.find((point) => point.failovers > 0);
+    assert.equal(firstFailover?.t, 20);
+    assert.equal(firstFailover?.failovers, 5);
+  });
+
+  it('keeps each point on the second its read started', async () => {
+    const clock = steppingClock();
+    const points = await sampleUntil(
+      clock,
+      30_000,
+      slowPlatform(clock, () => 1500),
+    );
+    // Reads start at 1.5 s, 3 s, 4.5 s, 6 s and so on. Each records the whole second before it.
+    assert.deepEqual(
+      points.slice(0, 6).map((point) => point.t),
+      [0, 2, 3, 5, 6, 8],
+    );
+  });
+
+  it('merges the seconds a slow read skipped', async () => {
+    const clock = steppingClock();
+    // The read at 3 s takes 2.5 s, so the next one starts at 5.5 s, past the second 3 to 4.
+    const read = slowPlatform(clock, (atMs) => (atMs === 3000 ? 2500 : 0));
+    const points = await sampleUntil(clock, 8000, read);
+    assert.deepEqual(
+      points.map((point) => point.t),
+      [0, 1, 2, 4, 5, 6, 7],
+    );
+    const merged = points[3];
+    assert.equal(merged?.requests, 20);
+    assert.equal(merged?.throughputRpm, 600);
+    assert.equal(points[4]?.throughputRpm, 600);
+  });
+
+  it('records the second in progress on abort', async () => {
+    const clock = steppingClock();
+    const controller = new AbortController();
+    const sampler = new SeriesSampler([]);
+    // The abort comes at 2.5 s, while the loop waits for the end of second 2.
+    const sleep: SteppingClock['sleep'] = async (ms, signal) => {
+      if (clock.monotonic() === 2000) {
+        clock.advance(500);
+        controller.abort();
+      }
+      await clock.sleep(ms, signal);
+    };
+    await sampleSeries({
+      clock: { ...clock, sleep },
+      sampler,
+      read: slowPlatform(clock, () => 0),
+      isRunning: () => true,
+      signal: controller.signal,
+    });
+    assert.deepEqual(
+      sampler.points().map((point) => point.t),
+      [0, 1, 2],
+    );
   });
 });
 

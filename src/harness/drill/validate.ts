@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 
 import { faultConfigSchema } from '../../faults/providers/fault-config.js';
 import { DrillSpecError } from './errors.js';
-import { type DrillSpec, SERIES_MEASURES, TOXIC_TYPES } from './spec.js';
+import { type DrillSpec, type FaultStep, SERIES_MEASURES, TOXIC_TYPES } from './spec.js';
 
 const name = { type: 'string', minLength: 1 } as const;
 const offset = { type: 'number', minimum: 0 } as const;
@@ -176,6 +176,38 @@ function checkTimeline(spec: DrillSpec): void {
   });
 }
 
+/**
+ * Rejects two provider faults on one provider whose windows overlap. A provider keeps one
+ * fault configuration, which each PUT replaces and the DELETE that ends a step clears, so
+ * ending the first step would silently end the second. Toxics do not clash, because each
+ * step adds and removes its own named toxic, and a toxic on proxy X and a provider fault
+ * on provider X act on different parts.
+ */
+function checkProviderOverlaps(spec: DrillSpec): void {
+  const window = (step: FaultStep): string => `${step.atS} s to ${step.atS + step.durationS} s`;
+  spec.faults.forEach((later, laterIndex) => {
+    if (later.kind !== 'provider-fault') return;
+    const earlierIndex = spec.faults.findIndex(
+      (step, index) =>
+        index < laterIndex &&
+        step.kind === 'provider-fault' &&
+        step.provider === later.provider &&
+        step.atS < later.atS + later.durationS &&
+        later.atS < step.atS + step.durationS,
+    );
+    const earlier = spec.faults[earlierIndex];
+    if (earlier === undefined) return;
+    const earlierEndS = earlier.atS + earlier.durationS;
+    throw new DrillSpecError(
+      `faults[${laterIndex}]`,
+      `(${later.id}, ${window(later)}) overlaps faults[${earlierIndex}] (${earlier.id}, ` +
+        `${window(earlier)}) on provider ${later.provider}. Ending either one clears every ` +
+        `fault on the provider, so start ${later.id} at ${earlierEndS} s or later, or merge ` +
+        'the two into one step',
+    );
+  });
+}
+
 function checkProbes(spec: DrillSpec): void {
   spec.steadyState.probes.forEach((probe, index) => {
     const measures: readonly string[] = SERIES_MEASURES;
@@ -198,6 +230,7 @@ export function validateDrillSpec(value: unknown): DrillSpec {
   }
   const spec = value as DrillSpec;
   checkTimeline(spec);
+  checkProviderOverlaps(spec);
   checkProbes(spec);
   return spec;
 }

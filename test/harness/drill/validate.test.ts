@@ -4,6 +4,16 @@ import { providerOutageDrill } from '../../../chaos/provider-outage.js';
 import { isDrillSpecError } from '../../../src/harness/drill/errors.js';
 import { validateDrillSpec } from '../../../src/harness/drill/validate.js';
 
+function messageOf(spec: unknown): string {
+  try {
+    validateDrillSpec(spec);
+  } catch (error) {
+    assert.ok(isDrillSpecError(error));
+    return error.message;
+  }
+  assert.fail('expected a DrillSpecError');
+}
+
 function fieldOf(spec: unknown): string {
   try {
     validateDrillSpec(spec);
@@ -65,5 +75,54 @@ describe('validateDrillSpec', () => {
   it('names an abort rule field', () => {
     const abortRules = [{ ...providerOutageDrill.abortRules[0], forS: 0 }];
     assert.equal(fieldOf({ ...providerOutageDrill, abortRules }), 'abortRules[0].forS');
+  });
+
+  describe('overlapping faults', () => {
+    const outage = providerOutageDrill.faults[0];
+    assert.ok(outage?.kind === 'provider-fault');
+
+    function withSecond(patch: Record<string, unknown>): unknown {
+      const second = { ...outage, id: 'second-outage', ...patch };
+      return { ...providerOutageDrill, faults: [...providerOutageDrill.faults, second] };
+    }
+
+    it('rejects two faults on one provider', () => {
+      const spec = withSecond({ atS: 40, durationS: 20, faults: { firstTokenDelayMs: 500 } });
+      assert.equal(fieldOf(spec), 'faults[3]');
+      assert.equal(
+        messageOf(spec),
+        'invalid drill spec: faults[3] (second-outage, 40 s to 60 s) overlaps faults[0] ' +
+          '(primary-outage, 20 s to 50 s) on provider provider-a. Ending either one clears ' +
+          'every fault on the provider, so start second-outage at 50 s or later, or merge ' +
+          'the two into one step',
+      );
+    });
+
+    it('rejects a fault inside another', () => {
+      assert.equal(fieldOf(withSecond({ atS: 25, durationS: 5 })), 'faults[3]');
+    });
+
+    it('accepts back-to-back faults on one provider', () => {
+      const spec = validateDrillSpec(withSecond({ atS: 50, durationS: 10 }));
+      assert.equal(spec.faults.length, 4);
+    });
+
+    it('accepts overlapping faults on two providers', () => {
+      const spec = validateDrillSpec(withSecond({ provider: 'provider-c', atS: 25 }));
+      assert.equal(spec.faults.length, 4);
+    });
+
+    it('accepts overlapping toxics on one proxy', () => {
+      const toxic = providerOutageDrill.faults[1];
+      assert.ok(toxic !== undefined);
+      const second = { ...toxic, id: 'more-latency', atS: 35 };
+      const spec = { ...providerOutageDrill, faults: [...providerOutageDrill.faults, second] };
+      assert.equal(validateDrillSpec(spec).faults.length, 4);
+    });
+
+    it('accepts a toxic and a provider fault on one name', () => {
+      const spec = validateDrillSpec(withSecond({ provider: 'provider-b', atS: 30 }));
+      assert.equal(spec.faults.length, 4);
+    });
   });
 });

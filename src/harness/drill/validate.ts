@@ -208,6 +208,50 @@ function checkProviderOverlaps(spec: DrillSpec): void {
   });
 }
 
+/**
+ * Rejects a spec whose before or after window contains no whole second. Series probes read
+ * the one-second buckets inside a window (see `phaseWindows` in probes.ts), so an empty
+ * window is left out of the verdict and a shorter one always fails for lack of data.
+ */
+function checkPhaseWindows(spec: DrillSpec): void {
+  if (spec.faults.length === 0) return;
+  const firstIndex = spec.faults.reduce(
+    (best, step, index) => (step.atS < (spec.faults[best]?.atS ?? step.atS) ? index : best),
+    0,
+  );
+  const firstS = spec.faults[firstIndex]?.atS ?? 0;
+  if (firstS < 1) {
+    throw new DrillSpecError(
+      `faults[${firstIndex}].atS`,
+      `is ${firstS} s, so the before window from 0 s to ${firstS} s contains no whole ` +
+        'second and the steady state is never checked before the faults; start the first ' +
+        'fault at 1 s or later',
+    );
+  }
+  const lastEndS = Math.max(...spec.faults.map((step) => step.atS + step.durationS));
+  const { settleS } = spec.steadyState;
+  const afterS = lastEndS + settleS;
+  // The first whole second of the after window is [ceil(afterS), ceil(afterS) + 1).
+  const minDurationS = Math.ceil(afterS) + 1;
+  if (minDurationS > spec.durationS) {
+    const maxSettleS = Math.floor(spec.durationS) - 1 - lastEndS;
+    const fixes = [
+      ...(maxSettleS >= 0 ? [`lower settleS to at most ${maxSettleS} s`] : []),
+      `raise durationS to at least ${minDurationS} s`,
+    ];
+    throw new DrillSpecError(
+      'steadyState.settleS',
+      `is ${settleS} s, so the after window opens at ${afterS} s (the last fault ends at ` +
+        `${lastEndS} s) and contains no whole second before durationS ${spec.durationS} s; ` +
+        `the steady state is never checked after the faults. ${capitalize(fixes.join(' or '))}`,
+    );
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function checkProbes(spec: DrillSpec): void {
   spec.steadyState.probes.forEach((probe, index) => {
     const measures: readonly string[] = SERIES_MEASURES;
@@ -231,6 +275,7 @@ export function validateDrillSpec(value: unknown): DrillSpec {
   const spec = value as DrillSpec;
   checkTimeline(spec);
   checkProviderOverlaps(spec);
+  checkPhaseWindows(spec);
   checkProbes(spec);
   return spec;
 }

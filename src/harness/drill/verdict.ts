@@ -1,19 +1,24 @@
 import type { DrillJournal, TopologyResult, VerdictRecord } from '../report/types.js';
 
-function formatValue(value: number | null): string {
-  return value === null ? 'no data' : String(Number(value.toFixed(4)));
-}
-
 function steadyStateReasons(journal: DrillJournal): string[] {
   return journal.steadyState.flatMap((check) =>
     check.probes
       .filter((probe) => !probe.passed)
       .map((probe) => {
+        if (probe.value === null) {
+          const window = `${formatNumber(check.fromS)} s to ${formatNumber(check.toS)} s`;
+          return `${check.phase}: ${probe.name} not checked: no data was collected from ${window}`;
+        }
         const rule = probe.comparator === 'min' ? 'below minimum' : 'above maximum';
         const limit = `${probe.threshold} (tolerance ${probe.tolerance})`;
-        return `${check.phase}: ${probe.name} ${formatValue(probe.value)} ${rule} ${limit}`;
+        return `${check.phase}: ${probe.name} ${formatNumber(probe.value, 4)} ${rule} ${limit}`;
       }),
   );
+}
+
+/** Formats a number with at most `digits` decimals and no trailing zeros. */
+function formatNumber(value: number, digits = 2): string {
+  return String(Number(value.toFixed(digits)));
 }
 
 /**

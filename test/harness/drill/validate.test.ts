@@ -31,6 +31,8 @@ function withFault(index: number, patch: Record<string, unknown>): unknown {
   return { ...providerOutageDrill, faults };
 }
 
+const { steadyState } = providerOutageDrill;
+
 describe('validateDrillSpec', () => {
   it('accepts the provider-outage drill', () => {
     assert.equal(validateDrillSpec(providerOutageDrill).name, 'provider-outage');
@@ -123,6 +125,63 @@ describe('validateDrillSpec', () => {
     it('accepts a toxic and a provider fault on one name', () => {
       const spec = validateDrillSpec(withSecond({ provider: 'provider-b', atS: 30 }));
       assert.equal(spec.faults.length, 4);
+    });
+  });
+
+  describe('phase windows', () => {
+    it('rejects a fault at the start', () => {
+      const spec = withFault(0, { atS: 0 });
+      assert.equal(fieldOf(spec), 'faults[0].atS');
+      assert.equal(
+        messageOf(spec),
+        'invalid drill spec: faults[0].atS is 0 s, so the before window from 0 s to 0 s ' +
+          'contains no whole second and the steady state is never checked before the ' +
+          'faults; start the first fault at 1 s or later',
+      );
+    });
+
+    it('rejects a before window under a second', () => {
+      assert.equal(fieldOf(withFault(1, { atS: 0.5, durationS: 1 })), 'faults[1].atS');
+    });
+
+    it('accepts a one-second before window', () => {
+      assert.equal(validateDrillSpec(withFault(0, { atS: 1 })).faults[0]?.atS, 1);
+    });
+
+    it('rejects an after window past the end', () => {
+      // The burst ends at 80 s, and 80 + 40 reaches durationS 120.
+      const spec = { ...providerOutageDrill, steadyState: { ...steadyState, settleS: 40 } };
+      assert.equal(fieldOf(spec), 'steadyState.settleS');
+      assert.equal(
+        messageOf(spec),
+        'invalid drill spec: steadyState.settleS is 40 s, so the after window opens at 120 s ' +
+          '(the last fault ends at 80 s) and contains no whole second before durationS ' +
+          '120 s; the steady state is never checked after the faults. Lower settleS to at ' +
+          'most 39 s or raise durationS to at least 121 s',
+      );
+    });
+
+    it('rejects an after window under a second', () => {
+      const spec = { ...providerOutageDrill, steadyState: { ...steadyState, settleS: 39.5 } };
+      assert.match(messageOf(spec), /opens at 119\.5 s .* raise durationS to at least 121 s$/);
+    });
+
+    it('offers only durationS when faults run to the end', () => {
+      const spec = withFault(2, { atS: 105, durationS: 15 });
+      assert.match(
+        messageOf(spec),
+        /never checked after the faults\. Raise durationS to at least 131 s$/,
+      );
+    });
+
+    it('accepts a one-second after window', () => {
+      const spec = { ...providerOutageDrill, steadyState: { ...steadyState, settleS: 39 } };
+      assert.equal(validateDrillSpec(spec).steadyState.settleS, 39);
+    });
+
+    it('accepts a drill without faults', () => {
+      const spec = { ...providerOutageDrill, faults: [] };
+      assert.deepEqual(validateDrillSpec(spec).faults, []);
     });
   });
 });

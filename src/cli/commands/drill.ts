@@ -6,6 +6,7 @@ import { pino } from 'pino';
 
 import { DRILLS } from '../../../chaos/index.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
+import { isDrillInterruptedError } from '../../harness/drill/errors.js';
 import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
 import { runDrillOnPlatform } from '../../harness/drill/run-on-platform.js';
 import type { Report } from '../../harness/report/types.js';
@@ -23,6 +24,9 @@ import {
  * simulated ms, a large share of the load generator's 50 ms lag limit.
  */
 const MAX_TIME_SCALE = 20;
+
+/** Exit code of a drill stopped by SIGINT or SIGTERM, at any stage, as shells report SIGINT. */
+const EXIT_INTERRUPTED = 130;
 
 /** Smallest time scale, at which the 150 s outage drill takes 25 minutes. */
 const MIN_TIME_SCALE = 0.1;
@@ -74,29 +78,33 @@ export function registerDrillCommand(program: Command): void {
         { name: 'scalegate-drill', level: process.env.LOG_LEVEL ?? 'info' },
         pino.destination(2),
       );
+      // The handlers go in first, so a signal while the platform starts also stops the drill.
+      const controller = new AbortController();
+      const dispose = abortOnInterrupt(controller);
       try {
         checkOutputPaths(options);
-        process.exitCode = await runDrillCommand(options);
+        const code = await runDrillCommand(options, controller.signal);
+        process.exitCode = controller.signal.aborted ? EXIT_INTERRUPTED : code;
       } catch (error) {
         // The one-line message below is what a user needs; the stack is for LOG_LEVEL=debug.
         logger.debug({ err: error }, 'drill failed');
-        // Exit code 1 means the drill deviated, so every failure to run exits 2.
-        process.stderr.write(`error: ${describeFailure(error).message}\n`);
-        process.exitCode = 2;
+        process.stderr.write(`error: ${failureMessage(error)}\n`);
+        // Exit code 1 means the drill deviated, so a failure to run exits 2, or 130 after a signal.
+        process.exitCode = controller.signal.aborted ? EXIT_INTERRUPTED : 2;
+      } finally {
+        dispose();
       }
     });
 }
 
 /** Runs the drill and returns the exit code: 0 passed, 1 deviated, 130 interrupted, 3 aborted. */
-async function runDrillCommand(options: DrillCommandOptions): Promise<number> {
+async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal): Promise<number> {
   const spec = DRILLS[options.drill];
   if (spec === undefined) {
     throw new InvalidArgumentError(
       `unknown drill ${options.drill}; known: ${Object.keys(DRILLS).join(', ')}`,
     );
   }
-  const controller = new AbortController();
-  const dispose = abortOnInterrupt(controller);
   const progress = new DrillProgress(process.stderr);
   try {
     const run = await runDrillOnPlatform({
@@ -108,7 +116,7 @@ async function runDrillCommand(options: DrillCommandOptions): Promise<number> {
       policyPath: options.policy,
       reportsDir: options.reports,
       runbookPath: options.runbook,
-      signal: controller.signal,
+      signal,
       onEvent: progress.onEvent,
     });
     progress.finish();
@@ -118,13 +126,24 @@ async function runDrillCommand(options: DrillCommandOptions): Promise<number> {
     return exitCode(run.report);
   } finally {
     progress.finish();
-    dispose();
   }
+}
+
+/**
+ * Returns the text of the `error:` line. The runner raises the interrupt itself only when the
+ * signal came before the load started, such as while the platform was starting.
+ */
+function failureMessage(error: unknown): string {
+  if (isDrillInterruptedError(error)) {
+    const outcome = 'no fault was applied and no report was written';
+    return `${error.message} before the load started; ${outcome}`;
+  }
+  return describeFailure(error).message;
 }
 
 function exitCode(report: Report): number {
   const aborted = report.drill?.aborted;
-  if (aborted?.reason === 'signal') return 130;
+  if (aborted?.reason === 'signal') return EXIT_INTERRUPTED;
   if (aborted !== undefined && aborted !== null) return 3;
   return report.verdict.status === 'passed' ? 0 : 1;
 }

@@ -5,4 +5,5 @@ export * from './interrupt.js';
 export * from './report.js';
 export * from './runner.js';
 export * from './spec.js';
+export * from './targets.js';
 export * from './validate.js';

@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
+import { loadProviderCatalog } from '../../faults/providers/index.js';
 import { scaledClock, systemClock } from '../../platform/clock.js';
 import { formatTopology, startPlatform } from '../../platform/runtime.js';
-import { loadTenants } from '../../platform/tenants/index.js';
+import { DEFAULT_TENANTS_PATH, loadTenants } from '../../platform/tenants/index.js';
 import { collectEnvironment, policyHash } from '../report/environment.js';
 import type { Report } from '../report/types.js';
 import { freeRunId, type WrittenReport, writeReport } from '../report/writer.js';
@@ -16,6 +17,8 @@ import { platformDrillDeps } from './platform-deps.js';
 import { buildDrillReport, drillRunId } from './report.js';
 import { runDrill } from './runner.js';
 import type { DrillSpec } from './spec.js';
+import { checkDrillTargets } from './targets.js';
+import { validateDrillSpec } from './validate.js';
 
 export interface PlatformDrillOptions {
   spec: DrillSpec;
@@ -63,19 +66,30 @@ function quotas(tenants: Awaited<ReturnType<typeof loadTenants>>): Record<string
 /**
  * Starts the platform on 127.0.0.1, runs one drill against it, and writes the report and
  * the runbook, also when the drill was aborted. The platform is stopped on every path.
+ * @throws {@link DrillSpecError} before the platform starts, when the spec is invalid or
+ *   names a scenario, provider, proxy or tenant that does not exist.
  */
 export async function runDrillOnPlatform(
   options: PlatformDrillOptions,
 ): Promise<PlatformDrillResult> {
-  const { spec } = options;
+  // Everything the spec names is checked before the platform starts, so a bad spec fails
+  // at once instead of as a failed fault step.
+  const spec = validateDrillSpec(options.spec);
   const scenario = options.scenarios[spec.scenario];
   if (scenario === undefined) {
     const known = Object.keys(options.scenarios).join(', ');
     throw new DrillSpecError(
       'scenario',
-      `names no known scenario (${spec.scenario}); known: ${known}`,
+      `is ${spec.scenario}, which is not a known scenario; known: ${known}; use one of them`,
     );
   }
+  const tenants = await loadTenants();
+  const catalog = await loadProviderCatalog();
+  checkDrillTargets(spec, {
+    providers: catalog.map((profile) => profile.name),
+    tenants: tenants.tenants.map((tenant) => tenant.id),
+    tenantsFile: DEFAULT_TENANTS_PATH,
+  });
   const timeScale = options.timeScale ?? 1;
   const seed = options.seed ?? 1;
   const policyPath = options.policyPath ?? 'policies/default.yaml';
@@ -95,7 +109,7 @@ export async function runDrillOnPlatform(
       platform,
       spec,
       scenario,
-      quotaPerMinute: quotas(await loadTenants()),
+      quotaPerMinute: quotas(tenants),
       topology,
       clock,
       seed,

@@ -252,6 +252,18 @@ function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** Rejects a failover whose fallback is the provider the same step fails. */
+function checkFallbacks(spec: DrillSpec): void {
+  spec.faults.forEach((step, index) => {
+    if (step.kind !== 'provider-fault' || step.failover?.fallback !== step.provider) return;
+    throw new DrillSpecError(
+      `faults[${index}].failover.fallback`,
+      `is ${step.provider}, the provider this step fails; name the provider that takes ` +
+        'over its traffic, or drop failover',
+    );
+  });
+}
+
 function checkProbes(spec: DrillSpec): void {
   spec.steadyState.probes.forEach((probe, index) => {
     const measures: readonly string[] = SERIES_MEASURES;
@@ -276,6 +288,7 @@ export function validateDrillSpec(value: unknown): DrillSpec {
   checkTimeline(spec);
   checkProviderOverlaps(spec);
   checkPhaseWindows(spec);
+  checkFallbacks(spec);
   checkProbes(spec);
   return spec;
 }

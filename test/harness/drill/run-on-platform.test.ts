@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { SCENARIOS } from '../../../scenarios/index.js';
+import { isDrillSpecError } from '../../../src/harness/drill/errors.js';
 import { drillRunId } from '../../../src/harness/drill/report.js';
 import { runDrillOnPlatform } from '../../../src/harness/drill/run-on-platform.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
@@ -68,6 +69,73 @@ const shortDrill: DrillSpec = {
 };
 
 describe('runDrillOnPlatform', function () {
+  this.timeout(60_000);
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-platform-drill-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  // Starting the platform would fail on the missing policy file, so a DrillSpecError shows
+  // that the spec was checked before the platform started.
+  const missingPolicy = '/nonexistent/policy.yaml';
+
+  it('checks the spec before the platform starts', async () => {
+    const spec = { ...shortDrill, durationS: -1 };
+    await assert.rejects(
+      runDrillOnPlatform({ spec, scenarios: SCENARIOS, policyPath: missingPolicy }),
+      (error: unknown) => {
+        assert.ok(isDrillSpecError(error));
+        assert.equal(error.field, 'durationS');
+        return true;
+      },
+    );
+  });
+
+  it('checks provider names before the platform starts', async () => {
+    const faults = shortDrill.faults.map((step) =>
+      step.kind === 'provider-fault' ? { ...step, provider: 'provider-z' } : step,
+    );
+    await assert.rejects(
+      runDrillOnPlatform({
+        spec: { ...shortDrill, faults },
+        scenarios: SCENARIOS,
+        policyPath: missingPolicy,
+        reportsDir: join(dir, 'reports'),
+      }),
+      (error: unknown) => {
+        assert.ok(isDrillSpecError(error));
+        assert.equal(error.field, 'faults[0].provider');
+        return true;
+      },
+    );
+  });
+
+  it('checks burst tenants before the platform starts', async () => {
+    const faults = shortDrill.faults.map((step) =>
+      step.kind === 'tenant-burst' ? { ...step, tenant: 'tenant-nobody' } : step,
+    );
+    await assert.rejects(
+      runDrillOnPlatform({
+        spec: { ...shortDrill, faults },
+        scenarios: SCENARIOS,
+        policyPath: missingPolicy,
+      }),
+      (error: unknown) => {
+        assert.ok(isDrillSpecError(error));
+        assert.equal(error.field, 'faults[2].tenant');
+        assert.match(error.message, /add the tenant to fixtures\/tenants\.yaml$/);
+        return true;
+      },
+    );
+  });
+});
+
+describe('runDrillOnPlatform on a platform', function () {
   this.timeout(60_000);
   let dir: string;
 

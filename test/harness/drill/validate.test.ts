@@ -74,6 +74,16 @@ describe('validateDrillSpec', () => {
     assert.equal(fieldOf(spec), 'steadyState.probes[0].measure');
   });
 
+  it('rejects a fallback equal to its provider', () => {
+    const spec = withFault(0, { failover: { fallback: 'provider-a' } });
+    assert.equal(fieldOf(spec), 'faults[0].failover.fallback');
+    assert.equal(
+      messageOf(spec),
+      'invalid drill spec: faults[0].failover.fallback is provider-a, the provider this step ' +
+        'fails; name the provider that takes over its traffic, or drop failover',
+    );
+  });
+
   it('names an abort rule field', () => {
     const abortRules = [{ ...providerOutageDrill.abortRules[0], forS: 0 }];
     assert.equal(fieldOf({ ...providerOutageDrill, abortRules }), 'abortRules[0].forS');
@@ -123,7 +133,9 @@ describe('validateDrillSpec', () => {
     });
 
     it('accepts a toxic and a provider fault on one name', () => {
-      const spec = validateDrillSpec(withSecond({ provider: 'provider-b', atS: 30 }));
+      const spec = validateDrillSpec(
+        withSecond({ provider: 'provider-b', atS: 30, failover: { fallback: 'provider-c' } }),
+      );
       assert.equal(spec.faults.length, 4);
     });
   });

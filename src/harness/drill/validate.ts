@@ -7,6 +7,7 @@ import { type DrillSpec, type FaultStep, SERIES_MEASURES, TOXIC_TYPES } from './
 const name = { type: 'string', minLength: 1 } as const;
 const offset = { type: 'number', minimum: 0 } as const;
 const positive = { type: 'number', exclusiveMinimum: 0 } as const;
+const nonNegative = { type: 'number', minimum: 0 } as const;
 const timing = {
   id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
   atS: offset,
@@ -52,7 +53,7 @@ const drillSchema = {
               source: { enum: ['series', 'metrics'] },
               measure: name,
               comparator: { enum: ['min', 'max'] },
-              threshold: { type: 'number' },
+              threshold: nonNegative,
               tolerance: offset,
               duringTolerance: offset,
             },
@@ -108,7 +109,7 @@ const drillSchema = {
           name,
           measure: { enum: SERIES_MEASURES },
           comparator: { enum: ['below', 'above'] },
-          threshold: { type: 'number' },
+          threshold: nonNegative,
           forS: positive,
         },
       },
@@ -116,7 +117,9 @@ const drillSchema = {
   },
 } as const;
 
-const check = new Ajv({ allErrors: false, discriminator: true }).compile(drillSchema);
+const check = new Ajv({ allErrors: false, discriminator: true, verbose: true }).compile(
+  drillSchema,
+);
 
 /** Converts a JSON Pointer such as `/faults/1/atS` into `faults[1].atS`. */
 function fieldPath(pointer: string, extra?: string): string {
@@ -136,6 +139,12 @@ function fieldPath(pointer: string, extra?: string): string {
   return path;
 }
 
+/** Returns `, got <value>` for the invalid value that ajv kept with `verbose: true`. */
+function received(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return `, got ${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
+}
+
 function schemaProblem(error: ErrorObject | undefined): DrillSpecError {
   if (error === undefined) {
     return new DrillSpecError('', 'is invalid');
@@ -153,10 +162,19 @@ function schemaProblem(error: ErrorObject | undefined): DrillSpecError {
   if (error.keyword === 'discriminator') {
     return new DrillSpecError(
       fieldPath(error.instancePath, 'kind'),
-      'must be toxic, provider-fault or tenant-burst',
+      `must be toxic, provider-fault or tenant-burst${received(params.tagValue)}`,
     );
   }
-  return new DrillSpecError(fieldPath(error.instancePath), error.message ?? 'is invalid');
+  if (error.keyword === 'enum' && Array.isArray(params.allowedValues)) {
+    return new DrillSpecError(
+      fieldPath(error.instancePath),
+      `must be one of ${params.allowedValues.join(', ')}${received(error.data)}`,
+    );
+  }
+  return new DrillSpecError(
+    fieldPath(error.instancePath),
+    `${error.message ?? 'is invalid'}${received(error.data)}`,
+  );
 }
 
 function checkTimeline(spec: DrillSpec): void {
@@ -166,11 +184,20 @@ function checkTimeline(spec: DrillSpec): void {
       throw new DrillSpecError(`faults[${index}].id`, `repeats the id ${step.id}`);
     }
     seen.add(step.id);
+    if (step.atS >= spec.durationS) {
+      throw new DrillSpecError(
+        `faults[${index}].atS`,
+        `is ${step.atS} s, at or after the drill's end at durationS ${spec.durationS} s; ` +
+          `start the fault before ${spec.durationS} s or raise durationS`,
+      );
+    }
     const end = step.atS + step.durationS;
     if (end > spec.durationS) {
       throw new DrillSpecError(
         `faults[${index}].durationS`,
-        `ends at ${end} s, after the drill's durationS of ${spec.durationS} s`,
+        `is ${step.durationS} s, so the fault ends at ${end} s, after the drill's durationS ` +
+          `of ${spec.durationS} s; shorten it to at most ${spec.durationS - step.atS} s or ` +
+          `raise the drill's durationS to ${end} s`,
       );
     }
   });
@@ -264,6 +291,25 @@ function checkFallbacks(spec: DrillSpec): void {
   });
 }
 
+const RATE_MEASURES: readonly string[] = ['successRate', 'failoverRate'];
+
+/**
+ * Rejects a rate threshold above 1, which a spec gets when it writes a percentage. A
+ * success-rate minimum of 99 fails every window, and an abort rule "below 50" fires as
+ * soon as its first `forS` seconds have passed.
+ */
+function checkRate(field: string, measure: string, threshold: number): void {
+  if (!RATE_MEASURES.includes(measure) || threshold <= 1) return;
+  const hint =
+    threshold <= 100
+      ? `write ${Number((threshold / 100).toPrecision(12))} for ${threshold}%`
+      : 'a rate runs from 0 to 1';
+  throw new DrillSpecError(
+    field,
+    `is ${threshold}, outside 0 to 1 for the rate ${measure}; ${hint}`,
+  );
+}
+
 function checkProbes(spec: DrillSpec): void {
   spec.steadyState.probes.forEach((probe, index) => {
     const measures: readonly string[] = SERIES_MEASURES;
@@ -273,6 +319,12 @@ function checkProbes(spec: DrillSpec): void {
         `must be one of ${SERIES_MEASURES.join(', ')} for a series probe, got ${probe.measure}`,
       );
     }
+    if (probe.source === 'series') {
+      checkRate(`steadyState.probes[${index}].threshold`, probe.measure, probe.threshold);
+    }
+  });
+  spec.abortRules.forEach((rule, index) => {
+    checkRate(`abortRules[${index}].threshold`, rule.measure, rule.threshold);
   });
 }
 

@@ -163,7 +163,7 @@ describe('runDrill', () => {
     await assert.rejects(runDrill(bad, deps(failoverShape)), (error: unknown) => {
       assert.ok(isDrillSpecError(error));
       assert.equal(error.field, 'faults[1].atS');
-      assert.equal(error.message, 'invalid drill spec: faults[1].atS must be number');
+      assert.equal(error.message, 'invalid drill spec: faults[1].atS must be number, got "soon"');
       return true;
     });
     assert.equal(streams.length, 0);

@@ -61,7 +61,48 @@ describe('validateDrillSpec', () => {
   });
 
   it('names a fault that outlasts the drill', () => {
-    assert.equal(fieldOf(withFault(2, { durationS: 500 })), 'faults[2].durationS');
+    const spec = withFault(2, { durationS: 500 });
+    assert.equal(fieldOf(spec), 'faults[2].durationS');
+    assert.equal(
+      messageOf(spec),
+      'invalid drill spec: faults[2].durationS is 500 s, so the fault ends at 565 s, after ' +
+        "the drill's durationS of 120 s; shorten it to at most 55 s or raise the drill's " +
+        'durationS to 565 s',
+    );
+  });
+
+  it('blames the offset of a fault past the end', () => {
+    const spec = withFault(2, { atS: 130 });
+    assert.equal(fieldOf(spec), 'faults[2].atS');
+    assert.equal(
+      messageOf(spec),
+      "invalid drill spec: faults[2].atS is 130 s, at or after the drill's end at durationS " +
+        '120 s; start the fault before 120 s or raise durationS',
+    );
+  });
+
+  it('lists the choices and the value', () => {
+    const toxic = { type: 'meteor', attributes: {} };
+    assert.equal(
+      messageOf(withFault(1, { toxic })),
+      'invalid drill spec: faults[1].toxic.type must be one of latency, timeout, reset_peer, ' +
+        'bandwidth, slow_close, slicer, limit_data, got "meteor"',
+    );
+  });
+
+  it('shows the value of a type error', () => {
+    assert.equal(
+      messageOf(withFault(0, { atS: 'soon' })),
+      'invalid drill spec: faults[0].atS must be number, got "soon"',
+    );
+  });
+
+  it('shows an unknown fault kind', () => {
+    assert.equal(
+      messageOf(withFault(2, { kind: 'meteor' })),
+      'invalid drill spec: faults[2].kind must be toxic, provider-fault or tenant-burst, ' +
+        'got "meteor"',
+    );
   });
 
   it('names a repeated fault id', () => {
@@ -194,6 +235,78 @@ describe('validateDrillSpec', () => {
     it('accepts a drill without faults', () => {
       const spec = { ...providerOutageDrill, faults: [] };
       assert.deepEqual(validateDrillSpec(spec).faults, []);
+    });
+  });
+
+  describe('thresholds', () => {
+    function withProbe(index: number, patch: Record<string, unknown>): unknown {
+      const probes = steadyState.probes.map((probe, at) =>
+        at === index ? { ...probe, ...patch } : probe,
+      );
+      return { ...providerOutageDrill, steadyState: { ...steadyState, probes } };
+    }
+
+    function withAbortThreshold(threshold: number): unknown {
+      const abortRules = providerOutageDrill.abortRules.map((rule) => ({ ...rule, threshold }));
+      return { ...providerOutageDrill, abortRules };
+    }
+
+    it('rejects a success rate as a percentage', () => {
+      const spec = withProbe(0, { threshold: 99 });
+      assert.equal(fieldOf(spec), 'steadyState.probes[0].threshold');
+      assert.equal(
+        messageOf(spec),
+        'invalid drill spec: steadyState.probes[0].threshold is 99, outside 0 to 1 for the ' +
+          'rate successRate; write 0.99 for 99%',
+      );
+    });
+
+    it('rejects a failover rate as a percentage', () => {
+      const spec = withProbe(2, { threshold: 1.5 });
+      assert.match(messageOf(spec), /probes\[2\]\.threshold is 1\.5, .* write 0\.015 for 1\.5%$/);
+    });
+
+    it('rejects an abort rule percentage', () => {
+      const spec = withAbortThreshold(50);
+      assert.equal(fieldOf(spec), 'abortRules[0].threshold');
+      assert.equal(
+        messageOf(spec),
+        'invalid drill spec: abortRules[0].threshold is 50, outside 0 to 1 for the rate ' +
+          'successRate; write 0.5 for 50%',
+      );
+    });
+
+    it('rejects a rate over 100', () => {
+      assert.match(messageOf(withAbortThreshold(150)), /; a rate runs from 0 to 1$/);
+    });
+
+    it('rejects a negative probe threshold', () => {
+      const spec = withProbe(1, { threshold: -1 });
+      assert.equal(fieldOf(spec), 'steadyState.probes[1].threshold');
+      assert.equal(
+        messageOf(spec),
+        'invalid drill spec: steadyState.probes[1].threshold must be >= 0, got -1',
+      );
+    });
+
+    it('rejects a negative abort threshold', () => {
+      assert.equal(fieldOf(withAbortThreshold(-0.5)), 'abortRules[0].threshold');
+    });
+
+    it('accepts a rate of exactly 1', () => {
+      const spec = validateDrillSpec(withProbe(0, { threshold: 1 }));
+      assert.equal(spec.steadyState.probes[0]?.threshold, 1);
+    });
+
+    it('accepts a latency above 1', () => {
+      const spec = validateDrillSpec(withProbe(1, { threshold: 30 }));
+      assert.equal(spec.steadyState.probes[1]?.threshold, 30);
+    });
+
+    it('accepts a metrics probe above 1', () => {
+      const metrics = { source: 'metrics', measure: 'scalegate_requests_total', threshold: 500 };
+      const spec = validateDrillSpec(withProbe(0, metrics));
+      assert.equal(spec.steadyState.probes[0]?.threshold, 500);
     });
   });
 });

@@ -1,0 +1,167 @@
+/** Rules of a drill spec that its JSON Schema cannot state, checked after the schema. */
+import { DrillSpecError } from './errors.js';
+import { type DrillSpec, type FaultStep, SERIES_MEASURES } from './spec.js';
+
+function checkTimeline(spec: DrillSpec): void {
+  const seen = new Set<string>();
+  spec.faults.forEach((step, index) => {
+    if (seen.has(step.id)) {
+      throw new DrillSpecError(`faults[${index}].id`, `repeats the id ${step.id}`);
+    }
+    seen.add(step.id);
+    if (step.atS >= spec.durationS) {
+      throw new DrillSpecError(
+        `faults[${index}].atS`,
+        `is ${step.atS} s, at or after the drill's end at durationS ${spec.durationS} s; ` +
+          `start the fault before ${spec.durationS} s or raise durationS`,
+      );
+    }
+    const end = step.atS + step.durationS;
+    if (end > spec.durationS) {
+      throw new DrillSpecError(
+        `faults[${index}].durationS`,
+        `is ${step.durationS} s, so the fault ends at ${end} s, after the drill's durationS ` +
+          `of ${spec.durationS} s; shorten it to at most ${spec.durationS - step.atS} s or ` +
+          `raise the drill's durationS to ${end} s`,
+      );
+    }
+  });
+}
+
+/**
+ * Rejects two provider faults on one provider whose windows overlap. A provider keeps one
+ * fault configuration, which each PUT replaces and the DELETE that ends a step clears, so
+ * ending the first step would silently end the second. Toxics do not clash, because each
+ * step adds and removes its own named toxic, and a toxic on proxy X and a provider fault
+ * on provider X act on different parts.
+ */
+function checkProviderOverlaps(spec: DrillSpec): void {
+  const window = (step: FaultStep): string => `${step.atS} s to ${step.atS + step.durationS} s`;
+  spec.faults.forEach((later, laterIndex) => {
+    if (later.kind !== 'provider-fault') return;
+    const earlierIndex = spec.faults.findIndex(
+      (step, index) =>
+        index < laterIndex &&
+        step.kind === 'provider-fault' &&
+        step.provider === later.provider &&
+        step.atS < later.atS + later.durationS &&
+        later.atS < step.atS + step.durationS,
+    );
+    const earlier = spec.faults[earlierIndex];
+    if (earlier === undefined) return;
+    const earlierEndS = earlier.atS + earlier.durationS;
+    throw new DrillSpecError(
+      `faults[${laterIndex}]`,
+      `(${later.id}, ${window(later)}) overlaps faults[${earlierIndex}] (${earlier.id}, ` +
+        `${window(earlier)}) on provider ${later.provider}. Ending either one clears every ` +
+        `fault on the provider, so start ${later.id} at ${earlierEndS} s or later, or merge ` +
+        'the two into one step',
+    );
+  });
+}
+
+/**
+ * Rejects a spec whose before or after window contains no whole second. Series probes read
+ * the one-second buckets inside a window (see `phaseWindows` in probes.ts), so an empty
+ * window is left out of the verdict and a shorter one always fails for lack of data.
+ */
+function checkPhaseWindows(spec: DrillSpec): void {
+  if (spec.faults.length === 0) return;
+  const firstIndex = spec.faults.reduce(
+    (best, step, index) => (step.atS < (spec.faults[best]?.atS ?? step.atS) ? index : best),
+    0,
+  );
+  const firstS = spec.faults[firstIndex]?.atS ?? 0;
+  if (firstS < 1) {
+    throw new DrillSpecError(
+      `faults[${firstIndex}].atS`,
+      `is ${firstS} s, so the before window from 0 s to ${firstS} s contains no whole ` +
+        'second and the steady state is never checked before the faults; start the first ' +
+        'fault at 1 s or later',
+    );
+  }
+  const lastEndS = Math.max(...spec.faults.map((step) => step.atS + step.durationS));
+  const { settleS } = spec.steadyState;
+  const afterS = lastEndS + settleS;
+  // The first whole second of the after window is [ceil(afterS), ceil(afterS) + 1).
+  const minDurationS = Math.ceil(afterS) + 1;
+  if (minDurationS > spec.durationS) {
+    const maxSettleS = Math.floor(spec.durationS) - 1 - lastEndS;
+    const fixes = [
+      ...(maxSettleS >= 0 ? [`lower settleS to at most ${maxSettleS} s`] : []),
+      `raise durationS to at least ${minDurationS} s`,
+    ];
+    throw new DrillSpecError(
+      'steadyState.settleS',
+      `is ${settleS} s, so the after window opens at ${afterS} s (the last fault ends at ` +
+        `${lastEndS} s) and contains no whole second before durationS ${spec.durationS} s; ` +
+        `the steady state is never checked after the faults. ${capitalize(fixes.join(' or '))}`,
+    );
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** Rejects a failover whose fallback is the provider the same step fails. */
+function checkFallbacks(spec: DrillSpec): void {
+  spec.faults.forEach((step, index) => {
+    if (step.kind !== 'provider-fault' || step.failover?.fallback !== step.provider) return;
+    throw new DrillSpecError(
+      `faults[${index}].failover.fallback`,
+      `is ${step.provider}, the provider this step fails; name the provider that takes ` +
+        'over its traffic, or drop failover',
+    );
+  });
+}
+
+const RATE_MEASURES: readonly string[] = ['successRate', 'failoverRate'];
+
+/**
+ * Rejects a rate threshold above 1, which a spec gets when it writes a percentage. A
+ * success-rate minimum of 99 fails every window, and an abort rule "below 50" fires as
+ * soon as its first `forS` seconds have passed.
+ */
+function checkRate(field: string, measure: string, threshold: number): void {
+  if (!RATE_MEASURES.includes(measure) || threshold <= 1) return;
+  const hint =
+    threshold <= 100
+      ? `write ${Number((threshold / 100).toPrecision(12))} for ${threshold}%`
+      : 'a rate runs from 0 to 1';
+  throw new DrillSpecError(
+    field,
+    `is ${threshold}, outside 0 to 1 for the rate ${measure}; ${hint}`,
+  );
+}
+
+function checkProbes(spec: DrillSpec): void {
+  spec.steadyState.probes.forEach((probe, index) => {
+    const measures: readonly string[] = SERIES_MEASURES;
+    if (probe.source === 'series' && !measures.includes(probe.measure)) {
+      throw new DrillSpecError(
+        `steadyState.probes[${index}].measure`,
+        `must be one of ${SERIES_MEASURES.join(', ')} for a series probe, got ${probe.measure}`,
+      );
+    }
+    if (probe.source === 'series') {
+      checkRate(`steadyState.probes[${index}].threshold`, probe.measure, probe.threshold);
+    }
+  });
+  spec.abortRules.forEach((rule, index) => {
+    checkRate(`abortRules[${index}].threshold`, rule.measure, rule.threshold);
+  });
+}
+
+/**
+ * Checks the rules between fields of a spec that passed the schema: the fault timeline,
+ * the phase windows, failover fallbacks and probe thresholds.
+ * @throws {@link DrillSpecError} naming the path of the first invalid field.
+ */
+export function checkSpecRules(spec: DrillSpec): void {
+  checkTimeline(spec);
+  checkProviderOverlaps(spec);
+  checkPhaseWindows(spec);
+  checkFallbacks(spec);
+  checkProbes(spec);
+}

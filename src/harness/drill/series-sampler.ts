@@ -2,6 +2,11 @@ import type { Clock } from '../../platform/clock.js';
 import type { SeriesPoint } from '../report/types.js';
 import { type MetricSampleValue, sumBy, sumOf } from './metric-samples.js';
 
+/** Part `index` of `total` split into `parts` whole shares that add up to `total`. */
+function evenShare(total: number, parts: number, index: number): number {
+  return Math.floor((total * (index + 1)) / parts) - Math.floor((total * index) / parts);
+}
+
 /** Counters the sampler differences each second; every value is cumulative. */
 interface Snapshot {
   succeeded: number;
@@ -102,32 +107,43 @@ export class SeriesSampler {
   }
 
   /**
-   * Records second `t` from the samples read at its end. `spanS` is the number of seconds
-   * since the previous record. It is more than 1 when a slow read skipped seconds, and then
-   * the point contains the counts of every skipped second and `throughputRpm` is their mean.
+   * Records the seconds up to `t` from the samples read at the end of second `t`. `spanS`
+   * is the number of seconds since the previous record. It is more than 1 when a slow read
+   * skipped seconds, and then their counts are spread evenly over one point per second, so
+   * every second has a point and rules over several seconds still see each of them.
+   * Returns the points recorded, oldest first.
    */
-  record(t: number, samples: readonly MetricSampleValue[], spanS = 1): SeriesPoint {
+  record(t: number, samples: readonly MetricSampleValue[], spanS = 1): SeriesPoint[] {
     const current = this.#snapshot(samples);
     const previous: Snapshot = this.#previous ?? EMPTY;
     this.#previous = current;
     const successes = current.succeeded - previous.succeeded;
-    const requests = successes + current.failed - previous.failed;
-    const servedBy: Record<string, number> = {};
-    for (const [provider, count] of Object.entries(current.servedBy)) {
-      servedBy[provider] = count - (previous.servedBy[provider] ?? 0);
+    const failures = current.failed - previous.failed;
+    const failovers = current.failovers - previous.failovers;
+    const p95S = bucketP95(current.buckets, previous.buckets);
+    const span = Math.max(1, Math.round(spanS));
+    const points: SeriesPoint[] = [];
+    for (let index = 0; index < span; index += 1) {
+      const part = (total: number) => evenShare(total, span, index);
+      const servedBy: Record<string, number> = {};
+      for (const [provider, count] of Object.entries(current.servedBy)) {
+        servedBy[provider] = part(count - (previous.servedBy[provider] ?? 0));
+      }
+      const requests = part(successes + failures);
+      const pointSuccesses = Math.min(requests, part(successes));
+      points.push({
+        t: t - span + 1 + index,
+        requests,
+        successes: pointSuccesses,
+        throughputRpm: requests * 60,
+        successRate: requests === 0 ? 0 : pointSuccesses / requests,
+        p95S,
+        failovers: part(failovers),
+        servedBy,
+      });
     }
-    const point: SeriesPoint = {
-      t,
-      requests,
-      successes,
-      throughputRpm: (requests * 60) / spanS,
-      successRate: requests === 0 ? 0 : successes / requests,
-      p95S: bucketP95(current.buckets, previous.buckets),
-      failovers: current.failovers - previous.failovers,
-      servedBy,
-    };
-    this.#points.push(point);
-    return point;
+    this.#points.push(...points);
+    return points;
   }
 
   points(): readonly SeriesPoint[] {
@@ -153,8 +169,8 @@ export interface SeriesSampling {
  * Reads the samples after each whole second of `clock` and records one point per read.
  * Each point's second comes from the clock when its read starts, not from a count of
  * reads, so a slow read cannot shift later points against the fault timeline. When a
- * read outlasts a second, the next read is taken at once and its point, labelled with the
- * last whole second before it, contains the counts of every second that passed meanwhile.
+ * read outlasts a second, the next read is taken at once and the counts of every second
+ * that passed meanwhile are spread evenly over one point per second.
  */
 export async function sampleSeries(options: SeriesSampling): Promise<void> {
   const { clock, sampler, read, signal } = options;
@@ -173,8 +189,7 @@ export async function sampleSeries(options: SeriesSampling): Promise<void> {
     const samples = await read();
     // A read on abort may come before the current second ends; it records that second.
     const t = Math.max(covered, elapsedS - 1);
-    const point = sampler.record(t, samples, t + 1 - covered);
-    options.onPoint?.(point);
+    for (const point of sampler.record(t, samples, t + 1 - covered)) options.onPoint?.(point);
     covered = t + 1;
     if (signal.aborted || !options.isRunning()) break;
   }

@@ -5,6 +5,7 @@ import {
   type MetricSampleValue,
   parsePrometheusText,
 } from '../../../src/harness/drill/metric-samples.js';
+import { firedValue } from '../../../src/harness/drill/measures.js';
 import { sampleSeries, SeriesSampler } from '../../../src/harness/drill/series-sampler.js';
 import type { SeriesPoint } from '../../../src/harness/report/types.js';
 import { type SteppingClock, steppingClock } from './stepping-clock.js';
@@ -42,11 +43,11 @@ describe('SeriesSampler', () => {
   it('differences counters per second', () => {
     const sampler = new SeriesSampler(['tenant-noisy']);
     sampler.baseline(counters(10, 5, 0, 10, 0));
-    const point = sampler.record(0, counters(30, 50, 5, 12, 18));
-    assert.equal(point.successes, 20);
-    assert.equal(point.requests, 25);
-    assert.equal(point.successRate, 0.8);
-    assert.deepEqual(point.servedBy, { 'provider-a': 2, 'provider-b': 18 });
+    const [point] = sampler.record(0, counters(30, 50, 5, 12, 18));
+    assert.equal(point?.successes, 20);
+    assert.equal(point?.requests, 25);
+    assert.equal(point?.successRate, 0.8);
+    assert.deepEqual(point?.servedBy, { 'provider-a': 2, 'provider-b': 18 });
   });
 
   it('interpolates p95 inside its bucket', () => {
@@ -54,7 +55,7 @@ describe('SeriesSampler', () => {
     sampler.baseline(counters(0, 0, 0, 0, 0));
     // 10 of 20 requests took at most 1 s and all 20 at most 2.5 s, so rank 19 lies
     // nine tenths into the bucket from 1 to 2.5 s.
-    const p95 = sampler.record(0, counters(20, 0, 0, 0, 0)).p95S;
+    const p95 = sampler.record(0, counters(20, 0, 0, 0, 0))[0]?.p95S ?? 0;
     assert.ok(Math.abs(p95 - 2.35) < 1e-9, `p95 ${p95}`);
   });
 
@@ -69,8 +70,30 @@ describe('SeriesSampler', () => {
         ),
       );
     sampler.baseline(fast(0));
-    const p95 = sampler.record(0, fast(20)).p95S;
+    const p95 = sampler.record(0, fast(20))[0]?.p95S ?? 0;
     assert.ok(Math.abs(p95 - 0.95) < 1e-9, `p95 ${p95}`);
+  });
+
+  it('spreads skipped seconds over one point each', () => {
+    const sampler = new SeriesSampler(['tenant-noisy']);
+    sampler.baseline(counters(0, 0, 0, 0, 0));
+    const points = sampler.record(4, counters(31, 0, 2, 30, 1), 3);
+    assert.deepEqual(
+      points.map((point) => point.t),
+      [2, 3, 4],
+    );
+    assert.deepEqual(
+      points.map((point) => point.requests),
+      [11, 11, 11],
+    );
+    assert.deepEqual(
+      points.map((point) => point.successes),
+      [10, 10, 11],
+    );
+    assert.deepEqual(
+      points.map((point) => point.servedBy['provider-a']),
+      [10, 10, 10],
+    );
   });
 });
 
@@ -121,38 +144,61 @@ describe('sampleSeries', () => {
       30_000,
       slowPlatform(clock, () => 1500),
     );
+    // The read at 21 s covers seconds 19 and 20, so their 5 failovers are spread over both.
     const firstFailover = points.find((point) => point.failovers > 0);
-    assert.equal(firstFailover?.t, 20);
-    assert.equal(firstFailover?.failovers, 5);
+    assert.equal(firstFailover?.t, 19);
+    const early = points.filter((point) => point.t <= 20);
+    assert.equal(
+      early.reduce((total, point) => total + point.failovers, 0),
+      5,
+    );
   });
 
-  it('keeps each point on the second its read started', async () => {
+  it('keeps a point for every second when reads are slow', async () => {
     const clock = steppingClock();
     const points = await sampleUntil(
       clock,
       30_000,
       slowPlatform(clock, () => 1500),
     );
-    // Reads start at 1.5 s, 3 s, 4.5 s, 6 s and so on. Each records the whole second before it.
+    // Reads start at 1.5 s, 3 s, 4.5 s, 6 s and so on; each covers the seconds before it.
     assert.deepEqual(
-      points.slice(0, 6).map((point) => point.t),
-      [0, 2, 3, 5, 6, 8],
+      points.slice(0, 9).map((point) => point.t),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8],
     );
   });
 
-  it('merges the seconds a slow read skipped', async () => {
+  it('spreads the seconds a slow read skipped', async () => {
     const clock = steppingClock();
     // The read at 3 s takes 2.5 s, so the next one starts at 5.5 s, past the second 3 to 4.
     const read = slowPlatform(clock, (atMs) => (atMs === 3000 ? 2500 : 0));
     const points = await sampleUntil(clock, 8000, read);
     assert.deepEqual(
       points.map((point) => point.t),
-      [0, 1, 2, 4, 5, 6, 7],
+      [0, 1, 2, 3, 4, 5, 6, 7],
     );
-    const merged = points[3];
-    assert.equal(merged?.requests, 20);
-    assert.equal(merged?.throughputRpm, 600);
+    assert.equal(points[3]?.requests, 10);
+    assert.equal(points[4]?.requests, 10);
     assert.equal(points[4]?.throughputRpm, 600);
+  });
+
+  it('lets an abort rule fire over slow reads', async () => {
+    const clock = steppingClock();
+    const failing = async (): Promise<MetricSampleValue[]> => {
+      const seconds = Math.floor(clock.monotonic() / 1000);
+      const labels = { tenant: 'tenant-alpha', outcome: 'failed' };
+      clock.advance(1500);
+      return [sample('scalegate_requests_total', labels, 10 * seconds)];
+    };
+    const points = await sampleUntil(clock, 12_000, failing);
+    const rule = {
+      name: 'success-below-half',
+      measure: 'successRate' as const,
+      comparator: 'below' as const,
+      threshold: 0.5,
+      forS: 3,
+    };
+    assert.equal(firedValue(rule, points, 3), 0);
   });
 
   it('records the second in progress on abort', async () => {

@@ -64,6 +64,30 @@ export class LatencyHistogram {
   }
 }
 
+/** Upper bounds of the percentiles objectives use, in milliseconds; null when unknown. */
+export interface PercentileBounds {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+/**
+ * Upper bounds of the percentiles of `total` requests of which only those in `completed`
+ * ended, the others counted as never ending. A percentile whose rank falls among those
+ * others has no upper bound, so it is null.
+ */
+export function upperPercentileBounds(
+  completed: LatencyHistogram,
+  total: number,
+): PercentileBounds {
+  const bound = (fraction: number): number | null => {
+    const rank = Math.ceil(fraction * total);
+    if (rank > completed.count || completed.count === 0) return null;
+    return completed.percentile((100 * rank) / completed.count);
+  };
+  return { p50: bound(0.5), p95: bound(0.95), p99: bound(0.99) };
+}
+
 export function emptySummary(): LatencySummary {
   return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
 }
@@ -79,6 +103,11 @@ export class LabelledHistograms {
       this.#byLabel.set(label, histogram);
     }
     histogram.record(ms);
+  }
+
+  /** Returns the histogram of `label`, or undefined when nothing was recorded under it. */
+  get(label: string): LatencyHistogram | undefined {
+    return this.#byLabel.get(label);
   }
 
   summaries(): Record<string, LatencySummary> {

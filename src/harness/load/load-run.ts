@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { evaluateHealth, stopReasonOf } from './health.js';
+import {
+  LatencyHistogram,
+  type PercentileBounds,
+  upperPercentileBounds,
+} from './latency-histogram.js';
 import type { ResolvedLoadOptions } from './options.js';
 import { LoadRecorder, type RunPhase } from './recorder.js';
 import type { DrainSummary, LoadResult, Throughput } from './result.js';
@@ -33,7 +38,7 @@ export class LoadRun {
   readonly #abort = new AbortController();
   /**
    * Prefix of this run's idempotency keys, unique per run: a platform on Redis keeps keys
-   * for a day and would answer a reused one with the earlier task's result.
+   * for a day and would reply to a reused one with the earlier task's result.
    */
   readonly #runId = `load-${randomUUID()}`;
   /** Ends the drain wait: aborted once it is over, or when the run's signal stops the run. */
@@ -263,6 +268,7 @@ export class LoadRun {
         byTenant: recorder.byTenant.summaries(),
         byRoute: recorder.byRoute.summaries(),
         byTopology: recorder.byTopology.summaries(),
+        ...(counts.aborted === 0 ? {} : { upperBounds: this.#upperBounds() }),
       },
       successRateByTenant: structuredClone(recorder.tenantOutcomes),
       successRateByRoute: structuredClone(recorder.routeOutcomes),
@@ -274,6 +280,17 @@ export class LoadRun {
       async: recorder.asyncSummary(),
       health,
     };
+  }
+
+  #upperBounds(): NonNullable<LoadResult['latency']['upperBounds']> {
+    const recorder = this.#recorder;
+    const byTenant: Record<string, PercentileBounds> = {};
+    for (const [tenantId, outcomes] of Object.entries(recorder.tenantOutcomes)) {
+      const completed = recorder.completedByTenant.get(tenantId) ?? new LatencyHistogram();
+      byTenant[tenantId] = upperPercentileBounds(completed, outcomes.finished);
+    }
+    const total = recorder.counts.succeeded + recorder.counts.failed + recorder.counts.aborted;
+    return { overall: upperPercentileBounds(recorder.completedOverall, total), byTenant };
   }
 
   #throughput(): Throughput {

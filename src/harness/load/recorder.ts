@@ -73,6 +73,9 @@ export class LoadRecorder {
   readonly byTopology = new LabelledHistograms();
   readonly schedulerLag = new LatencyHistogram();
   readonly asyncEndToEnd = new LatencyHistogram();
+  /** Latencies of requests that ended, without the waits of aborted ones, for upper bounds. */
+  readonly completedOverall = new LatencyHistogram();
+  readonly completedByTenant = new LabelledHistograms();
   readonly statusCodes: Record<string, number> = {};
   readonly errorCodes: Record<string, number> = {};
   readonly tenantOutcomes: Record<string, GroupOutcomes> = {};
@@ -178,7 +181,9 @@ export class LoadRecorder {
       if (outcome.success) group.succeeded += 1;
     }
     this.overall.record(latencyMs);
+    this.completedOverall.record(latencyMs);
     this.byTenant.record(request.tenantId, latencyMs);
+    this.completedByTenant.record(request.tenantId, latencyMs);
     this.byRoute.record(request.route, latencyMs);
     this.byTopology.record(outcome.topology ?? this.defaultTopology, latencyMs);
     this.#series.recordFinish(outcome.finishedAtMs, outcome.success, latencyMs);

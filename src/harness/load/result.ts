@@ -1,4 +1,4 @@
-import type { LatencySummary } from './latency-histogram.js';
+import type { LatencySummary, PercentileBounds } from './latency-histogram.js';
 import type { StallSummary } from './stall-tracker.js';
 
 export type LoadEngineName = 'embedded' | 'k6';
@@ -126,6 +126,12 @@ export interface LoadResult {
     byTenant: Record<string, LatencySummary>;
     byRoute: Record<string, LatencySummary>;
     byTopology: Record<string, LatencySummary>;
+    /**
+     * Present when requests were aborted: the percentiles with the aborted requests counted
+     * as never ending, overall and per tenant. Each is an upper bound, or null when more
+     * requests were aborted than the percentile leaves above it.
+     */
+    upperBounds?: { overall: PercentileBounds; byTenant: Record<string, PercentileBounds> };
   };
   /** Outcomes per tenant, for per-tenant service-level objectives. */
   successRateByTenant: Record<string, GroupOutcomes>;

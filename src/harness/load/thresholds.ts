@@ -1,5 +1,5 @@
 import type { SloLimits, SloSpec } from '../scenario/types.js';
-import type { LatencySummary } from './latency-histogram.js';
+import type { LatencySummary, PercentileBounds } from './latency-histogram.js';
 import type { GroupOutcomes, LoadResult } from './result.js';
 import { endedCount } from './success-rate.js';
 
@@ -21,9 +21,9 @@ export interface ThresholdVerdict {
 }
 
 const LATENCY_FIELDS = [
-  ['p50LatencyMs', 'p50', 0.5],
-  ['p95LatencyMs', 'p95', 0.95],
-  ['p99LatencyMs', 'p99', 0.99],
+  ['p50LatencyMs', 'p50'],
+  ['p95LatencyMs', 'p95'],
+  ['p99LatencyMs', 'p99'],
 ] as const;
 
 /**
@@ -36,7 +36,8 @@ export function evaluateThresholds(result: LoadResult, slo: SloSpec): ThresholdV
     succeeded: result.requests.succeeded,
     aborted: result.requests.aborted,
   };
-  const checks = checkLimits('', slo, overall, result.latency.overall);
+  const upper = result.latency.upperBounds;
+  const checks = checkLimits('', slo, overall, result.latency.overall, upper?.overall);
   for (const [tenantId, limits] of Object.entries(slo.perTenant ?? {})) {
     const outcomes = result.successRateByTenant[tenantId] ?? {
       finished: 0,
@@ -44,38 +45,49 @@ export function evaluateThresholds(result: LoadResult, slo: SloSpec): ThresholdV
       aborted: 0,
     };
     const latency = result.latency.byTenant[tenantId];
-    checks.push(...checkLimits(`${tenantId}.`, limits, outcomes, latency));
+    const bounds = upper?.byTenant[tenantId];
+    checks.push(...checkLimits(`${tenantId}.`, limits, outcomes, latency, bounds));
   }
   return { passed: checks.every((check) => check.passed), checks };
 }
 
 /**
  * Checks one set of limits, for the whole run or for one tenant. `outcomes.aborted` counts
- * requests the drain aborted, whose latency is only known to be at least their wait. A
- * percentile q with more of them than (1 - q) of the finished requests is unknown, so its
- * check fails.
+ * requests cut off before their responses, whose latency is only known to be at least their
+ * wait, so with aborts `latency` contains lower bounds and `upper` the upper bounds. A latency
+ * check with aborts passes only when the upper bound meets the limit and fails when the
+ * lower bound exceeds it. In between, or with no upper bound, it is unknown and fails.
  */
 function checkLimits(
   prefix: string,
   limits: SloLimits,
   outcomes: GroupOutcomes,
   latency: LatencySummary | undefined,
+  upper: PercentileBounds | undefined,
 ): ThresholdCheck[] {
   const checks: ThresholdCheck[] = [];
   if (limits.successRate !== undefined) {
     const actual = outcomes.finished === 0 ? undefined : outcomes.succeeded / outcomes.finished;
     checks.push(compare(`${prefix}successRate`, '>=', limits.successRate, actual));
   }
-  for (const [field, stat, quantile] of LATENCY_FIELDS) {
+  for (const [field, stat] of LATENCY_FIELDS) {
     const max = limits[field];
     if (max === undefined) continue;
     const actual = latency === undefined || latency.count === 0 ? undefined : latency[stat];
     const aborted = outcomes.aborted;
-    if (actual !== undefined && aborted > (1 - quantile) * outcomes.finished) {
-      checks.push(unknownPercentile(`${prefix}${field}`, max, actual, aborted, outcomes.finished));
+    const name = `${prefix}${field}`;
+    if (actual === undefined || aborted === 0) {
+      checks.push(compare(name, '<=', max, actual));
       continue;
     }
-    checks.push(compare(`${prefix}${field}`, '<=', max, actual));
+    // A result without upper bounds, such as one saved by an older version, leaves none.
+    const bounds = {
+      lower: actual,
+      upper: upper?.[stat] ?? null,
+      aborted,
+      ended: outcomes.finished,
+    };
+    checks.push(checkBounded(name, max, bounds));
   }
   return checks;
 }
@@ -101,20 +113,33 @@ function compare(
   return { name, limit, actual, passed, reason: `${name} = ${round(actual)} ${verb} ${limit}` };
 }
 
-function unknownPercentile(
-  name: string,
-  max: number,
-  lowerBound: number,
-  aborted: number,
-  ended: number,
-): ThresholdCheck {
+interface PercentileRange {
+  lower: number;
+  /** Null when the aborts leave the percentile without an upper bound. */
+  upper: number | null;
+  aborted: number;
+  ended: number;
+}
+
+/** Checks a latency percentile that aborted requests leave within `range`. */
+function checkBounded(name: string, max: number, range: PercentileRange): ThresholdCheck {
   const limit = `<= ${max}`;
+  const cut = `${range.aborted} of ${range.ended} requests were cut off before their responses`;
+  if (range.lower > max) {
+    const reason = `${name} >= ${round(range.lower)} violates ${limit} (a lower bound: ${cut})`;
+    return { name, limit, actual: range.lower, passed: false, reason };
+  }
+  if (range.upper !== null && range.upper <= max) {
+    const reason = `${name} <= ${round(range.upper)} meets ${limit} (an upper bound: ${cut}, counted as never ending)`;
+    return { name, limit, actual: range.upper, passed: true, reason };
+  }
+  const upperText = range.upper === null ? 'no upper bound' : `at most ${round(range.upper)}`;
   return {
     name,
     limit,
-    actual: lowerBound,
+    actual: range.lower,
     passed: false,
-    reason: `${name} is unknown: ${aborted} of ${ended} requests were aborted by the drain before their responses, so it is only known to be at least ${round(lowerBound)}; raise --drain-timeout to measure it`,
+    reason: `${name} is unknown: ${cut}, so it is at least ${round(range.lower)} with ${upperText}; raise --drain-timeout, or let the run end without an interrupt, to measure it`,
   };
 }
 

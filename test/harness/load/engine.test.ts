@@ -309,8 +309,26 @@ describe('runLoad', () => {
     assert.equal(verdict.passed, false);
     assert.match(
       verdict.checks[0]?.reason ?? '',
-      /^tenant-alpha\.p95LatencyMs is unknown: 2 of 2 requests were aborted by the drain/,
+      /^tenant-alpha\.p95LatencyMs is unknown: 2 of 2 requests were cut off before their responses, so it is at least [0-9.]+ with no upper bound;/,
     );
+    assert.deepEqual(result.latency.upperBounds?.byTenant['tenant-alpha'], {
+      p50: null,
+      p95: null,
+      p99: null,
+    });
+  });
+
+  it('bounds percentiles above when few requests are cut', async () => {
+    gateway = await startFakeGateway({ hangAfter: 19 });
+    const offsets = Array.from({ length: 20 }, (_, index) => index * 10);
+    const { spec, traceRows } = replaySpec(offsets, { target: gateway.url, durationSec: 0.3 });
+    const result = await runLoad(spec, { keys: TEST_KEYS, traceRows, drainTimeoutMs: 100 });
+    assert.equal(result.requests.aborted, 1);
+    const upper = result.latency.upperBounds?.overall;
+    // 19 of 20 ended: the p95, rank 19, is the slowest of them; the p99, rank 20, is unbounded.
+    assert.ok(upper?.p95 !== null && upper?.p95 !== undefined);
+    assert.ok(upper.p95 >= result.latency.overall.p50);
+    assert.equal(upper.p99, null);
   });
 
   it('emits progress and a per-second series', async () => {

@@ -13,6 +13,8 @@ export interface FakeGatewayBehaviour {
   asyncCompleteAfterMs?: number;
   /** Leaves POST requests without a response. */
   hang?: boolean;
+  /** Leaves every POST request after this many without a response. */
+  hangAfter?: number;
 }
 
 export interface FakeGateway {
@@ -26,9 +28,13 @@ export interface FakeGateway {
 export async function startFakeGateway(behaviour: FakeGatewayBehaviour = {}): Promise<FakeGateway> {
   const received: string[] = [];
   const submitted = new Map<string, number>();
+  let posts = 0;
   const server = createServer((req, res) => {
     received.push(`${req.method} ${req.url}`);
-    void handle(req, res, behaviour, submitted);
+    if (req.method === 'POST') posts += 1;
+    const hangAfter = behaviour.hangAfter;
+    const hang = behaviour.hang === true || (hangAfter !== undefined && posts > hangAfter);
+    void handle(req, res, { ...behaviour, hang }, submitted);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -72,19 +72,25 @@ describe('evaluateThresholds', () => {
         late: 0,
         aborted: 14,
       },
+      latency: {
+        ...result().latency,
+        upperBounds: { overall: { p50: 300, p95: null, p99: null }, byTenant: {} },
+      },
     });
     const verdict = evaluateThresholds(cut, { p95LatencyMs: 1000, p50LatencyMs: 1000 });
     const p95 = verdict.checks.find((check) => check.name === 'p95LatencyMs');
     assert.equal(p95?.passed, false);
     assert.equal(
       p95?.reason,
-      'p95LatencyMs is unknown: 14 of 29 requests were aborted by the drain before their responses, so it is only known to be at least 400; raise --drain-timeout to measure it',
+      'p95LatencyMs is unknown: 14 of 29 requests were cut off before their responses, so it is at least 400 with no upper bound; raise --drain-timeout, or let the run end without an interrupt, to measure it',
     );
-    // Fewer than half were cut, so the median is still known.
-    assert.equal(verdict.checks.find((check) => check.name === 'p50LatencyMs')?.passed, true);
+    // Fewer than half were cut, so the median has an upper bound, and it meets the limit.
+    const p50 = verdict.checks.find((check) => check.name === 'p50LatencyMs');
+    assert.equal(p50?.passed, true);
+    assert.equal(p50?.actual, 300);
   });
 
-  it('checks a percentile with few aborted requests', () => {
+  it('passes a percentile on its upper bound', () => {
     const fewAborted = result({
       requests: {
         scheduled: 40,
@@ -95,9 +101,82 @@ describe('evaluateThresholds', () => {
         late: 0,
         aborted: 1,
       },
+      latency: {
+        ...result().latency,
+        upperBounds: { overall: { p50: 120, p95: 600, p99: null }, byTenant: {} },
+      },
     });
     const verdict = evaluateThresholds(fewAborted, { p95LatencyMs: 1000 });
     assert.equal(verdict.checks[0]?.passed, true);
+    assert.equal(
+      verdict.checks[0]?.reason,
+      'p95LatencyMs <= 600 meets <= 1000 (an upper bound: 1 of 40 requests were cut off before their responses, counted as never ending)',
+    );
+  });
+
+  it('leaves a percentile between its bounds unknown', () => {
+    // The lower bound of 400 meets the limit, but the cut requests may have taken up to
+    // the upper bound of 5000, so the objective is not shown to hold.
+    const fewAborted = result({
+      requests: {
+        scheduled: 40,
+        sent: 40,
+        succeeded: 39,
+        failed: 0,
+        dropped: 0,
+        late: 0,
+        aborted: 1,
+      },
+      latency: {
+        ...result().latency,
+        upperBounds: { overall: { p50: 120, p95: 5000, p99: null }, byTenant: {} },
+      },
+    });
+    const verdict = evaluateThresholds(fewAborted, { p95LatencyMs: 1000 });
+    assert.equal(verdict.checks[0]?.passed, false);
+    assert.match(verdict.checks[0]?.reason ?? '', /is at least 400 with at most 5000;/);
+  });
+
+  it('fails a percentile whose lower bound breaks the limit', () => {
+    const cut = result({
+      requests: {
+        scheduled: 40,
+        sent: 40,
+        succeeded: 30,
+        failed: 0,
+        dropped: 0,
+        late: 0,
+        aborted: 10,
+      },
+      latency: {
+        ...result().latency,
+        upperBounds: { overall: { p50: 120, p95: null, p99: null }, byTenant: {} },
+      },
+    });
+    const verdict = evaluateThresholds(cut, { p95LatencyMs: 300 });
+    assert.equal(verdict.checks[0]?.passed, false);
+    assert.equal(verdict.checks[0]?.actual, 400);
+    assert.match(
+      verdict.checks[0]?.reason ?? '',
+      /^p95LatencyMs >= 400 violates <= 300 \(a lower bound: /,
+    );
+  });
+
+  it('leaves a percentile unknown without upper bounds', () => {
+    const saved = result({
+      requests: {
+        scheduled: 40,
+        sent: 40,
+        succeeded: 39,
+        failed: 0,
+        dropped: 0,
+        late: 0,
+        aborted: 1,
+      },
+    });
+    const verdict = evaluateThresholds(saved, { p95LatencyMs: 1000 });
+    assert.equal(verdict.checks[0]?.passed, false);
+    assert.match(verdict.checks[0]?.reason ?? '', /with no upper bound;/);
   });
 
   it('fails a per-tenant percentile of aborted requests', () => {
@@ -121,12 +200,12 @@ describe('evaluateThresholds', () => {
     assert.equal(verdict.checks[0]?.actual, 200);
     assert.equal(
       verdict.checks[0]?.reason,
-      'tenant-alpha.p95LatencyMs is unknown: 3 of 3 requests were aborted by the drain before their responses, so it is only known to be at least 200; raise --drain-timeout to measure it',
+      'tenant-alpha.p95LatencyMs is unknown: 3 of 3 requests were cut off before their responses, so it is at least 200 with no upper bound; raise --drain-timeout, or let the run end without an interrupt, to measure it',
     );
   });
 
   it('checks a per-tenant percentile with few aborts', () => {
-    // 1 of 40 aborted is under the 5% above a p95, so the p95 is measured; not so the p99.
+    // 1 of 40 aborted is under the 5% above a p95, so the p95 has an upper bound; the p99 not.
     const fewAborted = result({
       successRateByTenant: { 'tenant-alpha': { finished: 40, succeeded: 39, aborted: 1 } },
       latency: {
@@ -134,6 +213,10 @@ describe('evaluateThresholds', () => {
         byTenant: { 'tenant-alpha': { ...emptySummary(), count: 40, p95: 300, p99: 700 } },
         byRoute: {},
         byTopology: {},
+        upperBounds: {
+          overall: { p50: 100, p95: 400, p99: 900 },
+          byTenant: { 'tenant-alpha': { p50: 150, p95: 320, p99: null } },
+        },
       },
     });
     const verdict = evaluateThresholds(fewAborted, {
@@ -142,7 +225,10 @@ describe('evaluateThresholds', () => {
     const p95 = verdict.checks.find((check) => check.name === 'tenant-alpha.p95LatencyMs');
     const p99 = verdict.checks.find((check) => check.name === 'tenant-alpha.p99LatencyMs');
     assert.equal(p95?.passed, true);
-    assert.equal(p95?.reason, 'tenant-alpha.p95LatencyMs = 300 meets <= 4000');
+    assert.equal(
+      p95?.reason,
+      'tenant-alpha.p95LatencyMs <= 320 meets <= 4000 (an upper bound: 1 of 40 requests were cut off before their responses, counted as never ending)',
+    );
     assert.equal(p99?.passed, false);
     assert.match(p99?.reason ?? '', /^tenant-alpha\.p99LatencyMs is unknown: 1 of 40 requests/);
   });

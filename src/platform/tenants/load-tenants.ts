@@ -29,8 +29,11 @@ const TENANT_FIELDS = [
   'maxRunning',
 ] as const;
 
-/** Field names that suggest a plaintext key, which the tenants file must never contain. */
-const PLAINTEXT_KEY_FIELD = /key|secret|token$|password/i;
+/**
+ * Field names that suggest a plaintext key, which the tenants file must never contain, such
+ * as `key`, `apiKey`, `api_token` or `secret`. A misspelling of `keySha256` is not one.
+ */
+const PLAINTEXT_KEY_FIELD = /^(api[-_]?)?(key|token)$|secret|password|bearer/i;
 
 /** Default location of the tenants file, relative to the working directory. */
 export const DEFAULT_TENANTS_PATH = 'fixtures/tenants.yaml';
@@ -43,14 +46,15 @@ export async function loadTenants(path: string = DEFAULT_TENANTS_PATH): Promise<
   return new TenantRegistry(parseTenants(await readConfigText(path), path));
 }
 
-/** Parses tenants YAML text. `file` names the source in error messages. */
 /**
  * Parses tenants YAML text. `file` names the source in error messages.
  * @throws TenantConfigError listing every invalid entry, each with its first problem.
  */
 export function parseTenants(text: string, file: string): Tenant[] {
   const root = readObject(parseYaml(text, file), '(root)', failureFor(file));
-  rejectUnknownFields(root, ['tenants'], '', file);
+  // Top-level `x-` blocks only hold YAML anchors, as in the route policy.
+  const blocks = Object.keys(root).filter((field) => field.startsWith('x-'));
+  rejectUnknownFields(root, ['tenants', ...blocks], '', file);
   const entries = readArray(root.tenants, 'tenants', failureFor(file));
   if (entries.length === 0) {
     throw new TenantConfigError(
@@ -169,11 +173,16 @@ export async function readConfigText(path: string): Promise<string> {
   }
 }
 
+/**
+ * Parses YAML text. A syntax error names its line and column but not the line's text, which
+ * may hold a plaintext key.
+ */
 export function parseYaml(text: string, file: string): unknown {
   try {
     return parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const message = error instanceof Error ? error.message : String(error);
+    const reason = (message.split('\n', 1)[0] ?? message).replace(/:$/, '');
     throw new TenantConfigError(file, '(file)', `invalid YAML: ${reason}`);
   }
 }

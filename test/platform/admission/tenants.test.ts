@@ -188,6 +188,46 @@ describe('loadTenants', () => {
     );
   });
 
+  it('reads anchors from a top-level x- block', () => {
+    const text = [
+      'x-defaults:',
+      '  rpm: &rpm 600',
+      'tenants:',
+      '  - id: tenant-x',
+      `    keySha256: ${VALID_TENANT.keySha256}`,
+      '    tier: standard',
+      '    requestsPerMinute: *rpm',
+      '    tokensPerMinute: 1000',
+      '    maxInFlight: 2',
+      '    budgetUsd: 5',
+    ].join('\n');
+    assert.equal(parseTenants(text, 'inline.yaml')[0]?.requestsPerMinute, 600);
+  });
+
+  it('names a misspelled keySha256 as unknown', () => {
+    const { keySha256, ...rest } = VALID_TENANT;
+    assert.throws(
+      () => parseTenants(yamlOf([{ ...rest, keysha256: keySha256 }]), 'inline.yaml'),
+      /tenants\[0\]\.keysha256: unknown field; known fields: /,
+    );
+  });
+
+  it('keeps the text of a bad YAML line out of the error', () => {
+    const text = ['tenants:', '  - id: tenant-x', '    keySha256: sk-live-abc: def'].join('\n');
+    assert.throws(
+      () => parseTenants(text, 'inline.yaml'),
+      (error: unknown) => {
+        assert.ok(isTenantConfigError(error));
+        assert.match(
+          error.message,
+          /^inline\.yaml: \(file\): invalid YAML: .* at line 3, column \d+$/,
+        );
+        assert.ok(!error.message.includes('sk-live-abc'));
+        return true;
+      },
+    );
+  });
+
   it('rejects an empty tenant list', () => {
     assert.throws(
       () => parseTenants(yamlOf([]), 'inline.yaml'),

@@ -22,7 +22,7 @@ import type { PlatformConfig } from './runtime/platform-config.js';
 import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
 import { RouterModelPort } from './runtime/router-port.js';
-import { createTaskHandler } from './runtime/task-consumer.js';
+import { capOf, createTaskHandler } from './runtime/task-consumer.js';
 import {
   type JobEndHooks,
   reconcileQueueFailures,
@@ -52,6 +52,7 @@ import type { ProviderEndpoint } from './providers/types.js';
 import type { TaskStore } from './store/task-store.js';
 import type { TaskRecord } from './task.js';
 import { loadTenants } from './tenants/index.js';
+import type { Tenant } from './tenants/tenant.js';
 
 export type { PlatformConfig } from './runtime/platform-config.js';
 export type { PlatformOptions, StopOptions } from './runtime/platform-options.js';
@@ -158,6 +159,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       shutdown.signal,
     );
     stops.unshift(async () => executor.close?.());
+    const maxRunning = maxRunningByTenant(tenants.tenants);
     const handler = createTaskHandler({
       store: drivers.store,
       router: routerPort,
@@ -169,6 +171,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       shutdown: shutdown.signal,
       onStart: (task, waitMs) => metrics.observeQueueWait(task.request.priority, waitMs / 1000),
       runSlots: drivers.runSlots,
+      maxRunningOf: (tenantId) => capOf(maxRunning, tenantId),
       onCapDeferral: (tenantId) => metrics.recordCapDeferral(tenantId),
       slotLeaseMs: maxTaskDurationMs + SLOT_LEASE_MARGIN_MS,
       onSlotReleaseError: (error, taskId) =>
@@ -183,6 +186,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       recordFinished(metrics, drivers.ledger, record, 0);
     const jobEndHooks: JobEndHooks = {
       admission: drivers.admission,
+      runSlots: drivers.runSlots,
       onStored: onJobEndStored,
       onError: (error, event) =>
         config.logger?.error(
@@ -201,7 +205,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       processes: drivers.redisUrl === undefined ? 0 : (config.workerProcesses ?? 2),
       queue: drivers.queue,
       handler,
-      worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints),
+      worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints, maxRunning),
     });
     // Worker processes abort their tasks when the drain time runs out, then get
     // WORKER_ABORT_GRACE_MS to store the failures before the pool kills them.
@@ -298,11 +302,13 @@ function workerConfig(
   drivers: PlatformDrivers,
   keyPrefix: string,
   endpoints: Record<string, ProviderEndpoint>,
+  maxRunning: Record<string, number>,
 ) {
   if (drivers.redisUrl === undefined) return undefined;
   return {
     redisUrl: drivers.redisUrl,
     keyPrefix,
+    maxRunning,
     providersDir: config.providersDir,
     policyPath: config.policyPath ?? DEFAULT_POLICY_PATH,
     pricesPath: config.pricesPath,
@@ -312,6 +318,15 @@ function workerConfig(
     backoffBaseMs: drivers.backoffBaseMs,
     backoffMaxMs: drivers.backoffMaxMs,
   };
+}
+
+/** Returns the running cap of each tenant that has one. */
+function maxRunningByTenant(tenants: readonly Tenant[]): Record<string, number> {
+  const caps: Record<string, number> = {};
+  for (const tenant of tenants) {
+    if (tenant.maxRunning !== undefined) caps[tenant.id] = tenant.maxRunning;
+  }
+  return caps;
 }
 
 /** Checks the configured Redis, if any, before anything else starts. */

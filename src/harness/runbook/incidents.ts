@@ -202,7 +202,7 @@ function tenantBurst(evidence: Evidence): Incident {
     operatorSteps: [
       `Watch the rejections: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_admission_rejections_total{tenant="${tenant}"'\``,
       `Check the tenant's limits in fixtures/tenants.yaml (requestsPerMinute, tokensPerMinute, maxInFlight, maxRunning).`,
-      `If its async tasks hold the workers, lower its maxRunning and watch the starts it puts off: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_running_cap_deferrals_total{tenant="${tenant}"'\``,
+      `If its async tasks hold the workers, lower its maxRunning in the tenants file and restart the platform, which applies the cap to queued tasks too. Then watch its deferrals: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_running_cap_deferrals_total{tenant="${tenant}"'\``,
       'Confirm other tenants are unaffected: `curl -s "$GATEWAY_URL/metrics" | grep scalegate_gateway_rejections_total`',
     ],
     verification: [

@@ -53,8 +53,6 @@ export interface SyncExecutor {
 /** Job data that travels with an async task id through the queue. */
 export interface QueuedTaskData {
   ticket: AdmissionTicket;
-  /** The tenant's cap of running async tasks when the task was queued; absent for none. */
-  maxRunning?: number;
 }
 
 /** The enqueue side of the task queue. */

@@ -160,7 +160,7 @@ export class TaskService {
     const task = this.#newRecord(id, tenant, request);
     try {
       await this.#options.store.create(task);
-      if (request.mode === 'async') await this.#enqueue(task, decision.ticket, tenant.maxRunning);
+      if (request.mode === 'async') await this.#enqueue(task, decision.ticket);
     } catch (error) {
       await this.#options.admission.release(decision.ticket);
       throw error;
@@ -173,15 +173,10 @@ export class TaskService {
     return rejectionError(rejection, tenant);
   }
 
-  async #enqueue(
-    task: TaskRecord,
-    ticket: AdmissionTicket,
-    maxRunning: number | undefined,
-  ): Promise<void> {
+  async #enqueue(task: TaskRecord, ticket: AdmissionTicket): Promise<void> {
     const priority = QUEUE_PRIORITY[task.request.priority];
-    const data = maxRunning === undefined ? { ticket } : { ticket, maxRunning };
     try {
-      await this.#options.queue.enqueue(task.id, data, { priority });
+      await this.#options.queue.enqueue(task.id, { ticket }, { priority });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const finishedAt = this.#options.clock.now();

@@ -84,7 +84,7 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
   });
   const capDeferrals = new Counter({
     name: 'scalegate_running_cap_deferrals_total',
-    help: 'Async task starts put off because the tenant already ran its maxRunning tasks, by tenant id.',
+    help: 'Times an async task was put off because its tenant already ran its maxRunning tasks, by tenant id. A waiting task counts once per try, every 250 to 500 ms.',
     labelNames: ['tenant'] as const,
     registers,
   });

@@ -1,3 +1,4 @@
+import type { RunSlots } from '../admission/run-slots.js';
 import type { AdmissionTicket } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import type { JobEndedEvent } from '../executors/worker-protocol.js';
@@ -10,6 +11,8 @@ import type { TicketCloser } from './task-finisher.js';
 export interface JobEndHooks {
   /** Admission backend that releases the ticket in the job's payload once the state is stored. */
   admission?: Pick<TicketCloser, 'release'>;
+  /** Running slots. The task's slot is freed once its state is stored. */
+  runSlots?: Pick<RunSlots, 'release'>;
   /** Called with the task's record once its terminal state is stored. */
   onStored?: (record: TaskRecord) => void;
   /** Called when the store write or the ticket release fails. */
@@ -69,7 +72,12 @@ export function storeJobEnd(
     .then((read) => {
       if (!read.stored) return;
       const ticket = ticketOf(event.data);
-      if (ticket !== undefined) hooks.admission?.release(ticket).catch(reportError);
+      if (ticket !== undefined) {
+        hooks.admission?.release(ticket).catch(reportError);
+        // The handler frees its slot when it returns, but a job the queue ended, such as one
+        // whose worker was killed, has no handler left to do so.
+        hooks.runSlots?.release(ticket.tenantId, event.id).catch(reportError);
+      }
       if (read.record !== undefined) hooks.onStored?.(read.record);
     })
     .catch(reportError);

@@ -26,10 +26,16 @@ export interface TaskConsumerOptions {
   /** Called when a task starts, with the time it waited since it was queued. @defaultValue none */
   onStart?: (task: TaskRecord, queueWaitMs: number) => void;
   /**
-   * Running slots that hold each tenant to the `maxRunning` its tasks carry. A task over
-   * its tenant's cap goes back to the queue for a short wait. @defaultValue no cap
+   * Running slots that hold each tenant to its `maxRunning`. A task over its tenant's cap
+   * goes back to the queue for a short wait. @defaultValue no cap
    */
   runSlots?: RunSlots;
+  /**
+   * Returns a tenant's cap of running async tasks, or undefined for none. It is read when a
+   * task is about to start, so a restart with a new tenants file applies to queued tasks.
+   * @defaultValue no cap
+   */
+  maxRunningOf?: (tenantId: string) => number | undefined;
   /**
    * How long a slot stays held when its release never comes, as after a killed worker;
    * longer than any task runs. @defaultValue 960_000
@@ -39,6 +45,11 @@ export interface TaskConsumerOptions {
   onCapDeferral?: (tenantId: string) => void;
   /** Called when freeing a running slot failed; the slot then stays held until its lease ends. */
   onSlotReleaseError?: (error: unknown, taskId: string) => void;
+}
+
+/** Returns the cap of `tenantId` in `caps`, reading own keys only, or undefined for none. */
+export function capOf(caps: Record<string, number>, tenantId: string): number | undefined {
+  return Object.hasOwn(caps, tenantId) ? caps[tenantId] : undefined;
 }
 
 /** The default cap of a task's duration plus the lease margin. */
@@ -72,10 +83,13 @@ export function createTaskHandler(options: TaskConsumerOptions): JobHandler<Queu
   const { runSlots } = options;
   if (runSlots === undefined) return run;
   const leaseMs = options.slotLeaseMs ?? DEFAULT_SLOT_LEASE_MS;
+  // NOTE: slots are keyed by task id, so a delivery that lost its job lock and the queue's
+  // redelivery of the same task share one slot, and the first to end frees it. A tenant's
+  // deferred tasks start in no set order, since each deferral puts its task back in line.
   return async (job) => {
-    const cap = job.data.maxRunning;
-    if (cap === undefined) return run(job);
     const { tenantId } = job.data.ticket;
+    const cap = options.maxRunningOf?.(tenantId);
+    if (cap === undefined) return run(job);
     if (!(await runSlots.acquire(tenantId, job.id, cap, leaseMs))) {
       options.onCapDeferral?.(tenantId);
       const delayMs = CAP_DEFER_MS + Math.floor(Math.random() * CAP_DEFER_MS);

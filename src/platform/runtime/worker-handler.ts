@@ -26,7 +26,7 @@ import { recordFinished, wireRouterMetrics } from './metrics-wiring.js';
 import { asyncTaskDeadlineMs, SLOT_LEASE_MARGIN_MS } from './run-limits.js';
 import { RouterModelPort } from './router-port.js';
 import type { ModelRouterPort } from './model-router.js';
-import { createTaskHandler } from './task-consumer.js';
+import { capOf, createTaskHandler } from './task-consumer.js';
 import { TaskFinisher } from './task-finisher.js';
 
 /** JSON config the platform passes to each worker process. */
@@ -40,6 +40,8 @@ export interface WorkerHandlerConfig {
   maxAttempts: number;
   /** Cap of each async task's deadline. @defaultValue 900_000 */
   maxTaskDurationMs?: number;
+  /** Running cap of each tenant that has one, from the tenants file. @defaultValue none */
+  maxRunning?: Record<string, number>;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
 /** The settings of a worker process's task handler that do not concern its router. */
 export type TaskHandlerSettings = Pick<
   WorkerHandlerConfig,
-  'redisUrl' | 'keyPrefix' | 'maxAttempts' | 'maxTaskDurationMs'
+  'redisUrl' | 'keyPrefix' | 'maxAttempts' | 'maxTaskDurationMs' | 'maxRunning'
 >;
 
 /**
@@ -115,6 +117,7 @@ export function createTaskHandlerAround(
     onStart: (task, waitMs) => metrics.observeQueueWait(task.request.priority, waitMs / 1000),
     shutdown: shutdown.signal,
     runSlots: new RedisRunSlots(redis, `${settings.keyPrefix}:admission:`),
+    maxRunningOf: (tenantId) => capOf(settings.maxRunning ?? {}, tenantId),
     onCapDeferral: (tenantId) => metrics.recordCapDeferral(tenantId),
     slotLeaseMs: maxTaskDurationMs + SLOT_LEASE_MARGIN_MS,
     onSlotReleaseError: (error, taskId) =>

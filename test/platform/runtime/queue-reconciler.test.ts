@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 import { MemoryAdmissionBackend } from '../../../src/platform/admission/memory-backend.js';
+import { MemoryRunSlots } from '../../../src/platform/admission/run-slots.js';
 import { RedisAdmissionBackend } from '../../../src/platform/admission/redis-backend.js';
 import type { AdmissionBackend, AdmissionTicket } from '../../../src/platform/admission/types.js';
 import type { JobEndedEvent } from '../../../src/platform/executors/worker-protocol.js';
@@ -64,6 +65,19 @@ describe('storeJobEnd', () => {
     assert.equal(task?.state, 'failed');
     assert.equal(task?.finishedAt, 5_000);
     assert.deepEqual(task?.error, { code: 'queue_failed', message: 'job t1 ended by the queue' });
+  });
+
+  it('frees the running slot of a job the queue failed', async () => {
+    const store = new MemoryTaskStore();
+    const admission = new MemoryAdmissionBackend();
+    const runSlots = new MemoryRunSlots();
+    await store.create(runningTask('t7'));
+    const ticket = await admitOne(admission);
+    await runSlots.acquire('tenant-alpha', 't7', 1, 60_000);
+    storeJobEnd(store, clock, ended('t7', 'failed', { ticket }), { admission, runSlots });
+    await settle();
+    assert.equal(await runSlots.running('tenant-alpha'), 0);
+    assert.equal(await runSlots.acquire('tenant-alpha', 't8', 1, 60_000), true);
   });
 
   it('stores a dead-lettered job as dead_lettered', async () => {

@@ -36,8 +36,8 @@ export type Decision =
       admitted: false;
       reason: Exclude<RejectionReason, 'backpressure'>;
       retryAfterSeconds: number;
-      /** Budget rejections only; see {@link Rejection.reservationsHeld}. */
-      reservationsHeld?: boolean;
+      /** Budget rejections only; see {@link Rejection.fitsAfterReservations}. */
+      fitsAfterReservations?: boolean;
     };
 
 export function initialState(tenant: TenantLimits, now: number): TenantState {
@@ -108,7 +108,9 @@ export function decide(
       admitted: false,
       reason: 'budget',
       retryAfterSeconds: budgetRetryAfterSeconds,
-      reservationsHeld: state.reservedUsd > BUDGET_EPSILON_USD,
+      fitsAfterReservations:
+        state.reservedUsd > BUDGET_EPSILON_USD &&
+        state.spentUsd + maxCostUsd <= tenant.budgetUsd + BUDGET_EPSILON_USD,
     };
   }
   const next: TenantState = {
@@ -150,8 +152,8 @@ export function tenantRejection(
     status: 429,
     limit: limitFor(decision.reason, tenant),
   };
-  if (decision.reservationsHeld !== undefined) {
-    rejection.reservationsHeld = decision.reservationsHeld;
+  if (decision.fitsAfterReservations !== undefined) {
+    rejection.fitsAfterReservations = decision.fitsAfterReservations;
   }
   return rejection;
 }

@@ -54,7 +54,7 @@ type ScriptDecision =
       admitted: false;
       reason: TenantReason;
       retryAfterSeconds: number;
-      reservationsHeld?: boolean;
+      fitsAfterReservations?: boolean;
     };
 
 const REASONS: readonly TenantReason[] = [
@@ -219,5 +219,5 @@ function parseAdmitReply(reply: unknown): ScriptDecision {
     throw new TypeError(`unexpected rejection from the admission script: ${JSON.stringify(reply)}`);
   }
   if (reason !== 'budget') return { admitted: false, reason, retryAfterSeconds };
-  return { admitted: false, reason, retryAfterSeconds, reservationsHeld: reply[3] === 1 };
+  return { admitted: false, reason, retryAfterSeconds, fitsAfterReservations: reply[3] === 1 };
 }

@@ -43,7 +43,8 @@ end
  * maxInFlight, budgetUsd, tokens, maxCostUsd, ticket TTL s, budget Retry-After s,
  * ticket id. Closes up to EXPIRED_PER_ADMIT expired tickets first, without a charge.
  * Returns {1} when admitted, else {0, reason, retryAfterSeconds}, and for a budget
- * rejection a fourth element, 1 when running tasks held reservations, else 0.
+ * rejection a fourth element, 1 when the task would fit once running tasks free their
+ * reservations, else 0.
  */
 export const ADMIT_SCRIPT = `
 local now
@@ -99,7 +100,8 @@ if inflight >= maxInFlight then
   return {0, 'in_flight', 1}
 end
 if spent + reserved + cost > budget + 1e-9 then
-  return {0, 'budget', tonumber(ARGV[9]), reserved > 1e-9 and 1 or 0}
+  local fits = reserved > 1e-9 and spent + cost <= budget + 1e-9
+  return {0, 'budget', tonumber(ARGV[9]), fits and 1 or 0}
 end
 redis.call('HSET', KEYS[1],
   'rq', string.format('%.17g', rq - 1),

@@ -18,10 +18,11 @@ export interface Rejection {
   status: 429 | 503;
   limit: LimitDescriptor;
   /**
-   * Budget rejections only: whether running tasks held reservations, which their
-   * settles free. Without any, a retry cannot pass until the budget is raised.
+   * Budget rejections only: whether the task would fit once running tasks free their
+   * reservations, which they do when they settle and spend less. When it would not, a
+   * retry cannot pass until the budget is raised.
    */
-  reservationsHeld?: boolean;
+  fitsAfterReservations?: boolean;
 }
 
 /** Proof of admission, to pass to `settle` or `release` once. */

@@ -216,11 +216,11 @@ export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayErr
       retryAfterSeconds: rejection.retryAfterSeconds,
     });
   }
-  // Spent budget never comes back, only the reservations of running tasks do. With none
-  // held, a retry cannot pass, so the rejection carries no Retry-After.
+  // Spent budget never comes back, only the reservations of running tasks do. When freeing
+  // them would not make room, a retry cannot pass, so the rejection carries no Retry-After.
   const noRoom = `${name} limit of ${value} for ${scope} leaves no room for this task's reservation`;
-  if (rejection.reservationsHeld === false) {
-    const message = `${noRoom}, and no running task holds a reservation to free; raise budgetUsd in the tenants file`;
+  if (rejection.fitsAfterReservations === false) {
+    const message = `${noRoom}, and freeing the reservations of running tasks would not make room; raise budgetUsd in the tenants file`;
     return new GatewayError(rejection.status, code, message, { limit: name });
   }
   const message = `${noRoom}; ${retry}, when running tasks may have freed their reservations, or raise budgetUsd in the tenants file`;

@@ -357,7 +357,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         retryAfterSeconds: 60,
         status: 429,
         limit: { name: 'budget_usd', value: 1 },
-        reservationsHeld: true,
+        fitsAfterReservations: true,
       });
       assert.ok(first.admitted);
       await backend.settle(first.ticket, { run: 1, spentUsd: 0.25 });
@@ -371,7 +371,19 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       await backend.settle(first.ticket, { run: 1, spentUsd: 0.75 });
       const rejected = await backend.admit(req);
       assert.equal(rejected.admitted === false && rejected.reason, 'budget');
-      assert.equal(rejected.admitted === false && rejected.reservationsHeld, false);
+      assert.equal(rejected.admitted === false && rejected.fitsAfterReservations, false);
+    });
+
+    it('says when freeing reservations leaves no room', async () => {
+      // 0.95 spent and 0.04 reserved of 1: even with the reservation freed, 0.1 does not fit.
+      const spent = await backend.admit(request({ budgetUsd: 1 }, { maxCostUsd: 0.5 }));
+      assert.ok(spent.admitted);
+      await backend.settle(spent.ticket, { run: 1, spentUsd: 0.95 });
+      const running = await backend.admit(request({ budgetUsd: 1 }, { maxCostUsd: 0.04 }));
+      assert.ok(running.admitted);
+      const rejected = await backend.admit(request({ budgetUsd: 1 }, { maxCostUsd: 0.1 }));
+      assert.equal(rejected.admitted === false && rejected.reason, 'budget');
+      assert.equal(rejected.admitted === false && rejected.fitsAfterReservations, false);
     });
 
     it('takes nothing from any limit when one rejects', async () => {

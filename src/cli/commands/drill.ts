@@ -83,8 +83,9 @@ export function registerDrillCommand(program: Command): void {
       const dispose = abortOnInterrupt(controller);
       try {
         checkOutputPaths(options);
-        const code = await runDrillCommand(options, controller.signal);
-        process.exitCode = controller.signal.aborted ? EXIT_INTERRUPTED : code;
+        // A signal during the run marks the report aborted, which gives 130. One after the
+        // run ended, while the platform stops, leaves the written report's verdict.
+        process.exitCode = await runDrillCommand(options, controller.signal);
       } catch (error) {
         // The one-line message below is what a user needs; the stack is for LOG_LEVEL=debug.
         logger.debug({ err: error }, 'drill failed');

@@ -8,7 +8,7 @@ import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
 import { requireK6, runK6 } from '../../harness/k6/run.js';
 import { runLoad } from '../../harness/load/engine.js';
 import { isLoadInterruptedError, LoadInterruptedError } from '../../harness/load/errors.js';
-import { formatProgress, formatSummary } from '../../harness/load/format.js';
+import { formatProgress, formatSummary, interruptedLine } from '../../harness/load/format.js';
 import type { ProgressSnapshot } from '../../harness/load/recorder.js';
 import type { LoadResult, PlatformRun } from '../../harness/load/result.js';
 import { evaluateThresholds, type ThresholdVerdict } from '../../harness/load/thresholds.js';
@@ -249,12 +249,7 @@ async function runAgainst(
   const verdict = evaluateThresholds(result, scenario.slo);
   const interrupted = interruptedBy(signal);
   const lines = formatSummary(result, verdict, platform);
-  if (interrupted !== undefined) {
-    lines.unshift(
-      `[interrupted] ${interrupted} stopped the run; the summary covers what ran until then, ` +
-        'and the run is invalid',
-    );
-  }
+  if (interrupted !== undefined) lines.unshift(interruptedLine(interrupted, result.health.valid));
   process.stdout.write(`${lines.join('\n')}\n`);
   if (options.out !== undefined) {
     const output: LoadCommandOutput = {
@@ -287,7 +282,7 @@ async function platformRunOf(
       ? 'when the run was interrupted'
       : `${SETTLE_LIMIT_MS / 1000} s after the load ended`;
     process.stderr.write(
-      `${unsettled} tasks were still queued or running ${when}; their cost is missing from the [cost] line\n`,
+      `${unsettled} ${unsettled === 1 ? 'task was' : 'tasks were'} still queued or running ${when}; their cost is missing from the [cost] line\n`,
     );
   }
   const priced = summary.tasks > 0;

@@ -80,12 +80,18 @@ async function readProviders(urls: Record<string, string>): Promise<MetricSample
 
 /**
  * Cost of the tasks of `tenants`, the main load's, which the rest of the report counts,
- * read once the platform's tasks ended or `SETTLE_LIMIT_MS` ran out.
+ * read once the platform's tasks ended, `SETTLE_LIMIT_MS` ran out or `signal` was aborted.
+ * NOTE: the report has no field for the tasks still open at that read, whose cost it lacks.
  */
-async function costOf(platform: DrillPlatform, tenants: readonly string[]): Promise<CostSummary> {
+async function costOf(
+  platform: DrillPlatform,
+  tenants: readonly string[],
+  signal: AbortSignal,
+): Promise<CostSummary> {
   const { summary } = await settledCost(platform.store, platform.ledger, {
     tenants,
     limitMs: SETTLE_LIMIT_MS,
+    signal,
   });
   const slices = (totals: Record<string, CostTotal>) =>
     Object.entries(totals).map(([key, total]) => ({
@@ -204,6 +210,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
         cost: await costOf(
           platform,
           options.scenario.tenants.map((tenant) => tenant.tenantId),
+          signal,
         ),
         servedBySecond,
         failoversBySecond,

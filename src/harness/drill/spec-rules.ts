@@ -116,11 +116,15 @@ function checkFallbacks(spec: DrillSpec): void {
   });
 }
 
-const RATE_MEASURES: readonly string[] = ['successRate', 'failoverRate'];
+/**
+ * Measures that are shares from 0 to 1. The failover rate is not one: it counts failovers
+ * per request, and a request may fail over more than once.
+ */
+const RATE_MEASURES: readonly string[] = ['successRate'];
 
 /**
- * Rejects a rate threshold above 1, which a spec gets when it writes a percentage. A
- * success-rate minimum of 99 fails every window, and an abort rule "below 50" fires as
+ * Rejects a success-rate threshold above 1, which a spec gets when it writes a percentage.
+ * A success-rate minimum of 99 fails every window, and an abort rule "below 50" fires as
  * soon as its first `forS` seconds have passed.
  */
 function checkRate(field: string, measure: string, threshold: number): void {

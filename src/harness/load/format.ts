@@ -140,3 +140,15 @@ export function usd(value: number): string {
 function ms(value: number): string {
   return value >= 1000 ? `${(value / 1000).toFixed(2)}s` : `${value.toFixed(0)}ms`;
 }
+
+/**
+ * Formats the `[interrupted]` line of a run a signal stopped. A run whose load had ended
+ * stays valid, because the signal cut only the wait for the platform's cost.
+ */
+export function interruptedLine(signal: string, runValid: boolean): string {
+  return runValid
+    ? `[interrupted] ${signal} came after the load ended, while the cost was read; the cost ` +
+        'covers the tasks that had ended by then'
+    : `[interrupted] ${signal} stopped the run; the summary covers what ran until then, and ` +
+        'the run is invalid';
+}

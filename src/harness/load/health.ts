@@ -67,8 +67,10 @@ export interface HealthInput {
   /** Lag p99 in milliseconds; judged against `maxLagMs` only when `stalls` is absent. */
   lagP99Ms: number;
   limits: HealthLimitsInput;
-  /** Set when the run was stopped before its schedule ended. */
+  /** Set when the run was stopped before its drain ended. */
   abortedEarly: boolean;
+  /** Set when that stop came after the schedule ended, during the drain. */
+  stoppedInDrain?: boolean;
   /** Cause of the stop, such as `interrupted by SIGINT`, appended to the invalid reason. */
   stopReason?: string;
   /** Time behind schedule; engines that do not measure it leave it out. */
@@ -86,7 +88,9 @@ export function evaluateHealth(input: HealthInput): HarnessHealth {
       : stallReasons(input.stalls, input.scheduleMs ?? 0, limits);
   const droppedReason = droppedSendsReason(input.counts, limits);
   if (droppedReason !== undefined) reasons.push(droppedReason);
-  if (input.abortedEarly) reasons.push(stoppedEarlyReason(input.stopReason));
+  if (input.abortedEarly) {
+    reasons.push(stoppedEarlyReason(input.stopReason, input.stoppedInDrain === true));
+  }
   return { valid: reasons.length === 0, reasons };
 }
 
@@ -126,9 +130,14 @@ function pct(fraction: number): string {
   return `${(fraction * 100).toFixed(2)}%`;
 }
 
-/** Returns the invalid reason of a run stopped early, with why it was stopped when known. */
-export function stoppedEarlyReason(stopReason: string | undefined): string {
-  const stopped = 'run stopped by its abort signal before the schedule ended';
+/**
+ * Returns the invalid reason of a run stopped early, with why it was stopped when known.
+ * `inDrain` is set when the schedule had ended and the stop cut the drain.
+ */
+export function stoppedEarlyReason(stopReason: string | undefined, inDrain = false): string {
+  const stopped = inDrain
+    ? 'run stopped by its abort signal during the drain, after the schedule ended'
+    : 'run stopped by its abort signal before the schedule ended';
   return stopReason === undefined ? stopped : `${stopped}: ${stopReason}`;
 }
 

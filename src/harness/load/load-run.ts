@@ -51,6 +51,8 @@ export class LoadRun {
   #dispatchTimer: NodeJS.Timeout | undefined;
   #progressTimer: NodeJS.Timeout | undefined;
   #stoppedEarly = false;
+  /** Set when the stop came after the schedule ended, during the drain. */
+  #stoppedInDrain = false;
   #phase: RunPhase = 'sending';
   #scheduleDone: () => void = () => {};
   #context: SendContext | undefined;
@@ -190,6 +192,7 @@ export class LoadRun {
 
   #stopEarly(): void {
     this.#stoppedEarly = true;
+    this.#stoppedInDrain = this.#phase === 'draining';
     this.#recorder.closeWindow(this.#options.clock.monotonic() - this.#runStartMs);
     this.#drainWait.abort();
     this.#clearTimers();
@@ -244,6 +247,7 @@ export class LoadRun {
       lagP99Ms: recorder.schedulerLag.percentile(99),
       limits: this.#options.health,
       abortedEarly: this.#stoppedEarly,
+      stoppedInDrain: this.#stoppedInDrain,
       stopReason: this.#stoppedEarly ? stopReasonOf(this.#options.signal) : undefined,
       stalls: schedulerStalls,
       scheduleMs: this.#input.durationSec * 1000,

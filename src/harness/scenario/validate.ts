@@ -81,6 +81,11 @@ export function validateTarget(option: string, value: unknown): string {
   return value as string;
 }
 
+/** Masks the user name and password of a URL-like text, parseable or not. */
+function withoutCredentials(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***:***@');
+}
+
 /**
  * Accepts an http or https origin on a loopback host: load is never aimed at another machine.
  * A user name or password is rejected, because the target is printed in the summary and
@@ -91,15 +96,18 @@ function checkTarget(issues: IssueList, path: string, value: unknown): void {
   if (!issues.nonEmptyString(path, value)) return;
   const url = URL.canParse(value) ? new URL(value) : undefined;
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    issues.add(path, 'an http or https URL', value);
+    issues.add(path, 'an http or https URL', withoutCredentials(value));
   } else if (url.username !== '' || url.password !== '') {
     url.username = url.username === '' ? '' : '***';
     url.password = url.password === '' ? '' : '***';
+    const loopback = isLoopbackHost(url.hostname.replace(/^\[(.*)\]$/, '$1'));
     issues.items.push({
       path,
       expected: 'a URL without a user name or password',
       received: JSON.stringify(url.href),
-      hint: `the gateway authenticates with tenant API keys, so pass ${url.origin}`,
+      hint: loopback
+        ? `the gateway authenticates with tenant API keys, so pass ${url.origin}`
+        : `the gateway authenticates with tenant API keys; pass a loopback origin such as http://127.0.0.1:${url.port || '8080'}`,
     });
   } else if (!isLoopbackHost(url.hostname.replace(/^\[(.*)\]$/, '$1'))) {
     issues.add(path, `a URL on a loopback host (${LOOPBACK_HOSTS})`, value);

@@ -318,6 +318,22 @@ describe('runLoad', () => {
     });
   });
 
+  it('names a stop during the drain', async () => {
+    gateway = await startFakeGateway({ hang: true });
+    const { spec, traceRows } = replaySpec([0], { target: gateway.url, durationSec: 0.1 });
+    const controller = new AbortController();
+    // The schedule ends at 0.1 s and the drain would wait 5 s; the stop comes at 0.4 s.
+    setTimeout(() => controller.abort(new Error('interrupted by SIGINT')), 400);
+    const result = await runLoad(spec, {
+      keys: TEST_KEYS,
+      traceRows,
+      drainTimeoutMs: 5_000,
+      signal: controller.signal,
+    });
+    assert.equal(result.health.valid, false);
+    assert.match(result.health.reasons.join('\n'), /during the drain, after the schedule ended/);
+  });
+
   it('bounds percentiles above when few requests are cut', async () => {
     gateway = await startFakeGateway({ hangAfter: 19 });
     const offsets = Array.from({ length: 20 }, (_, index) => index * 10);

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { evaluateHealth, resolveHealthLimits } from '../../../src/harness/load/health.js';
+import {
+  evaluateHealth,
+  resolveHealthLimits,
+  stoppedEarlyReason,
+} from '../../../src/harness/load/health.js';
 import type { RequestCounts } from '../../../src/harness/load/result.js';
 
 const counts: RequestCounts = {
@@ -94,6 +98,22 @@ describe('evaluateHealth', () => {
     assert.deepEqual(health.reasons, [
       '2 of 90 sends dropped at the in-flight cap (2.22%), over the limit of 1.00%',
     ]);
+  });
+});
+
+describe('stoppedEarlyReason', () => {
+  it('names a stop before the schedule ended', () => {
+    assert.equal(
+      stoppedEarlyReason('interrupted by SIGINT'),
+      'run stopped by its abort signal before the schedule ended: interrupted by SIGINT',
+    );
+  });
+
+  it('names a stop during the drain', () => {
+    assert.equal(
+      stoppedEarlyReason('interrupted by SIGINT', true),
+      'run stopped by its abort signal during the drain, after the schedule ended: interrupted by SIGINT',
+    );
   });
 });
 

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../../src/platform/clock.js';
 import { systemClock } from '../../../src/platform/clock.js';
-import { formatProgress, formatSummary } from '../../../src/harness/load/format.js';
+import {
+  formatProgress,
+  formatSummary,
+  interruptedLine,
+} from '../../../src/harness/load/format.js';
 import { LoadRun } from '../../../src/harness/load/load-run.js';
 import { type RunLoadOptions, resolveLoadOptions } from '../../../src/harness/load/options.js';
 import type { ProgressSnapshot } from '../../../src/harness/load/recorder.js';
@@ -223,6 +227,22 @@ describe('LoadRun', () => {
     assert.equal(
       formatSummary(result, PASS)[3],
       '[drain] 2 requests in flight when the run was stopped were aborted and count as not succeeded',
+    );
+  });
+});
+
+describe('interruptedLine', () => {
+  it('calls a run cut during its load invalid', () => {
+    assert.match(
+      interruptedLine('SIGINT', false),
+      /^\[interrupted\] SIGINT stopped the run; .* invalid$/,
+    );
+  });
+
+  it('keeps a run valid when only the cost read was cut', () => {
+    assert.equal(
+      interruptedLine('SIGTERM', true),
+      '[interrupted] SIGTERM came after the load ended, while the cost was read; the cost covers the tasks that had ended by then',
     );
   });
 });

@@ -87,6 +87,20 @@ describe('validateScenario', () => {
     assert.doesNotMatch(message, /hunter2|admin/);
   });
 
+  it('masks credentials in a target of another scheme', () => {
+    const message = validationMessage({ ...sampleSpec(), target: 'ftp://user:s3cret@127.0.0.1:1' });
+    assert.match(
+      message,
+      /expected an http or https URL, got "ftp:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:1"/,
+    );
+    assert.doesNotMatch(message, /s3cret/);
+  });
+
+  it('points a remote target with credentials at loopback', () => {
+    const message = validationMessage({ ...sampleSpec(), target: 'http://u:p@10.0.0.1:81' });
+    assert.match(message, /pass a loopback origin such as http:\/\/127\.0\.0\.1:81$/);
+  });
+
   it('rejects a target with a path or query', () => {
     for (const target of ['http://127.0.0.1:8080/v1', 'http://127.0.0.1:8080/?a=1']) {
       assert.equal(

@@ -60,11 +60,12 @@ function bucketP95(current: Map<number, number>, previous: Map<number, number>):
 /**
  * Builds a per-second series from the platform's cumulative metrics, for abort rules and
  * live probes while the load runs. Requests of `excludedTenants` (burst streams) are left
- * out, so the series shows what the other tenants experienced. Served counts per provider
- * come from each mock provider's `mock_provider_requests_total` samples with status 200,
- * labelled with `provider`.
- * NOTE: p95 here is interpolated inside a histogram bucket, coarser than the load engine's HDR
- * histogram that the report uses.
+ * out of the request and success counts, so those show what the other tenants experienced.
+ * Served counts per provider come from each mock provider's `mock_provider_requests_total`
+ * samples with status 200, labelled with `provider`.
+ * NOTE: p95, failovers and served counts include the burst tenants, because the latency,
+ * failover and provider metrics carry no tenant label. p95 is interpolated inside a
+ * histogram bucket, coarser than the load engine's HDR histogram that the report uses.
  */
 export class SeriesSampler {
   readonly #points: SeriesPoint[] = [];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { SCENARIOS } from '../../../scenarios/index.js';
-import { isDrillSpecError } from '../../../src/harness/drill/errors.js';
+import { type DrillSpecError, isDrillSpecError } from '../../../src/harness/drill/errors.js';
 import { drillRunId } from '../../../src/harness/drill/report.js';
 import { runDrillOnPlatform } from '../../../src/harness/drill/run-on-platform.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
@@ -84,54 +84,42 @@ describe('runDrillOnPlatform', function () {
   // that the spec was checked before the platform started.
   const missingPolicy = '/nonexistent/policy.yaml';
 
-  it('checks the spec before the platform starts', async () => {
-    const spec = { ...shortDrill, durationS: -1 };
-    await assert.rejects(
-      runDrillOnPlatform({ spec, scenarios: SCENARIOS, policyPath: missingPolicy }),
-      (error: unknown) => {
-        assert.ok(isDrillSpecError(error));
-        assert.equal(error.field, 'durationS');
-        return true;
-      },
+  /** Returns the spec error the drill raises for `spec`, which it must raise before starting. */
+  async function specErrorOf(spec: unknown): Promise<DrillSpecError> {
+    const run = runDrillOnPlatform({
+      spec: spec as DrillSpec,
+      scenarios: SCENARIOS,
+      policyPath: missingPolicy,
+      reportsDir: join(dir, 'reports'),
+    });
+    const error = await run.then(
+      () => assert.fail('the drill ran'),
+      (thrown: unknown) => thrown,
     );
+    assert.ok(isDrillSpecError(error), `expected a DrillSpecError, got ${String(error)}`);
+    return error;
+  }
+
+  it('checks the spec before the platform starts', async () => {
+    const error = await specErrorOf({ ...shortDrill, durationS: -1 });
+    assert.equal(error.field, 'durationS');
   });
 
   it('checks provider names before the platform starts', async () => {
     const faults = shortDrill.faults.map((step) =>
       step.kind === 'provider-fault' ? { ...step, provider: 'provider-z' } : step,
     );
-    await assert.rejects(
-      runDrillOnPlatform({
-        spec: { ...shortDrill, faults },
-        scenarios: SCENARIOS,
-        policyPath: missingPolicy,
-        reportsDir: join(dir, 'reports'),
-      }),
-      (error: unknown) => {
-        assert.ok(isDrillSpecError(error));
-        assert.equal(error.field, 'faults[0].provider');
-        return true;
-      },
-    );
+    const error = await specErrorOf({ ...shortDrill, faults });
+    assert.equal(error.field, 'faults[0].provider');
   });
 
   it('checks burst tenants before the platform starts', async () => {
     const faults = shortDrill.faults.map((step) =>
       step.kind === 'tenant-burst' ? { ...step, tenant: 'tenant-nobody' } : step,
     );
-    await assert.rejects(
-      runDrillOnPlatform({
-        spec: { ...shortDrill, faults },
-        scenarios: SCENARIOS,
-        policyPath: missingPolicy,
-      }),
-      (error: unknown) => {
-        assert.ok(isDrillSpecError(error));
-        assert.equal(error.field, 'faults[2].tenant');
-        assert.match(error.message, /add the tenant to fixtures\/tenants\.yaml$/);
-        return true;
-      },
-    );
+    const error = await specErrorOf({ ...shortDrill, faults });
+    assert.equal(error.field, 'faults[2].tenant');
+    assert.match(error.message, /add the tenant to fixtures\/tenants\.yaml$/);
   });
 });
 

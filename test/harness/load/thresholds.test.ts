@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { emptySummary } from '../../../src/harness/load/latency-histogram.js';
+import {
+  emptySummary,
+  type PercentileBounds,
+} from '../../../src/harness/load/latency-histogram.js';
 import type { LoadResult } from '../../../src/harness/load/result.js';
 import { evaluateThresholds } from '../../../src/harness/load/thresholds.js';
 
@@ -34,6 +37,22 @@ function result(overrides: Partial<LoadResult> = {}): LoadResult {
     health: { valid: true, reasons: [] },
     ...overrides,
   };
+}
+
+/** A result of 40 requests, `aborted` of them cut, with `upper` as the overall upper bounds. */
+function cutResult(aborted: number, upper?: PercentileBounds): LoadResult {
+  const requests = {
+    scheduled: 40,
+    sent: 40,
+    succeeded: 40 - aborted,
+    failed: 0,
+    dropped: 0,
+    late: 0,
+    aborted,
+  };
+  if (upper === undefined) return result({ requests });
+  const latency = { ...result().latency, upperBounds: { overall: upper, byTenant: {} } };
+  return result({ requests, latency });
 }
 
 describe('evaluateThresholds', () => {
@@ -91,21 +110,7 @@ describe('evaluateThresholds', () => {
   });
 
   it('passes a percentile on its upper bound', () => {
-    const fewAborted = result({
-      requests: {
-        scheduled: 40,
-        sent: 40,
-        succeeded: 39,
-        failed: 0,
-        dropped: 0,
-        late: 0,
-        aborted: 1,
-      },
-      latency: {
-        ...result().latency,
-        upperBounds: { overall: { p50: 120, p95: 600, p99: null }, byTenant: {} },
-      },
-    });
+    const fewAborted = cutResult(1, { p50: 120, p95: 600, p99: null });
     const verdict = evaluateThresholds(fewAborted, { p95LatencyMs: 1000 });
     assert.equal(verdict.checks[0]?.passed, true);
     assert.equal(
@@ -117,42 +122,14 @@ describe('evaluateThresholds', () => {
   it('leaves a percentile between its bounds unknown', () => {
     // The lower bound of 400 meets the limit, but the cut requests may have taken up to
     // the upper bound of 5000, so the objective is not shown to hold.
-    const fewAborted = result({
-      requests: {
-        scheduled: 40,
-        sent: 40,
-        succeeded: 39,
-        failed: 0,
-        dropped: 0,
-        late: 0,
-        aborted: 1,
-      },
-      latency: {
-        ...result().latency,
-        upperBounds: { overall: { p50: 120, p95: 5000, p99: null }, byTenant: {} },
-      },
-    });
+    const fewAborted = cutResult(1, { p50: 120, p95: 5000, p99: null });
     const verdict = evaluateThresholds(fewAborted, { p95LatencyMs: 1000 });
     assert.equal(verdict.checks[0]?.passed, false);
     assert.match(verdict.checks[0]?.reason ?? '', /is at least 400 with at most 5000;/);
   });
 
   it('fails a percentile whose lower bound breaks the limit', () => {
-    const cut = result({
-      requests: {
-        scheduled: 40,
-        sent: 40,
-        succeeded: 30,
-        failed: 0,
-        dropped: 0,
-        late: 0,
-        aborted: 10,
-      },
-      latency: {
-        ...result().latency,
-        upperBounds: { overall: { p50: 120, p95: null, p99: null }, byTenant: {} },
-      },
-    });
+    const cut = cutResult(10, { p50: 120, p95: null, p99: null });
     const verdict = evaluateThresholds(cut, { p95LatencyMs: 300 });
     assert.equal(verdict.checks[0]?.passed, false);
     assert.equal(verdict.checks[0]?.actual, 400);
@@ -163,17 +140,7 @@ describe('evaluateThresholds', () => {
   });
 
   it('leaves a percentile unknown without upper bounds', () => {
-    const saved = result({
-      requests: {
-        scheduled: 40,
-        sent: 40,
-        succeeded: 39,
-        failed: 0,
-        dropped: 0,
-        late: 0,
-        aborted: 1,
-      },
-    });
+    const saved = cutResult(1);
     const verdict = evaluateThresholds(saved, { p95LatencyMs: 1000 });
     assert.equal(verdict.checks[0]?.passed, false);
     assert.match(verdict.checks[0]?.reason ?? '', /with no upper bound;/);

@@ -77,7 +77,7 @@ function runWith(
 
 const PASS = { passed: true, checks: [] };
 
-/** The system clock with a monotonic reading of zero at its first read. */
+/** Returns the system clock with a monotonic reading of zero at its first read. */
 function clockFromZero(): Clock {
   let base: number | undefined;
   const monotonic = () => {

@@ -39,7 +39,7 @@ function result(overrides: Partial<LoadResult> = {}): LoadResult {
   };
 }
 
-/** A result of 40 requests, `aborted` of them cut, with `upper` as the overall upper bounds. */
+/** Builds a result of 40 requests, `aborted` of them cut, with `upper` as overall upper bounds. */
 function cutResult(aborted: number, upper?: PercentileBounds): LoadResult {
   const requests = {
     scheduled: 40,

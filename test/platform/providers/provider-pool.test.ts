@@ -93,7 +93,7 @@ describe('provider client connection pool', () => {
     assert.ok(burstMs < 2_000, `the burst took ${burstMs} ms`);
     // The two calls that took the connections reached the provider. When one of them hit its
     // deadline, a waiting call whose deadline had not fired yet could take the freed
-    // connection, which a loaded machine that starts the calls slowly sees a few times.
+    // connection, which happens a few times on a loaded machine that starts the calls slowly.
     const { connections, requests } = provider.state;
     assert.ok(requests >= 2, `${requests} requests reached the provider`);
     assert.ok(requests < 50, `${requests} requests reached the provider`);

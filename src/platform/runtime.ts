@@ -174,9 +174,9 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       maxRunningOf: (tenantId) => capOf(maxRunning, tenantId),
       onCapDeferral: (tenantId) => metrics.recordCapDeferral(tenantId),
       slotLeaseMs: maxTaskDurationMs + SLOT_LEASE_MARGIN_MS,
-      onSlotReleaseError: (error, taskId) =>
+      onSlotReleaseError: (error, taskId, tenantId) =>
         config.logger?.warn(
-          { err: error, taskId },
+          { err: error, taskId, tenantId },
           'freeing a running slot failed; it stays held until its lease ends',
         ),
     });

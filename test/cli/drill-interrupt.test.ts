@@ -89,11 +89,13 @@ describe('scalegate drill interrupt', function () {
     const address = relay.address();
     assert.ok(address !== null);
     assert.ok(typeof address === 'object');
+
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       TOXIPROXY_URL: `http://127.0.0.1:${address.port}`,
     };
     delete env.REDIS_URL;
+
     const reports = join(dir, 'reports');
     child = spawn(
       process.execPath,
@@ -110,6 +112,7 @@ describe('scalegate drill interrupt', function () {
       { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL' },
     );
     const exit = await exitOf(child);
+
     assert.equal(
       exit.stderr,
       'error: drill interrupted by SIGINT before the load started; no fault was applied and ' +

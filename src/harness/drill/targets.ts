@@ -11,14 +11,16 @@ export interface DrillTargets {
   tenantsFile: string;
 }
 
-function unknownName(
+/** Throws a spec error for `field` unless `known` lists `value`. */
+function requireKnown(
   field: string,
   value: string,
   kind: string,
   known: readonly string[],
   fix: string,
-): DrillSpecError {
-  return new DrillSpecError(
+): void {
+  if (known.includes(value)) return;
+  throw new DrillSpecError(
     field,
     `is ${value}, which is not a known ${kind}; known: ${known.join(', ')}; ${fix}`,
   );
@@ -31,47 +33,23 @@ function unknownName(
  * @throws {@link DrillSpecError} naming the field, the value and the known names.
  */
 export function checkDrillTargets(spec: DrillSpec, targets: DrillTargets): void {
+  const { providers, tenants } = targets;
   const providerFix = 'use one of them, or add a provider profile to fixtures/providers';
+  const proxyFix =
+    'the platform creates one proxy per provider, named after it, so use one of them';
+  const tenantFix = `use one of them, or add the tenant to ${targets.tenantsFile}`;
   spec.faults.forEach((step, index) => {
     const at = `faults[${index}]`;
     if (step.kind === 'provider-fault') {
-      if (!targets.providers.includes(step.provider)) {
-        throw unknownName(
-          `${at}.provider`,
-          step.provider,
-          'provider',
-          targets.providers,
-          providerFix,
-        );
-      }
+      requireKnown(`${at}.provider`, step.provider, 'provider', providers, providerFix);
       const fallback = step.failover?.fallback;
-      if (fallback !== undefined && !targets.providers.includes(fallback)) {
-        throw unknownName(
-          `${at}.failover.fallback`,
-          fallback,
-          'provider',
-          targets.providers,
-          providerFix,
-        );
+      if (fallback !== undefined) {
+        requireKnown(`${at}.failover.fallback`, fallback, 'provider', providers, providerFix);
       }
     } else if (step.kind === 'toxic') {
-      if (!targets.providers.includes(step.proxy)) {
-        throw unknownName(
-          `${at}.proxy`,
-          step.proxy,
-          'proxy',
-          targets.providers,
-          'the platform creates one proxy per provider, named after it, so use one of them',
-        );
-      }
-    } else if (!targets.tenants.includes(step.tenant)) {
-      throw unknownName(
-        `${at}.tenant`,
-        step.tenant,
-        'tenant',
-        targets.tenants,
-        `use one of them, or add the tenant to ${targets.tenantsFile}`,
-      );
+      requireKnown(`${at}.proxy`, step.proxy, 'proxy', providers, proxyFix);
+    } else {
+      requireKnown(`${at}.tenant`, step.tenant, 'tenant', tenants, tenantFix);
     }
   });
 }

@@ -97,10 +97,12 @@ function checkTarget(issues: IssueList, path: string, value: unknown): void {
   const url = URL.canParse(value) ? new URL(value) : undefined;
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     issues.add(path, 'an http or https URL', withoutCredentials(value));
-  } else if (url.username !== '' || url.password !== '') {
+    return;
+  }
+  const loopback = isLoopbackHost(url.hostname.replace(/^\[(.*)\]$/, '$1'));
+  if (url.username !== '' || url.password !== '') {
     url.username = url.username === '' ? '' : '***';
     url.password = url.password === '' ? '' : '***';
-    const loopback = isLoopbackHost(url.hostname.replace(/^\[(.*)\]$/, '$1'));
     issues.items.push({
       path,
       expected: 'a URL without a user name or password',
@@ -109,7 +111,7 @@ function checkTarget(issues: IssueList, path: string, value: unknown): void {
         ? `the gateway authenticates with tenant API keys, so pass ${url.origin}`
         : `the gateway authenticates with tenant API keys; pass a loopback origin such as http://127.0.0.1:${url.port || '8080'}`,
     });
-  } else if (!isLoopbackHost(url.hostname.replace(/^\[(.*)\]$/, '$1'))) {
+  } else if (!loopback) {
     issues.add(path, `a URL on a loopback host (${LOOPBACK_HOSTS})`, value);
   } else if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     issues.items.push({

@@ -38,11 +38,15 @@ export async function settledCost(
   for (;;) {
     const counts = await store.accounting();
     const unsettled = counts.queued + counts.running;
-    const summary = await ledger.summary(options.tenants);
-    const steady = unsettled === 0 && summary.tasks === previousTasks;
     const stopped = performance.now() >= deadline || options.signal?.aborted === true;
-    if (steady || stopped) return { summary, unsettled };
-    previousTasks = unsettled === 0 ? summary.tasks : -1;
+    // The summary reads every task's cost, so it is read only once no task is open.
+    if (unsettled === 0 || stopped) {
+      const summary = await ledger.summary(options.tenants);
+      if (stopped || summary.tasks === previousTasks) return { summary, unsettled };
+      previousTasks = summary.tasks;
+    } else {
+      previousTasks = -1;
+    }
     await sleep(pollMs);
   }
 }

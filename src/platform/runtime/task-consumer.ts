@@ -44,7 +44,7 @@ export interface TaskConsumerOptions {
   /** Called when a task's start is put off by its tenant's running cap. @defaultValue none */
   onCapDeferral?: (tenantId: string) => void;
   /** Called when freeing a running slot failed; the slot then stays held until its lease ends. */
-  onSlotReleaseError?: (error: unknown, taskId: string) => void;
+  onSlotReleaseError?: (error: unknown, taskId: string, tenantId: string) => void;
 }
 
 /** Returns the cap of `tenantId` in `caps`, reading own keys only, or undefined for none. */
@@ -100,7 +100,7 @@ export function createTaskHandler(options: TaskConsumerOptions): JobHandler<Queu
     } finally {
       await runSlots
         .release(tenantId, job.id)
-        .catch((error: unknown) => options.onSlotReleaseError?.(error, job.id));
+        .catch((error: unknown) => options.onSlotReleaseError?.(error, job.id, tenantId));
     }
   };
 }

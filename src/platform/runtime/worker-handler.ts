@@ -120,9 +120,9 @@ export function createTaskHandlerAround(
     maxRunningOf: (tenantId) => capOf(settings.maxRunning ?? {}, tenantId),
     onCapDeferral: (tenantId) => metrics.recordCapDeferral(tenantId),
     slotLeaseMs: maxTaskDurationMs + SLOT_LEASE_MARGIN_MS,
-    onSlotReleaseError: (error, taskId) =>
+    onSlotReleaseError: (error, taskId, tenantId) =>
       logger.warn(
-        { err: error, taskId },
+        { err: error, taskId, tenantId },
         'freeing a running slot failed; it stays held until its lease ends',
       ),
   });

@@ -71,7 +71,7 @@ describe('validateDrillSpec', () => {
     );
   });
 
-  it('blames the offset of a fault past the end', () => {
+  it('blames atS past the end', () => {
     const spec = withFault(2, { atS: 130 });
     assert.equal(fieldOf(spec), 'faults[2].atS');
     assert.equal(
@@ -173,7 +173,7 @@ describe('validateDrillSpec', () => {
       assert.equal(validateDrillSpec(spec).faults.length, 4);
     });
 
-    it('accepts a toxic and a provider fault on one name', () => {
+    it('accepts a toxic and fault together', () => {
       const spec = validateDrillSpec(
         withSecond({ provider: 'provider-b', atS: 30, failover: { fallback: 'provider-c' } }),
       );
@@ -219,7 +219,7 @@ describe('validateDrillSpec', () => {
       assert.match(messageOf(spec), /opens at 119\.5 s .* raise durationS to at least 121 s$/);
     });
 
-    it('offers only durationS when faults run to the end', () => {
+    it('offers durationS when faults end late', () => {
       const spec = withFault(2, { atS: 105, durationS: 15 });
       assert.match(
         messageOf(spec),

@@ -239,7 +239,7 @@ describe('interruptedLine', () => {
     );
   });
 
-  it('keeps a run valid when only the cost read was cut', () => {
+  it('keeps a cut cost read valid', () => {
     assert.equal(
       interruptedLine('SIGTERM', true),
       '[interrupted] SIGTERM came after the load ended, while the cost was read; the cost covers the tasks that had ended by then',

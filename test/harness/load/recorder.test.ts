@@ -145,7 +145,7 @@ describe('LoadRecorder', () => {
     assert.ok(recorder.asyncEndToEnd.summary().max >= 9000 * 0.99);
   });
 
-  it('counts an accepted task ended without asyncEnd as failed', () => {
+  it('counts a task without asyncEnd failed', () => {
     const recorder = new LoadRecorder(SETTINGS);
     const task = { ...request(0), mode: 'async' as const };
     recorder.recordAsyncAccepted(task);

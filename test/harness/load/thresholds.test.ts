@@ -128,7 +128,7 @@ describe('evaluateThresholds', () => {
     assert.match(verdict.checks[0]?.reason ?? '', /is at least 400 with at most 5000;/);
   });
 
-  it('fails a percentile whose lower bound breaks the limit', () => {
+  it('fails a percentile on its lower bound', () => {
     const cut = cutResult(10, { p50: 120, p95: null, p99: null });
     const verdict = evaluateThresholds(cut, { p95LatencyMs: 300 });
     assert.equal(verdict.checks[0]?.passed, false);

@@ -212,7 +212,7 @@ describe('loadTenants', () => {
     );
   });
 
-  it('keeps the text of a bad YAML line out of the error', () => {
+  it('hides the text of a bad line', () => {
     const text = ['tenants:', '  - id: tenant-x', '    keySha256: sk-live-abc: def'].join('\n');
     assert.throws(
       () => parseTenants(text, 'inline.yaml'),

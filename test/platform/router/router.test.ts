@@ -442,7 +442,7 @@ describe('Router', () => {
     assert.equal(result.provider, 'an');
   });
 
-  it('keeps fallback route candidates out of the weighted pick', async () => {
+  it('keeps fallback candidates out of the pick', async () => {
     const chat = route({
       candidates: [{ provider: 'oa', model: 'm1', weight: 1 }],
       fallbackRoute: 'backup',

@@ -67,7 +67,7 @@ describe('storeJobEnd', () => {
     assert.deepEqual(task?.error, { code: 'queue_failed', message: 'job t1 ended by the queue' });
   });
 
-  it('frees the running slot of a job the queue failed', async () => {
+  it('frees the slot of a failed job', async () => {
     const store = new MemoryTaskStore();
     const admission = new MemoryAdmissionBackend();
     const runSlots = new MemoryRunSlots();

@@ -56,7 +56,7 @@ describe('settled cost read', () => {
     assert.equal(settled.summary.totalUsd, 0.5);
   });
 
-  it('waits for a ledger write after the store write', async () => {
+  it('waits for a late ledger write', async () => {
     const store = new MemoryTaskStore();
     const ledger = new MemoryCostLedger();
     await runningTask(store, 'task-1');

@@ -1,3 +1,4 @@
+import { packagePath } from '../src/package-path.js';
 import type { ScenarioSpec } from '../src/harness/scenario/types.js';
 import { LOCAL_GATEWAY, REPLAY_TENANTS } from './defaults.js';
 
@@ -11,7 +12,11 @@ export const convReplay: ScenarioSpec = {
   description: 'Azure LLM conversation trace 2023, sped up 8x, sizes from the trace.',
   target: LOCAL_GATEWAY,
   durationSec: 300,
-  arrival: { kind: 'trace', file: 'fixtures/traces/azure-llm-2023-conv.csv', speedUp: 8 },
+  arrival: {
+    kind: 'trace',
+    file: packagePath('fixtures/traces/azure-llm-2023-conv.csv'),
+    speedUp: 8,
+  },
   tenants: REPLAY_TENANTS,
   routes: [{ route: 'chat', weight: 1 }],
   tasks: { source: 'trace' },

@@ -13,7 +13,7 @@ import type { SyncExecutor } from './gateway/ports.js';
 import { startGateway } from './gateway/server.js';
 import { createPlatformMetrics, type PlatformMetrics } from './metrics/index.js';
 import { createRouter } from './router/index.js';
-import { loadPolicy } from './router/load-policy.js';
+import { DEFAULT_POLICY_PATH, loadPolicy } from './router/load-policy.js';
 import { BackendAdmissionGate, QueueBackpressureGate } from './runtime/admission-gate.js';
 import { DirectExecutor } from './runtime/direct-executor.js';
 import { startConsumers } from './runtime/consumers.js';
@@ -58,7 +58,6 @@ export type { PlatformConfig } from './runtime/platform-config.js';
 export type { PlatformOptions, StopOptions } from './runtime/platform-options.js';
 export { isRedisUnavailableError, RedisUnavailableError } from './runtime/redis-check.js';
 
-const DEFAULT_POLICY_PATH = 'policies/default.yaml';
 /** Time a worker process has after the drain time to store its aborted tasks' failures. */
 const WORKER_ABORT_GRACE_MS = 10_000;
 export { formatTopology, parseTopology, type Topology } from './runtime/topology.js';

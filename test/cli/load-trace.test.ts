@@ -9,9 +9,6 @@ const RUN_TIMEOUT_MS = 45_000;
 
 const CLI = resolve('bin/scalegate.js');
 
-/** The trace file of the conv-replay scenario, a path relative to the working directory. */
-const TRACE = 'fixtures/traces/azure-llm-2023-conv.csv';
-
 interface CliRun {
   exitCode: number | null;
   stderr: string;
@@ -37,12 +34,12 @@ function runCliIn(cwd: string, args: readonly string[]): Promise<CliRun> {
   });
 }
 
-describe('scalegate load trace checks', function () {
+describe('scalegate load from another folder', function () {
   this.timeout(60_000);
   let dir: string;
 
   before(async () => {
-    // A folder without fixtures/, so the scenario's relative trace path is missing there.
+    // A folder without fixtures/, so only a path from the package root finds the trace.
     dir = await mkdtemp(join(tmpdir(), 'scalegate-load-trace-'));
   });
 
@@ -50,26 +47,13 @@ describe('scalegate load trace checks', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function missingTraceError(): string {
-    return (
-      `error: scenario.arrival.file: trace ${TRACE} (resolved to ${join(dir, TRACE)}) not ` +
-      'found; relative paths start at the working directory, so run from the repository ' +
-      'root or set arrival.file to an existing CSV file\n'
-    );
-  }
-
-  it('rejects a missing trace before the platform starts', async () => {
-    const run = await runCliIn(dir, ['load', '--scenario', 'conv-replay', '--platform']);
-    // The platform would print its address on stderr once started.
-    assert.equal(run.stderr, missingTraceError());
-    assert.equal(run.exitCode, 2);
-  });
-
-  it('rejects a missing trace before the target check', async () => {
-    // Port 1 on loopback has no gateway, so a probe first would fail as unreachable.
+  it('reads the shipped trace from the package', async () => {
+    // Port 1 on loopback has no gateway, so the run ends at the target check, which
+    // comes after the trace is read.
     const args = ['load', '--scenario', 'conv-replay', '--target', 'http://127.0.0.1:1'];
     const run = await runCliIn(dir, args);
-    assert.equal(run.stderr, missingTraceError());
+    assert.match(run.stderr, /^error: load target http:\/\/127\.0\.0\.1:1\/healthz is unreachable/);
+    assert.doesNotMatch(run.stderr, /arrival\.file/);
     assert.equal(run.exitCode, 2);
   });
 });

@@ -2,14 +2,20 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 import { Redis } from 'ioredis';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
-/** Starts `scalegate platform` and resolves with its `platform started` log record. */
-async function startCli(args: readonly string[]) {
-  const child = spawn(process.execPath, ['bin/scalegate.js', 'platform', ...args], {
+const CLI = resolve('bin/scalegate.js');
+
+/** Starts `scalegate platform` in `cwd` and resolves with its `platform started` log record. */
+async function startCli(args: readonly string[], cwd = process.cwd()) {
+  const child = spawn(process.execPath, [CLI, 'platform', ...args], {
+    cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -67,6 +73,43 @@ describe('scalegate platform', function () {
       const keys = await redis.keys(`${keyPrefix}*`);
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();
+    }
+  });
+
+  it('starts from a folder outside the checkout', async () => {
+    // The folder has no policies/ or fixtures/, so the default policy, tenants,
+    // prices and provider profiles must come from the package.
+    const dir = await mkdtemp(join(tmpdir(), 'scalegate-platform-cwd-'));
+    const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+    const run = await startCli(args, dir);
+    try {
+      const record = await run.started;
+      const urls = record.urls as { gateway: string };
+      const response = await fetch(`${urls.gateway}/healthz`);
+      assert.equal(response.status, 200);
+      run.child.kill('SIGTERM');
+      const [code] = await once(run.child, 'exit');
+      assert.equal(code, 0, run.output());
+    } finally {
+      run.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops on SIGTERM after its log reader left', async () => {
+    const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+    const run = await startCli(args);
+    try {
+      await run.started;
+      // Closing the read end makes every later log write fail with EPIPE.
+      run.child.stdout.destroy();
+      run.child.kill('SIGTERM');
+      const exited = once(run.child, 'exit');
+      const limit = new Promise((resolve) => setTimeout(resolve, 20_000, ['still running']));
+      const [code] = (await Promise.race([exited, limit])) as unknown[];
+      assert.equal(code, 0);
+    } finally {
+      run.child.kill('SIGKILL');
     }
   });
 });

@@ -1,8 +1,8 @@
+import { commandLogger } from '../logger.js';
 import { type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { pino } from 'pino';
 
 import { DRILLS } from '../../../chaos/index.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
@@ -36,7 +36,7 @@ interface DrillCommandOptions {
   timeScale: number;
   topology: string;
   seed: number;
-  policy: string;
+  policy?: string;
   reports: string;
   runbook: string;
 }
@@ -66,7 +66,11 @@ export function registerDrillCommand(program: Command): void {
       'workers=24 serverless_burst=enabled',
     )
     .option('--seed <n>', 'seed of the load schedule and the mock providers', parseInteger, 1)
-    .option('--policy <file>', 'route policy file', parseExistingFile, 'policies/default.yaml')
+    .option(
+      '--policy <file>',
+      'route policy file (default: policies/default.yaml of the scalegate checkout)',
+      parseExistingFile,
+    )
     .option(
       '--reports <dir>',
       'folder that receives <run-id>/report.json, summary.md and charts',
@@ -74,10 +78,7 @@ export function registerDrillCommand(program: Command): void {
     )
     .option('--runbook <file>', 'runbook to regenerate', 'runbooks/scaling_runbook.md')
     .action(async (options: DrillCommandOptions) => {
-      const logger = pino(
-        { name: 'scalegate-drill', level: process.env.LOG_LEVEL ?? 'info' },
-        pino.destination(2),
-      );
+      const logger = commandLogger('scalegate-drill', 2, process.env.LOG_LEVEL ?? 'info');
       // The handlers go in first, so a signal while the platform starts also stops the drill.
       const controller = new AbortController();
       const dispose = abortOnInterrupt(controller);

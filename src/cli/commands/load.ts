@@ -1,7 +1,7 @@
+import { commandLogger } from '../logger.js';
 import { writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { pino } from 'pino';
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { MAX_TIMER_MS } from '../../faults/limits.js';
 import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
@@ -132,7 +132,7 @@ export function registerLoadCommand(program: Command): void {
       parseOutputFile,
     )
     .action(async (options: LoadCommandOptions) => {
-      const logger = pino({ name: 'scalegate-load' }, pino.destination(2));
+      const logger = commandLogger('scalegate-load', 2);
       try {
         process.exitCode = await runLoadCommand(options);
       } catch (error) {

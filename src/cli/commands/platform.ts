@@ -1,5 +1,6 @@
+import { commandLogger } from '../logger.js';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 
 import { formatTopology, type Platform, startPlatform } from '../../platform/runtime.js';
 import { reportFailure } from '../command-errors.js';
@@ -11,7 +12,7 @@ interface PlatformCommandOptions {
   readonly redisUrl?: string;
   readonly keyPrefix: string;
   readonly tenants?: string;
-  readonly policy: string;
+  readonly policy?: string;
   readonly shutdownTimeoutMs: number;
   readonly faultProxy: boolean;
 }
@@ -52,7 +53,11 @@ export function registerPlatformCommand(program: Command): void {
       'tenants file with hashed API keys and limits (default: fixtures/tenants.yaml)',
       parseExistingFile,
     )
-    .option('--policy <file>', 'route policy file', parseExistingFile, 'policies/default.yaml')
+    .option(
+      '--policy <file>',
+      'route policy file (default: policies/default.yaml of the scalegate checkout)',
+      parseExistingFile,
+    )
     .option(
       '--shutdown-timeout-ms <ms>',
       'time a signal waits for running tasks before failing them; a second signal exits at once',
@@ -67,7 +72,7 @@ export function registerPlatformCommand(program: Command): void {
 }
 
 async function runPlatform(options: PlatformCommandOptions): Promise<void> {
-  const logger = pino({ name: 'scalegate-platform' });
+  const logger = commandLogger('scalegate-platform', 1);
   const shutdownTimeoutMs = options.shutdownTimeoutMs;
   let platform: Platform;
   try {

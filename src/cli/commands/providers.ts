@@ -1,5 +1,6 @@
+import { commandLogger } from '../logger.js';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 
 import {
   DEFAULT_PROVIDER_DIR,
@@ -92,7 +93,7 @@ export function registerProvidersCommand(program: Command): void {
     )
     .option('--seed <integer>', 'seed of every latency, length and fault draw', parseInteger, 1)
     .action(async (options: ProvidersCommandOptions) => {
-      const logger = pino({ name: 'scalegate-providers' }, pino.destination(2));
+      const logger = commandLogger('scalegate-providers', 2);
       let providers: MockProvider[];
       try {
         const rangeProblem = portRangeProblem(options.port, options.profile.length);

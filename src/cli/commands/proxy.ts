@@ -1,7 +1,8 @@
+import { commandLogger } from '../logger.js';
 import { readFile } from 'node:fs/promises';
 
 import type { Command } from 'commander';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 
 import {
   type FaultProxyHandle,
@@ -38,7 +39,7 @@ export function registerProxyCommand(program: Command): void {
 }
 
 async function runProxy(options: ProxyCommandOptions): Promise<void> {
-  const logger = pino({ name: 'scalegate-proxy' });
+  const logger = commandLogger('scalegate-proxy', 1);
   let server: FaultProxyHandle;
   try {
     server = await startFromOptions(options);

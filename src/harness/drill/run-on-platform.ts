@@ -1,3 +1,4 @@
+import { DEFAULT_POLICY_PATH } from '../../platform/router/load-policy.js';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -92,7 +93,7 @@ export async function runDrillOnPlatform(
   });
   const timeScale = options.timeScale ?? 1;
   const seed = options.seed ?? 1;
-  const policyPath = options.policyPath ?? 'policies/default.yaml';
+  const policyPath = options.policyPath ?? DEFAULT_POLICY_PATH;
   const clock = scaledClock(timeScale);
   const platform = await startPlatform({
     topology: options.topology,

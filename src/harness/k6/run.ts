@@ -1,3 +1,5 @@
+import { packagePath } from '../../package-path.js';
+import { DEFAULT_DEMO_KEYS_PATH } from '../../platform/tenants/demo-keys.js';
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -83,7 +85,7 @@ export async function runK6(
   const tenantIds = scenario.tenants.map((tenant) => tenant.tenantId);
   plan.workload.keys =
     options.keys === undefined
-      ? await loadTenantKeys(options.keysFile ?? 'fixtures/demo-keys.yaml', tenantIds)
+      ? await loadTenantKeys(options.keysFile ?? DEFAULT_DEMO_KEYS_PATH, tenantIds)
       : pickKeys('options.keys', options.keys, tenantIds);
   const dir = await mkdtemp(join(tmpdir(), 'scalegate-k6-'));
   try {
@@ -94,7 +96,7 @@ export async function runK6(
     const limitMs = scenario.durationSec * 1000 + (options.graceMs ?? 60_000);
     await spawnK6(
       binary,
-      options.entryScript ?? 'scenarios/k6/entry.ts',
+      options.entryScript ?? packagePath('scenarios/k6/entry.ts'),
       planFile,
       summaryFile,
       limitMs,

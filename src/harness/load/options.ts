@@ -1,3 +1,4 @@
+import { DEFAULT_DEMO_KEYS_PATH } from '../../platform/tenants/demo-keys.js';
 import { type Clock, systemClock } from '../../platform/clock.js';
 import type { TraceRow } from '../scenario/trace.js';
 import { type HealthLimits, type HealthLimitsInput, resolveHealthLimits } from './health.js';
@@ -65,7 +66,7 @@ export type ResolvedLoadOptions = Required<
 
 const DEFAULTS = {
   seed: 1,
-  keysFile: 'fixtures/demo-keys.yaml',
+  keysFile: DEFAULT_DEMO_KEYS_PATH,
   maxInFlight: 1000,
   connections: 1000,
   lateThresholdMs: 10,

@@ -63,8 +63,8 @@ function unreadable(file: string, error: unknown): unknown {
     return new TraceFileError(
       file,
       `scenario.arrival.file: trace ${where} not found; relative paths start at the ` +
-        'working directory, so run from the repository root or set arrival.file to an ' +
-        'existing CSV file',
+        'working directory, so set arrival.file to an existing CSV file, relative to it ' +
+        'or absolute',
       { cause: error },
     );
   }

@@ -1,3 +1,4 @@
+import { packagePath } from '../../package-path.js';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import {
@@ -11,7 +12,7 @@ import { PriceTableError } from './errors.js';
 import { type ExecutorPrices, type ModelPrice, PriceTable } from './price-table.js';
 
 /** Default location of the price table, relative to the working directory. */
-export const DEFAULT_PRICES_PATH = 'fixtures/prices.yaml';
+export const DEFAULT_PRICES_PATH = packagePath('fixtures/prices.yaml');
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -15,7 +15,10 @@ import {
 } from './worker-protocol.js';
 
 const config = readConfig();
-const logger = pino({ name: 'scalegate-worker', level: config.logLevel }, pino.destination(2));
+const logger = pino(
+  { name: 'scalegate-worker', level: config.logLevel },
+  pino.destination({ dest: 2, sync: true }),
+);
 
 function readConfig(): WorkerProcessConfig {
   const raw = process.env[WORKER_CONFIG_ENV];

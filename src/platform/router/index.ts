@@ -3,7 +3,13 @@ export type { BreakerState, BreakerTransition } from './breaker-state.js';
 export { NEUTRAL_ERROR_CLASSES } from './breaker-state.js';
 export type { CatalogProvider, ProviderCatalog } from './catalog.js';
 export { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
-export { loadPolicy, parsePolicy, POLICY_SCHEMA_PATH, policyHash } from './load-policy.js';
+export {
+  DEFAULT_POLICY_PATH,
+  loadPolicy,
+  parsePolicy,
+  POLICY_SCHEMA_PATH,
+  policyHash,
+} from './load-policy.js';
 export {
   isPolicyValidationError,
   type PolicyProblem,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { packagePath } from '../../package-path.js';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
@@ -10,6 +11,9 @@ import type { Policy } from './policy-types.js';
 
 /** Path of the JSON Schema (2020-12) every route policy must match. */
 export const POLICY_SCHEMA_PATH = new URL('../../../policies/schema.json', import.meta.url);
+
+/** Route policy the platform loads when no other is given. */
+export const DEFAULT_POLICY_PATH = packagePath('policies/default.yaml');
 
 // `verbose` puts each failing value on its error, so messages can quote it.
 const validateSchema = new Ajv2020({

@@ -129,7 +129,10 @@ export function createTaskHandlerAround(
 }
 
 /** Warnings of the handler, on stderr as the worker process logs. */
-const logger = pino({ name: 'scalegate-worker-handler', level: 'warn' }, pino.destination(2));
+const logger = pino(
+  { name: 'scalegate-worker-handler', level: 'warn' },
+  pino.destination({ dest: 2, sync: true }),
+);
 
 /** Aborted when the platform's drain time runs out, so running tasks fail with platform_shutdown. */
 const shutdown = new AbortController();

@@ -1,8 +1,9 @@
+import { packagePath } from '../../package-path.js';
 import { readObject, readString } from './config-fields.js';
 import { failureFor, parseYaml, readConfigText } from './load-tenants.js';
 
 /** Default location of the demo keys file, relative to the working directory. */
-export const DEFAULT_DEMO_KEYS_PATH = 'fixtures/demo-keys.yaml';
+export const DEFAULT_DEMO_KEYS_PATH = packagePath('fixtures/demo-keys.yaml');
 
 /**
  * Reads plaintext demo keys, keyed by tenant id, for local drills and tests.

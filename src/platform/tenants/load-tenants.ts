@@ -1,3 +1,4 @@
+import { packagePath } from '../../package-path.js';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { PRIORITY_CLASSES } from '../task.js';
@@ -36,7 +37,7 @@ const TENANT_FIELDS = [
 const PLAINTEXT_KEY_FIELD = /^(api[-_]?)?(key|token)$|secret|password|bearer/i;
 
 /** Default location of the tenants file, relative to the working directory. */
-export const DEFAULT_TENANTS_PATH = 'fixtures/tenants.yaml';
+export const DEFAULT_TENANTS_PATH = packagePath('fixtures/tenants.yaml');
 
 /**
  * Reads and validates a tenants file.

@@ -72,8 +72,8 @@ describe('runLoad', () => {
         assert.equal(
           error.message,
           `scenario.arrival.file: trace missing-trace.csv (resolved to ${resolve('missing-trace.csv')}) ` +
-            'not found; relative paths start at the working directory, so run from the ' +
-            'repository root or set arrival.file to an existing CSV file',
+            'not found; relative paths start at the working directory, so set arrival.file ' +
+            'to an existing CSV file, relative to it or absolute',
         );
         return true;
       },

@@ -1,3 +1,4 @@
+import { plannedRatePerMinute } from '../load/schedule.js';
 import { DEFAULT_POLICY_PATH } from '../../platform/router/load-policy.js';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -140,8 +141,10 @@ export async function runDrillOnPlatform(
         name: spec.name,
         description: spec.description,
         durationS: spec.durationS,
-        arrivalRatePerMinute:
-          scenario.arrival.kind === 'constant' ? scenario.arrival.ratePerSec * 60 : 0,
+        arrivalRatePerMinute: await plannedRatePerMinute(scenario, {
+          seed,
+          durationSec: spec.durationS,
+        }),
         tenants: scenario.tenants.map((tenant) => tenant.tenantId),
         routes: scenario.routes.map((route) => route.route),
       },

@@ -61,7 +61,7 @@ function checkProviderOverlaps(spec: DrillSpec): void {
 }
 
 /**
- * Rejects a spec whose before or after window contains no whole second. Series probes read
+ * Rejects a spec whose before, during or after window contains no whole second. Series probes read
  * the one-second buckets inside a window (see `phaseWindows` in probes.ts), so an empty
  * window is left out of the verdict and a shorter one always fails for lack of data.
  */
@@ -81,6 +81,17 @@ function checkPhaseWindows(spec: DrillSpec): void {
     );
   }
   const lastEndS = Math.max(...spec.faults.map((step) => step.atS + step.durationS));
+  // The first whole second of the during window is [ceil(firstS), ceil(firstS) + 1).
+  const minLastEndS = Math.ceil(firstS) + 1;
+  if (lastEndS < minLastEndS) {
+    throw new DrillSpecError(
+      `faults[${firstIndex}].durationS`,
+      `is ${spec.faults[firstIndex]?.durationS} s, so the faults run from ${firstS} s to ` +
+        `${lastEndS} s, a window that contains no whole second, and the steady state ` +
+        `during the faults always fails for lack of data; let the faults last until ` +
+        `${minLastEndS} s or later`,
+    );
+  }
   const { settleS } = spec.steadyState;
   const afterS = lastEndS + settleS;
   // The first whole second of the after window is [ceil(afterS), ceil(afterS) + 1).
@@ -123,7 +134,8 @@ function checkFallbacks(spec: DrillSpec): void {
 const RATE_MEASURES: readonly string[] = ['successRate'];
 
 /**
- * Rejects a success-rate threshold above 1, which a spec gets when it writes a percentage.
+ * Rejects a success-rate threshold or tolerance above 1, which a spec gets when it writes a
+ * percentage.
  * A success-rate minimum of 99 fails every window, and an abort rule "below 50" fires as
  * soon as its first `forS` seconds have passed.
  */
@@ -149,7 +161,12 @@ function checkProbes(spec: DrillSpec): void {
       );
     }
     if (probe.source === 'series') {
-      checkRate(`steadyState.probes[${index}].threshold`, probe.measure, probe.threshold);
+      const field = `steadyState.probes[${index}]`;
+      checkRate(`${field}.threshold`, probe.measure, probe.threshold);
+      checkRate(`${field}.tolerance`, probe.measure, probe.tolerance);
+      if (probe.duringTolerance !== undefined) {
+        checkRate(`${field}.duringTolerance`, probe.measure, probe.duringTolerance);
+      }
     }
   });
   spec.abortRules.forEach((rule, index) => {

@@ -49,6 +49,19 @@ export async function buildSchedule(
   );
 }
 
+/**
+ * Returns the planned arrivals per minute of a run: the requests `buildSchedule` plans for
+ * these options, divided by the run's minutes. It covers Poisson profiles and trace
+ * replays alike, so a report of a trace replay shows its real offered rate.
+ */
+export async function plannedRatePerMinute(
+  scenario: ScenarioSpec,
+  options: ScheduleOptions,
+): Promise<number> {
+  const schedule = await buildSchedule(scenario, options);
+  return (schedule.length / options.durationSec) * 60;
+}
+
 async function traceRowsFor(
   scenario: ScenarioSpec,
   options: ScheduleOptions,

@@ -31,6 +31,11 @@ function withFault(index: number, patch: Record<string, unknown>): unknown {
   return { ...providerOutageDrill, faults };
 }
 
+/** Returns the drill with its first fault only, changed by `patch`. */
+function withOnlyFirstFault(patch: Record<string, unknown>): unknown {
+  return { ...providerOutageDrill, faults: [{ ...providerOutageDrill.faults[0], ...patch }] };
+}
+
 const { steadyState } = providerOutageDrill;
 
 describe('validateDrillSpec', () => {
@@ -197,6 +202,28 @@ describe('validateDrillSpec', () => {
       assert.equal(fieldOf(withFault(1, { atS: 0.5, durationS: 1 })), 'faults[1].atS');
     });
 
+    it('rejects a during window under a second', () => {
+      const spec = withOnlyFirstFault({ atS: 30, durationS: 0.5 });
+      assert.equal(fieldOf(spec), 'faults[0].durationS');
+      assert.equal(
+        messageOf(spec),
+        'invalid drill spec: faults[0].durationS is 0.5 s, so the faults run from 30 s to ' +
+          '30.5 s, a window that contains no whole second, and the steady state during the ' +
+          'faults always fails for lack of data; let the faults last until 31 s or later',
+      );
+    });
+
+    it('rejects a during window across no whole second', () => {
+      // From 30.5 s to 31.4 s: the second from 31 s ends after the window.
+      const spec = withOnlyFirstFault({ atS: 30.5, durationS: 0.9 });
+      assert.equal(fieldOf(spec), 'faults[0].durationS');
+    });
+
+    it('accepts a one-second during window', () => {
+      const spec = withOnlyFirstFault({ atS: 30.5, durationS: 1.5 });
+      assert.equal(validateDrillSpec(spec).faults[0]?.durationS, 1.5);
+    });
+
     it('accepts a one-second before window', () => {
       assert.equal(validateDrillSpec(withFault(0, { atS: 1 })).faults[0]?.atS, 1);
     });
@@ -259,6 +286,26 @@ describe('validateDrillSpec', () => {
         'invalid drill spec: steadyState.probes[0].threshold is 99, outside 0 to 1 for the ' +
           'rate successRate; write 0.99 for 99%',
       );
+    });
+
+    it('rejects a success-rate tolerance as a percentage', () => {
+      const spec = withProbe(0, { tolerance: 5 });
+      assert.equal(fieldOf(spec), 'steadyState.probes[0].tolerance');
+      assert.equal(
+        messageOf(spec),
+        'invalid drill spec: steadyState.probes[0].tolerance is 5, outside 0 to 1 for the ' +
+          'rate successRate; write 0.05 for 5%',
+      );
+    });
+
+    it('rejects a success-rate during tolerance over 1', () => {
+      const spec = withProbe(0, { duringTolerance: 10 });
+      assert.equal(fieldOf(spec), 'steadyState.probes[0].duringTolerance');
+    });
+
+    it('accepts a latency tolerance above 1', () => {
+      const spec = validateDrillSpec(withProbe(1, { tolerance: 500 }));
+      assert.equal(spec.steadyState.probes[1]?.tolerance, 500);
     });
 
     it('accepts a failover rate above 1', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { buildSchedule } from '../../../src/harness/load/schedule.js';
+import { buildSchedule, plannedRatePerMinute } from '../../../src/harness/load/schedule.js';
 import { replaySpec, sampleSpec } from './sample-spec.js';
 
 describe('buildSchedule', () => {
@@ -91,5 +91,21 @@ describe('buildSchedule', () => {
       assert.ok((request.steps ?? 0) <= 8);
       assert.ok((request.toolWaitMs ?? -1) >= 0);
     }
+  });
+});
+
+describe('plannedRatePerMinute', () => {
+  it('counts trace rows inside the run', async () => {
+    // Two of the three rows fall inside the 2 s run: 60 per minute.
+    const { spec, traceRows } = replaySpec([0, 1500, 2500]);
+    const rate = await plannedRatePerMinute(spec, { seed: 1, durationSec: 2, traceRows });
+    assert.equal(rate, 60);
+  });
+
+  it('equals the schedule length per minute', async () => {
+    const spec = sampleSpec({ arrival: { kind: 'constant', ratePerSec: 50 } });
+    const options = { seed: 7, durationSec: 20 };
+    const schedule = await buildSchedule(spec, options);
+    assert.equal(await plannedRatePerMinute(spec, options), schedule.length * 3);
   });
 });

@@ -118,7 +118,10 @@ export function summaryLines(
     for (const [provider, activations] of activationsByTarget(result.failovers)) {
       lines.push(`[failover] ${provider.replaceAll('-', '_')}_activations=${activations}`);
     }
-    lines.push(`[cost] avg=${usd(result.cost.meanUsd)}/task`);
+    const unsettled = result.cost.unsettledTasks ?? 0;
+    lines.push(
+      `[cost] avg=${usd(result.cost.meanUsd)}/task${unsettled > 0 ? ` unsettled=${unsettled}` : ''}`,
+    );
   }
   lines.push(...report.verdict.reasons.map((reason) => `[reason] ${reason}`));
   lines.push(

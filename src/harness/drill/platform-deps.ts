@@ -81,14 +81,14 @@ async function readProviders(urls: Record<string, string>): Promise<MetricSample
 /**
  * Cost of the tasks of `tenants`, the main load's, which the rest of the report counts,
  * read once the platform's tasks ended, `SETTLE_LIMIT_MS` ran out or `signal` was aborted.
- * NOTE: the report has no field for the tasks still open at that read, whose cost it lacks.
+ * `unsettledTasks` counts the tasks still open at that read, whose cost the totals lack.
  */
 async function costOf(
   platform: DrillPlatform,
   tenants: readonly string[],
   signal: AbortSignal,
 ): Promise<CostSummary> {
-  const { summary } = await settledCost(platform.store, platform.ledger, {
+  const { summary, unsettled } = await settledCost(platform.store, platform.ledger, {
     tenants,
     limitMs: SETTLE_LIMIT_MS,
     signal,
@@ -104,6 +104,7 @@ async function costOf(
     meanUsd: summary.meanUsdPerTask,
     p95Usd: summary.p95UsdPerTask,
     totalUsd: summary.totalUsd,
+    unsettledTasks: unsettled,
     byTenant: slices(summary.byTenant),
     byRoute: slices(summary.byRoute),
   };

@@ -38,10 +38,22 @@ function resultsSection(results: readonly TopologyResult[]): string {
     result.harness.valid ? 'valid' : `invalid: ${result.harness.reasons.join('; ')}`,
   ]);
   const header = ['topology', 'rpm', 'requests', 'success', 'p50', 'p95', 'p99'];
+  const unsettled = results
+    .filter((result) => (result.cost.unsettledTasks ?? 0) > 0)
+    .map((result) => `${result.cost.unsettledTasks} on ${result.topology}`);
+  const note =
+    unsettled.length === 0
+      ? []
+      : [
+          '',
+          `Tasks still queued or running when the cost was read: ${unsettled.join(', ')}. ` +
+            'The cost columns lack theirs.',
+        ];
   return [
     '## Results per topology',
     '',
     table([...header, 'cost mean', 'cost p95', 'harness'], rows),
+    ...note,
   ].join('\n');
 }
 

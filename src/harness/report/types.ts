@@ -72,6 +72,11 @@ export interface CostSummary {
   meanUsd: number;
   p95Usd: number;
   totalUsd: number;
+  /**
+   * Tasks of any tenant still queued or running when the cost was read. The totals lack
+   * the cost of those among them that the main load sent.
+   */
+  unsettledTasks?: number;
   byTenant: CostSlice[];
   byRoute: CostSlice[];
 }

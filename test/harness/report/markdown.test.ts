@@ -17,6 +17,23 @@ describe('renderMarkdown', () => {
     );
   });
 
+  it('names unsettled tasks under the table', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology !== undefined);
+    topology.cost = { ...topology.cost, unsettledTasks: 4 };
+    const markdown = renderMarkdown(report);
+    assert.match(
+      markdown,
+      /\nTasks still queued or running when the cost was read: 4 on workers\. The cost columns lack theirs\.\n/,
+    );
+  });
+
+  it('omits the unsettled note when every task settled', () => {
+    const markdown = renderMarkdown(sampleReport());
+    assert.doesNotMatch(markdown, /still queued or running/);
+  });
+
   it('prints failover timings of the drill', () => {
     const markdown = renderMarkdown(sampleReport());
     assert.match(

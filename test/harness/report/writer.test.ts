@@ -62,6 +62,29 @@ describe('writeReport', () => {
     assert.deepEqual(await readdir(dir), []);
   });
 
+  it('rejects a fractional unsettled count', async () => {
+    const report = sampleReport();
+    const first = report.topologies[0];
+    assert.ok(first);
+    first.cost = { ...first.cost, unsettledTasks: 1.5 };
+    await assert.rejects(writeReport(report, dir), (error: unknown) => {
+      assert.ok(isReportValidationError(error));
+      assert.equal(error.instancePath, '/topologies/0/cost/unsettledTasks');
+      assert.equal(error.keyword, 'type');
+      return true;
+    });
+  });
+
+  it('keeps an unsettled count in report.json', async () => {
+    const report = sampleReport();
+    const first = report.topologies[0];
+    assert.ok(first);
+    first.cost = { ...first.cost, unsettledTasks: 2 };
+    const written = await writeReport(report, dir);
+    const json = JSON.parse(await readFile(join(written.runDir, 'report.json'), 'utf8')) as Report;
+    assert.equal(json.topologies[0]?.cost.unsettledTasks, 2);
+  });
+
   it('names a missing field in the error', async () => {
     const report: Partial<Report> = sampleReport();
     delete report.verdict;

@@ -91,14 +91,6 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
     // Exits at once: a failed start can leave timers or sockets that would keep the process up.
     process.exit(reportFailure('starting the platform', error, logger));
   }
-  logger.info(
-    {
-      urls: platform.urls,
-      topology: formatTopology(platform.topology),
-      redisKeyPrefix: platform.keyPrefix,
-    },
-    'platform started',
-  );
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -110,6 +102,15 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The handlers go in before this line, because a reader may signal as soon as it reads it.
+  logger.info(
+    {
+      urls: platform.urls,
+      topology: formatTopology(platform.topology),
+      redisKeyPrefix: platform.keyPrefix,
+    },
+    'platform started',
+  );
 }
 
 /** Drains for at most `timeoutMs`, then exits; a hung close cannot keep the process alive. */

@@ -50,8 +50,9 @@ async function runProxy(options: ProxyCommandOptions): Promise<void> {
   server.events.on('request', (event) => {
     logger[logLevelFor(event.status)](event, 'api request');
   });
-  logger.info({ url: server.url, config: options.config }, 'fault proxy started');
+  // The handlers go in before this line, because a reader may signal as soon as it reads it.
   stopOnSignal(server, logger);
+  logger.info({ url: server.url, config: options.config }, 'fault proxy started');
 }
 
 async function startFromOptions(options: ProxyCommandOptions): Promise<FaultProxyHandle> {

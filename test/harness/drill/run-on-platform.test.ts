@@ -9,6 +9,7 @@ import { drillRunId } from '../../../src/harness/drill/report.js';
 import { runDrillOnPlatform } from '../../../src/harness/drill/run-on-platform.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
 import type { Report } from '../../../src/harness/report/types.js';
+import { DEFAULT_TENANTS_PATH } from '../../../src/platform/tenants/index.js';
 
 /** A 12-simulated-second drill: a short outage of provider-a, a toxic on provider-b, a burst. */
 const shortDrill: DrillSpec = {
@@ -119,7 +120,7 @@ describe('runDrillOnPlatform', function () {
     );
     const error = await specErrorOf({ ...shortDrill, faults });
     assert.equal(error.field, 'faults[2].tenant');
-    assert.match(error.message, /add the tenant to fixtures\/tenants\.yaml$/);
+    assert.ok(error.message.endsWith(`add the tenant to ${DEFAULT_TENANTS_PATH}`), error.message);
   });
 });
 

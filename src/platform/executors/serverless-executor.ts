@@ -8,7 +8,7 @@ import type { TaskRunOutput } from '../runtime/task-runner.js';
 import { runAgentTask } from '../runtime/task-runner.js';
 import type { InvocationCompletion, InvocationContext } from './serverless.js';
 import { ServerlessEmulator } from './serverless.js';
-import { isServerlessError } from './serverless-errors.js';
+import { isServerlessError, ServerlessError } from './serverless-errors.js';
 import type { ServerlessOptions } from './serverless-options.js';
 
 export interface ServerlessExecutorOptions {
@@ -24,7 +24,8 @@ export interface ServerlessExecutorOptions {
 /**
  * Runs sync tasks as invocations of an emulated serverless function. The
  * function records the task's end itself, so after an integration timeout
- * the client gets a 504 while the task still reaches a terminal state.
+ * the client gets a 504 while the task runs on to a terminal state and is
+ * billed, as a function behind an API gateway does.
  */
 export class ServerlessExecutor implements SyncExecutor {
   readonly name = 'serverless';
@@ -39,7 +40,15 @@ export class ServerlessExecutor implements SyncExecutor {
     this.emulator = new ServerlessEmulator(handler, { clock: options.clock, ...options.emulator });
   }
 
-  /** @throws ServerlessError `integration_timeout` when the client stops waiting. */
+  /** Time the API gateway waits for a sync response before it sends the client a 504. */
+  get integrationTimeoutMs(): number {
+    return this.emulator.options.integrationTimeoutMs;
+  }
+
+  /**
+   * @throws ServerlessError `integration_timeout` when the client stops waiting; its
+   *   message names the task, which keeps running, and how to read its result.
+   */
   async execute(job: ExecutionJob): Promise<ExecutionOutcome> {
     await this.#options.finisher.start(job.task);
     this.#spends.set(job, this.#options.finisher.ticketSpend(job.ticket));
@@ -50,7 +59,7 @@ export class ServerlessExecutor implements SyncExecutor {
     } catch (error) {
       if (isServerlessError(error) && error.code === 'integration_timeout') {
         finished.catch((lateError: unknown) => this.#options.onLateError?.(lateError));
-        throw error;
+        throw integrationTimeoutError(job.task.id, this.integrationTimeoutMs, error);
       }
     }
     return finished;
@@ -90,4 +99,17 @@ export class ServerlessExecutor implements SyncExecutor {
     const record = await finisher.fail(job.task, spend, error, 'failed', costs);
     return { record, failure };
   }
+}
+
+/** Builds the error a client gets at the integration timeout while its task keeps running. */
+function integrationTimeoutError(
+  taskId: string,
+  timeoutMs: number,
+  cause: ServerlessError,
+): ServerlessError {
+  const message =
+    `integration timed out after ${timeoutMs} ms, but task ${taskId} keeps running and is billed; ` +
+    `read its result with GET /v1/tasks/${taskId}. ` +
+    `Send mode async for tasks that may run longer than ${timeoutMs} ms.`;
+  return new ServerlessError('integration_timeout', message, undefined, { cause });
 }

@@ -15,6 +15,7 @@ export type GatewayErrorCode =
   | 'unsupported_media_type'
   | 'request_exceeds_tenant_limit'
   | 'request_timeout'
+  | 'exceeds_integration_timeout'
   | 'rate_limited'
   | 'budget_exhausted'
   | 'overloaded'

@@ -47,6 +47,11 @@ export interface ExecutionOutcome {
  */
 export interface SyncExecutor {
   readonly name: string;
+  /**
+   * Time a sync client waits for the response before the executor sends it a 504.
+   * The task runs on after it. Undefined when the client waits until the task ends.
+   */
+  readonly integrationTimeoutMs?: number;
   execute(job: ExecutionJob): Promise<ExecutionOutcome>;
 }
 

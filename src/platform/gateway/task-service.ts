@@ -127,11 +127,21 @@ export class TaskService {
     const limit = this.#options.maxTaskDurationMs ?? DEFAULT_MAX_TASK_DURATION_MS;
     const steps = body.steps ?? 1;
     const total = steps * (body.toolWaitMs ?? 0);
-    if (total <= limit) return;
-    const message = `invalid fields steps and toolWaitMs: steps * toolWaitMs must be <= ${limit} ms (maxTaskDurationMs), got ${steps} * ${body.toolWaitMs} = ${total} ms`;
-    throw new GatewayError(400, 'invalid_request', message, {
+    if (total > limit) {
+      const message = `invalid fields steps and toolWaitMs: steps * toolWaitMs must be <= ${limit} ms (maxTaskDurationMs), got ${steps} * ${body.toolWaitMs} = ${total} ms`;
+      throw new GatewayError(400, 'invalid_request', message, {
+        field: 'toolWaitMs',
+        limit: 'maxTaskDurationMs',
+      });
+    }
+    const integrationTimeoutMs = this.#options.executor.integrationTimeoutMs;
+    if (body.mode !== 'sync' || integrationTimeoutMs === undefined) return;
+    if (total < integrationTimeoutMs) return;
+    // The tool waits alone already outlast the response, so the client would get a 504.
+    const message = `invalid fields steps and toolWaitMs: a sync task's steps * toolWaitMs must be below the integration timeout of ${integrationTimeoutMs} ms, got ${steps} * ${body.toolWaitMs} = ${total} ms; send mode async for this task, or lower steps or toolWaitMs`;
+    throw new GatewayError(400, 'exceeds_integration_timeout', message, {
       field: 'toolWaitMs',
-      limit: 'maxTaskDurationMs',
+      limit: 'integrationTimeoutMs',
     });
   }
 

@@ -26,13 +26,20 @@ function serverlessPlatform(emulator: ServerlessOptions) {
   return { platform, executor };
 }
 
-function submitTask(platform: ReturnType<typeof fakePlatform>) {
+function submitTask(platform: ReturnType<typeof fakePlatform>, payload: object = SYNC_TASK) {
   return platform.app.inject({
     method: 'POST',
     url: '/v1/tasks',
     headers: bearer(ALPHA_KEY),
-    payload: SYNC_TASK,
+    payload,
   });
+}
+
+/** Returns the `event: error` data of an SSE body, or undefined when it has none. */
+function sseErrorEvent(body: string): Record<string, unknown> | undefined {
+  const block = body.split('\n\n').find((item) => item.startsWith('event: error'));
+  const dataLine = block?.split('\n')[1];
+  return dataLine === undefined ? undefined : JSON.parse(dataLine.replace('data: ', ''));
 }
 
 describe('ServerlessExecutor', () => {
@@ -46,6 +53,9 @@ describe('ServerlessExecutor', () => {
     assert.equal(response.statusCode, 504);
     const { id, error } = response.json();
     assert.equal(error.code, 'serverless_integration_timeout');
+    assert.match(error.message, new RegExp(`task ${id} keeps running`));
+    assert.match(error.message, new RegExp(`GET /v1/tasks/${id}`));
+    assert.match(error.message, /mode async for tasks that may run longer than 50 ms/);
     assert.equal((await platform.store.get('tenant-alpha', id))?.state, 'running');
     await systemClock.sleep(200);
     const record = await platform.store.get('tenant-alpha', id);
@@ -97,5 +107,42 @@ describe('ServerlessExecutor', () => {
     assert.equal(record?.state, 'failed');
     assert.equal(record?.costUsd, 0.25);
     assert.equal((await platform.admission.usage('tenant-alpha')).spentUsd, 0.25);
+  });
+
+  it('names the running task in a stream timeout', async () => {
+    const { platform } = serverlessPlatform({ coldStartMs: 0, integrationTimeoutMs: 50 });
+    platform.router.behaviour = async (input) => {
+      input.onToken?.('early ');
+      await systemClock.sleep(150);
+      return completion('early late');
+    };
+    const response = await submitTask(platform, { ...SYNC_TASK, stream: true });
+    assert.equal(response.statusCode, 200);
+    const event = sseErrorEvent(response.body);
+    assert.equal(event?.code, 'serverless_integration_timeout');
+    const id = String(event?.id);
+    assert.match(String(event?.message), new RegExp(`GET /v1/tasks/${id}`));
+    assert.match(String(event?.message), /mode async for tasks that may run longer than 50 ms/);
+    await systemClock.sleep(200);
+    assert.equal((await platform.store.get('tenant-alpha', id))?.state, 'succeeded');
+  });
+
+  it('rejects sync tool waits beyond the integration timeout', async () => {
+    const { platform } = serverlessPlatform({ coldStartMs: 0, integrationTimeoutMs: 50 });
+    const longWaits = { ...SYNC_TASK, steps: 2, toolWaitMs: 25 };
+    for (const payload of [longWaits, { ...longWaits, stream: true }]) {
+      const response = await submitTask(platform, payload);
+      assert.equal(response.statusCode, 400);
+      const { error } = response.json();
+      assert.equal(error.code, 'exceeds_integration_timeout');
+      assert.equal(error.limit, 'integrationTimeoutMs');
+      assert.match(error.message, /integration timeout of 50 ms, got 2 \* 25 = 50 ms/);
+      assert.match(error.message, /send mode async/);
+    }
+    assert.equal(platform.router.calls.length, 0);
+    const asyncResponse = await submitTask(platform, { ...longWaits, mode: 'async' });
+    assert.equal(asyncResponse.statusCode, 202);
+    const shortWaits = await submitTask(platform, { ...longWaits, toolWaitMs: 10 });
+    assert.equal(shortWaits.statusCode, 200);
   });
 });

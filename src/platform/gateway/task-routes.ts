@@ -80,9 +80,17 @@ async function admitOrCount<T>(deps: TaskRouteDeps, tenantId: string, admit: () 
   }
 }
 
+/**
+ * Runs a sync task and sends its result. A client that closes the connection first
+ * aborts the task, which then fails with `client_aborted` and frees its reservation.
+ */
 async function runSync(reply: FastifyReply, deps: TaskRouteDeps, admitted: AdmittedTask) {
+  const controller = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
   try {
-    const outcome = await deps.service.execute(admitted);
+    const outcome = await deps.service.execute(admitted, { signal: controller.signal });
     if (outcome.failure !== undefined) return sendFailure(reply, admitted.task.id, outcome.failure);
     return reply.send(syncBody(outcome.record));
   } catch (error) {

@@ -4,6 +4,7 @@ import { describeFailure, type FailureDescription } from '../runtime/failure.js'
 import type { TaskRecord } from '../task.js';
 import { SseWriter } from './sse.js';
 import type { AdmittedTask, TaskService } from './task-service.js';
+import { TASK_ID_HEADER } from './task-view.js';
 
 /**
  * Serves a `stream: true` task as SSE: `token` events, then `done` or
@@ -16,6 +17,8 @@ export async function streamTask(
   admitted: AdmittedTask,
 ): Promise<void> {
   reply.hijack();
+  // After hijack Fastify sends no headers, so the id goes on the raw response.
+  reply.raw.setHeader(TASK_ID_HEADER, admitted.task.id);
   const sse = new SseWriter(reply);
   const controller = new AbortController();
   reply.raw.on('close', () => {

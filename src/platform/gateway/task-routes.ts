@@ -11,7 +11,7 @@ import type { TenantAuthenticator } from './ports.js';
 import { taskParamsSchema, taskRequestSchema } from './schema.js';
 import { streamTask } from './stream-route.js';
 import type { AdmittedTask, ReplayedTask, TaskBody, TaskService } from './task-service.js';
-import { toTaskView } from './task-view.js';
+import { TASK_ID_HEADER, toTaskView } from './task-view.js';
 
 export interface TaskRouteDeps {
   service: TaskService;
@@ -56,6 +56,7 @@ async function submitTask(request: FastifyRequest, reply: FastifyReply, deps: Ta
   const admitted = await admitOrCount(deps, tenant.id, () =>
     deps.service.admit(tenant, body, idempotencyKeyOf(request)),
   );
+  reply.header(TASK_ID_HEADER, admitted.task.id);
   if (admitted.kind === 'replayed') return sendReplay(reply, admitted);
   const { task } = admitted;
   request.log.info({ tenantId: tenant.id, taskId: task.id, mode: body.mode }, 'task admitted');
@@ -143,7 +144,7 @@ async function readTask(
   if (task === undefined) {
     throw new GatewayError(404, 'not_found', `task ${request.params.id} not found`);
   }
-  return reply.send(toTaskView(task));
+  return reply.header(TASK_ID_HEADER, task.id).send(toTaskView(task));
 }
 
 function idempotencyKeyOf(request: FastifyRequest): string | undefined {

@@ -1,5 +1,11 @@
 import type { TaskRecord } from '../task.js';
 
+/**
+ * Response header with the id of the task a response is about. It goes out before
+ * the body, so a streaming client learns the id with the first event.
+ */
+export const TASK_ID_HEADER = 'x-task-id';
+
 /** Body of `GET /v1/tasks/:id`. */
 export interface TaskView {
   id: string;

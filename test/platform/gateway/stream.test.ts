@@ -36,6 +36,7 @@ describe('gateway streaming', () => {
     );
     assert.equal(received[0]?.data.text, 'hello ');
     assert.equal(received[2]?.data.state, 'succeeded');
+    assert.equal(response.headers['x-task-id'], received[2]?.data.id);
   });
 
   it('answers a failure before the first token as JSON', async () => {
@@ -54,6 +55,7 @@ describe('gateway streaming', () => {
     });
     assert.equal(response.statusCode, 502);
     assert.equal(response.json().error.code, 'provider_status_529');
+    assert.equal(response.headers['x-task-id'], response.json().id);
   });
 
   it('sends an error event after the first token and records the failure', async () => {

@@ -105,6 +105,35 @@ describe('gateway tasks', () => {
     assert.equal(router.calls.length, 1);
   });
 
+  it('sends X-Task-Id on every task response', async () => {
+    const { app, router } = fakePlatform();
+    const sync = await postTask(app, SYNC_TASK);
+    assert.equal(sync.statusCode, 200);
+    assert.equal(sync.headers['x-task-id'], sync.json().id);
+    const queued = await postTask(app, ASYNC_TASK);
+    assert.equal(queued.statusCode, 202);
+    assert.equal(queued.headers['x-task-id'], queued.json().id);
+    const read = await app.inject({
+      method: 'GET',
+      url: `/v1/tasks/${sync.json().id}`,
+      headers: bearer(ALPHA_KEY),
+    });
+    assert.equal(read.headers['x-task-id'], sync.json().id);
+    const first = await postTask(app, SYNC_TASK, { 'idempotency-key': 'order-7' });
+    const replayed = await postTask(app, SYNC_TASK, { 'idempotency-key': 'order-7' });
+    assert.equal(replayed.headers['idempotent-replayed'], 'true');
+    assert.equal(replayed.headers['x-task-id'], first.json().id);
+    router.behaviour = async () => {
+      throw new ProviderError('status_5xx', 'upstream 500', {
+        provider: 'provider-a',
+        model: 'gpt-4o',
+      });
+    };
+    const failed = await postTask(app, SYNC_TASK);
+    assert.equal(failed.statusCode, 502);
+    assert.equal(failed.headers['x-task-id'], failed.json().id);
+  });
+
   it('rejects a priority above the tenant tier', async () => {
     const tenants = [testTenant('tenant-alpha', ALPHA_KEY, { tier: 'standard' })];
     const { app, enqueued } = fakePlatform({ tenants });

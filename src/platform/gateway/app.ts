@@ -72,9 +72,11 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     routerOptions: { maxParamLength: MAX_TASK_ID_LENGTH },
     requestTimeout,
     // Node checks the request timeout only against a headers timeout no longer than it.
+    // It sends the 408 at the first connection check after the timeout, so checking
+    // every tenth of the timeout, at most every second, keeps the 408 close to it.
     http: {
       headersTimeout: Math.min(requestTimeout, 60_000),
-      connectionsCheckingInterval: Math.min(requestTimeout, 30_000),
+      connectionsCheckingInterval: Math.max(1, Math.min(Math.ceil(requestTimeout / 10), 1_000)),
     },
     clientErrorHandler: gatewayClientErrorHandler,
     frameworkErrors: gatewayErrorHandler(bodyLimit),

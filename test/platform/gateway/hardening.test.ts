@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 
+import { systemClock } from '../../../src/platform/clock.js';
 import { buildGateway } from '../../../src/platform/gateway/app.js';
 import {
   ALPHA_KEY,
@@ -219,7 +220,44 @@ describe('gateway hardening', () => {
       await app.close();
     }
   });
+
+  it('sends 408 soon after the request timeout', async function () {
+    this.timeout(10_000);
+    const app = idleGateway(1_000);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      // Node's connection checks start at listen. Opening the connection half a check
+      // interval later means an interval as long as the timeout sends the 408 after 1.5 s.
+      await systemClock.sleep(500);
+      const startedAt = performance.now();
+      const reply = await partialPost(port);
+      const elapsedMs = performance.now() - startedAt;
+      assert.match(reply, /^HTTP\/1\.1 408 /);
+      assert.ok(
+        elapsedMs >= 950,
+        `408 after ${elapsedMs.toFixed(0)} ms, before the 1000 ms timeout`,
+      );
+      assert.ok(elapsedMs < 1_300, `408 after ${elapsedMs.toFixed(0)} ms, expected below 1300 ms`);
+    } finally {
+      await app.close();
+    }
+  });
 });
+
+/** Builds a gateway with `requestTimeoutMs` whose routes must never be reached. */
+function idleGateway(requestTimeoutMs: number) {
+  return buildGateway({
+    tenants: { authenticate: () => testTenant('tenant-alpha', ALPHA_KEY) },
+    store: fakePlatform().store,
+    admission: { admit: async () => assert.fail('not admitted'), release: async () => {} },
+    executor: { name: 'none', execute: async () => assert.fail('not run') },
+    queue: { enqueue: async (id) => ({ id, duplicate: false }) },
+    routes: { names: () => ['default'] },
+    requestTimeoutMs,
+  });
+}
 
 /** Sends headers announcing 100 bytes and only 10 of them; resolves with what the server sends. */
 function partialPost(port: number): Promise<string> {

@@ -28,8 +28,8 @@ export interface AdmissionGate {
 export interface ExecutionJob {
   task: TaskRecord;
   ticket: AdmissionTicket;
-  /** Receives each text delta when the client requested a stream. */
-  onToken?: (text: string) => void;
+  /** Receives each text delta and its 1-based step number when the client requested a stream. */
+  onToken?: (text: string, step: number) => void;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
 }

@@ -8,8 +8,10 @@ import { TASK_ID_HEADER } from './task-view.js';
 
 /**
  * Serves a `stream: true` task as SSE: `token` events, then `done` or
- * `error`. Router failover stays invisible until the first token; a failure
- * after it becomes an `error` event, and the task is stored as failed.
+ * `error`. Each token event carries its 1-based `step`, and the stored
+ * result's text is the text of the last step's events. Router failover stays
+ * invisible until the first token; a failure after it becomes an `error`
+ * event, and the task is stored as failed.
  */
 export async function streamTask(
   reply: FastifyReply,
@@ -24,7 +26,7 @@ export async function streamTask(
   reply.raw.on('close', () => {
     if (!reply.raw.writableEnded) controller.abort();
   });
-  const onToken = (text: string) => sse.send('token', { text });
+  const onToken = (text: string, step: number) => sse.send('token', { text, step });
   try {
     const outcome = await service.execute(admitted, { signal: controller.signal, onToken });
     if (outcome.failure === undefined) {

@@ -8,7 +8,8 @@ export interface TaskRunContext {
   router: ModelRouterPort;
   clock: Clock;
   signal?: AbortSignal;
-  onToken?: (text: string) => void;
+  /** Receives each text delta with its 1-based step number. @defaultValue none */
+  onToken?: (text: string, step: number) => void;
   /** Passed to every model call; see {@link ModelCallInput.beforeRetry}. @defaultValue none */
   beforeRetry?: (spentUsd: number) => Promise<void>;
   /**
@@ -31,6 +32,8 @@ const SYNTHETIC_PROMPT: ChatMessage[] = [{ role: 'user', content: 'Synthetic loa
  * Runs an agent task: `steps` model calls, each followed by a tool wait of
  * `toolWaitMs` on the clock. Usage and cost add up over the steps; the text,
  * provider and model are the last step's, and the attempts are all steps' attempts.
+ * `onToken` gets every step's deltas with the step number, so the deltas of step
+ * `steps` add up to the result's text.
  * A failed run rejects with a `SpentTokensError` when its finished steps or the
  * failed call had cost money.
  */
@@ -42,7 +45,7 @@ export async function runAgentTask(
   let total: TaskRunOutput | undefined;
   try {
     for (let step = 0; step < steps; step += 1) {
-      const output = await context.router.call(modelCall(request, context));
+      const output = await context.router.call(modelCall(request, context, step + 1));
       total = total === undefined ? output : combine(total, output);
       if (step < steps - 1) await context.afterStep?.(total.tokenCostUsd);
       if ((request.toolWaitMs ?? 0) > 0) {
@@ -57,7 +60,7 @@ export async function runAgentTask(
   return total;
 }
 
-function modelCall(request: TaskRequest, context: TaskRunContext): ModelCallInput {
+function modelCall(request: TaskRequest, context: TaskRunContext, step: number): ModelCallInput {
   const call: ModelCallInput = {
     tenantId: context.tenantId,
     route: request.route,
@@ -69,7 +72,8 @@ function modelCall(request: TaskRequest, context: TaskRunContext): ModelCallInpu
   if (request.forcedOutputTokens !== undefined)
     call.forcedOutputTokens = request.forcedOutputTokens;
   if (context.signal !== undefined) call.signal = context.signal;
-  if (context.onToken !== undefined) call.onToken = context.onToken;
+  const { onToken } = context;
+  if (onToken !== undefined) call.onToken = (text) => onToken(text, step);
   if (context.beforeRetry !== undefined) call.beforeRetry = context.beforeRetry;
   return call;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 
 import { ProviderError } from '../../../src/platform/providers/errors.js';
-import { ALPHA_KEY, bearer, fakePlatform, SYNC_TASK } from './fake-platform.js';
+import { ALPHA_KEY, bearer, completion, fakePlatform, SYNC_TASK } from './fake-platform.js';
 
 const STREAM_TASK = { ...SYNC_TASK, stream: true };
 
@@ -35,6 +35,7 @@ describe('gateway streaming', () => {
       ['token', 'token', 'done'],
     );
     assert.equal(received[0]?.data.text, 'hello ');
+    assert.equal(received[0]?.data.step, 1);
     assert.equal(received[2]?.data.state, 'succeeded');
     assert.equal(response.headers['x-task-id'], received[2]?.data.id);
   });
@@ -84,5 +85,41 @@ describe('gateway streaming', () => {
     const record = await store.get('tenant-alpha', String(last?.id));
     assert.equal(record?.state, 'failed');
     assert.equal(record?.error?.code, 'provider_stream_truncated');
+  });
+
+  it('marks each token with its step', async () => {
+    const { app, router } = fakePlatform();
+    router.behaviour = async (input) => {
+      const step = router.calls.length;
+      input.onToken?.(`step ${step} `);
+      input.onToken?.('text');
+      return completion(`step ${step} text`);
+    };
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...STREAM_TASK, steps: 2 },
+    });
+    const tokens = events(response.body).filter((item) => item.event === 'token');
+    assert.deepEqual(
+      tokens.map((item) => [item.data.step, item.data.text]),
+      [
+        [1, 'step 1 '],
+        [1, 'text'],
+        [2, 'step 2 '],
+        [2, 'text'],
+      ],
+    );
+    const read = await app.inject({
+      method: 'GET',
+      url: `/v1/tasks/${response.headers['x-task-id']}`,
+      headers: bearer(ALPHA_KEY),
+    });
+    const lastStepText = tokens
+      .filter((item) => item.data.step === 2)
+      .map((item) => item.data.text)
+      .join('');
+    assert.equal(read.json().result.text, lastStepText);
   });
 });

@@ -10,6 +10,7 @@ import { gatewayErrorHandler, MAX_TASK_ID_LENGTH, notFoundHandler } from './erro
 import { GatewayError } from './gateway-error.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, gatewayClientErrorHandler } from './http-errors.js';
 import { GatewayMetrics } from './metrics.js';
+import { countOnClose } from './request-metrics.js';
 import type {
   AdmissionGate,
   BackpressureGate,
@@ -67,6 +68,9 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     throw new RangeError(`bodyLimitBytes must be a positive integer, got ${String(bodyLimit)}`);
   }
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const registry = options.registry ?? new Registry();
+  const metrics = new GatewayMetrics(registry);
+  const frameworkErrorHandler = gatewayErrorHandler(bodyLimit);
   const app = Fastify({
     bodyLimit,
     routerOptions: { maxParamLength: MAX_TASK_ID_LENGTH },
@@ -78,24 +82,28 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
       headersTimeout: Math.min(requestTimeout, 60_000),
       connectionsCheckingInterval: Math.max(1, Math.min(Math.ceil(requestTimeout / 10), 1_000)),
     },
+    // NOTE: the 408, 431 and 400 that Node rejects before a request exists are not
+    // counted in scalegate_gateway_requests_total.
     clientErrorHandler: gatewayClientErrorHandler,
-    frameworkErrors: gatewayErrorHandler(bodyLimit),
+    // URL errors found before routing, such as a 414 id or bad percent-encoding, run no hooks.
+    frameworkErrors: (error, request, reply) => {
+      countOnClose(metrics, request, reply, 'unmatched');
+      return frameworkErrorHandler(error, request, reply);
+    },
     ...loggerOption(options.logger),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Requests that arrive while the gateway closes get the gateway's own 503 below.
     return503OnClosing: false,
   });
+  // Registered first, so requests that a later hook rejects are counted too.
+  app.addHook('onRequest', async (request, reply) => {
+    countOnClose(metrics, request, reply, request.routeOptions.url ?? 'unmatched');
+  });
   rejectWhileClosing(app);
-  const registry = options.registry ?? new Registry();
-  const metrics = new GatewayMetrics(registry);
   const service = new TaskService({ ...options, clock: options.clock ?? systemClock });
   app.decorateRequest('tenant', undefined);
   app.setErrorHandler(gatewayErrorHandler(bodyLimit));
   app.setNotFoundHandler(notFoundHandler);
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-  });
   registerTaskRoutes(app, { service, tenants: options.tenants, metrics });
   app.get('/healthz', async () => ({ status: 'ok', executor: options.executor.name }));
   app.get('/metrics', async (_request, reply) => {

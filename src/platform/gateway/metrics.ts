@@ -20,7 +20,7 @@ export class GatewayMetrics {
   constructor(registry: Registry) {
     this.#requests = new Counter({
       name: 'scalegate_gateway_requests_total',
-      help: 'HTTP responses sent by the gateway',
+      help: 'HTTP requests by final status, 499 when the client closed the connection first',
       labelNames: ['method', 'route', 'status'],
       registers: [registry],
     });

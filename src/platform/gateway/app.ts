@@ -9,6 +9,7 @@ import type { TaskStore } from '../store/task-store.js';
 import { gatewayErrorHandler, MAX_TASK_ID_LENGTH, notFoundHandler } from './error-handler.js';
 import { GatewayError } from './gateway-error.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, gatewayClientErrorHandler } from './http-errors.js';
+import { registerJsonBodyParser } from './json-body.js';
 import { GatewayMetrics } from './metrics.js';
 import { countOnClose } from './request-metrics.js';
 import type {
@@ -100,6 +101,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     countOnClose(metrics, request, reply, request.routeOptions.url ?? 'unmatched');
   });
   rejectWhileClosing(app);
+  registerJsonBodyParser(app);
   const service = new TaskService({ ...options, clock: options.clock ?? systemClock });
   app.decorateRequest('tenant', undefined);
   app.setErrorHandler(gatewayErrorHandler(bodyLimit));

@@ -15,6 +15,64 @@ describe('gateway bad input', () => {
     assert.equal(response.json().error.code, 'invalid_json');
   });
 
+  it('names the JSON syntax error', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { ...bearer(ALPHA_KEY), 'content-type': 'application/json; charset=utf-8' },
+      payload: '{"route": }',
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error.code, 'invalid_json');
+    assert.match(response.json().error.message, /^malformed JSON body: Unexpected token/);
+  });
+
+  it('answers an empty JSON body with 400', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { ...bearer(ALPHA_KEY), 'content-type': 'application/json' },
+      payload: '',
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error.code, 'invalid_json');
+  });
+
+  it('names a forbidden body key', async () => {
+    const { app, router } = fakePlatform();
+    const task = JSON.stringify(SYNC_TASK).slice(0, -1);
+    const cases = [
+      { payload: `${task},"__proto__":{"admin":true}}`, key: '__proto__', field: '__proto__' },
+      {
+        payload: `${task},"constructor":{"prototype":{"admin":true}}}`,
+        key: 'constructor',
+        field: 'constructor',
+      },
+      {
+        payload: `${task},"messages":[{"role":"user","content":"hi","__proto__":{}}]}`,
+        key: '__proto__',
+        field: 'messages[0].__proto__',
+      },
+    ];
+    for (const { payload, key, field } of cases) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: { ...bearer(ALPHA_KEY), 'content-type': 'application/json' },
+        payload,
+      });
+      assert.equal(response.statusCode, 400, payload);
+      const { error } = response.json();
+      assert.equal(error.code, 'invalid_request');
+      assert.equal(error.field, field);
+      assert.match(error.message, new RegExp(`^invalid key ${key} in `));
+      assert.match(error.message, /are not allowed; remove it$/);
+    }
+    assert.equal(router.calls.length, 0);
+  });
+
   it('answers an unknown route with 400 listing valid ones', async () => {
     const { app } = fakePlatform();
     const response = await app.inject({

@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+
+import { GatewayError } from './gateway-error.js';
+
+/**
+ * Object keys a body may not contain at any depth, because a later merge into a plain
+ * object could turn them into prototype pollution. Fastify's default parser rejects
+ * `__proto__`, and a `constructor` with a `prototype`, in a message that names neither.
+ */
+const FORBIDDEN_KEYS = ['__proto__', 'constructor'];
+
+/**
+ * Replaces Fastify's JSON body parser with one whose errors name what is wrong:
+ * the parser's syntax error, or which forbidden key appeared and where.
+ */
+export function registerJsonBodyParser(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(String(body)));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+}
+
+/**
+ * Parses a request body as JSON.
+ * @throws GatewayError 400 `invalid_json` for an empty or malformed body, and
+ *   `invalid_request` naming the key and its path for a forbidden key.
+ */
+export function parseJsonBody(body: string): unknown {
+  if (body.trim().length === 0) {
+    throw new GatewayError(
+      400,
+      'invalid_json',
+      'malformed JSON body: the body is empty; send a JSON object',
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new GatewayError(400, 'invalid_json', `malformed JSON body: ${reason}`);
+  }
+  const found = findForbiddenKey(parsed);
+  if (found !== undefined) {
+    const where = found.parent === '' ? 'the request body' : found.parent;
+    const field = found.parent === '' ? found.key : `${found.parent}.${found.key}`;
+    const message = `invalid key ${found.key} in ${where}: the keys ${FORBIDDEN_KEYS.join(' and ')} are not allowed; remove it`;
+    throw new GatewayError(400, 'invalid_request', message, { field });
+  }
+  return parsed;
+}
+
+/**
+ * Returns the first forbidden key and the path of the object that has it, such as
+ * `messages[0]`, or `''` for the top level. The walk keeps its own stack, so a
+ * deeply nested body cannot overflow the call stack.
+ */
+function findForbiddenKey(root: unknown): { key: string; parent: string } | undefined {
+  const stack: { value: unknown; path: string }[] = [{ value: root, path: '' }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, path } = item;
+    if (Array.isArray(value)) {
+      value.forEach((element, index) => {
+        stack.push({ value: element, path: `${path}[${index}]` });
+      });
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, child] of Object.entries(value)) {
+        if (FORBIDDEN_KEYS.includes(key)) return { key, parent: path };
+        stack.push({ value: child, path: path === '' ? key : `${path}.${key}` });
+      }
+    }
+  }
+  return undefined;
+}

@@ -13,6 +13,9 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
+const INVALID_KEY_MESSAGE =
+  'invalid API key: no tenant has this key; send Authorization: Bearer <key> with a key whose SHA-256 hash is in the tenants file';
+
 /**
  * Builds the `onRequest` hook that maps `Authorization: Bearer <key>` to a
  * tenant and sends 401 before the body is read. The key is never logged.
@@ -34,14 +37,15 @@ export function bearerAuth(tenants: TenantAuthenticator) {
     }
     const key = BEARER.exec(header)?.[1];
     const tenant = key === undefined ? undefined : tenants.authenticate(key);
-    if (tenant === undefined) return unauthorized(reply, 'invalid API key');
+    if (tenant === undefined) return unauthorized(reply, INVALID_KEY_MESSAGE);
     request.tenant = tenant;
   };
 }
 
 /** Returns the tenant the hook stored; the hook runs before every `/v1` handler. */
 export function requireTenant(request: FastifyRequest): Tenant {
-  if (request.tenant === undefined) throw new GatewayError(401, 'unauthorized', 'invalid API key');
+  if (request.tenant === undefined)
+    throw new GatewayError(401, 'unauthorized', INVALID_KEY_MESSAGE);
   return request.tenant;
 }
 

@@ -22,6 +22,17 @@ export interface CircuitBreakerOptions {
 }
 
 /**
+ * A reserved call. `generation` is the number of times the circuit had opened when
+ * the call was reserved. The outcome of a call reserved before the latest open
+ * cannot close the circuit, reopen it or free a probe slot.
+ */
+export interface BreakerPermit {
+  readonly generation: number;
+  /** Whether the call is a half-open probe. */
+  readonly probe: boolean;
+}
+
+/**
  * One provider/model circuit whose trip rule is a cockatiel `IBreaker`. The states
  * live here because cockatiel 3.2's policy reads `Date.now()`, allows one probe
  * only and cannot stay open until a `Retry-After`.
@@ -30,6 +41,8 @@ export class CircuitBreaker {
   readonly #options: CircuitBreakerOptions;
   readonly #strategy: IBreaker;
   #state: BreakerState = { kind: 'closed' };
+  /** Times the circuit has opened; see {@link BreakerPermit}. */
+  #generation = 0;
 
   constructor(options: CircuitBreakerOptions) {
     this.#options = options;
@@ -58,24 +71,27 @@ export class CircuitBreaker {
     return undefined;
   }
 
-  /** Reserves a call; returns false while open or when every half-open probe slot is taken. */
-  tryAcquire(): boolean {
+  /** Reserves a call; returns undefined while open or when every half-open probe slot is taken. */
+  tryAcquire(): BreakerPermit | undefined {
     const state = this.state;
     if (state.kind === 'closed') {
-      return true;
+      return { generation: this.#generation, probe: false };
     }
     if (
       state.kind === 'half_open' &&
       state.probesInFlight < this.#options.policy.halfOpenMaxProbes
     ) {
       this.#state = { kind: 'half_open', probesInFlight: state.probesInFlight + 1 };
-      return true;
+      return { generation: this.#generation, probe: true };
     }
-    return false;
+    return undefined;
   }
 
   /** Records a successful call; a half-open probe success closes the circuit. */
-  onSuccess(): void {
+  onSuccess(permit: BreakerPermit): void {
+    if (this.#isStale(permit)) {
+      return;
+    }
     const kind = this.state.kind;
     this.#strategy.success(kind === 'half_open' ? CircuitState.HalfOpen : CircuitState.Closed);
     if (kind === 'half_open') {
@@ -84,9 +100,12 @@ export class CircuitBreaker {
   }
 
   /** Records a failed call; neutral error classes only release a probe slot. */
-  onFailure(error: ProviderError): void {
+  onFailure(error: ProviderError, permit: BreakerPermit): void {
     if (NEUTRAL_ERROR_CLASSES.has(error.errorClass)) {
-      this.release();
+      this.release(permit);
+      return;
+    }
+    if (this.#isStale(permit)) {
       return;
     }
     const state = this.state;
@@ -99,9 +118,15 @@ export class CircuitBreaker {
     }
   }
 
+  /** Whether `permit` was reserved before the latest open, so its outcome is ignored. */
+  #isStale(permit: BreakerPermit): boolean {
+    return permit.generation !== this.#generation;
+  }
+
   #open(error: ProviderError): void {
     const now = this.#options.clock.monotonic();
     const waitMs = Math.max(this.#options.policy.cooldownMs, error.retryAfterMs ?? 0);
+    this.#generation += 1;
     const open: BreakerState = {
       kind: 'open',
       openedAt: now,
@@ -134,7 +159,10 @@ export class CircuitBreaker {
   }
 
   /** Frees a reserved call that ended without an outcome that reflects the provider's health. */
-  release(): void {
+  release(permit: BreakerPermit): void {
+    if (!permit.probe || this.#isStale(permit)) {
+      return;
+    }
     if (this.#state.kind === 'half_open' && this.#state.probesInFlight > 0) {
       this.#state = { kind: 'half_open', probesInFlight: this.#state.probesInFlight - 1 };
     }

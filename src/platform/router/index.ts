@@ -2,7 +2,11 @@
 export type { BreakerState, BreakerTransition } from './breaker-state.js';
 export { NEUTRAL_ERROR_CLASSES } from './breaker-state.js';
 export type { CatalogProvider, ProviderCatalog } from './catalog.js';
-export { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+export {
+  type BreakerPermit,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+} from './circuit-breaker.js';
 export {
   DEFAULT_POLICY_PATH,
   loadPolicy,

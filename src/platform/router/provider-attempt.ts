@@ -3,6 +3,7 @@ import type { CallOptions, ProviderCall } from '../providers/types.js';
 import type { TaskRequest, TokenUsage } from '../task.js';
 import { estimatePromptTokens } from '../token-estimate.js';
 import type { AttemptLog } from './attempt-log.js';
+import type { BreakerPermit } from './circuit-breaker.js';
 import type { Candidate } from './policy-types.js';
 import type { RouterStreamEvent, TaskRunContext } from './task-run-context.js';
 
@@ -15,6 +16,8 @@ export type AttemptOutcome =
 /** One call to one candidate, as the task run starts it. */
 export interface AttemptRequest {
   candidate: Candidate;
+  /** The candidate breaker's reservation for this call. */
+  permit: BreakerPermit;
   call: ProviderCall;
   options: CallOptions;
   /** Whether to yield each text delta to the caller as it arrives. */
@@ -51,7 +54,7 @@ export async function* runAttempt(
         }
       } else {
         state.settled = true;
-        succeed(context, log, candidate, attemptStart);
+        succeed(context, log, request, attemptStart);
         return { ok: true, text: state.text, usage: event.usage, firstTokenAt: state.firstTokenAt };
       }
     }
@@ -62,7 +65,7 @@ export async function* runAttempt(
     return { ok: false, error: failure, forwardedText };
   } finally {
     if (!state.settled) {
-      abandon(context, log, candidate, attemptStart);
+      abandon(context, log, request, attemptStart);
     }
   }
 }
@@ -70,11 +73,12 @@ export async function* runAttempt(
 function succeed(
   context: TaskRunContext,
   log: AttemptLog,
-  candidate: Candidate,
+  request: AttemptRequest,
   attemptStart: number,
 ): void {
+  const { candidate, permit } = request;
   const latencyMs = context.clock.monotonic() - attemptStart;
-  context.breakerFor(candidate).onSuccess();
+  context.breakerFor(candidate).onSuccess(permit);
   log.succeeded(candidate, latencyMs);
 }
 
@@ -90,7 +94,7 @@ function fail(
     ? error
     : new ProviderError('connection_error', 'client failed', { ...candidate, cause: error });
   const { clock, breakerFor, throttle } = context;
-  breakerFor(candidate).onFailure(failure);
+  breakerFor(candidate).onFailure(failure, request.permit);
   if (failure.errorClass === 'status_429' && failure.retryAfterMs !== undefined) {
     throttle.observeRetryAfter(candidate.provider, failure.retryAfterMs);
   }
@@ -110,10 +114,11 @@ function partialUsage(call: ProviderCall, failure: ProviderError): TokenUsage | 
 function abandon(
   context: TaskRunContext,
   log: AttemptLog,
-  candidate: Candidate,
+  request: AttemptRequest,
   attemptStart: number,
 ): void {
-  context.breakerFor(candidate).release();
+  const { candidate, permit } = request;
+  context.breakerFor(candidate).release(permit);
   log.failed(candidate, 'aborted', context.clock.monotonic() - attemptStart);
 }
 

@@ -3,6 +3,7 @@ import type { ProviderCall } from '../providers/types.js';
 import type { AttemptRecord, TaskRequest, TaskResult } from '../task.js';
 import { AttemptLog } from './attempt-log.js';
 import { candidateKey, orderForTask } from './candidate-order.js';
+import type { BreakerPermit } from './circuit-breaker.js';
 import type { Candidate } from './policy-types.js';
 import { type AttemptOutcome, providerCall, runAttempt } from './provider-attempt.js';
 import { DEFAULT_RETRY_BACKOFF_MS, retryBackoffMs } from './retry-backoff.js';
@@ -79,11 +80,12 @@ export class TaskRun {
         if (this.#calls > 0 && this.#mayCall(candidate)) {
           await this.#beforeRetry?.(this.#log.list());
         }
-        if (!this.#reserve(candidate)) {
+        const permit = this.#reserve(candidate);
+        if (permit === undefined) {
           continue;
         }
         calledThisPass = true;
-        const outcome = yield* this.#attempt(candidate);
+        const outcome = yield* this.#attempt(candidate, permit);
         if (outcome.ok) {
           return this.#result(candidate, outcome);
         }
@@ -115,29 +117,30 @@ export class TaskRun {
     );
   }
 
-  /** Checks limits and reserves a breaker slot; returns false when the candidate is skipped. */
-  #reserve(candidate: Candidate): boolean {
+  /** Checks limits and reserves a breaker slot; returns undefined when the candidate is skipped. */
+  #reserve(candidate: Candidate): BreakerPermit | undefined {
     const skip = this.#skipReason(candidate);
     if (skip !== undefined) {
       this.#log.skipped(candidate, skip);
-      return false;
+      return undefined;
     }
     const maxAttempts = this.#context.route.retryBudget.maxAttemptsPerTask;
     if (this.#calls >= maxAttempts) {
       throw this.#finalError();
     }
     const breaker = this.#context.breakerFor(candidate);
-    if (!breaker.tryAcquire()) {
+    const permit = breaker.tryAcquire();
+    if (permit === undefined) {
       this.#log.skipped(candidate, 'breaker_open');
-      return false;
+      return undefined;
     }
     try {
       this.#takeBudget();
     } catch (error) {
-      breaker.release();
+      breaker.release(permit);
       throw error;
     }
-    return true;
+    return permit;
   }
 
   #skipReason(candidate: Candidate): SkipReason | undefined {
@@ -167,16 +170,20 @@ export class TaskRun {
   }
 
   /** Calls a reserved candidate; a backoff cut short by the deadline or the caller frees the reservation. */
-  async *#attempt(candidate: Candidate): AsyncGenerator<RouterStreamEvent, AttemptOutcome> {
+  async *#attempt(
+    candidate: Candidate,
+    permit: BreakerPermit,
+  ): AsyncGenerator<RouterStreamEvent, AttemptOutcome> {
     try {
       await this.#backoffIfRepeated(candidate);
     } catch (error) {
-      this.#context.breakerFor(candidate).release();
+      this.#context.breakerFor(candidate).release(permit);
       throw error;
     }
     this.#announce(candidate);
     const request = {
       candidate,
+      permit,
       call: this.#call,
       options: this.#callOptions(),
       forward: this.#forward,

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { ProviderError } from '../../../src/platform/providers/errors.js';
-import { CircuitBreaker, type BreakerTransition } from '../../../src/platform/router/index.js';
+import {
+  type BreakerPermit,
+  type BreakerTransition,
+  CircuitBreaker,
+} from '../../../src/platform/router/index.js';
 import { createTestClock } from '../providers/test-clock.js';
 
 const POLICY = {
@@ -13,6 +17,18 @@ const POLICY = {
 
 function failure(errorClass: ProviderError['errorClass'], retryAfterMs?: number): ProviderError {
   return new ProviderError(errorClass, 'scripted', { provider: 'p', model: 'm', retryAfterMs });
+}
+
+/** Reserves a call, failing the test when the breaker rejects it. */
+function acquire(breaker: CircuitBreaker): BreakerPermit {
+  const permit = breaker.tryAcquire();
+  assert.ok(permit !== undefined, `no permit in state ${breaker.state.kind}`);
+  return permit;
+}
+
+/** Reserves a call and records its failure. */
+function fail(breaker: CircuitBreaker, error: ProviderError): void {
+  breaker.onFailure(error, acquire(breaker));
 }
 
 function setup(policy = POLICY): {
@@ -35,34 +51,34 @@ function setup(policy = POLICY): {
 describe('CircuitBreaker', () => {
   it('opens at 3 failures among at least 5 calls', () => {
     const { breaker } = setup();
-    breaker.onSuccess();
-    breaker.onSuccess();
+    breaker.onSuccess(acquire(breaker));
+    breaker.onSuccess(acquire(breaker));
     for (let index = 0; index < 2; index += 1) {
-      breaker.onFailure(failure('status_5xx'));
+      fail(breaker, failure('status_5xx'));
     }
     assert.equal(breaker.state.kind, 'closed');
-    breaker.onFailure(failure('status_5xx'));
+    fail(breaker, failure('status_5xx'));
     assert.equal(breaker.state.kind, 'open');
   });
 
   it('stays closed below the minimum request count', () => {
     const { breaker } = setup();
     for (let index = 0; index < 4; index += 1) {
-      breaker.onFailure(failure('status_5xx'));
+      fail(breaker, failure('status_5xx'));
     }
     assert.equal(breaker.state.kind, 'closed');
   });
 
   it('ignores caller errors such as 401', () => {
     const { breaker } = setup({ ...POLICY, failureThreshold: 1, minimumRequests: 1 });
-    breaker.onFailure(failure('status_401'));
-    breaker.onFailure(failure('aborted'));
+    fail(breaker, failure('status_401'));
+    fail(breaker, failure('aborted'));
     assert.equal(breaker.state.kind, 'closed');
   });
 
   it('stays open until a longer Retry-After', async () => {
     const { breaker, clock } = setup({ ...POLICY, failureThreshold: 1, minimumRequests: 1 });
-    breaker.onFailure(failure('status_429', 30_000));
+    fail(breaker, failure('status_429', 30_000));
     assert.deepEqual(breaker.state, {
       kind: 'open',
       openedAt: 0,
@@ -70,7 +86,7 @@ describe('CircuitBreaker', () => {
       errorClass: 'status_429',
     });
     await clock.drive(clock.sleep(29_999), { stepMs: 29_999 });
-    assert.equal(breaker.tryAcquire(), false);
+    assert.equal(breaker.tryAcquire(), undefined);
     await clock.drive(clock.sleep(1), { stepMs: 1 });
     assert.equal(breaker.state.kind, 'half_open');
   });
@@ -81,7 +97,7 @@ describe('CircuitBreaker', () => {
       failureThreshold: 1,
       minimumRequests: 1,
     });
-    breaker.onFailure(failure('status_429', 5_000));
+    fail(breaker, failure('status_429', 5_000));
     await clock.drive(clock.sleep(4_999), { stepMs: 4_999 });
     assert.deepEqual(
       transitions.map((t) => t.to.kind),
@@ -115,7 +131,7 @@ describe('CircuitBreaker', () => {
       clock: early,
       onTransition: (t) => transitions.push(t),
     });
-    breaker.onFailure(failure('status_5xx'));
+    fail(breaker, failure('status_5xx'));
     await clock.drive(clock.sleep(950), { stepMs: 50 });
     assert.deepEqual(
       transitions.map((t) => t.to.kind),
@@ -135,7 +151,7 @@ describe('CircuitBreaker', () => {
       minimumRequests: 1,
     });
     const dayMs = 86_400_000;
-    breaker.onFailure(failure('status_429', 40 * dayMs));
+    fail(breaker, failure('status_429', 40 * dayMs));
     // One sleep per day, since a single sleep is capped at the timer maximum too.
     for (let day = 1; day < 40; day += 1) {
       await clock.drive(clock.sleep(dayMs), { stepMs: dayMs });
@@ -158,16 +174,93 @@ describe('CircuitBreaker', () => {
       failureThreshold: 1,
       minimumRequests: 1,
     });
-    breaker.onFailure(failure('status_5xx'));
+    fail(breaker, failure('status_5xx'));
     await clock.drive(clock.sleep(1000), { stepMs: 100 });
-    assert.equal(breaker.tryAcquire(), true);
-    assert.equal(breaker.tryAcquire(), true);
-    assert.equal(breaker.tryAcquire(), false);
-    breaker.onSuccess();
+    const probe = acquire(breaker);
+    acquire(breaker);
+    assert.equal(breaker.tryAcquire(), undefined);
+    breaker.onSuccess(probe);
     assert.equal(breaker.state.kind, 'closed');
     assert.deepEqual(
       transitions.map((t) => `${t.from}->${t.to.kind}`),
       ['closed->open', 'open->half_open', 'half_open->closed'],
     );
+  });
+
+  describe('with calls reserved before the open', () => {
+    const TRIP_AT_ONCE = {
+      ...POLICY,
+      failureThreshold: 1,
+      minimumRequests: 1,
+      halfOpenMaxProbes: 1,
+    };
+
+    /** Reserves a call while closed, then opens the circuit and waits out the cooldown. */
+    async function halfOpenWithStaleCall(): Promise<{
+      breaker: CircuitBreaker;
+      stale: BreakerPermit;
+      transitions: BreakerTransition[];
+    }> {
+      const { breaker, clock, transitions } = setup(TRIP_AT_ONCE);
+      const stale = acquire(breaker);
+      fail(breaker, failure('status_5xx'));
+      await clock.drive(clock.sleep(1000), { stepMs: 100 });
+      assert.equal(breaker.state.kind, 'half_open');
+      return { breaker, stale, transitions };
+    }
+
+    it('ignores a stale success', async () => {
+      const { breaker, stale } = await halfOpenWithStaleCall();
+      breaker.onSuccess(stale);
+      assert.deepEqual(breaker.state, { kind: 'half_open', probesInFlight: 0 });
+    });
+
+    it('keeps the probe slot on a stale release', async () => {
+      const { breaker, stale } = await halfOpenWithStaleCall();
+      acquire(breaker);
+      breaker.release(stale);
+      assert.deepEqual(breaker.state, { kind: 'half_open', probesInFlight: 1 });
+      assert.equal(breaker.tryAcquire(), undefined);
+    });
+
+    it('keeps the probe slot on a stale abort', async () => {
+      const { breaker, stale } = await halfOpenWithStaleCall();
+      acquire(breaker);
+      breaker.onFailure(failure('aborted'), stale);
+      assert.deepEqual(breaker.state, { kind: 'half_open', probesInFlight: 1 });
+      assert.equal(breaker.tryAcquire(), undefined);
+    });
+
+    it('ignores a stale failure while the probe runs', async () => {
+      const { breaker, stale, transitions } = await halfOpenWithStaleCall();
+      const probe = acquire(breaker);
+      breaker.onFailure(failure('status_5xx'), stale);
+      assert.deepEqual(breaker.state, { kind: 'half_open', probesInFlight: 1 });
+      breaker.onSuccess(probe);
+      assert.equal(breaker.state.kind, 'closed');
+      assert.deepEqual(
+        transitions.map((t) => `${t.from}->${t.to.kind}`),
+        ['closed->open', 'open->half_open', 'half_open->closed'],
+      );
+    });
+
+    it('ignores a probe of an earlier half-open period', async () => {
+      const { breaker, clock } = setup({ ...TRIP_AT_ONCE, halfOpenMaxProbes: 2 });
+      fail(breaker, failure('status_5xx'));
+      await clock.drive(clock.sleep(1000), { stepMs: 100 });
+      const failing = acquire(breaker);
+      const late = acquire(breaker);
+      breaker.onFailure(failure('status_5xx'), failing);
+      await clock.drive(clock.sleep(1000), { stepMs: 100 });
+      breaker.onSuccess(late);
+      assert.deepEqual(breaker.state, { kind: 'half_open', probesInFlight: 0 });
+    });
+
+    it('ignores a stale failure once closed again', async () => {
+      const { breaker, stale } = await halfOpenWithStaleCall();
+      breaker.onSuccess(acquire(breaker));
+      breaker.onFailure(failure('status_5xx'), stale);
+      assert.equal(breaker.state.kind, 'closed');
+    });
   });
 });

@@ -25,19 +25,96 @@ function parseCount(text: string | undefined): number | undefined {
 }
 
 /**
- * Parses `Retry-After` as delay-seconds or an HTTP date (RFC 9110 section 10.2.3).
- * Returns undefined when the value is missing or invalid.
+ * Maximum wait, in milliseconds, that one `Retry-After` sets: one hour. The route policy
+ * has no maximum cooldown to reuse, and a longer value more likely comes from a broken
+ * header than from a provider that should go unused that long.
+ */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+const DELAY_SECONDS = /^\d+$/;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAY_NAMES = 'Mon|Tue|Wed|Thu|Fri|Sat|Sun';
+const LONG_DAY_NAMES = 'Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday';
+const MONTH_NAMES = MONTHS.join('|');
+const TIME = '(\\d{2}):(\\d{2}):(\\d{2})';
+/** `Sun, 06 Nov 1994 08:49:37 GMT` */
+const IMF_FIXDATE = new RegExp(
+  `^(?:${DAY_NAMES}), (\\d{2}) (${MONTH_NAMES}) (\\d{4}) ${TIME} GMT$`,
+);
+/** `Sunday, 06-Nov-94 08:49:37 GMT` */
+const RFC850_DATE = new RegExp(
+  `^(?:${LONG_DAY_NAMES}), (\\d{2})-(${MONTH_NAMES})-(\\d{2}) ${TIME} GMT$`,
+);
+/** `Sun Nov  6 08:49:37 1994`, with the day of month padded by a space */
+const ASCTIME_DATE = new RegExp(`^(?:${DAY_NAMES}) (${MONTH_NAMES}) ([ \\d]\\d) ${TIME} (\\d{4})$`);
+
+/**
+ * Parses `Retry-After` as delay-seconds or an HTTP-date in one of the three formats of
+ * RFC 9110 section 5.6.7, capped at {@link MAX_RETRY_AFTER_MS}. Returns undefined when
+ * the value is missing or matches neither form, such as `-5`, `1.5` or `retry in 60`.
  */
 export function parseRetryAfter(text: string | undefined, nowMs: number): number | undefined {
   if (text === undefined) {
     return undefined;
   }
   const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) {
-    return Math.round(Number(trimmed) * 1000);
+  if (DELAY_SECONDS.test(trimmed)) {
+    return Math.min(Number(trimmed) * 1000, MAX_RETRY_AFTER_MS);
   }
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+  const date = parseHttpDate(trimmed, nowMs);
+  return date === undefined ? undefined : Math.min(Math.max(0, date - nowMs), MAX_RETRY_AFTER_MS);
+}
+
+/** Parses an HTTP-date into epoch milliseconds, or returns undefined for any other text. */
+function parseHttpDate(text: string, nowMs: number): number | undefined {
+  const imf = IMF_FIXDATE.exec(text);
+  if (imf !== null) {
+    const [, day, month, year, hour, minute, second] = imf;
+    return utcDate(Number(year), month, day, [hour, minute, second]);
+  }
+  const rfc850 = RFC850_DATE.exec(text);
+  if (rfc850 !== null) {
+    const [, day, month, year, hour, minute, second] = rfc850;
+    return utcDate(fullYear(Number(year), nowMs), month, day, [hour, minute, second]);
+  }
+  const asctime = ASCTIME_DATE.exec(text);
+  if (asctime !== null) {
+    const [, month, day, hour, minute, second, year] = asctime;
+    return utcDate(Number(year), month, day, [hour, minute, second]);
+  }
+  return undefined;
+}
+
+/**
+ * Expands a two-digit RFC 850 year: RFC 9110 reads a year that would be more than
+ * 50 years in the future as the most recent past year with the same last two digits.
+ */
+function fullYear(twoDigits: number, nowMs: number): number {
+  const thisYear = new Date(nowMs).getUTCFullYear();
+  const year = Math.floor(thisYear / 100) * 100 + twoDigits;
+  return year > thisYear + 50 ? year - 100 : year;
+}
+
+/** Returns the epoch milliseconds of a date, or undefined for a day or time that does not exist. */
+function utcDate(
+  year: number,
+  monthName: string | undefined,
+  dayText: string | undefined,
+  time: (string | undefined)[],
+): number | undefined {
+  const month = MONTHS.indexOf(monthName ?? '');
+  const day = Number(dayText);
+  const [hour, minute, second] = time.map(Number);
+  if (hour === undefined || minute === undefined || second === undefined) {
+    return undefined;
+  }
+  // A second of 60 (a leap second) is accepted, and Date.UTC rolls it into the next minute.
+  if (hour > 23 || minute > 59 || second > 60) {
+    return undefined;
+  }
+  const ms = Date.UTC(year, month, day, hour, minute, second);
+  const check = new Date(ms);
+  return check.getUTCMonth() === month && check.getUTCDate() === day ? ms : undefined;
 }
 
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;

@@ -20,6 +20,53 @@ describe('rate-limit headers', () => {
     assert.equal(parseRetryAfter('soon', 0), undefined);
   });
 
+  it('parses Retry-After in every HTTP-date format', () => {
+    const now = Date.parse('1994-11-06T08:49:00Z');
+    assert.equal(parseRetryAfter('Sun, 06 Nov 1994 08:49:37 GMT', now), 37_000);
+    assert.equal(parseRetryAfter('Sunday, 06-Nov-94 08:49:37 GMT', now), 37_000);
+    assert.equal(parseRetryAfter('Sun Nov  6 08:49:37 1994', now), 37_000);
+  });
+
+  it('reads a past Retry-After date as 0', () => {
+    const now = Date.parse('2015-10-21T07:28:30Z');
+    assert.equal(parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', now), 0);
+  });
+
+  it('caps Retry-After at one hour', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(parseRetryAfter('315360000', now), 3_600_000);
+    assert.equal(parseRetryAfter('99999999999999999999999', now), 3_600_000);
+    assert.equal(parseRetryAfter('Thu, 01 Jan 2099 00:00:00 GMT', now), 3_600_000);
+    assert.equal(parseRetryAfter('3600', now), 3_600_000);
+  });
+
+  it('ignores Retry-After values that are neither form', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    const invalid = [
+      '-5',
+      '-1',
+      '1.5',
+      '1e3',
+      'Infinity',
+      '5, 6',
+      'retry in 60',
+      '120 seconds',
+      '2m',
+      'Tue 2099',
+      'soon 2099',
+      'tomorrow',
+      '2026-01-01T00:00:30Z',
+      'Thu, 1 Jan 2026 00:00:30 GMT',
+      'Thu, 01 Jan 2026 00:00:30 UTC',
+      'Thu, 31 Feb 2026 00:00:30 GMT',
+      'Thu, 01 Jan 2026 24:00:00 GMT',
+      '',
+    ];
+    for (const value of invalid) {
+      assert.equal(parseRetryAfter(value, now), undefined, JSON.stringify(value));
+    }
+  });
+
   it('parses OpenAI reset durations', () => {
     assert.equal(parseResetDuration('6m0s'), 360_000);
     assert.equal(parseResetDuration('1.5s'), 1500);

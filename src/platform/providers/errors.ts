@@ -1,3 +1,5 @@
+import type { RateLimitInfo } from './rate-limit-headers.js';
+
 /** Closed set of reasons a provider call fails; route policies list them in `failoverOn`. */
 export const PROVIDER_ERROR_CLASSES = [
   'status_400',
@@ -44,6 +46,8 @@ export interface ProviderErrorDetails {
   retryAfterMs?: number;
   /** Provider-specific error type, such as Anthropic's `overloaded_error`. */
   upstreamType?: string;
+  /** Quota headers of an HTTP error response. */
+  rateLimit?: RateLimitInfo;
   /** Whether any text delta arrived before the failure. */
   afterFirstToken?: boolean;
   /** Text deltas that arrived before the failure, one output token each. @defaultValue 0 */
@@ -60,6 +64,8 @@ export class ProviderError extends Error {
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
   readonly upstreamType: string | undefined;
+  /** Quota headers of an HTTP error response; undefined when no response arrived. */
+  readonly rateLimit: RateLimitInfo | undefined;
   readonly afterFirstToken: boolean;
   /** Text deltas that arrived before the failure, which the provider bills as output. */
   readonly outputTokens: number;
@@ -73,6 +79,7 @@ export class ProviderError extends Error {
     this.status = details.status;
     this.retryAfterMs = details.retryAfterMs;
     this.upstreamType = details.upstreamType;
+    this.rateLimit = details.rateLimit;
     this.afterFirstToken = details.afterFirstToken ?? false;
     this.outputTokens = details.outputTokens ?? 0;
   }

@@ -254,6 +254,7 @@ export class HttpProviderClient implements ProviderClient {
       model: call.model,
       status,
       retryAfterMs: rateLimit.retryAfterMs,
+      rateLimit,
       upstreamType,
     });
   }

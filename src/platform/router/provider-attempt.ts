@@ -95,6 +95,11 @@ function fail(
     : new ProviderError('connection_error', 'client failed', { ...candidate, cause: error });
   const { clock, breakerFor, throttle } = context;
   breakerFor(candidate).onFailure(failure, request.permit);
+  // Quota headers count on an error response as on a 200, so a 429 reporting no
+  // remaining requests throttles the provider even without Retry-After.
+  if (failure.rateLimit !== undefined) {
+    throttle.observe(candidate.provider, failure.rateLimit);
+  }
   if (failure.errorClass === 'status_429' && failure.retryAfterMs !== undefined) {
     throttle.observeRetryAfter(candidate.provider, failure.retryAfterMs);
   }

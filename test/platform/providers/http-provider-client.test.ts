@@ -124,6 +124,7 @@ describe('HttpProviderClient', () => {
     assert.ok(isProviderError(error));
     assert.equal(error.errorClass, 'status_429');
     assert.equal(error.retryAfterMs, 47_000);
+    assert.equal(error.rateLimit?.remainingRequests, 0);
   });
 
   it('keeps the API key out of error messages', async () => {

@@ -412,6 +412,45 @@ describe('Router', () => {
     });
   });
 
+  it('skips a provider after a 429 with no requests left', async () => {
+    const headers = { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '30s' };
+    rig = await startRig({ oa: () => ({ kind: 'status', status: 429, headers }) }, route());
+    const throttled: RouterEventMap['provider_throttled'][0][] = [];
+    rig.router.on('provider_throttled', (notice) => throttled.push(notice));
+    const first = await rig.router.execute('chat', REQUEST);
+    const second = await rig.router.execute('chat', REQUEST);
+    assert.equal(first.provider, 'an');
+    assert.equal(first.attempts[0]?.errorClass, 'status_429');
+    assert.equal(second.provider, 'an');
+    assert.equal(second.attempts[0]?.errorClass, 'throttled');
+    assert.equal(rig.servers.oa?.requests.length, 1);
+    assert.deepEqual(
+      throttled.map((notice) => [notice.provider, notice.source]),
+      [['oa', 'remaining_requests']],
+    );
+  });
+
+  it('skips an Anthropic provider after a 429 with no tokens left', async () => {
+    const candidates = [
+      { provider: 'an', model: 'm2', weight: 1 },
+      { provider: 'oa', model: 'm1', weight: 0 },
+    ];
+    const reset = new Date(Date.now() + 30_000).toISOString();
+    const headers = {
+      'anthropic-ratelimit-tokens-remaining': '0',
+      'anthropic-ratelimit-tokens-reset': reset,
+    };
+    rig = await startRig(
+      { an: () => ({ kind: 'status', status: 429, headers }) },
+      route({ candidates }),
+    );
+    await rig.router.execute('chat', REQUEST);
+    const second = await rig.router.execute('chat', REQUEST);
+    assert.equal(second.provider, 'oa');
+    assert.equal(second.attempts[0]?.errorClass, 'throttled');
+    assert.equal(rig.servers.an?.requests.length, 1);
+  });
+
   it('never crosses the quality floor through a fallback route', async () => {
     const chat = route({
       candidates: [{ provider: 'oa', model: 'm1', weight: 1 }],

@@ -15,8 +15,10 @@ export interface BreakerTransition {
 }
 
 /**
- * Error classes that reveal nothing about the provider's health (caller errors,
- * the caller's own abort), so they never count against a circuit.
+ * Error classes that reveal nothing about the provider's health, so they never count
+ * against a circuit. These are caller errors, the caller's own abort and the task's
+ * deadline. A call's deadline is the task's remaining time, which earlier attempts
+ * may have used up, so `deadline_exceeded` does not blame the provider.
  */
 export const NEUTRAL_ERROR_CLASSES: ReadonlySet<ProviderErrorClass> = new Set([
   'status_400',
@@ -26,4 +28,5 @@ export const NEUTRAL_ERROR_CLASSES: ReadonlySet<ProviderErrorClass> = new Set([
   'status_413',
   'status_4xx',
   'aborted',
+  'deadline_exceeded',
 ]);

@@ -198,6 +198,42 @@ describe('Router', () => {
     assert.ok(elapsed < 8500, `elapsed ${elapsed} ms`);
   });
 
+  it('keeps the fallback breaker closed at the task deadline', async () => {
+    const clock = createTestClock();
+    const breaker = {
+      failureThreshold: 1,
+      minimumRequests: 1,
+      windowMs: 60_000,
+      cooldownMs: 10_000,
+      halfOpenMaxProbes: 1,
+    };
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'hang' }),
+        an: () => ({ kind: 'stream', tokens: 3, firstChunkDelayMs: 600 }),
+      },
+      route({ breaker, firstTokenTimeoutMs: 1500, stallTimeoutMs: 1500, deadlineMs: 1900 }),
+      { clock },
+    );
+    const error = await clock.drive(rejectionOf(rig.router.execute('chat', REQUEST)));
+    assert.ok(isRouterError(error));
+    assert.equal(error.code, 'deadline_exceeded');
+    assert.deepEqual(
+      error.attempts.map((attempt) => [attempt.provider, attempt.errorClass]),
+      [
+        ['oa', 'first_token_timeout'],
+        ['an', 'deadline_exceeded'],
+      ],
+    );
+    const states = rig.router
+      .snapshot()
+      .breakers.map((entry) => [entry.provider, entry.state.kind]);
+    assert.deepEqual(states, [
+      ['oa', 'open'],
+      ['an', 'closed'],
+    ]);
+  });
+
   it('sends exactly two attempts to an always-429 provider with one retry', async () => {
     const single = [{ provider: 'oa', model: 'm1', weight: 1 }];
     const retryBudget = { windowMs: 60_000, maxRetriesPerWindow: 1, maxAttemptsPerTask: 5 };

@@ -117,16 +117,19 @@ export class TaskRun {
     );
   }
 
-  /** Checks limits and reserves a breaker slot; returns undefined when the candidate is skipped. */
+  /**
+   * Checks limits and reserves a breaker slot, or returns undefined when the candidate is
+   * skipped. A task with no attempts left fails here, so it never queues for a candidate.
+   */
   #reserve(candidate: Candidate): BreakerPermit | undefined {
+    const maxAttempts = this.#context.route.retryBudget.maxAttemptsPerTask;
+    if (this.#calls >= maxAttempts) {
+      throw this.#finalError();
+    }
     const skip = this.#skipReason(candidate);
     if (skip !== undefined) {
       this.#log.skipped(candidate, skip);
       return undefined;
-    }
-    const maxAttempts = this.#context.route.retryBudget.maxAttemptsPerTask;
-    if (this.#calls >= maxAttempts) {
-      throw this.#finalError();
     }
     const breaker = this.#context.breakerFor(candidate);
     const permit = breaker.tryAcquire();

@@ -403,6 +403,8 @@ describe('Router', () => {
     );
     const opened = await clock.drive(rejectionOf(rig.router.execute('chat', REQUEST)));
     assert.ok(isRouterError(opened));
+    // The task used its only attempt, so it failed at once; the cooldown passes here.
+    await clock.drive(clock.sleep(1000));
     assert.equal(rig.router.snapshot().breakers[0]?.state.kind, 'half_open');
     const skips: unknown[] = [];
     rig.router.on('attempt_skipped', (event) => skips.push(event));
@@ -413,6 +415,32 @@ describe('Router', () => {
     assert.equal(second.provider, 'oa');
     assert.ok(skips.length >= 1, `${skips.length} skips`);
     assert.ok(skips.length <= 6, `${skips.length} skips`);
+  });
+
+  it('fails at once with no attempts left while queueing', async () => {
+    const clock = createTestClock();
+    const breaker = {
+      failureThreshold: 1,
+      minimumRequests: 1,
+      windowMs: 60_000,
+      cooldownMs: 5000,
+      halfOpenMaxProbes: 1,
+    };
+    const retryBudget = { windowMs: 60_000, maxRetriesPerWindow: 10, maxAttemptsPerTask: 2 };
+    const unavailable = () => ({ kind: 'status', status: 503 }) as const;
+    rig = await startRig(
+      { oa: unavailable, an: unavailable },
+      route({ breaker, retryBudget, onExhausted: 'queue', deadlineMs: 20_000 }),
+      { clock },
+    );
+    const started = clock.monotonic();
+    const error = await clock.drive(rejectionOf(rig.router.execute('chat', REQUEST)));
+    const elapsed = clock.monotonic() - started;
+    assert.ok(isRouterError(error));
+    assert.equal(error.code, 'upstream_error');
+    assert.equal(rig.servers.oa?.requests.length, 1);
+    assert.equal(rig.servers.an?.requests.length, 1);
+    assert.ok(elapsed < 1000, `elapsed ${elapsed} ms`);
   });
 
   it('fails over on 401 when status_401 is listed', async () => {

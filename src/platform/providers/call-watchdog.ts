@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../../faults/limits.js';
 import type { Clock } from '../clock.js';
 import type { ProviderErrorClass } from './errors.js';
 import type { CallOptions } from './types.js';
@@ -70,7 +71,7 @@ export class CallWatchdog {
       return;
     }
     this.#waitingSince = this.#clock.monotonic();
-    this.#stallTimer ??= this.#clock.setTimeout(this.#onStallTimer, Math.max(0, stallMs));
+    this.#stallTimer ??= this.#clock.setTimeout(this.#onStallTimer, timerDelay(stallMs));
   }
 
   /** Stops counting the stall wait while the caller handles a chunk, so only provider silence counts. */
@@ -96,14 +97,14 @@ export class CallWatchdog {
       this.#fire('stream_stalled');
       return;
     }
-    this.#stallTimer = this.#clock.setTimeout(this.#onStallTimer, stallMs - waitedMs);
+    this.#stallTimer = this.#clock.setTimeout(this.#onStallTimer, timerDelay(stallMs - waitedMs));
   }
 
   #arm(reason: WatchdogReason, ms: number | undefined): NodeJS.Timeout | undefined {
     if (ms === undefined || this.#reason !== undefined) {
       return undefined;
     }
-    return this.#clock.setTimeout(() => this.#fire(reason), Math.max(0, ms));
+    return this.#clock.setTimeout(() => this.#fire(reason), timerDelay(ms));
   }
 
   #clear(timer: NodeJS.Timeout | undefined): undefined {
@@ -121,4 +122,14 @@ export class CallWatchdog {
     this.dispose();
     this.#onFire?.(reason);
   }
+}
+
+/**
+ * Clamps a limit to what a Node timer can wait. Node runs a longer delay after 1 ms,
+ * so an uncapped limit would end every call at once.
+ * NOTE: a limit above MAX_TIMER_MS (about 24.8 days) fires at that maximum, early.
+ * Route policies reject such limits.
+ */
+function timerDelay(ms: number): number {
+  return Math.min(Math.max(0, ms), MAX_TIMER_MS);
 }

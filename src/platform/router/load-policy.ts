@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
+import { MAX_TIMER_MS } from '../../faults/limits.js';
 import type { ProviderCatalog } from './catalog.js';
 import { checkPolicy } from './policy-checks.js';
 import { type PolicyProblem, PolicyValidationError } from './policy-errors.js';
@@ -56,6 +57,9 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
       message: `name ${quote(error.propertyName)} must match ${String(params.pattern)}; use lowercase letters, digits, - and _, starting with a letter or digit`,
     };
   }
+  if (error.keyword === 'maximum') {
+    return { path: error.instancePath, message: maximumMessage(Number(params.limit), error.data) };
+  }
   if (error.keyword === 'type') {
     return {
       path: error.instancePath,
@@ -63,6 +67,14 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
     };
   }
   return { path: error.instancePath, message: error.message ?? error.keyword };
+}
+
+function maximumMessage(limit: number, value: unknown): string {
+  const message = `must be <= ${limit}, received ${quote(value)}`;
+  if (limit !== MAX_TIMER_MS) {
+    return message;
+  }
+  return `${message}; Node timers wait at most ${limit} ms (about 24.8 days), so set it to ${limit} or less`;
 }
 
 /** Renders a value from the policy for a message, cut to 60 characters. */

@@ -131,6 +131,27 @@ describe('loadPolicy', () => {
     ]);
   });
 
+  it('reports timeouts above the timer maximum', () => {
+    const chat = route({
+      deadlineMs: 4_000_000_000,
+      firstTokenTimeoutMs: 3_000_000_000,
+      stallTimeoutMs: 2_147_483_648,
+    });
+    const advice =
+      'Node timers wait at most 2147483647 ms (about 24.8 days), so set it to 2147483647 or less';
+    assert.deepEqual(problemsOf({ version: 1, routes: { chat } }), [
+      `/routes/chat/firstTokenTimeoutMs: must be <= 2147483647, received 3000000000; ${advice}`,
+      `/routes/chat/deadlineMs: must be <= 2147483647, received 4000000000; ${advice}`,
+      `/routes/chat/stallTimeoutMs: must be <= 2147483647, received 2147483648; ${advice}`,
+    ]);
+  });
+
+  it('accepts a deadline at the timer maximum', () => {
+    const chat = route({ deadlineMs: 2_147_483_647 });
+    const policy = parsePolicy({ version: 1, routes: { chat } }, CATALOG);
+    assert.equal(policy.routes.chat?.deadlineMs, 2_147_483_647);
+  });
+
   it('accepts timeouts below the deadline', () => {
     const chat = route({ deadlineMs: 30_000, firstTokenTimeoutMs: 29_999, stallTimeoutMs: 29_999 });
     assert.equal(

@@ -119,7 +119,6 @@ export class HttpProviderClient implements ProviderClient {
       const messages: EventSourceMessage[] = [];
       const parser = createParser({ onEvent: (message) => messages.push(message) });
       const text = new TextDecoder();
-      watchdog.bytesArrived();
       for (let chunk = await channel.next(); chunk !== undefined; chunk = await channel.next()) {
         // The consumer may take any time with the events of this chunk; the wait restarts below.
         watchdog.pauseStallTimer();
@@ -149,7 +148,9 @@ export class HttpProviderClient implements ProviderClient {
         }
         messages.length = 0;
         if (pending !== '') yield { type: 'text', text: pending };
-        watchdog.bytesArrived();
+        // Before the first text delta only the first-token limit applies,
+        // so the stall wait starts after it.
+        if (progress.textDeltas > 0) watchdog.bytesArrived();
       }
       throw this.#error('stream_truncated', 'stream closed before its final event', call, progress);
     } catch (error) {

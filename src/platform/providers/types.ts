@@ -31,7 +31,10 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Maximum wait from the call's start to the first text delta. */
   firstTokenTimeoutMs?: number;
-  /** Maximum gap between two body chunks once the response has started. */
+  /**
+   * Maximum gap between two body chunks after the first text delta. In `complete`, which
+   * has no first-token limit, it also covers the wait for the first body chunk.
+   */
   stallTimeoutMs?: number;
   /** Maximum duration of the whole call. */
   deadlineMs?: number;

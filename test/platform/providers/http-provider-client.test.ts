@@ -180,6 +180,25 @@ describe('HttpProviderClient', () => {
     assert.equal(error.afterFirstToken, true);
   });
 
+  it('leaves a slow first token to the first-token limit', async () => {
+    const clock = createTestClock();
+    const reply = { kind: 'stream', tokens: 3, firstChunkDelayMs: 2000 } as const;
+    const provider = await setup('anthropic', reply, clock);
+    const options = { firstTokenTimeoutMs: 4000, stallTimeoutMs: 1000 };
+    const events = await clock.drive(collect(provider.stream(CALL, options)));
+    assert.equal(events.at(-1)?.type, 'done');
+  });
+
+  it('ignores a silent gap before the first text delta', async () => {
+    const clock = createTestClock();
+    const reply = { kind: 'stream', tokens: 3, stallAfter: 0 } as const;
+    const provider = await setup('openai', reply, clock);
+    const options = { firstTokenTimeoutMs: 4000, stallTimeoutMs: 1000 };
+    const error = await clock.drive(failureOf(collect(provider.stream(CALL, options))));
+    assert.ok(isProviderError(error));
+    assert.equal(error.errorClass, 'first_token_timeout');
+  });
+
   it('ignores consumer time when timing a stall', async () => {
     const clock = createTestClock();
     const reply = { kind: 'stream', tokens: 3, tokenIntervalMs: 200 } as const;

@@ -52,7 +52,7 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
   });
   const attempts = new Counter({
     name: 'scalegate_provider_attempts_total',
-    help: 'Provider calls by provider, model and outcome.',
+    help: 'Provider calls by provider, model and outcome (success, failed, or aborted by the caller).',
     labelNames: ['provider', 'model', 'outcome'] as const,
     registers,
   });

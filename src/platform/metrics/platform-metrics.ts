@@ -41,7 +41,8 @@ export interface PlatformMetrics {
   observeTimeToFirstToken(labels: ModelLabels, seconds: number): void;
   /** A failover is a change of provider; a repeat on the same provider counts as a retry. */
   recordFailover(fromProvider: string, toProvider: string): void;
-  recordAttempt(labels: ModelLabels, outcome: 'success' | 'failed'): void;
+  /** Counts a provider call. An `aborted` call was stopped by the caller, not failed by the provider. */
+  recordAttempt(labels: ModelLabels, outcome: 'success' | 'failed' | 'aborted'): void;
   setBreakerState(labels: ModelLabels, state: BreakerState): void;
   setQueueGauges(queue: string, gauges: QueueGaugeSample): void;
   /** Reads the queue gauges on every scrape, and on `sampleQueues`. */

@@ -254,6 +254,9 @@ export class TaskRun {
 
   #afterFailure(candidate: Candidate, error: ProviderError, forwardedText: string): void {
     this.#lastFailure = { candidate, error };
+    if (this.#signal?.aborted) {
+      throw this.#clientAborted(error);
+    }
     if (forwardedText !== '') {
       throw new StreamInterruptedError(error, forwardedText, this.#log.list());
     }
@@ -297,9 +300,7 @@ export class TaskRun {
 
   #checkTime(): void {
     if (this.#signal?.aborted) {
-      throw new RouterError('client_aborted', 'the caller aborted the task', {
-        attempts: this.#log.list(),
-      });
+      throw this.#clientAborted();
     }
     if (this.#context.clock.monotonic() >= this.#deadlineAt) {
       const message = `task exceeded its ${this.#context.route.deadlineMs} ms deadline`;
@@ -330,11 +331,16 @@ export class TaskRun {
       return routerErrorFrom(error, this.#log.list());
     }
     if (this.#signal?.aborted) {
-      return new RouterError('client_aborted', 'the caller aborted the task', {
-        attempts: this.#log.list(),
-        cause: error,
-      });
+      return this.#clientAborted(error);
     }
     throw error;
+  }
+
+  /** The error of a task the caller aborted, even after text was forwarded. */
+  #clientAborted(cause?: unknown): RouterError {
+    return new RouterError('client_aborted', 'the caller aborted the task', {
+      attempts: this.#log.list(),
+      cause,
+    });
   }
 }

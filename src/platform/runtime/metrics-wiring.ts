@@ -30,8 +30,9 @@ export function wireRouterMetrics(router: Router, metrics: MetricSink, policy: P
     metrics.setBreakerState({ provider, model }, BREAKER_STATES[to.kind]),
   );
   router.on('failover', ({ from, to }) => metrics.recordFailover(from.provider, to.provider));
-  router.on('attempt_end', ({ provider, model, outcome }) =>
-    metrics.recordAttempt({ provider, model }, outcome),
+  // A call the caller aborted says nothing about the provider, so it is not counted as failed.
+  router.on('attempt_end', ({ provider, model, outcome, errorClass }) =>
+    metrics.recordAttempt({ provider, model }, errorClass === 'aborted' ? 'aborted' : outcome),
   );
 }
 

@@ -384,6 +384,41 @@ describe('Router', () => {
     assert.equal(ends[0]?.errorClass, 'aborted');
   });
 
+  it('reports a caller abort mid-stream as client_aborted', async () => {
+    const breaker = {
+      failureThreshold: 1,
+      minimumRequests: 1,
+      windowMs: 60_000,
+      cooldownMs: 10_000,
+      halfOpenMaxProbes: 1,
+    };
+    rig = await startRig(
+      { oa: () => ({ kind: 'stream', tokens: 100, tokenIntervalMs: 20 }) },
+      route({ breaker }),
+    );
+
+    const ends: RouterEventMap['attempt_end'][0][] = [];
+    rig.router.on('attempt_end', (event) => ends.push(event));
+    const controller = new AbortController();
+    const events: RouterStreamEvent[] = [];
+    for await (const event of rig.router.stream('chat', REQUEST, { signal: controller.signal })) {
+      events.push(event);
+      if (event.type === 'delta') controller.abort();
+    }
+
+    const last = events.at(-1);
+    assert.ok(last?.type === 'error');
+    assert.equal(isStreamInterruptedError(last.error), false);
+    assert.equal(last.error.code, 'client_aborted');
+    assert.equal(last.error.httpStatus, 499);
+    assert.deepEqual(
+      ends.map((end) => [end.provider, end.outcome, end.errorClass]),
+      [['oa', 'failed', 'aborted']],
+    );
+    assert.equal(rig.router.snapshot().breakers[0]?.state.kind, 'closed');
+    assert.equal(rig.servers.an?.requests.length, 0);
+  });
+
   it('waits for a busy half-open probe without spinning', async () => {
     const clock = createTestClock();
     const single = [{ provider: 'oa', model: 'm1', weight: 1 }];

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import type { MetricSink } from '../../../src/platform/runtime/metric-relay.js';
+import { wireRouterMetrics } from '../../../src/platform/runtime/metrics-wiring.js';
+import { type Rig, route, startRig } from '../router/router-fixtures.js';
+
+/** Creates a sink that lists each recordAttempt call as `provider outcome`. */
+function attemptSink(): { sink: MetricSink; attempts: string[] } {
+  const attempts: string[] = [];
+  const ignore = (): void => {};
+  const sink: MetricSink = {
+    recordRequest: ignore,
+    observeQueueWait: ignore,
+    observeTimeToFirstToken: ignore,
+    recordFailover: ignore,
+    recordAttempt: (labels, outcome) => attempts.push(`${labels.provider} ${outcome}`),
+    setBreakerState: ignore,
+    recordCost: ignore,
+    recordCapDeferral: ignore,
+  };
+  return { sink, attempts };
+}
+
+describe('wireRouterMetrics', () => {
+  let rig: Rig | undefined;
+
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+
+  it('counts a caller abort apart from failures', async () => {
+    const chat = route();
+    rig = await startRig({}, chat);
+    const { sink, attempts } = attemptSink();
+    wireRouterMetrics(rig.router, sink, { version: 1, routes: { chat } });
+    const end = { route: 'chat', provider: 'oa', model: 'm1', latencyMs: 5 };
+    rig.router.emit('attempt_end', { ...end, outcome: 'success' });
+    rig.router.emit('attempt_end', { ...end, outcome: 'failed', errorClass: 'status_5xx' });
+    rig.router.emit('attempt_end', { ...end, outcome: 'failed', errorClass: 'aborted' });
+    assert.deepEqual(attempts, ['oa success', 'oa failed', 'oa aborted']);
+  });
+});

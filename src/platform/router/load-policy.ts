@@ -77,8 +77,14 @@ function maximumMessage(limit: number, value: unknown): string {
   return `${message}; Node timers wait at most ${limit} ms (about 24.8 days), so set it to ${limit} or less`;
 }
 
-/** Renders a value from the policy for a message, cut to 60 characters. */
+/**
+ * Renders a value from the policy for a message, cut to 60 characters. NaN and the
+ * infinities (YAML `.nan`, `.inf`) print as such, where JSON would print null.
+ */
 function quote(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return String(value);
+  }
   const text = value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parse as parseYaml } from 'yaml';
 import { loadProviderCatalog } from '../../../src/faults/providers/profile.js';
 import {
   isPolicyValidationError,
@@ -84,6 +85,23 @@ describe('loadPolicy', () => {
     const chat = route({ candidates: [{ provider: 'oa', model: 'm1', weight: 'x' as never }] });
     assert.deepEqual(problemsOf({ version: 1, routes: { chat } }), [
       '/routes/chat/candidates/0/weight: must be number, received "x"',
+    ]);
+  });
+
+  it('quotes NaN and infinite values', () => {
+    const yaml = [
+      'version: 1',
+      'routes:',
+      '  chat:',
+      '    candidates: [{ provider: oa, model: m1, weight: .nan }]',
+      '    deadlineMs: .inf',
+      '    firstTokenTimeoutMs: -.inf',
+    ].join('\n');
+    const { chat } = (parseYaml(yaml) as { routes: { chat: object } }).routes;
+    assert.deepEqual(problemsOf({ version: 1, routes: { chat: { ...route(), ...chat } } }), [
+      '/routes/chat/candidates/0/weight: must be number, received NaN',
+      '/routes/chat/firstTokenTimeoutMs: must be integer, received -Infinity',
+      '/routes/chat/deadlineMs: must be integer, received Infinity',
     ]);
   });
 

@@ -76,6 +76,12 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
     registers,
     collect: collectQueues,
   });
+  const queueGaugeReadFailures = new Counter({
+    name: 'scalegate_queue_gauge_read_failures_total',
+    help: 'Queue gauge reads that failed or timed out, by queue and reason (error or timeout). The queue gauges keep their last sample after each.',
+    labelNames: ['queue', 'reason'] as const,
+    registers,
+  });
   const rejections = new Counter({
     name: 'scalegate_admission_rejections_total',
     help: 'Requests rejected by admission, by tenant id and the limit reached.',
@@ -106,6 +112,7 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
     breakerState,
     queueDepth,
     queueOldestAge,
+    queueGaugeReadFailures,
     rejections,
     capDeferrals,
     cost,

@@ -8,6 +8,7 @@ export {
   type BreakerState,
   createPlatformMetrics,
   type ModelLabels,
+  type PlatformMetricsOptions,
   type PlatformMetrics,
   type RequestLabels,
   type RequestOutcome,

@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import type { RejectionReason } from '../admission/types.js';
 import type { PriorityClass } from '../task.js';
+import { isOperationTimeoutError, withTimeout } from '../timeout.js';
 import { defineMetrics } from './definitions.js';
 
 /** Final outcome of a request as the gateway returned it. */
@@ -47,7 +48,12 @@ export interface PlatformMetrics {
   setQueueGauges(queue: string, gauges: QueueGaugeSample): void;
   /** Reads the queue gauges on every scrape, and on `sampleQueues`. */
   setQueueGaugeSource(queue: string, read: () => Promise<QueueGaugeSample>): void;
-  /** Reads every queue gauge source now; a failed read keeps the last sample. */
+  /**
+   * Reads every queue gauge source now, waiting at most `queueGaugeTimeoutMs` for each.
+   * A read that fails or times out keeps the last sample and counts in
+   * `scalegate_queue_gauge_read_failures_total`. A timed-out read that ends later
+   * still sets the gauges, and later samples wait for it instead of starting another.
+   */
   sampleQueues(): Promise<void>;
   recordRejection(tenant: string, reason: RejectionReason): void;
   /** Counts an async task start put off by its tenant's running cap. */
@@ -55,11 +61,28 @@ export interface PlatformMetrics {
   recordCost(tenant: string, route: string, usd: number): void;
 }
 
+export interface PlatformMetricsOptions {
+  /**
+   * Maximum wait for one queue gauge read, in ms, so that a scrape returns while the
+   * queue's Redis does not reply. @defaultValue 1000
+   */
+  queueGaugeTimeoutMs?: number;
+}
+
 /**
  * Creates the platform metrics on `registry`.
  * @defaultValue a new Registry, so several instances in one process do not collide
  */
-export function createPlatformMetrics(registry: Registry = new Registry()): PlatformMetrics {
+export function createPlatformMetrics(
+  registry: Registry = new Registry(),
+  options: PlatformMetricsOptions = {},
+): PlatformMetrics {
+  const gaugeTimeoutMs = options.queueGaugeTimeoutMs ?? 1000;
+  if (!Number.isFinite(gaugeTimeoutMs) || gaugeTimeoutMs <= 0) {
+    throw new RangeError(
+      `queueGaugeTimeoutMs must be a positive number of ms, got ${String(gaugeTimeoutMs)}`,
+    );
+  }
   const {
     requests,
     latency,
@@ -71,6 +94,7 @@ export function createPlatformMetrics(registry: Registry = new Registry()): Plat
     breakerState,
     queueDepth,
     queueOldestAge,
+    queueGaugeReadFailures,
     rejections,
     capDeferrals,
     cost,
@@ -81,9 +105,12 @@ export function createPlatformMetrics(registry: Registry = new Registry()): Plat
     queueDepth.set({ queue }, gauges.depth);
     queueOldestAge.set({ queue }, gauges.oldestAgeMs / 1000);
   };
+  const reader = new QueueGaugeReader(setQueueGauges, gaugeTimeoutMs, (queue, reason) =>
+    queueGaugeReadFailures.inc({ queue, reason }),
+  );
   let sampling: Promise<void> | undefined;
   function sampleQueues(): Promise<void> {
-    sampling ??= readSources(sources, setQueueGauges).finally(() => {
+    sampling ??= reader.readAll(sources).finally(() => {
       sampling = undefined;
     });
     return sampling;
@@ -133,17 +160,45 @@ export function createPlatformMetrics(registry: Registry = new Registry()): Plat
   };
 }
 
-async function readSources(
-  sources: ReadonlyMap<string, () => Promise<QueueGaugeSample>>,
-  set: (queue: string, gauges: QueueGaugeSample) => void,
-): Promise<void> {
-  await Promise.all(
-    [...sources].map(async ([queue, read]) => {
-      try {
-        set(queue, await read());
-      } catch {
-        // A failed read keeps the last sample; the next scrape tries again.
-      }
-    }),
-  );
+/** Reads queue gauge sources with a bounded wait, keeping at most one read per queue in flight. */
+class QueueGaugeReader {
+  readonly #set: (queue: string, gauges: QueueGaugeSample) => void;
+  readonly #timeoutMs: number;
+  readonly #onFailure: (queue: string, reason: 'error' | 'timeout') => void;
+  readonly #inFlight = new Map<string, Promise<void>>();
+
+  constructor(
+    set: (queue: string, gauges: QueueGaugeSample) => void,
+    timeoutMs: number,
+    onFailure: (queue: string, reason: 'error' | 'timeout') => void,
+  ) {
+    this.#set = set;
+    this.#timeoutMs = timeoutMs;
+    this.#onFailure = onFailure;
+  }
+
+  async readAll(sources: ReadonlyMap<string, () => Promise<QueueGaugeSample>>): Promise<void> {
+    await Promise.all(
+      [...sources].map(async ([queue, read]) => {
+        const operation = `queue ${queue} gauge read`;
+        try {
+          await withTimeout(this.#readOnce(queue, read), this.#timeoutMs, operation);
+        } catch (error) {
+          // The gauges keep their last sample, and the next scrape reads again.
+          this.#onFailure(queue, isOperationTimeoutError(error) ? 'timeout' : 'error');
+        }
+      }),
+    );
+  }
+
+  /** Starts a read of `queue` unless one is still in flight, and sets the gauges when it ends. */
+  #readOnce(queue: string, read: () => Promise<QueueGaugeSample>): Promise<void> {
+    const running = this.#inFlight.get(queue);
+    if (running !== undefined) return running;
+    const started = read()
+      .then((gauges) => this.#set(queue, gauges))
+      .finally(() => this.#inFlight.delete(queue));
+    this.#inFlight.set(queue, started);
+    return started;
+  }
 }

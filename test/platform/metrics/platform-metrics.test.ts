@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+
 import { Registry } from 'prom-client';
+
 import {
   createPlatformMetrics,
   type PlatformMetrics,
 } from '../../../src/platform/metrics/index.js';
+import { type BullmqTaskQueue, createBullmqQueue } from '../../../src/platform/queue/index.js';
+import { OwnRedisServer } from '../../support/redis-server.js';
 
 async function sampleValue(
   metrics: PlatformMetrics,
@@ -99,5 +104,104 @@ describe('createPlatformMetrics', () => {
       text,
       /scalegate_admission_rejections_total\{tenant="tenant-alpha",reason="budget"\} 1/,
     );
+  });
+
+  it('keeps the last sample when a gauge read hangs', async () => {
+    metrics = createPlatformMetrics(new Registry(), { queueGaugeTimeoutMs: 100 });
+    let reads = 0;
+    let finishRead: (gauges: { depth: number; oldestAgeMs: number }) => void = () => undefined;
+    metrics.setQueueGaugeSource('tasks', async () => {
+      reads += 1;
+      if (reads === 1) return { depth: 3, oldestAgeMs: 1000 };
+      return new Promise((resolve) => {
+        finishRead = resolve;
+      });
+    });
+    await metrics.sampleQueues();
+
+    const started = Date.now();
+    assert.equal(await sampleValue(metrics, 'scalegate_queue_depth', { queue: 'tasks' }), 3);
+    assert.ok(Date.now() - started < 2000, `the scrape took ${Date.now() - started} ms`);
+    const timeouts = { queue: 'tasks', reason: 'timeout' };
+    const failures = 'scalegate_queue_gauge_read_failures_total';
+    assert.equal(await sampleValue(metrics, failures, timeouts), 1);
+    // A second scrape waits for the hung read instead of starting another.
+    await metrics.sampleQueues();
+    assert.equal(reads, 2);
+    assert.equal(await sampleValue(metrics, failures, timeouts), 2);
+
+    finishRead({ depth: 7, oldestAgeMs: 0 });
+    await new Promise((resolve) => setImmediate(resolve));
+    await metrics.sampleQueues();
+    assert.equal(reads, 3);
+    assert.equal(await sampleValue(metrics, 'scalegate_queue_depth', { queue: 'tasks' }), 7);
+  });
+
+  it('counts a failed gauge read as error', async () => {
+    metrics.setQueueGaugeSource('tasks', async () => {
+      throw new Error('connection closed');
+    });
+    await metrics.sampleQueues();
+    const labels = { queue: 'tasks', reason: 'error' };
+    assert.equal(
+      await sampleValue(metrics, 'scalegate_queue_gauge_read_failures_total', labels),
+      1,
+    );
+  });
+
+  it('rejects a queueGaugeTimeoutMs of 0', () => {
+    assert.throws(() => createPlatformMetrics(new Registry(), { queueGaugeTimeoutMs: 0 }), {
+      name: 'RangeError',
+      message: /queueGaugeTimeoutMs must be a positive number of ms, got 0/,
+    });
+  });
+});
+
+describe('queue gauges with Redis paused', function () {
+  this.timeout(30_000);
+  let redis: OwnRedisServer;
+  let queue: BullmqTaskQueue<null>;
+
+  before(async () => {
+    redis = await OwnRedisServer.start();
+    const suffix = randomBytes(6).toString('hex');
+    queue = createBullmqQueue<null>({
+      name: `gauges-${suffix}`,
+      prefix: `sgtest-${suffix}`,
+      connection: redis.url,
+    });
+  });
+
+  after(async () => {
+    redis.resume();
+    await queue.close();
+    await redis.kill();
+  });
+
+  it('scrapes within the read timeout and recovers', async () => {
+    const registry = new Registry();
+    const metrics = createPlatformMetrics(registry, { queueGaugeTimeoutMs: 1000 });
+    metrics.setQueueGaugeSource('tasks', () => queue.gauges());
+    await queue.enqueue('task-1', null);
+    await metrics.sampleQueues();
+    assert.match(await registry.metrics(), /^scalegate_queue_depth\{queue="tasks"\} 1$/m);
+
+    redis.pause();
+    const started = Date.now();
+    const text = await registry.metrics();
+    const elapsedMs = Date.now() - started;
+    assert.ok(elapsedMs < 5000, `the scrape took ${elapsedMs} ms with Redis paused`);
+    assert.match(text, /^scalegate_queue_depth\{queue="tasks"\} 1$/m);
+    // The scrape serialises the counter alongside the gauge reads, so it shows the count later.
+    const failures = 'scalegate_queue_gauge_read_failures_total';
+    assert.match(
+      await registry.getSingleMetricAsString(failures),
+      /^scalegate_queue_gauge_read_failures_total\{queue="tasks",reason="timeout"\} 1$/m,
+    );
+
+    redis.resume();
+    await queue.enqueue('task-2', null);
+    await metrics.sampleQueues();
+    assert.match(await registry.metrics(), /^scalegate_queue_depth\{queue="tasks"\} 2$/m);
   });
 });

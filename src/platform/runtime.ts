@@ -44,6 +44,7 @@ import {
   type StopOptions,
 } from './runtime/platform-options.js';
 import { checkRedis } from './runtime/redis-check.js';
+import { RedisMonitor } from './runtime/redis-monitor.js';
 import { asyncTaskDeadlineMs, SLOT_LEASE_MARGIN_MS } from './runtime/run-limits.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from './gateway/schema.js';
 import type { Policy } from './router/policy-types.js';
@@ -136,6 +137,11 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
     const drivers = createDrivers(config, keyPrefix, clock);
     stops.unshift(() => drivers.close());
+    const redisMonitor =
+      drivers.redisUrl === undefined
+        ? undefined
+        : new RedisMonitor({ redisUrl: drivers.redisUrl, logger: config.logger });
+    if (redisMonitor !== undefined) stops.push(() => redisMonitor.close());
     const routerPort = new RouterModelPort(router, prices);
     const finisher = new TaskFinisher({
       store: drivers.store,
@@ -228,6 +234,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       executor,
       queue: drivers.queue,
       routes: { names: () => Object.keys(policy.routes) },
+      readiness: redisMonitor === undefined ? [] : [redisMonitor],
       registry,
       logger: config.logger,
       clock,

@@ -27,17 +27,24 @@ export function freePort(): Promise<number> {
 
 export class OwnRedisServer {
   readonly port: number;
+  /** URL with the password, when the server requires one. */
   readonly url: string;
+  readonly #password: string | undefined;
   #process: ChildProcess | undefined;
 
-  private constructor(port: number) {
+  private constructor(port: number, password: string | undefined) {
     this.port = port;
-    this.url = `redis://127.0.0.1:${port}`;
+    this.#password = password;
+    const credentials = password === undefined ? '' : `:${encodeURIComponent(password)}@`;
+    this.url = `redis://${credentials}127.0.0.1:${port}`;
   }
 
-  /** Starts redis-server on a free port and waits until it replies to PING. */
-  static async start(): Promise<OwnRedisServer> {
-    const server = new OwnRedisServer(await freePort());
+  /**
+   * Starts redis-server on a free port and waits until it replies to PING.
+   * @param password set as requirepass when given
+   */
+  static async start(password?: string): Promise<OwnRedisServer> {
+    const server = new OwnRedisServer(await freePort(), password);
     await server.restart();
     return server;
   }
@@ -46,6 +53,7 @@ export class OwnRedisServer {
   async restart(): Promise<void> {
     if (this.#process !== undefined) throw new Error('redis-server is already running');
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', ''];
+    if (this.#password !== undefined) args.push('--requirepass', this.#password);
     this.#process = spawn('redis-server', [...args, '--appendonly', 'no'], { stdio: 'ignore' });
     await this.#waitForPing(10_000);
   }
@@ -82,6 +90,7 @@ export class OwnRedisServer {
       const client = new Redis({
         host: '127.0.0.1',
         port: this.port,
+        password: this.#password,
         lazyConnect: true,
         retryStrategy: () => null,
         maxRetriesPerRequest: 0,

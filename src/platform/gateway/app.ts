@@ -9,6 +9,7 @@ import type { TaskStore } from '../store/task-store.js';
 import { gatewayErrorHandler, MAX_TASK_ID_LENGTH, notFoundHandler } from './error-handler.js';
 import { GatewayError } from './gateway-error.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, gatewayClientErrorHandler } from './http-errors.js';
+import { registerHealthRoutes } from './health-routes.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { GatewayMetrics } from './metrics.js';
 import { countOnClose } from './request-metrics.js';
@@ -16,6 +17,7 @@ import type {
   AdmissionGate,
   BackpressureGate,
   MetricsSource,
+  ReadinessCheck,
   RouteCatalog,
   SyncExecutor,
   TaskEnqueuer,
@@ -44,6 +46,8 @@ export interface GatewayOptions {
   routes: RouteCatalog;
   /** Registry the gateway adds its metrics to and serves at `/metrics`. @defaultValue a new Registry */
   registry?: Registry;
+  /** Dependencies `GET /readyz` checks, such as Redis. @defaultValue none */
+  readiness?: ReadinessCheck[];
   /** Extra sources appended to `/metrics`, such as another registry. @defaultValue none */
   extraMetrics?: MetricsSource[];
   /** Logger of the process edge; the gateway adds key redaction. @defaultValue no logging */
@@ -107,7 +111,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   app.setErrorHandler(gatewayErrorHandler(bodyLimit));
   app.setNotFoundHandler(notFoundHandler);
   registerTaskRoutes(app, { service, tenants: options.tenants, metrics });
-  app.get('/healthz', async () => ({ status: 'ok', executor: options.executor.name }));
+  registerHealthRoutes(app, options.executor.name, options.readiness ?? []);
   app.get('/metrics', async (_request, reply) => {
     const sources: MetricsSource[] = [registry, ...(options.extraMetrics ?? [])];
     const texts = await Promise.all(sources.map((source) => source.metrics()));

@@ -63,7 +63,7 @@ export function gatewayErrorHandler(bodyLimitBytes: number) {
 
 /** Sends 404 for an unknown path, and the list of endpoints. */
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
-  const endpoints = 'POST /v1/tasks, GET /v1/tasks/:id, GET /healthz, GET /metrics';
+  const endpoints = 'POST /v1/tasks, GET /v1/tasks/:id, GET /healthz, GET /readyz, GET /metrics';
   const message = `no endpoint ${request.method} ${request.url.split('?')[0]}; valid endpoints: ${endpoints}`;
   return sendGatewayError(reply, new GatewayError(404, 'not_found', message));
 }

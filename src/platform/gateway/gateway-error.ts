@@ -20,6 +20,7 @@ export type GatewayErrorCode =
   | 'budget_exhausted'
   | 'overloaded'
   | 'shutting_down'
+  | 'not_ready'
   | 'upstream_failed'
   | 'upstream_timeout'
   | 'internal_error';

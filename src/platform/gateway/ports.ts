@@ -79,3 +79,18 @@ export interface MetricsSource {
 export interface RouteCatalog {
   names(): readonly string[];
 }
+
+/** Outcome of one readiness check, such as a PING of Redis. */
+export type ReadinessResult =
+  { status: 'ok'; latencyMs?: number } | { status: 'failed'; message: string };
+
+/**
+ * A dependency that `GET /readyz` checks. `check` bounds its own wait, so that
+ * the endpoint returns while the dependency does not reply.
+ */
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<ReadinessResult>;
+  /** The latest result, without checking again, for `GET /healthz`. */
+  lastResult(): ReadinessResult;
+}

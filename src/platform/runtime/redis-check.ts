@@ -90,6 +90,18 @@ export async function checkRedis(redisUrl: string, timeoutMs: number): Promise<v
   }
 }
 
+/** Returns the URL without its user name and password, for logs. */
+export function withoutCredentials(redisUrl: string): string {
+  try {
+    const url = new URL(redisUrl);
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
 function withoutPassword(redisUrl: string): string {
   try {
     const url = new URL(redisUrl);

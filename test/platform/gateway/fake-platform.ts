@@ -7,7 +7,11 @@ import { Registry } from 'prom-client';
 import { MemoryAdmissionBackend } from '../../../src/platform/admission/memory-backend.js';
 import { systemClock } from '../../../src/platform/clock.js';
 import { buildGateway } from '../../../src/platform/gateway/app.js';
-import type { QueuedTaskData, SyncExecutor } from '../../../src/platform/gateway/ports.js';
+import type {
+  QueuedTaskData,
+  ReadinessCheck,
+  SyncExecutor,
+} from '../../../src/platform/gateway/ports.js';
 import { BackendAdmissionGate } from '../../../src/platform/runtime/admission-gate.js';
 import { DirectExecutor } from '../../../src/platform/runtime/direct-executor.js';
 import type {
@@ -80,6 +84,7 @@ export interface FakePlatformOptions {
   tenants?: Tenant[];
   bodyLimitBytes?: number;
   executor?: (router: ScriptedRouter, finisher: TaskFinisher) => SyncExecutor;
+  readiness?: ReadinessCheck[];
 }
 
 /** Builds the gateway over in-memory parts and a scripted router. */
@@ -110,6 +115,7 @@ export function fakePlatform(options: FakePlatformOptions = {}): FakePlatform {
       },
     },
     routes: { names: () => ['default', 'cheap'] },
+    readiness: options.readiness,
     registry,
     logger: pino({ level: 'info' }, captureStream(logs)),
     bodyLimitBytes: options.bodyLimitBytes,

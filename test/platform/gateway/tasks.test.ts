@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 
 import type { FastifyInstance } from 'fastify';
 
+import type { ReadinessCheck, ReadinessResult } from '../../../src/platform/gateway/ports.js';
 import { ProviderError } from '../../../src/platform/providers/errors.js';
 import { RouterError } from '../../../src/platform/router/router-errors.js';
 import {
@@ -350,5 +351,37 @@ describe('gateway tasks', () => {
     const response = await app.inject({ method: 'GET', url: '/healthz' });
     assert.equal(response.statusCode, 200);
     assert.equal(response.json().status, 'ok');
+  });
+
+  it('readyz returns 503 for a failed check', async () => {
+    let result: ReadinessResult = { status: 'failed', message: 'Redis at redis://x is down' };
+    const check: ReadinessCheck = {
+      name: 'redis',
+      check: async () => result,
+      lastResult: () => result,
+    };
+    const { app } = fakePlatform({ readiness: [check] });
+
+    const notReady = await app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(notReady.statusCode, 503);
+    assert.equal(notReady.headers['retry-after'], '1');
+    assert.equal(notReady.json().status, 'not_ready');
+    assert.equal(notReady.json().error.code, 'not_ready');
+    assert.match(notReady.json().error.message, /^redis: Redis at redis:\/\/x is down; retry/);
+    const health = await app.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(health.statusCode, 200);
+    assert.deepEqual(health.json().checks, { redis: result });
+
+    result = { status: 'ok', latencyMs: 1 };
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.statusCode, 200);
+    assert.deepEqual(ready.json(), { status: 'ready', checks: { redis: result } });
+  });
+
+  it('readyz is ready without checks', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), { status: 'ready', checks: {} });
   });
 });

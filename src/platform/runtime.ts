@@ -43,7 +43,7 @@ import {
   type PlatformOptions,
   type StopOptions,
 } from './runtime/platform-options.js';
-import { checkRedis } from './runtime/redis-check.js';
+import { checkRedis, withoutCredentials } from './runtime/redis-check.js';
 import { RedisMonitor } from './runtime/redis-monitor.js';
 import { asyncTaskDeadlineMs, SLOT_LEASE_MARGIN_MS } from './runtime/run-limits.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from './gateway/schema.js';
@@ -235,6 +235,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       queue: drivers.queue,
       routes: { names: () => Object.keys(policy.routes) },
       readiness: redisMonitor === undefined ? [] : [redisMonitor],
+      storeName:
+        drivers.redisUrl === undefined
+          ? undefined
+          : `Redis at ${withoutCredentials(drivers.redisUrl)}`,
       registry,
       logger: config.logger,
       clock,

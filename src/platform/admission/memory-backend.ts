@@ -64,7 +64,7 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     }
     this.#states.set(tenant.id, decision.next);
     const ticket: AdmissionTicket = {
-      id: randomUUID(),
+      id: request.ticketId ?? randomUUID(),
       tenantId: tenant.id,
       reservedUsd: request.maxCostUsd,
       tokens: request.tokens,

@@ -94,7 +94,7 @@ export class RedisAdmissionBackend implements AdmissionBackend {
     validateRequest(request);
     const { tenant } = request;
     const ticket: AdmissionTicket = {
-      id: randomUUID(),
+      id: request.ticketId ?? randomUUID(),
       tenantId: tenant.id,
       reservedUsd: request.maxCostUsd,
       tokens: request.tokens,

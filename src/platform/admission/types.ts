@@ -52,6 +52,8 @@ export interface AdmissionRequest {
    * route's most expensive candidate model. Reserved until settle or release.
    */
   maxCostUsd: number;
+  /** Id of the ticket to open, so that a caller can close it after a lost reply. @defaultValue a random UUID */
+  ticketId?: string;
 }
 
 /** `applied` when the ticket was open, `already_closed` when it had settled or been released. */

@@ -64,7 +64,14 @@ export interface GatewayOptions {
   maxTaskDurationMs?: number;
   /** Called for each backpressure or tenant-limit rejection, as for a metric. @defaultValue none */
   onRejection?: (tenantId: string, rejection: Rejection) => void;
+  /** Maximum wait for each store, admission and queue call of a request, in ms. @defaultValue 2000 */
+  storeTimeoutMs?: number;
+  /** Name of the store in 503 `store_unavailable` messages. @defaultValue 'the task store' */
+  storeName?: string;
 }
+
+/** Time `close` waits for store writes still being retried after failed requests, in ms. */
+const STORE_REPAIR_CLOSE_MS = 5000;
 
 /** Builds the gateway's Fastify app without listening; `app.inject` serves tests. */
 export function buildGateway(options: GatewayOptions): FastifyInstance {
@@ -107,6 +114,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   rejectWhileClosing(app);
   registerJsonBodyParser(app);
   const service = new TaskService({ ...options, clock: options.clock ?? systemClock });
+  app.addHook('onClose', () => service.close(STORE_REPAIR_CLOSE_MS));
   app.decorateRequest('tenant', undefined);
   app.setErrorHandler(gatewayErrorHandler(bodyLimit));
   app.setNotFoundHandler(notFoundHandler);

@@ -21,6 +21,7 @@ export type GatewayErrorCode =
   | 'overloaded'
   | 'shutting_down'
   | 'not_ready'
+  | 'store_unavailable'
   | 'upstream_failed'
   | 'upstream_timeout'
   | 'internal_error';

@@ -20,8 +20,14 @@ export interface BackpressureGate {
 
 /** Tenant limits: reserve before execution, settle or release after it. */
 export interface AdmissionGate {
-  admit(tenant: Tenant, request: TaskRequest): Promise<AdmissionResult>;
+  /** `ticketId`, when given, is the id of the ticket the admission opens. */
+  admit(tenant: Tenant, request: TaskRequest, ticketId?: string): Promise<AdmissionResult>;
   release(ticket: AdmissionTicket): Promise<void>;
+  /**
+   * Closes the ticket `ticketId` if an admission whose reply never arrived opened it,
+   * and does nothing otherwise. @defaultValue absent: such a ticket stays open until it expires
+   */
+  abandon?(tenantId: string, ticketId: string): Promise<void>;
 }
 
 /** A sync execution request; the executor settles or releases the ticket itself. */

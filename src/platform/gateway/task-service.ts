@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
-import type { AdmissionTicket, Rejection } from '../admission/types.js';
+import type { Logger } from 'pino';
+
+import type { AdmissionResult, AdmissionTicket, Rejection } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { Tenant } from '../tenants/tenant.js';
@@ -10,9 +12,12 @@ import {
   type TaskRecord,
   type TaskRequest,
 } from '../task.js';
+import { withTimeout } from '../timeout.js';
 import { GatewayError, type GatewayErrorCode } from './gateway-error.js';
 import { requestHash } from './request-hash.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from './schema.js';
+import { StoreRepairs } from './store-repairs.js';
+import { isUnavailableError, storeUnavailableError } from './unavailable.js';
 import type {
   AdmissionGate,
   BackpressureGate,
@@ -38,7 +43,20 @@ export interface TaskServiceOptions {
   maxTaskDurationMs?: number;
   /** Called for each backpressure or tenant-limit rejection. @defaultValue none */
   onRejection?: (tenantId: string, rejection: Rejection) => void;
+  /**
+   * Maximum wait for each store, admission and queue call of a request, in ms. A call
+   * that takes longer or loses its connection gets 503 `store_unavailable`.
+   * @defaultValue 2000
+   */
+  storeTimeoutMs?: number;
+  /** Name of the store in 503 messages, such as `Redis at redis://127.0.0.1:6379`. @defaultValue 'the task store' */
+  storeName?: string;
+  /** Logger for store clean-up writes that failed for good or were given up at close. @defaultValue no logging */
+  logger?: Logger;
 }
+
+/** Default of {@link TaskServiceOptions.storeTimeoutMs}. */
+export const DEFAULT_STORE_TIMEOUT_MS = 2000;
 
 /** A task that passed admission and is stored, with its ticket. */
 export interface AdmittedTask {
@@ -66,13 +84,33 @@ const QUEUE_PRIORITY: Record<PriorityClass, number> = { critical: 1, standard: 2
 export class TaskService {
   readonly #options: TaskServiceOptions;
   readonly #newId: () => string;
+  readonly #timeoutMs: number;
+  readonly #repairs: StoreRepairs;
 
   constructor(options: TaskServiceOptions) {
     this.#options = options;
     this.#newId = options.newId ?? randomUUID;
+    this.#timeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
+    if (!Number.isFinite(this.#timeoutMs) || this.#timeoutMs <= 0) {
+      throw new RangeError(
+        `storeTimeoutMs must be a positive number of ms, got ${String(options.storeTimeoutMs)}`,
+      );
+    }
+    this.#repairs = new StoreRepairs({
+      attemptTimeoutMs: this.#timeoutMs,
+      logger: options.logger,
+    });
   }
 
-  /** @throws GatewayError for an unknown route, a replay conflict or a rejection. */
+  /** Waits up to `timeoutMs` for the store writes still being retried, then gives them up. */
+  close(timeoutMs: number): Promise<void> {
+    return this.#repairs.close(timeoutMs);
+  }
+
+  /**
+   * @throws GatewayError for an unknown route, a replay conflict, a rejection, or
+   *   503 `store_unavailable` when the store, admission or queue did not reply in time.
+   */
   async admit(
     tenant: Tenant,
     body: TaskBody,
@@ -81,14 +119,16 @@ export class TaskService {
     const request = this.#normalise(tenant, body);
     const id = this.#newId();
     if (idempotencyKey !== undefined) {
-      const boundId = await this.#options.store.claimIdempotencyKey(tenant.id, idempotencyKey, id);
+      const boundId = await this.#claimKey(tenant.id, idempotencyKey, id);
       if (boundId !== id) return this.#replay(tenant, boundId, request);
     }
     try {
       return await this.#admitNew(tenant, request, id);
     } catch (error) {
       if (idempotencyKey !== undefined) {
-        await this.#options.store.releaseIdempotencyKey(tenant.id, idempotencyKey, id);
+        await this.#repairOnTimeout('idempotency key release', { taskId: id }, () =>
+          this.#options.store.releaseIdempotencyKey(tenant.id, idempotencyKey, id),
+        );
       }
       throw error;
     }
@@ -100,8 +140,65 @@ export class TaskService {
     return this.#options.executor.execute(job) as Promise<ExecutionOutcome>;
   }
 
+  /** @throws GatewayError 503 `store_unavailable` when the store did not reply in time. */
   get(tenantId: string, id: string): Promise<TaskRecord | undefined> {
-    return this.#options.store.get(tenantId, id);
+    return this.#bounded('task read', this.#options.store.get(tenantId, id));
+  }
+
+  /**
+   * Waits for a store, admission or queue call at most `storeTimeoutMs`.
+   * @throws GatewayError 503 `store_unavailable` when it times out or loses its
+   *   connection; other errors pass unchanged.
+   */
+  async #bounded<T>(operation: string, call: Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(call, this.#timeoutMs, operation);
+    } catch (error) {
+      if (isUnavailableError(error)) throw this.#unavailable(error);
+      throw error;
+    }
+  }
+
+  #unavailable(error: unknown): GatewayError {
+    return storeUnavailableError(this.#options.storeName ?? 'the task store', error);
+  }
+
+  /**
+   * Runs an idempotent clean-up write with a bounded wait. When the store does not
+   * reply, the write goes on in the background until it does, and this returns.
+   */
+  async #repairOnTimeout(
+    description: string,
+    ids: Record<string, string>,
+    write: () => Promise<unknown>,
+  ): Promise<void> {
+    try {
+      await this.#bounded(description, write());
+    } catch (error) {
+      if (!isUnavailableGatewayError(error)) throw error;
+      this.#repairs.schedule(description, ids, write);
+    }
+  }
+
+  /**
+   * Claims the idempotency key. A claim that timed out may still land later, so a
+   * release is queued behind it. Without the release the key would stay bound to a
+   * task that never exists, and every retry with the key would get 409.
+   */
+  async #claimKey(tenantId: string, key: string, id: string): Promise<string> {
+    try {
+      return await this.#bounded(
+        'idempotency key claim',
+        this.#options.store.claimIdempotencyKey(tenantId, key, id),
+      );
+    } catch (error) {
+      if (isUnavailableGatewayError(error)) {
+        this.#repairs.schedule('idempotency key release', { taskId: id }, () =>
+          this.#options.store.releaseIdempotencyKey(tenantId, key, id),
+        );
+      }
+      throw error;
+    }
   }
 
   #normalise(tenant: Tenant, body: TaskBody): TaskRequest {
@@ -150,7 +247,7 @@ export class TaskService {
    * a body whose hash differs from it is a reused key: 422, not a replay.
    */
   async #replay(tenant: Tenant, id: string, request: TaskRequest): Promise<ReplayedTask> {
-    const task = await this.#options.store.get(tenant.id, id);
+    const task = await this.get(tenant.id, id);
     if (task === undefined) {
       const message = 'a request with this Idempotency-Key is still being admitted; retry shortly';
       throw new GatewayError(409, 'idempotency_conflict', message, { retryAfterSeconds: 1 });
@@ -162,20 +259,65 @@ export class TaskService {
     return { kind: 'replayed', task };
   }
 
+  /**
+   * Runs backpressure, admission, store and queue in turn. A task whose record may
+   * have been stored but whose enqueue did not complete is marked failed, in the
+   * background until the store replies, so that no stored task stays queued forever.
+   * NOTE: an enqueue that timed out may still land once Redis replies. Its job then
+   * skips the failed task, unless a consumer marks it running before the failure lands.
+   */
   async #admitNew(tenant: Tenant, request: TaskRequest, id: string): Promise<AdmittedTask> {
-    const shed = await this.#options.backpressure?.check(request.priority);
+    const shed = await this.#bounded(
+      'backpressure check',
+      this.#options.backpressure?.check(request.priority) ?? Promise.resolve(undefined),
+    );
     if (shed !== undefined) throw this.#rejected(shed, tenant);
-    const decision = await this.#options.admission.admit(tenant, request);
+    // The task id names the admission ticket, so a timed-out admission can be undone.
+    const decision = await this.#admitTicket(tenant, request, id);
     if (!decision.admitted) throw this.#rejected(decision, tenant);
     const task = this.#newRecord(id, tenant, request);
     try {
-      await this.#options.store.create(task);
+      await this.#bounded('task create', this.#options.store.create(task));
       if (request.mode === 'async') await this.#enqueue(task, decision.ticket);
     } catch (error) {
-      await this.#options.admission.release(decision.ticket);
+      if (isUnavailableGatewayError(error)) this.#failLater(task, 'store_unavailable', error);
+      await this.#repairOnTimeout('admission ticket release', { taskId: id }, () =>
+        this.#options.admission.release(decision.ticket),
+      );
       throw error;
     }
     return { kind: 'admitted', task, ticket: decision.ticket };
+  }
+
+  async #admitTicket(tenant: Tenant, request: TaskRequest, id: string): Promise<AdmissionResult> {
+    const { admission } = this.#options;
+    try {
+      return await this.#bounded('admission', admission.admit(tenant, request, id));
+    } catch (error) {
+      if (isUnavailableGatewayError(error) && admission.abandon !== undefined) {
+        const abandon = admission.abandon.bind(admission);
+        this.#repairs.schedule('admission ticket release', { taskId: id }, () =>
+          abandon(tenant.id, id),
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Marks the task failed with `code`, retrying until the store replies. A record that
+   * was never stored stays absent, because `complete` changes nothing for an unknown id.
+   */
+  #failLater(task: TaskRecord, code: string, cause: unknown): void {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const completion = {
+      state: 'failed' as const,
+      finishedAt: this.#options.clock.now(),
+      error: { code, message },
+    };
+    this.#repairs.schedule('marking a task failed', { taskId: task.id }, () =>
+      this.#options.store.complete(task.id, completion),
+    );
   }
 
   #rejected(rejection: Rejection, tenant: Tenant): GatewayError {
@@ -186,16 +328,15 @@ export class TaskService {
   async #enqueue(task: TaskRecord, ticket: AdmissionTicket): Promise<void> {
     const priority = QUEUE_PRIORITY[task.request.priority];
     try {
-      await this.#options.queue.enqueue(task.id, { ticket }, { priority });
+      await this.#bounded(
+        'enqueue',
+        this.#options.queue.enqueue(task.id, { ticket }, { priority }),
+      );
     } catch (error) {
+      // The catch in #admitNew marks the task failed when the queue did not reply.
+      if (isUnavailableGatewayError(error)) throw error;
       const message = error instanceof Error ? error.message : String(error);
-      const finishedAt = this.#options.clock.now();
-      const taskError = { code: 'enqueue_failed', message };
-      await this.#options.store.complete(task.id, {
-        state: 'failed',
-        finishedAt,
-        error: taskError,
-      });
+      this.#failLater(task, 'enqueue_failed', error);
       throw new GatewayError(503, 'overloaded', `task queue unavailable: ${message}`, {
         retryAfterSeconds: 1,
         limit: 'queue',
@@ -238,6 +379,10 @@ export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayErr
     limit: name,
     retryAfterSeconds: rejection.retryAfterSeconds,
   });
+}
+
+function isUnavailableGatewayError(error: unknown): boolean {
+  return error instanceof GatewayError && error.code === 'store_unavailable';
 }
 
 function rejectionCode(rejection: Rejection): GatewayErrorCode {

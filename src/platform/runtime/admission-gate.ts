@@ -64,7 +64,7 @@ export class BackendAdmissionGate implements AdmissionGate {
   }
 
   /** @throws GatewayError 413 when the task needs more tokens than the tenant's whole bucket. */
-  async admit(tenant: Tenant, request: TaskRequest): Promise<AdmissionResult> {
+  async admit(tenant: Tenant, request: TaskRequest, ticketId?: string): Promise<AdmissionResult> {
     const tokens = estimateTokens(request);
     checkFitsTokenBucket(tenant, request, tokens);
     const maxCostUsd = this.#maxCost(request, tokens);
@@ -72,11 +72,17 @@ export class BackendAdmissionGate implements AdmissionGate {
       tenant,
       tokens: tokens.inputTokens + tokens.outputTokens,
       maxCostUsd,
+      ticketId,
     });
   }
 
   async release(ticket: AdmissionTicket): Promise<void> {
     await this.#backend.release(ticket);
+  }
+
+  /** Releases the ticket by id: both backends close a ticket by its id and tenant alone. */
+  async abandon(tenantId: string, ticketId: string): Promise<void> {
+    await this.#backend.release({ id: ticketId, tenantId, reservedUsd: 0, tokens: 0 });
   }
 }
 

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import type { ReadinessCheck, ReadinessResult } from '../gateway/ports.js';
+import { unavailableReason } from '../gateway/unavailable.js';
 import { withoutCredentials } from './redis-check.js';
 
 export interface RedisMonitorOptions {
@@ -49,8 +50,8 @@ export class RedisMonitor implements ReadinessCheck {
     });
     this.#redis.on('close', () => {
       if (this.#closing) return;
-      const reason = this.#lastError?.message ?? 'the connection closed';
-      this.#markUnavailable(`connection closed: ${reason}`);
+      const cause = this.#lastError === undefined ? '' : ` (${this.#lastError.message})`;
+      this.#markUnavailable(`connection closed${cause}`);
     });
     this.#redis.on('ready', () => void this.check());
     this.#timer = setInterval(() => void this.check(), options.intervalMs ?? 1000);
@@ -65,8 +66,7 @@ export class RedisMonitor implements ReadinessCheck {
       this.#markAvailable();
       this.#last = { status: 'ok', latencyMs: Math.round(performance.now() - started) };
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.#markUnavailable(`PING failed: ${message}`);
+      this.#markUnavailable(`PING failed: ${unavailableReason(error)}`);
     }
     return this.#last;
   }

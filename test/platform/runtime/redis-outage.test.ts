@@ -11,7 +11,9 @@ import pino from 'pino';
 import { request } from 'undici';
 
 import { type Platform, startPlatform } from '../../../src/platform/runtime.js';
+import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
 import { OwnRedisServer } from '../../support/redis-server.js';
+import { postTask, waitFor } from './platform-support.js';
 
 interface TimedReply {
   status: number;
@@ -20,9 +22,10 @@ interface TimedReply {
   elapsedMs: number;
 }
 
-async function timedGet(url: string): Promise<TimedReply> {
+async function timedGet(url: string, key?: string): Promise<TimedReply> {
   const started = Date.now();
-  const response = await request(url, { headersTimeout: 20_000, bodyTimeout: 20_000 });
+  const headers = key === undefined ? {} : { authorization: `Bearer ${key}` };
+  const response = await request(url, { headers, headersTimeout: 20_000, bodyTimeout: 20_000 });
   const text = await response.body.text();
   const json = (text.startsWith('{') ? JSON.parse(text) : { text }) as TimedReply['json'];
   return {
@@ -109,5 +112,46 @@ describe('platform with Redis paused', function () {
     assert.equal(scrape.status, 200);
     assert.ok(scrape.elapsedMs < 5000, `/metrics took ${scrape.elapsedMs} ms`);
     assert.match(String(scrape.json.text), /^scalegate_queue_depth\{queue="tasks"\} \d+$/m);
+  });
+
+  it('rejects task requests with 503 and recovers', async () => {
+    const live = platform as Platform;
+    const gateway = live.urls.gateway;
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const task = { route: 'bench', maxOutputTokens: 8, mode: 'async' };
+    const ids: string[] = [];
+    for (let index = 0; index < 3; index += 1) {
+      const reply = await postTask(gateway, key, task);
+      assert.equal(reply.status, 202);
+      ids.push(String(reply.json.id));
+    }
+
+    redis.pause();
+    const started = Date.now();
+    const rejected = await postTask(gateway, key, task);
+    const postMs = Date.now() - started;
+    assert.equal(rejected.status, 503);
+    assert.ok(postMs < 6000, `POST /v1/tasks took ${postMs} ms`);
+    assert.equal(rejected.headers['retry-after'], '1');
+    const error = rejected.json.error as { code: string; message: string };
+    assert.equal(error.code, 'store_unavailable');
+    assert.match(error.message, /^Redis at redis:\/\/127\.0\.0\.1:\d+\/? is unavailable/);
+    const read = await timedGet(`${gateway}/v1/tasks/${ids[0]}`, key);
+    assert.equal(read.status, 503);
+    assert.ok(read.elapsedMs < 6000, `GET /v1/tasks/:id took ${read.elapsedMs} ms`);
+    assert.equal((read.json.error as { code: string }).code, 'store_unavailable');
+
+    redis.resume();
+    await waitFor(async () => {
+      const counts = await live.store.accounting();
+      return counts.queued + counts.running === 0;
+    }, 30_000);
+    const counts = await live.store.accounting();
+    assert.equal(counts.accepted, counts.succeeded + counts.failed + counts.dead_lettered);
+    for (const id of ids) {
+      assert.equal((await live.store.get('tenant-alpha', id))?.state, 'succeeded');
+    }
+    const accepted = await postTask(gateway, key, task);
+    assert.equal(accepted.status, 202);
   });
 });

@@ -42,6 +42,7 @@ import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   type PlatformOptions,
   type StopOptions,
+  WORKER_ABORT_GRACE_MS,
 } from './runtime/platform-options.js';
 import { checkRedis, withoutCredentials } from './runtime/redis-check.js';
 import { RedisMonitor } from './runtime/redis-monitor.js';
@@ -57,10 +58,8 @@ import type { Tenant } from './tenants/tenant.js';
 
 export type { PlatformConfig } from './runtime/platform-config.js';
 export type { PlatformOptions, StopOptions } from './runtime/platform-options.js';
+export { WORKER_ABORT_GRACE_MS } from './runtime/platform-options.js';
 export { isRedisUnavailableError, RedisUnavailableError } from './runtime/redis-check.js';
-
-/** Time a worker process has after the drain time to store its aborted tasks' failures. */
-const WORKER_ABORT_GRACE_MS = 10_000;
 export { formatTopology, parseTopology, type Topology } from './runtime/topology.js';
 
 /** A running platform on 127.0.0.1. */
@@ -293,7 +292,6 @@ function createExecutor(
   shutdown: AbortSignal,
 ): SyncExecutor & { close?: () => void } {
   const clock = config.clock ?? systemClock;
-  // NOTE: tasks on the serverless emulator do not see the shutdown signal; route deadlines bound them.
   if (!topology.serverlessBurst) return new DirectExecutor({ router, finisher, clock, shutdown });
   const emulatorPrices = {
     perGbSecondUsd: prices.perGbSecond,
@@ -304,6 +302,7 @@ function createExecutor(
     finisher,
     clock,
     emulator: { ...config.serverless, prices: emulatorPrices },
+    shutdown,
   });
 }
 

@@ -2,7 +2,12 @@ import { commandLogger } from '../logger.js';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 
-import { formatTopology, type Platform, startPlatform } from '../../platform/runtime.js';
+import {
+  formatTopology,
+  type Platform,
+  startPlatform,
+  WORKER_ABORT_GRACE_MS,
+} from '../../platform/runtime.js';
 import { reportFailure } from '../command-errors.js';
 import { parseDurationMs, parseExistingFile, parsePort, parseTopologyOption } from '../options.js';
 
@@ -23,8 +28,12 @@ interface PlatformCommandOptions {
  */
 const DEFAULT_KEY_PREFIX = 'scalegate';
 
-/** Time past the drain timeout after which the process exits even if closing hangs. */
-const EXIT_GRACE_MS = 5_000;
+/**
+ * Time past the drain timeout after which the process exits even if closing hangs. It is
+ * longer than the time worker processes get to store their aborted tasks' failures, plus
+ * 5 s to close the queue, store and providers.
+ */
+const EXIT_GRACE_MS = WORKER_ABORT_GRACE_MS + 5_000;
 
 /** Registers `scalegate platform`: providers, fault proxy, router, queue, executors and gateway. */
 export function registerPlatformCommand(program: Command): void {
@@ -60,7 +69,7 @@ export function registerPlatformCommand(program: Command): void {
     )
     .option(
       '--shutdown-timeout-ms <ms>',
-      'time a signal waits for running tasks before failing them; a second signal exits at once',
+      `time a signal waits for running tasks before failing them; the process exits at most ${EXIT_GRACE_MS / 1000} s later, and a second signal exits at once`,
       parseDurationMs,
       10_000,
     )

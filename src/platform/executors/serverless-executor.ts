@@ -3,6 +3,7 @@ import type { ExecutionJob, ExecutionOutcome, SyncExecutor } from '../gateway/po
 import { describeFailure } from '../runtime/failure.js';
 import { type ModelRouterPort, spentTokenCostOf } from '../runtime/model-router.js';
 import type { TaskFinisher } from '../runtime/task-finisher.js';
+import { runWithLimits } from '../runtime/run-limits.js';
 import type { TicketSpend } from '../runtime/ticket-spend.js';
 import type { TaskRunOutput } from '../runtime/task-runner.js';
 import { runAgentTask } from '../runtime/task-runner.js';
@@ -19,6 +20,11 @@ export interface ServerlessExecutorOptions {
   onLateError?: (error: unknown) => void;
   /** Emulator settings; its clock defaults to `clock`. */
   emulator?: ServerlessOptions;
+  /**
+   * Aborted when the platform stops waiting for running tasks, so a running invocation
+   * fails with `platform_shutdown`. @defaultValue none
+   */
+  shutdown?: AbortSignal;
 }
 
 /**
@@ -72,14 +78,18 @@ export class ServerlessExecutor implements SyncExecutor {
   #handle(job: ExecutionJob, context: InvocationContext): Promise<TaskRunOutput> {
     const signals = job.signal === undefined ? [context.signal] : [context.signal, job.signal];
     const spend = this.#spends.get(job) ?? this.#options.finisher.ticketSpend(job.ticket);
-    return runAgentTask(job.task.request, {
-      tenantId: job.task.tenantId,
-      router: this.#options.router,
-      clock: this.#options.clock,
-      signal: AbortSignal.any(signals),
-      onToken: job.onToken,
-      ...spend.runHooks(),
-    });
+    const { router, clock, shutdown } = this.#options;
+    const limits = { clock, shutdown, signal: AbortSignal.any(signals) };
+    return runWithLimits(limits, (signal) =>
+      runAgentTask(job.task.request, {
+        tenantId: job.task.tenantId,
+        router,
+        clock,
+        signal,
+        onToken: job.onToken,
+        ...spend.runHooks(),
+      }),
+    );
   }
 
   async #finish(

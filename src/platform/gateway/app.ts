@@ -128,16 +128,25 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   return app;
 }
 
+/** Interval at which a closing gateway ends the keep-alive connections that turned idle. */
+const CLOSE_IDLE_INTERVAL_MS = 100;
+
 /**
  * Rejects requests that arrive after `close` began, such as a second request on a
  * kept-alive connection, with a 503 `shutting_down` in the gateway's error format
- * and a Retry-After. The tasks already running finish.
+ * and a Retry-After. The tasks already running finish. Fastify's `close` ends only
+ * the connections idle when it starts and waits for the others, so a connection whose
+ * last response is sent later is ended here once it turns idle, not after Fastify 5's
+ * 72 s keep-alive timeout.
  */
 function rejectWhileClosing(app: FastifyInstance): void {
   let closing = false;
+  let idleCloser: NodeJS.Timeout | undefined;
   app.addHook('preClose', async () => {
     closing = true;
+    idleCloser = setInterval(() => app.server.closeIdleConnections(), CLOSE_IDLE_INTERVAL_MS);
   });
+  app.addHook('onClose', async () => clearInterval(idleCloser));
   app.addHook('onRequest', async (_request, reply) => {
     if (!closing) return;
     reply.header('connection', 'close');

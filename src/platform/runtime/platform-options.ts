@@ -26,6 +26,12 @@ export interface StopOptions {
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
+/**
+ * Time a worker process has after the drain time to store its aborted tasks' failures.
+ * The pool kills it after that.
+ */
+export const WORKER_ABORT_GRACE_MS = 10_000;
+
 /** @throws RangeError naming the option when a limit is not a positive integer. */
 export function checkPlatformLimits(options: PlatformOptions): void {
   for (const name of ['maxTaskDurationMs', 'shutdownTimeoutMs', 'redisCheckTimeoutMs'] as const) {

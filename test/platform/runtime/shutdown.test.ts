@@ -15,6 +15,7 @@ import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
 import { postTask, waitFor } from './platform-support.js';
 
 const LONG_TASK = { route: 'bench', maxOutputTokens: 8, mode: 'async', toolWaitMs: 60_000 };
+const LONG_SYNC_TASK = { ...LONG_TASK, mode: 'sync' };
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
 /**
@@ -115,6 +116,32 @@ describe('platform limits and shutdown', () => {
     assert.ok(Date.now() - started < 5_000);
     assert.equal(timedOut, true);
     assert.deepEqual(completions[0], { state: 'failed', code: 'platform_shutdown' });
+  });
+
+  it('fails serverless sync tasks with platform_shutdown', async function () {
+    this.timeout(20_000);
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const platform = await startPlatform({
+      topology: 'workers=2 serverless_burst=enabled',
+      redisUrl: '',
+    });
+    const ended: { state: string; code?: string }[] = [];
+    const completeAndRead = platform.store.completeAndRead.bind(platform.store);
+    platform.store.completeAndRead = async (taskId, completion) => {
+      const read = await completeAndRead(taskId, completion);
+      if (read.stored) ended.push({ state: completion.state, code: completion.error?.code });
+      return read;
+    };
+    const reply = postTask(platform.urls.gateway, key, LONG_SYNC_TASK);
+    await waitFor(async () => (await platform.store.accounting()).running === 1, 5_000);
+    const started = Date.now();
+    await platform.stop({ drainTimeoutMs: 300 });
+    const stoppedAfterMs = Date.now() - started;
+    const { status, json } = await reply;
+    assert.equal(status, 503);
+    assert.equal((json.error as { code?: string }).code, 'platform_shutdown');
+    assert.deepEqual(ended, [{ state: 'failed', code: 'platform_shutdown' }]);
+    assert.ok(stoppedAfterMs < 5_000, `stop took ${stoppedAfterMs} ms`);
   });
 
   it('fails tasks in worker processes with platform_shutdown at the drain time', async function () {
@@ -236,6 +263,31 @@ describe('scalegate platform command', () => {
     assert.equal(await cli.exited, 0);
     assert.ok(Date.now() - started < 6_000, `exit took ${Date.now() - started} ms`);
     assert.match(cli.output.stdout, /drain time ran out; failing running tasks/);
+  });
+
+  it('sends 503 to a serverless sync client on SIGTERM', async function () {
+    this.timeout(30_000);
+    const cli = runCli([
+      '--topology',
+      'workers=24 serverless_burst=enabled',
+      '--shutdown-timeout-ms',
+      '500',
+    ]);
+    await waitFor(async () => cli.output.stdout.includes('platform started'), 20_000);
+    const line = cli.output.stdout.split('\n').find((item) => item.includes('platform started'));
+    const { urls } = JSON.parse(line ?? '{}') as { urls: { gateway: string } };
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const reply = postTask(urls.gateway, key, LONG_SYNC_TASK);
+    // The serverless emulator's cold start takes 250 ms before the task runs.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const started = Date.now();
+    cli.child.kill('SIGTERM');
+    const { status, json } = await reply;
+    assert.equal(status, 503);
+    assert.equal((json.error as { code?: string }).code, 'platform_shutdown');
+    assert.equal(await cli.exited, 0, cli.output.stdout);
+    assert.ok(Date.now() - started < 6_000, `exit took ${Date.now() - started} ms`);
+    assert.doesNotMatch(cli.output.stdout, /did not stop in time/);
   });
 
   it('exits at once on a second signal', async function () {

@@ -32,7 +32,8 @@ export interface WorkerPoolOptions {
   /** JSON-serialisable config passed to `createHandler`. */
   handlerConfig?: unknown;
   /**
-   * Time a process has to drain after SIGTERM before it gets SIGKILL.
+   * Time a process has to drain after stop() before it gets SIGKILL, and after a SIGTERM
+   * or SIGINT of its own before it exits on its own.
    * @defaultValue 30000
    */
   shutdownTimeoutMs?: number;

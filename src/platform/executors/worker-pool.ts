@@ -109,8 +109,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
   }
 
   /**
-   * Sends SIGTERM to every process, SIGKILL after `killAfterMs` (shutdownTimeoutMs unless
-   * given), and resolves when all exited.
+   * Asks every process to drain within `killAfterMs` (shutdownTimeoutMs unless given),
+   * through a `drain` message or SIGTERM when its IPC channel is closed. Sends SIGKILL to
+   * the processes still running after `killAfterMs` and resolves when all exited.
    */
   async stop(killAfterMs = this.#options.shutdownTimeoutMs): Promise<void> {
     this.#stopping = true;
@@ -155,7 +156,16 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
   #processConfig(index: number): WorkerProcessConfig {
     const { concurrency, globalConcurrency, queue, handlerModule, handlerConfig, logLevel } =
       this.#options;
-    return { index, concurrency, globalConcurrency, queue, handlerModule, handlerConfig, logLevel };
+    return {
+      index,
+      concurrency,
+      globalConcurrency,
+      queue,
+      handlerModule,
+      handlerConfig,
+      logLevel,
+      drainTimeoutMs: this.#options.shutdownTimeoutMs,
+    };
   }
 
   #awaitReady(index: number, child: ChildProcess): Promise<void> {
@@ -211,7 +221,15 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
     }
     const { clock } = this.#options;
     const timer = clock.setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.kill('SIGTERM');
+    if (child.connected) {
+      const message: PoolMessage = { type: 'drain', timeoutMs: killAfterMs };
+      // A channel that closed since the check gets SIGTERM in its place.
+      child.send(message, (error) => {
+        if (error !== null) child.kill('SIGTERM');
+      });
+    } else {
+      child.kill('SIGTERM');
+    }
     await slot.exited;
     clock.clearTimeout(timer);
   }

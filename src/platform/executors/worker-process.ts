@@ -1,7 +1,10 @@
 /**
  * Entry point of one worker process forked by the worker pool. It consumes
- * the BullMQ queue with the configured concurrency. On SIGTERM, SIGINT or a
- * lost IPC channel it stops taking jobs, finishes active ones and exits 0.
+ * the BullMQ queue with the configured concurrency. On SIGTERM, SIGINT or the
+ * pool's `drain` message it stops taking jobs, finishes active ones and exits 0,
+ * or exits 1 when the drain time runs out. A second signal exits at once. When
+ * the IPC channel closes, because the platform process exited, it aborts its
+ * running jobs and exits within ORPHAN_DRAIN_TIMEOUT_MS.
  */
 import { pino } from 'pino';
 
@@ -30,8 +33,9 @@ function readConfig(): WorkerProcessConfig {
   return JSON.parse(raw) as WorkerProcessConfig;
 }
 
+/** Sends `message` to the pool, or drops it once the pool went away. */
 function send(message: WorkerMessage): void {
-  process.send?.(message);
+  if (process.connected) process.send?.(message);
 }
 
 function openQueue(): BullmqTaskQueue<unknown> {
@@ -60,22 +64,65 @@ function openQueue(): BullmqTaskQueue<unknown> {
   return queue;
 }
 
-function onShutdown(
-  queue: BullmqTaskQueue<unknown>,
-  consumer: Consumer,
-  closeHandler: () => Promise<void>,
-): void {
-  let stopping = false;
-  const shutdown = (reason: string): void => {
-    if (stopping) {
-      return;
+/**
+ * Time a process whose pool went away has to store its aborted jobs' failures. The
+ * provider mocks and the platform's accounting died with the pool, so its jobs cannot finish.
+ */
+const ORPHAN_DRAIN_TIMEOUT_MS = 5_000;
+
+/** Exit code of a process stopped by a second signal: 128 plus the signal number. */
+const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** Drains the consumer once, within a time limit that the later stop requests can change. */
+class Shutdown {
+  #draining = false;
+  #signals = 0;
+  #deadline = Number.POSITIVE_INFINITY;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly queue: BullmqTaskQueue<unknown>,
+    readonly consumer: Consumer,
+    readonly handler: { close: () => Promise<void>; abort: () => void },
+  ) {}
+
+  /** Drains within `config.drainTimeoutMs` on the first signal and exits at once on the next. */
+  onSignal(signal: NodeJS.Signals): void {
+    this.#signals += 1;
+    if (this.#signals > 1) {
+      logger.warn(
+        { signal, active: this.consumer.active },
+        'second signal; exiting without waiting',
+      );
+      process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
     }
-    stopping = true;
-    logger.info({ reason, active: consumer.active }, 'draining worker');
-    consumer
+    this.#drain(signal);
+    if (this.#timer === undefined) this.#setDeadline(config.drainTimeoutMs);
+  }
+
+  /** Drains within `timeoutMs`, which replaces the limit a signal set. */
+  onDrainRequest(timeoutMs: number): void {
+    this.#drain('drain requested by the pool');
+    this.#setDeadline(timeoutMs);
+  }
+
+  /** Aborts the running jobs and drains within ORPHAN_DRAIN_TIMEOUT_MS, or sooner if already set. */
+  onDisconnect(): void {
+    logger.warn({ active: this.consumer.active }, 'pool disconnected; aborting running jobs');
+    this.handler.abort();
+    this.#drain('pool disconnected');
+    const remainingMs = this.#deadline - Date.now();
+    this.#setDeadline(Math.min(remainingMs, ORPHAN_DRAIN_TIMEOUT_MS));
+  }
+
+  #drain(reason: string): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    logger.info({ reason, active: this.consumer.active }, 'draining worker');
+    this.consumer
       .drain()
-      .then(() => queue.close())
-      .then(closeHandler)
+      .then(() => this.queue.close())
+      .then(() => this.handler.close())
       .then(() => {
         logger.info('worker drained');
         process.exit(0);
@@ -84,10 +131,20 @@ function onShutdown(
         logger.error({ err: error }, 'drain failed');
         process.exit(1);
       });
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('disconnect', () => shutdown('pool disconnected'));
+  }
+
+  #setDeadline(timeoutMs: number): void {
+    clearTimeout(this.#timer);
+    const delayMs = Math.max(0, timeoutMs);
+    this.#deadline = Date.now() + delayMs;
+    this.#timer = setTimeout(() => {
+      logger.error(
+        { timeoutMs: delayMs, active: this.consumer.active },
+        'drain timed out; exiting with jobs still active, which the queue redelivers once stalled',
+      );
+      process.exit(1);
+    }, delayMs);
+  }
 }
 
 async function main(): Promise<void> {
@@ -95,12 +152,18 @@ async function main(): Promise<void> {
   const queue = openQueue();
   await queue.gauges();
   const consumer = queue.consume(loaded.handler, { concurrency: config.concurrency });
-  onShutdown(queue, consumer, loaded.close);
+  const shutdown = new Shutdown(queue, consumer, loaded);
+  process.on('SIGTERM', (signal) => shutdown.onSignal(signal));
+  process.on('SIGINT', (signal) => shutdown.onSignal(signal));
+  process.once('disconnect', () => shutdown.onDisconnect());
   process.on('message', (message) => {
-    if (isPoolMessage(message)) {
-      logger.info({ active: consumer.active }, 'aborting running jobs');
-      loaded.abort();
+    if (!isPoolMessage(message)) return;
+    if (message.type === 'drain') {
+      shutdown.onDrainRequest(message.timeoutMs);
+      return;
     }
+    logger.info({ active: consumer.active }, 'aborting running jobs');
+    loaded.abort();
   });
   logger.info(
     { index: config.index, queue: config.queue.name, concurrency: config.concurrency },

@@ -12,6 +12,11 @@ export interface WorkerProcessConfig {
   handlerModule: string;
   handlerConfig: unknown;
   logLevel: string;
+  /**
+   * Time a process drains after SIGTERM or SIGINT before it exits on its own, unless the
+   * pool's `drain` message sets another.
+   */
+  drainTimeoutMs: number;
 }
 
 /** A job the queue ended without its handler: failed for good, or dead-lettered. */
@@ -44,9 +49,13 @@ export function isWorkerMessage(message: unknown): message is WorkerMessage {
 /**
  * Messages the pool sends to its worker processes. `abortRunning` requests that the
  * handler module end its running jobs now, as a platform does when its drain time runs out.
+ * `drain` stops the process as SIGTERM does, with `timeoutMs` as its drain time, and is not
+ * counted as a signal, so a SIGINT the terminal sends to the whole process group still
+ * counts as the first signal.
  */
-export type PoolMessage = { type: 'abortRunning' };
+export type PoolMessage = { type: 'abortRunning' } | { type: 'drain'; timeoutMs: number };
 
 export function isPoolMessage(message: unknown): message is PoolMessage {
-  return (message as { type?: unknown } | null)?.type === 'abortRunning';
+  const type = (message as { type?: unknown } | null)?.type;
+  return type === 'abortRunning' || type === 'drain';
 }

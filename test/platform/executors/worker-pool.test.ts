@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { Redis } from 'ioredis';
 
@@ -24,6 +27,19 @@ import {
   uniqueNames,
   waitFor,
 } from './worker-support.js';
+
+const POOL_PARENT = fileURLToPath(new URL('../../fixtures/worker-pool-parent.ts', import.meta.url));
+
+/** Returns false once `pid` has exited, including as a zombie that no parent reaped yet. */
+async function isRunning(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The state letter follows the parenthesised command name.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 describe('WorkerPool', function () {
   this.timeout(40_000);
@@ -227,6 +243,92 @@ describe('WorkerPool', function () {
     );
     assert.equal(await redis.get(abortedKey(keyPrefix)), '2');
   });
+
+  it('exits at once on a second signal', async () => {
+    pool = await start({ processes: 1, holdMs: 60_000 });
+    const exits: WorkerExitEvent[] = [];
+    pool.on('exit', (event) => exits.push(event));
+    await enqueue(1);
+    await waitFor(
+      async () => (await readEvents(redis, keyPrefix)).length === 1,
+      10_000,
+      'a task start',
+    );
+    const started = Date.now();
+    assert.ok(pool.kill(0, 'SIGTERM'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(pool.kill(0, 'SIGTERM'), 'the worker exited on the first SIGTERM');
+    await waitFor(async () => exits.length === 1, 5_000, 'the worker exit');
+    assert.equal(exits[0]?.code, 143);
+    assert.ok(Date.now() - started < 3_000, `exit took ${Date.now() - started} ms`);
+  });
+
+  it('exits when a signal drain times out', async () => {
+    pool = await start({
+      processes: 1,
+      holdMs: 60_000,
+      shutdownTimeoutMs: 1_000,
+      logLevel: 'fatal',
+    });
+    const exits: WorkerExitEvent[] = [];
+    pool.on('exit', (event) => exits.push(event));
+    await enqueue(1);
+    await waitFor(
+      async () => (await readEvents(redis, keyPrefix)).length === 1,
+      10_000,
+      'a task start',
+    );
+    assert.ok(pool.kill(0, 'SIGTERM'));
+    await waitFor(async () => exits.length === 1, 5_000, 'the worker exit');
+    assert.equal(exits[0]?.code, 1);
+    assert.equal(exits[0]?.signal, null);
+  });
+
+  for (const holdMs of [10, 60_000]) {
+    it(`exits its processes when the parent dies, jobs holding ${holdMs} ms`, async function () {
+      this.timeout(30_000);
+      const options = {
+        processes: 2,
+        concurrency: 1,
+        queue: queueSpec,
+        handlerModule: RECORDING_HANDLER,
+        handlerConfig: { redisUrl: REDIS_URL, keyPrefix, holdMs },
+        logLevel: 'fatal',
+      };
+      const parent = spawn(
+        process.execPath,
+        ['--import', 'tsx', POOL_PARENT, JSON.stringify(options)],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let pids: number[] = [];
+      try {
+        const [line] = (await once(parent.stdout, 'data')) as [Buffer];
+        pids = (JSON.parse(line.toString('utf8')) as { pids: number[] }).pids;
+        assert.equal(pids.length, 2);
+        await enqueue(2);
+        await waitFor(
+          async () => (await readEvents(redis, keyPrefix)).length >= 2,
+          10_000,
+          'two task starts',
+        );
+        const started = Date.now();
+        parent.kill('SIGKILL');
+        await waitFor(
+          async () => !(await isRunning(pids[0] ?? 0)) && !(await isRunning(pids[1] ?? 0)),
+          10_000,
+          'both worker processes to exit',
+        );
+        // Jobs that outlive the drain keep their processes for ORPHAN_DRAIN_TIMEOUT_MS, 5 s.
+        assert.ok(Date.now() - started < 8_000, `exit took ${Date.now() - started} ms`);
+        assert.equal(await redis.get(abortedKey(keyPrefix)), '2');
+      } finally {
+        parent.kill('SIGKILL');
+        for (const pid of pids) {
+          if (await isRunning(pid)) process.kill(pid, 'SIGKILL');
+        }
+      }
+    });
+  }
 
   it('restarts a crashed worker', async () => {
     pool = await start({ processes: 1, restartCrashed: true, restartDelayMs: 50 });

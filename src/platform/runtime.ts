@@ -37,6 +37,7 @@ import {
   wireRouterMetrics,
 } from './runtime/metrics-wiring.js';
 import { applyMetricCalls } from './runtime/metric-relay.js';
+import { logWorkerRestart, recordWorkerExit } from './runtime/worker-exits.js';
 import {
   checkPlatformLimits,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -202,8 +203,12 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     const consumers = await startConsumers({
       onWorkerMetrics: (calls, processIndex) =>
         applyMetricCalls(breakers.sinkFor(`worker ${processIndex}`), calls),
-      // A replacement process reports its own breakers once it loads its handler.
-      onWorkerExit: (processIndex) => breakers.forget(`worker ${processIndex}`),
+      onWorkerExit: (event) => {
+        // A replacement process reports its own breakers once it loads its handler.
+        breakers.forget(`worker ${event.index}`);
+        recordWorkerExit(config.logger, metrics, event);
+      },
+      onWorkerRestart: (event) => logWorkerRestart(config.logger, event),
       onWorkerJobEnded: (event) => storeJobEnd(drivers.store, clock, event, jobEndHooks),
       workers: topology.workers,
       processes: drivers.redisUrl === undefined ? 0 : (config.workerProcesses ?? 2),

@@ -94,6 +94,12 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
     labelNames: ['tenant'] as const,
     registers,
   });
+  const workerExits = new Counter({
+    name: 'scalegate_worker_process_exits_total',
+    help: 'Worker process exits that the platform did not request, by reason: signal (killed, as by SIGKILL or the OOM killer), error (non-zero exit code) or clean (exit code 0).',
+    labelNames: ['reason'] as const,
+    registers,
+  });
   const cost = new Counter({
     name: 'scalegate_cost_usd_total',
     help: 'Cost of finished tasks in US dollars, tokens plus executor, by tenant id and route.',
@@ -115,6 +121,7 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
     queueGaugeReadFailures,
     rejections,
     capDeferrals,
+    workerExits,
     cost,
   };
 }

@@ -12,4 +12,5 @@ export {
   type PlatformMetrics,
   type RequestLabels,
   type RequestOutcome,
+  type WorkerExitReason,
 } from './platform-metrics.js';

@@ -9,6 +9,9 @@ export type RequestOutcome = 'accepted' | 'succeeded' | 'failed' | 'rejected' | 
 
 export type BreakerState = 'closed' | 'half-open' | 'open';
 
+/** Cause of a worker process exit that the platform did not request. */
+export type WorkerExitReason = 'signal' | 'error' | 'clean';
+
 /** Gauge values of each breaker state. */
 export const BREAKER_STATE_VALUES: Record<BreakerState, number> = {
   closed: 0,
@@ -58,6 +61,8 @@ export interface PlatformMetrics {
   recordRejection(tenant: string, reason: RejectionReason): void;
   /** Counts an async task start put off by its tenant's running cap. */
   recordCapDeferral(tenant: string): void;
+  /** Counts a worker process exit that the platform did not request. */
+  recordWorkerExit(reason: WorkerExitReason): void;
   recordCost(tenant: string, route: string, usd: number): void;
 }
 
@@ -97,6 +102,7 @@ export function createPlatformMetrics(
     queueGaugeReadFailures,
     rejections,
     capDeferrals,
+    workerExits,
     cost,
   } = defineMetrics(registry, () => sampleQueues());
 
@@ -151,6 +157,9 @@ export function createPlatformMetrics(
     },
     recordCapDeferral(tenant) {
       capDeferrals.inc({ tenant });
+    },
+    recordWorkerExit(reason) {
+      workerExits.inc({ reason });
     },
     recordCost(tenant, route, usd) {
       if (Number.isFinite(usd) && usd > 0) {

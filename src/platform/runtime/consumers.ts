@@ -1,7 +1,11 @@
 import { fileURLToPath } from 'node:url';
 
 import { startInProcessWorkers } from '../executors/worker-in-process.js';
-import { startWorkerPool } from '../executors/worker-pool.js';
+import {
+  startWorkerPool,
+  type WorkerExitEvent,
+  type WorkerRestartEvent,
+} from '../executors/worker-pool.js';
 import type { JobEndedEvent } from '../executors/worker-protocol.js';
 import type { QueuedTaskData } from '../gateway/ports.js';
 import type { JobHandler, TaskQueue } from '../queue/index.js';
@@ -23,8 +27,10 @@ export interface ConsumerSettings {
   onWorkerMetrics?: (calls: unknown[], processIndex: number) => void;
   /** Receives each job the queue ended in a worker process without its handler. @defaultValue none */
   onWorkerJobEnded?: (event: JobEndedEvent) => void;
-  /** Called with the slot index of each worker process that exits. @defaultValue none */
-  onWorkerExit?: (processIndex: number) => void;
+  /** Receives each worker process exit, requested or not. @defaultValue none */
+  onWorkerExit?: (event: WorkerExitEvent) => void;
+  /** Receives the start of each process that replaces a crashed one. @defaultValue none */
+  onWorkerRestart?: (event: WorkerRestartEvent) => void;
 }
 
 /** Running queue consumers, in this process or in a worker pool. */
@@ -76,10 +82,11 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
     // redelivered when the queue finds them stalled.
     restartCrashed: true,
   });
-  const { onWorkerMetrics, onWorkerJobEnded, onWorkerExit } = settings;
+  const { onWorkerMetrics, onWorkerJobEnded, onWorkerExit, onWorkerRestart } = settings;
   if (onWorkerMetrics !== undefined) pool.on('metrics', onWorkerMetrics);
   if (onWorkerJobEnded !== undefined) pool.on('jobEnded', onWorkerJobEnded);
-  if (onWorkerExit !== undefined) pool.on('exit', ({ index }) => onWorkerExit(index));
+  if (onWorkerExit !== undefined) pool.on('exit', onWorkerExit);
+  if (onWorkerRestart !== undefined) pool.on('restart', onWorkerRestart);
   return {
     kind: 'worker-pool',
     processes: settings.processes,

@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+
+import type { WorkerExitEvent, WorkerRestartEvent } from '../executors/worker-pool.js';
+import type { PlatformMetrics, WorkerExitReason } from '../metrics/index.js';
+
+/** Returns why a worker process exited: killed by a signal, or its exit code. */
+export function workerExitReason(
+  event: Pick<WorkerExitEvent, 'code' | 'signal'>,
+): WorkerExitReason {
+  if (event.signal !== null) return 'signal';
+  return event.code === 0 ? 'clean' : 'error';
+}
+
+/**
+ * Logs a worker process exit, at info when the platform stopped the process and at warn
+ * otherwise, and counts each exit the platform did not request.
+ */
+export function recordWorkerExit(
+  logger: Logger | undefined,
+  metrics: Pick<PlatformMetrics, 'recordWorkerExit'>,
+  event: WorkerExitEvent,
+): void {
+  const fields = {
+    workerIndex: event.index,
+    // pino's own `pid` field is the platform process.
+    workerPid: event.pid,
+    code: event.code,
+    signal: event.signal,
+    expected: event.expected,
+  };
+  if (event.expected) {
+    logger?.info(fields, 'worker process exited');
+    return;
+  }
+  const reason = workerExitReason(event);
+  metrics.recordWorkerExit(reason);
+  logger?.warn(
+    { ...fields, reason },
+    'worker process exited unexpectedly; the queue redelivers its active jobs once they stall',
+  );
+}
+
+/** Logs the start of a process that replaces a crashed one. */
+export function logWorkerRestart(logger: Logger | undefined, event: WorkerRestartEvent): void {
+  logger?.info({ workerIndex: event.index, workerPid: event.pid }, 'worker process restarted');
+}

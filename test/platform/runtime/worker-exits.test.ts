@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+
+import { createPlatformMetrics } from '../../../src/platform/metrics/index.js';
+import { startPlatform } from '../../../src/platform/runtime.js';
+import { recordWorkerExit, workerExitReason } from '../../../src/platform/runtime/worker-exits.js';
+import { RedisTaskStore } from '../../../src/platform/store/redis.js';
+import { sample, scrape, waitFor } from './platform-support.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Returns a pino logger that keeps each record it writes, parsed. */
+function memoryLogger() {
+  const records: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      records.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), records };
+}
+
+/** Returns the pids of this process's children whose command line contains `text`. */
+async function childPids(text: string): Promise<number[]> {
+  const listed = await readFile(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8');
+  const pids: number[] = [];
+  for (const pid of listed.trim().split(/\s+/).filter(Boolean).map(Number)) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(text)) pids.push(pid);
+  }
+  return pids;
+}
+
+describe('worker process exits', () => {
+  for (const [code, signal, reason] of [
+    [null, 'SIGKILL', 'signal'],
+    [1, null, 'error'],
+    [0, null, 'clean'],
+  ] as const) {
+    it(`gives reason ${reason} to code ${code} and signal ${signal}`, () => {
+      assert.equal(workerExitReason({ code, signal }), reason);
+    });
+  }
+
+  it('counts and warns of an unrequested exit', async () => {
+    const metrics = createPlatformMetrics();
+    const { logger, records } = memoryLogger();
+    const event = { index: 1, pid: 42, code: null, signal: 'SIGKILL', expected: false } as const;
+    recordWorkerExit(logger, metrics, event);
+    const text = await metrics.registry.metrics();
+    assert.equal(sample(text, 'scalegate_worker_process_exits_total', 'reason="signal"'), 1);
+    assert.equal(records.length, 1);
+    assert.equal(records[0]?.level, 40);
+    assert.equal(records[0]?.workerPid, 42);
+    assert.equal(records[0]?.signal, 'SIGKILL');
+    assert.equal(records[0]?.workerIndex, 1);
+  });
+
+  it('logs a requested exit at info without counting it', async () => {
+    const metrics = createPlatformMetrics();
+    const { logger, records } = memoryLogger();
+    const event = { index: 0, pid: 43, code: 0, signal: null, expected: true } as const;
+    recordWorkerExit(logger, metrics, event);
+    const text = await metrics.registry.metrics();
+    assert.equal(sample(text, 'scalegate_worker_process_exits_total', 'reason="clean"'), undefined);
+    assert.equal(records.length, 1);
+    assert.equal(records[0]?.level, 30);
+    assert.equal(records[0]?.msg, 'worker process exited');
+  });
+
+  it('logs and counts a killed worker process of the platform', async function () {
+    this.timeout(40_000);
+    const keyPrefix = `test-worker-exits-${randomUUID()}`;
+    const { logger, records } = memoryLogger();
+    const platform = await startPlatform({
+      topology: 'workers=2 serverless_burst=disabled',
+      redisUrl: REDIS_URL,
+      keyPrefix,
+      workerProcesses: 1,
+      logger,
+    });
+    const redis = new Redis(REDIS_URL);
+    try {
+      const [pid] = await childPids('worker-process');
+      assert.ok(pid !== undefined, 'no worker process found');
+      process.kill(pid, 'SIGKILL');
+      const messages = () => records.map((record) => record.msg);
+      await waitFor(async () => messages().includes('worker process restarted'), 10_000);
+      const exit = records.find((record) => String(record.msg).includes('exited unexpectedly'));
+      assert.equal(exit?.workerPid, pid);
+      assert.equal(exit?.signal, 'SIGKILL');
+      assert.equal(exit?.reason, 'signal');
+      const text = await scrape(platform.urls.gateway);
+      assert.equal(sample(text, 'scalegate_worker_process_exits_total', 'reason="signal"'), 1);
+    } finally {
+      await platform.stop({ drainTimeoutMs: 1_000 });
+      // A store on the run's whole prefix deletes every key of the run.
+      await new RedisTaskStore({ redis, keyPrefix }).clear();
+      await redis.quit();
+    }
+  });
+});

@@ -13,7 +13,7 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
   const registers = [registry];
   const requests = new Counter({
     name: 'scalegate_requests_total',
-    help: 'Requests by tenant id, route and outcome.',
+    help: 'Admitted tasks that reached a terminal state, by tenant id, route and outcome: succeeded, failed or dead_lettered.',
     labelNames: ['tenant', 'route', 'outcome'] as const,
     registers,
   });

@@ -4,8 +4,11 @@ import type { PriorityClass } from '../task.js';
 import { isOperationTimeoutError, withTimeout } from '../timeout.js';
 import { defineMetrics } from './definitions.js';
 
-/** Final outcome of a request as the gateway returned it. */
-export type RequestOutcome = 'accepted' | 'succeeded' | 'failed' | 'rejected' | 'timed_out';
+/**
+ * Terminal state of an admitted task. Rejected requests are counted in
+ * `scalegate_admission_rejections_total` instead.
+ */
+export type RequestOutcome = 'succeeded' | 'failed' | 'dead_lettered';
 
 export type BreakerState = 'closed' | 'half-open' | 'open';
 

@@ -1,6 +1,6 @@
 import type { QueueGauges } from '../admission/backpressure.js';
 import type { CostEntry } from '../cost/ledger.js';
-import type { BreakerState, PlatformMetrics } from '../metrics/index.js';
+import type { BreakerState, PlatformMetrics, RequestOutcome } from '../metrics/index.js';
 import type { BreakerTransition } from '../router/breaker-state.js';
 import type { Policy } from '../router/policy-types.js';
 import type { Router } from '../router/router.js';
@@ -143,7 +143,7 @@ export function recordFinished(
   record: TaskRecord,
   executorCostUsd: number,
 ): void {
-  const outcome = record.state === 'succeeded' ? 'succeeded' : 'failed';
+  const outcome = requestOutcomeOf(record);
   const seconds = ((record.finishedAt ?? record.createdAt) - record.createdAt) / 1000;
   metrics.recordRequest({ tenant: record.tenantId, route: record.request.route, outcome }, seconds);
   observeFirstToken(metrics, record);
@@ -151,4 +151,10 @@ export function recordFinished(
   if (entry === undefined) return;
   metrics.recordCost(record.tenantId, record.request.route, record.costUsd ?? 0);
   void ledger.record(entry);
+}
+
+/** Returns the request outcome of a finished task: its terminal state, else `failed`. */
+function requestOutcomeOf(record: TaskRecord): RequestOutcome {
+  const { state } = record;
+  return state === 'succeeded' || state === 'dead_lettered' ? state : 'failed';
 }

@@ -50,6 +50,20 @@ describe('SeriesSampler', () => {
     assert.deepEqual(point?.servedBy, { 'provider-a': 2, 'provider-b': 18 });
   });
 
+  it('counts dead-lettered tasks as failures', () => {
+    const sampler = new SeriesSampler([]);
+    sampler.baseline(counters(0, 0, 0, 0, 0));
+    const deadLettered = sample(
+      'scalegate_requests_total',
+      { tenant: 'tenant-alpha', outcome: 'dead_lettered' },
+      3,
+    );
+    const [point] = sampler.record(0, [...counters(9, 0, 0, 0, 0), deadLettered]);
+    assert.equal(point?.requests, 12);
+    assert.equal(point?.successes, 9);
+    assert.equal(point?.successRate, 0.75);
+  });
+
   it('interpolates p95 inside its bucket', () => {
     const sampler = new SeriesSampler([]);
     sampler.baseline(counters(0, 0, 0, 0, 0));

@@ -96,6 +96,43 @@ describe('scalegate platform', function () {
     }
   });
 
+  it('rejects an invalid --log-level', async () => {
+    const child = spawn(process.execPath, [CLI, 'platform', '--log-level', 'loud'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    const [code] = await once(child, 'exit');
+    assert.notEqual(code, 0);
+    assert.match(stderr, /'loud'/);
+    assert.match(stderr, /use one of trace, debug, info, warn, error, fatal, silent/);
+  });
+
+  for (const [level, logged] of [
+    ['info', false],
+    ['debug', true],
+  ] as const) {
+    it(`logs requests ${logged ? 'at' : 'not at'} --log-level ${level}`, async () => {
+      const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+      const run = await startCli([...args, '--log-level', level]);
+      try {
+        const record = await run.started;
+        const urls = record.urls as { gateway: string };
+        const response = await fetch(`${urls.gateway}/healthz`);
+        assert.equal(response.status, 200);
+        run.child.kill('SIGTERM');
+        const [code] = await once(run.child, 'exit');
+        assert.equal(code, 0, run.output());
+        assert.equal(run.output().includes('"request completed"'), logged, run.output());
+        assert.equal(run.output().includes('"incoming request"'), logged, run.output());
+      } finally {
+        run.child.kill('SIGKILL');
+      }
+    });
+  }
+
   it('stops on SIGTERM after its log reader left', async () => {
     const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
     const run = await startCli(args);

@@ -20,7 +20,11 @@ interface PlatformCommandOptions {
   readonly policy?: string;
   readonly shutdownTimeoutMs: number;
   readonly faultProxy: boolean;
+  readonly logLevel: string;
 }
+
+/** pino's level names, most to least verbose, and `silent`. */
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /**
  * Redis key prefix of `scalegate platform`. It is the same on every start, so a
@@ -74,6 +78,12 @@ export function registerPlatformCommand(program: Command): void {
       10_000,
     )
     .option(
+      '--log-level <level>',
+      `lowest level logged: ${LOG_LEVELS.join(', ')}. Each request is logged at debug, and 5xx responses at warn`,
+      parseLogLevel,
+      'info',
+    )
+    .option(
       '--no-fault-proxy',
       'call the mock providers directly: no fault injection, and no CPU spent relaying bytes',
     )
@@ -81,7 +91,7 @@ export function registerPlatformCommand(program: Command): void {
 }
 
 async function runPlatform(options: PlatformCommandOptions): Promise<void> {
-  const logger = commandLogger('scalegate-platform', 1);
+  const logger = commandLogger('scalegate-platform', 1, options.logLevel);
   const shutdownTimeoutMs = options.shutdownTimeoutMs;
   let platform: Platform;
   try {
@@ -160,7 +170,15 @@ async function stopAndExit(
   }
 }
 
-/** Checks a `--topology` spec with the platform's parser and returns it unchanged. */
+/** Checks a `--log-level` value against pino's level names and returns it. */
+function parseLogLevel(value: string): string {
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`use one of ${LOG_LEVELS.join(', ')}.`);
+  }
+  return value;
+}
+
+/** Checks a `--key-prefix` value and returns it unchanged. */
 function parseKeyPrefix(value: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9:_.-]{0,63}$/.test(value)) {
     throw new InvalidArgumentError(

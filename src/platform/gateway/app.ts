@@ -1,4 +1,10 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 
@@ -106,6 +112,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Requests that arrive while the gateway closes get the gateway's own 503 below.
     return503OnClosing: false,
+    logController: new RequestLogController(),
   });
   // Registered first, so requests that a later hook rejects are counted too.
   app.addHook('onRequest', async (request, reply) => {
@@ -157,6 +164,24 @@ function rejectWhileClosing(app: FastifyInstance): void {
       { retryAfterSeconds: 1 },
     );
   });
+}
+
+/**
+ * Fastify's per-request log lines at debug in place of info, so that polling clients do not
+ * fill the log. A 5xx response is logged at warn and a request that errored at error.
+ */
+class RequestLogController extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request');
+  }
+
+  override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply) {
+    const fields = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...fields, err: error }, 'request errored');
+    else if (reply.statusCode >= 500)
+      reply.log.warn(fields, 'request completed with a server error');
+    else reply.log.debug(fields, 'request completed');
+  }
 }
 
 function loggerOption(logger: Logger | undefined): {

@@ -181,6 +181,31 @@ describe('gateway hardening', () => {
     }
   });
 
+  it('logs only 5xx responses at info', async () => {
+    const { app, router, logs } = fakePlatform();
+    router.behaviour = async () => {
+      throw new Error('router exploded');
+    };
+    const health = await app.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(health.statusCode, 200);
+    assert.deepEqual(logs, []);
+    const failed = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: SYNC_TASK,
+    });
+    assert.equal(failed.statusCode, 500);
+    const records = logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const completed = records.filter((record) =>
+      String(record.msg).startsWith('request completed'),
+    );
+    assert.equal(completed.length, 1);
+    assert.equal(completed[0]?.level, 40);
+    assert.deepEqual(completed[0]?.res, { statusCode: 500 });
+    assert.ok(!records.some((record) => record.msg === 'incoming request'));
+  });
+
   it('rejects steps * toolWaitMs over the limit', async () => {
     const { app } = fakePlatform();
     const response = await app.inject({

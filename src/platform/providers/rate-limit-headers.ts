@@ -25,9 +25,9 @@ function parseCount(text: string | undefined): number | undefined {
 }
 
 /**
- * Maximum wait, in milliseconds, that one `Retry-After` sets: one hour. The route policy
- * has no maximum cooldown to reuse, and a longer value more likely comes from a broken
- * header than from a provider that should go unused that long.
+ * Maximum wait, in milliseconds, that one `Retry-After` or quota reset header sets: one
+ * hour. The route policy has no maximum cooldown to reuse, and a longer value more likely
+ * comes from a broken header than from a provider that should go unused that long.
  */
 export const MAX_RETRY_AFTER_MS = 3_600_000;
 
@@ -124,7 +124,10 @@ const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 
 const durationCache = new Map<string, number | undefined>();
 const DURATION_CACHE_ENTRIES = 256;
 
-/** Parses OpenAI reset durations such as `1s`, `6m0s` or `20ms` into milliseconds. */
+/**
+ * Parses OpenAI reset durations such as `1s`, `6m0s` or `20ms` into milliseconds, capped
+ * at {@link MAX_RETRY_AFTER_MS}.
+ */
 export function parseResetDuration(text: string | undefined): number | undefined {
   if (text === undefined) {
     return undefined;
@@ -145,18 +148,24 @@ function parseDuration(trimmed: string): number | undefined {
   if (parts.length === 0 || parts.map((part) => part[0]).join('') !== trimmed) {
     return undefined;
   }
-  return Math.round(
-    parts.reduce((sum, part) => sum + Number(part[1]) * (UNIT_MS[part[2] ?? 's'] ?? 0), 0),
-  );
+  const ms = parts.reduce((sum, part) => sum + Number(part[1]) * (UNIT_MS[part[2] ?? 's'] ?? 0), 0);
+  return Math.min(Math.round(ms), MAX_RETRY_AFTER_MS);
 }
 
-/** Parses an Anthropic reset timestamp (RFC 3339) into milliseconds from `nowMs`. */
-function parseResetTimestamp(text: string | undefined, nowMs: number): number | undefined {
-  if (text === undefined) {
+/** `2026-12-05T05:30:00Z` or with fractional seconds and a `+hh:mm` offset. */
+const RFC3339_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Parses an Anthropic reset timestamp (RFC 3339) into milliseconds from `nowMs`, capped
+ * at {@link MAX_RETRY_AFTER_MS}. Returns undefined for any other text, because
+ * `Date.parse` alone reads text such as `Tue 2099` as a date decades away.
+ */
+export function parseResetTimestamp(text: string | undefined, nowMs: number): number | undefined {
+  if (text === undefined || !RFC3339_TIMESTAMP.test(text.trim())) {
     return undefined;
   }
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+  const date = Date.parse(text.trim());
+  return Number.isNaN(date) ? undefined : Math.min(Math.max(0, date - nowMs), MAX_RETRY_AFTER_MS);
 }
 
 /** Reads OpenAI `x-ratelimit-*` headers and `Retry-After`. */

@@ -3,6 +3,8 @@ import {
   parseAnthropicRateLimit,
   parseOpenAiRateLimit,
   parseResetDuration,
+  parseResetTimestamp,
+  MAX_RETRY_AFTER_MS,
   parseRetryAfter,
 } from '../../../src/platform/providers/rate-limit-headers.js';
 
@@ -101,5 +103,26 @@ describe('rate-limit headers', () => {
     assert.equal(info.remainingRequests, 3);
     assert.equal(info.remainingTokens, 0);
     assert.equal(info.tokensResetMs, 5000);
+  });
+
+  it('caps OpenAI reset durations at one hour', () => {
+    assert.equal(parseResetDuration('100000h'), MAX_RETRY_AFTER_MS);
+  });
+
+  it('caps Anthropic reset timestamps at one hour', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(parseResetTimestamp('2099-01-01T00:00:00Z', now), MAX_RETRY_AFTER_MS);
+  });
+
+  it('reads Anthropic reset timestamps with offsets', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(parseResetTimestamp('2026-01-01T01:00:02.5+01:00', now), 2500);
+  });
+
+  it('ignores Anthropic reset text that is no timestamp', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    for (const text of ['Tue 2099', 'soon 2099', '2099', '2026-01-01', 'now']) {
+      assert.equal(parseResetTimestamp(text, now), undefined, text);
+    }
   });
 });

@@ -15,7 +15,9 @@ import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
 import { postTask, waitFor } from './platform-support.js';
 
 const LONG_TASK = { route: 'bench', maxOutputTokens: 8, mode: 'async', toolWaitMs: 60_000 };
-const LONG_SYNC_TASK = { ...LONG_TASK, mode: 'sync' };
+// A sync task's tool waits must stay below the 29 s integration timeout, or the gateway
+// rejects it with 400 before it runs.
+const LONG_SYNC_TASK = { ...LONG_TASK, mode: 'sync', toolWaitMs: 20_000 };
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
 /**

@@ -371,7 +371,7 @@ export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayErr
   // them would not make room, a retry cannot pass, so the rejection carries no Retry-After.
   const noRoom = `${name} limit of ${value} for ${scope} leaves no room for this task's reservation`;
   if (rejection.fitsAfterReservations === false) {
-    const message = `${noRoom}, and freeing the reservations of running tasks would not make room; raise budgetUsd in the tenants file`;
+    const message = `${noRoom}, and freeing the reservations of running tasks would not make room; raise budgetUsd in the tenants file, or lower maxOutputTokens or the input, which size the reservation`;
     return new GatewayError(rejection.status, code, message, { limit: name });
   }
   const message = `${noRoom}; ${retry}, when running tasks may have freed their reservations, or raise budgetUsd in the tenants file`;

@@ -258,7 +258,7 @@ describe('gateway tasks', () => {
     assert.equal(second.statusCode, 429);
     assert.equal(
       second.json().error.message,
-      "budget_usd limit of 0.01 for tenant tenant-alpha leaves no room for this task's reservation, and freeing the reservations of running tasks would not make room; raise budgetUsd in the tenants file",
+      "budget_usd limit of 0.01 for tenant tenant-alpha leaves no room for this task's reservation, and freeing the reservations of running tasks would not make room; raise budgetUsd in the tenants file, or lower maxOutputTokens or the input, which size the reservation",
     );
   });
 

@@ -40,6 +40,9 @@ export interface TaskFinisherOptions {
  * with the real cost after success, release after failure. The ticket and the
  * store are written concurrently, so on one auto-pipelined Redis client both
  * commands go out in one write.
+ * NOTE: these writes have no time limit, unlike the gateway's own store calls, so a
+ * sync task that ends while Redis does not reply holds its client until Redis replies
+ * or the connection fails.
  */
 export class TaskFinisher {
   readonly #options: TaskFinisherOptions;

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,24 +22,9 @@ import {
   uniqueNames,
   waitFor,
 } from './worker-support.js';
+import { freePort } from '../../support/redis-server.js';
 
 const TASKS = 50;
-
-/** Asks the OS for a free loopback port. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** Starts redis-server on 127.0.0.1:port with AOF fsynced on every write, and waits for PING. */
 async function startRedis(port: number, dir: string): Promise<ChildProcess> {

@@ -236,6 +236,15 @@ describe('scalegate platform command', () => {
     return { child, output, exited };
   }
 
+  /** Waits for the `platform started` line and returns its URLs and tenant-alpha's key. */
+  async function startedPlatform(output: { stdout: string }) {
+    await waitFor(async () => output.stdout.includes('platform started'), 20_000);
+    const line = output.stdout.split('\n').find((item) => item.includes('platform started'));
+    const { urls } = JSON.parse(line ?? '{}') as { urls: { gateway: string } };
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    return { urls, key };
+  }
+
   it('prints one error line and exits 1 when Redis is unreachable', async function () {
     this.timeout(30_000);
     const { output, exited } = runCli(['--redis-url', 'redis://127.0.0.1:1']);
@@ -254,10 +263,7 @@ describe('scalegate platform command', () => {
       '--shutdown-timeout-ms',
       '500',
     ]);
-    await waitFor(async () => cli.output.stdout.includes('platform started'), 20_000);
-    const line = cli.output.stdout.split('\n').find((item) => item.includes('platform started'));
-    const { urls } = JSON.parse(line ?? '{}') as { urls: { gateway: string } };
-    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const { urls, key } = await startedPlatform(cli.output);
     assert.equal((await postTask(urls.gateway, key, LONG_TASK)).status, 202);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const started = Date.now();
@@ -275,10 +281,7 @@ describe('scalegate platform command', () => {
       '--shutdown-timeout-ms',
       '500',
     ]);
-    await waitFor(async () => cli.output.stdout.includes('platform started'), 20_000);
-    const line = cli.output.stdout.split('\n').find((item) => item.includes('platform started'));
-    const { urls } = JSON.parse(line ?? '{}') as { urls: { gateway: string } };
-    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const { urls, key } = await startedPlatform(cli.output);
     const reply = postTask(urls.gateway, key, LONG_SYNC_TASK);
     // The serverless emulator's cold start takes 250 ms before the task runs.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -300,10 +303,7 @@ describe('scalegate platform command', () => {
       '--shutdown-timeout-ms',
       '20000',
     ]);
-    await waitFor(async () => cli.output.stdout.includes('platform started'), 20_000);
-    const line = cli.output.stdout.split('\n').find((item) => item.includes('platform started'));
-    const { urls } = JSON.parse(line ?? '{}') as { urls: { gateway: string } };
-    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const { urls, key } = await startedPlatform(cli.output);
     await postTask(urls.gateway, key, LONG_TASK);
     await new Promise((resolve) => setTimeout(resolve, 200));
     cli.child.kill('SIGTERM');

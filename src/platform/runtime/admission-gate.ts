@@ -89,14 +89,16 @@ export class BackendAdmissionGate implements AdmissionGate {
 /**
  * Applies the backpressure rule to queue gauges. Gauges are read at most once
  * per `maxGaugeAgeMs`, because reading BullMQ gauges costs several Redis
- * commands and the rule only needs a recent sample.
+ * commands and the rule only needs a recent sample. A read still in flight is
+ * shared however long it takes, so a Redis that does not reply gets one gauge
+ * read at a time, not one per `maxGaugeAgeMs`.
  */
 export class QueueBackpressureGate implements BackpressureGate {
   readonly #rule: Backpressure;
   readonly #gauges: () => Promise<QueueGauges>;
   readonly #clock: Clock;
   readonly #maxGaugeAgeMs: number;
-  #sample: { at: number; gauges: Promise<QueueGauges> } | undefined;
+  #sample: { at: number; gauges: Promise<QueueGauges>; pending: boolean } | undefined;
 
   /** @param maxGaugeAgeMs oldest gauge sample reused, in ms. @defaultValue 100 */
   constructor(
@@ -117,14 +119,27 @@ export class QueueBackpressureGate implements BackpressureGate {
   }
 
   #currentGauges(): Promise<QueueGauges> {
-    const now = this.#clock.monotonic();
-    if (this.#sample === undefined || now - this.#sample.at > this.#maxGaugeAgeMs) {
-      const gauges = this.#gauges();
-      this.#sample = { at: now, gauges };
-      gauges.catch(() => {
-        if (this.#sample?.gauges === gauges) this.#sample = undefined;
-      });
+    const sample = this.#sample;
+    if (sample?.pending || (sample !== undefined && this.#ageOf(sample) <= this.#maxGaugeAgeMs)) {
+      return sample.gauges;
     }
-    return this.#sample.gauges;
+    const gauges = this.#gauges();
+    const next = { at: this.#clock.monotonic(), gauges, pending: true };
+    this.#sample = next;
+    gauges.then(
+      () => {
+        // The sample's age counts from when its values were read.
+        next.at = this.#clock.monotonic();
+        next.pending = false;
+      },
+      () => {
+        if (this.#sample === next) this.#sample = undefined;
+      },
+    );
+    return gauges;
+  }
+
+  #ageOf(sample: { at: number }): number {
+    return this.#clock.monotonic() - sample.at;
   }
 }

@@ -8,6 +8,9 @@ import { join, resolve } from 'node:path';
 
 import { Redis } from 'ioredis';
 
+import { loadDemoKeys } from '../../src/platform/tenants/index.js';
+import { OwnRedisServer } from '../support/redis-server.js';
+
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
 const CLI = resolve('bin/scalegate.js');
@@ -132,6 +135,77 @@ describe('scalegate platform', function () {
       }
     });
   }
+
+  it('logs the start line at --log-level WARN', async () => {
+    const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+    const run = await startCli([...args, '--log-level', 'WARN']);
+    try {
+      const record = await run.started;
+      assert.equal(record.level, 40);
+      const urls = record.urls as { gateway: string };
+      assert.equal((await fetch(`${urls.gateway}/healthz`)).status, 200);
+      run.child.kill('SIGTERM');
+      const [code] = await once(run.child, 'exit');
+      assert.equal(code, 0, run.output());
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
+  it('exits 143 on a second SIGTERM', async () => {
+    const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+    const run = await startCli([...args, '--shutdown-timeout-ms', '20000']);
+    try {
+      const record = await run.started;
+      const urls = record.urls as { gateway: string };
+      const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+      // A sync task with a 20 s tool wait holds the drain open.
+      const task = { route: 'chat', maxOutputTokens: 8, mode: 'sync', toolWaitMs: 20_000 };
+      const reply = fetch(`${urls.gateway}/v1/tasks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(task),
+      }).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      run.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      run.child.kill('SIGTERM');
+      const [code] = await once(run.child, 'exit');
+      assert.equal(code, 143, run.output());
+      await reply;
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
+  it('stops on SIGTERM while Redis does not reply', async () => {
+    const redis = await OwnRedisServer.start();
+    const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+    const run = await startCli([
+      ...args,
+      '--redis-url',
+      redis.url,
+      '--key-prefix',
+      `test-cli-${randomUUID()}`,
+      '--shutdown-timeout-ms',
+      '500',
+    ]);
+    try {
+      await run.started;
+      redis.pause();
+      run.child.kill('SIGTERM');
+      // The stop line comes after the task count read, which must give up within 1 s.
+      const stopLine = '"platform stopping; waiting for running tasks"';
+      for (let waited = 0; waited < 5_000 && !run.output().includes(stopLine); waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(run.output().includes(stopLine), run.output());
+    } finally {
+      run.child.kill('SIGKILL');
+      redis.resume();
+      await redis.kill();
+    }
+  });
 
   it('stops on SIGTERM after its log reader left', async () => {
     const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];

@@ -1,4 +1,5 @@
-import { commandLogger } from '../logger.js';
+import { constants } from 'node:os';
+
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 
@@ -8,7 +9,9 @@ import {
   startPlatform,
   WORKER_ABORT_GRACE_MS,
 } from '../../platform/runtime.js';
+import { withTimeout } from '../../platform/timeout.js';
 import { reportFailure } from '../command-errors.js';
+import { commandLogger } from '../logger.js';
 import { parseDurationMs, parseExistingFile, parsePort, parseTopologyOption } from '../options.js';
 
 interface PlatformCommandOptions {
@@ -38,6 +41,9 @@ const DEFAULT_KEY_PREFIX = 'scalegate';
  * 5 s to close the queue, store and providers.
  */
 const EXIT_GRACE_MS = WORKER_ABORT_GRACE_MS + 5_000;
+
+/** Maximum wait for the task counts logged at a stop, in ms. */
+const ACCOUNTING_TIMEOUT_MS = 1_000;
 
 /** Registers `scalegate platform`: providers, fault proxy, router, queue, executors and gateway. */
 export function registerPlatformCommand(program: Command): void {
@@ -114,7 +120,13 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       logger.warn({ signal }, 'second signal; exiting without waiting');
-      process.exit(130);
+      // NOTE: running sync tasks stay `running` in the store, and their tickets hold in-flight
+      // slots until ticketTtlSeconds (24 h). No start reconciles them, because another live
+      // gateway on the same Redis may own them.
+      //
+      // The exit code is 128 plus the signal number, as a shell reports a process the signal
+      // ended.
+      process.exit(128 + (constants.signals[signal] ?? 2));
     }
     stopping = true;
     void stopAndExit(platform, logger, signal, shutdownTimeoutMs);
@@ -122,7 +134,10 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   // The handlers go in before this line, because a reader may signal as soon as it reads it.
-  logger.info(
+  // A level above info still gets the line, because it is the only place a port 0 shows.
+  const startLevel = logger.isLevelEnabled('info') ? 'info' : logger.level;
+  if (startLevel === 'silent') return;
+  logger[startLevel as 'info'](
     {
       urls: platform.urls,
       topology: formatTopology(platform.topology),
@@ -147,7 +162,12 @@ async function stopAndExit(
     process.exit(1);
   }, timeoutMs + EXIT_GRACE_MS);
   guard.unref();
-  const counts = await platform.store.accounting().catch(() => undefined);
+  // A Redis that does not reply must not hold up the stop itself.
+  const counts = await withTimeout(
+    platform.store.accounting(),
+    ACCOUNTING_TIMEOUT_MS,
+    'task count read',
+  ).catch(() => undefined);
   logger.info(
     { signal, timeoutMs, running: counts?.running, queued: counts?.queued },
     'platform stopping; waiting for running tasks',
@@ -170,12 +190,13 @@ async function stopAndExit(
   }
 }
 
-/** Checks a `--log-level` value against pino's level names and returns it. */
+/** Checks a `--log-level` value against pino's level names, in any case, and returns it. */
 function parseLogLevel(value: string): string {
-  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+  const level = value.toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     throw new InvalidArgumentError(`use one of ${LOG_LEVELS.join(', ')}.`);
   }
-  return value;
+  return level;
 }
 
 /** Checks a `--key-prefix` value and returns it unchanged. */

@@ -168,7 +168,9 @@ function rejectWhileClosing(app: FastifyInstance): void {
 
 /**
  * Fastify's per-request log lines at debug in place of info, so that polling clients do not
- * fill the log. A 5xx response is logged at warn and a request that errored at error.
+ * fill the log. A 5xx response is logged at warn and a request that errored at error, except
+ * a `/readyz` 503: a probe repeats it every few seconds during an outage, which the
+ * platform already logs once.
  */
 class RequestLogController extends LogController {
   override incomingRequest(request: FastifyRequest): void {
@@ -177,8 +179,9 @@ class RequestLogController extends LogController {
 
   override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply) {
     const fields = { req: request, res: reply, responseTime: reply.elapsedTime };
+    const probe = request.routeOptions.url === '/readyz';
     if (error) reply.log.error({ ...fields, err: error }, 'request errored');
-    else if (reply.statusCode >= 500)
+    else if (reply.statusCode >= 500 && !probe)
       reply.log.warn(fields, 'request completed with a server error');
     else reply.log.debug(fields, 'request completed');
   }

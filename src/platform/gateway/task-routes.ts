@@ -59,7 +59,7 @@ async function submitTask(request: FastifyRequest, reply: FastifyReply, deps: Ta
   reply.header(TASK_ID_HEADER, admitted.task.id);
   if (admitted.kind === 'replayed') return sendReplay(reply, admitted);
   const { task } = admitted;
-  request.log.info({ tenantId: tenant.id, taskId: task.id, mode: body.mode }, 'task admitted');
+  request.log.debug({ tenantId: tenant.id, taskId: task.id, mode: body.mode }, 'task admitted');
   if (body.mode === 'async') {
     return reply
       .code(202)

@@ -35,7 +35,10 @@ export function assertRedisUrl(redisUrl: string): void {
   if (!isLoopbackHost(host)) throw new RedisUrlError(`host ${host} is not a loopback host`);
 }
 
-/** Raised when Redis does not reply to PING at platform start. */
+/** Redis error replies that mean the server replied but refused the credentials. */
+const AUTH_FAILURE = /\b(WRONGPASS|NOAUTH|NOPERM)\b|invalid password/i;
+
+/** Raised when Redis does not reply to PING at platform start, or refuses the login. */
 export class RedisUnavailableError extends Error {
   readonly code = 'redis_unavailable';
   /** The URL without its password. */
@@ -43,7 +46,9 @@ export class RedisUnavailableError extends Error {
 
   constructor(url: string, reason: string) {
     super(
-      `cannot reach Redis at ${url} (${reason}); start Redis there, pass a reachable --redis-url or REDIS_URL, or leave both empty to use memory drivers`,
+      AUTH_FAILURE.test(reason)
+        ? `Redis at ${url} rejected the login (${reason}); fix the user name and password in --redis-url or REDIS_URL`
+        : `cannot reach Redis at ${url} (${reason}); start Redis there, pass a reachable --redis-url or REDIS_URL, or leave both empty to use memory drivers`,
     );
     this.name = 'RedisUnavailableError';
     this.url = url;

@@ -206,6 +206,15 @@ describe('gateway hardening', () => {
     assert.ok(!records.some((record) => record.msg === 'incoming request'));
   });
 
+  it('logs a failed readiness probe at debug', async () => {
+    const failed = { status: 'failed', message: 'PING timed out' } as const;
+    const redis = { name: 'redis', check: async () => failed, lastResult: () => failed };
+    const { app, logs } = fakePlatform({ readiness: [redis] });
+    const probe = await app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(probe.statusCode, 503);
+    assert.deepEqual(logs, []);
+  });
+
   it('rejects steps * toolWaitMs over the limit', async () => {
     const { app } = fakePlatform();
     const response = await app.inject({

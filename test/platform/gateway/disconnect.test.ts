@@ -109,7 +109,8 @@ describe('gateway sync disconnect', () => {
   for (const { name, options } of EXECUTORS) {
     it(`aborts the ${name} task on client close`, async () => {
       const provider = await startHangingProvider();
-      const platform = fakePlatform(options);
+      // `task admitted`, which names the task, is logged at debug.
+      const platform = fakePlatform({ ...options, logLevel: 'debug' });
       platform.router.behaviour = async (input) => {
         const response = await fetch(provider.url, { signal: input.signal ?? null });
         await response.text();

@@ -82,6 +82,8 @@ export interface FakePlatform {
 
 export interface FakePlatformOptions {
   tenants?: Tenant[];
+  /** Lowest level the captured gateway log keeps. @defaultValue 'info' */
+  logLevel?: string;
   bodyLimitBytes?: number;
   executor?: (router: ScriptedRouter, finisher: TaskFinisher) => SyncExecutor;
   readiness?: ReadinessCheck[];
@@ -117,7 +119,7 @@ export function fakePlatform(options: FakePlatformOptions = {}): FakePlatform {
     routes: { names: () => ['default', 'cheap'] },
     readiness: options.readiness,
     registry,
-    logger: pino({ level: 'info' }, captureStream(logs)),
+    logger: pino({ level: options.logLevel ?? 'info' }, captureStream(logs)),
     bodyLimitBytes: options.bodyLimitBytes,
   });
   return { app, router, store, admission, enqueued, logs, registry };

@@ -322,7 +322,8 @@ describe('gateway tasks', () => {
   });
 
   it('never logs or labels the tenant key', async () => {
-    const { app, logs } = fakePlatform();
+    // At debug the log also has every request line and each admitted task.
+    const { app, logs } = fakePlatform({ logLevel: 'debug' });
     await app.inject({
       method: 'POST',
       url: '/v1/tasks',

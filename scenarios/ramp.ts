@@ -31,5 +31,13 @@ export const ramp: ScenarioSpec = {
     ],
   },
   modes: { sync: 1, async: 0 },
-  slo: INTERACTIVE_SLO,
+  // tenant-noisy's tenth of the peak, 180 requests/min, is three times its 60/min quota, so
+  // its 429s are the limit at work. The success objectives cover the other two tenants.
+  slo: {
+    p95LatencyMs: INTERACTIVE_SLO.p95LatencyMs,
+    perTenant: {
+      'tenant-alpha': { successRate: 0.995, p95LatencyMs: INTERACTIVE_SLO.p95LatencyMs },
+      'tenant-beta': { successRate: 0.99 },
+    },
+  },
 };

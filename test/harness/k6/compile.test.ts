@@ -51,7 +51,10 @@ describe('compileScenarioToK6', () => {
       { duration: '30s', target: 150 },
     ]);
     assert.deepEqual(plan.options.thresholds['scalegate_latency{tenant:tenant-alpha}'], [
-      'p(95)<=4000',
+      'p(95)<=8000',
+    ]);
+    assert.deepEqual(plan.options.thresholds['scalegate_success{tenant:tenant-beta}'], [
+      'rate>=0.99',
     ]);
   });
 

@@ -33,20 +33,20 @@ export const MAX_RETRY_AFTER_MS = 3_600_000;
 
 const DELAY_SECONDS = /^\d+$/;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const DAY_NAMES = 'Mon|Tue|Wed|Thu|Fri|Sat|Sun';
+/** Day names in `getUTCDay` order, Sunday first. */
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const DAY_NAMES = WEEKDAYS.join('|');
 const LONG_DAY_NAMES = 'Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday';
 const MONTH_NAMES = MONTHS.join('|');
 const TIME = '(\\d{2}):(\\d{2}):(\\d{2})';
 /** `Sun, 06 Nov 1994 08:49:37 GMT` */
-const IMF_FIXDATE = new RegExp(
-  `^(?:${DAY_NAMES}), (\\d{2}) (${MONTH_NAMES}) (\\d{4}) ${TIME} GMT$`,
-);
+const IMF_FIXDATE = new RegExp(`^(${DAY_NAMES}), (\\d{2}) (${MONTH_NAMES}) (\\d{4}) ${TIME} GMT$`);
 /** `Sunday, 06-Nov-94 08:49:37 GMT` */
 const RFC850_DATE = new RegExp(
-  `^(?:${LONG_DAY_NAMES}), (\\d{2})-(${MONTH_NAMES})-(\\d{2}) ${TIME} GMT$`,
+  `^(${LONG_DAY_NAMES}), (\\d{2})-(${MONTH_NAMES})-(\\d{2}) ${TIME} GMT$`,
 );
 /** `Sun Nov  6 08:49:37 1994`, with the day of month padded by a space */
-const ASCTIME_DATE = new RegExp(`^(?:${DAY_NAMES}) (${MONTH_NAMES}) ([ \\d]\\d) ${TIME} (\\d{4})$`);
+const ASCTIME_DATE = new RegExp(`^(${DAY_NAMES}) (${MONTH_NAMES}) ([ \\d]\\d) ${TIME} (\\d{4})$`);
 
 /**
  * Parses `Retry-After` as delay-seconds or an HTTP-date in one of the three formats of
@@ -69,18 +69,19 @@ export function parseRetryAfter(text: string | undefined, nowMs: number): number
 function parseHttpDate(text: string, nowMs: number): number | undefined {
   const imf = IMF_FIXDATE.exec(text);
   if (imf !== null) {
-    const [, day, month, year, hour, minute, second] = imf;
-    return utcDate(Number(year), month, day, [hour, minute, second]);
+    const [, weekday, day, month, year, hour, minute, second] = imf;
+    return utcDate(weekday, Number(year), month, day, [hour, minute, second]);
   }
   const rfc850 = RFC850_DATE.exec(text);
   if (rfc850 !== null) {
-    const [, day, month, year, hour, minute, second] = rfc850;
-    return utcDate(fullYear(Number(year), nowMs), month, day, [hour, minute, second]);
+    const [, weekday, day, month, year, hour, minute, second] = rfc850;
+    const expandedYear = fullYear(Number(year), nowMs);
+    return utcDate(weekday, expandedYear, month, day, [hour, minute, second]);
   }
   const asctime = ASCTIME_DATE.exec(text);
   if (asctime !== null) {
-    const [, month, day, hour, minute, second, year] = asctime;
-    return utcDate(Number(year), month, day, [hour, minute, second]);
+    const [, weekday, month, day, hour, minute, second, year] = asctime;
+    return utcDate(weekday, Number(year), month, day, [hour, minute, second]);
   }
   return undefined;
 }
@@ -95,8 +96,12 @@ function fullYear(twoDigits: number, nowMs: number): number {
   return year > thisYear + 50 ? year - 100 : year;
 }
 
-/** Returns the epoch milliseconds of a date, or undefined for a day or time that does not exist. */
+/**
+ * Returns the epoch milliseconds of a date, or undefined for a day or time that does not
+ * exist or a weekday that does not match the date.
+ */
 function utcDate(
+  weekday: string | undefined,
   year: number,
   monthName: string | undefined,
   dayText: string | undefined,
@@ -114,7 +119,10 @@ function utcDate(
   }
   const ms = Date.UTC(year, month, day, hour, minute, second);
   const check = new Date(ms);
-  return check.getUTCMonth() === month && check.getUTCDate() === day ? ms : undefined;
+  if (check.getUTCMonth() !== month || check.getUTCDate() !== day) return undefined;
+  // A leap second rolled into the next day keeps the weekday of the day written.
+  const written = Date.UTC(year, month, day);
+  return WEEKDAYS[new Date(written).getUTCDay()] === weekday?.slice(0, 3) ? ms : undefined;
 }
 
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;

@@ -29,6 +29,14 @@ describe('rate-limit headers', () => {
     assert.equal(parseRetryAfter('Sun Nov  6 08:49:37 1994', now), 37_000);
   });
 
+  it('ignores an HTTP-date with the wrong weekday', () => {
+    const now = Date.parse('1994-11-06T08:49:00Z');
+    // 6 November 1994 was a Sunday.
+    assert.equal(parseRetryAfter('Mon, 06 Nov 1994 08:49:37 GMT', now), undefined);
+    assert.equal(parseRetryAfter('Monday, 06-Nov-94 08:49:37 GMT', now), undefined);
+    assert.equal(parseRetryAfter('Mon Nov  6 08:49:37 1994', now), undefined);
+  });
+
   it('reads a past Retry-After date as 0', () => {
     const now = Date.parse('2015-10-21T07:28:30Z');
     assert.equal(parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', now), 0);

@@ -211,7 +211,11 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       onWorkerRestart: (event) => logWorkerRestart(config.logger, event),
       onWorkerJobEnded: (event) => storeJobEnd(drivers.store, clock, event, jobEndHooks),
       workers: topology.workers,
-      processes: drivers.redisUrl === undefined ? 0 : (config.workerProcesses ?? 2),
+      // No more processes than workers, so workers=1 runs one task at a time.
+      processes:
+        drivers.redisUrl === undefined
+          ? 0
+          : Math.min(config.workerProcesses ?? 2, topology.workers),
       queue: drivers.queue,
       handler,
       worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints, maxRunning),

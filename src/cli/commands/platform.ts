@@ -69,7 +69,7 @@ export function registerPlatformCommand(program: Command): void {
     )
     .option(
       '--tenants <file>',
-      'tenants file with hashed API keys and limits (default: fixtures/tenants.yaml)',
+      'tenants file with hashed API keys and limits (default: fixtures/tenants.yaml of the scalegate checkout)',
       parseExistingFile,
     )
     .option(
@@ -85,7 +85,7 @@ export function registerPlatformCommand(program: Command): void {
     )
     .option(
       '--log-level <level>',
-      `lowest level logged: ${LOG_LEVELS.join(', ')}. Each request is logged at debug, and 5xx responses at warn`,
+      `lowest level logged: ${LOG_LEVELS.join(', ')}. Each request is logged at debug, and 5xx responses other than a /readyz 503 at warn`,
       parseLogLevel,
       'info',
     )

@@ -46,4 +46,30 @@ describe('platform restart on Redis', function () {
       await second?.stop();
     }
   });
+
+  it('runs one task at a time with workers=1', async () => {
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    // No workerProcesses: the platform's default of 2 must shrink to the 1 worker.
+    const platform = await startPlatform({
+      topology: 'workers=1 serverless_burst=disabled',
+      redisUrl: REDIS_URL,
+      keyPrefix: `test-one-worker-${randomUUID()}`,
+    });
+    try {
+      const task = { route: 'bench', maxOutputTokens: 8, mode: 'async', toolWaitMs: 1_000 };
+      for (let index = 0; index < 3; index += 1) {
+        assert.equal((await postTask(platform.urls.gateway, key, task)).status, 202);
+      }
+      let maxRunning = 0;
+      await waitFor(async () => {
+        const counts = await platform.store.accounting();
+        maxRunning = Math.max(maxRunning, counts.running);
+        return counts.succeeded === 3;
+      }, 30_000);
+      assert.equal(maxRunning, 1);
+    } finally {
+      await platform.purge();
+      await platform.stop();
+    }
+  });
 });

@@ -15,6 +15,9 @@ const REDIS_URL = 'redis://127.0.0.1:6379';
 
 const CLI = resolve('bin/scalegate.js');
 
+/** Options of a platform on a free port with one worker and no serverless executor. */
+const SMALL_PLATFORM = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+
 /** Starts `scalegate platform` in `cwd` and resolves with its `platform started` log record. */
 async function startCli(args: readonly string[], cwd = process.cwd()) {
   const child = spawn(process.execPath, [CLI, 'platform', ...args], {
@@ -83,7 +86,7 @@ describe('scalegate platform', function () {
     // The folder has no policies/ or fixtures/, so the default policy, tenants,
     // prices and provider profiles must come from the package.
     const dir = await mkdtemp(join(tmpdir(), 'scalegate-platform-cwd-'));
-    const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+    const args = SMALL_PLATFORM;
     const run = await startCli(args, dir);
     try {
       const record = await run.started;
@@ -118,7 +121,7 @@ describe('scalegate platform', function () {
     ['debug', true],
   ] as const) {
     it(`logs requests ${logged ? 'at' : 'not at'} --log-level ${level}`, async () => {
-      const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+      const args = SMALL_PLATFORM;
       const run = await startCli([...args, '--log-level', level]);
       try {
         const record = await run.started;
@@ -137,7 +140,7 @@ describe('scalegate platform', function () {
   }
 
   it('logs the start line at --log-level WARN', async () => {
-    const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+    const args = SMALL_PLATFORM;
     const run = await startCli([...args, '--log-level', 'WARN']);
     try {
       const record = await run.started;
@@ -153,13 +156,13 @@ describe('scalegate platform', function () {
   });
 
   it('exits 143 on a second SIGTERM', async () => {
-    const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+    const args = SMALL_PLATFORM;
     const run = await startCli([...args, '--shutdown-timeout-ms', '20000']);
     try {
       const record = await run.started;
       const urls = record.urls as { gateway: string };
       const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
-      // A sync task with a 20 s tool wait holds the drain open.
+      // A sync task with a 20 s tool wait keeps the drain running.
       const task = { route: 'chat', maxOutputTokens: 8, mode: 'sync', toolWaitMs: 20_000 };
       const reply = fetch(`${urls.gateway}/v1/tasks`, {
         method: 'POST',
@@ -180,7 +183,7 @@ describe('scalegate platform', function () {
 
   it('stops on SIGTERM while Redis does not reply', async () => {
     const redis = await OwnRedisServer.start();
-    const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+    const args = SMALL_PLATFORM;
     const run = await startCli([
       ...args,
       '--redis-url',
@@ -208,7 +211,7 @@ describe('scalegate platform', function () {
   });
 
   it('stops on SIGTERM after its log reader left', async () => {
-    const args = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+    const args = SMALL_PLATFORM;
     const run = await startCli(args);
     try {
       await run.started;

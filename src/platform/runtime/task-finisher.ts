@@ -41,7 +41,7 @@ export interface TaskFinisherOptions {
  * store are written concurrently, so on one auto-pipelined Redis client both
  * commands go out in one write.
  * NOTE: these writes have no time limit, unlike the gateway's own store calls, so a
- * sync task that ends while Redis does not reply holds its client until Redis replies
+ * sync task that ends while Redis does not reply keeps its client waiting until Redis replies
  * or the connection fails.
  */
 export class TaskFinisher {

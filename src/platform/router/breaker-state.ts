@@ -15,10 +15,12 @@ export interface BreakerTransition {
 }
 
 /**
- * Error classes that reveal nothing about the provider's health, so they never count
- * against a circuit. These are caller errors, the caller's own abort and the task's
- * deadline. A call's deadline is the task's remaining time, which earlier attempts
- * may have used up, so `deadline_exceeded` does not blame the provider.
+ * Error classes that reveal nothing about the provider's health by themselves, so they
+ * do not count against a circuit. These are caller errors, the caller's own abort and
+ * the task's deadline. A call's deadline is the task's remaining time, which earlier
+ * attempts may have used up, so `deadline_exceeded` counts only when the call had at
+ * least {@link SLOW_CALL_DEADLINE_SHARE} of the route's deadline (see
+ * `blamesProvider` in provider-attempt.ts).
  */
 export const NEUTRAL_ERROR_CLASSES: ReadonlySet<ProviderErrorClass> = new Set([
   'status_400',
@@ -30,3 +32,10 @@ export const NEUTRAL_ERROR_CLASSES: ReadonlySet<ProviderErrorClass> = new Set([
   'aborted',
   'deadline_exceeded',
 ]);
+
+/**
+ * Share of the route's deadline a call must have had for a deadline ending to count
+ * against the provider. A provider that cannot finish within half the task's time is
+ * too slow for the route, and without this its circuit would never open.
+ */
+export const SLOW_CALL_DEADLINE_SHARE = 0.5;

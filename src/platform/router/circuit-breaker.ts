@@ -99,9 +99,16 @@ export class CircuitBreaker {
     }
   }
 
-  /** Records a failed call; neutral error classes only release a probe slot. */
-  onFailure(error: ProviderError, permit: BreakerPermit): void {
-    if (NEUTRAL_ERROR_CLASSES.has(error.errorClass)) {
+  /**
+   * Records a failed call. A call that does not count against the provider, by default
+   * one whose error class is neutral, only releases its probe slot.
+   */
+  onFailure(
+    error: ProviderError,
+    permit: BreakerPermit,
+    counts = !NEUTRAL_ERROR_CLASSES.has(error.errorClass),
+  ): void {
+    if (!counts) {
       this.release(permit);
       return;
     }

@@ -3,6 +3,7 @@ import type { CallOptions, ProviderCall } from '../providers/types.js';
 import type { TaskRequest, TokenUsage } from '../task.js';
 import { estimatePromptTokens } from '../token-estimate.js';
 import type { AttemptLog } from './attempt-log.js';
+import { NEUTRAL_ERROR_CLASSES, SLOW_CALL_DEADLINE_SHARE } from './breaker-state.js';
 import type { BreakerPermit } from './circuit-breaker.js';
 import type { Candidate } from './policy-types.js';
 import type { RouterStreamEvent, TaskRunContext } from './task-run-context.js';
@@ -94,7 +95,11 @@ function fail(
     ? error
     : new ProviderError('connection_error', 'client failed', { ...candidate, cause: error });
   const { clock, breakerFor, throttle } = context;
-  breakerFor(candidate).onFailure(failure, request.permit);
+  breakerFor(candidate).onFailure(
+    failure,
+    request.permit,
+    blamesProvider(context, request, failure),
+  );
   // Quota headers count on an error response as on a 200, so a 429 reporting no
   // remaining requests throttles the provider even without Retry-After.
   if (failure.rateLimit !== undefined) {
@@ -106,6 +111,23 @@ function fail(
   const latencyMs = clock.monotonic() - attemptStart;
   log.failed(candidate, failure.errorClass, latencyMs, partialUsage(request.call, failure));
   return failure;
+}
+
+/**
+ * Returns whether the failure counts against the candidate's circuit. A deadline ending
+ * counts only when the call had at least SLOW_CALL_DEADLINE_SHARE of the route's
+ * deadline, because earlier attempts may have left a later call too little time.
+ */
+function blamesProvider(
+  context: TaskRunContext,
+  request: AttemptRequest,
+  failure: ProviderError,
+): boolean {
+  if (failure.errorClass === 'deadline_exceeded') {
+    const callDeadlineMs = request.options.deadlineMs ?? Number.POSITIVE_INFINITY;
+    return callDeadlineMs >= SLOW_CALL_DEADLINE_SHARE * context.route.deadlineMs;
+  }
+  return !NEUTRAL_ERROR_CLASSES.has(failure.errorClass);
 }
 
 /** Tokens a call used before it failed: none before its first text delta. */

@@ -234,6 +234,35 @@ describe('Router', () => {
     ]);
   });
 
+  it('opens breaker on slow provider', async () => {
+    const clock = createTestClock();
+    const breaker = {
+      failureThreshold: 2,
+      minimumRequests: 2,
+      windowMs: 60_000,
+      cooldownMs: 10_000,
+      halfOpenMaxProbes: 1,
+    };
+    const single = [{ provider: 'oa', model: 'm1', weight: 1 }];
+    // 60 tokens 100 ms apart take 5.9 s, past the 2 s deadline. Each chunk comes well
+    // within the stall timeout, so only the deadline ends the call.
+    const slow = await startRig(
+      { oa: () => ({ kind: 'stream', tokens: 60, tokenIntervalMs: 100 }) },
+      route({ candidates: single, breaker, deadlineMs: 2000 }),
+      { clock },
+    );
+    rig = slow;
+    const codes: unknown[] = [];
+    for (let task = 0; task < 3; task += 1) {
+      const error = await clock.drive(rejectionOf(slow.router.execute('chat', REQUEST)));
+      codes.push(isRouterError(error) ? error.code : error);
+    }
+    assert.deepEqual(codes, ['deadline_exceeded', 'deadline_exceeded', 'provider_unavailable']);
+    const states = slow.router.snapshot().breakers.map((entry) => entry.state.kind);
+    assert.deepEqual(states, ['open']);
+    assert.equal(slow.servers.oa?.requests.length, 2);
+  });
+
   it('sends exactly two attempts to an always-429 provider with one retry', async () => {
     const single = [{ provider: 'oa', model: 'm1', weight: 1 }];
     const retryBudget = { windowMs: 60_000, maxRetriesPerWindow: 1, maxAttemptsPerTask: 5 };

@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
-import { dirname, extname } from 'node:path';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
 
 import { InvalidArgumentError } from 'commander';
 
@@ -88,7 +88,9 @@ export function parseExistingFile(value: string): string {
   try {
     isFile = statSync(value).isFile();
   } catch {
-    throw new InvalidArgumentError('file not found; pass the path of an existing file.');
+    // A relative path is resolved from the working directory, so the message names the result.
+    const location = isAbsolute(value) ? '' : ` at ${resolve(value)}`;
+    throw new InvalidArgumentError(`file not found${location}; pass the path of an existing file.`);
   }
   if (!isFile) {
     throw new InvalidArgumentError('not a regular file; pass the path of a file.');

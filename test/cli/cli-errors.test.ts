@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 
 /** Maximum time of one CLI run; a run still going then is killed and its test fails. */
 const RUN_TIMEOUT_MS = 45_000;
@@ -148,6 +148,11 @@ describe('scalegate CLI errors', function () {
     [
       ['platform', '--policy', '/nonexistent.yaml'],
       `option '--policy <file>' argument '/nonexistent.yaml' is invalid. ${FILE_NOT_FOUND}`,
+    ],
+    [
+      ['platform', '--tenants', 'nonexistent/tenants.yaml'],
+      `option '--tenants <file>' argument 'nonexistent/tenants.yaml' is invalid. file not found ` +
+        `at ${resolvePath('nonexistent/tenants.yaml')}; pass the path of an existing file.`,
     ],
     [
       ['load', '--scenario', 'steady-chat', '--platform', '--target', 'http://127.0.0.1:9'],

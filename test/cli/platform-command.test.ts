@@ -139,12 +139,12 @@ describe('scalegate platform', function () {
     });
   }
 
-  it('logs the start line at --log-level WARN', async () => {
+  it('logs start line at info under ERROR', async () => {
     const args = SMALL_PLATFORM;
-    const run = await startCli([...args, '--log-level', 'WARN']);
+    const run = await startCli([...args, '--log-level', 'ERROR']);
     try {
       const record = await run.started;
-      assert.equal(record.level, 40);
+      assert.equal(record.level, 30);
       const urls = record.urls as { gateway: string };
       assert.equal((await fetch(`${urls.gateway}/healthz`)).status, 200);
       run.child.kill('SIGTERM');

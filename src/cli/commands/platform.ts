@@ -134,10 +134,11 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   // The handlers go in before this line, because a reader may signal as soon as it reads it.
-  // A level above info still gets the line, because it is the only place a port 0 shows.
-  const startLevel = logger.isLevelEnabled('info') ? 'info' : logger.level;
-  if (startLevel === 'silent') return;
-  logger[startLevel as 'info'](
+  // The line is written at info under a higher --log-level too, because it is the only
+  // place a port 0 shows. Writing it at the configured level would log a start as an error.
+  if (logger.level === 'silent') return;
+  const startLogger = logger.isLevelEnabled('info') ? logger : logger.child({}, { level: 'info' });
+  startLogger.info(
     {
       urls: platform.urls,
       topology: formatTopology(platform.topology),

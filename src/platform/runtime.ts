@@ -47,6 +47,7 @@ import {
 } from './runtime/platform-options.js';
 import { checkRedis, withoutCredentials } from './runtime/redis-check.js';
 import { RedisMonitor } from './runtime/redis-monitor.js';
+import { startSyncTaskOwners } from './runtime/sync-task-owners.js';
 import { asyncTaskDeadlineMs, SLOT_LEASE_MARGIN_MS } from './runtime/run-limits.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from './gateway/schema.js';
 import type { Policy } from './router/policy-types.js';
@@ -230,6 +231,21 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     const rule = createBackpressure(
       config.backpressure ?? { maxQueueDepth: 10_000, maxOldestAgeMs: 60_000 },
     );
+    const syncOwners =
+      drivers.redisUrl === undefined
+        ? undefined
+        : await startSyncTaskOwners({
+            redisUrl: drivers.redisUrl,
+            keyPrefix,
+            leaseMs: config.syncTaskLeaseMs,
+            store: drivers.store,
+            admission: drivers.admission,
+            clock,
+            onEnded: onJobEndStored,
+            logger: config.logger,
+          });
+    // Stops run after the drain, when this process's sync tasks have ended.
+    if (syncOwners !== undefined) stops.unshift(() => syncOwners.close());
     const gateway = await startGateway({
       port: config.port ?? 0,
       tenants,
@@ -252,6 +268,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       clock,
       maxTaskDurationMs,
       onRejection: (tenantId, rejection) => metrics.recordRejection(tenantId, rejection.reason),
+      syncOwners,
     });
     drains.push(() => gateway.close());
     // Runs first of the stops, after the consumers drained and before the store closes.

@@ -2,12 +2,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { Redis } from 'ioredis';
 
+import { type Platform, startPlatform } from '../../src/platform/runtime.js';
+import { isTerminal } from '../../src/platform/store/task-store.js';
+import { hashApiKey } from '../../src/platform/tenants/api-key.js';
 import { loadDemoKeys } from '../../src/platform/tenants/index.js';
 import { OwnRedisServer } from '../support/redis-server.js';
 
@@ -17,6 +21,22 @@ const CLI = resolve('bin/scalegate.js');
 
 /** Options of a platform on a free port with one worker and no serverless executor. */
 const SMALL_PLATFORM = ['--port', '0', '--topology', 'workers=1 serverless_burst=disabled'];
+
+/** In-process platform options matching SMALL_PLATFORM. */
+const SURVIVOR_OPTIONS = { port: 0, topology: 'workers=1 serverless_burst=disabled' };
+
+/** Polls the store until the task is terminal, failing after `timeoutMs`. */
+async function waitForTerminal(platform: Platform, taskId: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const record = await platform.store.getById(taskId);
+    if (record !== undefined && isTerminal(record.state)) return record;
+    if (Date.now() > deadline) {
+      throw new Error(`task ${taskId} not terminal after ${timeoutMs} ms: ${record?.state}`);
+    }
+    await sleep(200);
+  }
+}
 
 /** Starts `scalegate platform` in `cwd` and resolves with its `platform started` log record. */
 async function startCli(args: readonly string[], cwd = process.cwd()) {
@@ -207,6 +227,68 @@ describe('scalegate platform', function () {
       run.child.kill('SIGKILL');
       redis.resume();
       await redis.kill();
+    }
+  });
+
+  it('fails sync task of killed process', async () => {
+    const keyPrefix = `test-cli-orphan-${randomUUID()}`;
+    const tenantKey = `sk-orphan-${randomUUID()}`;
+    const dir = await mkdtemp(join(tmpdir(), 'scalegate-orphan-'));
+    const tenantsPath = join(dir, 'tenants.yaml');
+    // One task in flight at most, so a slot the killed process kept would reject the next task.
+    const tenant = `  - { id: tenant-one, keySha256: ${hashApiKey(tenantKey)}, tier: standard, requestsPerMinute: 1000, tokensPerMinute: 10000000, maxInFlight: 1, budgetUsd: 100 }`;
+    await writeFile(tenantsPath, `tenants:\n${tenant}\n`);
+    const shared = ['--redis-url', REDIS_URL, '--key-prefix', keyPrefix, '--tenants', tenantsPath];
+    const killed = await startCli([...SMALL_PLATFORM, ...shared, '--sync-task-lease-ms', '1000']);
+    let survivor: Platform | undefined;
+    try {
+      const killedUrls = (await killed.started).urls as { gateway: string };
+      // Two steps with a 20 s tool wait between them: the first step's tokens show the
+      // task running, and the wait keeps it running until the kill.
+      const body = {
+        route: 'chat',
+        maxOutputTokens: 8,
+        mode: 'sync',
+        stream: true,
+        steps: 2,
+        toolWaitMs: 20_000,
+      };
+      const headers = { authorization: `Bearer ${tenantKey}`, 'content-type': 'application/json' };
+      const stream = await fetch(`${killedUrls.gateway}/v1/tasks`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      });
+      assert.equal(stream.status, 200);
+      const taskId = stream.headers.get('x-task-id') ?? '';
+      const reader = stream.body?.getReader();
+      const first = await reader?.read();
+      assert.match(new TextDecoder().decode(first?.value), /event: token/);
+      killed.child.kill('SIGKILL');
+      await once(killed.child, 'exit');
+      await reader?.cancel().catch(() => undefined);
+
+      survivor = await startPlatform({
+        ...SURVIVOR_OPTIONS,
+        redisUrl: REDIS_URL,
+        keyPrefix,
+        tenantsPath,
+        syncTaskLeaseMs: 1000,
+      });
+      const record = await waitForTerminal(survivor, taskId, 15_000);
+      assert.equal(record.state, 'failed');
+      assert.equal(record.error?.code, 'gateway_lost');
+      const next = await fetch(`${survivor.urls.gateway}/v1/tasks`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ route: 'chat', maxOutputTokens: 8, mode: 'sync' }),
+      });
+      assert.equal(next.status, 200, await next.text());
+    } finally {
+      killed.child.kill('SIGKILL');
+      await survivor?.purge();
+      await survivor?.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

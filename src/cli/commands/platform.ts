@@ -13,6 +13,7 @@ import { withTimeout } from '../../platform/timeout.js';
 import { reportFailure } from '../command-errors.js';
 import { commandLogger } from '../logger.js';
 import { parseDurationMs, parseExistingFile, parsePort, parseTopologyOption } from '../options.js';
+import { DEFAULT_SYNC_LEASE_MS } from '../../platform/runtime/sync-task-owners.js';
 
 interface PlatformCommandOptions {
   readonly port: number;
@@ -22,6 +23,7 @@ interface PlatformCommandOptions {
   readonly tenants?: string;
   readonly policy?: string;
   readonly shutdownTimeoutMs: number;
+  readonly syncTaskLeaseMs: number;
   readonly faultProxy: boolean;
   readonly logLevel: string;
 }
@@ -84,6 +86,12 @@ export function registerPlatformCommand(program: Command): void {
       10_000,
     )
     .option(
+      '--sync-task-lease-ms <ms>',
+      'with Redis: once this process has not renewed its lease for this long, as after a SIGKILL, another platform process on the same key prefix fails its running sync tasks with gateway_lost and frees their in-flight slots',
+      parseLeaseMs,
+      DEFAULT_SYNC_LEASE_MS,
+    )
+    .option(
       '--log-level <level>',
       `lowest level logged: ${LOG_LEVELS.join(', ')}. Each request is logged at debug, and 5xx responses other than a /readyz 503 at warn`,
       parseLogLevel,
@@ -109,6 +117,7 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
       tenantsPath: options.tenants,
       policyPath: options.policy,
       shutdownTimeoutMs,
+      syncTaskLeaseMs: options.syncTaskLeaseMs,
       faultProxy: options.faultProxy,
       logger,
     });
@@ -120,9 +129,8 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       logger.warn({ signal }, 'second signal; exiting without waiting');
-      // NOTE: running sync tasks stay `running` in the store, and their tickets hold in-flight
-      // slots until ticketTtlSeconds (24 h). No start reconciles them, because another live
-      // gateway on the same Redis may own them.
+      // On Redis, another platform process on the same key prefix fails the running sync
+      // tasks with gateway_lost once this process's lease has run out.
       //
       // The exit code is 128 plus the signal number, as a shell reports a process the signal
       // ended.
@@ -208,4 +216,13 @@ function parseKeyPrefix(value: string): string {
     );
   }
   return value;
+}
+
+/** Parses --sync-task-lease-ms: at least 1 s, because the lease is renewed every third of it. */
+function parseLeaseMs(value: string): number {
+  const leaseMs = parseDurationMs(value);
+  if (leaseMs < 1000) {
+    throw new InvalidArgumentError(`expected at least 1000 ms, got ${leaseMs}.`);
+  }
+  return leaseMs;
 }

@@ -26,6 +26,7 @@ import type {
   ReadinessCheck,
   RouteCatalog,
   SyncExecutor,
+  SyncTaskOwnership,
   TaskEnqueuer,
   TenantAuthenticator,
 } from './ports.js';
@@ -74,6 +75,8 @@ export interface GatewayOptions {
   storeTimeoutMs?: number;
   /** Name of the store in 503 `store_unavailable` messages. @defaultValue 'the task store' */
   storeName?: string;
+  /** Record of the process running each sync task, on Redis. @defaultValue none */
+  syncOwners?: SyncTaskOwnership;
 }
 
 /** Time `close` waits for store writes still being retried after failed requests, in ms. */

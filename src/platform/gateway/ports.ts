@@ -66,6 +66,18 @@ export interface QueuedTaskData {
   ticket: AdmissionTicket;
 }
 
+/**
+ * The record of which platform process runs each sync task, so that another process can
+ * end the tasks of a killed process. In memory, tasks end with the process, so the
+ * gateway runs without one.
+ */
+export interface SyncTaskOwnership {
+  /** Records that this process runs the task; called before its admission. */
+  hold(tenantId: string, taskId: string): Promise<void>;
+  /** Deletes the record once the task is terminal or was never admitted. */
+  drop(taskId: string): Promise<void>;
+}
+
 /** The enqueue side of the task queue. */
 export interface TaskEnqueuer {
   enqueue(

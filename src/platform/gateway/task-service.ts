@@ -25,6 +25,7 @@ import type {
   ExecutionOutcome,
   RouteCatalog,
   SyncExecutor,
+  SyncTaskOwnership,
   TaskEnqueuer,
 } from './ports.js';
 
@@ -53,6 +54,8 @@ export interface TaskServiceOptions {
   storeName?: string;
   /** Logger for store clean-up writes that failed for good or were given up at close. @defaultValue no logging */
   logger?: Logger;
+  /** Record of the process running each sync task, on Redis. @defaultValue none */
+  syncOwners?: SyncTaskOwnership;
 }
 
 /** Default of {@link TaskServiceOptions.storeTimeoutMs}. */
@@ -135,9 +138,16 @@ export class TaskService {
   }
 
   /** Runs an admitted sync task through the executor. */
-  execute(admitted: AdmittedTask, hooks: Pick<ExecutionJob, 'onToken' | 'signal'> = {}) {
+  async execute(
+    admitted: AdmittedTask,
+    hooks: Pick<ExecutionJob, 'onToken' | 'signal'> = {},
+  ): Promise<ExecutionOutcome> {
     const job: ExecutionJob = { task: admitted.task, ticket: admitted.ticket, ...hooks };
-    return this.#options.executor.execute(job) as Promise<ExecutionOutcome>;
+    try {
+      return (await this.#options.executor.execute(job)) as ExecutionOutcome;
+    } finally {
+      this.#dropOwner(admitted.task.id);
+    }
   }
 
   /** @throws GatewayError 503 `store_unavailable` when the store did not reply in time. */
@@ -259,6 +269,46 @@ export class TaskService {
     return { kind: 'replayed', task };
   }
 
+  /** Admits a new task, with an owner record first for a sync task on Redis. */
+  async #admitNew(tenant: Tenant, request: TaskRequest, id: string): Promise<AdmittedTask> {
+    const { syncOwners } = this.#options;
+    if (request.mode === 'sync' && syncOwners !== undefined) {
+      try {
+        return await this.#admitOwned(tenant, request, id, syncOwners);
+      } catch (error) {
+        this.#dropOwner(id);
+        throw error;
+      }
+    }
+    return this.#admitChecked(tenant, request, id);
+  }
+
+  /**
+   * Records this process as the sync task's owner, before anything that another process
+   * would have to undo if this one were killed.
+   */
+  async #admitOwned(
+    tenant: Tenant,
+    request: TaskRequest,
+    id: string,
+    owners: SyncTaskOwnership,
+  ): Promise<AdmittedTask> {
+    await this.#bounded('sync task owner record', owners.hold(tenant.id, id));
+    return this.#admitChecked(tenant, request, id);
+  }
+
+  /** Deletes the sync task's owner record in the background; a failed delete is retried by the owner's sweep. */
+  #dropOwner(id: string): void {
+    const owners = this.#options.syncOwners;
+    if (owners === undefined) return;
+    owners.drop(id).catch((error: unknown) => {
+      this.#options.logger?.warn(
+        { err: error, taskId: id },
+        'deleting a sync task owner record failed; the next sweep deletes it',
+      );
+    });
+  }
+
   /**
    * Runs backpressure, admission, store and queue in turn. A task whose record may
    * have been stored but whose enqueue did not complete is marked failed, in the
@@ -266,7 +316,7 @@ export class TaskService {
    * NOTE: an enqueue that timed out may still land once Redis replies. Its job then
    * skips the failed task, unless a consumer marks it running before the failure lands.
    */
-  async #admitNew(tenant: Tenant, request: TaskRequest, id: string): Promise<AdmittedTask> {
+  async #admitChecked(tenant: Tenant, request: TaskRequest, id: string): Promise<AdmittedTask> {
     const shed = await this.#bounded(
       'backpressure check',
       this.#options.backpressure?.check(request.priority) ?? Promise.resolve(undefined),

@@ -82,6 +82,7 @@ function isAbort(error: unknown): boolean {
 const OWN_STATUS: Record<string, number> = {
   task_deadline_exceeded: 504,
   platform_shutdown: 503,
+  gateway_lost: 503,
   client_aborted: 499,
 };
 

@@ -14,6 +14,12 @@ export interface PlatformOptions extends PlatformConfig {
   shutdownTimeoutMs?: number;
   /** Time to connect to Redis and get a PING reply at start. @defaultValue 3_000 */
   redisCheckTimeoutMs?: number;
+  /**
+   * On Redis, lifetime of this process's lease on its sync tasks. Once it has been missing
+   * for this long, another platform process on the same Redis and key prefix fails the
+   * tasks with `gateway_lost`. @defaultValue 15_000
+   */
+  syncTaskLeaseMs?: number;
 }
 
 /** Options of `Platform.stop`. */
@@ -34,7 +40,13 @@ export const WORKER_ABORT_GRACE_MS = 10_000;
 
 /** @throws RangeError naming the option when a limit is not a positive integer. */
 export function checkPlatformLimits(options: PlatformOptions): void {
-  for (const name of ['maxTaskDurationMs', 'shutdownTimeoutMs', 'redisCheckTimeoutMs'] as const) {
+  const names = [
+    'maxTaskDurationMs',
+    'shutdownTimeoutMs',
+    'redisCheckTimeoutMs',
+    'syncTaskLeaseMs',
+  ] as const;
+  for (const name of names) {
     const value = options[name];
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
       throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);

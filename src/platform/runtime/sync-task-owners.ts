@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+import type { AdmissionBackend } from '../admission/types.js';
+import type { Clock } from '../clock.js';
+import type { SyncTaskOwnership } from '../gateway/ports.js';
+import type { TaskStore } from '../store/task-store.js';
+import type { TaskRecord } from '../task.js';
+
+/** A sync task whose platform process stopped without ending it. */
+export interface OrphanedSyncTask {
+  taskId: string;
+  tenantId: string;
+  /** Instance id of the platform process that ran the task. */
+  owner: string;
+}
+
+export interface RedisSyncTaskOwnersOptions {
+  redisUrl: string;
+  /** Prefix of the owners hash and of each process's lease key. */
+  keyPrefix: string;
+  /** Ends one orphaned task: stores its failure and frees its admission ticket. */
+  onOrphan: (orphan: OrphanedSyncTask) => Promise<void>;
+  /** Receives a failed lease renewal, sweep or orphan clean-up. @defaultValue none */
+  onError?: (error: unknown, operation: string) => void;
+  /** @defaultValue a random UUID */
+  instanceId?: string;
+  /**
+   * Lifetime of this process's lease, renewed every third of it. Another process ends
+   * this process's sync tasks once the lease has been missing for this long. @defaultValue 15_000
+   */
+  leaseMs?: number;
+  /** Time between two sweeps for orphaned tasks. @defaultValue leaseMs */
+  sweepIntervalMs?: number;
+}
+
+/** Default of {@link RedisSyncTaskOwnersOptions.leaseMs}. */
+export const DEFAULT_SYNC_LEASE_MS = 15_000;
+
+/** Entries read per HSCAN call of a sweep. */
+const SCAN_COUNT = 500;
+
+/**
+ * Records in Redis which platform process runs each sync task, so that the other
+ * processes on the same Redis can end the tasks of a killed process. A sync task runs
+ * inside the process that took its request, and no queue redelivers it. Without this,
+ * a process killed with SIGKILL would leave its tasks `running` and their admission
+ * tickets holding the tenant's in-flight slots until the tickets expire.
+ *
+ * Each process keeps a lease key alive. A sweep ends the tasks of an owner whose lease
+ * has been missing from sweeps a whole lease time apart. A Redis outage ends no task,
+ * because sweeps fail while it lasts and every live process renews its lease within a
+ * third of a lease time of Redis replying again.
+ */
+export class RedisSyncTaskOwners implements SyncTaskOwnership {
+  readonly instanceId: string;
+  readonly #redis: Redis;
+  readonly #ownersKey: string;
+  readonly #leasePrefix: string;
+  readonly #leaseMs: number;
+  readonly #options: RedisSyncTaskOwnersOptions;
+  /** Tasks this process runs, by id. */
+  readonly #held = new Set<string>();
+  /** Owners whose lease was missing, with the time it was first seen missing. */
+  readonly #suspects = new Map<string, number>();
+  #timers: NodeJS.Timeout[] = [];
+  #sweeping: Promise<number> | undefined;
+
+  constructor(options: RedisSyncTaskOwnersOptions) {
+    this.#options = options;
+    this.instanceId = options.instanceId ?? randomUUID();
+    this.#leaseMs = options.leaseMs ?? DEFAULT_SYNC_LEASE_MS;
+    if (!Number.isInteger(this.#leaseMs) || this.#leaseMs < 3) {
+      throw new RangeError(`leaseMs must be an integer >= 3, got ${String(options.leaseMs)}`);
+    }
+    this.#ownersKey = `${options.keyPrefix}:sync-owners`;
+    this.#leasePrefix = `${options.keyPrefix}:sync-lease:`;
+    this.#redis = new Redis(options.redisUrl, {
+      enableAutoPipelining: true,
+      maxRetriesPerRequest: 1,
+      commandTimeout: Math.max(1000, Math.floor(this.#leaseMs / 3)),
+    });
+    // Connection errors surface as failed commands, which onError receives.
+    this.#redis.on('error', () => undefined);
+  }
+
+  /** Writes this process's lease, then renews it and sweeps on timers. */
+  async start(): Promise<void> {
+    await this.#renew();
+    const renew = setInterval(() => void this.#renew(), Math.floor(this.#leaseMs / 3));
+    const sweep = setInterval(
+      () => void this.sweep(),
+      this.#options.sweepIntervalMs ?? this.#leaseMs,
+    );
+    this.#timers = [renew, sweep];
+    for (const timer of this.#timers) timer.unref();
+  }
+
+  async hold(tenantId: string, taskId: string): Promise<void> {
+    this.#held.add(taskId);
+    await this.#redis.hset(this.#ownersKey, taskId, `${this.instanceId} ${tenantId}`);
+  }
+
+  async drop(taskId: string): Promise<void> {
+    this.#held.delete(taskId);
+    await this.#redis.hdel(this.#ownersKey, taskId);
+  }
+
+  /**
+   * Ends the tasks of owners whose lease has been missing for a lease time, and deletes
+   * entries of this process that no running task holds, as after a drop that failed.
+   * Returns the number of tasks ended. A sweep still running is shared.
+   */
+  sweep(): Promise<number> {
+    this.#sweeping ??= this.#sweepOnce()
+      .catch((error: unknown) => {
+        this.#options.onError?.(error, 'sweep for orphaned sync tasks');
+        return 0;
+      })
+      .finally(() => {
+        this.#sweeping = undefined;
+      });
+    return this.#sweeping;
+  }
+
+  /** Stops the timers and deletes this process's lease; its running tasks have ended by now. */
+  async close(): Promise<void> {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    await this.#sweeping;
+    try {
+      await this.#redis.del(this.#leaseKey(this.instanceId));
+    } catch (error) {
+      this.#options.onError?.(error, 'deleting the sync task lease');
+    }
+    this.#redis.disconnect();
+  }
+
+  async #renew(): Promise<void> {
+    try {
+      await this.#redis.set(this.#leaseKey(this.instanceId), '1', 'PX', this.#leaseMs);
+    } catch (error) {
+      this.#options.onError?.(error, 'renewing the sync task lease');
+    }
+  }
+
+  async #sweepOnce(): Promise<number> {
+    // Taken before any read, so two sweeps a sweep interval apart are at least that far apart.
+    const now = Date.now();
+    const entries = await this.#readOwners();
+    const byOwner = new Map<string, { taskId: string; tenantId: string }[]>();
+    const stale: string[] = [];
+    for (const [taskId, value] of entries) {
+      const [owner = '', tenantId = ''] = value.split(' ');
+      if (owner === this.instanceId) {
+        if (!this.#held.has(taskId)) stale.push(taskId);
+        continue;
+      }
+      const tasks = byOwner.get(owner) ?? [];
+      tasks.push({ taskId, tenantId });
+      byOwner.set(owner, tasks);
+    }
+    if (stale.length > 0) await this.#deleteStale(stale);
+    const lost = await this.#lostOwners([...byOwner.keys()], now);
+    let ended = 0;
+    for (const owner of lost) {
+      for (const task of byOwner.get(owner) ?? []) {
+        await this.#options.onOrphan({ ...task, owner });
+        await this.#redis.hdel(this.#ownersKey, task.taskId);
+        ended += 1;
+      }
+      this.#suspects.delete(owner);
+    }
+    return ended;
+  }
+
+  /** Deletes entries of this process whose task it no longer holds, checked again after the read. */
+  async #deleteStale(taskIds: string[]): Promise<void> {
+    const unheld = taskIds.filter((taskId) => !this.#held.has(taskId));
+    if (unheld.length > 0) await this.#redis.hdel(this.#ownersKey, ...unheld);
+  }
+
+  async #readOwners(): Promise<[string, string][]> {
+    const entries: [string, string][] = [];
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.#redis.hscan(this.#ownersKey, cursor, 'COUNT', SCAN_COUNT);
+      for (let index = 0; index + 1 < flat.length; index += 2) {
+        entries.push([flat[index] ?? '', flat[index + 1] ?? '']);
+      }
+      cursor = next;
+    } while (cursor !== '0');
+    return entries;
+  }
+
+  /** Returns the owners whose lease has been missing since a sweep at least a lease time ago. */
+  async #lostOwners(owners: string[], now: number): Promise<string[]> {
+    for (const owner of this.#suspects.keys()) {
+      if (!owners.includes(owner)) this.#suspects.delete(owner);
+    }
+    if (owners.length === 0) return [];
+    const alive = await Promise.all(
+      owners.map((owner) => this.#redis.exists(this.#leaseKey(owner))),
+    );
+    const lost: string[] = [];
+    for (const [index, owner] of owners.entries()) {
+      if (alive[index] === 1) {
+        this.#suspects.delete(owner);
+        continue;
+      }
+      const since = this.#suspects.get(owner);
+      if (since === undefined) {
+        this.#suspects.set(owner, now);
+      } else if (now - since >= this.#leaseMs) {
+        lost.push(owner);
+      }
+    }
+    return lost;
+  }
+
+  #leaseKey(instanceId: string): string {
+    return `${this.#leasePrefix}${instanceId}`;
+  }
+}
+
+/** Dependencies of {@link startSyncTaskOwners} for ending the orphaned tasks it finds. */
+export interface SyncTaskOwnersWiring {
+  redisUrl: string;
+  keyPrefix: string;
+  /** @defaultValue DEFAULT_SYNC_LEASE_MS */
+  leaseMs?: number;
+  store: TaskStore;
+  admission: Pick<AdmissionBackend, 'release'>;
+  clock: Clock;
+  /** Called with each orphaned task's stored failure, for metrics and the cost ledger. */
+  onEnded: (record: TaskRecord) => void;
+  logger?: Logger;
+}
+
+/**
+ * Starts the owner record of this process's sync tasks. Its sweeps fail the sync tasks
+ * of dead processes with `gateway_lost` and free their admission tickets.
+ */
+export async function startSyncTaskOwners(
+  wiring: SyncTaskOwnersWiring,
+): Promise<RedisSyncTaskOwners> {
+  const { logger } = wiring;
+  const owners = new RedisSyncTaskOwners({
+    redisUrl: wiring.redisUrl,
+    keyPrefix: wiring.keyPrefix,
+    leaseMs: wiring.leaseMs,
+    onOrphan: (orphan) => endOrphan(wiring, orphan),
+    onError: (error, operation) => {
+      // Renewals fail all through a Redis outage, which the Redis monitor logs already.
+      const level = operation.startsWith('renewing') ? 'debug' : 'warn';
+      logger?.[level]({ err: error }, `${operation} failed`);
+    },
+  });
+  await owners.start();
+  return owners;
+}
+
+async function endOrphan(wiring: SyncTaskOwnersWiring, orphan: OrphanedSyncTask): Promise<void> {
+  const { taskId, tenantId, owner } = orphan;
+  const message = `platform process ${owner}, which ran this sync task, stopped without ending it; send the task again`;
+  const read = await wiring.store.completeAndRead(taskId, {
+    state: 'failed',
+    finishedAt: wiring.clock.now(),
+    error: { code: 'gateway_lost', message },
+  });
+  // The release frees the reservation recorded with the ticket, so the amounts here are unused.
+  await wiring.admission.release({ id: taskId, tenantId, reservedUsd: 0, tokens: 0 });
+  if (!read.stored || read.record === undefined) return;
+  wiring.onEnded(read.record);
+  wiring.logger?.warn(
+    { taskId, tenantId, owner },
+    'failed a sync task whose platform process stopped',
+  );
+}

@@ -86,6 +86,15 @@ redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 return {1, redis.call('HGETALL', KEYS[1])}`;
 
 // KEYS: idempotency key. ARGV: task id.
+/**
+ * Binds KEYS[1] to ARGV[1] for ARGV[2] ms unless it is bound, and returns the bound id.
+ * One script, because a release landing between a separate SET NX and GET would leave
+ * the claimer believing it owns a key that nothing binds.
+ */
+const CLAIM_SCRIPT = `
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return ARGV[1] end
+return redis.call('GET', KEYS[1])`;
+
 const RELEASE_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
@@ -96,6 +105,7 @@ interface StoreCommands {
   scalegateTaskRequeue(taskKey: string, countsKey: string, costUsd: string): Promise<unknown>;
   scalegateTaskComplete(taskKey: string, countsKey: string, ...args: string[]): Promise<unknown>;
   scalegateIdempotencyRelease(slot: string, taskId: string): Promise<unknown>;
+  scalegateIdempotencyClaim(slot: string, taskId: string, ttlMs: string): Promise<unknown>;
 }
 
 type CommandRedis = Redis & StoreCommands;
@@ -106,6 +116,7 @@ const COMMAND_NAMES: readonly (keyof StoreCommands)[] = [
   'scalegateTaskRequeue',
   'scalegateTaskComplete',
   'scalegateIdempotencyRelease',
+  'scalegateIdempotencyClaim',
 ];
 
 /** Record fields that transitions change, each stored in a hash field of its own. */
@@ -206,9 +217,11 @@ export class RedisTaskStore implements TaskStore {
 
   async claimIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<string> {
     const slot = this.#idempotencyKey(tenantId, key);
-    const set = await this.#redis.set(slot, taskId, 'PX', this.#ttlMs, 'NX');
-    if (set === 'OK') return taskId;
-    return (await this.#redis.get(slot)) ?? taskId;
+    const bound = await this.#redis.scalegateIdempotencyClaim(slot, taskId, String(this.#ttlMs));
+    if (typeof bound !== 'string') {
+      throw new TypeError(`unexpected reply from the idempotency claim script: ${String(bound)}`);
+    }
+    return bound;
   }
 
   async releaseIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<void> {
@@ -263,6 +276,7 @@ function defineCommands(redis: Redis): CommandRedis {
   redis.defineCommand('scalegateTaskRequeue', { numberOfKeys: 2, lua: REQUEUE_SCRIPT });
   redis.defineCommand('scalegateTaskComplete', { numberOfKeys: 2, lua: COMPLETE_SCRIPT });
   redis.defineCommand('scalegateIdempotencyRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+  redis.defineCommand('scalegateIdempotencyClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
   if (!hasCommands(redis)) {
     throw new TypeError('ioredis defineCommand did not add the task store commands');
   }

@@ -419,6 +419,18 @@ for (const driver of drivers) {
       assert.equal(await store.claimIdempotencyKey('tenant-alpha', 'key-2', 'c'), 'c');
     });
 
+    it('binds a claim racing a release', async () => {
+      await store.claimIdempotencyKey('tenant-alpha', 'key-3', 'a');
+      const [claimed] = await Promise.all([
+        store.claimIdempotencyKey('tenant-alpha', 'key-3', 'b'),
+        store.releaseIdempotencyKey('tenant-alpha', 'key-3', 'a'),
+      ]);
+      const later = await store.claimIdempotencyKey('tenant-alpha', 'key-3', 'c');
+      // The claim saw a's binding or bound the key to b, and a later claim agrees.
+      const expected = claimed === 'a' ? ['a', 'c'] : ['b', 'b'];
+      assert.deepEqual([claimed, later], expected);
+    });
+
     it('binds an idempotency key per tenant', async () => {
       const first = await store.claimIdempotencyKey('tenant-alpha', 'key-1', 'a');
       const again = await store.claimIdempotencyKey('tenant-alpha', 'key-1', 'b');

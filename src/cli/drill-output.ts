@@ -4,8 +4,7 @@
  */
 import type { DrillEvent } from '../harness/drill/deps.js';
 import type { Report, SeriesPoint } from '../harness/report/types.js';
-import { usd } from '../harness/load/format.js';
-import { percent } from '../harness/report/format.js';
+import { percent, usd } from '../harness/report/format.js';
 import { runbookUnchangedReason } from '../harness/runbook/write.js';
 
 /** Seconds between plain progress lines when stderr is not a terminal. */

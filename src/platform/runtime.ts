@@ -89,6 +89,11 @@ export interface Platform {
   /** Deletes every Redis key of this run; call before `stop`. Nothing to do in memory. */
   purge(): Promise<void>;
   /**
+   * Returns the bill of the long-running worker pool from the start until now on the
+   * platform's clock: the topology's workers at the price table's worker size and prices.
+   */
+  workerPoolUsd(): number;
+  /**
    * Stops taking requests, waits up to `shutdownTimeoutMs` for running tasks,
    * fails those still running with `platform_shutdown`, then closes everything. In memory
    * it also fails the tasks still queued, which would otherwise never end.
@@ -104,6 +109,7 @@ export interface Platform {
 export async function startPlatform(config: PlatformOptions = {}): Promise<Platform> {
   checkPlatformLimits(config);
   const clock = config.clock ?? systemClock;
+  const startedAt = clock.monotonic();
   await checkRedisOf(config);
   const topology = resolveTopology(config.topology);
   const catalog = await loadProviderCatalog(config.providersDir);
@@ -286,6 +292,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       store: drivers.store,
       keyPrefix: drivers.redisUrl === undefined ? undefined : keyPrefix,
       purge: () => drivers.purge(),
+      workerPoolUsd: () => prices.workerPoolUsd(topology.workers, clock.monotonic() - startedAt),
       stop: (options = {}) => {
         drainTimeoutMs = options.drainTimeoutMs ?? defaultDrainTimeoutMs;
         return drainAndStop({

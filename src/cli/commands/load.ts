@@ -276,6 +276,7 @@ async function platformRunOf(
   const { summary, unsettled } = await settledCost(platform.store, platform.ledger, {
     limitMs: SETTLE_LIMIT_MS,
     signal,
+    workerPoolUsd: () => platform.workerPoolUsd(),
   });
   if (unsettled > 0) {
     const when = signal.aborted
@@ -294,6 +295,7 @@ async function platformRunOf(
       meanUsdPerTask: priced ? summary.meanUsdPerTask : null,
       p95UsdPerTask: priced ? summary.p95UsdPerTask : null,
       unsettledTasks: unsettled,
+      workerPoolUsd: summary.workerPoolUsd,
     },
   };
 }

@@ -34,6 +34,8 @@ export interface DrillPlatform {
   registry: Registry;
   ledger: CostLedger;
   store: Pick<TaskStore, 'accounting'>;
+  /** Bill of the worker pool since the platform started, in USD. */
+  workerPoolUsd(): number;
 }
 
 export interface PlatformDrillOptions {
@@ -92,6 +94,7 @@ async function costOf(
     tenants,
     limitMs: SETTLE_LIMIT_MS,
     signal,
+    workerPoolUsd: () => platform.workerPoolUsd(),
   });
   const slices = (totals: Record<string, CostTotal>) =>
     Object.entries(totals).map(([key, total]) => ({
@@ -105,6 +108,7 @@ async function costOf(
     p95Usd: summary.p95UsdPerTask,
     totalUsd: summary.totalUsd,
     unsettledTasks: unsettled,
+    workerPoolUsd: summary.workerPoolUsd,
     byTenant: slices(summary.byTenant),
     byRoute: slices(summary.byRoute),
   };

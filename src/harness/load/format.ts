@@ -1,4 +1,4 @@
-import { percent } from '../report/format.js';
+import { percent, usd } from '../report/format.js';
 import type { ProgressSnapshot } from './recorder.js';
 import type { AsyncFollowSummary, LoadResult, PlatformRun, RunCost } from './result.js';
 import { endedCount } from './success-rate.js';
@@ -17,13 +17,6 @@ export function formatProgress(progress: ProgressSnapshot): string {
     `aborted=${progress.aborted} dropped=${progress.dropped}`
   );
 }
-
-/** Four significant digits, which round a cost per task by at most 0.05% of its value. */
-const USD_FORMAT = new Intl.NumberFormat('en-US', {
-  minimumSignificantDigits: 4,
-  maximumSignificantDigits: 4,
-  useGrouping: false,
-});
 
 /**
  * Formats the run summary as lines, one `[topic]` line each. `platform` adds the `[topology]`
@@ -104,7 +97,7 @@ function asyncLine(tasks: AsyncFollowSummary): string {
 /** Formats the cost per task in the drill's `[cost] avg=$<usd>/task` form, with the totals. */
 function costLine(cost: RunCost): string {
   const mean = cost.meanUsdPerTask === null ? 'n/a' : `${usd(cost.meanUsdPerTask)}/task`;
-  const line = `[cost] avg=${mean} total=${usd(cost.totalUsd)} tasks=${cost.tasks}`;
+  const line = `[cost] avg=${mean} total=${usd(cost.totalUsd)} tasks=${cost.tasks} worker_pool=${usd(cost.workerPoolUsd)}`;
   return cost.unsettledTasks === 0 ? line : `${line} unsettled=${cost.unsettledTasks}`;
 }
 
@@ -130,11 +123,6 @@ function stallText(result: LoadResult): string {
 
 function successText(fraction: number, ended: number): string {
   return ended === 0 ? 'n/a' : percent(fraction);
-}
-
-/** Formats US dollars with four significant digits, such as `$0.003608`. */
-export function usd(value: number): string {
-  return `$${USD_FORMAT.format(value)}`;
 }
 
 function ms(value: number): string {

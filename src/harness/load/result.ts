@@ -167,6 +167,8 @@ export interface RunCost {
   p95UsdPerTask: number | null;
   /** Count of tasks still queued or running when the ledger was read, whose cost is missing. */
   unsettledTasks: number;
+  /** Bill of the long-running worker pool over the run, shared out in the task costs above. */
+  workerPoolUsd: number;
 }
 
 /** The platform that `scalegate load --platform` started for a run. */

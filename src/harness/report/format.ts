@@ -13,8 +13,19 @@ export function seconds(value: number | null): string {
   return value === null ? 'n/a' : `${value.toFixed(2)} s`;
 }
 
+/** Four significant digits, which round a cost per task by at most 0.05% of its value. */
+const USD_FORMAT = new Intl.NumberFormat('en-US', {
+  minimumSignificantDigits: 4,
+  maximumSignificantDigits: 4,
+  useGrouping: false,
+});
+
+/**
+ * Formats US dollars with four significant digits, such as `$0.003608`, so costs per task
+ * of different topologies stay apart; null gives `n/a`.
+ */
 export function usd(value: number | null): string {
-  return value === null ? 'n/a' : `$${value.toFixed(4)}`;
+  return value === null ? 'n/a' : `$${USD_FORMAT.format(value)}`;
 }
 
 export function count(value: number): string {

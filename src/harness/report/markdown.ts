@@ -49,11 +49,23 @@ function resultsSection(results: readonly TopologyResult[]): string {
           `Tasks still queued or running when the cost was read: ${unsettled.join(', ')}. ` +
             'The cost columns lack theirs.',
         ];
+  const pools = results
+    .filter((result) => result.cost.workerPoolUsd !== undefined)
+    .map((result) => `${usd(result.cost.workerPoolUsd ?? 0)} on ${result.topology}`);
+  const poolNote =
+    pools.length === 0
+      ? []
+      : [
+          '',
+          `Worker pool bill over the run: ${pools.join(', ')}. ` +
+            'The cost columns include it, shared over the tasks by the time each ran on a worker.',
+        ];
   return [
     '## Results per topology',
     '',
     table([...header, 'cost mean', 'cost p95', 'harness'], rows),
     ...note,
+    ...poolNote,
   ].join('\n');
 }
 

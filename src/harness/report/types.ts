@@ -77,6 +77,11 @@ export interface CostSummary {
    * the cost of those among them that the main load sent.
    */
   unsettledTasks?: number;
+  /**
+   * Bill of the long-running worker pool over the run, in USD. Every task's cost includes
+   * a share of it by worker busy time, so the totals include the main load's shares.
+   */
+  workerPoolUsd?: number;
   byTenant: CostSlice[];
   byRoute: CostSlice[];
 }

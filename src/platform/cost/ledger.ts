@@ -11,6 +11,8 @@ export interface CostEntry {
   usage: TokenUsage;
   tokenCostUsd: number;
   executorCostUsd: number;
+  /** Time the task ran on the long-running worker pool, in ms; absent for sync tasks. */
+  workerBusyMs?: number;
 }
 
 export interface CostTotal {
@@ -25,6 +27,8 @@ export interface TaskCost {
   tenantId: string;
   route: string;
   totalUsd: number;
+  /** Time the task ran on the worker pool, in ms; the pool's bill is shared out by it. */
+  workerBusyMs?: number;
 }
 
 export interface CostSummary extends Omit<CostTotal, 'p95Usd'> {
@@ -34,14 +38,67 @@ export interface CostSummary extends Omit<CostTotal, 'p95Usd'> {
   p95UsdPerTask: number;
   byTenant: Record<string, CostTotal>;
   byRoute: Record<string, CostTotal>;
+  /**
+   * Bill of the long-running worker pool over the run, in USD, which the task costs above
+   * include in shares. 0 when none was given or no task was recorded.
+   */
+  workerPoolUsd: number;
+}
+
+/** Options of {@link CostLedger.summary}. */
+export interface CostSummaryOptions {
+  /** Tenants whose tasks the summary covers. @defaultValue every tenant */
+  tenants?: readonly string[];
+  /**
+   * Bill of the worker pool over the run, shared out over every recorded task by its
+   * worker busy time before the tenants are selected. When no task ran on the pool, each
+   * task takes an equal share, because an idle pool costs as much. @defaultValue 0
+   */
+  workerPoolUsd?: number;
 }
 
 /** Records the cost of each task and totals it per tenant and per route. */
 export interface CostLedger {
   /** Adds a task's cost. Returns false, adding nothing, when the task id was already recorded. */
   record(entry: CostEntry): Promise<boolean>;
-  /** Summarizes the tasks of `tenants`, or of every tenant when omitted. */
-  summary(tenants?: readonly string[]): Promise<CostSummary>;
+  /** Summarizes the recorded tasks, with the worker pool's bill shared out over them. */
+  summary(options?: CostSummaryOptions): Promise<CostSummary>;
+}
+
+/** Returns the part of an entry that summaries group and price. */
+export function taskCostOf(entry: CostEntry): TaskCost {
+  const cost: TaskCost = {
+    tenantId: entry.tenantId,
+    route: entry.route,
+    totalUsd: entryTotalUsd(entry),
+  };
+  if (entry.workerBusyMs !== undefined) cost.workerBusyMs = entry.workerBusyMs;
+  return cost;
+}
+
+/**
+ * Summarizes every recorded task's cost: adds each task's share of the worker pool's
+ * bill, then selects the tenants' tasks. The shares of all tasks add up to the bill.
+ */
+export function summarizeLedger(
+  taskCosts: readonly TaskCost[],
+  options: CostSummaryOptions = {},
+): CostSummary {
+  const poolUsd = options.workerPoolUsd ?? 0;
+  if (!Number.isFinite(poolUsd) || poolUsd < 0) {
+    throw new RangeError(`workerPoolUsd must be a finite number >= 0, got ${String(poolUsd)}`);
+  }
+  const totalBusyMs = taskCosts.reduce((sum, cost) => sum + (cost.workerBusyMs ?? 0), 0);
+  const shareOf = (cost: TaskCost) =>
+    totalBusyMs > 0
+      ? (poolUsd * (cost.workerBusyMs ?? 0)) / totalBusyMs
+      : poolUsd / taskCosts.length;
+  const shared =
+    poolUsd > 0 && taskCosts.length > 0
+      ? taskCosts.map((cost) => ({ ...cost, totalUsd: cost.totalUsd + shareOf(cost) }))
+      : taskCosts;
+  const summary = summarize(costsOfTenants(shared, options.tenants));
+  return { ...summary, workerPoolUsd: taskCosts.length > 0 ? poolUsd : 0 };
 }
 
 /** Total cost of an entry: tokens plus executor, in USD. */
@@ -70,7 +127,7 @@ export function costsOfTenants(
 }
 
 /** Builds a summary, with totals and p95 per tenant and per route, from per-task costs. */
-export function summarize(taskCosts: readonly TaskCost[]): CostSummary {
+export function summarize(taskCosts: readonly TaskCost[]): Omit<CostSummary, 'workerPoolUsd'> {
   const overall = totalOf(taskCosts.map((cost) => cost.totalUsd));
   return {
     tasks: overall.tasks,

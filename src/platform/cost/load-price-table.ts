@@ -38,8 +38,8 @@ export function parsePriceTable(text: string, file: string): PriceTable {
   };
   const root = readObject(parseYaml(text, file), '(root)', fail);
   const effectiveDate = readString(root.effectiveDate, 'effectiveDate', fail);
-  if (!ISO_DATE.test(effectiveDate)) {
-    fail('effectiveDate', 'a date as YYYY-MM-DD', effectiveDate);
+  if (!isCalendarDate(effectiveDate)) {
+    fail('effectiveDate', 'a calendar date as YYYY-MM-DD', effectiveDate);
   }
   return new PriceTable({
     effectiveDate,
@@ -73,6 +73,18 @@ function readExecutors(raw: ConfigObject, fail: FieldFailure): ExecutorPrices {
     worker: {
       perVcpuHour: readNumber(worker.perVcpuHour, 'executors.worker.perVcpuHour', fail),
       perGbHour: readNumber(worker.perGbHour, 'executors.worker.perGbHour', fail),
+      vcpuPerWorker: readNumber(
+        worker.vcpuPerWorker ?? DEFAULT_WORKER_SIZE.vcpuPerWorker,
+        'executors.worker.vcpuPerWorker',
+        fail,
+        true,
+      ),
+      memoryGbPerWorker: readNumber(
+        worker.memoryGbPerWorker ?? DEFAULT_WORKER_SIZE.memoryGbPerWorker,
+        'executors.worker.memoryGbPerWorker',
+        fail,
+        true,
+      ),
     },
     serverless: {
       perGbSecond: readNumber(serverless.perGbSecond, 'executors.serverless.perGbSecond', fail),
@@ -83,6 +95,16 @@ function readExecutors(raw: ConfigObject, fail: FieldFailure): ExecutorPrices {
       ),
     },
   };
+}
+
+/** Size of a worker when the table names none: 0.25 vCPU and 0.5 GB, Fargate's smallest task. */
+const DEFAULT_WORKER_SIZE = { vcpuPerWorker: 0.25, memoryGbPerWorker: 0.5 };
+
+/** Returns whether `text` is YYYY-MM-DD and names a day that exists, so 2025-02-30 fails. */
+function isCalendarDate(text: string): boolean {
+  if (!ISO_DATE.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
 }
 
 function parseYaml(text: string, file: string): unknown {

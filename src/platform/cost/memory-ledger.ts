@@ -2,10 +2,10 @@ import {
   type CostEntry,
   type CostLedger,
   type CostSummary,
-  costsOfTenants,
-  entryTotalUsd,
-  summarize,
+  type CostSummaryOptions,
+  summarizeLedger,
   type TaskCost,
+  taskCostOf,
 } from './ledger.js';
 
 /** A cost ledger in this process's memory. */
@@ -16,15 +16,11 @@ export class MemoryCostLedger implements CostLedger {
     if (this.#costs.has(entry.taskId)) {
       return false;
     }
-    this.#costs.set(entry.taskId, {
-      tenantId: entry.tenantId,
-      route: entry.route,
-      totalUsd: entryTotalUsd(entry),
-    });
+    this.#costs.set(entry.taskId, taskCostOf(entry));
     return true;
   }
 
-  async summary(tenants?: readonly string[]): Promise<CostSummary> {
-    return summarize(costsOfTenants([...this.#costs.values()], tenants));
+  async summary(options: CostSummaryOptions = {}): Promise<CostSummary> {
+    return summarizeLedger([...this.#costs.values()], options);
   }
 }

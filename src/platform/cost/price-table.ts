@@ -1,5 +1,6 @@
 import type { TokenUsage } from '../task.js';
 import { PriceNotFoundError } from './errors.js';
+import { workerPoolCostUsd } from './executor-cost.js';
 
 /** USD per 1,000,000 tokens of one model. */
 export interface ModelPrice {
@@ -7,10 +8,15 @@ export interface ModelPrice {
   outputPerMillion: number;
 }
 
-/** Long-running worker prices: per vCPU-hour and per GB-hour of memory, in USD. */
+/**
+ * Long-running worker prices, per vCPU-hour and per GB-hour of memory in USD, and the
+ * size assumed for each worker of a topology.
+ */
 export interface WorkerPrices {
   perVcpuHour: number;
   perGbHour: number;
+  vcpuPerWorker: number;
+  memoryGbPerWorker: number;
 }
 
 /** Serverless prices: per GB-second of memory-duration and per million invocations, in USD. */
@@ -52,6 +58,12 @@ export class PriceTable {
 
   get executors(): ExecutorPrices {
     return this.data.executors;
+  }
+
+  /** Bill of `workers` workers of the assumed size for `wallMs` of wall time, in USD. */
+  workerPoolUsd(workers: number, wallMs: number): number {
+    const worker = this.data.executors.worker;
+    return workerPoolCostUsd(worker, { ...worker, workers, wallMs });
   }
 
   /** @throws PriceNotFoundError when the table has no price for the pair. */

@@ -3,10 +3,10 @@ import {
   type CostEntry,
   type CostLedger,
   type CostSummary,
-  costsOfTenants,
-  entryTotalUsd,
-  summarize,
+  type CostSummaryOptions,
+  summarizeLedger,
   type TaskCost,
+  taskCostOf,
 } from './ledger.js';
 
 export interface RedisCostLedgerOptions {
@@ -64,11 +64,7 @@ export class RedisCostLedger implements CostLedger {
   }
 
   async record(entry: CostEntry): Promise<boolean> {
-    const cost: TaskCost = {
-      tenantId: entry.tenantId,
-      route: entry.route,
-      totalUsd: entryTotalUsd(entry),
-    };
+    const cost = taskCostOf(entry);
     const reply = await this.#redis.scalegateRecordCost(
       ...this.#keys(),
       entry.taskId,
@@ -80,10 +76,10 @@ export class RedisCostLedger implements CostLedger {
     return reply === 1;
   }
 
-  async summary(tenants?: readonly string[]): Promise<CostSummary> {
+  async summary(options: CostSummaryOptions = {}): Promise<CostSummary> {
     const [tasks] = this.#keys();
     const records = Object.values(await this.#redis.hgetall(tasks));
-    return summarize(costsOfTenants(records.map(parseTaskCost), tenants));
+    return summarizeLedger(records.map(parseTaskCost), options);
   }
 
   /** Deletes this ledger's keys, for tests and run resets. */
@@ -110,7 +106,8 @@ function parseTaskCost(text: string): TaskCost {
     parsed === null ||
     typeof Reflect.get(parsed, 'tenantId') !== 'string' ||
     typeof Reflect.get(parsed, 'route') !== 'string' ||
-    typeof Reflect.get(parsed, 'totalUsd') !== 'number'
+    typeof Reflect.get(parsed, 'totalUsd') !== 'number' ||
+    !['number', 'undefined'].includes(typeof Reflect.get(parsed, 'workerBusyMs'))
   ) {
     throw new TypeError(`invalid cost record in Redis: ${text}`);
   }

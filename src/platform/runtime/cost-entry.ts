@@ -12,12 +12,14 @@ import type { TaskRecord, TokenUsage } from '../task.js';
  */
 export function costEntryOf(record: TaskRecord, executorCostUsd: number): CostEntry | undefined {
   const costUsd = record.costUsd ?? 0;
+  const busyMs = workerBusyMsOf(record);
   const base = {
     taskId: record.id,
     tenantId: record.tenantId,
     route: record.request.route,
     tokenCostUsd: costUsd - executorCostUsd,
     executorCostUsd,
+    ...(busyMs === undefined ? {} : { workerBusyMs: busyMs }),
   };
   const result = record.result;
   if (result !== undefined) {
@@ -33,4 +35,18 @@ export function costEntryOf(record: TaskRecord, executorCostUsd: number): CostEn
     usage.outputTokens += attempt.usage?.outputTokens ?? 0;
   }
   return { ...base, provider: last?.provider ?? 'none', model: last?.model ?? 'none', usage };
+}
+
+/**
+ * Returns the time an async task ran on the worker pool: from its last delivery's start
+ * to its end. Undefined for a sync task, or an async task that never started.
+ * NOTE: earlier deliveries of a redelivered task are not counted, because the record keeps
+ * only the last start.
+ */
+function workerBusyMsOf(record: TaskRecord): number | undefined {
+  const { startedAt, finishedAt } = record;
+  if (record.request.mode !== 'async' || startedAt === undefined || finishedAt === undefined) {
+    return undefined;
+  }
+  return Math.max(0, finishedAt - startedAt);
 }

@@ -12,6 +12,8 @@ export interface SettledCostOptions {
   pollMs?: number;
   /** Ends the wait once aborted, so the summary is read at once. */
   signal?: AbortSignal;
+  /** Returns the worker pool's bill so far, read with each summary. @defaultValue no bill */
+  workerPoolUsd?: () => number;
 }
 
 /** A ledger summary read after the platform's tasks ended, with the count of those that did not. */
@@ -41,7 +43,10 @@ export async function settledCost(
     const stopped = performance.now() >= deadline || options.signal?.aborted === true;
     // The summary reads every task's cost, so it is read only once no task is open.
     if (unsettled === 0 || stopped) {
-      const summary = await ledger.summary(options.tenants);
+      const summary = await ledger.summary({
+        tenants: options.tenants,
+        workerPoolUsd: options.workerPoolUsd?.(),
+      });
       if (stopped || summary.tasks === previousTasks) return { summary, unsettled };
       previousTasks = summary.tasks;
     } else {

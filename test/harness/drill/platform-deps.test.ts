@@ -22,6 +22,7 @@ describe('platformDrillDeps', () => {
             registry: new Registry(),
             ledger: new MemoryCostLedger(),
             store: new MemoryTaskStore(),
+            workerPoolUsd: () => 0,
           },
           spec,
           scenario,

@@ -119,9 +119,17 @@ describe('scalegate load', () => {
     assert.ok(cost.meanUsdPerTask !== null);
     assert.ok(Math.abs(cost.meanUsdPerTask - cost.totalUsd / cost.tasks) < 1e-12);
     assert.match(run.stdout, new RegExp(`^\\[topology\\] ${topology}$`, 'm'));
-    const costLine = /^\[cost\] avg=\$(\S+)\/task total=\$(\S+) tasks=(\d+)$/m.exec(run.stdout);
+    const costLine =
+      /^\[cost\] avg=\$(\S+)\/task total=\$(\S+) tasks=(\d+) worker_pool=\$(\S+)$/m.exec(
+        run.stdout,
+      );
     assert.ok(costLine !== null, run.stdout);
-    const [, avgText = '', , tasksText = ''] = costLine;
+    const [, avgText = '', , tasksText = '', poolText = ''] = costLine;
+    // Two workers of 0.25 vCPU and 0.5 GB at the fixture's prices, for at most the test's 60 s.
+    const poolPerHour = 2 * (0.25 * 0.04048 + 0.5 * 0.004445);
+    assert.ok(cost.workerPoolUsd > 0, `worker pool ${cost.workerPoolUsd}`);
+    assert.ok(cost.workerPoolUsd < poolPerHour / 60, `worker pool ${cost.workerPoolUsd}`);
+    assert.ok(Math.abs(Number(poolText) / cost.workerPoolUsd - 1) <= 0.0005, poolText);
     // Four significant digits: the digits left after the leading zeros and the point.
     assert.equal(avgText.replace('.', '').replace(/^0+/, '').length, 4, avgText);
     assert.ok(Math.abs(Number(avgText) / cost.meanUsdPerTask - 1) <= 0.0005, avgText);

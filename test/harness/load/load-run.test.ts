@@ -260,21 +260,35 @@ describe('formatSummary', () => {
         meanUsdPerTask: 0.0036077,
         p95UsdPerTask: 0.010685,
         unsettledTasks: 0,
+        workerPoolUsd: 0.000204,
       },
     };
     const lines = formatSummary(result, PASS, platform);
     assert.equal(lines[1], `[topology] ${topology}`);
-    assert.ok(lines.includes('[cost] avg=$0.003608/task total=$0.3211 tasks=89'), lines.join('\n'));
+    assert.ok(
+      lines.includes('[cost] avg=$0.003608/task total=$0.3211 tasks=89 worker_pool=$0.0002040'),
+      lines.join('\n'),
+    );
   });
 
   it('shows n/a cost with no priced task', async () => {
     const result = await runWith(evenSchedule(2, 10), 0.05, splitPool(2), {}).execute();
     const platform: PlatformRun = {
       topology,
-      cost: { tasks: 0, totalUsd: 0, meanUsdPerTask: null, p95UsdPerTask: null, unsettledTasks: 0 },
+      cost: {
+        tasks: 0,
+        totalUsd: 0,
+        meanUsdPerTask: null,
+        p95UsdPerTask: null,
+        unsettledTasks: 0,
+        workerPoolUsd: 0,
+      },
     };
     const lines = formatSummary(result, PASS, platform);
-    assert.ok(lines.includes('[cost] avg=n/a total=$0.000 tasks=0'), lines.join('\n'));
+    assert.ok(
+      lines.includes('[cost] avg=n/a total=$0.000 tasks=0 worker_pool=$0.000'),
+      lines.join('\n'),
+    );
   });
 
   it('counts unsettled tasks in the cost line', async () => {
@@ -287,11 +301,14 @@ describe('formatSummary', () => {
         meanUsdPerTask: 0.005,
         p95UsdPerTask: 0.005,
         unsettledTasks: 3,
+        workerPoolUsd: 0.001,
       },
     };
     const lines = formatSummary(result, PASS, platform);
     assert.ok(
-      lines.includes('[cost] avg=$0.005000/task total=$0.02000 tasks=4 unsettled=3'),
+      lines.includes(
+        '[cost] avg=$0.005000/task total=$0.02000 tasks=4 worker_pool=$0.001000 unsettled=3',
+      ),
       lines.join('\n'),
     );
   });

@@ -34,6 +34,24 @@ describe('renderMarkdown', () => {
     assert.doesNotMatch(markdown, /still queued or running/);
   });
 
+  it('names the worker pool bill', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology !== undefined);
+    topology.cost = { ...topology.cost, workerPoolUsd: 0.02468 };
+    const markdown = renderMarkdown(report);
+    assert.match(markdown, /\nWorker pool bill over the run: \$0\.02468 on workers\. /);
+  });
+
+  it('prints costs with four significant digits', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology !== undefined);
+    topology.cost = { ...topology.cost, meanUsd: 0.005078, p95Usd: 0.010705 };
+    const markdown = renderMarkdown(report);
+    assert.match(markdown, /\| \$0\.005078 \| \$0\.01071 \|/);
+  });
+
   it('prints failover timings of the drill', () => {
     const markdown = renderMarkdown(sampleReport());
     assert.match(

@@ -79,17 +79,65 @@ function describeLedger(name: string, create: () => CostLedger, cleanup: () => P
       for (let i = 1; i <= 20; i += 1) {
         await ledger.record(entry(i));
       }
-      const summary = await ledger.summary(['tenant-beta']);
+      const summary = await ledger.summary({ tenants: ['tenant-beta'] });
       assert.equal(summary.tasks, 10);
       assertUsd(summary.totalUsd, 1.0);
       assert.deepEqual(Object.keys(summary.byTenant), ['tenant-beta']);
       assertUsd(summary.meanUsdPerTask, 0.1);
-      assert.equal((await ledger.summary([])).tasks, 0);
+      assert.equal((await ledger.summary({ tenants: [] })).tasks, 0);
     });
 
     it('adds executor cost to token cost', async () => {
       await ledger.record(entry(1, { tokenCostUsd: 0.012, executorCostUsd: 0.003 }));
       assertUsd((await ledger.summary()).totalUsd, 0.015);
+    });
+
+    it('shares the pool bill by busy time', async () => {
+      await ledger.record(entry(1, { tokenCostUsd: 0.01, workerBusyMs: 3000 }));
+      await ledger.record(entry(2, { tokenCostUsd: 0.01, workerBusyMs: 1000 }));
+      // A sync task, which never ran on the pool.
+      await ledger.record(entry(3, { tokenCostUsd: 0.01 }));
+
+      const summary = await ledger.summary({ workerPoolUsd: 0.4 });
+
+      assertUsd(summary.workerPoolUsd, 0.4);
+      assertUsd(summary.totalUsd, 0.43);
+      // task-1 (tenant-beta) takes 3/4 of the bill and task-2 (tenant-alpha) 1/4.
+      assertUsd(summary.byTenant['tenant-beta']?.totalUsd, 0.02 + 0.3);
+      assertUsd(summary.byTenant['tenant-alpha']?.totalUsd, 0.01 + 0.1);
+      assertUsd(summary.p95UsdPerTask, 0.31);
+    });
+
+    it('shares the pool bill before selecting tenants', async () => {
+      await ledger.record(entry(1, { tokenCostUsd: 0, workerBusyMs: 1000 }));
+      await ledger.record(entry(2, { tokenCostUsd: 0, workerBusyMs: 1000 }));
+
+      const summary = await ledger.summary({ tenants: ['tenant-alpha'], workerPoolUsd: 1 });
+
+      assert.equal(summary.tasks, 1);
+      assertUsd(summary.totalUsd, 0.5);
+    });
+
+    it('shares an idle pool bill evenly', async () => {
+      await ledger.record(entry(1, { tokenCostUsd: 0.01 }));
+      await ledger.record(entry(2, { tokenCostUsd: 0.03 }));
+
+      const summary = await ledger.summary({ workerPoolUsd: 0.4 });
+
+      assertUsd(summary.workerPoolUsd, 0.4);
+      assertUsd(summary.byTenant['tenant-beta']?.totalUsd, 0.21);
+      assertUsd(summary.byTenant['tenant-alpha']?.totalUsd, 0.23);
+    });
+
+    it('reports no pool bill without tasks', async () => {
+      const summary = await ledger.summary({ workerPoolUsd: 0.4 });
+
+      assert.equal(summary.workerPoolUsd, 0);
+      assert.equal(summary.totalUsd, 0);
+    });
+
+    it('rejects a negative pool bill', async () => {
+      await assert.rejects(ledger.summary({ workerPoolUsd: -1 }), /workerPoolUsd must be/);
     });
 
     it('records a task id once', async () => {

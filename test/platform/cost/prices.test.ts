@@ -76,7 +76,37 @@ describe('PriceTable', () => {
 
   it('rejects an undated table', () => {
     const text = JSON.stringify({ effectiveDate: 'soon', source: 's', models: {}, executors: {} });
-    assert.throws(() => parsePriceTable(text, 'prices.yaml'), /effectiveDate: expected a date/);
+    assert.throws(
+      () => parsePriceTable(text, 'prices.yaml'),
+      /effectiveDate: expected a calendar date/,
+    );
+  });
+
+  it('rejects a day that does not exist', () => {
+    const text = JSON.stringify({
+      effectiveDate: '2025-02-30',
+      source: 's',
+      models: {},
+      executors: {},
+    });
+    assert.throws(
+      () => parsePriceTable(text, 'prices.yaml'),
+      /effectiveDate: expected a calendar date as YYYY-MM-DD, received "2025-02-30"/,
+    );
+  });
+
+  it('defaults the worker size', () => {
+    const worker = { perVcpuHour: 0.04, perGbHour: 0.004 };
+    const serverless = { perGbSecond: 0.00001, perMillionRequests: 0.2 };
+    const text = JSON.stringify({
+      effectiveDate: '2025-01-15',
+      source: 's',
+      models: {},
+      executors: { worker, serverless },
+    });
+    const table = parsePriceTable(text, 'prices.yaml');
+    assert.equal(table.executors.worker.vcpuPerWorker, 0.25);
+    assert.equal(table.executors.worker.memoryGbPerWorker, 0.5);
   });
 });
 
@@ -90,6 +120,12 @@ describe('executor cost', () => {
   it('bills a worker pool per hour of wall time', () => {
     const usage = { workers: 24, vcpuPerWorker: 1, memoryGbPerWorker: 2, wallMs: 3_600_000 };
     assertUsd(workerPoolCostUsd(table.executors.worker, usage), 1.18488);
+  });
+
+  it('bills a pool of the table worker size', () => {
+    // 24 workers of 0.25 vCPU and 0.5 GB for 30 minutes.
+    const perWorkerHour = 0.25 * 0.04048 + 0.5 * 0.004445;
+    assertUsd(table.workerPoolUsd(24, 1_800_000), 24 * perWorkerHour * 0.5);
   });
 
   it('prorates a worker pool to the millisecond', () => {

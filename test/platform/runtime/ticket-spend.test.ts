@@ -372,7 +372,7 @@ describe('RouterModelPort retry hook', () => {
       an: { m2: { inputPerMillion: 1_000_000, outputPerMillion: 1_000_000 } },
     },
     executors: {
-      worker: { perVcpuHour: 0, perGbHour: 0 },
+      worker: { perVcpuHour: 0, perGbHour: 0, vcpuPerWorker: 0.25, memoryGbPerWorker: 0.5 },
       serverless: { perGbSecond: 0, perMillionRequests: 0 },
     },
   });

@@ -151,6 +151,7 @@ export class LoadRecorder {
     this.byTenant.record(request.tenantId, waitedMs);
     this.byRoute.record(request.route, waitedMs);
     this.byTopology.record(this.defaultTopology, waitedMs);
+    this.#series.recordAbort(request.offsetMs + waitedMs, waitedMs);
     if (this.#followedTasks.delete(request.index)) {
       this.asyncCounts.aborted += 1;
       this.asyncEndToEnd.record(waitedMs);

@@ -62,6 +62,8 @@ export interface TimeSeriesPoint {
   successes: number;
   /** Requests that finished with a failure during this second. */
   failures: number;
+  /** Requests the drain aborted during this second; they count against the success rate. */
+  aborted: number;
   /** 95th percentile latency of the requests finished in this second, in milliseconds; 0 when none. */
   p95Ms: number;
 }

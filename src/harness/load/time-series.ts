@@ -4,6 +4,7 @@ interface Bucket {
   requests: number;
   successes: number;
   failures: number;
+  aborted: number;
   latenciesMs: number[];
 }
 
@@ -22,12 +23,20 @@ export class TimeSeries {
     bucket.latenciesMs.push(latencyMs);
   }
 
+  /** Records a request the drain aborted, with its wait as its latency, a lower bound. */
+  recordAbort(elapsedMs: number, waitedMs: number): void {
+    const bucket = this.#bucket(elapsedMs);
+    bucket.aborted += 1;
+    bucket.latenciesMs.push(waitedMs);
+  }
+
   points(): TimeSeriesPoint[] {
     return this.#buckets.map((bucket, second) => ({
       second,
       requests: bucket.requests,
       successes: bucket.successes,
       failures: bucket.failures,
+      aborted: bucket.aborted,
       p95Ms: percentileOf(bucket.latenciesMs, 95),
     }));
   }
@@ -35,7 +44,7 @@ export class TimeSeries {
   #bucket(elapsedMs: number): Bucket {
     const second = Math.max(0, Math.floor(elapsedMs / 1000));
     for (let i = this.#buckets.length; i <= second; i++) {
-      this.#buckets.push({ requests: 0, successes: 0, failures: 0, latenciesMs: [] });
+      this.#buckets.push({ requests: 0, successes: 0, failures: 0, aborted: 0, latenciesMs: [] });
     }
     return this.#buckets[second] as Bucket;
   }

@@ -38,14 +38,16 @@ function breakdown(
 
 function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
   return result.timeSeries.map((point) => {
-    // Counted by finish time, like the successes, so in-flight requests do not read as failures.
-    const finished = point.successes + point.failures;
+    // Counted by end time, like the successes, so in-flight requests do not read as failures.
+    // Aborted requests ended without a reply: they count against success, not as throughput.
+    const completed = point.successes + point.failures;
+    const ended = completed + point.aborted;
     return {
       t: point.second,
-      requests: finished,
+      requests: ended,
       successes: point.successes,
-      throughputRpm: finished * 60,
-      successRate: finished === 0 ? 0 : point.successes / finished,
+      throughputRpm: completed * 60,
+      successRate: ended === 0 ? 0 : point.successes / ended,
       p95S: point.p95Ms / 1000,
       failovers: extras.failoversBySecond?.get(point.second) ?? 0,
       servedBy: extras.servedBySecond?.get(point.second) ?? {},

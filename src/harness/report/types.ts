@@ -98,7 +98,7 @@ export interface HarnessHealth {
 /** One second of a run; `t` counts seconds from the load start. */
 export interface SeriesPoint {
   t: number;
-  /** Requests that finished in this second: succeeded, failed or rejected. */
+  /** Requests that ended in this second: succeeded, failed, rejected or aborted by the drain. */
   requests: number;
   successes: number;
   throughputRpm: number;

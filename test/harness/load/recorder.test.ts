@@ -87,6 +87,18 @@ describe('LoadRecorder', () => {
     assert.equal(progress.successRate, 1 / 3);
   });
 
+  it('puts aborted requests in series', () => {
+    const recorder = new LoadRecorder(SETTINGS);
+    recorder.recordOutcome({ request: request(0), success: true, latencyMs: 5, finishedAtMs: 10 });
+    // Sent at 0 ms and aborted after 2,500 ms, so in second 2.
+    recorder.recordAbort(request(1), 2_500);
+    const points = recorder.timeSeries();
+    assert.equal(points[0]?.successes, 1);
+    assert.equal(points[0]?.aborted, 0);
+    assert.equal(points[2]?.aborted, 1);
+    assert.equal(points[2]?.p95Ms, 2_500);
+  });
+
   it('counts the wait of aborted requests in latency', () => {
     const recorder = new LoadRecorder(SETTINGS);
     for (let index = 0; index < 10; index += 1) {

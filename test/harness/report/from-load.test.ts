@@ -36,7 +36,7 @@ function loadResult(): LoadResult {
     schedulerLag: latency(1, 2, 4),
     statusCodes: { '200': 230, '502': 10 },
     errorCodes: { provider_unavailable: 10 },
-    timeSeries: [{ second: 0, requests: 2, successes: 1, failures: 1, p95Ms: 1500 }],
+    timeSeries: [{ second: 0, requests: 2, successes: 1, failures: 1, aborted: 0, p95Ms: 1500 }],
     async: {
       accepted: 0,
       succeeded: 0,
@@ -61,6 +61,17 @@ describe('topologyFromLoad', () => {
     const topology = topologyFromLoad(loadResult(), extras);
     assert.deepEqual(topology.latency, { p50S: 0.8, p95S: 2.4, p99S: 3.1 });
     assert.equal(topology.timeSeries[0]?.p95S, 1.5);
+  });
+
+  it('counts aborts against second success', () => {
+    const result = loadResult();
+    result.timeSeries = [
+      { second: 0, requests: 4, successes: 2, failures: 0, aborted: 2, p95Ms: 1500 },
+    ];
+    const [point] = topologyFromLoad(result, extras).timeSeries;
+    assert.equal(point?.requests, 4);
+    assert.equal(point?.successRate, 0.5);
+    assert.equal(point?.throughputRpm, 120);
   });
 
   it('computes throughput per minute', () => {

@@ -24,7 +24,7 @@ function environmentSection(report: Report): string {
   ].join('\n');
 }
 
-function resultsSection(results: readonly TopologyResult[]): string {
+function resultsSection(results: readonly TopologyResult[], timeScale: number): string {
   const rows = results.map((result) => [
     result.topology,
     count(result.throughputRpm),
@@ -37,7 +37,13 @@ function resultsSection(results: readonly TopologyResult[]): string {
     usd(result.cost.p95Usd),
     result.harness.valid ? 'valid' : `invalid: ${result.harness.reasons.join('; ')}`,
   ]);
-  const header = ['topology', 'rpm', 'requests', 'success', 'p50', 'p95', 'p99'];
+  const header = ['topology', 'completed rpm', 'requests', 'success', 'p50', 'p95', 'p99'];
+  const minute = timeScale === 1 ? 'minute' : `simulated minute (the drill ran at ${timeScale}x)`;
+  const rpmNote = [
+    '',
+    `Completed rpm counts requests that succeeded or failed within the send window, per ${minute}. ` +
+      'Requests counts every request sent, and success is over the requests that ended.',
+  ];
   const unsettled = results
     .filter((result) => (result.cost.unsettledTasks ?? 0) > 0)
     .map((result) => `${result.cost.unsettledTasks} on ${result.topology}`);
@@ -64,6 +70,7 @@ function resultsSection(results: readonly TopologyResult[]): string {
     '## Results per topology',
     '',
     table([...header, 'cost mean', 'cost p95', 'harness'], rows),
+    ...rpmNote,
     ...note,
     ...poolNote,
   ].join('\n');
@@ -196,7 +203,7 @@ export function renderMarkdown(report: Report, chartFiles: readonly string[] = [
     ...(reasons.length > 0 ? [...reasons, ''] : []),
     environmentSection(report),
     '',
-    resultsSection(report.topologies),
+    resultsSection(report.topologies, report.environment.timeScale),
     '',
     ...report.topologies.map((result) => `${breakdownSection(result)}\n`),
     ...(report.drill === null ? [] : [drillSection(report.drill), '']),

@@ -34,6 +34,14 @@ describe('renderMarkdown', () => {
     assert.doesNotMatch(markdown, /still queued or running/);
   });
 
+  it('explains completed rpm per simulated minute', () => {
+    const report = sampleReport();
+    report.environment.timeScale = 4;
+    const markdown = renderMarkdown(report);
+    assert.match(markdown, /\| topology \| completed rpm \|/);
+    assert.match(markdown, /per simulated minute \(the drill ran at 4x\)\./);
+  });
+
   it('names the worker pool bill', () => {
     const report = sampleReport();
     const topology = report.topologies[0];

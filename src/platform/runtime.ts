@@ -359,6 +359,7 @@ function workerConfig(
     maxTaskDurationMs: config.maxTaskDurationMs,
     backoffBaseMs: drivers.backoffBaseMs,
     backoffMaxMs: drivers.backoffMaxMs,
+    stallIntervalMs: drivers.stallIntervalMs,
   };
 }
 

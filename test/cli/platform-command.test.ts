@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,6 +35,40 @@ async function waitForTerminal(platform: Platform, taskId: string, timeoutMs: nu
       throw new Error(`task ${taskId} not terminal after ${timeoutMs} ms: ${record?.state}`);
     }
     await sleep(200);
+  }
+}
+
+/** Returns the pids of the children of process `pid`. */
+async function childPidsOf(pid: number): Promise<number[]> {
+  const listed = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  return listed.trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+/** Waits until process `pid` has exited, as a zombie or gone, failing after `timeoutMs`. */
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const running = async () => {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // The state follows the command name in parentheses; Z is a zombie.
+    return stat !== '' && !/\) Z /.test(stat);
+  };
+  while (await running()) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} still runs after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** Polls `GET /v1/tasks/:id` until the task is in `state`, failing after 10 s. */
+async function waitForState(gateway: string, key: string, taskId: string, state: string) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const response = await fetch(`${gateway}/v1/tasks/${taskId}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const task = (await response.json()) as { state?: string };
+    if (task.state === state) return;
+    if (Date.now() > deadline) throw new Error(`task ${taskId} not ${state} after 10 s`);
+    await sleep(100);
   }
 }
 
@@ -289,6 +323,48 @@ describe('scalegate platform', function () {
       await survivor?.purge();
       await survivor?.stop();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('redelivers async task of killed process', async () => {
+    const keyPrefix = `test-cli-orphan-async-${randomUUID()}`;
+    const shared = ['--redis-url', REDIS_URL, '--key-prefix', keyPrefix];
+    const killed = await startCli([...SMALL_PLATFORM, ...shared, '--stall-interval-ms', '1000']);
+    let survivor: Platform | undefined;
+    try {
+      const killedUrls = (await killed.started).urls as { gateway: string };
+      const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+      const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+      // A 3 s tool wait between two steps keeps the task running until the kill.
+      const body = { route: 'chat', maxOutputTokens: 8, mode: 'async', steps: 2, toolWaitMs: 3000 };
+      const accepted = await fetch(`${killedUrls.gateway}/v1/tasks`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      });
+      assert.equal(accepted.status, 202);
+      const taskId = String(((await accepted.json()) as { id: string }).id);
+      await waitForState(killedUrls.gateway, key, taskId, 'running');
+      const workers = await childPidsOf(killed.child.pid ?? 0);
+      assert.equal(workers.length, 1, 'expected one worker process');
+      killed.child.kill('SIGKILL');
+      await once(killed.child, 'exit');
+      // The orphaned worker process exits on its own instead of failing the task.
+      await waitForExit(workers[0] ?? 0, 10_000);
+
+      survivor = await startPlatform({
+        ...SURVIVOR_OPTIONS,
+        redisUrl: REDIS_URL,
+        keyPrefix,
+        queue: { stallIntervalMs: 1000 },
+      });
+      const record = await waitForTerminal(survivor, taskId, 20_000);
+      assert.equal(record.state, 'succeeded');
+      assert.equal(record.deliveries, 2);
+    } finally {
+      killed.child.kill('SIGKILL');
+      await survivor?.purge();
+      await survivor?.stop();
     }
   });
 

@@ -13,6 +13,7 @@ import { withTimeout } from '../../platform/timeout.js';
 import { reportFailure } from '../command-errors.js';
 import { commandLogger } from '../logger.js';
 import { parseDurationMs, parseExistingFile, parsePort, parseTopologyOption } from '../options.js';
+import { DEFAULT_STALL_INTERVAL_MS } from '../../platform/queue/options.js';
 import { DEFAULT_SYNC_LEASE_MS } from '../../platform/runtime/sync-task-owners.js';
 
 interface PlatformCommandOptions {
@@ -24,6 +25,7 @@ interface PlatformCommandOptions {
   readonly policy?: string;
   readonly shutdownTimeoutMs: number;
   readonly syncTaskLeaseMs: number;
+  readonly stallIntervalMs: number;
   readonly faultProxy: boolean;
   readonly logLevel: string;
 }
@@ -86,6 +88,12 @@ export function registerPlatformCommand(program: Command): void {
       10_000,
     )
     .option(
+      '--stall-interval-ms <ms>',
+      'with Redis: a running async task whose worker process stopped renewing its lock, as a killed one does, returns to the queue once the lock is this old, at the next stall check, which also runs this often',
+      parseLeaseMs,
+      DEFAULT_STALL_INTERVAL_MS,
+    )
+    .option(
       '--sync-task-lease-ms <ms>',
       'with Redis: once this process has not renewed its lease for this long, as after a SIGKILL, another platform process on the same key prefix fails its running sync tasks with gateway_lost and frees their in-flight slots',
       parseLeaseMs,
@@ -118,6 +126,7 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
       policyPath: options.policy,
       shutdownTimeoutMs,
       syncTaskLeaseMs: options.syncTaskLeaseMs,
+      queue: { stallIntervalMs: options.stallIntervalMs },
       faultProxy: options.faultProxy,
       logger,
     });
@@ -218,7 +227,10 @@ function parseKeyPrefix(value: string): string {
   return value;
 }
 
-/** Parses --sync-task-lease-ms: at least 1 s, because the lease is renewed every third of it. */
+/**
+ * Parses a lease time such as --sync-task-lease-ms: at least 1 s, because the lease or
+ * lock is renewed within a fraction of it.
+ */
 function parseLeaseMs(value: string): number {
   const leaseMs = parseDurationMs(value);
   if (leaseMs < 1000) {

@@ -3,8 +3,8 @@
  * the BullMQ queue with the configured concurrency. On SIGTERM, SIGINT or the
  * pool's `drain` message it stops taking jobs, finishes active ones and exits 0,
  * or exits 1 when the drain time runs out. A second signal exits at once. When
- * the IPC channel closes, because the platform process exited, it aborts its
- * running jobs and exits within ORPHAN_DRAIN_TIMEOUT_MS.
+ * the IPC channel closes, because the platform process died, it exits at once, so
+ * the queue delivers its running jobs again once they stall.
  */
 import { pino } from 'pino';
 
@@ -64,12 +64,6 @@ function openQueue(): BullmqTaskQueue<unknown> {
   return queue;
 }
 
-/**
- * Time a process whose pool went away has to store its aborted jobs' failures. The
- * provider mocks and the platform's accounting died with the pool, so its jobs cannot finish.
- */
-const ORPHAN_DRAIN_TIMEOUT_MS = 5_000;
-
 /** Exit code of a process stopped by a second signal: 128 plus the signal number. */
 const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -77,7 +71,6 @@ const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 class Shutdown {
   #draining = false;
   #signals = 0;
-  #deadline = Number.POSITIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -106,13 +99,18 @@ class Shutdown {
     this.#setDeadline(timeoutMs);
   }
 
-  /** Aborts the running jobs and drains within ORPHAN_DRAIN_TIMEOUT_MS, or sooner if already set. */
+  /**
+   * Exits at once, leaving the running jobs to stall. The provider mocks died with the
+   * pool, so the jobs cannot finish here, and failing them would end tasks that a live
+   * platform on the same Redis, or the next start, can run once the queue delivers them
+   * again.
+   */
   onDisconnect(): void {
-    logger.warn({ active: this.consumer.active }, 'pool disconnected; aborting running jobs');
-    this.handler.abort();
-    this.#drain('pool disconnected');
-    const remainingMs = this.#deadline - Date.now();
-    this.#setDeadline(Math.min(remainingMs, ORPHAN_DRAIN_TIMEOUT_MS));
+    logger.warn(
+      { active: this.consumer.active },
+      'pool disconnected; exiting, and the queue delivers the running jobs again once they stall',
+    );
+    process.exit(1);
   }
 
   #drain(reason: string): void {
@@ -136,7 +134,6 @@ class Shutdown {
   #setDeadline(timeoutMs: number): void {
     clearTimeout(this.#timer);
     const delayMs = Math.max(0, timeoutMs);
-    this.#deadline = Date.now() + delayMs;
     this.#timer = setTimeout(() => {
       logger.error(
         { timeoutMs: delayMs, active: this.consumer.active },

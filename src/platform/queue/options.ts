@@ -38,6 +38,9 @@ export interface QueueOptions {
   random?: () => number;
 }
 
+/** Default of {@link QueueOptions.stallIntervalMs}. */
+export const DEFAULT_STALL_INTERVAL_MS = 30_000;
+
 export type ResolvedQueueOptions = Required<Omit<QueueOptions, 'globalConcurrency'>> & {
   globalConcurrency: number | undefined;
 };
@@ -50,7 +53,11 @@ export function resolveQueueOptions(options: QueueOptions): ResolvedQueueOptions
     maxAttempts: integerAtLeast('maxAttempts', options.maxAttempts ?? 3, 1),
     backoffBaseMs: integerAtLeast('backoffBaseMs', options.backoffBaseMs ?? 1000, 0),
     backoffMaxMs: integerAtLeast('backoffMaxMs', options.backoffMaxMs ?? 30_000, 0),
-    stallIntervalMs: integerAtLeast('stallIntervalMs', options.stallIntervalMs ?? 30_000, 10),
+    stallIntervalMs: integerAtLeast(
+      'stallIntervalMs',
+      options.stallIntervalMs ?? DEFAULT_STALL_INTERVAL_MS,
+      10,
+    ),
     maxStalls: integerAtLeast('maxStalls', options.maxStalls ?? 1, 0),
     globalConcurrency: optionalIntegerAtLeast('globalConcurrency', options.globalConcurrency, 1),
     clock: options.clock ?? systemClock,

@@ -22,7 +22,11 @@ export interface ConsumerSettings {
   /** Handler of in-process consumers. */
   handler: JobHandler<QueuedTaskData>;
   /** Config of worker processes; required when `processes` is above 0. */
-  worker?: WorkerHandlerConfig & { backoffBaseMs: number; backoffMaxMs: number };
+  worker?: WorkerHandlerConfig & {
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    stallIntervalMs: number;
+  };
   /** Receives each batch of metric calls a worker process sends, with its slot index. @defaultValue none */
   onWorkerMetrics?: (calls: unknown[], processIndex: number) => void;
   /** Receives each job the queue ended in a worker process without its handler. @defaultValue none */
@@ -74,6 +78,7 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
       maxAttempts: worker.maxAttempts,
       backoffBaseMs: worker.backoffBaseMs,
       backoffMaxMs: worker.backoffMaxMs,
+      stallIntervalMs: worker.stallIntervalMs,
     },
     handlerModule: WORKER_HANDLER,
     handlerConfig: worker,

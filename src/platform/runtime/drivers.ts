@@ -10,6 +10,7 @@ import { MemoryCostLedger } from '../cost/memory-ledger.js';
 import { RedisCostLedger } from '../cost/redis-ledger.js';
 import type { QueuedTaskData } from '../gateway/ports.js';
 import { createBullmqQueue, createMemoryQueue, type TaskQueue } from '../queue/index.js';
+import { DEFAULT_STALL_INTERVAL_MS } from '../queue/options.js';
 import { MemoryTaskStore } from '../store/memory.js';
 import { RedisTaskStore } from '../store/redis.js';
 import type { TaskStore } from '../store/task-store.js';
@@ -28,6 +29,7 @@ export interface PlatformDrivers {
   maxAttempts: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  stallIntervalMs: number;
   /** Redis URL when the drivers use Redis. */
   redisUrl: string | undefined;
   /** Deletes every Redis key of this run; nothing to do in memory. */
@@ -55,6 +57,7 @@ export function createDrivers(
     maxAttempts,
     backoffBaseMs: config.queue?.backoffBaseMs ?? 200,
     backoffMaxMs: config.queue?.backoffMaxMs ?? 5_000,
+    stallIntervalMs: config.queue?.stallIntervalMs ?? DEFAULT_STALL_INTERVAL_MS,
     clock,
   };
   if (redisUrl === undefined || redisUrl.length === 0) {
@@ -68,6 +71,7 @@ export function createDrivers(
       maxAttempts,
       backoffBaseMs: queueOptions.backoffBaseMs,
       backoffMaxMs: queueOptions.backoffMaxMs,
+      stallIntervalMs: queueOptions.stallIntervalMs,
       redisUrl: undefined,
     };
     return {
@@ -87,6 +91,7 @@ function createRedisDrivers(
     maxAttempts: number;
     backoffBaseMs: number;
     backoffMaxMs: number;
+    stallIntervalMs: number;
   },
 ): PlatformDrivers {
   // Auto-pipelining sends the commands issued in one tick, such as a finished task's
@@ -108,6 +113,7 @@ function createRedisDrivers(
     maxAttempts: queueOptions.maxAttempts,
     backoffBaseMs: queueOptions.backoffBaseMs,
     backoffMaxMs: queueOptions.backoffMaxMs,
+    stallIntervalMs: queueOptions.stallIntervalMs,
     redisUrl,
   };
   return {

@@ -26,7 +26,16 @@ export interface PlatformConfig {
   /** Serverless emulator settings; prices come from the price table. */
   serverless?: Omit<ServerlessOptions, 'clock' | 'prices'>;
   /** Queue retry settings. @defaultValue maxAttempts 3, backoffBaseMs 200 */
-  queue?: { maxAttempts?: number; backoffBaseMs?: number; backoffMaxMs?: number };
+  queue?: {
+    maxAttempts?: number;
+    backoffBaseMs?: number;
+    backoffMaxMs?: number;
+    /**
+     * Time after which a running async task whose worker stopped renewing its lock, as a
+     * killed worker process does, returns to the queue. @defaultValue 30_000
+     */
+    stallIntervalMs?: number;
+  };
   /** @defaultValue maxQueueDepth 10_000, maxOldestAgeMs 60_000 */
   backpressure?: BackpressureOptions;
   /** Worker processes forked for async tasks when Redis is used; 0 keeps consumers in this process. @defaultValue 2 */

@@ -10,7 +10,8 @@ import { createPlatformMetrics } from '../../../src/platform/metrics/index.js';
 import { startPlatform } from '../../../src/platform/runtime.js';
 import { recordWorkerExit, workerExitReason } from '../../../src/platform/runtime/worker-exits.js';
 import { RedisTaskStore } from '../../../src/platform/store/redis.js';
-import { sample, scrape, waitFor } from './platform-support.js';
+import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
+import { postTask, sample, scrape, waitFor } from './platform-support.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -101,6 +102,50 @@ describe('worker process exits', () => {
     } finally {
       await platform.stop({ drainTimeoutMs: 1_000 });
       // A store on the run's whole prefix deletes every key of the run.
+      await new RedisTaskStore({ redis, keyPrefix }).clear();
+      await redis.quit();
+    }
+  });
+
+  it('redelivers killed worker task after stall', async function () {
+    this.timeout(60_000);
+    const keyPrefix = `test-worker-stall-${randomUUID()}`;
+    const platform = await startPlatform({
+      topology: 'workers=1 serverless_burst=disabled',
+      redisUrl: REDIS_URL,
+      keyPrefix,
+      workerProcesses: 1,
+      queue: { stallIntervalMs: 1_000 },
+    });
+    const redis = new Redis(REDIS_URL);
+    try {
+      const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+      // A 3 s tool wait between two steps keeps the task running until the kill.
+      const body = {
+        route: 'chat',
+        maxOutputTokens: 8,
+        mode: 'async',
+        steps: 2,
+        toolWaitMs: 3_000,
+      };
+      const accepted = await postTask(platform.urls.gateway, key, body);
+      assert.equal(accepted.status, 202);
+      const taskId = String(accepted.json.id);
+      const stateOf = async () => (await platform.store.getById(taskId))?.state;
+      await waitFor(async () => (await stateOf()) === 'running', 10_000);
+      const [pid] = await childPids('worker-process');
+      assert.ok(pid !== undefined, 'no worker process found');
+      process.kill(pid, 'SIGKILL');
+      const killedAt = Date.now();
+
+      // With the default 30 s stall interval the task would still be waiting here.
+      await waitFor(async () => (await stateOf()) === 'succeeded', 20_000);
+
+      const record = await platform.store.getById(taskId);
+      assert.equal(record?.deliveries, 2);
+      assert.ok(Date.now() - killedAt < 20_000);
+    } finally {
+      await platform.stop({ drainTimeoutMs: 1_000 });
       await new RedisTaskStore({ redis, keyPrefix }).clear();
       await redis.quit();
     }

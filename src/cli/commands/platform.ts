@@ -186,14 +186,16 @@ async function stopAndExit(
     ACCOUNTING_TIMEOUT_MS,
     'task count read',
   ).catch(() => undefined);
+  // On Redis the counts cover every platform process on the key prefix, not this one alone.
+  const scope = platform.keyPrefix === undefined ? 'platform' : 'keyPrefix';
   logger.info(
-    { signal, timeoutMs, running: counts?.running, queued: counts?.queued },
+    { signal, timeoutMs, countsOf: scope, running: counts?.running, queued: counts?.queued },
     'platform stopping; waiting for running tasks',
   );
   if (platform.keyPrefix !== undefined && (counts?.queued ?? 0) > 0) {
     logger.warn(
       { queued: counts?.queued, redisKeyPrefix: platform.keyPrefix },
-      `queued tasks stay in Redis; start the platform with --key-prefix ${platform.keyPrefix} and the same Redis to run them`,
+      `queued tasks under key prefix ${platform.keyPrefix} stay in Redis; any platform process on that prefix and Redis runs them, so start one with --key-prefix ${platform.keyPrefix} if no other is running`,
     );
   }
   const onDrainTimeout = (): void =>

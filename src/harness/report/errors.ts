@@ -10,7 +10,11 @@ export class ReportValidationError extends Error {
   constructor(issues: readonly ReportIssue[]) {
     const first = issues[0] ?? { instancePath: '', keyword: 'unknown', message: 'invalid' };
     const where = first.instancePath === '' ? '(root)' : first.instancePath;
-    super(`invalid report at ${where}: ${first.keyword} rule failed (${first.message})`);
+    const got = first.value === undefined ? '' : `, got ${first.value}`;
+    const expected = first.expected === undefined ? '' : `; expected ${first.expected}`;
+    super(
+      `invalid report at ${where}: ${first.keyword} rule failed (${first.message}${got})${expected}`,
+    );
     this.name = 'ReportValidationError';
     this.instancePath = first.instancePath;
     this.keyword = first.keyword;
@@ -22,6 +26,10 @@ export interface ReportIssue {
   instancePath: string;
   keyword: string;
   message: string;
+  /** The failing value as JSON, cut to 80 characters; absent for a missing property. */
+  value?: string;
+  /** Expected form of the value: the schema's description of the field, or the rule. */
+  expected?: string;
 }
 
 export function isReportValidationError(error: unknown): error is ReportValidationError {

@@ -62,6 +62,47 @@ describe('writeReport', () => {
     assert.deepEqual(await readdir(dir), []);
   });
 
+  it('names the value and expected form', async () => {
+    const report = sampleReport();
+    const first = report.topologies[0];
+    assert.ok(first);
+    first.successRate = 99.96;
+    await assert.rejects(writeReport(report, dir), (error: unknown) => {
+      assert.ok(isReportValidationError(error));
+      assert.match(error.message, /must be <= 1, got 99\.96\)/);
+      assert.match(error.message, /expected Share of ended requests .* a fraction from 0 to 1/);
+      return true;
+    });
+  });
+
+  it('rejects percentiles out of order', async () => {
+    const report = sampleReport();
+    const first = report.topologies[0];
+    assert.ok(first);
+    first.latency = { p50S: 3.2, p95S: 2.4, p99S: 5 };
+    await assert.rejects(writeReport(report, dir), (error: unknown) => {
+      assert.ok(isReportValidationError(error));
+      assert.equal(error.instancePath, '/topologies/0/latency');
+      assert.equal(error.keyword, 'percentileOrder');
+      assert.match(error.message, /expected p50S <= p95S <= p99S/);
+      return true;
+    });
+    assert.deepEqual(await readdir(dir), []);
+  });
+
+  it('rejects a cost total off its slices', async () => {
+    const report = sampleReport();
+    const first = report.topologies[0];
+    assert.ok(first);
+    first.cost = { ...first.cost, totalUsd: first.cost.totalUsd + 99 };
+    await assert.rejects(writeReport(report, dir), (error: unknown) => {
+      assert.ok(isReportValidationError(error));
+      assert.equal(error.instancePath, '/topologies/0/cost/totalUsd');
+      assert.equal(error.keyword, 'costSum');
+      return true;
+    });
+  });
+
   it('rejects a fractional unsettled count', async () => {
     const report = sampleReport();
     const first = report.topologies[0];

@@ -39,6 +39,9 @@ export interface RedisSyncTaskOwnersOptions {
 /** Default of {@link RedisSyncTaskOwnersOptions.leaseMs}. */
 export const DEFAULT_SYNC_LEASE_MS = 15_000;
 
+/** Time `close` waits for a sweep still running, in ms. */
+const CLOSE_SWEEP_WAIT_MS = 1000;
+
 /** Entries read per HSCAN call of a sweep. */
 const SCAN_COUNT = 500;
 
@@ -129,7 +132,13 @@ export class RedisSyncTaskOwners implements SyncTaskOwnership {
   async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
-    await this.#sweeping;
+    // A sweep waiting on a Redis that does not reply must not hold up the stop.
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_SWEEP_WAIT_MS);
+    });
+    await Promise.race([this.#sweeping, waited]);
+    clearTimeout(timer);
     try {
       await this.#redis.del(this.#leaseKey(this.instanceId));
     } catch (error) {

@@ -86,6 +86,11 @@ export interface Platform {
    * same prefix and Redis delivers the tasks this run left queued.
    */
   keyPrefix: string | undefined;
+  /**
+   * Id of this process in the record of running sync tasks, which `gateway_lost` errors
+   * name; undefined in memory.
+   */
+  syncOwnerId: string | undefined;
   /** Deletes every Redis key of this run; call before `stop`. Nothing to do in memory. */
   purge(): Promise<void>;
   /**
@@ -291,6 +296,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       ledger: drivers.ledger,
       store: drivers.store,
       keyPrefix: drivers.redisUrl === undefined ? undefined : keyPrefix,
+      syncOwnerId: syncOwners?.instanceId,
       purge: () => drivers.purge(),
       workerPoolUsd: () => prices.workerPoolUsd(topology.workers, clock.monotonic() - startedAt),
       stop: (options = {}) => {

@@ -95,7 +95,7 @@ export function registerPlatformCommand(program: Command): void {
     )
     .option(
       '--sync-task-lease-ms <ms>',
-      'with Redis: once this process has not renewed its lease for this long, as after a SIGKILL, another platform process on the same key prefix fails its running sync tasks with gateway_lost and frees their in-flight slots',
+      "with Redis: lifetime of this process's lease on its running sync tasks, renewed every third of it. After a SIGKILL another platform process on the same key prefix fails those tasks with gateway_lost and frees their in-flight slots, within three lease times",
       parseLeaseMs,
       DEFAULT_SYNC_LEASE_MS,
     )
@@ -160,6 +160,7 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
       urls: platform.urls,
       topology: formatTopology(platform.topology),
       redisKeyPrefix: platform.keyPrefix,
+      syncOwnerId: platform.syncOwnerId,
     },
     'platform started',
   );

@@ -56,19 +56,28 @@ export class ServerlessExecutor implements SyncExecutor {
    *   message names the task, which keeps running, and how to read its result.
    */
   async execute(job: ExecutionJob): Promise<ExecutionOutcome> {
-    await this.#options.finisher.start(job.task);
-    this.#spends.set(job, this.#options.finisher.ticketSpend(job.ticket));
-    const { response, completion } = this.emulator.start(job);
-    const finished = completion.then((outcome) => this.#finish(job, outcome));
+    // False once the client stopped waiting: the task then ends after this returns.
+    let endsHere = true;
     try {
-      await response;
-    } catch (error) {
-      if (isServerlessError(error) && error.code === 'integration_timeout') {
-        finished.catch((lateError: unknown) => this.#options.onLateError?.(lateError));
-        throw integrationTimeoutError(job.task.id, this.integrationTimeoutMs, error);
+      await this.#options.finisher.start(job.task);
+      this.#spends.set(job, this.#options.finisher.ticketSpend(job.ticket));
+      const { response, completion } = this.emulator.start(job);
+      const finished = completion.then((outcome) => this.#finish(job, outcome));
+      try {
+        await response;
+      } catch (error) {
+        if (isServerlessError(error) && error.code === 'integration_timeout') {
+          endsHere = false;
+          finished
+            .catch((lateError: unknown) => this.#options.onLateError?.(lateError))
+            .finally(() => job.onEnded?.());
+          throw integrationTimeoutError(job.task.id, this.integrationTimeoutMs, error);
+        }
       }
+      return await finished;
+    } finally {
+      if (endsHere) job.onEnded?.();
     }
-    return finished;
   }
 
   close(): void {

@@ -38,6 +38,11 @@ export interface ExecutionJob {
   onToken?: (text: string, step: number) => void;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
+  /**
+   * Called once when the task has ended, or when `execute` fails without running it. A task
+   * past the integration timeout ends after `execute` rejected.
+   */
+  onEnded?: () => void;
 }
 
 /** The final record of a sync task and, when it failed, the response to send. */

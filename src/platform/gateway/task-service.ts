@@ -12,6 +12,7 @@ import {
   type TaskRecord,
   type TaskRequest,
 } from '../task.js';
+import { failureStatusOf } from '../runtime/failure.js';
 import { withTimeout } from '../timeout.js';
 import { GatewayError, type GatewayErrorCode } from './gateway-error.js';
 import { requestHash } from './request-hash.js';
@@ -137,17 +138,19 @@ export class TaskService {
     }
   }
 
-  /** Runs an admitted sync task through the executor. */
+  /**
+   * Runs an admitted sync task through the executor. The outcome carries a failure whenever
+   * the stored task did not succeed, as when another process failed it first.
+   */
   async execute(
     admitted: AdmittedTask,
     hooks: Pick<ExecutionJob, 'onToken' | 'signal'> = {},
   ): Promise<ExecutionOutcome> {
-    const job: ExecutionJob = { task: admitted.task, ticket: admitted.ticket, ...hooks };
-    try {
-      return (await this.#options.executor.execute(job)) as ExecutionOutcome;
-    } finally {
-      this.#dropOwner(admitted.task.id);
-    }
+    // The owner record goes when the task ends, which can be after the client's 504.
+    const onEnded = () => this.#dropOwner(admitted.task.id);
+    const job: ExecutionJob = { task: admitted.task, ticket: admitted.ticket, ...hooks, onEnded };
+    const outcome = (await this.#options.executor.execute(job)) as ExecutionOutcome;
+    return withStoredFailure(outcome);
   }
 
   /** @throws GatewayError 503 `store_unavailable` when the store did not reply in time. */
@@ -429,6 +432,21 @@ export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayErr
     limit: name,
     retryAfterSeconds: rejection.retryAfterSeconds,
   });
+}
+
+/**
+ * Adds the stored error as the failure of an outcome whose task did not succeed. A run that
+ * finished after another process had failed its task, as `gateway_lost`, returns the stored
+ * record with no failure of its own, which would otherwise go out as a 200.
+ */
+function withStoredFailure(outcome: ExecutionOutcome): ExecutionOutcome {
+  const { record } = outcome;
+  if (outcome.failure !== undefined || record.state === 'succeeded') return outcome;
+  const error = record.error ?? {
+    code: 'internal_error',
+    message: `task ${record.id} ended ${record.state} without an error`,
+  };
+  return { record, failure: { ...error, status: failureStatusOf(error.code) } };
 }
 
 function isUnavailableGatewayError(error: unknown): boolean {

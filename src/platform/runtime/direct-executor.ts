@@ -24,6 +24,14 @@ export class DirectExecutor implements SyncExecutor {
   }
 
   async execute(job: ExecutionJob): Promise<ExecutionOutcome> {
+    try {
+      return await this.#run(job);
+    } finally {
+      job.onEnded?.();
+    }
+  }
+
+  async #run(job: ExecutionJob): Promise<ExecutionOutcome> {
     const { router, finisher, clock } = this.#options;
     const { task, ticket } = job;
     await finisher.start(task);

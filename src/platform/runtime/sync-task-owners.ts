@@ -29,7 +29,8 @@ export interface RedisSyncTaskOwnersOptions {
   instanceId?: string;
   /**
    * Lifetime of this process's lease, renewed every third of it. Another process ends
-   * this process's sync tasks once the lease has been missing for this long. @defaultValue 15_000
+   * this process's sync tasks once the lease has been missing from two of its sweeps this
+   * far apart. @defaultValue 15_000
    */
   leaseMs?: number;
   /** Time between two sweeps for orphaned tasks. @defaultValue leaseMs */
@@ -56,6 +57,8 @@ const SCAN_COUNT = 500;
  * has been missing from sweeps a whole lease time apart. A Redis outage ends no task,
  * because sweeps fail while it lasts and every live process renews its lease within a
  * third of a lease time of Redis replying again.
+ * NOTE: a live process paused for longer than that loses its tasks too. Their runs then
+ * find them terminal, so their spend reaches neither the cost ledger nor the budget.
  */
 export class RedisSyncTaskOwners implements SyncTaskOwnership {
   readonly instanceId: string;

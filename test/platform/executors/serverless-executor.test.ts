@@ -10,13 +10,15 @@ import {
   bearer,
   completion,
   fakePlatform,
+  RecordingOwners,
   SYNC_TASK,
 } from '../gateway/fake-platform.js';
 
 /** Creates a fake platform whose sync tasks run on a serverless executor with `emulator`. */
-function serverlessPlatform(emulator: ServerlessOptions) {
+function serverlessPlatform(emulator: ServerlessOptions, syncOwners?: RecordingOwners) {
   let executor: ServerlessExecutor | undefined;
   const platform = fakePlatform({
+    syncOwners,
     executor: (router, finisher) => {
       executor = new ServerlessExecutor({ router, finisher, clock: systemClock, emulator });
       return executor;
@@ -61,6 +63,23 @@ describe('ServerlessExecutor', () => {
     const record = await platform.store.get('tenant-alpha', id);
     assert.equal(record?.state, 'succeeded');
     assert.equal(executor.emulator.stats().integrationTimeouts, 1);
+  });
+
+  it('keeps the owner record past the 504', async () => {
+    const owners = new RecordingOwners();
+    const emulator = { coldStartMs: 0, integrationTimeoutMs: 50 };
+    const { platform } = serverlessPlatform(emulator, owners);
+    platform.router.behaviour = async () => {
+      await systemClock.sleep(150);
+      return completion('late');
+    };
+    const response = await submitTask(platform);
+    assert.equal(response.statusCode, 504);
+    const { id } = response.json();
+    // The task still runs, so another process must still be able to take it over.
+    assert.deepEqual(owners.events, [`hold ${id}`]);
+    await systemClock.sleep(200);
+    assert.deepEqual(owners.events, [`hold ${id}`, `drop ${id}`]);
   });
 
   it('adds billed duration to the task cost', async () => {

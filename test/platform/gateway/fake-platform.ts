@@ -11,6 +11,7 @@ import type {
   QueuedTaskData,
   ReadinessCheck,
   SyncExecutor,
+  SyncTaskOwnership,
 } from '../../../src/platform/gateway/ports.js';
 import { BackendAdmissionGate } from '../../../src/platform/runtime/admission-gate.js';
 import { DirectExecutor } from '../../../src/platform/runtime/direct-executor.js';
@@ -87,6 +88,7 @@ export interface FakePlatformOptions {
   bodyLimitBytes?: number;
   executor?: (router: ScriptedRouter, finisher: TaskFinisher) => SyncExecutor;
   readiness?: ReadinessCheck[];
+  syncOwners?: SyncTaskOwnership;
 }
 
 /** Builds the gateway over in-memory parts and a scripted router. */
@@ -121,6 +123,7 @@ export function fakePlatform(options: FakePlatformOptions = {}): FakePlatform {
     registry,
     logger: pino({ level: options.logLevel ?? 'info' }, captureStream(logs)),
     bodyLimitBytes: options.bodyLimitBytes,
+    syncOwners: options.syncOwners,
   });
   return { app, router, store, admission, enqueued, logs, registry };
 }
@@ -140,3 +143,16 @@ export function bearer(key: string): Record<string, string> {
 
 export const SYNC_TASK = { route: 'default', maxOutputTokens: 32, mode: 'sync' } as const;
 export const ASYNC_TASK = { route: 'default', maxOutputTokens: 32, mode: 'async' } as const;
+
+/** Owner record that keeps each hold and drop in order, as `hold <id>` and `drop <id>`. */
+export class RecordingOwners implements SyncTaskOwnership {
+  readonly events: string[] = [];
+
+  async hold(_tenantId: string, taskId: string): Promise<void> {
+    this.events.push(`hold ${taskId}`);
+  }
+
+  async drop(taskId: string): Promise<void> {
+    this.events.push(`drop ${taskId}`);
+  }
+}

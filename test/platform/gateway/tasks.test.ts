@@ -12,6 +12,7 @@ import {
   bearer,
   completion,
   fakePlatform,
+  RecordingOwners,
   SYNC_TASK,
   testTenant,
 } from './fake-platform.js';
@@ -40,6 +41,43 @@ describe('gateway tasks', () => {
     assert.equal(body.state, 'succeeded');
     assert.equal(body.result.text, 'hello world');
     assert.equal(body.costUsd, 0.001);
+  });
+
+  it('answers a task failed elsewhere with its error', async () => {
+    const platform = fakePlatform();
+    platform.router.behaviour = async () => {
+      // Another process fails the running task first, as after a lost lease.
+      for (const id of platform.store.unfinishedIds()) {
+        const error = { code: 'gateway_lost', message: 'owner stopped' };
+        await platform.store.complete(id, { state: 'failed', finishedAt: Date.now(), error });
+      }
+      return completion('late');
+    };
+    const response = await postTask(platform.app, SYNC_TASK);
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json().error.code, 'gateway_lost');
+    assert.equal(response.json().error.message, 'owner stopped');
+  });
+
+  it('drops the owner record when the task ends', async () => {
+    const owners = new RecordingOwners();
+    const platform = fakePlatform({ syncOwners: owners });
+    const response = await postTask(platform.app, SYNC_TASK);
+    assert.equal(response.statusCode, 200);
+    const { id } = response.json();
+    assert.deepEqual(owners.events, [`hold ${id}`, `drop ${id}`]);
+  });
+
+  it('drops the owner record of a rejected task', async () => {
+    const owners = new RecordingOwners();
+    // A budget below one task's 0.01 reservation rejects the task at admission.
+    const tenants = [testTenant('tenant-alpha', ALPHA_KEY, { budgetUsd: 0.005 })];
+    const platform = fakePlatform({ syncOwners: owners, tenants });
+    const response = await postTask(platform.app, SYNC_TASK);
+    assert.equal(response.statusCode, 429);
+    assert.equal(owners.events.length, 2);
+    assert.match(owners.events[0] ?? '', /^hold /);
+    assert.equal(owners.events[1], owners.events[0]?.replace('hold', 'drop'));
   });
 
   it('accepts an async task with 202 and Location', async () => {

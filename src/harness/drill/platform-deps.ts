@@ -7,6 +7,7 @@ import { settledCost } from '../../platform/runtime/settled-cost.js';
 import type { TaskStore } from '../../platform/store/task-store.js';
 import { runLoad } from '../load/engine.js';
 import type { LoadResult } from '../load/result.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../load/options.js';
 import { type TopologyExtras, topologyFromLoad } from '../report/from-load.js';
 import type { CostSummary, FailoverCount } from '../report/types.js';
 import type { ScenarioSpec, TaskSizes } from '../scenario/types.js';
@@ -26,6 +27,13 @@ const PROVIDER_SCRAPE_TIMEOUT_MS = 2000;
 
 /** Wall-clock wait after the main load for the platform's last tasks to end before its cost is read. */
 const SETTLE_LIMIT_MS = 10_000;
+
+/**
+ * Time the main load waits for its last requests after its duration. It outlasts the
+ * request timeout, so every sync request ends by itself, with its reply or its own timeout,
+ * and the harness cuts none that a report would count as a platform failure.
+ */
+export const MAIN_DRAIN_TIMEOUT_MS = DEFAULT_REQUEST_TIMEOUT_MS + 5_000;
 
 /** The parts of a running platform a drill drives and reads. */
 export interface DrillPlatform {
@@ -203,6 +211,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
       clock,
       signal,
       topology: options.topology,
+      drainTimeoutMs: MAIN_DRAIN_TIMEOUT_MS,
     }).finally(() => {
       running = false;
     });

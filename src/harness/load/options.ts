@@ -64,6 +64,9 @@ export type ResolvedLoadOptions = Required<
 > &
   Pick<RunLoadOptions, 'keys' | 'traceRows' | 'onProgress' | 'signal'> & { health: HealthLimits };
 
+/** Default headers and body timeout of one load request, in ms. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 const DEFAULTS = {
   seed: 1,
   keysFile: DEFAULT_DEMO_KEYS_PATH,
@@ -71,7 +74,7 @@ const DEFAULTS = {
   connections: 1000,
   lateThresholdMs: 10,
   drainTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
+  requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
   asyncPollIntervalMs: 250,
   asyncTimeoutMs: 60_000,
   probeTimeoutMs: 2000,

@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 
 import { SCENARIOS } from '../../../scenarios/index.js';
-import { platformDrillDeps } from '../../../src/harness/drill/platform-deps.js';
+import {
+  MAIN_DRAIN_TIMEOUT_MS,
+  platformDrillDeps,
+} from '../../../src/harness/drill/platform-deps.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../../src/harness/load/options.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
 import { MemoryCostLedger } from '../../../src/platform/cost/index.js';
 import { systemClock } from '../../../src/platform/clock.js';
@@ -32,5 +36,12 @@ describe('platformDrillDeps', () => {
         }),
       /runs without one; start it with faultProxy true/,
     );
+  });
+});
+
+describe('MAIN_DRAIN_TIMEOUT_MS', () => {
+  it('outlasts the load request timeout', () => {
+    // A shorter drain would abort slow sync requests that the platform still answers.
+    assert.ok(MAIN_DRAIN_TIMEOUT_MS > DEFAULT_REQUEST_TIMEOUT_MS);
   });
 });

@@ -162,12 +162,12 @@ function proxyFault(evidence: Evidence): Incident {
     ],
     operatorSteps: [
       `Compare latency per provider: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_time_to_first_token_seconds'\``,
-      `List the toxics on the proxy: \`curl -s "$TOXIPROXY_URL/proxies/${fault.target}/toxics"\``,
-      `Remove a drill toxic: \`curl -s -X DELETE "$TOXIPROXY_URL/proxies/${fault.target}/toxics/scalegate-drill-${fault.id}"\``,
+      `List the toxics on the proxy: \`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\``,
+      `Remove a drill toxic: \`curl -s -X DELETE "$PROXY_API/proxies/${fault.target}/toxics/scalegate-drill-${fault.id}"\``,
     ],
     verification: [
       `p95 after settling: ${probeLine(probe(report, 'after', 'p95S'), seconds)}.`,
-      `\`curl -s "$TOXIPROXY_URL/proxies/${fault.target}/toxics"\` returns \`[]\`; the drill verified this: ${report.drill?.cleanAfterRollback === true ? 'no toxic was left' : `left ${report.drill?.leftovers.join(', ')}`}.`,
+      `\`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\` returns \`[]\`; the drill verified this: ${report.drill?.cleanAfterRollback === true ? 'no toxic was left' : `left ${report.drill?.leftovers.join(', ')}`}.`,
     ],
   };
 }
@@ -201,8 +201,8 @@ function tenantBurst(evidence: Evidence): Incident {
     ],
     operatorSteps: [
       `Watch the rejections: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_admission_rejections_total{tenant="${tenant}"'\``,
-      `Check the tenant's limits in fixtures/tenants.yaml (requestsPerMinute, tokensPerMinute, maxInFlight, maxRunning).`,
-      `If its async tasks hold the workers, lower its maxRunning in the tenants file and restart the platform, which applies the cap to queued tasks too. Then watch its deferrals: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_running_cap_deferrals_total{tenant="${tenant}"'\``,
+      `Check the tenant's limits (requestsPerMinute, tokensPerMinute, maxInFlight, maxRunning) in the tenants file the platform was started with: its --tenants option, or fixtures/tenants.yaml.`,
+      `If its async tasks hold the workers, lower its maxRunning in that file and restart the platform, which applies the cap to queued tasks too. Restart only a platform on Redis (REDIS_URL): on the embedded memory drivers a stop fails every queued task of every tenant. Then watch its deferrals: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_running_cap_deferrals_total{tenant="${tenant}"'\``,
       'Confirm other tenants are unaffected: `curl -s "$GATEWAY_URL/metrics" | grep scalegate_gateway_rejections_total`',
     ],
     verification: [

@@ -81,6 +81,23 @@ describe('renderRunbook', () => {
     );
   });
 
+  it('keeps proxy commands off TOXIPROXY_URL', () => {
+    const markdown = renderRunbook([sampleReport()]);
+    // TOXIPROXY_URL in the shell would make a restarted platform create proxies next to the live ones.
+    assert.doesNotMatch(markdown, /\$TOXIPROXY_URL/);
+    const spike = sectionOf(markdown, 'Latency spike on provider-b');
+    assert.ok(spike.includes('curl -s "$PROXY_API/proxies/provider-b/toxics"'));
+  });
+
+  it('restricts the noisy tenant restart to Redis', () => {
+    const burstSection = sectionOf(
+      renderRunbook([sampleReport()]),
+      'Noisy tenant burst: tenant-noisy',
+    );
+    assert.match(burstSection, /Restart only a platform on Redis \(REDIS_URL\)/);
+    assert.match(burstSection, /its --tenants option, or fixtures\/tenants\.yaml/);
+  });
+
   it('uses the series for a latency spike', () => {
     const report = sampleReport();
     const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 
+import { Histogram, Registry } from 'prom-client';
+
 import {
   keyedSamples,
   type MetricSampleValue,
@@ -7,6 +9,7 @@ import {
 } from '../../../src/harness/drill/metric-samples.js';
 import { firedValue } from '../../../src/harness/drill/measures.js';
 import { sampleSeries, SeriesSampler } from '../../../src/harness/drill/series-sampler.js';
+import { TOTAL_LATENCY_BUCKETS } from '../../../src/platform/metrics/buckets.js';
 import type { SeriesPoint } from '../../../src/harness/report/types.js';
 import { type SteppingClock, steppingClock } from './stepping-clock.js';
 
@@ -71,6 +74,25 @@ describe('SeriesSampler', () => {
     // nine tenths into the bucket from 1 to 2.5 s.
     const p95 = sampler.record(0, counters(20, 0, 0, 0, 0))[0]?.p95S ?? 0;
     assert.ok(Math.abs(p95 - 2.35) < 1e-9, `p95 ${p95}`);
+  });
+
+  it('reads p95 near the objective within 1 s', async () => {
+    const registry = new Registry();
+    const histogram = new Histogram({
+      name: 'scalegate_request_duration_seconds',
+      help: 'test',
+      labelNames: ['outcome', 'route'],
+      buckets: TOTAL_LATENCY_BUCKETS,
+      registers: [registry],
+    });
+    // 100 latencies evenly from 8.0 to 10.3 s; the nearest-rank p95 is the 95th.
+    const values = Array.from({ length: 100 }, (_, index) => 8 + (2.3 * index) / 99);
+    for (const value of values) histogram.observe({ outcome: 'succeeded', route: 'chat' }, value);
+    const sampler = new SeriesSampler([]);
+    sampler.baseline([]);
+    const [point] = sampler.record(0, parsePrometheusText(await registry.metrics()));
+    const truth = values[94] ?? 0;
+    assert.ok(Math.abs((point?.p95S ?? 0) - truth) < 1, `p95 ${point?.p95S} against ${truth}`);
   });
 
   it('interpolates p95 in the first bucket from 0', () => {

@@ -99,7 +99,10 @@ export function registerDrillCommand(program: Command): void {
     });
 }
 
-/** Runs the drill and returns the exit code: 0 passed, 1 deviated, 130 interrupted, 3 aborted. */
+/**
+ * Runs the drill and returns the exit code: 0 passed, 1 deviated, 3 aborted, 4 inconclusive,
+ * 130 interrupted.
+ */
 async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal): Promise<number> {
   const spec = DRILLS[options.drill];
   if (spec === undefined) {
@@ -125,7 +128,7 @@ async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal
     process.stdout.write(
       `${summaryLines(run.report, run.runbookPath, run.written.runDir).join('\n')}\n`,
     );
-    return exitCode(run.report);
+    return drillExitCode(run.report);
   } finally {
     progress.finish();
   }
@@ -143,10 +146,15 @@ function failureMessage(error: unknown): string {
   return describeFailure(error).message;
 }
 
-function exitCode(report: Report): number {
+/** Exit code of a drill whose load generator fell behind, so its numbers are not evidence. */
+const EXIT_INCONCLUSIVE = 4;
+
+/** Returns the exit code of a finished drill's report, as runDrillCommand documents. */
+export function drillExitCode(report: Report): number {
   const aborted = report.drill?.aborted;
   if (aborted?.reason === 'signal') return EXIT_INTERRUPTED;
   if (aborted !== undefined && aborted !== null) return 3;
+  if (report.verdict.status === 'inconclusive') return EXIT_INCONCLUSIVE;
   return report.verdict.status === 'passed' ? 0 : 1;
 }
 

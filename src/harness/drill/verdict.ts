@@ -22,26 +22,35 @@ function formatNumber(value: number, digits = 2): string {
 }
 
 /**
- * Decides the drill verdict: aborted when the drill stopped early, deviated when a
- * steady-state probe failed, a fault step failed, the harness was invalid or rollback
- * left something behind, else passed.
+ * Decides the drill verdict: aborted when the drill stopped early; deviated when a fault
+ * step failed or rollback left something behind; inconclusive when the load generator fell
+ * behind, because its numbers then do not measure the platform; deviated when a steady-state
+ * probe failed; else passed.
  */
 export function decideVerdict(journal: DrillJournal, result: TopologyResult | null): VerdictRecord {
+  const faultErrors = journal.faults
+    .filter((fault) => fault.error !== undefined)
+    .map((fault) => `fault ${fault.id} failed: ${fault.error}`);
+  const leftovers = journal.cleanAfterRollback
+    ? []
+    : [`rollback left: ${journal.leftovers.join(', ')}`];
+  const harness =
+    result === null || result.harness.valid
+      ? []
+      : [
+          `harness invalid: ${result.harness.reasons.join('; ')}; rerun the drill on a quieter machine or at a lower --time-scale`,
+        ];
   const reasons = [
     ...(journal.aborted === null
       ? []
       : [`aborted at ${journal.aborted.atS.toFixed(2)} s: ${journal.aborted.detail}`]),
     ...steadyStateReasons(journal),
-    ...journal.faults
-      .filter((fault) => fault.error !== undefined)
-      .map((fault) => `fault ${fault.id} failed: ${fault.error}`),
-    ...(result === null || result.harness.valid
-      ? []
-      : [`harness invalid: ${result.harness.reasons.join('; ')}`]),
-    ...(journal.cleanAfterRollback ? [] : [`rollback left: ${journal.leftovers.join(', ')}`]),
+    ...faultErrors,
+    ...harness,
+    ...leftovers,
   ];
-  if (journal.aborted !== null) {
-    return { status: 'aborted', reasons };
-  }
+  if (journal.aborted !== null) return { status: 'aborted', reasons };
+  if (faultErrors.length > 0 || leftovers.length > 0) return { status: 'deviated', reasons };
+  if (harness.length > 0) return { status: 'inconclusive', reasons };
   return { status: reasons.length === 0 ? 'passed' : 'deviated', reasons };
 }

@@ -6,7 +6,7 @@
 
 export const REPORT_SCHEMA_VERSION = 1;
 
-export type Verdict = 'passed' | 'deviated' | 'aborted';
+export type Verdict = 'passed' | 'deviated' | 'inconclusive' | 'aborted';
 
 export interface MachineInfo {
   cpus: number;

@@ -4,6 +4,7 @@ import { checkSteadyState } from '../../../src/harness/drill/probes.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
 import { decideVerdict } from '../../../src/harness/drill/verdict.js';
 import type { DrillJournal, SeriesPoint } from '../../../src/harness/report/types.js';
+import { sampleReport } from '../report/sample-report.js';
 
 const spec: DrillSpec = {
   name: 'unit-drill',
@@ -86,5 +87,41 @@ describe('decideVerdict', () => {
     assert.deepEqual(verdict.reasons, [
       'during: success-rate 0.5 below minimum 0.99 (tolerance 0)',
     ]);
+  });
+
+  describe('with an invalid harness', () => {
+    const healthy = series(
+      () => 10,
+      () => 10,
+    );
+    const breached = series(
+      () => 10,
+      (t) => (t >= 3 && t < 6 ? 5 : 10),
+    );
+
+    function invalidResult() {
+      const result = sampleReport().topologies[0];
+      assert.ok(result);
+      result.harness = { ...result.harness, valid: false, reasons: ['scheduler stalled 900 ms'] };
+      return result;
+    }
+
+    it('is inconclusive when probes pass', () => {
+      const verdict = decideVerdict(journalOf(healthy), invalidResult());
+      assert.equal(verdict.status, 'inconclusive');
+      assert.match(verdict.reasons[0] ?? '', /^harness invalid: scheduler stalled 900 ms; rerun/);
+    });
+
+    it('is inconclusive when a probe failed', () => {
+      const verdict = decideVerdict(journalOf(breached), invalidResult());
+      assert.equal(verdict.status, 'inconclusive');
+      assert.equal(verdict.reasons.length, 2);
+    });
+
+    it('deviates when rollback left a fault', () => {
+      const journal = { ...journalOf(healthy), cleanAfterRollback: false, leftovers: ['toxic'] };
+      const verdict = decideVerdict(journal, invalidResult());
+      assert.equal(verdict.status, 'deviated');
+    });
   });
 });

@@ -66,7 +66,7 @@ export function renderRunbook(reports: readonly Report[]): string {
     'provider). `scalegate platform` logs all three in its `platform started` line, as',
     '`urls.gateway`, `urls.proxyApi` and `urls.providers`. Do not name the proxy API',
     '`TOXIPROXY_URL` in the shell that starts a platform: that variable makes the platform create',
-    'its own proxies in that API, next to the running platform\'s.',
+    "its own proxies in that API, next to the running platform's.",
   ];
   const sections = [...groups.values()].map((group) =>
     section(group.incident, group.report, group.others),

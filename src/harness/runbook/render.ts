@@ -7,7 +7,8 @@ function source(report: Report): string {
   const topology = report.topologies.map((result) => result.topology).join(', ');
   return (
     `Drill \`${drill}\`, report \`${report.runId}\` (${report.createdAt}), commit \`${report.environment.commit}\`, ` +
-    `topology ${topology}, verdict **${report.verdict.status}**.`
+    `topology ${topology}, seed ${report.environment.seed}, time scale ${report.environment.timeScale}x, ` +
+    `verdict **${report.verdict.status}**.`
   );
 }
 

@@ -110,6 +110,13 @@ describe('renderRunbook', () => {
     assert.ok(spike.includes('scalegate-drill-fallback-latency'));
   });
 
+  it('names the seed and time scale', () => {
+    const report = sampleReport();
+    report.environment.seed = 3;
+    report.environment.timeScale = 2;
+    assert.match(renderRunbook([report]), /seed 3, time scale 2x, verdict \*\*/);
+  });
+
   it('names the drill, run id and commit', () => {
     const report = sampleReport();
     const markdown = renderRunbook([report]);

@@ -134,7 +134,7 @@ describe('scalegate CLI errors', function () {
     [
       ['platform', '--topology', 'foo'],
       `option '--topology <spec>' argument 'foo' is invalid. invalid topology part "foo": ` +
-        'expected workers=<integer >= 1> or serverless_burst=enabled|disabled.',
+        'expected workers=<integer >= 1> or serverless_burst=enabled|disabled, with a space between parts.',
     ],
     [
       ['platform', '--key-prefix', 'two words'],
@@ -165,7 +165,7 @@ describe('scalegate CLI errors', function () {
     [
       ['load', '--scenario', 'steady-chat', '--platform', '--topology', 'workers=0'],
       `option '--topology <spec>' argument 'workers=0' is invalid. invalid topology part "workers=0": ` +
-        'expected workers=<integer >= 1> or serverless_burst=enabled|disabled.',
+        'expected workers=<integer >= 1> or serverless_burst=enabled|disabled, with a space between parts.',
     ],
     [
       ['load', '--scenario', 'steady-chat', '--seed', 'abc'],
@@ -241,9 +241,13 @@ describe('scalegate CLI errors', function () {
       `option '--time-scale <n>' argument '0.01' is invalid. expected a number from 0.1 to 20; 1 runs the drill in real time.`,
     ],
     [
+      ['drill', '--time-scale', '0'],
+      `option '--time-scale <n>' argument '0' is invalid. expected a number from 0.1 to 20; 1 runs the drill in real time.`,
+    ],
+    [
       ['drill', '--topology', 'workers=0'],
       `option '--topology <spec>' argument 'workers=0' is invalid. invalid topology part "workers=0": ` +
-        'expected workers=<integer >= 1> or serverless_burst=enabled|disabled.',
+        'expected workers=<integer >= 1> or serverless_burst=enabled|disabled, with a space between parts.',
     ],
     [
       ['drill', '--runbook', 'package.json/runbook.md'],

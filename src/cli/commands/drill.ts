@@ -12,12 +12,7 @@ import { runDrillOnPlatform } from '../../harness/drill/run-on-platform.js';
 import type { Report } from '../../harness/report/types.js';
 import { describeFailure, UsageError } from '../command-errors.js';
 import { DrillProgress, summaryLines } from '../drill-output.js';
-import {
-  parseExistingFile,
-  parseInteger,
-  parsePositiveNumber,
-  parseTopologyOption,
-} from '../options.js';
+import { parseExistingFile, parseInteger, parseTopologyOption } from '../options.js';
 
 /**
  * Largest time scale. Above it, 1 ms of timer jitter counts as more than 20
@@ -159,8 +154,8 @@ export function drillExitCode(report: Report): number {
 }
 
 function timeScale(value: string): number {
-  const parsed = parsePositiveNumber(value);
-  if (parsed < MIN_TIME_SCALE || parsed > MAX_TIME_SCALE) {
+  const parsed = Number(value);
+  if (value.trim() === '' || !(parsed >= MIN_TIME_SCALE && parsed <= MAX_TIME_SCALE)) {
     throw new InvalidArgumentError(
       `expected a number from ${MIN_TIME_SCALE} to ${MAX_TIME_SCALE}; 1 runs the drill in real time.`,
     );

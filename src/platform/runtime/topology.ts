@@ -34,7 +34,7 @@ export function parseTopology(text: string): Topology {
       topology.serverlessBurst = value === 'enabled';
     } else {
       throw new RangeError(
-        `invalid topology part ${JSON.stringify(part)}: expected workers=<integer >= 1> or serverless_burst=enabled|disabled`,
+        `invalid topology part ${JSON.stringify(part)}: expected workers=<integer >= 1> or serverless_burst=enabled|disabled, with a space between parts`,
       );
     }
   }

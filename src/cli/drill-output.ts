@@ -118,8 +118,11 @@ export function summaryLines(
       lines.push(`[failover] ${provider.replaceAll('-', '_')}_activations=${activations}`);
     }
     const unsettled = result.cost.unsettledTasks ?? 0;
+    const pool = result.cost.workerPoolUsd;
     lines.push(
-      `[cost] avg=${usd(result.cost.meanUsd)}/task${unsettled > 0 ? ` unsettled=${unsettled}` : ''}`,
+      `[cost] avg=${usd(result.cost.meanUsd)}/task` +
+        (pool === undefined ? '' : ` worker_pool=${usd(pool)}`) +
+        (unsettled > 0 ? ` unsettled=${unsettled}` : ''),
     );
   }
   lines.push(...report.verdict.reasons.map((reason) => `[reason] ${reason}`));

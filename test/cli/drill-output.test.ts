@@ -83,6 +83,15 @@ describe('summaryLines', () => {
     assert.ok(lines.includes('[cost] avg=$0.006074/task unsettled=3'), lines.join('\n'));
   });
 
+  it('names the worker pool bill on the cost line', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology !== undefined);
+    topology.cost = { ...topology.cost, meanUsd: 0.0060743, workerPoolUsd: 0.03124 };
+    const lines = summaryLines(report, undefined, 'reports/r');
+    assert.ok(lines.includes('[cost] avg=$0.006074/task worker_pool=$0.03124'), lines.join('\n'));
+  });
+
   it('ends with the runbook artifact line', () => {
     const lines = summaryLines(sampleReport(), 'runbooks/scaling_runbook.md', 'reports/r');
     assert.ok(lines.includes('[artifact] runbooks/scaling_runbook.md'));

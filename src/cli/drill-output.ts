@@ -103,9 +103,16 @@ export function summaryLines(
   report: Report,
   runbookPath: string | undefined,
   runDir: string,
+  unchangedReason = runbookUnchangedReason(report),
 ): string[] {
+  const { environment, scenario } = report;
   const lines = [
-    `[drill] ${report.drill?.name ?? report.scenario.name} verdict=${report.verdict.status}`,
+    `[drill] ${report.drill?.name ?? scenario.name} verdict=${report.verdict.status}`,
+    `[policy] ${environment.policyPath ?? 'not recorded'} sha256=${environment.policyHash.slice(0, 12)}`,
+    `[routes] exercised=${scenario.routes.join(',')}` +
+      ((scenario.unexercisedRoutes ?? []).length === 0
+        ? ''
+        : ` not_exercised=${(scenario.unexercisedRoutes ?? []).join(',')}`),
   ];
   for (const result of report.topologies) {
     const success = successText(result.requests, result.successRate);
@@ -128,7 +135,7 @@ export function summaryLines(
   lines.push(...report.verdict.reasons.map((reason) => `[reason] ${reason}`));
   lines.push(
     runbookPath === undefined
-      ? `[artifact] runbook unchanged: ${runbookUnchangedReason(report) ?? 'not written'}`
+      ? `[artifact] runbook unchanged: ${unchangedReason ?? 'not written'}`
       : `[artifact] ${runbookPath}`,
     `[report] ${runDir}/summary.md`,
   );

@@ -83,6 +83,17 @@ describe('summaryLines', () => {
     assert.ok(lines.includes('[cost] avg=$0.006074/task unsettled=3'), lines.join('\n'));
   });
 
+  it('names the policy and unexercised routes', () => {
+    const report = sampleReport();
+    report.environment.policyPath = 'policies/candidate.yaml';
+    report.scenario.routes = ['chat'];
+    report.scenario.unexercisedRoutes = ['summarize', 'bench'];
+    const lines = summaryLines(report, undefined, 'reports/r');
+    const hash = report.environment.policyHash.slice(0, 12);
+    assert.ok(lines.includes(`[policy] policies/candidate.yaml sha256=${hash}`), lines.join('\n'));
+    assert.ok(lines.includes('[routes] exercised=chat not_exercised=summarize,bench'));
+  });
+
   it('names the worker pool bill on the cost line', () => {
     const report = sampleReport();
     const topology = report.topologies[0];

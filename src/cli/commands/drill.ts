@@ -34,6 +34,8 @@ interface DrillCommandOptions {
   policy?: string;
   reports: string;
   runbook: string;
+  /** Reason the runbook stays as it is, whatever the verdict. */
+  keepRunbookBecause?: string;
 }
 
 /** Registers `scalegate drill`. */
@@ -72,7 +74,7 @@ export function registerDrillCommand(program: Command): void {
       'reports',
     )
     .option('--runbook <file>', 'runbook to regenerate', 'runbooks/scaling_runbook.md')
-    .action(async (options: DrillCommandOptions) => {
+    .action(async (options: DrillCommandOptions, command: Command) => {
       const logger = commandLogger('scalegate-drill', 2, process.env.LOG_LEVEL ?? 'info');
       // The handlers go in first, so a signal while the platform starts also stops the drill.
       const controller = new AbortController();
@@ -81,7 +83,14 @@ export function registerDrillCommand(program: Command): void {
         checkOutputPaths(options);
         // A signal during the run marks the report aborted, which gives 130. One after the
         // run ended, while the platform stops, leaves the written report's verdict.
-        process.exitCode = await runDrillCommand(options, controller.signal);
+        const keepRunbookBecause = keepRunbookReason(
+          options.policy,
+          command.getOptionValueSource('runbook'),
+        );
+        process.exitCode = await runDrillCommand(
+          { ...options, keepRunbookBecause },
+          controller.signal,
+        );
       } catch (error) {
         // The one-line message below is what a user needs; the stack is for LOG_LEVEL=debug.
         logger.debug({ err: error }, 'drill failed');
@@ -116,12 +125,13 @@ async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal
       policyPath: options.policy,
       reportsDir: options.reports,
       runbookPath: options.runbook,
+      keepRunbookBecause: options.keepRunbookBecause,
       signal,
       onEvent: progress.onEvent,
     });
     progress.finish();
     process.stdout.write(
-      `${summaryLines(run.report, run.runbookPath, run.written.runDir).join('\n')}\n`,
+      `${summaryLines(run.report, run.runbookPath, run.written.runDir, run.runbookUnchangedReason).join('\n')}\n`,
     );
     return drillExitCode(run.report);
   } finally {
@@ -139,6 +149,18 @@ function failureMessage(error: unknown): string {
     return `${error.message} before the load started; ${outcome}`;
   }
   return describeFailure(error).message;
+}
+
+/**
+ * Returns why a drill must leave the default runbook alone: a trial policy given with
+ * --policy must not replace the committed runbook unless --runbook names where to write.
+ */
+export function keepRunbookReason(
+  policy: string | undefined,
+  runbookSource: string | undefined,
+): string | undefined {
+  if (policy === undefined || runbookSource !== 'default') return undefined;
+  return 'a drill of a --policy file leaves the default runbook alone; pass --runbook FILE to write one';
 }
 
 /** Exit code of a drill whose load generator fell behind, so its numbers are not evidence. */

@@ -1,7 +1,8 @@
 import { plannedRatePerMinute } from '../load/schedule.js';
-import { DEFAULT_POLICY_PATH } from '../../platform/router/load-policy.js';
+import { DEFAULT_POLICY_PATH, loadPolicy } from '../../platform/router/load-policy.js';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { promisify } from 'node:util';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
@@ -37,6 +38,8 @@ export interface PlatformDrillOptions {
   reportsDir?: string;
   /** @defaultValue 'runbooks/scaling_runbook.md' */
   runbookPath?: string;
+  /** Reason this run must leave the runbook alone whatever its verdict. @defaultValue none */
+  keepRunbookBecause?: string;
   /** Aborting it stops the drill; rollback runs and a partial, aborted report is still written. */
   signal?: AbortSignal;
   onEvent?: DrillDeps['onEvent'];
@@ -46,10 +49,12 @@ export interface PlatformDrillResult {
   report: Report;
   written: WrittenReport;
   /**
-   * The regenerated runbook, or undefined when the drill was aborted or its load generator
-   * fell behind, and it left the runbook alone.
+   * The regenerated runbook, or undefined when the drill left the runbook alone for the
+   * reason in `runbookUnchangedReason`.
    */
   runbookPath: string | undefined;
+  /** Reason the runbook was left alone; undefined when it was rewritten. */
+  runbookUnchangedReason: string | undefined;
 }
 
 async function gitCommit(): Promise<string> {
@@ -95,6 +100,9 @@ export async function runDrillOnPlatform(
   const timeScale = options.timeScale ?? 1;
   const seed = options.seed ?? 1;
   const policyPath = options.policyPath ?? DEFAULT_POLICY_PATH;
+  // Read as the platform starts, so an edit during the drill cannot change the recorded hash.
+  const policyText = await readFile(policyPath, 'utf8');
+  const policyRoutes = Object.keys((await loadPolicy(policyPath, catalog)).routes);
   const clock = scaledClock(timeScale);
   const platform = await startPlatform({
     topology: options.topology,
@@ -127,7 +135,8 @@ export async function runDrillOnPlatform(
     );
     const environment = collectEnvironment({
       commit: await gitCommit(),
-      policyHash: policyHash(await readFile(policyPath, 'utf8')),
+      policyHash: policyHash(policyText),
+      policyPath: options.policyPath ?? relative(process.cwd(), DEFAULT_POLICY_PATH),
       engine: 'embedded',
       seed,
       timeScale,
@@ -147,14 +156,16 @@ export async function runDrillOnPlatform(
         }),
         tenants: scenario.tenants.map((tenant) => tenant.tenantId),
         routes: scenario.routes.map((route) => route.route),
+        unexercisedRoutes: policyRoutes.filter(
+          (route) => !scenario.routes.some((used) => used.route === route),
+        ),
       },
     });
     const written = await writeReport(report, reportsDir);
+    const unchanged = options.keepRunbookBecause ?? runbookUnchangedReason(report);
     const runbookPath =
-      runbookUnchangedReason(report) === undefined
-        ? await writeRunbook([report], options.runbookPath)
-        : undefined;
-    return { report, written, runbookPath };
+      unchanged === undefined ? await writeRunbook([report], options.runbookPath) : undefined;
+    return { report, written, runbookPath, runbookUnchangedReason: unchanged };
   } finally {
     await platform.purge();
     await platform.stop();

@@ -16,16 +16,25 @@ function steadyStateReasons(journal: DrillJournal): string[] {
   );
 }
 
+/** Lists the response statuses other than 2xx with their counts, such as `; responses 503 x 463`. */
+function failedResponses(result: TopologyResult | null): string {
+  const failed = Object.entries(result?.statusCounts ?? {})
+    .filter(([status]) => !status.startsWith('2'))
+    .sort(([, left], [, right]) => right - left)
+    .map(([status, count]) => `${status} x ${count}`);
+  return failed.length === 0 ? '' : `; responses ${failed.join(', ')}`;
+}
+
 /** Formats a number with at most `digits` decimals and no trailing zeros. */
 function formatNumber(value: number, digits = 2): string {
   return String(Number(value.toFixed(digits)));
 }
 
 /**
- * Decides the drill verdict: aborted when the drill stopped early; deviated when a fault
- * step failed or rollback left something behind; inconclusive when the load generator fell
- * behind, because its numbers then do not measure the platform; deviated when a steady-state
- * probe failed; else passed.
+ * Decides the drill verdict, in this order. Aborted when the drill stopped early. Deviated
+ * when a fault step failed or rollback left something behind. Inconclusive when the load
+ * generator fell behind, because its numbers then do not measure the platform. Deviated
+ * when a steady-state probe failed. Passed otherwise.
  */
 export function decideVerdict(journal: DrillJournal, result: TopologyResult | null): VerdictRecord {
   const faultErrors = journal.faults
@@ -34,8 +43,10 @@ export function decideVerdict(journal: DrillJournal, result: TopologyResult | nu
   const leftovers = journal.cleanAfterRollback
     ? []
     : [`rollback left: ${journal.leftovers.join(', ')}`];
+  // An abort stops the load before its schedule ends, which the harness check counts as
+  // invalid, so an aborted run names the responses that failed instead.
   const harness =
-    result === null || result.harness.valid
+    result === null || result.harness.valid || journal.aborted !== null
       ? []
       : [
           `harness invalid: ${result.harness.reasons.join('; ')}; rerun the drill on a quieter machine or at a lower --time-scale`,
@@ -43,7 +54,9 @@ export function decideVerdict(journal: DrillJournal, result: TopologyResult | nu
   const reasons = [
     ...(journal.aborted === null
       ? []
-      : [`aborted at ${journal.aborted.atS.toFixed(2)} s: ${journal.aborted.detail}`]),
+      : [
+          `aborted at ${journal.aborted.atS.toFixed(2)} s: ${journal.aborted.detail}${failedResponses(result)}`,
+        ]),
     ...steadyStateReasons(journal),
     ...faultErrors,
     ...harness,

@@ -9,10 +9,11 @@ function environmentSection(report: Report): string {
     '## Environment',
     '',
     table(
-      ['commit', 'policy hash', 'engine', 'seed', 'time scale', 'machine'],
+      ['commit', 'policy', 'policy hash', 'engine', 'seed', 'time scale', 'machine'],
       [
         [
           env.commit,
+          env.policyPath ?? 'not recorded',
           env.policyHash.slice(0, 12),
           env.engine,
           String(env.seed),
@@ -22,6 +23,17 @@ function environmentSection(report: Report): string {
       ],
     ),
   ].join('\n');
+}
+
+/** Names the policy's routes the run did not exercise; empty when it exercised all of them. */
+function unexercisedNote(report: Report): string[] {
+  const routes = report.scenario.unexercisedRoutes ?? [];
+  if (routes.length === 0) return [];
+  return [
+    '',
+    `Routes of the policy that this run did not exercise: ${routes.join(', ')}. ` +
+      'The verdict does not cover them.',
+  ];
 }
 
 function resultsSection(results: readonly TopologyResult[], timeScale: number): string {
@@ -202,6 +214,7 @@ export function renderMarkdown(report: Report, chartFiles: readonly string[] = [
     '',
     ...(reasons.length > 0 ? [...reasons, ''] : []),
     environmentSection(report),
+    ...unexercisedNote(report),
     '',
     resultsSection(report.topologies, report.environment.timeScale),
     '',

@@ -17,8 +17,10 @@ export interface MachineInfo {
 
 export interface Environment {
   commit: string;
-  /** sha256 of the route policy file the run used. */
+  /** sha256 of the route policy file the run used, read when the platform started. */
   policyHash: string;
+  /** Route policy file the run loaded, as given on the command line or the default. */
+  policyPath?: string;
   engine: 'embedded' | 'k6';
   seed: number;
   /** Simulated seconds per wall second; 1 means real time. */
@@ -33,6 +35,8 @@ export interface ScenarioSummary {
   arrivalRatePerMinute: number;
   tenants: string[];
   routes: string[];
+  /** Routes of the policy that no request of the run used, so the verdict does not cover them. */
+  unexercisedRoutes?: string[];
 }
 
 export interface VerdictRecord {

@@ -7,6 +7,7 @@ function source(report: Report): string {
   const topology = report.topologies.map((result) => result.topology).join(', ');
   return (
     `Drill \`${drill}\`, report \`${report.runId}\` (${report.createdAt}), commit \`${report.environment.commit}\`, ` +
+    `policy \`${report.environment.policyPath ?? 'not recorded'}\` (sha256 ${report.environment.policyHash.slice(0, 12)}), ` +
     `topology ${topology}, seed ${report.environment.seed}, time scale ${report.environment.timeScale}x, ` +
     `verdict **${report.verdict.status}**.`
   );

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { type DrillSpecError, isDrillSpecError } from '../../../src/harness/drill/errors.js';
 import { drillRunId } from '../../../src/harness/drill/report.js';
 import { runDrillOnPlatform } from '../../../src/harness/drill/run-on-platform.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
+import { policyHash } from '../../../src/harness/report/environment.js';
 import type { Report } from '../../../src/harness/report/types.js';
+import { DEFAULT_POLICY_PATH } from '../../../src/platform/router/load-policy.js';
 import { DEFAULT_TENANTS_PATH } from '../../../src/platform/tenants/index.js';
 
 /** A 12-simulated-second drill: a short outage of provider-a, a toxic on provider-b, a burst. */
@@ -138,15 +141,27 @@ describe('runDrillOnPlatform on a platform', function () {
 
   it('writes the report and the runbook', async () => {
     const runbookPath = join(dir, 'runbook.md');
+    const policyPath = join(dir, 'policy.yaml');
+    const policyText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
+    await writeFile(policyPath, policyText);
     // A run whose load generator fell behind keeps the runbook, so this one runs at a
     // time scale that leaves the engine ample headroom.
-    const run = await runDrillOnPlatform({
+    const running = runDrillOnPlatform({
       spec: shortDrill,
       scenarios: SCENARIOS,
       timeScale: 2,
+      policyPath,
       reportsDir: join(dir, 'reports'),
       runbookPath,
     });
+    // An edit while the drill runs must not change the hash of the policy it ran.
+    await sleep(2000);
+    await writeFile(policyPath, `${policyText}# edited during the drill\n`);
+    const run = await running;
+    assert.equal(run.report.environment.policyHash, policyHash(policyText));
+    assert.equal(run.report.environment.policyPath, policyPath);
+    // steady-chat sends to chat and chat-fast only.
+    assert.deepEqual(run.report.scenario.unexercisedRoutes, ['summarize', 'bench']);
     const saved = JSON.parse(
       await readFile(join(run.written.runDir, 'report.json'), 'utf8'),
     ) as Report;
@@ -165,6 +180,21 @@ describe('runDrillOnPlatform on a platform', function () {
     assert.equal(scraped?.name, 'alpha-succeeded');
     assert.ok((scraped?.value ?? 0) >= 1);
     assert.match(await readFile(runbookPath, 'utf8'), /## Provider outage: provider-a/);
+  });
+
+  it('keeps the runbook when asked to', async () => {
+    const runbookPath = join(dir, 'runbook.md');
+    const run = await runDrillOnPlatform({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: 2,
+      reportsDir: join(dir, 'reports'),
+      runbookPath,
+      keepRunbookBecause: 'a trial policy',
+    });
+    assert.equal(run.runbookPath, undefined);
+    assert.equal(run.runbookUnchangedReason, 'a trial policy');
+    await assert.rejects(readFile(runbookPath, 'utf8'), { code: 'ENOENT' });
   });
 
   it('writes an aborted report when the signal fires', async () => {

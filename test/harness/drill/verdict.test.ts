@@ -118,6 +118,17 @@ describe('decideVerdict', () => {
       assert.equal(verdict.reasons.length, 2);
     });
 
+    it('names failed responses of an aborted run', () => {
+      const result = invalidResult();
+      result.statusCounts = { '200': 10, '503': 5, '504': 2 };
+      const aborted = { reason: 'abort-rule' as const, detail: 'error-rate fired', atS: 12 };
+      const verdict = decideVerdict({ ...journalOf(healthy), aborted }, result);
+      assert.equal(verdict.status, 'aborted');
+      assert.deepEqual(verdict.reasons, [
+        'aborted at 12.00 s: error-rate fired; responses 503 x 5, 504 x 2',
+      ]);
+    });
+
     it('deviates when rollback left a fault', () => {
       const journal = { ...journalOf(healthy), cleanAfterRollback: false, leftovers: ['toxic'] };
       const verdict = decideVerdict(journal, invalidResult());

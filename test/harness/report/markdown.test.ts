@@ -42,6 +42,15 @@ describe('renderMarkdown', () => {
     assert.match(markdown, /per simulated minute \(the drill ran at 4x\)\./);
   });
 
+  it('names routes the run did not exercise', () => {
+    const report = sampleReport();
+    report.scenario.unexercisedRoutes = ['summarize'];
+    assert.match(
+      renderMarkdown(report),
+      /\nRoutes of the policy that this run did not exercise: summarize\. The verdict does not cover them\.\n/,
+    );
+  });
+
   it('names the worker pool bill', () => {
     const report = sampleReport();
     const topology = report.topologies[0];

@@ -110,6 +110,15 @@ describe('renderRunbook', () => {
     assert.ok(spike.includes('scalegate-drill-fallback-latency'));
   });
 
+  it('names the policy file and hash', () => {
+    const report = sampleReport();
+    report.environment.policyPath = 'policies/default.yaml';
+    const hash = report.environment.policyHash.slice(0, 12);
+    assert.ok(
+      renderRunbook([report]).includes(`policy \`policies/default.yaml\` (sha256 ${hash})`),
+    );
+  });
+
   it('names the seed and time scale', () => {
     const report = sampleReport();
     report.environment.seed = 3;

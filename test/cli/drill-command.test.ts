@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 
-import { drillExitCode } from '../../src/cli/commands/drill.js';
+import { drillExitCode, keepRunbookReason } from '../../src/cli/commands/drill.js';
 import type { Verdict } from '../../src/harness/report/types.js';
 import { sampleReport } from '../harness/report/sample-report.js';
 
@@ -28,5 +28,19 @@ describe('drillExitCode', () => {
     assert.ok(report.drill);
     report.drill.aborted = { atS: 12, detail: 'error-rate fired', reason: 'abort-rule' };
     assert.equal(drillExitCode(report), 3);
+  });
+});
+
+describe('keepRunbookReason', () => {
+  it('keeps the default runbook for a --policy run', () => {
+    assert.match(keepRunbookReason('trial.yaml', 'default') ?? '', /pass --runbook FILE/);
+  });
+
+  it('writes a runbook --runbook names', () => {
+    assert.equal(keepRunbookReason('trial.yaml', 'cli'), undefined);
+  });
+
+  it('writes the runbook without --policy', () => {
+    assert.equal(keepRunbookReason(undefined, 'default'), undefined);
   });
 });

@@ -60,6 +60,13 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
   if (error.keyword === 'maximum') {
     return { path: error.instancePath, message: maximumMessage(Number(params.limit), error.data) };
   }
+  if (error.keyword === 'minimum' || error.keyword === 'exclusiveMinimum') {
+    const bound = error.keyword === 'minimum' ? '>=' : '>';
+    return {
+      path: error.instancePath,
+      message: `must be ${bound} ${String(params.limit)}, received ${quote(error.data)}; raise it to at least that`,
+    };
+  }
   if (error.keyword === 'type') {
     return {
       path: error.instancePath,

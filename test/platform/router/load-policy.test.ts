@@ -88,6 +88,13 @@ describe('loadPolicy', () => {
     ]);
   });
 
+  it('quotes a value below the minimum', () => {
+    const chat = route({ firstTokenTimeoutMs: 0 });
+    assert.deepEqual(problemsOf({ version: 1, routes: { chat } }), [
+      '/routes/chat/firstTokenTimeoutMs: must be >= 1, received 0; raise it to at least that',
+    ]);
+  });
+
   it('quotes NaN and infinite values', () => {
     const yaml = [
       'version: 1',

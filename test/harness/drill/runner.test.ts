@@ -238,7 +238,11 @@ describe('runDrill', () => {
       atS: 5,
       value: 0.2,
     });
-    assert.equal(outcome.verdict.reasons[0], 'aborted at 5.00 s: success-below-half');
+    // The fake load's failed requests are 429s, which the reason lists by status.
+    assert.equal(
+      outcome.verdict.reasons[0],
+      'aborted at 5.00 s: success-below-half; responses 429 x 16',
+    );
     assert.deepEqual(await bench.toxicsOn('provider-b'), []);
     assert.deepEqual(bench.providerA.faults(), {});
   });

@@ -54,7 +54,7 @@ function probeSignal(
   if (result === undefined) {
     return { metric: label, threshold: 'not in the hypothesis', measured: 'not measured' };
   }
-  const threshold = `${result.comparator} ${result.threshold} ± ${result.tolerance}`;
+  const threshold = limitText(result);
   const measured =
     result.value === null
       ? 'no data'
@@ -67,7 +67,24 @@ function probeLine(result: ProbeResult | undefined, format: (value: number) => s
     return 'not measured';
   }
   const verdict = result.passed ? 'within' : 'outside';
-  return `${format(result.value)} (${verdict} ${result.comparator} ${result.threshold} ± ${result.tolerance})`;
+  return `${format(result.value)} (${verdict} ${limitText(result)})`;
+}
+
+/**
+ * Formats a probe's one-sided limit, such as `min 0.99, passes from 0.94`: the tolerance
+ * widens the limit on its side only.
+ */
+function limitText(result: ProbeResult): string {
+  if (result.tolerance === 0) return `${result.comparator} ${result.threshold}`;
+  const min = result.comparator === 'min';
+  const edge = min ? result.threshold - result.tolerance : result.threshold + result.tolerance;
+  const passes = min ? `passes from ${roundLimit(edge)}` : `passes up to ${roundLimit(edge)}`;
+  return `${result.comparator} ${result.threshold}, ${passes}`;
+}
+
+/** Rounds a limit to 6 decimals, so 0.99 - 0.05 prints as 0.94. */
+function roundLimit(value: number): number {
+  return Number(value.toFixed(6));
 }
 
 function worstSecond(

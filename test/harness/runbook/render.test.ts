@@ -62,7 +62,18 @@ describe('renderRunbook', () => {
     assert.ok(outage.includes('once its breaker opened, requests went to provider-b directly'));
     assert.ok(outage.includes(`${seconds(timing.detectionS)} after the outage started`));
     assert.ok(outage.includes(`${seconds(timing.recoveryS)} after the fault ended`));
-    assert.ok(outage.includes('| min 0.97 ± 0 | 96.4% (fail) |'));
+    assert.ok(outage.includes('| min 0.97 | 96.4% (fail) |'));
+  });
+
+  it('states a tolerance on its side only', () => {
+    const report = sampleReport();
+    const during = drillOf(report).steadyState.find((check) => check.phase === 'during');
+    const probe = during?.probes.find((entry) => entry.name === 'success-rate');
+    assert.ok(probe);
+    probe.threshold = 0.99;
+    probe.tolerance = 0.05;
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    assert.ok(outage.includes('| min 0.99, passes from 0.94 |'), outage);
   });
 
   it('uses the report numbers for a tenant burst', () => {

@@ -163,6 +163,10 @@ describe('scalegate CLI errors', function () {
       '--topology applies to the platform that --platform starts; add --platform or drop it',
     ],
     [
+      ['load', '--scenario', 'steady-chat', '--policy', 'policies/default.yaml'],
+      '--policy applies to the platform that --platform starts; add --platform or drop it',
+    ],
+    [
       ['load', '--scenario', 'steady-chat', '--platform', '--topology', 'workers=0'],
       `option '--topology <spec>' argument 'workers=0' is invalid. invalid topology part "workers=0": ` +
         'expected workers=<integer >= 1> or serverless_burst=enabled|disabled, with a space between parts.',

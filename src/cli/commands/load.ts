@@ -26,6 +26,7 @@ import {
 } from '../../platform/runtime.js';
 import { settledCost } from '../../platform/runtime/settled-cost.js';
 import {
+  parseExistingFile,
   parseInteger,
   parseOutputFile,
   parsePositiveInteger,
@@ -43,6 +44,7 @@ interface LoadCommandOptions {
   drainTimeout?: number;
   platform: boolean;
   topology?: string;
+  policy?: string;
   faultProxy: boolean;
 }
 
@@ -122,6 +124,11 @@ export function registerLoadCommand(program: Command): void {
       parseTopologyOption,
     )
     .option(
+      '--policy <file>',
+      'with --platform: route policy file (default: policies/default.yaml of the scalegate checkout)',
+      parseExistingFile,
+    )
+    .option(
       '--no-fault-proxy',
       'with --platform: call the mock providers directly, without the fault proxy relaying bytes',
     )
@@ -157,6 +164,11 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
   if (!options.platform && options.topology !== undefined) {
     throw new InvalidArgumentError(
       '--topology applies to the platform that --platform starts; add --platform or drop it',
+    );
+  }
+  if (!options.platform && options.policy !== undefined) {
+    throw new InvalidArgumentError(
+      '--policy applies to the platform that --platform starts; add --platform or drop it',
     );
   }
   if (!options.platform && !options.faultProxy) {
@@ -207,9 +219,13 @@ async function runOnTarget(
     seed: options.seed,
     providerProcess: 'child',
     faultProxy: options.faultProxy,
+    policyPath: options.policy,
   });
   try {
-    process.stderr.write(`platform ${formatTopology(topology)} at ${platform.urls.gateway}\n`);
+    const policy = options.policy === undefined ? '' : ` with policy ${options.policy}`;
+    process.stderr.write(
+      `platform ${formatTopology(topology)}${policy} at ${platform.urls.gateway}\n`,
+    );
     const readPlatformRun = () => platformRunOf(platform, topology, signal);
     return await runAgainst(
       { ...scenario, target: platform.urls.gateway },

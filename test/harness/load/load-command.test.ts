@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -101,10 +101,13 @@ describe('scalegate load', () => {
     dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
     const out = join(dir, 'result.json');
     const topology = 'workers=2 serverless_burst=disabled';
+    const policy = join(dir, 'policy.yaml');
+    await writeFile(policy, await readFile('policies/default.yaml', 'utf8'));
     const run = await runLoadCommand([
       '--scenario=steady-chat',
       '--platform',
       `--topology=${topology}`,
+      `--policy=${policy}`,
       '--no-fault-proxy',
       '--duration=2',
       '--seed=1',
@@ -119,6 +122,7 @@ describe('scalegate load', () => {
     assert.ok(cost.meanUsdPerTask !== null);
     assert.ok(Math.abs(cost.meanUsdPerTask - cost.totalUsd / cost.tasks) < 1e-12);
     assert.match(run.stdout, new RegExp(`^\\[topology\\] ${topology}$`, 'm'));
+    assert.ok(run.stderr.includes(`with policy ${policy} at http://127.0.0.1:`), run.stderr);
     const costLine =
       /^\[cost\] avg=\$(\S+)\/task total=\$(\S+) tasks=(\d+) worker_pool=\$(\S+)$/m.exec(
         run.stdout,

@@ -38,6 +38,20 @@ async function waitForTerminal(platform: Platform, taskId: string, timeoutMs: nu
   }
 }
 
+/**
+ * Deletes the keys left under `keyPrefix`, such as a queue completion that landed after the
+ * platform's purge.
+ */
+async function deleteKeys(keyPrefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    const keys = await redis.keys(`${keyPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    await redis.quit();
+  }
+}
+
 /** Returns the pids of the children of process `pid`. */
 async function childPidsOf(pid: number): Promise<number[]> {
   const listed = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
@@ -322,6 +336,7 @@ describe('scalegate platform', function () {
       killed.child.kill('SIGKILL');
       await survivor?.purge();
       await survivor?.stop();
+      await deleteKeys(keyPrefix);
       await rm(dir, { recursive: true, force: true });
     }
   });
@@ -365,6 +380,7 @@ describe('scalegate platform', function () {
       killed.child.kill('SIGKILL');
       await survivor?.purge();
       await survivor?.stop();
+      await deleteKeys(keyPrefix);
     }
   });
 

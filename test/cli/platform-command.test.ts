@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -13,6 +12,9 @@ import { type Platform, startPlatform } from '../../src/platform/runtime.js';
 import { isTerminal } from '../../src/platform/store/task-store.js';
 import { hashApiKey } from '../../src/platform/tenants/api-key.js';
 import { loadDemoKeys } from '../../src/platform/tenants/index.js';
+import type { TaskRecord } from '../../src/platform/task.js';
+import { getJson, waitFor } from '../platform/runtime/platform-support.js';
+import { childPids, isRunning } from '../support/processes.js';
 import { OwnRedisServer } from '../support/redis-server.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -25,17 +27,15 @@ const SMALL_PLATFORM = ['--port', '0', '--topology', 'workers=1 serverless_burst
 /** In-process platform options matching SMALL_PLATFORM. */
 const SURVIVOR_OPTIONS = { port: 0, topology: 'workers=1 serverless_burst=disabled' };
 
-/** Polls the store until the task is terminal, failing after `timeoutMs`. */
+/** Polls the store until the task is terminal and returns it, failing after `timeoutMs`. */
 async function waitForTerminal(platform: Platform, taskId: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const record = await platform.store.getById(taskId);
-    if (record !== undefined && isTerminal(record.state)) return record;
-    if (Date.now() > deadline) {
-      throw new Error(`task ${taskId} not terminal after ${timeoutMs} ms: ${record?.state}`);
-    }
-    await sleep(200);
-  }
+  let record: TaskRecord | undefined;
+  await waitFor(async () => {
+    record = await platform.store.getById(taskId);
+    return record !== undefined && isTerminal(record.state);
+  }, timeoutMs);
+  assert.ok(record !== undefined);
+  return record;
 }
 
 /**
@@ -49,40 +49,6 @@ async function deleteKeys(keyPrefix: string): Promise<void> {
     if (keys.length > 0) await redis.del(...keys);
   } finally {
     await redis.quit();
-  }
-}
-
-/** Returns the pids of the children of process `pid`. */
-async function childPidsOf(pid: number): Promise<number[]> {
-  const listed = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
-  return listed.trim().split(/\s+/).filter(Boolean).map(Number);
-}
-
-/** Waits until process `pid` has exited, as a zombie or gone, failing after `timeoutMs`. */
-async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const running = async () => {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    // The state follows the command name in parentheses; Z is a zombie.
-    return stat !== '' && !/\) Z /.test(stat);
-  };
-  while (await running()) {
-    if (Date.now() > deadline) throw new Error(`process ${pid} still runs after ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
-
-/** Polls `GET /v1/tasks/:id` until the task is in `state`, failing after 10 s. */
-async function waitForState(gateway: string, key: string, taskId: string, state: string) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const response = await fetch(`${gateway}/v1/tasks/${taskId}`, {
-      headers: { authorization: `Bearer ${key}` },
-    });
-    const task = (await response.json()) as { state?: string };
-    if (task.state === state) return;
-    if (Date.now() > deadline) throw new Error(`task ${taskId} not ${state} after 10 s`);
-    await sleep(100);
   }
 }
 
@@ -359,13 +325,14 @@ describe('scalegate platform', function () {
       });
       assert.equal(accepted.status, 202);
       const taskId = String(((await accepted.json()) as { id: string }).id);
-      await waitForState(killedUrls.gateway, key, taskId, 'running');
-      const workers = await childPidsOf(killed.child.pid ?? 0);
+      const url = `${killedUrls.gateway}/v1/tasks/${taskId}`;
+      await waitFor(async () => (await getJson(url, key)).state === 'running', 10_000);
+      const workers = await childPids(killed.child.pid ?? 0);
       assert.equal(workers.length, 1, 'expected one worker process');
       killed.child.kill('SIGKILL');
       await once(killed.child, 'exit');
       // The orphaned worker process exits on its own instead of failing the task.
-      await waitForExit(workers[0] ?? 0, 10_000);
+      await waitFor(async () => !(await isRunning(workers[0] ?? 0)), 10_000);
 
       survivor = await startPlatform({
         ...SURVIVOR_OPTIONS,

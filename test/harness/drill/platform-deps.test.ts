@@ -41,7 +41,7 @@ describe('platformDrillDeps', () => {
 
 describe('MAIN_DRAIN_TIMEOUT_MS', () => {
   it('outlasts the load request timeout', () => {
-    // A shorter drain would abort slow sync requests that the platform still answers.
+    // A shorter drain would abort slow sync requests that the platform still serves.
     assert.ok(MAIN_DRAIN_TIMEOUT_MS > DEFAULT_REQUEST_TIMEOUT_MS);
   });
 });

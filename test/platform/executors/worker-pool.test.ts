@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import type { BullmqQueueSpec } from '../../../src/platform/executors/worker-poo
 import type { JobEndedEvent } from '../../../src/platform/executors/worker-protocol.js';
 import { type BullmqTaskQueue, createBullmqQueue } from '../../../src/platform/queue/index.js';
 import { abortedKey, closedKey, maxOverlap } from '../../fixtures/worker-recording-handler.js';
+import { isRunning } from '../../support/processes.js';
 import {
   RECORDING_HANDLER,
   REDIS_URL,
@@ -31,16 +32,6 @@ import {
 const POOL_PARENT = fileURLToPath(new URL('../../fixtures/worker-pool-parent.ts', import.meta.url));
 
 /** Returns false once `pid` has exited, including as a zombie that no parent reaped yet. */
-async function isRunning(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // The state letter follows the parenthesised command name.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 describe('WorkerPool', function () {
   this.timeout(40_000);
   let redis: Redis;

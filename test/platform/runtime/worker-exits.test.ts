@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 
 import { Redis } from 'ioredis';
@@ -11,6 +10,7 @@ import { startPlatform } from '../../../src/platform/runtime.js';
 import { recordWorkerExit, workerExitReason } from '../../../src/platform/runtime/worker-exits.js';
 import { RedisTaskStore } from '../../../src/platform/store/redis.js';
 import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
+import { childPids } from '../../support/processes.js';
 import { postTask, sample, scrape, waitFor } from './platform-support.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -25,17 +25,6 @@ function memoryLogger() {
     },
   });
   return { logger: pino({ level: 'info' }, stream), records };
-}
-
-/** Returns the pids of this process's children whose command line contains `text`. */
-async function childPids(text: string): Promise<number[]> {
-  const listed = await readFile(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8');
-  const pids: number[] = [];
-  for (const pid of listed.trim().split(/\s+/).filter(Boolean).map(Number)) {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(text)) pids.push(pid);
-  }
-  return pids;
 }
 
 describe('worker process exits', () => {
@@ -88,7 +77,7 @@ describe('worker process exits', () => {
     });
     const redis = new Redis(REDIS_URL);
     try {
-      const [pid] = await childPids('worker-process');
+      const [pid] = await childPids(process.pid, 'worker-process');
       assert.ok(pid !== undefined, 'no worker process found');
       process.kill(pid, 'SIGKILL');
       const messages = () => records.map((record) => record.msg);
@@ -133,7 +122,7 @@ describe('worker process exits', () => {
       const taskId = String(accepted.json.id);
       const stateOf = async () => (await platform.store.getById(taskId))?.state;
       await waitFor(async () => (await stateOf()) === 'running', 10_000);
-      const [pid] = await childPids('worker-process');
+      const [pid] = await childPids(process.pid, 'worker-process');
       assert.ok(pid !== undefined, 'no worker process found');
       process.kill(pid, 'SIGKILL');
       const killedAt = Date.now();

@@ -9,7 +9,9 @@ export async function childPids(parentPid: number, text?: string): Promise<numbe
   const listed = await readFile(`/proc/${parentPid}/task/${parentPid}/children`, 'utf8');
   const pids: number[] = [];
   for (const pid of listed.trim().split(/\s+/).filter(Boolean).map(Number)) {
-    const cmdline = text === undefined ? '' : await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    // A child that exits after the listing has no cmdline left to read.
+    const cmdline =
+      text === undefined ? '' : await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
     if (text === undefined || cmdline.includes(text)) pids.push(pid);
   }
   return pids;

@@ -366,6 +366,7 @@ function workerConfig(
     backoffBaseMs: drivers.backoffBaseMs,
     backoffMaxMs: drivers.backoffMaxMs,
     stallIntervalMs: drivers.stallIntervalMs,
+    taskRetentionMs: drivers.taskRetentionMs,
   };
 }
 

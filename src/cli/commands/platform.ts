@@ -13,7 +13,10 @@ import { withTimeout } from '../../platform/timeout.js';
 import { reportFailure } from '../command-errors.js';
 import { commandLogger } from '../logger.js';
 import { parseDurationMs, parseExistingFile, parsePort, parseTopologyOption } from '../options.js';
-import { DEFAULT_STALL_INTERVAL_MS } from '../../platform/queue/options.js';
+import {
+  DEFAULT_QUEUE_RETENTION_MS,
+  DEFAULT_STALL_INTERVAL_MS,
+} from '../../platform/queue/options.js';
 import { DEFAULT_SYNC_LEASE_MS } from '../../platform/runtime/sync-task-owners.js';
 
 interface PlatformCommandOptions {
@@ -26,6 +29,7 @@ interface PlatformCommandOptions {
   readonly shutdownTimeoutMs: number;
   readonly syncTaskLeaseMs: number;
   readonly stallIntervalMs: number;
+  readonly taskRetentionMs: number;
   readonly faultProxy: boolean;
   readonly logLevel: string;
 }
@@ -90,14 +94,20 @@ export function registerPlatformCommand(program: Command): void {
     .option(
       '--stall-interval-ms <ms>',
       'with Redis: a running async task whose worker process stopped renewing its lock, as a killed one does, returns to the queue once the lock is this old, at the next stall check, which also runs this often',
-      parseLeaseMs,
+      parseSecondsMs,
       DEFAULT_STALL_INTERVAL_MS,
     )
     .option(
       '--sync-task-lease-ms <ms>',
       "with Redis: lifetime of this process's lease on its running sync tasks, renewed every third of it. After a SIGKILL another platform process on the same key prefix fails those tasks with gateway_lost and frees their in-flight slots, within three lease times",
-      parseLeaseMs,
+      parseSecondsMs,
       DEFAULT_SYNC_LEASE_MS,
+    )
+    .option(
+      '--task-retention-ms <ms>',
+      'how long a finished task stays readable by GET /v1/tasks/:id, and on Redis how long its record and queue job stay before they are deleted; the counts keep counting them. Idempotency keys stay bound for 24 h, or for this time when shorter',
+      parseSecondsMs,
+      DEFAULT_QUEUE_RETENTION_MS,
     )
     .option(
       '--log-level <level>',
@@ -127,6 +137,7 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
       shutdownTimeoutMs,
       syncTaskLeaseMs: options.syncTaskLeaseMs,
       queue: { stallIntervalMs: options.stallIntervalMs },
+      taskRetentionMs: options.taskRetentionMs,
       faultProxy: options.faultProxy,
       logger,
     });
@@ -231,10 +242,10 @@ function parseKeyPrefix(value: string): string {
 }
 
 /**
- * Parses a lease time such as --sync-task-lease-ms: at least 1 s, because the lease or
- * lock is renewed within a fraction of it.
+ * Parses a time of at least 1 s: a lease or lock, such as --sync-task-lease-ms, is renewed
+ * within a fraction of it, and the queue keeps finished jobs for whole seconds.
  */
-function parseLeaseMs(value: string): number {
+function parseSecondsMs(value: string): number {
   const leaseMs = parseDurationMs(value);
   if (leaseMs < 1000) {
     throw new InvalidArgumentError(`expected at least 1000 ms, got ${leaseMs}.`);

@@ -67,6 +67,9 @@ export class BullmqConsumer<T> implements Consumer {
       lockDuration: options.stallIntervalMs,
       stalledInterval: options.stallIntervalMs,
       maxStalledCount: options.maxStalls,
+      // BullMQ then counts finished jobs in the script that finishes each one, so the
+      // queue's counts survive the deletion of jobs after their retention.
+      metrics: { maxDataPoints: 1 },
       // A completion that fails on a lost connection is retried this soon.
       runRetryDelay: Math.min(1000, options.stallIntervalMs),
       settings: {

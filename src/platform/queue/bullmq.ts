@@ -60,6 +60,20 @@ export function createBullmqQueue<T>(options: BullmqQueueOptions): BullmqTaskQue
   return new BullmqQueue<T>(resolved, prefix, redisOptionsFromUrl(options.connection));
 }
 
+/**
+ * KEYS: dead-letter set, dead-letter count. ARGV: now, job id, cutoff. Adds the job and
+ * counts it once, and drops the entries dead-lettered before the cutoff, whose jobs
+ * BullMQ deletes after the retention.
+ */
+const RECORD_DEAD_LETTER_SCRIPT = `
+if redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2]) == 1 then redis.call('INCR', KEYS[2]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
+return 1`;
+
+interface DeadLetterCommands {
+  scalegateRecordDeadLetter(...args: string[]): Promise<unknown>;
+}
+
 /** Oldest prioritized jobs read when computing oldestAgeMs. */
 const PRIORITIZED_SAMPLE = 100;
 
@@ -72,6 +86,7 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
   readonly #context: ConsumerContext;
   readonly #acceptedKey: string;
   readonly #deadLetterKey: string;
+  readonly #deadLetterCountKey: string;
   readonly #consumers = new Set<Consumer>();
   #closed = false;
 
@@ -86,6 +101,11 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
     });
     this.#acceptedKey = `${prefix}:${options.name}:scalegate:accepted`;
     this.#deadLetterKey = `${prefix}:${options.name}:scalegate:dead-lettered`;
+    this.#deadLetterCountKey = `${prefix}:${options.name}:scalegate:dead-lettered-count`;
+    this.#redis.defineCommand('scalegateRecordDeadLetter', {
+      numberOfKeys: 2,
+      lua: RECORD_DEAD_LETTER_SCRIPT,
+    });
     this.#forwardConnectionErrors();
     this.#context = {
       options,
@@ -116,11 +136,9 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
         jobId: toBullmqJobId(id),
         attempts: this.#options.maxAttempts,
         backoff: { type: BACKOFF_TYPE },
-        // NOTE: finished jobs stay, as do the accepted set, task records and cost entries,
-        // about 3.6 KB per task in all, because accounting() counts them. A long-lived key
-        // prefix grows without bound, so rotate it (--key-prefix) or purge it between runs.
-        removeOnComplete: false,
-        removeOnFail: false,
+        // BullMQ deletes a finished job older than this at a later finish to the same set.
+        removeOnComplete: { age: this.#retentionS },
+        removeOnFail: { age: this.#retentionS },
         ...(priority === undefined ? {} : { priority }),
       }),
     ]);
@@ -135,24 +153,30 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
     return consumer;
   }
 
+  /**
+   * Counts finished jobs from BullMQ's completed and failed counters, which its consumers
+   * keep in the same script that finishes a job, so jobs deleted after their retention
+   * still count.
+   */
   async counts(): Promise<QueueCounts> {
-    const [accepted, jobCounts, deadLettered] = await Promise.all([
+    const [accepted, finished, deadLettered] = await Promise.all([
       this.#redis.scard(this.#acceptedKey),
-      this.#queue.getJobCounts('completed', 'failed'),
-      this.#redis.zcard(this.#deadLetterKey),
+      this.#finishedCounts(),
+      this.#deadLetteredCount(),
     ]);
     return {
       accepted,
-      completed: jobCounts.completed ?? 0,
-      failed: (jobCounts.failed ?? 0) - deadLettered,
+      completed: finished.completed,
+      failed: finished.failed - deadLettered,
       deadLettered,
     };
   }
 
   async gauges(): Promise<QueueGauges> {
-    const [jobCounts, deadLettered, oldestAgeMs] = await Promise.all([
-      this.#queue.getJobCounts('wait', 'prioritized', 'delayed', 'active', 'completed', 'failed'),
-      this.#redis.zcard(this.#deadLetterKey),
+    const [jobCounts, finished, deadLettered, oldestAgeMs] = await Promise.all([
+      this.#queue.getJobCounts('wait', 'prioritized', 'delayed', 'active'),
+      this.#finishedCounts(),
+      this.#deadLetteredCount(),
       this.#oldestWaitingAgeMs(),
     ]);
     const count = (state: string): number => jobCounts[state] ?? 0;
@@ -160,8 +184,8 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
       depth: count('wait') + count('prioritized') + count('delayed'),
       active: count('active'),
       oldestAgeMs,
-      completed: count('completed'),
-      failed: count('failed') - deadLettered,
+      completed: finished.completed,
+      failed: finished.failed - deadLettered,
       deadLettered,
     };
   }
@@ -206,7 +230,7 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
     this.#assertOpen();
     await Promise.all([...this.#consumers].map((consumer) => consumer.close()));
     await this.#queue.obliterate({ force: true });
-    await this.#redis.del(this.#acceptedKey, this.#deadLetterKey);
+    await this.#redis.del(this.#acceptedKey, this.#deadLetterKey, this.#deadLetterCountKey);
     await this.close();
   }
 
@@ -234,7 +258,30 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
   }
 
   async #recordDeadLetter(jobId: string): Promise<void> {
-    await this.#redis.zadd(this.#deadLetterKey, this.#options.clock.now(), jobId);
+    const now = this.#options.clock.now();
+    await (this.#redis as Redis & DeadLetterCommands).scalegateRecordDeadLetter(
+      this.#deadLetterKey,
+      this.#deadLetterCountKey,
+      String(now),
+      jobId,
+      String(now - this.#options.retentionMs),
+    );
+  }
+
+  async #deadLetteredCount(): Promise<number> {
+    return Number((await this.#redis.get(this.#deadLetterCountKey)) ?? 0);
+  }
+
+  async #finishedCounts(): Promise<{ completed: number; failed: number }> {
+    const [completed, failed] = await Promise.all([
+      this.#queue.getMetrics('completed', 0, 0),
+      this.#queue.getMetrics('failed', 0, 0),
+    ]);
+    return { completed: completed.meta.count, failed: failed.meta.count };
+  }
+
+  get #retentionS(): number {
+    return Math.ceil(this.#options.retentionMs / 1000);
   }
 
   /** Age of the oldest job in the wait list or among the first prioritized jobs. */

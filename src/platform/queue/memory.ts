@@ -51,7 +51,9 @@ class MemoryQueue<T> implements TaskQueue<T> {
   readonly #jobs = new Map<string, MemoryJob<T>>();
   readonly #waiting = new WaitingLine<MemoryJob<T>>();
   readonly #backoffTimers = new Set<NodeJS.Timeout>();
+  /** Dead-lettered jobs in the order they were dead-lettered, until their retention ends. */
   readonly #deadLettered: MemoryJob<T>[] = [];
+  #deadLetteredCount = 0;
   #consumers: MemoryConsumer<T>[] = [];
   #nextConsumer = 0;
   #seq = 0;
@@ -111,7 +113,7 @@ class MemoryQueue<T> implements TaskQueue<T> {
       accepted: this.#jobs.size,
       completed: this.#completed,
       failed: this.#failed,
-      deadLettered: this.#deadLettered.length,
+      deadLettered: this.#deadLetteredCount,
     };
   }
 
@@ -122,7 +124,7 @@ class MemoryQueue<T> implements TaskQueue<T> {
       oldestAgeMs: this.#waiting.oldestAgeMs(this.#options.clock.now()),
       completed: this.#completed,
       failed: this.#failed,
-      deadLettered: this.#deadLettered.length,
+      deadLettered: this.#deadLetteredCount,
     };
   }
 
@@ -308,6 +310,7 @@ class MemoryQueue<T> implements TaskQueue<T> {
   #failTerminally(job: MemoryJob<T>, error: Error): void {
     job.state = 'failed';
     job.finishedAt = this.#options.clock.now();
+    this.#dropExpiredDeadLetters(job.finishedAt);
     this.#failed += 1;
     this.#events.emit('failed', { id: job.id, attempt: job.attemptsMade, error, data: job.data });
     this.#dropData(job);
@@ -316,7 +319,9 @@ class MemoryQueue<T> implements TaskQueue<T> {
   #deadLetter(job: MemoryJob<T>, error: Error): void {
     job.state = 'deadLettered';
     job.finishedAt = this.#options.clock.now();
+    this.#dropExpiredDeadLetters(job.finishedAt);
     this.#deadLettered.push(job);
+    this.#deadLetteredCount += 1;
     const event = { id: job.id, attempts: job.attemptsMade, error, data: job.data };
     this.#events.emit('deadLettered', event);
   }
@@ -337,6 +342,17 @@ class MemoryQueue<T> implements TaskQueue<T> {
     job.seq = this.#nextSeq();
     this.#waiting.push(job);
     this.#schedulePump();
+  }
+
+  /**
+   * Drops the dead-lettered jobs whose retention has ended by `now`, with their data, as
+   * the BullMQ driver does when another job fails.
+   */
+  #dropExpiredDeadLetters(now: number): void {
+    const cutoff = now - this.#options.retentionMs;
+    let expired = 0;
+    while ((this.#deadLettered[expired]?.finishedAt ?? cutoff) < cutoff) expired += 1;
+    for (const job of this.#deadLettered.splice(0, expired)) this.#dropData(job);
   }
 
   #dropData(job: MemoryJob<T>): void {

@@ -29,6 +29,14 @@ export interface QueueOptions {
    * @defaultValue no cap
    */
   globalConcurrency?: number;
+  /**
+   * How long a finished job stays: a completed or failed job is deleted at the first
+   * finish of another job after this time, and a dead-lettered job leaves the dead-letter
+   * list then. The counts keep counting them. BullMQ takes whole seconds, so this is
+   * rounded up to one.
+   * @defaultValue 86_400_000 (24 hours)
+   */
+  retentionMs?: number;
   /** @defaultValue systemClock */
   clock?: Clock;
   /**
@@ -40,6 +48,9 @@ export interface QueueOptions {
 
 /** Default of {@link QueueOptions.stallIntervalMs}. */
 export const DEFAULT_STALL_INTERVAL_MS = 30_000;
+
+/** Default of {@link QueueOptions.retentionMs}: 24 hours. */
+export const DEFAULT_QUEUE_RETENTION_MS = 86_400_000;
 
 export type ResolvedQueueOptions = Required<Omit<QueueOptions, 'globalConcurrency'>> & {
   globalConcurrency: number | undefined;
@@ -59,6 +70,11 @@ export function resolveQueueOptions(options: QueueOptions): ResolvedQueueOptions
       10,
     ),
     maxStalls: integerAtLeast('maxStalls', options.maxStalls ?? 1, 0),
+    retentionMs: integerAtLeast(
+      'retentionMs',
+      options.retentionMs ?? DEFAULT_QUEUE_RETENTION_MS,
+      1000,
+    ),
     globalConcurrency: optionalIntegerAtLeast('globalConcurrency', options.globalConcurrency, 1),
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,

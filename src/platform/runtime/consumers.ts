@@ -79,6 +79,7 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
       backoffBaseMs: worker.backoffBaseMs,
       backoffMaxMs: worker.backoffMaxMs,
       stallIntervalMs: worker.stallIntervalMs,
+      retentionMs: worker.taskRetentionMs,
     },
     handlerModule: WORKER_HANDLER,
     handlerConfig: worker,

@@ -10,10 +10,10 @@ import { MemoryCostLedger } from '../cost/memory-ledger.js';
 import { RedisCostLedger } from '../cost/redis-ledger.js';
 import type { QueuedTaskData } from '../gateway/ports.js';
 import { createBullmqQueue, createMemoryQueue, type TaskQueue } from '../queue/index.js';
-import { DEFAULT_STALL_INTERVAL_MS } from '../queue/options.js';
+import { DEFAULT_QUEUE_RETENTION_MS, DEFAULT_STALL_INTERVAL_MS } from '../queue/options.js';
 import { MemoryTaskStore } from '../store/memory.js';
 import { RedisTaskStore } from '../store/redis.js';
-import type { TaskStore } from '../store/task-store.js';
+import { lifetimesForRetention, type TaskStore } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
 import type { PlatformConfig } from './platform-config.js';
 import { PlatformShutdownError } from './run-limits.js';
@@ -30,6 +30,8 @@ export interface PlatformDrivers {
   backoffBaseMs: number;
   backoffMaxMs: number;
   stallIntervalMs: number;
+  /** How long a finished task and its queue job stay. */
+  taskRetentionMs: number;
   /** Redis URL when the drivers use Redis. */
   redisUrl: string | undefined;
   /** Deletes every Redis key of this run; nothing to do in memory. */
@@ -58,10 +60,14 @@ export function createDrivers(
     backoffBaseMs: config.queue?.backoffBaseMs ?? 200,
     backoffMaxMs: config.queue?.backoffMaxMs ?? 5_000,
     stallIntervalMs: config.queue?.stallIntervalMs ?? DEFAULT_STALL_INTERVAL_MS,
+    retentionMs: config.taskRetentionMs ?? DEFAULT_QUEUE_RETENTION_MS,
     clock,
   };
   if (redisUrl === undefined || redisUrl.length === 0) {
-    const store = new MemoryTaskStore({ clock });
+    const store = new MemoryTaskStore({
+      clock,
+      ...lifetimesForRetention(queueOptions.retentionMs),
+    });
     const drivers = {
       admission: new MemoryAdmissionBackend({ clock }),
       runSlots: new MemoryRunSlots(clock),
@@ -72,6 +78,7 @@ export function createDrivers(
       backoffBaseMs: queueOptions.backoffBaseMs,
       backoffMaxMs: queueOptions.backoffMaxMs,
       stallIntervalMs: queueOptions.stallIntervalMs,
+      taskRetentionMs: queueOptions.retentionMs,
       redisUrl: undefined,
     };
     return {
@@ -92,6 +99,7 @@ function createRedisDrivers(
     backoffBaseMs: number;
     backoffMaxMs: number;
     stallIntervalMs: number;
+    retentionMs: number;
   },
 ): PlatformDrivers {
   // Auto-pipelining sends the commands issued in one tick, such as a finished task's
@@ -108,12 +116,17 @@ function createRedisDrivers(
     admission: new RedisAdmissionBackend({ redis, keyPrefix: `${keyPrefix}:admission:` }),
     runSlots: new RedisRunSlots(redis, `${keyPrefix}:admission:`),
     queue,
-    store: new RedisTaskStore({ redis, keyPrefix: `${keyPrefix}:store` }),
+    store: new RedisTaskStore({
+      redis,
+      keyPrefix: `${keyPrefix}:store`,
+      ...lifetimesForRetention(queueOptions.retentionMs),
+    }),
     ledger: new RedisCostLedger({ redis, keyPrefix: `${keyPrefix}:cost:` }),
     maxAttempts: queueOptions.maxAttempts,
     backoffBaseMs: queueOptions.backoffBaseMs,
     backoffMaxMs: queueOptions.backoffMaxMs,
     stallIntervalMs: queueOptions.stallIntervalMs,
+    taskRetentionMs: queueOptions.retentionMs,
     redisUrl,
   };
   return {

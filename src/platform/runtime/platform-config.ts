@@ -36,6 +36,12 @@ export interface PlatformConfig {
      */
     stallIntervalMs?: number;
   };
+  /**
+   * How long a finished task stays readable, and on Redis how long its queue job stays;
+   * idempotency keys stay bound for 24 hours, or for this time when shorter. At least 1000.
+   * @defaultValue 86_400_000 (24 hours)
+   */
+  taskRetentionMs?: number;
   /** @defaultValue maxQueueDepth 10_000, maxOldestAgeMs 60_000 */
   backpressure?: BackpressureOptions;
   /** Worker processes forked for async tasks when Redis is used; 0 keeps consumers in this process. @defaultValue 2 */

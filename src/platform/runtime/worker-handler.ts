@@ -19,7 +19,9 @@ import type { ProviderEndpoint } from '../providers/types.js';
 import type { TaskRecord } from '../task.js';
 import type { JobHandler } from '../queue/index.js';
 import { createRouter, loadPolicy } from '../router/index.js';
+import { DEFAULT_QUEUE_RETENTION_MS } from '../queue/options.js';
 import { RedisTaskStore } from '../store/redis.js';
+import { lifetimesForRetention } from '../store/task-store.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from '../gateway/schema.js';
 import { createMetricRelay, type MetricRelay } from './metric-relay.js';
 import { recordFinished, wireRouterMetrics } from './metrics-wiring.js';
@@ -42,6 +44,8 @@ export interface WorkerHandlerConfig {
   maxTaskDurationMs?: number;
   /** Running cap of each tenant that has one, from the tenants file. @defaultValue none */
   maxRunning?: Record<string, number>;
+  /** How long a finished task stays in the store. @defaultValue 86_400_000 (24 hours) */
+  taskRetentionMs?: number;
 }
 
 /**
@@ -65,7 +69,7 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
 /** The settings of a worker process's task handler that do not concern its router. */
 export type TaskHandlerSettings = Pick<
   WorkerHandlerConfig,
-  'redisUrl' | 'keyPrefix' | 'maxAttempts' | 'maxTaskDurationMs' | 'maxRunning'
+  'redisUrl' | 'keyPrefix' | 'maxAttempts' | 'maxTaskDurationMs' | 'maxRunning' | 'taskRetentionMs'
 >;
 
 /**
@@ -86,7 +90,11 @@ export function createTaskHandlerAround(
   });
   // Commands fail with their own errors; the connection's error events only repeat them.
   redis.on('error', () => undefined);
-  const store = new RedisTaskStore({ redis, keyPrefix: `${settings.keyPrefix}:store` });
+  const store = new RedisTaskStore({
+    redis,
+    keyPrefix: `${settings.keyPrefix}:store`,
+    ...lifetimesForRetention(settings.taskRetentionMs ?? DEFAULT_QUEUE_RETENTION_MS),
+  });
   const admission = new RedisAdmissionBackend({
     redis,
     keyPrefix: `${settings.keyPrefix}:admission:`,

@@ -6,8 +6,8 @@ import {
   applyCompletion,
   emptyAccounting,
   isTerminal,
+  resolveLifetimes,
   validateAddedCost,
-  validateTtl,
 } from './task-store.js';
 
 export interface MemoryTaskStoreOptions {
@@ -16,6 +16,11 @@ export interface MemoryTaskStoreOptions {
    * @defaultValue 86_400_000 (24 hours)
    */
   idempotencyTtlMs?: number;
+  /**
+   * How long a task stays after it reaches a terminal state. At least `idempotencyTtlMs`.
+   * @defaultValue 86_400_000 (24 hours), or `idempotencyTtlMs` when longer
+   */
+  retentionMs?: number;
   /** @defaultValue systemClock */
   clock?: Clock;
 }
@@ -41,32 +46,44 @@ export class MemoryTaskStore implements TaskStore {
   readonly #idempotency = new Map<string, { taskId: string; expiresAt: number }>();
   readonly #counts: TaskAccounting = emptyAccounting();
   readonly #ttlMs: number;
+  readonly #retentionMs: number;
   readonly #clock: Clock;
+  readonly #taskExpiries = new ExpiryLine();
+  readonly #keyExpiries = new ExpiryLine();
 
   constructor(options: MemoryTaskStoreOptions = {}) {
-    this.#ttlMs = validateTtl(options.idempotencyTtlMs ?? 86_400_000);
+    const lifetimes = resolveLifetimes(options);
+    this.#ttlMs = lifetimes.idempotencyTtlMs;
+    this.#retentionMs = lifetimes.retentionMs;
     this.#clock = options.clock ?? systemClock;
   }
 
   async create(record: TaskRecord): Promise<void> {
+    this.#sweep();
     if (this.#records.has(record.id)) throw new RangeError(`task ${record.id} already exists`);
     this.#records.set(record.id, copyPlainData(record));
     this.#counts.accepted += 1;
     this.#counts[record.state] += 1;
+    if (isTerminal(record.state)) {
+      this.#taskExpiries.add(this.#clock.now() + this.#retentionMs, record.id);
+    }
   }
 
   async get(tenantId: string, id: string): Promise<TaskRecord | undefined> {
+    this.#sweep();
     const record = this.#records.get(id);
     if (record === undefined || record.tenantId !== tenantId) return undefined;
     return copyPlainData(record);
   }
 
   async getById(id: string): Promise<TaskRecord | undefined> {
+    this.#sweep();
     const record = this.#records.get(id);
     return record === undefined ? undefined : copyPlainData(record);
   }
 
   async markRunning(id: string, startedAt: number): Promise<TaskRecord | undefined> {
+    this.#sweep();
     const record = this.#records.get(id);
     if (record === undefined || isTerminal(record.state)) return undefined;
     this.#counts[record.state] -= 1;
@@ -83,6 +100,7 @@ export class MemoryTaskStore implements TaskStore {
 
   async requeue(id: string, costUsd: number): Promise<boolean> {
     validateAddedCost(id, costUsd);
+    this.#sweep();
     const record = this.#records.get(id);
     if (record === undefined || isTerminal(record.state)) return false;
     const next: TaskRecord = { ...record, state: 'queued' };
@@ -94,11 +112,13 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async complete(id: string, completion: TaskCompletion): Promise<boolean> {
+    this.#sweep();
     const record = this.#records.get(id);
     if (record === undefined || isTerminal(record.state)) return false;
     this.#counts[record.state] -= 1;
     this.#records.set(id, applyCompletion(record, copyPlainData(completion)));
     this.#counts[completion.state] += 1;
+    this.#taskExpiries.add(this.#clock.now() + this.#retentionMs, id);
     return true;
   }
 
@@ -110,11 +130,13 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async claimIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<string> {
+    this.#sweep();
     const slot = `${tenantId}\u0000${key}`;
     const now = this.#clock.now();
     const existing = this.#idempotency.get(slot);
     if (existing !== undefined && existing.expiresAt > now) return existing.taskId;
     this.#idempotency.set(slot, { taskId, expiresAt: now + this.#ttlMs });
+    this.#keyExpiries.add(now + this.#ttlMs, slot);
     return taskId;
   }
 
@@ -139,5 +161,53 @@ export class MemoryTaskStore implements TaskStore {
   async close(): Promise<void> {
     this.#records.clear();
     this.#idempotency.clear();
+    this.#taskExpiries.clear();
+    this.#keyExpiries.clear();
+  }
+
+  /**
+   * Deletes the terminal tasks and the idempotency keys whose time is up. A key claimed
+   * again after it expired has a later entry of its own, so an entry deletes its key only
+   * when the binding it finds has expired too.
+   */
+  #sweep(): void {
+    const now = this.#clock.now();
+    this.#taskExpiries.sweep(now, (id) => this.#records.delete(id));
+    this.#keyExpiries.sweep(now, (slot) => {
+      if ((this.#idempotency.get(slot)?.expiresAt ?? now) <= now) this.#idempotency.delete(slot);
+    });
+  }
+}
+
+/**
+ * Ids with the times they expire, added in time order: every id of one line has the same
+ * lifetime, and the clock does not run back.
+ */
+class ExpiryLine {
+  readonly #entries: { at: number; id: string }[] = [];
+  /** Index of the first entry not yet swept. */
+  #head = 0;
+
+  add(at: number, id: string): void {
+    this.#entries.push({ at, id });
+  }
+
+  /** Calls `expire` with each id whose time is at or before `now`, once. */
+  sweep(now: number, expire: (id: string) => void): void {
+    for (let entry = this.#entries[this.#head]; entry !== undefined && entry.at <= now;) {
+      this.#head += 1;
+      expire(entry.id);
+      entry = this.#entries[this.#head];
+    }
+    // Drops the swept entries once they are most of the array, so a sweep costs O(1) amortised.
+    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
+      this.#entries.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+
+  clear(): void {
+    this.#entries.length = 0;
+    this.#head = 0;
   }
 }

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import type { TaskRecord } from '../task.js';
 import { TERMINAL_STATES } from '../task.js';
 import type { CompletedRead, TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
-import { emptyAccounting, validateAddedCost, validateTtl } from './task-store.js';
+import { emptyAccounting, resolveLifetimes, validateAddedCost } from './task-store.js';
 
 export interface RedisTaskStoreOptions {
   /** A connected client (the caller closes it) or a `redis://` URL (the store closes it). */
@@ -14,6 +14,12 @@ export interface RedisTaskStoreOptions {
   keyPrefix: string;
   /** @defaultValue 86_400_000 (24 hours) */
   idempotencyTtlMs?: number;
+  /**
+   * How long a task stays after it reaches a terminal state; Redis then expires its hash.
+   * At least `idempotencyTtlMs`. @defaultValue 86_400_000 (24 hours), or `idempotencyTtlMs`
+   * when longer
+   */
+  retentionMs?: number;
 }
 
 // Each task is one hash. Its `base` field is the JSON of the fields that only
@@ -31,12 +37,14 @@ export interface RedisTaskStoreOptions {
 /** Lua table literal whose keys are the terminal states. */
 const TERMINAL_LUA_TABLE = `{ ${TERMINAL_STATES.map((state) => `['${state}'] = true`).join(', ')} }`;
 
-// KEYS: task, counts. ARGV: state, then the hash's field/value pairs.
+// KEYS: task, counts. ARGV: state, retention in ms, then the hash's field/value
+// pairs. A task created in a terminal state expires after the retention.
 const CREATE_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('HINCRBY', KEYS[2], 'accepted', 1)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+if (${TERMINAL_LUA_TABLE})[ARGV[1]] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
 
 // KEYS: task, counts. ARGV: startedAt. Returns the task's fields, or nil when
@@ -70,8 +78,9 @@ end
 return 1`;
 
 // KEYS: task, counts. ARGV: state, finishedAt, result JSON, error JSON, costUsd,
-// where an empty string leaves that field as it is. Returns nil when the task is
-// missing, else {1 when stored or 0 when already terminal, the task's fields}.
+// where an empty string leaves that field as it is, then the retention in ms after
+// which the task expires. Returns nil when the task is missing, else {1 when stored
+// or 0 when already terminal, the task's fields}.
 const COMPLETE_SCRIPT = `
 local terminal = ${TERMINAL_LUA_TABLE}
 local previous = redis.call('HGET', KEYS[1], 'state')
@@ -83,6 +92,7 @@ if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[4]) end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'costUsd', ARGV[5]) end
 redis.call('HINCRBY', KEYS[2], previous, -1)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
 return {1, redis.call('HGETALL', KEYS[1])}`;
 
 // KEYS: idempotency key. ARGV: task id.
@@ -135,11 +145,14 @@ export class RedisTaskStore implements TaskStore {
   readonly #ownsClient: boolean;
   readonly #prefix: string;
   readonly #ttlMs: number;
+  readonly #retentionMs: string;
 
   constructor(options: RedisTaskStoreOptions) {
     if (options.keyPrefix.length === 0) throw new RangeError('keyPrefix must not be empty');
     this.#prefix = options.keyPrefix;
-    this.#ttlMs = validateTtl(options.idempotencyTtlMs ?? 86_400_000);
+    const lifetimes = resolveLifetimes(options);
+    this.#ttlMs = lifetimes.idempotencyTtlMs;
+    this.#retentionMs = String(lifetimes.retentionMs);
     this.#ownsClient = typeof options.redis === 'string';
     const redis =
       typeof options.redis === 'string'
@@ -160,6 +173,7 @@ export class RedisTaskStore implements TaskStore {
       this.#taskKey(record.id),
       this.#countsKey(),
       record.state,
+      this.#retentionMs,
       ...fieldsOf(record),
     );
     if (created !== 1) throw new RangeError(`task ${record.id} already exists`);
@@ -207,6 +221,7 @@ export class RedisTaskStore implements TaskStore {
       completion.result === undefined ? '' : JSON.stringify(completion.result),
       completion.error === undefined ? '' : JSON.stringify(completion.error),
       completion.costUsd === undefined ? '' : String(completion.costUsd),
+      this.#retentionMs,
     );
     if (reply === null) return { stored: false, record: undefined };
     if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1)) {

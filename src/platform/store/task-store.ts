@@ -29,6 +29,8 @@ export interface TaskCompletion {
 /**
  * Result store shared by the gateway and the executors. Reads through `get`
  * are scoped to a tenant, so one tenant never reads another tenant's task.
+ * A task that reached a terminal state is readable for the store's retention
+ * time after that, then deleted; `accounting` still counts it.
  */
 export interface TaskStore {
   /** Stores a new task; the record's state is normally `queued`. */
@@ -99,6 +101,50 @@ export function validateAddedCost(id: string, costUsd: number): number {
     );
   }
   return costUsd;
+}
+
+/** Default time an idempotency key stays bound: 24 hours. */
+export const DEFAULT_IDEMPOTENCY_TTL_MS = 86_400_000;
+
+/** Default time a terminal task stays readable: 24 hours, or the idempotency TTL when longer. */
+export const DEFAULT_RETENTION_MS = 86_400_000;
+
+/** Resolves the idempotency TTL and the retention options of a store, both checked. */
+export function resolveLifetimes(options: { idempotencyTtlMs?: number; retentionMs?: number }): {
+  idempotencyTtlMs: number;
+  retentionMs: number;
+} {
+  const idempotencyTtlMs = validateTtl(options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS);
+  const retentionMs = validateRetention(
+    options.retentionMs ?? Math.max(DEFAULT_RETENTION_MS, idempotencyTtlMs),
+    idempotencyTtlMs,
+  );
+  return { idempotencyTtlMs, retentionMs };
+}
+
+/**
+ * Checks the retention of terminal tasks against the idempotency TTL and returns it.
+ * A key bound when its task was created must never outlive the task, or every retry
+ * with the key would find no task to replay.
+ */
+export function validateRetention(retentionMs: number, idempotencyTtlMs: number): number {
+  if (!Number.isInteger(retentionMs) || retentionMs < idempotencyTtlMs) {
+    throw new RangeError(
+      `retentionMs must be an integer of at least the idempotency TTL (${idempotencyTtlMs} ms), so a retry with a bound Idempotency-Key finds its task; got ${String(retentionMs)}`,
+    );
+  }
+  return retentionMs;
+}
+
+/**
+ * Returns the store lifetimes of a platform whose finished tasks stay `retentionMs`:
+ * idempotency keys stay bound for the default TTL, or for the retention when shorter.
+ */
+export function lifetimesForRetention(retentionMs: number): {
+  idempotencyTtlMs: number;
+  retentionMs: number;
+} {
+  return { idempotencyTtlMs: Math.min(DEFAULT_IDEMPOTENCY_TTL_MS, retentionMs), retentionMs };
 }
 
 /** Checks the idempotency TTL option and returns it. */

@@ -362,10 +362,48 @@ export function runQueueConformance(driver: string, makeHarness: () => QueueHarn
       assert.equal((await queue.gauges()).depth, 0);
     });
 
+    it('counts finished jobs past retention', async () => {
+      const queue = harness.create<string>({ maxAttempts: 1, retentionMs: 1000 });
+      const outcome: Record<string, () => void> = {
+        done: () => undefined,
+        bad: () => {
+          throw new NonRetryableError('input rejected');
+        },
+        broken: () => {
+          throw new Error('always broken');
+        },
+      };
+      queue.consume(async (job) => outcome[job.data]?.(), { concurrency: 1 });
+      await queue.enqueue('old-done', 'done');
+      await queue.enqueue('old-bad', 'bad');
+      await queue.enqueue('old-dead', 'broken');
+      await waitForTerminal(queue, 3);
+      await harness.advance(1100);
+      await queue.enqueue('new-done', 'done');
+      await queue.enqueue('new-bad', 'bad');
+      await queue.enqueue('new-dead', 'broken');
+      await waitForTerminal(queue, 6);
+      const dead = await queue.listDeadLettered();
+      assert.deepEqual(
+        dead.map((entry) => entry.id),
+        ['new-dead'],
+      );
+      assert.deepEqual(await queue.counts(), {
+        accepted: 6,
+        completed: 2,
+        failed: 2,
+        deadLettered: 2,
+      });
+    });
+
     it('rejects invalid options at construction', () => {
       assert.throws(() => harness.create({ maxAttempts: 0 }), {
         name: 'RangeError',
         message: 'maxAttempts must be an integer >= 1, got 0',
+      });
+      assert.throws(() => harness.create({ retentionMs: 999 }), {
+        name: 'RangeError',
+        message: 'retentionMs must be an integer >= 1000, got 999',
       });
       assert.throws(() => harness.create({ backoffBaseMs: 100, backoffMaxMs: 10 }), RangeError);
     });

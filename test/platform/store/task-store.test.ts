@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 
 import { MemoryTaskStore, RedisTaskStore } from '../../../src/platform/store/index.js';
 import type { TaskStore } from '../../../src/platform/store/index.js';
+import { resolveLifetimes } from '../../../src/platform/store/task-store.js';
+import { type Clock, systemClock } from '../../../src/platform/clock.js';
 import type { TaskRecord, TerminalState } from '../../../src/platform/task.js';
 import { TERMINAL_STATES } from '../../../src/platform/task.js';
 
@@ -19,18 +21,54 @@ function queuedTask(id: string, tenantId = 'tenant-alpha'): TaskRecord {
   };
 }
 
+interface Lifetimes {
+  idempotencyTtlMs: number;
+  retentionMs: number;
+}
+
+/** A store whose time `advance` moves on: a manual clock in memory, real waits on Redis. */
+interface TimedStore {
+  store: TaskStore;
+  advance: (ms: number) => Promise<void>;
+}
+
 interface StoreDriver {
   name: string;
   make: (keyPrefix: string) => TaskStore;
+  makeTimed: (keyPrefix: string, lifetimes: Lifetimes) => TimedStore;
   /** True when two stores made with one prefix share their tasks, each on its own connection. */
   sharesPrefix: boolean;
 }
 
+function manualClock(): Clock & { advance: (ms: number) => void } {
+  let now = 1_000_000;
+  return {
+    ...systemClock,
+    now: () => now,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
+}
+
 const drivers: StoreDriver[] = [
-  { name: 'MemoryTaskStore', make: () => new MemoryTaskStore(), sharesPrefix: false },
+  {
+    name: 'MemoryTaskStore',
+    make: () => new MemoryTaskStore(),
+    makeTimed: (_keyPrefix, lifetimes) => {
+      const clock = manualClock();
+      const store = new MemoryTaskStore({ ...lifetimes, clock });
+      return { store, advance: async (ms) => clock.advance(ms) };
+    },
+    sharesPrefix: false,
+  },
   {
     name: 'RedisTaskStore',
     make: (keyPrefix) => new RedisTaskStore({ redis: REDIS_URL, keyPrefix }),
+    makeTimed: (keyPrefix, lifetimes) => ({
+      store: new RedisTaskStore({ redis: REDIS_URL, keyPrefix, ...lifetimes }),
+      advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    }),
     sharesPrefix: true,
   },
 ];
@@ -439,5 +477,85 @@ for (const driver of drivers) {
       assert.equal(again, 'a');
       assert.equal(other, 'c');
     });
+
+    describe('lifetimes', () => {
+      // Short enough for real waits on Redis; the memory store runs them on a manual clock.
+      const lifetimes = { idempotencyTtlMs: 100, retentionMs: 300 };
+      let timed: TimedStore;
+
+      beforeEach(() => {
+        timed = driver.makeTimed(`${keyPrefix}:timed`, lifetimes);
+      });
+
+      afterEach(async () => {
+        if (timed.store instanceof RedisTaskStore) await timed.store.clear();
+        await timed.store.close();
+      });
+
+      it('deletes terminal tasks after retention', async () => {
+        await timed.store.create(queuedTask('t1'));
+        await timed.store.markRunning('t1', 1_100);
+        await timed.store.complete('t1', { state: 'succeeded', finishedAt: 1_200 });
+        await timed.advance(150);
+        assert.equal((await timed.store.get('tenant-alpha', 't1'))?.state, 'succeeded');
+        await timed.advance(250);
+        assert.equal(await timed.store.get('tenant-alpha', 't1'), undefined);
+        assert.equal(await timed.store.getById('t1'), undefined);
+        const counts = await timed.store.accounting();
+        assert.deepEqual([counts.accepted, counts.succeeded], [1, 1]);
+      });
+
+      it('keeps unfinished tasks past retention', async () => {
+        await timed.store.create(queuedTask('queued'));
+        await timed.store.create(queuedTask('running'));
+        await timed.store.markRunning('running', 1_100);
+        await timed.advance(400);
+        assert.equal((await timed.store.getById('queued'))?.state, 'queued');
+        assert.equal((await timed.store.getById('running'))?.state, 'running');
+      });
+
+      it('expires tasks created terminal', async () => {
+        await timed.store.create({ ...queuedTask('done'), state: 'failed', finishedAt: 1_000 });
+        await timed.advance(400);
+        assert.equal(await timed.store.getById('done'), undefined);
+        assert.equal((await timed.store.accounting()).failed, 1);
+      });
+
+      it('frees idempotency keys after TTL', async () => {
+        await timed.store.claimIdempotencyKey('tenant-alpha', 'key-t', 'a');
+        await timed.advance(50);
+        assert.equal(await timed.store.claimIdempotencyKey('tenant-alpha', 'key-t', 'b'), 'a');
+        await timed.advance(100);
+        assert.equal(await timed.store.claimIdempotencyKey('tenant-alpha', 'key-t', 'c'), 'c');
+      });
+    });
+
+    it('rejects retention below idempotency TTL', () => {
+      assert.throws(
+        () => driver.makeTimed(keyPrefix, { idempotencyTtlMs: 1_000, retentionMs: 999 }),
+        {
+          name: 'RangeError',
+          message:
+            'retentionMs must be an integer of at least the idempotency TTL (1000 ms), so a retry with a bound Idempotency-Key finds its task; got 999',
+        },
+      );
+    });
   });
 }
+
+describe('store lifetimes', () => {
+  it('defaults retention to a day', () => {
+    assert.deepEqual(resolveLifetimes({}), {
+      idempotencyTtlMs: 86_400_000,
+      retentionMs: 86_400_000,
+    });
+  });
+
+  it('defaults retention to longer TTL', () => {
+    const week = 7 * 86_400_000;
+    assert.deepEqual(resolveLifetimes({ idempotencyTtlMs: week }), {
+      idempotencyTtlMs: week,
+      retentionMs: week,
+    });
+  });
+});

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+
+import { Redis } from 'ioredis';
+
+import { startPlatform } from '../../../src/platform/runtime.js';
+import { RedisTaskStore } from '../../../src/platform/store/redis.js';
+import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
+import { getJson, postTask, waitFor } from './platform-support.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+const ASYNC_TASK = { route: 'chat', maxOutputTokens: 8, mode: 'async' };
+
+/** Status of GET /v1/tasks/:id. */
+async function readStatus(gateway: string, key: string, id: string): Promise<number> {
+  const response = await fetch(`${gateway}/v1/tasks/${id}`, {
+    headers: { authorization: `Bearer ${key}` },
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+describe('task retention', function () {
+  this.timeout(30_000);
+
+  it('expires Redis tasks a worker finished', async () => {
+    const keyPrefix = `test-retention-${randomUUID()}`;
+    const platform = await startPlatform({
+      topology: 'workers=1 serverless_burst=disabled',
+      redisUrl: REDIS_URL,
+      keyPrefix,
+      workerProcesses: 1,
+      taskRetentionMs: 2_000,
+    });
+    const redis = new Redis(REDIS_URL);
+    try {
+      const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+      const accepted = await postTask(platform.urls.gateway, key, ASYNC_TASK);
+      assert.equal(accepted.status, 202);
+      const id = String(accepted.json.id);
+      const stateOf = async () => (await platform.store.getById(id))?.state;
+      await waitFor(async () => (await stateOf()) === 'succeeded', 15_000);
+
+      // The worker process wrote the terminal state, so its store set the expiry.
+      const ttlMs = await redis.pttl(`${keyPrefix}:store:task:${id}`);
+      assert.ok(ttlMs > 0 && ttlMs <= 2_000, `expected an expiry of at most 2000 ms, got ${ttlMs}`);
+      const read = await getJson(`${platform.urls.gateway}/v1/tasks/${id}`, key);
+      assert.equal(read.state, 'succeeded');
+
+      await waitFor(async () => (await stateOf()) === undefined, 5_000);
+      assert.equal(await readStatus(platform.urls.gateway, key, id), 404);
+      const counts = await platform.store.accounting();
+      assert.deepEqual([counts.accepted, counts.succeeded], [1, 1]);
+    } finally {
+      await platform.stop({ drainTimeoutMs: 1_000 });
+      await new RedisTaskStore({ redis, keyPrefix }).clear();
+      await redis.quit();
+    }
+  });
+
+  it('deletes memory tasks after retention', async () => {
+    const platform = await startPlatform({
+      topology: 'workers=1 serverless_burst=disabled',
+      taskRetentionMs: 1_000,
+    });
+    try {
+      const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+      const accepted = await postTask(platform.urls.gateway, key, ASYNC_TASK);
+      const id = String(accepted.json.id);
+      const stateOf = async () => (await platform.store.getById(id))?.state;
+      await waitFor(async () => (await stateOf()) === 'succeeded', 15_000);
+      assert.equal(await readStatus(platform.urls.gateway, key, id), 200);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      assert.equal(await readStatus(platform.urls.gateway, key, id), 404);
+      assert.equal((await platform.store.accounting()).succeeded, 1);
+    } finally {
+      await platform.stop({ drainTimeoutMs: 1_000 });
+    }
+  });
+});

@@ -94,10 +94,16 @@ export interface Platform {
   /** Deletes every Redis key of this run; call before `stop`. Nothing to do in memory. */
   purge(): Promise<void>;
   /**
-   * Returns the bill of the long-running worker pool from the start until now on the
-   * platform's clock: the topology's workers at the price table's worker size and prices.
+   * Returns the bill of the long-running worker pool from the start, or from the last
+   * `startWorkerPoolBill`, until now on the platform's clock: the topology's workers at the
+   * price table's worker size and prices.
    */
   workerPoolUsd(): number;
+  /**
+   * Starts the worker pool's bill again from now, as a load run does when it starts, so the
+   * cost per task leaves out the platform's start-up.
+   */
+  startWorkerPoolBill(): void;
   /**
    * Stops taking requests, waits up to `shutdownTimeoutMs` for running tasks,
    * fails those still running with `platform_shutdown`, then closes everything. In memory
@@ -114,7 +120,8 @@ export interface Platform {
 export async function startPlatform(config: PlatformOptions = {}): Promise<Platform> {
   checkPlatformLimits(config);
   const clock = config.clock ?? systemClock;
-  const startedAt = clock.monotonic();
+  /** Start of the worker pool's bill on the clock's monotonic time. */
+  let billedFrom = clock.monotonic();
   await checkRedisOf(config);
   const topology = resolveTopology(config.topology);
   const catalog = await loadProviderCatalog(config.providersDir);
@@ -298,7 +305,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       keyPrefix: drivers.redisUrl === undefined ? undefined : keyPrefix,
       syncOwnerId: syncOwners?.instanceId,
       purge: () => drivers.purge(),
-      workerPoolUsd: () => prices.workerPoolUsd(topology.workers, clock.monotonic() - startedAt),
+      workerPoolUsd: () => prices.workerPoolUsd(topology.workers, clock.monotonic() - billedFrom),
+      startWorkerPoolBill: () => {
+        billedFrom = clock.monotonic();
+      },
       stop: (options = {}) => {
         drainTimeoutMs = options.drainTimeoutMs ?? defaultDrainTimeoutMs;
         return drainAndStop({

@@ -227,6 +227,8 @@ async function runOnTarget(
       `platform ${formatTopology(topology)}${policy} at ${platform.urls.gateway}\n`,
     );
     const readPlatformRun = () => platformRunOf(platform, topology, signal);
+    // The cost per task bills the worker pool from the load's start, not the platform's.
+    platform.startWorkerPoolBill();
     return await runAgainst(
       { ...scenario, target: platform.urls.gateway },
       options,

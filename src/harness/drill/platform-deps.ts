@@ -42,8 +42,10 @@ export interface DrillPlatform {
   registry: Registry;
   ledger: CostLedger;
   store: Pick<TaskStore, 'accounting'>;
-  /** Bill of the worker pool since the platform started, in USD. */
+  /** Bill of the worker pool since the platform started or `startWorkerPoolBill`, in USD. */
   workerPoolUsd(): number;
+  /** Starts the worker pool's bill again from now. */
+  startWorkerPoolBill(): void;
 }
 
 export interface PlatformDrillOptions {
@@ -204,6 +206,8 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
         failoversBySecond.set(point.t, point.failovers);
       },
     });
+    // The cost per task bills the worker pool for the main load, not the drill's set-up.
+    platform.startWorkerPoolBill();
     const run = runLoad(options.scenario, {
       target: platform.urls.gateway,
       durationSec: durationS,

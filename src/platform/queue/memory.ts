@@ -47,7 +47,8 @@ class MemoryQueue<T> implements TaskQueue<T> {
   readonly #options: ResolvedQueueOptions;
   readonly #events = new QueueEvents();
   // NOTE: every accepted id stays in this map for the queue's lifetime so
-  // duplicates are detected; terminal jobs drop their data except when dead-lettered.
+  // duplicates are detected. Finished jobs drop their data, and dead-lettered ones
+  // keep it until their retention ends.
   readonly #jobs = new Map<string, MemoryJob<T>>();
   readonly #waiting = new WaitingLine<MemoryJob<T>>();
   readonly #backoffTimers = new Set<NodeJS.Timeout>();

@@ -27,6 +27,7 @@ describe('platformDrillDeps', () => {
             ledger: new MemoryCostLedger(),
             store: new MemoryTaskStore(),
             workerPoolUsd: () => 0,
+            startWorkerPoolBill: () => undefined,
           },
           spec,
           scenario,

@@ -67,6 +67,16 @@ describe('startPlatform in memory', () => {
     return { status: response.statusCode, body: await response.body.text() };
   }
 
+  it('bills the worker pool from startWorkerPoolBill', async () => {
+    const prices = await loadPriceTable();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sinceStart = platform.workerPoolUsd();
+    platform.startWorkerPoolBill();
+    const sinceMark = platform.workerPoolUsd();
+    assert.ok(sinceStart >= prices.workerPoolUsd(8, 300), `since start ${sinceStart}`);
+    assert.ok(sinceMark < prices.workerPoolUsd(8, 100), `since the mark ${sinceMark}`);
+  });
+
   it('hides failover before the first token', async function () {
     this.timeout(20_000);
     await setFaults(platform.urls.providers['provider-a'], { errorRate: 1, errorStatus: 503 });

@@ -369,8 +369,8 @@ describe('scalegate CLI config file errors', function () {
     assert.equal(result.exitCode, 2);
     assert.deepEqual(result.stderr.trimEnd().split('\n'), [
       `error: starting the platform failed: invalid route policy ${path} (2 problems):`,
-      `  /routes/chat/candidates/0/provider unknown provider "provider-z"; known: ${known}`,
-      `  /routes/chat-fast/candidates/0/provider unknown provider "provider-y"; known: ${known}`,
+      `  ${path}:5:20 /routes/chat/candidates/0/provider: unknown provider "provider-z"; known: ${known}`,
+      `  ${path}:15:20 /routes/chat-fast/candidates/0/provider: unknown provider "provider-y"; known: ${known}`,
       'Fix the file or pass another --policy.',
     ]);
   });

@@ -10,6 +10,7 @@ import {
   parsePolicy,
   policyHash,
 } from '../../../src/platform/router/index.js';
+import { ONE_ROUTE } from './policy-yaml-fixtures.js';
 import { CATALOG, route } from './router-fixtures.js';
 
 const PROVIDERS = CATALOG.map((provider) => provider.name).join(', ');
@@ -33,36 +34,21 @@ describe('loadPolicy', () => {
     assert.ok(Object.keys(policy.routes).length > 0);
   });
 
-  it('resolves anchors and drops x- blocks', async () => {
+  it('names the file and line of a problem', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'scalegate-policy-'));
     try {
       const path = join(dir, 'policy.yaml');
-      const text = [
-        'version: 1',
-        'x-shared:',
-        '  breaker: &breaker',
-        '    failureThreshold: 5',
-        '    minimumRequests: 10',
-        '    windowMs: 30000',
-        '    cooldownMs: 15000',
-        '    halfOpenMaxProbes: 1',
-        'routes:',
-        '  chat:',
-        '    qualityFloor: 2',
-        '    candidates: [{ provider: oa, model: m1, weight: 1 }]',
-        '    firstTokenTimeoutMs: 2000',
-        '    stallTimeoutMs: 5000',
-        '    deadlineMs: 8000',
-        '    retryBudget: { windowMs: 10000, maxRetriesPerWindow: 10, maxAttemptsPerTask: 3 }',
-        '    failoverOn: [status_5xx]',
-        '    breaker: *breaker',
-        '    onExhausted: fail',
-        '',
-      ];
-      await writeFile(path, text.join('\n'));
-      const policy = await loadPolicy(path, CATALOG);
-      assert.deepEqual(Object.keys(policy), ['version', 'routes']);
-      assert.equal(policy.routes.chat?.breaker.failureThreshold, 5);
+      await writeFile(path, ONE_ROUTE.replace('deadlineMs: 8000', 'deadlineMs: 0'));
+      const error = await loadPolicy(path, CATALOG).then(
+        () => assert.fail('expected a PolicyValidationError'),
+        (thrown: unknown) => thrown,
+      );
+      assert.ok(isPolicyValidationError(error));
+      assert.equal(
+        error.message.split('\n')[1],
+        `  ${path}:10:5 /routes/chat/deadlineMs: must be >= 1, received 0; raise it to at least that`,
+      );
+      assert.deepEqual(error.problems[0]?.location, { line: 10, column: 5 });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -102,7 +88,7 @@ describe('loadPolicy', () => {
     const problems = problemsOf({ version: 1, routes: { chat: { ...rest, extra: true } } });
     assert.deepEqual(problems.slice(0, 3), [
       '/routes/chat: missing property "onExhausted"',
-      '/routes/chat: unknown property "extra"',
+      '/routes/chat/extra: unknown property "extra"',
       '/routes/chat/retryBudget: must set one of: maxRetriesPerWindow, ratio',
     ]);
     assert.match(
@@ -114,7 +100,7 @@ describe('loadPolicy', () => {
 
   it('names a route name that breaks the pattern', () => {
     assert.deepEqual(problemsOf({ version: 1, routes: { Chat_Fast: route() } }), [
-      '/routes: name "Chat_Fast" must match ^[a-z0-9][a-z0-9_-]*$; use lowercase letters, digits, - and _, starting with a letter or digit',
+      '/routes/Chat_Fast: name "Chat_Fast" must match ^[a-z0-9][a-z0-9_-]*$; use lowercase letters, digits, - and _, starting with a letter or digit',
     ]);
   });
 

@@ -1,4 +1,5 @@
 import { findProvider, type ProviderCatalog, qualityTierOf } from './catalog.js';
+import { checkSettingsTakeEffect } from './policy-effect-checks.js';
 import type { PolicyProblem } from './policy-errors.js';
 import type { Policy, RoutePolicy } from './policy-types.js';
 
@@ -17,6 +18,7 @@ export function checkPolicy(
     problems.push(...checkCandidates(name, route, catalog));
     problems.push(...checkTimeouts(name, route));
     problems.push(...checkFallback(name, route, policy, uncheckedRoutes));
+    problems.push(...checkSettingsTakeEffect(name, route));
   }
   problems.push(...checkFallbackCycles(policy));
   problems.push(...checkSharedBreakers(policy));

@@ -167,6 +167,13 @@ describe('parsePolicyYaml', () => {
     ]);
   });
 
+  it('reports a semantic problem in an anchor once', () => {
+    const text = editPolicy(SHARED, [['maxRetriesPerWindow: 10', 'maxRetriesPerWindow: 0']]);
+    assert.deepEqual(problemLines(text), [
+      "  policies/x.yaml:9:43 /x-shared/retryBudget/maxRetriesPerWindow: maxRetriesPerWindow 0 allows no retry in any window, and every call after a task's first is a retry, failovers included, so maxAttemptsPerTask 3 has no effect; set maxAttemptsPerTask to 1 for no retries, or raise maxRetriesPerWindow above 0 (anchor &budget, used by routes chat, chat-fast, summarize)",
+    ]);
+  });
+
   it('reports a catalog problem in an anchor once', () => {
     const text = editPolicy(SHARED, [
       [

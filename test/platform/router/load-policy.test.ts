@@ -158,7 +158,10 @@ describe('loadPolicy', () => {
 
   it('reports a fallback route with a lower quality floor', () => {
     const chat = route({ fallbackRoute: 'cheap', qualityFloor: 3 });
-    const cheap = route({ qualityFloor: 1 });
+    const cheap = route({
+      candidates: [{ provider: 'low', model: 'tiny', weight: 1 }],
+      qualityFloor: 1,
+    });
     assert.deepEqual(problemsOf({ version: 1, routes: { chat, cheap } }), [
       '/routes/chat/fallbackRoute: route "cheap" has qualityFloor 1, below this route\'s 3; fall back to a route with a floor of 3 or above',
     ]);

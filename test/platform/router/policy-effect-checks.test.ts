@@ -6,6 +6,31 @@ import { CATALOG } from './router-fixtures.js';
 const BUDGET = 'maxRetriesPerWindow: 10';
 const NO_RETRY_FIX = 'set maxAttemptsPerTask to 1 for no retries, or';
 
+/** Returns ONE_ROUTE with `chat` falling back to the routes given as YAML lines. */
+function withFallback(fallbackRoute: string, routes: readonly string[]): string {
+  const chat = editPolicy(ONE_ROUTE, [
+    ['    onExhausted: fail\n', `    onExhausted: fail\n    fallbackRoute: ${fallbackRoute}\n`],
+  ]);
+  return `${chat}${routes.join('\n')}\n`;
+}
+
+/** Returns the YAML lines of a route over `candidates` with chat's limits and breaker. */
+function routeLines(name: string, candidates: string, fallbackRoute?: string): string[] {
+  return [
+    `  ${name}:`,
+    '    qualityFloor: 2',
+    `    candidates: ${candidates}`,
+    '    firstTokenTimeoutMs: 2000',
+    '    stallTimeoutMs: 5000',
+    '    deadlineMs: 8000',
+    '    retryBudget: { windowMs: 10000, maxRetriesPerWindow: 10, maxAttemptsPerTask: 3 }',
+    '    failoverOn: [status_5xx]',
+    '    breaker: { failureThreshold: 5, minimumRequests: 10, windowMs: 30000, cooldownMs: 15000, halfOpenMaxProbes: 1 }',
+    '    onExhausted: fail',
+    ...(fallbackRoute === undefined ? [] : [`    fallbackRoute: ${fallbackRoute}`]),
+  ];
+}
+
 function accepts(text: string): void {
   assert.ok(parsePolicyYaml(text, CATALOG).routes.chat !== undefined);
 }
@@ -115,5 +140,33 @@ describe('policy settings that cannot take effect', () => {
         ['maxAttemptsPerTask: 3', 'maxAttemptsPerTask: 1'],
       ]),
     );
+  });
+
+  it('rejects a fallback route that adds no candidate', () => {
+    const text = withFallback(
+      'backup',
+      routeLines('backup', '[{ provider: an, model: m2, weight: 1 }]'),
+    );
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:20:5 /routes/chat/fallbackRoute: fallback route "backup" adds no candidate, because an/m2 is already a candidate of this route and the router lists each candidate once, so the fallback is never used; remove fallbackRoute, or give "backup" a candidate this route lacks',
+    ]);
+  });
+
+  it('rejects a fallback chain that adds no candidate', () => {
+    const text = withFallback('backup', [
+      ...routeLines('backup', '[{ provider: an, model: m2, weight: 1 }]', 'spare'),
+      ...routeLines('spare', '[{ provider: oa, model: m1, weight: 1 }]'),
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:20:5 /routes/chat/fallbackRoute: fallback routes "backup" -> "spare" add no candidate, because an/m2, oa/m1 are already candidates of this route and the router lists each candidate once, so the fallback is never used; remove fallbackRoute, or give one of "backup", "spare" a candidate this route lacks',
+    ]);
+  });
+
+  it('accepts a fallback route with a new candidate', () => {
+    const text = withFallback(
+      'backup',
+      routeLines('backup', '[{ provider: an, model: m2, weight: 1 }]'),
+    );
+    accepts(editPolicy(text, [['      - { provider: an, model: m2, weight: 0 }\n', '']]));
   });
 });

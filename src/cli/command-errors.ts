@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 
 import { isNonLoopbackHostError } from '../faults/loopback.js';
 import { isFaultConfigError, isProviderProfileError } from '../faults/providers/index.js';
-import { isPolicyValidationError } from '../platform/router/policy-errors.js';
+import { formatPolicyProblem, isPolicyValidationError } from '../platform/router/policy-errors.js';
 import { isRedisUrlError } from '../platform/runtime/redis-check.js';
 import { isTenantConfigError } from '../platform/tenants/errors.js';
 
@@ -38,7 +38,9 @@ export function describeFailure(error: unknown): FailureReport {
     return { message: `${(error as Error).message}${causeCode(error)}`, exitCode: EXIT_USAGE };
   }
   if (isPolicyValidationError(error)) {
-    const problems = error.problems.map((problem) => `  ${problem.path || '/'} ${problem.message}`);
+    const problems = error.problems.map(
+      (problem) => `  ${formatPolicyProblem(error.source, problem)}`,
+    );
     const head = (error.message.split('\n', 1)[0] ?? error.message).replace(/:$/, '');
     return {
       message: [`${head}:`, ...problems, 'Fix the file or pass another --policy.'].join('\n'),

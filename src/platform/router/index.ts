@@ -11,13 +11,16 @@ export {
   DEFAULT_POLICY_PATH,
   loadPolicy,
   parsePolicy,
+  parsePolicyYaml,
   POLICY_SCHEMA_PATH,
   policyHash,
 } from './load-policy.js';
 export {
+  formatPolicyProblem,
   isPolicyValidationError,
   type PolicyProblem,
   PolicyValidationError,
+  type SourceLocation,
 } from './policy-errors.js';
 export type * from './policy-types.js';
 export { ProviderThrottle, type ThrottleNotice, type ThrottleSource } from './provider-throttle.js';

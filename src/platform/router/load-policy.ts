@@ -3,11 +3,11 @@ import { packagePath } from '../../package-path.js';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { parse as parseYaml } from 'yaml';
 import { MAX_TIMER_MS } from '../../faults/limits.js';
 import type { ProviderCatalog } from './catalog.js';
 import { checkPolicy } from './policy-checks.js';
 import { type PolicyProblem, PolicyValidationError } from './policy-errors.js';
+import { locateProblems, parsePolicySource } from './policy-source.js';
 import type { Policy } from './policy-types.js';
 
 /** Path of the JSON Schema (2020-12) every route policy must match. */
@@ -27,9 +27,11 @@ const validateSchema = new Ajv2020({
 function schemaProblem(error: ErrorObject): PolicyProblem {
   const params = error.params as Record<string, unknown>;
   if (error.keyword === 'additionalProperties') {
+    // The path names the unknown property itself, so its YAML location is the line to fix.
+    const property = String(params.additionalProperty);
     return {
-      path: error.instancePath,
-      message: `unknown property "${String(params.additionalProperty)}"`,
+      path: `${error.instancePath}/${escapePointerSegment(property)}`,
+      message: `unknown property "${property}"`,
     };
   }
   if (error.keyword === 'required') {
@@ -53,7 +55,7 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
   }
   if (error.keyword === 'pattern' && error.propertyName !== undefined) {
     return {
-      path: error.instancePath,
+      path: `${error.instancePath}/${escapePointerSegment(error.propertyName)}`,
       message: `name ${quote(error.propertyName)} must match ${String(params.pattern)}; use lowercase letters, digits, - and _, starting with a letter or digit`,
     };
   }
@@ -74,6 +76,10 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
     };
   }
   return { path: error.instancePath, message: error.message ?? error.keyword };
+}
+
+function escapePointerSegment(segment: string): string {
+  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 function maximumMessage(limit: number, value: unknown): string {
@@ -152,6 +158,20 @@ function withoutExtensions(policy: Policy): Policy {
   return Object.fromEntries(entries) as unknown as Policy;
 }
 
+/** Returns every schema and semantic problem of a parsed policy document, none when it is valid. */
+function policyProblems(document: unknown, catalog: ProviderCatalog): PolicyProblem[] {
+  if (document === null || document === undefined) {
+    const message =
+      'the policy is empty; write version: 1 and the routes, as in policies/default.yaml';
+    return [{ path: '', message }];
+  }
+  if (!validateSchema(document)) {
+    const errors = validateSchema.errors ?? [];
+    return [...schemaProblems(errors), ...checkSchemaValidRoutes(document, errors, catalog)];
+  }
+  return checkPolicy(document, catalog);
+}
+
 /**
  * Validates a parsed policy document against the schema and then the catalog.
  * @throws PolicyValidationError listing every problem with its JSON Pointer path.
@@ -161,40 +181,36 @@ export function parsePolicy(
   catalog: ProviderCatalog,
   source = 'policy',
 ): Policy {
-  if (document === null || document === undefined) {
-    const message =
-      'the policy is empty; write version: 1 and the routes, as in policies/default.yaml';
-    throw new PolicyValidationError(source, [{ path: '', message }]);
-  }
-  if (!validateSchema(document)) {
-    const errors = validateSchema.errors ?? [];
-    const problems = [
-      ...schemaProblems(errors),
-      ...checkSchemaValidRoutes(document, errors, catalog),
-    ];
-    throw new PolicyValidationError(source, problems);
-  }
-  const problems = checkPolicy(document, catalog);
+  const problems = policyProblems(document, catalog);
   if (problems.length > 0) {
     throw new PolicyValidationError(source, problems);
   }
-  return withoutExtensions(document);
+  // No problem means the document matched the schema.
+  return withoutExtensions(document as Policy);
+}
+
+/**
+ * Parses YAML policy text and validates it against the schema and the catalog.
+ * @throws PolicyValidationError listing every problem with its JSON Pointer path and its
+ * line and column in `text`. A problem in a value that several routes share through a
+ * YAML anchor is listed once, at the anchor.
+ */
+export function parsePolicyYaml(text: string, catalog: ProviderCatalog, source = 'policy'): Policy {
+  const parsed = parsePolicySource(text, source);
+  const problems = policyProblems(parsed.value, catalog);
+  if (problems.length > 0) {
+    throw new PolicyValidationError(source, locateProblems(problems, parsed));
+  }
+  // No problem means the document matched the schema.
+  return withoutExtensions(parsed.value as Policy);
 }
 
 /**
  * Reads a YAML route policy and validates it against the schema and the catalog.
- * @throws PolicyValidationError listing every problem with its JSON Pointer path.
+ * @throws PolicyValidationError as {@link parsePolicyYaml} does, with `path` as the source.
  */
 export async function loadPolicy(path: string, catalog: ProviderCatalog): Promise<Policy> {
-  const text = await readFile(path, 'utf8');
-  let document: unknown;
-  try {
-    document = parseYaml(text, { merge: true });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new PolicyValidationError(path, [{ path: '', message: `invalid YAML: ${message}` }]);
-  }
-  return parsePolicy(document, catalog, path);
+  return parsePolicyYaml(await readFile(path, 'utf8'), catalog, path);
 }
 
 function canonicalJson(value: unknown): string {

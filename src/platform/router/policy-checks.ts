@@ -1,4 +1,6 @@
 import { findProvider, type ProviderCatalog, qualityTierOf } from './catalog.js';
+import { candidateKey } from './candidate-order.js';
+import { checkSettingsTakeEffect } from './policy-effect-checks.js';
 import type { PolicyProblem } from './policy-errors.js';
 import type { Policy, RoutePolicy } from './policy-types.js';
 
@@ -17,6 +19,8 @@ export function checkPolicy(
     problems.push(...checkCandidates(name, route, catalog));
     problems.push(...checkTimeouts(name, route));
     problems.push(...checkFallback(name, route, policy, uncheckedRoutes));
+    problems.push(...checkFallbackAddsCandidates(name, route, policy));
+    problems.push(...checkSettingsTakeEffect(name, route));
   }
   problems.push(...checkFallbackCycles(policy));
   problems.push(...checkSharedBreakers(policy));
@@ -110,6 +114,44 @@ function checkFallback(
     return [{ path, message }];
   }
   return [];
+}
+
+/**
+ * Reports a fallback chain whose every candidate is already one of the route's. The router
+ * lists each candidate once per route (routeCandidates), so such a fallback adds no call.
+ * Chains with a cycle, an unknown route or a route that failed the schema are skipped,
+ * because other checks report them or their candidates are unknown.
+ */
+function checkFallbackAddsCandidates(
+  name: string,
+  route: RoutePolicy,
+  policy: Policy,
+): PolicyProblem[] {
+  const chain = followFallbacks(policy, name);
+  const tail = chain[chain.length - 1] ?? name;
+  const cycles = new Set(chain).size !== chain.length;
+  const leavesPolicy = policy.routes[tail]?.fallbackRoute !== undefined;
+  if (chain.length < 2 || cycles || leavesPolicy) {
+    return [];
+  }
+  const own = new Set(route.candidates.map(candidateKey));
+  const fallbacks = chain.slice(1);
+  const added = fallbacks.flatMap((member) => policy.routes[member]?.candidates ?? []);
+  if (added.some((candidate) => !own.has(candidateKey(candidate)))) {
+    return [];
+  }
+  const keys = [...new Set(added.map(candidateKey))];
+  const repeated =
+    keys.length === 1
+      ? `${keys[0]} is already a candidate`
+      : `${keys.join(', ')} are already candidates`;
+  const quoted = fallbacks.map((member) => `"${member}"`);
+  const [subject, target] =
+    quoted.length === 1
+      ? [`fallback route ${quoted[0]} adds`, quoted[0]]
+      : [`fallback routes ${quoted.join(' -> ')} add`, `one of ${quoted.join(', ')}`];
+  const message = `${subject} no candidate, because ${repeated} of this route and the router lists each candidate once, so the fallback is never used; remove fallbackRoute, or give ${target} a candidate this route lacks`;
+  return [{ path: `/routes/${name}/fallbackRoute`, message }];
 }
 
 /** Reports each fallback cycle once, at its first route in policy order. */

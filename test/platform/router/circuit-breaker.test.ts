@@ -69,6 +69,17 @@ describe('CircuitBreaker', () => {
     assert.equal(breaker.state.kind, 'closed');
   });
 
+  // The policy check on failureThreshold above minimumRequests relies on this.
+  it('opens on failures alone above minimumRequests', () => {
+    const { breaker } = setup({ ...POLICY, failureThreshold: 7 });
+    for (let index = 0; index < 6; index += 1) {
+      fail(breaker, failure('status_5xx'));
+    }
+    assert.equal(breaker.state.kind, 'closed');
+    fail(breaker, failure('status_5xx'));
+    assert.equal(breaker.state.kind, 'open');
+  });
+
   it('ignores caller errors such as 401', () => {
     const { breaker } = setup({ ...POLICY, failureThreshold: 1, minimumRequests: 1 });
     fail(breaker, failure('status_401'));

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadProviderCatalog } from '../../../src/faults/providers/profile.js';
 import {
@@ -7,6 +10,7 @@ import {
   parsePolicy,
   policyHash,
 } from '../../../src/platform/router/index.js';
+import { ONE_ROUTE } from './policy-yaml-fixtures.js';
 import { CATALOG, route } from './router-fixtures.js';
 
 const PROVIDERS = CATALOG.map((provider) => provider.name).join(', ');
@@ -25,10 +29,29 @@ function problemsOf(document: unknown): string[] {
 }
 
 describe('loadPolicy', () => {
-  it('loads the default policy against the shipped catalog', async () => {
+  it('accepts the committed default policy', async () => {
     const policy = await loadPolicy('policies/default.yaml', await loadProviderCatalog());
-    assert.deepEqual(Object.keys(policy.routes), ['chat', 'chat-fast', 'summarize', 'bench']);
-    assert.equal('x-shared' in policy, false);
+    assert.ok(Object.keys(policy.routes).length > 0);
+  });
+
+  it('names the file and line of a problem', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scalegate-policy-'));
+    try {
+      const path = join(dir, 'policy.yaml');
+      await writeFile(path, ONE_ROUTE.replace('deadlineMs: 8000', 'deadlineMs: 0'));
+      const error = await loadPolicy(path, CATALOG).then(
+        () => assert.fail('expected a PolicyValidationError'),
+        (thrown: unknown) => thrown,
+      );
+      assert.ok(isPolicyValidationError(error));
+      assert.equal(
+        error.message.split('\n')[1],
+        `  ${path}:10:5 /routes/chat/deadlineMs: must be >= 1, received 0; raise it to at least that`,
+      );
+      assert.deepEqual(error.problems[0]?.location, { line: 10, column: 5 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports every semantic problem with its path', () => {
@@ -65,7 +88,7 @@ describe('loadPolicy', () => {
     const problems = problemsOf({ version: 1, routes: { chat: { ...rest, extra: true } } });
     assert.deepEqual(problems.slice(0, 3), [
       '/routes/chat: missing property "onExhausted"',
-      '/routes/chat: unknown property "extra"',
+      '/routes/chat/extra: unknown property "extra"',
       '/routes/chat/retryBudget: must set one of: maxRetriesPerWindow, ratio',
     ]);
     assert.match(
@@ -77,7 +100,7 @@ describe('loadPolicy', () => {
 
   it('names a route name that breaks the pattern', () => {
     assert.deepEqual(problemsOf({ version: 1, routes: { Chat_Fast: route() } }), [
-      '/routes: name "Chat_Fast" must match ^[a-z0-9][a-z0-9_-]*$; use lowercase letters, digits, - and _, starting with a letter or digit',
+      '/routes/Chat_Fast: name "Chat_Fast" must match ^[a-z0-9][a-z0-9_-]*$; use lowercase letters, digits, - and _, starting with a letter or digit',
     ]);
   });
 
@@ -135,7 +158,10 @@ describe('loadPolicy', () => {
 
   it('reports a fallback route with a lower quality floor', () => {
     const chat = route({ fallbackRoute: 'cheap', qualityFloor: 3 });
-    const cheap = route({ qualityFloor: 1 });
+    const cheap = route({
+      candidates: [{ provider: 'low', model: 'tiny', weight: 1 }],
+      qualityFloor: 1,
+    });
     assert.deepEqual(problemsOf({ version: 1, routes: { chat, cheap } }), [
       '/routes/chat/fallbackRoute: route "cheap" has qualityFloor 1, below this route\'s 3; fall back to a route with a floor of 3 or above',
     ]);

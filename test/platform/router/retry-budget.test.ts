@@ -25,6 +25,33 @@ describe('RetryBudget', () => {
     assert.equal(budget.allowedRetries(), 2);
   });
 
+  // The policy checks on minRetriesPerWindow and ratio rely on the next two cases.
+  it('ignores minRetriesPerWindow without ratio', () => {
+    const budget = new RetryBudget(
+      { windowMs: 1000, maxRetriesPerWindow: 2, minRetriesPerWindow: 5, maxAttemptsPerTask: 3 },
+      createTestClock(),
+    );
+    assert.equal(budget.allowedRetries(), 2);
+  });
+
+  it('caps the ratio at maxRetriesPerWindow', () => {
+    const budget = new RetryBudget(
+      {
+        windowMs: 1000,
+        maxRetriesPerWindow: 2,
+        ratio: 0.5,
+        minRetriesPerWindow: 2,
+        maxAttemptsPerTask: 3,
+      },
+      createTestClock(),
+    );
+    assert.equal(budget.allowedRetries(), 2);
+    for (let index = 0; index < 10; index += 1) {
+      budget.recordFirstAttempt();
+    }
+    assert.equal(budget.allowedRetries(), 2);
+  });
+
   it('refills after the window passes', async () => {
     const clock = createTestClock();
     const budget = new RetryBudget(

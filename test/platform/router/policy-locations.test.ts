@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { parsePolicyYaml } from '../../../src/platform/router/index.js';
+import { editPolicy, ONE_ROUTE, problemLines } from './policy-yaml-fixtures.js';
+import { CATALOG } from './router-fixtures.js';
+
+const PROVIDERS = CATALOG.map((provider) => provider.name).join(', ');
+
+/** Three routes sharing one breaker and one retry budget through anchors; chat is on line 11. */
+const SHARED = [
+  'version: 1',
+  'x-shared:',
+  '  breaker: &breaker',
+  '    failureThreshold: 5',
+  '    minimumRequests: 10',
+  '    windowMs: 30000',
+  '    cooldownMs: 15000',
+  '    halfOpenMaxProbes: 1',
+  '  retryBudget: &budget { windowMs: 10000, maxRetriesPerWindow: 10, maxAttemptsPerTask: 3 }',
+  'routes:',
+  '  chat:',
+  '    qualityFloor: 2',
+  '    candidates: [{ provider: oa, model: m1, weight: 1 }]',
+  '    firstTokenTimeoutMs: 2000',
+  '    stallTimeoutMs: 5000',
+  '    deadlineMs: 8000',
+  '    retryBudget: *budget',
+  '    failoverOn: [status_5xx]',
+  '    breaker: *breaker',
+  '    onExhausted: fail',
+  '  chat-fast:',
+  '    qualityFloor: 2',
+  '    candidates: [{ provider: an, model: m2, weight: 1 }]',
+  '    firstTokenTimeoutMs: 2000',
+  '    stallTimeoutMs: 5000',
+  '    deadlineMs: 8000',
+  '    retryBudget: *budget',
+  '    failoverOn: [status_5xx]',
+  '    breaker: *breaker',
+  '    onExhausted: fail',
+  '  summarize:',
+  '    qualityFloor: 1',
+  '    candidates: [{ provider: low, model: tiny, weight: 1 }]',
+  '    firstTokenTimeoutMs: 2000',
+  '    stallTimeoutMs: 5000',
+  '    deadlineMs: 8000',
+  '    retryBudget: *budget',
+  '    failoverOn: [status_5xx]',
+  '    breaker: *breaker',
+  '    onExhausted: fail',
+  '',
+].join('\n');
+
+/** Two routes that take their timeouts from one map through merge keys. */
+const MERGED = [
+  'version: 1',
+  'x-limits: &limits',
+  '  firstTokenTimeoutMs: 7000',
+  '  stallTimeoutMs: 5000',
+  'routes:',
+  '  chat:',
+  '    <<: *limits',
+  '    qualityFloor: 2',
+  '    candidates: [{ provider: oa, model: m1, weight: 1 }]',
+  '    deadlineMs: 8000',
+  '    retryBudget: { windowMs: 10000, maxRetriesPerWindow: 10, maxAttemptsPerTask: 3 }',
+  '    failoverOn: [status_5xx]',
+  '    breaker: { failureThreshold: 5, minimumRequests: 10, windowMs: 30000, cooldownMs: 15000, halfOpenMaxProbes: 1 }',
+  '    onExhausted: fail',
+  '  chat-fast:',
+  '    <<: *limits',
+  '    qualityFloor: 2',
+  '    candidates: [{ provider: an, model: m2, weight: 1 }]',
+  '    deadlineMs: 8000',
+  '    retryBudget: { windowMs: 10000, maxRetriesPerWindow: 10, maxAttemptsPerTask: 3 }',
+  '    failoverOn: [status_5xx]',
+  '    breaker: { failureThreshold: 5, minimumRequests: 10, windowMs: 30000, cooldownMs: 15000, halfOpenMaxProbes: 1 }',
+  '    onExhausted: fail',
+  '',
+].join('\n');
+
+describe('parsePolicyYaml', () => {
+  it('accepts the fixtures as written', () => {
+    for (const text of [ONE_ROUTE, SHARED, MERGED]) {
+      assert.ok(parsePolicyYaml(text, CATALOG).routes.chat !== undefined);
+    }
+  });
+
+  it('resolves anchors and merge keys and drops x- blocks', () => {
+    const policy = parsePolicyYaml(MERGED, CATALOG);
+    assert.deepEqual(Object.keys(policy), ['version', 'routes']);
+    assert.deepEqual(Object.keys(policy.routes), ['chat', 'chat-fast']);
+    assert.equal(policy.routes['chat-fast']?.firstTokenTimeoutMs, 7000);
+  });
+
+  it('locates a schema problem at its key', () => {
+    const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMs: 0']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be >= 1, received 0; raise it to at least that',
+    ]);
+  });
+
+  it('locates a value inside a flow map', () => {
+    const text = editPolicy(ONE_ROUTE, [['model: m1, weight: 1', 'model: m1, weight: x']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:6:36 /routes/chat/candidates/0/weight: must be number, received "x"',
+    ]);
+  });
+
+  it('locates a misspelt property at its own line', () => {
+    const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMS: 8000']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:3:3 /routes/chat: missing property "deadlineMs"',
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMS: unknown property "deadlineMS"',
+    ]);
+  });
+
+  it('locates a bad route name at its key', () => {
+    const text = editPolicy(ONE_ROUTE, [['  chat:', '  Chat:']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:3:3 /routes/Chat: name "Chat" must match ^[a-z0-9][a-z0-9_-]*$; use lowercase letters, digits, - and _, starting with a letter or digit',
+    ]);
+  });
+
+  it('locates a problem at the document root', () => {
+    const text = editPolicy(ONE_ROUTE, [['version: 1', 'version: 2']]);
+    assert.deepEqual(problemLines(text), ['  policies/x.yaml:1:1 /version: must be 1, received 2']);
+  });
+
+  it('locates a semantic problem', () => {
+    const text = editPolicy(ONE_ROUTE, [['provider: oa', 'provider: nobody']]);
+    assert.deepEqual(problemLines(text), [
+      `  policies/x.yaml:6:11 /routes/chat/candidates/0/provider: unknown provider "nobody"; known: ${PROVIDERS}`,
+    ]);
+  });
+
+  it('locates a sequence item', () => {
+    const text = editPolicy(ONE_ROUTE, [['provider: an, model: m2', 'provider: oa, model: m1']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:7:9 /routes/chat/candidates/1: duplicate candidate oa/m1 (also at index 0); remove one, or add their weights together',
+    ]);
+  });
+
+  it('locates a YAML syntax error', () => {
+    // The parser notices the unclosed sequence at the next key, on line 13.
+    const text = editPolicy(ONE_ROUTE, [['[status_5xx, connection_error]', '[status_5xx']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:13:5: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ]);
+  });
+
+  it('locates a second YAML document', () => {
+    assert.deepEqual(problemLines(`${ONE_ROUTE}---\nversion: 1\n`), [
+      '  policies/x.yaml:20:1: invalid YAML: a second document starts here, but a policy file holds one; remove this --- line and what follows it',
+    ]);
+  });
+
+  it('reports an empty file without a location', () => {
+    assert.deepEqual(problemLines('# no policy yet\n'), [
+      '  /: the policy is empty; write version: 1 and the routes, as in policies/default.yaml',
+    ]);
+  });
+
+  it('reports a schema problem in an anchor once', () => {
+    const text = editPolicy(SHARED, [['failureThreshold: 5', 'failureThreshold: 0']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:4:5 /x-shared/breaker/failureThreshold: must be >= 1, received 0; raise it to at least that (anchor &breaker, used by routes chat, chat-fast, summarize)',
+    ]);
+  });
+
+  it('reports a semantic problem in an anchor once', () => {
+    const text = editPolicy(SHARED, [['maxRetriesPerWindow: 10', 'maxRetriesPerWindow: 0']]);
+    assert.deepEqual(problemLines(text), [
+      "  policies/x.yaml:9:43 /x-shared/retryBudget/maxRetriesPerWindow: maxRetriesPerWindow 0 allows no retry in any window, and every call after a task's first is a retry, failovers included, so maxAttemptsPerTask 3 has no effect; set maxAttemptsPerTask to 1 for no retries, or raise maxRetriesPerWindow above 0 (anchor &budget, used by routes chat, chat-fast, summarize)",
+    ]);
+  });
+
+  it('reports a catalog problem in an anchor once', () => {
+    const text = editPolicy(SHARED, [
+      [
+        '    candidates: [{ provider: oa, model: m1, weight: 1 }]',
+        '    candidates: &cands [{ provider: oa, model: m9, weight: 1 }]',
+      ],
+      ['    candidates: [{ provider: an, model: m2, weight: 1 }]', '    candidates: *cands'],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:13:41 /routes/chat/candidates/0/model: unknown model "m9" for oa; its models: m1 (anchor &cands, used by routes chat, chat-fast)',
+    ]);
+  });
+
+  it('names only the routes that take the value from the anchor', () => {
+    const text = editPolicy(SHARED, [
+      ['failureThreshold: 5', 'failureThreshold: 0'],
+      [
+        '    breaker: *breaker\n    onExhausted: fail\n  summarize:',
+        '    breaker: { <<: *breaker, failureThreshold: 5 }\n    onExhausted: fail\n  summarize:',
+      ],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:4:5 /x-shared/breaker/failureThreshold: must be >= 1, received 0; raise it to at least that (anchor &breaker, used by routes chat, summarize)',
+    ]);
+  });
+
+  it('reports a problem in an anchor a route defines at that route', () => {
+    const text = editPolicy(SHARED, [
+      ['    breaker: *breaker', '    breaker: &own { <<: *breaker, failureThreshold: 0 }'],
+      ['    breaker: *breaker', '    breaker: *own'],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:19:35 /routes/chat/breaker/failureThreshold: must be >= 1, received 0; raise it to at least that (anchor &own, used by routes chat, chat-fast)',
+    ]);
+  });
+
+  it('keeps different problems at one anchor apart', () => {
+    const text = editPolicy(MERGED, [
+      ['deadlineMs: 8000', 'deadlineMs: 7000'],
+      ['deadlineMs: 8000', 'deadlineMs: 6000'],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:3:3 /x-limits/firstTokenTimeoutMs: firstTokenTimeoutMs 7000 is at or above deadlineMs 7000, so no time is left to fail over; set it below 7000 (anchor &limits, used by route chat)',
+      '  policies/x.yaml:3:3 /x-limits/firstTokenTimeoutMs: firstTokenTimeoutMs 7000 is at or above deadlineMs 6000, so no time is left to fail over; set it below 6000 (anchor &limits, used by route chat-fast)',
+    ]);
+  });
+
+  it('locates a value a route sets over a merge key at the route', () => {
+    const text = editPolicy(MERGED, [
+      ['    <<: *limits\n', '    <<: *limits\n    firstTokenTimeoutMs: 9000\n'],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:8:5 /routes/chat/firstTokenTimeoutMs: firstTokenTimeoutMs 9000 is at or above deadlineMs 8000, so no time is left to fail over; set it below 8000',
+    ]);
+  });
+});

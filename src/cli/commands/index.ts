@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { registerCompareCommand } from './compare.js';
 import { registerDrillCommand } from './drill.js';
 import { registerLoadCommand } from './load.js';
 import { registerPlatformCommand } from './platform.js';
@@ -8,6 +9,7 @@ import { registerProxyCommand } from './proxy.js';
 
 /** Registers every subcommand; each lives in its own file in this folder. */
 export function registerCommands(program: Command): void {
+  registerCompareCommand(program);
   registerDrillCommand(program);
   registerLoadCommand(program);
   registerPlatformCommand(program);

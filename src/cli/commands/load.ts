@@ -1,17 +1,29 @@
 import { commandLogger } from '../logger.js';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
+import { relative } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { MAX_TIMER_MS } from '../../faults/limits.js';
 import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
 import { requireK6, runK6 } from '../../harness/k6/run.js';
 import { runLoad } from '../../harness/load/engine.js';
-import { isLoadInterruptedError, LoadInterruptedError } from '../../harness/load/errors.js';
+import {
+  isLoadInterruptedError,
+  isLoadOutputValidationError,
+  LoadInterruptedError,
+} from '../../harness/load/errors.js';
 import { formatProgress, formatSummary, interruptedLine } from '../../harness/load/format.js';
+import {
+  LOAD_OUTPUT_SCHEMA_VERSION,
+  type LoadCommandOutput,
+  type PlatformSettings,
+} from '../../harness/load/output.js';
 import type { ProgressSnapshot } from '../../harness/load/recorder.js';
 import type { LoadResult, PlatformRun } from '../../harness/load/result.js';
-import { evaluateThresholds, type ThresholdVerdict } from '../../harness/load/thresholds.js';
+import { evaluateThresholds } from '../../harness/load/thresholds.js';
+import { validateLoadOutput } from '../../harness/load/validate-output.js';
+import { describeMachine, gitCommit, policyHash } from '../../harness/report/environment.js';
 import { findScenario } from '../../harness/scenario/registry.js';
 import { loadScenarioTrace } from '../../harness/scenario/scenario-trace.js';
 import type { TraceRow } from '../../harness/scenario/trace.js';
@@ -24,6 +36,7 @@ import {
   startPlatform,
   type Topology,
 } from '../../platform/runtime.js';
+import { DEFAULT_POLICY_PATH } from '../../platform/router/load-policy.js';
 import { settledCost } from '../../platform/runtime/settled-cost.js';
 import {
   parseExistingFile,
@@ -61,17 +74,7 @@ const MIN_DURATION_SEC = 1;
  */
 const MAX_DURATION_SEC = 86_400;
 
-/**
- * Contents of the `--out` file. `platform` is present only when the command started the
- * platform (`--platform`), because a gateway given by `--target` exposes no cost ledger.
- * `interrupted` is present only when SIGINT or SIGTERM stopped the run.
- */
-export interface LoadCommandOutput {
-  result: LoadResult;
-  verdict: ThresholdVerdict;
-  platform?: PlatformRun;
-  interrupted?: { signal: NodeJS.Signals };
-}
+export type { LoadCommandOutput } from '../../harness/load/output.js';
 
 /** Topology of the platform that `--platform` starts when `--topology` is not given. */
 const DEFAULT_LOAD_TOPOLOGY = 'workers=24 serverless_burst=enabled';
@@ -214,6 +217,14 @@ async function runOnTarget(
   if (!options.platform) return runAgainst(scenario, options, inputs);
   const signal = inputs.signal;
   const topology = parseTopology(options.topology ?? DEFAULT_LOAD_TOPOLOGY);
+  // Read before the platform loads the file, so an edit during the run cannot change the hash.
+  const policyText = await readFile(options.policy ?? DEFAULT_POLICY_PATH, 'utf8');
+  const settings: PlatformSettings = {
+    topology: formatTopology(topology),
+    policyPath: options.policy ?? relative(process.cwd(), DEFAULT_POLICY_PATH),
+    policyHash: policyHash(policyText),
+    faultProxy: options.faultProxy,
+  };
   const platform = await startPlatform({
     topology,
     seed: options.seed,
@@ -226,15 +237,13 @@ async function runOnTarget(
     process.stderr.write(
       `platform ${formatTopology(topology)}${policy} at ${platform.urls.gateway}\n`,
     );
-    const readPlatformRun = () => platformRunOf(platform, topology, signal);
+    const read = () => platformRunOf(platform, topology, signal);
     // The cost per task bills the worker pool from the load's start, not the platform's.
     platform.startWorkerPoolBill();
-    return await runAgainst(
-      { ...scenario, target: platform.urls.gateway },
-      options,
-      inputs,
-      readPlatformRun,
-    );
+    return await runAgainst({ ...scenario, target: platform.urls.gateway }, options, inputs, {
+      settings,
+      read,
+    });
   } finally {
     await platform.purge();
     // After an interrupt, tasks still running fail at once instead of holding the exit.
@@ -248,22 +257,28 @@ function interruptedBy(signal: AbortSignal): NodeJS.Signals | undefined {
   return isLoadInterruptedError(reason) ? reason.signalName : undefined;
 }
 
+/** The platform a run started: its settings, and a reader of its topology and cost. */
+interface StartedPlatform {
+  settings: PlatformSettings;
+  read: () => Promise<PlatformRun>;
+}
+
 /**
- * Runs the scenario, prints the summary and writes `--out`. `readPlatformRun` is given when
- * the command started the platform, whose topology and cost then join the output.
+ * Runs the scenario, prints the summary and writes `--out`. `started` is given when the
+ * command started the platform, whose settings, topology and cost then join the output.
  */
 async function runAgainst(
   scenario: ScenarioSpec,
   options: LoadCommandOptions,
   inputs: RunInputs,
-  readPlatformRun?: () => Promise<PlatformRun>,
+  started?: StartedPlatform,
 ): Promise<number> {
   const { signal, traceRows } = inputs;
   const result =
     options.engine === 'k6'
       ? await runK6(scenario, { signal, ...(traceRows === undefined ? {} : { traceRows }) })
       : await runEmbedded(scenario, options, inputs);
-  const platform = await readPlatformRun?.();
+  const platform = await started?.read();
   const verdict = evaluateThresholds(result, scenario.slo);
   const interrupted = interruptedBy(signal);
   const lines = formatSummary(result, verdict, platform);
@@ -271,15 +286,46 @@ async function runAgainst(
   process.stdout.write(`${lines.join('\n')}\n`);
   if (options.out !== undefined) {
     const output: LoadCommandOutput = {
+      schemaVersion: LOAD_OUTPUT_SCHEMA_VERSION,
+      environment: { commit: await gitCommit(), machine: describeMachine() },
+      settings: {
+        scenario: scenario.name,
+        engine: options.engine,
+        seed: options.seed,
+        durationSec: scenario.durationSec,
+        target: scenario.target,
+        maxInFlight: options.maxInFlight ?? null,
+        drainTimeoutSec: options.drainTimeout ?? null,
+        platform: started?.settings ?? null,
+      },
       result,
       verdict,
       ...(platform === undefined ? {} : { platform }),
       ...(interrupted === undefined ? {} : { interrupted: { signal: interrupted } }),
     };
-    await writeFile(options.out, `${JSON.stringify(output, null, 2)}\n`);
-    process.stdout.write(`[artifact] ${options.out}\n`);
+    await writeOutput(options.out, output);
   }
   return verdict.passed && result.health.valid ? 0 : 1;
+}
+
+/**
+ * Validates the output against reports/schema/load-output.schema.json, then writes it.
+ * @throws Error wrapping a {@link LoadOutputValidationError} when the output breaks the
+ *   schema, which is a bug in scalegate; nothing is written then.
+ */
+async function writeOutput(path: string, output: LoadCommandOutput): Promise<void> {
+  const text = `${JSON.stringify(output, null, 2)}\n`;
+  try {
+    // The parsed text is what readers get: JSON turns NaN into null and drops undefined.
+    validateLoadOutput(JSON.parse(text));
+  } catch (error) {
+    if (!isLoadOutputValidationError(error)) throw error;
+    throw new Error(`${error.message}; this is a bug in scalegate, and ${path} was not written`, {
+      cause: error,
+    });
+  }
+  await writeFile(path, text);
+  process.stdout.write(`[artifact] ${path}\n`);
 }
 
 /**

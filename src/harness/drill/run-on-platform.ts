@@ -1,15 +1,13 @@
 import { plannedRatePerMinute } from '../load/schedule.js';
 import { DEFAULT_POLICY_PATH, loadPolicy } from '../../platform/router/load-policy.js';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { promisify } from 'node:util';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
 import { scaledClock, systemClock } from '../../platform/clock.js';
 import { formatTopology, startPlatform } from '../../platform/runtime.js';
 import { DEFAULT_TENANTS_PATH, loadTenants } from '../../platform/tenants/index.js';
-import { collectEnvironment, policyHash } from '../report/environment.js';
+import { collectEnvironment, gitCommit, policyHash } from '../report/environment.js';
 import type { Report } from '../report/types.js';
 import { freeRunId, type WrittenReport, writeReport } from '../report/writer.js';
 import { runbookUnchangedReason, writeRunbook } from '../runbook/write.js';
@@ -55,15 +53,6 @@ export interface PlatformDrillResult {
   runbookPath: string | undefined;
   /** Reason the runbook was left alone; undefined when it was rewritten. */
   runbookUnchangedReason: string | undefined;
-}
-
-async function gitCommit(): Promise<string> {
-  try {
-    const { stdout } = await promisify(execFile)('git', ['rev-parse', '--short=12', 'HEAD']);
-    return stdout.trim();
-  } catch {
-    return 'unknown';
-  }
 }
 
 function quotas(tenants: Awaited<ReturnType<typeof loadTenants>>): Record<string, number> {

@@ -1,3 +1,5 @@
+import { describeFirstIssue } from './schema-check.js';
+
 /** Raised when a report breaks reports/schema/report.schema.json; nothing was written. */
 export class ReportValidationError extends Error {
   readonly code = 'report_invalid';
@@ -9,12 +11,7 @@ export class ReportValidationError extends Error {
 
   constructor(issues: readonly ReportIssue[]) {
     const first = issues[0] ?? { instancePath: '', keyword: 'unknown', message: 'invalid' };
-    const where = first.instancePath === '' ? '(root)' : first.instancePath;
-    const got = first.value === undefined ? '' : `, got ${first.value}`;
-    const expected = first.expected === undefined ? '' : `; expected ${first.expected}`;
-    super(
-      `invalid report at ${where}: ${first.keyword} rule failed (${first.message}${got})${expected}`,
-    );
+    super(`invalid report ${describeFirstIssue(issues)}`);
     this.name = 'ReportValidationError';
     this.instancePath = first.instancePath;
     this.keyword = first.keyword;

@@ -91,7 +91,7 @@ export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): To
  * out because nothing new is sent then. k6 results, which do not time completions, fall
  * back to the offered rate, and results without a window to sent requests per elapsed time.
  */
-function throughputRpmOf(result: LoadResult): number {
+export function throughputRpmOf(result: LoadResult): number {
   const throughput = result.throughput;
   if (throughput !== undefined) return throughput.completedRpm ?? throughput.offeredRpm;
   const elapsedMin = result.elapsedSec / 60;

@@ -10,6 +10,8 @@ export type Verdict = 'passed' | 'deviated' | 'inconclusive' | 'aborted';
 
 export interface MachineInfo {
   cpus: number;
+  /** Model name of the first CPU, such as `AMD EPYC`; absent in reports written before it was recorded. */
+  cpuModel?: string;
   memoryBytes: number;
   nodeVersion: string;
   platform: string;

@@ -1,56 +1,14 @@
-import { readFileSync } from 'node:fs';
-
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
-
 import { ReportValidationError, type ReportIssue } from './errors.js';
+import { compileSchema, type SchemaCheck, shortJson, toIssue } from './schema-check.js';
 import type { LatencySummary, Report } from './types.js';
 
 const SCHEMA_URL = new URL('../../../reports/schema/report.schema.json', import.meta.url);
 
-type FormatsPlugin = typeof addFormatsModule.default;
+let compiled: SchemaCheck | undefined;
 
-// ajv-formats is CommonJS: under nodenext the default import is its module.exports, which is the
-// plugin function itself at run time, while its typings describe a module with a `default` member.
-const addFormats: FormatsPlugin =
-  (addFormatsModule as { default?: FormatsPlugin }).default ??
-  (addFormatsModule as unknown as FormatsPlugin);
-
-let compiled: (((data: unknown) => boolean) & { errors?: ErrorObject[] | null }) | undefined;
-
-function validator(): NonNullable<typeof compiled> {
-  if (compiled === undefined) {
-    // verbose adds the failing value and its schema to each error, for the message.
-    const ajv = new Ajv2020({
-      allErrors: true,
-      strict: true,
-      allowUnionTypes: true,
-      verbose: true,
-    });
-    addFormats(ajv);
-    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object;
-    compiled = ajv.compile(schema);
-  }
+function validator(): SchemaCheck {
+  compiled ??= compileSchema(SCHEMA_URL);
   return compiled;
-}
-
-function toIssue(error: ErrorObject): ReportIssue {
-  const issue: ReportIssue = {
-    instancePath: error.instancePath,
-    keyword: error.keyword,
-    message: error.message ?? 'invalid',
-  };
-  if (error.keyword !== 'required' && error.data !== undefined) {
-    issue.value = shortJson(error.data);
-  }
-  const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
-  if (typeof description === 'string') issue.expected = description;
-  return issue;
-}
-
-function shortJson(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length <= 80 ? text : `${text.slice(0, 77)}...`;
 }
 
 /** Relative tolerance of cost sums, for the rounding of adding many floats. */

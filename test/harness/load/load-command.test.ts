@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { type LoadCommandOutput, registerLoadCommand } from '../../../src/cli/commands/load.js';
 import type { LoadResult } from '../../../src/harness/load/result.js';
+import { validateLoadOutput } from '../../../src/harness/load/validate-output.js';
 import { type FakeGateway, startFakeGateway } from './fake-gateway.js';
 
 interface CommandRun {
@@ -138,6 +140,70 @@ describe('scalegate load', () => {
     assert.equal(avgText.replace('.', '').replace(/^0+/, '').length, 4, avgText);
     assert.ok(Math.abs(Number(avgText) / cost.meanUsdPerTask - 1) <= 0.0005, avgText);
     assert.equal(Number(tasksText), cost.tasks);
+  });
+
+  it('writes a schema-valid output of --platform', async function () {
+    this.timeout(60_000);
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const out = join(dir, 'result.json');
+    const policy = join(dir, 'policy.yaml');
+    const policyText = `${await readFile('policies/default.yaml', 'utf8')}# a comment changes the hash\n`;
+    await writeFile(policy, policyText);
+
+    await runLoadCommand([
+      '--scenario=steady-chat',
+      '--platform',
+      '--topology=workers=2 serverless_burst=disabled',
+      `--policy=${policy}`,
+      '--no-fault-proxy',
+      '--duration=1',
+      '--seed=3',
+      `--out=${out}`,
+    ]);
+
+    const output = validateLoadOutput(JSON.parse(await readFile(out, 'utf8')));
+    assert.equal(output.schemaVersion, 1);
+    assert.equal(output.environment.machine.nodeVersion, process.version);
+    assert.match(output.environment.commit, /^([0-9a-f]{12}|unknown)$/);
+    assert.equal(output.settings.scenario, 'steady-chat');
+    assert.equal(output.settings.seed, 3);
+    assert.equal(output.settings.durationSec, 1);
+    assert.equal(output.settings.target, output.result.target);
+    assert.deepEqual(output.settings.platform, {
+      topology: 'workers=2 serverless_burst=disabled',
+      policyPath: policy,
+      policyHash: createHash('sha256').update(policyText).digest('hex'),
+      faultProxy: false,
+    });
+    // The fields that readers used before the schema stay at the top level.
+    assert.equal(output.platform?.topology, 'workers=2 serverless_burst=disabled');
+    assert.equal(output.result.seed, 3);
+  });
+
+  it('records the settings of a --target run', async () => {
+    gateway = await startFakeGateway();
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const out = join(dir, 'result.json');
+    await runLoadCommand([
+      '--scenario=steady-chat',
+      `--target=${gateway.url}`,
+      '--duration=1',
+      '--seed=1',
+      '--max-in-flight=5',
+      '--drain-timeout=2',
+      `--out=${out}`,
+    ]);
+    const output = validateLoadOutput(JSON.parse(await readFile(out, 'utf8')));
+    assert.deepEqual(output.settings, {
+      scenario: 'steady-chat',
+      engine: 'embedded',
+      seed: 1,
+      durationSec: 1,
+      target: gateway.url,
+      maxInFlight: 5,
+      drainTimeoutSec: 2,
+      platform: null,
+    });
   });
 
   it('omits the platform field with --target', async () => {

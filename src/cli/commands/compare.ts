@@ -1,0 +1,130 @@
+import { basename } from 'node:path';
+
+import type { Command } from 'commander';
+
+import { compareGroups, type RunGroup } from '../../harness/compare/compare.js';
+import { isCompareInputError } from '../../harness/compare/errors.js';
+import { formatComparison } from '../../harness/compare/format.js';
+import { readRun } from '../../harness/compare/read.js';
+import type { RunRecord } from '../../harness/compare/run.js';
+import { EXIT_USAGE, isUsageError, UsageError } from '../command-errors.js';
+
+interface CompareCommandOptions {
+  base?: string[];
+  candidate?: string[];
+  json: boolean;
+}
+
+/** Registers `scalegate compare`. */
+export function registerCompareCommand(program: Command): void {
+  program
+    .command('compare')
+    .description(
+      'Compare load --out JSON files or drill report.json files: throughput, success, latency ' +
+        'and cost per task, each as a change in percent from the first file or group.',
+    )
+    .argument('[files...]', 'one run per column; the first file is the baseline')
+    .option('--base <files...>', 'repeated runs of the baseline, in place of [files...]')
+    .option('--candidate <files...>', 'repeated runs compared with the --base runs')
+    .option('--json', 'print the comparison as JSON instead of a table', false)
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 when the comparison was printed, with or without warnings; ' +
+        '2 when an option or an input file cannot be used.',
+    )
+    .action(async (files: string[], options: CompareCommandOptions) => {
+      process.exitCode = await runCompareCommand(files, options);
+    });
+}
+
+/**
+ * Runs the command and returns the exit code: 0 when the comparison was printed, with or
+ * without warnings, and 2 when the options or an input file cannot be used.
+ */
+async function runCompareCommand(files: string[], options: CompareCommandOptions): Promise<number> {
+  let groups: GroupFiles[];
+  try {
+    groups = groupFiles(files, options);
+  } catch (error) {
+    if (!isUsageError(error)) throw error;
+    process.stderr.write(`error: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  const { runGroups, problems } = await readGroups(groups);
+  if (problems.length > 0) {
+    process.stderr.write(problems.map((problem) => `error: ${problem}\n`).join(''));
+    return EXIT_USAGE;
+  }
+  const comparison = compareGroups(runGroups);
+  const text = options.json
+    ? JSON.stringify(comparison, null, 2)
+    : formatComparison(comparison).join('\n');
+  process.stdout.write(`${text}\n`);
+  return 0;
+}
+
+/** Files of each group, with the group's column heading. */
+interface GroupFiles {
+  label: string;
+  files: string[];
+}
+
+/** Sorts the arguments into groups, the baseline first. */
+function groupFiles(files: readonly string[], options: CompareCommandOptions): GroupFiles[] {
+  const grouped = options.base !== undefined || options.candidate !== undefined;
+  if (grouped && files.length > 0) {
+    throw new UsageError(
+      `${files.join(' ')}: pass files either as arguments or with --base and --candidate, not both`,
+    );
+  }
+  if (grouped) {
+    if (options.base === undefined || options.candidate === undefined) {
+      throw new UsageError(
+        '--base and --candidate go together; pass the runs of each side, such as ' +
+          '--base a1.json a2.json --candidate b1.json b2.json',
+      );
+    }
+    return [
+      { label: 'base', files: options.base },
+      { label: 'candidate', files: options.candidate },
+    ];
+  }
+  if (files.length < 2) {
+    throw new UsageError(
+      'compare needs two or more files; pass them as arguments, the baseline first, ' +
+        'or as --base FILE... --candidate FILE...',
+    );
+  }
+  return files.map((file) => ({ label: columnLabel(file, files), files: [file] }));
+}
+
+/** Labels a one-file column with the file's base name, or its path when two share a name. */
+function columnLabel(file: string, files: readonly string[]): string {
+  const name = basename(file);
+  const shared = files.filter((other) => basename(other) === name).length > 1;
+  return shared ? file : name;
+}
+
+/**
+ * Reads every file, so that one run of the command names every unusable one. Returns the
+ * groups of the files read and one message per unusable file.
+ */
+async function readGroups(
+  groups: readonly GroupFiles[],
+): Promise<{ runGroups: RunGroup[]; problems: string[] }> {
+  const problems: string[] = [];
+  const runGroups: RunGroup[] = [];
+  for (const group of groups) {
+    const runs: RunRecord[] = [];
+    for (const file of group.files) {
+      try {
+        runs.push(await readRun(file));
+      } catch (error) {
+        if (!isCompareInputError(error)) throw error;
+        problems.push(error.message);
+      }
+    }
+    runGroups.push({ label: group.label, runs });
+  }
+  return { runGroups, problems };
+}

@@ -1,0 +1,138 @@
+import { percent, seconds, usd } from '../report/format.js';
+import type { Comparison, FigureRow, GroupFigure, GroupSummary } from './compare.js';
+import type { MetricKey } from './run.js';
+
+/** Row heading and value format of each figure. */
+const METRIC_FORMATS: Record<MetricKey, { label: string; format: (value: number) => string }> = {
+  throughputRpm: { label: 'completed throughput', format: (value) => `${value.toFixed(0)} rpm` },
+  successRate: { label: 'success rate', format: percent },
+  p50LatencyS: { label: 'p50 latency', format: seconds },
+  p95LatencyS: { label: 'p95 latency', format: seconds },
+  p99LatencyS: { label: 'p99 latency', format: seconds },
+  meanUsdPerTask: { label: 'mean cost per task', format: usd },
+  p95UsdPerTask: { label: 'p95 cost per task', format: usd },
+  workerPoolUsd: { label: 'worker pool bill', format: usd },
+};
+
+/** Spaces between table columns. */
+const COLUMN_GAP = 3;
+
+/**
+ * Formats a comparison as a plain-text table, one column per group and a `vs baseline`
+ * column after each group but the first, followed by notes and `warning:` lines.
+ */
+export function formatComparison(comparison: Comparison): string[] {
+  const header = [
+    '',
+    ...comparison.groups.flatMap((group, index) => columns(index, group.label, 'vs baseline')),
+  ];
+  const identity = [
+    identityRow('topology', comparison, (group) => group.topologies.join(', ')),
+    identityRow('policy', comparison, (group) => group.policies.join(', ')),
+    identityRow('seed', comparison, (group) => group.seeds.join(', ')),
+    identityRow('runs', comparison, (group) => String(group.files.length)),
+  ];
+  const figures = comparison.rows.map(figureRow);
+  return [
+    ...alignColumns([header, ...identity, ...figures]),
+    '',
+    ...notes(comparison),
+    ...comparison.warnings.map((warning) => `warning: ${warning}`),
+  ];
+}
+
+/** Returns the cells of one group: its value, then its change unless it is the baseline. */
+function columns(index: number, value: string, change: string): string[] {
+  return index === 0 ? [value] : [value, change];
+}
+
+function identityRow(
+  heading: string,
+  comparison: Comparison,
+  describe: (group: GroupSummary) => string,
+): string[] {
+  return [
+    heading,
+    ...comparison.groups.flatMap((group, index) => columns(index, describe(group), '')),
+  ];
+}
+
+function figureRow(row: FigureRow): string[] {
+  const { label, format } = METRIC_FORMATS[row.metric];
+  const baseMedian = row.groups[0]?.median ?? null;
+  return [
+    label,
+    ...row.groups.flatMap((group, index) =>
+      columns(index, figureCell(group, format), changeCell(group, baseMedian)),
+    ),
+  ];
+}
+
+/** Formats the median, with the range when there are several values, such as `2.06 s (2.01 s..2.10 s)`. */
+function figureCell(figure: GroupFigure, format: (value: number) => string): string {
+  if (figure.median === null || figure.min === null || figure.max === null) return 'n/a';
+  const range = figure.values.length > 1 ? ` (${format(figure.min)}..${format(figure.max)})` : '';
+  const partial =
+    figure.values.length < figure.runs ? ` [${figure.values.length} of ${figure.runs} runs]` : '';
+  return `${format(figure.median)}${range}${partial}`;
+}
+
+/** Formats the change from the baseline, such as `+12.5%` or `-3.0% within noise`. */
+function changeCell(figure: GroupFigure, baseMedian: number | null): string {
+  if (figure.changePercent === null) {
+    return baseMedian === 0 && figure.median !== null ? 'n/a (baseline is 0)' : 'n/a';
+  }
+  const sign = figure.changePercent >= 0 ? '+' : '';
+  const change = `${sign}${figure.changePercent.toFixed(1)}%`;
+  return figure.noise === 'within' ? `${change} within noise` : change;
+}
+
+function notes(comparison: Comparison): string[] {
+  const lines: string[] = [];
+  if (comparison.groups.some((group) => group.files.length > 1)) {
+    lines.push('Figures are medians of the runs in a column, with their range (min..max).');
+    for (const group of comparison.groups) {
+      lines.push(`${group.label}: ${group.files.join(', ')}`);
+    }
+  }
+  if (comparison.noiseBand) {
+    lines.push(
+      "A change marked 'within noise' has a range that overlaps the baseline's, so it may be drift between runs.",
+    );
+  } else {
+    lines.push(noNoiseBandNote(comparison));
+  }
+  return lines;
+}
+
+/** Explains why no change is marked, and how to get a noise band. */
+function noNoiseBandNote(comparison: Comparison): string {
+  const single = comparison.groups.filter((group) => group.files.length < 2);
+  const which =
+    single.length === comparison.groups.length
+      ? 'each column is a single run'
+      : `${single.map((group) => group.label).join(', ')} ${single.length === 1 ? 'is a single run' : 'are single runs'}`;
+  return (
+    `No noise band can be given, because ${which}. ` +
+    "A machine's speed can drift by tens of percent between hours, so repeat each side " +
+    '3 or more times, alternating the sides, and pass them as --base FILE... --candidate FILE...'
+  );
+}
+
+/** Pads every column but the last to its widest cell. */
+function alignColumns(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, index) => {
+      widths[index] = Math.max(widths[index] ?? 0, cell.length);
+    });
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, index) =>
+        index === row.length - 1 ? cell : cell.padEnd((widths[index] ?? 0) + COLUMN_GAP),
+      )
+      .join('')
+      .trimEnd(),
+  );
+}

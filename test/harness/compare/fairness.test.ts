@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+
+import type { RunGroup } from '../../../src/harness/compare/compare.js';
+import { fairnessWarnings } from '../../../src/harness/compare/fairness.js';
+import { type RunRecord, runFromLoadOutput } from '../../../src/harness/compare/run.js';
+import { sampleLoadOutput } from '../load/sample-output.js';
+
+function run(file: string): RunRecord {
+  return runFromLoadOutput(file, sampleLoadOutput());
+}
+
+function groups(base: RunRecord[], candidate: RunRecord[]): RunGroup[] {
+  return [
+    { label: 'base', runs: base },
+    { label: 'candidate', runs: candidate },
+  ];
+}
+
+describe('fairnessWarnings', () => {
+  it('finds nothing in like runs', () => {
+    assert.deepEqual(fairnessWarnings(groups([run('a1'), run('a2')], [run('b1'), run('b2')])), []);
+  });
+
+  it('names a different CPU model', () => {
+    const other = run('b1');
+    other.machine = { ...other.machine, cpuModel: 'Other CPU' };
+    assert.deepEqual(fairnessWarnings(groups([run('a1'), run('a2')], [other])), [
+      'machine differs: 2 CPUs Sample CPU, 24 GiB, linux (a1, a2) vs ' +
+        '2 CPUs Other CPU, 24 GiB, linux (b1); run every side on one machine',
+    ]);
+  });
+
+  it('ignores memory that differs by some KiB', () => {
+    const other = run('b1');
+    other.machine = { ...other.machine, memoryBytes: other.machine.memoryBytes + 8192 };
+    assert.deepEqual(fairnessWarnings(groups([run('a1')], [other])), []);
+  });
+
+  it('compares machines without a CPU model', () => {
+    const old = run('report.json');
+    const { cpuModel: _, ...machine } = old.machine;
+    old.machine = machine;
+    const other = run('b1');
+    other.machine = { ...other.machine, cpuModel: 'Other CPU', cpus: 4 };
+    assert.deepEqual(fairnessWarnings(groups([old], [other])), [
+      'machine differs: 2 CPUs, 24 GiB, linux (report.json) vs 4 CPUs, 24 GiB, linux (b1); ' +
+        'run every side on one machine',
+    ]);
+  });
+
+  it('names a different Node.js version', () => {
+    const other = run('b1');
+    other.machine = { ...other.machine, nodeVersion: 'v22.12.0' };
+    assert.deepEqual(fairnessWarnings(groups([run('a1')], [other])), [
+      'Node.js version differs: v20.20.2 (a1) vs v22.12.0 (b1); run every side with one Node.js version',
+    ]);
+  });
+
+  it('names a different scenario', () => {
+    const other = run('b1');
+    other.scenario = 'steady-chat';
+    assert.deepEqual(fairnessWarnings(groups([run('a1')], [other])), [
+      'scenario differs: conv-replay (a1) vs steady-chat (b1); compare runs of one scenario',
+    ]);
+  });
+
+  it('names a different duration', () => {
+    const other = run('b1');
+    other.durationS = 60;
+    assert.deepEqual(fairnessWarnings(groups([run('a1')], [other])), [
+      'duration differs: 5 s (a1) vs 60 s (b1); give every run the same --duration',
+    ]);
+  });
+
+  it('names different seeds per side', () => {
+    const [a1, a2, b1, b2] = [run('a1'), run('a2'), run('b1'), run('b2')];
+    a2.seed = 2;
+    b2.seed = 3;
+    assert.deepEqual(fairnessWarnings(groups([a1, a2], [b1, b2])), [
+      'seeds differ: 1, 2 (base) vs 1, 3 (candidate); give every side the same --seed values',
+    ]);
+  });
+
+  it('accepts the same seeds in another order', () => {
+    const [a1, a2, b1, b2] = [run('a1'), run('a2'), run('b1'), run('b2')];
+    a2.seed = 2;
+    b1.seed = 2;
+    assert.deepEqual(fairnessWarnings(groups([a1, a2], [b1, b2])), []);
+  });
+
+  it('accepts one seed on sides of unequal size', () => {
+    assert.deepEqual(fairnessWarnings(groups([run('a1'), run('a2')], [run('b1')])), []);
+  });
+
+  it('names a different policy hash', () => {
+    const other = run('b1');
+    other.policyHash = 'f'.repeat(64);
+    assert.deepEqual(fairnessWarnings(groups([run('a1')], [other])), [
+      'policy hash differs: eeeeeeeeeeee (a1) vs ffffffffffff (b1); ' +
+        'give every run the same --policy unless the policy is what you compare',
+    ]);
+  });
+
+  it('names a run without a policy', () => {
+    const other = run('b1');
+    other.policyHash = null;
+    assert.deepEqual(fairnessWarnings(groups([run('a1')], [other])), [
+      'policy hash differs: eeeeeeeeeeee (a1) vs not recorded (b1); ' +
+        'give every run the same --policy unless the policy is what you compare',
+    ]);
+  });
+
+  it('names drill reports among load runs', () => {
+    const other = run('report.json');
+    other.kind = 'drill';
+    assert.deepEqual(fairnessWarnings(groups([run('a1')], [other])), [
+      'kind of run differs: load output (a1) vs drill report (report.json); ' +
+        "a drill's figures include the faults it injected, so compare drills with drills",
+    ]);
+  });
+
+  it('counts files past the third', () => {
+    const base = ['a1', 'a2', 'a3', 'a4', 'a5'].map(run);
+    const other = run('b1');
+    other.durationS = 60;
+    assert.deepEqual(fairnessWarnings(groups(base, [other])), [
+      'duration differs: 5 s (a1, a2, a3 and 2 more) vs 60 s (b1); give every run the same --duration',
+    ]);
+  });
+
+  it('lists the caveats of each run', () => {
+    const other = run('b1');
+    other.caveats = ['the run was stopped by SIGINT'];
+    assert.deepEqual(fairnessWarnings(groups([run('a1')], [other])), [
+      'b1: the run was stopped by SIGINT',
+    ]);
+  });
+});

@@ -1,0 +1,138 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { LatencySummary } from '../../../src/harness/load/latency-histogram.js';
+import type { LoadCommandOutput } from '../../../src/harness/load/output.js';
+
+/** Figures of a sample load output; the rest of the output is fixed. */
+export interface SampleFigures {
+  completedRpm: number;
+  successRate: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  meanUsd: number;
+  p95Usd: number;
+  workerPoolUsd: number;
+}
+
+export const BASE_FIGURES: SampleFigures = {
+  completedRpm: 1000,
+  successRate: 0.5,
+  p50Ms: 2000,
+  p95Ms: 4000,
+  p99Ms: 8000,
+  meanUsd: 0.004,
+  p95Usd: 0.01,
+  workerPoolUsd: 0.0002,
+};
+
+function latency(p50: number, p95: number, p99: number): LatencySummary {
+  return { count: 100, min: 10, mean: p50, p50, p90: p95, p95, p99, max: p99 };
+}
+
+/**
+ * Builds a schema-valid `load --platform --out` JSON of a 5 s conv-replay run with the given
+ * figures; tests change other fields on the returned object.
+ */
+export function sampleLoadOutput(
+  figures: SampleFigures = BASE_FIGURES,
+  topology = 'workers=2 serverless_burst=disabled',
+): LoadCommandOutput {
+  return {
+    schemaVersion: 1,
+    environment: {
+      commit: 'abc1234def56',
+      machine: {
+        cpus: 2,
+        cpuModel: 'Sample CPU',
+        memoryBytes: 25_276_194_816,
+        nodeVersion: 'v20.20.2',
+        platform: 'linux',
+      },
+    },
+    settings: {
+      scenario: 'conv-replay',
+      engine: 'embedded',
+      seed: 1,
+      durationSec: 5,
+      target: 'http://127.0.0.1:40000',
+      maxInFlight: null,
+      drainTimeoutSec: null,
+      platform: {
+        topology,
+        policyPath: 'policies/default.yaml',
+        policyHash: 'e'.repeat(64),
+        faultProxy: true,
+      },
+    },
+    result: {
+      engine: 'embedded',
+      scenario: 'conv-replay',
+      target: 'http://127.0.0.1:40000',
+      seed: 1,
+      startedAt: 1_796_461_504_962,
+      elapsedSec: 12.5,
+      requests: {
+        scheduled: 100,
+        sent: 100,
+        succeeded: 50,
+        failed: 50,
+        dropped: 0,
+        late: 0,
+        aborted: 0,
+      },
+      throughput: {
+        windowSec: 5,
+        offeredRpm: 1200,
+        completedInWindow: Math.round(figures.completedRpm / 12),
+        completedRpm: figures.completedRpm,
+      },
+      drain: { timeoutSec: 10, endedBy: 'idle', aborted: 0 },
+      successRate: figures.successRate,
+      latency: {
+        overall: latency(figures.p50Ms, figures.p95Ms, figures.p99Ms),
+        byTenant: { 'tenant-alpha': latency(figures.p50Ms, figures.p95Ms, figures.p99Ms) },
+        byRoute: {},
+        byTopology: {},
+      },
+      successRateByTenant: { 'tenant-alpha': { finished: 100, succeeded: 50, aborted: 0 } },
+      successRateByRoute: { chat: { finished: 100, succeeded: 50, aborted: 0 } },
+      schedulerLag: latency(1, 2, 3),
+      schedulerStalls: { lagLimitMs: 50, behindMs: 0, longestStallMs: 0, stalls: 0 },
+      statusCodes: { '200': 50, '502': 50 },
+      errorCodes: { provider_unavailable: 50 },
+      timeSeries: [
+        { second: 0, requests: 20, successes: 10, failures: 10, aborted: 0, p95Ms: 900 },
+      ],
+      async: {
+        accepted: 0,
+        succeeded: 0,
+        failed: 0,
+        timedOut: 0,
+        aborted: 0,
+        endToEnd: latency(0, 0, 0),
+      },
+      health: { valid: true, reasons: [] },
+    },
+    verdict: { passed: true, checks: [] },
+    platform: {
+      topology,
+      cost: {
+        tasks: 100,
+        totalUsd: figures.meanUsd * 100,
+        meanUsdPerTask: figures.meanUsd,
+        p95UsdPerTask: figures.p95Usd,
+        unsettledTasks: 0,
+        workerPoolUsd: figures.workerPoolUsd,
+      },
+    },
+  };
+}
+
+/** Writes `value` as JSON to `<dir>/<name>` and returns the path. */
+export async function writeJson(dir: string, name: string, value: unknown): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+  return path;
+}

@@ -41,8 +41,21 @@ function faultPoints(evidence: Evidence): SeriesPoint[] {
   return pointsIn(evidence.result.timeSeries, Math.floor(from), Math.ceil(to));
 }
 
-function probe(report: Report, phase: string, metric: string): ProbeResult | undefined {
-  const check = report.drill?.steadyState.find((entry) => entry.phase === phase);
+/** Steady-state window of a fault that a runbook line reads. */
+type FaultWindow = 'during' | 'recovery';
+
+/**
+ * Returns the probe of `metric` in a window of the fault. `during` is the during window
+ * that contains the fault's planned start. `recovery` is the first between or after window
+ * that opens once the fault has ended.
+ */
+function probe(evidence: Evidence, window: FaultWindow, metric: string): ProbeResult | undefined {
+  const { report, fault } = evidence;
+  const check = report.drill?.steadyState.find((entry) =>
+    window === 'during'
+      ? entry.phase === 'during' && entry.fromS <= fault.startS && fault.startS < entry.toS
+      : (entry.phase === 'between' || entry.phase === 'after') && entry.fromS >= fault.endS,
+  );
   return check?.probes.find((entry) => entry.metric === metric);
 }
 
@@ -58,7 +71,7 @@ function probeSignal(
   const measured =
     result.value === null
       ? 'no data'
-      : `${format(result.value)} (${result.passed ? 'pass' : 'fail'})`;
+      : `${format(result.value)} (${outcomeText(result, 'pass', 'fail')})`;
   return { metric: label, threshold, measured };
 }
 
@@ -66,8 +79,16 @@ function probeLine(result: ProbeResult | undefined, format: (value: number) => s
   if (result === undefined || result.value === null) {
     return 'not measured';
   }
-  const verdict = result.passed ? 'within' : 'outside';
-  return `${format(result.value)} (${verdict} ${limitText(result)})`;
+  const outcome = outcomeText(result, 'within', 'outside');
+  return `${format(result.value)} (${outcome}${result.passed === null ? '' : ` ${limitText(result)}`})`;
+}
+
+/** Words a probe's outcome, so a probe that could not fail in its window reads as unchecked. */
+function outcomeText(result: ProbeResult, passed: string, failed: string): string {
+  if (result.passed === null) {
+    return `not checked in this phase: ${result.notChecked ?? 'no reason recorded'}`;
+  }
+  return result.passed ? passed : failed;
 }
 
 /**
@@ -126,7 +147,7 @@ function providerOutage(evidence: Evidence): Incident {
       },
       probeSignal(
         'success rate while faults were active',
-        probe(report, 'during', 'successRate'),
+        probe(evidence, 'during', 'successRate'),
         percent,
       ),
     ],
@@ -145,7 +166,7 @@ function providerOutage(evidence: Evidence): Incident {
     ],
     verification: [
       `Traffic moved back to ${primary} ${seconds(timing?.recoveryS ?? null)} after the fault ended (recovery time).`,
-      `Success rate after settling: ${probeLine(probe(report, 'after', 'successRate'), percent)}.`,
+      `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
       `\`scalegate_breaker_state\` for ${primary} is back at 0 (closed).`,
     ],
   };
@@ -165,7 +186,11 @@ function proxyFault(evidence: Evidence): Incident {
     key: `toxic:${type}:${fault.target}`,
     title,
     signals: [
-      probeSignal('p95 latency while faults were active', probe(report, 'during', 'p95S'), seconds),
+      probeSignal(
+        'p95 latency while faults were active',
+        probe(evidence, 'during', 'p95S'),
+        seconds,
+      ),
       {
         metric:
           'p95 latency the load generator measured, worst second of this fault (the platform exports it as `scalegate_request_duration_seconds`)',
@@ -183,14 +208,14 @@ function proxyFault(evidence: Evidence): Incident {
       `Remove a drill toxic: \`curl -s -X DELETE "$PROXY_API/proxies/${fault.target}/toxics/scalegate-drill-${fault.id}"\``,
     ],
     verification: [
-      `p95 after settling: ${probeLine(probe(report, 'after', 'p95S'), seconds)}.`,
+      `p95 after settling: ${probeLine(probe(evidence, 'recovery', 'p95S'), seconds)}.`,
       `\`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\` returns \`[]\`; the drill verified this: ${report.drill?.cleanAfterRollback === true ? 'no toxic was left' : `left ${report.drill?.leftovers.join(', ')}`}.`,
     ],
   };
 }
 
 function tenantBurst(evidence: Evidence): Incident {
-  const { report, result, fault } = evidence;
+  const { result, fault } = evidence;
   const burst = fault.burst;
   const tenant = burst?.tenant ?? fault.target;
   const others = result.perTenant.filter((slice) => slice.key !== tenant);
@@ -224,7 +249,7 @@ function tenantBurst(evidence: Evidence): Incident {
     ],
     verification: [
       `Rejections for ${tenant} stop rising once its rate is back under quota.`,
-      `Success rate after settling: ${probeLine(probe(report, 'after', 'successRate'), percent)}.`,
+      `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
     ],
   };
 }

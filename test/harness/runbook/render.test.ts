@@ -65,6 +65,22 @@ describe('renderRunbook', () => {
     assert.ok(outage.includes('| min 0.97 | 96.4% (fail) |'));
   });
 
+  it('detects an outage by breaker and fallback share', () => {
+    const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
+    const detection = outage.slice(0, outage.indexOf('### What the system did'));
+    assert.ok(detection.includes('| `scalegate_breaker_state{provider="provider-a"}` | above 0'));
+    assert.ok(
+      detection.includes(
+        'share of `scalegate_provider_attempts_total{provider="provider-b",outcome="success"}`',
+      ),
+    );
+    // 840 of the 894 requests served from 20 s to 51 s went to provider-b.
+    assert.ok(detection.includes('| 93.9% over the fault window; above half in 28 of its 31'));
+    assert.ok(detection.includes('above half; 0.0% before the faults'));
+    // The counter stops once the breaker opens, so it is no detection signal.
+    assert.ok(!detection.includes('scalegate_failover_activations_total'), detection);
+  });
+
   it('reads the during window of the fault', () => {
     const report = sampleReport();
     const [before, during, after] = drillOf(report).steadyState;
@@ -206,6 +222,7 @@ describe('renderRunbook', () => {
       '60.0',
       '100.0',
       '96.4',
+      '93.9',
       '98.0',
       '3.00',
       '3.99',

@@ -133,6 +133,7 @@ export function summaryLines(
     );
   }
   lines.push(...report.verdict.reasons.map((reason) => `[reason] ${reason}`));
+  lines.push(...notCheckedLines(report));
   lines.push(
     runbookPath === undefined
       ? `[artifact] runbook unchanged: ${unchangedReason ?? 'not written'}`
@@ -140,6 +141,32 @@ export function summaryLines(
     `[report] ${runDir}/summary.md`,
   );
   return lines;
+}
+
+/**
+ * Lists each probe that was not checked in some windows, with those windows and the reason,
+ * so that a passed verdict is not read as covering them.
+ */
+function notCheckedLines(report: Report): string[] {
+  const windows = new Map<string, { probe: string; reason: string; windows: string[] }>();
+  for (const check of report.drill?.steadyState ?? []) {
+    const window = `${check.phase} ${roundS(check.fromS)}-${roundS(check.toS)} s`;
+    for (const probe of check.probes) {
+      if (probe.passed !== null) continue;
+      const reason = probe.notChecked ?? 'no reason recorded';
+      const key = JSON.stringify([probe.name, reason]);
+      const entry = windows.get(key) ?? { probe: probe.name, reason, windows: [] };
+      entry.windows.push(window);
+      windows.set(key, entry);
+    }
+  }
+  return [...windows.values()].map(
+    (entry) => `[not_checked] ${entry.probe} in ${entry.windows.join(', ')}: ${entry.reason}`,
+  );
+}
+
+function roundS(value: number): number {
+  return Number(value.toFixed(2));
 }
 
 function activationsByTarget(failovers: Report['topologies'][number]['failovers']) {

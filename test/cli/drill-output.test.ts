@@ -103,6 +103,30 @@ describe('summaryLines', () => {
     assert.ok(lines.includes('[cost] avg=$0.006074/task worker_pool=$0.03124'), lines.join('\n'));
   });
 
+  it('lists probes that were not checked', () => {
+    const report = sampleReport();
+    const drill = report.drill;
+    assert.ok(drill);
+    const during = drill.steadyState[1];
+    assert.ok(during);
+    const later = structuredClone({ ...during, fromS: 80, toS: 85.5 });
+    drill.steadyState.push(later);
+    for (const check of [during, later]) {
+      const probe = check.probes[0];
+      assert.ok(probe);
+      probe.passed = null;
+      probe.notChecked = 'the drill spec leaves it out of the during windows (checkDuring: false)';
+    }
+    const lines = summaryLines(report, 'runbooks/scaling_runbook.md', 'reports/run');
+    assert.deepEqual(
+      lines.filter((line) => line.startsWith('[not_checked]')),
+      [
+        '[not_checked] success-rate in during 20-75 s, during 80-85.5 s: the drill spec ' +
+          'leaves it out of the during windows (checkDuring: false)',
+      ],
+    );
+  });
+
   it('ends with the runbook artifact line', () => {
     const lines = summaryLines(sampleReport(), 'runbooks/scaling_runbook.md', 'reports/r');
     assert.ok(lines.includes('[artifact] runbooks/scaling_runbook.md'));

@@ -1,4 +1,5 @@
 import type { Clock } from '../../platform/clock.js';
+import type { LatencyBySecond } from '../load/latency-by-second.js';
 import type { RollbackStep, SeriesPoint, TopologyResult } from '../report/types.js';
 import type { InfraFaultStep, TenantBurstStep } from './spec.js';
 
@@ -10,6 +11,11 @@ export type LoadRequest =
 export interface LoadStream {
   /** Per-second points completed so far. */
   series(): readonly SeriesPoint[];
+  /**
+   * Latencies per second of the stream's requests, keyed like the `timeSeries` of
+   * `result`; filled as requests end and complete once `result` settles.
+   */
+  readonly latencyBySecond: LatencyBySecond;
   /** Stops sending; `result` settles once in-flight requests finish. */
   stop(): void;
   readonly result: Promise<TopologyResult>;

@@ -1,5 +1,6 @@
+import type { LatencyBySecond } from '../load/latency-by-second.js';
 import type { SeriesPoint } from '../report/types.js';
-import type { AbortRule, SeriesMeasure } from './spec.js';
+import type { AbortRule, RateMeasure, SeriesMeasure } from './spec.js';
 
 /** Points whose one-second bucket lies inside [fromS, toS). */
 export function pointsIn(
@@ -14,15 +15,8 @@ function sum(points: readonly SeriesPoint[], pick: (point: SeriesPoint) => numbe
   return points.reduce((total, point) => total + pick(point), 0);
 }
 
-/**
- * Computes a series measure over a window; null when the window contains no request.
- * NOTE: p95S is the request-weighted mean of the per-second p95 values, an
- * approximation, because the series carries no histogram per second.
- */
-export function measureWindow(
-  points: readonly SeriesPoint[],
-  measure: SeriesMeasure,
-): number | null {
+/** Computes a rate over a window from its counts; null when the window contains no request. */
+export function measureWindow(points: readonly SeriesPoint[], measure: RateMeasure): number | null {
   const requests = sum(points, (point) => point.requests);
   if (requests === 0) {
     return null;
@@ -32,12 +26,32 @@ export function measureWindow(
       return sum(points, (point) => point.successes) / requests;
     case 'failoverRate':
       return sum(points, (point) => point.failovers) / requests;
-    case 'p95S':
-      return sum(points, (point) => point.p95S * point.requests) / requests;
   }
 }
 
-function breaches(rule: AbortRule, value: number | null): boolean {
+/**
+ * Computes the 95th percentile latency in seconds over every request that ended in the
+ * window's seconds; null when none ended. It takes the nearest rank, as the per-second p95
+ * of the series does, so a window of one second gives that second's p95.
+ */
+export function windowP95(
+  points: readonly SeriesPoint[],
+  latencies: LatencyBySecond,
+): number | null {
+  const p95Ms = latencies.percentile(
+    points.map((point) => point.t),
+    95,
+  );
+  return p95Ms === null ? null : p95Ms / 1000;
+}
+
+/** Returns a measure of one second: a rate from its counts, or its p95; null without requests. */
+function secondValue(point: SeriesPoint, measure: SeriesMeasure): number | null {
+  if (measure !== 'p95S') return measureWindow([point], measure);
+  return point.requests === 0 ? null : point.p95S;
+}
+
+function breaches(rule: AbortRule, value: number | null): value is number {
   if (value === null) {
     return false;
   }
@@ -45,8 +59,11 @@ function breaches(rule: AbortRule, value: number | null): boolean {
 }
 
 /**
- * Returns the window value when every second of the last `forS` complete seconds before
- * `nowS` breaches the rule, else null.
+ * Returns a value when every second of the last `forS` complete seconds before `nowS`
+ * breaches the rule, else null. For a rate the value is the window's rate. For `p95S` it is
+ * the per-second p95 closest to the threshold, because the live series carries only each
+ * second's p95, not the latencies behind it. Every second of the window was at least that
+ * far past the threshold.
  */
 export function firedValue(
   rule: AbortRule,
@@ -58,6 +75,13 @@ export function firedValue(
   if (points.length < Math.ceil(rule.forS)) {
     return null;
   }
-  const every = points.every((point) => breaches(rule, measureWindow([point], rule.measure)));
-  return every ? measureWindow(points, rule.measure) : null;
+  const values = points.map((point) => secondValue(point, rule.measure));
+  if (!values.every((value) => breaches(rule, value))) {
+    return null;
+  }
+  if (rule.measure !== 'p95S') {
+    return measureWindow(points, rule.measure);
+  }
+  const breached = values.filter((value) => value !== null);
+  return rule.comparator === 'above' ? Math.min(...breached) : Math.max(...breached);
 }

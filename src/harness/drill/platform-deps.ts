@@ -6,6 +6,7 @@ import type { Clock } from '../../platform/clock.js';
 import { settledCost } from '../../platform/runtime/settled-cost.js';
 import type { TaskStore } from '../../platform/store/task-store.js';
 import { runLoad } from '../load/engine.js';
+import { LatencyBySecond } from '../load/latency-by-second.js';
 import type { LoadResult } from '../load/result.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../load/options.js';
 import { type TopologyExtras, topologyFromLoad } from '../report/from-load.js';
@@ -183,11 +184,25 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
 
   function stream(
     run: Promise<LoadResult>,
-    sampler: SeriesSampler | undefined,
+    parts: { sampler?: SeriesSampler; latencyBySecond: LatencyBySecond },
     extras: () => Promise<TopologyExtras>,
   ): LoadStream {
     const result = run.then(async (loadResult) => topologyFromLoad(loadResult, await extras()));
-    return { series: () => sampler?.points() ?? [], stop: () => undefined, result };
+    return {
+      series: () => parts.sampler?.points() ?? [],
+      latencyBySecond: parts.latencyBySecond,
+      stop: () => undefined,
+      result,
+    };
+  }
+
+  /** Returns the per-second latencies of a stream and the load option that fills them. */
+  function latencyRecording(): {
+    latencyBySecond: LatencyBySecond;
+    onLatency: (second: number, ms: number) => void;
+  } {
+    const latencyBySecond = new LatencyBySecond();
+    return { latencyBySecond, onLatency: (second, ms) => latencyBySecond.record(second, ms) };
   }
 
   function startMain(durationS: number, signal: AbortSignal): LoadStream {
@@ -206,6 +221,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
         failoversBySecond.set(point.t, point.failovers);
       },
     });
+    const { latencyBySecond, onLatency } = latencyRecording();
     // The cost per task bills the worker pool for the main load, not the drill's set-up.
     platform.startWorkerPoolBill();
     const run = runLoad(options.scenario, {
@@ -216,10 +232,11 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
       signal,
       topology: options.topology,
       drainTimeoutMs: MAIN_DRAIN_TIMEOUT_MS,
+      onLatency,
     }).finally(() => {
       running = false;
     });
-    return stream(run, sampler, async () => {
+    return stream(run, { sampler, latencyBySecond }, async () => {
       await sampling;
       const samples = await read();
       return {
@@ -244,15 +261,17 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
       );
     }
     const scenario = burstScenario(options.scenario, step, quota);
+    const { latencyBySecond, onLatency } = latencyRecording();
     const run = runLoad(scenario, {
       target: platform.urls.gateway,
       seed: seed + 1,
       clock,
       signal,
       topology: options.topology,
+      onLatency,
     });
     const empty = { meanUsd: 0, p95Usd: 0, totalUsd: 0, byTenant: [], byRoute: [] };
-    return stream(run, undefined, async () => ({
+    return stream(run, { latencyBySecond }, async () => ({
       topology: `${options.topology} burst`,
       failovers: [],
       cost: empty,

@@ -1,6 +1,8 @@
+import type { LatencyBySecond } from '../load/latency-by-second.js';
 import type { DrillPhase, ProbeResult, SeriesPoint, SteadyStateCheck } from '../report/types.js';
-import { measureWindow, pointsIn } from './measures.js';
-import type { DrillSpec, ProbeSpec, SeriesMeasure } from './spec.js';
+import { measureWindow, pointsIn, windowP95 } from './measures.js';
+import { vacuousLimitReason } from './probe-range.js';
+import type { DrillSpec, FaultStep, ProbeSpec, SeriesMeasure } from './spec.js';
 
 /** One Prometheus scrape taken during the drill, at `atS` seconds from the load start. */
 export interface MetricSample {
@@ -8,25 +10,67 @@ export interface MetricSample {
   values: Record<string, number>;
 }
 
-interface Window {
-  phase: DrillPhase;
+/** A time span in seconds from the load start, from `fromS` up to `toS`. */
+export interface Interval {
   fromS: number;
   toS: number;
 }
 
-/** Splits the drill into before (until the first fault), during, and after (once settled). */
+interface Window extends Interval {
+  phase: DrillPhase;
+}
+
+/**
+ * Merges the fault steps' planned intervals into the stretches in which at least one fault
+ * is active, in time order. Faults that overlap or meet end to end form one stretch.
+ */
+export function faultIntervals(faults: readonly FaultStep[]): Interval[] {
+  const sorted = faults
+    .map((step) => ({ fromS: step.atS, toS: step.atS + step.durationS }))
+    .sort((a, b) => a.fromS - b.fromS);
+  const merged: Interval[] = [];
+  for (const interval of sorted) {
+    const last = merged.at(-1);
+    if (last !== undefined && interval.fromS <= last.toS) {
+      last.toS = Math.max(last.toS, interval.toS);
+    } else {
+      merged.push({ ...interval });
+    }
+  }
+  return merged;
+}
+
+/** True when [fromS, toS) contains at least one whole second, so series probes have data. */
+export function holdsWholeSecond(interval: Interval): boolean {
+  return Math.ceil(interval.fromS) + 1 <= interval.toS;
+}
+
+/**
+ * Splits the drill into windows. `before` runs until the first fault. Each stretch in which
+ * a fault is active is a `during` window. A gap between two stretches is a `between` window
+ * from `settleS` after the first ends, and is left out when that leaves no whole second.
+ * `after` opens `settleS` after the last fault ends. The settling seconds belong to no
+ * window, and every window ends by `endedAtS`.
+ */
 export function phaseWindows(spec: DrillSpec, endedAtS: number): Window[] {
-  const starts = spec.faults.map((step) => step.atS);
-  const ends = spec.faults.map((step) => step.atS + step.durationS);
-  const firstStart = starts.length > 0 ? Math.min(...starts) : spec.durationS;
-  const lastEnd = ends.length > 0 ? Math.max(...ends) : spec.durationS;
-  const settled = Math.min(lastEnd + spec.steadyState.settleS, spec.durationS);
-  const clip = (value: number): number => Math.min(value, endedAtS);
-  return [
-    { phase: 'before', fromS: 0, toS: clip(firstStart) },
-    { phase: 'during', fromS: firstStart, toS: clip(lastEnd) },
-    { phase: 'after', fromS: settled, toS: clip(spec.durationS) },
+  const intervals = faultIntervals(spec.faults);
+  const { settleS } = spec.steadyState;
+  const windows: Window[] = [
+    { phase: 'before', fromS: 0, toS: intervals[0]?.fromS ?? spec.durationS },
   ];
+  intervals.forEach((interval, index) => {
+    windows.push({ phase: 'during', ...interval });
+    const next = intervals[index + 1];
+    const gap = { fromS: interval.toS + settleS, toS: next?.fromS ?? 0 };
+    if (next !== undefined && holdsWholeSecond(gap)) {
+      windows.push({ phase: 'between', ...gap });
+    }
+  });
+  const lastEnd = intervals.at(-1)?.toS;
+  if (lastEnd !== undefined) {
+    windows.push({ phase: 'after', fromS: lastEnd + settleS, toS: spec.durationS });
+  }
+  return windows.map((window) => ({ ...window, toS: Math.min(window.toS, endedAtS) }));
 }
 
 function lastMetric(samples: readonly MetricSample[], window: Window, name: string): number | null {
@@ -35,43 +79,70 @@ function lastMetric(samples: readonly MetricSample[], window: Window, name: stri
   return value === undefined ? null : value;
 }
 
-function probeValue(
-  probe: ProbeSpec,
-  window: Window,
-  series: readonly SeriesPoint[],
-  samples: readonly MetricSample[],
-): number | null {
+/** Data that the probes read. */
+interface ProbeInputs {
+  series: readonly SeriesPoint[];
+  latencies: LatencyBySecond;
+  samples: readonly MetricSample[];
+}
+
+function probeValue(probe: ProbeSpec, window: Window, inputs: ProbeInputs): number | null {
   if (probe.source === 'metrics') {
-    return lastMetric(samples, window, probe.measure);
+    return lastMetric(inputs.samples, window, probe.measure);
   }
-  return measureWindow(pointsIn(series, window.fromS, window.toS), probe.measure as SeriesMeasure);
+  const points = pointsIn(inputs.series, window.fromS, window.toS);
+  const measure = probe.measure as SeriesMeasure;
+  return measure === 'p95S' ? windowP95(points, inputs.latencies) : measureWindow(points, measure);
+}
+
+/** Returns the tolerance of a probe in a phase. */
+export function toleranceIn(probe: ProbeSpec, phase: DrillPhase): number {
+  return phase === 'during' ? (probe.duringTolerance ?? probe.tolerance) : probe.tolerance;
+}
+
+/** Returns why a probe is not checked in a phase, or undefined when it is checked. */
+export function notCheckedReason(probe: ProbeSpec, phase: DrillPhase): string | undefined {
+  if (phase === 'during' && probe.checkDuring === false) {
+    return 'the drill spec leaves it out of the during windows (checkDuring: false)';
+  }
+  return vacuousLimitReason(probe, toleranceIn(probe, phase));
 }
 
 function evaluate(probe: ProbeSpec, phase: DrillPhase, value: number | null): ProbeResult {
-  const tolerance =
-    phase === 'during' ? (probe.duringTolerance ?? probe.tolerance) : probe.tolerance;
+  const tolerance = toleranceIn(probe, phase);
+  const { name, measure, comparator, threshold } = probe;
+  const base = { name, metric: measure, comparator, threshold, tolerance, value };
+  const reason = notCheckedReason(probe, phase);
+  if (reason !== undefined) {
+    return { ...base, passed: null, notChecked: reason };
+  }
   const passed =
     value !== null &&
-    (probe.comparator === 'min'
-      ? value >= probe.threshold - tolerance
-      : value <= probe.threshold + tolerance);
-  const { name, measure, comparator, threshold } = probe;
-  return { name, metric: measure, comparator, threshold, tolerance, value, passed };
+    (comparator === 'min' ? value >= threshold - tolerance : value <= threshold + tolerance);
+  return { ...base, passed };
 }
 
-/** Checks every probe of the steady-state hypothesis in each phase window. */
+function windowPassed(probes: readonly ProbeResult[]): boolean | null {
+  const checked = probes.filter((probe) => probe.passed !== null);
+  return checked.length === 0 ? null : checked.every((probe) => probe.passed === true);
+}
+
+/**
+ * Checks every probe of the steady-state hypothesis in each phase window. Series probes
+ * read the rates from `series` and the p95 from the per-second latencies in `latencies`,
+ * which must be keyed by the same seconds as `series`.
+ */
 export function checkSteadyState(
   spec: DrillSpec,
   endedAtS: number,
-  series: readonly SeriesPoint[],
-  samples: readonly MetricSample[],
+  inputs: ProbeInputs,
 ): SteadyStateCheck[] {
   return phaseWindows(spec, endedAtS)
     .filter((window) => window.toS > window.fromS)
     .map((window) => {
       const probes = spec.steadyState.probes.map((probe) =>
-        evaluate(probe, window.phase, probeValue(probe, window, series, samples)),
+        evaluate(probe, window.phase, probeValue(probe, window, inputs)),
       );
-      return { ...window, passed: probes.every((probe) => probe.passed), probes };
+      return { ...window, passed: windowPassed(probes), probes };
     });
 }

@@ -1,3 +1,4 @@
+import { LatencyBySecond } from '../load/latency-by-second.js';
 import type {
   AbortRecord,
   DrillJournal,
@@ -269,9 +270,14 @@ class DrillRun {
       (step): step is ProviderFaultStep & { failover: { fallback: string } } =>
         step.kind === 'provider-fault' && step.failover !== undefined,
     );
+    const latencies = this.#main?.latencyBySecond ?? new LatencyBySecond();
     const journal: DrillJournal = {
       name: this.spec.name,
-      steadyState: checkSteadyState(this.spec, endedAtS, series, this.#samples),
+      steadyState: checkSteadyState(this.spec, endedAtS, {
+        series,
+        latencies,
+        samples: this.#samples,
+      }),
       faults: [...this.#records.values()],
       timings: withFallback.map((step) => failoverTiming(step, this.#record(step), series)),
       aborted: this.#aborted,

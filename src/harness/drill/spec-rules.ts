@@ -1,6 +1,8 @@
 /** Rules of a drill spec that its JSON Schema cannot state, checked after the schema. */
 import { DrillSpecError } from './errors.js';
-import { type DrillSpec, type FaultStep, SERIES_MEASURES } from './spec.js';
+import { faultIntervals, holdsWholeSecond, type Interval, notCheckedReason } from './probes.js';
+import { measureRange } from './probe-range.js';
+import { type DrillSpec, type FaultStep, type ProbeSpec, SERIES_MEASURES } from './spec.js';
 
 function checkTimeline(spec: DrillSpec): void {
   const seen = new Set<string>();
@@ -61,9 +63,11 @@ function checkProviderOverlaps(spec: DrillSpec): void {
 }
 
 /**
- * Rejects a spec whose before, during or after window contains no whole second. Series probes read
- * the one-second buckets inside a window (see `phaseWindows` in probes.ts), so an empty
- * window is left out of the verdict and a shorter one always fails for lack of data.
+ * Rejects a spec whose before window, any during window or after window contains no whole
+ * second. Series probes read the one-second buckets inside a window (see `phaseWindows` in
+ * probes.ts), so an empty window is left out of the verdict and a shorter one always fails
+ * for lack of data. A between window without a whole second is left out too, because the
+ * gap seconds then all fall in the settling time that no window checks.
  */
 function checkPhaseWindows(spec: DrillSpec): void {
   if (spec.faults.length === 0) return;
@@ -80,18 +84,11 @@ function checkPhaseWindows(spec: DrillSpec): void {
         'fault at 1 s or later',
     );
   }
-  const lastEndS = Math.max(...spec.faults.map((step) => step.atS + step.durationS));
-  // The first whole second of the during window is [ceil(firstS), ceil(firstS) + 1).
-  const minLastEndS = Math.ceil(firstS) + 1;
-  if (lastEndS < minLastEndS) {
-    throw new DrillSpecError(
-      `faults[${firstIndex}].durationS`,
-      `is ${spec.faults[firstIndex]?.durationS} s, so the faults run from ${firstS} s to ` +
-        `${lastEndS} s, a window that contains no whole second, and the steady state ` +
-        `during the faults always fails for lack of data; let the faults last until ` +
-        `${minLastEndS} s or later`,
-    );
+  const intervals = faultIntervals(spec.faults);
+  for (const interval of intervals) {
+    checkDuringWindow(spec, interval);
   }
+  const lastEndS = intervals.at(-1)?.toS ?? 0;
   const { settleS } = spec.steadyState;
   const afterS = lastEndS + settleS;
   // The first whole second of the after window is [ceil(afterS), ceil(afterS) + 1).
@@ -109,6 +106,23 @@ function checkPhaseWindows(spec: DrillSpec): void {
         `the steady state is never checked after the faults. ${capitalize(fixes.join(' or '))}`,
     );
   }
+}
+
+/** Rejects a stretch of active faults that contains no whole second, naming its last step. */
+function checkDuringWindow(spec: DrillSpec, interval: Interval): void {
+  if (holdsWholeSecond(interval)) return;
+  const lastIndex = spec.faults.findIndex(
+    (step) => step.atS >= interval.fromS && step.atS + step.durationS === interval.toS,
+  );
+  // The first whole second of the window is [ceil(fromS), ceil(fromS) + 1).
+  const minEndS = Math.ceil(interval.fromS) + 1;
+  throw new DrillSpecError(
+    `faults[${lastIndex}].durationS`,
+    `is ${spec.faults[lastIndex]?.durationS} s, so the faults run from ${interval.fromS} s ` +
+      `to ${interval.toS} s, a window that contains no whole second, and the steady state ` +
+      `during the faults always fails for lack of data; let the faults last until ` +
+      `${minEndS} s or later`,
+  );
 }
 
 function capitalize(text: string): string {
@@ -151,6 +165,45 @@ function checkRate(field: string, measure: string, threshold: number): void {
   );
 }
 
+/**
+ * Rejects a probe that is not checked in any window of the drill, so it could only ever
+ * be reported as not checked, and `duringTolerance` beside `checkDuring: false`, which
+ * leaves that tolerance unused.
+ */
+function checkProbeCanFail(spec: DrillSpec, probe: ProbeSpec, field: string): void {
+  if (probe.checkDuring === false && probe.duringTolerance !== undefined) {
+    throw new DrillSpecError(
+      `${field}.duringTolerance`,
+      `is ${probe.duringTolerance}, but checkDuring is false, so no window uses it; ` +
+        'remove duringTolerance or checkDuring',
+    );
+  }
+  // Before, between and after windows share `tolerance`, so `before` stands for all three.
+  const reason = notCheckedReason(probe, 'before');
+  if (reason === undefined) return;
+  if (spec.faults.length > 0 && notCheckedReason(probe, 'during') === undefined) return;
+  throw new DrillSpecError(
+    `${field}.tolerance`,
+    `is ${probe.tolerance}, so ${probe.name} can fail in no window of the drill (${reason}); ` +
+      `${tighteningHint(probe)}, or remove the probe`,
+  );
+}
+
+/** Says how to tighten a probe whose limit admits every value of its measure. */
+function tighteningHint(probe: ProbeSpec): string {
+  const range = measureRange(probe);
+  if (range === undefined) return 'tighten the limit';
+  const round = (value: number): number => Number(value.toPrecision(12));
+  if (probe.comparator === 'min') {
+    return probe.threshold > range.min
+      ? `lower the tolerance below ${round(probe.threshold - range.min)}`
+      : `raise the threshold above ${range.min}`;
+  }
+  return probe.threshold < range.max
+    ? `lower the tolerance below ${round(range.max - probe.threshold)}`
+    : `lower the threshold below ${range.max}`;
+}
+
 function checkProbes(spec: DrillSpec): void {
   spec.steadyState.probes.forEach((probe, index) => {
     const measures: readonly string[] = SERIES_MEASURES;
@@ -168,6 +221,7 @@ function checkProbes(spec: DrillSpec): void {
         checkRate(`${field}.duringTolerance`, probe.measure, probe.duringTolerance);
       }
     }
+    checkProbeCanFail(spec, probe, `steadyState.probes[${index}]`);
   });
   spec.abortRules.forEach((rule, index) => {
     checkRate(`abortRules[${index}].threshold`, rule.measure, rule.threshold);

@@ -8,10 +8,13 @@ import type { FaultConfig } from '../../faults/providers/fault-config.js';
 /** Series measures computed from the load's per-second time series. */
 export const SERIES_MEASURES = ['successRate', 'p95S', 'failoverRate'] as const;
 export type SeriesMeasure = (typeof SERIES_MEASURES)[number];
+/** Series measures computed as a ratio of the window's counts. */
+export type RateMeasure = Exclude<SeriesMeasure, 'p95S'>;
 
 /**
  * One steady-state probe. `min` passes when value >= threshold - tolerance,
- * `max` when value <= threshold + tolerance.
+ * `max` when value <= threshold + tolerance. `p95S` is the 95th percentile over every
+ * request that ended in the window, and the rates divide the window's counts.
  */
 export interface ProbeSpec {
   name: string;
@@ -22,8 +25,13 @@ export interface ProbeSpec {
   comparator: 'min' | 'max';
   threshold: number;
   tolerance: number;
-  /** Tolerance while faults are active. @defaultValue `tolerance` */
+  /** Tolerance in the `during` windows, the seconds in which a fault is active. @defaultValue `tolerance` */
   duringTolerance?: number;
+  /**
+   * False leaves the probe out of the `during` windows, for a measure that faults are
+   * expected to move. The report marks it as not checked there. @defaultValue true
+   */
+  checkDuring?: boolean;
 }
 
 /** Stops the drill when a series measure breaches its threshold for `forS` consecutive seconds. */
@@ -94,7 +102,11 @@ export interface DrillSpec {
   durationS: number;
   steadyState: {
     probes: ProbeSpec[];
-    /** Seconds after the last fault ends before the `after` window opens. */
+    /**
+     * Seconds after the faults end before the steady state is checked again: in the
+     * `after` window once the last fault ends, and in a `between` window in a gap between
+     * faults. The seconds of this settling time belong to no window.
+     */
     settleS: number;
   };
   faults: FaultStep[];

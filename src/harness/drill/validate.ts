@@ -57,6 +57,7 @@ const drillSchema = {
               threshold: nonNegative,
               tolerance: offset,
               duringTolerance: offset,
+              checkDuring: { type: 'boolean' },
             },
           },
         },

@@ -1,19 +1,20 @@
 import type { DrillJournal, TopologyResult, VerdictRecord } from '../report/types.js';
 
 function steadyStateReasons(journal: DrillJournal): string[] {
-  return journal.steadyState.flatMap((check) =>
-    check.probes
-      .filter((probe) => !probe.passed)
+  return journal.steadyState.flatMap((check) => {
+    const label = `${check.phase} ${formatNumber(check.fromS)}-${formatNumber(check.toS)} s`;
+    // A probe not checked in this window (passed null) is no reason: it could not fail there.
+    return check.probes
+      .filter((probe) => probe.passed === false)
       .map((probe) => {
         if (probe.value === null) {
-          const window = `${formatNumber(check.fromS)} s to ${formatNumber(check.toS)} s`;
-          return `${check.phase}: ${probe.name} not checked: no data was collected from ${window}`;
+          return `${label}: ${probe.name} had no data in the window, which counts as a failure`;
         }
         const rule = probe.comparator === 'min' ? 'below minimum' : 'above maximum';
         const limit = `${probe.threshold} (tolerance ${probe.tolerance})`;
-        return `${check.phase}: ${probe.name} ${formatNumber(probe.value, 4)} ${rule} ${limit}`;
-      }),
-  );
+        return `${label}: ${probe.name} ${formatNumber(probe.value, 4)} ${rule} ${limit}`;
+      });
+  });
 }
 
 /** Lists the response statuses other than 2xx with their counts, such as `; responses 503 x 463`. */

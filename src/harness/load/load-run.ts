@@ -66,6 +66,7 @@ export class LoadRun {
       lateThresholdMs: input.options.lateThresholdMs,
       defaultTopology: input.options.topology,
       lagLimitMs: input.options.health.maxLagMs,
+      ...(input.options.onLatency === undefined ? {} : { onLatency: input.options.onLatency }),
     });
     // Async followers each listen on the drain signal while they sleep between polls.
     setMaxListeners(0, this.#abort.signal);

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../../platform/clock.js';
 import type { TraceRow } from '../scenario/trace.js';
 import { type HealthLimits, type HealthLimitsInput, resolveHealthLimits } from './health.js';
 import type { ProgressSnapshot } from './recorder.js';
+import type { LatencyListener } from './time-series.js';
 
 export type { HealthLimits } from './health.js';
 
@@ -48,6 +49,11 @@ export interface RunLoadOptions {
   traceRows?: readonly TraceRow[];
   /** Called once per progress interval. */
   onProgress?: (progress: ProgressSnapshot) => void;
+  /**
+   * Called as each request ends, or the drain aborts it, with the second of `timeSeries`
+   * that counts it and its latency in milliseconds (an aborted request's wait).
+   */
+  onLatency?: LatencyListener;
   /** @defaultValue 1000 */
   progressIntervalMs?: number;
   /** Aborts the run early; outstanding requests are aborted and the result is marked invalid. */
@@ -59,10 +65,19 @@ export interface RunLoadOptions {
 export type ResolvedLoadOptions = Required<
   Omit<
     RunLoadOptions,
-    'keys' | 'traceRows' | 'onProgress' | 'signal' | 'health' | 'target' | 'durationSec'
+    | 'keys'
+    | 'traceRows'
+    | 'onProgress'
+    | 'onLatency'
+    | 'signal'
+    | 'health'
+    | 'target'
+    | 'durationSec'
   >
 > &
-  Pick<RunLoadOptions, 'keys' | 'traceRows' | 'onProgress' | 'signal'> & { health: HealthLimits };
+  Pick<RunLoadOptions, 'keys' | 'traceRows' | 'onProgress' | 'onLatency' | 'signal'> & {
+    health: HealthLimits;
+  };
 
 /** Default headers and body timeout of one load request, in ms. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;

@@ -8,7 +8,7 @@ import type {
 import type { ScheduledRequest } from './schedule.js';
 import { StallTracker } from './stall-tracker.js';
 import { successRateOf } from './success-rate.js';
-import { TimeSeries } from './time-series.js';
+import { type LatencyListener, TimeSeries } from './time-series.js';
 
 /** Outcome of one sent request. */
 export interface RequestOutcome {
@@ -62,6 +62,8 @@ export interface RecorderSettings {
   defaultTopology: string;
   /** Lag past which a send counts as behind schedule, in milliseconds. */
   lagLimitMs: number;
+  /** Receives each ended request's latency with its time-series second. */
+  onLatency?: LatencyListener;
 }
 
 /** Collects counts, histograms and the time series of one run. */
@@ -84,7 +86,7 @@ export class LoadRecorder {
   readonly stalls: StallTracker;
   readonly lateThresholdMs: number;
   readonly defaultTopology: string;
-  readonly #series = new TimeSeries();
+  readonly #series: TimeSeries;
   #sendsAtLastProgress = 0;
   #lastProgressMs = 0;
   #windowEndMs: number;
@@ -99,6 +101,7 @@ export class LoadRecorder {
     this.lateThresholdMs = settings.lateThresholdMs;
     this.defaultTopology = settings.defaultTopology;
     this.#windowEndMs = settings.windowMs;
+    this.#series = new TimeSeries(settings.onLatency);
   }
 
   /** Length of the send window in milliseconds. */

@@ -8,9 +8,17 @@ interface Bucket {
   latenciesMs: number[];
 }
 
+/** Receives the latency of each request that ends, with the second the series counts it in. */
+export type LatencyListener = (second: number, latencyMs: number) => void;
+
 /** Per-second counts and latencies of a run. */
 export class TimeSeries {
   readonly #buckets: Bucket[] = [];
+  readonly #onLatency: LatencyListener | undefined;
+
+  constructor(onLatency?: LatencyListener) {
+    this.#onLatency = onLatency;
+  }
 
   recordSend(elapsedMs: number): void {
     this.#bucket(elapsedMs).requests += 1;
@@ -20,14 +28,14 @@ export class TimeSeries {
     const bucket = this.#bucket(elapsedMs);
     if (success) bucket.successes += 1;
     else bucket.failures += 1;
-    bucket.latenciesMs.push(latencyMs);
+    this.#addLatency(bucket, elapsedMs, latencyMs);
   }
 
   /** Records a request the drain aborted, with its wait as its latency, a lower bound. */
   recordAbort(elapsedMs: number, waitedMs: number): void {
     const bucket = this.#bucket(elapsedMs);
     bucket.aborted += 1;
-    bucket.latenciesMs.push(waitedMs);
+    this.#addLatency(bucket, elapsedMs, waitedMs);
   }
 
   points(): TimeSeriesPoint[] {
@@ -41,13 +49,22 @@ export class TimeSeries {
     }));
   }
 
+  #addLatency(bucket: Bucket, elapsedMs: number, latencyMs: number): void {
+    bucket.latenciesMs.push(latencyMs);
+    this.#onLatency?.(secondOf(elapsedMs), latencyMs);
+  }
+
   #bucket(elapsedMs: number): Bucket {
-    const second = Math.max(0, Math.floor(elapsedMs / 1000));
+    const second = secondOf(elapsedMs);
     for (let i = this.#buckets.length; i <= second; i++) {
       this.#buckets.push({ requests: 0, successes: 0, failures: 0, aborted: 0, latenciesMs: [] });
     }
     return this.#buckets[second] as Bucket;
   }
+}
+
+function secondOf(elapsedMs: number): number {
+  return Math.max(0, Math.floor(elapsedMs / 1000));
 }
 
 /** Nearest-rank percentile of a small sample; 0 for an empty sample. */

@@ -1,5 +1,5 @@
 import { count, percent, seconds, table, usd } from './format.js';
-import type { DrillJournal, Report, TopologyResult } from './types.js';
+import type { DrillJournal, ProbeResult, Report, TopologyResult } from './types.js';
 
 function environmentSection(report: Report): string {
   const env = report.environment;
@@ -133,6 +133,12 @@ function breakdownSection(result: TopologyResult): string {
   ].join('\n');
 }
 
+/** Names a probe's outcome; a probe that could not fail in its window is not called a pass. */
+function probeOutcome(probe: ProbeResult): string {
+  if (probe.passed === null) return `not checked: ${probe.notChecked ?? 'no reason recorded'}`;
+  return probe.passed ? 'pass' : 'FAIL';
+}
+
 function drillSection(journal: DrillJournal): string {
   const steady = journal.steadyState.flatMap((check) =>
     check.probes.map((probe) => [
@@ -141,7 +147,7 @@ function drillSection(journal: DrillJournal): string {
       probe.name,
       `${probe.comparator} ${probe.threshold} (tolerance ${probe.tolerance})`,
       probe.value === null ? 'no data' : String(Number(probe.value.toFixed(4))),
-      probe.passed ? 'pass' : 'FAIL',
+      probeOutcome(probe),
     ]),
   );
   const faults = journal.faults.map((fault) => [

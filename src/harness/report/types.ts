@@ -110,7 +110,10 @@ export interface SeriesPoint {
   throughputRpm: number;
   successRate: number;
   p95S: number;
-  /** Successful requests in this second that a fallback provider served after another failed. */
+  /**
+   * Failovers in this second, counted by the platform's `scalegate_failover_activations_total`:
+   * one per switch to another provider, so one request can count more than once.
+   */
   failovers: number;
   /** Successful requests per provider that served them in this second. */
   servedBy: Record<string, number>;
@@ -133,7 +136,12 @@ export interface TopologyResult {
   timeSeries: SeriesPoint[];
 }
 
-export type DrillPhase = 'before' | 'during' | 'after';
+/**
+ * Window of a steady-state check. `before` runs until the first fault, `during` is a stretch
+ * in which at least one fault is active, `between` is a gap between faults from `settleS`
+ * after one ends, and `after` runs from `settleS` after the last fault ends.
+ */
+export type DrillPhase = 'before' | 'during' | 'between' | 'after';
 
 export interface ProbeResult {
   name: string;
@@ -144,14 +152,21 @@ export interface ProbeResult {
   tolerance: number;
   /** Measured value, or null when the window held no data. */
   value: number | null;
-  passed: boolean;
+  /** Null when the probe was not checked in this window, for the reason in `notChecked`. */
+  passed: boolean | null;
+  /**
+   * Reason the probe was not checked in this window: the spec leaves it out of the phase,
+   * or its limit admits every value the measure can take, so it could not fail.
+   */
+  notChecked?: string;
 }
 
 export interface SteadyStateCheck {
   phase: DrillPhase;
   fromS: number;
   toS: number;
-  passed: boolean;
+  /** False when a probe failed; null when no probe was checked in this window. */
+  passed: boolean | null;
   probes: ProbeResult[];
 }
 

@@ -41,8 +41,21 @@ function faultPoints(evidence: Evidence): SeriesPoint[] {
   return pointsIn(evidence.result.timeSeries, Math.floor(from), Math.ceil(to));
 }
 
-function probe(report: Report, phase: string, metric: string): ProbeResult | undefined {
-  const check = report.drill?.steadyState.find((entry) => entry.phase === phase);
+/** Steady-state window of a fault that a runbook line reads. */
+type FaultWindow = 'during' | 'recovery';
+
+/**
+ * Returns the probe of `metric` in a window of the fault. `during` is the during window
+ * that contains the fault's planned start. `recovery` is the first between or after window
+ * that opens once the fault has ended.
+ */
+function probe(evidence: Evidence, window: FaultWindow, metric: string): ProbeResult | undefined {
+  const { report, fault } = evidence;
+  const check = report.drill?.steadyState.find((entry) =>
+    window === 'during'
+      ? entry.phase === 'during' && entry.fromS <= fault.startS && fault.startS < entry.toS
+      : (entry.phase === 'between' || entry.phase === 'after') && entry.fromS >= fault.endS,
+  );
   return check?.probes.find((entry) => entry.metric === metric);
 }
 
@@ -58,7 +71,7 @@ function probeSignal(
   const measured =
     result.value === null
       ? 'no data'
-      : `${format(result.value)} (${result.passed ? 'pass' : 'fail'})`;
+      : `${format(result.value)} (${outcomeText(result, 'pass', 'fail')})`;
   return { metric: label, threshold, measured };
 }
 
@@ -66,8 +79,16 @@ function probeLine(result: ProbeResult | undefined, format: (value: number) => s
   if (result === undefined || result.value === null) {
     return 'not measured';
   }
-  const verdict = result.passed ? 'within' : 'outside';
-  return `${format(result.value)} (${verdict} ${limitText(result)})`;
+  const outcome = outcomeText(result, 'within', 'outside');
+  return `${format(result.value)} (${outcome}${result.passed === null ? '' : ` ${limitText(result)}`})`;
+}
+
+/** Words a probe's outcome, so a probe that could not fail in its window reads as unchecked. */
+function outcomeText(result: ProbeResult, passed: string, failed: string): string {
+  if (result.passed === null) {
+    return `not checked in this phase: ${result.notChecked ?? 'no reason recorded'}`;
+  }
+  return result.passed ? passed : failed;
 }
 
 /**
@@ -103,6 +124,39 @@ function orNa(value: number | null, format: (value: number) => string): string {
   return value === null ? 'n/a' : format(value);
 }
 
+/** Share of the served requests that `provider` served; null when none was served. */
+function servedShare(points: readonly SeriesPoint[], provider: string): number | null {
+  let total = 0;
+  let mine = 0;
+  for (const point of points) {
+    for (const [name, count] of Object.entries(point.servedBy)) {
+      total += count;
+      if (name === provider) mine += count;
+    }
+  }
+  return total === 0 ? null : mine / total;
+}
+
+/**
+ * Describes the fallback's share of served requests over a fault: the share over the whole
+ * window, and in how many seconds with served requests it was above half.
+ */
+function fallbackShareText(points: readonly SeriesPoint[], fallback: string): string {
+  const served = points.filter((point) => servedShare([point], fallback) !== null);
+  if (served.length === 0) return 'no served request in the fault window';
+  const aboveHalf = served.filter((point) => (servedShare([point], fallback) ?? 0) > 0.5);
+  return (
+    `${orNa(servedShare(points, fallback), percent)} over the fault window; above half in ` +
+    `${aboveHalf.length} of its ${served.length} seconds with served requests`
+  );
+}
+
+/** Returns the seconds of a report before its first fault, as a baseline. */
+function pointsBeforeFaults(report: Report, result: TopologyResult): SeriesPoint[] {
+  const firstS = Math.min(...(report.drill?.faults.map((fault) => fault.startS) ?? []));
+  return pointsIn(result.timeSeries, 0, Number.isFinite(firstS) ? firstS : 0);
+}
+
 function providerOutage(evidence: Evidence): Incident {
   const { report, result, fault } = evidence;
   const timing = report.drill?.timings.find((entry) => entry.faultId === fault.id);
@@ -120,32 +174,41 @@ function providerOutage(evidence: Evidence): Incident {
     title: `Provider outage: ${primary}`,
     signals: [
       {
-        metric: `\`scalegate_failover_activations_total{from_provider="${primary}",to_provider="${fallback}"}\``,
-        threshold: 'rising above 0',
-        measured: `${count(pair?.activations ?? 0)} activations in the run`,
+        metric: `\`scalegate_breaker_state{provider="${primary}"}\``,
+        threshold:
+          'above 0 (1 half-open, 2 open) from the first trip until the provider recovers; 0 is closed',
+        measured: 'not recorded in the report',
+      },
+      {
+        metric:
+          `share of \`scalegate_provider_attempts_total{provider="${fallback}",outcome="success"}\`` +
+          ' in all `scalegate_provider_attempts_total{outcome="success"}`',
+        threshold: `above half; ${orNa(servedShare(pointsBeforeFaults(report, result), fallback), percent)} before the faults`,
+        measured: `${fallbackShareText(points, fallback)} (from the providers' 200 responses)`,
       },
       probeSignal(
         'success rate while faults were active',
-        probe(report, 'during', 'successRate'),
+        probe(evidence, 'during', 'successRate'),
         percent,
       ),
     ],
     systemActions: [
       `The router failed over from ${primary} to ${fallback} ${count(pair?.activations ?? 0)} times. ` +
         `The count covers requests whose ${primary} attempt failed; once its breaker opened, ` +
-        `requests went to ${fallback} directly and are not counted.`,
+        `requests went to ${fallback} directly and are not counted, so ` +
+        '`scalegate_failover_activations_total` stops rising while the outage lasts and is no detection signal.',
       `${fallback} carried most of the traffic ${seconds(timing?.detectionS ?? null)} after the outage started (detection time).`,
       `Success rate over the fault window (${from.toFixed(2)}-${to.toFixed(2)} s): ${orNa(windowSuccess, percent)}; worst second: ${orNa(lowest, percent)}.`,
     ],
     operatorSteps: [
-      `Confirm the failovers: \`curl -s "$GATEWAY_URL/metrics" | grep -E 'scalegate_failover_activations_total|scalegate_breaker_state'\``,
-      `Check the provider's calls by outcome: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_provider_attempts_total{provider="${primary}"'\``,
+      `Confirm the breaker of ${primary} is open (2) or half-open (1): \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_breaker_state{provider="${primary}"'\``,
+      `Check which provider serves, by outcome: \`curl -s "$GATEWAY_URL/metrics" | grep -E 'scalegate_provider_attempts_total\\{provider="(${primary}|${fallback})"'\``,
       `In a drill environment, set \`PROVIDER_URL\` to ${primary}'s address from \`urls.providers\` and read the injected faults: \`curl -s "$PROVIDER_URL/_control/faults"\`. Clear them with \`curl -s -X DELETE "$PROVIDER_URL/_control/faults"\`.`,
       `Keep ${fallback} within its rate limits while it carries the traffic; rerun the drill with \`scalegate drill\` after a policy change.`,
     ],
     verification: [
       `Traffic moved back to ${primary} ${seconds(timing?.recoveryS ?? null)} after the fault ended (recovery time).`,
-      `Success rate after settling: ${probeLine(probe(report, 'after', 'successRate'), percent)}.`,
+      `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
       `\`scalegate_breaker_state\` for ${primary} is back at 0 (closed).`,
     ],
   };
@@ -165,7 +228,11 @@ function proxyFault(evidence: Evidence): Incident {
     key: `toxic:${type}:${fault.target}`,
     title,
     signals: [
-      probeSignal('p95 latency while faults were active', probe(report, 'during', 'p95S'), seconds),
+      probeSignal(
+        'p95 latency while faults were active',
+        probe(evidence, 'during', 'p95S'),
+        seconds,
+      ),
       {
         metric:
           'p95 latency the load generator measured, worst second of this fault (the platform exports it as `scalegate_request_duration_seconds`)',
@@ -183,14 +250,14 @@ function proxyFault(evidence: Evidence): Incident {
       `Remove a drill toxic: \`curl -s -X DELETE "$PROXY_API/proxies/${fault.target}/toxics/scalegate-drill-${fault.id}"\``,
     ],
     verification: [
-      `p95 after settling: ${probeLine(probe(report, 'after', 'p95S'), seconds)}.`,
+      `p95 after settling: ${probeLine(probe(evidence, 'recovery', 'p95S'), seconds)}.`,
       `\`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\` returns \`[]\`; the drill verified this: ${report.drill?.cleanAfterRollback === true ? 'no toxic was left' : `left ${report.drill?.leftovers.join(', ')}`}.`,
     ],
   };
 }
 
 function tenantBurst(evidence: Evidence): Incident {
-  const { report, result, fault } = evidence;
+  const { result, fault } = evidence;
   const burst = fault.burst;
   const tenant = burst?.tenant ?? fault.target;
   const others = result.perTenant.filter((slice) => slice.key !== tenant);
@@ -224,7 +291,7 @@ function tenantBurst(evidence: Evidence): Incident {
     ],
     verification: [
       `Rejections for ${tenant} stop rising once its rate is back under quota.`,
-      `Success rate after settling: ${probeLine(probe(report, 'after', 'successRate'), percent)}.`,
+      `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
     ],
   };
 }

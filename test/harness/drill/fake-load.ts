@@ -1,14 +1,20 @@
 import type { Clock } from '../../../src/platform/clock.js';
 import type { LoadStream } from '../../../src/harness/drill/deps.js';
+import { LatencyBySecond } from '../../../src/harness/load/latency-by-second.js';
 import type { SeriesPoint, TopologyResult } from '../../../src/harness/report/types.js';
 
-/** Shape of one second: requests, successes and which provider served them. */
+/**
+ * Shape of one second: requests, successes and which provider served them. `latenciesS`
+ * lists the latency of each request that ended in the second; without it every request
+ * took `p95S`.
+ */
 export type SecondShape = (t: number) => {
   requests: number;
   successes: number;
   p95S: number;
   servedBy: Record<string, number>;
   failovers?: number;
+  latenciesS?: number[];
 };
 
 function toTopology(series: SeriesPoint[]): TopologyResult {
@@ -63,12 +69,20 @@ export function fakeLoad(
       };
     });
   };
+  const latencyBySecond = new LatencyBySecond();
   return {
     series,
+    latencyBySecond,
     stop() {
       if (stoppedAt === undefined) {
         stoppedAt = clock.monotonic();
-        resolveResult(toTopology(series()));
+        const points = series();
+        for (const point of points) {
+          const second = shape(point.t);
+          const latencies = second.latenciesS ?? Array(second.requests).fill(second.p95S);
+          for (const latencyS of latencies) latencyBySecond.record(point.t, latencyS * 1000);
+        }
+        resolveResult(toTopology(points));
       }
     },
     result,

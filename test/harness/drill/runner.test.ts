@@ -9,6 +9,7 @@ import { abortOnInterrupt } from '../../../src/harness/drill/interrupt.js';
 import { buildDrillReport } from '../../../src/harness/drill/report.js';
 import { runDrill } from '../../../src/harness/drill/runner.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
+import { LatencyBySecond } from '../../../src/harness/load/latency-by-second.js';
 import type { Report } from '../../../src/harness/report/types.js';
 import { writeReport } from '../../../src/harness/report/writer.js';
 import { type SecondShape, fakeLoad } from './fake-load.js';
@@ -129,6 +130,32 @@ describe('runDrill', () => {
       ],
     );
     assert.equal(outcome.journal.cleanAfterRollback, true);
+  });
+
+  it('takes p95 from the stream latencies', async () => {
+    // The series claims p95 1 s before the faults; the requests took 5 s.
+    const slowBefore: SecondShape = (t) =>
+      t < 3 ? { ...failoverShape(t), latenciesS: Array(10).fill(5) } : failoverShape(t);
+    const p95 = {
+      name: 'p95-latency',
+      source: 'series' as const,
+      measure: 'p95S',
+      comparator: 'max' as const,
+      threshold: 2,
+      tolerance: 0,
+      duringTolerance: 1,
+    };
+    const spec = drillSpec();
+    const outcome = await runDrill(
+      { ...spec, steadyState: { ...spec.steadyState, probes: [p95] } },
+      deps(slowBefore),
+    );
+    const before = outcome.journal.steadyState[0]?.probes[0];
+    assert.equal(before?.value, 5);
+    assert.equal(before?.passed, false);
+    assert.deepEqual(outcome.verdict.reasons, [
+      'before 0-3 s: p95-latency 5 above maximum 2 (tolerance 0)',
+    ]);
   });
 
   it('measures detection and recovery times', async () => {
@@ -269,7 +296,12 @@ describe('runDrill', () => {
       failing.startLoad = (request, signal) => {
         if (request.kind === 'main') return startMain(request, signal);
         const result = Promise.reject(new Error('load target /healthz timed out after 2000 ms'));
-        return { series: () => [], stop: () => undefined, result };
+        return {
+          series: () => [],
+          latencyBySecond: new LatencyBySecond(),
+          stop: () => undefined,
+          result,
+        };
       };
       const outcome = await runDrill(spec, failing);
       assert.deepEqual(unhandled, []);

@@ -259,6 +259,23 @@ describe('validateDrillSpec', () => {
       assert.equal(validateDrillSpec(spec).steadyState.settleS, 39);
     });
 
+    it('rejects a later during window under a second', () => {
+      // The burst runs alone from 65 s to 65.8 s, apart from the outage that ends at 50 s.
+      const spec = withFault(2, { durationS: 0.8 });
+      assert.equal(fieldOf(spec), 'faults[2].durationS');
+      assert.equal(
+        messageOf(spec),
+        'invalid drill spec: faults[2].durationS is 0.8 s, so the faults run from 65 s to ' +
+          '65.8 s, a window that contains no whole second, and the steady state during the ' +
+          'faults always fails for lack of data; let the faults last until 66 s or later',
+      );
+    });
+
+    it('accepts a short fault inside another', () => {
+      const spec = withFault(1, { atS: 30.2, durationS: 0.5 });
+      assert.equal(validateDrillSpec(spec).faults[1]?.durationS, 0.5);
+    });
+
     it('accepts a drill without faults', () => {
       const spec = { ...providerOutageDrill, faults: [] };
       assert.deepEqual(validateDrillSpec(spec).faults, []);
@@ -312,6 +329,63 @@ describe('validateDrillSpec', () => {
       // A request may fail over more than once, so failovers per request can exceed 1.
       const spec = withProbe(2, { threshold: 1.5 });
       assert.equal(validateDrillSpec(spec).steadyState.probes[2]?.threshold, 1.5);
+    });
+
+    it('rejects a probe that can never fail', () => {
+      // 0.99 - 0.99 admits every success rate in every window.
+      const spec = withProbe(0, { tolerance: 0.99, duringTolerance: 0.99 });
+      assert.equal(fieldOf(spec), 'steadyState.probes[0].tolerance');
+      assert.equal(
+        messageOf(spec),
+        'invalid drill spec: steadyState.probes[0].tolerance is 0.99, so success-rate can ' +
+          'fail in no window of the drill (the tolerance admits every value: successRate ' +
+          'runs from 0 to 1, and no value is below the limit 0); lower the tolerance below ' +
+          '0.99, or remove the probe',
+      );
+    });
+
+    it('rejects a success max of 1', () => {
+      const spec = withProbe(0, { comparator: 'max', threshold: 1, tolerance: 0 });
+      assert.match(messageOf(spec), /; lower the threshold below 1, or remove the probe$/);
+    });
+
+    it('rejects a probe skipped during that never fails', () => {
+      const spec = withProbe(0, {
+        tolerance: 1,
+        duringTolerance: undefined,
+        checkDuring: false,
+      });
+      assert.equal(fieldOf(spec), 'steadyState.probes[0].tolerance');
+    });
+
+    it('accepts a probe that can fail before and after', () => {
+      const spec = validateDrillSpec(withProbe(0, { duringTolerance: 0.99 }));
+      assert.equal(spec.steadyState.probes[0]?.duringTolerance, 0.99);
+    });
+
+    it('accepts a probe that can fail only during', () => {
+      const spec = validateDrillSpec(withProbe(0, { tolerance: 0.99, duringTolerance: 0.1 }));
+      assert.equal(spec.steadyState.probes[0]?.tolerance, 0.99);
+    });
+
+    it('rejects a never-failing probe without faults', () => {
+      const spec = { ...(withProbe(0, { tolerance: 0.99 }) as object), faults: [] };
+      assert.equal(fieldOf(spec), 'steadyState.probes[0].tolerance');
+    });
+
+    it('rejects duringTolerance with checkDuring false', () => {
+      const spec = withProbe(0, { checkDuring: false });
+      assert.equal(fieldOf(spec), 'steadyState.probes[0].duringTolerance');
+      assert.equal(
+        messageOf(spec),
+        'invalid drill spec: steadyState.probes[0].duringTolerance is 0.05, but checkDuring ' +
+          'is false, so no window uses it; remove duringTolerance or checkDuring',
+      );
+    });
+
+    it('names a checkDuring that is no boolean', () => {
+      const spec = withProbe(2, { checkDuring: 'no' });
+      assert.equal(fieldOf(spec), 'steadyState.probes[2].checkDuring');
     });
 
     it('rejects an abort rule percentage', () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 
 import { checkSteadyState } from '../../../src/harness/drill/probes.js';
-import type { DrillSpec } from '../../../src/harness/drill/spec.js';
+import type { DrillSpec, ProbeSpec } from '../../../src/harness/drill/spec.js';
 import { decideVerdict } from '../../../src/harness/drill/verdict.js';
+import { LatencyBySecond } from '../../../src/harness/load/latency-by-second.js';
 import type { DrillJournal, SeriesPoint } from '../../../src/harness/report/types.js';
 import { sampleReport } from '../report/sample-report.js';
 
@@ -51,10 +52,16 @@ function series(requests: (t: number) => number, successes: (t: number) => numbe
   }));
 }
 
-function journalOf(points: SeriesPoint[]): DrillJournal {
+function journalOf(points: SeriesPoint[], probe: Partial<ProbeSpec> = {}): DrillJournal {
+  const probes = spec.steadyState.probes.map((entry) => ({ ...entry, ...probe }));
+  const drill = { ...spec, steadyState: { ...spec.steadyState, probes } };
   return {
     name: spec.name,
-    steadyState: checkSteadyState(spec, spec.durationS, points, []),
+    steadyState: checkSteadyState(drill, spec.durationS, {
+      series: points,
+      latencies: new LatencyBySecond(),
+      samples: [],
+    }),
     faults: [],
     timings: [],
     aborted: null,
@@ -65,7 +72,7 @@ function journalOf(points: SeriesPoint[]): DrillJournal {
 }
 
 describe('decideVerdict', () => {
-  it('says a window without data was not checked', () => {
+  it('fails a window without data', () => {
     // No request finishes while the outage lasts.
     const points = series(
       (t) => (t >= 3 && t < 6 ? 0 : 10),
@@ -74,7 +81,7 @@ describe('decideVerdict', () => {
     const verdict = decideVerdict(journalOf(points), null);
     assert.equal(verdict.status, 'deviated');
     assert.deepEqual(verdict.reasons, [
-      'during: success-rate not checked: no data was collected from 3 s to 6 s',
+      'during 3-6 s: success-rate had no data in the window, which counts as a failure',
     ]);
   });
 
@@ -85,8 +92,21 @@ describe('decideVerdict', () => {
     );
     const verdict = decideVerdict(journalOf(points), null);
     assert.deepEqual(verdict.reasons, [
-      'during: success-rate 0.5 below minimum 0.99 (tolerance 0)',
+      'during 3-6 s: success-rate 0.5 below minimum 0.99 (tolerance 0)',
     ]);
+  });
+
+  it('passes a probe that could not fail', () => {
+    // The during tolerance admits every success rate, so 0.5 there is no failure and no pass.
+    const points = series(
+      () => 10,
+      (t) => (t >= 3 && t < 6 ? 5 : 10),
+    );
+    const journal = journalOf(points, { duringTolerance: 1 });
+    assert.equal(journal.steadyState[1]?.probes[0]?.passed, null);
+    const verdict = decideVerdict(journal, null);
+    assert.equal(verdict.status, 'passed');
+    assert.deepEqual(verdict.reasons, []);
   });
 
   describe('with an invalid harness', () => {

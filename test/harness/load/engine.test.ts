@@ -369,6 +369,32 @@ describe('runLoad', () => {
     assert.equal(sent, result.requests.sent);
   });
 
+  it('reports each ended request to onLatency', async () => {
+    gateway = await startFakeGateway();
+    const spec = sampleSpec({
+      target: gateway.url,
+      durationSec: 1.2,
+      arrival: { kind: 'constant', ratePerSec: 20 },
+    });
+    const perSecond = new Map<number, number>();
+    const result = await runLoad(spec, {
+      keys: TEST_KEYS,
+      seed: 11,
+      onLatency: (second) => perSecond.set(second, (perSecond.get(second) ?? 0) + 1),
+    });
+    const ended = result.timeSeries
+      .map((point): [number, number] => [
+        point.second,
+        point.successes + point.failures + point.aborted,
+      ])
+      .filter(([, count]) => count > 0);
+    assert.ok(ended.length > 0);
+    assert.deepEqual(
+      [...perSecond].sort(([a], [b]) => a - b),
+      ended,
+    );
+  });
+
   it('emits no MaxListenersExceededWarning at 6000 rpm', async () => {
     gateway = await startFakeGateway({ asyncCompleteAfterMs: 300 });
     const spec = sampleSpec({

@@ -99,6 +99,29 @@ describe('LoadRecorder', () => {
     assert.equal(points[2]?.p95Ms, 2_500);
   });
 
+  it('reports latencies with their series second', () => {
+    const reported: [number, number][] = [];
+    const recorder = new LoadRecorder({
+      ...SETTINGS,
+      onLatency: (second, latencyMs) => reported.push([second, latencyMs]),
+    });
+    recorder.recordOutcome({
+      request: request(0),
+      success: false,
+      latencyMs: 700,
+      finishedAtMs: 1_999,
+    });
+    // Sent at 0 ms and aborted after 2,500 ms, so in second 2.
+    recorder.recordAbort(request(1), 2_500);
+    assert.deepEqual(reported, [
+      [1, 700],
+      [2, 2_500],
+    ]);
+    const points = recorder.timeSeries();
+    assert.equal(points[1]?.failures, 1);
+    assert.equal(points[2]?.aborted, 1);
+  });
+
   it('counts the wait of aborted requests in latency', () => {
     const recorder = new LoadRecorder(SETTINGS);
     for (let index = 0; index < 10; index += 1) {

@@ -82,6 +82,19 @@ describe('renderMarkdown', () => {
     assert.match(markdown, /\| noisy-burst \| tenant-noisy \| 1500 \| 240 \| 1260 \|/);
   });
 
+  it('marks a probe that could not fail', () => {
+    const report = sampleReport();
+    const during = report.drill?.steadyState.find((check) => check.phase === 'during');
+    const probe = during?.probes.find((entry) => entry.name === 'p95-latency');
+    assert.ok(probe);
+    probe.passed = null;
+    probe.notChecked = 'the drill spec leaves it out of the during windows (checkDuring: false)';
+    assert.match(
+      renderMarkdown(report),
+      /\| during \| 20-75 s \| p95-latency \| max 4 \(tolerance 0\.5\) \| 3\.1 \| not checked: the drill spec leaves it out of the during windows \(checkDuring: false\) \|/,
+    );
+  });
+
   it('links the chart files', () => {
     const markdown = renderMarkdown(sampleReport(), ['timeline.svg']);
     assert.match(markdown, /!\[timeline\.svg\]\(timeline\.svg\)\n$/);

@@ -65,6 +65,74 @@ describe('renderRunbook', () => {
     assert.ok(outage.includes('| min 0.97 | 96.4% (fail) |'));
   });
 
+  it('detects an outage by breaker and fallback share', () => {
+    const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
+    const detection = outage.slice(0, outage.indexOf('### What the system did'));
+    assert.ok(detection.includes('| `scalegate_breaker_state{provider="provider-a"}` | above 0'));
+    assert.ok(
+      detection.includes(
+        'share of `scalegate_provider_attempts_total{provider="provider-b",outcome="success"}`',
+      ),
+    );
+    // 840 of the 894 requests served from 20 s to 51 s went to provider-b.
+    assert.ok(detection.includes('| 93.9% over the fault window; above half in 28 of its 31'));
+    assert.ok(detection.includes('above half; 0.0% before the faults'));
+    // The counter stops once the breaker opens, so it is no detection signal.
+    assert.ok(!detection.includes('scalegate_failover_activations_total'), detection);
+  });
+
+  it('reads the during window of the fault', () => {
+    const report = sampleReport();
+    const [before, during, after] = drillOf(report).steadyState;
+    assert.ok(before);
+    assert.ok(during);
+    assert.ok(after);
+    // An earlier stretch of faults, from 10 s to 15 s, comes first in the report.
+    const earlier = structuredClone({ ...during, fromS: 10, toS: 15 });
+    const outageWindow = structuredClone({ ...during, toS: 50 });
+    const outageProbe = outageWindow.probes[0];
+    assert.ok(outageProbe);
+    outageProbe.value = 0.9;
+    outageProbe.passed = false;
+    drillOf(report).steadyState = [{ ...before, toS: 10 }, earlier, outageWindow, after];
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes('| success rate while faults were active | min 0.97 | 90.0% (fail) |'),
+    );
+  });
+
+  it('verifies recovery in the next between window', () => {
+    const report = sampleReport();
+    const [before, during, after] = drillOf(report).steadyState;
+    assert.ok(before);
+    assert.ok(during);
+    assert.ok(after);
+    const gap = structuredClone({ ...before, phase: 'between' as const, fromS: 52, toS: 60 });
+    const gapProbe = gap.probes[0];
+    assert.ok(gapProbe);
+    gapProbe.value = 0.975;
+    drillOf(report).steadyState = [before, { ...during, toS: 50 }, gap, after];
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    assert.ok(outage.includes('Success rate after settling: 97.5% (within min 0.97).'), outage);
+  });
+
+  it('calls a probe that could not fail unchecked', () => {
+    const report = sampleReport();
+    const during = drillOf(report).steadyState.find((check) => check.phase === 'during');
+    const probe = during?.probes.find((entry) => entry.name === 'success-rate');
+    assert.ok(probe);
+    probe.passed = null;
+    probe.notChecked = 'the drill spec leaves it out of the during windows (checkDuring: false)';
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes(
+        '| 96.4% (not checked in this phase: the drill spec leaves it out of the during ' +
+          'windows (checkDuring: false)) |',
+      ),
+      outage,
+    );
+  });
+
   it('states a tolerance on its side only', () => {
     const report = sampleReport();
     const during = drillOf(report).steadyState.find((check) => check.phase === 'during');
@@ -154,6 +222,7 @@ describe('renderRunbook', () => {
       '60.0',
       '100.0',
       '96.4',
+      '93.9',
       '98.0',
       '3.00',
       '3.99',

@@ -39,15 +39,17 @@ export const providerOutageDrill: DrillSpec = {
         duringTolerance: 4,
       },
       {
-        // Failing over is how the router handles a provider outage, so the rate is checked
-        // only while no fault is active.
+        // Failing over is how the router handles the outage, but only until the primary's
+        // breaker opens, after a few calls; then requests go straight to the fallback. A
+        // committed run failed over on 6 of about 1,200 requests in the outage, so a rate
+        // near 1 there means a breaker that never opened.
         name: 'failover-rate',
         source: 'series',
         measure: 'failoverRate',
         comparator: 'max',
         threshold: 0.01,
         tolerance: 0,
-        checkDuring: false,
+        duringTolerance: 0.09,
       },
     ],
   },

@@ -39,10 +39,9 @@ export const providerOutageDrill: DrillSpec = {
         duringTolerance: 4,
       },
       {
-        // Failing over is how the router handles the outage, but only until the primary's
-        // breaker opens, after a few calls; then requests go straight to the fallback. A
-        // committed run failed over on 6 of about 1,200 requests in the outage, so a rate
-        // near 1 there means a breaker that never opened.
+        // The router fails over until the primary's breaker opens after a few calls, and
+        // then sends requests straight to the fallback. A committed run failed over on 6 of
+        // about 1,200 requests in the outage. A rate near 1 means the breaker never opened.
         name: 'failover-rate',
         source: 'series',
         measure: 'failoverRate',

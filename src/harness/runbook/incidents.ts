@@ -204,7 +204,7 @@ function providerOutage(evidence: Evidence): Incident {
       `Confirm the breaker of ${primary} is open (2) or half-open (1): \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_breaker_state{provider="${primary}"'\``,
       `Check which provider serves, by outcome: \`curl -s "$GATEWAY_URL/metrics" | grep -E 'scalegate_provider_attempts_total\\{provider="(${primary}|${fallback})"'\``,
       `In a drill environment, set \`PROVIDER_URL\` to ${primary}'s address from \`urls.providers\` and read the injected faults: \`curl -s "$PROVIDER_URL/_control/faults"\`. Clear them with \`curl -s -X DELETE "$PROVIDER_URL/_control/faults"\`.`,
-      `Keep ${fallback} within its rate limits while it carries the traffic; rerun the drill with \`scalegate drill\` after a policy change.`,
+      `Keep ${fallback} within its rate limits while it carries the traffic: \`scalegate_provider_errors_total{provider="${fallback}",error_class="status_429"}\` counts the calls it turned away at a limit. Rerun the drill with \`scalegate drill\` after a policy change.`,
     ],
     verification: [
       `Traffic moved back to ${primary} ${seconds(timing?.recoveryS ?? null)} after the fault ended (recovery time).`,

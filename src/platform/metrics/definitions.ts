@@ -56,6 +56,12 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
     labelNames: ['provider', 'model', 'outcome'] as const,
     registers,
   });
+  const providerErrors = new Counter({
+    name: 'scalegate_provider_errors_total',
+    help: 'Failed provider calls by provider, model and error class, such as status_429 for a call the provider rate-limited or status_5xx.',
+    labelNames: ['provider', 'model', 'error_class'] as const,
+    registers,
+  });
   const breakerState = new Gauge({
     name: 'scalegate_breaker_state',
     help: 'Circuit breaker state per provider and model: 0 closed, 1 half-open, 2 open.',
@@ -115,6 +121,7 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
     failovers,
     retries,
     attempts,
+    providerErrors,
     breakerState,
     queueDepth,
     queueOldestAge,

@@ -49,7 +49,12 @@ export interface PlatformMetrics {
   /** A failover is a change of provider; a repeat on the same provider counts as a retry. */
   recordFailover(fromProvider: string, toProvider: string): void;
   /** Counts a provider call. An `aborted` call was stopped by the caller, not failed by the provider. */
-  recordAttempt(labels: ModelLabels, outcome: 'success' | 'failed' | 'aborted'): void;
+  /** Counts a provider call, and a failed one also by its error class when given. */
+  recordAttempt(
+    labels: ModelLabels,
+    outcome: 'success' | 'failed' | 'aborted',
+    errorClass?: string,
+  ): void;
   setBreakerState(labels: ModelLabels, state: BreakerState): void;
   setQueueGauges(queue: string, gauges: QueueGaugeSample): void;
   /** Reads the queue gauges on every scrape, and on `sampleQueues`. */
@@ -99,6 +104,7 @@ export function createPlatformMetrics(
     failovers,
     retries,
     attempts,
+    providerErrors,
     breakerState,
     queueDepth,
     queueOldestAge,
@@ -143,8 +149,12 @@ export function createPlatformMetrics(
       if (fromProvider === toProvider) retries.inc({ provider: fromProvider });
       else failovers.inc({ from_provider: fromProvider, to_provider: toProvider });
     },
-    recordAttempt(labels, outcome) {
+    recordAttempt(labels, outcome, errorClass) {
       attempts.inc({ provider: labels.provider, model: labels.model, outcome });
+      if (outcome === 'failed' && errorClass !== undefined) {
+        const { provider, model } = labels;
+        providerErrors.inc({ provider, model, error_class: errorClass });
+      }
     },
     setBreakerState(labels, state) {
       const value = BREAKER_STATE_VALUES[state];

@@ -32,7 +32,11 @@ export function wireRouterMetrics(router: Router, metrics: MetricSink, policy: P
   router.on('failover', ({ from, to }) => metrics.recordFailover(from.provider, to.provider));
   // A call the caller aborted says nothing about the provider, so it is not counted as failed.
   router.on('attempt_end', ({ provider, model, outcome, errorClass }) =>
-    metrics.recordAttempt({ provider, model }, errorClass === 'aborted' ? 'aborted' : outcome),
+    metrics.recordAttempt(
+      { provider, model },
+      errorClass === 'aborted' ? 'aborted' : outcome,
+      errorClass,
+    ),
   );
 }
 

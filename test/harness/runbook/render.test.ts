@@ -81,6 +81,16 @@ describe('renderRunbook', () => {
     assert.ok(!detection.includes('scalegate_failover_activations_total'), detection);
   });
 
+  it('measures the fallback rate limit step', () => {
+    const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes(
+        'Keep provider-b within its rate limits while it carries the traffic: `scalegate_provider_errors_total{provider="provider-b",error_class="status_429"}`',
+      ),
+      outage,
+    );
+  });
+
   it('reads the during window of the fault', () => {
     const report = sampleReport();
     const [before, during, after] = drillOf(report).steadyState;

@@ -60,6 +60,25 @@ describe('createPlatformMetrics', () => {
     assert.equal(await sampleValue(metrics, 'scalegate_failover_activations_total', pair), 2);
   });
 
+  it('counts failed calls by error class', async () => {
+    const model = { provider: 'provider-b', model: 'claude-sonnet' };
+    metrics.recordAttempt(model, 'failed', 'status_429');
+    metrics.recordAttempt(model, 'failed', 'status_429');
+    metrics.recordAttempt(model, 'failed', 'status_5xx');
+    metrics.recordAttempt(model, 'success');
+    metrics.recordAttempt(model, 'aborted', 'aborted');
+    const errors = (errorClass: string) =>
+      sampleValue(metrics, 'scalegate_provider_errors_total', {
+        ...model,
+        error_class: errorClass,
+      });
+    assert.equal(await errors('status_429'), 2);
+    assert.equal(await errors('status_5xx'), 1);
+    assert.equal(await errors('aborted'), undefined);
+    const failed = { ...model, outcome: 'failed' };
+    assert.equal(await sampleValue(metrics, 'scalegate_provider_attempts_total', failed), 3);
+  });
+
   it('maps breaker states to 0, 1 and 2', async () => {
     const model = { provider: 'provider-b', model: 'claude-sonnet' };
     const expected = { closed: 0, 'half-open': 1, open: 2 } as const;

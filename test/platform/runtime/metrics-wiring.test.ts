@@ -3,7 +3,7 @@ import type { MetricSink } from '../../../src/platform/runtime/metric-relay.js';
 import { wireRouterMetrics } from '../../../src/platform/runtime/metrics-wiring.js';
 import { type Rig, route, startRig } from '../router/router-fixtures.js';
 
-/** Creates a sink that lists each recordAttempt call as `provider outcome`. */
+/** Creates a sink that lists each recordAttempt call as `provider outcome errorClass`. */
 function attemptSink(): { sink: MetricSink; attempts: string[] } {
   const attempts: string[] = [];
   const ignore = (): void => {};
@@ -12,7 +12,8 @@ function attemptSink(): { sink: MetricSink; attempts: string[] } {
     observeQueueWait: ignore,
     observeTimeToFirstToken: ignore,
     recordFailover: ignore,
-    recordAttempt: (labels, outcome) => attempts.push(`${labels.provider} ${outcome}`),
+    recordAttempt: (labels, outcome, errorClass) =>
+      attempts.push(`${labels.provider} ${outcome} ${errorClass ?? '-'}`),
     setBreakerState: ignore,
     recordCost: ignore,
     recordCapDeferral: ignore,
@@ -37,6 +38,6 @@ describe('wireRouterMetrics', () => {
     rig.router.emit('attempt_end', { ...end, outcome: 'success' });
     rig.router.emit('attempt_end', { ...end, outcome: 'failed', errorClass: 'status_5xx' });
     rig.router.emit('attempt_end', { ...end, outcome: 'failed', errorClass: 'aborted' });
-    assert.deepEqual(attempts, ['oa success', 'oa failed', 'oa aborted']);
+    assert.deepEqual(attempts, ['oa success -', 'oa failed status_5xx', 'oa aborted aborted']);
   });
 });

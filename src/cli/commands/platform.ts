@@ -105,7 +105,7 @@ export function registerPlatformCommand(program: Command): void {
     )
     .option(
       '--task-retention-ms <ms>',
-      'how long a finished task stays readable by GET /v1/tasks/:id, and on Redis how long its record and queue job stay before they are deleted; the counts keep counting them. Idempotency keys stay bound for 24 h, or for this time when shorter',
+      'how long a finished task stays readable by GET /v1/tasks/:id, and on Redis how long its record and queue job stay before they are deleted; the counts keep counting them. An Idempotency-Key expires with its task',
       parseSecondsMs,
       DEFAULT_QUEUE_RETENTION_MS,
     )

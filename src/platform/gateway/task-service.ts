@@ -127,7 +127,7 @@ export class TaskService {
       if (boundId !== id) return this.#replay(tenant, boundId, request);
     }
     try {
-      return await this.#admitNew(tenant, request, id);
+      return await this.#admitNew(tenant, request, id, idempotencyKey);
     } catch (error) {
       if (idempotencyKey !== undefined) {
         await this.#repairOnTimeout('idempotency key release', { taskId: id }, () =>
@@ -273,17 +273,22 @@ export class TaskService {
   }
 
   /** Admits a new task, with an owner record first for a sync task on Redis. */
-  async #admitNew(tenant: Tenant, request: TaskRequest, id: string): Promise<AdmittedTask> {
+  async #admitNew(
+    tenant: Tenant,
+    request: TaskRequest,
+    id: string,
+    idempotencyKey: string | undefined,
+  ): Promise<AdmittedTask> {
     const { syncOwners } = this.#options;
     if (request.mode === 'sync' && syncOwners !== undefined) {
       try {
-        return await this.#admitOwned(tenant, request, id, syncOwners);
+        return await this.#admitOwned(tenant, request, id, syncOwners, idempotencyKey);
       } catch (error) {
         this.#dropOwner(id);
         throw error;
       }
     }
-    return this.#admitChecked(tenant, request, id);
+    return this.#admitChecked(tenant, request, id, idempotencyKey);
   }
 
   /**
@@ -295,9 +300,10 @@ export class TaskService {
     request: TaskRequest,
     id: string,
     owners: SyncTaskOwnership,
+    idempotencyKey: string | undefined,
   ): Promise<AdmittedTask> {
     await this.#bounded('sync task owner record', owners.hold(tenant.id, id));
-    return this.#admitChecked(tenant, request, id);
+    return this.#admitChecked(tenant, request, id, idempotencyKey);
   }
 
   /** Deletes the sync task's owner record in the background; a failed delete is retried by the owner's sweep. */
@@ -319,7 +325,12 @@ export class TaskService {
    * NOTE: an enqueue that timed out may still land once Redis replies. Its job then
    * skips the failed task, unless a consumer marks it running before the failure lands.
    */
-  async #admitChecked(tenant: Tenant, request: TaskRequest, id: string): Promise<AdmittedTask> {
+  async #admitChecked(
+    tenant: Tenant,
+    request: TaskRequest,
+    id: string,
+    idempotencyKey: string | undefined,
+  ): Promise<AdmittedTask> {
     const shed = await this.#bounded(
       'backpressure check',
       this.#options.backpressure?.check(request.priority) ?? Promise.resolve(undefined),
@@ -330,7 +341,7 @@ export class TaskService {
     if (!decision.admitted) throw this.#rejected(decision, tenant);
     const task = this.#newRecord(id, tenant, request);
     try {
-      await this.#bounded('task create', this.#options.store.create(task));
+      await this.#bounded('task create', this.#options.store.create(task, idempotencyKey));
       if (request.mode === 'async') await this.#enqueue(task, decision.ticket);
     } catch (error) {
       if (isUnavailableGatewayError(error)) this.#failLater(task, 'store_unavailable', error);

@@ -13,7 +13,7 @@ import { createBullmqQueue, createMemoryQueue, type TaskQueue } from '../queue/i
 import { DEFAULT_QUEUE_RETENTION_MS, DEFAULT_STALL_INTERVAL_MS } from '../queue/options.js';
 import { MemoryTaskStore } from '../store/memory.js';
 import { RedisTaskStore } from '../store/redis.js';
-import { lifetimesForRetention, type TaskStore } from '../store/task-store.js';
+import type { TaskStore } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
 import type { PlatformConfig } from './platform-config.js';
 import { PlatformShutdownError } from './run-limits.js';
@@ -66,7 +66,7 @@ export function createDrivers(
   if (redisUrl === undefined || redisUrl.length === 0) {
     const store = new MemoryTaskStore({
       clock,
-      ...lifetimesForRetention(queueOptions.retentionMs),
+      retentionMs: queueOptions.retentionMs,
     });
     const drivers = {
       admission: new MemoryAdmissionBackend({ clock }),
@@ -119,7 +119,7 @@ function createRedisDrivers(
     store: new RedisTaskStore({
       redis,
       keyPrefix: `${keyPrefix}:store`,
-      ...lifetimesForRetention(queueOptions.retentionMs),
+      retentionMs: queueOptions.retentionMs,
     }),
     ledger: new RedisCostLedger({ redis, keyPrefix: `${keyPrefix}:cost:` }),
     maxAttempts: queueOptions.maxAttempts,

@@ -37,8 +37,8 @@ export interface PlatformConfig {
     stallIntervalMs?: number;
   };
   /**
-   * How long a finished task stays readable, and on Redis how long its queue job stays;
-   * idempotency keys stay bound for 24 hours, or for this time when shorter. At least 1000.
+   * How long a finished task stays readable, with the idempotency key bound to it, and on
+   * Redis how long its queue job stays. At least 1000.
    * @defaultValue 86_400_000 (24 hours)
    */
   taskRetentionMs?: number;

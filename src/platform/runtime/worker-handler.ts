@@ -21,7 +21,6 @@ import type { JobHandler } from '../queue/index.js';
 import { createRouter, loadPolicy } from '../router/index.js';
 import { DEFAULT_QUEUE_RETENTION_MS } from '../queue/options.js';
 import { RedisTaskStore } from '../store/redis.js';
-import { lifetimesForRetention } from '../store/task-store.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from '../gateway/schema.js';
 import { createMetricRelay, type MetricRelay } from './metric-relay.js';
 import { recordFinished, wireRouterMetrics } from './metrics-wiring.js';
@@ -93,7 +92,7 @@ export function createTaskHandlerAround(
   const store = new RedisTaskStore({
     redis,
     keyPrefix: `${settings.keyPrefix}:store`,
-    ...lifetimesForRetention(settings.taskRetentionMs ?? DEFAULT_QUEUE_RETENTION_MS),
+    retentionMs: settings.taskRetentionMs ?? DEFAULT_QUEUE_RETENTION_MS,
   });
   const admission = new RedisAdmissionBackend({
     redis,

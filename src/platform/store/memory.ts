@@ -7,18 +7,18 @@ import {
   emptyAccounting,
   isTerminal,
   resolveLifetimes,
+  type StoreLifetimes,
   validateAddedCost,
 } from './task-store.js';
 
 export interface MemoryTaskStoreOptions {
-  /**
-   * How long an idempotency key stays bound to its task.
-   * @defaultValue 86_400_000 (24 hours)
-   */
+  /** Maximum time a key binds a task that has not ended. @defaultValue 86_400_000 (24 hours) */
   idempotencyTtlMs?: number;
+  /** Time a claimed key waits for its task to be stored. @defaultValue 60_000 */
+  claimTtlMs?: number;
   /**
-   * How long a task stays after it reaches a terminal state. At least `idempotencyTtlMs`.
-   * @defaultValue 86_400_000 (24 hours), or `idempotencyTtlMs` when longer
+   * How long a task, and the idempotency key bound to it, stay after the task reaches a
+   * terminal state. @defaultValue 86_400_000 (24 hours)
    */
   retentionMs?: number;
   /** @defaultValue systemClock */
@@ -45,28 +45,39 @@ export class MemoryTaskStore implements TaskStore {
   readonly #records = new Map<string, TaskRecord>();
   readonly #idempotency = new Map<string, { taskId: string; expiresAt: number }>();
   readonly #counts: TaskAccounting = emptyAccounting();
-  readonly #ttlMs: number;
-  readonly #retentionMs: number;
+  readonly #lifetimes: StoreLifetimes;
+  /** The idempotency key slot bound to each task that has one. */
+  readonly #slotOfTask = new Map<string, string>();
   readonly #clock: Clock;
   readonly #taskExpiries = new ExpiryLine();
-  readonly #keyExpiries = new ExpiryLine();
+  /** Keys in the order they expire, one line per lifetime, so each line is in time order. */
+  readonly #claimExpiries = new ExpiryLine();
+  readonly #boundExpiries = new ExpiryLine();
 
   constructor(options: MemoryTaskStoreOptions = {}) {
-    const lifetimes = resolveLifetimes(options);
-    this.#ttlMs = lifetimes.idempotencyTtlMs;
-    this.#retentionMs = lifetimes.retentionMs;
+    this.#lifetimes = resolveLifetimes(options);
     this.#clock = options.clock ?? systemClock;
   }
 
-  async create(record: TaskRecord): Promise<void> {
+  async create(record: TaskRecord, idempotencyKey?: string): Promise<void> {
     this.#sweep();
     if (this.#records.has(record.id)) throw new RangeError(`task ${record.id} already exists`);
     this.#records.set(record.id, copyPlainData(record));
     this.#counts.accepted += 1;
     this.#counts[record.state] += 1;
-    if (isTerminal(record.state)) {
-      this.#taskExpiries.add(this.#clock.now() + this.#retentionMs, record.id);
+    const terminal = isTerminal(record.state);
+    if (idempotencyKey !== undefined) {
+      const slot = slotOf(record.tenantId, idempotencyKey);
+      const binding = this.#idempotency.get(slot);
+      if (binding?.taskId === record.id) {
+        this.#slotOfTask.set(record.id, slot);
+        if (!terminal) {
+          binding.expiresAt = this.#clock.now() + this.#lifetimes.idempotencyTtlMs;
+          this.#boundExpiries.add(binding.expiresAt, slot);
+        }
+      }
     }
+    if (terminal) this.#expireTask(record.id);
   }
 
   async get(tenantId: string, id: string): Promise<TaskRecord | undefined> {
@@ -118,7 +129,7 @@ export class MemoryTaskStore implements TaskStore {
     this.#counts[record.state] -= 1;
     this.#records.set(id, applyCompletion(record, copyPlainData(completion)));
     this.#counts[completion.state] += 1;
-    this.#taskExpiries.add(this.#clock.now() + this.#retentionMs, id);
+    this.#expireTask(id);
     return true;
   }
 
@@ -131,17 +142,18 @@ export class MemoryTaskStore implements TaskStore {
 
   async claimIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<string> {
     this.#sweep();
-    const slot = `${tenantId}\u0000${key}`;
+    const slot = slotOf(tenantId, key);
     const now = this.#clock.now();
     const existing = this.#idempotency.get(slot);
     if (existing !== undefined && existing.expiresAt > now) return existing.taskId;
-    this.#idempotency.set(slot, { taskId, expiresAt: now + this.#ttlMs });
-    this.#keyExpiries.add(now + this.#ttlMs, slot);
+    const expiresAt = now + this.#lifetimes.claimTtlMs;
+    this.#idempotency.set(slot, { taskId, expiresAt });
+    this.#claimExpiries.add(expiresAt, slot);
     return taskId;
   }
 
   async releaseIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<void> {
-    const slot = `${tenantId}\u0000${key}`;
+    const slot = slotOf(tenantId, key);
     if (this.#idempotency.get(slot)?.taskId === taskId) this.#idempotency.delete(slot);
   }
 
@@ -161,22 +173,44 @@ export class MemoryTaskStore implements TaskStore {
   async close(): Promise<void> {
     this.#records.clear();
     this.#idempotency.clear();
+    this.#slotOfTask.clear();
     this.#taskExpiries.clear();
-    this.#keyExpiries.clear();
+    this.#claimExpiries.clear();
+    this.#boundExpiries.clear();
+  }
+
+  /** Deletes a terminal task, and the key still bound to it, once the retention has passed. */
+  #expireTask(id: string): void {
+    const expiresAt = this.#clock.now() + this.#lifetimes.retentionMs;
+    this.#taskExpiries.add(expiresAt, id);
+    const binding = this.#idempotency.get(this.#slotOfTask.get(id) ?? '');
+    if (binding?.taskId === id) binding.expiresAt = expiresAt;
   }
 
   /**
-   * Deletes the terminal tasks and the idempotency keys whose time is up. A key claimed
-   * again after it expired has a later entry of its own, so an entry deletes its key only
-   * when the binding it finds has expired too.
+   * Deletes the terminal tasks and the idempotency keys whose time is up. A key's
+   * expiry moves on as its task is stored and ends, so an entry deletes its key only
+   * when the binding it finds has expired.
    */
   #sweep(): void {
     const now = this.#clock.now();
-    this.#taskExpiries.sweep(now, (id) => this.#records.delete(id));
-    this.#keyExpiries.sweep(now, (slot) => {
+    const expireKey = (slot: string): void => {
       if ((this.#idempotency.get(slot)?.expiresAt ?? now) <= now) this.#idempotency.delete(slot);
+    };
+    this.#taskExpiries.sweep(now, (id) => {
+      this.#records.delete(id);
+      const slot = this.#slotOfTask.get(id);
+      this.#slotOfTask.delete(id);
+      if (slot !== undefined) expireKey(slot);
     });
+    this.#claimExpiries.sweep(now, expireKey);
+    this.#boundExpiries.sweep(now, expireKey);
   }
+}
+
+/** Map key of a tenant's idempotency key. */
+function slotOf(tenantId: string, key: string): string {
+  return `${tenantId}\u0000${key}`;
 }
 
 /**

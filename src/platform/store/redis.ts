@@ -12,12 +12,13 @@ export interface RedisTaskStoreOptions {
   redis: Redis | string;
   /** Prefix of every key the store writes, so several stores can share one Redis. */
   keyPrefix: string;
-  /** @defaultValue 86_400_000 (24 hours) */
+  /** Maximum time a key binds a task that has not ended. @defaultValue 86_400_000 (24 hours) */
   idempotencyTtlMs?: number;
+  /** Time a claimed key waits for its task to be stored. @defaultValue 60_000 */
+  claimTtlMs?: number;
   /**
-   * How long a task stays after it reaches a terminal state; Redis then expires its hash.
-   * At least `idempotencyTtlMs`. @defaultValue 86_400_000 (24 hours), or `idempotencyTtlMs`
-   * when longer
+   * How long a task, and the idempotency key bound to it, stay after the task reaches a
+   * terminal state; Redis then expires them. @defaultValue 86_400_000 (24 hours)
    */
   retentionMs?: number;
 }
@@ -37,14 +38,22 @@ export interface RedisTaskStoreOptions {
 /** Lua table literal whose keys are the terminal states. */
 const TERMINAL_LUA_TABLE = `{ ${TERMINAL_STATES.map((state) => `['${state}'] = true`).join(', ')} }`;
 
-// KEYS: task, counts. ARGV: state, retention in ms, then the hash's field/value
-// pairs. A task created in a terminal state expires after the retention.
+// KEYS: task, counts, idempotency key (the task key again when there is none). ARGV:
+// state, retention in ms, idempotency TTL in ms, the task id when there is a key or
+// '' when not, then the hash's field/value pairs. A key still bound to the task is
+// kept for the TTL, and the hash names it in its `idem` field for the completion. A
+// task created in a terminal state expires after the retention, with its key.
 const CREATE_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('HINCRBY', KEYS[2], 'accepted', 1)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-if (${TERMINAL_LUA_TABLE})[ARGV[1]] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local terminal = (${TERMINAL_LUA_TABLE})[ARGV[1]]
+if ARGV[4] ~= '' and redis.call('GET', KEYS[3]) == ARGV[4] then
+  redis.call('HSET', KEYS[1], 'idem', KEYS[3])
+  redis.call('PEXPIRE', KEYS[3], terminal and ARGV[2] or ARGV[3])
+end
+if terminal then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
 
 // KEYS: task, counts. ARGV: startedAt. Returns the task's fields, or nil when
@@ -79,8 +88,9 @@ return 1`;
 
 // KEYS: task, counts. ARGV: state, finishedAt, result JSON, error JSON, costUsd,
 // where an empty string leaves that field as it is, then the retention in ms after
-// which the task expires. Returns nil when the task is missing, else {1 when stored
-// or 0 when already terminal, the task's fields}.
+// which the task expires, and the task id. The idempotency key named in the `idem`
+// field expires with the task while it is still bound to it. Returns nil when the
+// task is missing, else {1 when stored or 0 when already terminal, the task's fields}.
 const COMPLETE_SCRIPT = `
 local terminal = ${TERMINAL_LUA_TABLE}
 local previous = redis.call('HGET', KEYS[1], 'state')
@@ -93,6 +103,8 @@ if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'costUsd', ARGV[5]) end
 redis.call('HINCRBY', KEYS[2], previous, -1)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
+local slot = redis.call('HGET', KEYS[1], 'idem')
+if slot and redis.call('GET', slot) == ARGV[7] then redis.call('PEXPIRE', slot, ARGV[6]) end
 return {1, redis.call('HGETALL', KEYS[1])}`;
 
 // KEYS: idempotency key. ARGV: task id.
@@ -110,7 +122,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 interface StoreCommands {
-  scalegateTaskCreate(taskKey: string, countsKey: string, ...args: string[]): Promise<unknown>;
+  scalegateTaskCreate(
+    taskKey: string,
+    countsKey: string,
+    slot: string,
+    ...args: string[]
+  ): Promise<unknown>;
   scalegateTaskMarkRunning(taskKey: string, countsKey: string, startedAt: string): Promise<unknown>;
   scalegateTaskRequeue(taskKey: string, countsKey: string, costUsd: string): Promise<unknown>;
   scalegateTaskComplete(taskKey: string, countsKey: string, ...args: string[]): Promise<unknown>;
@@ -144,14 +161,16 @@ export class RedisTaskStore implements TaskStore {
   readonly #redis: CommandRedis;
   readonly #ownsClient: boolean;
   readonly #prefix: string;
-  readonly #ttlMs: number;
+  readonly #ttlMs: string;
+  readonly #claimTtlMs: string;
   readonly #retentionMs: string;
 
   constructor(options: RedisTaskStoreOptions) {
     if (options.keyPrefix.length === 0) throw new RangeError('keyPrefix must not be empty');
     this.#prefix = options.keyPrefix;
     const lifetimes = resolveLifetimes(options);
-    this.#ttlMs = lifetimes.idempotencyTtlMs;
+    this.#ttlMs = String(lifetimes.idempotencyTtlMs);
+    this.#claimTtlMs = String(lifetimes.claimTtlMs);
     this.#retentionMs = String(lifetimes.retentionMs);
     this.#ownsClient = typeof options.redis === 'string';
     const redis =
@@ -162,18 +181,24 @@ export class RedisTaskStore implements TaskStore {
   }
 
   /** Stores a new task. Rejects with a RangeError when the id exists or `deliveries` is invalid. */
-  async create(record: TaskRecord): Promise<void> {
+  async create(record: TaskRecord, idempotencyKey?: string): Promise<void> {
     // HINCRBY in markRunning needs an integer in the `deliveries` field.
     if (!Number.isSafeInteger(record.deliveries) || record.deliveries < 0) {
       throw new RangeError(
         `deliveries of task ${record.id} must be a non-negative integer, got ${String(record.deliveries)}`,
       );
     }
+    const taskKey = this.#taskKey(record.id);
     const created = await this.#redis.scalegateTaskCreate(
-      this.#taskKey(record.id),
+      taskKey,
       this.#countsKey(),
+      idempotencyKey === undefined
+        ? taskKey
+        : this.#idempotencyKey(record.tenantId, idempotencyKey),
       record.state,
       this.#retentionMs,
+      this.#ttlMs,
+      idempotencyKey === undefined ? '' : record.id,
       ...fieldsOf(record),
     );
     if (created !== 1) throw new RangeError(`task ${record.id} already exists`);
@@ -222,6 +247,7 @@ export class RedisTaskStore implements TaskStore {
       completion.error === undefined ? '' : JSON.stringify(completion.error),
       completion.costUsd === undefined ? '' : String(completion.costUsd),
       this.#retentionMs,
+      id,
     );
     if (reply === null) return { stored: false, record: undefined };
     if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1)) {
@@ -232,7 +258,7 @@ export class RedisTaskStore implements TaskStore {
 
   async claimIdempotencyKey(tenantId: string, key: string, taskId: string): Promise<string> {
     const slot = this.#idempotencyKey(tenantId, key);
-    const bound = await this.#redis.scalegateIdempotencyClaim(slot, taskId, String(this.#ttlMs));
+    const bound = await this.#redis.scalegateIdempotencyClaim(slot, taskId, this.#claimTtlMs);
     if (typeof bound !== 'string') {
       throw new TypeError(`unexpected reply from the idempotency claim script: ${String(bound)}`);
     }
@@ -286,7 +312,7 @@ export class RedisTaskStore implements TaskStore {
 }
 
 function defineCommands(redis: Redis): CommandRedis {
-  redis.defineCommand('scalegateTaskCreate', { numberOfKeys: 2, lua: CREATE_SCRIPT });
+  redis.defineCommand('scalegateTaskCreate', { numberOfKeys: 3, lua: CREATE_SCRIPT });
   redis.defineCommand('scalegateTaskMarkRunning', { numberOfKeys: 2, lua: MARK_RUNNING_SCRIPT });
   redis.defineCommand('scalegateTaskRequeue', { numberOfKeys: 2, lua: REQUEUE_SCRIPT });
   redis.defineCommand('scalegateTaskComplete', { numberOfKeys: 2, lua: COMPLETE_SCRIPT });

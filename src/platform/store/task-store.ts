@@ -31,10 +31,17 @@ export interface TaskCompletion {
  * are scoped to a tenant, so one tenant never reads another tenant's task.
  * A task that reached a terminal state is readable for the store's retention
  * time after that, then deleted; `accounting` still counts it.
+ *
+ * An idempotency key stays bound from its claim until its task is deleted: a claim
+ * waits `claimTtlMs` for its task to be stored, a stored task holds the key for up to
+ * `idempotencyTtlMs` until it ends, and the key then expires with the task.
  */
 export interface TaskStore {
-  /** Stores a new task; the record's state is normally `queued`. */
-  create(record: TaskRecord): Promise<void>;
+  /**
+   * Stores a new task; the record's state is normally `queued`. `idempotencyKey`, when
+   * the request claimed one for this task, then stays bound for the task's lifetime.
+   */
+  create(record: TaskRecord, idempotencyKey?: string): Promise<void>;
   /** Returns the task when it exists and belongs to `tenantId`. */
   get(tenantId: string, id: string): Promise<TaskRecord | undefined>;
   /** Returns the task regardless of tenant; for executors, never for client reads. */
@@ -103,54 +110,43 @@ export function validateAddedCost(id: string, costUsd: number): number {
   return costUsd;
 }
 
-/** Default time an idempotency key stays bound: 24 hours. */
+/** Default of the maximum time an idempotency key binds a task that has not ended: 24 hours. */
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 86_400_000;
 
-/** Default time a terminal task stays readable: 24 hours, or the idempotency TTL when longer. */
+/** Default time a terminal task stays readable: 24 hours. */
 export const DEFAULT_RETENTION_MS = 86_400_000;
 
-/** Resolves the idempotency TTL and the retention options of a store, both checked. */
-export function resolveLifetimes(options: { idempotencyTtlMs?: number; retentionMs?: number }): {
-  idempotencyTtlMs: number;
-  retentionMs: number;
-} {
-  const idempotencyTtlMs = validateTtl(options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS);
-  const retentionMs = validateRetention(
-    options.retentionMs ?? Math.max(DEFAULT_RETENTION_MS, idempotencyTtlMs),
-    idempotencyTtlMs,
-  );
-  return { idempotencyTtlMs, retentionMs };
-}
-
 /**
- * Checks the retention of terminal tasks against the idempotency TTL and returns it.
- * A key bound when its task was created must never outlive the task, or every retry
- * with the key would find no task to replay.
+ * Default time a claimed idempotency key waits for its task to be stored: 60 s. Admission
+ * takes a few store calls of at most a few seconds each, so only a key whose process died
+ * during admission waits this long, and a retry with it gets 409 until then.
  */
-export function validateRetention(retentionMs: number, idempotencyTtlMs: number): number {
-  if (!Number.isInteger(retentionMs) || retentionMs < idempotencyTtlMs) {
-    throw new RangeError(
-      `retentionMs must be an integer of at least the idempotency TTL (${idempotencyTtlMs} ms), so a retry with a bound Idempotency-Key finds its task; got ${String(retentionMs)}`,
-    );
-  }
-  return retentionMs;
-}
+export const DEFAULT_CLAIM_TTL_MS = 60_000;
 
-/**
- * Returns the store lifetimes of a platform whose finished tasks stay `retentionMs`:
- * idempotency keys stay bound for the default TTL, or for the retention when shorter.
- */
-export function lifetimesForRetention(retentionMs: number): {
+/** Lifetimes of a store's idempotency keys and terminal tasks, in ms. */
+export interface StoreLifetimes {
+  /** A claimed key with no stored task yet is freed after this. */
+  claimTtlMs: number;
+  /** A key bound to a stored task that has not ended is freed after this. */
   idempotencyTtlMs: number;
+  /** A terminal task, and the key bound to it, are deleted this long after it ended. */
   retentionMs: number;
-} {
-  return { idempotencyTtlMs: Math.min(DEFAULT_IDEMPOTENCY_TTL_MS, retentionMs), retentionMs };
 }
 
-/** Checks the idempotency TTL option and returns it. */
-export function validateTtl(ttlMs: number): number {
-  if (!Number.isInteger(ttlMs) || ttlMs <= 0) {
-    throw new RangeError(`idempotencyTtlMs must be a positive integer, got ${String(ttlMs)}`);
-  }
-  return ttlMs;
+/** Resolves and checks a store's lifetime options. */
+export function resolveLifetimes(options: Partial<StoreLifetimes>): StoreLifetimes {
+  const checked = (name: keyof StoreLifetimes, value: number): number => {
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new RangeError(`${name} must be a positive integer of ms, got ${String(value)}`);
+    }
+    return value;
+  };
+  return {
+    claimTtlMs: checked('claimTtlMs', options.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS),
+    idempotencyTtlMs: checked(
+      'idempotencyTtlMs',
+      options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS,
+    ),
+    retentionMs: checked('retentionMs', options.retentionMs ?? DEFAULT_RETENTION_MS),
+  };
 }

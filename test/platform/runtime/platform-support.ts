@@ -7,10 +7,11 @@ export async function postTask(
   gateway: string,
   key: string,
   body: unknown,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: Record<string, unknown>; json: Record<string, unknown> }> {
   const response = await request(`${gateway}/v1/tasks`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
   const json = (await response.body.json()) as Record<string, unknown>;

@@ -78,4 +78,26 @@ describe('task retention', function () {
       await platform.stop({ drainTimeoutMs: 1_000 });
     }
   });
+
+  it('replays a long task past the retention', async () => {
+    const platform = await startPlatform({
+      topology: 'workers=1 serverless_burst=disabled',
+      taskRetentionMs: 1_000,
+    });
+    try {
+      const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+      // Two steps with a 2.5 s tool wait between them run longer than the retention.
+      const body = { ...ASYNC_TASK, steps: 2, toolWaitMs: 2_500 };
+      const retry = { 'idempotency-key': `long-${randomUUID()}` };
+      const first = await postTask(platform.urls.gateway, key, body, retry);
+      assert.equal(first.status, 202);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const again = await postTask(platform.urls.gateway, key, body, retry);
+      assert.equal(again.json.id, first.json.id);
+      assert.equal(again.headers['idempotent-replayed'], 'true');
+      assert.equal((await platform.store.accounting()).accepted, 1);
+    } finally {
+      await platform.stop({ drainTimeoutMs: 0 });
+    }
+  });
 });

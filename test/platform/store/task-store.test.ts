@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 
 import { MemoryTaskStore, RedisTaskStore } from '../../../src/platform/store/index.js';
 import type { TaskStore } from '../../../src/platform/store/index.js';
-import { resolveLifetimes } from '../../../src/platform/store/task-store.js';
+import { resolveLifetimes, type StoreLifetimes } from '../../../src/platform/store/task-store.js';
 import { type Clock, systemClock } from '../../../src/platform/clock.js';
 import type { TaskRecord, TerminalState } from '../../../src/platform/task.js';
 import { TERMINAL_STATES } from '../../../src/platform/task.js';
@@ -21,10 +21,7 @@ function queuedTask(id: string, tenantId = 'tenant-alpha'): TaskRecord {
   };
 }
 
-interface Lifetimes {
-  idempotencyTtlMs: number;
-  retentionMs: number;
-}
+type Lifetimes = StoreLifetimes;
 
 /** A store whose time `advance` moves on: a manual clock in memory, real waits on Redis. */
 interface TimedStore {
@@ -480,7 +477,7 @@ for (const driver of drivers) {
 
     describe('lifetimes', () => {
       // Short enough for real waits on Redis; the memory store runs them on a manual clock.
-      const lifetimes = { idempotencyTtlMs: 100, retentionMs: 300 };
+      const lifetimes = { claimTtlMs: 100, idempotencyTtlMs: 1_000, retentionMs: 300 };
       let timed: TimedStore;
 
       beforeEach(() => {
@@ -521,41 +518,78 @@ for (const driver of drivers) {
         assert.equal((await timed.store.accounting()).failed, 1);
       });
 
-      it('frees idempotency keys after TTL', async () => {
+      it('frees an unstored claim after claimTtl', async () => {
         await timed.store.claimIdempotencyKey('tenant-alpha', 'key-t', 'a');
         await timed.advance(50);
         assert.equal(await timed.store.claimIdempotencyKey('tenant-alpha', 'key-t', 'b'), 'a');
         await timed.advance(100);
         assert.equal(await timed.store.claimIdempotencyKey('tenant-alpha', 'key-t', 'c'), 'c');
       });
-    });
 
-    it('rejects retention below idempotency TTL', () => {
-      assert.throws(
-        () => driver.makeTimed(keyPrefix, { idempotencyTtlMs: 1_000, retentionMs: 999 }),
-        {
-          name: 'RangeError',
-          message:
-            'retentionMs must be an integer of at least the idempotency TTL (1000 ms), so a retry with a bound Idempotency-Key finds its task; got 999',
-        },
-      );
+      it('binds a key while its task runs', async () => {
+        await timed.store.claimIdempotencyKey('tenant-alpha', 'key-r', 'long');
+        await timed.store.create(queuedTask('long'), 'key-r');
+        await timed.store.markRunning('long', 1_100);
+        // Past the claim TTL and the retention, as a long task that has not ended.
+        await timed.advance(400);
+        assert.equal(await timed.store.claimIdempotencyKey('tenant-alpha', 'key-r', 'b'), 'long');
+      });
+
+      it('expires a key with its task', async () => {
+        await timed.store.claimIdempotencyKey('tenant-alpha', 'key-e', 'ends');
+        await timed.store.create(queuedTask('ends'), 'key-e');
+        await timed.store.complete('ends', { state: 'succeeded', finishedAt: 1_200 });
+        await timed.advance(150);
+        assert.equal(await timed.store.claimIdempotencyKey('tenant-alpha', 'key-e', 'b'), 'ends');
+        await timed.advance(250);
+        assert.equal(await timed.store.getById('ends'), undefined);
+        assert.equal(await timed.store.claimIdempotencyKey('tenant-alpha', 'key-e', 'c'), 'c');
+      });
+
+      it('expires a key with a task created terminal', async () => {
+        await timed.store.claimIdempotencyKey('tenant-alpha', 'key-f', 'failed');
+        const failed = { ...queuedTask('failed'), state: 'failed' as const, finishedAt: 1_000 };
+        await timed.store.create(failed, 'key-f');
+        await timed.advance(200);
+        assert.equal(await timed.store.claimIdempotencyKey('tenant-alpha', 'key-f', 'b'), 'failed');
+        await timed.advance(200);
+        assert.equal(await timed.store.claimIdempotencyKey('tenant-alpha', 'key-f', 'c'), 'c');
+      });
+
+      it('frees a key of a task that never ends', async () => {
+        await timed.store.claimIdempotencyKey('tenant-alpha', 'key-n', 'stuck');
+        await timed.store.create(queuedTask('stuck'), 'key-n');
+        await timed.advance(1_100);
+        assert.equal(await timed.store.claimIdempotencyKey('tenant-alpha', 'key-n', 'b'), 'b');
+      });
+
+      it('leaves a key another task took', async () => {
+        await timed.store.claimIdempotencyKey('tenant-alpha', 'key-o', 'lost');
+        await timed.advance(150);
+        // The claim expired before its task was stored, and a retry took the key.
+        assert.equal(await timed.store.claimIdempotencyKey('tenant-alpha', 'key-o', 'b'), 'b');
+        await timed.store.create(queuedTask('lost'), 'key-o');
+        await timed.store.complete('lost', { state: 'failed', finishedAt: 1_300 });
+        await timed.advance(50);
+        assert.equal(await timed.store.claimIdempotencyKey('tenant-alpha', 'key-o', 'c'), 'b');
+      });
     });
   });
 }
 
 describe('store lifetimes', () => {
-  it('defaults retention to a day', () => {
+  it('defaults to a minute, a day and a day', () => {
     assert.deepEqual(resolveLifetimes({}), {
+      claimTtlMs: 60_000,
       idempotencyTtlMs: 86_400_000,
       retentionMs: 86_400_000,
     });
   });
 
-  it('defaults retention to longer TTL', () => {
-    const week = 7 * 86_400_000;
-    assert.deepEqual(resolveLifetimes({ idempotencyTtlMs: week }), {
-      idempotencyTtlMs: week,
-      retentionMs: week,
+  it('rejects a retention of 0', () => {
+    assert.throws(() => resolveLifetimes({ retentionMs: 0 }), {
+      name: 'RangeError',
+      message: 'retentionMs must be a positive integer of ms, got 0',
     });
   });
 });

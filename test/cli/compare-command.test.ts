@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +9,7 @@ import { registerCompareCommand } from '../../src/cli/commands/compare.js';
 import { registerLoadCommand } from '../../src/cli/commands/load.js';
 import { buildProgram } from '../../src/cli/program.js';
 import type { Comparison } from '../../src/harness/compare/compare.js';
+import type { LoadCommandOutput } from '../../src/harness/load/output.js';
 import {
   BASE_FIGURES,
   type SampleFigures,
@@ -58,6 +59,43 @@ function row(stdout: string, heading: string): string {
   assert.ok(line !== undefined, `no ${heading} row in:\n${stdout}`);
   return line.replace(/ {2,}/g, ' | ');
 }
+
+/** Returns the `warning:` lines of the output. */
+function warnings(stdout: string): string[] {
+  return stdout.split('\n').filter((line) => line.startsWith('warning: '));
+}
+
+/**
+ * Returns a sample load output in which 3 of 100 requests were aborted at the drain timeout:
+ * its p50 is exact, and its p95 and p99 have no upper bound, so they are lower bounds.
+ */
+function withAborts(figures: SampleFigures = BASE_FIGURES): LoadCommandOutput {
+  const output = sampleLoadOutput(figures);
+  Object.assign(output.result.requests, { failed: 47, aborted: 3 });
+  output.result.drain = { timeoutSec: 10, endedBy: 'timeout', aborted: 3 };
+  output.result.latency.upperBounds = {
+    overall: { p50: figures.p50Ms, p95: null, p99: null },
+    byTenant: {},
+  };
+  return output;
+}
+
+/** Warning of a `withAborts` run. */
+function abortWarning(file: string): string {
+  return (
+    `warning: ${file}: 3 of 100 requests were aborted at the drain timeout, and aborted ` +
+    'requests count with the time they had waited, so its p95 and p99 latency are lower bounds'
+  );
+}
+
+const LOWER_BOUND_NOTE =
+  "A figure marked '>=' is a lower bound, and so is its range, because aborted requests " +
+  "count with the time they had waited. Its change is then a bound too ('>=' or '<='), or " +
+  'n/a when both sides are lower bounds.';
+
+const IDENTICAL_NOTE =
+  "* The runs of a side gave identical values for this figure, so that side's range is no " +
+  'noise band, and even a small change shows as beyond noise.';
 
 const SMALL = 'workers=2 serverless_burst=disabled';
 const LARGE = 'workers=24 serverless_burst=enabled';
@@ -114,7 +152,7 @@ describe('scalegate compare', () => {
     );
     assert.equal(
       row(run.stdout, 'mean cost per task'),
-      'mean cost per task | $0.004000 ($0.004000..$0.004000) | $0.003000 ($0.003000..$0.003000) | -25.0%',
+      'mean cost per task | $0.004000 ($0.004000..$0.004000) | $0.003000 ($0.003000..$0.003000) | -25.0% *',
     );
   });
 
@@ -143,7 +181,10 @@ describe('scalegate compare', () => {
       median: 1000,
       min: 900,
       max: 1100,
+      lowerBound: false,
+      identicalRuns: false,
       changePercent: null,
+      changeBound: null,
       noise: null,
     });
     assert.equal(throughput?.groups[1]?.changePercent, 25);
@@ -168,6 +209,7 @@ describe('scalegate compare', () => {
       /^No noise band can be given, because each column is a single run\. .* repeat each side 3 or more times, alternating the sides/m,
     );
     assert.doesNotMatch(run.stdout, /within noise/);
+    assert.doesNotMatch(run.stdout, /\*/);
   });
 
   it('names the group of a single run', async () => {
@@ -248,7 +290,213 @@ describe('scalegate compare', () => {
     assert.deepEqual(warnings, [
       `warning: Node.js version differs: v20.20.2 (${base}) vs v22.12.0 (${candidate}); ` +
         'run every side with one Node.js version',
-      'warning: seeds differ: 1 (a.json) vs 7 (b.json); give every side the same --seed values',
+      `warning: seeds differ: 1 (${base}) vs 7 (${candidate}); give every side the same --seed values`,
+    ]);
+  });
+
+  it('marks a lower-bound percentile', async () => {
+    const base = await writeJson(dir, 'base.json', sampleLoadOutput());
+    const cut = await writeJson(dir, 'cut.json', withAborts({ ...BASE_FIGURES, p95Ms: 5570 }));
+    const run = await runCompareCommand([base, cut]);
+    assert.equal(run.exitCode, 0);
+    assert.equal(row(run.stdout, 'p50 latency'), 'p50 latency | 2.00 s | 2.00 s | +0.0%');
+    assert.equal(row(run.stdout, 'p95 latency'), 'p95 latency | 4.00 s | >= 5.57 s | >= +39.3%');
+    assert.equal(row(run.stdout, 'p99 latency'), 'p99 latency | 8.00 s | >= 8.00 s | >= +0.0%');
+    assert.ok(run.stdout.split('\n').includes(LOWER_BOUND_NOTE), run.stdout);
+    assert.deepEqual(warnings(run.stdout), [abortWarning(cut)]);
+  });
+
+  it('bounds the change from a lower-bound baseline', async () => {
+    const base = await writeJson(dir, 'cut.json', withAborts({ ...BASE_FIGURES, p95Ms: 5000 }));
+    const other = await writeJson(dir, 'other.json', sampleLoadOutput());
+    const run = await runCompareCommand([base, other]);
+    assert.equal(row(run.stdout, 'p95 latency'), 'p95 latency | >= 5.00 s | 4.00 s | <= -20.0%');
+  });
+
+  it('gives no change between lower bounds', async () => {
+    const base = await writeJson(dir, 'cut1.json', withAborts());
+    const other = await writeJson(dir, 'cut2.json', withAborts({ ...BASE_FIGURES, p95Ms: 5000 }));
+    const run = await runCompareCommand([base, other]);
+    assert.equal(
+      row(run.stdout, 'p95 latency'),
+      'p95 latency | >= 4.00 s | >= 5.00 s | n/a (both lower bounds)',
+    );
+    assert.deepEqual(warnings(run.stdout), [abortWarning(base), abortWarning(other)]);
+  });
+
+  it('marks a group with a lower-bound run', async () => {
+    const { base, candidate } = await writeSides();
+    const [a1] = base;
+    const second = BASE_RUNS[1];
+    assert.ok(a1 !== undefined);
+    assert.ok(second !== undefined);
+    const cut = await writeJson(dir, 'a2-cut.json', withAborts(second));
+    const args = ['--base', a1, cut, '--candidate', ...candidate];
+    const run = await runCompareCommand(args);
+    assert.equal(
+      row(run.stdout, 'p95 latency'),
+      'p95 latency | >= 5.00 s (4.00 s..6.00 s) | 2.50 s (2.00 s..3.00 s) | <= -50.0%',
+    );
+    assert.equal(
+      row(run.stdout, 'p50 latency'),
+      'p50 latency | 2.00 s (2.00 s..2.00 s) | 2.00 s (2.00 s..2.00 s) | +0.0% within noise *',
+    );
+
+    const json = await runCompareCommand(['--json', ...args]);
+    const p95 = (JSON.parse(json.stdout) as Comparison).rows.find(
+      (entry) => entry.metric === 'p95LatencyS',
+    );
+    assert.equal(p95?.groups[0]?.lowerBound, true);
+    assert.equal(p95?.groups[1]?.lowerBound, false);
+    assert.equal(p95?.groups[1]?.changeBound, 'atMost');
+    assert.equal(p95?.groups[1]?.changePercent, -50);
+    assert.equal(p95?.groups[1]?.noise, 'unknown');
+  });
+
+  it('marks a change against identical repeats', async () => {
+    const write = (name: string, completedRpm: number) =>
+      writeJson(dir, name, sampleLoadOutput({ ...BASE_FIGURES, completedRpm }));
+    const base = [await write('a1.json', 1000), await write('a2.json', 1000)];
+    const candidate = [await write('b1.json', 1008), await write('b2.json', 1020)];
+    const run = await runCompareCommand(['--base', ...base, '--candidate', ...candidate]);
+    assert.equal(
+      row(run.stdout, 'completed throughput'),
+      'completed throughput | 1000 rpm (1000 rpm..1000 rpm) | 1014 rpm (1008 rpm..1020 rpm) | +1.4% *',
+    );
+    assert.ok(run.stdout.split('\n').includes(IDENTICAL_NOTE), run.stdout);
+  });
+
+  it('leaves out the footnote without identical repeats', async () => {
+    const write = (name: string, figures: SampleFigures) =>
+      writeJson(dir, name, sampleLoadOutput(figures));
+    const vary = (index: number): SampleFigures => ({
+      completedRpm: 1000 + index,
+      successRate: 0.5 + index / 100,
+      p50Ms: 2000 + index,
+      p95Ms: 4000 + index,
+      p99Ms: 8000 + index,
+      meanUsd: 0.004 + index / 1e5,
+      p95Usd: 0.01 + index / 1e5,
+      workerPoolUsd: 0.0002 + index / 1e6,
+    });
+    const base = [await write('a1.json', vary(0)), await write('a2.json', vary(1))];
+    const candidate = [await write('b1.json', vary(2)), await write('b2.json', vary(3))];
+    const run = await runCompareCommand(['--base', ...base, '--candidate', ...candidate]);
+    assert.equal(run.exitCode, 0);
+    assert.doesNotMatch(run.stdout, /\*/);
+  });
+
+  it('rejects a file given twice', async () => {
+    const base = await writeJson(dir, 'a.json', sampleLoadOutput());
+    const run = await runCompareCommand([base, base]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      `error: ${base}: given more than once; pass each run once, as a repeated file narrows ` +
+        'the range and can fake a noise band\n',
+    );
+  });
+
+  it('rejects a file on both sides', async () => {
+    const { base, candidate } = await writeSides();
+    const [a1] = base;
+    assert.ok(a1 !== undefined);
+    const respelled = `${dir}/./a1.json`;
+    const run = await runCompareCommand([
+      '--base',
+      ...base,
+      '--candidate',
+      ...candidate,
+      respelled,
+    ]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(
+      run.stderr,
+      `error: ${a1} (again as ${respelled}): given more than once; pass each run once, as a ` +
+        'repeated file narrows the range and can fake a noise band\n',
+    );
+  });
+
+  it('warns of a copied run', async () => {
+    const output = sampleLoadOutput();
+    const first = await writeJson(dir, 'a1.json', output);
+    const copy = await writeJson(dir, 'a2.json', output);
+    const other = await writeJson(dir, 'b1.json', sampleLoadOutput());
+    const run = await runCompareCommand(['--base', first, copy, '--candidate', other]);
+    assert.equal(run.exitCode, 0);
+    const started = new Date(output.result.startedAt).toISOString();
+    assert.deepEqual(warnings(run.stdout), [
+      `warning: ${first}, ${copy} contain the same run (started at ${started} against ` +
+        'http://127.0.0.1:40000); pass each run once, as a copy narrows the range and can ' +
+        'fake a noise band',
+    ]);
+  });
+
+  it('warns of a side of two topologies', async () => {
+    const w2 = await writeJson(dir, 'w2.json', sampleLoadOutput(BASE_FIGURES, SMALL));
+    const w24 = await writeJson(dir, 'w24.json', sampleLoadOutput(BASE_FIGURES, LARGE));
+    const { candidate } = await writeSides();
+    const run = await runCompareCommand(['--base', w2, w24, '--candidate', ...candidate]);
+    assert.equal(run.exitCode, 0);
+    assert.equal(row(run.stdout, 'topology'), `topology | ${SMALL}, ${LARGE} | ${LARGE}`);
+    assert.deepEqual(warnings(run.stdout), [
+      `warning: base mixes topologies: ${SMALL} (${w2}) vs ${LARGE} (${w24}); its median ` +
+        'describes no one topology, so give each side runs of one topology',
+    ]);
+  });
+
+  it('rejects a second --candidate', async () => {
+    const { base, candidate } = await writeSides();
+    const [b1, b2] = candidate;
+    assert.ok(b1 !== undefined);
+    assert.ok(b2 !== undefined);
+    const run = await runCompareCommand(['--base', ...base, '--candidate', b1, '--candidate', b2]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      'error: --candidate is given 2 times, but compare takes one candidate group; list all ' +
+        'its runs after one --candidate, such as --candidate b1.json b2.json\n',
+    );
+  });
+
+  it('rejects a second --base', async () => {
+    const { base, candidate } = await writeSides();
+    const [a1, a2] = base;
+    assert.ok(a1 !== undefined);
+    assert.ok(a2 !== undefined);
+    const run = await runCompareCommand([
+      `--base=${a1}`,
+      '--base',
+      a2,
+      '--candidate',
+      ...candidate,
+    ]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(
+      run.stderr,
+      'error: --base is given 2 times, but compare takes one base group; list all its runs ' +
+        'after one --base, such as --base a1.json a2.json\n',
+    );
+  });
+
+  it('words an interrupted run as interrupted', async () => {
+    const stopped = sampleLoadOutput();
+    stopped.interrupted = { signal: 'SIGINT' };
+    stopped.result.drain = { timeoutSec: 10, endedBy: 'signal', aborted: 0 };
+    assert.ok(stopped.result.throughput !== undefined);
+    stopped.result.throughput.windowSec = 3.2;
+    stopped.result.health = {
+      valid: false,
+      reasons: ['run stopped by its abort signal before the schedule ended: interrupted by SIGINT'],
+    };
+    const base = await writeJson(dir, 'a.json', sampleLoadOutput());
+    const other = await writeJson(dir, 'b.json', stopped);
+    const run = await runCompareCommand([base, other]);
+    assert.deepEqual(warnings(run.stdout), [
+      `warning: ${other}: the run was interrupted by SIGINT 3.2 s into its 5 s schedule, so ` +
+        'its figures cover that part only',
     ]);
   });
 
@@ -280,12 +528,25 @@ describe('scalegate compare', () => {
       reportPath: string;
     };
     const report = join('reports', pointer.reportPath);
-    const run = await runCompareCommand([report, report]);
+    const copy = join(dir, 'report.json');
+    await copyFile(report, copy);
+    const run = await runCompareCommand([report, copy]);
     assert.equal(run.stderr, '');
     assert.equal(run.exitCode, 0);
     assert.match(
       row(run.stdout, 'completed throughput'),
       /^completed throughput \| \d+ rpm \| \d+ rpm \| \+0\.0%$/,
+    );
+    const { runId, createdAt } = JSON.parse(await readFile(report, 'utf8')) as {
+      runId: string;
+      createdAt: string;
+    };
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `^warning: ${report}, ${copy} contain the same run \\(run id ${runId}, created at ${createdAt}\\); `,
+        'm',
+      ),
     );
   });
 

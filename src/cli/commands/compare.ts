@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 
 import type { Command } from 'commander';
 
@@ -30,10 +30,10 @@ export function registerCompareCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nExit codes: 0 when the comparison was printed, with or without warnings; ' +
-        '2 when an option or an input file cannot be used.',
+        '2 when an option or an input file cannot be used, or a file is given twice.',
     )
-    .action(async (files: string[], options: CompareCommandOptions) => {
-      process.exitCode = await runCompareCommand(files, options);
+    .action(async (files: string[], options: CompareCommandOptions, command: Command) => {
+      process.exitCode = await runCompareCommand(files, options, command);
     });
 }
 
@@ -41,10 +41,16 @@ export function registerCompareCommand(program: Command): void {
  * Runs the command and returns the exit code: 0 when the comparison was printed, with or
  * without warnings, and 2 when the options or an input file cannot be used.
  */
-async function runCompareCommand(files: string[], options: CompareCommandOptions): Promise<number> {
+async function runCompareCommand(
+  files: string[],
+  options: CompareCommandOptions,
+  command: Command,
+): Promise<number> {
   let groups: GroupFiles[];
   try {
+    rejectRepeatedGroupFlags(command);
     groups = groupFiles(files, options);
+    rejectRepeatedFiles(groups);
   } catch (error) {
     if (!isUsageError(error)) throw error;
     process.stderr.write(`error: ${error.message}\n`);
@@ -96,6 +102,53 @@ function groupFiles(files: readonly string[], options: CompareCommandOptions): G
     );
   }
   return files.map((file) => ({ label: columnLabel(file, files), files: [file] }));
+}
+
+/**
+ * Rejects a second `--base` or `--candidate`, whose files commander would add to the first
+ * one's group without a word. Commander keeps no count of an option, so this counts the flag
+ * in the arguments the parent command passed on, up to a `--`.
+ */
+function rejectRepeatedGroupFlags(command: Command): void {
+  const args = command.parent?.args ?? [];
+  const end = args.indexOf('--');
+  const options = end === -1 ? args : args.slice(0, end);
+  for (const [flag, example] of [
+    ['--base', 'a1.json a2.json'],
+    ['--candidate', 'b1.json b2.json'],
+  ] as const) {
+    const count = options.filter((arg) => arg === flag || arg.startsWith(`${flag}=`)).length;
+    if (count > 1) {
+      throw new UsageError(
+        `${flag} is given ${count} times, but compare takes one ${flag.slice(2)} group; ` +
+          `list all its runs after one ${flag}, such as ${flag} ${example}`,
+      );
+    }
+  }
+}
+
+/**
+ * Rejects a file given more than once, in one group or in both, because a repeated run
+ * narrows a group's range and can fake a noise band. Paths are compared resolved, so
+ * `a.json` and `./a.json` are one file.
+ */
+function rejectRepeatedFiles(groups: readonly GroupFiles[]): void {
+  const firstSpelling = new Map<string, string>();
+  const repeats: string[] = [];
+  for (const file of groups.flatMap((group) => group.files)) {
+    const path = resolve(file);
+    const first = firstSpelling.get(path);
+    if (first === undefined) {
+      firstSpelling.set(path, file);
+    } else {
+      repeats.push(first === file ? file : `${first} (again as ${file})`);
+    }
+  }
+  if (repeats.length === 0) return;
+  throw new UsageError(
+    `${[...new Set(repeats)].join(', ')}: given more than once; pass each run once, as a ` +
+      'repeated file narrows the range and can fake a noise band',
+  );
 }
 
 /** Labels a one-file column with the file's base name, or its path when two share a name. */

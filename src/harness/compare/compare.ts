@@ -17,11 +17,28 @@ export interface RunGroup {
 
 /** One figure of one group, and how it compares with the baseline's. */
 export interface GroupFigure extends FigureStats {
-  /** Change of the median from the baseline's median, in percent; null for the baseline. */
+  /**
+   * True when a run's value is a lower bound, such as a latency percentile of a run with
+   * aborted requests. The median and the range are then lower bounds too.
+   */
+  lowerBound: boolean;
+  /** True when two or more runs measured the figure and all gave one value, so the range is no noise band. */
+  identicalRuns: boolean;
+  /**
+   * Change of the median from the baseline's median, in percent. Null for the baseline, and
+   * when both medians are lower bounds, because the change is then unknown.
+   */
   changePercent: number | null;
-  /** Whether the ranges overlap the baseline's; null for the baseline. */
+  /**
+   * Kind of bound that `changePercent` is: `atLeast` when this median is a lower bound, and
+   * `atMost` when the baseline's is. Null when the change is exact or null.
+   */
+  changeBound: ChangeBound | null;
+  /** Whether the ranges overlap the baseline's; null for the baseline, `unknown` beside a lower bound. */
   noise: NoiseMark | null;
 }
+
+export type ChangeBound = 'atLeast' | 'atMost';
 
 export interface FigureRow {
   metric: MetricKey;
@@ -58,17 +75,54 @@ export function compareGroups(groups: readonly RunGroup[]): Comparison {
   };
 }
 
+/** Statistics of one figure of one group, before the comparison with the baseline. */
+type GroupStats = FigureStats & Pick<GroupFigure, 'lowerBound' | 'identicalRuns'>;
+
 function figureRow(groups: readonly RunGroup[], metric: MetricKey): FigureRow {
-  const stats = groups.map((group) => figureStats(group.runs.map((run) => run.figures[metric])));
+  const stats = groups.map((group) => groupStats(group, metric));
   const [base] = stats;
   return {
     metric,
-    groups: stats.map((group, index) => ({
-      ...group,
-      changePercent:
-        index === 0 || base === undefined ? null : percentChange(base.median, group.median),
-      noise: index === 0 || base === undefined ? null : noiseMark(base, group),
-    })),
+    groups: stats.map((group, index) =>
+      index === 0 || base === undefined
+        ? { ...group, changePercent: null, changeBound: null, noise: null }
+        : { ...group, ...changeFrom(base, group) },
+    ),
+  };
+}
+
+function groupStats(group: RunGroup, metric: MetricKey): GroupStats {
+  const stats = figureStats(group.runs.map((run) => run.figures[metric]));
+  return {
+    ...stats,
+    lowerBound: group.runs.some(
+      (run) => run.figures[metric] !== null && run.lowerBounds.includes(metric),
+    ),
+    identicalRuns: stats.values.length >= 2 && stats.min === stats.max,
+  };
+}
+
+/**
+ * Compares a group's median with the baseline's. A larger true value can only raise a median,
+ * so a lower-bound median bounds the change from one side, and two of them leave it unknown.
+ */
+function changeFrom(
+  base: GroupStats,
+  group: GroupStats,
+): Pick<GroupFigure, 'changePercent' | 'changeBound' | 'noise'> {
+  if (!base.lowerBound && !group.lowerBound) {
+    const changePercent = percentChange(base.median, group.median);
+    return { changePercent, changeBound: null, noise: noiseMark(base, group) };
+  }
+  if (base.lowerBound && group.lowerBound) {
+    return { changePercent: null, changeBound: null, noise: 'unknown' };
+  }
+  const changePercent = percentChange(base.median, group.median);
+  const bound: ChangeBound = group.lowerBound ? 'atLeast' : 'atMost';
+  return {
+    changePercent,
+    changeBound: changePercent === null ? null : bound,
+    noise: 'unknown',
   };
 }
 

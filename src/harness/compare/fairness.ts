@@ -12,9 +12,31 @@ interface SharedSetting {
   fix: string;
 }
 
+/** A setting that the runs of one group should share, and the fix when they do not. */
+interface GroupSetting {
+  /** Plural noun for the warning, such as `topologies`. */
+  plural: string;
+  describe: (run: RunRecord) => string;
+  fix: string;
+}
+
+const GROUP_SETTINGS: readonly GroupSetting[] = [
+  {
+    plural: 'topologies',
+    describe: (run) => run.topology ?? 'not recorded (--target)',
+    fix: 'its median describes no one topology, so give each side runs of one topology',
+  },
+  {
+    plural: 'policy hashes',
+    describe: (run) => run.policyHash?.slice(0, 12) ?? 'not recorded',
+    fix: 'its median describes no one policy, so give each side runs of one --policy',
+  },
+];
+
 /**
- * Returns one line per difference between the runs that makes the comparison unfair, then
- * one line per run whose own figures are suspect. An empty list means none was found.
+ * Returns one line per difference between the runs that makes the comparison unfair, one
+ * per run given more than once, one per group that mixes topologies or policies, then one
+ * per run whose own figures are suspect. An empty list means none was found.
  */
 export function fairnessWarnings(groups: readonly RunGroup[]): string[] {
   const runs = groups.flatMap((group) => group.runs);
@@ -25,6 +47,8 @@ export function fairnessWarnings(groups: readonly RunGroup[]): string[] {
   }
   const seeds = seedLine(groups);
   if (seeds !== undefined) warnings.push(seeds);
+  warnings.push(...sameRunLines(runs));
+  for (const group of groups) warnings.push(...mixedGroupLines(group));
   for (const run of runs) {
     for (const caveat of run.caveats) warnings.push(`${run.file}: ${caveat}`);
   }
@@ -91,28 +115,72 @@ function describeMachine(machine: MachineInfo, withModel: boolean): string {
  * setting do not all share one value, and undefined when they do.
  */
 function spreadLine(runs: readonly RunRecord[], setting: SharedSetting): string | undefined {
+  const spread = valueSpread(runs, setting.describe);
+  return spread === undefined ? undefined : `${setting.name} differs: ${spread}; ${setting.fix}`;
+}
+
+/**
+ * Returns `<value> (<files>) vs <value> (<files>) ...` when the runs that have a value do not
+ * all share one, and undefined when they do.
+ */
+function valueSpread(
+  runs: readonly RunRecord[],
+  describe: (run: RunRecord) => string | undefined,
+): string | undefined {
   const filesByValue = new Map<string, string[]>();
   for (const run of runs) {
-    const value = setting.describe(run);
+    const value = describe(run);
     if (value === undefined) continue;
     filesByValue.set(value, [...(filesByValue.get(value) ?? []), run.file]);
   }
   if (filesByValue.size < 2) return undefined;
-  const spread = [...filesByValue].map(([value, files]) => `${value} (${fileList(files)})`);
-  return `${setting.name} differs: ${spread.join(' vs ')}; ${setting.fix}`;
+  return [...filesByValue].map(([value, files]) => `${value} (${fileList(files)})`).join(' vs ');
 }
 
 /**
  * Compares the set of seeds of each group, since repeats of one side may use several seeds
- * and the sides may have different numbers of runs.
+ * and the sides may have different numbers of runs. A group of one run is named by its path,
+ * as the other warnings name files.
  */
 function seedLine(groups: readonly RunGroup[]): string | undefined {
   const seedsOf = (group: RunGroup): string =>
     [...new Set(group.runs.map((run) => run.seed))].sort((a, b) => a - b).join(', ');
   const distinct = new Set(groups.map(seedsOf));
   if (distinct.size < 2) return undefined;
-  const spread = groups.map((group) => `${seedsOf(group)} (${group.label})`);
+  const nameOf = (group: RunGroup): string =>
+    group.runs.length === 1 && group.runs[0] !== undefined ? group.runs[0].file : group.label;
+  const spread = groups.map((group) => `${seedsOf(group)} (${nameOf(group)})`);
   return `seeds differ: ${spread.join(' vs ')}; give every side the same --seed values`;
+}
+
+/**
+ * Names the files that hold one run, such as a copy of a file. Repeats of one run narrow a
+ * group's range, or, between the sides, compare a run with itself.
+ */
+function sameRunLines(runs: readonly RunRecord[]): string[] {
+  const filesByRun = new Map<string, string[]>();
+  for (const run of runs) {
+    filesByRun.set(run.identity, [...(filesByRun.get(run.identity) ?? []), run.file]);
+  }
+  return [...filesByRun]
+    .filter(([, files]) => files.length > 1)
+    .map(
+      ([identity, files]) =>
+        `${fileList(files)} contain the same run (${identity}); pass each run once, as a copy ` +
+        'narrows the range and can fake a noise band',
+    );
+}
+
+/** Names each group setting that the runs of `group` do not share. */
+function mixedGroupLines(group: RunGroup): string[] {
+  const lines: string[] = [];
+  for (const setting of GROUP_SETTINGS) {
+    const spread = valueSpread(group.runs, setting.describe);
+    if (spread !== undefined) {
+      lines.push(`${group.label} mixes ${setting.plural}: ${spread}; ${setting.fix}`);
+    }
+  }
+  return lines;
 }
 
 function fileList(files: readonly string[]): string {

@@ -1,5 +1,5 @@
 import { percent, seconds, usd } from '../report/format.js';
-import type { Comparison, FigureRow, GroupFigure, GroupSummary } from './compare.js';
+import type { ChangeBound, Comparison, FigureRow, GroupFigure, GroupSummary } from './compare.js';
 import type { MetricKey } from './run.js';
 
 /** Row heading and value format of each figure. */
@@ -13,6 +13,14 @@ const METRIC_FORMATS: Record<MetricKey, { label: string; format: (value: number)
   p95UsdPerTask: { label: 'p95 cost per task', format: usd },
   workerPoolUsd: { label: 'worker pool bill', format: usd },
 };
+
+/** Footnote of a change marked `*`. */
+const IDENTICAL_NOTE =
+  "* The runs of a side gave identical values for this figure, so that side's range is no noise band, and even a small change shows as beyond noise.";
+
+/** Note on cells marked `>=` or `<=`. */
+const LOWER_BOUND_NOTE =
+  "A figure marked '>=' is a lower bound, and so is its range, because aborted requests count with the time they had waited. Its change is then a bound too ('>=' or '<='), or n/a when both sides are lower bounds.";
 
 /** Spaces between table columns. */
 const COLUMN_GAP = 3;
@@ -59,32 +67,54 @@ function identityRow(
 
 function figureRow(row: FigureRow): string[] {
   const { label, format } = METRIC_FORMATS[row.metric];
-  const baseMedian = row.groups[0]?.median ?? null;
+  const [base] = row.groups;
   return [
     label,
     ...row.groups.flatMap((group, index) =>
-      columns(index, figureCell(group, format), changeCell(group, baseMedian)),
+      columns(index, figureCell(group, format), base === undefined ? '' : changeCell(group, base)),
     ),
   ];
 }
 
-/** Formats the median, with the range when there are several values, such as `2.06 s (2.01 s..2.10 s)`. */
+/**
+ * Formats the median, with the range when there are several values, such as
+ * `2.06 s (2.01 s..2.10 s)`, and with `>= ` before a lower bound.
+ */
 function figureCell(figure: GroupFigure, format: (value: number) => string): string {
   if (figure.median === null || figure.min === null || figure.max === null) return 'n/a';
+  const bound = figure.lowerBound ? '>= ' : '';
   const range = figure.values.length > 1 ? ` (${format(figure.min)}..${format(figure.max)})` : '';
   const partial =
     figure.values.length < figure.runs ? ` [${figure.values.length} of ${figure.runs} runs]` : '';
-  return `${format(figure.median)}${range}${partial}`;
+  return `${bound}${format(figure.median)}${range}${partial}`;
 }
 
-/** Formats the change from the baseline, such as `+12.5%` or `-3.0% within noise`. */
-function changeCell(figure: GroupFigure, baseMedian: number | null): string {
-  if (figure.changePercent === null) {
-    return baseMedian === 0 && figure.median !== null ? 'n/a (baseline is 0)' : 'n/a';
-  }
+/**
+ * Formats the change from the baseline, such as `+12.5%`, `-3.0% within noise`, or `>= +8.0%`
+ * when the change is only a bound. A `*` marks a change weighed against a range of identical
+ * values.
+ */
+function changeCell(figure: GroupFigure, base: GroupFigure): string {
+  if (figure.changePercent === null) return missingChange(figure, base);
   const sign = figure.changePercent >= 0 ? '+' : '';
-  const change = `${sign}${figure.changePercent.toFixed(1)}%`;
-  return figure.noise === 'within' ? `${change} within noise` : change;
+  const bound = figure.changeBound === null ? '' : `${CHANGE_BOUND_SIGNS[figure.changeBound]} `;
+  const change = `${bound}${sign}${figure.changePercent.toFixed(1)}%`;
+  const noise = figure.noise === 'within' ? `${change} within noise` : change;
+  return identicalRange(figure, base) ? `${noise} *` : noise;
+}
+
+const CHANGE_BOUND_SIGNS: Record<ChangeBound, string> = { atLeast: '>=', atMost: '<=' };
+
+function missingChange(figure: GroupFigure, base: GroupFigure): string {
+  if (figure.median === null) return 'n/a';
+  if (figure.lowerBound && base.lowerBound) return 'n/a (both lower bounds)';
+  return base.median === 0 ? 'n/a (baseline is 0)' : 'n/a';
+}
+
+/** Returns whether a change was judged against noise with a side whose runs all gave one value. */
+function identicalRange(figure: GroupFigure, base: GroupFigure): boolean {
+  const judged = figure.noise === 'within' || figure.noise === 'beyond';
+  return judged && (figure.identicalRuns || base.identicalRuns);
 }
 
 function notes(comparison: Comparison): string[] {
@@ -102,7 +132,16 @@ function notes(comparison: Comparison): string[] {
   } else {
     lines.push(noNoiseBandNote(comparison));
   }
+  if (comparison.rows.some(hasIdenticalRangeMark)) lines.push(IDENTICAL_NOTE);
+  if (comparison.rows.some((row) => row.groups.some((group) => group.lowerBound))) {
+    lines.push(LOWER_BOUND_NOTE);
+  }
   return lines;
+}
+
+function hasIdenticalRangeMark(row: FigureRow): boolean {
+  const [base, ...others] = row.groups;
+  return base !== undefined && others.some((group) => identicalRange(group, base));
 }
 
 /** Explains why no change is marked, and how to get a noise band. */

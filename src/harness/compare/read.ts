@@ -64,7 +64,9 @@ function parseJson(file: string, text: string): unknown {
     return JSON.parse(text) as unknown;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new CompareInputError(file, 'not_json', `not JSON (${reason})`, PASS_A_RUN);
+    // Node's message quotes the start of the text, line breaks included; escaped, the error stays on one line.
+    const oneLine = reason.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+    throw new CompareInputError(file, 'not_json', `not JSON (${oneLine})`, PASS_A_RUN);
   }
 }
 

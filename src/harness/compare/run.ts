@@ -1,6 +1,8 @@
 import type { LoadCommandOutput } from '../load/output.js';
 import { throughputRpmOf } from '../report/from-load.js';
 import type { MachineInfo, Report, TopologyResult } from '../report/types.js';
+import { loadCaveats, reportCaveats } from './caveats.js';
+import { abortedInLoad, abortedInReport } from './lower-bounds.js';
 
 /** Figures that `scalegate compare` puts side by side, in table order. */
 export const METRIC_KEYS = [
@@ -20,6 +22,11 @@ export type MetricKey = (typeof METRIC_KEYS)[number];
 export interface RunRecord {
   /** Path of the file, as given on the command line. */
   file: string;
+  /**
+   * Identity of the run, such as `started at <ISO time> against <target>`. Two files with
+   * one identity contain the same run, such as a file and its copy.
+   */
+  identity: string;
   kind: 'load' | 'drill';
   /** Load scenario name, or the drill name for a drill report. */
   scenario: string;
@@ -38,6 +45,8 @@ export interface RunRecord {
   caveats: string[];
   /** Each figure, or null when the run did not measure it, such as cost without a platform. */
   figures: Record<MetricKey, number | null>;
+  /** Figures that are only lower bounds, such as latency percentiles of a run with aborted requests. */
+  lowerBounds: MetricKey[];
 }
 
 /** Reduces a validated load `--out` JSON to a run record. */
@@ -45,8 +54,10 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
   const { result, settings, platform } = output;
   const latency = result.latency.overall;
   const cost = platform?.cost;
+  const aborted = abortedInLoad(result);
   return {
     file,
+    identity: `started at ${new Date(result.startedAt).toISOString()} against ${result.target}`,
     kind: 'load',
     scenario: settings.scenario,
     durationS: settings.durationSec,
@@ -58,7 +69,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
     policyHash: settings.platform?.policyHash ?? null,
     commit: output.environment.commit,
     machine: output.environment.machine,
-    caveats: loadCaveats(output),
+    caveats: loadCaveats(output, aborted),
     figures: {
       throughputRpm: throughputRpmOf(result),
       successRate: result.successRate,
@@ -69,27 +80,17 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
       p95UsdPerTask: cost?.p95UsdPerTask ?? null,
       workerPoolUsd: cost?.workerPoolUsd ?? null,
     },
+    lowerBounds: aborted.lowerBounds,
   };
-}
-
-function loadCaveats(output: LoadCommandOutput): string[] {
-  const caveats: string[] = [];
-  if (output.interrupted !== undefined) {
-    caveats.push(`the run was stopped by ${output.interrupted.signal}`);
-  }
-  if (!output.result.health.valid) {
-    caveats.push(`the load generator fell behind (${output.result.health.reasons.join('; ')})`);
-  }
-  const unsettled = output.platform?.cost.unsettledTasks ?? 0;
-  if (unsettled > 0) caveats.push(`the cost of ${unsettled} unsettled tasks is missing`);
-  return caveats;
 }
 
 /** Reduces a validated drill report of one topology to a run record. */
 export function runFromReport(file: string, report: Report, topology: TopologyResult): RunRecord {
   const { environment } = report;
+  const aborted = abortedInReport(topology);
   return {
     file,
+    identity: `run id ${report.runId}, created at ${report.createdAt}`,
     kind: 'drill',
     scenario: report.scenario.name,
     durationS: report.scenario.durationS,
@@ -101,7 +102,7 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
     policyHash: environment.policyHash,
     commit: environment.commit,
     machine: environment.machine,
-    caveats: reportCaveats(report, topology),
+    caveats: reportCaveats(report, topology, aborted),
     figures: {
       throughputRpm: topology.throughputRpm,
       successRate: topology.successRate,
@@ -112,16 +113,6 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
       p95UsdPerTask: topology.cost.p95Usd,
       workerPoolUsd: topology.cost.workerPoolUsd ?? null,
     },
+    lowerBounds: aborted.lowerBounds,
   };
-}
-
-function reportCaveats(report: Report, topology: TopologyResult): string[] {
-  const caveats: string[] = [];
-  if (report.verdict.status === 'aborted') caveats.push('the drill was aborted');
-  if (!topology.harness.valid) {
-    caveats.push(`the load generator fell behind (${topology.harness.reasons.join('; ')})`);
-  }
-  const unsettled = topology.cost.unsettledTasks ?? 0;
-  if (unsettled > 0) caveats.push(`the cost of ${unsettled} unsettled tasks is missing`);
-  return caveats;
 }

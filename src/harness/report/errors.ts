@@ -23,7 +23,10 @@ export interface ReportIssue {
   instancePath: string;
   keyword: string;
   message: string;
-  /** The failing value as JSON, cut to 80 characters; absent for a missing property. */
+  /**
+   * The failing value as JSON, cut to 80 characters, or `property "<name>"` for a property
+   * the schema does not allow; absent for a missing property.
+   */
   value?: string;
   /** Expected form of the value: the schema's description of the field, or the rule. */
   expected?: string;

@@ -36,7 +36,11 @@ export function toIssue(error: ErrorObject): ReportIssue {
     keyword: error.keyword,
     message: error.message ?? 'invalid',
   };
-  if (error.keyword !== 'required' && error.data !== undefined) {
+  const extra = (error.params as { additionalProperty?: unknown }).additionalProperty;
+  if (error.keyword === 'additionalProperties' && typeof extra === 'string') {
+    // The failing value is the whole object, so the extra property's name says more.
+    issue.value = `property ${JSON.stringify(extra)}`;
+  } else if (error.keyword !== 'required' && error.data !== undefined) {
     issue.value = shortJson(error.data);
   }
   const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
@@ -57,6 +61,14 @@ export function describeFirstIssue(issues: readonly ReportIssue[]): string {
   const first = issues[0] ?? { instancePath: '', keyword: 'unknown', message: 'invalid' };
   const where = first.instancePath === '' ? '(root)' : first.instancePath;
   const got = first.value === undefined ? '' : `, got ${first.value}`;
-  const expected = first.expected === undefined ? '' : `; expected ${first.expected}`;
+  const expected = first.expected === undefined ? '' : `; expected ${lowerFirst(first.expected)}`;
   return `at ${where}: ${first.keyword} rule failed (${first.message}${got})${expected}`;
+}
+
+/**
+ * Lowercases the first letter of a schema description, which starts a sentence, so it reads
+ * on after `expected`. A first word in capitals, such as `JSON`, stays.
+ */
+function lowerFirst(text: string): string {
+  return /^[A-Z][a-z]/.test(text) ? `${text[0]?.toLowerCase()}${text.slice(1)}` : text;
 }

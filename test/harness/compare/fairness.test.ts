@@ -81,6 +81,53 @@ describe('fairnessWarnings', () => {
     ]);
   });
 
+  it('names a one-run side by its path', () => {
+    const other = run('runs/b1.json');
+    other.seed = 7;
+    assert.deepEqual(fairnessWarnings(groups([run('runs/a1.json')], [other])), [
+      'seeds differ: 1 (runs/a1.json) vs 7 (runs/b1.json); give every side the same --seed values',
+    ]);
+  });
+
+  it('names one run in two files', () => {
+    const [a1, a2, b1] = [run('a1'), run('a2'), run('b1')];
+    a2.identity = a1.identity;
+    assert.deepEqual(fairnessWarnings(groups([a1, a2], [b1])), [
+      `a1, a2 contain the same run (${a1.identity}); pass each run once, as a copy narrows the ` +
+        'range and can fake a noise band',
+    ]);
+  });
+
+  it('names one run on both sides', () => {
+    const [a1, b1] = [run('a1'), run('b1')];
+    b1.identity = a1.identity;
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1])), [
+      `a1, b1 contain the same run (${a1.identity}); pass each run once, as a copy narrows the ` +
+        'range and can fake a noise band',
+    ]);
+  });
+
+  it('names a side of two topologies', () => {
+    const [a1, a2, b1, b2] = [run('a1'), run('a2'), run('b1'), run('b2')];
+    a2.topology = 'workers=8 serverless_burst=disabled';
+    assert.deepEqual(fairnessWarnings(groups([a1, a2], [b1, b2])), [
+      'base mixes topologies: workers=2 serverless_burst=disabled (a1) vs ' +
+        'workers=8 serverless_burst=disabled (a2); its median describes no one topology, so ' +
+        'give each side runs of one topology',
+    ]);
+  });
+
+  it('names a side of two policies', () => {
+    const [a1, b1, b2] = [run('a1'), run('b1'), run('b2')];
+    b2.policyHash = 'f'.repeat(64);
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1, b2])), [
+      'policy hash differs: eeeeeeeeeeee (a1, b1) vs ffffffffffff (b2); ' +
+        'give every run the same --policy unless the policy is what you compare',
+      'candidate mixes policy hashes: eeeeeeeeeeee (b1) vs ffffffffffff (b2); its median ' +
+        'describes no one policy, so give each side runs of one --policy',
+    ]);
+  });
+
   it('accepts the same seeds in another order', () => {
     const [a1, a2, b1, b2] = [run('a1'), run('a2'), run('b1'), run('b2')];
     a2.seed = 2;

@@ -8,6 +8,12 @@ import {
   isCompareInputError,
 } from '../../../src/harness/compare/errors.js';
 import { readRun } from '../../../src/harness/compare/read.js';
+import {
+  evaluateHealth,
+  type HealthInput,
+  stoppedEarlyReason,
+} from '../../../src/harness/load/health.js';
+import type { LoadCommandOutput } from '../../../src/harness/load/output.js';
 import { sampleReport } from '../report/sample-report.js';
 import { sampleLoadOutput, writeJson } from '../load/sample-output.js';
 
@@ -20,6 +26,27 @@ async function assertRejected(file: string, problem: CompareInputProblem, messag
     assert.equal(error.message, message);
     return true;
   });
+}
+
+/**
+ * Builds a load output that SIGINT stopped 3.2 s into its 5 s schedule, with the health
+ * reasons the embedded engine gives such a run.
+ */
+function interruptedOutput(health: Partial<HealthInput> = {}): LoadCommandOutput {
+  const output = sampleLoadOutput();
+  output.interrupted = { signal: 'SIGINT' };
+  output.result.drain = { timeoutSec: 10, endedBy: 'signal', aborted: 0 };
+  assert.ok(output.result.throughput !== undefined);
+  output.result.throughput.windowSec = 3.2;
+  output.result.health = evaluateHealth({
+    counts: output.result.requests,
+    lagP99Ms: 1,
+    limits: {},
+    abortedEarly: true,
+    stopReason: 'interrupted by SIGINT',
+    ...health,
+  });
+  return output;
 }
 
 const PASS_A_RUN =
@@ -86,14 +113,107 @@ describe('readRun', () => {
     });
   });
 
-  it('notes an interrupted load', async () => {
+  it('notes a signal after the load ended', async () => {
     const output = sampleLoadOutput();
     output.interrupted = { signal: 'SIGINT' };
     output.result.health = { valid: false, reasons: ['scheduler lag p99 80 ms'] };
     const run = await readRun(await writeJson(dir, 'stopped.json', output));
     assert.deepEqual(run.caveats, [
-      'the run was stopped by SIGINT',
+      'SIGINT came after the load ended, while the cost was read, so the cost covers the ' +
+        'tasks that had ended by then',
       'the load generator fell behind (scheduler lag p99 80 ms)',
+    ]);
+  });
+
+  it('words an interrupted load as interrupted', async () => {
+    const run = await readRun(await writeJson(dir, 'stopped.json', interruptedOutput()));
+    assert.deepEqual(run.caveats, [
+      'the run was interrupted by SIGINT 3.2 s into its 5 s schedule, so its figures cover ' +
+        'that part only',
+    ]);
+  });
+
+  it('keeps the lag reasons of an interrupted load', async () => {
+    const stalls = { lagLimitMs: 50, behindMs: 900, longestStallMs: 900, stalls: 1 };
+    const output = interruptedOutput({ stalls, scheduleMs: 5000 });
+    const run = await readRun(await writeJson(dir, 'stopped.json', output));
+    assert.deepEqual(run.caveats, [
+      'the run was interrupted by SIGINT 3.2 s into its 5 s schedule, so its figures cover ' +
+        'that part only',
+      'the load generator fell behind (scheduler stalled: sends waited over 50 ms past their ' +
+        'scheduled time for 900 ms in a row, over the limit of 500 ms; scheduler behind ' +
+        'schedule by over 50 ms for 900 ms in 1 stalls, over the limit of 500 ms)',
+    ]);
+  });
+
+  it('notes an interrupt during the drain', async () => {
+    const output = interruptedOutput({ stoppedInDrain: true });
+    assert.ok(output.result.throughput !== undefined);
+    output.result.throughput.windowSec = 5;
+    const run = await readRun(await writeJson(dir, 'stopped.json', output));
+    assert.deepEqual(run.caveats, [
+      'the run was interrupted by SIGINT during the drain, after the schedule ended',
+    ]);
+  });
+
+  it('marks latency with aborted requests as lower bounds', async () => {
+    const output = sampleLoadOutput();
+    Object.assign(output.result.requests, { failed: 47, aborted: 3 });
+    output.result.drain = { timeoutSec: 10, endedBy: 'timeout', aborted: 3 };
+    // The p50 of the completed requests equals the p50 with the aborts, so it is exact.
+    output.result.latency.upperBounds = {
+      overall: { p50: 2000, p95: 4500, p99: null },
+      byTenant: {},
+    };
+    const run = await readRun(await writeJson(dir, 'cut.json', output));
+    assert.deepEqual(run.lowerBounds, ['p95LatencyS', 'p99LatencyS']);
+    assert.deepEqual(run.caveats, [
+      '3 of 100 requests were aborted at the drain timeout, and aborted requests count with ' +
+        'the time they had waited, so its p95 and p99 latency are lower bounds',
+    ]);
+  });
+
+  it('marks every percentile without upper bounds', async () => {
+    const output = sampleLoadOutput();
+    Object.assign(output.result.requests, { failed: 49, aborted: 1 });
+    output.result.drain = { timeoutSec: 10, endedBy: 'signal', aborted: 1 };
+    const run = await readRun(await writeJson(dir, 'cut.json', output));
+    assert.deepEqual(run.lowerBounds, ['p50LatencyS', 'p95LatencyS', 'p99LatencyS']);
+    assert.deepEqual(run.caveats, [
+      'the run was stopped early during the drain, after the schedule ended',
+      '1 of 100 requests was aborted when the run was stopped, and aborted requests count ' +
+        'with the time they had waited, so its p50, p95 and p99 latency are lower bounds',
+    ]);
+  });
+
+  it('finds aborted requests in a report series', async () => {
+    const report = sampleReport();
+    const [topology] = report.topologies;
+    const [point] = topology?.timeSeries ?? [];
+    assert.ok(point !== undefined);
+    point.throughputRpm = (point.requests - 2) * 60;
+    const run = await readRun(await writeJson(dir, 'report.json', report));
+    assert.deepEqual(run.lowerBounds, ['p50LatencyS', 'p95LatencyS', 'p99LatencyS']);
+    assert.deepEqual(run.caveats, [
+      '2 of 2700 requests were aborted at the drain timeout, and aborted requests count with ' +
+        'the time they had waited, so its p50, p95 and p99 latency are lower bounds',
+    ]);
+  });
+
+  it('words an aborted drill as aborted', async () => {
+    const report = sampleReport();
+    const [topology] = report.topologies;
+    assert.ok(topology !== undefined && report.drill !== null);
+    report.verdict = { status: 'aborted', reasons: ['aborted at 12.50 s: interrupted by SIGINT'] };
+    report.drill.aborted = { reason: 'signal', detail: 'interrupted by SIGINT', atS: 12.5 };
+    topology.harness = {
+      ...topology.harness,
+      valid: false,
+      reasons: [stoppedEarlyReason('interrupted by SIGINT')],
+    };
+    const run = await readRun(await writeJson(dir, 'report.json', report));
+    assert.deepEqual(run.caveats, [
+      'the drill was aborted at 12.50 s (signal: interrupted by SIGINT)',
     ]);
   });
 
@@ -122,6 +242,30 @@ describe('readRun', () => {
       assert.ok(error.message.endsWith(`); ${PASS_A_RUN}`), error.message);
       return true;
     });
+  });
+
+  it('keeps a not-JSON error on one line', async () => {
+    const file = join(dir, 'summary.md');
+    await writeFile(file, '# drill summary\r\n');
+    await assertRejected(
+      file,
+      'not_json',
+      `${file}: not JSON (Unexpected token '#', "# drill summary\\r\\n" is not valid JSON); ` +
+        PASS_A_RUN,
+    );
+  });
+
+  it('names a property the schema lacks', async () => {
+    const output = sampleLoadOutput();
+    Object.assign(output.result, { colour: 'red' });
+    const file = await writeJson(dir, 'edited.json', output);
+    await assertRejected(
+      file,
+      'invalid',
+      `${file}: invalid load output at /result: additionalProperties rule failed ` +
+        '(must NOT have additional properties, got property "colour"); ' +
+        'run the load again, as an edited or cut-off file cannot be compared',
+    );
   });
 
   it('rejects JSON of another kind', async () => {
@@ -196,9 +340,12 @@ describe('readRun', () => {
     await assert.rejects(readRun(file), (error: unknown) => {
       assert.ok(isCompareInputError(error));
       assert.equal(error.problem, 'invalid');
-      assert.match(
+      assert.equal(
         error.message,
-        /: invalid report at \/topologies\/0\/successRate: maximum rule failed .*; run the drill again, as an edited or cut-off report cannot be compared$/,
+        `${file}: invalid report at /topologies/0/successRate: maximum rule failed ` +
+          '(must be <= 1, got 96.4); expected share of ended requests that succeeded, a ' +
+          'fraction from 0 to 1 (0.95 for 95%); run the drill again, as an edited or cut-off ' +
+          'report cannot be compared',
       );
       return true;
     });

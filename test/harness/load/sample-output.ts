@@ -31,14 +31,20 @@ function latency(p50: number, p95: number, p99: number): LatencySummary {
   return { count: 100, min: 10, mean: p50, p50, p90: p95, p95, p99, max: p99 };
 }
 
+/** Start time of the next sample, in epoch milliseconds. */
+let nextStartedAt = 1_796_461_504_962;
+
 /**
  * Builds a schema-valid `load --platform --out` JSON of a 5 s conv-replay run with the given
- * figures; tests change other fields on the returned object.
+ * figures; tests change other fields on the returned object. Each call starts one minute
+ * after the previous one, so two samples are two runs.
  */
 export function sampleLoadOutput(
   figures: SampleFigures = BASE_FIGURES,
   topology = 'workers=2 serverless_burst=disabled',
 ): LoadCommandOutput {
+  const startedAt = nextStartedAt;
+  nextStartedAt += 60_000;
   return {
     schemaVersion: 1,
     environment: {
@@ -71,7 +77,7 @@ export function sampleLoadOutput(
       scenario: 'conv-replay',
       target: 'http://127.0.0.1:40000',
       seed: 1,
-      startedAt: 1_796_461_504_962,
+      startedAt,
       elapsedSec: 12.5,
       requests: {
         scheduled: 100,

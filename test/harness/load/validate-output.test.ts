@@ -78,7 +78,7 @@ describe('validateLoadOutput', () => {
     assertInvalidAt(
       output,
       '/result/successRate',
-      /got 99\.5\); expected Share of ended requests that succeeded, a fraction from 0 to 1/,
+      /^invalid load output at \/result\/successRate: maximum rule failed \(must be <= 1, got 99\.5\); expected share of ended requests that succeeded, a fraction from 0 to 1 \(0\.95 for 95%\)$/,
     );
   });
 
@@ -92,5 +92,15 @@ describe('validateLoadOutput', () => {
   it('rejects a field the schema lacks', () => {
     const output = { ...sampleLoadOutput(), extra: true };
     assertInvalidAt(output, '', /additionalProperties rule failed/);
+  });
+
+  it('names the field the schema lacks', () => {
+    const output = sampleLoadOutput();
+    Object.assign(output.settings, { colour: 'red' });
+    assertInvalidAt(
+      output,
+      '/settings',
+      /^invalid load output at \/settings: additionalProperties rule failed \(must NOT have additional properties, got property "colour"\)$/,
+    );
   });
 });

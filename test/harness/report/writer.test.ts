@@ -70,7 +70,7 @@ describe('writeReport', () => {
     await assert.rejects(writeReport(report, dir), (error: unknown) => {
       assert.ok(isReportValidationError(error));
       assert.match(error.message, /must be <= 1, got 99\.96\)/);
-      assert.match(error.message, /expected Share of ended requests .* a fraction from 0 to 1/);
+      assert.match(error.message, /expected share of ended requests .* a fraction from 0 to 1/);
       return true;
     });
   });

@@ -147,21 +147,22 @@ describe('ServerlessExecutor', () => {
   });
 
   it('rejects sync tool waits beyond the integration timeout', async () => {
-    const { platform } = serverlessPlatform({ coldStartMs: 0, integrationTimeoutMs: 50 });
-    const longWaits = { ...SYNC_TASK, steps: 2, toolWaitMs: 25 };
+    const { platform } = serverlessPlatform({ coldStartMs: 0, integrationTimeoutMs: 1_000 });
+    const longWaits = { ...SYNC_TASK, steps: 2, toolWaitMs: 500 };
     for (const payload of [longWaits, { ...longWaits, stream: true }]) {
       const response = await submitTask(platform, payload);
       assert.equal(response.statusCode, 400);
       const { error } = response.json();
       assert.equal(error.code, 'exceeds_integration_timeout');
       assert.equal(error.limit, 'integrationTimeoutMs');
-      assert.match(error.message, /integration timeout of 50 ms, got 2 \* 25 = 50 ms/);
+      assert.match(error.message, /integration timeout of 1000 ms, got 2 \* 500 = 1000 ms/);
       assert.match(error.message, /send mode async/);
     }
     assert.equal(platform.router.calls.length, 0);
     const asyncResponse = await submitTask(platform, { ...longWaits, mode: 'async' });
     assert.equal(asyncResponse.statusCode, 202);
-    const shortWaits = await submitTask(platform, { ...longWaits, toolWaitMs: 10 });
+    // 2 ms of tool waits leave the run most of the timeout, even on a loaded machine.
+    const shortWaits = await submitTask(platform, { ...longWaits, toolWaitMs: 1 });
     assert.equal(shortWaits.statusCode, 200);
   });
 });

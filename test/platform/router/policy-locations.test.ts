@@ -110,7 +110,61 @@ describe('parsePolicyYaml', () => {
     const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMS: 8000']]);
     assert.deepEqual(problemLines(text), [
       '  policies/x.yaml:3:3 /routes/chat: missing property "deadlineMs"',
-      '  policies/x.yaml:10:5 /routes/chat/deadlineMS: unknown property "deadlineMS"',
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMS: unknown property "deadlineMS"; did you mean "deadlineMs"?',
+    ]);
+  });
+
+  it('suggests a property one edit away', () => {
+    const text = editPolicy(ONE_ROUTE, [['      cooldownMs: 15000', '      coldownMs: 15000']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:13:5 /routes/chat/breaker: missing property "cooldownMs"',
+      '  policies/x.yaml:17:7 /routes/chat/breaker/coldownMs: unknown property "coldownMs"; did you mean "cooldownMs"?',
+    ]);
+  });
+
+  it('suggests no property for a distant name', () => {
+    const text = editPolicy(ONE_ROUTE, [
+      ['    onExhausted: fail', '    onExhausted: fail\n    owner: me'],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:20:5 /routes/chat/owner: unknown property "owner"',
+    ]);
+  });
+
+  it('suggests no property already set', () => {
+    const text = editPolicy(ONE_ROUTE, [
+      ['    deadlineMs: 8000', '    deadlineMs: 8000\n    deadlineMS: 8000'],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:11:5 /routes/chat/deadlineMS: unknown property "deadlineMS"',
+    ]);
+  });
+
+  it('tells to unquote a quoted integer', () => {
+    const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMs: "8000"']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000"; write 8000 without quotes',
+    ]);
+  });
+
+  it('tells to unquote a quoted number', () => {
+    const text = editPolicy(ONE_ROUTE, [['model: m1, weight: 1', "model: m1, weight: '0.5'"]]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:6:36 /routes/chat/candidates/0/weight: must be number, received "0.5"; write 0.5 without quotes',
+    ]);
+  });
+
+  it('gives no unquote fix for a non-integer', () => {
+    const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMs: "8000.5"']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000.5"',
+    ]);
+  });
+
+  it('gives no unquote fix for a unit suffix', () => {
+    const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMs: "8000ms"']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000ms"',
     ]);
   });
 

@@ -17,10 +17,19 @@ test:
 chaos-drill:
 	$(SCALEGATE) drill
 
+# Wraps $(1) in single quotes for the shell, so a path with spaces stays one argument.
+shell_quote = '$(subst ','\'',$(1))'
+
+# A variable, because the commas of a message written inside $(if ...) would split it.
+EMPTY_POLICY_ERROR := POLICY is empty; pass POLICY=path/to/policy.yaml, or leave POLICY out to drill policies/default.yaml
+
 # Drills POLICY and exits with the drill's code, 0 only when the verdict is passed; the
 # committed report and runbook stay as they are.
 policy-gate:
-	$(SCALEGATE) drill --policy $(POLICY) --reports $(GATE_DIR)/reports --runbook $(GATE_DIR)/scaling_runbook.md
+	$(if $(strip $(POLICY)),,$(error $(EMPTY_POLICY_ERROR)))
+	$(SCALEGATE) drill --policy $(call shell_quote,$(POLICY)) \
+		--reports $(call shell_quote,$(GATE_DIR)/reports) \
+		--runbook $(call shell_quote,$(GATE_DIR)/scaling_runbook.md)
 
 load-test:
 	$(SCALEGATE) load --platform --scenario conv-replay --duration 60

@@ -374,4 +374,34 @@ describe('scalegate CLI config file errors', function () {
       'Fix the file or pass another --policy.',
     ]);
   });
+
+  it('load exits 2 with one policy problem a line', async () => {
+    const path = join(dir, 'load-policy.yaml');
+    await writeFile(path, 'version: 1\nroutes:\n  chat:\n    deadlineMs: 0\n');
+    const result = await runCliQueued([
+      'load',
+      '--scenario',
+      'steady-chat',
+      '--platform',
+      '--policy',
+      path,
+    ]);
+    assert.equal(result.exitCode, 2);
+    const missing = [
+      'candidates',
+      'qualityFloor',
+      'firstTokenTimeoutMs',
+      'stallTimeoutMs',
+      'retryBudget',
+      'failoverOn',
+      'breaker',
+      'onExhausted',
+    ];
+    assert.deepEqual(result.stderr.trimEnd().split('\n'), [
+      `error: invalid route policy ${path} (9 problems):`,
+      ...missing.map((name) => `  ${path}:3:3 /routes/chat: missing property "${name}"`),
+      `  ${path}:4:5 /routes/chat/deadlineMs: must be >= 1, received 0; raise it to at least that`,
+      'Fix the file or pass another --policy.',
+    ]);
+  });
 });

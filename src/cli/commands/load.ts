@@ -1,3 +1,4 @@
+import { describeFailure } from '../command-errors.js';
 import { commandLogger } from '../logger.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
@@ -146,9 +147,10 @@ export function registerLoadCommand(program: Command): void {
       try {
         process.exitCode = await runLoadCommand(options);
       } catch (error) {
-        // The message is meant for the user; the stack goes to the debug log only.
+        // The message is meant for the user; the stack goes to the debug log only. An invalid
+        // policy prints one problem a line, as `drill` and `platform` print it.
         logger.debug({ err: error }, 'load run failed');
-        process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(`error: ${describeFailure(error).message}\n`);
         process.exitCode = 2;
       }
     });

@@ -9,6 +9,7 @@ import { checkPolicy } from './policy-checks.js';
 import { type PolicyProblem, PolicyValidationError } from './policy-errors.js';
 import { locateProblems, parsePolicySource } from './policy-source.js';
 import type { Policy } from './policy-types.js';
+import { typeHint, unknownPropertyHint } from './schema-hints.js';
 
 /** Path of the JSON Schema (2020-12) every route policy must match. */
 export const POLICY_SCHEMA_PATH = new URL('../../../policies/schema.json', import.meta.url);
@@ -31,7 +32,7 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
     const property = String(params.additionalProperty);
     return {
       path: `${error.instancePath}/${escapePointerSegment(property)}`,
-      message: `unknown property "${property}"`,
+      message: `unknown property "${property}"${unknownPropertyHint(error, property)}`,
     };
   }
   if (error.keyword === 'required') {
@@ -72,7 +73,7 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
   if (error.keyword === 'type') {
     return {
       path: error.instancePath,
-      message: `${error.message ?? 'has the wrong type'}, received ${quote(error.data)}`,
+      message: `${error.message ?? 'has the wrong type'}, received ${quote(error.data)}${typeHint(error)}`,
     };
   }
   return { path: error.instancePath, message: error.message ?? error.keyword };

@@ -3,6 +3,7 @@ import { candidateKey } from './candidate-order.js';
 import { checkSettingsTakeEffect } from './policy-effect-checks.js';
 import type { PolicyProblem } from './policy-errors.js';
 import type { Policy, RoutePolicy } from './policy-types.js';
+import { checkSharedBreakers } from './shared-breaker-check.js';
 
 /**
  * Returns every semantic problem of a schema-valid policy against the catalog.
@@ -23,7 +24,7 @@ export function checkPolicy(
     problems.push(...checkSettingsTakeEffect(name, route));
   }
   problems.push(...checkFallbackCycles(policy));
-  problems.push(...checkSharedBreakers(policy));
+  problems.push(...checkSharedBreakers(policy, catalog));
   return problems;
 }
 
@@ -187,25 +188,4 @@ function followFallbacks(policy: Policy, start: string): string[] {
     next = policy.routes[next]?.fallbackRoute;
   }
   return chain;
-}
-
-/** Breakers are kept per provider/model, so every route naming one must agree on its settings. */
-function checkSharedBreakers(policy: Policy): PolicyProblem[] {
-  const problems: PolicyProblem[] = [];
-  const owners = new Map<string, { route: string; settings: string }>();
-  for (const [name, route] of Object.entries(policy.routes)) {
-    const settings = JSON.stringify(route.breaker, Object.keys(route.breaker).sort());
-    for (const candidate of route.candidates) {
-      const key = `${candidate.provider}/${candidate.model}`;
-      const owner = owners.get(key);
-      if (owner === undefined) {
-        owners.set(key, { route: name, settings });
-      } else if (owner.settings !== settings) {
-        const message = `breaker settings for ${key} differ from route "${owner.route}"; give both routes the same breaker, such as one YAML anchor`;
-        problems.push({ path: `/routes/${name}/breaker`, message });
-        break;
-      }
-    }
-  }
-  return problems;
 }

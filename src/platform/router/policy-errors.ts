@@ -9,7 +9,10 @@ export interface PolicyProblem {
   /** JSON Pointer into the policy document, such as `/routes/chat/candidates/1/model`. */
   path: string;
   message: string;
-  /** Position of the value in the YAML text. Absent for a parsed object and an empty document. */
+  /**
+   * Position of the value in the YAML text, or line 1 for a problem with the whole file, such
+   * as an empty one. Absent for a policy given as a parsed object.
+   */
   location?: SourceLocation;
 }
 

@@ -2,14 +2,21 @@ import {
   type Document,
   isAlias,
   isMap,
-  isScalar,
   isSeq,
   LineCounter,
   parseDocument,
-  type YAMLError,
   type YAMLMap,
 } from 'yaml';
 import { type PolicyProblem, PolicyValidationError, type SourceLocation } from './policy-errors.js';
+import { referenceProblems, syntaxProblems } from './policy-yaml-errors.js';
+import {
+  escapeSegment,
+  isMergeKey,
+  keyText,
+  locationAt,
+  rangeStart,
+  unescapeSegment,
+} from './yaml-nodes.js';
 
 /** A policy read from YAML: its plain value and the syntax tree that locates problems in it. */
 export interface PolicySource {
@@ -40,9 +47,16 @@ interface Located {
 }
 
 /**
+ * Location of a problem with the file as a whole, such as an empty file: its first line, so
+ * that every problem of a YAML policy prints as `FILE:LINE:COL`.
+ */
+const FILE_START: SourceLocation = { line: 1, column: 1 };
+
+/**
  * Parses policy YAML with merge keys (`<<`) on. YAML warnings go to `process.emitWarning`,
  * as `yaml.parse` sends them.
- * @throws PolicyValidationError listing each YAML syntax error at its line.
+ * @throws PolicyValidationError listing each YAML syntax error, each alias that names no
+ * anchor above it and each merge key whose value is not a map, at its line.
  */
 export function parsePolicySource(text: string, source: string): PolicySource {
   const lines = new LineCounter();
@@ -50,29 +64,21 @@ export function parsePolicySource(text: string, source: string): PolicySource {
   for (const warning of document.warnings) {
     process.emitWarning(warning);
   }
-  if (document.errors.length > 0) {
-    const problems = document.errors.map((error) => ({
-      path: '',
-      message: `invalid YAML: ${yamlErrorMessage(error)}`,
-      location: locationAt(lines, error.pos[0]),
-    }));
+  const problems =
+    document.errors.length > 0
+      ? syntaxProblems(document.errors, lines)
+      : referenceProblems(document, text, lines);
+  if (problems.length > 0) {
     throw new PolicyValidationError(source, problems);
   }
   try {
     return { value: document.toJS(), document, lines };
   } catch (error) {
-    // toJS raises on a merge key whose value is not a map, and on too many aliases.
+    // The error known to remain after the checks above is too many aliases, a count over the
+    // whole file with no one node to point at.
     const message = `invalid YAML: ${error instanceof Error ? error.message : String(error)}`;
-    throw new PolicyValidationError(source, [{ path: '', message }]);
+    throw new PolicyValidationError(source, [{ path: '', message, location: FILE_START }]);
   }
-}
-
-/** Returns the yaml package's message, except where it gives advice meant for its API. */
-function yamlErrorMessage(error: YAMLError): string {
-  if (error.code === 'MULTIPLE_DOCS') {
-    return 'a second document starts here, but a policy file holds one; remove this --- line and what follows it';
-  }
-  return error.message;
 }
 
 /**
@@ -116,7 +122,8 @@ function mergeGroup(
   const first = group[0] as Located;
   const resolved = first.resolved;
   if (resolved === undefined) {
-    return first.problem;
+    // Only an empty document has no node to resolve a pointer in.
+    return { ...first.problem, location: FILE_START };
   }
   const definition = definitions.get(resolved.node);
   const offset = definition?.offset ?? rangeStart(resolved.node);
@@ -146,16 +153,6 @@ function usersOf(paths: readonly string[]): string {
     return unique.join(', ');
   }
   return `${unique.length === 1 ? 'route' : 'routes'} ${unique.join(', ')}`;
-}
-
-function locationAt(lines: LineCounter, offset: number): SourceLocation {
-  const position = lines.linePos(offset);
-  return { line: position.line, column: position.col };
-}
-
-function rangeStart(node: unknown): number | undefined {
-  const range = (node as { range?: readonly number[] } | null)?.range;
-  return range?.[0];
 }
 
 /**
@@ -262,24 +259,4 @@ function mapEntry(
     }
   }
   return undefined;
-}
-
-function keyText(key: unknown): string | undefined {
-  return isScalar(key) && typeof key.value !== 'symbol' ? String(key.value) : undefined;
-}
-
-/**
- * With `merge: true`, yaml 2 parses a plain `<<` key to a scalar whose value is a symbol. A
- * quoted `"<<"` stays an ordinary string key.
- */
-function isMergeKey(key: unknown): boolean {
-  return isScalar(key) && typeof key.value === 'symbol' && key.value.description === '<<';
-}
-
-function escapeSegment(segment: string): string {
-  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
-}
-
-function unescapeSegment(segment: string): string {
-  return segment.replaceAll('~1', '/').replaceAll('~0', '~');
 }

@@ -110,7 +110,61 @@ describe('parsePolicyYaml', () => {
     const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMS: 8000']]);
     assert.deepEqual(problemLines(text), [
       '  policies/x.yaml:3:3 /routes/chat: missing property "deadlineMs"',
-      '  policies/x.yaml:10:5 /routes/chat/deadlineMS: unknown property "deadlineMS"',
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMS: unknown property "deadlineMS"; did you mean "deadlineMs"?',
+    ]);
+  });
+
+  it('suggests a property one edit away', () => {
+    const text = editPolicy(ONE_ROUTE, [['      cooldownMs: 15000', '      coldownMs: 15000']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:13:5 /routes/chat/breaker: missing property "cooldownMs"',
+      '  policies/x.yaml:17:7 /routes/chat/breaker/coldownMs: unknown property "coldownMs"; did you mean "cooldownMs"?',
+    ]);
+  });
+
+  it('suggests no property for a distant name', () => {
+    const text = editPolicy(ONE_ROUTE, [
+      ['    onExhausted: fail', '    onExhausted: fail\n    owner: me'],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:20:5 /routes/chat/owner: unknown property "owner"',
+    ]);
+  });
+
+  it('suggests no property already set', () => {
+    const text = editPolicy(ONE_ROUTE, [
+      ['    deadlineMs: 8000', '    deadlineMs: 8000\n    deadlineMS: 8000'],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:11:5 /routes/chat/deadlineMS: unknown property "deadlineMS"',
+    ]);
+  });
+
+  it('tells to unquote a quoted integer', () => {
+    const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMs: "8000"']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000"; write 8000 without quotes',
+    ]);
+  });
+
+  it('tells to unquote a quoted number', () => {
+    const text = editPolicy(ONE_ROUTE, [['model: m1, weight: 1', "model: m1, weight: '0.5'"]]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:6:36 /routes/chat/candidates/0/weight: must be number, received "0.5"; write 0.5 without quotes',
+    ]);
+  });
+
+  it('gives no unquote fix for a non-integer', () => {
+    const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMs: "8000.5"']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000.5"',
+    ]);
+  });
+
+  it('gives no unquote fix for a unit suffix', () => {
+    const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMs: "8000ms"']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000ms"',
     ]);
   });
 
@@ -154,9 +208,88 @@ describe('parsePolicyYaml', () => {
     ]);
   });
 
-  it('reports an empty file without a location', () => {
+  it('locates a comment-only file at line 1', () => {
     assert.deepEqual(problemLines('# no policy yet\n'), [
-      '  /: the policy is empty; write version: 1 and the routes, as in policies/default.yaml',
+      '  policies/x.yaml:1:1: the policy is empty; write version: 1 and the routes, as in policies/default.yaml',
+    ]);
+  });
+
+  it('locates an empty file at line 1', () => {
+    assert.deepEqual(problemLines(''), [
+      '  policies/x.yaml:1:1: the policy is empty; write version: 1 and the routes, as in policies/default.yaml',
+    ]);
+  });
+
+  it('keeps only the tab errors after a tab', () => {
+    // The tab also yields 7 errors on the lines after it, which the tab alone causes.
+    const text = editPolicy(ONE_ROUTE, [['    stallTimeoutMs: 5000', '\tstallTimeoutMs: 5000']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:9:1: invalid YAML: Tabs are not allowed as indentation; replace the tab with spaces (7 other YAML errors after it are left out, because they may follow from the tab)',
+    ]);
+  });
+
+  it('reports every tab and the errors before them', () => {
+    // The first tab also yields 4 errors on lines 16 and 17, which are left out.
+    const text = editPolicy(ONE_ROUTE, [
+      ['[status_5xx, connection_error]', '[status_5xx'],
+      ['      windowMs: 30000', '\twindowMs: 30000'],
+      ['    onExhausted: fail', '\tonExhausted: fail'],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:13:5: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+      '  policies/x.yaml:16:1: invalid YAML: Tabs are not allowed as indentation; replace the tab with spaces (4 other YAML errors after it are left out, because they may follow from the tab)',
+      '  policies/x.yaml:19:1: invalid YAML: Tabs are not allowed as indentation; replace the tab with spaces',
+    ]);
+  });
+
+  it('locates a misspelt alias and names the anchor', () => {
+    const text = editPolicy(SHARED, [['    breaker: *breaker', '    breaker: *breakr']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:19:14 /routes/chat/breaker: invalid YAML: alias *breakr names no anchor above it; did you mean *breaker? Anchors defined above it: &breaker, &budget',
+    ]);
+  });
+
+  it('lists the anchors when none is close to an alias', () => {
+    const text = editPolicy(SHARED, [['    retryBudget: *budget', '    retryBudget: *limits']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:17:18 /routes/chat/retryBudget: invalid YAML: alias *limits names no anchor above it; name one of the anchors defined above it (&breaker, &budget), or mark the value to share with &limits above this line',
+    ]);
+  });
+
+  it('locates an alias above its anchor', () => {
+    const text = editPolicy(SHARED, [
+      ['    breaker: *breaker', '    breaker: *fast'],
+      [
+        '    breaker: *breaker',
+        '    breaker: &fast { failureThreshold: 5, minimumRequests: 10, windowMs: 30000, cooldownMs: 15000, halfOpenMaxProbes: 1 }',
+      ],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:19:14 /routes/chat/breaker: invalid YAML: alias *fast comes before its anchor &fast on line 29, and an alias can only name an anchor above it; move the value marked &fast above line 19',
+    ]);
+  });
+
+  it('locates an alias in a file without anchors', () => {
+    const text = editPolicy(ONE_ROUTE, [['    onExhausted: fail', '    onExhausted: *exhausted']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:19:18 /routes/chat/onExhausted: invalid YAML: alias *exhausted names no anchor, and the file defines none above it; mark the value to share with &exhausted above this line',
+    ]);
+  });
+
+  it('locates a merge key whose value is a scalar', () => {
+    const text = editPolicy(MERGED, [['    <<: *limits', '    <<: 5']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:7:5 /routes/chat: invalid YAML: merge key << takes a map, an alias of a map, or a sequence of those, but received 5; write <<: *name, where &name marks a map',
+    ]);
+  });
+
+  it('locates a merge key listing an alias of a sequence', () => {
+    const text = editPolicy(MERGED, [
+      ['x-limits: &limits', 'x-codes: &codes [status_5xx]\nx-limits: &limits'],
+      ['    <<: *limits', '    <<: [*limits, *codes]'],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:8:5 /routes/chat: invalid YAML: merge key << takes a map, an alias of a map, or a sequence of those, but item 2 of its sequence is *codes, which is a sequence; write <<: *name, where &name marks a map',
     ]);
   });
 

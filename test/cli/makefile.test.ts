@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+
+interface MakeRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `make <args>` in the repository root, where mocha runs. */
+function runMake(args: readonly string[]): Promise<MakeRun> {
+  return new Promise((resolve) => {
+    execFile(
+      'make',
+      ['--no-print-directory', ...args],
+      { timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : error.code;
+        resolve({ exitCode: typeof code === 'number' ? code : -1, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** A SCALEGATE that prints the arguments it receives as JSON, so no drill runs. */
+const PRINT_ARGS = `SCALEGATE=node -e 'console.log(JSON.stringify(process.argv.slice(1)))'`;
+
+describe('make policy-gate', () => {
+  it('passes a POLICY with spaces and quotes as one argument', async () => {
+    const policy = "/tmp/trial policies/it's new.yaml";
+    const run = await runMake(['policy-gate', `POLICY=${policy}`, 'GATE_DIR=gate dir', PRINT_ARGS]);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    assert.deepEqual(JSON.parse(printed), [
+      'drill',
+      '--policy',
+      policy,
+      '--reports',
+      'gate dir/reports',
+      '--runbook',
+      'gate dir/scaling_runbook.md',
+    ]);
+  });
+
+  it('rejects an empty POLICY naming it', async () => {
+    const run = await runMake(['policy-gate', 'POLICY=', PRINT_ARGS]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.match(
+      run.stderr,
+      /^Makefile:\d+: \*\*\* POLICY is empty; pass POLICY=path\/to\/policy\.yaml, or leave POLICY out to drill policies\/default\.yaml\. {2}Stop\.\n$/,
+    );
+  });
+});

@@ -87,8 +87,8 @@ export interface Platform {
    */
   keyPrefix: string | undefined;
   /**
-   * Id of this process in the record of running sync tasks, which `gateway_lost` errors
-   * name; undefined in memory.
+   * Id of this process in the record of running sync tasks and async admissions, which
+   * `gateway_lost` errors name; undefined in memory.
    */
   syncOwnerId: string | undefined;
   /** Deletes every Redis key of this run; call before `stop`. Nothing to do in memory. */
@@ -258,6 +258,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
             leaseMs: config.syncTaskLeaseMs,
             store: drivers.store,
             admission: drivers.admission,
+            queue: drivers.queue,
             clock,
             onEnded: onJobEndStored,
             logger: config.logger,

@@ -99,7 +99,7 @@ export function registerPlatformCommand(program: Command): void {
     )
     .option(
       '--sync-task-lease-ms <ms>',
-      "with Redis: lifetime of this process's lease on its running sync tasks, renewed every third of it. After a SIGKILL another platform process on the same key prefix fails those tasks with gateway_lost and frees their in-flight slots, within three lease times",
+      "with Redis: lifetime of this process's lease on its running sync tasks and on the async tasks it is admitting, renewed every third of it. After a SIGKILL another platform process on the same key prefix fails those tasks with gateway_lost and frees their in-flight slots, within three lease times; an async task whose job reached the queue runs instead",
       parseSecondsMs,
       DEFAULT_SYNC_LEASE_MS,
     )
@@ -150,7 +150,8 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
     if (stopping) {
       logger.warn({ signal }, 'second signal; exiting without waiting');
       // On Redis, another platform process on the same key prefix fails the running sync
-      // tasks with gateway_lost once this process's lease has run out.
+      // tasks, and the async tasks still being admitted, with gateway_lost once this
+      // process's lease has run out.
       //
       // The exit code is 128 plus the signal number, as a shell reports a process the signal
       // ended.
@@ -207,7 +208,7 @@ async function stopAndExit(
   if (platform.keyPrefix !== undefined && (counts?.queued ?? 0) > 0) {
     logger.warn(
       { queued: counts?.queued, redisKeyPrefix: platform.keyPrefix },
-      `queued tasks under key prefix ${platform.keyPrefix} stay in Redis; any platform process on that prefix and Redis runs them, so start one with --key-prefix ${platform.keyPrefix} if no other is running`,
+      `queued tasks under key prefix ${platform.keyPrefix} stay in Redis; any platform process on that prefix and Redis runs them, or fails with gateway_lost those that a killed process left before their job reached the queue, so start one with --key-prefix ${platform.keyPrefix} if no other is running`,
     );
   }
   const onDrainTimeout = (): void =>

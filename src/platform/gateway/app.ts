@@ -75,7 +75,10 @@ export interface GatewayOptions {
   storeTimeoutMs?: number;
   /** Name of the store in 503 `store_unavailable` messages. @defaultValue 'the task store' */
   storeName?: string;
-  /** Record of the process running each sync task, on Redis. @defaultValue none */
+  /**
+   * Record of the process that runs each sync task or admits each async task, on Redis.
+   * @defaultValue none
+   */
   syncOwners?: SyncTaskOwnership;
 }
 

@@ -72,14 +72,17 @@ export interface QueuedTaskData {
 }
 
 /**
- * The record of which platform process runs each sync task, so that another process can
- * end the tasks of a killed process. In memory, tasks end with the process, so the
- * gateway runs without one.
+ * The record of which platform process runs each sync task, or admits each async task
+ * until its job is in the queue, so that another process can end the tasks of a killed
+ * process. In memory, tasks end with the process, so the gateway runs without one.
  */
 export interface SyncTaskOwnership {
-  /** Records that this process runs the task; called before its admission. */
+  /** Records that this process owns the task; called before its admission. */
   hold(tenantId: string, taskId: string): Promise<void>;
-  /** Deletes the record once the task is terminal or was never admitted. */
+  /**
+   * Deletes the record once the task is terminal, an async task is in the queue, or the
+   * admission failed and was undone.
+   */
   drop(taskId: string): Promise<void>;
 }
 

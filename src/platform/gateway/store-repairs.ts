@@ -16,8 +16,11 @@ export interface StoreRepairsOptions {
 interface Repair {
   description: string;
   ids: Record<string, string>;
-  /** Resolves when the repair succeeded, failed for good or was given up at close. */
-  done: Promise<void>;
+  /**
+   * Resolves when the repair ended: true when the write went through, false when it
+   * failed for good or was given up at close.
+   */
+  done: Promise<boolean>;
 }
 
 /**
@@ -42,9 +45,19 @@ export class StoreRepairs {
    * into the log line of a repair that failed for good or was given up at close.
    */
   schedule(description: string, ids: Record<string, string>, write: () => Promise<unknown>) {
-    const repair: Repair = { description, ids, done: Promise.resolve() };
+    const repair: Repair = { description, ids, done: Promise.resolve(true) };
     repair.done = this.#retry(repair, write).finally(() => this.#pending.delete(repair));
     this.#pending.add(repair);
+  }
+
+  /**
+   * Waits for the repairs pending for this task id, and returns true when each of them
+   * went through, which is also the case when none is pending.
+   */
+  async settledFor(taskId: string): Promise<boolean> {
+    const repairs = [...this.#pending].filter((repair) => repair.ids.taskId === taskId);
+    const results = await Promise.all(repairs.map((repair) => repair.done));
+    return results.every(Boolean);
   }
 
   /**
@@ -63,24 +76,25 @@ export class StoreRepairs {
     }
   }
 
-  async #retry(repair: Repair, write: () => Promise<unknown>): Promise<void> {
+  async #retry(repair: Repair, write: () => Promise<unknown>): Promise<boolean> {
     const minMs = this.#options.retryMinMs ?? 250;
     const maxMs = this.#options.retryMaxMs ?? 5000;
     for (let attempt = 0; !this.#closed; attempt += 1) {
       try {
         await withTimeout(write(), this.#options.attemptTimeoutMs, repair.description);
-        return;
+        return true;
       } catch (error) {
         if (!isUnavailableError(error)) {
           this.#options.logger?.error(
             { err: error, ...repair.ids },
             `${repair.description} failed`,
           );
-          return;
+          return false;
         }
       }
       const delayMs = Math.min(maxMs, minMs * 2 ** attempt);
       await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
     }
+    return false;
   }
 }

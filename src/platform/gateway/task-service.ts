@@ -55,7 +55,10 @@ export interface TaskServiceOptions {
   storeName?: string;
   /** Logger for store clean-up writes that failed for good or were given up at close. @defaultValue no logging */
   logger?: Logger;
-  /** Record of the process running each sync task, on Redis. @defaultValue none */
+  /**
+   * Record of the process that runs each sync task or admits each async task, on Redis.
+   * @defaultValue none
+   */
   syncOwners?: SyncTaskOwnership;
 }
 
@@ -272,7 +275,11 @@ export class TaskService {
     return { kind: 'replayed', task };
   }
 
-  /** Admits a new task, with an owner record first for a sync task on Redis. */
+  /**
+   * Admits a new task, with an owner record first on Redis. A sync task keeps the record
+   * until it ends. An async task keeps it until its job is in the queue, which then runs
+   * the task and frees its ticket.
+   */
   async #admitNew(
     tenant: Tenant,
     request: TaskRequest,
@@ -280,19 +287,20 @@ export class TaskService {
     idempotencyKey: string | undefined,
   ): Promise<AdmittedTask> {
     const { syncOwners } = this.#options;
-    if (request.mode === 'sync' && syncOwners !== undefined) {
-      try {
-        return await this.#admitOwned(tenant, request, id, syncOwners, idempotencyKey);
-      } catch (error) {
-        this.#dropOwner(id);
-        throw error;
-      }
+    if (syncOwners === undefined) return this.#admitChecked(tenant, request, id, idempotencyKey);
+    let admitted: AdmittedTask;
+    try {
+      admitted = await this.#admitOwned(tenant, request, id, syncOwners, idempotencyKey);
+    } catch (error) {
+      this.#dropOwnerOnceUndone(id);
+      throw error;
     }
-    return this.#admitChecked(tenant, request, id, idempotencyKey);
+    if (request.mode === 'async') this.#dropOwner(id);
+    return admitted;
   }
 
   /**
-   * Records this process as the sync task's owner, before anything that another process
+   * Records this process as the task's owner, before anything that another process
    * would have to undo if this one were killed.
    */
   async #admitOwned(
@@ -302,18 +310,33 @@ export class TaskService {
     owners: SyncTaskOwnership,
     idempotencyKey: string | undefined,
   ): Promise<AdmittedTask> {
-    await this.#bounded('sync task owner record', owners.hold(tenant.id, id));
+    await this.#bounded('task owner record', owners.hold(tenant.id, id));
     return this.#admitChecked(tenant, request, id, idempotencyKey);
   }
 
-  /** Deletes the sync task's owner record in the background; a failed delete is retried by the owner's sweep. */
+  /**
+   * Drops the owner record of a task whose admission failed once the writes that undo it,
+   * retried in the background while the store does not reply, went through. When one of
+   * them failed or was given up at close, the record stays, so that another process's
+   * sweep fails the task and frees its ticket after this process stops.
+   */
+  #dropOwnerOnceUndone(id: string): void {
+    void this.#repairs.settledFor(id).then((undone) => {
+      if (undone) this.#dropOwner(id);
+    });
+  }
+
+  /**
+   * Deletes the task's owner record in the background; the owner's next sweep deletes an
+   * entry whose delete failed.
+   */
   #dropOwner(id: string): void {
     const owners = this.#options.syncOwners;
     if (owners === undefined) return;
     owners.drop(id).catch((error: unknown) => {
       this.#options.logger?.warn(
         { err: error, taskId: id },
-        'deleting a sync task owner record failed; the next sweep deletes it',
+        'deleting a task owner record failed; the next sweep deletes it',
       );
     });
   }

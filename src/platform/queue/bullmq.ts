@@ -145,6 +145,16 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
     return { id, duplicate: added === 0 };
   }
 
+  /**
+   * Reads the job's hash, which BullMQ's add script writes in the same step that puts the
+   * job in the queue.
+   */
+  async hasJob(id: string): Promise<boolean> {
+    checkJobId(id);
+    this.#assertOpen();
+    return (await this.#queue.getJob(toBullmqJobId(id))) !== undefined;
+  }
+
   consume(handler: JobHandler<T>, options: ConsumeOptions): Consumer {
     const concurrency = integerAtLeast('concurrency', options.concurrency, 1);
     this.#assertOpen();

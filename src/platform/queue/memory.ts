@@ -99,6 +99,12 @@ class MemoryQueue<T> implements TaskQueue<T> {
     return { id, duplicate: false };
   }
 
+  async hasJob(id: string): Promise<boolean> {
+    checkJobId(id);
+    this.#assertOpen();
+    return this.#jobs.has(id);
+  }
+
   consume(handler: JobHandler<T>, options: ConsumeOptions): Consumer {
     const concurrency = integerAtLeast('concurrency', options.concurrency, 1);
     this.#assertOpen();

@@ -95,6 +95,11 @@ export interface TaskQueue<T> {
   readonly name: string;
   /** Accepts a job; an id that was already accepted returns `duplicate: true` and runs once. */
   enqueue(id: string, data: T, options?: EnqueueOptions): Promise<EnqueueResult>;
+  /**
+   * Returns whether the queue has a job with this id: waiting, delayed, running, or
+   * finished and within its retention. A finished BullMQ job is deleted after its retention.
+   */
+  hasJob(id: string): Promise<boolean>;
   consume(handler: JobHandler<T>, options: ConsumeOptions): Consumer;
   counts(): Promise<QueueCounts>;
   gauges(): Promise<QueueGauges>;

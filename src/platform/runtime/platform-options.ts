@@ -15,9 +15,10 @@ export interface PlatformOptions extends PlatformConfig {
   /** Time to connect to Redis and get a PING reply at start. @defaultValue 3_000 */
   redisCheckTimeoutMs?: number;
   /**
-   * On Redis, lifetime of this process's lease on its sync tasks. Once it has been missing
-   * for this long, another platform process on the same Redis and key prefix fails the
-   * tasks with `gateway_lost`. @defaultValue 15_000
+   * On Redis, lifetime of this process's lease on its sync tasks and on the async tasks it
+   * is admitting. Once it has been missing for this long, another platform process on the
+   * same Redis and key prefix fails those tasks with `gateway_lost`, except async tasks
+   * whose job reached the queue. @defaultValue 15_000
    */
   syncTaskLeaseMs?: number;
 }

@@ -6,14 +6,18 @@ import type { Logger } from 'pino';
 import type { AdmissionBackend } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import type { SyncTaskOwnership } from '../gateway/ports.js';
-import type { TaskStore } from '../store/task-store.js';
-import type { TaskRecord } from '../task.js';
+import type { TaskQueue } from '../queue/queue.js';
+import { isTerminal, type TaskStore } from '../store/task-store.js';
+import type { TaskMode, TaskRecord } from '../task.js';
 
-/** A sync task whose platform process stopped without ending it. */
+/**
+ * A task whose platform process stopped while it owned it: a sync task it ran, or an async
+ * task it was admitting. The task record may not exist.
+ */
 export interface OrphanedSyncTask {
   taskId: string;
   tenantId: string;
-  /** Instance id of the platform process that ran the task. */
+  /** Instance id of the platform process that owned the task. */
   owner: string;
 }
 
@@ -21,7 +25,7 @@ export interface RedisSyncTaskOwnersOptions {
   redisUrl: string;
   /** Prefix of the owners hash and of each process's lease key. */
   keyPrefix: string;
-  /** Ends one orphaned task: stores its failure and frees its admission ticket. */
+  /** Ends one orphaned task, such as by storing its failure and freeing its admission ticket. */
   onOrphan: (orphan: OrphanedSyncTask) => Promise<void>;
   /** Receives a failed lease renewal, sweep or orphan clean-up. @defaultValue none */
   onError?: (error: unknown, operation: string) => void;
@@ -29,7 +33,7 @@ export interface RedisSyncTaskOwnersOptions {
   instanceId?: string;
   /**
    * Lifetime of this process's lease, renewed every third of it. Another process ends
-   * this process's sync tasks once the lease has been missing from two of its sweeps this
+   * this process's tasks once the lease has been missing from two of its sweeps this
    * far apart. @defaultValue 15_000
    */
   leaseMs?: number;
@@ -51,7 +55,9 @@ const SCAN_COUNT = 500;
  * processes on the same Redis can end the tasks of a killed process. A sync task runs
  * inside the process that took its request, and no queue redelivers it. Without this,
  * a process killed with SIGKILL would leave its tasks `running` and their admission
- * tickets holding the tenant's in-flight slots until the tickets expire.
+ * tickets holding the tenant's in-flight slots until the tickets expire. An async task
+ * has an entry too, from before its admission until its job is in the queue, because a
+ * kill in between leaves a ticket, and maybe a `queued` record, that no job ends.
  *
  * Each process keeps a lease key alive. A sweep ends the tasks of an owner whose lease
  * has been missing from sweeps a whole lease time apart. A Redis outage ends no task,
@@ -67,7 +73,7 @@ export class RedisSyncTaskOwners implements SyncTaskOwnership {
   readonly #leasePrefix: string;
   readonly #leaseMs: number;
   readonly #options: RedisSyncTaskOwnersOptions;
-  /** Tasks this process runs, by id. */
+  /** Tasks this process owns, by id. */
   readonly #held = new Set<string>();
   /** Owners whose lease was missing, with the time it was first seen missing. */
   readonly #suspects = new Map<string, number>();
@@ -122,7 +128,7 @@ export class RedisSyncTaskOwners implements SyncTaskOwnership {
   sweep(): Promise<number> {
     this.#sweeping ??= this.#sweepOnce()
       .catch((error: unknown) => {
-        this.#options.onError?.(error, 'sweep for orphaned sync tasks');
+        this.#options.onError?.(error, 'sweep for orphaned tasks');
         return 0;
       })
       .finally(() => {
@@ -245,6 +251,8 @@ export interface SyncTaskOwnersWiring {
   leaseMs?: number;
   store: TaskStore;
   admission: Pick<AdmissionBackend, 'release'>;
+  /** The task queue, to tell whether an orphaned async task reached it. */
+  queue: Pick<TaskQueue<unknown>, 'hasJob'>;
   clock: Clock;
   /** Called with each orphaned task's stored failure, for metrics and the cost ledger. */
   onEnded: (record: TaskRecord) => void;
@@ -252,8 +260,9 @@ export interface SyncTaskOwnersWiring {
 }
 
 /**
- * Starts the owner record of this process's sync tasks. Its sweeps fail the sync tasks
- * of dead processes with `gateway_lost` and free their admission tickets.
+ * Starts the owner record of this process's sync tasks and async admissions. Its sweeps
+ * fail the orphaned tasks of dead processes with `gateway_lost` and free their admission
+ * tickets, except async tasks whose job is in the queue, which runs them.
  */
 export async function startSyncTaskOwners(
   wiring: SyncTaskOwnersWiring,
@@ -274,20 +283,51 @@ export async function startSyncTaskOwners(
   return owners;
 }
 
+/**
+ * Ends an orphaned task unless its job is in the queue. The failure write and the ticket
+ * release each change nothing when repeated, so two processes that sweep the same orphan
+ * store one failure and free the ticket once. A task with no record, whose process
+ * stopped before storing it, only has its ticket freed; the task id names the ticket.
+ * The owner entry does not name the task's Idempotency-Key: a key claimed for a task that
+ * was never stored is freed by the store 60 s after its claim, and retries get 409 until then.
+ */
 async function endOrphan(wiring: SyncTaskOwnersWiring, orphan: OrphanedSyncTask): Promise<void> {
   const { taskId, tenantId, owner } = orphan;
-  const message = `platform process ${owner}, which ran this sync task, stopped without ending it; send the task again`;
+  const existing = await wiring.store.getById(taskId);
+  const mode = existing?.request.mode;
+  const pending = existing !== undefined && !isTerminal(existing.state);
+  // The job of an async task that reached the queue runs the task and frees its ticket.
+  if (mode === 'async' && pending && (await wiring.queue.hasJob(taskId))) return;
   const read = await wiring.store.completeAndRead(taskId, {
     state: 'failed',
     finishedAt: wiring.clock.now(),
-    error: { code: 'gateway_lost', message },
+    error: { code: 'gateway_lost', message: lostMessage(mode, owner) },
   });
   // The release frees the reservation recorded with the ticket, so the amounts here are unused.
-  await wiring.admission.release({ id: taskId, tenantId, reservedUsd: 0, tokens: 0 });
-  if (!read.stored || read.record === undefined) return;
-  wiring.onEnded(read.record);
-  wiring.logger?.warn(
-    { taskId, tenantId, owner },
-    'failed a sync task whose platform process stopped',
-  );
+  const released = await wiring.admission.release({
+    id: taskId,
+    tenantId,
+    reservedUsd: 0,
+    tokens: 0,
+  });
+  if (read.stored && read.record !== undefined) {
+    wiring.onEnded(read.record);
+    const taskKind = mode === 'async' ? 'an async task during its admission' : 'a sync task';
+    wiring.logger?.warn(
+      { taskId, tenantId, owner },
+      `failed ${taskKind} whose platform process stopped`,
+    );
+  } else if (existing === undefined && released === 'applied') {
+    wiring.logger?.warn(
+      { taskId, tenantId, owner },
+      'freed the admission ticket of a task whose platform process stopped before storing it',
+    );
+  }
+}
+
+function lostMessage(mode: TaskMode | undefined, owner: string): string {
+  if (mode === 'async') {
+    return `platform process ${owner} stopped while admitting this async task, before its job reached the queue, so it never ran; send the task again, with a new Idempotency-Key if the request had one`;
+  }
+  return `platform process ${owner}, which ran this sync task, stopped without ending it; send the task again`;
 }

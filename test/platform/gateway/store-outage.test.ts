@@ -19,7 +19,7 @@ import { TaskFinisher } from '../../../src/platform/runtime/task-finisher.js';
 import { RedisTaskStore } from '../../../src/platform/store/redis.js';
 import { TenantRegistry } from '../../../src/platform/tenants/registry.js';
 import { OwnRedisServer } from '../../support/redis-server.js';
-import { ALPHA_KEY, bearer, ScriptedRouter, testTenant } from './fake-platform.js';
+import { ALPHA_KEY, bearer, RecordingOwners, ScriptedRouter, testTenant } from './fake-platform.js';
 
 const STORE_TIMEOUT_MS = 500;
 const ASYNC_TASK = { route: 'default', maxOutputTokens: 8, mode: 'async' };
@@ -46,7 +46,7 @@ describe('gateway with its Redis paused', function () {
   let gateway: OutageGateway;
   let enqueue: TaskEnqueuer['enqueue'];
 
-  function buildOutageGateway(): OutageGateway {
+  function buildOutageGateway(owners?: RecordingOwners): OutageGateway {
     const store = new RedisTaskStore({ redis, keyPrefix: 'outage:store' });
     const admission = new RedisAdmissionBackend({ redis, keyPrefix: 'outage:admission:' });
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
@@ -65,6 +65,7 @@ describe('gateway with its Redis paused', function () {
       routes: { names: () => ['default'] },
       storeTimeoutMs: STORE_TIMEOUT_MS,
       storeName: `Redis at ${server.url}`,
+      syncOwners: owners,
     });
     return { app, store, admission, enqueued };
   }
@@ -149,6 +150,31 @@ describe('gateway with its Redis paused', function () {
       10_000,
       'releasing the ticket of the failed task',
     );
+  });
+
+  it('keeps the owner record until the undo lands', async () => {
+    const owners = new RecordingOwners();
+    await gateway.app.close();
+    gateway = buildOutageGateway(owners);
+    enqueue = () => {
+      server.pause();
+      return new Promise(() => undefined);
+    };
+    const { response } = await post();
+    assert.equal(response.statusCode, 503);
+    const [id] = gateway.enqueued;
+    assert.ok(id !== undefined);
+    // The failure write and the ticket release wait for Redis, so the record must stay.
+    assert.deepEqual(owners.events, [`hold ${id}`]);
+
+    server.resume();
+    await waitUntil(
+      async () => owners.events.includes(`drop ${id}`),
+      15_000,
+      'dropping the owner record',
+    );
+    assert.equal((await gateway.store.getById(id))?.state, 'failed');
+    assert.equal((await gateway.admission.usage('tenant-alpha')).inFlight, 0);
   });
 
   it('frees the Idempotency-Key of a rejected task', async () => {

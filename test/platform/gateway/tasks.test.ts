@@ -80,6 +80,16 @@ describe('gateway tasks', () => {
     assert.equal(owners.events[1], owners.events[0]?.replace('hold', 'drop'));
   });
 
+  it('drops the owner record of a queued task', async () => {
+    const owners = new RecordingOwners();
+    const platform = fakePlatform({ syncOwners: owners });
+    const response = await postTask(platform.app, ASYNC_TASK);
+    assert.equal(response.statusCode, 202);
+    const { id } = response.json();
+    assert.equal(platform.enqueued[0]?.id, id);
+    assert.deepEqual(owners.events, [`hold ${id}`, `drop ${id}`]);
+  });
+
   it('accepts an async task with 202 and Location', async () => {
     const { app, enqueued } = fakePlatform();
     const response = await postTask(app, { ...ASYNC_TASK, priority: 'batch' });

@@ -268,6 +268,19 @@ export function runQueueConformance(driver: string, makeHarness: () => QueueHarn
       assert.equal((await queue.counts()).accepted, 1);
     });
 
+    it('reports whether it holds a job', async () => {
+      const queue = harness.create<number>();
+      // A ':' exercises the id encoding of drivers whose store forbids it.
+      await queue.enqueue('task:1', 1);
+
+      assert.equal(await queue.hasJob('task:1'), true);
+      assert.equal(await queue.hasJob('task:2'), false);
+
+      queue.consume(async () => undefined, { concurrency: 1 });
+      await waitForTerminal(queue, 1);
+      assert.equal(await queue.hasJob('task:1'), true, 'a finished job within its retention');
+    });
+
     it('redelivers the jobs of a stopped consumer', async () => {
       const queue = harness.create<null>({ stallIntervalMs: 500, maxStalls: 1 });
       const stalled: string[] = [];

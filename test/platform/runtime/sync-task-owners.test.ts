@@ -4,11 +4,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Redis } from 'ioredis';
 
+import { RedisAdmissionBackend } from '../../../src/platform/admission/redis-backend.js';
+import { systemClock } from '../../../src/platform/clock.js';
 import {
   type OrphanedSyncTask,
   RedisSyncTaskOwners,
+  startSyncTaskOwners,
 } from '../../../src/platform/runtime/sync-task-owners.js';
+import { RedisTaskStore } from '../../../src/platform/store/redis.js';
+import type { TaskRecord } from '../../../src/platform/task.js';
 import { OwnRedisServer } from '../../support/redis-server.js';
+import { waitFor } from './platform-support.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const LEASE_MS = 600;
@@ -129,5 +135,92 @@ describe('RedisSyncTaskOwners', function () {
       await Promise.all(started.splice(0).map((owners) => owners.close()));
       await server.kill();
     }
+  });
+});
+
+describe('startSyncTaskOwners', function () {
+  this.timeout(30_000);
+  let keyPrefix: string;
+  let redis: Redis;
+  const started: RedisSyncTaskOwners[] = [];
+
+  beforeEach(() => {
+    keyPrefix = `test-orphan-sweep-${randomUUID()}`;
+    redis = new Redis(REDIS_URL);
+  });
+
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((owners) => owners.close()));
+    const keys = await redis.keys(`${keyPrefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('ends an orphan once for two sweepers', async () => {
+    const store = new RedisTaskStore({ redis, keyPrefix: `${keyPrefix}:store` });
+    const admission = new RedisAdmissionBackend({ redis, keyPrefix: `${keyPrefix}:admission:` });
+    const tenant = {
+      id: 'tenant-a',
+      requestsPerMinute: 1000,
+      tokensPerMinute: 1_000_000,
+      maxInFlight: 10,
+      budgetUsd: 100,
+    };
+    const ticketId = 'task-1';
+    const admitted = await admission.admit({ tenant, tokens: 10, maxCostUsd: 0.01, ticketId });
+    assert.equal(admitted.admitted, true);
+    const request = { route: 'chat', maxOutputTokens: 8, mode: 'async', priority: 'standard' };
+    await store.create({
+      id: 'task-1',
+      tenantId: 'tenant-a',
+      request: request as TaskRecord['request'],
+      state: 'queued',
+      createdAt: Date.now(),
+      deliveries: 0,
+    });
+    // The entry of an owner that holds no lease, as a SIGKILL leaves it.
+    await redis.hset(`${keyPrefix}:sync-owners`, 'task-1', 'killed-owner tenant-a');
+    // The queue lookup lets both sweepers in before either goes on, so they race.
+    let lookups = 0;
+    let letThrough: () => void = () => undefined;
+    const bothLookedUp = new Promise<void>((resolve) => {
+      letThrough = resolve;
+    });
+    const queue = {
+      hasJob: async () => {
+        lookups += 1;
+        if (lookups === 2) letThrough();
+        await bothLookedUp;
+        return false;
+      },
+    };
+    const ended: TaskRecord[] = [];
+    const wiring = {
+      redisUrl: REDIS_URL,
+      keyPrefix,
+      leaseMs: LEASE_MS,
+      store,
+      admission,
+      queue,
+      clock: systemClock,
+      onEnded: (record: TaskRecord) => ended.push(record),
+    };
+    started.push(await startSyncTaskOwners(wiring), await startSyncTaskOwners(wiring));
+
+    await waitFor(
+      async () => (await redis.hexists(`${keyPrefix}:sync-owners`, 'task-1')) === 0,
+      10_000,
+    );
+    // A sweep still running is shared, so this waits for both sweepers to finish.
+    await Promise.all(started.map((owners) => owners.sweep()));
+
+    assert.equal(lookups, 2);
+    assert.equal(ended.length, 1);
+    assert.equal(ended[0]?.state, 'failed');
+    assert.equal(ended[0]?.error?.code, 'gateway_lost');
+    assert.equal((await store.getById('task-1'))?.error?.code, 'gateway_lost');
+    const usage = await admission.usage('tenant-a');
+    assert.equal(usage.inFlight, 0);
+    assert.equal(usage.reservedUsd, 0);
   });
 });

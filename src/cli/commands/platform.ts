@@ -12,7 +12,12 @@ import {
 import { withTimeout } from '../../platform/timeout.js';
 import { reportFailure } from '../command-errors.js';
 import { commandLogger } from '../logger.js';
-import { parseDurationMs, parseExistingFile, parsePort, parseTopologyOption } from '../options.js';
+import {
+  parseDurationMsFrom,
+  parseExistingFile,
+  parsePort,
+  parseTopologyOption,
+} from '../options.js';
 import {
   DEFAULT_QUEUE_RETENTION_MS,
   DEFAULT_STALL_INTERVAL_MS,
@@ -88,7 +93,7 @@ export function registerPlatformCommand(program: Command): void {
     .option(
       '--shutdown-timeout-ms <ms>',
       `time a signal waits for running tasks before failing them; the process exits at most ${EXIT_GRACE_MS / 1000} s later, and a second signal exits at once`,
-      parseDurationMs,
+      parseShutdownTimeoutMs,
       10_000,
     )
     .option(
@@ -246,9 +251,10 @@ function parseKeyPrefix(value: string): string {
  * within a fraction of it, and the queue keeps finished jobs for whole seconds.
  */
 function parseSecondsMs(value: string): number {
-  const leaseMs = parseDurationMs(value);
-  if (leaseMs < 1000) {
-    throw new InvalidArgumentError(`expected at least 1000 ms, got ${leaseMs}.`);
-  }
-  return leaseMs;
+  return parseDurationMsFrom(value, 1000);
+}
+
+/** Parses the drain time of a stop, which must be at least 1 ms, as startPlatform requires. */
+function parseShutdownTimeoutMs(value: string): number {
+  return parseDurationMsFrom(value, 1);
 }

@@ -84,7 +84,19 @@ function valueAt(data: unknown, parts: readonly string[]): unknown {
 }
 
 function quote(value: unknown): string {
+  if (typeof value === 'string') return quoteString(value);
   const text = JSON.stringify(value) ?? String(value);
   if (text.length <= MAX_QUOTED_CHARS) return text;
-  return `${text.slice(0, MAX_QUOTED_CHARS)}... (${text.length} characters)`;
+  return `${text.slice(0, MAX_QUOTED_CHARS)}... (${text.length} characters of JSON)`;
+}
+
+/**
+ * Quotes a string, cut after MAX_QUOTED_CHARS characters. Characters are Unicode code
+ * points, as ajv 8 counts them for `maxLength` by default, so the count matches the limit.
+ */
+function quoteString(value: string): string {
+  const characters = [...value];
+  if (characters.length <= MAX_QUOTED_CHARS) return JSON.stringify(value);
+  const head = JSON.stringify(characters.slice(0, MAX_QUOTED_CHARS).join(''));
+  return `${head}... (${characters.length} characters)`;
 }

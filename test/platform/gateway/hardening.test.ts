@@ -28,6 +28,43 @@ describe('gateway hardening', () => {
     );
   });
 
+  it('counts a too-long content in characters', async () => {
+    const { app } = fakePlatform();
+    const cases = [
+      { content: 'x'.repeat(200_001), head: `"${'x'.repeat(80)}"` },
+      // Each emoji is two UTF-16 code units but one character, as ajv's maxLength counts.
+      { content: '\u{1F600}'.repeat(200_001), head: `"${'\u{1F600}'.repeat(80)}"` },
+    ];
+    for (const { content, head } of cases) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: bearer(ALPHA_KEY),
+        payload: { ...SYNC_TASK, messages: [{ role: 'user', content }] },
+      });
+      assert.equal(response.statusCode, 400);
+      assert.equal(
+        response.json().error.message,
+        `invalid field messages[0].content: must NOT have more than 200000 characters, got ${head}... (200001 characters)`,
+      );
+    }
+  });
+
+  it('counts a long non-string value in JSON characters', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, messages: { text: 'x'.repeat(100) } },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(
+      response.json().error.message,
+      `invalid field messages: must be array, got {"text":"${'x'.repeat(71)}... (111 characters of JSON)`,
+    );
+  });
+
   it('maps a too-long task id to the gateway error shape', async () => {
     const { app } = fakePlatform();
     const response = await app.inject({

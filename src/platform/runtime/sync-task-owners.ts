@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js';
 import type { SyncTaskOwnership } from '../gateway/ports.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
+import { SEND_AGAIN_WITH_NEW_KEY } from './failure.js';
 
 /** A sync task whose platform process stopped without ending it. */
 export interface OrphanedSyncTask {
@@ -276,7 +277,7 @@ export async function startSyncTaskOwners(
 
 async function endOrphan(wiring: SyncTaskOwnersWiring, orphan: OrphanedSyncTask): Promise<void> {
   const { taskId, tenantId, owner } = orphan;
-  const message = `platform process ${owner}, which ran this sync task, stopped without ending it; send the task again`;
+  const message = `platform process ${owner}, which ran this sync task, stopped without ending it; ${SEND_AGAIN_WITH_NEW_KEY}`;
   const read = await wiring.store.completeAndRead(taskId, {
     state: 'failed',
     finishedAt: wiring.clock.now(),

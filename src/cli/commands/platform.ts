@@ -50,7 +50,7 @@ const DEFAULT_KEY_PREFIX = 'scalegate';
 
 /**
  * Time past the drain timeout after which the process exits even if closing hangs. It is
- * longer than the time worker processes get to store their aborted tasks' failures, plus
+ * longer than the time worker processes get to return their cut tasks to the queue, plus
  * 5 s to close the queue, store and providers.
  */
 const EXIT_GRACE_MS = WORKER_ABORT_GRACE_MS + 5_000;
@@ -92,7 +92,7 @@ export function registerPlatformCommand(program: Command): void {
     )
     .option(
       '--shutdown-timeout-ms <ms>',
-      `time a signal waits for running tasks before failing them; the process exits at most ${EXIT_GRACE_MS / 1000} s later, and a second signal exits at once`,
+      `time a signal waits for running tasks before it fails them with platform_shutdown, except async tasks on Redis, which go back to the queue; the process exits at most ${EXIT_GRACE_MS / 1000} s later, and a second signal exits at once`,
       parseShutdownTimeoutMs,
       10_000,
     )
@@ -215,8 +215,13 @@ async function stopAndExit(
       `queued tasks under key prefix ${platform.keyPrefix} stay in Redis; any platform process on that prefix and Redis runs them, so start one with --key-prefix ${platform.keyPrefix} if no other is running`,
     );
   }
-  const onDrainTimeout = (): void =>
-    logger.warn({ timeoutMs }, 'drain time ran out; failing running tasks with platform_shutdown');
+  // On Redis another platform process on the key prefix, or the next start, runs the
+  // async tasks that go back to the queue.
+  const cutTasks =
+    platform.keyPrefix === undefined
+      ? 'failing running tasks with platform_shutdown'
+      : 'returning running async tasks to the queue and failing running sync tasks with platform_shutdown';
+  const onDrainTimeout = (): void => logger.warn({ timeoutMs }, `drain time ran out; ${cutTasks}`);
   try {
     await platform.stop({ onDrainTimeout });
     logger.info('platform stopped');

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 
+import { request } from 'undici';
+
 import { systemClock } from '../../../src/platform/clock.js';
 import { buildGateway } from '../../../src/platform/gateway/app.js';
 import {
@@ -154,6 +156,43 @@ describe('gateway hardening', () => {
     const reused = await send(64);
     assert.equal(reused.statusCode, 422);
     assert.equal(reused.json().error.code, 'idempotency_key_reused');
+  });
+
+  it('rejects two Idempotency-Key headers', async () => {
+    const { app, router } = fakePlatform();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      const send = (keys: string[]) =>
+        request(`http://127.0.0.1:${port}/v1/tasks`, {
+          method: 'POST',
+          headers: [
+            'authorization',
+            `Bearer ${ALPHA_KEY}`,
+            'content-type',
+            'application/json',
+            ...keys.flatMap((key) => ['Idempotency-Key', key]),
+          ],
+          body: JSON.stringify(SYNC_TASK),
+        });
+      const twice = await send(['a1', 'a2']);
+      assert.equal(twice.statusCode, 400);
+      assert.deepEqual(await twice.body.json(), {
+        error: {
+          code: 'invalid_request',
+          message: 'invalid header Idempotency-Key: sent 2 times; send it once, with one key',
+          field: 'Idempotency-Key',
+        },
+      });
+      assert.equal(router.calls.length, 0);
+      // One header whose value has a comma is one key.
+      const once = await send(['a1, a2']);
+      assert.equal(once.statusCode, 200);
+      await once.body.dump();
+    } finally {
+      await app.close();
+    }
   });
 
   it('answers a request during close in its own format', async () => {

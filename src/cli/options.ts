@@ -74,12 +74,18 @@ export function parsePositiveNumber(value: string): number {
   return parsed;
 }
 
-/** Parses a duration in milliseconds: an integer from 0 to 2,147,483,647, the timer maximum. */
-export function parseDurationMs(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > MAX_TIMER_MS) {
-    throw new InvalidArgumentError(`expected an integer number of ms from 0 to ${MAX_TIMER_MS}.`);
+/**
+ * Parses a duration in milliseconds: an integer from `minMs` to 2,147,483,647, the timer
+ * maximum. The error states that whole range, whichever bound `value` misses.
+ */
+export function parseDurationMsFrom(value: string, minMs: number): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed < minMs || parsed > MAX_TIMER_MS) {
+    throw new InvalidArgumentError(
+      `expected an integer number of ms from ${minMs} to ${MAX_TIMER_MS}.`,
+    );
   }
-  return Number(value);
+  return parsed;
 }
 
 /** Checks that `value` names an existing regular file and returns it unchanged. */

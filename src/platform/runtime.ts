@@ -105,9 +105,11 @@ export interface Platform {
    */
   startWorkerPoolBill(): void;
   /**
-   * Stops taking requests, waits up to `shutdownTimeoutMs` for running tasks,
-   * fails those still running with `platform_shutdown`, then closes everything. In memory
-   * it also fails the tasks still queued, which would otherwise never end.
+   * Stops taking requests, waits up to `shutdownTimeoutMs` for running tasks, then
+   * closes everything. Sync tasks still running then fail with `platform_shutdown`. On
+   * Redis, async ones go back to the queue for any platform process on the key prefix, or
+   * the next start. In memory they fail with `platform_shutdown`, as do the tasks still
+   * queued, which would otherwise never end.
    */
   stop(options?: StopOptions): Promise<void>;
 }
@@ -193,6 +195,8 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       deadlineMs: (request) =>
         asyncTaskDeadlineMs(request, routeDeadlineMs(policy, request.route), maxTaskDurationMs),
       shutdown: shutdown.signal,
+      // The memory queue ends with this process, so only Redis can deliver a cut task again.
+      onShutdown: drivers.redisUrl === undefined ? 'fail' : 'requeue',
       onStart: (task, waitMs) => metrics.observeQueueWait(task.request.priority, waitMs / 1000),
       runSlots: drivers.runSlots,
       maxRunningOf: (tenantId) => capOf(maxRunning, tenantId),
@@ -240,7 +244,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints, maxRunning),
     });
     // Worker processes abort their tasks when the drain time runs out, then get
-    // WORKER_ABORT_GRACE_MS to store the failures before the pool kills them.
+    // WORKER_ABORT_GRACE_MS to return them to the queue before the pool kills them.
     const defaultDrainTimeoutMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     // The drain time of the current stop(), which may override the default.
     let drainTimeoutMs = defaultDrainTimeoutMs;

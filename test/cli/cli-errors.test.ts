@@ -73,6 +73,7 @@ const PORT_RANGE = 'expected an integer from 0 to 65535 (0 picks a free port).';
 const LOOPBACK = 'expected a loopback host (127.0.0.0/8, ::1 or localhost); use --host 127.0.0.1.';
 const DURATION_RANGE = 'expected a number of seconds from 1 to 86400 (24 hours).';
 const FILE_NOT_FOUND = 'file not found; pass the path of an existing file.';
+const DURATION_FROM_1000_MS = 'expected an integer number of ms from 1000 to 2147483647.';
 
 describe('scalegate CLI errors', function () {
   // An `it` may wait for queued runs before its own starts.
@@ -141,6 +142,39 @@ describe('scalegate CLI errors', function () {
       ['platform', '--key-prefix', 'two words'],
       `option '--key-prefix <prefix>' argument 'two words' is invalid. use 1 to 64 letters, ` +
         'digits and : _ . - starting with a letter or digit, such as scalegate-staging.',
+    ],
+    [
+      ['platform', '--task-retention-ms', '-5'],
+      `option '--task-retention-ms <ms>' argument '-5' is invalid. ${DURATION_FROM_1000_MS}`,
+    ],
+    [
+      ['platform', '--task-retention-ms', 'abc'],
+      `option '--task-retention-ms <ms>' argument 'abc' is invalid. ${DURATION_FROM_1000_MS}`,
+    ],
+    [
+      ['platform', '--task-retention-ms', '1.5'],
+      `option '--task-retention-ms <ms>' argument '1.5' is invalid. ${DURATION_FROM_1000_MS}`,
+    ],
+    [
+      ['platform', '--task-retention-ms', '500'],
+      `option '--task-retention-ms <ms>' argument '500' is invalid. ${DURATION_FROM_1000_MS}`,
+    ],
+    [
+      ['platform', '--task-retention-ms', '2147483648'],
+      `option '--task-retention-ms <ms>' argument '2147483648' is invalid. ${DURATION_FROM_1000_MS}`,
+    ],
+    [
+      ['platform', '--sync-task-lease-ms', '-5'],
+      `option '--sync-task-lease-ms <ms>' argument '-5' is invalid. ${DURATION_FROM_1000_MS}`,
+    ],
+    [
+      ['platform', '--stall-interval-ms', '999'],
+      `option '--stall-interval-ms <ms>' argument '999' is invalid. ${DURATION_FROM_1000_MS}`,
+    ],
+    [
+      ['platform', '--shutdown-timeout-ms', '0'],
+      `option '--shutdown-timeout-ms <ms>' argument '0' is invalid. ` +
+        'expected an integer number of ms from 1 to 2147483647.',
     ],
     [
       ['platform', '--tenants', '/nonexistent.yaml'],

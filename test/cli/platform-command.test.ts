@@ -351,6 +351,47 @@ describe('scalegate platform', function () {
     }
   });
 
+  it('requeues async task on SIGTERM', async () => {
+    const keyPrefix = `test-cli-sigterm-async-${randomUUID()}`;
+    const shared = ['--redis-url', REDIS_URL, '--key-prefix', keyPrefix];
+    const stopping = await startCli([...SMALL_PLATFORM, ...shared, '--shutdown-timeout-ms', '500']);
+    let survivor: Platform | undefined;
+    try {
+      const stoppingUrls = (await stopping.started).urls as { gateway: string };
+      const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+      const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+      // Two steps with a 5 s tool wait after each keep the task running past the drain.
+      const body = { route: 'chat', maxOutputTokens: 8, mode: 'async', steps: 2, toolWaitMs: 5000 };
+      const accepted = await fetch(`${stoppingUrls.gateway}/v1/tasks`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      });
+      assert.equal(accepted.status, 202);
+      const taskId = String(((await accepted.json()) as { id: string }).id);
+      const url = `${stoppingUrls.gateway}/v1/tasks/${taskId}`;
+      await waitFor(async () => (await getJson(url, key)).state === 'running', 10_000);
+      // Started only now, so that the stopping process's worker takes the task.
+      survivor = await startPlatform({ ...SURVIVOR_OPTIONS, redisUrl: REDIS_URL, keyPrefix });
+
+      stopping.child.kill('SIGTERM');
+      const [code] = await once(stopping.child, 'exit');
+      assert.equal(code, 0);
+      const record = await waitForTerminal(survivor, taskId, 30_000);
+      assert.equal(record.state, 'succeeded', JSON.stringify(record.error));
+      assert.equal(record.deliveries, 2);
+      assert.match(
+        stopping.output(),
+        /drain time ran out; returning running async tasks to the queue and failing running sync tasks with platform_shutdown/,
+      );
+    } finally {
+      stopping.child.kill('SIGKILL');
+      await survivor?.purge();
+      await survivor?.stop();
+      await deleteKeys(keyPrefix);
+    }
+  });
+
   it('stops on SIGTERM after its log reader left', async () => {
     const args = SMALL_PLATFORM;
     const run = await startCli(args);

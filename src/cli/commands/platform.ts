@@ -12,7 +12,12 @@ import {
 import { withTimeout } from '../../platform/timeout.js';
 import { reportFailure } from '../command-errors.js';
 import { commandLogger } from '../logger.js';
-import { parseDurationMs, parseExistingFile, parsePort, parseTopologyOption } from '../options.js';
+import {
+  parseDurationMsFrom,
+  parseExistingFile,
+  parsePort,
+  parseTopologyOption,
+} from '../options.js';
 import {
   DEFAULT_QUEUE_RETENTION_MS,
   DEFAULT_STALL_INTERVAL_MS,
@@ -45,7 +50,7 @@ const DEFAULT_KEY_PREFIX = 'scalegate';
 
 /**
  * Time past the drain timeout after which the process exits even if closing hangs. It is
- * longer than the time worker processes get to store their aborted tasks' failures, plus
+ * longer than the time worker processes get to return their cut tasks to the queue, plus
  * 5 s to close the queue, store and providers.
  */
 const EXIT_GRACE_MS = WORKER_ABORT_GRACE_MS + 5_000;
@@ -87,8 +92,8 @@ export function registerPlatformCommand(program: Command): void {
     )
     .option(
       '--shutdown-timeout-ms <ms>',
-      `time a signal waits for running tasks before failing them; the process exits at most ${EXIT_GRACE_MS / 1000} s later, and a second signal exits at once`,
-      parseDurationMs,
+      `time a signal waits for running tasks before it fails them with platform_shutdown, except async tasks on Redis, which go back to the queue; the process exits at most ${EXIT_GRACE_MS / 1000} s later, and a second signal exits at once`,
+      parseShutdownTimeoutMs,
       10_000,
     )
     .option(
@@ -211,8 +216,13 @@ async function stopAndExit(
       `queued tasks under key prefix ${platform.keyPrefix} stay in Redis; any platform process on that prefix and Redis runs them, or fails with gateway_lost those that a killed process left before their job reached the queue, so start one with --key-prefix ${platform.keyPrefix} if no other is running`,
     );
   }
-  const onDrainTimeout = (): void =>
-    logger.warn({ timeoutMs }, 'drain time ran out; failing running tasks with platform_shutdown');
+  // On Redis another platform process on the key prefix, or the next start, runs the
+  // async tasks that go back to the queue.
+  const cutTasks =
+    platform.keyPrefix === undefined
+      ? 'failing running tasks with platform_shutdown'
+      : 'returning running async tasks to the queue and failing running sync tasks with platform_shutdown';
+  const onDrainTimeout = (): void => logger.warn({ timeoutMs }, `drain time ran out; ${cutTasks}`);
   try {
     await platform.stop({ onDrainTimeout });
     logger.info('platform stopped');
@@ -247,9 +257,10 @@ function parseKeyPrefix(value: string): string {
  * within a fraction of it, and the queue keeps finished jobs for whole seconds.
  */
 function parseSecondsMs(value: string): number {
-  const leaseMs = parseDurationMs(value);
-  if (leaseMs < 1000) {
-    throw new InvalidArgumentError(`expected at least 1000 ms, got ${leaseMs}.`);
-  }
-  return leaseMs;
+  return parseDurationMsFrom(value, 1000);
+}
+
+/** Parses the drain time of a stop, which must be at least 1 ms, as startPlatform requires. */
+function parseShutdownTimeoutMs(value: string): number {
+  return parseDurationMsFrom(value, 1);
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { GatewayError } from './gateway-error.js';
+import { findTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
 
 /**
  * Object keys a body may not contain at any depth, because a later merge into a plain
@@ -11,7 +12,8 @@ const FORBIDDEN_KEYS = ['__proto__', 'constructor'];
 
 /**
  * Replaces Fastify's JSON body parser with one whose errors name what is wrong:
- * the parser's syntax error, or which forbidden key appeared and where.
+ * the parser's syntax error, nesting past MAX_JSON_DEPTH, or which forbidden key
+ * appeared and where.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
@@ -27,7 +29,9 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
 /**
  * Parses a request body as JSON.
  * @throws GatewayError 400 `invalid_json` for an empty or malformed body, and
- *   `invalid_request` naming the key and its path for a forbidden key.
+ *   `invalid_request` for arrays and objects nested more than MAX_JSON_DEPTH levels
+ *   deep, which later recursive steps such as JSON.stringify cannot handle, or naming
+ *   the key and its path for a forbidden key.
  */
 export function parseJsonBody(body: string): unknown {
   if (body.trim().length === 0) {
@@ -44,6 +48,8 @@ export function parseJsonBody(body: string): unknown {
     const reason = error instanceof Error ? error.message : String(error);
     throw new GatewayError(400, 'invalid_json', `malformed JSON body: ${reason}`);
   }
+  const tooDeep = findTooDeep(parsed, MAX_JSON_DEPTH);
+  if (tooDeep !== undefined) throw tooDeepError(tooDeep.field);
   const found = findForbiddenKey(parsed);
   if (found !== undefined) {
     const where = found.parent === '' ? 'the request body' : found.parent;
@@ -52,6 +58,12 @@ export function parseJsonBody(body: string): unknown {
     throw new GatewayError(400, 'invalid_request', message, { field });
   }
   return parsed;
+}
+
+function tooDeepError(field: string | undefined): GatewayError {
+  const where = field === undefined ? 'invalid request body' : `invalid field ${field}`;
+  const message = `${where}: arrays and objects nested more than ${MAX_JSON_DEPTH} levels deep; the gateway accepts at most ${MAX_JSON_DEPTH} levels, and a valid task body needs 3 (the body, messages and each message), so flatten the value`;
+  return new GatewayError(400, 'invalid_request', message, field === undefined ? {} : { field });
 }
 
 /**

@@ -147,13 +147,33 @@ async function readTask(
   return reply.header(TASK_ID_HEADER, task.id).send(toTaskView(task));
 }
 
+/**
+ * Returns the Idempotency-Key header, or undefined when there is none.
+ * @throws GatewayError 400 for a key that is empty or too long, or for a header sent more
+ *   than once. Node joins repeated header lines into one value, "a1, a2", a key that
+ *   neither line names, so a retry with either key alone would run the task again.
+ */
 function idempotencyKeyOf(request: FastifyRequest): string | undefined {
   const header = request.headers['idempotency-key'];
   if (header === undefined) return undefined;
+  const lines = headerLineCount(request.raw.rawHeaders, 'idempotency-key');
+  if (lines > 1) {
+    const message = `invalid header Idempotency-Key: sent ${lines} times; send it once, with one key`;
+    throw new GatewayError(400, 'invalid_request', message, { field: 'Idempotency-Key' });
+  }
   const key = Array.isArray(header) ? header[0] : header;
   if (key === undefined || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     const message = `invalid header Idempotency-Key: must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`;
     throw new GatewayError(400, 'invalid_request', message, { field: 'Idempotency-Key' });
   }
   return key;
+}
+
+/** Counts the lines of header `name`, in lower case, in Node's flat name-value list. */
+function headerLineCount(rawHeaders: readonly string[], name: string): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    if (rawHeaders[index]?.toLowerCase() === name) count += 1;
+  }
+  return count;
 }

@@ -1,4 +1,5 @@
 import { GatewayError } from './gateway-error.js';
+import { findTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
 
 /** One ajv error object, as Fastify attaches them to a validation error. */
 interface AjvIssue {
@@ -84,7 +85,23 @@ function valueAt(data: unknown, parts: readonly string[]): unknown {
 }
 
 function quote(value: unknown): string {
+  if (typeof value === 'string') return quoteString(value);
+  // JSON.stringify recurses, so a deep enough value would overflow the call stack.
+  if (findTooDeep(value, MAX_JSON_DEPTH) !== undefined) {
+    return `an array or object nested more than ${MAX_JSON_DEPTH} levels deep`;
+  }
   const text = JSON.stringify(value) ?? String(value);
   if (text.length <= MAX_QUOTED_CHARS) return text;
-  return `${text.slice(0, MAX_QUOTED_CHARS)}... (${text.length} characters)`;
+  return `${text.slice(0, MAX_QUOTED_CHARS)}... (${text.length} characters of JSON)`;
+}
+
+/**
+ * Quotes a string, cut after MAX_QUOTED_CHARS characters. Characters are Unicode code
+ * points, as ajv 8 counts them for `maxLength` by default, so the count matches the limit.
+ */
+function quoteString(value: string): string {
+  const characters = [...value];
+  if (characters.length <= MAX_QUOTED_CHARS) return JSON.stringify(value);
+  const head = JSON.stringify(characters.slice(0, MAX_QUOTED_CHARS).join(''));
+  return `${head}... (${characters.length} characters)`;
 }

@@ -6,7 +6,7 @@ export interface DrainPlan {
   drains: readonly (() => Promise<void>)[];
   /** Stops run after the drains, in order. */
   stops: readonly (() => Promise<void>)[];
-  /** Aborted when the drain time runs out, so running tasks fail at once. */
+  /** Aborted when the drain time runs out, so running tasks end at once. */
   shutdown: AbortController;
   clock: Clock;
   timeoutMs: number;
@@ -16,8 +16,9 @@ export interface DrainPlan {
 // NOTE: on Redis, tasks waiting in the queue for a first delivery or for a retry keep their
 // state at stop, and the next start delivers them (in memory they fail with platform_shutdown).
 /**
- * Runs the drains together for at most `timeoutMs`, then aborts `shutdown`
- * so that running tasks end with a terminal state, then runs the stops.
+ * Runs the drains together for at most `timeoutMs`, then aborts `shutdown` so that
+ * running tasks end: sync tasks, and async tasks in memory, fail with platform_shutdown,
+ * and async tasks on Redis go back to the queue. Then runs the stops.
  */
 export async function drainAndStop(plan: DrainPlan): Promise<void> {
   const timer = plan.clock.setTimeout(() => {

@@ -78,6 +78,13 @@ function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
 }
 
+/**
+ * Advice at the end of errors after which the client may run the task again. A request with
+ * the same Idempotency-Key gets the stored error instead of a new run, so it names a new key.
+ */
+export const SEND_AGAIN_WITH_NEW_KEY =
+  'send the task again, with a new Idempotency-Key if the request had one, because a request with the same key returns this error';
+
 /** Statuses of the coded errors that the executors and the run limits raise. */
 const OWN_STATUS: Record<string, number> = {
   task_deadline_exceeded: 504,

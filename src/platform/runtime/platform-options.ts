@@ -8,8 +8,8 @@ export interface PlatformOptions extends PlatformConfig {
    */
   maxTaskDurationMs?: number;
   /**
-   * Time `stop` waits for running tasks before failing them with
-   * `platform_shutdown`. @defaultValue 10_000
+   * Time `stop` waits for running tasks before it fails them with `platform_shutdown`,
+   * except async tasks on Redis, which go back to the queue. @defaultValue 10_000
    */
   shutdownTimeoutMs?: number;
   /** Time to connect to Redis and get a PING reply at start. @defaultValue 3_000 */
@@ -34,7 +34,7 @@ export interface StopOptions {
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /**
- * Time a worker process has after the drain time to store its aborted tasks' failures.
+ * Time a worker process has after the drain time to return its cut tasks to the queue.
  * The pool kills it after that.
  */
 export const WORKER_ABORT_GRACE_MS = 10_000;

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 
 import type { Clock } from '../clock.js';
 import type { TaskRequest } from '../task.js';
+import { SEND_AGAIN_WITH_NEW_KEY } from './failure.js';
 import { spentTokenCostOf, withSpentTokens } from './model-router.js';
 
 /** An async task ran past its deadline and was stopped. */
@@ -26,7 +27,7 @@ export class PlatformShutdownError extends Error {
   readonly status = 503;
 
   constructor() {
-    super('the platform shut down before the task finished; submit it again');
+    super(`the platform shut down before the task finished; ${SEND_AGAIN_WITH_NEW_KEY}`);
     this.name = 'PlatformShutdownError';
   }
 }

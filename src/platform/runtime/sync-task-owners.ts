@@ -9,6 +9,7 @@ import type { SyncTaskOwnership } from '../gateway/ports.js';
 import type { TaskQueue } from '../queue/queue.js';
 import { isTerminal, type TaskStore } from '../store/task-store.js';
 import type { TaskMode, TaskRecord } from '../task.js';
+import { SEND_AGAIN_WITH_NEW_KEY } from './failure.js';
 
 /**
  * A task whose platform process stopped while it owned it: a sync task it ran, or an async
@@ -327,7 +328,7 @@ async function endOrphan(wiring: SyncTaskOwnersWiring, orphan: OrphanedSyncTask)
 
 function lostMessage(mode: TaskMode | undefined, owner: string): string {
   if (mode === 'async') {
-    return `platform process ${owner} stopped while admitting this async task, before its job reached the queue, so it never ran; send the task again, with a new Idempotency-Key if the request had one`;
+    return `platform process ${owner} stopped while admitting this async task, before its job reached the queue, so it never ran; ${SEND_AGAIN_WITH_NEW_KEY}`;
   }
-  return `platform process ${owner}, which ran this sync task, stopped without ending it; send the task again`;
+  return `platform process ${owner}, which ran this sync task, stopped without ending it; ${SEND_AGAIN_WITH_NEW_KEY}`;
 }

@@ -23,6 +23,13 @@ export interface TaskConsumerOptions {
   deadlineMs?: (request: TaskRecord['request']) => number;
   /** Aborted when the platform stops waiting for running tasks. @defaultValue none */
   shutdown?: AbortSignal;
+  /**
+   * Outcome of a run cut by `shutdown`. `fail` stores `platform_shutdown`, for a queue that
+   * ends with the process. `requeue` puts the task back in the queue without using up an
+   * attempt, for a queue that another process or the next start consumes.
+   * @defaultValue 'fail'
+   */
+  onShutdown?: 'fail' | 'requeue';
   /** Called when a task starts, with the time it waited since it was queued. @defaultValue none */
   onStart?: (task: TaskRecord, queueWaitMs: number) => void;
   /**
@@ -74,7 +81,8 @@ const PERMANENT_CODES = new Set([
 /**
  * Builds the queue handler of async tasks: it runs the task and stores the
  * result. A failure is retried by the queue until the last attempt, which
- * stores `dead_lettered`; a permanent failure stores `failed` at once. With
+ * stores `dead_lettered`; a permanent failure stores `failed` at once. A run cut
+ * by the shutdown goes back to the queue when `onShutdown` is `requeue`. With
  * `runSlots`, a task whose tenant already runs its `maxRunning` tasks is
  * deferred before it starts.
  */
@@ -141,6 +149,10 @@ async function recordFailure(
   const taskError = taskErrorOf(failure);
   const spentUsd = spentTokenCostOf(error);
   const costs = { tokenUsd: spentUsd };
+  if (failure.code === 'platform_shutdown' && options.onShutdown === 'requeue') {
+    await requeue(options, task, spend, spentUsd);
+    throw new DeferError(0, `task ${task.id} cut by the platform's shutdown; queued again`);
+  }
   if (PERMANENT_CODES.has(failure.code)) {
     await options.finisher.fail(task, spend, taskError, 'failed', costs);
     throw new NonRetryableError(failure.message);
@@ -148,10 +160,22 @@ async function recordFailure(
   if (job.attempt >= options.maxAttempts) {
     await options.finisher.fail(task, spend, taskError, 'dead_lettered', costs);
   } else {
-    // The queue retries the task, which waits as queued. Its ticket stays open with
-    // this spend charged; the delivery that ends the task settles its own run.
-    await options.store.requeue(task.id, spentUsd);
-    await spend.chargeRest(spentUsd);
+    await requeue(options, task, spend, spentUsd);
   }
   throw failureOf(error);
+}
+
+/**
+ * Stores the task as queued, with the spend of the run that ended added to its cost.
+ * Its ticket stays open with that spend charged, and the delivery that ends the task
+ * settles its own run.
+ */
+async function requeue(
+  options: TaskConsumerOptions,
+  task: TaskRecord,
+  spend: TicketSpend,
+  spentUsd: number,
+): Promise<void> {
+  await options.store.requeue(task.id, spentUsd);
+  await spend.chargeRest(spentUsd);
 }

@@ -123,6 +123,7 @@ export function createTaskHandlerAround(
       asyncTaskDeadlineMs(request, routeDeadlineMs(request), maxTaskDurationMs),
     onStart: (task, waitMs) => metrics.observeQueueWait(task.request.priority, waitMs / 1000),
     shutdown: shutdown.signal,
+    onShutdown: 'requeue',
     runSlots: new RedisRunSlots(redis, `${settings.keyPrefix}:admission:`),
     maxRunningOf: (tenantId) => capOf(settings.maxRunning ?? {}, tenantId),
     onCapDeferral: (tenantId) => metrics.recordCapDeferral(tenantId),
@@ -141,12 +142,15 @@ const logger = pino(
   pino.destination({ dest: 2, sync: true }),
 );
 
-/** Aborted when the platform's drain time runs out, so running tasks fail with platform_shutdown. */
+/** Aborted when the platform's drain time runs out, so running tasks go back to the queue. */
 const shutdown = new AbortController();
 // Every running task listens on this one signal and removes its listener when it ends.
 setMaxListeners(0, shutdown.signal);
 
-/** Ends the running tasks; the pool calls it when the platform's drain time runs out. */
+/**
+ * Cuts the running tasks, which go back to the queue. The pool calls it when the
+ * platform's drain time runs out.
+ */
 export function abortHandler(): void {
   shutdown.abort();
 }

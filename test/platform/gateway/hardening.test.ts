@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 
+import { request } from 'undici';
+
 import { systemClock } from '../../../src/platform/clock.js';
 import { buildGateway } from '../../../src/platform/gateway/app.js';
 import {
@@ -25,6 +27,43 @@ describe('gateway hardening', () => {
     assert.equal(
       response.json().error.message,
       'invalid field maxOutputTokens: must be <= 200000, got 300000',
+    );
+  });
+
+  it('counts a too-long content in characters', async () => {
+    const { app } = fakePlatform();
+    const cases = [
+      { content: 'x'.repeat(200_001), head: `"${'x'.repeat(80)}"` },
+      // Each emoji is two UTF-16 code units but one character, as ajv's maxLength counts.
+      { content: '\u{1F600}'.repeat(200_001), head: `"${'\u{1F600}'.repeat(80)}"` },
+    ];
+    for (const { content, head } of cases) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: bearer(ALPHA_KEY),
+        payload: { ...SYNC_TASK, messages: [{ role: 'user', content }] },
+      });
+      assert.equal(response.statusCode, 400);
+      assert.equal(
+        response.json().error.message,
+        `invalid field messages[0].content: must NOT have more than 200000 characters, got ${head}... (200001 characters)`,
+      );
+    }
+  });
+
+  it('counts a long non-string value in JSON characters', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, messages: { text: 'x'.repeat(100) } },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(
+      response.json().error.message,
+      `invalid field messages: must be array, got {"text":"${'x'.repeat(71)}... (111 characters of JSON)`,
     );
   });
 
@@ -117,6 +156,43 @@ describe('gateway hardening', () => {
     const reused = await send(64);
     assert.equal(reused.statusCode, 422);
     assert.equal(reused.json().error.code, 'idempotency_key_reused');
+  });
+
+  it('rejects two Idempotency-Key headers', async () => {
+    const { app, router } = fakePlatform();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      const send = (keys: string[]) =>
+        request(`http://127.0.0.1:${port}/v1/tasks`, {
+          method: 'POST',
+          headers: [
+            'authorization',
+            `Bearer ${ALPHA_KEY}`,
+            'content-type',
+            'application/json',
+            ...keys.flatMap((key) => ['Idempotency-Key', key]),
+          ],
+          body: JSON.stringify(SYNC_TASK),
+        });
+      const twice = await send(['a1', 'a2']);
+      assert.equal(twice.statusCode, 400);
+      assert.deepEqual(await twice.body.json(), {
+        error: {
+          code: 'invalid_request',
+          message: 'invalid header Idempotency-Key: sent 2 times; send it once, with one key',
+          field: 'Idempotency-Key',
+        },
+      });
+      assert.equal(router.calls.length, 0);
+      // One header whose value has a comma is one key.
+      const once = await send(['a1, a2']);
+      assert.equal(once.statusCode, 200);
+      await once.body.dump();
+    } finally {
+      await app.close();
+    }
   });
 
   it('answers a request during close in its own format', async () => {

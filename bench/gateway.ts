@@ -19,7 +19,7 @@
  * worker processes, default 2). bench/gateway-ab.ts compares the sync path's
  * CPU per request between two checkouts in one run.
  *
- * TODO: the async target is not met on the 2-core build machine: 10 to 15% of
+ * TODO: the async target is not met on the 2-core build machine: 9 to 15% of
  * raw BullMQ no-op throughput against 25%, on slow and fast days alike. Both
  * cores are busy at 0.65 to 1.1 ms of CPU per task over all processes, which
  * run about 8 Redis scripts per task where raw BullMQ runs 2; 25% needs about

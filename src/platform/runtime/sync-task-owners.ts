@@ -65,7 +65,9 @@ const SCAN_COUNT = 500;
  * because sweeps fail while it lasts and every live process renews its lease within a
  * third of a lease time of Redis replying again.
  * NOTE: a live process paused for longer than that loses its tasks too. Their runs then
- * find them terminal, so their spend reaches neither the cost ledger nor the budget.
+ * find them terminal, so what they spend after that reaches neither the cost ledger nor
+ * the budget. The steps a killed or lost run charged before stay in the tenant's spend,
+ * but not in the task's cost or the ledger, which record the runs that ended.
  */
 export class RedisSyncTaskOwners implements SyncTaskOwnership {
   readonly instanceId: string;

@@ -3,8 +3,6 @@ import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Command } from 'commander';
-
 import { registerCompareCommand } from '../../src/cli/commands/compare.js';
 import { registerLoadCommand } from '../../src/cli/commands/load.js';
 import { buildProgram } from '../../src/cli/program.js';
@@ -17,35 +15,14 @@ import {
   writeJson,
 } from '../harness/load/sample-output.js';
 import { type FakeGateway, startFakeGateway } from '../harness/load/fake-gateway.js';
-
-interface CommandRun {
-  stdout: string;
-  stderr: string;
-  exitCode: typeof process.exitCode;
-}
+import { type CommandRun, runInProcess } from '../support/run-command.js';
 
 /** Runs `scalegate <args>` in process, with compare and load registered and output captured. */
-async function runCommand(args: string[]): Promise<CommandRun> {
-  const program = new Command('scalegate').exitOverride();
-  registerCompareCommand(program);
-  registerLoadCommand(program);
-  const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
-  const output = { stdout: '', stderr: '' };
-  const savedExitCode = process.exitCode;
-  const capture = (stream: 'stdout' | 'stderr') => (chunk: string | Uint8Array) => {
-    output[stream] += String(chunk);
-    return true;
-  };
-  process.stdout.write = capture('stdout') as typeof process.stdout.write;
-  process.stderr.write = capture('stderr') as typeof process.stderr.write;
-  try {
-    await program.parseAsync(['node', 'scalegate', ...args]);
-    return { ...output, exitCode: process.exitCode };
-  } finally {
-    process.stdout.write = writes.stdout;
-    process.stderr.write = writes.stderr;
-    process.exitCode = savedExitCode;
-  }
+function runCommand(args: string[]): Promise<CommandRun> {
+  return runInProcess((program) => {
+    registerCompareCommand(program);
+    registerLoadCommand(program);
+  }, args);
 }
 
 /** Runs `scalegate compare <args>` in process. */

@@ -147,12 +147,12 @@ function hasIdenticalRangeMark(row: FigureRow): boolean {
 /** Explains why no change is marked, and how to get a noise band. */
 function noNoiseBandNote(comparison: Comparison): string {
   const single = comparison.groups.filter((group) => group.files.length < 2);
-  const which =
+  const reason =
     single.length === comparison.groups.length
       ? 'each column is a single run'
       : `${single.map((group) => group.label).join(', ')} ${single.length === 1 ? 'is a single run' : 'are single runs'}`;
   return (
-    `No noise band can be given, because ${which}. ` +
+    `No noise band can be given, because ${reason}. ` +
     "A machine's speed can drift by tens of percent between hours, so repeat each side " +
     '3 or more times, alternating the sides, and pass them as --base FILE... --candidate FILE...'
   );

@@ -24,12 +24,12 @@ export function syntaxProblems(errors: readonly YAMLError[], lines: LineCounter)
     (first, error) => (first === undefined || error.pos[0] < first.pos[0] ? error : first),
     undefined,
   );
-  const kept =
+  const reported =
     firstTab === undefined
       ? errors
       : errors.filter((error) => error.code === 'TAB_AS_INDENT' || error.pos[0] < firstTab.pos[0]);
-  const dropped = errors.length - kept.length;
-  return kept.map((error) => {
+  const dropped = errors.length - reported.length;
+  return reported.map((error) => {
     let message = yamlErrorMessage(error);
     if (error === firstTab && dropped > 0) {
       const count = dropped === 1 ? '1 other YAML error' : `${dropped} other YAML errors`;

@@ -1,8 +1,8 @@
 /**
- * Returns the names in `known` that `name` is most likely a misspelling of: those that differ
- * from it only by case, or else those at the smallest edit distance, if that distance is at
- * most 1 for names of up to 4 characters and at most 2 for longer ones. Letter case does not
- * count as an edit. The result keeps the order of `known` and is empty when none is close.
+ * Returns the names in `known` that `name` is most likely a misspelling of. These are the
+ * names at the smallest edit distance, ignoring letter case, when that distance is at most
+ * 1 for names of up to 4 characters and at most 2 for longer ones. The result keeps the
+ * order of `known` and is empty when no name is that close.
  */
 export function similarNames(name: string, known: Iterable<string>): string[] {
   const lowered = name.toLowerCase();
@@ -39,9 +39,9 @@ export function alternatives(names: readonly string[], mark: (name: string) => s
  */
 function editDistance(a: string, b: string): number {
   // rows[i][j] is the distance between the first i characters of a and the first j of b.
-  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
+  const rows = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = 0; i <= a.length; i += 1) (rows[i] as number[])[0] = i;
+  for (let j = 0; j <= b.length; j += 1) (rows[0] as number[])[j] = j;
   const at = (i: number, j: number): number => rows[i]?.[j] ?? 0;
   for (let i = 1; i <= a.length; i += 1) {
     for (let j = 1; j <= b.length; j += 1) {

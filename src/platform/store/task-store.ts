@@ -33,7 +33,7 @@ export interface TaskCompletion {
  * time after that, then deleted; `accounting` still counts it.
  *
  * An idempotency key stays bound from its claim until its task is deleted: a claim
- * waits `claimTtlMs` for its task to be stored, a stored task holds the key for up to
+ * waits `claimTtlMs` for its task to be stored, a stored task keeps the key for up to
  * `idempotencyTtlMs` until it ends, and the key then expires with the task.
  */
 export interface TaskStore {

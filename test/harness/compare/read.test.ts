@@ -203,7 +203,8 @@ describe('readRun', () => {
   it('words an aborted drill as aborted', async () => {
     const report = sampleReport();
     const [topology] = report.topologies;
-    assert.ok(topology !== undefined && report.drill !== null);
+    assert.ok(topology !== undefined);
+    assert.ok(report.drill !== null);
     report.verdict = { status: 'aborted', reasons: ['aborted at 12.50 s: interrupted by SIGINT'] };
     report.drill.aborted = { reason: 'signal', detail: 'interrupted by SIGINT', atS: 12.5 };
     topology.harness = {

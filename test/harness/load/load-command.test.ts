@@ -3,39 +3,15 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { type LoadCommandOutput, registerLoadCommand } from '../../../src/cli/commands/load.js';
 import type { LoadResult } from '../../../src/harness/load/result.js';
 import { validateLoadOutput } from '../../../src/harness/load/validate-output.js';
 import { type FakeGateway, startFakeGateway } from './fake-gateway.js';
-
-interface CommandRun {
-  stdout: string;
-  stderr: string;
-  exitCode: typeof process.exitCode;
-}
+import { type CommandRun, runInProcess } from '../../support/run-command.js';
 
 /** Runs `scalegate load` in process with its output captured. */
-async function runLoadCommand(args: string[]): Promise<CommandRun> {
-  const program = new Command('scalegate').exitOverride();
-  registerLoadCommand(program);
-  const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
-  const output = { stdout: '', stderr: '' };
-  const savedExitCode = process.exitCode;
-  const capture = (stream: 'stdout' | 'stderr') => (chunk: string | Uint8Array) => {
-    output[stream] += String(chunk);
-    return true;
-  };
-  process.stdout.write = capture('stdout') as typeof process.stdout.write;
-  process.stderr.write = capture('stderr') as typeof process.stderr.write;
-  try {
-    await program.parseAsync(['node', 'scalegate', 'load', ...args]);
-    return { ...output, exitCode: process.exitCode };
-  } finally {
-    process.stdout.write = writes.stdout;
-    process.stderr.write = writes.stderr;
-    process.exitCode = savedExitCode;
-  }
+function runLoadCommand(args: string[]): Promise<CommandRun> {
+  return runInProcess(registerLoadCommand, ['load', ...args]);
 }
 
 describe('scalegate load', () => {

@@ -387,15 +387,19 @@ export function runQueueConformance(driver: string, makeHarness: () => QueueHarn
         },
       };
       queue.consume(async (job) => outcome[job.data]?.(), { concurrency: 1 });
+
       await queue.enqueue('old-done', 'done');
       await queue.enqueue('old-bad', 'bad');
       await queue.enqueue('old-dead', 'broken');
       await waitForTerminal(queue, 3);
       await harness.advance(1100);
+
+      // Finishes after the retention make each driver drop the old jobs.
       await queue.enqueue('new-done', 'done');
       await queue.enqueue('new-bad', 'bad');
       await queue.enqueue('new-dead', 'broken');
       await waitForTerminal(queue, 6);
+
       const dead = await queue.listDeadLettered();
       assert.deepEqual(
         dead.map((entry) => entry.id),

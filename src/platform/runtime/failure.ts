@@ -39,7 +39,7 @@ export function describeFailure(thrown: unknown): FailureDescription {
     const described: FailureDescription = {
       status: error.httpStatus,
       code: error.code,
-      message: error.message,
+      message: error.code === 'client_aborted' ? CLIENT_ABORTED_MESSAGE : error.message,
     };
     if (error.attempts.length > 0) described.attempts = error.attempts;
     if (error.retryAfterMs !== undefined) {
@@ -57,7 +57,7 @@ export function describeFailure(thrown: unknown): FailureDescription {
     };
   }
   if (isAbort(error))
-    return { status: 499, code: 'client_aborted', message: 'the client closed the request' };
+    return { status: 499, code: 'client_aborted', message: CLIENT_ABORTED_MESSAGE };
   return describeCoded(error);
 }
 
@@ -84,6 +84,12 @@ function isAbort(error: unknown): boolean {
  */
 export const SEND_AGAIN_WITH_NEW_KEY =
   'send the task again, with a new Idempotency-Key if the request had one, because a request with the same key returns this error';
+
+/**
+ * Message of a task whose client closed the request. The router's abort and an abort during
+ * a tool wait give the same message, since the client sees no difference.
+ */
+const CLIENT_ABORTED_MESSAGE = `the client closed the request before the task ended; ${SEND_AGAIN_WITH_NEW_KEY}`;
 
 /** Statuses of the coded errors that the executors and the run limits raise. */
 const OWN_STATUS: Record<string, number> = {

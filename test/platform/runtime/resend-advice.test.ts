@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Redis } from 'ioredis';
+import { request } from 'undici';
 
 import { systemClock } from '../../../src/platform/clock.js';
 import { startPlatform } from '../../../src/platform/runtime.js';
@@ -40,6 +41,41 @@ describe('errors that advise a resend', function () {
       code: 'platform_shutdown',
       message: `the platform shut down before the task finished; ${ADVICE}`,
     });
+  });
+
+  it('names a new key in client_aborted', async () => {
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const platform = await startPlatform({
+      topology: 'workers=1 serverless_burst=disabled',
+      redisUrl: '',
+    });
+    try {
+      const task = { route: 'bench', maxOutputTokens: 8, mode: 'sync', toolWaitMs: 20_000 };
+      const headers = { 'idempotency-key': `resend-advice-${randomUUID()}` };
+      const abort = new AbortController();
+      const first = request(`${platform.urls.gateway}/v1/tasks`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          ...headers,
+        },
+        body: JSON.stringify(task),
+        signal: abort.signal,
+      });
+      await waitFor(async () => (await platform.store.accounting()).running === 1, 5_000);
+      abort.abort();
+      await assert.rejects(first);
+      await waitFor(async () => (await platform.store.accounting()).failed === 1, 5_000);
+      const { status, json } = await postTask(platform.urls.gateway, key, task, headers);
+      assert.equal(status, 499);
+      assert.deepEqual(json.error, {
+        code: 'client_aborted',
+        message: `the client closed the request before the task ended; ${ADVICE}`,
+      });
+    } finally {
+      await platform.stop();
+    }
   });
 
   it('names a new key in gateway_lost', async () => {

@@ -81,6 +81,14 @@ export interface TaskError {
   retryAfterSeconds?: number;
 }
 
+/** Cost of one delivery of a task that went back to the queue. */
+export interface DeliveryCost {
+  /** The delivery's number, from 1, as `deliveries` counted it when the delivery started. */
+  delivery: number;
+  /** Spend of the delivery, in US dollars. */
+  costUsd: number;
+}
+
 export interface TaskRecord {
   id: string;
   tenantId: string;
@@ -97,4 +105,9 @@ export interface TaskRecord {
    * what its failed deliveries spent, when they spent anything.
    */
   costUsd?: number;
+  /**
+   * The deliveries that went back to the queue with a cost, by delivery number, each with
+   * its whole cost. `costUsd` includes them. Absent when no delivery did.
+   */
+  deliveryCosts?: DeliveryCost[];
 }

@@ -19,6 +19,7 @@ export type {
   Rejection,
   RejectionReason,
   RunSpend,
+  Settlement,
   TenantUsage,
   TicketOutcome,
 } from './types.js';

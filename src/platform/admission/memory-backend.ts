@@ -17,6 +17,7 @@ import type {
   AdmissionTicket,
   ChargeOutcome,
   RunSpend,
+  Settlement,
   TenantUsage,
   TicketOutcome,
 } from './types.js';
@@ -85,22 +86,34 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     const open = this.#openTickets.get(ticket.tenantId)?.get(ticket.id);
     const state = this.#states.get(ticket.tenantId);
     if (open === undefined || state === undefined) return { open: false, withinBudget: true };
-    const charged = open.runCharges.get(spend.run) ?? 0;
-    if (spend.spentUsd > charged) {
-      open.runCharges.set(spend.run, spend.spentUsd);
-      state.spentUsd += spend.spentUsd - charged;
-    }
+    raiseRunCharge(open, state, spend);
     const budget = this.#budgets.get(ticket.tenantId) ?? Number.POSITIVE_INFINITY;
     return { open: true, withinBudget: withinBudget(state, budget) };
   }
 
-  async settle(ticket: AdmissionTicket, spend: RunSpend): Promise<TicketOutcome> {
+  async settle(
+    ticket: AdmissionTicket,
+    spend: RunSpend,
+    earlierRuns: readonly RunSpend[] = [],
+  ): Promise<Settlement> {
     checkRunSpend(spend);
-    return this.#close(ticket, spend);
+    for (const earlier of earlierRuns) checkRunSpend(earlier);
+    const open = this.#openTickets.get(ticket.tenantId)?.get(ticket.id);
+    const state = this.#states.get(ticket.tenantId);
+    if (open === undefined || state === undefined) return { outcome: 'already_closed', runs: [] };
+    for (const earlier of earlierRuns) raiseRunCharge(open, state, earlier);
+    raiseRunCharge(open, state, spend);
+    this.#close(ticket, open, state);
+    const runs = [...open.runCharges].map(([run, spentUsd]) => ({ run, spentUsd }));
+    return { outcome: 'applied', runs: runs.sort((a, b) => a.run - b.run) };
   }
 
   async release(ticket: AdmissionTicket): Promise<TicketOutcome> {
-    return this.#close(ticket, undefined);
+    const open = this.#openTickets.get(ticket.tenantId)?.get(ticket.id);
+    const state = this.#states.get(ticket.tenantId);
+    if (open === undefined || state === undefined) return 'already_closed';
+    this.#close(ticket, open, state);
+    return 'applied';
   }
 
   async usage(tenantId: string): Promise<TenantUsage> {
@@ -116,19 +129,10 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     this.#openTickets.clear();
   }
 
-  /** Closes the ticket; a settle's `spend` adds the part its run's charges left out. */
-  #close(ticket: AdmissionTicket, spend: RunSpend | undefined): TicketOutcome {
-    const open = this.#openTickets.get(ticket.tenantId)?.get(ticket.id);
-    const state = this.#states.get(ticket.tenantId);
-    if (open === undefined || state === undefined) {
-      return 'already_closed';
-    }
+  /** Closes the open ticket and frees its slot and reservation. Its charges stay spent. */
+  #close(ticket: AdmissionTicket, open: OpenTicket, state: TenantState): void {
     this.#openTickets.get(ticket.tenantId)?.delete(ticket.id);
     freeSlot(state, open.reservedUsd);
-    if (spend !== undefined) {
-      state.spentUsd += Math.max(0, spend.spentUsd - (open.runCharges.get(spend.run) ?? 0));
-    }
-    return 'applied';
   }
 
   /** Closes the tenant's tickets whose TTL ran out, without a charge. */
@@ -149,6 +153,14 @@ interface OpenTicket {
   expiresAt: number;
   /** Spend charged so far for each run of the ticket's task, by run number. */
   runCharges: Map<number, number>;
+}
+
+/** Raises what the ticket took for the run to its spend, adding the rise to the tenant's spend. */
+function raiseRunCharge(open: OpenTicket, state: TenantState, spend: RunSpend): void {
+  const charged = open.runCharges.get(spend.run) ?? 0;
+  if (spend.spentUsd <= charged) return;
+  open.runCharges.set(spend.run, spend.spentUsd);
+  state.spentUsd += spend.spentUsd - charged;
 }
 
 function freeSlot(state: TenantState, reservedUsd: number): void {

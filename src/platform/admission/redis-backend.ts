@@ -12,6 +12,7 @@ import type {
   ChargeOutcome,
   RunSpend,
   RejectionReason,
+  Settlement,
   TenantUsage,
   TicketOutcome,
 } from './types.js';
@@ -119,13 +120,22 @@ export class RedisAdmissionBackend implements AdmissionBackend {
     return { admitted: true, ticket };
   }
 
-  async settle(ticket: AdmissionTicket, spend: RunSpend): Promise<TicketOutcome> {
+  async settle(
+    ticket: AdmissionTicket,
+    spend: RunSpend,
+    earlierRuns: readonly RunSpend[] = [],
+  ): Promise<Settlement> {
     checkRunSpend(spend);
-    return this.#closeTicket(ticket, String(spend.spentUsd), spend.run);
+    for (const earlier of earlierRuns) checkRunSpend(earlier);
+    const encoded = earlierRuns.map(({ run, spentUsd }) => `${run}=${spentUsd}`).join(' ');
+    const reply = await this.#closeTicket(ticket, String(spend.spentUsd), spend.run, encoded);
+    if (reply.closed === 0) return { outcome: 'already_closed', runs: [] };
+    return { outcome: 'applied', runs: parseRunCharges(reply.runCharges) };
   }
 
   async release(ticket: AdmissionTicket): Promise<TicketOutcome> {
-    return this.#closeTicket(ticket, '', 1);
+    const reply = await this.#closeTicket(ticket, '', 1, '');
+    return reply.closed === 1 ? 'applied' : 'already_closed';
   }
 
   async charge(ticket: AdmissionTicket, spend: RunSpend): Promise<ChargeOutcome> {
@@ -175,10 +185,24 @@ export class RedisAdmissionBackend implements AdmissionBackend {
     }
   }
 
-  async #closeTicket(ticket: AdmissionTicket, cost: string, run: number): Promise<TicketOutcome> {
+  async #closeTicket(
+    ticket: AdmissionTicket,
+    cost: string,
+    run: number,
+    earlierRuns: string,
+  ): Promise<{ closed: 0 | 1; runCharges: string }> {
     const keys = this.#tenantKeys(ticket.tenantId);
-    const reply = await this.#redis.scalegateCloseTicket(...keys, cost, ticket.id, String(run));
-    return reply === 1 ? 'applied' : 'already_closed';
+    const reply = await this.#redis.scalegateCloseTicket(
+      ...keys,
+      cost,
+      ticket.id,
+      String(run),
+      earlierRuns,
+    );
+    if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1)) {
+      throw new TypeError(`unexpected reply from the close script: ${JSON.stringify(reply)}`);
+    }
+    return { closed: reply[0], runCharges: String(reply[1] ?? '') };
   }
 
   // The hash tag {tenantId} keeps a tenant's keys in one Redis Cluster slot, as a script requires.
@@ -204,6 +228,17 @@ function hasCommands(redis: Redis): redis is CommandRedis {
     typeof Reflect.get(redis, 'scalegateCloseTicket') === 'function' &&
     typeof Reflect.get(redis, 'scalegateChargeTicket') === 'function'
   );
+}
+
+/** Parses the close script's run charges, `run=usd` pairs separated by spaces, in run order. */
+function parseRunCharges(encoded: string): RunSpend[] {
+  const runs: RunSpend[] = [];
+  for (const pair of encoded.split(' ')) {
+    if (pair === '') continue;
+    const [run, spentUsd] = pair.split('=');
+    runs.push({ run: Number(run), spentUsd: Number(spentUsd) });
+  }
+  return runs.sort((a, b) => a.run - b.run);
 }
 
 function parseAdmitReply(reply: unknown): ScriptDecision {

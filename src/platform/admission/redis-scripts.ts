@@ -149,15 +149,17 @@ return {1, 1}
 
 /**
  * KEYS as for ADMIT_SCRIPT. ARGV[1] the run's whole spend in USD, or '' to release
- * without a charge; ARGV[2] ticket id; ARGV[3] run number. A settle adds the part
- * of the spend that CHARGE_SCRIPT has not taken for the run; what it took for any
- * run stays spent. Returns 1 when the ticket was open and is now closed, 0 when it
- * was already closed or has expired.
+ * without a charge; ARGV[2] ticket id; ARGV[3] run number; ARGV[4] the spend of earlier
+ * runs as `run=usd` pairs separated by spaces, or ''. A settle raises the charge of each
+ * earlier run, then of the settled run, to the spend given, as CHARGE_SCRIPT does, and
+ * adds each rise to the tenant's spend. What the ticket took for any run stays spent.
+ * Returns {1, the run charges as stored, in the same pairs} when the ticket was open and
+ * is now closed, {0, ''} when it was already closed or has expired.
  */
 export const CLOSE_SCRIPT = `${RUN_CHARGES_LUA}
 local reserved = redis.call('HGET', KEYS[2], ARGV[2])
 if not reserved then
-  return 0
+  return {0, ''}
 end
 redis.call('HDEL', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
@@ -168,11 +170,18 @@ if tonumber(redis.call('HINCRBYFLOAT', KEYS[1], 'reserved', '-' .. reserved)) < 
 end
 local charges = readRunCharges(redis.call('HGET', KEYS[4], ARGV[2]))
 redis.call('HDEL', KEYS[4], ARGV[2])
-if ARGV[1] ~= '' then
-  local rest = tonumber(ARGV[1]) - (charges[ARGV[3]] or 0)
-  if rest > 0 then
-    redis.call('HINCRBYFLOAT', KEYS[1], 'spent', string.format('%.17g', rest))
+local function raise(run, usd)
+  local charged = charges[run] or 0
+  if usd > charged then
+    charges[run] = usd
+    redis.call('HINCRBYFLOAT', KEYS[1], 'spent', string.format('%.17g', usd - charged))
   end
 end
-return 1
+if ARGV[1] ~= '' then
+  for run, usd in string.gmatch(ARGV[4], '(%d+)=(%S+)') do
+    raise(run, tonumber(usd))
+  end
+  raise(ARGV[3], tonumber(ARGV[1]))
+end
+return {1, encodeRunCharges(charges)}
 `;

@@ -78,6 +78,16 @@ export interface RunSpend {
   spentUsd: number;
 }
 
+/** Result of closing a ticket with `settle`. */
+export interface Settlement {
+  outcome: TicketOutcome;
+  /**
+   * Spend the ticket took for each run of its task when it closed, the settled run
+   * included, in run order. Empty when the ticket was already closed.
+   */
+  runs: RunSpend[];
+}
+
 /** A tenant's counters as the backend stores them. */
 export interface TenantUsage {
   inFlight: number;
@@ -94,10 +104,16 @@ export interface AdmissionBackend {
   /**
    * Replaces the ticket's reservation with the run's actual cost and frees its
    * in-flight slot. What `charge` already took for the same run is left out, so a
-   * settle after a charge whose reply was lost does not charge it twice.
+   * settle after a charge whose reply was lost does not charge it twice. Each run in
+   * `earlierRuns`, such as a delivery that went back to the queue, is first charged up
+   * to its spend, as `charge` does. Returns what the ticket took for each run.
    * NOTE: tokens taken at admission stay taken, even when the task used fewer than estimated.
    */
-  settle(ticket: AdmissionTicket, spend: RunSpend): Promise<TicketOutcome>;
+  settle(
+    ticket: AdmissionTicket,
+    spend: RunSpend,
+    earlierRuns?: readonly RunSpend[],
+  ): Promise<Settlement>;
   /**
    * Charges what one run of an open ticket's task spent so far, such as a provider
    * attempt that failed after streaming tokens, and reports whether the tenant's

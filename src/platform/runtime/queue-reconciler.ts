@@ -54,8 +54,10 @@ export function reconcileQueueFailures<T>(
  * cost of that run is not charged, since its later settle finds the ticket
  * closed. The alternative, a ticket held until its TTL, costs the tenant the
  * slot and the reservation for a day. A delivery whose worker process died
- * is missing from the record and the ledger. The tenant's spend keeps what it
- * charged, its failed attempts and finished steps, but not the call it was in.
+ * is missing from the record and the ledger here, because a release reports no
+ * run charges, unlike the settle of a delivery that ends the task. The tenant's
+ * spend keeps what it charged, its failed attempts and finished steps, but not
+ * the call it was in.
  */
 export function storeJobEnd(
   store: TaskStore,

@@ -66,8 +66,8 @@ const SCAN_COUNT = 500;
  * third of a lease time of Redis replying again.
  * NOTE: a live process paused for longer than that loses its tasks too. Their runs then
  * find them terminal, so what they spend after that reaches neither the cost ledger nor
- * the budget. The steps a killed or lost run charged before stay in the tenant's spend,
- * but not in the task's cost or the ledger, which record the runs that ended.
+ * the budget. The steps a killed or lost sync run charged before stay in the tenant's
+ * spend, but not in the task's cost or the ledger, since a `gateway_lost` failure costs 0.
  */
 export class RedisSyncTaskOwners implements SyncTaskOwnership {
   readonly instanceId: string;

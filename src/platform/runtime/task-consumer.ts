@@ -176,6 +176,6 @@ async function requeue(
   spend: TicketSpend,
   spentUsd: number,
 ): Promise<void> {
-  await options.store.requeue(task.id, spentUsd);
+  await options.store.requeue(task.id, { delivery: spend.run, costUsd: spentUsd });
   await spend.chargeRest(spentUsd);
 }

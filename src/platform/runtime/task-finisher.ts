@@ -1,4 +1,4 @@
-import type { AdmissionTicket, RunSpend } from '../admission/types.js';
+import type { AdmissionTicket, RunSpend, Settlement } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { TaskError, TaskRecord, TerminalState } from '../task.js';
@@ -7,7 +7,11 @@ import { type TicketCharger, TicketSpend } from './ticket-spend.js';
 
 /** The settle and charge side of admission; an AdmissionBackend fits. */
 export interface TicketCloser extends TicketCharger {
-  settle(ticket: AdmissionTicket, spend: RunSpend): Promise<unknown>;
+  settle(
+    ticket: AdmissionTicket,
+    spend: RunSpend,
+    earlierRuns?: readonly RunSpend[],
+  ): Promise<Settlement>;
   release(ticket: AdmissionTicket): Promise<unknown>;
 }
 
@@ -36,10 +40,11 @@ export interface TaskFinisherOptions {
 }
 
 /**
- * Moves tasks through the store and closes their admission tickets: settle
- * with the real cost after success, release after failure. The ticket and the
- * store are written concurrently, so on one auto-pipelined Redis client both
- * commands go out in one write.
+ * Moves tasks through the store and settles their admission tickets with the
+ * real cost. For a task's first run the ticket and the store are written
+ * concurrently, so on one auto-pipelined Redis client both commands go out in
+ * one write. A later run settles first, because the stored cost adds what the
+ * settle reports for earlier runs.
  * NOTE: these writes have no time limit, unlike the gateway's own store calls, so a
  * sync task that ends while Redis does not reply keeps its client waiting until Redis replies
  * or the connection fails.
@@ -70,12 +75,14 @@ export class TaskFinisher {
   }
 
   /**
-   * Settles the ticket and stores the success, concurrently. The stored cost adds
-   * this run to the record's `costUsd`, which is what earlier failed deliveries
-   * of the task spent. Those deliveries charged the ticket already, and the settle
-   * leaves out what `spend` charged for this run. Returns the task as stored, or
-   * the earlier record when it was already terminal. Rejects when either write
-   * rejects, after both have finished, so the other write may have been applied.
+   * Settles the ticket and stores the success. The stored cost adds this run to the
+   * record's `costUsd`, which is what earlier deliveries that went back to the queue
+   * spent. It also adds the charges of earlier runs that the record lacks, such as a
+   * run whose process was killed. The settle leaves out what `spend` charged for this run,
+   * and charges each earlier run in the record's `deliveryCosts` up to its cost. Returns
+   * the task as stored, or the earlier record when it was already terminal. Rejects
+   * when either write rejects, after both have finished, so the other write may have
+   * been applied.
    */
   async succeed(
     task: TaskRecord,
@@ -85,19 +92,15 @@ export class TaskFinisher {
   ): Promise<TaskRecord> {
     const { executorUsd = 0 } = costs;
     const runUsd = run.tokenCostUsd + executorUsd;
-    const costUsd = (task.costUsd ?? 0) + runUsd;
-    const completion = { state: 'succeeded' as const, result: run.result, costUsd };
-    return awaitTicketAndRecord(
-      this.#options.admission.settle(spend.ticket, { run: spend.run, spentUsd: runUsd }),
-      this.#complete(task, completion, executorUsd),
-    );
+    const completion = { state: 'succeeded' as const, result: run.result };
+    return this.#settleAndComplete(task, spend, runUsd, completion, executorUsd);
   }
 
   /**
-   * Stores a failure and settles the ticket, concurrently. The stored cost is what
-   * the task cost before it failed: the record's `costUsd` from earlier failed
-   * deliveries, plus this run's executor time and the tokens its provider calls
-   * spent. The settle charges the part of this run's cost that `spend` has not
+   * Settles the ticket and stores a failure. The stored cost is what the task cost
+   * before it failed: the record's `costUsd` from earlier deliveries, the charges of
+   * earlier runs it lacks, and this run's executor time and the tokens its provider
+   * calls spent. The settle charges the part of this run's cost that `spend` has not
    * charged. Returns and rejects as `succeed` does.
    */
   async fail(
@@ -109,22 +112,42 @@ export class TaskFinisher {
   ): Promise<TaskRecord> {
     const { executorUsd = 0, tokenUsd = 0 } = costs;
     const runUsd = executorUsd + tokenUsd;
-    const costUsd = (task.costUsd ?? 0) + runUsd;
-    const completion = { state, error, costUsd };
+    return this.#settleAndComplete(task, spend, runUsd, { state, error }, executorUsd);
+  }
+
+  /** Settles `spend`'s run at `runUsd` and stores the completion with the task's whole cost. */
+  async #settleAndComplete(
+    task: TaskRecord,
+    spend: TicketSpend,
+    runUsd: number,
+    completion: Omit<Completion, 'costUsd'>,
+    executorCostUsd: number,
+  ): Promise<TaskRecord> {
+    const { admission } = this.#options;
+    const runSpend = { run: spend.run, spentUsd: runUsd };
+    const recordedUsd = (task.costUsd ?? 0) + runUsd;
+    if (spend.run === 1) {
+      // A first run has no earlier run to add, so both writes go out together.
+      return awaitTicketAndRecord(
+        admission.settle(spend.ticket, runSpend),
+        this.#complete(task, { ...completion, costUsd: recordedUsd }, executorCostUsd),
+      );
+    }
+    const settling = admission.settle(spend.ticket, runSpend, earlierRunsOf(task));
+    // A failed settle reports no charges, so the stored cost leaves out unrecorded runs.
+    const settlement = await settling.catch(() => undefined);
+    const uncountedUsd =
+      settlement === undefined ? 0 : uncountedSpendUsd(task, settlement, spend.run);
+    const costUsd = recordedUsd + uncountedUsd;
     return awaitTicketAndRecord(
-      this.#options.admission.settle(spend.ticket, { run: spend.run, spentUsd: runUsd }),
-      this.#complete(task, completion, executorUsd),
+      settling,
+      this.#complete(task, { ...completion, costUsd }, executorCostUsd),
     );
   }
 
   async #complete(
     task: TaskRecord,
-    completion: {
-      state: TerminalState;
-      result?: TaskRecord['result'];
-      error?: TaskError;
-      costUsd: number;
-    },
+    completion: Completion,
     executorCostUsd: number,
   ): Promise<TaskRecord> {
     const { store, clock, onFinished } = this.#options;
@@ -133,6 +156,36 @@ export class TaskFinisher {
     if (read.stored) onFinished?.({ record, executorCostUsd });
     return record;
   }
+}
+
+/** The fields of a task's terminal state that the finisher stores. */
+interface Completion {
+  state: TerminalState;
+  result?: TaskRecord['result'];
+  error?: TaskError;
+  costUsd: number;
+}
+
+/** Returns the runs whose cost the task record counts, as the spend to settle them with. */
+function earlierRunsOf(task: TaskRecord): RunSpend[] {
+  return (task.deliveryCosts ?? []).map(({ delivery, costUsd }) => ({
+    run: delivery,
+    spentUsd: costUsd,
+  }));
+}
+
+/**
+ * Returns what the ticket took for runs other than `run` beyond the cost the task record
+ * counts for each of them, such as the steps a killed run charged before it died.
+ */
+function uncountedSpendUsd(task: TaskRecord, settlement: Settlement, run: number): number {
+  const counted = new Map(task.deliveryCosts?.map((entry) => [entry.delivery, entry.costUsd]));
+  let uncountedUsd = 0;
+  for (const charged of settlement.runs) {
+    if (charged.run === run) continue;
+    uncountedUsd += Math.max(0, charged.spentUsd - (counted.get(charged.run) ?? 0));
+  }
+  return uncountedUsd;
 }
 
 /**

@@ -55,9 +55,10 @@ export class TicketSpend {
    * Charges `spentUsd`, the run's spend so far, when the ticket has not taken it
    * yet, without checking the budget: the money is spent either way, and the next
    * call checks before it starts.
-   * NOTE: when the last charge of a run that the queue retries fails, the tenant's
-   * spend misses the part it left out. The later run settles only its own spend,
-   * though the task record keeps the cost.
+   * When the last charge of a run that the queue retries fails, the task record still
+   * keeps the run's cost, and the settle of the run that ends the task charges the rest.
+   * NOTE: a task that the queue fails without another run, as after its job stalled too
+   * often, releases its ticket, so the tenant's spend lacks the part that charge left out.
    */
   async chargeRest(spentUsd: number): Promise<void> {
     if (spentUsd <= this.#chargedUsd) return;

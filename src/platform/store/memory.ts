@@ -1,8 +1,9 @@
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
-import type { TaskRecord } from '../task.js';
+import type { DeliveryCost, TaskRecord } from '../task.js';
 import type { CompletedRead, TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
 import {
+  addDeliveryCost,
   applyCompletion,
   emptyAccounting,
   isTerminal,
@@ -109,13 +110,16 @@ export class MemoryTaskStore implements TaskStore {
     return copyPlainData(next);
   }
 
-  async requeue(id: string, costUsd: number): Promise<boolean> {
-    validateAddedCost(id, costUsd);
+  async requeue(id: string, cost: DeliveryCost): Promise<boolean> {
+    validateAddedCost(id, cost);
     this.#sweep();
     const record = this.#records.get(id);
     if (record === undefined || isTerminal(record.state)) return false;
     const next: TaskRecord = { ...record, state: 'queued' };
-    if (costUsd > 0) next.costUsd = (record.costUsd ?? 0) + costUsd;
+    if (cost.costUsd > 0) {
+      next.costUsd = (record.costUsd ?? 0) + cost.costUsd;
+      next.deliveryCosts = addDeliveryCost(record.deliveryCosts, cost);
+    }
     this.#counts[record.state] -= 1;
     this.#counts.queued += 1;
     this.#records.set(id, next);

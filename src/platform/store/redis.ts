@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { Redis } from 'ioredis';
 
-import type { TaskRecord } from '../task.js';
+import type { DeliveryCost, TaskRecord } from '../task.js';
 import { TERMINAL_STATES } from '../task.js';
 import type { CompletedRead, TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
 import { emptyAccounting, resolveLifetimes, validateAddedCost } from './task-store.js';
@@ -27,13 +27,17 @@ export interface RedisTaskStoreOptions {
 // `create` writes: id, tenantId, request, createdAt and any others. Each field
 // that a transition writes has a hash field of its own. These are `state`,
 // `deliveries`, `startedAt`, `finishedAt` and `costUsd` as decimal strings, and
-// `result` and `error` as JSON. A field that is undefined in the record is absent
-// from the hash. The Lua scripts copy these strings and never convert them to Lua
+// `result` and `error` as JSON. Each entry of `deliveryCosts` is a field named
+// `deliveryCost:<delivery>` with the cost as a decimal string. A field that is
+// undefined in the record is absent from the hash. The Lua scripts copy these strings and never convert them to Lua
 // numbers or decode JSON, because Lua 5.1 formats numbers with 14 significant
 // digits. Numbers therefore read back exactly as JavaScript wrote them. Each
 // transition is one script, which Redis runs atomically: it checks the state, writes
 // the fields and moves the per-state counters in `<prefix>:counts` in one step.
 // NOTE: tasks written in the earlier {json, state, version} layout are not read.
+
+/** Prefix of the hash field of each entry of a record's `deliveryCosts`. */
+const DELIVERY_COST_FIELD = 'deliveryCost:';
 
 /** Lua table literal whose keys are the terminal states. */
 const TERMINAL_LUA_TABLE = `{ ${TERMINAL_STATES.map((state) => `['${state}'] = true`).join(', ')} }`;
@@ -70,16 +74,19 @@ if previous ~= 'running' then
 end
 return redis.call('HGETALL', KEYS[1])`;
 
-// KEYS: task, counts. ARGV: cost to add, '0' for none. Unlike the other scripts
-// this one converts a number: HINCRBYFLOAT rounds the sum to 17 decimal places, a
-// billionth of a microdollar. Returns 1 when requeued, 0 when the task is missing
-// or terminal.
+// KEYS: task, counts. ARGV: cost to add, '0' for none, and the number of the
+// delivery that spent it. Unlike the other scripts this one converts a number:
+// HINCRBYFLOAT rounds the sum to 17 decimal places, a billionth of a microdollar.
+// Returns 1 when requeued, 0 when the task is missing or terminal.
 const REQUEUE_SCRIPT = `
 local terminal = ${TERMINAL_LUA_TABLE}
 local previous = redis.call('HGET', KEYS[1], 'state')
 if not previous or terminal[previous] then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'queued')
-if tonumber(ARGV[1]) > 0 then redis.call('HINCRBYFLOAT', KEYS[1], 'costUsd', ARGV[1]) end
+if tonumber(ARGV[1]) > 0 then
+  redis.call('HINCRBYFLOAT', KEYS[1], 'costUsd', ARGV[1])
+  redis.call('HINCRBYFLOAT', KEYS[1], '${DELIVERY_COST_FIELD}' .. ARGV[2], ARGV[1])
+end
 if previous ~= 'queued' then
   redis.call('HINCRBY', KEYS[2], previous, -1)
   redis.call('HINCRBY', KEYS[2], 'queued', 1)
@@ -129,7 +136,12 @@ interface StoreCommands {
     ...args: string[]
   ): Promise<unknown>;
   scalegateTaskMarkRunning(taskKey: string, countsKey: string, startedAt: string): Promise<unknown>;
-  scalegateTaskRequeue(taskKey: string, countsKey: string, costUsd: string): Promise<unknown>;
+  scalegateTaskRequeue(
+    taskKey: string,
+    countsKey: string,
+    costUsd: string,
+    delivery: string,
+  ): Promise<unknown>;
   scalegateTaskComplete(taskKey: string, countsKey: string, ...args: string[]): Promise<unknown>;
   scalegateIdempotencyRelease(slot: string, taskId: string): Promise<unknown>;
   scalegateIdempotencyClaim(slot: string, taskId: string, ttlMs: string): Promise<unknown>;
@@ -148,7 +160,14 @@ const COMMAND_NAMES: readonly (keyof StoreCommands)[] = [
 
 /** Record fields that transitions change, each stored in a hash field of its own. */
 type MutableField =
-  'state' | 'deliveries' | 'startedAt' | 'finishedAt' | 'result' | 'error' | 'costUsd';
+  | 'state'
+  | 'deliveries'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'result'
+  | 'error'
+  | 'costUsd'
+  | 'deliveryCosts';
 
 /** Record fields that `create` stores in the `base` JSON. */
 type BaseFields = Omit<TaskRecord, MutableField>;
@@ -223,12 +242,13 @@ export class RedisTaskStore implements TaskStore {
     return reply === null ? undefined : recordOf(id, fieldsFromReply(id, reply));
   }
 
-  async requeue(id: string, costUsd: number): Promise<boolean> {
-    const added = String(validateAddedCost(id, costUsd));
+  async requeue(id: string, cost: DeliveryCost): Promise<boolean> {
+    const { costUsd, delivery } = validateAddedCost(id, cost);
     const reply = await this.#redis.scalegateTaskRequeue(
       this.#taskKey(id),
       this.#countsKey(),
-      added,
+      String(costUsd),
+      String(delivery),
     );
     return reply === 1;
   }
@@ -330,13 +350,26 @@ function hasCommands(redis: Redis): redis is CommandRedis {
 
 /** Flattens a record into the hash's field/value pairs, leaving out undefined fields. */
 function fieldsOf(record: TaskRecord): string[] {
-  const { state, deliveries, startedAt, finishedAt, result, error, costUsd, ...base } = record;
+  const {
+    state,
+    deliveries,
+    startedAt,
+    finishedAt,
+    result,
+    error,
+    costUsd,
+    deliveryCosts,
+    ...base
+  } = record;
   const fields = ['base', JSON.stringify(base), 'state', state, 'deliveries', String(deliveries)];
   if (startedAt !== undefined) fields.push('startedAt', String(startedAt));
   if (finishedAt !== undefined) fields.push('finishedAt', String(finishedAt));
   if (result !== undefined) fields.push('result', JSON.stringify(result));
   if (error !== undefined) fields.push('error', JSON.stringify(error));
   if (costUsd !== undefined) fields.push('costUsd', String(costUsd));
+  for (const entry of deliveryCosts ?? []) {
+    fields.push(`${DELIVERY_COST_FIELD}${entry.delivery}`, String(entry.costUsd));
+  }
   return fields;
 }
 
@@ -370,7 +403,20 @@ function recordOf(id: string, fields: Record<string, string>): TaskRecord {
   if (fields.result !== undefined) record.result = JSON.parse(fields.result);
   if (fields.error !== undefined) record.error = JSON.parse(fields.error);
   if (fields.costUsd !== undefined) record.costUsd = Number(fields.costUsd);
+  const deliveryCosts = deliveryCostsOf(fields);
+  if (deliveryCosts.length > 0) record.deliveryCosts = deliveryCosts;
   return record;
+}
+
+/** Reads the `deliveryCost:<delivery>` fields of a task's hash, in delivery order. */
+function deliveryCostsOf(fields: Record<string, string>): DeliveryCost[] {
+  const costs: DeliveryCost[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    if (!name.startsWith(DELIVERY_COST_FIELD)) continue;
+    const delivery = Number(name.slice(DELIVERY_COST_FIELD.length));
+    costs.push({ delivery, costUsd: Number(value) });
+  }
+  return costs.sort((a, b) => a.delivery - b.delivery);
 }
 
 function sha256(text: string): string {

@@ -1,4 +1,4 @@
-import type { TaskError, TaskRecord, TaskResult, TerminalState } from '../task.js';
+import type { DeliveryCost, TaskError, TaskRecord, TaskResult, TerminalState } from '../task.js';
 
 /** Counts of task ids by state; `accepted` counts every task ever created. */
 export interface TaskAccounting {
@@ -49,12 +49,14 @@ export interface TaskStore {
   /** Moves a non-terminal task to `running` and counts one more delivery. */
   markRunning(id: string, startedAt: number): Promise<TaskRecord | undefined>;
   /**
-   * Moves a task that is not terminal back to `queued` for another delivery, and
-   * adds `costUsd`, what the failed delivery spent, to its cost. Returns false and
-   * changes nothing when the task is unknown or terminal.
-   * @throws RangeError when `costUsd` is not a finite number >= 0.
+   * Moves a task that is not terminal back to `queued` for another delivery. A cost
+   * above 0, what the delivery that ended spent, is added to the task's `costUsd` and
+   * to that delivery's entry in `deliveryCosts`. Returns false and changes nothing when
+   * the task is unknown or terminal.
+   * @throws RangeError when `cost.costUsd` is not a finite number >= 0, or
+   *   `cost.delivery` is not a whole number >= 1.
    */
-  requeue(id: string, costUsd: number): Promise<boolean>;
+  requeue(id: string, cost: DeliveryCost): Promise<boolean>;
   /**
    * Moves a task to a terminal state. Returns false and changes nothing when the
    * task is unknown or already terminal, so each task is counted once.
@@ -100,14 +102,32 @@ export function isTerminal(state: TaskRecord['state']): boolean {
   return state === 'succeeded' || state === 'failed' || state === 'dead_lettered';
 }
 
-/** Checks a cost to add to a task and returns it. */
-export function validateAddedCost(id: string, costUsd: number): number {
+/** Checks the cost of a delivery to add to a task and returns it. */
+export function validateAddedCost(id: string, cost: DeliveryCost): DeliveryCost {
+  const { delivery, costUsd } = cost;
   if (!Number.isFinite(costUsd) || costUsd < 0) {
     throw new RangeError(
       `cost added to task ${id} must be a finite number of US dollars >= 0, got ${String(costUsd)}`,
     );
   }
-  return costUsd;
+  if (!Number.isSafeInteger(delivery) || delivery < 1) {
+    throw new RangeError(
+      `delivery of the cost added to task ${id} must be a whole number >= 1, such as the record's deliveries when that delivery started, got ${String(delivery)}`,
+    );
+  }
+  return cost;
+}
+
+/** Returns `costs` with `cost` added to its delivery's entry, in delivery order. */
+export function addDeliveryCost(
+  costs: readonly DeliveryCost[] | undefined,
+  cost: DeliveryCost,
+): DeliveryCost[] {
+  const next = (costs ?? []).map((entry) => ({ ...entry }));
+  const entry = next.find((candidate) => candidate.delivery === cost.delivery);
+  if (entry === undefined) next.push({ ...cost });
+  else entry.costUsd += cost.costUsd;
+  return next.sort((a, b) => a.delivery - b.delivery);
 }
 
 /** Default of the maximum time an idempotency key binds a task that has not ended: 24 hours. */

@@ -126,7 +126,10 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         reservedUsd: 0.5,
         spentUsd: 0,
       });
-      assert.equal(await backend.settle(admission.ticket, { run: 1, spentUsd: 0.25 }), 'applied');
+      assert.equal(
+        (await backend.settle(admission.ticket, { run: 1, spentUsd: 0.25 })).outcome,
+        'applied',
+      );
       assert.deepEqual(await backend.usage(BASE_TENANT.id), {
         inFlight: 0,
         reservedUsd: 0,
@@ -147,7 +150,10 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         spentUsd: 0.125,
       });
       // The settle passes the run's whole spend and adds the part the charge left out.
-      assert.equal(await backend.settle(admission.ticket, { run: 1, spentUsd: 0.375 }), 'applied');
+      assert.equal(
+        (await backend.settle(admission.ticket, { run: 1, spentUsd: 0.375 })).outcome,
+        'applied',
+      );
       assert.deepEqual(await backend.usage(BASE_TENANT.id), {
         inFlight: 0,
         reservedUsd: 0,
@@ -249,7 +255,10 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       await backend.charge(admission.ticket, { run: 2, spentUsd: 0.25 });
       assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.375);
       // Run 2 settles its whole spend; run 1's charge stays spent.
-      assert.equal(await backend.settle(admission.ticket, { run: 2, spentUsd: 0.5 }), 'applied');
+      assert.equal(
+        (await backend.settle(admission.ticket, { run: 2, spentUsd: 0.5 })).outcome,
+        'applied',
+      );
       assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.625);
     });
 
@@ -258,7 +267,10 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       assert.ok(admission.admitted);
       // The charge is applied; its caller never learns it, so it settles the same spend.
       await backend.charge(admission.ticket, { run: 1, spentUsd: 0.25 });
-      assert.equal(await backend.settle(admission.ticket, { run: 1, spentUsd: 0.25 }), 'applied');
+      assert.equal(
+        (await backend.settle(admission.ticket, { run: 1, spentUsd: 0.25 })).outcome,
+        'applied',
+      );
       assert.deepEqual(await backend.usage(BASE_TENANT.id), {
         inFlight: 0,
         reservedUsd: 0,
@@ -270,8 +282,114 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);
       await backend.charge(admission.ticket, { run: 1, spentUsd: 0.5 });
-      assert.equal(await backend.settle(admission.ticket, { run: 1, spentUsd: 0.25 }), 'applied');
+      assert.equal(
+        (await backend.settle(admission.ticket, { run: 1, spentUsd: 0.25 })).outcome,
+        'applied',
+      );
       assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.5);
+    });
+
+    it('reports each run charge on settle', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.125 });
+      await backend.charge(admission.ticket, { run: 3, spentUsd: 0.25 });
+      await backend.charge(admission.ticket, { run: 2, spentUsd: 0.5 });
+      const settlement = await backend.settle(admission.ticket, { run: 2, spentUsd: 0.375 });
+      assert.deepEqual(settlement, {
+        outcome: 'applied',
+        runs: [
+          { run: 1, spentUsd: 0.125 },
+          { run: 2, spentUsd: 0.5 },
+          { run: 3, spentUsd: 0.25 },
+        ],
+      });
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.875);
+    });
+
+    it('charges earlier runs on settle', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      // Run 1's last charge reached 0.125 of its 0.375; run 3 never charged.
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.125 });
+      const earlierRuns = [
+        { run: 1, spentUsd: 0.375 },
+        { run: 3, spentUsd: 0.125 },
+      ];
+      const settlement = await backend.settle(
+        admission.ticket,
+        { run: 2, spentUsd: 0.25 },
+        earlierRuns,
+      );
+      assert.deepEqual(settlement.runs, [
+        { run: 1, spentUsd: 0.375 },
+        { run: 2, spentUsd: 0.25 },
+        { run: 3, spentUsd: 0.125 },
+      ]);
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 0,
+        reservedUsd: 0,
+        spentUsd: 0.75,
+      });
+    });
+
+    it('keeps a higher charge of an earlier run', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.5 });
+      const settlement = await backend.settle(admission.ticket, { run: 2, spentUsd: 0.25 }, [
+        { run: 1, spentUsd: 0.125 },
+      ]);
+      assert.deepEqual(settlement.runs, [
+        { run: 1, spentUsd: 0.5 },
+        { run: 2, spentUsd: 0.25 },
+      ]);
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.75);
+    });
+
+    it('reports run charges exactly', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.1 });
+      await backend.charge(admission.ticket, { run: 3, spentUsd: 1e-7 });
+      const settlement = await backend.settle(admission.ticket, { run: 4, spentUsd: 0.2 }, [
+        { run: 2, spentUsd: 0.30000000000000004 },
+      ]);
+      assert.deepEqual(settlement.runs, [
+        { run: 1, spentUsd: 0.1 },
+        { run: 2, spentUsd: 0.30000000000000004 },
+        { run: 3, spentUsd: 1e-7 },
+        { run: 4, spentUsd: 0.2 },
+      ]);
+    });
+
+    it('charges no earlier run of a closed ticket', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await backend.settle(admission.ticket, { run: 1, spentUsd: 0.125 });
+      const late = await backend.settle(admission.ticket, { run: 2, spentUsd: 0.25 }, [
+        { run: 1, spentUsd: 0.5 },
+      ]);
+      assert.deepEqual(late, { outcome: 'already_closed', runs: [] });
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.125);
+    });
+
+    it('rejects an invalid earlier run', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await assert.rejects(
+        backend.settle(admission.ticket, { run: 2, spentUsd: 0.25 }, [{ run: 0, spentUsd: 0.5 }]),
+        /run must be a whole number >= 1, such as a delivery's number, got 0/,
+      );
+      await assert.rejects(
+        backend.settle(admission.ticket, { run: 2, spentUsd: 0.25 }, [{ run: 1, spentUsd: -1 }]),
+        isAdmissionInputError,
+      );
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 1,
+        reservedUsd: 0.5,
+        spentUsd: 0,
+      });
     });
 
     it('refunds the reservation on release', async () => {
@@ -303,11 +421,14 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       });
       // A late settle of the expired ticket charges nothing and frees nothing.
       assert.equal(
-        await backend.settle(stale.ticket, { run: 1, spentUsd: 0.25 }),
+        (await backend.settle(stale.ticket, { run: 1, spentUsd: 0.25 })).outcome,
         'already_closed',
       );
       assert.equal((await backend.usage(BASE_TENANT.id)).inFlight, 1);
-      assert.equal(await backend.settle(next.ticket, { run: 1, spentUsd: 0.25 }), 'applied');
+      assert.equal(
+        (await backend.settle(next.ticket, { run: 1, spentUsd: 0.25 })).outcome,
+        'applied',
+      );
       assert.deepEqual(await backend.usage(BASE_TENANT.id), {
         inFlight: 0,
         reservedUsd: 0,
@@ -337,8 +458,8 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);
       const spend = { run: 1, spentUsd: 0.25 };
-      assert.equal(await backend.settle(admission.ticket, spend), 'applied');
-      assert.equal(await backend.settle(admission.ticket, spend), 'already_closed');
+      assert.equal((await backend.settle(admission.ticket, spend)).outcome, 'applied');
+      assert.equal((await backend.settle(admission.ticket, spend)).outcome, 'already_closed');
       assert.equal(await backend.release(admission.ticket), 'already_closed');
       assert.deepEqual(await backend.usage(BASE_TENANT.id), {
         inFlight: 0,

@@ -143,7 +143,7 @@ describe('storeJobEnd', () => {
     const ticket = await admitOne(admission);
     // A failed delivery charges its spend and records it before the queue retries it.
     await admission.charge(ticket, { run: 1, spentUsd: 0.125 });
-    await store.requeue('t9', 0.125);
+    await store.requeue('t9', { delivery: 1, costUsd: 0.125 });
     const stored: TaskRecord[] = [];
     storeJobEnd(store, clock, ended('t9', 'failed', { ticket }), {
       admission,

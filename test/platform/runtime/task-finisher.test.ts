@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 
+import { MemoryAdmissionBackend } from '../../../src/platform/admission/memory-backend.js';
 import type { AdmissionTicket } from '../../../src/platform/admission/types.js';
 import { systemClock } from '../../../src/platform/clock.js';
 import type { TicketCloser } from '../../../src/platform/runtime/task-finisher.js';
@@ -21,17 +22,23 @@ const RUN = {
   tokenCostUsd: 0.25,
 };
 
-/** Creates a ticket closer that records its calls and rejects with `failure` when given one. */
+/**
+ * Creates a ticket closer that records its calls and rejects with `failure` when given one.
+ * A settle reports the settled run's spend and the earlier runs it was given.
+ */
 function ticketCloser(failure?: Error): TicketCloser & { calls: string[] } {
   const calls: string[] = [];
   const close = async (name: string) => {
     calls.push(name);
     if (failure !== undefined) throw failure;
-    return 'applied';
   };
   return {
     calls,
-    settle: (_ticket, spend) => close(`settle ${spend.run} ${spend.spentUsd}`),
+    settle: async (_ticket, spend, earlierRuns = []) => {
+      const earlier = earlierRuns.map((run) => ` ${run.run}:${run.spentUsd}`).join('');
+      await close(`settle ${spend.run} ${spend.spentUsd}${earlier}`);
+      return { outcome: 'applied', runs: [...earlierRuns, spend] };
+    },
     release: () => close('release'),
     charge: async (_ticket, spend) => {
       calls.push(`charge ${spend.run} ${spend.spentUsd}`);
@@ -156,5 +163,104 @@ describe('TaskFinisher', () => {
     assert.deepEqual(second, first);
     assert.equal(second.error, undefined);
     assert.deepEqual(admission.calls, ['settle 1 0.25', 'settle 1 0']);
+  });
+});
+
+describe('TaskFinisher of a later run', () => {
+  const TENANT = {
+    id: 'a',
+    requestsPerMinute: 100,
+    tokensPerMinute: 100_000,
+    maxInFlight: 5,
+    budgetUsd: 10,
+  };
+
+  /** Returns a store, a backend and a finisher whose ledger entries `finished` collects. */
+  async function rig() {
+    const store = new MemoryTaskStore();
+    const admission = new MemoryAdmissionBackend();
+    const finished: TaskRecord[] = [];
+    const finisher = new TaskFinisher({
+      store,
+      admission,
+      clock: systemClock,
+      onFinished: ({ record }) => finished.push(record),
+    });
+    const decision = await admission.admit({ tenant: TENANT, tokens: 10, maxCostUsd: 1 });
+    assert.ok(decision.admitted);
+    return { store, admission, finisher, finished, ticket: decision.ticket };
+  }
+
+  it('adds what a killed run charged', async () => {
+    const { store, admission, finisher, finished, ticket } = await rig();
+    await runningTask(store);
+    // Delivery 1 charges a finished step, then its process dies without requeueing.
+    await finisher.ticketSpend(ticket, 1).chargeRest(0.125);
+    const task = await store.markRunning('t1', 3_000);
+    assert.ok(task);
+    const record = await finisher.succeed(task, finisher.ticketSpend(ticket, 2), RUN);
+    assert.equal(record.costUsd, 0.375);
+    assert.equal(finished[0]?.costUsd, 0.375);
+    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.375);
+  });
+
+  it('counts a requeued run once', async () => {
+    const { store, admission, finisher, ticket } = await rig();
+    await runningTask(store);
+    // Delivery 1 goes back to the queue with its spend charged and recorded.
+    await finisher.ticketSpend(ticket, 1).chargeRest(0.125);
+    await store.requeue('t1', { delivery: 1, costUsd: 0.125 });
+    const task = await store.markRunning('t1', 3_000);
+    assert.ok(task);
+    const record = await finisher.fail(task, finisher.ticketSpend(ticket, 2), {
+      code: 'x',
+      message: 'failed',
+    });
+    assert.equal(record.costUsd, 0.125);
+    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.125);
+  });
+
+  it('charges a requeued run its recorded cost', async () => {
+    const { store, admission, finisher, ticket } = await rig();
+    await runningTask(store);
+    // Delivery 1 charged 0.125, and its last charge of 0.25 failed before the requeue.
+    await finisher.ticketSpend(ticket, 1).chargeRest(0.125);
+    await store.requeue('t1', { delivery: 1, costUsd: 0.25 });
+    const task = await store.markRunning('t1', 3_000);
+    assert.ok(task);
+    const record = await finisher.succeed(task, finisher.ticketSpend(ticket, 2), RUN);
+    assert.equal(record.costUsd, 0.5);
+    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.5);
+  });
+
+  it('passes recorded runs to the settle', async () => {
+    const store = new MemoryTaskStore();
+    const admission = ticketCloser();
+    const finisher = new TaskFinisher({ store, admission, clock: systemClock });
+    await runningTask(store);
+    await store.requeue('t1', { delivery: 1, costUsd: 0.125 });
+    const task = await store.markRunning('t1', 3_000);
+    assert.ok(task);
+    await finisher.succeed(task, finisher.ticketSpend(TICKET, 2), RUN);
+    assert.deepEqual(admission.calls, ['settle 2 0.25 1:0.125']);
+  });
+
+  it('stores recorded cost on settle failure', async () => {
+    const store = new MemoryTaskStore();
+    const finisher = new TaskFinisher({
+      store,
+      admission: ticketCloser(new Error('settle failed')),
+      clock: systemClock,
+    });
+    await runningTask(store);
+    await store.requeue('t1', { delivery: 1, costUsd: 0.125 });
+    const task = await store.markRunning('t1', 3_000);
+    assert.ok(task);
+    await assert.rejects(finisher.succeed(task, finisher.ticketSpend(TICKET, 2), RUN), {
+      message: 'settle failed',
+    });
+    const record = await store.getById('t1');
+    assert.equal(record?.state, 'succeeded');
+    assert.equal(record?.costUsd, 0.375);
   });
 });

@@ -5,8 +5,14 @@ import type { AdmissionTicket, RunSpend } from '../../../src/platform/admission/
 import { systemClock } from '../../../src/platform/clock.js';
 import { PriceTable } from '../../../src/platform/cost/price-table.js';
 import { isRouterError, RouterError } from '../../../src/platform/router/router-errors.js';
-import { NonRetryableError } from '../../../src/platform/queue/index.js';
-import { SpentTokensError, spentTokenCostOf } from '../../../src/platform/runtime/model-router.js';
+import { MemoryCostLedger } from '../../../src/platform/cost/memory-ledger.js';
+import { isDeferError, NonRetryableError } from '../../../src/platform/queue/index.js';
+import { costEntryOf } from '../../../src/platform/runtime/cost-entry.js';
+import {
+  type ModelRouterPort,
+  SpentTokensError,
+  spentTokenCostOf,
+} from '../../../src/platform/runtime/model-router.js';
 import { RouterModelPort } from '../../../src/platform/runtime/router-port.js';
 import { createTaskHandler } from '../../../src/platform/runtime/task-consumer.js';
 import { TaskFinisher } from '../../../src/platform/runtime/task-finisher.js';
@@ -169,7 +175,7 @@ describe('TicketSpend', () => {
     const spend = new TicketSpend(lossy, ticket, 1, () => undefined);
     await spend.charge(0.25);
     await spend.chargeRest(0.25);
-    assert.equal(await admission.settle(ticket, { run: 1, spentUsd: 0.25 }), 'applied');
+    assert.equal((await admission.settle(ticket, { run: 1, spentUsd: 0.25 })).outcome, 'applied');
     assert.deepEqual(await admission.usage(TENANT.id), {
       inFlight: 0,
       reservedUsd: 0,
@@ -274,7 +280,7 @@ describe('budget before a redelivery', () => {
 });
 
 describe('charges of a delivery that never ended', () => {
-  it('keeps them when a later delivery settles', async () => {
+  it('adds them when a later delivery settles', async () => {
     const store = new MemoryTaskStore();
     const admission = new MemoryAdmissionBackend();
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
@@ -312,11 +318,139 @@ describe('charges of a delivery that never ended', () => {
     });
     await later(job(2));
 
-    assert.equal((await store.getById('t2'))?.costUsd, 0.5);
+    assert.equal((await store.getById('t2'))?.costUsd, 0.625);
     assert.deepEqual(await admission.usage(TENANT.id), {
       inFlight: 0,
       reservedUsd: 0,
       spentUsd: 0.625,
+    });
+  });
+
+  it('adds them once beside a requeued delivery', async () => {
+    const store = new MemoryTaskStore();
+    const backend = new MemoryAdmissionBackend();
+    // Resolves `charged` once delivery 2, cut later by the shutdown, has charged its first step.
+    let charged!: () => void;
+    const chargedSecond = new Promise<void>((resolve) => {
+      charged = resolve;
+    });
+    const admission = {
+      settle: backend.settle.bind(backend),
+      release: backend.release.bind(backend),
+      charge: async (ticket: AdmissionTicket, runSpend: RunSpend) => {
+        const outcome = await backend.charge(ticket, runSpend);
+        if (runSpend.run === 2 && runSpend.spentUsd > 0) charged();
+        return outcome;
+      },
+    };
+    const ledger = new MemoryCostLedger();
+    const finisher = new TaskFinisher({
+      store,
+      admission,
+      clock: systemClock,
+      onFinished: ({ record, executorCostUsd }) => {
+        const entry = costEntryOf(record, executorCostUsd);
+        if (entry !== undefined) void ledger.record(entry);
+      },
+    });
+    const decision = await backend.admit({ tenant: TENANT, tokens: 100, maxCostUsd: 0.25 });
+    assert.ok(decision.admitted);
+    await createQueuedTask(store, 't5', { steps: 2, toolWaitMs: 60_000 });
+    const job = (attempt: number) => delivery('t5', decision.ticket, attempt);
+    const shutdown = new AbortController();
+    const handler = (call: ModelRouterPort['call']) =>
+      createTaskHandler({
+        store,
+        router: { call },
+        finisher,
+        clock: systemClock,
+        maxAttempts: 3,
+        shutdown: shutdown.signal,
+        onShutdown: 'requeue',
+      });
+
+    // Delivery 1 charges a failed attempt of 0.125, then its process dies in the call.
+    let chargedFirst!: () => void;
+    const firstCharged = new Promise<void>((resolve) => {
+      chargedFirst = resolve;
+    });
+    void handler(async (input) => {
+      await input.beforeRetry?.(0.125);
+      chargedFirst();
+      return new Promise<never>(() => undefined);
+    })(job(1));
+    await firstCharged;
+    // Delivery 2 finishes a step of 0.25 and is cut by the shutdown in its tool wait.
+    const cut = handler(async () => runOutput(0.25))(job(2));
+    await chargedSecond;
+    shutdown.abort();
+    await assert.rejects(cut, isDeferError);
+    assert.equal((await store.getById('t5'))?.costUsd, 0.25);
+    // Delivery 3 runs both steps at 0.25 each.
+    const last = createTaskHandler({
+      store,
+      router: { call: async () => runOutput(0.25) },
+      finisher,
+      clock: { ...systemClock, sleep: async () => undefined },
+      maxAttempts: 3,
+    });
+    await last(job(3));
+
+    const record = await store.getById('t5');
+    assert.equal(record?.state, 'succeeded');
+    assert.equal(record?.deliveries, 3);
+    assert.equal(record?.costUsd, 0.875);
+    assert.equal((await ledger.summary()).totalUsd, 0.875);
+    assert.deepEqual(await backend.usage(TENANT.id), {
+      inFlight: 0,
+      reservedUsd: 0,
+      spentUsd: 0.875,
+    });
+  });
+});
+
+describe('failed last charge of a requeued delivery', () => {
+  it('is charged when a later delivery settles', async () => {
+    const store = new MemoryTaskStore();
+    const backend = new MemoryAdmissionBackend();
+    // Every charge of delivery 1 fails, as when Redis times out.
+    const admission = {
+      settle: backend.settle.bind(backend),
+      release: backend.release.bind(backend),
+      charge: async (ticket: AdmissionTicket, runSpend: RunSpend) => {
+        if (runSpend.run === 1) throw new Error('redis timed out');
+        return backend.charge(ticket, runSpend);
+      },
+    };
+    const finisher = new TaskFinisher({ store, admission, clock: systemClock });
+    const decision = await backend.admit({ tenant: TENANT, tokens: 100, maxCostUsd: 0.25 });
+    assert.ok(decision.admitted);
+    await createQueuedTask(store, 't6');
+    const job = (attempt: number) => delivery('t6', decision.ticket, attempt);
+    let calls = 0;
+    const handler = createTaskHandler({
+      store,
+      router: {
+        call: async () => {
+          calls += 1;
+          if (calls > 1) return runOutput(0.5);
+          throw new SpentTokensError(new RouterError('upstream_error', 'stream cut'), 0.25);
+        },
+      },
+      finisher,
+      clock: systemClock,
+      maxAttempts: 3,
+    });
+
+    await assert.rejects(handler(job(1)), (error) => isRouterError(error));
+    assert.equal((await backend.usage(TENANT.id)).spentUsd, 0);
+    await handler(job(2));
+
+    assert.equal((await store.getById('t6'))?.costUsd, 0.75);
+    assert.deepEqual(await backend.usage(TENANT.id), {
+      inFlight: 0,
+      reservedUsd: 0,
+      spentUsd: 0.75,
     });
   });
 });

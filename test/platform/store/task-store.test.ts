@@ -129,10 +129,11 @@ for (const driver of drivers) {
     it('requeues a running task', async () => {
       await store.create(queuedTask('t1'));
       await store.markRunning('t1', 2_000);
-      assert.equal(await store.requeue('t1', 0), true);
+      assert.equal(await store.requeue('t1', { delivery: 1, costUsd: 0 }), true);
       const record = await store.getById('t1');
       assert.equal(record?.state, 'queued');
       assert.equal(record?.costUsd, undefined);
+      assert.equal(record?.deliveryCosts, undefined);
       assert.equal(record?.deliveries, 1);
       const counts = await store.accounting();
       assert.equal(counts.queued, 1);
@@ -142,19 +143,61 @@ for (const driver of drivers) {
     it('adds failed delivery costs', async () => {
       await store.create(queuedTask('t1'));
       await store.markRunning('t1', 2_000);
-      assert.equal(await store.requeue('t1', 0.125), true);
+      assert.equal(await store.requeue('t1', { delivery: 1, costUsd: 0.125 }), true);
       await store.markRunning('t1', 3_000);
-      assert.equal(await store.requeue('t1', 0.25), true);
+      assert.equal(await store.requeue('t1', { delivery: 2, costUsd: 0.25 }), true);
       const record = await store.markRunning('t1', 4_000);
       assert.equal(record?.costUsd, 0.375);
       assert.equal(record?.state, 'running');
       assert.equal((await store.accounting()).running, 1);
     });
 
+    it('keeps each requeued delivery cost', async () => {
+      await store.create(queuedTask('t1'));
+      for (const [delivery, costUsd] of [
+        [1, 0.125],
+        [2, 0],
+        [3, 0.000123456789],
+      ] as const) {
+        await store.markRunning('t1', 2_000 + delivery);
+        await store.requeue('t1', { delivery, costUsd });
+      }
+      const running = await store.markRunning('t1', 5_000);
+      const expected = [
+        { delivery: 1, costUsd: 0.125 },
+        { delivery: 3, costUsd: 0.000123456789 },
+      ];
+      assert.deepEqual(running?.deliveryCosts, expected);
+      const completed = await store.completeAndRead('t1', {
+        state: 'succeeded',
+        finishedAt: 6_000,
+        costUsd: 0.5,
+      });
+      assert.deepEqual(completed.record?.deliveryCosts, expected);
+      assert.deepEqual((await store.getById('t1'))?.deliveryCosts, expected);
+    });
+
+    it('adds costs of one delivery together', async () => {
+      await store.create(queuedTask('t1'));
+      await store.requeue('t1', { delivery: 2, costUsd: 0.125 });
+      await store.requeue('t1', { delivery: 1, costUsd: 0.5 });
+      await store.requeue('t1', { delivery: 2, costUsd: 0.25 });
+      assert.deepEqual((await store.getById('t1'))?.deliveryCosts, [
+        { delivery: 1, costUsd: 0.5 },
+        { delivery: 2, costUsd: 0.375 },
+      ]);
+    });
+
+    it('stores the delivery costs of a created task', async () => {
+      const deliveryCosts = [{ delivery: 1, costUsd: 0.25 }];
+      await store.create({ ...queuedTask('t1'), deliveries: 1, costUsd: 0.25, deliveryCosts });
+      assert.deepEqual((await store.getById('t1'))?.deliveryCosts, deliveryCosts);
+    });
+
     it('adds small costs precisely', async () => {
       await store.create(queuedTask('t1'));
-      await store.requeue('t1', 0.000123456789);
-      await store.requeue('t1', 0.0000031);
+      await store.requeue('t1', { delivery: 1, costUsd: 0.000123456789 });
+      await store.requeue('t1', { delivery: 2, costUsd: 0.0000031 });
       const record = await store.getById('t1');
       const costUsd = record?.costUsd ?? Number.NaN;
       assert.ok(Math.abs(costUsd - 0.000126556789) < 1e-15, `cost ${costUsd}`);
@@ -164,8 +207,8 @@ for (const driver of drivers) {
     it('skips unknown and terminal tasks', async () => {
       await store.create(queuedTask('t1'));
       await store.complete('t1', { state: 'succeeded', finishedAt: 3_000, costUsd: 0.5 });
-      assert.equal(await store.requeue('t1', 0.25), false);
-      assert.equal(await store.requeue('missing', 0.25), false);
+      assert.equal(await store.requeue('t1', { delivery: 1, costUsd: 0.25 }), false);
+      assert.equal(await store.requeue('missing', { delivery: 1, costUsd: 0.25 }), false);
       const record = await store.getById('t1');
       assert.equal(record?.costUsd, 0.5);
       assert.equal(record?.state, 'succeeded');
@@ -175,12 +218,33 @@ for (const driver of drivers) {
     for (const bad of [-0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       it(`rejects an added cost of ${bad}`, async () => {
         await store.create(queuedTask('t1'));
-        await assert.rejects(store.requeue('t1', bad), (error: Error) => {
+        await assert.rejects(store.requeue('t1', { delivery: 1, costUsd: bad }), (error: Error) => {
           assert.ok(error instanceof RangeError);
           assert.match(error.message, /task t1 must be a finite number of US dollars >= 0/);
           return true;
         });
         assert.equal((await store.getById('t1'))?.costUsd, undefined);
+      });
+    }
+
+    for (const bad of [0, 1.5, Number.NaN]) {
+      it(`rejects a delivery number of ${bad}`, async () => {
+        await store.create(queuedTask('t1'));
+        await assert.rejects(
+          store.requeue('t1', { delivery: bad, costUsd: 0.25 }),
+          (error: Error) => {
+            assert.ok(error instanceof RangeError);
+            assert.match(
+              error.message,
+              /delivery of the cost added to task t1 must be a whole number >= 1/,
+            );
+            assert.match(error.message, new RegExp(`got ${bad}$`));
+            return true;
+          },
+        );
+        const record = await store.getById('t1');
+        assert.equal(record?.state, 'queued');
+        assert.equal(record?.costUsd, undefined);
       });
     }
 

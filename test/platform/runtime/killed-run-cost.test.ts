@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+
+import { Redis } from 'ioredis';
+
+import { RedisAdmissionBackend } from '../../../src/platform/admission/redis-backend.js';
+import { loadPriceTable } from '../../../src/platform/cost/load-price-table.js';
+import {
+  type Platform,
+  type PlatformOptions,
+  startPlatform,
+} from '../../../src/platform/runtime.js';
+import { RedisTaskStore } from '../../../src/platform/store/redis.js';
+import { isTerminal } from '../../../src/platform/store/task-store.js';
+import type { TaskRecord } from '../../../src/platform/task.js';
+import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
+import { childPids } from '../../support/processes.js';
+import { postTask, waitFor } from './platform-support.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const TENANT = 'tenant-alpha';
+
+/**
+ * Two steps, each a provider call of the same price and then a 5 s tool wait, so a run is
+ * killed or cut in its first tool wait, after one charged call.
+ */
+const TWO_STEP_TASK = {
+  route: 'chat',
+  inputTokens: 100,
+  maxOutputTokens: 8,
+  forcedOutputTokens: 8,
+  mode: 'async',
+  steps: 2,
+  toolWaitMs: 5_000,
+};
+
+/** Kills the only worker process of the test's platforms with SIGKILL. */
+async function killWorkerProcess(): Promise<void> {
+  const pids = await childPids(process.pid, 'worker-process');
+  assert.equal(pids.length, 1, `expected one worker process, found ${pids.join(', ')}`);
+  process.kill(pids[0] ?? 0, 'SIGKILL');
+}
+
+/** Polls the store until the task is terminal and returns it. */
+async function terminalRecord(platform: Platform, id: string): Promise<TaskRecord> {
+  let record: TaskRecord | undefined;
+  await waitFor(async () => {
+    record = await platform.store.getById(id);
+    return record !== undefined && isTerminal(record.state);
+  }, 40_000);
+  assert.ok(record !== undefined);
+  return record;
+}
+
+/** Returns the price of one step of the task, from the last run's two steps. */
+async function stepUsdOf(record: TaskRecord): Promise<number> {
+  const prices = await loadPriceTable();
+  const { result } = record;
+  assert.ok(result !== undefined, JSON.stringify(record.error));
+  const lastRunUsd = prices.priceTokens(result.provider, result.model, result.usage);
+  assert.ok(lastRunUsd > 0, 'the last run made billed calls');
+  return lastRunUsd / 2;
+}
+
+/** Asserts that `actual` equals `expected` up to rounding in Redis. */
+function assertUsd(actual: number, expected: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) < 1e-12, `${what} ${actual}, expected ${expected}`);
+}
+
+describe('cost of a run killed by SIGKILL, on Redis with a worker process', function () {
+  this.timeout(90_000);
+  let keyPrefix: string;
+  let redis: Redis;
+  let admission: RedisAdmissionBackend;
+  let options: PlatformOptions;
+  const platforms: Platform[] = [];
+
+  beforeEach(() => {
+    keyPrefix = `test-killed-run-cost-${randomUUID()}`;
+    redis = new Redis(REDIS_URL);
+    admission = new RedisAdmissionBackend({ redis, keyPrefix: `${keyPrefix}:admission:` });
+    options = {
+      topology: 'workers=1 serverless_burst=disabled',
+      redisUrl: REDIS_URL,
+      keyPrefix,
+      workerProcesses: 1,
+      queue: { stallIntervalMs: 1_000 },
+    };
+    platforms.length = 0;
+  });
+
+  afterEach(async function () {
+    this.timeout(20_000);
+    // A platform that a test stopped already rejects a second stop.
+    for (const platform of platforms) {
+      await platform.stop({ drainTimeoutMs: 500 }).catch(() => undefined);
+    }
+    // A store on the run's whole prefix deletes every key of the run.
+    await new RedisTaskStore({ redis, keyPrefix }).clear();
+    await redis.quit();
+  });
+
+  async function start(): Promise<Platform> {
+    const platform = await startPlatform(options);
+    platforms.push(platform);
+    return platform;
+  }
+
+  /** Posts the two-step task and returns its id once its first run charged a step. */
+  async function postCharged(platform: Platform): Promise<{ id: string; spentUsd: number }> {
+    const key = (await loadDemoKeys()).get(TENANT) ?? '';
+    const reply = await postTask(platform.urls.gateway, key, TWO_STEP_TASK);
+    assert.equal(reply.status, 202);
+    await waitFor(async () => (await admission.usage(TENANT)).spentUsd > 0, 15_000);
+    return { id: String(reply.json.id), spentUsd: (await admission.usage(TENANT)).spentUsd };
+  }
+
+  /** Asserts that the task's cost is `expectedUsd`, as are the ledger and the tenant's spend. */
+  async function assertCosts(platform: Platform, record: TaskRecord, expectedUsd: number) {
+    assertUsd(record.costUsd ?? 0, expectedUsd, 'task cost');
+    await waitFor(async () => (await platform.ledger.summary()).tasks === 1, 5_000);
+    assertUsd((await platform.ledger.summary()).totalUsd, expectedUsd, 'ledger total');
+    const usage = await admission.usage(TENANT);
+    assert.equal(usage.inFlight, 0);
+    assertUsd(usage.spentUsd, expectedUsd, 'tenant spend');
+  }
+
+  it('adds charged steps of killed run', async () => {
+    const platform = await start();
+    const { id } = await postCharged(platform);
+    await killWorkerProcess();
+
+    const record = await terminalRecord(platform, id);
+    assert.equal(record.state, 'succeeded', JSON.stringify(record.error));
+    assert.equal(record.deliveries, 2);
+    // The killed run charged one step; the run after it made both.
+    await assertCosts(platform, record, 3 * (await stepUsdOf(record)));
+  });
+
+  it('counts requeued run once after kill', async () => {
+    const stopping = await start();
+    const { id, spentUsd: killedRunUsd } = await postCharged(stopping);
+    await killWorkerProcess();
+    // The restarted worker process runs the task again and charges its first step.
+    await waitFor(async () => (await admission.usage(TENANT)).spentUsd > killedRunUsd, 20_000);
+    // Started only now, so that the stopping platform's worker process holds the task.
+    const survivor = await start();
+    let timedOut = false;
+    await stopping.stop({ drainTimeoutMs: 200, onDrainTimeout: () => (timedOut = true) });
+    assert.equal(timedOut, true);
+    const requeued = await survivor.store.getById(id);
+    assert.deepEqual(
+      requeued?.deliveryCosts?.map((entry) => entry.delivery),
+      [2],
+      'the cut run alone is in the record',
+    );
+
+    const record = await terminalRecord(survivor, id);
+    assert.equal(record.state, 'succeeded', JSON.stringify(record.error));
+    assert.equal(record.deliveries, 3);
+    // One step of the killed run, one of the cut run, and both of the last run.
+    await assertCosts(survivor, record, 4 * (await stepUsdOf(record)));
+  });
+});

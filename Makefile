@@ -2,9 +2,10 @@
 # REDIS_URL to use BullMQ on Redis, TOXIPROXY_URL to use a real Toxiproxy.
 SCALEGATE := node bin/scalegate.js
 
-.PHONY: setup test chaos-drill policy-gate load-test bench
+.PHONY: setup test chaos-drill policy-check policy-gate load-test bench
 
-# Route policy that policy-gate drills, and the folder that receives its report and runbook.
+# Route policy that policy-check checks and policy-gate drills, and the folder that receives
+# the gate's report and runbook.
 POLICY ?= policies/default.yaml
 GATE_DIR ?= gate
 
@@ -20,8 +21,15 @@ chaos-drill:
 # Wraps $(1) in single quotes for the shell, so a path with spaces stays one argument.
 shell_quote = '$(subst ','\'',$(1))'
 
-# A variable, because the commas of a message written inside $(if ...) would split it.
+# Variables, because the commas of a message written inside $(if ...) would split it.
 EMPTY_POLICY_ERROR := POLICY is empty; pass POLICY=path/to/policy.yaml, or leave POLICY out to drill policies/default.yaml
+EMPTY_POLICY_CHECK_ERROR := POLICY is empty; pass POLICY=path/to/policy.yaml, or leave POLICY out to check policies/default.yaml
+
+# Checks POLICY as the platform loads it, without starting the platform. The command exits 1
+# for an invalid policy and 2 for an unreadable file, and make then exits 2 in either case.
+policy-check:
+	$(if $(strip $(POLICY)),,$(error $(EMPTY_POLICY_CHECK_ERROR)))
+	$(SCALEGATE) policy check $(call shell_quote,$(POLICY))
 
 # Drills POLICY and exits with the drill's code, 0 only when the verdict is passed; the
 # committed report and runbook stay as they are.

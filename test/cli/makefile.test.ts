@@ -52,3 +52,30 @@ describe('make policy-gate', () => {
     );
   });
 });
+
+describe('make policy-check', () => {
+  it('passes a POLICY with spaces and quotes as one argument', async () => {
+    const policy = "/tmp/trial policies/it's new.yaml";
+    const run = await runMake(['policy-check', `POLICY=${policy}`, PRINT_ARGS]);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    assert.deepEqual(JSON.parse(printed), ['policy', 'check', policy]);
+  });
+
+  it('checks policies/default.yaml when POLICY is left out', async () => {
+    const run = await runMake(['policy-check', PRINT_ARGS]);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    assert.deepEqual(JSON.parse(printed), ['policy', 'check', 'policies/default.yaml']);
+  });
+
+  it('rejects an empty POLICY naming it', async () => {
+    const run = await runMake(['policy-check', 'POLICY=', PRINT_ARGS]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.match(
+      run.stderr,
+      /^Makefile:\d+: \*\*\* POLICY is empty; pass POLICY=path\/to\/policy\.yaml, or leave POLICY out to check policies\/default\.yaml\. {2}Stop\.\n$/,
+    );
+  });
+});

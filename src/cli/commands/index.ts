@@ -4,6 +4,7 @@ import { registerCompareCommand } from './compare.js';
 import { registerDrillCommand } from './drill.js';
 import { registerLoadCommand } from './load.js';
 import { registerPlatformCommand } from './platform.js';
+import { registerPolicyCommand } from './policy.js';
 import { registerProvidersCommand } from './providers.js';
 import { registerProxyCommand } from './proxy.js';
 
@@ -13,6 +14,7 @@ export function registerCommands(program: Command): void {
   registerDrillCommand(program);
   registerLoadCommand(program);
   registerPlatformCommand(program);
+  registerPolicyCommand(program);
   registerProvidersCommand(program);
   registerProxyCommand(program);
 }

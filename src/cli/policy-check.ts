@@ -1,0 +1,158 @@
+import { isAbsolute, join, resolve } from 'node:path';
+
+import type { ProviderCatalog } from '../platform/router/catalog.js';
+import { loadPolicy, policyHash } from '../platform/router/load-policy.js';
+import {
+  isPolicyValidationError,
+  type PolicyValidationError,
+} from '../platform/router/policy-errors.js';
+
+/** Location of the JSON Schema of the `scalegate policy check --json` output. */
+export const POLICY_CHECK_SCHEMA_URL = new URL(
+  '../../reports/schema/policy-check.schema.json',
+  import.meta.url,
+);
+
+/** Outcome of loading one policy file, as the platform would load it at start. */
+export type PolicyFileCheck =
+  | { kind: 'valid'; file: string; routes: number; hash: string }
+  | { kind: 'invalid'; file: string; error: PolicyValidationError }
+  | { kind: 'unreadable'; file: string; message: string };
+
+/** Outcome of a file the loader could read, valid or not. */
+export type ReadPolicyCheck = Exclude<PolicyFileCheck, { kind: 'unreadable' }>;
+
+/** One problem of a policy file in the `--json` output. */
+export interface PolicyCheckProblem {
+  /** JSON Pointer of the value, or '' for a YAML syntax error or a problem with the whole file. */
+  path: string;
+  /** Line of the value in the file, counted from 1, or null when the loader found no position. */
+  line: number | null;
+  /** Column of the value, counted from 1, or null when `line` is null. */
+  column: number | null;
+  /** The loader's message, with its fix. */
+  message: string;
+}
+
+/** Result for one policy file in the `--json` output. */
+export interface PolicyFileResult {
+  file: string;
+  valid: boolean;
+  /** The router's `policyHash` of the loaded policy, or null for an invalid file. */
+  hash: string | null;
+  /** Number of routes, or null for an invalid file. */
+  routes: number | null;
+  /** Every problem the loader found, in its order, so none for a valid file. */
+  problems: PolicyCheckProblem[];
+}
+
+/** The `--json` output, which reports/schema/policy-check.schema.json describes. */
+export interface PolicyCheckOutput {
+  schemaVersion: 1;
+  files: PolicyFileResult[];
+}
+
+/**
+ * Loads each file with `loadPolicy`, the loader the platform runs at start, and returns one
+ * outcome per file in the order given.
+ * @throws the loader's error when it fails for a reason other than an invalid policy or a file
+ * that cannot be read.
+ */
+export async function checkPolicyFiles(
+  files: readonly string[],
+  catalog: ProviderCatalog,
+): Promise<PolicyFileCheck[]> {
+  const checks: PolicyFileCheck[] = [];
+  // One file at a time, so YAML warnings on stderr come in the order of the files.
+  for (const file of files) {
+    checks.push(await checkPolicyFile(file, catalog));
+  }
+  return checks;
+}
+
+async function checkPolicyFile(file: string, catalog: ProviderCatalog): Promise<PolicyFileCheck> {
+  try {
+    const policy = await loadPolicy(file, catalog);
+    const routes = Object.keys(policy.routes).length;
+    return { kind: 'valid', file, routes, hash: policyHash(policy) };
+  } catch (error) {
+    if (isPolicyValidationError(error)) {
+      return { kind: 'invalid', file, error };
+    }
+    if (isFileSystemError(error)) {
+      return { kind: 'unreadable', file, message: unreadableMessage(file, error) };
+    }
+    throw error;
+  }
+}
+
+function isFileSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string } {
+  const candidate = error as NodeJS.ErrnoException | undefined;
+  return (
+    candidate instanceof Error &&
+    typeof candidate.code === 'string' &&
+    typeof candidate.syscall === 'string'
+  );
+}
+
+/** Describes why `file` cannot be read, naming the path and what to pass instead. */
+function unreadableMessage(file: string, error: NodeJS.ErrnoException & { code: string }): string {
+  if (error.code === 'ENOENT') {
+    // A relative path starts at the working directory, so the message also gives the absolute one.
+    const location = isAbsolute(file) ? '' : ` (looked for ${resolve(file)})`;
+    return `policy file not found: ${file}${location}; pass the path of an existing policy file`;
+  }
+  if (error.code === 'EISDIR') {
+    return `${file} is a folder; pass the policy files in it, such as ${join(file, '*.yaml')}`;
+  }
+  if (error.code === 'EACCES' || error.code === 'EPERM') {
+    const fix = 'make it readable or pass another file';
+    return `cannot read ${file} (${error.code}): permission denied; ${fix}`;
+  }
+  return `cannot read ${file}: ${error.message}; pass a readable policy file`;
+}
+
+/** Converts the outcomes to the `--json` output. */
+export function policyCheckOutput(checks: readonly ReadPolicyCheck[]): PolicyCheckOutput {
+  return { schemaVersion: 1, files: checks.map(toFileResult) };
+}
+
+function toFileResult(check: ReadPolicyCheck): PolicyFileResult {
+  if (check.kind === 'valid') {
+    const { file, hash, routes } = check;
+    return { file, valid: true, hash, routes, problems: [] };
+  }
+  const problems = check.error.problems.map((problem) => ({
+    path: problem.path,
+    line: problem.location?.line ?? null,
+    column: problem.location?.column ?? null,
+    message: problem.message,
+  }));
+  return { file: check.file, valid: false, hash: null, routes: null, problems };
+}
+
+/**
+ * Formats the outcomes as text: one summary line per valid file, the loader's problem list
+ * per invalid file, and with several files a closing count.
+ */
+export function formatPolicyChecks(checks: readonly ReadPolicyCheck[]): string[] {
+  const lines = checks.flatMap(formatPolicyCheck);
+  if (checks.length > 1) {
+    const invalid = checks.filter((check) => check.kind !== 'valid').length;
+    lines.push(
+      invalid === 0
+        ? `all ${checks.length} policy files are valid`
+        : `${invalid} of ${checks.length} policy files are invalid`,
+    );
+  }
+  return lines;
+}
+
+function formatPolicyCheck(check: ReadPolicyCheck): string[] {
+  if (check.kind === 'invalid') {
+    // The loader's message: a heading, then `FILE:LINE:COL /json/path: message` per problem.
+    return check.error.message.split('\n');
+  }
+  const routes = check.routes === 1 ? '1 route' : `${check.routes} routes`;
+  return [`${check.file}: valid, ${routes}, hash ${check.hash}`];
+}

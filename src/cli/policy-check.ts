@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 
+import { policyHash } from '../harness/report/environment.js';
+
 import type { ProviderCatalog } from '../platform/router/catalog.js';
-import { loadPolicy, policyHash } from '../platform/router/load-policy.js';
+import { loadPolicy } from '../platform/router/load-policy.js';
 import {
   isPolicyValidationError,
   type PolicyValidationError,
@@ -38,7 +41,7 @@ export interface PolicyCheckProblem {
 export interface PolicyFileResult {
   file: string;
   valid: boolean;
-  /** The router's `policyHash` of the loaded policy, or null for an invalid file. */
+  /** sha256 of the file's text, as drill reports record it, or null for an invalid file. */
   hash: string | null;
   /** Number of routes, or null for an invalid file. */
   routes: number | null;
@@ -74,7 +77,8 @@ async function checkPolicyFile(file: string, catalog: ProviderCatalog): Promise<
   try {
     const policy = await loadPolicy(file, catalog);
     const routes = Object.keys(policy.routes).length;
-    return { kind: 'valid', file, routes, hash: policyHash(policy) };
+    const hash = policyHash(await readFile(file, 'utf8'));
+    return { kind: 'valid', file, routes, hash };
   } catch (error) {
     if (isPolicyValidationError(error)) {
       return { kind: 'invalid', file, error };

@@ -52,7 +52,11 @@ export class DrillProgress {
       case 'rolled-back': {
         const outcome = event.clean ? 'clean' : `left ${event.leftovers.join(', ')}`;
         this.#line(`rollback ${outcome}`);
+        return;
       }
+      case 'warning':
+        this.#line(`[warning] ${event.detail}`);
+        return;
     }
   };
 

@@ -153,6 +153,14 @@ describe('DrillProgress', () => {
     );
   });
 
+  it('prints a warning on its own line', () => {
+    const out = capture(true);
+    const progress = new DrillProgress(out);
+    progress.onEvent({ type: 'tick', atS: 1, point: point(1) });
+    progress.onEvent({ type: 'warning', detail: 'route chat has no provider-b candidate' });
+    assert.ok(out.text.endsWith('\n[warning] route chat has no provider-b candidate\n'), out.text);
+  });
+
   it('shows n/a for a second without requests', () => {
     const out = capture(false);
     const progress = new DrillProgress(out);

@@ -42,6 +42,13 @@ describe('make policy-gate', () => {
     ]);
   });
 
+  it('exits 2 and names the drill exit code', async () => {
+    // GNU make exits 2 when a recipe fails, whatever its code, and prints that code as `Error N`.
+    const run = await runMake(['policy-gate', `SCALEGATE=node -e 'process.exit(3)'`]);
+    assert.equal(run.exitCode, 2);
+    assert.match(run.stderr, /\] Error 3\n$/);
+  });
+
   it('rejects an empty POLICY naming it', async () => {
     const run = await runMake(['policy-gate', 'POLICY=', PRINT_ARGS]);
     assert.equal(run.exitCode, 2);

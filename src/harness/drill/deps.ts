@@ -49,4 +49,6 @@ export type DrillEvent =
   | { type: 'fault-failed'; stepId: string; atS: number; error: unknown }
   | { type: 'tick'; atS: number; point: SeriesPoint | undefined }
   | { type: 'aborting'; atS: number; detail: string }
-  | { type: 'rolled-back'; clean: boolean; leftovers: string[] };
+  | { type: 'rolled-back'; clean: boolean; leftovers: string[] }
+  /** A finding before the platform starts that predicts a failure, such as a route with no fallback. */
+  | { type: 'warning'; detail: string };

@@ -14,6 +14,7 @@ import { runbookUnchangedReason, writeRunbook } from '../runbook/write.js';
 import type { ScenarioSpec } from '../scenario/types.js';
 import type { DrillDeps } from './deps.js';
 import { DrillSpecError } from './errors.js';
+import { failoverGaps } from './failover-coverage.js';
 import { platformDrillDeps } from './platform-deps.js';
 import { buildDrillReport, drillRunId } from './report.js';
 import { runDrill } from './runner.js';
@@ -91,7 +92,12 @@ export async function runDrillOnPlatform(
   const policyPath = options.policyPath ?? DEFAULT_POLICY_PATH;
   // Read as the platform starts, so an edit during the drill cannot change the recorded hash.
   const policyText = await readFile(policyPath, 'utf8');
-  const policyRoutes = Object.keys((await loadPolicy(policyPath, catalog)).routes);
+  const policy = await loadPolicy(policyPath, catalog);
+  const policyRoutes = Object.keys(policy.routes);
+  const scenarioRoutes = scenario.routes.map((route) => route.route);
+  for (const detail of failoverGaps(spec, scenarioRoutes, policy)) {
+    options.onEvent?.({ type: 'warning', detail });
+  }
   const clock = scaledClock(timeScale);
   const platform = await startPlatform({
     topology: options.topology,

@@ -1,5 +1,6 @@
 import { measureWindow, pointsIn } from '../drill/measures.js';
 import { count, percent, seconds } from '../report/format.js';
+import { p95Of, READ_GAP_S, rateShare, sumRate, twoReads } from './commands.js';
 import type {
   FaultRecord,
   ProbeResult,
@@ -59,28 +60,46 @@ function probe(evidence: Evidence, window: FaultWindow, metric: string): ProbeRe
   return check?.probes.find((entry) => entry.metric === metric);
 }
 
+/**
+ * Builds the signal of a steady-state probe. `label` names what the load generator measured,
+ * which no metric exports, and `onMetrics` the closest expression over the platform's metrics.
+ */
 function probeSignal(
   label: string,
+  onMetrics: string,
   result: ProbeResult | undefined,
   format: (value: number) => string,
 ): Signal {
+  const metric = `${label} (load generator); on \`/metrics\`: ${onMetrics}`;
   if (result === undefined) {
-    return { metric: label, threshold: 'not in the hypothesis', measured: 'not measured' };
+    return { metric, threshold: 'not in the hypothesis', measured: 'not measured' };
   }
   const threshold = limitText(result);
   const measured =
     result.value === null
       ? 'no data'
       : `${format(result.value)} (${outcomeText(result, 'pass', 'fail')})`;
-  return { metric: label, threshold, measured };
+  return { metric, threshold, measured };
 }
 
 function probeLine(result: ProbeResult | undefined, format: (value: number) => string): string {
   if (result === undefined || result.value === null) {
     return 'not measured';
   }
-  const outcome = outcomeText(result, 'within', 'outside');
+  const outcome = outcomeText(
+    result,
+    beyondThreshold(result) ? 'within the tolerance of' : 'within',
+    'outside',
+  );
   return `${format(result.value)} (${outcome}${result.passed === null ? '' : ` ${limitText(result)}`})`;
+}
+
+/** Whether a probe's value lies past its threshold, so only the tolerance let it pass. */
+function beyondThreshold(result: ProbeResult): boolean {
+  if (result.value === null) return false;
+  return result.comparator === 'min'
+    ? result.value < result.threshold
+    : result.value > result.threshold;
 }
 
 /** Words a probe's outcome, so a probe that could not fail in its window reads as unchecked. */
@@ -157,6 +176,20 @@ function pointsBeforeFaults(report: Report, result: TopologyResult): SeriesPoint
   return pointsIn(result.timeSeries, 0, Number.isFinite(firstS) ? firstS : 0);
 }
 
+/** Builds the success-rate signal; the platform counts rejected requests apart from its tasks. */
+function successSignal(result: ProbeResult | undefined): Signal {
+  return probeSignal(
+    'success rate while faults were active',
+    `${rateShare('scalegate_requests_total{outcome="succeeded"}', 'scalegate_requests_total')}, ` +
+      `which leaves out rejected requests, \`${sumRate('scalegate_gateway_rejections_total')}\``,
+    result,
+    percent,
+  );
+}
+
+/** PromQL p95 of the platform's request latency histogram. */
+const PLATFORM_P95 = p95Of('scalegate_request_duration_seconds');
+
 function providerOutage(evidence: Evidence): Incident {
   const { report, result, fault } = evidence;
   const timing = report.drill?.timings.find((entry) => entry.faultId === fault.id);
@@ -181,16 +214,15 @@ function providerOutage(evidence: Evidence): Incident {
       },
       {
         metric:
-          `share of \`scalegate_provider_attempts_total{provider="${fallback}",outcome="success"}\`` +
-          ' in all `scalegate_provider_attempts_total{outcome="success"}`',
+          `${fallback}'s share of the successful provider calls: ` +
+          rateShare(
+            `scalegate_provider_attempts_total{provider="${fallback}",outcome="success"}`,
+            'scalegate_provider_attempts_total{outcome="success"}',
+          ),
         threshold: `above half; ${orNa(servedShare(pointsBeforeFaults(report, result), fallback), percent)} before the faults`,
         measured: `${fallbackShareText(points, fallback)} (from the providers' 200 responses)`,
       },
-      probeSignal(
-        'success rate while faults were active',
-        probe(evidence, 'during', 'successRate'),
-        percent,
-      ),
+      successSignal(probe(evidence, 'during', 'successRate')),
     ],
     systemActions: [
       `The router failed over from ${primary} to ${fallback} ${count(pair?.activations ?? 0)} times. ` +
@@ -202,14 +234,16 @@ function providerOutage(evidence: Evidence): Incident {
     ],
     operatorSteps: [
       `Confirm the breaker of ${primary} is open (2) or half-open (1): \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_breaker_state{provider="${primary}"'\``,
-      `Check which provider serves, by outcome: \`curl -s "$GATEWAY_URL/metrics" | grep -E 'scalegate_provider_attempts_total\\{provider="(${primary}|${fallback})"'\``,
+      `Check which provider serves now, by outcome. The counters are totals since the platform started, so this command prints them twice, ${READ_GAP_S} s apart, and the lines that changed are the current traffic: ${twoReads(`scalegate_provider_attempts_total\\{provider="(${primary}|${fallback})"`)}`,
       `In a drill environment, set \`PROVIDER_URL\` to ${primary}'s address from \`urls.providers\` and read the injected faults: \`curl -s "$PROVIDER_URL/_control/faults"\`. Clear them with \`curl -s -X DELETE "$PROVIDER_URL/_control/faults"\`.`,
-      `Keep ${fallback} within its rate limits while it carries the traffic: \`scalegate_provider_errors_total{provider="${fallback}",error_class="status_429"}\` counts the calls it turned away at a limit. Rerun the drill with \`scalegate drill\` after a policy change.`,
+      `Check that ${fallback} does not turn the extra traffic away at its rate limit: a \`status_429\` line that changes between the two reads of ${twoReads(`scalegate_provider_errors_total\\{provider="${fallback}".*error_class="status_429"`)} means it does. No line means no call was rate-limited since the platform started.`,
+      'Drill a changed route policy with `make policy-gate POLICY=path/to/policy.yaml` before it goes live: the gate exits 0 only when the policy passes this drill.',
     ],
     verification: [
       `Traffic moved back to ${primary} ${seconds(timing?.recoveryS ?? null)} after the fault ended (recovery time).`,
       `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
-      `\`scalegate_breaker_state\` for ${primary} is back at 0 (closed).`,
+      `\`scalegate_breaker_state\` for ${primary} is back at 0 (closed) in step 1's command. It turns half-open (1) once the route's \`breaker.cooldownMs\` in the policy has passed, or a longer \`Retry-After\` of ${primary}, and closed after the next call to ${primary} succeeds.`,
+      `Step 2's command shows ${primary}'s \`outcome="success"\` line rising again.`,
     ],
   };
 }
@@ -220,6 +254,8 @@ function proxyFault(evidence: Evidence): Incident {
   const worstP95 = worstSecond(points, (point) => point.p95S, false);
   const windowSuccess = measureWindow(points, 'successRate');
   const type = fault.description.split(' ')[0] ?? 'toxic';
+  const p95Probe = probe(evidence, 'during', 'p95S');
+  const recoveryP95 = probe(evidence, 'recovery', 'p95S');
   const title =
     type === 'latency'
       ? `Latency spike on ${fault.target}`
@@ -228,15 +264,13 @@ function proxyFault(evidence: Evidence): Incident {
     key: `toxic:${type}:${fault.target}`,
     title,
     signals: [
-      probeSignal(
-        'p95 latency while faults were active',
-        probe(evidence, 'during', 'p95S'),
-        seconds,
-      ),
+      probeSignal('p95 latency while faults were active', PLATFORM_P95, p95Probe, seconds),
       {
-        metric:
-          'p95 latency the load generator measured, worst second of this fault (the platform exports it as `scalegate_request_duration_seconds`)',
-        threshold: 'above the p95 probe threshold',
+        metric: 'p95 latency the load generator measured, worst second of this fault',
+        threshold:
+          p95Probe === undefined
+            ? 'no p95 probe in the hypothesis'
+            : `above ${p95Probe.threshold} s, the p95 probe's ${p95Probe.comparator}`,
         measured: orNa(worstP95, seconds),
       },
     ],
@@ -245,29 +279,31 @@ function proxyFault(evidence: Evidence): Incident {
       `Success rate over the fault window: ${orNa(windowSuccess, percent)}; worst per-second p95: ${orNa(worstP95, seconds)}.`,
     ],
     operatorSteps: [
-      `Compare latency per provider: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_time_to_first_token_seconds'\``,
+      `Compare the time to first token per provider: \`_sum\` over \`_count\` is a provider's mean since the platform started, and the change of both between the two reads of ${twoReads('scalegate_time_to_first_token_seconds_sum|scalegate_time_to_first_token_seconds_count')} gives the mean of the last ${READ_GAP_S} s.`,
       `List the toxics on the proxy: \`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\``,
       `Remove a drill toxic: \`curl -s -X DELETE "$PROXY_API/proxies/${fault.target}/toxics/scalegate-drill-${fault.id}"\``,
     ],
     verification: [
-      `p95 after settling: ${probeLine(probe(evidence, 'recovery', 'p95S'), seconds)}.`,
+      `p95 after settling: ${probeLine(recoveryP95, seconds)}.`,
+      `On \`/metrics\`, ${PLATFORM_P95} is back under ${recoveryP95 === undefined ? 'the p95 limit' : `${recoveryP95.threshold} s`}. Its buckets are 1 s wide from 2 s to 12 s, so it can differ from the load generator's p95 by up to 1 s.`,
       `\`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\` returns \`[]\`; the drill verified this: ${report.drill?.cleanAfterRollback === true ? 'no toxic was left' : `left ${report.drill?.leftovers.join(', ')}`}.`,
     ],
   };
 }
 
 function tenantBurst(evidence: Evidence): Incident {
-  const { result, fault } = evidence;
+  const { report, result, fault } = evidence;
   const burst = fault.burst;
   const tenant = burst?.tenant ?? fault.target;
   const others = result.perTenant.filter((slice) => slice.key !== tenant);
+  const rejections = `scalegate_admission_rejections_total{tenant="${tenant}"}`;
   return {
     key: `tenant-burst:${tenant}`,
     title: `Noisy tenant burst: ${tenant}`,
     signals: [
       {
-        metric: `\`scalegate_admission_rejections_total{tenant="${tenant}"}\``,
-        threshold: 'rising above 0',
+        metric: `\`${rejections}\``,
+        threshold: `rising: \`${sumRate(rejections)}\` above 0`,
         measured:
           burst === undefined
             ? 'not measured'
@@ -278,19 +314,20 @@ function tenantBurst(evidence: Evidence): Incident {
       burst === undefined
         ? 'The burst outcome was not recorded.'
         : `Admission shed ${count(burst.shed)} of ${count(burst.requests)} requests of ${tenant} (${fault.description}); ${count(burst.succeeded)} succeeded.`,
+      `While faults were active, the main load of ${report.scenario.tenants.join(', ')} had a success rate of ${probeLine(probe(evidence, 'during', 'successRate'), percent)} and a p95 of ${probeLine(probe(evidence, 'during', 'p95S'), seconds)}.`,
       ...others.map(
         (slice) =>
-          `${slice.key} had a success rate of ${percent(slice.successRate)} with p95 ${seconds(slice.latency.p95S)}.`,
+          `Over the whole drill, other faults included, ${slice.key} had a success rate of ${percent(slice.successRate)} with p95 ${seconds(slice.latency.p95S)}.`,
       ),
     ],
     operatorSteps: [
-      `Watch the rejections: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_admission_rejections_total{tenant="${tenant}"'\``,
+      `Watch the rejections, read twice ${READ_GAP_S} s apart: a line that changed is the tenant still being turned away, by reason: ${twoReads(`scalegate_admission_rejections_total\\{tenant="${tenant}"`)}`,
       `Check the tenant's limits (requestsPerMinute, tokensPerMinute, maxInFlight, maxRunning) in the tenants file the platform was started with: its --tenants option, or fixtures/tenants.yaml.`,
-      `If its async tasks hold the workers, lower its maxRunning in that file and restart the platform, which applies the cap to queued tasks too. Restart only a platform on Redis (REDIS_URL): on the embedded memory drivers a stop fails every queued task of every tenant. Then watch its deferrals: \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_running_cap_deferrals_total{tenant="${tenant}"'\``,
-      'Confirm other tenants are unaffected: `curl -s "$GATEWAY_URL/metrics" | grep scalegate_gateway_rejections_total`',
+      `If its async tasks hold the workers, lower its maxRunning in that file and restart the platform, which applies the cap to queued tasks too. Restart only a platform on Redis (REDIS_URL): on the embedded memory drivers a stop fails every queued task of every tenant. Then check that its deferrals rise between the two reads of ${twoReads(`scalegate_running_cap_deferrals_total\\{tenant="${tenant}"`)}, which shows the cap holding its tasks back.`,
+      `Confirm other tenants are unaffected: between the two reads of ${twoReads('scalegate_gateway_rejections_total\\{|scalegate_requests_total\\{')} no rejection line of another tenant changes, and neither do their \`outcome="failed"\` lines.`,
     ],
     verification: [
-      `Rejections for ${tenant} stop rising once its rate is back under quota.`,
+      `Rejections for ${tenant} stop rising once its rate is back under quota: step 1's two reads print the same lines.`,
       `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
     ],
   };

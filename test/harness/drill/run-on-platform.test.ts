@@ -127,6 +127,50 @@ describe('runDrillOnPlatform', function () {
   });
 });
 
+describe('runDrillOnPlatform failover warning', function () {
+  this.timeout(30_000);
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-platform-drill-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('warns before start about a route without fallback', async () => {
+    const policyPath = join(dir, 'no-fallback.yaml');
+    const policyText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
+    // chat-fast, which steady-chat sends to, lists provider-b first and provider-a second.
+    const noFallback = policyText.replace(
+      '      - { provider: provider-b, model: claude-sonnet, weight: 1 }\n      - { provider: provider-a, model: gpt-4o, weight: 1 }\n',
+      '      - { provider: provider-a, model: gpt-4o, weight: 1 }\n',
+    );
+    assert.notEqual(noFallback, policyText);
+    await writeFile(policyPath, noFallback);
+    const events: string[] = [];
+    // An invalid topology stops the platform from starting, right after the warning.
+    await assert.rejects(
+      runDrillOnPlatform({
+        spec: shortDrill,
+        scenarios: SCENARIOS,
+        topology: 'workers=none',
+        policyPath,
+        reportsDir: join(dir, 'reports'),
+        onEvent: (event) => {
+          if (event.type === 'warning') events.push(event.detail);
+        },
+      }),
+    );
+    assert.equal(events.length, 1, events.join('\n'));
+    assert.match(
+      events[0] ?? '',
+      /^route chat-fast of the policy calls provider-a but has no provider-b/,
+    );
+  });
+});
+
 describe('runDrillOnPlatform on a platform', function () {
   this.timeout(60_000);
   let dir: string;

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 
 import { percent, seconds } from '../../../src/harness/report/format.js';
 import type { Report } from '../../../src/harness/report/types.js';
@@ -38,6 +38,12 @@ describe('renderRunbook', () => {
       // prom-client keeps the label names a metric was defined with on the metric.
       const { name, labelNames } = metric as unknown as { name: string; labelNames: string[] };
       known.set(name, labelNames);
+      // A histogram is exposed as its _bucket (with the le label), _sum and _count series.
+      if (metric instanceof Histogram) {
+        known.set(`${name}_bucket`, [...labelNames, 'le']);
+        known.set(`${name}_sum`, labelNames);
+        known.set(`${name}_count`, labelNames);
+      }
     }
     const cited = [...markdown.matchAll(/(scalegate_[a-z_]+)(\{([a-z_]+)=)?/g)];
     assert.ok(cited.length > 0);
@@ -47,6 +53,8 @@ describe('renderRunbook', () => {
         assert.ok(known.get(name)?.includes(label), `${name} has no label ${label}`);
       }
     }
+    // A grep pattern with an alternation would hide a metric name from the check above.
+    assert.doesNotMatch(markdown, /scalegate_\(/);
   });
 
   it('uses the report numbers for a provider outage', () => {
@@ -71,8 +79,11 @@ describe('renderRunbook', () => {
     assert.ok(detection.includes('| `scalegate_breaker_state{provider="provider-a"}` | above 0'));
     assert.ok(
       detection.includes(
-        'share of `scalegate_provider_attempts_total{provider="provider-b",outcome="success"}`',
+        "provider-b's share of the successful provider calls: " +
+          '`sum(rate(scalegate_provider_attempts_total{provider="provider-b",outcome="success"}[1m]))' +
+          ' / sum(rate(scalegate_provider_attempts_total{outcome="success"}[1m]))`',
       ),
+      detection,
     );
     // 840 of the 894 requests served from 20 s to 51 s went to provider-b.
     assert.ok(detection.includes('| 93.9% over the fault window; above half in 28 of its 31'));
@@ -85,10 +96,63 @@ describe('renderRunbook', () => {
     const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
     assert.ok(
       outage.includes(
-        'Keep provider-b within its rate limits while it carries the traffic: `scalegate_provider_errors_total{provider="provider-b",error_class="status_429"}`',
+        'grep -E \'scalegate_provider_errors_total\\{provider="provider-b".*error_class="status_429"\'',
       ),
       outage,
     );
+    assert.ok(outage.includes('`make policy-gate POLICY=path/to/policy.yaml`'), outage);
+  });
+
+  it('reads counters as a change, not a total', () => {
+    const markdown = renderRunbook([sampleReport()]);
+    // Counters are totals since the platform started, so one read shows history.
+    const commands = [...markdown.matchAll(/`([^`]*curl[^`]*)`/g)].map(([, command]) => command);
+    const counterReads = commands.filter((command) => command?.includes('_total'));
+    assert.ok(counterReads.length >= 4, String(counterReads.length));
+    for (const command of counterReads) {
+      assert.match(command ?? '', /curl -s "\$GATEWAY_URL\/metrics"; sleep 10; curl -s/, command);
+    }
+    const signals = [...markdown.matchAll(/^\| (.*) \| (.*) \| .* \|$/gm)]
+      .map(([, metric = '', threshold = '']) => `${metric} ${threshold}`)
+      .filter((cells) => /_total[{[]/.test(cells));
+    assert.ok(signals.length >= 3, String(signals.length));
+    for (const cells of signals) {
+      for (const counter of cells.match(/scalegate_[a-z_]+_total/g) ?? []) {
+        assert.ok(cells.includes(`rate(${counter}`), `${counter} without a rate in: ${cells}`);
+      }
+    }
+  });
+
+  it('gives each probe a metrics expression', () => {
+    const markdown = renderRunbook([sampleReport()]);
+    const outage = sectionOf(markdown, 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes(
+        '| success rate while faults were active (load generator); on `/metrics`: ' +
+          '`sum(rate(scalegate_requests_total{outcome="succeeded"}[1m])) / sum(rate(scalegate_requests_total[1m]))`',
+      ),
+      outage,
+    );
+    const spike = sectionOf(markdown, 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes(
+        '| p95 latency while faults were active (load generator); on `/metrics`: ' +
+          '`histogram_quantile(0.95, sum by (le) (rate(scalegate_request_duration_seconds_bucket[1m])))`',
+      ),
+      spike,
+    );
+  });
+
+  it('names the p95 limits of the latency spike', () => {
+    const spike = sectionOf(renderRunbook([sampleReport()]), 'Latency spike on provider-b');
+    assert.ok(spike.includes("| above 4 s, the p95 probe's max | 4.10 s |"), spike);
+    assert.ok(spike.includes('[1m])))` is back under 4 s.'), spike);
+  });
+
+  it('tells the breaker how it closes', () => {
+    const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
+    assert.ok(outage.includes('`breaker.cooldownMs` in the policy has passed'), outage);
+    assert.ok(outage.includes('closed after the next call to provider-a succeeds'), outage);
   });
 
   it('reads the during window of the fault', () => {
@@ -106,9 +170,7 @@ describe('renderRunbook', () => {
     outageProbe.passed = false;
     drillOf(report).steadyState = [{ ...before, toS: 10 }, earlier, outageWindow, after];
     const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
-    assert.ok(
-      outage.includes('| success rate while faults were active | min 0.97 | 90.0% (fail) |'),
-    );
+    assert.ok(outage.includes('| min 0.97 | 90.0% (fail) |'), outage);
   });
 
   it('verifies recovery in the next between window', () => {
@@ -143,6 +205,21 @@ describe('renderRunbook', () => {
     );
   });
 
+  it('says when only the tolerance passed a value', () => {
+    const report = sampleReport();
+    const after = drillOf(report).steadyState.find((check) => check.phase === 'after');
+    const probe = after?.probes.find((entry) => entry.name === 'p95-latency');
+    assert.ok(probe);
+    probe.value = 4.3;
+    const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes(
+        'p95 after settling: 4.30 s (within the tolerance of max 4, passes up to 4.5)',
+      ),
+      spike,
+    );
+  });
+
   it('states a tolerance on its side only', () => {
     const report = sampleReport();
     const during = drillOf(report).steadyState.find((check) => check.phase === 'during');
@@ -166,8 +243,33 @@ describe('renderRunbook', () => {
     );
     assert.ok(burstSection.includes(`${burst.succeeded} succeeded`));
     assert.ok(
-      burstSection.includes(`tenant-alpha had a success rate of ${percent(alpha.successRate)}`),
+      burstSection.includes(
+        `Over the whole drill, other faults included, tenant-alpha had a success rate of ${percent(alpha.successRate)}`,
+      ),
+      burstSection,
     );
+  });
+
+  it('measures other tenants during the burst', () => {
+    const report = sampleReport();
+    const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');
+    // The during window from 20 s to 75 s contains the burst's start at 60 s.
+    assert.ok(
+      burstSection.includes(
+        'While faults were active, the main load of tenant-alpha, tenant-noisy had a success rate' +
+          ' of 96.4% (outside min 0.97) and a p95 of 3.10 s (within max 4, passes up to 4.5).',
+      ),
+      burstSection,
+    );
+  });
+
+  it('warns about evidence that did not pass', () => {
+    const report = sampleReport();
+    const deviated = renderRunbook([report]);
+    assert.equal(deviated.split('**Warning: the evidence run did not pass').length - 1, 3);
+    assert.ok(deviated.includes('(verdict deviated).** during: success-rate 0.964 below 0.97.'));
+    report.verdict = { status: 'passed', reasons: [] };
+    assert.doesNotMatch(renderRunbook([report]), /Warning/);
   });
 
   it('keeps proxy commands off TOXIPROXY_URL', () => {
@@ -250,6 +352,12 @@ describe('renderRunbook', () => {
       '2',
       '3',
       '4',
+      '5',
+      // The quantile of the p95 expressions, the seconds between two reads of /metrics and
+      // the bounds of the latency buckets that are 1 s wide.
+      '0.95',
+      '10',
+      '12',
     ]);
     assert.match(markdown, /logs all three in its `platform started` line/);
     // Step numbers are the only numbers not measured.

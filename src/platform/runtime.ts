@@ -31,11 +31,11 @@ import {
 import { TaskFinisher } from './runtime/task-finisher.js';
 import { drainAndStop } from './runtime/drain.js';
 import {
+  type BreakerChange,
   BreakerGaugeMerger,
-  recordFinished,
-  startQueueSampler,
-  wireRouterMetrics,
-} from './runtime/metrics-wiring.js';
+  type BreakerGaugeState,
+} from './runtime/breaker-gauge-merger.js';
+import { recordFinished, startQueueSampler, wireRouterMetrics } from './runtime/metrics-wiring.js';
 import { applyMetricCalls } from './runtime/metric-relay.js';
 import { logWorkerRestart, recordWorkerExit } from './runtime/worker-exits.js';
 import {
@@ -63,6 +63,10 @@ export type { PlatformOptions, StopOptions } from './runtime/platform-options.js
 export { WORKER_ABORT_GRACE_MS } from './runtime/platform-options.js';
 export { isRedisUnavailableError, RedisUnavailableError } from './runtime/redis-check.js';
 export { formatTopology, parseTopology, type Topology } from './runtime/topology.js';
+export type { BreakerChange, BreakerGaugeState } from './runtime/breaker-gauge-merger.js';
+
+/** A {@link BreakerChange} with its time, in milliseconds of the platform clock's monotonic time. */
+export type TimedBreakerChange = BreakerChange & { atMs: number };
 
 /** A running platform on 127.0.0.1. */
 export interface Platform {
@@ -79,6 +83,16 @@ export interface Platform {
   };
   registry: Registry;
   metrics: PlatformMetrics;
+  /** Returns the state `scalegate_breaker_state` shows for each breaker of the policy. */
+  breakers(): BreakerGaugeState[];
+  /**
+   * Calls `listener` on each change of a state that `scalegate_breaker_state` shows, and
+   * returns the function that removes it. Every breaker starts closed. The listener must
+   * not throw.
+   * NOTE: a worker process sends its changes in batches every 250 ms, so their `atMs`
+   * can be that much later than the change itself.
+   */
+  onBreakerChange(listener: (change: TimedBreakerChange) => void): () => void;
   ledger: CostLedger;
   store: TaskStore;
   /**
@@ -153,7 +167,11 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     const registry = new Registry();
     const metrics = createPlatformMetrics(registry);
     // The gateway's router and each worker process's report breakers of their own.
-    const breakers = new BreakerGaugeMerger(metrics);
+    const breakerListeners = new Set<(change: TimedBreakerChange) => void>();
+    const breakers = new BreakerGaugeMerger(metrics, (change) => {
+      const timed = { ...change, atMs: clock.monotonic() };
+      for (const listener of breakerListeners) listener(timed);
+    });
     wireRouterMetrics(router, breakers.sinkFor('platform'), policy);
     const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
     const drivers = createDrivers(config, keyPrefix, clock);
@@ -228,7 +246,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
         applyMetricCalls(breakers.sinkFor(`worker ${processIndex}`), calls),
       onWorkerExit: (event) => {
         // A replacement process reports its own breakers once it loads its handler.
-        breakers.forget(`worker ${event.index}`);
+        breakers.forget(`worker ${event.index}`, `worker process ${event.index} exited`);
         recordWorkerExit(config.logger, metrics, event);
       },
       onWorkerRestart: (event) => logWorkerRestart(config.logger, event),
@@ -305,6 +323,11 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       },
       registry,
       metrics,
+      breakers: () => breakers.states(),
+      onBreakerChange: (listener) => {
+        breakerListeners.add(listener);
+        return () => breakerListeners.delete(listener);
+      },
       ledger: drivers.ledger,
       store: drivers.store,
       keyPrefix: drivers.redisUrl === undefined ? undefined : keyPrefix,

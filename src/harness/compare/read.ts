@@ -4,7 +4,7 @@ import { isLoadOutputValidationError } from '../load/errors.js';
 import { LOAD_OUTPUT_SCHEMA_VERSION } from '../load/output.js';
 import { validateLoadOutput } from '../load/validate-output.js';
 import { isReportValidationError } from '../report/errors.js';
-import { REPORT_SCHEMA_VERSION } from '../report/types.js';
+import { READABLE_REPORT_SCHEMA_VERSIONS } from '../report/types.js';
 import { validateReport } from '../report/validate.js';
 import { CompareInputError } from './errors.js';
 import { type RunRecord, runFromLoadOutput, runFromReport } from './run.js';
@@ -78,8 +78,9 @@ function formatOf(value: unknown): Format | undefined {
 }
 
 function checkSchemaVersion(file: string, format: Format, version: unknown): void {
-  const supported = format === 'load output' ? LOAD_OUTPUT_SCHEMA_VERSION : REPORT_SCHEMA_VERSION;
-  if (version === supported) return;
+  const supported: readonly unknown[] =
+    format === 'load output' ? [LOAD_OUTPUT_SCHEMA_VERSION] : READABLE_REPORT_SCHEMA_VERSIONS;
+  if (supported.includes(version)) return;
   if (version === undefined && format === 'load output') {
     throw new CompareInputError(
       file,
@@ -92,9 +93,15 @@ function checkSchemaVersion(file: string, format: Format, version: unknown): voi
   throw new CompareInputError(
     file,
     'unsupported_schema_version',
-    `${format} schemaVersion ${JSON.stringify(version)} is not supported by this scalegate, which reads version ${supported}`,
+    `${format} schemaVersion ${JSON.stringify(version)} is not supported by this scalegate, which reads ${versionsText(supported)}`,
     `compare it with the scalegate version that wrote it, or run ${writer} again with this one`,
   );
+}
+
+/** Words a list of versions, such as `version 1` or `versions 1 and 2`. */
+function versionsText(versions: readonly unknown[]): string {
+  if (versions.length === 1) return `version ${String(versions[0])}`;
+  return `versions ${versions.slice(0, -1).join(', ')} and ${String(versions.at(-1))}`;
 }
 
 function loadRun(file: string, value: unknown): RunRecord {

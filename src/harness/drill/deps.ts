@@ -1,6 +1,11 @@
 import type { Clock } from '../../platform/clock.js';
 import type { LatencyBySecond } from '../load/latency-by-second.js';
-import type { RollbackStep, SeriesPoint, TopologyResult } from '../report/types.js';
+import type {
+  BreakerStateName,
+  RollbackStep,
+  SeriesPoint,
+  TopologyResult,
+} from '../report/types.js';
 import type { InfraFaultStep, TenantBurstStep } from './spec.js';
 
 /** Load stream request that the runner sends to the load layer. */
@@ -31,6 +36,28 @@ export interface FaultDriver {
   leftovers(steps: readonly InfraFaultStep[]): Promise<string[]>;
 }
 
+/** A change of one provider/model breaker's state. */
+export interface BreakerChangeAt {
+  provider: string;
+  model: string;
+  from: BreakerStateName;
+  to: BreakerStateName;
+  /** Cause of the state change, or absent when unknown. */
+  reason?: string;
+  /** Time of the change on the drill clock's monotonic time, in milliseconds. */
+  atMs: number;
+}
+
+/** A watch over the circuit breakers of the platform under test. */
+export interface BreakerWatch {
+  /** Each breaker and its state when the watch started. */
+  readonly initial: readonly { provider: string; model: string; state: BreakerStateName }[];
+  /** Returns the changes since the watch started, in the order they happened. */
+  changes(): readonly BreakerChangeAt[];
+  /** Stops recording changes. */
+  stop(): void;
+}
+
 /** Everything the drill runner touches outside itself, injected so tests can replace it. */
 export interface DrillDeps {
   /** Simulated time; a scaled clock compresses the drill. */
@@ -39,6 +66,11 @@ export interface DrillDeps {
   faults: FaultDriver;
   /** Scrapes Prometheus samples keyed by `name{labels}`; needed only by `metrics` probes. */
   readMetrics?: () => Promise<Record<string, number>>;
+  /**
+   * Starts watching the platform's circuit breakers, as the load starts. Without it the
+   * report's `drill.breakers` is null.
+   */
+  watchBreakers?: () => BreakerWatch;
   onEvent?: (event: DrillEvent) => void;
 }
 

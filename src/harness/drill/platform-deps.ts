@@ -10,9 +10,9 @@ import { LatencyBySecond } from '../load/latency-by-second.js';
 import type { LoadResult } from '../load/result.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../load/options.js';
 import { type TopologyExtras, topologyFromLoad } from '../report/from-load.js';
-import type { CostSummary, FailoverCount } from '../report/types.js';
+import type { BreakerStateName, CostSummary, FailoverCount } from '../report/types.js';
 import type { ScenarioSpec, TaskSizes } from '../scenario/types.js';
-import type { DrillDeps, LoadStream } from './deps.js';
+import type { BreakerChangeAt, BreakerWatch, DrillDeps, LoadStream } from './deps.js';
 import { createFaultDriver } from './fault-driver.js';
 import {
   keyedSamples,
@@ -47,6 +47,13 @@ export interface DrillPlatform {
   workerPoolUsd(): number;
   /** Starts the worker pool's bill again from now. */
   startWorkerPoolBill(): void;
+  /** Returns the state `scalegate_breaker_state` shows for each breaker. */
+  breakers(): { provider: string; model: string; state: BreakerStateName }[];
+  /**
+   * Calls `listener` on each change of a state `scalegate_breaker_state` shows, and returns
+   * the function that removes it.
+   */
+  onBreakerChange(listener: (change: BreakerChangeAt) => void): () => void;
 }
 
 export interface PlatformDrillOptions {
@@ -158,6 +165,17 @@ function burstScenario(
     tenants: [{ tenantId: step.tenant, weight: 1 }],
     slo: {},
   };
+}
+
+/**
+ * Watches the breakers of `platform`. Its change times are on the platform clock, which
+ * the drill shares.
+ */
+function watchBreakers(platform: DrillPlatform): BreakerWatch {
+  const changes: BreakerChangeAt[] = [];
+  const initial = platform.breakers();
+  const stop = platform.onBreakerChange((change) => changes.push(change));
+  return { initial, changes: () => changes, stop };
 }
 
 /**
@@ -280,6 +298,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
 
   return {
     clock,
+    watchBreakers: () => watchBreakers(platform),
     faults: createFaultDriver({
       toxiproxyUrl,
       providers: platform.urls.providers,

@@ -1,4 +1,9 @@
-import type { Environment, Report, ScenarioSummary } from '../report/types.js';
+import {
+  type Environment,
+  REPORT_SCHEMA_VERSION,
+  type Report,
+  type ScenarioSummary,
+} from '../report/types.js';
 import type { DrillOutcome } from './runner.js';
 
 export interface DrillReportInput {
@@ -28,7 +33,7 @@ export function buildDrillReport(input: DrillReportInput): Report {
       ? outcome.result
       : { ...outcome.result, topology: input.topologyName };
   return {
-    schemaVersion: 1,
+    schemaVersion: REPORT_SCHEMA_VERSION,
     runId: input.runId ?? drillRunId(outcome.startedAt, outcome.spec.name),
     createdAt: new Date(outcome.startedAt).toISOString(),
     environment: input.environment,

@@ -8,7 +8,8 @@ import type {
   TopologyResult,
   VerdictRecord,
 } from '../report/types.js';
-import type { DrillDeps, LoadStream } from './deps.js';
+import { breakerJournal } from './breakers.js';
+import type { BreakerWatch, DrillDeps, LoadStream } from './deps.js';
 import { isDrillAbortRuleError, DrillAbortRuleError, FaultStepError } from './errors.js';
 import { firedValue } from './measures.js';
 import { checkSteadyState, type MetricSample } from './probes.js';
@@ -44,6 +45,7 @@ class DrillRun {
   #aborted: AbortRecord | null = null;
   #startMono = 0;
   #main: LoadStream | undefined;
+  #breakers: BreakerWatch | undefined;
 
   constructor(
     readonly spec: DrillSpec,
@@ -70,6 +72,15 @@ class DrillRun {
     this.signal.throwIfAborted();
     this.#startMono = this.deps.clock.monotonic();
     const startedAt = this.deps.clock.now();
+    this.#breakers = this.deps.watchBreakers?.();
+    try {
+      return await this.#run(startedAt);
+    } finally {
+      this.#breakers?.stop();
+    }
+  }
+
+  async #run(startedAt: number): Promise<DrillOutcome> {
     const main = this.deps.startLoad(
       { kind: 'main', scenario: this.spec.scenario, durationS: this.spec.durationS },
       this.signal,
@@ -284,6 +295,10 @@ class DrillRun {
       rollback: rollback.steps,
       cleanAfterRollback: rollback.leftovers.length === 0,
       leftovers: rollback.leftovers,
+      breakers:
+        this.#breakers === undefined
+          ? null
+          : breakerJournal(this.#breakers, this.#startMono, this.elapsedS()),
     };
     return { journal, verdict: decideVerdict(journal, result) };
   }

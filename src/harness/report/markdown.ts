@@ -133,6 +133,40 @@ function breakdownSection(result: TopologyResult): string {
   ].join('\n');
 }
 
+/** Renders the breaker tables of a drill: each target's summary, then every transition. */
+function breakerLines(breakers: DrillJournal['breakers']): string[] {
+  if (breakers === undefined) {
+    return ['Breakers: not recorded, as schema version 1 reports predate breaker records.'];
+  }
+  if (breakers === null) {
+    return ['Breakers: not recorded, as the platform of this drill reports no breakers.'];
+  }
+  const targets = breakers.targets.map((target) => [
+    `${target.provider}/${target.model}`,
+    target.startState,
+    count(target.transitions.length),
+    seconds(target.openS),
+    target.endState,
+  ]);
+  const transitions = breakers.targets.flatMap((target) =>
+    target.transitions.map((transition) => [
+      `${target.provider}/${target.model}`,
+      seconds(transition.atS),
+      `${transition.from} -> ${transition.to}`,
+      transition.reason ?? 'not recorded',
+    ]),
+  );
+  const until = `Breakers from the load start to the drill end at ${seconds(breakers.untilS)}.`;
+  return [
+    until,
+    '',
+    table(['breaker', 'at start', 'transitions', 'open', 'at end'], targets),
+    ...(transitions.length === 0
+      ? []
+      : ['', table(['breaker', 'at', 'transition', 'reason'], transitions)]),
+  ];
+}
+
 /** Names a probe's outcome; a probe that could not fail in its window is not called a pass. */
 function probeOutcome(probe: ProbeResult): string {
   if (probe.passed === null) return `not checked: ${probe.notChecked ?? 'no reason recorded'}`;
@@ -198,6 +232,8 @@ function drillSection(journal: DrillJournal): string {
     table(['fault', 'kind', 'target', 'what', 'planned', 'applied', 'removed', 'error'], faults),
     '',
     table(['fault', 'failover', 'detection', 'recovery'], timings),
+    '',
+    ...breakerLines(journal.breakers),
     '',
     // Burst requests run beside the main load, so the results tables above leave them out.
     ...(bursts.length === 0

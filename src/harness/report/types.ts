@@ -4,7 +4,11 @@
  * every report against the schema before anything is written.
  */
 
-export const REPORT_SCHEMA_VERSION = 1;
+/** Schema version this scalegate writes. Version 2 added `drill.breakers`. */
+export const REPORT_SCHEMA_VERSION = 2;
+
+/** Schema versions this scalegate reads. */
+export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [1, REPORT_SCHEMA_VERSION];
 
 export type Verdict = 'passed' | 'deviated' | 'inconclusive' | 'aborted';
 
@@ -210,6 +214,40 @@ export interface RollbackStep {
   error?: string;
 }
 
+/** Circuit breaker state, as the `scalegate_breaker_state` gauge shows it. */
+export type BreakerStateName = 'closed' | 'half-open' | 'open';
+
+/** One state change of a breaker. */
+export interface BreakerTransitionRecord {
+  /** Seconds from the load start. */
+  atS: number;
+  from: BreakerStateName;
+  to: BreakerStateName;
+  /** Cause of the state change, such as `half-open probe succeeded`, or absent when unknown. */
+  reason?: string;
+}
+
+/** The breaker of one provider/model target over a drill. */
+export interface BreakerRecord {
+  provider: string;
+  model: string;
+  /** State at the load start. */
+  startState: BreakerStateName;
+  /** State at `untilS` of the breaker journal. */
+  endState: BreakerStateName;
+  /** Seconds the breaker was open, half-open not included, from the load start to `untilS`. */
+  openS: number;
+  /** State changes in time order. */
+  transitions: BreakerTransitionRecord[];
+}
+
+/** The breakers of every provider/model target the platform reported over a drill. */
+export interface BreakerJournal {
+  /** End of the recorded window, in seconds from the load start: when the drill finished. */
+  untilS: number;
+  targets: BreakerRecord[];
+}
+
 export interface DrillJournal {
   name: string;
   steadyState: SteadyStateCheck[];
@@ -220,10 +258,16 @@ export interface DrillJournal {
   /** True when the proxy API listed no toxic and every provider reported no fault after rollback. */
   cleanAfterRollback: boolean;
   leftovers: string[];
+  /**
+   * Breaker states and transitions over the run. Absent in schema version 1 reports, and
+   * null when the drill ran against a platform that reports no breakers.
+   */
+  breakers?: BreakerJournal | null;
 }
 
 export interface Report {
-  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  /** 1 in reports written before breakers were recorded; such reports still validate. */
+  schemaVersion: 1 | typeof REPORT_SCHEMA_VERSION;
   runId: string;
   createdAt: string;
   environment: Environment;

@@ -1,3 +1,4 @@
+import { breakerIssues } from './breakers.js';
 import { ReportValidationError, type ReportIssue } from './errors.js';
 import { compileSchema, type SchemaCheck, shortJson, toIssue } from './schema-check.js';
 import type { LatencySummary, Report } from './types.js';
@@ -15,8 +16,9 @@ function validator(): SchemaCheck {
 const SUM_TOLERANCE = 1e-6;
 
 /**
- * Checks what the schema cannot: latency percentiles in order and cost slices that add
- * up to the cost total. Returns one issue per broken rule.
+ * Checks what the schema cannot: latency percentiles in order, cost slices that add up to
+ * the cost total, and breaker transitions that agree with their states and open time.
+ * Returns one issue per broken rule.
  */
 function semanticIssues(report: Report): ReportIssue[] {
   const issues: ReportIssue[] = [];
@@ -56,6 +58,10 @@ function semanticIssues(report: Report): ReportIssue[] {
         expected: `the sum of cost.${slices}[].totalUsd`,
       });
     }
+  }
+  const breakers = report.drill?.breakers;
+  if (breakers !== undefined && breakers !== null) {
+    issues.push(...breakerIssues(breakers, '/drill/breakers'));
   }
   return issues;
 }

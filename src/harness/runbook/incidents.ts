@@ -1,5 +1,6 @@
 import { measureWindow, pointsIn } from '../drill/measures.js';
 import { count, percent, seconds } from '../report/format.js';
+import { breakerMeasured } from './breaker-signal.js';
 import { p95Of, READ_GAP_S, rateShare, sumRate, twoReads } from './commands.js';
 import type {
   FaultRecord,
@@ -210,7 +211,7 @@ function providerOutage(evidence: Evidence): Incident {
         metric: `\`scalegate_breaker_state{provider="${primary}"}\``,
         threshold:
           'above 0 (1 half-open, 2 open) from the first trip until the provider recovers; 0 is closed',
-        measured: 'not recorded in the report',
+        measured: breakerMeasured(report, primary, from),
       },
       {
         metric:

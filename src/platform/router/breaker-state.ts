@@ -15,6 +15,24 @@ export interface BreakerTransition {
 }
 
 /**
+ * Describes why a circuit changed state, such as `half-open probe succeeded`. An open
+ * names the error class of the call that tripped it and the wait before the first probe.
+ */
+export function transitionReason(transition: BreakerTransition): string {
+  const { from, to } = transition;
+  if (to.kind === 'open') {
+    const waitMs = Math.round(to.reopensAt - to.openedAt);
+    const cause =
+      from === 'half_open'
+        ? `half-open probe failed with ${to.errorClass}`
+        : `failure threshold reached, last error ${to.errorClass}`;
+    return `${cause}; half-open in ${waitMs} ms`;
+  }
+  if (to.kind === 'half_open') return 'open wait ended';
+  return from === 'half_open' ? 'half-open probe succeeded' : `${from} to closed`;
+}
+
+/**
  * Error classes that reveal nothing about the provider's health by themselves, so they
  * do not count against a circuit. These are caller errors, the caller's own abort and
  * the task's deadline. A call's deadline is the task's remaining time, which earlier

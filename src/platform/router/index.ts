@@ -1,6 +1,6 @@
 /** Model router: route policies, provider failover, circuit breakers, retry budgets and throttling. */
 export type { BreakerState, BreakerTransition } from './breaker-state.js';
-export { NEUTRAL_ERROR_CLASSES } from './breaker-state.js';
+export { NEUTRAL_ERROR_CLASSES, transitionReason } from './breaker-state.js';
 export type { CatalogProvider, ProviderCatalog } from './catalog.js';
 export {
   type BreakerPermit,

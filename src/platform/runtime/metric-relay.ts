@@ -4,7 +4,7 @@
  * the worker pool's IPC channel, and the platform applies them to its own
  * metrics, so that /metrics covers tasks wherever they ran.
  */
-import type { PlatformMetrics } from '../metrics/index.js';
+import type { BreakerState, ModelLabels, PlatformMetrics } from '../metrics/index.js';
 
 /** The metric methods a worker process records. */
 export const RELAYED_METHODS = [
@@ -21,7 +21,13 @@ export const RELAYED_METHODS = [
 export type RelayedMethod = (typeof RELAYED_METHODS)[number];
 
 /** The part of the platform metrics that a task run records. */
-export type MetricSink = Pick<PlatformMetrics, RelayedMethod>;
+export type MetricSink = Omit<Pick<PlatformMetrics, RelayedMethod>, 'setBreakerState'> & {
+  /**
+   * Sets the breaker gauge of `labels`. The gauge ignores `reason`, the cause of the change
+   * such as `half-open probe succeeded`, and the platform passes it to breaker change listeners.
+   */
+  setBreakerState(labels: ModelLabels, state: BreakerState, reason?: string): void;
+};
 
 /** One recorded call: the method name and its JSON-serialisable arguments. */
 export interface MetricCall {

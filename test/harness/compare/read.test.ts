@@ -14,7 +14,7 @@ import {
   stoppedEarlyReason,
 } from '../../../src/harness/load/health.js';
 import type { LoadCommandOutput } from '../../../src/harness/load/output.js';
-import { sampleReport } from '../report/sample-report.js';
+import { sampleReport, sampleReportV1 } from '../report/sample-report.js';
 import { sampleLoadOutput, writeJson } from '../load/sample-output.js';
 
 /** Asserts that reading `file` fails with `problem` and exactly `message`. */
@@ -111,6 +111,12 @@ describe('readRun', () => {
       p95UsdPerTask: 0.041,
       workerPoolUsd: null,
     });
+  });
+
+  it('reads a schema version 1 drill report', async () => {
+    const run = await readRun(await writeJson(dir, 'report.json', sampleReportV1()));
+    assert.equal(run.kind, 'drill');
+    assert.equal(run.figures.throughputRpm, 1800);
   });
 
   it('notes a signal after the load ended', async () => {
@@ -314,7 +320,7 @@ describe('readRun', () => {
     await assertRejected(
       file,
       'unsupported_schema_version',
-      `${file}: drill report schemaVersion "2" is not supported by this scalegate, which reads version 1; ` +
+      `${file}: drill report schemaVersion "2" is not supported by this scalegate, which reads versions 1 and 2; ` +
         'compare it with the scalegate version that wrote it, or run the drill again with this one',
     );
   });

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 
 import { SCENARIOS } from '../../../scenarios/index.js';
+import type { BreakerChangeAt } from '../../../src/harness/drill/deps.js';
 import {
+  type DrillPlatform,
   MAIN_DRAIN_TIMEOUT_MS,
   platformDrillDeps,
 } from '../../../src/harness/drill/platform-deps.js';
@@ -28,6 +30,8 @@ describe('platformDrillDeps', () => {
             store: new MemoryTaskStore(),
             workerPoolUsd: () => 0,
             startWorkerPoolBill: () => undefined,
+            breakers: () => [],
+            onBreakerChange: () => () => undefined,
           },
           spec,
           scenario,
@@ -36,6 +40,61 @@ describe('platformDrillDeps', () => {
           clock: systemClock,
         }),
       /runs without one; start it with faultProxy true/,
+    );
+  });
+});
+
+describe('platformDrillDeps watchBreakers', () => {
+  /** Creates a platform whose breaker changes the test sends through `change`. */
+  function breakerPlatform(): { platform: DrillPlatform; change: (to: 'open' | 'closed') => void } {
+    const listeners = new Set<(change: BreakerChangeAt) => void>();
+    let atMs = 0;
+    const platform: DrillPlatform = {
+      urls: { gateway: 'http://127.0.0.1:1', proxyApi: 'http://127.0.0.1:2', providers: {} },
+      registry: new Registry(),
+      ledger: new MemoryCostLedger(),
+      store: new MemoryTaskStore(),
+      workerPoolUsd: () => 0,
+      startWorkerPoolBill: () => undefined,
+      breakers: () => [{ provider: 'provider-a', model: 'gpt-4o', state: 'closed' }],
+      onBreakerChange: (listener) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    };
+    const change = (to: 'open' | 'closed') => {
+      atMs += 1000;
+      const from = to === 'open' ? 'closed' : 'open';
+      for (const listener of listeners) {
+        listener({ provider: 'provider-a', model: 'gpt-4o', from, to, atMs });
+      }
+    };
+    return { platform, change };
+  }
+
+  it('records changes until stopped', () => {
+    const scenario = SCENARIOS['steady-chat'];
+    assert.ok(scenario !== undefined);
+    const spec = { scenario: 'steady-chat', faults: [] } as unknown as DrillSpec;
+    const { platform, change } = breakerPlatform();
+    const deps = platformDrillDeps({
+      platform,
+      spec,
+      scenario,
+      quotaPerMinute: {},
+      topology: 'workers=1 serverless_burst=disabled',
+      clock: systemClock,
+    });
+    change('open');
+    const watch = deps.watchBreakers?.();
+    assert.ok(watch !== undefined);
+    assert.deepEqual(watch.initial, [{ provider: 'provider-a', model: 'gpt-4o', state: 'closed' }]);
+    change('closed');
+    watch.stop();
+    change('open');
+    assert.deepEqual(
+      watch.changes().map((entry) => [entry.from, entry.to, entry.atMs]),
+      [['open', 'closed', 2000]],
     );
   });
 });

@@ -11,6 +11,7 @@ import { runDrillOnPlatform } from '../../../src/harness/drill/run-on-platform.j
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
 import { policyHash } from '../../../src/harness/report/environment.js';
 import type { Report } from '../../../src/harness/report/types.js';
+import { renderRunbook } from '../../../src/harness/runbook/render.js';
 import { DEFAULT_POLICY_PATH } from '../../../src/platform/router/load-policy.js';
 import { DEFAULT_TENANTS_PATH } from '../../../src/platform/tenants/index.js';
 
@@ -224,6 +225,50 @@ describe('runDrillOnPlatform on a platform', function () {
     assert.equal(scraped?.name, 'alpha-succeeded');
     assert.ok((scraped?.value ?? 0) >= 1);
     assert.match(await readFile(runbookPath, 'utf8'), /## Provider outage: provider-a/);
+  });
+
+  it('records the breakers of every policy target', async () => {
+    const run = await runDrillOnPlatform({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: 2,
+      reportsDir: join(dir, 'reports'),
+      runbookPath: join(dir, 'runbook.md'),
+    });
+    const breakers = run.report.drill?.breakers;
+    assert.ok(breakers);
+
+    assert.deepEqual(
+      breakers.targets.map((target) => `${target.provider}/${target.model}`),
+      [
+        'instant/instant',
+        'provider-a/gpt-4o',
+        'provider-a/gpt-4o-mini',
+        'provider-b/claude-haiku',
+        'provider-b/claude-sonnet',
+        'provider-c/llama-70b',
+      ],
+    );
+
+    // Every chat request tries provider-a first, so its 503s trip the breaker in the outage.
+    const appliedAtS = run.report.drill?.faults[0]?.appliedAtS;
+    const removedAtS = run.report.drill?.faults[0]?.removedAtS;
+    const gpt = breakers.targets[1];
+    const opened = gpt?.transitions.find((transition) => transition.to === 'open');
+    assert.ok(opened, JSON.stringify(gpt));
+    assert.ok(typeof appliedAtS === 'number');
+    assert.ok(typeof removedAtS === 'number');
+    assert.ok(opened.atS >= appliedAtS, `opened at ${opened.atS}`);
+    assert.ok(opened.atS <= removedAtS, `opened at ${opened.atS}`);
+    assert.match(opened.reason ?? '', /^failure threshold reached, last error status_5xx/);
+    assert.ok((gpt?.openS ?? 0) > 0);
+
+    // Rendered here, as a run whose load generator fell behind leaves the runbook file alone.
+    const runbook = renderRunbook([run.report]);
+    assert.match(
+      runbook,
+      /\| `gpt-4o`: opened at \d+\.\d\d s, \d+\.\d\d s after the outage started/,
+    );
   });
 
   it('keeps the runbook when asked to', async () => {

@@ -3,7 +3,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { DrillDeps, FaultDriver, LoadRequest } from '../../../src/harness/drill/deps.js';
+import type {
+  BreakerChangeAt,
+  BreakerWatch,
+  DrillDeps,
+  FaultDriver,
+  LoadRequest,
+} from '../../../src/harness/drill/deps.js';
 import { isDrillSpecError } from '../../../src/harness/drill/errors.js';
 import { abortOnInterrupt } from '../../../src/harness/drill/interrupt.js';
 import { buildDrillReport } from '../../../src/harness/drill/report.js';
@@ -11,10 +17,11 @@ import { runDrill } from '../../../src/harness/drill/runner.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
 import { LatencyBySecond } from '../../../src/harness/load/latency-by-second.js';
 import type { Report } from '../../../src/harness/report/types.js';
+import { validateReport } from '../../../src/harness/report/validate.js';
 import { writeReport } from '../../../src/harness/report/writer.js';
 import { type SecondShape, fakeLoad } from './fake-load.js';
 import { type FaultBench, startFaultBench } from './fixture.js';
-import { steppingClock } from './stepping-clock.js';
+import { type SteppingClock, steppingClock } from './stepping-clock.js';
 
 /** provider-a serves until 5 s; provider-b carries traffic from 5 s to 9 s; provider-a again after. */
 const failoverShape: SecondShape = (t): ReturnType<SecondShape> => {
@@ -85,8 +92,11 @@ describe('runDrill', () => {
   let streams: ReturnType<typeof fakeLoad>[];
   let loadSignals: AbortSignal[];
 
-  function deps(shape: SecondShape, extra: Partial<DrillDeps> = {}): DrillDeps {
-    const clock = steppingClock();
+  function deps(
+    shape: SecondShape,
+    extra: Partial<DrillDeps> = {},
+    clock: SteppingClock = steppingClock(),
+  ): DrillDeps {
     return {
       clock,
       faults: bench.driver,
@@ -350,6 +360,113 @@ describe('runDrill', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+
+  describe('with a breaker watch', () => {
+    const GPT = { provider: 'provider-a', model: 'gpt-4o' };
+    const SONNET = { provider: 'provider-b', model: 'claude-sonnet' };
+    const TRIP = 'failure threshold reached, last error status_5xx; half-open in 4750 ms';
+
+    /**
+     * Runs the unit drill on a clock that reads 1.5 s at the load start. The breaker of
+     * provider-a opens 0.25 s after the outage starts at 3 s, turns half-open as it ends
+     * at 8 s, and a probe closes it 0.5 s later.
+     */
+    async function runWithBreakers(): Promise<{ report: Report; stopped: () => boolean }> {
+      const clock = steppingClock();
+      clock.advance(1500);
+      const changes: BreakerChangeAt[] = [];
+      let stopped = false;
+      const watch: BreakerWatch = {
+        initial: [
+          { ...GPT, state: 'closed' },
+          { ...SONNET, state: 'closed' },
+        ],
+        changes: () => changes,
+        stop: () => {
+          stopped = true;
+        },
+      };
+      const onEvent: DrillDeps['onEvent'] = (event) => {
+        if (event.type === 'fault-applied' && event.stepId === 'primary-outage') {
+          const atMs = clock.monotonic() + 250;
+          changes.push({ ...GPT, from: 'closed', to: 'open', reason: TRIP, atMs });
+        }
+        if (event.type === 'fault-removed' && event.stepId === 'primary-outage') {
+          const atMs = clock.monotonic();
+          changes.push({ ...GPT, from: 'open', to: 'half-open', atMs });
+          const closedAtMs = atMs + 500;
+          changes.push({ ...GPT, from: 'half-open', to: 'closed', atMs: closedAtMs });
+        }
+      };
+      const outcome = await runDrill(
+        drillSpec(),
+        deps(failoverShape, { onEvent, watchBreakers: () => watch }, clock),
+      );
+      const report = buildDrillReport({
+        outcome,
+        environment: {
+          commit: 'unknown',
+          policyHash: '0'.repeat(64),
+          engine: 'embedded',
+          seed: 1,
+          timeScale: 1,
+          machine: { cpus: 2, memoryBytes: 1024, nodeVersion: 'v20.19.0', platform: 'linux' },
+        },
+        scenario: {
+          name: 'unit',
+          durationS: 12,
+          arrivalRatePerMinute: 600,
+          tenants: [],
+          routes: [],
+        },
+      });
+      return { report, stopped: () => stopped };
+    }
+
+    it('records transitions at load offsets', async () => {
+      const { report } = await runWithBreakers();
+      const breakers = validateReport(report).drill?.breakers;
+      assert.ok(breakers);
+      assert.equal(breakers.untilS, 12);
+      assert.deepEqual(breakers.targets[0], {
+        ...GPT,
+        startState: 'closed',
+        endState: 'closed',
+        openS: 4.75,
+        transitions: [
+          { atS: 3.25, from: 'closed', to: 'open', reason: TRIP },
+          { atS: 8, from: 'open', to: 'half-open' },
+          { atS: 8.5, from: 'half-open', to: 'closed' },
+        ],
+      });
+    });
+
+    it('lists a target without transitions', async () => {
+      const { report } = await runWithBreakers();
+      assert.deepEqual(report.drill?.breakers?.targets[1], {
+        ...SONNET,
+        startState: 'closed',
+        endState: 'closed',
+        openS: 0,
+        transitions: [],
+      });
+    });
+
+    it('writes schema version 2', async () => {
+      const { report } = await runWithBreakers();
+      assert.equal(report.schemaVersion, 2);
+    });
+
+    it('stops the watch after the drill', async () => {
+      const { stopped } = await runWithBreakers();
+      assert.equal(stopped(), true);
+    });
+
+    it('records null without a watch', async () => {
+      const outcome = await runDrill(drillSpec(), deps(failoverShape));
+      assert.equal(outcome.journal.breakers, null);
+    });
   });
 
   describe('on SIGINT', () => {

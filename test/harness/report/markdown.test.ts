@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 
 import { renderMarkdown } from '../../../src/harness/report/markdown.js';
-import { sampleReport } from './sample-report.js';
+import { sampleReport, sampleReportV1 } from './sample-report.js';
 
 describe('renderMarkdown', () => {
   it('titles the summary with the verdict', () => {
@@ -75,6 +75,26 @@ describe('renderMarkdown', () => {
       markdown,
       /\| primary-outage \| provider-a -> provider-b \| 3\.99 s \| 3\.98 s \|/,
     );
+  });
+
+  it('prints each breaker target', () => {
+    const markdown = renderMarkdown(sampleReport());
+    assert.ok(markdown.includes('| provider-a/gpt-4o | closed | 5 | 30.00 s | closed |'));
+    assert.ok(markdown.includes('| provider-b/claude-sonnet | closed | 0 | 0.00 s | closed |'));
+  });
+
+  it('prints each breaker transition', () => {
+    const markdown = renderMarkdown(sampleReport());
+    assert.ok(
+      markdown.includes(
+        '| provider-a/gpt-4o | 52.30 s | half-open -> closed | half-open probe succeeded |',
+      ),
+    );
+  });
+
+  it('names breakers a version 1 report lacks', () => {
+    const markdown = renderMarkdown(sampleReportV1());
+    assert.ok(markdown.includes('Breakers: not recorded, as schema version 1 reports predate'));
   });
 
   it('prints the tenant burst outcome', () => {

@@ -1,4 +1,10 @@
-import type { ProbeResult, Report, SeriesPoint } from '../../../src/harness/report/types.js';
+import type {
+  BreakerJournal,
+  BreakerRecord,
+  ProbeResult,
+  Report,
+  SeriesPoint,
+} from '../../../src/harness/report/types.js';
 
 /** Builds a per-second series in which provider-a fails over to provider-b from 20 s to 50 s. */
 function series(): SeriesPoint[] {
@@ -51,7 +57,7 @@ function probes(successRate: number, p95S: number): ProbeResult[] {
 /** Builds a complete, schema-valid drill report for the report and runbook tests. */
 export function sampleReport(): Report {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     runId: '20261204T150000Z-provider-outage',
     createdAt: '2026-12-04T15:00:00.000Z',
     environment: {
@@ -169,6 +175,61 @@ export function sampleReport(): Report {
       rollback: [{ step: 'remove toxics', ok: true }],
       cleanAfterRollback: true,
       leftovers: [],
+      breakers: breakers(),
     },
   };
+}
+
+/**
+ * Builds breakers in which provider-a/gpt-4o opens 1.39 s into the outage, a half-open
+ * probe fails at 36.90 s, and the next one closes it at 52.30 s, after 30 s open in all.
+ */
+function breakers(): BreakerJournal {
+  const closed = (provider: string, model: string): BreakerRecord => ({
+    provider,
+    model,
+    startState: 'closed',
+    endState: 'closed',
+    openS: 0,
+    transitions: [],
+  });
+  return {
+    untilS: 90,
+    targets: [
+      {
+        provider: 'provider-a',
+        model: 'gpt-4o',
+        startState: 'closed',
+        endState: 'closed',
+        openS: 30,
+        transitions: [
+          {
+            atS: 21.4,
+            from: 'closed',
+            to: 'open',
+            reason: 'failure threshold reached, last error status_5xx; half-open in 15000 ms',
+          },
+          { atS: 36.4, from: 'open', to: 'half-open', reason: 'open wait ended' },
+          {
+            atS: 36.9,
+            from: 'half-open',
+            to: 'open',
+            reason: 'half-open probe failed with status_5xx; half-open in 15000 ms',
+          },
+          { atS: 51.9, from: 'open', to: 'half-open', reason: 'open wait ended' },
+          { atS: 52.3, from: 'half-open', to: 'closed', reason: 'half-open probe succeeded' },
+        ],
+      },
+      closed('provider-a', 'gpt-4o-mini'),
+      closed('provider-b', 'claude-sonnet'),
+    ],
+  };
+}
+
+/** Builds the sample report as schema version 1 wrote it, without breakers. */
+export function sampleReportV1(): Report {
+  const report = sampleReport();
+  report.schemaVersion = 1;
+  delete report.drill?.breakers;
+  return report;
 }

@@ -12,13 +12,21 @@ import { renderRunbook } from '../../../src/harness/runbook/render.js';
 import { runbookUnchangedReason, writeRunbook } from '../../../src/harness/runbook/write.js';
 import { GatewayMetrics } from '../../../src/platform/gateway/metrics.js';
 import { defineMetrics } from '../../../src/platform/metrics/definitions.js';
-import { sampleReport } from '../report/sample-report.js';
+import { sampleReport, sampleReportV1 } from '../report/sample-report.js';
 
 function sectionOf(markdown: string, title: string): string {
   const start = markdown.indexOf(`## ${title}`);
   assert.notEqual(start, -1, `missing section ${title}`);
   const end = markdown.indexOf('\n## ', start + 1);
   return markdown.slice(start, end === -1 ? undefined : end);
+}
+
+/** Returns the detection table row of provider-a's breaker gauge. */
+function breakerRow(markdown: string): string {
+  const outage = sectionOf(markdown, 'Provider outage: provider-a');
+  const row = outage.split('\n').find((line) => line.startsWith('| `scalegate_breaker_state'));
+  assert.ok(row, outage);
+  return row;
 }
 
 function drillOf(report: Report): NonNullable<Report['drill']> {
@@ -90,6 +98,88 @@ describe('renderRunbook', () => {
     assert.ok(detection.includes('above half; 0.0% before the faults'));
     // The counter stops once the breaker opens, so it is no detection signal.
     assert.ok(!detection.includes('scalegate_failover_activations_total'), detection);
+  });
+
+  it('describes breaker openings and probes', () => {
+    const row = breakerRow(renderRunbook([sampleReport()]));
+    assert.ok(
+      row.includes(
+        '`gpt-4o`: opened at 21.40 s, 1.39 s after the outage started (failure threshold ' +
+          'reached, last error status_5xx; half-open in 15000 ms). Open 2 times, 30.00 s in ' +
+          'total. Half-open probes: 1 failed, 1 closed it at 52.30 s. Closed at the drill end ' +
+          '(90.00 s).',
+      ),
+      row,
+    );
+  });
+
+  it('describes a breaker without transitions', () => {
+    const row = breakerRow(renderRunbook([sampleReport()]));
+    assert.ok(
+      row.endsWith(
+        '`gpt-4o-mini`: no transition, closed from the load start to the drill end at 90.00 s. |',
+      ),
+      row,
+    );
+  });
+
+  it('lists only breakers of the failed provider', () => {
+    const row = breakerRow(renderRunbook([sampleReport()]));
+    assert.ok(!row.includes('claude-sonnet'), row);
+  });
+
+  it('describes a breaker still open at the end', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = gpt.transitions.slice(0, 3);
+    gpt.endState = 'open';
+    gpt.openS = 68.1;
+    const row = breakerRow(renderRunbook([report]));
+    assert.ok(
+      row.includes(
+        'Open 2 times, 68.10 s in total. Half-open probes: 1 failed, none closed it. Open at ' +
+          'the drill end (90.00 s).',
+      ),
+      row,
+    );
+  });
+
+  it('names a breaker that did not open in the outage', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = [
+      { atS: 10, from: 'closed', to: 'open' },
+      { atS: 15, from: 'open', to: 'half-open' },
+    ];
+    gpt.endState = 'half-open';
+    gpt.openS = 5;
+    const row = breakerRow(renderRunbook([report]));
+    assert.ok(
+      row.includes(
+        '`gpt-4o`: did not open during the outage. Open 1 time, 5.00 s in total. Half-open ' +
+          'probes: 0 failed, none closed it. Half-open at the drill end (90.00 s).',
+      ),
+      row,
+    );
+  });
+
+  it('marks breakers of a version 1 report unrecorded', () => {
+    const row = breakerRow(renderRunbook([sampleReportV1()]));
+    assert.ok(
+      row.endsWith(
+        '| not recorded in the report, which has schema version 1 and predates breaker records |',
+      ),
+      row,
+    );
+  });
+
+  it('marks breakers of a platform without them unrecorded', () => {
+    const report = sampleReport();
+    drillOf(report).breakers = null;
+    const row = breakerRow(renderRunbook([report]));
+    assert.ok(row.endsWith('the drill ran against a platform that reports no breakers |'), row);
   });
 
   it('measures the fallback rate limit step', () => {
@@ -345,6 +435,8 @@ describe('renderRunbook', () => {
       '3.10',
       '20.01',
       '50.02',
+      // The breaker of provider-a opened 21.40 - 20.01 s after the outage started.
+      '1.39',
       '30.00',
       '45.00',
       '0',

@@ -4,6 +4,7 @@ import {
   type BreakerPermit,
   type BreakerTransition,
   CircuitBreaker,
+  transitionReason,
 } from '../../../src/platform/router/index.js';
 import { createTestClock } from '../providers/test-clock.js';
 
@@ -273,5 +274,26 @@ describe('CircuitBreaker', () => {
       breaker.onFailure(failure('status_5xx'), stale);
       assert.equal(breaker.state.kind, 'closed');
     });
+  });
+
+  it('gives a reason for each transition', async () => {
+    const { breaker, clock, transitions } = setup({
+      ...POLICY,
+      failureThreshold: 1,
+      minimumRequests: 1,
+      halfOpenMaxProbes: 1,
+    });
+    fail(breaker, failure('status_429', 5_000));
+    await clock.drive(clock.sleep(5_000), { stepMs: 1_000 });
+    fail(breaker, failure('status_5xx'));
+    await clock.drive(clock.sleep(1_000), { stepMs: 100 });
+    breaker.onSuccess(acquire(breaker));
+    assert.deepEqual(transitions.map(transitionReason), [
+      'failure threshold reached, last error status_429; half-open in 5000 ms',
+      'open wait ended',
+      'half-open probe failed with status_5xx; half-open in 1000 ms',
+      'open wait ended',
+      'half-open probe succeeded',
+    ]);
   });
 });

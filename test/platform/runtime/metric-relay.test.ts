@@ -7,7 +7,10 @@ import {
   type MetricSink,
 } from '../../../src/platform/runtime/metric-relay.js';
 import type { BreakerState } from '../../../src/platform/metrics/index.js';
-import { BreakerGaugeMerger } from '../../../src/platform/runtime/metrics-wiring.js';
+import {
+  type BreakerChange,
+  BreakerGaugeMerger,
+} from '../../../src/platform/runtime/breaker-gauge-merger.js';
 
 /** Creates a sink that lists every call it receives as `method(args as JSON)`. */
 function listingSink(): { sink: MetricSink; calls: string[] } {
@@ -168,6 +171,72 @@ describe('BreakerGaugeMerger', () => {
     report('worker 0', { provider: 'a/b', model: 'c' }, 'open');
     report('worker 1', { provider: 'a', model: 'b/c' }, 'closed');
     assert.equal(calls.at(-1), gaugeCall({ provider: 'a', model: 'b/c' }, 'closed'));
+  });
+
+  it('reports a change of the shown state with its reason', () => {
+    const changes: BreakerChange[] = [];
+    const merger = new BreakerGaugeMerger(listingSink().sink, (change) => changes.push(change));
+    const trip = 'failure threshold reached, last error status_5xx; half-open in 15000 ms';
+    merger.sinkFor('platform').setBreakerState(GPT, 'closed');
+    merger.sinkFor('platform').setBreakerState(GPT, 'open', trip);
+    assert.deepEqual(changes, [{ ...GPT, from: 'closed', to: 'open', reason: trip }]);
+  });
+
+  it('reports no change while the shown state holds', () => {
+    const changes: BreakerChange[] = [];
+    const merger = new BreakerGaugeMerger(listingSink().sink, (change) => changes.push(change));
+    merger.sinkFor('worker 0').setBreakerState(GPT, 'open', 'tripped in worker 0');
+    merger.sinkFor('worker 1').setBreakerState(GPT, 'open', 'tripped in worker 1');
+    merger.sinkFor('worker 0').setBreakerState(GPT, 'closed', 'half-open probe succeeded');
+    assert.deepEqual(
+      changes.map((change) => change.reason),
+      ['tripped in worker 0'],
+    );
+  });
+
+  it('leaves out a reason of a state not shown', () => {
+    const changes: BreakerChange[] = [];
+    const merger = new BreakerGaugeMerger(listingSink().sink, (change) => changes.push(change));
+    merger.sinkFor('worker 0').setBreakerState(GPT, 'half-open', 'open wait ended');
+    merger.sinkFor('worker 1').setBreakerState(GPT, 'open', 'tripped in worker 1');
+    // worker 1 closes, yet the gauge shows worker 0's half-open, which this reason does not explain.
+    merger.sinkFor('worker 1').setBreakerState(GPT, 'closed', 'half-open probe succeeded');
+    assert.deepEqual(changes.at(-1), { ...GPT, from: 'open', to: 'half-open' });
+  });
+
+  it('gives the reason of a forgotten process', () => {
+    const changes: BreakerChange[] = [];
+    const merger = new BreakerGaugeMerger(listingSink().sink, (change) => changes.push(change));
+    merger.sinkFor('worker 0').setBreakerState(GPT, 'open');
+    merger.forget('worker 0', 'worker process 0 exited');
+    assert.deepEqual(changes.at(-1), {
+      ...GPT,
+      from: 'open',
+      to: 'closed',
+      reason: 'worker process 0 exited',
+    });
+  });
+
+  it('takes a reason relayed from a worker process', () => {
+    const changes: BreakerChange[] = [];
+    const merger = new BreakerGaugeMerger(listingSink().sink, (change) => changes.push(change));
+    const batches: MetricCall[][] = [];
+    const relay = createMetricRelay((calls) => batches.push(calls), 60_000);
+    relay.setBreakerState(GPT, 'open', 'half-open probe failed with status_5xx');
+    relay.close();
+    // The batches cross the IPC channel as JSON.
+    applyMetricCalls(merger.sinkFor('worker 0'), JSON.parse(JSON.stringify(batches[0])));
+    assert.equal(changes[0]?.reason, 'half-open probe failed with status_5xx');
+  });
+
+  it('lists the shown state of each breaker', () => {
+    const { merger, report } = breakerMerger();
+    report('worker 0', GPT, 'open');
+    report('worker 1', { ...GPT, model: 'gpt-4o-mini' }, 'closed');
+    assert.deepEqual(merger.states(), [
+      { ...GPT, state: 'open' },
+      { ...GPT, model: 'gpt-4o-mini', state: 'closed' },
+    ]);
   });
 
   it('passes other metric calls through', () => {

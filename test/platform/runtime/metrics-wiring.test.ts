@@ -21,6 +21,14 @@ function attemptSink(): { sink: MetricSink; attempts: string[] } {
   return { sink, attempts };
 }
 
+/** Creates a sink that lists each setBreakerState call as `state reason`. */
+function breakerSink(): { sink: MetricSink; states: string[] } {
+  const { sink } = attemptSink();
+  const states: string[] = [];
+  sink.setBreakerState = (_labels, state, reason) => states.push(`${state} ${reason ?? '-'}`);
+  return { sink, states };
+}
+
 describe('wireRouterMetrics', () => {
   let rig: Rig | undefined;
 
@@ -39,5 +47,19 @@ describe('wireRouterMetrics', () => {
     rig.router.emit('attempt_end', { ...end, outcome: 'failed', errorClass: 'status_5xx' });
     rig.router.emit('attempt_end', { ...end, outcome: 'failed', errorClass: 'aborted' });
     assert.deepEqual(attempts, ['oa success -', 'oa failed status_5xx', 'oa aborted aborted']);
+  });
+
+  it('passes a breaker transition with its reason', async () => {
+    const chat = route();
+    rig = await startRig({}, chat);
+    const { sink, states } = breakerSink();
+    wireRouterMetrics(rig.router, sink, { version: 1, routes: { chat } });
+    rig.router.emit('breaker_transition', {
+      provider: 'oa',
+      model: 'm1',
+      from: 'half_open',
+      to: { kind: 'closed' },
+    });
+    assert.equal(states.at(-1), 'closed half-open probe succeeded');
   });
 });

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { isReportValidationError } from '../../../src/harness/report/errors.js';
+import type { BreakerRecord, Report } from '../../../src/harness/report/types.js';
+import { validateReport } from '../../../src/harness/report/validate.js';
+import { sampleReport, sampleReportV1 } from './sample-report.js';
+
+/** Returns the message of the validation error that `report` raises. */
+function errorOf(report: unknown): string {
+  try {
+    validateReport(report);
+  } catch (error) {
+    assert.ok(isReportValidationError(error), String(error));
+    return error.message;
+  }
+  return assert.fail('the report validated');
+}
+
+/** Returns the breaker record of provider-a/gpt-4o in `report`, which has five transitions. */
+function gptOf(report: Report): BreakerRecord {
+  const gpt = report.drill?.breakers?.targets[0];
+  assert.ok(gpt);
+  return gpt;
+}
+
+describe('validateReport', () => {
+  describe('schema versions', () => {
+    it('accepts a version 2 report with breakers', () => {
+      assert.equal(validateReport(sampleReport()).drill?.breakers?.targets.length, 3);
+    });
+
+    it('accepts a version 1 report without breakers', () => {
+      assert.equal(validateReport(sampleReportV1()).schemaVersion, 1);
+    });
+
+    it('accepts breakers of null', () => {
+      const report = sampleReport();
+      assert.ok(report.drill);
+      report.drill.breakers = null;
+      assert.equal(validateReport(report).drill?.breakers, null);
+    });
+
+    it('accepts a report without a drill', () => {
+      assert.equal(validateReport({ ...sampleReport(), drill: null }).drill, null);
+    });
+
+    it('rejects a version 2 drill without breakers', () => {
+      const report = sampleReport();
+      delete report.drill?.breakers;
+      assert.equal(
+        errorOf(report),
+        "invalid report at /drill: required rule failed (must have required property 'breakers'); " +
+          'expected drill journal of schema version 2, which has a breakers field, null when not recorded',
+      );
+    });
+
+    it('rejects breakers in a version 1 report', () => {
+      const report = sampleReport();
+      report.schemaVersion = 1;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/drill\/breakers: not rule failed .*set schemaVersion to 2/,
+      );
+    });
+
+    it('rejects an unknown version', () => {
+      assert.match(
+        errorOf({ ...sampleReport(), schemaVersion: 3 }),
+        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 3\)/,
+      );
+    });
+  });
+
+  describe('breakers', () => {
+    it('rejects an unknown state', () => {
+      const report = sampleReport();
+      const transition = gptOf(report).transitions[0];
+      assert.ok(transition);
+      (transition as { to: string }).to = 'tripped';
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/drill\/breakers\/targets\/0\/transitions\/0\/to: enum rule failed/,
+      );
+    });
+
+    it('rejects a negative offset', () => {
+      const report = sampleReport();
+      const transition = gptOf(report).transitions[0];
+      assert.ok(transition);
+      transition.atS = -1;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/drill\/breakers\/targets\/0\/transitions\/0\/atS: minimum rule failed/,
+      );
+    });
+
+    it('rejects a transition from another state', () => {
+      const report = sampleReport();
+      const transition = gptOf(report).transitions[1];
+      assert.ok(transition);
+      transition.from = 'closed';
+      assert.equal(
+        errorOf(report),
+        'invalid report at /drill/breakers/targets/0/transitions/1/from: breakerChain rule ' +
+          'failed (the breaker was open before this transition, got {"from":"closed","to":"half-open"}); ' +
+          'expected from open, and a to state other than from',
+      );
+    });
+
+    it('rejects transitions out of time order', () => {
+      const report = sampleReport();
+      const transition = gptOf(report).transitions[2];
+      assert.ok(transition);
+      transition.atS = 30;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/drill\/breakers\/targets\/0\/transitions\/2\/atS: breakerOrder rule failed .*got 30\)/,
+      );
+    });
+
+    it('rejects a transition after untilS', () => {
+      const report = sampleReport();
+      const breakers = report.drill?.breakers;
+      assert.ok(breakers);
+      breakers.untilS = 50;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/drill\/breakers\/targets\/0\/transitions\/3\/atS: breakerOrder rule failed/,
+      );
+    });
+
+    it('rejects an end state off the last transition', () => {
+      const report = sampleReport();
+      gptOf(report).endState = 'open';
+      assert.equal(
+        errorOf(report),
+        'invalid report at /drill/breakers/targets/0/endState: breakerChain rule failed ' +
+          '(not the state after the last transition, got "open"); expected closed',
+      );
+    });
+
+    it('rejects an open time the transitions do not give', () => {
+      const report = sampleReport();
+      gptOf(report).openS = 31;
+      assert.equal(
+        errorOf(report),
+        'invalid report at /drill/breakers/targets/0/openS: breakerOpenTime rule failed ' +
+          '(the transitions give 30 s open, got 31); expected the seconds between each open ' +
+          'and the next transition, or untilS',
+      );
+    });
+  });
+
+  describe('committed reports', () => {
+    it('validates every committed drill report', async () => {
+      const runs = (await readdir('reports', { withFileTypes: true }))
+        .filter((entry) => entry.isDirectory() && /^2026.*-provider-outage$/.test(entry.name))
+        .map((entry) => join('reports', entry.name, 'report.json'));
+      assert.ok(runs.length > 0, 'no committed provider-outage report under reports/');
+      for (const file of runs) {
+        const report = validateReport(JSON.parse(await readFile(file, 'utf8')));
+        assert.equal(report.drill?.name, 'provider-outage', file);
+      }
+    });
+  });
+});

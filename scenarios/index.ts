@@ -1,6 +1,7 @@
 import type { ScenarioSpec } from '../src/harness/scenario/types.js';
 import { agentMix } from './agent-mix.js';
 import { convReplay } from './conv-replay.js';
+import { noisyFlood, noisyHold } from './noisy-neighbour.js';
 import { ramp } from './ramp.js';
 import { steadyChat } from './steady-chat.js';
 
@@ -10,4 +11,6 @@ export const SCENARIOS: Readonly<Record<string, ScenarioSpec>> = {
   [convReplay.name]: convReplay,
   [agentMix.name]: agentMix,
   [ramp.name]: ramp,
+  [noisyFlood.name]: noisyFlood,
+  [noisyHold.name]: noisyHold,
 };

@@ -7,7 +7,7 @@
 import { check, sleep } from 'k6';
 import http from 'k6/http';
 import { Counter, Rate, Trend } from 'k6/metrics';
-import type { Distribution, K6_METRICS, K6Plan } from '../../src/harness/k6/plan.js';
+import type { Distribution, K6_METRICS, K6Plan, K6TaskSizes } from '../../src/harness/k6/plan.js';
 
 const plan = JSON.parse(open(__ENV.SCALEGATE_K6_PLAN ?? 'plan.json')) as K6Plan;
 const workload = plan.workload;
@@ -63,9 +63,8 @@ function draw(distribution: Distribution): number {
   return Math.exp(mu + sigma * normal);
 }
 
-function taskBody(mode: 'sync' | 'async'): Record<string, unknown> {
+function taskBody(mode: 'sync' | 'async', tasks: K6TaskSizes): Record<string, unknown> {
   const route = pick(workload.routes).route;
-  const tasks = workload.tasks;
   if (tasks.source === 'samples') {
     const sample = tasks.samples[Math.floor(Math.random() * tasks.samples.length)];
     const output = sample?.outputTokens ?? 1;
@@ -104,14 +103,12 @@ export function task(): void {
     authorization: `Bearer ${workload.keys?.[tenant] ?? ''}`,
     'content-type': 'application/json',
   };
-  const mode =
-    Math.random() * (workload.modes.sync + workload.modes.async) < workload.modes.sync
-      ? 'sync'
-      : 'async';
+  const own = workload.tenants?.[tenant];
+  const modes = own?.modes ?? workload.modes;
+  const mode = Math.random() * (modes.sync + modes.async) < modes.sync ? 'sync' : 'async';
+  const body = taskBody(mode, own?.tasks ?? workload.tasks);
   const started = Date.now();
-  const reply = http.post(`${workload.target}/v1/tasks`, JSON.stringify(taskBody(mode)), {
-    headers,
-  });
+  const reply = http.post(`${workload.target}/v1/tasks`, JSON.stringify(body), { headers });
   let ok = reply.status >= 200 && reply.status < 300;
   if (mode === 'async' && reply.status === 202) {
     asyncAccepted.add(1);

@@ -8,6 +8,7 @@ import {
   type K6Plan,
   type K6Scenario,
   type K6TaskSizes,
+  type K6TenantWorkload,
 } from './plan.js';
 import { type RateSegment, rateSegments } from './stages.js';
 
@@ -67,10 +68,24 @@ export function compileScenarioToK6(spec: ScenarioSpec, options: CompileK6Option
       routes: scenario.routes,
       modes: scenario.modes,
       tasks: taskSizes(scenario, options.traceRows),
+      ...tenantWorkloads(scenario),
       asyncPollIntervalMs: options.asyncPollIntervalMs ?? 250,
       asyncTimeoutMs: options.asyncTimeoutMs ?? 60_000,
     },
   };
+}
+
+/** Returns `{ tenants }` with each tenant that sets its own tasks or modes, or `{}` for none. */
+function tenantWorkloads(scenario: ScenarioSpec): { tenants?: Record<string, K6TenantWorkload> } {
+  const tenants: Record<string, K6TenantWorkload> = {};
+  for (const { tenantId, tasks, modes } of scenario.tenants) {
+    if (tasks === undefined && modes === undefined) continue;
+    tenants[tenantId] = {
+      ...(modes === undefined ? {} : { modes }),
+      ...(tasks === undefined ? {} : { tasks }),
+    };
+  }
+  return Object.keys(tenants).length === 0 ? {} : { tenants };
 }
 
 /** k6 scenario names allow letters, digits, `_` and `-`. */

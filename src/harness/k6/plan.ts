@@ -48,6 +48,12 @@ export type K6TaskSizes =
   /** Input and output token pairs sampled from trace rows, used in turn. */
   | { source: 'samples'; samples: { inputTokens: number; outputTokens: number }[] };
 
+/** A tenant's own task sizes and modes, each in place of the workload's when present. */
+export interface K6TenantWorkload {
+  modes?: ModeMix;
+  tasks?: K6TaskSizes;
+}
+
 /** Workload data for the entry script; API keys are added only when the plan is written for a run. */
 export interface K6Workload {
   scenario: string;
@@ -55,6 +61,8 @@ export interface K6Workload {
   routes: RouteShare[];
   modes: ModeMix;
   tasks: K6TaskSizes;
+  /** Tenants with their own task sizes or modes, by tenant id. */
+  tenants?: Record<string, K6TenantWorkload>;
   asyncPollIntervalMs: number;
   asyncTimeoutMs: number;
   keys?: Record<string, string>;

@@ -50,6 +50,7 @@ export function formatSummary(
       `p99=${ms(latency.overall.p99)} max=${ms(latency.overall.max)}${censored}`,
   );
   if (result.async.accepted > 0) lines.push(asyncLine(result.async));
+  lines.push(...tenantLines(result));
   if (platform !== undefined) lines.push(costLine(platform.cost));
   lines.push(
     result.health.valid
@@ -92,6 +93,40 @@ function asyncLine(tasks: AsyncFollowSummary): string {
     `[async] accepted=${tasks.accepted} succeeded=${tasks.succeeded} failed=${tasks.failed} ` +
     `timed_out=${tasks.timedOut} aborted=${tasks.aborted} p95=${p95}${censored}`
   );
+}
+
+/**
+ * Formats one `[tenant]` line per tenant, by tenant id: its success rate and p95, and the
+ * submissions the target rejected for a named limit, by limit. Results converted from k6
+ * have no rejection counts, so their lines leave them out.
+ */
+function tenantLines(result: LoadResult): string[] {
+  const tenantIds = Object.keys(result.successRateByTenant).sort();
+  return tenantIds.map((tenantId) => {
+    const outcomes = result.successRateByTenant[tenantId] ?? {
+      finished: 0,
+      succeeded: 0,
+      aborted: 0,
+    };
+    const p95 = result.latency.byTenant[tenantId]?.p95;
+    const { finished, succeeded } = outcomes;
+    const rate = successText(finished === 0 ? 0 : succeeded / finished, finished);
+    const line =
+      `[tenant] ${tenantId} success=${rate} of ${finished} ended: ` +
+      `succeeded=${succeeded} aborted=${outcomes.aborted} ` +
+      `p95=${p95 === undefined ? 'n/a' : ms(p95)}`;
+    if (result.rejectionsByTenant === undefined) return line;
+    return `${line} ${rejectionText(result.rejectionsByTenant[tenantId] ?? {})}`;
+  });
+}
+
+/** Formats rejections as `rejected=<total>` followed by the count of each limit. */
+function rejectionText(byLimit: Record<string, number>): string {
+  const limits = Object.keys(byLimit).sort();
+  const total = limits.reduce((sum, limit) => sum + (byLimit[limit] ?? 0), 0);
+  if (total === 0) return 'rejected=0';
+  const counts = limits.map((limit) => `${limit}=${byLimit[limit]}`).join(' ');
+  return `rejected=${total} (${counts})`;
 }
 
 /** Formats the cost per task in the drill's `[cost] avg=$<usd>/task` form, with the totals. */

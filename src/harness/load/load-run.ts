@@ -276,6 +276,7 @@ export class LoadRun {
         ...(counts.aborted === 0 ? {} : { upperBounds: this.#upperBounds() }),
       },
       successRateByTenant: structuredClone(recorder.tenantOutcomes),
+      rejectionsByTenant: structuredClone(recorder.tenantRejections),
       successRateByRoute: structuredClone(recorder.routeOutcomes),
       schedulerLag: recorder.schedulerLag.summary(),
       schedulerStalls,

@@ -20,6 +20,8 @@ export interface RequestOutcome {
   finishedAtMs: number;
   status?: number;
   errorCode?: string;
+  /** The limit a rejected submission named in its error body, such as `max_in_flight`. */
+  limit?: string;
   /** Topology label reported by the target, if any. */
   topology?: string;
   /** For async tasks: how following the task ended. */
@@ -81,6 +83,8 @@ export class LoadRecorder {
   readonly statusCodes: Record<string, number> = {};
   readonly errorCodes: Record<string, number> = {};
   readonly tenantOutcomes: Record<string, GroupOutcomes> = {};
+  /** Rejected submissions per tenant, by the limit each named. */
+  readonly tenantRejections: Record<string, Record<string, number>> = {};
   readonly routeOutcomes: Record<string, GroupOutcomes> = {};
   readonly asyncCounts = { accepted: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0 };
   readonly stalls: StallTracker;
@@ -179,6 +183,11 @@ export class LoadRecorder {
     if (outcome.finishedAtMs <= this.#windowEndMs) this.#completedInWindow += 1;
     if (outcome.errorCode !== undefined) {
       this.errorCodes[outcome.errorCode] = (this.errorCodes[outcome.errorCode] ?? 0) + 1;
+    }
+    if (outcome.limit !== undefined) {
+      const rejections = this.tenantRejections[request.tenantId] ?? {};
+      rejections[outcome.limit] = (rejections[outcome.limit] ?? 0) + 1;
+      this.tenantRejections[request.tenantId] = rejections;
     }
     for (const group of [this.#tenant(request.tenantId), this.#route(request.route)]) {
       group.finished += 1;

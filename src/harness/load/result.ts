@@ -137,6 +137,12 @@ export interface LoadResult {
   };
   /** Outcomes per tenant, for per-tenant service-level objectives. */
   successRateByTenant: Record<string, GroupOutcomes>;
+  /**
+   * Submissions the target rejected for a named limit, per tenant and by the `limit` of the
+   * error body, such as `requests_per_minute` or `queue_oldest_age_ms`. A tenant with no
+   * such rejection is absent. Absent in results converted from k6.
+   */
+  rejectionsByTenant?: Record<string, Record<string, number>>;
   /** Outcomes per route; absent in results converted from k6. */
   successRateByRoute?: Record<string, GroupOutcomes>;
   /** Actual send time minus scheduled send time. */

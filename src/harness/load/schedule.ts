@@ -1,6 +1,6 @@
 import type { TaskMode } from '../../platform/task.js';
 import { loadTrace, type TraceRow } from '../scenario/trace.js';
-import type { ScenarioSpec, TaskKind } from '../scenario/types.js';
+import type { ModeMix, ScenarioSpec, TaskKind } from '../scenario/types.js';
 import { poissonOffsetsMs } from './arrivals.js';
 import { createRandom, type Random } from './random.js';
 
@@ -89,10 +89,13 @@ function planRequest(
   offsetMs: number,
   traceRow: TraceRow | undefined,
 ): ScheduledRequest {
-  const tenantId = random.pickWeighted(scenario.tenants).tenantId;
+  const tenant = random.pickWeighted(scenario.tenants);
   const route = random.pickWeighted(scenario.routes).route;
-  const mode = pickMode(scenario, random);
-  const base = { index, offsetMs, tenantId, route, mode };
+  const mode = pickMode(tenant.modes ?? scenario.modes, random);
+  const base = { index, offsetMs, tenantId: tenant.tenantId, route, mode };
+  if (tenant.tasks !== undefined) {
+    return { ...base, ...sizeTask(random.pickWeighted(tenant.tasks.kinds), random) };
+  }
   if (scenario.tasks.source === 'trace' && traceRow !== undefined) {
     const output = Math.max(1, traceRow.generatedTokens);
     return {
@@ -107,9 +110,9 @@ function planRequest(
   return { ...base, ...sizeTask(random.pickWeighted(kinds), random) };
 }
 
-function pickMode(scenario: ScenarioSpec, random: Random): TaskMode {
-  const total = scenario.modes.sync + scenario.modes.async;
-  return random.next() * total < scenario.modes.sync ? 'sync' : 'async';
+function pickMode(modes: ModeMix, random: Random): TaskMode {
+  const total = modes.sync + modes.async;
+  return random.next() * total < modes.sync ? 'sync' : 'async';
 }
 
 function sizeTask(kind: TaskKind, random: Random) {

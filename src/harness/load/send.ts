@@ -60,10 +60,12 @@ export async function sendScheduled(
   }
   const success = reply.status >= 200 && reply.status < 300;
   const errorCode = success ? undefined : (errorCodeOf(reply) ?? `http_${reply.status}`);
+  const limit = success ? undefined : limitOf(reply);
   return finish(request, scheduledAtMs, ctx, {
     success,
     status: reply.status,
     errorCode,
+    ...(limit === undefined ? {} : { limit }),
     topology: reply.topology,
   });
 }
@@ -209,6 +211,12 @@ function finish(
 function errorCodeOf(reply: HttpReply): string | undefined {
   const code = (reply.body as { error?: { code?: unknown } } | undefined)?.error?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/** Reads the `error.limit` that a gateway rejection names, such as `requests_per_minute`. */
+function limitOf(reply: HttpReply): string | undefined {
+  const limit = (reply.body as { error?: { limit?: unknown } } | undefined)?.error?.limit;
+  return typeof limit === 'string' ? limit : undefined;
 }
 
 function parseJson(text: string): unknown {

@@ -65,6 +65,13 @@ export interface TenantShare {
   /** Tenant id; its API key comes from the demo key file. */
   tenantId: string;
   weight: number;
+  /**
+   * Sizes of this tenant's tasks in place of the scenario's `tasks`, so one tenant can send
+   * other work than the rest, such as long agent tasks. @defaultValue the scenario's tasks
+   */
+  tasks?: DistributionTasks;
+  /** Sync and async weights of this tenant's tasks. @defaultValue the scenario's modes */
+  modes?: ModeMix;
 }
 
 export interface RouteShare {
@@ -89,8 +96,14 @@ export interface TaskKind {
   toolWaitMs?: Distribution;
 }
 
+/** Task sizes drawn from distributions, each kind picked by its weight. */
+export interface DistributionTasks {
+  source: 'distribution';
+  kinds: TaskKind[];
+}
+
 /** Task sizes taken from the replayed trace rows, or drawn from distributions. */
-export type TaskSizes = { source: 'trace' } | { source: 'distribution'; kinds: TaskKind[] };
+export type TaskSizes = { source: 'trace' } | DistributionTasks;
 
 /** Limits that a run, or one tenant's share of it, must meet. */
 export interface SloLimits {

@@ -35,6 +35,7 @@ const FIELDS = {
   uniformDistribution: ['kind', 'min', 'max'],
   lognormalDistribution: ['kind', 'median', 'p95'],
   modes: ['sync', 'async'],
+  tenantShare: ['tenantId', 'weight', 'tasks', 'modes'],
   slo: [...SLO_LIMIT_FIELDS, 'perTenant'],
   sloLimits: SLO_LIMIT_FIELDS,
 } as const;
@@ -64,6 +65,7 @@ function checkSpec(issues: IssueList, root: string, spec: Record<string, unknown
     checkArrival(issues, `${root}.arrival`, spec.arrival);
   }
   const tenantIds = checkShares(issues, `${root}.tenants`, spec.tenants, 'tenantId');
+  checkTenantWorkloads(issues, `${root}.tenants`, spec.tenants);
   checkShares(issues, `${root}.routes`, spec.routes, 'route');
   checkTasks(issues, root, spec);
   checkModes(issues, `${root}.modes`, spec.modes);
@@ -191,7 +193,7 @@ function checkShares(issues: IssueList, path: string, value: unknown, key: strin
   value.forEach((share, i) => {
     const at = `${path}[${i}]`;
     if (!issues.record(at, share)) return;
-    issues.knownFields(at, share, [key, 'weight']);
+    issues.knownFields(at, share, key === 'tenantId' ? FIELDS.tenantShare : [key, 'weight']);
     const name = share[key];
     if (issues.nonEmptyString(`${at}.${key}`, name)) {
       if (names.includes(name)) issues.add(`${at}.${key}`, 'a name not listed before', name);
@@ -215,10 +217,36 @@ function checkTasks(issues: IssueList, root: string, spec: Record<string, unknow
     }
     return;
   }
+  checkDistributionTasks(issues, path, tasks);
+}
+
+function checkDistributionTasks(
+  issues: IssueList,
+  path: string,
+  tasks: Record<string, unknown>,
+): void {
   issues.knownFields(path, tasks, FIELDS.distributionTasks);
   if (!issues.nonEmptyArray(`${path}.kinds`, tasks.kinds)) return;
   tasks.kinds.forEach((kind, i) => {
     checkTaskKind(issues, `${path}.kinds[${i}]`, kind);
+  });
+}
+
+/** Checks the optional `tasks` and `modes` of each tenant share. */
+function checkTenantWorkloads(issues: IssueList, path: string, tenants: unknown): void {
+  if (!Array.isArray(tenants)) return;
+  tenants.forEach((share: unknown, i) => {
+    if (typeof share !== 'object' || share === null) return;
+    const { tasks, modes } = share as Record<string, unknown>;
+    const at = `${path}[${i}]`;
+    if (modes !== undefined) checkModes(issues, `${at}.modes`, modes);
+    if (tasks === undefined || !issues.record(`${at}.tasks`, tasks)) return;
+    if (tasks.source !== 'distribution') {
+      const expected = '"distribution", because trace rows size the tasks of every tenant';
+      issues.add(`${at}.tasks.source`, expected, tasks.source);
+      return;
+    }
+    checkDistributionTasks(issues, `${at}.tasks`, tasks);
   });
 }
 

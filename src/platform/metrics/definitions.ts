@@ -77,7 +77,7 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
   });
   const queueOldestAge = new Gauge({
     name: 'scalegate_queue_oldest_age_seconds',
-    help: 'Age of the oldest waiting task, in seconds; 0 when the queue is empty.',
+    help: 'Maximum time a waiting task has waited since it last entered the queue (at its enqueue, or on its return after a deferral, retry backoff or stall), in seconds; 0 when none waits.',
     labelNames: ['queue'] as const,
     registers,
     collect: collectQueues,

@@ -294,7 +294,10 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
     return Math.ceil(this.#options.retentionMs / 1000);
   }
 
-  /** Age of the oldest job in the wait list or among the first prioritized jobs. */
+  /**
+   * Returns the maximum wait, since each last entered the line, of the job at the head of the
+   * wait list and of the first prioritized jobs.
+   */
   async #oldestWaitingAgeMs(): Promise<number> {
     const [plain, prioritized] = await Promise.all([
       this.#queue.getJobs(['wait'], 0, 0, true),
@@ -304,12 +307,25 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
     // older job of a lower priority behind them is not seen. A retry whose backoff
     // ended stays in the delayed set until a consumer fetches again, so its age is
     // missing while every consumer is busy. The memory driver counts it.
-    const timestamps = [...plain, ...prioritized].map((job) => job.timestamp);
-    if (timestamps.length === 0) {
+    const readyTimes = [...plain, ...prioritized].map(readyAtMs);
+    if (readyTimes.length === 0) {
       return 0;
     }
-    return Math.max(0, this.#options.clock.now() - Math.min(...timestamps));
+    return Math.max(0, this.#options.clock.now() - Math.min(...readyTimes));
   }
+}
+
+/**
+ * Returns when a waiting job last entered the line. A job that was delivered before came
+ * back after its last delivery started (`processedOn`) plus its delay. For a deferral, which
+ * a handler makes when its delivery starts, that is off by milliseconds.
+ * NOTE: a retry or a stalled delivery came back later than that, after its run, so its wait
+ * counts from earlier than it does in the memory driver.
+ */
+function readyAtMs(job: Job): number {
+  const enqueuedAt = Number(job.timestamp);
+  if (job.processedOn === undefined) return enqueuedAt;
+  return Math.max(enqueuedAt, Number(job.processedOn) + Number(job.delay ?? 0));
 }
 
 function toDeadLetterEntry<T>(job: Job<T>, deadLetteredAt: number): DeadLetterEntry<T> {

@@ -15,6 +15,8 @@ export interface MemoryJob<T> {
   priority?: number;
   seq: number;
   enqueuedAt: number;
+  /** When the job last entered the waiting line: at its enqueue or when it returned to it. */
+  readyAt: number;
   state: JobState;
   attemptsMade: number;
   deliveries: number;

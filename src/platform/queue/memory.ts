@@ -80,11 +80,13 @@ class MemoryQueue<T> implements TaskQueue<T> {
     if (this.#jobs.has(id)) {
       return { id, duplicate: true };
     }
+    const now = this.#options.clock.now();
     const job: MemoryJob<T> = {
       id,
       data,
       seq: this.#nextSeq(),
-      enqueuedAt: this.#options.clock.now(),
+      enqueuedAt: now,
+      readyAt: now,
       state: 'waiting',
       attemptsMade: 0,
       deliveries: 0,
@@ -347,6 +349,7 @@ class MemoryQueue<T> implements TaskQueue<T> {
   #requeue(job: MemoryJob<T>): void {
     job.state = 'waiting';
     job.seq = this.#nextSeq();
+    job.readyAt = this.#options.clock.now();
     this.#waiting.push(job);
     this.#schedulePump();
   }

@@ -69,7 +69,11 @@ export interface QueueGauges {
   /** Jobs waiting plus jobs delayed for a retry backoff. */
   depth: number;
   active: number;
-  /** Age of the oldest waiting job, 0 when none waits. */
+  /**
+   * Maximum time a waiting job has waited since it last entered the waiting line: since its
+   * enqueue, or since it returned after a deferral, a retry backoff or a stall. 0 when none
+   * waits.
+   */
   oldestAgeMs: number;
   completed: number;
   failed: number;

@@ -9,6 +9,11 @@ export interface Queued {
   priority?: number;
   /** Milliseconds since the Unix epoch when the job was accepted. */
   enqueuedAt: number;
+  /**
+   * Milliseconds since the Unix epoch when the job last entered the waiting line: its
+   * enqueue, or its return after a deferral, a retry backoff or a stall.
+   */
+  readyAt: number;
 }
 
 export class WaitingLine<J extends Queued> {
@@ -38,11 +43,15 @@ export class WaitingLine<J extends Queued> {
     return this.#prioritized.shift();
   }
 
-  /** Age of the oldest waiting job at `now`, 0 when none waits. */
+  /**
+   * Returns the maximum time at `now` that a waiting job has waited since it last entered the
+   * line, 0 when none waits. A deferred job could not run while it was away, so that time does
+   * not count.
+   */
   oldestAgeMs(now: number): number {
     let oldest = Number.POSITIVE_INFINITY;
     for (const job of this) {
-      oldest = Math.min(oldest, job.enqueuedAt);
+      oldest = Math.min(oldest, job.readyAt);
     }
     return oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, now - oldest);
   }

@@ -58,6 +58,25 @@ describe('compileScenarioToK6', () => {
     ]);
   });
 
+  it('passes a tenant its own tasks and modes', () => {
+    const noisy = SCENARIOS['noisy-hold'];
+    assert.ok(noisy !== undefined);
+    const { workload } = compileScenarioToK6(noisy);
+    assert.deepEqual(Object.keys(workload.tenants ?? {}), ['tenant-noisy']);
+    const own = workload.tenants?.['tenant-noisy'];
+    assert.deepEqual(own?.modes, { sync: 0, async: 1 });
+    assert.ok(own?.tasks?.source === 'distribution');
+    assert.deepEqual(
+      own.tasks.kinds.map((kind) => kind.name),
+      ['long-agent'],
+    );
+    assert.deepEqual(workload.modes, noisy.modes);
+  });
+
+  it('leaves out tenants without their own workload', () => {
+    assert.equal(compileScenarioToK6(sampleSpec()).workload.tenants, undefined);
+  });
+
   it('requires trace rows for a replay', () => {
     const { spec } = replaySpec([0]);
     assert.throws(() => compileScenarioToK6(spec), /traceRows is required/);

@@ -58,6 +58,36 @@ function splitPool(immediate: number, delayMs?: number): Dispatcher {
   return { request, destroy } as unknown as Dispatcher;
 }
 
+/**
+ * Returns a pool that responds to tenant-beta's submissions with the rejection of `limits`,
+ * in turn, with no body for a `null` limit, and to every other request with a 200.
+ */
+function rejectingPool(limits: ReadonlyArray<string | null>): Dispatcher {
+  let next = 0;
+  const request = (options: Dispatcher.RequestOptions) => {
+    const key = (options.headers as Record<string, string>).authorization;
+    if (key !== `Bearer ${TEST_KEYS['tenant-beta']}`) {
+      return Promise.resolve({
+        statusCode: 200,
+        headers: {},
+        body: { text: () => Promise.resolve('{"state":"succeeded"}') },
+      });
+    }
+    const limit = limits[next % limits.length] ?? null;
+    next += 1;
+    const body =
+      limit === null
+        ? ''
+        : JSON.stringify({ error: { code: 'rate_limited', message: 'limit', limit } });
+    return Promise.resolve({
+      statusCode: 429,
+      headers: { 'retry-after': '1' },
+      body: { text: () => Promise.resolve(body) },
+    });
+  };
+  return { request, destroy: () => Promise.resolve() } as unknown as Dispatcher;
+}
+
 function runWith(
   schedule: ScheduledRequest[],
   durationSec: number,
@@ -311,6 +341,35 @@ describe('formatSummary', () => {
       ),
       lines.join('\n'),
     );
+  });
+
+  it('adds a line per tenant with its rejections', async () => {
+    const schedule = evenSchedule(6, 5).map((request) => ({
+      ...request,
+      tenantId: request.index % 2 === 0 ? 'tenant-alpha' : 'tenant-beta',
+    }));
+    const pool = rejectingPool(['requests_per_minute', 'max_in_flight', 'requests_per_minute']);
+    const result = await runWith(schedule, 0.05, pool, {}).execute();
+    assert.deepEqual(result.rejectionsByTenant, {
+      'tenant-beta': { requests_per_minute: 2, max_in_flight: 1 },
+    });
+    const lines = formatSummary(result, PASS).filter((line) => line.startsWith('[tenant]'));
+    assert.equal(lines.length, 2);
+    assert.match(
+      lines[0] ?? '',
+      /^\[tenant\] tenant-alpha success=100\.0% of 3 ended: succeeded=3 aborted=0 p95=\d+ms rejected=0$/,
+    );
+    assert.match(
+      lines[1] ?? '',
+      /^\[tenant\] tenant-beta success=0\.0% of 3 ended: succeeded=0 aborted=0 p95=\d+ms rejected=3 \(max_in_flight=1 requests_per_minute=2\)$/,
+    );
+  });
+
+  it('counts only rejections that name a limit', async () => {
+    const schedule = evenSchedule(2, 5).map((request) => ({ ...request, tenantId: 'tenant-beta' }));
+    const result = await runWith(schedule, 0.05, rejectingPool([null]), {}).execute();
+    assert.equal(result.errorCodes.http_429, 2);
+    assert.deepEqual(result.rejectionsByTenant, {});
   });
 
   it('shows n/a success with no requests', async () => {

@@ -92,6 +92,49 @@ describe('buildSchedule', () => {
       assert.ok((request.toolWaitMs ?? -1) >= 0);
     }
   });
+
+  it('gives a tenant its own tasks and modes', async () => {
+    const spec = sampleSpec({
+      tenants: [
+        { tenantId: 'tenant-alpha', weight: 1 },
+        {
+          tenantId: 'tenant-beta',
+          weight: 1,
+          modes: { sync: 0, async: 1 },
+          tasks: {
+            source: 'distribution',
+            kinds: [
+              {
+                name: 'hold',
+                weight: 1,
+                inputTokens: { kind: 'constant', value: 7 },
+                outputTokens: { kind: 'constant', value: 3 },
+                steps: { kind: 'constant', value: 2 },
+                toolWaitMs: { kind: 'constant', value: 9000 },
+              },
+            ],
+          },
+        },
+      ],
+    });
+    const schedule = await buildSchedule(spec, { seed: 3, durationSec: 5 });
+    const beta = schedule.filter((request) => request.tenantId === 'tenant-beta');
+    const alpha = schedule.filter((request) => request.tenantId === 'tenant-alpha');
+    assert.ok(beta.length > 0);
+    assert.ok(alpha.length > 0);
+    for (const request of beta) {
+      assert.equal(request.mode, 'async');
+      assert.equal(request.taskKind, 'hold');
+      assert.equal(request.inputTokens, 7);
+      assert.equal(request.toolWaitMs, 9000);
+    }
+    // tenant-alpha keeps the scenario's sync chat.
+    for (const request of alpha) {
+      assert.equal(request.mode, 'sync');
+      assert.equal(request.taskKind, 'chat');
+      assert.equal(request.steps, undefined);
+    }
+  });
 });
 
 describe('plannedRatePerMinute', () => {

@@ -82,6 +82,22 @@ describe('validateLoadOutput', () => {
     );
   });
 
+  it('accepts rejections per tenant', () => {
+    const output = sampleLoadOutput();
+    output.result.rejectionsByTenant = { 'tenant-noisy': { requests_per_minute: 470 } };
+    assert.equal(validateLoadOutput(output), output);
+  });
+
+  it('names a rejection count below 1', () => {
+    const output = sampleLoadOutput();
+    output.result.rejectionsByTenant = { 'tenant-noisy': { max_in_flight: 0 } };
+    assertInvalidAt(
+      output,
+      '/result/rejectionsByTenant/tenant-noisy/max_in_flight',
+      /minimum rule failed/,
+    );
+  });
+
   it('names a policy hash that is not sha256', () => {
     const output = sampleLoadOutput();
     assert.ok(output.settings.platform !== null);

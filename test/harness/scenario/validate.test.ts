@@ -6,6 +6,7 @@ import {
 } from '../../../src/harness/scenario/errors.js';
 import { findScenario } from '../../../src/harness/scenario/registry.js';
 import { validateScenario, validateTarget } from '../../../src/harness/scenario/validate.js';
+import type { ScenarioSpec } from '../../../src/harness/scenario/types.js';
 import { sampleSpec } from '../load/sample-spec.js';
 
 function validationMessage(spec: unknown): string {
@@ -23,6 +24,8 @@ describe('validateScenario', () => {
     assert.deepEqual(Object.keys(SCENARIOS).sort(), [
       'agent-mix',
       'conv-replay',
+      'noisy-flood',
+      'noisy-hold',
       'ramp',
       'steady-chat',
     ]);
@@ -183,6 +186,49 @@ describe('validateScenario', () => {
     );
   });
 
+  it('accepts a tenant with its own tasks and modes', () => {
+    const base = sampleSpec();
+    const tasks = base.tasks.source === 'distribution' ? base.tasks : assert.fail('sample tasks');
+    const spec = sampleSpec({
+      tenants: [
+        { tenantId: 'tenant-alpha', weight: 1 },
+        { tenantId: 'tenant-beta', weight: 1, tasks, modes: { sync: 0, async: 1 } },
+      ],
+    });
+    assert.equal(validateScenario(spec).tenants[1]?.modes?.async, 1);
+  });
+
+  it('names invalid tenant tasks and modes', () => {
+    const spec = sampleSpec({
+      tenants: [
+        {
+          tenantId: 'tenant-alpha',
+          weight: 1,
+          modes: { sync: 0, async: 0 },
+          tasks: { source: 'distribution', kinds: [] },
+        },
+        { tenantId: 'tenant-beta', weight: 1, tasks: { source: 'trace' } },
+      ],
+    } as unknown as Partial<ScenarioSpec>);
+    try {
+      validateScenario(spec);
+      assert.fail('expected a ScenarioValidationError');
+    } catch (error) {
+      assert.ok(isScenarioValidationError(error));
+      assert.deepEqual(
+        error.issues.map((issue) => [issue.path, issue.expected]),
+        [
+          ['scenario.tenants[0].modes', 'a positive sync or async weight'],
+          ['scenario.tenants[0].tasks.kinds', 'a non-empty array'],
+          [
+            'scenario.tenants[1].tasks.source',
+            '"distribution", because trace rows size the tasks of every tenant',
+          ],
+        ],
+      );
+    }
+  });
+
   it('names unknown fields at every level', () => {
     const base = sampleSpec();
     const cases: ReadonlyArray<readonly [unknown, string]> = [
@@ -227,6 +273,19 @@ describe('validateScenario', () => {
       [
         { ...base, tenants: [{ tenantId: 'tenant-alpha', weight: 1, quota: 5 }] },
         'scenario.tenants[0].quota',
+      ],
+      [
+        {
+          ...base,
+          tenants: [
+            { tenantId: 'tenant-alpha', weight: 1, modes: { sync: 1, async: 0, batch: 1 } },
+          ],
+        },
+        'scenario.tenants[0].modes.batch',
+      ],
+      [
+        { ...base, routes: [{ route: 'chat', weight: 1, tasks: base.tasks }] },
+        'scenario.routes[0].tasks',
       ],
       [{ ...base, routes: [{ route: 'chat', weight: 1, model: 'x' }] }, 'scenario.routes[0].model'],
       [

@@ -247,6 +247,36 @@ export function runQueueConformance(driver: string, makeHarness: () => QueueHarn
       assert.equal((await queue.gauges()).depth, 0);
     });
 
+    it('ages a deferred job from its return', async () => {
+      const queue = harness.create<null>();
+      const releases = new Map<string, () => void>();
+      await queue.enqueue('capped', null);
+      await harness.advance(2000);
+      await queue.enqueue('blocker-1', null);
+      await queue.enqueue('blocker-2', null);
+      queue.consume(
+        async (job) => {
+          if (job.id === 'capped' && job.deliveries === 1) throw new DeferError(50);
+          await new Promise<void>((resolve) => releases.set(job.id, resolve));
+        },
+        { concurrency: 1 },
+      );
+      await waitFor(() => releases.has('blocker-1'), 'blocker-1 to start');
+      await harness.advance(100);
+      releases.get('blocker-1')?.();
+      await waitFor(() => releases.has('blocker-2'), 'blocker-2 to start');
+
+      // The deferred job waits behind blocker-2, 2 s after its enqueue but only about
+      // 100 ms after its return.
+      const gauges = await queue.gauges();
+      assert.equal(gauges.depth, 1);
+      assert.ok(gauges.oldestAgeMs < 1000, `oldestAgeMs ${gauges.oldestAgeMs} counts the deferral`);
+      releases.get('blocker-2')?.();
+      await waitFor(() => releases.has('capped'), 'the deferred job to start');
+      releases.get('capped')?.();
+      await waitForTerminal(queue, 3);
+    });
+
     it('executes a duplicate id once', async () => {
       const queue = harness.create<string>();
       const first = await queue.enqueue('same-key', 'first');

@@ -89,9 +89,14 @@ describe('graceful stop on Redis', function () {
         const record = await terminalRecord(survivor, id);
         assert.equal(record.state, 'succeeded', JSON.stringify(record.error));
         assert.equal(record.deliveries, 2);
-        // The queue counts the successful attempt alone: the cut one used none.
+        // The queue counts the successful attempt alone: the cut one used none. The worker
+        // marks the job finished after it stores the task, so the test waits for that mark.
         const queue = new Queue('tasks', { prefix: keyPrefix, connection: redis });
-        const job = await queue.getJob(`id-${id}`);
+        let job: Awaited<ReturnType<typeof queue.getJob>>;
+        await waitFor(async () => {
+          job = await queue.getJob(`id-${id}`);
+          return job?.finishedOn !== undefined;
+        }, 10_000);
         await queue.close();
         assert.equal(job?.attemptsMade, 1);
         assert.equal(job?.attemptsStarted, 2);

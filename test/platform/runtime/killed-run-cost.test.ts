@@ -11,45 +11,19 @@ import {
   startPlatform,
 } from '../../../src/platform/runtime.js';
 import { RedisTaskStore } from '../../../src/platform/store/redis.js';
-import { isTerminal } from '../../../src/platform/store/task-store.js';
 import type { TaskRecord } from '../../../src/platform/task.js';
 import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
 import { childPids } from '../../support/processes.js';
-import { postTask, waitFor } from './platform-support.js';
+import { postTask, terminalRecord, TWO_STEP_TASK, waitFor } from './platform-support.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const TENANT = 'tenant-alpha';
-
-/**
- * Two steps, each a provider call of the same price and then a 5 s tool wait, so a run is
- * killed or cut in its first tool wait, after one charged call.
- */
-const TWO_STEP_TASK = {
-  route: 'chat',
-  inputTokens: 100,
-  maxOutputTokens: 8,
-  forcedOutputTokens: 8,
-  mode: 'async',
-  steps: 2,
-  toolWaitMs: 5_000,
-};
 
 /** Kills the only worker process of the test's platforms with SIGKILL. */
 async function killWorkerProcess(): Promise<void> {
   const pids = await childPids(process.pid, 'worker-process');
   assert.equal(pids.length, 1, `expected one worker process, found ${pids.join(', ')}`);
   process.kill(pids[0] ?? 0, 'SIGKILL');
-}
-
-/** Polls the store until the task is terminal and returns it. */
-async function terminalRecord(platform: Platform, id: string): Promise<TaskRecord> {
-  let record: TaskRecord | undefined;
-  await waitFor(async () => {
-    record = await platform.store.getById(id);
-    return record !== undefined && isTerminal(record.state);
-  }, 40_000);
-  assert.ok(record !== undefined);
-  return record;
 }
 
 /** Returns the price of one step of the task, from the last run's two steps. */
@@ -130,7 +104,7 @@ describe('cost of a run killed by SIGKILL, on Redis with a worker process', func
     const { id } = await postCharged(platform);
     await killWorkerProcess();
 
-    const record = await terminalRecord(platform, id);
+    const record = await terminalRecord(platform, id, 40_000);
     assert.equal(record.state, 'succeeded', JSON.stringify(record.error));
     assert.equal(record.deliveries, 2);
     // The killed run charged one step; the run after it made both.
@@ -155,7 +129,7 @@ describe('cost of a run killed by SIGKILL, on Redis with a worker process', func
       'the cut run alone is in the record',
     );
 
-    const record = await terminalRecord(survivor, id);
+    const record = await terminalRecord(survivor, id, 40_000);
     assert.equal(record.state, 'succeeded', JSON.stringify(record.error));
     assert.equal(record.deliveries, 3);
     // One step of the killed run, one of the cut run, and both of the last run.

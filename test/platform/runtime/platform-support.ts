@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 
 import { request } from 'undici';
 
+import type { Platform } from '../../../src/platform/runtime.js';
+import { isTerminal } from '../../../src/platform/store/task-store.js';
+import type { TaskRecord } from '../../../src/platform/task.js';
+
 /** Small HTTP helpers for tests that drive a real platform on 127.0.0.1. */
 export async function postTask(
   gateway: string,
@@ -58,4 +62,33 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number):
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   assert.fail(`condition not met within ${timeoutMs} ms`);
+}
+
+/**
+ * An async task of two steps, each a provider call of the same price and then a 5 s tool
+ * wait, so a run stopped or killed after its first call is still in its first tool wait.
+ */
+export const TWO_STEP_TASK = {
+  route: 'chat',
+  inputTokens: 100,
+  maxOutputTokens: 8,
+  forcedOutputTokens: 8,
+  mode: 'async',
+  steps: 2,
+  toolWaitMs: 5_000,
+};
+
+/** Polls the platform's store until the task is terminal, within `timeoutMs`, and returns it. */
+export async function terminalRecord(
+  platform: Platform,
+  id: string,
+  timeoutMs: number,
+): Promise<TaskRecord> {
+  let record: TaskRecord | undefined;
+  await waitFor(async () => {
+    record = await platform.store.getById(id);
+    return record !== undefined && isTerminal(record.state);
+  }, timeoutMs);
+  assert.ok(record !== undefined);
+  return record;
 }

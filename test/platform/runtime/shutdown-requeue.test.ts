@@ -15,40 +15,13 @@ import { createTaskHandler } from '../../../src/platform/runtime/task-consumer.j
 import { TaskFinisher } from '../../../src/platform/runtime/task-finisher.js';
 import { MemoryTaskStore } from '../../../src/platform/store/memory.js';
 import { RedisTaskStore } from '../../../src/platform/store/redis.js';
-import { isTerminal } from '../../../src/platform/store/task-store.js';
-import type { TaskRecord } from '../../../src/platform/task.js';
 import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
-import { postTask, waitFor } from './platform-support.js';
+import { postTask, terminalRecord, TWO_STEP_TASK, waitFor } from './platform-support.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
-/**
- * Two steps, each a provider call and then a 5 s tool wait, so the first delivery is
- * cut in its first tool wait, after one billed call.
- */
-const LONG_TASK = {
-  route: 'chat',
-  inputTokens: 100,
-  maxOutputTokens: 8,
-  forcedOutputTokens: 8,
-  mode: 'async',
-  steps: 2,
-  toolWaitMs: 5_000,
-};
-
 /** tenant-noisy has a maxRunning cap, so the task also takes a running slot. */
 const TENANT = 'tenant-noisy';
-
-/** Polls the store until the task is terminal and returns it. */
-async function terminalRecord(platform: Platform, id: string): Promise<TaskRecord> {
-  let record: TaskRecord | undefined;
-  await waitFor(async () => {
-    record = await platform.store.getById(id);
-    return record !== undefined && isTerminal(record.state);
-  }, 30_000);
-  assert.ok(record !== undefined);
-  return record;
-}
 
 describe('graceful stop on Redis', function () {
   this.timeout(60_000);
@@ -69,7 +42,7 @@ describe('graceful stop on Redis', function () {
       let survivor: Platform | undefined;
       const redis = new Redis(REDIS_URL);
       try {
-        const reply = await postTask(stopping.urls.gateway, key, LONG_TASK);
+        const reply = await postTask(stopping.urls.gateway, key, TWO_STEP_TASK);
         assert.equal(reply.status, 202);
         const id = String(reply.json.id);
         const admission = new RedisAdmissionBackend({
@@ -86,7 +59,7 @@ describe('graceful stop on Redis', function () {
         const afterStop = await survivor.store.getById(id);
         assert.notEqual(afterStop?.state, 'failed', JSON.stringify(afterStop?.error));
 
-        const record = await terminalRecord(survivor, id);
+        const record = await terminalRecord(survivor, id, 30_000);
         assert.equal(record.state, 'succeeded', JSON.stringify(record.error));
         assert.equal(record.deliveries, 2);
         // The queue counts the successful attempt alone: the cut one used none. The worker
@@ -168,7 +141,7 @@ describe('graceful stop on Redis', function () {
     let second: Platform | undefined;
     const redis = new Redis(REDIS_URL);
     try {
-      const reply = await postTask(first.urls.gateway, key, LONG_TASK);
+      const reply = await postTask(first.urls.gateway, key, TWO_STEP_TASK);
       const id = String(reply.json.id);
       await waitFor(async () => (await first.store.getById(id))?.state === 'running', 10_000);
       await first.stop({ drainTimeoutMs: 200 });
@@ -180,7 +153,7 @@ describe('graceful stop on Redis', function () {
       assert.equal(afterStop?.deliveries, 1);
 
       second = await startPlatform(options);
-      const record = await terminalRecord(second, id);
+      const record = await terminalRecord(second, id, 30_000);
       assert.equal(record.state, 'succeeded', JSON.stringify(record.error));
       assert.equal(record.deliveries, 2);
     } finally {

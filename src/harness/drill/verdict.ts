@@ -1,3 +1,4 @@
+import { isStoppedEarlyReason } from '../load/health.js';
 import type { DrillJournal, TopologyResult, VerdictRecord } from '../report/types.js';
 
 function steadyStateReasons(journal: DrillJournal): string[] {
@@ -24,6 +25,19 @@ function failedResponses(result: TopologyResult | null): string {
     .sort(([, left], [, right]) => right - left)
     .map(([status, count]) => `${status} x ${count}`);
   return failed.length === 0 ? '' : `; responses ${failed.join(', ')}`;
+}
+
+/**
+ * Returns a reason naming how the load generator fell behind in an aborted run, or none when
+ * it kept up. An overloaded machine delays sends and replies alike, so the failures that
+ * fired the abort may then not come from the platform.
+ */
+function laggedBeforeAbort(result: TopologyResult | null): string[] {
+  const lagged = (result?.harness.reasons ?? []).filter((reason) => !isStoppedEarlyReason(reason));
+  if (lagged.length === 0) return [];
+  return [
+    `load generator behind schedule in this run: ${lagged.join('; ')}; the failures may come from an overloaded machine, so rerun the drill on a quieter machine or at a lower --time-scale before changing the policy`,
+  ];
 }
 
 /** Formats a number with at most `digits` decimals and no trailing zeros. */
@@ -57,6 +71,7 @@ export function decideVerdict(journal: DrillJournal, result: TopologyResult | nu
       ? []
       : [
           `aborted at ${journal.aborted.atS.toFixed(2)} s: ${journal.aborted.detail}${failedResponses(result)}`,
+          ...laggedBeforeAbort(result),
         ]),
     ...steadyStateReasons(journal),
     ...faultErrors,

@@ -136,9 +136,17 @@ function pct(fraction: number): string {
  */
 export function stoppedEarlyReason(stopReason: string | undefined, inDrain = false): string {
   const stopped = inDrain
-    ? 'run stopped by its abort signal during the drain, after the schedule ended'
-    : 'run stopped by its abort signal before the schedule ended';
+    ? `${STOPPED_EARLY} during the drain, after the schedule ended`
+    : `${STOPPED_EARLY} before the schedule ended`;
   return stopReason === undefined ? stopped : `${stopped}: ${stopReason}`;
+}
+
+/** Start of the reason `stoppedEarlyReason` gives. */
+const STOPPED_EARLY = 'run stopped by its abort signal';
+
+/** Returns whether `reason` is the one `stoppedEarlyReason` gives, not a generator fault. */
+export function isStoppedEarlyReason(reason: string): boolean {
+  return reason.startsWith(STOPPED_EARLY);
 }
 
 /**

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { checkSteadyState } from '../../../src/harness/drill/probes.js';
 import type { DrillSpec, ProbeSpec } from '../../../src/harness/drill/spec.js';
 import { decideVerdict } from '../../../src/harness/drill/verdict.js';
+import { stoppedEarlyReason } from '../../../src/harness/load/health.js';
 import { LatencyBySecond } from '../../../src/harness/load/latency-by-second.js';
 import type { DrillJournal, SeriesPoint } from '../../../src/harness/report/types.js';
 import { sampleReport } from '../report/sample-report.js';
@@ -140,6 +141,7 @@ describe('decideVerdict', () => {
 
     it('names failed responses of an aborted run', () => {
       const result = invalidResult();
+      result.harness.reasons = [stoppedEarlyReason(undefined)];
       result.statusCounts = { '200': 10, '503': 5, '504': 2 };
       const aborted = { reason: 'abort-rule' as const, detail: 'error-rate fired', atS: 12 };
       const verdict = decideVerdict({ ...journalOf(healthy), aborted }, result);
@@ -147,6 +149,19 @@ describe('decideVerdict', () => {
       assert.deepEqual(verdict.reasons, [
         'aborted at 12.00 s: error-rate fired; responses 503 x 5, 504 x 2',
       ]);
+    });
+
+    it('names generator lag of an aborted run', () => {
+      const result = invalidResult();
+      result.harness.reasons = ['scheduler stalled 900 ms', stoppedEarlyReason(undefined)];
+      const aborted = { reason: 'abort-rule' as const, detail: 'error-rate fired', atS: 12 };
+      const verdict = decideVerdict({ ...journalOf(healthy), aborted }, result);
+      assert.equal(verdict.status, 'aborted');
+      assert.equal(verdict.reasons.length, 2);
+      assert.equal(
+        verdict.reasons[1],
+        'load generator behind schedule in this run: scheduler stalled 900 ms; the failures may come from an overloaded machine, so rerun the drill on a quieter machine or at a lower --time-scale before changing the policy',
+      );
     });
 
     it('deviates when rollback left a fault', () => {

@@ -1,18 +1,15 @@
+import type { ProviderCatalog } from '../../platform/router/catalog.js';
+import { routeCandidates } from '../../platform/router/candidate-order.js';
 import type { Policy } from '../../platform/router/policy-types.js';
 import type { DrillSpec } from './spec.js';
 
-/** Returns the providers a route may call: its candidates, then those of its fallbackRoute chain. */
-function reachableProviders(policy: Policy, route: string): Set<string> {
-  const providers = new Set<string>();
-  const seen = new Set<string>();
-  let current: string | undefined = route;
-  while (current !== undefined && !seen.has(current)) {
-    seen.add(current);
-    const routePolicy: Policy['routes'][string] | undefined = policy.routes[current];
-    for (const candidate of routePolicy?.candidates ?? []) providers.add(candidate.provider);
-    current = routePolicy?.fallbackRoute;
-  }
-  return providers;
+/** Returns the providers the router may call for a task of `route`, fallback routes included. */
+function reachableProviders(policy: Policy, route: string, catalog: ProviderCatalog): Set<string> {
+  return new Set(
+    routeCandidates(policy, route, catalog)
+      .flat()
+      .map((candidate) => candidate.provider),
+  );
 }
 
 /**
@@ -21,13 +18,18 @@ function reachableProviders(policy: Policy, route: string): Set<string> {
  * route has no provider left while the fault lasts, so the drill fails, and a caller can
  * say why before the run.
  */
-export function failoverGaps(spec: DrillSpec, routes: readonly string[], policy: Policy): string[] {
+export function failoverGaps(
+  spec: DrillSpec,
+  routes: readonly string[],
+  policy: Policy,
+  catalog: ProviderCatalog,
+): string[] {
   const gaps: string[] = [];
   for (const step of spec.faults) {
     if (step.kind !== 'provider-fault' || step.failover === undefined) continue;
     const { fallback } = step.failover;
     for (const route of routes) {
-      const providers = reachableProviders(policy, route);
+      const providers = reachableProviders(policy, route, catalog);
       if (!providers.has(step.provider) || providers.has(fallback)) continue;
       gaps.push(
         `route ${route} of the policy calls ${step.provider} but has no ${fallback} candidate, ` +

@@ -95,7 +95,7 @@ export async function runDrillOnPlatform(
   const policy = await loadPolicy(policyPath, catalog);
   const policyRoutes = Object.keys(policy.routes);
   const scenarioRoutes = scenario.routes.map((route) => route.route);
-  for (const detail of failoverGaps(spec, scenarioRoutes, policy)) {
+  for (const detail of failoverGaps(spec, scenarioRoutes, policy, catalog)) {
     options.onEvent?.({ type: 'warning', detail });
   }
   const clock = scaledClock(timeScale);

@@ -95,7 +95,7 @@ function probeLine(result: ProbeResult | undefined, format: (value: number) => s
   return `${format(result.value)} (${outcome}${result.passed === null ? '' : ` ${limitText(result)}`})`;
 }
 
-/** Whether a probe's value lies past its threshold, so only the tolerance let it pass. */
+/** Returns whether a probe's value lies past its threshold, so only the tolerance let it pass. */
 function beyondThreshold(result: ProbeResult): boolean {
   if (result.value === null) return false;
   return result.comparator === 'min'

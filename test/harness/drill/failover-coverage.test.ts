@@ -21,12 +21,20 @@ function withoutFallback(policy: Policy, name: string): Policy {
 
 describe('failoverGaps', () => {
   it('finds none in the default policy', async () => {
-    assert.deepEqual(failoverGaps(providerOutageDrill, ['chat'], await defaultPolicy()), []);
+    assert.deepEqual(
+      failoverGaps(
+        providerOutageDrill,
+        ['chat'],
+        await defaultPolicy(),
+        await loadProviderCatalog(),
+      ),
+      [],
+    );
   });
 
   it('names a route without the fallback', async () => {
     const policy = withoutFallback(await defaultPolicy(), 'chat');
-    const gaps = failoverGaps(providerOutageDrill, ['chat'], policy);
+    const gaps = failoverGaps(providerOutageDrill, ['chat'], policy, await loadProviderCatalog());
     assert.equal(gaps.length, 1);
     assert.match(gaps[0] ?? '', /^route chat of the policy calls provider-a but has no provider-b/);
     assert.match(gaps[0] ?? '', /while fault primary-outage takes provider-a down/);
@@ -39,7 +47,10 @@ describe('failoverGaps', () => {
     assert.ok(chat);
     // chat-fast lists provider-b, so a chat task can still fail over through it.
     chat.fallbackRoute = 'chat-fast';
-    assert.deepEqual(failoverGaps(providerOutageDrill, ['chat'], policy), []);
+    assert.deepEqual(
+      failoverGaps(providerOutageDrill, ['chat'], policy, await loadProviderCatalog()),
+      [],
+    );
   });
 
   it('stops at a fallbackRoute cycle', async () => {
@@ -47,11 +58,22 @@ describe('failoverGaps', () => {
     const chat = policy.routes.chat;
     assert.ok(chat);
     chat.fallbackRoute = 'chat';
-    assert.equal(failoverGaps(providerOutageDrill, ['chat'], policy).length, 1);
+    assert.equal(
+      failoverGaps(providerOutageDrill, ['chat'], policy, await loadProviderCatalog()).length,
+      1,
+    );
   });
 
   it('skips routes that never call the primary', async () => {
     // bench calls only the instant provider, so an outage of provider-a does not touch it.
-    assert.deepEqual(failoverGaps(providerOutageDrill, ['bench'], await defaultPolicy()), []);
+    assert.deepEqual(
+      failoverGaps(
+        providerOutageDrill,
+        ['bench'],
+        await defaultPolicy(),
+        await loadProviderCatalog(),
+      ),
+      [],
+    );
   });
 });

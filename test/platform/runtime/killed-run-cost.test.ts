@@ -117,7 +117,7 @@ describe('cost of a run killed by SIGKILL, on Redis with a worker process', func
     await killWorkerProcess();
     // The restarted worker process runs the task again and charges its first step.
     await waitFor(async () => (await admission.usage(TENANT)).spentUsd > killedRunUsd, 20_000);
-    // Started only now, so that the stopping platform's worker process holds the task.
+    // Started only now, so that the stopping platform's worker process takes the task.
     const survivor = await start();
     let timedOut = false;
     await stopping.stop({ drainTimeoutMs: 200, onDrainTimeout: () => (timedOut = true) });

@@ -29,11 +29,12 @@ export interface RedisTaskStoreOptions {
 // `deliveries`, `startedAt`, `finishedAt` and `costUsd` as decimal strings, and
 // `result` and `error` as JSON. Each entry of `deliveryCosts` is a field named
 // `deliveryCost:<delivery>` with the cost as a decimal string. A field that is
-// undefined in the record is absent from the hash. The Lua scripts copy these strings and never convert them to Lua
-// numbers or decode JSON, because Lua 5.1 formats numbers with 14 significant
-// digits. Numbers therefore read back exactly as JavaScript wrote them. Each
-// transition is one script, which Redis runs atomically: it checks the state, writes
-// the fields and moves the per-state counters in `<prefix>:counts` in one step.
+// undefined in the record is absent from the hash. The Lua scripts copy these
+// strings and never convert them to Lua numbers or decode JSON, because Lua 5.1
+// formats numbers with 14 significant digits. Numbers therefore read back exactly
+// as JavaScript wrote them. Each transition is one script, which Redis runs
+// atomically: it checks the state, writes the fields and moves the per-state
+// counters in `<prefix>:counts` in one step.
 // NOTE: tasks written in the earlier {json, state, version} layout are not read.
 
 /** Prefix of the hash field of each entry of a record's `deliveryCosts`. */

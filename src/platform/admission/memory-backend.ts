@@ -19,7 +19,6 @@ import type {
   RunSpend,
   Settlement,
   TenantUsage,
-  TicketOutcome,
 } from './types.js';
 
 export interface MemoryAdmissionOptions extends AdmissionOptions {
@@ -104,16 +103,15 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     for (const earlier of earlierRuns) raiseRunCharge(open, state, earlier);
     raiseRunCharge(open, state, spend);
     this.#close(ticket, open, state);
-    const runs = [...open.runCharges].map(([run, spentUsd]) => ({ run, spentUsd }));
-    return { outcome: 'applied', runs: runs.sort((a, b) => a.run - b.run) };
+    return { outcome: 'applied', runs: runChargesOf(open) };
   }
 
-  async release(ticket: AdmissionTicket): Promise<TicketOutcome> {
+  async release(ticket: AdmissionTicket): Promise<Settlement> {
     const open = this.#openTickets.get(ticket.tenantId)?.get(ticket.id);
     const state = this.#states.get(ticket.tenantId);
-    if (open === undefined || state === undefined) return 'already_closed';
+    if (open === undefined || state === undefined) return { outcome: 'already_closed', runs: [] };
     this.#close(ticket, open, state);
-    return 'applied';
+    return { outcome: 'applied', runs: runChargesOf(open) };
   }
 
   async usage(tenantId: string): Promise<TenantUsage> {
@@ -161,6 +159,12 @@ function raiseRunCharge(open: OpenTicket, state: TenantState, spend: RunSpend): 
   if (spend.spentUsd <= charged) return;
   open.runCharges.set(spend.run, spend.spentUsd);
   state.spentUsd += spend.spentUsd - charged;
+}
+
+/** Returns what the ticket took for each run, in run order. */
+function runChargesOf(open: OpenTicket): RunSpend[] {
+  const runs = [...open.runCharges].map(([run, spentUsd]) => ({ run, spentUsd }));
+  return runs.sort((a, b) => a.run - b.run);
 }
 
 function freeSlot(state: TenantState, reservedUsd: number): void {

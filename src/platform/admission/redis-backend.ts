@@ -14,7 +14,6 @@ import type {
   RejectionReason,
   Settlement,
   TenantUsage,
-  TicketOutcome,
 } from './types.js';
 
 export interface RedisAdmissionOptions extends AdmissionOptions {
@@ -133,9 +132,10 @@ export class RedisAdmissionBackend implements AdmissionBackend {
     return { outcome: 'applied', runs: parseRunCharges(reply.runCharges) };
   }
 
-  async release(ticket: AdmissionTicket): Promise<TicketOutcome> {
+  async release(ticket: AdmissionTicket): Promise<Settlement> {
     const reply = await this.#closeTicket(ticket, '', 1, '');
-    return reply.closed === 1 ? 'applied' : 'already_closed';
+    if (reply.closed === 0) return { outcome: 'already_closed', runs: [] };
+    return { outcome: 'applied', runs: parseRunCharges(reply.runCharges) };
   }
 
   async charge(ticket: AdmissionTicket, spend: RunSpend): Promise<ChargeOutcome> {

@@ -78,7 +78,7 @@ export interface RunSpend {
   spentUsd: number;
 }
 
-/** Result of closing a ticket with `settle`. */
+/** Result of closing a ticket with `settle` or `release`. */
 export interface Settlement {
   outcome: TicketOutcome;
   /**
@@ -126,9 +126,9 @@ export interface AdmissionBackend {
   charge(ticket: AdmissionTicket, spend: RunSpend): Promise<ChargeOutcome>;
   /**
    * Refunds the ticket's reservation and frees its in-flight slot; what `charge`
-   * took stays spent.
+   * took stays spent, and the result reports it for each run.
    */
-  release(ticket: AdmissionTicket): Promise<TicketOutcome>;
+  release(ticket: AdmissionTicket): Promise<Settlement>;
   usage(tenantId: string): Promise<TenantUsage>;
   close(): Promise<void>;
 }

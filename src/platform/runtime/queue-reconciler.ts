@@ -3,9 +3,9 @@ import type { AdmissionTicket } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import type { JobEndedEvent } from '../executors/worker-protocol.js';
 import type { TaskQueue } from '../queue/index.js';
-import type { TaskStore } from '../store/task-store.js';
+import { isTerminal, type TaskStore } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
-import type { TicketCloser } from './task-finisher.js';
+import { type TicketCloser, uncountedSpendUsd } from './task-finisher.js';
 
 /** Hooks around storing the terminal state of a job the queue ended. */
 export interface JobEndHooks {
@@ -42,22 +42,22 @@ export function reconcileQueueFailures<T>(
 
 /**
  * Stores the terminal state of a job the queue ended, releases the admission
- * ticket its payload carries, and calls `onStored` with the record. The
- * record's cost, what earlier failed deliveries spent, was charged to the
- * ticket when each of them failed. A task already terminal keeps its state,
- * and its ticket stays as its finisher left it, so neither hook is called.
- * A failed store write leaves the task and its ticket as they were and goes
- * to `onError`, as does an error of a hook.
+ * ticket its payload carries, and calls `onStored` with the record. The stored
+ * cost is the record's `costUsd`, what deliveries that went back to the queue
+ * spent, plus what the ticket took for runs the record does not count, such as
+ * the finished steps of a run whose worker process was killed. The ticket is
+ * released before the state is stored, since only the release reports those
+ * charges; a failed release leaves the record's cost as it was. A task already
+ * terminal keeps its state, and its ticket stays as its finisher left it, so
+ * neither hook is called. A failed store write goes to `onError`, as does an
+ * error of a hook.
  *
  * NOTE: a handler that lost its job lock may still be running when the queue
  * ends the job. Its tenant then gets the in-flight slot back early, and the
  * cost of that run is not charged, since its later settle finds the ticket
  * closed. The alternative, a ticket held until its TTL, costs the tenant the
- * slot and the reservation for a day. A delivery whose worker process died
- * is missing from the record and the ledger here, because a release reports no
- * run charges, unlike the settle of a delivery that ends the task. The tenant's
- * spend keeps what it charged, its failed attempts and finished steps, but not
- * the call it was in.
+ * slot and the reservation for a day. The provider call a killed run was in
+ * is charged nowhere.
  */
 export function storeJobEnd(
   store: TaskStore,
@@ -65,24 +65,45 @@ export function storeJobEnd(
   event: JobEndedEvent,
   hooks: JobEndHooks = {},
 ): void {
-  const code = event.state === 'failed' ? 'queue_failed' : 'dead_lettered';
-  const error = { code, message: event.message };
-  const completion = { state: event.state, finishedAt: clock.now(), error };
   const reportError = (cause: unknown) => hooks.onError?.(cause, event);
-  store
-    .completeAndRead(event.id, completion)
-    .then((read) => {
-      if (!read.stored) return;
-      const ticket = ticketOf(event.data);
-      if (ticket !== undefined) {
-        hooks.admission?.release(ticket).catch(reportError);
-        // The handler frees its slot when it returns, but a job the queue ended, such as one
-        // whose worker was killed, has no handler left to do so.
-        hooks.runSlots?.release(ticket.tenantId, event.id).catch(reportError);
-      }
-      if (read.record !== undefined) hooks.onStored?.(read.record);
-    })
-    .catch(reportError);
+  endJob(store, clock, event, hooks, reportError).catch(reportError);
+}
+
+async function endJob(
+  store: TaskStore,
+  clock: Clock,
+  event: JobEndedEvent,
+  hooks: JobEndHooks,
+  reportError: (cause: unknown) => void,
+): Promise<void> {
+  const task = await store.getById(event.id);
+  if (task === undefined || isTerminal(task.state)) return;
+  const ticket = ticketOf(event.data);
+  let costUsd = task.costUsd;
+  if (ticket !== undefined && hooks.admission !== undefined) {
+    try {
+      const closed = await hooks.admission.release(ticket);
+      const uncountedUsd = uncountedSpendUsd(task, closed.runs);
+      if (uncountedUsd > 0) costUsd = (task.costUsd ?? 0) + uncountedUsd;
+    } catch (error) {
+      reportError(error);
+    }
+  }
+  const code = event.state === 'failed' ? 'queue_failed' : 'dead_lettered';
+  const completion = {
+    state: event.state,
+    finishedAt: clock.now(),
+    error: { code, message: event.message },
+    ...(costUsd === undefined ? {} : { costUsd }),
+  };
+  const read = await store.completeAndRead(event.id, completion);
+  if (!read.stored) return;
+  if (ticket !== undefined) {
+    // The handler frees its slot when it returns, but a job the queue ended, such as one
+    // whose worker was killed, has no handler left to do so.
+    hooks.runSlots?.release(ticket.tenantId, event.id).catch(reportError);
+  }
+  if (read.record !== undefined) hooks.onStored?.(read.record);
 }
 
 /** Returns the admission ticket of a queued task's payload, or undefined when it has none. */

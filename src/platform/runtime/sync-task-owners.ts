@@ -10,6 +10,7 @@ import type { TaskQueue } from '../queue/queue.js';
 import { isTerminal, type TaskStore } from '../store/task-store.js';
 import type { TaskMode, TaskRecord } from '../task.js';
 import { SEND_AGAIN_WITH_NEW_KEY } from './failure.js';
+import { uncountedSpendUsd } from './task-finisher.js';
 
 /**
  * A task whose platform process stopped while it owned it: a sync task it ran, or an async
@@ -20,14 +21,22 @@ export interface OrphanedSyncTask {
   tenantId: string;
   /** Instance id of the platform process that owned the task. */
   owner: string;
+  /** True when an earlier sweep of this process left the task for a later one. */
+  leftBefore: boolean;
 }
+
+/** `later` keeps the task's owner entry, so that a later sweep finds the task again. */
+export type OrphanOutcome = 'ended' | 'later';
 
 export interface RedisSyncTaskOwnersOptions {
   redisUrl: string;
   /** Prefix of the owners hash and of each process's lease key. */
   keyPrefix: string;
-  /** Ends one orphaned task, such as by storing its failure and freeing its admission ticket. */
-  onOrphan: (orphan: OrphanedSyncTask) => Promise<void>;
+  /**
+   * Ends one orphaned task, such as by storing its failure and freeing its admission ticket,
+   * or leaves it for a later sweep by resolving to `later`.
+   */
+  onOrphan: (orphan: OrphanedSyncTask) => Promise<OrphanOutcome | undefined>;
   /** Receives a failed lease renewal, sweep or orphan clean-up. @defaultValue none */
   onError?: (error: unknown, operation: string) => void;
   /** @defaultValue a random UUID */
@@ -64,10 +73,11 @@ const SCAN_COUNT = 500;
  * has been missing from sweeps a whole lease time apart. A Redis outage ends no task,
  * because sweeps fail while it lasts and every live process renews its lease within a
  * third of a lease time of Redis replying again.
+ * The steps and failed attempts that a lost run charged before its task was failed count
+ * in the task's cost and the ledger, as they do in the tenant's spend.
  * NOTE: a live process paused for longer than that loses its tasks too. Their runs then
  * find them terminal, so what they spend after that reaches neither the cost ledger nor
- * the budget. The steps a killed or lost sync run charged before stay in the tenant's
- * spend, but not in the task's cost or the ledger, since a `gateway_lost` failure costs 0.
+ * the budget. The provider call a lost run was in is charged nowhere.
  */
 export class RedisSyncTaskOwners implements SyncTaskOwnership {
   readonly instanceId: string;
@@ -80,6 +90,8 @@ export class RedisSyncTaskOwners implements SyncTaskOwnership {
   readonly #held = new Set<string>();
   /** Owners whose lease was missing, with the time it was first seen missing. */
   readonly #suspects = new Map<string, number>();
+  /** Tasks that a sweep of this process left for a later one. */
+  readonly #leftForLater = new Set<string>();
   #timers: NodeJS.Timeout[] = [];
   #sweeping: Promise<number> | undefined;
 
@@ -171,6 +183,10 @@ export class RedisSyncTaskOwners implements SyncTaskOwnership {
     // Taken before any read, so two sweeps a sweep interval apart are at least that far apart.
     const now = Date.now();
     const entries = await this.#readOwners();
+    const listed = new Set(entries.map(([taskId]) => taskId));
+    for (const taskId of this.#leftForLater) {
+      if (!listed.has(taskId)) this.#leftForLater.delete(taskId);
+    }
     const byOwner = new Map<string, { taskId: string; tenantId: string }[]>();
     const stale: string[] = [];
     for (const [taskId, value] of entries) {
@@ -188,7 +204,13 @@ export class RedisSyncTaskOwners implements SyncTaskOwnership {
     let ended = 0;
     for (const owner of lost) {
       for (const task of byOwner.get(owner) ?? []) {
-        await this.#options.onOrphan({ ...task, owner });
+        const leftBefore = this.#leftForLater.has(task.taskId);
+        const outcome = await this.#options.onOrphan({ ...task, owner, leftBefore });
+        if (outcome === 'later') {
+          this.#leftForLater.add(task.taskId);
+          continue;
+        }
+        this.#leftForLater.delete(task.taskId);
         await this.#redis.hdel(this.#ownersKey, task.taskId);
         ended += 1;
       }
@@ -287,31 +309,42 @@ export async function startSyncTaskOwners(
 }
 
 /**
- * Ends an orphaned task unless its job is in the queue. The failure write and the ticket
- * release each change nothing when repeated, so two processes that sweep the same orphan
- * store one failure and free the ticket once. A task with no record, whose process
- * stopped before storing it, only has its ticket freed; the task id names the ticket.
- * The owner entry does not name the task's Idempotency-Key: a key claimed for a task that
- * was never stored is freed by the store 60 s after its claim, and retries get 409 until then.
+ * Ends an orphaned task unless its job is in the queue. The ticket is released first,
+ * because the release reports what the task's lost run charged, and the stored failure
+ * counts that as the task's cost. When another process released the ticket first, as
+ * when two processes sweep the same orphan, that process stores the failure with the
+ * cost, so this one leaves the task for its next sweep, which stores the failure only
+ * if it is still missing. The failure write and the ticket release each change nothing
+ * when repeated, so two processes that sweep the same orphan store one failure and free
+ * the ticket once. A task with no record, whose process stopped before storing it, only
+ * has its ticket freed; the task id names the ticket. The owner entry does not name the
+ * task's Idempotency-Key: a key claimed for a task that was never stored is freed by the
+ * store 60 s after its claim, and retries get 409 until then.
  */
-async function endOrphan(wiring: SyncTaskOwnersWiring, orphan: OrphanedSyncTask): Promise<void> {
+async function endOrphan(
+  wiring: SyncTaskOwnersWiring,
+  orphan: OrphanedSyncTask,
+): Promise<OrphanOutcome> {
   const { taskId, tenantId, owner } = orphan;
   const existing = await wiring.store.getById(taskId);
   const mode = existing?.request.mode;
   const pending = existing !== undefined && !isTerminal(existing.state);
   // The job of an async task that reached the queue runs the task and frees its ticket.
-  if (mode === 'async' && pending && (await wiring.queue.hasJob(taskId))) return;
-  const read = await wiring.store.completeAndRead(taskId, {
-    state: 'failed',
-    finishedAt: wiring.clock.now(),
-    error: { code: 'gateway_lost', message: lostMessage(mode, owner) },
-  });
+  if (mode === 'async' && pending && (await wiring.queue.hasJob(taskId))) return 'ended';
   // The release frees the reservation recorded with the ticket, so the amounts here are unused.
   const released = await wiring.admission.release({
     id: taskId,
     tenantId,
     reservedUsd: 0,
     tokens: 0,
+  });
+  if (pending && released.outcome === 'already_closed' && !orphan.leftBefore) return 'later';
+  const uncountedUsd = pending ? uncountedSpendUsd(existing, released.runs) : 0;
+  const read = await wiring.store.completeAndRead(taskId, {
+    state: 'failed',
+    finishedAt: wiring.clock.now(),
+    error: { code: 'gateway_lost', message: lostMessage(mode, owner) },
+    ...(uncountedUsd > 0 ? { costUsd: (existing?.costUsd ?? 0) + uncountedUsd } : {}),
   });
   if (read.stored && read.record !== undefined) {
     wiring.onEnded(read.record);
@@ -320,12 +353,13 @@ async function endOrphan(wiring: SyncTaskOwnersWiring, orphan: OrphanedSyncTask)
       { taskId, tenantId, owner },
       `failed ${taskKind} whose platform process stopped`,
     );
-  } else if (existing === undefined && released === 'applied') {
+  } else if (existing === undefined && released.outcome === 'applied') {
     wiring.logger?.warn(
       { taskId, tenantId, owner },
       'freed the admission ticket of a task whose platform process stopped before storing it',
     );
   }
+  return 'ended';
 }
 
 function lostMessage(mode: TaskMode | undefined, owner: string): string {

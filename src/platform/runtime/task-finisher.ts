@@ -12,7 +12,7 @@ export interface TicketCloser extends TicketCharger {
     spend: RunSpend,
     earlierRuns?: readonly RunSpend[],
   ): Promise<Settlement>;
-  release(ticket: AdmissionTicket): Promise<unknown>;
+  release(ticket: AdmissionTicket): Promise<Settlement>;
 }
 
 /** Costs of one run of a task, in US dollars; each part defaults to 0. */
@@ -137,7 +137,7 @@ export class TaskFinisher {
     // A failed settle reports no charges, so the stored cost leaves out unrecorded runs.
     const settlement = await settling.catch(() => undefined);
     const uncountedUsd =
-      settlement === undefined ? 0 : uncountedSpendUsd(task, settlement, spend.run);
+      settlement === undefined ? 0 : uncountedSpendUsd(task, settlement.runs, spend.run);
     const costUsd = recordedUsd + uncountedUsd;
     return awaitTicketAndRecord(
       settling,
@@ -175,13 +175,20 @@ function earlierRunsOf(task: TaskRecord): RunSpend[] {
 }
 
 /**
- * Returns what the ticket took for runs other than `run` beyond the cost the task record
- * counts for each of them, such as the steps a killed run charged before it died.
+ * Returns what a closed ticket took for its task's runs, `run` left out, beyond the cost
+ * the task record counts for each of them, such as the steps a killed run charged before
+ * it died.
+ * @param runs The run charges that `settle` or `release` reported.
+ * @param run A run whose cost the caller counts itself. @defaultValue none
  */
-function uncountedSpendUsd(task: TaskRecord, settlement: Settlement, run: number): number {
+export function uncountedSpendUsd(
+  task: TaskRecord,
+  runs: readonly RunSpend[],
+  run?: number,
+): number {
   const counted = new Map(task.deliveryCosts?.map((entry) => [entry.delivery, entry.costUsd]));
   let uncountedUsd = 0;
-  for (const charged of settlement.runs) {
+  for (const charged of runs) {
     if (charged.run === run) continue;
     uncountedUsd += Math.max(0, charged.spentUsd - (counted.get(charged.run) ?? 0));
   }

@@ -183,11 +183,26 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);
       await backend.charge(admission.ticket, { run: 1, spentUsd: 0.25 });
-      assert.equal(await backend.release(admission.ticket), 'applied');
+      assert.equal((await backend.release(admission.ticket)).outcome, 'applied');
       assert.deepEqual(await backend.usage(BASE_TENANT.id), {
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 0.25,
+      });
+    });
+
+    it('reports run charges on release', async () => {
+      const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
+      assert.ok(admission.admitted);
+      await backend.charge(admission.ticket, { run: 2, spentUsd: 0.125 });
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.25 });
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.0625 });
+      assert.deepEqual(await backend.release(admission.ticket), {
+        outcome: 'applied',
+        runs: [
+          { run: 1, spentUsd: 0.25 },
+          { run: 2, spentUsd: 0.125 },
+        ],
       });
     });
 
@@ -395,7 +410,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
     it('refunds the reservation on release', async () => {
       const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);
-      assert.equal(await backend.release(admission.ticket), 'applied');
+      assert.deepEqual(await backend.release(admission.ticket), { outcome: 'applied', runs: [] });
       assert.deepEqual(await backend.usage(BASE_TENANT.id), {
         inFlight: 0,
         reservedUsd: 0,
@@ -460,7 +475,10 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       const spend = { run: 1, spentUsd: 0.25 };
       assert.equal((await backend.settle(admission.ticket, spend)).outcome, 'applied');
       assert.equal((await backend.settle(admission.ticket, spend)).outcome, 'already_closed');
-      assert.equal(await backend.release(admission.ticket), 'already_closed');
+      assert.deepEqual(await backend.release(admission.ticket), {
+        outcome: 'already_closed',
+        runs: [],
+      });
       assert.deepEqual(await backend.usage(BASE_TENANT.id), {
         inFlight: 0,
         reservedUsd: 0,

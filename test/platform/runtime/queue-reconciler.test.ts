@@ -158,10 +158,54 @@ describe('storeJobEnd', () => {
     });
   });
 
-  it('reports a failed store write to onError and leaves the ticket open', async () => {
+  it('counts the charges of a killed run', async () => {
+    const store = new MemoryTaskStore();
+    await store.create(runningTask('t10'));
+    const admission = new MemoryAdmissionBackend({ clock });
+    const ticket = await admitOne(admission);
+    // Run 1 went back to the queue at 0.125. Run 2 charged a finished step, then its
+    // worker process was killed, and run 3 stalled too, having charged nothing.
+    await admission.charge(ticket, { run: 1, spentUsd: 0.125 });
+    await store.requeue('t10', { delivery: 1, costUsd: 0.125 });
+    await admission.charge(ticket, { run: 2, spentUsd: 0.0625 });
+    const stored: TaskRecord[] = [];
+    storeJobEnd(store, clock, ended('t10', 'failed', { ticket }), {
+      admission,
+      onStored: (record) => stored.push(record),
+    });
+    await settle();
+    assert.equal(stored[0]?.costUsd, 0.1875);
+    assert.equal((await store.getById('t10'))?.costUsd, 0.1875);
+    assert.equal((await admission.usage('tenant-alpha')).spentUsd, 0.1875);
+  });
+
+  it('keeps the record cost when release fails', async () => {
+    const store = new MemoryTaskStore();
+    await store.create(runningTask('t11'));
+    await store.requeue('t11', { delivery: 1, costUsd: 0.125 });
+    const ticket: AdmissionTicket = {
+      id: 'ticket-t11',
+      tenantId: 'tenant-alpha',
+      reservedUsd: 0.5,
+      tokens: 10,
+    };
+    const errors: string[] = [];
+    storeJobEnd(store, clock, ended('t11', 'failed', { ticket }), {
+      admission: { release: () => Promise.reject(new Error('admission unavailable')) },
+      onError: (error) => errors.push((error as Error).message),
+    });
+    await settle();
+    assert.deepEqual(errors, ['admission unavailable']);
+    const task = await store.getById('t11');
+    assert.equal(task?.state, 'failed');
+    assert.equal(task?.costUsd, 0.125);
+  });
+
+  it('reports a failed store write to onError', async () => {
     const store = new MemoryTaskStore();
     await store.create(runningTask('t6'));
     const broken = Object.create(store) as MemoryTaskStore;
+    broken.getById = (id) => store.getById(id);
     broken.completeAndRead = () => Promise.reject(new Error('store unavailable'));
     const admission = new MemoryAdmissionBackend({ clock });
     const ticket = await admitOne(admission);
@@ -172,7 +216,8 @@ describe('storeJobEnd', () => {
     });
     await settle();
     assert.deepEqual(errors, [{ message: 'store unavailable', id: 't6' }]);
-    assert.equal((await admission.usage('tenant-alpha')).inFlight, 1);
+    // The release goes first, because it reports the charges that the stored cost counts.
+    assert.equal((await admission.usage('tenant-alpha')).inFlight, 0);
     assert.equal((await store.getById('t6'))?.state, 'running');
   });
 

@@ -108,7 +108,7 @@ describe('errors that advise a resend', function () {
       keyPrefix,
       leaseMs: 300,
       store,
-      admission: { release: async () => 'applied' as const },
+      admission: { release: async () => ({ outcome: 'applied' as const, runs: [] }) },
       queue: { hasJob: async () => false },
       clock: systemClock,
       onEnded: (record) => ended.push(record),

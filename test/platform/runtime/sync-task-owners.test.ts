@@ -66,7 +66,42 @@ describe('RedisSyncTaskOwners', function () {
     await sleep(LEASE_MS + 100);
     assert.equal(await survivor.sweep(), 1);
 
-    assert.deepEqual(orphans, [{ taskId: 'task-1', tenantId: 'tenant-a', owner: lost.instanceId }]);
+    assert.deepEqual(orphans, [
+      { taskId: 'task-1', tenantId: 'tenant-a', owner: lost.instanceId, leftBefore: false },
+    ]);
+    assert.equal(await redis.hexists(`${keyPrefix}:sync-owners`, 'task-1'), 0);
+  });
+
+  it('keeps the entry of a task left for later', async () => {
+    const seen: OrphanedSyncTask[] = [];
+    const lost = await startOwners([]);
+    const survivor = new RedisSyncTaskOwners({
+      redisUrl: REDIS_URL,
+      keyPrefix,
+      leaseMs: LEASE_MS,
+      sweepIntervalMs: 3_600_000,
+      onOrphan: async (orphan) => {
+        seen.push(orphan);
+        return orphan.leftBefore ? 'ended' : 'later';
+      },
+    });
+    await survivor.start();
+    started.push(survivor);
+    await lost.hold('tenant-a', 'task-1');
+    await lost.close();
+
+    await survivor.sweep();
+    await sleep(LEASE_MS + 100);
+    assert.equal(await survivor.sweep(), 0);
+    assert.equal(await redis.hexists(`${keyPrefix}:sync-owners`, 'task-1'), 1);
+    // The owner is a suspect again, so its tasks come back a lease time later.
+    await survivor.sweep();
+    await sleep(LEASE_MS + 100);
+    assert.equal(await survivor.sweep(), 1);
+    assert.deepEqual(
+      seen.map((orphan) => orphan.leftBefore),
+      [false, true],
+    );
     assert.equal(await redis.hexists(`${keyPrefix}:sync-owners`, 'task-1'), 0);
   });
 
@@ -168,7 +203,9 @@ describe('startSyncTaskOwners', function () {
     };
     const ticketId = 'task-1';
     const admitted = await admission.admit({ tenant, tokens: 10, maxCostUsd: 0.01, ticketId });
-    assert.equal(admitted.admitted, true);
+    assert.ok(admitted.admitted);
+    // A finished step of the lost run.
+    await admission.charge(admitted.ticket, { run: 1, spentUsd: 0.00125 });
     const request = { route: 'chat', maxOutputTokens: 8, mode: 'async', priority: 'standard' };
     await store.create({
       id: 'task-1',
@@ -218,9 +255,52 @@ describe('startSyncTaskOwners', function () {
     assert.equal(ended.length, 1);
     assert.equal(ended[0]?.state, 'failed');
     assert.equal(ended[0]?.error?.code, 'gateway_lost');
+    // The sweeper that released the ticket stored the failure with the run's charge.
+    assert.equal(ended[0]?.costUsd, 0.00125);
     assert.equal((await store.getById('task-1'))?.error?.code, 'gateway_lost');
-    const usage = await admission.usage('tenant-a');
-    assert.equal(usage.inFlight, 0);
-    assert.equal(usage.reservedUsd, 0);
+    assert.equal((await store.getById('task-1'))?.costUsd, 0.00125);
+    assert.deepEqual(await admission.usage('tenant-a'), {
+      inFlight: 0,
+      reservedUsd: 0,
+      spentUsd: 0.00125,
+    });
+  });
+
+  it('ends an orphan with a closed ticket later', async () => {
+    const store = new RedisTaskStore({ redis, keyPrefix: `${keyPrefix}:store` });
+    const admission = new RedisAdmissionBackend({ redis, keyPrefix: `${keyPrefix}:admission:` });
+    const request = { route: 'chat', maxOutputTokens: 8, mode: 'sync', priority: 'standard' };
+    await store.create({
+      id: 'task-2',
+      tenantId: 'tenant-a',
+      request: request as TaskRecord['request'],
+      state: 'running',
+      createdAt: Date.now(),
+      deliveries: 1,
+    });
+    // No ticket is open under the task's id, as after a release whose process then died.
+    await redis.hset(`${keyPrefix}:sync-owners`, 'task-2', 'killed-owner tenant-a');
+    const ended: TaskRecord[] = [];
+    const owners = await startSyncTaskOwners({
+      redisUrl: REDIS_URL,
+      keyPrefix,
+      leaseMs: LEASE_MS,
+      store,
+      admission,
+      queue: { hasJob: async () => false },
+      clock: systemClock,
+      onEnded: (record: TaskRecord) => ended.push(record),
+    });
+    started.push(owners);
+
+    await waitFor(
+      async () => (await redis.hexists(`${keyPrefix}:sync-owners`, 'task-2')) === 0,
+      10_000,
+    );
+    await owners.sweep();
+    assert.equal(ended.length, 1);
+    assert.equal(ended[0]?.error?.code, 'gateway_lost');
+    assert.equal(ended[0]?.costUsd, undefined);
+    assert.equal((await store.getById('task-2'))?.state, 'failed');
   });
 });

@@ -5,12 +5,12 @@ import type { JobEndedEvent } from '../executors/worker-protocol.js';
 import type { TaskQueue } from '../queue/index.js';
 import { isTerminal, type TaskStore } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
-import { type TicketCloser, uncountedSpendUsd } from './task-finisher.js';
+import { earlierRunsOf, type TicketCloser, uncountedSpendUsd } from './task-finisher.js';
 
 /** Hooks around storing the terminal state of a job the queue ended. */
 export interface JobEndHooks {
-  /** Admission backend that releases the ticket in the job's payload once the state is stored. */
-  admission?: Pick<TicketCloser, 'release'>;
+  /** Admission backend that closes the ticket in the job's payload. */
+  admission?: Pick<TicketCloser, 'settle'>;
   /** Running slots. The task's slot is freed once its state is stored. */
   runSlots?: Pick<RunSlots, 'release'>;
   /** Called with the task's record once its terminal state is stored. */
@@ -41,16 +41,15 @@ export function reconcileQueueFailures<T>(
 }
 
 /**
- * Stores the terminal state of a job the queue ended, releases the admission
- * ticket its payload carries, and calls `onStored` with the record. The stored
- * cost is the record's `costUsd`, what deliveries that went back to the queue
- * spent, plus what the ticket took for runs the record does not count, such as
- * the finished steps of a run whose worker process was killed. The ticket is
- * released before the state is stored, since only the release reports those
- * charges; a failed release leaves the record's cost as it was. A task already
- * terminal keeps its state, and its ticket stays as its finisher left it, so
- * neither hook is called. A failed store write goes to `onError`, as does an
- * error of a hook.
+ * Stores the terminal state of a job the queue ended, closes the admission
+ * ticket its payload carries, and calls `onStored` with the record. The ticket
+ * closes first, with no spend for the last run, because the settle reports what
+ * each run charged. The stored cost adds to the record's `costUsd` any charge
+ * the record does not count, such as a step of a run whose worker process was
+ * killed. The settle also charges each requeued run up to its recorded cost,
+ * which a failed charge may have left out. After a failed settle the record
+ * keeps its cost. A task already terminal keeps its state and its ticket, and
+ * neither hook is called. A failed store write or hook goes to `onError`.
  *
  * NOTE: a handler that lost its job lock may still be running when the queue
  * ends the job. Its tenant then gets the in-flight slot back early, and the
@@ -69,6 +68,7 @@ export function storeJobEnd(
   endJob(store, clock, event, hooks, reportError).catch(reportError);
 }
 
+/** Closes the job's ticket, then stores the task's terminal state; see {@link storeJobEnd}. */
 async function endJob(
   store: TaskStore,
   clock: Clock,
@@ -82,7 +82,8 @@ async function endJob(
   let costUsd = task.costUsd;
   if (ticket !== undefined && hooks.admission !== undefined) {
     try {
-      const closed = await hooks.admission.release(ticket);
+      const lastRun = { run: Math.max(1, task.deliveries), spentUsd: 0 };
+      const closed = await hooks.admission.settle(ticket, lastRun, earlierRunsOf(task));
       const uncountedUsd = uncountedSpendUsd(task, closed.runs);
       if (uncountedUsd > 0) costUsd = (task.costUsd ?? 0) + uncountedUsd;
     } catch (error) {

@@ -167,7 +167,7 @@ interface Completion {
 }
 
 /** Returns the runs whose cost the task record counts, as the spend to settle them with. */
-function earlierRunsOf(task: TaskRecord): RunSpend[] {
+export function earlierRunsOf(task: TaskRecord): RunSpend[] {
   return (task.deliveryCosts ?? []).map(({ delivery, costUsd }) => ({
     run: delivery,
     spentUsd: costUsd,

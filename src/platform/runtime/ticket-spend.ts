@@ -56,9 +56,8 @@ export class TicketSpend {
    * yet, without checking the budget: the money is spent either way, and the next
    * call checks before it starts.
    * When the last charge of a run that the queue retries fails, the task record still
-   * keeps the run's cost, and the settle of the run that ends the task charges the rest.
-   * NOTE: a task that the queue fails without another run, as after its job stalled too
-   * often, releases its ticket, so the tenant's spend lacks the part that charge left out.
+   * keeps the run's cost, and the settle that closes the ticket charges the rest, also
+   * when the queue fails the task without another run.
    */
   async chargeRest(spentUsd: number): Promise<void> {
     if (spentUsd <= this.#chargedUsd) return;

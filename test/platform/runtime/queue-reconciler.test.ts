@@ -179,7 +179,25 @@ describe('storeJobEnd', () => {
     assert.equal((await admission.usage('tenant-alpha')).spentUsd, 0.1875);
   });
 
-  it('keeps the record cost when release fails', async () => {
+  it('charges what a failed charge left out', async () => {
+    const store = new MemoryTaskStore();
+    await store.create(runningTask('t12'));
+    const admission = new MemoryAdmissionBackend({ clock });
+    const ticket = await admitOne(admission);
+    // Run 1 went back to the queue at 0.125, but its last charge, of 0.0625 more, failed.
+    await admission.charge(ticket, { run: 1, spentUsd: 0.0625 });
+    await store.requeue('t12', { delivery: 1, costUsd: 0.125 });
+    storeJobEnd(store, clock, ended('t12', 'failed', { ticket }), { admission });
+    await settle();
+    assert.equal((await store.getById('t12'))?.costUsd, 0.125);
+    assert.deepEqual(await admission.usage('tenant-alpha'), {
+      inFlight: 0,
+      reservedUsd: 0,
+      spentUsd: 0.125,
+    });
+  });
+
+  it('keeps the record cost when settle fails', async () => {
     const store = new MemoryTaskStore();
     await store.create(runningTask('t11'));
     await store.requeue('t11', { delivery: 1, costUsd: 0.125 });
@@ -191,7 +209,7 @@ describe('storeJobEnd', () => {
     };
     const errors: string[] = [];
     storeJobEnd(store, clock, ended('t11', 'failed', { ticket }), {
-      admission: { release: () => Promise.reject(new Error('admission unavailable')) },
+      admission: { settle: () => Promise.reject(new Error('admission unavailable')) },
       onError: (error) => errors.push((error as Error).message),
     });
     await settle();

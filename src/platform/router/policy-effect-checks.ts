@@ -11,6 +11,7 @@ export function checkSettingsTakeEffect(name: string, route: RoutePolicy): Polic
     ...checkBreakerThreshold(name, route),
     ...checkRetryBudget(name, route),
     ...checkRetryBackoff(name, route),
+    ...checkRetryBackoffCap(name, route),
   ];
 }
 
@@ -117,4 +118,19 @@ function checkRetryBackoff(name: string, route: RoutePolicy): PolicyProblem[] {
   }
   const message = `retryBackoffMs ${baseMs} ${consequence}; set retryBackoffMs below ${2 * route.deadlineMs}`;
   return [{ path: `/routes/${name}/retryBackoffMs`, message }];
+}
+
+/** Reports a backoff cap below the base wait, which the router then uses as the cap instead. */
+function checkRetryBackoffCap(name: string, route: RoutePolicy): PolicyProblem[] {
+  const capMs = route.retryBackoffMaxMs;
+  const baseMs = route.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS;
+  if (capMs === undefined || capMs >= baseMs) {
+    return [];
+  }
+  const base =
+    route.retryBackoffMs === undefined
+      ? `the default retryBackoffMs ${baseMs}`
+      : `retryBackoffMs ${baseMs}`;
+  const message = `retryBackoffMaxMs ${capMs} is below ${base}, and the router never caps a wait below the base wait; raise retryBackoffMaxMs to at least ${baseMs}, or lower retryBackoffMs`;
+  return [{ path: `/routes/${name}/retryBackoffMaxMs`, message }];
 }

@@ -49,6 +49,8 @@ export interface RoutePolicy {
    * to a cap, and a random share of its upper half is kept. @defaultValue 100
    */
   retryBackoffMs?: number;
+  /** Cap on one backoff wait, unless `retryBackoffMs` is longer. @defaultValue 5000 */
+  retryBackoffMaxMs?: number;
   /** Error classes that move on to the next candidate; others end the task. */
   failoverOn: ProviderErrorClass[];
   breaker: BreakerPolicy;

@@ -222,7 +222,8 @@ export class TaskRun {
     }
     const { route, random } = this.#context;
     const baseMs = route.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS;
-    await this.#sleepWithinDeadline(retryBackoffMs(baseMs, repeat, random));
+    const waitMs = retryBackoffMs(baseMs, repeat, random, route.retryBackoffMaxMs);
+    await this.#sleepWithinDeadline(waitMs);
   }
 
   #callOptions(): {

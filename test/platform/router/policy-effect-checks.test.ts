@@ -133,6 +133,35 @@ describe('policy settings that cannot take effect', () => {
     ]);
   });
 
+  it('rejects a backoff cap below the base wait', () => {
+    const text = editPolicy(ONE_ROUTE, [
+      [
+        '    deadlineMs: 8000\n',
+        '    deadlineMs: 8000\n    retryBackoffMs: 400\n    retryBackoffMaxMs: 300\n',
+      ],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:12:5 /routes/chat/retryBackoffMaxMs: retryBackoffMaxMs 300 is below retryBackoffMs 400, and the router never caps a wait below the base wait; raise retryBackoffMaxMs to at least 400, or lower retryBackoffMs',
+    ]);
+  });
+
+  it('rejects a backoff cap below the default base wait', () => {
+    const text = editPolicy(ONE_ROUTE, [
+      ['    deadlineMs: 8000\n', '    deadlineMs: 8000\n    retryBackoffMaxMs: 99\n'],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:11:5 /routes/chat/retryBackoffMaxMs: retryBackoffMaxMs 99 is below the default retryBackoffMs 100, and the router never caps a wait below the base wait; raise retryBackoffMaxMs to at least 100, or lower retryBackoffMs',
+    ]);
+  });
+
+  it('accepts a backoff cap equal to the base wait', () => {
+    accepts(
+      editPolicy(ONE_ROUTE, [
+        ['    deadlineMs: 8000\n', '    deadlineMs: 8000\n    retryBackoffMaxMs: 100\n'],
+      ]),
+    );
+  });
+
   it('accepts a long backoff with one attempt per task', () => {
     accepts(
       editPolicy(ONE_ROUTE, [

@@ -40,6 +40,17 @@ describe('retryBackoffMs', () => {
     );
   });
 
+  it('caps the wait at a given cap', () => {
+    assert.equal(
+      retryBackoffMs(100, 50, () => 0, 1000),
+      500,
+    );
+    assert.equal(
+      retryBackoffMs(100, 2, () => 0, 1000),
+      100,
+    );
+  });
+
   it('returns 0 for a zero base', () => {
     assert.equal(
       retryBackoffMs(0, 3, () => 0.5),

@@ -362,6 +362,28 @@ describe('Router', () => {
     assert.deepEqual(sleeps, [75, 150, 300]);
   });
 
+  it('caps backoff waits at retryBackoffMaxMs', async () => {
+    const clock = createTestClock();
+    const sleeps: number[] = [];
+    const recording: Clock = {
+      ...clock,
+      sleep: (ms, signal) => {
+        sleeps.push(ms);
+        return clock.sleep(ms, signal);
+      },
+    };
+    const single = [{ provider: 'oa', model: 'm1', weight: 1 }];
+    const retryBudget = { windowMs: 60_000, maxRetriesPerWindow: 10, maxAttemptsPerTask: 5 };
+    rig = await startRig(
+      { oa: () => ({ kind: 'status', status: 500 }) },
+      route({ candidates: single, retryBudget, retryBackoffMs: 100, retryBackoffMaxMs: 250 }),
+      { clock: recording, random: () => 0 },
+    );
+    await clock.drive(rejectionOf(rig.router.execute('chat', REQUEST)));
+    assert.equal(rig.servers.oa?.requests.length, 5);
+    assert.deepEqual(sleeps, [50, 100, 125, 125]);
+  });
+
   it('frees a probe slot when the deadline ends a backoff', async () => {
     const clock = createTestClock();
     const single = [{ provider: 'oa', model: 'm1', weight: 1 }];

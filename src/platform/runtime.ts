@@ -219,6 +219,12 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       runSlots: drivers.runSlots,
       maxRunningOf: (tenantId) => capOf(maxRunning, tenantId),
       onCapDeferral: (tenantId) => metrics.recordCapDeferral(tenantId),
+      onResume: (task, steps) => metrics.recordResumedSteps(task.tenantId, steps),
+      onCheckpointError: (error, taskId) =>
+        config.logger?.warn(
+          { err: error, taskId },
+          'storing a step checkpoint failed; a later delivery repeats the steps after the last one stored',
+        ),
       slotLeaseMs: maxTaskDurationMs + SLOT_LEASE_MARGIN_MS,
       onSlotReleaseError: (error, taskId, tenantId) =>
         config.logger?.warn(

@@ -89,6 +89,14 @@ export interface DeliveryCost {
   costUsd: number;
 }
 
+/** The steps of an agent task that one delivery finished, so that a later delivery goes on after them. */
+export interface StepCheckpoint {
+  /** Steps finished, counted from the first. */
+  steps: number;
+  /** The finished steps' combined result: usage and attempts of all of them, the last one's text. */
+  result: TaskResult;
+}
+
 export interface TaskRecord {
   id: string;
   tenantId: string;
@@ -110,4 +118,6 @@ export interface TaskRecord {
    * its whole cost. `costUsd` includes them. Absent when no delivery did.
    */
   deliveryCosts?: DeliveryCost[];
+  /** The largest number of steps that a delivery finished, while the task runs. Absent before one finished a step. */
+  checkpoint?: StepCheckpoint;
 }

@@ -100,6 +100,12 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
     labelNames: ['tenant'] as const,
     registers,
   });
+  const resumedSteps = new Counter({
+    name: 'scalegate_resumed_steps_total',
+    help: 'Agent task steps that a delivery skipped because an earlier delivery of the task had finished them, by tenant id.',
+    labelNames: ['tenant'] as const,
+    registers,
+  });
   const workerExits = new Counter({
     name: 'scalegate_worker_process_exits_total',
     help: 'Worker process exits that the platform did not request, by reason: signal (killed, as by SIGKILL or the OOM killer), error (non-zero exit code) or clean (exit code 0).',
@@ -128,6 +134,7 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
     queueGaugeReadFailures,
     rejections,
     capDeferrals,
+    resumedSteps,
     workerExits,
     cost,
   };

@@ -69,6 +69,8 @@ export interface PlatformMetrics {
   recordRejection(tenant: string, reason: RejectionReason): void;
   /** Counts an async task start put off by its tenant's running cap. */
   recordCapDeferral(tenant: string): void;
+  /** Counts the steps a delivery skipped because an earlier delivery had finished them. */
+  recordResumedSteps(tenant: string, steps: number): void;
   /** Counts a worker process exit that the platform did not request. */
   recordWorkerExit(reason: WorkerExitReason): void;
   recordCost(tenant: string, route: string, usd: number): void;
@@ -111,6 +113,7 @@ export function createPlatformMetrics(
     queueGaugeReadFailures,
     rejections,
     capDeferrals,
+    resumedSteps,
     workerExits,
     cost,
   } = defineMetrics(registry, () => sampleQueues());
@@ -170,6 +173,9 @@ export function createPlatformMetrics(
     },
     recordCapDeferral(tenant) {
       capDeferrals.inc({ tenant });
+    },
+    recordResumedSteps(tenant, steps) {
+      resumedSteps.inc({ tenant }, steps);
     },
     recordWorkerExit(reason) {
       workerExits.inc({ reason });

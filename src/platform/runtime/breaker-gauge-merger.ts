@@ -63,6 +63,7 @@ export class BreakerGaugeMerger {
         recordAttempt: (...args) => metrics.recordAttempt(...args),
         recordCost: (...args) => metrics.recordCost(...args),
         recordCapDeferral: (...args) => metrics.recordCapDeferral(...args),
+        recordResumedSteps: (...args) => metrics.recordResumedSteps(...args),
         setBreakerState: (labels, state, reason) => this.#report(source, labels, state, reason),
       };
       this.#sinks.set(source, sink);

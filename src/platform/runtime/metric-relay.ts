@@ -16,6 +16,7 @@ export const RELAYED_METHODS = [
   'setBreakerState',
   'recordCost',
   'recordCapDeferral',
+  'recordResumedSteps',
 ] as const;
 
 export type RelayedMethod = (typeof RELAYED_METHODS)[number];

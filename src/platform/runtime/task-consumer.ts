@@ -10,7 +10,7 @@ import { runWithLimits, SLOT_LEASE_MARGIN_MS } from './run-limits.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from '../gateway/schema.js';
 import type { TaskFinisher } from './task-finisher.js';
 import type { TicketSpend } from './ticket-spend.js';
-import { runAgentTask } from './task-runner.js';
+import { runAgentTask, type TaskRunContext } from './task-runner.js';
 
 export interface TaskConsumerOptions {
   store: TaskStore;
@@ -52,6 +52,13 @@ export interface TaskConsumerOptions {
   onCapDeferral?: (tenantId: string) => void;
   /** Called when freeing a running slot failed; the slot then stays held until its lease ends. */
   onSlotReleaseError?: (error: unknown, taskId: string, tenantId: string) => void;
+  /**
+   * Called when storing a checkpoint failed; a later delivery then repeats the steps
+   * after the last stored one. @defaultValue none
+   */
+  onCheckpointError?: (error: unknown, taskId: string) => void;
+  /** Called when a delivery resumes a task after the steps an earlier one finished. @defaultValue none */
+  onResume?: (task: TaskRecord, steps: number) => void;
 }
 
 /** Returns the cap of `tenantId` in `caps`, reading own keys only, or undefined for none. */
@@ -126,14 +133,39 @@ function runTaskJob(options: TaskConsumerOptions): JobHandler<QueuedTaskData> {
       if (task.deliveries > 1) await spend.charge(0);
       const { router, clock, shutdown } = options;
       const limits = { clock, shutdown, deadlineMs: options.deadlineMs?.(task.request) };
-      const charges = spend.runHooks();
+      const hooks = { ...spend.runHooks(), afterStep: checkpointing(options, task, spend) };
+      const resumeFrom = task.checkpoint;
+      if (resumeFrom !== undefined) options.onResume?.(task, resumeFrom.steps);
+      const context = { tenantId: task.tenantId, router, clock, resumeFrom, ...hooks };
       const run = await runWithLimits(limits, (signal) =>
-        runAgentTask(task.request, { tenantId: task.tenantId, router, clock, signal, ...charges }),
+        runAgentTask(task.request, { ...context, signal }),
       );
       // NOTE: worker time is billed per pool hour and apportioned in reports, so no executor cost is added per task.
       await options.finisher.succeed(task, spend, run);
     } catch (error) {
       await recordFailure(options, task, job, error, spend);
+    }
+  };
+}
+
+/**
+ * Returns the run's after-step hook: it charges the run's spend, then stores the finished
+ * steps as the task's checkpoint. A checkpoint lets a later delivery skip those steps, so
+ * it is stored only once the ticket took their spend, which the delivery that ends the
+ * task then counts in the task's cost.
+ */
+function checkpointing(
+  options: TaskConsumerOptions,
+  task: TaskRecord,
+  spend: TicketSpend,
+): NonNullable<TaskRunContext['afterStep']> {
+  return async (spentUsd, done) => {
+    await spend.chargeRest(spentUsd);
+    if (spend.chargedUsd < spentUsd) return;
+    try {
+      await options.store.saveCheckpoint(task.id, done);
+    } catch (error) {
+      options.onCheckpointError?.(error, task.id);
     }
   };
 }

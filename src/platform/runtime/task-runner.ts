@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { ChatMessage, TaskRequest, TaskResult } from '../task.js';
+import type { ChatMessage, StepCheckpoint, TaskRequest, TaskResult } from '../task.js';
 import { type ModelCallInput, type ModelRouterPort, withSpentTokens } from './model-router.js';
 
 /** Dependencies of a task run. */
@@ -13,11 +13,16 @@ export interface TaskRunContext {
   /** Passed to every model call; see {@link ModelCallInput.beforeRetry}. @defaultValue none */
   beforeRetry?: (spentUsd: number) => Promise<void>;
   /**
-   * Awaited after each step but the last with the run's token cost so far, so a
-   * run whose process dies in a later step has charged the steps it finished.
-   * @defaultValue none
+   * Awaited after each step that a tool wait or another step follows, with the run's token
+   * cost so far and the steps finished. A run whose process dies later has then charged
+   * those steps, and can record them for the next delivery. @defaultValue none
    */
-  afterStep?: (spentUsd: number) => Promise<void>;
+  afterStep?: (spentUsd: number, done: StepCheckpoint) => Promise<void>;
+  /**
+   * Steps an earlier delivery finished. The run starts with the tool wait after them, and
+   * their usage and attempts count in the result, but not their cost. @defaultValue none
+   */
+  resumeFrom?: StepCheckpoint;
 }
 
 /** The combined result of every step and its token cost in US dollars. */
@@ -30,8 +35,10 @@ const SYNTHETIC_PROMPT: ChatMessage[] = [{ role: 'user', content: 'Synthetic loa
 
 /**
  * Runs an agent task: `steps` model calls, each followed by a tool wait of
- * `toolWaitMs` on the clock. Usage and cost add up over the steps; the text,
- * provider and model are the last step's, and the attempts are all steps' attempts.
+ * `toolWaitMs` on the clock. Usage adds up over the steps; the text, provider and
+ * model are the last step's, and the attempts are all steps' attempts. A run
+ * resumed from a checkpoint makes the calls after its steps only.
+ * `tokenCostUsd` is what this run's calls cost, without the checkpoint's steps.
  * `onToken` gets every step's deltas with the step number, so the deltas of step
  * `steps` add up to the result's text.
  * A failed run rejects with a `SpentTokensError` when its finished steps or the
@@ -42,22 +49,32 @@ export async function runAgentTask(
   context: TaskRunContext,
 ): Promise<TaskRunOutput> {
   const steps = request.steps ?? 1;
-  let total: TaskRunOutput | undefined;
+  if (!Number.isSafeInteger(steps) || steps < 1) {
+    throw new RangeError(`steps must be a whole number >= 1, got ${steps}`);
+  }
+  const toolWaitMs = request.toolWaitMs ?? 0;
+  const resumed = context.resumeFrom;
+  const first = Math.min(resumed?.steps ?? 0, steps);
+  let result = resumed?.result;
+  let spentUsd = 0;
   try {
-    for (let step = 0; step < steps; step += 1) {
+    // The tool call after the checkpoint's last step ran in a delivery that ended, so it runs again.
+    if (first > 0 && toolWaitMs > 0) await context.clock.sleep(toolWaitMs, context.signal);
+    for (let step = first; step < steps; step += 1) {
       const output = await context.router.call(modelCall(request, context, step + 1));
-      total = total === undefined ? output : combine(total, output);
-      if (step < steps - 1) await context.afterStep?.(total.tokenCostUsd);
-      if ((request.toolWaitMs ?? 0) > 0) {
-        await context.clock.sleep(request.toolWaitMs ?? 0, context.signal);
+      result = result === undefined ? output.result : combine(result, output.result);
+      spentUsd += output.tokenCostUsd;
+      if (step < steps - 1 || toolWaitMs > 0) {
+        await context.afterStep?.(spentUsd, { steps: step + 1, result });
       }
+      if (toolWaitMs > 0) await context.clock.sleep(toolWaitMs, context.signal);
     }
   } catch (error) {
     // The steps that finished were billed even though the task fails.
-    throw withSpentTokens(error, total?.tokenCostUsd ?? 0);
+    throw withSpentTokens(error, spentUsd);
   }
-  if (total === undefined) throw new RangeError(`steps must be >= 1, got ${steps}`);
-  return total;
+  if (result === undefined) throw new RangeError(`no step of the ${request.route} task ran`);
+  return { result, tokenCostUsd: spentUsd };
 }
 
 function modelCall(request: TaskRequest, context: TaskRunContext, step: number): ModelCallInput {
@@ -78,18 +95,15 @@ function modelCall(request: TaskRequest, context: TaskRunContext, step: number):
   return call;
 }
 
-function combine(total: TaskRunOutput, next: TaskRunOutput): TaskRunOutput {
+function combine(total: TaskResult, next: TaskResult): TaskResult {
   const usage = {
-    inputTokens: total.result.usage.inputTokens + next.result.usage.inputTokens,
-    outputTokens: total.result.usage.outputTokens + next.result.usage.outputTokens,
+    inputTokens: total.usage.inputTokens + next.usage.inputTokens,
+    outputTokens: total.usage.outputTokens + next.usage.outputTokens,
   };
   return {
-    tokenCostUsd: total.tokenCostUsd + next.tokenCostUsd,
-    result: {
-      ...next.result,
-      usage,
-      attempts: [...total.result.attempts, ...next.result.attempts],
-      timeToFirstTokenMs: total.result.timeToFirstTokenMs,
-    },
+    ...next,
+    usage,
+    attempts: [...total.attempts, ...next.attempts],
+    timeToFirstTokenMs: total.timeToFirstTokenMs,
   };
 }

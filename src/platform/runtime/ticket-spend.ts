@@ -43,6 +43,11 @@ export class TicketSpend {
     this.#onError = onError;
   }
 
+  /** The run's spend as the last charge that reached the ticket took it. */
+  get chargedUsd(): number {
+    return this.#chargedUsd;
+  }
+
   /** Returns the task run hooks that charge through this object. */
   runHooks(): Pick<TaskRunContext, 'beforeRetry' | 'afterStep'> {
     return {

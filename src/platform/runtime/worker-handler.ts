@@ -127,6 +127,12 @@ export function createTaskHandlerAround(
     runSlots: new RedisRunSlots(redis, `${settings.keyPrefix}:admission:`),
     maxRunningOf: (tenantId) => capOf(settings.maxRunning ?? {}, tenantId),
     onCapDeferral: (tenantId) => metrics.recordCapDeferral(tenantId),
+    onResume: (task, steps) => metrics.recordResumedSteps(task.tenantId, steps),
+    onCheckpointError: (error, taskId) =>
+      logger.warn(
+        { err: error, taskId },
+        'storing a step checkpoint failed; a later delivery repeats the steps after the last one stored',
+      ),
     slotLeaseMs: maxTaskDurationMs + SLOT_LEASE_MARGIN_MS,
     onSlotReleaseError: (error, taskId, tenantId) =>
       logger.warn(

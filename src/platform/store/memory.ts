@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
-import type { DeliveryCost, TaskRecord } from '../task.js';
+import type { DeliveryCost, StepCheckpoint, TaskRecord } from '../task.js';
 import type { CompletedRead, TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
 import {
   addDeliveryCost,
@@ -10,6 +10,7 @@ import {
   resolveLifetimes,
   type StoreLifetimes,
   validateAddedCost,
+  validateCheckpoint,
 } from './task-store.js';
 
 export interface MemoryTaskStoreOptions {
@@ -123,6 +124,16 @@ export class MemoryTaskStore implements TaskStore {
     this.#counts[record.state] -= 1;
     this.#counts.queued += 1;
     this.#records.set(id, next);
+    return true;
+  }
+
+  async saveCheckpoint(id: string, checkpoint: StepCheckpoint): Promise<boolean> {
+    validateCheckpoint(id, checkpoint);
+    this.#sweep();
+    const record = this.#records.get(id);
+    if (record?.state !== 'running') return false;
+    if ((record.checkpoint?.steps ?? 0) >= checkpoint.steps) return false;
+    this.#records.set(id, { ...record, checkpoint: copyPlainData(checkpoint) });
     return true;
   }
 

@@ -2,10 +2,15 @@ import { createHash } from 'node:crypto';
 
 import { Redis } from 'ioredis';
 
-import type { DeliveryCost, TaskRecord } from '../task.js';
+import type { DeliveryCost, StepCheckpoint, TaskRecord } from '../task.js';
 import { TERMINAL_STATES } from '../task.js';
 import type { CompletedRead, TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
-import { emptyAccounting, resolveLifetimes, validateAddedCost } from './task-store.js';
+import {
+  emptyAccounting,
+  resolveLifetimes,
+  validateAddedCost,
+  validateCheckpoint,
+} from './task-store.js';
 
 export interface RedisTaskStoreOptions {
   /** A connected client (the caller closes it) or a `redis://` URL (the store closes it). */
@@ -28,7 +33,8 @@ export interface RedisTaskStoreOptions {
 // that a transition writes has a hash field of its own. These are `state`,
 // `deliveries`, `startedAt`, `finishedAt` and `costUsd` as decimal strings, and
 // `result` and `error` as JSON. Each entry of `deliveryCosts` is a field named
-// `deliveryCost:<delivery>` with the cost as a decimal string. A field that is
+// `deliveryCost:<delivery>` with the cost as a decimal string. A checkpoint is
+// `checkpoint` as JSON, with its step count also in `checkpointSteps`. A field that is
 // undefined in the record is absent from the hash. The Lua scripts copy these
 // strings and never convert them to Lua numbers or decode JSON, because Lua 5.1
 // formats numbers with 14 significant digits. Numbers therefore read back exactly
@@ -94,6 +100,16 @@ if previous ~= 'queued' then
 end
 return 1`;
 
+// KEYS: task. ARGV: the checkpoint's step count, its JSON. The step counts are
+// small whole numbers, which Lua compares exactly. Returns 1 when stored, 0 when
+// the task is missing, not running, or has a checkpoint of as many steps.
+const CHECKPOINT_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return 0 end
+local saved = redis.call('HGET', KEYS[1], 'checkpointSteps')
+if saved and tonumber(saved) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'checkpoint', ARGV[2], 'checkpointSteps', ARGV[1])
+return 1`;
+
 // KEYS: task, counts. ARGV: state, finishedAt, result JSON, error JSON, costUsd,
 // where an empty string leaves that field as it is, then the retention in ms after
 // which the task expires, and the task id. The idempotency key named in the `idem`
@@ -105,6 +121,7 @@ local previous = redis.call('HGET', KEYS[1], 'state')
 if not previous then return nil end
 if terminal[previous] then return {0, redis.call('HGETALL', KEYS[1])} end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finishedAt', ARGV[2])
+redis.call('HDEL', KEYS[1], 'checkpoint', 'checkpointSteps')
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'result', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[4]) end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'costUsd', ARGV[5]) end
@@ -143,6 +160,7 @@ interface StoreCommands {
     costUsd: string,
     delivery: string,
   ): Promise<unknown>;
+  scalegateTaskCheckpoint(taskKey: string, steps: string, checkpoint: string): Promise<unknown>;
   scalegateTaskComplete(taskKey: string, countsKey: string, ...args: string[]): Promise<unknown>;
   scalegateIdempotencyRelease(slot: string, taskId: string): Promise<unknown>;
   scalegateIdempotencyClaim(slot: string, taskId: string, ttlMs: string): Promise<unknown>;
@@ -154,6 +172,7 @@ const COMMAND_NAMES: readonly (keyof StoreCommands)[] = [
   'scalegateTaskCreate',
   'scalegateTaskMarkRunning',
   'scalegateTaskRequeue',
+  'scalegateTaskCheckpoint',
   'scalegateTaskComplete',
   'scalegateIdempotencyRelease',
   'scalegateIdempotencyClaim',
@@ -168,7 +187,8 @@ type MutableField =
   | 'result'
   | 'error'
   | 'costUsd'
-  | 'deliveryCosts';
+  | 'deliveryCosts'
+  | 'checkpoint';
 
 /** Record fields that `create` stores in the `base` JSON. */
 type BaseFields = Omit<TaskRecord, MutableField>;
@@ -250,6 +270,16 @@ export class RedisTaskStore implements TaskStore {
       this.#countsKey(),
       String(costUsd),
       String(delivery),
+    );
+    return reply === 1;
+  }
+
+  async saveCheckpoint(id: string, checkpoint: StepCheckpoint): Promise<boolean> {
+    validateCheckpoint(id, checkpoint);
+    const reply = await this.#redis.scalegateTaskCheckpoint(
+      this.#taskKey(id),
+      String(checkpoint.steps),
+      JSON.stringify(checkpoint),
     );
     return reply === 1;
   }
@@ -336,6 +366,7 @@ function defineCommands(redis: Redis): CommandRedis {
   redis.defineCommand('scalegateTaskCreate', { numberOfKeys: 3, lua: CREATE_SCRIPT });
   redis.defineCommand('scalegateTaskMarkRunning', { numberOfKeys: 2, lua: MARK_RUNNING_SCRIPT });
   redis.defineCommand('scalegateTaskRequeue', { numberOfKeys: 2, lua: REQUEUE_SCRIPT });
+  redis.defineCommand('scalegateTaskCheckpoint', { numberOfKeys: 1, lua: CHECKPOINT_SCRIPT });
   redis.defineCommand('scalegateTaskComplete', { numberOfKeys: 2, lua: COMPLETE_SCRIPT });
   redis.defineCommand('scalegateIdempotencyRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
   redis.defineCommand('scalegateIdempotencyClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
@@ -360,6 +391,7 @@ function fieldsOf(record: TaskRecord): string[] {
     error,
     costUsd,
     deliveryCosts,
+    checkpoint,
     ...base
   } = record;
   const fields = ['base', JSON.stringify(base), 'state', state, 'deliveries', String(deliveries)];
@@ -370,6 +402,14 @@ function fieldsOf(record: TaskRecord): string[] {
   if (costUsd !== undefined) fields.push('costUsd', String(costUsd));
   for (const entry of deliveryCosts ?? []) {
     fields.push(`${DELIVERY_COST_FIELD}${entry.delivery}`, String(entry.costUsd));
+  }
+  if (checkpoint !== undefined) {
+    fields.push(
+      'checkpoint',
+      JSON.stringify(checkpoint),
+      'checkpointSteps',
+      String(checkpoint.steps),
+    );
   }
   return fields;
 }
@@ -406,6 +446,7 @@ function recordOf(id: string, fields: Record<string, string>): TaskRecord {
   if (fields.costUsd !== undefined) record.costUsd = Number(fields.costUsd);
   const deliveryCosts = deliveryCostsOf(fields);
   if (deliveryCosts.length > 0) record.deliveryCosts = deliveryCosts;
+  if (fields.checkpoint !== undefined) record.checkpoint = JSON.parse(fields.checkpoint);
   return record;
 }
 

@@ -1,4 +1,11 @@
-import type { DeliveryCost, TaskError, TaskRecord, TaskResult, TerminalState } from '../task.js';
+import type {
+  DeliveryCost,
+  StepCheckpoint,
+  TaskError,
+  TaskRecord,
+  TaskResult,
+  TerminalState,
+} from '../task.js';
 
 /** Counts of task ids by state; `accepted` counts every task ever created. */
 export interface TaskAccounting {
@@ -58,6 +65,12 @@ export interface TaskStore {
    */
   requeue(id: string, cost: DeliveryCost): Promise<boolean>;
   /**
+   * Stores the steps that a delivery of a running task finished, when they are more than
+   * the task's checkpoint contains. Returns false and changes nothing when the task is not
+   * running or its checkpoint contains as many steps.
+   */
+  saveCheckpoint(id: string, checkpoint: StepCheckpoint): Promise<boolean>;
+  /**
    * Moves a task to a terminal state. Returns false and changes nothing when the
    * task is unknown or already terminal, so each task is counted once.
    */
@@ -86,8 +99,10 @@ export function emptyAccounting(): TaskAccounting {
 
 /** Applies a completion to a record, returning a new record. */
 export function applyCompletion(record: TaskRecord, completion: TaskCompletion): TaskRecord {
+  // An ended task has no delivery left to resume, so its checkpoint goes.
+  const { checkpoint: _checkpoint, ...kept } = record;
   const next: TaskRecord = {
-    ...record,
+    ...kept,
     state: completion.state,
     finishedAt: completion.finishedAt,
   };
@@ -169,4 +184,16 @@ export function resolveLifetimes(options: Partial<StoreLifetimes>): StoreLifetim
     ),
     retentionMs: checked('retentionMs', options.retentionMs ?? DEFAULT_RETENTION_MS),
   };
+}
+
+/**
+ * Checks a checkpoint before a store writes it.
+ * @throws RangeError when `steps` is not a whole number >= 1.
+ */
+export function validateCheckpoint(id: string, checkpoint: StepCheckpoint): void {
+  if (!Number.isSafeInteger(checkpoint.steps) || checkpoint.steps < 1) {
+    throw new RangeError(
+      `checkpoint steps of task ${id} must be a whole number >= 1, got ${String(checkpoint.steps)}`,
+    );
+  }
 }

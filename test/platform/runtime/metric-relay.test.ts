@@ -29,6 +29,7 @@ function listingSink(): { sink: MetricSink; calls: string[] } {
     setBreakerState: method('setBreakerState'),
     recordCost: method('recordCost'),
     recordCapDeferral: method('recordCapDeferral'),
+    recordResumedSteps: method('recordResumedSteps'),
   };
   return { sink, calls };
 }

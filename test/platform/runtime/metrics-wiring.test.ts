@@ -17,6 +17,7 @@ function attemptSink(): { sink: MetricSink; attempts: string[] } {
     setBreakerState: ignore,
     recordCost: ignore,
     recordCapDeferral: ignore,
+    recordResumedSteps: ignore,
   };
   return { sink, attempts };
 }

@@ -5,7 +5,7 @@ import { MemoryTaskStore, RedisTaskStore } from '../../../src/platform/store/ind
 import type { TaskStore } from '../../../src/platform/store/index.js';
 import { resolveLifetimes, type StoreLifetimes } from '../../../src/platform/store/task-store.js';
 import { type Clock, systemClock } from '../../../src/platform/clock.js';
-import type { TaskRecord, TerminalState } from '../../../src/platform/task.js';
+import type { StepCheckpoint, TaskRecord, TerminalState } from '../../../src/platform/task.js';
 import { TERMINAL_STATES } from '../../../src/platform/task.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -18,6 +18,22 @@ function queuedTask(id: string, tenantId = 'tenant-alpha'): TaskRecord {
     state: 'queued',
     createdAt: 1_000,
     deliveries: 0,
+  };
+}
+
+/** Returns a checkpoint after `steps` steps of one call each. */
+function checkpointOf(steps: number): StepCheckpoint {
+  const attempt = { provider: 'p1', model: 'm1', outcome: 'success' as const, latencyMs: 40 };
+  return {
+    steps,
+    result: {
+      text: `step ${steps}`,
+      usage: { inputTokens: 100 * steps, outputTokens: 8 * steps },
+      provider: 'p1',
+      model: 'm1',
+      attempts: Array.from({ length: steps }, () => attempt),
+      timeToFirstTokenMs: 12.5,
+    },
   };
 }
 
@@ -108,6 +124,50 @@ for (const driver of drivers) {
       const record = await store.markRunning('t1', 3_000);
       assert.equal(record?.deliveries, 2);
       assert.equal(record?.startedAt, 3_000);
+    });
+
+    it('keeps a checkpoint for the next delivery', async () => {
+      await store.create(queuedTask('t1'));
+      await store.markRunning('t1', 2_000);
+      assert.equal(await store.saveCheckpoint('t1', checkpointOf(1)), true);
+      assert.equal(await store.requeue('t1', { delivery: 1, costUsd: 0 }), true);
+      const record = await store.markRunning('t1', 3_000);
+      assert.deepEqual(record?.checkpoint, checkpointOf(1));
+    });
+
+    it('keeps the checkpoint with the most steps', async () => {
+      await store.create(queuedTask('t1'));
+      await store.markRunning('t1', 2_000);
+      assert.equal(await store.saveCheckpoint('t1', checkpointOf(2)), true);
+      assert.equal(await store.saveCheckpoint('t1', checkpointOf(1)), false);
+      assert.equal(await store.saveCheckpoint('t1', checkpointOf(2)), false);
+      assert.equal((await store.getById('t1'))?.checkpoint?.steps, 2);
+      assert.equal(await store.saveCheckpoint('t1', checkpointOf(3)), true);
+      assert.equal((await store.getById('t1'))?.checkpoint?.steps, 3);
+    });
+
+    it('skips a checkpoint of a task not running', async () => {
+      await store.create(queuedTask('t1'));
+      assert.equal(await store.saveCheckpoint('t1', checkpointOf(1)), false);
+      assert.equal(await store.saveCheckpoint('unknown', checkpointOf(1)), false);
+      assert.equal((await store.getById('t1'))?.checkpoint, undefined);
+      assert.equal(await store.getById('unknown'), undefined);
+    });
+
+    it('drops the checkpoint when the task ends', async () => {
+      await store.create(queuedTask('t1'));
+      await store.markRunning('t1', 2_000);
+      await store.saveCheckpoint('t1', checkpointOf(1));
+      const read = await store.completeAndRead('t1', { state: 'failed', finishedAt: 3_000 });
+      assert.equal(read.record?.checkpoint, undefined);
+      assert.equal((await store.getById('t1'))?.checkpoint, undefined);
+      assert.equal(await store.saveCheckpoint('t1', checkpointOf(2)), false);
+    });
+
+    it('rejects a checkpoint of 0 steps', async () => {
+      await store.create(queuedTask('t1'));
+      await store.markRunning('t1', 2_000);
+      await assert.rejects(store.saveCheckpoint('t1', checkpointOf(0)), /whole number >= 1, got 0/);
     });
 
     it('completes a task only once', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,7 +9,11 @@ import { percent, seconds } from '../../../src/harness/report/format.js';
 import type { Report } from '../../../src/harness/report/types.js';
 import { isReportValidationError } from '../../../src/harness/report/errors.js';
 import { renderRunbook } from '../../../src/harness/runbook/render.js';
-import { runbookUnchangedReason, writeRunbook } from '../../../src/harness/runbook/write.js';
+import {
+  keptRunbook,
+  runbookUnchangedReason,
+  writeRunbook,
+} from '../../../src/harness/runbook/write.js';
 import { GatewayMetrics } from '../../../src/platform/gateway/metrics.js';
 import { defineMetrics } from '../../../src/platform/metrics/definitions.js';
 import { sampleReport, sampleReportV1 } from '../report/sample-report.js';
@@ -480,7 +484,7 @@ describe('runbookUnchangedReason', () => {
   it('keeps the runbook after an aborted drill', () => {
     const report = sampleReport();
     report.verdict = { status: 'aborted', reasons: ['aborted at 3.00 s: signal'] };
-    assert.equal(runbookUnchangedReason(report), 'an aborted drill does not rewrite it');
+    assert.equal(runbookUnchangedReason(report), 'an aborted drill does not write the runbook');
   });
 
   it('keeps the runbook after an invalid run', () => {
@@ -526,5 +530,36 @@ describe('writeRunbook', () => {
     report.environment.seed = 1.5;
     await assert.rejects(writeRunbook([report], join(dir, 'runbook.md')), isReportValidationError);
     assert.deepEqual(await readdir(dir), []);
+  });
+});
+
+describe('keptRunbook', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-kept-runbook-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('calls an existing runbook unchanged', async () => {
+    const path = join(dir, 'runbook.md');
+    await writeFile(path, '# Scaling runbook\n');
+    assert.deepEqual(await keptRunbook(path, 'an aborted drill does not write the runbook'), {
+      status: 'unchanged',
+      path,
+      reason: 'an aborted drill does not write the runbook',
+    });
+  });
+
+  it('calls a missing runbook not written', async () => {
+    const path = join(dir, 'runbooks', 'runbook.md');
+    assert.deepEqual(await keptRunbook(path, 'a trial policy'), {
+      status: 'not-written',
+      path,
+      reason: 'a trial policy',
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { measureWindow, pointsIn } from '../drill/measures.js';
 import { count, percent, seconds } from '../report/format.js';
+import { breakerRecoveryText, failoverCountText } from './breaker-outage.js';
 import { breakerMeasured } from './breaker-signal.js';
 import { p95Of, READ_GAP_S, rateShare, sumRate, twoReads } from './commands.js';
 import type {
@@ -203,6 +204,7 @@ function providerOutage(evidence: Evidence): Incident {
   const windowSuccess = measureWindow(points, 'successRate');
   const lowest = worstSecond(points, (point) => point.successRate, true);
   const [from, to] = windowOf(fault);
+  const outage = { primary, fallback, fromS: from, toS: to };
   return {
     key: `provider-outage:${primary}`,
     title: `Provider outage: ${primary}`,
@@ -226,10 +228,7 @@ function providerOutage(evidence: Evidence): Incident {
       successSignal(probe(evidence, 'during', 'successRate')),
     ],
     systemActions: [
-      `The router failed over from ${primary} to ${fallback} ${count(pair?.activations ?? 0)} times. ` +
-        `The count covers requests whose ${primary} attempt failed; once its breaker opened, ` +
-        `requests went to ${fallback} directly and are not counted, so ` +
-        '`scalegate_failover_activations_total` stops rising while the outage lasts and is no detection signal.',
+      failoverCountText(report, outage, pair?.activations ?? 0),
       `${fallback} carried most of the traffic ${seconds(timing?.detectionS ?? null)} after the outage started (detection time).`,
       `Success rate over the fault window (${from.toFixed(2)}-${to.toFixed(2)} s): ${orNa(windowSuccess, percent)}; worst second: ${orNa(lowest, percent)}.`,
     ],
@@ -243,7 +242,7 @@ function providerOutage(evidence: Evidence): Incident {
     verification: [
       `Traffic moved back to ${primary} ${seconds(timing?.recoveryS ?? null)} after the fault ended (recovery time).`,
       `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
-      `\`scalegate_breaker_state\` for ${primary} is back at 0 (closed) in step 1's command. It turns half-open (1) once the route's \`breaker.cooldownMs\` in the policy has passed, or a longer \`Retry-After\` of ${primary}, and closed after the next call to ${primary} succeeds.`,
+      `\`scalegate_breaker_state\` for ${primary} is back at 0 (closed) in step 1's command. It turns half-open (1) once the route's \`breaker.cooldownMs\` in the policy has passed, or a longer \`Retry-After\` of ${primary}, and closed after the next call to ${primary} succeeds. ${breakerRecoveryText(report, outage)}`,
       `Step 2's command shows ${primary}'s \`outcome="success"\` line rising again.`,
     ],
   };

@@ -79,7 +79,10 @@ describe('renderRunbook', () => {
     assert.ok(
       outage.includes(`failed over from provider-a to provider-b ${pair.activations} times`),
     );
-    assert.ok(outage.includes('once its breaker opened, requests went to provider-b directly'));
+    assert.ok(
+      outage.includes('While the breaker was open, requests went to provider-b directly'),
+      outage,
+    );
     assert.ok(outage.includes(`${seconds(timing.detectionS)} after the outage started`));
     assert.ok(outage.includes(`${seconds(timing.recoveryS)} after the fault ended`));
     assert.ok(outage.includes('| min 0.97 | 96.4% (fail) |'));
@@ -167,6 +170,97 @@ describe('renderRunbook', () => {
       ),
       row,
     );
+  });
+
+  it('counts failovers until the breaker opened', () => {
+    const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes(
+        'The count covers requests whose provider-a attempt failed: before the breaker opened ' +
+          '(`gpt-4o` at 21.40 s) and at each failed half-open probe (1 in the drill). While the ' +
+          'breaker was open, requests went to provider-b directly and are not counted, so ' +
+          '`scalegate_failover_activations_total` rises only at failed probes while the outage ' +
+          'lasts and is no detection signal.',
+      ),
+      outage,
+    );
+  });
+
+  it('counts failovers of a breaker that never opened', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = [];
+    gpt.openS = 0;
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes(
+        'No breaker of provider-a opened during the outage, so requests kept calling ' +
+          'provider-a first, and each failover is a request whose provider-a attempt failed: ' +
+          '`scalegate_failover_activations_total` kept rising while the outage lasted.',
+      ),
+      outage,
+    );
+    assert.doesNotMatch(outage, /directly/);
+  });
+
+  it('counts failovers without breaker records', () => {
+    const outage = sectionOf(renderRunbook([sampleReportV1()]), 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes(
+        'The report records no breakers, so it does not show whether the breaker of ' +
+          'provider-a opened: while a breaker is open, requests go to provider-b directly',
+      ),
+      outage,
+    );
+  });
+
+  it('times the breaker closing in the recovery check', () => {
+    const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
+    const verify = outage.slice(outage.indexOf('### Verify recovery'));
+    assert.ok(
+      verify.includes('In the drill, `gpt-4o` closed at 52.30 s, 2.28 s after the fault ended.'),
+      verify,
+    );
+  });
+
+  it('reports a breaker still open in the recovery check', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = gpt.transitions.slice(0, 3);
+    gpt.endState = 'open';
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    const verify = outage.slice(outage.indexOf('### Verify recovery'));
+    assert.ok(
+      verify.includes(
+        'In the drill, `gpt-4o` was still open at the drill end (90.00 s), so the drill did ' +
+          'not show it closing.',
+      ),
+      verify,
+    );
+  });
+
+  it('reports an unopened breaker in the recovery check', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = [];
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    const verify = outage.slice(outage.indexOf('### Verify recovery'));
+    assert.ok(
+      verify.includes(
+        'In the drill, no breaker of provider-a opened during the outage, so the drill did ' +
+          'not exercise this check.',
+      ),
+      verify,
+    );
+  });
+
+  it('reports unrecorded breakers in the recovery check', () => {
+    const outage = sectionOf(renderRunbook([sampleReportV1()]), 'Provider outage: provider-a');
+    const verify = outage.slice(outage.indexOf('### Verify recovery'));
+    assert.ok(verify.includes('The report records no breakers, so it gives no closing time.'));
   });
 
   it('marks breakers of a version 1 report unrecorded', () => {
@@ -439,8 +533,10 @@ describe('renderRunbook', () => {
       '3.10',
       '20.01',
       '50.02',
-      // The breaker of provider-a opened 21.40 - 20.01 s after the outage started.
+      // The breaker of provider-a opened 21.40 - 20.01 s after the outage started, and
+      // closed 52.30 - 50.02 s after the fault ended.
       '1.39',
+      '2.28',
       '30.00',
       '45.00',
       '0',

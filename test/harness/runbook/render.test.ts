@@ -334,7 +334,37 @@ describe('renderRunbook', () => {
   it('names the p95 limits of the latency spike', () => {
     const spike = sectionOf(renderRunbook([sampleReport()]), 'Latency spike on provider-b');
     assert.ok(spike.includes("| above 4 s, the p95 probe's max | 4.10 s |"), spike);
-    assert.ok(spike.includes('[1m])))` is back under 4 s.'), spike);
+    assert.ok(
+      spike.includes(
+        "[1m])))` is back at or under 4.5 s, the p95 probe's max of 4 s plus its tolerance " +
+          "after settling; the drill's load generator measured 2.20 s there.",
+      ),
+      spike,
+    );
+  });
+
+  it('checks p95 recovery at the limit without tolerance', () => {
+    const report = sampleReport();
+    const after = drillOf(report).steadyState.find((check) => check.phase === 'after');
+    const probe = after?.probes.find((entry) => entry.name === 'p95-latency');
+    assert.ok(probe);
+    probe.tolerance = 0;
+    const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes("[1m])))` is back at or under 4 s, the p95 probe's max after settling;"),
+      spike,
+    );
+  });
+
+  it('times the return of traffic in step 2', () => {
+    const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes(
+        '- Step 2\'s command shows provider-a\'s `outcome="success"` line rising again. In the ' +
+          'drill, traffic moved back to provider-a 3.98 s after the fault ended (recovery time).',
+      ),
+      outage,
+    );
   });
 
   it('tells the breaker how it closes', () => {
@@ -475,6 +505,19 @@ describe('renderRunbook', () => {
     );
     assert.match(burstSection, /Restart only a platform on Redis \(REDIS_URL\)/);
     assert.match(burstSection, /its --tenants option, or fixtures\/tenants\.yaml/);
+  });
+
+  it('maps each rejection reason to its limit', () => {
+    const burstSection = sectionOf(
+      renderRunbook([sampleReport()]),
+      'Noisy tenant burst: tenant-noisy',
+    );
+    // The reason label values of scalegate_admission_rejections_total, as admission sets them.
+    assert.ok(burstSection.includes('`requests_per_minute` is requestsPerMinute'), burstSection);
+    assert.ok(burstSection.includes('`tokens_per_minute` is tokensPerMinute'), burstSection);
+    assert.ok(burstSection.includes('`in_flight` is maxInFlight'), burstSection);
+    assert.ok(burstSection.includes('`budget` is budgetUsd'), burstSection);
+    assert.ok(burstSection.includes("`backpressure` is the platform's queue backlog"));
   });
 
   it('uses the series for a latency spike', () => {

@@ -5,7 +5,7 @@
 import type { DrillEvent } from '../harness/drill/deps.js';
 import type { Report, SeriesPoint } from '../harness/report/types.js';
 import { percent, usd } from '../harness/report/format.js';
-import { runbookUnchangedReason } from '../harness/runbook/write.js';
+import type { RunbookOutcome } from '../harness/runbook/write.js';
 
 /** Seconds between plain progress lines when stderr is not a terminal. */
 const PLAIN_LINE_INTERVAL_S = 5;
@@ -103,12 +103,7 @@ function seconds(atS: number): string {
  * Formats the closing summary. Failover activations are summed per provider that took
  * over traffic; a retry on the same provider is not a failover and is left out.
  */
-export function summaryLines(
-  report: Report,
-  runbookPath: string | undefined,
-  runDir: string,
-  unchangedReason = runbookUnchangedReason(report),
-): string[] {
+export function summaryLines(report: Report, runbook: RunbookOutcome, runDir: string): string[] {
   const { environment, scenario } = report;
   const lines = [
     `[drill] ${report.drill?.name ?? scenario.name} verdict=${report.verdict.status}`,
@@ -138,13 +133,17 @@ export function summaryLines(
   }
   lines.push(...report.verdict.reasons.map((reason) => `[reason] ${reason}`));
   lines.push(...notCheckedLines(report));
-  lines.push(
-    runbookPath === undefined
-      ? `[artifact] runbook unchanged: ${unchangedReason ?? 'not written'}`
-      : `[artifact] ${runbookPath}`,
-    `[report] ${runDir}/summary.md`,
-  );
+  lines.push(artifactLine(runbook), `[report] ${runDir}/summary.md`);
   return lines;
+}
+
+/** Formats the `[artifact]` line: the runbook written, or why none was and what is there. */
+function artifactLine(runbook: RunbookOutcome): string {
+  if (runbook.status === 'written') return `[artifact] ${runbook.path}`;
+  if (runbook.status === 'unchanged') {
+    return `[artifact] runbook unchanged at ${runbook.path}: ${runbook.reason}`;
+  }
+  return `[artifact] runbook not written, no file at ${runbook.path}: ${runbook.reason}`;
 }
 
 /**

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 
 import { DrillProgress, summaryLines } from '../../src/cli/drill-output.js';
 import type { SeriesPoint } from '../../src/harness/report/types.js';
+import type { RunbookOutcome } from '../../src/harness/runbook/write.js';
 import { sampleReport } from '../harness/report/sample-report.js';
 
 function capture(isTTY: boolean): { isTTY: boolean; text: string; write(s: string): void } {
@@ -12,6 +13,11 @@ function capture(isTTY: boolean): { isTTY: boolean; text: string; write(s: strin
       this.text += s;
     },
   };
+}
+
+/** Returns the outcome of a drill that wrote its runbook at `path`. */
+function written(path = 'runbooks/scaling_runbook.md'): RunbookOutcome {
+  return { status: 'written', path };
 }
 
 function point(t: number): SeriesPoint {
@@ -38,8 +44,8 @@ describe('summaryLines', () => {
       { fromProvider: 'provider-b', toProvider: 'provider-b', activations: 8 },
       { fromProvider: 'provider-b', toProvider: 'provider-a', activations: 2 },
     ];
-    const failoverLines = summaryLines(report, 'runbooks/x.md', 'reports/r').filter((line) =>
-      line.startsWith('[failover]'),
+    const failoverLines = summaryLines(report, written('runbooks/x.md'), 'reports/r').filter(
+      (line) => line.startsWith('[failover]'),
     );
     assert.deepEqual(failoverLines, [
       '[failover] provider_a_activations=2',
@@ -47,22 +53,36 @@ describe('summaryLines', () => {
     ]);
   });
 
-  it('says an aborted drill kept the runbook', () => {
-    const report = sampleReport();
-    report.verdict = { status: 'aborted', reasons: ['aborted at 3.00 s: signal'] };
-    const lines = summaryLines(report, undefined, 'reports/r');
-    assert.ok(lines.includes('[artifact] runbook unchanged: an aborted drill does not rewrite it'));
+  it('says a kept runbook is unchanged', () => {
+    const runbook = {
+      status: 'unchanged' as const,
+      path: 'runbooks/scaling_runbook.md',
+      reason: 'an aborted drill does not write the runbook',
+    };
+    const lines = summaryLines(sampleReport(), runbook, 'reports/r');
+    assert.ok(
+      lines.includes(
+        '[artifact] runbook unchanged at runbooks/scaling_runbook.md: an aborted drill does ' +
+          'not write the runbook',
+      ),
+      lines.join('\n'),
+    );
   });
 
-  it('says an invalid run kept the runbook', () => {
-    const report = sampleReport();
-    const topology = report.topologies[0];
-    assert.ok(topology !== undefined);
-    topology.harness = { ...topology.harness, valid: false, reasons: ['scheduler behind'] };
-    const artifact = summaryLines(report, undefined, 'reports/r').find((line) =>
+  it('says no runbook was written', () => {
+    const runbook = {
+      status: 'not-written' as const,
+      path: 'gate/scaling_runbook.md',
+      reason: 'an aborted drill does not write the runbook',
+    };
+    const artifact = summaryLines(sampleReport(), runbook, 'reports/r').find((line) =>
       line.startsWith('[artifact]'),
     );
-    assert.match(artifact ?? '', /^\[artifact\] runbook unchanged: the load generator fell behind/);
+    assert.equal(
+      artifact,
+      '[artifact] runbook not written, no file at gate/scaling_runbook.md: an aborted drill ' +
+        'does not write the runbook',
+    );
   });
 
   it('prints the cost per task to four significant digits', () => {
@@ -70,7 +90,7 @@ describe('summaryLines', () => {
     const topology = report.topologies[0];
     assert.ok(topology !== undefined);
     topology.cost = { ...topology.cost, meanUsd: 0.0060743 };
-    const lines = summaryLines(report, undefined, 'reports/r');
+    const lines = summaryLines(report, written(), 'reports/r');
     assert.ok(lines.includes('[cost] avg=$0.006074/task'), lines.join('\n'));
   });
 
@@ -79,7 +99,7 @@ describe('summaryLines', () => {
     const topology = report.topologies[0];
     assert.ok(topology !== undefined);
     topology.cost = { ...topology.cost, meanUsd: 0.0060743, unsettledTasks: 3 };
-    const lines = summaryLines(report, undefined, 'reports/r');
+    const lines = summaryLines(report, written(), 'reports/r');
     assert.ok(lines.includes('[cost] avg=$0.006074/task unsettled=3'), lines.join('\n'));
   });
 
@@ -88,7 +108,7 @@ describe('summaryLines', () => {
     report.environment.policyPath = 'policies/candidate.yaml';
     report.scenario.routes = ['chat'];
     report.scenario.unexercisedRoutes = ['summarize', 'bench'];
-    const lines = summaryLines(report, undefined, 'reports/r');
+    const lines = summaryLines(report, written(), 'reports/r');
     const hash = report.environment.policyHash.slice(0, 12);
     assert.ok(lines.includes(`[policy] policies/candidate.yaml sha256=${hash}`), lines.join('\n'));
     assert.ok(lines.includes('[routes] exercised=chat not_exercised=summarize,bench'));
@@ -99,7 +119,7 @@ describe('summaryLines', () => {
     const topology = report.topologies[0];
     assert.ok(topology !== undefined);
     topology.cost = { ...topology.cost, meanUsd: 0.0060743, workerPoolUsd: 0.03124 };
-    const lines = summaryLines(report, undefined, 'reports/r');
+    const lines = summaryLines(report, written(), 'reports/r');
     assert.ok(lines.includes('[cost] avg=$0.006074/task worker_pool=$0.03124'), lines.join('\n'));
   });
 
@@ -117,7 +137,7 @@ describe('summaryLines', () => {
       probe.passed = null;
       probe.notChecked = 'the drill spec leaves it out of the during windows (checkDuring: false)';
     }
-    const lines = summaryLines(report, 'runbooks/scaling_runbook.md', 'reports/run');
+    const lines = summaryLines(report, written(), 'reports/run');
     assert.deepEqual(
       lines.filter((line) => line.startsWith('[not_checked]')),
       [
@@ -128,7 +148,7 @@ describe('summaryLines', () => {
   });
 
   it('ends with the runbook artifact line', () => {
-    const lines = summaryLines(sampleReport(), 'runbooks/scaling_runbook.md', 'reports/r');
+    const lines = summaryLines(sampleReport(), written(), 'reports/r');
     assert.ok(lines.includes('[artifact] runbooks/scaling_runbook.md'));
     assert.match(
       lines.find((line) => line.startsWith('[throughput]')) ?? '',

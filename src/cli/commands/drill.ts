@@ -131,7 +131,7 @@ async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal
     });
     progress.finish();
     process.stdout.write(
-      `${summaryLines(run.report, run.runbookPath, run.written.runDir, run.runbookUnchangedReason).join('\n')}\n`,
+      `${summaryLines(run.report, run.runbook, run.written.runDir).join('\n')}\n`,
     );
     return drillExitCode(run.report);
   } finally {
@@ -160,7 +160,7 @@ export function keepRunbookReason(
   runbookSource: string | undefined,
 ): string | undefined {
   if (policy === undefined || runbookSource !== 'default') return undefined;
-  return 'a drill of a --policy file leaves the default runbook alone; pass --runbook FILE to write one';
+  return 'a drill of a --policy file does not write the default runbook; pass --runbook FILE to write one';
 }
 
 /** Exit code of a drill whose load generator fell behind, so its numbers are not evidence. */

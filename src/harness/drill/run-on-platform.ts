@@ -10,7 +10,13 @@ import { DEFAULT_TENANTS_PATH, loadTenants } from '../../platform/tenants/index.
 import { collectEnvironment, gitCommit, policyHash } from '../report/environment.js';
 import type { Report } from '../report/types.js';
 import { freeRunId, type WrittenReport, writeReport } from '../report/writer.js';
-import { runbookUnchangedReason, writeRunbook } from '../runbook/write.js';
+import {
+  keptRunbook,
+  RUNBOOK_PATH,
+  type RunbookOutcome,
+  runbookUnchangedReason,
+  writeRunbook,
+} from '../runbook/write.js';
 import type { ScenarioSpec } from '../scenario/types.js';
 import type { DrillDeps } from './deps.js';
 import { DrillSpecError } from './errors.js';
@@ -47,13 +53,8 @@ export interface PlatformDrillOptions {
 export interface PlatformDrillResult {
   report: Report;
   written: WrittenReport;
-  /**
-   * The regenerated runbook, or undefined when the drill left the runbook alone for the
-   * reason in `runbookUnchangedReason`.
-   */
-  runbookPath: string | undefined;
-  /** Reason the runbook was left alone; undefined when it was rewritten. */
-  runbookUnchangedReason: string | undefined;
+  /** Outcome for the runbook file: written, left as it was, or not written with none there. */
+  runbook: RunbookOutcome;
 }
 
 function quotas(tenants: Awaited<ReturnType<typeof loadTenants>>): Record<string, number> {
@@ -157,10 +158,13 @@ export async function runDrillOnPlatform(
       },
     });
     const written = await writeReport(report, reportsDir);
+    const runbookPath = options.runbookPath ?? RUNBOOK_PATH;
     const unchanged = options.keepRunbookBecause ?? runbookUnchangedReason(report);
-    const runbookPath =
-      unchanged === undefined ? await writeRunbook([report], options.runbookPath) : undefined;
-    return { report, written, runbookPath, runbookUnchangedReason: unchanged };
+    const runbook: RunbookOutcome =
+      unchanged === undefined
+        ? { status: 'written', path: await writeRunbook([report], runbookPath) }
+        : await keptRunbook(runbookPath, unchanged);
+    return { report, written, runbook };
   } finally {
     await platform.purge();
     await platform.stop();

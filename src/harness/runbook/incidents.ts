@@ -1,5 +1,7 @@
+import type { RejectionReason } from '../../platform/admission/types.js';
 import { measureWindow, pointsIn } from '../drill/measures.js';
 import { count, percent, seconds } from '../report/format.js';
+import { breakerRecoveryText, failoverCountText } from './breaker-outage.js';
 import { breakerMeasured } from './breaker-signal.js';
 import { p95Of, READ_GAP_S, rateShare, sumRate, twoReads } from './commands.js';
 import type {
@@ -117,10 +119,17 @@ function outcomeText(result: ProbeResult, passed: string, failed: string): strin
  */
 function limitText(result: ProbeResult): string {
   if (result.tolerance === 0) return `${result.comparator} ${result.threshold}`;
-  const min = result.comparator === 'min';
-  const edge = min ? result.threshold - result.tolerance : result.threshold + result.tolerance;
-  const passes = min ? `passes from ${roundLimit(edge)}` : `passes up to ${roundLimit(edge)}`;
+  const edge = passEdge(result);
+  const passes = result.comparator === 'min' ? `passes from ${edge}` : `passes up to ${edge}`;
   return `${result.comparator} ${result.threshold}, ${passes}`;
+}
+
+/** Returns the last value a probe passes at: its threshold widened by the tolerance. */
+function passEdge(result: ProbeResult): number {
+  const min = result.comparator === 'min';
+  return roundLimit(
+    min ? result.threshold - result.tolerance : result.threshold + result.tolerance,
+  );
 }
 
 /** Rounds a limit to 6 decimals, so 0.99 - 0.05 prints as 0.94. */
@@ -203,6 +212,7 @@ function providerOutage(evidence: Evidence): Incident {
   const windowSuccess = measureWindow(points, 'successRate');
   const lowest = worstSecond(points, (point) => point.successRate, true);
   const [from, to] = windowOf(fault);
+  const outage = { primary, fallback, fromS: from, toS: to };
   return {
     key: `provider-outage:${primary}`,
     title: `Provider outage: ${primary}`,
@@ -226,10 +236,7 @@ function providerOutage(evidence: Evidence): Incident {
       successSignal(probe(evidence, 'during', 'successRate')),
     ],
     systemActions: [
-      `The router failed over from ${primary} to ${fallback} ${count(pair?.activations ?? 0)} times. ` +
-        `The count covers requests whose ${primary} attempt failed; once its breaker opened, ` +
-        `requests went to ${fallback} directly and are not counted, so ` +
-        '`scalegate_failover_activations_total` stops rising while the outage lasts and is no detection signal.',
+      failoverCountText(report, outage, pair?.activations ?? 0),
       `${fallback} carried most of the traffic ${seconds(timing?.detectionS ?? null)} after the outage started (detection time).`,
       `Success rate over the fault window (${from.toFixed(2)}-${to.toFixed(2)} s): ${orNa(windowSuccess, percent)}; worst second: ${orNa(lowest, percent)}.`,
     ],
@@ -241,12 +248,33 @@ function providerOutage(evidence: Evidence): Incident {
       'Drill a changed route policy with `make policy-gate POLICY=path/to/policy.yaml` before it goes live: the gate exits 0 only when the policy passes this drill.',
     ],
     verification: [
-      `Traffic moved back to ${primary} ${seconds(timing?.recoveryS ?? null)} after the fault ended (recovery time).`,
       `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
-      `\`scalegate_breaker_state\` for ${primary} is back at 0 (closed) in step 1's command. It turns half-open (1) once the route's \`breaker.cooldownMs\` in the policy has passed, or a longer \`Retry-After\` of ${primary}, and closed after the next call to ${primary} succeeds.`,
-      `Step 2's command shows ${primary}'s \`outcome="success"\` line rising again.`,
+      `\`scalegate_breaker_state\` for ${primary} is back at 0 (closed) in step 1's command. It turns half-open (1) once the route's \`breaker.cooldownMs\` in the policy has passed, or a longer \`Retry-After\` of ${primary}, and closed after the next call to ${primary} succeeds. ${breakerRecoveryText(report, outage)}`,
+      `Step 2's command shows ${primary}'s \`outcome="success"\` line rising again. In the drill, traffic moved back to ${primary} ${seconds(timing?.recoveryS ?? null)} after the fault ended (recovery time).`,
     ],
   };
+}
+
+/**
+ * Words the p95 recovery check on `/metrics`. Its limit is the one the drill's p95 probe
+ * passes at after settling, tolerance included, so a value the drill called recovered reads
+ * as recovered here too.
+ */
+function platformP95Recovery(result: ProbeResult | undefined): string {
+  const buckets =
+    "Its buckets are 1 s wide from 2 s to 12 s, so it can differ from the load generator's p95 by up to 1 s.";
+  if (result === undefined) {
+    return `On \`/metrics\`, ${PLATFORM_P95} is back under the p95 limit. ${buckets}`;
+  }
+  const limit =
+    result.tolerance === 0
+      ? `the p95 probe's ${result.comparator} after settling`
+      : `the p95 probe's ${result.comparator} of ${result.threshold} s plus its tolerance after settling`;
+  const measured =
+    result.value === null
+      ? 'the drill measured no p95 there'
+      : `the drill's load generator measured ${seconds(result.value)} there`;
+  return `On \`/metrics\`, ${PLATFORM_P95} is back at or under ${passEdge(result)} s, ${limit}; ${measured}. ${buckets}`;
 }
 
 function proxyFault(evidence: Evidence): Incident {
@@ -286,10 +314,27 @@ function proxyFault(evidence: Evidence): Incident {
     ],
     verification: [
       `p95 after settling: ${probeLine(recoveryP95, seconds)}.`,
-      `On \`/metrics\`, ${PLATFORM_P95} is back under ${recoveryP95 === undefined ? 'the p95 limit' : `${recoveryP95.threshold} s`}. Its buckets are 1 s wide from 2 s to 12 s, so it can differ from the load generator's p95 by up to 1 s.`,
+      platformP95Recovery(recoveryP95),
       `\`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\` returns \`[]\`; the drill verified this: ${report.drill?.cleanAfterRollback === true ? 'no toxic was left' : `left ${report.drill?.leftovers.join(', ')}`}.`,
     ],
   };
+}
+
+/**
+ * Tenants-file field behind each `reason` label of `scalegate_admission_rejections_total`
+ * that a tenant's limit sets. Typed by the reasons, so a new one must be added here.
+ */
+const REASON_LIMITS: Record<Exclude<RejectionReason, 'backpressure'>, string> = {
+  requests_per_minute: 'requestsPerMinute',
+  tokens_per_minute: 'tokensPerMinute',
+  in_flight: 'maxInFlight',
+  budget: 'budgetUsd',
+};
+
+/** Lists the reasons and their fields, such as `` `budget` is budgetUsd ``. */
+function reasonLimits(): string {
+  const pairs = Object.entries(REASON_LIMITS).map(([reason, field]) => `\`${reason}\` is ${field}`);
+  return `${pairs.slice(0, -1).join(', ')} and ${pairs.at(-1)}`;
 }
 
 function tenantBurst(evidence: Evidence): Incident {
@@ -323,7 +368,7 @@ function tenantBurst(evidence: Evidence): Incident {
     ],
     operatorSteps: [
       `Watch the rejections, read twice ${READ_GAP_S} s apart: a line that changed is the tenant still being turned away, by reason: ${twoReads(`scalegate_admission_rejections_total\\{tenant="${tenant}"`)}`,
-      `Check the tenant's limits (requestsPerMinute, tokensPerMinute, maxInFlight, maxRunning) in the tenants file the platform was started with: its --tenants option, or fixtures/tenants.yaml.`,
+      `Find the limit behind each reason of step 1 in the tenants file the platform was started with, its --tenants option, or fixtures/tenants.yaml: ${reasonLimits()}. \`backpressure\` is the platform's queue backlog, which no limit of the tenant sets.`,
       `If its async tasks hold the workers, lower its maxRunning in that file and restart the platform, which applies the cap to queued tasks too. Restart only a platform on Redis (REDIS_URL): on the embedded memory drivers a stop fails every queued task of every tenant. Then check that its deferrals rise between the two reads of ${twoReads(`scalegate_running_cap_deferrals_total\\{tenant="${tenant}"`)}, which shows the cap holding its tasks back.`,
       `Confirm other tenants are unaffected: between the two reads of ${twoReads('scalegate_gateway_rejections_total\\{|scalegate_requests_total\\{')} no rejection line of another tenant changes, and neither do their \`outcome="failed"\` lines.`,
     ],

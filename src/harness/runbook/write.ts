@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import type { Report } from '../report/types.js';
@@ -15,7 +15,7 @@ export const RUNBOOK_PATH = 'runbooks/scaling_runbook.md';
  * generator fell behind has suspect latency and throughput numbers.
  */
 export function runbookUnchangedReason(report: Report): string | undefined {
-  if (report.verdict.status === 'aborted') return 'an aborted drill does not rewrite it';
+  if (report.verdict.status === 'aborted') return 'an aborted drill does not write the runbook';
   if (report.topologies.some((result) => !result.harness.valid)) {
     return 'the load generator fell behind, so the run is invalid; rerun the drill on a quieter machine or at a lower --time-scale';
   }
@@ -43,4 +43,24 @@ export async function writeRunbook(
     throw error;
   }
   return path;
+}
+
+/**
+ * Outcome of a drill for the runbook file: `written`, `unchanged` when it left a runbook
+ * that was already at `path`, or `not-written` when it wrote none and none exists there.
+ */
+export type RunbookOutcome =
+  | { status: 'written'; path: string }
+  | { status: 'unchanged' | 'not-written'; path: string; reason: string };
+
+/**
+ * Returns the outcome of a drill that does not write the runbook at `path` for `reason`:
+ * `unchanged` when a file is there, `not-written` when nothing is.
+ */
+export async function keptRunbook(path: string, reason: string): Promise<RunbookOutcome> {
+  const existing = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+    throw error;
+  });
+  return { status: existing === undefined ? 'not-written' : 'unchanged', path, reason };
 }

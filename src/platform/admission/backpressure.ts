@@ -1,5 +1,5 @@
 import type { PriorityClass } from '../task.js';
-import type { Rejection } from './types.js';
+import type { LimitDescriptor, Rejection } from './types.js';
 
 /** Queue gauges that backpressure reads. */
 export interface QueueGauges {
@@ -37,7 +37,8 @@ const ADMITTED: BackpressureDecision = { admitted: true };
 /**
  * Builds the shedding rule. A class is shed once queue depth or oldest age
  * reaches its watermark: 429 below the hard limit, where only lower classes
- * are shed, and 503 for every class at the hard limit. Retry-After is the
+ * are shed, and 503 for every class at the hard limit. The rejection names the
+ * watermark of a 429 and the hard limit of a 503. Retry-After is the
  * oldest task's age in whole seconds, clamped to the min and max options, as
  * an estimate of how long the backlog takes to drain.
  */
@@ -54,19 +55,36 @@ export function createBackpressure(options: BackpressureOptions): Backpressure {
       if (!overDepth && !overAge) {
         return ADMITTED;
       }
-      const atHardLimit =
-        gauges.depth >= resolved.maxQueueDepth || gauges.oldestAgeMs >= resolved.maxOldestAgeMs;
+      const hardLimit = hardLimitReached(gauges, resolved);
+      const classLimit: LimitDescriptor = overDepth
+        ? { name: 'queue_depth', value: depthLimit }
+        : { name: 'queue_oldest_age_ms', value: ageLimit };
       return {
         admitted: false,
         reason: 'backpressure',
-        status: atHardLimit ? 503 : 429,
+        status: hardLimit === undefined ? 429 : 503,
         retryAfterSeconds: retryAfter(gauges.oldestAgeMs, resolved),
-        limit: overDepth
-          ? { name: 'queue_depth', value: depthLimit }
-          : { name: 'queue_oldest_age_ms', value: ageLimit },
+        limit: hardLimit ?? classLimit,
       };
     },
   };
+}
+
+/**
+ * Returns the hard limit the gauges reached, queue depth first, or undefined below both.
+ * A 503 names this limit, not the lower watermark of the request's class.
+ */
+function hardLimitReached(
+  gauges: QueueGauges,
+  options: ResolvedOptions,
+): LimitDescriptor | undefined {
+  if (gauges.depth >= options.maxQueueDepth) {
+    return { name: 'queue_depth', value: options.maxQueueDepth };
+  }
+  if (gauges.oldestAgeMs >= options.maxOldestAgeMs) {
+    return { name: 'queue_oldest_age_ms', value: options.maxOldestAgeMs };
+  }
+  return undefined;
 }
 
 type ResolvedOptions = Required<BackpressureOptions>;

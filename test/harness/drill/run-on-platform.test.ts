@@ -224,6 +224,7 @@ describe('runDrillOnPlatform on a platform', function () {
     const scraped = saved.drill?.steadyState.find((check) => check.phase === 'after')?.probes[1];
     assert.equal(scraped?.name, 'alpha-succeeded');
     assert.ok((scraped?.value ?? 0) >= 1);
+    assert.deepEqual(run.runbook, { status: 'written', path: runbookPath });
     assert.match(await readFile(runbookPath, 'utf8'), /## Provider outage: provider-a/);
   });
 
@@ -281,8 +282,11 @@ describe('runDrillOnPlatform on a platform', function () {
       runbookPath,
       keepRunbookBecause: 'a trial policy',
     });
-    assert.equal(run.runbookPath, undefined);
-    assert.equal(run.runbookUnchangedReason, 'a trial policy');
+    assert.deepEqual(run.runbook, {
+      status: 'not-written',
+      path: runbookPath,
+      reason: 'a trial policy',
+    });
     await assert.rejects(readFile(runbookPath, 'utf8'), { code: 'ENOENT' });
   });
 
@@ -319,7 +323,7 @@ describe('runDrillOnPlatform on a platform', function () {
     assert.ok(createdAt <= after, run.report.createdAt);
     assert.match(run.report.runId, /-short-outage-2$/);
     assert.equal(run.written.runDir, join(reportsDir, run.report.runId));
-    assert.equal(run.runbookPath, undefined);
+    assert.equal(run.runbook.status, 'not-written');
     await assert.rejects(readFile(join(dir, 'runbook.md'), 'utf8'), { code: 'ENOENT' });
     assert.equal(run.report.drill?.cleanAfterRollback, true);
     assert.deepEqual(run.report.drill?.leftovers, []);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,7 +9,11 @@ import { percent, seconds } from '../../../src/harness/report/format.js';
 import type { Report } from '../../../src/harness/report/types.js';
 import { isReportValidationError } from '../../../src/harness/report/errors.js';
 import { renderRunbook } from '../../../src/harness/runbook/render.js';
-import { runbookUnchangedReason, writeRunbook } from '../../../src/harness/runbook/write.js';
+import {
+  keptRunbook,
+  runbookUnchangedReason,
+  writeRunbook,
+} from '../../../src/harness/runbook/write.js';
 import { GatewayMetrics } from '../../../src/platform/gateway/metrics.js';
 import { defineMetrics } from '../../../src/platform/metrics/definitions.js';
 import { sampleReport, sampleReportV1 } from '../report/sample-report.js';
@@ -75,7 +79,10 @@ describe('renderRunbook', () => {
     assert.ok(
       outage.includes(`failed over from provider-a to provider-b ${pair.activations} times`),
     );
-    assert.ok(outage.includes('once its breaker opened, requests went to provider-b directly'));
+    assert.ok(
+      outage.includes('While the breaker was open, requests went to provider-b directly'),
+      outage,
+    );
     assert.ok(outage.includes(`${seconds(timing.detectionS)} after the outage started`));
     assert.ok(outage.includes(`${seconds(timing.recoveryS)} after the fault ended`));
     assert.ok(outage.includes('| min 0.97 | 96.4% (fail) |'));
@@ -165,6 +172,97 @@ describe('renderRunbook', () => {
     );
   });
 
+  it('counts failovers until the breaker opened', () => {
+    const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes(
+        'The count covers requests whose provider-a attempt failed: before the breaker opened ' +
+          '(`gpt-4o` at 21.40 s) and at each failed half-open probe (1 in the drill). While the ' +
+          'breaker was open, requests went to provider-b directly and are not counted, so ' +
+          '`scalegate_failover_activations_total` rises only at failed probes while the outage ' +
+          'lasts and is no detection signal.',
+      ),
+      outage,
+    );
+  });
+
+  it('counts failovers of a breaker that never opened', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = [];
+    gpt.openS = 0;
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes(
+        'No breaker of provider-a opened during the outage, so requests kept calling ' +
+          'provider-a first, and each failover is a request whose provider-a attempt failed: ' +
+          '`scalegate_failover_activations_total` kept rising while the outage lasted.',
+      ),
+      outage,
+    );
+    assert.doesNotMatch(outage, /directly/);
+  });
+
+  it('counts failovers without breaker records', () => {
+    const outage = sectionOf(renderRunbook([sampleReportV1()]), 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes(
+        'The report records no breakers, so it does not show whether the breaker of ' +
+          'provider-a opened: while a breaker is open, requests go to provider-b directly',
+      ),
+      outage,
+    );
+  });
+
+  it('times the breaker closing in the recovery check', () => {
+    const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
+    const verify = outage.slice(outage.indexOf('### Verify recovery'));
+    assert.ok(
+      verify.includes('In the drill, `gpt-4o` closed at 52.30 s, 2.28 s after the fault ended.'),
+      verify,
+    );
+  });
+
+  it('reports a breaker still open in the recovery check', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = gpt.transitions.slice(0, 3);
+    gpt.endState = 'open';
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    const verify = outage.slice(outage.indexOf('### Verify recovery'));
+    assert.ok(
+      verify.includes(
+        'In the drill, `gpt-4o` was still open at the drill end (90.00 s), so the drill did ' +
+          'not show it closing.',
+      ),
+      verify,
+    );
+  });
+
+  it('reports an unopened breaker in the recovery check', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = [];
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    const verify = outage.slice(outage.indexOf('### Verify recovery'));
+    assert.ok(
+      verify.includes(
+        'In the drill, no breaker of provider-a opened during the outage, so the drill did ' +
+          'not exercise this check.',
+      ),
+      verify,
+    );
+  });
+
+  it('reports unrecorded breakers in the recovery check', () => {
+    const outage = sectionOf(renderRunbook([sampleReportV1()]), 'Provider outage: provider-a');
+    const verify = outage.slice(outage.indexOf('### Verify recovery'));
+    assert.ok(verify.includes('The report records no breakers, so it gives no closing time.'));
+  });
+
   it('marks breakers of a version 1 report unrecorded', () => {
     const row = breakerRow(renderRunbook([sampleReportV1()]));
     assert.ok(
@@ -236,7 +334,37 @@ describe('renderRunbook', () => {
   it('names the p95 limits of the latency spike', () => {
     const spike = sectionOf(renderRunbook([sampleReport()]), 'Latency spike on provider-b');
     assert.ok(spike.includes("| above 4 s, the p95 probe's max | 4.10 s |"), spike);
-    assert.ok(spike.includes('[1m])))` is back under 4 s.'), spike);
+    assert.ok(
+      spike.includes(
+        "[1m])))` is back at or under 4.5 s, the p95 probe's max of 4 s plus its tolerance " +
+          "after settling; the drill's load generator measured 2.20 s there.",
+      ),
+      spike,
+    );
+  });
+
+  it('checks p95 recovery at the limit without tolerance', () => {
+    const report = sampleReport();
+    const after = drillOf(report).steadyState.find((check) => check.phase === 'after');
+    const probe = after?.probes.find((entry) => entry.name === 'p95-latency');
+    assert.ok(probe);
+    probe.tolerance = 0;
+    const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes("[1m])))` is back at or under 4 s, the p95 probe's max after settling;"),
+      spike,
+    );
+  });
+
+  it('times the return of traffic in step 2', () => {
+    const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes(
+        '- Step 2\'s command shows provider-a\'s `outcome="success"` line rising again. In the ' +
+          'drill, traffic moved back to provider-a 3.98 s after the fault ended (recovery time).',
+      ),
+      outage,
+    );
   });
 
   it('tells the breaker how it closes', () => {
@@ -379,6 +507,19 @@ describe('renderRunbook', () => {
     assert.match(burstSection, /its --tenants option, or fixtures\/tenants\.yaml/);
   });
 
+  it('maps each rejection reason to its limit', () => {
+    const burstSection = sectionOf(
+      renderRunbook([sampleReport()]),
+      'Noisy tenant burst: tenant-noisy',
+    );
+    // The reason label values of scalegate_admission_rejections_total, as admission sets them.
+    assert.ok(burstSection.includes('`requests_per_minute` is requestsPerMinute'), burstSection);
+    assert.ok(burstSection.includes('`tokens_per_minute` is tokensPerMinute'), burstSection);
+    assert.ok(burstSection.includes('`in_flight` is maxInFlight'), burstSection);
+    assert.ok(burstSection.includes('`budget` is budgetUsd'), burstSection);
+    assert.ok(burstSection.includes("`backpressure` is the platform's queue backlog"));
+  });
+
   it('uses the series for a latency spike', () => {
     const report = sampleReport();
     const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
@@ -435,8 +576,10 @@ describe('renderRunbook', () => {
       '3.10',
       '20.01',
       '50.02',
-      // The breaker of provider-a opened 21.40 - 20.01 s after the outage started.
+      // The breaker of provider-a opened 21.40 - 20.01 s after the outage started, and
+      // closed 52.30 - 50.02 s after the fault ended.
       '1.39',
+      '2.28',
       '30.00',
       '45.00',
       '0',
@@ -480,7 +623,7 @@ describe('runbookUnchangedReason', () => {
   it('keeps the runbook after an aborted drill', () => {
     const report = sampleReport();
     report.verdict = { status: 'aborted', reasons: ['aborted at 3.00 s: signal'] };
-    assert.equal(runbookUnchangedReason(report), 'an aborted drill does not rewrite it');
+    assert.equal(runbookUnchangedReason(report), 'an aborted drill does not write the runbook');
   });
 
   it('keeps the runbook after an invalid run', () => {
@@ -526,5 +669,36 @@ describe('writeRunbook', () => {
     report.environment.seed = 1.5;
     await assert.rejects(writeRunbook([report], join(dir, 'runbook.md')), isReportValidationError);
     assert.deepEqual(await readdir(dir), []);
+  });
+});
+
+describe('keptRunbook', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-kept-runbook-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('calls an existing runbook unchanged', async () => {
+    const path = join(dir, 'runbook.md');
+    await writeFile(path, '# Scaling runbook\n');
+    assert.deepEqual(await keptRunbook(path, 'an aborted drill does not write the runbook'), {
+      status: 'unchanged',
+      path,
+      reason: 'an aborted drill does not write the runbook',
+    });
+  });
+
+  it('calls a missing runbook not written', async () => {
+    const path = join(dir, 'runbooks', 'runbook.md');
+    assert.deepEqual(await keptRunbook(path, 'a trial policy'), {
+      status: 'not-written',
+      path,
+      reason: 'a trial policy',
+    });
   });
 });

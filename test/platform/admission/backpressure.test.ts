@@ -56,7 +56,20 @@ const ROWS: Row[] = [
     priority: 'batch',
     depth: 1000,
     oldestAgeMs: 0,
-    expected: { status: 503, limit: 'queue_depth', value: 500, retry: 1 },
+    expected: { status: 503, limit: 'queue_depth', value: 1000, retry: 1 },
+  },
+  {
+    priority: 'standard',
+    depth: 0,
+    oldestAgeMs: 30_000,
+    expected: { status: 503, limit: 'queue_oldest_age_ms', value: 30_000, retry: 30 },
+  },
+  // Over the batch depth watermark but at the hard age limit: the 503 names the age.
+  {
+    priority: 'batch',
+    depth: 600,
+    oldestAgeMs: 30_000,
+    expected: { status: 503, limit: 'queue_oldest_age_ms', value: 30_000, retry: 30 },
   },
 ];
 

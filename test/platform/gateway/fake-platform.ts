@@ -8,6 +8,7 @@ import { MemoryAdmissionBackend } from '../../../src/platform/admission/memory-b
 import { systemClock } from '../../../src/platform/clock.js';
 import { buildGateway } from '../../../src/platform/gateway/app.js';
 import type {
+  BackpressureGate,
   QueuedTaskData,
   ReadinessCheck,
   SyncExecutor,
@@ -89,6 +90,8 @@ export interface FakePlatformOptions {
   executor?: (router: ScriptedRouter, finisher: TaskFinisher) => SyncExecutor;
   readiness?: ReadinessCheck[];
   syncOwners?: SyncTaskOwnership;
+  /** @defaultValue no backpressure */
+  backpressure?: BackpressureGate;
 }
 
 /** Builds the gateway over in-memory parts and a scripted router. */
@@ -124,6 +127,7 @@ export function fakePlatform(options: FakePlatformOptions = {}): FakePlatform {
     logger: pino({ level: options.logLevel ?? 'info' }, captureStream(logs)),
     bodyLimitBytes: options.bodyLimitBytes,
     syncOwners: options.syncOwners,
+    backpressure: options.backpressure,
   });
   return { app, router, store, admission, enqueued, logs, registry };
 }

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 
 import type { FastifyInstance } from 'fastify';
 
-import type { ReadinessCheck, ReadinessResult } from '../../../src/platform/gateway/ports.js';
+import {
+  createBackpressure,
+  type QueueGauges,
+} from '../../../src/platform/admission/backpressure.js';
+import type {
+  BackpressureGate,
+  ReadinessCheck,
+  ReadinessResult,
+} from '../../../src/platform/gateway/ports.js';
 import { ProviderError } from '../../../src/platform/providers/errors.js';
 import { RouterError } from '../../../src/platform/router/router-errors.js';
 import {
@@ -16,6 +24,17 @@ import {
   SYNC_TASK,
   testTenant,
 } from './fake-platform.js';
+
+/** Builds a backpressure gate with the platform's default limits over fixed queue gauges. */
+function backpressureAt(gauges: QueueGauges): BackpressureGate {
+  const rule = createBackpressure({ maxQueueDepth: 10_000, maxOldestAgeMs: 60_000 });
+  return {
+    check: async (priority) => {
+      const decision = rule.decide(priority, gauges);
+      return decision.admitted ? undefined : decision;
+    },
+  };
+}
 
 /** Posts `payload` as tenant-alpha, with `headers` added. */
 function postTask(app: FastifyInstance, payload: object, headers: Record<string, string> = {}) {
@@ -307,6 +326,46 @@ describe('gateway tasks', () => {
     assert.equal(
       second.json().error.message,
       "budget_usd limit of 0.01 for tenant tenant-alpha leaves no room for this task's reservation, and freeing the reservations of running tasks would not make room; raise budgetUsd in the tenants file, or lower maxOutputTokens or the input, which size the reservation",
+    );
+  });
+
+  it('names the queue depth hard limit in a 503', async () => {
+    const { app } = fakePlatform({
+      backpressure: backpressureAt({ depth: 10_000, oldestAgeMs: 0 }),
+    });
+    const response = await postTask(app, { ...ASYNC_TASK, priority: 'batch' });
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json().error.code, 'overloaded');
+    assert.equal(response.json().error.limit, 'queue_depth');
+    assert.equal(
+      response.json().error.message,
+      'queue_depth limit of 10000 reached for platform; retry after 1 s',
+    );
+  });
+
+  it('names the queue age hard limit in a 503', async () => {
+    // The depth is past the batch watermark of 5000 too, but the age reached the hard limit.
+    const gauges = { depth: 6_000, oldestAgeMs: 60_000 };
+    const { app } = fakePlatform({ backpressure: backpressureAt(gauges) });
+    const response = await postTask(app, { ...ASYNC_TASK, priority: 'batch' });
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json().error.limit, 'queue_oldest_age_ms');
+    assert.equal(
+      response.json().error.message,
+      'queue_oldest_age_ms limit of 60000 reached for platform; retry after 60 s',
+    );
+  });
+
+  it('names the class watermark in a 429', async () => {
+    const { app } = fakePlatform({
+      backpressure: backpressureAt({ depth: 6_000, oldestAgeMs: 0 }),
+    });
+    const response = await postTask(app, { ...ASYNC_TASK, priority: 'batch' });
+    assert.equal(response.statusCode, 429);
+    assert.equal(response.json().error.limit, 'queue_depth');
+    assert.equal(
+      response.json().error.message,
+      'queue_depth limit of 5000 reached for platform; retry after 1 s',
     );
   });
 

@@ -5,11 +5,17 @@ import { relative } from 'node:path';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
 import { scaledClock, systemClock } from '../../platform/clock.js';
-import { formatTopology, startPlatform } from '../../platform/runtime.js';
+import {
+  formatTopology,
+  startPlatform,
+  WorkerPauseUnsupportedError,
+} from '../../platform/runtime.js';
+import type { PriorityClass } from '../../platform/task.js';
 import { DEFAULT_TENANTS_PATH, loadTenants } from '../../platform/tenants/index.js';
 import { collectEnvironment, gitCommit, policyHash } from '../report/environment.js';
 import type { Report } from '../report/types.js';
 import { freeRunId, type WrittenReport, writeReport } from '../report/writer.js';
+import { runbookEvidence } from '../runbook/evidence-reports.js';
 import { runbookUnchangedReason, writeRunbook } from '../runbook/write.js';
 import type { ScenarioSpec } from '../scenario/types.js';
 import type { DrillDeps } from './deps.js';
@@ -58,6 +64,10 @@ export interface PlatformDrillResult {
 
 function quotas(tenants: Awaited<ReturnType<typeof loadTenants>>): Record<string, number> {
   return Object.fromEntries(tenants.tenants.map((tenant) => [tenant.id, tenant.requestsPerMinute]));
+}
+
+function tiers(tenants: Awaited<ReturnType<typeof loadTenants>>): Record<string, PriorityClass> {
+  return Object.fromEntries(tenants.tenants.map((tenant) => [tenant.id, tenant.tier]));
 }
 
 /**
@@ -109,12 +119,16 @@ export async function runDrillOnPlatform(
     timeScale,
   });
   try {
+    if (spec.faults.some((step) => step.kind === 'worker-pause') && !platform.workers.pausable) {
+      throw new WorkerPauseUnsupportedError(platform.workers.processes);
+    }
     const topology = formatTopology(platform.topology);
     const deps = platformDrillDeps({
       platform,
       spec,
       scenario,
       quotaPerMinute: quotas(tenants),
+      tierOf: tiers(tenants),
       topology,
       clock,
       seed,
@@ -158,8 +172,15 @@ export async function runDrillOnPlatform(
     });
     const written = await writeReport(report, reportsDir);
     const unchanged = options.keepRunbookBecause ?? runbookUnchangedReason(report);
-    const runbookPath =
-      unchanged === undefined ? await writeRunbook([report], options.runbookPath) : undefined;
+    let runbookPath: string | undefined;
+    if (unchanged === undefined) {
+      // The other drills' newest reports keep their incidents in the rewritten runbook.
+      const evidence = await runbookEvidence(report, reportsDir);
+      for (const line of evidence.skipped) {
+        options.onEvent?.({ type: 'warning', detail: `runbook evidence skipped: ${line}` });
+      }
+      runbookPath = await writeRunbook(evidence.reports, options.runbookPath);
+    }
     return { report, written, runbookPath, runbookUnchangedReason: unchanged };
   } finally {
     await platform.purge();

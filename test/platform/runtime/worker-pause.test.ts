@@ -58,6 +58,14 @@ describe('Platform workers in memory', () => {
     for (const id of ids) {
       assert.equal((await terminalRecord(platform, id, 10_000)).state, 'succeeded');
     }
+    // Every accepted task reached a terminal state, the paused ones included.
+    const accounting = await platform.store.accounting();
+    assert.equal(accounting.queued, 0);
+    assert.equal(accounting.running, 0);
+    assert.equal(
+      accounting.succeeded + accounting.failed + accounting.dead_lettered,
+      accounting.accepted,
+    );
   });
 });
 

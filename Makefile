@@ -4,6 +4,9 @@ SCALEGATE := node bin/scalegate.js
 
 .PHONY: setup test chaos-drill policy-check policy-gate load-test bench
 
+# Drill that chaos-drill runs: provider-outage or worker-loss (chaos/index.ts lists them).
+DRILL ?= provider-outage
+
 # Route policy that policy-check checks and policy-gate drills, and the folder that receives
 # the gate's report and runbook.
 POLICY ?= policies/default.yaml
@@ -16,12 +19,14 @@ test:
 	npm test
 
 chaos-drill:
-	$(SCALEGATE) drill
+	$(if $(strip $(DRILL)),,$(error $(EMPTY_DRILL_ERROR)))
+	$(SCALEGATE) drill --drill $(call shell_quote,$(DRILL))
 
 # Wraps $(1) in single quotes for the shell, so a path with spaces stays one argument.
 shell_quote = '$(subst ','\'',$(1))'
 
 # Variables, because the commas of a message written inside $(if ...) would split it.
+EMPTY_DRILL_ERROR := DRILL is empty; pass DRILL=worker-loss, or leave DRILL out to run provider-outage
 EMPTY_POLICY_ERROR := POLICY is empty; pass POLICY=path/to/policy.yaml, or leave POLICY out to drill policies/default.yaml
 EMPTY_POLICY_CHECK_ERROR := POLICY is empty; pass POLICY=path/to/policy.yaml, or leave POLICY out to check policies/default.yaml
 

@@ -1,5 +1,6 @@
 import type { ScenarioSpec } from '../src/harness/scenario/types.js';
 import { agentMix } from './agent-mix.js';
+import { asyncChat } from './async-chat.js';
 import { convReplay } from './conv-replay.js';
 import { noisyFlood, noisyHold } from './noisy-neighbour.js';
 import { ramp } from './ramp.js';
@@ -13,4 +14,5 @@ export const SCENARIOS: Readonly<Record<string, ScenarioSpec>> = {
   [ramp.name]: ramp,
   [noisyFlood.name]: noisyFlood,
   [noisyHold.name]: noisyHold,
+  [asyncChat.name]: asyncChat,
 };

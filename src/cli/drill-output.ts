@@ -5,6 +5,7 @@
 import type { DrillEvent } from '../harness/drill/deps.js';
 import type { Report, SeriesPoint } from '../harness/report/types.js';
 import { percent, usd } from '../harness/report/format.js';
+import { queuePeaks } from '../harness/report/queue-series.js';
 import type { RunbookOutcome } from '../harness/runbook/write.js';
 
 /** Seconds between plain progress lines when stderr is not a terminal. */
@@ -71,10 +72,14 @@ export class DrillProgress {
     if (point === undefined || Math.floor(atS) === this.#lastTickS) return;
     this.#lastTickS = Math.floor(atS);
     const faults = this.#activeFaults.size === 0 ? 'none' : [...this.#activeFaults].join(',');
+    const queue =
+      point.queueDepth === undefined || point.queueOldestAgeS === undefined
+        ? ''
+        : `queue=${point.queueDepth} oldest=${point.queueOldestAgeS.toFixed(1)}s `;
     const text =
       `[t=${seconds(atS)}] rps=${(point.throughputRpm / 60).toFixed(1)} ` +
       `success=${successText(point.requests, point.successRate)} p95=${point.p95S.toFixed(1)}s ` +
-      `faults=${faults}`;
+      `${queue}faults=${faults}`;
     if (this.#out.isTTY === true) {
       this.#out.write(`\r\u001b[2K${text}`);
       this.#liveLineOpen = true;
@@ -131,6 +136,7 @@ export function summaryLines(report: Report, runbook: RunbookOutcome, runDir: st
         (unsettled > 0 ? ` unsettled=${unsettled}` : ''),
     );
   }
+  lines.push(...backlogLines(report));
   lines.push(...report.verdict.reasons.map((reason) => `[reason] ${reason}`));
   lines.push(...notCheckedLines(report));
   lines.push(artifactLine(runbook), `[report] ${runDir}/summary.md`);
@@ -166,6 +172,30 @@ function notCheckedLines(report: Report): string[] {
   return [...windows.values()].map(
     (entry) => `[not_checked] ${entry.probe} in ${entry.windows.join(', ')}: ${entry.reason}`,
   );
+}
+
+/**
+ * Describes each worker pause: the queue's peaks from the pause on, and the requests
+ * backpressure shed by class, lowest class first.
+ */
+function backlogLines(report: Report): string[] {
+  const result = report.topologies[0];
+  if (result === undefined) return [];
+  return (report.drill?.faults ?? []).flatMap((fault) => {
+    const pause = fault.workerPause;
+    if (pause === undefined) return [];
+    const since = result.timeSeries.filter((point) => point.t >= Math.floor(fault.startS));
+    const peaks = queuePeaks(since);
+    const shed = (['batch', 'standard', 'critical'] as const).map((priorityClass) => {
+      const requests = pause.shed
+        .filter((entry) => entry.priorityClass === priorityClass)
+        .reduce((total, entry) => total + entry.requests, 0);
+      return `shed_${priorityClass}=${requests}`;
+    });
+    const depth = peaks.depth === null ? 'n/a' : String(peaks.depth.value);
+    const age = peaks.oldestAgeS === null ? 'n/a' : `${peaks.oldestAgeS.value.toFixed(1)}s`;
+    return [`[backlog] ${fault.id} peak_depth=${depth} peak_oldest_age=${age} ${shed.join(' ')}`];
+  });
 }
 
 function roundS(value: number): number {

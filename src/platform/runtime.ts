@@ -4,7 +4,11 @@ import { setMaxListeners } from 'node:events';
 import { Registry } from 'prom-client';
 
 import { loadProviderCatalog } from '../faults/providers/index.js';
-import { createBackpressure } from './admission/backpressure.js';
+import {
+  type BackpressureLimits,
+  createBackpressure,
+  resolveBackpressureOptions,
+} from './admission/backpressure.js';
 import { systemClock } from './clock.js';
 import type { CostLedger } from './cost/ledger.js';
 import { loadPriceTable } from './cost/load-price-table.js';
@@ -17,6 +21,7 @@ import { DEFAULT_POLICY_PATH, loadPolicy } from './router/load-policy.js';
 import { BackendAdmissionGate, QueueBackpressureGate } from './runtime/admission-gate.js';
 import { DirectExecutor } from './runtime/direct-executor.js';
 import { startConsumers } from './runtime/consumers.js';
+import type { WorkerSwitch } from './runtime/worker-switch.js';
 import { createDrivers, type PlatformDrivers } from './runtime/drivers.js';
 import type { PlatformConfig } from './runtime/platform-config.js';
 import { startProviderFleetProcess } from './runtime/fleet-child.js';
@@ -64,6 +69,11 @@ export { WORKER_ABORT_GRACE_MS } from './runtime/platform-options.js';
 export { isRedisUnavailableError, RedisUnavailableError } from './runtime/redis-check.js';
 export { formatTopology, parseTopology, type Topology } from './runtime/topology.js';
 export type { BreakerChange, BreakerGaugeState } from './runtime/breaker-gauge-merger.js';
+export {
+  isWorkerPauseUnsupportedError,
+  WorkerPauseUnsupportedError,
+  type WorkerSwitch,
+} from './runtime/worker-switch.js';
 
 /** A {@link BreakerChange} with its time, in milliseconds of the platform clock's monotonic time. */
 export type TimedBreakerChange = BreakerChange & { atMs: number };
@@ -95,6 +105,10 @@ export interface Platform {
   onBreakerChange(listener: (change: TimedBreakerChange) => void): () => void;
   ledger: CostLedger;
   store: TaskStore;
+  /** Pauses and resumes the async workers, on the in-memory queue only. */
+  workers: WorkerSwitch;
+  /** Queue limits at which the gateway sheds each priority class. */
+  backpressure: BackpressureLimits;
   /**
    * Prefix of the run's Redis keys; undefined in memory. A later start with the
    * same prefix and Redis delivers the tasks this run left queued.
@@ -274,9 +288,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     let drainTimeoutMs = defaultDrainTimeoutMs;
     drains.push(() => consumers.stop(drainTimeoutMs + WORKER_ABORT_GRACE_MS));
     shutdown.signal.addEventListener('abort', () => consumers.abort(), { once: true });
-    const rule = createBackpressure(
+    const backpressure = resolveBackpressureOptions(
       config.backpressure ?? { maxQueueDepth: 10_000, maxOldestAgeMs: 60_000 },
     );
+    const rule = createBackpressure(backpressure);
     const syncOwners =
       drivers.redisUrl === undefined
         ? undefined
@@ -336,6 +351,8 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       },
       ledger: drivers.ledger,
       store: drivers.store,
+      workers: consumers.switch,
+      backpressure,
       keyPrefix: drivers.redisUrl === undefined ? undefined : keyPrefix,
       syncOwnerId: syncOwners?.instanceId,
       purge: () => drivers.purge(),

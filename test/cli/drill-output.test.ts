@@ -4,6 +4,7 @@ import { DrillProgress, summaryLines } from '../../src/cli/drill-output.js';
 import type { SeriesPoint } from '../../src/harness/report/types.js';
 import type { RunbookOutcome } from '../../src/harness/runbook/write.js';
 import { sampleReport } from '../harness/report/sample-report.js';
+import { sampleWorkerLossReport } from '../harness/report/sample-worker-loss.js';
 
 function capture(isTTY: boolean): { isTTY: boolean; text: string; write(s: string): void } {
   return {
@@ -147,6 +148,21 @@ describe('summaryLines', () => {
     );
   });
 
+  it('prints the backlog of a worker pause', () => {
+    const lines = summaryLines(sampleWorkerLossReport(), written('runbook.md'), 'reports/run');
+    assert.ok(
+      lines.includes(
+        '[backlog] workers-lost peak_depth=120 peak_oldest_age=35.5s shed_batch=34 shed_standard=0 shed_critical=0',
+      ),
+      lines.join('\n'),
+    );
+  });
+
+  it('prints no backlog line without a worker pause', () => {
+    const lines = summaryLines(sampleReport(), written('runbook.md'), 'reports/run');
+    assert.equal(lines.filter((line) => line.startsWith('[backlog]')).length, 0);
+  });
+
   it('ends with the runbook artifact line', () => {
     const lines = summaryLines(sampleReport(), written(), 'reports/r');
     assert.ok(lines.includes('[artifact] runbooks/scaling_runbook.md'));
@@ -179,6 +195,20 @@ describe('DrillProgress', () => {
     progress.onEvent({ type: 'tick', atS: 1, point: point(1) });
     progress.onEvent({ type: 'warning', detail: 'route chat has no provider-b candidate' });
     assert.ok(out.text.endsWith('\n[warning] route chat has no provider-b candidate\n'), out.text);
+  });
+
+  it('shows the queue gauges of a second', () => {
+    const out = capture(false);
+    const progress = new DrillProgress(out);
+    progress.onEvent({
+      type: 'tick',
+      atS: 40,
+      point: { ...point(40), queueDepth: 84, queueOldestAgeS: 20.46 },
+    });
+    assert.equal(
+      out.text,
+      '[t=40.0s] rps=30.0 success=100.0% p95=3.3s queue=84 oldest=20.5s faults=none\n',
+    );
   });
 
   it('shows n/a for a second without requests', () => {

@@ -86,3 +86,26 @@ describe('make policy-check', () => {
     );
   });
 });
+
+describe('make chaos-drill', () => {
+  it('runs the provider-outage drill by default', async () => {
+    const run = await runMake(['chaos-drill', PRINT_ARGS]);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    assert.deepEqual(JSON.parse(printed), ['drill', '--drill', 'provider-outage']);
+  });
+
+  it('runs the drill DRILL names', async () => {
+    const run = await runMake(['chaos-drill', 'DRILL=worker-loss', PRINT_ARGS]);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    assert.deepEqual(JSON.parse(printed), ['drill', '--drill', 'worker-loss']);
+  });
+
+  it('rejects an empty DRILL naming it', async () => {
+    const run = await runMake(['chaos-drill', 'DRILL=', PRINT_ARGS]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /\*\*\* DRILL is empty; pass DRILL=worker-loss/);
+  });
+});

@@ -1,9 +1,11 @@
 import type { Clock } from '../../platform/clock.js';
 import type { LatencyBySecond } from '../load/latency-by-second.js';
 import type {
+  BackpressureRecord,
   BreakerStateName,
   RollbackStep,
   SeriesPoint,
+  ShedCount,
   TopologyResult,
 } from '../report/types.js';
 import type { InfraFaultStep, TenantBurstStep } from './spec.js';
@@ -58,6 +60,19 @@ export interface BreakerWatch {
   stop(): void;
 }
 
+/** The async workers of the platform under test, which a `worker-pause` step pauses. */
+export interface DrillWorkers {
+  /** Async worker slots of the topology. */
+  readonly slots: number;
+  readonly paused: boolean;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Reads the requests backpressure shed since the platform started, by tenant and status. */
+  readShed(): Promise<ShedCount[]>;
+  /** Queue limits at which the gateway sheds each class. */
+  readonly backpressure: BackpressureRecord;
+}
+
 /** Everything the drill runner touches outside itself, injected so tests can replace it. */
 export interface DrillDeps {
   /** Simulated time; a scaled clock compresses the drill. */
@@ -71,6 +86,8 @@ export interface DrillDeps {
    * report's `drill.breakers` is null.
    */
   watchBreakers?: () => BreakerWatch;
+  /** The platform's async workers; a drill with a `worker-pause` step needs them. */
+  workers?: DrillWorkers;
   onEvent?: (event: DrillEvent) => void;
 }
 

@@ -1,6 +1,12 @@
 import type { LatencyBySecond } from '../load/latency-by-second.js';
 import type { SeriesPoint } from '../report/types.js';
-import type { AbortRule, RateMeasure, SeriesMeasure } from './spec.js';
+import {
+  type AbortRule,
+  isQueueMeasure,
+  type QueueMeasure,
+  type RateMeasure,
+  type SeriesMeasure,
+} from './spec.js';
 
 /** Points whose one-second bucket lies inside [fromS, toS). */
 export function pointsIn(
@@ -30,6 +36,18 @@ export function measureWindow(points: readonly SeriesPoint[], measure: RateMeasu
 }
 
 /**
+ * Returns the maximum of a queue gauge over the window's seconds that have a read; null when
+ * none has one.
+ */
+export function queueMax(points: readonly SeriesPoint[], measure: QueueMeasure): number | null {
+  const values = points.flatMap((point) => {
+    const value = point[measure];
+    return value === undefined ? [] : [value];
+  });
+  return values.length === 0 ? null : Math.max(...values);
+}
+
+/**
  * Computes the 95th percentile latency in seconds over every request that ended in the
  * window's seconds; null when none ended. It takes the nearest rank, as the per-second p95
  * of the series does, so a window of one second gives that second's p95.
@@ -45,8 +63,12 @@ export function windowP95(
   return p95Ms === null ? null : p95Ms / 1000;
 }
 
-/** Returns a measure of one second: a rate from its counts, or its p95; null without requests. */
+/**
+ * Returns a measure of one second: a rate from its counts or its p95, null without
+ * requests, or its queue gauge, null without a read.
+ */
 function secondValue(point: SeriesPoint, measure: SeriesMeasure): number | null {
+  if (isQueueMeasure(measure)) return point[measure] ?? null;
   if (measure !== 'p95S') return measureWindow([point], measure);
   return point.requests === 0 ? null : point.p95S;
 }
@@ -60,10 +82,10 @@ function breaches(rule: AbortRule, value: number | null): value is number {
 
 /**
  * Returns a value when every second of the last `forS` complete seconds before `nowS`
- * breaches the rule, else null. For a rate the value is the window's rate. For `p95S` it is
- * the per-second p95 closest to the threshold, because the live series carries only each
- * second's p95, not the latencies behind it. Every second of the window was at least that
- * far past the threshold.
+ * breaches the rule, else null. For a rate the value is the window's rate. For `p95S` and
+ * the queue gauges it is the per-second value closest to the threshold, because the live
+ * series carries only each second's p95, not the latencies behind it. Every second of the
+ * window was at least that far past the threshold.
  */
 export function firedValue(
   rule: AbortRule,
@@ -79,7 +101,7 @@ export function firedValue(
   if (!values.every((value) => breaches(rule, value))) {
     return null;
   }
-  if (rule.measure !== 'p95S') {
+  if (rule.measure === 'successRate' || rule.measure === 'failoverRate') {
     return measureWindow(points, rule.measure);
   }
   const breached = values.filter((value) => value !== null);

@@ -10,9 +10,15 @@ import { LatencyBySecond } from '../load/latency-by-second.js';
 import type { LoadResult } from '../load/result.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../load/options.js';
 import { type TopologyExtras, topologyFromLoad } from '../report/from-load.js';
-import type { BreakerStateName, CostSummary, FailoverCount } from '../report/types.js';
+import type { BackpressureLimits } from '../../platform/admission/backpressure.js';
+import type {
+  BreakerStateName,
+  CostSummary,
+  FailoverCount,
+  PriorityClassName,
+} from '../report/types.js';
 import type { ScenarioSpec, TaskSizes } from '../scenario/types.js';
-import type { BreakerChangeAt, BreakerWatch, DrillDeps, LoadStream } from './deps.js';
+import type { BreakerChangeAt, BreakerWatch, DrillDeps, DrillWorkers, LoadStream } from './deps.js';
 import { createFaultDriver } from './fault-driver.js';
 import {
   keyedSamples,
@@ -22,6 +28,7 @@ import {
 } from './metric-samples.js';
 import { sampleSeries, SeriesSampler } from './series-sampler.js';
 import type { DrillSpec, TenantBurstStep } from './spec.js';
+import { shedCounts } from './worker-pause.js';
 
 /** Timeout of one mock provider metrics scrape, in milliseconds. */
 const PROVIDER_SCRAPE_TIMEOUT_MS = 2000;
@@ -54,6 +61,15 @@ export interface DrillPlatform {
    * the function that removes it.
    */
   onBreakerChange(listener: (change: BreakerChangeAt) => void): () => void;
+  /** The async workers, which a `worker-pause` step pauses. */
+  workers: {
+    readonly slots: number;
+    readonly paused: boolean;
+    pause(): Promise<void>;
+    resume(): Promise<void>;
+  };
+  /** Queue limits at which the gateway sheds each class, with the defaults filled in. */
+  backpressure: BackpressureLimits;
 }
 
 export interface PlatformDrillOptions {
@@ -63,6 +79,8 @@ export interface PlatformDrillOptions {
   scenario: ScenarioSpec;
   /** Requests per minute allowed to each tenant, to size tenant bursts. */
   quotaPerMinute: Record<string, number>;
+  /** Tier of each tenant, the priority class of its requests that name none. */
+  tierOf: Record<string, PriorityClassName>;
   /** Topology label of the report, such as `workers=4 serverless_burst=enabled`. */
   topology: string;
   clock: Clock;
@@ -227,6 +245,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
     const sampler = new SeriesSampler(burstTenants);
     const servedBySecond = new Map<number, Record<string, number>>();
     const failoversBySecond = new Map<number, number>();
+    const queueBySecond = new Map<number, { depth: number; oldestAgeS: number }>();
     let running = true;
     const sampling = sampleSeries({
       clock,
@@ -237,6 +256,12 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
       onPoint: (point) => {
         servedBySecond.set(point.t, point.servedBy);
         failoversBySecond.set(point.t, point.failovers);
+        if (point.queueDepth !== undefined && point.queueOldestAgeS !== undefined) {
+          queueBySecond.set(point.t, {
+            depth: point.queueDepth,
+            oldestAgeS: point.queueOldestAgeS,
+          });
+        }
       },
     });
     const { latencyBySecond, onLatency } = latencyRecording();
@@ -267,6 +292,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
         ),
         servedBySecond,
         failoversBySecond,
+        queueBySecond,
       };
     });
   }
@@ -296,9 +322,30 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
     }));
   }
 
+  const workers: DrillWorkers = {
+    slots: platform.workers.slots,
+    get paused() {
+      return platform.workers.paused;
+    },
+    pause: () => platform.workers.pause(),
+    resume: () => platform.workers.resume(),
+    readShed: async () =>
+      shedCounts(await readRegistry(platform.registry), (tenant) => options.tierOf[tenant]),
+    backpressure: {
+      maxQueueDepth: platform.backpressure.maxQueueDepth,
+      maxOldestAgeMs: platform.backpressure.maxOldestAgeMs,
+      watermarks: { ...platform.backpressure.watermarks },
+      retryAfterS: {
+        min: platform.backpressure.minRetryAfterSeconds,
+        max: platform.backpressure.maxRetryAfterSeconds,
+      },
+    },
+  };
+
   return {
     clock,
     watchBreakers: () => watchBreakers(platform),
+    workers,
     faults: createFaultDriver({
       toxiproxyUrl,
       providers: platform.urls.providers,

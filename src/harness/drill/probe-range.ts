@@ -12,6 +12,8 @@ const MEASURE_RANGES: Record<SeriesMeasure, MeasureRange> = {
   p95S: { min: 0, max: Number.POSITIVE_INFINITY, text: '0 or more' },
   // One request can fail over more than once, so failovers per request can exceed 1.
   failoverRate: { min: 0, max: Number.POSITIVE_INFINITY, text: '0 or more' },
+  queueDepth: { min: 0, max: Number.POSITIVE_INFINITY, text: '0 or more' },
+  queueOldestAgeS: { min: 0, max: Number.POSITIVE_INFINITY, text: '0 or more' },
 };
 
 /** Returns the values a probe's measure can take; undefined for a `metrics` probe. */

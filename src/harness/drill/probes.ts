@@ -1,8 +1,14 @@
 import type { LatencyBySecond } from '../load/latency-by-second.js';
 import type { DrillPhase, ProbeResult, SeriesPoint, SteadyStateCheck } from '../report/types.js';
-import { measureWindow, pointsIn, windowP95 } from './measures.js';
+import { measureWindow, pointsIn, queueMax, windowP95 } from './measures.js';
 import { vacuousLimitReason } from './probe-range.js';
-import type { DrillSpec, FaultStep, ProbeSpec, SeriesMeasure } from './spec.js';
+import {
+  type DrillSpec,
+  type FaultStep,
+  isQueueMeasure,
+  type ProbeSpec,
+  type SeriesMeasure,
+} from './spec.js';
 
 /** One Prometheus scrape taken during the drill, at `atS` seconds from the load start. */
 export interface MetricSample {
@@ -92,6 +98,7 @@ function probeValue(probe: ProbeSpec, window: Window, inputs: ProbeInputs): numb
   }
   const points = pointsIn(inputs.series, window.fromS, window.toS);
   const measure = probe.measure as SeriesMeasure;
+  if (isQueueMeasure(measure)) return queueMax(points, measure);
   return measure === 'p95S' ? windowP95(points, inputs.latencies) : measureWindow(points, measure);
 }
 

@@ -5,11 +5,17 @@ import { relative } from 'node:path';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
 import { scaledClock, systemClock } from '../../platform/clock.js';
-import { formatTopology, startPlatform } from '../../platform/runtime.js';
+import {
+  formatTopology,
+  startPlatform,
+  WorkerPauseUnsupportedError,
+} from '../../platform/runtime.js';
+import type { PriorityClass } from '../../platform/task.js';
 import { DEFAULT_TENANTS_PATH, loadTenants } from '../../platform/tenants/index.js';
 import { collectEnvironment, gitCommit, policyHash } from '../report/environment.js';
 import type { Report } from '../report/types.js';
 import { freeRunId, type WrittenReport, writeReport } from '../report/writer.js';
+import { runbookEvidence } from '../runbook/evidence-reports.js';
 import {
   keptRunbook,
   RUNBOOK_PATH,
@@ -61,6 +67,10 @@ function quotas(tenants: Awaited<ReturnType<typeof loadTenants>>): Record<string
   return Object.fromEntries(tenants.tenants.map((tenant) => [tenant.id, tenant.requestsPerMinute]));
 }
 
+function tiers(tenants: Awaited<ReturnType<typeof loadTenants>>): Record<string, PriorityClass> {
+  return Object.fromEntries(tenants.tenants.map((tenant) => [tenant.id, tenant.tier]));
+}
+
 /**
  * Starts the platform on 127.0.0.1, runs one drill against it, and writes the report and
  * the runbook, also when the drill was aborted. The platform is stopped on every path.
@@ -110,12 +120,16 @@ export async function runDrillOnPlatform(
     timeScale,
   });
   try {
+    if (spec.faults.some((step) => step.kind === 'worker-pause') && !platform.workers.pausable) {
+      throw new WorkerPauseUnsupportedError(platform.workers.processes);
+    }
     const topology = formatTopology(platform.topology);
     const deps = platformDrillDeps({
       platform,
       spec,
       scenario,
       quotaPerMinute: quotas(tenants),
+      tierOf: tiers(tenants),
       topology,
       clock,
       seed,
@@ -160,10 +174,18 @@ export async function runDrillOnPlatform(
     const written = await writeReport(report, reportsDir);
     const runbookPath = options.runbookPath ?? RUNBOOK_PATH;
     const unchanged = options.keepRunbookBecause ?? runbookUnchangedReason(report);
-    const runbook: RunbookOutcome =
-      unchanged === undefined
-        ? { status: 'written', path: await writeRunbook([report], runbookPath) }
-        : await keptRunbook(runbookPath, unchanged);
+    if (unchanged !== undefined) {
+      return { report, written, runbook: await keptRunbook(runbookPath, unchanged) };
+    }
+    // The other drills' newest reports keep their incidents in the rewritten runbook.
+    const evidence = await runbookEvidence(report, reportsDir);
+    for (const line of evidence.skipped) {
+      options.onEvent?.({ type: 'warning', detail: `runbook evidence skipped: ${line}` });
+    }
+    const runbook: RunbookOutcome = {
+      status: 'written',
+      path: await writeRunbook(evidence.reports, runbookPath),
+    };
     return { report, written, runbook };
   } finally {
     await platform.purge();

@@ -2,6 +2,7 @@ import { LatencyBySecond } from '../load/latency-by-second.js';
 import type {
   AbortRecord,
   DrillJournal,
+  ShedCount,
   FaultRecord,
   RollbackStep,
   SeriesPoint,
@@ -10,12 +11,24 @@ import type {
 } from '../report/types.js';
 import { breakerJournal } from './breakers.js';
 import type { BreakerWatch, DrillDeps, LoadStream } from './deps.js';
-import { isDrillAbortRuleError, DrillAbortRuleError, FaultStepError } from './errors.js';
+import {
+  isDrillAbortRuleError,
+  DrillAbortRuleError,
+  DrillSpecError,
+  FaultStepError,
+} from './errors.js';
 import { firedValue } from './measures.js';
 import { checkSteadyState, type MetricSample } from './probes.js';
-import type { DrillSpec, FaultStep, InfraFaultStep, ProviderFaultStep } from './spec.js';
+import type {
+  DrillSpec,
+  FaultStep,
+  InfraFaultStep,
+  ProviderFaultStep,
+  WorkerPauseStep,
+} from './spec.js';
 import { isInfra, newRecord, shedCount, timeline } from './timeline.js';
 import { failoverTiming } from './timings.js';
+import { shedSince } from './worker-pause.js';
 import { validateDrillSpec } from './validate.js';
 import { decideVerdict } from './verdict.js';
 
@@ -42,6 +55,8 @@ class DrillRun {
   readonly #touched: InfraFaultStep[] = [];
   readonly #bursts = new Map<string, LoadStream>();
   readonly #samples: MetricSample[] = [];
+  /** Backpressure's shed counts when each worker pause started, by step id. */
+  readonly #shedAtPause = new Map<string, ShedCount[]>();
   #aborted: AbortRecord | null = null;
   #startMono = 0;
   #main: LoadStream | undefined;
@@ -70,6 +85,7 @@ class DrillRun {
 
   async execute(): Promise<DrillOutcome> {
     this.signal.throwIfAborted();
+    this.#requireWorkers();
     this.#startMono = this.deps.clock.monotonic();
     const startedAt = this.deps.clock.now();
     this.#breakers = this.deps.watchBreakers?.();
@@ -136,6 +152,17 @@ class DrillRun {
     }
   }
 
+  /** Rejects a worker pause before the load starts when the deps cannot pause workers. */
+  #requireWorkers(): void {
+    const index = this.spec.faults.findIndex((step) => step.kind === 'worker-pause');
+    if (index === -1 || this.deps.workers !== undefined) return;
+    throw new DrillSpecError(
+      `faults[${index}]`,
+      'is a worker-pause, but the drill has no control over the platform workers; run it ' +
+        'with `scalegate drill`, which starts the platform',
+    );
+  }
+
   #needsMetrics(): boolean {
     return this.spec.steadyState.probes.some((probe) => probe.source === 'metrics');
   }
@@ -153,6 +180,8 @@ class DrillRun {
     if (isInfra(step)) {
       this.#touched.push(step);
       await this.#guard(step, 'apply', () => this.deps.faults.apply(step));
+    } else if (step.kind === 'worker-pause') {
+      await this.#guard(step, 'apply', () => this.#pauseWorkers(step));
     } else {
       const stream = this.deps.startLoad({ kind: 'burst', step }, this.signal);
       // The result is awaited only at the end, so a failure before then is recorded here
@@ -170,12 +199,60 @@ class DrillRun {
     const record = this.#record(step);
     if (isInfra(step)) {
       await this.#guard(step, 'remove', () => this.deps.faults.remove(step));
+    } else if (step.kind === 'worker-pause') {
+      await this.#guard(step, 'remove', () => this.#workers().resume());
     } else {
       // The burst's result is collected at the end, so draining it cannot delay the timeline.
       this.#bursts.get(step.id)?.stop();
     }
     record.removedAtS = this.elapsedS();
     this.deps.onEvent?.({ type: 'fault-removed', stepId: step.id, atS: record.removedAtS });
+  }
+
+  #workers(): NonNullable<DrillDeps['workers']> {
+    const workers = this.deps.workers;
+    if (workers === undefined) throw new RangeError('the drill deps have no workers');
+    return workers;
+  }
+
+  async #pauseWorkers(step: WorkerPauseStep): Promise<void> {
+    const workers = this.#workers();
+    this.#shedAtPause.set(step.id, await workers.readShed());
+    await workers.pause();
+  }
+
+  /** Resumes paused workers and records what backpressure shed since each pause started. */
+  async #rollbackWorkers(): Promise<RollbackStep[]> {
+    const workers = this.deps.workers;
+    if (workers === undefined || this.#shedAtPause.size === 0) return [];
+    const steps: RollbackStep[] = [];
+    const step = 'resume the async workers';
+    try {
+      if (workers.paused) await workers.resume();
+      steps.push({ step, ok: true });
+    } catch (error) {
+      steps.push({
+        step,
+        ok: false,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    try {
+      const shedNow = await workers.readShed();
+      for (const [stepId, before] of this.#shedAtPause) {
+        const record = this.#records.get(stepId);
+        if (record === undefined) continue;
+        record.workerPause = {
+          slots: workers.slots,
+          shed: shedSince(before, shedNow),
+          backpressure: workers.backpressure,
+        };
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      steps.push({ step: 'read the requests backpressure shed', ok: false, error: message });
+    }
+    return steps;
   }
 
   async #guard(
@@ -254,12 +331,14 @@ class DrillRun {
       },
     ]);
     steps.push(...removed);
+    steps.push(...(await this.#rollbackWorkers()));
     const infra = this.spec.faults.filter(isInfra);
     const leftovers = await this.deps.faults
       .leftovers(infra)
       .catch((error: unknown) => [
         `leftover check failed: ${error instanceof Error ? error.message : String(error)}`,
       ]);
+    if (this.deps.workers?.paused === true) leftovers.push('async workers still paused');
     const atS = this.elapsedS();
     for (const record of this.#records.values()) {
       if (record.appliedAtS !== null && record.removedAtS === null) {

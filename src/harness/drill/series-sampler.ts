@@ -15,6 +15,8 @@ interface Snapshot {
   failovers: number;
   /** Cumulative count of succeeded requests at or under each bucket bound, in seconds. */
   buckets: Map<number, number>;
+  /** Queue gauges at the read, not cumulative; undefined when the read had none. */
+  queue: { depth: number; oldestAgeS: number } | undefined;
 }
 
 function durationBuckets(samples: readonly MetricSampleValue[]): Map<number, number> {
@@ -28,7 +30,32 @@ function durationBuckets(samples: readonly MetricSampleValue[]): Map<number, num
   return buckets;
 }
 
-const EMPTY: Snapshot = { succeeded: 0, failed: 0, servedBy: {}, failovers: 0, buckets: new Map() };
+const EMPTY: Snapshot = {
+  succeeded: 0,
+  failed: 0,
+  servedBy: {},
+  failovers: 0,
+  buckets: new Map(),
+  queue: undefined,
+};
+
+/**
+ * Reads the queue gauges: the depth summed over the platform's queues and the oldest age
+ * of any of them. Undefined when the samples contain no depth gauge.
+ */
+function queueGauges(
+  samples: readonly MetricSampleValue[],
+): { depth: number; oldestAgeS: number } | undefined {
+  const depths = samples.filter((sample) => sample.name === 'scalegate_queue_depth');
+  if (depths.length === 0) return undefined;
+  const ages = samples
+    .filter((sample) => sample.name === 'scalegate_queue_oldest_age_seconds')
+    .map((sample) => sample.value);
+  return {
+    depth: depths.reduce((total, sample) => total + sample.value, 0),
+    oldestAgeS: ages.length === 0 ? 0 : Math.max(...ages),
+  };
+}
 
 /**
  * Estimates the 95th percentile from per-bucket counts as Prometheus's
@@ -62,7 +89,8 @@ function bucketP95(current: Map<number, number>, previous: Map<number, number>):
  * live probes while the load runs. Requests of `excludedTenants` (burst streams) are left
  * out of the request and success counts, so those show what the other tenants experienced.
  * Served counts per provider come from each mock provider's `mock_provider_requests_total`
- * samples with status 200, labelled with `provider`.
+ * samples with status 200, labelled with `provider`. The queue depth and oldest age are
+ * gauges, read as they stand at the end of each second.
  * NOTE: p95, failovers and served counts include the burst tenants, because the latency,
  * failover and provider metrics carry no tenant label. p95 is interpolated inside a
  * histogram bucket, coarser than the load engine's HDR histogram that the report uses.
@@ -99,6 +127,7 @@ export class SeriesSampler {
       ),
       failovers: sumOf(samples, 'scalegate_failover_activations_total'),
       buckets: durationBuckets(samples),
+      queue: queueGauges(samples),
     };
   }
 
@@ -111,8 +140,9 @@ export class SeriesSampler {
    * Records the seconds up to `t` from the samples read at the end of second `t`. `spanS`
    * is the number of seconds since the previous record. It is more than 1 when a slow read
    * skipped seconds, and then their counts are spread evenly over one point per second, so
-   * every second has a point and rules over several seconds still see each of them.
-   * Returns the points recorded, oldest first.
+   * every second has a point and rules over several seconds still see each of them. The
+   * queue gauges describe the moment of the read, so only the point of second `t` carries
+   * them. Returns the points recorded, oldest first.
    */
   record(t: number, samples: readonly MetricSampleValue[], spanS = 1): SeriesPoint[] {
     const current = this.#snapshot(samples);
@@ -132,7 +162,7 @@ export class SeriesSampler {
       }
       const requests = part(successes + failures);
       const pointSuccesses = Math.min(requests, part(successes));
-      points.push({
+      const point: SeriesPoint = {
         t: t - span + 1 + index,
         requests,
         successes: pointSuccesses,
@@ -141,7 +171,12 @@ export class SeriesSampler {
         p95S,
         failovers: part(failovers),
         servedBy,
-      });
+      };
+      if (index === span - 1 && current.queue !== undefined) {
+        point.queueDepth = current.queue.depth;
+        point.queueOldestAgeS = current.queue.oldestAgeS;
+      }
+      points.push(point);
     }
     this.#points.push(...points);
     return points;

@@ -63,6 +63,32 @@ function checkProviderOverlaps(spec: DrillSpec): void {
 }
 
 /**
+ * Rejects two worker pauses whose windows overlap. The workers have one paused state, so
+ * the end of the first pause would resume the workers that the second one keeps paused.
+ */
+function checkWorkerPauseOverlaps(spec: DrillSpec): void {
+  const pauses = spec.faults
+    .map((step, index) => ({ step, index }))
+    .filter(({ step }) => step.kind === 'worker-pause');
+  for (const later of pauses) {
+    const earlier = pauses.find(
+      ({ step, index }) =>
+        index < later.index &&
+        step.atS < later.step.atS + later.step.durationS &&
+        later.step.atS < step.atS + step.durationS,
+    );
+    if (earlier === undefined) continue;
+    const endS = earlier.step.atS + earlier.step.durationS;
+    throw new DrillSpecError(
+      `faults[${later.index}]`,
+      `(${later.step.id}) overlaps the worker pause faults[${earlier.index}] ` +
+        `(${earlier.step.id}, which ends at ${endS} s). Ending either one resumes every ` +
+        `worker, so start ${later.step.id} at ${endS} s or later, or merge the two into one step`,
+    );
+  }
+}
+
+/**
  * Rejects a spec whose before window, any during window or after window contains no whole
  * second. Series probes read the one-second buckets inside a window (see `phaseWindows` in
  * probes.ts), so an empty window is left out of the verdict and a shorter one always fails
@@ -236,6 +262,7 @@ function checkProbes(spec: DrillSpec): void {
 export function checkSpecRules(spec: DrillSpec): void {
   checkTimeline(spec);
   checkProviderOverlaps(spec);
+  checkWorkerPauseOverlaps(spec);
   checkPhaseWindows(spec);
   checkFallbacks(spec);
   checkProbes(spec);

@@ -6,15 +6,29 @@
 import type { FaultConfig } from '../../faults/providers/fault-config.js';
 
 /** Series measures computed from the load's per-second time series. */
-export const SERIES_MEASURES = ['successRate', 'p95S', 'failoverRate'] as const;
+export const SERIES_MEASURES = [
+  'successRate',
+  'p95S',
+  'failoverRate',
+  'queueDepth',
+  'queueOldestAgeS',
+] as const;
 export type SeriesMeasure = (typeof SERIES_MEASURES)[number];
 /** Series measures computed as a ratio of the window's counts. */
-export type RateMeasure = Exclude<SeriesMeasure, 'p95S'>;
+export type RateMeasure = 'successRate' | 'failoverRate';
+/** Series measures of the queue gauges, read once a second; a window takes their maximum. */
+export type QueueMeasure = 'queueDepth' | 'queueOldestAgeS';
+
+/** Returns whether a series measure is a queue gauge. */
+export function isQueueMeasure(measure: SeriesMeasure): measure is QueueMeasure {
+  return measure === 'queueDepth' || measure === 'queueOldestAgeS';
+}
 
 /**
  * One steady-state probe. `min` passes when value >= threshold - tolerance,
  * `max` when value <= threshold + tolerance. `p95S` is the 95th percentile over every
- * request that ended in the window, and the rates divide the window's counts.
+ * request that ended in the window, the rates divide the window's counts, and the queue
+ * measures are the maximum of the window's per-second reads.
  */
 export interface ProbeSpec {
   name: string;
@@ -91,7 +105,16 @@ export interface TenantBurstStep extends StepTiming {
   quotaMultiplier: number;
 }
 
-export type FaultStep = ToxicStep | ProviderFaultStep | TenantBurstStep;
+/**
+ * Pauses every async worker of the platform for the step's window, then resumes them.
+ * Running tasks finish, no queued task starts, so the queue backs up as when the worker
+ * fleet is lost. Sync tasks do not use these workers.
+ */
+export interface WorkerPauseStep extends StepTiming {
+  kind: 'worker-pause';
+}
+
+export type FaultStep = ToxicStep | ProviderFaultStep | TenantBurstStep | WorkerPauseStep;
 export type InfraFaultStep = ToxicStep | ProviderFaultStep;
 
 export interface DrillSpec {

@@ -48,7 +48,7 @@ export function checkDrillTargets(spec: DrillSpec, targets: DrillTargets): void 
       }
     } else if (step.kind === 'toxic') {
       requireKnown(`${at}.proxy`, step.proxy, 'proxy', providers, proxyFix);
-    } else {
+    } else if (step.kind === 'tenant-burst') {
       requireKnown(`${at}.tenant`, step.tenant, 'tenant', tenants, tenantFix);
     }
   });

@@ -17,8 +17,9 @@ export function timeline(spec: DrillSpec): TimelineEvent[] {
   return events.sort((a, b) => a.atS - b.atS || (a.action === 'end' ? -1 : 1));
 }
 
+/** Returns whether the fault driver applies the step: a toxic or a provider fault. */
 export function isInfra(step: FaultStep): step is InfraFaultStep {
-  return step.kind !== 'tenant-burst';
+  return step.kind === 'toxic' || step.kind === 'provider-fault';
 }
 
 function describe(step: FaultStep): { target: string; description: string } {
@@ -32,6 +33,8 @@ function describe(step: FaultStep): { target: string; description: string } {
       return { target: step.provider, description: JSON.stringify(step.faults) };
     case 'tenant-burst':
       return { target: step.tenant, description: `${step.quotaMultiplier}x quota` };
+    case 'worker-pause':
+      return { target: 'async workers', description: 'every async worker paused' };
   }
 }
 

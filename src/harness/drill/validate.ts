@@ -98,6 +98,7 @@ const drillSchema = {
             },
           }),
           step('tenant-burst', { tenant: name, quotaMultiplier: positive }),
+          step('worker-pause', {}),
         ],
       },
     },
@@ -164,7 +165,7 @@ function schemaProblem(error: ErrorObject | undefined): DrillSpecError {
   if (error.keyword === 'discriminator') {
     return new DrillSpecError(
       fieldPath(error.instancePath, 'kind'),
-      `must be toxic, provider-fault or tenant-burst${received(params.tagValue)}`,
+      `must be toxic, provider-fault, tenant-burst or worker-pause${received(params.tagValue)}`,
     );
   }
   if (error.keyword === 'enum' && Array.isArray(params.allowedValues)) {

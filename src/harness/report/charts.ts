@@ -13,6 +13,8 @@ type Row = Record<string, string | number>;
 
 const WIDTH = 640;
 const PANEL_HEIGHT = 140;
+const QUEUE_DEPTH = 'queue depth (tasks)';
+const QUEUE_AGE = 'queue oldest age (s)';
 
 function pointRows(topology: string, point: SeriesPoint): Row[] {
   const rows: Row[] = [
@@ -22,6 +24,13 @@ function pointRows(topology: string, point: SeriesPoint): Row[] {
   if (point.requests > 0) {
     rows.push({ topology, t: point.t, panel: 'success rate', value: point.successRate });
     rows.push({ topology, t: point.t, panel: 'p95 latency (s)', value: point.p95S });
+  }
+  // Queue gauges exist from schema version 3 on, in the seconds the drill read them.
+  if (point.queueDepth !== undefined) {
+    rows.push({ topology, t: point.t, panel: QUEUE_DEPTH, value: point.queueDepth });
+  }
+  if (point.queueOldestAgeS !== undefined) {
+    rows.push({ topology, t: point.t, panel: QUEUE_AGE, value: point.queueOldestAgeS });
   }
   return rows;
 }
@@ -69,11 +78,17 @@ function panel(title: string, rows: Row[], faults: Row[]): object {
   return { width: WIDTH, height: PANEL_HEIGHT, layer: layers };
 }
 
-/** Builds the over-time chart: throughput, success rate and p95, fault windows shaded. */
+/**
+ * Builds the over-time chart: throughput, success rate, p95 and, when the series has them,
+ * the queue depth and oldest age, fault windows shaded.
+ */
 export function timelineSpec(report: Report): TopLevelSpec {
   const rows = seriesRows(report.topologies);
   const faults = faultRows(report);
-  const titles = ['throughput (rpm)', 'success rate', 'p95 latency (s)'];
+  const queuePanels = [QUEUE_DEPTH, QUEUE_AGE].filter((title) =>
+    rows.some((row) => row.panel === title),
+  );
+  const titles = ['throughput (rpm)', 'success rate', 'p95 latency (s)', ...queuePanels];
   return {
     title: `${report.scenario.name}: over time (shaded: fault windows)`,
     vconcat: titles.map((title) => panel(title, rows, faults)),

@@ -19,6 +19,8 @@ export interface TopologyExtras {
   servedBySecond?: ReadonlyMap<number, Record<string, number>>;
   /** Failovers for each second of the run, keyed by second. */
   failoversBySecond?: ReadonlyMap<number, number>;
+  /** Queue gauges read at the end of each second, keyed by second; seconds without a read are absent. */
+  queueBySecond?: ReadonlyMap<number, { depth: number; oldestAgeS: number }>;
 }
 
 function seconds(latency: LoadLatency): LatencySummary {
@@ -42,7 +44,7 @@ function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
     // Aborted requests ended without a reply: they count against success, not as throughput.
     const completed = point.successes + point.failures;
     const ended = completed + point.aborted;
-    return {
+    const seriesPoint: SeriesPoint = {
       t: point.second,
       requests: ended,
       successes: point.successes,
@@ -52,6 +54,12 @@ function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
       failovers: extras.failoversBySecond?.get(point.second) ?? 0,
       servedBy: extras.servedBySecond?.get(point.second) ?? {},
     };
+    const queue = extras.queueBySecond?.get(point.second);
+    if (queue !== undefined) {
+      seriesPoint.queueDepth = queue.depth;
+      seriesPoint.queueOldestAgeS = queue.oldestAgeS;
+    }
+    return seriesPoint;
   });
 }
 

@@ -1,5 +1,12 @@
 import { count, percent, seconds, table, usd } from './format.js';
-import type { DrillJournal, ProbeResult, Report, TopologyResult } from './types.js';
+import { queuePeaks } from './queue-series.js';
+import type {
+  DrillJournal,
+  ProbeResult,
+  Report,
+  TopologyResult,
+  WorkerPauseRecord,
+} from './types.js';
 
 function environmentSection(report: Report): string {
   const env = report.environment;
@@ -88,6 +95,28 @@ function resultsSection(results: readonly TopologyResult[], timeScale: number): 
   ].join('\n');
 }
 
+/** Describes the queue gauges of a topology's series, or notes that it has none. */
+function queueLines(result: TopologyResult): string[] {
+  const heading = `### ${result.topology}`;
+  const peaks = queuePeaks(result.timeSeries);
+  if (peaks.depth === null || peaks.oldestAgeS === null) {
+    return [
+      heading,
+      '',
+      'Queue: not recorded; reports before schema version 3 and load runs carry no queue gauges.',
+      '',
+    ];
+  }
+  return [
+    heading,
+    '',
+    `Queue: peak depth ${count(peaks.depth.value)} tasks read at ${seconds(peaks.depth.readAtS)}, ` +
+      `peak oldest age ${seconds(peaks.oldestAgeS.value)} read at ${seconds(peaks.oldestAgeS.readAtS)}, ` +
+      `from reads at the end of ${peaks.reads} of the series' ${result.timeSeries.length} seconds.`,
+    '',
+  ];
+}
+
 function breakdownSection(result: TopologyResult): string {
   const slices = [
     ...result.perTenant.map((slice) => ({ by: 'tenant', ...slice })),
@@ -118,8 +147,7 @@ function breakdownSection(result: TopologyResult): string {
   ]);
   const health = result.harness;
   return [
-    `### ${result.topology}`,
-    '',
+    ...queueLines(result),
     table(['by', 'key', 'requests', 'success', 'p95', 'p99'], rows),
     '',
     table(['cost by', 'key', 'mean', 'p95', 'total'], costs),
@@ -165,6 +193,19 @@ function breakerLines(breakers: DrillJournal['breakers']): string[] {
       ? []
       : ['', table(['breaker', 'at', 'transition', 'reason'], transitions)]),
   ];
+}
+
+/** Rows of the worker pause table: one per tenant and status shed, or one saying none was. */
+function workerPauseRows(id: string, pause: WorkerPauseRecord): string[][] {
+  if (pause.shed.length === 0) return [[id, String(pause.slots), 'none shed', '', '', '0']];
+  return pause.shed.map((shed) => [
+    id,
+    String(pause.slots),
+    shed.tenant,
+    shed.priorityClass,
+    String(shed.status),
+    count(shed.requests),
+  ]);
 }
 
 /** Names a probe's outcome; a probe that could not fail in its window is not called a pass. */
@@ -213,12 +254,16 @@ function drillSection(journal: DrillJournal): string {
           ],
         ],
   );
+  const pauses = journal.faults.flatMap((fault) =>
+    fault.workerPause === undefined ? [] : workerPauseRows(fault.id, fault.workerPause),
+  );
   const rollback = journal.rollback.map((step) => [
     step.step,
     step.ok ? 'ok' : `failed: ${step.error ?? ''}`,
   ]);
+  const workersRan = pauses.length === 0 ? '' : ' The async workers ran again.';
   const clean = journal.cleanAfterRollback
-    ? 'After rollback the proxy listed no toxic and every provider reported no fault.'
+    ? `After rollback the proxy listed no toxic and every provider reported no fault.${workersRan}`
     : `After rollback these remained: ${journal.leftovers.join(', ')}.`;
   return [
     `## Drill journal: ${journal.name}`,
@@ -239,6 +284,14 @@ function drillSection(journal: DrillJournal): string {
     ...(bursts.length === 0
       ? []
       : [table(['burst', 'tenant', 'requests', 'succeeded', 'shed (429/503)'], bursts), '']),
+    ...(pauses.length === 0
+      ? []
+      : [
+          'Requests that backpressure shed from each worker pause to the drill end:',
+          '',
+          table(['pause', 'slots paused', 'tenant', 'class', 'status', 'requests'], pauses),
+          '',
+        ]),
     table(['rollback step', 'result'], rollback),
     '',
     clean,

@@ -4,11 +4,14 @@
  * every report against the schema before anything is written.
  */
 
-/** Schema version this scalegate writes. Version 2 added `drill.breakers`. */
-export const REPORT_SCHEMA_VERSION = 2;
+/**
+ * Schema version this scalegate writes. Version 2 added `drill.breakers`, version 3 the
+ * queue gauges of the series and the `worker-pause` fault.
+ */
+export const REPORT_SCHEMA_VERSION = 3;
 
 /** Schema versions this scalegate reads. */
-export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [1, REPORT_SCHEMA_VERSION];
+export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [1, 2, REPORT_SCHEMA_VERSION];
 
 export type Verdict = 'passed' | 'deviated' | 'inconclusive' | 'aborted';
 
@@ -121,6 +124,16 @@ export interface SeriesPoint {
   failovers: number;
   /** Successful requests per provider that served them in this second. */
   servedBy: Record<string, number>;
+  /**
+   * Tasks waiting in the platform's queue, `scalegate_queue_depth`, read at the end of this
+   * second. Absent before schema version 3 and for a second the drill did not read.
+   */
+  queueDepth?: number;
+  /**
+   * Maximum time a waiting task had waited, `scalegate_queue_oldest_age_seconds`, read with
+   * `queueDepth`, in seconds.
+   */
+  queueOldestAgeS?: number;
 }
 
 export interface TopologyResult {
@@ -174,9 +187,41 @@ export interface SteadyStateCheck {
   probes: ProbeResult[];
 }
 
+/** Priority class of a task; the gateway sheds `batch` first and `critical` last. */
+export type PriorityClassName = 'critical' | 'standard' | 'batch';
+
+/** Requests that backpressure shed for one tenant with one status. */
+export interface ShedCount {
+  tenant: string;
+  /** The tenant's tier, the class of its requests, which name no priority in a drill's load. */
+  priorityClass: PriorityClassName;
+  /** 429 below the hard limit, 503 at it. */
+  status: number;
+  requests: number;
+}
+
+/** Queue limits at which the gateway sheds each class. */
+export interface BackpressureRecord {
+  maxQueueDepth: number;
+  maxOldestAgeMs: number;
+  /** Fractions of the hard limits at which `batch`, then `standard`, are shed. */
+  watermarks: { batch: number; standard: number };
+  /** Range of a shed request's `Retry-After`, the oldest task's age clamped to it, in seconds. */
+  retryAfterS: { min: number; max: number };
+}
+
+/** Outcome of a worker pause. */
+export interface WorkerPauseRecord {
+  /** Async worker slots the pause took away: all of the topology's workers. */
+  slots: number;
+  /** Requests that backpressure shed from the pause's start to the drill's end. */
+  shed: ShedCount[];
+  backpressure: BackpressureRecord;
+}
+
 export interface FaultRecord {
   id: string;
-  kind: 'toxic' | 'provider-fault' | 'tenant-burst';
+  kind: 'toxic' | 'provider-fault' | 'tenant-burst' | 'worker-pause';
   target: string;
   description: string;
   /** Planned and actual offsets in seconds from the load start. */
@@ -187,6 +232,8 @@ export interface FaultRecord {
   error?: string;
   /** Outcome of a tenant burst stream. */
   burst?: { tenant: string; requests: number; succeeded: number; shed: number };
+  /** Outcome of a worker pause, from schema version 3 on. */
+  workerPause?: WorkerPauseRecord;
 }
 
 /** Failover timing measured from the per-provider served counts of the series. */
@@ -266,8 +313,11 @@ export interface DrillJournal {
 }
 
 export interface Report {
-  /** 1 in reports written before breakers were recorded; such reports still validate. */
-  schemaVersion: 1 | typeof REPORT_SCHEMA_VERSION;
+  /**
+   * 1 in reports written before breakers were recorded, 2 in those written before the queue
+   * gauges were; such reports still validate.
+   */
+  schemaVersion: 1 | 2 | typeof REPORT_SCHEMA_VERSION;
   runId: string;
   createdAt: string;
   environment: Environment;

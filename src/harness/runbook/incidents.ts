@@ -1,157 +1,27 @@
 import type { RejectionReason } from '../../platform/admission/types.js';
-import { measureWindow, pointsIn } from '../drill/measures.js';
+import { measureWindow } from '../drill/measures.js';
 import { count, percent, seconds } from '../report/format.js';
 import { breakerRecoveryText, failoverCountText } from './breaker-outage.js';
 import { breakerMeasured } from './breaker-signal.js';
 import { p95Of, READ_GAP_S, rateShare, sumRate, twoReads } from './commands.js';
-import type {
-  FaultRecord,
-  ProbeResult,
-  Report,
-  SeriesPoint,
-  TopologyResult,
-} from '../report/types.js';
+import {
+  type Evidence,
+  faultPoints,
+  type Incident,
+  orNa,
+  passEdge,
+  pointsBeforeFaults,
+  probe,
+  probeLine,
+  probeSignal,
+  successSignal,
+  windowOf,
+  worstSecond,
+} from './evidence.js';
+import { queueBacklog } from './queue-backlog.js';
+import type { ProbeResult, Report, SeriesPoint } from '../report/types.js';
 
-/** A signal an operator watches: the metric (Markdown), its threshold and what the drill measured. */
-export interface Signal {
-  metric: string;
-  threshold: string;
-  measured: string;
-}
-
-/** One incident the drill exercised, with every number taken from its report. */
-export interface Incident {
-  /** Groups the same incident across reports, such as `provider-outage:provider-a`. */
-  key: string;
-  title: string;
-  signals: Signal[];
-  systemActions: string[];
-  operatorSteps: string[];
-  verification: string[];
-}
-
-interface Evidence {
-  report: Report;
-  result: TopologyResult;
-  fault: FaultRecord;
-}
-
-function windowOf(fault: FaultRecord): [number, number] {
-  return [fault.appliedAtS ?? fault.startS, fault.removedAtS ?? fault.endS];
-}
-
-function faultPoints(evidence: Evidence): SeriesPoint[] {
-  const [from, to] = windowOf(evidence.fault);
-  return pointsIn(evidence.result.timeSeries, Math.floor(from), Math.ceil(to));
-}
-
-/** Steady-state window of a fault that a runbook line reads. */
-type FaultWindow = 'during' | 'recovery';
-
-/**
- * Returns the probe of `metric` in a window of the fault. `during` is the during window
- * that contains the fault's planned start. `recovery` is the first between or after window
- * that opens once the fault has ended.
- */
-function probe(evidence: Evidence, window: FaultWindow, metric: string): ProbeResult | undefined {
-  const { report, fault } = evidence;
-  const check = report.drill?.steadyState.find((entry) =>
-    window === 'during'
-      ? entry.phase === 'during' && entry.fromS <= fault.startS && fault.startS < entry.toS
-      : (entry.phase === 'between' || entry.phase === 'after') && entry.fromS >= fault.endS,
-  );
-  return check?.probes.find((entry) => entry.metric === metric);
-}
-
-/**
- * Builds the signal of a steady-state probe. `label` names what the load generator measured,
- * which no metric exports, and `onMetrics` the closest expression over the platform's metrics.
- */
-function probeSignal(
-  label: string,
-  onMetrics: string,
-  result: ProbeResult | undefined,
-  format: (value: number) => string,
-): Signal {
-  const metric = `${label} (load generator); on \`/metrics\`: ${onMetrics}`;
-  if (result === undefined) {
-    return { metric, threshold: 'not in the hypothesis', measured: 'not measured' };
-  }
-  const threshold = limitText(result);
-  const measured =
-    result.value === null
-      ? 'no data'
-      : `${format(result.value)} (${outcomeText(result, 'pass', 'fail')})`;
-  return { metric, threshold, measured };
-}
-
-function probeLine(result: ProbeResult | undefined, format: (value: number) => string): string {
-  if (result === undefined || result.value === null) {
-    return 'not measured';
-  }
-  const outcome = outcomeText(
-    result,
-    beyondThreshold(result) ? 'within the tolerance of' : 'within',
-    'outside',
-  );
-  return `${format(result.value)} (${outcome}${result.passed === null ? '' : ` ${limitText(result)}`})`;
-}
-
-/** Returns whether a probe's value lies past its threshold, so only the tolerance let it pass. */
-function beyondThreshold(result: ProbeResult): boolean {
-  if (result.value === null) return false;
-  return result.comparator === 'min'
-    ? result.value < result.threshold
-    : result.value > result.threshold;
-}
-
-/** Words a probe's outcome, so a probe that could not fail in its window reads as unchecked. */
-function outcomeText(result: ProbeResult, passed: string, failed: string): string {
-  if (result.passed === null) {
-    return `not checked in this phase: ${result.notChecked ?? 'no reason recorded'}`;
-  }
-  return result.passed ? passed : failed;
-}
-
-/**
- * Formats a probe's one-sided limit, such as `min 0.99, passes from 0.94`: the tolerance
- * widens the limit on its side only.
- */
-function limitText(result: ProbeResult): string {
-  if (result.tolerance === 0) return `${result.comparator} ${result.threshold}`;
-  const edge = passEdge(result);
-  const passes = result.comparator === 'min' ? `passes from ${edge}` : `passes up to ${edge}`;
-  return `${result.comparator} ${result.threshold}, ${passes}`;
-}
-
-/** Returns the last value a probe passes at: its threshold widened by the tolerance. */
-function passEdge(result: ProbeResult): number {
-  const min = result.comparator === 'min';
-  return roundLimit(
-    min ? result.threshold - result.tolerance : result.threshold + result.tolerance,
-  );
-}
-
-/** Rounds a limit to 6 decimals, so 0.99 - 0.05 prints as 0.94. */
-function roundLimit(value: number): number {
-  return Number(value.toFixed(6));
-}
-
-function worstSecond(
-  points: readonly SeriesPoint[],
-  pick: (point: SeriesPoint) => number,
-  lowest: boolean,
-): number | null {
-  const values = points.filter((point) => point.requests > 0).map(pick);
-  if (values.length === 0) {
-    return null;
-  }
-  return lowest ? Math.min(...values) : Math.max(...values);
-}
-
-function orNa(value: number | null, format: (value: number) => string): string {
-  return value === null ? 'n/a' : format(value);
-}
+export type { Incident, Signal } from './evidence.js';
 
 /** Share of the served requests that `provider` served; null when none was served. */
 function servedShare(points: readonly SeriesPoint[], provider: string): number | null {
@@ -177,23 +47,6 @@ function fallbackShareText(points: readonly SeriesPoint[], fallback: string): st
   return (
     `${orNa(servedShare(points, fallback), percent)} over the fault window; above half in ` +
     `${aboveHalf.length} of its ${served.length} seconds with served requests`
-  );
-}
-
-/** Returns the seconds of a report before its first fault, as a baseline. */
-function pointsBeforeFaults(report: Report, result: TopologyResult): SeriesPoint[] {
-  const firstS = Math.min(...(report.drill?.faults.map((fault) => fault.startS) ?? []));
-  return pointsIn(result.timeSeries, 0, Number.isFinite(firstS) ? firstS : 0);
-}
-
-/** Builds the success-rate signal; the platform counts rejected requests apart from its tasks. */
-function successSignal(result: ProbeResult | undefined): Signal {
-  return probeSignal(
-    'success rate while faults were active',
-    `${rateShare('scalegate_requests_total{outcome="succeeded"}', 'scalegate_requests_total')}, ` +
-      `which leaves out rejected requests, \`${sumRate('scalegate_gateway_rejections_total')}\``,
-    result,
-    percent,
   );
 }
 
@@ -379,24 +232,31 @@ function tenantBurst(evidence: Evidence): Incident {
   };
 }
 
+/** Builds the incident of one fault; undefined for a worker pause without its record. */
+function incidentOf(evidence: Evidence): Incident | undefined {
+  switch (evidence.fault.kind) {
+    case 'provider-fault':
+      return providerOutage(evidence);
+    case 'toxic':
+      return proxyFault(evidence);
+    case 'tenant-burst':
+      return tenantBurst(evidence);
+    case 'worker-pause':
+      return queueBacklog(evidence);
+  }
+}
+
 /**
- * Lists the incidents a report's drill exercised, in fault-timeline order.
- * NOTE: a queue-backlog incident needs queue depth in the report, which the schema does not
- * carry yet, so no drill fault produces one.
+ * Lists the incidents a report's drill exercised, in fault-timeline order. A worker pause
+ * gives the queue-backlog incident once its report records what backpressure shed.
  */
 export function incidentsOf(report: Report): { incident: Incident; report: Report }[] {
   const result = report.topologies[0];
   if (report.drill === null || result === undefined) {
     return [];
   }
-  return report.drill.faults.map((fault) => {
-    const evidence = { report, result, fault };
-    const incident =
-      fault.kind === 'provider-fault'
-        ? providerOutage(evidence)
-        : fault.kind === 'toxic'
-          ? proxyFault(evidence)
-          : tenantBurst(evidence);
-    return { incident, report };
+  return report.drill.faults.flatMap((fault) => {
+    const incident = incidentOf({ report, result, fault });
+    return incident === undefined ? [] : [{ incident, report }];
   });
 }

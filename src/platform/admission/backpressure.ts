@@ -43,7 +43,7 @@ const ADMITTED: BackpressureDecision = { admitted: true };
  * an estimate of how long the backlog takes to drain.
  */
 export function createBackpressure(options: BackpressureOptions): Backpressure {
-  const resolved = resolveOptions(options);
+  const resolved = resolveBackpressureOptions(options);
   const fractions: Record<PriorityClass, number> = { ...resolved.watermarks, critical: 1 };
   return {
     decide(priority, gauges) {
@@ -87,14 +87,20 @@ function hardLimitReached(
   return undefined;
 }
 
-type ResolvedOptions = Required<BackpressureOptions>;
+/** Backpressure options with every default filled in. */
+export type BackpressureLimits = Required<BackpressureOptions>;
+type ResolvedOptions = BackpressureLimits;
 
 function retryAfter(oldestAgeMs: number, options: ResolvedOptions): number {
   const seconds = Math.ceil(Math.max(0, oldestAgeMs) / 1000);
   return Math.min(options.maxRetryAfterSeconds, Math.max(options.minRetryAfterSeconds, seconds));
 }
 
-function resolveOptions(options: BackpressureOptions): ResolvedOptions {
+/**
+ * Fills in the defaults of `options` and checks them.
+ * @throws RangeError naming the option that is out of range.
+ */
+export function resolveBackpressureOptions(options: BackpressureOptions): ResolvedOptions {
   const resolved: ResolvedOptions = {
     watermarks: { batch: 0.5, standard: 0.8 },
     minRetryAfterSeconds: 1,

@@ -46,6 +46,20 @@ export class BullmqConsumer<T> implements Consumer {
     return this.#active;
   }
 
+  get paused(): boolean {
+    return this.#worker.isPaused();
+  }
+
+  /** Pauses this worker only, not the queue, and does not wait for its active jobs. */
+  async pause(): Promise<void> {
+    await this.#worker.pause(true);
+  }
+
+  /** Only a paused worker resumes, because BullMQ's resume starts a worker that never ran. */
+  async resume(): Promise<void> {
+    if (this.#worker.isPaused()) await this.#worker.resume();
+  }
+
   drain(): Promise<void> {
     this.#closing ??= this.#worker.close(false);
     return this.#closing;

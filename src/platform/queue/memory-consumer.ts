@@ -8,19 +8,36 @@ export class MemoryConsumer<T> implements Consumer {
   state: ConsumerState = 'running';
   readonly running = new Set<string>();
   #idleWaiters: (() => void)[] = [];
+  #paused = false;
 
+  /** `onResume` lets the queue hand out the jobs that waited while this consumer was paused. */
   constructor(
     readonly handler: JobHandler<T>,
     readonly concurrency: number,
     private readonly onStop: (consumer: MemoryConsumer<T>) => void,
+    private readonly onResume: () => void = () => undefined,
   ) {}
 
   get active(): number {
     return this.running.size;
   }
 
+  get paused(): boolean {
+    return this.#paused;
+  }
+
   get hasCapacity(): boolean {
-    return this.state === 'running' && this.running.size < this.concurrency;
+    return this.state === 'running' && !this.#paused && this.running.size < this.concurrency;
+  }
+
+  async pause(): Promise<void> {
+    this.#paused = true;
+  }
+
+  async resume(): Promise<void> {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.onResume();
   }
 
   async drain(): Promise<void> {

@@ -110,7 +110,12 @@ class MemoryQueue<T> implements TaskQueue<T> {
   consume(handler: JobHandler<T>, options: ConsumeOptions): Consumer {
     const concurrency = integerAtLeast('concurrency', options.concurrency, 1);
     this.#assertOpen();
-    const consumer = new MemoryConsumer(handler, concurrency, (stopped) => this.#remove(stopped));
+    const consumer = new MemoryConsumer(
+      handler,
+      concurrency,
+      (stopped) => this.#remove(stopped),
+      () => this.#schedulePump(),
+    );
     this.#consumers.push(consumer);
     this.#stallMonitor.start();
     this.#schedulePump();

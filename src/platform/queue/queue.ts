@@ -51,6 +51,18 @@ export interface Consumer {
    * until stall detection returns them to waiting, as after a crash.
    */
   close(): Promise<void>;
+  /**
+   * Stops taking new jobs until `resume`, while active handlers run to their end. Jobs stay
+   * waiting meanwhile, so the queue backs up as when workers are lost. Calling it on a
+   * paused consumer changes nothing.
+   * NOTE: a BullMQ worker with free slots may still start the jobs that its fetches under
+   * way return, at most one per free slot.
+   */
+  pause(): Promise<void>;
+  /** Takes jobs again after `pause`; calling it on a running consumer changes nothing. */
+  resume(): Promise<void>;
+  /** True between `pause` and `resume`. */
+  readonly paused: boolean;
   /** Handlers running now. */
   readonly active: number;
 }

@@ -10,6 +10,7 @@ import type { JobEndedEvent } from '../executors/worker-protocol.js';
 import type { QueuedTaskData } from '../gateway/ports.js';
 import type { JobHandler, TaskQueue } from '../queue/index.js';
 import type { WorkerHandlerConfig } from './worker-handler.js';
+import { createWorkerSwitch, type WorkerSwitch } from './worker-switch.js';
 
 const WORKER_HANDLER = fileURLToPath(new URL('./worker-handler.ts', import.meta.url));
 
@@ -51,6 +52,8 @@ export interface RunningConsumers {
    * their tasks listen on the platform's shutdown signal.
    */
   abort(): void;
+  /** Pauses and resumes the consumers; only in-process ones can be paused. */
+  switch: WorkerSwitch;
 }
 
 /**
@@ -65,7 +68,13 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
       concurrency: settings.workers,
       handler: settings.handler,
     });
-    return { kind: 'in-process', processes: 0, stop: () => workers.stop(), abort: () => {} };
+    return {
+      kind: 'in-process',
+      processes: 0,
+      stop: () => workers.stop(),
+      abort: () => {},
+      switch: createWorkerSwitch(settings.workers, { consumer: workers.consumer }),
+    };
   }
   const pool = await startWorkerPool({
     processes: settings.processes,
@@ -98,5 +107,6 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
     processes: settings.processes,
     stop: (killAfterMs) => pool.stop(killAfterMs),
     abort: () => pool.abortRunning(),
+    switch: createWorkerSwitch(settings.workers, { processes: settings.processes }),
   };
 }

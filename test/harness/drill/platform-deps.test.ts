@@ -14,6 +14,35 @@ import type { DrillSpec } from '../../../src/harness/drill/spec.js';
 import { MemoryCostLedger } from '../../../src/platform/cost/index.js';
 import { systemClock } from '../../../src/platform/clock.js';
 import { MemoryTaskStore } from '../../../src/platform/store/memory.js';
+import { GatewayMetrics } from '../../../src/platform/gateway/metrics.js';
+
+/** Returns worker and backpressure fields of a platform whose workers only record calls. */
+function workerFields(calls: string[] = []): Pick<DrillPlatform, 'workers' | 'backpressure'> {
+  let paused = false;
+  return {
+    workers: {
+      slots: 24,
+      get paused() {
+        return paused;
+      },
+      pause: async () => {
+        paused = true;
+        calls.push('pause');
+      },
+      resume: async () => {
+        paused = false;
+        calls.push('resume');
+      },
+    },
+    backpressure: {
+      maxQueueDepth: 10_000,
+      maxOldestAgeMs: 60_000,
+      watermarks: { batch: 0.5, standard: 0.8 },
+      minRetryAfterSeconds: 1,
+      maxRetryAfterSeconds: 60,
+    },
+  };
+}
 
 describe('platformDrillDeps', () => {
   it('refuses a platform started without the fault proxy, naming the setting', () => {
@@ -32,10 +61,12 @@ describe('platformDrillDeps', () => {
             startWorkerPoolBill: () => undefined,
             breakers: () => [],
             onBreakerChange: () => () => undefined,
+            ...workerFields(),
           },
           spec,
           scenario,
           quotaPerMinute: {},
+          tierOf: {},
           topology: 'workers=1 serverless_burst=disabled',
           clock: systemClock,
         }),
@@ -61,6 +92,7 @@ describe('platformDrillDeps watchBreakers', () => {
         listeners.add(listener);
         return () => listeners.delete(listener);
       },
+      ...workerFields(),
     };
     const change = (to: 'open' | 'closed') => {
       atMs += 1000;
@@ -82,6 +114,7 @@ describe('platformDrillDeps watchBreakers', () => {
       spec,
       scenario,
       quotaPerMinute: {},
+      tierOf: {},
       topology: 'workers=1 serverless_burst=disabled',
       clock: systemClock,
     });
@@ -103,5 +136,63 @@ describe('MAIN_DRAIN_TIMEOUT_MS', () => {
   it('outlasts the load request timeout', () => {
     // A shorter drain would abort slow sync requests that the platform still serves.
     assert.ok(MAIN_DRAIN_TIMEOUT_MS > DEFAULT_REQUEST_TIMEOUT_MS);
+  });
+});
+
+describe('platformDrillDeps workers', () => {
+  function workerDeps(registry: Registry, calls: string[]) {
+    const scenario = SCENARIOS['steady-chat'];
+    assert.ok(scenario !== undefined);
+    const spec = { scenario: 'steady-chat', faults: [] } as unknown as DrillSpec;
+    const platform: DrillPlatform = {
+      urls: { gateway: 'http://127.0.0.1:1', proxyApi: 'http://127.0.0.1:2', providers: {} },
+      registry,
+      ledger: new MemoryCostLedger(),
+      store: new MemoryTaskStore(),
+      workerPoolUsd: () => 0,
+      startWorkerPoolBill: () => undefined,
+      breakers: () => [],
+      onBreakerChange: () => () => undefined,
+      ...workerFields(calls),
+    };
+    const deps = platformDrillDeps({
+      platform,
+      spec,
+      scenario,
+      quotaPerMinute: {},
+      tierOf: { 'tenant-batch': 'batch', 'tenant-alpha': 'critical' },
+      topology: 'workers=24 serverless_burst=enabled',
+      clock: systemClock,
+    });
+    assert.ok(deps.workers !== undefined);
+    return deps.workers;
+  }
+
+  it('pauses and resumes the platform workers', async () => {
+    const calls: string[] = [];
+    const workers = workerDeps(new Registry(), calls);
+    await workers.pause();
+    assert.equal(workers.paused, true);
+    await workers.resume();
+    assert.equal(workers.paused, false);
+    assert.deepEqual(calls, ['pause', 'resume']);
+  });
+
+  it('reads backpressure rejections by tenant class', async () => {
+    const registry = new Registry();
+    const gateway = new GatewayMetrics(registry);
+    gateway.observeRejection('tenant-batch', 'queue_oldest_age_ms', 429);
+    gateway.observeRejection('tenant-batch', 'queue_oldest_age_ms', 429);
+    gateway.observeRejection('tenant-batch', 'queue_depth', 429);
+    gateway.observeRejection('tenant-alpha', 'queue_oldest_age_ms', 503);
+    // A tenant limit is no backpressure, and an unknown tenant has no class.
+    gateway.observeRejection('tenant-batch', 'requests_per_minute', 429);
+    gateway.observeRejection('tenant-ghost', 'queue_depth', 429);
+    const shed = await workerDeps(registry, []).readShed();
+    const sorted = [...shed].sort((a, b) => a.tenant.localeCompare(b.tenant));
+    assert.deepEqual(sorted, [
+      { tenant: 'tenant-alpha', priorityClass: 'critical', status: 503, requests: 1 },
+      { tenant: 'tenant-batch', priorityClass: 'batch', status: 429, requests: 3 },
+    ]);
   });
 });

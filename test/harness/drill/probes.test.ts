@@ -276,3 +276,77 @@ describe('checkSteadyState', () => {
     });
   });
 });
+
+describe('checkSteadyState queue measures', () => {
+  const OLDEST: ProbeSpec = {
+    name: 'queue-oldest-age',
+    source: 'series',
+    measure: 'queueOldestAgeS',
+    comparator: 'max',
+    threshold: 5,
+    tolerance: 0,
+    checkDuring: false,
+  };
+
+  /** Sixty seconds whose oldest age is `ageS(t)`; seconds where it returns undefined have no read. */
+  function queueSeries(ageS: (t: number) => number | undefined): SeriesPoint[] {
+    return Array.from({ length: 60 }, (_, t) => {
+      const point: SeriesPoint = {
+        t,
+        requests: 10,
+        successes: 10,
+        throughputRpm: 600,
+        successRate: 1,
+        p95S: 1,
+        failovers: 0,
+        servedBy: {},
+      };
+      const age = ageS(t);
+      if (age !== undefined) {
+        point.queueOldestAgeS = age;
+        point.queueDepth = Math.round(age * 3);
+      }
+      return point;
+    });
+  }
+
+  const drill = spec({ steadyState: { settleS: 5, probes: [OLDEST] } });
+
+  it('takes the maximum of the window', () => {
+    const series = queueSeries((t) => (t === 52 ? 6.5 : 0.5));
+    const checks = check(drill, { series, latencies: new LatencyBySecond() });
+    const after = probeIn(checks, 'after', 55, 'queue-oldest-age');
+    assert.equal(after?.value, 0.5);
+    const between = probeIn(checks, 'between', 25, 'queue-oldest-age');
+    assert.equal(between?.value, 0.5);
+    // Second 52 lies in the settling time after the second fault, which no window checks.
+    assert.equal(
+      checks.some((entry) => entry.probes.some((probe) => probe.value === 6.5)),
+      false,
+    );
+  });
+
+  it('fails a window over the limit', () => {
+    const series = queueSeries((t) => (t === 30 ? 12 : 0.5));
+    const between = probeIn(
+      check(drill, { series, latencies: new LatencyBySecond() }),
+      'between',
+      25,
+      'queue-oldest-age',
+    );
+    assert.equal(between?.value, 12);
+    assert.equal(between?.passed, false);
+  });
+
+  it('has no value without reads', () => {
+    const series = queueSeries(() => undefined);
+    const before = probeIn(
+      check(drill, { series, latencies: new LatencyBySecond() }),
+      'before',
+      0,
+      'queue-oldest-age',
+    );
+    assert.equal(before?.value, null);
+    assert.equal(before?.passed, false);
+  });
+});

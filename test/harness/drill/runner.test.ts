@@ -7,6 +7,7 @@ import type {
   BreakerChangeAt,
   BreakerWatch,
   DrillDeps,
+  DrillWorkers,
   FaultDriver,
   LoadRequest,
 } from '../../../src/harness/drill/deps.js';
@@ -16,7 +17,7 @@ import { buildDrillReport } from '../../../src/harness/drill/report.js';
 import { runDrill } from '../../../src/harness/drill/runner.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
 import { LatencyBySecond } from '../../../src/harness/load/latency-by-second.js';
-import type { Report } from '../../../src/harness/report/types.js';
+import type { Report, ShedCount } from '../../../src/harness/report/types.js';
 import { validateReport } from '../../../src/harness/report/validate.js';
 import { writeReport } from '../../../src/harness/report/writer.js';
 import { type SecondShape, fakeLoad } from './fake-load.js';
@@ -453,9 +454,9 @@ describe('runDrill', () => {
       });
     });
 
-    it('writes schema version 2', async () => {
+    it('writes schema version 3', async () => {
       const { report } = await runWithBreakers();
-      assert.equal(report.schemaVersion, 2);
+      assert.equal(report.schemaVersion, 3);
     });
 
     it('stops the watch after the drill', async () => {
@@ -527,5 +528,175 @@ describe('runDrill', () => {
       assert.deepEqual(await bench.toxicsOn('provider-b'), []);
       assert.deepEqual(bench.providerA.faults(), {});
     });
+  });
+});
+
+describe('runDrill worker pause', () => {
+  /** A pause of every worker from 3 s to 7 s. */
+  const PAUSE: DrillSpec['faults'][number] = {
+    kind: 'worker-pause',
+    id: 'workers-lost',
+    atS: 3,
+    durationS: 4,
+  };
+  const steady: SecondShape = () => ({
+    requests: 10,
+    successes: 10,
+    p95S: 1,
+    servedBy: { 'provider-a': 10 },
+  });
+
+  /** Fake workers that record each call with its drill time and report `shed` as the counter. */
+  function fakeWorkers(clock: SteppingClock, options: { failResume?: boolean } = {}) {
+    const calls: [string, number][] = [];
+    let paused = false;
+    const shed: ShedCount[] = [
+      { tenant: 'tenant-batch', priorityClass: 'batch', status: 429, requests: 5 },
+    ];
+    const workers: DrillWorkers = {
+      slots: 24,
+      get paused() {
+        return paused;
+      },
+      async pause() {
+        calls.push(['pause', clock.monotonic() / 1000]);
+        paused = true;
+        // Backpressure sheds 7 more batch requests and 2 standard ones during the pause.
+        shed[0] = { ...shed[0], requests: 12 } as ShedCount;
+        shed.push({ tenant: 'tenant-beta', priorityClass: 'standard', status: 429, requests: 2 });
+      },
+      async resume() {
+        calls.push(['resume', clock.monotonic() / 1000]);
+        if (options.failResume === true) throw new Error('worker resume failed');
+        paused = false;
+      },
+      readShed: async () => shed.map((count) => ({ ...count })),
+      backpressure: {
+        maxQueueDepth: 10_000,
+        maxOldestAgeMs: 60_000,
+        watermarks: { batch: 0.5, standard: 0.8 },
+        retryAfterS: { min: 1, max: 60 },
+      },
+    };
+    return { workers, calls };
+  }
+
+  function pauseSpec(overrides: Partial<DrillSpec> = {}): DrillSpec {
+    return {
+      name: 'unit-worker-loss',
+      description: 'every worker paused from 3 s to 7 s',
+      scenario: 'unit',
+      durationS: 10,
+      steadyState: {
+        settleS: 1,
+        probes: [
+          {
+            name: 'success-rate',
+            source: 'series',
+            measure: 'successRate',
+            comparator: 'min',
+            threshold: 0.99,
+            tolerance: 0,
+          },
+        ],
+      },
+      faults: [PAUSE],
+      abortRules: [],
+      ...overrides,
+    };
+  }
+
+  function pauseDeps(clock: SteppingClock, workers?: DrillWorkers): DrillDeps {
+    const noFaults: FaultDriver = {
+      apply: async () => undefined,
+      remove: async () => undefined,
+      rollback: async () => [],
+      leftovers: async () => [],
+    };
+    return {
+      clock,
+      faults: noFaults,
+      startLoad: () => fakeLoad(clock, steady),
+      ...(workers === undefined ? {} : { workers }),
+    };
+  }
+
+  it('pauses and resumes at the offsets', async () => {
+    const clock = steppingClock();
+    const { workers, calls } = fakeWorkers(clock);
+    const outcome = await runDrill(pauseSpec(), pauseDeps(clock, workers));
+    assert.deepEqual(calls, [
+      ['pause', 3],
+      ['resume', 7],
+    ]);
+    const fault = outcome.journal.faults[0];
+    assert.equal(fault?.appliedAtS, 3);
+    assert.equal(fault?.removedAtS, 7);
+    assert.equal(workers.paused, false);
+  });
+
+  it('records the requests shed since the pause', async () => {
+    const clock = steppingClock();
+    const { workers } = fakeWorkers(clock);
+    const outcome = await runDrill(pauseSpec(), pauseDeps(clock, workers));
+    assert.deepEqual(outcome.journal.faults[0]?.workerPause, {
+      slots: 24,
+      shed: [
+        { tenant: 'tenant-batch', priorityClass: 'batch', status: 429, requests: 7 },
+        { tenant: 'tenant-beta', priorityClass: 'standard', status: 429, requests: 2 },
+      ],
+      backpressure: {
+        maxQueueDepth: 10_000,
+        maxOldestAgeMs: 60_000,
+        watermarks: { batch: 0.5, standard: 0.8 },
+        retryAfterS: { min: 1, max: 60 },
+      },
+    });
+  });
+
+  it('resumes paused workers when the drill aborts', async () => {
+    const clock = steppingClock();
+    const { workers, calls } = fakeWorkers(clock);
+    const controller = new AbortController();
+    const run = runDrill(pauseSpec(), pauseDeps(clock, workers), { signal: controller.signal });
+    while (!workers.paused) await clock.sleep(100);
+    controller.abort(new Error('interrupted'));
+    const outcome = await run;
+    assert.equal(outcome.verdict.status, 'aborted');
+    assert.deepEqual(
+      calls.map(([call]) => call),
+      ['pause', 'resume'],
+    );
+    assert.equal(workers.paused, false);
+    assert.ok(outcome.journal.rollback.some((step) => step.step === 'resume the async workers'));
+    assert.equal(outcome.journal.cleanAfterRollback, true);
+  });
+
+  it('lists workers left paused', async () => {
+    const clock = steppingClock();
+    const { workers } = fakeWorkers(clock, { failResume: true });
+    const outcome = await runDrill(pauseSpec(), pauseDeps(clock, workers));
+    assert.equal(outcome.journal.aborted?.reason, 'error');
+    assert.match(outcome.journal.faults[0]?.error ?? '', /^remove failed: worker resume failed/);
+    assert.deepEqual(outcome.journal.leftovers, ['async workers still paused']);
+    assert.equal(outcome.journal.cleanAfterRollback, false);
+  });
+
+  it('rejects a pause without workers before the load', async () => {
+    const clock = steppingClock();
+    let loads = 0;
+    const deps = {
+      ...pauseDeps(clock),
+      startLoad: () => {
+        loads += 1;
+        return fakeLoad(clock, steady);
+      },
+    };
+    await assert.rejects(runDrill(pauseSpec(), deps), (error: unknown) => {
+      assert.ok(isDrillSpecError(error));
+      assert.equal(error.field, 'faults[0]');
+      return true;
+    });
+    assert.equal(loads, 0);
   });
 });

@@ -67,6 +67,88 @@ describe('SeriesSampler', () => {
     assert.equal(point?.successRate, 0.75);
   });
 
+  it('reads the queue gauges of each second', () => {
+    const sampler = new SeriesSampler([]);
+    sampler.baseline(counters(0, 0, 0, 0, 0));
+    const queue = (depth: number, ageS: number) => [
+      sample('scalegate_queue_depth', { queue: 'tasks' }, depth),
+      sample('scalegate_queue_oldest_age_seconds', { queue: 'tasks' }, ageS),
+    ];
+    const [first] = sampler.record(0, [...counters(5, 0, 0, 0, 0), ...queue(40, 12.5)]);
+    const [second] = sampler.record(1, [...counters(5, 0, 0, 0, 0), ...queue(3, 0.4)]);
+    assert.equal(first?.queueDepth, 40);
+    assert.equal(first?.queueOldestAgeS, 12.5);
+    // Gauges are not differenced: the second read stands for itself.
+    assert.equal(second?.queueDepth, 3);
+    assert.equal(second?.queueOldestAgeS, 0.4);
+  });
+
+  it('sums depth and takes the oldest age over queues', () => {
+    const sampler = new SeriesSampler([]);
+    const [point] = sampler.record(0, [
+      sample('scalegate_queue_depth', { queue: 'a' }, 4),
+      sample('scalegate_queue_depth', { queue: 'b' }, 6),
+      sample('scalegate_queue_oldest_age_seconds', { queue: 'a' }, 2),
+      sample('scalegate_queue_oldest_age_seconds', { queue: 'b' }, 9),
+    ]);
+    assert.equal(point?.queueDepth, 10);
+    assert.equal(point?.queueOldestAgeS, 9);
+  });
+
+  it('puts the queue read on the last skipped second only', () => {
+    const sampler = new SeriesSampler([]);
+    sampler.baseline(counters(0, 0, 0, 0, 0));
+    const points = sampler.record(
+      2,
+      [
+        ...counters(6, 0, 0, 0, 0),
+        sample('scalegate_queue_depth', { queue: 'tasks' }, 30),
+        sample('scalegate_queue_oldest_age_seconds', { queue: 'tasks' }, 7),
+      ],
+      3,
+    );
+    assert.deepEqual(
+      points.map((point) => [point.t, point.queueDepth, point.queueOldestAgeS]),
+      [
+        [0, undefined, undefined],
+        [1, undefined, undefined],
+        [2, 30, 7],
+      ],
+    );
+  });
+
+  it('leaves the queue out without a depth gauge', () => {
+    const sampler = new SeriesSampler([]);
+    const [point] = sampler.record(0, counters(1, 0, 0, 0, 0));
+    assert.equal(point?.queueDepth, undefined);
+    assert.equal(point?.queueOldestAgeS, undefined);
+  });
+
+  it('fires a queue abort rule on the gauge', () => {
+    const points: SeriesPoint[] = [50, 56, 57, 58].map((ageS, t) => ({
+      t,
+      requests: 0,
+      successes: 0,
+      throughputRpm: 0,
+      successRate: 0,
+      p95S: 0,
+      failovers: 0,
+      servedBy: {},
+      queueDepth: 100,
+      queueOldestAgeS: ageS,
+    }));
+    const rule = {
+      name: 'old',
+      measure: 'queueOldestAgeS' as const,
+      comparator: 'above' as const,
+      threshold: 55,
+      forS: 3,
+    };
+    // Seconds 1 to 3 are all above 55 s, and 56 s is the one closest to the threshold.
+    assert.equal(firedValue(rule, points, 4), 56);
+    assert.equal(firedValue(rule, points, 3), null);
+  });
+
   it('interpolates p95 inside its bucket', () => {
     const sampler = new SeriesSampler([]);
     sampler.baseline(counters(0, 0, 0, 0, 0));

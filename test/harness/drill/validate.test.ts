@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 
 import { providerOutageDrill } from '../../../chaos/provider-outage.js';
+import { workerLossDrill } from '../../../chaos/worker-loss.js';
 import { isDrillSpecError } from '../../../src/harness/drill/errors.js';
 import { validateDrillSpec } from '../../../src/harness/drill/validate.js';
 
@@ -105,8 +106,8 @@ describe('validateDrillSpec', () => {
   it('shows an unknown fault kind', () => {
     assert.equal(
       messageOf(withFault(2, { kind: 'meteor' })),
-      'invalid drill spec: faults[2].kind must be toxic, provider-fault or tenant-burst, ' +
-        'got "meteor"',
+      'invalid drill spec: faults[2].kind must be toxic, provider-fault, tenant-burst or ' +
+        'worker-pause, got "meteor"',
     );
   });
 
@@ -430,5 +431,59 @@ describe('validateDrillSpec', () => {
       const spec = validateDrillSpec(withProbe(0, metrics));
       assert.equal(spec.steadyState.probes[0]?.threshold, 500);
     });
+  });
+});
+
+describe('validateDrillSpec worker pause', () => {
+  const pause = workerLossDrill.faults[0];
+
+  it('accepts the worker-loss drill', () => {
+    assert.equal(validateDrillSpec(workerLossDrill).faults[0]?.kind, 'worker-pause');
+  });
+
+  it('rejects a field a pause does not take', () => {
+    const spec = { ...workerLossDrill, faults: [{ ...pause, workers: 3 }] };
+    assert.equal(messageOf(spec), 'invalid drill spec: faults[0].workers is not a known field');
+  });
+
+  it('rejects overlapping pauses', () => {
+    const second = { kind: 'worker-pause', id: 'again', atS: 60, durationS: 10 };
+    assert.equal(
+      messageOf({ ...workerLossDrill, faults: [pause, second] }),
+      'invalid drill spec: faults[1] (again) overlaps the worker pause faults[0] (workers-lost, ' +
+        'which ends at 65 s). Ending either one resumes every worker, so start again at 65 s ' +
+        'or later, or merge the two into one step',
+    );
+  });
+
+  it('accepts pauses end to end', () => {
+    const second = { kind: 'worker-pause', id: 'again', atS: 65, durationS: 10 };
+    const spec = {
+      ...workerLossDrill,
+      steadyState: { ...workerLossDrill.steadyState, settleS: 10 },
+      faults: [pause, second],
+    };
+    assert.equal(validateDrillSpec(spec).faults.length, 2);
+  });
+
+  it('accepts a queue abort rule', () => {
+    assert.equal(validateDrillSpec(workerLossDrill).abortRules[0]?.measure, 'queueOldestAgeS');
+  });
+
+  it('rejects a queue probe that can never fail', () => {
+    const probes = [
+      {
+        name: 'depth',
+        source: 'series',
+        measure: 'queueDepth',
+        comparator: 'min',
+        threshold: 0,
+        tolerance: 0,
+      },
+    ];
+    assert.equal(
+      fieldOf({ ...workerLossDrill, steadyState: { settleS: 20, probes } }),
+      'steadyState.probes[0].tolerance',
+    );
   });
 });

@@ -204,7 +204,7 @@ describe('scalegate load', () => {
     assert.equal(run.exitCode, 2);
     assert.equal(
       run.stderr,
-      'error: scenario "nope" not found; known scenarios: agent-mix, conv-replay, noisy-flood, noisy-hold, ramp, steady-chat\n',
+      'error: scenario "nope" not found; known scenarios: agent-mix, async-chat, conv-replay, noisy-flood, noisy-hold, ramp, steady-chat\n',
     );
   });
 

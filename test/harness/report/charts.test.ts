@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 
-import { renderCharts } from '../../../src/harness/report/charts.js';
-import { sampleReport } from './sample-report.js';
+import { renderCharts, timelineSpec } from '../../../src/harness/report/charts.js';
+import { sampleReport, sampleReportV2 } from './sample-report.js';
+
+/** Returns the y-axis titles of the timeline's panels. */
+function panelTitles(spec: object): string[] {
+  const panels = (spec as { vconcat: { layer: { encoding: { y?: { title: string } } }[] }[] })
+    .vconcat;
+  return panels.map((panel) => panel.layer.at(-1)?.encoding.y?.title ?? '');
+}
 
 describe('renderCharts', () => {
   it('renders three svg charts', async () => {
@@ -18,9 +25,27 @@ describe('renderCharts', () => {
   it('shades each fault window', async () => {
     const [timeline] = await renderCharts(sampleReport());
     assert.ok(timeline);
-    // Three faults shaded in each of the three panels.
+    // Three faults shaded in each of the five panels.
     const shaded = timeline.svg.match(/fill="#d62728"/g) ?? [];
-    assert.equal(shaded.length, 9);
+    assert.equal(shaded.length, 15);
+  });
+
+  it('plots the queue gauges of a version 3 series', () => {
+    assert.deepEqual(panelTitles(timelineSpec(sampleReport())), [
+      'throughput (rpm)',
+      'success rate',
+      'p95 latency (s)',
+      'queue depth (tasks)',
+      'queue oldest age (s)',
+    ]);
+  });
+
+  it('leaves the queue panels out of a version 2 series', () => {
+    assert.deepEqual(panelTitles(timelineSpec(sampleReportV2())), [
+      'throughput (rpm)',
+      'success rate',
+      'p95 latency (s)',
+    ]);
   });
 
   it('labels each tenant on the latency chart', async () => {

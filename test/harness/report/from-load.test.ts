@@ -63,6 +63,20 @@ describe('topologyFromLoad', () => {
     assert.equal(topology.timeSeries[0]?.p95S, 1.5);
   });
 
+  it('copies the queue gauges of each read second', () => {
+    const result = loadResult();
+    result.timeSeries = [
+      { second: 0, requests: 1, successes: 1, failures: 0, aborted: 0, p95Ms: 900 },
+      { second: 1, requests: 1, successes: 1, failures: 0, aborted: 0, p95Ms: 900 },
+    ];
+    const queueBySecond = new Map([[1, { depth: 42, oldestAgeS: 7.5 }]]);
+    const [first, second] = topologyFromLoad(result, { ...extras, queueBySecond }).timeSeries;
+    assert.equal(first?.queueDepth, undefined);
+    assert.equal(first?.queueOldestAgeS, undefined);
+    assert.equal(second?.queueDepth, 42);
+    assert.equal(second?.queueOldestAgeS, 7.5);
+  });
+
   it('counts aborts against second success', () => {
     const result = loadResult();
     result.timeSeries = [

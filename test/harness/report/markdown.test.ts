@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 
 import { renderMarkdown } from '../../../src/harness/report/markdown.js';
 import { sampleReport, sampleReportV1 } from './sample-report.js';
+import { sampleWorkerLossReport } from './sample-worker-loss.js';
 
 describe('renderMarkdown', () => {
   it('titles the summary with the verdict', () => {
@@ -95,6 +96,41 @@ describe('renderMarkdown', () => {
   it('names breakers a version 1 report lacks', () => {
     const markdown = renderMarkdown(sampleReportV1());
     assert.ok(markdown.includes('Breakers: not recorded, as schema version 1 reports predate'));
+  });
+
+  it('prints the queue peaks of the series', () => {
+    const markdown = renderMarkdown(sampleWorkerLossReport());
+    assert.ok(
+      markdown.includes(
+        'Queue: peak depth 120 tasks read at 50.00 s, peak oldest age 35.50 s read at 56.00 s, ' +
+          "from reads at the end of 90 of the series' 90 seconds.",
+      ),
+      markdown,
+    );
+  });
+
+  it('names queue gauges a version 1 report lacks', () => {
+    const markdown = renderMarkdown(sampleReportV1());
+    assert.ok(markdown.includes('Queue: not recorded; reports before schema version 3'));
+  });
+
+  it('prints what backpressure shed in a worker pause', () => {
+    const markdown = renderMarkdown(sampleWorkerLossReport());
+    assert.match(markdown, /\| workers-lost \| 24 \| tenant-batch \| batch \| 429 \| 34 \|/);
+  });
+
+  it('says the workers ran after rollback', () => {
+    const markdown = renderMarkdown(sampleWorkerLossReport());
+    assert.ok(markdown.includes('reported no fault. The async workers ran again.'), markdown);
+    assert.ok(!renderMarkdown(sampleReport()).includes('The async workers ran again.'));
+  });
+
+  it('prints a worker pause that shed nothing', () => {
+    const report = sampleWorkerLossReport();
+    const pause = report.drill?.faults[0]?.workerPause;
+    assert.ok(pause);
+    pause.shed = [];
+    assert.ok(renderMarkdown(report).includes('| workers-lost | 24 | none shed |  |  | 0 |'));
   });
 
   it('prints the tenant burst outcome', () => {

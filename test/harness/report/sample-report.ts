@@ -26,6 +26,8 @@ function series(): SeriesPoint[] {
       p95S: t >= 30 && t < 45 ? 4.1 : 2.2,
       failovers: detected ? successes : 0,
       servedBy,
+      queueDepth: 2,
+      queueOldestAgeS: 0.2,
     });
   }
   return points;
@@ -57,7 +59,7 @@ function probes(successRate: number, p95S: number): ProbeResult[] {
 /** Builds a complete, schema-valid drill report for the report and runbook tests. */
 export function sampleReport(): Report {
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     runId: '20261204T150000Z-provider-outage',
     createdAt: '2026-12-04T15:00:00.000Z',
     environment: {
@@ -226,9 +228,20 @@ function breakers(): BreakerJournal {
   };
 }
 
-/** Builds the sample report as schema version 1 wrote it, without breakers. */
-export function sampleReportV1(): Report {
+/** Builds the sample report as schema version 2 wrote it, without queue gauges. */
+export function sampleReportV2(): Report {
   const report = sampleReport();
+  report.schemaVersion = 2;
+  for (const point of report.topologies[0]?.timeSeries ?? []) {
+    delete point.queueDepth;
+    delete point.queueOldestAgeS;
+  }
+  return report;
+}
+
+/** Builds the sample report as schema version 1 wrote it, without breakers or queue gauges. */
+export function sampleReportV1(): Report {
+  const report = sampleReportV2();
   report.schemaVersion = 1;
   delete report.drill?.breakers;
   return report;

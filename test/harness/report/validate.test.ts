@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { isReportValidationError } from '../../../src/harness/report/errors.js';
 import type { BreakerRecord, Report } from '../../../src/harness/report/types.js';
 import { validateReport } from '../../../src/harness/report/validate.js';
-import { sampleReport, sampleReportV1 } from './sample-report.js';
+import { sampleReport, sampleReportV1, sampleReportV2 } from './sample-report.js';
+import { sampleWorkerLossReport } from './sample-worker-loss.js';
 
 /** Returns the message of the validation error that `report` raises. */
 function errorOf(report: unknown): string {
@@ -27,8 +28,57 @@ function gptOf(report: Report): BreakerRecord {
 
 describe('validateReport', () => {
   describe('schema versions', () => {
-    it('accepts a version 2 report with breakers', () => {
+    it('accepts a version 3 report with breakers', () => {
       assert.equal(validateReport(sampleReport()).drill?.breakers?.targets.length, 3);
+    });
+
+    it('accepts queue gauges in a version 3 report', () => {
+      const point = validateReport(sampleReport()).topologies[0]?.timeSeries[0];
+      assert.equal(point?.queueDepth, 2);
+      assert.equal(point?.queueOldestAgeS, 0.2);
+    });
+
+    it('accepts a version 3 worker pause', () => {
+      const fault = validateReport(sampleWorkerLossReport()).drill?.faults[0];
+      assert.equal(fault?.kind, 'worker-pause');
+      assert.equal(fault?.workerPause?.slots, 24);
+    });
+
+    it('accepts a version 2 report without queue gauges', () => {
+      assert.equal(validateReport(sampleReportV2()).schemaVersion, 2);
+    });
+
+    it('rejects queue gauges in a version 2 report', () => {
+      const report = sampleReport();
+      report.schemaVersion = 2;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/timeSeries\/0\/queueDepth: not rule failed .*set schemaVersion to 3/,
+      );
+    });
+
+    it('rejects a worker pause in a version 2 report', () => {
+      const report = sampleWorkerLossReport();
+      report.schemaVersion = 2;
+      for (const point of report.topologies[0]?.timeSeries ?? []) {
+        delete point.queueDepth;
+        delete point.queueOldestAgeS;
+      }
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/drill\/faults\/0\/kind: enum rule failed/,
+      );
+    });
+
+    it('rejects a negative queue depth', () => {
+      const report = sampleReport();
+      const point = report.topologies[0]?.timeSeries[0];
+      assert.ok(point);
+      point.queueDepth = -1;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/timeSeries\/0\/queueDepth: minimum rule failed/,
+      );
     });
 
     it('accepts a version 1 report without breakers', () => {
@@ -52,7 +102,7 @@ describe('validateReport', () => {
       assert.equal(
         errorOf(report),
         "invalid report at /drill: required rule failed (must have required property 'breakers'); " +
-          'expected drill journal of schema version 2, which has a breakers field, null when not recorded',
+          'expected drill journal of schema version 2 or 3, which has a breakers field, null when not recorded',
       );
     });
 
@@ -67,8 +117,8 @@ describe('validateReport', () => {
 
     it('rejects an unknown version', () => {
       assert.match(
-        errorOf({ ...sampleReport(), schemaVersion: 3 }),
-        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 3\)/,
+        errorOf({ ...sampleReport(), schemaVersion: 4 }),
+        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 4\)/,
       );
     });
   });

@@ -23,6 +23,7 @@ describe('validateScenario', () => {
   it('accepts every shipped scenario', () => {
     assert.deepEqual(Object.keys(SCENARIOS).sort(), [
       'agent-mix',
+      'async-chat',
       'conv-replay',
       'noisy-flood',
       'noisy-hold',

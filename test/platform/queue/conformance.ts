@@ -388,6 +388,37 @@ export function runQueueConformance(driver: string, makeHarness: () => QueueHarn
       assert.equal(gauges.depth, 1);
     });
 
+    it('pauses a consumer until resumed', async () => {
+      const queue = harness.create<null>();
+      let finished = 0;
+      await queue.enqueue('running', null);
+      // Concurrency 1 with one active job leaves a BullMQ worker no fetch under way, which
+      // could still start one job after the pause.
+      const consumer = queue.consume(
+        async () => {
+          await harness.clock.sleep(100);
+          finished += 1;
+        },
+        { concurrency: 1 },
+      );
+      await waitFor(() => consumer.active === 1, 'an active handler');
+      await consumer.pause();
+      assert.equal(consumer.paused, true);
+      await queue.enqueue('held-1', null);
+      await queue.enqueue('held-2', null);
+      // The running job ends while paused, and the new ones wait.
+      await waitFor(() => finished === 1, 'the running handler to finish');
+      await harness.advance(harness.stepMs * 5);
+      const paused = await queue.gauges();
+      assert.equal(paused.depth, 2);
+      assert.equal(paused.active, 0);
+      assert.ok(paused.oldestAgeMs > 0, `oldestAgeMs ${paused.oldestAgeMs} is 0 while paused`);
+      await consumer.resume();
+      assert.equal(consumer.paused, false);
+      await waitForTerminal(queue, 3);
+      assert.equal((await queue.gauges()).depth, 0);
+    });
+
     it('ends every accepted job in a terminal state', async () => {
       const queue = harness.create<number>({ maxAttempts: 2, backoffBaseMs: 5 });
       for (let index = 0; index < 30; index += 1) {

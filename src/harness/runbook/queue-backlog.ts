@@ -1,0 +1,250 @@
+/** The queue-backlog incident, from the evidence of a drill's worker pause. */
+import { pointsIn } from '../drill/measures.js';
+import { count, percent, seconds } from '../report/format.js';
+import { type QueuePeak, queuePeaks } from '../report/queue-series.js';
+import type {
+  BackpressureRecord,
+  PriorityClassName,
+  SeriesPoint,
+  ShedCount,
+  WorkerPauseRecord,
+} from '../report/types.js';
+import { p95Of, READ_GAP_S, sumRate, twoReads } from './commands.js';
+import {
+  type Evidence,
+  type Incident,
+  orNa,
+  pointsBeforeFaults,
+  probe,
+  probeLine,
+  successSignal,
+  windowOf,
+} from './evidence.js';
+
+/** Backpressure's `limit` labels on `scalegate_gateway_rejections_total`. */
+const SHED_SELECTOR =
+  'scalegate_gateway_rejections_total{limit=~"queue_depth|queue_oldest_age_ms"}';
+
+/** Classes from the first the gateway sheds to the last. */
+const CLASSES: readonly PriorityClassName[] = ['batch', 'standard', 'critical'];
+
+function tasks(n: number): string {
+  return n === 1 ? '1 task' : `${count(n)} tasks`;
+}
+
+/** Queue limits of one class: where backpressure starts to shed it. */
+interface ClassLimit {
+  depth: number;
+  ageS: number;
+}
+
+function classLimit(limits: BackpressureRecord, priorityClass: PriorityClassName): ClassLimit {
+  const fraction = priorityClass === 'critical' ? 1 : limits.watermarks[priorityClass];
+  return {
+    depth: limits.maxQueueDepth * fraction,
+    ageS: (limits.maxOldestAgeMs * fraction) / 1000,
+  };
+}
+
+/** Rounds a limit for text, so 0.8 * 60 s prints as 48 rather than 48.00000000000001. */
+function limitNumber(value: number): number {
+  return Number(value.toFixed(3));
+}
+
+/** Describes the depth or age at which backpressure sheds each class. */
+function limitsText(limits: BackpressureRecord, gauge: 'depth' | 'ageS'): string {
+  const unit = gauge === 'depth' ? ' tasks' : ' s';
+  const at = (priorityClass: PriorityClassName): string =>
+    `${limitNumber(classLimit(limits, priorityClass)[gauge])}${unit}`;
+  return (
+    `from ${at('batch')} batch requests get 429, from ${at('standard')} standard ones too, ` +
+    `and from ${at('critical')} every class gets 503`
+  );
+}
+
+/** Sums shed requests per class, in shedding order, zeros included. */
+function shedByClass(
+  shed: readonly ShedCount[],
+): { priorityClass: PriorityClassName; requests: number }[] {
+  return CLASSES.map((priorityClass) => ({
+    priorityClass,
+    requests: shed
+      .filter((entry) => entry.priorityClass === priorityClass)
+      .reduce((total, entry) => total + entry.requests, 0),
+  }));
+}
+
+function shedText(pause: WorkerPauseRecord): string {
+  const classes = shedByClass(pause.shed)
+    .map(({ priorityClass, requests }) => `${priorityClass} ${count(requests)}`)
+    .join(', ');
+  const detail = pause.shed
+    .map(
+      (entry) =>
+        `${entry.tenant} (${entry.priorityClass}) ${count(entry.requests)} x ${entry.status}`,
+    )
+    .join(', ');
+  return detail === '' ? `${classes}; none shed` : `${classes} (${detail})`;
+}
+
+/**
+ * Returns when the first read from `fromS` on whose gauge passes `test` was taken, the end
+ * of its second, or null when none passes.
+ */
+function firstRead(
+  points: readonly SeriesPoint[],
+  fromS: number,
+  pick: (point: SeriesPoint) => number | undefined,
+  test: (value: number) => boolean,
+): number | null {
+  const found = points.find((point) => {
+    const value = pick(point);
+    return point.t + 1 >= fromS && value !== undefined && test(value);
+  });
+  return found === undefined ? null : found.t + 1;
+}
+
+/** Describes when a read at `atS` was taken, counted from the resume at `resumedS`. */
+function afterResume(atS: number, resumedS: number): string {
+  return `at ${seconds(atS)}, ${seconds(Math.max(0, atS - resumedS))} after the workers resumed`;
+}
+
+/** Seconds of the drill's queue series that the incident reads. */
+interface BacklogNumbers {
+  pausedS: number;
+  resumedS: number;
+  /** Highest depth and age before the pause, the level a drained queue returns to. */
+  baselineDepth: number | null;
+  baselineAgeS: number | null;
+  peakDepth: string;
+  peakAge: string;
+  /** First read after the resume with the oldest age under the batch limit. */
+  ageBackS: number | null;
+  /** First read after the resume with the depth back at its level before the pause. */
+  depthBackS: number | null;
+}
+
+function backlogNumbers(evidence: Evidence, limits: BackpressureRecord): BacklogNumbers {
+  const { report, result } = evidence;
+  const [pausedS, resumedS] = windowOf(evidence.fault);
+  const before = queuePeaks(pointsBeforeFaults(report, result));
+  const since = queuePeaks(pointsIn(result.timeSeries, Math.floor(pausedS), Infinity));
+  const peak = (value: QueuePeak | null, format: (n: number) => string) =>
+    value === null
+      ? 'not recorded'
+      : `${format(value.value)}, read at ${seconds(value.readAtS)}, ${seconds(value.readAtS - pausedS)} after the pause started`;
+  const baselineDepth = before.depth?.value ?? null;
+  const batchAgeS = classLimit(limits, 'batch').ageS;
+  return {
+    pausedS,
+    resumedS,
+    baselineDepth,
+    baselineAgeS: before.oldestAgeS?.value ?? null,
+    peakDepth: peak(since.depth, tasks),
+    peakAge: peak(since.oldestAgeS, seconds),
+    ageBackS: firstRead(
+      result.timeSeries,
+      resumedS,
+      (point) => point.queueOldestAgeS,
+      (value) => value < batchAgeS,
+    ),
+    depthBackS:
+      baselineDepth === null
+        ? null
+        : firstRead(
+            result.timeSeries,
+            resumedS,
+            (point) => point.queueDepth,
+            (value) => value <= baselineDepth,
+          ),
+  };
+}
+
+function signals(evidence: Evidence, pause: WorkerPauseRecord, numbers: BacklogNumbers) {
+  const limits = pause.backpressure;
+  return [
+    {
+      metric: '`max(scalegate_queue_oldest_age_seconds)`',
+      threshold: limitsText(limits, 'ageS'),
+      measured: `peak ${numbers.peakAge}; at most ${orNa(numbers.baselineAgeS, seconds)} before the pause`,
+    },
+    {
+      metric: '`sum(scalegate_queue_depth)`',
+      threshold: limitsText(limits, 'depth'),
+      measured: `peak ${numbers.peakDepth}; at most ${orNa(numbers.baselineDepth, tasks)} before the pause`,
+    },
+    {
+      metric: `Tasks workers take: \`${sumRate('scalegate_queue_wait_seconds_count')}\``,
+      threshold: 'at 0 while `scalegate_queue_depth` is above 0: no worker takes tasks',
+      measured: `${count(pause.slots)} worker slots paused from ${seconds(numbers.pausedS)} to ${seconds(numbers.resumedS)}`,
+    },
+    {
+      metric: `Requests backpressure sheds: \`${sumRate(SHED_SELECTOR)}\``,
+      threshold: 'above 0',
+      measured: `${count(pause.shed.reduce((total, entry) => total + entry.requests, 0))} shed from the pause to the drill's end, by class: ${shedText(pause)}`,
+    },
+    successSignal(probe(evidence, 'during', 'successRate')),
+  ];
+}
+
+function systemActions(pause: WorkerPauseRecord, numbers: BacklogNumbers): string[] {
+  const byClass = shedByClass(pause.shed);
+  const notShed = byClass
+    .filter((entry) => entry.requests === 0)
+    .map((entry) => entry.priorityClass);
+  const notShedText =
+    notShed.length === 0 ? 'every class was shed' : `${notShed.join(' and ')} not shed`;
+  return [
+    `With every async worker paused (${count(pause.slots)} slots, from ${seconds(numbers.pausedS)} to ${seconds(numbers.resumedS)}), running tasks finished and queued ones waited: the queue peaked at ${numbers.peakDepth}, and its oldest task at ${numbers.peakAge}. Sync requests do not use these workers.`,
+    `Backpressure shed by class, lowest first: ${shedText(pause)}; ${notShedText}. A shed request gets a \`Retry-After\` of the oldest task's age in whole seconds, from ${pause.backpressure.retryAfterS.min} to ${pause.backpressure.retryAfterS.max}.`,
+    'The gateway admitted the other requests and the queue kept them: once the workers resumed they took the waiting tasks, critical first, then standard, then batch.',
+    'No task was redelivered: a paused worker finishes the tasks it runs, so none stalled. This drill does not exercise a worker that dies. On Redis the platform starts a replacement for a worker process that exits, and the queue redelivers its running tasks once their lock is older than `--stall-interval-ms`.',
+  ];
+}
+
+function operatorSteps(limits: BackpressureRecord): string[] {
+  const batchAge = limitNumber(classLimit(limits, 'batch').ageS);
+  return [
+    `Check whether workers take tasks. This command reads the queue gauges and the count of tasks that workers took twice, ${READ_GAP_S} s apart: ${twoReads('scalegate_queue_depth|scalegate_queue_oldest_age_seconds|scalegate_queue_wait_seconds_count')}. A depth above 0 with \`scalegate_queue_wait_seconds_count\` lines that did not change means no worker takes tasks. A count that rises while the depth rises too means the workers run but too few of them.`,
+    `On Redis, check for worker processes that die: a line that changes between the two reads of ${twoReads('scalegate_worker_process_exits_total')} counts exits the platform did not request, by reason. Their running tasks return to the queue after the stall interval.`,
+    `See which tenants are shed and with which status: ${twoReads('scalegate_gateway_rejections_total\\{.*limit="queue_(depth|oldest_age_ms)"')}. 429 lines are the classes below the hard limit; a 503 line means every class is shed.`,
+    `Find what took the workers away: look in the platform's log for worker processes that exit or fail to start, and at the host for CPU or memory it ran out of. To add workers, restart the platform with a larger \`--topology "workers=N serverless_burst=enabled"\`, and only on Redis (REDIS_URL): on the embedded memory queue a stop fails every queued task.`,
+    `Tell the clients of shed classes to retry after the \`Retry-After\` of the 429; while the oldest task waits ${batchAge} s or more, batch requests keep being shed.`,
+  ];
+}
+
+function verification(evidence: Evidence, numbers: BacklogNumbers, limits: BackpressureRecord) {
+  const batchAge = limitNumber(classLimit(limits, 'batch').ageS);
+  const ageProbe = probe(evidence, 'recovery', 'queueOldestAgeS');
+  const baseline = orNa(numbers.baselineDepth, tasks);
+  return [
+    numbers.ageBackS === null
+      ? `The oldest task's age stayed at or above the batch limit of ${batchAge} s until the drill's end, so batch requests were still shed.`
+      : `The oldest task's age fell under the batch limit of ${batchAge} s ${afterResume(numbers.ageBackS, numbers.resumedS)}, so backpressure admitted every class again.`,
+    numbers.depthBackS === null
+      ? `The queue depth was not back at its level before the pause (${baseline}) by the drill's end.`
+      : `The queue depth was back at its level before the pause (${baseline}) ${afterResume(numbers.depthBackS, numbers.resumedS)}.`,
+    `Oldest task's age after settling: ${probeLine(ageProbe, seconds)}.`,
+    `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
+    `Step 1's two reads show \`scalegate_queue_wait_seconds_count\` rising and the depth at or near 0, and step 3's two reads print the same lines: no request is shed any more. The wait of the tasks workers take falls back too: ${p95Of('scalegate_queue_wait_seconds')}.`,
+  ];
+}
+
+/**
+ * Builds the queue-backlog incident from a worker pause: the queue's depth and oldest age
+ * from the series, and what backpressure shed by class from the pause record.
+ * Returns undefined when the fault carries no pause record, as an aborted drill's may not.
+ */
+export function queueBacklog(evidence: Evidence): Incident | undefined {
+  const pause = evidence.fault.workerPause;
+  if (pause === undefined) return undefined;
+  const numbers = backlogNumbers(evidence, pause.backpressure);
+  return {
+    key: 'queue-backlog:async-workers',
+    title: 'Queue backlog: async worker capacity lost',
+    signals: signals(evidence, pause, numbers),
+    systemActions: systemActions(pause, numbers),
+    operatorSteps: operatorSteps(pause.backpressure),
+    verification: verification(evidence, numbers, pause.backpressure),
+  };
+}

@@ -96,7 +96,7 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
   });
   const capDeferrals = new Counter({
     name: 'scalegate_running_cap_deferrals_total',
-    help: 'Times an async task was put off because its tenant already ran its maxRunning tasks, by tenant id. A waiting task counts once per try, every 250 to 500 ms.',
+    help: 'Times an async task was put off because its tenant already ran its maxRunning tasks, by tenant id. A waiting task counts once per try; its tries start 250 to 500 ms apart and slow to 2 to 4 s apart.',
     labelNames: ['tenant'] as const,
     registers,
   });

@@ -69,11 +69,28 @@ export function capOf(caps: Record<string, number>, tenantId: string): number | 
 /** The default cap of a task's duration plus the lease margin. */
 const DEFAULT_SLOT_LEASE_MS = DEFAULT_MAX_TASK_DURATION_MS + SLOT_LEASE_MARGIN_MS;
 
-/**
- * Shortest wait of a task deferred by its tenant's running cap. A random share up to as much
- * again is added, so deferred tasks do not return together.
- */
+/** Shortest wait of a task deferred by its tenant's running cap. */
 const CAP_DEFER_MS = 250;
+
+/** Maximum wait of a deferred task before its random share is added. */
+const CAP_DEFER_MAX_MS = 2000;
+
+/**
+ * Returns the wait of a task that its tenant's running cap puts off. The wait doubles with
+ * each earlier delivery of the job that did not start a run, up to {@link CAP_DEFER_MAX_MS},
+ * so a tenant's waiting tasks do not keep the workers busy taking them back. A random
+ * share up to as much again is added, so deferred tasks do not return together.
+ * @param random Source in [0, 1). @defaultValue Math.random
+ */
+export function capDeferMs(
+  job: Pick<QueueJob<unknown>, 'attempt' | 'deliveries'>,
+  random: () => number = Math.random,
+): number {
+  // Deliveries beyond the attempt count are deferrals, or now and then a stalled delivery.
+  const deferrals = Math.max(0, job.deliveries - job.attempt);
+  const baseMs = Math.min(CAP_DEFER_MAX_MS, CAP_DEFER_MS * 2 ** deferrals);
+  return baseMs + Math.floor(random() * baseMs);
+}
 
 /** Router failures that no retry can fix. */
 const PERMANENT_CODES = new Set([
@@ -107,7 +124,7 @@ export function createTaskHandler(options: TaskConsumerOptions): JobHandler<Queu
     if (cap === undefined) return run(job);
     if (!(await runSlots.acquire(tenantId, job.id, cap, leaseMs))) {
       options.onCapDeferral?.(tenantId);
-      const delayMs = CAP_DEFER_MS + Math.floor(Math.random() * CAP_DEFER_MS);
+      const delayMs = capDeferMs(job);
       throw new DeferError(delayMs, `tenant ${tenantId} runs its cap of ${cap} tasks`);
     }
     try {

@@ -8,6 +8,7 @@ import type { ProviderCatalog } from './catalog.js';
 import { checkPolicy } from './policy-checks.js';
 import { type PolicyProblem, PolicyValidationError } from './policy-errors.js';
 import { locateProblems, parsePolicySource } from './policy-source.js';
+import { decodePolicyText } from './policy-text.js';
 import type { Policy } from './policy-types.js';
 import { typeHint, unknownPropertyHint } from './schema-hints.js';
 
@@ -208,10 +209,11 @@ export function parsePolicyYaml(text: string, catalog: ProviderCatalog, source =
 
 /**
  * Reads a YAML route policy and validates it against the schema and the catalog.
- * @throws PolicyValidationError as {@link parsePolicyYaml} does, with `path` as the source.
+ * @throws PolicyValidationError as {@link parsePolicyYaml} does, with `path` as the source,
+ * and for a file that is not UTF-8 text.
  */
 export async function loadPolicy(path: string, catalog: ProviderCatalog): Promise<Policy> {
-  return parsePolicyYaml(await readFile(path, 'utf8'), catalog, path);
+  return parsePolicyYaml(decodePolicyText(await readFile(path), path), catalog, path);
 }
 
 function canonicalJson(value: unknown): string {

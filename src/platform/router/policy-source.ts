@@ -66,7 +66,7 @@ export function parsePolicySource(text: string, source: string): PolicySource {
   }
   const problems =
     document.errors.length > 0
-      ? syntaxProblems(document.errors, lines)
+      ? syntaxProblems(document, lines)
       : referenceProblems(document, text, lines);
   if (problems.length > 0) {
     throw new PolicyValidationError(source, problems);

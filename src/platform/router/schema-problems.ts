@@ -1,9 +1,13 @@
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import { MAX_TIMER_MS } from '../../faults/limits.js';
 import type { PolicyProblem } from './policy-errors.js';
-import { typeHint, unknownPropertyHint } from './schema-hints.js';
+import { enumHint, typeHint, unknownPropertyHint } from './schema-hints.js';
 
 function schemaProblem(error: ErrorObject): PolicyProblem {
+  const collection = collectionProblem(error);
+  if (collection !== undefined) {
+    return collection;
+  }
   const params = error.params as Record<string, unknown>;
   if (error.keyword === 'additionalProperties') {
     // The path names the unknown property itself, so its YAML location is the line to fix.
@@ -23,7 +27,7 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
     const allowed = (params.allowedValues as unknown[]).join(', ');
     return {
       path: error.instancePath,
-      message: `${quote(error.data)} is not one of: ${allowed}`,
+      message: `${quote(error.data)} is not one of: ${allowed}${enumHint(error)}`,
     };
   }
   if (error.keyword === 'const') {
@@ -61,10 +65,49 @@ function escapePointerSegment(segment: string): string {
   return segment.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
+/**
+ * Returns the problem of an empty or repeating list or map, or undefined for other keywords.
+ * The schema sets each of these minimums to 1, so the messages call the value empty.
+ */
+function collectionProblem(error: ErrorObject): PolicyProblem | undefined {
+  const params = error.params as Record<string, unknown>;
+  const path = error.instancePath;
+  if (error.keyword === 'uniqueItems') {
+    // ajv names the two equal items `i` and `j`, in an order that depends on the item type.
+    const indices = [Number(params.i), Number(params.j)];
+    const later = Math.max(...indices);
+    const item = (error.data as unknown[])[later];
+    const message = `duplicate item ${quote(item)} (also at index ${Math.min(...indices)}); remove one`;
+    return { path: `${path}/${later}`, message };
+  }
+  if (error.keyword === 'minItems') {
+    return {
+      path,
+      message: 'the list is empty; add at least one item, as policies/default.yaml does',
+    };
+  }
+  if (error.keyword === 'minProperties') {
+    return {
+      path,
+      message: 'the map is empty; add at least one entry, as policies/default.yaml does',
+    };
+  }
+  if (error.keyword === 'minLength') {
+    return {
+      path,
+      message: 'the value is an empty string; write a name, as policies/default.yaml does',
+    };
+  }
+  return undefined;
+}
+
 function maximumMessage(limit: number, value: unknown): string {
   const message = `must be <= ${limit}, received ${quote(value)}`;
+  if (limit === 1 && typeof value === 'number' && value > 1 && value <= 100) {
+    return `${message}; it is a fraction, so write ${value / 100} for ${value}%`;
+  }
   if (limit !== MAX_TIMER_MS) {
-    return message;
+    return `${message}; lower it to at most that`;
   }
   return `${message}; Node timers wait at most ${limit} ms (about 24.8 days), so set it to ${limit} or less`;
 }

@@ -107,7 +107,7 @@ describe('loadPolicy', () => {
   it('quotes a value of the wrong type', () => {
     const chat = route({ candidates: [{ provider: 'oa', model: 'm1', weight: 'x' as never }] });
     assert.deepEqual(problemsOf({ version: 1, routes: { chat } }), [
-      '/routes/chat/candidates/0/weight: must be number, received "x"',
+      '/routes/chat/candidates/0/weight: must be number, received "x"; write a number',
     ]);
   });
 
@@ -129,9 +129,9 @@ describe('loadPolicy', () => {
     ].join('\n');
     const { chat } = (parseYaml(yaml) as { routes: { chat: object } }).routes;
     assert.deepEqual(problemsOf({ version: 1, routes: { chat: { ...route(), ...chat } } }), [
-      '/routes/chat/candidates/0/weight: must be number, received NaN',
-      '/routes/chat/firstTokenTimeoutMs: must be integer, received -Infinity',
-      '/routes/chat/deadlineMs: must be integer, received Infinity',
+      '/routes/chat/candidates/0/weight: must be number, received NaN; write a finite number',
+      '/routes/chat/firstTokenTimeoutMs: must be integer, received -Infinity; write a whole number',
+      '/routes/chat/deadlineMs: must be integer, received Infinity; write a whole number',
     ]);
   });
 

@@ -102,7 +102,7 @@ describe('parsePolicyYaml', () => {
   it('locates a value inside a flow map', () => {
     const text = editPolicy(ONE_ROUTE, [['model: m1, weight: 1', 'model: m1, weight: x']]);
     assert.deepEqual(problemLines(text), [
-      '  policies/x.yaml:6:36 /routes/chat/candidates/0/weight: must be number, received "x"',
+      '  policies/x.yaml:6:36 /routes/chat/candidates/0/weight: must be number, received "x"; write a number',
     ]);
   });
 
@@ -154,17 +154,17 @@ describe('parsePolicyYaml', () => {
     ]);
   });
 
-  it('gives no unquote fix for a non-integer', () => {
+  it('tells to round a quoted non-integer', () => {
     const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMs: "8000.5"']]);
     assert.deepEqual(problemLines(text), [
-      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000.5"',
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000.5"; write a whole number without quotes, such as 8001',
     ]);
   });
 
-  it('gives no unquote fix for a unit suffix', () => {
+  it('tells to drop a millisecond suffix', () => {
     const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMs: "8000ms"']]);
     assert.deepEqual(problemLines(text), [
-      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000ms"',
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000ms"; write the number of milliseconds without a unit, such as 8000',
     ]);
   });
 

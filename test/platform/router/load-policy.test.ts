@@ -70,7 +70,7 @@ describe('loadPolicy', () => {
     assert.deepEqual(problemsOf({ version: 1, routes: { chat, other, lost } }), [
       `/routes/chat/candidates/0/model: unknown model "gpt-9" for oa; its models: ${OA_MODELS}`,
       `/routes/chat/candidates/1/provider: unknown provider "nobody"; known: ${PROVIDERS}`,
-      '/routes/chat/candidates/2/model: quality tier 1 of low/tiny is below qualityFloor 2; pick a model of tier 2 or above, or lower the floor',
+      '/routes/chat/candidates/2/model: quality tier 1 of low/tiny is below qualityFloor 2; pick a model of tier 2 or above (oa/m1, an/m2), or lower the floor',
       '/routes/chat/candidates/4: duplicate candidate an/m2 (also at index 3); remove one, or add their weights together',
       '/routes/chat/candidates: every candidate has weight 0; give at least one a weight above 0',
       '/routes/lost/fallbackRoute: unknown route "missing"; routes: chat, other, lost',

@@ -43,6 +43,24 @@ describe('policy settings that cannot take effect', () => {
     ]);
   });
 
+  it('rejects a qualityFloor no model reaches', () => {
+    const text = editPolicy(ONE_ROUTE, [['qualityFloor: 2', 'qualityFloor: 4']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:4:5 /routes/chat/qualityFloor: qualityFloor 4 is above the quality tier of every model in the provider catalog, whose highest is 3 (oa/m1, an/m2); set qualityFloor to 3 or less',
+    ]);
+  });
+
+  it('names the models that reach a qualityFloor', () => {
+    const text = editPolicy(ONE_ROUTE, [['provider: an, model: m2', 'provider: low, model: tiny']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:7:26 /routes/chat/candidates/1/model: quality tier 1 of low/tiny is below qualityFloor 2; pick a model of tier 2 or above (oa/m1, an/m2), or lower the floor',
+    ]);
+  });
+
+  it('accepts a qualityFloor at the highest tier', () => {
+    accepts(editPolicy(ONE_ROUTE, [['qualityFloor: 2', 'qualityFloor: 3']]));
+  });
+
   it('accepts failureThreshold equal to minimumRequests', () => {
     accepts(editPolicy(ONE_ROUTE, [['failureThreshold: 5', 'failureThreshold: 10']]));
   });

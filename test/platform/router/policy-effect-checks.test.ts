@@ -159,7 +159,7 @@ describe('policy settings that cannot take effect', () => {
       ],
     ]);
     assert.deepEqual(problemLines(text), [
-      '  policies/x.yaml:12:5 /routes/chat/retryBackoffMaxMs: retryBackoffMaxMs 300 is below retryBackoffMs 400, and the router never caps a wait below the base wait; raise retryBackoffMaxMs to at least 400, or lower retryBackoffMs',
+      '  policies/x.yaml:12:5 /routes/chat/retryBackoffMaxMs: retryBackoffMaxMs 300 is below retryBackoffMs 400, and the router never caps a wait below the base wait; raise retryBackoffMaxMs to at least 400, or lower retryBackoffMs to 300 or less',
     ]);
   });
 
@@ -168,7 +168,7 @@ describe('policy settings that cannot take effect', () => {
       ['    deadlineMs: 8000\n', '    deadlineMs: 8000\n    retryBackoffMaxMs: 99\n'],
     ]);
     assert.deepEqual(problemLines(text), [
-      '  policies/x.yaml:11:5 /routes/chat/retryBackoffMaxMs: retryBackoffMaxMs 99 is below the default retryBackoffMs 100, and the router never caps a wait below the base wait; raise retryBackoffMaxMs to at least 100, or lower retryBackoffMs',
+      '  policies/x.yaml:11:5 /routes/chat/retryBackoffMaxMs: retryBackoffMaxMs 99 is below the default retryBackoffMs 100, and the router never caps a wait below the base wait; raise retryBackoffMaxMs to at least 100, or set retryBackoffMs to 99 or less',
     ]);
   });
 

@@ -55,6 +55,8 @@ export interface PlatformDrillResult {
   written: WrittenReport;
   /** Outcome for the runbook file: written, left as it was, or not written with none there. */
   runbook: RunbookOutcome;
+  /** Text of the policy file as the platform loaded it, whose hash the report records. */
+  policyText: string;
 }
 
 function quotas(tenants: Awaited<ReturnType<typeof loadTenants>>): Record<string, number> {
@@ -164,7 +166,7 @@ export async function runDrillOnPlatform(
       unchanged === undefined
         ? { status: 'written', path: await writeRunbook([report], runbookPath) }
         : await keptRunbook(runbookPath, unchanged);
-    return { report, written, runbook };
+    return { report, written, runbook, policyText };
   } finally {
     await platform.purge();
     await platform.stop();

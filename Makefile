@@ -11,6 +11,9 @@ DRILL ?= provider-outage
 # the gate's report and runbook.
 POLICY ?= policies/default.yaml
 GATE_DIR ?= gate
+# Policy that POLICY changes, such as the base branch copy of policies/default.yaml. When set,
+# policy-gate lists the changes and those the drill did not exercise.
+BASE_POLICY ?=
 
 setup:
 	npm ci
@@ -42,7 +45,8 @@ policy-gate:
 	$(if $(strip $(POLICY)),,$(error $(EMPTY_POLICY_ERROR)))
 	$(SCALEGATE) drill --policy $(call shell_quote,$(POLICY)) \
 		--reports $(call shell_quote,$(GATE_DIR)/reports) \
-		--runbook $(call shell_quote,$(GATE_DIR)/scaling_runbook.md)
+		--runbook $(call shell_quote,$(GATE_DIR)/scaling_runbook.md) \
+		$(if $(strip $(BASE_POLICY)),--base-policy $(call shell_quote,$(BASE_POLICY)))
 
 load-test:
 	$(SCALEGATE) load --platform --scenario conv-replay --duration 60

@@ -3,6 +3,7 @@
  * every few seconds otherwise, and the closing summary.
  */
 import type { DrillEvent } from '../harness/drill/deps.js';
+import type { PolicyChange } from '../harness/drill/policy-change.js';
 import type { Report, SeriesPoint } from '../harness/report/types.js';
 import { percent, usd } from '../harness/report/format.js';
 import { queuePeaks } from '../harness/report/queue-series.js';
@@ -104,11 +105,24 @@ function seconds(atS: number): string {
   return `${atS.toFixed(1)}s`;
 }
 
+/** The policy that the drilled one replaces, and what the drilled one changes in it. */
+export interface PolicyComparison {
+  basePath: string;
+  changes: readonly PolicyChange[];
+}
+
 /**
  * Formats the closing summary. Failover activations are summed per provider that took
- * over traffic; a retry on the same provider is not a failover and is left out.
+ * over traffic; a retry on the same provider is not a failover and is left out. With a
+ * `comparison`, `[change]` lines list what the policy changes and which changes the drill
+ * did not exercise.
  */
-export function summaryLines(report: Report, runbook: RunbookOutcome, runDir: string): string[] {
+export function summaryLines(
+  report: Report,
+  runbook: RunbookOutcome,
+  runDir: string,
+  comparison?: PolicyComparison,
+): string[] {
   const { environment, scenario } = report;
   const lines = [
     `[drill] ${report.drill?.name ?? scenario.name} verdict=${report.verdict.status}`,
@@ -117,6 +131,7 @@ export function summaryLines(report: Report, runbook: RunbookOutcome, runDir: st
       ((scenario.unexercisedRoutes ?? []).length === 0
         ? ''
         : ` not_exercised=${(scenario.unexercisedRoutes ?? []).join(',')}`),
+    ...changeLines(scenario.routes, comparison),
   ];
   for (const result of report.topologies) {
     const success = successText(result.requests, result.successRate);
@@ -141,6 +156,39 @@ export function summaryLines(report: Report, runbook: RunbookOutcome, runDir: st
   lines.push(...notCheckedLines(report));
   lines.push(artifactLine(runbook), `[report] ${runDir}/summary.md`);
   return lines;
+}
+
+/**
+ * Formats the `[change]` lines: a count of the changed routes and those the drill's load did
+ * not send to, then one line per changed route or block.
+ */
+function changeLines(exercised: readonly string[], comparison?: PolicyComparison): string[] {
+  if (comparison === undefined) return [];
+  const { basePath, changes } = comparison;
+  if (changes.length === 0) {
+    return [`[change] base=${basePath} none: the drilled policy has the same settings`];
+  }
+  const routes = changes.flatMap((change) => (change.route === null ? [] : [change.route]));
+  const uncovered = changes.flatMap((change) =>
+    change.route === null || change.kind === 'removed' || exercised.includes(change.route)
+      ? []
+      : [change.route],
+  );
+  const head =
+    `[change] base=${basePath} routes=${routes.length === 0 ? 'none' : routes.join(',')}` +
+    (uncovered.length === 0 ? '' : ` not_covered=${uncovered.join(',')}`);
+  return [head, ...changes.map((change) => changeLine(change, uncovered))];
+}
+
+function changeLine(change: PolicyChange, uncovered: readonly string[]): string {
+  if (change.route === null) {
+    return `[change] throttle, used by every route: ${change.details.join(', ')}`;
+  }
+  const description = change.kind === 'changed' ? change.details.join(', ') : change.kind;
+  const scope = uncovered.includes(change.route)
+    ? '; the drill did not exercise this route, so its verdict does not cover this change'
+    : '';
+  return `[change] route ${change.route}: ${description}${scope}`;
 }
 
 /** Formats the `[artifact]` line: the runbook written, or why none was and what is there. */

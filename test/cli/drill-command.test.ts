@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { drillExitCode, keepRunbookReason } from '../../src/cli/commands/drill.js';
+import { registerCommands } from '../../src/cli/commands/index.js';
 import type { Verdict } from '../../src/harness/report/types.js';
 import { sampleReport } from '../harness/report/sample-report.js';
+import { runInProcess } from '../support/run-command.js';
 
 function reportWith(status: Verdict) {
   const report = sampleReport();
@@ -42,5 +47,45 @@ describe('keepRunbookReason', () => {
 
   it('writes the runbook without --policy', () => {
     assert.equal(keepRunbookReason(undefined, 'default'), undefined);
+  });
+});
+
+describe('drill --base-policy', () => {
+  let dir = '';
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-base-policy-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Runs a drill with `text` as the base policy; each case fails before the platform starts. */
+  async function drillWithBase(text: string) {
+    const base = join(dir, 'base.yaml');
+    await writeFile(base, text);
+    const args = ['drill', '--base-policy', base, '--reports', join(dir, 'reports')];
+    const run = await runInProcess(registerCommands, [...args, '--runbook', join(dir, 'rb.md')]);
+    return { ...run, stderr: run.stderr.replaceAll(base, 'BASE') };
+  }
+
+  it('rejects invalid YAML before the drill', async () => {
+    const run = await drillWithBase('version: 1\nroutes: [\n');
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.match(
+      run.stderr,
+      /^error: --base-policy BASE cannot be read as a policy: BASE:3:1: invalid YAML: .+; pass the policy file the change starts from\n$/,
+    );
+  });
+
+  it('rejects a document that is not a map', async () => {
+    const run = await drillWithBase('- version: 1\n');
+    assert.equal(run.exitCode, 2);
+    assert.equal(
+      run.stderr,
+      'error: --base-policy BASE cannot be read as a policy: BASE:1:1: the document is not a map of version and routes; pass the policy file the change starts from\n',
+    );
   });
 });

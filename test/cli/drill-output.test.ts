@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 
-import { DrillProgress, summaryLines } from '../../src/cli/drill-output.js';
+import { DrillProgress, type PolicyComparison, summaryLines } from '../../src/cli/drill-output.js';
 import type { SeriesPoint } from '../../src/harness/report/types.js';
 import type { RunbookOutcome } from '../../src/harness/runbook/write.js';
 import { sampleReport } from '../harness/report/sample-report.js';
@@ -113,6 +113,57 @@ describe('summaryLines', () => {
     const hash = report.environment.policyHash.slice(0, 12);
     assert.ok(lines.includes(`[policy] policies/candidate.yaml sha256=${hash}`), lines.join('\n'));
     assert.ok(lines.includes('[routes] exercised=chat not_exercised=summarize,bench'));
+  });
+
+  it('lists policy changes and uncovered routes', () => {
+    const report = sampleReport();
+    report.scenario.routes = ['chat'];
+    const comparison: PolicyComparison = {
+      basePath: 'base.yaml',
+      changes: [
+        { route: null, kind: 'changed', details: ['minRemainingRequests default -> 5'] },
+        { route: 'chat', kind: 'changed', details: ['firstTokenTimeoutMs 4000 -> 3000'] },
+        {
+          route: 'chat-fast',
+          kind: 'changed',
+          details: ['breaker.cooldownMs 15000 -> 5000', 'deadlineMs 20000 -> 15000'],
+        },
+        { route: 'extra', kind: 'added', details: [] },
+        { route: 'bench', kind: 'removed', details: [] },
+      ],
+    };
+    const lines = summaryLines(report, written(), 'reports/r', comparison);
+    const uncovered =
+      '; the drill did not exercise this route, so its verdict does not cover this change';
+    assert.deepEqual(
+      lines.filter((line) => line.startsWith('[change]')),
+      [
+        '[change] base=base.yaml routes=chat,chat-fast,extra,bench not_covered=chat-fast,extra',
+        '[change] throttle, used by every route: minRemainingRequests default -> 5',
+        '[change] route chat: firstTokenTimeoutMs 4000 -> 3000',
+        `[change] route chat-fast: breaker.cooldownMs 15000 -> 5000, deadlineMs 20000 -> 15000${uncovered}`,
+        `[change] route extra: added${uncovered}`,
+        '[change] route bench: removed',
+      ],
+    );
+  });
+
+  it('places the change lines after the routes line', () => {
+    const comparison: PolicyComparison = { basePath: 'base.yaml', changes: [] };
+    const lines = summaryLines(sampleReport(), written(), 'reports/r', comparison);
+    const routes = lines.findIndex((line) => line.startsWith('[routes]'));
+    assert.equal(
+      lines[routes + 1],
+      '[change] base=base.yaml none: the drilled policy has the same settings',
+    );
+  });
+
+  it('prints no change lines without a base', () => {
+    const lines = summaryLines(sampleReport(), written(), 'reports/r');
+    assert.deepEqual(
+      lines.filter((line) => line.startsWith('[change]')),
+      [],
+    );
   });
 
   it('names the worker pool bill on the cost line', () => {

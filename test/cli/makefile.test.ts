@@ -42,6 +42,21 @@ describe('make policy-gate', () => {
     ]);
   });
 
+  it('passes BASE_POLICY as --base-policy', async () => {
+    const base = "/tmp/base policies/it's old.yaml";
+    const run = await runMake(['policy-gate', `BASE_POLICY=${base}`, PRINT_ARGS]);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    assert.deepEqual(JSON.parse(printed).slice(-2), ['--base-policy', base]);
+  });
+
+  it('passes no --base-policy without BASE_POLICY', async () => {
+    const run = await runMake(['policy-gate', PRINT_ARGS]);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    assert.ok(!JSON.parse(printed).includes('--base-policy'), printed);
+  });
+
   it('exits 2 and names the drill exit code', async () => {
     // GNU make exits 2 when a recipe fails, whatever its code, and prints that code as `Error N`.
     const run = await runMake(['policy-gate', `SCALEGATE=node -e 'process.exit(3)'`]);

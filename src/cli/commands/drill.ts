@@ -1,5 +1,6 @@
 import { commandLogger } from '../logger.js';
 import { type Stats, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -8,10 +9,17 @@ import { DRILLS } from '../../../chaos/index.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { isDrillInterruptedError } from '../../harness/drill/errors.js';
 import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
+import { policyChanges } from '../../harness/drill/policy-change.js';
 import { runDrillOnPlatform } from '../../harness/drill/run-on-platform.js';
 import type { Report } from '../../harness/report/types.js';
 import { describeFailure, UsageError } from '../command-errors.js';
-import { DrillProgress, summaryLines } from '../drill-output.js';
+import {
+  isPolicyValidationError,
+  PolicyValidationError,
+} from '../../platform/router/policy-errors.js';
+import { parsePolicySource } from '../../platform/router/policy-source.js';
+import { decodePolicyText } from '../../platform/router/policy-text.js';
+import { DrillProgress, type PolicyComparison, summaryLines } from '../drill-output.js';
 import { parseExistingFile, parseInteger, parseTopologyOption } from '../options.js';
 
 /**
@@ -32,6 +40,7 @@ interface DrillCommandOptions {
   topology: string;
   seed: number;
   policy?: string;
+  basePolicy?: string;
   reports: string;
   runbook: string;
   /** Reason the runbook stays as it is, whatever the verdict. */
@@ -66,6 +75,12 @@ export function registerDrillCommand(program: Command): void {
     .option(
       '--policy <file>',
       'route policy file (default: policies/default.yaml of the scalegate checkout)',
+      parseExistingFile,
+    )
+    .option(
+      '--base-policy <file>',
+      'policy file that --policy changes, such as the base branch copy of policies/default.yaml; ' +
+        'the summary then lists the changes and those the drill did not exercise',
       parseExistingFile,
     )
     .option(
@@ -114,6 +129,11 @@ async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal
       `unknown drill ${options.drill}; known: ${Object.keys(DRILLS).join(', ')}`,
     );
   }
+  // Read before the drill, so a base policy that cannot be compared fails in a second.
+  const base =
+    options.basePolicy === undefined
+      ? undefined
+      : { path: options.basePolicy, document: await readPolicyDocument(options.basePolicy) };
   const progress = new DrillProgress(process.stderr);
   try {
     const run = await runDrillOnPlatform({
@@ -130,13 +150,59 @@ async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal
       onEvent: progress.onEvent,
     });
     progress.finish();
-    process.stdout.write(
-      `${summaryLines(run.report, run.runbook, run.written.runDir).join('\n')}\n`,
-    );
+    const comparison =
+      base === undefined ? undefined : comparePolicies(base, run.policyText, options.policy);
+    const summary = summaryLines(run.report, run.runbook, run.written.runDir, comparison);
+    process.stdout.write(`${summary.join('\n')}\n`);
     return drillExitCode(run.report);
   } finally {
     progress.finish();
   }
+}
+
+/**
+ * Reads a base policy as YAML, with anchors and merge keys resolved. It is not validated,
+ * because a policy that the change fixes may fail checks that the change adds.
+ * @throws UsageError naming the file when it is not UTF-8 YAML or not a map.
+ */
+async function readPolicyDocument(path: string): Promise<Record<string, unknown>> {
+  try {
+    return parsedPolicy(decodePolicyText(await readFile(path), path), path);
+  } catch (error) {
+    if (!isPolicyValidationError(error)) throw error;
+    const problem = error.message.split('\n')[1]?.trim() ?? error.message;
+    throw new UsageError(
+      `--base-policy ${path} cannot be read as a policy: ${problem}; pass the policy file the change starts from`,
+    );
+  }
+}
+
+/** Lists what the drilled policy text changes in the base policy. */
+function comparePolicies(
+  base: { path: string; document: Record<string, unknown> },
+  drilledText: string,
+  drilledPath = 'policy',
+): PolicyComparison {
+  // The platform loaded this text as a valid policy, so it parses.
+  const drilled = parsedPolicy(drilledText, drilledPath);
+  return { basePath: base.path, changes: policyChanges(base.document, drilled) };
+}
+
+/**
+ * Parses policy YAML to a map.
+ * @throws PolicyValidationError for invalid YAML or a document that is not a map.
+ */
+function parsedPolicy(text: string, source: string): Record<string, unknown> {
+  const value = parsePolicySource(text, source).value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const problem = {
+      path: '',
+      message: 'the document is not a map of version and routes',
+      location: { line: 1, column: 1 },
+    };
+    throw new PolicyValidationError(source, [problem]);
+  }
+  return value as Record<string, unknown>;
 }
 
 /**

@@ -61,6 +61,8 @@ export interface PlatformDrillResult {
   written: WrittenReport;
   /** Outcome for the runbook file: written, left as it was, or not written with none there. */
   runbook: RunbookOutcome;
+  /** Text of the policy file as the platform loaded it, whose hash the report records. */
+  policyText: string;
 }
 
 function quotas(tenants: Awaited<ReturnType<typeof loadTenants>>): Record<string, number> {
@@ -175,7 +177,7 @@ export async function runDrillOnPlatform(
     const runbookPath = options.runbookPath ?? RUNBOOK_PATH;
     const unchanged = options.keepRunbookBecause ?? runbookUnchangedReason(report);
     if (unchanged !== undefined) {
-      return { report, written, runbook: await keptRunbook(runbookPath, unchanged) };
+      return { report, written, runbook: await keptRunbook(runbookPath, unchanged), policyText };
     }
     // The other drills' newest reports keep their incidents in the rewritten runbook.
     const evidence = await runbookEvidence(report, reportsDir);
@@ -186,7 +188,7 @@ export async function runDrillOnPlatform(
       status: 'written',
       path: await writeRunbook(evidence.reports, runbookPath),
     };
-    return { report, written, runbook };
+    return { report, written, runbook, policyText };
   } finally {
     await platform.purge();
     await platform.stop();

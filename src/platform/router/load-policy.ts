@@ -3,13 +3,13 @@ import { packagePath } from '../../package-path.js';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { MAX_TIMER_MS } from '../../faults/limits.js';
 import type { ProviderCatalog } from './catalog.js';
 import { checkPolicy } from './policy-checks.js';
 import { type PolicyProblem, PolicyValidationError } from './policy-errors.js';
 import { locateProblems, parsePolicySource } from './policy-source.js';
+import { decodePolicyText } from './policy-text.js';
 import type { Policy } from './policy-types.js';
-import { typeHint, unknownPropertyHint } from './schema-hints.js';
+import { schemaProblems } from './schema-problems.js';
 
 /** Path of the JSON Schema (2020-12) every route policy must match. */
 export const POLICY_SCHEMA_PATH = new URL('../../../policies/schema.json', import.meta.url);
@@ -24,104 +24,6 @@ const validateSchema = new Ajv2020({
   strictRequired: false,
   verbose: true,
 }).compile<Policy>(JSON.parse(readFileSync(POLICY_SCHEMA_PATH, 'utf8')) as object);
-
-function schemaProblem(error: ErrorObject): PolicyProblem {
-  const params = error.params as Record<string, unknown>;
-  if (error.keyword === 'additionalProperties') {
-    // The path names the unknown property itself, so its YAML location is the line to fix.
-    const property = String(params.additionalProperty);
-    return {
-      path: `${error.instancePath}/${escapePointerSegment(property)}`,
-      message: `unknown property "${property}"${unknownPropertyHint(error, property)}`,
-    };
-  }
-  if (error.keyword === 'required') {
-    return {
-      path: error.instancePath,
-      message: `missing property "${String(params.missingProperty)}"`,
-    };
-  }
-  if (error.keyword === 'enum') {
-    const allowed = (params.allowedValues as unknown[]).join(', ');
-    return {
-      path: error.instancePath,
-      message: `${quote(error.data)} is not one of: ${allowed}`,
-    };
-  }
-  if (error.keyword === 'const') {
-    return {
-      path: error.instancePath,
-      message: `must be ${quote(params.allowedValue)}, received ${quote(error.data)}`,
-    };
-  }
-  if (error.keyword === 'pattern' && error.propertyName !== undefined) {
-    return {
-      path: `${error.instancePath}/${escapePointerSegment(error.propertyName)}`,
-      message: `name ${quote(error.propertyName)} must match ${String(params.pattern)}; use lowercase letters, digits, - and _, starting with a letter or digit`,
-    };
-  }
-  if (error.keyword === 'maximum') {
-    return { path: error.instancePath, message: maximumMessage(Number(params.limit), error.data) };
-  }
-  if (error.keyword === 'minimum' || error.keyword === 'exclusiveMinimum') {
-    const bound = error.keyword === 'minimum' ? '>=' : '>';
-    return {
-      path: error.instancePath,
-      message: `must be ${bound} ${String(params.limit)}, received ${quote(error.data)}; raise it to at least that`,
-    };
-  }
-  if (error.keyword === 'type') {
-    return {
-      path: error.instancePath,
-      message: `${error.message ?? 'has the wrong type'}, received ${quote(error.data)}${typeHint(error)}`,
-    };
-  }
-  return { path: error.instancePath, message: error.message ?? error.keyword };
-}
-
-function escapePointerSegment(segment: string): string {
-  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
-}
-
-function maximumMessage(limit: number, value: unknown): string {
-  const message = `must be <= ${limit}, received ${quote(value)}`;
-  if (limit !== MAX_TIMER_MS) {
-    return message;
-  }
-  return `${message}; Node timers wait at most ${limit} ms (about 24.8 days), so set it to ${limit} or less`;
-}
-
-/**
- * Renders a value from the policy for a message, cut to 60 characters. NaN and the
- * infinities (YAML `.nan`, `.inf`) print as such, where JSON would print null.
- */
-function quote(value: unknown): string {
-  if (typeof value === 'number' && !Number.isFinite(value)) {
-    return String(value);
-  }
-  const text = value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value));
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-/** Folds the `required` errors of each `anyOf` branch into one problem naming the alternatives. */
-function schemaProblems(errors: ErrorObject[]): PolicyProblem[] {
-  const branchErrors = errors.filter((error) => error.schemaPath.includes('/anyOf/'));
-  return errors.flatMap((error) => {
-    // A bad route name yields a `pattern` error naming it, then this summary of it.
-    if (error.schemaPath.includes('/anyOf/') || error.keyword === 'propertyNames') {
-      return [];
-    }
-    if (error.keyword !== 'anyOf') {
-      return [schemaProblem(error)];
-    }
-    const alternatives = branchErrors
-      .filter(
-        (branch) => branch.instancePath === error.instancePath && branch.keyword === 'required',
-      )
-      .map((branch) => String((branch.params as Record<string, unknown>).missingProperty));
-    return [{ path: error.instancePath, message: `must set one of: ${alternatives.join(', ')}` }];
-  });
-}
 
 /** Returns the name of the route an error's JSON Pointer points into, if any. */
 function routeNameOf(error: ErrorObject): string | undefined {
@@ -208,10 +110,11 @@ export function parsePolicyYaml(text: string, catalog: ProviderCatalog, source =
 
 /**
  * Reads a YAML route policy and validates it against the schema and the catalog.
- * @throws PolicyValidationError as {@link parsePolicyYaml} does, with `path` as the source.
+ * @throws PolicyValidationError as {@link parsePolicyYaml} does, with `path` as the source,
+ * and for a file that is not UTF-8 text.
  */
 export async function loadPolicy(path: string, catalog: ProviderCatalog): Promise<Policy> {
-  return parsePolicyYaml(await readFile(path, 'utf8'), catalog, path);
+  return parsePolicyYaml(decodePolicyText(await readFile(path), path), catalog, path);
 }
 
 function canonicalJson(value: unknown): string {

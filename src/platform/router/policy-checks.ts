@@ -33,7 +33,10 @@ function checkCandidates(
   route: RoutePolicy,
   catalog: ProviderCatalog,
 ): PolicyProblem[] {
-  const problems: PolicyProblem[] = [];
+  const unreachable = checkFloorReachable(name, route, catalog);
+  // Every candidate is then below the floor, so the floor is the line to fix.
+  const checkFloor = unreachable.length === 0;
+  const problems: PolicyProblem[] = [...unreachable];
   const seen = new Map<string, number>();
   route.candidates.forEach((candidate, index) => {
     const path = `/routes/${name}/candidates/${index}`;
@@ -44,7 +47,9 @@ function checkCandidates(
       problems.push({ path, message });
     }
     seen.set(key, earlier ?? index);
-    problems.push(...checkCatalogEntry(path, candidate.provider, candidate.model, route, catalog));
+    problems.push(
+      ...checkCatalogEntry(path, candidate.provider, candidate.model, route, catalog, checkFloor),
+    );
   });
   if (route.candidates.every((candidate) => candidate.weight === 0)) {
     const message = 'every candidate has weight 0; give at least one a weight above 0';
@@ -53,12 +58,42 @@ function checkCandidates(
   return problems;
 }
 
+/** Reports a quality floor above the highest tier of any model in the catalog. */
+function checkFloorReachable(
+  name: string,
+  route: RoutePolicy,
+  catalog: ProviderCatalog,
+): PolicyProblem[] {
+  const models = catalogModels(catalog);
+  const highest = Math.max(0, ...models.map((model) => model.tier));
+  if (route.qualityFloor <= highest) {
+    return [];
+  }
+  const best = models.filter((model) => model.tier === highest).map((model) => model.key);
+  const message = `qualityFloor ${route.qualityFloor} is above the quality tier of every model in the provider catalog, whose highest is ${highest} (${best.join(', ')}); set qualityFloor to ${highest} or less`;
+  return [{ path: `/routes/${name}/qualityFloor`, message }];
+}
+
+function catalogModels(catalog: ProviderCatalog): { key: string; tier: number }[] {
+  return catalog.flatMap((provider) =>
+    provider.models.map((model) => ({
+      key: `${provider.name}/${model.name}`,
+      tier: model.qualityTier,
+    })),
+  );
+}
+
+/**
+ * Reports a provider or model missing from the catalog, and with `checkFloor` a model below
+ * the route's quality floor.
+ */
 function checkCatalogEntry(
   path: string,
   provider: string,
   model: string,
   route: RoutePolicy,
   catalog: ProviderCatalog,
+  checkFloor: boolean,
 ): PolicyProblem[] {
   const profile = findProvider(catalog, provider);
   if (profile === undefined) {
@@ -73,8 +108,14 @@ function checkCatalogEntry(
     const message = `unknown model "${model}" for ${provider}; its models: ${known}`;
     return [{ path: `${path}/model`, message }];
   }
-  if (tier < route.qualityFloor) {
-    const message = `quality tier ${tier} of ${provider}/${model} is below qualityFloor ${route.qualityFloor}; pick a model of tier ${route.qualityFloor} or above, or lower the floor`;
+  if (checkFloor && tier < route.qualityFloor) {
+    const floor = route.qualityFloor;
+    const fitting = catalogModels(catalog)
+      .filter((entry) => entry.tier >= floor)
+      .map((entry) => entry.key);
+    const examples =
+      fitting.length > 3 ? `${fitting.slice(0, 3).join(', ')}, ...` : fitting.join(', ');
+    const message = `quality tier ${tier} of ${provider}/${model} is below qualityFloor ${floor}; pick a model of tier ${floor} or above (${examples}), or lower the floor`;
     return [{ path: `${path}/model`, message }];
   }
   return [];

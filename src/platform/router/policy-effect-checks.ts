@@ -131,6 +131,7 @@ function checkRetryBackoffCap(name: string, route: RoutePolicy): PolicyProblem[]
     route.retryBackoffMs === undefined
       ? `the default retryBackoffMs ${baseMs}`
       : `retryBackoffMs ${baseMs}`;
-  const message = `retryBackoffMaxMs ${capMs} is below ${base}, and the router never caps a wait below the base wait; raise retryBackoffMaxMs to at least ${baseMs}, or lower retryBackoffMs`;
+  const lower = route.retryBackoffMs === undefined ? 'set retryBackoffMs' : 'lower retryBackoffMs';
+  const message = `retryBackoffMaxMs ${capMs} is below ${base}, and the router never caps a wait below the base wait; raise retryBackoffMaxMs to at least ${baseMs}, or ${lower} to ${capMs} or less`;
   return [{ path: `/routes/${name}/retryBackoffMaxMs`, message }];
 }

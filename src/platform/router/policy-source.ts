@@ -37,6 +37,8 @@ interface Definition {
 interface Resolved {
   node: unknown;
   anchor: string | undefined;
+  /** Offset of the merge key (`<<`) that brought `anchor`'s value in, when no plain alias did. */
+  mergeKey?: number;
   /** False when a segment of the pointer names nothing, so `node` is an ancestor of the target. */
   complete: boolean;
 }
@@ -66,7 +68,7 @@ export function parsePolicySource(text: string, source: string): PolicySource {
   }
   const problems =
     document.errors.length > 0
-      ? syntaxProblems(document.errors, lines)
+      ? syntaxProblems(document, lines)
       : referenceProblems(document, text, lines);
   if (problems.length > 0) {
     throw new PolicyValidationError(source, problems);
@@ -133,12 +135,31 @@ function mergeGroup(
     return { ...first.problem, location };
   }
   const users = usersOf(group.map((member) => member.problem.path));
-  const shared = anchor === undefined ? `used by ${users}` : `anchor &${anchor}, used by ${users}`;
+  const shared =
+    anchor === undefined
+      ? `used by ${users}`
+      : `anchor &${anchor}, ${mergedText(group, lines) ?? 'used by'} ${users}`;
   return {
     path: definition?.pointer ?? first.problem.path,
     message: `${first.problem.message} (${shared})`,
     location,
   };
+}
+
+/**
+ * Returns `merged by the << on line 59 into` when every member of the group takes the value
+ * through a merge key, which may be the line to fix, or undefined when a plain alias brings
+ * it into any of them.
+ */
+function mergedText(group: readonly Located[], lines: LineCounter): string | undefined {
+  const offsets = group.map((member) => member.resolved?.mergeKey);
+  if (offsets.some((offset) => offset === undefined)) {
+    return undefined;
+  }
+  const numbers = [...new Set(offsets.map((offset) => locationAt(lines, offset ?? 0).line))];
+  numbers.sort((a, b) => a - b);
+  const where = numbers.length === 1 ? `line ${numbers[0]}` : `lines ${numbers.join(', ')}`;
+  return `merged by the << on ${where} into`;
 }
 
 /** Names the routes the paths point into, such as `routes chat, chat-fast`, or else the paths. */
@@ -199,7 +220,10 @@ function resolvePointer(document: Document.Parsed, pointer: string): Resolved | 
     if (child === undefined) {
       return { ...parent, complete: false };
     }
-    current = { node: child.node, anchor: child.anchor ?? parent.anchor, complete: true };
+    current =
+      child.anchor === undefined
+        ? { ...parent, node: child.node, complete: true }
+        : { node: child.node, anchor: child.anchor, mergeKey: child.mergeKey, complete: true };
   }
   return dereference(document, current);
 }
@@ -212,11 +236,14 @@ function dereference(document: Document.Parsed, resolved: Resolved): Resolved {
   return { node: target, anchor: resolved.node.source, complete: target !== undefined };
 }
 
-function childOf(
-  document: Document.Parsed,
-  node: unknown,
-  segment: string,
-): { node: unknown; anchor?: string } | undefined {
+/** A map entry or sequence item, and the anchor and merge key it was reached through. */
+interface Child {
+  node: unknown;
+  anchor?: string;
+  mergeKey?: number;
+}
+
+function childOf(document: Document.Parsed, node: unknown, segment: string): Child | undefined {
   if (isMap(node)) {
     return mapEntry(document, node, segment);
   }
@@ -231,21 +258,17 @@ function childOf(
  * Returns the value of `key` in a map. A key written in the map wins over merged ones, and
  * an earlier merge source wins over a later one, as the YAML merge key type defines.
  */
-function mapEntry(
-  document: Document.Parsed,
-  map: YAMLMap,
-  key: string,
-): { node: unknown; anchor?: string } | undefined {
-  const merges: unknown[] = [];
+function mapEntry(document: Document.Parsed, map: YAMLMap, key: string): Child | undefined {
+  const merges: { key: unknown; value: unknown }[] = [];
   for (const pair of map.items) {
     if (isMergeKey(pair.key)) {
-      merges.push(pair.value);
+      merges.push(pair);
     } else if (keyText(pair.key) === key) {
       return { node: pair.value };
     }
   }
   for (const merge of merges) {
-    const value = dereference(document, { node: merge, anchor: undefined, complete: true });
+    const value = dereference(document, { node: merge.value, anchor: undefined, complete: true });
     const sources = isSeq(value.node) ? value.node.items : [value.node];
     for (const item of sources) {
       const source = dereference(document, { node: item, anchor: value.anchor, complete: true });
@@ -253,8 +276,11 @@ function mapEntry(
         continue;
       }
       const entry = mapEntry(document, source.node, key);
+      if (entry?.anchor !== undefined) {
+        return entry;
+      }
       if (entry !== undefined) {
-        return { node: entry.node, anchor: entry.anchor ?? source.anchor };
+        return { node: entry.node, anchor: source.anchor, mergeKey: rangeStart(merge.key) };
       }
     }
   }

@@ -14,11 +14,13 @@ import { alternatives, similarNames } from './similar-names.js';
 import { escapeSegment, isMergeKey, keyText, locationAt, rangeStart } from './yaml-nodes.js';
 
 /**
- * Converts the yaml package's syntax errors to problems at their lines. After a tab used as
- * indentation, the parser misreads the lines that follow and reports errors there that only
- * the tab causes, so only the errors before the first tab and every tab error are kept.
+ * Converts the yaml package's syntax errors of `document` to problems at their lines. After a
+ * tab used as indentation, the parser misreads the lines that follow and reports errors there
+ * that only the tab causes, so only the errors before the first tab and every tab error are kept.
  */
-export function syntaxProblems(errors: readonly YAMLError[], lines: LineCounter): PolicyProblem[] {
+export function syntaxProblems(document: Document.Parsed, lines: LineCounter): PolicyProblem[] {
+  const errors = document.errors;
+  const duplicates = duplicateKeys(document);
   const tabs = errors.filter((error) => error.code === 'TAB_AS_INDENT');
   const firstTab = tabs.reduce<YAMLError | undefined>(
     (first, error) => (first === undefined || error.pos[0] < first.pos[0] ? error : first),
@@ -30,7 +32,9 @@ export function syntaxProblems(errors: readonly YAMLError[], lines: LineCounter)
       : errors.filter((error) => error.code === 'TAB_AS_INDENT' || error.pos[0] < firstTab.pos[0]);
   const dropped = errors.length - reported.length;
   return reported.map((error) => {
-    let message = yamlErrorMessage(error);
+    const duplicate = error.code === 'DUPLICATE_KEY' ? duplicates.get(error.pos[0]) : undefined;
+    let message =
+      duplicate === undefined ? yamlErrorMessage(error) : duplicateKeyMessage(duplicate, lines);
     if (error === firstTab && dropped > 0) {
       const count = dropped === 1 ? '1 other YAML error' : `${dropped} other YAML errors`;
       const verb = dropped === 1 ? 'is' : 'are';
@@ -42,6 +46,57 @@ export function syntaxProblems(errors: readonly YAMLError[], lines: LineCounter)
       location: locationAt(lines, error.pos[0]),
     };
   });
+}
+
+/** A map key written a second time in the same map. */
+interface DuplicateKey {
+  key: string;
+  /** JSON Pointer of the map that contains both keys. */
+  mapPointer: string;
+  /** Source offset of the first key. */
+  firstOffset: number;
+}
+
+/**
+ * Returns each repeated map key by the source offset of its repeat, which is where the yaml
+ * package reports DUPLICATE_KEY. The parser keeps both entries in the map, so both are found.
+ */
+function duplicateKeys(document: Document.Parsed): Map<number, DuplicateKey> {
+  const duplicates = new Map<number, DuplicateKey>();
+  const visit = (node: unknown, pointer: string): void => {
+    if (isSeq(node)) {
+      node.items.forEach((item, index) => {
+        visit(item, `${pointer}/${index}`);
+      });
+      return;
+    }
+    if (!isMap(node)) {
+      return;
+    }
+    const firstOffsets = new Map<string, number>();
+    for (const pair of node.items) {
+      const key = keyText(pair.key);
+      const offset = rangeStart(pair.key);
+      if (key === undefined || offset === undefined) {
+        continue;
+      }
+      const firstOffset = firstOffsets.get(key);
+      if (firstOffset === undefined) {
+        firstOffsets.set(key, offset);
+        visit(pair.value, `${pointer}/${escapeSegment(key)}`);
+      } else {
+        duplicates.set(offset, { key, mapPointer: pointer, firstOffset });
+      }
+    }
+  };
+  visit(document.contents, '');
+  return duplicates;
+}
+
+function duplicateKeyMessage(duplicate: DuplicateKey, lines: LineCounter): string {
+  const where = duplicate.mapPointer === '' ? 'at the top level' : `in ${duplicate.mapPointer}`;
+  const firstLine = locationAt(lines, duplicate.firstOffset).line;
+  return `key "${duplicate.key}" is written twice ${where}, first on line ${firstLine}, and a map key must be unique; remove one of the two, or rename this one`;
 }
 
 /** Returns the yaml package's message, with advice in place of advice meant for its API. */

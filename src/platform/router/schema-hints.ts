@@ -24,19 +24,77 @@ export function unknownPropertyHint(error: ErrorObject, property: string): strin
     : `; did you mean ${alternatives(similar, (name) => `"${name}"`)}?`;
 }
 
+/** Returns `; did you mean "status_5xx"?` for an `enum` error on a misspelt string, or ''. */
+export function enumHint(error: ErrorObject): string {
+  const value: unknown = error.data;
+  const allowed = (error.params as { allowedValues?: unknown[] }).allowedValues ?? [];
+  if (typeof value !== 'string') {
+    return '';
+  }
+  const similar = similarNames(
+    value,
+    allowed.filter((entry): entry is string => typeof entry === 'string'),
+  );
+  return similar.length === 0
+    ? ''
+    : `; did you mean ${alternatives(similar, (name) => `"${name}"`)}?`;
+}
+
+/** A duration with a unit, such as `30s`, where a number of milliseconds is expected. */
+const DURATION = /^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|min|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/** A percentage, such as `20%`, where a number is expected. */
+const PERCENT = /^([0-9]+(?:\.[0-9]+)?)\s*%$/;
+
 /**
- * Returns `; write 4000 without quotes` for a `type` error on a quoted string that, written
- * without quotes, YAML loads as the number or integer expected, or '' otherwise.
+ * Returns the fix for a `type` error, such as `; write 4000 without quotes` for a quoted
+ * string that YAML loads as the number expected once unquoted, or '' when no fix is known.
  */
 export function typeHint(error: ErrorObject): string {
   const expected = (error.params as { type?: unknown }).type;
   const value: unknown = error.data;
-  if (typeof value !== 'string') {
+  if (error.instancePath === '') {
+    return '; write a map with version: 1 and routes, as policies/default.yaml does';
+  }
+  if (value === null) {
+    return '; write a value after the colon';
+  }
+  if (expected !== 'number' && expected !== 'integer') {
     return '';
   }
+  if (typeof value === 'string') {
+    return numberTextHint(value, expected, error.instancePath);
+  }
+  if (expected === 'integer' && typeof value === 'number' && Number.isFinite(value)) {
+    return `; write a whole number, such as ${Math.round(value)}`;
+  }
+  if (expected === 'integer') {
+    return '; write a whole number';
+  }
+  return typeof value === 'number' ? '; write a finite number' : '; write a number';
+}
+
+/** Returns the fix for a string where a number is expected, such as `"30s"` for a `...Ms` field. */
+function numberTextHint(value: string, expected: 'number' | 'integer', path: string): string {
   const number = Number(value);
   const fits =
     (expected === 'number' && YAML_NUMBER.test(value) && Number.isFinite(number)) ||
     (expected === 'integer' && YAML_NUMBER.test(value) && Number.isInteger(number));
-  return fits ? `; write ${value} without quotes` : '';
+  if (fits) {
+    return `; write ${value} without quotes`;
+  }
+  if (YAML_NUMBER.test(value) && Number.isFinite(number)) {
+    return `; write a whole number without quotes, such as ${Math.round(number)}`;
+  }
+  const duration = DURATION.exec(value.trim());
+  if (duration !== null && path.endsWith('Ms')) {
+    const milliseconds = Number(duration[1]) * (UNIT_MS[duration[2] as string] ?? 1);
+    return `; write the number of milliseconds without a unit, such as ${Math.round(milliseconds)}`;
+  }
+  const percent = PERCENT.exec(value.trim());
+  if (percent !== null && expected === 'number') {
+    return `; write it as a fraction, such as ${Number(percent[1]) / 100} for ${value.trim()}`;
+  }
+  return expected === 'integer' ? '; write a whole number' : '; write a number';
 }

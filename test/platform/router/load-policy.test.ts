@@ -70,7 +70,7 @@ describe('loadPolicy', () => {
     assert.deepEqual(problemsOf({ version: 1, routes: { chat, other, lost } }), [
       `/routes/chat/candidates/0/model: unknown model "gpt-9" for oa; its models: ${OA_MODELS}`,
       `/routes/chat/candidates/1/provider: unknown provider "nobody"; known: ${PROVIDERS}`,
-      '/routes/chat/candidates/2/model: quality tier 1 of low/tiny is below qualityFloor 2; pick a model of tier 2 or above, or lower the floor',
+      '/routes/chat/candidates/2/model: quality tier 1 of low/tiny is below qualityFloor 2; pick a model of tier 2 or above (oa/m1, an/m2), or lower the floor',
       '/routes/chat/candidates/4: duplicate candidate an/m2 (also at index 3); remove one, or add their weights together',
       '/routes/chat/candidates: every candidate has weight 0; give at least one a weight above 0',
       '/routes/lost/fallbackRoute: unknown route "missing"; routes: chat, other, lost',
@@ -107,7 +107,7 @@ describe('loadPolicy', () => {
   it('quotes a value of the wrong type', () => {
     const chat = route({ candidates: [{ provider: 'oa', model: 'm1', weight: 'x' as never }] });
     assert.deepEqual(problemsOf({ version: 1, routes: { chat } }), [
-      '/routes/chat/candidates/0/weight: must be number, received "x"',
+      '/routes/chat/candidates/0/weight: must be number, received "x"; write a number',
     ]);
   });
 
@@ -129,9 +129,9 @@ describe('loadPolicy', () => {
     ].join('\n');
     const { chat } = (parseYaml(yaml) as { routes: { chat: object } }).routes;
     assert.deepEqual(problemsOf({ version: 1, routes: { chat: { ...route(), ...chat } } }), [
-      '/routes/chat/candidates/0/weight: must be number, received NaN',
-      '/routes/chat/firstTokenTimeoutMs: must be integer, received -Infinity',
-      '/routes/chat/deadlineMs: must be integer, received Infinity',
+      '/routes/chat/candidates/0/weight: must be number, received NaN; write a finite number',
+      '/routes/chat/firstTokenTimeoutMs: must be integer, received -Infinity; write a whole number',
+      '/routes/chat/deadlineMs: must be integer, received Infinity; write a whole number',
     ]);
   });
 

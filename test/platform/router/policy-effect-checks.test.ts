@@ -43,6 +43,24 @@ describe('policy settings that cannot take effect', () => {
     ]);
   });
 
+  it('rejects a qualityFloor no model reaches', () => {
+    const text = editPolicy(ONE_ROUTE, [['qualityFloor: 2', 'qualityFloor: 4']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:4:5 /routes/chat/qualityFloor: qualityFloor 4 is above the quality tier of every model in the provider catalog, whose highest is 3 (oa/m1, an/m2); set qualityFloor to 3 or less',
+    ]);
+  });
+
+  it('names the models that reach a qualityFloor', () => {
+    const text = editPolicy(ONE_ROUTE, [['provider: an, model: m2', 'provider: low, model: tiny']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:7:26 /routes/chat/candidates/1/model: quality tier 1 of low/tiny is below qualityFloor 2; pick a model of tier 2 or above (oa/m1, an/m2), or lower the floor',
+    ]);
+  });
+
+  it('accepts a qualityFloor at the highest tier', () => {
+    accepts(editPolicy(ONE_ROUTE, [['qualityFloor: 2', 'qualityFloor: 3']]));
+  });
+
   it('accepts failureThreshold equal to minimumRequests', () => {
     accepts(editPolicy(ONE_ROUTE, [['failureThreshold: 5', 'failureThreshold: 10']]));
   });
@@ -141,7 +159,7 @@ describe('policy settings that cannot take effect', () => {
       ],
     ]);
     assert.deepEqual(problemLines(text), [
-      '  policies/x.yaml:12:5 /routes/chat/retryBackoffMaxMs: retryBackoffMaxMs 300 is below retryBackoffMs 400, and the router never caps a wait below the base wait; raise retryBackoffMaxMs to at least 400, or lower retryBackoffMs',
+      '  policies/x.yaml:12:5 /routes/chat/retryBackoffMaxMs: retryBackoffMaxMs 300 is below retryBackoffMs 400, and the router never caps a wait below the base wait; raise retryBackoffMaxMs to at least 400, or lower retryBackoffMs to 300 or less',
     ]);
   });
 
@@ -150,7 +168,7 @@ describe('policy settings that cannot take effect', () => {
       ['    deadlineMs: 8000\n', '    deadlineMs: 8000\n    retryBackoffMaxMs: 99\n'],
     ]);
     assert.deepEqual(problemLines(text), [
-      '  policies/x.yaml:11:5 /routes/chat/retryBackoffMaxMs: retryBackoffMaxMs 99 is below the default retryBackoffMs 100, and the router never caps a wait below the base wait; raise retryBackoffMaxMs to at least 100, or lower retryBackoffMs',
+      '  policies/x.yaml:11:5 /routes/chat/retryBackoffMaxMs: retryBackoffMaxMs 99 is below the default retryBackoffMs 100, and the router never caps a wait below the base wait; raise retryBackoffMaxMs to at least 100, or set retryBackoffMs to 99 or less',
     ]);
   });
 

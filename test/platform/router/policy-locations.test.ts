@@ -102,7 +102,7 @@ describe('parsePolicyYaml', () => {
   it('locates a value inside a flow map', () => {
     const text = editPolicy(ONE_ROUTE, [['model: m1, weight: 1', 'model: m1, weight: x']]);
     assert.deepEqual(problemLines(text), [
-      '  policies/x.yaml:6:36 /routes/chat/candidates/0/weight: must be number, received "x"',
+      '  policies/x.yaml:6:36 /routes/chat/candidates/0/weight: must be number, received "x"; write a number',
     ]);
   });
 
@@ -154,17 +154,17 @@ describe('parsePolicyYaml', () => {
     ]);
   });
 
-  it('gives no unquote fix for a non-integer', () => {
+  it('tells to round a quoted non-integer', () => {
     const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMs: "8000.5"']]);
     assert.deepEqual(problemLines(text), [
-      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000.5"',
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000.5"; write a whole number without quotes, such as 8001',
     ]);
   });
 
-  it('gives no unquote fix for a unit suffix', () => {
+  it('tells to drop a millisecond suffix', () => {
     const text = editPolicy(ONE_ROUTE, [['deadlineMs: 8000', 'deadlineMs: "8000ms"']]);
     assert.deepEqual(problemLines(text), [
-      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000ms"',
+      '  policies/x.yaml:10:5 /routes/chat/deadlineMs: must be integer, received "8000ms"; write the number of milliseconds without a unit, such as 8000',
     ]);
   });
 
@@ -349,8 +349,25 @@ describe('parsePolicyYaml', () => {
       ['deadlineMs: 8000', 'deadlineMs: 6000'],
     ]);
     assert.deepEqual(problemLines(text), [
-      '  policies/x.yaml:3:3 /x-limits/firstTokenTimeoutMs: firstTokenTimeoutMs 7000 is at or above deadlineMs 7000, so no time is left to fail over; set it below 7000 (anchor &limits, used by route chat)',
-      '  policies/x.yaml:3:3 /x-limits/firstTokenTimeoutMs: firstTokenTimeoutMs 7000 is at or above deadlineMs 6000, so no time is left to fail over; set it below 6000 (anchor &limits, used by route chat-fast)',
+      '  policies/x.yaml:3:3 /x-limits/firstTokenTimeoutMs: firstTokenTimeoutMs 7000 is at or above deadlineMs 7000, so no time is left to fail over; set it below 7000 (anchor &limits, merged by the << on line 7 into route chat)',
+      '  policies/x.yaml:3:3 /x-limits/firstTokenTimeoutMs: firstTokenTimeoutMs 7000 is at or above deadlineMs 6000, so no time is left to fail over; set it below 6000 (anchor &limits, merged by the << on line 16 into route chat-fast)',
+    ]);
+  });
+
+  it('names the merge key of a wrong anchor', () => {
+    const text = editPolicy(SHARED, [
+      ['    breaker: *breaker', '    breaker: { <<: *breaker, <<: *budget }'],
+    ]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:9:43 /x-shared/retryBudget/maxRetriesPerWindow: unknown property "maxRetriesPerWindow" (anchor &budget, merged by the << on line 19 into route chat)',
+      '  policies/x.yaml:9:68 /x-shared/retryBudget/maxAttemptsPerTask: unknown property "maxAttemptsPerTask" (anchor &budget, merged by the << on line 19 into route chat)',
+    ]);
+  });
+
+  it('names every merge key line of a shared value', () => {
+    const text = editPolicy(MERGED, [['stallTimeoutMs: 5000', 'stallTimeoutMs: 0']]);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:4:3 /x-limits/stallTimeoutMs: must be >= 1, received 0; raise it to at least that (anchor &limits, merged by the << on lines 7, 16 into routes chat, chat-fast)',
     ]);
   });
 

@@ -1,0 +1,147 @@
+/**
+ * What a route policy changes against the policy it replaces, so a drill summary can list the
+ * changes that its verdict covers.
+ */
+
+/** Changes of one route, or of the policy-wide `throttle` block when `route` is null. */
+export interface PolicyChange {
+  route: string | null;
+  kind: 'added' | 'removed' | 'changed';
+  /** One entry per setting, such as `breaker.cooldownMs 15000 -> 5000`; empty unless changed. */
+  details: string[];
+}
+
+type PlainMap = Record<string, unknown>;
+
+function isPlainMap(value: unknown): value is PlainMap {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Lists the changes from `base` to `changed`, two policy documents with YAML anchors and merge
+ * keys resolved: first `throttle`, then each route in the order of `changed`, then the routes
+ * it removes. A setting left out is shown as `default`.
+ */
+export function policyChanges(base: PlainMap, changed: PlainMap): PolicyChange[] {
+  const changes: PolicyChange[] = [];
+  const throttle = settingChanges('', base.throttle, changed.throttle);
+  if (throttle.length > 0) {
+    changes.push({ route: null, kind: 'changed', details: throttle });
+  }
+  const baseRoutes = isPlainMap(base.routes) ? base.routes : {};
+  const routes = isPlainMap(changed.routes) ? changed.routes : {};
+  for (const [name, route] of Object.entries(routes)) {
+    if (!Object.hasOwn(baseRoutes, name)) {
+      changes.push({ route: name, kind: 'added', details: [] });
+      continue;
+    }
+    const details = routeChanges(baseRoutes[name], route);
+    if (details.length > 0) {
+      changes.push({ route: name, kind: 'changed', details });
+    }
+  }
+  for (const name of Object.keys(baseRoutes)) {
+    if (!Object.hasOwn(routes, name)) {
+      changes.push({ route: name, kind: 'removed', details: [] });
+    }
+  }
+  return changes;
+}
+
+function routeChanges(base: unknown, changed: unknown): string[] {
+  const from = isPlainMap(base) ? base : {};
+  const to = isPlainMap(changed) ? changed : {};
+  const details = candidateChanges(from.candidates, to.candidates);
+  details.push(...listChanges('failoverOn', from.failoverOn, to.failoverOn));
+  const rest = (map: PlainMap): PlainMap =>
+    Object.fromEntries(
+      Object.entries(map).filter(([key]) => key !== 'candidates' && key !== 'failoverOn'),
+    );
+  details.push(...settingChanges('', rest(from), rest(to)));
+  return details;
+}
+
+/** Compares two values setting by setting, maps by key and anything else as a whole. */
+function settingChanges(path: string, base: unknown, changed: unknown): string[] {
+  if (isPlainMap(base) || isPlainMap(changed)) {
+    const from = isPlainMap(base) ? base : {};
+    const to = isPlainMap(changed) ? changed : {};
+    const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])];
+    return keys.flatMap((key) =>
+      settingChanges(path === '' ? key : `${path}.${key}`, from[key], to[key]),
+    );
+  }
+  if (JSON.stringify(base) === JSON.stringify(changed)) {
+    return [];
+  }
+  return [`${path} ${shown(base)} -> ${shown(changed)}`];
+}
+
+interface CandidateEntry {
+  key: string;
+  weight: unknown;
+}
+
+/** Describes added, removed and reweighted candidates, and a new failover order. */
+function candidateChanges(base: unknown, changed: unknown): string[] {
+  const from = candidateEntries(base);
+  const to = candidateEntries(changed);
+  const fromKeys = from.map((entry) => entry.key);
+  const toKeys = to.map((entry) => entry.key);
+  const details: string[] = [];
+  for (const [index, entry] of to.entries()) {
+    const earlier = from.find((candidate) => candidate.key === entry.key);
+    if (earlier === undefined) {
+      details.push(
+        `candidate ${entry.key} added at position ${index + 1}, weight ${shown(entry.weight)}`,
+      );
+    } else if (JSON.stringify(earlier.weight) !== JSON.stringify(entry.weight)) {
+      details.push(
+        `candidate ${entry.key} weight ${shown(earlier.weight)} -> ${shown(entry.weight)}`,
+      );
+    }
+  }
+  for (const key of fromKeys.filter((key) => !toKeys.includes(key))) {
+    details.push(`candidate ${key} removed`);
+  }
+  // The order of the candidates in both lists, so an added or removed one is not a reorder.
+  const orderAfter = toKeys.filter((key) => fromKeys.includes(key));
+  const orderBefore = fromKeys.filter((key) => toKeys.includes(key));
+  if (orderAfter.join(',') !== orderBefore.join(',')) {
+    details.push(`failover order ${orderBefore.join(', ')} -> ${orderAfter.join(', ')}`);
+  }
+  return details;
+}
+
+function candidateEntries(value: unknown): CandidateEntry[] {
+  if (!Array.isArray(value)) {
+    return [];
+  }
+  return value.filter(isPlainMap).map((candidate) => ({
+    key: `${String(candidate.provider)}/${String(candidate.model)}`,
+    weight: candidate.weight,
+  }));
+}
+
+/** Describes the items a list gains and loses, such as `failoverOn added status_408`. */
+function listChanges(name: string, base: unknown, changed: unknown): string[] {
+  const from = Array.isArray(base) ? base.map(shown) : [];
+  const to = Array.isArray(changed) ? changed.map(shown) : [];
+  const added = to.filter((item) => !from.includes(item));
+  const removed = from.filter((item) => !to.includes(item));
+  const details: string[] = [];
+  if (added.length > 0) {
+    details.push(`${name} added ${added.join(', ')}`);
+  }
+  if (removed.length > 0) {
+    details.push(`${name} removed ${removed.join(', ')}`);
+  }
+  return details;
+}
+
+function shown(value: unknown): string {
+  if (value === undefined) {
+    return 'default';
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

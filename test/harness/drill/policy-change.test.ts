@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+
+import { policyChanges } from '../../../src/harness/drill/policy-change.js';
+
+const BREAKER = {
+  failureThreshold: 5,
+  minimumRequests: 10,
+  windowMs: 30000,
+  cooldownMs: 15000,
+  halfOpenMaxProbes: 1,
+};
+
+/** Builds a route as the drill parses it, with two candidates in failover order. */
+function route(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    qualityFloor: 3,
+    candidates: [
+      { provider: 'provider-a', model: 'gpt-4o', weight: 1 },
+      { provider: 'provider-b', model: 'claude-sonnet', weight: 0 },
+    ],
+    firstTokenTimeoutMs: 4000,
+    stallTimeoutMs: 5000,
+    deadlineMs: 30000,
+    retryBudget: { windowMs: 10000, ratio: 0.2, maxAttemptsPerTask: 3 },
+    failoverOn: ['status_5xx', 'connection_error'],
+    breaker: BREAKER,
+    onExhausted: 'fail',
+    ...overrides,
+  };
+}
+
+function policy(routes: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return { version: 1, ...extra, routes };
+}
+
+const BASE = policy({ chat: route(), 'chat-fast': route({ deadlineMs: 20000 }) });
+
+describe('policyChanges', () => {
+  it('lists nothing for equal policies', () => {
+    assert.deepEqual(policyChanges(BASE, structuredClone(BASE)), []);
+  });
+
+  it('ignores x- blocks', () => {
+    const changed = { ...structuredClone(BASE), 'x-shared': { breaker: BREAKER } };
+    assert.deepEqual(policyChanges(BASE, changed), []);
+  });
+
+  it('names a nested setting', () => {
+    const changed = policy({
+      chat: route(),
+      'chat-fast': route({ deadlineMs: 20000, breaker: { ...BREAKER, cooldownMs: 5000 } }),
+    });
+    assert.deepEqual(policyChanges(BASE, changed), [
+      { route: 'chat-fast', kind: 'changed', details: ['breaker.cooldownMs 15000 -> 5000'] },
+    ]);
+  });
+
+  it('shows an unset setting as default', () => {
+    const changed = policy({ chat: route({ retryBackoffMs: 250 }), 'chat-fast': route() });
+    assert.deepEqual(policyChanges(BASE, changed), [
+      { route: 'chat', kind: 'changed', details: ['retryBackoffMs default -> 250'] },
+      { route: 'chat-fast', kind: 'changed', details: ['deadlineMs 20000 -> 30000'] },
+    ]);
+  });
+
+  it('lists added and removed routes', () => {
+    const changed = policy({ chat: route(), bench: route() });
+    assert.deepEqual(policyChanges(BASE, changed), [
+      { route: 'bench', kind: 'added', details: [] },
+      { route: 'chat-fast', kind: 'removed', details: [] },
+    ]);
+  });
+
+  it('lists a throttle change first', () => {
+    const changed = {
+      ...structuredClone(BASE),
+      throttle: { minRemainingRequests: 5 },
+    };
+    assert.deepEqual(policyChanges(BASE, changed), [
+      { route: null, kind: 'changed', details: ['minRemainingRequests default -> 5'] },
+    ]);
+  });
+
+  it('describes a reweighted candidate', () => {
+    const candidates = [
+      { provider: 'provider-a', model: 'gpt-4o', weight: 1 },
+      { provider: 'provider-b', model: 'claude-sonnet', weight: 1 },
+    ];
+    const changed = policy({
+      chat: route({ candidates }),
+      'chat-fast': route({ deadlineMs: 20000 }),
+    });
+    assert.deepEqual(policyChanges(BASE, changed)[0]?.details, [
+      'candidate provider-b/claude-sonnet weight 0 -> 1',
+    ]);
+  });
+
+  it('describes a new failover order', () => {
+    const candidates = [
+      { provider: 'provider-b', model: 'claude-sonnet', weight: 0 },
+      { provider: 'provider-a', model: 'gpt-4o', weight: 1 },
+    ];
+    const changed = policy({
+      chat: route({ candidates }),
+      'chat-fast': route({ deadlineMs: 20000 }),
+    });
+    assert.deepEqual(policyChanges(BASE, changed)[0]?.details, [
+      'failover order provider-a/gpt-4o, provider-b/claude-sonnet -> provider-b/claude-sonnet, provider-a/gpt-4o',
+    ]);
+  });
+
+  it('describes added and removed candidates', () => {
+    const candidates = [
+      { provider: 'provider-a', model: 'gpt-4o', weight: 1 },
+      { provider: 'provider-c', model: 'llama-70b', weight: 0 },
+    ];
+    const changed = policy({
+      chat: route({ candidates }),
+      'chat-fast': route({ deadlineMs: 20000 }),
+    });
+    assert.deepEqual(policyChanges(BASE, changed)[0]?.details, [
+      'candidate provider-c/llama-70b added at position 2, weight 0',
+      'candidate provider-b/claude-sonnet removed',
+    ]);
+  });
+
+  it('lists failoverOn items added and removed', () => {
+    const failoverOn = ['status_5xx', 'status_429'];
+    const changed = policy({
+      chat: route({ failoverOn }),
+      'chat-fast': route({ deadlineMs: 20000 }),
+    });
+    assert.deepEqual(policyChanges(BASE, changed)[0]?.details, [
+      'failoverOn added status_429',
+      'failoverOn removed connection_error',
+    ]);
+  });
+});

@@ -4,7 +4,7 @@ import { setMaxListeners } from 'node:events';
 import { Registry } from 'prom-client';
 
 import { loadProviderCatalog } from '../faults/providers/index.js';
-import { createBackpressure } from './admission/backpressure.js';
+import { createBackpressure, DEFAULT_BACKPRESSURE } from './admission/backpressure.js';
 import { systemClock } from './clock.js';
 import type { CostLedger } from './cost/ledger.js';
 import { loadPriceTable } from './cost/load-price-table.js';
@@ -268,9 +268,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     let drainTimeoutMs = defaultDrainTimeoutMs;
     drains.push(() => consumers.stop(drainTimeoutMs + WORKER_ABORT_GRACE_MS));
     shutdown.signal.addEventListener('abort', () => consumers.abort(), { once: true });
-    const rule = createBackpressure(
-      config.backpressure ?? { maxQueueDepth: 10_000, maxOldestAgeMs: 60_000 },
-    );
+    const rule = createBackpressure(config.backpressure ?? DEFAULT_BACKPRESSURE);
     const syncOwners =
       drivers.redisUrl === undefined
         ? undefined

@@ -189,6 +189,44 @@ describe('scalegate platform', function () {
     }
   });
 
+  it('sheds at the --max-queue-depth it was given', async () => {
+    const run = await startCli([...SMALL_PLATFORM, '--max-queue-depth', '1']);
+    try {
+      const record = await run.started;
+      assert.deepEqual(record.backpressure, {
+        maxQueueDepth: 1,
+        maxOldestAgeMs: 60_000,
+        watermarks: { batch: 0.5, standard: 0.8 },
+      });
+      const urls = record.urls as { gateway: string };
+      const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+      const post = (body: unknown) =>
+        fetch(`${urls.gateway}/v1/tasks`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      // The one worker runs the first task for 3 s, so the second one waits in the queue.
+      const task = { route: 'chat', maxOutputTokens: 8, mode: 'async', steps: 2, toolWaitMs: 3000 };
+      const first = await post(task);
+      assert.equal(first.status, 202);
+      const firstUrl = `${urls.gateway}/v1/tasks/${String(((await first.json()) as { id: string }).id)}`;
+      await waitFor(async () => (await getJson(firstUrl, key)).state === 'running', 10_000);
+      assert.equal((await post(task)).status, 202);
+      // The gateway reuses a queue gauge sample for up to 100 ms.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const shed = await post(task);
+      const body = (await shed.json()) as { error: { code: string; limit: string } };
+      assert.equal(shed.status, 503);
+      assert.equal(body.error.code, 'overloaded');
+      assert.equal(body.error.limit, 'queue_depth');
+      run.child.kill('SIGTERM');
+      await once(run.child, 'exit');
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
   it('exits 143 on a second SIGTERM', async () => {
     const args = SMALL_PLATFORM;
     const run = await startCli([...args, '--shutdown-timeout-ms', '20000']);

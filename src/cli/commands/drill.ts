@@ -10,6 +10,11 @@ import { isDrillInterruptedError } from '../../harness/drill/errors.js';
 import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
 import { runDrillOnPlatform } from '../../harness/drill/run-on-platform.js';
 import type { Report } from '../../harness/report/types.js';
+import {
+  addBackpressureOptions,
+  type BackpressureCommandOptions,
+  backpressureLimits,
+} from '../backpressure-options.js';
 import { describeFailure, UsageError } from '../command-errors.js';
 import { DrillProgress, summaryLines } from '../drill-output.js';
 import { parseExistingFile, parseInteger, parseTopologyOption } from '../options.js';
@@ -26,7 +31,7 @@ const EXIT_INTERRUPTED = 130;
 /** Smallest time scale, at which the 150 s outage drill takes 25 minutes. */
 const MIN_TIME_SCALE = 0.1;
 
-interface DrillCommandOptions {
+interface DrillCommandOptions extends BackpressureCommandOptions {
   drill: string;
   timeScale: number;
   topology: string;
@@ -40,7 +45,7 @@ interface DrillCommandOptions {
 
 /** Registers `scalegate drill`. */
 export function registerDrillCommand(program: Command): void {
-  program
+  const command = program
     .command('drill')
     .description(
       'Start the platform on 127.0.0.1, run a chaos drill against it, write the report and the runbook.',
@@ -101,6 +106,7 @@ export function registerDrillCommand(program: Command): void {
         dispose();
       }
     });
+  addBackpressureOptions(command);
 }
 
 /**
@@ -123,6 +129,7 @@ async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal
       topology: options.topology,
       seed: options.seed,
       policyPath: options.policy,
+      backpressure: backpressureLimits(options),
       reportsDir: options.reports,
       runbookPath: options.runbook,
       keepRunbookBecause: options.keepRunbookBecause,

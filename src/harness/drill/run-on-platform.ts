@@ -4,6 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
+import {
+  type BackpressureLimits,
+  DEFAULT_BACKPRESSURE,
+} from '../../platform/admission/backpressure.js';
 import { scaledClock, systemClock } from '../../platform/clock.js';
 import { formatTopology, startPlatform } from '../../platform/runtime.js';
 import { DEFAULT_TENANTS_PATH, loadTenants } from '../../platform/tenants/index.js';
@@ -33,6 +37,8 @@ export interface PlatformDrillOptions {
   seed?: number;
   /** @defaultValue 'policies/default.yaml' */
   policyPath?: string;
+  /** Queue limits at which the gateway sheds requests. @defaultValue DEFAULT_BACKPRESSURE */
+  backpressure?: BackpressureLimits;
   /** @defaultValue 'reports' */
   reportsDir?: string;
   /** @defaultValue 'runbooks/scaling_runbook.md' */
@@ -99,6 +105,7 @@ export async function runDrillOnPlatform(
     options.onEvent?.({ type: 'warning', detail });
   }
   const clock = scaledClock(timeScale);
+  const backpressure = options.backpressure ?? DEFAULT_BACKPRESSURE;
   const platform = await startPlatform({
     topology: options.topology,
     seed,
@@ -107,6 +114,7 @@ export async function runDrillOnPlatform(
     port: 0,
     providerProcess: 'child',
     timeScale,
+    backpressure,
   });
   try {
     const topology = formatTopology(platform.topology);
@@ -135,6 +143,8 @@ export async function runDrillOnPlatform(
       engine: 'embedded',
       seed,
       timeScale,
+      backpressure,
+      drivers: platform.keyPrefix === undefined ? 'memory' : 'redis',
     });
     const reportsDir = options.reportsDir ?? 'reports';
     const report = buildDrillReport({

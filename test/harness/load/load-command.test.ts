@@ -126,12 +126,14 @@ describe('scalegate load', () => {
     const policyText = `${await readFile('policies/default.yaml', 'utf8')}# a comment changes the hash\n`;
     await writeFile(policy, policyText);
 
-    await runLoadCommand([
+    const run = await runLoadCommand([
       '--scenario=steady-chat',
       '--platform',
       '--topology=workers=2 serverless_burst=disabled',
       `--policy=${policy}`,
       '--no-fault-proxy',
+      '--max-queue-depth=500',
+      '--shed-watermarks=0.3,0.6',
       '--duration=1',
       '--seed=3',
       `--out=${out}`,
@@ -150,7 +152,19 @@ describe('scalegate load', () => {
       policyPath: policy,
       policyHash: createHash('sha256').update(policyText).digest('hex'),
       faultProxy: false,
+      backpressure: {
+        maxQueueDepth: 500,
+        maxOldestAgeMs: 60_000,
+        watermarks: { batch: 0.3, standard: 0.6 },
+      },
+      drivers: process.env.REDIS_URL === undefined ? 'memory' : 'redis',
     });
+    assert.ok(
+      run.stderr.includes(
+        'with backpressure max_queue_depth=500 max_queue_age_ms=60000 shed_watermarks=0.3,0.6',
+      ),
+      run.stderr,
+    );
     // The fields that readers used before the schema stay at the top level.
     assert.equal(output.platform?.topology, 'workers=2 serverless_burst=disabled');
     assert.equal(output.result.seed, 3);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { relative } from 'node:path';
 
 import { Registry } from 'prom-client';
 
@@ -23,6 +24,7 @@ import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
 import { RouterModelPort } from './runtime/router-port.js';
 import { capOf, createTaskHandler } from './runtime/task-consumer.js';
+import { ineffectiveRunningCaps, maxRunningByTenant, workerSlots } from './runtime/running-caps.js';
 import {
   type JobEndHooks,
   reconcileQueueFailures,
@@ -55,7 +57,7 @@ import { DEFAULT_TOPOLOGY, parseTopology, type Topology } from './runtime/topolo
 import type { ProviderEndpoint } from './providers/types.js';
 import type { TaskStore } from './store/task-store.js';
 import type { TaskRecord } from './task.js';
-import { loadTenants } from './tenants/index.js';
+import { DEFAULT_TENANTS_PATH, loadTenants } from './tenants/index.js';
 import type { Tenant } from './tenants/tenant.js';
 
 export type { PlatformConfig } from './runtime/platform-config.js';
@@ -71,6 +73,11 @@ export type TimedBreakerChange = BreakerChange & { atMs: number };
 /** A running platform on 127.0.0.1. */
 export interface Platform {
   topology: Topology;
+  /**
+   * Settings that have no effect on this platform, such as a tenant's `maxRunning` at or
+   * above the worker slots, one message each. `config.logger` logged each at start.
+   */
+  warnings: readonly string[];
   urls: {
     gateway: string;
     /**
@@ -241,6 +248,14 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
         ),
     };
     reconcileQueueFailures(drivers.queue, drivers.store, clock, jobEndHooks);
+    // No more processes than workers, so workers=1 runs one task at a time.
+    const processes =
+      drivers.redisUrl === undefined ? 0 : Math.min(config.workerProcesses ?? 2, topology.workers);
+    const warnings = runningCapWarnings(
+      config,
+      tenants.tenants,
+      workerSlots(topology.workers, processes),
+    );
     const consumers = await startConsumers({
       onWorkerMetrics: (calls, processIndex) =>
         applyMetricCalls(breakers.sinkFor(`worker ${processIndex}`), calls),
@@ -252,11 +267,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       onWorkerRestart: (event) => logWorkerRestart(config.logger, event),
       onWorkerJobEnded: (event) => storeJobEnd(drivers.store, clock, event, jobEndHooks),
       workers: topology.workers,
-      // No more processes than workers, so workers=1 runs one task at a time.
-      processes:
-        drivers.redisUrl === undefined
-          ? 0
-          : Math.min(config.workerProcesses ?? 2, topology.workers),
+      processes,
       queue: drivers.queue,
       handler,
       worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints, maxRunning),
@@ -314,6 +325,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     stops.unshift(() => drivers.endUnfinished(onJobEndStored));
     return {
       topology,
+      warnings,
       urls: {
         gateway: gateway.url,
         proxyApi: fleet.proxyApiUrl,
@@ -406,13 +418,23 @@ function workerConfig(
   };
 }
 
-/** Returns the running cap of each tenant that has one. */
-function maxRunningByTenant(tenants: readonly Tenant[]): Record<string, number> {
-  const caps: Record<string, number> = {};
-  for (const tenant of tenants) {
-    if (tenant.maxRunning !== undefined) caps[tenant.id] = tenant.maxRunning;
-  }
-  return caps;
+/**
+ * Logs a warning for each tenant whose `maxRunning` is at or above the worker slots, and
+ * returns their messages.
+ */
+function runningCapWarnings(
+  config: PlatformConfig,
+  tenants: readonly Tenant[],
+  slots: number,
+): string[] {
+  const tenantsFile = config.tenantsPath ?? relative(process.cwd(), DEFAULT_TENANTS_PATH);
+  return ineffectiveRunningCaps(tenants, slots, tenantsFile).map((found) => {
+    config.logger?.warn(
+      { tenant: found.tenant, maxRunning: found.maxRunning, workerSlots: found.workerSlots },
+      found.message,
+    );
+    return found.message;
+  });
 }
 
 /** Checks the configured Redis, if any, before anything else starts. */

@@ -227,6 +227,48 @@ describe('scalegate platform', function () {
     }
   });
 
+  it('warns of a maxRunning at the worker slots', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scalegate-platform-cap-'));
+    const tenants = join(dir, 'tenants.yaml');
+    const lines = [
+      'tenants:',
+      '  - id: tenant-wide',
+      `    keySha256: ${hashApiKey(`sk-test-${randomUUID()}`)}`,
+      '    tier: standard',
+      '    requestsPerMinute: 100',
+      '    tokensPerMinute: 100000',
+      '    maxInFlight: 10',
+      '    budgetUsd: 10',
+      '    maxRunning: 2',
+      '',
+    ];
+    await writeFile(tenants, lines.join('\n'));
+    const topology = ['--topology', 'workers=2 serverless_burst=disabled'];
+    const run = await startCli(['--port', '0', ...topology, '--tenants', tenants]);
+    try {
+      await run.started;
+      const warnings = run
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"level":40'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.equal(warnings.length, 1, run.output());
+      assert.equal(warnings[0]?.tenant, 'tenant-wide');
+      assert.equal(warnings[0]?.maxRunning, 2);
+      assert.equal(warnings[0]?.workerSlots, 2);
+      assert.equal(
+        warnings[0]?.msg,
+        "tenant tenant-wide has maxRunning 2, at or above the platform's 2 worker slots, so " +
+          `the cap never holds back a task; set it below 2 in ${tenants}, or remove it`,
+      );
+      run.child.kill('SIGTERM');
+      await once(run.child, 'exit');
+    } finally {
+      run.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 143 on a second SIGTERM', async () => {
     const args = SMALL_PLATFORM;
     const run = await startCli([...args, '--shutdown-timeout-ms', '20000']);

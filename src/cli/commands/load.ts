@@ -254,6 +254,7 @@ async function runOnTarget(
   };
   try {
     process.stderr.write(`${startedLine(options, platform, backpressure)}\n`);
+    for (const warning of platform.warnings) process.stderr.write(`warning: ${warning}\n`);
     const read = () => platformRunOf(platform, topology, signal);
     // The cost per task bills the worker pool from the load's start, not the platform's.
     platform.startWorkerPoolBill();

@@ -117,6 +117,7 @@ export async function runDrillOnPlatform(
     backpressure,
   });
   try {
+    for (const detail of platform.warnings) options.onEvent?.({ type: 'warning', detail });
     const topology = formatTopology(platform.topology);
     const deps = platformDrillDeps({
       platform,

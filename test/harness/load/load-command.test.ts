@@ -165,6 +165,11 @@ describe('scalegate load', () => {
       ),
       run.stderr,
     );
+    // fixtures/tenants.yaml caps tenant-noisy at 8 running tasks, more than 2 workers run.
+    assert.match(
+      run.stderr,
+      /^warning: tenant tenant-noisy has maxRunning 8, at or above the platform's 2 worker slots/m,
+    );
     // The fields that readers used before the schema stay at the top level.
     assert.equal(output.platform?.topology, 'workers=2 serverless_burst=disabled');
     assert.equal(output.result.seed, 3);

@@ -116,8 +116,9 @@ export interface Platform {
   purge(): Promise<void>;
   /**
    * Returns the bill of the long-running worker pool from the start, or from the last
-   * `startWorkerPoolBill`, until now on the platform's clock: the topology's workers at the
-   * price table's worker size and prices.
+   * `startWorkerPoolBill`, until now on the platform's clock: one worker of the price table's
+   * size per worker slot. On Redis the slots are the topology's workers rounded up to a
+   * multiple of the worker processes.
    */
   workerPoolUsd(): number;
   /**
@@ -251,11 +252,8 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     // No more processes than workers, so workers=1 runs one task at a time.
     const processes =
       drivers.redisUrl === undefined ? 0 : Math.min(config.workerProcesses ?? 2, topology.workers);
-    const warnings = runningCapWarnings(
-      config,
-      tenants.tenants,
-      workerSlots(topology.workers, processes),
-    );
+    const slots = workerSlots(topology.workers, processes);
+    const warnings = runningCapWarnings(config, tenants.tenants, slots);
     const consumers = await startConsumers({
       onWorkerMetrics: (calls, processIndex) =>
         applyMetricCalls(breakers.sinkFor(`worker ${processIndex}`), calls),
@@ -343,7 +341,9 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       keyPrefix: drivers.redisUrl === undefined ? undefined : keyPrefix,
       syncOwnerId: syncOwners?.instanceId,
       purge: () => drivers.purge(),
-      workerPoolUsd: () => prices.workerPoolUsd(topology.workers, clock.monotonic() - billedFrom),
+      // Worker processes each run ceil(workers / processes) tasks, so the bill covers every
+      // slot that ran, one more than `workers` names for an odd count on Redis.
+      workerPoolUsd: () => prices.workerPoolUsd(slots, clock.monotonic() - billedFrom),
       startWorkerPoolBill: () => {
         billedFrom = clock.monotonic();
       },

@@ -344,6 +344,20 @@ describe('readRun', () => {
     );
   });
 
+  it('names the report latest.json points at', async () => {
+    const pointer = {
+      runId: '20261205T124219Z-provider-outage',
+      reportPath: '20261205T124219Z-provider-outage/report.json',
+    };
+    const file = await writeJson(dir, 'latest.json', pointer);
+    await assertRejected(
+      file,
+      'unknown_format',
+      `${file}: a pointer to the latest drill report, not a report; pass the report it points ` +
+        `at, ${join(dir, '20261205T124219Z-provider-outage', 'report.json')}`,
+    );
+  });
+
   it('rejects a JSON array', async () => {
     const file = await writeJson(dir, 'list.json', [sampleLoadOutput()]);
     await assert.rejects(readRun(file), (error: unknown) => {

@@ -112,7 +112,11 @@ export interface Platform {
    * `gateway_lost` errors name; undefined in memory.
    */
   syncOwnerId: string | undefined;
-  /** Deletes every Redis key of this run; call before `stop`. Nothing to do in memory. */
+  /**
+   * Deletes every Redis key of this run; call before `stop`. Nothing to do in memory.
+   * `stop({ purge: true })` deletes them after the workers stopped instead, so no worker
+   * process still runs a task whose keys are gone.
+   */
   purge(): Promise<void>;
   /**
    * Returns the bill of the long-running worker pool from the start, or from the last
@@ -183,7 +187,15 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     wireRouterMetrics(router, breakers.sinkFor('platform'), policy);
     const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
     const drivers = createDrivers(config, keyPrefix, clock);
-    stops.unshift(() => drivers.close());
+    // Set by stop({ purge: true }). The keys go after every other stop that may write them.
+    let purgeOnStop = false;
+    stops.unshift(async () => {
+      try {
+        if (purgeOnStop) await drivers.purge();
+      } finally {
+        await drivers.close();
+      }
+    });
     const redisMonitor =
       drivers.redisUrl === undefined
         ? undefined
@@ -349,6 +361,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       },
       stop: (options = {}) => {
         drainTimeoutMs = options.drainTimeoutMs ?? defaultDrainTimeoutMs;
+        purgeOnStop = options.purge === true;
         return drainAndStop({
           drains,
           stops,

@@ -263,9 +263,8 @@ async function runOnTarget(
       read,
     });
   } finally {
-    await platform.purge();
     // After an interrupt, tasks still running fail at once instead of holding the exit.
-    await platform.stop(signal.aborted ? { drainTimeoutMs: 0 } : {});
+    await platform.stop({ purge: true, ...(signal.aborted ? { drainTimeoutMs: 0 } : {}) });
   }
 }
 

@@ -173,7 +173,6 @@ export async function runDrillOnPlatform(
       unchanged === undefined ? await writeRunbook([report], options.runbookPath) : undefined;
     return { report, written, runbookPath, runbookUnchangedReason: unchanged };
   } finally {
-    await platform.purge();
-    await platform.stop();
+    await platform.stop({ purge: true });
   }
 }

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { relative } from 'node:path';
 
 import { Registry } from 'prom-client';
 
 import { loadProviderCatalog } from '../faults/providers/index.js';
 import {
-  type BackpressureLimits,
   createBackpressure,
+  DEFAULT_BACKPRESSURE,
+  type ResolvedBackpressure,
   resolveBackpressureOptions,
 } from './admission/backpressure.js';
 import { systemClock } from './clock.js';
@@ -28,6 +30,7 @@ import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
 import { RouterModelPort } from './runtime/router-port.js';
 import { capOf, createTaskHandler } from './runtime/task-consumer.js';
+import { ineffectiveRunningCaps, maxRunningByTenant, workerSlots } from './runtime/running-caps.js';
 import {
   type JobEndHooks,
   reconcileQueueFailures,
@@ -60,7 +63,7 @@ import { DEFAULT_TOPOLOGY, parseTopology, type Topology } from './runtime/topolo
 import type { ProviderEndpoint } from './providers/types.js';
 import type { TaskStore } from './store/task-store.js';
 import type { TaskRecord } from './task.js';
-import { loadTenants } from './tenants/index.js';
+import { DEFAULT_TENANTS_PATH, loadTenants } from './tenants/index.js';
 import type { Tenant } from './tenants/tenant.js';
 
 export type { PlatformConfig } from './runtime/platform-config.js';
@@ -81,6 +84,11 @@ export type TimedBreakerChange = BreakerChange & { atMs: number };
 /** A running platform on 127.0.0.1. */
 export interface Platform {
   topology: Topology;
+  /**
+   * Settings that have no effect on this platform, such as a tenant's `maxRunning` at or
+   * above the worker slots, one message each. `config.logger` logged each at start.
+   */
+  warnings: readonly string[];
   urls: {
     gateway: string;
     /**
@@ -108,7 +116,7 @@ export interface Platform {
   /** Pauses and resumes the async workers, on the in-memory queue only. */
   workers: WorkerSwitch;
   /** Queue limits at which the gateway sheds each priority class. */
-  backpressure: BackpressureLimits;
+  backpressure: ResolvedBackpressure;
   /**
    * Prefix of the run's Redis keys; undefined in memory. A later start with the
    * same prefix and Redis delivers the tasks this run left queued.
@@ -119,12 +127,17 @@ export interface Platform {
    * `gateway_lost` errors name; undefined in memory.
    */
   syncOwnerId: string | undefined;
-  /** Deletes every Redis key of this run; call before `stop`. Nothing to do in memory. */
+  /**
+   * Deletes every Redis key of this run; call before `stop`. Nothing to do in memory.
+   * `stop({ purge: true })` deletes them after the workers stopped instead, so no worker
+   * process still runs a task whose keys are gone.
+   */
   purge(): Promise<void>;
   /**
    * Returns the bill of the long-running worker pool from the start, or from the last
-   * `startWorkerPoolBill`, until now on the platform's clock: the topology's workers at the
-   * price table's worker size and prices.
+   * `startWorkerPoolBill`, until now on the platform's clock: one worker of the price table's
+   * size per worker slot. On Redis the slots are the topology's workers rounded up to a
+   * multiple of the worker processes.
    */
   workerPoolUsd(): number;
   /**
@@ -189,7 +202,15 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     wireRouterMetrics(router, breakers.sinkFor('platform'), policy);
     const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
     const drivers = createDrivers(config, keyPrefix, clock);
-    stops.unshift(() => drivers.close());
+    // Set by stop({ purge: true }). The keys go after every other stop that may write them.
+    let purgeOnStop = false;
+    stops.unshift(async () => {
+      try {
+        if (purgeOnStop) await drivers.purge();
+      } finally {
+        await drivers.close();
+      }
+    });
     const redisMonitor =
       drivers.redisUrl === undefined
         ? undefined
@@ -261,6 +282,11 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
         ),
     };
     reconcileQueueFailures(drivers.queue, drivers.store, clock, jobEndHooks);
+    // No more processes than workers, so workers=1 runs one task at a time.
+    const processes =
+      drivers.redisUrl === undefined ? 0 : Math.min(config.workerProcesses ?? 2, topology.workers);
+    const slots = workerSlots(topology.workers, processes);
+    const warnings = runningCapWarnings(config, tenants.tenants, slots);
     const consumers = await startConsumers({
       onWorkerMetrics: (calls, processIndex) =>
         applyMetricCalls(breakers.sinkFor(`worker ${processIndex}`), calls),
@@ -272,11 +298,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       onWorkerRestart: (event) => logWorkerRestart(config.logger, event),
       onWorkerJobEnded: (event) => storeJobEnd(drivers.store, clock, event, jobEndHooks),
       workers: topology.workers,
-      // No more processes than workers, so workers=1 runs one task at a time.
-      processes:
-        drivers.redisUrl === undefined
-          ? 0
-          : Math.min(config.workerProcesses ?? 2, topology.workers),
+      processes,
       queue: drivers.queue,
       handler,
       worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints, maxRunning),
@@ -288,9 +310,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     let drainTimeoutMs = defaultDrainTimeoutMs;
     drains.push(() => consumers.stop(drainTimeoutMs + WORKER_ABORT_GRACE_MS));
     shutdown.signal.addEventListener('abort', () => consumers.abort(), { once: true });
-    const backpressure = resolveBackpressureOptions(
-      config.backpressure ?? { maxQueueDepth: 10_000, maxOldestAgeMs: 60_000 },
-    );
+    const backpressure = resolveBackpressureOptions(config.backpressure ?? DEFAULT_BACKPRESSURE);
     const rule = createBackpressure(backpressure);
     const syncOwners =
       drivers.redisUrl === undefined
@@ -337,6 +357,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     stops.unshift(() => drivers.endUnfinished(onJobEndStored));
     return {
       topology,
+      warnings,
       urls: {
         gateway: gateway.url,
         proxyApi: fleet.proxyApiUrl,
@@ -356,12 +377,15 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       keyPrefix: drivers.redisUrl === undefined ? undefined : keyPrefix,
       syncOwnerId: syncOwners?.instanceId,
       purge: () => drivers.purge(),
-      workerPoolUsd: () => prices.workerPoolUsd(topology.workers, clock.monotonic() - billedFrom),
+      // Worker processes each run ceil(workers / processes) tasks, so the bill covers every
+      // slot that ran, one more than `workers` names for an odd count on Redis.
+      workerPoolUsd: () => prices.workerPoolUsd(slots, clock.monotonic() - billedFrom),
       startWorkerPoolBill: () => {
         billedFrom = clock.monotonic();
       },
       stop: (options = {}) => {
         drainTimeoutMs = options.drainTimeoutMs ?? defaultDrainTimeoutMs;
+        purgeOnStop = options.purge === true;
         return drainAndStop({
           drains,
           stops,
@@ -431,13 +455,23 @@ function workerConfig(
   };
 }
 
-/** Returns the running cap of each tenant that has one. */
-function maxRunningByTenant(tenants: readonly Tenant[]): Record<string, number> {
-  const caps: Record<string, number> = {};
-  for (const tenant of tenants) {
-    if (tenant.maxRunning !== undefined) caps[tenant.id] = tenant.maxRunning;
-  }
-  return caps;
+/**
+ * Logs a warning for each tenant whose `maxRunning` is at or above the worker slots, and
+ * returns their messages.
+ */
+function runningCapWarnings(
+  config: PlatformConfig,
+  tenants: readonly Tenant[],
+  slots: number,
+): string[] {
+  const tenantsFile = config.tenantsPath ?? relative(process.cwd(), DEFAULT_TENANTS_PATH);
+  return ineffectiveRunningCaps(tenants, slots, tenantsFile).map((found) => {
+    config.logger?.warn(
+      { tenant: found.tenant, maxRunning: found.maxRunning, workerSlots: found.workerSlots },
+      found.message,
+    );
+    return found.message;
+  });
 }
 
 /** Checks the configured Redis, if any, before anything else starts. */

@@ -266,6 +266,32 @@ describe('scalegate CLI errors', function () {
         'expected redis://127.0.0.1:6379 or another redis:// URL on a loopback host ' +
         '(127.0.0.0/8, ::1 or localhost)',
     ],
+    [
+      ['platform', '--max-queue-depth', '0'],
+      `option '--max-queue-depth <tasks>' argument '0' is invalid. expected a whole number of ` +
+        'queued tasks of 1 or more, such as 10000 (the default).',
+    ],
+    [
+      ['platform', '--shed-watermarks', '0.9,0.5'],
+      `option '--shed-watermarks <batch,standard>' argument '0.9,0.5' is invalid. the batch ` +
+        'fraction 0.9 is above the standard fraction 0.5, but batch requests are shed first; ' +
+        'put the lower fraction first, such as 0.5,0.9.',
+    ],
+    [
+      ['load', '--scenario', 'steady-chat', '--max-queue-age-ms', '5000'],
+      '--max-queue-depth, --max-queue-age-ms and --shed-watermarks apply to the platform that ' +
+        '--platform starts; add --platform or drop them',
+    ],
+    [
+      ['load', '--scenario', 'steady-chat', '--platform', '--max-queue-age-ms', '1.5'],
+      `option '--max-queue-age-ms <ms>' argument '1.5' is invalid. expected an integer number ` +
+        'of ms from 1 to 2147483647, such as 60000 (the default).',
+    ],
+    [
+      ['drill', '--shed-watermarks', '0.5'],
+      `option '--shed-watermarks <batch,standard>' argument '0.5' is invalid. expected two ` +
+        'fractions batch,standard, each above 0 and at most 1, such as 0.5,0.8 (the default).',
+    ],
     [['drill', '--seed', ''], `option '--seed <n>' argument '' is invalid. expected an integer.`],
     [
       ['drill', '--policy', '/nonexistent.yaml'],

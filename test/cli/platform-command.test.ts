@@ -189,6 +189,86 @@ describe('scalegate platform', function () {
     }
   });
 
+  it('sheds at the --max-queue-depth it was given', async () => {
+    const run = await startCli([...SMALL_PLATFORM, '--max-queue-depth', '1']);
+    try {
+      const record = await run.started;
+      assert.deepEqual(record.backpressure, {
+        maxQueueDepth: 1,
+        maxOldestAgeMs: 60_000,
+        watermarks: { batch: 0.5, standard: 0.8 },
+      });
+      const urls = record.urls as { gateway: string };
+      const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+      const post = (body: unknown) =>
+        fetch(`${urls.gateway}/v1/tasks`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      // The one worker runs the first task for 3 s, so the second one waits in the queue.
+      const task = { route: 'chat', maxOutputTokens: 8, mode: 'async', steps: 2, toolWaitMs: 3000 };
+      const first = await post(task);
+      assert.equal(first.status, 202);
+      const firstUrl = `${urls.gateway}/v1/tasks/${String(((await first.json()) as { id: string }).id)}`;
+      await waitFor(async () => (await getJson(firstUrl, key)).state === 'running', 10_000);
+      assert.equal((await post(task)).status, 202);
+      // The gateway reuses a queue gauge sample for up to 100 ms.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const shed = await post(task);
+      const body = (await shed.json()) as { error: { code: string; limit: string } };
+      assert.equal(shed.status, 503);
+      assert.equal(body.error.code, 'overloaded');
+      assert.equal(body.error.limit, 'queue_depth');
+      run.child.kill('SIGTERM');
+      await once(run.child, 'exit');
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
+  it('warns of a maxRunning at the worker slots', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scalegate-platform-cap-'));
+    const tenants = join(dir, 'tenants.yaml');
+    const lines = [
+      'tenants:',
+      '  - id: tenant-wide',
+      `    keySha256: ${hashApiKey(`sk-test-${randomUUID()}`)}`,
+      '    tier: standard',
+      '    requestsPerMinute: 100',
+      '    tokensPerMinute: 100000',
+      '    maxInFlight: 10',
+      '    budgetUsd: 10',
+      '    maxRunning: 2',
+      '',
+    ];
+    await writeFile(tenants, lines.join('\n'));
+    const topology = ['--topology', 'workers=2 serverless_burst=disabled'];
+    const run = await startCli(['--port', '0', ...topology, '--tenants', tenants]);
+    try {
+      await run.started;
+      const warnings = run
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"level":40'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.equal(warnings.length, 1, run.output());
+      assert.equal(warnings[0]?.tenant, 'tenant-wide');
+      assert.equal(warnings[0]?.maxRunning, 2);
+      assert.equal(warnings[0]?.workerSlots, 2);
+      assert.equal(
+        warnings[0]?.msg,
+        "tenant tenant-wide has maxRunning 2, at or above the platform's 2 worker slots, so " +
+          `the cap never holds back a task; set it below 2 in ${tenants}, or remove it`,
+      );
+      run.child.kill('SIGTERM');
+      await once(run.child, 'exit');
+    } finally {
+      run.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 143 on a second SIGTERM', async () => {
     const args = SMALL_PLATFORM;
     const run = await startCli([...args, '--shutdown-timeout-ms', '20000']);

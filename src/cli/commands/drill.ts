@@ -12,6 +12,11 @@ import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
 import { policyChanges } from '../../harness/drill/policy-change.js';
 import { runDrillOnPlatform } from '../../harness/drill/run-on-platform.js';
 import type { Report } from '../../harness/report/types.js';
+import {
+  addBackpressureOptions,
+  type BackpressureCommandOptions,
+  backpressureLimits,
+} from '../backpressure-options.js';
 import { describeFailure, UsageError } from '../command-errors.js';
 import {
   isPolicyValidationError,
@@ -34,7 +39,7 @@ const EXIT_INTERRUPTED = 130;
 /** Smallest time scale, at which the 150 s outage drill takes 25 minutes. */
 const MIN_TIME_SCALE = 0.1;
 
-interface DrillCommandOptions {
+interface DrillCommandOptions extends BackpressureCommandOptions {
   drill: string;
   timeScale: number;
   topology: string;
@@ -49,7 +54,7 @@ interface DrillCommandOptions {
 
 /** Registers `scalegate drill`. */
 export function registerDrillCommand(program: Command): void {
-  program
+  const command = program
     .command('drill')
     .description(
       'Start the platform on 127.0.0.1, run a chaos drill against it, write the report and the runbook.',
@@ -116,6 +121,7 @@ export function registerDrillCommand(program: Command): void {
         dispose();
       }
     });
+  addBackpressureOptions(command);
 }
 
 /**
@@ -143,6 +149,7 @@ async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal
       topology: options.topology,
       seed: options.seed,
       policyPath: options.policy,
+      backpressure: backpressureLimits(options),
       reportsDir: options.reports,
       runbookPath: options.runbook,
       keepRunbookBecause: options.keepRunbookBecause,

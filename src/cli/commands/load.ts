@@ -1,3 +1,10 @@
+import {
+  addBackpressureOptions,
+  type BackpressureCommandOptions,
+  backpressureLimits,
+  formatBackpressure,
+  hasBackpressureOptions,
+} from '../backpressure-options.js';
 import { describeFailure } from '../command-errors.js';
 import { commandLogger } from '../logger.js';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -37,6 +44,7 @@ import {
   startPlatform,
   type Topology,
 } from '../../platform/runtime.js';
+import type { BackpressureLimits } from '../../platform/admission/backpressure.js';
 import { DEFAULT_POLICY_PATH } from '../../platform/router/load-policy.js';
 import { settledCost } from '../../platform/runtime/settled-cost.js';
 import {
@@ -47,7 +55,7 @@ import {
   parseTopologyOption,
 } from '../options.js';
 
-interface LoadCommandOptions {
+interface LoadCommandOptions extends BackpressureCommandOptions {
   scenario: string;
   target?: string;
   engine: 'embedded' | 'k6';
@@ -88,7 +96,7 @@ const PLAIN_PROGRESS_EVERY = 5;
 
 /** Registers `scalegate load`. */
 export function registerLoadCommand(program: Command): void {
-  program
+  const command = program
     .command('load')
     .description('Run a workload scenario against a gateway and print a summary.')
     .requiredOption('--scenario <name>', `scenario name: ${Object.keys(SCENARIOS).join(', ')}`)
@@ -154,6 +162,7 @@ export function registerLoadCommand(program: Command): void {
         process.exitCode = 2;
       }
     });
+  addBackpressureOptions(command, 'with --platform: ');
 }
 
 /**
@@ -179,6 +188,11 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
   if (!options.platform && !options.faultProxy) {
     throw new InvalidArgumentError(
       '--no-fault-proxy applies to the platform that --platform starts; add --platform or drop it',
+    );
+  }
+  if (!options.platform && hasBackpressureOptions(options)) {
+    throw new InvalidArgumentError(
+      '--max-queue-depth, --max-queue-age-ms and --shed-watermarks apply to the platform that --platform starts; add --platform or drop them',
     );
   }
   // Inputs that need no gateway are checked before a platform starts, which takes seconds.
@@ -221,24 +235,26 @@ async function runOnTarget(
   const topology = parseTopology(options.topology ?? DEFAULT_LOAD_TOPOLOGY);
   // Read before the platform loads the file, so an edit during the run cannot change the hash.
   const policyText = await readFile(options.policy ?? DEFAULT_POLICY_PATH, 'utf8');
-  const settings: PlatformSettings = {
-    topology: formatTopology(topology),
-    policyPath: options.policy ?? relative(process.cwd(), DEFAULT_POLICY_PATH),
-    policyHash: policyHash(policyText),
-    faultProxy: options.faultProxy,
-  };
+  const backpressure = backpressureLimits(options);
   const platform = await startPlatform({
     topology,
     seed: options.seed,
     providerProcess: 'child',
     faultProxy: options.faultProxy,
     policyPath: options.policy,
+    backpressure,
   });
+  const settings: PlatformSettings = {
+    topology: formatTopology(topology),
+    policyPath: options.policy ?? relative(process.cwd(), DEFAULT_POLICY_PATH),
+    policyHash: policyHash(policyText),
+    faultProxy: options.faultProxy,
+    backpressure,
+    drivers: platform.keyPrefix === undefined ? 'memory' : 'redis',
+  };
   try {
-    const policy = options.policy === undefined ? '' : ` with policy ${options.policy}`;
-    process.stderr.write(
-      `platform ${formatTopology(topology)}${policy} at ${platform.urls.gateway}\n`,
-    );
+    process.stderr.write(`${startedLine(options, platform, backpressure)}\n`);
+    for (const warning of platform.warnings) process.stderr.write(`warning: ${warning}\n`);
     const read = () => platformRunOf(platform, topology, signal);
     // The cost per task bills the worker pool from the load's start, not the platform's.
     platform.startWorkerPoolBill();
@@ -247,10 +263,26 @@ async function runOnTarget(
       read,
     });
   } finally {
-    await platform.purge();
     // After an interrupt, tasks still running fail at once instead of holding the exit.
-    await platform.stop(signal.aborted ? { drainTimeoutMs: 0 } : {});
+    await platform.stop({ purge: true, ...(signal.aborted ? { drainTimeoutMs: 0 } : {}) });
   }
+}
+
+/**
+ * Returns the line that names the started platform: its topology, the policy and backpressure
+ * limits when options changed them, and Redis when REDIS_URL put its state there.
+ */
+function startedLine(
+  options: LoadCommandOptions,
+  platform: Platform,
+  backpressure: BackpressureLimits,
+): string {
+  const policy = options.policy === undefined ? '' : ` with policy ${options.policy}`;
+  const limits = hasBackpressureOptions(options)
+    ? ` with backpressure ${formatBackpressure(backpressure)}`
+    : '';
+  const drivers = platform.keyPrefix === undefined ? '' : ' on Redis';
+  return `platform ${formatTopology(platform.topology)}${policy}${limits}${drivers} at ${platform.urls.gateway}`;
 }
 
 /** Returns the signal that interrupted the run, or undefined when none did. */

@@ -10,6 +10,11 @@ import {
   WORKER_ABORT_GRACE_MS,
 } from '../../platform/runtime.js';
 import { withTimeout } from '../../platform/timeout.js';
+import {
+  addBackpressureOptions,
+  type BackpressureCommandOptions,
+  backpressureLimits,
+} from '../backpressure-options.js';
 import { reportFailure } from '../command-errors.js';
 import { commandLogger } from '../logger.js';
 import {
@@ -24,7 +29,7 @@ import {
 } from '../../platform/queue/options.js';
 import { DEFAULT_SYNC_LEASE_MS } from '../../platform/runtime/sync-task-owners.js';
 
-interface PlatformCommandOptions {
+interface PlatformCommandOptions extends BackpressureCommandOptions {
   readonly port: number;
   readonly topology: string;
   readonly redisUrl?: string;
@@ -60,7 +65,7 @@ const ACCOUNTING_TIMEOUT_MS = 1_000;
 
 /** Registers `scalegate platform`: providers, fault proxy, router, queue, executors and gateway. */
 export function registerPlatformCommand(program: Command): void {
-  program
+  const command = program
     .command('platform')
     .description('Run the whole platform on 127.0.0.1 until SIGINT or SIGTERM')
     .option('--port <port>', 'gateway port (0 picks a free one)', parsePort, 8080)
@@ -125,11 +130,13 @@ export function registerPlatformCommand(program: Command): void {
       'call the mock providers directly: no fault injection, and no CPU spent relaying bytes',
     )
     .action(runPlatform);
+  addBackpressureOptions(command);
 }
 
 async function runPlatform(options: PlatformCommandOptions): Promise<void> {
   const logger = commandLogger('scalegate-platform', 1, options.logLevel);
   const shutdownTimeoutMs = options.shutdownTimeoutMs;
+  const backpressure = backpressureLimits(options);
   let platform: Platform;
   try {
     platform = await startPlatform({
@@ -144,6 +151,7 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
       queue: { stallIntervalMs: options.stallIntervalMs },
       taskRetentionMs: options.taskRetentionMs,
       faultProxy: options.faultProxy,
+      backpressure,
       logger,
     });
   } catch (error) {
@@ -176,6 +184,7 @@ async function runPlatform(options: PlatformCommandOptions): Promise<void> {
     {
       urls: platform.urls,
       topology: formatTopology(platform.topology),
+      backpressure,
       redisKeyPrefix: platform.keyPrefix,
       syncOwnerId: platform.syncOwnerId,
     },

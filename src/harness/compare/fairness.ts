@@ -31,6 +31,11 @@ const GROUP_SETTINGS: readonly GroupSetting[] = [
     describe: (run) => run.policyHash?.slice(0, 12) ?? 'not recorded',
     fix: 'its median describes no one policy, so give each side runs of one --policy',
   },
+  {
+    plural: 'backpressure limits',
+    describe: (run) => run.backpressure ?? 'not recorded (--target)',
+    fix: 'its median describes no one setting, so give each side runs of one --max-queue-depth, --max-queue-age-ms and --shed-watermarks',
+  },
 ];
 
 /**
@@ -93,6 +98,23 @@ function sharedSettings(runs: readonly RunRecord[]): SharedSetting[] {
       name: 'kind of run',
       describe: (run) => (run.kind === 'drill' ? 'drill report' : 'load output'),
       fix: "a drill's figures include the faults it injected, so compare drills with drills",
+    },
+    {
+      name: 'backpressure',
+      // A load sent to --target did not start the platform, so it records no limits.
+      describe: (run) => run.backpressure ?? undefined,
+      fix: 'give every run the same --max-queue-depth, --max-queue-age-ms and --shed-watermarks unless backpressure is what you compare',
+    },
+    {
+      name: 'driver',
+      // Outputs written before the drivers were recorded, and loads sent to --target, lack them.
+      describe: (run) => run.drivers ?? undefined,
+      fix: 'on Redis every admission, enqueue and store call crosses the network and async tasks run in worker processes, so set REDIS_URL for every side or for none',
+    },
+    {
+      name: 'fault proxy',
+      describe: (run) => (run.faultProxy === null ? undefined : run.faultProxy ? 'on' : 'off'),
+      fix: 'relaying every provider byte through the proxy costs CPU and latency, so give every run --no-fault-proxy or none',
     },
     {
       name: 'policy hash',

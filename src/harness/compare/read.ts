@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 import { isLoadOutputValidationError } from '../load/errors.js';
 import { LOAD_OUTPUT_SCHEMA_VERSION } from '../load/output.js';
@@ -22,6 +23,15 @@ type Format = 'load output' | 'drill report';
 export async function readRun(file: string): Promise<RunRecord> {
   const value = parseJson(file, await readText(file));
   const format = formatOf(value);
+  const pointed = pointedReport(file, value);
+  if (pointed !== undefined) {
+    throw new CompareInputError(
+      file,
+      'unknown_format',
+      'a pointer to the latest drill report, not a report',
+      `pass the report it points at, ${pointed}`,
+    );
+  }
   if (format === undefined) {
     throw new CompareInputError(
       file,
@@ -68,6 +78,17 @@ function parseJson(file: string, text: string): unknown {
     const oneLine = reason.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
     throw new CompareInputError(file, 'not_json', `not JSON (${oneLine})`, PASS_A_RUN);
   }
+}
+
+/**
+ * Returns the report path that a drill's `latest.json` names, resolved from the pointer's
+ * folder, or undefined when `value` is no such pointer.
+ */
+function pointedReport(file: string, value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if ('topologies' in value || !('runId' in value)) return undefined;
+  const reportPath = (value as { reportPath?: unknown }).reportPath;
+  return typeof reportPath === 'string' ? join(dirname(file), reportPath) : undefined;
 }
 
 function formatOf(value: unknown): Format | undefined {

@@ -1,3 +1,8 @@
+import {
+  type BackpressureLimits,
+  DEFAULT_BACKPRESSURE,
+  formatBackpressure,
+} from '../../platform/admission/backpressure.js';
 import type { LoadCommandOutput } from '../load/output.js';
 import { throughputRpmOf } from '../report/from-load.js';
 import type { MachineInfo, Report, TopologyResult } from '../report/types.js';
@@ -39,6 +44,16 @@ export interface RunRecord {
   topology: string | null;
   policyPath: string | null;
   policyHash: string | null;
+  /**
+   * Queue limits at which the gateway shed requests, as `formatBackpressure` prints them.
+   * Null for a load sent to `--target`. A file written before they were recorded gets the
+   * defaults, which every platform used then.
+   */
+  backpressure: string | null;
+  /** Storage of the platform's state, `memory` or `redis`; null when the file lacks it. */
+  drivers: 'memory' | 'redis' | null;
+  /** Whether provider calls went through the fault proxy; null for a load sent to `--target`. */
+  faultProxy: boolean | null;
   commit: string;
   machine: MachineInfo;
   /** Reasons the run's figures are suspect, such as a load generator that fell behind. */
@@ -47,6 +62,11 @@ export interface RunRecord {
   figures: Record<MetricKey, number | null>;
   /** Figures that are only lower bounds, such as latency percentiles of a run with aborted requests. */
   lowerBounds: MetricKey[];
+}
+
+/** Formats recorded backpressure limits, or the defaults when a file predates them. */
+function describeBackpressure(limits: BackpressureLimits | undefined): string {
+  return formatBackpressure(limits ?? DEFAULT_BACKPRESSURE);
 }
 
 /** Reduces a validated load `--out` JSON to a run record. */
@@ -67,6 +87,10 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
     topology: settings.platform?.topology ?? null,
     policyPath: settings.platform?.policyPath ?? null,
     policyHash: settings.platform?.policyHash ?? null,
+    backpressure:
+      settings.platform === null ? null : describeBackpressure(settings.platform.backpressure),
+    drivers: settings.platform?.drivers ?? null,
+    faultProxy: settings.platform?.faultProxy ?? null,
     commit: output.environment.commit,
     machine: output.environment.machine,
     caveats: loadCaveats(output, aborted),
@@ -100,6 +124,10 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
     topology: topology.topology,
     policyPath: environment.policyPath ?? null,
     policyHash: environment.policyHash,
+    backpressure: describeBackpressure(environment.backpressure),
+    drivers: environment.drivers ?? null,
+    // A drill sends provider calls through the fault proxy, because it injects faults there.
+    faultProxy: true,
     commit: environment.commit,
     machine: environment.machine,
     caveats: reportCaveats(report, topology, aborted),

@@ -10,7 +10,7 @@ import { LatencyBySecond } from '../load/latency-by-second.js';
 import type { LoadResult } from '../load/result.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../load/options.js';
 import { type TopologyExtras, topologyFromLoad } from '../report/from-load.js';
-import type { BackpressureLimits } from '../../platform/admission/backpressure.js';
+import type { ResolvedBackpressure } from '../../platform/admission/backpressure.js';
 import type {
   BreakerStateName,
   CostSummary,
@@ -69,7 +69,7 @@ export interface DrillPlatform {
     resume(): Promise<void>;
   };
   /** Queue limits at which the gateway sheds each class, with the defaults filled in. */
-  backpressure: BackpressureLimits;
+  backpressure: ResolvedBackpressure;
 }
 
 export interface PlatformDrillOptions {

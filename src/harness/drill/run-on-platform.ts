@@ -4,6 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
+import {
+  type BackpressureLimits,
+  DEFAULT_BACKPRESSURE,
+} from '../../platform/admission/backpressure.js';
 import { scaledClock, systemClock } from '../../platform/clock.js';
 import {
   formatTopology,
@@ -45,6 +49,8 @@ export interface PlatformDrillOptions {
   seed?: number;
   /** @defaultValue 'policies/default.yaml' */
   policyPath?: string;
+  /** Queue limits at which the gateway sheds requests. @defaultValue DEFAULT_BACKPRESSURE */
+  backpressure?: BackpressureLimits;
   /** @defaultValue 'reports' */
   reportsDir?: string;
   /** @defaultValue 'runbooks/scaling_runbook.md' */
@@ -112,6 +118,7 @@ export async function runDrillOnPlatform(
     options.onEvent?.({ type: 'warning', detail });
   }
   const clock = scaledClock(timeScale);
+  const backpressure = options.backpressure ?? DEFAULT_BACKPRESSURE;
   const platform = await startPlatform({
     topology: options.topology,
     seed,
@@ -120,11 +127,13 @@ export async function runDrillOnPlatform(
     port: 0,
     providerProcess: 'child',
     timeScale,
+    backpressure,
   });
   try {
     if (spec.faults.some((step) => step.kind === 'worker-pause') && !platform.workers.pausable) {
       throw new WorkerPauseUnsupportedError(platform.workers.processes);
     }
+    for (const detail of platform.warnings) options.onEvent?.({ type: 'warning', detail });
     const topology = formatTopology(platform.topology);
     const deps = platformDrillDeps({
       platform,
@@ -152,6 +161,8 @@ export async function runDrillOnPlatform(
       engine: 'embedded',
       seed,
       timeScale,
+      backpressure,
+      drivers: platform.keyPrefix === undefined ? 'memory' : 'redis',
     });
     const reportsDir = options.reportsDir ?? 'reports';
     const report = buildDrillReport({
@@ -190,7 +201,6 @@ export async function runDrillOnPlatform(
     };
     return { report, written, runbook, policyText };
   } finally {
-    await platform.purge();
-    await platform.stop();
+    await platform.stop({ purge: true });
   }
 }

@@ -1,3 +1,4 @@
+import type { BackpressureLimits } from '../../platform/admission/backpressure.js';
 import type { MachineInfo } from '../report/types.js';
 import type { LoadEngineName, LoadResult, PlatformRun } from './result.js';
 import type { ThresholdVerdict } from './thresholds.js';
@@ -25,6 +26,17 @@ export interface PlatformSettings {
   policyHash: string;
   /** False with `--no-fault-proxy`. */
   faultProxy: boolean;
+  /**
+   * Queue limits at which the gateway shed requests. Absent in outputs written before they
+   * were recorded, whose platforms used `DEFAULT_BACKPRESSURE`.
+   */
+  backpressure?: BackpressureLimits;
+  /**
+   * Storage of admission, queue, task store and cost ledger: `memory`, or `redis` when
+   * REDIS_URL was set.
+   * Absent in outputs written before it was recorded.
+   */
+  drivers?: 'memory' | 'redis';
 }
 
 /** Options of a load run, after defaults were applied. */

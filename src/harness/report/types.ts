@@ -4,6 +4,8 @@
  * every report against the schema before anything is written.
  */
 
+import type { BackpressureLimits } from '../../platform/admission/backpressure.js';
+
 /**
  * Schema version this scalegate writes. Version 2 added `drill.breakers`, version 3 the
  * queue gauges of the series and the `worker-pause` fault.
@@ -34,6 +36,17 @@ export interface Environment {
   seed: number;
   /** Simulated seconds per wall second; 1 means real time. */
   timeScale: number;
+  /**
+   * Queue limits at which the gateway shed requests. Absent in reports written before they
+   * were recorded, whose platforms used `DEFAULT_BACKPRESSURE`.
+   */
+  backpressure?: BackpressureLimits;
+  /**
+   * Storage of admission, queue, task store and cost ledger: `memory`, or `redis` when
+   * REDIS_URL was set.
+   * Absent in reports written before it was recorded.
+   */
+  drivers?: 'memory' | 'redis';
   machine: MachineInfo;
 }
 

@@ -25,6 +25,30 @@ export interface BackpressureOptions {
   maxRetryAfterSeconds?: number;
 }
 
+/** The shedding limits of {@link BackpressureOptions}, every one set. */
+export type BackpressureLimits = Required<
+  Pick<BackpressureOptions, 'maxQueueDepth' | 'maxOldestAgeMs' | 'watermarks'>
+>;
+
+/** Shedding limits of a platform started without `backpressure`. */
+export const DEFAULT_BACKPRESSURE: Readonly<BackpressureLimits> = Object.freeze({
+  maxQueueDepth: 10_000,
+  maxOldestAgeMs: 60_000,
+  watermarks: Object.freeze({ batch: 0.5, standard: 0.8 }),
+});
+
+/**
+ * Formats the limits for a status line, such as
+ * `max_queue_depth=10000 max_queue_age_ms=60000 shed_watermarks=0.5,0.8`.
+ */
+export function formatBackpressure(limits: BackpressureLimits): string {
+  const { batch, standard } = limits.watermarks;
+  return (
+    `max_queue_depth=${limits.maxQueueDepth} max_queue_age_ms=${limits.maxOldestAgeMs} ` +
+    `shed_watermarks=${batch},${standard}`
+  );
+}
+
 export type BackpressureDecision = { admitted: true } | Rejection;
 
 /** Decides, from queue gauges alone, whether a task of a priority class is shed. */
@@ -88,8 +112,8 @@ function hardLimitReached(
 }
 
 /** Backpressure options with every default filled in. */
-export type BackpressureLimits = Required<BackpressureOptions>;
-type ResolvedOptions = BackpressureLimits;
+export type ResolvedBackpressure = Required<BackpressureOptions>;
+type ResolvedOptions = ResolvedBackpressure;
 
 function retryAfter(oldestAgeMs: number, options: ResolvedOptions): number {
   const seconds = Math.ceil(Math.max(0, oldestAgeMs) / 1000);
@@ -102,7 +126,7 @@ function retryAfter(oldestAgeMs: number, options: ResolvedOptions): number {
  */
 export function resolveBackpressureOptions(options: BackpressureOptions): ResolvedOptions {
   const resolved: ResolvedOptions = {
-    watermarks: { batch: 0.5, standard: 0.8 },
+    watermarks: { ...DEFAULT_BACKPRESSURE.watermarks },
     minRetryAfterSeconds: 1,
     maxRetryAfterSeconds: 60,
     ...options,

@@ -29,6 +29,12 @@ export interface StopOptions {
   drainTimeoutMs?: number;
   /** Called when the drain time runs out, before running tasks are failed. */
   onDrainTimeout?: () => void;
+  /**
+   * Deletes every Redis key of this run once the gateway and the consumers stopped, so no
+   * worker still runs a task whose keys are gone. Nothing to do in memory.
+   * @defaultValue false
+   */
+  purge?: boolean;
 }
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;

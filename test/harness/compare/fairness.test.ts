@@ -157,6 +157,72 @@ describe('fairnessWarnings', () => {
     ]);
   });
 
+  it('names different backpressure limits', () => {
+    const output = sampleLoadOutput();
+    assert.ok(output.settings.platform !== null);
+    output.settings.platform.backpressure = {
+      maxQueueDepth: 500,
+      maxOldestAgeMs: 60_000,
+      watermarks: { batch: 0.5, standard: 0.8 },
+    };
+    const other = runFromLoadOutput('b1', output);
+    assert.deepEqual(fairnessWarnings(groups([run('a1')], [other])), [
+      'backpressure differs: max_queue_depth=10000 max_queue_age_ms=60000 ' +
+        'shed_watermarks=0.5,0.8 (a1) vs max_queue_depth=500 max_queue_age_ms=60000 ' +
+        'shed_watermarks=0.5,0.8 (b1); give every run the same --max-queue-depth, ' +
+        '--max-queue-age-ms and --shed-watermarks unless backpressure is what you compare',
+    ]);
+  });
+
+  it('reads unrecorded backpressure as the defaults', () => {
+    const output = sampleLoadOutput();
+    assert.ok(output.settings.platform !== null);
+    output.settings.platform.backpressure = {
+      maxQueueDepth: 10_000,
+      maxOldestAgeMs: 60_000,
+      watermarks: { batch: 0.5, standard: 0.8 },
+    };
+    const recorded = runFromLoadOutput('b1', output);
+    assert.deepEqual(fairnessWarnings(groups([run('a1')], [recorded])), []);
+  });
+
+  it('names a side of two backpressure limits', () => {
+    const [a1, a2, b1, b2] = [run('a1'), run('a2'), run('b1'), run('b2')];
+    b2.backpressure = 'max_queue_depth=500 max_queue_age_ms=60000 shed_watermarks=0.5,0.8';
+    const warnings = fairnessWarnings(groups([a1, a2], [b1, b2]));
+    assert.equal(warnings.length, 2);
+    assert.match(
+      warnings[1] ?? '',
+      /^candidate mixes backpressure limits: .* \(b1\) vs .* \(b2\); /,
+    );
+  });
+
+  it('names memory and Redis drivers', () => {
+    const [a1, b1] = [run('a1'), run('b1')];
+    a1.drivers = 'memory';
+    b1.drivers = 'redis';
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1])), [
+      'driver differs: memory (a1) vs redis (b1); on Redis every admission, enqueue and ' +
+        'store call crosses the network and async tasks run in worker processes, so set ' +
+        'REDIS_URL for every side or for none',
+    ]);
+  });
+
+  it('skips drivers a file lacks', () => {
+    const [a1, b1] = [run('a1'), run('b1')];
+    b1.drivers = 'redis';
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1])), []);
+  });
+
+  it('names a run without the fault proxy', () => {
+    const [a1, b1] = [run('a1'), run('b1')];
+    b1.faultProxy = false;
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1])), [
+      'fault proxy differs: on (a1) vs off (b1); relaying every provider byte through the ' +
+        'proxy costs CPU and latency, so give every run --no-fault-proxy or none',
+    ]);
+  });
+
   it('names drill reports among load runs', () => {
     const other = run('report.json');
     other.kind = 'drill';

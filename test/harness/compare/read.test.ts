@@ -83,6 +83,63 @@ describe('readRun', () => {
     assert.deepEqual(run.caveats, []);
   });
 
+  it('reads recorded backpressure and drivers', async () => {
+    const output = sampleLoadOutput();
+    assert.ok(output.settings.platform !== null);
+    output.settings.platform.backpressure = {
+      maxQueueDepth: 200,
+      maxOldestAgeMs: 5000,
+      watermarks: { batch: 0.25, standard: 0.5 },
+    };
+    output.settings.platform.drivers = 'redis';
+    const run = await readRun(await writeJson(dir, 'load.json', output));
+    assert.equal(
+      run.backpressure,
+      'max_queue_depth=200 max_queue_age_ms=5000 shed_watermarks=0.25,0.5',
+    );
+    assert.equal(run.drivers, 'redis');
+    assert.equal(run.faultProxy, true);
+  });
+
+  it('reads an output without backpressure as the defaults', async () => {
+    const run = await readRun(await writeJson(dir, 'load.json', sampleLoadOutput()));
+    assert.equal(
+      run.backpressure,
+      'max_queue_depth=10000 max_queue_age_ms=60000 shed_watermarks=0.5,0.8',
+    );
+    assert.equal(run.drivers, null);
+  });
+
+  it('rejects a watermark above 1', async () => {
+    const output = sampleLoadOutput();
+    assert.ok(output.settings.platform !== null);
+    output.settings.platform.backpressure = {
+      maxQueueDepth: 200,
+      maxOldestAgeMs: 5000,
+      watermarks: { batch: 0.5, standard: 1.5 },
+    };
+    await assert.rejects(readRun(await writeJson(dir, 'load.json', output)), (error: unknown) => {
+      assert.match(String(error), /settings\/platform\/backpressure\/watermarks\/standard/);
+      return true;
+    });
+  });
+
+  it('reads the backpressure of a drill report', async () => {
+    const report = sampleReport();
+    report.environment.backpressure = {
+      maxQueueDepth: 300,
+      maxOldestAgeMs: 9000,
+      watermarks: { batch: 0.5, standard: 0.8 },
+    };
+    report.environment.drivers = 'memory';
+    const run = await readRun(await writeJson(dir, 'report.json', report));
+    assert.equal(
+      run.backpressure,
+      'max_queue_depth=300 max_queue_age_ms=9000 shed_watermarks=0.5,0.8',
+    );
+    assert.equal(run.drivers, 'memory');
+  });
+
   it('leaves cost null for a --target run', async () => {
     const output = sampleLoadOutput();
     output.settings.platform = null;
@@ -90,6 +147,8 @@ describe('readRun', () => {
     const run = await readRun(await writeJson(dir, 'target.json', output));
     assert.equal(run.topology, null);
     assert.equal(run.policyHash, null);
+    assert.equal(run.backpressure, null);
+    assert.equal(run.faultProxy, null);
     assert.equal(run.figures.meanUsdPerTask, null);
     assert.equal(run.figures.workerPoolUsd, null);
   });
@@ -282,6 +341,20 @@ describe('readRun', () => {
       'unknown_format',
       `${file}: neither a load output (fields result and verdict) nor a drill report ` +
         `(fields runId and topologies); ${PASS_A_RUN}`,
+    );
+  });
+
+  it('names the report latest.json points at', async () => {
+    const pointer = {
+      runId: '20261205T124219Z-provider-outage',
+      reportPath: '20261205T124219Z-provider-outage/report.json',
+    };
+    const file = await writeJson(dir, 'latest.json', pointer);
+    await assertRejected(
+      file,
+      'unknown_format',
+      `${file}: a pointer to the latest drill report, not a report; pass the report it points ` +
+        `at, ${join(dir, '20261205T124219Z-provider-outage', 'report.json')}`,
     );
   });
 

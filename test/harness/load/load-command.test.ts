@@ -126,12 +126,14 @@ describe('scalegate load', () => {
     const policyText = `${await readFile('policies/default.yaml', 'utf8')}# a comment changes the hash\n`;
     await writeFile(policy, policyText);
 
-    await runLoadCommand([
+    const run = await runLoadCommand([
       '--scenario=steady-chat',
       '--platform',
       '--topology=workers=2 serverless_burst=disabled',
       `--policy=${policy}`,
       '--no-fault-proxy',
+      '--max-queue-depth=500',
+      '--shed-watermarks=0.3,0.6',
       '--duration=1',
       '--seed=3',
       `--out=${out}`,
@@ -150,7 +152,24 @@ describe('scalegate load', () => {
       policyPath: policy,
       policyHash: createHash('sha256').update(policyText).digest('hex'),
       faultProxy: false,
+      backpressure: {
+        maxQueueDepth: 500,
+        maxOldestAgeMs: 60_000,
+        watermarks: { batch: 0.3, standard: 0.6 },
+      },
+      drivers: process.env.REDIS_URL === undefined ? 'memory' : 'redis',
     });
+    assert.ok(
+      run.stderr.includes(
+        'with backpressure max_queue_depth=500 max_queue_age_ms=60000 shed_watermarks=0.3,0.6',
+      ),
+      run.stderr,
+    );
+    // fixtures/tenants.yaml caps tenant-noisy at 8 running tasks, more than 2 workers run.
+    assert.match(
+      run.stderr,
+      /^warning: tenant tenant-noisy has maxRunning 8, at or above the platform's 2 worker slots/m,
+    );
     // The fields that readers used before the schema stay at the top level.
     assert.equal(output.platform?.topology, 'workers=2 serverless_burst=disabled');
     assert.equal(output.result.seed, 3);

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+
+import { pino } from 'pino';
+
+import { startPlatform } from '../../../src/platform/runtime.js';
+import { ineffectiveRunningCaps, workerSlots } from '../../../src/platform/runtime/running-caps.js';
+import type { Tenant } from '../../../src/platform/tenants/tenant.js';
+
+function tenant(id: string, maxRunning?: number): Tenant {
+  return {
+    id,
+    keySha256: 'a'.repeat(64),
+    tier: 'standard',
+    requestsPerMinute: 100,
+    tokensPerMinute: 100_000,
+    maxInFlight: 10,
+    budgetUsd: 10,
+    ...(maxRunning === undefined ? {} : { maxRunning }),
+  };
+}
+
+describe('workerSlots', () => {
+  it('counts in-process workers', () => {
+    assert.equal(workerSlots(24, 0), 24);
+  });
+
+  it('rounds an odd split up per process', () => {
+    assert.equal(workerSlots(3, 2), 4);
+  });
+
+  it('counts one process of one worker', () => {
+    assert.equal(workerSlots(1, 1), 1);
+  });
+});
+
+describe('ineffectiveRunningCaps', () => {
+  it('names a cap equal to the slots', () => {
+    const found = ineffectiveRunningCaps([tenant('tenant-a', 8)], 8, 'tenants.yaml');
+    assert.deepEqual(found, [
+      {
+        tenant: 'tenant-a',
+        maxRunning: 8,
+        workerSlots: 8,
+        message:
+          "tenant tenant-a has maxRunning 8, at or above the platform's 8 worker slots, so the " +
+          'cap never holds back a task; set it below 8 in tenants.yaml, or remove it',
+      },
+    ]);
+  });
+
+  it('names a cap above the slots', () => {
+    const found = ineffectiveRunningCaps([tenant('tenant-a', 30)], 24, 'tenants.yaml');
+    assert.deepEqual(
+      found.map((entry) => [entry.tenant, entry.maxRunning, entry.workerSlots]),
+      [['tenant-a', 30, 24]],
+    );
+  });
+
+  it('passes a cap below the slots', () => {
+    assert.deepEqual(ineffectiveRunningCaps([tenant('tenant-a', 7)], 8, 'tenants.yaml'), []);
+  });
+
+  it('passes a tenant without a cap', () => {
+    assert.deepEqual(ineffectiveRunningCaps([tenant('tenant-a')], 1, 'tenants.yaml'), []);
+  });
+
+  it('advises removal with one slot', () => {
+    const [found] = ineffectiveRunningCaps([tenant('tenant-a', 1)], 1, 'tenants.yaml');
+    assert.equal(
+      found?.message,
+      "tenant tenant-a has maxRunning 1, at or above the platform's 1 worker slots, so the " +
+        'cap never holds back a task; remove it from tenants.yaml, as a cap needs at least 2 ' +
+        'worker slots to hold back a task',
+    );
+  });
+
+  it('names each tenant once', () => {
+    const tenants = [tenant('tenant-a', 4), tenant('tenant-b'), tenant('tenant-c', 9)];
+    const found = ineffectiveRunningCaps(tenants, 4, 'tenants.yaml');
+    assert.deepEqual(
+      found.map((entry) => entry.tenant),
+      ['tenant-a', 'tenant-c'],
+    );
+  });
+});
+
+describe('startPlatform running caps', function () {
+  this.timeout(30_000);
+
+  it('warns of tenant-noisy at 8 workers', async () => {
+    // fixtures/tenants.yaml caps tenant-noisy at 8 running tasks.
+    const records: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        records.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+        done();
+      },
+    });
+    const platform = await startPlatform({
+      topology: 'workers=8 serverless_burst=disabled',
+      redisUrl: '',
+      faultProxy: false,
+      logger: pino({ level: 'info' }, stream),
+    });
+    try {
+      assert.equal(platform.warnings.length, 1);
+      assert.match(
+        platform.warnings[0] ?? '',
+        /^tenant tenant-noisy has maxRunning 8, .* 8 worker slots/,
+      );
+      const warnings = records.filter((record) => record.level === 40);
+      assert.equal(warnings.length, 1);
+      assert.equal(warnings[0]?.tenant, 'tenant-noisy');
+      assert.equal(warnings[0]?.maxRunning, 8);
+      assert.equal(warnings[0]?.workerSlots, 8);
+      assert.equal(warnings[0]?.msg, platform.warnings[0]);
+    } finally {
+      await platform.stop();
+    }
+  });
+
+  it('stays quiet at 9 workers', async () => {
+    const platform = await startPlatform({
+      topology: 'workers=9 serverless_burst=disabled',
+      redisUrl: '',
+      faultProxy: false,
+    });
+    try {
+      assert.deepEqual(platform.warnings, []);
+    } finally {
+      await platform.stop();
+    }
+  });
+});

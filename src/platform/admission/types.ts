@@ -23,6 +23,11 @@ export interface Rejection {
    * retry cannot pass until the budget is raised.
    */
   fitsAfterReservations?: boolean;
+  /**
+   * Budget rejections only: the cost in US dollars that the task asked to reserve, which
+   * the gateway names in its message. Admission backends leave it out.
+   */
+  reservationUsd?: number;
 }
 
 /** Proof of admission, to pass to `settle` or `release` once. */

@@ -115,7 +115,15 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
       return frameworkErrorHandler(error, request, reply);
     },
     ...loggerOption(options.logger),
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // verbose adds the failing schema to each error, so an unknown field can get a "did you mean".
+    ajv: {
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: false,
+        allErrors: false,
+        verbose: true,
+      },
+    },
     // Requests that arrive while the gateway closes get the gateway's own 503 below.
     return503OnClosing: false,
     logController: new RequestLogController(),

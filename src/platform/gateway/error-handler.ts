@@ -1,17 +1,29 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 import { GatewayError, isGatewayError, sendGatewayError } from './gateway-error.js';
+import { JSON_FIX } from './json-body.js';
 import { validationGatewayError } from './validation-error.js';
 
 /** Longest path parameter the gateway accepts; task ids are 36-character UUIDs. */
 export const MAX_TASK_ID_LENGTH = 100;
 
-/** Maps Fastify's body-parser codes to gateway errors. */
-function parserError(error: FastifyError, bodyLimitBytes: number): GatewayError | undefined {
+/** Maximum length of a request path quoted in a message, in characters. */
+const MAX_QUOTED_URL_CHARS = 120;
+
+/** Maps Fastify's body-parser and URL codes to gateway errors. */
+function parserError(
+  error: FastifyError,
+  bodyLimitBytes: number,
+  url: string,
+): GatewayError | undefined {
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new GatewayError(400, 'invalid_json', `malformed JSON body: ${error.message}`);
+      return new GatewayError(
+        400,
+        'invalid_json',
+        `malformed JSON body: ${error.message}; ${JSON_FIX}`,
+      );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new GatewayError(
         413,
@@ -25,10 +37,15 @@ function parserError(error: FastifyError, bodyLimitBytes: number): GatewayError 
       return new GatewayError(
         414,
         'invalid_request',
-        `task id is longer than ${MAX_TASK_ID_LENGTH} characters; pass the id that POST /v1/tasks returned`,
+        `task id is longer than ${MAX_TASK_ID_LENGTH} characters, got ${lastSegmentLength(url)}; pass the id that POST /v1/tasks returned`,
       );
     case 'FST_ERR_BAD_URL':
-      return new GatewayError(400, 'invalid_request', 'the URL is not valid');
+      // Fastify raises it when a path segment does not percent-decode, such as `%zz`.
+      return new GatewayError(
+        400,
+        'invalid_request',
+        `invalid URL ${quoteUrl(url)}: a % in the path must start a percent-encoded byte, such as %20; send the task id that POST /v1/tasks returned`,
+      );
     default:
       return undefined;
   }
@@ -45,7 +62,7 @@ export function gatewayErrorHandler(bodyLimitBytes: number) {
       const data = error.validationContext === 'params' ? request.params : request.body;
       return sendGatewayError(reply, validationGatewayError(error.validation, data));
     }
-    const parsed = parserError(error, bodyLimitBytes);
+    const parsed = parserError(error, bodyLimitBytes, request.url);
     if (parsed !== undefined) return sendGatewayError(reply, parsed);
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return sendGatewayError(
@@ -59,6 +76,17 @@ export function gatewayErrorHandler(bodyLimitBytes: number) {
       new GatewayError(500, 'internal_error', 'internal error; see the gateway log'),
     );
   };
+}
+
+function lastSegmentLength(url: string): number {
+  const path = url.split('?')[0] ?? '';
+  return path.length - path.lastIndexOf('/') - 1;
+}
+
+function quoteUrl(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  if (path.length <= MAX_QUOTED_URL_CHARS) return path;
+  return `${path.slice(0, MAX_QUOTED_URL_CHARS)}... (${path.length} characters)`;
 }
 
 /** Sends 404 for an unknown path, and the list of endpoints. */

@@ -1,30 +1,32 @@
 import type { FastifyReply } from 'fastify';
 
-/** Codes of the errors the gateway returns. */
-export type GatewayErrorCode =
-  | 'invalid_json'
-  | 'invalid_request'
-  | 'unknown_route'
-  | 'payload_too_large'
-  | 'unauthorized'
-  | 'priority_above_tier'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'idempotency_conflict'
-  | 'idempotency_key_reused'
-  | 'unsupported_media_type'
-  | 'request_exceeds_tenant_limit'
-  | 'request_timeout'
-  | 'exceeds_integration_timeout'
-  | 'rate_limited'
-  | 'budget_exhausted'
-  | 'overloaded'
-  | 'shutting_down'
-  | 'not_ready'
-  | 'store_unavailable'
-  | 'upstream_failed'
-  | 'upstream_timeout'
-  | 'internal_error';
+/** Codes of the errors the gateway itself returns. A failed task carries the code of its failure. */
+export const GATEWAY_ERROR_CODES = [
+  'invalid_json',
+  'invalid_request',
+  'unknown_route',
+  'payload_too_large',
+  'unauthorized',
+  'priority_above_tier',
+  'not_found',
+  'method_not_allowed',
+  'idempotency_conflict',
+  'idempotency_key_reused',
+  'unsupported_media_type',
+  'request_exceeds_tenant_limit',
+  'request_timeout',
+  'exceeds_integration_timeout',
+  'rate_limited',
+  'budget_exhausted',
+  'overloaded',
+  'shutting_down',
+  'not_ready',
+  'store_unavailable',
+  'internal_error',
+] as const;
+
+/** Code of an error the gateway returns. */
+export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number];
 
 /**
  * Body of every error response: `{ error: { code, message, limit?, field? } }`,

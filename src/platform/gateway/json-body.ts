@@ -10,6 +10,9 @@ import { findTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
  */
 const FORBIDDEN_KEYS = ['__proto__', 'constructor'];
 
+/** The fix that every malformed-JSON message ends with. */
+export const JSON_FIX = 'send the task as one valid JSON object';
+
 /**
  * Replaces Fastify's JSON body parser with one whose errors name what is wrong:
  * the parser's syntax error, nesting past MAX_JSON_DEPTH, or which forbidden key
@@ -46,7 +49,7 @@ export function parseJsonBody(body: string): unknown {
     parsed = JSON.parse(body);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new GatewayError(400, 'invalid_json', `malformed JSON body: ${reason}`);
+    throw new GatewayError(400, 'invalid_json', `malformed JSON body: ${reason}; ${JSON_FIX}`);
   }
   const tooDeep = findTooDeep(parsed, MAX_JSON_DEPTH);
   if (tooDeep !== undefined) throw tooDeepError(tooDeep.field);

@@ -142,7 +142,8 @@ async function readTask(
   const tenant = requireTenant(request);
   const task = await deps.service.get(tenant.id, request.params.id);
   if (task === undefined) {
-    throw new GatewayError(404, 'not_found', `task ${request.params.id} not found`);
+    const message = `task ${request.params.id} not found for tenant ${tenant.id}; a tenant reads only the tasks it created, and a finished task only until its retention ends, so check the id that POST /v1/tasks returned and the API key`;
+    throw new GatewayError(404, 'not_found', message);
   }
   return reply.header(TASK_ID_HEADER, task.id).send(toTaskView(task));
 }
@@ -161,9 +162,14 @@ function idempotencyKeyOf(request: FastifyRequest): string | undefined {
     const message = `invalid header Idempotency-Key: sent ${lines} times; send it once, with one key`;
     throw new GatewayError(400, 'invalid_request', message, { field: 'Idempotency-Key' });
   }
-  const key = Array.isArray(header) ? header[0] : header;
-  if (key === undefined || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    const message = `invalid header Idempotency-Key: must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`;
+  const key = (Array.isArray(header) ? header[0] : header) ?? '';
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    // The key itself stays out of the message, as a client may put a secret there.
+    const problem = `invalid header Idempotency-Key: must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`;
+    const message =
+      key.length === 0
+        ? `${problem}, got an empty value; send a key, such as a UUID, or leave the header out`
+        : `${problem}, got ${key.length}; send a shorter key, such as a UUID`;
     throw new GatewayError(400, 'invalid_request', message, { field: 'Idempotency-Key' });
   }
   return key;

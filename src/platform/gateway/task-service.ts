@@ -224,9 +224,8 @@ export class TaskService {
       throw new GatewayError(400, 'unknown_route', message, { field: 'route' });
     }
     if (body.stream === true && body.mode !== 'sync') {
-      throw new GatewayError(400, 'invalid_request', 'invalid field stream: requires mode sync', {
-        field: 'stream',
-      });
+      const message = `invalid field stream: true needs mode sync, got mode ${body.mode}; send mode sync to stream the answer, or leave stream out and read the task with GET /v1/tasks/:id`;
+      throw new GatewayError(400, 'invalid_request', message, { field: 'stream' });
     }
     if (body.forcedOutputTokens !== undefined && body.forcedOutputTokens > body.maxOutputTokens) {
       const message = `invalid field forcedOutputTokens: must be at most maxOutputTokens (${body.maxOutputTokens}), got ${body.forcedOutputTokens}; raise maxOutputTokens or lower forcedOutputTokens`;
@@ -241,7 +240,7 @@ export class TaskService {
     const steps = body.steps ?? 1;
     const total = steps * (body.toolWaitMs ?? 0);
     if (total > limit) {
-      const message = `invalid fields steps and toolWaitMs: steps * toolWaitMs must be <= ${limit} ms (maxTaskDurationMs), got ${steps} * ${body.toolWaitMs} = ${total} ms`;
+      const message = `invalid fields steps and toolWaitMs: steps * toolWaitMs must be <= ${limit} ms (maxTaskDurationMs), got ${steps} * ${body.toolWaitMs} = ${total} ms; lower steps or toolWaitMs`;
       throw new GatewayError(400, 'invalid_request', message, {
         field: 'toolWaitMs',
         limit: 'maxTaskDurationMs',
@@ -265,7 +264,8 @@ export class TaskService {
   async #replay(tenant: Tenant, id: string, request: TaskRequest): Promise<ReplayedTask> {
     const task = await this.get(tenant.id, id);
     if (task === undefined) {
-      const message = 'a request with this Idempotency-Key is still being admitted; retry shortly';
+      const message =
+        'a request with this Idempotency-Key is still being admitted; retry after 1 s with the same key and body';
       throw new GatewayError(409, 'idempotency_conflict', message, { retryAfterSeconds: 1 });
     }
     if (requestHash(task.request) !== requestHash(request)) {
@@ -456,7 +456,9 @@ export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayErr
   }
   // Spent budget never comes back, only the reservations of running tasks do. When freeing
   // them would not make room, a retry cannot pass, so the rejection carries no Retry-After.
-  const noRoom = `${name} limit of ${value} for ${scope} leaves no room for this task's reservation`;
+  const reservation =
+    rejection.reservationUsd === undefined ? '' : ` of $${rejection.reservationUsd.toPrecision(4)}`;
+  const noRoom = `${name} limit of ${value} for ${scope} leaves no room for this task's reservation${reservation}`;
   if (rejection.fitsAfterReservations === false) {
     const message = `${noRoom}, and freeing the reservations of running tasks would not make room; raise budgetUsd in the tenants file, or lower maxOutputTokens or the input, which size the reservation`;
     return new GatewayError(rejection.status, code, message, { limit: name });

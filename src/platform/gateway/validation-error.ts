@@ -1,3 +1,4 @@
+import { alternatives, similarNames } from '../router/similar-names.js';
 import { GatewayError } from './gateway-error.js';
 import { findTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
 
@@ -7,6 +8,8 @@ interface AjvIssue {
   instancePath: string;
   params: Record<string, unknown>;
   message?: string;
+  /** The schema object that failed, which ajv sets only with its `verbose` option on. */
+  parentSchema?: unknown;
 }
 
 /** Longest received value quoted in a message, in characters. */
@@ -14,7 +17,7 @@ const MAX_QUOTED_CHARS = 80;
 
 /**
  * Turns the first ajv error into a 400 naming the field, such as
- * `maxOutputTokens` or `messages[0].role`, and the value received there.
+ * `maxOutputTokens` or `messages[0].role`, the value received there and the fix.
  * The value of an unknown field is left out, since it may be a secret sent
  * by mistake, such as an API key. `data` is what was validated: the body, or
  * the path parameters.
@@ -24,10 +27,14 @@ export function validationGatewayError(issues: readonly AjvIssue[], data?: unkno
   if (issue === undefined) return new GatewayError(400, 'invalid_request', 'invalid request body');
   const field = fieldOf(issue);
   const problem = describeIssue(issue);
-  const received = receivedValue(issue, data);
+  const value = valueAt(data, pointerParts(issue.instancePath));
+  const received = receivedValue(issue, value);
   const got = received === undefined ? '' : `, got ${received}`;
+  const fix = fixHint(issue, value, field);
   const message =
-    field === '' ? `request body ${problem}${got}` : `invalid field ${field}: ${problem}${got}`;
+    field === ''
+      ? `request body ${problem}${got}${fix}`
+      : `invalid field ${field}: ${problem}${got}${fix}`;
   const details = field === '' ? {} : { field };
   return new GatewayError(400, 'invalid_request', message, details);
 }
@@ -57,21 +64,109 @@ function pointerParts(instancePath: string): string[] {
 }
 
 function describeIssue(issue: AjvIssue): string {
-  if (issue.keyword === 'required') return 'is required';
-  if (issue.keyword === 'additionalProperties') return 'is not a known field; remove it';
-  if (issue.keyword === 'enum' && Array.isArray(issue.params.allowedValues)) {
-    return `must be one of ${issue.params.allowedValues.join(', ')}`;
+  const limit = issue.params.limit;
+  switch (issue.keyword) {
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return 'is not a known field';
+    case 'enum':
+      if (!Array.isArray(issue.params.allowedValues)) break;
+      return `must be one of ${issue.params.allowedValues.join(', ')}`;
+    case 'minItems':
+      return `must have at least ${countOf(limit, 'item')}`;
+    case 'maxItems':
+      return `must have at most ${countOf(limit, 'item')}`;
+    case 'minLength':
+      return `must have at least ${countOf(limit, 'character')}`;
+    case 'maxLength':
+      return `must have at most ${countOf(limit, 'character')}`;
   }
   return issue.message ?? 'is invalid';
+}
+
+function countOf(limit: unknown, noun: string): string {
+  return `${String(limit)} ${noun}${limit === 1 ? '' : 's'}`;
+}
+
+/**
+ * Returns what to send instead, starting with `; `, or '' when the problem already states it.
+ * An unknown field close to a known one that the object lacks gets a "did you mean".
+ */
+function fixHint(issue: AjvIssue, value: unknown, field: string): string {
+  switch (issue.keyword) {
+    case 'required':
+      return missingFieldHint(issue, value);
+    case 'additionalProperties':
+      return unknownFieldHint(issue, value);
+    case 'minimum':
+      return `; send ${String(issue.params.limit)} or more`;
+    case 'maximum':
+      return `; send ${String(issue.params.limit)} or less`;
+    case 'type':
+      return typeHint(issue.params.type, value, field);
+  }
+  return '';
+}
+
+/**
+ * Returns `; rename maxOutputToken to maxOutputTokens` when the object has an unknown key
+ * close to the missing field, because ajv reports the missing field before the unknown key.
+ */
+function missingFieldHint(issue: AjvIssue, object: unknown): string {
+  const name = issue.params.missingProperty;
+  const schema = issue.parentSchema as { properties?: Record<string, unknown> } | undefined;
+  if (typeof name !== 'string' || typeof object !== 'object' || object === null) return '; add it';
+  const known = schema?.properties ?? {};
+  const unknown = Object.keys(object).filter((key) => !Object.hasOwn(known, key));
+  const [similar] = similarNames(name, unknown);
+  return similar === undefined ? '; add it' : `; rename ${similar} to ${name}`;
+}
+
+function unknownFieldHint(issue: AjvIssue, object: unknown): string {
+  const name = issue.params.additionalProperty;
+  const schema = issue.parentSchema as { properties?: Record<string, unknown> } | undefined;
+  if (typeof name !== 'string' || typeof object !== 'object' || object === null) {
+    return '; remove it';
+  }
+  const unset = Object.keys(schema?.properties ?? {}).filter((key) => !Object.hasOwn(object, key));
+  const similar = similarNames(name, unset);
+  if (similar.length === 0) return '; remove it';
+  return `; did you mean ${alternatives(similar, (key) => key)}? Otherwise remove it`;
+}
+
+/**
+ * Returns the fix of a value of the wrong type: a quoted number or boolean loses its
+ * quotes, a fraction becomes a whole number, and a body that is no object becomes one.
+ */
+function typeHint(expected: unknown, value: unknown, field: string): string {
+  if (typeof value === 'string' && unquotedFits(expected, value)) {
+    return `; send ${value} without quotes`;
+  }
+  if (expected === 'integer' && typeof value === 'number') return '; send a whole number';
+  if (field === '' && expected === 'object') {
+    return '; send one JSON object with route, maxOutputTokens and mode';
+  }
+  return '';
+}
+
+/** True when `text`, parsed as JSON, has the JSON Schema type `expected`. */
+function unquotedFits(expected: unknown, text: string): boolean {
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed !== text) return false;
+  if (expected === 'boolean') return text === 'true' || text === 'false';
+  if (expected !== 'integer' && expected !== 'number') return false;
+  if (!/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text)) return false;
+  const number = Number(text);
+  return expected === 'number' ? Number.isFinite(number) : Number.isSafeInteger(number);
 }
 
 /**
  * Returns the invalid value as short JSON, or undefined when nothing was received
  * there or the field is unknown.
  */
-function receivedValue(issue: AjvIssue, data: unknown): string | undefined {
+function receivedValue(issue: AjvIssue, value: unknown): string | undefined {
   if (issue.keyword === 'required' || issue.keyword === 'additionalProperties') return undefined;
-  const value = valueAt(data, pointerParts(issue.instancePath));
   return value === undefined ? undefined : quote(value);
 }
 

@@ -68,12 +68,16 @@ export class BackendAdmissionGate implements AdmissionGate {
     const tokens = estimateTokens(request);
     checkFitsTokenBucket(tenant, request, tokens);
     const maxCostUsd = this.#maxCost(request, tokens);
-    return this.#backend.admit({
+    const result = await this.#backend.admit({
       tenant,
       tokens: tokens.inputTokens + tokens.outputTokens,
       maxCostUsd,
       ticketId,
     });
+    if (!result.admitted && result.reason === 'budget') {
+      return { ...result, reservationUsd: maxCostUsd };
+    }
+    return result;
   }
 
   async release(ticket: AdmissionTicket): Promise<void> {

@@ -26,6 +26,7 @@ describe('gateway bad input', () => {
     assert.equal(response.statusCode, 400);
     assert.equal(response.json().error.code, 'invalid_json');
     assert.match(response.json().error.message, /^malformed JSON body: Unexpected token/);
+    assert.match(response.json().error.message, /; send the task as one valid JSON object$/);
   });
 
   it('answers an empty JSON body with 400', async () => {
@@ -189,6 +190,134 @@ describe('gateway bad input', () => {
     );
   });
 
+  it('suggests the field an unknown one misspells', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, toolWaitMS: 100 },
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error.field, 'toolWaitMS');
+    assert.equal(
+      response.json().error.message,
+      'invalid field toolWaitMS: is not a known field; did you mean toolWaitMs? Otherwise remove it',
+    );
+  });
+
+  it('suggests a field only when it is unset', async () => {
+    const { app } = fakePlatform();
+    const send = (message: object) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: bearer(ALPHA_KEY),
+        payload: { ...SYNC_TASK, messages: [message] },
+      });
+    const extra = await send({ role: 'user', content: 'hi', contents: 'hi' });
+    assert.equal(
+      extra.json().error.message,
+      'invalid field messages[0].contents: is not a known field; remove it',
+    );
+  });
+
+  it('names the misspelt key of a missing field', async () => {
+    const { app } = fakePlatform();
+    const send = (payload: object) =>
+      app.inject({ method: 'POST', url: '/v1/tasks', headers: bearer(ALPHA_KEY), payload });
+    const top = await send({ route: 'default', mode: 'sync', maxOutputToken: 8 });
+    assert.equal(top.statusCode, 400);
+    assert.equal(top.json().error.field, 'maxOutputTokens');
+    assert.equal(
+      top.json().error.message,
+      'invalid field maxOutputTokens: is required; rename maxOutputToken to maxOutputTokens',
+    );
+    const nested = await send({ ...SYNC_TASK, messages: [{ role: 'user', contnet: 'hi' }] });
+    assert.equal(
+      nested.json().error.message,
+      'invalid field messages[0].content: is required; rename contnet to content',
+    );
+  });
+
+  it('says how to fix a value of the wrong type', async () => {
+    const { app } = fakePlatform();
+    const cases = [
+      {
+        payload: { ...SYNC_TASK, maxOutputTokens: '32' },
+        message: 'invalid field maxOutputTokens: must be integer, got "32"; send 32 without quotes',
+      },
+      {
+        payload: { ...SYNC_TASK, stream: 'true' },
+        message: 'invalid field stream: must be boolean, got "true"; send true without quotes',
+      },
+      {
+        payload: { ...SYNC_TASK, maxOutputTokens: 8.5 },
+        message: 'invalid field maxOutputTokens: must be integer, got 8.5; send a whole number',
+      },
+      {
+        payload: { ...SYNC_TASK, maxOutputTokens: 'many' },
+        message: 'invalid field maxOutputTokens: must be integer, got "many"',
+      },
+      {
+        payload: [SYNC_TASK],
+        message: `request body must be object, got ${JSON.stringify([SYNC_TASK])}; send one JSON object with route, maxOutputTokens and mode`,
+      },
+    ];
+    for (const { payload, message } of cases) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: { ...bearer(ALPHA_KEY), 'content-type': 'application/json' },
+        payload: JSON.stringify(payload),
+      });
+      assert.equal(response.statusCode, 400, message);
+      assert.equal(response.json().error.message, message);
+    }
+  });
+
+  it('states size limits in plain words', async () => {
+    const { app } = fakePlatform();
+    const cases = [
+      {
+        payload: { ...SYNC_TASK, messages: [] },
+        message: 'invalid field messages: must have at least 1 item, got []',
+      },
+      {
+        payload: { ...SYNC_TASK, route: '' },
+        message: 'invalid field route: must have at least 1 character, got ""',
+      },
+      {
+        payload: { ...SYNC_TASK, steps: 0 },
+        message: 'invalid field steps: must be >= 1, got 0; send 1 or more',
+      },
+    ];
+    for (const { payload, message } of cases) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: bearer(ALPHA_KEY),
+        payload,
+      });
+      assert.equal(response.statusCode, 400, message);
+      assert.equal(response.json().error.message, message);
+    }
+  });
+
+  it('says to add a missing field', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, messages: [{ role: 'user' }] },
+    });
+    assert.equal(
+      response.json().error.message,
+      'invalid field messages[0].content: is required; add it',
+    );
+  });
+
   it('leaves an unknown field value out', async () => {
     const { app } = fakePlatform();
     const response = await app.inject({
@@ -228,6 +357,10 @@ describe('gateway bad input', () => {
     });
     assert.equal(response.statusCode, 400);
     assert.equal(response.json().error.field, 'stream');
+    assert.equal(
+      response.json().error.message,
+      'invalid field stream: true needs mode sync, got mode async; send mode sync to stream the answer, or leave stream out and read the task with GET /v1/tasks/:id',
+    );
   });
 
   it('answers an unknown path with 404 listing endpoints', async () => {

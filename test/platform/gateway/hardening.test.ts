@@ -26,7 +26,7 @@ describe('gateway hardening', () => {
     assert.equal(response.statusCode, 400);
     assert.equal(
       response.json().error.message,
-      'invalid field maxOutputTokens: must be <= 200000, got 300000',
+      'invalid field maxOutputTokens: must be <= 200000, got 300000; send 200000 or less',
     );
   });
 
@@ -47,7 +47,7 @@ describe('gateway hardening', () => {
       assert.equal(response.statusCode, 400);
       assert.equal(
         response.json().error.message,
-        `invalid field messages[0].content: must NOT have more than 200000 characters, got ${head}... (200001 characters)`,
+        `invalid field messages[0].content: must have at most 200000 characters, got ${head}... (200001 characters)`,
       );
     }
   });
@@ -78,7 +78,25 @@ describe('gateway hardening', () => {
     assert.deepEqual(response.json(), {
       error: {
         code: 'invalid_request',
-        message: 'task id is longer than 100 characters; pass the id that POST /v1/tasks returned',
+        message:
+          'task id is longer than 100 characters, got 300; pass the id that POST /v1/tasks returned',
+      },
+    });
+  });
+
+  it('names a task id that does not percent-decode', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'GET',
+      url: '/v1/tasks/ab%zz?x=1',
+      headers: bearer(ALPHA_KEY),
+    });
+    assert.equal(response.statusCode, 400);
+    assert.deepEqual(response.json(), {
+      error: {
+        code: 'invalid_request',
+        message:
+          'invalid URL /v1/tasks/ab%zz: a % in the path must start a percent-encoded byte, such as %20; send the task id that POST /v1/tasks returned',
       },
     });
   });
@@ -156,6 +174,63 @@ describe('gateway hardening', () => {
     const reused = await send(64);
     assert.equal(reused.statusCode, 422);
     assert.equal(reused.json().error.code, 'idempotency_key_reused');
+  });
+
+  it('returns 409 for a key still being admitted', async () => {
+    const { app, router, store } = fakePlatform();
+    // A claim without its task is what a first request leaves while it is admitted.
+    await store.claimIdempotencyKey('tenant-alpha', 'key-1', 'task-being-admitted');
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { ...bearer(ALPHA_KEY), 'idempotency-key': 'key-1' },
+      payload: SYNC_TASK,
+    });
+    assert.equal(response.statusCode, 409);
+    assert.equal(response.headers['retry-after'], '1');
+    assert.equal(response.headers['x-task-id'], undefined);
+    assert.deepEqual(response.json(), {
+      error: {
+        code: 'idempotency_conflict',
+        message:
+          'a request with this Idempotency-Key is still being admitted; retry after 1 s with the same key and body',
+      },
+    });
+    assert.equal(router.calls.length, 0);
+  });
+
+  it('names the length of a too-long Idempotency-Key', async () => {
+    const { app, router } = fakePlatform();
+    const key = 'k'.repeat(300);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { ...bearer(ALPHA_KEY), 'idempotency-key': key },
+      payload: SYNC_TASK,
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error.field, 'Idempotency-Key');
+    assert.equal(
+      response.json().error.message,
+      'invalid header Idempotency-Key: must be 1 to 255 characters, got 300; send a shorter key, such as a UUID',
+    );
+    assert.ok(!response.body.includes(key), 'the key stays out of the body');
+    assert.equal(router.calls.length, 0);
+  });
+
+  it('names an empty Idempotency-Key', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { ...bearer(ALPHA_KEY), 'idempotency-key': '' },
+      payload: SYNC_TASK,
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(
+      response.json().error.message,
+      'invalid header Idempotency-Key: must be 1 to 255 characters, got an empty value; send a key, such as a UUID, or leave the header out',
+    );
   });
 
   it('rejects two Idempotency-Key headers', async () => {
@@ -302,7 +377,7 @@ describe('gateway hardening', () => {
     assert.equal(response.statusCode, 400);
     assert.equal(
       response.json().error.message,
-      'invalid fields steps and toolWaitMs: steps * toolWaitMs must be <= 900000 ms (maxTaskDurationMs), got 100 * 600000 = 60000000 ms',
+      'invalid fields steps and toolWaitMs: steps * toolWaitMs must be <= 900000 ms (maxTaskDurationMs), got 100 * 600000 = 60000000 ms; lower steps or toolWaitMs',
     );
   });
 

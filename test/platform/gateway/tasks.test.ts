@@ -155,6 +155,11 @@ describe('gateway tasks', () => {
     });
     assert.equal(read.statusCode, 404);
     assert.equal(read.json().error.code, 'not_found');
+    assert.equal(
+      read.json().error.message,
+      `task ${id} not found for tenant tenant-beta; a tenant reads only the tasks it created, and a finished task only until its retention ends, so check the id that POST /v1/tasks returned and the API key`,
+    );
+    assert.equal(read.headers['x-task-id'], undefined);
   });
 
   it('executes an idempotent request once', async () => {
@@ -313,6 +318,7 @@ describe('gateway tasks', () => {
       second.json().error.message,
       /retry after 60 s, when running tasks may have freed/,
     );
+    assert.match(second.json().error.message, /this task's reservation of \$0\.01000;/);
     assert.equal(second.headers['retry-after'], '60');
   });
 
@@ -325,7 +331,7 @@ describe('gateway tasks', () => {
     assert.equal(second.statusCode, 429);
     assert.equal(
       second.json().error.message,
-      "budget_usd limit of 0.01 for tenant tenant-alpha leaves no room for this task's reservation, and freeing the reservations of running tasks would not make room; raise budgetUsd in the tenants file, or lower maxOutputTokens or the input, which size the reservation",
+      "budget_usd limit of 0.01 for tenant tenant-alpha leaves no room for this task's reservation of $0.01000, and freeing the reservations of running tasks would not make room; raise budgetUsd in the tenants file, or lower maxOutputTokens or the input, which size the reservation",
     );
   });
 

@@ -20,6 +20,24 @@ async function collect(events: AsyncIterable<RouterStreamEvent>): Promise<Router
   return result;
 }
 
+/** Returns a test clock and a clock over it that lists the length of every sleep. */
+function recordingSleeps(): {
+  clock: ReturnType<typeof createTestClock>;
+  recording: Clock;
+  sleeps: number[];
+} {
+  const clock = createTestClock();
+  const sleeps: number[] = [];
+  const recording: Clock = {
+    ...clock,
+    sleep: (ms, signal) => {
+      sleeps.push(ms);
+      return clock.sleep(ms, signal);
+    },
+  };
+  return { clock, recording, sleeps };
+}
+
 describe('Router', () => {
   let rig: Rig | undefined;
 
@@ -339,15 +357,7 @@ describe('Router', () => {
   });
 
   it('backs off exponentially with jitter on repeats', async () => {
-    const clock = createTestClock();
-    const sleeps: number[] = [];
-    const recording: Clock = {
-      ...clock,
-      sleep: (ms, signal) => {
-        sleeps.push(ms);
-        return clock.sleep(ms, signal);
-      },
-    };
+    const { clock, recording, sleeps } = recordingSleeps();
     const single = [{ provider: 'oa', model: 'm1', weight: 1 }];
     const retryBudget = { windowMs: 60_000, maxRetriesPerWindow: 10, maxAttemptsPerTask: 4 };
     rig = await startRig(
@@ -363,15 +373,7 @@ describe('Router', () => {
   });
 
   it('caps backoff waits at retryBackoffMaxMs', async () => {
-    const clock = createTestClock();
-    const sleeps: number[] = [];
-    const recording: Clock = {
-      ...clock,
-      sleep: (ms, signal) => {
-        sleeps.push(ms);
-        return clock.sleep(ms, signal);
-      },
-    };
+    const { clock, recording, sleeps } = recordingSleeps();
     const single = [{ provider: 'oa', model: 'm1', weight: 1 }];
     const retryBudget = { windowMs: 60_000, maxRetriesPerWindow: 10, maxAttemptsPerTask: 5 };
     rig = await startRig(

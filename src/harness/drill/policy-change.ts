@@ -1,6 +1,6 @@
 /**
- * What a route policy changes against the policy it replaces, so a drill summary can list the
- * changes that its verdict covers.
+ * Changes of a route policy against the policy it replaces. A drill summary lists them with
+ * the routes its verdict covers.
  */
 
 /** Changes of one route, or of the policy-wide `throttle` block when `route` is null. */

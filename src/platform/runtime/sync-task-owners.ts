@@ -311,10 +311,10 @@ export async function startSyncTaskOwners(
 /**
  * Ends an orphaned task unless its job is in the queue. The ticket is released first,
  * because the release reports what the task's lost run charged, and the stored failure
- * counts that as the task's cost. When another process released the ticket first, as
- * when two processes sweep the same orphan, that process stores the failure with the
- * cost, so this one leaves the task for its next sweep, which stores the failure only
- * if it is still missing. The failure write and the ticket release each change nothing
+ * counts that as the task's cost. Another process may have released the ticket first,
+ * as when two processes sweep the same orphan. That process stores the failure with the
+ * cost, so this one leaves the task to its next sweep, which stores a failure still
+ * missing then. The failure write and the ticket release each change nothing
  * when repeated, so two processes that sweep the same orphan store one failure and free
  * the ticket once. A task with no record, whose process stopped before storing it, only
  * has its ticket freed; the task id names the ticket. The owner entry does not name the

@@ -2,9 +2,9 @@ import type { ProbeResult, Report, SeriesPoint } from '../../../src/harness/repo
 import { sampleReport } from './sample-report.js';
 
 /**
- * Builds a series in which the workers pause from 20 s to 50 s: the queue grows by 4 tasks
- * a second, batch requests are shed from 40 s while the oldest task waits 20 s or more, and
- * the queue drains by 56 s.
+ * Builds a series in which the workers pause from 20 s to 50 s. The queue grows by 4 tasks
+ * a second, and batch requests are shed from 40 s, while the oldest task waits 20 s or more.
+ * The queue drains by 56 s.
  */
 function series(): SeriesPoint[] {
   const points: SeriesPoint[] = [];
@@ -55,9 +55,9 @@ function probes(successRate: number, oldestAgeS: number): ProbeResult[] {
 }
 
 /**
- * Builds a schema-valid worker-loss report: every async worker paused from 20 s to 50 s,
- * and backpressure shed 34 batch requests (the oldest task reached the batch watermark of
- * 20 s under a 40 s hard limit) and no standard or critical one.
+ * Builds a schema-valid worker-loss report, with every async worker paused from 20 s to 50 s.
+ * Backpressure shed 34 batch requests and no standard or critical one, as the oldest task
+ * reached the batch watermark of 20 s under a 40 s hard limit.
  */
 export function sampleWorkerLossReport(): Report {
   const base = sampleReport();

@@ -9,7 +9,7 @@ import { createWorkerSwitch } from '../../../src/platform/runtime/worker-switch.
 import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
 import { postTask, scrape, sample, terminalRecord } from './platform-support.js';
 
-/** An async one-step task of a few tokens, which the mock providers answer at once. */
+/** An async one-step task of a few tokens, which the mock providers complete at once. */
 const SHORT_TASK = {
   route: 'chat',
   inputTokens: 50,

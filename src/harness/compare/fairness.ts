@@ -113,7 +113,7 @@ function sharedSettings(runs: readonly RunRecord[]): SharedSetting[] {
     },
     {
       name: 'fault proxy',
-      describe: (run) => (run.faultProxy === null ? undefined : run.faultProxy ? 'on' : 'off'),
+      describe: (run) => onOff(run.faultProxy),
       fix: 'relaying every provider byte through the proxy costs CPU and latency, so give every run --no-fault-proxy or none',
     },
     {
@@ -209,4 +209,10 @@ function fileList(files: readonly string[]): string {
   const named = files.slice(0, MAX_FILES_NAMED).join(', ');
   const more = files.length - MAX_FILES_NAMED;
   return more > 0 ? `${named} and ${more} more` : named;
+}
+
+/** Returns `on` or `off` for a recorded switch, or undefined when the run did not record it. */
+function onOff(value: boolean | null): string | undefined {
+  if (value === null) return undefined;
+  return value ? 'on' : 'off';
 }

@@ -224,7 +224,7 @@ export class TaskService {
       throw new GatewayError(400, 'unknown_route', message, { field: 'route' });
     }
     if (body.stream === true && body.mode !== 'sync') {
-      const message = `invalid field stream: true needs mode sync, got mode ${body.mode}; send mode sync to stream the answer, or leave stream out and read the task with GET /v1/tasks/:id`;
+      const message = `invalid field stream: true needs mode sync, got mode ${body.mode}; send mode sync to stream the response, or leave stream out and read the task with GET /v1/tasks/:id`;
       throw new GatewayError(400, 'invalid_request', message, { field: 'stream' });
     }
     if (body.forcedOutputTokens !== undefined && body.forcedOutputTokens > body.maxOutputTokens) {

@@ -3,11 +3,13 @@ import { MAX_TIMER_MS } from '../../faults/limits.js';
 import type { PolicyProblem } from './policy-errors.js';
 import { enumHint, typeHint, unknownPropertyHint } from './schema-hints.js';
 
+/** Converts one ajv error to a problem at the YAML path to fix, with a hint where one helps. */
 function schemaProblem(error: ErrorObject): PolicyProblem {
   const collection = collectionProblem(error);
   if (collection !== undefined) {
     return collection;
   }
+
   const params = error.params as Record<string, unknown>;
   if (error.keyword === 'additionalProperties') {
     // The path names the unknown property itself, so its YAML location is the line to fix.
@@ -17,12 +19,14 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
       message: `unknown property "${property}"${unknownPropertyHint(error, property)}`,
     };
   }
+
   if (error.keyword === 'required') {
     return {
       path: error.instancePath,
       message: `missing property "${String(params.missingProperty)}"`,
     };
   }
+
   if (error.keyword === 'enum') {
     const allowed = (params.allowedValues as unknown[]).join(', ');
     return {
@@ -30,21 +34,25 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
       message: `${quote(error.data)} is not one of: ${allowed}${enumHint(error)}`,
     };
   }
+
   if (error.keyword === 'const') {
     return {
       path: error.instancePath,
       message: `must be ${quote(params.allowedValue)}, received ${quote(error.data)}`,
     };
   }
+
   if (error.keyword === 'pattern' && error.propertyName !== undefined) {
     return {
       path: `${error.instancePath}/${escapePointerSegment(error.propertyName)}`,
       message: `name ${quote(error.propertyName)} must match ${String(params.pattern)}; use lowercase letters, digits, - and _, starting with a letter or digit`,
     };
   }
+
   if (error.keyword === 'maximum') {
     return { path: error.instancePath, message: maximumMessage(Number(params.limit), error.data) };
   }
+
   if (error.keyword === 'minimum' || error.keyword === 'exclusiveMinimum') {
     const bound = error.keyword === 'minimum' ? '>=' : '>';
     return {
@@ -52,12 +60,14 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
       message: `must be ${bound} ${String(params.limit)}, received ${quote(error.data)}; raise it to at least that`,
     };
   }
+
   if (error.keyword === 'type') {
     return {
       path: error.instancePath,
       message: `${error.message ?? 'has the wrong type'}, received ${quote(error.data)}${typeHint(error)}`,
     };
   }
+
   return { path: error.instancePath, message: error.message ?? error.keyword };
 }
 

@@ -11,8 +11,15 @@ function series(): SeriesPoint[] {
   for (let t = 0; t < 90; t += 1) {
     const paused = t >= 20 && t < 50;
     const draining = t >= 50 && t < 56;
-    const depth = paused ? (t - 19) * 4 : draining ? (56 - t) * 20 : 1;
-    const oldestAgeS = paused ? t - 19.5 : draining ? 30.5 + (t - 50) : 0.3;
+    let depth = 1;
+    let oldestAgeS = 0.3;
+    if (paused) {
+      depth = (t - 19) * 4;
+      oldestAgeS = t - 19.5;
+    } else if (draining) {
+      depth = (56 - t) * 20;
+      oldestAgeS = 30.5 + (t - 50);
+    }
     const requests = 10;
     const shed = oldestAgeS >= 20 ? 2 : 0;
     points.push({

@@ -359,7 +359,7 @@ describe('gateway bad input', () => {
     assert.equal(response.json().error.field, 'stream');
     assert.equal(
       response.json().error.message,
-      'invalid field stream: true needs mode sync, got mode async; send mode sync to stream the answer, or leave stream out and read the task with GET /v1/tasks/:id',
+      'invalid field stream: true needs mode sync, got mode async; send mode sync to stream the response, or leave stream out and read the task with GET /v1/tasks/:id',
     );
   });
 

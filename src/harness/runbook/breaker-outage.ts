@@ -11,7 +11,7 @@ export interface Outage {
 }
 
 /** A breaker of the failed provider that opened while the fault was active. */
-interface Opening {
+export interface Opening {
   target: BreakerRecord;
   atS: number;
 }
@@ -20,12 +20,12 @@ interface Opening {
  * Returns the report's breaker journal, or undefined when the report has none: schema
  * version 1 predates breaker records, and null means the platform reports no breakers.
  */
-function journalOf(report: Report): BreakerJournal | undefined {
+export function journalOf(report: Report): BreakerJournal | undefined {
   return report.drill?.breakers ?? undefined;
 }
 
 /** Lists each breaker of the failed provider that opened during the outage, at its first opening. */
-function openingsDuring(journal: BreakerJournal, outage: Outage): Opening[] {
+export function openingsDuring(journal: BreakerJournal, outage: Outage): Opening[] {
   const openings: Opening[] = [];
   for (const target of journal.targets) {
     if (target.provider !== outage.primary) continue;
@@ -50,7 +50,8 @@ function failedProbes(openings: readonly Opening[], outage: Outage): number {
     ).length;
 }
 
-function openingList(openings: readonly Opening[]): string {
+/** Lists openings as `` `gpt-4o` at 20.07 s ``, for the runbook's breaker lines. */
+export function openingList(openings: readonly Opening[]): string {
   return openings
     .map((opening) => `\`${opening.target.model}\` at ${seconds(opening.atS)}`)
     .join(', ');

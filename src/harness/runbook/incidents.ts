@@ -1,8 +1,9 @@
 import type { RejectionReason } from '../../platform/admission/types.js';
 import { measureWindow } from '../drill/measures.js';
 import { count, percent, seconds } from '../report/format.js';
-import { breakerRecoveryText, failoverCountText } from './breaker-outage.js';
+import { failoverCountText } from './breaker-outage.js';
 import { breakerMeasured } from './breaker-signal.js';
+import { breakerRecoveryCheck, breakerStep } from './breaker-step.js';
 import { p95Of, READ_GAP_S, rateShare, sumRate, twoReads } from './commands.js';
 import {
   type Evidence,
@@ -94,7 +95,7 @@ function providerOutage(evidence: Evidence): Incident {
       `Success rate over the fault window (${from.toFixed(2)}-${to.toFixed(2)} s): ${orNa(windowSuccess, percent)}; worst second: ${orNa(lowest, percent)}.`,
     ],
     operatorSteps: [
-      `Confirm the breaker of ${primary} is open (2) or half-open (1): \`curl -s "$GATEWAY_URL/metrics" | grep 'scalegate_breaker_state{provider="${primary}"'\``,
+      breakerStep(report, outage, pair?.activations ?? 0, points),
       `Check which provider serves now, by outcome. The counters are totals since the platform started, so this command prints them twice, ${READ_GAP_S} s apart, and the lines that changed are the current traffic: ${twoReads(`scalegate_provider_attempts_total\\{provider="(${primary}|${fallback})"`)}`,
       `In a drill environment, set \`PROVIDER_URL\` to ${primary}'s address from \`urls.providers\` and read the injected faults: \`curl -s "$PROVIDER_URL/_control/faults"\`. Clear them with \`curl -s -X DELETE "$PROVIDER_URL/_control/faults"\`.`,
       `Check that ${fallback} does not turn the extra traffic away at its rate limit: a \`status_429\` line that changes between the two reads of ${twoReads(`scalegate_provider_errors_total\\{provider="${fallback}".*error_class="status_429"`)} means it does. No line means no call was rate-limited since the platform started.`,
@@ -102,7 +103,7 @@ function providerOutage(evidence: Evidence): Incident {
     ],
     verification: [
       `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
-      `\`scalegate_breaker_state\` for ${primary} is back at 0 (closed) in step 1's command. It turns half-open (1) once the route's \`breaker.cooldownMs\` in the policy has passed, or a longer \`Retry-After\` of ${primary}, and closed after the next call to ${primary} succeeds. ${breakerRecoveryText(report, outage)}`,
+      breakerRecoveryCheck(report, outage, result.timeSeries),
       `Step 2's command shows ${primary}'s \`outcome="success"\` line rising again. In the drill, traffic moved back to ${primary} ${seconds(timing?.recoveryS ?? null)} after the fault ended (recovery time).`,
     ],
   };

@@ -33,6 +33,13 @@ function breakerRow(markdown: string): string {
   return row;
 }
 
+/** Returns operator step `number` of a runbook section, the line that starts with `N. `. */
+function operatorStep(section: string, number: number): string {
+  const step = section.split('\n').find((line) => line.startsWith(`${number}. `));
+  assert.ok(step, section);
+  return step;
+}
+
 function drillOf(report: Report): NonNullable<Report['drill']> {
   assert.ok(report.drill);
   return report.drill;
@@ -215,6 +222,84 @@ describe('renderRunbook', () => {
     );
   });
 
+  it('reads the breaker gauge in step 1 when it opened', () => {
+    const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
+    assert.equal(
+      operatorStep(outage, 1),
+      '1. Confirm the breaker of provider-a is open (2) or half-open (1): ' +
+        '`curl -s "$GATEWAY_URL/metrics" | grep \'scalegate_breaker_state{provider="provider-a"\'`. ' +
+        'In the drill, the outage started at 20.01 s and the breaker opened for `gpt-4o` at 21.40 s.',
+    );
+  });
+
+  it('reads failovers in step 1 when no breaker opened', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = [];
+    gpt.openS = 0;
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    // The series fails over 30 times a second from 23 s to 53 s. That is 840 in the 31
+    // seconds from 20 s to 51 s, 27.1 a second, and 60 from 51 s to the end at 90 s.
+    assert.equal(
+      operatorStep(outage, 1),
+      '1. Confirm that requests fail over from provider-a: a `to_provider="provider-b"` line ' +
+        'that changes between the two reads of `(curl -s "$GATEWAY_URL/metrics"; sleep 10; ' +
+        'curl -s "$GATEWAY_URL/metrics") | grep -E ' +
+        '\'scalegate_failover_activations_total\\{from_provider="provider-a"\'` is the outage ' +
+        'in progress. In the drill, no breaker of provider-a opened during the outage, so ' +
+        '`scalegate_breaker_state{provider="provider-a"}` stayed 0 (closed). Each request ' +
+        'called provider-a first and failed over after that call failed: the router failed ' +
+        'over from provider-a to provider-b 39 times. Over the 31 seconds from 20 s to 51 s ' +
+        'that cover the fault window (20.01-50.02 s), `scalegate_failover_activations_total` ' +
+        'rose by 840, 27.1 per second, counting every provider pair.',
+    );
+
+    const verify = outage.slice(outage.indexOf('### Verify recovery'));
+    assert.ok(
+      verify.includes(
+        '- Step 1\'s two reads print the same `to_provider="provider-b"` line: calls to ' +
+          'provider-a succeed again, so none fails over. In the drill, ' +
+          '`scalegate_failover_activations_total` rose by 60 over the 39 seconds from 51.00 s ' +
+          'to the drill end, counting every provider pair.',
+      ),
+      verify,
+    );
+    assert.doesNotMatch(verify, /back at 0 \(closed\) in step 1's command/);
+  });
+
+  it('reads the breaker gauge in step 1 without breaker records', () => {
+    const outage = sectionOf(renderRunbook([sampleReportV1()]), 'Provider outage: provider-a');
+    assert.equal(
+      operatorStep(outage, 1),
+      '1. Confirm the breaker of provider-a is open (2) or half-open (1): ' +
+        '`curl -s "$GATEWAY_URL/metrics" | grep \'scalegate_breaker_state{provider="provider-a"\'`. ' +
+        'The report records no breakers, so the drill did not show whether it opens in this ' +
+        'outage. While it reads 0 (closed), requests still call provider-a first, and a ' +
+        '`to_provider="provider-b"` line that changes between the two reads of ' +
+        '`(curl -s "$GATEWAY_URL/metrics"; sleep 10; curl -s "$GATEWAY_URL/metrics") | grep -E ' +
+        '\'scalegate_failover_activations_total\\{from_provider="provider-a"\'` shows them ' +
+        'failing over. In the drill, the router failed over from provider-a to provider-b 39 times.',
+    );
+  });
+
+  it('reads the breaker gauge in step 1 when it was open already', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = [{ atS: 12, from: 'closed', to: 'open' }];
+    gpt.endState = 'open';
+    gpt.openS = 78;
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    assert.ok(
+      operatorStep(outage, 1).endsWith(
+        'grep \'scalegate_breaker_state{provider="provider-a"\'`. In the drill, when the outage ' +
+          'started at 20.01 s, `gpt-4o` was open.',
+      ),
+      operatorStep(outage, 1),
+    );
+  });
+
   it('times the breaker closing in the recovery check', () => {
     const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
     const verify = outage.slice(outage.indexOf('### Verify recovery'));
@@ -236,22 +321,6 @@ describe('renderRunbook', () => {
       verify.includes(
         'In the drill, `gpt-4o` was still open at the drill end (90.00 s), so the drill did ' +
           'not show it closing.',
-      ),
-      verify,
-    );
-  });
-
-  it('reports an unopened breaker in the recovery check', () => {
-    const report = sampleReport();
-    const gpt = drillOf(report).breakers?.targets[0];
-    assert.ok(gpt);
-    gpt.transitions = [];
-    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
-    const verify = outage.slice(outage.indexOf('### Verify recovery'));
-    assert.ok(
-      verify.includes(
-        'In the drill, no breaker of provider-a opened during the outage, so the drill did ' +
-          'not exercise this check.',
       ),
       verify,
     );

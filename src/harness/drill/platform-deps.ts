@@ -246,6 +246,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
     const servedBySecond = new Map<number, Record<string, number>>();
     const failoversBySecond = new Map<number, number>();
     const queueBySecond = new Map<number, { depth: number; oldestAgeS: number }>();
+    const admissionRejectionsBySecond = new Map<number, Record<string, number>>();
     let running = true;
     const sampling = sampleSeries({
       clock,
@@ -256,6 +257,9 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
       onPoint: (point) => {
         servedBySecond.set(point.t, point.servedBy);
         failoversBySecond.set(point.t, point.failovers);
+        if (point.admissionRejections !== undefined) {
+          admissionRejectionsBySecond.set(point.t, point.admissionRejections);
+        }
         if (point.queueDepth !== undefined && point.queueOldestAgeS !== undefined) {
           queueBySecond.set(point.t, {
             depth: point.queueDepth,
@@ -293,6 +297,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
         servedBySecond,
         failoversBySecond,
         queueBySecond,
+        admissionRejectionsBySecond,
       };
     });
   }

@@ -12,6 +12,8 @@ interface Snapshot {
   succeeded: number;
   failed: number;
   servedBy: Record<string, number>;
+  /** Admission rejections per tenant, burst tenants included. */
+  admissionRejections: Record<string, number>;
   failovers: number;
   /** Cumulative count of succeeded requests at or under each bucket bound, in seconds. */
   buckets: Map<number, number>;
@@ -34,6 +36,7 @@ const EMPTY: Snapshot = {
   succeeded: 0,
   failed: 0,
   servedBy: {},
+  admissionRejections: {},
   failovers: 0,
   buckets: new Map(),
   queue: undefined,
@@ -89,8 +92,9 @@ function bucketP95(current: Map<number, number>, previous: Map<number, number>):
  * live probes while the load runs. Requests of `excludedTenants` (burst streams) are left
  * out of the request and success counts, so those show what the other tenants experienced.
  * Served counts per provider come from each mock provider's `mock_provider_requests_total`
- * samples with status 200, labelled with `provider`. The queue depth and oldest age are
- * gauges, read as they stand at the end of each second.
+ * samples with status 200, labelled with `provider`. Admission rejections per tenant
+ * include the burst tenants. The queue depth and oldest age are gauges, read as they stand
+ * at the end of each second.
  * NOTE: p95, failovers and served counts include the burst tenants, because the latency,
  * failover and provider metrics carry no tenant label. p95 is interpolated inside a
  * histogram bucket, coarser than the load engine's HDR histogram that the report uses.
@@ -125,6 +129,7 @@ export class SeriesSampler {
         'mock_provider_requests_total',
         'provider',
       ),
+      admissionRejections: sumBy(samples, 'scalegate_admission_rejections_total', 'tenant'),
       failovers: sumOf(samples, 'scalegate_failover_activations_total'),
       buckets: durationBuckets(samples),
       queue: queueGauges(samples),
@@ -160,6 +165,11 @@ export class SeriesSampler {
       for (const [provider, count] of Object.entries(current.servedBy)) {
         servedBy[provider] = part(count - (previous.servedBy[provider] ?? 0));
       }
+      const admissionRejections: Record<string, number> = {};
+      for (const [tenant, total] of Object.entries(current.admissionRejections)) {
+        const rejected = part(total - (previous.admissionRejections[tenant] ?? 0));
+        if (rejected > 0) admissionRejections[tenant] = rejected;
+      }
       const requests = part(successes + failures);
       const pointSuccesses = Math.min(requests, part(successes));
       const point: SeriesPoint = {
@@ -171,6 +181,7 @@ export class SeriesSampler {
         p95S,
         failovers: part(failovers),
         servedBy,
+        admissionRejections,
       };
       if (index === span - 1 && current.queue !== undefined) {
         point.queueDepth = current.queue.depth;

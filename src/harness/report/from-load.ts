@@ -21,6 +21,8 @@ export interface TopologyExtras {
   failoversBySecond?: ReadonlyMap<number, number>;
   /** Queue gauges read at the end of each second, keyed by second; seconds without a read are absent. */
   queueBySecond?: ReadonlyMap<number, { depth: number; oldestAgeS: number }>;
+  /** Admission rejections per tenant for each read second, keyed by second. */
+  admissionRejectionsBySecond?: ReadonlyMap<number, Record<string, number>>;
 }
 
 function seconds(latency: LoadLatency): LatencySummary {
@@ -59,6 +61,8 @@ function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
       seriesPoint.queueDepth = queue.depth;
       seriesPoint.queueOldestAgeS = queue.oldestAgeS;
     }
+    const rejections = extras.admissionRejectionsBySecond?.get(point.second);
+    if (rejections !== undefined) seriesPoint.admissionRejections = rejections;
     return seriesPoint;
   });
 }

@@ -8,12 +8,13 @@ import type { BackpressureLimits } from '../../platform/admission/backpressure.j
 
 /**
  * Schema version this scalegate writes. Version 2 added `drill.breakers`, version 3 the
- * queue gauges of the series and the `worker-pause` fault.
+ * queue gauges of the series and the `worker-pause` fault, version 4 the admission
+ * rejections per tenant of the series.
  */
-export const REPORT_SCHEMA_VERSION = 3;
+export const REPORT_SCHEMA_VERSION = 4;
 
 /** Schema versions this scalegate reads. */
-export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [1, 2, REPORT_SCHEMA_VERSION];
+export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3, REPORT_SCHEMA_VERSION];
 
 export type Verdict = 'passed' | 'deviated' | 'inconclusive' | 'aborted';
 
@@ -147,6 +148,13 @@ export interface SeriesPoint {
    * `queueDepth`, in seconds.
    */
   queueOldestAgeS?: number;
+  /**
+   * Requests that admission rejected in this second, per tenant, from the platform's
+   * `scalegate_admission_rejections_total` summed over its reasons. Burst tenants are
+   * included. A tenant without a rejection in this second is absent. The field is absent
+   * before schema version 4 and for a second the drill did not read.
+   */
+  admissionRejections?: Record<string, number>;
 }
 
 export interface TopologyResult {
@@ -328,9 +336,10 @@ export interface DrillJournal {
 export interface Report {
   /**
    * 1 in reports written before breakers were recorded, 2 in those written before the queue
-   * gauges were; such reports still validate.
+   * gauges were, and 3 in those written before the series' admission rejections were. Such
+   * reports still validate.
    */
-  schemaVersion: 1 | 2 | typeof REPORT_SCHEMA_VERSION;
+  schemaVersion: 1 | 2 | 3 | typeof REPORT_SCHEMA_VERSION;
   runId: string;
   createdAt: string;
   environment: Environment;

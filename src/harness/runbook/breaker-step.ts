@@ -127,7 +127,7 @@ export function breakerStep(
 /**
  * Words the breaker check of a provider outage's recovery. When no breaker of the failed
  * provider opened in the drill, step 1 read the failover counter, so the check does too and
- * cites its rise in the series from the fault window's end to the drill's end.
+ * cites its rise in the series from the fault window's end to the end of the load.
  */
 export function breakerRecoveryCheck(
   report: Report,
@@ -150,8 +150,8 @@ export function breakerRecoveryCheck(
     after.length === 0
       ? "The report's series ends with the fault window, so the drill did not measure this."
       : `In the drill, \`scalegate_failover_activations_total\` rose by ` +
-        `${count(failoversIn(after))} over the ${after.length} seconds from ${seconds(endS)} ` +
-        'to the drill end, counting every provider pair.';
+        `${count(failoversIn(after))} over the ${after.length} seconds from ${endS} s to the ` +
+        `end of the load at ${(after.at(-1)?.t ?? endS) + 1} s, counting every provider pair.`;
   return (
     `Step 1's two reads print the same \`to_provider="${fallback}"\` line: calls to ` +
     `${primary} succeed again, so none fails over. ${measured}`

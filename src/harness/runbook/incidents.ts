@@ -4,6 +4,7 @@ import { count, percent, seconds } from '../report/format.js';
 import { failoverCountText } from './breaker-outage.js';
 import { breakerMeasured } from './breaker-signal.js';
 import { breakerRecoveryCheck, breakerStep } from './breaker-step.js';
+import { burstRejectionsText } from './burst-rejections.js';
 import { p95Of, READ_GAP_S, rateShare, sumRate, twoReads } from './commands.js';
 import {
   type Evidence,
@@ -227,7 +228,7 @@ function tenantBurst(evidence: Evidence): Incident {
       `Confirm other tenants are unaffected: between the two reads of ${twoReads('scalegate_gateway_rejections_total\\{|scalegate_requests_total\\{')} no rejection line of another tenant changes, and neither do their \`outcome="failed"\` lines.`,
     ],
     verification: [
-      `Rejections for ${tenant} stop rising once its rate is back under quota: step 1's two reads print the same lines.`,
+      `Rejections for ${tenant} stop rising once its rate is back under quota: step 1's two reads print the same lines. ${burstRejectionsText(result.timeSeries, tenant, windowOf(fault))}`,
       `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
     ],
   };

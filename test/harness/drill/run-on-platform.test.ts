@@ -218,6 +218,11 @@ describe('runDrillOnPlatform on a platform', function () {
       [true, true, true],
     );
     assert.ok((saved.drill?.faults[2]?.burst?.requests ?? 0) > 0);
+    // The series reads the admission rejections every second, until the load's last one.
+    const read = saved.topologies[0]?.timeSeries.filter(
+      (point) => point.admissionRejections !== undefined,
+    );
+    assert.ok((read?.length ?? 0) >= 10, JSON.stringify(saved.topologies[0]?.timeSeries));
     // The cost covers the main load's tenants, whose requests the rest of the report counts.
     const costTenants = saved.topologies[0]?.cost.byTenant.map((slice) => slice.key);
     assert.deepEqual(costTenants?.sort(), ['tenant-alpha', 'tenant-beta', 'tenant-noisy']);

@@ -454,9 +454,9 @@ describe('runDrill', () => {
       });
     });
 
-    it('writes schema version 3', async () => {
+    it('writes schema version 4', async () => {
       const { report } = await runWithBreakers();
-      assert.equal(report.schemaVersion, 3);
+      assert.equal(report.schemaVersion, 4);
     });
 
     it('stops the watch after the drill', async () => {

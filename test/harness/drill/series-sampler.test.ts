@@ -53,6 +53,47 @@ describe('SeriesSampler', () => {
     assert.deepEqual(point?.servedBy, { 'provider-a': 2, 'provider-b': 18 });
   });
 
+  it('counts admission rejections per tenant', () => {
+    const sampler = new SeriesSampler(['tenant-noisy']);
+    const rejections = (noisy: number, alpha: number) => [
+      sample(
+        'scalegate_admission_rejections_total',
+        { tenant: 'tenant-noisy', reason: 'rpm' },
+        noisy,
+      ),
+      sample('scalegate_admission_rejections_total', { tenant: 'tenant-noisy', reason: 'tpm' }, 1),
+      sample(
+        'scalegate_admission_rejections_total',
+        { tenant: 'tenant-alpha', reason: 'rpm' },
+        alpha,
+      ),
+    ];
+    sampler.baseline(rejections(5, 2));
+    const [burst] = sampler.record(0, rejections(45, 2));
+    const [quiet] = sampler.record(1, rejections(45, 3));
+    // The burst tenant's rejections count, though its requests are left out of the others.
+    assert.deepEqual(burst?.admissionRejections, { 'tenant-noisy': 40 });
+    assert.equal(burst?.requests, 0);
+    assert.deepEqual(quiet?.admissionRejections, { 'tenant-alpha': 1 });
+  });
+
+  it('spreads admission rejections over skipped seconds', () => {
+    const sampler = new SeriesSampler([]);
+    const rejections = (value: number) => [
+      sample(
+        'scalegate_admission_rejections_total',
+        { tenant: 'tenant-noisy', reason: 'rpm' },
+        value,
+      ),
+    ];
+    sampler.baseline(rejections(0));
+    const points = sampler.record(3, rejections(2), 3);
+    assert.deepEqual(
+      points.map((point) => point.admissionRejections),
+      [{}, { 'tenant-noisy': 1 }, { 'tenant-noisy': 1 }],
+    );
+  });
+
   it('counts dead-lettered tasks as failures', () => {
     const sampler = new SeriesSampler([]);
     sampler.baseline(counters(0, 0, 0, 0, 0));

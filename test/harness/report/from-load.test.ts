@@ -77,6 +77,21 @@ describe('topologyFromLoad', () => {
     assert.equal(second?.queueOldestAgeS, 7.5);
   });
 
+  it('copies the admission rejections of each read second', () => {
+    const result = loadResult();
+    result.timeSeries = [
+      { second: 0, requests: 1, successes: 1, failures: 0, aborted: 0, p95Ms: 900 },
+      { second: 1, requests: 1, successes: 1, failures: 0, aborted: 0, p95Ms: 900 },
+    ];
+    const admissionRejectionsBySecond = new Map([[0, { 'tenant-noisy': 12 }]]);
+    const [first, second] = topologyFromLoad(result, {
+      ...extras,
+      admissionRejectionsBySecond,
+    }).timeSeries;
+    assert.deepEqual(first?.admissionRejections, { 'tenant-noisy': 12 });
+    assert.equal(second?.admissionRejections, undefined);
+  });
+
   it('counts aborts against second success', () => {
     const result = loadResult();
     result.timeSeries = [

@@ -6,7 +6,19 @@ import type {
   SeriesPoint,
 } from '../../../src/harness/report/types.js';
 
-/** Builds a per-second series in which provider-a fails over to provider-b from 20 s to 50 s. */
+/**
+ * Returns the admission rejections of second `t`: 84 a second for tenant-noisy over its burst
+ * from 60 s to 75 s, 1,260 in all, and 3 more in the second from 76 s to 77 s.
+ */
+function admissionRejections(t: number): Record<string, number> {
+  if (t >= 60 && t < 75) return { 'tenant-noisy': 84 };
+  return t === 76 ? { 'tenant-noisy': 3 } : {};
+}
+
+/**
+ * Builds a per-second series in which provider-a fails over to provider-b from 20 s to 50 s
+ * and tenant-noisy is rejected over its burst.
+ */
 function series(): SeriesPoint[] {
   const points: SeriesPoint[] = [];
   for (let t = 0; t < 90; t += 1) {
@@ -28,6 +40,7 @@ function series(): SeriesPoint[] {
       servedBy,
       queueDepth: 2,
       queueOldestAgeS: 0.2,
+      admissionRejections: admissionRejections(t),
     });
   }
   return points;
@@ -59,7 +72,7 @@ function probes(successRate: number, p95S: number): ProbeResult[] {
 /** Builds a complete, schema-valid drill report for the report and runbook tests. */
 export function sampleReport(): Report {
   return {
-    schemaVersion: 3,
+    schemaVersion: 4,
     runId: '20261204T150000Z-provider-outage',
     createdAt: '2026-12-04T15:00:00.000Z',
     environment: {
@@ -228,9 +241,19 @@ function breakers(): BreakerJournal {
   };
 }
 
+/** Builds the sample report as schema version 3 wrote it, without admission rejections. */
+export function sampleReportV3(): Report {
+  const report = sampleReport();
+  report.schemaVersion = 3;
+  for (const point of report.topologies[0]?.timeSeries ?? []) {
+    delete point.admissionRejections;
+  }
+  return report;
+}
+
 /** Builds the sample report as schema version 2 wrote it, without queue gauges. */
 export function sampleReportV2(): Report {
-  const report = sampleReport();
+  const report = sampleReportV3();
   report.schemaVersion = 2;
   for (const point of report.topologies[0]?.timeSeries ?? []) {
     delete point.queueDepth;

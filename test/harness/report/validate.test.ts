@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { isReportValidationError } from '../../../src/harness/report/errors.js';
 import type { BreakerRecord, Report } from '../../../src/harness/report/types.js';
 import { validateReport } from '../../../src/harness/report/validate.js';
-import { sampleReport, sampleReportV1, sampleReportV2 } from './sample-report.js';
+import { sampleReport, sampleReportV1, sampleReportV2, sampleReportV3 } from './sample-report.js';
 import { sampleWorkerLossReport } from './sample-worker-loss.js';
 
 /** Returns the message of the validation error that `report` raises. */
@@ -28,12 +28,42 @@ function gptOf(report: Report): BreakerRecord {
 
 describe('validateReport', () => {
   describe('schema versions', () => {
+    it('accepts admission rejections in a version 4 report', () => {
+      const series = validateReport(sampleReport()).topologies[0]?.timeSeries ?? [];
+      assert.deepEqual(series[60]?.admissionRejections, { 'tenant-noisy': 84 });
+      assert.deepEqual(series[0]?.admissionRejections, {});
+    });
+
+    it('accepts a version 3 report without admission rejections', () => {
+      assert.equal(validateReport(sampleReportV3()).schemaVersion, 3);
+    });
+
+    it('rejects admission rejections in a version 3 report', () => {
+      const report = sampleReport();
+      report.schemaVersion = 3;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/timeSeries\/0\/admissionRejections: not rule failed .*set schemaVersion to 4/,
+      );
+    });
+
+    it('rejects a zero admission rejection count', () => {
+      const report = sampleReport();
+      const point = report.topologies[0]?.timeSeries[0];
+      assert.ok(point);
+      point.admissionRejections = { 'tenant-noisy': 0 };
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/timeSeries\/0\/admissionRejections\/tenant-noisy: minimum rule failed/,
+      );
+    });
+
     it('accepts a version 3 report with breakers', () => {
-      assert.equal(validateReport(sampleReport()).drill?.breakers?.targets.length, 3);
+      assert.equal(validateReport(sampleReportV3()).drill?.breakers?.targets.length, 3);
     });
 
     it('accepts queue gauges in a version 3 report', () => {
-      const point = validateReport(sampleReport()).topologies[0]?.timeSeries[0];
+      const point = validateReport(sampleReportV3()).topologies[0]?.timeSeries[0];
       assert.equal(point?.queueDepth, 2);
       assert.equal(point?.queueOldestAgeS, 0.2);
     });
@@ -49,7 +79,7 @@ describe('validateReport', () => {
     });
 
     it('rejects queue gauges in a version 2 report', () => {
-      const report = sampleReport();
+      const report = sampleReportV3();
       report.schemaVersion = 2;
       assert.match(
         errorOf(report),
@@ -96,18 +126,18 @@ describe('validateReport', () => {
       assert.equal(validateReport({ ...sampleReport(), drill: null }).drill, null);
     });
 
-    it('rejects a version 2 drill without breakers', () => {
+    it('rejects a version 4 drill without breakers', () => {
       const report = sampleReport();
       delete report.drill?.breakers;
       assert.equal(
         errorOf(report),
         "invalid report at /drill: required rule failed (must have required property 'breakers'); " +
-          'expected drill journal of schema version 2 or 3, which has a breakers field, null when not recorded',
+          'expected drill journal of schema version 2, 3 or 4, which has a breakers field, null when not recorded',
       );
     });
 
     it('rejects breakers in a version 1 report', () => {
-      const report = sampleReport();
+      const report = sampleReportV2();
       report.schemaVersion = 1;
       assert.match(
         errorOf(report),
@@ -117,8 +147,8 @@ describe('validateReport', () => {
 
     it('rejects an unknown version', () => {
       assert.match(
-        errorOf({ ...sampleReport(), schemaVersion: 4 }),
-        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 4\)/,
+        errorOf({ ...sampleReport(), schemaVersion: 5 }),
+        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 5\)/,
       );
     });
   });

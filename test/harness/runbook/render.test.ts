@@ -16,7 +16,7 @@ import {
 } from '../../../src/harness/runbook/write.js';
 import { GatewayMetrics } from '../../../src/platform/gateway/metrics.js';
 import { defineMetrics } from '../../../src/platform/metrics/definitions.js';
-import { sampleReport, sampleReportV1 } from '../report/sample-report.js';
+import { sampleReport, sampleReportV1, sampleReportV3 } from '../report/sample-report.js';
 
 function sectionOf(markdown: string, title: string): string {
   const start = markdown.indexOf(`## ${title}`);
@@ -260,8 +260,8 @@ describe('renderRunbook', () => {
       verify.includes(
         '- Step 1\'s two reads print the same `to_provider="provider-b"` line: calls to ' +
           'provider-a succeed again, so none fails over. In the drill, ' +
-          '`scalegate_failover_activations_total` rose by 60 over the 39 seconds from 51.00 s ' +
-          'to the drill end, counting every provider pair.',
+          '`scalegate_failover_activations_total` rose by 60 over the 39 seconds from 51 s ' +
+          'to the end of the load at 90 s, counting every provider pair.',
       ),
       verify,
     );
@@ -532,6 +532,71 @@ describe('renderRunbook', () => {
     assert.ok(
       burstSection.includes(
         `Over the whole drill, other faults included, tenant-alpha had a success rate of ${percent(alpha.successRate)}`,
+      ),
+      burstSection,
+    );
+  });
+
+  it('measures burst rejections in the recovery check', () => {
+    const burstSection = sectionOf(
+      renderRunbook([sampleReport()]),
+      'Noisy tenant burst: tenant-noisy',
+    );
+    const verify = burstSection.slice(burstSection.indexOf('### Verify recovery'));
+    // The series rejects tenant-noisy 84 times a second from 60 s to 75 s, 3 times from 76 s.
+    assert.ok(
+      verify.includes(
+        "- Rejections for tenant-noisy stop rising once its rate is back under quota: step 1's " +
+          'two reads print the same lines. In the drill, ' +
+          '`scalegate_admission_rejections_total{tenant="tenant-noisy"}` rose by 1260 over the ' +
+          '15 seconds from 60 s to 75 s that cover the burst (60.00-75.00 s), 84.0 per second. ' +
+          'Over the 15 seconds after it, from 75 s to the end of the load at 90 s, it rose by ' +
+          '3, the last in the second from 76 s to 77 s.\n',
+      ),
+      verify,
+    );
+  });
+
+  it('measures no burst rejections after the burst', () => {
+    const report = sampleReport();
+    const late = report.topologies[0]?.timeSeries.find((point) => point.t === 76);
+    assert.ok(late);
+    late.admissionRejections = {};
+    const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');
+    assert.ok(
+      burstSection.includes(
+        'Over the 15 seconds after it, from 75 s to the end of the load at 90 s, it rose by 0.\n',
+      ),
+      burstSection,
+    );
+  });
+
+  it('counts seconds without a rejection read', () => {
+    const report = sampleReport();
+    const unread = report.topologies[0]?.timeSeries.find((point) => point.t === 70);
+    assert.ok(unread);
+    delete unread.admissionRejections;
+    const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');
+    // 14 read seconds of 84 rejections each.
+    assert.ok(
+      burstSection.includes(
+        'rose by 1176 over the 15 seconds from 60 s to 75 s (1 of them without a read) that ' +
+          'cover the burst (60.00-75.00 s), 84.0 per second.',
+      ),
+      burstSection,
+    );
+  });
+
+  it('names burst rejections a version 3 report lacks', () => {
+    const burstSection = sectionOf(
+      renderRunbook([sampleReportV3()]),
+      'Noisy tenant burst: tenant-noisy',
+    );
+    assert.ok(
+      burstSection.includes(
+        "step 1's two reads print the same lines. The report's series has no admission " +
+          'rejections per second, which reports of schema version 4 record, so the drill ' +
+          'gives no rate before or after the burst ended.',
       ),
       burstSection,
     );

@@ -211,6 +211,68 @@ describe('scalegate compare', () => {
     );
   });
 
+  it('prints succeeded beside completed throughput', async () => {
+    const base = await writeJson(dir, 'half.json', sampleLoadOutput());
+    const all = await writeJson(
+      dir,
+      'all.json',
+      sampleLoadOutput({ ...BASE_FIGURES, successRate: 1 }),
+    );
+    const run = await runCompareCommand([base, all]);
+    assert.equal(run.exitCode, 0);
+    // Both ended 83 requests in the 5 s window: 42 succeeded in one, all 83 in the other.
+    assert.equal(
+      row(run.stdout, 'completed throughput'),
+      'completed throughput | 1000 rpm | 1000 rpm | +0.0%',
+    );
+    assert.equal(
+      row(run.stdout, 'succeeded throughput'),
+      'succeeded throughput | 504 rpm | 996 rpm | +97.6%',
+    );
+    const lines = run.stdout.split('\n');
+    assert.equal(
+      lines.indexOf(lines.find((line) => line.startsWith('succeeded throughput')) ?? ''),
+      lines.indexOf(lines.find((line) => line.startsWith('completed throughput')) ?? '') + 1,
+    );
+    assert.doesNotMatch(run.stdout, /is n\/a for/);
+  });
+
+  it('footnotes succeeded throughput of a k6 run', async () => {
+    const k6 = sampleLoadOutput();
+    k6.result.engine = 'k6';
+    k6.settings.engine = 'k6';
+    k6.result.throughput = { windowSec: 5, offeredRpm: 1200 };
+    const base = await writeJson(dir, 'embedded.json', sampleLoadOutput());
+    const other = await writeJson(dir, 'k6.json', k6);
+    const run = await runCompareCommand([base, other]);
+    assert.equal(
+      row(run.stdout, 'succeeded throughput'),
+      'succeeded throughput | 504 rpm | n/a | n/a',
+    );
+
+    assert.ok(
+      run.stdout.includes(
+        `\nSucceeded throughput is n/a for ${other}: k6 does not time when requests end, so ` +
+          'the output has no count of requests that ended inside the send window.\n',
+      ),
+      run.stdout,
+    );
+
+    const json = await runCompareCommand(['--json', base, other]);
+    const comparison = JSON.parse(json.stdout) as Comparison;
+    const succeeded = comparison.rows.find((entry) => entry.metric === 'succeededRpm');
+    assert.deepEqual(succeeded?.unmeasured, [
+      {
+        file: other,
+        reason:
+          'k6 does not time when requests end, so the output has no count of requests that ' +
+          'ended inside the send window',
+      },
+    ]);
+    assert.equal(succeeded?.groups[0]?.median, 504);
+    assert.equal(succeeded?.groups[1]?.median, null);
+  });
+
   it('prints n/a for cost of a --target run', async () => {
     const target = sampleLoadOutput();
     target.settings.platform = null;
@@ -346,8 +408,9 @@ describe('scalegate compare', () => {
   it('leaves out the footnote without identical repeats', async () => {
     const write = (name: string, figures: SampleFigures) =>
       writeJson(dir, name, sampleLoadOutput(figures));
+    // One more request ends in the 5 s window per index, so succeeded throughput varies too.
     const vary = (index: number): SampleFigures => ({
-      completedRpm: 1000 + index,
+      completedRpm: 1000 + 12 * index,
       successRate: 0.5 + index / 100,
       p50Ms: 2000 + index,
       p95Ms: 4000 + index,
@@ -494,6 +557,10 @@ describe('scalegate compare', () => {
       assert.equal(run.stderr, '');
       assert.equal(run.exitCode, 0);
       assert.equal(row(run.stdout, 'success rate'), 'success rate | 100.0% | 100.0% | +0.0%');
+      // Every request succeeded, so the series gives succeeded throughput equal to completed.
+      const completed = row(run.stdout, 'completed throughput').split(' | ').slice(1);
+      const succeeded = row(run.stdout, 'succeeded throughput').split(' | ').slice(1);
+      assert.deepEqual(succeeded, completed);
       assert.equal(row(run.stdout, 'mean cost per task'), 'mean cost per task | n/a | n/a | n/a');
     } finally {
       await gateway?.close();
@@ -513,6 +580,10 @@ describe('scalegate compare', () => {
     assert.match(
       row(run.stdout, 'completed throughput'),
       /^completed throughput \| \d+ rpm \| \d+ rpm \| \+0\.0%$/,
+    );
+    assert.match(
+      row(run.stdout, 'succeeded throughput'),
+      /^succeeded throughput \| \d+ rpm \| \d+ rpm \| \+0\.0%$/,
     );
     const { runId, createdAt } = JSON.parse(await readFile(report, 'utf8')) as {
       runId: string;

@@ -44,6 +44,8 @@ export interface FigureRow {
   metric: MetricKey;
   /** One entry per group, the baseline first. */
   groups: GroupFigure[];
+  /** Runs that did not measure the figure for a recorded reason, in the order given. */
+  unmeasured: { file: string; reason: string }[];
 }
 
 /** Settings of a group's runs: each distinct value, in the order of first appearance. */
@@ -81,8 +83,15 @@ type GroupStats = FigureStats & Pick<GroupFigure, 'lowerBound' | 'identicalRuns'
 function figureRow(groups: readonly RunGroup[], metric: MetricKey): FigureRow {
   const stats = groups.map((group) => groupStats(group, metric));
   const [base] = stats;
+  const unmeasured = groups.flatMap((group) =>
+    group.runs.flatMap((run) => {
+      const reason = run.unmeasured[metric];
+      return reason === undefined ? [] : [{ file: run.file, reason }];
+    }),
+  );
   return {
     metric,
+    unmeasured,
     groups: stats.map((group, index) =>
       index === 0 || base === undefined
         ? { ...group, changePercent: null, changeBound: null, noise: null }

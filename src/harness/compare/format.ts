@@ -5,6 +5,7 @@ import type { MetricKey } from './run.js';
 /** Row heading and value format of each figure. */
 const METRIC_FORMATS: Record<MetricKey, { label: string; format: (value: number) => string }> = {
   throughputRpm: { label: 'completed throughput', format: (value) => `${value.toFixed(0)} rpm` },
+  succeededRpm: { label: 'succeeded throughput', format: (value) => `${value.toFixed(0)} rpm` },
   successRate: { label: 'success rate', format: percent },
   p50LatencyS: { label: 'p50 latency', format: seconds },
   p95LatencyS: { label: 'p95 latency', format: seconds },
@@ -133,10 +134,20 @@ function notes(comparison: Comparison): string[] {
     lines.push(noNoiseBandNote(comparison));
   }
   if (comparison.rows.some(hasIdenticalRangeMark)) lines.push(IDENTICAL_NOTE);
+  lines.push(...unmeasuredNotes(comparison));
   if (comparison.rows.some((row) => row.groups.some((group) => group.lowerBound))) {
     lines.push(LOWER_BOUND_NOTE);
   }
   return lines;
+}
+
+/** Returns one line per run whose figure is n/a for a recorded reason, such as a k6 run. */
+function unmeasuredNotes(comparison: Comparison): string[] {
+  return comparison.rows.flatMap((row) => {
+    const { label } = METRIC_FORMATS[row.metric];
+    const heading = `${label.charAt(0).toUpperCase()}${label.slice(1)}`;
+    return row.unmeasured.map(({ file, reason }) => `${heading} is n/a for ${file}: ${reason}.`);
+  });
 }
 
 function hasIdenticalRangeMark(row: FigureRow): boolean {

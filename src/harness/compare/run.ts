@@ -8,10 +8,16 @@ import { throughputRpmOf } from '../report/from-load.js';
 import type { MachineInfo, Report, TopologyResult } from '../report/types.js';
 import { loadCaveats, reportCaveats } from './caveats.js';
 import { abortedInLoad, abortedInReport } from './lower-bounds.js';
+import {
+  type SucceededThroughput,
+  succeededThroughputOfLoad,
+  succeededThroughputOfReport,
+} from './succeeded.js';
 
 /** Figures that `scalegate compare` puts side by side, in table order. */
 export const METRIC_KEYS = [
   'throughputRpm',
+  'succeededRpm',
   'successRate',
   'p50LatencyS',
   'p95LatencyS',
@@ -60,8 +66,15 @@ export interface RunRecord {
   caveats: string[];
   /** Each figure, or null when the run did not measure it, such as cost without a platform. */
   figures: Record<MetricKey, number | null>;
+  /** Reason each null figure is missing, for figures whose absence needs one, such as `succeededRpm`. */
+  unmeasured: Partial<Record<MetricKey, string>>;
   /** Figures that are only lower bounds, such as latency percentiles of a run with aborted requests. */
   lowerBounds: MetricKey[];
+}
+
+/** Returns the reason a run has no succeeded throughput, keyed by its figure. */
+function unmeasuredOf(succeeded: SucceededThroughput): RunRecord['unmeasured'] {
+  return succeeded.rpm === null ? { succeededRpm: succeeded.reason } : {};
 }
 
 /** Formats recorded backpressure limits, or the defaults when a file predates them. */
@@ -75,6 +88,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
   const latency = result.latency.overall;
   const cost = platform?.cost;
   const aborted = abortedInLoad(result);
+  const succeeded = succeededThroughputOfLoad(result);
   return {
     file,
     identity: `started at ${new Date(result.startedAt).toISOString()} against ${result.target}`,
@@ -96,6 +110,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
     caveats: loadCaveats(output, aborted),
     figures: {
       throughputRpm: throughputRpmOf(result),
+      succeededRpm: succeeded.rpm,
       successRate: result.successRate,
       p50LatencyS: latency.p50 / 1000,
       p95LatencyS: latency.p95 / 1000,
@@ -104,6 +119,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
       p95UsdPerTask: cost?.p95UsdPerTask ?? null,
       workerPoolUsd: cost?.workerPoolUsd ?? null,
     },
+    unmeasured: unmeasuredOf(succeeded),
     lowerBounds: aborted.lowerBounds,
   };
 }
@@ -112,6 +128,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
 export function runFromReport(file: string, report: Report, topology: TopologyResult): RunRecord {
   const { environment } = report;
   const aborted = abortedInReport(topology);
+  const succeeded = succeededThroughputOfReport(report, topology);
   return {
     file,
     identity: `run id ${report.runId}, created at ${report.createdAt}`,
@@ -133,6 +150,7 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
     caveats: reportCaveats(report, topology, aborted),
     figures: {
       throughputRpm: topology.throughputRpm,
+      succeededRpm: succeeded.rpm,
       successRate: topology.successRate,
       p50LatencyS: topology.latency.p50S,
       p95LatencyS: topology.latency.p95S,
@@ -141,6 +159,7 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
       p95UsdPerTask: topology.cost.p95Usd,
       workerPoolUsd: topology.cost.workerPoolUsd ?? null,
     },
+    unmeasured: unmeasuredOf(succeeded),
     lowerBounds: aborted.lowerBounds,
   };
 }

@@ -15,7 +15,7 @@ import {
 } from '../../../src/harness/load/health.js';
 import type { LoadCommandOutput } from '../../../src/harness/load/output.js';
 import { sampleReport, sampleReportV1 } from '../report/sample-report.js';
-import { sampleLoadOutput, writeJson } from '../load/sample-output.js';
+import { BASE_FIGURES, sampleLoadOutput, writeJson } from '../load/sample-output.js';
 
 /** Asserts that reading `file` fails with `problem` and exactly `message`. */
 async function assertRejected(file: string, problem: CompareInputProblem, message: string) {
@@ -72,6 +72,8 @@ describe('readRun', () => {
     assert.equal(run.seed, 1);
     assert.deepEqual(run.figures, {
       throughputRpm: 1000,
+      // 42 of the 83 requests that ended in the 5 s window succeeded.
+      succeededRpm: 504,
       successRate: 0.5,
       p50LatencyS: 2,
       p95LatencyS: 4,
@@ -162,6 +164,8 @@ describe('readRun', () => {
     assert.equal(run.timeScale, 10);
     assert.deepEqual(run.figures, {
       throughputRpm: 1800,
+      // 2,664 of the 2,700 requests that ended in the 90 s window succeeded.
+      succeededRpm: 1776,
       successRate: 0.964,
       p50LatencyS: 1.1,
       p95LatencyS: 3.4,
@@ -169,6 +173,116 @@ describe('readRun', () => {
       meanUsdPerTask: 0.019,
       p95UsdPerTask: 0.041,
       workerPoolUsd: null,
+    });
+  });
+
+  describe('succeeded throughput', () => {
+    it('counts the successes of an interrupted load', async () => {
+      const output = interruptedOutput();
+      assert.ok(output.result.throughput !== undefined);
+      // The run stopped at 3.2 s: 12 of the 18 requests that ended in seconds 0 to 3 succeeded.
+      output.result.throughput.completedInWindow = 18;
+      output.result.timeSeries = [0, 1, 2, 3].map((second) => ({
+        second,
+        requests: 5,
+        successes: 3,
+        failures: second === 3 ? 0 : 2,
+        aborted: 0,
+        p95Ms: 900,
+      }));
+      const run = await readRun(await writeJson(dir, 'load.json', output));
+      assert.equal(run.figures.succeededRpm, 225);
+      assert.deepEqual(run.unmeasured, {});
+    });
+
+    it('leaves the drain out of a load', async () => {
+      const output = sampleLoadOutput({ ...BASE_FIGURES, successRate: 1 });
+      const run = await readRun(await writeJson(dir, 'load.json', output));
+      // All 83 requests that ended in the window succeeded; the drain's 17 did not count.
+      assert.equal(run.figures.succeededRpm, 996);
+    });
+
+    it('rejects a load series past its window count', async () => {
+      const output = sampleLoadOutput();
+      assert.ok(output.result.throughput !== undefined);
+      output.result.throughput.completedInWindow = 80;
+      const file = await writeJson(dir, 'load.json', output);
+      const run = await readRun(file);
+      assert.equal(run.figures.succeededRpm, null);
+      assert.equal(
+        run.unmeasured.succeededRpm,
+        'its series counts 83 requests that ended in the 5 s covering the 5 s send window, ' +
+          'but 80 ended inside it, so the series does not show which successes ended inside it',
+      );
+    });
+
+    it('names a k6 load without window counts', async () => {
+      const output = sampleLoadOutput();
+      output.result.engine = 'k6';
+      output.settings.engine = 'k6';
+      output.result.throughput = { windowSec: 5, offeredRpm: 1200 };
+      const run = await readRun(await writeJson(dir, 'k6.json', output));
+      assert.equal(run.figures.succeededRpm, null);
+      assert.equal(
+        run.unmeasured.succeededRpm,
+        'k6 does not time when requests end, so the output has no count of requests that ' +
+          'ended inside the send window',
+      );
+    });
+
+    it('names a load without a send window', async () => {
+      const output = sampleLoadOutput();
+      delete output.result.throughput;
+      const run = await readRun(await writeJson(dir, 'load.json', output));
+      assert.equal(run.figures.succeededRpm, null);
+      assert.equal(run.unmeasured.succeededRpm, 'the output records no send window');
+    });
+
+    it('leaves the drain out of a drill report', async () => {
+      const report = sampleReport();
+      const result = report.topologies[0];
+      assert.ok(result);
+      // Seconds 90 and 91 are the drain: their successes end after the 90 s window.
+      for (const t of [90, 91]) {
+        result.timeSeries.push({
+          t,
+          requests: 5,
+          successes: 5,
+          throughputRpm: 300,
+          successRate: 1,
+          p95S: 2,
+          failovers: 0,
+          servedBy: {},
+        });
+      }
+      const run = await readRun(await writeJson(dir, 'report.json', report));
+      assert.equal(run.figures.succeededRpm, 1776);
+    });
+
+    it('rejects a report series off its rate', async () => {
+      const report = sampleReport();
+      assert.ok(report.topologies[0]);
+      report.topologies[0].throughputRpm = 1700;
+      const run = await readRun(await writeJson(dir, 'report.json', report));
+      assert.equal(run.figures.succeededRpm, null);
+      assert.equal(
+        run.unmeasured.succeededRpm,
+        'its series counts 2700 requests that ended in the 90 s covering the 90 s send window, ' +
+          'but 2550 ended inside it, so the series does not show which successes ended inside it',
+      );
+    });
+
+    it('names an aborted drill', async () => {
+      const report = sampleReport();
+      assert.ok(report.drill);
+      report.drill.aborted = { reason: 'signal', detail: 'SIGINT', atS: 40 };
+      report.verdict = { status: 'aborted', reasons: ['aborted at 40.00 s: SIGINT'] };
+      const run = await readRun(await writeJson(dir, 'report.json', report));
+      assert.equal(run.figures.succeededRpm, null);
+      assert.equal(
+        run.unmeasured.succeededRpm,
+        'the drill was aborted, and the report does not record when its send window closed',
+      );
     });
   });
 

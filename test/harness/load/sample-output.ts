@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import type { LatencySummary } from '../../../src/harness/load/latency-histogram.js';
 import type { LoadCommandOutput } from '../../../src/harness/load/output.js';
+import type { TimeSeriesPoint } from '../../../src/harness/load/result.js';
 
 /** Figures of a sample load output; the rest of the output is fixed. */
 export interface SampleFigures {
@@ -31,13 +32,42 @@ function latency(p50: number, p95: number, p99: number): LatencySummary {
   return { count: 100, min: 10, mean: p50, p50, p90: p95, p95, p99, max: p99 };
 }
 
+/** Part `index` of `total` split into `parts` whole shares that add up to `total`. */
+function share(total: number, parts: number, index: number): number {
+  return Math.floor((total * (index + 1)) / parts) - Math.floor((total * index) / parts);
+}
+
+/**
+ * Builds the per-second series of a 5 s window. The `completed` requests that end inside
+ * the window, `succeeded` of them successes, spread over seconds 0 to 4. The rest of the
+ * 50 successes and 50 failures of the sample end in the drain, in second 5.
+ */
+function timeSeries(completed: number, succeeded: number): TimeSeriesPoint[] {
+  const points: TimeSeriesPoint[] = [];
+  for (let second = 0; second < 5; second += 1) {
+    const successes = share(succeeded, 5, second);
+    const failures = share(completed - succeeded, 5, second);
+    points.push({ second, requests: 20, successes, failures, aborted: 0, p95Ms: 900 });
+  }
+  points.push({
+    second: 5,
+    requests: 0,
+    successes: Math.max(0, 50 - succeeded),
+    failures: Math.max(0, 50 - (completed - succeeded)),
+    aborted: 0,
+    p95Ms: 900,
+  });
+  return points;
+}
+
 /** Start time of the next sample, in epoch milliseconds. */
 let nextStartedAt = 1_796_461_504_962;
 
 /**
  * Builds a schema-valid `load --platform --out` JSON of a 5 s conv-replay run with the given
- * figures; tests change other fields on the returned object. Each call starts one minute
- * after the previous one, so two samples are two runs.
+ * figures; tests change other fields on the returned object. Of the requests that end in
+ * the window, the success rate's share succeeds. Each call starts one minute after the
+ * previous one, so two samples are two runs.
  */
 export function sampleLoadOutput(
   figures: SampleFigures = BASE_FIGURES,
@@ -45,6 +75,8 @@ export function sampleLoadOutput(
 ): LoadCommandOutput {
   const startedAt = nextStartedAt;
   nextStartedAt += 60_000;
+  const completed = Math.round(figures.completedRpm / 12);
+  const succeeded = Math.round(completed * figures.successRate);
   return {
     schemaVersion: 1,
     environment: {
@@ -91,7 +123,7 @@ export function sampleLoadOutput(
       throughput: {
         windowSec: 5,
         offeredRpm: 1200,
-        completedInWindow: Math.round(figures.completedRpm / 12),
+        completedInWindow: completed,
         completedRpm: figures.completedRpm,
       },
       drain: { timeoutSec: 10, endedBy: 'idle', aborted: 0 },
@@ -108,9 +140,7 @@ export function sampleLoadOutput(
       schedulerStalls: { lagLimitMs: 50, behindMs: 0, longestStallMs: 0, stalls: 0 },
       statusCodes: { '200': 50, '502': 50 },
       errorCodes: { provider_unavailable: 50 },
-      timeSeries: [
-        { second: 0, requests: 20, successes: 10, failures: 10, aborted: 0, p95Ms: 900 },
-      ],
+      timeSeries: timeSeries(completed, succeeded),
       async: {
         accepted: 0,
         succeeded: 0,

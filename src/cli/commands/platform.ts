@@ -115,7 +115,7 @@ export function registerPlatformCommand(program: Command): void {
     )
     .option(
       '--task-retention-ms <ms>',
-      'how long a finished task stays readable by GET /v1/tasks/:id, and on Redis how long its record and queue job stay before they are deleted; the counts keep counting them. An Idempotency-Key expires with its task',
+      'how long a finished task stays readable by GET /v1/tasks/:id, and how long its record, queue job and cost record stay before they are deleted; the counts and cost totals keep counting them. An Idempotency-Key expires with its task',
       parseSecondsMs,
       DEFAULT_QUEUE_RETENTION_MS,
     )

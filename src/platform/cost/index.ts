@@ -16,12 +16,14 @@ export {
   type CostLedger,
   type CostSummary,
   type CostTotal,
+  type RunningTotal,
+  type RunningTotals,
   type TaskCost,
   entryTotalUsd,
   percentile,
 } from './ledger.js';
 export { DEFAULT_PRICES_PATH, loadPriceTable, parsePriceTable } from './load-price-table.js';
-export { MemoryCostLedger } from './memory-ledger.js';
+export { MemoryCostLedger, type MemoryCostLedgerOptions } from './memory-ledger.js';
 export type {
   ExecutorPrices,
   ModelPrice,
@@ -32,3 +34,4 @@ export type {
 } from './price-table.js';
 export { PriceTable } from './price-table.js';
 export { RedisCostLedger, type RedisCostLedgerOptions } from './redis-ledger.js';
+export { COST_BUCKETS_PER_RETENTION, DEFAULT_COST_RETENTION_MS } from './retention.js';

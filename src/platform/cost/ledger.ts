@@ -57,12 +57,36 @@ export interface CostSummaryOptions {
   workerPoolUsd?: number;
 }
 
-/** Records the cost of each task and totals it per tenant and per route. */
+/** Count and cost of a group of tasks. */
+export interface RunningTotal {
+  tasks: number;
+  totalUsd: number;
+}
+
+/** Totals of every task a ledger recorded, kept when the per-task records expire. */
+export interface RunningTotals extends RunningTotal {
+  byTenant: Record<string, RunningTotal>;
+  byRoute: Record<string, RunningTotal>;
+}
+
+/**
+ * Records the cost of each task and totals it per tenant and per route. Each task's record
+ * is kept for the ledger's retention period, and for at most one time bucket (an eighth of
+ * the period) longer, while the running totals count every task for good.
+ */
 export interface CostLedger {
-  /** Adds a task's cost. Returns false, adding nothing, when the task id was already recorded. */
+  /**
+   * Adds a task's cost. Returns false, adding nothing, when a record of the task id is
+   * still kept, which it always is within the retention period.
+   */
   record(entry: CostEntry): Promise<boolean>;
-  /** Summarizes the recorded tasks, with the worker pool's bill shared out over them. */
+  /**
+   * Summarizes the tasks whose records are kept, with the worker pool's bill shared out
+   * over them. For a run shorter than the retention period, that is every task of the run.
+   */
   summary(options?: CostSummaryOptions): Promise<CostSummary>;
+  /** Returns the running totals of every task recorded, those with expired records included. */
+  totals(): Promise<RunningTotals>;
 }
 
 /** Returns the part of an entry that summaries group and price. */

@@ -46,15 +46,21 @@ class MemoryQueue<T> implements TaskQueue<T> {
   readonly name: string;
   readonly #options: ResolvedQueueOptions;
   readonly #events = new QueueEvents();
-  // NOTE: every accepted id stays in this map for the queue's lifetime so
-  // duplicates are detected. Finished jobs drop their data, and dead-lettered ones
-  // keep it until their retention ends.
+  /**
+   * Every job until its retention after it finished ends, as BullMQ keeps them, so an id is
+   * a duplicate while its job is here. Finished jobs drop their data, and dead-lettered
+   * ones keep it until their retention ends.
+   */
   readonly #jobs = new Map<string, MemoryJob<T>>();
+  /** Finished jobs still in #jobs, in the order they finished. */
+  readonly #finished = new Map<string, MemoryJob<T>>();
   readonly #waiting = new WaitingLine<MemoryJob<T>>();
   readonly #backoffTimers = new Set<NodeJS.Timeout>();
   /** Dead-lettered jobs in the order they were dead-lettered, until their retention ends. */
   readonly #deadLettered: MemoryJob<T>[] = [];
   #deadLetteredCount = 0;
+  /** Jobs accepted over the queue's lifetime, those deleted after their retention included. */
+  #accepted = 0;
   #consumers: MemoryConsumer<T>[] = [];
   #nextConsumer = 0;
   #seq = 0;
@@ -96,6 +102,7 @@ class MemoryQueue<T> implements TaskQueue<T> {
       job.priority = priority;
     }
     this.#jobs.set(id, job);
+    this.#accepted += 1;
     this.#waiting.push(job);
     this.#schedulePump();
     return { id, duplicate: false };
@@ -124,7 +131,7 @@ class MemoryQueue<T> implements TaskQueue<T> {
 
   async counts(): Promise<QueueCounts> {
     return {
-      accepted: this.#jobs.size,
+      accepted: this.#accepted,
       completed: this.#completed,
       failed: this.#failed,
       deadLettered: this.#deadLetteredCount,
@@ -299,7 +306,7 @@ class MemoryQueue<T> implements TaskQueue<T> {
 
   #complete(job: MemoryJob<T>): void {
     job.state = 'completed';
-    job.finishedAt = this.#options.clock.now();
+    this.#finish(job);
     this.#completed += 1;
     this.#events.emit('completed', {
       id: job.id,
@@ -323,8 +330,7 @@ class MemoryQueue<T> implements TaskQueue<T> {
 
   #failTerminally(job: MemoryJob<T>, error: Error): void {
     job.state = 'failed';
-    job.finishedAt = this.#options.clock.now();
-    this.#dropExpiredDeadLetters(job.finishedAt);
+    this.#finish(job);
     this.#failed += 1;
     this.#events.emit('failed', { id: job.id, attempt: job.attemptsMade, error, data: job.data });
     this.#dropData(job);
@@ -332,8 +338,7 @@ class MemoryQueue<T> implements TaskQueue<T> {
 
   #deadLetter(job: MemoryJob<T>, error: Error): void {
     job.state = 'deadLettered';
-    job.finishedAt = this.#options.clock.now();
-    this.#dropExpiredDeadLetters(job.finishedAt);
+    this.#finish(job);
     this.#deadLettered.push(job);
     this.#deadLetteredCount += 1;
     const event = { id: job.id, attempts: job.attemptsMade, error, data: job.data };
@@ -360,11 +365,24 @@ class MemoryQueue<T> implements TaskQueue<T> {
   }
 
   /**
-   * Drops the dead-lettered jobs whose retention has ended by `now`, with their data, as
-   * the BullMQ driver does when another job fails.
+   * Stamps the job's finish, then deletes the jobs whose retention has ended, as BullMQ
+   * does when another job finishes. Their ids are accepted again from then on.
    */
-  #dropExpiredDeadLetters(now: number): void {
+  #finish(job: MemoryJob<T>): void {
+    const now = this.#options.clock.now();
+    job.finishedAt = now;
+    this.#finished.set(job.id, job);
     const cutoff = now - this.#options.retentionMs;
+    for (const [id, finished] of this.#finished) {
+      if ((finished.finishedAt ?? now) >= cutoff) break;
+      this.#finished.delete(id);
+      this.#jobs.delete(id);
+    }
+    this.#dropExpiredDeadLetters(cutoff);
+  }
+
+  /** Drops the dead-lettered jobs that finished before `cutoff`, with their data. */
+  #dropExpiredDeadLetters(cutoff: number): void {
     let expired = 0;
     while ((this.#deadLettered[expired]?.finishedAt ?? cutoff) < cutoff) expired += 1;
     for (const job of this.#deadLettered.splice(0, expired)) this.#dropData(job);

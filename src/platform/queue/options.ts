@@ -32,8 +32,8 @@ export interface QueueOptions {
   /**
    * How long a finished job stays: a completed or failed job is deleted at the first
    * finish of another job after this time, and a dead-lettered job leaves the dead-letter
-   * list then. The counts keep counting them. BullMQ takes whole seconds, so this is
-   * rounded up to one.
+   * list then. Its id is a duplicate until then, and is accepted again after. The counts
+   * keep counting them. BullMQ takes whole seconds, so this is rounded up to one.
    * @defaultValue 86_400_000 (24 hours)
    */
   retentionMs?: number;

@@ -33,7 +33,10 @@ export interface EnqueueOptions {
 
 export interface EnqueueResult {
   id: string;
-  /** True when a job with this id was already accepted; it is not enqueued again. */
+  /**
+   * True when the queue still has a job with this id, as {@link TaskQueue.hasJob} reports,
+   * or another enqueue of the id is under way. The job is not enqueued again.
+   */
   duplicate: boolean;
 }
 
@@ -69,6 +72,10 @@ export interface Consumer {
 
 /** Terminal accounting: once idle, accepted = completed + failed + deadLettered. */
 export interface QueueCounts {
+  /**
+   * Jobs accepted over the queue's lifetime, each once, those deleted after their
+   * retention included. An id accepted again after its job was deleted counts again.
+   */
   accepted: number;
   completed: number;
   /** Jobs that failed without retry: a NonRetryableError, or too many stalls. */
@@ -109,11 +116,17 @@ export interface ListOptions {
 /** A durable or in-memory queue of jobs carrying data of type T. */
 export interface TaskQueue<T> {
   readonly name: string;
-  /** Accepts a job; an id that was already accepted returns `duplicate: true` and runs once. */
+  /**
+   * Accepts a job. An id whose job the queue still has returns `duplicate: true` and runs
+   * once. A job stays until at least the retention after it finished, so an id is a
+   * duplicate for at least the retention after its first enqueue, and is accepted again
+   * once its job was deleted.
+   */
   enqueue(id: string, data: T, options?: EnqueueOptions): Promise<EnqueueResult>;
   /**
    * Returns whether the queue has a job with this id: waiting, delayed, running, or
-   * finished and within its retention. A finished BullMQ job is deleted after its retention.
+   * finished and within its retention. A finished job is deleted at the first finish of
+   * another job after its retention.
    */
   hasJob(id: string): Promise<boolean>;
   consume(handler: JobHandler<T>, options: ConsumeOptions): Consumer;

@@ -30,7 +30,7 @@ export interface PlatformDrivers {
   backoffBaseMs: number;
   backoffMaxMs: number;
   stallIntervalMs: number;
-  /** How long a finished task and its queue job stay. */
+  /** How long a finished task, its queue job and its cost record stay. */
   taskRetentionMs: number;
   /** Redis URL when the drivers use Redis. */
   redisUrl: string | undefined;
@@ -73,7 +73,7 @@ export function createDrivers(
       runSlots: new MemoryRunSlots(clock),
       queue: createMemoryQueue<QueuedTaskData>(queueOptions),
       store,
-      ledger: new MemoryCostLedger(),
+      ledger: new MemoryCostLedger({ clock, retentionMs: queueOptions.retentionMs }),
       maxAttempts,
       backoffBaseMs: queueOptions.backoffBaseMs,
       backoffMaxMs: queueOptions.backoffMaxMs,
@@ -121,7 +121,13 @@ function createRedisDrivers(
       keyPrefix: `${keyPrefix}:store`,
       retentionMs: queueOptions.retentionMs,
     }),
-    ledger: new RedisCostLedger({ redis, keyPrefix: `${keyPrefix}:cost:` }),
+    // The ledger keeps the system clock, as the worker processes' ledgers do, so that every
+    // process writes to the same time buckets under a time-scaled platform clock.
+    ledger: new RedisCostLedger({
+      redis,
+      keyPrefix: `${keyPrefix}:cost:`,
+      retentionMs: queueOptions.retentionMs,
+    }),
     maxAttempts: queueOptions.maxAttempts,
     backoffBaseMs: queueOptions.backoffBaseMs,
     backoffMaxMs: queueOptions.backoffMaxMs,

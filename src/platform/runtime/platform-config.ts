@@ -37,8 +37,9 @@ export interface PlatformConfig {
     stallIntervalMs?: number;
   };
   /**
-   * How long a finished task stays readable, with the idempotency key bound to it, and on
-   * Redis how long its queue job stays. At least 1000.
+   * How long a finished task stays readable, with the idempotency key bound to it, how long
+   * its queue job stays, and how long its cost record stays for the cost summary. At least
+   * 1000.
    * @defaultValue 86_400_000 (24 hours)
    */
   taskRetentionMs?: number;

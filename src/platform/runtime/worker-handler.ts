@@ -43,7 +43,10 @@ export interface WorkerHandlerConfig {
   maxTaskDurationMs?: number;
   /** Running cap of each tenant that has one, from the tenants file. @defaultValue none */
   maxRunning?: Record<string, number>;
-  /** How long a finished task stays in the store. @defaultValue 86_400_000 (24 hours) */
+  /**
+   * How long a finished task stays in the store, and a task's cost record in the ledger.
+   * @defaultValue 86_400_000 (24 hours)
+   */
   taskRetentionMs?: number;
 }
 
@@ -98,7 +101,11 @@ export function createTaskHandlerAround(
     redis,
     keyPrefix: `${settings.keyPrefix}:admission:`,
   });
-  const ledger = new RedisCostLedger({ redis, keyPrefix: `${settings.keyPrefix}:cost:` });
+  const ledger = new RedisCostLedger({
+    redis,
+    keyPrefix: `${settings.keyPrefix}:cost:`,
+    retentionMs: settings.taskRetentionMs ?? DEFAULT_QUEUE_RETENTION_MS,
+  });
   const metrics = openRelay();
   const finisher = new TaskFinisher({
     store,

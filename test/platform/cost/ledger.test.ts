@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { type Clock, systemClock } from '../../../src/platform/clock.js';
 import {
   type CostEntry,
   type CostLedger,
+  DEFAULT_COST_RETENTION_MS,
   MemoryCostLedger,
   percentile,
   RedisCostLedger,
@@ -30,7 +32,33 @@ function assertUsd(actual: number | undefined, expected: number): void {
   );
 }
 
-function describeLedger(name: string, create: () => CostLedger, cleanup: () => Promise<void>) {
+/** Options a test passes to a ledger factory. */
+interface LedgerOptions {
+  retentionMs?: number;
+  clock?: Clock;
+}
+
+/** Returns a clock that starts a bucket of every retention below and moves only by `advance`. */
+function manualClock(): Clock & { advance: (ms: number) => void } {
+  let now = 1_000_000;
+  return {
+    ...systemClock,
+    now: () => now,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
+}
+
+/** Retention of the expiry tests: 8 s, so each time bucket is 1 s wide. */
+const RETENTION_MS = 8_000;
+const BUCKET_MS = 1_000;
+
+function describeLedger(
+  name: string,
+  create: (options?: LedgerOptions) => CostLedger,
+  cleanup: () => Promise<void>,
+) {
   describe(`${name} (cost ledger)`, () => {
     let ledger: CostLedger;
 
@@ -144,19 +172,140 @@ function describeLedger(name: string, create: () => CostLedger, cleanup: () => P
       assert.equal(await ledger.record(entry(1)), true);
       assert.equal(await ledger.record(entry(1)), false);
       assert.equal((await ledger.summary()).tasks, 1);
+      const totals = await ledger.totals();
+      assert.equal(totals.tasks, 1);
+      assertUsd(totals.totalUsd, 0.01);
+    });
+
+    it('keeps running totals per tenant and route', async () => {
+      for (let i = 1; i <= 20; i += 1) {
+        await ledger.record(entry(i));
+      }
+      const totals = await ledger.totals();
+      assert.equal(totals.tasks, 20);
+      assertUsd(totals.totalUsd, 2.1);
+      assert.equal(totals.byTenant['tenant-alpha']?.tasks, 10);
+      assertUsd(totals.byTenant['tenant-alpha']?.totalUsd, 1.1);
+      assert.equal(totals.byTenant['tenant-beta']?.tasks, 10);
+      assertUsd(totals.byTenant['tenant-beta']?.totalUsd, 1.0);
+      assert.equal(totals.byRoute.chat?.tasks, 9);
+      assertUsd(totals.byRoute.chat?.totalUsd, 0.45);
+      assert.equal(totals.byRoute.summarize?.tasks, 11);
+      assertUsd(totals.byRoute.summarize?.totalUsd, 1.65);
+    });
+
+    it('reports empty running totals', async () => {
+      assert.deepEqual(await ledger.totals(), { tasks: 0, totalUsd: 0, byTenant: {}, byRoute: {} });
+    });
+
+    it('detects a duplicate within the retention', async () => {
+      const clock = manualClock();
+      ledger = create({ retentionMs: RETENTION_MS, clock });
+      // The last ms of a bucket is the record that its bucket keeps the shortest time.
+      clock.advance(BUCKET_MS - 1);
+      assert.equal(await ledger.record(entry(1)), true);
+
+      clock.advance(RETENTION_MS);
+
+      assert.equal(await ledger.record(entry(1)), false);
+      assert.equal((await ledger.summary()).tasks, 1);
+      assert.equal((await ledger.totals()).tasks, 1);
+    });
+
+    it('drops a record one bucket after the retention', async () => {
+      const clock = manualClock();
+      ledger = create({ retentionMs: RETENTION_MS, clock });
+      // The first ms of a bucket is the record that its bucket keeps the longest time.
+      assert.equal(await ledger.record(entry(1)), true);
+
+      clock.advance(RETENTION_MS + BUCKET_MS - 1);
+      assert.equal((await ledger.summary()).tasks, 1, 'kept until its bucket expires');
+      clock.advance(1);
+
+      assert.equal((await ledger.summary()).tasks, 0);
+      assert.equal(await ledger.record(entry(1)), true, 'an expired task id is recorded again');
+      assert.equal((await ledger.summary()).tasks, 1);
+      assert.equal((await ledger.totals()).tasks, 2);
+    });
+
+    it('summarizes a run shorter than the retention', async () => {
+      const clock = manualClock();
+      ledger = create({ retentionMs: RETENTION_MS, clock });
+      // 20 tasks over 7.6 s, across 8 buckets, read 0.4 s before the first one expires.
+      for (let i = 1; i <= 20; i += 1) {
+        await ledger.record(entry(i, { workerBusyMs: i * 100 }));
+        clock.advance(400);
+      }
+      clock.advance(RETENTION_MS - 20 * 400);
+
+      const summary = await ledger.summary({ workerPoolUsd: 2.1 });
+
+      assert.equal(summary.tasks, 20);
+      // The pool bill, shared by busy time, doubles each task's cost.
+      assertUsd(summary.totalUsd, 4.2);
+      assertUsd(summary.byTenant['tenant-alpha']?.totalUsd, 2.2);
+      assertUsd(summary.p95UsdPerTask, 0.38);
+      assertUsd(summary.byRoute.chat?.p95Usd, 0.18);
+    });
+
+    it('keeps running totals past the retention', async () => {
+      const clock = manualClock();
+      ledger = create({ retentionMs: RETENTION_MS, clock });
+      for (let i = 1; i <= 4; i += 1) {
+        await ledger.record(entry(i));
+      }
+      clock.advance(RETENTION_MS + BUCKET_MS);
+      await ledger.record(entry(5));
+      await ledger.record(entry(16));
+
+      const summary = await ledger.summary();
+      const totals = await ledger.totals();
+
+      assert.equal(summary.tasks, 2);
+      assertUsd(summary.totalUsd, 0.21);
+      assert.equal(totals.tasks, 6);
+      assertUsd(totals.totalUsd, 0.31);
+      assert.equal(totals.byTenant['tenant-alpha']?.tasks, 3);
+      assertUsd(totals.byTenant['tenant-alpha']?.totalUsd, 0.22);
+      assert.equal(totals.byTenant['tenant-beta']?.tasks, 3);
+      assertUsd(totals.byTenant['tenant-beta']?.totalUsd, 0.09);
+      assert.equal(totals.byRoute.chat?.tasks, 5);
+      assert.equal(totals.byRoute.summarize?.tasks, 1);
+      assertUsd(totals.byRoute.summarize?.totalUsd, 0.16);
+    });
+
+    it('rejects an invalid retention', () => {
+      for (const retentionMs of [0, -1, 1.5, Number.NaN]) {
+        assert.throws(() => create({ retentionMs }), {
+          name: 'RangeError',
+          message: `retentionMs must be a positive integer of ms, got ${String(retentionMs)}`,
+        });
+      }
     });
   });
 }
 
 describeLedger(
   'MemoryCostLedger',
-  () => new MemoryCostLedger(),
+  (options) => new MemoryCostLedger(options),
   async () => undefined,
 );
 
+describe('MemoryCostLedger', () => {
+  it('defaults the retention to 24 hours', async () => {
+    const clock = manualClock();
+    const ledger = new MemoryCostLedger({ clock });
+    await ledger.record(entry(1));
+    clock.advance(DEFAULT_COST_RETENTION_MS);
+
+    assert.equal(DEFAULT_COST_RETENTION_MS, 86_400_000);
+    assert.equal(await ledger.record(entry(1)), false);
+  });
+});
+
 describe('RedisCostLedger on 127.0.0.1:6379', () => {
   let redis: Redis | undefined;
-  let redisLedger: RedisCostLedger | undefined;
+  const ledgers: RedisCostLedger[] = [];
 
   after(async () => {
     await redis?.quit();
@@ -164,15 +313,58 @@ describe('RedisCostLedger on 127.0.0.1:6379', () => {
 
   describeLedger(
     'RedisCostLedger',
-    () => {
+    (options) => {
       redis ??= new Redis(6379, '127.0.0.1');
-      redisLedger = new RedisCostLedger({ redis, keyPrefix: `test:cost:${randomUUID()}:` });
-      return redisLedger;
+      const keyPrefix = `test:cost:${randomUUID()}:`;
+      const ledger = new RedisCostLedger({ redis, keyPrefix, ...options });
+      ledgers.push(ledger);
+      return ledger;
     },
     async () => {
-      await redisLedger?.clear();
+      await Promise.all(ledgers.splice(0).map((ledger) => ledger.clear()));
     },
   );
+
+  describe('RedisCostLedger keys', () => {
+    const keyPrefix = `test:cost:${randomUUID()}:`;
+
+    afterEach(async () => {
+      await new RedisCostLedger({ redis, keyPrefix }).clear();
+    });
+
+    it('expires a record bucket in Redis', async () => {
+      redis ??= new Redis(6379, '127.0.0.1');
+      // 200 ms of retention makes 25 ms buckets, which Redis deletes 200 to 225 ms after
+      // their last write.
+      const ledger = new RedisCostLedger({ redis, keyPrefix, retentionMs: 200 });
+      await ledger.record(entry(1));
+      const [bucket] = await redis.keys(`${keyPrefix}tasks:*`);
+      assert.ok(bucket !== undefined, 'a record bucket exists');
+      const ttlMs = await redis.pttl(bucket);
+      assert.ok(ttlMs > 150, `bucket time to live ${ttlMs} ms`);
+      assert.ok(ttlMs <= 225, `bucket time to live ${ttlMs} ms`);
+
+      await systemClock.sleep(260);
+
+      assert.equal(await redis.exists(bucket), 0);
+      assert.equal((await ledger.summary()).tasks, 0);
+      assert.equal((await ledger.totals()).tasks, 1);
+    });
+
+    it('deletes every bucket on clear', async () => {
+      redis ??= new Redis(6379, '127.0.0.1');
+      const clock = manualClock();
+      const ledger = new RedisCostLedger({ redis, keyPrefix, retentionMs: RETENTION_MS, clock });
+      await ledger.record(entry(1));
+      clock.advance(3 * RETENTION_MS);
+      await ledger.record(entry(2));
+      assert.equal((await redis.keys(`${keyPrefix}*`)).length, 6);
+
+      await ledger.clear();
+
+      assert.deepEqual(await redis.keys(`${keyPrefix}*`), []);
+    });
+  });
 });
 
 describe('percentile', () => {

@@ -298,6 +298,79 @@ export function runQueueConformance(driver: string, makeHarness: () => QueueHarn
       assert.equal((await queue.counts()).accepted, 1);
     });
 
+    it('reports one concurrent enqueue as new', async () => {
+      const queue = harness.create<string>();
+      const results = await Promise.all([
+        queue.enqueue('racing', 'first'),
+        queue.enqueue('racing', 'second'),
+        queue.enqueue('racing', 'third'),
+      ]);
+      const runs: string[] = [];
+      queue.consume(
+        async (job) => {
+          runs.push(job.id);
+        },
+        { concurrency: 2 },
+      );
+      await waitForTerminal(queue, 1);
+      await harness.advance(harness.stepMs * 5);
+
+      const fresh = results.filter((result) => !result.duplicate);
+      assert.equal(fresh.length, 1, `${fresh.length} of 3 enqueues reported as new`);
+      assert.deepEqual(runs, ['racing']);
+      assert.equal((await queue.counts()).accepted, 1);
+    });
+
+    it('detects a duplicate within the retention', async () => {
+      const queue = harness.create<string>({ retentionMs: 1000 });
+      const runs: string[] = [];
+      queue.consume(
+        async (job) => {
+          runs.push(job.data);
+        },
+        { concurrency: 1 },
+      );
+      await queue.enqueue('kept', 'first');
+      await waitForTerminal(queue, 1);
+      await harness.advance(500);
+      // A finish is when each driver deletes the jobs past their retention.
+      await queue.enqueue('trigger', 'trigger');
+      await waitForTerminal(queue, 2);
+
+      const again = await queue.enqueue('kept', 'second');
+      await harness.advance(harness.stepMs * 5);
+
+      assert.equal(again.duplicate, true);
+      assert.equal(await queue.hasJob('kept'), true);
+      assert.deepEqual(runs, ['first', 'trigger']);
+      assert.equal((await queue.counts()).accepted, 2);
+    });
+
+    it('accepts an id again after its retention', async () => {
+      const queue = harness.create<string>({ retentionMs: 1000 });
+      const runs: string[] = [];
+      queue.consume(
+        async (job) => {
+          runs.push(job.data);
+        },
+        { concurrency: 1 },
+      );
+      await queue.enqueue('expiring', 'first');
+      await waitForTerminal(queue, 1);
+      await harness.advance(1100);
+      await queue.enqueue('trigger', 'trigger');
+      await waitForTerminal(queue, 2);
+      assert.equal(await queue.hasJob('expiring'), false, 'deleted at the finish after retention');
+
+      const again = await queue.enqueue('expiring', 'second');
+      await waitForTerminal(queue, 3);
+
+      assert.equal(again.duplicate, false);
+      assert.deepEqual(runs, ['first', 'trigger', 'second']);
+      const counts = await queue.counts();
+      assert.deepEqual(counts, { accepted: 3, completed: 3, failed: 0, deadLettered: 0 });
+    });
+
     it('reports whether it holds a job', async () => {
       const queue = harness.create<number>();
       // A ':' exercises the id encoding of drivers whose store forbids it.

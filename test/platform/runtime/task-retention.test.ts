@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 
 import { Redis } from 'ioredis';
 
+import { RedisCostLedger } from '../../../src/platform/cost/index.js';
 import { startPlatform } from '../../../src/platform/runtime.js';
 import { RedisTaskStore } from '../../../src/platform/store/redis.js';
 import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
@@ -49,13 +50,23 @@ describe('task retention', function () {
       const read = await getJson(`${platform.urls.gateway}/v1/tasks/${id}`, key);
       assert.equal(read.state, 'succeeded');
 
+      // The worker process's ledger wrote the cost record to a bucket of 250 ms.
+      const buckets = await redis.keys(`${keyPrefix}:cost:tasks:*`);
+      assert.equal(buckets.length, 1);
+      const bucketTtlMs = await redis.pttl(buckets[0] ?? '');
+      assert.ok(bucketTtlMs > 0, `expected an expiry on the cost bucket, got ${bucketTtlMs}`);
+      assert.ok(bucketTtlMs <= 2_250, `expected at most 2250 ms, got ${bucketTtlMs}`);
+
       await waitFor(async () => (await stateOf()) === undefined, 5_000);
       assert.equal(await readStatus(platform.urls.gateway, key, id), 404);
       const counts = await platform.store.accounting();
       assert.deepEqual([counts.accepted, counts.succeeded], [1, 1]);
+      await waitFor(async () => (await platform.ledger.summary()).tasks === 0, 5_000);
+      assert.equal((await platform.ledger.totals()).tasks, 1);
     } finally {
       await platform.stop({ drainTimeoutMs: 1_000 });
       await new RedisTaskStore({ redis, keyPrefix }).clear();
+      await new RedisCostLedger({ redis, keyPrefix: `${keyPrefix}:cost:` }).clear();
       await redis.quit();
     }
   });
@@ -72,9 +83,13 @@ describe('task retention', function () {
       const stateOf = async () => (await platform.store.getById(id))?.state;
       await waitFor(async () => (await stateOf()) === 'succeeded', 15_000);
       assert.equal(await readStatus(platform.urls.gateway, key, id), 200);
+      assert.equal((await platform.ledger.summary()).tasks, 1);
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       assert.equal(await readStatus(platform.urls.gateway, key, id), 404);
       assert.equal((await platform.store.accounting()).succeeded, 1);
+      // The cost record's bucket of 125 ms expires up to 1125 ms after the record.
+      await waitFor(async () => (await platform.ledger.summary()).tasks === 0, 1_000);
+      assert.equal((await platform.ledger.totals()).tasks, 1);
     } finally {
       await platform.stop({ drainTimeoutMs: 1_000 });
     }

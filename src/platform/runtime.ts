@@ -302,6 +302,8 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       queue: drivers.queue,
       handler,
       worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints, maxRunning),
+      // Worker processes log at the platform's level, so `--log-level` covers them too.
+      ...(config.logger === undefined ? {} : { logLevel: config.logger.level }),
     });
     // Worker processes abort their tasks when the drain time runs out, then get
     // WORKER_ABORT_GRACE_MS to return them to the queue before the pool kills them.

@@ -267,6 +267,18 @@ describe('scalegate CLI errors', function () {
         '(127.0.0.0/8, ::1 or localhost)',
     ],
     [
+      ['platform', '--port', '0', '--key-prefix', 'staging'],
+      '--key-prefix applies to a platform on Redis, but neither --redis-url nor REDIS_URL is ' +
+        'set, so the platform would use memory drivers and ignore it; pass --redis-url ' +
+        'redis://127.0.0.1:6379 or set REDIS_URL, or drop it',
+    ],
+    [
+      ['platform', '--port', '0', '--stall-interval-ms', '5000', '--sync-task-lease-ms', '3000'],
+      '--stall-interval-ms, --sync-task-lease-ms apply to a platform on Redis, but neither ' +
+        '--redis-url nor REDIS_URL is set, so the platform would use memory drivers and ' +
+        'ignore them; pass --redis-url redis://127.0.0.1:6379 or set REDIS_URL, or drop them',
+    ],
+    [
       ['platform', '--max-queue-depth', '0'],
       `option '--max-queue-depth <tasks>' argument '0' is invalid. expected a whole number of ` +
         'queued tasks of 1 or more, such as 10000 (the default).',

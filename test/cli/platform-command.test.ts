@@ -59,6 +59,10 @@ async function startCli(args: readonly string[], cwd = process.cwd()) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let errors = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    errors += chunk.toString('utf8');
+  });
   const started = new Promise<Record<string, unknown>>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
@@ -69,7 +73,7 @@ async function startCli(args: readonly string[], cwd = process.cwd()) {
     });
     child.once('exit', (code) => reject(new Error(`platform exited with ${code}: ${output}`)));
   });
-  return { child, started, output: () => output };
+  return { child, started, output: () => output, errors: () => errors };
 }
 
 describe('scalegate platform', function () {
@@ -169,6 +173,28 @@ describe('scalegate platform', function () {
         assert.equal(run.output().includes('"incoming request"'), logged, run.output());
       } finally {
         run.child.kill('SIGKILL');
+      }
+    });
+  }
+
+  for (const [level, logged] of [
+    ['info', true],
+    ['warn', false],
+  ] as const) {
+    it(`logs worker processes ${logged ? 'at' : 'not at'} --log-level ${level}`, async () => {
+      const keyPrefix = `test-cli-log-${randomUUID()}`;
+      const shared = ['--redis-url', REDIS_URL, '--key-prefix', keyPrefix];
+      const run = await startCli([...SMALL_PLATFORM, ...shared, '--log-level', level]);
+      try {
+        await run.started;
+        run.child.kill('SIGTERM');
+        const [code] = await once(run.child, 'exit');
+        assert.equal(code, 0, run.errors());
+        // Worker processes log `worker ready` at info to stderr once they consume the queue.
+        assert.equal(run.errors().includes('"worker ready"'), logged, run.errors());
+      } finally {
+        run.child.kill('SIGKILL');
+        await deleteKeys(keyPrefix);
       }
     });
   }

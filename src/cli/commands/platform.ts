@@ -81,7 +81,7 @@ export function registerPlatformCommand(program: Command): void {
     )
     .option(
       '--key-prefix <prefix>',
-      'prefix of the Redis keys; a restart with the same prefix runs the tasks a stop left queued',
+      'with Redis: prefix of the Redis keys; a restart with the same prefix runs the tasks a stop left queued',
       parseKeyPrefix,
       DEFAULT_KEY_PREFIX,
     )
@@ -133,7 +133,12 @@ export function registerPlatformCommand(program: Command): void {
   addBackpressureOptions(command);
 }
 
-async function runPlatform(options: PlatformCommandOptions): Promise<void> {
+async function runPlatform(options: PlatformCommandOptions, command: Command): Promise<void> {
+  const redisOnly = redisOnlyOptionsWithoutRedis(options, command);
+  if (redisOnly !== undefined) {
+    process.stderr.write(`error: ${redisOnly}\n`);
+    process.exit(2);
+  }
   const logger = commandLogger('scalegate-platform', 1, options.logLevel);
   const shutdownTimeoutMs = options.shutdownTimeoutMs;
   const backpressure = backpressureLimits(options);
@@ -240,6 +245,30 @@ async function stopAndExit(
     logger.error({ err: error }, 'platform failed to stop cleanly');
     process.exit(1);
   }
+}
+
+/** Options that only a platform on Redis uses, by commander's key. */
+const REDIS_ONLY_OPTIONS = [
+  ['keyPrefix', '--key-prefix'],
+  ['stallIntervalMs', '--stall-interval-ms'],
+  ['syncTaskLeaseMs', '--sync-task-lease-ms'],
+] as const;
+
+/**
+ * Returns the usage error for Redis-only options given on the command line to a platform
+ * that would run on memory drivers and ignore them, or undefined when there are none.
+ */
+function redisOnlyOptionsWithoutRedis(
+  options: PlatformCommandOptions,
+  command: Command,
+): string | undefined {
+  const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? '';
+  if (redisUrl.length > 0) return undefined;
+  const passed = REDIS_ONLY_OPTIONS.filter(([key]) => command.getOptionValueSource(key) === 'cli');
+  if (passed.length === 0) return undefined;
+  const flags = passed.map(([, flag]) => flag).join(', ');
+  const them = passed.length === 1 ? 'it' : 'them';
+  return `${flags} ${passed.length === 1 ? 'applies' : 'apply'} to a platform on Redis, but neither --redis-url nor REDIS_URL is set, so the platform would use memory drivers and ignore ${them}; pass --redis-url redis://127.0.0.1:6379 or set REDIS_URL, or drop ${them}`;
 }
 
 /** Checks a `--log-level` value against pino's level names, in any case, and returns it. */

@@ -58,9 +58,11 @@ function parserError(
 export function gatewayErrorHandler(bodyLimitBytes: number) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (isGatewayError(error)) return sendGatewayError(reply, error);
+    if (error.validation !== undefined && error.validationContext === 'params') {
+      return sendGatewayError(reply, taskIdError(error.validation, request.params));
+    }
     if (error.validation !== undefined) {
-      const data = error.validationContext === 'params' ? request.params : request.body;
-      return sendGatewayError(reply, validationGatewayError(error.validation, data));
+      return sendGatewayError(reply, validationGatewayError(error.validation, request.body));
     }
     const parsed = parserError(error, bodyLimitBytes, request.url);
     if (parsed !== undefined) return sendGatewayError(reply, parsed);
@@ -76,6 +78,22 @@ export function gatewayErrorHandler(bodyLimitBytes: number) {
       new GatewayError(500, 'internal_error', 'internal error; see the gateway log'),
     );
   };
+}
+
+/**
+ * Maps a task id that fails the params schema to a 400. The router has already rejected an
+ * id over MAX_TASK_ID_LENGTH, so an empty id, as in `GET /v1/tasks/`, is what remains.
+ */
+function taskIdError(
+  issues: Parameters<typeof validationGatewayError>[0],
+  params: unknown,
+): GatewayError {
+  if (issues[0]?.keyword !== 'minLength') return validationGatewayError(issues, params);
+  return new GatewayError(
+    400,
+    'invalid_request',
+    'task id is empty; send GET /v1/tasks/<id> with the id that POST /v1/tasks returned',
+  );
 }
 
 function lastSegmentLength(url: string): number {

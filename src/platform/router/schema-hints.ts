@@ -31,13 +31,32 @@ export function enumHint(error: ErrorObject): string {
   if (typeof value !== 'string') {
     return '';
   }
-  const similar = similarNames(
-    value,
-    allowed.filter((entry): entry is string => typeof entry === 'string'),
-  );
+  const names = allowed.filter((entry): entry is string => typeof entry === 'string');
+  const range = statusRangeHint(value, names);
+  if (range !== '') {
+    return range;
+  }
+  const similar = similarNames(value, names);
   return similar.length === 0
     ? ''
     : `; did you mean ${alternatives(similar, (name) => `"${name}"`)}?`;
+}
+
+/** An HTTP error status written as an error class, such as `status_503`. */
+const STATUS_CLASS = /^status_([45])[0-9]{2}$/;
+
+/**
+ * Returns `; did you mean "status_5xx"? ...` for a status such as `status_503` that has no
+ * error class of its own, or ''. A small edit would suggest another status, such as
+ * `status_400` for `status_500`, which names a different failure.
+ */
+function statusRangeHint(value: string, allowed: readonly string[]): string {
+  const digit = STATUS_CLASS.exec(value)?.[1];
+  const range = `status_${digit}xx`;
+  if (digit === undefined || !allowed.includes(range)) {
+    return '';
+  }
+  return `; did you mean "${range}"? It covers every ${digit}xx status without a class of its own`;
 }
 
 /** A duration with a unit, such as `30s`, where a number of milliseconds is expected. */

@@ -28,6 +28,11 @@ export interface ConsumerSettings {
     backoffMaxMs: number;
     stallIntervalMs: number;
   };
+  /**
+   * Lowest level at which worker processes log, such as the platform logger's level.
+   * @defaultValue 'warn'
+   */
+  logLevel?: string;
   /** Receives each batch of metric calls a worker process sends, with its slot index. @defaultValue none */
   onWorkerMetrics?: (calls: unknown[], processIndex: number) => void;
   /** Receives each job the queue ended in a worker process without its handler. @defaultValue none */
@@ -92,7 +97,7 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
     },
     handlerModule: WORKER_HANDLER,
     handlerConfig: worker,
-    logLevel: 'warn',
+    logLevel: settings.logLevel ?? 'warn',
     // A crashed process is replaced, so the platform keeps its consumers. Its jobs are
     // redelivered when the queue finds them stalled.
     restartCrashed: true,

@@ -34,11 +34,20 @@ export function recordWorkerExit(
   }
   const reason = workerExitReason(event);
   metrics.recordWorkerExit(reason);
-  logger?.warn(
-    { ...fields, reason },
-    'worker process exited unexpectedly; the queue redelivers its active jobs once they stall',
-  );
+  logger?.warn({ ...fields, reason }, UNEXPECTED_EXIT_MESSAGES[reason]);
 }
+
+/**
+ * Messages of an exit the platform did not request. A worker process exits with code 0 only
+ * once its drain has finished every running job, as after a SIGTERM sent to it alone, so such
+ * an exit leaves no job for the queue to redeliver.
+ */
+const UNEXPECTED_EXIT_MESSAGES: Record<WorkerExitReason, string> = {
+  signal:
+    'worker process exited unexpectedly; the queue redelivers its active jobs once they stall',
+  error: 'worker process exited unexpectedly; the queue redelivers its active jobs once they stall',
+  clean: 'worker process exited unexpectedly with code 0 after finishing its running jobs',
+};
 
 /** Logs the start of a process that replaces a crashed one. */
 export function logWorkerRestart(logger: Logger | undefined, event: WorkerRestartEvent): void {

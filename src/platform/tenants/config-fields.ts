@@ -4,7 +4,24 @@
  * own error class while sharing the checks.
  */
 
-export type FieldFailure = (field: string, expected: string, received: unknown) => never;
+export type FieldFailure = (
+  field: string,
+  expected: string,
+  received: unknown,
+  hint?: string,
+) => never;
+
+/** A decimal number as YAML writes it, which loads as a number once unquoted. */
+const DECIMAL_NUMBER = /^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$/;
+
+/**
+ * Returns `; write 25 without quotes` for a quoted number that `accepts` once unquoted, or
+ * '' for any other value.
+ */
+function unquotedNumberHint(value: unknown, accepts: (number: number) => boolean): string {
+  if (typeof value !== 'string' || !DECIMAL_NUMBER.test(value)) return '';
+  return accepts(Number(value)) ? `; write ${value} without quotes` : '';
+}
 
 /** A plain object (mapping), not an array or null. */
 export type ConfigObject = Record<string, unknown>;
@@ -41,16 +58,19 @@ export function readNumber(
   fail: FieldFailure,
   positive = false,
 ): number {
-  const valid = typeof value === 'number' && Number.isFinite(value);
-  if (!valid || value < 0 || (positive && value === 0)) {
-    fail(field, positive ? 'a positive number' : 'a number >= 0', value);
+  const accepts = (number: number) =>
+    Number.isFinite(number) && number >= 0 && !(positive && number === 0);
+  if (typeof value !== 'number' || !accepts(value)) {
+    const expected = positive ? 'a positive number' : 'a number >= 0';
+    fail(field, expected, value, unquotedNumberHint(value, accepts));
   }
   return value;
 }
 
 export function readPositiveInteger(value: unknown, field: string, fail: FieldFailure): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    fail(field, 'a positive integer', value);
+  const accepts = (number: number) => Number.isInteger(number) && number > 0;
+  if (typeof value !== 'number' || !accepts(value)) {
+    fail(field, 'a positive integer', value, unquotedNumberHint(value, accepts));
   }
   return value;
 }

@@ -31,12 +31,15 @@ export class TenantConfigError extends Error {
     return combined;
   }
 
-  /** Builds the error for a field whose value has the wrong type or range. */
-  static invalidField(file: string, field: string, expected: string, received: unknown) {
+  /**
+   * Builds the error for a field whose value has the wrong type or range. `hint` follows the
+   * received value, such as `; write 25 without quotes`.
+   */
+  static invalidField(file: string, field: string, expected: string, received: unknown, hint = '') {
     return new TenantConfigError(
       file,
       field,
-      `expected ${expected}, received ${describeValue(received)}`,
+      `expected ${expected}, received ${describeValue(received)}${hint}`,
     );
   }
 }

@@ -143,25 +143,40 @@ function rejectUnknownFields(
   }
 }
 
+/**
+ * Rejects a tenant id or key hash that an earlier entry already has, naming that entry. The
+ * hash itself is not quoted.
+ */
 function rejectDuplicates(tenants: readonly Tenant[], file: string): void {
-  const seenIds = new Set<string>();
-  const seenKeys = new Set<string>();
+  const firstById = new Map<string, number>();
+  const firstByKey = new Map<string, number>();
   tenants.forEach((tenant, index) => {
-    if (seenIds.has(tenant.id)) {
-      throw new TenantConfigError(file, `tenants[${index}].id`, `duplicate id ${tenant.id}`);
+    const sameId = firstById.get(tenant.id);
+    if (sameId !== undefined) {
+      throw new TenantConfigError(
+        file,
+        `tenants[${index}].id`,
+        `duplicate id ${tenant.id}, also the id of tenants[${sameId}]; give each tenant its own id`,
+      );
     }
-    if (seenKeys.has(tenant.keySha256)) {
-      throw new TenantConfigError(file, `tenants[${index}].keySha256`, 'duplicate key hash');
+    const sameKey = firstByKey.get(tenant.keySha256);
+    if (sameKey !== undefined) {
+      const owner = tenants[sameKey]?.id ?? '';
+      throw new TenantConfigError(
+        file,
+        `tenants[${index}].keySha256`,
+        `duplicate key hash, also the keySha256 of tenants[${sameKey}] (${owner}); give each tenant its own API key and put its sha256 here`,
+      );
     }
-    seenIds.add(tenant.id);
-    seenKeys.add(tenant.keySha256);
+    firstById.set(tenant.id, index);
+    firstByKey.set(tenant.keySha256, index);
   });
 }
 
 /** Returns a FieldFailure that throws a TenantConfigError for `file`. */
 export function failureFor(file: string): FieldFailure {
-  return (field, expected, received) => {
-    throw TenantConfigError.invalidField(file, field, expected, received);
+  return (field, expected, received, hint) => {
+    throw TenantConfigError.invalidField(file, field, expected, received, hint);
   };
 }
 

@@ -239,9 +239,57 @@ describe('loadTenants', () => {
     const text = yamlOf([VALID_TENANT, { ...VALID_TENANT, keySha256: hashApiKey('key-y') }]);
     assert.throws(
       () => parseTenants(text, 'inline.yaml'),
-      /tenants\[1\]\.id: duplicate id tenant-x/,
+      (error: unknown) => {
+        assert.ok(isTenantConfigError(error));
+        assert.equal(error.field, 'tenants[1].id');
+        assert.equal(
+          error.detail,
+          'duplicate id tenant-x, also the id of tenants[0]; give each tenant its own id',
+        );
+        return true;
+      },
     );
   });
+
+  it('names the first owner of a duplicate key', () => {
+    const first = { ...VALID_TENANT, id: 'tenant-w', keySha256: hashApiKey('key-w') };
+    const text = yamlOf([first, VALID_TENANT, { ...VALID_TENANT, id: 'tenant-y' }]);
+    assert.throws(
+      () => parseTenants(text, 'inline.yaml'),
+      (error: unknown) => {
+        assert.ok(isTenantConfigError(error));
+        assert.equal(error.field, 'tenants[2].keySha256');
+        assert.equal(
+          error.detail,
+          'duplicate key hash, also the keySha256 of tenants[1] (tenant-x); ' +
+            'give each tenant its own API key and put its sha256 here',
+        );
+        assert.ok(!error.message.includes(VALID_TENANT.keySha256), 'the hash is quoted');
+        return true;
+      },
+    );
+  });
+
+  for (const [field, value, detail] of [
+    ['budgetUsd', '25', 'expected a number >= 0, received "25"; write 25 without quotes'],
+    ['maxInFlight', '30', 'expected a positive integer, received "30"; write 30 without quotes'],
+    ['maxInFlight', '1.5', 'expected a positive integer, received "1.5"'],
+    ['requestsPerMinute', '-60', 'expected a positive integer, received "-60"'],
+    ['budgetUsd', '$25', 'expected a number >= 0, received "$25"'],
+  ] as const) {
+    it(`explains quoted ${field} ${value}`, () => {
+      const text = yamlOf([{ ...VALID_TENANT, [field]: value }]);
+      assert.throws(
+        () => parseTenants(text, 'inline.yaml'),
+        (error: unknown) => {
+          assert.ok(isTenantConfigError(error));
+          assert.equal(error.field, `tenants[0].${field}`);
+          assert.equal(error.detail, detail);
+          return true;
+        },
+      );
+    });
+  }
 
   it('rejects an unknown tier', () => {
     const text = yamlOf([{ ...VALID_TENANT, tier: 'gold' }]);

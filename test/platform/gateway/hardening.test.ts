@@ -84,6 +84,23 @@ describe('gateway hardening', () => {
     });
   });
 
+  it('explains an empty task id', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'GET',
+      url: '/v1/tasks/',
+      headers: bearer(ALPHA_KEY),
+    });
+    assert.equal(response.statusCode, 400);
+    assert.deepEqual(response.json(), {
+      error: {
+        code: 'invalid_request',
+        message:
+          'task id is empty; send GET /v1/tasks/<id> with the id that POST /v1/tasks returned',
+      },
+    });
+  });
+
   it('names a task id that does not percent-decode', async () => {
     const { app } = fakePlatform();
     const response = await app.inject({

@@ -52,6 +52,20 @@ describe('schema problem messages', () => {
     assert.ok(line?.endsWith('malformed_response, aborted; did you mean "status_5xx"?'), line);
   });
 
+  for (const [status, range] of [
+    ['status_500', 'status_5xx'],
+    ['status_503', 'status_5xx'],
+    ['status_410', 'status_4xx'],
+  ] as const) {
+    it(`suggests ${range} for ${status}`, () => {
+      const text = editPolicy(ONE_ROUTE, [['[status_5xx, connection_error]', `[${status}]`]]);
+      const [line] = problemLines(text);
+      const hint = `; did you mean "${range}"? It covers every ${range.slice(7, 8)}xx status without a class of its own`;
+      assert.ok(line?.startsWith(`  policies/x.yaml:12:18 /routes/chat/failoverOn/0: "${status}"`));
+      assert.ok(line?.endsWith(`malformed_response, aborted${hint}`), line);
+    });
+  }
+
   it('suggests no distant error class', () => {
     const text = editPolicy(ONE_ROUTE, [['[status_5xx, connection_error]', '[timeout]']]);
     const [line] = problemLines(text);

@@ -52,6 +52,22 @@ describe('worker process exits', () => {
     assert.equal(records[0]?.workerIndex, 1);
   });
 
+  it('promises no redelivery after a clean exit', async () => {
+    const metrics = createPlatformMetrics();
+    const { logger, records } = memoryLogger();
+    const event = { index: 0, pid: 44, code: 0, signal: null, expected: false } as const;
+    recordWorkerExit(logger, metrics, event);
+    const text = await metrics.registry.metrics();
+    assert.equal(sample(text, 'scalegate_worker_process_exits_total', 'reason="clean"'), 1);
+    assert.equal(records.length, 1);
+    assert.equal(records[0]?.level, 40);
+    assert.equal(records[0]?.reason, 'clean');
+    assert.equal(
+      records[0]?.msg,
+      'worker process exited unexpectedly with code 0 after finishing its running jobs',
+    );
+  });
+
   it('logs a requested exit at info without counting it', async () => {
     const metrics = createPlatformMetrics();
     const { logger, records } = memoryLogger();

@@ -8,6 +8,7 @@ import {
   type TaskCost,
   taskCostOf,
 } from './ledger.js';
+import { ROUND_USD_LUA } from './usd.js';
 
 export interface RedisCostLedgerOptions {
   /** A connection owned by the caller. Without one, the ledger opens its own and `close()` quits it. */
@@ -24,15 +25,20 @@ export interface RedisCostLedgerOptions {
  * KEYS: recorded-task hash, tenant USD hash, tenant count hash, route USD hash,
  * route count hash. ARGV: task id, tenant id, route, total USD, the task's cost record
  * as JSON. Adds to every running total in one step, or to none when the task id is
- * already recorded.
+ * already recorded. The USD totals are rounded to the picodollar as `addUsd` rounds,
+ * which HINCRBYFLOAT, adding in long double and printing 17 decimals, does not do.
  */
-const RECORD_SCRIPT = `
+const RECORD_SCRIPT = `${ROUND_USD_LUA}
+local function addToTotal(key, field, usd)
+  local total = tonumber(redis.call('HGET', key, field)) or 0
+  redis.call('HSET', key, field, formatUsd(roundUsd(total + usd)))
+end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[5]) == 0 then
   return 0
 end
-redis.call('HINCRBYFLOAT', KEYS[2], ARGV[2], ARGV[4])
+addToTotal(KEYS[2], ARGV[2], tonumber(ARGV[4]))
 redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
-redis.call('HINCRBYFLOAT', KEYS[4], ARGV[3], ARGV[4])
+addToTotal(KEYS[4], ARGV[3], tonumber(ARGV[4]))
 redis.call('HINCRBY', KEYS[5], ARGV[3], 1)
 return 1
 `;
@@ -43,8 +49,8 @@ interface LedgerCommands {
 
 /**
  * A cost ledger in Redis shared by every process: running totals per tenant and route are
- * kept with HINCRBYFLOAT inside one script, and each task's cost record in a hash, from
- * which summary() computes means and p95 values.
+ * kept inside one script, and each task's cost record in a hash, from which summary()
+ * computes the totals, means and p95 values it returns.
  * NOTE: summary() reads every per-task cost, so it suits runs of up to about a million tasks.
  */
 export class RedisCostLedger implements CostLedger {

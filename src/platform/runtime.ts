@@ -14,6 +14,7 @@ import {
 import { systemClock } from './clock.js';
 import type { CostLedger } from './cost/ledger.js';
 import { loadPriceTable } from './cost/load-price-table.js';
+import { roundUsd } from './cost/usd.js';
 import { ServerlessExecutor } from './executors/serverless-executor.js';
 import type { SyncExecutor } from './gateway/ports.js';
 import { startGateway } from './gateway/server.js';
@@ -421,7 +422,7 @@ function createExecutor(
   if (!topology.serverlessBurst) return new DirectExecutor({ router, finisher, clock, shutdown });
   const emulatorPrices = {
     perGbSecondUsd: prices.perGbSecond,
-    perRequestUsd: prices.perMillionRequests / 1_000_000,
+    perRequestUsd: roundUsd(prices.perMillionRequests / 1_000_000),
   };
   return new ServerlessExecutor({
     router,

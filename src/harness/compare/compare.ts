@@ -1,5 +1,6 @@
+import { roundUsd } from '../../platform/cost/usd.js';
 import { fairnessWarnings } from './fairness.js';
-import { METRIC_KEYS, type MetricKey, type RunRecord } from './run.js';
+import { METRIC_KEYS, type MetricKey, type RunRecord, USD_METRIC_KEYS } from './run.js';
 import {
   type FigureStats,
   figureStats,
@@ -102,6 +103,8 @@ function figureRow(groups: readonly RunGroup[], metric: MetricKey): FigureRow {
 
 function groupStats(group: RunGroup, metric: MetricKey): GroupStats {
   const stats = figureStats(group.runs.map((run) => run.figures[metric]));
+  // The median of an even count of runs adds two figures, which can add float noise.
+  if (USD_METRIC_KEYS.has(metric) && stats.median !== null) stats.median = roundUsd(stats.median);
   return {
     ...stats,
     lowerBound: group.runs.some(

@@ -29,6 +29,13 @@ export const METRIC_KEYS = [
 
 export type MetricKey = (typeof METRIC_KEYS)[number];
 
+/** Figures in US dollars, whose medians are rounded to the picodollar as every USD sum is. */
+export const USD_METRIC_KEYS: ReadonlySet<MetricKey> = new Set([
+  'meanUsdPerTask',
+  'p95UsdPerTask',
+  'workerPoolUsd',
+]);
+
 /** One run read from a load `--out` JSON or a drill report.json, reduced to what compare uses. */
 export interface RunRecord {
   /** Path of the file, as given on the command line. */

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { request } from 'undici';
 
-import type { CostLedger, CostTotal } from '../../platform/cost/ledger.js';
+import type { CostLedger } from '../../platform/cost/ledger.js';
 import type { Clock } from '../../platform/clock.js';
 import { settledCost } from '../../platform/runtime/settled-cost.js';
 import type { TaskStore } from '../../platform/store/task-store.js';
@@ -9,7 +9,7 @@ import { runLoad } from '../load/engine.js';
 import { LatencyBySecond } from '../load/latency-by-second.js';
 import type { LoadResult } from '../load/result.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../load/options.js';
-import { type TopologyExtras, topologyFromLoad } from '../report/from-load.js';
+import { reportCostOf, type TopologyExtras, topologyFromLoad } from '../report/from-load.js';
 import type { ResolvedBackpressure } from '../../platform/admission/backpressure.js';
 import type {
   BreakerStateName,
@@ -132,22 +132,7 @@ async function costOf(
     signal,
     workerPoolUsd: () => platform.workerPoolUsd(),
   });
-  const slices = (totals: Record<string, CostTotal>) =>
-    Object.entries(totals).map(([key, total]) => ({
-      key,
-      meanUsd: total.tasks === 0 ? 0 : total.totalUsd / total.tasks,
-      p95Usd: total.p95Usd,
-      totalUsd: total.totalUsd,
-    }));
-  return {
-    meanUsd: summary.meanUsdPerTask,
-    p95Usd: summary.p95UsdPerTask,
-    totalUsd: summary.totalUsd,
-    unsettledTasks: unsettled,
-    workerPoolUsd: summary.workerPoolUsd,
-    byTenant: slices(summary.byTenant),
-    byRoute: slices(summary.byRoute),
-  };
+  return reportCostOf(summary, unsettled);
 }
 
 /**

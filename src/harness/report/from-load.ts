@@ -1,3 +1,5 @@
+import type { CostTotal, CostSummary as LedgerCostSummary } from '../../platform/cost/ledger.js';
+import { roundUsd } from '../../platform/cost/usd.js';
 import type { LatencySummary as LoadLatency } from '../load/latency-histogram.js';
 import type { LoadResult } from '../load/result.js';
 import type {
@@ -23,6 +25,29 @@ export interface TopologyExtras {
   queueBySecond?: ReadonlyMap<number, { depth: number; oldestAgeS: number }>;
   /** Admission rejections per tenant for each read second, keyed by second. */
   admissionRejectionsBySecond?: ReadonlyMap<number, Record<string, number>>;
+}
+
+/**
+ * Builds a report's cost from a cost ledger's summary, with a slice per tenant and per
+ * route. `unsettledTasks` counts the tasks still open when the ledger was read.
+ */
+export function reportCostOf(summary: LedgerCostSummary, unsettledTasks: number): CostSummary {
+  const slices = (totals: Record<string, CostTotal>) =>
+    Object.entries(totals).map(([key, total]) => ({
+      key,
+      meanUsd: total.tasks === 0 ? 0 : roundUsd(total.totalUsd / total.tasks),
+      p95Usd: total.p95Usd,
+      totalUsd: total.totalUsd,
+    }));
+  return {
+    meanUsd: summary.meanUsdPerTask,
+    p95Usd: summary.p95UsdPerTask,
+    totalUsd: summary.totalUsd,
+    unsettledTasks,
+    workerPoolUsd: summary.workerPoolUsd,
+    byTenant: slices(summary.byTenant),
+    byRoute: slices(summary.byRoute),
+  };
 }
 
 function seconds(latency: LoadLatency): LatencySummary {

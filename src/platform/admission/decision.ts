@@ -2,6 +2,7 @@
  * The admission rule shared by every backend. The Redis Lua script mirrors
  * these functions line for line, so both backends pass one conformance suite.
  */
+import { addUsd } from '../cost/usd.js';
 import type { TenantLimits } from '../tenants/tenant.js';
 import { AdmissionInputError } from './errors.js';
 import type {
@@ -13,9 +14,6 @@ import type {
 } from './types.js';
 
 const MS_PER_MINUTE = 60_000;
-
-/** Budget comparisons allow this much float rounding, in US dollars. */
-export const BUDGET_EPSILON_USD = 1e-9;
 
 /** Retry-After for an in-flight rejection: slots free when running tasks end, at no known time. */
 export const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
@@ -103,14 +101,16 @@ export function decide(
       retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS,
     };
   }
-  if (state.spentUsd + state.reservedUsd + maxCostUsd > tenant.budgetUsd + BUDGET_EPSILON_USD) {
+  // USD sums are rounded to the picodollar, so a budget that covers N tasks admits exactly N
+  // while the sums stay below about 9,007 USD, where roundUsd stops rounding.
+  const committedUsd = addUsd(state.spentUsd, state.reservedUsd);
+  if (addUsd(committedUsd, maxCostUsd) > tenant.budgetUsd) {
     return {
       admitted: false,
       reason: 'budget',
       retryAfterSeconds: budgetRetryAfterSeconds,
       fitsAfterReservations:
-        state.reservedUsd > BUDGET_EPSILON_USD &&
-        state.spentUsd + maxCostUsd <= tenant.budgetUsd + BUDGET_EPSILON_USD,
+        state.reservedUsd > 0 && addUsd(state.spentUsd, maxCostUsd) <= tenant.budgetUsd,
     };
   }
   const next: TenantState = {
@@ -118,7 +118,7 @@ export function decide(
     tokenLevel: tokenLevel - tokens,
     updatedAt: Math.max(now, state.updatedAt),
     inFlight: state.inFlight + 1,
-    reservedUsd: state.reservedUsd + maxCostUsd,
+    reservedUsd: addUsd(state.reservedUsd, maxCostUsd),
     spentUsd: state.spentUsd,
   };
   return { admitted: true, next };
@@ -158,9 +158,9 @@ export function tenantRejection(
   return rejection;
 }
 
-/** True when a tenant's spend plus its reservations fit `budgetUsd`, within rounding. */
+/** True when a tenant's spend plus its reservations fit `budgetUsd`. */
 export function withinBudget(state: TenantState, budgetUsd: number): boolean {
-  return state.spentUsd + state.reservedUsd <= budgetUsd + BUDGET_EPSILON_USD;
+  return addUsd(state.spentUsd, state.reservedUsd) <= budgetUsd;
 }
 
 /** @throws AdmissionInputError naming the field when a request value is out of range. */

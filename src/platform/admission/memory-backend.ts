@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../clock.js';
+import { addUsd, roundUsd } from '../cost/usd.js';
 import {
   checkRunSpend,
   decide,
@@ -158,7 +159,7 @@ function raiseRunCharge(open: OpenTicket, state: TenantState, spend: RunSpend): 
   const charged = open.runCharges.get(spend.run) ?? 0;
   if (spend.spentUsd <= charged) return;
   open.runCharges.set(spend.run, spend.spentUsd);
-  state.spentUsd += spend.spentUsd - charged;
+  state.spentUsd = addUsd(state.spentUsd, roundUsd(spend.spentUsd - charged));
 }
 
 /** Returns what the ticket took for each run, in run order. */
@@ -169,5 +170,5 @@ function runChargesOf(open: OpenTicket): RunSpend[] {
 
 function freeSlot(state: TenantState, reservedUsd: number): void {
   state.inFlight -= 1;
-  state.reservedUsd = Math.max(0, state.reservedUsd - reservedUsd);
+  state.reservedUsd = Math.max(0, roundUsd(state.reservedUsd - reservedUsd));
 }

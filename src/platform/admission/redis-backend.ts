@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
+import { roundUsd } from '../cost/usd.js';
 import { checkRunSpend, tenantRejection, validateRequest } from './decision.js';
 import { type AdmissionOptions, resolveAdmissionOptions } from './options.js';
 import { ADMIT_SCRIPT, CHARGE_SCRIPT, CLOSE_SCRIPT } from './redis-scripts.js';
@@ -164,8 +165,8 @@ export class RedisAdmissionBackend implements AdmissionBackend {
     );
     return {
       inFlight: Number(inFlight ?? 0),
-      reservedUsd: Number(reserved ?? 0),
-      spentUsd: Number(spent ?? 0),
+      reservedUsd: roundUsd(Number(reserved ?? 0)),
+      spentUsd: roundUsd(Number(spent ?? 0)),
     };
   }
 

@@ -2,9 +2,12 @@
  * Lua scripts of the Redis admission backend. Redis runs each script
  * atomically, so a decision across every limit and its bookkeeping cannot
  * interleave with another gateway process. The arithmetic follows
- * decision.ts step for step, and numbers are stored with 17 significant digits
- * so a round trip through Redis does not change them.
+ * decision.ts step for step, and numbers are stored with up to 17 significant
+ * digits so a round trip through Redis does not change them. USD sums are rounded
+ * to the picodollar with the same rule as in JavaScript, in Lua instead of with
+ * HINCRBYFLOAT, which adds in long double and prints 17 decimals.
  */
+import { ROUND_USD_LUA } from '../cost/usd.js';
 
 /**
  * Expired tickets one admission closes at most, which bounds the script's run time.
@@ -16,7 +19,7 @@ const EXPIRED_PER_ADMIT = 64;
  * Lua functions for the run charges of an open ticket, stored in one field per
  * ticket as `run=usd` pairs separated by spaces, such as `1=0.25 2=0.125`.
  */
-const RUN_CHARGES_LUA = `
+const RUN_CHARGES_LUA = `${ROUND_USD_LUA}
 local function readRunCharges(encoded)
   local charges = {}
   if encoded then
@@ -29,7 +32,7 @@ end
 local function encodeRunCharges(charges)
   local pairs_ = {}
   for run, usd in pairs(charges) do
-    pairs_[#pairs_ + 1] = run .. '=' .. string.format('%.17g', usd)
+    pairs_[#pairs_ + 1] = run .. '=' .. formatUsd(usd)
   end
   return table.concat(pairs_, ' ')
 end
@@ -46,7 +49,7 @@ end
  * rejection a fourth element, 1 when the task would fit once running tasks free their
  * reservations, else 0.
  */
-export const ADMIT_SCRIPT = `
+export const ADMIT_SCRIPT = `${ROUND_USD_LUA}
 local now
 if ARGV[1] == '' then
   local t = redis.call('TIME')
@@ -73,13 +76,13 @@ if #expired > 0 then
     local ticketReserved = redis.call('HGET', KEYS[2], id)
     if ticketReserved then
       inflight = inflight - 1
-      reserved = math.max(0, reserved - tonumber(ticketReserved))
+      reserved = math.max(0, roundUsd(reserved - tonumber(ticketReserved)))
       redis.call('HDEL', KEYS[2], id)
     end
     redis.call('ZREM', KEYS[3], id)
     redis.call('HDEL', KEYS[4], id)
   end
-  redis.call('HSET', KEYS[1], 'inflight', inflight, 'reserved', string.format('%.17g', reserved))
+  redis.call('HSET', KEYS[1], 'inflight', inflight, 'reserved', formatUsd(reserved))
 end
 local elapsed = math.max(0, now - ts)
 rq = math.min(rpm, rq + (elapsed * rpm) / 60000)
@@ -99,8 +102,8 @@ end
 if inflight >= maxInFlight then
   return {0, 'in_flight', 1}
 end
-if spent + reserved + cost > budget + 1e-9 then
-  local fits = reserved > 1e-9 and spent + cost <= budget + 1e-9
+if roundUsd(roundUsd(spent + reserved) + cost) > budget then
+  local fits = reserved > 0 and roundUsd(spent + cost) <= budget
   return {0, 'budget', tonumber(ARGV[9]), fits and 1 or 0}
 end
 redis.call('HSET', KEYS[1],
@@ -108,8 +111,8 @@ redis.call('HSET', KEYS[1],
   'tk', string.format('%.17g', tk - tokens),
   'ts', string.format('%.17g', math.max(now, ts)),
   'inflight', inflight + 1,
-  'budget', ARGV[5])
-redis.call('HINCRBYFLOAT', KEYS[1], 'reserved', ARGV[7])
+  'budget', ARGV[5],
+  'reserved', formatUsd(roundUsd(reserved + cost)))
 redis.call('HSET', KEYS[2], ARGV[10], ARGV[7])
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[8]) * 1000, ARGV[10])
 return {1}
@@ -133,15 +136,16 @@ local spent
 if target > charged then
   charges[ARGV[1]] = target
   redis.call('HSET', KEYS[4], ARGV[3], encodeRunCharges(charges))
-  local rise = string.format('%.17g', target - charged)
-  spent = tonumber(redis.call('HINCRBYFLOAT', KEYS[1], 'spent', rise))
+  local stored = tonumber(redis.call('HGET', KEYS[1], 'spent')) or 0
+  spent = roundUsd(stored + roundUsd(target - charged))
+  redis.call('HSET', KEYS[1], 'spent', formatUsd(spent))
 else
   spent = tonumber(redis.call('HGET', KEYS[1], 'spent')) or 0
 end
 local s = redis.call('HMGET', KEYS[1], 'reserved', 'budget')
 local reserved = tonumber(s[1]) or 0
 local budget = tonumber(s[2])
-if budget and spent + reserved > budget + 1e-9 then
+if budget and roundUsd(spent + reserved) > budget then
   return {1, 0}
 end
 return {1, 1}
@@ -164,17 +168,17 @@ end
 redis.call('HDEL', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'inflight', -1)
--- Expiry in ADMIT and this script round differently; a residue below zero is zero.
-if tonumber(redis.call('HINCRBYFLOAT', KEYS[1], 'reserved', '-' .. reserved)) < 0 then
-  redis.call('HSET', KEYS[1], 'reserved', '0')
-end
+-- A reservation of more than the stored total, as after an expiry, leaves 0, not less.
+local s = redis.call('HMGET', KEYS[1], 'reserved', 'spent')
+local left = math.max(0, roundUsd((tonumber(s[1]) or 0) - tonumber(reserved)))
+local spent = tonumber(s[2]) or 0
 local charges = readRunCharges(redis.call('HGET', KEYS[4], ARGV[2]))
 redis.call('HDEL', KEYS[4], ARGV[2])
 local function raise(run, usd)
   local charged = charges[run] or 0
   if usd > charged then
     charges[run] = usd
-    redis.call('HINCRBYFLOAT', KEYS[1], 'spent', string.format('%.17g', usd - charged))
+    spent = roundUsd(spent + roundUsd(usd - charged))
   end
 end
 if ARGV[1] ~= '' then
@@ -183,5 +187,6 @@ if ARGV[1] ~= '' then
   end
   raise(ARGV[3], tonumber(ARGV[1]))
 end
+redis.call('HSET', KEYS[1], 'reserved', formatUsd(left), 'spent', formatUsd(spent))
 return {1, encodeRunCharges(charges)}
 `;

@@ -1,4 +1,5 @@
 import type { ServerlessPrices, WorkerPrices } from './price-table.js';
+import { roundUsd } from './usd.js';
 
 const MS_PER_HOUR = 3_600_000;
 const MB_PER_GB = 1024;
@@ -18,13 +19,14 @@ export interface WorkerPoolUsage {
 export function workerPoolCostUsd(prices: WorkerPrices, usage: WorkerPoolUsage): number {
   const perWorkerHour =
     usage.vcpuPerWorker * prices.perVcpuHour + usage.memoryGbPerWorker * prices.perGbHour;
-  return usage.workers * perWorkerHour * (usage.wallMs / MS_PER_HOUR);
+  return roundUsd(usage.workers * perWorkerHour * (usage.wallMs / MS_PER_HOUR));
 }
 
 /**
  * Share of a pool's bill charged to one task, apportioned by busy time: the
- * task pays `taskBusyMs / totalBusyMs` of the bill. Idle capacity is thereby
- * spread over the tasks that ran, and the shares add up to the whole bill.
+ * task pays `taskBusyMs / totalBusyMs` of the bill, rounded to the picodollar. Idle
+ * capacity is thereby spread over the tasks that ran. The rounded shares add up to
+ * the bill within half a picodollar per task, and `apportionUsd` splits it exactly.
  * Returns 0 when no task was busy.
  */
 export function workerTaskCostUsd(
@@ -35,7 +37,7 @@ export function workerTaskCostUsd(
   if (totalBusyMs <= 0) {
     return 0;
   }
-  return (poolCostUsd * taskBusyMs) / totalBusyMs;
+  return roundUsd((poolCostUsd * taskBusyMs) / totalBusyMs);
 }
 
 export interface ServerlessInvocation {
@@ -50,5 +52,5 @@ export function serverlessInvocationCostUsd(
   invocation: ServerlessInvocation,
 ): number {
   const gbSeconds = (Math.ceil(invocation.durationMs) / 1000) * (invocation.memoryMb / MB_PER_GB);
-  return gbSeconds * prices.perGbSecond + prices.perMillionRequests / 1_000_000;
+  return roundUsd(gbSeconds * prices.perGbSecond + prices.perMillionRequests / 1_000_000);
 }

@@ -1,4 +1,5 @@
 import type { TokenUsage } from '../task.js';
+import { addUsd, apportionUsd, roundUsd, sumUsd } from './usd.js';
 
 /** Cost of one finished task. */
 export interface CostEntry {
@@ -102,7 +103,8 @@ export function taskCostOf(entry: CostEntry): TaskCost {
 
 /**
  * Summarizes every recorded task's cost: adds each task's share of the worker pool's
- * bill, then selects the tenants' tasks. The shares of all tasks add up to the bill.
+ * bill, then selects the tenants' tasks. The shares of all tasks add up to the bill, rounded
+ * to the picodollar.
  */
 export function summarizeLedger(
   taskCosts: readonly TaskCost[],
@@ -112,22 +114,31 @@ export function summarizeLedger(
   if (!Number.isFinite(poolUsd) || poolUsd < 0) {
     throw new RangeError(`workerPoolUsd must be a finite number >= 0, got ${String(poolUsd)}`);
   }
-  const totalBusyMs = taskCosts.reduce((sum, cost) => sum + (cost.workerBusyMs ?? 0), 0);
-  const shareOf = (cost: TaskCost) =>
-    totalBusyMs > 0
-      ? (poolUsd * (cost.workerBusyMs ?? 0)) / totalBusyMs
-      : poolUsd / taskCosts.length;
-  const shared =
-    poolUsd > 0 && taskCosts.length > 0
-      ? taskCosts.map((cost) => ({ ...cost, totalUsd: cost.totalUsd + shareOf(cost) }))
-      : taskCosts;
+  const shared = poolUsd > 0 ? withPoolShares(taskCosts, poolUsd) : taskCosts;
   const summary = summarize(costsOfTenants(shared, options.tenants));
-  return { ...summary, workerPoolUsd: taskCosts.length > 0 ? poolUsd : 0 };
+  return { ...summary, workerPoolUsd: taskCosts.length > 0 ? roundUsd(poolUsd) : 0 };
+}
+
+/**
+ * Adds to each task's cost its share of the pool's bill, by its worker busy time, or an
+ * equal share when no task was busy. The shares are whole picodollars and add up to the bill.
+ * Of tasks with equal busy times, the first in `taskCosts` takes a picodollar left over, so
+ * which task does depends on the order the ledger returns them in, which Redis does not fix.
+ */
+function withPoolShares(taskCosts: readonly TaskCost[], poolUsd: number): TaskCost[] {
+  const shares = apportionUsd(
+    poolUsd,
+    taskCosts.map((cost) => cost.workerBusyMs ?? 0),
+  );
+  return taskCosts.map((cost, index) => ({
+    ...cost,
+    totalUsd: addUsd(cost.totalUsd, shares[index] ?? 0),
+  }));
 }
 
 /** Total cost of an entry: tokens plus executor, in USD. */
 export function entryTotalUsd(entry: CostEntry): number {
-  return entry.tokenCostUsd + entry.executorCostUsd;
+  return addUsd(entry.tokenCostUsd, entry.executorCostUsd);
 }
 
 /** Nearest-rank percentile of `values`, with `fraction` in (0, 1]. Returns 0 when empty. */
@@ -156,7 +167,7 @@ export function summarize(taskCosts: readonly TaskCost[]): Omit<CostSummary, 'wo
   return {
     tasks: overall.tasks,
     totalUsd: overall.totalUsd,
-    meanUsdPerTask: overall.tasks === 0 ? 0 : overall.totalUsd / overall.tasks,
+    meanUsdPerTask: overall.tasks === 0 ? 0 : roundUsd(overall.totalUsd / overall.tasks),
     p95UsdPerTask: overall.p95Usd,
     byTenant: totalsBy(taskCosts, (cost) => cost.tenantId),
     byRoute: totalsBy(taskCosts, (cost) => cost.route),
@@ -180,7 +191,7 @@ function totalsBy(
 function totalOf(costs: readonly number[]): CostTotal {
   return {
     tasks: costs.length,
-    totalUsd: costs.reduce((sum, cost) => sum + cost, 0),
+    totalUsd: sumUsd(costs),
     p95Usd: percentile(costs, 0.95),
   };
 }

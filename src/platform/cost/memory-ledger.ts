@@ -16,6 +16,7 @@ import {
   type LiveBuckets,
   liveBuckets,
 } from './retention.js';
+import { addUsd } from './usd.js';
 
 export interface MemoryCostLedgerOptions {
   /**
@@ -79,7 +80,7 @@ export class MemoryCostLedger implements CostLedger {
   #addToTotals(cost: TaskCost): void {
     const totals = this.#totals;
     totals.tasks += 1;
-    totals.totalUsd += cost.totalUsd;
+    totals.totalUsd = addUsd(totals.totalUsd, cost.totalUsd);
     addTo(totals.byTenant, cost.tenantId, cost.totalUsd);
     addTo(totals.byRoute, cost.route, cost.totalUsd);
   }
@@ -88,6 +89,6 @@ export class MemoryCostLedger implements CostLedger {
 function addTo(groups: Record<string, RunningTotal>, key: string, usd: number): void {
   const group = groups[key] ?? { tasks: 0, totalUsd: 0 };
   group.tasks += 1;
-  group.totalUsd += usd;
+  group.totalUsd = addUsd(group.totalUsd, usd);
   groups[key] = group;
 }

@@ -1,6 +1,7 @@
 import type { TokenUsage } from '../task.js';
 import { PriceNotFoundError } from './errors.js';
 import { workerPoolCostUsd } from './executor-cost.js';
+import { roundUsd } from './usd.js';
 
 /** USD per 1,000,000 tokens of one model. */
 export interface ModelPrice {
@@ -75,12 +76,12 @@ export class PriceTable {
     return price;
   }
 
-  /** Cost of a completion's tokens, in USD, unrounded. */
+  /** Cost of a completion's tokens, in USD, rounded to the picodollar. */
   priceTokens(provider: string, model: string, usage: TokenUsage): number {
     const price = this.modelPrice(provider, model);
     const input = (usage.inputTokens * price.inputPerMillion) / TOKENS_PER_MILLION;
     const output = (usage.outputTokens * price.outputPerMillion) / TOKENS_PER_MILLION;
-    return input + output;
+    return roundUsd(input + output);
   }
 
   /**

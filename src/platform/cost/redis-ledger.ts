@@ -19,6 +19,7 @@ import {
   liveBucketIndexes,
   liveBuckets,
 } from './retention.js';
+import { addUsd, ROUND_USD_LUA } from './usd.js';
 
 export interface RedisCostLedgerOptions {
   /** A connection owned by the caller. Without one, the ledger opens its own and `close()` quits it. */
@@ -49,17 +50,23 @@ export interface RedisCostLedgerOptions {
  * record bucket hashes that are live now, the current one first. ARGV: task id, tenant
  * id, route, total USD, the task's cost record as JSON, the bucket's time to live in ms.
  * Writes the record to the current bucket and adds to every running total in one step,
- * or does nothing when a live bucket already has the task id.
+ * or does nothing when a live bucket already has the task id. The USD totals are rounded
+ * to the picodollar as `addUsd` rounds, which HINCRBYFLOAT, adding in long double and
+ * printing 17 decimals, does not do.
  */
-const RECORD_SCRIPT = `
+const RECORD_SCRIPT = `${ROUND_USD_LUA}
+local function addToTotal(key, field, usd)
+  local total = tonumber(redis.call('HGET', key, field)) or 0
+  redis.call('HSET', key, field, formatUsd(roundUsd(total + usd)))
+end
 for index = 5, #KEYS do
   if redis.call('HEXISTS', KEYS[index], ARGV[1]) == 1 then return 0 end
 end
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[5])
 redis.call('PEXPIRE', KEYS[5], ARGV[6])
-redis.call('HINCRBYFLOAT', KEYS[1], ARGV[2], ARGV[4])
+addToTotal(KEYS[1], ARGV[2], tonumber(ARGV[4]))
 redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
-redis.call('HINCRBYFLOAT', KEYS[3], ARGV[3], ARGV[4])
+addToTotal(KEYS[3], ARGV[3], tonumber(ARGV[4]))
 redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
 return 1
 `;
@@ -70,7 +77,7 @@ interface LedgerCommands {
 
 /**
  * A cost ledger in Redis shared by every process. Running totals per tenant and route are
- * kept with HINCRBYFLOAT in the script that records a task, and never expire. Each task's
+ * kept in the script that records a task, and never expire. Each task's
  * cost record, from which summary() computes means, p95 values and pool shares, goes to a
  * hash per time bucket that expires as a whole after the retention period (retention.ts).
  * Redis 7.0 has no time to live per hash field, and a key per task would cost a key and an
@@ -133,7 +140,10 @@ export class RedisCostLedger implements CostLedger {
     const replies = execReplies(await reads.exec()) as Record<string, string>[];
     const byTenant = runningTotalsOf(replies[0] ?? {}, replies[1] ?? {});
     const overall = Object.values(byTenant).reduce(
-      (sum, total) => ({ tasks: sum.tasks + total.tasks, totalUsd: sum.totalUsd + total.totalUsd }),
+      (sum, total) => ({
+        tasks: sum.tasks + total.tasks,
+        totalUsd: addUsd(sum.totalUsd, total.totalUsd),
+      }),
       { tasks: 0, totalUsd: 0 },
     );
     return { ...overall, byTenant, byRoute: runningTotalsOf(replies[2] ?? {}, replies[3] ?? {}) };

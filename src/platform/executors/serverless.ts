@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
+import { addUsd, roundUsd } from '../cost/usd.js';
 import { ServerlessError } from './serverless-errors.js';
 import type { ResolvedServerlessOptions, ServerlessOptions } from './serverless-options.js';
 import { resolveServerlessOptions } from './serverless-options.js';
@@ -277,10 +278,10 @@ export class ServerlessEmulator<I, O> extends EventEmitter<ServerlessEvents> {
     const billedMs = Math.max(1, Math.ceil(Math.min(elapsedMs, this.#options.maxDurationMs)));
     const gbSeconds = (billedMs / 1000) * (this.#options.memoryMb / 1024);
     const { perGbSecondUsd, perRequestUsd } = this.#options.prices;
-    const costUsd = gbSeconds * perGbSecondUsd + perRequestUsd;
+    const costUsd = roundUsd(gbSeconds * perGbSecondUsd + perRequestUsd);
     this.#stats.invocations += 1;
     this.#stats.billedMs += billedMs;
-    this.#stats.costUsd += costUsd;
+    this.#stats.costUsd = addUsd(this.#stats.costUsd, costUsd);
     if (outcome === 'function_timeout') this.#stats.functionTimeouts += 1;
     this.emit('invocation', {
       instanceId: instance.id,

@@ -1,5 +1,6 @@
-import { Registry } from 'prom-client';
+import { type Counter, Registry } from 'prom-client';
 import type { RejectionReason } from '../admission/types.js';
+import { addUsd } from '../cost/usd.js';
 import type { PriorityClass } from '../task.js';
 import { isOperationTimeoutError, withTimeout } from '../timeout.js';
 import { defineMetrics } from './definitions.js';
@@ -118,6 +119,7 @@ export function createPlatformMetrics(
     cost,
   } = defineMetrics(registry, () => sampleQueues());
 
+  const addCost = usdCounterAdder(cost);
   const sources = new Map<string, () => Promise<QueueGaugeSample>>();
   const setQueueGauges = (queue: string, gauges: QueueGaugeSample): void => {
     queueDepth.set({ queue }, gauges.depth);
@@ -182,9 +184,25 @@ export function createPlatformMetrics(
     },
     recordCost(tenant, route, usd) {
       if (Number.isFinite(usd) && usd > 0) {
-        cost.inc({ tenant, route }, usd);
+        addCost({ tenant, route }, usd);
       }
     },
+  };
+}
+
+/**
+ * Returns a function that adds USD to `counter` with the picodollar rounding of `addUsd`.
+ * prom-client sums increments with plain float addition, so the function keeps each
+ * series' rounded total and replaces the series with a fresh one holding that total.
+ */
+function usdCounterAdder(counter: Counter<'tenant' | 'route'>) {
+  const totals = new Map<string, number>();
+  return (labels: { tenant: string; route: string }, usd: number): void => {
+    const key = JSON.stringify([labels.tenant, labels.route]);
+    const total = addUsd(totals.get(key) ?? 0, usd);
+    totals.set(key, total);
+    counter.remove(labels);
+    counter.inc(labels, total);
   };
 }
 

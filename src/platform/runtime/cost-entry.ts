@@ -1,4 +1,5 @@
 import type { CostEntry } from '../cost/ledger.js';
+import { roundUsd } from '../cost/usd.js';
 import type { TaskRecord, TokenUsage } from '../task.js';
 
 /**
@@ -17,7 +18,7 @@ export function costEntryOf(record: TaskRecord, executorCostUsd: number): CostEn
     taskId: record.id,
     tenantId: record.tenantId,
     route: record.request.route,
-    tokenCostUsd: costUsd - executorCostUsd,
+    tokenCostUsd: roundUsd(costUsd - executorCostUsd),
     executorCostUsd,
     ...(busyMs === undefined ? {} : { workerBusyMs: busyMs }),
   };

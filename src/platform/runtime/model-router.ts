@@ -1,3 +1,4 @@
+import { addUsd } from '../cost/usd.js';
 import type { ChatMessage, PriorityClass, TaskResult } from '../task.js';
 
 /** One model call as a task step makes it. */
@@ -58,7 +59,7 @@ export class SpentTokensError extends Error {
 export function withSpentTokens(error: unknown, tokenCostUsd: number): unknown {
   if (tokenCostUsd <= 0) return error;
   if (error instanceof SpentTokensError) {
-    return new SpentTokensError(error.cause, error.tokenCostUsd + tokenCostUsd);
+    return new SpentTokensError(error.cause, addUsd(error.tokenCostUsd, tokenCostUsd));
   }
   return new SpentTokensError(error, tokenCostUsd);
 }

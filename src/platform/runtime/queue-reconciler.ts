@@ -1,6 +1,7 @@
 import type { RunSlots } from '../admission/run-slots.js';
 import type { AdmissionTicket } from '../admission/types.js';
 import type { Clock } from '../clock.js';
+import { addUsd } from '../cost/usd.js';
 import type { JobEndedEvent } from '../executors/worker-protocol.js';
 import type { TaskQueue } from '../queue/index.js';
 import { isTerminal, type TaskStore } from '../store/task-store.js';
@@ -85,7 +86,7 @@ async function endJob(
       const lastRun = { run: Math.max(1, task.deliveries), spentUsd: 0 };
       const closed = await hooks.admission.settle(ticket, lastRun, earlierRunsOf(task));
       const uncountedUsd = uncountedSpendUsd(task, closed.runs);
-      if (uncountedUsd > 0) costUsd = (task.costUsd ?? 0) + uncountedUsd;
+      if (uncountedUsd > 0) costUsd = addUsd(task.costUsd ?? 0, uncountedUsd);
     } catch (error) {
       reportError(error);
     }

@@ -1,4 +1,5 @@
 import type { PriceTable } from '../cost/price-table.js';
+import { addUsd, roundUsd } from '../cost/usd.js';
 import type { RouteCallOptions, Router } from '../router/router.js';
 import { isRouterError, RouterError, withAttempts } from '../router/router-errors.js';
 import type { AttemptRecord, TaskRequest, TaskResult } from '../task.js';
@@ -49,9 +50,10 @@ export class RouterModelPort implements ModelRouterPort {
         isRouterError(error) && error.attempts.length > 0 ? error.attempts : hookAttempts;
       throw withSpentTokens(error, this.#attemptsCost(attempts));
     }
-    const tokenCostUsd =
-      this.#prices.priceTokens(result.provider, result.model, result.usage) +
-      this.#attemptsCost(result.attempts);
+    const tokenCostUsd = addUsd(
+      this.#prices.priceTokens(result.provider, result.model, result.usage),
+      this.#attemptsCost(result.attempts),
+    );
     return { result, tokenCostUsd };
   }
 
@@ -64,7 +66,7 @@ export class RouterModelPort implements ModelRouterPort {
     let pricedUsd = 0;
     return async (attempts: readonly AttemptRecord[]): Promise<void> => {
       const spentUsd = this.#attemptsCost(attempts);
-      const sinceLast = spentUsd - pricedUsd;
+      const sinceLast = roundUsd(spentUsd - pricedUsd);
       pricedUsd = spentUsd;
       try {
         await beforeRetry(sinceLast);
@@ -84,7 +86,8 @@ export class RouterModelPort implements ModelRouterPort {
     let costUsd = 0;
     for (const attempt of attempts) {
       if (attempt.usage !== undefined) {
-        costUsd += this.#prices.priceTokens(attempt.provider, attempt.model, attempt.usage);
+        const attemptUsd = this.#prices.priceTokens(attempt.provider, attempt.model, attempt.usage);
+        costUsd = addUsd(costUsd, attemptUsd);
       }
     }
     return costUsd;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 
 import type { AdmissionBackend } from '../admission/types.js';
 import type { Clock } from '../clock.js';
+import { addUsd } from '../cost/usd.js';
 import type { SyncTaskOwnership } from '../gateway/ports.js';
 import type { TaskQueue } from '../queue/queue.js';
 import { isTerminal, type TaskStore } from '../store/task-store.js';
@@ -344,7 +345,7 @@ async function endOrphan(
     state: 'failed',
     finishedAt: wiring.clock.now(),
     error: { code: 'gateway_lost', message: lostMessage(mode, owner) },
-    ...(uncountedUsd > 0 ? { costUsd: (existing?.costUsd ?? 0) + uncountedUsd } : {}),
+    ...(uncountedUsd > 0 ? { costUsd: addUsd(existing?.costUsd ?? 0, uncountedUsd) } : {}),
   });
   if (read.stored && read.record !== undefined) {
     wiring.onEnded(read.record);

@@ -1,5 +1,6 @@
 import type { AdmissionTicket, RunSpend, Settlement } from '../admission/types.js';
 import type { Clock } from '../clock.js';
+import { addUsd, roundUsd } from '../cost/usd.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { TaskError, TaskRecord, TerminalState } from '../task.js';
 import type { TaskRunOutput } from './task-runner.js';
@@ -91,7 +92,7 @@ export class TaskFinisher {
     costs: Pick<RunCosts, 'executorUsd'> = {},
   ): Promise<TaskRecord> {
     const { executorUsd = 0 } = costs;
-    const runUsd = run.tokenCostUsd + executorUsd;
+    const runUsd = addUsd(run.tokenCostUsd, executorUsd);
     const completion = { state: 'succeeded' as const, result: run.result };
     return this.#settleAndComplete(task, spend, runUsd, completion, executorUsd);
   }
@@ -111,7 +112,7 @@ export class TaskFinisher {
     costs: RunCosts = {},
   ): Promise<TaskRecord> {
     const { executorUsd = 0, tokenUsd = 0 } = costs;
-    const runUsd = executorUsd + tokenUsd;
+    const runUsd = addUsd(executorUsd, tokenUsd);
     return this.#settleAndComplete(task, spend, runUsd, { state, error }, executorUsd);
   }
 
@@ -125,7 +126,7 @@ export class TaskFinisher {
   ): Promise<TaskRecord> {
     const { admission } = this.#options;
     const runSpend = { run: spend.run, spentUsd: runUsd };
-    const recordedUsd = (task.costUsd ?? 0) + runUsd;
+    const recordedUsd = addUsd(task.costUsd ?? 0, runUsd);
     if (spend.run === 1) {
       // A first run has no earlier run to add, so both writes go out together.
       return awaitTicketAndRecord(
@@ -138,7 +139,7 @@ export class TaskFinisher {
     const settlement = await settling.catch(() => undefined);
     const uncountedUsd =
       settlement === undefined ? 0 : uncountedSpendUsd(task, settlement.runs, spend.run);
-    const costUsd = recordedUsd + uncountedUsd;
+    const costUsd = addUsd(recordedUsd, uncountedUsd);
     return awaitTicketAndRecord(
       settling,
       this.#complete(task, { ...completion, costUsd }, executorCostUsd),
@@ -190,7 +191,8 @@ export function uncountedSpendUsd(
   let uncountedUsd = 0;
   for (const charged of runs) {
     if (charged.run === run) continue;
-    uncountedUsd += Math.max(0, charged.spentUsd - (counted.get(charged.run) ?? 0));
+    const beyondUsd = roundUsd(charged.spentUsd - (counted.get(charged.run) ?? 0));
+    uncountedUsd = addUsd(uncountedUsd, Math.max(0, beyondUsd));
   }
   return uncountedUsd;
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { addUsd } from '../cost/usd.js';
 import type { ChatMessage, StepCheckpoint, TaskRequest, TaskResult } from '../task.js';
 import { type ModelCallInput, type ModelRouterPort, withSpentTokens } from './model-router.js';
 
@@ -63,7 +64,7 @@ export async function runAgentTask(
     for (let step = first; step < steps; step += 1) {
       const output = await context.router.call(modelCall(request, context, step + 1));
       result = result === undefined ? output.result : combine(result, output.result);
-      spentUsd += output.tokenCostUsd;
+      spentUsd = addUsd(spentUsd, output.tokenCostUsd);
       if (step < steps - 1 || toolWaitMs > 0) {
         await context.afterStep?.(spentUsd, { steps: step + 1, result });
       }

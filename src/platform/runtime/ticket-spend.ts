@@ -1,4 +1,5 @@
 import type { AdmissionTicket, ChargeOutcome, RunSpend } from '../admission/types.js';
+import { addUsd } from '../cost/usd.js';
 import { RouterError } from '../router/router-errors.js';
 import type { TaskRunContext } from './task-runner.js';
 
@@ -77,7 +78,7 @@ export class TicketSpend {
    *   pass its budget, so the next provider call must not be made.
    */
   async charge(costUsd: number): Promise<void> {
-    this.#spentUsd += costUsd;
+    this.#spentUsd = addUsd(this.#spentUsd, costUsd);
     const outcome = await this.#tryCharge();
     if (outcome === undefined || !outcome.open) return;
     if (!outcome.withinBudget) {

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
+import { addUsd } from '../cost/usd.js';
 import type { DeliveryCost, StepCheckpoint, TaskRecord } from '../task.js';
 import type { CompletedRead, TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
 import {
@@ -118,7 +119,7 @@ export class MemoryTaskStore implements TaskStore {
     if (record === undefined || isTerminal(record.state)) return false;
     const next: TaskRecord = { ...record, state: 'queued' };
     if (cost.costUsd > 0) {
-      next.costUsd = (record.costUsd ?? 0) + cost.costUsd;
+      next.costUsd = addUsd(record.costUsd ?? 0, cost.costUsd);
       next.deliveryCosts = addDeliveryCost(record.deliveryCosts, cost);
     }
     this.#counts[record.state] -= 1;

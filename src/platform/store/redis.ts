@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { Redis } from 'ioredis';
 
+import { ROUND_USD_LUA } from '../cost/usd.js';
 import type { DeliveryCost, StepCheckpoint, TaskRecord } from '../task.js';
 import { TERMINAL_STATES } from '../task.js';
 import type { CompletedRead, TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
@@ -82,17 +83,23 @@ end
 return redis.call('HGETALL', KEYS[1])`;
 
 // KEYS: task, counts. ARGV: cost to add, '0' for none, and the number of the
-// delivery that spent it. Unlike the other scripts this one converts a number:
-// HINCRBYFLOAT rounds the sum to 17 decimal places, a billionth of a microdollar.
+// delivery that spent it. Unlike the other scripts this one converts numbers: it adds
+// the cost as the memory store's addUsd does, rounded to the picodollar, and writes the
+// sum with as many digits as it takes to read back exactly.
 // Returns 1 when requeued, 0 when the task is missing or terminal.
-const REQUEUE_SCRIPT = `
+const REQUEUE_SCRIPT = `${ROUND_USD_LUA}
+local function addCost(field, usd)
+  local sum = (tonumber(redis.call('HGET', KEYS[1], field)) or 0) + usd
+  redis.call('HSET', KEYS[1], field, formatUsd(roundUsd(sum)))
+end
 local terminal = ${TERMINAL_LUA_TABLE}
 local previous = redis.call('HGET', KEYS[1], 'state')
 if not previous or terminal[previous] then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'queued')
-if tonumber(ARGV[1]) > 0 then
-  redis.call('HINCRBYFLOAT', KEYS[1], 'costUsd', ARGV[1])
-  redis.call('HINCRBYFLOAT', KEYS[1], '${DELIVERY_COST_FIELD}' .. ARGV[2], ARGV[1])
+local cost = tonumber(ARGV[1])
+if cost > 0 then
+  addCost('costUsd', cost)
+  addCost('${DELIVERY_COST_FIELD}' .. ARGV[2], cost)
 end
 if previous ~= 'queued' then
   redis.call('HINCRBY', KEYS[2], previous, -1)

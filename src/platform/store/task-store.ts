@@ -1,3 +1,4 @@
+import { addUsd } from '../cost/usd.js';
 import type {
   DeliveryCost,
   StepCheckpoint,
@@ -141,7 +142,7 @@ export function addDeliveryCost(
   const next = (costs ?? []).map((entry) => ({ ...entry }));
   const entry = next.find((candidate) => candidate.delivery === cost.delivery);
   if (entry === undefined) next.push({ ...cost });
-  else entry.costUsd += cost.costUsd;
+  else entry.costUsd = addUsd(entry.costUsd, cost.costUsd);
   return next.sort((a, b) => a.delivery - b.delivery);
 }
 

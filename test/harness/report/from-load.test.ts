@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 
 import type { LoadResult } from '../../../src/harness/load/result.js';
-import { topologyFromLoad } from '../../../src/harness/report/from-load.js';
+import { reportCostOf, topologyFromLoad } from '../../../src/harness/report/from-load.js';
 import { validateReport } from '../../../src/harness/report/validate.js';
+import { loadPriceTable, MemoryCostLedger } from '../../../src/platform/cost/index.js';
 import { sampleReport } from './sample-report.js';
 
 function latency(p50: number, p95: number, p99: number) {
@@ -159,5 +160,41 @@ describe('topologyFromLoad', () => {
   it('fits the report schema', () => {
     const report = { ...sampleReport(), topologies: [topologyFromLoad(loadResult(), extras)] };
     assert.equal(validateReport(report).topologies[0]?.topology, 'workers');
+  });
+});
+
+describe('reportCostOf', () => {
+  it('gives priced tokens as exact decimals', async () => {
+    const prices = await loadPriceTable();
+    const ledger = new MemoryCostLedger();
+    // gpt-4o prices 135 input tokens at 0.0003375 and 32 output tokens at 0.00032, whose float
+    // sum is 0.0006575000000000001.
+    const usages = [
+      { inputTokens: 135, outputTokens: 0 },
+      { inputTokens: 0, outputTokens: 32 },
+    ];
+    for (const [index, usage] of usages.entries()) {
+      await ledger.record({
+        taskId: `task-${index}`,
+        tenantId: 'tenant-alpha',
+        route: 'chat',
+        provider: 'provider-a',
+        model: 'gpt-4o',
+        usage,
+        tokenCostUsd: prices.priceTokens('provider-a', 'gpt-4o', usage),
+        executorCostUsd: 0,
+      });
+    }
+
+    const cost = reportCostOf(await ledger.summary(), 0);
+
+    assert.equal(cost.totalUsd, 0.0006575);
+    assert.equal(cost.meanUsd, 0.00032875);
+    const slice = { key: 'chat', meanUsd: 0.00032875, p95Usd: 0.0003375, totalUsd: 0.0006575 };
+    assert.deepEqual(cost.byRoute, [slice]);
+    assert.equal(
+      JSON.stringify(cost.byTenant),
+      '[{"key":"tenant-alpha","meanUsd":0.00032875,"p95Usd":0.0003375,"totalUsd":0.0006575}]',
+    );
   });
 });

@@ -543,6 +543,57 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       assert.deepEqual(new Set(reasons), new Set(['budget']));
     });
 
+    it('admits exactly the tasks a budget covers', async () => {
+      // Ten reservations of 0.00003 add up to 0.00030000000000000003 in float arithmetic.
+      const req = request({ budgetUsd: 0.0003 }, { maxCostUsd: 0.00003 });
+      const results = await admitMany(backend, req, 11);
+      assert.equal(results.filter((result) => result.admitted).length, 10);
+      const last = results.at(-1);
+      assert.equal(last?.admitted === false && last.reason, 'budget');
+      assert.equal((await backend.usage(BASE_TENANT.id)).reservedUsd, 0.0003);
+    });
+
+    it('sums settled charges to the exact decimal', async () => {
+      const req = request({ budgetUsd: 0.0003 }, { maxCostUsd: 0.00003 });
+      for (const result of await admitMany(backend, req, 10)) {
+        assert.ok(result.admitted);
+        await backend.settle(result.ticket, { run: 1, spentUsd: 0.00003 });
+      }
+      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+        inFlight: 0,
+        reservedUsd: 0,
+        spentUsd: 0.0003,
+      });
+      const rejected = await backend.admit(req);
+      assert.equal(rejected.admitted === false && rejected.fitsAfterReservations, false);
+    });
+
+    it('rejects a nanodollar past the budget', async () => {
+      const filling = await backend.admit(request({ budgetUsd: 0.0003 }, { maxCostUsd: 0.0003 }));
+      assert.ok(filling.admitted);
+      await backend.settle(filling.ticket, { run: 1, spentUsd: 0.0003 });
+      const over = await backend.admit(request({ budgetUsd: 0.0003 }, { maxCostUsd: 1e-9 }));
+      assert.equal(over.admitted === false && over.reason, 'budget');
+      const free = await backend.admit(request({ budgetUsd: 0.0003 }, { maxCostUsd: 0 }));
+      assert.equal(free.admitted, true);
+    });
+
+    it('raises a run charge to the exact decimal', async () => {
+      const admission = await backend.admit(request({ budgetUsd: 0.00077 }, { maxCostUsd: 0 }));
+      assert.ok(admission.admitted);
+      // A gpt-4o run charges its 104 input tokens, 0.00026, then adds 51 output tokens.
+      // 0.00026 + (0.00077 - 0.00026) is 0.0007700000000000001 in float arithmetic.
+      await backend.charge(admission.ticket, { run: 1, spentUsd: 0.00026 });
+      assert.deepEqual(await backend.charge(admission.ticket, { run: 1, spentUsd: 0.00077 }), {
+        open: true,
+        withinBudget: true,
+      });
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.00077);
+      // 0.00077 + 0.00026 is 0.0010299999999999999 in float arithmetic.
+      await backend.settle(admission.ticket, { run: 2, spentUsd: 0.00026 });
+      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.00103);
+    });
+
     it('rejects a negative token estimate', async () => {
       await assert.rejects(backend.admit(request({}, { tokens: -1 })), isAdmissionInputError);
     });

@@ -10,6 +10,7 @@ import {
   percentile,
   RedisCostLedger,
 } from '../../../src/platform/cost/index.js';
+import { addUsd } from '../../../src/platform/cost/usd.js';
 
 function entry(index: number, overrides: Partial<CostEntry> = {}): CostEntry {
   return {
@@ -166,6 +167,56 @@ function describeLedger(
 
     it('rejects a negative pool bill', async () => {
       await assert.rejects(ledger.summary({ workerPoolUsd: -1 }), /workerPoolUsd must be/);
+    });
+
+    it('totals priced tokens to the exact decimal', async () => {
+      // gpt-4o at $2.5 and $10 per million: 135 input tokens cost 0.0003375 and 32 output
+      // tokens 0.00032, whose float sum is 0.0006575000000000001.
+      await ledger.record(entry(2, { tokenCostUsd: 0.0003375 }));
+      await ledger.record(entry(4, { tokenCostUsd: 0.00032 }));
+
+      const summary = await ledger.summary();
+
+      assert.equal(summary.totalUsd, 0.0006575);
+      assert.equal(summary.meanUsdPerTask, 0.00032875);
+      assert.equal(summary.byTenant['tenant-alpha']?.totalUsd, 0.0006575);
+      assert.equal(summary.byRoute.chat?.totalUsd, 0.0006575);
+      assert.equal(
+        JSON.stringify(summary.byRoute.chat),
+        '{"tasks":2,"totalUsd":0.0006575,"p95Usd":0.0003375}',
+      );
+    });
+
+    it('keeps running totals to the exact decimal', async () => {
+      await ledger.record(entry(2, { tokenCostUsd: 0.0003375 }));
+      await ledger.record(entry(4, { tokenCostUsd: 0.00032 }));
+
+      const totals = await ledger.totals();
+
+      assert.equal(totals.totalUsd, 0.0006575);
+      assert.equal(totals.byTenant['tenant-alpha']?.totalUsd, 0.0006575);
+      assert.equal(totals.byRoute.chat?.totalUsd, 0.0006575);
+    });
+
+    it('adds executor cost to the exact decimal', async () => {
+      await ledger.record(entry(1, { tokenCostUsd: 0.0003375, executorCostUsd: 0.00032 }));
+      assert.equal((await ledger.summary()).totalUsd, 0.0006575);
+    });
+
+    it('shares the pool bill exactly', async () => {
+      for (let i = 1; i <= 3; i += 1) {
+        await ledger.record(entry(i, { tokenCostUsd: 0, workerBusyMs: 1000 }));
+      }
+
+      const summary = await ledger.summary({ workerPoolUsd: 0.01 });
+
+      // A third of 0.01 is no whole number of picodollars, so one task takes one more. Which
+      // one depends on the order in which the ledger returns its tasks.
+      const alpha = summary.byTenant['tenant-alpha']?.totalUsd ?? Number.NaN;
+      const beta = summary.byTenant['tenant-beta']?.totalUsd ?? Number.NaN;
+      assert.ok([0.003333333333, 0.003333333334].includes(alpha), `tenant-alpha ${alpha}`);
+      assert.equal(addUsd(alpha, beta), 0.01);
+      assert.equal(summary.totalUsd, 0.01);
     });
 
     it('records a task id once', async () => {
@@ -363,6 +414,23 @@ describe('RedisCostLedger on 127.0.0.1:6379', () => {
       await ledger.clear();
 
       assert.deepEqual(await redis.keys(`${keyPrefix}*`), []);
+    });
+
+    it('keeps running totals to the exact decimal', async () => {
+      redis ??= new Redis(6379, '127.0.0.1');
+      const prefix = `test:cost:${randomUUID()}:`;
+      const ledger = new RedisCostLedger({ redis, keyPrefix: prefix });
+      try {
+        await ledger.record(entry(2, { tokenCostUsd: 1000.1 }));
+        await ledger.record(entry(4, { tokenCostUsd: 0.0006575 }));
+        // HINCRBYFLOAT would store 1000.10065749999999996 on x86-64.
+        assert.equal(await redis.hget(`${prefix}tenant:usd`, 'tenant-alpha'), '1000.1006575');
+        assert.equal(await redis.hget(`${prefix}route:usd`, 'chat'), '1000.1006575');
+        assert.equal((await ledger.summary()).totalUsd, 1000.1006575);
+        assert.equal((await ledger.totals()).totalUsd, 1000.1006575);
+      } finally {
+        await ledger.clear();
+      }
     });
   });
 });

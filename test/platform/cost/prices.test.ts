@@ -34,6 +34,13 @@ describe('PriceTable', () => {
     assertUsd(table.priceTokens('instant', 'instant', usage), 0);
   });
 
+  it('prices a fixture completion to the exact decimal', () => {
+    // 135 input tokens at $2.5 and 32 output tokens at $10 per million: 0.0003375 + 0.00032,
+    // which float addition makes 0.0006575000000000001.
+    const usage = { inputTokens: 135, outputTokens: 32 };
+    assert.equal(table.priceTokens('provider-a', 'gpt-4o', usage), 0.0006575);
+  });
+
   it('prices a mixed completion to the cent', () => {
     const usage = { inputTokens: 2_000_000, outputTokens: 500_000 };
     assertUsd(table.priceTokens('provider-a', 'gpt-4o-mini', usage), 0.6);
@@ -126,6 +133,13 @@ describe('executor cost', () => {
     // 24 workers of 0.25 vCPU and 0.5 GB for 30 minutes.
     const perWorkerHour = 0.25 * 0.04048 + 0.5 * 0.004445;
     assertUsd(table.workerPoolUsd(24, 1_800_000), 24 * perWorkerHour * 0.5);
+  });
+
+  it('bills a worker pool to the exact decimal', () => {
+    // 24 x (0.04048 + 2 x 0.004445) is 1.1848800000000002 in float arithmetic.
+    const usage = { workers: 24, vcpuPerWorker: 1, memoryGbPerWorker: 2, wallMs: 3_600_000 };
+    assert.equal(workerPoolCostUsd(table.executors.worker, usage), 1.18488);
+    assert.equal(table.workerPoolUsd(24, 1_800_000), 0.14811);
   });
 
   it('prorates a worker pool to the millisecond', () => {

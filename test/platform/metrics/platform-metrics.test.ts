@@ -115,6 +115,24 @@ describe('createPlatformMetrics', () => {
     assert.ok(Math.abs(total - 0.02) < 1e-12, `total ${total}`);
   });
 
+  it('adds cost to the exact decimal', async () => {
+    // prom-client alone would sum these to 0.0006575000000000001.
+    metrics.recordCost('tenant-alpha', 'chat', 0.0003375);
+    metrics.recordCost('tenant-alpha', 'chat', 0.00032);
+    metrics.recordCost('tenant-alpha', 'summarize', 0.00032);
+    const labels = { tenant: 'tenant-alpha', route: 'chat' };
+    assert.equal(await sampleValue(metrics, 'scalegate_cost_usd_total', labels), 0.0006575);
+    const text = await metrics.registry.metrics();
+    assert.match(
+      text,
+      /\nscalegate_cost_usd_total\{tenant="tenant-alpha",route="chat"\} 0\.0006575\n/,
+    );
+    assert.match(
+      text,
+      /\nscalegate_cost_usd_total\{tenant="tenant-alpha",route="summarize"\} 0\.00032\n/,
+    );
+  });
+
   it('registers on a given registry', async () => {
     const registry = new Registry();
     createPlatformMetrics(registry).recordRejection('tenant-alpha', 'budget');

@@ -53,15 +53,16 @@ describe('RouterModelPort', () => {
   it('prices the serving attempt from the result usage', async () => {
     const port = new RouterModelPort(routerServingSonnet([]), await loadPriceTable());
     const output = await port.call({ ...CALL, messages: [...CALL.messages] });
-    // 1,000 input tokens at $3 and 500 output tokens at $15 per million.
-    assert.equal(output.tokenCostUsd, 0.003 + 0.0075);
+    // 1,000 input tokens at $3 and 500 output tokens at $15 per million: 0.003 + 0.0075, which
+    // float addition makes 0.010499999999999999.
+    assert.equal(output.tokenCostUsd, 0.0105);
   });
 
   it('adds the tokens a failed attempt streamed before the failover', async () => {
     const port = new RouterModelPort(routerServingSonnet([CUT_ATTEMPT]), await loadPriceTable());
     const output = await port.call({ ...CALL, messages: [...CALL.messages] });
     // provider-b as above, plus 1,000 input tokens at $2.5 and 40 output tokens at $10 per million.
-    assert.equal(output.tokenCostUsd, 0.003 + 0.0075 + (0.0025 + 0.0004));
+    assert.equal(output.tokenCostUsd, 0.0134);
   });
 
   it('rejects with the cost of the text a failed call streamed', async () => {
@@ -76,7 +77,7 @@ describe('RouterModelPort', () => {
       assert.ok(error instanceof SpentTokensError);
       assert.equal(error.cause, cause);
       // 1,000 input tokens at $2.5 and 40 output tokens at $10 per million.
-      assert.equal(error.tokenCostUsd, 0.0025 + 0.0004);
+      assert.equal(error.tokenCostUsd, 0.0029);
       return true;
     });
   });

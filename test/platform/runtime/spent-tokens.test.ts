@@ -159,7 +159,7 @@ describe('spent token cost of failed tasks', () => {
       provider: 'provider-b',
       model: 'claude-sonnet',
       usage: { inputTokens: 2_000, outputTokens: 50 },
-      tokenCostUsd: 0.0029 - 0.0004,
+      tokenCostUsd: 0.0025,
       executorCostUsd: 0.0004,
     });
   });

@@ -248,6 +248,22 @@ for (const driver of drivers) {
       ]);
     });
 
+    it('adds requeued costs to the exact decimal', async () => {
+      // Float addition makes the first pair 0.0006575000000000001.
+      await store.create(queuedTask('t1'));
+      await store.requeue('t1', { delivery: 1, costUsd: 0.0003375 });
+      await store.requeue('t1', { delivery: 1, costUsd: 0.00032 });
+      await store.create(queuedTask('t2'));
+      await store.requeue('t2', { delivery: 1, costUsd: 1000.1 });
+      await store.requeue('t2', { delivery: 1, costUsd: 0.0006575 });
+      const first = await store.getById('t1');
+      assert.equal(first?.costUsd, 0.0006575);
+      assert.deepEqual(first?.deliveryCosts, [{ delivery: 1, costUsd: 0.0006575 }]);
+      const second = await store.getById('t2');
+      assert.equal(second?.costUsd, 1000.1006575);
+      assert.deepEqual(second?.deliveryCosts, [{ delivery: 1, costUsd: 1000.1006575 }]);
+    });
+
     it('stores the delivery costs of a created task', async () => {
       const deliveryCosts = [{ delivery: 1, costUsd: 0.25 }];
       await store.create({ ...queuedTask('t1'), deliveries: 1, costUsd: 0.25, deliveryCosts });

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+
+import { compareGroups } from '../../../src/harness/compare/compare.js';
+import { runFromLoadOutput } from '../../../src/harness/compare/run.js';
+import { BASE_FIGURES, sampleLoadOutput } from '../load/sample-output.js';
+
+function run(file: string, meanUsd: number) {
+  return runFromLoadOutput(file, sampleLoadOutput({ ...BASE_FIGURES, meanUsd }));
+}
+
+describe('compareGroups', () => {
+  it('gives a USD median exactly', () => {
+    // (0.0003375 + 0.00032) / 2 is 0.00032875000000000005 in float arithmetic.
+    const comparison = compareGroups([
+      { label: 'base', runs: [run('a1', 0.0003375), run('a2', 0.00032)] },
+    ]);
+    const row = comparison.rows.find((candidate) => candidate.metric === 'meanUsdPerTask');
+    assert.equal(row?.groups[0]?.median, 0.00032875);
+    assert.match(JSON.stringify(row), /"median":0\.00032875,/);
+  });
+
+  it('leaves other medians unrounded', () => {
+    // 1.2345678901234 s has more decimals than a picodollar rounding would keep.
+    const figures = { ...BASE_FIGURES, p50Ms: 1234.5678901234 };
+    const runs = [1, 2].map((index) => runFromLoadOutput(`a${index}`, sampleLoadOutput(figures)));
+    const comparison = compareGroups([{ label: 'base', runs }]);
+    const row = comparison.rows.find((candidate) => candidate.metric === 'p50LatencyS');
+    assert.equal(row?.groups[0]?.median, 1234.5678901234 / 1000);
+  });
+});

@@ -288,7 +288,13 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       drivers.redisUrl === undefined ? 0 : Math.min(config.workerProcesses ?? 2, topology.workers);
     const slots = workerSlots(topology.workers, processes);
     const warnings = runningCapWarnings(config, tenants.tenants, slots);
+    // Worker processes abort their tasks when the drain time runs out, then get
+    // WORKER_ABORT_GRACE_MS to return them to the queue before the pool kills them. A worker
+    // process stopped on its own by SIGTERM keeps to the same times.
+    const defaultDrainTimeoutMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     const consumers = await startConsumers({
+      shutdownTimeoutMs: defaultDrainTimeoutMs,
+      abortGraceMs: WORKER_ABORT_GRACE_MS,
       onWorkerMetrics: (calls, processIndex) =>
         applyMetricCalls(breakers.sinkFor(`worker ${processIndex}`), calls),
       onWorkerExit: (event) => {
@@ -306,9 +312,6 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       // Worker processes log at the platform's level, so `--log-level` covers them too.
       ...(config.logger === undefined ? {} : { logLevel: config.logger.level }),
     });
-    // Worker processes abort their tasks when the drain time runs out, then get
-    // WORKER_ABORT_GRACE_MS to return them to the queue before the pool kills them.
-    const defaultDrainTimeoutMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     // The drain time of the current stop(), which may override the default.
     let drainTimeoutMs = defaultDrainTimeoutMs;
     drains.push(() => consumers.stop(drainTimeoutMs + WORKER_ABORT_GRACE_MS));

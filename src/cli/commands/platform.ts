@@ -97,7 +97,7 @@ export function registerPlatformCommand(program: Command): void {
     )
     .option(
       '--shutdown-timeout-ms <ms>',
-      `time a signal waits for running tasks before it fails them with platform_shutdown, except async tasks on Redis, which go back to the queue; the process exits at most ${EXIT_GRACE_MS / 1000} s later, and a second signal exits at once`,
+      `time a signal waits for running tasks before it fails them with platform_shutdown, except async tasks on Redis, which go back to the queue; the process exits at most ${EXIT_GRACE_MS / 1000} s later, and a second signal exits at once. A worker process given SIGTERM on its own waits as long before its tasks go back to the queue`,
       parseShutdownTimeoutMs,
       10_000,
     )

@@ -32,11 +32,18 @@ export interface WorkerPoolOptions {
   /** JSON-serialisable config passed to `createHandler`. */
   handlerConfig?: unknown;
   /**
-   * Time a process has to drain after stop() before it gets SIGKILL, and after a SIGTERM
-   * or SIGINT of its own before it exits on its own.
+   * Time a process has to drain after stop() before it gets SIGKILL. After a SIGTERM or
+   * SIGINT of its own, the time it waits for its running jobs before it aborts them.
    * @defaultValue 30000
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Time a process that aborted its running jobs after a SIGTERM or SIGINT of its own
+   * waits for them to end, as the handler module's `abortHandler` makes them do, before it
+   * exits with the jobs still active.
+   * @defaultValue 10000
+   */
+  abortGraceMs?: number;
   /**
    * Time every process has to report ready.
    * @defaultValue 30000
@@ -81,6 +88,7 @@ export function resolveWorkerPoolOptions(options: WorkerPoolOptions): ResolvedWo
     handlerModule: options.handlerModule,
     handlerConfig: options.handlerConfig ?? null,
     shutdownTimeoutMs: integerAtLeast('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000, 0),
+    abortGraceMs: integerAtLeast('abortGraceMs', options.abortGraceMs ?? 10_000, 0),
     startTimeoutMs: integerAtLeast('startTimeoutMs', options.startTimeoutMs ?? 30_000, 1),
     restartCrashed: options.restartCrashed ?? false,
     restartDelayMs: integerAtLeast('restartDelayMs', options.restartDelayMs ?? 500, 0),

@@ -165,6 +165,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
       handlerConfig,
       logLevel,
       drainTimeoutMs: this.#options.shutdownTimeoutMs,
+      abortGraceMs: this.#options.abortGraceMs,
     };
   }
 

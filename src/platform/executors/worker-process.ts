@@ -1,9 +1,13 @@
 /**
  * Entry point of one worker process forked by the worker pool. It consumes
  * the BullMQ queue with the configured concurrency. On SIGTERM, SIGINT or the
- * pool's `drain` message it stops taking jobs, finishes active ones and exits 0,
- * or exits 1 when the drain time runs out. A second signal exits at once. When
- * the IPC channel closes, because the platform process died, it exits at once, so
+ * pool's `drain` message it stops taking jobs, waits for active ones and exits 0
+ * once none is left. After a signal of its own, a drain that outlasts
+ * `drainTimeoutMs` aborts the active jobs through the handler module's
+ * `abortHandler`, and the process exits 1 when some still run `abortGraceMs`
+ * later. After the pool's `drain` message the pool aborts them, and the process
+ * exits 1 at the message's time limit. A second signal exits at once. When the
+ * IPC channel closes, because the platform process died, it exits at once, so
  * the queue delivers its running jobs again once they stall.
  */
 import { pino } from 'pino';
@@ -71,7 +75,7 @@ const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 class Shutdown {
   #draining = false;
   #signals = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #exitTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly queue: BullmqTaskQueue<unknown>,
@@ -79,7 +83,11 @@ class Shutdown {
     readonly handler: { close: () => Promise<void>; abort: () => void },
   ) {}
 
-  /** Drains within `config.drainTimeoutMs` on the first signal and exits at once on the next. */
+  /**
+   * Drains on the first signal: the active jobs are aborted after `config.drainTimeoutMs`,
+   * and the process exits `config.abortGraceMs` later if some still run. A drain the pool
+   * requested first keeps its own limit. Exits at once on the next signal.
+   */
   onSignal(signal: NodeJS.Signals): void {
     this.#signals += 1;
     if (this.#signals > 1) {
@@ -90,10 +98,15 @@ class Shutdown {
       process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
     }
     this.#drain(signal);
-    if (this.#timer === undefined) this.#setDeadline(config.drainTimeoutMs);
+    if (this.#exitTimer !== undefined) return;
+    this.#scheduleAbort(config.drainTimeoutMs);
+    this.#setDeadline(config.drainTimeoutMs + config.abortGraceMs);
   }
 
-  /** Drains within `timeoutMs`, which replaces the limit a signal set. */
+  /**
+   * Drains within `timeoutMs`, which replaces the limit a signal set. The pool aborts the
+   * active jobs itself before that limit, with an `abortRunning` message.
+   */
   onDrainRequest(timeoutMs: number): void {
     this.#drain('drain requested by the pool');
     this.#setDeadline(timeoutMs);
@@ -131,10 +144,24 @@ class Shutdown {
       });
   }
 
+  /**
+   * Aborts the active jobs after `delayMs`. The platform's handler module then puts their
+   * tasks back in the queue without using an attempt, and the drain ends once they have left.
+   */
+  #scheduleAbort(delayMs: number): void {
+    setTimeout(() => {
+      logger.warn(
+        { timeoutMs: delayMs, active: this.consumer.active },
+        'drain timed out; aborting the running jobs',
+      );
+      this.handler.abort();
+    }, delayMs);
+  }
+
   #setDeadline(timeoutMs: number): void {
-    clearTimeout(this.#timer);
+    clearTimeout(this.#exitTimer);
     const delayMs = Math.max(0, timeoutMs);
-    this.#timer = setTimeout(() => {
+    this.#exitTimer = setTimeout(() => {
       logger.error(
         { timeoutMs: delayMs, active: this.consumer.active },
         'drain timed out; exiting with jobs still active, which the queue redelivers once stalled',

@@ -13,10 +13,12 @@ export interface WorkerProcessConfig {
   handlerConfig: unknown;
   logLevel: string;
   /**
-   * Time a process drains after SIGTERM or SIGINT before it exits on its own, unless the
-   * pool's `drain` message sets another.
+   * Time a process drains after SIGTERM or SIGINT before it aborts its running jobs, unless
+   * the pool's `drain` message came first.
    */
   drainTimeoutMs: number;
+  /** Time a process waits for the jobs it aborted to end before it exits with them active. */
+  abortGraceMs: number;
 }
 
 /** A job the queue ended without its handler: failed for good, or dead-lettered. */

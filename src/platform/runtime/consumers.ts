@@ -29,6 +29,13 @@ export interface ConsumerSettings {
     stallIntervalMs: number;
   };
   /**
+   * Time a worker process sent SIGTERM or SIGINT on its own waits for its running tasks
+   * before it cuts them, which puts them back in the queue. The platform passes its drain time.
+   */
+  shutdownTimeoutMs: number;
+  /** Time a worker process has after cutting its tasks to put them back in the queue. */
+  abortGraceMs: number;
+  /**
    * Lowest level at which worker processes log, such as the platform logger's level.
    * @defaultValue 'warn'
    */
@@ -49,7 +56,7 @@ export interface RunningConsumers {
   processes: number;
   /**
    * Stops taking jobs and waits for active ones. Worker processes that have not exited
-   * after `killAfterMs` are killed. @defaultValue killAfterMs: the pool's 30 s
+   * after `killAfterMs` are killed. @defaultValue killAfterMs: `shutdownTimeoutMs`
    */
   stop(killAfterMs?: number): Promise<void>;
   /**
@@ -98,8 +105,10 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
     handlerModule: WORKER_HANDLER,
     handlerConfig: worker,
     logLevel: settings.logLevel ?? 'warn',
-    // A crashed process is replaced, so the platform keeps its consumers. Its jobs are
-    // redelivered when the queue finds them stalled.
+    shutdownTimeoutMs: settings.shutdownTimeoutMs,
+    abortGraceMs: settings.abortGraceMs,
+    // A process that exits is replaced, so the platform keeps its consumers. The jobs of a
+    // crashed one are redelivered when the queue finds them stalled.
     restartCrashed: true,
   });
   const { onWorkerMetrics, onWorkerJobEnded, onWorkerExit, onWorkerRestart } = settings;

@@ -86,7 +86,8 @@ export function capDeferMs(
   job: Pick<QueueJob<unknown>, 'attempt' | 'deliveries'>,
   random: () => number = Math.random,
 ): number {
-  // Deliveries beyond the attempt count are deferrals, or now and then a stalled delivery.
+  // Deliveries beyond the attempt count are deferrals, or now and then a delivery that a
+  // shutdown cut or that stalled, which lengthen the wait the same way.
   const deferrals = Math.max(0, job.deliveries - job.attempt);
   const baseMs = Math.min(CAP_DEFER_MAX_MS, CAP_DEFER_MS * 2 ** deferrals);
   return baseMs + Math.floor(random() * baseMs);
@@ -200,7 +201,7 @@ async function recordFailure(
   const costs = { tokenUsd: spentUsd };
   if (failure.code === 'platform_shutdown' && options.onShutdown === 'requeue') {
     await requeue(options, task, spend, spentUsd);
-    throw new DeferError(0, `task ${task.id} cut by the platform's shutdown; queued again`);
+    throw new DeferError(0, `task ${task.id} cut by a shutdown; queued again`);
   }
   if (PERMANENT_CODES.has(failure.code)) {
     await options.finisher.fail(task, spend, taskError, 'failed', costs);

@@ -39,14 +39,16 @@ export function recordWorkerExit(
 
 /**
  * Messages of an exit the platform did not request. A worker process exits with code 0 only
- * once its drain has finished every running job, as after a SIGTERM sent to it alone, so such
- * an exit leaves no job for the queue to redeliver.
+ * once no job of its own is running, as after a SIGTERM sent to it alone: each job finished,
+ * or its task was cut at the drain time and went back to the queue. Such an exit leaves no
+ * job waiting for the stall check.
  */
 const UNEXPECTED_EXIT_MESSAGES: Record<WorkerExitReason, string> = {
   signal:
     'worker process exited unexpectedly; the queue redelivers its active jobs once they stall',
   error: 'worker process exited unexpectedly; the queue redelivers its active jobs once they stall',
-  clean: 'worker process exited unexpectedly with code 0 after finishing its running jobs',
+  clean:
+    'worker process exited unexpectedly with code 0 after its running jobs finished or went back to the queue',
 };
 
 /** Logs the start of a process that replaces a crashed one. */

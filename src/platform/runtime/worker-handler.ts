@@ -155,14 +155,17 @@ const logger = pino(
   pino.destination({ dest: 2, sync: true }),
 );
 
-/** Aborted when the platform's drain time runs out, so running tasks go back to the queue. */
+/**
+ * Aborted when the drain time runs out, the platform's or that of this process stopped on
+ * its own by a signal, so running tasks go back to the queue.
+ */
 const shutdown = new AbortController();
 // Every running task listens on this one signal and removes its listener when it ends.
 setMaxListeners(0, shutdown.signal);
 
 /**
- * Cuts the running tasks, which go back to the queue. The pool calls it when the
- * platform's drain time runs out.
+ * Cuts the running tasks, which go back to the queue. The worker process calls it when the
+ * platform's drain time runs out, and when its own drain after a signal times out.
  */
 export function abortHandler(): void {
   shutdown.abort();

@@ -106,6 +106,13 @@ describe('WorkerPool', function () {
     });
   });
 
+  it('rejects a negative abort grace', async () => {
+    await assert.rejects(start({ abortGraceMs: -1 }), {
+      name: 'RangeError',
+      message: 'abortGraceMs must be an integer >= 0, got -1',
+    });
+  });
+
   it('reports a module without createHandler', async () => {
     const badModule = RECORDING_HANDLER.replace('worker-recording-handler', 'worker-bad-handler');
     await assert.rejects(
@@ -254,11 +261,12 @@ describe('WorkerPool', function () {
     assert.ok(Date.now() - started < 3_000, `exit took ${Date.now() - started} ms`);
   });
 
-  it('exits when a signal drain times out', async () => {
+  it('exits 1 when aborted jobs outlast the grace', async () => {
     pool = await start({
       processes: 1,
       holdMs: 60_000,
       shutdownTimeoutMs: 1_000,
+      abortGraceMs: 500,
       logLevel: 'fatal',
     });
     const exits: WorkerExitEvent[] = [];
@@ -269,10 +277,43 @@ describe('WorkerPool', function () {
       10_000,
       'a task start',
     );
+    const signalledAt = Date.now();
     assert.ok(pool.kill(0, 'SIGTERM'));
     await waitFor(async () => exits.length === 1, 5_000, 'the worker exit');
+    const elapsedMs = Date.now() - signalledAt;
     assert.equal(exits[0]?.code, 1);
     assert.equal(exits[0]?.signal, null);
+    // The drain time ran out, the job was aborted and kept running through the grace.
+    assert.equal(await redis.get(abortedKey(keyPrefix)), '1');
+    assert.ok(elapsedMs >= 1_400, `exit after ${elapsedMs} ms, before drain time plus grace`);
+  });
+
+  it('aborts jobs when a signal drain times out', async () => {
+    pool = await start({
+      processes: 1,
+      handlerConfig: { redisUrl: REDIS_URL, keyPrefix, holdMs: 60_000, endOnAbort: true },
+      shutdownTimeoutMs: 1_000,
+      abortGraceMs: 20_000,
+      logLevel: 'fatal',
+    });
+    const exits: WorkerExitEvent[] = [];
+    pool.on('exit', (event) => exits.push(event));
+    await enqueue(1);
+    await waitFor(
+      async () => (await readEvents(redis, keyPrefix)).length === 1,
+      10_000,
+      'a task start',
+    );
+    const signalledAt = Date.now();
+    assert.ok(pool.kill(0, 'SIGTERM'));
+    await waitFor(async () => exits.length === 1, 10_000, 'the worker exit');
+    const elapsedMs = Date.now() - signalledAt;
+    // The aborted job ended, so the drain finished long before the grace ran out.
+    assert.equal(exits[0]?.code, 0);
+    assert.equal(await redis.get(abortedKey(keyPrefix)), '1');
+    assert.ok(elapsedMs >= 900, `exit after ${elapsedMs} ms, before the drain time`);
+    assert.ok(elapsedMs < 6_000, `exit after ${elapsedMs} ms`);
+    assert.equal(await redis.get(closedKey(keyPrefix)), '1');
   });
 
   for (const holdMs of [10, 60_000]) {

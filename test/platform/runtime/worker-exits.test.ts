@@ -64,7 +64,7 @@ describe('worker process exits', () => {
     assert.equal(records[0]?.reason, 'clean');
     assert.equal(
       records[0]?.msg,
-      'worker process exited unexpectedly with code 0 after finishing its running jobs',
+      'worker process exited unexpectedly with code 0 after its running jobs finished or went back to the queue',
     );
   });
 

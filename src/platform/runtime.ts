@@ -43,7 +43,12 @@ import {
   BreakerGaugeMerger,
   type BreakerGaugeState,
 } from './runtime/breaker-gauge-merger.js';
-import { recordFinished, startQueueSampler, wireRouterMetrics } from './runtime/metrics-wiring.js';
+import {
+  recordFinished,
+  startQueueSampler,
+  wireRouterMetrics,
+  wireTaskCounts,
+} from './runtime/metrics-wiring.js';
 import { applyMetricCalls } from './runtime/metric-relay.js';
 import { logWorkerRestart, recordWorkerExit } from './runtime/worker-exits.js';
 import {
@@ -268,6 +273,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
         ),
     });
     const stopSampler = startQueueSampler(drivers.queue, metrics);
+    wireTaskCounts(drivers.store, metrics);
     stops.unshift(async () => stopSampler());
     const onJobEndStored = (record: TaskRecord) =>
       recordFinished(metrics, drivers.ledger, record, 0);

@@ -24,7 +24,7 @@ import { BackendAdmissionGate, QueueBackpressureGate } from './runtime/admission
 import { DirectExecutor } from './runtime/direct-executor.js';
 import { startConsumers } from './runtime/consumers.js';
 import type { WorkerSwitch } from './runtime/worker-switch.js';
-import { createDrivers, type PlatformDrivers } from './runtime/drivers.js';
+import { createDrivers, type DriverKinds, type PlatformDrivers } from './runtime/drivers.js';
 import type { PlatformConfig } from './runtime/platform-config.js';
 import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
@@ -71,6 +71,7 @@ import type { TaskRecord } from './task.js';
 import { DEFAULT_TENANTS_PATH, loadTenants } from './tenants/index.js';
 import type { Tenant } from './tenants/tenant.js';
 
+export type { DriverKind, DriverKinds } from './runtime/drivers.js';
 export type { PlatformConfig } from './runtime/platform-config.js';
 export type { PlatformOptions, StopOptions } from './runtime/platform-options.js';
 export { WORKER_ABORT_GRACE_MS } from './runtime/platform-options.js';
@@ -118,6 +119,10 @@ export interface Platform {
   onBreakerChange(listener: (change: TimedBreakerChange) => void): () => void;
   ledger: CostLedger;
   store: TaskStore;
+  /** Storage of the task store, admission, queue and cost ledger. */
+  drivers: DriverKinds;
+  /** Redis URL of the drivers without user name and password; undefined in memory. */
+  redisUrl: string | undefined;
   /** Pauses and resumes the async workers, on the in-memory queue only. */
   workers: WorkerSwitch;
   /** Queue limits at which the gateway sheds each priority class. */
@@ -380,6 +385,8 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       },
       ledger: drivers.ledger,
       store: drivers.store,
+      drivers: drivers.kinds,
+      redisUrl: drivers.redisUrl === undefined ? undefined : withoutCredentials(drivers.redisUrl),
       workers: consumers.switch,
       backpressure,
       keyPrefix: drivers.redisUrl === undefined ? undefined : keyPrefix,

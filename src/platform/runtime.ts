@@ -60,7 +60,9 @@ import {
 } from './runtime/platform-options.js';
 import { checkRedis, withoutCredentials } from './runtime/redis-check.js';
 import { RedisMonitor } from './runtime/redis-monitor.js';
-import { startSyncTaskOwners } from './runtime/sync-task-owners.js';
+import { DEFAULT_SYNC_LEASE_MS, startSyncTaskOwners } from './runtime/sync-task-owners.js';
+import { startConfigCheck } from './runtime/config-check.js';
+import { configFingerprint } from './runtime/config-fingerprint.js';
 import { asyncTaskDeadlineMs, SLOT_LEASE_MARGIN_MS } from './runtime/run-limits.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from './gateway/schema.js';
 import type { Policy } from './router/policy-types.js';
@@ -91,8 +93,9 @@ export type TimedBreakerChange = BreakerChange & { atMs: number };
 export interface Platform {
   topology: Topology;
   /**
-   * Settings that have no effect on this platform, such as a tenant's `maxRunning` at or
-   * above the worker slots, one message each. `config.logger` logged each at start.
+   * Warnings about the settings found at start, one message each: a tenant's `maxRunning`
+   * at or above the worker slots, and on Redis each running platform process on the key
+   * prefix with other tenants or another route policy. `config.logger` logged each.
    */
   warnings: readonly string[];
   urls: {
@@ -297,7 +300,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     const processes =
       drivers.redisUrl === undefined ? 0 : Math.min(config.workerProcesses ?? 2, topology.workers);
     const slots = workerSlots(topology.workers, processes);
-    const warnings = runningCapWarnings(config, tenants.tenants, slots);
+    // A prefix that the caller named may be shared by other platform processes.
+    const sharedKeyPrefix =
+      drivers.redisUrl !== undefined && config.keyPrefix !== undefined ? keyPrefix : undefined;
+    const warnings = runningCapWarnings(config, tenants.tenants, slots, sharedKeyPrefix);
     const consumers = await startConsumers({
       onWorkerMetrics: (calls, processIndex) =>
         applyMetricCalls(breakers.sinkFor(`worker ${processIndex}`), calls),
@@ -341,6 +347,21 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
           });
     // Stops run after the drain, when this process's sync tasks have ended.
     if (syncOwners !== undefined) stops.unshift(() => syncOwners.close());
+    if (drivers.redisUrl !== undefined && syncOwners !== undefined) {
+      const check = await startConfigCheck({
+        redisUrl: drivers.redisUrl,
+        keyPrefix,
+        processId: syncOwners.instanceId,
+        fingerprint: configFingerprint(
+          { file: tenantsFileOf(config), tenants: tenants.tenants },
+          { file: policyFileOf(config), policy },
+        ),
+        leaseMs: config.syncTaskLeaseMs ?? DEFAULT_SYNC_LEASE_MS,
+        logger: config.logger,
+      });
+      stops.unshift(() => check.processes.close());
+      warnings.push(...check.warnings);
+    }
     const gateway = await startGateway({
       port: config.port ?? 0,
       tenants,
@@ -478,15 +499,26 @@ function runningCapWarnings(
   config: PlatformConfig,
   tenants: readonly Tenant[],
   slots: number,
+  sharedKeyPrefix: string | undefined,
 ): string[] {
-  const tenantsFile = config.tenantsPath ?? relative(process.cwd(), DEFAULT_TENANTS_PATH);
-  return ineffectiveRunningCaps(tenants, slots, tenantsFile).map((found) => {
+  const file = tenantsFileOf(config);
+  return ineffectiveRunningCaps(tenants, slots, file, sharedKeyPrefix).map((found) => {
     config.logger?.warn(
       { tenant: found.tenant, maxRunning: found.maxRunning, workerSlots: found.workerSlots },
       found.message,
     );
     return found.message;
   });
+}
+
+/** Returns the tenants file as the platform's messages name it. */
+function tenantsFileOf(config: PlatformConfig): string {
+  return config.tenantsPath ?? relative(process.cwd(), DEFAULT_TENANTS_PATH);
+}
+
+/** Returns the route policy file as the platform's messages name it. */
+function policyFileOf(config: PlatformConfig): string {
+  return config.policyPath ?? relative(process.cwd(), DEFAULT_POLICY_PATH);
 }
 
 /** Checks the configured Redis, if any, before anything else starts. */

@@ -25,7 +25,7 @@ import { BackendAdmissionGate, QueueBackpressureGate } from './runtime/admission
 import { DirectExecutor } from './runtime/direct-executor.js';
 import { startConsumers } from './runtime/consumers.js';
 import type { WorkerSwitch } from './runtime/worker-switch.js';
-import { createDrivers, type PlatformDrivers } from './runtime/drivers.js';
+import { createDrivers, type DriverKinds, type PlatformDrivers } from './runtime/drivers.js';
 import type { PlatformConfig } from './runtime/platform-config.js';
 import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
@@ -44,7 +44,12 @@ import {
   BreakerGaugeMerger,
   type BreakerGaugeState,
 } from './runtime/breaker-gauge-merger.js';
-import { recordFinished, startQueueSampler, wireRouterMetrics } from './runtime/metrics-wiring.js';
+import {
+  recordFinished,
+  startQueueSampler,
+  wireRouterMetrics,
+  wireTaskCounts,
+} from './runtime/metrics-wiring.js';
 import { applyMetricCalls } from './runtime/metric-relay.js';
 import { logWorkerRestart, recordWorkerExit } from './runtime/worker-exits.js';
 import {
@@ -56,7 +61,9 @@ import {
 } from './runtime/platform-options.js';
 import { checkRedis, withoutCredentials } from './runtime/redis-check.js';
 import { RedisMonitor } from './runtime/redis-monitor.js';
-import { startSyncTaskOwners } from './runtime/sync-task-owners.js';
+import { DEFAULT_SYNC_LEASE_MS, startSyncTaskOwners } from './runtime/sync-task-owners.js';
+import { startConfigCheck } from './runtime/config-check.js';
+import { configFingerprint } from './runtime/config-fingerprint.js';
 import { asyncTaskDeadlineMs, SLOT_LEASE_MARGIN_MS } from './runtime/run-limits.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from './gateway/schema.js';
 import type { Policy } from './router/policy-types.js';
@@ -67,6 +74,7 @@ import type { TaskRecord } from './task.js';
 import { DEFAULT_TENANTS_PATH, loadTenants } from './tenants/index.js';
 import type { Tenant } from './tenants/tenant.js';
 
+export type { DriverKind, DriverKinds } from './runtime/drivers.js';
 export type { PlatformConfig } from './runtime/platform-config.js';
 export type { PlatformOptions, StopOptions } from './runtime/platform-options.js';
 export { WORKER_ABORT_GRACE_MS } from './runtime/platform-options.js';
@@ -86,8 +94,9 @@ export type TimedBreakerChange = BreakerChange & { atMs: number };
 export interface Platform {
   topology: Topology;
   /**
-   * Settings that have no effect on this platform, such as a tenant's `maxRunning` at or
-   * above the worker slots, one message each. `config.logger` logged each at start.
+   * Warnings about the settings found at start, one message each: a tenant's `maxRunning`
+   * at or above the worker slots, and on Redis each running platform process on the key
+   * prefix with other tenants or another route policy. `config.logger` logged each.
    */
   warnings: readonly string[];
   urls: {
@@ -114,6 +123,10 @@ export interface Platform {
   onBreakerChange(listener: (change: TimedBreakerChange) => void): () => void;
   ledger: CostLedger;
   store: TaskStore;
+  /** Storage of the task store, admission, queue and cost ledger. */
+  drivers: DriverKinds;
+  /** Redis URL of the drivers without user name and password; undefined in memory. */
+  redisUrl: string | undefined;
   /** Pauses and resumes the async workers, on the in-memory queue only. */
   workers: WorkerSwitch;
   /** Queue limits at which the gateway sheds each priority class. */
@@ -269,6 +282,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
         ),
     });
     const stopSampler = startQueueSampler(drivers.queue, metrics);
+    wireTaskCounts(drivers.store, metrics);
     stops.unshift(async () => stopSampler());
     const onJobEndStored = (record: TaskRecord) =>
       recordFinished(metrics, drivers.ledger, record, 0);
@@ -287,7 +301,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     const processes =
       drivers.redisUrl === undefined ? 0 : Math.min(config.workerProcesses ?? 2, topology.workers);
     const slots = workerSlots(topology.workers, processes);
-    const warnings = runningCapWarnings(config, tenants.tenants, slots);
+    // A prefix that the caller named may be shared by other platform processes.
+    const sharedKeyPrefix =
+      drivers.redisUrl !== undefined && config.keyPrefix !== undefined ? keyPrefix : undefined;
+    const warnings = runningCapWarnings(config, tenants.tenants, slots, sharedKeyPrefix);
     // Worker processes abort their tasks when the drain time runs out, then get
     // WORKER_ABORT_GRACE_MS to return them to the queue before the pool kills them. A worker
     // process stopped on its own by SIGTERM keeps to the same times.
@@ -334,6 +351,21 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
           });
     // Stops run after the drain, when this process's sync tasks have ended.
     if (syncOwners !== undefined) stops.unshift(() => syncOwners.close());
+    if (drivers.redisUrl !== undefined && syncOwners !== undefined) {
+      const check = await startConfigCheck({
+        redisUrl: drivers.redisUrl,
+        keyPrefix,
+        processId: syncOwners.instanceId,
+        fingerprint: configFingerprint(
+          { file: tenantsFileOf(config), tenants: tenants.tenants },
+          { file: policyFileOf(config), policy },
+        ),
+        leaseMs: config.syncTaskLeaseMs ?? DEFAULT_SYNC_LEASE_MS,
+        logger: config.logger,
+      });
+      stops.unshift(() => check.processes.close());
+      warnings.push(...check.warnings);
+    }
     const gateway = await startGateway({
       port: config.port ?? 0,
       tenants,
@@ -378,6 +410,8 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       },
       ledger: drivers.ledger,
       store: drivers.store,
+      drivers: drivers.kinds,
+      redisUrl: drivers.redisUrl === undefined ? undefined : withoutCredentials(drivers.redisUrl),
       workers: consumers.switch,
       backpressure,
       keyPrefix: drivers.redisUrl === undefined ? undefined : keyPrefix,
@@ -469,15 +503,26 @@ function runningCapWarnings(
   config: PlatformConfig,
   tenants: readonly Tenant[],
   slots: number,
+  sharedKeyPrefix: string | undefined,
 ): string[] {
-  const tenantsFile = config.tenantsPath ?? relative(process.cwd(), DEFAULT_TENANTS_PATH);
-  return ineffectiveRunningCaps(tenants, slots, tenantsFile).map((found) => {
+  const file = tenantsFileOf(config);
+  return ineffectiveRunningCaps(tenants, slots, file, sharedKeyPrefix).map((found) => {
     config.logger?.warn(
       { tenant: found.tenant, maxRunning: found.maxRunning, workerSlots: found.workerSlots },
       found.message,
     );
     return found.message;
   });
+}
+
+/** Returns the tenants file as the platform's messages name it. */
+function tenantsFileOf(config: PlatformConfig): string {
+  return config.tenantsPath ?? relative(process.cwd(), DEFAULT_TENANTS_PATH);
+}
+
+/** Returns the route policy file as the platform's messages name it. */
+function policyFileOf(config: PlatformConfig): string {
+  return config.policyPath ?? relative(process.cwd(), DEFAULT_POLICY_PATH);
 }
 
 /** Checks the configured Redis, if any, before anything else starts. */

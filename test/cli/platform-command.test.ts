@@ -53,9 +53,10 @@ async function deleteKeys(keyPrefix: string): Promise<void> {
 }
 
 /** Starts `scalegate platform` in `cwd` and resolves with its `platform started` log record. */
-async function startCli(args: readonly string[], cwd = process.cwd()) {
+async function startCli(args: readonly string[], cwd = process.cwd(), env = process.env) {
   const child = spawn(process.execPath, [CLI, 'platform', ...args], {
     cwd,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -107,6 +108,13 @@ describe('scalegate platform', function () {
     try {
       const record = await run.started;
       assert.equal(record.redisKeyPrefix, keyPrefix);
+      assert.deepEqual(record.drivers, {
+        store: 'redis',
+        admission: 'redis',
+        queue: 'redis',
+        ledger: 'redis',
+      });
+      assert.equal(record.redisUrl, REDIS_URL);
       const keys = await redis.keys(`${keyPrefix}*`);
       assert.ok(keys.length > 0, 'no key under the prefix');
       run.child.kill('SIGTERM');
@@ -117,6 +125,27 @@ describe('scalegate platform', function () {
       const keys = await redis.keys(`${keyPrefix}*`);
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();
+    }
+  });
+
+  it('names memory drivers without REDIS_URL', async () => {
+    const { REDIS_URL: _unset, ...env } = process.env;
+    const run = await startCli(SMALL_PLATFORM, process.cwd(), env);
+    try {
+      const record = await run.started;
+      assert.deepEqual(record.drivers, {
+        store: 'memory',
+        admission: 'memory',
+        queue: 'memory',
+        ledger: 'memory',
+      });
+      assert.equal(record.redisUrl, undefined);
+      assert.equal(record.redisKeyPrefix, undefined);
+      run.child.kill('SIGTERM');
+      const [code] = await once(run.child, 'exit');
+      assert.equal(code, 0, run.output());
+    } finally {
+      run.child.kill('SIGKILL');
     }
   });
 

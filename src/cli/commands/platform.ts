@@ -187,6 +187,9 @@ async function runPlatform(options: PlatformCommandOptions, command: Command): P
   const startLogger = logger.isLevelEnabled('info') ? logger : logger.child({}, { level: 'info' });
   startLogger.info(
     {
+      // The drivers come first, so that a platform started without REDIS_URL shows at a glance.
+      drivers: platform.drivers,
+      ...(platform.redisUrl === undefined ? {} : { redisUrl: platform.redisUrl }),
       urls: platform.urls,
       topology: formatTopology(platform.topology),
       backpressure,

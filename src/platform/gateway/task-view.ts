@@ -15,11 +15,21 @@ export interface TaskView {
   costUsd?: number;
   createdAt: number;
   finishedAt?: number;
+  /**
+   * Number of runs an executor started: 0 while the task waits for its first, 1 once it
+   * ran, and one more for each retry, stall or graceful stop that put it back in the queue.
+   */
+  deliveries: number;
 }
 
 /** Picks the fields a tenant may read; the admission ticket and tenant id stay inside. */
 export function toTaskView(record: TaskRecord): TaskView {
-  const view: TaskView = { id: record.id, state: record.state, createdAt: record.createdAt };
+  const view: TaskView = {
+    id: record.id,
+    state: record.state,
+    createdAt: record.createdAt,
+    deliveries: record.deliveries,
+  };
   if (record.result !== undefined) view.result = record.result;
   if (record.error !== undefined) view.error = record.error;
   if (record.costUsd !== undefined) view.costUsd = record.costUsd;

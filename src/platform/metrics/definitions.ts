@@ -5,11 +5,17 @@ import {
   TOTAL_LATENCY_BUCKETS,
 } from './buckets.js';
 
-/**
- * Registers every platform metric on `registry`, each named with the `scalegate_`
- * prefix. `collectQueues` runs before each scrape of the queue gauges.
- */
-export function defineMetrics(registry: Registry, collectQueues?: () => Promise<void>) {
+/** Functions that read gauge sources before a scrape of their gauges. */
+export interface GaugeCollectors {
+  /** Runs before each scrape of the queue gauges. */
+  collectQueues?: () => Promise<void>;
+  /** Runs before each scrape of `scalegate_tasks`. */
+  collectTasks?: () => Promise<void>;
+}
+
+/** Registers every platform metric on `registry`, each named with the `scalegate_` prefix. */
+export function defineMetrics(registry: Registry, collectors: GaugeCollectors = {}) {
+  const { collectQueues, collectTasks } = collectors;
   const registers = [registry];
   const requests = new Counter({
     name: 'scalegate_requests_total',
@@ -88,6 +94,19 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
     labelNames: ['queue', 'reason'] as const,
     registers,
   });
+  const tasks = new Gauge({
+    name: 'scalegate_tasks',
+    help: "Tasks in the task store by state, read on each scrape: queued and running now, and succeeded, failed and dead_lettered since the key prefix's first task on Redis, or since the platform started in memory. Every platform process on one Redis key prefix shows the same values.",
+    labelNames: ['state'] as const,
+    registers,
+    collect: collectTasks,
+  });
+  const taskCountReadFailures = new Counter({
+    name: 'scalegate_task_count_read_failures_total',
+    help: 'Task count reads for scalegate_tasks that failed or timed out, by reason (error or timeout). The gauge keeps its last sample after each.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
   const rejections = new Counter({
     name: 'scalegate_admission_rejections_total',
     help: 'Requests rejected by admission, by tenant id and the limit reached.',
@@ -132,6 +151,8 @@ export function defineMetrics(registry: Registry, collectQueues?: () => Promise<
     queueDepth,
     queueOldestAge,
     queueGaugeReadFailures,
+    tasks,
+    taskCountReadFailures,
     rejections,
     capDeferrals,
     resumedSteps,

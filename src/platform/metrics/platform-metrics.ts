@@ -1,9 +1,9 @@
 import { type Counter, Registry } from 'prom-client';
 import type { RejectionReason } from '../admission/types.js';
 import { addUsd } from '../cost/usd.js';
-import type { PriorityClass } from '../task.js';
-import { isOperationTimeoutError, withTimeout } from '../timeout.js';
+import type { PriorityClass, TaskState } from '../task.js';
 import { defineMetrics } from './definitions.js';
+import { SourceReader } from './source-reader.js';
 
 /**
  * Terminal state of an admitted task. Rejected requests are counted in
@@ -36,6 +36,9 @@ export interface QueueGaugeSample {
   oldestAgeMs: number;
 }
 
+/** Tasks in the task store by state, as `scalegate_tasks` shows them. */
+export type TaskCountSample = Record<TaskState, number>;
+
 export interface ModelLabels {
   provider: string;
   model: string;
@@ -67,6 +70,12 @@ export interface PlatformMetrics {
    * still sets the gauges, and later samples wait for it instead of starting another.
    */
   sampleQueues(): Promise<void>;
+  /**
+   * Reads the task counts on every scrape of `scalegate_tasks`, waiting at most
+   * `queueGaugeTimeoutMs`. A read that fails or times out keeps the last sample and counts
+   * in `scalegate_task_count_read_failures_total`.
+   */
+  setTaskCountSource(read: () => Promise<TaskCountSample>): void;
   recordRejection(tenant: string, reason: RejectionReason): void;
   /** Counts an async task start put off by its tenant's running cap. */
   recordCapDeferral(tenant: string): void;
@@ -79,8 +88,8 @@ export interface PlatformMetrics {
 
 export interface PlatformMetricsOptions {
   /**
-   * Maximum wait for one queue gauge read, in ms, so that a scrape returns while the
-   * queue's Redis does not reply. @defaultValue 1000
+   * Maximum wait for one queue gauge or task count read, in ms, so that a scrape returns
+   * while Redis does not reply. @defaultValue 1000
    */
   queueGaugeTimeoutMs?: number;
 }
@@ -112,12 +121,17 @@ export function createPlatformMetrics(
     queueDepth,
     queueOldestAge,
     queueGaugeReadFailures,
+    tasks,
+    taskCountReadFailures,
     rejections,
     capDeferrals,
     resumedSteps,
     workerExits,
     cost,
-  } = defineMetrics(registry, () => sampleQueues());
+  } = defineMetrics(registry, {
+    collectQueues: () => sampleQueues(),
+    collectTasks: () => sampleTaskCounts(),
+  });
 
   const addCost = usdCounterAdder(cost);
   const sources = new Map<string, () => Promise<QueueGaugeSample>>();
@@ -125,9 +139,12 @@ export function createPlatformMetrics(
     queueDepth.set({ queue }, gauges.depth);
     queueOldestAge.set({ queue }, gauges.oldestAgeMs / 1000);
   };
-  const reader = new QueueGaugeReader(setQueueGauges, gaugeTimeoutMs, (queue, reason) =>
-    queueGaugeReadFailures.inc({ queue, reason }),
-  );
+  const reader = new SourceReader<QueueGaugeSample>({
+    set: setQueueGauges,
+    timeoutMs: gaugeTimeoutMs,
+    onFailure: (queue, reason) => queueGaugeReadFailures.inc({ queue, reason }),
+    operation: (queue) => `queue ${queue} gauge read`,
+  });
   let sampling: Promise<void> | undefined;
   function sampleQueues(): Promise<void> {
     sampling ??= reader.readAll(sources).finally(() => {
@@ -135,6 +152,17 @@ export function createPlatformMetrics(
     });
     return sampling;
   }
+
+  const taskCountSources = new Map<string, () => Promise<TaskCountSample>>();
+  const taskCountReader = new SourceReader<TaskCountSample>({
+    set: (_store, counts) => {
+      for (const [state, count] of Object.entries(counts)) tasks.set({ state }, count);
+    },
+    timeoutMs: gaugeTimeoutMs,
+    onFailure: (_store, reason) => taskCountReadFailures.inc({ reason }),
+    operation: () => 'task count read',
+  });
+  const sampleTaskCounts = (): Promise<void> => taskCountReader.readAll(taskCountSources);
 
   return {
     registry,
@@ -170,6 +198,9 @@ export function createPlatformMetrics(
       sources.set(queue, read);
     },
     sampleQueues,
+    setTaskCountSource(read) {
+      taskCountSources.set('store', read);
+    },
     recordRejection(tenant, reason) {
       rejections.inc({ tenant, reason });
     },
@@ -204,47 +235,4 @@ function usdCounterAdder(counter: Counter<'tenant' | 'route'>) {
     counter.remove(labels);
     counter.inc(labels, total);
   };
-}
-
-/** Reads queue gauge sources with a bounded wait, keeping at most one read per queue in flight. */
-class QueueGaugeReader {
-  readonly #set: (queue: string, gauges: QueueGaugeSample) => void;
-  readonly #timeoutMs: number;
-  readonly #onFailure: (queue: string, reason: 'error' | 'timeout') => void;
-  readonly #inFlight = new Map<string, Promise<void>>();
-
-  constructor(
-    set: (queue: string, gauges: QueueGaugeSample) => void,
-    timeoutMs: number,
-    onFailure: (queue: string, reason: 'error' | 'timeout') => void,
-  ) {
-    this.#set = set;
-    this.#timeoutMs = timeoutMs;
-    this.#onFailure = onFailure;
-  }
-
-  async readAll(sources: ReadonlyMap<string, () => Promise<QueueGaugeSample>>): Promise<void> {
-    await Promise.all(
-      [...sources].map(async ([queue, read]) => {
-        const operation = `queue ${queue} gauge read`;
-        try {
-          await withTimeout(this.#readOnce(queue, read), this.#timeoutMs, operation);
-        } catch (error) {
-          // The gauges keep their last sample, and the next scrape reads again.
-          this.#onFailure(queue, isOperationTimeoutError(error) ? 'timeout' : 'error');
-        }
-      }),
-    );
-  }
-
-  /** Starts a read of `queue` unless one is still in flight, and sets the gauges when it ends. */
-  #readOnce(queue: string, read: () => Promise<QueueGaugeSample>): Promise<void> {
-    const running = this.#inFlight.get(queue);
-    if (running !== undefined) return running;
-    const started = read()
-      .then((gauges) => this.#set(queue, gauges))
-      .finally(() => this.#inFlight.delete(queue));
-    this.#inFlight.set(queue, started);
-    return started;
-  }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { packagePath } from '../../package-path.js';
+import { canonicalJson } from '../canonical-json.js';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
@@ -115,18 +116,6 @@ export function parsePolicyYaml(text: string, catalog: ProviderCatalog, source =
  */
 export async function loadPolicy(path: string, catalog: ProviderCatalog): Promise<Policy> {
   return parsePolicyYaml(decodePolicyText(await readFile(path), path), catalog, path);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) {
-    return `[${value.map(canonicalJson).join(',')}]`;
-  }
-  if (typeof value === 'object' && value !== null) {
-    const keys = Object.keys(value).sort();
-    const record = value as Record<string, unknown>;
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** Returns the sha256 hex digest of the policy's canonical JSON; key order and YAML anchors do not change it. */

@@ -18,8 +18,20 @@ import type { TaskRecord } from '../task.js';
 import type { PlatformConfig } from './platform-config.js';
 import { PlatformShutdownError } from './run-limits.js';
 
+/** Storage of a stateful part of the platform: this process's memory or Redis. */
+export type DriverKind = 'memory' | 'redis';
+
+/** The driver kind of each stateful part, as the `platform started` log line names them. */
+export interface DriverKinds {
+  store: DriverKind;
+  admission: DriverKind;
+  queue: DriverKind;
+  ledger: DriverKind;
+}
+
 /** The stateful parts of a platform: in memory, or all on one Redis. */
 export interface PlatformDrivers {
+  kinds: DriverKinds;
   admission: AdmissionBackend;
   /** Running slots that hold each tenant to its `maxRunning` async tasks. */
   runSlots: RunSlots;
@@ -69,6 +81,7 @@ export function createDrivers(
       retentionMs: queueOptions.retentionMs,
     });
     const drivers = {
+      kinds: allOn('memory'),
       admission: new MemoryAdmissionBackend({ clock }),
       runSlots: new MemoryRunSlots(clock),
       queue: createMemoryQueue<QueuedTaskData>(queueOptions),
@@ -113,6 +126,7 @@ function createRedisDrivers(
     prefix: keyPrefix,
   });
   const drivers = {
+    kinds: allOn('redis'),
     admission: new RedisAdmissionBackend({ redis, keyPrefix: `${keyPrefix}:admission:` }),
     runSlots: new RedisRunSlots(redis, `${keyPrefix}:admission:`),
     queue,
@@ -145,6 +159,10 @@ function createRedisDrivers(
       await redis.quit();
     },
   };
+}
+
+function allOn(kind: DriverKind): DriverKinds {
+  return { store: kind, admission: kind, queue: kind, ledger: kind };
 }
 
 async function closeAll(drivers: {

@@ -4,6 +4,7 @@ import type { BreakerState, PlatformMetrics, RequestOutcome } from '../metrics/i
 import { type BreakerTransition, transitionReason } from '../router/breaker-state.js';
 import type { Policy } from '../router/policy-types.js';
 import type { Router } from '../router/router.js';
+import type { TaskStore } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
 import { costEntryOf } from './cost-entry.js';
 import type { MetricSink } from './metric-relay.js';
@@ -58,6 +59,20 @@ export function startQueueSampler(
   const timer = setInterval(() => void metrics.sampleQueues(), intervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * Feeds `scalegate_tasks` from the task store's per-state counts on each scrape. `accepted`
+ * is left out, because it equals the sum of the states.
+ */
+export function wireTaskCounts(
+  store: Pick<TaskStore, 'accounting'>,
+  metrics: Pick<PlatformMetrics, 'setTaskCountSource'>,
+): void {
+  metrics.setTaskCountSource(async () => {
+    const { accepted: _accepted, ...byState } = await store.accounting();
+    return byState;
+  });
 }
 
 /** Observes the time to first token of a finished task that has a result. */

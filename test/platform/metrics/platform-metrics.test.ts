@@ -186,6 +186,48 @@ describe('createPlatformMetrics', () => {
     );
   });
 
+  it('sets the task gauge by state', async () => {
+    const counts = { queued: 4, running: 2, succeeded: 9, failed: 1, dead_lettered: 3 };
+    metrics.setTaskCountSource(async () => counts);
+    for (const [state, count] of Object.entries(counts)) {
+      assert.equal(await sampleValue(metrics, 'scalegate_tasks', { state }), count, state);
+    }
+  });
+
+  it('reads the task counts on each scrape', async () => {
+    let succeeded = 0;
+    metrics.setTaskCountSource(async () => {
+      succeeded += 1;
+      return { queued: 0, running: 0, succeeded, failed: 0, dead_lettered: 0 };
+    });
+    const labels = { state: 'succeeded' };
+    assert.equal(await sampleValue(metrics, 'scalegate_tasks', labels), 1);
+    assert.equal(await sampleValue(metrics, 'scalegate_tasks', labels), 2);
+  });
+
+  it('keeps the task counts when a read fails', async () => {
+    let fail = false;
+    metrics.setTaskCountSource(async () => {
+      if (fail) throw new Error('connection closed');
+      return { queued: 5, running: 0, succeeded: 0, failed: 0, dead_lettered: 0 };
+    });
+    assert.equal(await sampleValue(metrics, 'scalegate_tasks', { state: 'queued' }), 5);
+    fail = true;
+    assert.equal(await sampleValue(metrics, 'scalegate_tasks', { state: 'queued' }), 5);
+    const failures = 'scalegate_task_count_read_failures_total';
+    assert.equal(await sampleValue(metrics, failures, { reason: 'error' }), 1);
+  });
+
+  it('times out a hung task count read', async () => {
+    metrics = createPlatformMetrics(new Registry(), { queueGaugeTimeoutMs: 100 });
+    metrics.setTaskCountSource(() => new Promise(() => undefined));
+    const started = Date.now();
+    assert.equal(await sampleValue(metrics, 'scalegate_tasks', { state: 'queued' }), undefined);
+    assert.ok(Date.now() - started < 2000, `the scrape took ${Date.now() - started} ms`);
+    const failures = 'scalegate_task_count_read_failures_total';
+    assert.equal(await sampleValue(metrics, failures, { reason: 'timeout' }), 1);
+  });
+
   it('rejects a queueGaugeTimeoutMs of 0', () => {
     assert.throws(() => createPlatformMetrics(new Registry(), { queueGaugeTimeoutMs: 0 }), {
       name: 'RangeError',

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 
 import { pino } from 'pino';
@@ -75,6 +76,24 @@ describe('ineffectiveRunningCaps', () => {
     );
   });
 
+  it('speaks per process on a shared prefix', () => {
+    const [found] = ineffectiveRunningCaps([tenant('tenant-a', 8)], 4, 'tenants.yaml', 'scalegate');
+    assert.equal(found?.workerSlots, 4);
+    assert.equal(
+      found?.message,
+      'tenant tenant-a has maxRunning 8, at or above the 4 worker slots of this platform ' +
+        'process, so the cap holds back no task unless other platform processes on key prefix ' +
+        "scalegate add their slots, because it counts the tenant's running tasks in all of " +
+        'them; set it below the worker slots of all processes on the prefix together (4 for ' +
+        'each process like this one) in tenants.yaml, or remove it',
+    );
+  });
+
+  it('passes a cap below the slots on a shared prefix', () => {
+    const found = ineffectiveRunningCaps([tenant('tenant-a', 3)], 4, 'tenants.yaml', 'scalegate');
+    assert.deepEqual(found, []);
+  });
+
   it('names each tenant once', () => {
     const tenants = [tenant('tenant-a', 4), tenant('tenant-b'), tenant('tenant-c', 9)];
     const found = ineffectiveRunningCaps(tenants, 4, 'tenants.yaml');
@@ -117,6 +136,44 @@ describe('startPlatform running caps', function () {
       assert.equal(warnings[0]?.msg, platform.warnings[0]);
     } finally {
       await platform.stop();
+    }
+  });
+
+  it('speaks per process on a named Redis prefix', async () => {
+    const keyPrefix = `test-running-caps-${randomUUID()}`;
+    const platform = await startPlatform({
+      topology: 'workers=2 serverless_burst=disabled',
+      redisUrl: 'redis://127.0.0.1:6379',
+      keyPrefix,
+      workerProcesses: 1,
+      faultProxy: false,
+    });
+    try {
+      const [warning] = platform.warnings;
+      assert.match(
+        warning ?? '',
+        /^tenant tenant-noisy has maxRunning 8, at or above the 2 worker slots of this platform process, /,
+      );
+      assert.ok(warning?.includes(`on key prefix ${keyPrefix} add their slots`), warning);
+    } finally {
+      await platform.stop({ purge: true });
+    }
+  });
+
+  it('speaks of the platform on a private Redis prefix', async () => {
+    const platform = await startPlatform({
+      topology: 'workers=2 serverless_burst=disabled',
+      redisUrl: 'redis://127.0.0.1:6379',
+      workerProcesses: 1,
+      faultProxy: false,
+    });
+    try {
+      assert.match(
+        platform.warnings[0] ?? '',
+        /^tenant tenant-noisy has maxRunning 8, at or above the platform's 2 worker slots, /,
+      );
+    } finally {
+      await platform.stop({ purge: true });
     }
   });
 

@@ -2,7 +2,7 @@
 # REDIS_URL to use BullMQ on Redis, TOXIPROXY_URL to use a real Toxiproxy.
 SCALEGATE := node bin/scalegate.js
 
-.PHONY: setup test chaos-drill policy-check policy-gate load-test bench
+.PHONY: setup test chaos-drill policy-check policy-gate tenants-check load-test bench
 
 # Drill that chaos-drill runs: provider-outage or worker-loss (chaos/index.ts lists them).
 DRILL ?= provider-outage
@@ -11,6 +11,8 @@ DRILL ?= provider-outage
 # the gate's report and runbook.
 POLICY ?= policies/default.yaml
 GATE_DIR ?= gate
+# Tenants file that tenants-check checks.
+TENANTS ?= fixtures/tenants.yaml
 # Policy that POLICY changes, such as the base branch copy of policies/default.yaml. When set,
 # policy-gate lists the changes and those the drill did not exercise.
 BASE_POLICY ?=
@@ -32,12 +34,19 @@ shell_quote = '$(subst ','\'',$(1))'
 EMPTY_DRILL_ERROR := DRILL is empty; pass DRILL=worker-loss, or leave DRILL out to run provider-outage
 EMPTY_POLICY_ERROR := POLICY is empty; pass POLICY=path/to/policy.yaml, or leave POLICY out to drill policies/default.yaml
 EMPTY_POLICY_CHECK_ERROR := POLICY is empty; pass POLICY=path/to/policy.yaml, or leave POLICY out to check policies/default.yaml
+EMPTY_TENANTS_ERROR := TENANTS is empty; pass TENANTS=path/to/tenants.yaml, or leave TENANTS out to check fixtures/tenants.yaml
 
 # Checks POLICY as the platform loads it, without starting the platform. The command exits 1
 # for an invalid policy and 2 for an unreadable file, and make then exits 2 in either case.
 policy-check:
 	$(if $(strip $(POLICY)),,$(error $(EMPTY_POLICY_CHECK_ERROR)))
 	$(SCALEGATE) policy check $(call shell_quote,$(POLICY))
+
+# Checks TENANTS as the platform loads it, without starting the platform. The command exits 1
+# for an invalid file and 2 for an unreadable one, and make then exits 2 in either case.
+tenants-check:
+	$(if $(strip $(TENANTS)),,$(error $(EMPTY_TENANTS_ERROR)))
+	$(SCALEGATE) tenants check $(call shell_quote,$(TENANTS))
 
 # Drills POLICY and exits with the drill's code, 0 only when the verdict is passed; the
 # committed report and runbook stay as they are.

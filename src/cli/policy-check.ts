@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 import { policyHash } from '../harness/report/environment.js';
 
@@ -9,6 +9,8 @@ import {
   isPolicyValidationError,
   type PolicyValidationError,
 } from '../platform/router/policy-errors.js';
+
+import { type FileKind, isFileSystemError, unreadableMessage } from './unreadable-file.js';
 
 /** Location of the JSON Schema of the `scalegate policy check --json` output. */
 export const POLICY_CHECK_SCHEMA_URL = new URL(
@@ -84,37 +86,17 @@ async function checkPolicyFile(file: string, catalog: ProviderCatalog): Promise<
       return { kind: 'invalid', file, error };
     }
     if (isFileSystemError(error)) {
-      return { kind: 'unreadable', file, message: unreadableMessage(file, error) };
+      return { kind: 'unreadable', file, message: unreadableMessage(file, error, POLICY_FILE) };
     }
     throw error;
   }
 }
 
-function isFileSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string } {
-  const candidate = error as NodeJS.ErrnoException | undefined;
-  return (
-    candidate instanceof Error &&
-    typeof candidate.code === 'string' &&
-    typeof candidate.syscall === 'string'
-  );
-}
-
-/** Describes why `file` cannot be read, naming the path and what to pass instead. */
-function unreadableMessage(file: string, error: NodeJS.ErrnoException & { code: string }): string {
-  if (error.code === 'ENOENT') {
-    // A relative path starts at the working directory, so the message also gives the absolute one.
-    const location = isAbsolute(file) ? '' : ` (looked for ${resolve(file)})`;
-    return `policy file not found: ${file}${location}; pass the path of an existing policy file`;
-  }
-  if (error.code === 'EISDIR') {
-    return `${file} is a folder; pass the policy files in it, such as ${join(file, '*.yaml')}`;
-  }
-  if (error.code === 'EACCES' || error.code === 'EPERM') {
-    const fix = 'make it readable or pass another file';
-    return `cannot read ${file} (${error.code}): permission denied; ${fix}`;
-  }
-  return `cannot read ${file}: ${error.message}; pass a readable policy file`;
-}
+/** Names a policy file in the messages of a file that cannot be read. */
+const POLICY_FILE: FileKind = {
+  noun: 'policy file',
+  folderFix: (folder) => `pass the policy files in it, such as ${join(folder, '*.yaml')}`,
+};
 
 /** Converts the outcomes to the `--json` output. */
 export function policyCheckOutput(checks: readonly ReadPolicyCheck[]): PolicyCheckOutput {

@@ -405,14 +405,29 @@ describe('scalegate CLI config file errors', function () {
 
   it('exits 2 listing every tenants problem', async () => {
     const path = join(dir, 'tenants.yaml');
-    const text = ['tenants:', '  - id: a', '    requestPerMinute: 5', '  - id: b', '    key: x'];
+    const entry = (id: string, hash: string, extra: string) => [
+      `  - id: ${id}`,
+      `    keySha256: ${hash}`,
+      '    tier: standard',
+      '    requestsPerMinute: 60',
+      '    tokensPerMinute: 1000',
+      '    maxInFlight: 2',
+      '    budgetUsd: 5',
+      `    ${extra}`,
+    ];
+    const text = [
+      'tenants:',
+      ...entry('tenant-a', 'a'.repeat(64), 'requestPerMinute: 5'),
+      ...entry('tenant-b', 'b'.repeat(64), 'key: sk-live-secret'),
+    ];
     await writeFile(path, `${text.join('\n')}\n`);
     const result = await runCliQueued(['platform', '--port', '0', '--tenants', path]);
     assert.equal(result.exitCode, 2);
-    const lines = result.stderr.trimEnd().split('\n');
-    assert.equal(lines[0], `error: starting the platform failed: ${path}: 2 problems`);
-    assert.match(lines[1] ?? '', /^ {2}tenants\[0\]\.requestPerMinute: unknown field; /);
-    assert.match(lines[2] ?? '', /^ {2}tenants\[1\]\.key: unknown field, and the tenants file /);
+    assert.deepEqual(result.stderr.trimEnd().split('\n'), [
+      `error: starting the platform failed: invalid tenants file ${path} (2 problems):`,
+      `  ${path}:9:5 tenants[0].requestPerMinute (id tenant-a): unknown field; known fields: id, keySha256, tier, requestsPerMinute, tokensPerMinute, maxInFlight, budgetUsd, maxRunning`,
+      `  ${path}:17:5 tenants[1].key (id tenant-b): unknown field, and the tenants file must never contain a plaintext key; remove it and put the key's hex sha256 in keySha256`,
+    ]);
   });
 
   it('exits 2 with one policy problem a line', async () => {

@@ -102,6 +102,33 @@ describe('make policy-check', () => {
   });
 });
 
+describe('make tenants-check', () => {
+  it('passes a TENANTS with spaces and quotes as one argument', async () => {
+    const tenants = "/tmp/trial tenants/it's new.yaml";
+    const run = await runMake(['tenants-check', `TENANTS=${tenants}`, PRINT_ARGS]);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    assert.deepEqual(JSON.parse(printed), ['tenants', 'check', tenants]);
+  });
+
+  it('checks fixtures/tenants.yaml when TENANTS is left out', async () => {
+    const run = await runMake(['tenants-check', PRINT_ARGS]);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    assert.deepEqual(JSON.parse(printed), ['tenants', 'check', 'fixtures/tenants.yaml']);
+  });
+
+  it('rejects an empty TENANTS naming it', async () => {
+    const run = await runMake(['tenants-check', 'TENANTS=', PRINT_ARGS]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.match(
+      run.stderr,
+      /^Makefile:\d+: \*\*\* TENANTS is empty; pass TENANTS=path\/to\/tenants\.yaml, or leave TENANTS out to check fixtures\/tenants\.yaml\. {2}Stop\.\n$/,
+    );
+  });
+});
+
 describe('make chaos-drill', () => {
   it('runs the provider-outage drill by default', async () => {
     const run = await runMake(['chaos-drill', PRINT_ARGS]);

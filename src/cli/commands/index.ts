@@ -7,6 +7,7 @@ import { registerPlatformCommand } from './platform.js';
 import { registerPolicyCommand } from './policy.js';
 import { registerProvidersCommand } from './providers.js';
 import { registerProxyCommand } from './proxy.js';
+import { registerTenantsCommand } from './tenants.js';
 
 /** Registers every subcommand; each lives in its own file in this folder. */
 export function registerCommands(program: Command): void {
@@ -17,4 +18,5 @@ export function registerCommands(program: Command): void {
   registerPolicyCommand(program);
   registerProvidersCommand(program);
   registerProxyCommand(program);
+  registerTenantsCommand(program);
 }

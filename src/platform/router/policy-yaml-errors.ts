@@ -17,8 +17,13 @@ import { escapeSegment, isMergeKey, keyText, locationAt, rangeStart } from './ya
  * Converts the yaml package's syntax errors of `document` to problems at their lines. After a
  * tab used as indentation, the parser misreads the lines that follow and reports errors there
  * that only the tab causes, so only the errors before the first tab and every tab error are kept.
+ * `fileKind` names the file in messages, such as `a config file`.
  */
-export function syntaxProblems(document: Document.Parsed, lines: LineCounter): PolicyProblem[] {
+export function syntaxProblems(
+  document: Document.Parsed,
+  lines: LineCounter,
+  fileKind = 'a policy file',
+): PolicyProblem[] {
   const errors = document.errors;
   const duplicates = duplicateKeys(document);
   const tabs = errors.filter((error) => error.code === 'TAB_AS_INDENT');
@@ -34,7 +39,9 @@ export function syntaxProblems(document: Document.Parsed, lines: LineCounter): P
   return reported.map((error) => {
     const duplicate = error.code === 'DUPLICATE_KEY' ? duplicates.get(error.pos[0]) : undefined;
     let message =
-      duplicate === undefined ? yamlErrorMessage(error) : duplicateKeyMessage(duplicate, lines);
+      duplicate === undefined
+        ? yamlErrorMessage(error, fileKind)
+        : duplicateKeyMessage(duplicate, lines);
     if (error === firstTab && dropped > 0) {
       const count = dropped === 1 ? '1 other YAML error' : `${dropped} other YAML errors`;
       const verb = dropped === 1 ? 'is' : 'are';
@@ -100,9 +107,9 @@ function duplicateKeyMessage(duplicate: DuplicateKey, lines: LineCounter): strin
 }
 
 /** Returns the yaml package's message, with advice in place of advice meant for its API. */
-function yamlErrorMessage(error: YAMLError): string {
+function yamlErrorMessage(error: YAMLError, fileKind: string): string {
   if (error.code === 'MULTIPLE_DOCS') {
-    return 'a second document starts here, but a policy file holds one; remove this --- line and what follows it';
+    return `a second document starts here, but ${fileKind} holds one; remove this --- line and what follows it`;
   }
   if (error.code === 'TAB_AS_INDENT') {
     return `${error.message}; replace the tab with spaces`;

@@ -1,7 +1,7 @@
 import { packagePath } from '../../package-path.js';
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
-import { PRIORITY_CLASSES } from '../task.js';
+import type { SourceLocation } from '../router/policy-errors.js';
+import { PRIORITY_CLASSES, type PriorityClass } from '../task.js';
 import {
   type FieldFailure,
   readArray,
@@ -12,9 +12,16 @@ import {
   readString,
   WithheldValue,
 } from './config-fields.js';
-import { isTenantConfigError, TenantConfigError } from './errors.js';
+import { FILE_FIELD, isTenantConfigError, TenantConfigError } from './errors.js';
 import { TenantRegistry } from './registry.js';
 import type { Tenant } from './tenant.js';
+import {
+  type ConfigSource,
+  type FieldPath,
+  fieldName,
+  locateField,
+  parseConfigSource,
+} from './yaml-source.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -49,57 +56,162 @@ export async function loadTenants(path: string = DEFAULT_TENANTS_PATH): Promise<
 
 /**
  * Parses tenants YAML text. `file` names the source in error messages.
- * @throws TenantConfigError listing every invalid entry, each with its first problem.
+ * @throws TenantConfigError listing every problem found, each at its line and column and
+ * with the id of its tenant entry when the entry has a valid one.
  */
 export function parseTenants(text: string, file: string): Tenant[] {
-  const root = readObject(parseYaml(text, file), '(root)', failureFor(file));
-  // Top-level `x-` blocks only hold YAML anchors, as in the route policy.
-  const blocks = Object.keys(root).filter((field) => field.startsWith('x-'));
-  rejectUnknownFields(root, ['tenants', ...blocks], '', file);
-  const entries = readArray(root.tenants, 'tenants', failureFor(file));
-  if (entries.length === 0) {
-    throw new TenantConfigError(
-      file,
-      'tenants',
-      'the list is empty, so no request can authenticate; add at least one tenant',
-    );
-  }
-  const tenants: Tenant[] = [];
+  const source = parseConfigSource(text, file);
   const problems: TenantConfigError[] = [];
-  entries.forEach((entry, index) => {
-    try {
-      tenants.push(parseTenant(entry, `tenants[${index}]`, file));
-    } catch (error) {
-      if (!isTenantConfigError(error)) throw error;
-      problems.push(error);
-    }
-  });
-  if (problems.length > 0) throw TenantConfigError.combine(file, problems);
-  rejectDuplicates(tenants, file);
+  const tenants = readTenants(source, problems);
+  if (problems.length > 0) {
+    // Problems are found field by field and duplicates last, so they are put in file order.
+    const sorted = problems.toSorted((a, b) => compareLocations(a.location, b.location));
+    throw TenantConfigError.combine(file, sorted);
+  }
   return tenants;
 }
 
-function parseTenant(entry: unknown, where: string, file: string): Tenant {
-  const fail = failureFor(file);
-  const raw = readObject(entry, where, fail);
-  rejectUnknownFields(raw, TENANT_FIELDS, `${where}.`, file);
-  const keySha256 = readKeySha256(raw.keySha256, `${where}.keySha256`, fail);
-  return {
-    id: readString(raw.id, `${where}.id`, fail),
-    keySha256,
-    requestsPerMinute: readPositiveInteger(
-      raw.requestsPerMinute,
-      `${where}.requestsPerMinute`,
-      fail,
-    ),
-    tokensPerMinute: readPositiveInteger(raw.tokensPerMinute, `${where}.tokensPerMinute`, fail),
-    maxInFlight: readPositiveInteger(raw.maxInFlight, `${where}.maxInFlight`, fail),
-    tier: readOneOf(raw.tier, PRIORITY_CLASSES, `${where}.tier`, fail),
-    budgetUsd: readNumber(raw.budgetUsd, `${where}.budgetUsd`, fail),
-    ...(raw.maxRunning === undefined
-      ? {}
-      : { maxRunning: readPositiveInteger(raw.maxRunning, `${where}.maxRunning`, fail) }),
+function compareLocations(a: SourceLocation | undefined, b: SourceLocation | undefined): number {
+  return (a?.line ?? 0) - (b?.line ?? 0) || (a?.column ?? 0) - (b?.column ?? 0);
+}
+
+/** Reads every entry, adding each problem found to `problems`. */
+function readTenants(source: ConfigSource, problems: TenantConfigError[]): Tenant[] {
+  const root = readField(source, problems, [], undefined, (field, fail) =>
+    readObject(source.value, field, fail),
+  );
+  if (root === undefined) return [];
+  // Top-level `x-` blocks only hold YAML anchors, as in the route policy.
+  const blocks = Object.keys(root).filter((field) => field.startsWith('x-'));
+  rejectUnknownFields(source, problems, root, ['tenants', ...blocks], [], undefined);
+  const entries = readField(source, problems, ['tenants'], undefined, (field, fail) =>
+    readArray(root.tenants, field, fail),
+  );
+  if (entries === undefined) return [];
+  if (entries.length === 0) {
+    problems.push(
+      new TenantConfigError(
+        source.file,
+        'tenants',
+        'the list is empty, so no request can authenticate; add at least one tenant',
+        { location: locateField(source, ['tenants']) },
+      ),
+    );
+    return [];
+  }
+  const read = entries.map((entry, index) => readTenant(source, problems, entry, index));
+  rejectDuplicates(source, problems, read);
+  return read.flatMap((entry) => (entry.tenant === undefined ? [] : [entry.tenant]));
+}
+
+/** A tenant entry as read: the tenant when every field is valid, and its id and key hash. */
+interface TenantEntry {
+  index: number;
+  id: string | undefined;
+  keySha256: string | undefined;
+  tenant: Tenant | undefined;
+}
+
+/** Reads one entry, adding each of its problems, not only the first, to `problems`. */
+function readTenant(
+  source: ConfigSource,
+  problems: TenantConfigError[],
+  entry: unknown,
+  index: number,
+): TenantEntry {
+  const path = ['tenants', index];
+  const raw = readField(source, problems, path, undefined, (field, fail) =>
+    readObject(entry, field, fail),
+  );
+  if (raw === undefined) {
+    return { index, id: undefined, keySha256: undefined, tenant: undefined };
+  }
+
+  const tenantId = typeof raw.id === 'string' && raw.id !== '' ? raw.id : undefined;
+  const before = problems.length;
+  rejectUnknownFields(source, problems, raw, TENANT_FIELDS, path, tenantId);
+  const read = <T>(name: string, reader: FieldReader<T>) =>
+    readField(source, problems, [...path, name], tenantId, (field, fail) =>
+      reader(raw[name], field, fail),
+    );
+  const id = read('id', readString);
+  const keySha256 = read('keySha256', readKeySha256);
+  const fields = {
+    tier: read('tier', readTier),
+    requestsPerMinute: read('requestsPerMinute', readPositiveInteger),
+    tokensPerMinute: read('tokensPerMinute', readPositiveInteger),
+    maxInFlight: read('maxInFlight', readPositiveInteger),
+    budgetUsd: read('budgetUsd', readBudget),
+    maxRunning: raw.maxRunning === undefined ? undefined : read('maxRunning', readPositiveInteger),
   };
+
+  const valid = problems.length === before && id !== undefined && keySha256 !== undefined;
+  const tenant = valid ? completeTenant({ id, keySha256, ...fields }) : undefined;
+  return { index, id, keySha256, tenant };
+}
+
+type FieldReader<T> = (value: unknown, field: string, fail: FieldFailure) => T;
+
+function readTier(value: unknown, field: string, fail: FieldFailure): PriorityClass {
+  return readOneOf(value, PRIORITY_CLASSES, field, fail);
+}
+
+function readBudget(value: unknown, field: string, fail: FieldFailure): number {
+  return readNumber(value, field, fail);
+}
+
+/** A tenant's fields as read, each undefined when missing or invalid. */
+type TenantFields = { [Field in keyof Tenant]: Tenant[Field] | undefined };
+
+/** Returns the tenant when every required field was read, or undefined. */
+function completeTenant(fields: TenantFields): Tenant | undefined {
+  const { id, keySha256, tier, requestsPerMinute, tokensPerMinute, maxInFlight, budgetUsd } =
+    fields;
+  if (
+    id === undefined ||
+    keySha256 === undefined ||
+    tier === undefined ||
+    requestsPerMinute === undefined ||
+    tokensPerMinute === undefined ||
+    maxInFlight === undefined ||
+    budgetUsd === undefined
+  ) {
+    return undefined;
+  }
+  const tenant = {
+    id,
+    keySha256,
+    requestsPerMinute,
+    tokensPerMinute,
+    maxInFlight,
+    tier,
+    budgetUsd,
+  };
+  return fields.maxRunning === undefined ? tenant : { ...tenant, maxRunning: fields.maxRunning };
+}
+
+/**
+ * Runs `read` on the field at `path` with a FieldFailure that places the error at the field's
+ * line and column. Adds a failure to `problems` and returns undefined for it.
+ */
+function readField<T>(
+  source: ConfigSource,
+  problems: TenantConfigError[],
+  path: FieldPath,
+  tenantId: string | undefined,
+  read: (field: string, fail: FieldFailure) => T,
+): T | undefined {
+  const place = { location: locateField(source, path), tenantId };
+  const fail: FieldFailure = (field, expected, received, hint) => {
+    throw TenantConfigError.invalidField(source.file, field, expected, received, hint, place);
+  };
+  try {
+    return read(fieldName(path), fail);
+  } catch (error) {
+    if (!isTenantConfigError(error)) throw error;
+    problems.push(error);
+    return undefined;
+  }
 }
 
 /** Reads a key hash. The received value is withheld, because a wrong entry may be a plaintext key. */
@@ -117,60 +229,72 @@ function readKeySha256(value: unknown, field: string, fail: FieldFailure): strin
 }
 
 /**
- * Rejects fields outside `known`. The values are never quoted, and a field whose name
- * suggests a key gets its own message, because a plaintext key must not stay in the file.
+ * Adds a problem for each field outside `known`. The values are never quoted, and a field
+ * whose name suggests a key gets its own message, because a plaintext key must not stay in
+ * the file.
  */
 function rejectUnknownFields(
+  source: ConfigSource,
+  problems: TenantConfigError[],
   raw: Record<string, unknown>,
   known: readonly string[],
-  prefix: string,
-  file: string,
+  path: FieldPath,
+  tenantId: string | undefined,
 ): void {
   for (const field of Object.keys(raw)) {
     if (known.includes(field)) continue;
-    if (PLAINTEXT_KEY_FIELD.test(field)) {
-      throw new TenantConfigError(
-        file,
-        `${prefix}${field}`,
-        "unknown field, and the tenants file must never contain a plaintext key; remove it and put the key's hex sha256 in keySha256",
-      );
-    }
-    throw new TenantConfigError(
-      file,
-      `${prefix}${field}`,
-      `unknown field; known fields: ${known.join(', ')}`,
+    const detail = PLAINTEXT_KEY_FIELD.test(field)
+      ? "unknown field, and the tenants file must never contain a plaintext key; remove it and put the key's hex sha256 in keySha256"
+      : `unknown field; known fields: ${known.join(', ')}`;
+    const fieldPath = [...path, field];
+    const location = locateField(source, fieldPath);
+    problems.push(
+      new TenantConfigError(source.file, fieldName(fieldPath), detail, { location, tenantId }),
     );
   }
 }
 
 /**
- * Rejects a tenant id or key hash that an earlier entry already has, naming that entry. The
- * hash itself is not quoted.
+ * Adds a problem for each tenant id or key hash that an earlier entry already has, naming
+ * that entry and its line. The hash itself is not quoted.
  */
-function rejectDuplicates(tenants: readonly Tenant[], file: string): void {
-  const firstById = new Map<string, number>();
-  const firstByKey = new Map<string, number>();
-  tenants.forEach((tenant, index) => {
-    const sameId = firstById.get(tenant.id);
+function rejectDuplicates(
+  source: ConfigSource,
+  problems: TenantConfigError[],
+  entries: readonly TenantEntry[],
+): void {
+  const firstById = new Map<string, TenantEntry>();
+  const firstByKey = new Map<string, TenantEntry>();
+  const report = (entry: TenantEntry, field: string, detail: string) => {
+    const path = ['tenants', entry.index, field];
+    const location = locateField(source, path);
+    const place = { location, tenantId: entry.id };
+    problems.push(new TenantConfigError(source.file, fieldName(path), detail, place));
+  };
+  const lineOf = (entry: TenantEntry) => locateField(source, ['tenants', entry.index]).line;
+  for (const entry of entries) {
+    const sameId = entry.id === undefined ? undefined : firstById.get(entry.id);
     if (sameId !== undefined) {
-      throw new TenantConfigError(
-        file,
-        `tenants[${index}].id`,
-        `duplicate id ${tenant.id}, also the id of tenants[${sameId}]; give each tenant its own id`,
+      report(
+        entry,
+        'id',
+        `duplicate id ${entry.id}, also the id of tenants[${sameId.index}] on line ${lineOf(sameId)}; give each tenant its own id`,
       );
     }
-    const sameKey = firstByKey.get(tenant.keySha256);
+    const sameKey = entry.keySha256 === undefined ? undefined : firstByKey.get(entry.keySha256);
     if (sameKey !== undefined) {
-      const owner = tenants[sameKey]?.id ?? '';
-      throw new TenantConfigError(
-        file,
-        `tenants[${index}].keySha256`,
-        `duplicate key hash, also the keySha256 of tenants[${sameKey}] (${owner}); give each tenant its own API key and put its sha256 here`,
+      const owner = sameKey.id === undefined ? '' : ` (${sameKey.id})`;
+      report(
+        entry,
+        'keySha256',
+        `duplicate key hash, also the keySha256 of tenants[${sameKey.index}]${owner} on line ${lineOf(sameKey)}; give each tenant its own API key and put its sha256 here`,
       );
     }
-    firstById.set(tenant.id, index);
-    firstByKey.set(tenant.keySha256, index);
-  });
+    if (entry.id !== undefined && sameId === undefined) firstById.set(entry.id, entry);
+    if (entry.keySha256 !== undefined && sameKey === undefined) {
+      firstByKey.set(entry.keySha256, entry);
+    }
+  }
 }
 
 /** Returns a FieldFailure that throws a TenantConfigError for `file`. */
@@ -185,7 +309,7 @@ export async function readConfigText(path: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new TenantConfigError(path, '(file)', `could not be read: ${reason}`);
+    throw new TenantConfigError(path, FILE_FIELD, `could not be read: ${reason}`, { cause: error });
   }
 }
 
@@ -194,11 +318,5 @@ export async function readConfigText(path: string): Promise<string> {
  * may hold a plaintext key.
  */
 export function parseYaml(text: string, file: string): unknown {
-  try {
-    return parse(text);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const reason = (message.split('\n', 1)[0] ?? message).replace(/:$/, '');
-    throw new TenantConfigError(file, '(file)', `invalid YAML: ${reason}`);
-  }
+  return parseConfigSource(text, file).value;
 }

@@ -73,7 +73,7 @@ describe('loadTenants', () => {
       assert.equal(error.field, 'tenants[0].maxInFlight');
       assert.equal(
         error.message,
-        `${path}: tenants[0].maxInFlight: expected a positive integer, received 0`,
+        `${path}:1:173 tenants[0].maxInFlight (id tenant-x): expected a positive integer, received 0`,
       );
       return true;
     });
@@ -147,9 +147,10 @@ describe('loadTenants', () => {
         assert.equal(
           error.message,
           [
-            'inline.yaml: 2 problems',
-            '  tenants[0].maxInFlight: expected a positive integer, received 0',
-            '  tenants[2].tier: expected one of critical, standard, batch, received "gold"',
+            'invalid tenants file inline.yaml (3 problems):',
+            '  inline.yaml:1:173 tenants[0].maxInFlight (id tenant-x): expected a positive integer, received 0',
+            '  inline.yaml:1:412 tenants[2].keySha256 (id tenant-z): duplicate key hash, also the keySha256 of tenants[1] (tenant-y) on line 1; give each tenant its own API key and put its sha256 here',
+            '  inline.yaml:1:491 tenants[2].tier (id tenant-z): expected one of critical, standard, batch, received "gold"',
           ].join('\n'),
         );
         return true;
@@ -170,7 +171,7 @@ describe('loadTenants', () => {
     ].join('\n');
     assert.throws(
       () => parseTenants(text, 'inline.yaml'),
-      /tenants\[0\]\.budgetUsd: expected a number >= 0, received Infinity$/,
+      /:8:5 tenants\[0\]\.budgetUsd \(id tenant-x\): expected a number >= 0, received Infinity$/,
     );
   });
 
@@ -184,7 +185,7 @@ describe('loadTenants', () => {
   it('rejects a running cap of zero', () => {
     assert.throws(
       () => parseTenants(yamlOf([{ ...VALID_TENANT, maxRunning: 0 }]), 'inline.yaml'),
-      /tenants\[0\]\.maxRunning: expected a positive integer, received 0$/,
+      /tenants\[0\]\.maxRunning \(id tenant-x\): expected a positive integer, received 0$/,
     );
   });
 
@@ -208,7 +209,7 @@ describe('loadTenants', () => {
     const { keySha256, ...rest } = VALID_TENANT;
     assert.throws(
       () => parseTenants(yamlOf([{ ...rest, keysha256: keySha256 }]), 'inline.yaml'),
-      /tenants\[0\]\.keysha256: unknown field; known fields: /,
+      /tenants\[0\]\.keysha256 \(id tenant-x\): unknown field; known fields: /,
     );
   });
 
@@ -220,7 +221,7 @@ describe('loadTenants', () => {
         assert.ok(isTenantConfigError(error));
         assert.match(
           error.message,
-          /^inline\.yaml: \(file\): invalid YAML: .* at line 3, column \d+$/,
+          /^inline\.yaml:3:16: invalid YAML: Nested mappings are not allowed in compact mappings$/,
         );
         assert.ok(!error.message.includes('sk-live-abc'));
         return true;
@@ -231,7 +232,7 @@ describe('loadTenants', () => {
   it('rejects an empty tenant list', () => {
     assert.throws(
       () => parseTenants(yamlOf([]), 'inline.yaml'),
-      /^TenantConfigError: inline\.yaml: tenants: the list is empty, so no request can authenticate; add at least one tenant$/,
+      /^TenantConfigError: inline\.yaml:1:2 tenants: the list is empty, so no request can authenticate; add at least one tenant$/,
     );
   });
 
@@ -244,7 +245,7 @@ describe('loadTenants', () => {
         assert.equal(error.field, 'tenants[1].id');
         assert.equal(
           error.detail,
-          'duplicate id tenant-x, also the id of tenants[0]; give each tenant its own id',
+          'duplicate id tenant-x, also the id of tenants[0] on line 1; give each tenant its own id',
         );
         return true;
       },
@@ -261,7 +262,7 @@ describe('loadTenants', () => {
         assert.equal(error.field, 'tenants[2].keySha256');
         assert.equal(
           error.detail,
-          'duplicate key hash, also the keySha256 of tenants[1] (tenant-x); ' +
+          'duplicate key hash, also the keySha256 of tenants[1] (tenant-x) on line 1; ' +
             'give each tenant its own API key and put its sha256 here',
         );
         assert.ok(!error.message.includes(VALID_TENANT.keySha256), 'the hash is quoted');
@@ -295,7 +296,7 @@ describe('loadTenants', () => {
     const text = yamlOf([{ ...VALID_TENANT, tier: 'gold' }]);
     assert.throws(
       () => parseTenants(text, 'inline.yaml'),
-      /tenants\[0\]\.tier: expected one of critical, standard, batch, received "gold"/,
+      /tenants\[0\]\.tier \(id tenant-x\): expected one of critical, standard, batch, received "gold"/,
     );
   });
 

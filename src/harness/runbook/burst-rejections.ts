@@ -39,21 +39,33 @@ function perSecond(span: RejectionSpan): string {
   return read === 0 ? 'n/a' : (span.total / read).toFixed(1);
 }
 
+/** First report schema version whose series records admission rejections per second. */
+const REJECTIONS_SCHEMA_VERSION = 4;
+
 /**
  * Words what the drill measured for the check that a burst tenant's rejections stop rising.
  * It cites the rise of `scalegate_admission_rejections_total` for `tenant` over the seconds
  * that cover the burst window, per second, and over the seconds after it to the end of the
- * load. The report's series carries these counts from schema version 4 on.
+ * load. The report's series carries these counts from schema version 4 on, and a report of
+ * that version whose drill read none of them says so instead.
  */
 export function burstRejectionsText(
   series: readonly SeriesPoint[],
   tenant: string,
   window: [number, number],
+  schemaVersion: number,
 ): string {
   if (!series.some((point) => point.admissionRejections !== undefined)) {
+    if (schemaVersion >= REJECTIONS_SCHEMA_VERSION) {
+      return (
+        `The drill read no admission rejections in any second of the report's series, so it ` +
+        'gives no rate before or after the burst ended.'
+      );
+    }
     return (
       "The report's series has no admission rejections per second, which reports of schema " +
-      'version 4 record, so the drill gives no rate before or after the burst ended.'
+      `version ${REJECTIONS_SCHEMA_VERSION} record, so the drill gives no rate before or after ` +
+      'the burst ended.'
     );
   }
   const [from, to] = window;

@@ -228,7 +228,7 @@ function tenantBurst(evidence: Evidence): Incident {
       `Confirm other tenants are unaffected: between the two reads of ${twoReads('scalegate_gateway_rejections_total\\{|scalegate_requests_total\\{')} no rejection line of another tenant changes, and neither do their \`outcome="failed"\` lines.`,
     ],
     verification: [
-      `Rejections for ${tenant} stop rising once its rate is back under quota: step 1's two reads print the same lines. ${burstRejectionsText(result.timeSeries, tenant, windowOf(fault))}`,
+      `Rejections for ${tenant} stop rising once its rate is back under quota: step 1's two reads print the same lines. ${burstRejectionsText(result.timeSeries, tenant, windowOf(fault), report.schemaVersion)}`,
       `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
     ],
   };

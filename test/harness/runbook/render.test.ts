@@ -602,6 +602,21 @@ describe('renderRunbook', () => {
     );
   });
 
+  it('names burst rejections a version 4 drill never read', () => {
+    const report = sampleReport();
+    for (const point of report.topologies[0]?.timeSeries ?? []) delete point.admissionRejections;
+    const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');
+    assert.ok(
+      burstSection.includes(
+        "step 1's two reads print the same lines. The drill read no admission rejections in " +
+          "any second of the report's series, so it gives no rate before or after the burst " +
+          'ended.',
+      ),
+      burstSection,
+    );
+    assert.doesNotMatch(burstSection, /which reports of schema version 4 record/);
+  });
+
   it('measures other tenants during the burst', () => {
     const report = sampleReport();
     const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');

@@ -267,6 +267,11 @@ describe('scalegate CLI errors', function () {
         '(127.0.0.0/8, ::1 or localhost)',
     ],
     [
+      ['platform', '--port', '0', '--redis-url', ''],
+      `option '--redis-url <url>' argument '' is invalid. expected a redis:// URL such as ` +
+        'redis://127.0.0.1:6379; to run on memory drivers, leave out --redis-url and REDIS_URL.',
+    ],
+    [
       ['platform', '--port', '0', '--key-prefix', 'staging'],
       '--key-prefix applies to a platform on Redis, but neither --redis-url nor REDIS_URL is ' +
         'set, so the platform would use memory drivers and ignore it; pass --redis-url ' +

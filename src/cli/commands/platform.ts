@@ -78,6 +78,7 @@ export function registerPlatformCommand(program: Command): void {
     .option(
       '--redis-url <url>',
       'Redis for admission, queue, store and ledger (default: REDIS_URL, else memory)',
+      parseRedisUrlOption,
     )
     .option(
       '--key-prefix <prefix>',
@@ -272,6 +273,19 @@ function redisOnlyOptionsWithoutRedis(
   const flags = passed.map(([, flag]) => flag).join(', ');
   const them = passed.length === 1 ? 'it' : 'them';
   return `${flags} ${passed.length === 1 ? 'applies' : 'apply'} to a platform on Redis, but neither --redis-url nor REDIS_URL is set, so the platform would use memory drivers and ignore ${them}; pass --redis-url redis://127.0.0.1:6379 or set REDIS_URL, or drop ${them}`;
+}
+
+/**
+ * Rejects an empty `--redis-url`, as a script passing an unset variable gives, which would
+ * otherwise start a platform on memory drivers that was meant to share Redis.
+ */
+function parseRedisUrlOption(value: string): string {
+  if (value.trim().length === 0) {
+    throw new InvalidArgumentError(
+      'expected a redis:// URL such as redis://127.0.0.1:6379; to run on memory drivers, leave out --redis-url and REDIS_URL.',
+    );
+  }
+  return value;
 }
 
 /** Checks a `--log-level` value against pino's level names, in any case, and returns it. */

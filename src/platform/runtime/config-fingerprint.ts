@@ -54,14 +54,14 @@ export function configMismatchMessage(
   const parts: string[] = [];
   if (own.tenantsSha256 !== other.tenantsSha256) {
     parts.push(
-      `tenants ${other.tenantsFile} sha256=${short(other.tenantsSha256)} where this process ` +
-        `has ${own.tenantsFile} sha256=${short(own.tenantsSha256)}`,
+      `tenants ${other.tenantsFile} content_sha256=${short(other.tenantsSha256)} where this process ` +
+        `has ${own.tenantsFile} content_sha256=${short(own.tenantsSha256)}`,
     );
   }
   if (own.policySha256 !== other.policySha256) {
     parts.push(
-      `route policy ${other.policyFile} sha256=${short(other.policySha256)} where this ` +
-        `process has ${own.policyFile} sha256=${short(own.policySha256)}`,
+      `route policy ${other.policyFile} content_sha256=${short(other.policySha256)} where this ` +
+        `process has ${own.policyFile} content_sha256=${short(own.policySha256)}`,
     );
   }
   return (

@@ -96,7 +96,7 @@ describe('configMismatchMessage', () => {
     const other = { ...fakeFingerprint('c'.repeat(64), 'b'.repeat(64)), tenantsFile: 'x.yaml' };
     assert.equal(
       configMismatchMessage('scalegate', own, 'proc-1', other),
-      `platform process proc-1 on key prefix scalegate runs with tenants x.yaml sha256=${'c'.repeat(12)} where this process has fixtures/tenants.yaml sha256=${'a'.repeat(12)}, so limits such as maxRunning, and routes, can depend on which process takes a request or runs a task; restart every process on the prefix with the same --tenants and --policy files`,
+      `platform process proc-1 on key prefix scalegate runs with tenants x.yaml content_sha256=${'c'.repeat(12)} where this process has fixtures/tenants.yaml content_sha256=${'a'.repeat(12)}, so limits such as maxRunning, and routes, can depend on which process takes a request or runs a task; restart every process on the prefix with the same --tenants and --policy files`,
     );
   });
 
@@ -107,15 +107,21 @@ describe('configMismatchMessage', () => {
       'proc-2',
       fakeFingerprint('a'.repeat(64), 'd'.repeat(64)),
     );
-    assert.match(message, /runs with route policy policies\/default\.yaml sha256=d{12} where/);
-    assert.match(message, /this process has policies\/default\.yaml sha256=b{12}, so/);
+    assert.match(
+      message,
+      /runs with route policy policies\/default\.yaml content_sha256=d{12} where/,
+    );
+    assert.match(message, /this process has policies\/default\.yaml content_sha256=b{12}, so/);
     assert.doesNotMatch(message, /tenants fixtures/);
   });
 
   it('names both parts when both differ', () => {
     const other = fakeFingerprint('c'.repeat(64), 'd'.repeat(64));
     const message = configMismatchMessage('p', own, 'proc-3', other);
-    assert.match(message, /sha256=c{12} where this process has .* sha256=a{12}, and route policy/);
+    assert.match(
+      message,
+      /content_sha256=c{12} where this process has .* content_sha256=a{12}, and route policy/,
+    );
   });
 });
 

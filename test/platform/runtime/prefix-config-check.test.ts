@@ -86,15 +86,18 @@ describe('config check of processes on one key prefix', function () {
     assert.equal(warnings.length, 1);
     const message = String(warnings[0]?.msg);
     assert.match(message, /^platform process [0-9a-f-]{36} on key prefix test-config-check-/);
-    assert.match(message, / runs with tenants fixtures\/tenants\.yaml sha256=[0-9a-f]{12} /);
-    assert.ok(message.includes(`where this process has ${tenantsPath} sha256=`), message);
+    assert.match(
+      message,
+      / runs with tenants fixtures\/tenants\.yaml content_sha256=[0-9a-f]{12} /,
+    );
+    assert.ok(message.includes(`where this process has ${tenantsPath} content_sha256=`), message);
     assert.match(message, /restart every process on the prefix with the same --tenants/);
     assert.doesNotMatch(message, /route policy/);
     assert.ok(platform.warnings.includes(message), 'platform.warnings has the message');
     const own = warnings[0]?.config as { tenantsSha256: string };
     const other = warnings[0]?.otherConfig as { tenantsSha256: string };
-    assert.ok(message.includes(`sha256=${own.tenantsSha256.slice(0, 12)}`), message);
-    assert.ok(message.includes(`sha256=${other.tenantsSha256.slice(0, 12)}`), message);
+    assert.ok(message.includes(`content_sha256=${own.tenantsSha256.slice(0, 12)}`), message);
+    assert.ok(message.includes(`content_sha256=${other.tenantsSha256.slice(0, 12)}`), message);
     assert.notEqual(own.tenantsSha256, other.tenantsSha256);
 
     // The first process warns too, once its next renewal finds the second.

@@ -366,6 +366,12 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       stops.unshift(() => check.processes.close());
       warnings.push(...check.warnings);
     }
+    const legacyKeys = await drivers.legacyKeys();
+    if (legacyKeys.length > 0) {
+      const message = legacyKeysMessage(legacyKeys);
+      config.logger?.warn({ redisKeyPrefix: keyPrefix, keys: legacyKeys }, message);
+      warnings.push(message);
+    }
     const gateway = await startGateway({
       port: config.port ?? 0,
       tenants,
@@ -540,4 +546,14 @@ async function runStops(stops: readonly (() => Promise<void>)[]): Promise<void> 
   for (const stop of stops) {
     await stop();
   }
+}
+
+/** Returns the start-up warning for keys in a layout that an earlier version left. */
+function legacyKeysMessage(keys: readonly string[]): string {
+  return (
+    `Redis keys ${keys.join(' and ')} hold every task's cost record or accepted id in the ` +
+    'layout of an earlier scalegate version, which kept them for good; this version neither ' +
+    'reads nor deletes them, so once their costs are no longer needed delete them with ' +
+    `redis-cli UNLINK ${keys.join(' ')}`
+  );
 }

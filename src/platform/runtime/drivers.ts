@@ -49,6 +49,11 @@ export interface PlatformDrivers {
   /** Deletes every Redis key of this run; nothing to do in memory. */
   purge(): Promise<void>;
   /**
+   * Returns the keys under the prefix in a layout that this version neither reads nor
+   * deletes, which an earlier version left; none in memory.
+   */
+  legacyKeys(): Promise<string[]>;
+  /**
    * Fails every task still queued or running with platform_shutdown and passes each
    * record it stored to `onEnded`. Run it once the consumers have stopped. In memory the
    * queue ends with the process, so these tasks would never end. On Redis it does nothing:
@@ -97,6 +102,7 @@ export function createDrivers(
     return {
       ...drivers,
       purge: async () => {},
+      legacyKeys: async () => [],
       endUnfinished: (onEnded) => failUnfinished(store, clock, onEnded),
       close: () => closeAll(drivers),
     };
@@ -152,6 +158,7 @@ function createRedisDrivers(
   return {
     ...drivers,
     purge: () => purgePrefix(redis, keyPrefix),
+    legacyKeys: () => existingKeys(redis, legacyKeysOf(keyPrefix, queueOptions.name)),
     // The tasks stay in Redis, and the consumers of a later start deliver them.
     endUnfinished: async () => {},
     close: async () => {
@@ -173,6 +180,20 @@ async function closeAll(drivers: {
   await drivers.queue.close();
   await drivers.admission.close();
   await drivers.store.close();
+}
+
+/**
+ * Keys that versions before the retention of cost records and accepted ids wrote and kept
+ * for good: the ledger's one hash of every task's cost record, and the queue's set of every
+ * accepted id.
+ */
+function legacyKeysOf(keyPrefix: string, queueName: string): string[] {
+  return [`${keyPrefix}:cost:tasks`, `${keyPrefix}:${queueName}:scalegate:accepted`];
+}
+
+async function existingKeys(redis: Redis, keys: readonly string[]): Promise<string[]> {
+  const found = await Promise.all(keys.map((key) => redis.exists(key)));
+  return keys.filter((_, index) => found[index] === 1);
 }
 
 async function purgePrefix(redis: Redis, keyPrefix: string): Promise<void> {

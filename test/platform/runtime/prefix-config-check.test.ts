@@ -76,6 +76,47 @@ describe('config check of processes on one key prefix', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('warns of keys an earlier version left', async () => {
+    const redis = new Redis(REDIS_URL);
+    const legacy = [`${keyPrefix}:cost:tasks`, `${keyPrefix}:tasks:scalegate:accepted`];
+    try {
+      await redis.hset(legacy[0] ?? '', 'task-1', '{}');
+      await redis.sadd(legacy[1] ?? '', 'task-1');
+      const { logger, records } = recordingLogger();
+
+      const platform = await start({ logger });
+
+      const warned = records.filter((record) => record.level === 40 && 'keys' in record);
+      assert.equal(warned.length, 1);
+      assert.deepEqual(warned[0]?.keys, legacy);
+      const message =
+        `Redis keys ${legacy.join(' and ')} hold every task's cost record or accepted id in ` +
+        'the layout of an earlier scalegate version, which kept them for good; this version ' +
+        'neither reads nor deletes them, so once their costs are no longer needed delete ' +
+        `them with redis-cli UNLINK ${legacy.join(' ')}`;
+      assert.equal(warned[0]?.msg, message);
+      assert.ok(platform.warnings.includes(message), 'platform.warnings has the message');
+    } finally {
+      await redis.unlink(...legacy);
+      await redis.quit();
+    }
+  });
+
+  it('names no earlier keys on a new prefix', async () => {
+    const { logger, records } = recordingLogger();
+
+    const platform = await start({ logger });
+
+    assert.deepEqual(
+      records.filter((record) => 'keys' in record),
+      [],
+    );
+    assert.ok(
+      platform.warnings.every((warning) => !warning.includes('earlier scalegate version')),
+      platform.warnings.join('\n'),
+    );
+  });
+
   it('warns of other tenants on both sides', async () => {
     const first = recordingLogger();
     await start({ logger: first.logger });

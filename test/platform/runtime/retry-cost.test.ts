@@ -35,8 +35,7 @@ describe('cost of an async task the queue retried, on Redis with a worker proces
 
   after(async function () {
     this.timeout(20_000);
-    await platform.purge();
-    await platform.stop({ drainTimeoutMs: 500 });
+    await platform.stop({ drainTimeoutMs: 500, purge: true });
   });
 
   it('charges each cut delivery', async function () {

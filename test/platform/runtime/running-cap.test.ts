@@ -107,8 +107,7 @@ function describeRunningCap(name: string, options: { redis: boolean }): void {
 
     after(async function () {
       this.timeout(20_000);
-      await platform.purge();
-      await platform.stop({ drainTimeoutMs: 500 });
+      await platform.stop({ drainTimeoutMs: 500, purge: true });
       await rm(dir, { recursive: true, force: true });
     });
 

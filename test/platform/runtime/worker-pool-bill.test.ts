@@ -42,8 +42,7 @@ describe('worker pool bill', function () {
       assert.ok(usd <= prices.workerPoolUsd(4, maxMs), `bill ${usd}`);
       assert.ok(usd > prices.workerPoolUsd(3, maxMs), `bill ${usd}`);
     } finally {
-      await platform.purge();
-      await platform.stop();
+      await platform.stop({ purge: true });
     }
   });
 

@@ -26,6 +26,7 @@ import { DirectExecutor } from './runtime/direct-executor.js';
 import { startConsumers } from './runtime/consumers.js';
 import type { WorkerSwitch } from './runtime/worker-switch.js';
 import { createDrivers, type DriverKinds, type PlatformDrivers } from './runtime/drivers.js';
+import { legacyKeyWarnings } from './runtime/legacy-keys.js';
 import type { PlatformConfig } from './runtime/platform-config.js';
 import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
@@ -366,12 +367,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       stops.unshift(() => check.processes.close());
       warnings.push(...check.warnings);
     }
-    const legacyKeys = await drivers.legacyKeys();
-    if (legacyKeys.length > 0) {
-      const message = legacyKeysMessage(legacyKeys);
-      config.logger?.warn({ redisKeyPrefix: keyPrefix, keys: legacyKeys }, message);
-      warnings.push(message);
-    }
+    warnings.push(...(await legacyKeyWarnings(drivers, keyPrefix, config.logger)));
     const gateway = await startGateway({
       port: config.port ?? 0,
       tenants,
@@ -546,14 +542,4 @@ async function runStops(stops: readonly (() => Promise<void>)[]): Promise<void> 
   for (const stop of stops) {
     await stop();
   }
-}
-
-/** Returns the start-up warning for keys in a layout that an earlier version left. */
-function legacyKeysMessage(keys: readonly string[]): string {
-  return (
-    `Redis keys ${keys.join(' and ')} hold every task's cost record or accepted id in the ` +
-    'layout of an earlier scalegate version, which kept them for good; this version neither ' +
-    'reads nor deletes them, so once their costs are no longer needed delete them with ' +
-    `redis-cli UNLINK ${keys.join(' ')}`
-  );
 }

@@ -3,7 +3,7 @@
  * every few seconds otherwise, and the closing summary.
  */
 import type { DrillEvent } from '../harness/drill/deps.js';
-import type { PolicyChange } from '../harness/drill/policy-change.js';
+import { type PolicyChange, unexercisedChangedRoutes } from '../harness/drill/policy-change.js';
 import type { Report, SeriesPoint } from '../harness/report/types.js';
 import { percent, usd } from '../harness/report/format.js';
 import { queuePeaks } from '../harness/report/queue-series.js';
@@ -169,11 +169,7 @@ function changeLines(exercised: readonly string[], comparison?: PolicyComparison
     return [`[change] base=${basePath} none: the drilled policy has the same settings`];
   }
   const routes = changes.flatMap((change) => (change.route === null ? [] : [change.route]));
-  const uncovered = changes.flatMap((change) =>
-    change.route === null || change.kind === 'removed' || exercised.includes(change.route)
-      ? []
-      : [change.route],
-  );
+  const uncovered = unexercisedChangedRoutes(changes, exercised);
   const head =
     `[change] base=${basePath} routes=${routes.length === 0 ? 'none' : routes.join(',')}` +
     (uncovered.length === 0 ? '' : ` not_covered=${uncovered.join(',')}`);

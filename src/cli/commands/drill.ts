@@ -9,7 +9,7 @@ import { DRILLS } from '../../../chaos/index.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { isDrillInterruptedError } from '../../harness/drill/errors.js';
 import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
-import { policyChanges } from '../../harness/drill/policy-change.js';
+import { type BasePolicy, basePolicy } from '../../harness/drill/policy-change.js';
 import { runDrillOnPlatform } from '../../harness/drill/run-on-platform.js';
 import type { Report } from '../../harness/report/types.js';
 import {
@@ -18,11 +18,7 @@ import {
   backpressureLimits,
 } from '../backpressure-options.js';
 import { describeFailure, UsageError } from '../command-errors.js';
-import {
-  isPolicyValidationError,
-  PolicyValidationError,
-} from '../../platform/router/policy-errors.js';
-import { parsePolicySource } from '../../platform/router/policy-source.js';
+import { isPolicyValidationError } from '../../platform/router/policy-errors.js';
 import { decodePolicyText } from '../../platform/router/policy-text.js';
 import { DrillProgress, type PolicyComparison, summaryLines } from '../drill-output.js';
 import { parseExistingFile, parseInteger, parseTopologyOption } from '../options.js';
@@ -137,9 +133,7 @@ async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal
   }
   // Read before the drill, so a base policy that cannot be compared fails in a second.
   const base =
-    options.basePolicy === undefined
-      ? undefined
-      : { path: options.basePolicy, document: await readPolicyDocument(options.basePolicy) };
+    options.basePolicy === undefined ? undefined : await readBasePolicy(options.basePolicy);
   const progress = new DrillProgress(process.stderr);
   try {
     const run = await runDrillOnPlatform({
@@ -153,12 +147,16 @@ async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal
       reportsDir: options.reports,
       runbookPath: options.runbook,
       keepRunbookBecause: options.keepRunbookBecause,
+      basePolicy: base,
       signal,
       onEvent: progress.onEvent,
     });
     progress.finish();
-    const comparison =
-      base === undefined ? undefined : comparePolicies(base, run.policyText, options.policy);
+    const change = run.report.policyChange;
+    const comparison: PolicyComparison | undefined =
+      change === undefined
+        ? undefined
+        : { basePath: change.basePolicyPath, changes: change.changes };
     const summary = summaryLines(run.report, run.runbook, run.written.runDir, comparison);
     process.stdout.write(`${summary.join('\n')}\n`);
     return drillExitCode(run.report);
@@ -172,9 +170,10 @@ async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal
  * because a policy that the change fixes may fail checks that the change adds.
  * @throws UsageError naming the file when it is not UTF-8 YAML or not a map.
  */
-async function readPolicyDocument(path: string): Promise<Record<string, unknown>> {
+async function readBasePolicy(path: string): Promise<BasePolicy> {
   try {
-    return parsedPolicy(decodePolicyText(await readFile(path), path), path);
+    const bytes = await readFile(path);
+    return basePolicy(path, bytes, decodePolicyText(bytes, path));
   } catch (error) {
     if (!isPolicyValidationError(error)) throw error;
     const problem = error.message.split('\n')[1]?.trim() ?? error.message;
@@ -182,34 +181,6 @@ async function readPolicyDocument(path: string): Promise<Record<string, unknown>
       `--base-policy ${path} cannot be read as a policy: ${problem}; pass the policy file the change starts from`,
     );
   }
-}
-
-/** Lists what the drilled policy text changes in the base policy. */
-function comparePolicies(
-  base: { path: string; document: Record<string, unknown> },
-  drilledText: string,
-  drilledPath = 'policy',
-): PolicyComparison {
-  // The platform loaded this text as a valid policy, so it parses.
-  const drilled = parsedPolicy(drilledText, drilledPath);
-  return { basePath: base.path, changes: policyChanges(base.document, drilled) };
-}
-
-/**
- * Parses policy YAML to a map.
- * @throws PolicyValidationError for invalid YAML or a document that is not a map.
- */
-function parsedPolicy(text: string, source: string): Record<string, unknown> {
-  const value = parsePolicySource(text, source).value;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    const problem = {
-      path: '',
-      message: 'the document is not a map of version and routes',
-      location: { line: 1, column: 1 },
-    };
-    throw new PolicyValidationError(source, [problem]);
-  }
-  return value as Record<string, unknown>;
 }
 
 /**

@@ -1,14 +1,81 @@
 /**
- * Changes of a route policy against the policy it replaces. A drill summary lists them with
- * the routes its verdict covers.
+ * Changes of a route policy against the policy it replaces. A drill summary and its report list
+ * them with the routes its verdict covers.
  */
+import { createHash } from 'node:crypto';
 
-/** Changes of one route, or of the policy-wide `throttle` block when `route` is null. */
-export interface PolicyChange {
-  route: string | null;
-  kind: 'added' | 'removed' | 'changed';
-  /** One entry per setting, such as `breaker.cooldownMs 15000 -> 5000`; empty unless changed. */
-  details: string[];
+import { PolicyValidationError } from '../../platform/router/policy-errors.js';
+import { parsePolicySource } from '../../platform/router/policy-source.js';
+import type { PolicyChange, PolicyChangeRecord } from '../report/types.js';
+
+export type { PolicyChange } from '../report/types.js';
+
+/** A base policy file read for comparison: its path as given, sha256 and parsed document. */
+export interface BasePolicy {
+  path: string;
+  sha256: string;
+  document: Record<string, unknown>;
+}
+
+/**
+ * Parses policy YAML to a map, with anchors and merge keys resolved.
+ * @throws PolicyValidationError for invalid YAML or a document that is not a map.
+ */
+export function parsePolicyDocument(text: string, source: string): Record<string, unknown> {
+  const value = parsePolicySource(text, source).value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const problem = {
+      path: '',
+      message: 'the document is not a map of version and routes',
+      location: { line: 1, column: 1 },
+    };
+    throw new PolicyValidationError(source, [problem]);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Builds a base policy from the bytes of its file and the text decoded from them. */
+export function basePolicy(path: string, bytes: Uint8Array, text: string): BasePolicy {
+  return {
+    path,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    document: parsePolicyDocument(text, path),
+  };
+}
+
+/**
+ * Returns the added and changed routes that are not in `exercised`, in the order of `changes`.
+ * A removed route has no traffic to exercise, and the `throttle` block applies to every route.
+ */
+export function unexercisedChangedRoutes(
+  changes: readonly PolicyChange[],
+  exercised: readonly string[],
+): string[] {
+  return changes.flatMap((change) =>
+    change.route === null || change.kind === 'removed' || exercised.includes(change.route)
+      ? []
+      : [change.route],
+  );
+}
+
+/**
+ * Compares the drilled policy text with `base` for a report: the changes, and those the routes
+ * in `exercised` leave out.
+ * @throws PolicyValidationError when `drilledText` is not a YAML map.
+ */
+export function comparePolicies(
+  base: BasePolicy,
+  drilledText: string,
+  drilledPath: string,
+  exercised: readonly string[],
+): PolicyChangeRecord {
+  const changes = policyChanges(base.document, parsePolicyDocument(drilledText, drilledPath));
+  return {
+    basePolicyPath: base.path,
+    basePolicySha256: base.sha256,
+    changes,
+    unexercisedRoutes: unexercisedChangedRoutes(changes, exercised),
+  };
 }
 
 type PlainMap = Record<string, unknown>;

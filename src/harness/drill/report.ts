@@ -1,5 +1,6 @@
 import {
   type Environment,
+  type PolicyChangeRecord,
   REPORT_SCHEMA_VERSION,
   type Report,
   type ScenarioSummary,
@@ -14,6 +15,8 @@ export interface DrillReportInput {
   runId?: string;
   /** Replaces the topology name that the load stream reported. */
   topologyName?: string;
+  /** Comparison with a base policy; the report leaves the field out when this is undefined. */
+  policyChange?: PolicyChangeRecord | undefined;
 }
 
 /** Returns a run id that sorts by time and is safe as a folder name. */
@@ -32,7 +35,7 @@ export function buildDrillReport(input: DrillReportInput): Report {
     input.topologyName === undefined
       ? outcome.result
       : { ...outcome.result, topology: input.topologyName };
-  return {
+  const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     runId: input.runId ?? drillRunId(outcome.startedAt, outcome.spec.name),
     createdAt: new Date(outcome.startedAt).toISOString(),
@@ -42,4 +45,6 @@ export function buildDrillReport(input: DrillReportInput): Report {
     topologies: [result],
     drill: outcome.journal,
   };
+  if (input.policyChange !== undefined) report.policyChange = input.policyChange;
+  return report;
 }

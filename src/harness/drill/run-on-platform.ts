@@ -32,6 +32,7 @@ import type { DrillDeps } from './deps.js';
 import { DrillSpecError } from './errors.js';
 import { failoverGaps } from './failover-coverage.js';
 import { platformDrillDeps } from './platform-deps.js';
+import { type BasePolicy, comparePolicies } from './policy-change.js';
 import { buildDrillReport, drillRunId } from './report.js';
 import { runDrill } from './runner.js';
 import type { DrillSpec } from './spec.js';
@@ -57,6 +58,8 @@ export interface PlatformDrillOptions {
   runbookPath?: string;
   /** Reason this run must leave the runbook alone whatever its verdict. @defaultValue none */
   keepRunbookBecause?: string;
+  /** Policy that the drilled one changes; the report then records the changes. @defaultValue none */
+  basePolicy?: BasePolicy;
   /** Aborting it stops the drill; rollback runs and a partial, aborted report is still written. */
   signal?: AbortSignal;
   onEvent?: DrillDeps['onEvent'];
@@ -183,6 +186,10 @@ export async function runDrillOnPlatform(
           (route) => !scenario.routes.some((used) => used.route === route),
         ),
       },
+      policyChange:
+        options.basePolicy === undefined
+          ? undefined
+          : comparePolicies(options.basePolicy, policyText, policyPath, scenarioRoutes),
     });
     const written = await writeReport(report, reportsDir);
     const runbookPath = options.runbookPath ?? RUNBOOK_PATH;

@@ -2,6 +2,8 @@ import { count, percent, seconds, table, usd } from './format.js';
 import { queuePeaks } from './queue-series.js';
 import type {
   DrillJournal,
+  PolicyChange,
+  PolicyChangeRecord,
   ProbeResult,
   Report,
   TopologyResult,
@@ -41,6 +43,34 @@ function unexercisedNote(report: Report): string[] {
     `Routes of the policy that this run did not exercise: ${routes.join(', ')}. ` +
       'The verdict does not cover them.',
   ];
+}
+
+/**
+ * Lists what the drilled policy changes in the base policy, one item per change, and marks each
+ * changed route that the run did not exercise as not covered by the verdict.
+ */
+function policyChangeSection(change: PolicyChangeRecord): string[] {
+  const base = `base policy ${change.basePolicyPath} (sha256 ${change.basePolicySha256.slice(0, 12)})`;
+  if (change.changes.length === 0) {
+    return ['## Policy change', '', `The drilled policy has the same settings as the ${base}.`, ''];
+  }
+  return [
+    '## Policy change',
+    '',
+    `Changes of the drilled policy to the ${base}:`,
+    '',
+    ...change.changes.map((entry) => `- ${changeItem(entry, change.unexercisedRoutes)}`),
+    '',
+  ];
+}
+
+function changeItem(change: PolicyChange, unexercised: readonly string[]): string {
+  if (change.route === null) return `throttle, used by every route: ${change.details.join(', ')}`;
+  const description = change.kind === 'changed' ? change.details.join(', ') : change.kind;
+  const scope = unexercised.includes(change.route)
+    ? '. **Not covered:** the drill did not exercise this route, so the verdict does not cover this change.'
+    : '';
+  return `route ${change.route}: ${description}${scope}`;
 }
 
 function resultsSection(results: readonly TopologyResult[], timeScale: number): string {
@@ -308,6 +338,7 @@ export function renderMarkdown(report: Report, chartFiles: readonly string[] = [
     `Run \`${report.runId}\`, ${report.createdAt}. ${report.scenario.description ?? ''}`.trim(),
     '',
     ...(reasons.length > 0 ? [...reasons, ''] : []),
+    ...(report.policyChange === undefined ? [] : policyChangeSection(report.policyChange)),
     environmentSection(report),
     ...unexercisedNote(report),
     '',

@@ -62,6 +62,26 @@ export interface ScenarioSummary {
   unexercisedRoutes?: string[];
 }
 
+/** Changes of one route, or of the policy-wide `throttle` block when `route` is null. */
+export interface PolicyChange {
+  route: string | null;
+  kind: 'added' | 'removed' | 'changed';
+  /** One entry per setting, such as `breaker.cooldownMs 15000 -> 5000`; empty unless changed. */
+  details: string[];
+}
+
+/** Comparison of the drilled route policy with the base policy that it changes. */
+export interface PolicyChangeRecord {
+  /** Base policy file as given to `drill --base-policy`. */
+  basePolicyPath: string;
+  /** sha256 hex digest of the base policy file. */
+  basePolicySha256: string;
+  /** Changes in the order `policyChanges` lists them; empty when the settings are the same. */
+  changes: PolicyChange[];
+  /** Added or changed routes that no request of the run used, so the verdict does not cover them. */
+  unexercisedRoutes: string[];
+}
+
 export interface VerdictRecord {
   status: Verdict;
   reasons: string[];
@@ -347,4 +367,9 @@ export interface Report {
   verdict: VerdictRecord;
   topologies: TopologyResult[];
   drill: DrillJournal | null;
+  /**
+   * Comparison with the base policy of `drill --base-policy`, from schema version 4 on. Absent
+   * when the drill had no base policy.
+   */
+  policyChange?: PolicyChangeRecord;
 }

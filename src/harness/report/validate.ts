@@ -1,3 +1,4 @@
+import { unexercisedChangedRoutes } from '../drill/policy-change.js';
 import { breakerIssues } from './breakers.js';
 import { ReportValidationError, type ReportIssue } from './errors.js';
 import { compileSchema, type SchemaCheck, shortJson, toIssue } from './schema-check.js';
@@ -17,7 +18,8 @@ const SUM_TOLERANCE = 1e-6;
 
 /**
  * Checks what the schema cannot: latency percentiles in order, cost slices that add up to
- * the cost total, and breaker transitions that agree with their states and open time.
+ * the cost total, breaker transitions that agree with their states and open time, and a
+ * policy change whose unexercised routes agree with its changes and the exercised routes.
  * Returns one issue per broken rule.
  */
 function semanticIssues(report: Report): ReportIssue[] {
@@ -62,6 +64,19 @@ function semanticIssues(report: Report): ReportIssue[] {
   const breakers = report.drill?.breakers;
   if (breakers !== undefined && breakers !== null) {
     issues.push(...breakerIssues(breakers, '/drill/breakers'));
+  }
+  const change = report.policyChange;
+  if (change !== undefined) {
+    const expected = unexercisedChangedRoutes(change.changes, report.scenario.routes);
+    if (JSON.stringify(expected) !== JSON.stringify(change.unexercisedRoutes)) {
+      issues.push({
+        instancePath: '/policyChange/unexercisedRoutes',
+        keyword: 'unexercisedRoutes',
+        message: `the changes and scenario.routes give ${JSON.stringify(expected)}`,
+        value: shortJson(change.unexercisedRoutes),
+        expected: 'the added or changed routes of policyChange.changes not in scenario.routes',
+      });
+    }
   }
   return issues;
 }

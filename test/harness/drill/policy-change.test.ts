@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 
-import { policyChanges } from '../../../src/harness/drill/policy-change.js';
+import {
+  basePolicy,
+  comparePolicies,
+  policyChanges,
+  unexercisedChangedRoutes,
+} from '../../../src/harness/drill/policy-change.js';
+import { isPolicyValidationError } from '../../../src/platform/router/policy-errors.js';
 
 const BREAKER = {
   failureThreshold: 5,
@@ -134,5 +141,59 @@ describe('policyChanges', () => {
       'failoverOn added status_429',
       'failoverOn removed connection_error',
     ]);
+  });
+});
+
+describe('unexercisedChangedRoutes', () => {
+  it('lists added and changed routes not exercised', () => {
+    const changes = [
+      { route: null, kind: 'changed' as const, details: ['minRemainingRequests 0 -> 5'] },
+      { route: 'chat', kind: 'changed' as const, details: ['deadlineMs 1 -> 2'] },
+      { route: 'summarize', kind: 'changed' as const, details: ['deadlineMs 1 -> 2'] },
+      { route: 'extra', kind: 'added' as const, details: [] },
+      { route: 'bench', kind: 'removed' as const, details: [] },
+    ];
+    assert.deepEqual(unexercisedChangedRoutes(changes, ['chat']), ['summarize', 'extra']);
+  });
+});
+
+describe('comparePolicies', () => {
+  const BASE_TEXT = [
+    'version: 1',
+    'routes:',
+    '  chat: { deadlineMs: 30000 }',
+    '  summarize: { deadlineMs: 60000 }',
+    '',
+  ].join('\n');
+
+  it('records the base file and the unexercised changes', () => {
+    const base = basePolicy('base.yaml', Buffer.from(BASE_TEXT), BASE_TEXT);
+    const drilled = BASE_TEXT.replace('30000', '25000').replace('60000', '50000');
+    assert.deepEqual(comparePolicies(base, drilled, 'policy.yaml', ['chat']), {
+      basePolicyPath: 'base.yaml',
+      basePolicySha256: createHash('sha256').update(BASE_TEXT).digest('hex'),
+      changes: [
+        { route: 'chat', kind: 'changed', details: ['deadlineMs 30000 -> 25000'] },
+        { route: 'summarize', kind: 'changed', details: ['deadlineMs 60000 -> 50000'] },
+      ],
+      unexercisedRoutes: ['summarize'],
+    });
+  });
+
+  it('records no change for the same settings', () => {
+    const base = basePolicy('base.yaml', Buffer.from(BASE_TEXT), BASE_TEXT);
+    const record = comparePolicies(base, `# comment\n${BASE_TEXT}`, 'policy.yaml', ['chat']);
+    assert.deepEqual(record.changes, []);
+    assert.deepEqual(record.unexercisedRoutes, []);
+  });
+
+  it('rejects a drilled policy that is not a map', () => {
+    const base = basePolicy('base.yaml', Buffer.from(BASE_TEXT), BASE_TEXT);
+    assert.throws(
+      () => comparePolicies(base, '- a list\n', 'policy.yaml', []),
+      (error: unknown) =>
+        isPolicyValidationError(error) &&
+        error.message.includes('the document is not a map of version and routes'),
+    );
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { type DrillSpecError, isDrillSpecError } from '../../../src/harness/drill/errors.js';
+import { basePolicy } from '../../../src/harness/drill/policy-change.js';
 import { drillRunId } from '../../../src/harness/drill/report.js';
 import { runDrillOnPlatform } from '../../../src/harness/drill/run-on-platform.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
@@ -211,6 +213,8 @@ describe('runDrillOnPlatform on a platform', function () {
       await readFile(join(run.written.runDir, 'report.json'), 'utf8'),
     ) as Report;
     assert.equal(saved.runId, run.report.runId);
+    // Without a base policy the report has no policyChange field.
+    assert.equal(Object.hasOwn(saved, 'policyChange'), false);
     assert.equal(saved.drill?.cleanAfterRollback, true);
     assert.deepEqual(saved.drill?.leftovers, []);
     assert.deepEqual(
@@ -275,6 +279,46 @@ describe('runDrillOnPlatform on a platform', function () {
       runbook,
       /\| `gpt-4o`: opened at \d+\.\d\d s, \d+\.\d\d s after the outage started/,
     );
+  });
+
+  it('records the changes to a base policy', async () => {
+    const policyText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
+    // steady-chat sends to chat, so the drill covers the chat change but not the summarize one.
+    const baseText = policyText
+      .replace('deadlineMs: 30000', 'deadlineMs: 25000')
+      .replace(/firstTokenTimeoutMs: 3000$/m, 'firstTokenTimeoutMs: 2500');
+    const basePath = join(dir, 'base.yaml');
+    await writeFile(basePath, baseText);
+    const run = await runDrillOnPlatform({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: 2,
+      reportsDir: join(dir, 'reports'),
+      runbookPath: join(dir, 'runbook.md'),
+      keepRunbookBecause: 'a trial policy',
+      basePolicy: basePolicy(basePath, Buffer.from(baseText), baseText),
+    });
+    const saved = JSON.parse(
+      await readFile(join(run.written.runDir, 'report.json'), 'utf8'),
+    ) as Report;
+    assert.deepEqual(saved.policyChange, {
+      basePolicyPath: basePath,
+      basePolicySha256: createHash('sha256').update(baseText).digest('hex'),
+      changes: [
+        { route: 'chat', kind: 'changed', details: ['deadlineMs 25000 -> 30000'] },
+        { route: 'summarize', kind: 'changed', details: ['firstTokenTimeoutMs 2500 -> 3000'] },
+      ],
+      unexercisedRoutes: ['summarize'],
+    });
+    const summary = await readFile(join(run.written.runDir, 'summary.md'), 'utf8');
+    assert.ok(
+      summary.includes(
+        '\n- route summarize: firstTokenTimeoutMs 2500 -> 3000. **Not covered:** the drill did ' +
+          'not exercise this route, so the verdict does not cover this change.\n',
+      ),
+      summary,
+    );
+    assert.ok(summary.includes('\n- route chat: deadlineMs 25000 -> 30000\n'), summary);
   });
 
   it('keeps the runbook when asked to', async () => {

@@ -1,8 +1,31 @@
 import assert from 'node:assert/strict';
 
 import { renderMarkdown } from '../../../src/harness/report/markdown.js';
+import type { PolicyChangeRecord } from '../../../src/harness/report/types.js';
 import { sampleReport, sampleReportV1 } from './sample-report.js';
 import { sampleWorkerLossReport } from './sample-worker-loss.js';
+
+const BASE_SHA256 = `0123456789ab${'c'.repeat(52)}`;
+
+/** A change to chat, which sampleReport exercises, to summarize, which it does not, and more. */
+function policyChange(): PolicyChangeRecord {
+  return {
+    basePolicyPath: 'base/default.yaml',
+    basePolicySha256: BASE_SHA256,
+    changes: [
+      { route: null, kind: 'changed', details: ['minRemainingRequests 0 -> 5'] },
+      { route: 'chat', kind: 'changed', details: ['deadlineMs 25000 -> 30000'] },
+      {
+        route: 'summarize',
+        kind: 'changed',
+        details: ['firstTokenTimeoutMs 2500 -> 3000', 'deadlineMs 50000 -> 60000'],
+      },
+      { route: 'extra', kind: 'added', details: [] },
+      { route: 'bench', kind: 'removed', details: [] },
+    ],
+    unexercisedRoutes: ['summarize', 'extra'],
+  };
+}
 
 describe('renderMarkdown', () => {
   it('titles the summary with the verdict', () => {
@@ -154,5 +177,52 @@ describe('renderMarkdown', () => {
   it('links the chart files', () => {
     const markdown = renderMarkdown(sampleReport(), ['timeline.svg']);
     assert.match(markdown, /!\[timeline\.svg\]\(timeline\.svg\)\n$/);
+  });
+
+  describe('policy change', () => {
+    const notCovered =
+      '. **Not covered:** the drill did not exercise this route, so the verdict does not cover this change.';
+
+    it('lists the changes after the verdict', () => {
+      const report = sampleReport();
+      report.policyChange = policyChange();
+      const markdown = renderMarkdown(report);
+      const expected = [
+        '- during: success-rate 0.964 below 0.97',
+        '',
+        '## Policy change',
+        '',
+        'Changes of the drilled policy to the base policy base/default.yaml (sha256 0123456789ab):',
+        '',
+        '- throttle, used by every route: minRemainingRequests 0 -> 5',
+        '- route chat: deadlineMs 25000 -> 30000',
+        `- route summarize: firstTokenTimeoutMs 2500 -> 3000, deadlineMs 50000 -> 60000${notCovered}`,
+        `- route extra: added${notCovered}`,
+        '- route bench: removed',
+        '',
+        '## Environment',
+      ].join('\n');
+      assert.ok(markdown.includes(expected), markdown);
+    });
+
+    it('states the same settings', () => {
+      const report = sampleReport();
+      report.policyChange = { ...policyChange(), changes: [], unexercisedRoutes: [] };
+      const markdown = renderMarkdown(report);
+      assert.ok(
+        markdown.includes(
+          '\n## Policy change\n\nThe drilled policy has the same settings as the base policy ' +
+            'base/default.yaml (sha256 0123456789ab).\n\n## Environment\n',
+        ),
+        markdown,
+      );
+      assert.ok(!markdown.includes('Not covered'), markdown);
+    });
+
+    it('omits the section without a base policy', () => {
+      const markdown = renderMarkdown(sampleReport());
+      assert.ok(!markdown.includes('## Policy change'), markdown);
+      assert.ok(!markdown.includes('Not covered'), markdown);
+    });
   });
 });

@@ -3,7 +3,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { isReportValidationError } from '../../../src/harness/report/errors.js';
-import type { BreakerRecord, Report } from '../../../src/harness/report/types.js';
+import type {
+  BreakerRecord,
+  PolicyChangeRecord,
+  Report,
+} from '../../../src/harness/report/types.js';
 import { validateReport } from '../../../src/harness/report/validate.js';
 import { sampleReport, sampleReportV1, sampleReportV2, sampleReportV3 } from './sample-report.js';
 import { sampleWorkerLossReport } from './sample-worker-loss.js';
@@ -24,6 +28,21 @@ function gptOf(report: Report): BreakerRecord {
   const gpt = report.drill?.breakers?.targets[0];
   assert.ok(gpt);
   return gpt;
+}
+
+/** A change to chat, which sampleReport exercises, and to summarize, which it does not. */
+function policyChange(): PolicyChangeRecord {
+  return {
+    basePolicyPath: 'base.yaml',
+    basePolicySha256: 'a'.repeat(64),
+    changes: [
+      { route: null, kind: 'changed', details: ['minRemainingRequests 0 -> 5'] },
+      { route: 'chat', kind: 'changed', details: ['deadlineMs 25000 -> 30000'] },
+      { route: 'summarize', kind: 'changed', details: ['deadlineMs 50000 -> 60000'] },
+      { route: 'bench', kind: 'removed', details: [] },
+    ],
+    unexercisedRoutes: ['summarize'],
+  };
 }
 
 describe('validateReport', () => {
@@ -149,6 +168,83 @@ describe('validateReport', () => {
       assert.match(
         errorOf({ ...sampleReport(), schemaVersion: 5 }),
         /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 5\)/,
+      );
+    });
+  });
+
+  describe('policy change', () => {
+    it('accepts a version 4 report with a policy change', () => {
+      const report = sampleReport();
+      report.policyChange = policyChange();
+      assert.deepEqual(validateReport(report).policyChange, policyChange());
+    });
+
+    it('accepts a policy change with the same settings', () => {
+      const report = sampleReport();
+      report.policyChange = { ...policyChange(), changes: [], unexercisedRoutes: [] };
+      assert.deepEqual(validateReport(report).policyChange?.changes, []);
+    });
+
+    it('accepts a report without a policy change', () => {
+      assert.equal(validateReport(sampleReport()).policyChange, undefined);
+    });
+
+    it('rejects a policy change in a version 3 report', () => {
+      const report = sampleReportV3();
+      report.policyChange = policyChange();
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/policyChange: not rule failed .*set schemaVersion to 4 to record it$/,
+      );
+    });
+
+    it('rejects a short base policy hash', () => {
+      const report = sampleReport();
+      report.policyChange = { ...policyChange(), basePolicySha256: 'abc123' };
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/policyChange\/basePolicySha256: pattern rule failed .*got "abc123"\); expected sha256 hex digest of the base policy file, 64 lowercase hex digits$/,
+      );
+    });
+
+    it('rejects an unknown change kind', () => {
+      const report = sampleReport();
+      const change = policyChange();
+      (change.changes[1] as { kind: string }).kind = 'renamed';
+      report.policyChange = change;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/policyChange\/changes\/1\/kind: enum rule failed .*got "renamed"/,
+      );
+    });
+
+    it('rejects a missing unexercisedRoutes', () => {
+      const report = sampleReport();
+      const { unexercisedRoutes: _, ...change } = policyChange();
+      (report as { policyChange?: unknown }).policyChange = change;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/policyChange: required rule failed \(must have required property 'unexercisedRoutes'\)/,
+      );
+    });
+
+    it('rejects an exercised route as unexercised', () => {
+      const report = sampleReport();
+      report.policyChange = { ...policyChange(), unexercisedRoutes: ['chat', 'summarize'] };
+      assert.equal(
+        errorOf(report),
+        'invalid report at /policyChange/unexercisedRoutes: unexercisedRoutes rule failed ' +
+          '(the changes and scenario.routes give ["summarize"], got ["chat","summarize"]); ' +
+          'expected the added or changed routes of policyChange.changes not in scenario.routes',
+      );
+    });
+
+    it('rejects an unexercised change left out', () => {
+      const report = sampleReport();
+      report.policyChange = { ...policyChange(), unexercisedRoutes: [] };
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/policyChange\/unexercisedRoutes: unexercisedRoutes rule failed \(the changes and scenario\.routes give \["summarize"\], got \[\]\)/,
       );
     });
   });

@@ -57,7 +57,7 @@ function policyChangeSection(change: PolicyChangeRecord): string[] {
   return [
     '## Policy change',
     '',
-    `Changes of the drilled policy to the ${base}:`,
+    `Settings the drilled policy changes from the ${base}:`,
     '',
     ...change.changes.map((entry) => `- ${changeItem(entry, change.unexercisedRoutes)}`),
     '',

@@ -192,7 +192,7 @@ describe('renderMarkdown', () => {
         '',
         '## Policy change',
         '',
-        'Changes of the drilled policy to the base policy base/default.yaml (sha256 0123456789ab):',
+        'Settings the drilled policy changes from the base policy base/default.yaml (sha256 0123456789ab):',
         '',
         '- throttle, used by every route: minRemainingRequests 0 -> 5',
         '- route chat: deadlineMs 25000 -> 30000',

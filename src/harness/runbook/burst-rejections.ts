@@ -46,8 +46,8 @@ const REJECTIONS_SCHEMA_VERSION = 4;
  * Words what the drill measured for the check that a burst tenant's rejections stop rising.
  * It cites the rise of `scalegate_admission_rejections_total` for `tenant` over the seconds
  * that cover the burst window, per second, and over the seconds after it to the end of the
- * load. The report's series carries these counts from schema version 4 on, and a report of
- * that version whose drill read none of them says so instead.
+ * load. The report's series carries these counts from schema version 4 on. For a report of
+ * that version whose drill read none of them, the text states that instead.
  */
 export function burstRejectionsText(
   series: readonly SeriesPoint[],
@@ -68,6 +68,7 @@ export function burstRejectionsText(
       'the burst ended.'
     );
   }
+
   const [from, to] = window;
   const burstFromS = Math.floor(from);
   const afterFromS = Math.ceil(to);
@@ -78,9 +79,11 @@ export function burstRejectionsText(
     `In the drill, ${metric} rose by ${count(during.total)} over the ${during.seconds} ` +
     `seconds from ${during.fromS} s to ${during.toS} s${unreadText(during)} that cover the ` +
     `burst (${from.toFixed(2)}-${to.toFixed(2)} s), ${perSecond(during)} per second.`;
+
   if (afterPoints.length === 0) {
     return `${burstText} The series ends with the burst, so it shows no second after it.`;
   }
+
   const after = spanOf(afterPoints, tenant, afterFromS);
   const last =
     after.lastS === null

@@ -33,7 +33,7 @@ export interface IneffectiveRunningCap {
  * slots then add to `slots`, and the cap counts the tenant's tasks in all of them, so the
  * message names the slots as this process's.
  * NOTE: a process cannot tell how many others share its key prefix, so on a shared prefix
- * the entry can name a cap that holds across them.
+ * the entry can name a cap that is enforced across them.
  */
 export function ineffectiveRunningCaps(
   tenants: readonly Tenant[],

@@ -39,9 +39,9 @@ export function recordWorkerExit(
 
 /**
  * Messages of an exit the platform did not request. A worker process exits with code 0 only
- * once no job of its own is running, as after a SIGTERM sent to it alone: each job finished,
- * or its task was cut at the drain time and went back to the queue. Such an exit leaves no
- * job waiting for the stall check.
+ * once no job of its own is running, as after a SIGTERM sent to it alone. Each job then
+ * finished, or its task was cut at the drain time and went back to the queue, so no job
+ * waits for the stall check.
  */
 const UNEXPECTED_EXIT_MESSAGES: Record<WorkerExitReason, string> = {
   signal:

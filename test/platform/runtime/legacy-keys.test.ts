@@ -1,21 +1,7 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-
-import { pino } from 'pino';
 
 import { legacyKeyWarnings } from '../../../src/platform/runtime/legacy-keys.js';
-
-/** Creates a pino logger that keeps each record, parsed. */
-function recordingLogger() {
-  const records: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      records.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), records };
-}
+import { recordingLogger } from './platform-support.js';
 
 describe('legacyKeyWarnings', () => {
   it('names the keys it found', async () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 
+import { pino } from 'pino';
 import { request } from 'undici';
 
 import type { Platform } from '../../../src/platform/runtime.js';
@@ -91,4 +93,16 @@ export async function terminalRecord(
   }, timeoutMs);
   assert.ok(record !== undefined);
   return record;
+}
+
+/** Creates a pino logger at info that keeps each record, parsed. */
+export function recordingLogger() {
+  const records: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      records.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), records };
 }

@@ -3,27 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
+import type { pino } from 'pino';
 
 import { type Platform, startPlatform } from '../../../src/platform/runtime.js';
-import { waitFor } from './platform-support.js';
+import { recordingLogger, waitFor } from './platform-support.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
-
-/** Creates a pino logger that keeps each record, parsed. */
-function recordingLogger() {
-  const records: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      records.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), records };
-}
 
 /** Returns the warn records about another process's config. */
 function configWarnings(records: readonly Record<string, unknown>[]) {

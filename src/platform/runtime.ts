@@ -13,7 +13,7 @@ import {
 } from './admission/backpressure.js';
 import { systemClock } from './clock.js';
 import type { CostLedger } from './cost/ledger.js';
-import { loadPriceTable } from './cost/load-price-table.js';
+import { DEFAULT_PRICES_PATH, loadPriceTable } from './cost/load-price-table.js';
 import { roundUsd } from './cost/usd.js';
 import { ServerlessExecutor } from './executors/serverless-executor.js';
 import type { SyncExecutor } from './gateway/ports.js';
@@ -360,6 +360,15 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
         fingerprint: configFingerprint(
           { file: tenantsFileOf(config), tenants: tenants.tenants },
           { file: policyFileOf(config), policy },
+          { file: pricesFileOf(config), data: prices.data },
+          {
+            taskRetentionMs: drivers.taskRetentionMs,
+            stallIntervalMs: drivers.stallIntervalMs,
+            maxAttempts: drivers.maxAttempts,
+            backoffBaseMs: drivers.backoffBaseMs,
+            backoffMaxMs: drivers.backoffMaxMs,
+            ...backpressure,
+          },
         ),
         leaseMs: config.syncTaskLeaseMs ?? DEFAULT_SYNC_LEASE_MS,
         logger: config.logger,
@@ -525,6 +534,11 @@ function tenantsFileOf(config: PlatformConfig): string {
 /** Returns the route policy file as the platform's messages name it. */
 function policyFileOf(config: PlatformConfig): string {
   return config.policyPath ?? relative(process.cwd(), DEFAULT_POLICY_PATH);
+}
+
+/** Returns the price table file as the platform's messages name it. */
+function pricesFileOf(config: PlatformConfig): string {
+  return config.pricesPath ?? relative(process.cwd(), DEFAULT_PRICES_PATH);
 }
 
 /** Checks the configured Redis, if any, before anything else starts. */

@@ -23,9 +23,9 @@ export interface StartedConfigCheck {
 
 /**
  * Records this process among the running platform processes on its key prefix and warns of
- * each other process whose tenants or route policy differ: those running at start, and
- * those that start later, once each. A failed first write is logged, and the renewals
- * that follow it compare again.
+ * each other process whose tenants, route policy, price table or shared settings differ:
+ * those running at start, and those that start later, once each. A failed first write is
+ * logged, and the renewals that follow it compare again.
  */
 export async function startConfigCheck(wiring: ConfigCheckWiring): Promise<StartedConfigCheck> {
   const { keyPrefix, fingerprint, logger } = wiring;
@@ -57,7 +57,7 @@ export async function startConfigCheck(wiring: ConfigCheckWiring): Promise<Start
   } catch (error) {
     logger?.warn(
       { err: error, redisKeyPrefix: keyPrefix },
-      `recording this process among the platform processes on key prefix ${keyPrefix} failed, so its tenants and route policy were not compared with theirs; the next renewal compares them`,
+      `recording this process among the platform processes on key prefix ${keyPrefix} failed, so its tenants, route policy, price table and settings were not compared with theirs; the next renewal compares them`,
     );
     return { processes, warnings: [] };
   }

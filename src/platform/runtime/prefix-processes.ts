@@ -156,5 +156,22 @@ function parseFingerprint(text: string): ConfigFingerprint | undefined {
   ) {
     return undefined;
   }
-  return { tenantsFile, tenantsSha256, policyFile, policySha256 };
+  const fingerprint: ConfigFingerprint = { tenantsFile, tenantsSha256, policyFile, policySha256 };
+  // Entries of earlier versions have no price table or settings; they are compared without.
+  const { pricesFile, pricesSha256, settings } = fields;
+  if (typeof pricesFile === 'string' && typeof pricesSha256 === 'string') {
+    fingerprint.pricesFile = pricesFile;
+    fingerprint.pricesSha256 = pricesSha256;
+  }
+  const values = settingsOf(settings);
+  if (values !== undefined) fingerprint.settings = values;
+  return fingerprint;
+}
+
+/** Reads an entry's settings: an object of string values, or undefined. */
+function settingsOf(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value);
+  if (!entries.every(([, setting]) => typeof setting === 'string')) return undefined;
+  return Object.fromEntries(entries) as Record<string, string>;
 }

@@ -4,12 +4,15 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 import { loadProviderCatalog } from '../../../src/faults/providers/index.js';
+import { loadPriceTable } from '../../../src/platform/cost/index.js';
+import type { PriceTableData } from '../../../src/platform/cost/price-table.js';
 import { loadPolicy } from '../../../src/platform/router/index.js';
 import type { Policy } from '../../../src/platform/router/policy-types.js';
 import {
   type ConfigFingerprint,
   configFingerprint,
   configMismatchMessage,
+  type SharedSettings,
   sameConfig,
 } from '../../../src/platform/runtime/config-fingerprint.js';
 import { PrefixProcesses } from '../../../src/platform/runtime/prefix-processes.js';
@@ -18,10 +21,29 @@ import type { Tenant } from '../../../src/platform/tenants/tenant.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
-function fingerprintOf(tenants: readonly Tenant[], policy: Policy): ConfigFingerprint {
+const SETTINGS: SharedSettings = {
+  taskRetentionMs: 86_400_000,
+  stallIntervalMs: 30_000,
+  maxAttempts: 3,
+  backoffBaseMs: 200,
+  backoffMaxMs: 5_000,
+  maxQueueDepth: 10_000,
+  maxOldestAgeMs: 60_000,
+  watermarks: { batch: 0.5, standard: 0.8 },
+};
+
+let prices: PriceTableData;
+
+function fingerprintOf(
+  tenants: readonly Tenant[],
+  policy: Policy,
+  options: { prices?: PriceTableData; settings?: Partial<SharedSettings> } = {},
+): ConfigFingerprint {
   return configFingerprint(
     { file: 'tenants.yaml', tenants },
     { file: 'policies/default.yaml', policy },
+    { file: 'fixtures/prices.yaml', data: options.prices ?? prices },
+    { ...SETTINGS, ...options.settings },
   );
 }
 
@@ -41,6 +63,7 @@ describe('configFingerprint', () => {
   before(async () => {
     tenants = (await loadTenants()).tenants;
     policy = await loadPolicy('policies/default.yaml', await loadProviderCatalog());
+    prices = (await loadPriceTable()).data;
   });
 
   it('ignores tenant order and key order', () => {
@@ -72,10 +95,63 @@ describe('configFingerprint', () => {
     assert.notEqual(after.policySha256, before.policySha256);
   });
 
+  it('changes with a model price alone', () => {
+    const [provider, models] = Object.entries(prices.models)[0] ?? [];
+    const [model, price] = Object.entries(models ?? {})[0] ?? [];
+    assert.ok(provider !== undefined && model !== undefined && price !== undefined);
+    const raised = {
+      ...prices,
+      models: {
+        ...prices.models,
+        [provider]: {
+          ...models,
+          [model]: { ...price, inputPerMillion: price.inputPerMillion + 1 },
+        },
+      },
+    };
+    const before = fingerprintOf(tenants, policy);
+    const after = fingerprintOf(tenants, policy, { prices: raised });
+    assert.notEqual(after.pricesSha256, before.pricesSha256);
+    assert.equal(after.tenantsSha256, before.tenantsSha256);
+    assert.equal(after.policySha256, before.policySha256);
+    assert.equal(sameConfig(before, after), false);
+  });
+
+  it('records the shared settings by option name', () => {
+    assert.deepEqual(fingerprintOf(tenants, policy).settings, {
+      '--task-retention-ms': '86400000',
+      '--stall-interval-ms': '30000',
+      '--max-queue-depth': '10000',
+      '--max-queue-age-ms': '60000',
+      '--shed-watermarks': '0.5,0.8',
+      'queue.maxAttempts': '3',
+      'queue.backoffBaseMs': '200',
+      'queue.backoffMaxMs': '5000',
+    });
+  });
+
+  it('differs in a setting alone', () => {
+    const before = fingerprintOf(tenants, policy);
+    const after = fingerprintOf(tenants, policy, { settings: { taskRetentionMs: 3_600_000 } });
+    assert.equal(after.pricesSha256, before.pricesSha256);
+    assert.equal(sameConfig(before, after), false);
+  });
+
+  it('compares an earlier entry by tenants and policy alone', () => {
+    const own = fingerprintOf(tenants, policy);
+    const { pricesFile, pricesSha256, settings, ...earlier } = fingerprintOf(tenants, policy, {
+      settings: { taskRetentionMs: 1_000 },
+    });
+    assert.ok(pricesFile !== undefined && pricesSha256 !== undefined && settings !== undefined);
+    assert.equal(sameConfig(own, earlier), true);
+    assert.equal(sameConfig(earlier, own), true);
+  });
+
   it('contains hashes, never a key', async () => {
     const fingerprint = fingerprintOf(tenants, policy);
     assert.match(fingerprint.tenantsSha256, /^[0-9a-f]{64}$/);
     assert.match(fingerprint.policySha256, /^[0-9a-f]{64}$/);
+    assert.match(fingerprint.pricesSha256 ?? '', /^[0-9a-f]{64}$/);
     const stored = JSON.stringify(fingerprint);
     for (const [tenant, key] of await loadDemoKeys()) {
       assert.equal(stored.includes(key), false, `the key of ${tenant}`);
@@ -96,7 +172,7 @@ describe('configMismatchMessage', () => {
     const other = { ...fakeFingerprint('c'.repeat(64), 'b'.repeat(64)), tenantsFile: 'x.yaml' };
     assert.equal(
       configMismatchMessage('scalegate', own, 'proc-1', other),
-      `platform process proc-1 on key prefix scalegate runs with tenants x.yaml content_sha256=${'c'.repeat(12)} where this process has fixtures/tenants.yaml content_sha256=${'a'.repeat(12)}, so limits such as maxRunning, and routes, can depend on which process takes a request or runs a task; restart every process on the prefix with the same --tenants and --policy files`,
+      `platform process proc-1 on key prefix scalegate runs with tenants x.yaml content_sha256=${'c'.repeat(12)} where this process has fixtures/tenants.yaml content_sha256=${'a'.repeat(12)}, so limits such as maxRunning can depend on which process takes a request or runs a task; restart every process on the prefix with the same --tenants file`,
     );
   });
 
@@ -115,6 +191,38 @@ describe('configMismatchMessage', () => {
     assert.doesNotMatch(message, /tenants fixtures/);
   });
 
+  it('names a differing price table', () => {
+    const withPrices = { ...own, pricesFile: 'fixtures/prices.yaml', pricesSha256: 'e'.repeat(64) };
+    const other = { ...withPrices, pricesFile: '/srv/prices.yaml', pricesSha256: 'f'.repeat(64) };
+    assert.equal(
+      configMismatchMessage('p', withPrices, 'proc-4', other),
+      `platform process proc-4 on key prefix p runs with price table /srv/prices.yaml content_sha256=${'f'.repeat(12)} where this process has fixtures/prices.yaml content_sha256=${'e'.repeat(12)}, so task costs and budget charges can depend on which process takes a request or runs a task; restart every process on the prefix with the same price table`,
+    );
+  });
+
+  it('names each differing setting with both values', () => {
+    const settings = {
+      '--task-retention-ms': '86400000',
+      '--max-queue-depth': '10000',
+      '--shed-watermarks': '0.5,0.8',
+      'queue.maxAttempts': '3',
+    };
+    const other = {
+      ...own,
+      settings: { ...settings, '--task-retention-ms': '3600000', 'queue.maxAttempts': '5' },
+    };
+    assert.equal(
+      configMismatchMessage('p', { ...own, settings }, 'proc-5', other),
+      'platform process proc-5 on key prefix p runs with --task-retention-ms=3600000 queue.maxAttempts=5 where this process has --task-retention-ms=86400000 queue.maxAttempts=3, so how long task and cost records stay and retries can depend on which process takes a request or runs a task; restart every process on the prefix with the same --task-retention-ms queue.maxAttempts',
+    );
+  });
+
+  it('names a setting only when both record it', () => {
+    const other = { ...own, settings: { '--max-queue-depth': '500' } };
+    const mine = { ...own, settings: { '--task-retention-ms': '1000' } };
+    assert.equal(sameConfig(mine, other), true);
+  });
+
   it('names both parts when both differ', () => {
     const other = fakeFingerprint('c'.repeat(64), 'd'.repeat(64));
     const message = configMismatchMessage('p', own, 'proc-3', other);
@@ -122,6 +230,8 @@ describe('configMismatchMessage', () => {
       message,
       /content_sha256=c{12} where this process has .* content_sha256=a{12}, and route policy/,
     );
+    assert.match(message, /so limits such as maxRunning and routes can depend/);
+    assert.match(message, /with the same --tenants file and --policy file$/);
   });
 });
 
@@ -202,6 +312,26 @@ describe('PrefixProcesses', function () {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.deepEqual([...(first.renewals.at(-1) ?? [])], [['two', later]]);
+  });
+
+  it('returns the price table and settings of an entry', async () => {
+    const first = {
+      ...fakeFingerprint('a', 'b'),
+      pricesFile: 'fixtures/prices.yaml',
+      pricesSha256: 'c',
+      settings: { '--task-retention-ms': '1000' },
+    };
+    await open('one', first).processes.start();
+    const others = await open('two', fakeFingerprint('a', 'b')).processes.start();
+    assert.deepEqual(others.get('one'), first);
+  });
+
+  it('skips the settings of an entry whose settings are not strings', async () => {
+    const [seconds] = await redis.time();
+    const entry = { ...fakeFingerprint('a', 'b'), settings: { '--task-retention-ms': 1000 } };
+    await redis.hset(key, 'odd', `${Number(seconds) * 1000 + 60_000} ${JSON.stringify(entry)}`);
+    const others = await open('one', fakeFingerprint('a', 'b')).processes.start();
+    assert.deepEqual(others.get('odd'), fakeFingerprint('a', 'b'));
   });
 
   it('skips an entry that is no fingerprint', async () => {

@@ -37,7 +37,11 @@ describe('config check of processes on one key prefix', function () {
     keyPrefix = `test-config-check-${randomUUID()}`;
   });
 
-  async function start(options: { tenantsPath?: string; logger?: pino.Logger }) {
+  async function start(options: {
+    tenantsPath?: string;
+    taskRetentionMs?: number;
+    logger?: pino.Logger;
+  }) {
     const platform = await startPlatform({
       topology: 'workers=1 serverless_burst=disabled',
       workerProcesses: 1,
@@ -147,6 +151,23 @@ describe('config check of processes on one key prefix', function () {
     // The fixtures' maxRunning 8 at 1 worker slot gets a warning of its own.
     const configMessages = platform.warnings.filter((item) => item.startsWith('platform process'));
     assert.deepEqual(configMessages, []);
+  });
+
+  it('warns of another task retention', async () => {
+    await start({});
+    const second = recordingLogger();
+    const platform = await start({ taskRetentionMs: 3_600_000, logger: second.logger });
+
+    const warnings = configWarnings(second.records);
+    assert.equal(warnings.length, 1);
+    const message = String(warnings[0]?.msg);
+    assert.match(
+      message,
+      / runs with --task-retention-ms=86400000 where this process has --task-retention-ms=3600000, so how long task and cost records stay can depend /,
+    );
+    assert.match(message, /restart every process on the prefix with the same --task-retention-ms$/);
+    assert.doesNotMatch(message, /tenants|route policy|price table/);
+    assert.ok(platform.warnings.includes(message), 'platform.warnings has the message');
   });
 
   it('forgets a process that stopped', async () => {

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { registerCommands } from '../../src/cli/commands/index.js';
+import { TENANTS_CHECK_SCHEMA_URL } from '../../src/cli/commands/tenants.js';
+import { compileSchema, type SchemaCheck } from '../../src/harness/report/schema-check.js';
 import { hashApiKey } from '../../src/platform/tenants/api-key.js';
 import { type CommandRun, runInProcess } from '../support/run-command.js';
 
@@ -206,6 +208,108 @@ describe('tenants check command', () => {
         `error: ${folder} is a folder; pass the tenants file in it, such as ${folder}/tenants.yaml\n`,
       );
       assert.equal(run.exitCode, 2);
+    });
+  });
+
+  describe('scalegate tenants check --json', () => {
+    let schemaCheck: SchemaCheck;
+
+    before(() => {
+      schemaCheck = compileSchema(TENANTS_CHECK_SCHEMA_URL);
+    });
+
+    function parsedOutput(run: CommandRun): unknown {
+      const output: unknown = JSON.parse(run.stdout);
+      assert.ok(schemaCheck(output), JSON.stringify(schemaCheck.errors, null, 2));
+      return output;
+    }
+
+    it('prints a valid file', async () => {
+      await writeFile(file, tenantsText(entry('tenant-a', HASH_A), entry('tenant-b', HASH_B)));
+      const run = await runTenantsCheck(['--json', file]);
+      assert.deepEqual(parsedOutput(run), {
+        schemaVersion: 1,
+        file,
+        valid: true,
+        tenants: 2,
+        problems: [],
+      });
+      assert.equal(run.exitCode, 0);
+    });
+
+    it('prints each problem with its place', async () => {
+      const text = tenantsText(
+        entry('tenant-a', HASH_A, { maxInFlight: '0' }),
+        entry(undefined, HASH_B, { budgetUsd: '-1' }),
+      );
+      await writeFile(file, text);
+      const run = await runTenantsCheck(['--json', file]);
+      assert.deepEqual(parsedOutput(run), {
+        schemaVersion: 1,
+        file,
+        valid: false,
+        tenants: null,
+        problems: [
+          {
+            field: 'tenants[0].maxInFlight',
+            tenantId: 'tenant-a',
+            line: 7,
+            column: 5,
+            message: 'expected a positive integer, received 0',
+          },
+          {
+            field: 'tenants[1].id',
+            tenantId: null,
+            line: 9,
+            column: 5,
+            message: 'expected a non-empty string, received nothing',
+          },
+          {
+            field: 'tenants[1].budgetUsd',
+            tenantId: null,
+            line: 14,
+            column: 5,
+            message: 'expected a number >= 0, received -1',
+          },
+        ],
+      });
+      assert.equal(run.stderr, '');
+      assert.equal(run.exitCode, 1);
+    });
+
+    it('prints a YAML error against the file', async () => {
+      await writeFile(file, 'tenants:\n  - id: tenant-a\n    keySha256: [sk-live-secret\n');
+      const run = await runTenantsCheck(['--json', file]);
+      const output = parsedOutput(run) as { problems: Record<string, unknown>[] };
+      assert.equal(output.problems.length, 1);
+      assert.equal(output.problems[0]?.field, '(file)');
+      assert.equal(output.problems[0]?.tenantId, null);
+      assert.equal(output.problems[0]?.line, 4);
+      assert.equal(output.problems[0]?.column, 1);
+      assert.ok(!run.stdout.includes('sk-live-secret'), 'the key is printed');
+      assert.equal(run.exitCode, 1);
+    });
+
+    it('keeps the text error for a missing file', async () => {
+      const missing = join(dir, 'absent.yaml');
+      const run = await runTenantsCheck(['--json', missing]);
+      assert.equal(
+        run.stderr,
+        `error: tenants file not found: ${missing}; pass the path of an existing tenants file\n`,
+      );
+      assert.equal(run.stdout, '');
+      assert.equal(run.exitCode, 2);
+    });
+
+    it('schema rejects a valid file with problems', () => {
+      const problem = { field: 'x', tenantId: null, line: null, column: null, message: 'm' };
+      const output = { schemaVersion: 1, file, valid: true, tenants: 1, problems: [problem] };
+      assert.equal(schemaCheck(output), false);
+    });
+
+    it('schema rejects an invalid file without problems', () => {
+      const output = { schemaVersion: 1, file, valid: false, tenants: null, problems: [] };
+      assert.equal(schemaCheck(output), false);
     });
   });
 

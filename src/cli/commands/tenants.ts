@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 
-import { isTenantConfigError, loadTenants } from '../../platform/tenants/index.js';
+import {
+  isTenantConfigError,
+  loadTenants,
+  type TenantConfigError,
+} from '../../platform/tenants/index.js';
 import { EXIT_FAILURE, EXIT_USAGE } from '../command-errors.js';
 import { type FileKind, isFileSystemError, unreadableMessage } from '../unreadable-file.js';
 
@@ -9,6 +13,41 @@ const TENANTS_FILE: FileKind = {
   noun: 'tenants file',
   folderFix: (folder) => `pass the tenants file in it, such as ${folder}/tenants.yaml`,
 };
+
+/** Location of the JSON Schema of the `scalegate tenants check --json` output. */
+export const TENANTS_CHECK_SCHEMA_URL = new URL(
+  '../../../reports/schema/tenants-check.schema.json',
+  import.meta.url,
+);
+
+/** One problem of a tenants file in the `--json` output. */
+interface TenantsCheckProblem {
+  /** Path of the field, such as `tenants[1].maxInFlight`, or `(file)`. */
+  field: string;
+  /** Id of the tenant entry that contains the field, or null. */
+  tenantId: string | null;
+  /** Line of the field in the file, counted from 1, or null when the loader found no position. */
+  line: number | null;
+  /** Column of the field, counted from 1, or null when `line` is null. */
+  column: number | null;
+  /** The problem without the file and field. */
+  message: string;
+}
+
+/** The `--json` output, which reports/schema/tenants-check.schema.json describes. */
+interface TenantsCheckOutput {
+  schemaVersion: 1;
+  file: string;
+  valid: boolean;
+  /** Number of tenants, or null for an invalid file. */
+  tenants: number | null;
+  /** Every problem the loader found, in its order, so none for a valid file. */
+  problems: TenantsCheckProblem[];
+}
+
+interface TenantsCheckOptions {
+  json: boolean;
+}
 
 /** Registers `scalegate tenants` and its `check` subcommand. */
 export function registerTenantsCommand(program: Command): void {
@@ -22,14 +61,20 @@ export function registerTenantsCommand(program: Command): void {
         'print every problem with its line, column and tenant id.',
     )
     .argument('<file>', 'tenants YAML file, such as fixtures/tenants.yaml')
+    .option(
+      '--json',
+      'print the result as JSON, as reports/schema/tenants-check.schema.json describes',
+      false,
+    )
     .allowExcessArguments(false)
     .addHelpText(
       'after',
       '\nExit codes: 0 when the file is valid; 1 when it is invalid; 2 when no file is ' +
-        'given or the file cannot be read, and then only an error line is printed.',
+        'given or the file cannot be read, and then only an error line is printed, as text ' +
+        'on stderr also with --json.',
     )
-    .action(async (file: string) => {
-      process.exitCode = await runTenantsCheck(file);
+    .action(async (file: string, options: TenantsCheckOptions) => {
+      process.exitCode = await runTenantsCheck(file, options);
     });
 }
 
@@ -37,11 +82,14 @@ export function registerTenantsCommand(program: Command): void {
  * Loads `file` with `loadTenants`, the loader the platform runs at start, prints the result
  * and returns the exit code that the help text gives.
  */
-async function runTenantsCheck(file: string): Promise<number> {
+async function runTenantsCheck(file: string, options: TenantsCheckOptions): Promise<number> {
   try {
     const registry = await loadTenants(file);
     const count = registry.tenants.length;
-    process.stdout.write(`${file}: valid, ${count === 1 ? '1 tenant' : `${count} tenants`}\n`);
+    const text = options.json
+      ? jsonText({ schemaVersion: 1, file, valid: true, tenants: count, problems: [] })
+      : `${file}: valid, ${count === 1 ? '1 tenant' : `${count} tenants`}`;
+    process.stdout.write(`${text}\n`);
     return 0;
   } catch (error) {
     if (!isTenantConfigError(error)) throw error;
@@ -49,7 +97,30 @@ async function runTenantsCheck(file: string): Promise<number> {
       process.stderr.write(`error: ${unreadableMessage(file, error.cause, TENANTS_FILE)}\n`);
       return EXIT_USAGE;
     }
-    process.stdout.write(`${error.problemList().join('\n')}\n`);
+    const text = options.json
+      ? jsonText({
+          schemaVersion: 1,
+          file,
+          valid: false,
+          tenants: null,
+          problems: problemsOf(error),
+        })
+      : error.problemList().join('\n');
+    process.stdout.write(`${text}\n`);
     return EXIT_FAILURE;
   }
+}
+
+function problemsOf(error: TenantConfigError): TenantsCheckProblem[] {
+  return error.problems.map((problem) => ({
+    field: problem.field,
+    tenantId: problem.tenantId ?? null,
+    line: problem.location?.line ?? null,
+    column: problem.location?.column ?? null,
+    message: problem.detail,
+  }));
+}
+
+function jsonText(output: TenantsCheckOutput): string {
+  return JSON.stringify(output, null, 2);
 }

@@ -32,7 +32,12 @@ import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
 import { RouterModelPort } from './runtime/router-port.js';
 import { capOf, createTaskHandler } from './runtime/task-consumer.js';
-import { ineffectiveRunningCaps, maxRunningByTenant, workerSlots } from './runtime/running-caps.js';
+import {
+  ineffectiveRunningCaps,
+  maxRunningByTenant,
+  type SharedPrefix,
+  workerSlots,
+} from './runtime/running-caps.js';
 import {
   type JobEndHooks,
   reconcileQueueFailures,
@@ -64,7 +69,7 @@ import { checkRedis, withoutCredentials } from './runtime/redis-check.js';
 import { RedisMonitor } from './runtime/redis-monitor.js';
 import { DEFAULT_SYNC_LEASE_MS, startSyncTaskOwners } from './runtime/sync-task-owners.js';
 import { startConfigCheck } from './runtime/config-check.js';
-import { configFingerprint } from './runtime/config-fingerprint.js';
+import { type ConfigFingerprint, configFingerprint } from './runtime/config-fingerprint.js';
 import { asyncTaskDeadlineMs, SLOT_LEASE_MARGIN_MS } from './runtime/run-limits.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from './gateway/schema.js';
 import type { Policy } from './router/policy-types.js';
@@ -305,7 +310,9 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     // A prefix that the caller named may be shared by other platform processes.
     const sharedKeyPrefix =
       drivers.redisUrl !== undefined && config.keyPrefix !== undefined ? keyPrefix : undefined;
-    const warnings = runningCapWarnings(config, tenants.tenants, slots, sharedKeyPrefix);
+    const warnings: string[] = [];
+    /** Other platform processes running on the key prefix at start. */
+    let others: ReadonlyMap<string, ConfigFingerprint> = new Map();
     // Worker processes abort their tasks when the drain time runs out, then get
     // WORKER_ABORT_GRACE_MS to return them to the queue before the pool kills them. A worker
     // process stopped on its own by SIGTERM keeps to the same times.
@@ -369,13 +376,23 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
             backoffMaxMs: drivers.backoffMaxMs,
             ...backpressure,
           },
+          slots,
         ),
         leaseMs: config.syncTaskLeaseMs ?? DEFAULT_SYNC_LEASE_MS,
         logger: config.logger,
       });
       stops.unshift(() => check.processes.close());
       warnings.push(...check.warnings);
+      others = check.others;
     }
+    const shared =
+      sharedKeyPrefix === undefined
+        ? undefined
+        : {
+            keyPrefix: sharedKeyPrefix,
+            otherSlots: [...others.values()].map((other) => other.workerSlots),
+          };
+    warnings.unshift(...runningCapWarnings(config, tenants.tenants, slots, shared));
     warnings.push(...(await legacyKeyWarnings(drivers, keyPrefix, config.logger)));
     const gateway = await startGateway({
       port: config.port ?? 0,
@@ -514,10 +531,10 @@ function runningCapWarnings(
   config: PlatformConfig,
   tenants: readonly Tenant[],
   slots: number,
-  sharedKeyPrefix: string | undefined,
+  shared: SharedPrefix | undefined,
 ): string[] {
   const file = tenantsFileOf(config);
-  return ineffectiveRunningCaps(tenants, slots, file, sharedKeyPrefix).map((found) => {
+  return ineffectiveRunningCaps(tenants, slots, file, shared).map((found) => {
     config.logger?.warn(
       { tenant: found.tenant, maxRunning: found.maxRunning, workerSlots: found.workerSlots },
       found.message,

@@ -14,11 +14,13 @@ export interface ConfigCheckWiring {
   logger?: Logger;
 }
 
-/** A started config check: the registry entry to close at stop, and the start's warnings. */
+/** A started config check: the registry entry to close at stop, and what the start found. */
 export interface StartedConfigCheck {
   processes: PrefixProcesses;
   /** One message per running process whose config differed at start. */
   warnings: string[];
+  /** Fingerprint of each other process running at start; empty when the first write failed. */
+  others: ReadonlyMap<string, ConfigFingerprint>;
 }
 
 /**
@@ -53,12 +55,13 @@ export async function startConfigCheck(wiring: ConfigCheckWiring): Promise<Start
     onError: (error) => logger?.debug({ err: error }, 'renewing the running process entry failed'),
   });
   try {
-    return { processes, warnings: warnAboutNew(await processes.start()) };
+    const others = await processes.start();
+    return { processes, warnings: warnAboutNew(others), others };
   } catch (error) {
     logger?.warn(
       { err: error, redisKeyPrefix: keyPrefix },
       `recording this process among the platform processes on key prefix ${keyPrefix} failed, so its tenants, route policy, price table and settings were not compared with theirs; the next renewal compares them`,
     );
-    return { processes, warnings: [] };
+    return { processes, warnings: [], others: new Map() };
   }
 }

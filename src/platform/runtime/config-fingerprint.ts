@@ -28,6 +28,11 @@ export interface ConfigFingerprint {
    * `startPlatform` option where no command-line option exists.
    */
   settings?: Record<string, string>;
+  /**
+   * Async tasks the process runs at once, which the running caps of other processes on the
+   * prefix count. Not compared: processes may differ in size.
+   */
+  workerSlots?: number;
 }
 
 /** Settings of one process that the others on its key prefix must share. */
@@ -45,12 +50,13 @@ export interface SharedSettings {
 /** Hex digits of a hash that messages show, as the drill's `[policy]` line does. */
 const SHORT_HASH_DIGITS = 12;
 
-/** Builds the fingerprint of the files loaded and the settings of one process. */
+/** Builds the fingerprint of the files loaded, the settings and the slots of one process. */
 export function configFingerprint(
   tenants: { file: string; tenants: readonly Tenant[] },
   policy: { file: string; policy: Policy },
   prices: { file: string; data: PriceTableData },
   settings: SharedSettings,
+  workerSlots: number,
 ): ConfigFingerprint {
   const byId = [...tenants.tenants].sort((a, b) => compareIds(a.id, b.id));
   return {
@@ -61,6 +67,7 @@ export function configFingerprint(
     pricesFile: prices.file,
     pricesSha256: sha256(canonicalJson(prices.data)),
     settings: settingValues(settings),
+    workerSlots,
   };
 }
 
@@ -78,7 +85,7 @@ function settingValues(settings: SharedSettings): Record<string, string> {
   };
 }
 
-/** What each setting governs, as a mismatch warning names it. */
+/** Effect of each setting, as a mismatch warning names it. */
 const SETTING_EFFECTS: Readonly<Record<string, string>> = {
   '--task-retention-ms': 'how long task and cost records stay',
   '--stall-interval-ms': 'when a stalled task returns to the queue',
@@ -90,7 +97,7 @@ const SETTING_EFFECTS: Readonly<Record<string, string>> = {
   'queue.backoffMaxMs': 'retries',
 };
 
-/** What two fingerprints differ in; a part that either one lacks counts as the same. */
+/** Differences of two fingerprints; a part that either one lacks counts as the same. */
 interface ConfigDifference {
   tenants: boolean;
   policy: boolean;

@@ -157,7 +157,7 @@ function parseFingerprint(text: string): ConfigFingerprint | undefined {
     return undefined;
   }
   const fingerprint: ConfigFingerprint = { tenantsFile, tenantsSha256, policyFile, policySha256 };
-  // Entries of earlier versions have no price table or settings; they are compared without.
+  // Entries of earlier versions have no price table, settings or slots; they are compared without.
   const { pricesFile, pricesSha256, settings } = fields;
   if (typeof pricesFile === 'string' && typeof pricesSha256 === 'string') {
     fingerprint.pricesFile = pricesFile;
@@ -165,6 +165,10 @@ function parseFingerprint(text: string): ConfigFingerprint | undefined {
   }
   const values = settingsOf(settings);
   if (values !== undefined) fingerprint.settings = values;
+  const { workerSlots } = fields;
+  if (typeof workerSlots === 'number' && Number.isSafeInteger(workerSlots) && workerSlots >= 0) {
+    fingerprint.workerSlots = workerSlots;
+  }
   return fingerprint;
 }
 

@@ -22,35 +22,71 @@ export function workerSlots(workers: number, processes: number): number {
 export interface IneffectiveRunningCap {
   tenant: string;
   maxRunning: number;
+  /** Worker slots the cap was compared with: this process's and the others' counted. */
   workerSlots: number;
   message: string;
 }
 
+/** The key prefix of a process that other platform processes may share, and theirs. */
+export interface SharedPrefix {
+  keyPrefix: string;
+  /**
+   * Worker slots of each other platform process running on the prefix, or undefined for
+   * one whose entry does not record them, as an earlier version's does not.
+   */
+  otherSlots: readonly (number | undefined)[];
+}
+
 /**
- * Returns one entry per tenant whose `maxRunning` is at or above `slots`: the tenant can
- * never run more tasks than the platform has slots, so its cap defers no task.
- * `sharedKeyPrefix` is the Redis key prefix that other platform processes may join. Their
- * slots then add to `slots`, and the cap counts the tenant's tasks in all of them, so the
- * message names the slots as this process's.
- * NOTE: a process cannot tell how many others share its key prefix, so on a shared prefix
- * the entry can name a cap that is enforced across them.
+ * Returns one entry per tenant whose `maxRunning` is at or above the worker slots: the
+ * tenant can never run more tasks than the platform has slots, so its cap defers no task.
+ * `slots` are this process's. With `shared`, the cap counts the tenant's tasks in every
+ * process on the prefix, so the slots of the others running now add to `slots`. When none
+ * runs, or one does not record its slots, the message states that others may add theirs.
+ * NOTE: processes that start later are not counted, so a warning logged at start can name
+ * a cap that a process started afterwards makes effective.
  */
 export function ineffectiveRunningCaps(
   tenants: readonly Tenant[],
   slots: number,
   tenantsFile: string,
-  sharedKeyPrefix?: string,
+  shared?: SharedPrefix,
 ): IneffectiveRunningCap[] {
+  const counted = shared === undefined ? [] : shared.otherSlots;
+  const known = counted.every((other) => other !== undefined);
+  const total = known ? counted.reduce<number>((sum, other) => sum + (other ?? 0), slots) : slots;
   const found: IneffectiveRunningCap[] = [];
   for (const { id, maxRunning } of tenants) {
-    if (maxRunning === undefined || maxRunning < slots) continue;
-    const message =
-      sharedKeyPrefix === undefined
-        ? platformMessage(id, maxRunning, slots, tenantsFile)
-        : sharedPrefixMessage(id, maxRunning, slots, tenantsFile, sharedKeyPrefix);
-    found.push({ tenant: id, maxRunning, workerSlots: slots, message });
+    if (maxRunning === undefined || maxRunning < total) continue;
+    let message: string;
+    if (shared === undefined) {
+      message = platformMessage(id, maxRunning, slots, tenantsFile);
+    } else if (counted.length === 0 || !known) {
+      message = sharedPrefixMessage(id, maxRunning, slots, tenantsFile, shared.keyPrefix);
+    } else {
+      const processes = { count: counted.length + 1, total, keyPrefix: shared.keyPrefix };
+      message = runningProcessesMessage(id, maxRunning, slots, tenantsFile, processes);
+    }
+    found.push({ tenant: id, maxRunning, workerSlots: total, message });
   }
   return found;
+}
+
+/** Returns the warning for a process that counted the slots of every process on its prefix. */
+function runningProcessesMessage(
+  id: string,
+  maxRunning: number,
+  slots: number,
+  file: string,
+  processes: { count: number; total: number; keyPrefix: string },
+): string {
+  const { count, total, keyPrefix } = processes;
+  return (
+    `tenant ${id} has maxRunning ${maxRunning}, at or above the ${total} worker slots of the ` +
+    `${count} platform processes running on key prefix ${keyPrefix} (${slots} in this one), ` +
+    `so the cap holds back no task unless more processes join; set it below ${total} in ` +
+    `${file}, or remove it`
+  );
 }
 
 /** Returns the warning for a platform whose slots are all in this process or its workers. */

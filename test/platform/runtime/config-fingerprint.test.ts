@@ -37,13 +37,18 @@ let prices: PriceTableData;
 function fingerprintOf(
   tenants: readonly Tenant[],
   policy: Policy,
-  options: { prices?: PriceTableData; settings?: Partial<SharedSettings> } = {},
+  options: {
+    prices?: PriceTableData;
+    settings?: Partial<SharedSettings>;
+    workerSlots?: number;
+  } = {},
 ): ConfigFingerprint {
   return configFingerprint(
     { file: 'tenants.yaml', tenants },
     { file: 'policies/default.yaml', policy },
     { file: 'fixtures/prices.yaml', data: options.prices ?? prices },
     { ...SETTINGS, ...options.settings },
+    options.workerSlots ?? 4,
   );
 }
 
@@ -128,6 +133,14 @@ describe('configFingerprint', () => {
       'queue.backoffBaseMs': '200',
       'queue.backoffMaxMs': '5000',
     });
+  });
+
+  it('records the worker slots without comparing them', () => {
+    const small = fingerprintOf(tenants, policy, { workerSlots: 2 });
+    const large = fingerprintOf(tenants, policy, { workerSlots: 24 });
+    assert.equal(small.workerSlots, 2);
+    assert.equal(large.workerSlots, 24);
+    assert.equal(sameConfig(small, large), true);
   });
 
   it('differs in a setting alone', () => {
@@ -320,15 +333,20 @@ describe('PrefixProcesses', function () {
       pricesFile: 'fixtures/prices.yaml',
       pricesSha256: 'c',
       settings: { '--task-retention-ms': '1000' },
+      workerSlots: 6,
     };
     await open('one', first).processes.start();
     const others = await open('two', fakeFingerprint('a', 'b')).processes.start();
     assert.deepEqual(others.get('one'), first);
   });
 
-  it('skips the settings of an entry whose settings are not strings', async () => {
+  it('skips invalid settings and slots', async () => {
     const [seconds] = await redis.time();
-    const entry = { ...fakeFingerprint('a', 'b'), settings: { '--task-retention-ms': 1000 } };
+    const entry = {
+      ...fakeFingerprint('a', 'b'),
+      settings: { '--task-retention-ms': 1000 },
+      workerSlots: -1,
+    };
     await redis.hset(key, 'odd', `${Number(seconds) * 1000 + 60_000} ${JSON.stringify(entry)}`);
     const others = await open('one', fakeFingerprint('a', 'b')).processes.start();
     assert.deepEqual(others.get('odd'), fakeFingerprint('a', 'b'));

@@ -170,6 +170,21 @@ describe('config check of processes on one key prefix', function () {
     assert.ok(platform.warnings.includes(message), 'platform.warnings has the message');
   });
 
+  it('counts the slots of a running process', async () => {
+    await start({});
+    const platform = await start({});
+
+    // tenant-noisy's maxRunning 8 against 1 slot in each of the two processes.
+    const message = platform.warnings.find((warning) => warning.startsWith('tenant tenant-noisy'));
+    assert.equal(
+      message,
+      'tenant tenant-noisy has maxRunning 8, at or above the 2 worker slots of the 2 platform ' +
+        `processes running on key prefix ${keyPrefix} (1 in this one), so the cap holds back ` +
+        'no task unless more processes join; set it below 2 in fixtures/tenants.yaml, or ' +
+        'remove it',
+    );
+  });
+
   it('forgets a process that stopped', async () => {
     const first = await start({});
     await first.stop({ drainTimeoutMs: 500 });

@@ -77,7 +77,10 @@ describe('ineffectiveRunningCaps', () => {
   });
 
   it('speaks per process on a shared prefix', () => {
-    const [found] = ineffectiveRunningCaps([tenant('tenant-a', 8)], 4, 'tenants.yaml', 'scalegate');
+    const [found] = ineffectiveRunningCaps([tenant('tenant-a', 8)], 4, 'tenants.yaml', {
+      keyPrefix: 'scalegate',
+      otherSlots: [],
+    });
     assert.equal(found?.workerSlots, 4);
     assert.equal(
       found?.message,
@@ -90,8 +93,42 @@ describe('ineffectiveRunningCaps', () => {
   });
 
   it('passes a cap below the slots on a shared prefix', () => {
-    const found = ineffectiveRunningCaps([tenant('tenant-a', 3)], 4, 'tenants.yaml', 'scalegate');
+    const found = ineffectiveRunningCaps([tenant('tenant-a', 3)], 4, 'tenants.yaml', {
+      keyPrefix: 'scalegate',
+      otherSlots: [],
+    });
     assert.deepEqual(found, []);
+  });
+
+  it('adds the slots of running processes', () => {
+    const [found] = ineffectiveRunningCaps([tenant('tenant-a', 9)], 4, 'tenants.yaml', {
+      keyPrefix: 'scalegate',
+      otherSlots: [4, 1],
+    });
+    assert.equal(found?.workerSlots, 9);
+    assert.equal(
+      found?.message,
+      'tenant tenant-a has maxRunning 9, at or above the 9 worker slots of the 3 platform ' +
+        'processes running on key prefix scalegate (4 in this one), so the cap holds back no ' +
+        'task unless more processes join; set it below 9 in tenants.yaml, or remove it',
+    );
+  });
+
+  it('passes a cap below the slots of running processes', () => {
+    const found = ineffectiveRunningCaps([tenant('tenant-a', 8)], 4, 'tenants.yaml', {
+      keyPrefix: 'scalegate',
+      otherSlots: [4, 4],
+    });
+    assert.deepEqual(found, []);
+  });
+
+  it('speaks per process when a slot count is unknown', () => {
+    const [found] = ineffectiveRunningCaps([tenant('tenant-a', 8)], 4, 'tenants.yaml', {
+      keyPrefix: 'scalegate',
+      otherSlots: [4, undefined],
+    });
+    assert.equal(found?.workerSlots, 4);
+    assert.match(found?.message ?? '', /unless other platform processes on key prefix scalegate/);
   });
 
   it('names each tenant once', () => {

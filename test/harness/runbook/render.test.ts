@@ -16,7 +16,12 @@ import {
 } from '../../../src/harness/runbook/write.js';
 import { GatewayMetrics } from '../../../src/platform/gateway/metrics.js';
 import { defineMetrics } from '../../../src/platform/metrics/definitions.js';
-import { sampleReport, sampleReportV1, sampleReportV3 } from '../report/sample-report.js';
+import {
+  sampleReport,
+  sampleReportV1,
+  sampleReportV3,
+  sampleReportV4,
+} from '../report/sample-report.js';
 
 function sectionOf(markdown: string, title: string): string {
   const start = markdown.indexOf(`## ${title}`);
@@ -232,8 +237,75 @@ describe('renderRunbook', () => {
     );
   });
 
-  it('reads failovers in step 1 when no breaker opened', () => {
+  it('reads failovers from the failed provider in step 1', () => {
     const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = [];
+    gpt.openS = 0;
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    // The series fails over 28 times a second from provider-a from 23 s to 53 s, 27 of them
+    // to provider-b. That is 784 in the 31 seconds from 20 s to 51 s, 25.3 a second, and 56
+    // from 51 s to the end at 90 s. The 2 a second from provider-b are left out.
+    assert.equal(
+      operatorStep(outage, 1),
+      '1. Confirm that requests fail over from provider-a: a `to_provider="provider-b"` line ' +
+        'that changes between the two reads of `(curl -s "$GATEWAY_URL/metrics"; sleep 10; ' +
+        'curl -s "$GATEWAY_URL/metrics") | grep -E ' +
+        '\'scalegate_failover_activations_total\\{from_provider="provider-a"\'` is the outage ' +
+        'in progress. In the drill, no breaker of provider-a opened during the outage, so ' +
+        '`scalegate_breaker_state{provider="provider-a"}` stayed 0 (closed). Each request ' +
+        'called provider-a first and failed over after that call failed: the router failed ' +
+        'over from provider-a to provider-b 39 times. Over the 31 seconds from 20 s to 51 s ' +
+        'that cover the fault window (20.01-50.02 s), ' +
+        '`scalegate_failover_activations_total{from_provider="provider-a"}` rose by 784 ' +
+        '(756 to provider-b, 28 to provider-c), 25.3 per second.',
+    );
+
+    const verify = outage.slice(outage.indexOf('### Verify recovery'));
+    assert.ok(
+      verify.includes(
+        '- Step 1\'s two reads print the same `to_provider="provider-b"` line: calls to ' +
+          'provider-a succeed again, so none fails over. In the drill, ' +
+          '`scalegate_failover_activations_total{from_provider="provider-a"}` rose by 56 ' +
+          '(54 to provider-b, 2 to provider-c) over the 39 seconds from 51 s to the end of ' +
+          'the load at 90 s.\n',
+      ),
+      verify,
+    );
+  });
+
+  it('counts seconds without a failover pair read', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = [];
+    gpt.openS = 0;
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      if (point.t === 30 || point.t === 31 || point.t === 60) delete point.failoversByPair;
+    }
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    // 26 of the 29 read seconds have 28 failovers from provider-a each.
+    assert.ok(
+      operatorStep(outage, 1).endsWith(
+        'Over the 31 seconds from 20 s to 51 s (2 of them without a read) that cover the ' +
+          'fault window (20.01-50.02 s), ' +
+          '`scalegate_failover_activations_total{from_provider="provider-a"}` rose by 728 ' +
+          '(702 to provider-b, 26 to provider-c), 25.1 per second.',
+      ),
+      operatorStep(outage, 1),
+    );
+    const verify = outage.slice(outage.indexOf('### Verify recovery'));
+    assert.ok(
+      verify.includes(
+        'over the 39 seconds from 51 s to the end of the load at 90 s (1 of them without a read).\n',
+      ),
+      verify,
+    );
+  });
+
+  it('reads failovers of every pair in a version 4 report', () => {
+    const report = sampleReportV4();
     const gpt = drillOf(report).breakers?.targets[0];
     assert.ok(gpt);
     gpt.transitions = [];

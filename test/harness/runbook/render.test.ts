@@ -622,11 +622,75 @@ describe('renderRunbook', () => {
           'two reads print the same lines. In the drill, ' +
           '`scalegate_admission_rejections_total{tenant="tenant-noisy"}` rose by 1260 over the ' +
           '15 seconds from 60 s to 75 s that cover the burst (60.00-75.00 s), 84.0 per second. ' +
-          'Over the 15 seconds after it, from 75 s to the end of the load at 90 s, it rose by ' +
-          '3, the last in the second from 76 s to 77 s.\n',
+          'Rejections began in the second from 60 s to 61 s, 0.00-1.00 s after the burst ' +
+          'started, and peaked at 84 in the second from 60 s to 61 s. Over the 15 seconds ' +
+          'after it, from 75 s to the end of the load at 90 s, it rose by 3, the last in the ' +
+          'second from 76 s to 77 s.\n',
       ),
       verify,
     );
+  });
+
+  it('states when burst rejections began and peaked', () => {
+    const report = sampleReport();
+    const burst = drillOf(report).faults[1];
+    assert.ok(burst);
+    burst.appliedAtS = 60.4;
+    // No rejection until the tenant has used its quota, then 40, 120 and 84 a second.
+    const counts = new Map([
+      [60, 0],
+      [61, 0],
+      [62, 40],
+      [63, 120],
+    ]);
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      if (point.t < 60 || point.t >= 75) continue;
+      const rejected = counts.get(point.t) ?? 84;
+      point.admissionRejections = rejected === 0 ? {} : { 'tenant-noisy': rejected };
+    }
+    const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');
+    // 40 + 120 + 11 x 84 = 1084 over 15 seconds, 72.3 a second. The second from 62 s starts
+    // 1.60 s after the burst started at 60.40 s.
+    assert.ok(
+      burstSection.includes(
+        'rose by 1084 over the 15 seconds from 60 s to 75 s that cover the burst ' +
+          '(60.40-75.00 s), 72.3 per second. Rejections began in the second from 62 s to ' +
+          '63 s, 1.60-2.60 s after the burst started, and peaked at 120 in the second from ' +
+          '63 s to 64 s.',
+      ),
+      burstSection,
+    );
+  });
+
+  it('starts burst rejections no earlier than the burst', () => {
+    const report = sampleReport();
+    const burst = drillOf(report).faults[1];
+    assert.ok(burst);
+    burst.appliedAtS = 60.4;
+    const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');
+    // The second from 60 s to 61 s starts before the burst, so the range starts at 0.
+    assert.ok(
+      burstSection.includes(
+        'Rejections began in the second from 60 s to 61 s, 0.00-0.60 s after the burst started',
+      ),
+      burstSection,
+    );
+  });
+
+  it('omits the burst start and peak without a rejection', () => {
+    const report = sampleReport();
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      if (point.t >= 60 && point.t < 75) point.admissionRejections = {};
+    }
+    const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');
+    assert.ok(
+      burstSection.includes(
+        'rose by 0 over the 15 seconds from 60 s to 75 s that cover the burst ' +
+          '(60.00-75.00 s), 0.0 per second. Over the 15 seconds after it',
+      ),
+      burstSection,
+    );
+    assert.doesNotMatch(burstSection, /Rejections began|peaked/);
   });
 
   it('measures no burst rejections after the burst', () => {

@@ -15,6 +15,7 @@ import type {
   BreakerStateName,
   CostSummary,
   FailoverCount,
+  FailoversByPair,
   PriorityClassName,
 } from '../report/types.js';
 import type { ScenarioSpec, TaskSizes } from '../scenario/types.js';
@@ -230,6 +231,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
     const sampler = new SeriesSampler(burstTenants);
     const servedBySecond = new Map<number, Record<string, number>>();
     const failoversBySecond = new Map<number, number>();
+    const failoversByPairBySecond = new Map<number, FailoversByPair>();
     const queueBySecond = new Map<number, { depth: number; oldestAgeS: number }>();
     const admissionRejectionsBySecond = new Map<number, Record<string, number>>();
     let running = true;
@@ -242,6 +244,9 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
       onPoint: (point) => {
         servedBySecond.set(point.t, point.servedBy);
         failoversBySecond.set(point.t, point.failovers);
+        if (point.failoversByPair !== undefined) {
+          failoversByPairBySecond.set(point.t, point.failoversByPair);
+        }
         if (point.admissionRejections !== undefined) {
           admissionRejectionsBySecond.set(point.t, point.admissionRejections);
         }
@@ -281,6 +286,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
         ),
         servedBySecond,
         failoversBySecond,
+        failoversByPairBySecond,
         queueBySecond,
         admissionRejectionsBySecond,
       };

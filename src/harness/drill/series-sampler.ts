@@ -1,5 +1,5 @@
 import type { Clock } from '../../platform/clock.js';
-import type { SeriesPoint } from '../report/types.js';
+import type { FailoversByPair, SeriesPoint } from '../report/types.js';
 import { type MetricSampleValue, sumBy, sumOf } from './metric-samples.js';
 
 /** Part `index` of `total` split into `parts` whole shares that add up to `total`. */
@@ -14,7 +14,7 @@ interface Snapshot {
   servedBy: Record<string, number>;
   /** Admission rejections per tenant, burst tenants included. */
   admissionRejections: Record<string, number>;
-  failovers: number;
+  failoversByPair: FailoversByPair;
   /** Cumulative count of succeeded requests at or under each bucket bound, in seconds. */
   buckets: Map<number, number>;
   /** Queue gauges at the read, not cumulative; undefined when the read had none. */
@@ -32,12 +32,51 @@ function durationBuckets(samples: readonly MetricSampleValue[]): Map<number, num
   return buckets;
 }
 
+/**
+ * Sums `scalegate_failover_activations_total` per `from_provider` and `to_provider`. A sample
+ * without one of those labels counts under `unknown`, so every sample is in a pair.
+ */
+function failoverPairs(samples: readonly MetricSampleValue[]): FailoversByPair {
+  const pairs: FailoversByPair = {};
+  for (const sample of samples) {
+    if (sample.name !== 'scalegate_failover_activations_total') continue;
+    const from = sample.labels.from_provider ?? 'unknown';
+    const to = sample.labels.to_provider ?? 'unknown';
+    const targets = pairs[from] ?? {};
+    targets[to] = (targets[to] ?? 0) + sample.value;
+    pairs[from] = targets;
+  }
+  return pairs;
+}
+
+/**
+ * Differences the failovers of each provider pair and takes one second's share of each
+ * with `part`. The second's total is the sum of those shares, so its pairs add up to it.
+ * Pairs without a failover in that second are left out.
+ */
+function failoverShares(
+  current: FailoversByPair,
+  previous: FailoversByPair,
+  part: (total: number) => number,
+): { failovers: number; failoversByPair: FailoversByPair } {
+  let failovers = 0;
+  const failoversByPair: FailoversByPair = {};
+  for (const [from, targets] of Object.entries(current)) {
+    for (const [to, total] of Object.entries(targets)) {
+      const activations = part(total - (previous[from]?.[to] ?? 0));
+      failovers += activations;
+      if (activations > 0) failoversByPair[from] = { ...failoversByPair[from], [to]: activations };
+    }
+  }
+  return { failovers, failoversByPair };
+}
+
 const EMPTY: Snapshot = {
   succeeded: 0,
   failed: 0,
   servedBy: {},
   admissionRejections: {},
-  failovers: 0,
+  failoversByPair: {},
   buckets: new Map(),
   queue: undefined,
 };
@@ -92,8 +131,8 @@ function bucketP95(current: Map<number, number>, previous: Map<number, number>):
  * live probes while the load runs. Requests of `excludedTenants` (burst streams) are left
  * out of the request and success counts, so those show what the other tenants experienced.
  * Served counts per provider come from each mock provider's `mock_provider_requests_total`
- * samples with status 200, labelled with `provider`. Admission rejections per tenant
- * include the burst tenants. The queue depth and oldest age are gauges, read as they stand
+ * samples with status 200, labelled with `provider`. Failovers are counted per provider
+ * pair too. Admission rejections per tenant include the burst tenants. The queue depth and oldest age are gauges, read as they stand
  * at the end of each second.
  * NOTE: p95, failovers and served counts include the burst tenants, because the latency,
  * failover and provider metrics carry no tenant label. p95 is interpolated inside a
@@ -130,7 +169,7 @@ export class SeriesSampler {
         'provider',
       ),
       admissionRejections: sumBy(samples, 'scalegate_admission_rejections_total', 'tenant'),
-      failovers: sumOf(samples, 'scalegate_failover_activations_total'),
+      failoversByPair: failoverPairs(samples),
       buckets: durationBuckets(samples),
       queue: queueGauges(samples),
     };
@@ -155,7 +194,6 @@ export class SeriesSampler {
     this.#previous = current;
     const successes = current.succeeded - previous.succeeded;
     const failures = current.failed - previous.failed;
-    const failovers = current.failovers - previous.failovers;
     const p95S = bucketP95(current.buckets, previous.buckets);
     const span = Math.max(1, Math.round(spanS));
     const points: SeriesPoint[] = [];
@@ -165,6 +203,11 @@ export class SeriesSampler {
       for (const [provider, count] of Object.entries(current.servedBy)) {
         servedBy[provider] = part(count - (previous.servedBy[provider] ?? 0));
       }
+      const { failovers, failoversByPair } = failoverShares(
+        current.failoversByPair,
+        previous.failoversByPair,
+        part,
+      );
       const admissionRejections: Record<string, number> = {};
       for (const [tenant, total] of Object.entries(current.admissionRejections)) {
         const rejected = part(total - (previous.admissionRejections[tenant] ?? 0));
@@ -179,7 +222,8 @@ export class SeriesSampler {
         throughputRpm: requests * 60,
         successRate: requests === 0 ? 0 : pointSuccesses / requests,
         p95S,
-        failovers: part(failovers),
+        failovers,
+        failoversByPair,
         servedBy,
         admissionRejections,
       };

@@ -6,6 +6,7 @@ import type {
   Breakdown,
   CostSummary,
   FailoverCount,
+  FailoversByPair,
   LatencySummary,
   SeriesPoint,
   TopologyResult,
@@ -21,6 +22,8 @@ export interface TopologyExtras {
   servedBySecond?: ReadonlyMap<number, Record<string, number>>;
   /** Failovers for each second of the run, keyed by second. */
   failoversBySecond?: ReadonlyMap<number, number>;
+  /** Failovers per provider pair for each read second, keyed by second. */
+  failoversByPairBySecond?: ReadonlyMap<number, FailoversByPair>;
   /** Queue gauges read at the end of each second, keyed by second; seconds without a read are absent. */
   queueBySecond?: ReadonlyMap<number, { depth: number; oldestAgeS: number }>;
   /** Admission rejections per tenant for each read second, keyed by second. */
@@ -86,6 +89,8 @@ function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
       seriesPoint.queueDepth = queue.depth;
       seriesPoint.queueOldestAgeS = queue.oldestAgeS;
     }
+    const pairs = extras.failoversByPairBySecond?.get(point.second);
+    if (pairs !== undefined) seriesPoint.failoversByPair = pairs;
     const rejections = extras.admissionRejectionsBySecond?.get(point.second);
     if (rejections !== undefined) seriesPoint.admissionRejections = rejections;
     return seriesPoint;

@@ -9,12 +9,22 @@ import type { BackpressureLimits } from '../../platform/admission/backpressure.j
 /**
  * Schema version this scalegate writes. Version 2 added `drill.breakers`, version 3 the
  * queue gauges of the series and the `worker-pause` fault, version 4 the admission
- * rejections per tenant of the series.
+ * rejections per tenant of the series, version 5 the failovers per provider pair of the
+ * series.
  */
-export const REPORT_SCHEMA_VERSION = 4;
+export const REPORT_SCHEMA_VERSION = 5;
 
 /** Schema versions this scalegate reads. */
-export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3, REPORT_SCHEMA_VERSION];
+export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [
+  1,
+  2,
+  3,
+  4,
+  REPORT_SCHEMA_VERSION,
+];
+
+/** First schema version whose series records failovers per provider pair. */
+export const FAILOVER_PAIRS_SCHEMA_VERSION = 5;
 
 export type Verdict = 'passed' | 'deviated' | 'inconclusive' | 'aborted';
 
@@ -101,6 +111,12 @@ export interface Breakdown {
   latency: LatencySummary;
 }
 
+/**
+ * Failover counts keyed by the provider that failed over (`from_provider`), then by the
+ * provider it failed over to (`to_provider`).
+ */
+export type FailoversByPair = Record<string, Record<string, number>>;
+
 export interface FailoverCount {
   fromProvider: string;
   toProvider: string;
@@ -156,6 +172,13 @@ export interface SeriesPoint {
    * one per switch to another provider, so one request can count more than once.
    */
   failovers: number;
+  /**
+   * The failovers of this second per provider pair, from the labels `from_provider` and
+   * `to_provider` of the same counter, so they add up to `failovers`. A pair without a
+   * failover in this second is absent, and so is a provider without one. The field is
+   * absent before schema version 5 and for a second the drill did not read.
+   */
+  failoversByPair?: FailoversByPair;
   /** Successful requests per provider that served them in this second. */
   servedBy: Record<string, number>;
   /**
@@ -356,10 +379,10 @@ export interface DrillJournal {
 export interface Report {
   /**
    * 1 in reports written before breakers were recorded, 2 in those written before the queue
-   * gauges were, and 3 in those written before the series' admission rejections were. Such
-   * reports still validate.
+   * gauges were, 3 in those written before the series' admission rejections were, and 4 in
+   * those written before its failovers per provider pair were. Such reports still validate.
    */
-  schemaVersion: 1 | 2 | 3 | typeof REPORT_SCHEMA_VERSION;
+  schemaVersion: 1 | 2 | 3 | 4 | typeof REPORT_SCHEMA_VERSION;
   runId: string;
   createdAt: string;
   environment: Environment;

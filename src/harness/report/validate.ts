@@ -2,7 +2,7 @@ import { unexercisedChangedRoutes } from '../drill/policy-change.js';
 import { breakerIssues } from './breakers.js';
 import { ReportValidationError, type ReportIssue } from './errors.js';
 import { compileSchema, type SchemaCheck, shortJson, toIssue } from './schema-check.js';
-import type { LatencySummary, Report } from './types.js';
+import type { LatencySummary, Report, TopologyResult } from './types.js';
 
 const SCHEMA_URL = new URL('../../../reports/schema/report.schema.json', import.meta.url);
 
@@ -16,11 +16,33 @@ function validator(): SchemaCheck {
 /** Relative tolerance of cost sums, for the rounding of adding many floats. */
 const SUM_TOLERANCE = 1e-6;
 
+/** Lists the series points whose failovers per provider pair do not add up to `failovers`. */
+function failoverPairIssues(result: TopologyResult, base: string): ReportIssue[] {
+  const issues: ReportIssue[] = [];
+  for (const [index, point] of result.timeSeries.entries()) {
+    if (point.failoversByPair === undefined) continue;
+    let sum = 0;
+    for (const targets of Object.values(point.failoversByPair)) {
+      for (const activations of Object.values(targets)) sum += activations;
+    }
+    if (sum === point.failovers) continue;
+    issues.push({
+      instancePath: `${base}/timeSeries/${index}/failovers`,
+      keyword: 'failoverPairSum',
+      message: `the pairs of failoversByPair add up to ${sum}`,
+      value: shortJson(point.failovers),
+      expected: 'the sum of the counts in failoversByPair',
+    });
+  }
+  return issues;
+}
+
 /**
  * Checks what the schema cannot: latency percentiles in order, cost slices that add up to
- * the cost total, breaker transitions that agree with their states and open time, and a
- * policy change whose unexercised routes agree with its changes and the exercised routes.
- * Returns one issue per broken rule.
+ * the cost total, failovers per provider pair that add up to each second's failovers,
+ * breaker transitions that agree with their states and open time, and a policy change whose
+ * unexercised routes agree with its changes and the exercised routes. Returns one issue per
+ * broken rule.
  */
 function semanticIssues(report: Report): ReportIssue[] {
   const issues: ReportIssue[] = [];
@@ -60,6 +82,7 @@ function semanticIssues(report: Report): ReportIssue[] {
         expected: `the sum of cost.${slices}[].totalUsd`,
       });
     }
+    issues.push(...failoverPairIssues(result, base));
   }
   const breakers = report.drill?.breakers;
   if (breakers !== undefined && breakers !== null) {

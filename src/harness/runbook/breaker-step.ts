@@ -14,6 +14,7 @@ import {
   type Outage,
 } from './breaker-outage.js';
 import { twoReads } from './commands.js';
+import { afterFailoverText, windowFailoverText } from './failover-rise.js';
 
 /** Returns the state of a breaker at `atS`, from its start state and its transitions up to then. */
 function stateAt(target: BreakerRecord, atS: number): BreakerRecord['startState'] {
@@ -45,31 +46,6 @@ function failoverReads(primary: string): string {
   return twoReads(`scalegate_failover_activations_total\\{from_provider="${primary}"`);
 }
 
-/** Sums the series' failovers, which count every provider pair, over `points`. */
-function failoversIn(points: readonly SeriesPoint[]): number {
-  return points.reduce((total, point) => total + point.failovers, 0);
-}
-
-/**
- * Describes the failover counter over the fault window's seconds: its rise and its rate per
- * second, over every provider pair, because the series does not split failovers by pair.
- */
-function windowFailoverText(points: readonly SeriesPoint[], outage: Outage): string {
-  const window = `${outage.fromS.toFixed(2)}-${outage.toS.toFixed(2)} s`;
-  if (points.length === 0) {
-    return `The report's series has no second inside the fault window (${window}).`;
-  }
-  const total = failoversIn(points);
-  const rate = (total / points.length).toFixed(1);
-  const fromS = points[0]?.t ?? 0;
-  const toS = (points.at(-1)?.t ?? 0) + 1;
-  return (
-    `Over the ${points.length} seconds from ${fromS} s to ${toS} s that cover the fault ` +
-    `window (${window}), \`scalegate_failover_activations_total\` rose by ${count(total)}, ` +
-    `${rate} per second, counting every provider pair.`
-  );
-}
-
 /** Returns whether every breaker of the failed provider stayed closed through the outage. */
 function stayedClosed(journal: BreakerJournal, outage: Outage): boolean {
   return (
@@ -81,7 +57,8 @@ function stayedClosed(journal: BreakerJournal, outage: Outage): boolean {
  * Words step 1 of a provider outage from the drill's breaker records. When a breaker of the
  * failed provider opened, the step reads the breaker gauge and cites when it opened. When
  * none opened, the gauge stays 0, so the step reads the failover counter from that provider
- * and cites its rise over the fault window. `points` are the series seconds of that window,
+ * and cites its rise over the fault window, from that provider when the series splits
+ * failovers by provider pair. `points` are the series seconds of that window,
  * and `activations` the report's failovers from the failed provider to the fallback.
  */
 export function breakerStep(
@@ -120,7 +97,7 @@ export function breakerStep(
     `progress. In the drill, no breaker of ${primary} opened during the outage, so ` +
     `\`scalegate_breaker_state{provider="${primary}"}\` stayed 0 (closed). Each request ` +
     `called ${primary} first and failed over after that call failed: ${counted}. ` +
-    windowFailoverText(points, outage)
+    windowFailoverText(report, points, outage)
   );
 }
 
@@ -149,9 +126,7 @@ export function breakerRecoveryCheck(
   const measured =
     after.length === 0
       ? "The report's series ends with the fault window, so the drill did not measure this."
-      : `In the drill, \`scalegate_failover_activations_total\` rose by ` +
-        `${count(failoversIn(after))} over the ${after.length} seconds from ${endS} s to the ` +
-        `end of the load at ${(after.at(-1)?.t ?? endS) + 1} s, counting every provider pair.`;
+      : afterFailoverText(report, after, primary, endS);
   return (
     `Step 1's two reads print the same \`to_provider="${fallback}"\` line: calls to ` +
     `${primary} succeed again, so none fails over. ${measured}`

@@ -12,8 +12,26 @@ interface RejectionSpan {
   seconds: number;
   unread: number;
   total: number;
-  /** Start of the last second with a rejection, or null when none had one. */
+  /** Starts of the first and the last second with a rejection, or null when none had one. */
+  firstS: number | null;
   lastS: number | null;
+  /** Highest count of one second, and the start of the first second with that count. */
+  peak: { count: number; atS: number } | null;
+}
+
+/** Returns the first second with the highest count of `tenant`, or null when none had one. */
+function peakOf(
+  points: readonly SeriesPoint[],
+  tenant: string,
+): { count: number; atS: number } | null {
+  let peak: { count: number; atS: number } | null = null;
+  for (const point of points) {
+    const rejected = point.admissionRejections?.[tenant] ?? 0;
+    if (rejected > 0 && (peak === null || rejected > peak.count)) {
+      peak = { count: rejected, atS: point.t };
+    }
+  }
+  return peak;
 }
 
 function spanOf(points: readonly SeriesPoint[], tenant: string, fromS: number): RejectionSpan {
@@ -25,7 +43,9 @@ function spanOf(points: readonly SeriesPoint[], tenant: string, fromS: number): 
     seconds: points.length,
     unread: points.length - read.length,
     total: read.reduce((sum, point) => sum + (point.admissionRejections?.[tenant] ?? 0), 0),
+    firstS: rejecting[0]?.t ?? null,
     lastS: rejecting.at(-1)?.t ?? null,
+    peak: peakOf(read, tenant),
   };
 }
 
@@ -39,13 +59,34 @@ function perSecond(span: RejectionSpan): string {
   return read === 0 ? 'n/a' : (span.total / read).toFixed(1);
 }
 
+/**
+ * Describes when the rejections of the burst span began, relative to the burst's start at
+ * `startS`, and their peak per second, or returns '' when no second had one. The series
+ * counts whole seconds, so the first rejection is placed within a second-long range.
+ * NOTE: a drill read that outlasted a second spreads its count evenly over the seconds it
+ * covered. In such a stretch the first second can be early by up to that many seconds, and
+ * the peak lower than the real one.
+ */
+function shapeText(span: RejectionSpan, startS: number): string {
+  if (span.firstS === null || span.peak === null) return '';
+  const { firstS, peak } = span;
+  const earliest = Math.max(0, firstS - startS).toFixed(2);
+  const latest = (firstS + 1 - startS).toFixed(2);
+  return (
+    ` Rejections began in the second from ${firstS} s to ${firstS + 1} s, ${earliest}-${latest} s ` +
+    `after the burst started, and peaked at ${count(peak.count)} in the second from ` +
+    `${peak.atS} s to ${peak.atS + 1} s.`
+  );
+}
+
 /** First report schema version whose series records admission rejections per second. */
 const REJECTIONS_SCHEMA_VERSION = 4;
 
 /**
  * Words what the drill measured for the check that a burst tenant's rejections stop rising.
  * It cites the rise of `scalegate_admission_rejections_total` for `tenant` over the seconds
- * that cover the burst window, per second, and over the seconds after it to the end of the
+ * that cover the burst window, per second, with the second in which they began and the
+ * peak second. It then cites the rise over the seconds after the burst to the end of the
  * load. The report's series carries these counts from schema version 4 on. For a report of
  * that version whose drill read none of them, the text states that instead.
  */
@@ -78,7 +119,8 @@ export function burstRejectionsText(
   const burstText =
     `In the drill, ${metric} rose by ${count(during.total)} over the ${during.seconds} ` +
     `seconds from ${during.fromS} s to ${during.toS} s${unreadText(during)} that cover the ` +
-    `burst (${from.toFixed(2)}-${to.toFixed(2)} s), ${perSecond(during)} per second.`;
+    `burst (${from.toFixed(2)}-${to.toFixed(2)} s), ${perSecond(during)} per second.` +
+    shapeText(during, from);
 
   if (afterPoints.length === 0) {
     return `${burstText} The series ends with the burst, so it shows no second after it.`;

@@ -14,7 +14,7 @@ import {
   stoppedEarlyReason,
 } from '../../../src/harness/load/health.js';
 import type { LoadCommandOutput } from '../../../src/harness/load/output.js';
-import { sampleReport, sampleReportV1 } from '../report/sample-report.js';
+import { sampleReport, sampleReportV1, sampleReportV4 } from '../report/sample-report.js';
 import { BASE_FIGURES, sampleLoadOutput, writeJson } from '../load/sample-output.js';
 
 /** Asserts that reading `file` fails with `problem` and exactly `message`. */
@@ -292,6 +292,13 @@ describe('readRun', () => {
     assert.equal(run.figures.throughputRpm, 1800);
   });
 
+  it('reads a schema version 4 drill report', async () => {
+    const run = await readRun(await writeJson(dir, 'report.json', sampleReportV4()));
+    assert.equal(run.kind, 'drill');
+    assert.equal(run.figures.throughputRpm, 1800);
+    assert.equal(run.figures.successRate, 0.964);
+  });
+
   it('notes a signal after the load ended', async () => {
     const output = sampleLoadOutput();
     output.interrupted = { signal: 'SIGINT' };
@@ -507,7 +514,7 @@ describe('readRun', () => {
     await assertRejected(
       file,
       'unsupported_schema_version',
-      `${file}: drill report schemaVersion "2" is not supported by this scalegate, which reads versions 1, 2, 3 and 4; ` +
+      `${file}: drill report schemaVersion "2" is not supported by this scalegate, which reads versions 1, 2, 3, 4 and 5; ` +
         'compare it with the scalegate version that wrote it, or run the drill again with this one',
     );
   });

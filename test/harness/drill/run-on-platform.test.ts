@@ -227,6 +227,19 @@ describe('runDrillOnPlatform on a platform', function () {
       (point) => point.admissionRejections !== undefined,
     );
     assert.ok((read?.length ?? 0) >= 10, JSON.stringify(saved.topologies[0]?.timeSeries));
+    // Each read second splits its failovers by provider pair, and the pairs add up to them.
+    const paired = saved.topologies[0]?.timeSeries.filter(
+      (point) => point.failoversByPair !== undefined,
+    );
+    assert.ok((paired?.length ?? 0) >= 10, JSON.stringify(saved.topologies[0]?.timeSeries));
+    for (const point of paired ?? []) {
+      const pairs = Object.values(point.failoversByPair ?? {}).flatMap(Object.values);
+      assert.equal(
+        pairs.reduce((sum, activations) => sum + activations, 0),
+        point.failovers,
+        `second ${point.t}`,
+      );
+    }
     // The cost covers the main load's tenants, whose requests the rest of the report counts.
     const costTenants = saved.topologies[0]?.cost.byTenant.map((slice) => slice.key);
     assert.deepEqual(costTenants?.sort(), ['tenant-alpha', 'tenant-beta', 'tenant-noisy']);

@@ -454,9 +454,9 @@ describe('runDrill', () => {
       });
     });
 
-    it('writes schema version 4', async () => {
+    it('writes schema version 5', async () => {
       const { report } = await runWithBreakers();
-      assert.equal(report.schemaVersion, 4);
+      assert.equal(report.schemaVersion, 5);
     });
 
     it('stops the watch after the drill', async () => {

@@ -6,10 +6,12 @@ import {
   keyedSamples,
   type MetricSampleValue,
   parsePrometheusText,
+  readRegistry,
 } from '../../../src/harness/drill/metric-samples.js';
 import { firedValue } from '../../../src/harness/drill/measures.js';
 import { sampleSeries, SeriesSampler } from '../../../src/harness/drill/series-sampler.js';
 import { TOTAL_LATENCY_BUCKETS } from '../../../src/platform/metrics/buckets.js';
+import { createPlatformMetrics } from '../../../src/platform/metrics/platform-metrics.js';
 import type { SeriesPoint } from '../../../src/harness/report/types.js';
 import { type SteppingClock, steppingClock } from './stepping-clock.js';
 
@@ -91,6 +93,93 @@ describe('SeriesSampler', () => {
     assert.deepEqual(
       points.map((point) => point.admissionRejections),
       [{}, { 'tenant-noisy': 1 }, { 'tenant-noisy': 1 }],
+    );
+  });
+
+  it('counts failovers per provider pair', () => {
+    const sampler = new SeriesSampler(['tenant-noisy']);
+    const failovers = (aToB: number, aToC: number, bToC: number) => [
+      sample(
+        'scalegate_failover_activations_total',
+        { from_provider: 'provider-a', to_provider: 'provider-b' },
+        aToB,
+      ),
+      sample(
+        'scalegate_failover_activations_total',
+        { from_provider: 'provider-a', to_provider: 'provider-c' },
+        aToC,
+      ),
+      sample(
+        'scalegate_failover_activations_total',
+        { from_provider: 'provider-b', to_provider: 'provider-c' },
+        bToC,
+      ),
+    ];
+    sampler.baseline(failovers(4, 1, 0));
+    const [outage] = sampler.record(0, failovers(29, 3, 0));
+    const [latency] = sampler.record(1, failovers(29, 3, 6));
+    const [quiet] = sampler.record(2, failovers(29, 3, 6));
+    assert.deepEqual(outage?.failoversByPair, {
+      'provider-a': { 'provider-b': 25, 'provider-c': 2 },
+    });
+    assert.equal(outage?.failovers, 27);
+    assert.deepEqual(latency?.failoversByPair, { 'provider-b': { 'provider-c': 6 } });
+    assert.equal(latency?.failovers, 6);
+    assert.deepEqual(quiet?.failoversByPair, {});
+    assert.equal(quiet?.failovers, 0);
+  });
+
+  it('reads failover pairs from platform metrics', async () => {
+    const metrics = createPlatformMetrics();
+    const sampler = new SeriesSampler([]);
+    sampler.baseline(await readRegistry(metrics.registry));
+    for (let index = 0; index < 3; index += 1) metrics.recordFailover('provider-a', 'provider-b');
+    metrics.recordFailover('provider-b', 'provider-c');
+    // A repeat on the same provider is a retry, not a failover.
+    metrics.recordFailover('provider-a', 'provider-a');
+    const [point] = sampler.record(0, await readRegistry(metrics.registry));
+    assert.deepEqual(point?.failoversByPair, {
+      'provider-a': { 'provider-b': 3 },
+      'provider-b': { 'provider-c': 1 },
+    });
+    assert.equal(point?.failovers, 4);
+  });
+
+  it('counts unlabelled failovers as unknown', () => {
+    const sampler = new SeriesSampler([]);
+    sampler.baseline([sample('scalegate_failover_activations_total', {}, 2)]);
+    const [point] = sampler.record(0, [sample('scalegate_failover_activations_total', {}, 7)]);
+    assert.deepEqual(point?.failoversByPair, { unknown: { unknown: 5 } });
+    assert.equal(point?.failovers, 5);
+  });
+
+  it('spreads failover pairs over skipped seconds', () => {
+    const sampler = new SeriesSampler([]);
+    const failovers = (aToB: number, bToC: number) => [
+      sample(
+        'scalegate_failover_activations_total',
+        { from_provider: 'provider-a', to_provider: 'provider-b' },
+        aToB,
+      ),
+      sample(
+        'scalegate_failover_activations_total',
+        { from_provider: 'provider-b', to_provider: 'provider-c' },
+        bToC,
+      ),
+    ];
+    sampler.baseline(failovers(0, 0));
+    const points = sampler.record(1, failovers(3, 1), 2);
+    // Each pair is spread on its own, and each point's total is the sum of its pairs.
+    assert.deepEqual(
+      points.map((point) => point.failoversByPair),
+      [
+        { 'provider-a': { 'provider-b': 1 } },
+        { 'provider-a': { 'provider-b': 2 }, 'provider-b': { 'provider-c': 1 } },
+      ],
+    );
+    assert.deepEqual(
+      points.map((point) => point.failovers),
+      [1, 3],
     );
   });
 

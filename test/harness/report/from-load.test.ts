@@ -78,6 +78,29 @@ describe('topologyFromLoad', () => {
     assert.equal(second?.queueOldestAgeS, 7.5);
   });
 
+  it('copies the failovers by pair of each read second', () => {
+    const result = loadResult();
+    result.timeSeries = [
+      { second: 0, requests: 1, successes: 1, failures: 0, aborted: 0, p95Ms: 900 },
+      { second: 1, requests: 1, successes: 1, failures: 0, aborted: 0, p95Ms: 900 },
+    ];
+    const failoversBySecond = new Map([[0, 4]]);
+    const failoversByPairBySecond = new Map([
+      [0, { 'provider-a': { 'provider-b': 3, 'provider-c': 1 } }],
+    ]);
+    const [first, second] = topologyFromLoad(result, {
+      ...extras,
+      failoversBySecond,
+      failoversByPairBySecond,
+    }).timeSeries;
+    assert.equal(first?.failovers, 4);
+    assert.deepEqual(first?.failoversByPair, {
+      'provider-a': { 'provider-b': 3, 'provider-c': 1 },
+    });
+    assert.equal(second?.failovers, 0);
+    assert.equal(second?.failoversByPair, undefined);
+  });
+
   it('copies the admission rejections of each read second', () => {
     const result = loadResult();
     result.timeSeries = [

@@ -1,6 +1,7 @@
 import type {
   BreakerJournal,
   BreakerRecord,
+  FailoversByPair,
   ProbeResult,
   Report,
   SeriesPoint,
@@ -13,6 +14,19 @@ import type {
 function admissionRejections(t: number): Record<string, number> {
   if (t >= 60 && t < 75) return { 'tenant-noisy': 84 };
   return t === 76 ? { 'tenant-noisy': 3 } : {};
+}
+
+/**
+ * Splits the 30 failovers of a second in which the outage was detected by provider pair: 28
+ * from provider-a, 27 of them to provider-b and 1 to provider-c, and 2 from provider-b to
+ * provider-c.
+ */
+function failoversByPair(detected: boolean): FailoversByPair {
+  if (!detected) return {};
+  return {
+    'provider-a': { 'provider-b': 27, 'provider-c': 1 },
+    'provider-b': { 'provider-c': 2 },
+  };
 }
 
 /**
@@ -37,6 +51,7 @@ function series(): SeriesPoint[] {
       successRate: successes / requests,
       p95S: t >= 30 && t < 45 ? 4.1 : 2.2,
       failovers: detected ? successes : 0,
+      failoversByPair: failoversByPair(detected),
       servedBy,
       queueDepth: 2,
       queueOldestAgeS: 0.2,
@@ -72,7 +87,7 @@ function probes(successRate: number, p95S: number): ProbeResult[] {
 /** Builds a complete, schema-valid drill report for the report and runbook tests. */
 export function sampleReport(): Report {
   return {
-    schemaVersion: 4,
+    schemaVersion: 5,
     runId: '20261204T150000Z-provider-outage',
     createdAt: '2026-12-04T15:00:00.000Z',
     environment: {
@@ -241,9 +256,19 @@ function breakers(): BreakerJournal {
   };
 }
 
+/** Builds the sample report as schema version 4 wrote it, without failovers by provider pair. */
+export function sampleReportV4(): Report {
+  const report = sampleReport();
+  report.schemaVersion = 4;
+  for (const point of report.topologies[0]?.timeSeries ?? []) {
+    delete point.failoversByPair;
+  }
+  return report;
+}
+
 /** Builds the sample report as schema version 3 wrote it, without admission rejections. */
 export function sampleReportV3(): Report {
-  const report = sampleReport();
+  const report = sampleReportV4();
   report.schemaVersion = 3;
   for (const point of report.topologies[0]?.timeSeries ?? []) {
     delete point.admissionRejections;

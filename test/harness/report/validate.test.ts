@@ -9,7 +9,13 @@ import type {
   Report,
 } from '../../../src/harness/report/types.js';
 import { validateReport } from '../../../src/harness/report/validate.js';
-import { sampleReport, sampleReportV1, sampleReportV2, sampleReportV3 } from './sample-report.js';
+import {
+  sampleReport,
+  sampleReportV1,
+  sampleReportV2,
+  sampleReportV3,
+  sampleReportV4,
+} from './sample-report.js';
 import { sampleWorkerLossReport } from './sample-worker-loss.js';
 
 /** Returns the message of the validation error that `report` raises. */
@@ -47,8 +53,68 @@ function policyChange(): PolicyChangeRecord {
 
 describe('validateReport', () => {
   describe('schema versions', () => {
-    it('accepts admission rejections in a version 4 report', () => {
+    it('accepts failovers by pair in a version 5 report', () => {
       const series = validateReport(sampleReport()).topologies[0]?.timeSeries ?? [];
+      assert.deepEqual(series[23]?.failoversByPair, {
+        'provider-a': { 'provider-b': 27, 'provider-c': 1 },
+        'provider-b': { 'provider-c': 2 },
+      });
+      assert.deepEqual(series[0]?.failoversByPair, {});
+    });
+
+    it('accepts a version 4 report without failovers by pair', () => {
+      const report = validateReport(sampleReportV4());
+      assert.equal(report.schemaVersion, 4);
+      assert.equal(report.topologies[0]?.timeSeries[23]?.failovers, 30);
+      assert.equal(report.topologies[0]?.timeSeries[23]?.failoversByPair, undefined);
+    });
+
+    it('rejects failovers by pair in a version 4 report', () => {
+      const report = sampleReport();
+      report.schemaVersion = 4;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/timeSeries\/0\/failoversByPair: not rule failed .*set schemaVersion to 5/,
+      );
+    });
+
+    it('rejects a zero failover count of a pair', () => {
+      const report = sampleReport();
+      const point = report.topologies[0]?.timeSeries[0];
+      assert.ok(point);
+      point.failoversByPair = { 'provider-a': { 'provider-b': 0 } };
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/timeSeries\/0\/failoversByPair\/provider-a\/provider-b: minimum rule failed/,
+      );
+    });
+
+    it('rejects a provider without failover pairs', () => {
+      const report = sampleReport();
+      const point = report.topologies[0]?.timeSeries[0];
+      assert.ok(point);
+      point.failoversByPair = { 'provider-a': {} };
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/timeSeries\/0\/failoversByPair\/provider-a: minProperties rule failed/,
+      );
+    });
+
+    it('rejects pairs that differ from the failovers', () => {
+      const report = sampleReport();
+      const point = report.topologies[0]?.timeSeries[23];
+      assert.ok(point);
+      point.failovers = 31;
+      assert.equal(
+        errorOf(report),
+        'invalid report at /topologies/0/timeSeries/23/failovers: failoverPairSum rule failed ' +
+          '(the pairs of failoversByPair add up to 30, got 31); expected the sum of the counts ' +
+          'in failoversByPair',
+      );
+    });
+
+    it('accepts admission rejections in a version 4 report', () => {
+      const series = validateReport(sampleReportV4()).topologies[0]?.timeSeries ?? [];
       assert.deepEqual(series[60]?.admissionRejections, { 'tenant-noisy': 84 });
       assert.deepEqual(series[0]?.admissionRejections, {});
     });
@@ -58,7 +124,7 @@ describe('validateReport', () => {
     });
 
     it('rejects admission rejections in a version 3 report', () => {
-      const report = sampleReport();
+      const report = sampleReportV4();
       report.schemaVersion = 3;
       assert.match(
         errorOf(report),
@@ -145,13 +211,13 @@ describe('validateReport', () => {
       assert.equal(validateReport({ ...sampleReport(), drill: null }).drill, null);
     });
 
-    it('rejects a version 4 drill without breakers', () => {
+    it('rejects a version 5 drill without breakers', () => {
       const report = sampleReport();
       delete report.drill?.breakers;
       assert.equal(
         errorOf(report),
         "invalid report at /drill: required rule failed (must have required property 'breakers'); " +
-          'expected drill journal of schema version 2, 3 or 4, which has a breakers field, null when not recorded',
+          'expected drill journal of schema version 2 to 5, which has a breakers field, null when not recorded',
       );
     });
 
@@ -166,15 +232,15 @@ describe('validateReport', () => {
 
     it('rejects an unknown version', () => {
       assert.match(
-        errorOf({ ...sampleReport(), schemaVersion: 5 }),
-        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 5\)/,
+        errorOf({ ...sampleReport(), schemaVersion: 6 }),
+        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 6\)/,
       );
     });
   });
 
   describe('policy change', () => {
     it('accepts a version 4 report with a policy change', () => {
-      const report = sampleReport();
+      const report = sampleReportV4();
       report.policyChange = policyChange();
       assert.deepEqual(validateReport(report).policyChange, policyChange());
     });

@@ -16,7 +16,12 @@ import {
 } from '../../../src/harness/runbook/write.js';
 import { GatewayMetrics } from '../../../src/platform/gateway/metrics.js';
 import { defineMetrics } from '../../../src/platform/metrics/definitions.js';
-import { sampleReport, sampleReportV1, sampleReportV3 } from '../report/sample-report.js';
+import {
+  sampleReport,
+  sampleReportV1,
+  sampleReportV3,
+  sampleReportV4,
+} from '../report/sample-report.js';
 
 function sectionOf(markdown: string, title: string): string {
   const start = markdown.indexOf(`## ${title}`);
@@ -232,8 +237,75 @@ describe('renderRunbook', () => {
     );
   });
 
-  it('reads failovers in step 1 when no breaker opened', () => {
+  it('reads failovers from the failed provider in step 1', () => {
     const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = [];
+    gpt.openS = 0;
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    // The series fails over 28 times a second from provider-a from 23 s to 53 s, 27 of them
+    // to provider-b. That is 784 in the 31 seconds from 20 s to 51 s, 25.3 a second, and 56
+    // from 51 s to the end at 90 s. The 2 a second from provider-b are left out.
+    assert.equal(
+      operatorStep(outage, 1),
+      '1. Confirm that requests fail over from provider-a: a `to_provider="provider-b"` line ' +
+        'that changes between the two reads of `(curl -s "$GATEWAY_URL/metrics"; sleep 10; ' +
+        'curl -s "$GATEWAY_URL/metrics") | grep -E ' +
+        '\'scalegate_failover_activations_total\\{from_provider="provider-a"\'` is the outage ' +
+        'in progress. In the drill, no breaker of provider-a opened during the outage, so ' +
+        '`scalegate_breaker_state{provider="provider-a"}` stayed 0 (closed). Each request ' +
+        'called provider-a first and failed over after that call failed: the router failed ' +
+        'over from provider-a to provider-b 39 times. Over the 31 seconds from 20 s to 51 s ' +
+        'that cover the fault window (20.01-50.02 s), ' +
+        '`scalegate_failover_activations_total{from_provider="provider-a"}` rose by 784 ' +
+        '(756 to provider-b, 28 to provider-c), 25.3 per second.',
+    );
+
+    const verify = outage.slice(outage.indexOf('### Verify recovery'));
+    assert.ok(
+      verify.includes(
+        '- Step 1\'s two reads print the same `to_provider="provider-b"` line: calls to ' +
+          'provider-a succeed again, so none fails over. In the drill, ' +
+          '`scalegate_failover_activations_total{from_provider="provider-a"}` rose by 56 ' +
+          '(54 to provider-b, 2 to provider-c) over the 39 seconds from 51 s to the end of ' +
+          'the load at 90 s.\n',
+      ),
+      verify,
+    );
+  });
+
+  it('counts seconds without a failover pair read', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = [];
+    gpt.openS = 0;
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      if (point.t === 30 || point.t === 31 || point.t === 60) delete point.failoversByPair;
+    }
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    // 26 of the 29 read seconds have 28 failovers from provider-a each.
+    assert.ok(
+      operatorStep(outage, 1).endsWith(
+        'Over the 31 seconds from 20 s to 51 s (2 of them without a read) that cover the ' +
+          'fault window (20.01-50.02 s), ' +
+          '`scalegate_failover_activations_total{from_provider="provider-a"}` rose by 728 ' +
+          '(702 to provider-b, 26 to provider-c), 25.1 per second.',
+      ),
+      operatorStep(outage, 1),
+    );
+    const verify = outage.slice(outage.indexOf('### Verify recovery'));
+    assert.ok(
+      verify.includes(
+        'over the 39 seconds from 51 s to the end of the load at 90 s (1 of them without a read).\n',
+      ),
+      verify,
+    );
+  });
+
+  it('reads failovers of every pair in a version 4 report', () => {
+    const report = sampleReportV4();
     const gpt = drillOf(report).breakers?.targets[0];
     assert.ok(gpt);
     gpt.transitions = [];
@@ -550,11 +622,75 @@ describe('renderRunbook', () => {
           'two reads print the same lines. In the drill, ' +
           '`scalegate_admission_rejections_total{tenant="tenant-noisy"}` rose by 1260 over the ' +
           '15 seconds from 60 s to 75 s that cover the burst (60.00-75.00 s), 84.0 per second. ' +
-          'Over the 15 seconds after it, from 75 s to the end of the load at 90 s, it rose by ' +
-          '3, the last in the second from 76 s to 77 s.\n',
+          'Rejections began in the second from 60 s to 61 s, 0.00-1.00 s after the burst ' +
+          'started, and peaked at 84 in the second from 60 s to 61 s. Over the 15 seconds ' +
+          'after it, from 75 s to the end of the load at 90 s, it rose by 3, the last in the ' +
+          'second from 76 s to 77 s.\n',
       ),
       verify,
     );
+  });
+
+  it('states when burst rejections began and peaked', () => {
+    const report = sampleReport();
+    const burst = drillOf(report).faults[1];
+    assert.ok(burst);
+    burst.appliedAtS = 60.4;
+    // No rejection until the tenant has used its quota, then 40, 120 and 84 a second.
+    const counts = new Map([
+      [60, 0],
+      [61, 0],
+      [62, 40],
+      [63, 120],
+    ]);
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      if (point.t < 60 || point.t >= 75) continue;
+      const rejected = counts.get(point.t) ?? 84;
+      point.admissionRejections = rejected === 0 ? {} : { 'tenant-noisy': rejected };
+    }
+    const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');
+    // 40 + 120 + 11 x 84 = 1084 over 15 seconds, 72.3 a second. The second from 62 s starts
+    // 1.60 s after the burst started at 60.40 s.
+    assert.ok(
+      burstSection.includes(
+        'rose by 1084 over the 15 seconds from 60 s to 75 s that cover the burst ' +
+          '(60.40-75.00 s), 72.3 per second. Rejections began in the second from 62 s to ' +
+          '63 s, 1.60-2.60 s after the burst started, and peaked at 120 in the second from ' +
+          '63 s to 64 s.',
+      ),
+      burstSection,
+    );
+  });
+
+  it('starts burst rejections no earlier than the burst', () => {
+    const report = sampleReport();
+    const burst = drillOf(report).faults[1];
+    assert.ok(burst);
+    burst.appliedAtS = 60.4;
+    const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');
+    // The second from 60 s to 61 s starts before the burst, so the range starts at 0.
+    assert.ok(
+      burstSection.includes(
+        'Rejections began in the second from 60 s to 61 s, 0.00-0.60 s after the burst started',
+      ),
+      burstSection,
+    );
+  });
+
+  it('omits the burst start and peak without a rejection', () => {
+    const report = sampleReport();
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      if (point.t >= 60 && point.t < 75) point.admissionRejections = {};
+    }
+    const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');
+    assert.ok(
+      burstSection.includes(
+        'rose by 0 over the 15 seconds from 60 s to 75 s that cover the burst ' +
+          '(60.00-75.00 s), 0.0 per second. Over the 15 seconds after it',
+      ),
+      burstSection,
+    );
+    assert.doesNotMatch(burstSection, /Rejections began|peaked/);
   });
 
   it('measures no burst rejections after the burst', () => {

@@ -169,6 +169,23 @@ describe('scalegate platform', function () {
     }
   });
 
+  it('writes a long start error whole to a slow pipe', async () => {
+    // README.md as a policy gives hundreds of problems, about 110 KiB, more than a pipe holds.
+    // The reader waits a second, so the pipe fills first. An exit straight after the write
+    // cut the message at 64 KiB in most runs through a shell pipe, and in none through
+    // spawn's own stdio, so the test uses the shell's.
+    const command = `"${process.execPath}" "${CLI}" platform --policy README.md 2>&1 | (sleep 1; cat)`;
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    await once(child, 'close');
+    assert.ok(output.length > 65_536, `output has ${output.length} characters`);
+    assert.ok(output.startsWith('error: starting the platform failed: '), output.slice(0, 200));
+    assert.ok(output.endsWith('Fix the file or pass another --policy.\n'), output.slice(-200));
+  });
+
   it('rejects an invalid --log-level', async () => {
     const child = spawn(process.execPath, [CLI, 'platform', '--log-level', 'loud'], {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,6 +16,7 @@ import {
   backpressureLimits,
 } from '../backpressure-options.js';
 import { reportFailure } from '../command-errors.js';
+import { exitAfterOutput } from '../exit.js';
 import { commandLogger } from '../logger.js';
 import {
   parseDurationMsFrom,
@@ -138,7 +139,7 @@ async function runPlatform(options: PlatformCommandOptions, command: Command): P
   const redisOnly = redisOnlyOptionsWithoutRedis(options, command);
   if (redisOnly !== undefined) {
     process.stderr.write(`error: ${redisOnly}\n`);
-    process.exit(2);
+    return exitAfterOutput(2);
   }
   const logger = commandLogger('scalegate-platform', 1, options.logLevel);
   const shutdownTimeoutMs = options.shutdownTimeoutMs;
@@ -161,8 +162,9 @@ async function runPlatform(options: PlatformCommandOptions, command: Command): P
       logger,
     });
   } catch (error) {
-    // Exits at once: a failed start can leave timers or sockets that would keep the process up.
-    process.exit(reportFailure('starting the platform', error, logger));
+    // Exits once the message is out: a failed start can leave timers or sockets that would
+    // keep the process up.
+    return exitAfterOutput(reportFailure('starting the platform', error, logger));
   }
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {

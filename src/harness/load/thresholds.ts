@@ -110,7 +110,8 @@ function compare(
   }
   const passed = op === '>=' ? actual >= bound : actual <= bound;
   const verb = passed ? 'meets' : 'violates';
-  return { name, limit, actual, passed, reason: `${name} = ${round(actual)} ${verb} ${limit}` };
+  const reason = `${name} = ${shown(actual, op, bound)} ${verb} ${limit}`;
+  return { name, limit, actual, passed, reason };
 }
 
 interface PercentileRange {
@@ -126,11 +127,11 @@ function checkBounded(name: string, max: number, range: PercentileRange): Thresh
   const limit = `<= ${max}`;
   const cut = `${range.aborted} of ${range.ended} requests were cut off before their responses`;
   if (range.lower > max) {
-    const reason = `${name} >= ${round(range.lower)} violates ${limit} (a lower bound: ${cut})`;
+    const reason = `${name} >= ${shown(range.lower, '<=', max)} violates ${limit} (a lower bound: ${cut})`;
     return { name, limit, actual: range.lower, passed: false, reason };
   }
   if (range.upper !== null && range.upper <= max) {
-    const reason = `${name} <= ${round(range.upper)} meets ${limit} (an upper bound: ${cut}, counted as never ending)`;
+    const reason = `${name} <= ${shown(range.upper, '<=', max)} meets ${limit} (an upper bound: ${cut}, counted as never ending)`;
     return { name, limit, actual: range.upper, passed: true, reason };
   }
   const upperText = range.upper === null ? 'no upper bound' : `at most ${round(range.upper)}`;
@@ -145,4 +146,26 @@ function checkBounded(name: string, max: number, range: PercentileRange): Thresh
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
+}
+
+/** Digits after the point that a value shows at least, and at most. */
+const SHOWN_DIGITS = { min: 3, max: 12 };
+
+/**
+ * Returns `actual` as a reason shows it: 3 digits after the point, rounded down for `>=`
+ * and up for `<=`, as the summary rounds the success rate down. Where that would put the
+ * shown value on the other side of the bound from `actual`, it shows more digits.
+ */
+function shown(actual: number, op: '>=' | '<=', bound: number): number {
+  const holds = (value: number) => (op === '>=' ? value >= bound : value <= bound);
+  const passed = holds(actual);
+  for (let digits = SHOWN_DIGITS.min; digits <= SHOWN_DIGITS.max; digits += 1) {
+    const scale = 10 ** digits;
+    // The tolerance keeps a product such as 1.005 * 1000 = 1004.9999999999999 at 1005.
+    const scaled = actual * scale;
+    const value =
+      op === '>=' ? Math.floor(scaled + 1e-6) / scale : Math.ceil(scaled - 1e-6) / scale;
+    if (holds(value) === passed) return value;
+  }
+  return actual;
 }

@@ -218,6 +218,62 @@ describe('evaluateThresholds', () => {
     assert.equal(verdict.checks[2]?.reason, 'p99LatencyMs = 900 violates <= 800');
   });
 
+  /** Returns the reason of the one check of `slo` on a result of `succeeded` of 2000 and `p95`. */
+  function reasonOf(succeeded: number, p95: number, slo: Parameters<typeof evaluateThresholds>[1]) {
+    const requests = {
+      scheduled: 2000,
+      sent: 2000,
+      succeeded,
+      failed: 2000 - succeeded,
+      dropped: 0,
+      late: 0,
+      aborted: 0,
+    };
+    const overall = { ...emptySummary(), count: 2000, p50: 100, p95, p99: p95 };
+    const latency = { ...result().latency, overall };
+    const verdict = evaluateThresholds(result({ requests, latency }), slo);
+    assert.equal(verdict.checks.length, 1);
+    return verdict.checks[0]?.reason;
+  }
+
+  it('shows a failing rate below its bound', () => {
+    // 1979 of 2000 is 0.9895, which rounding to the nearest 3 digits would show as 0.99.
+    assert.equal(
+      reasonOf(1979, 100, { successRate: 0.99 }),
+      'successRate = 0.989 violates >= 0.99',
+    );
+  });
+
+  it('rounds a rate down as the summary does', () => {
+    // 1753 of 2000 is 0.8765; the summary prints rate=87.6%.
+    assert.equal(reasonOf(1753, 100, { successRate: 0.9 }), 'successRate = 0.876 violates >= 0.9');
+  });
+
+  it('shows a rate at its bound as meeting it', () => {
+    assert.equal(reasonOf(1980, 100, { successRate: 0.99 }), 'successRate = 0.99 meets >= 0.99');
+  });
+
+  it('shows a failing latency above its bound', () => {
+    assert.equal(
+      reasonOf(2000, 7999.5004, { p95LatencyMs: 7999.5 }),
+      'p95LatencyMs = 7999.501 violates <= 7999.5',
+    );
+  });
+
+  it('adds digits where 3 would cross the bound', () => {
+    assert.equal(
+      reasonOf(2000, 7999.5004, { p95LatencyMs: 7999.5006 }),
+      'p95LatencyMs = 7999.5004 meets <= 7999.5006',
+    );
+  });
+
+  it('shows a passing latency at most its bound', () => {
+    assert.equal(
+      reasonOf(2000, 7999.4996, { p95LatencyMs: 7999.5 }),
+      'p95LatencyMs = 7999.5 meets <= 7999.5',
+    );
+  });
+
   it('uses per-tenant outcomes and latency', () => {
     const verdict = evaluateThresholds(
       result({

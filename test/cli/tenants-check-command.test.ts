@@ -115,7 +115,7 @@ describe('tenants check command', () => {
           `invalid tenants file ${file} (3 problems):`,
           `  ${file}:8:5 tenants[0].budgetUsd (id tenant-a): expected a number >= 0, received "25"; write 25 without quotes`,
           // The second entry has no id, so its problems name the entry by position alone.
-          `  ${file}:9:5 tenants[1].id: expected a non-empty string, received nothing`,
+          `  ${file}:9:5 tenants[1].id: missing; set it to a non-empty string`,
           `  ${file}:14:5 tenants[1].budgetUsd: expected a number >= 0, received -1`,
           '',
         ].join('\n'),
@@ -161,6 +161,32 @@ describe('tenants check command', () => {
         ].join('\n'),
       );
       assert.equal(run.exitCode, 1);
+    });
+
+    it('names a missing key hash', async () => {
+      const lines = entry('tenant-a', HASH_A).filter((line) => !line.includes('keySha256'));
+      await writeFile(file, tenantsText(lines));
+      const run = await runTenantsCheck([file]);
+      assert.equal(
+        run.stdout,
+        [
+          `invalid tenants file ${file} (1 problem):`,
+          `  ${file}:2:5 tenants[0].keySha256 (id tenant-a): missing; set it to 64 lowercase hex digits (a sha256, never a plaintext key)`,
+          '',
+        ].join('\n'),
+      );
+      assert.equal(run.exitCode, 1);
+    });
+
+    it('exits 2 without a file', async () => {
+      const run = await runTenantsCheck([]);
+      assert.equal(
+        run.stderr,
+        'error: tenants check needs a tenants file; pass it as an argument, such as ' +
+          'scalegate tenants check fixtures/tenants.yaml\n',
+      );
+      assert.equal(run.stdout, '');
+      assert.equal(run.exitCode, 2);
     });
 
     it('reports a file that is not YAML', async () => {
@@ -262,7 +288,7 @@ describe('tenants check command', () => {
             tenantId: null,
             line: 9,
             column: 5,
-            message: 'expected a non-empty string, received nothing',
+            message: 'missing; set it to a non-empty string',
           },
           {
             field: 'tenants[1].budgetUsd',

@@ -60,7 +60,7 @@ export function registerTenantsCommand(program: Command): void {
       'Validate a tenants file as the platform loads it at start, without starting it, and ' +
         'print every problem with its line, column and tenant id.',
     )
-    .argument('<file>', 'tenants YAML file, such as fixtures/tenants.yaml')
+    .argument('[file]', 'tenants YAML file, such as fixtures/tenants.yaml')
     .option(
       '--json',
       'print the result as JSON, as reports/schema/tenants-check.schema.json describes',
@@ -73,7 +73,15 @@ export function registerTenantsCommand(program: Command): void {
         'given or the file cannot be read, and then only an error line is printed, as text ' +
         'on stderr also with --json.',
     )
-    .action(async (file: string, options: TenantsCheckOptions) => {
+    .action(async (file: string | undefined, options: TenantsCheckOptions) => {
+      if (file === undefined) {
+        process.stderr.write(
+          'error: tenants check needs a tenants file; pass it as an argument, such as ' +
+            'scalegate tenants check fixtures/tenants.yaml\n',
+        );
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
       process.exitCode = await runTenantsCheck(file, options);
     });
 }

@@ -83,8 +83,8 @@ export class TenantConfigError extends Error {
   }
 
   /**
-   * Builds the error for a field whose value has the wrong type or range. `hint` follows the
-   * received value, such as `; write 25 without quotes`.
+   * Builds the error for a field whose value is missing or has the wrong type or range.
+   * `hint` follows the received value, such as `; write 25 without quotes`.
    */
   static invalidField(
     file: string,
@@ -94,12 +94,11 @@ export class TenantConfigError extends Error {
     hint = '',
     place: TenantProblemPlace = {},
   ) {
-    return new TenantConfigError(
-      file,
-      field,
-      `expected ${expected}, received ${describeValue(received)}${hint}`,
-      place,
-    );
+    const detail =
+      received === undefined
+        ? `missing; set it to ${expected}`
+        : `expected ${expected}, received ${describeValue(received)}${hint}`;
+    return new TenantConfigError(file, field, detail, place);
   }
 }
 

@@ -217,15 +217,13 @@ function readField<T>(
 /** Reads a key hash. The received value is withheld, because a wrong entry may be a plaintext key. */
 function readKeySha256(value: unknown, field: string, fail: FieldFailure): string {
   if (typeof value === 'string' && SHA256_HEX.test(value)) return value;
+  const expected = '64 lowercase hex digits (a sha256, never a plaintext key)';
+  if (value === undefined) return fail(field, expected, undefined);
   const received =
     typeof value === 'string'
       ? `a string of ${value.length} characters`
-      : `a ${value === undefined ? 'missing' : typeof value} value`;
-  return fail(
-    field,
-    '64 lowercase hex digits (a sha256, never a plaintext key)',
-    new WithheldValue(received),
-  );
+      : `a ${typeof value} value`;
+  return fail(field, expected, new WithheldValue(received));
 }
 
 /**

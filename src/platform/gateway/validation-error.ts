@@ -105,8 +105,22 @@ function fixHint(issue: AjvIssue, value: unknown, field: string): string {
       return `; send ${String(issue.params.limit)} or less`;
     case 'type':
       return typeHint(issue.params.type, value, field);
+    case 'enum':
+      return enumHint(issue.params.allowedValues, value);
   }
   return '';
+}
+
+/**
+ * Returns `; send async` for a string close to one allowed value, such as `Async` or
+ * `asnyc`, or `; send one of them` otherwise.
+ */
+function enumHint(allowed: unknown, value: unknown): string {
+  if (!Array.isArray(allowed)) return '';
+  const names = allowed.filter((item): item is string => typeof item === 'string');
+  const similar = typeof value === 'string' ? similarNames(value, names) : [];
+  if (similar.length === 0) return '; send one of them';
+  return `; send ${alternatives(similar, (name) => name)}`;
 }
 
 /**

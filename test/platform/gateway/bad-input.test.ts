@@ -41,6 +41,37 @@ describe('gateway bad input', () => {
     assert.equal(response.json().error.code, 'invalid_json');
   });
 
+  /** Posts SYNC_TASK with `fields` in place of its own and returns the 400 error. */
+  async function rejectedWith(fields: Record<string, unknown>) {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...SYNC_TASK, ...fields },
+    });
+    assert.equal(response.statusCode, 400);
+    return response.json().error;
+  }
+
+  it('suggests the mode a misspelling is close to', async () => {
+    const error = await rejectedWith({ mode: 'Async' });
+    assert.equal(error.field, 'mode');
+    assert.equal(
+      error.message,
+      'invalid field mode: must be one of sync, async, got "Async"; send async',
+    );
+  });
+
+  it('asks for an allowed role', async () => {
+    const error = await rejectedWith({ messages: [{ role: 'robot', content: 'hi' }] });
+    assert.equal(error.field, 'messages[0].role');
+    assert.equal(
+      error.message,
+      'invalid field messages[0].role: must be one of system, user, assistant, tool, got "robot"; send one of them',
+    );
+  });
+
   it('names a forbidden body key', async () => {
     const { app, router } = fakePlatform();
     const task = JSON.stringify(SYNC_TASK).slice(0, -1);

@@ -69,6 +69,12 @@ export interface TaskResult {
   attempts: AttemptRecord[];
   /** Time from the first attempt's start to the first output token. */
   timeToFirstTokenMs: number;
+  /**
+   * Provider and model of the attempt that delivered the first output token, the serving
+   * attempt of the first step. Set on the result of several steps, whose `provider` and
+   * `model` are the last step's. When absent, `provider` and `model` name that attempt.
+   */
+  firstTokenFrom?: { provider: string; model: string };
 }
 
 export interface TaskError {

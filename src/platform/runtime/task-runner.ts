@@ -106,5 +106,6 @@ function combine(total: TaskResult, next: TaskResult): TaskResult {
     usage,
     attempts: [...total.attempts, ...next.attempts],
     timeToFirstTokenMs: total.timeToFirstTokenMs,
+    firstTokenFrom: total.firstTokenFrom ?? { provider: total.provider, model: total.model },
   };
 }

@@ -101,6 +101,12 @@ export interface StepCheckpoint {
   steps: number;
   /** The finished steps' combined result: usage and attempts of all of them, the last one's text. */
   result: TaskResult;
+  /**
+   * End of the tool wait that follows the last finished step, in ms since the Unix epoch on
+   * the platform clock (`Clock.now()`). A later delivery waits only until then. Absent when
+   * no tool wait follows that step.
+   */
+  toolWaitEndsAt?: number;
 }
 
 export interface TaskRecord {

@@ -45,21 +45,47 @@ function sleepWith(
   });
 }
 
+/** A {@link scaledClock}, with the settings that rebuild it in another process. */
+export interface ScaledClock extends Clock {
+  /** Simulated milliseconds per millisecond of the base clock. */
+  readonly scale: number;
+  /** Time on the base clock, in ms since the Unix epoch, at which `now()` equals the base's. */
+  readonly originMs: number;
+}
+
 /**
  * A clock whose durations shrink by `scale`: with scale 10, a 60 s fault window
- * lasts 6 s of wall time, while `now()` reports the simulated time.
+ * lasts 6 s of wall time, while `now()` reports the simulated time. `now()` equals the
+ * base clock's at `originMs`, so processes that build a clock of the same scale and
+ * origin over the system clock report the same `now()`. `monotonic()` starts at the
+ * base's monotonic time and is comparable within one process only.
+ * @param originMs @defaultValue base.now(), the clock's creation
  */
-export function scaledClock(scale: number, base: Clock = systemClock): Clock {
+export function scaledClock(
+  scale: number,
+  base: Clock = systemClock,
+  originMs: number = base.now(),
+): ScaledClock {
   if (!Number.isFinite(scale) || scale <= 0) {
     throw new RangeError(`time scale must be a positive number, got ${String(scale)}`);
   }
-  const wallStart = base.now();
+  if (!Number.isFinite(originMs)) {
+    throw new RangeError(`clock origin must be a finite time in ms, got ${String(originMs)}`);
+  }
   const monoStart = base.monotonic();
   return {
-    now: () => wallStart + (base.now() - wallStart) * scale,
+    scale,
+    originMs,
+    now: () => originMs + (base.now() - originMs) * scale,
     monotonic: () => monoStart + (base.monotonic() - monoStart) * scale,
     sleep: (ms, signal) => base.sleep(ms / scale, signal),
     setTimeout: (callback, ms) => base.setTimeout(callback, ms / scale),
     clearTimeout: (handle) => base.clearTimeout(handle),
   };
+}
+
+/** True for a clock that {@link scaledClock} built. */
+export function isScaledClock(clock: Clock): clock is ScaledClock {
+  const { scale, originMs } = clock as Partial<ScaledClock>;
+  return typeof scale === 'number' && typeof originMs === 'number';
 }

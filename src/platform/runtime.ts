@@ -11,7 +11,7 @@ import {
   type ResolvedBackpressure,
   resolveBackpressureOptions,
 } from './admission/backpressure.js';
-import { systemClock } from './clock.js';
+import { isScaledClock, systemClock } from './clock.js';
 import type { CostLedger } from './cost/ledger.js';
 import { DEFAULT_PRICES_PATH, loadPriceTable } from './cost/load-price-table.js';
 import { roundUsd } from './cost/usd.js';
@@ -271,6 +271,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       // The memory queue ends with this process, so only Redis can deliver a cut task again.
       onShutdown: drivers.redisUrl === undefined ? 'fail' : 'requeue',
       onStart: (task, waitMs) => metrics.observeQueueWait(task.request.priority, waitMs / 1000),
+      // BullMQ stamps each job's enqueuedAt with the system clock, the memory queue with `clock`.
+      // NOTE: under a scaled clock, the queue wait of BullMQ jobs is therefore wall time,
+      // while the memory queue's is scaled time.
+      queueClock: drivers.redisUrl === undefined ? clock : systemClock,
       runSlots: drivers.runSlots,
       maxRunningOf: (tenantId) => capOf(maxRunning, tenantId),
       onCapDeferral: (tenantId) => metrics.recordCapDeferral(tenantId),
@@ -506,7 +510,11 @@ function workerConfig(
   maxRunning: Record<string, number>,
 ) {
   if (drivers.redisUrl === undefined) return undefined;
+  const clock = config.clock ?? systemClock;
   return {
+    // NOTE: worker processes scale the system clock, so a scaled clock over another base
+    // clock, such as a test's fake clock, gives them other times than this process.
+    clock: isScaledClock(clock) ? { scale: clock.scale, originMs: clock.originMs } : undefined,
     redisUrl: drivers.redisUrl,
     keyPrefix,
     maxRunning,

@@ -69,6 +69,12 @@ export interface TaskResult {
   attempts: AttemptRecord[];
   /** Time from the first attempt's start to the first output token. */
   timeToFirstTokenMs: number;
+  /**
+   * Provider and model of the attempt that delivered the first output token, the serving
+   * attempt of the first step. Set on the result of several steps, whose `provider` and
+   * `model` are the last step's. When absent, `provider` and `model` name that attempt.
+   */
+  firstTokenFrom?: { provider: string; model: string };
 }
 
 export interface TaskError {
@@ -95,6 +101,12 @@ export interface StepCheckpoint {
   steps: number;
   /** The finished steps' combined result: usage and attempts of all of them, the last one's text. */
   result: TaskResult;
+  /**
+   * End of the tool wait that follows the last finished step, in ms since the Unix epoch on
+   * the platform clock (`Clock.now()`). A later delivery waits only until then. Absent when
+   * no tool wait follows that step.
+   */
+  toolWaitEndsAt?: number;
 }
 
 export interface TaskRecord {

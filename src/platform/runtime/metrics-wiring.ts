@@ -75,11 +75,15 @@ export function wireTaskCounts(
   });
 }
 
-/** Observes the time to first token of a finished task that has a result. */
+/**
+ * Observes the time to first token of a finished task that has a result, labelled with the
+ * provider and model whose stream delivered that token.
+ */
 export function observeFirstToken(metrics: MetricSink, record: TaskRecord): void {
   const { result } = record;
   if (result === undefined) return;
-  const labels = { provider: result.provider, model: result.model };
+  const source = result.firstTokenFrom ?? result;
+  const labels = { provider: source.provider, model: source.model };
   metrics.observeTimeToFirstToken(labels, result.timeToFirstTokenMs / 1000);
 }
 

@@ -33,6 +33,11 @@ export interface TaskConsumerOptions {
   /** Called when a task starts, with the time it waited since it was queued. @defaultValue none */
   onStart?: (task: TaskRecord, queueWaitMs: number) => void;
   /**
+   * Clock of the jobs' `enqueuedAt`, which `onStart`'s queue wait is measured on. BullMQ
+   * stamps jobs with the system clock whatever `clock` is. @defaultValue clock
+   */
+  queueClock?: Clock;
+  /**
    * Running slots that hold each tenant to its `maxRunning`. A task over its tenant's cap
    * goes back to the queue for a short wait. @defaultValue no cap
    */
@@ -144,7 +149,8 @@ function runTaskJob(options: TaskConsumerOptions): JobHandler<QueuedTaskData> {
     // One store call both skips unknown or terminal tasks and marks the rest running.
     const task = await options.finisher.startById(job.id);
     if (task === undefined) return;
-    options.onStart?.(task, Math.max(0, options.clock.now() - job.enqueuedAt));
+    const queueClock = options.queueClock ?? options.clock;
+    options.onStart?.(task, Math.max(0, queueClock.now() - job.enqueuedAt));
     const spend = options.finisher.ticketSpend(job.data.ticket, task.deliveries);
     try {
       // Admission reserved one delivery, so a redelivery checks the budget first.

@@ -20,8 +20,9 @@ export interface TaskRunContext {
    */
   afterStep?: (spentUsd: number, done: StepCheckpoint) => Promise<void>;
   /**
-   * Steps an earlier delivery finished. The run starts with the tool wait after them, and
-   * their usage and attempts count in the result, but not their cost. @defaultValue none
+   * Steps an earlier delivery finished. The run starts with what is left of the tool wait
+   * after them, and their usage and attempts count in the result, but not their cost.
+   * @defaultValue none
    */
   resumeFrom?: StepCheckpoint;
 }
@@ -37,8 +38,10 @@ const SYNTHETIC_PROMPT: ChatMessage[] = [{ role: 'user', content: 'Synthetic loa
 /**
  * Runs an agent task: `steps` model calls, each followed by a tool wait of
  * `toolWaitMs` on the clock. Usage adds up over the steps; the text, provider and
- * model are the last step's, and the attempts are all steps' attempts. A run
- * resumed from a checkpoint makes the calls after its steps only.
+ * model are the last step's, and the attempts are all steps' attempts. The time to
+ * first token and `firstTokenFrom` are the first step's. A run resumed from a
+ * checkpoint waits what is left of the checkpoint's tool wait, then makes the calls
+ * after its steps only.
  * `tokenCostUsd` is what this run's calls cost, without the checkpoint's steps.
  * `onToken` gets every step's deltas with the step number, so the deltas of step
  * `steps` add up to the result's text.
@@ -59,16 +62,24 @@ export async function runAgentTask(
   let result = resumed?.result;
   let spentUsd = 0;
   try {
-    // The tool call after the checkpoint's last step ran in a delivery that ended, so it runs again.
-    if (first > 0 && toolWaitMs > 0) await context.clock.sleep(toolWaitMs, context.signal);
+    // The tool wait after the checkpoint's last step began in a delivery that ended, so this
+    // one waits what is left of it, or all of it when the checkpoint has no end time.
+    if (first > 0 && toolWaitMs > 0) {
+      const endsAt = resumed?.toolWaitEndsAt ?? context.clock.now() + toolWaitMs;
+      await waitForTool(context, endsAt, toolWaitMs);
+    }
     for (let step = first; step < steps; step += 1) {
       const output = await context.router.call(modelCall(request, context, step + 1));
       result = result === undefined ? output.result : combine(result, output.result);
       spentUsd = addUsd(spentUsd, output.tokenCostUsd);
-      if (step < steps - 1 || toolWaitMs > 0) {
-        await context.afterStep?.(spentUsd, { steps: step + 1, result });
+      // The tool wait begins as the step ends, so it runs while the checkpoint is stored.
+      const toolWaitEndsAt = toolWaitMs > 0 ? context.clock.now() + toolWaitMs : undefined;
+      if (step < steps - 1 || toolWaitEndsAt !== undefined) {
+        const done: StepCheckpoint = { steps: step + 1, result };
+        if (toolWaitEndsAt !== undefined) done.toolWaitEndsAt = toolWaitEndsAt;
+        await context.afterStep?.(spentUsd, done);
       }
-      if (toolWaitMs > 0) await context.clock.sleep(toolWaitMs, context.signal);
+      if (toolWaitEndsAt !== undefined) await waitForTool(context, toolWaitEndsAt, toolWaitMs);
     }
   } catch (error) {
     // The steps that finished were billed even though the task fails.
@@ -76,6 +87,17 @@ export async function runAgentTask(
   }
   if (result === undefined) throw new RangeError(`no step of the ${request.route} task ran`);
   return { result, tokenCostUsd: spentUsd };
+}
+
+/**
+ * Sleeps until `endsAt` on the context's clock, but never longer than `toolWaitMs`, because
+ * an end time stored under a clock with another origin, such as the scaled clock of a
+ * platform run before a restart, may lie further ahead. A past end time still sleeps 0 ms,
+ * so an aborted signal ends the run here as it does in any wait.
+ */
+async function waitForTool(context: TaskRunContext, endsAt: number, toolWaitMs: number) {
+  const remainingMs = Math.min(toolWaitMs, Math.max(0, endsAt - context.clock.now()));
+  await context.clock.sleep(remainingMs, context.signal);
 }
 
 function modelCall(request: TaskRequest, context: TaskRunContext, step: number): ModelCallInput {
@@ -106,5 +128,6 @@ function combine(total: TaskResult, next: TaskResult): TaskResult {
     usage,
     attempts: [...total.attempts, ...next.attempts],
     timeToFirstTokenMs: total.timeToFirstTokenMs,
+    firstTokenFrom: total.firstTokenFrom ?? { provider: total.provider, model: total.model },
   };
 }

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { loadProviderCatalog } from '../../faults/providers/index.js';
 import { RedisAdmissionBackend } from '../admission/redis-backend.js';
 import { RedisRunSlots } from '../admission/run-slots.js';
-import { systemClock } from '../clock.js';
+import { type Clock, scaledClock, systemClock } from '../clock.js';
 import { loadPriceTable } from '../cost/load-price-table.js';
 import { RedisCostLedger } from '../cost/redis-ledger.js';
 import type { QueuedTaskData } from '../gateway/ports.js';
@@ -48,18 +48,22 @@ export interface WorkerHandlerConfig {
    * @defaultValue 86_400_000 (24 hours)
    */
   taskRetentionMs?: number;
+  /**
+   * Scale and origin of the platform's `scaledClock`. The process then runs on a scaled
+   * system clock that reports the platform's `now()`, so its tool waits, deadlines,
+   * provider timeouts and task times shrink as the platform's do. @defaultValue the system clock
+   */
+  clock?: { scale: number; originMs: number };
 }
 
-/**
- * Builds the async task handler of one worker process.
- * NOTE: worker processes use the system clock, so a time-scaled drill does not scale their tool waits.
- */
+/** Builds the async task handler of one worker process. */
 export async function createHandler(config: unknown): Promise<JobHandler<QueuedTaskData>> {
   const settings = config as WorkerHandlerConfig;
   const catalog = await loadProviderCatalog(settings.providersDir);
   const policy = await loadPolicy(settings.policyPath, catalog);
   const prices = await loadPriceTable(settings.pricesPath);
-  const router = createRouter({ policy, catalog, endpoints: settings.endpoints });
+  const clock = workerClock(settings);
+  const router = createRouter({ policy, catalog, endpoints: settings.endpoints, clock });
   wireRouterMetrics(router, openRelay(), policy);
   return createTaskHandlerAround(
     settings,
@@ -68,10 +72,22 @@ export async function createHandler(config: unknown): Promise<JobHandler<QueuedT
   );
 }
 
+/** Returns the clock of a worker process: the platform's scaled clock, or the system clock. */
+export function workerClock(settings: Pick<WorkerHandlerConfig, 'clock'>): Clock {
+  const { clock } = settings;
+  return clock === undefined ? systemClock : scaledClock(clock.scale, systemClock, clock.originMs);
+}
+
 /** The settings of a worker process's task handler that do not concern its router. */
 export type TaskHandlerSettings = Pick<
   WorkerHandlerConfig,
-  'redisUrl' | 'keyPrefix' | 'maxAttempts' | 'maxTaskDurationMs' | 'maxRunning' | 'taskRetentionMs'
+  | 'redisUrl'
+  | 'keyPrefix'
+  | 'maxAttempts'
+  | 'maxTaskDurationMs'
+  | 'maxRunning'
+  | 'taskRetentionMs'
+  | 'clock'
 >;
 
 /**
@@ -107,10 +123,11 @@ export function createTaskHandlerAround(
     retentionMs: settings.taskRetentionMs ?? DEFAULT_QUEUE_RETENTION_MS,
   });
   const metrics = openRelay();
+  const clock = workerClock(settings);
   const finisher = new TaskFinisher({
     store,
     admission,
-    clock: systemClock,
+    clock,
     onFinished: ({ record, executorCostUsd }) =>
       recordFinished(metrics, ledger, record, executorCostUsd),
     onChargeError: (error, ticket) =>
@@ -124,7 +141,9 @@ export function createTaskHandlerAround(
     store,
     router,
     finisher,
-    clock: systemClock,
+    clock,
+    // BullMQ stamps each job's enqueuedAt with the system clock.
+    queueClock: systemClock,
     maxAttempts: settings.maxAttempts,
     deadlineMs: (request) =>
       asyncTaskDeadlineMs(request, routeDeadlineMs(request), maxTaskDurationMs),

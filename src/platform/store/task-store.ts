@@ -189,12 +189,19 @@ export function resolveLifetimes(options: Partial<StoreLifetimes>): StoreLifetim
 
 /**
  * Checks a checkpoint before a store writes it.
- * @throws RangeError when `steps` is not a whole number >= 1.
+ * @throws RangeError when `steps` is not a whole number >= 1, or `toolWaitEndsAt` is set
+ * but not a finite number.
  */
 export function validateCheckpoint(id: string, checkpoint: StepCheckpoint): void {
   if (!Number.isSafeInteger(checkpoint.steps) || checkpoint.steps < 1) {
     throw new RangeError(
       `checkpoint steps of task ${id} must be a whole number >= 1, got ${String(checkpoint.steps)}`,
+    );
+  }
+  const { toolWaitEndsAt } = checkpoint;
+  if (toolWaitEndsAt !== undefined && !Number.isFinite(toolWaitEndsAt)) {
+    throw new RangeError(
+      `checkpoint toolWaitEndsAt of task ${id} must be a finite time in ms, got ${String(toolWaitEndsAt)}`,
     );
   }
 }

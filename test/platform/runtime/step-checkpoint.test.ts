@@ -137,6 +137,86 @@ describe('agent task steps across deliveries', () => {
       ]);
     });
 
+    it('stores the tool wait end in the checkpoint', async () => {
+      const router = portAnswering([stepOutput(1, 0.125), stepOutput(2, 0.25)]);
+      const done: StepCheckpoint[] = [];
+      const before = Date.now();
+      await runAgentTask(
+        { ...REQUEST, steps: 2, toolWaitMs: 5_000 },
+        {
+          tenantId: 'tenant-alpha',
+          router,
+          clock: countingClock(),
+          afterStep: async (_spentUsd, checkpoint) => void done.push(checkpoint),
+        },
+      );
+      const after = Date.now();
+      assert.equal(done.length, 2);
+      for (const checkpoint of done) {
+        const endsAt = checkpoint.toolWaitEndsAt ?? Number.NaN;
+        assert.ok(endsAt >= before + 5_000, `ends at ${endsAt}, before ${before}`);
+        assert.ok(endsAt <= after + 5_000, `ends at ${endsAt}, after ${after}`);
+      }
+    });
+
+    it('stores no tool wait end without a tool wait', async () => {
+      const router = portAnswering([stepOutput(1, 0.125), stepOutput(2, 0.25)]);
+      const done: StepCheckpoint[] = [];
+      await runAgentTask(
+        { ...REQUEST, steps: 2 },
+        {
+          tenantId: 'tenant-alpha',
+          router,
+          clock: systemClock,
+          afterStep: async (_spentUsd, checkpoint) => void done.push(checkpoint),
+        },
+      );
+      assert.equal(done.length, 1);
+      assert.equal(done[0]?.steps, 1);
+      assert.equal('toolWaitEndsAt' in (done[0] ?? {}), false);
+    });
+
+    it('waits only the rest of a resumed tool wait', async () => {
+      const router = portAnswering([]);
+      const clock = countingClock();
+      const resumeFrom = { ...checkpointAfter(3), toolWaitEndsAt: Date.now() + 300 };
+      await runAgentTask(
+        { ...REQUEST, toolWaitMs: 1_000 },
+        { tenantId: 'tenant-alpha', router, clock, resumeFrom },
+      );
+      assert.equal(clock.sleeps.length, 1);
+      const sleptMs = clock.sleeps[0] ?? Number.NaN;
+      assert.ok(sleptMs > 250, `slept ${sleptMs} ms`);
+      assert.ok(sleptMs <= 300, `slept ${sleptMs} ms`);
+    });
+
+    it('waits 0 ms after a past tool wait end', async () => {
+      const router = portAnswering([stepOutput(3, 0.25)]);
+      const clock = countingClock();
+      const resumeFrom = { ...checkpointAfter(2), toolWaitEndsAt: Date.now() - 1 };
+      const output = await runAgentTask(
+        { ...REQUEST, toolWaitMs: 1_000 },
+        { tenantId: 'tenant-alpha', router, clock, resumeFrom },
+      );
+      assert.equal(output.result.text, 'step 3');
+      // The resumed wait, then step 3's whole wait.
+      assert.equal(clock.sleeps.length, 2);
+      assert.equal(clock.sleeps[0], 0);
+      assert.ok((clock.sleeps[1] ?? 0) > 990, `slept ${clock.sleeps[1]} ms after step 3`);
+    });
+
+    it('caps a resumed tool wait at toolWaitMs', async () => {
+      const router = portAnswering([]);
+      const clock = countingClock();
+      // As from a scaled clock whose time ran far ahead of this one's.
+      const resumeFrom = { ...checkpointAfter(3), toolWaitEndsAt: Date.now() + 3_600_000 };
+      await runAgentTask(
+        { ...REQUEST, toolWaitMs: 1_000 },
+        { tenantId: 'tenant-alpha', router, clock, resumeFrom },
+      );
+      assert.deepEqual(clock.sleeps, [1_000]);
+    });
+
     it('skips afterStep after a last step without tool wait', async () => {
       const router = portAnswering([stepOutput(1, 0.125), stepOutput(2, 0.25)]);
       const done: number[] = [];

@@ -135,6 +135,16 @@ for (const driver of drivers) {
       assert.deepEqual(record?.checkpoint, checkpointOf(1));
     });
 
+    it('keeps the tool wait end of a checkpoint', async () => {
+      await store.create(queuedTask('t1'));
+      await store.markRunning('t1', 2_000);
+      const checkpoint = { ...checkpointOf(1), toolWaitEndsAt: 1_796_000_000_123 };
+      assert.equal(await store.saveCheckpoint('t1', checkpoint), true);
+      assert.equal(await store.requeue('t1', { delivery: 1, costUsd: 0 }), true);
+      const record = await store.markRunning('t1', 3_000);
+      assert.equal(record?.checkpoint?.toolWaitEndsAt, 1_796_000_000_123);
+    });
+
     it('keeps the checkpoint with the most steps', async () => {
       await store.create(queuedTask('t1'));
       await store.markRunning('t1', 2_000);
@@ -168,6 +178,14 @@ for (const driver of drivers) {
       await store.create(queuedTask('t1'));
       await store.markRunning('t1', 2_000);
       await assert.rejects(store.saveCheckpoint('t1', checkpointOf(0)), /whole number >= 1, got 0/);
+    });
+
+    it('rejects a tool wait end of NaN', async () => {
+      await store.create(queuedTask('t1'));
+      await store.markRunning('t1', 2_000);
+      const checkpoint = { ...checkpointOf(1), toolWaitEndsAt: Number.NaN };
+      await assert.rejects(store.saveCheckpoint('t1', checkpoint), /finite time in ms, got NaN/);
+      assert.equal((await store.getById('t1'))?.checkpoint, undefined);
     });
 
     it('completes a task only once', async () => {

@@ -13,6 +13,15 @@ export class ProxyCollection {
     this.#options = options;
   }
 
+  /** Bytes queued in the toxic stages of every open connection of every proxy. */
+  get queuedBytes(): number {
+    let total = 0;
+    for (const proxy of this.#proxies.values()) {
+      total += proxy.queuedBytes;
+    }
+    return total;
+  }
+
   list(): FaultProxyEntry[] {
     return [...this.#proxies.values()];
   }

@@ -100,6 +100,15 @@ export class FaultProxyEntry {
     return [...this.#toxics];
   }
 
+  /** Bytes queued in the toxic stages of every open connection. */
+  get queuedBytes(): number {
+    let total = 0;
+    for (const link of this.#links) {
+      total += link.queuedBytes;
+    }
+    return total;
+  }
+
   /** Returns the named toxic, or throws a 404. */
   toxic(name: string): ToxicDefinition {
     const toxic = this.#toxics.find((entry) => entry.name === name);

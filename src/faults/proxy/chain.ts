@@ -10,18 +10,27 @@ import type { Chunk, ChunkSink, ToxicStage } from './stage.js';
 export class SocketSink implements ChunkSink {
   readonly #destination: Socket;
   readonly #backpressure: SourceBackpressure;
+  readonly #onSent: (bytes: number) => void;
   #awaitingDrain = false;
 
-  constructor(destination: Socket, backpressure: SourceBackpressure) {
+  /** `onSent` gets the size of each chunk handed to the destination socket. */
+  constructor(
+    destination: Socket,
+    backpressure: SourceBackpressure,
+    onSent: (bytes: number) => void,
+  ) {
     this.#destination = destination;
     this.#backpressure = backpressure;
+    this.#onSent = onSent;
   }
 
   write(chunk: Chunk): void {
     if (this.#destination.writableEnded || this.#destination.destroyed) {
       return;
     }
-    if (!this.#destination.write(chunk.data) && !this.#awaitingDrain) {
+    const accepted = this.#destination.write(chunk.data);
+    this.#onSent(chunk.data.length);
+    if (!accepted && !this.#awaitingDrain) {
       this.#awaitingDrain = true;
       this.#backpressure.hold(this);
       this.#destination.once('drain', () => {

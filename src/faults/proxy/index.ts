@@ -5,6 +5,7 @@ import { type Clock, systemClock } from '../../platform/clock.js';
 import { assertLoopbackHost } from '../loopback.js';
 import { handleApiRequest } from './api.js';
 import { ProxyCollection } from './collection.js';
+import { ProxyMetrics } from './metrics.js';
 
 export { API_VERSION } from './api.js';
 export { assertLoopbackHost, isNonLoopbackHostError, NonLoopbackHostError } from '../loopback.js';
@@ -62,7 +63,11 @@ export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<
   assertLoopbackHost(host, 'host');
   validatePort(port);
   const clock = options.clock ?? systemClock;
-  const proxies = new ProxyCollection({ clock, random: options.random ?? Math.random });
+  const proxies = new ProxyCollection({
+    clock,
+    random: options.random ?? Math.random,
+    metrics: new ProxyMetrics(),
+  });
   const events = new EventEmitter<FaultProxyEvents>();
   if (options.populate !== undefined) {
     await applyPopulate(proxies, options.populate);

@@ -4,6 +4,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { HostPort } from './address.js';
 import { SourceBackpressure } from './backpressure.js';
 import { DirectionChain, SocketSink } from './chain.js';
+import type { LinkTraffic } from './metrics.js';
 import { type ConnectionControl, type ToxicBehaviour, ToxicStage } from './stage.js';
 import type { StreamDirection, ToxicDefinition } from './toxic-definition.js';
 import { TOXIC_BEHAVIOURS } from './toxics/index.js';
@@ -15,6 +16,8 @@ export interface LinkOptions {
   readonly clock: Clock;
   /** Uniform random numbers in [0, 1) for toxicity draws and jitter. */
   readonly random: () => number;
+  /** Byte counters of the connection's proxy. */
+  readonly traffic: LinkTraffic;
   /** Called once, after both sockets closed. */
   readonly onClose: () => void;
 }
@@ -36,8 +39,8 @@ export class Link implements ConnectionControl {
     this.#upstream = connect({ ...options.upstream, allowHalfOpen: true, noDelay: true });
     client.setNoDelay(true);
     this.#chains = {
-      upstream: this.#createChain(client, this.#upstream),
-      downstream: this.#createChain(this.#upstream, client),
+      upstream: this.#createChain('upstream', client, this.#upstream),
+      downstream: this.#createChain('downstream', this.#upstream, client),
     };
     for (const toxic of toxics) {
       this.addToxic(toxic);
@@ -103,15 +106,20 @@ export class Link implements ConnectionControl {
     this.#upstream.destroy();
   }
 
-  #createChain(source: Socket, destination: Socket): DirectionChain {
+  #createChain(direction: StreamDirection, source: Socket, destination: Socket): DirectionChain {
     const backpressure = new SourceBackpressure(source);
-    return new DirectionChain(new SocketSink(destination, backpressure), backpressure);
+    const { traffic } = this.#options;
+    const sink = new SocketSink(destination, backpressure, (bytes) =>
+      traffic.sent(direction, bytes),
+    );
+    return new DirectionChain(sink, backpressure);
   }
 
   #pipe(direction: StreamDirection, source: Socket): void {
-    const { clock } = this.#options;
+    const { clock, traffic } = this.#options;
     const chain = this.#chains[direction];
     source.on('data', (data: Buffer) => {
+      traffic.received(direction, data.length);
       if (!this.#closing) chain.write({ data, receivedAt: clock.monotonic() });
     });
     source.on('end', () => {

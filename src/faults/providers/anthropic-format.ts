@@ -102,11 +102,27 @@ function isSystemPrompt(value: unknown): boolean {
   );
 }
 
+/**
+ * `anthropic-version` values the Messages API accepts: the versions its versioning page lists
+ * (https://platform.claude.com/docs/en/api/versioning, read in 2026).
+ * NOTE: every version gets the same request checks here, so the 2026-10-21 rules, such as the
+ * rejection of `temperature`, `top_p` and `top_k`, are not applied.
+ */
+const ANTHROPIC_VERSIONS: readonly string[] = ['2023-01-01', '2023-06-01', '2026-10-21'];
+
+/**
+ * Rejects a missing or unknown `anthropic-version` with 400, in the API's words. A repeated
+ * header reaches Node joined as `a, b`, which is no valid version, as at the API.
+ */
 function checkVersionHeader(headers: IncomingHttpHeaders): ProviderError | undefined {
   const version = headers['anthropic-version'];
-  return typeof version === 'string' && version !== ''
-    ? undefined
-    : invalid('anthropic-version: header is required');
+  if (typeof version !== 'string' || version === '') {
+    return invalid('anthropic-version: header is required');
+  }
+  if (!ANTHROPIC_VERSIONS.includes(version)) {
+    return invalid(`anthropic-version: ${JSON.stringify(version)} is not a valid version`);
+  }
+  return undefined;
 }
 
 function errorJson(kind: ErrorKind, message: string): string {
@@ -182,7 +198,6 @@ export const anthropicFormat: WireFormat = {
     const value = headers['x-api-key'];
     return typeof value === 'string' && value !== '' ? value : undefined;
   },
-  // NOTE: any non-empty `anthropic-version` passes; the real API also rejects unknown versions.
   checkHeaders: checkVersionHeader,
   parseRequest,
   missingApiKey: () => ({

@@ -16,12 +16,10 @@ type Handler = (
 
 type Route = Partial<Record<string, Handler>>;
 
-/**
- * Routes by path shape; `*` matches one path segment, passed to the handler.
- * NOTE: Toxiproxy's `GET /metrics` (Prometheus) is not served.
- */
+/** Routes by path shape; `*` matches one path segment, passed to the handler. */
 const ROUTES: ReadonlyArray<readonly [string, Route]> = [
   ['/version', { GET: version }],
+  ['/metrics', { GET: metrics }],
   ['/reset', { POST: reset }],
   ['/populate', { POST: populate }],
   ['/proxies', { GET: listProxies, POST: createProxy }],
@@ -104,6 +102,24 @@ async function version(
   response: ServerResponse,
 ): Promise<void> {
   sendJson(response, 200, { version: API_VERSION });
+}
+
+/**
+ * Serves the proxies' byte counters in the Prometheus text format. Toxiproxy 2.x serves
+ * `/metrics` only when started with `-proxy-metrics` or `-runtime-metrics`. This proxy
+ * always serves its proxy counters and has no runtime metrics.
+ */
+async function metrics(
+  proxies: ProxyCollection,
+  _request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const body = await proxies.metrics.render();
+  response.writeHead(200, {
+    'content-type': proxies.metrics.contentType,
+    'content-length': Buffer.byteLength(body),
+  });
+  response.end(body);
 }
 
 async function reset(

@@ -1,24 +1,42 @@
 import type { Socket } from 'node:net';
 
+import type { SourceBackpressure } from './backpressure.js';
 import type { Chunk, ChunkSink, ToxicStage } from './stage.js';
 
-/** Writes a direction's chunks to its destination socket, pausing the source on backpressure. */
+/**
+ * Writes a direction's chunks to its destination socket. While the socket's write buffer is
+ * full, it keeps the source paused until the socket drains.
+ */
 export class SocketSink implements ChunkSink {
-  readonly #source: Socket;
   readonly #destination: Socket;
+  readonly #backpressure: SourceBackpressure;
+  readonly #onSent: (bytes: number) => void;
+  #awaitingDrain = false;
 
-  constructor(source: Socket, destination: Socket) {
-    this.#source = source;
+  /** `onSent` gets the size of each chunk handed to the destination socket. */
+  constructor(
+    destination: Socket,
+    backpressure: SourceBackpressure,
+    onSent: (bytes: number) => void,
+  ) {
     this.#destination = destination;
+    this.#backpressure = backpressure;
+    this.#onSent = onSent;
   }
 
   write(chunk: Chunk): void {
     if (this.#destination.writableEnded || this.#destination.destroyed) {
       return;
     }
-    if (!this.#destination.write(chunk.data) && !this.#source.isPaused()) {
-      this.#source.pause();
-      this.#destination.once('drain', () => this.#source.resume());
+    const accepted = this.#destination.write(chunk.data);
+    this.#onSent(chunk.data.length);
+    if (!accepted && !this.#awaitingDrain) {
+      this.#awaitingDrain = true;
+      this.#backpressure.hold(this);
+      this.#destination.once('drain', () => {
+        this.#awaitingDrain = false;
+        this.#backpressure.release(this);
+      });
     }
   }
 
@@ -41,14 +59,26 @@ interface NamedStage {
 export class DirectionChain implements ChunkSink {
   readonly #sink: ChunkSink;
   readonly #stages: NamedStage[] = [];
+  /** Pauses the direction's source; new stages are built with it. */
+  readonly backpressure: SourceBackpressure;
 
-  constructor(sink: ChunkSink) {
+  constructor(sink: ChunkSink, backpressure: SourceBackpressure) {
     this.#sink = sink;
+    this.backpressure = backpressure;
   }
 
   /** The sink the last stage writes to; new stages are built in front of it. */
   get sink(): ChunkSink {
     return this.#sink;
+  }
+
+  /** Bytes queued in the direction's toxic stages. */
+  get queuedBytes(): number {
+    let total = 0;
+    for (const { stage } of this.#stages) {
+      total += stage.queuedBytes;
+    }
+    return total;
   }
 
   write(chunk: Chunk): void {

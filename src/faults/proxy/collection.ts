@@ -1,4 +1,5 @@
 import { FaultProxyError, invalidField } from './errors.js';
+import type { ProxyMetrics } from './metrics.js';
 import { FaultProxyEntry, type ProxyJson, type ProxyOptions } from './proxy.js';
 import { type ProxyCreate, parseProxyCreate, parseProxyUpdate } from './proxy-body.js';
 
@@ -11,6 +12,20 @@ export class ProxyCollection {
 
   constructor(options: ProxyOptions) {
     this.#options = options;
+  }
+
+  /** The byte counters of every proxy, which `GET /metrics` serves. */
+  get metrics(): ProxyMetrics {
+    return this.#options.metrics;
+  }
+
+  /** Bytes queued in the toxic stages of every open connection of every proxy. */
+  get queuedBytes(): number {
+    let total = 0;
+    for (const proxy of this.#proxies.values()) {
+      total += proxy.queuedBytes;
+    }
+    return total;
   }
 
   list(): FaultProxyEntry[] {

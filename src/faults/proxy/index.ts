@@ -5,11 +5,13 @@ import { type Clock, systemClock } from '../../platform/clock.js';
 import { assertLoopbackHost } from '../loopback.js';
 import { handleApiRequest } from './api.js';
 import { ProxyCollection } from './collection.js';
+import { ProxyMetrics } from './metrics.js';
 
 export { API_VERSION } from './api.js';
 export { assertLoopbackHost, isNonLoopbackHostError, NonLoopbackHostError } from '../loopback.js';
 export { FaultProxyError, type FaultProxyErrorCode, isFaultProxyError } from './errors.js';
 export type { ProxyJson } from './proxy.js';
+export { STAGE_BUFFER_BYTES } from './stage.js';
 export type { StreamDirection, ToxicDefinition, ToxicType } from './toxic-definition.js';
 
 /** Options of {@link startFaultProxy}. */
@@ -41,6 +43,12 @@ export interface FaultProxyHandle {
   readonly url: string;
   readonly port: number;
   readonly events: EventEmitter<FaultProxyEvents>;
+  /**
+   * Returns the bytes that toxics of every open connection have queued, not counting the
+   * chunk each toxic is working on. Backpressure keeps it at most {@link STAGE_BUFFER_BYTES}
+   * per toxic, plus one socket read per direction, on each connection.
+   */
+  queuedBytes(): number;
   /** Closes the API server, every proxy listener and every open connection. */
   close(): Promise<void>;
 }
@@ -55,7 +63,11 @@ export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<
   assertLoopbackHost(host, 'host');
   validatePort(port);
   const clock = options.clock ?? systemClock;
-  const proxies = new ProxyCollection({ clock, random: options.random ?? Math.random });
+  const proxies = new ProxyCollection({
+    clock,
+    random: options.random ?? Math.random,
+    metrics: new ProxyMetrics(),
+  });
   const events = new EventEmitter<FaultProxyEvents>();
   if (options.populate !== undefined) {
     await applyPopulate(proxies, options.populate);
@@ -79,7 +91,13 @@ export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<
     throw error;
   });
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
-  return { url, port: bound, events, close: () => closeAll(server, proxies) };
+  return {
+    url,
+    port: bound,
+    events,
+    queuedBytes: () => proxies.queuedBytes,
+    close: () => closeAll(server, proxies),
+  };
 }
 
 function validatePort(port: number): void {

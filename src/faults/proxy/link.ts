@@ -2,7 +2,9 @@ import { connect, type Socket } from 'node:net';
 
 import type { Clock } from '../../platform/clock.js';
 import type { HostPort } from './address.js';
+import { SourceBackpressure } from './backpressure.js';
 import { DirectionChain, SocketSink } from './chain.js';
+import type { LinkTraffic } from './metrics.js';
 import { type ConnectionControl, type ToxicBehaviour, ToxicStage } from './stage.js';
 import type { StreamDirection, ToxicDefinition } from './toxic-definition.js';
 import { TOXIC_BEHAVIOURS } from './toxics/index.js';
@@ -14,6 +16,8 @@ export interface LinkOptions {
   readonly clock: Clock;
   /** Uniform random numbers in [0, 1) for toxicity draws and jitter. */
   readonly random: () => number;
+  /** Byte counters of the connection's proxy. */
+  readonly traffic: LinkTraffic;
   /** Called once, after both sockets closed. */
   readonly onClose: () => void;
 }
@@ -35,21 +39,31 @@ export class Link implements ConnectionControl {
     this.#upstream = connect({ ...options.upstream, allowHalfOpen: true, noDelay: true });
     client.setNoDelay(true);
     this.#chains = {
-      upstream: new DirectionChain(new SocketSink(client, this.#upstream)),
-      downstream: new DirectionChain(new SocketSink(this.#upstream, client)),
+      upstream: this.#createChain('upstream', client, this.#upstream),
+      downstream: this.#createChain('downstream', this.#upstream, client),
     };
     for (const toxic of toxics) {
       this.addToxic(toxic);
     }
-    this.#pipe(client, this.#chains.upstream);
-    this.#pipe(this.#upstream, this.#chains.downstream);
+    this.#pipe('upstream', client);
+    this.#pipe('downstream', this.#upstream);
     this.#watchClose();
+  }
+
+  /** Bytes queued in the toxic stages of both directions. */
+  get queuedBytes(): number {
+    return this.#chains.upstream.queuedBytes + this.#chains.downstream.queuedBytes;
   }
 
   /** Adds a toxic, drawing against its toxicity whether it acts on this connection. */
   addToxic(toxic: ToxicDefinition): void {
     const chain = this.#chains[toxic.stream];
-    const options = { clock: this.#options.clock, random: this.#options.random, connection: this };
+    const options = {
+      clock: this.#options.clock,
+      random: this.#options.random,
+      connection: this,
+      backpressure: chain.backpressure,
+    };
     chain.add(toxic.name, new ToxicStage(this.#draw(toxic), toxic.attributes, chain.sink, options));
   }
 
@@ -92,9 +106,20 @@ export class Link implements ConnectionControl {
     this.#upstream.destroy();
   }
 
-  #pipe(source: Socket, chain: DirectionChain): void {
-    const clock = this.#options.clock;
+  #createChain(direction: StreamDirection, source: Socket, destination: Socket): DirectionChain {
+    const backpressure = new SourceBackpressure(source);
+    const { traffic } = this.#options;
+    const sink = new SocketSink(destination, backpressure, (bytes) =>
+      traffic.sent(direction, bytes),
+    );
+    return new DirectionChain(sink, backpressure);
+  }
+
+  #pipe(direction: StreamDirection, source: Socket): void {
+    const { clock, traffic } = this.#options;
+    const chain = this.#chains[direction];
     source.on('data', (data: Buffer) => {
+      traffic.received(direction, data.length);
       if (!this.#closing) chain.write({ data, receivedAt: clock.monotonic() });
     });
     source.on('end', () => {

@@ -5,6 +5,7 @@ import { formatHostPort, type HostPort, parseHostPort } from './address.js';
 import { FaultProxyError } from './errors.js';
 import { Link } from './link.js';
 import { closeListener, openListener } from './listener.js';
+import type { ProxyMetrics } from './metrics.js';
 import { parseToxicCreate, parseToxicUpdate, type ToxicDefinition } from './toxic-definition.js';
 
 /** A proxy as the API shows it. */
@@ -27,6 +28,7 @@ export interface ProxyChanges {
 export interface ProxyOptions {
   readonly clock: Clock;
   readonly random: () => number;
+  readonly metrics: ProxyMetrics;
 }
 
 /** One named TCP proxy: a loopback listener, its open links and its toxics. */
@@ -100,6 +102,15 @@ export class FaultProxyEntry {
     return [...this.#toxics];
   }
 
+  /** Bytes queued in the toxic stages of every open connection. */
+  get queuedBytes(): number {
+    let total = 0;
+    for (const link of this.#links) {
+      total += link.queuedBytes;
+    }
+    return total;
+  }
+
   /** Returns the named toxic, or throws a 404. */
   toxic(name: string): ToxicDefinition {
     const toxic = this.#toxics.find((entry) => entry.name === name);
@@ -159,10 +170,16 @@ export class FaultProxyEntry {
   }
 
   #accept(client: Socket): void {
+    const traffic = this.#options.metrics.forLink({
+      proxy: this.name,
+      listener: formatHostPort(this.#listen),
+      upstream: this.#upstream,
+    });
     const link = new Link(client, this.#toxics, {
       upstream: parseHostPort(this.#upstream, 'upstream'),
       clock: this.#options.clock,
       random: this.#options.random,
+      traffic,
       onClose: () => this.#links.delete(link),
     });
     this.#links.add(link);

@@ -1,5 +1,17 @@
 import type { Clock } from '../../platform/clock.js';
 import { sleepInSteps } from '../limits.js';
+import type { SourceBackpressure } from './backpressure.js';
+
+/**
+ * Bytes a toxic stage queues before it pauses the direction's source socket. The source
+ * resumes once the stage has drained to half of this. So the N toxics of one direction of a
+ * connection queue at most N times this plus one socket read, and the sender's writes block
+ * in TCP while a slow toxic (bandwidth, latency) works through its queue.
+ * NOTE: a latency toxic therefore passes about this many bytes per latency period on a
+ * connection, while Toxiproxy 2.x queues up to 1024 chunks in front of a latency toxic.
+ */
+export const STAGE_BUFFER_BYTES = 1024 * 1024;
+const STAGE_RESUME_BYTES = STAGE_BUFFER_BYTES / 2;
 
 /** Bytes read from one socket, stamped with the monotonic time they arrived. */
 export interface Chunk {
@@ -52,11 +64,13 @@ export type ToxicBehaviour = (
   run: ToxicRun,
 ) => Promise<void>;
 
-/** Options shared by every stage of one connection. */
+/** Options of one stage. All but `backpressure` are shared by every stage of the connection. */
 export interface StageOptions {
   readonly clock: Clock;
   readonly random: () => number;
   readonly connection: ConnectionControl;
+  /** Pauses the direction's source socket while this stage's queue is full. */
+  readonly backpressure: SourceBackpressure;
 }
 
 /**
@@ -68,9 +82,9 @@ export class ToxicStage implements ChunkSink {
   #behaviour: ToxicBehaviour;
   readonly #options: StageOptions;
   readonly #state = new Map<string, number>();
-  // NOTE: unbounded, so a slow toxic (bandwidth, latency) buffers whatever the source sends;
-  // only the final socket write applies backpressure to the source.
   readonly #queue: StreamItem[] = [];
+  #queuedBytes = 0;
+  #holdingSource = false;
   #waiter: ((item: StreamItem | typeof INTERRUPTED) => void) | undefined;
   #controller = new AbortController();
   #running: Promise<void> = Promise.resolve();
@@ -114,21 +128,31 @@ export class ToxicStage implements ChunkSink {
     await this.#interrupt();
   }
 
+  /** Bytes of the chunks queued for the behaviour, not counting a chunk it is working on. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
   /** Passes every queued item, in order, to `sink`. */
   flush(sink: ChunkSink): void {
-    for (const item of this.#queue.splice(0)) {
+    const items = this.#queue.splice(0);
+    this.#queuedBytes = 0;
+    for (const item of items) {
       if (item === END) {
         sink.end();
       } else {
         sink.write(item);
       }
     }
+    this.#updateBackpressure();
   }
 
   /** Stops the stage for good and drops queued data, as when the connection closes. */
   stop(): void {
     this.#dropped = true;
     this.#queue.length = 0;
+    this.#queuedBytes = 0;
+    this.#updateBackpressure();
     this.#controller.abort();
     this.#wake(INTERRUPTED);
   }
@@ -139,6 +163,22 @@ export class ToxicStage implements ChunkSink {
       return;
     }
     this.#queue.push(item);
+    if (item !== END) {
+      this.#queuedBytes += item.data.length;
+      this.#updateBackpressure();
+    }
+  }
+
+  /** Pauses the source above {@link STAGE_BUFFER_BYTES} and resumes it at half of that. */
+  #updateBackpressure(): void {
+    const { backpressure } = this.#options;
+    if (!this.#holdingSource && this.#queuedBytes > STAGE_BUFFER_BYTES) {
+      this.#holdingSource = true;
+      backpressure.hold(this);
+    } else if (this.#holdingSource && this.#queuedBytes <= STAGE_RESUME_BYTES) {
+      this.#holdingSource = false;
+      backpressure.release(this);
+    }
   }
 
   #wake(item: StreamItem | typeof INTERRUPTED): void {
@@ -185,6 +225,10 @@ export class ToxicStage implements ChunkSink {
     }
     const item = this.#queue.shift();
     if (item !== undefined) {
+      if (item !== END) {
+        this.#queuedBytes -= item.data.length;
+        this.#updateBackpressure();
+      }
       return Promise.resolve(item);
     }
     return new Promise((resolve) => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 
+import { request } from 'undici';
+
 import type { MockProvider } from '../../../src/faults/providers/index.js';
 import { ANTHROPIC_AUTH, messagesBody, postJson, postStream, startInstant } from './support.js';
 
@@ -128,6 +130,46 @@ describe('MockProvider Anthropic format', () => {
     assert.deepEqual(response.body, {
       type: 'error',
       error: { type: 'invalid_request_error', message: 'anthropic-version: header is required' },
+    });
+  });
+
+  for (const version of ['2023-01-01', '2023-06-01', '2026-10-21']) {
+    it(`accepts anthropic-version ${version}`, async () => {
+      const headers = { 'x-api-key': 'test-key', 'anthropic-version': version };
+      const response = await postJson(endpoint, messagesBody(), headers);
+      assert.equal(response.status, 200);
+      assert.equal(response.body.type, 'message');
+    });
+  }
+
+  it('rejects an unknown anthropic-version with 400', async () => {
+    const headers = { 'x-api-key': 'test-key', 'anthropic-version': '2023-10-01' };
+    const response = await postJson(endpoint, messagesBody(), headers);
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body, {
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message: 'anthropic-version: "2023-10-01" is not a valid version',
+      },
+    });
+  });
+
+  it('rejects a repeated anthropic-version header with 400', async () => {
+    const response = await request(endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': 'test-key',
+        'anthropic-version': ['2023-06-01', '2023-06-01'],
+      },
+      body: JSON.stringify(messagesBody()),
+    });
+    const body = (await response.body.json()) as Record<string, unknown>;
+    assert.equal(response.statusCode, 400);
+    assert.deepEqual(body.error, {
+      type: 'invalid_request_error',
+      message: 'anthropic-version: "2023-06-01, 2023-06-01" is not a valid version',
     });
   });
 

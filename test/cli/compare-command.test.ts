@@ -223,7 +223,7 @@ describe('scalegate compare', () => {
     // Both ended 83 requests in the 5 s window: 42 succeeded in one, all 83 in the other.
     assert.equal(
       row(run.stdout, 'completed throughput'),
-      'completed throughput | 1000 rpm | 1000 rpm | +0.0%',
+      'completed throughput | 1000 rpm | 1000 rpm | 0.0%',
     );
     assert.equal(
       row(run.stdout, 'succeeded throughput'),
@@ -333,14 +333,35 @@ describe('scalegate compare', () => {
     ]);
   });
 
+  it('prints a change rounding to zero unsigned', async () => {
+    // 1999.5 ms against 2000 ms is -0.025%, and 2000.5 ms +0.025%.
+    const base = await writeJson(dir, 'base.json', sampleLoadOutput());
+    const lower = await writeJson(
+      dir,
+      'lower.json',
+      sampleLoadOutput({ ...BASE_FIGURES, p50Ms: 1999.5 }),
+    );
+    const higher = await writeJson(
+      dir,
+      'higher.json',
+      sampleLoadOutput({ ...BASE_FIGURES, p50Ms: 2000.5 }),
+    );
+    const run = await runCompareCommand([base, lower, higher]);
+    assert.equal(run.exitCode, 0);
+    assert.equal(
+      row(run.stdout, 'p50 latency'),
+      'p50 latency | 2.00 s | 2.00 s | 0.0% | 2.00 s | 0.0%',
+    );
+  });
+
   it('marks a lower-bound percentile', async () => {
     const base = await writeJson(dir, 'base.json', sampleLoadOutput());
     const cut = await writeJson(dir, 'cut.json', withAborts({ ...BASE_FIGURES, p95Ms: 5570 }));
     const run = await runCompareCommand([base, cut]);
     assert.equal(run.exitCode, 0);
-    assert.equal(row(run.stdout, 'p50 latency'), 'p50 latency | 2.00 s | 2.00 s | +0.0%');
+    assert.equal(row(run.stdout, 'p50 latency'), 'p50 latency | 2.00 s | 2.00 s | 0.0%');
     assert.equal(row(run.stdout, 'p95 latency'), 'p95 latency | 4.00 s | >= 5.57 s | >= +39.3%');
-    assert.equal(row(run.stdout, 'p99 latency'), 'p99 latency | 8.00 s | >= 8.00 s | >= +0.0%');
+    assert.equal(row(run.stdout, 'p99 latency'), 'p99 latency | 8.00 s | >= 8.00 s | >= 0.0%');
     assert.ok(run.stdout.split('\n').includes(LOWER_BOUND_NOTE), run.stdout);
     assert.deepEqual(warnings(run.stdout), [abortWarning(cut)]);
   });
@@ -378,7 +399,7 @@ describe('scalegate compare', () => {
     );
     assert.equal(
       row(run.stdout, 'p50 latency'),
-      'p50 latency | 2.00 s (2.00 s..2.00 s) | 2.00 s (2.00 s..2.00 s) | +0.0% within noise *',
+      'p50 latency | 2.00 s (2.00 s..2.00 s) | 2.00 s (2.00 s..2.00 s) | 0.0% within noise *',
     );
 
     const json = await runCompareCommand(['--json', ...args]);
@@ -556,7 +577,7 @@ describe('scalegate compare', () => {
       const run = await runCompareCommand(outs);
       assert.equal(run.stderr, '');
       assert.equal(run.exitCode, 0);
-      assert.equal(row(run.stdout, 'success rate'), 'success rate | 100.0% | 100.0% | +0.0%');
+      assert.equal(row(run.stdout, 'success rate'), 'success rate | 100.0% | 100.0% | 0.0%');
       // Every request succeeded, so the series gives succeeded throughput equal to completed.
       const completed = row(run.stdout, 'completed throughput').split(' | ').slice(1);
       const succeeded = row(run.stdout, 'succeeded throughput').split(' | ').slice(1);
@@ -579,11 +600,11 @@ describe('scalegate compare', () => {
     assert.equal(run.exitCode, 0);
     assert.match(
       row(run.stdout, 'completed throughput'),
-      /^completed throughput \| \d+ rpm \| \d+ rpm \| \+0\.0%$/,
+      /^completed throughput \| \d+ rpm \| \d+ rpm \| 0\.0%$/,
     );
     assert.match(
       row(run.stdout, 'succeeded throughput'),
-      /^succeeded throughput \| \d+ rpm \| \d+ rpm \| \+0\.0%$/,
+      /^succeeded throughput \| \d+ rpm \| \d+ rpm | 0\.0%$/,
     );
     const { runId, createdAt } = JSON.parse(await readFile(report, 'utf8')) as {
       runId: string;
@@ -602,6 +623,18 @@ describe('scalegate compare', () => {
     const base = await writeJson(dir, 'a.json', sampleLoadOutput());
     const missing = join(dir, 'b.json');
     const run = await runCompareCommand([base, missing]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      `error: ${missing}: file not found; pass a file written by scalegate load --out or a ` +
+        'drill reports/<run-id>/report.json\n',
+    );
+  });
+
+  it('names a missing file given twice', async () => {
+    const missing = join(dir, 'x.json');
+    const run = await runCompareCommand([missing, missing]);
     assert.equal(run.exitCode, 2);
     assert.equal(run.stdout, '');
     assert.equal(

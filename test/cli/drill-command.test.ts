@@ -3,6 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { Command } from 'commander';
+
 import { drillExitCode, keepRunbookReason } from '../../src/cli/commands/drill.js';
 import { registerCommands } from '../../src/cli/commands/index.js';
 import type { Verdict } from '../../src/harness/report/types.js';
@@ -47,6 +49,20 @@ describe('keepRunbookReason', () => {
 
   it('writes the runbook without --policy', () => {
     assert.equal(keepRunbookReason(undefined, 'default'), undefined);
+  });
+});
+
+describe('drill --help', () => {
+  it('names when --runbook writes', () => {
+    const program = new Command('scalegate');
+    registerCommands(program);
+    const drill = program.commands.find((command) => command.name() === 'drill');
+    assert.ok(drill);
+    const help = drill.helpInformation().replace(/\s+/g, ' ');
+    assert.match(
+      help,
+      / --runbook <file> runbook file to regenerate from the report; a drill with --policy writes a runbook only to a path given here \(default: runbooks\/scaling_runbook\.md, but none with --policy\)/,
+    );
   });
 });
 

@@ -50,15 +50,23 @@ async function runCompareCommand(
   try {
     rejectRepeatedGroupFlags(command);
     groups = groupFiles(files, options);
-    rejectRepeatedFiles(groups);
   } catch (error) {
     if (!isUsageError(error)) throw error;
     process.stderr.write(`error: ${error.message}\n`);
     return EXIT_USAGE;
   }
+  // Files are read before repeats are rejected, so a missing file given twice is reported
+  // as missing.
   const { runGroups, problems } = await readGroups(groups);
   if (problems.length > 0) {
     process.stderr.write(problems.map((problem) => `error: ${problem}\n`).join(''));
+    return EXIT_USAGE;
+  }
+  try {
+    rejectRepeatedFiles(groups);
+  } catch (error) {
+    if (!isUsageError(error)) throw error;
+    process.stderr.write(`error: ${error.message}\n`);
     return EXIT_USAGE;
   }
   const comparison = compareGroups(runGroups);
@@ -160,12 +168,12 @@ function columnLabel(file: string, files: readonly string[]): string {
 
 /**
  * Reads every file, so that one run of the command names every unusable one. Returns the
- * groups of the files read and one message per unusable file.
+ * groups of the files read and one message per unusable file, once for a file given twice.
  */
 async function readGroups(
   groups: readonly GroupFiles[],
 ): Promise<{ runGroups: RunGroup[]; problems: string[] }> {
-  const problems: string[] = [];
+  const problems = new Set<string>();
   const runGroups: RunGroup[] = [];
   for (const group of groups) {
     const runs: RunRecord[] = [];
@@ -174,10 +182,10 @@ async function readGroups(
         runs.push(await readRun(file));
       } catch (error) {
         if (!isCompareInputError(error)) throw error;
-        problems.push(error.message);
+        problems.add(error.message);
       }
     }
     runGroups.push({ label: group.label, runs });
   }
-  return { runGroups, problems };
+  return { runGroups, problems: [...problems] };
 }

@@ -29,6 +29,9 @@ import { parseExistingFile, parseInteger, parseTopologyOption } from '../options
  */
 const MAX_TIME_SCALE = 20;
 
+/** Runbook that a drill without --policy regenerates when --runbook is left out. */
+const DEFAULT_RUNBOOK = 'runbooks/scaling_runbook.md';
+
 /** Exit code of a drill stopped by SIGINT or SIGTERM, at any stage, as shells report SIGINT. */
 const EXIT_INTERRUPTED = 130;
 
@@ -89,7 +92,13 @@ export function registerDrillCommand(program: Command): void {
       'folder that receives <run-id>/report.json, summary.md and charts',
       'reports',
     )
-    .option('--runbook <file>', 'runbook to regenerate', 'runbooks/scaling_runbook.md')
+    .addOption(
+      new Option(
+        '--runbook <file>',
+        'runbook file to regenerate from the report; a drill with --policy writes a runbook ' +
+          'only to a path given here',
+      ).default(DEFAULT_RUNBOOK, `${DEFAULT_RUNBOOK}, but none with --policy`),
+    )
     .action(async (options: DrillCommandOptions, command: Command) => {
       const logger = commandLogger('scalegate-drill', 2, process.env.LOG_LEVEL ?? 'info');
       // The handlers go in first, so a signal while the platform starts also stops the drill.

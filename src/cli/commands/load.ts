@@ -70,6 +70,9 @@ interface LoadCommandOptions extends BackpressureCommandOptions {
   faultProxy: boolean;
 }
 
+/** Options as commander parses them: `--scenario` may be missing until the action checks it. */
+type ParsedLoadOptions = Omit<LoadCommandOptions, 'scenario'> & { scenario?: string };
+
 /**
  * Minimum `--duration`. A shorter run of a shipped scenario may schedule no request, and then
  * every objective fails for lack of samples. NOTE: arrivals are random, so 1 s does not
@@ -99,7 +102,9 @@ export function registerLoadCommand(program: Command): void {
   const command = program
     .command('load')
     .description('Run a workload scenario against a gateway and print a summary.')
-    .requiredOption('--scenario <name>', `scenario name: ${Object.keys(SCENARIOS).join(', ')}`)
+    // The action checks --scenario, because commander checks a requiredOption before
+    // unknown options, and `load --bogus` would then report the missing --scenario.
+    .option('--scenario <name>', `scenario name (required): ${Object.keys(SCENARIOS).join(', ')}`)
     .option('--target <url>', 'gateway base URL (default: the scenario target, 127.0.0.1)')
     .addOption(
       new Option('--engine <engine>', 'load engine')
@@ -150,7 +155,14 @@ export function registerLoadCommand(program: Command): void {
         'the cost per task',
       parseOutputFile,
     )
-    .action(async (options: LoadCommandOptions) => {
+    .action(async (parsed: ParsedLoadOptions, command: Command) => {
+      const { scenario } = parsed;
+      if (scenario === undefined) {
+        command.error("error: required option '--scenario <name>' not specified", {
+          code: 'commander.missingMandatoryOptionValue',
+        });
+      }
+      const options = { ...parsed, scenario };
       const logger = commandLogger('scalegate-load', 2);
       try {
         process.exitCode = await runLoadCommand(options);

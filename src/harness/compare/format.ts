@@ -92,16 +92,22 @@ function figureCell(figure: GroupFigure, format: (value: number) => string): str
 
 /**
  * Formats the change from the baseline, such as `+12.5%`, `-3.0% within noise`, or `>= +8.0%`
- * when the change is only a bound. A `*` marks a change weighed against a range of identical
- * values.
+ * when the change is only a bound. A change that rounds to zero prints as `0.0%`, without a
+ * sign. A `*` marks a change weighed against a range of identical values.
  */
 function changeCell(figure: GroupFigure, base: GroupFigure): string {
   if (figure.changePercent === null) return missingChange(figure, base);
-  const sign = figure.changePercent >= 0 ? '+' : '';
   const bound = figure.changeBound === null ? '' : `${CHANGE_BOUND_SIGNS[figure.changeBound]} `;
-  const change = `${bound}${sign}${figure.changePercent.toFixed(1)}%`;
+  const change = `${bound}${signedPercent(figure.changePercent)}`;
   const noise = figure.noise === 'within' ? `${change} within noise` : change;
   return identicalRange(figure, base) ? `${noise} *` : noise;
+}
+
+/** Formats a percentage with one decimal and its sign, or `0.0%` when it rounds to zero. */
+function signedPercent(value: number): string {
+  const text = value.toFixed(1);
+  if (Number(text) === 0) return '0.0%';
+  return value > 0 ? `+${text}%` : `${text}%`;
 }
 
 const CHANGE_BOUND_SIGNS: Record<ChangeBound, string> = { atLeast: '>=', atMost: '<=' };

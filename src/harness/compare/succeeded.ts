@@ -1,8 +1,9 @@
 /**
  * Succeeded throughput: requests that succeeded inside the send window, per minute of it.
- * Load outputs and drill reports count successes per second of their series but not per
- * window, so this sums the seconds that cover the window. That sum is exact only when no
- * request ended in those seconds after the window closed, which the completed count shows.
+ * Load outputs record it as `throughput.succeededRpm`. Older load outputs and drill reports
+ * count successes per second of their series but not per window, so this sums the seconds
+ * that cover the window. That sum is exact only when no request ended in those seconds after
+ * the window closed, which the completed count shows.
  */
 import type { LoadResult } from '../load/result.js';
 import type { Report, TopologyResult } from '../report/types.js';
@@ -55,15 +56,17 @@ function mismatch(covered: WindowCounts, windowS: number, inWindow: number): Suc
 }
 
 /**
- * Returns the succeeded throughput of a load result, or the reason it has none. A k6 result
- * does not time when requests end. A series that counts more completions in the seconds
- * covering the window than the window contains cannot place the successes.
+ * Returns the succeeded throughput of a load result, or the reason it has none. The recorded
+ * `succeededRpm` wins, and outputs written before it was recorded fall back to the series.
+ * A k6 result does not time when requests end. A series that counts more completions in the
+ * seconds covering the window than the window contains cannot place the successes.
  */
 export function succeededThroughputOfLoad(result: LoadResult): SucceededThroughput {
   const { throughput } = result;
   if (throughput === undefined) {
     return { rpm: null, reason: 'the output records no send window' };
   }
+  if (throughput.succeededRpm !== undefined) return { rpm: throughput.succeededRpm };
   const inWindow = throughput.completedInWindow;
   if (inWindow === undefined) {
     const engine =
@@ -85,9 +88,10 @@ export function succeededThroughputOfLoad(result: LoadResult): SucceededThroughp
 
 /**
  * Returns the succeeded throughput of a drill report's topology, or the reason it has none.
- * The report records the completed rate but not the send window, which is the scenario's
- * duration unless the drill was aborted. Its series counts completed requests as
- * `throughputRpm / 60`, which checks the window against the completed rate.
+ * The send window is the topology's `sendWindowS` where recorded (schema version 5 on), and
+ * otherwise the scenario's duration, which older reports can use only when the drill was not
+ * aborted. The series counts completed requests as `throughputRpm / 60`, which checks the
+ * window against the completed rate.
  */
 export function succeededThroughputOfReport(
   report: Report,
@@ -99,13 +103,14 @@ export function succeededThroughputOfReport(
       reason: 'k6 does not time when requests end, so the report has no completed count to check',
     };
   }
-  if (report.verdict.status === 'aborted' || (report.drill?.aborted ?? null) !== null) {
+  const aborted = report.verdict.status === 'aborted' || (report.drill?.aborted ?? null) !== null;
+  if (aborted && topology.sendWindowS === undefined) {
     return {
       rpm: null,
       reason: 'the drill was aborted, and the report does not record when its send window closed',
     };
   }
-  const windowS = report.scenario.durationS;
+  const windowS = topology.sendWindowS ?? report.scenario.durationS;
   const covered = countsCovering(
     topology.timeSeries,
     windowS,

@@ -1,5 +1,5 @@
-import { isStoppedEarlyReason } from '../load/health.js';
 import type { DrillJournal, TopologyResult, VerdictRecord } from '../report/types.js';
+import { machineLagReason, openedBreakersReason } from './abort-reasons.js';
 
 function steadyStateReasons(journal: DrillJournal): string[] {
   return journal.steadyState.flatMap((check) => {
@@ -27,26 +27,14 @@ function failedResponses(result: TopologyResult | null): string {
   return failed.length === 0 ? '' : `; responses ${failed.join(', ')}`;
 }
 
-/**
- * Returns a reason naming how the load generator fell behind in an aborted run, or none when
- * it kept up. An overloaded machine delays sends and replies alike, so the failures that
- * fired the abort may then not come from the platform.
- */
-function laggedBeforeAbort(result: TopologyResult | null): string[] {
-  const lagged = (result?.harness.reasons ?? []).filter((reason) => !isStoppedEarlyReason(reason));
-  if (lagged.length === 0) return [];
-  return [
-    `load generator behind schedule in this run: ${lagged.join('; ')}; the failures may come from an overloaded machine, so rerun the drill on a quieter machine or at a lower --time-scale before changing the policy`,
-  ];
-}
-
 /** Formats a number with at most `digits` decimals and no trailing zeros. */
 function formatNumber(value: number, digits = 2): string {
   return String(Number(value.toFixed(digits)));
 }
 
 /**
- * Decides the drill verdict, in this order. Aborted when the drill stopped early. Deviated
+ * Decides the drill verdict, in this order. Aborted when the drill stopped early, with the
+ * failed responses, the breakers that opened and the load generator's lag as reasons. Deviated
  * when a fault step failed or rollback left something behind. Inconclusive when the load
  * generator fell behind, because its numbers then do not measure the platform. Deviated
  * when a steady-state probe failed. Passed otherwise.
@@ -71,7 +59,8 @@ export function decideVerdict(journal: DrillJournal, result: TopologyResult | nu
       ? []
       : [
           `aborted at ${journal.aborted.atS.toFixed(2)} s: ${journal.aborted.detail}${failedResponses(result)}`,
-          ...laggedBeforeAbort(result),
+          ...openedBreakersReason(journal),
+          ...machineLagReason(result, journal.aborted.atS),
         ]),
     ...steadyStateReasons(journal),
     ...faultErrors,

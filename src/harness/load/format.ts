@@ -63,19 +63,28 @@ export function formatSummary(
   return lines;
 }
 
-/** Rates per minute of the send window, so the drain after the schedule does not dilute them. */
+/**
+ * Rates per minute of the send window, so the drain after the schedule does not dilute them.
+ * `late_sends` counts sends that left more than the late threshold (10 ms by default) after
+ * their scheduled time.
+ */
 function throughputLine(result: LoadResult): string {
   const { requests, throughput } = result;
-  const counts = `sent=${requests.sent} dropped=${requests.dropped} late=${requests.late}`;
+  const counts = `sent=${requests.sent} dropped=${requests.dropped} late_sends=${requests.late}`;
   if (throughput === undefined) return `[throughput] ${counts} (no send window reported)`;
   const completed =
     throughput.completedRpm === undefined
       ? 'completed_rpm=n/a'
       : `completed_rpm=${throughput.completedRpm.toFixed(0)} ` +
         `(${throughput.completedInWindow ?? 0} ended inside the window)`;
+  const succeeded =
+    throughput.succeededRpm === undefined
+      ? 'succeeded_rpm=n/a'
+      : `succeeded_rpm=${throughput.succeededRpm.toFixed(0)} ` +
+        `(${throughput.succeededInWindow ?? 0} succeeded inside the window)`;
   return (
     `[throughput] per minute of the ${throughput.windowSec.toFixed(1)}s send window: ` +
-    `offered_rpm=${throughput.offeredRpm.toFixed(0)} (sent) ${completed} ${counts}`
+    `offered_rpm=${throughput.offeredRpm.toFixed(0)} (sent) ${completed} ${succeeded} ${counts}`
   );
 }
 

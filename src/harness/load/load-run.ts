@@ -308,6 +308,8 @@ export class LoadRun {
       offeredRpm: perMinute(recorder.counts.sent),
       completedInWindow: recorder.completedInWindow,
       completedRpm: perMinute(recorder.completedInWindow),
+      succeededInWindow: recorder.succeededInWindow,
+      succeededRpm: perMinute(recorder.succeededInWindow),
     };
   }
 }

@@ -95,6 +95,7 @@ export class LoadRecorder {
   #lastProgressMs = 0;
   #windowEndMs: number;
   #completedInWindow = 0;
+  #succeededInWindow = 0;
   /** Indexes of accepted async tasks not yet ended, which `recordAbort` counts as aborted. */
   readonly #followedTasks = new Set<number>();
 
@@ -116,6 +117,11 @@ export class LoadRecorder {
   /** Requests that ended in success or failure inside the send window. */
   get completedInWindow(): number {
     return this.#completedInWindow;
+  }
+
+  /** Requests that succeeded inside the send window, a subset of `completedInWindow`. */
+  get succeededInWindow(): number {
+    return this.#succeededInWindow;
   }
 
   /**
@@ -180,7 +186,10 @@ export class LoadRecorder {
     const { request, latencyMs } = outcome;
     if (outcome.success) this.counts.succeeded += 1;
     else this.counts.failed += 1;
-    if (outcome.finishedAtMs <= this.#windowEndMs) this.#completedInWindow += 1;
+    if (outcome.finishedAtMs <= this.#windowEndMs) {
+      this.#completedInWindow += 1;
+      if (outcome.success) this.#succeededInWindow += 1;
+    }
     if (outcome.errorCode !== undefined) {
       this.errorCodes[outcome.errorCode] = (this.errorCodes[outcome.errorCode] ?? 0) + 1;
     }

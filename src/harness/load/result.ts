@@ -37,6 +37,13 @@ export interface Throughput {
   completedInWindow?: number;
   /** `completedInWindow` per minute of the window: the completion rate the target achieved. */
   completedRpm?: number;
+  /**
+   * Requests that succeeded inside the window, a subset of `completedInWindow`. Absent for k6
+   * and for outputs written before it was recorded.
+   */
+  succeededInWindow?: number;
+  /** `succeededInWindow` per minute of the window: the throughput to plan capacity on. */
+  succeededRpm?: number;
 }
 
 /** Outcome of the drain after the schedule. */

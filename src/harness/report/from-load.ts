@@ -102,10 +102,12 @@ function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
  * k6 results, which carry no outcomes per route.
  */
 export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): TopologyResult {
+  const sendWindowS = result.throughput?.windowSec;
   return {
     topology: extras.topology,
     settings: extras.settings ?? {},
     throughputRpm: throughputRpmOf(result),
+    ...(sendWindowS === undefined ? {} : { sendWindowS }),
     requests: result.requests.sent,
     successRate: result.successRate,
     latency: seconds(result.latency.overall),
@@ -123,6 +125,9 @@ export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): To
       lagP99Ms: result.schedulerLag.p99,
       droppedSends: result.requests.dropped,
       lateSends: result.requests.late,
+      ...(result.schedulerStalls === undefined
+        ? {}
+        : { behindMs: result.schedulerStalls.behindMs }),
     },
     timeSeries: series(result, extras),
   };

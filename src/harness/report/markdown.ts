@@ -137,12 +137,19 @@ function queueLines(result: TopologyResult): string[] {
       '',
     ];
   }
+  const reads = `reads at the end of ${peaks.reads} of the series' ${result.timeSeries.length} seconds`;
+  if (peaks.depth.value === 0 && peaks.oldestAgeS.value === 0) {
+    return [heading, '', `Queue: no task waited. Depth and oldest age were 0 in all ${reads}.`, ''];
+  }
+  const oldestAge =
+    peaks.oldestAgeS.value === 0
+      ? `oldest age ${seconds(0)} in every read`
+      : `peak oldest age ${seconds(peaks.oldestAgeS.value)} read at ${seconds(peaks.oldestAgeS.readAtS)}`;
   return [
     heading,
     '',
     `Queue: peak depth ${count(peaks.depth.value)} tasks read at ${seconds(peaks.depth.readAtS)}, ` +
-      `peak oldest age ${seconds(peaks.oldestAgeS.value)} read at ${seconds(peaks.oldestAgeS.readAtS)}, ` +
-      `from reads at the end of ${peaks.reads} of the series' ${result.timeSeries.length} seconds.`,
+      `${oldestAge}, from ${reads}.`,
     '',
   ];
 }

@@ -156,6 +156,11 @@ export interface HarnessHealth {
   lagP99Ms: number;
   droppedSends: number;
   lateSends: number;
+  /**
+   * Milliseconds in which some due send waited longer than the lag limit (50 ms by default).
+   * From schema version 5 on, and absent for k6 results, which do not measure it.
+   */
+  behindMs?: number;
 }
 
 /** One second of a run; `t` counts seconds from the load start. */
@@ -204,6 +209,11 @@ export interface TopologyResult {
   topology: string;
   settings: Record<string, string | number | boolean>;
   throughputRpm: number;
+  /**
+   * Seconds from the load start to the end of the send window: the scenario's duration, or
+   * less when the drill was aborted. From schema version 5 on, and absent for k6 results.
+   */
+  sendWindowS?: number;
   requests: number;
   successRate: number;
   latency: LatencySummary;
@@ -380,7 +390,8 @@ export interface Report {
   /**
    * 1 in reports written before breakers were recorded, 2 in those written before the queue
    * gauges were, 3 in those written before the series' admission rejections were, and 4 in
-   * those written before its failovers per provider pair were. Such reports still validate.
+   * those written before its failovers per provider pair, the send window and the time behind
+   * schedule were. Such reports still validate.
    */
   schemaVersion: 1 | 2 | 3 | 4 | typeof REPORT_SCHEMA_VERSION;
   runId: string;

@@ -202,6 +202,28 @@ describe('readRun', () => {
       assert.equal(run.figures.succeededRpm, 996);
     });
 
+    it('takes the recorded figure of a load', async () => {
+      // The series gives 42 successes, 504 rpm, but the recorder counted 45 inside the window.
+      const output = sampleLoadOutput();
+      assert.ok(output.result.throughput !== undefined);
+      output.result.throughput.succeededInWindow = 45;
+      output.result.throughput.succeededRpm = 540;
+      const run = await readRun(await writeJson(dir, 'load.json', output));
+      assert.equal(run.figures.succeededRpm, 540);
+      assert.deepEqual(run.unmeasured, {});
+    });
+
+    it('takes the recorded figure past a series mismatch', async () => {
+      const output = sampleLoadOutput();
+      assert.ok(output.result.throughput !== undefined);
+      output.result.throughput.completedInWindow = 80;
+      output.result.throughput.succeededInWindow = 40;
+      output.result.throughput.succeededRpm = 480;
+      const run = await readRun(await writeJson(dir, 'load.json', output));
+      assert.equal(run.figures.succeededRpm, 480);
+      assert.equal(run.unmeasured.succeededRpm, undefined);
+    });
+
     it('rejects a load series past its window count', async () => {
       const output = sampleLoadOutput();
       assert.ok(output.result.throughput !== undefined);
@@ -272,8 +294,57 @@ describe('readRun', () => {
       );
     });
 
-    it('names an aborted drill', async () => {
+    it('names an aborted drill without a window', async () => {
       const report = sampleReport();
+      assert.ok(report.drill);
+      assert.ok(report.topologies[0]);
+      delete report.topologies[0].sendWindowS;
+      report.drill.aborted = { reason: 'signal', detail: 'SIGINT', atS: 40 };
+      report.verdict = { status: 'aborted', reasons: ['aborted at 40.00 s: SIGINT'] };
+      const run = await readRun(await writeJson(dir, 'report.json', report));
+      assert.equal(run.figures.succeededRpm, null);
+      assert.equal(
+        run.unmeasured.succeededRpm,
+        'the drill was aborted, and the report does not record when its send window closed',
+      );
+    });
+
+    it('measures an aborted drill by its send window', async () => {
+      const report = sampleReport();
+      const [result] = report.topologies;
+      assert.ok(report.drill);
+      assert.ok(result);
+      report.drill.aborted = { reason: 'signal', detail: 'SIGINT', atS: 40 };
+      report.verdict = { status: 'aborted', reasons: ['aborted at 40.00 s: SIGINT'] };
+      // The load stopped at 40 s, and 30 requests ended each second, so 1,200 in the window.
+      result.sendWindowS = 40;
+      const run = await readRun(await writeJson(dir, 'report.json', report));
+      // Seconds 20 to 22 had 18 successes and the other 37 seconds 30: 1,164 in 40 s.
+      assert.equal(run.figures.succeededRpm, 1746);
+      assert.deepEqual(run.unmeasured, {});
+    });
+
+    it('checks an aborted window against its rate', async () => {
+      const report = sampleReport();
+      const [result] = report.topologies;
+      assert.ok(report.drill);
+      assert.ok(result);
+      report.drill.aborted = { reason: 'signal', detail: 'SIGINT', atS: 40 };
+      report.verdict = { status: 'aborted', reasons: ['aborted at 40.00 s: SIGINT'] };
+      // 1,800 rpm over 39.5 s is 1,185 requests, but seconds 0 to 39 hold 1,200.
+      result.sendWindowS = 39.5;
+      const run = await readRun(await writeJson(dir, 'report.json', report));
+      assert.equal(run.figures.succeededRpm, null);
+      assert.equal(
+        run.unmeasured.succeededRpm,
+        'its series counts 1200 requests that ended in the 40 s covering the 39.5 s send ' +
+          'window, but 1185 ended inside it, so the series does not show which successes ' +
+          'ended inside it',
+      );
+    });
+
+    it('keeps n/a for an aborted version 4 drill', async () => {
+      const report = sampleReportV4();
       assert.ok(report.drill);
       report.drill.aborted = { reason: 'signal', detail: 'SIGINT', atS: 40 };
       report.verdict = { status: 'aborted', reasons: ['aborted at 40.00 s: SIGINT'] };

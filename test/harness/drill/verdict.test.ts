@@ -5,7 +5,13 @@ import type { DrillSpec, ProbeSpec } from '../../../src/harness/drill/spec.js';
 import { decideVerdict } from '../../../src/harness/drill/verdict.js';
 import { stoppedEarlyReason } from '../../../src/harness/load/health.js';
 import { LatencyBySecond } from '../../../src/harness/load/latency-by-second.js';
-import type { DrillJournal, SeriesPoint } from '../../../src/harness/report/types.js';
+import type {
+  BreakerRecord,
+  DrillJournal,
+  FaultRecord,
+  SeriesPoint,
+  TopologyResult,
+} from '../../../src/harness/report/types.js';
 import { sampleReport } from '../report/sample-report.js';
 
 const spec: DrillSpec = {
@@ -123,7 +129,12 @@ describe('decideVerdict', () => {
     function invalidResult() {
       const result = sampleReport().topologies[0];
       assert.ok(result);
-      result.harness = { ...result.harness, valid: false, reasons: ['scheduler stalled 900 ms'] };
+      result.harness = {
+        ...result.harness,
+        valid: false,
+        reasons: ['scheduler stalled 900 ms'],
+        behindMs: 900,
+      };
       return result;
     }
 
@@ -160,7 +171,11 @@ describe('decideVerdict', () => {
       assert.equal(verdict.reasons.length, 2);
       assert.equal(
         verdict.reasons[1],
-        'load generator behind schedule in this run: scheduler stalled 900 ms; the failures may come from an overloaded machine, so rerun the drill on a quieter machine or at a lower --time-scale before changing the policy',
+        // 0.9 s behind in 12 s is 7.5%, more than the 3.6% of the sample's requests that failed.
+        'load generator behind schedule in this run: scheduler stalled 900 ms; it was behind ' +
+          'for 7.5% of the 12.00 s before the abort, and 3.6% of ended requests failed, so the ' +
+          'failures may come from an overloaded machine; rerun the drill on a quieter machine ' +
+          'or at a lower --time-scale before changing the policy',
       );
     });
 
@@ -168,6 +183,218 @@ describe('decideVerdict', () => {
       const journal = { ...journalOf(healthy), cleanAfterRollback: false, leftovers: ['toxic'] };
       const verdict = decideVerdict(journal, invalidResult());
       assert.equal(verdict.status, 'deviated');
+    });
+  });
+
+  describe('of an aborted run', () => {
+    const healthy = series(
+      () => 10,
+      () => 10,
+    );
+    const aborted = { reason: 'abort-rule' as const, detail: 'error-rate fired', atS: 32 };
+
+    /** Returns the fault records of provider-outage, cut by an abort at 32 s. */
+    function faults(): FaultRecord[] {
+      return [
+        {
+          id: 'primary-outage',
+          kind: 'provider-fault',
+          target: 'provider-a',
+          description: 'errorRate=1 errorStatus=503',
+          startS: 20,
+          endS: 50,
+          appliedAtS: 20.01,
+          removedAtS: 32.1,
+        },
+        {
+          id: 'fallback-latency',
+          kind: 'toxic',
+          target: 'provider-b',
+          description: 'latency {"latency":1500,"jitter":200}',
+          startS: 30,
+          endS: 45,
+          appliedAtS: 30,
+          removedAtS: 32.1,
+        },
+      ];
+    }
+
+    function breaker(
+      provider: string,
+      model: string,
+      opens: { atS: number; reason: string }[],
+    ): BreakerRecord {
+      return {
+        provider,
+        model,
+        startState: 'closed',
+        endState: opens.length === 0 ? 'closed' : 'open',
+        openS: 0,
+        transitions: opens.flatMap((open, index) => [
+          ...(index === 0
+            ? []
+            : [{ atS: open.atS - 0.5, from: 'open' as const, to: 'half-open' as const }]),
+          {
+            atS: open.atS,
+            from: index === 0 ? ('closed' as const) : ('half-open' as const),
+            to: 'open' as const,
+            reason: open.reason,
+          },
+        ]),
+      };
+    }
+
+    /** Builds an aborted journal of provider-outage whose breakers are `targets`. */
+    function abortedJournal(targets: BreakerRecord[]): DrillJournal {
+      return {
+        ...journalOf(healthy),
+        aborted,
+        faults: faults(),
+        timings: [
+          {
+            faultId: 'primary-outage',
+            primary: 'provider-a',
+            fallback: 'provider-b',
+            detectionS: 2,
+            recoveryS: null,
+          },
+        ],
+        breakers: { untilS: 32.5, targets },
+      };
+    }
+
+    /** Builds a result stopped by the abort, with `behindMs` behind schedule and `successRate`. */
+    function abortedResult(behindMs: number | undefined, successRate: number): TopologyResult {
+      const result = sampleReport().topologies[0];
+      assert.ok(result);
+      result.successRate = successRate;
+      result.statusCounts = { '200': 765, '503': 422, '504': 12, '502': 1 };
+      result.harness = {
+        ...result.harness,
+        valid: false,
+        reasons: [
+          'scheduler behind schedule by over 50 ms for 3100 ms in 12 stalls, over the limit of 1200 ms',
+          stoppedEarlyReason(undefined),
+        ],
+      };
+      if (behindMs === undefined) delete result.harness.behindMs;
+      else result.harness.behindMs = behindMs;
+      return result;
+    }
+
+    const FALLBACK_OPENED = breaker('provider-b', 'claude-sonnet', [
+      {
+        atS: 31.92,
+        reason: 'failure threshold reached, last error first_token_timeout; half-open in 15000 ms',
+      },
+    ]);
+    const PRIMARY_OPENED = breaker('provider-a', 'gpt-4o', [
+      {
+        atS: 21.4,
+        reason: 'failure threshold reached, last error status_5xx; half-open in 15000 ms',
+      },
+    ]);
+
+    it('names the opened fallback breaker first', () => {
+      const journal = abortedJournal([
+        PRIMARY_OPENED,
+        FALLBACK_OPENED,
+        breaker('provider-a', 'gpt-4o-mini', []),
+      ]);
+      const verdict = decideVerdict(journal, abortedResult(3100, 0.6375));
+      assert.equal(verdict.status, 'aborted');
+      assert.equal(
+        verdict.reasons[0],
+        'aborted at 32.00 s: error-rate fired; responses 503 x 422, 504 x 12, 502 x 1',
+      );
+      assert.equal(
+        verdict.reasons[1],
+        'breakers opened during the drill: provider-b/claude-sonnet (fallback of provider-a) ' +
+          'opened at 31.92 s, last error first_token_timeout while fault fallback-latency ' +
+          '(latency {"latency":1500,"jitter":200}) was active on provider-b, so compare the ' +
+          "route's firstTokenTimeoutMs with the latency it adds; provider-a/gpt-4o opened at " +
+          '21.40 s, last error status_5xx while fault primary-outage ' +
+          '(errorRate=1 errorStatus=503) was active on provider-a',
+      );
+    });
+
+    it('counts the opens of a breaker', () => {
+      const reopened = breaker('provider-a', 'gpt-4o', [
+        {
+          atS: 21.4,
+          reason: 'failure threshold reached, last error status_5xx; half-open in 15000 ms',
+        },
+        {
+          atS: 30.9,
+          reason: 'half-open probe failed with connection_error; half-open in 15000 ms',
+        },
+      ]);
+      const verdict = decideVerdict(abortedJournal([reopened]), abortedResult(3100, 0.6375));
+      assert.equal(
+        verdict.reasons[1],
+        'breakers opened during the drill: provider-a/gpt-4o opened 2 times, last at 30.90 s, ' +
+          'last error connection_error while fault primary-outage ' +
+          '(errorRate=1 errorStatus=503) was active on provider-a',
+      );
+    });
+
+    it('names no breaker when none opened', () => {
+      const journal = abortedJournal([breaker('provider-b', 'claude-sonnet', [])]);
+      const verdict = decideVerdict(journal, abortedResult(3100, 0.6375));
+      assert.ok(
+        verdict.reasons.every((reason) => !reason.startsWith('breakers opened')),
+        verdict.reasons.join('\n'),
+      );
+    });
+
+    it('leaves opened breakers out of a finished drill', () => {
+      // provider-a's breaker opens in every passing provider-outage drill.
+      const journal = { ...abortedJournal([PRIMARY_OPENED]), aborted: null };
+      const verdict = decideVerdict(journal, null);
+      assert.equal(verdict.status, 'passed');
+      assert.deepEqual(verdict.reasons, []);
+    });
+
+    it('withholds the rerun advice for small lag', () => {
+      // 3.1 s behind in 32 s is 9.7%, while 36.3% of the ended requests failed.
+      const verdict = decideVerdict(abortedJournal([FALLBACK_OPENED]), abortedResult(3100, 0.6375));
+      assert.equal(verdict.reasons.length, 3);
+      assert.equal(
+        verdict.reasons[2],
+        'load generator behind schedule in this run: scheduler behind schedule by over 50 ms ' +
+          'for 3100 ms in 12 stalls, over the limit of 1200 ms; it was behind for 9.7% of the ' +
+          '32.00 s before the abort, and 36.3% of ended requests failed, so machine lag ' +
+          'explains at most an estimated 26.7% of the failures, and the rest come from the ' +
+          'platform',
+      );
+    });
+
+    it('gives the rerun advice for large lag', () => {
+      // 16 s behind in 32 s is 50%, more than the 36.3% of ended requests that failed.
+      const verdict = decideVerdict(abortedJournal([]), abortedResult(16_000, 0.6375));
+      assert.equal(verdict.reasons.length, 2);
+      assert.equal(
+        verdict.reasons[1],
+        'load generator behind schedule in this run: scheduler behind schedule by over 50 ms ' +
+          'for 3100 ms in 12 stalls, over the limit of 1200 ms; it was behind for 50.0% of the ' +
+          '32.00 s before the abort, and 36.3% of ended requests failed, so the failures may ' +
+          'come from an overloaded machine; rerun the drill on a quieter machine or at a lower ' +
+          '--time-scale before changing the policy',
+      );
+    });
+
+    it('gives the rerun advice at equal shares', () => {
+      // 8 s behind in 32 s is 25%, as many as the 25% of ended requests that failed.
+      const verdict = decideVerdict(abortedJournal([]), abortedResult(8000, 0.75));
+      assert.match(verdict.reasons[1] ?? '', /so the failures may come from an overloaded machine/);
+    });
+
+    it('advises a rerun without a behind time', () => {
+      const verdict = decideVerdict(abortedJournal([]), abortedResult(undefined, 0.6375));
+      assert.match(
+        verdict.reasons[1] ?? '',
+        /over the limit of 1200 ms; the failures may come from an overloaded machine, so rerun /,
+      );
     });
   });
 });

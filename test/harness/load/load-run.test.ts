@@ -59,6 +59,27 @@ function splitPool(immediate: number, delayMs?: number): Dispatcher {
 }
 
 /**
+ * Returns a pool that responds to the request of each index with the status `statusOf` gives,
+ * after `delayMs` for indexes at or above `delayFrom` and at once for the others.
+ */
+function statusPool(
+  statusOf: (index: number) => number,
+  delayFrom: number,
+  delayMs: number,
+): Dispatcher {
+  const request = (options: Dispatcher.RequestOptions) => {
+    const key = String((options.headers as Record<string, string>)['idempotency-key']);
+    const index = Number(key.slice(key.lastIndexOf('-') + 1));
+    const statusCode = statusOf(index);
+    const body = statusCode === 200 ? '{"state":"succeeded"}' : '';
+    const response = { statusCode, headers: {}, body: { text: () => Promise.resolve(body) } };
+    if (index < delayFrom) return Promise.resolve(response);
+    return new Promise((resolve) => setTimeout(() => resolve(response), delayMs));
+  };
+  return { request, destroy: () => Promise.resolve() } as unknown as Dispatcher;
+}
+
+/**
  * Returns a pool that responds to tenant-beta's submissions with the rejection of `limits`,
  * in turn, with no body for a `null` limit, and to every other request with a 200.
  */
@@ -199,8 +220,41 @@ describe('LoadRun', () => {
     assert.equal(
       formatSummary(result, PASS)[1],
       '[throughput] per minute of the 0.5s send window: offered_rpm=1200 (sent) ' +
-        'completed_rpm=600 (5 ended inside the window) sent=10 dropped=0 late=0',
+        'completed_rpm=600 (5 ended inside the window) ' +
+        'succeeded_rpm=600 (5 succeeded inside the window) sent=10 dropped=0 late_sends=0',
     );
+  });
+
+  it('counts succeeded rpm over the send window', async () => {
+    // 10 sends in a 0.5 s window: 0 to 2 succeed at once, 3 and 4 get a 503 at once, and
+    // 5 to 9 succeed 400 ms later, in the drain.
+    const pool = statusPool((index) => (index === 3 || index === 4 ? 503 : 200), 5, 400);
+    const options = { lateThresholdMs: 1000 };
+    const result = await runWith(evenSchedule(10, 50), 0.5, pool, options).execute();
+    assert.equal(result.requests.succeeded, 8);
+    assert.equal(result.throughput?.completedInWindow, 5);
+    assert.equal(result.throughput?.succeededInWindow, 3);
+    assert.equal(result.throughput?.succeededRpm, 360);
+    assert.match(
+      formatSummary(result, PASS)[1] ?? '',
+      / completed_rpm=600 \(5 ended inside the window\) succeeded_rpm=360 \(3 succeeded inside the window\) /,
+    );
+  });
+
+  it('counts sends behind schedule as late sends', async () => {
+    // Each send busy-waits 30 ms, so every send after the first leaves over 10 ms late.
+    const run = new LoadRun({
+      scenarioName: 'late',
+      target: 'http://127.0.0.1:9',
+      durationSec: 0.05,
+      schedule: evenSchedule(4, 1),
+      keys: TEST_KEYS,
+      pool: slowPool(30),
+      options: resolveLoadOptions({}),
+    });
+    const result = await run.execute();
+    assert.equal(result.requests.late, 3);
+    assert.match(formatSummary(result, PASS)[1] ?? '', / sent=4 dropped=0 late_sends=3$/);
   });
 
   it('counts drain aborts in the final progress', async () => {

@@ -63,6 +63,34 @@ describe('LoadRecorder', () => {
     assert.equal(recorder.completedInWindow, 2);
   });
 
+  it('counts successes inside the send window', () => {
+    const recorder = new LoadRecorder(SETTINGS);
+    const outcomes: [success: boolean, finishedAtMs: number][] = [
+      [true, 4000],
+      [false, 4500],
+      [true, 5000],
+      [true, 5001],
+    ];
+    outcomes.forEach(([success, finishedAtMs], index) => {
+      recorder.recordOutcome({ request: request(index), success, latencyMs: 5, finishedAtMs });
+    });
+    assert.equal(recorder.completedInWindow, 3);
+    assert.equal(recorder.succeededInWindow, 2);
+  });
+
+  it('leaves successes after an early close out', () => {
+    const recorder = new LoadRecorder(SETTINGS);
+    recorder.recordOutcome({ request: request(0), success: true, latencyMs: 5, finishedAtMs: 900 });
+    recorder.closeWindow(1000);
+    recorder.recordOutcome({
+      request: request(1),
+      success: true,
+      latencyMs: 5,
+      finishedAtMs: 1100,
+    });
+    assert.equal(recorder.succeededInWindow, 1);
+  });
+
   it('shortens the window when closed early', () => {
     const recorder = new LoadRecorder(SETTINGS);
     recorder.recordOutcome({ request: request(0), success: true, latencyMs: 5, finishedAtMs: 900 });

@@ -47,6 +47,21 @@ describe('validateLoadOutput', () => {
     assert.equal(validateLoadOutput(output), output);
   });
 
+  it('accepts succeeded throughput', () => {
+    const output = sampleLoadOutput();
+    assert.ok(output.result.throughput !== undefined);
+    output.result.throughput.succeededInWindow = 42;
+    output.result.throughput.succeededRpm = 504;
+    assert.equal(validateLoadOutput(output), output);
+  });
+
+  it('rejects a fractional succeeded count', () => {
+    const output = sampleLoadOutput();
+    assert.ok(output.result.throughput !== undefined);
+    output.result.throughput.succeededInWindow = 4.5;
+    assertInvalidAt(output, '/result/throughput/succeededInWindow', /integer/);
+  });
+
   it('accepts an interrupted run', () => {
     const output = sampleLoadOutput();
     output.interrupted = { signal: 'SIGINT' };

@@ -142,6 +142,19 @@ describe('topologyFromLoad', () => {
     assert.equal(topologyFromLoad(result, extras).throughputRpm, 138);
   });
 
+  it('records the send window', () => {
+    const result = loadResult();
+    // An aborted drill stops the load 41.25 s into its schedule.
+    result.throughput = { windowSec: 41.25, offeredRpm: 144 };
+    assert.equal(topologyFromLoad(result, extras).sendWindowS, 41.25);
+  });
+
+  it('leaves out a send window it lacks', () => {
+    const result = loadResult();
+    delete result.throughput;
+    assert.equal('sendWindowS' in topologyFromLoad(result, extras), false);
+  });
+
   it('breaks results down per route', () => {
     const result = loadResult();
     result.latency.byRoute = { chat: latency(600, 1800, 2500) };

@@ -132,6 +132,37 @@ describe('renderMarkdown', () => {
     );
   });
 
+  it('says no task waited in an empty queue', () => {
+    const report = sampleReport();
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      point.queueDepth = 0;
+      point.queueOldestAgeS = 0;
+    }
+    const markdown = renderMarkdown(report);
+    assert.ok(
+      markdown.includes(
+        "Queue: no task waited. Depth and oldest age were 0 in all reads at the end of 90 of the series' 90 seconds.",
+      ),
+      markdown,
+    );
+    assert.equal(markdown.includes('peak oldest age'), false);
+  });
+
+  it('names an oldest age of 0 with a queue', () => {
+    const report = sampleReport();
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      point.queueOldestAgeS = 0;
+    }
+    const markdown = renderMarkdown(report);
+    assert.ok(
+      markdown.includes(
+        'Queue: peak depth 2 tasks read at 1.00 s, oldest age 0.00 s in every read, from reads at ' +
+          "the end of 90 of the series' 90 seconds.",
+      ),
+      markdown,
+    );
+  });
+
   it('names queue gauges a version 1 report lacks', () => {
     const markdown = renderMarkdown(sampleReportV1());
     assert.ok(markdown.includes('Queue: not recorded; reports before schema version 3'));

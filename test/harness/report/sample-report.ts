@@ -111,6 +111,7 @@ export function sampleReport(): Report {
         topology: 'workers',
         settings: { workers: 24 },
         throughputRpm: 1800,
+        sendWindowS: 90,
         requests: 2700,
         successRate: 0.964,
         latency: { p50S: 1.1, p95S: 3.4, p99S: 5.2 },
@@ -148,7 +149,14 @@ export function sampleReport(): Report {
           ],
           byRoute: [{ key: 'chat', meanUsd: 0.019, p95Usd: 0.041, totalUsd: 49.46 }],
         },
-        harness: { valid: true, reasons: [], lagP99Ms: 3.2, droppedSends: 0, lateSends: 2 },
+        harness: {
+          valid: true,
+          reasons: [],
+          lagP99Ms: 3.2,
+          droppedSends: 0,
+          lateSends: 2,
+          behindMs: 0,
+        },
         timeSeries: series(),
       },
     ],
@@ -256,13 +264,18 @@ function breakers(): BreakerJournal {
   };
 }
 
-/** Builds the sample report as schema version 4 wrote it, without failovers by provider pair. */
+/**
+ * Builds the sample report as schema version 4 wrote it, without failovers by provider pair,
+ * send window or time behind schedule.
+ */
 export function sampleReportV4(): Report {
   const report = sampleReport();
   report.schemaVersion = 4;
   for (const point of report.topologies[0]?.timeSeries ?? []) {
     delete point.failoversByPair;
   }
+  delete report.topologies[0]?.sendWindowS;
+  delete report.topologies[0]?.harness.behindMs;
   return report;
 }
 

@@ -78,6 +78,30 @@ describe('validateReport', () => {
       );
     });
 
+    it('accepts a send window in a version 5 report', () => {
+      assert.equal(validateReport(sampleReport()).topologies[0]?.sendWindowS, 90);
+    });
+
+    it('rejects a send window in a version 4 report', () => {
+      const report = sampleReportV4();
+      assert.ok(report.topologies[0]);
+      report.topologies[0].sendWindowS = 90;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/sendWindowS: not rule failed .*set schemaVersion to 5/,
+      );
+    });
+
+    it('rejects a negative send window', () => {
+      const report = sampleReport();
+      assert.ok(report.topologies[0]);
+      report.topologies[0].sendWindowS = -1;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/sendWindowS: minimum rule failed/,
+      );
+    });
+
     it('rejects a zero failover count of a pair', () => {
       const report = sampleReport();
       const point = report.topologies[0]?.timeSeries[0];

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+
+import { Command, CommanderError } from 'commander';
+
+import { registerLoadCommand } from '../../src/cli/commands/load.js';
+
+/**
+ * Parses `scalegate load <args>`, which must fail before the load starts, and returns the
+ * error code commander raised and what it wrote to stderr.
+ */
+async function rejectedLoad(args: string[]): Promise<{ code: string; stderr: string }> {
+  let stderr = '';
+  const program = new Command('scalegate').exitOverride().configureOutput({
+    writeErr: (text) => {
+      stderr += text;
+    },
+    writeOut: () => undefined,
+  });
+  registerLoadCommand(program);
+  let code = '';
+  await assert.rejects(program.parseAsync(['node', 'scalegate', 'load', ...args]), (error) => {
+    assert.ok(error instanceof CommanderError, String(error));
+    code = error.code;
+    return true;
+  });
+  return { code, stderr };
+}
+
+describe('load option errors', () => {
+  it('names an unknown option before a missing --scenario', async () => {
+    const { code, stderr } = await rejectedLoad(['--bogus']);
+    assert.equal(code, 'commander.unknownOption');
+    assert.equal(stderr, "error: unknown option '--bogus'\n");
+  });
+
+  it('names a missing --scenario', async () => {
+    const { code, stderr } = await rejectedLoad(['--duration', '5']);
+    assert.equal(code, 'commander.missingMandatoryOptionValue');
+    assert.equal(stderr, "error: required option '--scenario <name>' not specified\n");
+  });
+
+  it('names an unknown option after --scenario', async () => {
+    const { code, stderr } = await rejectedLoad(['--scenario', 'steady-chat', '--bogus']);
+    assert.equal(code, 'commander.unknownOption');
+    assert.equal(stderr, "error: unknown option '--bogus'\n");
+  });
+});

@@ -8,13 +8,14 @@ SCALEGATE := node bin/scalegate.js
 DRILL ?= provider-outage
 
 # Route policy that policy-check checks and policy-gate drills, and the folder that receives
-# the gate's report and runbook.
+# the gate's reports, runbook and pull-request comment.
 POLICY ?= policies/default.yaml
 GATE_DIR ?= gate
 # Tenants file that tenants-check checks.
 TENANTS ?= fixtures/tenants.yaml
 # Policy that POLICY changes, such as the base branch copy of policies/default.yaml. When set,
-# policy-gate lists the changes and those the drill did not exercise.
+# policy-gate drills it first with the same drill and seed, compares the two runs, and lists the
+# changes and those the drill did not exercise.
 BASE_POLICY ?=
 
 setup:
@@ -48,13 +49,12 @@ tenants-check:
 	$(if $(strip $(TENANTS)),,$(error $(EMPTY_TENANTS_ERROR)))
 	$(SCALEGATE) tenants check $(call shell_quote,$(TENANTS))
 
-# Drills POLICY and exits with the drill's code, 0 only when the verdict is passed; the
-# committed report and runbook stay as they are.
+# Drills BASE_POLICY, when set, then POLICY, and exits with the POLICY drill's code, 0 only
+# when its verdict is passed; the committed report and runbook stay as they are.
 policy-gate:
 	$(if $(strip $(POLICY)),,$(error $(EMPTY_POLICY_ERROR)))
-	$(SCALEGATE) drill --policy $(call shell_quote,$(POLICY)) \
-		--reports $(call shell_quote,$(GATE_DIR)/reports) \
-		--runbook $(call shell_quote,$(GATE_DIR)/scaling_runbook.md) \
+	$(SCALEGATE) gate --policy $(call shell_quote,$(POLICY)) \
+		--gate-dir $(call shell_quote,$(GATE_DIR)) \
 		$(if $(strip $(BASE_POLICY)),--base-policy $(call shell_quote,$(BASE_POLICY)))
 
 load-test:

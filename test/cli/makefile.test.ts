@@ -31,15 +31,7 @@ describe('make policy-gate', () => {
     const run = await runMake(['policy-gate', `POLICY=${policy}`, 'GATE_DIR=gate dir', PRINT_ARGS]);
     assert.equal(run.exitCode, 0, run.stderr);
     const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
-    assert.deepEqual(JSON.parse(printed), [
-      'drill',
-      '--policy',
-      policy,
-      '--reports',
-      'gate dir/reports',
-      '--runbook',
-      'gate dir/scaling_runbook.md',
-    ]);
+    assert.deepEqual(JSON.parse(printed), ['gate', '--policy', policy, '--gate-dir', 'gate dir']);
   });
 
   it('passes BASE_POLICY as --base-policy', async () => {

@@ -7,18 +7,38 @@ import { promisify } from 'node:util';
 
 import { parse as parseYaml } from 'yaml';
 
+import { GATE_COMMENT_MARKER } from '../../src/harness/gate/comment.js';
+
 const run = promisify(execFile);
 
 interface Step {
   name?: string;
   run?: string;
+  uses?: string;
+  if?: string;
+  with?: Record<string, string>;
   env?: Record<string, string>;
 }
 
-async function workflowSteps(): Promise<Step[]> {
+interface Job {
+  needs?: string;
+  if?: string;
+  permissions?: Record<string, string>;
+  steps: Step[];
+}
+
+interface Workflow {
+  permissions: Record<string, string>;
+  jobs: { drill: Job; comment: Job };
+}
+
+async function readWorkflow(): Promise<Workflow> {
   const text = await readFile('.github/workflows/policy-gate.yml', 'utf8');
-  const workflow = parseYaml(text) as { jobs: { drill: { steps: Step[] } } };
-  return workflow.jobs.drill.steps;
+  return parseYaml(text) as Workflow;
+}
+
+async function workflowSteps(): Promise<Step[]> {
+  return (await readWorkflow()).jobs.drill.steps;
 }
 
 function stepIndex(steps: readonly Step[], command: string): number {
@@ -72,5 +92,142 @@ describe('policy-gate workflow', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('pins every action by commit', async () => {
+    const workflow = await readWorkflow();
+    const steps = [...workflow.jobs.drill.steps, ...workflow.jobs.comment.steps];
+    const uses = steps.flatMap((step) => (step.uses === undefined ? [] : [step.uses]));
+    assert.ok(uses.length >= 4, uses.join(', '));
+    for (const action of uses) assert.match(action, /^[\w-]+\/[\w-]+@[0-9a-f]{40}$/);
+  });
+
+  it('uploads the gate folder after the gate', async () => {
+    const steps = await workflowSteps();
+    const upload = steps.findIndex((step) => step.uses?.startsWith('actions/upload-artifact@'));
+    assert.ok(upload > stepIndex(steps, 'make policy-gate'), 'no upload after the gate');
+    const step = steps[upload];
+    assert.equal(step?.if, 'always()');
+    assert.equal(step?.with?.path, 'gate/');
+    assert.equal(step?.with?.name, 'policy-gate');
+  });
+
+  it('grants comment write to one job', async () => {
+    const workflow = await readWorkflow();
+    assert.deepEqual(workflow.permissions, { contents: 'read' });
+    assert.equal(workflow.jobs.drill.permissions, undefined);
+    assert.deepEqual(workflow.jobs.comment.permissions, { 'pull-requests': 'write' });
+  });
+
+  it('comments on same-repository pull requests', async () => {
+    const { comment } = (await readWorkflow()).jobs;
+    assert.equal(comment.needs, 'drill');
+    assert.match(comment.if ?? '', /^always\(\) && /);
+    assert.ok(
+      comment.if?.includes('github.event.pull_request.head.repo.full_name == github.repository'),
+      comment.if,
+    );
+    const download = comment.steps.find((step) =>
+      step.uses?.startsWith('actions/download-artifact@'),
+    );
+    assert.equal(download?.with?.name, 'policy-gate');
+    assert.equal(download?.with?.path, 'gate');
+  });
+
+  describe('comment step', () => {
+    let dir = '';
+
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'scalegate-workflow-'));
+      // A gh that logs its arguments, one JSON array a line, and prints the comment list for the list
+      // call by applying its --jq filter to FAKE_COMMENTS with jq.
+      await mkdir(join(dir, 'bin'));
+      const fake = [
+        '#!/usr/bin/env node',
+        "const { appendFileSync } = require('node:fs');",
+        "const { execFileSync } = require('node:child_process');",
+        'const args = process.argv.slice(2);',
+        "appendFileSync(process.env.GH_LOG, JSON.stringify(args) + '\\n');",
+        "const jq = args.indexOf('--jq');",
+        'if (jq >= 0) {',
+        "  const out = execFileSync('jq', ['-r', args[jq + 1]], { input: process.env.FAKE_COMMENTS });",
+        '  process.stdout.write(out);',
+        '}',
+      ].join('\n');
+      await writeFile(join(dir, 'bin', 'gh'), `${fake}\n`, { mode: 0o755 });
+      await mkdir(join(dir, 'gate'));
+    });
+
+    afterEach(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    async function runCommentStep(comments: unknown[]): Promise<string[][]> {
+      const { comment } = (await readWorkflow()).jobs;
+      const step = comment.steps.find(
+        (candidate) => candidate.name === 'Post or update the gate comment',
+      );
+      assert.ok(step?.run !== undefined, 'no step named Post or update the gate comment');
+      const log = join(dir, 'gh.log');
+      await run('bash', ['-e', '-c', step.run], {
+        cwd: dir,
+        env: {
+          ...process.env,
+          PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`,
+          GH_LOG: log,
+          FAKE_COMMENTS: JSON.stringify(comments),
+          REPO: 'octo/scalegate',
+          PR_NUMBER: '17',
+        },
+      });
+      const text = await readFile(log, 'utf8').catch(() => '');
+      return text
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as string[]);
+    }
+
+    const body = `${GATE_COMMENT_MARKER}\n## Policy gate: passed\n`;
+
+    it('posts a new comment', async () => {
+      await writeFile(join(dir, 'gate', 'comment.md'), body);
+      const calls = await runCommentStep([
+        { id: 5, user: { login: 'someone' }, body: GATE_COMMENT_MARKER },
+      ]);
+      assert.equal(calls.length, 2, JSON.stringify(calls));
+      assert.deepEqual(calls[1], [
+        'api',
+        '--method',
+        'POST',
+        'repos/octo/scalegate/issues/17/comments',
+        '-f',
+        `body=${body.trimEnd()}`,
+      ]);
+    });
+
+    it('updates the marked comment', async () => {
+      await writeFile(join(dir, 'gate', 'comment.md'), body);
+      const calls = await runCommentStep([
+        { id: 5, user: { login: 'github-actions[bot]' }, body: 'another bot comment' },
+        { id: 9, user: { login: 'github-actions[bot]' }, body: `${GATE_COMMENT_MARKER}\nold` },
+      ]);
+      assert.deepEqual(calls[0]?.slice(0, 3), [
+        'api',
+        '--paginate',
+        'repos/octo/scalegate/issues/17/comments',
+      ]);
+      assert.deepEqual(calls[1], [
+        'api',
+        '--method',
+        'PATCH',
+        'repos/octo/scalegate/issues/comments/9',
+        '-f',
+        `body=${body.trimEnd()}`,
+      ]);
+    });
+
+    it('skips without a comment file', async () => {
+      assert.deepEqual(await runCommentStep([]), []);
+    });
   });
 });

@@ -27,13 +27,13 @@ import { parseExistingFile, parseInteger, parseTopologyOption } from '../options
  * Largest time scale. Above it, 1 ms of timer jitter counts as more than 20
  * simulated ms, a large share of the load generator's 50 ms lag limit.
  */
-const MAX_TIME_SCALE = 20;
+export const MAX_TIME_SCALE = 20;
 
 /** Runbook that a drill without --policy regenerates when --runbook is left out. */
 const DEFAULT_RUNBOOK = 'runbooks/scaling_runbook.md';
 
 /** Exit code of a drill stopped by SIGINT or SIGTERM, at any stage, as shells report SIGINT. */
-const EXIT_INTERRUPTED = 130;
+export const EXIT_INTERRUPTED = 130;
 
 /** Smallest time scale, at which the 150 s outage drill takes 25 minutes. */
 const MIN_TIME_SCALE = 0.1;
@@ -66,7 +66,7 @@ export function registerDrillCommand(program: Command): void {
     .option(
       '--time-scale <n>',
       `simulated seconds per wall second, at most ${MAX_TIME_SCALE}; a scale above 1 needs spare CPU`,
-      timeScale,
+      parseTimeScale,
       1,
     )
     .option(
@@ -179,7 +179,7 @@ async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal
  * because a policy that the change fixes may fail checks that the change adds.
  * @throws UsageError naming the file when it is not UTF-8 YAML or not a map.
  */
-async function readBasePolicy(path: string): Promise<BasePolicy> {
+export async function readBasePolicy(path: string): Promise<BasePolicy> {
   try {
     const bytes = await readFile(path);
     return basePolicy(path, bytes, decodePolicyText(bytes, path));
@@ -196,7 +196,7 @@ async function readBasePolicy(path: string): Promise<BasePolicy> {
  * Returns the text of the `error:` line. The runner raises the interrupt itself only when the
  * signal came before the load started, such as while the platform was starting.
  */
-function failureMessage(error: unknown): string {
+export function failureMessage(error: unknown): string {
   if (isDrillInterruptedError(error)) {
     const outcome = 'no fault was applied and no report was written';
     return `${error.message} before the load started; ${outcome}`;
@@ -228,7 +228,8 @@ export function drillExitCode(report: Report): number {
   return report.verdict.status === 'passed' ? 0 : 1;
 }
 
-function timeScale(value: string): number {
+/** Parses `--time-scale`. */
+export function parseTimeScale(value: string): number {
   const parsed = Number(value);
   if (value.trim() === '' || !(parsed >= MIN_TIME_SCALE && parsed <= MAX_TIME_SCALE)) {
     throw new InvalidArgumentError(

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 
 import { registerCompareCommand } from './compare.js';
 import { registerDrillCommand } from './drill.js';
+import { registerGateCommand } from './gate.js';
 import { registerLoadCommand } from './load.js';
 import { registerPlatformCommand } from './platform.js';
 import { registerPolicyCommand } from './policy.js';
@@ -13,6 +14,7 @@ import { registerTenantsCommand } from './tenants.js';
 export function registerCommands(program: Command): void {
   registerCompareCommand(program);
   registerDrillCommand(program);
+  registerGateCommand(program);
   registerLoadCommand(program);
   registerPlatformCommand(program);
   registerPolicyCommand(program);

@@ -3,7 +3,10 @@ import type { ChangeBound, Comparison, FigureRow, GroupFigure, GroupSummary } fr
 import type { MetricKey } from './run.js';
 
 /** Row heading and value format of each figure. */
-const METRIC_FORMATS: Record<MetricKey, { label: string; format: (value: number) => string }> = {
+export const METRIC_FORMATS: Record<
+  MetricKey,
+  { label: string; format: (value: number) => string }
+> = {
   throughputRpm: { label: 'completed throughput', format: (value) => `${value.toFixed(0)} rpm` },
   succeededRpm: { label: 'succeeded throughput', format: (value) => `${value.toFixed(0)} rpm` },
   successRate: { label: 'success rate', format: percent },
@@ -20,7 +23,7 @@ const IDENTICAL_NOTE =
   "* The runs of a side gave identical values for this figure, so that side's range is no noise band, and even a small change shows as beyond noise.";
 
 /** Note on cells marked `>=` or `<=`. */
-const LOWER_BOUND_NOTE =
+export const LOWER_BOUND_NOTE =
   "A figure marked '>=' is a lower bound, and so is its range, because aborted requests count with the time they had waited. Its change is then a bound too ('>=' or '<='), or n/a when both sides are lower bounds.";
 
 /** Spaces between table columns. */
@@ -81,7 +84,7 @@ function figureRow(row: FigureRow): string[] {
  * Formats the median, with the range when there are several values, such as
  * `2.06 s (2.01 s..2.10 s)`, and with `>= ` before a lower bound.
  */
-function figureCell(figure: GroupFigure, format: (value: number) => string): string {
+export function figureCell(figure: GroupFigure, format: (value: number) => string): string {
   if (figure.median === null || figure.min === null || figure.max === null) return 'n/a';
   const bound = figure.lowerBound ? '>= ' : '';
   const range = figure.values.length > 1 ? ` (${format(figure.min)}..${format(figure.max)})` : '';
@@ -95,7 +98,7 @@ function figureCell(figure: GroupFigure, format: (value: number) => string): str
  * when the change is only a bound. A change that rounds to zero prints as `0.0%`, without a
  * sign. A `*` marks a change weighed against a range of identical values.
  */
-function changeCell(figure: GroupFigure, base: GroupFigure): string {
+export function changeCell(figure: GroupFigure, base: GroupFigure): string {
   if (figure.changePercent === null) return missingChange(figure, base);
   const bound = figure.changeBound === null ? '' : `${CHANGE_BOUND_SIGNS[figure.changeBound]} `;
   const change = `${bound}${signedPercent(figure.changePercent)}`;
@@ -148,7 +151,7 @@ function notes(comparison: Comparison): string[] {
 }
 
 /** Returns one line per run whose figure is n/a for a recorded reason, such as a k6 run. */
-function unmeasuredNotes(comparison: Comparison): string[] {
+export function unmeasuredNotes(comparison: Comparison): string[] {
   return comparison.rows.flatMap((row) => {
     const { label } = METRIC_FORMATS[row.metric];
     const heading = `${label.charAt(0).toUpperCase()}${label.slice(1)}`;

@@ -59,12 +59,16 @@ function policyChangeSection(change: PolicyChangeRecord): string[] {
     '',
     `Settings the drilled policy changes from the ${base}:`,
     '',
-    ...change.changes.map((entry) => `- ${changeItem(entry, change.unexercisedRoutes)}`),
+    ...change.changes.map((entry) => `- ${policyChangeItem(entry, change.unexercisedRoutes)}`),
     '',
   ];
 }
 
-function changeItem(change: PolicyChange, unexercised: readonly string[]): string {
+/**
+ * Describes one policy change for a Markdown list item, marking a changed route that the run
+ * did not exercise as not covered by the verdict.
+ */
+export function policyChangeItem(change: PolicyChange, unexercised: readonly string[]): string {
   if (change.route === null) return `throttle, used by every route: ${change.details.join(', ')}`;
   const description = change.kind === 'changed' ? change.details.join(', ') : change.kind;
   const scope = unexercised.includes(change.route)

@@ -1,0 +1,192 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { type Command, InvalidArgumentError, Option } from 'commander';
+
+import { DRILLS } from '../../../chaos/index.js';
+import { SCENARIOS } from '../../../scenarios/index.js';
+import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
+import { compareSummaryLines } from '../../harness/gate/comment.js';
+import { type PolicyGateResult, runPolicyGate } from '../../harness/gate/run.js';
+import {
+  addBackpressureOptions,
+  type BackpressureCommandOptions,
+  backpressureLimits,
+} from '../backpressure-options.js';
+import { UsageError } from '../command-errors.js';
+import { DrillProgress, summaryLines } from '../drill-output.js';
+import { commandLogger } from '../logger.js';
+import { parseExistingFile, parseInteger, parseTopologyOption } from '../options.js';
+import {
+  drillExitCode,
+  EXIT_INTERRUPTED,
+  failureMessage,
+  MAX_TIME_SCALE,
+  parseTimeScale,
+  readBasePolicy,
+} from './drill.js';
+
+/** Exit code of a gate whose PR drill could not run, as `scalegate drill` exits then. */
+const EXIT_NOT_RUN = 2;
+
+interface GateCommandOptions extends BackpressureCommandOptions {
+  drill: string;
+  timeScale: number;
+  topology: string;
+  seed: number;
+  policy: string;
+  basePolicy?: string;
+  gateDir: string;
+}
+
+/** Registers `scalegate gate`. */
+export function registerGateCommand(program: Command): void {
+  const command = program
+    .command('gate')
+    .description(
+      'Drill a route policy and, with --base-policy, the policy it changes first, with the same ' +
+        'drill, seed and time scale; compare the two runs and write a pull-request comment.',
+    )
+    .addOption(
+      new Option('--drill <name>', 'drill to run on both policies')
+        .choices(Object.keys(DRILLS))
+        .default('provider-outage'),
+    )
+    .option(
+      '--time-scale <n>',
+      `simulated seconds per wall second, at most ${MAX_TIME_SCALE}; a scale above 1 needs spare CPU`,
+      parseTimeScale,
+      1,
+    )
+    .option(
+      '--topology <spec>',
+      'workers=<n> serverless_burst=enabled|disabled',
+      parseTopologyOption,
+      'workers=24 serverless_burst=enabled',
+    )
+    .option('--seed <n>', 'seed of the load schedule and the mock providers', parseInteger, 1)
+    .option(
+      '--policy <file>',
+      'route policy of the pull request',
+      parseExistingFile,
+      'policies/default.yaml',
+    )
+    .option(
+      '--base-policy <file>',
+      'policy file that --policy changes, drilled first; without it only --policy is drilled',
+      parseExistingFile,
+    )
+    .option(
+      '--gate-dir <dir>',
+      'folder that receives reports/, base-reports/, scaling_runbook.md, comment.md and comparison.json',
+      'gate',
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 when the --policy drill passed; otherwise the code scalegate drill gives ' +
+        'for its verdict (1 deviated, 3 aborted, 4 inconclusive, 130 interrupted), and 2 when ' +
+        'it could not run. The --base-policy drill never sets the exit code.',
+    );
+  addBackpressureOptions(command);
+  command.action(async (options: GateCommandOptions) => {
+    const logger = commandLogger('scalegate-gate', 2, process.env.LOG_LEVEL ?? 'info');
+    const controller = new AbortController();
+    const dispose = abortOnInterrupt(controller);
+    try {
+      process.exitCode = await runGateCommand(options, controller.signal);
+    } catch (error) {
+      logger.debug({ err: error }, 'gate failed');
+      process.stderr.write(`error: ${failureMessage(error)}\n`);
+      process.exitCode = controller.signal.aborted ? EXIT_INTERRUPTED : EXIT_NOT_RUN;
+    } finally {
+      dispose();
+    }
+  });
+}
+
+async function runGateCommand(options: GateCommandOptions, signal: AbortSignal): Promise<number> {
+  const spec = DRILLS[options.drill];
+  if (spec === undefined) {
+    throw new InvalidArgumentError(
+      `unknown drill ${options.drill}; known: ${Object.keys(DRILLS).join(', ')}`,
+    );
+  }
+  if (statSync(options.gateDir, { throwIfNoEntry: false })?.isDirectory() === false) {
+    throw new UsageError(
+      `--gate-dir ${options.gateDir} is a file; pass a folder, which the gate creates when missing`,
+    );
+  }
+  // Read before either drill, so a base policy that cannot be compared fails in a second.
+  const base =
+    options.basePolicy === undefined ? undefined : await readBasePolicy(options.basePolicy);
+  // Each drill gets its own progress printer, because each drill's clock starts at 0.
+  let progress = new DrillProgress(process.stderr);
+  try {
+    const result = await runPolicyGate({
+      spec,
+      scenarios: SCENARIOS,
+      timeScale: options.timeScale,
+      topology: options.topology,
+      seed: options.seed,
+      backpressure: backpressureLimits(options),
+      policyPath: options.policy,
+      basePolicy: base,
+      gateDir: options.gateDir,
+      signal,
+      describeError: failureMessage,
+      onEvent: (event) => progress.onEvent(event),
+      onDrillStart: (side, path) => {
+        progress.finish();
+        progress = new DrillProgress(process.stderr);
+        process.stderr.write(`[gate] drilling the ${side} policy ${path}\n`);
+      },
+    });
+    progress.finish();
+    return reportGate(result, options.gateDir, signal.aborted);
+  } finally {
+    progress.finish();
+  }
+}
+
+/** Prints the gate's outcome and returns its exit code, which the PR drill alone decides. */
+function reportGate(result: PolicyGateResult, gateDir: string, interrupted: boolean): number {
+  const { base, pr } = result;
+  if (pr === null) {
+    process.stderr.write(
+      'error: the gate was interrupted during the base drill, so the PR policy was not drilled\n',
+    );
+    return gateExitCode(result, interrupted);
+  }
+  const compare = compareSummaryLines({ base, pr, comparison: result.comparison });
+  const tail = [...compare, `[comment] ${result.commentPath ?? join(gateDir, 'comment.md')}`];
+  if (pr.status === 'failed') {
+    process.stdout.write(`${tail.join('\n')}\n`);
+    process.stderr.write(`error: ${pr.message}\n`);
+    return gateExitCode(result, interrupted);
+  }
+  const { report, runbook, written } = pr.run;
+  const change = report.policyChange;
+  const comparison =
+    change === undefined ? undefined : { basePath: change.basePolicyPath, changes: change.changes };
+  const lines = summaryLines(report, runbook, written.runDir, comparison);
+  if (base?.status === 'ran') {
+    const baseReport = base.run.report;
+    lines.push(
+      `[base] ${base.policyPath} verdict=${baseReport.verdict.status} ` +
+        `report=${base.run.written.runDir}/summary.md`,
+    );
+  }
+  process.stdout.write(`${[...lines, ...tail].join('\n')}\n`);
+  return gateExitCode(result, interrupted);
+}
+
+/**
+ * Returns the gate's exit code, which the PR drill alone decides: the code `scalegate drill`
+ * gives its report, 2 when it could not run, and 130 when a signal stopped the gate.
+ */
+export function gateExitCode(result: PolicyGateResult, interrupted: boolean): number {
+  const { pr } = result;
+  if (pr === null) return EXIT_INTERRUPTED;
+  if (pr.status === 'failed') return interrupted ? EXIT_INTERRUPTED : EXIT_NOT_RUN;
+  return drillExitCode(pr.run.report);
+}

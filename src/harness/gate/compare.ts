@@ -1,0 +1,146 @@
+/**
+ * Comparison of a policy gate's two drills, the base policy's and the pull request's, built
+ * with the figures, notes and warnings of `scalegate compare`.
+ */
+import { type Comparison, compareGroups, type GroupFigure } from '../compare/compare.js';
+import {
+  changeCell,
+  figureCell,
+  LOWER_BOUND_NOTE,
+  METRIC_FORMATS,
+  unmeasuredNotes,
+} from '../compare/format.js';
+import { type MetricKey, runFromReport } from '../compare/run.js';
+import { figureStats, percentChange } from '../compare/stats.js';
+import type { Report, TopologyResult } from '../report/types.js';
+
+/** A drill report of the gate and the path of its report.json. */
+export interface GateRun {
+  report: Report;
+  reportPath: string;
+}
+
+/** One row of the gate's table, with each cell formatted as `scalegate compare` prints it. */
+export interface GateRow {
+  label: string;
+  base: string;
+  pr: string;
+  /** Change from base to PR in percent of the base figure, with compare's marks. */
+  change: string;
+}
+
+export interface GateComparison {
+  rows: GateRow[];
+  /** Notes on the figures: no noise band, figures not measured, lower bounds. */
+  notes: string[];
+  /** Compare's warnings, such as a run's caveats, except the expected policy difference. */
+  warnings: string[];
+  /** The full comparison of every compare figure, as `scalegate compare --json` prints it. */
+  comparison: Comparison;
+}
+
+/** Compare figures of the gate's table, in table order; failover activations follow p95. */
+const FIGURES_BEFORE_FAILOVERS: readonly MetricKey[] = [
+  'throughputRpm',
+  'succeededRpm',
+  'successRate',
+  'p95LatencyS',
+];
+const FIGURES_AFTER_FAILOVERS: readonly MetricKey[] = ['meanUsdPerTask'];
+
+/** Start of compare's warning about runs with different policies, which a gate runs on purpose. */
+const POLICY_HASH_WARNING = 'policy hash differs:';
+
+/**
+ * Compares the PR policy's drill with the base policy's drill, the base as the baseline.
+ * Each side is one run, so compare marks no change as within or beyond noise.
+ * @throws Error when a report holds other than one topology, which `scalegate drill` never writes.
+ */
+export function compareGateRuns(base: GateRun, pr: GateRun): GateComparison {
+  const baseTopology = onlyTopology(base);
+  const prTopology = onlyTopology(pr);
+  const comparison = compareGroups([
+    { label: 'base', runs: [runFromReport(base.reportPath, base.report, baseTopology)] },
+    { label: 'PR', runs: [runFromReport(pr.reportPath, pr.report, prTopology)] },
+  ]);
+  const row = (metric: MetricKey): GateRow => metricRow(comparison, metric);
+  const rows = [
+    ...FIGURES_BEFORE_FAILOVERS.map(row),
+    failoverRow(baseTopology, prTopology),
+    ...FIGURES_AFTER_FAILOVERS.map(row),
+  ];
+  const shown = new Set<MetricKey>([...FIGURES_BEFORE_FAILOVERS, ...FIGURES_AFTER_FAILOVERS]);
+  const shownRows = comparison.rows.filter((figureRow) => shown.has(figureRow.metric));
+  const notes = [
+    'Each side is a single drill, so no change can be told apart from drift between runs; ' +
+      'compare marks none as within or beyond noise.',
+    ...unmeasuredNotes({ ...comparison, rows: shownRows }),
+  ];
+  if (shownRows.some((figureRow) => figureRow.groups.some((group) => group.lowerBound))) {
+    notes.push(LOWER_BOUND_NOTE);
+  }
+  return {
+    rows,
+    notes,
+    warnings: comparison.warnings.filter((warning) => !warning.startsWith(POLICY_HASH_WARNING)),
+    comparison,
+  };
+}
+
+function onlyTopology(run: GateRun): TopologyResult {
+  const [topology, ...others] = run.report.topologies;
+  if (topology === undefined || others.length > 0) {
+    throw new Error(
+      `${run.reportPath} holds ${run.report.topologies.length} topologies; a gate compares drill reports of one`,
+    );
+  }
+  return topology;
+}
+
+function metricRow(comparison: Comparison, metric: MetricKey): GateRow {
+  const { label, format } = METRIC_FORMATS[metric];
+  const figures = comparison.rows.find((figureRow) => figureRow.metric === metric)?.groups ?? [];
+  const [base, pr] = figures;
+  if (base === undefined || pr === undefined) {
+    throw new Error(`the comparison has no ${label} of both runs`);
+  }
+  return {
+    label,
+    base: figureCell(base, format),
+    pr: figureCell(pr, format),
+    change: changeCell(pr, base),
+  };
+}
+
+/** Sums the failover activations of a drill over every provider pair. */
+export function failoverActivations(topology: TopologyResult): number {
+  return topology.failovers.reduce((sum, pair) => sum + pair.activations, 0);
+}
+
+/**
+ * Builds the failover row, which compare does not have because load outputs do not record
+ * failovers. Its cells go through compare's formatting as a one-run group.
+ */
+function failoverRow(base: TopologyResult, pr: TopologyResult): GateRow {
+  const baseFigure = singleRunFigure(failoverActivations(base), null);
+  const prFigure = singleRunFigure(failoverActivations(pr), baseFigure.median);
+  const format = (value: number): string => value.toFixed(0);
+  return {
+    label: 'failover activations',
+    base: figureCell(baseFigure, format),
+    pr: figureCell(prFigure, format),
+    change: changeCell(prFigure, baseFigure),
+  };
+}
+
+function singleRunFigure(value: number, baseValue: number | null): GroupFigure {
+  const isBase = baseValue === null;
+  return {
+    ...figureStats([value]),
+    lowerBound: false,
+    identicalRuns: false,
+    changePercent: isBase ? null : percentChange(baseValue, value),
+    changeBound: null,
+    noise: isBase ? null : 'unknown',
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Policy gate: drills the base policy and the pull request's policy one after the other with
+ * the same drill, seed, time scale, topology and backpressure limits, compares the two
+ * reports and writes a pull-request comment.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { BasePolicy } from '../drill/policy-change.js';
+import {
+  type PlatformDrillOptions,
+  type PlatformDrillResult,
+  runDrillOnPlatform,
+} from '../drill/run-on-platform.js';
+import { renderGateComment } from './comment.js';
+import { compareGateRuns, type GateComparison, type GateRun } from './compare.js';
+
+/** Folder under the gate folder that receives the PR policy's `<run-id>/` report folders. */
+export const PR_REPORTS_DIR = 'reports';
+/** Folder under the gate folder that receives the base policy's `<run-id>/` report folders. */
+export const BASE_REPORTS_DIR = 'base-reports';
+/** Runbook of the PR policy's drill, under the gate folder. */
+export const GATE_RUNBOOK = 'scaling_runbook.md';
+/** Pull-request comment, under the gate folder. */
+export const GATE_COMMENT = 'comment.md';
+/** Every figure of the comparison as JSON, under the gate folder. */
+export const GATE_COMPARISON = 'comparison.json';
+
+/** Reason the base drill leaves the runbook alone whatever its verdict. */
+const BASE_RUNBOOK_REASON = 'the base drill of a policy gate writes no runbook';
+
+export interface PolicyGateOptions extends Omit<
+  PlatformDrillOptions,
+  'policyPath' | 'basePolicy' | 'reportsDir' | 'runbookPath' | 'keepRunbookBecause'
+> {
+  /** Policy of the pull request. */
+  policyPath: string;
+  /** Policy that `policyPath` changes. Without it the gate drills the PR policy only. */
+  basePolicy?: BasePolicy;
+  /** Folder that receives both drills' reports, the runbook and the comment. */
+  gateDir: string;
+  /** Called before each drill starts, the base first. */
+  onDrillStart?: (side: GateSide, policyPath: string) => void;
+  /** Words the error of a drill that failed to run. @defaultValue the error's message */
+  describeError?: (error: unknown) => string;
+}
+
+export type GateSide = 'base' | 'PR';
+
+/** Outcome of one side's drill: a report, or the error that kept the drill from writing one. */
+export type GateDrillOutcome =
+  | { status: 'ran'; policyPath: string; run: PlatformDrillResult; reportPath: string }
+  | { status: 'failed'; policyPath: string; error: unknown; message: string };
+
+export interface PolicyGateResult {
+  /** Null when the gate had no base policy. */
+  base: GateDrillOutcome | null;
+  /** Null when a signal stopped the gate during the base drill, so the PR policy was not drilled. */
+  pr: GateDrillOutcome | null;
+  /** Null unless both drills wrote a report. */
+  comparison: GateComparison | null;
+  /** Path of the comment, or null when the gate was stopped before the PR drill. */
+  commentPath: string | null;
+}
+
+/** Settings both drills share, which the comment names. */
+export interface GateSettings {
+  drill: string;
+  seed: number;
+  timeScale: number;
+  topology: string;
+}
+
+/**
+ * Runs the gate. A base drill that fails or aborts does not stop the PR drill, and the
+ * comment says what happened to it. A signal during the base drill stops the gate before the
+ * PR drill, because the signal means the user stopped the whole gate.
+ */
+export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyGateResult> {
+  const { gateDir } = options;
+  await mkdir(gateDir, { recursive: true });
+  let base: GateDrillOutcome | null = null;
+  if (options.basePolicy !== undefined) {
+    const basePath = options.basePolicy.path;
+    options.onDrillStart?.('base', basePath);
+    base = await drillSide(basePath, options.describeError, () =>
+      runDrillOnPlatform({
+        ...drillOptions(options),
+        policyPath: basePath,
+        reportsDir: join(gateDir, BASE_REPORTS_DIR),
+        runbookPath: join(gateDir, `base-${GATE_RUNBOOK}`),
+        keepRunbookBecause: BASE_RUNBOOK_REASON,
+      }),
+    );
+    if (options.signal?.aborted === true) {
+      return { base, pr: null, comparison: null, commentPath: null };
+    }
+  }
+  options.onDrillStart?.('PR', options.policyPath);
+  const pr = await drillSide(options.policyPath, options.describeError, () =>
+    runDrillOnPlatform({
+      ...drillOptions(options),
+      policyPath: options.policyPath,
+      basePolicy: options.basePolicy,
+      reportsDir: join(gateDir, PR_REPORTS_DIR),
+      runbookPath: join(gateDir, GATE_RUNBOOK),
+    }),
+  );
+  const comparison =
+    base?.status === 'ran' && pr.status === 'ran'
+      ? compareGateRuns(gateRun(base), gateRun(pr))
+      : null;
+  const commentPath = join(gateDir, GATE_COMMENT);
+  const settings: GateSettings = {
+    drill: options.spec.name,
+    seed: options.seed ?? 1,
+    timeScale: options.timeScale ?? 1,
+    topology: pr.status === 'ran' ? (pr.run.report.topologies[0]?.topology ?? '') : '',
+  };
+  await writeFile(commentPath, renderGateComment({ settings, base, pr, comparison }));
+  if (comparison !== null) {
+    const json = `${JSON.stringify(comparison.comparison, null, 2)}\n`;
+    await writeFile(join(gateDir, GATE_COMPARISON), json);
+  }
+  return { base, pr, comparison, commentPath };
+}
+
+/** Options both drills share. */
+function drillOptions(options: PolicyGateOptions): Omit<PlatformDrillOptions, 'policyPath'> {
+  return {
+    spec: options.spec,
+    scenarios: options.scenarios,
+    timeScale: options.timeScale,
+    topology: options.topology,
+    seed: options.seed,
+    backpressure: options.backpressure,
+    signal: options.signal,
+    onEvent: options.onEvent,
+  };
+}
+
+/** Runs one side's drill and turns an error into a failed outcome. */
+async function drillSide(
+  policyPath: string,
+  describeError: ((error: unknown) => string) | undefined,
+  drill: () => Promise<PlatformDrillResult>,
+): Promise<GateDrillOutcome> {
+  try {
+    const run = await drill();
+    return { status: 'ran', policyPath, run, reportPath: join(run.written.runDir, 'report.json') };
+  } catch (error) {
+    const message =
+      describeError?.(error) ?? (error instanceof Error ? error.message : String(error));
+    return { status: 'failed', policyPath, error, message };
+  }
+}
+
+function gateRun(outcome: GateDrillOutcome & { status: 'ran' }): GateRun {
+  return { report: outcome.run.report, reportPath: outcome.reportPath };
+}

@@ -1,0 +1,381 @@
+import assert from 'node:assert/strict';
+
+import {
+  compareSummaryLines,
+  GATE_COMMENT_MARKER,
+  type GateCommentInput,
+  renderGateComment,
+} from '../../../src/harness/gate/comment.js';
+import { LOWER_BOUND_NOTE } from '../../../src/harness/compare/format.js';
+import { compareGateRuns } from '../../../src/harness/gate/compare.js';
+import type { GateDrillOutcome } from '../../../src/harness/gate/run.js';
+import type { PolicyChangeRecord, Report } from '../../../src/harness/report/types.js';
+import { sampleReport } from '../report/sample-report.js';
+
+const BASE_POLICY = 'base/default.yaml';
+const PR_POLICY = 'policies/default.yaml';
+
+/** The base policy's report: sampleReport as it is, a deviated drill. */
+function baseReport(): Report {
+  const report = sampleReport();
+  report.runId = '20261204T150000Z-provider-outage';
+  report.environment.policyHash = 'b'.repeat(64);
+  report.environment.policyPath = BASE_POLICY;
+  return report;
+}
+
+/** The PR policy's report: a passed drill with round changes from the base's figures. */
+function prReport(): Report {
+  const report = sampleReport();
+  report.runId = '20261204T150400Z-provider-outage';
+  report.createdAt = '2026-12-04T15:04:00.000Z';
+  report.environment.policyHash = 'c'.repeat(64);
+  report.environment.policyPath = PR_POLICY;
+  report.verdict = { status: 'passed', reasons: ['every probe held in every window'] };
+  const topology = report.topologies[0];
+  assert.ok(topology);
+  topology.throughputRpm = 1980;
+  topology.successRate = 0.99;
+  topology.latency = { ...topology.latency, p95S: 2.72 };
+  topology.failovers = [
+    { fromProvider: 'provider-a', toProvider: 'provider-b', activations: 20 },
+    { fromProvider: 'provider-a', toProvider: 'provider-c', activations: 6 },
+  ];
+  topology.cost = { ...topology.cost, meanUsd: 0.0209 };
+  // Three more requests a second, all succeeded, so the series matches the throughput.
+  for (const point of topology.timeSeries) {
+    point.requests += 3;
+    point.successes += 3;
+    point.throughputRpm += 180;
+  }
+  topology.requests = 2970;
+  report.policyChange = policyChange();
+  return report;
+}
+
+function policyChange(): PolicyChangeRecord {
+  return {
+    basePolicyPath: BASE_POLICY,
+    basePolicySha256: 'b'.repeat(64),
+    changes: [
+      { route: 'chat', kind: 'changed', details: ['breaker.cooldownMs 15000 -> 5000'] },
+      { route: 'summarize', kind: 'changed', details: ['deadlineMs 20000 -> 15000'] },
+    ],
+    unexercisedRoutes: ['summarize'],
+  };
+}
+
+function ran(policyPath: string, report: Report, side: string): GateDrillOutcome {
+  const runDir = `gate/${side}/${report.runId}`;
+  return {
+    status: 'ran',
+    policyPath,
+    reportPath: `${runDir}/report.json`,
+    run: {
+      report,
+      written: { runDir, files: ['report.json', 'summary.md'] },
+      runbook: { status: 'written', path: 'gate/scaling_runbook.md' },
+      policyText: '',
+    },
+  };
+}
+
+function gateInput(base: GateDrillOutcome | null, pr: GateDrillOutcome): GateCommentInput {
+  const comparison =
+    base?.status === 'ran' && pr.status === 'ran'
+      ? compareGateRuns(
+          { report: base.run.report, reportPath: base.reportPath },
+          { report: pr.run.report, reportPath: pr.reportPath },
+        )
+      : null;
+  return {
+    settings: {
+      drill: 'provider-outage',
+      seed: 42,
+      timeScale: 10,
+      topology: 'workers',
+    },
+    base,
+    pr,
+    comparison,
+  };
+}
+
+function bothRan(): GateCommentInput {
+  return gateInput(
+    ran(BASE_POLICY, baseReport(), 'base-reports'),
+    ran(PR_POLICY, prReport(), 'reports'),
+  );
+}
+
+/** Returns the lines of the comment's table that start with `| label |`. */
+function tableRow(comment: string, label: string): string | undefined {
+  return comment.split('\n').find((line) => line.startsWith(`| ${label} |`));
+}
+
+describe('renderGateComment', () => {
+  it('starts with the marker and PR verdict', () => {
+    const lines = renderGateComment(bothRan()).split('\n');
+    assert.equal(lines[0], GATE_COMMENT_MARKER);
+    assert.equal(lines[1], '## Policy gate: passed');
+    assert.equal(
+      lines[3],
+      'The PR policy `policies/default.yaml` (sha256 cccccccccccc) passed on drill `provider-outage`.',
+    );
+    assert.equal(lines[5], '- every probe held in every window');
+    assert.ok(lines.indexOf('### Base vs PR') > 5);
+  });
+
+  it('names the shared drill settings', () => {
+    const comment = renderGateComment(bothRan());
+    assert.ok(
+      comment.includes(
+        '\nDrill `provider-outage`, seed 42, time scale 10, topology `workers`. The base policy ' +
+          'was drilled first and the PR policy second, in the same job.\n',
+      ),
+      comment,
+    );
+  });
+
+  it('tables base and PR figures with changes', () => {
+    const comment = renderGateComment(bothRan());
+    const rows = [
+      '| policy | `base/default.yaml` bbbbbbbbbbbb | `policies/default.yaml` cccccccccccc |  |',
+      '| verdict | deviated | passed |  |',
+      '| completed throughput | 1800 rpm | 1980 rpm | +10.0% |',
+      '| succeeded throughput | 1776 rpm | 1956 rpm | +10.1% |',
+      '| success rate | 96.4% | 99.0% | +2.7% |',
+      '| p95 latency | 3.40 s | 2.72 s | -20.0% |',
+      '| failover activations | 39 | 26 | -33.3% |',
+      '| mean cost per task | $0.01900 | $0.02090 | +10.0% |',
+    ];
+    const start = comment.indexOf('| --- | --- | --- | --- |\n');
+    assert.ok(start > 0, comment);
+    const table = comment
+      .slice(start)
+      .split('\n')
+      .slice(1, rows.length + 1);
+    assert.deepEqual(table, rows);
+  });
+
+  it('states that single runs give no noise band', () => {
+    const comment = renderGateComment(bothRan());
+    assert.ok(
+      comment.includes(
+        '\nEach side is a single drill, so no change can be told apart from drift between runs; ' +
+          'compare marks none as within or beyond noise.\n',
+      ),
+      comment,
+    );
+  });
+
+  it('carries an unmeasured figure with its reason', () => {
+    const pr = prReport();
+    // Throughput without matching series seconds leaves the succeeded throughput unknown.
+    const topology = pr.topologies[0];
+    assert.ok(topology);
+    for (const point of topology.timeSeries) {
+      point.requests -= 3;
+      point.successes -= 3;
+      point.throughputRpm -= 180;
+    }
+    const input = gateInput(
+      ran(BASE_POLICY, baseReport(), 'base-reports'),
+      ran(PR_POLICY, pr, 'reports'),
+    );
+    const comment = renderGateComment(input);
+    assert.equal(
+      tableRow(comment, 'succeeded throughput'),
+      '| succeeded throughput | 1776 rpm | n/a | n/a |',
+    );
+    assert.match(
+      comment,
+      /\nSucceeded throughput is n\/a for gate\/reports\/20261204T150400Z-provider-outage\/report\.json: its series counts 2700 requests/,
+    );
+  });
+
+  it('marks lower bounds of aborted requests', () => {
+    const pr = prReport();
+    const topology = pr.topologies[0];
+    assert.ok(topology);
+    // Requests in the series that did not complete were aborted at the drain timeout.
+    for (const point of topology.timeSeries) point.throughputRpm -= 180;
+    const input = gateInput(
+      ran(BASE_POLICY, baseReport(), 'base-reports'),
+      ran(PR_POLICY, pr, 'reports'),
+    );
+    const comment = renderGateComment(input);
+    assert.equal(
+      tableRow(comment, 'p95 latency'),
+      '| p95 latency | 3.40 s | >= 2.72 s | >= -20.0% |',
+    );
+    assert.ok(comment.includes(`\n${LOWER_BOUND_NOTE}\n`), comment);
+    assert.ok(
+      comment.includes(
+        '\n- gate/reports/20261204T150400Z-provider-outage/report.json: 270 of 2970 requests ' +
+          'were aborted at the drain timeout',
+      ),
+      comment,
+    );
+  });
+
+  it('leaves out the expected policy warning', () => {
+    const input = bothRan();
+    const all = input.comparison?.comparison.warnings ?? [];
+    assert.equal(all.length, 1, all.join('\n'));
+    assert.match(all[0] ?? '', /^policy hash differs:/);
+    assert.deepEqual(input.comparison?.warnings, []);
+    assert.ok(!renderGateComment(input).includes('Warnings from the comparison'));
+  });
+
+  it('flags an aborted base drill', () => {
+    const base = baseReport();
+    base.verdict = { status: 'aborted', reasons: ['abort rule fired'] };
+    assert.ok(base.drill);
+    base.drill.aborted = { reason: 'abort-rule', detail: 'success rate below 0.5', atS: 41.5 };
+    const input = gateInput(
+      ran(BASE_POLICY, base, 'base-reports'),
+      ran(PR_POLICY, prReport(), 'reports'),
+    );
+    const comment = renderGateComment(input);
+    assert.ok(
+      comment.includes(
+        '\n**The base drill was aborted** at 41.50 s (abort-rule: success rate below 0.5), so ' +
+          'its figures cover the run up to then.\n',
+      ),
+      comment,
+    );
+    assert.equal(tableRow(comment, 'verdict'), '| verdict | aborted | passed |  |');
+    assert.ok(
+      comment.includes(
+        '\n- gate/base-reports/20261204T150000Z-provider-outage/report.json: the drill was ' +
+          'aborted at 41.50 s (abort-rule: success rate below 0.5)\n',
+      ),
+      comment,
+    );
+    // The PR verdict still leads the comment.
+    assert.equal(comment.split('\n')[1], '## Policy gate: passed');
+  });
+
+  it('lists the policy changes', () => {
+    const comment = renderGateComment(bothRan());
+    assert.ok(
+      comment.includes(
+        '\n### Policy change\n\nSettings the PR policy changes from the base policy ' +
+          '`base/default.yaml` (sha256 bbbbbbbbbbbb):\n\n' +
+          '- route chat: breaker.cooldownMs 15000 -> 5000\n' +
+          '- route summarize: deadlineMs 20000 -> 15000. **Not covered:** the drill did not ' +
+          'exercise this route, so the verdict does not cover this change.\n',
+      ),
+      comment,
+    );
+  });
+
+  it('lists changed routes not exercised', () => {
+    const comment = renderGateComment(bothRan());
+    assert.ok(
+      comment.includes(
+        '\n### Changed routes the drill did not exercise\n\nThe drill sent no request to these ' +
+          'routes, so its verdict does not cover their changes:\n\n- `summarize`\n',
+      ),
+      comment,
+    );
+  });
+
+  it('says when every changed route ran', () => {
+    const pr = prReport();
+    pr.policyChange = { ...policyChange(), unexercisedRoutes: [] };
+    const comment = renderGateComment(gateInput(null, ran(PR_POLICY, pr, 'reports')));
+    assert.ok(
+      comment.includes(
+        '\n### Changed routes the drill did not exercise\n\nNone: the drill exercised every changed route.\n',
+      ),
+      comment,
+    );
+  });
+
+  it('reports a failed base drill', () => {
+    const base: GateDrillOutcome = {
+      status: 'failed',
+      policyPath: BASE_POLICY,
+      error: new Error('invalid'),
+      message: 'invalid route policy base/default.yaml (1 problem):\n  /routes/chat: missing',
+    };
+    const comment = renderGateComment(gateInput(base, ran(PR_POLICY, prReport(), 'reports')));
+    assert.equal(comment.split('\n')[1], '## Policy gate: passed');
+    assert.ok(
+      comment.includes(
+        '\n### Base vs PR\n\nThe drill of the base policy `base/default.yaml` failed before it ' +
+          'wrote a report, so there is no comparison. The PR verdict above stands on its own:\n\n' +
+          '```\ninvalid route policy base/default.yaml (1 problem):\n  /routes/chat: missing\n```\n',
+      ),
+      comment,
+    );
+    assert.equal(tableRow(comment, 'verdict'), undefined);
+  });
+
+  it('reports a failed PR drill', () => {
+    const pr: GateDrillOutcome = {
+      status: 'failed',
+      policyPath: PR_POLICY,
+      error: new Error('listen EADDRINUSE'),
+      message: 'listen EADDRINUSE',
+    };
+    const input = gateInput(ran(BASE_POLICY, baseReport(), 'base-reports'), pr);
+    const comment = renderGateComment(input);
+    const lines = comment.split('\n');
+    assert.equal(lines[1], '## Policy gate: the PR drill failed');
+    assert.ok(comment.includes('\n```\nlisten EADDRINUSE\n```\n'), comment);
+    assert.ok(
+      comment.includes(
+        '\nThe base policy `base/default.yaml` got the verdict deviated. There is no ' +
+          'comparison, because the PR drill failed.\n',
+      ),
+      comment,
+    );
+  });
+
+  it('drills the PR policy alone without a base', () => {
+    const pr = prReport();
+    delete pr.policyChange;
+    const comment = renderGateComment(gateInput(null, ran(PR_POLICY, pr, 'reports')));
+    assert.ok(comment.includes('No base policy was given, so only the PR policy was drilled.'));
+    assert.ok(!comment.includes('### Base vs PR'), comment);
+    assert.ok(!comment.includes('### Policy change'), comment);
+  });
+});
+
+describe('compareSummaryLines', () => {
+  it('prints verdicts and each figure', () => {
+    assert.deepEqual(compareSummaryLines(bothRan()), [
+      '[compare] verdict base=deviated PR=passed',
+      '[compare] completed throughput: 1800 rpm -> 1980 rpm (+10.0%)',
+      '[compare] succeeded throughput: 1776 rpm -> 1956 rpm (+10.1%)',
+      '[compare] success rate: 96.4% -> 99.0% (+2.7%)',
+      '[compare] p95 latency: 3.40 s -> 2.72 s (-20.0%)',
+      '[compare] failover activations: 39 -> 26 (-33.3%)',
+      '[compare] mean cost per task: $0.01900 -> $0.02090 (+10.0%)',
+      '[compare] single runs, so no change is marked as within or beyond noise',
+    ]);
+  });
+
+  it('names a failed base drill', () => {
+    const base: GateDrillOutcome = {
+      status: 'failed',
+      policyPath: BASE_POLICY,
+      error: new Error('x'),
+      message: 'invalid route policy base/default.yaml (1 problem):\n  /routes/chat: missing',
+    };
+    assert.deepEqual(compareSummaryLines(gateInput(base, ran(PR_POLICY, prReport(), 'reports'))), [
+      '[compare] base drill of base/default.yaml failed, so there is no comparison: ' +
+        'invalid route policy base/default.yaml (1 problem):',
+    ]);
+  });
+
+  it('prints nothing without a base', () => {
+    assert.deepEqual(
+      compareSummaryLines(gateInput(null, ran(PR_POLICY, prReport(), 'reports'))),
+      [],
+    );
+  });
+});

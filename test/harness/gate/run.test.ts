@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { SCENARIOS } from '../../../scenarios/index.js';
+import { gateExitCode } from '../../../src/cli/commands/gate.js';
+import { basePolicy } from '../../../src/harness/drill/policy-change.js';
+import type { DrillSpec } from '../../../src/harness/drill/spec.js';
+import { type PolicyGateResult, runPolicyGate } from '../../../src/harness/gate/run.js';
+import type { Report } from '../../../src/harness/report/types.js';
+import { DEFAULT_POLICY_PATH } from '../../../src/platform/router/load-policy.js';
+
+/** A 10-simulated-second drill with a short outage of provider-a, run at twice real time. */
+const shortDrill: DrillSpec = {
+  name: 'gate-outage',
+  description: 'short outage for the policy gate test',
+  scenario: 'steady-chat',
+  durationS: 10,
+  steadyState: {
+    settleS: 1,
+    probes: [
+      {
+        name: 'success-rate',
+        source: 'series',
+        measure: 'successRate',
+        comparator: 'min',
+        threshold: 0.5,
+        tolerance: 0,
+      },
+    ],
+  },
+  faults: [
+    {
+      kind: 'provider-fault',
+      id: 'outage',
+      provider: 'provider-a',
+      atS: 3,
+      durationS: 4,
+      faults: { errorRate: 1, errorStatus: 503 },
+      failover: { fallback: 'provider-b' },
+    },
+  ],
+  abortRules: [],
+};
+
+const TIME_SCALE = 2;
+const SEED = 7;
+
+function ranReport(outcome: PolicyGateResult['base']): Report {
+  assert.ok(outcome !== null, 'the side was not drilled');
+  assert.equal(outcome.status, 'ran', outcome.status === 'failed' ? outcome.message : '');
+  return outcome.run.report;
+}
+
+describe('runPolicyGate with a base policy', function () {
+  this.timeout(90_000);
+  let dir: string;
+  let gateDir: string;
+  let basePath: string;
+  let result: PolicyGateResult;
+  const started: string[] = [];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-gate-'));
+    gateDir = join(dir, 'gate');
+    const policyText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
+    // steady-chat sends to chat, so the drill covers the chat change but not the summarize one.
+    const baseText = policyText
+      .replace('deadlineMs: 30000', 'deadlineMs: 25000')
+      .replace(/firstTokenTimeoutMs: 3000$/m, 'firstTokenTimeoutMs: 2500');
+    basePath = join(dir, 'base.yaml');
+    await writeFile(basePath, baseText);
+    result = await runPolicyGate({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: TIME_SCALE,
+      seed: SEED,
+      policyPath: DEFAULT_POLICY_PATH,
+      basePolicy: basePolicy(basePath, Buffer.from(baseText), baseText),
+      gateDir,
+      onDrillStart: (side, path) => started.push(`${side} ${path}`),
+    });
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('drills the base policy first', () => {
+    assert.deepEqual(started, [`base ${basePath}`, `PR ${DEFAULT_POLICY_PATH}`]);
+    const base = ranReport(result.base);
+    const pr = ranReport(result.pr);
+    assert.equal(base.environment.policyPath, basePath);
+    assert.equal(pr.environment.policyPath, DEFAULT_POLICY_PATH);
+    // createdAt is when each load started; the base load ran its 5 wall seconds before the PR's.
+    const gapMs = Date.parse(pr.createdAt) - Date.parse(base.createdAt);
+    assert.ok(gapMs >= (shortDrill.durationS * 1000) / TIME_SCALE, `gap ${gapMs} ms`);
+  });
+
+  it('drills both with one seed and scale', () => {
+    const base = ranReport(result.base);
+    const pr = ranReport(result.pr);
+    assert.equal(base.environment.seed, SEED);
+    assert.equal(pr.environment.seed, SEED);
+    assert.equal(base.environment.timeScale, TIME_SCALE);
+    assert.equal(pr.environment.timeScale, TIME_SCALE);
+    assert.equal(base.drill?.name, 'gate-outage');
+    assert.equal(pr.drill?.name, 'gate-outage');
+    assert.deepEqual(base.environment.backpressure, pr.environment.backpressure);
+    assert.equal(base.topologies[0]?.topology, pr.topologies[0]?.topology);
+  });
+
+  it('writes each side to its own folder', async () => {
+    assert.equal(result.base?.status, 'ran');
+    assert.equal(result.pr?.status, 'ran');
+    if (result.base?.status !== 'ran' || result.pr?.status !== 'ran') return;
+    const base = ranReport(result.base);
+    const pr = ranReport(result.pr);
+    assert.equal(result.base.reportPath, join(gateDir, 'base-reports', base.runId, 'report.json'));
+    assert.equal(result.pr.reportPath, join(gateDir, 'reports', pr.runId, 'report.json'));
+    const saved = JSON.parse(await readFile(result.base.reportPath, 'utf8')) as Report;
+    assert.equal(saved.runId, base.runId);
+    // Only the PR drill records the policy change.
+    assert.equal(Object.hasOwn(saved, 'policyChange'), false);
+    assert.deepEqual(pr.policyChange?.unexercisedRoutes, ['summarize']);
+    // The base drill writes no runbook.
+    assert.equal(result.base.run.runbook.status, 'not-written');
+    await assert.rejects(stat(join(gateDir, 'base-scaling_runbook.md')), { code: 'ENOENT' });
+  });
+
+  it('writes the comment and comparison', async () => {
+    assert.equal(result.commentPath, join(gateDir, 'comment.md'));
+    const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');
+    const pr = ranReport(result.pr);
+    const base = ranReport(result.base);
+    assert.equal(comment.split('\n')[1], `## Policy gate: ${pr.verdict.status}`);
+    assert.ok(
+      comment.includes(`| verdict | ${base.verdict.status} | ${pr.verdict.status} |  |\n`),
+      comment,
+    );
+    const failovers = (report: Report): number =>
+      (report.topologies[0]?.failovers ?? []).reduce((sum, pair) => sum + pair.activations, 0);
+    assert.ok(failovers(pr) > 0, 'the outage caused no failover');
+    assert.match(
+      comment,
+      new RegExp(`\\n\\| failover activations \\| ${failovers(base)} \\| ${failovers(pr)} \\| `),
+    );
+    assert.ok(comment.includes('- route summarize: firstTokenTimeoutMs 2500 -> 3000.'), comment);
+    const comparison = JSON.parse(await readFile(join(gateDir, 'comparison.json'), 'utf8')) as {
+      groups: { label: string }[];
+    };
+    assert.deepEqual(
+      comparison.groups.map((group) => group.label),
+      ['base', 'PR'],
+    );
+  });
+
+  it('exits with the PR drill code', () => {
+    const pr = ranReport(result.pr);
+    assert.equal(gateExitCode(result, false), pr.verdict.status === 'passed' ? 0 : 1);
+  });
+});
+
+describe('runPolicyGate with a failing base', function () {
+  this.timeout(60_000);
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-gate-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('still drills the PR policy', async () => {
+    // A YAML map that the platform rejects, such as a base that the change fixes.
+    const baseText = 'version: 1\nroutes: {}\n';
+    const basePath = join(dir, 'base.yaml');
+    await writeFile(basePath, baseText);
+    const gateDir = join(dir, 'gate');
+    const result = await runPolicyGate({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: TIME_SCALE,
+      seed: SEED,
+      policyPath: DEFAULT_POLICY_PATH,
+      basePolicy: basePolicy(basePath, Buffer.from(baseText), baseText),
+      gateDir,
+    });
+    assert.equal(result.base?.status, 'failed');
+    const pr = ranReport(result.pr);
+    assert.equal(result.comparison, null);
+    assert.equal(gateExitCode(result, false), pr.verdict.status === 'passed' ? 0 : 1);
+    const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');
+    assert.equal(comment.split('\n')[1], `## Policy gate: ${pr.verdict.status}`);
+    assert.ok(
+      comment.includes(
+        `The drill of the base policy \`${basePath}\` failed before it wrote a report, so there is no comparison.`,
+      ),
+      comment,
+    );
+    await assert.rejects(stat(join(gateDir, 'comparison.json')), { code: 'ENOENT' });
+  });
+});

@@ -7,6 +7,7 @@
 import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
+import { isScaledClock } from '../clock.js';
 import { BACKOFF_TYPE, BullmqConsumer, type ConsumerContext } from './bullmq-consumer.js';
 import { fromBullmqJobId, toBullmqJobId } from './bullmq-job-id.js';
 import { QueueClosedError, toError } from './errors.js';
@@ -385,7 +386,10 @@ class BullmqQueue<T> implements BullmqTaskQueue<T> {
     if (readyTimes.length === 0) {
       return 0;
     }
-    return Math.max(0, this.#options.clock.now() - Math.min(...readyTimes));
+    // BullMQ's times come from the system clock, so the wait is measured on it, then in the
+    // driver clock's units: a drill's scaled clock runs `scale` times as fast and ahead of it.
+    const scale = isScaledClock(this.#options.clock) ? this.#options.clock.scale : 1;
+    return Math.max(0, (Date.now() - Math.min(...readyTimes)) * scale);
   }
 }
 

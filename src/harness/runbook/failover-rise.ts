@@ -134,3 +134,56 @@ export function afterFailoverText(
     'provider pair.'
   );
 }
+
+/** Failovers from the failed provider to the fallback, inside the outage's span and outside it. */
+export interface OutageFailovers {
+  during: number;
+  /** Seconds outside the span with such failovers, as `{ t, count }`, in time order. */
+  outside: { t: number; count: number }[];
+}
+
+/**
+ * Splits the failovers from the failed provider to the fallback in `points`, the whole
+ * series, into those of the outage and the rest. The outage's span covers the seconds from
+ * the fault's start to its end, or to the last closing of a breaker of the failed provider
+ * after the start when that came later. Returns undefined for a report whose series does not
+ * split failovers by provider pair.
+ */
+export function outageFailovers(
+  report: Report,
+  points: readonly SeriesPoint[],
+  outage: Outage,
+): OutageFailovers | undefined {
+  if (!hasFailoverPairs(report)) return undefined;
+  const closings = (report.drill?.breakers?.targets ?? [])
+    .filter((target) => target.provider === outage.primary)
+    .flatMap((target) => target.transitions)
+    .filter((entry) => entry.to === 'closed' && entry.atS >= outage.fromS)
+    .map((entry) => entry.atS);
+  const endS = Math.max(outage.toS, ...closings);
+  const split: OutageFailovers = { during: 0, outside: [] };
+  for (const point of points) {
+    const activations = point.failoversByPair?.[outage.primary]?.[outage.fallback] ?? 0;
+    if (activations === 0) continue;
+    // A second counts as the outage's when any part of it lies inside the span.
+    if (point.t + 1 > outage.fromS && point.t < endS) split.during += activations;
+    else split.outside.push({ t: point.t, count: activations });
+  }
+  return split;
+}
+
+/**
+ * Describes the failovers outside the outage that the outage's count leaves out, or returns
+ * '' when there are none.
+ */
+export function outsideFailoversText(outage: Outage, split: OutageFailovers): string {
+  if (split.outside.length === 0) return '';
+  const total = split.outside.reduce((sum, second) => sum + second.count, 0);
+  const seconds = split.outside.map((second) => `${second.t}-${second.t + 1} s`).join(', ');
+  const times = total === 1 ? 'failover' : 'failovers';
+  return (
+    ` The drill also counted ${count(total)} ${times} from ${outage.primary} to ` +
+    `${outage.fallback} outside the outage and the breaker's recovery, in the seconds ` +
+    `${seconds}, which this count leaves out.`
+  );
+}

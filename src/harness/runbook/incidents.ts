@@ -5,6 +5,7 @@ import { failoverCountText } from './breaker-outage.js';
 import { breakerMeasured } from './breaker-signal.js';
 import { breakerRecoveryCheck, breakerStep } from './breaker-step.js';
 import { burstRejectionsText } from './burst-rejections.js';
+import { outageFailovers, outsideFailoversText } from './failover-rise.js';
 import { p95Of, READ_GAP_S, rateShare, sumRate, twoReads } from './commands.js';
 import {
   type Evidence,
@@ -68,6 +69,10 @@ function providerOutage(evidence: Evidence): Incident {
   const lowest = worstSecond(points, (point) => point.successRate, true);
   const [from, to] = windowOf(fault);
   const outage = { primary, fallback, fromS: from, toS: to };
+  // From schema version 5 on, the outage's own failovers; the whole run's before.
+  const split = outageFailovers(report, result.timeSeries, outage);
+  const activations = split?.during ?? pair?.activations ?? 0;
+  const outside = split === undefined ? '' : outsideFailoversText(outage, split);
   return {
     key: `provider-outage:${primary}`,
     title: `Provider outage: ${primary}`,
@@ -91,12 +96,12 @@ function providerOutage(evidence: Evidence): Incident {
       successSignal(probe(evidence, 'during', 'successRate')),
     ],
     systemActions: [
-      failoverCountText(report, outage, pair?.activations ?? 0),
+      `${failoverCountText(report, outage, activations)}${outside}`,
       `${fallback} carried most of the traffic ${seconds(timing?.detectionS ?? null)} after the outage started (detection time).`,
       `Success rate over the fault window (${from.toFixed(2)}-${to.toFixed(2)} s): ${orNa(windowSuccess, percent)}; worst second: ${orNa(lowest, percent)}.`,
     ],
     operatorSteps: [
-      breakerStep(report, outage, pair?.activations ?? 0, points),
+      breakerStep(report, outage, activations, points),
       `Check which provider serves now, by outcome. The counters are totals since the platform started, so this command prints them twice, ${READ_GAP_S} s apart, and the lines that changed are the current traffic: ${twoReads(`scalegate_provider_attempts_total\\{provider="(${primary}|${fallback})"`)}`,
       `In a drill environment, set \`PROVIDER_URL\` to ${primary}'s address from \`urls.providers\` and read the injected faults: \`curl -s "$PROVIDER_URL/_control/faults"\`. Clear them with \`curl -s -X DELETE "$PROVIDER_URL/_control/faults"\`.`,
       `Check that ${fallback} does not turn the extra traffic away at its rate limit: a \`status_429\` line that changes between the two reads of ${twoReads(`scalegate_provider_errors_total\\{provider="${fallback}".*error_class="status_429"`)} means it does. No line means no call was rate-limited since the platform started.`,

@@ -146,7 +146,7 @@ describe('renderGateComment', () => {
       '| succeeded throughput | 1776 rpm | 1956 rpm | +10.1% |',
       '| success rate | 96.4% | 99.0% | +2.7% |',
       '| p95 latency | 3.40 s | 2.72 s | -20.0% |',
-      '| failover activations | 39 | 26 | -33.3% |',
+      '| failover activations | 900 | 26 | -97.1% |',
       '| mean cost per task | $0.01900 | $0.02090 | +10.0% |',
     ];
     const start = comment.indexOf('| --- | --- | --- | --- |\n');
@@ -353,7 +353,7 @@ describe('compareSummaryLines', () => {
       '[compare] succeeded throughput: 1776 rpm -> 1956 rpm (+10.1%)',
       '[compare] success rate: 96.4% -> 99.0% (+2.7%)',
       '[compare] p95 latency: 3.40 s -> 2.72 s (-20.0%)',
-      '[compare] failover activations: 39 -> 26 (-33.3%)',
+      '[compare] failover activations: 900 -> 26 (-97.1%)',
       '[compare] mean cost per task: $0.01900 -> $0.02090 (+10.0%)',
       '[compare] single runs, so no change is marked as within or beyond noise',
     ]);

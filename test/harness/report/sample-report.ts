@@ -138,7 +138,12 @@ export function sampleReport(): Report {
           },
         ],
         statusCounts: { '200': 2603, '429': 61, '502': 36 },
-        failovers: [{ fromProvider: 'provider-a', toProvider: 'provider-b', activations: 39 }],
+        // The series' failovers by pair, summed over the run.
+        failovers: [
+          { fromProvider: 'provider-a', toProvider: 'provider-b', activations: 810 },
+          { fromProvider: 'provider-a', toProvider: 'provider-c', activations: 30 },
+          { fromProvider: 'provider-b', toProvider: 'provider-c', activations: 60 },
+        ],
         cost: {
           meanUsd: 0.019,
           p95Usd: 0.041,

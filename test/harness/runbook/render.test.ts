@@ -237,6 +237,39 @@ describe('renderRunbook', () => {
     );
   });
 
+  it('counts the failovers of the outage alone', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = [];
+    gpt.openS = 0;
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    // 27 a second to provider-b from 23 s to 53 s: 756 in the seconds from 20 s to 51 s that
+    // the fault window (20.01-50.02 s) touches, and 54 in the 2 seconds after it.
+    assert.ok(
+      outage.includes(
+        'The router failed over from provider-a to provider-b 756 times. No breaker of ' +
+          'provider-a opened during the outage',
+      ),
+      outage,
+    );
+    assert.ok(
+      outage.includes(
+        'The drill also counted 54 failovers from provider-a to provider-b outside the outage ' +
+          "and the breaker's recovery, in the seconds 51-52 s, 52-53 s, which this count " +
+          'leaves out.',
+      ),
+      outage,
+    );
+  });
+
+  it('counts failovers until the breaker closed', () => {
+    // The breaker of gpt-4o closed at 52.3 s, so the seconds up to 53 s are the outage's.
+    const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
+    assert.ok(outage.includes('failed over from provider-a to provider-b 810 times'), outage);
+    assert.doesNotMatch(outage, /outside the outage/);
+  });
+
   it('reads failovers from the failed provider in step 1', () => {
     const report = sampleReport();
     const gpt = drillOf(report).breakers?.targets[0];
@@ -256,7 +289,7 @@ describe('renderRunbook', () => {
         'in progress. In the drill, no breaker of provider-a opened during the outage, so ' +
         '`scalegate_breaker_state{provider="provider-a"}` stayed 0 (closed). Each request ' +
         'called provider-a first and failed over after that call failed: the router failed ' +
-        'over from provider-a to provider-b 39 times. Over the 31 seconds from 20 s to 51 s ' +
+        'over from provider-a to provider-b 756 times. Over the 31 seconds from 20 s to 51 s ' +
         'that cover the fault window (20.01-50.02 s), ' +
         '`scalegate_failover_activations_total{from_provider="provider-a"}` rose by 784 ' +
         '(756 to provider-b, 28 to provider-c), 25.3 per second.',
@@ -322,7 +355,7 @@ describe('renderRunbook', () => {
         'in progress. In the drill, no breaker of provider-a opened during the outage, so ' +
         '`scalegate_breaker_state{provider="provider-a"}` stayed 0 (closed). Each request ' +
         'called provider-a first and failed over after that call failed: the router failed ' +
-        'over from provider-a to provider-b 39 times. Over the 31 seconds from 20 s to 51 s ' +
+        'over from provider-a to provider-b 810 times. Over the 31 seconds from 20 s to 51 s ' +
         'that cover the fault window (20.01-50.02 s), `scalegate_failover_activations_total` ' +
         'rose by 840, 27.1 per second, counting every provider pair.',
     );
@@ -351,7 +384,7 @@ describe('renderRunbook', () => {
         '`to_provider="provider-b"` line that changes between the two reads of ' +
         '`(curl -s "$GATEWAY_URL/metrics"; sleep 10; curl -s "$GATEWAY_URL/metrics") | grep -E ' +
         '\'scalegate_failover_activations_total\\{from_provider="provider-a"\'` shows them ' +
-        'failing over. In the drill, the router failed over from provider-a to provider-b 39 times.',
+        'failing over. In the drill, the router failed over from provider-a to provider-b 810 times.',
     );
   });
 

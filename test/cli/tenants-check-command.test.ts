@@ -189,6 +189,23 @@ describe('tenants check command', () => {
       assert.equal(run.exitCode, 2);
     });
 
+    for (const [name, text] of [
+      ['an empty file', ''],
+      ['a file of comments', '# tenants go here\n\n'],
+    ] as const) {
+      it(`reports ${name}`, async () => {
+        await writeFile(file, text);
+        const run = await runTenantsCheck([file]);
+        assert.equal(
+          run.stdout,
+          `invalid tenants file ${file} (1 problem):\n` +
+            `  ${file}:1:1: the file contains no tenants; write a \`tenants:\` list, as ` +
+            'fixtures/tenants.yaml does\n',
+        );
+        assert.equal(run.exitCode, 1);
+      });
+    }
+
     it('reports a file that is not YAML', async () => {
       await writeFile(file, 'tenants:\n  - id: tenant-a\n    keySha256: [sk-live-secret\n');
       const run = await runTenantsCheck([file]);

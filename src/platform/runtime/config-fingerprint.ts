@@ -172,14 +172,14 @@ export function configMismatchMessage(
         `this process has ${own.pricesFile} content_sha256=${short(own.pricesSha256 ?? '')}`,
     );
     effects.push('task costs and budget charges');
-    fixes.push('price table');
+    fixes.push(`price table (this process read ${own.pricesFile})`);
   }
   if (difference.settings.length > 0) {
     const values = (settings: Record<string, string> | undefined) =>
-      difference.settings.map((name) => `${name}=${settings?.[name]}`).join(' ');
+      listed(difference.settings.map((name) => `${name}=${settings?.[name]}`));
     parts.push(`${values(other.settings)} where this process has ${values(own.settings)}`);
     effects.push(...new Set(difference.settings.map((name) => SETTING_EFFECTS[name] ?? name)));
-    fixes.push(difference.settings.join(' '));
+    fixes.push(...difference.settings);
   }
   return (
     `platform process ${otherProcess} on key prefix ${keyPrefix} runs with ${parts.join(', and ')}, ` +

@@ -77,6 +77,18 @@ function compareLocations(a: SourceLocation | undefined, b: SourceLocation | und
 
 /** Reads every entry, adding each problem found to `problems`. */
 function readTenants(source: ConfigSource, problems: TenantConfigError[]): Tenant[] {
+  // YAML parses a file of nothing but blank lines and comments to null.
+  if (source.value === null || source.value === undefined) {
+    problems.push(
+      new TenantConfigError(
+        source.file,
+        FILE_FIELD,
+        'the file contains no tenants; write a `tenants:` list, as fixtures/tenants.yaml does',
+        { location: { line: 1, column: 1 } },
+      ),
+    );
+    return [];
+  }
   const root = readField(source, problems, [], undefined, (field, fail) =>
     readObject(source.value, field, fail),
   );

@@ -209,7 +209,7 @@ describe('configMismatchMessage', () => {
     const other = { ...withPrices, pricesFile: '/srv/prices.yaml', pricesSha256: 'f'.repeat(64) };
     assert.equal(
       configMismatchMessage('p', withPrices, 'proc-4', other),
-      `platform process proc-4 on key prefix p runs with price table /srv/prices.yaml content_sha256=${'f'.repeat(12)} where this process has fixtures/prices.yaml content_sha256=${'e'.repeat(12)}, so task costs and budget charges can depend on which process takes a request or runs a task; restart every process on the prefix with the same price table`,
+      `platform process proc-4 on key prefix p runs with price table /srv/prices.yaml content_sha256=${'f'.repeat(12)} where this process has fixtures/prices.yaml content_sha256=${'e'.repeat(12)}, so task costs and budget charges can depend on which process takes a request or runs a task; restart every process on the prefix with the same price table (this process read fixtures/prices.yaml)`,
     );
   });
 
@@ -226,7 +226,7 @@ describe('configMismatchMessage', () => {
     };
     assert.equal(
       configMismatchMessage('p', { ...own, settings }, 'proc-5', other),
-      'platform process proc-5 on key prefix p runs with --task-retention-ms=3600000 queue.maxAttempts=5 where this process has --task-retention-ms=86400000 queue.maxAttempts=3, so how long task and cost records stay and retries can depend on which process takes a request or runs a task; restart every process on the prefix with the same --task-retention-ms queue.maxAttempts',
+      'platform process proc-5 on key prefix p runs with --task-retention-ms=3600000 and queue.maxAttempts=5 where this process has --task-retention-ms=86400000 and queue.maxAttempts=3, so how long task and cost records stay and retries can depend on which process takes a request or runs a task; restart every process on the prefix with the same --task-retention-ms and queue.maxAttempts',
     );
   });
 

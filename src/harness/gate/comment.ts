@@ -65,8 +65,7 @@ function verdictSection(input: GateCommentInput): string[] {
     `The PR policy \`${pr.policyPath}\` (sha256 ${report.environment.policyHash.slice(0, 12)}) ` +
       `${verdictPhrase(report)} on drill \`${settings.drill}\`.`,
     '',
-    ...(reasons.length === 0 ? ['The verdict gives no reasons.'] : reasons),
-    '',
+    ...reasonLines(report.verdict.status, reasons),
     `${drill}. ${order}`,
     '',
   ];
@@ -226,4 +225,13 @@ export function compareSummaryLines(
     ...comparison.warnings.map((warning) => `[compare] warning: ${warning}`),
     '[compare] single runs, so no change is marked as within or beyond noise',
   ];
+}
+
+/**
+ * Returns the verdict's reasons as a list and a blank line. A passed verdict needs none, and
+ * any other without them says so.
+ */
+function reasonLines(status: string, reasons: readonly string[]): string[] {
+  if (reasons.length > 0) return [...reasons, ''];
+  return status === 'passed' ? [] : ['The verdict gives no reasons.', ''];
 }

@@ -126,6 +126,30 @@ describe('renderGateComment', () => {
     assert.ok(lines.indexOf('### Base vs PR') > 5);
   });
 
+  it('leaves out reasons of a passed verdict without any', () => {
+    const report = prReport();
+    report.verdict = { status: 'passed', reasons: [] };
+    const input = gateInput(
+      ran(BASE_POLICY, baseReport(), 'base-reports'),
+      ran(PR_POLICY, report, 'reports'),
+    );
+    const lines = renderGateComment(input).split('\n');
+    assert.equal(lines[4], '');
+    assert.match(lines[5] ?? '', /^Drill `provider-outage`, seed 42/);
+    assert.ok(!lines.includes('The verdict gives no reasons.'));
+  });
+
+  it('says a deviated verdict gave no reasons', () => {
+    const report = prReport();
+    report.verdict = { status: 'deviated', reasons: [] };
+    const input = gateInput(
+      ran(BASE_POLICY, baseReport(), 'base-reports'),
+      ran(PR_POLICY, report, 'reports'),
+    );
+    const lines = renderGateComment(input).split('\n');
+    assert.equal(lines[5], 'The verdict gives no reasons.');
+  });
+
   it('names the shared drill settings', () => {
     const comment = renderGateComment(bothRan());
     assert.ok(

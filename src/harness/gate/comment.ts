@@ -229,7 +229,7 @@ export function compareSummaryLines(
 
 /**
  * Returns the verdict's reasons as a list and a blank line. A passed verdict needs none, and
- * any other without them says so.
+ * any other without them gets a line that states it.
  */
 function reasonLines(status: string, reasons: readonly string[]): string[] {
   if (reasons.length > 0) return [...reasons, ''];

@@ -52,14 +52,14 @@ interface DrillCommandOptions extends BackpressureCommandOptions {
 }
 
 /** Registers `scalegate drill`. */
-export function registerDrillCommand(program: Command): void {
-  const command = program
-    .command('drill')
-    .description(
-      'Start the platform on 127.0.0.1, run a chaos drill against it, write the report and the runbook.',
-    )
+/**
+ * Adds `--drill`, `--time-scale`, `--topology` and `--seed`, the settings of a drill run, to
+ * `command`. `drillHelp` is the help text of `--drill`.
+ */
+export function addDrillRunOptions(command: Command, drillHelp: string): Command {
+  return command
     .addOption(
-      new Option('--drill <name>', 'drill to run')
+      new Option('--drill <name>', drillHelp)
         .choices(Object.keys(DRILLS))
         .default('provider-outage'),
     )
@@ -75,7 +75,14 @@ export function registerDrillCommand(program: Command): void {
       parseTopologyOption,
       'workers=24 serverless_burst=enabled',
     )
-    .option('--seed <n>', 'seed of the load schedule and the mock providers', parseInteger, 1)
+    .option('--seed <n>', 'seed of the load schedule and the mock providers', parseInteger, 1);
+}
+
+export function registerDrillCommand(program: Command): void {
+  const command = addDrillRunOptions(program.command('drill'), 'drill to run')
+    .description(
+      'Start the platform on 127.0.0.1, run a chaos drill against it, write the report and the runbook.',
+    )
     .option(
       '--policy <file>',
       'route policy file (default: policies/default.yaml of the scalegate checkout)',

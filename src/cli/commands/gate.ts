@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 
 import { DRILLS } from '../../../chaos/index.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
@@ -16,13 +16,12 @@ import {
 import { UsageError } from '../command-errors.js';
 import { DrillProgress, summaryLines } from '../drill-output.js';
 import { commandLogger } from '../logger.js';
-import { parseExistingFile, parseInteger, parseTopologyOption } from '../options.js';
+import { parseExistingFile } from '../options.js';
 import {
+  addDrillRunOptions,
   drillExitCode,
   EXIT_INTERRUPTED,
   failureMessage,
-  MAX_TIME_SCALE,
-  parseTimeScale,
   readBasePolicy,
 } from './drill.js';
 
@@ -41,30 +40,11 @@ interface GateCommandOptions extends BackpressureCommandOptions {
 
 /** Registers `scalegate gate`. */
 export function registerGateCommand(program: Command): void {
-  const command = program
-    .command('gate')
+  const command = addDrillRunOptions(program.command('gate'), 'drill to run on both policies')
     .description(
       'Drill a route policy and, with --base-policy, the policy it changes first, with the same ' +
         'drill, seed and time scale; compare the two runs and write a pull-request comment.',
     )
-    .addOption(
-      new Option('--drill <name>', 'drill to run on both policies')
-        .choices(Object.keys(DRILLS))
-        .default('provider-outage'),
-    )
-    .option(
-      '--time-scale <n>',
-      `simulated seconds per wall second, at most ${MAX_TIME_SCALE}; a scale above 1 needs spare CPU`,
-      parseTimeScale,
-      1,
-    )
-    .option(
-      '--topology <spec>',
-      'workers=<n> serverless_burst=enabled|disabled',
-      parseTopologyOption,
-      'workers=24 serverless_burst=enabled',
-    )
-    .option('--seed <n>', 'seed of the load schedule and the mock providers', parseInteger, 1)
     .option(
       '--policy <file>',
       'route policy of the pull request',

@@ -54,7 +54,7 @@ const POLICY_HASH_WARNING = 'policy hash differs:';
 /**
  * Compares the PR policy's drill with the base policy's drill, the base as the baseline.
  * Each side is one run, so compare marks no change as within or beyond noise.
- * @throws Error when a report holds other than one topology, which `scalegate drill` never writes.
+ * @throws Error when a report contains other than one topology, which `scalegate drill` never writes.
  */
 export function compareGateRuns(base: GateRun, pr: GateRun): GateComparison {
   const baseTopology = onlyTopology(base);
@@ -91,7 +91,7 @@ function onlyTopology(run: GateRun): TopologyResult {
   const [topology, ...others] = run.report.topologies;
   if (topology === undefined || others.length > 0) {
     throw new Error(
-      `${run.reportPath} holds ${run.report.topologies.length} topologies; a gate compares drill reports of one`,
+      `invalid gate report ${run.reportPath}: it contains ${run.report.topologies.length} topologies, and a gate compares drill reports of one; pass reports that scalegate drill wrote`,
     );
   }
   return topology;

@@ -73,12 +73,13 @@ export interface GateSettings {
 
 /**
  * Runs the gate. A base drill that fails or aborts does not stop the PR drill, and the
- * comment says what happened to it. A signal during the base drill stops the gate before the
+ * comment states what happened to it. A signal during the base drill stops the gate before the
  * PR drill, because the signal means the user stopped the whole gate.
  */
 export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyGateResult> {
   const { gateDir } = options;
   await mkdir(gateDir, { recursive: true });
+
   let base: GateDrillOutcome | null = null;
   if (options.basePolicy !== undefined) {
     const basePath = options.basePolicy.path;
@@ -96,6 +97,7 @@ export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyG
       return { base, pr: null, comparison: null, commentPath: null };
     }
   }
+
   options.onDrillStart?.('PR', options.policyPath);
   const pr = await drillSide(options.policyPath, options.describeError, () =>
     runDrillOnPlatform({
@@ -106,6 +108,7 @@ export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyG
       runbookPath: join(gateDir, GATE_RUNBOOK),
     }),
   );
+
   const comparison =
     base?.status === 'ran' && pr.status === 'ran'
       ? compareGateRuns(gateRun(base), gateRun(pr))

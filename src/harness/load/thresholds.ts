@@ -157,15 +157,15 @@ const SHOWN_DIGITS = { min: 3, max: 12 };
  * shown value on the other side of the bound from `actual`, it shows more digits.
  */
 function shown(actual: number, op: '>=' | '<=', bound: number): number {
-  const holds = (value: number) => (op === '>=' ? value >= bound : value <= bound);
-  const passed = holds(actual);
+  const meetsBound = (value: number) => (op === '>=' ? value >= bound : value <= bound);
+  const passed = meetsBound(actual);
   for (let digits = SHOWN_DIGITS.min; digits <= SHOWN_DIGITS.max; digits += 1) {
     const scale = 10 ** digits;
     // The tolerance keeps a product such as 1.005 * 1000 = 1004.9999999999999 at 1005.
     const scaled = actual * scale;
     const value =
       op === '>=' ? Math.floor(scaled + 1e-6) / scale : Math.ceil(scaled - 1e-6) / scale;
-    if (holds(value) === passed) return value;
+    if (meetsBound(value) === passed) return value;
   }
   return actual;
 }

@@ -15,7 +15,7 @@ import { sampleReport } from '../report/sample-report.js';
 const BASE_POLICY = 'base/default.yaml';
 const PR_POLICY = 'policies/default.yaml';
 
-/** The base policy's report: sampleReport as it is, a deviated drill. */
+/** Returns the base policy's report: sampleReport as it is, a deviated drill. */
 function baseReport(): Report {
   const report = sampleReport();
   report.runId = '20261204T150000Z-provider-outage';
@@ -24,7 +24,7 @@ function baseReport(): Report {
   return report;
 }
 
-/** The PR policy's report: a passed drill with round changes from the base's figures. */
+/** Returns the PR policy's report: a passed drill with round changes from the base's figures. */
 function prReport(): Report {
   const report = sampleReport();
   report.runId = '20261204T150400Z-provider-outage';

@@ -103,7 +103,9 @@ describe('configFingerprint', () => {
   it('changes with a model price alone', () => {
     const [provider, models] = Object.entries(prices.models)[0] ?? [];
     const [model, price] = Object.entries(models ?? {})[0] ?? [];
-    assert.ok(provider !== undefined && model !== undefined && price !== undefined);
+    assert.ok(provider !== undefined);
+    assert.ok(model !== undefined);
+    assert.ok(price !== undefined);
     const raised = {
       ...prices,
       models: {
@@ -155,7 +157,9 @@ describe('configFingerprint', () => {
     const { pricesFile, pricesSha256, settings, ...earlier } = fingerprintOf(tenants, policy, {
       settings: { taskRetentionMs: 1_000 },
     });
-    assert.ok(pricesFile !== undefined && pricesSha256 !== undefined && settings !== undefined);
+    assert.ok(pricesFile !== undefined);
+    assert.ok(pricesSha256 !== undefined);
+    assert.ok(settings !== undefined);
     assert.equal(sameConfig(own, earlier), true);
     assert.equal(sameConfig(earlier, own), true);
   });

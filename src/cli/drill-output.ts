@@ -6,6 +6,7 @@ import type { DrillEvent } from '../harness/drill/deps.js';
 import { type PolicyChange, unexercisedChangedRoutes } from '../harness/drill/policy-change.js';
 import type { Report, SeriesPoint } from '../harness/report/types.js';
 import { percent, usd } from '../harness/report/format.js';
+import { differenceShare, signedUsd } from '../harness/report/provider-bill-text.js';
 import { queuePeaks } from '../harness/report/queue-series.js';
 import type { RunbookOutcome } from '../harness/runbook/write.js';
 
@@ -150,6 +151,13 @@ export function summaryLines(
         (pool === undefined ? '' : ` worker_pool=${usd(pool)}`) +
         (unsettled > 0 ? ` unsettled=${unsettled}` : ''),
     );
+    const bill = result.cost.providerBill;
+    if (bill !== undefined) {
+      lines.push(
+        `[provider_bill] total=${usd(bill.totalUsd)} charged=${usd(bill.chargedUsd)} ` +
+          `difference=${signedUsd(bill.differenceUsd)} (${differenceShare(bill)})`,
+      );
+    }
   }
   lines.push(...backlogLines(report));
   lines.push(...report.verdict.reasons.map((reason) => `[reason] ${reason}`));

@@ -14,6 +14,7 @@ import {
 import { isScaledClock, systemClock } from './clock.js';
 import type { CostLedger } from './cost/ledger.js';
 import { DEFAULT_PRICES_PATH, loadPriceTable } from './cost/load-price-table.js';
+import type { PriceTable } from './cost/price-table.js';
 import { roundUsd } from './cost/usd.js';
 import { ServerlessExecutor } from './executors/serverless-executor.js';
 import type { SyncExecutor } from './gateway/ports.js';
@@ -128,6 +129,8 @@ export interface Platform {
    */
   onBreakerChange(listener: (change: TimedBreakerChange) => void): () => void;
   ledger: CostLedger;
+  /** The dated price table that prices the tasks' tokens and the executors. */
+  prices: PriceTable;
   store: TaskStore;
   /** Storage of the task store, admission, queue and cost ledger. */
   drivers: DriverKinds;
@@ -441,6 +444,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
         return () => breakerListeners.delete(listener);
       },
       ledger: drivers.ledger,
+      prices,
       store: drivers.store,
       drivers: drivers.kinds,
       redisUrl: drivers.redisUrl === undefined ? undefined : withoutCredentials(drivers.redisUrl),

@@ -104,6 +104,27 @@ describe('summaryLines', () => {
     assert.ok(lines.includes('[cost] avg=$0.006074/task unsettled=3'), lines.join('\n'));
   });
 
+  it("prints the providers' bill after the cost line", () => {
+    const lines = summaryLines(sampleReport(), written(), 'reports/r');
+    const cost = lines.findIndex((line) => line.startsWith('[cost] '));
+    assert.equal(
+      lines[cost + 1],
+      '[provider_bill] total=$48.00 charged=$47.90 difference=$0.1000 (0.21%)',
+    );
+  });
+
+  it('signs a negative difference before the dollar sign', () => {
+    const report = sampleReport();
+    const bill = report.topologies[0]?.cost.providerBill;
+    assert.ok(bill);
+    Object.assign(bill, { chargedUsd: 48.5, differenceUsd: -0.5 });
+    const lines = summaryLines(report, written(), 'reports/r');
+    assert.ok(
+      lines.includes('[provider_bill] total=$48.00 charged=$48.50 difference=-$0.5000 (1.04%)'),
+      lines.join('\n'),
+    );
+  });
+
   it('names the policy and unexercised routes', () => {
     const report = sampleReport();
     report.environment.policyPath = 'policies/candidate.yaml';

@@ -14,6 +14,7 @@ import type { ResolvedBackpressure } from '../../platform/admission/backpressure
 import type {
   BreakerStateName,
   CostSummary,
+  ProviderBill,
   FailoverCount,
   FailoversByPair,
   PriorityClassName,
@@ -27,6 +28,7 @@ import {
   parsePrometheusText,
   readRegistry,
 } from './metric-samples.js';
+import { providerBillOf, type TokenPricer } from './provider-bill.js';
 import { sampleSeries, SeriesSampler } from './series-sampler.js';
 import type { DrillSpec, TenantBurstStep } from './spec.js';
 import { shedCounts } from './worker-pause.js';
@@ -50,6 +52,8 @@ export interface DrillPlatform {
   urls: { gateway: string; proxyApi: string | undefined; providers: Record<string, string> };
   registry: Registry;
   ledger: CostLedger;
+  /** Prices the tokens the mock providers served, for the report's providers' bill. */
+  prices: { priceTokens: TokenPricer };
   store: Pick<TaskStore, 'accounting'>;
   /** Bill of the worker pool since the platform started or `startWorkerPoolBill`, in USD. */
   workerPoolUsd(): number;
@@ -100,8 +104,14 @@ function failoverPairs(samples: Awaited<ReturnType<typeof readRegistry>>): Failo
     }));
 }
 
+/** Samples of the mock providers' /metrics, and the providers whose scrape failed. */
+interface ProviderScrape {
+  samples: MetricSampleValue[];
+  unread: string[];
+}
+
 /** Scrapes each mock provider's /metrics on loopback; a failed scrape adds no samples. */
-async function readProviders(urls: Record<string, string>): Promise<MetricSampleValue[]> {
+async function scrapeProviders(urls: Record<string, string>): Promise<ProviderScrape> {
   const scrapes = Object.entries(urls).map(async ([provider, url]) => {
     try {
       const response = await request(`${url.replace(/\/$/, '')}/metrics`, {
@@ -109,12 +119,40 @@ async function readProviders(urls: Record<string, string>): Promise<MetricSample
         bodyTimeout: PROVIDER_SCRAPE_TIMEOUT_MS,
       });
       const text = await response.body.text();
-      return response.statusCode === 200 ? parsePrometheusText(text, { provider }) : [];
+      if (response.statusCode === 200)
+        return { provider, samples: parsePrometheusText(text, { provider }) };
     } catch {
-      return [];
+      // Reported below as a provider whose counters were not read.
     }
+    return { provider, samples: undefined };
   });
-  return (await Promise.all(scrapes)).flat();
+  const results = await Promise.all(scrapes);
+  return {
+    samples: results.flatMap((result) => result.samples ?? []),
+    unread: results.flatMap((result) => (result.samples === undefined ? [result.provider] : [])),
+  };
+}
+
+async function readProviders(urls: Record<string, string>): Promise<MetricSampleValue[]> {
+  return (await scrapeProviders(urls)).samples;
+}
+
+/**
+ * Reads the providers' bill of a platform: the mock providers' token counters and the
+ * platform's token cost counter, both since the platform started.
+ */
+export async function readProviderBill(
+  platform: Pick<DrillPlatform, 'urls' | 'registry' | 'prices'>,
+): Promise<ProviderBill> {
+  const [providers, own] = await Promise.all([
+    scrapeProviders(platform.urls.providers),
+    readRegistry(platform.registry),
+  ]);
+  return providerBillOf(
+    [...providers.samples, ...own],
+    (provider, model, usage) => platform.prices.priceTokens(provider, model, usage),
+    providers.unread,
+  );
 }
 
 /**
@@ -133,7 +171,7 @@ async function costOf(
     signal,
     workerPoolUsd: () => platform.workerPoolUsd(),
   });
-  return reportCostOf(summary, unsettled);
+  return { ...reportCostOf(summary, unsettled), providerBill: await readProviderBill(platform) };
 }
 
 /**

@@ -12,6 +12,7 @@ import {
 } from '../compare/format.js';
 import { type MetricKey, runFromReport } from '../compare/run.js';
 import { figureStats, percentChange } from '../compare/stats.js';
+import { signedUsd } from '../report/provider-bill-text.js';
 import type { Report, TopologyResult } from '../report/types.js';
 
 /** A drill report of the gate and the path of its report.json. */
@@ -64,10 +65,12 @@ export function compareGateRuns(base: GateRun, pr: GateRun): GateComparison {
     { label: 'PR', runs: [runFromReport(pr.reportPath, pr.report, prTopology)] },
   ]);
   const row = (metric: MetricKey): GateRow => metricRow(comparison, metric);
+  const unchargedRow = unchargedSpendRow(baseTopology, prTopology);
   const rows = [
     ...FIGURES_BEFORE_FAILOVERS.map(row),
     failoverRow(baseTopology, prTopology),
     ...FIGURES_AFTER_FAILOVERS.map(row),
+    ...(unchargedRow === undefined ? [] : [unchargedRow]),
   ];
   const shown = new Set<MetricKey>([...FIGURES_BEFORE_FAILOVERS, ...FIGURES_AFTER_FAILOVERS]);
   const shownRows = comparison.rows.filter((figureRow) => shown.has(figureRow.metric));
@@ -129,6 +132,24 @@ function failoverRow(base: TopologyResult, pr: TopologyResult): GateRow {
     label: 'failover activations',
     base: figureCell(baseFigure, format),
     pr: figureCell(prFigure, format),
+    change: changeCell(prFigure, baseFigure),
+  };
+}
+
+/**
+ * Builds the row of the providers' bill minus the charged token cost, or returns undefined
+ * when either report has no providers' bill, as reports before schema version 6.
+ */
+function unchargedSpendRow(base: TopologyResult, pr: TopologyResult): GateRow | undefined {
+  const baseBill = base.cost.providerBill;
+  const prBill = pr.cost.providerBill;
+  if (baseBill === undefined || prBill === undefined) return undefined;
+  const baseFigure = singleRunFigure(baseBill.differenceUsd, null);
+  const prFigure = singleRunFigure(prBill.differenceUsd, baseFigure.median);
+  return {
+    label: 'provider bill minus charged',
+    base: figureCell(baseFigure, signedUsd),
+    pr: figureCell(prFigure, signedUsd),
     change: changeCell(prFigure, baseFigure),
   };
 }

@@ -1,10 +1,12 @@
 import { count, percent, seconds, table, usd } from './format.js';
+import { providerBillText } from './provider-bill-text.js';
 import { queuePeaks } from './queue-series.js';
 import type {
   DrillJournal,
   PolicyChange,
   PolicyChangeRecord,
   ProbeResult,
+  ProviderBill,
   Report,
   TopologyResult,
   WorkerPauseRecord,
@@ -193,6 +195,7 @@ function breakdownSection(result: TopologyResult): string {
     '',
     table(['cost by', 'key', 'mean', 'p95', 'total'], costs),
     '',
+    ...providerBillLines(result.cost.providerBill),
     failovers.length > 0
       ? table(['from', 'to', 'failover activations'], failovers)
       : 'No failovers.',
@@ -200,6 +203,25 @@ function breakdownSection(result: TopologyResult): string {
     `Harness: lag p99 ${health.lagP99Ms.toFixed(1)} ms, dropped sends ${health.droppedSends}, ` +
       `late sends ${health.lateSends}.`,
   ].join('\n');
+}
+
+/** Renders the providers' bill of a drill: a row per provider and model, then the comparison. */
+function providerBillLines(bill: ProviderBill | undefined): string[] {
+  if (bill === undefined) return [];
+  const rows = bill.lines.map((line) => [
+    line.provider,
+    line.model,
+    count(line.inputTokens),
+    count(line.outputTokens),
+    usd(line.usd),
+  ]);
+  return [
+    ...(rows.length === 0
+      ? []
+      : [table(['provider', 'model', 'input tokens', 'output tokens', 'bill'], rows), '']),
+    providerBillText(bill),
+    '',
+  ];
 }
 
 /** Renders the breaker tables of a drill: each target's summary, then every transition. */

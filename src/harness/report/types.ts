@@ -10,9 +10,9 @@ import type { BackpressureLimits } from '../../platform/admission/backpressure.j
  * Schema version this scalegate writes. Version 2 added `drill.breakers`, version 3 the
  * queue gauges of the series and the `worker-pause` fault, version 4 the admission
  * rejections per tenant of the series, version 5 the failovers per provider pair of the
- * series.
+ * series, version 6 the providers' bill of a drill's cost.
  */
-export const REPORT_SCHEMA_VERSION = 5;
+export const REPORT_SCHEMA_VERSION = 6;
 
 /** Schema versions this scalegate reads. */
 export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [
@@ -20,6 +20,7 @@ export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [
   2,
   3,
   4,
+  5,
   REPORT_SCHEMA_VERSION,
 ];
 
@@ -147,6 +148,42 @@ export interface CostSummary {
   workerPoolUsd?: number;
   byTenant: CostSlice[];
   byRoute: CostSlice[];
+  /**
+   * The mock providers' bill for the tokens they served, beside the token cost the platform
+   * charged. Drills only, from schema version 6 on.
+   */
+  providerBill?: ProviderBill;
+}
+
+/** Tokens the mock providers served for one model, and their price. */
+export interface ProviderBillLine {
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  usd: number;
+}
+
+/**
+ * The providers' side of a run's token cost: the tokens each mock provider served to every
+ * tenant, priced with the platform's price table, beside the token cost the platform charged.
+ * Both count from the platform's start, so they cover the drill's tenant bursts too.
+ */
+export interface ProviderBill {
+  lines: ProviderBillLine[];
+  /** Sum of the lines' prices. */
+  totalUsd: number;
+  /** Token cost of every finished task, as the platform charged it. */
+  chargedUsd: number;
+  /**
+   * `totalUsd - chargedUsd`. Above 0, the providers served tokens that no finished task was
+   * charged for, such as from calls cut short or tasks still running when the bill was read.
+   */
+  differenceUsd: number;
+  /** Tokens of models the price table does not list, left out of `totalUsd`. */
+  unpricedTokens: number;
+  /** Providers whose counters could not be read, so their tokens are missing from the lines. */
+  unreadProviders: string[];
 }
 
 export interface HarnessHealth {
@@ -393,7 +430,7 @@ export interface Report {
    * those written before its failovers per provider pair, the send window and the time behind
    * schedule were. Such reports still validate.
    */
-  schemaVersion: 1 | 2 | 3 | 4 | typeof REPORT_SCHEMA_VERSION;
+  schemaVersion: 1 | 2 | 3 | 4 | 5 | typeof REPORT_SCHEMA_VERSION;
   runId: string;
   createdAt: string;
   environment: Environment;

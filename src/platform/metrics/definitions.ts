@@ -137,6 +137,12 @@ export function defineMetrics(registry: Registry, collectors: GaugeCollectors = 
     labelNames: ['tenant', 'route'] as const,
     registers,
   });
+  const tokenCost = new Counter({
+    name: 'scalegate_token_cost_usd_total',
+    help: 'Token cost of finished tasks in US dollars, the provider calls alone, by tenant id and route.',
+    labelNames: ['tenant', 'route'] as const,
+    registers,
+  });
 
   return {
     requests,
@@ -158,6 +164,7 @@ export function defineMetrics(registry: Registry, collectors: GaugeCollectors = 
     resumedSteps,
     workerExits,
     cost,
+    tokenCost,
   };
 }
 

@@ -83,7 +83,11 @@ export interface PlatformMetrics {
   recordResumedSteps(tenant: string, steps: number): void;
   /** Counts a worker process exit that the platform did not request. */
   recordWorkerExit(reason: WorkerExitReason): void;
-  recordCost(tenant: string, route: string, usd: number): void;
+  /**
+   * Adds a finished task's cost, `usd`, and the part of it its provider calls cost,
+   * `tokenUsd`, to the tenant's and route's totals.
+   */
+  recordCost(tenant: string, route: string, usd: number, tokenUsd?: number): void;
 }
 
 export interface PlatformMetricsOptions {
@@ -128,12 +132,14 @@ export function createPlatformMetrics(
     resumedSteps,
     workerExits,
     cost,
+    tokenCost,
   } = defineMetrics(registry, {
     collectQueues: () => sampleQueues(),
     collectTasks: () => sampleTaskCounts(),
   });
 
   const addCost = usdCounterAdder(cost);
+  const addTokenCost = usdCounterAdder(tokenCost);
   const sources = new Map<string, () => Promise<QueueGaugeSample>>();
   const setQueueGauges = (queue: string, gauges: QueueGaugeSample): void => {
     queueDepth.set({ queue }, gauges.depth);
@@ -213,9 +219,12 @@ export function createPlatformMetrics(
     recordWorkerExit(reason) {
       workerExits.inc({ reason });
     },
-    recordCost(tenant, route, usd) {
+    recordCost(tenant, route, usd, tokenUsd = 0) {
       if (Number.isFinite(usd) && usd > 0) {
         addCost({ tenant, route }, usd);
+      }
+      if (Number.isFinite(tokenUsd) && tokenUsd > 0) {
+        addTokenCost({ tenant, route }, tokenUsd);
       }
     },
   };

@@ -103,7 +103,12 @@ export function recordFinished(
   observeFirstToken(metrics, record);
   const entry = costEntryOf(record, executorCostUsd);
   if (entry === undefined) return;
-  metrics.recordCost(record.tenantId, record.request.route, record.costUsd ?? 0);
+  metrics.recordCost(
+    record.tenantId,
+    record.request.route,
+    record.costUsd ?? 0,
+    entry.tokenCostUsd,
+  );
   void ledger.record(entry);
 }
 

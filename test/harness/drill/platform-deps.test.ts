@@ -16,10 +16,13 @@ import { systemClock } from '../../../src/platform/clock.js';
 import { MemoryTaskStore } from '../../../src/platform/store/memory.js';
 import { GatewayMetrics } from '../../../src/platform/gateway/metrics.js';
 
-/** Returns worker and backpressure fields of a platform whose workers only record calls. */
-function workerFields(calls: string[] = []): Pick<DrillPlatform, 'workers' | 'backpressure'> {
+/** Returns worker, backpressure and price fields of a platform whose workers only record calls. */
+function workerFields(
+  calls: string[] = [],
+): Pick<DrillPlatform, 'workers' | 'backpressure' | 'prices'> {
   let paused = false;
   return {
+    prices: { priceTokens: () => 0 },
     workers: {
       slots: 24,
       get paused() {

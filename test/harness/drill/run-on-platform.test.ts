@@ -243,6 +243,12 @@ describe('runDrillOnPlatform on a platform', function () {
     // The cost covers the main load's tenants, whose requests the rest of the report counts.
     const costTenants = saved.topologies[0]?.cost.byTenant.map((slice) => slice.key);
     assert.deepEqual(costTenants?.sort(), ['tenant-alpha', 'tenant-beta', 'tenant-noisy']);
+    // The providers' bill covers the burst tenant too, and every provider's counters were read.
+    const bill = saved.topologies[0]?.cost.providerBill;
+    assert.ok(bill !== undefined);
+    assert.deepEqual(bill.unreadProviders, []);
+    assert.ok(bill.totalUsd > 0 && bill.chargedUsd > 0, JSON.stringify(bill));
+    assert.ok(Math.abs(bill.differenceUsd) <= 0.01 * bill.totalUsd, JSON.stringify(bill));
     const scraped = saved.drill?.steadyState.find((check) => check.phase === 'after')?.probes[1];
     assert.equal(scraped?.name, 'alpha-succeeded');
     assert.ok((scraped?.value ?? 0) >= 1);

@@ -454,9 +454,9 @@ describe('runDrill', () => {
       });
     });
 
-    it('writes schema version 5', async () => {
+    it('writes schema version 6', async () => {
       const { report } = await runWithBreakers();
-      assert.equal(report.schemaVersion, 5);
+      assert.equal(report.schemaVersion, 6);
     });
 
     it('stops the watch after the drill', async () => {

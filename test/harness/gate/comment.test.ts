@@ -41,7 +41,13 @@ function prReport(): Report {
     { fromProvider: 'provider-a', toProvider: 'provider-b', activations: 20 },
     { fromProvider: 'provider-a', toProvider: 'provider-c', activations: 6 },
   ];
-  topology.cost = { ...topology.cost, meanUsd: 0.0209 };
+  const bill = topology.cost.providerBill;
+  assert.ok(bill);
+  topology.cost = {
+    ...topology.cost,
+    meanUsd: 0.0209,
+    providerBill: { ...bill, chargedUsd: 47.75, differenceUsd: 0.25 },
+  };
   // Three more requests a second, all succeeded, so the series matches the throughput.
   for (const point of topology.timeSeries) {
     point.requests += 3;
@@ -172,6 +178,7 @@ describe('renderGateComment', () => {
       '| p95 latency | 3.40 s | 2.72 s | -20.0% |',
       '| failover activations | 900 | 26 | -97.1% |',
       '| mean cost per task | $0.01900 | $0.02090 | +10.0% |',
+      '| provider bill minus charged | $0.1000 | $0.2500 | +150.0% |',
     ];
     const start = comment.indexOf('| --- | --- | --- | --- |\n');
     assert.ok(start > 0, comment);
@@ -180,6 +187,17 @@ describe('renderGateComment', () => {
       .split('\n')
       .slice(1, rows.length + 1);
     assert.deepEqual(table, rows);
+  });
+
+  it("leaves out the providers' bill row when the base report has no bill", () => {
+    const base = baseReport();
+    base.schemaVersion = 5;
+    delete base.topologies[0]?.cost.providerBill;
+    const comment = renderGateComment(
+      gateInput(ran(BASE_POLICY, base, 'base-reports'), ran(PR_POLICY, prReport(), 'reports')),
+    );
+    assert.ok(comment.includes('| mean cost per task |'), comment);
+    assert.ok(!comment.includes('provider bill minus charged'), comment);
   });
 
   it('states that single runs give no noise band', () => {
@@ -379,6 +397,7 @@ describe('compareSummaryLines', () => {
       '[compare] p95 latency: 3.40 s -> 2.72 s (-20.0%)',
       '[compare] failover activations: 900 -> 26 (-97.1%)',
       '[compare] mean cost per task: $0.01900 -> $0.02090 (+10.0%)',
+      '[compare] provider bill minus charged: $0.1000 -> $0.2500 (+150.0%)',
       '[compare] single runs, so no change is marked as within or beyond noise',
     ]);
   });

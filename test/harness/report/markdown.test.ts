@@ -84,6 +84,40 @@ describe('renderMarkdown', () => {
     assert.match(markdown, /\nWorker pool bill over the run: \$0\.02468 on workers\. /);
   });
 
+  it("tables the providers' bill and compares it with the charged token cost", () => {
+    const markdown = renderMarkdown(sampleReport());
+    assert.match(markdown, /\n\| provider-a \| gpt-4o \| 4000000 \| 2000000 \| \$30\.00 \|\n/);
+    assert.ok(
+      markdown.includes(
+        "\nProviders' bill: the mock providers served tokens worth $48.00 at the price table's " +
+          'prices, to every tenant, and the platform charged its finished tasks $47.90 for ' +
+          'tokens, $0.1000 (0.21% of the bill) less. The providers served tokens',
+      ),
+      markdown,
+    );
+  });
+
+  it("says when the platform charged more than the providers' bill", () => {
+    const report = sampleReport();
+    const bill = report.topologies[0]?.cost.providerBill;
+    assert.ok(bill);
+    Object.assign(bill, { chargedUsd: 48.5, differenceUsd: -0.5, unreadProviders: ['provider-c'] });
+    const markdown = renderMarkdown(report);
+    assert.ok(
+      markdown.includes(
+        'for tokens, $0.5000 (1.04% of the bill) more. The counters of provider-c could not be ' +
+          'read, so the bill lacks their tokens.\n',
+      ),
+      markdown,
+    );
+  });
+
+  it("has no providers' bill for a report without one", () => {
+    const report = sampleReport();
+    delete report.topologies[0]?.cost.providerBill;
+    assert.ok(!renderMarkdown(report).includes("Providers' bill"));
+  });
+
   it('prints costs with four significant digits', () => {
     const report = sampleReport();
     const topology = report.topologies[0];

@@ -87,7 +87,7 @@ function probes(successRate: number, p95S: number): ProbeResult[] {
 /** Builds a complete, schema-valid drill report for the report and runbook tests. */
 export function sampleReport(): Report {
   return {
-    schemaVersion: 5,
+    schemaVersion: 6,
     runId: '20261204T150000Z-provider-outage',
     createdAt: '2026-12-04T15:00:00.000Z',
     environment: {
@@ -153,6 +153,29 @@ export function sampleReport(): Report {
             { key: 'tenant-noisy', meanUsd: 0.021, p95Usd: 0.043, totalUsd: 13.46 },
           ],
           byRoute: [{ key: 'chat', meanUsd: 0.019, p95Usd: 0.041, totalUsd: 49.46 }],
+          providerBill: {
+            lines: [
+              {
+                provider: 'provider-a',
+                model: 'gpt-4o',
+                inputTokens: 4_000_000,
+                outputTokens: 2_000_000,
+                usd: 30,
+              },
+              {
+                provider: 'provider-b',
+                model: 'claude-sonnet',
+                inputTokens: 1_000_000,
+                outputTokens: 1_000_000,
+                usd: 18,
+              },
+            ],
+            totalUsd: 48,
+            chargedUsd: 47.9,
+            differenceUsd: 0.1,
+            unpricedTokens: 0,
+            unreadProviders: [],
+          },
         },
         harness: {
           valid: true,
@@ -269,12 +292,20 @@ function breakers(): BreakerJournal {
   };
 }
 
+/** Builds the sample report as schema version 5 wrote it, without the providers' bill. */
+export function sampleReportV5(): Report {
+  const report = sampleReport();
+  report.schemaVersion = 5;
+  delete report.topologies[0]?.cost.providerBill;
+  return report;
+}
+
 /**
  * Builds the sample report as schema version 4 wrote it, without failovers by provider pair,
  * send window or time behind schedule.
  */
 export function sampleReportV4(): Report {
-  const report = sampleReport();
+  const report = sampleReportV5();
   report.schemaVersion = 4;
   for (const point of report.topologies[0]?.timeSeries ?? []) {
     delete point.failoversByPair;

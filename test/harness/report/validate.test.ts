@@ -15,6 +15,7 @@ import {
   sampleReportV2,
   sampleReportV3,
   sampleReportV4,
+  sampleReportV5,
 } from './sample-report.js';
 import { sampleWorkerLossReport } from './sample-worker-loss.js';
 
@@ -53,6 +54,38 @@ function policyChange(): PolicyChangeRecord {
 
 describe('validateReport', () => {
   describe('schema versions', () => {
+    it("accepts the providers' bill in a version 6 report", () => {
+      const bill = validateReport(sampleReport()).topologies[0]?.cost.providerBill;
+      assert.equal(bill?.differenceUsd, 0.1);
+      assert.equal(bill?.lines.length, 2);
+    });
+
+    it("accepts a version 5 report without the providers' bill", () => {
+      const report = validateReport(sampleReportV5());
+      assert.equal(report.schemaVersion, 5);
+      assert.equal(report.topologies[0]?.cost.providerBill, undefined);
+    });
+
+    it("rejects the providers' bill in a version 5 report", () => {
+      const report = sampleReport();
+      report.schemaVersion = 5;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/cost\/providerBill: not rule failed .*set schemaVersion to 6/,
+      );
+    });
+
+    it("rejects a negative token count in the providers' bill", () => {
+      const report = sampleReport();
+      const line = report.topologies[0]?.cost.providerBill?.lines[0];
+      assert.ok(line);
+      line.inputTokens = -1;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/cost\/providerBill\/lines\/0\/inputTokens: minimum rule failed/,
+      );
+    });
+
     it('accepts failovers by pair in a version 5 report', () => {
       const series = validateReport(sampleReport()).topologies[0]?.timeSeries ?? [];
       assert.deepEqual(series[23]?.failoversByPair, {
@@ -235,13 +268,13 @@ describe('validateReport', () => {
       assert.equal(validateReport({ ...sampleReport(), drill: null }).drill, null);
     });
 
-    it('rejects a version 5 drill without breakers', () => {
+    it('rejects a version 6 drill without breakers', () => {
       const report = sampleReport();
       delete report.drill?.breakers;
       assert.equal(
         errorOf(report),
         "invalid report at /drill: required rule failed (must have required property 'breakers'); " +
-          'expected drill journal of schema version 2 to 5, which has a breakers field, null when not recorded',
+          'expected drill journal of schema version 2 to 6, which has a breakers field, null when not recorded',
       );
     });
 
@@ -256,8 +289,8 @@ describe('validateReport', () => {
 
     it('rejects an unknown version', () => {
       assert.match(
-        errorOf({ ...sampleReport(), schemaVersion: 6 }),
-        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 6\)/,
+        errorOf({ ...sampleReport(), schemaVersion: 7 }),
+        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 7\)/,
       );
     });
   });

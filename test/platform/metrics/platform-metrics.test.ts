@@ -133,6 +133,16 @@ describe('createPlatformMetrics', () => {
     );
   });
 
+  it('adds the token part of each cost to its own counter, to the exact decimal', async () => {
+    metrics.recordCost('tenant-alpha', 'chat', 0.0009, 0.0003375);
+    metrics.recordCost('tenant-alpha', 'chat', 0.0004, 0.00032);
+    // A task whose cost is all executor adds no token cost.
+    metrics.recordCost('tenant-alpha', 'chat', 0.0001, 0);
+    const labels = { tenant: 'tenant-alpha', route: 'chat' };
+    assert.equal(await sampleValue(metrics, 'scalegate_token_cost_usd_total', labels), 0.0006575);
+    assert.equal(await sampleValue(metrics, 'scalegate_cost_usd_total', labels), 0.0014);
+  });
+
   it('registers on a given registry', async () => {
     const registry = new Registry();
     createPlatformMetrics(registry).recordRejection('tenant-alpha', 'budget');

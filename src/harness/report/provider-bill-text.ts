@@ -1,0 +1,45 @@
+import { count, usd } from './format.js';
+import type { ProviderBill } from './types.js';
+
+/** Formats the difference as a percentage of the bill with two decimals, or `n/a` for no bill. */
+export function differenceShare(bill: ProviderBill): string {
+  if (bill.totalUsd === 0) return 'n/a';
+  return `${((100 * Math.abs(bill.differenceUsd)) / bill.totalUsd).toFixed(2)}%`;
+}
+
+/** Formats a USD difference with its sign before the dollar sign, such as `-$0.004300`. */
+export function signedUsd(value: number): string {
+  return value < 0 ? `-${usd(-value)}` : usd(value);
+}
+
+/** Describes the providers' bill beside the charged token cost: which is higher, by how much, and what the bill lacks. */
+export function providerBillText(bill: ProviderBill): string {
+  const head =
+    `Providers' bill: the mock providers served tokens worth ${usd(bill.totalUsd)} at the ` +
+    `price table's prices, to every tenant, and the platform charged its finished tasks ` +
+    `${usd(bill.chargedUsd)} for tokens`;
+  const gap = Math.abs(bill.differenceUsd);
+  const comparison =
+    bill.differenceUsd === 0
+      ? ', the same amount.'
+      : `, ${usd(gap)} (${differenceShare(bill)} of the bill) ${bill.differenceUsd > 0 ? 'less' : 'more'}.`;
+  const notes: string[] = [];
+  if (bill.differenceUsd > 0) {
+    notes.push(
+      "The providers served tokens that no finished task's cost includes: calls abandoned " +
+        'before their usage reached the platform, calls of a killed worker process, or tasks ' +
+        'still running when the bill was read.',
+    );
+  }
+  if (bill.unpricedTokens > 0) {
+    notes.push(
+      `${count(bill.unpricedTokens)} tokens of models the price table does not list are left out of the bill.`,
+    );
+  }
+  if (bill.unreadProviders.length > 0) {
+    notes.push(
+      `The counters of ${bill.unreadProviders.join(', ')} could not be read, so the bill lacks their tokens.`,
+    );
+  }
+  return [head + comparison, ...notes].join(' ');
+}

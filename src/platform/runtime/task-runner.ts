@@ -47,6 +47,8 @@ const SYNTHETIC_PROMPT: ChatMessage[] = [{ role: 'user', content: 'Synthetic loa
  * `steps` add up to the result's text.
  * A failed run rejects with a `SpentTokensError` when its finished steps or the
  * failed call had cost money.
+ * NOTE: a call in progress when its process dies is charged to no task. A drill's providers'
+ * bill counts its tokens in the difference from the charged cost.
  */
 export async function runAgentTask(
   request: TaskRequest,

@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+
+import { Redis } from 'ioredis';
 
 import { readProviderBill } from '../../../src/harness/drill/platform-deps.js';
 import { type Platform, startPlatform } from '../../../src/platform/runtime.js';
+import { RedisTaskStore } from '../../../src/platform/store/redis.js';
 import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
+import { childPids } from '../../support/processes.js';
 import {
   clearFaults,
   postTask,
   setFaults,
   terminalRecord,
+  waitFor,
 } from '../../platform/runtime/platform-support.js';
 
 /**
@@ -62,7 +68,7 @@ describe("providers' bill of a running platform, in memory", function () {
 
   it('charges a cut stream as served', async () => {
     const before = await readProviderBill(platform);
-    // provider-a sends 10 of the 32 tokens, then closes the stream; provider-b serves the task.
+    // provider-a sends 10 of the 32 tokens and closes the stream, so provider-b serves the task.
     await setFaults(platform.urls.providers['provider-a'], { streamCutAfterTokens: 10 });
     await runTasks('sync', 1);
     const bill = await readProviderBill(platform);
@@ -71,5 +77,66 @@ describe("providers' bill of a running platform, in memory", function () {
     assert.equal(served({ provider: 'provider-b' })?.outputTokens, 32);
     assert.ok(bill.totalUsd > before.totalUsd);
     assert.equal(bill.differenceUsd, before.differenceUsd);
+  });
+});
+
+describe("providers' bill after a killed worker process, on Redis", function () {
+  this.timeout(60_000);
+  let keyPrefix: string;
+  let redis: Redis;
+  let platform: Platform | undefined;
+
+  beforeEach(() => {
+    keyPrefix = `test-provider-bill-${randomUUID()}`;
+    redis = new Redis('redis://127.0.0.1:6379');
+  });
+
+  afterEach(async function () {
+    this.timeout(20_000);
+    await platform?.stop({ drainTimeoutMs: 500 }).catch(() => undefined);
+    platform = undefined;
+    await new RedisTaskStore({ redis, keyPrefix }).clear();
+    await redis.quit();
+  });
+
+  it('shows the cut call as uncharged', async () => {
+    platform = await startPlatform({
+      topology: 'workers=1 serverless_burst=disabled',
+      redisUrl: 'redis://127.0.0.1:6379',
+      keyPrefix,
+      workerProcesses: 1,
+      queue: { stallIntervalMs: 1_000 },
+    });
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const providerA = platform.urls.providers['provider-a'];
+    // provider-a takes the prompt, then waits 3 s before its first token.
+    await setFaults(providerA, { firstTokenDelayMs: 3_000 });
+    const reply = await postTask(platform.urls.gateway, key, { ...TASK, mode: 'async' });
+    assert.equal(reply.status, 202);
+    const started = platform;
+    await waitFor(
+      async () => ((await readProviderBill(started)).lines[0]?.inputTokens ?? 0) > 0,
+      15_000,
+    );
+    const workers = await childPids(process.pid, 'worker-process');
+    assert.equal(workers.length, 1, `expected one worker process, found ${workers.join(', ')}`);
+    process.kill(workers[0] ?? 0, 'SIGKILL');
+    await clearFaults(providerA);
+
+    const record = await terminalRecord(platform, String(reply.json.id), 40_000);
+    assert.equal(record.state, 'succeeded', JSON.stringify(record.error));
+    assert.equal(record.deliveries, 2);
+    // Worker processes send their metrics in batches, so the charge may arrive after the task ends.
+    const ended = platform;
+    await waitFor(async () => (await readProviderBill(ended)).chargedUsd > 0, 5_000);
+    const bill = await readProviderBill(platform);
+    // provider-a served the prompt twice and the 32 output tokens once, and the task was
+    // charged for the call that finished: the cut call's 135 input tokens at $2.5 per million.
+    assert.deepEqual(
+      bill.lines.map((line) => [line.provider, line.inputTokens, line.outputTokens]),
+      [['provider-a', 270, 32]],
+    );
+    assert.equal(bill.chargedUsd, 0.0006575);
+    assert.equal(bill.differenceUsd, 0.0003375);
   });
 });

@@ -60,6 +60,7 @@ export async function* readTrace(
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   let lineNumber = 0;
   let first: ParsedRow | undefined;
+  let previous: { line: number; row: ParsedRow } | undefined;
   let yielded = 0;
   try {
     for await (const text of lines) {
@@ -70,11 +71,13 @@ export async function* readTrace(
       }
       if (text.trim() === '') continue;
       const row = parseRow(file, lineNumber, text);
+      if (previous !== undefined) checkOrder(file, previous, lineNumber, row);
+      previous = { line: lineNumber, row };
       first ??= row;
       const traceOffsetMs = offsetBetween(first, row);
       if (traceOffsetMs < windowStartMs) continue;
-      // NOTE: assumes rows sorted by TIMESTAMP, as both Azure traces are; rows after the
-      // first one past the window end are not read.
+      // Rows come in TIMESTAMP order, which checkOrder enforces, so no row after the first one
+      // past the window end can fall inside it, and the rest of the file is not read.
       if (traceOffsetMs >= windowEndMs || yielded >= limit) return;
       yielded += 1;
       yield {
@@ -114,6 +117,8 @@ function checkHeader(file: string, text: string): void {
 }
 
 interface ParsedRow {
+  /** The TIMESTAMP field as written in the file. */
+  timestamp: string;
   /** Whole epoch milliseconds and the remaining fraction in 100 ns units, kept apart for precision. */
   wholeMs: number;
   fraction: number;
@@ -129,6 +134,7 @@ function parseRow(file: string, line: number, text: string): ParsedRow {
   }
   const [timestamp = '', context = '', generated = ''] = fields;
   return {
+    timestamp,
     ...parseTimestamp(file, line, timestamp),
     contextTokens: parseCount(file, line, 'ContextTokens', context),
     generatedTokens: parseCount(file, line, 'GeneratedTokens', generated),
@@ -137,6 +143,24 @@ function parseRow(file: string, line: number, text: string): ParsedRow {
 
 function offsetBetween(first: ParsedRow, row: ParsedRow): number {
   return row.wholeMs - first.wholeMs + (row.fraction - first.fraction) / 10_000;
+}
+
+/**
+ * Rejects a row whose TIMESTAMP is earlier than the row before it. The replay sends rows in
+ * file order and cuts the run at the first row past its window, so a row out of order would be
+ * sent late, or dropped when it falls before the window start.
+ */
+function checkOrder(
+  file: string,
+  previous: { line: number; row: ParsedRow },
+  line: number,
+  row: ParsedRow,
+): void {
+  if (offsetBetween(previous.row, row) >= 0) return;
+  const detail =
+    `"${row.timestamp}" is earlier than "${previous.row.timestamp}" on line ${previous.line}; ` +
+    'sort the rows by TIMESTAMP';
+  throw new TraceFormatError(file, line, 'TIMESTAMP', detail);
 }
 
 /** Parses a UTC timestamp into whole epoch seconds (as ms) and its 7-digit fraction. */
@@ -160,7 +184,9 @@ function parseTimestamp(
     second ?? 0,
   );
   const check = new Date(wholeMs);
+  // Date.UTC rolls out-of-range values over, so month 13 or 2023-02-30 would become another date.
   const rolled =
+    check.getUTCMonth() + 1 !== month ||
     check.getUTCDate() !== day ||
     check.getUTCHours() !== hour ||
     check.getUTCMinutes() !== minute ||

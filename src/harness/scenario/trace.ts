@@ -44,15 +44,19 @@ export function isTraceFormatError(error: unknown): error is TraceFormatError {
   return error instanceof TraceFormatError;
 }
 
+/** Stop point of a trace read: the window end, the row limit or the end of the file. */
+export type TraceEnd = 'window' | 'limit' | 'file';
+
 /**
- * Streams a `TIMESTAMP,ContextTokens,GeneratedTokens` trace, one row at a time.
- * Offsets are relative to the first row (or to the window start), divided by `speedUp`.
+ * Streams a `TIMESTAMP,ContextTokens,GeneratedTokens` trace, one row at a time, and returns
+ * the stop point. Offsets are relative to the first row (or to the window start),
+ * divided by `speedUp`.
  * @throws TraceFormatError naming the file, line and field of the first bad row.
  */
 export async function* readTrace(
   file: string,
   options: ReadTraceOptions = {},
-): AsyncGenerator<TraceRow> {
+): AsyncGenerator<TraceRow, TraceEnd> {
   const speedUp = checkSpeedUp(options.speedUp ?? 1);
   const windowStartMs = (options.window?.startSec ?? 0) * 1000;
   const windowEndMs = windowStartMs + (options.window?.durationSec ?? Infinity) * 1000;
@@ -78,7 +82,8 @@ export async function* readTrace(
       if (traceOffsetMs < windowStartMs) continue;
       // Rows come in TIMESTAMP order, which checkOrder enforces, so no row after the first one
       // past the window end can fall inside it, and the rest of the file is not read.
-      if (traceOffsetMs >= windowEndMs || yielded >= limit) return;
+      if (traceOffsetMs >= windowEndMs) return 'window';
+      if (yielded >= limit) return 'limit';
       yielded += 1;
       yield {
         line: lineNumber,
@@ -90,13 +95,26 @@ export async function* readTrace(
   } finally {
     lines.close();
   }
+  return yielded >= limit ? 'limit' : 'file';
+}
+
+/** Reads a whole trace (or its window) into memory, and returns the rows and the stop point. */
+export async function loadTraceRows(
+  file: string,
+  options: ReadTraceOptions = {},
+): Promise<{ rows: TraceRow[]; end: TraceEnd }> {
+  const rows: TraceRow[] = [];
+  const reader = readTrace(file, options);
+  for (;;) {
+    const next = await reader.next();
+    if (next.done === true) return { rows, end: next.value };
+    rows.push(next.value);
+  }
 }
 
 /** Reads a whole trace (or its window) into memory. */
 export async function loadTrace(file: string, options: ReadTraceOptions = {}): Promise<TraceRow[]> {
-  const rows: TraceRow[] = [];
-  for await (const row of readTrace(file, options)) rows.push(row);
-  return rows;
+  return (await loadTraceRows(file, options)).rows;
 }
 
 function checkSpeedUp(speedUp: number): number {

@@ -120,7 +120,7 @@ export function registerLoadCommand(program: Command): void {
     .option('--seed <n>', 'seed of the arrival schedule and the traffic mix', parseInteger, 1)
     .option(
       '--max-in-flight <n>',
-      'outstanding requests above which sends are dropped',
+      'outstanding requests above which sends are dropped (embedded engine)',
       parsePositiveInteger,
     )
     .option(
@@ -205,6 +205,18 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
   if (!options.platform && hasBackpressureOptions(options)) {
     throw new InvalidArgumentError(
       '--max-queue-depth, --max-queue-age-ms and --shed-watermarks apply to the platform that --platform starts; add --platform or drop them',
+    );
+  }
+  // A k6 run caps its virtual users and drains for a fixed 10 s, both set by the k6 compiler,
+  // so these options would be ignored while --out still recorded them as the run's settings.
+  if (options.engine === 'k6' && options.maxInFlight !== undefined) {
+    throw new InvalidArgumentError(
+      '--max-in-flight applies to the embedded engine only; drop it or run with --engine embedded',
+    );
+  }
+  if (options.engine === 'k6' && options.drainTimeout !== undefined) {
+    throw new InvalidArgumentError(
+      '--drain-timeout applies to the embedded engine only; drop it or run with --engine embedded',
     );
   }
   // Inputs that need no gateway are checked before a platform starts, which takes seconds.

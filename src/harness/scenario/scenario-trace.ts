@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { loadTrace, type TraceRow } from './trace.js';
+import { loadTraceRows, type TraceRow } from './trace.js';
 import type { ScenarioSpec } from './types.js';
 
 /** Raised when a scenario's trace file cannot be read or has no rows to replay. */
@@ -23,9 +23,10 @@ export function isTraceFileError(error: unknown): error is TraceFileError {
 /**
  * Reads the trace rows a trace-replay scenario sends within `durationSec`, or returns
  * undefined for another arrival kind. Callers read them before they start a platform or
- * probe the target, so a missing or empty trace fails at once.
+ * probe the target, so a missing, empty or too short trace fails at once.
  * @throws TraceFileError naming `scenario.arrival.file`, the path and the fix when the file
- *   cannot be read or no row falls in the run; TraceFormatError for a row that does not parse.
+ *   cannot be read, no row falls in the run, or the file ends before the run does;
+ *   TraceFormatError for a row that does not parse.
  */
 export async function loadScenarioTrace(
   scenario: ScenarioSpec,
@@ -35,12 +36,13 @@ export async function loadScenarioTrace(
   if (arrival.kind !== 'trace') return undefined;
   const file = arrival.file;
   const window = arrival.window ?? { startSec: 0, durationSec: durationSec * arrival.speedUp };
-  let rows: TraceRow[];
+  let read: Awaited<ReturnType<typeof loadTraceRows>>;
   try {
-    rows = await loadTrace(file, { speedUp: arrival.speedUp, window, limit: arrival.limit });
+    read = await loadTraceRows(file, { speedUp: arrival.speedUp, window, limit: arrival.limit });
   } catch (error) {
     throw unreadable(file, error);
   }
+  const { rows, end } = read;
   const runMs = durationSec * 1000;
   const inRun = rows.filter((row) => row.offsetMs < runMs);
   if (inRun.length === 0) {
@@ -52,7 +54,34 @@ export async function loadScenarioTrace(
         'TIMESTAMP,ContextTokens,GeneratedTokens rows in that window, or change arrival.window',
     );
   }
+  const last = inRun.at(-1);
+  if (end === 'file' && last !== undefined)
+    throw endsEarly(file, last, durationSec, arrival.speedUp);
   return inRun;
+}
+
+/**
+ * Returns the error for a trace whose last row comes before the run ends. The run would
+ * then send nothing after that row, and its per-minute rates would average in the idle time.
+ */
+function endsEarly(
+  file: string,
+  last: TraceRow,
+  durationSec: number,
+  speedUp: number,
+): TraceFileError {
+  const endSec = last.offsetMs / 1000;
+  const fits = Math.floor(endSec);
+  const fix =
+    fits >= 1
+      ? `pass --duration ${fits} or less, or set arrival.file to a trace that lasts the whole run`
+      : 'set arrival.file to a trace that lasts the whole run';
+  return new TraceFileError(
+    file,
+    `scenario.arrival.file: trace ${file} ends ${endSec.toFixed(1)} s into the run at ` +
+      `speedUp ${speedUp}, so the last ${(durationSec - endSec).toFixed(1)} s of the ` +
+      `${durationSec} s run would send nothing and lower its per-minute rates; ${fix}`,
+  );
 }
 
 /** Wraps a file-system error in a TraceFileError; other errors are returned as they are. */

@@ -44,15 +44,19 @@ export function isTraceFormatError(error: unknown): error is TraceFormatError {
   return error instanceof TraceFormatError;
 }
 
+/** Stop point of a trace read: the window end, the row limit or the end of the file. */
+export type TraceEnd = 'window' | 'limit' | 'file';
+
 /**
- * Streams a `TIMESTAMP,ContextTokens,GeneratedTokens` trace, one row at a time.
- * Offsets are relative to the first row (or to the window start), divided by `speedUp`.
+ * Streams a `TIMESTAMP,ContextTokens,GeneratedTokens` trace, one row at a time, and returns
+ * the stop point. Offsets are relative to the first row (or to the window start),
+ * divided by `speedUp`.
  * @throws TraceFormatError naming the file, line and field of the first bad row.
  */
 export async function* readTrace(
   file: string,
   options: ReadTraceOptions = {},
-): AsyncGenerator<TraceRow> {
+): AsyncGenerator<TraceRow, TraceEnd> {
   const speedUp = checkSpeedUp(options.speedUp ?? 1);
   const windowStartMs = (options.window?.startSec ?? 0) * 1000;
   const windowEndMs = windowStartMs + (options.window?.durationSec ?? Infinity) * 1000;
@@ -60,6 +64,7 @@ export async function* readTrace(
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   let lineNumber = 0;
   let first: ParsedRow | undefined;
+  let previous: { line: number; row: ParsedRow } | undefined;
   let yielded = 0;
   try {
     for await (const text of lines) {
@@ -70,12 +75,15 @@ export async function* readTrace(
       }
       if (text.trim() === '') continue;
       const row = parseRow(file, lineNumber, text);
+      if (previous !== undefined) checkOrder(file, previous, lineNumber, row);
+      previous = { line: lineNumber, row };
       first ??= row;
       const traceOffsetMs = offsetBetween(first, row);
       if (traceOffsetMs < windowStartMs) continue;
-      // NOTE: assumes rows sorted by TIMESTAMP, as both Azure traces are; rows after the
-      // first one past the window end are not read.
-      if (traceOffsetMs >= windowEndMs || yielded >= limit) return;
+      // Rows come in TIMESTAMP order, which checkOrder enforces, so no row after the first one
+      // past the window end can fall inside it, and the rest of the file is not read.
+      if (traceOffsetMs >= windowEndMs) return 'window';
+      if (yielded >= limit) return 'limit';
       yielded += 1;
       yield {
         line: lineNumber,
@@ -87,13 +95,26 @@ export async function* readTrace(
   } finally {
     lines.close();
   }
+  return yielded >= limit ? 'limit' : 'file';
+}
+
+/** Reads a whole trace (or its window) into memory, and returns the rows and the stop point. */
+export async function loadTraceRows(
+  file: string,
+  options: ReadTraceOptions = {},
+): Promise<{ rows: TraceRow[]; end: TraceEnd }> {
+  const rows: TraceRow[] = [];
+  const reader = readTrace(file, options);
+  for (;;) {
+    const next = await reader.next();
+    if (next.done === true) return { rows, end: next.value };
+    rows.push(next.value);
+  }
 }
 
 /** Reads a whole trace (or its window) into memory. */
 export async function loadTrace(file: string, options: ReadTraceOptions = {}): Promise<TraceRow[]> {
-  const rows: TraceRow[] = [];
-  for await (const row of readTrace(file, options)) rows.push(row);
-  return rows;
+  return (await loadTraceRows(file, options)).rows;
 }
 
 function checkSpeedUp(speedUp: number): number {
@@ -114,6 +135,8 @@ function checkHeader(file: string, text: string): void {
 }
 
 interface ParsedRow {
+  /** The TIMESTAMP field as written in the file. */
+  timestamp: string;
   /** Whole epoch milliseconds and the remaining fraction in 100 ns units, kept apart for precision. */
   wholeMs: number;
   fraction: number;
@@ -129,6 +152,7 @@ function parseRow(file: string, line: number, text: string): ParsedRow {
   }
   const [timestamp = '', context = '', generated = ''] = fields;
   return {
+    timestamp,
     ...parseTimestamp(file, line, timestamp),
     contextTokens: parseCount(file, line, 'ContextTokens', context),
     generatedTokens: parseCount(file, line, 'GeneratedTokens', generated),
@@ -137,6 +161,24 @@ function parseRow(file: string, line: number, text: string): ParsedRow {
 
 function offsetBetween(first: ParsedRow, row: ParsedRow): number {
   return row.wholeMs - first.wholeMs + (row.fraction - first.fraction) / 10_000;
+}
+
+/**
+ * Rejects a row whose TIMESTAMP is earlier than the row before it. The replay sends rows in
+ * file order and cuts the run at the first row past its window, so a row out of order would be
+ * sent late, or dropped when it falls before the window start.
+ */
+function checkOrder(
+  file: string,
+  previous: { line: number; row: ParsedRow },
+  line: number,
+  row: ParsedRow,
+): void {
+  if (offsetBetween(previous.row, row) >= 0) return;
+  const detail =
+    `"${row.timestamp}" is earlier than "${previous.row.timestamp}" on line ${previous.line}; ` +
+    'sort the rows by TIMESTAMP';
+  throw new TraceFormatError(file, line, 'TIMESTAMP', detail);
 }
 
 /** Parses a UTC timestamp into whole epoch seconds (as ms) and its 7-digit fraction. */
@@ -160,7 +202,9 @@ function parseTimestamp(
     second ?? 0,
   );
   const check = new Date(wholeMs);
+  // Date.UTC rolls out-of-range values over, so month 13 or 2023-02-30 would become another date.
   const rolled =
+    check.getUTCMonth() + 1 !== month ||
     check.getUTCDate() !== day ||
     check.getUTCHours() !== hour ||
     check.getUTCMinutes() !== minute ||

@@ -10,7 +10,10 @@ import { formatSummary } from '../../../src/harness/load/format.js';
 import { evaluateThresholds } from '../../../src/harness/load/thresholds.js';
 import type { ProgressSnapshot } from '../../../src/harness/load/recorder.js';
 import { isScenarioValidationError } from '../../../src/harness/scenario/errors.js';
-import { isTraceFileError } from '../../../src/harness/scenario/scenario-trace.js';
+import {
+  isTraceFileError,
+  loadScenarioTrace,
+} from '../../../src/harness/scenario/scenario-trace.js';
 import { type FakeGateway, startFakeGateway } from './fake-gateway.js';
 import { replaySpec, sampleSpec, TEST_KEYS } from './sample-spec.js';
 
@@ -121,6 +124,50 @@ describe('runLoad', () => {
       assert.match(error.message, /has no rows to replay in trace seconds 60 to 65 after/);
       return true;
     });
+  });
+
+  it('rejects a trace that ends early', async () => {
+    gateway = await startFakeGateway();
+    traceDir = await mkdtemp(join(tmpdir(), 'scalegate-engine-trace-'));
+    const file = join(traceDir, 'short.csv');
+    await writeFile(
+      file,
+      'TIMESTAMP,ContextTokens,GeneratedTokens\n' +
+        '2023-11-16 18:00:00.0000000,10,5\n' +
+        '2023-11-16 18:00:05.0000000,10,5\n',
+    );
+    // At speedUp 2 the last row is sent 2.5 s into a 5 s run, which then sends nothing.
+    const arrival = { kind: 'trace', file, speedUp: 2 } as const;
+    const spec = sampleSpec({ target: gateway.url, arrival, durationSec: 5 });
+    await assert.rejects(runLoad(spec, { keys: TEST_KEYS }), (error: unknown) => {
+      assert.ok(isTraceFileError(error), String(error));
+      assert.equal(
+        error.message,
+        `scenario.arrival.file: trace ${file} ends 2.5 s into the run at speedUp 2, so the ` +
+          'last 2.5 s of the 5 s run would send nothing and lower its per-minute rates; ' +
+          'pass --duration 2 or less, or set arrival.file to a trace that lasts the whole run',
+      );
+      return true;
+    });
+    assert.deepEqual(gateway.received, []);
+  });
+
+  it('accepts a trace that outlasts the run', async () => {
+    traceDir = await mkdtemp(join(tmpdir(), 'scalegate-engine-trace-'));
+    const file = join(traceDir, 'long.csv');
+    await writeFile(
+      file,
+      'TIMESTAMP,ContextTokens,GeneratedTokens\n' +
+        '2023-11-16 18:00:00.0000000,10,5\n' +
+        '2023-11-16 18:00:05.0000000,10,5\n' +
+        '2023-11-16 18:00:11.0000000,10,5\n',
+    );
+    const arrival = { kind: 'trace', file, speedUp: 2 } as const;
+    const rows = await loadScenarioTrace(sampleSpec({ arrival, durationSec: 5 }), 5);
+    assert.deepEqual(
+      rows?.map((row) => row.offsetMs),
+      [0, 2500],
+    );
   });
 
   it('names the field of an invalid scenario', async () => {

@@ -244,6 +244,29 @@ describe('scalegate load', () => {
     }
   });
 
+  it('rejects embedded-only options with k6', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const savedPath = process.env.PATH;
+    // No k6 on PATH either, so the option check must come before the k6 look-up.
+    process.env.PATH = dir;
+    try {
+      const cases: [string, string][] = [
+        ['--max-in-flight=5', '--max-in-flight'],
+        ['--drain-timeout=3', '--drain-timeout'],
+      ];
+      for (const [option, name] of cases) {
+        const run = await runLoadCommand(['--scenario=steady-chat', '--engine=k6', option]);
+        assert.equal(run.exitCode, 2, option);
+        assert.equal(
+          run.stderr,
+          `error: ${name} applies to the embedded engine only; drop it or run with --engine embedded\n`,
+        );
+      }
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+
   it('rejects --no-fault-proxy without --platform', async () => {
     const run = await runLoadCommand(['--scenario=steady-chat', '--no-fault-proxy']);
     assert.equal(run.exitCode, 2);

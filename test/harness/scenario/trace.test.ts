@@ -105,6 +105,55 @@ describe('readTrace', () => {
     });
   });
 
+  it('rejects a month out of range', async () => {
+    for (const timestamp of ['2023-13-16 18:00:01.0000000', '2023-00-16 18:00:01.0000000']) {
+      const file = await traceFile(['2023-11-16 18:00:00.0000000,1,1', `${timestamp},2,2`]);
+      await assert.rejects(loadTrace(file), (error: unknown) => {
+        assert.ok(isTraceFormatError(error), String(error));
+        assert.equal(error.line, 3);
+        assert.equal(error.field, 'TIMESTAMP');
+        assert.equal(
+          error.message,
+          `${file}:3: invalid TIMESTAMP: "${timestamp}" is not a calendar time`,
+        );
+        return true;
+      });
+    }
+  });
+
+  it('rejects rows out of time order', async () => {
+    const file = await traceFile([
+      '2023-11-16 18:00:00.0000000,1,1',
+      '2023-11-16 18:00:02.0000000,2,2',
+      '2023-11-16 18:00:02.0000000,3,3',
+      '2023-11-16 18:00:01.0000000,4,4',
+    ]);
+    await assert.rejects(loadTrace(file), (error: unknown) => {
+      assert.ok(isTraceFormatError(error), String(error));
+      assert.equal(error.line, 5);
+      assert.equal(error.field, 'TIMESTAMP');
+      assert.equal(
+        error.message,
+        `${file}:5: invalid TIMESTAMP: "2023-11-16 18:00:01.0000000" is earlier than ` +
+          '"2023-11-16 18:00:02.0000000" on line 4; sort the rows by TIMESTAMP',
+      );
+      return true;
+    });
+  });
+
+  it('rejects a row before the first row', async () => {
+    // Offsets count from the first row, so without the order check this row was skipped silently.
+    const file = await traceFile([
+      '2023-11-16 18:00:05.0000000,1,1',
+      '2023-11-16 18:00:01.0000000,2,2',
+    ]);
+    await assert.rejects(loadTrace(file), (error: unknown) => {
+      assert.ok(isTraceFormatError(error), String(error));
+      assert.equal(error.line, 3);
+      return true;
+    });
+  });
+
   it('rejects a row with a missing field', async () => {
     const file = await traceFile(['2023-11-16 18:00:00.0000000,1']);
     await assert.rejects(loadTrace(file), (error: unknown) => {

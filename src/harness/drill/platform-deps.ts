@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { Registry } from 'prom-client';
 import { request } from 'undici';
 
@@ -122,7 +124,7 @@ async function scrapeProviders(urls: Record<string, string>): Promise<ProviderSc
       if (response.statusCode === 200)
         return { provider, samples: parsePrometheusText(text, { provider }) };
     } catch {
-      // Reported below as a provider whose counters were not read.
+      // The provider is reported below as one whose counters were not read.
     }
     return { provider, samples: undefined };
   });
@@ -156,6 +158,35 @@ export async function readProviderBill(
 }
 
 /**
+ * Wall-clock wait between reads of the providers' bill, longer than the 250 ms in which a
+ * worker process sends its batch of metric calls, charges included.
+ */
+const BILL_SETTLE_MS = 400;
+
+/** Maximum reads of the providers' bill, so a charged total that keeps changing ends the wait. */
+const BILL_READS = 5;
+
+/**
+ * Reads the providers' bill until its totals stay the same across one wait, because worker
+ * processes send the charges of their last tasks in batches after the tasks end. Returns the
+ * last read after `BILL_READS` reads, or once `signal` is aborted.
+ */
+export async function settledBill(
+  platform: DrillPlatform,
+  signal: AbortSignal,
+): Promise<ProviderBill> {
+  let bill = await readProviderBill(platform);
+  for (let read = 1; read < BILL_READS && !signal.aborted; read += 1) {
+    await sleep(BILL_SETTLE_MS);
+    const next = await readProviderBill(platform);
+    const settled = next.chargedUsd === bill.chargedUsd && next.totalUsd === bill.totalUsd;
+    bill = next;
+    if (settled) break;
+  }
+  return bill;
+}
+
+/**
  * Cost of the tasks of `tenants`, the main load's, which the rest of the report counts,
  * read once the platform's tasks ended, `SETTLE_LIMIT_MS` ran out or `signal` was aborted.
  * `unsettledTasks` counts the tasks still open at that read, whose cost the totals lack.
@@ -171,7 +202,7 @@ async function costOf(
     signal,
     workerPoolUsd: () => platform.workerPoolUsd(),
   });
-  return { ...reportCostOf(summary, unsettled), providerBill: await readProviderBill(platform) };
+  return { ...reportCostOf(summary, unsettled), providerBill: await settledBill(platform, signal) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 
-import { Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 
 import { SCENARIOS } from '../../../scenarios/index.js';
 import type { BreakerChangeAt } from '../../../src/harness/drill/deps.js';
@@ -8,6 +8,7 @@ import {
   type DrillPlatform,
   MAIN_DRAIN_TIMEOUT_MS,
   platformDrillDeps,
+  settledBill,
 } from '../../../src/harness/drill/platform-deps.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../../src/harness/load/options.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
@@ -197,5 +198,46 @@ describe('platformDrillDeps workers', () => {
       { tenant: 'tenant-alpha', priorityClass: 'critical', status: 503, requests: 1 },
       { tenant: 'tenant-batch', priorityClass: 'batch', status: 429, requests: 3 },
     ]);
+  });
+});
+
+describe('settledBill', () => {
+  function billPlatform(registry: Registry): DrillPlatform {
+    return {
+      urls: { gateway: 'http://127.0.0.1:1', proxyApi: 'http://127.0.0.1:2', providers: {} },
+      registry,
+      ledger: new MemoryCostLedger(),
+      store: new MemoryTaskStore(),
+      workerPoolUsd: () => 0,
+      startWorkerPoolBill: () => undefined,
+      breakers: () => [],
+      onBreakerChange: () => () => undefined,
+      ...workerFields(),
+    };
+  }
+
+  it('waits for charges relayed after the tasks ended', async () => {
+    const registry = new Registry();
+    const charged = new Counter({
+      name: 'scalegate_token_cost_usd_total',
+      help: 'token cost',
+      labelNames: ['tenant', 'route'],
+      registers: [registry],
+    });
+    charged.inc({ tenant: 'tenant-alpha', route: 'chat' }, 0.5);
+    // A worker process's last batch arrives 100 ms after the first read.
+    setTimeout(() => charged.inc({ tenant: 'tenant-alpha', route: 'chat' }, 0.25), 100);
+    const bill = await settledBill(billPlatform(registry), new AbortController().signal);
+    assert.equal(bill.chargedUsd, 0.75);
+  });
+
+  it('stops waiting once aborted', async () => {
+    const registry = new Registry();
+    const controller = new AbortController();
+    controller.abort();
+    const started = performance.now();
+    const bill = await settledBill(billPlatform(registry), controller.signal);
+    assert.equal(bill.chargedUsd, 0);
+    assert.ok(performance.now() - started < 300, 'an aborted drill does not wait');
   });
 });

@@ -3,6 +3,7 @@ import type { ExecutionJob, ExecutionOutcome, SyncExecutor } from '../gateway/po
 import { describeFailure } from '../runtime/failure.js';
 import { type ModelRouterPort, spentTokenCostOf } from '../runtime/model-router.js';
 import type { TaskFinisher } from '../runtime/task-finisher.js';
+import { succeedOrStoreFailure } from '../runtime/direct-executor.js';
 import { runWithLimits } from '../runtime/run-limits.js';
 import type { TicketSpend } from '../runtime/ticket-spend.js';
 import type { TaskRunOutput } from '../runtime/task-runner.js';
@@ -58,6 +59,7 @@ export class ServerlessExecutor implements SyncExecutor {
   async execute(job: ExecutionJob): Promise<ExecutionOutcome> {
     // False once the client stopped waiting: the task then ends after this returns.
     let endsHere = true;
+    let stored = false;
     try {
       await this.#options.finisher.start(job.task);
       this.#spends.set(job, this.#options.finisher.ticketSpend(job.ticket));
@@ -68,15 +70,21 @@ export class ServerlessExecutor implements SyncExecutor {
       } catch (error) {
         if (isServerlessError(error) && error.code === 'integration_timeout') {
           endsHere = false;
-          finished
-            .catch((lateError: unknown) => this.#options.onLateError?.(lateError))
-            .finally(() => job.onEnded?.());
+          finished.then(
+            () => job.onEnded?.(true),
+            (lateError: unknown) => {
+              this.#options.onLateError?.(lateError);
+              job.onEnded?.(false);
+            },
+          );
           throw integrationTimeoutError(job.task.id, this.integrationTimeoutMs, error);
         }
       }
-      return await finished;
+      const outcome = await finished;
+      stored = true;
+      return outcome;
     } finally {
-      if (endsHere) job.onEnded?.();
+      if (endsHere) job.onEnded?.(stored);
     }
   }
 
@@ -110,7 +118,7 @@ export class ServerlessExecutor implements SyncExecutor {
     this.#spends.delete(job);
     if (outcome.ok) {
       const { value, costUsd } = outcome.result;
-      return { record: await finisher.succeed(job.task, spend, value, { executorUsd: costUsd }) };
+      return succeedOrStoreFailure(finisher, job.task, spend, value, { executorUsd: costUsd });
     }
     const failure = describeFailure(outcome.error);
     const error = { code: failure.code, message: failure.message };

@@ -40,9 +40,10 @@ export interface ExecutionJob {
   signal?: AbortSignal;
   /**
    * Called once when the task has ended, or when `execute` fails without running it. A task
-   * past the integration timeout ends after `execute` rejected.
+   * past the integration timeout ends after `execute` rejected. `stored` is false when the
+   * executor could not store the task's end, as when the store did not reply.
    */
-  onEnded?: () => void;
+  onEnded?: (stored: boolean) => void;
 }
 
 /** The final record of a sync task and, when it failed, the response to send. */
@@ -84,6 +85,11 @@ export interface SyncTaskOwnership {
    * admission failed and was undone.
    */
   drop(taskId: string): Promise<void>;
+  /**
+   * Stops holding a task whose end this process could not store, and keeps its record, so
+   * that this process's next sweep ends the task unless it is terminal by then.
+   */
+  forget(taskId: string): void;
 }
 
 /** The enqueue side of the task queue. */

@@ -145,15 +145,28 @@ export class TaskService {
    * Runs an admitted sync task through the executor. The outcome carries a failure whenever
    * the stored task did not succeed, as when another process failed it first.
    */
+  /**
+   * @throws GatewayError 503 `store_unavailable` when the store did not reply, so that the
+   *   task's end may not be stored; this process's next sweep of owner records ends it then.
+   */
   async execute(
     admitted: AdmittedTask,
     hooks: Pick<ExecutionJob, 'onToken' | 'signal'> = {},
   ): Promise<ExecutionOutcome> {
-    // The owner record goes when the task ends, which can be after the client's 504.
-    const onEnded = () => this.#dropOwner(admitted.task.id);
+    // The owner record goes when the task ends, which can be after the client's 504. A task
+    // whose end was not stored keeps it, so that a sweep ends the task.
+    const onEnded = (stored: boolean) =>
+      stored
+        ? this.#dropOwner(admitted.task.id)
+        : this.#options.syncOwners?.forget(admitted.task.id);
     const job: ExecutionJob = { task: admitted.task, ticket: admitted.ticket, ...hooks, onEnded };
-    const outcome = (await this.#options.executor.execute(job)) as ExecutionOutcome;
-    return withStoredFailure(outcome);
+    try {
+      const outcome = (await this.#options.executor.execute(job)) as ExecutionOutcome;
+      return withStoredFailure(outcome);
+    } catch (error) {
+      if (isUnavailableError(error)) throw this.#unavailable(error);
+      throw error;
+    }
   }
 
   /** @throws GatewayError 503 `store_unavailable` when the store did not reply in time. */

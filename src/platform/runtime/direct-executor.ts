@@ -1,10 +1,13 @@
 import type { Clock } from '../clock.js';
 import type { ExecutionJob, ExecutionOutcome, SyncExecutor } from '../gateway/ports.js';
-import { describeFailure, taskErrorOf } from './failure.js';
+import { isUnavailableError, unavailableReason } from '../gateway/unavailable.js';
+import type { TaskRecord } from '../task.js';
+import { describeFailure, SEND_AGAIN_WITH_NEW_KEY, taskErrorOf } from './failure.js';
 import { type ModelRouterPort, spentTokenCostOf } from './model-router.js';
 import { runWithLimits } from './run-limits.js';
-import type { TaskFinisher } from './task-finisher.js';
-import { runAgentTask } from './task-runner.js';
+import type { RunCosts, TaskFinisher } from './task-finisher.js';
+import { runAgentTask, type TaskRunOutput } from './task-runner.js';
+import type { TicketSpend } from './ticket-spend.js';
 
 export interface DirectExecutorOptions {
   router: ModelRouterPort;
@@ -24,10 +27,13 @@ export class DirectExecutor implements SyncExecutor {
   }
 
   async execute(job: ExecutionJob): Promise<ExecutionOutcome> {
+    let stored = false;
     try {
-      return await this.#run(job);
+      const outcome = await this.#run(job);
+      stored = true;
+      return outcome;
     } finally {
-      job.onEnded?.();
+      job.onEnded?.(stored);
     }
   }
 
@@ -36,9 +42,10 @@ export class DirectExecutor implements SyncExecutor {
     const { task, ticket } = job;
     await finisher.start(task);
     const spend = finisher.ticketSpend(ticket);
+    let run: TaskRunOutput;
     try {
       const limits = { clock, signal: job.signal, shutdown: this.#options.shutdown };
-      const run = await runWithLimits(limits, (signal) =>
+      run = await runWithLimits(limits, (signal) =>
         runAgentTask(task.request, {
           tenantId: task.tenantId,
           router,
@@ -48,14 +55,43 @@ export class DirectExecutor implements SyncExecutor {
           ...spend.runHooks(),
         }),
       );
-      return {
-        record: await finisher.succeed(task, spend, run),
-      };
     } catch (error) {
       const failure = describeFailure(error);
       const costs = { tokenUsd: spentTokenCostOf(error) };
       const record = await finisher.fail(task, spend, taskErrorOf(failure), 'failed', costs);
       return { record, failure };
     }
+    return succeedOrStoreFailure(finisher, task, spend, run);
+  }
+}
+
+/**
+ * Stores a finished run's success. When the store did not reply, it stores the end as
+ * failed `store_unavailable` instead, with the run's cost, because the client then gets that
+ * error. A task whose success was stored in spite of the error keeps it, and the client gets
+ * the result. Rejects when the failure cannot be stored either.
+ */
+export async function succeedOrStoreFailure(
+  finisher: TaskFinisher,
+  task: TaskRecord,
+  spend: TicketSpend,
+  run: TaskRunOutput,
+  costs: Pick<RunCosts, 'executorUsd'> = {},
+): Promise<ExecutionOutcome> {
+  try {
+    return { record: await finisher.succeed(task, spend, run, costs) };
+  } catch (error) {
+    if (!isUnavailableError(error)) throw error;
+    const failure = {
+      status: 503,
+      code: 'store_unavailable',
+      message: `storing the task's result failed, because Redis did not reply (${unavailableReason(error)}); ${SEND_AGAIN_WITH_NEW_KEY}`,
+    };
+    const tokenUsd = run.tokenCostUsd;
+    const record = await finisher.fail(task, spend, taskErrorOf(failure), 'failed', {
+      ...costs,
+      tokenUsd,
+    });
+    return record.state === 'succeeded' ? { record } : { record, failure };
   }
 }

@@ -96,6 +96,7 @@ const OWN_STATUS: Record<string, number> = {
   task_deadline_exceeded: 504,
   platform_shutdown: 503,
   gateway_lost: 503,
+  store_unavailable: 503,
   client_aborted: 499,
 };
 

@@ -24,6 +24,11 @@ export interface OrphanedSyncTask {
   owner: string;
   /** True when an earlier sweep of this process left the task for a later one. */
   leftBefore: boolean;
+  /**
+   * True for an entry of the sweeping process itself that no running task holds: the task's
+   * run ended, but its end may not have been stored.
+   */
+  ownerAlive: boolean;
 }
 
 /** `later` keeps the task's owner entry, so that a later sweep finds the task again. */
@@ -136,10 +141,15 @@ export class RedisSyncTaskOwners implements SyncTaskOwnership {
     await this.#redis.hdel(this.#ownersKey, taskId);
   }
 
+  forget(taskId: string): void {
+    this.#held.delete(taskId);
+  }
+
   /**
-   * Ends the tasks of owners whose lease has been missing for a lease time, and deletes
-   * entries of this process that no running task holds, as after a drop that failed.
-   * Returns the number of tasks ended. A sweep still running is shared.
+   * Ends the tasks of owners whose lease has been missing for a lease time, and those of
+   * this process's entries that no running task holds, as after a drop that failed or a
+   * run whose end could not be stored. Returns the number of tasks ended. A sweep still
+   * running is shared.
    */
   sweep(): Promise<number> {
     this.#sweeping ??= this.#sweepOnce()
@@ -189,41 +199,47 @@ export class RedisSyncTaskOwners implements SyncTaskOwnership {
       if (!listed.has(taskId)) this.#leftForLater.delete(taskId);
     }
     const byOwner = new Map<string, { taskId: string; tenantId: string }[]>();
-    const stale: string[] = [];
+    const stale: { taskId: string; tenantId: string }[] = [];
     for (const [taskId, value] of entries) {
       const [owner = '', tenantId = ''] = value.split(' ');
       if (owner === this.instanceId) {
-        if (!this.#held.has(taskId)) stale.push(taskId);
+        if (!this.#held.has(taskId)) stale.push({ taskId, tenantId });
         continue;
       }
       const tasks = byOwner.get(owner) ?? [];
       tasks.push({ taskId, tenantId });
       byOwner.set(owner, tasks);
     }
-    if (stale.length > 0) await this.#deleteStale(stale);
+    // Checked again after the read, because a task held since then is running.
+    const unheld = stale.filter((task) => !this.#held.has(task.taskId));
+    let ended = await this.#endTasks(this.instanceId, unheld, true);
     const lost = await this.#lostOwners([...byOwner.keys()], now);
-    let ended = 0;
     for (const owner of lost) {
-      for (const task of byOwner.get(owner) ?? []) {
-        const leftBefore = this.#leftForLater.has(task.taskId);
-        const outcome = await this.#options.onOrphan({ ...task, owner, leftBefore });
-        if (outcome === 'later') {
-          this.#leftForLater.add(task.taskId);
-          continue;
-        }
-        this.#leftForLater.delete(task.taskId);
-        await this.#redis.hdel(this.#ownersKey, task.taskId);
-        ended += 1;
-      }
+      ended += await this.#endTasks(owner, byOwner.get(owner) ?? [], false);
       this.#suspects.delete(owner);
     }
     return ended;
   }
 
-  /** Deletes entries of this process whose task it no longer holds, checked again after the read. */
-  async #deleteStale(taskIds: string[]): Promise<void> {
-    const unheld = taskIds.filter((taskId) => !this.#held.has(taskId));
-    if (unheld.length > 0) await this.#redis.hdel(this.#ownersKey, ...unheld);
+  /** Ends the listed tasks of `owner` through `onOrphan` and deletes the entries it ended. */
+  async #endTasks(
+    owner: string,
+    tasks: { taskId: string; tenantId: string }[],
+    ownerAlive: boolean,
+  ): Promise<number> {
+    let ended = 0;
+    for (const task of tasks) {
+      const leftBefore = this.#leftForLater.has(task.taskId);
+      const outcome = await this.#options.onOrphan({ ...task, owner, leftBefore, ownerAlive });
+      if (outcome === 'later') {
+        this.#leftForLater.add(task.taskId);
+        continue;
+      }
+      this.#leftForLater.delete(task.taskId);
+      await this.#redis.hdel(this.#ownersKey, task.taskId);
+      ended += 1;
+    }
+    return ended;
   }
 
   async #readOwners(): Promise<[string, string][]> {
@@ -344,16 +360,18 @@ async function endOrphan(
   const read = await wiring.store.completeAndRead(taskId, {
     state: 'failed',
     finishedAt: wiring.clock.now(),
-    error: { code: 'gateway_lost', message: lostMessage(mode, owner) },
+    error: orphan.ownerAlive
+      ? { code: 'store_unavailable', message: unstoredEndMessage(owner) }
+      : { code: 'gateway_lost', message: lostMessage(mode, owner) },
     ...(uncountedUsd > 0 ? { costUsd: addUsd(existing?.costUsd ?? 0, uncountedUsd) } : {}),
   });
   if (read.stored && read.record !== undefined) {
     wiring.onEnded(read.record);
     const taskKind = mode === 'async' ? 'an async task during its admission' : 'a sync task';
-    wiring.logger?.warn(
-      { taskId, tenantId, owner },
-      `failed ${taskKind} whose platform process stopped`,
-    );
+    const cause = orphan.ownerAlive
+      ? 'whose end this platform process could not store'
+      : 'whose platform process stopped';
+    wiring.logger?.warn({ taskId, tenantId, owner }, `failed ${taskKind} ${cause}`);
   } else if (existing === undefined && released.outcome === 'applied') {
     wiring.logger?.warn(
       { taskId, tenantId, owner },
@@ -361,6 +379,10 @@ async function endOrphan(
     );
   }
   return 'ended';
+}
+
+function unstoredEndMessage(owner: string): string {
+  return `platform process ${owner} ran this task but could not store its end, because Redis did not reply; ${SEND_AGAIN_WITH_NEW_KEY}`;
 }
 
 function lostMessage(mode: TaskMode | undefined, owner: string): string {

@@ -148,7 +148,10 @@ export function bearer(key: string): Record<string, string> {
 export const SYNC_TASK = { route: 'default', maxOutputTokens: 32, mode: 'sync' } as const;
 export const ASYNC_TASK = { route: 'default', maxOutputTokens: 32, mode: 'async' } as const;
 
-/** Owner record that keeps each hold and drop in order, as `hold <id>` and `drop <id>`. */
+/**
+ * Owner record that keeps each hold, drop and forget in order, as `hold <id>`, `drop <id>`
+ * and `forget <id>`.
+ */
 export class RecordingOwners implements SyncTaskOwnership {
   readonly events: string[] = [];
 
@@ -158,5 +161,9 @@ export class RecordingOwners implements SyncTaskOwnership {
 
   async drop(taskId: string): Promise<void> {
     this.events.push(`drop ${taskId}`);
+  }
+
+  forget(taskId: string): void {
+    this.events.push(`forget ${taskId}`);
   }
 }

@@ -67,7 +67,13 @@ describe('RedisSyncTaskOwners', function () {
     assert.equal(await survivor.sweep(), 1);
 
     assert.deepEqual(orphans, [
-      { taskId: 'task-1', tenantId: 'tenant-a', owner: lost.instanceId, leftBefore: false },
+      {
+        taskId: 'task-1',
+        tenantId: 'tenant-a',
+        owner: lost.instanceId,
+        leftBefore: false,
+        ownerAlive: false,
+      },
     ]);
     assert.equal(await redis.hexists(`${keyPrefix}:sync-owners`, 'task-1'), 0);
   });
@@ -130,18 +136,35 @@ describe('RedisSyncTaskOwners', function () {
     assert.equal(await redis.hexists(`${keyPrefix}:sync-owners`, 'task-1'), 0);
   });
 
-  it('deletes own entries of dropped tasks', async () => {
+  it('ends own entries of unheld tasks', async () => {
     const orphans: OrphanedSyncTask[] = [];
     const owners = await startOwners(orphans);
     await owners.hold('tenant-a', 'task-held');
     // An entry of this process that no running task holds, as a failed drop leaves it.
     await redis.hset(`${keyPrefix}:sync-owners`, 'task-stale', `${owners.instanceId} tenant-a`);
 
-    assert.equal(await owners.sweep(), 0);
+    assert.equal(await owners.sweep(), 1);
 
-    assert.deepEqual(orphans, []);
+    assert.deepEqual(orphans, [
+      {
+        taskId: 'task-stale',
+        tenantId: 'tenant-a',
+        owner: owners.instanceId,
+        leftBefore: false,
+        ownerAlive: true,
+      },
+    ]);
     assert.equal(await redis.hexists(`${keyPrefix}:sync-owners`, 'task-stale'), 0);
     assert.equal(await redis.hexists(`${keyPrefix}:sync-owners`, 'task-held'), 1);
+  });
+
+  it('keeps the entry of a forgotten task', async () => {
+    const owners = await startOwners([]);
+    await owners.hold('tenant-a', 'task-1');
+
+    owners.forget('task-1');
+
+    assert.equal(await redis.hexists(`${keyPrefix}:sync-owners`, 'task-1'), 1);
   });
 
   it('keeps tasks through a Redis pause', async () => {
@@ -263,6 +286,65 @@ describe('startSyncTaskOwners', function () {
       inFlight: 0,
       reservedUsd: 0,
       spentUsd: 0.00125,
+    });
+  });
+
+  it('ends own task whose end was not stored', async () => {
+    const store = new RedisTaskStore({ redis, keyPrefix: `${keyPrefix}:store` });
+    const admission = new RedisAdmissionBackend({ redis, keyPrefix: `${keyPrefix}:admission:` });
+    const tenant = {
+      id: 'tenant-a',
+      requestsPerMinute: 1000,
+      tokensPerMinute: 1_000_000,
+      maxInFlight: 10,
+      budgetUsd: 100,
+    };
+    const admitted = await admission.admit({
+      tenant,
+      tokens: 10,
+      maxCostUsd: 0.01,
+      ticketId: 'task-3',
+    });
+    assert.ok(admitted.admitted);
+    // A failed attempt of the run, charged before the store stopped replying.
+    await admission.charge(admitted.ticket, { run: 1, spentUsd: 0.0005 });
+    const request = { route: 'chat', maxOutputTokens: 8, mode: 'sync', priority: 'standard' };
+    await store.create({
+      id: 'task-3',
+      tenantId: 'tenant-a',
+      request: request as TaskRecord['request'],
+      state: 'running',
+      createdAt: Date.now(),
+      deliveries: 1,
+    });
+    const ended: TaskRecord[] = [];
+    const owners = await startSyncTaskOwners({
+      redisUrl: REDIS_URL,
+      keyPrefix,
+      leaseMs: 3_600_000,
+      store,
+      admission,
+      queue: { hasJob: async () => false },
+      clock: systemClock,
+      onEnded: (record: TaskRecord) => ended.push(record),
+    });
+    started.push(owners);
+    await owners.hold('tenant-a', 'task-3');
+    // The run ended, but its end could not be stored, so the gateway forgot the task.
+    owners.forget('task-3');
+
+    assert.equal(await owners.sweep(), 1);
+
+    assert.equal(ended.length, 1);
+    assert.equal(ended[0]?.error?.code, 'store_unavailable');
+    assert.match(ended[0]?.error?.message ?? '', /could not store its end/);
+    assert.equal(ended[0]?.costUsd, 0.0005);
+    assert.equal((await store.getById('task-3'))?.state, 'failed');
+    assert.equal(await redis.hexists(`${keyPrefix}:sync-owners`, 'task-3'), 0);
+    assert.deepEqual(await admission.usage('tenant-a'), {
+      inFlight: 0,
+      reservedUsd: 0,
+      spentUsd: 0.0005,
     });
   });
 

@@ -154,6 +154,9 @@ export class TaskFinisher {
     const { store, clock, onFinished } = this.#options;
     const read = await store.completeAndRead(task.id, { ...completion, finishedAt: clock.now() });
     const record = read.record ?? task;
+    // NOTE: a completion that Redis applied but whose reply was lost, as in a restart, reads as
+    // stored by another process on the next write, so the task's ledger entry and metrics are
+    // never recorded.
     if (read.stored) onFinished?.({ record, executorCostUsd });
     return record;
   }

@@ -1,4 +1,5 @@
 /** The queue-backlog incident, from the evidence of a drill's worker pause. */
+import { shedThresholds } from '../../platform/admission/index.js';
 import { pointsIn } from '../drill/measures.js';
 import { count, percent, seconds } from '../report/format.js';
 import { type QueuePeak, queuePeaks } from '../report/queue-series.js';
@@ -39,11 +40,8 @@ interface ClassLimit {
 }
 
 function classLimit(limits: BackpressureRecord, priorityClass: PriorityClassName): ClassLimit {
-  const fraction = priorityClass === 'critical' ? 1 : limits.watermarks[priorityClass];
-  return {
-    depth: limits.maxQueueDepth * fraction,
-    ageS: (limits.maxOldestAgeMs * fraction) / 1000,
-  };
+  const thresholds = shedThresholds(limits, priorityClass);
+  return { depth: thresholds.depth, ageS: thresholds.oldestAgeMs / 1000 };
 }
 
 /** Rounds a limit for text, so 0.8 * 60 s prints as 48 rather than 48.00000000000001. */

@@ -68,12 +68,9 @@ const ADMITTED: BackpressureDecision = { admitted: true };
  */
 export function createBackpressure(options: BackpressureOptions): Backpressure {
   const resolved = resolveBackpressureOptions(options);
-  const fractions: Record<PriorityClass, number> = { ...resolved.watermarks, critical: 1 };
   return {
     decide(priority, gauges) {
-      const fraction = fractions[priority];
-      const depthLimit = resolved.maxQueueDepth * fraction;
-      const ageLimit = resolved.maxOldestAgeMs * fraction;
+      const { depth: depthLimit, oldestAgeMs: ageLimit } = shedThresholds(resolved, priority);
       const overDepth = gauges.depth >= depthLimit;
       const overAge = gauges.oldestAgeMs >= ageLimit;
       if (!overDepth && !overAge) {
@@ -92,6 +89,36 @@ export function createBackpressure(options: BackpressureOptions): Backpressure {
       };
     },
   };
+}
+
+/** Queue depth and oldest-task age from which backpressure sheds one priority class. */
+export interface ShedThresholds {
+  /** Queued tasks, a whole number. */
+  depth: number;
+  /** Age of the oldest queued task in whole milliseconds. */
+  oldestAgeMs: number;
+}
+
+/**
+ * Returns where backpressure starts to shed `priority`: the hard limits times the class's
+ * watermark, or the hard limits themselves for `critical`. The queue contains whole tasks,
+ * so the depth is rounded up, and the age is rounded up to whole milliseconds. Each
+ * product is first rounded to 6 decimals, so 100 * 0.55, which is 55.00000000000001 in
+ * floating point, gives 55 tasks and not 56.
+ */
+export function shedThresholds(
+  limits: BackpressureLimits,
+  priority: PriorityClass,
+): ShedThresholds {
+  const fraction = priority === 'critical' ? 1 : limits.watermarks[priority];
+  return {
+    depth: roundUp(limits.maxQueueDepth * fraction),
+    oldestAgeMs: roundUp(limits.maxOldestAgeMs * fraction),
+  };
+}
+
+function roundUp(value: number): number {
+  return Math.ceil(Number(value.toFixed(6)));
 }
 
 /**

@@ -4,6 +4,8 @@ export {
   type BackpressureOptions,
   createBackpressure,
   type QueueGauges,
+  type ShedThresholds,
+  shedThresholds,
 } from './backpressure.js';
 export { AdmissionInputError, isAdmissionInputError } from './errors.js';
 export { MemoryAdmissionBackend, type MemoryAdmissionOptions } from './memory-backend.js';

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 import type { FastifyInstance } from 'fastify';
 
 import { GatewayError } from './gateway-error.js';
@@ -15,18 +17,51 @@ export const JSON_FIX = 'send the task as one valid JSON object';
 
 /**
  * Replaces Fastify's JSON body parser with one whose errors name what is wrong:
- * the parser's syntax error, nesting past MAX_JSON_DEPTH, or which forbidden key
- * appeared and where.
+ * a byte that is not UTF-8, the parser's syntax error, nesting past MAX_JSON_DEPTH,
+ * or which forbidden key appeared and where.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      done(null, parseJsonBody(String(body)));
+      done(null, parseJsonBody(decodeJsonBody(body as Buffer)));
     } catch (error) {
       done(error as Error, undefined);
     }
   });
+}
+
+/**
+ * Decodes a JSON body as UTF-8, the encoding JSON requires (RFC 8259, section 8.1), and
+ * drops a leading byte order mark, which that section lets a parser ignore.
+ * @throws GatewayError 400 `invalid_json` naming the first byte that is not UTF-8. A plain
+ *   decode would replace it with U+FFFD, so the task would run on other text than was sent.
+ */
+export function decodeJsonBody(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  if (!isUtf8(bytes)) {
+    const offset = firstInvalidByte(bytes, text);
+    const value = bytes[offset] ?? 0;
+    const hex = value.toString(16).toUpperCase().padStart(2, '0');
+    const message = `malformed JSON body: byte ${offset} (0x${hex}) is not UTF-8; encode the body as UTF-8, as JSON requires, and ${JSON_FIX}`;
+    throw new GatewayError(400, 'invalid_json', message);
+  }
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
+}
+
+/**
+ * Returns the offset of the first byte that is not UTF-8 in `bytes`, whose decoded text is
+ * `text`. The decoder replaces each invalid sequence with U+FFFD and decodes the bytes
+ * before it unchanged, so the first U+FFFD whose bytes are not EF BF BD marks it.
+ */
+function firstInvalidByte(bytes: Buffer, text: string): number {
+  for (let index = text.indexOf('\uFFFD'); index >= 0; index = text.indexOf('\uFFFD', index + 1)) {
+    const offset = Buffer.byteLength(text.slice(0, index));
+    const encoded =
+      bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd;
+    if (!encoded) return offset;
+  }
+  return 0;
 }
 
 /**

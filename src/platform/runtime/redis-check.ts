@@ -95,12 +95,20 @@ export async function checkRedis(redisUrl: string, timeoutMs: number): Promise<v
   }
 }
 
-/** Returns the URL without its user name and password, for logs. */
+/**
+ * Query parameters that ioredis reads as credentials. ioredis 5 copies every query
+ * parameter of a Redis URL into its connection options, so `?password=...` logs in
+ * as the user-info part of the URL does.
+ */
+const CREDENTIAL_PARAMS = /(password|username)$/i;
+
+/** Returns the URL without its user name and password, for logs and error messages. */
 export function withoutCredentials(redisUrl: string): string {
   try {
     const url = new URL(redisUrl);
     url.username = '';
     url.password = '';
+    maskCredentialParams(url);
     return url.toString();
   } catch {
     return '(unparsable URL)';
@@ -111,8 +119,15 @@ function withoutPassword(redisUrl: string): string {
   try {
     const url = new URL(redisUrl);
     if (url.password !== '') url.password = '***';
+    maskCredentialParams(url);
     return url.toString();
   } catch {
     return '(unparsable URL)';
   }
+}
+
+/** Replaces the value of each credential query parameter with `***`. */
+function maskCredentialParams(url: URL): void {
+  const names = [...url.searchParams.keys()].filter((name) => CREDENTIAL_PARAMS.test(name));
+  for (const name of new Set(names)) url.searchParams.set(name, '***');
 }

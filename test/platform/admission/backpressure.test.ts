@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { createBackpressure } from '../../../src/platform/admission/index.js';
+import {
+  type BackpressureDecision,
+  createBackpressure,
+} from '../../../src/platform/admission/index.js';
 import type { PriorityClass } from '../../../src/platform/task.js';
 
 const backpressure = createBackpressure({ maxQueueDepth: 1000, maxOldestAgeMs: 30_000 });
@@ -73,6 +76,11 @@ const ROWS: Row[] = [
   },
 ];
 
+/** Returns the limit a rejection names, or undefined for an admission. */
+function limitOf(decision: BackpressureDecision): { name: string; value: number } | undefined {
+  return decision.admitted ? undefined : decision.limit;
+}
+
 describe('createBackpressure', () => {
   for (const row of ROWS) {
     const label = `${row.priority} at depth ${row.depth}, oldest ${row.oldestAgeMs} ms`;
@@ -101,6 +109,25 @@ describe('createBackpressure', () => {
       return depth;
     };
     assert.deepEqual([shedAt('batch'), shedAt('standard'), shedAt('critical')], [500, 800, 1000]);
+  });
+
+  it('sheds from whole-task watermarks', () => {
+    // In floating point 100 * 0.55 is 55.00000000000001 and 6 * 0.8 is 4.800000000000001.
+    const rule = createBackpressure({
+      maxQueueDepth: 100,
+      maxOldestAgeMs: 60_000,
+      watermarks: { batch: 0.55, standard: 0.8 },
+    });
+    const batch = rule.decide('batch', { depth: 55, oldestAgeMs: 0 });
+    assert.deepEqual(limitOf(batch), { name: 'queue_depth', value: 55 });
+    assert.equal(rule.decide('batch', { depth: 54, oldestAgeMs: 0 }).admitted, true);
+    const aged = rule.decide('batch', { depth: 0, oldestAgeMs: 33_000 });
+    assert.deepEqual(limitOf(aged), { name: 'queue_oldest_age_ms', value: 33_000 });
+
+    const small = createBackpressure({ maxQueueDepth: 6, maxOldestAgeMs: 60_000 });
+    const standard = small.decide('standard', { depth: 5, oldestAgeMs: 0 });
+    assert.deepEqual(limitOf(standard), { name: 'queue_depth', value: 5 });
+    assert.equal(small.decide('standard', { depth: 4, oldestAgeMs: 0 }).admitted, true);
   });
 
   it('rejects a batch watermark above the standard one', () => {

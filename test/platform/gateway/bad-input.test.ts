@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 
-import { ALPHA_KEY, bearer, fakePlatform, SYNC_TASK } from './fake-platform.js';
+import { ALPHA_KEY, ASYNC_TASK, bearer, fakePlatform, SYNC_TASK } from './fake-platform.js';
 
 describe('gateway bad input', () => {
   it('answers malformed JSON with 400', async () => {
@@ -39,6 +39,57 @@ describe('gateway bad input', () => {
     });
     assert.equal(response.statusCode, 400);
     assert.equal(response.json().error.code, 'invalid_json');
+  });
+
+  it('skips a UTF-8 byte order mark', async () => {
+    const { app, enqueued } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { ...bearer(ALPHA_KEY), 'content-type': 'application/json' },
+      payload: Buffer.from(`\uFEFF${JSON.stringify(ASYNC_TASK)}`, 'utf8'),
+    });
+    assert.equal(response.statusCode, 202);
+    assert.equal(enqueued.length, 1);
+  });
+
+  it('names a byte that is not UTF-8', async () => {
+    const { app, enqueued } = fakePlatform();
+    // A real U+FFFD and an emoji come first, so the offset must count their bytes.
+    const head = `{"route":"default","maxOutputTokens":32,"mode":"async","messages":[{"role":"user","content":"\uFFFD 🌍 caf`;
+    const payload = Buffer.concat([
+      Buffer.from(head, 'utf8'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}]}'),
+    ]);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { ...bearer(ALPHA_KEY), 'content-type': 'application/json; charset=iso-8859-1' },
+      payload,
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().error.code, 'invalid_json');
+    const offset = Buffer.byteLength(head, 'utf8');
+    assert.equal(
+      response.json().error.message,
+      `malformed JSON body: byte ${offset} (0xE9) is not UTF-8; encode the body as UTF-8, as JSON requires, and send the task as one valid JSON object`,
+    );
+    assert.equal(enqueued.length, 0);
+  });
+
+  it('keeps valid non-ASCII text unchanged', async () => {
+    const { app, store } = fakePlatform();
+    const content = '\uFFFD café 🌍 \u4E2D\u6587';
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: { ...ASYNC_TASK, messages: [{ role: 'user', content }] },
+    });
+    assert.equal(response.statusCode, 202);
+    const task = await store.get('tenant-alpha', response.json().id);
+    assert.equal(task?.request.messages?.[0]?.content, content);
   });
 
   /** Posts SYNC_TASK with `fields` in place of its own and returns the 400 error. */

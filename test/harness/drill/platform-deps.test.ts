@@ -48,6 +48,21 @@ function workerFields(
   };
 }
 
+/** Returns a platform without providers or breakers whose workers record calls in `calls`. */
+function quietPlatform(registry: Registry, calls: string[] = []): DrillPlatform {
+  return {
+    urls: { gateway: 'http://127.0.0.1:1', proxyApi: 'http://127.0.0.1:2', providers: {} },
+    registry,
+    ledger: new MemoryCostLedger(),
+    store: new MemoryTaskStore(),
+    workerPoolUsd: () => 0,
+    startWorkerPoolBill: () => undefined,
+    breakers: () => [],
+    onBreakerChange: () => () => undefined,
+    ...workerFields(calls),
+  };
+}
+
 describe('platformDrillDeps', () => {
   it('refuses a platform started without the fault proxy, naming the setting', () => {
     const scenario = SCENARIOS['steady-chat'];
@@ -148,17 +163,7 @@ describe('platformDrillDeps workers', () => {
     const scenario = SCENARIOS['steady-chat'];
     assert.ok(scenario !== undefined);
     const spec = { scenario: 'steady-chat', faults: [] } as unknown as DrillSpec;
-    const platform: DrillPlatform = {
-      urls: { gateway: 'http://127.0.0.1:1', proxyApi: 'http://127.0.0.1:2', providers: {} },
-      registry,
-      ledger: new MemoryCostLedger(),
-      store: new MemoryTaskStore(),
-      workerPoolUsd: () => 0,
-      startWorkerPoolBill: () => undefined,
-      breakers: () => [],
-      onBreakerChange: () => () => undefined,
-      ...workerFields(calls),
-    };
+    const platform = quietPlatform(registry, calls);
     const deps = platformDrillDeps({
       platform,
       spec,
@@ -202,20 +207,6 @@ describe('platformDrillDeps workers', () => {
 });
 
 describe('settledBill', () => {
-  function billPlatform(registry: Registry): DrillPlatform {
-    return {
-      urls: { gateway: 'http://127.0.0.1:1', proxyApi: 'http://127.0.0.1:2', providers: {} },
-      registry,
-      ledger: new MemoryCostLedger(),
-      store: new MemoryTaskStore(),
-      workerPoolUsd: () => 0,
-      startWorkerPoolBill: () => undefined,
-      breakers: () => [],
-      onBreakerChange: () => () => undefined,
-      ...workerFields(),
-    };
-  }
-
   it('waits for charges relayed after the tasks ended', async () => {
     const registry = new Registry();
     const charged = new Counter({
@@ -227,7 +218,7 @@ describe('settledBill', () => {
     charged.inc({ tenant: 'tenant-alpha', route: 'chat' }, 0.5);
     // A worker process's last batch arrives 100 ms after the first read.
     setTimeout(() => charged.inc({ tenant: 'tenant-alpha', route: 'chat' }, 0.25), 100);
-    const bill = await settledBill(billPlatform(registry), new AbortController().signal);
+    const bill = await settledBill(quietPlatform(registry), new AbortController().signal);
     assert.equal(bill.chargedUsd, 0.75);
   });
 
@@ -236,7 +227,7 @@ describe('settledBill', () => {
     const controller = new AbortController();
     controller.abort();
     const started = performance.now();
-    const bill = await settledBill(billPlatform(registry), controller.signal);
+    const bill = await settledBill(quietPlatform(registry), controller.signal);
     assert.equal(bill.chargedUsd, 0);
     assert.ok(performance.now() - started < 300, 'an aborted drill does not wait');
   });

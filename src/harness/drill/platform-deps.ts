@@ -135,6 +135,7 @@ async function scrapeProviders(urls: Record<string, string>): Promise<ProviderSc
   };
 }
 
+/** Returns the samples of every mock provider whose /metrics could be read. */
 async function readProviders(urls: Record<string, string>): Promise<MetricSampleValue[]> {
   return (await scrapeProviders(urls)).samples;
 }

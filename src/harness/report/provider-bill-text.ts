@@ -12,7 +12,10 @@ export function signedUsd(value: number): string {
   return value < 0 ? `-${usd(-value)}` : usd(value);
 }
 
-/** Describes the providers' bill beside the charged token cost: which is higher, by how much, and what the bill lacks. */
+/**
+ * Describes the providers' bill beside the charged token cost: which is higher, by how much,
+ * and what the bill lacks.
+ */
 export function providerBillText(bill: ProviderBill): string {
   const head =
     `Providers' bill: the mock providers served tokens worth ${usd(bill.totalUsd)} at the ` +

@@ -5,8 +5,8 @@
 import type { DrillEvent } from '../harness/drill/deps.js';
 import { type PolicyChange, unexercisedChangedRoutes } from '../harness/drill/policy-change.js';
 import type { Report, SeriesPoint } from '../harness/report/types.js';
-import { percent, usd } from '../harness/report/format.js';
-import { differenceShare, signedUsd } from '../harness/report/provider-bill-text.js';
+import { percent, signedUsd, usd } from '../harness/report/format.js';
+import { differenceShare } from '../harness/report/provider-bill-text.js';
 import { queuePeaks } from '../harness/report/queue-series.js';
 import type { RunbookOutcome } from '../harness/runbook/write.js';
 

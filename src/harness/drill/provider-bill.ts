@@ -3,10 +3,10 @@ import type { TokenUsage } from '../../platform/task.js';
 import type { ProviderBill, ProviderBillLine } from '../report/types.js';
 import type { MetricSampleValue } from './metric-samples.js';
 
-/** Function that prices a provider's tokens for a model in USD, and throws for a pair without a price. */
+/** Pricer of a provider's tokens for a model in USD, which throws for a pair without a price. */
 export type TokenPricer = (provider: string, model: string, usage: TokenUsage) => number;
 
-/** Key label of requests without an API key, which the mock providers serve no tokens. */
+/** Key label of requests without an API key. The mock providers serve such requests no tokens. */
 const NO_KEY = 'none';
 
 /**

@@ -12,7 +12,7 @@ import {
 } from '../compare/format.js';
 import { type MetricKey, runFromReport } from '../compare/run.js';
 import { figureStats, percentChange } from '../compare/stats.js';
-import { signedUsd } from '../report/provider-bill-text.js';
+import { signedUsd } from '../report/format.js';
 import type { Report, TopologyResult } from '../report/types.js';
 
 /** A drill report of the gate and the path of its report.json. */

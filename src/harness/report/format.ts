@@ -28,6 +28,14 @@ export function usd(value: number | null): string {
   return value === null ? 'n/a' : `$${USD_FORMAT.format(value)}`;
 }
 
+/**
+ * Formats a USD amount that may be negative, with the sign before the dollar sign, such as
+ * `-$0.004300`.
+ */
+export function signedUsd(value: number): string {
+  return value < 0 ? `-${usd(-value)}` : usd(value);
+}
+
 export function count(value: number): string {
   return String(Math.round(value));
 }

@@ -7,11 +7,6 @@ export function differenceShare(bill: ProviderBill): string {
   return `${((100 * Math.abs(bill.differenceUsd)) / bill.totalUsd).toFixed(2)}%`;
 }
 
-/** Formats a USD difference with its sign before the dollar sign, such as `-$0.004300`. */
-export function signedUsd(value: number): string {
-  return value < 0 ? `-${usd(-value)}` : usd(value);
-}
-
 /**
  * Describes the providers' bill beside the charged token cost: which is higher, by how much,
  * and what the bill lacks.

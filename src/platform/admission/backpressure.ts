@@ -68,9 +68,14 @@ const ADMITTED: BackpressureDecision = { admitted: true };
  */
 export function createBackpressure(options: BackpressureOptions): Backpressure {
   const resolved = resolveBackpressureOptions(options);
+  const thresholds: Record<PriorityClass, ShedThresholds> = {
+    batch: shedThresholds(resolved, 'batch'),
+    standard: shedThresholds(resolved, 'standard'),
+    critical: shedThresholds(resolved, 'critical'),
+  };
   return {
     decide(priority, gauges) {
-      const { depth: depthLimit, oldestAgeMs: ageLimit } = shedThresholds(resolved, priority);
+      const { depth: depthLimit, oldestAgeMs: ageLimit } = thresholds[priority];
       const overDepth = gauges.depth >= depthLimit;
       const overAge = gauges.oldestAgeMs >= ageLimit;
       if (!overDepth && !overAge) {

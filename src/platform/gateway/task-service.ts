@@ -144,8 +144,8 @@ export class TaskService {
   /**
    * Runs an admitted sync task through the executor. The outcome carries a failure whenever
    * the stored task did not succeed, as when another process failed it first.
-   * @throws GatewayError 503 `store_unavailable` when the store did not reply, so that the
-   *   task's end may not be stored; this process's next sweep of owner records ends it then.
+   * @throws GatewayError 503 `store_unavailable` when the store did not reply, so the task's
+   *   end may not be stored. This process's next sweep of owner records then ends the task.
    */
   async execute(
     admitted: AdmittedTask,

@@ -207,7 +207,7 @@ describe('platformDrillDeps workers', () => {
 });
 
 describe('settledBill', () => {
-  it('waits for charges relayed after the tasks ended', async () => {
+  it('waits for late relayed charges', async () => {
     const registry = new Registry();
     const charged = new Counter({
       name: 'scalegate_token_cost_usd_total',

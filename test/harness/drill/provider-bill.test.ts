@@ -43,7 +43,7 @@ describe('providerBillOf', () => {
       ],
       price,
     );
-    // gpt-4o: 1M input at $2.5 and 0.1M output at $10; claude-sonnet: 1M output at $15.
+    // gpt-4o: 1M input at $2.5 and 0.1M output at $10. claude-sonnet: 1M output at $15.
     assert.deepEqual(bill.lines, [
       {
         provider: 'provider-a',

@@ -80,13 +80,19 @@ describe('cost of a run killed by SIGKILL, on Redis with a worker process', func
     return platform;
   }
 
-  /** Posts the two-step task and returns its id once its first run charged a step. */
+  /**
+   * Posts the two-step task and returns its id once its first run charged a step and stored
+   * it as the checkpoint. The run charges first, so a kill between the two writes would make
+   * the next run repeat the step.
+   */
   async function postCharged(platform: Platform): Promise<{ id: string; spentUsd: number }> {
     const key = (await loadDemoKeys()).get(TENANT) ?? '';
     const reply = await postTask(platform.urls.gateway, key, TWO_STEP_TASK);
     assert.equal(reply.status, 202);
+    const id = String(reply.json.id);
     await waitFor(async () => (await admission.usage(TENANT)).spentUsd > 0, 15_000);
-    return { id: String(reply.json.id), spentUsd: (await admission.usage(TENANT)).spentUsd };
+    await waitFor(async () => (await platform.store.getById(id))?.checkpoint?.steps === 1, 5_000);
+    return { id, spentUsd: (await admission.usage(TENANT)).spentUsd };
   }
 
   /** Asserts that the task's cost is `expectedUsd`, as are the ledger and the tenant's spend. */

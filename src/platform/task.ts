@@ -56,7 +56,8 @@ export interface AttemptRecord {
   latencyMs: number;
   /**
    * Tokens a failed attempt used before it failed, which the provider bills: the
-   * prompt and one output token per text delta. Absent when no text arrived.
+   * prompt once the provider accepted the call with a 2xx status, and one output token
+   * per text delta. Absent when the provider answered an error status or nothing.
    */
   usage?: TokenUsage;
 }

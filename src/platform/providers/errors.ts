@@ -50,6 +50,8 @@ export interface ProviderErrorDetails {
   rateLimit?: RateLimitInfo;
   /** Whether any text delta arrived before the failure. */
   afterFirstToken?: boolean;
+  /** Whether the provider answered with a 2xx status before the failure. @defaultValue false */
+  accepted?: boolean;
   /** Text deltas that arrived before the failure, one output token each. @defaultValue 0 */
   outputTokens?: number;
   cause?: unknown;
@@ -67,6 +69,11 @@ export class ProviderError extends Error {
   /** Quota headers of an HTTP error response; undefined when no response arrived. */
   readonly rateLimit: RateLimitInfo | undefined;
   readonly afterFirstToken: boolean;
+  /**
+   * Whether the provider answered with a 2xx status, so it began the completion and
+   * bills its prompt even when no text followed.
+   */
+  readonly accepted: boolean;
   /** Text deltas that arrived before the failure, which the provider bills as output. */
   readonly outputTokens: number;
 
@@ -81,6 +88,7 @@ export class ProviderError extends Error {
     this.upstreamType = details.upstreamType;
     this.rateLimit = details.rateLimit;
     this.afterFirstToken = details.afterFirstToken ?? false;
+    this.accepted = details.accepted ?? false;
     this.outputTokens = details.outputTokens ?? 0;
   }
 }

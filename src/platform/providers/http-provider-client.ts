@@ -305,6 +305,7 @@ export class HttpProviderClient implements ProviderClient {
       model: call.model,
       upstreamType,
       afterFirstToken: progress.textDeltas > 0,
+      accepted: progress.opened,
       outputTokens: progress.textDeltas,
       cause,
     });

@@ -33,7 +33,7 @@ export class AttemptLog {
     });
   }
 
-  /** Records a failed call with `usage`, the tokens it used before failing when text arrived. */
+  /** Records a failed call with `usage`, the tokens its provider bills for it. */
   failed(
     candidate: Candidate,
     errorClass: ProviderErrorClass,

@@ -36,7 +36,12 @@ export async function* runAttempt(
 ): AsyncGenerator<RouterStreamEvent, AttemptOutcome> {
   const { candidate, forward } = request;
   const attemptStart = context.clock.monotonic();
-  const state = { text: '', firstTokenAt: undefined as number | undefined, settled: false };
+  const state = {
+    text: '',
+    firstTokenAt: undefined as number | undefined,
+    opened: false,
+    settled: false,
+  };
   let forwardedText = '';
   try {
     const events = context
@@ -44,6 +49,7 @@ export async function* runAttempt(
       .stream({ ...request.call, model: candidate.model }, request.options);
     for await (const event of events) {
       if (event.type === 'open') {
+        state.opened = true;
         context.throttle.observe(candidate.provider, event.rateLimit);
       } else if (event.type === 'first_token') {
         state.firstTokenAt = context.clock.monotonic();
@@ -59,7 +65,10 @@ export async function* runAttempt(
         return { ok: true, text: state.text, usage: event.usage, firstTokenAt: state.firstTokenAt };
       }
     }
-    throw new ProviderError('malformed_response', 'stream ended without a done event', candidate);
+    throw new ProviderError('malformed_response', 'stream ended without a done event', {
+      ...candidate,
+      accepted: state.opened,
+    });
   } catch (error) {
     state.settled = true;
     const failure = fail(context, log, request, attemptStart, error);
@@ -130,9 +139,13 @@ function blamesProvider(
   return !NEUTRAL_ERROR_CLASSES.has(failure.errorClass);
 }
 
-/** Tokens a call used before it failed: none before its first text delta. */
+/**
+ * Tokens a call used before it failed, which its provider bills: the prompt once the
+ * provider accepted the call, and one output token per text delta. None for a call
+ * that got an error status or no answer.
+ */
 function partialUsage(call: ProviderCall, failure: ProviderError): TokenUsage | undefined {
-  if (failure.outputTokens === 0) return undefined;
+  if (!failure.accepted && failure.outputTokens === 0) return undefined;
   const inputTokens = call.inputTokens ?? estimatePromptTokens(call.messages);
   return { inputTokens, outputTokens: failure.outputTokens };
 }

@@ -5,7 +5,7 @@ import type { TaskRecord, TokenUsage } from '../task.js';
 /**
  * Builds the cost ledger entry of a finished task. A task with a result is
  * entered under the provider and model that produced it. A failed task that
- * still cost money is entered under its last attempt that streamed text, or
+ * still cost money is entered under its last attempt that carries usage, or
  * its last attempt, or `none` when it made none, with the tokens its failed
  * attempts used. Returns undefined for a failed task that cost nothing.
  * NOTE: the usage of a failed multi-step task counts only the failed call's

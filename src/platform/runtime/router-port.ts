@@ -24,8 +24,8 @@ export class RouterModelPort implements ModelRouterPort {
   }
 
   /**
-   * Calls the router. A call that fails after some attempt streamed text rejects
-   * with a `SpentTokensError` carrying what that text cost.
+   * Calls the router. A call that fails after a provider accepted some attempt rejects
+   * with a `SpentTokensError` carrying what those attempts cost.
    */
   async call(input: ModelCallInput): Promise<ModelCallOutput> {
     const request = toRequest(input);
@@ -81,7 +81,7 @@ export class RouterModelPort implements ModelRouterPort {
     };
   }
 
-  /** Cost of the attempts that failed after streaming text: their provider billed it. */
+  /** Cost of the failed attempts that carry usage: their providers bill it. */
   #attemptsCost(attempts: readonly AttemptRecord[]): number {
     let costUsd = 0;
     for (const attempt of attempts) {

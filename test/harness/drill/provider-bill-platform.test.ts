@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 import { readProviderBill } from '../../../src/harness/drill/platform-deps.js';
+import { roundUsd } from '../../../src/platform/cost/usd.js';
 import { type Platform, startPlatform } from '../../../src/platform/runtime.js';
 import { RedisTaskStore } from '../../../src/platform/store/redis.js';
 import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
@@ -76,6 +77,27 @@ describe("providers' bill of a running platform, in memory", function () {
       bill.lines.find((entry) => entry.provider === line.provider);
     assert.equal(served({ provider: 'provider-b' })?.outputTokens, 32);
     assert.ok(bill.totalUsd > before.totalUsd);
+    assert.equal(bill.differenceUsd, before.differenceUsd);
+  });
+
+  it('charges the prompt of a call cut by the first-token timeout', async function () {
+    this.timeout(30_000);
+    const before = await readProviderBill(platform);
+    // provider-a accepts the call but holds its first token past the route's 4 s timeout.
+    await setFaults(platform.urls.providers['provider-a'], { firstTokenDelayMs: 6_000 });
+    await runTasks('sync', 1);
+    const bill = await readProviderBill(platform);
+    const tokens = (provider: string, read: typeof bill) => {
+      const line = read.lines.find((entry) => entry.provider === provider);
+      return [line?.inputTokens ?? 0, line?.outputTokens ?? 0];
+    };
+    const [aInput, aOutput] = tokens('provider-a', before);
+    const [bInput, bOutput] = tokens('provider-b', before);
+    assert.deepEqual(tokens('provider-a', bill), [aInput + 135, aOutput]);
+    assert.deepEqual(tokens('provider-b', bill), [bInput + 135, bOutput + 32]);
+    // provider-a's prompt at $2.5 per million, plus provider-b's 135 input tokens at $3
+    // and 32 output tokens at $15 per million.
+    assert.equal(roundUsd(bill.chargedUsd - before.chargedUsd), 0.0012225);
     assert.equal(bill.differenceUsd, before.differenceUsd);
   });
 });

@@ -123,7 +123,7 @@ describe('Router', () => {
     assert.equal(calls, 1);
   });
 
-  it('records no usage for a primary that failed before its first token', async () => {
+  it('bills the prompt of an accepted primary cut before its first token', async () => {
     rig = await startRig(
       {
         oa: () => ({ kind: 'stream', tokens: 60, cutAfter: 0 }),
@@ -131,8 +131,39 @@ describe('Router', () => {
       },
       route(),
     );
-    const result = await rig.router.execute('chat', REQUEST);
-    assert.equal(result.attempts[0]?.outcome, 'failed');
+    const result = await rig.router.execute('chat', { ...REQUEST, inputTokens: 120 });
+    assert.equal(result.provider, 'an');
+    assert.equal(result.attempts[0]?.errorClass, 'stream_truncated');
+    assert.deepEqual(result.attempts[0]?.usage, { inputTokens: 120, outputTokens: 0 });
+  });
+
+  it('records no usage for a primary that answered an error status', async () => {
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'status', status: 503 }),
+        an: () => ({ kind: 'stream', tokens: 3 }),
+      },
+      route(),
+    );
+    const result = await rig.router.execute('chat', { ...REQUEST, inputTokens: 120 });
+    assert.equal(result.provider, 'an');
+    assert.equal(result.attempts[0]?.errorClass, 'status_5xx');
+    assert.equal(result.attempts[0]?.usage, undefined);
+  });
+
+  it('records no usage for a primary that never answered', async () => {
+    const clock = createTestClock();
+    rig = await startRig(
+      {
+        oa: () => ({ kind: 'hang' }),
+        an: () => ({ kind: 'stream', tokens: 3 }),
+      },
+      route({ firstTokenTimeoutMs: 2000, deadlineMs: 30_000 }),
+      { clock },
+    );
+    const result = await clock.drive(rig.router.execute('chat', { ...REQUEST, inputTokens: 120 }));
+    assert.equal(result.provider, 'an');
+    assert.equal(result.attempts[0]?.errorClass, 'first_token_timeout');
     assert.equal(result.attempts[0]?.usage, undefined);
   });
 
@@ -190,10 +221,12 @@ describe('Router', () => {
       { clock },
     );
     const started = clock.monotonic();
-    const result = await clock.drive(rig.router.execute('chat', REQUEST));
+    const result = await clock.drive(rig.router.execute('chat', { ...REQUEST, inputTokens: 120 }));
     const elapsed = clock.monotonic() - started;
     assert.equal(result.provider, 'an');
     assert.equal(result.attempts[0]?.errorClass, 'first_token_timeout');
+    // The provider answered 200 before its first token, so the prompt is billed.
+    assert.deepEqual(result.attempts[0]?.usage, { inputTokens: 120, outputTokens: 0 });
     assert.ok(elapsed >= 2000, `elapsed ${elapsed} ms`);
     assert.ok(elapsed < 2600, `elapsed ${elapsed} ms`);
   });

@@ -37,9 +37,8 @@ export interface ModelRouterPort {
 
 /**
  * A failed model call or task run whose provider calls had already cost money.
- * Such calls are a stream cut after its first tokens, an attempt that a provider
- * accepted and that then failed over, such as one cut by a first-token timeout,
- * or the finished steps of a task whose later step failed. `cause` is the failure itself.
+ * Such calls are a stream cut after its first tokens, an accepted attempt that
+ * then failed over, or the finished steps of a task whose later step failed. `cause` is the failure itself.
  */
 export class SpentTokensError extends Error {
   /** Cost of the provider calls of the failed call or run, in US dollars. */

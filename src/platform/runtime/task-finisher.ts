@@ -154,9 +154,8 @@ export class TaskFinisher {
     const { store, clock, onFinished } = this.#options;
     const read = await store.completeAndRead(task.id, { ...completion, finishedAt: clock.now() });
     const record = read.record ?? task;
-    // NOTE: a completion that Redis applied but whose reply was lost, as in a restart, reads as
-    // stored by another process on the next write, so the task's ledger entry and metrics are
-    // never recorded.
+    // A completion that the Redis client resent after losing the reply still reads as stored,
+    // so its ledger entry and metrics are recorded once.
     if (read.stored) onFinished?.({ record, executorCostUsd });
     return record;
   }

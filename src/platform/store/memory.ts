@@ -51,6 +51,8 @@ export class MemoryTaskStore implements TaskStore {
   readonly #lifetimes: StoreLifetimes;
   /** The idempotency key slot bound to each task that has one. */
   readonly #slotOfTask = new Map<string, string>();
+  /** The `completionId` of the write that ended each terminal task that was given one. */
+  readonly #completionIds = new Map<string, string>();
   readonly #clock: Clock;
   readonly #taskExpiries = new ExpiryLine();
   /** Keys in the order they expire, one line per lifetime, so each line is in time order. */
@@ -141,10 +143,15 @@ export class MemoryTaskStore implements TaskStore {
   async complete(id: string, completion: TaskCompletion): Promise<boolean> {
     this.#sweep();
     const record = this.#records.get(id);
-    if (record === undefined || isTerminal(record.state)) return false;
+    if (record === undefined) return false;
+    const { completionId, ...fields } = completion;
+    if (isTerminal(record.state)) {
+      return completionId !== undefined && this.#completionIds.get(id) === completionId;
+    }
     this.#counts[record.state] -= 1;
-    this.#records.set(id, applyCompletion(record, copyPlainData(completion)));
+    this.#records.set(id, applyCompletion(record, copyPlainData(fields)));
     this.#counts[completion.state] += 1;
+    if (completionId !== undefined) this.#completionIds.set(id, completionId);
     this.#expireTask(id);
     return true;
   }
@@ -215,6 +222,7 @@ export class MemoryTaskStore implements TaskStore {
     };
     this.#taskExpiries.sweep(now, (id) => {
       this.#records.delete(id);
+      this.#completionIds.delete(id);
       const slot = this.#slotOfTask.get(id);
       this.#slotOfTask.delete(id);
       if (slot !== undefined) expireKey(slot);

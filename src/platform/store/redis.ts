@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 import { Redis } from 'ioredis';
 
@@ -119,15 +119,20 @@ return 1`;
 
 // KEYS: task, counts. ARGV: state, finishedAt, result JSON, error JSON, costUsd,
 // where an empty string leaves that field as it is, then the retention in ms after
-// which the task expires, and the task id. The idempotency key named in the `idem`
-// field expires with the task while it is still bound to it. Returns nil when the
-// task is missing, else {1 when stored or 0 when already terminal, the task's fields}.
+// which the task expires, the task id and the completion id. The idempotency key named
+// in the `idem` field expires with the task while it is still bound to it. Returns nil
+// when the task is missing, else {1 when stored or 0 when already terminal, the task's
+// fields}. A terminal task whose `completionId` field is this completion id returns 1,
+// because a client resent the write that ended it.
 const COMPLETE_SCRIPT = `
 local terminal = ${TERMINAL_LUA_TABLE}
 local previous = redis.call('HGET', KEYS[1], 'state')
 if not previous then return nil end
-if terminal[previous] then return {0, redis.call('HGETALL', KEYS[1])} end
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finishedAt', ARGV[2])
+if terminal[previous] then
+  local repeated = redis.call('HGET', KEYS[1], 'completionId') == ARGV[8]
+  return {repeated and 1 or 0, redis.call('HGETALL', KEYS[1])}
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finishedAt', ARGV[2], 'completionId', ARGV[8])
 redis.call('HDEL', KEYS[1], 'checkpoint', 'checkpointSteps')
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'result', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[4]) end
@@ -306,6 +311,7 @@ export class RedisTaskStore implements TaskStore {
       completion.costUsd === undefined ? '' : String(completion.costUsd),
       this.#retentionMs,
       id,
+      completion.completionId ?? randomUUID(),
     );
     if (reply === null) return { stored: false, record: undefined };
     if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1)) {

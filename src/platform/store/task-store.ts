@@ -32,6 +32,12 @@ export interface TaskCompletion {
   result?: TaskResult;
   error?: TaskError;
   costUsd?: number;
+  /**
+   * Identifier of this write. A repeat with the same id after the task ended reads as
+   * stored, as when a client resends a command whose reply was lost in a reconnect.
+   * The Redis store picks a random one when it is absent. @defaultValue none
+   */
+  completionId?: string;
 }
 
 /**
@@ -73,7 +79,8 @@ export interface TaskStore {
   saveCheckpoint(id: string, checkpoint: StepCheckpoint): Promise<boolean>;
   /**
    * Moves a task to a terminal state. Returns false and changes nothing when the
-   * task is unknown or already terminal, so each task is counted once.
+   * task is unknown or already terminal, so each task is counted once. A repeat of
+   * the write that ended the task, with its `completionId`, returns true again.
    */
   complete(id: string, completion: TaskCompletion): Promise<boolean>;
   /**

@@ -87,7 +87,7 @@ describe("providers' bill of a running platform, in memory", function () {
     await setFaults(platform.urls.providers['provider-a'], { firstTokenDelayMs: 6_000 });
     await runTasks('sync', 1);
     const bill = await readProviderBill(platform);
-    const tokens = (provider: string, read: typeof bill) => {
+    const tokens = (provider: string, read: typeof bill): [number, number] => {
       const line = read.lines.find((entry) => entry.provider === provider);
       return [line?.inputTokens ?? 0, line?.outputTokens ?? 0];
     };

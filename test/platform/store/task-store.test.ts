@@ -204,6 +204,29 @@ for (const driver of drivers) {
       assert.equal(record?.costUsd, 0.5);
     });
 
+    it('reads a repeated completion as stored', async () => {
+      await store.create(queuedTask('t1'));
+      await store.markRunning('t1', 2_000);
+      const completion = {
+        state: 'succeeded' as const,
+        finishedAt: 3_000,
+        costUsd: 0.5,
+        completionId: 'write-1',
+      };
+      assert.equal(await store.complete('t1', completion), true);
+      const repeat = await store.completeAndRead('t1', { ...completion, finishedAt: 3_500 });
+      assert.equal(repeat.stored, true);
+      assert.equal(repeat.record?.finishedAt, 3_000);
+      assert.equal(await store.complete('t1', { ...completion, completionId: 'write-2' }), false);
+      assert.equal(await store.complete('t1', { state: 'failed', finishedAt: 4_000 }), false);
+      const counts = await store.accounting();
+      assert.equal(counts.succeeded, 1);
+      assert.equal(counts.running, 0);
+      const record = await store.getById('t1');
+      assert.equal(record?.state, 'succeeded');
+      assert.equal(record !== undefined && 'completionId' in record, false);
+    });
+
     it('requeues a running task', async () => {
       await store.create(queuedTask('t1'));
       await store.markRunning('t1', 2_000);

@@ -24,8 +24,8 @@ export function providerBillText(bill: ProviderBill): string {
   const notes: string[] = [];
   if (bill.differenceUsd > 0) {
     notes.push(
-      "The providers served tokens that no finished task's cost includes: calls abandoned " +
-        'before their usage reached the platform, calls of a killed worker process, or tasks ' +
+      "The providers served tokens that no finished task's cost includes: calls that ended " +
+        "before the provider's answer reached the platform, calls of a killed worker process, or tasks " +
         'still running when the bill was read.',
     );
   }

@@ -244,8 +244,8 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       store: drivers.store,
       admission: drivers.admission,
       clock,
-      onFinished: ({ record, executorCostUsd }) =>
-        recordFinished(metrics, drivers.ledger, record, executorCostUsd),
+      onFinished: ({ record, executorCostUsd, spentUsage }) =>
+        recordFinished(metrics, drivers.ledger, record, executorCostUsd, spentUsage),
       onChargeError: (error, ticket) =>
         config.logger?.warn(
           { err: error, ticketId: ticket.id, tenantId: ticket.tenantId },

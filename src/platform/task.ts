@@ -94,6 +94,11 @@ export interface DeliveryCost {
   delivery: number;
   /** Spend of the delivery, in US dollars. */
   costUsd: number;
+  /**
+   * Time the delivery ran on a worker, from its start until it went back to the queue, in ms.
+   * @defaultValue none, when the busy time is not known
+   */
+  busyMs?: number;
 }
 
 /** The steps of an agent task that one delivery finished, so that a later delivery goes on after them. */
@@ -127,8 +132,9 @@ export interface TaskRecord {
    */
   costUsd?: number;
   /**
-   * The deliveries that went back to the queue with a cost, by delivery number, each with
-   * its whole cost. `costUsd` includes them. Absent when no delivery did.
+   * The deliveries that went back to the queue with a cost or a busy time, by delivery
+   * number, each with its whole cost and busy time. `costUsd` includes their costs. Absent
+   * when no delivery did.
    */
   deliveryCosts?: DeliveryCost[];
   /** The largest number of steps that a delivery finished, while the task runs. Absent before one finished a step. */

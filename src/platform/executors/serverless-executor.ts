@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { ExecutionJob, ExecutionOutcome, SyncExecutor } from '../gateway/ports.js';
 import { describeFailure } from '../runtime/failure.js';
-import { type ModelRouterPort, spentTokenCostOf } from '../runtime/model-router.js';
+import { type ModelRouterPort, spentTokenCostOf, spentUsageOf } from '../runtime/model-router.js';
 import type { TaskFinisher } from '../runtime/task-finisher.js';
 import { succeedOrStoreFailure } from '../runtime/direct-executor.js';
 import { runWithLimits } from '../runtime/run-limits.js';
@@ -122,7 +122,11 @@ export class ServerlessExecutor implements SyncExecutor {
     }
     const failure = describeFailure(outcome.error);
     const error = { code: failure.code, message: failure.message };
-    const costs = { executorUsd: outcome.costUsd, tokenUsd: spentTokenCostOf(outcome.error) };
+    const costs = {
+      executorUsd: outcome.costUsd,
+      tokenUsd: spentTokenCostOf(outcome.error),
+      tokenUsage: spentUsageOf(outcome.error),
+    };
     const record = await finisher.fail(job.task, spend, error, 'failed', costs);
     return { record, failure };
   }

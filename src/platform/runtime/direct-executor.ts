@@ -2,8 +2,9 @@ import type { Clock } from '../clock.js';
 import type { ExecutionJob, ExecutionOutcome, SyncExecutor } from '../gateway/ports.js';
 import { isUnavailableError, unavailableReason } from '../gateway/unavailable.js';
 import type { TaskRecord } from '../task.js';
+import { billedUsageOf } from './billed-usage.js';
 import { describeFailure, SEND_AGAIN_WITH_NEW_KEY, taskErrorOf } from './failure.js';
-import { type ModelRouterPort, spentTokenCostOf } from './model-router.js';
+import { type ModelRouterPort, spentTokenCostOf, spentUsageOf } from './model-router.js';
 import { runWithLimits } from './run-limits.js';
 import type { RunCosts, TaskFinisher } from './task-finisher.js';
 import { runAgentTask, type TaskRunOutput } from './task-runner.js';
@@ -57,7 +58,7 @@ export class DirectExecutor implements SyncExecutor {
       );
     } catch (error) {
       const failure = describeFailure(error);
-      const costs = { tokenUsd: spentTokenCostOf(error) };
+      const costs = { tokenUsd: spentTokenCostOf(error), tokenUsage: spentUsageOf(error) };
       const record = await finisher.fail(task, spend, taskErrorOf(failure), 'failed', costs);
       return { record, failure };
     }
@@ -87,10 +88,11 @@ export async function succeedOrStoreFailure(
       code: 'store_unavailable',
       message: `storing the task's result failed, because Redis did not reply (${unavailableReason(error)}); ${SEND_AGAIN_WITH_NEW_KEY}`,
     };
-    const tokenUsd = run.tokenCostUsd;
+    // A sync task never resumes, so the run's result has only the steps this run paid for.
     const record = await finisher.fail(task, spend, taskErrorOf(failure), 'failed', {
       ...costs,
-      tokenUsd,
+      tokenUsd: run.tokenCostUsd,
+      tokenUsage: billedUsageOf(run.result),
     });
     return record.state === 'succeeded' ? { record } : { record, failure };
   }

@@ -5,7 +5,7 @@ import { type BreakerTransition, transitionReason } from '../router/breaker-stat
 import type { Policy } from '../router/policy-types.js';
 import type { Router } from '../router/router.js';
 import type { TaskStore } from '../store/task-store.js';
-import type { TaskRecord } from '../task.js';
+import type { TaskRecord, TokenUsage } from '../task.js';
 import { costEntryOf } from './cost-entry.js';
 import type { MetricSink } from './metric-relay.js';
 
@@ -90,18 +90,20 @@ export function observeFirstToken(metrics: MetricSink, record: TaskRecord): void
 /**
  * Records a task that reached its terminal state: the request outcome and latency, the
  * time to first token, and its cost in the metrics and the ledger when it has one.
+ * `spentUsage` is the tokens a failed task's token cost pays for, as the finisher reports them.
  */
 export function recordFinished(
   metrics: MetricSink,
   ledger: { record(entry: CostEntry): Promise<unknown> },
   record: TaskRecord,
   executorCostUsd: number,
+  spentUsage?: TokenUsage,
 ): void {
   const outcome = requestOutcomeOf(record);
   const seconds = ((record.finishedAt ?? record.createdAt) - record.createdAt) / 1000;
   metrics.recordRequest({ tenant: record.tenantId, route: record.request.route, outcome }, seconds);
   observeFirstToken(metrics, record);
-  const entry = costEntryOf(record, executorCostUsd);
+  const entry = costEntryOf(record, executorCostUsd, spentUsage);
   if (entry === undefined) return;
   metrics.recordCost(
     record.tenantId,

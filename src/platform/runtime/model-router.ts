@@ -1,5 +1,6 @@
 import { addUsd } from '../cost/usd.js';
-import type { ChatMessage, PriorityClass, TaskResult } from '../task.js';
+import type { ChatMessage, PriorityClass, TaskResult, TokenUsage } from '../task.js';
+import { addUsage, isNoUsage, noUsage } from './billed-usage.js';
 
 /** One model call as a task step makes it. */
 export interface ModelCallInput {
@@ -43,24 +44,32 @@ export interface ModelRouterPort {
 export class SpentTokensError extends Error {
   /** Cost of the provider calls of the failed call or run, in US dollars. */
   readonly tokenCostUsd: number;
+  /** Tokens that `tokenCostUsd` prices, as the providers bill them. */
+  readonly usage: TokenUsage;
 
-  constructor(cause: unknown, tokenCostUsd: number) {
+  constructor(cause: unknown, tokenCostUsd: number, usage: TokenUsage = noUsage()) {
     super(cause instanceof Error ? cause.message : String(cause), { cause });
     this.name = 'SpentTokensError';
     this.tokenCostUsd = tokenCostUsd;
+    this.usage = usage;
   }
 }
 
 /**
- * Adds `tokenCostUsd` to the cost an error carries. With a cost of 0 the error
- * comes back unchanged.
+ * Adds `tokenCostUsd`, and `usage`, the tokens it prices, to what an error carries. With a
+ * cost of 0 and no tokens the error comes back unchanged.
  */
-export function withSpentTokens(error: unknown, tokenCostUsd: number): unknown {
-  if (tokenCostUsd <= 0) return error;
+export function withSpentTokens(
+  error: unknown,
+  tokenCostUsd: number,
+  usage: TokenUsage = noUsage(),
+): unknown {
+  if (tokenCostUsd <= 0 && isNoUsage(usage)) return error;
   if (error instanceof SpentTokensError) {
-    return new SpentTokensError(error.cause, addUsd(error.tokenCostUsd, tokenCostUsd));
+    const costUsd = addUsd(error.tokenCostUsd, tokenCostUsd);
+    return new SpentTokensError(error.cause, costUsd, addUsage(error.usage, usage));
   }
-  return new SpentTokensError(error, tokenCostUsd);
+  return new SpentTokensError(error, tokenCostUsd, usage);
 }
 
 /**
@@ -71,6 +80,16 @@ export function spentTokenCostOf(error: unknown): number {
   if (error instanceof SpentTokensError) return error.tokenCostUsd;
   const cause = error instanceof Error ? error.cause : undefined;
   return cause instanceof SpentTokensError ? cause.tokenCostUsd : 0;
+}
+
+/**
+ * Returns the tokens that the cost an error carries prices, read as `spentTokenCostOf`
+ * reads the cost; no tokens for any other error.
+ */
+export function spentUsageOf(error: unknown): TokenUsage {
+  if (error instanceof SpentTokensError) return error.usage;
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof SpentTokensError ? cause.usage : noUsage();
 }
 
 /** Returns the failure a `SpentTokensError` wraps, or the error itself. */

@@ -3,6 +3,7 @@ import { addUsd, roundUsd } from '../cost/usd.js';
 import type { RouteCallOptions, Router } from '../router/router.js';
 import { isRouterError, RouterError, withAttempts } from '../router/router-errors.js';
 import type { AttemptRecord, TaskRequest, TaskResult } from '../task.js';
+import { attemptsUsageOf } from './billed-usage.js';
 import {
   type ModelCallInput,
   type ModelCallOutput,
@@ -48,7 +49,7 @@ export class RouterModelPort implements ModelRouterPort {
     } catch (error) {
       const attempts =
         isRouterError(error) && error.attempts.length > 0 ? error.attempts : hookAttempts;
-      throw withSpentTokens(error, this.#attemptsCost(attempts));
+      throw withSpentTokens(error, this.#attemptsCost(attempts), attemptsUsageOf(attempts));
     }
     const tokenCostUsd = addUsd(
       this.#prices.priceTokens(result.provider, result.model, result.usage),

@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import type { TaskRequest } from '../task.js';
 import { SEND_AGAIN_WITH_NEW_KEY } from './failure.js';
-import { spentTokenCostOf, withSpentTokens } from './model-router.js';
+import { spentTokenCostOf, spentUsageOf, withSpentTokens } from './model-router.js';
 
 /** An async task ran past its deadline and was stopped. */
 export class TaskDeadlineError extends Error {
@@ -105,7 +105,7 @@ export async function runWithLimits<T>(
   } catch (error) {
     const reason: unknown = controller.signal.reason;
     if (isTaskDeadlineError(reason) || isPlatformShutdownError(reason)) {
-      throw withSpentTokens(reason, spentTokenCostOf(error));
+      throw withSpentTokens(reason, spentTokenCostOf(error), spentUsageOf(error));
     }
     throw error;
   } finally {
@@ -125,7 +125,8 @@ async function runUntilShutdown<T>(
     return await run(shutdown);
   } catch (error) {
     if (shutdown.aborted) {
-      throw withSpentTokens(new PlatformShutdownError(), spentTokenCostOf(error));
+      const shutdownError = new PlatformShutdownError();
+      throw withSpentTokens(shutdownError, spentTokenCostOf(error), spentUsageOf(error));
     }
     throw error;
   }

@@ -3,9 +3,9 @@ import type { Clock } from '../clock.js';
 import type { QueuedTaskData } from '../gateway/ports.js';
 import { DeferError, type JobHandler, NonRetryableError, type QueueJob } from '../queue/index.js';
 import type { TaskStore } from '../store/task-store.js';
-import type { TaskRecord } from '../task.js';
+import type { DeliveryCost, TaskRecord } from '../task.js';
 import { describeFailure, taskErrorOf } from './failure.js';
-import { failureOf, type ModelRouterPort, spentTokenCostOf } from './model-router.js';
+import { failureOf, type ModelRouterPort, spentTokenCostOf, spentUsageOf } from './model-router.js';
 import { runWithLimits, SLOT_LEASE_MARGIN_MS } from './run-limits.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from '../gateway/schema.js';
 import type { TaskFinisher } from './task-finisher.js';
@@ -204,7 +204,7 @@ async function recordFailure(
   const failure = describeFailure(error);
   const taskError = taskErrorOf(failure);
   const spentUsd = spentTokenCostOf(error);
-  const costs = { tokenUsd: spentUsd };
+  const costs = { tokenUsd: spentUsd, tokenUsage: spentUsageOf(error) };
   if (failure.code === 'platform_shutdown' && options.onShutdown === 'requeue') {
     await requeue(options, task, spend, spentUsd);
     throw new DeferError(0, `task ${task.id} cut by a shutdown; queued again`);
@@ -222,9 +222,9 @@ async function recordFailure(
 }
 
 /**
- * Stores the task as queued, with the spend of the run that ended added to its cost.
- * Its ticket stays open with that spend charged, and the delivery that ends the task
- * settles its own run.
+ * Stores the task as queued, with the spend and busy time of the run that ended added to
+ * its delivery costs. Its ticket stays open with that spend charged, and the delivery that
+ * ends the task settles its own run.
  */
 async function requeue(
   options: TaskConsumerOptions,
@@ -232,6 +232,11 @@ async function requeue(
   spend: TicketSpend,
   spentUsd: number,
 ): Promise<void> {
-  await options.store.requeue(task.id, { delivery: spend.run, costUsd: spentUsd });
+  const cost: DeliveryCost = { delivery: spend.run, costUsd: spentUsd };
+  // The finisher stamps the start on its clock, which the platform also passes here.
+  if (task.startedAt !== undefined) {
+    cost.busyMs = Math.max(0, options.clock.now() - task.startedAt);
+  }
+  await options.store.requeue(task.id, cost);
   await spend.chargeRest(spentUsd);
 }

@@ -2,7 +2,8 @@ import type { AdmissionTicket, RunSpend, Settlement } from '../admission/types.j
 import type { Clock } from '../clock.js';
 import { addUsd, roundUsd } from '../cost/usd.js';
 import type { TaskStore } from '../store/task-store.js';
-import type { TaskError, TaskRecord, TerminalState } from '../task.js';
+import type { TaskError, TaskRecord, TerminalState, TokenUsage } from '../task.js';
+import { addUsage, billedUsageOf } from './billed-usage.js';
 import type { TaskRunOutput } from './task-runner.js';
 import { type TicketCharger, TicketSpend } from './ticket-spend.js';
 
@@ -22,12 +23,20 @@ export interface RunCosts {
   executorUsd?: number;
   /** Tokens of a failed run's provider calls; a finished run carries its own. */
   tokenUsd?: number;
+  /** The tokens that `tokenUsd` prices, as the providers bill them. @defaultValue none */
+  tokenUsage?: TokenUsage;
 }
 
 /** A task that reached a terminal state, with its executor's share of the cost. */
 export interface FinishedTask {
   record: TaskRecord;
   executorCostUsd: number;
+  /**
+   * For a failed task, the tokens its token cost pays for: its last run's billed tokens, and
+   * the tokens of the checkpoint's steps when the cost counts them. Absent for a succeeded
+   * task, and for a failure stored without `RunCosts.tokenUsage`.
+   */
+  spentUsage?: TokenUsage;
 }
 
 export interface TaskFinisherOptions {
@@ -94,7 +103,8 @@ export class TaskFinisher {
     const { executorUsd = 0 } = costs;
     const runUsd = addUsd(run.tokenCostUsd, executorUsd);
     const completion = { state: 'succeeded' as const, result: run.result };
-    return this.#settleAndComplete(task, spend, runUsd, completion, executorUsd);
+    const totals = { runUsd, executorCostUsd: executorUsd, tokenUsage: undefined };
+    return this.#settleAndComplete(task, spend, totals, completion);
   }
 
   /**
@@ -102,7 +112,9 @@ export class TaskFinisher {
    * before it failed: the record's `costUsd` from earlier deliveries, the charges of
    * earlier runs it lacks, and this run's executor time and the tokens its provider
    * calls spent. The settle charges the part of this run's cost that `spend` has not
-   * charged. Returns and rejects as `succeed` does.
+   * charged. The finished task's `spentUsage` adds `costs.tokenUsage` and, for a resumed
+   * run, the checkpoint's steps when the stored cost counts what they cost. Returns and
+   * rejects as `succeed` does.
    */
   async fail(
     task: TaskRecord,
@@ -111,54 +123,96 @@ export class TaskFinisher {
     state: Exclude<TerminalState, 'succeeded'> = 'failed',
     costs: RunCosts = {},
   ): Promise<TaskRecord> {
-    const { executorUsd = 0, tokenUsd = 0 } = costs;
+    const { executorUsd = 0, tokenUsd = 0, tokenUsage } = costs;
     const runUsd = addUsd(executorUsd, tokenUsd);
-    return this.#settleAndComplete(task, spend, runUsd, { state, error }, executorUsd);
+    const totals = { runUsd, executorCostUsd: executorUsd, tokenUsage };
+    return this.#settleAndComplete(task, spend, totals, { state, error });
   }
 
-  /** Settles `spend`'s run at `runUsd` and stores the completion with the task's whole cost. */
+  /** Settles `spend`'s run at `run.runUsd` and stores the completion with the task's whole cost. */
   async #settleAndComplete(
     task: TaskRecord,
     spend: TicketSpend,
-    runUsd: number,
+    run: RunTotals,
     completion: Omit<Completion, 'costUsd'>,
-    executorCostUsd: number,
   ): Promise<TaskRecord> {
     const { admission } = this.#options;
-    const runSpend = { run: spend.run, spentUsd: runUsd };
-    const recordedUsd = addUsd(task.costUsd ?? 0, runUsd);
+    const runSpend = { run: spend.run, spentUsd: run.runUsd };
+    const recordedUsd = addUsd(task.costUsd ?? 0, run.runUsd);
     if (spend.run === 1) {
       // A first run has no earlier run to add, so both writes go out together.
+      const finished = { executorCostUsd: run.executorCostUsd, spentUsage: run.tokenUsage };
       return awaitTicketAndRecord(
         admission.settle(spend.ticket, runSpend),
-        this.#complete(task, { ...completion, costUsd: recordedUsd }, executorCostUsd),
+        this.#complete(task, { ...completion, costUsd: recordedUsd }, finished),
       );
     }
     const settling = admission.settle(spend.ticket, runSpend, earlierRunsOf(task));
     // A failed settle reports no charges, so the stored cost leaves out unrecorded runs.
     const settlement = await settling.catch(() => undefined);
-    const uncountedUsd =
-      settlement === undefined ? 0 : uncountedSpendUsd(task, settlement.runs, spend.run);
+    const runs = settlement?.runs ?? [];
+    const uncountedUsd = uncountedSpendUsd(task, runs, spend.run);
     const costUsd = addUsd(recordedUsd, uncountedUsd);
+    const finished = {
+      executorCostUsd: run.executorCostUsd,
+      spentUsage: resumedSpentUsage(task, spend.run, run.tokenUsage, runs.length > 0),
+    };
     return awaitTicketAndRecord(
       settling,
-      this.#complete(task, { ...completion, costUsd }, executorCostUsd),
+      this.#complete(task, { ...completion, costUsd }, finished),
     );
   }
 
   async #complete(
     task: TaskRecord,
     completion: Completion,
-    executorCostUsd: number,
+    finished: Omit<FinishedTask, 'record'>,
   ): Promise<TaskRecord> {
     const { store, clock, onFinished } = this.#options;
     const read = await store.completeAndRead(task.id, { ...completion, finishedAt: clock.now() });
     const record = read.record ?? task;
     // A completion that the Redis client resent after losing the reply still reads as stored,
     // so its ledger entry and metrics are recorded once.
-    if (read.stored) onFinished?.({ record, executorCostUsd });
+    if (read.stored) onFinished?.(withoutUndefined({ record, ...finished }));
     return record;
   }
+}
+
+/** The costs of the run that ends a task, in US dollars, and the tokens it spent. */
+interface RunTotals {
+  /** Token and executor cost of the run. */
+  runUsd: number;
+  executorCostUsd: number;
+  /** The billed tokens of a failed run; undefined for a succeeded one. */
+  tokenUsage: TokenUsage | undefined;
+}
+
+/**
+ * Returns the tokens a failed resumed run's task cost pays for: `runUsage` plus the billed
+ * tokens of the checkpoint the run resumed from, when the stored cost counts the runs that
+ * finished its steps. It counts them when the settle reported the ticket's charges of each
+ * run (`chargesRead`), or when every run before `run` is in the record's `deliveryCosts`.
+ */
+function resumedSpentUsage(
+  task: TaskRecord,
+  run: number,
+  runUsage: TokenUsage | undefined,
+  chargesRead: boolean,
+): TokenUsage | undefined {
+  const { checkpoint } = task;
+  if (runUsage === undefined || checkpoint === undefined) return runUsage;
+  const recorded = new Set(task.deliveryCosts?.map((entry) => entry.delivery));
+  let counted = true;
+  for (let earlier = 1; earlier < run; earlier += 1) counted &&= recorded.has(earlier);
+  if (!counted && !chargesRead) return runUsage;
+  return addUsage(runUsage, billedUsageOf(checkpoint.result));
+}
+
+/** Returns the finished task without a `spentUsage` that is undefined. */
+function withoutUndefined(finished: FinishedTask): FinishedTask {
+  if (finished.spentUsage !== undefined) return finished;
+  const { spentUsage: _spentUsage, ...rest } = finished;
+  return rest;
 }
 
 /** The fields of a task's terminal state that the finisher stores. */
@@ -171,10 +225,8 @@ interface Completion {
 
 /** Returns the runs whose cost the task record counts, as the spend to settle them with. */
 export function earlierRunsOf(task: TaskRecord): RunSpend[] {
-  return (task.deliveryCosts ?? []).map(({ delivery, costUsd }) => ({
-    run: delivery,
-    spentUsd: costUsd,
-  }));
+  const spent = (task.deliveryCosts ?? []).filter((entry) => entry.costUsd > 0);
+  return spent.map(({ delivery, costUsd }) => ({ run: delivery, spentUsd: costUsd }));
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { addUsd } from '../cost/usd.js';
 import type { ChatMessage, StepCheckpoint, TaskRequest, TaskResult } from '../task.js';
+import { addUsage, billedUsageOf, noUsage } from './billed-usage.js';
 import { type ModelCallInput, type ModelRouterPort, withSpentTokens } from './model-router.js';
 
 /** Dependencies of a task run. */
@@ -46,7 +47,8 @@ const SYNTHETIC_PROMPT: ChatMessage[] = [{ role: 'user', content: 'Synthetic loa
  * `onToken` gets every step's deltas with the step number, so the deltas of step
  * `steps` add up to the result's text.
  * A failed run rejects with a `SpentTokensError` when its finished steps or the
- * failed call had cost money.
+ * failed call had cost money. Its usage is the tokens of this run's finished steps,
+ * failed attempts included, and of the failed call's billed attempts.
  * NOTE: a call in progress when its process dies is charged to no task. A drill's providers'
  * bill counts its tokens in the difference from the charged cost.
  */
@@ -63,6 +65,7 @@ export async function runAgentTask(
   const first = Math.min(resumed?.steps ?? 0, steps);
   let result = resumed?.result;
   let spentUsd = 0;
+  let spentUsage = noUsage();
   try {
     // The tool wait after the checkpoint's last step began in a delivery that ended, so this
     // one waits what is left of it, or all of it when the checkpoint has no end time.
@@ -74,6 +77,7 @@ export async function runAgentTask(
       const output = await context.router.call(modelCall(request, context, step + 1));
       result = result === undefined ? output.result : combine(result, output.result);
       spentUsd = addUsd(spentUsd, output.tokenCostUsd);
+      spentUsage = addUsage(spentUsage, billedUsageOf(output.result));
       // The tool wait begins as the step ends, so it runs while the checkpoint is stored.
       const toolWaitEndsAt = toolWaitMs > 0 ? context.clock.now() + toolWaitMs : undefined;
       if (step < steps - 1 || toolWaitEndsAt !== undefined) {
@@ -85,7 +89,7 @@ export async function runAgentTask(
     }
   } catch (error) {
     // The steps that finished were billed even though the task fails.
-    throw withSpentTokens(error, spentUsd);
+    throw withSpentTokens(error, spentUsd, spentUsage);
   }
   if (result === undefined) throw new RangeError(`no step of the ${request.route} task ran`);
   return { result, tokenCostUsd: spentUsd };

@@ -128,8 +128,8 @@ export function createTaskHandlerAround(
     store,
     admission,
     clock,
-    onFinished: ({ record, executorCostUsd }) =>
-      recordFinished(metrics, ledger, record, executorCostUsd),
+    onFinished: ({ record, executorCostUsd, spentUsage }) =>
+      recordFinished(metrics, ledger, record, executorCostUsd, spentUsage),
     onChargeError: (error, ticket) =>
       logger.warn(
         { err: error, ticketId: ticket.id, tenantId: ticket.tenantId },

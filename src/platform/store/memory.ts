@@ -5,6 +5,7 @@ import type { DeliveryCost, StepCheckpoint, TaskRecord } from '../task.js';
 import type { CompletedRead, TaskAccounting, TaskCompletion, TaskStore } from './task-store.js';
 import {
   addDeliveryCost,
+  addsToDeliveryCosts,
   applyCompletion,
   emptyAccounting,
   isTerminal,
@@ -120,8 +121,8 @@ export class MemoryTaskStore implements TaskStore {
     const record = this.#records.get(id);
     if (record === undefined || isTerminal(record.state)) return false;
     const next: TaskRecord = { ...record, state: 'queued' };
-    if (cost.costUsd > 0) {
-      next.costUsd = addUsd(record.costUsd ?? 0, cost.costUsd);
+    if (cost.costUsd > 0) next.costUsd = addUsd(record.costUsd ?? 0, cost.costUsd);
+    if (addsToDeliveryCosts(cost)) {
       next.deliveryCosts = addDeliveryCost(record.deliveryCosts, cost);
     }
     this.#counts[record.state] -= 1;

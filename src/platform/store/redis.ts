@@ -34,7 +34,8 @@ export interface RedisTaskStoreOptions {
 // that a transition writes has a hash field of its own. These are `state`,
 // `deliveries`, `startedAt`, `finishedAt` and `costUsd` as decimal strings, and
 // `result` and `error` as JSON. Each entry of `deliveryCosts` is a field named
-// `deliveryCost:<delivery>` with the cost as a decimal string. A checkpoint is
+// `deliveryCost:<delivery>` with the cost as a decimal string, and its busy time is a field
+// named `deliveryBusyMs:<delivery>`, absent when not known. A checkpoint is
 // `checkpoint` as JSON, with its step count also in `checkpointSteps`. A field that is
 // undefined in the record is absent from the hash. The Lua scripts copy these
 // strings and never convert them to Lua numbers or decode JSON, because Lua 5.1
@@ -46,6 +47,9 @@ export interface RedisTaskStoreOptions {
 
 /** Prefix of the hash field of each entry of a record's `deliveryCosts`. */
 const DELIVERY_COST_FIELD = 'deliveryCost:';
+
+/** Prefix of the hash field of the busy time of an entry of a record's `deliveryCosts`. */
+const DELIVERY_BUSY_FIELD = 'deliveryBusyMs:';
 
 /** Lua table literal whose keys are the terminal states. */
 const TERMINAL_LUA_TABLE = `{ ${TERMINAL_STATES.map((state) => `['${state}'] = true`).join(', ')} }`;
@@ -82,10 +86,11 @@ if previous ~= 'running' then
 end
 return redis.call('HGETALL', KEYS[1])`;
 
-// KEYS: task, counts. ARGV: cost to add, '0' for none, and the number of the
-// delivery that spent it. Unlike the other scripts this one converts numbers: it adds
-// the cost as the memory store's addUsd does, rounded to the picodollar, and writes the
-// sum with as many digits as it takes to read back exactly.
+// KEYS: task, counts. ARGV: cost to add, '0' for none, the number of the delivery that
+// spent it, and its busy time in ms, '0' for none. Unlike the other scripts this one
+// converts numbers: it adds the cost as the memory store's addUsd does, rounded to the
+// picodollar, and writes the sum with as many digits as it takes to read back exactly.
+// HINCRBYFLOAT adds the busy time.
 // Returns 1 when requeued, 0 when the task is missing or terminal.
 const REQUEUE_SCRIPT = `${ROUND_USD_LUA}
 local function addCost(field, usd)
@@ -100,6 +105,9 @@ local cost = tonumber(ARGV[1])
 if cost > 0 then
   addCost('costUsd', cost)
   addCost('${DELIVERY_COST_FIELD}' .. ARGV[2], cost)
+end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('HINCRBYFLOAT', KEYS[1], '${DELIVERY_BUSY_FIELD}' .. ARGV[2], ARGV[3])
 end
 if previous ~= 'queued' then
   redis.call('HINCRBY', KEYS[2], previous, -1)
@@ -171,6 +179,7 @@ interface StoreCommands {
     countsKey: string,
     costUsd: string,
     delivery: string,
+    busyMs: string,
   ): Promise<unknown>;
   scalegateTaskCheckpoint(taskKey: string, steps: string, checkpoint: string): Promise<unknown>;
   scalegateTaskComplete(taskKey: string, countsKey: string, ...args: string[]): Promise<unknown>;
@@ -276,12 +285,13 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async requeue(id: string, cost: DeliveryCost): Promise<boolean> {
-    const { costUsd, delivery } = validateAddedCost(id, cost);
+    const { costUsd, delivery, busyMs = 0 } = validateAddedCost(id, cost);
     const reply = await this.#redis.scalegateTaskRequeue(
       this.#taskKey(id),
       this.#countsKey(),
       String(costUsd),
       String(delivery),
+      String(busyMs),
     );
     return reply === 1;
   }
@@ -415,6 +425,9 @@ function fieldsOf(record: TaskRecord): string[] {
   if (costUsd !== undefined) fields.push('costUsd', String(costUsd));
   for (const entry of deliveryCosts ?? []) {
     fields.push(`${DELIVERY_COST_FIELD}${entry.delivery}`, String(entry.costUsd));
+    if (entry.busyMs !== undefined) {
+      fields.push(`${DELIVERY_BUSY_FIELD}${entry.delivery}`, String(entry.busyMs));
+    }
   }
   if (checkpoint !== undefined) {
     fields.push(
@@ -463,15 +476,28 @@ function recordOf(id: string, fields: Record<string, string>): TaskRecord {
   return record;
 }
 
-/** Reads the `deliveryCost:<delivery>` fields of a task's hash, in delivery order. */
+/**
+ * Reads the `deliveryCost:<delivery>` and `deliveryBusyMs:<delivery>` fields of a task's
+ * hash, in delivery order. A delivery with a busy time and no cost field cost 0.
+ */
 function deliveryCostsOf(fields: Record<string, string>): DeliveryCost[] {
-  const costs: DeliveryCost[] = [];
+  const costs = new Map<number, DeliveryCost>();
+  const entryOf = (delivery: number): DeliveryCost => {
+    let entry = costs.get(delivery);
+    if (entry === undefined) {
+      entry = { delivery, costUsd: 0 };
+      costs.set(delivery, entry);
+    }
+    return entry;
+  };
   for (const [name, value] of Object.entries(fields)) {
-    if (!name.startsWith(DELIVERY_COST_FIELD)) continue;
-    const delivery = Number(name.slice(DELIVERY_COST_FIELD.length));
-    costs.push({ delivery, costUsd: Number(value) });
+    if (name.startsWith(DELIVERY_COST_FIELD)) {
+      entryOf(Number(name.slice(DELIVERY_COST_FIELD.length))).costUsd = Number(value);
+    } else if (name.startsWith(DELIVERY_BUSY_FIELD)) {
+      entryOf(Number(name.slice(DELIVERY_BUSY_FIELD.length))).busyMs = Number(value);
+    }
   }
-  return costs.sort((a, b) => a.delivery - b.delivery);
+  return [...costs.values()].sort((a, b) => a.delivery - b.delivery);
 }
 
 function sha256(text: string): string {

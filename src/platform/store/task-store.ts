@@ -65,10 +65,10 @@ export interface TaskStore {
   /**
    * Moves a task that is not terminal back to `queued` for another delivery. A cost
    * above 0, what the delivery that ended spent, is added to the task's `costUsd` and
-   * to that delivery's entry in `deliveryCosts`. Returns false and changes nothing when
-   * the task is unknown or terminal.
-   * @throws RangeError when `cost.costUsd` is not a finite number >= 0, or
-   *   `cost.delivery` is not a whole number >= 1.
+   * to that delivery's entry in `deliveryCosts`, and a `busyMs` above 0 to that entry's
+   * `busyMs`. Returns false and changes nothing when the task is unknown or terminal.
+   * @throws RangeError when `cost.costUsd` is not a finite number >= 0, `cost.busyMs`
+   *   is set but not a finite number >= 0, or `cost.delivery` is not a whole number >= 1.
    */
   requeue(id: string, cost: DeliveryCost): Promise<boolean>;
   /**
@@ -133,6 +133,12 @@ export function validateAddedCost(id: string, cost: DeliveryCost): DeliveryCost 
       `cost added to task ${id} must be a finite number of US dollars >= 0, got ${String(costUsd)}`,
     );
   }
+  const { busyMs } = cost;
+  if (busyMs !== undefined && (!Number.isFinite(busyMs) || busyMs < 0)) {
+    throw new RangeError(
+      `busy time added to task ${id} must be a finite number of ms >= 0, got ${String(busyMs)}`,
+    );
+  }
   if (!Number.isSafeInteger(delivery) || delivery < 1) {
     throw new RangeError(
       `delivery of the cost added to task ${id} must be a whole number >= 1, such as the record's deliveries when that delivery started, got ${String(delivery)}`,
@@ -141,16 +147,30 @@ export function validateAddedCost(id: string, cost: DeliveryCost): DeliveryCost 
   return cost;
 }
 
-/** Returns `costs` with `cost` added to its delivery's entry, in delivery order. */
+/**
+ * Returns `costs` with `cost` added to its delivery's entry, in delivery order. A busy time
+ * of 0 is left out of the entry.
+ */
 export function addDeliveryCost(
   costs: readonly DeliveryCost[] | undefined,
   cost: DeliveryCost,
 ): DeliveryCost[] {
   const next = (costs ?? []).map((entry) => ({ ...entry }));
-  const entry = next.find((candidate) => candidate.delivery === cost.delivery);
-  if (entry === undefined) next.push({ ...cost });
-  else entry.costUsd = addUsd(entry.costUsd, cost.costUsd);
+  let entry = next.find((candidate) => candidate.delivery === cost.delivery);
+  if (entry === undefined) {
+    entry = { delivery: cost.delivery, costUsd: 0 };
+    next.push(entry);
+  }
+  entry.costUsd = addUsd(entry.costUsd, cost.costUsd);
+  if (cost.busyMs !== undefined && cost.busyMs > 0) {
+    entry.busyMs = (entry.busyMs ?? 0) + cost.busyMs;
+  }
   return next.sort((a, b) => a.delivery - b.delivery);
+}
+
+/** True when requeuing with `cost` adds to the task's `deliveryCosts`. */
+export function addsToDeliveryCosts(cost: DeliveryCost): boolean {
+  return cost.costUsd > 0 || (cost.busyMs ?? 0) > 0;
 }
 
 /** Default of the maximum time an idempotency key binds a task that has not ended: 24 hours. */

@@ -305,6 +305,58 @@ for (const driver of drivers) {
       assert.deepEqual(second?.deliveryCosts, [{ delivery: 1, costUsd: 1000.1006575 }]);
     });
 
+    it('keeps each requeued delivery busy time', async () => {
+      await store.create(queuedTask('t1'));
+      await store.markRunning('t1', 2_000);
+      await store.requeue('t1', { delivery: 1, costUsd: 0.125, busyMs: 1_500 });
+      await store.markRunning('t1', 4_000);
+      // A delivery that spent nothing still records its busy time, and adds no cost.
+      await store.requeue('t1', { delivery: 2, costUsd: 0, busyMs: 250 });
+      await store.markRunning('t1', 5_000);
+      await store.requeue('t1', { delivery: 3, costUsd: 0, busyMs: 0 });
+      const running = await store.markRunning('t1', 6_000);
+      const expected = [
+        { delivery: 1, costUsd: 0.125, busyMs: 1_500 },
+        { delivery: 2, costUsd: 0, busyMs: 250 },
+      ];
+      assert.deepEqual(running?.deliveryCosts, expected);
+      assert.equal(running?.costUsd, 0.125);
+      const completed = await store.completeAndRead('t1', {
+        state: 'failed',
+        finishedAt: 7_000,
+        costUsd: 0.125,
+      });
+      assert.deepEqual(completed.record?.deliveryCosts, expected);
+      assert.deepEqual((await store.getById('t1'))?.deliveryCosts, expected);
+    });
+
+    it('adds busy times of one delivery together', async () => {
+      await store.create(queuedTask('t1'));
+      await store.requeue('t1', { delivery: 1, costUsd: 0.25 });
+      await store.requeue('t1', { delivery: 1, costUsd: 0, busyMs: 400 });
+      await store.requeue('t1', { delivery: 1, costUsd: 0, busyMs: 100.5 });
+      assert.deepEqual((await store.getById('t1'))?.deliveryCosts, [
+        { delivery: 1, costUsd: 0.25, busyMs: 500.5 },
+      ]);
+    });
+
+    it('rejects an invalid busy time', async () => {
+      await store.create(queuedTask('t1'));
+      for (const busyMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+        await assert.rejects(store.requeue('t1', { delivery: 1, costUsd: 0, busyMs }), RangeError);
+      }
+      assert.equal((await store.getById('t1'))?.state, 'queued');
+    });
+
+    it('stores the delivery busy times of a created task', async () => {
+      const deliveryCosts = [
+        { delivery: 1, costUsd: 0.25, busyMs: 900 },
+        { delivery: 2, costUsd: 0, busyMs: 30 },
+      ];
+      await store.create({ ...queuedTask('t1'), deliveries: 2, costUsd: 0.25, deliveryCosts });
+      assert.deepEqual((await store.getById('t1'))?.deliveryCosts, deliveryCosts);
+    });
+
     it('stores the delivery costs of a created task', async () => {
       const deliveryCosts = [{ delivery: 1, costUsd: 0.25 }];
       await store.create({ ...queuedTask('t1'), deliveries: 1, costUsd: 0.25, deliveryCosts });

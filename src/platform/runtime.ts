@@ -33,6 +33,7 @@ import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
 import { RouterModelPort } from './runtime/router-port.js';
 import { capOf, createTaskHandler } from './runtime/task-consumer.js';
+import { logWithheldAddresses } from './runtime/failure.js';
 import {
   ineffectiveRunningCaps,
   maxRunningByTenant,
@@ -283,6 +284,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       maxRunningOf: (tenantId) => capOf(maxRunning, tenantId),
       onCapDeferral: (tenantId) => metrics.recordCapDeferral(tenantId),
       onResume: (task, steps) => metrics.recordResumedSteps(task.tenantId, steps),
+      onFailure: (task, failure) => logWithheldAddresses(config.logger, task.id, failure),
       onCheckpointError: (error, taskId) =>
         config.logger?.warn(
           { err: error, taskId },

@@ -33,6 +33,7 @@ import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
 import { RouterModelPort } from './runtime/router-port.js';
 import { capOf, createTaskHandler } from './runtime/task-consumer.js';
+import { logWithheldAddresses } from './runtime/failure.js';
 import {
   ineffectiveRunningCaps,
   maxRunningByTenant,
@@ -78,7 +79,7 @@ import { DEFAULT_TOPOLOGY, parseTopology, type Topology } from './runtime/topolo
 import type { ProviderEndpoint } from './providers/types.js';
 import type { TaskStore } from './store/task-store.js';
 import type { TaskRecord } from './task.js';
-import { DEFAULT_TENANTS_PATH, loadTenants } from './tenants/index.js';
+import { DEFAULT_TENANTS_PATH, loadTenants, tenantWarnings } from './tenants/index.js';
 import type { Tenant } from './tenants/tenant.js';
 
 export type { DriverKind, DriverKinds } from './runtime/drivers.js';
@@ -101,9 +102,10 @@ export type TimedBreakerChange = BreakerChange & { atMs: number };
 export interface Platform {
   topology: Topology;
   /**
-   * Warnings about the settings found at start, one message each: a tenant's `maxRunning`
-   * at or above the worker slots, and on Redis each running platform process on the key
-   * prefix with other tenants or another route policy. `config.logger` logged each.
+   * Warnings about the settings found at start, one message each. A tenant gets one for a
+   * `budgetUsd` of 0, and for a `maxRunning` above its `maxInFlight` or at or above the
+   * worker slots. On Redis, each running platform process on the key prefix with other
+   * tenants or another route policy gets one. `config.logger` logged each.
    */
   warnings: readonly string[];
   urls: {
@@ -282,6 +284,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       maxRunningOf: (tenantId) => capOf(maxRunning, tenantId),
       onCapDeferral: (tenantId) => metrics.recordCapDeferral(tenantId),
       onResume: (task, steps) => metrics.recordResumedSteps(task.tenantId, steps),
+      onFailure: (task, failure) => logWithheldAddresses(config.logger, task.id, failure),
       onCheckpointError: (error, taskId) =>
         config.logger?.warn(
           { err: error, taskId },
@@ -399,7 +402,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
             keyPrefix: sharedKeyPrefix,
             otherSlots: [...others.values()].map((other) => other.workerSlots),
           };
-    warnings.unshift(...runningCapWarnings(config, tenants.tenants, slots, shared));
+    warnings.unshift(
+      ...tenantSettingWarnings(config, tenants.tenants),
+      ...runningCapWarnings(config, tenants.tenants, slots, shared),
+    );
     warnings.push(...(await legacyKeyWarnings(drivers, keyPrefix, config.logger)));
     const gateway = await startGateway({
       port: config.port ?? 0,
@@ -533,6 +539,17 @@ function workerConfig(
     stallIntervalMs: drivers.stallIntervalMs,
     taskRetentionMs: drivers.taskRetentionMs,
   };
+}
+
+/** Logs each of the tenants file's {@link tenantWarnings} and returns their messages. */
+function tenantSettingWarnings(config: PlatformConfig, tenants: readonly Tenant[]): string[] {
+  return tenantWarnings(tenants, tenantsFileOf(config)).map((found) => {
+    config.logger?.warn(
+      { tenant: found.tenantId, field: found.field, value: found.value },
+      found.message,
+    );
+    return found.message;
+  });
 }
 
 /**

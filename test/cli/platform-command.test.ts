@@ -284,8 +284,10 @@ describe('scalegate platform', function () {
       assert.equal(first.status, 202);
       const firstUrl = `${urls.gateway}/v1/tasks/${String(((await first.json()) as { id: string }).id)}`;
       await waitFor(async () => (await getJson(firstUrl, key)).state === 'running', 10_000);
+      // The gateway reuses a queue gauge sample for up to 100 ms, and adds the tasks it
+      // enqueued since, so the second task waits for a sample that no longer holds the first.
+      await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal((await post(task)).status, 202);
-      // The gateway reuses a queue gauge sample for up to 100 ms.
       await new Promise((resolve) => setTimeout(resolve, 200));
       const shed = await post(task);
       const body = (await shed.json()) as { error: { code: string; limit: string } };

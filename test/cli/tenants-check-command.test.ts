@@ -81,6 +81,27 @@ describe('tenants check command', () => {
       assert.equal(run.exitCode, 0);
     });
 
+    it('prints warnings for a valid file', async () => {
+      // Lines 2-8 are tenant-a, lines 9-16 tenant-b.
+      const text = tenantsText(
+        entry('tenant-a', HASH_A, { budgetUsd: '0' }),
+        entry('tenant-b', HASH_B, { maxRunning: '3' }),
+      );
+      await writeFile(file, text);
+      const run = await runTenantsCheck([file]);
+      assert.equal(
+        run.stdout,
+        [
+          `${file}: valid, 2 tenants, 2 warnings:`,
+          `  ${file}:8:5 tenants[0].budgetUsd (id tenant-a): budgetUsd is 0, so admission rejects each of the tenant's tasks with 429 budget_exhausted unless every model of the task's route costs nothing, as instant does; keep 0 only to stop the tenant's paid tasks, otherwise set budgetUsd to the US dollars the tenant may spend`,
+          `  ${file}:16:5 tenants[1].maxRunning (id tenant-b): maxRunning 3 is above maxInFlight 2, so the cap never holds back a task, because admission lets at most 2 of the tenant's tasks be in flight, running ones included; set maxRunning below 2, or remove it`,
+          '',
+        ].join('\n'),
+      );
+      assert.equal(run.stderr, '');
+      assert.equal(run.exitCode, 0);
+    });
+
     it('reports two problems at their lines', async () => {
       // Lines 2-8 are tenant-a, lines 9-15 tenant-b.
       const text = tenantsText(
@@ -276,6 +297,34 @@ describe('tenants check command', () => {
         valid: true,
         tenants: 2,
         problems: [],
+        warnings: [],
+      });
+      assert.equal(run.exitCode, 0);
+    });
+
+    it('prints each warning with its place', async () => {
+      const text = tenantsText(
+        entry('tenant-a', HASH_A),
+        entry('tenant-b', HASH_B, { maxInFlight: '1', maxRunning: '2' }),
+      );
+      await writeFile(file, text);
+      const run = await runTenantsCheck(['--json', file]);
+      assert.deepEqual(parsedOutput(run), {
+        schemaVersion: 1,
+        file,
+        valid: true,
+        tenants: 2,
+        problems: [],
+        warnings: [
+          {
+            field: 'tenants[1].maxRunning',
+            tenantId: 'tenant-b',
+            line: 16,
+            column: 5,
+            message:
+              "maxRunning 2 is above maxInFlight 1, so the cap never holds back a task, because admission lets at most 1 of the tenant's tasks be in flight, running ones included; remove maxRunning, as no cap below maxInFlight 1 exists",
+          },
+        ],
       });
       assert.equal(run.exitCode, 0);
     });
@@ -315,6 +364,7 @@ describe('tenants check command', () => {
             message: 'expected a number >= 0, received -1',
           },
         ],
+        warnings: [],
       });
       assert.equal(run.stderr, '');
       assert.equal(run.exitCode, 1);
@@ -346,12 +396,39 @@ describe('tenants check command', () => {
 
     it('schema rejects a valid file with problems', () => {
       const problem = { field: 'x', tenantId: null, line: null, column: null, message: 'm' };
-      const output = { schemaVersion: 1, file, valid: true, tenants: 1, problems: [problem] };
+      const output = {
+        schemaVersion: 1,
+        file,
+        valid: true,
+        tenants: 1,
+        problems: [problem],
+        warnings: [],
+      };
       assert.equal(schemaCheck(output), false);
     });
 
     it('schema rejects an invalid file without problems', () => {
-      const output = { schemaVersion: 1, file, valid: false, tenants: null, problems: [] };
+      const output = {
+        schemaVersion: 1,
+        file,
+        valid: false,
+        tenants: null,
+        problems: [],
+        warnings: [],
+      };
+      assert.equal(schemaCheck(output), false);
+    });
+
+    it('schema rejects an invalid file with warnings', () => {
+      const problem = { field: 'x', tenantId: null, line: null, column: null, message: 'm' };
+      const output = {
+        schemaVersion: 1,
+        file,
+        valid: false,
+        tenants: null,
+        problems: [problem],
+        warnings: [problem],
+      };
       assert.equal(schemaCheck(output), false);
     });
   });

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 
 import {
+  checkTenantsFile,
   isTenantConfigError,
-  loadTenants,
+  type LocatedTenantWarning,
   type TenantConfigError,
 } from '../../platform/tenants/index.js';
 import { EXIT_FAILURE, EXIT_USAGE } from '../command-errors.js';
@@ -43,6 +44,8 @@ interface TenantsCheckOutput {
   tenants: number | null;
   /** Every problem the loader found, in its order, so none for a valid file. */
   problems: TenantsCheckProblem[];
+  /** Settings of a valid file that work against what they seem to set; none for an invalid file. */
+  warnings: TenantsCheckProblem[];
 }
 
 interface TenantsCheckOptions {
@@ -58,7 +61,9 @@ export function registerTenantsCommand(program: Command): void {
     .command('check')
     .description(
       'Validate a tenants file as the platform loads it at start, without starting it, and ' +
-        'print every problem with its line, column and tenant id.',
+        'print every problem with its line, column and tenant id. A valid file may still get ' +
+        'warnings, the ones the platform logs at start: a budgetUsd of 0, or a maxRunning ' +
+        'above maxInFlight.',
     )
     .argument('[file]', 'tenants YAML file, such as fixtures/tenants.yaml')
     .option(
@@ -69,9 +74,9 @@ export function registerTenantsCommand(program: Command): void {
     .allowExcessArguments(false)
     .addHelpText(
       'after',
-      '\nExit codes: 0 when the file is valid; 1 when it is invalid; 2 when no file is ' +
-        'given or the file cannot be read, and then only an error line is printed, as text ' +
-        'on stderr also with --json.',
+      '\nExit codes: 0 when the file is valid, with or without warnings; 1 when it is ' +
+        'invalid; 2 when no file is given or the file cannot be read, and then only an ' +
+        'error line is printed, as text on stderr also with --json.',
     )
     .action(async (file: string | undefined, options: TenantsCheckOptions) => {
       if (file === undefined) {
@@ -87,16 +92,23 @@ export function registerTenantsCommand(program: Command): void {
 }
 
 /**
- * Loads `file` with `loadTenants`, the loader the platform runs at start, prints the result
- * and returns the exit code that the help text gives.
+ * Loads `file` with the loader the platform runs at start, prints the result and returns
+ * the exit code that the help text gives.
  */
 async function runTenantsCheck(file: string, options: TenantsCheckOptions): Promise<number> {
   try {
-    const registry = await loadTenants(file);
+    const { registry, warnings } = await checkTenantsFile(file);
     const count = registry.tenants.length;
     const text = options.json
-      ? jsonText({ schemaVersion: 1, file, valid: true, tenants: count, problems: [] })
-      : `${file}: valid, ${count === 1 ? '1 tenant' : `${count} tenants`}`;
+      ? jsonText({
+          schemaVersion: 1,
+          file,
+          valid: true,
+          tenants: count,
+          problems: [],
+          warnings: warnings.map(warningOutput),
+        })
+      : validText(file, count, warnings);
     process.stdout.write(`${text}\n`);
     return 0;
   } catch (error) {
@@ -112,6 +124,7 @@ async function runTenantsCheck(file: string, options: TenantsCheckOptions): Prom
           valid: false,
           tenants: null,
           problems: problemsOf(error),
+          warnings: [],
         })
       : error.problemList().join('\n');
     process.stdout.write(`${text}\n`);
@@ -127,6 +140,32 @@ function problemsOf(error: TenantConfigError): TenantsCheckProblem[] {
     column: problem.location?.column ?? null,
     message: problem.detail,
   }));
+}
+
+/**
+ * Formats a valid file's summary, such as `tenants.yaml: valid, 2 tenants, 1 warning:`, and
+ * then one indented line per warning, as problems are printed.
+ */
+function validText(file: string, count: number, warnings: readonly LocatedTenantWarning[]) {
+  const summary = `${file}: valid, ${count === 1 ? '1 tenant' : `${count} tenants`}`;
+  if (warnings.length === 0) return summary;
+  const heading = `${summary}, ${warnings.length === 1 ? '1 warning' : `${warnings.length} warnings`}:`;
+  const lines = warnings.map((warning) => {
+    const { line, column } = warning.location;
+    const field = `${warning.fieldPath} (id ${warning.tenantId})`;
+    return `  ${file}:${line}:${column} ${field}: ${warning.detail}`;
+  });
+  return [heading, ...lines].join('\n');
+}
+
+function warningOutput(warning: LocatedTenantWarning): TenantsCheckProblem {
+  return {
+    field: warning.fieldPath,
+    tenantId: warning.tenantId,
+    line: warning.location.line,
+    column: warning.location.column,
+    message: warning.detail,
+  };
 }
 
 function jsonText(output: TenantsCheckOutput): string {

@@ -52,10 +52,11 @@ export class ProxyCollection {
     return proxy;
   }
 
+  /** Stops the proxy and deletes it, with its metric series. */
   async remove(name: string): Promise<void> {
     const proxy = this.get(name);
     this.#proxies.delete(name);
-    await proxy.disable();
+    await proxy.delete();
   }
 
   /**

@@ -4,9 +4,8 @@ import type { StreamDirection } from './toxic-definition.js';
 
 type ProxyLabel = 'direction' | 'proxy' | 'listener' | 'upstream';
 
-/** The labels that name one proxy in its byte counters. */
-export interface ProxyLabels {
-  readonly proxy: string;
+/** The addresses of one proxy that label its byte counters, besides its name. */
+export interface ProxyAddresses {
   /** The proxy's listen address, such as `127.0.0.1:21212`. */
   readonly listener: string;
   readonly upstream: string;
@@ -49,22 +48,52 @@ export class ProxyMetrics {
     });
   }
 
-  /** Returns the counters of one new connection, labelled with its proxy's current addresses. */
-  forLink(labels: ProxyLabels): LinkTraffic {
-    // Labels in alphabetical order, the order in which Toxiproxy's exposition lists them.
-    const labelsOf = (direction: StreamDirection) => ({
-      direction,
-      listener: labels.listener,
-      proxy: labels.proxy,
-      upstream: labels.upstream,
-    });
+  /** Returns the series of a new proxy named `proxy`. */
+  forProxy(proxy: string): ProxySeries {
+    return new ProxySeries(proxy, this.#received, this.#sent);
+  }
+
+  /** Renders every counter in the Prometheus text format. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/**
+ * The byte counter series of one proxy, one per direction and per listen and upstream
+ * address the proxy had. {@link remove} deletes them when the proxy is deleted.
+ */
+export class ProxySeries {
+  readonly #proxy: string;
+  readonly #received: Counter<ProxyLabel>;
+  readonly #sent: Counter<ProxyLabel>;
+  /** Every label set this proxy created, by its JSON text. */
+  readonly #labelSets = new Map<string, Record<ProxyLabel, string>>();
+  #removed = false;
+
+  constructor(proxy: string, received: Counter<ProxyLabel>, sent: Counter<ProxyLabel>) {
+    this.#proxy = proxy;
+    this.#received = received;
+    this.#sent = sent;
+  }
+
+  /**
+   * Returns the counters of one new connection, labelled with the proxy's current addresses.
+   * After {@link remove}, they count nothing.
+   */
+  forLink(addresses: ProxyAddresses): LinkTraffic {
+    if (this.#removed) return { received: () => {}, sent: () => {} };
     const received = {
-      upstream: this.#received.labels(labelsOf('upstream')),
-      downstream: this.#received.labels(labelsOf('downstream')),
+      upstream: this.#received.labels(this.#labels('upstream', addresses)),
+      downstream: this.#received.labels(this.#labels('downstream', addresses)),
     };
     const sent = {
-      upstream: this.#sent.labels(labelsOf('upstream')),
-      downstream: this.#sent.labels(labelsOf('downstream')),
+      upstream: this.#sent.labels(this.#labels('upstream', addresses)),
+      downstream: this.#sent.labels(this.#labels('downstream', addresses)),
     };
     // Adding 0 creates each series at 0 when the connection opens, so a scrape lists a
     // direction that has moved no bytes yet.
@@ -76,18 +105,37 @@ export class ProxyMetrics {
     ]) {
       counter.inc(0);
     }
+    // A connection may still move bytes while the deleted proxy closes it, and counting
+    // them would create the deleted series again.
     return {
-      received: (direction, bytes) => received[direction].inc(bytes),
-      sent: (direction, bytes) => sent[direction].inc(bytes),
+      received: (direction, bytes) => {
+        if (!this.#removed) received[direction].inc(bytes);
+      },
+      sent: (direction, bytes) => {
+        if (!this.#removed) sent[direction].inc(bytes);
+      },
     };
   }
 
-  /** Renders every counter in the Prometheus text format. */
-  render(): Promise<string> {
-    return this.registry.metrics();
+  /** Deletes every series of the proxy, so that `GET /metrics` no longer lists them. */
+  remove(): void {
+    this.#removed = true;
+    for (const labels of this.#labelSets.values()) {
+      this.#received.remove(labels);
+      this.#sent.remove(labels);
+    }
+    this.#labelSets.clear();
   }
 
-  get contentType(): string {
-    return this.registry.contentType;
+  #labels(direction: StreamDirection, addresses: ProxyAddresses): Record<ProxyLabel, string> {
+    // Labels in alphabetical order, the order in which Toxiproxy's exposition lists them.
+    const labels = {
+      direction,
+      listener: addresses.listener,
+      proxy: this.#proxy,
+      upstream: addresses.upstream,
+    };
+    this.#labelSets.set(JSON.stringify(labels), labels);
+    return labels;
   }
 }

@@ -5,7 +5,7 @@ import { formatHostPort, type HostPort, parseHostPort } from './address.js';
 import { FaultProxyError } from './errors.js';
 import { Link } from './link.js';
 import { closeListener, openListener } from './listener.js';
-import type { ProxyMetrics } from './metrics.js';
+import type { ProxyMetrics, ProxySeries } from './metrics.js';
 import { parseToxicCreate, parseToxicUpdate, type ToxicDefinition } from './toxic-definition.js';
 
 /** A proxy as the API shows it. */
@@ -40,12 +40,14 @@ export class FaultProxyEntry {
   readonly #links = new Set<Link>();
   readonly #toxics: ToxicDefinition[] = [];
   readonly #options: ProxyOptions;
+  readonly #series: ProxySeries;
 
   constructor(name: string, listen: HostPort, upstream: string, options: ProxyOptions) {
     this.name = name;
     this.#listen = listen;
     this.#upstream = upstream;
     this.#options = options;
+    this.#series = options.metrics.forProxy(name);
   }
 
   get enabled(): boolean {
@@ -81,6 +83,15 @@ export class FaultProxyEntry {
     if (server !== undefined) {
       await closeListener(server);
     }
+  }
+
+  /**
+   * Deletes the proxy's metric series and stops it. The series go first, so that a new proxy
+   * of the same name, created while this one closes, keeps its own.
+   */
+  async delete(): Promise<void> {
+    this.#series.remove();
+    await this.disable();
   }
 
   /** Applies an update; a new listen or upstream address restarts the proxy. */
@@ -170,8 +181,7 @@ export class FaultProxyEntry {
   }
 
   #accept(client: Socket): void {
-    const traffic = this.#options.metrics.forLink({
-      proxy: this.name,
+    const traffic = this.#series.forLink({
       listener: formatHostPort(this.#listen),
       upstream: this.#upstream,
     });

@@ -15,7 +15,22 @@ export interface TenantAuthenticator {
 
 /** Sheds load from queue gauges before any tenant limit is taken. */
 export interface BackpressureGate {
+  /** Returns the rejection of a task of class `priority`, or undefined to let it pass. */
   check(priority: PriorityClass): Promise<Rejection | undefined>;
+  /**
+   * Checks an async task as `check` does. A task that passes counts in the queue depth the
+   * gate uses until the caller settles the returned hold. @defaultValue absent: `check` is used
+   */
+  checkQueued?(priority: PriorityClass): Promise<Rejection | QueuedTaskHold>;
+}
+
+/** An async task that backpressure let pass, which counts in its queue depth. */
+export interface QueuedTaskHold {
+  admitted: true;
+  /** Records that the task's job is in the queue. */
+  enqueued(): void;
+  /** Records that the task did not reach the queue, so it no longer counts. */
+  abandon(): void;
 }
 
 /** Tenant limits: reserve before execution, settle or release after it. */

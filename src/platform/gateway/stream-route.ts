@@ -1,6 +1,10 @@
 import type { FastifyReply } from 'fastify';
 
-import { describeFailure, type FailureDescription } from '../runtime/failure.js';
+import {
+  describeFailure,
+  type FailureDescription,
+  logWithheldAddresses,
+} from '../runtime/failure.js';
 import type { TaskRecord } from '../task.js';
 import { SseWriter } from './sse.js';
 import type { AdmittedTask, TaskService } from './task-service.js';
@@ -34,9 +38,9 @@ export async function streamTask(
       sse.end();
       return;
     }
-    fail(sse, admitted.task.id, outcome.failure);
+    fail(reply, sse, admitted.task.id, outcome.failure);
   } catch (error) {
-    fail(sse, admitted.task.id, describeFailure(error));
+    fail(reply, sse, admitted.task.id, describeFailure(error));
   }
 }
 
@@ -49,7 +53,8 @@ function doneEvent(record: TaskRecord) {
   };
 }
 
-function fail(sse: SseWriter, id: string, failure: FailureDescription): void {
+function fail(reply: FastifyReply, sse: SseWriter, id: string, failure: FailureDescription) {
+  logWithheldAddresses(reply.log, id, failure);
   const error = { code: failure.code, message: failure.message };
   if (!sse.started) {
     sse.sendJsonError(failure.status, { id, error }, failure.retryAfterSeconds);

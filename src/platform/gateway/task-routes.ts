@@ -1,6 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { describeFailure, type FailureDescription, failureStatusOf } from '../runtime/failure.js';
+import {
+  describeFailure,
+  type FailureDescription,
+  failureStatusOf,
+  logWithheldAddresses,
+} from '../runtime/failure.js';
 import { isTerminal } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
 import { bearerAuth, requireTenant } from './auth.js';
@@ -104,6 +109,7 @@ function syncBody(record: TaskRecord) {
 }
 
 function sendFailure(reply: FastifyReply, id: string, failure: FailureDescription) {
+  logWithheldAddresses(reply.log, id, failure);
   if (failure.retryAfterSeconds !== undefined) {
     reply.header('retry-after', String(failure.retryAfterSeconds));
   }

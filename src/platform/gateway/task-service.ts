@@ -24,6 +24,7 @@ import type {
   BackpressureGate,
   ExecutionJob,
   ExecutionOutcome,
+  QueuedTaskHold,
   RouteCatalog,
   SyncExecutor,
   SyncTaskOwnership,
@@ -365,11 +366,50 @@ export class TaskService {
     id: string,
     idempotencyKey: string | undefined,
   ): Promise<AdmittedTask> {
-    const shed = await this.#bounded(
-      'backpressure check',
-      this.#options.backpressure?.check(request.priority) ?? Promise.resolve(undefined),
-    );
-    if (shed !== undefined) throw this.#rejected(shed, tenant);
+    const passed = await this.#checkBackpressure(request);
+    if (passed?.admitted === false) throw this.#rejected(passed, tenant);
+    try {
+      const admitted = await this.#admitAndStore(tenant, request, id, idempotencyKey);
+      passed?.enqueued();
+      return admitted;
+    } catch (error) {
+      passed?.abandon();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs the backpressure check. An async task that passes gets a hold, which counts it in
+   * the queue depth until the task is enqueued or given up.
+   */
+  async #checkBackpressure(request: TaskRequest): Promise<Rejection | QueuedTaskHold | undefined> {
+    const gate = this.#options.backpressure;
+    if (gate === undefined) return undefined;
+    if (request.mode !== 'async' || gate.checkQueued === undefined) {
+      return this.#bounded('backpressure check', gate.check(request.priority));
+    }
+    const check = gate.checkQueued(request.priority);
+    try {
+      return await this.#bounded('backpressure check', check);
+    } catch (error) {
+      // A check that timed out may still pass later, and its hold would then count a task
+      // that never comes.
+      check.then(
+        (result) => {
+          if (result.admitted) result.abandon();
+        },
+        () => {},
+      );
+      throw error;
+    }
+  }
+
+  async #admitAndStore(
+    tenant: Tenant,
+    request: TaskRequest,
+    id: string,
+    idempotencyKey: string | undefined,
+  ): Promise<AdmittedTask> {
     // The task id names the admission ticket, so a timed-out admission can be undone.
     const decision = await this.#admitTicket(tenant, request, id);
     if (!decision.admitted) throw this.#rejected(decision, tenant);

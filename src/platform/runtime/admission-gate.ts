@@ -1,4 +1,4 @@
-import type { Backpressure, QueueGauges } from '../admission/backpressure.js';
+import type { Backpressure, BackpressureDecision, QueueGauges } from '../admission/backpressure.js';
 import type {
   AdmissionBackend,
   AdmissionResult,
@@ -6,7 +6,7 @@ import type {
   Rejection,
 } from '../admission/types.js';
 import { GatewayError } from '../gateway/gateway-error.js';
-import type { AdmissionGate, BackpressureGate } from '../gateway/ports.js';
+import type { AdmissionGate, BackpressureGate, QueuedTaskHold } from '../gateway/ports.js';
 import type { Clock } from '../clock.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { PriorityClass, TaskRequest } from '../task.js';
@@ -90,19 +90,37 @@ export class BackendAdmissionGate implements AdmissionGate {
   }
 }
 
+/** A queue gauge read, and the count of tasks this gate saw enqueued when the read started. */
+interface GaugeSample {
+  at: number;
+  gauges: Promise<QueueGauges>;
+  pending: boolean;
+  enqueuedBefore: number;
+}
+
 /**
  * Applies the backpressure rule to queue gauges. Gauges are read at most once
  * per `maxGaugeAgeMs`, because reading BullMQ gauges costs several Redis
  * commands and the rule only needs a recent sample. A read still in flight is
  * shared however long it takes, so a Redis that does not reply gets one gauge
  * read at a time, not one per `maxGaugeAgeMs`.
+ *
+ * The depth the rule gets is the sampled depth plus the async tasks this gate let pass
+ * since the read started: those whose enqueue is still under way and those enqueued. So a
+ * burst within one sample stops at the limit. A task enqueued while the read was running
+ * may count twice, so the gate sheds early rather than late. Tasks that other gateway
+ * processes enqueue count only from the next read.
  */
 export class QueueBackpressureGate implements BackpressureGate {
   readonly #rule: Backpressure;
   readonly #gauges: () => Promise<QueueGauges>;
   readonly #clock: Clock;
   readonly #maxGaugeAgeMs: number;
-  #sample: { at: number; gauges: Promise<QueueGauges>; pending: boolean } | undefined;
+  #sample: GaugeSample | undefined;
+  /** Async tasks let pass whose enqueue has not ended. */
+  #enqueuing = 0;
+  /** Async tasks enqueued since this gate was built. */
+  #enqueued = 0;
 
   /** @param maxGaugeAgeMs oldest gauge sample reused, in ms. @defaultValue 100 */
   constructor(
@@ -118,17 +136,44 @@ export class QueueBackpressureGate implements BackpressureGate {
   }
 
   async check(priority: PriorityClass): Promise<Rejection | undefined> {
-    const decision = this.#rule.decide(priority, await this.#currentGauges());
+    const decision = await this.#decide(priority);
     return decision.admitted ? undefined : decision;
   }
 
-  #currentGauges(): Promise<QueueGauges> {
+  async checkQueued(priority: PriorityClass): Promise<Rejection | QueuedTaskHold> {
+    const decision = await this.#decide(priority);
+    if (!decision.admitted) return decision;
+    this.#enqueuing += 1;
+    let settled = false;
+    const settle = (enqueued: boolean) => {
+      if (settled) return;
+      settled = true;
+      this.#enqueuing -= 1;
+      if (enqueued) this.#enqueued += 1;
+    };
+    return { admitted: true, enqueued: () => settle(true), abandon: () => settle(false) };
+  }
+
+  async #decide(priority: PriorityClass): Promise<BackpressureDecision> {
+    const sample = this.#currentSample();
+    const gauges = await sample.gauges;
+    const since = this.#enqueued - sample.enqueuedBefore;
+    const depth = gauges.depth + since + this.#enqueuing;
+    return this.#rule.decide(priority, { ...gauges, depth });
+  }
+
+  #currentSample(): GaugeSample {
     const sample = this.#sample;
     if (sample?.pending || (sample !== undefined && this.#ageOf(sample) <= this.#maxGaugeAgeMs)) {
-      return sample.gauges;
+      return sample;
     }
     const gauges = this.#gauges();
-    const next = { at: this.#clock.monotonic(), gauges, pending: true };
+    const next = {
+      at: this.#clock.monotonic(),
+      gauges,
+      pending: true,
+      enqueuedBefore: this.#enqueued,
+    };
     this.#sample = next;
     gauges.then(
       () => {
@@ -140,7 +185,7 @@ export class QueueBackpressureGate implements BackpressureGate {
         if (this.#sample === next) this.#sample = undefined;
       },
     );
-    return gauges;
+    return next;
   }
 
   #ageOf(sample: { at: number }): number {

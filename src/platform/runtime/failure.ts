@@ -1,13 +1,21 @@
+import type { Logger } from 'pino';
+
 import { isProviderError } from '../providers/errors.js';
 import { isRouterError, routerErrorStatus } from '../router/router-errors.js';
 import { isServerlessError } from '../executors/serverless-errors.js';
 import type { TaskError } from '../task.js';
+import { withoutAddresses } from './internal-addresses.js';
 import { failureOf } from './model-router.js';
 
 /** A task failure as the client sees it: the recorded error plus its HTTP status. */
 export interface FailureDescription extends TaskError {
   status: number;
   retryAfterSeconds?: number;
+  /**
+   * The message with the provider addresses that `message` withholds from the tenant, for
+   * the platform's log. Absent when the message contained none.
+   */
+  logMessage?: string;
 }
 
 const SERVERLESS_STATUS: Record<string, number> = {
@@ -39,7 +47,10 @@ export function describeFailure(thrown: unknown): FailureDescription {
     const described: FailureDescription = {
       status: error.httpStatus,
       code: error.code,
-      message: error.code === 'client_aborted' ? CLIENT_ABORTED_MESSAGE : error.message,
+      ...providerMessage(
+        error.code === 'client_aborted' ? CLIENT_ABORTED_MESSAGE : error.message,
+        error,
+      ),
     };
     if (error.attempts.length > 0) described.attempts = error.attempts;
     if (error.retryAfterMs !== undefined) {
@@ -53,12 +64,49 @@ export function describeFailure(thrown: unknown): FailureDescription {
     return {
       status: timeout ? 504 : 502,
       code: `provider_${error.errorClass}`,
-      message: error.message,
+      ...providerMessage(error.message, error),
     };
   }
   if (isAbort(error))
     return { status: 499, code: 'client_aborted', message: CLIENT_ABORTED_MESSAGE };
   return describeCoded(error);
+}
+
+/**
+ * Returns the tenant's message of a router or provider failure: each network address, such
+ * as the `127.0.0.1:PORT` of a refused connection, becomes the name of the provider in the
+ * error's cause chain, or `the provider`. `logMessage` keeps the addresses.
+ */
+function providerMessage(
+  message: string,
+  error: Error,
+): Pick<FailureDescription, 'message' | 'logMessage'> {
+  const withheld = withoutAddresses(message, providerNameOf(error) ?? 'the provider');
+  return withheld === message ? { message } : { message: withheld, logMessage: message };
+}
+
+/** Returns the provider of the first ProviderError among the first 8 errors of the chain. */
+function providerNameOf(error: unknown): string | undefined {
+  let cause = error;
+  for (let depth = 0; depth < 8 && cause instanceof Error; depth += 1) {
+    if (isProviderError(cause)) return cause.provider;
+    cause = cause.cause;
+  }
+  return undefined;
+}
+
+/**
+ * Logs the message of a task failure whose tenant-facing message withholds provider
+ * addresses, at warn with the task id, so operators still see the addresses. Does nothing
+ * for other failures, whose message the tenant already has in full.
+ */
+export function logWithheldAddresses(
+  logger: Pick<Logger, 'warn'> | undefined,
+  taskId: string,
+  failure: FailureDescription,
+): void {
+  if (failure.logMessage === undefined) return;
+  logger?.warn({ taskId, code: failure.code }, `task failed: ${failure.logMessage}`);
 }
 
 /**

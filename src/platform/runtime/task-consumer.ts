@@ -4,7 +4,7 @@ import type { QueuedTaskData } from '../gateway/ports.js';
 import { DeferError, type JobHandler, NonRetryableError, type QueueJob } from '../queue/index.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { DeliveryCost, TaskRecord } from '../task.js';
-import { describeFailure, taskErrorOf } from './failure.js';
+import { describeFailure, type FailureDescription, taskErrorOf } from './failure.js';
 import { failureOf, type ModelRouterPort, spentTokenCostOf, spentUsageOf } from './model-router.js';
 import { runWithLimits, SLOT_LEASE_MARGIN_MS } from './run-limits.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from '../gateway/schema.js';
@@ -64,6 +64,11 @@ export interface TaskConsumerOptions {
   onCheckpointError?: (error: unknown, taskId: string) => void;
   /** Called when a delivery resumes a task after the steps an earlier one finished. @defaultValue none */
   onResume?: (task: TaskRecord, steps: number) => void;
+  /**
+   * Called with each failed delivery's failure before the task stores it or goes back to
+   * the queue, so the caller can log its `logMessage`. @defaultValue none
+   */
+  onFailure?: (task: TaskRecord, failure: FailureDescription) => void;
 }
 
 /** Returns the cap of `tenantId` in `caps`, reading own keys only, or undefined for none. */
@@ -202,6 +207,7 @@ async function recordFailure(
   spend: TicketSpend,
 ): Promise<never> {
   const failure = describeFailure(error);
+  options.onFailure?.(task, failure);
   const taskError = taskErrorOf(failure);
   const spentUsd = spentTokenCostOf(error);
   const costs = { tokenUsd: spentUsd, tokenUsage: spentUsageOf(error) };

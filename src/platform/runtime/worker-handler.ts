@@ -28,6 +28,7 @@ import { asyncTaskDeadlineMs, SLOT_LEASE_MARGIN_MS } from './run-limits.js';
 import { RouterModelPort } from './router-port.js';
 import type { ModelRouterPort } from './model-router.js';
 import { capOf, createTaskHandler } from './task-consumer.js';
+import { logWithheldAddresses } from './failure.js';
 import { TaskFinisher } from './task-finisher.js';
 
 /** JSON config the platform passes to each worker process. */
@@ -154,6 +155,7 @@ export function createTaskHandlerAround(
     maxRunningOf: (tenantId) => capOf(settings.maxRunning ?? {}, tenantId),
     onCapDeferral: (tenantId) => metrics.recordCapDeferral(tenantId),
     onResume: (task, steps) => metrics.recordResumedSteps(task.tenantId, steps),
+    onFailure: (task, failure) => logWithheldAddresses(logger, task.id, failure),
     onCheckpointError: (error, taskId) =>
       logger.warn(
         { err: error, taskId },

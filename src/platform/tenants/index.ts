@@ -1,6 +1,14 @@
 export { hashApiKey, keyFingerprint } from './api-key.js';
 export { DEFAULT_DEMO_KEYS_PATH, loadDemoKeys } from './demo-keys.js';
 export { isTenantConfigError, TenantConfigError } from './errors.js';
-export { DEFAULT_TENANTS_PATH, loadTenants, parseTenants } from './load-tenants.js';
+export {
+  type CheckedTenants,
+  checkTenantsFile,
+  DEFAULT_TENANTS_PATH,
+  type LocatedTenantWarning,
+  loadTenants,
+  parseTenants,
+} from './load-tenants.js';
 export { TenantRegistry } from './registry.js';
 export type { Tenant, TenantLimits } from './tenant.js';
+export { type TenantWarning, tenantWarnings } from './tenant-warnings.js';

@@ -15,6 +15,7 @@ import {
 import { FILE_FIELD, isTenantConfigError, TenantConfigError } from './errors.js';
 import { TenantRegistry } from './registry.js';
 import type { Tenant } from './tenant.js';
+import { type TenantWarning, tenantWarnings } from './tenant-warnings.js';
 import {
   type ConfigSource,
   type FieldPath,
@@ -54,19 +55,57 @@ export async function loadTenants(path: string = DEFAULT_TENANTS_PATH): Promise<
   return new TenantRegistry(parseTenants(await readConfigText(path), path));
 }
 
+/** A tenant warning at the line and column of its field in the tenants file. */
+export interface LocatedTenantWarning extends TenantWarning {
+  /** Path of the field, such as `tenants[1].budgetUsd`. */
+  fieldPath: string;
+  location: SourceLocation;
+}
+
+/** A tenants file as loaded, with the warnings about its settings. */
+export interface CheckedTenants {
+  registry: TenantRegistry;
+  warnings: LocatedTenantWarning[];
+}
+
+/**
+ * Reads and validates a tenants file as {@link loadTenants} does, and locates each of its
+ * {@link tenantWarnings}.
+ * @throws TenantConfigError naming the file and the field when it is missing or invalid.
+ */
+export async function checkTenantsFile(path: string): Promise<CheckedTenants> {
+  const source = parseConfigSource(await readConfigText(path), path);
+  const tenants = tenantsOf(source);
+  const warnings = tenantWarnings(tenants, path).map((warning) => {
+    // Ids are unique in a valid file, and its tenants are in the order of its entries.
+    const index = tenants.findIndex((tenant) => tenant.id === warning.tenantId);
+    const fieldPath = ['tenants', index, warning.field];
+    return {
+      ...warning,
+      fieldPath: fieldName(fieldPath),
+      location: locateField(source, fieldPath),
+    };
+  });
+  return { registry: new TenantRegistry(tenants), warnings };
+}
+
 /**
  * Parses tenants YAML text. `file` names the source in error messages.
  * @throws TenantConfigError listing every problem found, each at its line and column and
  * with the id of its tenant entry when the entry has a valid one.
  */
 export function parseTenants(text: string, file: string): Tenant[] {
-  const source = parseConfigSource(text, file);
+  return tenantsOf(parseConfigSource(text, file));
+}
+
+/** Returns the tenants of a parsed file, or throws every problem as parseTenants does. */
+function tenantsOf(source: ConfigSource): Tenant[] {
   const problems: TenantConfigError[] = [];
   const tenants = readTenants(source, problems);
   if (problems.length > 0) {
     // Problems are found field by field and duplicates last, so they are put in file order.
     const sorted = problems.toSorted((a, b) => compareLocations(a.location, b.location));
-    throw TenantConfigError.combine(file, sorted);
+    throw TenantConfigError.combine(source.file, sorted);
   }
   return tenants;
 }

@@ -140,6 +140,43 @@ describe('FaultProxy GET /metrics', () => {
     assert.equal(sampleValue(samples, SENT, 'downstream'), 0);
   });
 
+  it('drops the series of a deleted proxy', async () => {
+    const other = await new Toxiproxy(server.url).createProxy({
+      name: uniqueName('metrics-kept'),
+      listen: '127.0.0.1:0',
+      upstream: echo.address,
+    });
+    for (const listen of [proxy.listen, other.listen]) {
+      const socket = await openSocket(portOf(listen));
+      await echoRoundTrip(socket, 'hello;');
+      socket.destroy();
+    }
+    await proxy.remove();
+    const samples = await scrape();
+    const proxies = new Set(samples.map((sample) => sample.labels.proxy));
+    assert.deepEqual([...proxies], [other.name]);
+    assert.equal(samples.length, 4);
+  });
+
+  it('starts a proxy created again from no series', async () => {
+    const socket = await openSocket(portOf(proxy.listen));
+    await echoRoundTrip(socket, 'hello;');
+    socket.destroy();
+    await proxy.remove();
+    const again = await new Toxiproxy(server.url).createProxy({
+      name: proxy.name,
+      listen: '127.0.0.1:0',
+      upstream: echo.address,
+    });
+    assert.deepEqual(await scrape(), []);
+    const next = await openSocket(portOf(again.listen));
+    await echoRoundTrip(next, 'hi;');
+    next.destroy();
+    const samples = await scrape();
+    assert.equal(sampleValue(samples, RECEIVED, 'upstream'), 3);
+    assert.equal(sampleValue(samples, SENT, 'downstream'), 3);
+  });
+
   it('lists no samples before the first connection', async () => {
     const samples = await scrape();
     assert.deepEqual(samples, []);

@@ -92,6 +92,8 @@ export interface FakePlatformOptions {
   syncOwners?: SyncTaskOwnership;
   /** @defaultValue no backpressure */
   backpressure?: BackpressureGate;
+  /** @defaultValue the gateway's default */
+  storeTimeoutMs?: number;
 }
 
 /** Builds the gateway over in-memory parts and a scripted router. */
@@ -128,6 +130,7 @@ export function fakePlatform(options: FakePlatformOptions = {}): FakePlatform {
     bodyLimitBytes: options.bodyLimitBytes,
     syncOwners: options.syncOwners,
     backpressure: options.backpressure,
+    storeTimeoutMs: options.storeTimeoutMs,
   });
   return { app, router, store, admission, enqueued, logs, registry };
 }

@@ -12,6 +12,7 @@ import type {
   ReadinessResult,
 } from '../../../src/platform/gateway/ports.js';
 import { ProviderError } from '../../../src/platform/providers/errors.js';
+import { QueueBackpressureGate } from '../../../src/platform/runtime/admission-gate.js';
 import { RouterError } from '../../../src/platform/router/router-errors.js';
 import {
   ALPHA_KEY,
@@ -24,6 +25,7 @@ import {
   SYNC_TASK,
   testTenant,
 } from './fake-platform.js';
+import { createManualClock } from '../admission/fake-clock.js';
 
 /** Builds a backpressure gate with the platform's default limits over fixed queue gauges. */
 function backpressureAt(gauges: QueueGauges): BackpressureGate {
@@ -373,6 +375,75 @@ describe('gateway tasks', () => {
       response.json().error.message,
       'queue_depth limit of 5000 reached for platform; retry after 1 s',
     );
+  });
+
+  it('stops a burst at the queue depth limit', async () => {
+    // Every check reuses one sample of 3 queued tasks, because the clock never moves. The
+    // standard class is shed from 8 of 10 tasks, so 5 more fit.
+    const clock = createManualClock();
+    let reads = 0;
+    const readGauges = async () => {
+      reads += 1;
+      return { depth: 3, oldestAgeMs: 0 };
+    };
+    const rule = createBackpressure({ maxQueueDepth: 10, maxOldestAgeMs: 60_000 });
+    const gate = new QueueBackpressureGate(rule, readGauges, clock, 100);
+    const { app, enqueued } = fakePlatform({ backpressure: gate });
+    const burst = Array.from({ length: 40 }, () => postTask(app, ASYNC_TASK));
+    const statuses = (await Promise.all(burst)).map((response) => response.statusCode);
+    assert.equal(reads, 1);
+    assert.equal(statuses.filter((status) => status === 202).length, 5);
+    assert.equal(statuses.filter((status) => status === 429).length, 35);
+    assert.equal(enqueued.length, 5);
+  });
+
+  it('frees the depth of a task that admission rejected', async () => {
+    const clock = createManualClock();
+    const rule = createBackpressure({ maxQueueDepth: 10, maxOldestAgeMs: 60_000 });
+    const gauges = async () => ({ depth: 6, oldestAgeMs: 0 });
+    const gate = new QueueBackpressureGate(rule, gauges, clock, 100);
+    const tenants = [
+      testTenant('tenant-alpha', ALPHA_KEY, { maxInFlight: 1 }),
+      testTenant('tenant-beta', BETA_KEY),
+    ];
+    const { app } = fakePlatform({ tenants, backpressure: gate });
+    assert.equal((await postTask(app, ASYNC_TASK)).statusCode, 202);
+    const rejected = await postTask(app, ASYNC_TASK);
+    assert.equal(rejected.json().error.limit, 'max_in_flight');
+    const beta = { ...bearer(BETA_KEY) };
+    const first = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: beta,
+      payload: ASYNC_TASK,
+    });
+    assert.equal(first.statusCode, 202);
+    const second = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: beta,
+      payload: ASYNC_TASK,
+    });
+    assert.equal(second.json().error.limit, 'queue_depth');
+  });
+
+  it('frees the depth of a check that timed out', async () => {
+    const clock = createManualClock();
+    let finishRead: (() => void) | undefined;
+    const gauges = () =>
+      new Promise<QueueGauges>((resolve) => {
+        finishRead = () => resolve({ depth: 7, oldestAgeMs: 0 });
+      });
+    const rule = createBackpressure({ maxQueueDepth: 10, maxOldestAgeMs: 60_000 });
+    const gate = new QueueBackpressureGate(rule, gauges, clock, 100);
+    const { app } = fakePlatform({ backpressure: gate, storeTimeoutMs: 50 });
+    const timedOut = await postTask(app, ASYNC_TASK);
+    assert.equal(timedOut.json().error.code, 'store_unavailable');
+    // The check passes once the read ends, with no request left to enqueue its task.
+    finishRead?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal((await postTask(app, ASYNC_TASK)).statusCode, 202);
+    assert.equal((await postTask(app, ASYNC_TASK)).json().error.limit, 'queue_depth');
   });
 
   it('sends no Retry-After for a spent budget', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 
 import { createBackpressure } from '../../../src/platform/admission/backpressure.js';
 import type { QueueGauges } from '../../../src/platform/queue/queue.js';
+import type { QueuedTaskHold } from '../../../src/platform/gateway/ports.js';
 import { QueueBackpressureGate } from '../../../src/platform/runtime/admission-gate.js';
 import { createManualClock } from '../admission/fake-clock.js';
 
@@ -72,5 +73,41 @@ describe('QueueBackpressureGate', () => {
     await assert.rejects(gate.check('standard'), /connection lost/);
     assert.equal(await gate.check('standard'), undefined);
     assert.equal(calls, 2);
+  });
+
+  it('counts tasks enqueued since the sample was read', async () => {
+    const clock = createManualClock();
+    const depths = [96, 97];
+    const read = async () => ({ ...GAUGES, depth: depths.shift() ?? 0 });
+    const gate = new QueueBackpressureGate(rule(), read, clock, 100);
+    const holds: QueuedTaskHold[] = [];
+    for (let count = 0; count < 4; count += 1) {
+      const hold = await gate.checkQueued('critical');
+      assert.ok(hold.admitted, `task ${count + 1} shed at a depth of ${96 + count}`);
+      holds.push(hold);
+    }
+    assert.equal((await gate.checkQueued('critical')).admitted, false);
+    for (const hold of holds) hold.enqueued();
+    assert.equal((await gate.checkQueued('critical')).admitted, false);
+    // The next read finds 97 tasks and no longer adds the 4 enqueued before it, so 3 fit.
+    clock.tick(101);
+    const after = await gate.checkQueued('critical');
+    assert.ok(after.admitted);
+    assert.equal(await gate.check('critical'), undefined);
+    assert.equal((await gate.checkQueued('critical')).admitted, true);
+    assert.equal((await gate.checkQueued('critical')).admitted, true);
+    assert.equal((await gate.checkQueued('critical')).admitted, false);
+  });
+
+  it('stops counting a task that is abandoned', async () => {
+    const clock = createManualClock();
+    const read = async () => ({ ...GAUGES, depth: 99 });
+    const gate = new QueueBackpressureGate(rule(), read, clock, 100);
+    const hold = await gate.checkQueued('critical');
+    assert.ok(hold.admitted);
+    assert.equal((await gate.checkQueued('critical')).admitted, false);
+    hold.abandon();
+    hold.enqueued();
+    assert.equal((await gate.checkQueued('critical')).admitted, true);
   });
 });

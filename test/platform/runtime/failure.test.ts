@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 
 import { ServerlessError } from '../../../src/platform/executors/serverless-errors.js';
 import { ProviderError } from '../../../src/platform/providers/errors.js';
-import { RouterError } from '../../../src/platform/router/router-errors.js';
-import { describeFailure, failureStatusOf } from '../../../src/platform/runtime/failure.js';
+import { RouterError, routerErrorFrom } from '../../../src/platform/router/router-errors.js';
+import {
+  describeFailure,
+  failureStatusOf,
+  taskErrorOf,
+} from '../../../src/platform/runtime/failure.js';
 import { SpentTokensError } from '../../../src/platform/runtime/model-router.js';
 import {
   PlatformShutdownError,
@@ -41,6 +45,41 @@ describe('describeFailure', () => {
       describeFailure(new ProviderError('deadline_exceeded', 'slow', details)).status,
       504,
     );
+  });
+
+  it('withholds provider addresses from a router error', () => {
+    const details = { provider: 'provider-b', model: 'claude-sonnet' };
+    const cause = new ProviderError(
+      'connection_error',
+      'connect ECONNREFUSED 127.0.0.1:4100',
+      details,
+    );
+    const failure = describeFailure(routerErrorFrom(cause, []));
+    assert.equal(failure.message, 'provider-b/claude-sonnet: connect ECONNREFUSED provider-b');
+    assert.equal(
+      failure.logMessage,
+      'provider-b/claude-sonnet: connect ECONNREFUSED 127.0.0.1:4100',
+    );
+    assert.equal(taskErrorOf(failure).message, failure.message);
+    assert.ok(!('logMessage' in taskErrorOf(failure)));
+  });
+
+  it('withholds provider addresses from a provider error', () => {
+    const details = { provider: 'provider-a', model: 'gpt-4o' };
+    const error = new ProviderError('connection_error', 'connect ETIMEDOUT [::1]:4100', details);
+    const failure = describeFailure(error);
+    assert.equal(failure.message, 'provider-a/gpt-4o: connect ETIMEDOUT provider-a');
+  });
+
+  it('names no provider when none is known', () => {
+    const failure = describeFailure(new RouterError('upstream_error', 'reset by 10.0.0.7:443'));
+    assert.equal(failure.message, 'reset by the provider');
+  });
+
+  it('sets no log message without an address', () => {
+    const failure = describeFailure(new RouterError('upstream_error', 'HTTP 500 overloaded'));
+    assert.equal(failure.message, 'HTTP 500 overloaded');
+    assert.equal(failure.logMessage, undefined);
   });
 
   it('hides unknown errors behind 500', () => {

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
 import { pino } from 'pino';
+import { stringify } from 'yaml';
 
 import { startPlatform } from '../../../src/platform/runtime.js';
 import { ineffectiveRunningCaps, workerSlots } from '../../../src/platform/runtime/running-caps.js';
@@ -222,6 +226,65 @@ describe('startPlatform running caps', function () {
     });
     try {
       assert.deepEqual(platform.warnings, []);
+    } finally {
+      await platform.stop();
+    }
+  });
+});
+
+describe('startPlatform tenant warnings', function () {
+  this.timeout(30_000);
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-tenant-warnings-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('logs a zero budget and an unbound cap', async () => {
+    const tenantsPath = join(dir, 'tenants.yaml');
+    const entries = [
+      { ...tenant('tenant-free'), budgetUsd: 0 },
+      { ...tenant('tenant-wide', 12), keySha256: 'b'.repeat(64) },
+    ];
+    await writeFile(tenantsPath, stringify({ tenants: entries }));
+    const records: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        records.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+        done();
+      },
+    });
+    const platform = await startPlatform({
+      topology: 'workers=16 serverless_burst=disabled',
+      redisUrl: '',
+      faultProxy: false,
+      tenantsPath,
+      logger: pino({ level: 'info' }, stream),
+    });
+    try {
+      assert.equal(platform.warnings.length, 2);
+      assert.match(
+        platform.warnings[0] ?? '',
+        new RegExp(`^tenant tenant-free in ${tenantsPath}: budgetUsd is 0, `),
+      );
+      assert.match(
+        platform.warnings[1] ?? '',
+        new RegExp(
+          `^tenant tenant-wide in ${tenantsPath}: maxRunning 12 is above maxInFlight 10, `,
+        ),
+      );
+      const warnings = records.filter((record) => record.level === 40);
+      assert.deepEqual(
+        warnings.map(({ tenant, field, value, msg }) => ({ tenant, field, value, msg })),
+        [
+          { tenant: 'tenant-free', field: 'budgetUsd', value: 0, msg: platform.warnings[0] },
+          { tenant: 'tenant-wide', field: 'maxRunning', value: 12, msg: platform.warnings[1] },
+        ],
+      );
     } finally {
       await platform.stop();
     }

@@ -204,3 +204,54 @@ describe('runPolicyGate with a failing base', function () {
     await assert.rejects(stat(join(gateDir, 'comparison.json')), { code: 'ENOENT' });
   });
 });
+
+describe('runPolicyGate with an invalid PR policy', function () {
+  this.timeout(60_000);
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-gate-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('skips the base drill', async () => {
+    const baseText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
+    const basePath = join(dir, 'base.yaml');
+    await writeFile(basePath, baseText);
+    const prPath = join(dir, 'pr.yaml');
+    await writeFile(prPath, '');
+    const gateDir = join(dir, 'gate');
+    const started: string[] = [];
+    const result = await runPolicyGate({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: TIME_SCALE,
+      seed: SEED,
+      policyPath: prPath,
+      basePolicy: basePolicy(basePath, Buffer.from(baseText), baseText),
+      gateDir,
+      onDrillStart: (side, path) => started.push(`${side} ${path}`),
+    });
+    assert.deepEqual(started, []);
+    assert.deepEqual(result.base, {
+      status: 'skipped',
+      policyPath: basePath,
+      reason: 'the PR policy is invalid',
+    });
+    assert.equal(result.pr?.status, 'failed');
+    assert.equal(gateExitCode(result, false), 2);
+    const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');
+    assert.equal(comment.split('\n')[1], '## Policy gate: the PR drill failed');
+    assert.ok(comment.includes(`${prPath}:1:1: the policy is empty`), comment);
+    assert.ok(
+      comment.includes(
+        `The base policy \`${basePath}\` was not drilled, because the PR policy is invalid.`,
+      ),
+      comment,
+    );
+    await assert.rejects(stat(join(gateDir, 'base-reports')), { code: 'ENOENT' });
+  });
+});

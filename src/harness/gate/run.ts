@@ -3,7 +3,7 @@
  * the same drill, seed, time scale, topology and backpressure limits, compares the two
  * reports and writes a pull-request comment.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
@@ -89,6 +89,9 @@ export interface GateSettings {
 export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyGateResult> {
   const { gateDir } = options;
   await mkdir(gateDir, { recursive: true });
+  // An earlier gate's files would otherwise pass for this run's when this run writes none.
+  await rm(join(gateDir, GATE_COMMENT), { force: true });
+  await rm(join(gateDir, GATE_COMPARISON), { force: true });
 
   if (options.basePolicy !== undefined) {
     // Loaded before the base drill, so an invalid PR policy fails in a second, not after a drill.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -253,5 +253,43 @@ describe('runPolicyGate with an invalid PR policy', function () {
       comment,
     );
     await assert.rejects(stat(join(gateDir, 'base-reports')), { code: 'ENOENT' });
+  });
+});
+
+describe('runPolicyGate in a used gate folder', function () {
+  this.timeout(60_000);
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-gate-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("deletes an earlier run's comparison", async () => {
+    const baseText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
+    const basePath = join(dir, 'base.yaml');
+    await writeFile(basePath, baseText);
+    const prPath = join(dir, 'pr.yaml');
+    await writeFile(prPath, 'version: 1\nroutes: {}\n');
+    const gateDir = join(dir, 'gate');
+    await mkdir(gateDir);
+    await writeFile(join(gateDir, 'comparison.json'), '{"groups": []}\n');
+    await writeFile(join(gateDir, 'comment.md'), 'earlier comment\n');
+    const result = await runPolicyGate({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: TIME_SCALE,
+      seed: SEED,
+      policyPath: prPath,
+      basePolicy: basePolicy(basePath, Buffer.from(baseText), baseText),
+      gateDir,
+    });
+    assert.equal(result.comparison, null);
+    await assert.rejects(stat(join(gateDir, 'comparison.json')), { code: 'ENOENT' });
+    const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');
+    assert.equal(comment.split('\n')[1], '## Policy gate: the PR drill failed');
   });
 });

@@ -481,12 +481,24 @@ describe('readRun', () => {
   });
 
   it('rejects a folder', async () => {
-    const file = join(dir, 'run');
+    const file = join(dir, 'runs');
     await mkdir(file);
     await assertRejected(
       file,
       'unreadable',
-      `${file}: is a folder; pass a file in it, such as <folder>/report.json`,
+      `${file}: is a folder; pass the files in it, each a load --out JSON or a drill ` +
+        `report.json, such as ${file}/<run-id>/report.json`,
+    );
+  });
+
+  it('names the report of a run folder', async () => {
+    const file = join(dir, 'run');
+    await mkdir(file);
+    await writeFile(join(file, 'report.json'), '{}\n');
+    await assertRejected(
+      file,
+      'unreadable',
+      `${file}: is a folder; pass the report in it, ${file}/report.json`,
     );
   });
 

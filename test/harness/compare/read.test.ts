@@ -615,6 +615,20 @@ describe('readRun', () => {
     );
   });
 
+  it('rejects a start time past any date', async () => {
+    const output = sampleLoadOutput();
+    output.result.startedAt = 1e17;
+    const file = await writeJson(dir, 'edited.json', output);
+    await assertRejected(
+      file,
+      'invalid',
+      `${file}: invalid load output at /result/startedAt: maximum rule failed ` +
+        '(must be <= 8640000000000000, got 100000000000000000); expected epoch milliseconds ' +
+        'at the run start, up to 8.64e15, the latest a JavaScript Date can hold; ' +
+        'run the load again, as an edited or cut-off file cannot be compared',
+    );
+  });
+
   it('rejects a report that breaks the schema', async () => {
     const report = sampleReport();
     const [topology] = report.topologies;

@@ -5,7 +5,7 @@
  */
 import { policyChangeItem } from '../report/markdown.js';
 import type { PolicyChangeRecord, Report } from '../report/types.js';
-import type { GateComparison } from './compare.js';
+import { type GateComparison, SINGLE_DRILL_NOTE } from './compare.js';
 import type { BaseDrillOutcome, GateDrillOutcome, GateSettings } from './run.js';
 
 /**
@@ -204,7 +204,7 @@ function tableCell(text: string): string {
 
 /**
  * Formats the `[compare]` console lines: each side's verdict, then one line per figure with
- * the change, then the comparison's warnings.
+ * the change, then why a figure is n/a or a lower bound, then the comparison's warnings.
  */
 export function compareSummaryLines(
   input: Pick<GateCommentInput, 'base' | 'pr' | 'comparison'>,
@@ -230,6 +230,9 @@ export function compareSummaryLines(
     ...comparison.rows.map(
       (row) => `[compare] ${row.label}: ${row.base} -> ${row.pr} (${row.change})`,
     ),
+    ...comparison.notes
+      .filter((note) => note !== SINGLE_DRILL_NOTE)
+      .map((note) => `[compare] note: ${note}`),
     ...comparison.warnings.map((warning) => `[compare] warning: ${warning}`),
     '[compare] single runs, so no change is marked as within or beyond noise',
   ];

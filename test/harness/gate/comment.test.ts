@@ -402,6 +402,28 @@ describe('compareSummaryLines', () => {
     ]);
   });
 
+  it('gives the reason of an n/a figure', () => {
+    const pr = prReport();
+    // Requests in the series that did not complete were aborted at the drain timeout, and the
+    // completed rate no longer matches the series, so succeeded throughput is n/a too.
+    const topology = pr.topologies[0];
+    assert.ok(topology);
+    for (const point of topology.timeSeries) point.throughputRpm -= 180;
+    const lines = compareSummaryLines(
+      gateInput(ran(BASE_POLICY, baseReport(), 'base-reports'), ran(PR_POLICY, pr, 'reports')),
+    );
+    assert.ok(
+      lines.includes('[compare] succeeded throughput: 1776 rpm -> n/a (n/a)'),
+      lines.join('\n'),
+    );
+    const reason = lines.find((line) => line.startsWith('[compare] note: Succeeded throughput'));
+    assert.match(
+      reason ?? lines.join('\n'),
+      /^\[compare\] note: Succeeded throughput is n\/a for gate\/reports\/20261204T150400Z-provider-outage\/report\.json: its series counts /,
+    );
+    assert.ok(lines.includes(`[compare] note: ${LOWER_BOUND_NOTE}`), lines.join('\n'));
+  });
+
   it('names a failed base drill', () => {
     const base: GateDrillOutcome = {
       status: 'failed',

@@ -116,6 +116,15 @@ function checkSchemaVersion(file: string, format: Format, version: unknown): voi
       'run the load again with this scalegate to record its environment and settings',
     );
   }
+  if (version === undefined) {
+    // Every drill report records its schemaVersion, so one without it was edited or cut off.
+    throw new CompareInputError(
+      file,
+      'invalid',
+      'drill report without schemaVersion, which every report.json records',
+      'run the drill again, as an edited or cut-off report cannot be compared',
+    );
+  }
   const writer = format === 'load output' ? 'the load' : 'the drill';
   throw new CompareInputError(
     file,

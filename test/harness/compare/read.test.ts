@@ -14,6 +14,7 @@ import {
   stoppedEarlyReason,
 } from '../../../src/harness/load/health.js';
 import type { LoadCommandOutput } from '../../../src/harness/load/output.js';
+import type { Report } from '../../../src/harness/report/types.js';
 import { sampleReport, sampleReportV1, sampleReportV4 } from '../report/sample-report.js';
 import { BASE_FIGURES, sampleLoadOutput, writeJson } from '../load/sample-output.js';
 
@@ -589,6 +590,18 @@ describe('readRun', () => {
       'unsupported_schema_version',
       `${file}: load output schemaVersion 2 is not supported by this scalegate, which reads version 1; ` +
         'compare it with the scalegate version that wrote it, or run the load again with this one',
+    );
+  });
+
+  it('rejects a report without schemaVersion', async () => {
+    const report: Partial<Report> = sampleReport();
+    delete report.schemaVersion;
+    const file = await writeJson(dir, 'report.json', report);
+    await assertRejected(
+      file,
+      'invalid',
+      `${file}: drill report without schemaVersion, which every report.json records; ` +
+        'run the drill again, as an edited or cut-off report cannot be compared',
     );
   });
 

@@ -36,6 +36,7 @@ EMPTY_DRILL_ERROR := DRILL is empty; pass DRILL=worker-loss, or leave DRILL out 
 EMPTY_POLICY_ERROR := POLICY is empty; pass POLICY=path/to/policy.yaml, or leave POLICY out to drill policies/default.yaml
 EMPTY_POLICY_CHECK_ERROR := POLICY is empty; pass POLICY=path/to/policy.yaml, or leave POLICY out to check policies/default.yaml
 EMPTY_TENANTS_ERROR := TENANTS is empty; pass TENANTS=path/to/tenants.yaml, or leave TENANTS out to check fixtures/tenants.yaml
+EMPTY_GATE_DIR_ERROR := GATE_DIR is empty; pass GATE_DIR=path/to/folder, or leave GATE_DIR out to write to gate/
 
 # Checks POLICY as the platform loads it, without starting the platform. The command exits 1
 # for an invalid policy and 2 for an unreadable file, and make then exits 2 in either case.
@@ -53,6 +54,7 @@ tenants-check:
 # when its verdict is passed; the committed report and runbook stay as they are.
 policy-gate:
 	$(if $(strip $(POLICY)),,$(error $(EMPTY_POLICY_ERROR)))
+	$(if $(strip $(GATE_DIR)),,$(error $(EMPTY_GATE_DIR_ERROR)))
 	$(SCALEGATE) gate --policy $(call shell_quote,$(POLICY)) \
 		--gate-dir $(call shell_quote,$(GATE_DIR)) \
 		$(if $(strip $(BASE_POLICY)),--base-policy $(call shell_quote,$(BASE_POLICY)))

@@ -88,6 +88,16 @@ describe('scalegate gate', () => {
     );
   });
 
+  it('rejects an empty gate dir', async () => {
+    const run = await runInProcess(registerCommands, ['gate', '--gate-dir', '']);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      'error: --gate-dir is empty; pass a folder, such as gate, which the gate creates when missing\n',
+    );
+  });
+
   it('rejects an unreadable base before drilling', async () => {
     const base = join(dir, 'base.yaml');
     await writeFile(base, '- version: 1\n');

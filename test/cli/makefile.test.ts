@@ -65,6 +65,16 @@ describe('make policy-gate', () => {
       /^Makefile:\d+: \*\*\* POLICY is empty; pass POLICY=path\/to\/policy\.yaml, or leave POLICY out to drill policies\/default\.yaml\. {2}Stop\.\n$/,
     );
   });
+
+  it('rejects an empty GATE_DIR naming it', async () => {
+    const run = await runMake(['policy-gate', 'GATE_DIR=', PRINT_ARGS]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.match(
+      run.stderr,
+      /^Makefile:\d+: \*\*\* GATE_DIR is empty; pass GATE_DIR=path\/to\/folder, or leave GATE_DIR out to write to gate\/\. {2}Stop\.\n$/,
+    );
+  });
 });
 
 describe('make policy-check', () => {

@@ -91,6 +91,11 @@ async function runGateCommand(options: GateCommandOptions, signal: AbortSignal):
       `unknown drill ${options.drill}; known: ${Object.keys(DRILLS).join(', ')}`,
     );
   }
+  if (options.gateDir.trim() === '') {
+    throw new UsageError(
+      '--gate-dir is empty; pass a folder, such as gate, which the gate creates when missing',
+    );
+  }
   if (statSync(options.gateDir, { throwIfNoEntry: false })?.isDirectory() === false) {
     throw new UsageError(
       `--gate-dir ${options.gateDir} is a file; pass a folder, which the gate creates when missing`,

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import { isLoadOutputValidationError } from '../load/errors.js';
@@ -53,12 +53,7 @@ async function readText(file: string): Promise<string> {
       throw new CompareInputError(file, 'not_found', 'file not found', PASS_A_RUN);
     }
     if (code === 'EISDIR') {
-      throw new CompareInputError(
-        file,
-        'unreadable',
-        'is a folder',
-        'pass a file in it, such as <folder>/report.json',
-      );
+      throw new CompareInputError(file, 'unreadable', 'is a folder', await folderFix(file));
     }
     throw new CompareInputError(
       file,
@@ -67,6 +62,17 @@ async function readText(file: string): Promise<string> {
       'pass a readable file',
     );
   }
+}
+
+/** Names the report in a drill's run folder, or the kind of file to pass from another folder. */
+async function folderFix(folder: string): Promise<string> {
+  const report = join(folder, 'report.json');
+  const found = await stat(report).then(
+    (stats) => stats.isFile(),
+    () => false,
+  );
+  if (found) return `pass the report in it, ${report}`;
+  return `pass the files in it, each a load --out JSON or a drill report.json, such as ${join(folder, '<run-id>', 'report.json')}`;
 }
 
 function parseJson(file: string, text: string): unknown {
@@ -108,6 +114,15 @@ function checkSchemaVersion(file: string, format: Format, version: unknown): voi
       'no_schema_version',
       'load output without schemaVersion, written by a scalegate load before schema version 1',
       'run the load again with this scalegate to record its environment and settings',
+    );
+  }
+  if (version === undefined) {
+    // Every drill report records its schemaVersion, so one without it was edited or cut off.
+    throw new CompareInputError(
+      file,
+      'invalid',
+      'drill report without schemaVersion, which every report.json records',
+      'run the drill again, as an edited or cut-off report cannot be compared',
     );
   }
   const writer = format === 'load output' ? 'the load' : 'the drill';

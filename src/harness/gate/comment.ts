@@ -5,8 +5,8 @@
  */
 import { policyChangeItem } from '../report/markdown.js';
 import type { PolicyChangeRecord, Report } from '../report/types.js';
-import type { GateComparison } from './compare.js';
-import type { GateDrillOutcome, GateSettings } from './run.js';
+import { type GateComparison, SINGLE_DRILL_NOTE } from './compare.js';
+import type { BaseDrillOutcome, GateDrillOutcome, GateSettings } from './run.js';
 
 /**
  * First line of every gate comment. The workflow finds the comment to update by it, so a
@@ -17,7 +17,7 @@ export const GATE_COMMENT_MARKER = '<!-- scalegate-policy-gate -->';
 export interface GateCommentInput {
   settings: GateSettings;
   /** Null when the gate had no base policy. */
-  base: GateDrillOutcome | null;
+  base: BaseDrillOutcome | null;
   pr: GateDrillOutcome;
   /** Null unless both drills wrote a report. */
   comparison: GateComparison | null;
@@ -41,10 +41,7 @@ function verdictSection(input: GateCommentInput): string[] {
   const drill =
     `Drill \`${settings.drill}\`, seed ${settings.seed}, time scale ${settings.timeScale}` +
     (settings.topology === '' ? '' : `, topology \`${settings.topology}\``);
-  const order =
-    input.base === null
-      ? 'No base policy was given, so only the PR policy was drilled.'
-      : 'The base policy was drilled first and the PR policy second, in the same job.';
+  const order = drillOrder(input.base);
   if (pr.status === 'failed') {
     return [
       '## Policy gate: the PR drill failed',
@@ -71,6 +68,14 @@ function verdictSection(input: GateCommentInput): string[] {
   ];
 }
 
+function drillOrder(base: BaseDrillOutcome | null): string {
+  if (base === null) return 'No base policy was given, so only the PR policy was drilled.';
+  if (base.status === 'skipped') {
+    return `The base policy \`${base.policyPath}\` was not drilled, because ${base.reason}.`;
+  }
+  return 'The base policy was drilled first and the PR policy second, in the same job.';
+}
+
 function verdictPhrase(report: Report): string {
   switch (report.verdict.status) {
     case 'passed':
@@ -86,7 +91,7 @@ function verdictPhrase(report: Report): string {
 
 function comparisonSection(input: GateCommentInput): string[] {
   const { base, pr, comparison } = input;
-  if (base === null) return [];
+  if (base === null || base.status === 'skipped') return [];
   const heading = ['### Base vs PR', ''];
   if (base.status === 'failed') {
     return [
@@ -199,13 +204,16 @@ function tableCell(text: string): string {
 
 /**
  * Formats the `[compare]` console lines: each side's verdict, then one line per figure with
- * the change, then the comparison's warnings.
+ * the change, then why a figure is n/a or a lower bound, then the comparison's warnings.
  */
 export function compareSummaryLines(
   input: Pick<GateCommentInput, 'base' | 'pr' | 'comparison'>,
 ): string[] {
   const { base, pr, comparison } = input;
   if (base === null) return [];
+  if (base.status === 'skipped') {
+    return [`[compare] base policy ${base.policyPath} was not drilled, because ${base.reason}`];
+  }
   if (base.status === 'failed') {
     const firstLine = base.message.split('\n', 1)[0] ?? base.message;
     return [
@@ -222,6 +230,9 @@ export function compareSummaryLines(
     ...comparison.rows.map(
       (row) => `[compare] ${row.label}: ${row.base} -> ${row.pr} (${row.change})`,
     ),
+    ...comparison.notes
+      .filter((note) => note !== SINGLE_DRILL_NOTE)
+      .map((note) => `[compare] note: ${note}`),
     ...comparison.warnings.map((warning) => `[compare] warning: ${warning}`),
     '[compare] single runs, so no change is marked as within or beyond noise',
   ];

@@ -49,6 +49,11 @@ const FIGURES_BEFORE_FAILOVERS: readonly MetricKey[] = [
 ];
 const FIGURES_AFTER_FAILOVERS: readonly MetricKey[] = ['meanUsdPerTask'];
 
+/** First note of every gate comparison. The console prints it as a line of its own. */
+export const SINGLE_DRILL_NOTE =
+  'Each side is a single drill, so no change can be told apart from drift between runs; ' +
+  'compare marks none as within or beyond noise.';
+
 /** Start of compare's warning about runs with different policies, which a gate runs on purpose. */
 const POLICY_HASH_WARNING = 'policy hash differs:';
 
@@ -74,11 +79,7 @@ export function compareGateRuns(base: GateRun, pr: GateRun): GateComparison {
   ];
   const shown = new Set<MetricKey>([...FIGURES_BEFORE_FAILOVERS, ...FIGURES_AFTER_FAILOVERS]);
   const shownRows = comparison.rows.filter((figureRow) => shown.has(figureRow.metric));
-  const notes = [
-    'Each side is a single drill, so no change can be told apart from drift between runs; ' +
-      'compare marks none as within or beyond noise.',
-    ...unmeasuredNotes({ ...comparison, rows: shownRows }),
-  ];
+  const notes = [SINGLE_DRILL_NOTE, ...unmeasuredNotes({ ...comparison, rows: shownRows })];
   if (shownRows.some((figureRow) => figureRow.groups.some((group) => group.lowerBound))) {
     notes.push(LOWER_BOUND_NOTE);
   }

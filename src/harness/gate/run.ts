@@ -3,9 +3,12 @@
  * the same drill, seed, time scale, topology and backpressure limits, compares the two
  * reports and writes a pull-request comment.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { loadProviderCatalog } from '../../faults/providers/index.js';
+import { loadPolicy } from '../../platform/router/load-policy.js';
+import { isPolicyValidationError } from '../../platform/router/policy-errors.js';
 import type { BasePolicy } from '../drill/policy-change.js';
 import {
   type PlatformDrillOptions,
@@ -52,9 +55,16 @@ export type GateDrillOutcome =
   | { status: 'ran'; policyPath: string; run: PlatformDrillResult; reportPath: string }
   | { status: 'failed'; policyPath: string; error: unknown; message: string };
 
+/** Outcome of the base side: its drill's, or a drill skipped because the PR policy is invalid. */
+export type BaseDrillOutcome =
+  GateDrillOutcome | { status: 'skipped'; policyPath: string; reason: string };
+
+/** Reason the base drill is skipped when the PR policy fails to load. */
+const INVALID_PR_POLICY_REASON = 'the PR policy is invalid';
+
 export interface PolicyGateResult {
   /** Null when the gate had no base policy. */
-  base: GateDrillOutcome | null;
+  base: BaseDrillOutcome | null;
   /** Null when a signal stopped the gate during the base drill, so the PR policy was not drilled. */
   pr: GateDrillOutcome | null;
   /** Null unless both drills wrote a report. */
@@ -73,12 +83,28 @@ export interface GateSettings {
 
 /**
  * Runs the gate. A base drill that fails or aborts does not stop the PR drill, and the
- * comment states what happened to it. A signal during the base drill stops the gate before the
+ * comment states what happened to it. An invalid PR policy skips the base drill. A signal during the base drill stops the gate before the
  * PR drill, because the signal means the user stopped the whole gate.
  */
 export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyGateResult> {
   const { gateDir } = options;
   await mkdir(gateDir, { recursive: true });
+  // An earlier gate's files would otherwise pass for this run's when this run writes none.
+  await rm(join(gateDir, GATE_COMMENT), { force: true });
+  await rm(join(gateDir, GATE_COMPARISON), { force: true });
+
+  if (options.basePolicy !== undefined) {
+    // Loaded before the base drill, so an invalid PR policy fails in a second, not after a drill.
+    const invalid = await invalidPolicyOutcome(options.policyPath, options.describeError);
+    if (invalid !== undefined) {
+      const base: BaseDrillOutcome = {
+        status: 'skipped',
+        policyPath: options.basePolicy.path,
+        reason: INVALID_PR_POLICY_REASON,
+      };
+      return finishGate(options, base, invalid);
+    }
+  }
 
   let base: GateDrillOutcome | null = null;
   if (options.basePolicy !== undefined) {
@@ -108,7 +134,16 @@ export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyG
       runbookPath: join(gateDir, GATE_RUNBOOK),
     }),
   );
+  return finishGate(options, base, pr);
+}
 
+/** Compares both sides when both drills wrote a report, and writes the comment and comparison. */
+async function finishGate(
+  options: PolicyGateOptions,
+  base: BaseDrillOutcome | null,
+  pr: GateDrillOutcome,
+): Promise<PolicyGateResult> {
+  const { gateDir } = options;
   const comparison =
     base?.status === 'ran' && pr.status === 'ran'
       ? compareGateRuns(gateRun(base), gateRun(pr))
@@ -152,10 +187,35 @@ async function drillSide(
     const run = await drill();
     return { status: 'ran', policyPath, run, reportPath: join(run.written.runDir, 'report.json') };
   } catch (error) {
-    const message =
-      describeError?.(error) ?? (error instanceof Error ? error.message : String(error));
-    return { status: 'failed', policyPath, error, message };
+    return failedOutcome(policyPath, describeError, error);
   }
+}
+
+/**
+ * Loads a policy as its drill would, and returns the failed outcome that drill would give when
+ * the policy is invalid, or undefined when it loads. Other errors are left to the drill.
+ */
+async function invalidPolicyOutcome(
+  policyPath: string,
+  describeError: ((error: unknown) => string) | undefined,
+): Promise<GateDrillOutcome | undefined> {
+  try {
+    await loadPolicy(policyPath, await loadProviderCatalog());
+    return undefined;
+  } catch (error) {
+    if (!isPolicyValidationError(error)) return undefined;
+    return failedOutcome(policyPath, describeError, error);
+  }
+}
+
+function failedOutcome(
+  policyPath: string,
+  describeError: ((error: unknown) => string) | undefined,
+  error: unknown,
+): GateDrillOutcome {
+  const message =
+    describeError?.(error) ?? (error instanceof Error ? error.message : String(error));
+  return { status: 'failed', policyPath, error, message };
 }
 
 function gateRun(outcome: GateDrillOutcome & { status: 'ran' }): GateRun {

@@ -14,6 +14,7 @@ import {
   stoppedEarlyReason,
 } from '../../../src/harness/load/health.js';
 import type { LoadCommandOutput } from '../../../src/harness/load/output.js';
+import type { Report } from '../../../src/harness/report/types.js';
 import { sampleReport, sampleReportV1, sampleReportV4 } from '../report/sample-report.js';
 import { BASE_FIGURES, sampleLoadOutput, writeJson } from '../load/sample-output.js';
 
@@ -481,12 +482,24 @@ describe('readRun', () => {
   });
 
   it('rejects a folder', async () => {
-    const file = join(dir, 'run');
+    const file = join(dir, 'runs');
     await mkdir(file);
     await assertRejected(
       file,
       'unreadable',
-      `${file}: is a folder; pass a file in it, such as <folder>/report.json`,
+      `${file}: is a folder; pass the files in it, each a load --out JSON or a drill ` +
+        `report.json, such as ${file}/<run-id>/report.json`,
+    );
+  });
+
+  it('names the report of a run folder', async () => {
+    const file = join(dir, 'run');
+    await mkdir(file);
+    await writeFile(join(file, 'report.json'), '{}\n');
+    await assertRejected(
+      file,
+      'unreadable',
+      `${file}: is a folder; pass the report in it, ${file}/report.json`,
     );
   });
 
@@ -580,6 +593,18 @@ describe('readRun', () => {
     );
   });
 
+  it('rejects a report without schemaVersion', async () => {
+    const report: Partial<Report> = sampleReport();
+    delete report.schemaVersion;
+    const file = await writeJson(dir, 'report.json', report);
+    await assertRejected(
+      file,
+      'invalid',
+      `${file}: drill report without schemaVersion, which every report.json records; ` +
+        'run the drill again, as an edited or cut-off report cannot be compared',
+    );
+  });
+
   it('rejects an unknown report schemaVersion', async () => {
     const file = await writeJson(dir, 'report.json', { ...sampleReport(), schemaVersion: '2' });
     await assertRejected(
@@ -599,6 +624,20 @@ describe('readRun', () => {
       'invalid',
       `${file}: invalid load output at /settings: required rule failed ` +
         "(must have required property 'seed'); " +
+        'run the load again, as an edited or cut-off file cannot be compared',
+    );
+  });
+
+  it('rejects a start time past any date', async () => {
+    const output = sampleLoadOutput();
+    output.result.startedAt = 1e17;
+    const file = await writeJson(dir, 'edited.json', output);
+    await assertRejected(
+      file,
+      'invalid',
+      `${file}: invalid load output at /result/startedAt: maximum rule failed ` +
+        '(must be <= 8640000000000000, got 100000000000000000); expected epoch milliseconds ' +
+        'at the run start, up to 8.64e15, the latest a JavaScript Date can hold; ' +
         'run the load again, as an edited or cut-off file cannot be compared',
     );
   });

@@ -8,7 +8,7 @@ import {
 } from '../../../src/harness/gate/comment.js';
 import { LOWER_BOUND_NOTE } from '../../../src/harness/compare/format.js';
 import { compareGateRuns } from '../../../src/harness/gate/compare.js';
-import type { GateDrillOutcome } from '../../../src/harness/gate/run.js';
+import type { BaseDrillOutcome, GateDrillOutcome } from '../../../src/harness/gate/run.js';
 import type { PolicyChangeRecord, Report } from '../../../src/harness/report/types.js';
 import { sampleReport } from '../report/sample-report.js';
 
@@ -86,7 +86,7 @@ function ran(policyPath: string, report: Report, side: string): GateDrillOutcome
   };
 }
 
-function gateInput(base: GateDrillOutcome | null, pr: GateDrillOutcome): GateCommentInput {
+function gateInput(base: BaseDrillOutcome | null, pr: GateDrillOutcome): GateCommentInput {
   const comparison =
     base?.status === 'ran' && pr.status === 'ran'
       ? compareGateRuns(
@@ -402,6 +402,28 @@ describe('compareSummaryLines', () => {
     ]);
   });
 
+  it('gives the reason of an n/a figure', () => {
+    const pr = prReport();
+    // Requests in the series that did not complete were aborted at the drain timeout, and the
+    // completed rate no longer matches the series, so succeeded throughput is n/a too.
+    const topology = pr.topologies[0];
+    assert.ok(topology);
+    for (const point of topology.timeSeries) point.throughputRpm -= 180;
+    const lines = compareSummaryLines(
+      gateInput(ran(BASE_POLICY, baseReport(), 'base-reports'), ran(PR_POLICY, pr, 'reports')),
+    );
+    assert.ok(
+      lines.includes('[compare] succeeded throughput: 1776 rpm -> n/a (n/a)'),
+      lines.join('\n'),
+    );
+    const reason = lines.find((line) => line.startsWith('[compare] note: Succeeded throughput'));
+    assert.match(
+      reason ?? lines.join('\n'),
+      /^\[compare\] note: Succeeded throughput is n\/a for gate\/reports\/20261204T150400Z-provider-outage\/report\.json: its series counts /,
+    );
+    assert.ok(lines.includes(`[compare] note: ${LOWER_BOUND_NOTE}`), lines.join('\n'));
+  });
+
   it('names a failed base drill', () => {
     const base: GateDrillOutcome = {
       status: 'failed',
@@ -412,6 +434,23 @@ describe('compareSummaryLines', () => {
     assert.deepEqual(compareSummaryLines(gateInput(base, ran(PR_POLICY, prReport(), 'reports'))), [
       '[compare] base drill of base/default.yaml failed, so there is no comparison: ' +
         'invalid route policy base/default.yaml (1 problem):',
+    ]);
+  });
+
+  it('names a skipped base drill', () => {
+    const base: BaseDrillOutcome = {
+      status: 'skipped',
+      policyPath: BASE_POLICY,
+      reason: 'the PR policy is invalid',
+    };
+    const pr: GateDrillOutcome = {
+      status: 'failed',
+      policyPath: PR_POLICY,
+      error: new Error('x'),
+      message: 'invalid route policy policies/default.yaml (1 problem):',
+    };
+    assert.deepEqual(compareSummaryLines(gateInput(base, pr)), [
+      '[compare] base policy base/default.yaml was not drilled, because the PR policy is invalid',
     ]);
   });
 

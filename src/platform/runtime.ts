@@ -420,10 +420,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       queue: drivers.queue,
       routes: { names: () => Object.keys(policy.routes) },
       readiness: redisMonitor === undefined ? [] : [redisMonitor],
-      storeName:
-        drivers.redisUrl === undefined
-          ? undefined
-          : `Redis at ${withoutCredentials(drivers.redisUrl)}`,
+      storeName: drivers.redisUrl === undefined ? undefined : 'the task store on Redis',
       registry,
       logger: config.logger,
       clock,

@@ -1,3 +1,4 @@
+import { withoutAddresses } from '../runtime/internal-addresses.js';
 import { isOperationTimeoutError } from '../timeout.js';
 import { GatewayError } from './gateway-error.js';
 
@@ -34,14 +35,23 @@ export function isUnavailableError(error: unknown): boolean {
   return CONNECTION_ERROR_MESSAGES.some((message) => error.message.startsWith(message));
 }
 
-/** Builds the 503 `store_unavailable` error for a store or queue call that did not complete. */
+/**
+ * Builds the 503 `store_unavailable` error for a store or queue call that did not complete.
+ * Its message goes to tenants, so the server's address is left out. `/readyz` and the
+ * platform's log name it for operators.
+ */
 export function storeUnavailableError(storeName: string, error: unknown): GatewayError {
   return new GatewayError(
     503,
     'store_unavailable',
-    `${storeName} is unavailable (${unavailableReason(error)}); retry after 1 s`,
+    `${storeName} is unavailable (${tenantUnavailableReason(error)}); retry after 1 s`,
     { retryAfterSeconds: 1 },
   );
+}
+
+/** Returns {@link unavailableReason} with each network address replaced by `its server`. */
+export function tenantUnavailableReason(error: unknown): string {
+  return withoutAddresses(unavailableReason(error), 'its server');
 }
 
 /**

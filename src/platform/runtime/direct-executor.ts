@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { ExecutionJob, ExecutionOutcome, SyncExecutor } from '../gateway/ports.js';
-import { isUnavailableError, unavailableReason } from '../gateway/unavailable.js';
+import { isUnavailableError, tenantUnavailableReason } from '../gateway/unavailable.js';
 import type { TaskRecord } from '../task.js';
 import { billedUsageOf } from './billed-usage.js';
 import { describeFailure, SEND_AGAIN_WITH_NEW_KEY, taskErrorOf } from './failure.js';
@@ -86,7 +86,7 @@ export async function succeedOrStoreFailure(
     const failure = {
       status: 503,
       code: 'store_unavailable',
-      message: `storing the task's result failed, because Redis did not reply (${unavailableReason(error)}); ${SEND_AGAIN_WITH_NEW_KEY}`,
+      message: `storing the task's result failed, because Redis did not reply (${tenantUnavailableReason(error)}); ${SEND_AGAIN_WITH_NEW_KEY}`,
     };
     // A sync task never resumes, so the run's result has only the steps this run paid for.
     const record = await finisher.fail(task, spend, taskErrorOf(failure), 'failed', {

@@ -46,13 +46,22 @@ describe('isUnavailableError', () => {
 
 describe('storeUnavailableError', () => {
   it('names the store and the reason', () => {
-    const error = storeUnavailableError('Redis at redis://127.0.0.1:6390', maxRetriesError());
+    const error = storeUnavailableError('the task store on Redis', maxRetriesError());
     assert.equal(error.status, 503);
     assert.equal(error.code, 'store_unavailable');
     assert.equal(error.details.retryAfterSeconds, 1);
     assert.equal(
       error.message,
-      'Redis at redis://127.0.0.1:6390 is unavailable (no connection, reconnecting); retry after 1 s',
+      'the task store on Redis is unavailable (no connection, reconnecting); retry after 1 s',
+    );
+  });
+
+  it('leaves the server address out', () => {
+    const refused = errorWithCode('connect ECONNREFUSED 127.0.0.1:6390', 'ECONNREFUSED');
+    const error = storeUnavailableError('the task store on Redis', refused);
+    assert.equal(
+      error.message,
+      'the task store on Redis is unavailable (connect ECONNREFUSED its server); retry after 1 s',
     );
   });
 });

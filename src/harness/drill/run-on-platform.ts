@@ -1,5 +1,5 @@
 import { plannedRatePerMinute } from '../load/schedule.js';
-import { DEFAULT_POLICY_PATH, loadPolicy } from '../../platform/router/load-policy.js';
+import { DEFAULT_POLICY_PATH } from '../../platform/router/load-policy.js';
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 
@@ -29,6 +29,7 @@ import {
 } from '../runbook/write.js';
 import type { ScenarioSpec } from '../scenario/types.js';
 import type { DrillDeps } from './deps.js';
+import { loadDrillPolicy } from './drill-policy.js';
 import { DrillSpecError } from './errors.js';
 import { failoverGaps } from './failover-coverage.js';
 import { platformDrillDeps } from './platform-deps.js';
@@ -114,7 +115,7 @@ export async function runDrillOnPlatform(
   const policyPath = options.policyPath ?? DEFAULT_POLICY_PATH;
   // Read as the platform starts, so an edit during the drill cannot change the recorded hash.
   const policyText = await readFile(policyPath, 'utf8');
-  const policy = await loadPolicy(policyPath, catalog);
+  const policy = await loadDrillPolicy(policyPath, catalog, spec, scenario);
   const policyRoutes = Object.keys(policy.routes);
   const scenarioRoutes = scenario.routes.map((route) => route.route);
   for (const detail of failoverGaps(spec, scenarioRoutes, policy, catalog)) {

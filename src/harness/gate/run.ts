@@ -7,8 +7,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
-import { loadPolicy } from '../../platform/router/load-policy.js';
 import { isPolicyValidationError } from '../../platform/router/policy-errors.js';
+import { loadDrillPolicy } from '../drill/drill-policy.js';
 import type { BasePolicy } from '../drill/policy-change.js';
 import {
   type PlatformDrillOptions,
@@ -95,7 +95,7 @@ export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyG
 
   if (options.basePolicy !== undefined) {
     // Loaded before the base drill, so an invalid PR policy fails in a second, not after a drill.
-    const invalid = await invalidPolicyOutcome(options.policyPath, options.describeError);
+    const invalid = await invalidPolicyOutcome(options);
     if (invalid !== undefined) {
       const base: BaseDrillOutcome = {
         status: 'skipped',
@@ -192,15 +192,18 @@ async function drillSide(
 }
 
 /**
- * Loads a policy as its drill would, and returns the failed outcome that drill would give when
- * the policy is invalid, or undefined when it loads. Other errors are left to the drill.
+ * Loads the PR policy as its drill would, and returns the failed outcome that drill would give
+ * when the policy is invalid or lacks a route the drill's load uses, or undefined when it
+ * loads. Other errors, such as an unknown scenario, are left to the drill.
  */
 async function invalidPolicyOutcome(
-  policyPath: string,
-  describeError: ((error: unknown) => string) | undefined,
+  options: PolicyGateOptions,
 ): Promise<GateDrillOutcome | undefined> {
+  const { policyPath, describeError, spec } = options;
+  const scenario = options.scenarios[spec.scenario];
+  if (scenario === undefined) return undefined;
   try {
-    await loadPolicy(policyPath, await loadProviderCatalog());
+    await loadDrillPolicy(policyPath, await loadProviderCatalog(), spec, scenario);
     return undefined;
   } catch (error) {
     if (!isPolicyValidationError(error)) return undefined;

@@ -267,6 +267,54 @@ describe('runPolicyGate with an invalid PR policy', function () {
   });
 });
 
+describe('runPolicyGate with a PR policy that drops a route', function () {
+  this.timeout(60_000);
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-gate-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fails before any drill', async () => {
+    const baseText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
+    const basePath = join(dir, 'base.yaml');
+    await writeFile(basePath, baseText);
+    // steady-chat sends to chat and chat-fast; the PR renames chat.
+    const prText = baseText.replace(/^ {2}chat:$/m, '  chat-v2:');
+    assert.notEqual(prText, baseText);
+    const prPath = join(dir, 'pr.yaml');
+    await writeFile(prPath, prText);
+    const gateDir = join(dir, 'gate');
+    const started: string[] = [];
+    const result = await runPolicyGate({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: TIME_SCALE,
+      seed: SEED,
+      policyPath: prPath,
+      basePolicy: basePolicy(basePath, Buffer.from(baseText), baseText),
+      gateDir,
+      onDrillStart: (side, path) => started.push(`${side} ${path}`),
+    });
+    assert.deepEqual(started, []);
+    assert.equal(result.base?.status, 'skipped');
+    assert.equal(result.pr?.status, 'failed');
+    assert.equal(gateExitCode(result, false), 2);
+    const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');
+    assert.ok(
+      comment.includes(
+        '/routes/chat: route chat not found; drill gate-outage sends its steady-chat load to ' +
+          'it, so keep a route named chat in the policy',
+      ),
+      comment,
+    );
+  });
+});
+
 describe('runPolicyGate in a used gate folder', function () {
   this.timeout(60_000);
   let dir: string;

@@ -1,0 +1,32 @@
+import type { ProviderCatalog } from '../../platform/router/catalog.js';
+import { loadPolicy } from '../../platform/router/load-policy.js';
+import { type PolicyProblem, PolicyValidationError } from '../../platform/router/policy-errors.js';
+import type { Policy } from '../../platform/router/policy-types.js';
+import type { ScenarioSpec } from '../scenario/types.js';
+import type { DrillSpec } from './spec.js';
+
+/**
+ * Loads the policy a drill runs with and checks that it has every route the drill's load
+ * sends tasks to, so a policy that renamed or removed one fails before the platform starts.
+ * @throws PolicyValidationError listing every problem of the file, or every missing route.
+ */
+export async function loadDrillPolicy(
+  policyPath: string,
+  catalog: ProviderCatalog,
+  spec: Pick<DrillSpec, 'name' | 'scenario'>,
+  scenario: Pick<ScenarioSpec, 'routes'>,
+): Promise<Policy> {
+  const policy = await loadPolicy(policyPath, catalog);
+  const problems: PolicyProblem[] = [];
+  for (const { route } of scenario.routes) {
+    if (Object.hasOwn(policy.routes, route)) continue;
+    problems.push({
+      path: `/routes/${route}`,
+      message:
+        `route ${route} not found; drill ${spec.name} sends its ${spec.scenario} load to it, ` +
+        `so keep a route named ${route} in the policy`,
+    });
+  }
+  if (problems.length > 0) throw new PolicyValidationError(policyPath, problems);
+  return policy;
+}

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 import { parse as parseYaml } from 'yaml';
@@ -57,6 +57,30 @@ describe('policy-gate workflow', () => {
     const steps = await workflowSteps();
     const check = stepIndex(steps, 'scalegate.js policy check policies/*.yaml');
     assert.ok(check < stepIndex(steps, 'make policy-gate'));
+  });
+
+  it('checks .yml policy files too', async function () {
+    this.timeout(30_000);
+    const steps = await workflowSteps();
+    const script = steps[stepIndex(steps, 'scalegate.js policy check')]?.run ?? '';
+    const dir = await mkdtemp(join(tmpdir(), 'scalegate-workflow-'));
+    try {
+      await symlink(resolve('bin'), join(dir, 'bin'));
+      await mkdir(join(dir, 'policies'));
+      await copyFile('policies/default.yaml', join(dir, 'policies', 'default.yaml'));
+      // With no .yml file the pattern matches nothing and only default.yaml is checked.
+      await run('bash', ['-e', '-c', script], { cwd: dir });
+      await writeFile(join(dir, 'policies', 'extra.yml'), 'version: 1\nroutes: {}\n');
+      const failed = await run('bash', ['-e', '-c', script], { cwd: dir }).then(
+        () => undefined,
+        (error: { code?: number; stdout?: string; stderr?: string }) => error,
+      );
+      assert.ok(failed !== undefined, 'the check passed an invalid .yml policy');
+      assert.equal(failed.code, 1);
+      assert.match(`${failed.stdout}${failed.stderr}`, /policies\/extra\.yml/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('passes the base policy to the gate', async () => {

@@ -200,13 +200,26 @@ function systemActions(pause: WorkerPauseRecord, numbers: BacklogNumbers): strin
   ];
 }
 
-function operatorSteps(limits: BackpressureRecord): string[] {
+/**
+ * Returns the `--topology` option of a restart with more workers, as in the drill. It keeps
+ * the drill's `serverless_burst` part, because that part moves sync requests between the
+ * gateway and the serverless emulator, which adding async workers must not change. A
+ * topology label without that part gives both values to choose from.
+ */
+function restartTopology(topology: string): string {
+  const burst = /(?:^|\s)serverless_burst=(enabled|disabled)(?:\s|$)/.exec(topology)?.[1];
+  return burst === undefined
+    ? '`--topology "workers=N serverless_burst=enabled|disabled"`'
+    : `\`--topology "workers=N serverless_burst=${burst}"\` for the drill's topology`;
+}
+
+function operatorSteps(limits: BackpressureRecord, topology: string): string[] {
   const batchAge = limitNumber(classLimit(limits, 'batch').ageS);
   return [
     `Check whether workers take tasks. This command reads the queue gauges and the count of tasks that workers took twice, ${READ_GAP_S} s apart: ${twoReads('scalegate_queue_depth|scalegate_queue_oldest_age_seconds|scalegate_queue_wait_seconds_count')}. A depth above 0 with \`scalegate_queue_wait_seconds_count\` lines that did not change means no worker takes tasks. A count that rises while the depth rises too means the workers run but too few of them.`,
     `On Redis, check for worker processes that die: a line that changes between the two reads of ${twoReads('scalegate_worker_process_exits_total')} counts exits the platform did not request, by reason. Their running tasks return to the queue after the stall interval.`,
     `See which tenants are shed and with which status: ${twoReads('scalegate_gateway_rejections_total\\{.*limit="queue_(depth|oldest_age_ms)"')}. 429 lines are the classes below the hard limit; a 503 line means every class is shed.`,
-    `Find what took the workers away: look in the platform's log for worker processes that exit or fail to start, and at the host for CPU or memory it ran out of. To add workers, restart the platform with a larger \`--topology "workers=N serverless_burst=enabled"\`, and only on Redis (REDIS_URL): on the embedded memory queue a stop fails every queued task.`,
+    `Find what took the workers away: look in the platform's log for worker processes that exit or fail to start, and at the host for CPU or memory it ran out of. To add workers, restart the platform with the \`topology\` of its \`platform started\` line and a larger \`workers\` part, and keep its \`serverless_burst\` part, as in ${restartTopology(topology)}. Restart only a platform on Redis (REDIS_URL): on the embedded memory queue a stop fails every queued task.`,
     `Tell the clients of shed classes to retry after the \`Retry-After\` of the 429; while the oldest task waits ${batchAge} s or more, batch requests keep being shed.`,
   ];
 }
@@ -242,7 +255,7 @@ export function queueBacklog(evidence: Evidence): Incident | undefined {
     title: 'Queue backlog: async worker capacity lost',
     signals: signals(evidence, pause, numbers),
     systemActions: systemActions(pause, numbers),
-    operatorSteps: operatorSteps(pause.backpressure),
+    operatorSteps: operatorSteps(pause.backpressure, evidence.result.topology),
     verification: verification(evidence, numbers, pause.backpressure),
   };
 }

@@ -150,6 +150,20 @@ describe('queue-backlog incident', () => {
     );
   });
 
+  it('keeps the serverless setting in the restart step', () => {
+    const report = sampleWorkerLossReport();
+    const result = report.topologies[0];
+    assert.ok(result);
+    result.topology = 'workers=4 serverless_burst=disabled';
+    const step = backlogSection(renderRunbook([report]))
+      .split('\n')
+      .find((line) => line.startsWith('4. '));
+    assert.ok(step);
+    assert.ok(step.includes('`--topology "workers=N serverless_burst=disabled"`'), step);
+    assert.ok(!step.includes('serverless_burst=enabled'), step);
+    assert.match(step, /`topology` of its `platform started` line/);
+  });
+
   it('lists every class shed', () => {
     const report = sampleWorkerLossReport();
     const pause = report.drill?.faults[0]?.workerPause;

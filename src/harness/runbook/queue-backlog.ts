@@ -116,10 +116,23 @@ interface BacklogNumbers {
   baselineAgeS: number | null;
   peakDepth: string;
   peakAge: string;
-  /** First read after the resume with the oldest age under the batch limit. */
-  ageBackS: number | null;
+  /**
+   * First read after the resume with the oldest age and the depth both under their batch
+   * limits, from which backpressure sheds no class.
+   */
+  admittedS: number | null;
   /** First read after the resume with the depth back at its level before the pause. */
   depthBackS: number | null;
+}
+
+/**
+ * Returns 1 when a read's oldest age and depth are both under their batch limits, 0 when
+ * either is not, or undefined when the read lacks one of them.
+ */
+function belowBatchLimits(point: SeriesPoint, batch: ClassLimit): number | undefined {
+  const { queueOldestAgeS, queueDepth } = point;
+  if (queueOldestAgeS === undefined || queueDepth === undefined) return undefined;
+  return queueOldestAgeS < batch.ageS && queueDepth < batch.depth ? 1 : 0;
 }
 
 function backlogNumbers(evidence: Evidence, limits: BackpressureRecord): BacklogNumbers {
@@ -132,7 +145,7 @@ function backlogNumbers(evidence: Evidence, limits: BackpressureRecord): Backlog
       ? 'not recorded'
       : `${format(value.value)}, read at ${seconds(value.readAtS)}, ${seconds(value.readAtS - pausedS)} after the pause started`;
   const baselineDepth = before.depth?.value ?? null;
-  const batchAgeS = classLimit(limits, 'batch').ageS;
+  const batch = classLimit(limits, 'batch');
   return {
     pausedS,
     resumedS,
@@ -140,11 +153,11 @@ function backlogNumbers(evidence: Evidence, limits: BackpressureRecord): Backlog
     baselineAgeS: before.oldestAgeS?.value ?? null,
     peakDepth: peak(since.depth, tasks),
     peakAge: peak(since.oldestAgeS, seconds),
-    ageBackS: firstRead(
+    admittedS: firstRead(
       result.timeSeries,
       resumedS,
-      (point) => point.queueOldestAgeS,
-      (value) => value < batchAgeS,
+      (point) => belowBatchLimits(point, batch),
+      (below) => below === 1,
     ),
     depthBackS:
       baselineDepth === null
@@ -224,14 +237,19 @@ function operatorSteps(limits: BackpressureRecord, topology: string): string[] {
   ];
 }
 
+/** Words the batch limits of the oldest age and the depth, such as `30 s and 5000 tasks`. */
+function batchLimits(limits: BackpressureRecord, conjunction: 'and' | 'or'): string {
+  const batch = classLimit(limits, 'batch');
+  return `${limitNumber(batch.ageS)} s ${conjunction} ${tasks(limitNumber(batch.depth))}`;
+}
+
 function verification(evidence: Evidence, numbers: BacklogNumbers, limits: BackpressureRecord) {
-  const batchAge = limitNumber(classLimit(limits, 'batch').ageS);
   const ageProbe = probe(evidence, 'recovery', 'queueOldestAgeS');
   const baseline = orNa(numbers.baselineDepth, tasks);
   return [
-    numbers.ageBackS === null
-      ? `The oldest task's age stayed at or above the batch limit of ${batchAge} s until the drill's end, so batch requests were still shed.`
-      : `The oldest task's age fell under the batch limit of ${batchAge} s ${afterResume(numbers.ageBackS, numbers.resumedS)}, so backpressure admitted every class again.`,
+    numbers.admittedS === null
+      ? `The oldest task's age or the queue depth stayed at or above its batch limit, ${batchLimits(limits, 'or')}, until the drill's end, so batch requests were still shed.`
+      : `The oldest task's age and the queue depth were both under their batch limits, ${batchLimits(limits, 'and')}, ${afterResume(numbers.admittedS, numbers.resumedS)}, so backpressure admitted every class again.`,
     numbers.depthBackS === null
       ? `The queue depth was not back at its level before the pause (${baseline}) by the drill's end.`
       : `The queue depth was back at its level before the pause (${baseline}) ${afterResume(numbers.depthBackS, numbers.resumedS)}.`,

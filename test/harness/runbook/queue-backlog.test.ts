@@ -103,13 +103,28 @@ describe('queue-backlog incident', () => {
     const section = backlogSection(renderRunbook([sampleWorkerLossReport()]));
     assert.ok(
       section.includes(
-        "- The oldest task's age fell under the batch limit of 20 s at 57.00 s, 6.99 s after the workers resumed, so backpressure admitted every class again.",
+        "- The oldest task's age and the queue depth were both under their batch limits, 20 s and 500 tasks, at 57.00 s, 6.99 s after the workers resumed, so backpressure admitted every class again.",
       ),
       section,
     );
     assert.ok(
       section.includes(
         '- The queue depth was back at its level before the pause (1 task) at 57.00 s, 6.99 s after the workers resumed.',
+      ),
+      section,
+    );
+  });
+
+  it('admits every class only under both limits', () => {
+    const report = sampleWorkerLossReport();
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      // The age is back under its batch limit of 20 s from 56 s, the depth only from 60 s.
+      if (point.t >= 56 && point.t < 60) point.queueDepth = 600;
+    }
+    const section = backlogSection(renderRunbook([report]));
+    assert.ok(
+      section.includes(
+        "- The oldest task's age and the queue depth were both under their batch limits, 20 s and 500 tasks, at 61.00 s, 10.99 s after the workers resumed, so backpressure admitted every class again.",
       ),
       section,
     );
@@ -138,7 +153,7 @@ describe('queue-backlog incident', () => {
     const section = backlogSection(renderRunbook([report]));
     assert.ok(
       section.includes(
-        "- The oldest task's age stayed at or above the batch limit of 20 s until the drill's end, so batch requests were still shed.",
+        "- The oldest task's age or the queue depth stayed at or above its batch limit, 20 s or 500 tasks, until the drill's end, so batch requests were still shed.",
       ),
       section,
     );

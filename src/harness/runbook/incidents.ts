@@ -53,6 +53,28 @@ function fallbackShareText(points: readonly SeriesPoint[], fallback: string): st
   );
 }
 
+/** A detection or recovery time: when `leader` took over most of the traffic from `other`. */
+interface Lead {
+  leader: string;
+  other: string;
+  valueS: number | null | undefined;
+  /** Event the time counts from, such as `the outage started`. */
+  event: string;
+  name: 'detection time' | 'recovery time';
+}
+
+/**
+ * Words a detection or recovery time as a sentence: `clause`, then a bound such as
+ * `by 3.99 s after the outage started` and the second it ends with. The drill measures it
+ * to the end of a whole second of its series, so it is an upper bound.
+ */
+function leadSentence(clause: string, { leader, other, valueS, event, name }: Lead): string {
+  if (valueS === null || valueS === undefined) {
+    return `The drill measured no whole second after ${event} in which ${leader} served more requests than ${other} (${name} not measured).`;
+  }
+  return `${clause} by ${seconds(valueS)} after ${event} (${name}): the end of the first whole second in which ${leader} served more requests than ${other}.`;
+}
+
 /** PromQL p95 of the platform's request latency histogram. */
 const PLATFORM_P95 = p95Of('scalegate_request_duration_seconds');
 
@@ -97,7 +119,13 @@ function providerOutage(evidence: Evidence): Incident {
     ],
     systemActions: [
       `${failoverCountText(report, outage, activations)}${outside}`,
-      `${fallback} carried most of the traffic ${seconds(timing?.detectionS ?? null)} after the outage started (detection time).`,
+      leadSentence(`${fallback} carried most of the traffic`, {
+        leader: fallback,
+        other: primary,
+        valueS: timing?.detectionS,
+        event: 'the outage started',
+        name: 'detection time',
+      }),
       `Success rate over the fault window (${from.toFixed(2)}-${to.toFixed(2)} s): ${orNa(windowSuccess, percent)}; worst second: ${orNa(lowest, percent)}.`,
     ],
     operatorSteps: [
@@ -110,7 +138,14 @@ function providerOutage(evidence: Evidence): Incident {
     verification: [
       `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
       breakerRecoveryCheck(report, outage, result.timeSeries),
-      `Step 2's command shows ${primary}'s \`outcome="success"\` line rising again. In the drill, traffic moved back to ${primary} ${seconds(timing?.recoveryS ?? null)} after the fault ended (recovery time).`,
+      `Step 2's command shows ${primary}'s \`outcome="success"\` line rising again. ` +
+        leadSentence(`In the drill, traffic moved back to ${primary}`, {
+          leader: primary,
+          other: fallback,
+          valueS: timing?.recoveryS,
+          event: 'the fault ended',
+          name: 'recovery time',
+        }),
     ],
   };
 }

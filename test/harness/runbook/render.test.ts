@@ -530,12 +530,26 @@ describe('renderRunbook', () => {
     );
   });
 
+  it('bounds the detection time by whole seconds', () => {
+    const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes(
+        '- provider-b carried most of the traffic by 3.99 s after the outage started ' +
+          '(detection time): the end of the first whole second in which provider-b served ' +
+          'more requests than provider-a.',
+      ),
+      outage,
+    );
+  });
+
   it('times the return of traffic in step 2', () => {
     const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
     assert.ok(
       outage.includes(
         '- Step 2\'s command shows provider-a\'s `outcome="success"` line rising again. In the ' +
-          'drill, traffic moved back to provider-a 3.98 s after the fault ended (recovery time).',
+          'drill, traffic moved back to provider-a by 3.98 s after the fault ended (recovery ' +
+          'time): the end of the first whole second in which provider-a served more requests ' +
+          'than provider-b.',
       ),
       outage,
     );

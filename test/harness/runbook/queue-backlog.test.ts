@@ -179,6 +179,14 @@ describe('queue-backlog incident', () => {
     assert.match(step, /`topology` of its `platform started` line/);
   });
 
+  it('keeps the key prefix in the restart step', () => {
+    const step = backlogSection(renderRunbook([sampleWorkerLossReport()]))
+      .split('\n')
+      .find((line) => line.startsWith('4. '));
+    assert.ok(step);
+    assert.match(step, /with the same REDIS_URL and `--key-prefix` so it finds the queued tasks/);
+  });
+
   it('lists every class shed', () => {
     const report = sampleWorkerLossReport();
     const pause = report.drill?.faults[0]?.workerPause;

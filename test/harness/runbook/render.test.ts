@@ -836,6 +836,7 @@ describe('renderRunbook', () => {
       'Noisy tenant burst: tenant-noisy',
     );
     assert.match(burstSection, /Restart only a platform on Redis \(REDIS_URL\)/);
+    assert.match(burstSection, /with the same REDIS_URL and `--key-prefix` so it finds the queued/);
     assert.match(burstSection, /its --tenants option, or fixtures\/tenants\.yaml/);
   });
 

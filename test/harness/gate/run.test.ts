@@ -265,21 +265,8 @@ describe('runPolicyGate with an invalid PR policy', function () {
     );
     await assert.rejects(stat(join(gateDir, 'base-reports')), { code: 'ENOENT' });
   });
-});
 
-describe('runPolicyGate with a PR policy that drops a route', function () {
-  this.timeout(60_000);
-  let dir: string;
-
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'scalegate-gate-'));
-  });
-
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it('fails before any drill', async () => {
+  it('skips the base drill for a dropped route', async () => {
     const baseText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
     const basePath = join(dir, 'base.yaml');
     await writeFile(basePath, baseText);

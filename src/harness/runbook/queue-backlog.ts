@@ -22,9 +22,12 @@ import {
   windowOf,
 } from './evidence.js';
 
-/** Backpressure's `limit` labels on `scalegate_gateway_rejections_total`. */
-const SHED_SELECTOR =
-  'scalegate_gateway_rejections_total{limit=~"queue_depth|queue_oldest_age_ms"}';
+/**
+ * Backpressure's `limit` labels on `scalegate_gateway_rejections_total`: `queue_depth` and
+ * `queue_oldest_age_ms`, the only ones that start with `queue_`. The pattern has no `|`,
+ * which a Markdown table cell would need escaped, so the query copies as written.
+ */
+const SHED_SELECTOR = 'scalegate_gateway_rejections_total{limit=~"queue_.+"}';
 
 /** Classes from the first the gateway sheds to the last. */
 const CLASSES: readonly PriorityClassName[] = ['batch', 'standard', 'critical'];

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Report } from '../../../src/harness/report/types.js';
+import { createBackpressure } from '../../../src/platform/admission/index.js';
 import { runbookEvidence } from '../../../src/harness/runbook/evidence-reports.js';
 import { incidentsOf } from '../../../src/harness/runbook/incidents.js';
 import { renderRunbook } from '../../../src/harness/runbook/render.js';
@@ -67,15 +68,24 @@ describe('queue-backlog incident', () => {
     );
   });
 
+  it('matches every backpressure limit name', () => {
+    const rule = createBackpressure({ maxQueueDepth: 10, maxOldestAgeMs: 1_000 });
+    const names = [
+      rule.decide('critical', { depth: 10, oldestAgeMs: 0 }),
+      rule.decide('critical', { depth: 0, oldestAgeMs: 1_000 }),
+    ].map((decision) => (decision.admitted ? 'admitted' : decision.limit.name));
+    assert.deepEqual(names, ['queue_depth', 'queue_oldest_age_ms']);
+    // PromQL anchors a label regex at both ends.
+    for (const name of names) assert.match(name, /^(?:queue_.+)$/);
+  });
+
   it('gives the shedding rate and counts by class', () => {
     const row = signalRow(
       backlogSection(renderRunbook([sampleWorkerLossReport()])),
       'Requests backpressure sheds',
     );
     assert.ok(
-      row.includes(
-        '`sum(rate(scalegate_gateway_rejections_total{limit=~"queue_depth\\|queue_oldest_age_ms"}[1m]))`',
-      ),
+      row.includes('`sum(rate(scalegate_gateway_rejections_total{limit=~"queue_.+"}[1m]))`'),
       row,
     );
     assert.match(

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { ExecutionJob, ExecutionOutcome, SyncExecutor } from '../gateway/ports.js';
-import { describeFailure } from '../runtime/failure.js';
+import { describeFailure, taskErrorOf } from '../runtime/failure.js';
 import { type ModelRouterPort, spentTokenCostOf, spentUsageOf } from '../runtime/model-router.js';
 import type { TaskFinisher } from '../runtime/task-finisher.js';
 import { succeedOrStoreFailure } from '../runtime/direct-executor.js';
@@ -121,7 +121,9 @@ export class ServerlessExecutor implements SyncExecutor {
       return succeedOrStoreFailure(finisher, job.task, spend, value, { executorUsd: costUsd });
     }
     const failure = describeFailure(outcome.error);
-    const error = { code: failure.code, message: failure.message };
+    // The stored error keeps the attempts, as the other executors' do, so the ledger entry
+    // names the provider and model of the failed call.
+    const error = taskErrorOf(failure);
     const costs = {
       executorUsd: outcome.costUsd,
       tokenUsd: spentTokenCostOf(outcome.error),

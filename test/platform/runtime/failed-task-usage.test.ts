@@ -259,9 +259,14 @@ describe('ledger entry of a failed multi-step task', () => {
     assert.equal(port.outputs.length, 2);
     const expected = addAttempts(port.finishedUsage(), port.failedAttempts);
     const entry = assertEntryUsage(expected);
+    assertEntryModel(entry);
     assert.ok(entry.executorCostUsd > 0, 'the invocation was billed');
     const record = await store.getById('serverless-1');
     assert.equal(roundUsd(entry.tokenCostUsd + entry.executorCostUsd), record?.costUsd);
+    assert.deepEqual(
+      record?.error?.attempts?.map((attempt) => attempt.provider),
+      port.failedAttempts.map((attempt) => attempt.provider),
+    );
   });
 
   it('counts both finished steps of an async task', async () => {

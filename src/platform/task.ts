@@ -57,7 +57,7 @@ export interface AttemptRecord {
   /**
    * Tokens a failed attempt used before it failed, which the provider bills: the
    * prompt once the provider accepted the call with a 2xx status, and one output token
-   * per text delta. Absent when the provider answered an error status or nothing.
+   * per text delta. Absent when the provider returned an error status or no response.
    */
   usage?: TokenUsage;
 }

@@ -285,7 +285,7 @@ describe('scalegate platform', function () {
       const firstUrl = `${urls.gateway}/v1/tasks/${String(((await first.json()) as { id: string }).id)}`;
       await waitFor(async () => (await getJson(firstUrl, key)).state === 'running', 10_000);
       // The gateway reuses a queue gauge sample for up to 100 ms, and adds the tasks it
-      // enqueued since, so the second task waits for a sample that no longer holds the first.
+      // enqueued since, so the second task waits for a sample that no longer contains the first.
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal((await post(task)).status, 202);
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -50,7 +50,7 @@ export interface ProviderErrorDetails {
   rateLimit?: RateLimitInfo;
   /** Whether any text delta arrived before the failure. */
   afterFirstToken?: boolean;
-  /** Whether the provider answered with a 2xx status before the failure. @defaultValue false */
+  /** Whether the provider returned a 2xx status before the failure. @defaultValue false */
   accepted?: boolean;
   /** Text deltas that arrived before the failure, one output token each. @defaultValue 0 */
   outputTokens?: number;
@@ -70,7 +70,7 @@ export class ProviderError extends Error {
   readonly rateLimit: RateLimitInfo | undefined;
   readonly afterFirstToken: boolean;
   /**
-   * Whether the provider answered with a 2xx status, so it began the completion and
+   * Whether the provider returned a 2xx status, so it began the completion and
    * bills its prompt even when no text followed.
    */
   readonly accepted: boolean;

@@ -140,9 +140,9 @@ function blamesProvider(
 }
 
 /**
- * Tokens a call used before it failed, which its provider bills: the prompt once the
- * provider accepted the call, and one output token per text delta. None for a call
- * that got an error status or no answer.
+ * Returns the tokens a call used before it failed, which its provider bills: the prompt once
+ * the provider accepted the call, and one output token per text delta. None for a call
+ * that got an error status or no response.
  */
 function partialUsage(call: ProviderCall, failure: ProviderError): TokenUsage | undefined {
   if (!failure.accepted && failure.outputTokens === 0) return undefined;

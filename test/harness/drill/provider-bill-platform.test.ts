@@ -83,7 +83,7 @@ describe("providers' bill of a running platform, in memory", function () {
   it('charges the prompt of a call cut by the first-token timeout', async function () {
     this.timeout(30_000);
     const before = await readProviderBill(platform);
-    // provider-a accepts the call but holds its first token past the route's 4 s timeout.
+    // provider-a accepts the call but delays its first token past the route's 4 s timeout.
     await setFaults(platform.urls.providers['provider-a'], { firstTokenDelayMs: 6_000 });
     await runTasks('sync', 1);
     const bill = await readProviderBill(platform);

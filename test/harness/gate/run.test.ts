@@ -216,6 +216,48 @@ describe('runPolicyGate with a failing base', function () {
   });
 });
 
+/** A gate run on the default policy as base and `prText` as the PR policy, in `dir`. */
+interface PrPolicyGate {
+  basePath: string;
+  prPath: string;
+  gateDir: string;
+  /** The sides whose drill started, as `<side> <policy path>`. */
+  started: string[];
+  result: PolicyGateResult;
+}
+
+/**
+ * Runs the gate with the default policy as base and `prText` as the PR policy. `before`
+ * runs once the gate folder exists, before the gate starts.
+ */
+async function gateWithPrPolicy(
+  dir: string,
+  prText: string,
+  before?: (gateDir: string) => Promise<void>,
+): Promise<PrPolicyGate> {
+  const baseText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
+  const basePath = join(dir, 'base.yaml');
+  await writeFile(basePath, baseText);
+  const prPath = join(dir, 'pr.yaml');
+  await writeFile(prPath, prText);
+  const gateDir = join(dir, 'gate');
+  await mkdir(gateDir);
+  await before?.(gateDir);
+
+  const started: string[] = [];
+  const result = await runPolicyGate({
+    spec: shortDrill,
+    scenarios: SCENARIOS,
+    timeScale: TIME_SCALE,
+    seed: SEED,
+    policyPath: prPath,
+    basePolicy: basePolicy(basePath, Buffer.from(baseText), baseText),
+    gateDir,
+    onDrillStart: (side, path) => started.push(`${side} ${path}`),
+  });
+  return { basePath, prPath, gateDir, started, result };
+}
+
 describe('runPolicyGate with an invalid PR policy', function () {
   this.timeout(60_000);
   let dir: string;
@@ -229,23 +271,8 @@ describe('runPolicyGate with an invalid PR policy', function () {
   });
 
   it('skips the base drill', async () => {
-    const baseText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
-    const basePath = join(dir, 'base.yaml');
-    await writeFile(basePath, baseText);
-    const prPath = join(dir, 'pr.yaml');
-    await writeFile(prPath, '');
-    const gateDir = join(dir, 'gate');
-    const started: string[] = [];
-    const result = await runPolicyGate({
-      spec: shortDrill,
-      scenarios: SCENARIOS,
-      timeScale: TIME_SCALE,
-      seed: SEED,
-      policyPath: prPath,
-      basePolicy: basePolicy(basePath, Buffer.from(baseText), baseText),
-      gateDir,
-      onDrillStart: (side, path) => started.push(`${side} ${path}`),
-    });
+    const { basePath, prPath, gateDir, started, result } = await gateWithPrPolicy(dir, '');
+
     assert.deepEqual(started, []);
     assert.deepEqual(result.base, {
       status: 'skipped',
@@ -254,6 +281,7 @@ describe('runPolicyGate with an invalid PR policy', function () {
     });
     assert.equal(result.pr?.status, 'failed');
     assert.equal(gateExitCode(result, false), 2);
+
     const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');
     assert.equal(comment.split('\n')[1], '## Policy gate: the PR drill failed');
     assert.ok(comment.includes(`${prPath}:1:1: the policy is empty`), comment);
@@ -267,30 +295,18 @@ describe('runPolicyGate with an invalid PR policy', function () {
   });
 
   it('skips the base drill for a dropped route', async () => {
-    const baseText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
-    const basePath = join(dir, 'base.yaml');
-    await writeFile(basePath, baseText);
     // steady-chat sends to chat and chat-fast; the PR renames chat.
+    const baseText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
     const prText = baseText.replace(/^ {2}chat:$/m, '  chat-v2:');
     assert.notEqual(prText, baseText);
-    const prPath = join(dir, 'pr.yaml');
-    await writeFile(prPath, prText);
-    const gateDir = join(dir, 'gate');
-    const started: string[] = [];
-    const result = await runPolicyGate({
-      spec: shortDrill,
-      scenarios: SCENARIOS,
-      timeScale: TIME_SCALE,
-      seed: SEED,
-      policyPath: prPath,
-      basePolicy: basePolicy(basePath, Buffer.from(baseText), baseText),
-      gateDir,
-      onDrillStart: (side, path) => started.push(`${side} ${path}`),
-    });
+
+    const { gateDir, started, result } = await gateWithPrPolicy(dir, prText);
+
     assert.deepEqual(started, []);
     assert.equal(result.base?.status, 'skipped');
     assert.equal(result.pr?.status, 'failed');
     assert.equal(gateExitCode(result, false), 2);
+
     const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');
     assert.ok(
       comment.includes(
@@ -315,24 +331,15 @@ describe('runPolicyGate in a used gate folder', function () {
   });
 
   it("deletes an earlier run's comparison", async () => {
-    const baseText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
-    const basePath = join(dir, 'base.yaml');
-    await writeFile(basePath, baseText);
-    const prPath = join(dir, 'pr.yaml');
-    await writeFile(prPath, 'version: 1\nroutes: {}\n');
-    const gateDir = join(dir, 'gate');
-    await mkdir(gateDir);
-    await writeFile(join(gateDir, 'comparison.json'), '{"groups": []}\n');
-    await writeFile(join(gateDir, 'comment.md'), 'earlier comment\n');
-    const result = await runPolicyGate({
-      spec: shortDrill,
-      scenarios: SCENARIOS,
-      timeScale: TIME_SCALE,
-      seed: SEED,
-      policyPath: prPath,
-      basePolicy: basePolicy(basePath, Buffer.from(baseText), baseText),
-      gateDir,
-    });
+    const { gateDir, result } = await gateWithPrPolicy(
+      dir,
+      'version: 1\nroutes: {}\n',
+      async (folder) => {
+        await writeFile(join(folder, 'comparison.json'), '{"groups": []}\n');
+        await writeFile(join(folder, 'comment.md'), 'earlier comment\n');
+      },
+    );
+
     assert.equal(result.comparison, null);
     await assert.rejects(stat(join(gateDir, 'comparison.json')), { code: 'ENOENT' });
     const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');

@@ -38,6 +38,22 @@ function failCompletions(store: MemoryTaskStore, failures: number): void {
   };
 }
 
+/**
+ * Posts the sync task, checks that it gets 503 `store_unavailable`, and returns its id from
+ * the task id header.
+ */
+async function postUnstoredTask(platform: ReturnType<typeof fakePlatform>): Promise<string> {
+  const response = await platform.app.inject({
+    method: 'POST',
+    url: '/v1/tasks',
+    headers: bearer(ALPHA_KEY),
+    payload: SYNC_TASK,
+  });
+  assert.equal(response.statusCode, 503);
+  assert.equal(response.json().error.code, 'store_unavailable');
+  return String(response.headers['x-task-id']);
+}
+
 const EXECUTORS: [string, FakePlatformOptions['executor']][] = [
   ['direct', undefined],
   [
@@ -53,15 +69,7 @@ for (const [name, executor] of EXECUTORS) {
       const platform = fakePlatform({ syncOwners: owners, executor });
       platform.router.behaviour = async () => completion('done', 0.25);
       failCompletions(platform.store, 1);
-      const response = await platform.app.inject({
-        method: 'POST',
-        url: '/v1/tasks',
-        headers: bearer(ALPHA_KEY),
-        payload: SYNC_TASK,
-      });
-      assert.equal(response.statusCode, 503);
-      assert.equal(response.json().error.code, 'store_unavailable');
-      const id = String(response.headers['x-task-id']);
+      const id = await postUnstoredTask(platform);
       const stored = await platform.store.getById(id);
       assert.equal(stored?.state, 'failed');
       assert.equal(stored?.error?.code, 'store_unavailable');
@@ -74,15 +82,7 @@ for (const [name, executor] of EXECUTORS) {
       const owners = new RecordingOwners();
       const platform = fakePlatform({ syncOwners: owners, executor });
       failCompletions(platform.store, Number.POSITIVE_INFINITY);
-      const response = await platform.app.inject({
-        method: 'POST',
-        url: '/v1/tasks',
-        headers: bearer(ALPHA_KEY),
-        payload: SYNC_TASK,
-      });
-      assert.equal(response.statusCode, 503);
-      assert.equal(response.json().error.code, 'store_unavailable');
-      const id = String(response.headers['x-task-id']);
+      const id = await postUnstoredTask(platform);
       assert.equal((await platform.store.getById(id))?.state, 'running');
       // The record stays in the store for the owner's next sweep, which ends the task.
       assert.deepEqual(owners.events, [`hold ${id}`, `forget ${id}`]);

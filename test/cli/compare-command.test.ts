@@ -317,6 +317,22 @@ describe('scalegate compare', () => {
     );
   });
 
+  it('shows n/a for an overflowing change', async () => {
+    const base = await writeJson(
+      dir,
+      'tiny.json',
+      sampleLoadOutput({ ...BASE_FIGURES, p99Ms: 1 }),
+    );
+    const other = await writeJson(
+      dir,
+      'huge.json',
+      sampleLoadOutput({ ...BASE_FIGURES, p99Ms: Number.MAX_VALUE }),
+    );
+    const run = await runCompareCommand([base, other]);
+    assert.equal(run.exitCode, 0);
+    assert.match(row(run.stdout, 'p99 latency'), / \| n\/a \(change too large\)$/);
+  });
+
   it('warns once per unfair difference', async () => {
     const other = sampleLoadOutput(BASE_FIGURES, LARGE);
     other.environment.machine.nodeVersion = 'v22.12.0';

@@ -118,7 +118,8 @@ const CHANGE_BOUND_SIGNS: Record<ChangeBound, string> = { atLeast: '>=', atMost:
 function missingChange(figure: GroupFigure, base: GroupFigure): string {
   if (figure.median === null) return 'n/a';
   if (figure.lowerBound && base.lowerBound) return 'n/a (both lower bounds)';
-  return base.median === 0 ? 'n/a (baseline is 0)' : 'n/a';
+  if (base.median === 0) return 'n/a (baseline is 0)';
+  return base.median === null ? 'n/a' : 'n/a (change too large)';
 }
 
 /** Returns whether a change was judged against noise with a side whose runs all gave one value. */

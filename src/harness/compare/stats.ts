@@ -33,13 +33,18 @@ function medianOfSorted(sorted: readonly number[]): number | null {
 
 /**
  * Returns the change from `base` to `value` in percent of `base`: 0 when both are 0, and
- * null when `base` is 0 and `value` is not, or either is missing.
+ * null when `base` is 0 and `value` is not, when either is missing, or when the change is too
+ * large for a float.
  */
 export function percentChange(base: number | null, value: number | null): number | null {
   if (base === null || value === null) return null;
   if (base === 0) return value === 0 ? 0 : null;
   // Multiplying before dividing keeps round inputs exact: (1100 - 1000) * 100 / 1000 is 10.
-  return ((value - base) * 100) / Math.abs(base);
+  const change = ((value - base) * 100) / Math.abs(base);
+  if (Number.isFinite(change)) return change;
+  // Near the float limit the product overflows where the quotient may not.
+  const quotient = ((value - base) / Math.abs(base)) * 100;
+  return Number.isFinite(quotient) ? quotient : null;
 }
 
 /**

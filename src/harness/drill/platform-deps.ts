@@ -19,6 +19,7 @@ import type {
   ProviderBill,
   FailoverCount,
   FailoversByPair,
+  FirstTokenSum,
   PriorityClassName,
 } from '../report/types.js';
 import type { ScenarioSpec, TaskSizes } from '../scenario/types.js';
@@ -304,6 +305,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
     const failoversByPairBySecond = new Map<number, FailoversByPair>();
     const queueBySecond = new Map<number, { depth: number; oldestAgeS: number }>();
     const admissionRejectionsBySecond = new Map<number, Record<string, number>>();
+    const firstTokenBySecond = new Map<number, Record<string, FirstTokenSum>>();
     let running = true;
     const sampling = sampleSeries({
       clock,
@@ -319,6 +321,9 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
         }
         if (point.admissionRejections !== undefined) {
           admissionRejectionsBySecond.set(point.t, point.admissionRejections);
+        }
+        if (point.firstTokenByProvider !== undefined) {
+          firstTokenBySecond.set(point.t, point.firstTokenByProvider);
         }
         if (point.queueDepth !== undefined && point.queueOldestAgeS !== undefined) {
           queueBySecond.set(point.t, {
@@ -359,6 +364,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
         failoversByPairBySecond,
         queueBySecond,
         admissionRejectionsBySecond,
+        firstTokenBySecond,
       };
     });
   }

@@ -1,5 +1,5 @@
 import type { Clock } from '../../platform/clock.js';
-import type { FailoversByPair, SeriesPoint } from '../report/types.js';
+import type { FailoversByPair, FirstTokenSum, SeriesPoint } from '../report/types.js';
 import { type MetricSampleValue, sumBy, sumOf } from './metric-samples.js';
 
 /** Part `index` of `total` split into `parts` whole shares that add up to `total`. */
@@ -15,6 +15,8 @@ interface Snapshot {
   /** Admission rejections per tenant, burst tenants included. */
   admissionRejections: Record<string, number>;
   failoversByPair: FailoversByPair;
+  /** Times to first token per provider label. */
+  firstToken: Record<string, FirstTokenSum>;
   /** Cumulative count of succeeded requests at or under each bucket bound, in seconds. */
   buckets: Map<number, number>;
   /** Queue gauges at the read, not cumulative; undefined when the read had none. */
@@ -71,12 +73,47 @@ function failoverShares(
   return { failovers, failoversByPair };
 }
 
+/** Sums `scalegate_time_to_first_token_seconds` `_count` and `_sum` per provider, over models. */
+function firstTokenSums(samples: readonly MetricSampleValue[]): Record<string, FirstTokenSum> {
+  const counts = sumBy(samples, 'scalegate_time_to_first_token_seconds_count', 'provider');
+  const sums = sumBy(samples, 'scalegate_time_to_first_token_seconds_sum', 'provider');
+  const byProvider: Record<string, FirstTokenSum> = {};
+  for (const [provider, count] of Object.entries(counts)) {
+    byProvider[provider] = { count, sumS: sums[provider] ?? 0 };
+  }
+  return byProvider;
+}
+
+/**
+ * Differences the times to first token of each provider and takes one second's share of
+ * the count with `part`, and the same share of the sum. Providers with no task in that
+ * share are left out.
+ */
+function firstTokenShares(
+  current: Record<string, FirstTokenSum>,
+  previous: Record<string, FirstTokenSum>,
+  part: (total: number) => number,
+): Record<string, FirstTokenSum> {
+  const shares: Record<string, FirstTokenSum> = {};
+  for (const [provider, { count, sumS }] of Object.entries(current)) {
+    const before = previous[provider] ?? { count: 0, sumS: 0 };
+    const tasks = count - before.count;
+    const share = part(tasks);
+    if (share <= 0) continue;
+    // Microseconds are finer than any bucket and keep float noise out of the report.
+    const sum = Math.max(0, ((sumS - before.sumS) * share) / tasks);
+    shares[provider] = { count: share, sumS: Math.round(sum * 1e6) / 1e6 };
+  }
+  return shares;
+}
+
 const EMPTY: Snapshot = {
   succeeded: 0,
   failed: 0,
   servedBy: {},
   admissionRejections: {},
   failoversByPair: {},
+  firstToken: {},
   buckets: new Map(),
   queue: undefined,
 };
@@ -133,9 +170,10 @@ function bucketP95(current: Map<number, number>, previous: Map<number, number>):
  * Served counts per provider come from each mock provider's `mock_provider_requests_total`
  * samples with status 200, labelled with `provider`. Failovers are counted per provider
  * pair too. Admission rejections per tenant include the burst tenants. The queue depth and oldest age are gauges, read as they stand
- * at the end of each second.
- * NOTE: p95, failovers and served counts include the burst tenants, because the latency,
- * failover and provider metrics carry no tenant label. p95 is interpolated inside a
+ * at the end of each second. Times to first token are summed per provider that delivered
+ * the first token.
+ * NOTE: p95, failovers, served counts and times to first token include the burst tenants,
+ * because the latency, failover and provider metrics carry no tenant label. p95 is interpolated inside a
  * histogram bucket, coarser than the load engine's HDR histogram that the report uses.
  */
 export class SeriesSampler {
@@ -170,6 +208,7 @@ export class SeriesSampler {
       ),
       admissionRejections: sumBy(samples, 'scalegate_admission_rejections_total', 'tenant'),
       failoversByPair: failoverPairs(samples),
+      firstToken: firstTokenSums(samples),
       buckets: durationBuckets(samples),
       queue: queueGauges(samples),
     };
@@ -226,6 +265,7 @@ export class SeriesSampler {
         failoversByPair,
         servedBy,
         admissionRejections,
+        firstTokenByProvider: firstTokenShares(current.firstToken, previous.firstToken, part),
       };
       if (index === span - 1 && current.queue !== undefined) {
         point.queueDepth = current.queue.depth;

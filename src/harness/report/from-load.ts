@@ -7,6 +7,7 @@ import type {
   CostSummary,
   FailoverCount,
   FailoversByPair,
+  FirstTokenSum,
   LatencySummary,
   SeriesPoint,
   TopologyResult,
@@ -28,6 +29,8 @@ export interface TopologyExtras {
   queueBySecond?: ReadonlyMap<number, { depth: number; oldestAgeS: number }>;
   /** Admission rejections per tenant for each read second, keyed by second. */
   admissionRejectionsBySecond?: ReadonlyMap<number, Record<string, number>>;
+  /** Times to first token per provider for each read second, keyed by second. */
+  firstTokenBySecond?: ReadonlyMap<number, Record<string, FirstTokenSum>>;
 }
 
 /**
@@ -93,6 +96,8 @@ function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
     if (pairs !== undefined) seriesPoint.failoversByPair = pairs;
     const rejections = extras.admissionRejectionsBySecond?.get(point.second);
     if (rejections !== undefined) seriesPoint.admissionRejections = rejections;
+    const firstToken = extras.firstTokenBySecond?.get(point.second);
+    if (firstToken !== undefined) seriesPoint.firstTokenByProvider = firstToken;
     return seriesPoint;
   });
 }

@@ -10,9 +10,10 @@ import type { BackpressureLimits } from '../../platform/admission/backpressure.j
  * Schema version this scalegate writes. Version 2 added `drill.breakers`, version 3 the
  * queue gauges of the series and the `worker-pause` fault, version 4 the admission
  * rejections per tenant of the series, version 5 the failovers per provider pair of the
- * series, version 6 the providers' bill of a drill's cost.
+ * series, version 6 the providers' bill of a drill's cost, version 7 the times to first token
+ * per provider of the series.
  */
-export const REPORT_SCHEMA_VERSION = 6;
+export const REPORT_SCHEMA_VERSION = 7;
 
 /** Schema versions this scalegate reads. */
 export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [
@@ -21,11 +22,15 @@ export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [
   3,
   4,
   5,
+  6,
   REPORT_SCHEMA_VERSION,
 ];
 
 /** First schema version whose series records failovers per provider pair. */
 export const FAILOVER_PAIRS_SCHEMA_VERSION = 5;
+
+/** First schema version whose series records times to first token per provider. */
+export const FIRST_TOKEN_SCHEMA_VERSION = 7;
 
 export type Verdict = 'passed' | 'deviated' | 'inconclusive' | 'aborted';
 
@@ -117,6 +122,12 @@ export interface Breakdown {
  * provider it failed over to (`to_provider`).
  */
 export type FailoversByPair = Record<string, Record<string, number>>;
+
+/** Count and sum of times to first token, as a Prometheus histogram's `_count` and `_sum`. */
+export interface FirstTokenSum {
+  count: number;
+  sumS: number;
+}
 
 export interface FailoverCount {
   fromProvider: string;
@@ -223,6 +234,13 @@ export interface SeriesPoint {
   failoversByPair?: FailoversByPair;
   /** Successful requests per provider that served them in this second. */
   servedBy: Record<string, number>;
+  /**
+   * Times to first token of the tasks that finished in this second, per provider that
+   * delivered the first token, from `scalegate_time_to_first_token_seconds`. A provider without
+   * one in this second is absent. The field is absent before schema version 7 and for a
+   * second the drill did not read.
+   */
+  firstTokenByProvider?: Record<string, FirstTokenSum>;
   /**
    * Tasks waiting in the platform's queue, `scalegate_queue_depth`, read at the end of this
    * second. Absent before schema version 3 and for a second the drill did not read.
@@ -428,9 +446,10 @@ export interface Report {
    * 1 in reports written before breakers were recorded, 2 in those written before the queue
    * gauges were, 3 in those written before the series' admission rejections were, and 4 in
    * those written before its failovers per provider pair, the send window and the time behind
-   * schedule were. Such reports still validate.
+   * schedule were, 5 in those written before the providers' bill was, and 6 in those written
+   * before the series' times to first token were. Such reports still validate.
    */
-  schemaVersion: 1 | 2 | 3 | 4 | 5 | typeof REPORT_SCHEMA_VERSION;
+  schemaVersion: 1 | 2 | 3 | 4 | 5 | 6 | typeof REPORT_SCHEMA_VERSION;
   runId: string;
   createdAt: string;
   environment: Environment;

@@ -6,6 +6,7 @@ import { breakerMeasured } from './breaker-signal.js';
 import { breakerRecoveryCheck, breakerStep } from './breaker-step.js';
 import { burstRejectionsText } from './burst-rejections.js';
 import { outageFailovers, outsideFailoversText } from './failover-rise.js';
+import { firstTokenBaselineText, firstTokenRecoveryText } from './first-token.js';
 import { p95Of, READ_GAP_S, rateShare, sumRate, twoReads } from './commands.js';
 import {
   type Evidence,
@@ -180,6 +181,7 @@ function proxyFault(evidence: Evidence): Incident {
   const type = fault.description.split(' ')[0] ?? 'toxic';
   const p95Probe = probe(evidence, 'during', 'p95S');
   const recoveryP95 = probe(evidence, 'recovery', 'p95S');
+  const firstTokenRecovery = firstTokenRecoveryText(evidence);
   const title =
     type === 'latency'
       ? `Latency spike on ${fault.target}`
@@ -203,13 +205,14 @@ function proxyFault(evidence: Evidence): Incident {
       `Success rate over the fault window: ${orNa(windowSuccess, percent)}; worst per-second p95: ${orNa(worstP95, seconds)}.`,
     ],
     operatorSteps: [
-      `Compare the time to first token per provider: \`_sum\` over \`_count\` is a provider's mean since the platform started, and the change of both between the two reads of ${twoReads('scalegate_time_to_first_token_seconds_sum|scalegate_time_to_first_token_seconds_count')} gives the mean of the last ${READ_GAP_S} s.`,
+      `Compare the time to first token per provider: \`_sum\` over \`_count\` is a provider's mean since the platform started, and the change of both between the two reads of ${twoReads('scalegate_time_to_first_token_seconds_sum|scalegate_time_to_first_token_seconds_count')} gives the mean of the last ${READ_GAP_S} s.${firstTokenBaselineText(evidence)}`,
       `List the toxics on the proxy: \`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\``,
       `Remove a drill toxic: \`curl -s -X DELETE "$PROXY_API/proxies/${fault.target}/toxics/scalegate-drill-${fault.id}"\``,
     ],
     verification: [
       `p95 after settling: ${probeLine(recoveryP95, seconds)}.`,
       platformP95Recovery(recoveryP95),
+      ...(firstTokenRecovery === undefined ? [] : [firstTokenRecovery]),
       `\`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\` returns \`[]\`; the drill verified this: ${report.drill?.cleanAfterRollback === true ? 'no toxic was left' : `left ${report.drill?.leftovers.join(', ')}`}.`,
     ],
   };

@@ -240,6 +240,15 @@ describe('runDrillOnPlatform on a platform', function () {
         `second ${point.t}`,
       );
     }
+    // Tasks served in read seconds carry their times to first token, from a real provider call.
+    const firstTokens = saved.topologies[0]?.timeSeries.flatMap((point) =>
+      Object.values(point.firstTokenByProvider ?? {}),
+    );
+    assert.ok((firstTokens?.length ?? 0) >= 10, JSON.stringify(saved.topologies[0]?.timeSeries));
+    for (const { count, sumS } of firstTokens ?? []) {
+      assert.ok(count >= 1);
+      assert.ok(sumS > 0 && sumS / count < 10, `${sumS} s over ${count} tasks`);
+    }
     // The cost covers the main load's tenants, whose requests the rest of the report counts.
     const costTenants = saved.topologies[0]?.cost.byTenant.map((slice) => slice.key);
     assert.deepEqual(costTenants?.sort(), ['tenant-alpha', 'tenant-beta', 'tenant-noisy']);

@@ -183,6 +183,80 @@ describe('SeriesSampler', () => {
     );
   });
 
+  it('sums first token times per provider', () => {
+    const sampler = new SeriesSampler(['tenant-noisy']);
+    const firstTokens = (countA: number, sumA: number, countB: number, sumB: number) => [
+      sample(
+        'scalegate_time_to_first_token_seconds_count',
+        { provider: 'provider-a', model: 'gpt-4o' },
+        countA,
+      ),
+      sample(
+        'scalegate_time_to_first_token_seconds_sum',
+        { provider: 'provider-a', model: 'gpt-4o' },
+        sumA,
+      ),
+      sample(
+        'scalegate_time_to_first_token_seconds_count',
+        { provider: 'provider-b', model: 'claude-sonnet' },
+        countB,
+      ),
+      sample(
+        'scalegate_time_to_first_token_seconds_sum',
+        { provider: 'provider-b', model: 'claude-sonnet' },
+        sumB,
+      ),
+      sample(
+        'scalegate_time_to_first_token_seconds_count',
+        { provider: 'provider-b', model: 'claude-haiku' },
+        1,
+      ),
+      sample(
+        'scalegate_time_to_first_token_seconds_sum',
+        { provider: 'provider-b', model: 'claude-haiku' },
+        0.25,
+      ),
+    ];
+    sampler.baseline(firstTokens(10, 3, 0, 0));
+    const [both] = sampler.record(0, firstTokens(14, 4.5, 5, 9));
+    const [slow] = sampler.record(1, firstTokens(14, 4.5, 7, 13));
+    // Models of one provider add up, and a provider without a new task is absent.
+    assert.deepEqual(both?.firstTokenByProvider, {
+      'provider-a': { count: 4, sumS: 1.5 },
+      'provider-b': { count: 5, sumS: 9 },
+    });
+    assert.deepEqual(slow?.firstTokenByProvider, { 'provider-b': { count: 2, sumS: 4 } });
+  });
+
+  it('reads first token times from platform metrics', async () => {
+    const metrics = createPlatformMetrics();
+    const sampler = new SeriesSampler([]);
+    sampler.baseline(await readRegistry(metrics.registry));
+    metrics.observeTimeToFirstToken({ provider: 'provider-b', model: 'claude-sonnet' }, 1.5);
+    metrics.observeTimeToFirstToken({ provider: 'provider-b', model: 'claude-sonnet' }, 2);
+    const [point] = sampler.record(0, await readRegistry(metrics.registry));
+    assert.deepEqual(point?.firstTokenByProvider, { 'provider-b': { count: 2, sumS: 3.5 } });
+  });
+
+  it('spreads first token times over skipped seconds', () => {
+    const sampler = new SeriesSampler([]);
+    const firstTokens = (count: number, sumS: number) => [
+      sample('scalegate_time_to_first_token_seconds_count', { provider: 'provider-b' }, count),
+      sample('scalegate_time_to_first_token_seconds_sum', { provider: 'provider-b' }, sumS),
+    ];
+    sampler.baseline(firstTokens(0, 0));
+    const points = sampler.record(2, firstTokens(4, 6), 3);
+    // 4 tasks over 3 seconds: 1, 1 and 2, each share with its part of the 6 s.
+    assert.deepEqual(
+      points.map((point) => point.firstTokenByProvider),
+      [
+        { 'provider-b': { count: 1, sumS: 1.5 } },
+        { 'provider-b': { count: 1, sumS: 1.5 } },
+        { 'provider-b': { count: 2, sumS: 3 } },
+      ],
+    );
+  });
+
   it('counts dead-lettered tasks as failures', () => {
     const sampler = new SeriesSampler([]);
     sampler.baseline(counters(0, 0, 0, 0, 0));

@@ -101,6 +101,18 @@ describe('topologyFromLoad', () => {
     assert.equal(second?.failoversByPair, undefined);
   });
 
+  it('copies first token times per second', () => {
+    const result = loadResult();
+    result.timeSeries = [
+      { second: 0, requests: 1, successes: 1, failures: 0, aborted: 0, p95Ms: 900 },
+      { second: 1, requests: 1, successes: 1, failures: 0, aborted: 0, p95Ms: 900 },
+    ];
+    const firstTokenBySecond = new Map([[1, { 'provider-b': { count: 2, sumS: 3.5 } }]]);
+    const [first, second] = topologyFromLoad(result, { ...extras, firstTokenBySecond }).timeSeries;
+    assert.equal(first?.firstTokenByProvider, undefined);
+    assert.deepEqual(second?.firstTokenByProvider, { 'provider-b': { count: 2, sumS: 3.5 } });
+  });
+
   it('copies the admission rejections of each read second', () => {
     const result = loadResult();
     result.timeSeries = [

@@ -2,6 +2,7 @@ import type {
   BreakerJournal,
   BreakerRecord,
   FailoversByPair,
+  FirstTokenSum,
   ProbeResult,
   Report,
   SeriesPoint,
@@ -30,6 +31,17 @@ function failoversByPair(detected: boolean): FailoversByPair {
 }
 
 /**
+ * Returns the times to first token of the `successes` tasks one provider served in second
+ * `t`: 0.3 s each from provider-a, 0.4 s each from provider-b, and 1.8 s each from provider-b
+ * under its latency toxic from 30 s to 45 s.
+ */
+function firstToken(t: number, provider: string, successes: number): Record<string, FirstTokenSum> {
+  const slow = t >= 30 && t < 45;
+  const eachS = provider === 'provider-a' ? 0.3 : slow ? 1.8 : 0.4;
+  return { [provider]: { count: successes, sumS: successes * eachS } };
+}
+
+/**
  * Builds a per-second series in which provider-a fails over to provider-b from 20 s to 50 s
  * and tenant-noisy is rejected over its burst.
  */
@@ -40,9 +52,8 @@ function series(): SeriesPoint[] {
     const detected = t >= 23 && t < 53;
     const requests = 30;
     const successes = outage && !detected ? 18 : 30;
-    const servedBy: Record<string, number> = detected
-      ? { 'provider-b': successes }
-      : { 'provider-a': successes };
+    const provider = detected ? 'provider-b' : 'provider-a';
+    const servedBy: Record<string, number> = { [provider]: successes };
     points.push({
       t,
       requests,
@@ -56,6 +67,7 @@ function series(): SeriesPoint[] {
       queueDepth: 2,
       queueOldestAgeS: 0.2,
       admissionRejections: admissionRejections(t),
+      firstTokenByProvider: firstToken(t, provider, successes),
     });
   }
   return points;
@@ -87,7 +99,7 @@ function probes(successRate: number, p95S: number): ProbeResult[] {
 /** Builds a complete, schema-valid drill report for the report and runbook tests. */
 export function sampleReport(): Report {
   return {
-    schemaVersion: 6,
+    schemaVersion: 7,
     runId: '20261204T150000Z-provider-outage',
     createdAt: '2026-12-04T15:00:00.000Z',
     environment: {
@@ -292,9 +304,19 @@ function breakers(): BreakerJournal {
   };
 }
 
+/** Builds the sample report as schema version 6 wrote it, without times to first token. */
+export function sampleReportV6(): Report {
+  const report = sampleReport();
+  report.schemaVersion = 6;
+  for (const point of report.topologies[0]?.timeSeries ?? []) {
+    delete point.firstTokenByProvider;
+  }
+  return report;
+}
+
 /** Builds the sample report as schema version 5 wrote it, without the providers' bill. */
 export function sampleReportV5(): Report {
-  const report = sampleReport();
+  const report = sampleReportV6();
   report.schemaVersion = 5;
   delete report.topologies[0]?.cost.providerBill;
   return report;

@@ -16,6 +16,7 @@ import {
   sampleReportV3,
   sampleReportV4,
   sampleReportV5,
+  sampleReportV6,
 } from './sample-report.js';
 import { sampleWorkerLossReport } from './sample-worker-loss.js';
 
@@ -54,6 +55,50 @@ function policyChange(): PolicyChangeRecord {
 
 describe('validateReport', () => {
   describe('schema versions', () => {
+    it('accepts times to first token in version 7', () => {
+      const series = validateReport(sampleReport()).topologies[0]?.timeSeries ?? [];
+      assert.deepEqual(series[35]?.firstTokenByProvider, {
+        'provider-b': { count: 30, sumS: 30 * 1.8 },
+      });
+    });
+
+    it('accepts a version 6 report without times to first token', () => {
+      const report = validateReport(sampleReportV6());
+      assert.equal(report.schemaVersion, 6);
+      assert.equal(report.topologies[0]?.timeSeries[35]?.firstTokenByProvider, undefined);
+    });
+
+    it('rejects times to first token in version 6', () => {
+      const report = sampleReport();
+      report.schemaVersion = 6;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/timeSeries\/0\/firstTokenByProvider: not rule failed .*set schemaVersion to 7/,
+      );
+    });
+
+    it('rejects a time to first token count of 0', () => {
+      const report = sampleReport();
+      const point = report.topologies[0]?.timeSeries[0];
+      assert.ok(point);
+      point.firstTokenByProvider = { 'provider-a': { count: 0, sumS: 0 } };
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/timeSeries\/0\/firstTokenByProvider\/provider-a\/count: minimum rule failed/,
+      );
+    });
+
+    it('rejects a negative time to first token sum', () => {
+      const report = sampleReport();
+      const point = report.topologies[0]?.timeSeries[0];
+      assert.ok(point);
+      point.firstTokenByProvider = { 'provider-a': { count: 1, sumS: -0.5 } };
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/timeSeries\/0\/firstTokenByProvider\/provider-a\/sumS: minimum rule failed/,
+      );
+    });
+
     it("accepts the providers' bill in a version 6 report", () => {
       const bill = validateReport(sampleReport()).topologies[0]?.cost.providerBill;
       assert.equal(bill?.differenceUsd, 0.1);
@@ -67,7 +112,7 @@ describe('validateReport', () => {
     });
 
     it("rejects the providers' bill in a version 5 report", () => {
-      const report = sampleReport();
+      const report = sampleReportV6();
       report.schemaVersion = 5;
       assert.match(
         errorOf(report),
@@ -268,13 +313,13 @@ describe('validateReport', () => {
       assert.equal(validateReport({ ...sampleReport(), drill: null }).drill, null);
     });
 
-    it('rejects a version 6 drill without breakers', () => {
+    it('rejects a version 7 drill without breakers', () => {
       const report = sampleReport();
       delete report.drill?.breakers;
       assert.equal(
         errorOf(report),
         "invalid report at /drill: required rule failed (must have required property 'breakers'); " +
-          'expected drill journal of schema version 2 to 6, which has a breakers field, null when not recorded',
+          'expected drill journal of schema version 2 to 7, which has a breakers field, null when not recorded',
       );
     });
 
@@ -289,8 +334,8 @@ describe('validateReport', () => {
 
     it('rejects an unknown version', () => {
       assert.match(
-        errorOf({ ...sampleReport(), schemaVersion: 7 }),
-        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 7\)/,
+        errorOf({ ...sampleReport(), schemaVersion: 8 }),
+        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 8\)/,
       );
     });
   });

@@ -21,6 +21,7 @@ import {
   sampleReportV1,
   sampleReportV3,
   sampleReportV4,
+  sampleReportV6,
 } from '../report/sample-report.js';
 
 function sectionOf(markdown: string, title: string): string {
@@ -865,6 +866,64 @@ describe('renderRunbook', () => {
     assert.ok(spike.includes('scalegate-drill-fallback-latency'));
   });
 
+  it('gives the first token baseline', () => {
+    const spike = sectionOf(renderRunbook([sampleReport()]), 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes(
+        "In the drill, provider-b's mean was 0.40 s over the 30 s before the fault (210 tasks) " +
+          'and 1.80 s over the 15 s it was active (450 tasks).',
+      ),
+      spike,
+    );
+  });
+
+  it('checks first token recovery', () => {
+    const spike = sectionOf(renderRunbook([sampleReport()]), 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes(
+        "- Step 1's mean for provider-b over 10 s is back near 0.40 s, its mean before the " +
+          'fault. In the drill, it was 0.40 s over the 45 s after it (240 tasks).',
+      ),
+      spike,
+    );
+  });
+
+  it('omits first token times before version 7', () => {
+    const spike = sectionOf(renderRunbook([sampleReportV6()]), 'Latency spike on provider-b');
+    assert.ok(spike.includes('gives the mean of the last 10 s.'), spike);
+    assert.doesNotMatch(spike, /In the drill, provider-b's mean/);
+    assert.doesNotMatch(spike, /Step 1's mean/);
+  });
+
+  it('gives n/a without a first token', () => {
+    const report = sampleReport();
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      if (point.t < 30) point.firstTokenByProvider = {};
+    }
+    const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes(
+        "In the drill, provider-b's mean was n/a over the 30 s before the fault (0 tasks) " +
+          'and 1.80 s over the 15 s it was active (450 tasks).',
+      ),
+      spike,
+    );
+    assert.doesNotMatch(spike, /Step 1's mean/);
+  });
+
+  it('gives n/a without a second after', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology);
+    // An aborted drill's series can end with the fault.
+    topology.timeSeries = topology.timeSeries.filter((point) => point.t < 45);
+    const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes('In the drill, it was n/a (the series has no whole second there).'),
+      spike,
+    );
+  });
+
   it('names the policy file and hash', () => {
     const report = sampleReport();
     report.environment.policyPath = 'policies/default.yaml';
@@ -913,6 +972,13 @@ describe('renderRunbook', () => {
       // closed 52.30 - 50.02 s after the fault ended.
       '1.39',
       '2.28',
+      // provider-b's mean time to first token before, during and after its latency spike, and
+      // the tasks behind the means: 7 and 15 seconds of 30 tasks, and 8 seconds of 30 tasks.
+      '0.40',
+      '1.80',
+      '210',
+      '450',
+      '240',
       '30.00',
       '45.00',
       '0',

@@ -106,12 +106,14 @@ function parseType(value: unknown): ToxicType {
   );
 }
 
+/** Parses `stream` in any letter case, as Toxiproxy 2.x does, and returns it in lower case. */
 function parseStream(value: unknown): StreamDirection {
   if (isAbsent(value) || value === '') {
     return 'downstream';
   }
-  if (value === 'upstream' || value === 'downstream') {
-    return value;
+  const lowered = typeof value === 'string' ? value.toLowerCase() : value;
+  if (lowered === 'upstream' || lowered === 'downstream') {
+    return lowered;
   }
   throw invalidField('stream', '"upstream" or "downstream"', value);
 }

@@ -264,6 +264,15 @@ describe('FaultProxy input validation', () => {
     });
   });
 
+  it('accepts a stream in any letter case', async () => {
+    const body = '{"type":"latency","stream":"UpStream","attributes":{"latency":5}}';
+    const created = await postRaw(`${server.url}/proxies/${proxy.name}/toxics`, body);
+    assert.equal(created.status, 200, created.text);
+    const json = JSON.parse(created.text) as { name: string; stream: string };
+    assert.equal(json.stream, 'upstream');
+    assert.equal(json.name, 'latency_upstream');
+  });
+
   it('keeps an unchanged proxy on a repeated populate', async () => {
     const body = [{ name: proxy.name, listen: '127.0.0.1:0', upstream: echo.address }];
     const first = await client.populate(body);

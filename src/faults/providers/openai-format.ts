@@ -94,7 +94,7 @@ function checkRoles(messages: unknown[]): ProviderError | undefined {
   return undefined;
 }
 
-function errorBody(error: ProviderError): string {
+function errorBody(error: ProviderError, _requestId: string): string {
   const type =
     error.kind === 'rate_limit' ? (error.limitedBy ?? 'requests') : ERROR_TYPES[error.kind];
   const code = error.code ?? (error.kind === 'rate_limit' ? 'rate_limit_exceeded' : null);

@@ -105,4 +105,33 @@ describe('FaultProxy (embedded)', () => {
       assert.equal(closed, false);
     });
   });
+
+  it('restarts the timeout timer on each chunk', async () => {
+    await withEchoProxy('timeout-idle', async (proxy) => {
+      await proxy.addToxic({
+        name: 'idle-close',
+        type: 'timeout',
+        stream: 'upstream',
+        toxicity: 1,
+        attributes: { timeout: 600 },
+      });
+      const socket = await openSocket(portOf(proxy.listen));
+      let closed = false;
+      socket.on('close', () => {
+        closed = true;
+      });
+      for (let write = 0; write < 6; write += 1) {
+        socket.write('x');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const closedWhileWriting = closed;
+      const idle = await collect(socket, 2000);
+      socket.destroy();
+      assert.equal(closedWhileWriting, false);
+      assert.equal(idle.data.length, 0);
+      assert.equal(idle.closed, true);
+      assert.ok(idle.elapsedMs >= 250, `closed ${idle.elapsedMs.toFixed(0)} ms after idle`);
+      assert.ok(idle.elapsedMs <= 1000, `closed ${idle.elapsedMs.toFixed(0)} ms after idle`);
+    });
+  });
 });

@@ -293,6 +293,17 @@ describe('FaultProxy input validation', () => {
     assert.equal((await client.getAll())[name], undefined);
   });
 
+  it('rejects a malformed path escape with 400', async () => {
+    const response = await fetch(`${server.url}/proxies/%E0%A4%A`);
+    const body = (await response.json()) as { error: string; status: number };
+    assert.equal(response.status, 400);
+    assert.equal(body.status, 400);
+    assert.equal(
+      body.error,
+      'invalid path segment "%E0%A4%A": malformed percent-encoding or UTF-8',
+    );
+  });
+
   it('rejects requests from browsers with 403', async () => {
     const response = await fetch(`${server.url}/proxies`, {
       headers: { 'user-agent': 'Mozilla/5.0' },

@@ -67,6 +67,13 @@ function parseRequest(body: unknown): CompletionRequest | ProviderError {
     return invalid("Invalid type for 'stream': expected a boolean.", 'stream');
   }
   const options = body.stream_options;
+  // The Chat Completions API rejects stream_options with 400 unless the request streams.
+  if (options !== undefined && options !== null && body.stream !== true) {
+    return invalid(
+      "Invalid 'stream_options': it is allowed only when 'stream' is true.",
+      'stream_options',
+    );
+  }
   return {
     model: body.model,
     stream: body.stream === true,

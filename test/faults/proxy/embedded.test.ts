@@ -134,4 +134,26 @@ describe('FaultProxy (embedded)', () => {
       assert.ok(idle.elapsedMs <= 1000, `closed ${idle.elapsedMs.toFixed(0)} ms after idle`);
     });
   });
+
+  it('closes timeout-held connections on reset', async () => {
+    await withEchoProxy('timeout-reset', async (proxy) => {
+      await proxy.addToxic({
+        name: 'hold',
+        type: 'timeout',
+        stream: 'downstream',
+        toxicity: 1,
+        attributes: { timeout: 0 },
+      });
+      const socket = await openSocket(portOf(proxy.listen));
+      socket.write('held;');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const outcome = collect(socket, 3000);
+      await new Toxiproxy(server.url).reset();
+      const { data, closed, elapsedMs } = await outcome;
+      socket.destroy();
+      assert.equal(data.length, 0);
+      assert.equal(closed, true);
+      assert.ok(elapsedMs < 2000, `closed ${elapsedMs.toFixed(0)} ms after the reset`);
+    });
+  });
 });

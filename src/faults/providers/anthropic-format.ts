@@ -129,6 +129,12 @@ function errorJson(kind: ErrorKind, message: string): string {
   return JSON.stringify({ type: 'error', error: { type: ERROR_TYPES[kind], message } });
 }
 
+/** Renders an error body with the `request_id` field that the Messages API adds to errors. */
+function errorBody(error: ProviderError, requestId: string): string {
+  const body = { type: 'error', error: { type: ERROR_TYPES[error.kind], message: error.message } };
+  return JSON.stringify({ ...body, request_id: requestId });
+}
+
 /** Formats the instant at `nowMs + resetMs` as RFC 3339 in UTC, whole seconds. */
 function resetAt(nowMs: number, resetMs: number): string {
   const seconds = Math.ceil((nowMs + resetMs) / 1000);
@@ -208,7 +214,7 @@ export const anthropicFormat: WireFormat = {
   unknownModel: (model) => ({ status: 404, kind: 'not_found', message: `model: ${model}` }),
   invalidJson: () => invalid('There was an error parsing the body of your request as JSON.'),
   newId: (random) => `msg_${randomId(random, 24)}`,
-  errorBody: (error) => errorJson(error.kind, error.message),
+  errorBody,
   rateLimitHeaders,
   completionBody,
   streamHead,

@@ -15,7 +15,12 @@ import {
   sendJsonCompletion,
   sendStreamCompletion,
 } from './responder.js';
-import type { CompletionRequest, ProviderError, WireFormat } from './wire-format.js';
+import {
+  type CompletionRequest,
+  type ProviderError,
+  randomId,
+  type WireFormat,
+} from './wire-format.js';
 
 /** Request header that sets the input token count instead of the 4-characters-per-token estimate. */
 export const INPUT_TOKENS_HEADER = 'x-scalegate-input-tokens';
@@ -60,6 +65,8 @@ export async function handleCompletion(
     keyLabel: context.metrics.fingerprint(apiKey),
     modelLabel: UNKNOWN_MODEL_LABEL,
     startedAt: context.clock.monotonic(),
+    // Math.random, not the seeded PRNG, so that error ids leave the seeded draws unchanged.
+    requestId: `req_${randomId(Math.random, 24)}`,
   };
   const outcome = await serve(context, exchange, apiKey);
   const { metrics } = context;

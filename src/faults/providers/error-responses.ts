@@ -14,11 +14,15 @@ export interface Exchange {
   keyLabel: string;
   modelLabel: string;
   startedAt: number;
+  /** Request id for error responses, because both provider APIs send one on every response. */
+  requestId: string;
 }
 
-/** Sends `error` in the exchange's wire format. */
+/** Sends `error` in the exchange's wire format, with the request id header. */
 export function sendError(exchange: Exchange, error: ProviderError, headers = {}): ResponseOutcome {
-  sendJson(exchange.res, error.status, exchange.format.errorBody(error), headers);
+  const { format, requestId } = exchange;
+  const body = format.errorBody(error, requestId);
+  sendJson(exchange.res, error.status, body, { ...headers, [format.requestIdHeader]: requestId });
   return { status: error.status, fault: undefined, outputTokensSent: 0 };
 }
 

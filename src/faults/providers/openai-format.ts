@@ -67,6 +67,13 @@ function parseRequest(body: unknown): CompletionRequest | ProviderError {
     return invalid("Invalid type for 'stream': expected a boolean.", 'stream');
   }
   const options = body.stream_options;
+  // The Chat Completions API rejects stream_options with 400 unless the request streams.
+  if (options !== undefined && options !== null && body.stream !== true) {
+    return invalid(
+      "Invalid 'stream_options': it is allowed only when 'stream' is true.",
+      'stream_options',
+    );
+  }
   return {
     model: body.model,
     stream: body.stream === true,
@@ -94,7 +101,7 @@ function checkRoles(messages: unknown[]): ProviderError | undefined {
   return undefined;
 }
 
-function errorBody(error: ProviderError): string {
+function errorBody(error: ProviderError, _requestId: string): string {
   const type =
     error.kind === 'rate_limit' ? (error.limitedBy ?? 'requests') : ERROR_TYPES[error.kind];
   const code = error.code ?? (error.kind === 'rate_limit' ? 'rate_limit_exceeded' : null);

@@ -123,11 +123,11 @@ export async function sendJsonCompletion(
       return closedByClient(res, 0);
     }
     const status = midStreamErrorStatus(format);
-    const body = format.errorBody({
-      status,
-      kind: errorKindForStatus(status),
-      message: 'Overloaded',
-    });
+    const requestId = response.headers[format.requestIdHeader] ?? '';
+    const body = format.errorBody(
+      { status, kind: errorKindForStatus(status), message: 'Overloaded' },
+      requestId,
+    );
     sendJson(res, status, body, response.headers);
     return { status, fault: 'stream_error', outputTokensSent: 0 };
   }

@@ -70,7 +70,8 @@ export interface WireFormat {
   unknownModel(model: string): ProviderError;
   invalidJson(): ProviderError;
   newId(random: () => number): string;
-  errorBody(error: ProviderError): string;
+  /** Renders an error body. `requestId` is the value sent in {@link requestIdHeader}. */
+  errorBody(error: ProviderError, requestId: string): string;
   rateLimitHeaders(state: RateLimitHeaderState, nowMs: number): Record<string, string>;
   completionBody(meta: ResponseMeta, text: string): string;
   /** Events sent with the headers, before the first content token. */

@@ -86,10 +86,22 @@ function matchPattern(pattern: string, segments: readonly string[]): string[] | 
   const params: string[] = [];
   for (const [index, part] of parts.entries()) {
     const segment = segments[index] ?? '';
-    if (part === '*') params.push(decodeURIComponent(segment));
+    if (part === '*') params.push(decodePathSegment(segment));
     else if (part !== segment) return undefined;
   }
   return params;
+}
+
+/** Decodes one path segment, or throws a 400 when it is not percent-encoded UTF-8. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new FaultProxyError(
+      'invalid_path',
+      `invalid path segment "${segment}": malformed percent-encoding or UTF-8`,
+    );
+  }
 }
 
 function param(params: readonly string[], index: number): string {

@@ -1,6 +1,7 @@
 /** Error codes of the fault proxy API; each maps to one HTTP status. */
 export type FaultProxyErrorCode =
   | 'invalid_body'
+  | 'invalid_path'
   | 'invalid_field'
   | 'proxy_not_found'
   | 'proxy_exists'
@@ -15,6 +16,7 @@ export type FaultProxyErrorCode =
 
 const STATUS_BY_CODE: Record<FaultProxyErrorCode, number> = {
   invalid_body: 400,
+  invalid_path: 400,
   invalid_field: 400,
   proxy_not_found: 404,
   proxy_exists: 409,

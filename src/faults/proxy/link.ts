@@ -80,9 +80,19 @@ export class Link implements ConnectionControl {
     return this.#options.random() < toxic.toxicity ? TOXIC_BEHAVIOURS[toxic.type] : passThrough;
   }
 
-  /** Removes a toxic; data it held continues, so a removed timeout lets traffic flow again. */
+  /**
+   * Removes a toxic and passes on the data it held. Removing a timeout toxic that acts on
+   * this connection closes the connection, as Toxiproxy 2.1.1 and later does, because the
+   * toxic dropped data and the stream cannot go on intact.
+   * NOTE: Toxiproxy also closes the connections that the toxicity draw left untouched.
+   */
   async removeToxic(toxic: ToxicDefinition): Promise<void> {
-    await this.#chains[toxic.stream].remove(toxic.name);
+    const chain = this.#chains[toxic.stream];
+    const acting = chain.find(toxic.name)?.behaviour === TOXIC_BEHAVIOURS[toxic.type];
+    await chain.remove(toxic.name);
+    if (toxic.type === 'timeout' && acting) {
+      this.close();
+    }
   }
 
   close(): void {

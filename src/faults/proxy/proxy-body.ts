@@ -12,8 +12,10 @@ export interface ProxyCreate {
 
 /**
  * Validates a proxy create body: `name` and `upstream` are required, `listen` defaults
- * to 127.0.0.1:0 and must be loopback, `enabled` defaults to true. `prefix` names the
- * body inside a populate array, for example `[2].`.
+ * to 127.0.0.1:0 and must be loopback, `enabled` defaults to true. A JSON null counts as
+ * absent, as in Toxiproxy 2.x, because the toxiproxy-ruby client sends `"enabled": null`
+ * when the caller gives none. `prefix` names the body inside a populate array, for
+ * example `[2].`.
  */
 export function parseProxyCreate(body: unknown, prefix = ''): ProxyCreate {
   const input = asObject(body, prefix === '' ? 'body' : prefix.slice(0, -1));
@@ -53,7 +55,7 @@ function parseListenNamed(text: string, field: string): HostPort {
 }
 
 function requireString(value: unknown, field: string): string {
-  if (value === undefined || value === '') {
+  if (value === undefined || value === null || value === '') {
     throw invalidField(field, 'a non-empty string (missing required field)', value ?? null);
   }
   if (typeof value !== 'string') {
@@ -63,7 +65,7 @@ function requireString(value: unknown, field: string): string {
 }
 
 function optionalString(value: unknown, field: string): string | undefined {
-  if (value === undefined || value === '') {
+  if (value === undefined || value === null || value === '') {
     return undefined;
   }
   if (typeof value !== 'string') {
@@ -73,7 +75,7 @@ function optionalString(value: unknown, field: string): string | undefined {
 }
 
 function optionalBoolean(value: unknown, field: string): boolean | undefined {
-  if (value === undefined) {
+  if (value === undefined || value === null) {
     return undefined;
   }
   if (typeof value !== 'boolean') {

@@ -123,6 +123,11 @@ export class ToxicStage implements ChunkSink {
     this.#start(attributes);
   }
 
+  /** The behaviour running on this connection: the toxic's own, or a pass-through. */
+  get behaviour(): ToxicBehaviour {
+    return this.#behaviour;
+  }
+
   /** Interrupts the behaviour; the caller then relinks and calls {@link flush}. */
   async interrupt(): Promise<void> {
     await this.#interrupt();

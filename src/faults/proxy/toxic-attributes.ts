@@ -31,9 +31,14 @@ export const TOXIC_ATTRIBUTE_SPECS: Readonly<
   limit_data: { bytes: BYTES },
 };
 
+/** True for a field that is missing or JSON null, which Toxiproxy 2.x treats alike. */
+export function isAbsent(value: unknown): value is undefined | null {
+  return value === undefined || value === null;
+}
+
 /**
  * Validates `input` as the attributes of a `type` toxic over `current` values; a missing
- * attribute keeps its current value, or 0. Unknown names are rejected, where Toxiproxy
+ * or null attribute keeps its current value, or 0. Unknown names are rejected, where Toxiproxy
  * 2.x ignores them, because a misspelt attribute would otherwise leave the toxic idle.
  */
 export function parseAttributes(
@@ -60,7 +65,7 @@ function parseAttribute(
   value: unknown,
   fallback: number,
 ): number {
-  if (value === undefined) {
+  if (isAbsent(value)) {
     return fallback;
   }
   if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > spec.max) {

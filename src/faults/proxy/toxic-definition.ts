@@ -1,5 +1,5 @@
 import { FaultProxyError, invalidField } from './errors.js';
-import { parseAttributes } from './toxic-attributes.js';
+import { isAbsent, parseAttributes } from './toxic-attributes.js';
 
 /** Direction a toxic affects: `upstream` is client to server, `downstream` server to client. */
 export type StreamDirection = 'upstream' | 'downstream';
@@ -34,14 +34,15 @@ export interface ToxicDefinition {
 
 /**
  * Validates a toxic create body, filling Toxiproxy's defaults: stream `downstream`,
- * toxicity 1, name `<type>_<stream>`, and 0 for each missing attribute. Unknown fields
- * are rejected, where Toxiproxy 2.x ignores them.
+ * toxicity 1, name `<type>_<stream>`, and 0 for each missing attribute. A JSON null counts
+ * as missing, as in Toxiproxy 2.x, because its Go client sends `"attributes": null` for
+ * nil attributes. Unknown fields are rejected, where Toxiproxy 2.x ignores them.
  */
 export function parseToxicCreate(body: unknown): ToxicDefinition {
   const input = toxicBody(body);
   const type = parseType(input.type);
   const stream = parseStream(input.stream);
-  const name = input.name === undefined || input.name === '' ? `${type}_${stream}` : input.name;
+  const name = isAbsent(input.name) || input.name === '' ? `${type}_${stream}` : input.name;
   if (typeof name !== 'string') {
     throw invalidField('name', 'a string', name);
   }
@@ -90,7 +91,7 @@ function toxicBody(body: unknown): Record<string, unknown> {
 }
 
 function attributesObject(value: unknown): Record<string, unknown> {
-  return value === undefined ? {} : asObject(value, 'attributes');
+  return isAbsent(value) ? {} : asObject(value, 'attributes');
 }
 
 function parseType(value: unknown): ToxicType {
@@ -105,18 +106,20 @@ function parseType(value: unknown): ToxicType {
   );
 }
 
+/** Parses `stream` in any letter case, as Toxiproxy 2.x does, and returns it in lower case. */
 function parseStream(value: unknown): StreamDirection {
-  if (value === undefined || value === '') {
+  if (isAbsent(value) || value === '') {
     return 'downstream';
   }
-  if (value === 'upstream' || value === 'downstream') {
-    return value;
+  const lowered = typeof value === 'string' ? value.toLowerCase() : value;
+  if (lowered === 'upstream' || lowered === 'downstream') {
+    return lowered;
   }
   throw invalidField('stream', '"upstream" or "downstream"', value);
 }
 
 function parseToxicity(value: unknown, fallback: number): number {
-  if (value === undefined) {
+  if (isAbsent(value)) {
     return fallback;
   }
   if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {

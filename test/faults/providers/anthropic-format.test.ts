@@ -114,6 +114,7 @@ describe('MockProvider Anthropic format', () => {
           'messages: Unexpected role "system". The Messages API accepts a top-level `system` ' +
           'parameter, not "system" as an input message role.',
       },
+      request_id: response.headers['request-id'],
     });
   });
 
@@ -130,6 +131,7 @@ describe('MockProvider Anthropic format', () => {
     assert.deepEqual(response.body, {
       type: 'error',
       error: { type: 'invalid_request_error', message: 'anthropic-version: header is required' },
+      request_id: response.headers['request-id'],
     });
   });
 
@@ -152,6 +154,7 @@ describe('MockProvider Anthropic format', () => {
         type: 'invalid_request_error',
         message: 'anthropic-version: "2023-10-01" is not a valid version',
       },
+      request_id: response.headers['request-id'],
     });
   });
 

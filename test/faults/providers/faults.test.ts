@@ -41,6 +41,7 @@ describe('MockProvider faults', () => {
     const response = await postJson(url, chatBody(), OPENAI_AUTH);
     assert.equal(response.status, 503);
     assert.equal(response.headers['retry-after'], '7');
+    assert.match(String(response.headers['x-request-id']), /^req_[a-z0-9]{24}$/);
     const error = response.body.error as Record<string, unknown>;
     assert.equal(error.type, 'server_error');
     assert.ok('code' in error);
@@ -50,9 +51,11 @@ describe('MockProvider faults', () => {
     const url = await anthropic({ errorRate: 1, errorStatus: 529 });
     const response = await postJson(url, messagesBody(), ANTHROPIC_AUTH);
     assert.equal(response.status, 529);
+    assert.match(String(response.headers['request-id']), /^req_[a-z0-9]{24}$/);
     assert.deepEqual(response.body, {
       type: 'error',
       error: { type: 'overloaded_error', message: 'Overloaded' },
+      request_id: response.headers['request-id'],
     });
   });
 
@@ -85,6 +88,7 @@ describe('MockProvider faults', () => {
     assert.equal(response.status, 429);
     assert.equal(response.headers['retry-after'], '3');
     assert.equal(response.headers['x-ratelimit-remaining-requests'], '0');
+    assert.match(String(response.headers['x-request-id']), /^req_[a-z0-9]{24}$/);
     const error = response.body.error as Record<string, unknown>;
     assert.equal(error.code, 'rate_limit_exceeded');
   });

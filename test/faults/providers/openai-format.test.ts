@@ -165,6 +165,15 @@ describe('MockProvider OpenAI format', () => {
     assert.equal(error.param, 'messages');
   });
 
+  it('rejects stream_options without stream', async () => {
+    const body = chatBody({ stream_options: { include_usage: true } });
+    const response = await postJson(endpoint, body, OPENAI_AUTH);
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.type, 'invalid_request_error');
+    assert.equal(error.param, 'stream_options');
+  });
+
   it('rejects an unknown message role with 400 naming it', async () => {
     const messages = [{ role: 'wizard', content: 'hi' }];
     const response = await postJson(endpoint, chatBody({ messages }), OPENAI_AUTH);

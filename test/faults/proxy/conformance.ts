@@ -265,7 +265,7 @@ export function defineToxiproxyConformance(baseUrl: () => string): void {
       assert.ok(elapsedMs <= 11_000, `closed after ${elapsedMs.toFixed(0)} ms`);
     });
 
-    it('timeout 0 holds the connection until the toxic is removed', async () => {
+    it('timeout 0 holds data until removal closes', async () => {
       const proxy = await createProxy('timeout_zero');
       const socket = await openSocket(portOf(proxy.listen));
       const added = await proxy.addToxic(toxic('timeout', { timeout: 0 }));
@@ -274,9 +274,13 @@ export function defineToxiproxyConformance(baseUrl: () => string): void {
       const during = await heldOutcome;
       assert.equal(during.data.length, 0);
       assert.equal(during.closed, false);
+      const afterOutcome = collect(socket, 3000);
       await added.remove();
-      await echoRoundTrip(socket, 'pong');
+      const after = await afterOutcome;
       socket.destroy();
+      assert.equal(after.data.length, 0);
+      assert.equal(after.closed, true);
+      assert.ok(after.elapsedMs < 2000, `closed after ${after.elapsedMs.toFixed(0)} ms`);
     });
 
     it('bandwidth rate 0 is unlimited', async () => {

@@ -221,6 +221,58 @@ describe('FaultProxy input validation', () => {
     socket.destroy();
   });
 
+  it('treats null proxy fields as absent', async () => {
+    const name = uniqueName('null_fields');
+    const body = { name, upstream: echo.address, listen: null, enabled: null, toxics: null };
+    const created = await postRaw(`${server.url}/proxies`, JSON.stringify(body));
+    assert.equal(created.status, 201, created.text);
+    const json = JSON.parse(created.text) as { enabled: boolean; listen: string };
+    assert.equal(json.enabled, true);
+    assert.match(json.listen, /^127\.0\.0\.1:[1-9]\d*$/);
+    const updated = await postRaw(`${server.url}/proxies/${name}`, '{"enabled":null}');
+    assert.equal(updated.status, 200, updated.text);
+    assert.equal((JSON.parse(updated.text) as { enabled: boolean }).enabled, true);
+    await client.get(name).then((created) => created.remove());
+  });
+
+  it('treats null toxic fields as absent', async () => {
+    const toxics = `${server.url}/proxies/${proxy.name}/toxics`;
+    const goClientBody =
+      '{"name":"","type":"timeout","stream":null,"toxicity":1,"attributes":null}';
+    const created = await postRaw(toxics, goClientBody);
+    assert.equal(created.status, 200, created.text);
+    assert.deepEqual(JSON.parse(created.text), {
+      name: 'timeout_downstream',
+      type: 'timeout',
+      stream: 'downstream',
+      toxicity: 1,
+      attributes: { timeout: 0 },
+    });
+    const latencyBody = '{"type":"latency","toxicity":null,"attributes":{"latency":7}}';
+    assert.equal((await postRaw(toxics, latencyBody)).status, 200);
+    const update = '{"toxicity":null,"attributes":{"latency":null,"jitter":3}}';
+    const updated = await postRaw(`${toxics}/latency_downstream`, update);
+    assert.equal(updated.status, 200, updated.text);
+    const json = JSON.parse(updated.text) as { toxicity: number; attributes: object };
+    assert.equal(json.toxicity, 1);
+    assert.deepEqual(json.attributes, { latency: 7, jitter: 3 });
+    const cleared = await postRaw(`${toxics}/latency_downstream`, '{"attributes":null}');
+    assert.equal(cleared.status, 200, cleared.text);
+    assert.deepEqual((JSON.parse(cleared.text) as { attributes: object }).attributes, {
+      latency: 7,
+      jitter: 3,
+    });
+  });
+
+  it('accepts a stream in any letter case', async () => {
+    const body = '{"type":"latency","stream":"UpStream","attributes":{"latency":5}}';
+    const created = await postRaw(`${server.url}/proxies/${proxy.name}/toxics`, body);
+    assert.equal(created.status, 200, created.text);
+    const json = JSON.parse(created.text) as { name: string; stream: string };
+    assert.equal(json.stream, 'upstream');
+    assert.equal(json.name, 'latency_upstream');
+  });
+
   it('keeps an unchanged proxy on a repeated populate', async () => {
     const body = [{ name: proxy.name, listen: '127.0.0.1:0', upstream: echo.address }];
     const first = await client.populate(body);
@@ -239,6 +291,17 @@ describe('FaultProxy input validation', () => {
     assert.equal(status, 400);
     assert.ok(error.error.includes('"[1].listen"'), error.error);
     assert.equal((await client.getAll())[name], undefined);
+  });
+
+  it('rejects a malformed path escape with 400', async () => {
+    const response = await fetch(`${server.url}/proxies/%E0%A4%A`);
+    const body = (await response.json()) as { error: string; status: number };
+    assert.equal(response.status, 400);
+    assert.equal(body.status, 400);
+    assert.equal(
+      body.error,
+      'invalid path segment "%E0%A4%A": malformed percent-encoding or UTF-8',
+    );
   });
 
   it('rejects requests from browsers with 403', async () => {

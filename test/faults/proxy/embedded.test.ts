@@ -84,4 +84,76 @@ describe('FaultProxy (embedded)', () => {
       assert.equal(errorCode, undefined);
     });
   });
+
+  it('keeps a connection the timeout toxicity draw skipped', async () => {
+    await withEchoProxy('timeout-skipped', async (proxy) => {
+      const toxic = await proxy.addToxic({
+        name: 'drop-none',
+        type: 'timeout',
+        stream: 'upstream',
+        toxicity: 0,
+        attributes: { timeout: 0 },
+      });
+      const socket = await openSocket(portOf(proxy.listen));
+      await echoRoundTrip(socket, 'before;');
+      await toxic.remove();
+      const outcome = collect(socket, 300);
+      const elapsed = await echoRoundTrip(socket, 'after;');
+      const { closed } = await outcome;
+      socket.destroy();
+      assert.ok(elapsed < 250, `round trip ${elapsed.toFixed(0)} ms after the removal`);
+      assert.equal(closed, false);
+    });
+  });
+
+  it('restarts the timeout timer on each chunk', async () => {
+    await withEchoProxy('timeout-idle', async (proxy) => {
+      await proxy.addToxic({
+        name: 'idle-close',
+        type: 'timeout',
+        stream: 'upstream',
+        toxicity: 1,
+        attributes: { timeout: 600 },
+      });
+      const socket = await openSocket(portOf(proxy.listen));
+      let closed = false;
+      socket.on('close', () => {
+        closed = true;
+      });
+      for (let write = 0; write < 6; write += 1) {
+        socket.write('x');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const closedWhileWriting = closed;
+      const idle = await collect(socket, 2000);
+      socket.destroy();
+      assert.equal(closedWhileWriting, false);
+      assert.equal(idle.data.length, 0);
+      assert.equal(idle.closed, true);
+      assert.ok(idle.elapsedMs >= 250, `closed ${idle.elapsedMs.toFixed(0)} ms after idle`);
+      assert.ok(idle.elapsedMs <= 1000, `closed ${idle.elapsedMs.toFixed(0)} ms after idle`);
+    });
+  });
+
+  it('closes timeout-held connections on reset', async () => {
+    await withEchoProxy('timeout-reset', async (proxy) => {
+      await proxy.addToxic({
+        name: 'hold',
+        type: 'timeout',
+        stream: 'downstream',
+        toxicity: 1,
+        attributes: { timeout: 0 },
+      });
+      const socket = await openSocket(portOf(proxy.listen));
+      socket.write('held;');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const outcome = collect(socket, 3000);
+      await new Toxiproxy(server.url).reset();
+      const { data, closed, elapsedMs } = await outcome;
+      socket.destroy();
+      assert.equal(data.length, 0);
+      assert.equal(closed, true);
+      assert.ok(elapsedMs < 2000, `closed ${elapsedMs.toFixed(0)} ms after the reset`);
+    });
+  });
 });

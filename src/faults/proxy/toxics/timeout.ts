@@ -1,27 +1,52 @@
-import { END, INTERRUPTED, type ToxicBehaviour } from '../stage.js';
+import { END, INTERRUPTED, type ToxicBehaviour, type ToxicRun } from '../stage.js';
+
+/** The idle deadline of one timeout toxic run, and whether the run has ended. */
+interface IdleTimer {
+  deadline: number;
+  finished: boolean;
+}
 
 /**
- * Drops all data. With `timeout` > 0 it closes the connection that many ms after the
- * toxic started on it. With 0 it keeps the connection open until the toxic is removed.
+ * Drops all data. With `timeout` > 0 it closes the connection once no data has reached it for
+ * that many ms. Each chunk restarts the timer, as in Toxiproxy 2.x (toxics/timeout.go), so a
+ * sender that keeps writing keeps the connection open. With 0 it keeps the connection open
+ * until the toxic is removed, and removing the toxic closes the connection (see
+ * `Link.removeToxic`).
  */
 export const timeout: ToxicBehaviour = async (attributes, run) => {
   const ms = attributes.timeout ?? 0;
-  let finished = false;
+  const timer: IdleTimer = { deadline: run.clock.monotonic() + ms, finished: false };
   if (ms > 0) {
-    void run.sleep(ms).then((expired) => {
-      if (expired && !finished) run.connection.close();
-    });
+    void closeWhenIdle(run, timer);
   }
   for (;;) {
     const item = await run.next();
     if (item === INTERRUPTED) {
-      finished = true;
+      timer.finished = true;
       return;
     }
     if (item === END) {
-      finished = true;
+      timer.finished = true;
       run.forwardEnd();
       return;
     }
+    timer.deadline = run.clock.monotonic() + ms;
   }
 };
+
+/** Closes the connection at the timer's deadline, waiting again each time a chunk moved it. */
+async function closeWhenIdle(run: ToxicRun, timer: IdleTimer): Promise<void> {
+  for (;;) {
+    const remaining = timer.deadline - run.clock.monotonic();
+    if (!(await run.sleep(Math.max(0, remaining)))) {
+      return;
+    }
+    if (timer.finished) {
+      return;
+    }
+    if (run.clock.monotonic() >= timer.deadline) {
+      run.connection.close();
+      return;
+    }
+  }
+}

@@ -42,6 +42,18 @@ export function parseListen(text: string): HostPort {
   return { host: resolved, port };
 }
 
+/**
+ * Parses an upstream address. Only loopback hosts pass, unlike in Toxiproxy, because the
+ * proxy relays to the services a test starts on this machine and must not reach others.
+ */
+export function parseUpstream(text: string, field: string): HostPort {
+  const address = parseHostPort(text, field);
+  if (!isLoopbackHost(address.host)) {
+    throw invalidField(field, `a loopback address (${LOOPBACK_HOSTS}) of the form host:port`, text);
+  }
+  return address;
+}
+
 /** Formats an address the way Toxiproxy shows it, with brackets around IPv6 hosts. */
 export function formatHostPort({ host, port }: HostPort): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;

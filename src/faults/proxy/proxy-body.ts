@@ -1,4 +1,4 @@
-import { DEFAULT_LISTEN, type HostPort, parseHostPort, parseListen } from './address.js';
+import { DEFAULT_LISTEN, type HostPort, parseListen, parseUpstream } from './address.js';
 import { invalidField } from './errors.js';
 import { asObject } from './toxic-definition.js';
 
@@ -12,7 +12,7 @@ export interface ProxyCreate {
 
 /**
  * Validates a proxy create body: `name` and `upstream` are required, `listen` defaults
- * to 127.0.0.1:0 and must be loopback, `enabled` defaults to true. A JSON null counts as
+ * to 127.0.0.1:0, both must be loopback, and `enabled` defaults to true. A JSON null counts as
  * absent, as in Toxiproxy 2.x, because the toxiproxy-ruby client sends `"enabled": null`
  * when the caller gives none. `prefix` names the body inside a populate array, for
  * example `[2].`.
@@ -21,7 +21,7 @@ export function parseProxyCreate(body: unknown, prefix = ''): ProxyCreate {
   const input = asObject(body, prefix === '' ? 'body' : prefix.slice(0, -1));
   const name = requireString(input.name, `${prefix}name`);
   const upstream = requireString(input.upstream, `${prefix}upstream`);
-  parseHostPort(upstream, `${prefix}upstream`);
+  parseUpstream(upstream, `${prefix}upstream`);
   const listen = optionalString(input.listen, `${prefix}listen`) ?? DEFAULT_LISTEN;
   const enabled = optionalBoolean(input.enabled, `${prefix}enabled`) ?? true;
   return { name, listen: parseListenNamed(listen, `${prefix}listen`), upstream, enabled };
@@ -35,7 +35,7 @@ export function parseProxyUpdate(
   const input = asObject(body, 'body');
   const listenText = optionalString(input.listen, 'listen');
   const upstream = optionalString(input.upstream, 'upstream') ?? current.upstream;
-  parseHostPort(upstream, 'upstream');
+  parseUpstream(upstream, 'upstream');
   return {
     listen: listenText === undefined ? current.listen : parseListen(listenText),
     upstream,

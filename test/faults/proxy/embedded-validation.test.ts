@@ -201,6 +201,52 @@ describe('FaultProxy input validation', () => {
     });
   }
 
+  // Rejected before any connection, so nothing is sent to these addresses.
+  for (const upstream of ['192.0.2.1:80', 'example.invalid:80', '[2001:db8::1]:80']) {
+    it(`rejects the non-loopback upstream ${upstream} with 400`, async () => {
+      const name = uniqueName('upstream');
+      const create = () => client.createProxy({ name, listen: '127.0.0.1:0', upstream });
+      const { status, body } = await errorResponseOf(create);
+      assert.equal(status, 400);
+      assert.ok(body.error.includes('"upstream"'), body.error);
+      assert.ok(body.error.includes('a loopback address'), body.error);
+      assert.equal((await client.getAll())[name], undefined);
+    });
+  }
+
+  it('accepts a localhost upstream', async () => {
+    const name = uniqueName('upstream_localhost');
+    const created = await client.createProxy({
+      name,
+      listen: '127.0.0.1:0',
+      upstream: `localhost:${portOf(echo.address)}`,
+    });
+    try {
+      const socket = await openSocket(portOf(created.listen));
+      await echoRoundTrip(socket, 'through localhost');
+      socket.destroy();
+    } finally {
+      await created.remove();
+    }
+  });
+
+  it('rejects a non-loopback upstream on update', async () => {
+    const update = () => proxy.update({ ...proxy.toJson(), upstream: '192.0.2.1:80' });
+    const { status, body } = await errorResponseOf(update);
+    assert.equal(status, 400);
+    assert.ok(body.error.includes('"upstream"'), body.error);
+    assert.equal((await client.get(proxy.name)).upstream, echo.address);
+  });
+
+  it('rejects a non-loopback populate upstream', async () => {
+    const name = uniqueName('populate_upstream');
+    const body = [{ name, listen: '127.0.0.1:0', upstream: '192.0.2.1:80' }];
+    const { status, body: error } = await errorResponseOf(() => client.populate(body));
+    assert.equal(status, 400);
+    assert.ok(error.error.includes('"[0].upstream"'), error.error);
+    assert.equal((await client.getAll())[name], undefined);
+  });
+
   it('rejects a non-loopback listen on update', async () => {
     const update = () => proxy.update({ ...proxy.toJson(), listen: '0.0.0.0:0' });
     const { status, body } = await errorResponseOf(update);

@@ -52,10 +52,15 @@ export function parsePositiveInteger(value: string): number {
 }
 
 /**
- * Checks that a file can be written at `value`: its folder exists and `value` is not
- * a folder. Returns `value` unchanged.
+ * Checks that a file can be written at `value`: it is not empty, its folder exists and
+ * `value` is not a folder. Returns `value` unchanged.
  */
 export function parseOutputFile(value: string): string {
+  // An empty path would pass the folder checks below, because its folder is `.`, and fail
+  // only when the output is written after the run.
+  if (value === '') {
+    throw new InvalidArgumentError('expected the path of a file, such as runs/load.json.');
+  }
   if (statSync(value, { throwIfNoEntry: false })?.isDirectory() === true) {
     throw new InvalidArgumentError('is a folder; pass the path of a file.');
   }

@@ -219,6 +219,10 @@ describe('scalegate CLI errors', function () {
       `option '--out <file>' argument '/nonexistent/dir/x.json' is invalid. folder /nonexistent/dir not found; create it first.`,
     ],
     [
+      ['load', '--scenario', 'steady-chat', '--out', '', '--target', 'http://127.0.0.1:1'],
+      `option '--out <file>' argument '' is invalid. expected the path of a file, such as runs/load.json.`,
+    ],
+    [
       ['load', '--scenario', 'steady-chat', '--duration', '1e9', '--target', 'http://127.0.0.1:1'],
       `option '--duration <seconds>' argument '1e9' is invalid. ${DURATION_RANGE}`,
     ],

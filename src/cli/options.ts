@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, type Stats, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 
 import { InvalidArgumentError } from 'commander';
@@ -61,13 +61,41 @@ export function parseOutputFile(value: string): string {
   if (value === '') {
     throw new InvalidArgumentError('expected the path of a file, such as runs/load.json.');
   }
-  if (statSync(value, { throwIfNoEntry: false })?.isDirectory() === true) {
+  if (statOutputFile(value)?.isDirectory() === true) {
     throw new InvalidArgumentError('is a folder; pass the path of a file.');
   }
   if (statSync(dirname(value), { throwIfNoEntry: false })?.isDirectory() !== true) {
     throw new InvalidArgumentError(`folder ${dirname(value)} not found; create it first.`);
   }
   return value;
+}
+
+/**
+ * Returns the stats of an output path, or undefined when nothing is there.
+ * @throws InvalidArgumentError when a folder on the path is a file.
+ */
+function statOutputFile(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+    throw new InvalidArgumentError(
+      `${fileOnPath(path)} is a file, not a folder; pass a path inside a folder.`,
+    );
+  }
+}
+
+/** Returns the first folder of `path`, from its root down, that exists as a file. */
+export function fileOnPath(path: string): string {
+  const folders: string[] = [];
+  for (let folder = dirname(path); folder !== dirname(folder); folder = dirname(folder)) {
+    folders.unshift(folder);
+  }
+  for (const folder of folders) {
+    // Below a file every stat fails with ENOTDIR, so the first file on the way down is it.
+    if (statSync(folder, { throwIfNoEntry: false })?.isFile() === true) return folder;
+  }
+  return path;
 }
 
 /** Parses a finite number above 0. */

@@ -219,6 +219,18 @@ describe('scalegate CLI errors', function () {
       `option '--out <file>' argument '/nonexistent/dir/x.json' is invalid. folder /nonexistent/dir not found; create it first.`,
     ],
     [
+      [
+        'load',
+        '--scenario',
+        'steady-chat',
+        '--out',
+        'package.json/x.json',
+        '--target',
+        'http://127.0.0.1:1',
+      ],
+      `option '--out <file>' argument 'package.json/x.json' is invalid. package.json is a file, not a folder; pass a path inside a folder.`,
+    ],
+    [
       ['load', '--scenario', 'steady-chat', '--out', '', '--target', 'http://127.0.0.1:1'],
       `option '--out <file>' argument '' is invalid. expected the path of a file, such as runs/load.json.`,
     ],

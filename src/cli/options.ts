@@ -156,6 +156,13 @@ export function listProfileNames(dir: string): string[] {
 
 /** Parses a `--topology` value, `workers=<n> serverless_burst=enabled|disabled`, and returns it. */
 export function parseTopologyOption(value: string): string {
+  // parseTopology gives an empty spec every default, which would hide an unset variable.
+  if (value.trim() === '') {
+    throw new InvalidArgumentError(
+      'expected workers=<n>, serverless_burst=enabled|disabled or both, such as ' +
+        "'workers=24 serverless_burst=enabled'; leave --topology out for that default.",
+    );
+  }
   try {
     parseTopology(value);
   } catch (error) {

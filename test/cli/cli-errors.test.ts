@@ -343,6 +343,12 @@ describe('scalegate CLI errors', function () {
       `option '--time-scale <n>' argument '0' is invalid. expected a number from 0.1 to 20; 1 runs the drill in real time.`,
     ],
     [
+      ['load', '--scenario', 'steady-chat', '--topology', ' ', '--target', 'http://127.0.0.1:1'],
+      `option '--topology <spec>' argument ' ' is invalid. expected workers=<n>, ` +
+        "serverless_burst=enabled|disabled or both, such as 'workers=24 serverless_burst=enabled'; " +
+        'leave --topology out for that default.',
+    ],
+    [
       ['drill', '--topology', 'workers=0'],
       `option '--topology <spec>' argument 'workers=0' is invalid. invalid topology part "workers=0": ` +
         'expected workers=<integer >= 1> or serverless_burst=enabled|disabled, with a space between parts.',

@@ -154,6 +154,15 @@ export function listProfileNames(dir: string): string[] {
     .sort();
 }
 
+/**
+ * Help text of `--topology`. Sync tasks never use the workers, so the text says where they run
+ * and that the direct path has no executor price.
+ */
+export const TOPOLOGY_HELP =
+  'workers=<n> async task workers, serverless_burst=enabled|disabled: enabled runs sync ' +
+  'tasks on the serverless emulator, billed per invocation, disabled runs them in the ' +
+  'gateway process, which no price covers';
+
 /** Parses a `--topology` value, `workers=<n> serverless_burst=enabled|disabled`, and returns it. */
 export function parseTopologyOption(value: string): string {
   // parseTopology gives an empty spec every default, which would hide an unset variable.

@@ -20,7 +20,13 @@ import { describeFailure, UsageError } from '../command-errors.js';
 import { isPolicyValidationError } from '../../platform/router/policy-errors.js';
 import { decodePolicyText } from '../../platform/router/policy-text.js';
 import { DrillProgress, type PolicyComparison, summaryLines } from '../drill-output.js';
-import { fileOnPath, parseExistingFile, parseInteger, parseTopologyOption } from '../options.js';
+import {
+  fileOnPath,
+  parseExistingFile,
+  parseInteger,
+  parseTopologyOption,
+  TOPOLOGY_HELP,
+} from '../options.js';
 
 /**
  * Largest time scale. Above it, 1 ms of timer jitter counts as more than 20
@@ -70,7 +76,7 @@ export function addDrillRunOptions(command: Command, drillHelp: string): Command
     )
     .option(
       '--topology <spec>',
-      'workers=<n> serverless_burst=enabled|disabled',
+      TOPOLOGY_HELP,
       parseTopologyOption,
       'workers=24 serverless_burst=enabled',
     )

@@ -53,6 +53,7 @@ import {
   parseOutputFile,
   parsePositiveInteger,
   parseTopologyOption,
+  TOPOLOGY_HELP,
 } from '../options.js';
 
 interface LoadCommandOptions extends BackpressureCommandOptions {
@@ -137,7 +138,7 @@ export function registerLoadCommand(program: Command): void {
     )
     .option(
       '--topology <spec>',
-      `with --platform: workers=<n> serverless_burst=enabled|disabled (default: ${DEFAULT_LOAD_TOPOLOGY})`,
+      `with --platform: ${TOPOLOGY_HELP} (default: ${DEFAULT_LOAD_TOPOLOGY})`,
       parseTopologyOption,
     )
     .option(

@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, type Stats, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 
 import { InvalidArgumentError } from 'commander';
@@ -52,17 +52,50 @@ export function parsePositiveInteger(value: string): number {
 }
 
 /**
- * Checks that a file can be written at `value`: its folder exists and `value` is not
- * a folder. Returns `value` unchanged.
+ * Checks that a file can be written at `value`: it is not empty, its folder exists and
+ * `value` is not a folder. Returns `value` unchanged.
  */
 export function parseOutputFile(value: string): string {
-  if (statSync(value, { throwIfNoEntry: false })?.isDirectory() === true) {
+  // An empty path would pass the folder checks below, because its folder is `.`, and fail
+  // only when the output is written after the run.
+  if (value === '') {
+    throw new InvalidArgumentError('expected the path of a file, such as runs/load.json.');
+  }
+  if (statOutputFile(value)?.isDirectory() === true) {
     throw new InvalidArgumentError('is a folder; pass the path of a file.');
   }
   if (statSync(dirname(value), { throwIfNoEntry: false })?.isDirectory() !== true) {
     throw new InvalidArgumentError(`folder ${dirname(value)} not found; create it first.`);
   }
   return value;
+}
+
+/**
+ * Returns the stats of an output path, or undefined when nothing is there.
+ * @throws InvalidArgumentError when a folder on the path is a file.
+ */
+function statOutputFile(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+    throw new InvalidArgumentError(
+      `${fileOnPath(path)} is a file, not a folder; pass a path inside a folder.`,
+    );
+  }
+}
+
+/** Returns the first folder of `path`, from its root down, that exists as a file. */
+export function fileOnPath(path: string): string {
+  const folders: string[] = [];
+  for (let folder = dirname(path); folder !== dirname(folder); folder = dirname(folder)) {
+    folders.unshift(folder);
+  }
+  for (const folder of folders) {
+    // Below a file every stat fails with ENOTDIR, so the first file on the way down is it.
+    if (statSync(folder, { throwIfNoEntry: false })?.isFile() === true) return folder;
+  }
+  return path;
 }
 
 /** Parses a finite number above 0. */
@@ -121,8 +154,24 @@ export function listProfileNames(dir: string): string[] {
     .sort();
 }
 
+/**
+ * Help text of `--topology`. Sync tasks never use the workers, so the text says where they run
+ * and that the direct path has no executor price.
+ */
+export const TOPOLOGY_HELP =
+  'workers=<n> async task workers, serverless_burst=enabled|disabled: enabled runs sync ' +
+  'tasks on the serverless emulator, billed per invocation, disabled runs them in the ' +
+  'gateway process, which no price covers';
+
 /** Parses a `--topology` value, `workers=<n> serverless_burst=enabled|disabled`, and returns it. */
 export function parseTopologyOption(value: string): string {
+  // parseTopology gives an empty spec every default, which would hide an unset variable.
+  if (value.trim() === '') {
+    throw new InvalidArgumentError(
+      'expected workers=<n>, serverless_burst=enabled|disabled or both, such as ' +
+        "'workers=24 serverless_burst=enabled'; leave --topology out for that default.",
+    );
+  }
   try {
     parseTopology(value);
   } catch (error) {

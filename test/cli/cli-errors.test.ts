@@ -219,6 +219,22 @@ describe('scalegate CLI errors', function () {
       `option '--out <file>' argument '/nonexistent/dir/x.json' is invalid. folder /nonexistent/dir not found; create it first.`,
     ],
     [
+      [
+        'load',
+        '--scenario',
+        'steady-chat',
+        '--out',
+        'package.json/x.json',
+        '--target',
+        'http://127.0.0.1:1',
+      ],
+      `option '--out <file>' argument 'package.json/x.json' is invalid. package.json is a file, not a folder; pass a path inside a folder.`,
+    ],
+    [
+      ['load', '--scenario', 'steady-chat', '--out', '', '--target', 'http://127.0.0.1:1'],
+      `option '--out <file>' argument '' is invalid. expected the path of a file, such as runs/load.json.`,
+    ],
+    [
       ['load', '--scenario', 'steady-chat', '--duration', '1e9', '--target', 'http://127.0.0.1:1'],
       `option '--duration <seconds>' argument '1e9' is invalid. ${DURATION_RANGE}`,
     ],
@@ -325,6 +341,12 @@ describe('scalegate CLI errors', function () {
     [
       ['drill', '--time-scale', '0'],
       `option '--time-scale <n>' argument '0' is invalid. expected a number from 0.1 to 20; 1 runs the drill in real time.`,
+    ],
+    [
+      ['load', '--scenario', 'steady-chat', '--topology', ' ', '--target', 'http://127.0.0.1:1'],
+      `option '--topology <spec>' argument ' ' is invalid. expected workers=<n>, ` +
+        "serverless_burst=enabled|disabled or both, such as 'workers=24 serverless_burst=enabled'; " +
+        'leave --topology out for that default.',
     ],
     [
       ['drill', '--topology', 'workers=0'],

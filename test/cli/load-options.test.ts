@@ -45,3 +45,18 @@ describe('load option errors', () => {
     assert.equal(stderr, "error: unknown option '--bogus'\n");
   });
 });
+
+describe('load --help', () => {
+  it('says where sync tasks run', () => {
+    const program = new Command('scalegate');
+    registerLoadCommand(program);
+    const load = program.commands.find((command) => command.name() === 'load');
+    assert.ok(load);
+    const help = load.helpInformation().replace(/\s+/g, ' ');
+    assert.match(help, / --topology <spec> with --platform: workers=<n> async task workers, /);
+    assert.match(
+      help,
+      / enabled runs sync tasks on the serverless emulator, billed per invocation, disabled runs them in the gateway process, which no price covers /,
+    );
+  });
+});

@@ -1,7 +1,6 @@
 import { commandLogger } from '../logger.js';
 import { type Stats, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
 
@@ -21,7 +20,13 @@ import { describeFailure, UsageError } from '../command-errors.js';
 import { isPolicyValidationError } from '../../platform/router/policy-errors.js';
 import { decodePolicyText } from '../../platform/router/policy-text.js';
 import { DrillProgress, type PolicyComparison, summaryLines } from '../drill-output.js';
-import { parseExistingFile, parseInteger, parseTopologyOption } from '../options.js';
+import {
+  fileOnPath,
+  parseExistingFile,
+  parseInteger,
+  parseTopologyOption,
+  TOPOLOGY_HELP,
+} from '../options.js';
 
 /**
  * Largest time scale. Above it, 1 ms of timer jitter counts as more than 20
@@ -71,7 +76,7 @@ export function addDrillRunOptions(command: Command, drillHelp: string): Command
     )
     .option(
       '--topology <spec>',
-      'workers=<n> serverless_burst=enabled|disabled',
+      TOPOLOGY_HELP,
       parseTopologyOption,
       'workers=24 serverless_burst=enabled',
     )
@@ -276,17 +281,4 @@ function statOption(option: string, path: string): Stats | undefined {
       `${option} ${path}: ${fileOnPath(path)} is a file, not a folder; pass a path inside a folder`,
     );
   }
-}
-
-/** Returns the first folder of `path`, from its root down, that exists as a file. */
-function fileOnPath(path: string): string {
-  const folders: string[] = [];
-  for (let folder = dirname(path); folder !== dirname(folder); folder = dirname(folder)) {
-    folders.unshift(folder);
-  }
-  for (const folder of folders) {
-    // Below a file every stat fails with ENOTDIR, so the first file on the way down is it.
-    if (statSync(folder, { throwIfNoEntry: false })?.isFile() === true) return folder;
-  }
-  return path;
 }

@@ -53,6 +53,7 @@ import {
   parseOutputFile,
   parsePositiveInteger,
   parseTopologyOption,
+  TOPOLOGY_HELP,
 } from '../options.js';
 
 interface LoadCommandOptions extends BackpressureCommandOptions {
@@ -137,7 +138,7 @@ export function registerLoadCommand(program: Command): void {
     )
     .option(
       '--topology <spec>',
-      `with --platform: workers=<n> serverless_burst=enabled|disabled (default: ${DEFAULT_LOAD_TOPOLOGY})`,
+      `with --platform: ${TOPOLOGY_HELP} (default: ${DEFAULT_LOAD_TOPOLOGY})`,
       parseTopologyOption,
     )
     .option(
@@ -369,7 +370,8 @@ async function runAgainst(
 /**
  * Validates the output against reports/schema/load-output.schema.json, then writes it.
  * @throws Error wrapping a {@link LoadOutputValidationError} when the output breaks the
- *   schema, which is a bug in scalegate; nothing is written then.
+ *   schema, which is a bug in scalegate; nothing is written then. Error wrapping the system
+ *   error when the file cannot be written, such as a folder removed during the run.
  */
 async function writeOutput(path: string, output: LoadCommandOutput): Promise<void> {
   const text = `${JSON.stringify(output, null, 2)}\n`;
@@ -382,7 +384,17 @@ async function writeOutput(path: string, output: LoadCommandOutput): Promise<voi
       cause: error,
     });
   }
-  await writeFile(path, text);
+  try {
+    await writeFile(path, text);
+  } catch (error) {
+    // Described as a write failure, because the CLI words a bare file error as an input to read.
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new Error(
+      `writing --out ${path} failed (${code}); the summary above has the run's figures, ` +
+        'and a rerun with a writable --out path records them as JSON',
+      { cause: error },
+    );
+  }
   process.stdout.write(`[artifact] ${path}\n`);
 }
 

@@ -23,6 +23,7 @@ import {
   parseExistingFile,
   parsePort,
   parseTopologyOption,
+  TOPOLOGY_HELP,
 } from '../options.js';
 import {
   DEFAULT_QUEUE_RETENTION_MS,
@@ -72,7 +73,7 @@ export function registerPlatformCommand(program: Command): void {
     .option('--port <port>', 'gateway port (0 picks a free one)', parsePort, 8080)
     .option(
       '--topology <spec>',
-      'executors: workers=<async consumers> serverless_burst=enabled|disabled',
+      TOPOLOGY_HELP,
       parseTopologyOption,
       'workers=24 serverless_burst=enabled',
     )

@@ -4,12 +4,13 @@ import {
   formatBackpressure,
 } from '../../platform/admission/backpressure.js';
 import type { LoadCommandOutput } from '../load/output.js';
-import { throughputRpmOf } from '../report/from-load.js';
 import type { MachineInfo, Report, TopologyResult } from '../report/types.js';
 import { loadCaveats, reportCaveats } from './caveats.js';
 import { abortedInLoad, abortedInReport } from './lower-bounds.js';
 import {
-  type SucceededThroughput,
+  completedThroughputOfLoad,
+  completedThroughputOfReport,
+  type WindowThroughput,
   succeededThroughputOfLoad,
   succeededThroughputOfReport,
 } from './succeeded.js';
@@ -79,9 +80,15 @@ export interface RunRecord {
   lowerBounds: MetricKey[];
 }
 
-/** Returns the reason a run has no succeeded throughput, keyed by its figure. */
-function unmeasuredOf(succeeded: SucceededThroughput): RunRecord['unmeasured'] {
-  return succeeded.rpm === null ? { succeededRpm: succeeded.reason } : {};
+/** Returns the reason for each throughput figure a run lacks, keyed by the figure. */
+function unmeasuredOf(
+  completed: WindowThroughput,
+  succeeded: WindowThroughput,
+): RunRecord['unmeasured'] {
+  const unmeasured: RunRecord['unmeasured'] = {};
+  if (completed.rpm === null) unmeasured.throughputRpm = completed.reason;
+  if (succeeded.rpm === null) unmeasured.succeededRpm = succeeded.reason;
+  return unmeasured;
 }
 
 /** Formats recorded backpressure limits, or the defaults when a file predates them. */
@@ -95,6 +102,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
   const latency = result.latency.overall;
   const cost = platform?.cost;
   const aborted = abortedInLoad(result);
+  const completed = completedThroughputOfLoad(result);
   const succeeded = succeededThroughputOfLoad(result);
   return {
     file,
@@ -116,7 +124,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
     machine: output.environment.machine,
     caveats: loadCaveats(output, aborted),
     figures: {
-      throughputRpm: throughputRpmOf(result),
+      throughputRpm: completed.rpm,
       succeededRpm: succeeded.rpm,
       successRate: result.successRate,
       p50LatencyS: latency.p50 / 1000,
@@ -126,7 +134,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
       p95UsdPerTask: cost?.p95UsdPerTask ?? null,
       workerPoolUsd: cost?.workerPoolUsd ?? null,
     },
-    unmeasured: unmeasuredOf(succeeded),
+    unmeasured: unmeasuredOf(completed, succeeded),
     lowerBounds: aborted.lowerBounds,
   };
 }
@@ -135,6 +143,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
 export function runFromReport(file: string, report: Report, topology: TopologyResult): RunRecord {
   const { environment } = report;
   const aborted = abortedInReport(topology);
+  const completed = completedThroughputOfReport(report, topology);
   const succeeded = succeededThroughputOfReport(report, topology);
   return {
     file,
@@ -156,7 +165,7 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
     machine: environment.machine,
     caveats: reportCaveats(report, topology, aborted),
     figures: {
-      throughputRpm: topology.throughputRpm,
+      throughputRpm: completed.rpm,
       succeededRpm: succeeded.rpm,
       successRate: topology.successRate,
       p50LatencyS: topology.latency.p50S,
@@ -166,7 +175,7 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
       p95UsdPerTask: topology.cost.p95Usd,
       workerPoolUsd: topology.cost.workerPoolUsd ?? null,
     },
-    unmeasured: unmeasuredOf(succeeded),
+    unmeasured: unmeasuredOf(completed, succeeded),
     lowerBounds: aborted.lowerBounds,
   };
 }

@@ -1,15 +1,16 @@
 /**
- * Succeeded throughput: requests that succeeded inside the send window, per minute of it.
- * Load outputs record it as `throughput.succeededRpm`. Older load outputs and drill reports
- * count successes per second of their series but not per window, so this sums the seconds
- * that cover the window. That sum is exact only when no request ended in those seconds after
- * the window closed, which the completed count shows.
+ * Completed and succeeded throughput: requests that ended, or succeeded, inside the send
+ * window, per minute of it. Load outputs record both as `throughput.completedRpm` and
+ * `throughput.succeededRpm`, and k6 outputs record neither. Older load outputs and drill
+ * reports count successes per second of their series but not per window, so for them this
+ * sums the seconds that cover the window. That sum is exact only when no request ended in
+ * those seconds after the window closed, which the completed count shows.
  */
 import type { LoadResult } from '../load/result.js';
 import type { Report, TopologyResult } from '../report/types.js';
 
-/** Succeeded requests per minute of the send window, or why a file cannot give them. */
-export type SucceededThroughput = { rpm: number } | { rpm: null; reason: string };
+/** Completed or succeeded requests per minute of the send window, or why a file cannot give them. */
+export type WindowThroughput = { rpm: number } | { rpm: null; reason: string };
 
 /** Requests that ended inside a send window, and those that succeeded among them. */
 interface WindowCounts {
@@ -45,7 +46,7 @@ function perMinute(count: number, windowS: number): number {
   return windowS > 0 ? (count * 60) / windowS : 0;
 }
 
-function mismatch(covered: WindowCounts, windowS: number, inWindow: number): SucceededThroughput {
+function mismatch(covered: WindowCounts, windowS: number, inWindow: number): WindowThroughput {
   return {
     rpm: null,
     reason:
@@ -55,27 +56,59 @@ function mismatch(covered: WindowCounts, windowS: number, inWindow: number): Suc
   };
 }
 
+const NO_SEND_WINDOW = 'the output records no send window';
+
+/** Returns why a load result has no count of requests that ended inside its send window. */
+function noWindowCount(result: LoadResult): string {
+  const engine =
+    result.engine === 'k6' ? 'k6 does not time when requests end, so the output' : 'the output';
+  return `${engine} has no count of requests that ended inside the send window`;
+}
+
+/**
+ * Returns the completed throughput of a load result, `throughput.completedRpm`, or the reason
+ * it has none. The offered rate is no stand-in, because a target that falls behind completes
+ * fewer requests than it is sent.
+ */
+export function completedThroughputOfLoad(result: LoadResult): WindowThroughput {
+  const { throughput } = result;
+  if (throughput === undefined) return { rpm: null, reason: NO_SEND_WINDOW };
+  if (throughput.completedRpm !== undefined) return { rpm: throughput.completedRpm };
+  return { rpm: null, reason: noWindowCount(result) };
+}
+
+/**
+ * Returns the completed throughput of a drill report's topology, or the reason it has none.
+ * A k6 drill records its offered rate as `throughputRpm`, because k6 does not time when
+ * requests end.
+ */
+export function completedThroughputOfReport(
+  report: Report,
+  topology: TopologyResult,
+): WindowThroughput {
+  if (report.environment.engine === 'k6') {
+    return {
+      rpm: null,
+      reason: 'k6 does not time when requests end, so the report records the offered rate only',
+    };
+  }
+  return { rpm: topology.throughputRpm };
+}
+
 /**
  * Returns the succeeded throughput of a load result, or the reason it has none. The recorded
  * `succeededRpm` wins, and outputs written before it was recorded fall back to the series.
  * A k6 result does not time when requests end. A series that counts more completions in the
  * seconds covering the window than the window contains cannot place the successes.
  */
-export function succeededThroughputOfLoad(result: LoadResult): SucceededThroughput {
+export function succeededThroughputOfLoad(result: LoadResult): WindowThroughput {
   const { throughput } = result;
   if (throughput === undefined) {
-    return { rpm: null, reason: 'the output records no send window' };
+    return { rpm: null, reason: NO_SEND_WINDOW };
   }
   if (throughput.succeededRpm !== undefined) return { rpm: throughput.succeededRpm };
   const inWindow = throughput.completedInWindow;
-  if (inWindow === undefined) {
-    const engine =
-      result.engine === 'k6' ? 'k6 does not time when requests end, so the output' : 'the output';
-    return {
-      rpm: null,
-      reason: `${engine} has no count of requests that ended inside the send window`,
-    };
-  }
+  if (inWindow === undefined) return { rpm: null, reason: noWindowCount(result) };
   const covered = countsCovering(
     result.timeSeries,
     throughput.windowSec,
@@ -96,7 +129,7 @@ export function succeededThroughputOfLoad(result: LoadResult): SucceededThroughp
 export function succeededThroughputOfReport(
   report: Report,
   topology: TopologyResult,
-): SucceededThroughput {
+): WindowThroughput {
   if (report.environment.engine === 'k6') {
     return {
       rpm: null,

@@ -44,7 +44,7 @@ export function formatSummary(
   const censored =
     requests.aborted === 0
       ? ''
-      : ` (lower bounds: ${requests.aborted} aborted requests count with their wait)`;
+      : ` (lower bounds: ${abortedWithWait(requests.aborted, 'request')})`;
   lines.push(
     `[latency] p50=${ms(latency.overall.p50)} p95=${ms(latency.overall.p95)} ` +
       `p99=${ms(latency.overall.p99)} max=${ms(latency.overall.max)}${censored}`,
@@ -95,9 +95,7 @@ function throughputLine(result: LoadResult): string {
 function asyncLine(tasks: AsyncFollowSummary): string {
   const p95 = tasks.endToEnd.count === 0 ? 'n/a' : ms(tasks.endToEnd.p95);
   const censored =
-    tasks.aborted === 0
-      ? ''
-      : ` (lower bound: ${tasks.aborted} aborted tasks count with their wait)`;
+    tasks.aborted === 0 ? '' : ` (lower bound: ${abortedWithWait(tasks.aborted, 'task')})`;
   return (
     `[async] accepted=${tasks.accepted} succeeded=${tasks.succeeded} failed=${tasks.failed} ` +
     `timed_out=${tasks.timedOut} aborted=${tasks.aborted} p95=${p95}${censored}`
@@ -149,14 +147,24 @@ function costLine(cost: RunCost): string {
 function drainLine(result: LoadResult): string | undefined {
   const drain = result.drain;
   if (drain === undefined || drain.aborted === 0) return undefined;
-  const count = drain.aborted === 1 ? '1 request' : `${drain.aborted} requests`;
+  const one = drain.aborted === 1;
+  const count = one ? '1 request' : `${drain.aborted} requests`;
+  const were = one ? 'was' : 'were';
+  const outcome = one ? 'counts as not succeeded' : 'count as not succeeded';
   if (drain.endedBy === 'signal') {
-    return `[drain] ${count} in flight when the run was stopped were aborted and count as not succeeded`;
+    return `[drain] ${count} in flight when the run was stopped ${were} aborted and ${outcome}`;
   }
   return (
-    `[drain] ${count} still in flight ${drain.timeoutSec}s after the schedule ended were cut ` +
-    `by the drain timeout and count as not succeeded; raise --drain-timeout to let them finish`
+    `[drain] ${count} still in flight ${drain.timeoutSec}s after the schedule ended ${were} ` +
+    `cut by the drain timeout and ${outcome}; raise --drain-timeout to let ` +
+    `${one ? 'it' : 'them'} finish`
   );
+}
+
+/** Words aborted requests or tasks, such as `2 aborted requests count with their wait`. */
+function abortedWithWait(aborted: number, noun: 'request' | 'task'): string {
+  if (aborted === 1) return `1 aborted ${noun} counts with its wait`;
+  return `${aborted} aborted ${noun}s count with their wait`;
 }
 
 function stallText(result: LoadResult): string {

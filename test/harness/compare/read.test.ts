@@ -253,12 +253,39 @@ describe('readRun', () => {
       );
     });
 
+    it('leaves out the offered rate of k6', async () => {
+      const output = sampleLoadOutput();
+      output.result.engine = 'k6';
+      output.settings.engine = 'k6';
+      output.result.throughput = { windowSec: 5, offeredRpm: 1200 };
+      const run = await readRun(await writeJson(dir, 'k6.json', output));
+      assert.equal(run.figures.throughputRpm, null);
+      assert.equal(
+        run.unmeasured.throughputRpm,
+        'k6 does not time when requests end, so the output has no count of requests that ' +
+          'ended inside the send window',
+      );
+    });
+
+    it('leaves out the rate of a k6 drill', async () => {
+      const report = sampleReport();
+      report.environment.engine = 'k6';
+      const run = await readRun(await writeJson(dir, 'report.json', report));
+      assert.equal(run.figures.throughputRpm, null);
+      assert.equal(
+        run.unmeasured.throughputRpm,
+        'k6 does not time when requests end, so the report records the offered rate only',
+      );
+    });
+
     it('names a load without a send window', async () => {
       const output = sampleLoadOutput();
       delete output.result.throughput;
       const run = await readRun(await writeJson(dir, 'load.json', output));
       assert.equal(run.figures.succeededRpm, null);
       assert.equal(run.unmeasured.succeededRpm, 'the output records no send window');
+      assert.equal(run.figures.throughputRpm, null);
+      assert.equal(run.unmeasured.throughputRpm, 'the output records no send window');
     });
 
     it('leaves the drain out of a drill report', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LoadCommandOutput, registerLoadCommand } from '../../../src/cli/commands/load.js';
@@ -216,6 +216,32 @@ describe('scalegate load', () => {
     assert.equal(output.result.requests.succeeded, 2);
     assert.equal('platform' in output, false);
     assert.doesNotMatch(run.stdout, /^\[(cost|topology)\]/m);
+  });
+
+  it('names a failed --out write', async () => {
+    gateway = await startFakeGateway();
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const folder = join(dir, 'runs');
+    await mkdir(folder);
+    const out = join(folder, 'result.json');
+    const running = runLoadCommand([
+      '--scenario=steady-chat',
+      `--target=${gateway.url}`,
+      '--duration=1',
+      '--seed=1',
+      `--out=${out}`,
+    ]);
+    // The option check found the folder; it is gone by the time the 1 s run writes.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await rm(folder, { recursive: true });
+    const run = await running;
+    assert.equal(run.exitCode, 2);
+    assert.match(run.stdout, /^\[success\] rate=100\.0% of 2 ended/m);
+    assert.match(
+      run.stderr,
+      new RegExp(`^error: writing --out ${out} failed \\(ENOENT\\); the summary above `, 'm'),
+    );
+    assert.doesNotMatch(run.stderr, /pass the path of an existing file/);
   });
 
   it('rejects an unknown scenario before starting', async () => {

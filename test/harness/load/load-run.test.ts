@@ -291,6 +291,23 @@ describe('LoadRun', () => {
     );
   });
 
+  it('words one cut request singular', async () => {
+    const result = await runWith(evenSchedule(2, 10), 0.05, splitPool(1), {
+      drainTimeoutMs: 100,
+    }).execute();
+    assert.equal(result.requests.aborted, 1);
+    const lines = formatSummary(result, PASS);
+    assert.equal(
+      lines[3],
+      '[drain] 1 request still in flight 0.1s after the schedule ended was cut by the drain ' +
+        'timeout and counts as not succeeded; raise --drain-timeout to let it finish',
+    );
+    assert.match(
+      lines[4] ?? '',
+      /^\[latency\] .* \(lower bounds: 1 aborted request counts with its wait\)$/,
+    );
+  });
+
   it('ends the drain idle when all requests end', async () => {
     const result = await runWith(evenSchedule(3, 10), 0.05, splitPool(3), {}).execute();
     assert.deepEqual(result.drain, { timeoutSec: 10, endedBy: 'idle', aborted: 0 });

@@ -318,11 +318,7 @@ describe('scalegate compare', () => {
   });
 
   it('shows n/a for an overflowing change', async () => {
-    const base = await writeJson(
-      dir,
-      'tiny.json',
-      sampleLoadOutput({ ...BASE_FIGURES, p99Ms: 1 }),
-    );
+    const base = await writeJson(dir, 'tiny.json', sampleLoadOutput({ ...BASE_FIGURES, p99Ms: 1 }));
     const other = await writeJson(
       dir,
       'huge.json',

@@ -882,7 +882,8 @@ describe('renderRunbook', () => {
     assert.ok(
       spike.includes(
         "- Step 1's mean for provider-b over 10 s is back near 0.40 s, its mean before the " +
-          'fault. In the drill, it was 0.40 s over the 45 s after it (240 tasks).',
+          'fault. In the drill, its mean per second was at or under 0.60 s, 1.5 times that, by ' +
+          '1.00 s after the fault ended: 0.40 s over 30 tasks in the second from 45 s to 46 s.',
       ),
       spike,
     );
@@ -911,7 +912,39 @@ describe('renderRunbook', () => {
     assert.doesNotMatch(spike, /Step 1's mean/);
   });
 
-  it('gives n/a without a second after', () => {
+  it('times first token recovery by second', () => {
+    const report = sampleReport();
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      // Tasks that began under the toxic finish in the 3 seconds after it.
+      if (point.t >= 45 && point.t < 48) {
+        point.firstTokenByProvider = { 'provider-b': { count: 30, sumS: 30 * 1.8 } };
+      }
+    }
+    const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes(
+        'by 4.00 s after the fault ended: 0.40 s over 30 tasks in the second from 48 s to 49 s.',
+      ),
+      spike,
+    );
+  });
+
+  it('gives n/a without a second before', () => {
+    const report = sampleReport();
+    const fault = drillOf(report).faults.find((entry) => entry.id === 'fallback-latency');
+    assert.ok(fault);
+    fault.appliedAtS = 0.5;
+    const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes(
+        "In the drill, provider-b's mean was n/a (the series has no whole second there) and ",
+      ),
+      spike,
+    );
+    assert.doesNotMatch(spike, /Step 1's mean/);
+  });
+
+  it('says when no second recovered', () => {
     const report = sampleReport();
     const topology = report.topologies[0];
     assert.ok(topology);
@@ -919,7 +952,10 @@ describe('renderRunbook', () => {
     topology.timeSeries = topology.timeSeries.filter((point) => point.t < 45);
     const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
     assert.ok(
-      spike.includes('In the drill, it was n/a (the series has no whole second there).'),
+      spike.includes(
+        'In the drill, no whole second after the fault had a mean for provider-b at or under ' +
+          '0.60 s, 1.5 times that (0 tasks over 0 s).',
+      ),
       spike,
     );
   });
@@ -972,13 +1008,14 @@ describe('renderRunbook', () => {
       // closed 52.30 - 50.02 s after the fault ended.
       '1.39',
       '2.28',
-      // provider-b's mean time to first token before, during and after its latency spike, and
-      // the tasks behind the means: 7 and 15 seconds of 30 tasks, and 8 seconds of 30 tasks.
+      // provider-b's mean time to first token before and during its latency spike, and the
+      // tasks behind the means: 7 and 15 seconds of 30 tasks.
       '0.40',
       '1.80',
       '210',
       '450',
-      '240',
+      // A second's mean counts as recovered at 1.5 times the mean before the fault.
+      '1.5',
       '30.00',
       '45.00',
       '0',

@@ -9,7 +9,8 @@ const MAX_FILES_NAMED = 3;
 interface SharedSetting {
   name: string;
   describe: (run: RunRecord) => string | undefined;
-  fix: string;
+  /** The fix, or a function that words it for the runs that differ. */
+  fix: string | ((runs: readonly RunRecord[]) => string);
 }
 
 /** A setting that the runs of one group should share, and the fix when they do not. */
@@ -119,8 +120,12 @@ function sharedSettings(runs: readonly RunRecord[]): SharedSetting[] {
     {
       name: 'policy hash',
       // A load sent to --target did not start the platform, so it records no policy.
-      describe: (run) => run.policyHash?.slice(0, 12) ?? 'not recorded',
-      fix: 'give every run the same --policy unless the policy is what you compare',
+      describe: (run) => run.policyHash?.slice(0, 12) ?? 'not recorded (--target)',
+      fix: (runs) =>
+        runs.some((run) => run.policyHash === null)
+          ? 'a load sent to --target records no policy, so start its gateway with the --policy ' +
+            'of the other runs unless the policy is what you compare'
+          : 'give every run the same --policy unless the policy is what you compare',
     },
   ];
 }
@@ -138,7 +143,9 @@ function describeMachine(machine: MachineInfo, withModel: boolean): string {
  */
 function spreadLine(runs: readonly RunRecord[], setting: SharedSetting): string | undefined {
   const spread = valueSpread(runs, setting.describe);
-  return spread === undefined ? undefined : `${setting.name} differs: ${spread}; ${setting.fix}`;
+  if (spread === undefined) return undefined;
+  const fix = typeof setting.fix === 'string' ? setting.fix : setting.fix(runs);
+  return `${setting.name} differs: ${spread}; ${fix}`;
 }
 
 /**

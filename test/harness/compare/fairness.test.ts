@@ -152,8 +152,9 @@ describe('fairnessWarnings', () => {
     const other = run('b1');
     other.policyHash = null;
     assert.deepEqual(fairnessWarnings(groups([run('a1')], [other])), [
-      'policy hash differs: eeeeeeeeeeee (a1) vs not recorded (b1); ' +
-        'give every run the same --policy unless the policy is what you compare',
+      'policy hash differs: eeeeeeeeeeee (a1) vs not recorded (--target) (b1); a load sent ' +
+        'to --target records no policy, so start its gateway with the --policy of the other ' +
+        'runs unless the policy is what you compare',
     ]);
   });
 

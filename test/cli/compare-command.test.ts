@@ -303,6 +303,16 @@ describe('scalegate compare', () => {
     );
   });
 
+  it('prints the requests each run sent', async () => {
+    const small = sampleLoadOutput();
+    small.result.requests.sent = 89;
+    const base = await writeJson(dir, 'small.json', small);
+    const { candidate } = await writeSides();
+    const run = await runCompareCommand(['--base', base, '--candidate', ...candidate]);
+    assert.equal(run.exitCode, 0);
+    assert.equal(row(run.stdout, 'requests sent'), 'requests sent | 89 | 100, 100');
+  });
+
   it('explains a change from a baseline of 0', async () => {
     const base = await writeJson(
       dir,

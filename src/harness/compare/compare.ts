@@ -57,6 +57,8 @@ export interface GroupSummary {
   /** Policy paths with the first 12 hex digits of their hash, such as `policies/default.yaml e424de080eba`. */
   policies: string[];
   seeds: number[];
+  /** Requests each run sent, in the order of `files`. */
+  requestsSent: number[];
 }
 
 /** Result of `scalegate compare`, printed as a table or as JSON. */
@@ -146,6 +148,7 @@ function summarizeGroup(group: RunGroup): GroupSummary {
     topologies: distinct(group.runs.map((run) => run.topology ?? 'not recorded (--target)')),
     policies: distinct(group.runs.map(describePolicy)),
     seeds: distinct(group.runs.map((run) => run.seed)),
+    requestsSent: group.runs.map((run) => run.requestsSent),
   };
 }
 

@@ -43,6 +43,8 @@ export function formatComparison(comparison: Comparison): string[] {
     identityRow('policy', comparison, (group) => group.policies.join(', ')),
     identityRow('seed', comparison, (group) => group.seeds.join(', ')),
     identityRow('runs', comparison, (group) => String(group.files.length)),
+    // The sample size bounds the tail: a p99 of 100 requests is their second largest.
+    identityRow('requests sent', comparison, (group) => group.requestsSent.join(', ')),
   ];
   const figures = comparison.rows.map(figureRow);
   return [

@@ -72,6 +72,8 @@ export interface RunRecord {
   machine: MachineInfo;
   /** Reasons the run's figures are suspect, such as a load generator that fell behind. */
   caveats: string[];
+  /** Requests the load sent, the sample behind the run's rates and percentiles. */
+  requestsSent: number;
   /** Each figure, or null when the run did not measure it, such as cost without a platform. */
   figures: Record<MetricKey, number | null>;
   /** Reason each null figure is missing, for figures whose absence needs one, such as `succeededRpm`. */
@@ -123,6 +125,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
     commit: output.environment.commit,
     machine: output.environment.machine,
     caveats: loadCaveats(output, aborted),
+    requestsSent: result.requests.sent,
     figures: {
       throughputRpm: completed.rpm,
       succeededRpm: succeeded.rpm,
@@ -164,6 +167,7 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
     commit: environment.commit,
     machine: environment.machine,
     caveats: reportCaveats(report, topology, aborted),
+    requestsSent: topology.requests,
     figures: {
       throughputRpm: completed.rpm,
       succeededRpm: succeeded.rpm,

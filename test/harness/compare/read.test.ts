@@ -71,6 +71,7 @@ describe('readRun', () => {
     assert.equal(run.topology, 'workers=2 serverless_burst=disabled');
     assert.equal(run.policyHash, 'e'.repeat(64));
     assert.equal(run.seed, 1);
+    assert.equal(run.requestsSent, 100);
     assert.deepEqual(run.figures, {
       throughputRpm: 1000,
       // 42 of the 83 requests that ended in the 5 s window succeeded.
@@ -162,6 +163,7 @@ describe('readRun', () => {
     assert.equal(run.kind, 'drill');
     assert.equal(run.scenario, 'provider-outage');
     assert.equal(run.seed, 42);
+    assert.equal(run.requestsSent, 2700);
     assert.equal(run.timeScale, 10);
     assert.deepEqual(run.figures, {
       throughputRpm: 1800,

@@ -313,6 +313,25 @@ describe('scalegate compare', () => {
     assert.equal(row(run.stdout, 'requests sent'), 'requests sent | 89 | 100, 100');
   });
 
+  it('charges failed tasks to succeeded requests', async () => {
+    const base = await writeJson(dir, 'served.json', sampleLoadOutput());
+    const shed = sampleLoadOutput();
+    // The same spend, with 20 of the 50 successes shed as rejected requests.
+    shed.result.requests.succeeded = 30;
+    shed.result.requests.failed = 70;
+    const other = await writeJson(dir, 'shed.json', shed);
+    const run = await runCompareCommand([base, other]);
+    assert.equal(run.exitCode, 0);
+    assert.equal(
+      row(run.stdout, 'cost per succeeded request'),
+      'cost per succeeded request | $0.008000 | $0.01333 | +66.7%',
+    );
+    assert.equal(
+      row(run.stdout, 'mean cost per task'),
+      'mean cost per task | $0.004000 | $0.004000 | 0.0%',
+    );
+  });
+
   it('explains a change from a baseline of 0', async () => {
     const base = await writeJson(
       dir,

@@ -15,6 +15,7 @@ export const METRIC_FORMATS: Record<
   p99LatencyS: { label: 'p99 latency', format: seconds },
   meanUsdPerTask: { label: 'mean cost per task', format: usd },
   p95UsdPerTask: { label: 'p95 cost per task', format: usd },
+  usdPerSucceeded: { label: 'cost per succeeded request', format: usd },
   workerPoolUsd: { label: 'worker pool bill', format: usd },
 };
 

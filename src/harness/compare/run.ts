@@ -3,6 +3,7 @@ import {
   DEFAULT_BACKPRESSURE,
   formatBackpressure,
 } from '../../platform/admission/backpressure.js';
+import { roundUsd } from '../../platform/cost/usd.js';
 import type { LoadCommandOutput } from '../load/output.js';
 import type { MachineInfo, Report, TopologyResult } from '../report/types.js';
 import { loadCaveats, reportCaveats } from './caveats.js';
@@ -25,6 +26,7 @@ export const METRIC_KEYS = [
   'p99LatencyS',
   'meanUsdPerTask',
   'p95UsdPerTask',
+  'usdPerSucceeded',
   'workerPoolUsd',
 ] as const;
 
@@ -34,6 +36,7 @@ export type MetricKey = (typeof METRIC_KEYS)[number];
 export const USD_METRIC_KEYS: ReadonlySet<MetricKey> = new Set([
   'meanUsdPerTask',
   'p95UsdPerTask',
+  'usdPerSucceeded',
   'workerPoolUsd',
 ]);
 
@@ -135,11 +138,21 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
       p99LatencyS: latency.p99 / 1000,
       meanUsdPerTask: cost?.meanUsdPerTask ?? null,
       p95UsdPerTask: cost?.p95UsdPerTask ?? null,
+      usdPerSucceeded: costPerSucceeded(cost?.totalUsd, result.requests.succeeded),
       workerPoolUsd: cost?.workerPoolUsd ?? null,
     },
     unmeasured: unmeasuredOf(completed, succeeded),
     lowerBounds: aborted.lowerBounds,
   };
+}
+
+/**
+ * Returns the run's whole cost over its succeeded requests, which charges the spend of failed
+ * tasks to the ones that succeeded, or null without a cost or a success.
+ */
+function costPerSucceeded(totalUsd: number | undefined, succeeded: number): number | null {
+  if (totalUsd === undefined || succeeded === 0) return null;
+  return roundUsd(totalUsd / succeeded);
 }
 
 /** Reduces a validated drill report of one topology to a run record. */
@@ -177,6 +190,11 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
       p99LatencyS: topology.latency.p99S,
       meanUsdPerTask: topology.cost.meanUsd,
       p95UsdPerTask: topology.cost.p95Usd,
+      // Every request the drill sent ended, so the success rate over them gives the count.
+      usdPerSucceeded: costPerSucceeded(
+        topology.cost.totalUsd,
+        Math.round(topology.successRate * topology.requests),
+      ),
       workerPoolUsd: topology.cost.workerPoolUsd ?? null,
     },
     unmeasured: unmeasuredOf(completed, succeeded),

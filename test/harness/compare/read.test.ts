@@ -82,6 +82,8 @@ describe('readRun', () => {
       p99LatencyS: 8,
       meanUsdPerTask: 0.004,
       p95UsdPerTask: 0.01,
+      // $0.40 over the 100 tasks, spread over the 50 that succeeded.
+      usdPerSucceeded: 0.008,
       workerPoolUsd: 0.0002,
     });
     assert.deepEqual(run.caveats, []);
@@ -175,6 +177,8 @@ describe('readRun', () => {
       p99LatencyS: 5.2,
       meanUsdPerTask: 0.019,
       p95UsdPerTask: 0.041,
+      // $49.46 over the 2,603 of 2,700 requests that succeeded at 96.4%.
+      usdPerSucceeded: 0.019001152516,
       workerPoolUsd: null,
     });
   });

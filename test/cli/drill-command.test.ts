@@ -5,7 +5,11 @@ import { join } from 'node:path';
 
 import { Command } from 'commander';
 
-import { drillExitCode, keepRunbookReason } from '../../src/cli/commands/drill.js';
+import {
+  checkOutputPaths,
+  drillExitCode,
+  keepRunbookReason,
+} from '../../src/cli/commands/drill.js';
 import { registerCommands } from '../../src/cli/commands/index.js';
 import type { Verdict } from '../../src/harness/report/types.js';
 import { sampleReport } from '../harness/report/sample-report.js';
@@ -17,6 +21,26 @@ function reportWith(status: Verdict) {
   if (report.drill) report.drill.aborted = null;
   return report;
 }
+
+// Called directly, because a spawned drill with a path that passes would run the whole drill.
+describe('checkOutputPaths', () => {
+  it('rejects an empty --runbook', () => {
+    assert.throws(() => checkOutputPaths({ reports: 'reports', runbook: '' }), {
+      message:
+        '--runbook is empty; pass the path of the runbook file, or leave --runbook out for runbooks/scaling_runbook.md',
+    });
+  });
+
+  it('rejects an empty --reports', () => {
+    assert.throws(() => checkOutputPaths({ reports: '', runbook: 'runbooks/scaling_runbook.md' }), {
+      message: '--reports is empty; pass a folder, or leave --reports out for reports',
+    });
+  });
+
+  it('accepts the default paths', () => {
+    checkOutputPaths({ reports: 'reports', runbook: 'runbooks/scaling_runbook.md' });
+  });
+});
 
 describe('drillExitCode', () => {
   const cases: ReadonlyArray<readonly [Verdict, number]> = [

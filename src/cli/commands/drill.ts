@@ -252,10 +252,22 @@ export function parseTimeScale(value: string): number {
 }
 
 /**
- * Rejects output paths the drill could not write, before the drill runs: a
- * `--reports` that is a file, or a `--runbook` that is a folder.
+ * Rejects output paths the drill could not write, before the drill runs: an empty
+ * `--reports` or `--runbook`, a `--reports` that is a file, or a `--runbook` that is a folder.
+ * @throws UsageError naming the option.
  */
-function checkOutputPaths(options: DrillCommandOptions): void {
+export function checkOutputPaths(options: { reports: string; runbook: string }): void {
+  // An empty path passes the checks below, because nothing is there. An empty --reports would
+  // put the run's folder in the current folder, and an empty --runbook would fail to write
+  // only after the whole drill.
+  if (options.reports === '') {
+    throw new UsageError('--reports is empty; pass a folder, or leave --reports out for reports');
+  }
+  if (options.runbook === '') {
+    throw new UsageError(
+      `--runbook is empty; pass the path of the runbook file, or leave --runbook out for ${DEFAULT_RUNBOOK}`,
+    );
+  }
   if (statOption('--reports', options.reports)?.isDirectory() === false) {
     throw new UsageError(
       `--reports ${options.reports} is a file; pass a folder, which the drill creates when missing`,

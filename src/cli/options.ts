@@ -52,13 +52,14 @@ export function parsePositiveInteger(value: string): number {
 }
 
 /**
- * Checks that a file can be written at `value`: it is not empty, its folder exists and
+ * Checks that a file can be written at `value`: it is not empty or spaces, its folder exists and
  * `value` is not a folder. Returns `value` unchanged.
  */
 export function parseOutputFile(value: string): string {
   // An empty path would pass the folder checks below, because its folder is `.`, and fail
-  // only when the output is written after the run.
-  if (value === '') {
+  // only when the output is written after the run. A path of spaces would name a file of
+  // spaces in the current folder.
+  if (value.trim() === '') {
     throw new InvalidArgumentError('expected the path of a file, such as runs/load.json.');
   }
   if (statOutputFile(value)?.isDirectory() === true) {

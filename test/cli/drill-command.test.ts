@@ -24,18 +24,23 @@ function reportWith(status: Verdict) {
 
 // Called directly, because a spawned drill with a path that passes would run the whole drill.
 describe('checkOutputPaths', () => {
-  it('rejects an empty --runbook', () => {
-    assert.throws(() => checkOutputPaths({ reports: 'reports', runbook: '' }), {
-      message:
-        '--runbook is empty; pass the path of the runbook file, or leave --runbook out for runbooks/scaling_runbook.md',
+  for (const empty of ['', ' ']) {
+    it(`rejects --runbook ${JSON.stringify(empty)}`, () => {
+      assert.throws(() => checkOutputPaths({ reports: 'reports', runbook: empty }), {
+        message:
+          '--runbook is empty; pass the path of the runbook file, or leave --runbook out for runbooks/scaling_runbook.md',
+      });
     });
-  });
 
-  it('rejects an empty --reports', () => {
-    assert.throws(() => checkOutputPaths({ reports: '', runbook: 'runbooks/scaling_runbook.md' }), {
-      message: '--reports is empty; pass a folder, or leave --reports out for reports',
+    it(`rejects --reports ${JSON.stringify(empty)}`, () => {
+      assert.throws(
+        () => checkOutputPaths({ reports: empty, runbook: 'runbooks/scaling_runbook.md' }),
+        {
+          message: '--reports is empty; pass a folder, or leave --reports out for reports',
+        },
+      );
     });
-  });
+  }
 
   it('accepts the default paths', () => {
     checkOutputPaths({ reports: 'reports', runbook: 'runbooks/scaling_runbook.md' });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Command, CommanderError } from 'commander';
 
 import { registerLoadCommand } from '../../src/cli/commands/load.js';
+import { parseOutputFile } from '../../src/cli/options.js';
 
 /**
  * Parses `scalegate load <args>`, which must fail before the load starts, and returns the
@@ -58,5 +59,19 @@ describe('load --help', () => {
       help,
       / enabled runs sync tasks on the serverless emulator, billed per invocation, disabled runs them in the gateway process, which no price covers /,
     );
+  });
+});
+
+describe('parseOutputFile', () => {
+  for (const value of ['', ' ', '\t']) {
+    it(`rejects ${JSON.stringify(value)}`, () => {
+      assert.throws(() => parseOutputFile(value), {
+        message: 'expected the path of a file, such as runs/load.json.',
+      });
+    });
+  }
+
+  it('returns a path in an existing folder', () => {
+    assert.equal(parseOutputFile('runs-out.json'), 'runs-out.json');
   });
 });

@@ -259,11 +259,11 @@ export function parseTimeScale(value: string): number {
 export function checkOutputPaths(options: { reports: string; runbook: string }): void {
   // An empty path passes the checks below, because nothing is there. An empty --reports would
   // put the run's folder in the current folder, and an empty --runbook would fail to write
-  // only after the whole drill.
-  if (options.reports === '') {
+  // only after the whole drill. A path of spaces would name a folder or file of spaces.
+  if (options.reports.trim() === '') {
     throw new UsageError('--reports is empty; pass a folder, or leave --reports out for reports');
   }
-  if (options.runbook === '') {
+  if (options.runbook.trim() === '') {
     throw new UsageError(
       `--runbook is empty; pass the path of the runbook file, or leave --runbook out for ${DEFAULT_RUNBOOK}`,
     );

@@ -123,8 +123,9 @@ function sharedSettings(runs: readonly RunRecord[]): SharedSetting[] {
       describe: (run) => run.policyHash?.slice(0, 12) ?? 'not recorded (--target)',
       fix: (runs) =>
         runs.some((run) => run.policyHash === null)
-          ? 'a load sent to --target records no policy, so start its gateway with the --policy ' +
-            'of the other runs unless the policy is what you compare'
+          ? 'a load sent to --target records no policy, so compare cannot check it and warns ' +
+            'even when the policies match; start its gateway with the --policy of the other ' +
+            'runs unless the policy is what you compare'
           : 'give every run the same --policy unless the policy is what you compare',
     },
   ];

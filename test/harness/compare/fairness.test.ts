@@ -153,8 +153,9 @@ describe('fairnessWarnings', () => {
     other.policyHash = null;
     assert.deepEqual(fairnessWarnings(groups([run('a1')], [other])), [
       'policy hash differs: eeeeeeeeeeee (a1) vs not recorded (--target) (b1); a load sent ' +
-        'to --target records no policy, so start its gateway with the --policy of the other ' +
-        'runs unless the policy is what you compare',
+        'to --target records no policy, so compare cannot check it and warns even when the ' +
+        'policies match; start its gateway with the --policy of the other runs unless the ' +
+        'policy is what you compare',
     ]);
   });
 

@@ -59,11 +59,15 @@ function firstTokenWindows(evidence: Evidence): FirstTokenWindows | undefined {
   };
 }
 
+/** Formats a count of tasks, such as `1 task` or `210 tasks`. */
+function tasksText(count: number): string {
+  return `${count} task${count === 1 ? '' : 's'}`;
+}
+
 /** Formats a mean and the tasks behind it, such as `0.40 s over the 30 s before the fault (210 tasks)`. */
 function meanText(mean: FirstTokenMean, where: string): string {
   if (mean.spanS === 0) return 'n/a (the series has no whole second there)';
-  const tasks = `${mean.count} task${mean.count === 1 ? '' : 's'}`;
-  return `${seconds(mean.meanS)} ${where} (${tasks})`;
+  return `${seconds(mean.meanS)} ${where} (${tasksText(mean.count)})`;
 }
 
 /**
@@ -103,10 +107,13 @@ export function firstTokenRecoveryText(evidence: Evidence): string | undefined {
     return sums !== undefined && sums.sumS / sums.count <= limitS;
   });
   const sums = recovered?.firstTokenByProvider?.[provider];
+  if (after.length === 0) {
+    return `${check} In the drill, the series ended before a whole second after the fault, so it shows no recovery.`;
+  }
   if (recovered === undefined || sums === undefined) {
     const tasks = firstTokenMean(after, provider).count;
-    return `${check} In the drill, no whole second after the fault had a mean for ${provider} at or under ${seconds(limitS)}, ${RECOVERED_RATIO} times that (${tasks} tasks over ${after.length} s). ${lag}`;
+    return `${check} In the drill, no whole second after the fault had a mean for ${provider} at or under ${seconds(limitS)}, ${RECOVERED_RATIO} times that (${tasksText(tasks)} over ${after.length} s). ${lag}`;
   }
   const byS = recovered.t + 1 - removedS;
-  return `${check} In the drill, its mean per second was at or under ${seconds(limitS)}, ${RECOVERED_RATIO} times that, by ${seconds(byS)} after the fault ended: ${seconds(sums.sumS / sums.count)} over ${sums.count} tasks in the second from ${recovered.t} s to ${recovered.t + 1} s. ${lag}`;
+  return `${check} In the drill, its mean per second was at or under ${seconds(limitS)}, ${RECOVERED_RATIO} times that, by ${seconds(byS)} after the fault ended: ${seconds(sums.sumS / sums.count)} over ${tasksText(sums.count)} in the second from ${recovered.t} s to ${recovered.t + 1} s. ${lag}`;
 }

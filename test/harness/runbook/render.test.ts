@@ -944,7 +944,7 @@ describe('renderRunbook', () => {
     assert.doesNotMatch(spike, /Step 1's mean/);
   });
 
-  it('says when no second recovered', () => {
+  it('says when the series ends first', () => {
     const report = sampleReport();
     const topology = report.topologies[0];
     assert.ok(topology);
@@ -953,11 +953,39 @@ describe('renderRunbook', () => {
     const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
     assert.ok(
       spike.includes(
-        'In the drill, no whole second after the fault had a mean for provider-b at or under ' +
-          '0.60 s, 1.5 times that (0 tasks over 0 s).',
+        'In the drill, the series ended before a whole second after the fault, so it shows no ' +
+          'recovery.',
       ),
       spike,
     );
+  });
+
+  it('says when no later second recovered', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology);
+    topology.timeSeries = topology.timeSeries.filter((point) => point.t < 47);
+    for (const point of topology.timeSeries) {
+      if (point.t === 45) point.firstTokenByProvider = { 'provider-b': { count: 1, sumS: 1.8 } };
+      if (point.t === 46) point.firstTokenByProvider = {};
+    }
+    const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes(
+        'In the drill, no whole second after the fault had a mean for provider-b at or under ' +
+          '0.60 s, 1.5 times that (1 task over 2 s).',
+      ),
+      spike,
+    );
+  });
+
+  it('words one recovered task', () => {
+    const report = sampleReport();
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      if (point.t === 45) point.firstTokenByProvider = { 'provider-b': { count: 1, sumS: 0.5 } };
+    }
+    const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.ok(spike.includes('0.50 s over 1 task in the second from 45 s to 46 s.'), spike);
   });
 
   it('names the policy file and hash', () => {

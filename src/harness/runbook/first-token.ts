@@ -59,6 +59,25 @@ function firstTokenWindows(evidence: Evidence): FirstTokenWindows | undefined {
   };
 }
 
+/**
+ * Returns a sentence naming the drill's other faults whose windows overlap `fromS` to `toS`,
+ * whose effects are in the means of those seconds too, or an empty string when none does.
+ */
+function otherFaultsText(evidence: Evidence, fromS: number, toS: number, where: string): string {
+  const others = (evidence.report.drill?.faults ?? []).filter((other) => {
+    if (other.id === evidence.fault.id) return false;
+    const [start, end] = windowOf(other);
+    return start < toS && end > fromS;
+  });
+  if (others.length === 0) return '';
+  const named = others.map((other) => {
+    const [start, end] = windowOf(other);
+    return `${other.kind} on ${other.target} (${start.toFixed(2)}-${end.toFixed(2)} s)`;
+  });
+  const effect = others.length === 1 ? 'its effect is' : 'their effects are';
+  return ` The drill's ${named.join(', ')} also overlapped ${where}, so ${effect} in these figures too.`;
+}
+
 /** Formats a count of tasks, such as `1 task` or `210 tasks`. */
 function tasksText(count: number): string {
   return `${count} task${count === 1 ? '' : 's'}`;
@@ -80,8 +99,10 @@ export function firstTokenBaselineText(evidence: Evidence): string {
   if (windows === undefined) return '';
   const { provider, before, during } = windows;
   const beforeText = meanText(before, `over the ${before.spanS} s before the fault`);
-  const duringText = meanText(during, `over the ${during.spanS} s it was active`);
-  return ` In the drill, ${provider}'s mean was ${beforeText} and ${duringText}.`;
+  const duringText = meanText(during, `over the ${during.spanS} s that cover it`);
+  const [, to] = windowOf(evidence.fault);
+  const others = otherFaultsText(evidence, 0, to, 'these seconds');
+  return ` In the drill, ${provider}'s mean was ${beforeText} and ${duringText}.${others}`;
 }
 
 /** Ratio to the mean before the fault under which a second's mean counts as recovered. */
@@ -115,5 +136,6 @@ export function firstTokenRecoveryText(evidence: Evidence): string | undefined {
     return `${check} In the drill, no whole second after the fault had a mean for ${provider} at or under ${seconds(limitS)}, ${RECOVERED_RATIO} times that (${tasksText(tasks)} over ${after.length} s). ${lag}`;
   }
   const byS = recovered.t + 1 - removedS;
-  return `${check} In the drill, its mean per second was at or under ${seconds(limitS)}, ${RECOVERED_RATIO} times that, by ${seconds(byS)} after the fault ended: ${seconds(sums.sumS / sums.count)} over ${tasksText(sums.count)} in the second from ${recovered.t} s to ${recovered.t + 1} s. ${lag}`;
+  const others = otherFaultsText(evidence, removedS, recovered.t + 1, 'the seconds until then');
+  return `${check} In the drill, its mean per second was at or under ${seconds(limitS)}, ${RECOVERED_RATIO} times that, by ${seconds(byS)} after the fault ended: ${seconds(sums.sumS / sums.count)} over ${tasksText(sums.count)} in the second from ${recovered.t} s to ${recovered.t + 1} s. ${lag}${others}`;
 }

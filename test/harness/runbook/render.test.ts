@@ -871,7 +871,7 @@ describe('renderRunbook', () => {
     assert.ok(
       spike.includes(
         "In the drill, provider-b's mean was 0.40 s over the 30 s before the fault (210 tasks) " +
-          'and 1.80 s over the 15 s it was active (450 tasks).',
+          'and 1.80 s over the 15 s that cover it (450 tasks).',
       ),
       spike,
     );
@@ -887,6 +887,34 @@ describe('renderRunbook', () => {
       ),
       spike,
     );
+  });
+
+  it('names overlapping faults in first token means', () => {
+    const spike = sectionOf(renderRunbook([sampleReport()]), 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes(
+        "(450 tasks). The drill's provider-fault on provider-a (20.01-50.02 s) also overlapped " +
+          'these seconds, so its effect is in these figures too.',
+      ),
+      spike,
+    );
+    assert.ok(
+      spike.includes(
+        "take. The drill's provider-fault on provider-a (20.01-50.02 s) also overlapped the " +
+          'seconds until then, so its effect is in these figures too.',
+      ),
+      spike,
+    );
+  });
+
+  it('names no fault that does not overlap', () => {
+    const report = sampleReport();
+    const outage = drillOf(report).faults.find((entry) => entry.id === 'primary-outage');
+    assert.ok(outage);
+    // Moved to start after the latency spike's first recovered second, 45 s to 46 s.
+    outage.appliedAtS = 46;
+    const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.doesNotMatch(spike, /also overlapped/);
   });
 
   it('omits first token times before version 7', () => {
@@ -905,7 +933,7 @@ describe('renderRunbook', () => {
     assert.ok(
       spike.includes(
         "In the drill, provider-b's mean was n/a over the 30 s before the fault (0 tasks) " +
-          'and 1.80 s over the 15 s it was active (450 tasks).',
+          'and 1.80 s over the 15 s that cover it (450 tasks).',
       ),
       spike,
     );

@@ -156,7 +156,7 @@ export function listProfileNames(dir: string): string[] {
 }
 
 /**
- * Help text of `--topology`. Sync tasks never use the workers, so the text says where they run
+ * Help text of `--topology`. Sync tasks never use the workers, so the text gives where they run
  * and that the direct path has no executor price.
  */
 export const TOPOLOGY_HELP =

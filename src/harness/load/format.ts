@@ -147,17 +147,17 @@ function costLine(cost: RunCost): string {
 function drainLine(result: LoadResult): string | undefined {
   const drain = result.drain;
   if (drain === undefined || drain.aborted === 0) return undefined;
-  const one = drain.aborted === 1;
-  const count = one ? '1 request' : `${drain.aborted} requests`;
-  const were = one ? 'was' : 'were';
-  const outcome = one ? 'counts as not succeeded' : 'count as not succeeded';
+  const single = drain.aborted === 1;
+  const count = single ? '1 request' : `${drain.aborted} requests`;
+  const were = single ? 'was' : 'were';
+  const outcome = single ? 'counts as not succeeded' : 'count as not succeeded';
   if (drain.endedBy === 'signal') {
     return `[drain] ${count} in flight when the run was stopped ${were} aborted and ${outcome}`;
   }
   return (
     `[drain] ${count} still in flight ${drain.timeoutSec}s after the schedule ended ${were} ` +
     `cut by the drain timeout and ${outcome}; raise --drain-timeout to let ` +
-    `${one ? 'it' : 'them'} finish`
+    `${single ? 'it' : 'them'} finish`
   );
 }
 

@@ -39,9 +39,9 @@ interface FirstTokenWindows {
 }
 
 /**
- * Returns the fault target's mean times to first token in the whole seconds before the fault
- * was applied and those it was active, with the seconds after it was removed, or undefined
- * when the report predates the series' times to first token.
+ * Returns the fault target's mean times to first token before the fault and while it was
+ * active, in whole seconds, with the seconds after it. Undefined for a report that predates
+ * the series' times to first token.
  */
 function firstTokenWindows(evidence: Evidence): FirstTokenWindows | undefined {
   const { report, result, fault } = evidence;
@@ -110,9 +110,8 @@ const RECOVERED_RATIO = 1.5;
 
 /**
  * Returns the check that the fault target's mean time to first token is back near its mean
- * before the fault, with the first whole second after the fault whose mean was at or under
- * `RECOVERED_RATIO` times that. Undefined for a report without the series' times, or when no
- * first token came from the target before the fault.
+ * before the fault, with the drill's first second after the fault at or under `RECOVERED_RATIO`
+ * times that. Undefined without the series' times or a first token before the fault.
  */
 export function firstTokenRecoveryText(evidence: Evidence): string | undefined {
   const windows = firstTokenWindows(evidence);

@@ -37,7 +37,9 @@ function failoversByPair(detected: boolean): FailoversByPair {
  */
 function firstToken(t: number, provider: string, successes: number): Record<string, FirstTokenSum> {
   const slow = t >= 30 && t < 45;
-  const eachS = provider === 'provider-a' ? 0.3 : slow ? 1.8 : 0.4;
+  let eachS = 0.4;
+  if (provider === 'provider-a') eachS = 0.3;
+  else if (slow) eachS = 1.8;
   return { [provider]: { count: successes, sumS: successes * eachS } };
 }
 

@@ -14,7 +14,7 @@ import {
 import { isScaledClock, systemClock } from './clock.js';
 import type { CostLedger } from './cost/ledger.js';
 import { DEFAULT_PRICES_PATH, loadPriceTable } from './cost/load-price-table.js';
-import type { PriceTable } from './cost/price-table.js';
+import type { PriceTable, ServerlessPrices } from './cost/price-table.js';
 import { roundUsd } from './cost/usd.js';
 import { ServerlessExecutor } from './executors/serverless-executor.js';
 import type { SyncExecutor } from './gateway/ports.js';
@@ -491,7 +491,7 @@ function createExecutor(
   config: PlatformConfig,
   router: RouterModelPort,
   finisher: TaskFinisher,
-  prices: { perGbSecond: number; perMillionRequests: number },
+  prices: ServerlessPrices,
   shutdown: AbortSignal,
 ): SyncExecutor & { close?: () => void } {
   const clock = config.clock ?? systemClock;
@@ -500,11 +500,16 @@ function createExecutor(
     perGbSecondUsd: prices.perGbSecond,
     perRequestUsd: roundUsd(prices.perMillionRequests / 1_000_000),
   };
+  // The price table sizes the function; `config.serverless.memoryMb` overrides it in code.
   return new ServerlessExecutor({
     router,
     finisher,
     clock,
-    emulator: { ...config.serverless, prices: emulatorPrices },
+    emulator: {
+      ...config.serverless,
+      memoryMb: config.serverless?.memoryMb ?? prices.memoryMbPerFunction,
+      prices: emulatorPrices,
+    },
     shutdown,
   });
 }

@@ -6,6 +6,7 @@ import {
   type FieldFailure,
   readNumber,
   readObject,
+  readPositiveInteger,
   readString,
 } from '../tenants/config-fields.js';
 import { PriceTableError } from './errors.js';
@@ -93,12 +94,20 @@ function readExecutors(raw: ConfigObject, fail: FieldFailure): ExecutorPrices {
         'executors.serverless.perMillionRequests',
         fail,
       ),
+      memoryMbPerFunction: readPositiveInteger(
+        serverless.memoryMbPerFunction ?? DEFAULT_FUNCTION_MEMORY_MB,
+        'executors.serverless.memoryMbPerFunction',
+        fail,
+      ),
     },
   };
 }
 
 /** Size of a worker when the table names none: 0.25 vCPU and 0.5 GB, Fargate's smallest task. */
 const DEFAULT_WORKER_SIZE = { vcpuPerWorker: 0.25, memoryGbPerWorker: 0.5 };
+
+/** Memory of the serverless function when the table names none: 1,024 MB. */
+const DEFAULT_FUNCTION_MEMORY_MB = 1024;
 
 /** Returns whether `text` is YYYY-MM-DD and names a day that exists, so 2025-02-30 fails. */
 function isCalendarDate(text: string): boolean {

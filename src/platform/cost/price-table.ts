@@ -20,10 +20,14 @@ export interface WorkerPrices {
   memoryGbPerWorker: number;
 }
 
-/** Serverless prices: per GB-second of memory-duration and per million invocations, in USD. */
+/**
+ * Serverless prices, per GB-second of memory-duration and per million invocations in USD,
+ * and the memory size configured for the function, which the GB-seconds are billed at.
+ */
 export interface ServerlessPrices {
   perGbSecond: number;
   perMillionRequests: number;
+  memoryMbPerFunction: number;
 }
 
 export interface ExecutorPrices {

@@ -115,7 +115,41 @@ describe('PriceTable', () => {
     assert.equal(table.executors.worker.vcpuPerWorker, 0.25);
     assert.equal(table.executors.worker.memoryGbPerWorker, 0.5);
   });
+
+  it('defaults the serverless function to 1,024 MB', () => {
+    const table = parsePriceTable(tableWithServerless({}), 'prices.yaml');
+    assert.equal(table.executors.serverless.memoryMbPerFunction, 1024);
+  });
+
+  it('reads the serverless function size', () => {
+    const table = parsePriceTable(tableWithServerless({ memoryMbPerFunction: 512 }), 'p.yaml');
+    assert.equal(table.executors.serverless.memoryMbPerFunction, 512);
+  });
+
+  it('rejects a serverless function size that is not a whole number of MB', () => {
+    assert.throws(
+      () => parsePriceTable(tableWithServerless({ memoryMbPerFunction: 0.5 }), 'prices.yaml'),
+      (error: unknown) =>
+        isPriceTableError(error) &&
+        error.field === 'executors.serverless.memoryMbPerFunction' &&
+        error.message ===
+          'prices.yaml: executors.serverless.memoryMbPerFunction: expected a positive integer, received 0.5',
+    );
+  });
 });
+
+/** Returns a price table in JSON whose serverless section adds `fields` to its two prices. */
+function tableWithServerless(fields: Record<string, unknown>): string {
+  return JSON.stringify({
+    effectiveDate: '2025-01-15',
+    source: 's',
+    models: {},
+    executors: {
+      worker: { perVcpuHour: 0.04, perGbHour: 0.004 },
+      serverless: { perGbSecond: 0.00001, perMillionRequests: 0.2, ...fields },
+    },
+  });
+}
 
 describe('executor cost', () => {
   let table: PriceTable;

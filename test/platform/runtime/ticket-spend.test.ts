@@ -514,7 +514,7 @@ describe('RouterModelPort retry hook', () => {
     },
     executors: {
       worker: { perVcpuHour: 0, perGbHour: 0, vcpuPerWorker: 0.25, memoryGbPerWorker: 0.5 },
-      serverless: { perGbSecond: 0, perMillionRequests: 0 },
+      serverless: { perGbSecond: 0, perMillionRequests: 0, memoryMbPerFunction: 1024 },
     },
   });
 

@@ -882,8 +882,9 @@ describe('renderRunbook', () => {
     assert.ok(
       spike.includes(
         "- Step 1's mean for provider-b over 10 s is back near 0.40 s, its mean before the " +
-          'fault. In the drill, its mean per second was at or under 0.60 s, 1.5 times that, by ' +
-          '1.00 s after the fault ended: 0.40 s over 30 tasks in the second from 45 s to 46 s.',
+          'fault. In the drill, its mean over at least 10 tasks was at or under 0.60 s, 1.5 times ' +
+          'that, by 1.00 s after the fault ended: 0.40 s over 30 tasks in the second from 45 s to ' +
+          '46 s.',
       ),
       spike,
     );
@@ -994,26 +995,50 @@ describe('renderRunbook', () => {
     assert.ok(topology);
     topology.timeSeries = topology.timeSeries.filter((point) => point.t < 47);
     for (const point of topology.timeSeries) {
-      if (point.t === 45) point.firstTokenByProvider = { 'provider-b': { count: 1, sumS: 1.8 } };
+      if (point.t === 45) point.firstTokenByProvider = { 'provider-b': { count: 12, sumS: 12 } };
       if (point.t === 46) point.firstTokenByProvider = {};
     }
     const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
     assert.ok(
       spike.includes(
-        'In the drill, no whole second after the fault had a mean for provider-b at or under ' +
-          '0.60 s, 1.5 times that (1 task over 2 s).',
+        'In the drill, no whole seconds after the fault with at least 10 tasks had a mean for ' +
+          'provider-b at or under 0.60 s, 1.5 times that (12 tasks over 2 s).',
       ),
       spike,
     );
   });
 
-  it('words one recovered task', () => {
+  it('does not count one fast task as recovery', () => {
     const report = sampleReport();
     for (const point of report.topologies[0]?.timeSeries ?? []) {
-      if (point.t === 45) point.firstTokenByProvider = { 'provider-b': { count: 1, sumS: 0.5 } };
+      // One fast task in a quiet second, then slow seconds, then recovery at 48 s.
+      if (point.t === 45) point.firstTokenByProvider = { 'provider-b': { count: 1, sumS: 0.1 } };
+      if (point.t === 46 || point.t === 47) {
+        point.firstTokenByProvider = { 'provider-b': { count: 30, sumS: 30 * 1.8 } };
+      }
     }
     const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
-    assert.ok(spike.includes('0.50 s over 1 task in the second from 45 s to 46 s.'), spike);
+    assert.ok(
+      spike.includes(
+        'by 4.00 s after the fault ended: 0.40 s over 30 tasks in the second from 48 s to 49 s.',
+      ),
+      spike,
+    );
+  });
+
+  it('joins quiet seconds until they have enough tasks', () => {
+    const report = sampleReport();
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      // 4 tasks a second at 0.5 s: the 3 seconds from 45 s have 12 tasks.
+      if (point.t >= 45) point.firstTokenByProvider = { 'provider-b': { count: 4, sumS: 2 } };
+    }
+    const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes(
+        'by 3.00 s after the fault ended: 0.50 s over 12 tasks in the 3 s from 45 s to 48 s.',
+      ),
+      spike,
+    );
   });
 
   it('names the policy file and hash', () => {

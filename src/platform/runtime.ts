@@ -35,6 +35,7 @@ import { RouterModelPort } from './runtime/router-port.js';
 import { capOf, createTaskHandler } from './runtime/task-consumer.js';
 import { logWithheldAddresses } from './runtime/failure.js';
 import {
+  type IneffectiveRunningCap,
   ineffectiveRunningCaps,
   maxRunningByTenant,
   type SharedPrefix,
@@ -108,6 +109,11 @@ export interface Platform {
    * tenants or another route policy gets one. `config.logger` logged each.
    */
   warnings: readonly string[];
+  /**
+   * The running caps that `warnings` names as at or above the worker slots, with their
+   * tenant, so a caller can tell which tenants they concern.
+   */
+  runningCaps: readonly IneffectiveRunningCap[];
   urls: {
     gateway: string;
     /**
@@ -402,9 +408,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
             keyPrefix: sharedKeyPrefix,
             otherSlots: [...others.values()].map((other) => other.workerSlots),
           };
+    const runningCaps = runningCapWarnings(config, tenants.tenants, slots, shared);
     warnings.unshift(
       ...tenantSettingWarnings(config, tenants.tenants),
-      ...runningCapWarnings(config, tenants.tenants, slots, shared),
+      ...runningCaps.map((found) => found.message),
     );
     warnings.push(...(await legacyKeyWarnings(drivers, keyPrefix, config.logger)));
     const gateway = await startGateway({
@@ -434,6 +441,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     return {
       topology,
       warnings,
+      runningCaps,
       urls: {
         gateway: gateway.url,
         proxyApi: fleet.proxyApiUrl,
@@ -554,24 +562,22 @@ function tenantSettingWarnings(config: PlatformConfig, tenants: readonly Tenant[
   });
 }
 
-/**
- * Logs a warning for each tenant whose `maxRunning` is at or above the worker slots, and
- * returns their messages.
- */
+/** Logs a warning for each tenant whose `maxRunning` is at or above the worker slots, and returns them. */
 function runningCapWarnings(
   config: PlatformConfig,
   tenants: readonly Tenant[],
   slots: number,
   shared: SharedPrefix | undefined,
-): string[] {
+): IneffectiveRunningCap[] {
   const file = tenantsFileOf(config);
-  return ineffectiveRunningCaps(tenants, slots, file, shared).map((found) => {
+  const found = ineffectiveRunningCaps(tenants, slots, file, shared);
+  for (const cap of found) {
     config.logger?.warn(
-      { tenant: found.tenant, maxRunning: found.maxRunning, workerSlots: found.workerSlots },
-      found.message,
+      { tenant: cap.tenant, maxRunning: cap.maxRunning, workerSlots: cap.workerSlots },
+      cap.message,
     );
-    return found.message;
-  });
+  }
+  return found;
 }
 
 /** Returns the tenants file as the platform's messages name it. */

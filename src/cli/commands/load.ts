@@ -6,6 +6,7 @@ import {
   hasBackpressureOptions,
 } from '../backpressure-options.js';
 import { describeFailure } from '../command-errors.js';
+import { readPlatformFiles, platformWarningsFor } from '../load-platform-files.js';
 import { commandLogger } from '../logger.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
@@ -68,6 +69,7 @@ interface LoadCommandOptions extends BackpressureCommandOptions {
   platform: boolean;
   topology?: string;
   policy?: string;
+  tenants?: string;
   faultProxy: boolean;
 }
 
@@ -147,6 +149,13 @@ export function registerLoadCommand(program: Command): void {
       parseExistingFile,
     )
     .option(
+      '--tenants <file>',
+      'with --platform: tenants file with hashed API keys and limits (default: ' +
+        'fixtures/tenants.yaml of the scalegate checkout); it must admit the key of each ' +
+        'tenant the scenario sends as',
+      parseExistingFile,
+    )
+    .option(
       '--no-fault-proxy',
       'with --platform: call the mock providers directly, without the fault proxy relaying bytes',
     )
@@ -196,6 +205,11 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
   if (!options.platform && options.policy !== undefined) {
     throw new InvalidArgumentError(
       '--policy applies to the platform that --platform starts; add --platform or drop it',
+    );
+  }
+  if (!options.platform && options.tenants !== undefined) {
+    throw new InvalidArgumentError(
+      '--tenants applies to the platform that --platform starts; add --platform or drop it',
     );
   }
   if (!options.platform && !options.faultProxy) {
@@ -260,6 +274,7 @@ async function runOnTarget(
   const topology = parseTopology(options.topology ?? DEFAULT_LOAD_TOPOLOGY);
   // Read before the platform loads the file, so an edit during the run cannot change the hash.
   const policyText = await readFile(options.policy ?? DEFAULT_POLICY_PATH, 'utf8');
+  const files = await readPlatformFiles(scenario, options.tenants);
   const backpressure = backpressureLimits(options);
   const platform = await startPlatform({
     topology,
@@ -267,6 +282,7 @@ async function runOnTarget(
     providerProcess: 'child',
     faultProxy: options.faultProxy,
     policyPath: options.policy,
+    tenantsPath: options.tenants,
     backpressure,
   });
   const settings: PlatformSettings = {
@@ -276,10 +292,16 @@ async function runOnTarget(
     faultProxy: options.faultProxy,
     backpressure,
     drivers: platform.keyPrefix === undefined ? 'memory' : 'redis',
+    pricesPath: files.prices.path,
+    pricesHash: files.prices.sha256,
+    tenantsPath: files.tenants.path,
+    tenantsHash: files.tenants.sha256,
   };
   try {
     process.stderr.write(`${startedLine(options, platform, backpressure)}\n`);
-    for (const warning of platform.warnings) process.stderr.write(`warning: ${warning}\n`);
+    for (const warning of platformWarningsFor(scenario, platform, options.tenants)) {
+      process.stderr.write(`warning: ${warning}\n`);
+    }
     const read = () => platformRunOf(platform, topology, signal);
     // The cost per task bills the worker pool from the load's start, not the platform's.
     platform.startWorkerPoolBill();
@@ -294,8 +316,8 @@ async function runOnTarget(
 }
 
 /**
- * Returns the line that names the started platform: its topology, the policy and backpressure
- * limits when options changed them, and Redis when REDIS_URL put its state there.
+ * Returns the line that names the started platform: its topology, the policy, tenants file and
+ * backpressure limits when options changed them, and Redis when REDIS_URL put its state there.
  */
 function startedLine(
   options: LoadCommandOptions,
@@ -303,11 +325,12 @@ function startedLine(
   backpressure: BackpressureLimits,
 ): string {
   const policy = options.policy === undefined ? '' : ` with policy ${options.policy}`;
+  const tenants = options.tenants === undefined ? '' : ` with tenants ${options.tenants}`;
   const limits = hasBackpressureOptions(options)
     ? ` with backpressure ${formatBackpressure(backpressure)}`
     : '';
   const drivers = platform.keyPrefix === undefined ? '' : ' on Redis';
-  return `platform ${formatTopology(platform.topology)}${policy}${limits}${drivers} at ${platform.urls.gateway}`;
+  return `platform ${formatTopology(platform.topology)}${policy}${tenants}${limits}${drivers} at ${platform.urls.gateway}`;
 }
 
 /** Returns the signal that interrupted the run, or undefined when none did. */

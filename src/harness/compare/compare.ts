@@ -1,6 +1,12 @@
 import { roundUsd } from '../../platform/cost/usd.js';
 import { fairnessWarnings } from './fairness.js';
-import { METRIC_KEYS, type MetricKey, type RunRecord, USD_METRIC_KEYS } from './run.js';
+import {
+  INPUT_METRIC_KEYS,
+  METRIC_KEYS,
+  type MetricKey,
+  type RunRecord,
+  USD_METRIC_KEYS,
+} from './run.js';
 import {
   type FigureStats,
   figureStats,
@@ -35,7 +41,10 @@ export interface GroupFigure extends FigureStats {
    * `atMost` when the baseline's is. Null when the change is exact or null.
    */
   changeBound: ChangeBound | null;
-  /** Whether the ranges overlap the baseline's; null for the baseline, `unknown` beside a lower bound. */
+  /**
+   * Whether the ranges overlap the baseline's. It is null for the baseline and for an input
+   * figure such as the offered rate, and `unknown` beside a lower bound.
+   */
   noise: NoiseMark | null;
 }
 
@@ -98,7 +107,7 @@ function figureRow(groups: readonly RunGroup[], metric: MetricKey): FigureRow {
     groups: stats.map((group, index) =>
       index === 0 || base === undefined
         ? { ...group, changePercent: null, changeBound: null, noise: null }
-        : { ...group, ...changeFrom(base, group) },
+        : { ...group, ...changeFrom(base, group, INPUT_METRIC_KEYS.has(metric)) },
     ),
   };
 }
@@ -117,16 +126,18 @@ function groupStats(group: RunGroup, metric: MetricKey): GroupStats {
 }
 
 /**
- * Compares a group's median with the baseline's. A larger true value can only raise a median,
+ * Compares a group's median with the baseline's. The change of an input figure, which
+ * `INPUT_METRIC_KEYS` lists, is not weighed against noise. A larger true value can only raise a median,
  * so a lower-bound median bounds the change from one side, and two of them leave it unknown.
  */
 function changeFrom(
   base: GroupStats,
   group: GroupStats,
+  input: boolean,
 ): Pick<GroupFigure, 'changePercent' | 'changeBound' | 'noise'> {
   if (!base.lowerBound && !group.lowerBound) {
     const changePercent = percentChange(base.median, group.median);
-    return { changePercent, changeBound: null, noise: noiseMark(base, group) };
+    return { changePercent, changeBound: null, noise: input ? null : noiseMark(base, group) };
   }
   if (base.lowerBound && group.lowerBound) {
     return { changePercent: null, changeBound: null, noise: 'unknown' };

@@ -1,6 +1,6 @@
 import type { MachineInfo } from '../report/types.js';
 import type { RunGroup } from './compare.js';
-import type { RunRecord } from './run.js';
+import type { RecordedFile, RunRecord } from './run.js';
 
 /** Files named per value in a warning; the rest are counted. */
 const MAX_FILES_NAMED = 3;
@@ -110,7 +110,17 @@ function sharedSettings(runs: readonly RunRecord[]): SharedSetting[] {
       name: 'driver',
       // Outputs written before the drivers were recorded, and loads sent to --target, lack them.
       describe: (run) => run.drivers ?? undefined,
-      fix: 'on Redis every admission, enqueue and store call crosses the network and async tasks run in worker processes, so set REDIS_URL for every side or for none',
+      fix: 'on Redis every admission, enqueue and store call crosses the network, async tasks run in worker processes, and an odd count of workers above 1 is billed for one worker slot more, so latency and cost per task do not compare like for like; set REDIS_URL for every side or for none',
+    },
+    {
+      name: 'price table',
+      describe: fileDescriber(runs, (run) => run.prices),
+      fix: 'cost per task and the worker pool bill come from its prices, so they do not compare like for like; run every side on one price table',
+    },
+    {
+      name: 'tenants file',
+      describe: fileDescriber(runs, (run) => run.tenants),
+      fix: "each tenant's rate limits, in-flight and running caps and budget come from it, so rejections, success rate and throughput do not compare like for like; give every side the same --tenants",
     },
     {
       name: 'fault proxy',
@@ -129,6 +139,27 @@ function sharedSettings(runs: readonly RunRecord[]): SharedSetting[] {
           : 'give every run the same --policy unless the policy is what you compare',
     },
   ];
+}
+
+/**
+ * Returns a describer that compares recorded files by sha256 and names each hash by the
+ * first path recorded with it, such as `fixtures/prices.yaml (sha256 0a1b2c3d4e5f)`. The
+ * same text at two paths is one value, so a moved file gets no warning.
+ */
+function fileDescriber(
+  runs: readonly RunRecord[],
+  fileOf: (run: RunRecord) => RecordedFile | null,
+): (run: RunRecord) => string | undefined {
+  const pathByHash = new Map<string, string>();
+  for (const run of runs) {
+    const file = fileOf(run);
+    if (file !== null && !pathByHash.has(file.sha256)) pathByHash.set(file.sha256, file.path);
+  }
+  return (run) => {
+    const file = fileOf(run);
+    if (file === null) return undefined;
+    return `${pathByHash.get(file.sha256) ?? file.path} (sha256 ${file.sha256.slice(0, 12)})`;
+  };
 }
 
 function describeMachine(machine: MachineInfo, withModel: boolean): string {

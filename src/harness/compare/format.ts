@@ -7,6 +7,7 @@ export const METRIC_FORMATS: Record<
   MetricKey,
   { label: string; format: (value: number) => string }
 > = {
+  offeredRpm: { label: 'offered rate', format: (value) => `${value.toFixed(0)} rpm` },
   throughputRpm: { label: 'completed throughput', format: (value) => `${value.toFixed(0)} rpm` },
   succeededRpm: { label: 'succeeded throughput', format: (value) => `${value.toFixed(0)} rpm` },
   successRate: { label: 'success rate', format: percent },

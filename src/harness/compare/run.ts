@@ -8,6 +8,7 @@ import type { LoadCommandOutput } from '../load/output.js';
 import type { MachineInfo, Report, TopologyResult } from '../report/types.js';
 import { loadCaveats, reportCaveats } from './caveats.js';
 import { abortedInLoad, abortedInReport } from './lower-bounds.js';
+import { offeredRateOfLoad, offeredRateOfReport } from './offered.js';
 import {
   completedThroughputOfLoad,
   completedThroughputOfReport,
@@ -18,6 +19,7 @@ import {
 
 /** Figures that `scalegate compare` puts side by side, in table order. */
 export const METRIC_KEYS = [
+  'offeredRpm',
   'throughputRpm',
   'succeededRpm',
   'successRate',
@@ -31,6 +33,12 @@ export const METRIC_KEYS = [
 ] as const;
 
 export type MetricKey = (typeof METRIC_KEYS)[number];
+
+/**
+ * Figures that the scenario, seed and duration set rather than the target, so that runs of
+ * one seed give one value and their spread is no noise band.
+ */
+export const INPUT_METRIC_KEYS: ReadonlySet<MetricKey> = new Set(['offeredRpm']);
 
 /** Figures in US dollars, whose medians are rounded to the picodollar as every USD sum is. */
 export const USD_METRIC_KEYS: ReadonlySet<MetricKey> = new Set([
@@ -69,6 +77,13 @@ export interface RunRecord {
   backpressure: string | null;
   /** Storage of the platform's state, `memory` or `redis`; null when the file lacks it. */
   drivers: 'memory' | 'redis' | null;
+  /**
+   * Price table and tenants file of the platform, each as its path and sha256. Null for a
+   * load sent to `--target`, a load output written before they were recorded, and a drill
+   * report, which records neither.
+   */
+  prices: RecordedFile | null;
+  tenants: RecordedFile | null;
   /** Whether provider calls went through the fault proxy; null for a load sent to `--target`. */
   faultProxy: boolean | null;
   commit: string;
@@ -85,12 +100,25 @@ export interface RunRecord {
   lowerBounds: MetricKey[];
 }
 
+/** A file that a run's platform read, as a load output records it. */
+export interface RecordedFile {
+  path: string;
+  sha256: string;
+}
+
+/** Returns the recorded file, or null when the output lacks its path or hash. */
+function recordedFile(path: string | undefined, sha256: string | undefined): RecordedFile | null {
+  return path === undefined || sha256 === undefined ? null : { path, sha256 };
+}
+
 /** Returns the reason for each throughput figure a run lacks, keyed by the figure. */
 function unmeasuredOf(
+  offered: WindowThroughput,
   completed: WindowThroughput,
   succeeded: WindowThroughput,
 ): RunRecord['unmeasured'] {
   const unmeasured: RunRecord['unmeasured'] = {};
+  if (offered.rpm === null) unmeasured.offeredRpm = offered.reason;
   if (completed.rpm === null) unmeasured.throughputRpm = completed.reason;
   if (succeeded.rpm === null) unmeasured.succeededRpm = succeeded.reason;
   return unmeasured;
@@ -107,6 +135,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
   const latency = result.latency.overall;
   const cost = platform?.cost;
   const aborted = abortedInLoad(result);
+  const offered = offeredRateOfLoad(result);
   const completed = completedThroughputOfLoad(result);
   const succeeded = succeededThroughputOfLoad(result);
   return {
@@ -124,12 +153,15 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
     backpressure:
       settings.platform === null ? null : describeBackpressure(settings.platform.backpressure),
     drivers: settings.platform?.drivers ?? null,
+    prices: recordedFile(settings.platform?.pricesPath, settings.platform?.pricesHash),
+    tenants: recordedFile(settings.platform?.tenantsPath, settings.platform?.tenantsHash),
     faultProxy: settings.platform?.faultProxy ?? null,
     commit: output.environment.commit,
     machine: output.environment.machine,
     caveats: loadCaveats(output, aborted),
     requestsSent: result.requests.sent,
     figures: {
+      offeredRpm: offered.rpm,
       throughputRpm: completed.rpm,
       succeededRpm: succeeded.rpm,
       successRate: result.successRate,
@@ -141,7 +173,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
       usdPerSucceeded: costPerSucceeded(cost?.totalUsd, result.requests.succeeded),
       workerPoolUsd: cost?.workerPoolUsd ?? null,
     },
-    unmeasured: unmeasuredOf(completed, succeeded),
+    unmeasured: unmeasuredOf(offered, completed, succeeded),
     lowerBounds: aborted.lowerBounds,
   };
 }
@@ -159,6 +191,7 @@ function costPerSucceeded(totalUsd: number | undefined, succeeded: number): numb
 export function runFromReport(file: string, report: Report, topology: TopologyResult): RunRecord {
   const { environment } = report;
   const aborted = abortedInReport(topology);
+  const offered = offeredRateOfReport(report, topology);
   const completed = completedThroughputOfReport(report, topology);
   const succeeded = succeededThroughputOfReport(report, topology);
   return {
@@ -175,6 +208,10 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
     policyHash: environment.policyHash,
     backpressure: describeBackpressure(environment.backpressure),
     drivers: environment.drivers ?? null,
+    // NOTE: a drill's platform reads fixtures/tenants.yaml and fixtures/prices.yaml of its
+    // checkout, but the report records neither, so compare cannot check them.
+    prices: null,
+    tenants: null,
     // A drill sends provider calls through the fault proxy, because it injects faults there.
     faultProxy: true,
     commit: environment.commit,
@@ -182,6 +219,7 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
     caveats: reportCaveats(report, topology, aborted),
     requestsSent: topology.requests,
     figures: {
+      offeredRpm: offered.rpm,
       throughputRpm: completed.rpm,
       succeededRpm: succeeded.rpm,
       successRate: topology.successRate,
@@ -197,7 +235,7 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
       ),
       workerPoolUsd: topology.cost.workerPoolUsd ?? null,
     },
-    unmeasured: unmeasuredOf(completed, succeeded),
+    unmeasured: unmeasuredOf(offered, completed, succeeded),
     lowerBounds: aborted.lowerBounds,
   };
 }

@@ -5,7 +5,8 @@ import type { ThresholdVerdict } from './thresholds.js';
 
 /**
  * Version of reports/schema/load-output.schema.json that `scalegate load --out` writes.
- * It changes when a field is removed or changes meaning, not when an optional one is added.
+ * It changes when a field is removed or changes meaning, not when an optional one is added,
+ * such as the price table and tenants file of `PlatformSettings`.
  */
 export const LOAD_OUTPUT_SCHEMA_VERSION = 1;
 
@@ -16,7 +17,7 @@ export interface LoadEnvironment {
   machine: Required<MachineInfo>;
 }
 
-/** Route policy and topology of the platform that `--platform` started. */
+/** Topology, route policy, tenants file and price table of the platform that `--platform` started. */
 export interface PlatformSettings {
   /** Topology as `formatTopology` prints it, such as `workers=24 serverless_burst=enabled`. */
   topology: string;
@@ -37,6 +38,20 @@ export interface PlatformSettings {
    * Absent in outputs written before it was recorded.
    */
   drivers?: 'memory' | 'redis';
+  /**
+   * Price table the platform priced tasks with, relative to the working folder. Absent in
+   * outputs written before it was recorded.
+   */
+  pricesPath?: string;
+  /** sha256 hex digest of the price table's text, read before the platform started. */
+  pricesHash?: string;
+  /**
+   * Tenants file that set the tenants' keys and limits, as given with `--tenants` or the
+   * default relative to the working folder. Absent in outputs written before it was recorded.
+   */
+  tenantsPath?: string;
+  /** sha256 hex digest of the tenants file's text, read before the platform started. */
+  tenantsHash?: string;
 }
 
 /** Options of a load run, after defaults were applied. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 
 import { compareGroups } from '../../../src/harness/compare/compare.js';
+import { changeCell } from '../../../src/harness/compare/format.js';
 import { runFromLoadOutput } from '../../../src/harness/compare/run.js';
 import { BASE_FIGURES, sampleLoadOutput } from '../load/sample-output.js';
 
@@ -26,5 +27,32 @@ describe('compareGroups', () => {
     const comparison = compareGroups([{ label: 'base', runs }]);
     const row = comparison.rows.find((candidate) => candidate.metric === 'p50LatencyS');
     assert.equal(row?.groups[0]?.median, 1234.5678901234 / 1000);
+  });
+
+  it('weighs no offered rate against noise', () => {
+    const base = [run('a1', 0.004), run('a2', 0.004)];
+    const candidate = [run('b1', 0.004), run('b2', 0.004)];
+    for (const output of candidate) {
+      output.figures.offeredRpm = 1320;
+    }
+    const comparison = compareGroups([
+      { label: 'base', runs: base },
+      { label: 'candidate', runs: candidate },
+    ]);
+    const row = comparison.rows.find((candidate) => candidate.metric === 'offeredRpm');
+    const [baseFigure, figure] = row?.groups ?? [];
+    assert.ok(baseFigure !== undefined && figure !== undefined);
+    assert.equal(figure.median, 1320);
+    assert.ok(Math.abs((figure.changePercent ?? 0) - 10) < 1e-9, String(figure.changePercent));
+    assert.equal(figure.noise, null);
+    assert.equal(figure.identicalRuns, true);
+    // Without a noise mark, identical repeats get no `*` either.
+    assert.equal(changeCell(figure, baseFigure), '+10.0%');
+  });
+
+  it('puts the offered rate before completed throughput', () => {
+    const comparison = compareGroups([{ label: 'base', runs: [run('a1', 0.004)] }]);
+    const metrics = comparison.rows.map((row) => row.metric);
+    assert.deepEqual(metrics.slice(0, 3), ['offeredRpm', 'throughputRpm', 'succeededRpm']);
   });
 });

@@ -205,14 +205,53 @@ describe('fairnessWarnings', () => {
     b1.drivers = 'redis';
     assert.deepEqual(fairnessWarnings(groups([a1], [b1])), [
       'driver differs: memory (a1) vs redis (b1); on Redis every admission, enqueue and ' +
-        'store call crosses the network and async tasks run in worker processes, so set ' +
-        'REDIS_URL for every side or for none',
+        'store call crosses the network, async tasks run in worker processes, and an odd ' +
+        'count of workers above 1 is billed for one worker slot more, so latency and cost ' +
+        'per task do not compare like for like; set REDIS_URL for every side or for none',
     ]);
   });
 
   it('skips drivers a file lacks', () => {
     const [a1, b1] = [run('a1'), run('b1')];
     b1.drivers = 'redis';
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1])), []);
+  });
+
+  it('names different price tables', () => {
+    const [a1, a2, b1] = [run('a1'), run('a2'), run('b1')];
+    a1.prices = { path: 'fixtures/prices.yaml', sha256: 'a'.repeat(64) };
+    a2.prices = { path: 'fixtures/prices.yaml', sha256: 'a'.repeat(64) };
+    b1.prices = { path: 'fixtures/prices.yaml', sha256: 'c'.repeat(64) };
+    assert.deepEqual(fairnessWarnings(groups([a1, a2], [b1])), [
+      'price table differs: fixtures/prices.yaml (sha256 aaaaaaaaaaaa) (a1, a2) vs ' +
+        'fixtures/prices.yaml (sha256 cccccccccccc) (b1); cost per task and the worker pool ' +
+        'bill come from its prices, so they do not compare like for like; run every side on ' +
+        'one price table',
+    ]);
+  });
+
+  it('names different tenants files', () => {
+    const [a1, b1] = [run('a1'), run('b1')];
+    a1.tenants = { path: 'fixtures/tenants.yaml', sha256: 'a'.repeat(64) };
+    b1.tenants = { path: 'trial-tenants.yaml', sha256: 'b'.repeat(64) };
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1])), [
+      'tenants file differs: fixtures/tenants.yaml (sha256 aaaaaaaaaaaa) (a1) vs ' +
+        "trial-tenants.yaml (sha256 bbbbbbbbbbbb) (b1); each tenant's rate limits, in-flight " +
+        'and running caps and budget come from it, so rejections, success rate and throughput ' +
+        'do not compare like for like; give every side the same --tenants',
+    ]);
+  });
+
+  it('accepts one tenants file at two paths', () => {
+    const [a1, b1] = [run('a1'), run('b1')];
+    a1.tenants = { path: 'fixtures/tenants.yaml', sha256: 'a'.repeat(64) };
+    b1.tenants = { path: '../scalegate/fixtures/tenants.yaml', sha256: 'a'.repeat(64) };
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1])), []);
+  });
+
+  it('skips a price table a file lacks', () => {
+    const [a1, b1] = [run('a1'), run('b1')];
+    b1.prices = { path: 'fixtures/prices.yaml', sha256: 'c'.repeat(64) };
     assert.deepEqual(fairnessWarnings(groups([a1], [b1])), []);
   });
 

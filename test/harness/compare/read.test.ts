@@ -73,6 +73,8 @@ describe('readRun', () => {
     assert.equal(run.seed, 1);
     assert.equal(run.requestsSent, 100);
     assert.deepEqual(run.figures, {
+      // 100 requests sent in the 5 s window, and none dropped.
+      offeredRpm: 1200,
       throughputRpm: 1000,
       // 42 of the 83 requests that ended in the 5 s window succeeded.
       succeededRpm: 504,
@@ -105,6 +107,89 @@ describe('readRun', () => {
     );
     assert.equal(run.drivers, 'redis');
     assert.equal(run.faultProxy, true);
+  });
+
+  it('reads the recorded price table and tenants file', async () => {
+    const output = sampleLoadOutput();
+    assert.ok(output.settings.platform !== null);
+    output.settings.platform.pricesPath = 'fixtures/prices.yaml';
+    output.settings.platform.pricesHash = 'a'.repeat(64);
+    output.settings.platform.tenantsPath = 'trial-tenants.yaml';
+    output.settings.platform.tenantsHash = 'b'.repeat(64);
+    const run = await readRun(await writeJson(dir, 'load.json', output));
+    assert.deepEqual(run.prices, { path: 'fixtures/prices.yaml', sha256: 'a'.repeat(64) });
+    assert.deepEqual(run.tenants, { path: 'trial-tenants.yaml', sha256: 'b'.repeat(64) });
+  });
+
+  it('reads an output without price table or tenants file', async () => {
+    const run = await readRun(await writeJson(dir, 'load.json', sampleLoadOutput()));
+    assert.equal(run.prices, null);
+    assert.equal(run.tenants, null);
+  });
+
+  it('rejects a price table path without its hash', async () => {
+    const output = sampleLoadOutput();
+    assert.ok(output.settings.platform !== null);
+    output.settings.platform.pricesPath = 'fixtures/prices.yaml';
+    await assert.rejects(readRun(await writeJson(dir, 'load.json', output)), (error: unknown) => {
+      assert.ok(isCompareInputError(error), String(error));
+      assert.match(error.message, /pricesHash/);
+      return true;
+    });
+  });
+
+  it('counts dropped sends in the offered rate', async () => {
+    const output = sampleLoadOutput();
+    output.result.requests.sent = 90;
+    output.result.requests.dropped = 10;
+    const run = await readRun(await writeJson(dir, 'load.json', output));
+    // 90 sent and 10 dropped in the 5 s window.
+    assert.equal(run.figures.offeredRpm, 1200);
+    assert.equal(run.requestsSent, 90);
+  });
+
+  it('divides the offered rate by a cut send window', async () => {
+    const output = interruptedOutput();
+    output.result.requests.sent = 64;
+    const run = await readRun(await writeJson(dir, 'load.json', output));
+    // 64 requests fell due in the 3.2 s before SIGINT stopped the run.
+    assert.equal(run.figures.offeredRpm, 1200);
+  });
+
+  it('gives no offered rate without a send window', async () => {
+    const output = sampleLoadOutput();
+    delete output.result.throughput;
+    const run = await readRun(await writeJson(dir, 'load.json', output));
+    assert.equal(run.figures.offeredRpm, null);
+    assert.equal(run.unmeasured.offeredRpm, 'the output records no send window');
+  });
+
+  it('counts dropped sends of a drill report', async () => {
+    const report = sampleReport();
+    const [topology] = report.topologies;
+    assert.ok(topology !== undefined);
+    topology.harness = { ...topology.harness, droppedSends: 300 };
+    const run = await readRun(await writeJson(dir, 'report.json', report));
+    // 2,700 sent and 300 dropped in the 90 s window.
+    assert.equal(run.figures.offeredRpm, 2000);
+    assert.equal(run.prices, null);
+    assert.equal(run.tenants, null);
+  });
+
+  it('gives no offered rate of an aborted old drill', async () => {
+    const report = sampleReport();
+    const [topology] = report.topologies;
+    assert.ok(topology !== undefined);
+    assert.ok(report.drill !== null);
+    delete topology.sendWindowS;
+    report.verdict = { status: 'aborted', reasons: ['aborted at 12.50 s: interrupted by SIGINT'] };
+    report.drill.aborted = { reason: 'signal', detail: 'interrupted by SIGINT', atS: 12.5 };
+    const run = await readRun(await writeJson(dir, 'report.json', report));
+    assert.equal(run.figures.offeredRpm, null);
+    assert.equal(
+      run.unmeasured.offeredRpm,
+      'the drill was aborted, and the report does not record when its send window closed',
+    );
   });
 
   it('reads an output without backpressure as the defaults', async () => {
@@ -168,6 +253,8 @@ describe('readRun', () => {
     assert.equal(run.requestsSent, 2700);
     assert.equal(run.timeScale, 10);
     assert.deepEqual(run.figures, {
+      // 2,700 requests sent in the 90 s window, and none dropped.
+      offeredRpm: 1800,
       throughputRpm: 1800,
       // 2,664 of the 2,700 requests that ended in the 90 s window succeeded.
       succeededRpm: 1776,

@@ -9,6 +9,10 @@ import { validateLoadOutput } from '../../../src/harness/load/validate-output.js
 import { type FakeGateway, startFakeGateway } from './fake-gateway.js';
 import { type CommandRun, runInProcess } from '../../support/run-command.js';
 
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
 /** Runs `scalegate load` in process with its output captured. */
 function runLoadCommand(args: string[]): Promise<CommandRun> {
   return runInProcess(registerLoadCommand, ['load', ...args]);
@@ -150,7 +154,7 @@ describe('scalegate load', () => {
     assert.deepEqual(output.settings.platform, {
       topology: 'workers=2 serverless_burst=disabled',
       policyPath: policy,
-      policyHash: createHash('sha256').update(policyText).digest('hex'),
+      policyHash: sha256(policyText),
       faultProxy: false,
       backpressure: {
         maxQueueDepth: 500,
@@ -158,6 +162,10 @@ describe('scalegate load', () => {
         watermarks: { batch: 0.3, standard: 0.6 },
       },
       drivers: process.env.REDIS_URL === undefined ? 'memory' : 'redis',
+      pricesPath: 'fixtures/prices.yaml',
+      pricesHash: sha256(await readFile('fixtures/prices.yaml', 'utf8')),
+      tenantsPath: 'fixtures/tenants.yaml',
+      tenantsHash: sha256(await readFile('fixtures/tenants.yaml', 'utf8')),
     });
     assert.ok(
       run.stderr.includes(
@@ -165,14 +173,101 @@ describe('scalegate load', () => {
       ),
       run.stderr,
     );
-    // fixtures/tenants.yaml caps tenant-noisy at 8 running tasks, more than 2 workers run.
-    assert.match(
-      run.stderr,
-      /^warning: tenant tenant-noisy has maxRunning 8, at or above the platform's 2 worker slots/m,
-    );
+    // fixtures/tenants.yaml caps tenant-noisy at 8 running tasks, more than 2 workers run,
+    // but steady-chat sends no async task, which is all the cap holds back.
+    assert.doesNotMatch(run.stderr, /maxRunning/);
     // The fields that readers used before the schema stay at the top level.
     assert.equal(output.platform?.topology, 'workers=2 serverless_burst=disabled');
     assert.equal(output.result.seed, 3);
+  });
+
+  it('runs a platform on --tenants', async function () {
+    this.timeout(60_000);
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const out = join(dir, 'result.json');
+    const tenants = join(dir, 'tenants.yaml');
+    // tenant-alpha gets a running cap that 2 workers never reach; async-chat sends its tasks
+    // async, so the warning applies.
+    const tenantsText = (await readFile('fixtures/tenants.yaml', 'utf8')).replace(
+      '    budgetUsd: 2000\n',
+      '    budgetUsd: 2000\n    maxRunning: 2\n',
+    );
+    assert.match(tenantsText, /budgetUsd: 2000\n {4}maxRunning: 2\n/);
+    await writeFile(tenants, tenantsText);
+    const run = await runLoadCommand([
+      '--scenario=async-chat',
+      '--platform',
+      '--topology=workers=2 serverless_burst=disabled',
+      `--tenants=${tenants}`,
+      '--no-fault-proxy',
+      '--duration=1',
+      `--out=${out}`,
+    ]);
+    const output = validateLoadOutput(JSON.parse(await readFile(out, 'utf8')));
+    assert.equal(output.settings.platform?.tenantsPath, tenants);
+    assert.equal(output.settings.platform?.tenantsHash, sha256(tenantsText));
+    assert.ok(run.stderr.includes(`with tenants ${tenants} at http://127.0.0.1:`), run.stderr);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        "^warning: tenant tenant-alpha has maxRunning 2, at or above the platform's 2 worker " +
+          `slots, so the cap never holds back a task; set it below 2 in ${tenants}, or remove it$`,
+        'm',
+      ),
+    );
+    // tenant-noisy's cap of 8 concerns no task of async-chat, which does not send as it.
+    assert.doesNotMatch(run.stderr, /tenant-noisy/);
+  });
+
+  it('rejects --tenants without --platform', async () => {
+    const run = await runLoadCommand(['--scenario=steady-chat', '--tenants=fixtures/tenants.yaml']);
+    assert.equal(run.exitCode, 2);
+    assert.equal(
+      run.stderr,
+      'error: --tenants applies to the platform that --platform starts; add --platform or drop it\n',
+    );
+  });
+
+  it('rejects --tenants that lack a scenario tenant', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const tenants = join(dir, 'tenants.yaml');
+    const text = await readFile('fixtures/tenants.yaml', 'utf8');
+    // Keeps tenant-alpha only, so steady-chat's tenant-beta and tenant-noisy have no entry.
+    await writeFile(tenants, text.slice(0, text.indexOf('  - id: tenant-beta')));
+    const started = performance.now();
+    const run = await runLoadCommand([
+      '--scenario=steady-chat',
+      '--platform',
+      `--tenants=${tenants}`,
+    ]);
+    assert.equal(run.exitCode, 2);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^error: tenants file ${tenants} admits no API key of tenants tenant-beta, tenant-noisy, `,
+      ),
+    );
+    // The check runs before a platform starts, so no platform line is printed.
+    assert.doesNotMatch(run.stderr, /^platform /m);
+    assert.ok(performance.now() - started < 5000);
+  });
+
+  it('rejects an invalid --tenants file', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const tenants = join(dir, 'tenants.yaml');
+    await writeFile(tenants, 'tenants:\n  - id: tenant-alpha\n');
+    const run = await runLoadCommand([
+      '--scenario=steady-chat',
+      '--platform',
+      `--tenants=${tenants}`,
+    ]);
+    assert.equal(run.exitCode, 2);
+    assert.match(
+      run.stderr,
+      new RegExp(`^error: invalid tenants file ${tenants} \\(\\d+ problems\\):\n`),
+    );
+    assert.match(run.stderr, /tenants\[0\]\.keySha256 \(id tenant-alpha\): missing/);
+    assert.doesNotMatch(run.stderr, /^platform /m);
   });
 
   it('records the settings of a --target run', async () => {

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+
+import { loadTenantKeys } from '../harness/load/keys.js';
+import {
+  asyncSendingTenants,
+  UnadmittedTenantsError,
+  unadmittedTenants,
+} from '../harness/load/tenant-admission.js';
+import type { ScenarioSpec } from '../harness/scenario/types.js';
+import { DEFAULT_PRICES_PATH } from '../platform/cost/load-price-table.js';
+import type { IneffectiveRunningCap } from '../platform/runtime/running-caps.js';
+import { DEFAULT_DEMO_KEYS_PATH } from '../platform/tenants/demo-keys.js';
+import { DEFAULT_TENANTS_PATH, parseTenants } from '../platform/tenants/load-tenants.js';
+import { TenantRegistry } from '../platform/tenants/registry.js';
+
+/** A file the platform of `load --platform` reads at start, and the sha256 of its text. */
+export interface HashedFile {
+  /** As given on the command line, or the default relative to the working folder. */
+  path: string;
+  /** sha256 hex digest of the file's text. */
+  sha256: string;
+}
+
+/** The tenants file and the price table of a `load --platform` run. */
+export interface PlatformFiles {
+  tenants: HashedFile;
+  prices: HashedFile;
+}
+
+/**
+ * Reads the tenants file and the price table before the platform starts, so an edit during
+ * the run cannot change the recorded hashes, and checks that the tenants file admits the
+ * API key of every tenant the scenario sends as.
+ * @throws TenantConfigError when the tenants file is invalid, TenantKeysError when the demo
+ *   keys lack a tenant, or {@link UnadmittedTenantsError} naming the tenants it does not admit.
+ */
+export async function readPlatformFiles(
+  scenario: ScenarioSpec,
+  tenantsPath: string | undefined,
+): Promise<PlatformFiles> {
+  const tenantsFile = tenantsPath ?? relative(process.cwd(), DEFAULT_TENANTS_PATH);
+  const tenantsText = await readFile(tenantsPath ?? DEFAULT_TENANTS_PATH, 'utf8');
+  const registry = new TenantRegistry(parseTenants(tenantsText, tenantsFile));
+  const keysFile = relative(process.cwd(), DEFAULT_DEMO_KEYS_PATH);
+  const tenantIds = scenario.tenants.map((share) => share.tenantId);
+  const keys = await loadTenantKeys(DEFAULT_DEMO_KEYS_PATH, tenantIds);
+  const missing = unadmittedTenants(registry, keys);
+  if (missing.length > 0) {
+    throw new UnadmittedTenantsError(tenantsFile, missing, {
+      scenario: scenario.name,
+      keysFile,
+      defaultTenantsFile: relative(process.cwd(), DEFAULT_TENANTS_PATH),
+    });
+  }
+  const pricesText = await readFile(DEFAULT_PRICES_PATH, 'utf8');
+  return {
+    tenants: { path: tenantsFile, sha256: sha256Hex(tenantsText) },
+    prices: { path: relative(process.cwd(), DEFAULT_PRICES_PATH), sha256: sha256Hex(pricesText) },
+  };
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The fix that a running cap warning on the shipped tenants file gets in `load --platform`. */
+const TENANTS_OPTION_FIX =
+  'or pass an edited copy of that file with --tenants to change it for this load run only';
+
+/**
+ * Returns the platform's start-up warnings that matter to this scenario. A running cap at or
+ * above the worker slots is left out unless the scenario sends async tasks as its tenant,
+ * since the cap holds back only those. One that stays gets the `--tenants` fix when the
+ * platform runs on the shipped tenants file.
+ */
+export function platformWarningsFor(
+  scenario: ScenarioSpec,
+  platform: { warnings: readonly string[]; runningCaps: readonly IneffectiveRunningCap[] },
+  tenantsOption: string | undefined,
+): string[] {
+  const senders = asyncSendingTenants(scenario);
+  const caps = new Map(platform.runningCaps.map((cap) => [cap.message, cap]));
+  const shown: string[] = [];
+  for (const warning of platform.warnings) {
+    const cap = caps.get(warning);
+    if (cap === undefined) {
+      shown.push(warning);
+    } else if (senders.has(cap.tenant)) {
+      shown.push(tenantsOption === undefined ? `${warning}, ${TENANTS_OPTION_FIX}` : warning);
+    }
+  }
+  return shown;
+}

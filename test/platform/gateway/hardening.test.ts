@@ -47,7 +47,7 @@ describe('gateway hardening', () => {
       assert.equal(response.statusCode, 400);
       assert.equal(
         response.json().error.message,
-        `invalid field messages[0].content: must have at most 200000 characters, got ${head}... (200001 characters)`,
+        `invalid field messages[0].content: must have at most 200000 characters, got ${head}... (200001 characters); send at most 200000 characters`,
       );
     }
   });
@@ -63,7 +63,7 @@ describe('gateway hardening', () => {
     assert.equal(response.statusCode, 400);
     assert.equal(
       response.json().error.message,
-      `invalid field messages: must be array, got {"text":"${'x'.repeat(71)}... (111 characters of JSON)`,
+      `invalid field messages: must be array, got {"text":"${'x'.repeat(71)}... (111 characters of JSON); send a JSON array`,
     );
   });
 

@@ -147,6 +147,42 @@ describe('gateway hardening', () => {
     );
   });
 
+  it('says the Bearer key is missing', async () => {
+    const { app } = fakePlatform();
+    for (const authorization of ['Bearer', 'Bearer   ', 'bearer\t']) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: { authorization },
+        payload: SYNC_TASK,
+      });
+      assert.equal(response.statusCode, 401, JSON.stringify(authorization));
+      assert.equal(
+        response.json().error.message,
+        'Authorization header has no key after Bearer; send Authorization: Bearer <tenant key>, with the key as one word',
+        JSON.stringify(authorization),
+      );
+    }
+  });
+
+  it('says a Bearer key has several words', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { authorization: `Bearer ${ALPHA_KEY} ${ALPHA_KEY}` },
+      payload: SYNC_TASK,
+    });
+    assert.equal(response.statusCode, 401);
+    assert.equal(response.headers['www-authenticate'], 'Bearer');
+    const { message } = response.json().error;
+    assert.equal(
+      message,
+      'Authorization header has more than one word after Bearer; send Authorization: Bearer <tenant key>, with the key as one word',
+    );
+    assert.doesNotMatch(message, new RegExp(ALPHA_KEY));
+  });
+
   it('returns 415 for text/plain', async () => {
     const { app } = fakePlatform();
     const response = await app.inject({

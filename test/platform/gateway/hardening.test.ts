@@ -7,6 +7,7 @@ import { systemClock } from '../../../src/platform/clock.js';
 import { buildGateway } from '../../../src/platform/gateway/app.js';
 import {
   ALPHA_KEY,
+  ASYNC_TASK,
   bearer,
   completion,
   fakePlatform,
@@ -130,6 +131,42 @@ describe('gateway hardening', () => {
     const listed = await app.inject({ method: 'GET', url: '/v1/tasks' });
     assert.equal(listed.statusCode, 405);
     assert.equal(listed.headers.allow, 'POST');
+  });
+
+  it('answers a wrong method on health routes', async () => {
+    const { app } = fakePlatform();
+    const cases = [
+      { url: '/healthz', use: 'GET /healthz for liveness' },
+      { url: '/readyz', use: 'GET /readyz for readiness' },
+      { url: '/metrics', use: 'GET /metrics for the Prometheus exposition' },
+    ];
+    for (const { url, use } of cases) {
+      const response = await app.inject({ method: 'POST', url });
+      assert.equal(response.statusCode, 405, url);
+      assert.equal(response.headers.allow, 'GET', url);
+      assert.deepEqual(
+        response.json().error,
+        { code: 'method_not_allowed', message: `POST ${url} is not supported; use ${use}` },
+        url,
+      );
+    }
+  });
+
+  it('points POST /v1/tasks/ at /v1/tasks', async () => {
+    const { app, enqueued } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks/?x=1',
+      headers: bearer(ALPHA_KEY),
+      payload: ASYNC_TASK,
+    });
+    assert.equal(response.statusCode, 405);
+    assert.equal(response.headers.allow, 'GET');
+    assert.equal(
+      response.json().error.message,
+      'POST /v1/tasks/ is not supported; use POST /v1/tasks, without the trailing slash, to create a task',
+    );
+    assert.equal(enqueued.length, 0);
   });
 
   it('says the Bearer scheme is missing', async () => {

@@ -176,7 +176,7 @@ describe('tenants check command', () => {
         run.stdout,
         [
           `invalid tenants file ${file} (2 problems):`,
-          `  ${file}:3:5 tenants[0].keySha256 (id tenant-a): expected 64 lowercase hex digits (a sha256, never a plaintext key), received a string of 20 characters`,
+          `  ${file}:3:5 tenants[0].keySha256 (id tenant-a): expected 64 lowercase hex digits (a sha256, never a plaintext key), received a string of 20 characters; put the hex sha256 of the tenant's API key here, as \`printf %s KEY | sha256sum\` prints it`,
           `  ${file}:16:5 tenants[1].apiKey (id tenant-b): unknown field, and the tenants file must never contain a plaintext key; remove it and put the key's hex sha256 in keySha256`,
           '',
         ].join('\n'),

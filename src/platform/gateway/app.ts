@@ -17,6 +17,7 @@ import { GatewayError } from './gateway-error.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, gatewayClientErrorHandler } from './http-errors.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { rejectOtherMethods } from './method-not-allowed.js';
 import { GatewayMetrics } from './metrics.js';
 import { countOnClose } from './request-metrics.js';
 import type {
@@ -146,6 +147,9 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     const texts = await Promise.all(sources.map((source) => source.metrics()));
     return reply.header('content-type', registry.contentType).send(texts.join('\n'));
   });
+  rejectOtherMethods(app, '/healthz', 'GET', 'GET /healthz for liveness');
+  rejectOtherMethods(app, '/readyz', 'GET', 'GET /readyz for readiness');
+  rejectOtherMethods(app, '/metrics', 'GET', 'GET /metrics for the Prometheus exposition');
   return app;
 }
 

@@ -36,10 +36,21 @@ export function bearerAuth(tenants: TenantAuthenticator) {
       );
     }
     const key = BEARER.exec(header)?.[1];
-    const tenant = key === undefined ? undefined : tenants.authenticate(key);
+    if (key === undefined) return unauthorized(reply, malformedBearerMessage(header));
+    const tenant = tenants.authenticate(key);
     if (tenant === undefined) return unauthorized(reply, INVALID_KEY_MESSAGE);
     request.tenant = tenant;
   };
+}
+
+/** Describes a Bearer header that carries no key or several words, without quoting them. */
+function malformedBearerMessage(header: string): string {
+  const credentials = header.replace(/^Bearer/i, '').trim();
+  const problem =
+    credentials === ''
+      ? 'Authorization header has no key after Bearer'
+      : 'Authorization header has more than one word after Bearer';
+  return `${problem}; send Authorization: Bearer <tenant key>, with the key as one word`;
 }
 
 /** Returns the tenant the hook stored; the hook runs before every `/v1` handler. */

@@ -11,6 +11,7 @@ import type { TaskRecord } from '../task.js';
 import { bearerAuth, requireTenant } from './auth.js';
 import { GatewayError, isGatewayError } from './gateway-error.js';
 import { requireJsonBody } from './http-errors.js';
+import { rejectOtherMethods } from './method-not-allowed.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { TenantAuthenticator } from './ports.js';
 import { taskParamsSchema, taskRequestSchema } from './schema.js';
@@ -36,23 +37,6 @@ export function registerTaskRoutes(app: FastifyInstance, deps: TaskRouteDeps): v
   );
   rejectOtherMethods(app, '/v1/tasks', 'POST', 'POST /v1/tasks to create a task');
   rejectOtherMethods(app, '/v1/tasks/:id', 'GET', 'GET /v1/tasks/:id to read a task');
-}
-
-/** Rejects the methods `url` does not serve with 405 and an Allow header naming `allowed`. */
-function rejectOtherMethods(app: FastifyInstance, url: string, allowed: string, use: string) {
-  const others = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) => method !== allowed);
-  app.route({
-    method: others,
-    url,
-    handler: async (request, reply) => {
-      reply.header('allow', allowed);
-      throw new GatewayError(
-        405,
-        'method_not_allowed',
-        `${request.method} ${url} is not supported; use ${use}`,
-      );
-    },
-  });
 }
 
 async function submitTask(request: FastifyRequest, reply: FastifyReply, deps: TaskRouteDeps) {

@@ -367,7 +367,7 @@ export class TaskService {
     idempotencyKey: string | undefined,
   ): Promise<AdmittedTask> {
     const passed = await this.#checkBackpressure(request);
-    if (passed?.admitted === false) throw this.#rejected(passed, tenant);
+    if (passed?.admitted === false) throw this.#rejected(passed, tenant, request.priority);
     try {
       const admitted = await this.#admitAndStore(tenant, request, id, idempotencyKey);
       passed?.enqueued();
@@ -458,9 +458,9 @@ export class TaskService {
     );
   }
 
-  #rejected(rejection: Rejection, tenant: Tenant): GatewayError {
+  #rejected(rejection: Rejection, tenant: Tenant, priority?: PriorityClass): GatewayError {
     this.#options.onRejection?.(tenant.id, rejection);
-    return rejectionError(rejection, tenant);
+    return rejectionError(rejection, tenant, priority);
   }
 
   async #enqueue(task: TaskRecord, ticket: AdmissionTicket): Promise<void> {
@@ -491,13 +491,25 @@ export class TaskService {
 /**
  * Maps a backpressure or tenant-limit rejection to a 429 or 503 naming the limit.
  * A budget rejection has the code `budget_exhausted`, as a task stopped by its
- * budget after admission does.
+ * budget after admission does. `priority`, the request's class, names whom a
+ * backpressure 429 sheds, because each class has its own share of the limit.
  */
-export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayError {
+export function rejectionError(
+  rejection: Rejection,
+  tenant: Tenant,
+  priority?: PriorityClass,
+): GatewayError {
   const code = rejectionCode(rejection);
   const { name, value } = rejection.limit;
-  const scope = rejection.reason === 'backpressure' ? 'platform' : `tenant ${tenant.id}`;
   const retry = `retry after ${rejection.retryAfterSeconds} s`;
+  if (rejection.reason === 'backpressure') {
+    const message = `${name} limit of ${value} ${backpressureScope(rejection, priority)}; ${retry}`;
+    return new GatewayError(rejection.status, code, message, {
+      limit: name,
+      retryAfterSeconds: rejection.retryAfterSeconds,
+    });
+  }
+  const scope = `tenant ${tenant.id}`;
   if (rejection.reason !== 'budget') {
     const message = `${name} limit of ${value} reached for ${scope}; ${retry}`;
     return new GatewayError(rejection.status, code, message, {
@@ -519,6 +531,16 @@ export function rejectionError(rejection: Rejection, tenant: Tenant): GatewayErr
     limit: name,
     retryAfterSeconds: rejection.retryAfterSeconds,
   });
+}
+
+/**
+ * Names whom a backpressure limit stops: every request at a hard limit (a 503), else the
+ * request's class, whose watermark is a fraction of the hard limit.
+ */
+function backpressureScope(rejection: Rejection, priority: PriorityClass | undefined): string {
+  if (rejection.status === 503) return 'reached for every request to this platform';
+  if (priority === undefined) return 'reached on this platform';
+  return `for ${priority} requests reached on this platform`;
 }
 
 /**

@@ -104,9 +104,17 @@ function fixHint(issue: AjvIssue, value: unknown, field: string): string {
     case 'maximum':
       return `; send ${String(issue.params.limit)} or less`;
     case 'type':
-      return typeHint(issue.params.type, value, field);
+      return typeHint(issue, value, field);
     case 'enum':
       return enumHint(issue.params.allowedValues, value);
+    case 'minItems':
+      return `; send at least ${countOf(issue.params.limit, 'item')}`;
+    case 'maxItems':
+      return `; send at most ${countOf(issue.params.limit, 'item')}`;
+    case 'minLength':
+      return `; send at least ${countOf(issue.params.limit, 'character')}`;
+    case 'maxLength':
+      return `; send at most ${countOf(issue.params.limit, 'character')}`;
   }
   return '';
 }
@@ -151,17 +159,41 @@ function unknownFieldHint(issue: AjvIssue, object: unknown): string {
 
 /**
  * Returns the fix of a value of the wrong type: a quoted number or boolean loses its
- * quotes, a fraction becomes a whole number, and a body that is no object becomes one.
+ * quotes, a fraction becomes a whole number, a body that is no object becomes one, and
+ * any other value is replaced by one of the expected type.
  */
-function typeHint(expected: unknown, value: unknown, field: string): string {
+function typeHint(issue: AjvIssue, value: unknown, field: string): string {
+  const expected = issue.params.type;
   if (typeof value === 'string' && unquotedFits(expected, value)) {
     return `; send ${value} without quotes`;
   }
-  if (expected === 'integer' && typeof value === 'number') return '; send a whole number';
   if (field === '' && expected === 'object') {
     return '; send one JSON object with route, maxOutputTokens and mode';
   }
+  switch (expected) {
+    case 'integer':
+      return '; send a whole number';
+    case 'number':
+      return '; send a number';
+    case 'boolean':
+      return '; send true or false, without quotes';
+    case 'string':
+      return '; send a JSON string in double quotes';
+    case 'array':
+      return '; send a JSON array';
+    case 'object':
+      return `; send a JSON object${requiredFieldsOf(issue.parentSchema)}`;
+  }
   return '';
+}
+
+/** Returns the fields `schema` requires, as ` with role and content`, or '' for none. */
+function requiredFieldsOf(schema: unknown): string {
+  const required = (schema as { required?: unknown } | undefined)?.required;
+  if (!Array.isArray(required) || required.length === 0) return '';
+  const names = required.map(String);
+  const last = names.pop();
+  return names.length === 0 ? ` with ${last}` : ` with ${names.join(', ')} and ${last}`;
 }
 
 /** True when `text`, parsed as JSON, has the JSON Schema type `expected`. */

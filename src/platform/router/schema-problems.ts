@@ -38,7 +38,7 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
   if (error.keyword === 'const') {
     return {
       path: error.instancePath,
-      message: `must be ${quote(params.allowedValue)}, received ${quote(error.data)}`,
+      message: `must be ${quote(params.allowedValue)}, received ${quote(error.data)}; write ${quote(params.allowedValue)}, the only value this scalegate reads`,
     };
   }
 

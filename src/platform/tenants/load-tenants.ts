@@ -270,12 +270,20 @@ function readKeySha256(value: unknown, field: string, fail: FieldFailure): strin
   if (typeof value === 'string' && SHA256_HEX.test(value)) return value;
   const expected = '64 lowercase hex digits (a sha256, never a plaintext key)';
   if (value === undefined) return fail(field, expected, undefined);
-  const received =
-    typeof value === 'string'
-      ? `a string of ${value.length} characters`
-      : `a ${typeof value} value`;
-  return fail(field, expected, new WithheldValue(received));
+  if (typeof value !== 'string') {
+    return fail(field, expected, new WithheldValue(`a ${typeof value} value`));
+  }
+  const received = new WithheldValue(`a string of ${value.length} characters`);
+  // An uppercase digest, as some tools print it, names the same key in other letters.
+  if (/^[0-9a-fA-F]{64}$/.test(value)) {
+    return fail(field, expected, received, '; write its hex digits in lowercase');
+  }
+  return fail(field, expected, received, KEY_HASH_HINT);
 }
+
+/** Fix of a keySha256 that is no hash, naming a standard command that prints one. */
+const KEY_HASH_HINT =
+  "; put the hex sha256 of the tenant's API key here, as `printf %s KEY | sha256sum` prints it";
 
 /**
  * Adds a problem for each field outside `known`. The values are never quoted, and a field

@@ -119,6 +119,39 @@ describe('loadTenants', () => {
     );
   });
 
+  it('says how to hash a plaintext keySha256', () => {
+    const text = yamlOf([{ ...VALID_TENANT, keySha256: 'sk-plaintext-key' }]);
+    assert.throws(
+      () => parseTenants(text, 'inline.yaml'),
+      (error: unknown) => {
+        assert.ok(isTenantConfigError(error));
+        assert.equal(
+          error.problems[0]?.detail,
+          "expected 64 lowercase hex digits (a sha256, never a plaintext key), received a string of 16 characters; put the hex sha256 of the tenant's API key here, as `printf %s KEY | sha256sum` prints it",
+        );
+        return true;
+      },
+    );
+  });
+
+  it('asks for a lowercase keySha256', () => {
+    const upper = VALID_TENANT.keySha256.toUpperCase();
+    const text = yamlOf([{ ...VALID_TENANT, keySha256: upper }]);
+    assert.throws(
+      () => parseTenants(text, 'inline.yaml'),
+      (error: unknown) => {
+        assert.ok(isTenantConfigError(error));
+        assert.equal(error.field, 'tenants[0].keySha256');
+        assert.equal(
+          error.problems[0]?.detail,
+          'expected 64 lowercase hex digits (a sha256, never a plaintext key), received a string of 64 characters; write its hex digits in lowercase',
+        );
+        assert.ok(!error.message.includes(upper), 'the hash is printed');
+        return true;
+      },
+    );
+  });
+
   it('withholds a numeric keySha256', () => {
     const text = yamlOf([{ ...VALID_TENANT, keySha256: 918273645 }]);
     assert.throws(

@@ -339,7 +339,38 @@ describe('gateway bad input', () => {
       },
       {
         payload: { ...SYNC_TASK, maxOutputTokens: 'many' },
-        message: 'invalid field maxOutputTokens: must be integer, got "many"',
+        message: 'invalid field maxOutputTokens: must be integer, got "many"; send a whole number',
+      },
+      {
+        payload: { ...SYNC_TASK, maxOutputTokens: null },
+        message: 'invalid field maxOutputTokens: must be integer, got null; send a whole number',
+      },
+      {
+        payload: { ...SYNC_TASK, route: 5 },
+        message: 'invalid field route: must be string, got 5; send a JSON string in double quotes',
+      },
+      {
+        payload: { ...SYNC_TASK, stream: 1 },
+        message: 'invalid field stream: must be boolean, got 1; send true or false, without quotes',
+      },
+      {
+        payload: { ...SYNC_TASK, stream: 'yes' },
+        message:
+          'invalid field stream: must be boolean, got "yes"; send true or false, without quotes',
+      },
+      {
+        payload: { ...SYNC_TASK, messages: 'hi' },
+        message: 'invalid field messages: must be array, got "hi"; send a JSON array',
+      },
+      {
+        payload: { ...SYNC_TASK, messages: ['hi'] },
+        message:
+          'invalid field messages[0]: must be object, got "hi"; send a JSON object with role and content',
+      },
+      {
+        payload: { ...SYNC_TASK, messages: [{ role: 'user', content: 5 }] },
+        message:
+          'invalid field messages[0].content: must be string, got 5; send a JSON string in double quotes',
       },
       {
         payload: [SYNC_TASK],
@@ -363,11 +394,16 @@ describe('gateway bad input', () => {
     const cases = [
       {
         payload: { ...SYNC_TASK, messages: [] },
-        message: 'invalid field messages: must have at least 1 item, got []',
+        message: 'invalid field messages: must have at least 1 item, got []; send at least 1 item',
       },
       {
         payload: { ...SYNC_TASK, route: '' },
-        message: 'invalid field route: must have at least 1 character, got ""',
+        message:
+          'invalid field route: must have at least 1 character, got ""; send at least 1 character',
+      },
+      {
+        payload: { ...SYNC_TASK, route: 'r'.repeat(201) },
+        message: `invalid field route: must have at most 200 characters, got "${'r'.repeat(80)}"... (201 characters); send at most 200 characters`,
       },
       {
         payload: { ...SYNC_TASK, steps: 0 },

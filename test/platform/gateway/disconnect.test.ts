@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 
 import { systemClock } from '../../../src/platform/clock.js';
 import { ServerlessExecutor } from '../../../src/platform/executors/serverless-executor.js';
+import { withTimeout } from '../../../src/platform/timeout.js';
 import {
   ALPHA_KEY,
   completion,
@@ -22,6 +23,8 @@ interface HangingProvider {
   closedEarly: number;
   /** Resolves on the first request the provider receives. */
   firstRequest: Promise<void>;
+  /** Resolves when a connection first closes before the provider ended its response. */
+  firstEarlyClose: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,15 +33,22 @@ async function startHangingProvider(): Promise<HangingProvider> {
   const firstRequest = new Promise<void>((resolve) => {
     onFirst = resolve;
   });
+  let onEarlyClose: () => void = () => undefined;
+  const firstEarlyClose = new Promise<void>((resolve) => {
+    onEarlyClose = resolve;
+  });
   const provider = {
     url: '',
     closedEarly: 0,
     firstRequest,
+    firstEarlyClose,
     close: () => closeServer(server),
   };
   const server = createServer((_request, response) => {
     response.on('close', () => {
-      if (!response.writableEnded) provider.closedEarly += 1;
+      if (response.writableEnded) return;
+      provider.closedEarly += 1;
+      onEarlyClose();
     });
     response.writeHead(200, { 'content-type': 'text/plain' });
     response.write('partial');
@@ -124,6 +134,9 @@ describe('gateway sync disconnect', () => {
         const task = await endedTask(platform);
         assert.equal(task.state, 'failed');
         assert.equal(task.error?.code, 'client_aborted');
+        // The provider's server sees the aborted call's socket close a little after the task
+        // ends, later still on a busy machine, so the count is read once the close arrived.
+        await withTimeout(provider.firstEarlyClose, 5_000, 'provider connection close');
         assert.equal(provider.closedEarly, 1);
         const usage = await platform.admission.usage('tenant-alpha');
         assert.equal(usage.inFlight, 0);

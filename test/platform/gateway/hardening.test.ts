@@ -7,6 +7,7 @@ import { systemClock } from '../../../src/platform/clock.js';
 import { buildGateway } from '../../../src/platform/gateway/app.js';
 import {
   ALPHA_KEY,
+  ASYNC_TASK,
   bearer,
   completion,
   fakePlatform,
@@ -47,7 +48,7 @@ describe('gateway hardening', () => {
       assert.equal(response.statusCode, 400);
       assert.equal(
         response.json().error.message,
-        `invalid field messages[0].content: must have at most 200000 characters, got ${head}... (200001 characters)`,
+        `invalid field messages[0].content: must have at most 200000 characters, got ${head}... (200001 characters); send at most 200000 characters`,
       );
     }
   });
@@ -63,7 +64,7 @@ describe('gateway hardening', () => {
     assert.equal(response.statusCode, 400);
     assert.equal(
       response.json().error.message,
-      `invalid field messages: must be array, got {"text":"${'x'.repeat(71)}... (111 characters of JSON)`,
+      `invalid field messages: must be array, got {"text":"${'x'.repeat(71)}... (111 characters of JSON); send a JSON array`,
     );
   });
 
@@ -132,6 +133,42 @@ describe('gateway hardening', () => {
     assert.equal(listed.headers.allow, 'POST');
   });
 
+  it('answers a wrong method on health routes', async () => {
+    const { app } = fakePlatform();
+    const cases = [
+      { url: '/healthz', use: 'GET /healthz for liveness' },
+      { url: '/readyz', use: 'GET /readyz for readiness' },
+      { url: '/metrics', use: 'GET /metrics for the Prometheus exposition' },
+    ];
+    for (const { url, use } of cases) {
+      const response = await app.inject({ method: 'POST', url });
+      assert.equal(response.statusCode, 405, url);
+      assert.equal(response.headers.allow, 'GET', url);
+      assert.deepEqual(
+        response.json().error,
+        { code: 'method_not_allowed', message: `POST ${url} is not supported; use ${use}` },
+        url,
+      );
+    }
+  });
+
+  it('points POST /v1/tasks/ at /v1/tasks', async () => {
+    const { app, enqueued } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks/?x=1',
+      headers: bearer(ALPHA_KEY),
+      payload: ASYNC_TASK,
+    });
+    assert.equal(response.statusCode, 405);
+    assert.equal(response.headers.allow, 'GET');
+    assert.equal(
+      response.json().error.message,
+      'POST /v1/tasks/ is not supported; use POST /v1/tasks, without the trailing slash, to create a task',
+    );
+    assert.equal(enqueued.length, 0);
+  });
+
   it('says the Bearer scheme is missing', async () => {
     const { app } = fakePlatform();
     const response = await app.inject({
@@ -145,6 +182,42 @@ describe('gateway hardening', () => {
       response.json().error.message,
       'Authorization header lacks the Bearer scheme; send Authorization: Bearer <tenant key>',
     );
+  });
+
+  it('says the Bearer key is missing', async () => {
+    const { app } = fakePlatform();
+    for (const authorization of ['Bearer', 'Bearer   ', 'bearer\t']) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: { authorization },
+        payload: SYNC_TASK,
+      });
+      assert.equal(response.statusCode, 401, JSON.stringify(authorization));
+      assert.equal(
+        response.json().error.message,
+        'Authorization header has no key after Bearer; send Authorization: Bearer <tenant key>, with the key as one word',
+        JSON.stringify(authorization),
+      );
+    }
+  });
+
+  it('says a Bearer key has several words', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: { authorization: `Bearer ${ALPHA_KEY} ${ALPHA_KEY}` },
+      payload: SYNC_TASK,
+    });
+    assert.equal(response.statusCode, 401);
+    assert.equal(response.headers['www-authenticate'], 'Bearer');
+    const { message } = response.json().error;
+    assert.equal(
+      message,
+      'Authorization header has more than one word after Bearer; send Authorization: Bearer <tenant key>, with the key as one word',
+    );
+    assert.doesNotMatch(message, new RegExp(ALPHA_KEY));
   });
 
   it('returns 415 for text/plain', async () => {

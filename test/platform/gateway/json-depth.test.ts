@@ -100,7 +100,7 @@ describe('validationGatewayError', () => {
     assert.equal(error.status, 400);
     assert.equal(
       error.message,
-      'invalid field messages[0]: must be object, got an array or object nested more than 32 levels deep',
+      'invalid field messages[0]: must be object, got an array or object nested more than 32 levels deep; send a JSON object',
     );
   });
 

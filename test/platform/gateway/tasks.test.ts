@@ -347,7 +347,7 @@ describe('gateway tasks', () => {
     assert.equal(response.json().error.limit, 'queue_depth');
     assert.equal(
       response.json().error.message,
-      'queue_depth limit of 10000 reached for platform; retry after 1 s',
+      'queue_depth limit of 10000 reached for every request to this platform; retry after 1 s',
     );
   });
 
@@ -360,7 +360,7 @@ describe('gateway tasks', () => {
     assert.equal(response.json().error.limit, 'queue_oldest_age_ms');
     assert.equal(
       response.json().error.message,
-      'queue_oldest_age_ms limit of 60000 reached for platform; retry after 60 s',
+      'queue_oldest_age_ms limit of 60000 reached for every request to this platform; retry after 60 s',
     );
   });
 
@@ -373,7 +373,22 @@ describe('gateway tasks', () => {
     assert.equal(response.json().error.limit, 'queue_depth');
     assert.equal(
       response.json().error.message,
-      'queue_depth limit of 5000 reached for platform; retry after 1 s',
+      'queue_depth limit of 5000 for batch requests reached on this platform; retry after 1 s',
+    );
+  });
+
+  it('names the tier class in a 429', async () => {
+    // A request without priority is in its tenant's tier, batch here.
+    const { app } = fakePlatform({
+      tenants: [testTenant('tenant-alpha', ALPHA_KEY, { tier: 'batch' })],
+      backpressure: backpressureAt({ depth: 6_000, oldestAgeMs: 0 }),
+    });
+    const response = await postTask(app, ASYNC_TASK);
+    assert.equal(response.statusCode, 429);
+    assert.equal(response.json().error.limit, 'queue_depth');
+    assert.equal(
+      response.json().error.message,
+      'queue_depth limit of 5000 for batch requests reached on this platform; retry after 1 s',
     );
   });
 

@@ -149,7 +149,7 @@ describe('loadPolicy', () => {
     });
     const other = route({ fallbackRoute: 'missing' });
     assert.deepEqual(problemsOf({ version: 2, routes: { broken, chat, other } }), [
-      '/version: must be 1, received 2',
+      '/version: must be 1, received 2; write 1, the only value this scalegate reads',
       '/routes/broken: missing property "onExhausted"',
       `/routes/chat/candidates/0/model: unknown model "gpt-9" for oa; its models: ${OA_MODELS}`,
       '/routes/other/fallbackRoute: unknown route "missing"; routes: chat, other',

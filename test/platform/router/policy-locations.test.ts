@@ -177,7 +177,9 @@ describe('parsePolicyYaml', () => {
 
   it('locates a problem at the document root', () => {
     const text = editPolicy(ONE_ROUTE, [['version: 1', 'version: 2']]);
-    assert.deepEqual(problemLines(text), ['  policies/x.yaml:1:1 /version: must be 1, received 2']);
+    assert.deepEqual(problemLines(text), [
+      '  policies/x.yaml:1:1 /version: must be 1, received 2; write 1, the only value this scalegate reads',
+    ]);
   });
 
   it('locates a semantic problem', () => {

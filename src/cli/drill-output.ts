@@ -80,7 +80,7 @@ export class DrillProgress {
         : `queue=${point.queueDepth} oldest=${point.queueOldestAgeS.toFixed(1)}s `;
     const text =
       `[t=${seconds(atS)}] rps=${(point.throughputRpm / 60).toFixed(1)} ` +
-      `success=${successText(point.requests, point.successRate)} p95=${point.p95S.toFixed(1)}s ` +
+      `success=${successText(point.requests, point.successRate)} p95=${p95Text(point)} ` +
       `${queue}faults=${faults}`;
     if (this.#out.isTTY === true) {
       this.#out.write(`\r\u001b[2K${text}`);
@@ -100,6 +100,14 @@ export class DrillProgress {
 /** Formats a success rate as `percent` does, or `n/a` when no request was counted. */
 function successText(requests: number, successRate: number): string {
   return requests === 0 ? 'n/a' : percent(successRate);
+}
+
+/**
+ * Formats a second's p95, or `n/a` when no request succeeded in it: the latency histogram
+ * counts succeeded requests only, so such a second has no latency to show, not one of 0 s.
+ */
+function p95Text(point: SeriesPoint): string {
+  return point.successes === 0 ? 'n/a' : `${point.p95S.toFixed(1)}s`;
 }
 
 function seconds(atS: number): string {

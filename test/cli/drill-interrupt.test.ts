@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,25 @@ function startRelay(proxy: FaultProxyHandle, onFirstRequest: () => void): Promis
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+/** Interval of the polls for the provider fleet's child process. */
+const POLL_MS = 10;
+
+/** Returns the pid of the provider fleet process that `parent` forked, once it exists. */
+async function fleetChildPid(parent: number): Promise<number> {
+  const deadline = Date.now() + RUN_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const children = await readFile(`/proc/${parent}/task/${parent}/children`, 'utf8').catch(
+      () => '',
+    );
+    for (const pid of children.split(' ').filter((entry) => entry !== '')) {
+      const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (command.includes('fleet-process')) return Number(pid);
+    }
+    await delay(POLL_MS);
+  }
+  throw new Error(`no provider fleet process under pid ${parent}`);
+}
+
 describe('scalegate drill interrupt', function () {
   this.timeout(RUN_TIMEOUT_MS + 10_000);
   let dir: string;
@@ -112,6 +131,40 @@ describe('scalegate drill interrupt', function () {
       { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL' },
     );
     const exit = await exitOf(child);
+
+    assert.equal(
+      exit.stderr,
+      'error: drill interrupted by SIGINT before the load started; no fault was applied and ' +
+        'no report was written\n',
+    );
+    assert.equal(exit.code, 130);
+    await assert.rejects(readdir(reports), { code: 'ENOENT' });
+  });
+
+  it('exits 130 on a group SIGINT while the fleet loads', async function () {
+    if (process.platform !== 'linux') this.skip();
+    // A Ctrl-C at a terminal reaches the whole process group, so it also kills the fleet process
+    // while tsx still loads it, before it installs its own SIGINT handler.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.REDIS_URL;
+    delete env.TOXIPROXY_URL;
+    const reports = join(dir, 'reports');
+    const child = spawn(
+      process.execPath,
+      ['bin/scalegate.js', 'drill', '--reports', reports, '--runbook', join(dir, 'runbook.md')],
+      {
+        env,
+        detached: true,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: RUN_TIMEOUT_MS,
+        killSignal: 'SIGKILL',
+      },
+    );
+    const exited = exitOf(child);
+    assert.ok(child.pid !== undefined);
+    await fleetChildPid(child.pid);
+    process.kill(-child.pid, 'SIGINT');
+    const exit = await exited;
 
     assert.equal(
       exit.stderr,

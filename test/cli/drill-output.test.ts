@@ -291,6 +291,15 @@ describe('DrillProgress', () => {
     assert.match(out.text, /^\[t=0\.0s\] rps=0\.0 success=n\/a p95=/);
   });
 
+  it('shows n/a p95 for a second without successes', () => {
+    // Two shed requests and no success, as a worker-loss second while the workers are paused.
+    const out = capture(false);
+    const progress = new DrillProgress(out);
+    const shed = { ...point(62), requests: 2, successes: 0, successRate: 0, p95S: 0 };
+    progress.onEvent({ type: 'tick', atS: 62, point: shed });
+    assert.match(out.text, / success=0\.0% p95=n\/a faults=none\n$/);
+  });
+
   it('rounds a success rate with failures below 100.0%', () => {
     const out = capture(false);
     const progress = new DrillProgress(out);

@@ -159,6 +159,7 @@ describe('policy-gate workflow', () => {
   });
 
   describe('comment step', () => {
+    const RUN_URL = 'https://github.com/octo/scalegate/actions/runs/42';
     let dir = '';
 
     beforeEach(async () => {
@@ -202,6 +203,7 @@ describe('policy-gate workflow', () => {
           FAKE_COMMENTS: JSON.stringify(comments),
           REPO: 'octo/scalegate',
           PR_NUMBER: '17',
+          RUN_URL,
         },
       });
       const text = await readFile(log, 'utf8').catch(() => '');
@@ -250,8 +252,22 @@ describe('policy-gate workflow', () => {
       ]);
     });
 
-    it('skips without a comment file', async () => {
-      assert.deepEqual(await runCommentStep([]), []);
+    it('replaces the marked comment without a comment file', async () => {
+      // An earlier push's verdict must not stay when this push's drill job ended before the gate.
+      const calls = await runCommentStep([{ id: 9, user: { login: 'github-actions[bot]' }, body }]);
+      assert.equal(calls.length, 2, JSON.stringify(calls));
+      assert.deepEqual(calls[1]?.slice(0, 4), [
+        'api',
+        '--method',
+        'PATCH',
+        'repos/octo/scalegate/issues/comments/9',
+      ]);
+      const posted = calls[1]?.[5] ?? '';
+      assert.ok(
+        posted.startsWith(`body=${GATE_COMMENT_MARKER}\n## Policy gate: not run\n`),
+        posted,
+      );
+      assert.ok(posted.endsWith(`: ${RUN_URL}`), posted);
     });
   });
 });

@@ -122,8 +122,9 @@ export function machineLagReason(result: TopologyResult | null, abortedAtS: numb
   // A stall delays the requests in flight across it, so lag can fail about the share of
   // requests that ran while the generator was behind. NOTE: comparing the share of time
   // behind schedule with the share of failed requests is a judgement call, not a measured
-  // bound. Requests that span a stall's edges make the true share larger, and requests a
-  // stall delays without failing them make it smaller.
+  // bound. Requests that span a stall's edges, and breakers that a stall's timeouts open,
+  // make the true share larger, and requests a stall delays without failing them make it
+  // smaller.
   const behindShare = Math.min(1, behindMs / 1000 / abortedAtS);
   const failedShare = 1 - result.successRate;
   const measured =
@@ -137,7 +138,8 @@ export function machineLagReason(result: TopologyResult | null, abortedAtS: numb
   }
   const explained = percentText(behindShare / failedShare);
   return [
-    `${heading}; ${measured}, so machine lag explains at most an estimated ${explained} of ` +
-      'the failures, and the rest come from the platform',
+    `${heading}; ${measured}, so machine lag directly explains an estimated ${explained} of ` +
+      'the failures. The rest likely come from the platform, though calls that the lag ' +
+      'delays past a timeout can also open a breaker, whose failures outlast the lag',
   ];
 }

@@ -1,6 +1,10 @@
+import { readFile } from 'node:fs/promises';
+
 import type { ProviderCatalog } from '../../platform/router/catalog.js';
 import { loadPolicy } from '../../platform/router/load-policy.js';
 import { type PolicyProblem, PolicyValidationError } from '../../platform/router/policy-errors.js';
+import { locateProblems, parsePolicySource } from '../../platform/router/policy-source.js';
+import { decodePolicyText } from '../../platform/router/policy-text.js';
 import type { Policy } from '../../platform/router/policy-types.js';
 import type { ScenarioSpec } from '../scenario/types.js';
 import type { DrillSpec } from './spec.js';
@@ -27,6 +31,11 @@ export async function loadDrillPolicy(
         `so keep a route named ${route} in the policy`,
     });
   }
-  if (problems.length > 0) throw new PolicyValidationError(policyPath, problems);
-  return policy;
+  if (problems.length === 0) return policy;
+  // Located at the routes map, where the missing route would go, as the loader locates its own.
+  const source = parsePolicySource(
+    decodePolicyText(await readFile(policyPath), policyPath),
+    policyPath,
+  );
+  throw new PolicyValidationError(policyPath, locateProblems(problems, source));
 }

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import { alternatives, similarNames } from './similar-names.js';
 
@@ -48,7 +50,9 @@ const STATUS_CLASS = /^status_([45])[0-9]{2}$/;
 /**
  * Returns `; did you mean "status_5xx"? ...` for a status such as `status_503` that has no
  * error class of its own, or ''. A small edit would suggest another status, such as
- * `status_400` for `status_500`, which names a different failure.
+ * `status_400` for `status_500`, which names a different failure. A status missing from Node's
+ * `http.STATUS_CODES` whose two swapped adjacent digits give a class, such as `status_492`, is
+ * more likely a typo of that class, `status_429`, so the hint names that class first.
  */
 function statusRangeHint(value: string, allowed: readonly string[]): string {
   const digit = STATUS_CLASS.exec(value)?.[1];
@@ -56,7 +60,35 @@ function statusRangeHint(value: string, allowed: readonly string[]): string {
   if (digit === undefined || !allowed.includes(range)) {
     return '';
   }
-  return `; did you mean "${range}"? It covers every ${digit}xx status without a class of its own`;
+  const covers = `every ${digit}xx status without a class of its own`;
+  const swapped = swappedStatusClass(value, allowed);
+  if (swapped !== undefined) {
+    return `; did you mean "${swapped}"? Or "${range}", which covers ${covers}`;
+  }
+  return `; did you mean "${range}"? It covers ${covers}`;
+}
+
+/**
+ * Returns the allowed class that swapping two adjacent digits of `value` gives, such as
+ * `status_429` for `status_492`, when `value` is missing from Node's `http.STATUS_CODES`.
+ */
+function swappedStatusClass(value: string, allowed: readonly string[]): string | undefined {
+  const digits = value.slice('status_'.length);
+  if (STATUS_CODES[digits] !== undefined) {
+    return undefined;
+  }
+  for (const index of [0, 1]) {
+    const swapped =
+      digits.slice(0, index) +
+      digits.charAt(index + 1) +
+      digits.charAt(index) +
+      digits.slice(index + 2);
+    const name = `status_${swapped}`;
+    if (swapped !== digits && allowed.includes(name)) {
+      return name;
+    }
+  }
+  return undefined;
 }
 
 /** A duration with a unit, such as `30s`, where a number of milliseconds is expected. */

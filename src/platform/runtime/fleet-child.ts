@@ -16,10 +16,22 @@ const FLEET_TIMEOUT_MS = 15_000;
 export class FleetProcessError extends Error {
   readonly code = 'FLEET_PROCESS_FAILED';
 
-  constructor(message: string) {
+  /**
+   * @param signal Signal that killed the fleet process before it was ready, or null when
+   * it exited or failed in another way.
+   */
+  constructor(
+    message: string,
+    readonly signal: NodeJS.Signals | null = null,
+  ) {
     super(message);
     this.name = 'FleetProcessError';
   }
+}
+
+/** Type guard for {@link FleetProcessError}. */
+export function isFleetProcessError(value: unknown): value is FleetProcessError {
+  return value instanceof FleetProcessError;
 }
 
 /** A provider fleet in a child process, with that process's id. */
@@ -50,8 +62,13 @@ export async function startProviderFleetProcess(
     timeScale,
     proxy,
   };
-  child.send(request);
-  const response = await nextMessage(child);
+  // Listening before the send catches the exit of a child that dies at once. Such a child,
+  // killed for one by a Ctrl-C sent to the process group, fails the write of the request too.
+  // The callback keeps that failure from becoming an unhandled 'error' event, which would
+  // crash this process, and `reply` rejects with how the child exited.
+  const reply = nextMessage(child);
+  child.send(request, () => undefined);
+  const response = await reply;
   if (response.type !== 'ready') {
     child.kill('SIGKILL');
     const detail = response.type === 'failed' ? response.message : `unexpected ${response.type}`;
@@ -66,9 +83,10 @@ function nextMessage(child: ChildProcess): Promise<FleetResponse> {
       cleanup();
       resolve(value as FleetResponse);
     };
-    const onExit = (code: number | null): void => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       cleanup();
-      reject(new FleetProcessError(`provider fleet process exited with code ${String(code)}`));
+      const message = `provider fleet process ${exitText(code, signal)} before it was ready`;
+      reject(new FleetProcessError(message, signal));
     };
     const timer = setTimeout(() => {
       cleanup();
@@ -87,6 +105,10 @@ function nextMessage(child: ChildProcess): Promise<FleetResponse> {
     child.on('message', onMessage);
     child.on('exit', onExit);
   });
+}
+
+function exitText(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal === null ? `exited with code ${String(code)}` : `was killed by ${signal}`;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

@@ -54,6 +54,15 @@ describe('loadDrillPolicy', () => {
       error.problems.map((problem) => problem.path),
       ['/routes/chat', '/routes/summarize'],
     );
+    // Both point at the routes key on line 35, under which the missing routes belong.
+    assert.deepEqual(
+      error.problems.map((problem) => problem.location),
+      [
+        { line: 35, column: 1 },
+        { line: 35, column: 1 },
+      ],
+    );
+    assert.match(error.message, new RegExp(`\\n  ${path}:35:1 /routes/chat: route chat not found`));
     assert.equal(
       error.problems[1]?.message,
       'route summarize not found; drill provider-outage sends its agent-mix load to it, so ' +

@@ -364,8 +364,9 @@ describe('decideVerdict', () => {
         'load generator behind schedule in this run: scheduler behind schedule by over 50 ms ' +
           'for 3100 ms in 12 stalls, over the limit of 1200 ms; it was behind for 9.7% of the ' +
           '32.00 s before the abort, and 36.3% of ended requests failed, so machine lag ' +
-          'explains at most an estimated 26.7% of the failures, and the rest come from the ' +
-          'platform',
+          'directly explains an estimated 26.7% of the failures. The rest likely come from ' +
+          'the platform, though calls that the lag delays past a timeout can also open a ' +
+          'breaker, whose failures outlast the lag',
       );
     });
 

@@ -66,6 +66,28 @@ describe('schema problem messages', () => {
     });
   }
 
+  for (const [status, swapped, range] of [
+    ['status_492', 'status_429', 'status_4xx'],
+    ['status_592', 'status_529', 'status_5xx'],
+  ] as const) {
+    it(`suggests ${swapped} first for ${status}`, () => {
+      const text = editPolicy(ONE_ROUTE, [['[status_5xx, connection_error]', `[${status}]`]]);
+      const [line] = problemLines(text);
+      const covers = `every ${range.slice(7, 8)}xx status without a class of its own`;
+      const hint = `; did you mean "${swapped}"? Or "${range}", which covers ${covers}`;
+      assert.ok(line?.endsWith(`malformed_response, aborted${hint}`), line);
+    });
+  }
+
+  it('suggests only the range for a defined status', () => {
+    // 431 is an HTTP status, so status_431 is no typo of status_413.
+    const text = editPolicy(ONE_ROUTE, [['[status_5xx, connection_error]', '[status_431]']]);
+    const [line] = problemLines(text);
+    const hint =
+      '; did you mean "status_4xx"? It covers every 4xx status without a class of its own';
+    assert.ok(line?.endsWith(`malformed_response, aborted${hint}`), line);
+  });
+
   it('suggests no distant error class', () => {
     const text = editPolicy(ONE_ROUTE, [['[status_5xx, connection_error]', '[timeout]']]);
     const [line] = problemLines(text);

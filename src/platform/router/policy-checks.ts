@@ -4,6 +4,7 @@ import { checkSettingsTakeEffect } from './policy-effect-checks.js';
 import type { PolicyProblem } from './policy-errors.js';
 import type { Policy, RoutePolicy } from './policy-types.js';
 import { checkSharedBreakers } from './shared-breaker-check.js';
+import { similarNames } from './similar-names.js';
 
 /**
  * Returns every semantic problem of a schema-valid policy against the catalog.
@@ -97,15 +98,16 @@ function checkCatalogEntry(
 ): PolicyProblem[] {
   const profile = findProvider(catalog, provider);
   if (profile === undefined) {
-    const known = catalog.map((entry) => entry.name).join(', ');
-    return [
-      { path: `${path}/provider`, message: `unknown provider "${provider}"; known: ${known}` },
-    ];
+    const names = catalog.map((entry) => entry.name);
+    const hint = didYouMean(provider, names);
+    const message = `unknown provider "${provider}";${hint} known: ${names.join(', ')}`;
+    return [{ path: `${path}/provider`, message }];
   }
   const tier = qualityTierOf(catalog, provider, model);
   if (tier === undefined) {
-    const known = profile.models.map((entry) => entry.name).join(', ');
-    const message = `unknown model "${model}" for ${provider}; its models: ${known}`;
+    const names = profile.models.map((entry) => entry.name);
+    const hint = didYouMean(model, names);
+    const message = `unknown model "${model}" for ${provider};${hint} its models: ${names.join(', ')}`;
     return [{ path: `${path}/model`, message }];
   }
   if (checkFloor && tier < route.qualityFloor) {
@@ -229,4 +231,15 @@ function followFallbacks(policy: Policy, start: string): string[] {
     next = policy.routes[next]?.fallbackRoute;
   }
   return chain;
+}
+
+/**
+ * Returns ` did you mean "x"?` when exactly one of `names` is a likely misspelling of
+ * `name`, such as a swapped letter or another letter case, else an empty string. Several
+ * equally close names, as `provider-z` is to every `provider-` name, get no hint, because
+ * the list that follows names them all.
+ */
+function didYouMean(name: string, names: readonly string[]): string {
+  const similar = similarNames(name, names);
+  return similar.length === 1 ? ` did you mean "${similar[0]}"?` : '';
 }

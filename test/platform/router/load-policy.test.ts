@@ -78,6 +78,28 @@ describe('loadPolicy', () => {
     ]);
   });
 
+  it('suggests the provider a misspelt name is close to', () => {
+    const chat = route({ candidates: [{ provider: 'lwo', model: 'tiny', weight: 1 }] });
+    assert.deepEqual(problemsOf({ version: 1, routes: { chat } }), [
+      `/routes/chat/candidates/0/provider: unknown provider "lwo"; did you mean "low"? known: ${PROVIDERS}`,
+    ]);
+  });
+
+  it('suggests the model a name in other letter case is', () => {
+    const chat = route({ candidates: [{ provider: 'oa', model: 'M1', weight: 1 }] });
+    assert.deepEqual(problemsOf({ version: 1, routes: { chat } }), [
+      `/routes/chat/candidates/0/model: unknown model "M1" for oa; did you mean "m1"? its models: ${OA_MODELS}`,
+    ]);
+  });
+
+  it('suggests nothing when several providers are as close', () => {
+    // "a" is one edit from both "oa" and "an".
+    const chat = route({ candidates: [{ provider: 'a', model: 'm1', weight: 1 }] });
+    assert.deepEqual(problemsOf({ version: 1, routes: { chat } }), [
+      `/routes/chat/candidates/0/provider: unknown provider "a"; known: ${PROVIDERS}`,
+    ]);
+  });
+
   it('reports schema problems with their paths', () => {
     const chat = {
       ...route(),

@@ -318,7 +318,7 @@ describe('parsePolicyYaml', () => {
       ['    candidates: [{ provider: an, model: m2, weight: 1 }]', '    candidates: *cands'],
     ]);
     assert.deepEqual(problemLines(text), [
-      '  policies/x.yaml:13:41 /routes/chat/candidates/0/model: unknown model "m9" for oa; its models: m1 (anchor &cands, used by routes chat, chat-fast)',
+      '  policies/x.yaml:13:41 /routes/chat/candidates/0/model: unknown model "m9" for oa; did you mean "m1"? its models: m1 (anchor &cands, used by routes chat, chat-fast)',
     ]);
   });
 

@@ -59,8 +59,8 @@ function verdictSection(input: GateCommentInput): string[] {
   return [
     `## Policy gate: ${report.verdict.status}`,
     '',
-    `The PR policy \`${pr.policyPath}\` (sha256 ${report.environment.policyHash.slice(0, 12)}) ` +
-      `${verdictPhrase(report)} on drill \`${settings.drill}\`.`,
+    `The \`${settings.drill}\` drill of the PR policy \`${pr.policyPath}\` ` +
+      `(sha256 ${report.environment.policyHash.slice(0, 12)}) ${verdictPhrase(report)}.`,
     '',
     ...reasonLines(report.verdict.status, reasons),
     `${drill}. ${order}`,

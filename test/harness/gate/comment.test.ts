@@ -126,10 +126,22 @@ describe('renderGateComment', () => {
     assert.equal(lines[1], '## Policy gate: passed');
     assert.equal(
       lines[3],
-      'The PR policy `policies/default.yaml` (sha256 cccccccccccc) passed on drill `provider-outage`.',
+      'The `provider-outage` drill of the PR policy `policies/default.yaml` (sha256 cccccccccccc) passed.',
     );
     assert.equal(lines[5], '- every probe held in every window');
     assert.ok(lines.indexOf('### Base vs PR') > 5);
+  });
+
+  it('says that the drill of an aborted PR policy was aborted', () => {
+    const input = bothRan();
+    assert.equal(input.pr.status, 'ran');
+    if (input.pr.status !== 'ran') return;
+    input.pr.run.report.verdict = { status: 'aborted', reasons: ['abort rule fired'] };
+    const lines = renderGateComment(input).split('\n');
+    assert.equal(
+      lines[3],
+      'The `provider-outage` drill of the PR policy `policies/default.yaml` (sha256 cccccccccccc) was aborted.',
+    );
   });
 
   it('leaves out reasons of a passed verdict without any', () => {

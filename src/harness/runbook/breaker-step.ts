@@ -104,7 +104,7 @@ export function breakerStep(
 /**
  * Words the breaker check of a provider outage's recovery. When no breaker of the failed
  * provider opened in the drill, step 1 read the failover counter, so the check does too and
- * cites its rise in the series from the fault window's end to the end of the load.
+ * cites its rise in the series from the fault window's end to the drill's last reading.
  */
 export function breakerRecoveryCheck(
   report: Report,

@@ -133,7 +133,7 @@ export function burstRejectionsText(
       : `, the last in the second from ${after.lastS} s to ${after.lastS + 1} s`;
   return (
     `${burstText} Over the ${after.seconds} seconds after it${unreadText(after)}, from ` +
-    `${after.fromS} s to the end of the load at ${after.toS} s, it rose by ` +
+    `${after.fromS} s to the drill's last reading at ${after.toS} s, it rose by ` +
     `${count(after.total)}${last}.`
   );
 }

@@ -120,7 +120,7 @@ export function afterFailoverText(
   primary: string,
   endS: number,
 ): string {
-  const span = `from ${endS} s to the end of the load at ${(after.at(-1)?.t ?? endS) + 1} s`;
+  const span = `from ${endS} s to the drill's last reading at ${(after.at(-1)?.t ?? endS) + 1} s`;
   if (hasFailoverPairs(report)) {
     const failovers = failoversFrom(after, primary);
     return (

@@ -302,8 +302,8 @@ describe('renderRunbook', () => {
         '- Step 1\'s two reads print the same `to_provider="provider-b"` line: calls to ' +
           'provider-a succeed again, so none fails over. In the drill, ' +
           '`scalegate_failover_activations_total{from_provider="provider-a"}` rose by 56 ' +
-          '(54 to provider-b, 2 to provider-c) over the 39 seconds from 51 s to the end of ' +
-          'the load at 90 s.\n',
+          '(54 to provider-b, 2 to provider-c) over the 39 seconds from 51 s to the ' +
+          "drill's last reading at 90 s.\n",
       ),
       verify,
     );
@@ -332,7 +332,7 @@ describe('renderRunbook', () => {
     const verify = outage.slice(outage.indexOf('### Verify recovery'));
     assert.ok(
       verify.includes(
-        'over the 39 seconds from 51 s to the end of the load at 90 s (1 of them without a read).\n',
+        "over the 39 seconds from 51 s to the drill's last reading at 90 s (1 of them without a read).\n",
       ),
       verify,
     );
@@ -367,7 +367,7 @@ describe('renderRunbook', () => {
         '- Step 1\'s two reads print the same `to_provider="provider-b"` line: calls to ' +
           'provider-a succeed again, so none fails over. In the drill, ' +
           '`scalegate_failover_activations_total` rose by 60 over the 39 seconds from 51 s ' +
-          'to the end of the load at 90 s, counting every provider pair.',
+          "to the drill's last reading at 90 s, counting every provider pair.",
       ),
       verify,
     );
@@ -672,7 +672,7 @@ describe('renderRunbook', () => {
           '15 seconds from 60 s to 75 s that cover the burst (60.00-75.00 s), 84.0 per second. ' +
           'Rejections began in the second from 60 s to 61 s, 0.00-1.00 s after the burst ' +
           'started, and peaked at 84 in the second from 60 s to 61 s. Over the 15 seconds ' +
-          'after it, from 75 s to the end of the load at 90 s, it rose by 3, the last in the ' +
+          "after it, from 75 s to the drill's last reading at 90 s, it rose by 3, the last in the " +
           'second from 76 s to 77 s.\n',
       ),
       verify,
@@ -749,7 +749,7 @@ describe('renderRunbook', () => {
     const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');
     assert.ok(
       burstSection.includes(
-        'Over the 15 seconds after it, from 75 s to the end of the load at 90 s, it rose by 0.\n',
+        "Over the 15 seconds after it, from 75 s to the drill's last reading at 90 s, it rose by 0.\n",
       ),
       burstSection,
     );

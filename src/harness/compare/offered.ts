@@ -7,7 +7,7 @@
  */
 import type { LoadResult } from '../load/result.js';
 import type { Report, TopologyResult } from '../report/types.js';
-import type { WindowThroughput } from './succeeded.js';
+import { reportSendWindow, type WindowThroughput } from './succeeded.js';
 
 function perMinute(count: number, windowS: number): number {
   return windowS > 0 ? (count * 60) / windowS : 0;
@@ -22,19 +22,9 @@ export function offeredRateOfLoad(result: LoadResult): WindowThroughput {
   return { rpm: perMinute(requests.sent + requests.dropped, throughput.windowSec) };
 }
 
-/**
- * Returns the offered rate of a drill report's topology, or the reason it has none. The send
- * window is the topology's `sendWindowS` where recorded (schema version 5 on), and otherwise
- * the scenario's duration, which only a drill that was not aborted ran for.
- */
+/** Returns the offered rate of a drill report's topology, or the reason it has none. */
 export function offeredRateOfReport(report: Report, topology: TopologyResult): WindowThroughput {
-  const aborted = report.verdict.status === 'aborted' || (report.drill?.aborted ?? null) !== null;
-  if (aborted && topology.sendWindowS === undefined) {
-    return {
-      rpm: null,
-      reason: 'the drill was aborted, and the report does not record when its send window closed',
-    };
-  }
-  const windowS = topology.sendWindowS ?? report.scenario.durationS;
+  const windowS = reportSendWindow(report, topology);
+  if (typeof windowS !== 'number') return windowS;
   return { rpm: perMinute(topology.requests + topology.harness.droppedSends, windowS) };
 }

@@ -120,11 +120,9 @@ export function succeededThroughputOfLoad(result: LoadResult): WindowThroughput 
 }
 
 /**
- * Returns the succeeded throughput of a drill report's topology, or the reason it has none.
- * The send window is the topology's `sendWindowS` where recorded (schema version 5 on), and
- * otherwise the scenario's duration, which older reports can use only when the drill was not
- * aborted. The series counts completed requests as `throughputRpm / 60`, which checks the
- * window against the completed rate.
+ * Returns the succeeded throughput of a drill report's topology over its send window
+ * (`reportSendWindow`), or the reason it has none. The series counts completed requests as
+ * `throughputRpm / 60`, which checks the window against the completed rate.
  */
 export function succeededThroughputOfReport(
   report: Report,
@@ -136,14 +134,8 @@ export function succeededThroughputOfReport(
       reason: 'k6 does not time when requests end, so the report has no completed count to check',
     };
   }
-  const aborted = report.verdict.status === 'aborted' || (report.drill?.aborted ?? null) !== null;
-  if (aborted && topology.sendWindowS === undefined) {
-    return {
-      rpm: null,
-      reason: 'the drill was aborted, and the report does not record when its send window closed',
-    };
-  }
-  const windowS = topology.sendWindowS ?? report.scenario.durationS;
+  const windowS = reportSendWindow(report, topology);
+  if (typeof windowS !== 'number') return windowS;
   const covered = countsCovering(
     topology.timeSeries,
     windowS,
@@ -156,4 +148,23 @@ export function succeededThroughputOfReport(
     return mismatch(covered, windowS, inWindow);
   }
   return { rpm: perMinute(covered.succeeded, windowS) };
+}
+
+/**
+ * Returns the send window of a drill report's topology in seconds, or why it has none: the
+ * topology's `sendWindowS` where recorded (schema version 5 on), and otherwise the scenario's
+ * duration, which only a drill that was not aborted ran for.
+ */
+export function reportSendWindow(
+  report: Report,
+  topology: TopologyResult,
+): number | { rpm: null; reason: string } {
+  const aborted = report.verdict.status === 'aborted' || (report.drill?.aborted ?? null) !== null;
+  if (aborted && topology.sendWindowS === undefined) {
+    return {
+      rpm: null,
+      reason: 'the drill was aborted, and the report does not record when its send window closed',
+    };
+  }
+  return topology.sendWindowS ?? report.scenario.durationS;
 }

@@ -51,8 +51,11 @@ describe('task retention', function () {
       const read = await getJson(`${platform.urls.gateway}/v1/tasks/${id}`, key);
       assert.equal(read.state, 'succeeded');
 
-      // The worker process's ledger wrote the cost record to a bucket of 750 ms.
-      const buckets = await redis.keys(`${keyPrefix}:cost:tasks:*`);
+      // The worker process's ledger writes the cost record to a bucket of 750 ms after it
+      // stored the terminal state, so the bucket can appear a moment after the state.
+      const bucketPattern = `${keyPrefix}:cost:tasks:*`;
+      await waitFor(async () => (await redis.keys(bucketPattern)).length > 0, 5_000);
+      const buckets = await redis.keys(bucketPattern);
       assert.equal(buckets.length, 1);
       const bucketTtlMs = await redis.pttl(buckets[0] ?? '');
       assert.ok(bucketTtlMs > 0, `expected an expiry on the cost bucket, got ${bucketTtlMs}`);

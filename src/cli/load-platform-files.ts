@@ -82,14 +82,14 @@ export function platformWarningsFor(
 ): string[] {
   const senders = asyncSendingTenants(scenario);
   const caps = new Map(platform.runningCaps.map((cap) => [cap.message, cap]));
-  const shown: string[] = [];
+  const printed: string[] = [];
   for (const warning of platform.warnings) {
     const cap = caps.get(warning);
     if (cap === undefined) {
-      shown.push(warning);
+      printed.push(warning);
     } else if (senders.has(cap.tenant)) {
-      shown.push(tenantsOption === undefined ? `${warning}, ${TENANTS_OPTION_FIX}` : warning);
+      printed.push(tenantsOption === undefined ? `${warning}, ${TENANTS_OPTION_FIX}` : warning);
     }
   }
-  return shown;
+  return printed;
 }

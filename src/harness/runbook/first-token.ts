@@ -153,8 +153,8 @@ function recoveryWindow(
 /** Names the whole seconds of a window, such as `the second from 45 s to 46 s`. */
 function windowText(window: RecoveryWindow): string {
   const span = window.toS - window.fromS;
-  const what = span === 1 ? 'the second' : `the ${span} s`;
-  return `${what} from ${window.fromS} s to ${window.toS} s`;
+  const spanText = span === 1 ? 'the second' : `the ${span} s`;
+  return `${spanText} from ${window.fromS} s to ${window.toS} s`;
 }
 
 /**

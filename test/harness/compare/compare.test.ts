@@ -41,7 +41,8 @@ describe('compareGroups', () => {
     ]);
     const row = comparison.rows.find((candidate) => candidate.metric === 'offeredRpm');
     const [baseFigure, figure] = row?.groups ?? [];
-    assert.ok(baseFigure !== undefined && figure !== undefined);
+    assert.ok(baseFigure !== undefined);
+    assert.ok(figure !== undefined);
     assert.equal(figure.median, 1320);
     assert.ok(Math.abs((figure.changePercent ?? 0) - 10) < 1e-9, String(figure.changePercent));
     assert.equal(figure.noise, null);

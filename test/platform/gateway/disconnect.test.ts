@@ -134,8 +134,8 @@ describe('gateway sync disconnect', () => {
         const task = await endedTask(platform);
         assert.equal(task.state, 'failed');
         assert.equal(task.error?.code, 'client_aborted');
-        // The provider's server sees the aborted call's socket close a little after the task
-        // ends, later still on a busy machine, so the count is read once the close arrived.
+        // The provider's socket closes a little after the task ends, later still on a busy
+        // machine, so the count is read once the close event arrived.
         await withTimeout(provider.firstEarlyClose, 5_000, 'provider connection close');
         assert.equal(provider.closedEarly, 1);
         const usage = await platform.admission.usage('tenant-alpha');

@@ -11,7 +11,7 @@ const schema = JSON.parse(
   readFileSync(new URL('../../../policies/schema.json', import.meta.url), 'utf8'),
 ) as SchemaObject & { $defs: Record<string, SchemaObject> };
 
-/** Every property of the policy schema's objects, as `object.property`. */
+/** Returns every property of the policy schema's objects, named `object.property`. */
 function schemaFields(): { name: string; field: string; description: string | undefined }[] {
   const objects: [string, SchemaObject][] = [
     ['(root)', schema],

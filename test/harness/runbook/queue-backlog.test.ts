@@ -189,6 +189,18 @@ describe('queue-backlog incident', () => {
     assert.match(step, /`topology` of its `platform started` line/);
   });
 
+  it('reads running-cap deferrals in the first step', () => {
+    const step = backlogSection(renderRunbook([sampleWorkerLossReport()]))
+      .split('\n')
+      .find((line) => line.startsWith('1. '));
+    assert.ok(step);
+    assert.match(
+      step,
+      /grep -E 'scalegate_queue_depth\|scalegate_queue_oldest_age_seconds\|scalegate_queue_wait_seconds_count\|scalegate_running_cap_deferrals_total'/,
+    );
+    assert.match(step, /A deferral line that rises means workers take that tenant's tasks/);
+  });
+
   it('keeps the key prefix in the restart step', () => {
     const step = backlogSection(renderRunbook([sampleWorkerLossReport()]))
       .split('\n')

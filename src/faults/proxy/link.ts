@@ -81,16 +81,18 @@ export class Link implements ConnectionControl {
   }
 
   /**
-   * Removes a toxic and passes on the data it held. Removing a timeout toxic that acts on
-   * this connection closes the connection, as Toxiproxy 2.1.1 and later does, because the
-   * toxic dropped data and the stream cannot go on intact.
-   * NOTE: Toxiproxy also closes the connections that the toxicity draw left untouched.
+   * Removes a toxic and passes on the data it held. Removing a timeout toxic then closes the
+   * connection, also where the toxicity draw left it untouched, as Toxiproxy does. In its
+   * source (read at 2.5 and later), `ToxicLink.RemoveToxic` in link.go runs the timeout
+   * toxic's `Cleanup` whatever the draw chose, and that call closes the stream.
    */
   async removeToxic(toxic: ToxicDefinition): Promise<void> {
     const chain = this.#chains[toxic.stream];
-    const acting = chain.find(toxic.name)?.behaviour === TOXIC_BEHAVIOURS[toxic.type];
+    if (chain.find(toxic.name) === undefined) {
+      return;
+    }
     await chain.remove(toxic.name);
-    if (toxic.type === 'timeout' && acting) {
+    if (toxic.type === 'timeout') {
       this.close();
     }
   }

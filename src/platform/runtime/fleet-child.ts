@@ -1,8 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 import type { ProviderProfile } from '../../faults/providers/index.js';
+import { type Clock, systemClock } from '../clock.js';
 import type { FleetRequest, FleetResponse } from './fleet-protocol.js';
 import type { FleetProxyOptions, ProviderFleet } from './providers.js';
 import { TSX_EXEC_ARGV } from '../tsx-import.js';
@@ -74,7 +74,10 @@ export async function startProviderFleetProcess(
     const detail = response.type === 'failed' ? response.message : `unexpected ${response.type}`;
     throw new FleetProcessError(`provider fleet process failed to start: ${detail}`);
   }
-  return { ...response.fleet, pid: child.pid, close: () => stopChild(child) };
+  const close = async (): Promise<void> => {
+    await stopFleetChild(child);
+  };
+  return { ...response.fleet, pid: child.pid, close };
 }
 
 function nextMessage(child: ChildProcess): Promise<FleetResponse> {
@@ -111,15 +114,82 @@ function exitText(code: number | null, signal: NodeJS.Signals | null): string {
   return signal === null ? `exited with code ${String(code)}` : `was killed by ${signal}`;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || !child.connected) return;
-  const exited = once(child, 'exit');
-  const stop: FleetRequest = { type: 'stop' };
-  child.send(stop);
-  const timer = setTimeout(() => child.kill('SIGKILL'), FLEET_TIMEOUT_MS);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(timer);
+/** Result of {@link stopFleetChild}: the child had exited, exited on request, or was killed. */
+export type FleetStopOutcome = 'already_exited' | 'exited' | 'killed';
+
+/** Options of {@link stopFleetChild}. */
+export interface FleetStopOptions {
+  /**
+   * Time the child gets to exit after the stop request, and again after SIGKILL.
+   * @defaultValue 15 000 ms
+   */
+  readonly timeoutMs?: number;
+  /** @defaultValue systemClock */
+  readonly clock?: Clock;
+}
+
+/**
+ * Asks a fleet child process to close its servers and exit, and sends SIGKILL to its pid
+ * when it has not exited within `timeoutMs`. Resolves with how the child ended, and rejects
+ * with a {@link FleetProcessError} when it still runs `timeoutMs` after SIGKILL.
+ */
+export async function stopFleetChild(
+  child: ChildProcess,
+  options: FleetStopOptions = {},
+): Promise<FleetStopOutcome> {
+  const { timeoutMs = FLEET_TIMEOUT_MS, clock = systemClock } = options;
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    throw new RangeError(
+      `invalid timeoutMs ${String(timeoutMs)}: expected a finite number of ms, 0 or more`,
+    );
   }
+  const { pid } = child;
+  // A child without a pid failed to spawn and never ran.
+  if (pid === undefined || hasExited(child)) {
+    return 'already_exited';
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A child that exited or closed its IPC channel since the check fails the send. The
+  // callback keeps that failure from becoming an 'error' event, which would crash this
+  // process. The fleet process exits when its channel closes, so the wait below covers it.
+  const stop: FleetRequest = { type: 'stop' };
+  child.send(stop, () => undefined);
+  // Once Node has reaped the child, which sets exitCode or signalCode, its pid may name
+  // another process, so the kill below needs both still null.
+  if ((await settlesWithin(exited, timeoutMs, clock)) || hasExited(child)) {
+    return 'exited';
+  }
+  killByPid(pid);
+  if (await settlesWithin(exited, timeoutMs, clock)) {
+    return 'killed';
+  }
+  throw new FleetProcessError(
+    `provider fleet process ${pid} did not exit within ${timeoutMs} ms of SIGKILL, ` +
+      `so check its state with ps -p ${pid}`,
+  );
+}
+
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** Sends SIGKILL to `pid`, which the caller checked still names its running child. */
+function killByPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/** Resolves true once `promise` settles, or false after `ms` on `clock`. */
+function settlesWithin(promise: Promise<void>, ms: number, clock: Clock): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = clock.setTimeout(() => resolve(false), ms);
+    const settle = (): void => {
+      clock.clearTimeout(timer);
+      resolve(true);
+    };
+    promise.then(settle, settle);
+  });
 }

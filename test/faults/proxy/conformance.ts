@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
 
 import { type Proxy as ToxiproxyProxy, Toxiproxy } from 'toxiproxy-node-client';
 
@@ -283,6 +284,76 @@ export function defineToxiproxyConformance(baseUrl: () => string): void {
       assert.ok(after.elapsedMs < 2000, `closed after ${after.elapsedMs.toFixed(0)} ms`);
     });
 
+    for (const stream of ['upstream', 'downstream'] as const) {
+      it(`timeout removal closes skipped ${stream} connection`, async () => {
+        const proxy = await createProxy(`timeout_skipped_${stream}`);
+        const attributes = { timeout: 0 };
+        const added = await proxy.addToxic(toxic('timeout', attributes, { stream, toxicity: 0 }));
+        const socket = await openSocket(portOf(proxy.listen));
+        await echoRoundTrip(socket, 'passes;');
+        const outcome = collect(socket, 3000);
+        await added.remove();
+        const { data, closed, elapsedMs } = await outcome;
+        socket.destroy();
+        assert.equal(data.length, 0);
+        assert.equal(closed, true);
+        assert.ok(elapsedMs < 2000, `closed after ${elapsedMs.toFixed(0)} ms`);
+      });
+
+      it(`timeout removal closes held ${stream} connection`, async () => {
+        const proxy = await createProxy(`timeout_held_${stream}`);
+        const attributes = { timeout: 0 };
+        const added = await proxy.addToxic(toxic('timeout', attributes, { stream, toxicity: 1 }));
+        const socket = await openSocket(portOf(proxy.listen));
+        const echoed = await probeEcho(socket, 'dropped;');
+        const outcome = collect(socket, 3000);
+        await added.remove();
+        const { data, closed, elapsedMs } = await outcome;
+        socket.destroy();
+        assert.equal(echoed, false);
+        assert.equal(data.length, 0);
+        assert.equal(closed, true);
+        assert.ok(elapsedMs < 2000, `closed after ${elapsedMs.toFixed(0)} ms`);
+      });
+
+      it(`timeout removal at toxicity 0.5 closes every ${stream} connection`, async () => {
+        const proxy = await createProxy(`timeout_half_${stream}`);
+        const attributes = { timeout: 0 };
+        const added = await proxy.addToxic(toxic('timeout', attributes, { stream, toxicity: 0.5 }));
+        // 24 draws at 0.5 are all alike with probability 2 * 0.5^24, about 1 in 8 million.
+        const sockets = await Promise.all(
+          Array.from({ length: 24 }, () => openSocket(portOf(proxy.listen))),
+        );
+        const echoed = await Promise.all(sockets.map((socket) => probeEcho(socket, 'probe;')));
+        const outcomes = Promise.all(sockets.map((socket) => collect(socket, 3000)));
+        await added.remove();
+        const closed = (await outcomes).filter((outcome) => outcome.closed);
+        for (const socket of sockets) socket.destroy();
+        const skipped = echoed.filter(Boolean).length;
+        assert.ok(skipped >= 1, `${skipped} of 24 connections skipped by the draw`);
+        assert.ok(skipped <= 23, `${skipped} of 24 connections skipped by the draw`);
+        assert.equal(closed.length, 24);
+      });
+
+      it(`timeout removal lets new ${stream} connections pass`, async () => {
+        const proxy = await createProxy(`timeout_after_${stream}`);
+        const attributes = { timeout: 0 };
+        const added = await proxy.addToxic(toxic('timeout', attributes, { stream, toxicity: 1 }));
+        const heldSocket = await openSocket(portOf(proxy.listen));
+        const heldClosing = collect(heldSocket, 3000);
+        await added.remove();
+        const heldOutcome = await heldClosing;
+        heldSocket.destroy();
+        assert.equal(heldOutcome.closed, true);
+        const socket = await openSocket(portOf(proxy.listen));
+        await echoRoundTrip(socket, 'after removal;');
+        const { data, closed } = await collect(socket, 300);
+        socket.destroy();
+        assert.equal(data.length, 0);
+        assert.equal(closed, false);
+      });
+    }
+
     it('bandwidth rate 0 is unlimited', async () => {
       const payload = Buffer.alloc(1024 * 1024, 7);
       const source = await startSendServer(payload);
@@ -385,4 +456,15 @@ async function probeTimeout(port: number): Promise<boolean> {
   const { data, closed } = await outcome;
   socket.destroy();
   return data.length === 0 && closed;
+}
+
+/**
+ * Sends `text` and returns whether it came back within 300 ms. A timeout toxic acting on the
+ * connection drops it, and where its toxicity draw skipped the connection, the echo is immediate.
+ */
+async function probeEcho(socket: Socket, text: string): Promise<boolean> {
+  const outcome = collect(socket, 300, (data) => data.length >= text.length);
+  socket.write(text);
+  const { data } = await outcome;
+  return data.toString() === text;
 }

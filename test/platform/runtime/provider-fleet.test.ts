@@ -1,13 +1,21 @@
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+import FakeTimers from '@sinonjs/fake-timers';
 
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { request } from 'undici';
 
 import { loadProviderCatalog } from '../../../src/faults/providers/index.js';
 import { type FaultProxyHandle, startFaultProxy } from '../../../src/faults/proxy/index.js';
-import { systemClock } from '../../../src/platform/clock.js';
-import { startProviderFleetProcess } from '../../../src/platform/runtime/fleet-child.js';
+import { type Clock, systemClock } from '../../../src/platform/clock.js';
+import {
+  startProviderFleetProcess,
+  stopFleetChild,
+} from '../../../src/platform/runtime/fleet-child.js';
 import { type ProviderFleet, startProviderFleet } from '../../../src/platform/runtime/providers.js';
+import { isRunning } from '../../support/processes.js';
 
 async function statusOf(url: string): Promise<number> {
   const response = await request(url, { headersTimeout: 5000, bodyTimeout: 5000 });
@@ -108,4 +116,145 @@ describe('startProviderFleetProcess', () => {
       await assert.rejects(statusOf(`${fleet.proxyApiUrl}/version`), { code: 'ECONNREFUSED' });
     });
   }
+});
+
+/** Child scripts that stand in for the fleet process, each reporting `ready` over IPC. */
+const CHILD_SCRIPTS = {
+  /** Exits 0 on the stop request, as the fleet process does once its servers closed. */
+  obeysStop: `
+    process.on('message', (message) => { if (message.type === 'stop') process.exit(0); });
+    process.send({ type: 'ready' });`,
+  /** Reports each request it receives and stays up, through SIGTERM too. */
+  ignoresStop: `
+    process.on('message', (message) => process.send({ type: 'received', request: message.type }));
+    process.on('SIGTERM', () => undefined);
+    process.send({ type: 'ready' });`,
+  /** Closes its IPC channel after `ready` and keeps running. */
+  disconnects: `
+    setInterval(() => undefined, 1000);
+    process.send({ type: 'ready' }, () => process.disconnect());`,
+};
+
+type FakeClock = ReturnType<typeof FakeTimers.createClock>;
+
+/** Builds a Clock over a fake-timers clock that only the test advances. */
+function createFakeClock(): { clock: Clock; fake: FakeClock } {
+  const fake = FakeTimers.createClock(0);
+  const clock: Clock = {
+    now: () => fake.now,
+    monotonic: () => fake.now,
+    sleep: (ms) => new Promise<void>((resolve) => fake.setTimeout(() => resolve(), ms)),
+    setTimeout: (callback, ms) => fake.setTimeout(callback, ms) as unknown as NodeJS.Timeout,
+    clearTimeout: (handle) => fake.clearTimeout(handle as unknown as FakeTimers.TimerId),
+  };
+  return { clock, fake };
+}
+
+describe('stopFleetChild', () => {
+  const children: ChildProcess[] = [];
+  let clock: Clock;
+  let fake: FakeClock;
+
+  beforeEach(() => {
+    ({ clock, fake } = createFakeClock());
+  });
+
+  afterEach(() => {
+    for (const child of children.splice(0)) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  /** Spawns Node on `script` with an IPC channel and resolves once it reported ready. */
+  async function spawnChild(script: string): Promise<ChildProcess> {
+    const child = spawn(process.execPath, ['-e', script], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    children.push(child);
+    const [message] = (await once(child, 'message')) as [unknown];
+    assert.deepEqual(message, { type: 'ready' });
+    return child;
+  }
+
+  it('resolves for a child that already exited', async () => {
+    const child = spawn(process.execPath, ['-e', 'process.exit(0)'], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    children.push(child);
+    await once(child, 'exit');
+
+    assert.equal(await stopFleetChild(child, { clock, timeoutMs: 1000 }), 'already_exited');
+    assert.equal(child.exitCode, 0);
+    assert.equal(child.signalCode, null);
+  });
+
+  it('resolves for a child a signal already killed', async () => {
+    const child = await spawnChild(CHILD_SCRIPTS.ignoresStop);
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+
+    assert.equal(await stopFleetChild(child, { clock, timeoutMs: 1000 }), 'already_exited');
+    assert.equal(child.exitCode, null);
+    assert.equal(child.signalCode, 'SIGKILL');
+  });
+
+  it('waits for a child that obeys the stop', async () => {
+    const child = await spawnChild(CHILD_SCRIPTS.obeysStop);
+
+    assert.equal(await stopFleetChild(child, { clock, timeoutMs: 1000 }), 'exited');
+    assert.equal(child.exitCode, 0);
+    assert.equal(child.signalCode, null);
+    assert.equal(fake.now, 0);
+  });
+
+  it('kills a child that ignores the stop after the timeout', async () => {
+    const child = await spawnChild(CHILD_SCRIPTS.ignoresStop);
+    const received = once(child, 'message');
+    const stopping = stopFleetChild(child, { clock, timeoutMs: 1000 });
+    const [request] = (await received) as [unknown];
+    assert.deepEqual(request, { type: 'received', request: 'stop' });
+
+    fake.tick(999);
+    assert.ok(child.pid !== undefined);
+    assert.equal(await isRunning(child.pid), true);
+    assert.equal(child.signalCode, null);
+    fake.tick(1);
+
+    assert.equal(await stopping, 'killed');
+    assert.equal(child.exitCode, null);
+    assert.equal(child.signalCode, 'SIGKILL');
+  });
+
+  it('handles the send error of a disconnected child', async () => {
+    const child = spawn(process.execPath, ['-e', CHILD_SCRIPTS.disconnects], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    children.push(child);
+    await once(child, 'disconnect');
+    const errors: Error[] = [];
+    child.on('error', (error) => errors.push(error));
+    const stopping = stopFleetChild(child, { clock, timeoutMs: 1000 });
+    // Node reports the failed send on the next tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    fake.tick(1000);
+
+    assert.equal(await stopping, 'killed');
+    assert.equal(child.connected, false);
+    assert.equal(child.signalCode, 'SIGKILL');
+    assert.deepEqual(errors, []);
+  });
+
+  it('rejects a negative timeout', async () => {
+    const child = spawn(process.execPath, ['-e', 'process.exit(0)'], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    children.push(child);
+    await once(child, 'exit');
+
+    await assert.rejects(stopFleetChild(child, { timeoutMs: -1 }), {
+      name: 'RangeError',
+      message: 'invalid timeoutMs -1: expected a finite number of ms, 0 or more',
+    });
+  });
 });

@@ -41,8 +41,9 @@ const GROUP_SETTINGS: readonly GroupSetting[] = [
 
 /**
  * Returns one line per difference between the runs that makes the comparison unfair, one
- * per run given more than once, one per group that mixes topologies or policies, then one
- * per run whose own figures are suspect. An empty list means none was found.
+ * naming the runs too old to record their price table and tenants file, one per run given
+ * more than once, one per group that mixes topologies or policies, then one per run whose
+ * own figures are suspect. An empty list means none was found.
  */
 export function fairnessWarnings(groups: readonly RunGroup[]): string[] {
   const runs = groups.flatMap((group) => group.runs);
@@ -51,6 +52,8 @@ export function fairnessWarnings(groups: readonly RunGroup[]): string[] {
     const line = spreadLine(runs, setting);
     if (line !== undefined) warnings.push(line);
   }
+  const unrecorded = unrecordedFilesLine(runs);
+  if (unrecorded !== undefined) warnings.push(unrecorded);
   const seeds = seedLine(groups);
   if (seeds !== undefined) warnings.push(seeds);
   warnings.push(...sameRunLines(runs));
@@ -160,6 +163,23 @@ function fileDescriber(
     if (file === null) return undefined;
     return `${pathByHash.get(file.sha256) ?? file.path} (sha256 ${file.sha256.slice(0, 12)})`;
   };
+}
+
+/**
+ * Names the runs that the price table and tenants file checks left out because they were
+ * written before those files were recorded, when another run records them. A load sent to
+ * `--target` started no platform, so it has no files to record and is not named.
+ */
+function unrecordedFilesLine(runs: readonly RunRecord[]): string | undefined {
+  const recordsFiles = (run: RunRecord): boolean => run.prices !== null || run.tenants !== null;
+  if (!runs.some(recordsFiles)) return undefined;
+  const older = runs.filter((run) => run.topology !== null && !recordsFiles(run));
+  if (older.length === 0) return undefined;
+  const verb = older.length === 1 ? 'predates' : 'predate';
+  return (
+    `${fileList(older.map((run) => run.file))} ${verb} the record of the price table and ` +
+    'tenants file, so compare could not check them'
+  );
 }
 
 function describeMachine(machine: MachineInfo, withModel: boolean): string {

@@ -79,8 +79,8 @@ export interface RunRecord {
   drivers: 'memory' | 'redis' | null;
   /**
    * Price table and tenants file of the platform, each as its path and sha256. Null for a
-   * load sent to `--target`, a load output written before they were recorded, and a drill
-   * report, which records neither.
+   * load sent to `--target`, and for a load output or drill report written before they were
+   * recorded.
    */
   prices: RecordedFile | null;
   tenants: RecordedFile | null;
@@ -100,7 +100,7 @@ export interface RunRecord {
   lowerBounds: MetricKey[];
 }
 
-/** A file that a run's platform read, as a load output records it. */
+/** A file that a run's platform read, as a load output or drill report records it. */
 export interface RecordedFile {
   path: string;
   sha256: string;
@@ -208,10 +208,10 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
     policyHash: environment.policyHash,
     backpressure: describeBackpressure(environment.backpressure),
     drivers: environment.drivers ?? null,
-    // NOTE: a drill's platform reads fixtures/tenants.yaml and fixtures/prices.yaml of its
-    // checkout, but the report records neither, so compare cannot check them.
-    prices: null,
-    tenants: null,
+    // A report written before these files were recorded gives null, and compare names it
+    // when another file records them.
+    prices: recordedFile(environment.pricesPath, environment.pricesHash),
+    tenants: recordedFile(environment.tenantsPath, environment.tenantsHash),
     // A drill sends provider calls through the fault proxy, because it injects faults there.
     faultProxy: true,
     commit: environment.commit,

@@ -18,6 +18,7 @@ import { isFleetProcessError } from '../../platform/runtime/fleet-child.js';
 import type { PriorityClass } from '../../platform/task.js';
 import { DEFAULT_TENANTS_PATH, loadTenants } from '../../platform/tenants/index.js';
 import { collectEnvironment, gitCommit, policyHash } from '../report/environment.js';
+import { recordPlatformFiles } from '../report/platform-files.js';
 import type { Report } from '../report/types.js';
 import { freeRunId, type WrittenReport, writeReport } from '../report/writer.js';
 import { runbookEvidence } from '../runbook/evidence-reports.js';
@@ -114,8 +115,10 @@ export async function runDrillOnPlatform(
   const timeScale = options.timeScale ?? 1;
   const seed = options.seed ?? 1;
   const policyPath = options.policyPath ?? DEFAULT_POLICY_PATH;
-  // Read as the platform starts, so an edit during the drill cannot change the recorded hash.
+  // Read as the platform starts, so an edit during the drill cannot change the recorded hashes.
   const policyText = await readFile(policyPath, 'utf8');
+  // startPlatform below gets no prices or tenants path, so it reads the defaults recorded here.
+  const platformFiles = await recordPlatformFiles();
   const policy = await loadDrillPolicy(policyPath, catalog, spec, scenario);
   const policyRoutes = Object.keys(policy.routes);
   const scenarioRoutes = scenario.routes.map((route) => route.route);
@@ -171,6 +174,7 @@ export async function runDrillOnPlatform(
       timeScale,
       backpressure,
       drivers: platform.keyPrefix === undefined ? 'memory' : 'redis',
+      ...platformFiles,
     });
     const reportsDir = options.reportsDir ?? 'reports';
     const report = buildDrillReport({

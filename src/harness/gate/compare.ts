@@ -32,7 +32,7 @@ export interface GateRow {
 
 export interface GateComparison {
   rows: GateRow[];
-  /** Notes on the figures: no noise band, figures not measured, lower bounds. */
+  /** Notes on the figures: no noise band, figures not measured, lower bounds, price table date. */
   notes: string[];
   /** Compare's warnings, such as a run's caveats, except the expected policy difference. */
   warnings: string[];
@@ -83,12 +83,29 @@ export function compareGateRuns(base: GateRun, pr: GateRun): GateComparison {
   if (shownRows.some((figureRow) => figureRow.groups.some((group) => group.lowerBound))) {
     notes.push(LOWER_BOUND_NOTE);
   }
+  const prices = pricesNote(base.report, pr.report);
+  if (prices !== undefined) notes.push(prices);
   return {
     rows,
     notes,
     warnings: comparison.warnings.filter((warning) => !warning.startsWith(POLICY_HASH_WARNING)),
     comparison,
   };
+}
+
+/**
+ * Names the effective date of the price table behind each side's costs, or returns undefined
+ * when a report was written before the date was recorded.
+ */
+function pricesNote(base: Report, pr: Report): string | undefined {
+  const baseDate = base.environment.pricesEffectiveDate;
+  const prDate = pr.environment.pricesEffectiveDate;
+  if (baseDate === undefined || prDate === undefined) return undefined;
+  if (baseDate === prDate) return `Costs are priced with the price table effective ${baseDate}.`;
+  return (
+    `Costs are priced with the price table effective ${baseDate} on the base side and ` +
+    `${prDate} on the PR side.`
+  );
 }
 
 function onlyTopology(run: GateRun): TopologyResult {

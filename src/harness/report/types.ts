@@ -64,6 +64,20 @@ export interface Environment {
    * Absent in reports written before it was recorded.
    */
   drivers?: 'memory' | 'redis';
+  /**
+   * Price table the platform priced tasks with, relative to the scalegate checkout when it
+   * lies inside it, else absolute. Absent in reports written before it was recorded, as are
+   * the other price table and tenants file fields.
+   */
+  pricesPath?: string;
+  /** sha256 hex digest of the price table's bytes, read before the platform started. */
+  pricesHash?: string;
+  /** The price table's `effectiveDate`, as YYYY-MM-DD. */
+  pricesEffectiveDate?: string;
+  /** Tenants file the platform admitted requests with, relative to the checkout as `pricesPath` is. */
+  tenantsPath?: string;
+  /** sha256 hex digest of the tenants file's bytes, read before the platform started. */
+  tenantsHash?: string;
   machine: MachineInfo;
 }
 

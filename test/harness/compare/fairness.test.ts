@@ -249,10 +249,38 @@ describe('fairnessWarnings', () => {
     assert.deepEqual(fairnessWarnings(groups([a1], [b1])), []);
   });
 
-  it('skips a price table a file lacks', () => {
+  it('names a file older than the record', () => {
     const [a1, b1] = [run('a1'), run('b1')];
     b1.prices = { path: 'fixtures/prices.yaml', sha256: 'c'.repeat(64) };
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1])), [
+      'a1 predates the record of the price table and tenants file, so compare could not ' +
+        'check them',
+    ]);
+  });
+
+  it('names older files in one line', () => {
+    const [a1, a2, b1] = [run('a1'), run('a2'), run('b1')];
+    b1.tenants = { path: 'fixtures/tenants.yaml', sha256: 'c'.repeat(64) };
+    assert.deepEqual(fairnessWarnings(groups([a1, a2], [b1])), [
+      'a1, a2 predate the record of the price table and tenants file, so compare could not ' +
+        'check them',
+    ]);
+  });
+
+  it('leaves out a --target run without files', () => {
+    const [a1, b1] = [run('a1'), run('b1')];
+    a1.topology = null;
+    b1.prices = { path: 'fixtures/prices.yaml', sha256: 'c'.repeat(64) };
     assert.deepEqual(fairnessWarnings(groups([a1], [b1])), []);
+  });
+
+  it('says nothing when no file records them', () => {
+    const [a1, b1] = [run('a1'), run('b1')];
+    b1.kind = 'drill';
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1])), [
+      'kind of run differs: load output (a1) vs drill report (b1); ' +
+        "a drill's figures include the faults it injected, so compare drills with drills",
+    ]);
   });
 
   it('names a run without the fault proxy', () => {

@@ -176,6 +176,21 @@ describe('readRun', () => {
     assert.equal(run.tenants, null);
   });
 
+  it('reads the recorded files of a drill report', async () => {
+    const report = sampleReport();
+    report.environment = {
+      ...report.environment,
+      pricesPath: 'fixtures/prices.yaml',
+      pricesHash: 'a'.repeat(64),
+      pricesEffectiveDate: '2025-01-15',
+      tenantsPath: '/srv/trial-tenants.yaml',
+      tenantsHash: 'b'.repeat(64),
+    };
+    const run = await readRun(await writeJson(dir, 'report.json', report));
+    assert.deepEqual(run.prices, { path: 'fixtures/prices.yaml', sha256: 'a'.repeat(64) });
+    assert.deepEqual(run.tenants, { path: '/srv/trial-tenants.yaml', sha256: 'b'.repeat(64) });
+  });
+
   it('gives no offered rate of an aborted old drill', async () => {
     const report = sampleReport();
     const [topology] = report.topologies;

@@ -12,6 +12,7 @@ import { drillRunId } from '../../../src/harness/drill/report.js';
 import { runDrillOnPlatform } from '../../../src/harness/drill/run-on-platform.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
 import { policyHash } from '../../../src/harness/report/environment.js';
+import { recordPlatformFiles } from '../../../src/harness/report/platform-files.js';
 import type { Report } from '../../../src/harness/report/types.js';
 import { renderRunbook } from '../../../src/harness/runbook/render.js';
 import { DEFAULT_POLICY_PATH } from '../../../src/platform/router/load-policy.js';
@@ -213,6 +214,13 @@ describe('runDrillOnPlatform on a platform', function () {
       await readFile(join(run.written.runDir, 'report.json'), 'utf8'),
     ) as Report;
     assert.equal(saved.runId, run.report.runId);
+    // The drill's platform read the shipped price table and tenants file.
+    const { pricesPath, pricesHash, pricesEffectiveDate, tenantsPath, tenantsHash } =
+      saved.environment;
+    assert.deepEqual(
+      { pricesPath, pricesHash, pricesEffectiveDate, tenantsPath, tenantsHash },
+      await recordPlatformFiles(),
+    );
     // Without a base policy the report has no policyChange field.
     assert.equal(Object.hasOwn(saved, 'policyChange'), false);
     assert.equal(saved.drill?.cleanAfterRollback, true);

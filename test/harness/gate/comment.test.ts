@@ -114,6 +114,19 @@ function bothRan(): GateCommentInput {
   );
 }
 
+/** Records a price table of `effectiveDate` whose sha256 is `hashDigit` repeated. */
+function withPrices(report: Report, effectiveDate: string, hashDigit: string): Report {
+  report.environment = {
+    ...report.environment,
+    pricesPath: 'fixtures/prices.yaml',
+    pricesHash: hashDigit.repeat(64),
+    pricesEffectiveDate: effectiveDate,
+    tenantsPath: 'fixtures/tenants.yaml',
+    tenantsHash: 'd'.repeat(64),
+  };
+  return report;
+}
+
 /** Returns the lines of the comment's table that start with `| label |`. */
 function tableRow(comment: string, label: string): string | undefined {
   return comment.split('\n').find((line) => line.startsWith(`| ${label} |`));
@@ -282,6 +295,58 @@ describe('renderGateComment', () => {
     assert.ok(!renderGateComment(input).includes('Warnings from the comparison'));
   });
 
+  it('notes one price table date', () => {
+    const input = gateInput(
+      ran(BASE_POLICY, withPrices(baseReport(), '2025-01-15', 'a'), 'base-reports'),
+      ran(PR_POLICY, withPrices(prReport(), '2025-01-15', 'a'), 'reports'),
+    );
+    const comment = renderGateComment(input);
+    assert.ok(
+      comment.includes('\nCosts are priced with the price table effective 2025-01-15.\n'),
+      comment,
+    );
+    assert.deepEqual(input.comparison?.warnings, []);
+  });
+
+  it("notes each side's price table date", () => {
+    const input = gateInput(
+      ran(BASE_POLICY, withPrices(baseReport(), '2025-01-15', 'a'), 'base-reports'),
+      ran(PR_POLICY, withPrices(prReport(), '2026-02-01', 'e'), 'reports'),
+    );
+    const comment = renderGateComment(input);
+    assert.ok(
+      comment.includes(
+        '\nCosts are priced with the price table effective 2025-01-15 on the base side and ' +
+          '2026-02-01 on the PR side.\n',
+      ),
+      comment,
+    );
+    assert.ok(
+      comment.includes(
+        '\n- price table differs: fixtures/prices.yaml (sha256 aaaaaaaaaaaa) ' +
+          '(gate/base-reports/20261204T150000Z-provider-outage/report.json) vs ' +
+          'fixtures/prices.yaml (sha256 eeeeeeeeeeee) ' +
+          '(gate/reports/20261204T150400Z-provider-outage/report.json); cost per task and the ' +
+          'worker pool bill come from its prices, so they do not compare like for like; run ' +
+          'every side on one price table\n',
+      ),
+      comment,
+    );
+  });
+
+  it('leaves out the date of an older report', () => {
+    const input = gateInput(
+      ran(BASE_POLICY, baseReport(), 'base-reports'),
+      ran(PR_POLICY, withPrices(prReport(), '2025-01-15', 'a'), 'reports'),
+    );
+    const comment = renderGateComment(input);
+    assert.ok(!comment.includes('Costs are priced with'), comment);
+    assert.deepEqual(input.comparison?.warnings, [
+      'gate/base-reports/20261204T150000Z-provider-outage/report.json predates the record of ' +
+        'the price table and tenants file, so compare could not check them',
+    ]);
+  });
+
   it('flags an aborted base drill', () => {
     const base = baseReport();
     base.verdict = { status: 'aborted', reasons: ['abort rule fired'] };
@@ -412,6 +477,18 @@ describe('compareSummaryLines', () => {
       '[compare] provider bill minus charged: $0.1000 -> $0.2500 (+150.0%)',
       '[compare] single runs, so no change is marked as within or beyond noise',
     ]);
+  });
+
+  it('prints the price table date as a note', () => {
+    const input = gateInput(
+      ran(BASE_POLICY, withPrices(baseReport(), '2025-01-15', 'a'), 'base-reports'),
+      ran(PR_POLICY, withPrices(prReport(), '2025-01-15', 'a'), 'reports'),
+    );
+    assert.ok(
+      compareSummaryLines(input).includes(
+        '[compare] note: Costs are priced with the price table effective 2025-01-15.',
+      ),
+    );
   });
 
   it('gives the reason of an n/a figure', () => {

@@ -158,6 +158,11 @@ describe('runPolicyGate with a base policy', function () {
       new RegExp(`\\n\\| failover activations \\| ${failovers(base)} \\| ${failovers(pr)} \\| `),
     );
     assert.ok(comment.includes('- route summarize: firstTokenTimeoutMs 2500 -> 3000.'), comment);
+    // Both drills ran on fixtures/prices.yaml, whose effectiveDate is 2025-01-15.
+    assert.ok(
+      comment.includes('\nCosts are priced with the price table effective 2025-01-15.\n'),
+      comment,
+    );
     const comparison = JSON.parse(await readFile(join(gateDir, 'comparison.json'), 'utf8')) as {
       groups: { label: string }[];
     };

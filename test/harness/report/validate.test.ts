@@ -497,7 +497,77 @@ describe('validateReport', () => {
     });
   });
 
+  describe('price table and tenants file', () => {
+    /** The environment fields of a drill on the shipped fixture files. */
+    const recorded = {
+      pricesPath: 'fixtures/prices.yaml',
+      pricesHash: 'a'.repeat(64),
+      pricesEffectiveDate: '2025-01-15',
+      tenantsPath: 'fixtures/tenants.yaml',
+      tenantsHash: 'b'.repeat(64),
+    };
+
+    it('accepts the recorded files', () => {
+      const report = sampleReport();
+      report.environment = { ...report.environment, ...recorded };
+      assert.deepEqual(validateReport(report).environment, report.environment);
+    });
+
+    it('accepts a report without them', () => {
+      assert.equal(validateReport(sampleReport()).environment.pricesPath, undefined);
+    });
+
+    it('rejects a price table path without its hash', () => {
+      const report = sampleReport();
+      const { pricesHash: _, ...environment } = { ...report.environment, ...recorded };
+      report.environment = environment;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/environment: dependentRequired rule failed \(must have properties pricesHash, pricesEffectiveDate when property pricesPath is present, got /,
+      );
+    });
+
+    it('rejects an effective date that is not a date', () => {
+      const report = sampleReport();
+      report.environment = {
+        ...report.environment,
+        ...recorded,
+        pricesEffectiveDate: '15.01.2025',
+      };
+      assert.equal(
+        errorOf(report),
+        'invalid report at /environment/pricesEffectiveDate: pattern rule failed (must match ' +
+          'pattern "^\\d{4}-\\d{2}-\\d{2}$", got "15.01.2025"); expected the price ' +
+          "table's effectiveDate, a calendar date as YYYY-MM-DD",
+      );
+    });
+
+    it('rejects a short tenants file hash', () => {
+      const report = sampleReport();
+      report.environment = { ...report.environment, ...recorded, tenantsHash: 'b'.repeat(12) };
+      assert.equal(
+        errorOf(report),
+        'invalid report at /environment/tenantsHash: pattern rule failed (must match pattern ' +
+          '"^[0-9a-f]{64}$", got "bbbbbbbbbbbb"); expected sha256 hex digest of the tenants ' +
+          "file's bytes",
+      );
+    });
+  });
+
   describe('committed reports', () => {
+    // Both were written before the price table and tenants file were recorded.
+    it('validates the two committed reports', async () => {
+      const files = [
+        'reports/20261206T034218Z-provider-outage/report.json',
+        'reports/20261206T034432Z-worker-loss/report.json',
+      ];
+      for (const file of files) {
+        const report = validateReport(JSON.parse(await readFile(file, 'utf8')));
+        assert.equal(report.environment.pricesPath, undefined, file);
+        assert.equal(report.environment.tenantsPath, undefined, file);
+      }
+    });
+
     it('validates every committed drill report', async () => {
       const runs = (await readdir('reports', { withFileTypes: true }))
         .filter((entry) => entry.isDirectory() && /^2026.*-provider-outage$/.test(entry.name))

@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+
+import { packagePath } from '../../package-path.js';
+import { PriceTableError } from '../../platform/cost/errors.js';
+import { DEFAULT_PRICES_PATH, parsePriceTable } from '../../platform/cost/load-price-table.js';
+import { DEFAULT_TENANTS_PATH } from '../../platform/tenants/index.js';
+import type { Environment } from './types.js';
+
+/** The price table and tenants file fields of a report's environment, all present. */
+export type PlatformFilesRecord = Required<
+  Pick<
+    Environment,
+    'pricesPath' | 'pricesHash' | 'pricesEffectiveDate' | 'tenantsPath' | 'tenantsHash'
+  >
+>;
+
+/** Files a platform reads at start. */
+export interface PlatformFilePaths {
+  /** @defaultValue DEFAULT_PRICES_PATH, fixtures/prices.yaml of the checkout */
+  prices?: string;
+  /** @defaultValue DEFAULT_TENANTS_PATH, fixtures/tenants.yaml of the checkout */
+  tenants?: string;
+}
+
+/**
+ * Reads the price table and the tenants file and returns their paths, the sha256 of their
+ * bytes and the price table's effective date, as a drill report's environment records them.
+ * Call it before the platform starts, so an edit during the run cannot change the record.
+ * @throws PriceTableError when the price table cannot be read or is invalid, and the error
+ *   of `readFile` when the tenants file cannot be read.
+ */
+export async function recordPlatformFiles(
+  paths: PlatformFilePaths = {},
+): Promise<PlatformFilesRecord> {
+  const pricesFile = paths.prices ?? DEFAULT_PRICES_PATH;
+  const tenantsFile = paths.tenants ?? DEFAULT_TENANTS_PATH;
+  const [prices, tenants] = await Promise.all([readPrices(pricesFile), readFile(tenantsFile)]);
+  return {
+    pricesPath: checkoutPath(pricesFile),
+    pricesHash: sha256Hex(prices.bytes),
+    pricesEffectiveDate: prices.effectiveDate,
+    tenantsPath: checkoutPath(tenantsFile),
+    tenantsHash: sha256Hex(tenants),
+  };
+}
+
+async function readPrices(path: string): Promise<{ bytes: Buffer; effectiveDate: string }> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new PriceTableError(path, '(file)', `could not be read: ${reason}`);
+  }
+  return { bytes, effectiveDate: parsePriceTable(bytes.toString('utf8'), path).effectiveDate };
+}
+
+/**
+ * Returns `path` relative to the scalegate checkout when it lies inside it, such as
+ * `fixtures/prices.yaml`, so reports of two checkouts name one file alike. Other paths
+ * are returned absolute.
+ */
+function checkoutPath(path: string): string {
+  const absolute = resolve(path);
+  const inCheckout = relative(packagePath(''), absolute);
+  const outside = inCheckout === '..' || inCheckout.startsWith(`..${sep}`);
+  if (inCheckout === '' || outside || isAbsolute(inCheckout)) return absolute;
+  return inCheckout;
+}
+
+function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

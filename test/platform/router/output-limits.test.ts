@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import {
   isRouterError,
   type Policy,
+  RouteOutputLimits,
   type RouterError,
   type RouterStreamEvent,
 } from '../../../src/platform/router/index.js';
-import { REQUEST, type Rig, rejectionOf, route, startRig } from './router-fixtures.js';
+import { CATALOG, REQUEST, type Rig, rejectionOf, route, startRig } from './router-fixtures.js';
 
 /** `an/m2` (limit 8,192) first with weight 1, then `oa/m1` (limit 16,384) with weight 0. */
 const AN_FIRST = route({
@@ -112,5 +113,54 @@ describe('Router output limits', () => {
     assert.equal(events.length, 1);
     const error = events[0]?.type === 'error' ? events[0].error : undefined;
     assert.equal((error as RouterError | undefined)?.code, 'output_limit_exceeded');
+  });
+});
+
+describe('RouteOutputLimits', () => {
+  it('takes the largest limit among own and fallback candidates', () => {
+    const limits = new RouteOutputLimits(WITH_FALLBACK, CATALOG);
+    assert.equal(limits.largestLimit('chat'), 16_384);
+    assert.equal(limits.largestLimit('wide'), 16_384);
+  });
+
+  it('leaves out a fallback candidate below the quality floor', () => {
+    const policy: Policy = {
+      version: 1,
+      routes: {
+        chat: route({
+          candidates: [{ provider: 'an', model: 'm2', weight: 1 }],
+          fallbackRoute: 'cheap',
+        }),
+        cheap: route({
+          candidates: [{ provider: 'low', model: 'tiny', weight: 1 }],
+          qualityFloor: 1,
+        }),
+      },
+    };
+    const wideCatalog = CATALOG.map((provider) =>
+      provider.name === 'low'
+        ? { ...provider, models: [{ name: 'tiny', qualityTier: 1, maxOutputTokens: 100_000 }] }
+        : provider,
+    );
+    const limits = new RouteOutputLimits(policy, wideCatalog);
+    assert.equal(limits.largestLimit('chat'), 8192);
+    assert.equal(limits.largestLimit('cheap'), 100_000);
+  });
+
+  it('returns undefined for an unknown route', () => {
+    const limits = new RouteOutputLimits(WITH_FALLBACK, CATALOG);
+    assert.equal(limits.largestLimit('nope'), undefined);
+    assert.deepEqual(limits.servingCandidates('nope', 1), []);
+  });
+
+  it('lists only the candidates that accept maxOutputTokens', () => {
+    const limits = new RouteOutputLimits({ version: 1, routes: { chat: AN_FIRST } }, CATALOG);
+    const keys = (maxOutputTokens: number) =>
+      limits
+        .servingCandidates('chat', maxOutputTokens)
+        .map((candidate) => `${candidate.provider}/${candidate.model}`);
+    assert.deepEqual(keys(8192), ['an/m2', 'oa/m1']);
+    assert.deepEqual(keys(8193), ['oa/m1']);
+    assert.deepEqual(keys(16_385), []);
   });
 });

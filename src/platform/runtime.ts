@@ -140,6 +140,11 @@ export interface Platform {
   ledger: CostLedger;
   /** The dated price table that prices the tasks' tokens and the executors. */
   prices: PriceTable;
+  /**
+   * Returns the largest `maxOutputTokens` some candidate model of the route accepts, the
+   * gateway's limit for the route, or undefined for a route the policy lacks.
+   */
+  maxOutputTokens(route: string): number | undefined;
   store: TaskStore;
   /** Storage of the task store, admission, queue and cost ledger. */
   drivers: DriverKinds;
@@ -458,6 +463,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       },
       ledger: drivers.ledger,
       prices,
+      maxOutputTokens: (route) => outputLimits.largestLimit(route),
       store: drivers.store,
       drivers: drivers.kinds,
       redisUrl: drivers.redisUrl === undefined ? undefined : withoutCredentials(drivers.redisUrl),

@@ -20,7 +20,7 @@ import { ServerlessExecutor } from './executors/serverless-executor.js';
 import type { SyncExecutor } from './gateway/ports.js';
 import { startGateway } from './gateway/server.js';
 import { createPlatformMetrics, type PlatformMetrics } from './metrics/index.js';
-import { createRouter } from './router/index.js';
+import { createRouter, RouteOutputLimits } from './router/index.js';
 import { DEFAULT_POLICY_PATH, loadPolicy } from './router/load-policy.js';
 import { BackendAdmissionGate, QueueBackpressureGate } from './runtime/admission-gate.js';
 import { DirectExecutor } from './runtime/direct-executor.js';
@@ -74,6 +74,7 @@ import { DEFAULT_SYNC_LEASE_MS, startSyncTaskOwners } from './runtime/sync-task-
 import { startConfigCheck } from './runtime/config-check.js';
 import { type ConfigFingerprint, configFingerprint } from './runtime/config-fingerprint.js';
 import { asyncTaskDeadlineMs, SLOT_LEASE_MARGIN_MS } from './runtime/run-limits.js';
+import { routeMaxCost } from './runtime/route-max-cost.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from './gateway/schema.js';
 import type { Policy } from './router/policy-types.js';
 import { DEFAULT_TOPOLOGY, parseTopology, type Topology } from './runtime/topology.js';
@@ -139,6 +140,11 @@ export interface Platform {
   ledger: CostLedger;
   /** The dated price table that prices the tasks' tokens and the executors. */
   prices: PriceTable;
+  /**
+   * Returns the largest `maxOutputTokens` some candidate model of the route accepts, the
+   * gateway's limit for the route, or undefined for a route the policy lacks.
+   */
+  maxOutputTokens(route: string): number | undefined;
   store: TaskStore;
   /** Storage of the task store, admission, queue and cost ledger. */
   drivers: DriverKinds;
@@ -414,18 +420,19 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       ...runningCaps.map((found) => found.message),
     );
     warnings.push(...(await legacyKeyWarnings(drivers, keyPrefix, config.logger)));
+    const outputLimits = new RouteOutputLimits(policy, catalog);
     const gateway = await startGateway({
       port: config.port ?? 0,
       tenants,
       store: drivers.store,
-      admission: new BackendAdmissionGate(drivers.admission, (request, tokens) => {
-        const candidates = policy.routes[request.route]?.candidates ?? [];
-        return prices.maxTokenCostUsd(candidates, tokens.inputTokens, tokens.outputTokens);
-      }),
+      admission: new BackendAdmissionGate(drivers.admission, routeMaxCost(prices, outputLimits)),
       backpressure: new QueueBackpressureGate(rule, () => drivers.queue.gauges(), clock),
       executor,
       queue: drivers.queue,
-      routes: { names: () => Object.keys(policy.routes) },
+      routes: {
+        names: () => Object.keys(policy.routes),
+        maxOutputTokens: (route) => outputLimits.largestLimit(route),
+      },
       readiness: redisMonitor === undefined ? [] : [redisMonitor],
       storeName: drivers.redisUrl === undefined ? undefined : 'the task store on Redis',
       registry,
@@ -456,6 +463,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       },
       ledger: drivers.ledger,
       prices,
+      maxOutputTokens: (route) => outputLimits.largestLimit(route),
       store: drivers.store,
       drivers: drivers.kinds,
       redisUrl: drivers.redisUrl === undefined ? undefined : withoutCredentials(drivers.redisUrl),

@@ -261,6 +261,8 @@ interface RunInputs {
   signal: AbortSignal;
   /** Rows of a trace-replay scenario, read before the run; undefined for other arrivals. */
   traceRows: readonly TraceRow[] | undefined;
+  /** With `--platform`, the started platform's output limit of each route. */
+  outputLimitOf?: (route: string) => number | undefined;
 }
 
 /** Runs against `--target`, or against a platform the command starts and then stops. */
@@ -305,10 +307,16 @@ async function runOnTarget(
     const read = () => platformRunOf(platform, topology, signal);
     // The cost per task bills the worker pool from the load's start, not the platform's.
     platform.startWorkerPoolBill();
-    return await runAgainst({ ...scenario, target: platform.urls.gateway }, options, inputs, {
-      settings,
-      read,
-    });
+    const platformInputs = {
+      ...inputs,
+      outputLimitOf: (route: string) => platform.maxOutputTokens(route),
+    };
+    return await runAgainst(
+      { ...scenario, target: platform.urls.gateway },
+      options,
+      platformInputs,
+      { settings, read },
+    );
   } finally {
     // After an interrupt, tasks still running fail at once instead of holding the exit.
     await platform.stop({ purge: true, ...(signal.aborted ? { drainTimeoutMs: 0 } : {}) });
@@ -479,6 +487,7 @@ async function runEmbedded(
       seed: options.seed,
       signal: inputs.signal,
       ...(inputs.traceRows === undefined ? {} : { traceRows: inputs.traceRows }),
+      ...(inputs.outputLimitOf === undefined ? {} : { outputLimitOf: inputs.outputLimitOf }),
       ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
       ...(options.drainTimeout === undefined
         ? {}

@@ -65,6 +65,7 @@ function parseRequest(body: unknown): CompletionRequest | ProviderError {
     stream: body.stream === true,
     includeUsage: true,
     maxTokens: body.max_tokens as number,
+    maxTokensField: 'max_tokens',
     promptChars: contentChars(body.system) + messagesChars(body.messages),
   };
 }
@@ -212,6 +213,10 @@ export const anthropicFormat: WireFormat = {
     message: 'x-api-key header is required',
   }),
   unknownModel: (model) => ({ status: 404, kind: 'not_found', message: `model: ${model}` }),
+  maxTokensAboveLimit: (request, limit) =>
+    invalid(
+      `max_tokens: ${String(request.maxTokens)} > ${limit}, which is the maximum allowed number of output tokens for ${request.model}`,
+    ),
   invalidJson: () => invalid('There was an error parsing the body of your request as JSON.'),
   newId: (random) => `msg_${randomId(random, 24)}`,
   errorBody,

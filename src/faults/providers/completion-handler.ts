@@ -100,6 +100,10 @@ async function serve(
     return sendError(exchange, format.unknownModel(request.model));
   }
   exchange.modelLabel = model.name;
+  // The APIs check max_tokens against the model before any work, so faults come after it.
+  if (request.maxTokens !== undefined && request.maxTokens > model.maxOutputTokens) {
+    return sendError(exchange, format.maxTokensAboveLimit(request, model.maxOutputTokens));
+  }
   const faults = resolveFaults(context.faults(), model.name);
   const prng = createPrng(mixSeed(context.seed, context.nextRequestIndex()));
   const injected = injectFault(exchange, faults, prng(), {

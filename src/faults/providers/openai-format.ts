@@ -79,6 +79,7 @@ function parseRequest(body: unknown): CompletionRequest | ProviderError {
     stream: body.stream === true,
     includeUsage: isRecord(options) && options.include_usage === true,
     maxTokens: maxTokens as number | undefined,
+    maxTokensField: tokensParam,
     promptChars: messagesChars(body.messages),
   };
 }
@@ -99,6 +100,17 @@ function checkRoles(messages: unknown[]): ProviderError | undefined {
     }
   }
   return undefined;
+}
+
+/** Returns the Chat Completions API's 400 for a `max_tokens` above the model's output limit. */
+function maxTokensAboveLimit(request: CompletionRequest, limit: number): ProviderError {
+  const field = request.maxTokensField;
+  const sent = String(request.maxTokens);
+  return invalid(
+    `${field} is too large: ${sent}. This model supports at most ${limit} completion tokens, whereas you provided ${sent}.`,
+    field,
+    'invalid_value',
+  );
 }
 
 function errorBody(error: ProviderError, _requestId: string): string {
@@ -213,6 +225,7 @@ export const openAiFormat: WireFormat = {
     message: `The model \`${model}\` does not exist or you do not have access to it.`,
     code: 'model_not_found',
   }),
+  maxTokensAboveLimit,
   invalidJson: () => invalid('We could not parse the JSON body of your request.', undefined),
   newId: (random) => `chatcmpl-${randomId(random, 24)}`,
   errorBody,

@@ -24,6 +24,11 @@ export interface ModelProfile {
   name: string;
   /** Quality rank; higher is better. */
   qualityTier: number;
+  /**
+   * Largest `max_tokens` the model accepts, in tokens. The mock provider rejects a larger
+   * request with the API's 400, and the router skips the model for a task that requests more.
+   */
+  maxOutputTokens: number;
   /** Time to first token in milliseconds, lognormal. */
   ttftMs: LognormalSpec;
   /** Output speed in tokens per second, normal and clipped to at least 1. */
@@ -84,6 +89,8 @@ const profileSchema = {
         properties: {
           name: { type: 'string', minLength: 1 },
           qualityTier: { type: 'integer', minimum: 0 },
+          // Checked by checkOutputLimit, so that its error names the value and the fix.
+          maxOutputTokens: {},
           ttftMs: lognormal,
           outputTokensPerSecond: {
             type: 'object',
@@ -129,11 +136,26 @@ function checkModels(models: ModelProfile[], file: string): void {
       );
     }
     seen.add(model.name);
+    checkOutputLimit(model, `models.${index}.maxOutputTokens`, file);
     checkPercentiles(model.ttftMs, `models.${index}.ttftMs`, file);
     if (model.outputTokens !== undefined) {
       checkPercentiles(model.outputTokens, `models.${index}.outputTokens`, file);
     }
   });
+}
+
+/** Requires `maxOutputTokens` to be a positive safe integer. */
+function checkOutputLimit(model: ModelProfile, field: string, file: string): void {
+  const value: unknown = model.maxOutputTokens;
+  if (Number.isSafeInteger(value) && (value as number) >= 1) return;
+  const fix = `set it to the largest max_tokens the provider accepts for ${model.name}, such as 8192`;
+  const received =
+    typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+  const message =
+    value === undefined
+      ? `is required; ${fix}`
+      : `must be a positive integer of tokens, got ${received}; ${fix}`;
+  throw new ProviderProfileError(file, field, message);
 }
 
 function checkPercentiles(spec: LognormalSpec, field: string, file: string): void {

@@ -33,6 +33,8 @@ export interface CompletionRequest {
   /** OpenAI `stream_options.include_usage`. */
   includeUsage: boolean;
   maxTokens: number | undefined;
+  /** Request field that carried `maxTokens`: OpenAI takes `max_completion_tokens` too. */
+  maxTokensField: 'max_tokens' | 'max_completion_tokens';
   /** Characters of prompt text, for the input-token estimate. */
   promptChars: number;
 }
@@ -68,6 +70,8 @@ export interface WireFormat {
   parseRequest(body: unknown): CompletionRequest | ProviderError;
   missingApiKey(): ProviderError;
   unknownModel(model: string): ProviderError;
+  /** Returns the 400 sent for a `max_tokens` above the model's `limit`. */
+  maxTokensAboveLimit(request: CompletionRequest, limit: number): ProviderError;
   invalidJson(): ProviderError;
   newId(random: () => number): string;
   /** Renders an error body. `requestId` is the value sent in {@link requestIdHeader}. */

@@ -78,6 +78,11 @@ export interface DrillPlatform {
   };
   /** Queue limits at which the gateway sheds each class, with the defaults filled in. */
   backpressure: ResolvedBackpressure;
+  /**
+   * Returns the largest `maxOutputTokens` the route's models accept. The drill's loads clamp
+   * larger output lengths to it. @defaultValue no clamp
+   */
+  maxOutputTokens?(route: string): number | undefined;
 }
 
 export interface PlatformDrillOptions {
@@ -343,6 +348,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
       clock,
       signal,
       topology: options.topology,
+      outputLimitOf: (route) => platform.maxOutputTokens?.(route),
       drainTimeoutMs: MAIN_DRAIN_TIMEOUT_MS,
       onLatency,
     }).finally(() => {
@@ -384,6 +390,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
       clock,
       signal,
       topology: options.topology,
+      outputLimitOf: (route) => platform.maxOutputTokens?.(route),
       onLatency,
     });
     const empty = { meanUsd: 0, p95Usd: 0, totalUsd: 0, byTenant: [], byRoute: [] };

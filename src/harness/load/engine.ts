@@ -47,6 +47,7 @@ export async function runLoad(
       seed: resolved.seed,
       durationSec: scenario.durationSec,
       traceRows,
+      outputLimitOf: resolved.outputLimitOf,
     });
     const run = new LoadRun({
       scenarioName: scenario.name,

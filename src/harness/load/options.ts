@@ -47,6 +47,11 @@ export interface RunLoadOptions {
   topology?: string;
   /** Trace rows to replay instead of reading the scenario's trace file. */
   traceRows?: readonly TraceRow[];
+  /**
+   * Returns the largest `maxOutputTokens` a route's models accept. The schedule clamps
+   * larger output lengths to it. @defaultValue no clamp
+   */
+  outputLimitOf?: (route: string) => number | undefined;
   /** Called once per progress interval. */
   onProgress?: (progress: ProgressSnapshot) => void;
   /**
@@ -67,6 +72,7 @@ export type ResolvedLoadOptions = Required<
     RunLoadOptions,
     | 'keys'
     | 'traceRows'
+    | 'outputLimitOf'
     | 'onProgress'
     | 'onLatency'
     | 'signal'
@@ -75,7 +81,10 @@ export type ResolvedLoadOptions = Required<
     | 'durationSec'
   >
 > &
-  Pick<RunLoadOptions, 'keys' | 'traceRows' | 'onProgress' | 'onLatency' | 'signal'> & {
+  Pick<
+    RunLoadOptions,
+    'keys' | 'traceRows' | 'outputLimitOf' | 'onProgress' | 'onLatency' | 'signal'
+  > & {
     health: HealthLimits;
   };
 

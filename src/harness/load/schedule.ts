@@ -26,6 +26,12 @@ export interface ScheduleOptions {
   durationSec: number;
   /** Trace rows for a trace-replay scenario; read from the scenario's file when absent. */
   traceRows?: readonly TraceRow[];
+  /**
+   * Returns the largest `maxOutputTokens` a route's models accept, or undefined when it is
+   * unknown. A drawn or replayed output length above it is clamped to it, because a real
+   * model stops at its output limit. @defaultValue no clamp
+   */
+  outputLimitOf?: (route: string) => number | undefined;
 }
 
 /**
@@ -44,9 +50,21 @@ export async function buildSchedule(
       ? poissonOffsetsMs(rateProfile(scenario), options.durationSec, arrivalRandom)
       : traceRows.map((row) => row.offsetMs).filter((ms) => ms < options.durationSec * 1000);
 
-  return offsets.map((offsetMs, index) =>
-    planRequest(scenario, mixRandom, index, offsetMs, traceRows?.[index]),
-  );
+  return offsets.map((offsetMs, index) => {
+    const planned = planRequest(scenario, mixRandom, index, offsetMs, traceRows?.[index]);
+    return clampOutput(planned, options.outputLimitOf?.(planned.route));
+  });
+}
+
+/** Clamps `maxOutputTokens` and `forcedOutputTokens` to `limit` when it is set. */
+function clampOutput(request: ScheduledRequest, limit: number | undefined): ScheduledRequest {
+  if (limit === undefined || request.maxOutputTokens <= limit) return request;
+  const forced = request.forcedOutputTokens;
+  return {
+    ...request,
+    maxOutputTokens: limit,
+    ...(forced === undefined ? {} : { forcedOutputTokens: Math.min(forced, limit) }),
+  };
 }
 
 /**

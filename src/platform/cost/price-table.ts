@@ -89,9 +89,9 @@ export class PriceTable {
   }
 
   /**
-   * Maximum token cost of a task across a route's candidates: its input tokens
-   * plus `maxOutputTokens` at the most expensive candidate. Admission reserves
-   * this amount before the provider call.
+   * Maximum token cost of a task across `candidates`: its input tokens plus
+   * `maxOutputTokens` at the most expensive one, or 0 for none. Admission reserves
+   * this amount before the provider call (see `routeMaxCost`).
    */
   maxTokenCostUsd(candidates: readonly ModelRef[], inputTokens: number, maxOutputTokens: number) {
     const usage = { inputTokens, outputTokens: maxOutputTokens };

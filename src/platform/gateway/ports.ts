@@ -122,9 +122,14 @@ export interface MetricsSource {
   metrics(): Promise<string>;
 }
 
-/** Names of the route policies a task may ask for. */
+/** Names of the route policies a task may request, and the output tokens each can serve. */
 export interface RouteCatalog {
   names(): readonly string[];
+  /**
+   * Returns the largest `maxOutputTokens` some candidate model of the route accepts. The
+   * gateway rejects a task above it with 400. @defaultValue no limit but the request schema's
+   */
+  maxOutputTokens?(route: string): number | undefined;
 }
 
 /** Outcome of one readiness check, such as a PING of Redis. */

@@ -235,6 +235,7 @@ export class TaskService {
       const message = `unknown route ${JSON.stringify(body.route)}; valid routes: ${routes.join(', ')}`;
       throw new GatewayError(400, 'unknown_route', message, { field: 'route' });
     }
+    this.#checkOutputLimit(body);
     if (body.stream === true && body.mode !== 'sync') {
       const message = `invalid field stream: true needs mode sync, got mode ${body.mode}; send mode sync to stream the response, or leave stream out and read the task with GET /v1/tasks/:id`;
       throw new GatewayError(400, 'invalid_request', message, { field: 'stream' });
@@ -245,6 +246,15 @@ export class TaskService {
     }
     this.#checkToolWaits(body);
     return { ...body, priority: priorityWithinTier(tenant, body.priority) };
+  }
+
+  /** Rejects a task that no candidate of its route can serve, because its provider would reject it with 400. */
+  #checkOutputLimit(body: TaskBody): void {
+    const limit = this.#options.routes.maxOutputTokens?.(body.route);
+    if (limit === undefined || body.maxOutputTokens <= limit) return;
+    const route = JSON.stringify(body.route);
+    const message = `invalid field maxOutputTokens: route ${route} can serve at most ${limit} output tokens, the largest limit among its candidate models, got ${body.maxOutputTokens}; send maxOutputTokens of at most ${limit}`;
+    throw new GatewayError(400, 'invalid_request', message, { field: 'maxOutputTokens' });
   }
 
   #checkToolWaits(body: TaskBody): void {

@@ -1,10 +1,10 @@
 import type { WireFormat } from '../providers/types.js';
 
-/** The part of a provider profile the router reads: wire format and model quality tiers. */
+/** The part of a provider profile the router reads: wire format, quality tiers and output limits. */
 export interface CatalogProvider {
   name: string;
   format: WireFormat;
-  models: readonly { name: string; qualityTier: number }[];
+  models: readonly { name: string; qualityTier: number; maxOutputTokens: number }[];
 }
 
 /** Provider profiles, as `loadProviderCatalog` returns them. */
@@ -22,4 +22,17 @@ export function qualityTierOf(
   model: string,
 ): number | undefined {
   return findProvider(catalog, provider)?.models.find((entry) => entry.name === model)?.qualityTier;
+}
+
+/**
+ * Returns the largest `max_tokens` that `provider/model` accepts, or undefined when the
+ * catalog lacks the model.
+ */
+export function maxOutputTokensOf(
+  catalog: ProviderCatalog,
+  provider: string,
+  model: string,
+): number | undefined {
+  return findProvider(catalog, provider)?.models.find((entry) => entry.name === model)
+    ?.maxOutputTokens;
 }

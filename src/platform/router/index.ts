@@ -25,6 +25,7 @@ export {
 export type * from './policy-types.js';
 export { ProviderThrottle, type ThrottleNotice, type ThrottleSource } from './provider-throttle.js';
 export { RetryBudget } from './retry-budget.js';
+export { RouteOutputLimits } from './route-output-limits.js';
 export {
   createRouter,
   type RouteCallOptions,

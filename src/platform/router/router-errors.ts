@@ -4,6 +4,7 @@ import type { AttemptRecord } from '../task.js';
 /** Machine-readable router failure codes. `httpStatus` gives the gateway's HTTP status for each. */
 export type RouterErrorCode =
   | 'unknown_route'
+  | 'output_limit_exceeded'
   | 'provider_unavailable'
   | 'deadline_exceeded'
   | 'upstream_timeout'
@@ -76,6 +77,7 @@ export function isStreamInterruptedError(value: unknown): value is StreamInterru
 
 const HTTP_STATUS: Record<RouterErrorCode, number> = {
   unknown_route: 404,
+  output_limit_exceeded: 400,
   provider_unavailable: 503,
   deadline_exceeded: 504,
   upstream_timeout: 504,

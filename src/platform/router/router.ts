@@ -7,6 +7,7 @@ import type { BreakerState } from './breaker-state.js';
 import { findProvider, type ProviderCatalog } from './catalog.js';
 import { candidateKey, routeCandidates } from './candidate-order.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { outputLimitOf } from './output-limits.js';
 import type { Candidate, Policy } from './policy-types.js';
 import { ProviderThrottle } from './provider-throttle.js';
 import { RetryBudget } from './retry-budget.js';
@@ -51,6 +52,7 @@ export interface RouterSnapshot {
 /** Routes tasks to provider models with failover, circuit breakers, retry budgets and throttling. */
 export class Router extends EventEmitter<RouterEventMap> {
   readonly #policy: Policy;
+  readonly #catalog: ProviderCatalog;
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #clients = new Map<string, ProviderClient>();
@@ -66,6 +68,7 @@ export class Router extends EventEmitter<RouterEventMap> {
   constructor(options: RouterOptions) {
     super();
     this.#policy = options.policy;
+    this.#catalog = options.catalog;
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#throttle = new ProviderThrottle(options.policy.throttle, this.#clock, (notice) =>
@@ -163,6 +166,7 @@ export class Router extends EventEmitter<RouterEventMap> {
       route,
       candidateGroups: groups,
       candidates: groups.flat(),
+      outputLimitOf: (candidate) => outputLimitOf(this.#catalog, candidate),
       budget,
       clock: this.#clock,
       random: this.#random,

@@ -22,6 +22,8 @@ export interface TaskRunContext {
   candidateGroups: Candidate[][];
   /** Every candidate of `candidateGroups` in policy order. */
   candidates: Candidate[];
+  /** Returns the largest `max_tokens` the candidate's model accepts, from the provider catalog. */
+  outputLimitOf(candidate: Candidate): number;
   clock: Clock;
   /** Source of the weighted first pick and of backoff jitter, in [0, 1). */
   random: () => number;

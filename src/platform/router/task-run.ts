@@ -4,6 +4,7 @@ import type { AttemptRecord, TaskRequest, TaskResult } from '../task.js';
 import { AttemptLog } from './attempt-log.js';
 import { candidateKey, orderForTask } from './candidate-order.js';
 import type { BreakerPermit } from './circuit-breaker.js';
+import { largestOutputLimit, servingGroups } from './output-limits.js';
 import type { Candidate } from './policy-types.js';
 import { type AttemptOutcome, providerCall, runAttempt } from './provider-attempt.js';
 import { DEFAULT_RETRY_BACKOFF_MS, retryBackoffMs } from './retry-backoff.js';
@@ -97,13 +98,29 @@ export class TaskRun {
     }
   }
 
+  /**
+   * Orders the candidates whose model accepts the task's `maxOutputTokens`. The others are
+   * left out, as a quality floor leaves out weaker models, so no attempt lists them.
+   * @throws RouterError `output_limit_exceeded` when the route has candidates but none
+   *   accepts it.
+   */
   #order(): Candidate[] {
-    const { candidateGroups, random } = this.#context;
-    return orderForTask(
-      candidateGroups,
-      (candidate) => this.#blockedUntil(candidate) === undefined,
-      random,
-    );
+    const { candidateGroups, candidates, outputLimitOf, random } = this.#context;
+    const maxOutputTokens = this.#call.maxOutputTokens;
+    const groups = servingGroups(candidateGroups, outputLimitOf, maxOutputTokens);
+    if (candidates.length > 0 && groups.every((group) => group.length === 0)) {
+      throw this.#outputLimitError(largestOutputLimit(candidates, outputLimitOf));
+    }
+    return orderForTask(groups, (candidate) => this.#blockedUntil(candidate) === undefined, random);
+  }
+
+  #outputLimitError(largestLimit: number): RouterError {
+    const { routeName } = this.#context;
+    const message =
+      `maxOutputTokens ${this.#call.maxOutputTokens} is above the output limit of every ` +
+      `candidate of route "${routeName}", the largest being ${largestLimit}; ` +
+      `send at most ${largestLimit}`;
+    return new RouterError('output_limit_exceeded', message);
   }
 
   /**

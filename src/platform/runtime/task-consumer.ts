@@ -106,6 +106,7 @@ export function capDeferMs(
 /** Router failures that no retry can fix. */
 const PERMANENT_CODES = new Set([
   'unknown_route',
+  'output_limit_exceeded',
   'upstream_rejected',
   'upstream_auth_failed',
   'task_deadline_exceeded',

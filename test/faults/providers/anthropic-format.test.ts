@@ -176,6 +176,29 @@ describe('MockProvider Anthropic format', () => {
     });
   });
 
+  it('rejects max_tokens above the model limit with 400', async () => {
+    const body = messagesBody({ max_tokens: 4097 });
+    const response = await postJson(endpoint, body, ANTHROPIC_AUTH);
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body, {
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message:
+          'max_tokens: 4097 > 4096, which is the maximum allowed number of output tokens for instant',
+      },
+      request_id: response.headers['request-id'],
+    });
+    assert.match(String(response.body.request_id), /^req_/);
+  });
+
+  it('accepts max_tokens equal to the model limit', async () => {
+    const body = messagesBody({ max_tokens: 4096 });
+    const response = await postJson(endpoint, body, ANTHROPIC_AUTH);
+    assert.equal(response.status, 200);
+    assert.deepEqual(response.body.usage, { input_tokens: 3, output_tokens: 16 });
+  });
+
   it('rejects an unknown model with 404 not_found_error', async () => {
     const response = await postJson(endpoint, messagesBody({ model: 'claude-9' }), ANTHROPIC_AUTH);
     assert.equal(response.status, 404);

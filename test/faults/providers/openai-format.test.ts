@@ -194,6 +194,47 @@ describe('MockProvider OpenAI format', () => {
     assert.equal(error.param, 'max_completion_tokens');
   });
 
+  it('rejects max_tokens above the model limit with 400', async () => {
+    const response = await postJson(endpoint, chatBody({ max_tokens: 4097 }), OPENAI_AUTH);
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body, {
+      error: {
+        message:
+          'max_tokens is too large: 4097. This model supports at most 4096 completion tokens, whereas you provided 4097.',
+        type: 'invalid_request_error',
+        param: 'max_tokens',
+        code: 'invalid_value',
+      },
+    });
+  });
+
+  it('names max_completion_tokens above the model limit', async () => {
+    const body = chatBody({ max_completion_tokens: 5000 });
+    const response = await postJson(endpoint, body, OPENAI_AUTH);
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.param, 'max_completion_tokens');
+    assert.equal(
+      error.message,
+      'max_completion_tokens is too large: 5000. This model supports at most 4096 completion tokens, whereas you provided 5000.',
+    );
+  });
+
+  it('accepts max_tokens equal to the model limit', async () => {
+    const response = await postJson(endpoint, chatBody({ max_tokens: 4096 }), OPENAI_AUTH);
+    assert.equal(response.status, 200);
+    const usage = response.body.usage as Record<string, number>;
+    assert.equal(usage.completion_tokens, 16);
+  });
+
+  it('rejects max_tokens above the limit before injected faults', async () => {
+    provider.setFaults({ errorRate: 1, errorStatus: 503 });
+    const response = await postJson(endpoint, chatBody({ max_tokens: 4097 }), OPENAI_AUTH);
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.param, 'max_tokens');
+  });
+
   it('rejects an invalid output-token header with 400', async () => {
     const headers = { ...OPENAI_AUTH, 'x-scalegate-output-tokens': 'many' };
     const response = await postJson(endpoint, chatBody(), headers);

@@ -16,6 +16,7 @@ rateLimits: { requestsPerMinute: 10, tokensPerMinute: 1000 }
 models:
   - name: m1
     qualityTier: 2
+    maxOutputTokens: 8192
     ttftMs: { median: 100, p95: 300 }
     outputTokensPerSecond: { mean: 50, stddev: 5 }
 `;
@@ -70,6 +71,22 @@ describe('loadProviderProfile', () => {
     ]);
   });
 
+  it('loads each model output limit', async () => {
+    const catalog = await loadProviderCatalog();
+    const limits = catalog.flatMap((profile) =>
+      profile.models.map((m) => `${m.name}:${m.maxOutputTokens}`),
+    );
+    assert.deepEqual(limits, [
+      'instant:200000',
+      'gpt-4o:16384',
+      'gpt-4o-mini:16384',
+      'claude-sonnet:8192',
+      'claude-haiku:8192',
+      'llama-70b:8192',
+      'llama-8b:4096',
+    ]);
+  });
+
   it('loads a profile by name', async () => {
     const profile = await loadProviderProfile('provider-b');
     assert.equal(profile.format, 'anthropic');
@@ -85,6 +102,39 @@ describe('loadProviderProfile', () => {
   it('names a nested invalid field', async () => {
     const error = await loadError(VALID.replace('mean: 50', 'mean: -1'));
     assert.equal(error.field, 'models.0.outputTokensPerSecond.mean');
+  });
+
+  it('rejects a missing output limit', async () => {
+    const error = await loadError(VALID.replace('    maxOutputTokens: 8192\n', ''));
+    assert.equal(error.field, 'models.0.maxOutputTokens');
+    assert.equal(
+      error.message,
+      `invalid provider profile ${join(dir, 'bad.yaml')}: field models.0.maxOutputTokens ` +
+        'is required; set it to the largest max_tokens the provider accepts for m1, such as 8192',
+    );
+  });
+
+  it('rejects an output limit of 0', async () => {
+    const error = await loadError(VALID.replace('maxOutputTokens: 8192', 'maxOutputTokens: 0'));
+    assert.equal(error.field, 'models.0.maxOutputTokens');
+    assert.equal(
+      error.message,
+      `invalid provider profile ${join(dir, 'bad.yaml')}: field models.0.maxOutputTokens ` +
+        'must be a positive integer of tokens, got 0; set it to the largest max_tokens the ' +
+        'provider accepts for m1, such as 8192',
+    );
+  });
+
+  it('rejects a fractional output limit', async () => {
+    const error = await loadError(VALID.replace('maxOutputTokens: 8192', 'maxOutputTokens: 8.5'));
+    assert.equal(error.field, 'models.0.maxOutputTokens');
+    assert.match(error.message, /must be a positive integer of tokens, got 8\.5; set it/);
+  });
+
+  it('rejects an output limit written as text', async () => {
+    const error = await loadError(VALID.replace('maxOutputTokens: 8192', 'maxOutputTokens: 8k'));
+    assert.equal(error.field, 'models.0.maxOutputTokens');
+    assert.match(error.message, /must be a positive integer of tokens, got "8k"; set it/);
   });
 
   it('rejects a p95 below the median', async () => {

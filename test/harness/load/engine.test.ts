@@ -191,6 +191,24 @@ describe('runLoad', () => {
     assert.equal(result.health.valid, true);
   });
 
+  it('sends a replayed output length clamped to the route limit', async () => {
+    gateway = await startFakeGateway();
+    const { spec, traceRows } = replaySpec([0], {
+      target: gateway.url,
+      tasks: { source: 'trace' },
+    });
+    const rows = traceRows.map((row) => ({ ...row, generatedTokens: 20_000 }));
+    const result = await runLoad(spec, {
+      keys: TEST_KEYS,
+      traceRows: rows,
+      outputLimitOf: (route) => (route === 'chat' ? 16_384 : undefined),
+    });
+    assert.equal(result.requests.succeeded, 1);
+    assert.equal(gateway.submittedBodies.length, 1);
+    assert.equal(gateway.submittedBodies[0]?.maxOutputTokens, 16_384);
+    assert.equal(gateway.submittedBodies[0]?.forcedOutputTokens, 16_384);
+  });
+
   it('shows a slow server delay in each latency', async () => {
     gateway = await startFakeGateway({ delayMs: 150 });
     const { spec, traceRows } = replaySpec([0, 50], { target: gateway.url });

@@ -21,12 +21,15 @@ export interface FakeGateway {
   url: string;
   /** Requests received, by method and path. */
   received: string[];
+  /** Bodies of the `POST /v1/tasks` requests received, parsed. */
+  submittedBodies: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
 /** Starts a gateway stand-in on 127.0.0.1 with an ephemeral port. */
 export async function startFakeGateway(behaviour: FakeGatewayBehaviour = {}): Promise<FakeGateway> {
   const received: string[] = [];
+  const submittedBodies: Record<string, unknown>[] = [];
   const submitted = new Map<string, number>();
   let posts = 0;
   const server = createServer((req, res) => {
@@ -34,13 +37,14 @@ export async function startFakeGateway(behaviour: FakeGatewayBehaviour = {}): Pr
     if (req.method === 'POST') posts += 1;
     const hangAfter = behaviour.hangAfter;
     const hang = behaviour.hang === true || (hangAfter !== undefined && posts > hangAfter);
-    void handle(req, res, { ...behaviour, hang }, submitted);
+    void handle(req, res, { ...behaviour, hang }, { submitted, submittedBodies });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     received,
+    submittedBodies,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -53,8 +57,9 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   behaviour: FakeGatewayBehaviour,
-  submitted: Map<string, number>,
+  records: { submitted: Map<string, number>; submittedBodies: Record<string, unknown>[] },
 ): Promise<void> {
+  const { submitted } = records;
   const body = await readBody(req);
   if (req.method === 'GET' && req.url === '/healthz') return reply(res, 200, { ok: true });
   if (req.method === 'GET' && req.url?.startsWith('/v1/tasks/')) {
@@ -67,6 +72,7 @@ async function handle(
     return reply(res, 200, { id, state: done ? 'succeeded' : 'running', createdAt: at });
   }
   if (req.method !== 'POST' || req.url !== '/v1/tasks') return reply(res, 404, {});
+  records.submittedBodies.push(JSON.parse(body) as Record<string, unknown>);
   if (behaviour.hang === true) return;
   await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs ?? 0));
   const task = JSON.parse(body) as { mode?: string };

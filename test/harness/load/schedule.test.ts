@@ -68,6 +68,65 @@ describe('buildSchedule', () => {
     assert.equal(schedule[0]?.forcedOutputTokens, 10);
   });
 
+  it('clamps a replayed output length to the route limit', async () => {
+    const { spec, traceRows } = replaySpec([0, 100, 200], { tasks: { source: 'trace' } });
+    const sized = traceRows.map((row, i) => ({
+      ...row,
+      generatedTokens: [8192, 8193, 20_000][i] ?? 1,
+    }));
+    const schedule = await buildSchedule(spec, {
+      seed: 1,
+      durationSec: 1,
+      traceRows: sized,
+      outputLimitOf: (route) => (route === 'chat' ? 8192 : undefined),
+    });
+    assert.deepEqual(
+      schedule.map((r) => [r.maxOutputTokens, r.forcedOutputTokens]),
+      [
+        [8192, 8192],
+        [8192, 8192],
+        [8192, 8192],
+      ],
+    );
+  });
+
+  it('clamps a drawn output length to the route limit', async () => {
+    const spec = sampleSpec({
+      routes: [
+        { route: 'chat', weight: 1 },
+        { route: 'open', weight: 1 },
+      ],
+      tasks: {
+        source: 'distribution',
+        kinds: [
+          {
+            name: 'long',
+            weight: 1,
+            inputTokens: { kind: 'constant', value: 10 },
+            outputTokens: { kind: 'constant', value: 9000 },
+          },
+        ],
+      },
+    });
+    const outputLimitOf = (route: string) => (route === 'chat' ? 8192 : undefined);
+    const schedule = await buildSchedule(spec, { seed: 2, durationSec: 2, outputLimitOf });
+    const chat = schedule.filter((r) => r.route === 'chat');
+    const open = schedule.filter((r) => r.route === 'open');
+    assert.ok(chat.length > 0);
+    assert.ok(open.length > 0);
+    assert.deepEqual([...new Set(chat.map((r) => r.maxOutputTokens))], [8192]);
+    assert.deepEqual([...new Set(open.map((r) => r.maxOutputTokens))], [9000]);
+    assert.ok(chat.every((r) => r.forcedOutputTokens === undefined));
+  });
+
+  it('keeps output lengths without a limit', async () => {
+    const { spec, traceRows } = replaySpec([0], { tasks: { source: 'trace' } });
+    const sized = traceRows.map((row) => ({ ...row, generatedTokens: 50_000 }));
+    const schedule = await buildSchedule(spec, { seed: 1, durationSec: 1, traceRows: sized });
+    assert.equal(schedule[0]?.maxOutputTokens, 50_000);
+    assert.equal(schedule[0]?.forcedOutputTokens, 50_000);
+  });
+
   it('sizes agent tasks with steps and tool waits', async () => {
     const spec = sampleSpec({
       tasks: {

@@ -11,6 +11,7 @@ import type {
   BackpressureGate,
   QueuedTaskData,
   ReadinessCheck,
+  RouteCatalog,
   SyncExecutor,
   SyncTaskOwnership,
 } from '../../../src/platform/gateway/ports.js';
@@ -94,6 +95,8 @@ export interface FakePlatformOptions {
   backpressure?: BackpressureGate;
   /** @defaultValue the gateway's default */
   storeTimeoutMs?: number;
+  /** @defaultValue routes `default` and `cheap`, with no output limit */
+  routes?: RouteCatalog;
 }
 
 /** Builds the gateway over in-memory parts and a scripted router. */
@@ -123,7 +126,7 @@ export function fakePlatform(options: FakePlatformOptions = {}): FakePlatform {
         return { id, duplicate: false };
       },
     },
-    routes: { names: () => ['default', 'cheap'] },
+    routes: options.routes ?? { names: () => ['default', 'cheap'] },
     readiness: options.readiness,
     registry,
     logger: pino({ level: options.logLevel ?? 'info' }, captureStream(logs)),

@@ -15,9 +15,21 @@ import {
 
 /** Catalog of the providers the router tests start. */
 export const CATALOG: ProviderCatalog = [
-  { name: 'oa', format: 'openai', models: [{ name: 'm1', qualityTier: 3 }] },
-  { name: 'an', format: 'anthropic', models: [{ name: 'm2', qualityTier: 3 }] },
-  { name: 'low', format: 'openai', models: [{ name: 'tiny', qualityTier: 1 }] },
+  {
+    name: 'oa',
+    format: 'openai',
+    models: [{ name: 'm1', qualityTier: 3, maxOutputTokens: 16384 }],
+  },
+  {
+    name: 'an',
+    format: 'anthropic',
+    models: [{ name: 'm2', qualityTier: 3, maxOutputTokens: 8192 }],
+  },
+  {
+    name: 'low',
+    format: 'openai',
+    models: [{ name: 'tiny', qualityTier: 1, maxOutputTokens: 4096 }],
+  },
 ];
 
 export const REQUEST: TaskRequest = {

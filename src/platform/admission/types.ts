@@ -93,7 +93,11 @@ export interface Settlement {
   runs: RunSpend[];
 }
 
-/** A tenant's counters as the backend stores them. */
+/**
+ * A tenant's counters as the backend stores them: its tasks in flight, and the spend and
+ * reservations of its current budget period. A reservation that an earlier period made
+ * counts in that period, not here, though its task counts in `inFlight`.
+ */
 export interface TenantUsage {
   inFlight: number;
   reservedUsd: number;
@@ -102,7 +106,9 @@ export interface TenantUsage {
 
 /**
  * Decides admission for tenants: request and token buckets, an in-flight cap
- * and a budget, checked and taken together in one atomic step.
+ * and a budget, checked and taken together in one atomic step. A ticket belongs to
+ * the budget period that admitted it: its reservation and every charge of its task
+ * count in that period, even when it settles after the period ended.
  */
 export interface AdmissionBackend {
   admit(request: AdmissionRequest): Promise<AdmissionResult>;

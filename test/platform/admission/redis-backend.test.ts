@@ -4,8 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { periodAt } from '../../../src/platform/admission/budget-period.js';
 import { RedisAdmissionBackend } from '../../../src/platform/admission/index.js';
-import { describeAdmissionConformance } from './conformance.js';
+import { type BackendFactory, describeAdmissionConformance } from './conformance.js';
+import { describeBudgetPeriodConformance } from './period-conformance.js';
 import { createManualClock } from './fake-clock.js';
 import type { ChildTally } from './redis-admission-child.js';
 
@@ -26,11 +28,14 @@ describe('RedisAdmissionBackend on 127.0.0.1:6379', () => {
     await redis.quit();
   });
 
-  describeAdmissionConformance('RedisAdmissionBackend', async (clock, options) => {
+  const redisBackend: BackendFactory = async (clock, options) => {
     const keyPrefix = uniquePrefix();
     const backend = new RedisAdmissionBackend({ ...options, redis, clock, keyPrefix });
     return { backend, cleanup: () => backend.clear() };
-  });
+  };
+
+  describeAdmissionConformance('RedisAdmissionBackend', redisBackend);
+  describeBudgetPeriodConformance('RedisAdmissionBackend', redisBackend);
 
   describeRedisSpecifics();
 });
@@ -140,6 +145,72 @@ function describeRedisSpecifics(): void {
       assert.deepEqual(keys.sort(), [`${base}:open`, `${base}:state`, `${base}:tickets`]);
       await prefixed.clear();
       assert.equal((await redis.keys(`${keyPrefix}*`)).length, 0);
+    });
+
+    it('expires a day spend hash a TTL after the day', async () => {
+      const keyPrefix = uniquePrefix();
+      // Near the real time, because Redis deletes a hash whose expiry has passed.
+      const day = periodAt('day', Date.now());
+      const clock = createManualClock(day.endMs - 1);
+      const timed = new RedisAdmissionBackend({ redis, keyPrefix, clock, ticketTtlSeconds: 60 });
+      const tenant = {
+        id: 'tenant-day-hash',
+        requestsPerMinute: 100,
+        tokensPerMinute: 1_000,
+        maxInFlight: 5,
+        budgetUsd: 1,
+        budgetPeriod: 'day' as const,
+      };
+      const spendKey = `${keyPrefix}{tenant-day-hash}:spend:${day.key}`;
+      try {
+        const admission = await timed.admit({ tenant, tokens: 1, maxCostUsd: 0.25 });
+        assert.ok(admission.admitted);
+        assert.equal(await redis.pexpiretime(spendKey), day.endMs + 60_000);
+        assert.deepEqual(await redis.hgetall(spendKey), { reserved: '0.25' });
+        clock.tick(1);
+        await timed.settle(admission.ticket, { run: 1, spentUsd: 0.125 });
+        assert.deepEqual(await redis.hgetall(spendKey), { reserved: '0', spent: '0.125' });
+        assert.equal(await redis.pexpiretime(spendKey), day.endMs + 60_000);
+      } finally {
+        await timed.clear();
+      }
+      assert.equal((await redis.keys(`${keyPrefix}*`)).length, 0);
+    });
+
+    it("settles another process's ticket in its period", async () => {
+      const keyPrefix = uniquePrefix();
+      const clock = createManualClock(periodAt('month', Date.now()).endMs - 1);
+      const admitting = new RedisAdmissionBackend({ redis, keyPrefix, clock });
+      // This backend never admitted the tenant, so it first tries the total period.
+      const settling = new RedisAdmissionBackend({ redis, keyPrefix, clock });
+      const tenant = {
+        id: 'tenant-month-settle',
+        requestsPerMinute: 100,
+        tokensPerMinute: 1_000,
+        maxInFlight: 5,
+        budgetUsd: 1,
+        budgetPeriod: 'month' as const,
+      };
+      try {
+        const admission = await admitting.admit({ tenant, tokens: 1, maxCostUsd: 0.5 });
+        assert.ok(admission.admitted);
+        const settlement = await settling.settle(admission.ticket, { run: 1, spentUsd: 0.375 });
+        assert.deepEqual(settlement, { outcome: 'applied', runs: [{ run: 1, spentUsd: 0.375 }] });
+        assert.deepEqual(await admitting.usage(tenant.id), {
+          inFlight: 0,
+          reservedUsd: 0,
+          spentUsd: 0.375,
+        });
+        assert.deepEqual(await settling.usage(tenant.id), {
+          inFlight: 0,
+          reservedUsd: 0,
+          spentUsd: 0.375,
+        });
+        const stateKey = `${keyPrefix}{tenant-month-settle}:state`;
+        assert.equal(await redis.hget(stateKey, 'spent'), null);
+      } finally {
+        await admitting.clear();
+      }
     });
 
     it('deletes run charges when a ticket closes or expires', async () => {

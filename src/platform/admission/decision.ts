@@ -4,6 +4,7 @@
  */
 import { addUsd } from '../cost/usd.js';
 import { BUDGET_PERIODS, type TenantLimits } from '../tenants/tenant.js';
+import { budgetPeriodOf, periodAt } from './budget-period.js';
 import { AdmissionInputError } from './errors.js';
 import type {
   AdmissionRequest,
@@ -147,10 +148,14 @@ export function limitFor(reason: RejectionReason, tenant: TenantLimits): LimitDe
   }
 }
 
-/** Builds the typed rejection for a tenant limit. Every tenant limit returns status 429. */
+/**
+ * Builds the typed rejection for a tenant limit at `now`, in ms since the epoch. Every
+ * tenant limit returns status 429.
+ */
 export function tenantRejection(
   decision: Extract<Decision, { admitted: false }>,
   tenant: TenantLimits,
+  now: number,
 ): Rejection {
   const rejection: Rejection = {
     admitted: false,
@@ -161,6 +166,11 @@ export function tenantRejection(
   };
   if (decision.fitsAfterReservations !== undefined) {
     rejection.fitsAfterReservations = decision.fitsAfterReservations;
+  }
+  const period = budgetPeriodOf(tenant);
+  if (decision.reason === 'budget' && period !== 'total') {
+    const untilEndMs = periodAt(period, now).endMs - now;
+    rejection.budgetResetSeconds = Math.max(1, Math.ceil(untilEndMs / 1000));
   }
   return rejection;
 }

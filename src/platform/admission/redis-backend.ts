@@ -136,7 +136,9 @@ export class RedisAdmissionBackend implements AdmissionBackend {
       const serverTime = periodMismatchTime(reply);
       if (serverTime === undefined) {
         const decision = parseAdmitReply(reply);
-        if (!decision.admitted) return tenantRejection(decision, tenant);
+        // NOTE: without a clock, the reset time of a budget rejection is taken from this
+        // process's clock, unless the script returned the server's time for a new period.
+        if (!decision.admitted) return tenantRejection(decision, tenant, periodTime);
         return { admitted: true, ticket };
       }
       periodTime = serverTime;

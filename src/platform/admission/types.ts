@@ -24,6 +24,11 @@ export interface Rejection {
    */
   fitsAfterReservations?: boolean;
   /**
+   * Budget rejections of a `day` or `month` budget only: whole seconds, at least 1, until
+   * the budget period ends and its spend resets.
+   */
+  budgetResetSeconds?: number;
+  /**
    * Budget rejections only: the cost in US dollars that the task asked to reserve, which
    * the gateway names in its message. Admission backends leave it out.
    */

@@ -77,6 +77,7 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       const before = await backend.admit(request({}, 0.5));
       assert.equal(before.admitted === false && before.reason, 'budget');
       assert.equal(before.admitted === false && before.fitsAfterReservations, false);
+      assert.equal(before.admitted === false && before.budgetResetSeconds, 1);
       clock.tick(1);
       const after = await backend.admit(request({}, 0.5));
       assert.equal(after.admitted, true);
@@ -85,6 +86,24 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
         reservedUsd: 0.5,
         spentUsd: 0,
       });
+    });
+
+    it('gives the seconds until the reset', async () => {
+      await start(justBeforeEnd('day') - 3_599_999);
+      await spend(backend, request({}, 1), 1);
+      assert.deepEqual(await backend.admit(request({}, 0.5)), {
+        admitted: false,
+        reason: 'budget',
+        retryAfterSeconds: 60,
+        status: 429,
+        limit: { name: 'budget_usd', value: 1 },
+        fitsAfterReservations: false,
+        budgetResetSeconds: 3600,
+      });
+      // 3,599.999 s round up to whole seconds.
+      clock.tick(1);
+      const later = await backend.admit(request({}, 0.5));
+      assert.equal(later.admitted === false && later.budgetResetSeconds, 3600);
     });
 
     it('admits the whole budget in the new day', async () => {
@@ -130,6 +149,7 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       const rejected = await backend.admit(req);
       assert.equal(rejected.admitted === false && rejected.reason, 'budget');
       assert.equal(rejected.admitted === false && rejected.fitsAfterReservations, false);
+      assert.equal('budgetResetSeconds' in rejected, false);
       assert.deepEqual(await backend.usage(TENANT.id), {
         inFlight: 0,
         reservedUsd: 0,

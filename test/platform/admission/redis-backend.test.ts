@@ -3,6 +3,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import FakeTimers from '@sinonjs/fake-timers';
 import { Redis } from 'ioredis';
 import { periodAt } from '../../../src/platform/admission/budget-period.js';
 import { RedisAdmissionBackend } from '../../../src/platform/admission/index.js';
@@ -175,6 +176,40 @@ function describeRedisSpecifics(): void {
         await timed.clear();
       }
       assert.equal((await redis.keys(`${keyPrefix}*`)).length, 0);
+    });
+
+    it("admits on the server's day when the local date is off", async () => {
+      const keyPrefix = uniquePrefix();
+      const serverBackend = new RedisAdmissionBackend({ redis, keyPrefix });
+      const tenant = {
+        id: 'tenant-server-day',
+        requestsPerMinute: 100,
+        tokensPerMinute: 1_000,
+        maxInFlight: 5,
+        budgetUsd: 1,
+        budgetPeriod: 'day' as const,
+      };
+      // This process guesses 2025-01-15, so the script returns the server's time and the
+      // backend admits again in the server's day.
+      try {
+        const timers = FakeTimers.install({ now: Date.UTC(2025, 0, 15), toFake: ['Date'] });
+        const admission = await serverBackend
+          .admit({ tenant, tokens: 1, maxCostUsd: 0.25 })
+          .finally(() => timers.uninstall());
+        assert.ok(admission.admitted);
+        const [seconds] = await redis.time();
+        const serverDays = [Number(seconds) * 1000, Number(seconds) * 1000 - 5_000].map(
+          (time) => periodAt('day', time).key,
+        );
+        const keys = await redis.keys(`${keyPrefix}{tenant-server-day}:spend:*`);
+        assert.equal(keys.length, 1);
+        const day = keys[0]?.slice(`${keyPrefix}{tenant-server-day}:spend:`.length);
+        assert.ok(serverDays.includes(day ?? ''), `${day} is not the server's day`);
+        assert.notEqual(day, 'day:2025-01-15');
+        assert.equal((await serverBackend.usage(tenant.id)).reservedUsd, 0.25);
+      } finally {
+        await serverBackend.clear();
+      }
     });
 
     it("settles another process's ticket in its period", async () => {

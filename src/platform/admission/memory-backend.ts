@@ -84,7 +84,8 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     }
     const { reservedUsd, spentUsd, ...next } = decision.next;
     this.#buckets.set(tenant.id, next);
-    Object.assign(spend, { reservedUsd, spentUsd });
+    spend.reservedUsd = reservedUsd;
+    spend.spentUsd = spentUsd;
     const ticket: AdmissionTicket = {
       id: request.ticketId ?? randomUUID(),
       tenantId: tenant.id,

@@ -177,11 +177,12 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       const straddling = await backend.admit(request({}, 0.75));
       assert.ok(straddling.admitted);
       clock.tick(1);
+      assert.equal((await backend.admit(request({}, 0.25))).admitted, true);
       const settled = await backend.settle(straddling.ticket, { run: 1, spentUsd: 0.5 });
       assert.deepEqual(settled, { outcome: 'applied', runs: [{ run: 1, spentUsd: 0.5 }] });
       assert.deepEqual(await backend.usage(TENANT.id), {
-        inFlight: 0,
-        reservedUsd: 0,
+        inFlight: 1,
+        reservedUsd: 0.25,
         spentUsd: 0,
       });
     });
@@ -193,7 +194,8 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       assert.ok(first.admitted);
       assert.ok(second.admitted);
       clock.tick(1);
-      // The old day now has 0.5 spent and 0.25 reserved of 1, and the new day nothing.
+      assert.equal((await backend.admit(request({}, 0.25))).admitted, true);
+      // The old day now has 0.5 spent and 0.25 reserved of 1, and the new day 0.25 reserved.
       await backend.settle(first.ticket, { run: 1, spentUsd: 0.5 });
       assert.deepEqual(await backend.charge(second.ticket, { run: 1, spentUsd: 0.25 }), {
         open: true,
@@ -204,9 +206,29 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
         withinBudget: false,
       });
       assert.deepEqual(await backend.usage(TENANT.id), {
-        inFlight: 1,
-        reservedUsd: 0,
+        inFlight: 2,
+        reservedUsd: 0.25,
         spentUsd: 0,
+      });
+    });
+
+    it('releases a straddling reservation in its day', async () => {
+      await start(justBeforeEnd('day'));
+      const released = await backend.admit(request({}, 0.5));
+      const charged = await backend.admit(request({}, 0.5));
+      assert.ok(released.admitted);
+      assert.ok(charged.admitted);
+      clock.tick(1);
+      assert.equal((await backend.admit(request({}, 0.25))).admitted, true);
+      assert.deepEqual(await backend.release(released.ticket), { outcome: 'applied', runs: [] });
+      // The old day has 0.5 reserved left of 1, so spending 0.5 more fits it exactly.
+      assert.deepEqual(await backend.charge(charged.ticket, { run: 1, spentUsd: 0.5 }), {
+        open: true,
+        withinBudget: true,
+      });
+      assert.deepEqual(await backend.charge(charged.ticket, { run: 1, spentUsd: 0.5000001 }), {
+        open: true,
+        withinBudget: false,
       });
     });
 

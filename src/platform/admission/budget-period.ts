@@ -70,7 +70,8 @@ export function parsePeriodKey(key: string): PeriodWindow {
   );
 }
 
-function periodKindOf(key: string): BudgetPeriod {
+/** Returns the kind of period a key such as `day:2026-12-06` names. */
+export function periodKindOf(key: string): BudgetPeriod {
   if (key.startsWith('day:')) return 'day';
   if (key.startsWith('month:')) return 'month';
   return 'total';

@@ -8,6 +8,7 @@ import {
   type PeriodWindow,
   parsePeriodKey,
   periodAt,
+  periodKindOf,
   previousPeriod,
   TOTAL_PERIOD_KEY,
 } from './budget-period.js';
@@ -99,8 +100,9 @@ export class RedisAdmissionBackend implements AdmissionBackend {
   readonly #ticketTtlSeconds: number;
   readonly #budgetRetryAfterSeconds: number;
   /**
-   * Each tenant's budget period as of its last admission in this process, from which
-   * `settle`, `charge` and `release` guess the period of a ticket before the script checks it.
+   * Each tenant's budget period as of its last admission or ticket script in this process,
+   * from which `settle`, `charge` and `release` guess the period of a ticket before the
+   * script checks it.
    */
   readonly #periods = new Map<string, BudgetPeriod>();
 
@@ -294,6 +296,8 @@ export class RedisAdmissionBackend implements AdmissionBackend {
     const reply = await run(guess);
     const period = ticketPeriodOf(reply);
     if (period === undefined) return reply;
+    // A process that settles without admitting, such as a worker, guesses right from now on.
+    this.#periods.set(tenantId, periodKindOf(period));
     const retried = await run(parsePeriodKey(period));
     if (ticketPeriodOf(retried) !== undefined) {
       throw new TypeError(`the ticket script rejected the ticket's own period ${period}`);

@@ -5,7 +5,7 @@ import type { TenantLimits } from '../../../src/platform/tenants/index.js';
 import type { BackendFactory } from './conformance.js';
 import { createManualClock, type ManualClock } from './fake-clock.js';
 
-/** Ticket TTL of every backend here, shorter than a day so tickets outlive no period. */
+/** Ticket TTL of every backend here: a ticket admitted before a boundary expires after it. */
 const TICKET_TTL_SECONDS = 600;
 
 const TENANT: TenantLimits = {

@@ -452,7 +452,7 @@ describe('scalegate CLI config file errors', function () {
     assert.equal(result.exitCode, 2);
     assert.deepEqual(result.stderr.trimEnd().split('\n'), [
       `error: starting the platform failed: invalid tenants file ${path} (2 problems):`,
-      `  ${path}:9:5 tenants[0].requestPerMinute (id tenant-a): unknown field; known fields: id, keySha256, tier, requestsPerMinute, tokensPerMinute, maxInFlight, budgetUsd, maxRunning`,
+      `  ${path}:9:5 tenants[0].requestPerMinute (id tenant-a): unknown field; known fields: id, keySha256, tier, requestsPerMinute, tokensPerMinute, maxInFlight, budgetUsd, budgetPeriod, maxRunning`,
       `  ${path}:17:5 tenants[1].key (id tenant-b): unknown field, and the tenants file must never contain a plaintext key; remove it and put the key's hex sha256 in keySha256`,
     ]);
   });

@@ -93,7 +93,7 @@ describe('tenants check command', () => {
         run.stdout,
         [
           `${file}: valid, 2 tenants, 2 warnings:`,
-          `  ${file}:8:5 tenants[0].budgetUsd (id tenant-a): budgetUsd is 0, so admission rejects each of the tenant's tasks with 429 budget_exhausted unless every model of the task's route costs nothing, as instant does; keep 0 only to stop the tenant's paid tasks, otherwise set budgetUsd to the US dollars the tenant may spend`,
+          `  ${file}:8:5 tenants[0].budgetUsd (id tenant-a): budgetUsd is 0, so admission rejects each of the tenant's tasks with 429 budget_exhausted unless every model of the task's route costs nothing, as instant does; keep 0 only to stop the tenant's paid tasks, otherwise set budgetUsd to the US dollars the tenant may spend in total (budgetPeriod total, which never resets)`,
           `  ${file}:16:5 tenants[1].maxRunning (id tenant-b): maxRunning 3 is above maxInFlight 2, so the cap never holds back a task, because admission lets at most 2 of the tenant's tasks be in flight, running ones included; set maxRunning below 2, or remove it`,
           '',
         ].join('\n'),

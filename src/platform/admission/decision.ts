@@ -3,7 +3,8 @@
  * these functions line for line, so both backends pass one conformance suite.
  */
 import { addUsd } from '../cost/usd.js';
-import type { TenantLimits } from '../tenants/tenant.js';
+import { BUDGET_PERIODS, type TenantLimits } from '../tenants/tenant.js';
+import { budgetPeriodOf, periodAt } from './budget-period.js';
 import { AdmissionInputError } from './errors.js';
 import type {
   AdmissionRequest,
@@ -18,14 +19,21 @@ const MS_PER_MINUTE = 60_000;
 /** Retry-After for an in-flight rejection: slots free when running tasks end, at no known time. */
 export const IN_FLIGHT_RETRY_AFTER_SECONDS = 1;
 
-/** Stored counters of one tenant. Bucket levels are as of `updatedAt`. */
-export interface TenantState {
+/** Spend and open reservations of one budget period, in US dollars. */
+export interface PeriodSpend {
+  reservedUsd: number;
+  spentUsd: number;
+}
+
+/**
+ * Counters of one tenant, with the spend of its current budget period. Bucket levels are
+ * as of `updatedAt`.
+ */
+export interface TenantState extends PeriodSpend {
   requestLevel: number;
   tokenLevel: number;
   updatedAt: number;
   inFlight: number;
-  reservedUsd: number;
-  spentUsd: number;
 }
 
 export type Decision =
@@ -140,10 +148,14 @@ export function limitFor(reason: RejectionReason, tenant: TenantLimits): LimitDe
   }
 }
 
-/** Builds the typed rejection for a tenant limit. Every tenant limit returns status 429. */
+/**
+ * Builds the typed rejection for a tenant limit at `now`, in ms since the epoch. Every
+ * tenant limit returns status 429.
+ */
 export function tenantRejection(
   decision: Extract<Decision, { admitted: false }>,
   tenant: TenantLimits,
+  now: number,
 ): Rejection {
   const rejection: Rejection = {
     admitted: false,
@@ -155,11 +167,16 @@ export function tenantRejection(
   if (decision.fitsAfterReservations !== undefined) {
     rejection.fitsAfterReservations = decision.fitsAfterReservations;
   }
+  const period = budgetPeriodOf(tenant);
+  if (decision.reason === 'budget' && period !== 'total') {
+    const untilEndMs = periodAt(period, now).endMs - now;
+    rejection.budgetResetSeconds = Math.max(1, Math.ceil(untilEndMs / 1000));
+  }
   return rejection;
 }
 
-/** True when a tenant's spend plus its reservations fit `budgetUsd`. */
-export function withinBudget(state: TenantState, budgetUsd: number): boolean {
+/** True when a period's spend plus its reservations fit `budgetUsd`. */
+export function withinBudget(state: PeriodSpend, budgetUsd: number): boolean {
   return addUsd(state.spentUsd, state.reservedUsd) <= budgetUsd;
 }
 
@@ -172,6 +189,12 @@ export function validateRequest(request: AdmissionRequest): void {
   checkPositive('tenant.tokensPerMinute', tenant.tokensPerMinute);
   checkPositive('tenant.maxInFlight', tenant.maxInFlight);
   checkNonNegative('tenant.budgetUsd', tenant.budgetUsd);
+  const period = tenant.budgetPeriod;
+  if (period !== undefined && !BUDGET_PERIODS.includes(period)) {
+    throw new AdmissionInputError(
+      `tenant.budgetPeriod must be one of ${BUDGET_PERIODS.join(', ')}, got ${JSON.stringify(period)}`,
+    );
+  }
 }
 
 export function checkNonNegative(field: string, value: number): void {

@@ -5,11 +5,14 @@ import {
   checkRunSpend,
   decide,
   initialState,
+  type PeriodSpend,
   type TenantState,
   tenantRejection,
   validateRequest,
   withinBudget,
 } from './decision.js';
+import type { BudgetPeriod } from '../tenants/tenant.js';
+import { budgetPeriodOf, periodAt } from './budget-period.js';
 import { type AdmissionOptions, resolveAdmissionOptions } from './options.js';
 import type {
   AdmissionBackend,
@@ -27,6 +30,15 @@ export interface MemoryAdmissionOptions extends AdmissionOptions {
   clock?: Clock;
 }
 
+/** A tenant's bucket levels and in-flight count, without the spend of any period. */
+type BucketState = Omit<TenantState, keyof PeriodSpend>;
+
+/** A tenant's budget and its period, as of the tenant's last admission. */
+interface BudgetSetting {
+  budgetUsd: number;
+  period: BudgetPeriod;
+}
+
 /**
  * Admission state in this process's memory. Each call runs to completion
  * without awaiting, so decisions are atomic within one process. Use the
@@ -36,14 +48,17 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
   readonly #clock: Clock;
   readonly #budgetRetryAfterSeconds: number;
   readonly #ticketTtlMs: number;
-  readonly #states = new Map<string, TenantState>();
+  readonly #buckets = new Map<string, BucketState>();
+  /** Spend of each budget period, by tenant id and then by period key. */
+  readonly #spend = new Map<string, Map<string, PeriodSpend>>();
+  /** Key of each tenant's budget period at its last admission. */
+  readonly #currentPeriods = new Map<string, string>();
   /**
    * Open tickets per tenant, oldest first: every ticket gets the same TTL on the
    * monotonic clock, so they expire in the order they opened.
    */
   readonly #openTickets = new Map<string, Map<string, OpenTicket>>();
-  /** Each tenant's budget as of its last admission, which `charge` checks against. */
-  readonly #budgets = new Map<string, number>();
+  readonly #budgets = new Map<string, BudgetSetting>();
 
   constructor(options: MemoryAdmissionOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -56,14 +71,21 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     validateRequest(request);
     const now = this.#clock.now();
     const { tenant } = request;
-    const state = this.#states.get(tenant.id) ?? initialState(tenant, now);
+    const period = periodAt(budgetPeriodOf(tenant), now).key;
     const monotonic = this.#clock.monotonic();
-    this.#closeExpired(tenant.id, state, monotonic);
+    this.#closeExpired(tenant.id, monotonic);
+    this.#startPeriod(tenant.id, period);
+    const spend = this.#periodSpend(tenant.id, period);
+    const buckets = this.#buckets.get(tenant.id) ?? initialState(tenant, now);
+    const state: TenantState = { ...buckets, ...spend };
     const decision = decide(state, request, now, this.#budgetRetryAfterSeconds);
     if (!decision.admitted) {
-      return tenantRejection(decision, tenant);
+      return tenantRejection(decision, tenant, now);
     }
-    this.#states.set(tenant.id, decision.next);
+    const { reservedUsd, spentUsd, ...next } = decision.next;
+    this.#buckets.set(tenant.id, next);
+    spend.reservedUsd = reservedUsd;
+    spend.spentUsd = spentUsd;
     const ticket: AdmissionTicket = {
       id: request.ticketId ?? randomUUID(),
       tenantId: tenant.id,
@@ -76,19 +98,20 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
       this.#openTickets.set(tenant.id, open);
     }
     const expiresAt = monotonic + this.#ticketTtlMs;
-    open.set(ticket.id, { reservedUsd: ticket.reservedUsd, expiresAt, runCharges: new Map() });
-    this.#budgets.set(tenant.id, tenant.budgetUsd);
+    const runCharges = new Map<number, number>();
+    open.set(ticket.id, { reservedUsd: ticket.reservedUsd, period, expiresAt, runCharges });
+    this.#budgets.set(tenant.id, { budgetUsd: tenant.budgetUsd, period: budgetPeriodOf(tenant) });
     return { admitted: true, ticket };
   }
 
   async charge(ticket: AdmissionTicket, spend: RunSpend): Promise<ChargeOutcome> {
     checkRunSpend(spend);
     const open = this.#openTickets.get(ticket.tenantId)?.get(ticket.id);
-    const state = this.#states.get(ticket.tenantId);
-    if (open === undefined || state === undefined) return { open: false, withinBudget: true };
-    raiseRunCharge(open, state, spend);
-    const budget = this.#budgets.get(ticket.tenantId) ?? Number.POSITIVE_INFINITY;
-    return { open: true, withinBudget: withinBudget(state, budget) };
+    if (open === undefined) return { open: false, withinBudget: true };
+    const periodSpend = this.#periodSpend(ticket.tenantId, open.period);
+    raiseRunCharge(open, periodSpend, spend);
+    const budget = this.#budgets.get(ticket.tenantId)?.budgetUsd ?? Number.POSITIVE_INFINITY;
+    return { open: true, withinBudget: withinBudget(periodSpend, budget) };
   }
 
   async settle(
@@ -99,28 +122,30 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     checkRunSpend(spend);
     for (const earlier of earlierRuns) checkRunSpend(earlier);
     const open = this.#openTickets.get(ticket.tenantId)?.get(ticket.id);
-    const state = this.#states.get(ticket.tenantId);
-    if (open === undefined || state === undefined) return { outcome: 'already_closed', runs: [] };
-    for (const earlier of earlierRuns) raiseRunCharge(open, state, earlier);
-    raiseRunCharge(open, state, spend);
-    this.#close(ticket, open, state);
+    if (open === undefined) return { outcome: 'already_closed', runs: [] };
+    const periodSpend = this.#periodSpend(ticket.tenantId, open.period);
+    for (const earlier of earlierRuns) raiseRunCharge(open, periodSpend, earlier);
+    raiseRunCharge(open, periodSpend, spend);
+    this.#close(ticket.tenantId, ticket.id, open);
     return { outcome: 'applied', runs: runChargesOf(open) };
   }
 
   async release(ticket: AdmissionTicket): Promise<Settlement> {
     const open = this.#openTickets.get(ticket.tenantId)?.get(ticket.id);
-    const state = this.#states.get(ticket.tenantId);
-    if (open === undefined || state === undefined) return { outcome: 'already_closed', runs: [] };
-    this.#close(ticket, open, state);
+    if (open === undefined) return { outcome: 'already_closed', runs: [] };
+    this.#close(ticket.tenantId, ticket.id, open);
     return { outcome: 'applied', runs: runChargesOf(open) };
   }
 
+  /** Reads the tenant's in-flight count and the spend of its current budget period. */
   async usage(tenantId: string): Promise<TenantUsage> {
-    const state = this.#states.get(tenantId);
+    const setting = this.#budgets.get(tenantId);
+    const period = periodAt(setting?.period ?? 'total', this.#clock.now()).key;
+    const spend = this.#spend.get(tenantId)?.get(period);
     return {
-      inFlight: state?.inFlight ?? 0,
-      reservedUsd: state?.reservedUsd ?? 0,
-      spentUsd: state?.spentUsd ?? 0,
+      inFlight: this.#buckets.get(tenantId)?.inFlight ?? 0,
+      reservedUsd: spend?.reservedUsd ?? 0,
+      spentUsd: spend?.spentUsd ?? 0,
     };
   }
 
@@ -128,34 +153,75 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     this.#openTickets.clear();
   }
 
+  /** Returns the spend of the tenant's period, adding an empty one when it has none yet. */
+  #periodSpend(tenantId: string, period: string): PeriodSpend {
+    let periods = this.#spend.get(tenantId);
+    if (periods === undefined) {
+      periods = new Map();
+      this.#spend.set(tenantId, periods);
+    }
+    let spend = periods.get(period);
+    if (spend === undefined) {
+      spend = { reservedUsd: 0, spentUsd: 0 };
+      periods.set(period, spend);
+    }
+    return spend;
+  }
+
+  /**
+   * Records `period` as the tenant's current one. When it changed, drops the spend of
+   * earlier periods that no open ticket still settles into.
+   */
+  #startPeriod(tenantId: string, period: string): void {
+    if (this.#currentPeriods.get(tenantId) === period) return;
+    this.#currentPeriods.set(tenantId, period);
+    const periods = this.#spend.get(tenantId);
+    if (periods === undefined) return;
+    const inUse = new Set([period]);
+    for (const open of this.#openTickets.get(tenantId)?.values() ?? []) inUse.add(open.period);
+    for (const key of periods.keys()) {
+      if (!inUse.has(key)) periods.delete(key);
+    }
+  }
+
   /** Closes the open ticket and frees its slot and reservation. Its charges stay spent. */
-  #close(ticket: AdmissionTicket, open: OpenTicket, state: TenantState): void {
-    this.#openTickets.get(ticket.tenantId)?.delete(ticket.id);
-    freeSlot(state, open.reservedUsd);
+  #close(tenantId: string, ticketId: string, open: OpenTicket): void {
+    this.#openTickets.get(tenantId)?.delete(ticketId);
+    this.#freeSlot(tenantId, open);
   }
 
   /** Closes the tenant's tickets whose TTL ran out, without a charge. */
-  #closeExpired(tenantId: string, state: TenantState, now: number): void {
+  #closeExpired(tenantId: string, now: number): void {
     const open = this.#openTickets.get(tenantId);
     if (open === undefined) return;
     for (const [id, ticket] of open) {
       if (ticket.expiresAt > now) return;
       open.delete(id);
-      freeSlot(state, ticket.reservedUsd);
+      this.#freeSlot(tenantId, ticket);
     }
+  }
+
+  /** Frees the ticket's in-flight slot and its reservation in the period that admitted it. */
+  #freeSlot(tenantId: string, open: OpenTicket): void {
+    const buckets = this.#buckets.get(tenantId);
+    if (buckets !== undefined) buckets.inFlight -= 1;
+    const spend = this.#periodSpend(tenantId, open.period);
+    spend.reservedUsd = Math.max(0, roundUsd(spend.reservedUsd - open.reservedUsd));
   }
 }
 
 interface OpenTicket {
   reservedUsd: number;
+  /** Key of the budget period that admitted the ticket, which its spend counts in. */
+  period: string;
   /** Expiry time on the clock's monotonic time. */
   expiresAt: number;
   /** Spend charged so far for each run of the ticket's task, by run number. */
   runCharges: Map<number, number>;
 }
 
-/** Raises what the ticket took for the run to its spend, adding the rise to the tenant's spend. */
-function raiseRunCharge(open: OpenTicket, state: TenantState, spend: RunSpend): void {
+/** Raises what the ticket took for the run to its spend, adding the rise to the period's spend. */
+function raiseRunCharge(open: OpenTicket, state: PeriodSpend, spend: RunSpend): void {
   const charged = open.runCharges.get(spend.run) ?? 0;
   if (spend.spentUsd <= charged) return;
   open.runCharges.set(spend.run, spend.spentUsd);
@@ -166,9 +232,4 @@ function raiseRunCharge(open: OpenTicket, state: TenantState, spend: RunSpend): 
 function runChargesOf(open: OpenTicket): RunSpend[] {
   const runs = [...open.runCharges].map(([run, spentUsd]) => ({ run, spentUsd }));
   return runs.sort((a, b) => a.run - b.run);
-}
-
-function freeSlot(state: TenantState, reservedUsd: number): void {
-  state.inFlight -= 1;
-  state.reservedUsd = Math.max(0, roundUsd(state.reservedUsd - reservedUsd));
 }

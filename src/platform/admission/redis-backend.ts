@@ -2,6 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import { roundUsd } from '../cost/usd.js';
+import { BUDGET_PERIODS, type BudgetPeriod } from '../tenants/tenant.js';
+import {
+  budgetPeriodOf,
+  type PeriodWindow,
+  parsePeriodKey,
+  periodAt,
+  periodKindOf,
+  previousPeriod,
+  TOTAL_PERIOD_KEY,
+} from './budget-period.js';
 import { checkRunSpend, tenantRejection, validateRequest } from './decision.js';
 import { type AdmissionOptions, resolveAdmissionOptions } from './options.js';
 import { ADMIT_SCRIPT, CHARGE_SCRIPT, CLOSE_SCRIPT } from './redis-scripts.js';
@@ -36,8 +46,11 @@ export interface RedisAdmissionOptions extends AdmissionOptions {
   clock?: Clock;
 }
 
-/** The tenant's state hash, open tickets hash and open tickets sorted set. */
+/** The tenant's state hash, open tickets hash, open tickets sorted set and run charges hash. */
 type TenantKeys = [state: string, tickets: string, open: string, runCharges: string];
+
+/** Admission attempts whose period, taken from this process's clock, the script may reject. */
+const ADMIT_ATTEMPTS = 3;
 
 interface AdmissionCommands {
   scalegateAdmit(...keysAndArgs: string[]): Promise<unknown>;
@@ -69,6 +82,13 @@ const REASONS: readonly TenantReason[] = [
  * Admission state in Redis, exact across processes: each admit, settle and
  * release is one Lua script run with EVALSHA, taking from every limit or none.
  * A tenant's open tickets live in one hash and one sorted set by expiry time.
+ * The spend of a `day` or `month` budget lives in one hash per period, which
+ * expires a ticket TTL after the period ends.
+ * NOTE: an admission closes an expired ticket of a period before the previous one,
+ * which a ticket TTL longer than the period allows, without freeing its reservation,
+ * because the script can touch only the two periods' hashes it is given. That
+ * reservation stays in its period's hash until the hash expires, and still counts when
+ * the period's other open tickets charge. The memory backend frees it.
  * NOTE: tickets opened by a version that kept one hash per ticket are not
  * found, so they close as already_closed and keep their in-flight slot.
  */
@@ -79,6 +99,12 @@ export class RedisAdmissionBackend implements AdmissionBackend {
   readonly #clock: Clock | undefined;
   readonly #ticketTtlSeconds: number;
   readonly #budgetRetryAfterSeconds: number;
+  /**
+   * Each tenant's budget period as of its last admission or ticket script in this process,
+   * from which `settle`, `charge` and `release` guess the period of a ticket before the
+   * script checks it.
+   */
+  readonly #periods = new Map<string, BudgetPeriod>();
 
   constructor(options: RedisAdmissionOptions = {}) {
     const resolved = resolveAdmissionOptions(options);
@@ -94,15 +120,54 @@ export class RedisAdmissionBackend implements AdmissionBackend {
   async admit(request: AdmissionRequest): Promise<AdmissionResult> {
     validateRequest(request);
     const { tenant } = request;
+    const period = budgetPeriodOf(tenant);
+    this.#periods.set(tenant.id, period);
     const ticket: AdmissionTicket = {
       id: request.ticketId ?? randomUUID(),
       tenantId: tenant.id,
       reservedUsd: request.maxCostUsd,
       tokens: request.tokens,
     };
-    const reply = await this.#redis.scalegateAdmit(
+    // Without a clock, the script reads the server's TIME, and this process's time only
+    // guesses the period. The script rejects a wrong guess with the server's time.
+    const now = this.#clock?.now();
+    let periodTime = now ?? Date.now();
+    for (let attempt = 1; attempt <= ADMIT_ATTEMPTS; attempt += 1) {
+      const window = periodAt(period, periodTime);
+      const reply = await this.#admitIn(request, ticket.id, window, now);
+      const serverTime = periodMismatchTime(reply);
+      if (serverTime === undefined) {
+        const decision = parseAdmitReply(reply);
+        // NOTE: without a clock, the reset time of a budget rejection is taken from this
+        // process's clock, unless the script returned the server's time for a new period.
+        if (!decision.admitted) return tenantRejection(decision, tenant, periodTime);
+        return { admitted: true, ticket };
+      }
+      periodTime = serverTime;
+    }
+    throw new Error(
+      `admission of tenant ${tenant.id} found a new ${period} budget period on each of ${ADMIT_ATTEMPTS} attempts; check that the Redis server's clock is steady`,
+    );
+  }
+
+  /**
+   * Runs the admission script in `window`, the budget period the caller expects, at `now`,
+   * or at the server's TIME when undefined.
+   */
+  async #admitIn(
+    request: AdmissionRequest,
+    ticketId: string,
+    window: PeriodWindow,
+    now: number | undefined,
+  ) {
+    const { tenant } = request;
+    const previous = previousPeriod(window);
+    const total = window.key === TOTAL_PERIOD_KEY;
+    return this.#redis.scalegateAdmit(
       ...this.#tenantKeys(tenant.id),
-      this.#clock === undefined ? '' : String(this.#clock.now()),
+      this.#spendKey(tenant.id, window.key),
+      this.#spendKey(tenant.id, previous.key),
+      now === undefined ? '' : String(now),
       String(tenant.requestsPerMinute),
       String(tenant.tokensPerMinute),
       String(tenant.maxInFlight),
@@ -111,13 +176,14 @@ export class RedisAdmissionBackend implements AdmissionBackend {
       String(request.maxCostUsd),
       String(this.#ticketTtlSeconds),
       String(this.#budgetRetryAfterSeconds),
-      ticket.id,
+      ticketId,
+      window.key,
+      total ? '' : String(window.startMs),
+      total ? '' : String(window.endMs),
+      previous.key,
+      this.#spendExpiry(window),
+      budgetPeriodOf(tenant),
     );
-    const decision = parseAdmitReply(reply);
-    if (!decision.admitted) {
-      return tenantRejection(decision, tenant);
-    }
-    return { admitted: true, ticket };
   }
 
   async settle(
@@ -141,12 +207,16 @@ export class RedisAdmissionBackend implements AdmissionBackend {
 
   async charge(ticket: AdmissionTicket, spend: RunSpend): Promise<ChargeOutcome> {
     checkRunSpend(spend);
-    const keys = this.#tenantKeys(ticket.tenantId);
-    const reply = await this.#redis.scalegateChargeTicket(
-      ...keys,
-      String(spend.run),
-      String(spend.spentUsd),
-      ticket.id,
+    const reply = await this.#inTicketPeriod(ticket.tenantId, (window) =>
+      this.#redis.scalegateChargeTicket(
+        ...this.#tenantKeys(ticket.tenantId),
+        this.#spendKey(ticket.tenantId, window.key),
+        String(spend.run),
+        String(spend.spentUsd),
+        ticket.id,
+        window.key,
+        this.#spendExpiry(window),
+      ),
     );
     if (!Array.isArray(reply) || reply.length !== 2) {
       throw new TypeError(`unexpected reply from the charge script: ${JSON.stringify(reply)}`);
@@ -154,15 +224,17 @@ export class RedisAdmissionBackend implements AdmissionBackend {
     return { open: reply[0] === 1, withinBudget: reply[1] === 1 };
   }
 
-  /** Reads the tenant's counters; tickets past their TTL still count until the next admission. */
+  /**
+   * Reads the tenant's in-flight count and the spend of its current budget period. Tickets
+   * past their TTL still count until the next admission.
+   */
   async usage(tenantId: string): Promise<TenantUsage> {
-    const [key] = this.#tenantKeys(tenantId);
-    const [inFlight, reserved, spent] = await this.#redis.hmget(
-      key,
-      'inflight',
-      'reserved',
-      'spent',
-    );
+    const [stateKey] = this.#tenantKeys(tenantId);
+    const [inFlight, storedPeriod] = await this.#redis.hmget(stateKey, 'inflight', 'period');
+    const period = this.#periods.get(tenantId) ?? storedBudgetPeriod(storedPeriod);
+    const window = periodAt(period, await this.#now());
+    const spendKey = this.#spendKey(tenantId, window.key);
+    const [reserved, spent] = await this.#redis.hmget(spendKey, 'reserved', 'spent');
     return {
       inFlight: Number(inFlight ?? 0),
       reservedUsd: roundUsd(Number(reserved ?? 0)),
@@ -192,18 +264,69 @@ export class RedisAdmissionBackend implements AdmissionBackend {
     run: number,
     earlierRuns: string,
   ): Promise<{ closed: 0 | 1; runCharges: string }> {
-    const keys = this.#tenantKeys(ticket.tenantId);
-    const reply = await this.#redis.scalegateCloseTicket(
-      ...keys,
-      cost,
-      ticket.id,
-      String(run),
-      earlierRuns,
+    const reply = await this.#inTicketPeriod(ticket.tenantId, (window) =>
+      this.#redis.scalegateCloseTicket(
+        ...this.#tenantKeys(ticket.tenantId),
+        this.#spendKey(ticket.tenantId, window.key),
+        cost,
+        ticket.id,
+        String(run),
+        earlierRuns,
+        window.key,
+        this.#spendExpiry(window),
+      ),
     );
     if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1)) {
       throw new TypeError(`unexpected reply from the close script: ${JSON.stringify(reply)}`);
     }
     return { closed: reply[0], runCharges: String(reply[1] ?? '') };
+  }
+
+  /**
+   * Runs a ticket script with the spend hash of the period the ticket most likely belongs
+   * to: the current period of the tenant's last admission in this process, else `total`.
+   * When the script replies with the ticket's own period, runs it again with that one.
+   */
+  async #inTicketPeriod(
+    tenantId: string,
+    run: (window: PeriodWindow) => Promise<unknown>,
+  ): Promise<unknown> {
+    const time = this.#clock?.now() ?? Date.now();
+    const guess = periodAt(this.#periods.get(tenantId) ?? 'total', time);
+    const reply = await run(guess);
+    const period = ticketPeriodOf(reply);
+    if (period === undefined) return reply;
+    // A process that settles without admitting, such as a worker, guesses right from now on.
+    this.#periods.set(tenantId, periodKindOf(period));
+    const retried = await run(parsePeriodKey(period));
+    if (ticketPeriodOf(retried) !== undefined) {
+      throw new TypeError(`the ticket script rejected the ticket's own period ${period}`);
+    }
+    return retried;
+  }
+
+  /** Returns the clock's time, or the Redis server's when the backend has no clock. */
+  async #now(): Promise<number> {
+    if (this.#clock !== undefined) return this.#clock.now();
+    const [seconds, microseconds] = await this.#redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
+  }
+
+  /** Key of the hash with a budget period's spend; a `total` budget keeps it in the state hash. */
+  #spendKey(tenantId: string, period: string): string {
+    const [stateKey] = this.#tenantKeys(tenantId);
+    return period === TOTAL_PERIOD_KEY
+      ? stateKey
+      : `${stateKey.slice(0, -':state'.length)}:spend:${period}`;
+  }
+
+  /**
+   * Expiry of a period's spend hash in ms since the epoch, '' for `total`: a ticket TTL
+   * after the period ends, when every ticket it admitted has closed or expired.
+   */
+  #spendExpiry(window: PeriodWindow): string {
+    if (window.key === TOTAL_PERIOD_KEY) return '';
+    return String(window.endMs + this.#ticketTtlSeconds * 1000);
   }
 
   // The hash tag {tenantId} keeps a tenant's keys in one Redis Cluster slot, as a script requires.
@@ -214,9 +337,9 @@ export class RedisAdmissionBackend implements AdmissionBackend {
 }
 
 function defineCommands(redis: Redis): CommandRedis {
-  redis.defineCommand('scalegateAdmit', { numberOfKeys: 4, lua: ADMIT_SCRIPT });
-  redis.defineCommand('scalegateCloseTicket', { numberOfKeys: 4, lua: CLOSE_SCRIPT });
-  redis.defineCommand('scalegateChargeTicket', { numberOfKeys: 4, lua: CHARGE_SCRIPT });
+  redis.defineCommand('scalegateAdmit', { numberOfKeys: 6, lua: ADMIT_SCRIPT });
+  redis.defineCommand('scalegateCloseTicket', { numberOfKeys: 5, lua: CLOSE_SCRIPT });
+  redis.defineCommand('scalegateChargeTicket', { numberOfKeys: 5, lua: CHARGE_SCRIPT });
   if (!hasCommands(redis)) {
     throw new TypeError('ioredis defineCommand did not add the admission commands');
   }
@@ -240,6 +363,29 @@ function parseRunCharges(encoded: string): RunSpend[] {
     runs.push({ run: Number(run), spentUsd: Number(spentUsd) });
   }
   return runs.sort((a, b) => a.run - b.run);
+}
+
+/** Reads the budget period the admission script stored, `total` when it stored none. */
+function storedBudgetPeriod(stored: string | null | undefined): BudgetPeriod {
+  return BUDGET_PERIODS.find((period) => period === stored) ?? 'total';
+}
+
+/** Returns the server time of an admit reply that rejected the expected period, else undefined. */
+function periodMismatchTime(reply: unknown): number | undefined {
+  if (!Array.isArray(reply) || reply[0] !== 2) return undefined;
+  const [, serverTime] = reply;
+  if (typeof serverTime !== 'number') {
+    throw new TypeError(
+      `unexpected period reply from the admission script: ${JSON.stringify(reply)}`,
+    );
+  }
+  return serverTime;
+}
+
+/** Returns the ticket's period key from a ticket script reply that rejected the expected one. */
+function ticketPeriodOf(reply: unknown): string | undefined {
+  if (!Array.isArray(reply) || reply[0] !== 2) return undefined;
+  return String(reply[1]);
 }
 
 function parseAdmitReply(reply: unknown): ScriptDecision {

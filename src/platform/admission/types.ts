@@ -24,6 +24,11 @@ export interface Rejection {
    */
   fitsAfterReservations?: boolean;
   /**
+   * Budget rejections of a `day` or `month` budget only: whole seconds, at least 1, until
+   * the budget period ends and its spend resets.
+   */
+  budgetResetSeconds?: number;
+  /**
    * Budget rejections only: the cost in US dollars that the task asked to reserve, which
    * the gateway names in its message. Admission backends leave it out.
    */
@@ -93,7 +98,11 @@ export interface Settlement {
   runs: RunSpend[];
 }
 
-/** A tenant's counters as the backend stores them. */
+/**
+ * A tenant's counters as the backend stores them: its tasks in flight, and the spend and
+ * reservations of its current budget period. A reservation that an earlier period made
+ * counts in that period, not here, though its task counts in `inFlight`.
+ */
 export interface TenantUsage {
   inFlight: number;
   reservedUsd: number;
@@ -102,7 +111,9 @@ export interface TenantUsage {
 
 /**
  * Decides admission for tenants: request and token buckets, an in-flight cap
- * and a budget, checked and taken together in one atomic step.
+ * and a budget, checked and taken together in one atomic step. A ticket belongs to
+ * the budget period that admitted it: its reservation and every charge of its task
+ * count in that period, even when it settles after the period ended.
  */
 export interface AdmissionBackend {
   admit(request: AdmissionRequest): Promise<AdmissionResult>;

@@ -74,8 +74,9 @@ export class TicketSpend {
   /**
    * Adds `costUsd`, which may be 0, to the run's spend and charges it, then checks
    * the budget. A closed or expired ticket charges nothing and passes.
-   * @throws RouterError `budget_exhausted` when the tenant's spend and reservations
-   *   pass its budget, so the next provider call must not be made.
+   * @throws RouterError `budget_exhausted` when the spend and reservations of the budget
+   *   period that admitted the ticket pass the tenant's budget, so the next provider call
+   *   must not be made.
    */
   async charge(costUsd: number): Promise<void> {
     this.#spentUsd = addUsd(this.#spentUsd, costUsd);
@@ -84,7 +85,7 @@ export class TicketSpend {
     if (!outcome.withinBudget) {
       throw new RouterError(
         'budget_exhausted',
-        `budget_usd of tenant ${this.ticket.tenantId} does not cover another provider call on top of its spend and the reservations of its running tasks; retry after ${BUDGET_RETRY_AFTER_SECONDS} s, when running tasks may have freed their reservations, or raise budgetUsd in the tenants file`,
+        `budget_usd of tenant ${this.ticket.tenantId} does not cover another provider call on top of the spend and reservations of the budget period that admitted this task; retry after ${BUDGET_RETRY_AFTER_SECONDS} s, when running tasks may have freed their reservations, or raise budgetUsd in the tenants file`,
         { retryAfterMs: BUDGET_RETRY_AFTER_SECONDS * 1000 },
       );
     }

@@ -10,5 +10,5 @@ export {
   parseTenants,
 } from './load-tenants.js';
 export { TenantRegistry } from './registry.js';
-export type { Tenant, TenantLimits } from './tenant.js';
+export { BUDGET_PERIODS, type BudgetPeriod, type Tenant, type TenantLimits } from './tenant.js';
 export { type TenantWarning, tenantWarnings } from './tenant-warnings.js';

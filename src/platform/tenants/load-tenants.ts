@@ -14,7 +14,7 @@ import {
 } from './config-fields.js';
 import { FILE_FIELD, isTenantConfigError, TenantConfigError } from './errors.js';
 import { TenantRegistry } from './registry.js';
-import type { Tenant } from './tenant.js';
+import { BUDGET_PERIODS, type BudgetPeriod, type Tenant } from './tenant.js';
 import { type TenantWarning, tenantWarnings } from './tenant-warnings.js';
 import {
   type ConfigSource,
@@ -26,6 +26,17 @@ import {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+/**
+ * Form of a tenant id: 1 to 64 lowercase letters, digits, `.`, `_` or `-`, starting with a
+ * letter or digit. Ids go into Redis key names, metric labels and reports, so the form excludes
+ * braces, colons, spaces and quotes.
+ */
+export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** The tenant id form in the words of an error message. */
+const TENANT_ID_FORM =
+  "an id of 1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit";
+
 /** Fields of a tenant entry. Any other field is rejected, so a misspelled limit cannot pass. */
 const TENANT_FIELDS = [
   'id',
@@ -35,6 +46,7 @@ const TENANT_FIELDS = [
   'tokensPerMinute',
   'maxInFlight',
   'budgetUsd',
+  'budgetPeriod',
   'maxRunning',
 ] as const;
 
@@ -178,14 +190,15 @@ function readTenant(
     return { index, id: undefined, keySha256: undefined, tenant: undefined };
   }
 
-  const tenantId = typeof raw.id === 'string' && raw.id !== '' ? raw.id : undefined;
+  const tenantId =
+    typeof raw.id === 'string' && TENANT_ID_PATTERN.test(raw.id) ? raw.id : undefined;
   const before = problems.length;
   rejectUnknownFields(source, problems, raw, TENANT_FIELDS, path, tenantId);
   const read = <T>(name: string, reader: FieldReader<T>) =>
     readField(source, problems, [...path, name], tenantId, (field, fail) =>
       reader(raw[name], field, fail),
     );
-  const id = read('id', readString);
+  const id = read('id', readTenantId);
   const keySha256 = read('keySha256', readKeySha256);
   const fields = {
     tier: read('tier', readTier),
@@ -193,6 +206,8 @@ function readTenant(
     tokensPerMinute: read('tokensPerMinute', readPositiveInteger),
     maxInFlight: read('maxInFlight', readPositiveInteger),
     budgetUsd: read('budgetUsd', readBudget),
+    budgetPeriod:
+      raw.budgetPeriod === undefined ? undefined : read('budgetPeriod', readBudgetPeriod),
     maxRunning: raw.maxRunning === undefined ? undefined : read('maxRunning', readPositiveInteger),
   };
 
@@ -209,6 +224,31 @@ function readTier(value: unknown, field: string, fail: FieldFailure): PriorityCl
 
 function readBudget(value: unknown, field: string, fail: FieldFailure): number {
   return readNumber(value, field, fail);
+}
+
+function readBudgetPeriod(value: unknown, field: string, fail: FieldFailure): BudgetPeriod {
+  return readOneOf(value, BUDGET_PERIODS, field, fail);
+}
+
+/** Reads a tenant id of the {@link TENANT_ID_PATTERN} form. */
+function readTenantId(value: unknown, field: string, fail: FieldFailure): string {
+  const id = readString(value, field, fail);
+  if (TENANT_ID_PATTERN.test(id)) return id;
+  const suggestion = suggestTenantId(id);
+  const example = suggestion === undefined ? '' : `, such as ${suggestion}`;
+  const length = id.length > 64 ? `it has ${id.length} characters, so ` : '';
+  const fix = `; ${length}rename the tenant to an id of that form${example}, because ids go into Redis keys, metric labels and reports`;
+  return fail(field, TENANT_ID_FORM, id, fix);
+}
+
+/** Returns `id` in lowercase with each run of other characters as `-`, if that is a valid id. */
+function suggestTenantId(id: string): string | undefined {
+  const suggestion = id
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .replace(/-+$/, '');
+  return TENANT_ID_PATTERN.test(suggestion) ? suggestion : undefined;
 }
 
 /** A tenant's fields as read, each undefined when missing or invalid. */
@@ -229,7 +269,7 @@ function completeTenant(fields: TenantFields): Tenant | undefined {
   ) {
     return undefined;
   }
-  const tenant = {
+  const tenant: Tenant = {
     id,
     keySha256,
     requestsPerMinute,
@@ -238,7 +278,9 @@ function completeTenant(fields: TenantFields): Tenant | undefined {
     tier,
     budgetUsd,
   };
-  return fields.maxRunning === undefined ? tenant : { ...tenant, maxRunning: fields.maxRunning };
+  if (fields.budgetPeriod !== undefined) tenant.budgetPeriod = fields.budgetPeriod;
+  if (fields.maxRunning !== undefined) tenant.maxRunning = fields.maxRunning;
+  return tenant;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Tenant } from './tenant.js';
+import type { BudgetPeriod, Tenant } from './tenant.js';
 
 /** A tenant setting that the loader accepts but that works against what it seems to set. */
 export interface TenantWarning {
@@ -20,7 +20,8 @@ export function tenantWarnings(tenants: readonly Tenant[], file: string): Tenant
   const warnings: TenantWarning[] = [];
   for (const tenant of tenants) {
     if (tenant.budgetUsd === 0) {
-      warnings.push(warning(tenant, 'budgetUsd', 0, zeroBudgetDetail(), file));
+      const detail = zeroBudgetDetail(tenant.budgetPeriod ?? 'total');
+      warnings.push(warning(tenant, 'budgetUsd', 0, detail, file));
     }
     const { maxRunning, maxInFlight } = tenant;
     if (maxRunning !== undefined && maxRunning > maxInFlight) {
@@ -47,14 +48,21 @@ function warning(
  * but it also looks like a budget left unset. Admission still accepts a task whose route has
  * only free models.
  */
-function zeroBudgetDetail(): string {
+function zeroBudgetDetail(period: BudgetPeriod): string {
   return (
     "budgetUsd is 0, so admission rejects each of the tenant's tasks with 429 " +
     "budget_exhausted unless every model of the task's route costs nothing, as instant " +
     "does; keep 0 only to stop the tenant's paid tasks, otherwise set budgetUsd to the " +
-    'US dollars the tenant may spend'
+    `US dollars the tenant may spend ${BUDGET_PERIOD_PHRASES[period]}`
   );
 }
+
+/** The span of each budget period, as a warning names it. */
+const BUDGET_PERIOD_PHRASES: Record<BudgetPeriod, string> = {
+  total: 'in total (budgetPeriod total, which never resets)',
+  day: 'per UTC day (budgetPeriod day)',
+  month: 'per UTC calendar month (budgetPeriod month)',
+};
 
 /**
  * Describes a `maxRunning` above `maxInFlight`. Admission keeps at most `maxInFlight` of a

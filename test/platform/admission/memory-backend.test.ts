@@ -2,12 +2,16 @@ import assert from 'node:assert/strict';
 import FakeTimers from '@sinonjs/fake-timers';
 import { MemoryAdmissionBackend } from '../../../src/platform/admission/index.js';
 import { systemClock } from '../../../src/platform/clock.js';
-import { describeAdmissionConformance } from './conformance.js';
+import { type BackendFactory, describeAdmissionConformance } from './conformance.js';
+import { describeBudgetPeriodConformance } from './period-conformance.js';
 
-describeAdmissionConformance('MemoryAdmissionBackend', async (clock, options) => {
+const memoryBackend: BackendFactory = async (clock, options) => {
   const backend = new MemoryAdmissionBackend({ ...options, clock });
   return { backend, cleanup: () => backend.close() };
-});
+};
+
+describeAdmissionConformance('MemoryAdmissionBackend', memoryBackend);
+describeBudgetPeriodConformance('MemoryAdmissionBackend', memoryBackend);
 
 describe('MemoryAdmissionBackend', () => {
   let timers: ReturnType<typeof FakeTimers.install> | undefined;

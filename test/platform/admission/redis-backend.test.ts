@@ -3,9 +3,12 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import FakeTimers from '@sinonjs/fake-timers';
 import { Redis } from 'ioredis';
+import { periodAt } from '../../../src/platform/admission/budget-period.js';
 import { RedisAdmissionBackend } from '../../../src/platform/admission/index.js';
-import { describeAdmissionConformance } from './conformance.js';
+import { type BackendFactory, describeAdmissionConformance } from './conformance.js';
+import { describeBudgetPeriodConformance } from './period-conformance.js';
 import { createManualClock } from './fake-clock.js';
 import type { ChildTally } from './redis-admission-child.js';
 
@@ -26,11 +29,14 @@ describe('RedisAdmissionBackend on 127.0.0.1:6379', () => {
     await redis.quit();
   });
 
-  describeAdmissionConformance('RedisAdmissionBackend', async (clock, options) => {
+  const redisBackend: BackendFactory = async (clock, options) => {
     const keyPrefix = uniquePrefix();
     const backend = new RedisAdmissionBackend({ ...options, redis, clock, keyPrefix });
     return { backend, cleanup: () => backend.clear() };
-  });
+  };
+
+  describeAdmissionConformance('RedisAdmissionBackend', redisBackend);
+  describeBudgetPeriodConformance('RedisAdmissionBackend', redisBackend);
 
   describeRedisSpecifics();
 });
@@ -140,6 +146,106 @@ function describeRedisSpecifics(): void {
       assert.deepEqual(keys.sort(), [`${base}:open`, `${base}:state`, `${base}:tickets`]);
       await prefixed.clear();
       assert.equal((await redis.keys(`${keyPrefix}*`)).length, 0);
+    });
+
+    it('expires a day spend hash a TTL after the day', async () => {
+      const keyPrefix = uniquePrefix();
+      // Near the real time, because Redis deletes a hash whose expiry has passed.
+      const day = periodAt('day', Date.now());
+      const clock = createManualClock(day.endMs - 1);
+      const timed = new RedisAdmissionBackend({ redis, keyPrefix, clock, ticketTtlSeconds: 60 });
+      const tenant = {
+        id: 'tenant-day-hash',
+        requestsPerMinute: 100,
+        tokensPerMinute: 1_000,
+        maxInFlight: 5,
+        budgetUsd: 1,
+        budgetPeriod: 'day' as const,
+      };
+      const spendKey = `${keyPrefix}{tenant-day-hash}:spend:${day.key}`;
+      try {
+        const admission = await timed.admit({ tenant, tokens: 1, maxCostUsd: 0.25 });
+        assert.ok(admission.admitted);
+        assert.equal(await redis.pexpiretime(spendKey), day.endMs + 60_000);
+        assert.deepEqual(await redis.hgetall(spendKey), { reserved: '0.25' });
+        clock.tick(1);
+        await timed.settle(admission.ticket, { run: 1, spentUsd: 0.125 });
+        assert.deepEqual(await redis.hgetall(spendKey), { reserved: '0', spent: '0.125' });
+        assert.equal(await redis.pexpiretime(spendKey), day.endMs + 60_000);
+      } finally {
+        await timed.clear();
+      }
+      assert.equal((await redis.keys(`${keyPrefix}*`)).length, 0);
+    });
+
+    it("admits on the server's day when the local date is off", async () => {
+      const keyPrefix = uniquePrefix();
+      const serverBackend = new RedisAdmissionBackend({ redis, keyPrefix });
+      const tenant = {
+        id: 'tenant-server-day',
+        requestsPerMinute: 100,
+        tokensPerMinute: 1_000,
+        maxInFlight: 5,
+        budgetUsd: 1,
+        budgetPeriod: 'day' as const,
+      };
+      // This process guesses 2025-01-15, so the script returns the server's time and the
+      // backend admits again in the server's day.
+      try {
+        const timers = FakeTimers.install({ now: Date.UTC(2025, 0, 15), toFake: ['Date'] });
+        const admission = await serverBackend
+          .admit({ tenant, tokens: 1, maxCostUsd: 0.25 })
+          .finally(() => timers.uninstall());
+        assert.ok(admission.admitted);
+        const [seconds] = await redis.time();
+        const serverDays = [Number(seconds) * 1000, Number(seconds) * 1000 - 5_000].map(
+          (time) => periodAt('day', time).key,
+        );
+        const keys = await redis.keys(`${keyPrefix}{tenant-server-day}:spend:*`);
+        assert.equal(keys.length, 1);
+        const day = keys[0]?.slice(`${keyPrefix}{tenant-server-day}:spend:`.length);
+        assert.ok(serverDays.includes(day ?? ''), `${day} is not the server's day`);
+        assert.notEqual(day, 'day:2025-01-15');
+        assert.equal((await serverBackend.usage(tenant.id)).reservedUsd, 0.25);
+      } finally {
+        await serverBackend.clear();
+      }
+    });
+
+    it("settles another process's ticket in its period", async () => {
+      const keyPrefix = uniquePrefix();
+      const clock = createManualClock(periodAt('month', Date.now()).endMs - 1);
+      const admitting = new RedisAdmissionBackend({ redis, keyPrefix, clock });
+      // This backend never admitted the tenant, so it first tries the total period.
+      const settling = new RedisAdmissionBackend({ redis, keyPrefix, clock });
+      const tenant = {
+        id: 'tenant-month-settle',
+        requestsPerMinute: 100,
+        tokensPerMinute: 1_000,
+        maxInFlight: 5,
+        budgetUsd: 1,
+        budgetPeriod: 'month' as const,
+      };
+      try {
+        const admission = await admitting.admit({ tenant, tokens: 1, maxCostUsd: 0.5 });
+        assert.ok(admission.admitted);
+        const settlement = await settling.settle(admission.ticket, { run: 1, spentUsd: 0.375 });
+        assert.deepEqual(settlement, { outcome: 'applied', runs: [{ run: 1, spentUsd: 0.375 }] });
+        assert.deepEqual(await admitting.usage(tenant.id), {
+          inFlight: 0,
+          reservedUsd: 0,
+          spentUsd: 0.375,
+        });
+        assert.deepEqual(await settling.usage(tenant.id), {
+          inFlight: 0,
+          reservedUsd: 0,
+          spentUsd: 0.375,
+        });
+        const stateKey = `${keyPrefix}{tenant-month-settle}:state`;
+        assert.equal(await redis.hget(stateKey, 'spent'), null);
+      } finally {
+        await admitting.clear();
+      }
     });
 
     it('deletes run charges when a ticket closes or expires', async () => {

@@ -28,8 +28,28 @@ describe('tenantWarnings', () => {
       "tenant tenant-a in t.yaml: budgetUsd is 0, so admission rejects each of the tenant's " +
         "tasks with 429 budget_exhausted unless every model of the task's route costs " +
         "nothing, as instant does; keep 0 only to stop the tenant's paid tasks, otherwise " +
-        'set budgetUsd to the US dollars the tenant may spend',
+        'set budgetUsd to the US dollars the tenant may spend in total (budgetPeriod total, ' +
+        'which never resets)',
     );
+  });
+
+  it('names the period of a zero day budget', () => {
+    const [warning] = tenantWarnings(
+      [tenant('tenant-a', { budgetUsd: 0, budgetPeriod: 'day' })],
+      't.yaml',
+    );
+    assert.match(
+      warning?.detail ?? '',
+      /set budgetUsd to the US dollars the tenant may spend per UTC day \(budgetPeriod day\)$/,
+    );
+  });
+
+  it('names the period of a zero month budget', () => {
+    const [warning] = tenantWarnings(
+      [tenant('tenant-a', { budgetUsd: 0, budgetPeriod: 'month' })],
+      't.yaml',
+    );
+    assert.match(warning?.detail ?? '', /may spend per UTC calendar month \(budgetPeriod month\)$/);
   });
 
   it('names a running cap above maxInFlight', () => {

@@ -342,6 +342,151 @@ describe('loadTenants', () => {
   });
 });
 
+/** Tenants YAML text of `ids` in order, one entry each, with distinct key hashes. */
+function yamlOfIds(ids: readonly string[]): string {
+  const entries = ids.map((id, index) => ({
+    ...VALID_TENANT,
+    id,
+    keySha256: hashApiKey(`key-${index}`),
+  }));
+  return yamlOf(entries);
+}
+
+/** Returns the one problem line that parseTenants raises for `text`. */
+function onlyProblem(text: string): string {
+  try {
+    parseTenants(text, 'inline.yaml');
+  } catch (error) {
+    assert.ok(isTenantConfigError(error));
+    assert.equal(error.problems.length, 1, error.message);
+    return error.message;
+  }
+  assert.fail('parseTenants accepted the file');
+}
+
+describe('parseTenants budgetPeriod', () => {
+  it('reads day and month', () => {
+    const second = { ...VALID_TENANT, id: 'tenant-y', keySha256: hashApiKey('key-y') };
+    const text = yamlOf([
+      { ...VALID_TENANT, budgetPeriod: 'day' },
+      { ...second, budgetPeriod: 'month' },
+    ]);
+    const tenants = parseTenants(text, 'a.yaml');
+    assert.equal(tenants[0]?.budgetPeriod, 'day');
+    assert.equal(tenants[1]?.budgetPeriod, 'month');
+  });
+
+  it('leaves an absent period out', () => {
+    const [tenant] = parseTenants(yamlOf([VALID_TENANT]), 'a.yaml');
+    assert.equal(tenant?.budgetPeriod, undefined);
+    assert.equal(tenant !== undefined && 'budgetPeriod' in tenant, false);
+  });
+
+  it('reads total', () => {
+    const [tenant] = parseTenants(yamlOf([{ ...VALID_TENANT, budgetPeriod: 'total' }]), 'a.yaml');
+    assert.equal(tenant?.budgetPeriod, 'total');
+  });
+
+  it('rejects an unknown period', () => {
+    const text = [
+      'tenants:',
+      '  - id: tenant-x',
+      `    keySha256: ${VALID_TENANT.keySha256}`,
+      '    tier: standard',
+      '    requestsPerMinute: 10',
+      '    tokensPerMinute: 1000',
+      '    maxInFlight: 2',
+      '    budgetUsd: 5',
+      '    budgetPeriod: weekly',
+    ].join('\n');
+    assert.equal(
+      onlyProblem(text),
+      'inline.yaml:9:5 tenants[0].budgetPeriod (id tenant-x): expected one of total, day, month, received "weekly"',
+    );
+  });
+});
+
+describe('parseTenants tenant ids', () => {
+  it('accepts ids of every allowed character', () => {
+    const ids = ['tenant-alpha', '0team', 'a', 'org.team_1-prod', 'x'.repeat(64)];
+    const tenants = parseTenants(yamlOfIds(ids), 'a.yaml');
+    assert.deepEqual(
+      tenants.map((tenant) => tenant.id),
+      ids,
+    );
+  });
+
+  it('names the file, path, value and fix', () => {
+    const text = [
+      'tenants:',
+      ...['tenant-a', 'tenant-b', 'Tenant C'].flatMap((id, index) => [
+        `  - id: ${id}`,
+        `    keySha256: ${hashApiKey(`key-${index}`)}`,
+        '    tier: standard',
+        '    requestsPerMinute: 10',
+        '    tokensPerMinute: 1000',
+        '    maxInFlight: 2',
+        '    budgetUsd: 5',
+      ]),
+    ].join('\n');
+    assert.equal(
+      onlyProblem(text),
+      `inline.yaml:16:5 tenants[2].id: expected an id of 1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit, received "Tenant C"; rename the tenant to an id of that form, such as tenant-c, because ids go into Redis keys, metric labels and reports`,
+    );
+  });
+
+  it('rejects an id of 65 characters', () => {
+    assert.match(
+      onlyProblem(yamlOfIds(['x'.repeat(65)])),
+      /tenants\[0\]\.id: expected an id of 1 to 64 .*; it has 65 characters, so rename the tenant to an id of that form, because ids go into Redis keys, metric labels and reports$/,
+    );
+  });
+
+  it('rejects a leading hyphen', () => {
+    assert.match(
+      onlyProblem(yamlOfIds(['-tenant'])),
+      /received "-tenant"; rename the tenant to an id of that form, such as tenant, because/,
+    );
+  });
+
+  it('rejects a Redis hash tag brace', () => {
+    assert.match(
+      onlyProblem(yamlOfIds(['tenant}a'])),
+      /received "tenant}a"; rename the tenant to an id of that form, such as tenant-a, because/,
+    );
+  });
+
+  it('rejects a colon and a space', () => {
+    assert.match(onlyProblem(yamlOfIds(['team:a b'])), /received "team:a b"; .* such as team-a-b,/);
+  });
+
+  it('rejects an empty id', () => {
+    assert.match(
+      onlyProblem(yamlOfIds([''])),
+      /tenants\[0\]\.id: expected a non-empty string, received ""$/,
+    );
+  });
+
+  it('labels no problem with an invalid id', () => {
+    const text = yamlOf([{ ...VALID_TENANT, id: 'Tenant X', maxInFlight: 0 }]);
+    assert.throws(
+      () => parseTenants(text, 'inline.yaml'),
+      (error: unknown) => {
+        assert.ok(isTenantConfigError(error));
+        assert.deepEqual(
+          error.problems.map((problem) => problem.tenantId),
+          [undefined, undefined],
+        );
+        assert.deepEqual(
+          error.problems.map((problem) => problem.field),
+          ['tenants[0].id', 'tenants[0].maxInFlight'],
+        );
+        return true;
+      },
+    );
+  });
+});
+
 describe('keyFingerprint', () => {
   it('returns 12 hex digits of the sha256', () => {
     assert.equal(keyFingerprint('abc'), 'ba7816bf8f01');

@@ -226,7 +226,7 @@ const REASON_LIMITS: Record<Exclude<RejectionReason, 'backpressure'>, string> = 
   requests_per_minute: 'requestsPerMinute',
   tokens_per_minute: 'tokensPerMinute',
   in_flight: 'maxInFlight',
-  budget: 'budgetUsd',
+  budget: 'budgetUsd over its budgetPeriod',
 };
 
 /** Lists the reasons and their fields, such as `` `budget` is budgetUsd ``. */

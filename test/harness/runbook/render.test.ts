@@ -850,7 +850,7 @@ describe('renderRunbook', () => {
     assert.ok(burstSection.includes('`requests_per_minute` is requestsPerMinute'), burstSection);
     assert.ok(burstSection.includes('`tokens_per_minute` is tokensPerMinute'), burstSection);
     assert.ok(burstSection.includes('`in_flight` is maxInFlight'), burstSection);
-    assert.ok(burstSection.includes('`budget` is budgetUsd'), burstSection);
+    assert.ok(burstSection.includes('`budget` is budgetUsd over its budgetPeriod'), burstSection);
     assert.ok(burstSection.includes("`backpressure` is the platform's queue backlog"));
   });
 

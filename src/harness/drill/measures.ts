@@ -64,13 +64,14 @@ export function windowP95(
 }
 
 /**
- * Returns a measure of one second: a rate from its counts or its p95, null without
- * requests, or its queue gauge, null without a read.
+ * Returns a measure of one second: a rate from its counts, null without requests, its p95,
+ * null without a success because only succeeded requests are timed, or its queue gauge,
+ * null without a read.
  */
 function secondValue(point: SeriesPoint, measure: SeriesMeasure): number | null {
   if (isQueueMeasure(measure)) return point[measure] ?? null;
   if (measure !== 'p95S') return measureWindow([point], measure);
-  return point.requests === 0 ? null : point.p95S;
+  return point.successes === 0 ? null : point.p95S;
 }
 
 function breaches(rule: AbortRule, value: number | null): value is number {

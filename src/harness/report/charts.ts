@@ -20,9 +20,12 @@ function pointRows(topology: string, point: SeriesPoint): Row[] {
   const rows: Row[] = [
     { topology, t: point.t, panel: 'throughput (rpm)', value: point.throughputRpm },
   ];
-  // A second in which nothing finished has no success rate or latency to plot.
+  // A second in which nothing finished has no success rate to plot, and one without a
+  // success has no latency, because the p95 covers succeeded requests only.
   if (point.requests > 0) {
     rows.push({ topology, t: point.t, panel: 'success rate', value: point.successRate });
+  }
+  if (point.successes > 0) {
     rows.push({ topology, t: point.t, panel: 'p95 latency (s)', value: point.p95S });
   }
   // Queue gauges exist from schema version 3 on, in the seconds the drill read them.

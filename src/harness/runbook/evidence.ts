@@ -142,12 +142,17 @@ function roundLimit(value: number): number {
   return Number(value.toFixed(6));
 }
 
+/**
+ * Returns the lowest or highest value that `pick` reads from the seconds where `counted` is
+ * above 0. By default these are the seconds with requests. Returns null when there is none.
+ */
 export function worstSecond(
   points: readonly SeriesPoint[],
   pick: (point: SeriesPoint) => number,
   lowest: boolean,
+  counted: (point: SeriesPoint) => number = (point) => point.requests,
 ): number | null {
-  const values = points.filter((point) => point.requests > 0).map(pick);
+  const values = points.filter((point) => counted(point) > 0).map(pick);
   if (values.length === 0) {
     return null;
   }

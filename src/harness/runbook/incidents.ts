@@ -176,7 +176,12 @@ function platformP95Recovery(result: ProbeResult | undefined): string {
 function proxyFault(evidence: Evidence): Incident {
   const { report, fault } = evidence;
   const points = faultPoints(evidence);
-  const worstP95 = worstSecond(points, (point) => point.p95S, false);
+  const worstP95 = worstSecond(
+    points,
+    (point) => point.p95S,
+    false,
+    (point) => point.successes,
+  );
   const windowSuccess = measureWindow(points, 'successRate');
   const type = fault.description.split(' ')[0] ?? 'toxic';
   const p95Probe = probe(evidence, 'during', 'p95S');

@@ -117,6 +117,12 @@ describe('measures', () => {
     assert.equal(firedValue(slow, series, 3), 6);
   });
 
+  it('skips the p95 of a second without successes', () => {
+    const slow: AbortRule = { ...rule, measure: 'p95S', comparator: 'above', threshold: 5 };
+    const series = [point(0, 10, 10, 6), point(1, 10, 0, 9), point(2, 10, 10, 7)];
+    assert.equal(firedValue(slow, series, 3), null);
+  });
+
   it('holds while one second is fast', () => {
     const slow: AbortRule = { ...rule, measure: 'p95S', comparator: 'above', threshold: 5 };
     const series = [point(0, 10, 10, 6), point(1, 30, 30, 4), point(2, 10, 10, 7)];

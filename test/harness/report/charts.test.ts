@@ -10,6 +10,15 @@ function panelTitles(spec: object): string[] {
   return panels.map((panel) => panel.layer.at(-1)?.encoding.y?.title ?? '');
 }
 
+/** Returns the seconds that the timeline panel titled `title` plots. */
+function panelSeconds(spec: object, title: string): number[] {
+  type Layer = { data: { values: { t?: number }[] }; encoding: { y?: { title: string } } };
+  const panels = (spec as { vconcat: { layer: Layer[] }[] }).vconcat;
+  const layer = panels.find((panel) => panel.layer.at(-1)?.encoding.y?.title === title)?.layer;
+  assert.ok(layer, title);
+  return layer.at(-1)?.data.values.map((row) => row.t ?? -1) ?? [];
+}
+
 describe('renderCharts', () => {
   it('renders three svg charts', async () => {
     const charts = await renderCharts(sampleReport());
@@ -46,6 +55,21 @@ describe('renderCharts', () => {
       'success rate',
       'p95 latency (s)',
     ]);
+  });
+
+  it('plots no p95 for a second without successes', () => {
+    const report = sampleReport();
+    const result = report.topologies[0];
+    assert.ok(result);
+    result.timeSeries = result.timeSeries
+      .slice(0, 3)
+      .map((point, index) =>
+        index === 1 ? { ...point, requests: 10, successes: 0, successRate: 0, p95S: 0 } : point,
+      );
+    const times = result.timeSeries.map((point) => point.t);
+    const spec = timelineSpec(report);
+    assert.deepEqual(panelSeconds(spec, 'success rate'), times);
+    assert.deepEqual(panelSeconds(spec, 'p95 latency (s)'), [times[0], times[2]]);
   });
 
   it('labels each tenant on the latency chart', async () => {

@@ -866,6 +866,20 @@ describe('renderRunbook', () => {
     assert.ok(spike.includes('scalegate-drill-fallback-latency'));
   });
 
+  it('skips seconds without successes for the worst p95', () => {
+    const report = sampleReport();
+    const series = report.topologies[0]?.timeSeries ?? [];
+    const spikeSeconds = series.filter((point) => point.t >= 30 && point.t < 45);
+    for (const point of spikeSeconds) {
+      point.successes = 0;
+      point.successRate = 0;
+      point.p95S = 0;
+    }
+    assert.ok(spikeSeconds.some((point) => point.requests > 0));
+    const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.ok(spike.includes('worst per-second p95: n/a'), spike);
+  });
+
   it('gives the first token baseline', () => {
     const spike = sectionOf(renderRunbook([sampleReport()]), 'Latency spike on provider-b');
     assert.ok(

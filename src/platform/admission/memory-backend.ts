@@ -80,7 +80,7 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     const state: TenantState = { ...buckets, ...spend };
     const decision = decide(state, request, now, this.#budgetRetryAfterSeconds);
     if (!decision.admitted) {
-      return tenantRejection(decision, tenant, now);
+      return tenantRejection(decision, request, now);
     }
     const { reservedUsd, spentUsd, ...next } = decision.next;
     this.#buckets.set(tenant.id, next);

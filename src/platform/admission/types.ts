@@ -25,7 +25,8 @@ export interface Rejection {
   fitsAfterReservations?: boolean;
   /**
    * Budget rejections of a `day` or `month` budget only: whole seconds, at least 1, until
-   * the budget period ends and its spend resets.
+   * the budget period ends and its spend resets. Absent when the task's reservation is
+   * above the whole `budgetUsd`, which no period admits.
    */
   budgetResetSeconds?: number;
   /**

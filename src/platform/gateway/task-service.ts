@@ -528,12 +528,18 @@ export function rejectionError(
     });
   }
   // Spent budget comes back only when a day or month budget resets, and reservations when
-  // running tasks settle. A total budget that freeing the reservations cannot lift gets no
-  // Retry-After, because no retry can pass.
+  // running tasks settle. A reservation above the whole budget, or a total budget that
+  // freeing the reservations cannot lift, gets no Retry-After, because no retry can pass.
   const reservation =
     rejection.reservationUsd === undefined ? '' : ` of $${rejection.reservationUsd.toPrecision(4)}`;
   const period = BUDGET_PERIOD_WORDS[tenant.budgetPeriod ?? 'total'];
   const noRoom = `${name} limit of ${value}${period} for ${scope} leaves no room for this task's reservation${reservation}`;
+  const reservationUsd = rejection.reservationUsd;
+  if (reservationUsd !== undefined && reservationUsd > value) {
+    const later = period === '' ? '' : ', not even in a later period';
+    const message = `${name} limit of ${value}${period} for ${scope} is below this task's reservation${reservation}, so no retry can pass${later}; ${RAISE_OR_SHRINK}`;
+    return new GatewayError(rejection.status, code, message, { limit: name });
+  }
   const resetSeconds = rejection.budgetResetSeconds;
   if (rejection.fitsAfterReservations === false && resetSeconds !== undefined) {
     const message = `${noRoom}, and freeing the reservations of running tasks would not make room; retry after ${resetSeconds} s, when the budget period ends and its spend resets, or raise budgetUsd in the tenants file`;
@@ -543,7 +549,7 @@ export function rejectionError(
     });
   }
   if (rejection.fitsAfterReservations === false) {
-    const message = `${noRoom}, and freeing the reservations of running tasks would not make room; raise budgetUsd in the tenants file, or lower maxOutputTokens or the input, which size the reservation`;
+    const message = `${noRoom}, and freeing the reservations of running tasks would not make room; ${RAISE_OR_SHRINK}`;
     return new GatewayError(rejection.status, code, message, { limit: name });
   }
   const message = `${noRoom}; ${retry}, when running tasks may have freed their reservations, or raise budgetUsd in the tenants file`;
@@ -552,6 +558,10 @@ export function rejectionError(
     retryAfterSeconds: rejection.retryAfterSeconds,
   });
 }
+
+/** The fix of a budget rejection that no freed reservation or new period can lift. */
+const RAISE_OR_SHRINK =
+  'raise budgetUsd in the tenants file, or lower maxOutputTokens or the input, which size the reservation';
 
 /** The period of a budget as a rejection message names it after the limit's value. */
 const BUDGET_PERIOD_WORDS: Record<BudgetPeriod, string> = {

@@ -106,6 +106,34 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       assert.equal(later.admitted === false && later.budgetResetSeconds, 3600);
     });
 
+    it('gives no reset time to a task above a day budget', async () => {
+      await start(justBeforeEnd('day') - 3_599_999);
+      assert.deepEqual(await backend.admit(request({}, 1.5)), {
+        admitted: false,
+        reason: 'budget',
+        retryAfterSeconds: 60,
+        status: 429,
+        limit: { name: 'budget_usd', value: 1 },
+        fitsAfterReservations: false,
+      });
+    });
+
+    it('gives no reset time to a task above a month budget', async () => {
+      await start(justBeforeEnd('month') - 3_599_999);
+      await spend(backend, request({ budgetPeriod: 'month' }, 0.5), 0.5);
+      const rejected = await backend.admit(request({ budgetPeriod: 'month' }, 1 + 1e-9));
+      assert.equal(rejected.admitted === false && rejected.reason, 'budget');
+      assert.equal(rejected.admitted === false && rejected.fitsAfterReservations, false);
+      assert.equal('budgetResetSeconds' in rejected, false);
+    });
+
+    it('gives the reset time to a task of the whole budget', async () => {
+      await start(justBeforeEnd('day') - 3_599_999);
+      await spend(backend, request({}, 0.5), 0.5);
+      const rejected = await backend.admit(request({}, 1));
+      assert.equal(rejected.admitted === false && rejected.budgetResetSeconds, 3600);
+    });
+
     it('admits the whole budget in the new day', async () => {
       await start(justBeforeEnd('day'));
       await spend(backend, request({}, 1), 1);

@@ -74,7 +74,10 @@ export type TicketOutcome = 'applied' | 'already_closed';
 export interface ChargeOutcome {
   /** False when the ticket had settled, been released or expired; nothing was charged. */
   open: boolean;
-  /** True when the tenant's spend plus its reservations still fit its budget. */
+  /**
+   * True when the spend plus reservations of the ticket's budget period still fit the
+   * `budgetUsd` of that period's last admission.
+   */
   withinBudget: boolean;
 }
 

@@ -260,6 +260,55 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       });
     });
 
+    it("checks a total ticket's charge against the total budget", async () => {
+      // A restart that switched the tenant from a total budget of 100 to a day budget of 10.
+      await start(justBeforeEnd('day') - 60_000);
+      const total = request({ budgetPeriod: 'total', budgetUsd: 100 }, 1);
+      await spend(backend, total, 90);
+      const old = await backend.admit(total);
+      assert.ok(old.admitted);
+      const day = await backend.admit(request({ budgetUsd: 10 }, 1));
+      assert.equal(day.admitted, true);
+      assert.deepEqual(await backend.charge(old.ticket, { run: 1, spentUsd: 0.5 }), {
+        open: true,
+        withinBudget: true,
+      });
+      assert.deepEqual(await backend.charge(old.ticket, { run: 1, spentUsd: 10 }), {
+        open: true,
+        withinBudget: false,
+      });
+    });
+
+    it("checks a day ticket's charge against its day's budget", async () => {
+      // A restart that switched the tenant from a day budget of 1 to a total budget of 100.
+      await start(justBeforeEnd('day') - 60_000);
+      const old = await backend.admit(request({}, 0.5));
+      assert.ok(old.admitted);
+      const total = await backend.admit(request({ budgetPeriod: 'total', budgetUsd: 100 }, 1));
+      assert.equal(total.admitted, true);
+      assert.deepEqual(await backend.charge(old.ticket, { run: 1, spentUsd: 0.5 }), {
+        open: true,
+        withinBudget: true,
+      });
+      assert.deepEqual(await backend.charge(old.ticket, { run: 1, spentUsd: 0.75 }), {
+        open: true,
+        withinBudget: false,
+      });
+    });
+
+    it("checks a day's charge against its latest budget", async () => {
+      // A restart within the day that lowered the day budget from 1 to 0.5.
+      await start(justBeforeEnd('day') - 60_000);
+      const old = await backend.admit(request({}, 0.25));
+      assert.ok(old.admitted);
+      const lowered = await backend.admit(request({ budgetUsd: 0.5 }, 0.25));
+      assert.equal(lowered.admitted, true);
+      assert.deepEqual(await backend.charge(old.ticket, { run: 1, spentUsd: 0.125 }), {
+        open: true,
+        withinBudget: false,
+      });
+    });
+
     it('closes an expired ticket of the previous day', async () => {
       await start(justBeforeEnd('day'));
       const req = request({ maxInFlight: 1 }, 0.5);

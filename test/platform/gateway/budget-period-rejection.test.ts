@@ -86,6 +86,17 @@ describe('gateway budget period rejections', () => {
     assert.equal(error.details.retryAfterSeconds, undefined);
   });
 
+  it('retries at the reset when it comes first', () => {
+    const tenant = testTenant('tenant-alpha', ALPHA_KEY, { budgetPeriod: 'day' });
+    const rejection = spentBudget({ fitsAfterReservations: true, budgetResetSeconds: 5 });
+    const error = rejectionError(rejection, tenant);
+    assert.equal(
+      error.message,
+      "budget_usd limit of 0.01 per UTC day for tenant tenant-alpha leaves no room for this task's reservation of $0.01000; retry after 5 s, when the budget period ends and its spend resets, or raise budgetUsd in the tenants file",
+    );
+    assert.equal(error.details.retryAfterSeconds, 5);
+  });
+
   it('keeps the reservation retry within a day', () => {
     const tenant = testTenant('tenant-alpha', ALPHA_KEY, { budgetPeriod: 'day' });
     const rejection = spentBudget({ fitsAfterReservations: true, budgetResetSeconds: 7200 });

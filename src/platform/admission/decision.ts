@@ -149,14 +149,17 @@ export function limitFor(reason: RejectionReason, tenant: TenantLimits): LimitDe
 }
 
 /**
- * Builds the typed rejection for a tenant limit at `now`, in ms since the epoch. Every
- * tenant limit returns status 429.
+ * Builds the typed rejection of `request` for a tenant limit at `now`, in ms since the
+ * epoch. Every tenant limit returns status 429. A budget rejection gets the time to the
+ * period's reset only when the task's reservation fits a whole period's budget, because a
+ * larger one is rejected in every period.
  */
 export function tenantRejection(
   decision: Extract<Decision, { admitted: false }>,
-  tenant: TenantLimits,
+  request: AdmissionRequest,
   now: number,
 ): Rejection {
+  const { tenant } = request;
   const rejection: Rejection = {
     admitted: false,
     reason: decision.reason,
@@ -168,7 +171,11 @@ export function tenantRejection(
     rejection.fitsAfterReservations = decision.fitsAfterReservations;
   }
   const period = budgetPeriodOf(tenant);
-  if (decision.reason === 'budget' && period !== 'total') {
+  if (
+    decision.reason === 'budget' &&
+    period !== 'total' &&
+    request.maxCostUsd <= tenant.budgetUsd
+  ) {
     const untilEndMs = periodAt(period, now).endMs - now;
     rejection.budgetResetSeconds = Math.max(1, Math.ceil(untilEndMs / 1000));
   }

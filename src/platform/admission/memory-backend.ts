@@ -33,10 +33,9 @@ export interface MemoryAdmissionOptions extends AdmissionOptions {
 /** A tenant's bucket levels and in-flight count, without the spend of any period. */
 type BucketState = Omit<TenantState, keyof PeriodSpend>;
 
-/** A tenant's budget and its period, as of the tenant's last admission. */
-interface BudgetSetting {
+/** Spend of one budget period, with the `budgetUsd` of the period's last admission. */
+interface PeriodLedger extends PeriodSpend {
   budgetUsd: number;
-  period: BudgetPeriod;
 }
 
 /**
@@ -50,7 +49,7 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
   readonly #ticketTtlMs: number;
   readonly #buckets = new Map<string, BucketState>();
   /** Spend of each budget period, by tenant id and then by period key. */
-  readonly #spend = new Map<string, Map<string, PeriodSpend>>();
+  readonly #spend = new Map<string, Map<string, PeriodLedger>>();
   /** Key of each tenant's budget period at its last admission. */
   readonly #currentPeriods = new Map<string, string>();
   /**
@@ -58,7 +57,8 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
    * monotonic clock, so they expire in the order they opened.
    */
   readonly #openTickets = new Map<string, Map<string, OpenTicket>>();
-  readonly #budgets = new Map<string, BudgetSetting>();
+  /** Each tenant's budget period as of its last admission. */
+  readonly #periodKinds = new Map<string, BudgetPeriod>();
 
   constructor(options: MemoryAdmissionOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -77,15 +77,20 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     this.#startPeriod(tenant.id, period);
     const spend = this.#periodSpend(tenant.id, period);
     const buckets = this.#buckets.get(tenant.id) ?? initialState(tenant, now);
-    const state: TenantState = { ...buckets, ...spend };
+    const state: TenantState = {
+      ...buckets,
+      reservedUsd: spend.reservedUsd,
+      spentUsd: spend.spentUsd,
+    };
     const decision = decide(state, request, now, this.#budgetRetryAfterSeconds);
     if (!decision.admitted) {
-      return tenantRejection(decision, tenant, now);
+      return tenantRejection(decision, request, now);
     }
     const { reservedUsd, spentUsd, ...next } = decision.next;
     this.#buckets.set(tenant.id, next);
     spend.reservedUsd = reservedUsd;
     spend.spentUsd = spentUsd;
+    spend.budgetUsd = tenant.budgetUsd;
     const ticket: AdmissionTicket = {
       id: request.ticketId ?? randomUUID(),
       tenantId: tenant.id,
@@ -100,7 +105,7 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     const expiresAt = monotonic + this.#ticketTtlMs;
     const runCharges = new Map<number, number>();
     open.set(ticket.id, { reservedUsd: ticket.reservedUsd, period, expiresAt, runCharges });
-    this.#budgets.set(tenant.id, { budgetUsd: tenant.budgetUsd, period: budgetPeriodOf(tenant) });
+    this.#periodKinds.set(tenant.id, budgetPeriodOf(tenant));
     return { admitted: true, ticket };
   }
 
@@ -110,8 +115,7 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     if (open === undefined) return { open: false, withinBudget: true };
     const periodSpend = this.#periodSpend(ticket.tenantId, open.period);
     raiseRunCharge(open, periodSpend, spend);
-    const budget = this.#budgets.get(ticket.tenantId)?.budgetUsd ?? Number.POSITIVE_INFINITY;
-    return { open: true, withinBudget: withinBudget(periodSpend, budget) };
+    return { open: true, withinBudget: withinBudget(periodSpend, periodSpend.budgetUsd) };
   }
 
   async settle(
@@ -139,8 +143,8 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
 
   /** Reads the tenant's in-flight count and the spend of its current budget period. */
   async usage(tenantId: string): Promise<TenantUsage> {
-    const setting = this.#budgets.get(tenantId);
-    const period = periodAt(setting?.period ?? 'total', this.#clock.now()).key;
+    const kind = this.#periodKinds.get(tenantId) ?? 'total';
+    const period = periodAt(kind, this.#clock.now()).key;
     const spend = this.#spend.get(tenantId)?.get(period);
     return {
       inFlight: this.#buckets.get(tenantId)?.inFlight ?? 0,
@@ -153,8 +157,11 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     this.#openTickets.clear();
   }
 
-  /** Returns the spend of the tenant's period, adding an empty one when it has none yet. */
-  #periodSpend(tenantId: string, period: string): PeriodSpend {
+  /**
+   * Returns the spend of the tenant's period, adding an empty one when it has none yet. A
+   * period that no admission has opened has no budget to exceed.
+   */
+  #periodSpend(tenantId: string, period: string): PeriodLedger {
     let periods = this.#spend.get(tenantId);
     if (periods === undefined) {
       periods = new Map();
@@ -162,7 +169,7 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     }
     let spend = periods.get(period);
     if (spend === undefined) {
-      spend = { reservedUsd: 0, spentUsd: 0 };
+      spend = { reservedUsd: 0, spentUsd: 0, budgetUsd: Number.POSITIVE_INFINITY };
       periods.set(period, spend);
     }
     return spend;

@@ -140,7 +140,7 @@ export class RedisAdmissionBackend implements AdmissionBackend {
         const decision = parseAdmitReply(reply);
         // NOTE: without a clock, the reset time of a budget rejection is taken from this
         // process's clock, unless the script returned the server's time for a new period.
-        if (!decision.admitted) return tenantRejection(decision, tenant, periodTime);
+        if (!decision.admitted) return tenantRejection(decision, request, periodTime);
         return { admitted: true, ticket };
       }
       periodTime = serverTime;

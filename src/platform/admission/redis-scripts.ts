@@ -11,7 +11,10 @@
  * `total` budget that is the tenant's state hash itself, as before budget periods existed.
  * For a `day` or `month` budget it is a hash of its own, which expires a ticket TTL after
  * its period ends, once no ticket of the period can still settle into it. Each ticket
- * stores the key of the period that admitted it, and its spend counts there.
+ * stores the key of the period that admitted it, and its spend counts there. Each spend
+ * hash also keeps the `budgetUsd` of its period's last admission, which a charge of the
+ * period's tickets is checked against, so a restart that changed the tenant's budget
+ * period leaves the older tickets with their own period's budget.
  */
 import { ROUND_USD_LUA } from '../cost/usd.js';
 
@@ -152,9 +155,8 @@ redis.call('HSET', KEYS[1],
   'tk', string.format('%.17g', tk - tokens),
   'ts', string.format('%.17g', math.max(now, ts)),
   'inflight', inflight + 1,
-  'budget', ARGV[5],
   'period', ARGV[16])
-redis.call('HSET', KEYS[5], 'reserved', formatUsd(roundUsd(reserved + cost)))
+redis.call('HSET', KEYS[5], 'reserved', formatUsd(roundUsd(reserved + cost)), 'budget', ARGV[5])
 if ARGV[15] ~= '' then
   redis.call('PEXPIREAT', KEYS[5], ARGV[15])
 end
@@ -176,7 +178,7 @@ return {1}
  * hash. Raises the spend charged for the run to ARGV[2] and adds the rise to the period's
  * spend; a repeated or lower value adds nothing. Returns {0, 1} when the ticket is not
  * open, else {1, 1 when the period's spend plus reservations fit the budget stored at the
- * last admission, or 0}.
+ * period's last admission, or 0}.
  */
 export const CHARGE_SCRIPT = `${RUN_CHARGES_LUA}${TICKET_LUA}
 local entry = redis.call('HGET', KEYS[2], ARGV[3])
@@ -204,7 +206,7 @@ else
   spent = tonumber(redis.call('HGET', KEYS[5], 'spent')) or 0
 end
 local reserved = tonumber(redis.call('HGET', KEYS[5], 'reserved')) or 0
-local budget = tonumber(redis.call('HGET', KEYS[1], 'budget'))
+local budget = tonumber(redis.call('HGET', KEYS[5], 'budget'))
 if budget and roundUsd(spent + reserved) > budget then
   return {1, 0}
 end

@@ -25,7 +25,8 @@ export interface Rejection {
   fitsAfterReservations?: boolean;
   /**
    * Budget rejections of a `day` or `month` budget only: whole seconds, at least 1, until
-   * the budget period ends and its spend resets.
+   * the budget period ends and its spend resets. Absent when the task's reservation is
+   * above the whole `budgetUsd`, which no period admits.
    */
   budgetResetSeconds?: number;
   /**
@@ -73,7 +74,10 @@ export type TicketOutcome = 'applied' | 'already_closed';
 export interface ChargeOutcome {
   /** False when the ticket had settled, been released or expired; nothing was charged. */
   open: boolean;
-  /** True when the tenant's spend plus its reservations still fit its budget. */
+  /**
+   * True when the spend plus reservations of the ticket's budget period still fit the
+   * `budgetUsd` of that period's last admission.
+   */
   withinBudget: boolean;
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { AdmissionResult, AdmissionTicket, Rejection } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import type { TaskStore } from '../store/task-store.js';
-import type { BudgetPeriod, Tenant } from '../tenants/tenant.js';
+import type { Tenant } from '../tenants/tenant.js';
 import {
   PRIORITY_CLASSES,
   type PriorityClass,
@@ -15,6 +15,7 @@ import {
 import { failureStatusOf } from '../runtime/failure.js';
 import { withTimeout } from '../timeout.js';
 import { GatewayError, type GatewayErrorCode } from './gateway-error.js';
+import { budgetRejectionError } from './budget-rejection.js';
 import { requestHash } from './request-hash.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from './schema.js';
 import { StoreRepairs } from './store-repairs.js';
@@ -527,38 +528,8 @@ export function rejectionError(
       retryAfterSeconds: rejection.retryAfterSeconds,
     });
   }
-  // Spent budget comes back only when a day or month budget resets, and reservations when
-  // running tasks settle. A total budget that freeing the reservations cannot lift gets no
-  // Retry-After, because no retry can pass.
-  const reservation =
-    rejection.reservationUsd === undefined ? '' : ` of $${rejection.reservationUsd.toPrecision(4)}`;
-  const period = BUDGET_PERIOD_WORDS[tenant.budgetPeriod ?? 'total'];
-  const noRoom = `${name} limit of ${value}${period} for ${scope} leaves no room for this task's reservation${reservation}`;
-  const resetSeconds = rejection.budgetResetSeconds;
-  if (rejection.fitsAfterReservations === false && resetSeconds !== undefined) {
-    const message = `${noRoom}, and freeing the reservations of running tasks would not make room; retry after ${resetSeconds} s, when the budget period ends and its spend resets, or raise budgetUsd in the tenants file`;
-    return new GatewayError(rejection.status, code, message, {
-      limit: name,
-      retryAfterSeconds: resetSeconds,
-    });
-  }
-  if (rejection.fitsAfterReservations === false) {
-    const message = `${noRoom}, and freeing the reservations of running tasks would not make room; raise budgetUsd in the tenants file, or lower maxOutputTokens or the input, which size the reservation`;
-    return new GatewayError(rejection.status, code, message, { limit: name });
-  }
-  const message = `${noRoom}; ${retry}, when running tasks may have freed their reservations, or raise budgetUsd in the tenants file`;
-  return new GatewayError(rejection.status, code, message, {
-    limit: name,
-    retryAfterSeconds: rejection.retryAfterSeconds,
-  });
+  return budgetRejectionError(rejection, tenant, code);
 }
-
-/** The period of a budget as a rejection message names it after the limit's value. */
-const BUDGET_PERIOD_WORDS: Record<BudgetPeriod, string> = {
-  total: '',
-  day: ' per UTC day',
-  month: ' per UTC calendar month',
-};
 
 /**
  * Names whom a backpressure limit stops: every request at a hard limit (a 503), else the

@@ -226,12 +226,39 @@ function readBudget(value: unknown, field: string, fail: FieldFailure): number {
   return readNumber(value, field, fail);
 }
 
+/** Other spellings of a budget period, each with the period it means. */
+const BUDGET_PERIOD_SPELLINGS: Readonly<Record<string, BudgetPeriod>> = {
+  daily: 'day',
+  monthly: 'month',
+};
+
 function readBudgetPeriod(value: unknown, field: string, fail: FieldFailure): BudgetPeriod {
-  return readOneOf(value, BUDGET_PERIODS, field, fail);
+  const period = BUDGET_PERIODS.find((candidate) => candidate === value);
+  if (period !== undefined) return period;
+  return fail(field, `one of ${BUDGET_PERIODS.join(', ')}`, value, budgetPeriodHint(value));
+}
+
+/**
+ * Returns `; write day` for a period written in other case, with spaces or as `daily`, and
+ * the default for an empty value.
+ */
+function budgetPeriodHint(value: unknown): string {
+  if (value === null) return '; remove budgetPeriod for the default, total';
+  if (typeof value !== 'string') return '';
+  const word = value.trim().toLowerCase();
+  const period = BUDGET_PERIODS.find((candidate) => candidate === word);
+  const meant = period ?? BUDGET_PERIOD_SPELLINGS[word];
+  return meant === undefined ? '' : `; write ${meant}`;
 }
 
 /** Reads a tenant id of the {@link TENANT_ID_PATTERN} form. */
 function readTenantId(value: unknown, field: string, fail: FieldFailure): string {
+  // YAML reads an unquoted 42 or true as a number or a boolean.
+  const scalar = typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+  if (TENANT_ID_PATTERN.test(scalar)) {
+    const fix = `; write the id in quotes, as in id: "${scalar}", so YAML reads it as a string`;
+    return fail(field, 'a non-empty string', value, fix);
+  }
   const id = readString(value, field, fail);
   if (TENANT_ID_PATTERN.test(id)) return id;
   const suggestion = suggestTenantId(id);

@@ -33,6 +33,21 @@ describe('periodAt', () => {
     assert.equal(periodAt('day', Date.UTC(2028, 1, 29, 12)).key, 'day:2028-02-29');
   });
 
+  it('ends a common February on the 28th', () => {
+    assert.equal(
+      periodAt('month', Date.UTC(2027, 1, 28, 23, 59, 59, 999)).endMs,
+      Date.UTC(2027, 2, 1),
+    );
+    assert.equal(periodAt('day', Date.UTC(2027, 1, 28, 23, 59, 59, 999)).key, 'day:2027-02-28');
+    assert.equal(periodAt('day', Date.UTC(2027, 2, 1)).key, 'day:2027-03-01');
+  });
+
+  it('ends 30-day and 31-day months', () => {
+    assert.equal(periodAt('month', Date.UTC(2027, 3, 30, 12)).endMs, Date.UTC(2027, 4, 1));
+    assert.equal(periodAt('month', Date.UTC(2027, 4, 31, 12)).endMs, Date.UTC(2027, 5, 1));
+    assert.equal(periodAt('month', Date.UTC(2027, 4, 1)).key, 'month:2027-05');
+  });
+
   it('gives total no bounds', () => {
     assert.deepEqual(periodAt('total', 0), {
       key: 'total',
@@ -46,6 +61,12 @@ describe('previousPeriod', () => {
   it('steps back across a year', () => {
     assert.equal(previousPeriod(periodAt('day', Date.UTC(2027, 0, 1))).key, 'day:2026-12-31');
     assert.equal(previousPeriod(periodAt('month', Date.UTC(2027, 0, 1))).key, 'month:2026-12');
+  });
+
+  it('steps back across February', () => {
+    assert.equal(previousPeriod(periodAt('day', Date.UTC(2027, 2, 1))).key, 'day:2027-02-28');
+    assert.equal(previousPeriod(periodAt('day', Date.UTC(2028, 2, 1))).key, 'day:2028-02-29');
+    assert.equal(previousPeriod(periodAt('month', Date.UTC(2027, 2, 31))).key, 'month:2027-02');
   });
 
   it('returns total itself', () => {

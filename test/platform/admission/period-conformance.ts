@@ -106,6 +106,34 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       assert.equal(later.admitted === false && later.budgetResetSeconds, 3600);
     });
 
+    it('gives no reset time to a task above a day budget', async () => {
+      await start(justBeforeEnd('day') - 3_599_999);
+      assert.deepEqual(await backend.admit(request({}, 1.5)), {
+        admitted: false,
+        reason: 'budget',
+        retryAfterSeconds: 60,
+        status: 429,
+        limit: { name: 'budget_usd', value: 1 },
+        fitsAfterReservations: false,
+      });
+    });
+
+    it('gives no reset time to a task above a month budget', async () => {
+      await start(justBeforeEnd('month') - 3_599_999);
+      await spend(backend, request({ budgetPeriod: 'month' }, 0.5), 0.5);
+      const rejected = await backend.admit(request({ budgetPeriod: 'month' }, 1 + 1e-9));
+      assert.equal(rejected.admitted === false && rejected.reason, 'budget');
+      assert.equal(rejected.admitted === false && rejected.fitsAfterReservations, false);
+      assert.equal('budgetResetSeconds' in rejected, false);
+    });
+
+    it('gives the reset time to a task of the whole budget', async () => {
+      await start(justBeforeEnd('day') - 3_599_999);
+      await spend(backend, request({}, 0.5), 0.5);
+      const rejected = await backend.admit(request({}, 1));
+      assert.equal(rejected.admitted === false && rejected.budgetResetSeconds, 3600);
+    });
+
     it('admits the whole budget in the new day', async () => {
       await start(justBeforeEnd('day'));
       await spend(backend, request({}, 1), 1);
@@ -227,6 +255,55 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
         withinBudget: true,
       });
       assert.deepEqual(await backend.charge(charged.ticket, { run: 1, spentUsd: 0.5000001 }), {
+        open: true,
+        withinBudget: false,
+      });
+    });
+
+    it("checks a total ticket's charge against the total budget", async () => {
+      // A restart that switched the tenant from a total budget of 100 to a day budget of 10.
+      await start(justBeforeEnd('day') - 60_000);
+      const total = request({ budgetPeriod: 'total', budgetUsd: 100 }, 1);
+      await spend(backend, total, 90);
+      const old = await backend.admit(total);
+      assert.ok(old.admitted);
+      const day = await backend.admit(request({ budgetUsd: 10 }, 1));
+      assert.equal(day.admitted, true);
+      assert.deepEqual(await backend.charge(old.ticket, { run: 1, spentUsd: 0.5 }), {
+        open: true,
+        withinBudget: true,
+      });
+      assert.deepEqual(await backend.charge(old.ticket, { run: 1, spentUsd: 10 }), {
+        open: true,
+        withinBudget: false,
+      });
+    });
+
+    it("checks a day ticket's charge against its day's budget", async () => {
+      // A restart that switched the tenant from a day budget of 1 to a total budget of 100.
+      await start(justBeforeEnd('day') - 60_000);
+      const old = await backend.admit(request({}, 0.5));
+      assert.ok(old.admitted);
+      const total = await backend.admit(request({ budgetPeriod: 'total', budgetUsd: 100 }, 1));
+      assert.equal(total.admitted, true);
+      assert.deepEqual(await backend.charge(old.ticket, { run: 1, spentUsd: 0.5 }), {
+        open: true,
+        withinBudget: true,
+      });
+      assert.deepEqual(await backend.charge(old.ticket, { run: 1, spentUsd: 0.75 }), {
+        open: true,
+        withinBudget: false,
+      });
+    });
+
+    it("checks a day's charge against its latest budget", async () => {
+      // A restart within the day that lowered the day budget from 1 to 0.5.
+      await start(justBeforeEnd('day') - 60_000);
+      const old = await backend.admit(request({}, 0.25));
+      assert.ok(old.admitted);
+      const lowered = await backend.admit(request({ budgetUsd: 0.5 }, 0.25));
+      assert.equal(lowered.admitted, true);
+      assert.deepEqual(await backend.charge(old.ticket, { run: 1, spentUsd: 0.125 }), {
         open: true,
         withinBudget: false,
       });

@@ -167,10 +167,14 @@ function describeRedisSpecifics(): void {
         const admission = await timed.admit({ tenant, tokens: 1, maxCostUsd: 0.25 });
         assert.ok(admission.admitted);
         assert.equal(await redis.pexpiretime(spendKey), day.endMs + 60_000);
-        assert.deepEqual(await redis.hgetall(spendKey), { reserved: '0.25' });
+        assert.deepEqual(await redis.hgetall(spendKey), { reserved: '0.25', budget: '1' });
         clock.tick(1);
         await timed.settle(admission.ticket, { run: 1, spentUsd: 0.125 });
-        assert.deepEqual(await redis.hgetall(spendKey), { reserved: '0', spent: '0.125' });
+        assert.deepEqual(await redis.hgetall(spendKey), {
+          reserved: '0',
+          spent: '0.125',
+          budget: '1',
+        });
         assert.equal(await redis.pexpiretime(spendKey), day.endMs + 60_000);
       } finally {
         await timed.clear();

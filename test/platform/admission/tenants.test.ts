@@ -406,6 +406,38 @@ describe('parseTenants budgetPeriod', () => {
   });
 });
 
+describe('parseTenants budgetPeriod spellings', () => {
+  const cases: [written: unknown, fix: string][] = [
+    ['Day', '; write day'],
+    ['MONTH', '; write month'],
+    [' day', '; write day'],
+    ['daily', '; write day'],
+    ['Monthly', '; write month'],
+  ];
+  for (const [written, fix] of cases) {
+    it(`suggests the period for ${JSON.stringify(written)}`, () => {
+      assert.equal(
+        onlyProblem(yamlOf([{ ...VALID_TENANT, budgetPeriod: written }])),
+        `inline.yaml:1:203 tenants[0].budgetPeriod (id tenant-x): expected one of total, day, month, received ${JSON.stringify(written)}${fix}`,
+      );
+    });
+  }
+
+  it('names the default for an empty value', () => {
+    assert.match(
+      onlyProblem(yamlOf([{ ...VALID_TENANT, budgetPeriod: null }])),
+      /received null; remove budgetPeriod for the default, total$/,
+    );
+  });
+
+  it('suggests nothing for a number', () => {
+    assert.match(
+      onlyProblem(yamlOf([{ ...VALID_TENANT, budgetPeriod: 1 }])),
+      /budgetPeriod \(id tenant-x\): expected one of total, day, month, received 1$/,
+    );
+  });
+});
+
 describe('parseTenants tenant ids', () => {
   it('accepts ids of every allowed character', () => {
     const ids = ['tenant-alpha', '0team', 'a', 'org.team_1-prod', 'x'.repeat(64)];
@@ -458,6 +490,21 @@ describe('parseTenants tenant ids', () => {
 
   it('rejects a colon and a space', () => {
     assert.match(onlyProblem(yamlOfIds(['team:a b'])), /received "team:a b"; .* such as team-a-b,/);
+  });
+
+  it('asks to quote a number id', () => {
+    const text = yamlOf([{ ...VALID_TENANT, id: 42 }]);
+    assert.match(
+      onlyProblem(text),
+      /tenants\[0\]\.id: expected a non-empty string, received 42; write the id in quotes, as in id: "42", so YAML reads it as a string$/,
+    );
+  });
+
+  it('asks to quote a boolean id', () => {
+    assert.match(
+      onlyProblem(yamlOf([{ ...VALID_TENANT, id: true }])),
+      /tenants\[0\]\.id: expected a non-empty string, received true; write the id in quotes, as in id: "true", so YAML reads it as a string$/,
+    );
   });
 
   it('rejects an empty id', () => {

@@ -51,6 +51,27 @@ describe('gateway budget period rejections', () => {
     );
   });
 
+  it('gives no Retry-After to a task above the day budget', async () => {
+    timers = FakeTimers.install({ now: Date.UTC(2026, 11, 6, 23, 0, 0), toFake: ['Date'] });
+    const tenants = [
+      testTenant('tenant-alpha', ALPHA_KEY, { budgetUsd: 0.005, budgetPeriod: 'day' }),
+    ];
+    const { app } = fakePlatform({ tenants });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: bearer(ALPHA_KEY),
+      payload: SYNC_TASK,
+    });
+    assert.equal(response.statusCode, 429);
+    assert.equal(response.headers['retry-after'], undefined);
+    assert.equal(response.json().error.code, 'budget_exhausted');
+    assert.equal(
+      response.json().error.message,
+      "budget_usd limit of 0.005 per UTC day for tenant tenant-alpha is below this task's reservation of $0.01000, so no retry can pass, not even in a later period; raise budgetUsd in the tenants file, or lower maxOutputTokens or the input, which size the reservation",
+    );
+  });
+
   it('names a month budget', () => {
     const tenant = testTenant('tenant-alpha', ALPHA_KEY, { budgetPeriod: 'month' });
     const error = rejectionError(spentBudget({ budgetResetSeconds: 86_400 }), tenant);
@@ -63,6 +84,17 @@ describe('gateway budget period rejections', () => {
     const error = rejectionError(spentBudget(), tenant);
     assert.match(error.message, /^budget_usd limit of 0\.01 for tenant tenant-alpha leaves/);
     assert.equal(error.details.retryAfterSeconds, undefined);
+  });
+
+  it('retries at the reset when it comes first', () => {
+    const tenant = testTenant('tenant-alpha', ALPHA_KEY, { budgetPeriod: 'day' });
+    const rejection = spentBudget({ fitsAfterReservations: true, budgetResetSeconds: 5 });
+    const error = rejectionError(rejection, tenant);
+    assert.equal(
+      error.message,
+      "budget_usd limit of 0.01 per UTC day for tenant tenant-alpha leaves no room for this task's reservation of $0.01000; retry after 5 s, when the budget period ends and its spend resets, or raise budgetUsd in the tenants file",
+    );
+    assert.equal(error.details.retryAfterSeconds, 5);
   });
 
   it('keeps the reservation retry within a day', () => {

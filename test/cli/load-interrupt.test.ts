@@ -71,6 +71,54 @@ async function childrenOf(pid: number): Promise<number[]> {
   return children;
 }
 
+/** Returns the pid of the provider fleet process that `parent` forked, polling every 10 ms. */
+async function fleetChildPid(parent: number): Promise<number> {
+  const deadline = performance.now() + EXIT_LIMIT_MS;
+  while (performance.now() < deadline) {
+    for (const pid of await childrenOf(parent)) {
+      const command = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (command.includes('fleet-process')) return pid;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`no provider fleet process under pid ${parent}`);
+}
+
+/**
+ * Starts `scalegate load --platform` in a process group of its own and sends `signal` to the
+ * group once the provider fleet process exists, as a Ctrl-C at a terminal reaches every process
+ * of the foreground group. Resolves with the exit code, or the signal that killed the load.
+ */
+async function interruptGroupDuringStart(
+  args: readonly string[],
+  signal: NodeJS.Signals,
+): Promise<{ exit: number | string; stdout: string; stderr: string; fleet: number }> {
+  const env = { ...process.env };
+  delete env.REDIS_URL;
+  delete env.TOXIPROXY_URL;
+  const child = spawn(process.execPath, ['bin/scalegate.js', 'load', '--platform', ...args], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: EXIT_LIMIT_MS,
+    killSignal: 'SIGKILL',
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  assert.ok(child.pid !== undefined);
+  const fleet = await fleetChildPid(child.pid);
+  process.kill(-child.pid, signal);
+  const [code, killedBy] = await exited;
+  return { exit: code ?? String(killedBy), stdout, stderr, fleet };
+}
+
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -175,5 +223,56 @@ describe('scalegate load interrupted', function () {
     assert.equal(output.platform?.topology, 'workers=2 serverless_burst=disabled');
     assert.ok(output.result.requests.sent > 0, `sent ${output.result.requests.sent}`);
     for (const pid of children) assert.equal(isRunning(pid), false, `process ${pid} still runs`);
+  });
+
+  it('exits 130 on group SIGINT during start', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const out = join(dir, 'result.json');
+    const run = await interruptGroupDuringStart(
+      ['--scenario=steady-chat', '--duration=5', `--out=${out}`],
+      'SIGINT',
+    );
+
+    assert.equal(
+      run.stderr,
+      `error: load interrupted by SIGINT while the platform was starting; no request was sent, and ${out} was not written\n`,
+    );
+    assert.equal(run.stdout, '');
+    assert.equal(run.exit, 130);
+    await assert.rejects(readFile(out, 'utf8'), { code: 'ENOENT' });
+    assert.equal(isRunning(run.fleet), false, `provider fleet process ${run.fleet} still runs`);
+  });
+
+  it('exits 130 on its own SIGINT during start', async () => {
+    const out = join(dir, 'result.json');
+    run = startLoad(['--scenario=steady-chat', '--platform', '--duration=5', `--out=${out}`]);
+    const fleet = await fleetChildPid(run.child.pid ?? 0);
+    // The fleet process gets no signal, so the platform starts; the load then sends nothing.
+    const exit = await interrupt(run, 'SIGINT');
+
+    assert.equal(
+      run.stderr(),
+      `error: load interrupted by SIGINT while the platform was starting; no request was sent, and ${out} was not written\n`,
+    );
+    assert.equal(run.stdout(), '');
+    assert.equal(exit, 130);
+    await assert.rejects(readFile(out, 'utf8'), { code: 'ENOENT' });
+    assert.equal(isRunning(fleet), false, `provider fleet process ${fleet} still runs`);
+  });
+
+  it('exits 143 on group SIGTERM during start', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const run = await interruptGroupDuringStart(
+      ['--scenario=steady-chat', '--duration=5'],
+      'SIGTERM',
+    );
+
+    assert.equal(
+      run.stderr,
+      'error: load interrupted by SIGTERM while the platform was starting; no request was sent\n',
+    );
+    assert.equal(run.stdout, '');
+    assert.equal(run.exit, 143);
+    assert.equal(isRunning(run.fleet), false, `provider fleet process ${run.fleet} still runs`);
   });
 });

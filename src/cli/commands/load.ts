@@ -14,7 +14,7 @@ import { relative } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { MAX_TIMER_MS } from '../../faults/limits.js';
-import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
+import { abortOnInterrupt, interruptedStart } from '../../harness/drill/interrupt.js';
 import { requireK6, runK6 } from '../../harness/k6/run.js';
 import { runLoad } from '../../harness/load/engine.js';
 import {
@@ -278,15 +278,22 @@ async function runOnTarget(
   const policyText = await readFile(options.policy ?? DEFAULT_POLICY_PATH, 'utf8');
   const files = await readPlatformFiles(scenario, options.tenants);
   const backpressure = backpressureLimits(options);
-  const platform = await startPlatform({
-    topology,
-    seed: options.seed,
-    providerProcess: 'child',
-    faultProxy: options.faultProxy,
-    policyPath: options.policy,
-    tenantsPath: options.tenants,
-    backpressure,
-  });
+  let platform: Platform;
+  try {
+    platform = await startPlatform({
+      topology,
+      seed: options.seed,
+      providerProcess: 'child',
+      faultProxy: options.faultProxy,
+      policyPath: options.policy,
+      tenantsPath: options.tenants,
+      backpressure,
+    });
+  } catch (error) {
+    const reason: unknown = signal.reason;
+    if (!(await interruptedStart(error, signal)) || !isLoadInterruptedError(reason)) throw error;
+    return reportStartInterrupted(reason, options.out);
+  }
   const settings: PlatformSettings = {
     topology: formatTopology(topology),
     policyPath: options.policy ?? relative(process.cwd(), DEFAULT_POLICY_PATH),
@@ -300,6 +307,10 @@ async function runOnTarget(
     tenantsHash: files.tenants.sha256,
   };
   try {
+    // A signal during the start stops the command before the load sends anything, as in a
+    // drill, so no summary of an empty run is printed and no output is written.
+    const reason: unknown = signal.reason;
+    if (isLoadInterruptedError(reason)) return reportStartInterrupted(reason, options.out);
     process.stderr.write(`${startedLine(options, platform, backpressure)}\n`);
     for (const warning of platformWarningsFor(scenario, platform, options.tenants)) {
       process.stderr.write(`warning: ${warning}\n`);
@@ -321,6 +332,18 @@ async function runOnTarget(
     // After an interrupt, tasks still running fail at once instead of holding the exit.
     await platform.stop({ purge: true, ...(signal.aborted ? { drainTimeoutMs: 0 } : {}) });
   }
+}
+
+/**
+ * Writes the `error:` line of a load that a signal stopped while its platform was starting,
+ * and returns the exit code, 128 plus the signal number.
+ */
+function reportStartInterrupted(interrupt: LoadInterruptedError, out: string | undefined): number {
+  const unwritten = out === undefined ? '' : `, and ${out} was not written`;
+  process.stderr.write(
+    `error: load ${interrupt.message} while the platform was starting; no request was sent${unwritten}\n`,
+  );
+  return 128 + constants.signals[interrupt.signalName];
 }
 
 /**

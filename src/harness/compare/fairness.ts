@@ -52,10 +52,10 @@ export function fairnessWarnings(groups: readonly RunGroup[]): string[] {
     const line = spreadLine(runs, setting);
     if (line !== undefined) warnings.push(line);
   }
-  const unrecorded = unrecordedFilesLine(runs);
-  if (unrecorded !== undefined) warnings.push(unrecorded);
   const seeds = seedLine(groups);
   if (seeds !== undefined) warnings.push(seeds);
+  const unrecorded = unrecordedFilesLine(runs);
+  if (unrecorded !== undefined) warnings.push(unrecorded);
   warnings.push(...sameRunLines(runs));
   for (const group of groups) warnings.push(...mixedGroupLines(group));
   for (const run of runs) {

@@ -1,3 +1,4 @@
+import { isFleetProcessError } from '../../platform/runtime/fleet-child.js';
 import { DrillInterruptedError } from './errors.js';
 
 /** Signals that stop a drill; later ones are ignored so rollback can finish. */
@@ -25,4 +26,38 @@ export function abortOnInterrupt(
       process.off(signal, handler);
     }
   };
+}
+
+/**
+ * Time a failed start waits for this process's own SIGINT or SIGTERM handler. The exit of a
+ * child that the same signal killed can reach this process first.
+ */
+const SIGNAL_GRACE_MS = 500;
+
+/**
+ * Tells whether the platform failed to start because a signal interrupted the drill or load. A
+ * Ctrl-C at a terminal reaches the whole process group, and a provider fleet process that has
+ * not yet installed its own handlers dies of it, which fails the start.
+ */
+export async function interruptedStart(
+  error: unknown,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  if (signal === undefined) return false;
+  const stopSignal =
+    isFleetProcessError(error) && (error.signal === 'SIGINT' || error.signal === 'SIGTERM');
+  if (stopSignal && !signal.aborted) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, SIGNAL_GRACE_MS);
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+  }
+  return signal.aborted;
 }

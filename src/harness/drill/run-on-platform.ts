@@ -14,9 +14,9 @@ import {
   startPlatform,
   WorkerPauseUnsupportedError,
 } from '../../platform/runtime.js';
-import { isFleetProcessError } from '../../platform/runtime/fleet-child.js';
 import type { PriorityClass } from '../../platform/task.js';
 import { DEFAULT_TENANTS_PATH, loadTenants } from '../../platform/tenants/index.js';
+import { interruptedStart } from './interrupt.js';
 import { collectEnvironment, gitCommit, policyHash } from '../report/environment.js';
 import { recordPlatformFiles } from '../report/platform-files.js';
 import type { Report } from '../report/types.js';
@@ -219,35 +219,4 @@ export async function runDrillOnPlatform(
   } finally {
     await platform.stop({ purge: true });
   }
-}
-
-/**
- * Time a failed start waits for this process's own SIGINT or SIGTERM handler. The exit of a
- * child that the same signal killed can reach this process first.
- */
-const SIGNAL_GRACE_MS = 500;
-
-/**
- * Tells whether the platform failed to start because a signal interrupted the drill. A Ctrl-C
- * at a terminal reaches the whole process group, and a provider fleet process that has not yet
- * installed its own handlers dies of it, which fails the start.
- */
-async function interruptedStart(error: unknown, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal === undefined) return false;
-  const stopSignal =
-    isFleetProcessError(error) && (error.signal === 'SIGINT' || error.signal === 'SIGTERM');
-  if (stopSignal && !signal.aborted) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, SIGNAL_GRACE_MS);
-      signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
-    });
-  }
-  return signal.aborted;
 }

@@ -216,6 +216,24 @@ export function defineToxiproxyConformance(baseUrl: () => string): void {
       assert.ok((await echoRoundTrip(fast, 'no latency')) < 500);
       fast.destroy();
     });
+
+    it('reset keeps connections without a timeout toxic', async () => {
+      const proxy = await createProxy('reset_keep');
+      await proxy.addToxic(toxic('latency', { latency: 1000, jitter: 0 }));
+      const socket = await openSocket(portOf(proxy.listen));
+      // The echo of this text is still queued in the latency toxic when the reset removes it.
+      const delayed = collect(socket, 3000, (data) => data.length >= 'held;'.length);
+      socket.write('held;');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await client.reset();
+      const flushed = await delayed;
+      const after = await probeEcho(socket, 'after reset;');
+      socket.destroy();
+      assert.equal(flushed.data.toString(), 'held;');
+      assert.equal(flushed.closed, false);
+      assert.ok(flushed.elapsedMs < 900, `held data came after ${flushed.elapsedMs.toFixed(0)} ms`);
+      assert.equal(after, true);
+    });
   });
 
   describe('toxics', () => {

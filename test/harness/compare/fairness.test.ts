@@ -267,6 +267,17 @@ describe('fairnessWarnings', () => {
     ]);
   });
 
+  it('names older files after the seeds', () => {
+    const [a1, b1] = [run('a1'), run('b1')];
+    b1.seed = 2;
+    b1.prices = { path: 'fixtures/prices.yaml', sha256: 'c'.repeat(64) };
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1])), [
+      'seeds differ: 1 (a1) vs 2 (b1); give every side the same --seed values',
+      'a1 predates the record of the price table and tenants file, so compare could not ' +
+        'check them',
+    ]);
+  });
+
   it('leaves out a --target run without files', () => {
     const [a1, b1] = [run('a1'), run('b1')];
     a1.topology = null;

@@ -11,11 +11,14 @@ import { MemoryAdmissionBackend } from '../../../src/platform/admission/memory-b
 import { RedisAdmissionBackend } from '../../../src/platform/admission/redis-backend.js';
 import type { AdmissionBackend } from '../../../src/platform/admission/types.js';
 import { createPlatformMetrics } from '../../../src/platform/metrics/index.js';
+import { type Platform, startPlatform } from '../../../src/platform/runtime.js';
 import { wireTenantUsage } from '../../../src/platform/runtime/metrics-wiring.js';
 import { hashApiKey } from '../../../src/platform/tenants/api-key.js';
+import { loadDemoKeys } from '../../../src/platform/tenants/index.js';
 import { createManualClock } from '../admission/fake-clock.js';
 import { ALPHA_KEY, BETA_KEY, fakePlatform, testTenant } from '../gateway/fake-platform.js';
 import { freePort, OwnRedisServer } from '../../support/redis-server.js';
+import { postTask, sample, scrape as scrapeUrl } from '../runtime/platform-support.js';
 
 const ALPHA = testTenant('tenant-alpha', ALPHA_KEY, { budgetUsd: 10 });
 const DAILY = testTenant('tenant-daily', BETA_KEY, { budgetUsd: 2, budgetPeriod: 'day' });
@@ -251,5 +254,45 @@ describe('tenant gauges with Redis unreachable', () => {
     assert.match(failures, /^scalegate_tenant_usage_read_failures_total\{reason="error"\} 1$/m);
     assert.equal(logs.filter((line) => line.includes('reading tenant usage')).length, 1);
     await app.close();
+  });
+});
+
+describe('tenant gauges of a platform on 127.0.0.1:6379', function () {
+  this.timeout(60_000);
+  let keyPrefix: string;
+  let redis: Redis;
+  let platform: Platform | undefined;
+
+  beforeEach(() => {
+    keyPrefix = `test-tenant-gauges-${randomUUID()}`;
+    redis = new Redis(6379, '127.0.0.1');
+  });
+
+  afterEach(async () => {
+    await platform?.stop({ drainTimeoutMs: 500, purge: true });
+    platform = undefined;
+    assert.deepEqual(await redis.keys(`${keyPrefix}*`), []);
+    await redis.quit();
+  });
+
+  it('shows the spend of a finished task', async () => {
+    platform = await startPlatform({
+      topology: 'workers=1 serverless_burst=disabled',
+      workerProcesses: 1,
+      faultProxy: false,
+      redisUrl: 'redis://127.0.0.1:6379',
+      keyPrefix,
+    });
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const task = { route: 'chat', maxOutputTokens: 4, mode: 'sync' };
+    assert.equal((await postTask(platform.urls.gateway, key, task)).status, 200);
+    const admission = new RedisAdmissionBackend({ redis, keyPrefix: `${keyPrefix}:admission:` });
+    const { spentUsd } = await admission.usage({ id: 'tenant-alpha' });
+    assert.ok(spentUsd > 0, `tenant-alpha spent ${spentUsd}`);
+    const text = await scrapeUrl(platform.urls.gateway);
+    const labels = 'tenant="tenant-alpha",period="total"';
+    assert.equal(sample(text, 'scalegate_tenant_spend_usd', labels), spentUsd);
+    assert.equal(sample(text, 'scalegate_tenant_reserved_usd', labels), 0);
+    assert.equal(sample(text, 'scalegate_tenant_budget_usd', labels), 2000);
   });
 });

@@ -58,6 +58,7 @@ import {
   startQueueSampler,
   wireRouterMetrics,
   wireTaskCounts,
+  wireTenantUsage,
 } from './runtime/metrics-wiring.js';
 import { applyMetricCalls } from './runtime/metric-relay.js';
 import { logWorkerRestart, recordWorkerExit } from './runtime/worker-exits.js';
@@ -311,6 +312,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     });
     const stopSampler = startQueueSampler(drivers.queue, metrics);
     wireTaskCounts(drivers.store, metrics);
+    wireTenantUsage(drivers.admission, tenants.tenants, metrics, config.logger);
     stops.unshift(async () => stopSampler());
     const onJobEndStored = (record: TaskRecord) =>
       recordFinished(metrics, drivers.ledger, record, 0);

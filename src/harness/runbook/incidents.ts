@@ -240,6 +240,20 @@ function reasonLimits(): string {
   return `${pairs.slice(0, -1).join(', ')} and ${pairs.at(-1)}`;
 }
 
+/**
+ * Words the read of a tenant's budget gauges for `budget` rejections. They are gauges, so
+ * one read shows the current values.
+ */
+function budgetReadText(tenant: string): string {
+  const gauges = [
+    'scalegate_tenant_budget_usd',
+    'scalegate_tenant_spend_usd',
+    'scalegate_tenant_reserved_usd',
+  ];
+  const selectors = gauges.map((gauge) => `${gauge}\\{tenant="${tenant}"`).join('|');
+  return `For \`budget\`, read the tenant's budget, its spend and its open reservations in the current budget period, in US dollars, with \`curl -s "$GATEWAY_URL/metrics" | grep -E '${selectors}'\`. Spend plus reservations near the budget means 429 \`budget\` rejections go on until running tasks settle below their reservations, the period named by the \`period\` label resets (\`day\` at 00:00 UTC, \`month\` at 00:00 UTC on the 1st, \`total\` never), or budgetUsd is raised.`;
+}
+
 function tenantBurst(evidence: Evidence): Incident {
   const { report, result, fault } = evidence;
   const burst = fault.burst;
@@ -271,7 +285,7 @@ function tenantBurst(evidence: Evidence): Incident {
     ],
     operatorSteps: [
       `Watch the rejections, read twice ${READ_GAP_S} s apart: a line that changed is the tenant still being turned away, by reason: ${twoReads(`scalegate_admission_rejections_total\\{tenant="${tenant}"`)}`,
-      `Find the limit behind each reason of step 1 in the tenants file the platform was started with, its --tenants option, or fixtures/tenants.yaml: ${reasonLimits()}. \`backpressure\` is the platform's queue backlog, which no limit of the tenant sets.`,
+      `Find the limit behind each reason of step 1 in the tenants file the platform was started with, its --tenants option, or fixtures/tenants.yaml: ${reasonLimits()}. \`backpressure\` is the platform's queue backlog, which no limit of the tenant sets. ${budgetReadText(tenant)}`,
       `If its async tasks hold the workers, lower its maxRunning in that file and restart the platform, which applies the cap to queued tasks too. Restart only a platform on Redis (REDIS_URL), with the same REDIS_URL and \`--key-prefix\` so it finds the queued tasks: on the embedded memory drivers a stop fails every queued task of every tenant. Then check that its deferrals rise between the two reads of ${twoReads(`scalegate_running_cap_deferrals_total\\{tenant="${tenant}"`)}, which shows the cap holding its tasks back.`,
       `Confirm other tenants are unaffected: between the two reads of ${twoReads('scalegate_gateway_rejections_total\\{|scalegate_requests_total\\{')} no rejection line of another tenant changes, and neither do their \`outcome="failed"\` lines.`,
     ],

@@ -21,7 +21,7 @@ export interface PeriodWindow {
 }
 
 /** Returns the tenant's budget period, `total` when it names none. */
-export function budgetPeriodOf(tenant: TenantLimits): BudgetPeriod {
+export function budgetPeriodOf(tenant: Pick<TenantLimits, 'budgetPeriod'>): BudgetPeriod {
   return tenant.budgetPeriod ?? 'total';
 }
 

@@ -24,4 +24,5 @@ export type {
   Settlement,
   TenantUsage,
   TicketOutcome,
+  UsageTenant,
 } from './types.js';

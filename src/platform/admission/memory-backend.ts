@@ -11,7 +11,6 @@ import {
   validateRequest,
   withinBudget,
 } from './decision.js';
-import type { BudgetPeriod } from '../tenants/tenant.js';
 import { budgetPeriodOf, periodAt } from './budget-period.js';
 import { type AdmissionOptions, resolveAdmissionOptions } from './options.js';
 import type {
@@ -23,6 +22,7 @@ import type {
   RunSpend,
   Settlement,
   TenantUsage,
+  UsageTenant,
 } from './types.js';
 
 export interface MemoryAdmissionOptions extends AdmissionOptions {
@@ -57,8 +57,6 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
    * monotonic clock, so they expire in the order they opened.
    */
   readonly #openTickets = new Map<string, Map<string, OpenTicket>>();
-  /** Each tenant's budget period as of its last admission. */
-  readonly #periodKinds = new Map<string, BudgetPeriod>();
 
   constructor(options: MemoryAdmissionOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -105,7 +103,6 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     const expiresAt = monotonic + this.#ticketTtlMs;
     const runCharges = new Map<number, number>();
     open.set(ticket.id, { reservedUsd: ticket.reservedUsd, period, expiresAt, runCharges });
-    this.#periodKinds.set(tenant.id, budgetPeriodOf(tenant));
     return { admitted: true, ticket };
   }
 
@@ -141,16 +138,22 @@ export class MemoryAdmissionBackend implements AdmissionBackend {
     return { outcome: 'applied', runs: runChargesOf(open) };
   }
 
-  /** Reads the tenant's in-flight count and the spend of its current budget period. */
-  async usage(tenantId: string): Promise<TenantUsage> {
-    const kind = this.#periodKinds.get(tenantId) ?? 'total';
-    const period = periodAt(kind, this.#clock.now()).key;
-    const spend = this.#spend.get(tenantId)?.get(period);
-    return {
-      inFlight: this.#buckets.get(tenantId)?.inFlight ?? 0,
-      reservedUsd: spend?.reservedUsd ?? 0,
-      spentUsd: spend?.spentUsd ?? 0,
-    };
+  async usage(tenant: UsageTenant): Promise<TenantUsage> {
+    const [usage] = await this.usageOf([tenant]);
+    return usage ?? { inFlight: 0, reservedUsd: 0, spentUsd: 0 };
+  }
+
+  async usageOf(tenants: readonly UsageTenant[]): Promise<TenantUsage[]> {
+    const now = this.#clock.now();
+    return tenants.map((tenant) => {
+      const period = periodAt(budgetPeriodOf(tenant), now).key;
+      const spend = this.#spend.get(tenant.id)?.get(period);
+      return {
+        inFlight: this.#buckets.get(tenant.id)?.inFlight ?? 0,
+        reservedUsd: spend?.reservedUsd ?? 0,
+        spentUsd: spend?.spentUsd ?? 0,
+      };
+    });
   }
 
   async close(): Promise<void> {

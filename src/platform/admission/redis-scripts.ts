@@ -71,7 +71,7 @@ end
  * ARGV: now in ms ('' reads the server's TIME), requestsPerMinute, tokensPerMinute,
  * maxInFlight, budgetUsd, tokens, maxCostUsd, ticket TTL s, budget Retry-After s,
  * ticket id, current period key, its start and end in ms ('' for `total`), the previous
- * period key, the ms at which KEYS[5] expires ('' for never), and the budget period.
+ * period key, and the ms at which KEYS[5] expires ('' for never).
  * Returns {2, now} when now is outside the current period, so the caller retries with the
  * period that contains now. Closes up to EXPIRED_PER_ADMIT expired tickets first, without
  * a charge; an expired ticket of a period older than the previous one frees its in-flight
@@ -154,8 +154,7 @@ redis.call('HSET', KEYS[1],
   'rq', string.format('%.17g', rq - 1),
   'tk', string.format('%.17g', tk - tokens),
   'ts', string.format('%.17g', math.max(now, ts)),
-  'inflight', inflight + 1,
-  'period', ARGV[16])
+  'inflight', inflight + 1)
 redis.call('HSET', KEYS[5], 'reserved', formatUsd(roundUsd(reserved + cost)), 'budget', ARGV[5])
 if ARGV[15] ~= '' then
   redis.call('PEXPIREAT', KEYS[5], ARGV[15])

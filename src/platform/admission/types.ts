@@ -103,6 +103,12 @@ export interface Settlement {
 }
 
 /**
+ * A tenant as `usage` reads it: its id and its configured budget period, `total` when
+ * `budgetPeriod` is absent.
+ */
+export type UsageTenant = Pick<TenantLimits, 'id' | 'budgetPeriod'>;
+
+/**
  * A tenant's counters as the backend stores them: its tasks in flight, and the spend and
  * reservations of its current budget period. A reservation that an earlier period made
  * counts in that period, not here, though its task counts in `inFlight`.
@@ -149,6 +155,12 @@ export interface AdmissionBackend {
    * took stays spent, and the result reports it for each run.
    */
   release(ticket: AdmissionTicket): Promise<Settlement>;
-  usage(tenantId: string): Promise<TenantUsage>;
+  /**
+   * Reads the tenant's in-flight count and the spend and reservations of the current
+   * period of its configured `budgetPeriod`.
+   */
+  usage(tenant: UsageTenant): Promise<TenantUsage>;
+  /** Reads the usage of each tenant, as `usage` does, in one read; results are in input order. */
+  usageOf(tenants: readonly UsageTenant[]): Promise<TenantUsage[]>;
   close(): Promise<void>;
 }

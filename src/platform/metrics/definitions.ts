@@ -11,11 +11,13 @@ export interface GaugeCollectors {
   collectQueues?: () => Promise<void>;
   /** Runs before each scrape of `scalegate_tasks`. */
   collectTasks?: () => Promise<void>;
+  /** Runs before each scrape of the tenant budget gauges. */
+  collectTenants?: () => Promise<void>;
 }
 
 /** Registers every platform metric on `registry`, each named with the `scalegate_` prefix. */
 export function defineMetrics(registry: Registry, collectors: GaugeCollectors = {}) {
-  const { collectQueues, collectTasks } = collectors;
+  const { collectQueues, collectTasks, collectTenants } = collectors;
   const registers = [registry];
   const requests = new Counter({
     name: 'scalegate_requests_total',
@@ -143,6 +145,33 @@ export function defineMetrics(registry: Registry, collectors: GaugeCollectors = 
     labelNames: ['tenant', 'route'] as const,
     registers,
   });
+  const tenantBudget = new Gauge({
+    name: 'scalegate_tenant_budget_usd',
+    help: "A tenant's budgetUsd from the tenants file, the budget of each period of its budgetPeriod (total, day or month in UTC), in US dollars, by tenant id and period. Absent from a scrape whose usage read failed.",
+    labelNames: ['tenant', 'period'] as const,
+    registers,
+    collect: collectTenants,
+  });
+  const tenantSpend = new Gauge({
+    name: 'scalegate_tenant_spend_usd',
+    help: "A tenant's spend in its current budget period as admission records it, settled tasks and the charges of running ones, in US dollars, by tenant id and period. Read from admission on each scrape.",
+    labelNames: ['tenant', 'period'] as const,
+    registers,
+    collect: collectTenants,
+  });
+  const tenantReserved = new Gauge({
+    name: 'scalegate_tenant_reserved_usd',
+    help: "Reservations of a tenant's open admission tickets in its current budget period, in US dollars, by tenant id and period. Read from admission on each scrape. Admission rejects a task with budget when spend plus reservations plus the task's reservation exceed the budget.",
+    labelNames: ['tenant', 'period'] as const,
+    registers,
+    collect: collectTenants,
+  });
+  const tenantUsageReadFailures = new Counter({
+    name: 'scalegate_tenant_usage_read_failures_total',
+    help: 'Tenant usage reads for the scalegate_tenant_ gauges that failed or timed out, by reason (error or timeout). The tenant gauges are absent from the scrape of each.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
 
   return {
     requests,
@@ -165,6 +194,10 @@ export function defineMetrics(registry: Registry, collectors: GaugeCollectors = 
     workerExits,
     cost,
     tokenCost,
+    tenantBudget,
+    tenantSpend,
+    tenantReserved,
+    tenantUsageReadFailures,
   };
 }
 

@@ -14,3 +14,4 @@ export {
   type RequestOutcome,
   type WorkerExitReason,
 } from './platform-metrics.js';
+export type { TenantUsageSample, TenantUsageSource } from './tenant-gauges.js';

@@ -4,6 +4,7 @@ import { addUsd } from '../cost/usd.js';
 import type { PriorityClass, TaskState } from '../task.js';
 import { defineMetrics } from './definitions.js';
 import { SourceReader } from './source-reader.js';
+import { TenantGaugeSampler, type TenantUsageSource } from './tenant-gauges.js';
 
 /**
  * Terminal state of an admitted task. Rejected requests are counted in
@@ -76,6 +77,12 @@ export interface PlatformMetrics {
    * in `scalegate_task_count_read_failures_total`.
    */
   setTaskCountSource(read: () => Promise<TaskCountSample>): void;
+  /**
+   * Reads the tenant budget gauges on every scrape of them, waiting at most
+   * `queueGaugeTimeoutMs`. A read that fails or times out leaves the tenant gauges out of
+   * that scrape and counts in `scalegate_tenant_usage_read_failures_total`.
+   */
+  setTenantUsageSource(source: TenantUsageSource): void;
   recordRejection(tenant: string, reason: RejectionReason): void;
   /** Counts an async task start put off by its tenant's running cap. */
   recordCapDeferral(tenant: string): void;
@@ -92,8 +99,8 @@ export interface PlatformMetrics {
 
 export interface PlatformMetricsOptions {
   /**
-   * Maximum wait for one queue gauge or task count read, in ms, so that a scrape returns
-   * while Redis does not reply. @defaultValue 1000
+   * Maximum wait for one queue gauge, task count or tenant usage read, in ms, so that a
+   * scrape returns while Redis does not reply. @defaultValue 1000
    */
   queueGaugeTimeoutMs?: number;
 }
@@ -133,10 +140,24 @@ export function createPlatformMetrics(
     workerExits,
     cost,
     tokenCost,
+    tenantBudget,
+    tenantSpend,
+    tenantReserved,
+    tenantUsageReadFailures,
   } = defineMetrics(registry, {
     collectQueues: () => sampleQueues(),
     collectTasks: () => sampleTaskCounts(),
+    collectTenants: () => tenantSampler.sample(),
   });
+  const tenantSampler = new TenantGaugeSampler(
+    {
+      budget: tenantBudget,
+      spend: tenantSpend,
+      reserved: tenantReserved,
+      readFailures: tenantUsageReadFailures,
+    },
+    gaugeTimeoutMs,
+  );
 
   const addCost = usdCounterAdder(cost);
   const addTokenCost = usdCounterAdder(tokenCost);
@@ -206,6 +227,9 @@ export function createPlatformMetrics(
     sampleQueues,
     setTaskCountSource(read) {
       taskCountSources.set('store', read);
+    },
+    setTenantUsageSource(source) {
+      tenantSampler.setSource(source);
     },
     recordRejection(tenant, reason) {
       rejections.inc({ tenant, reason });

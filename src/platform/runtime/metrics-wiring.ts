@@ -1,4 +1,8 @@
+import type { Logger } from 'pino';
+
 import type { QueueGauges } from '../admission/backpressure.js';
+import { budgetPeriodOf } from '../admission/budget-period.js';
+import type { AdmissionBackend } from '../admission/types.js';
 import type { CostEntry } from '../cost/ledger.js';
 import type { BreakerState, PlatformMetrics, RequestOutcome } from '../metrics/index.js';
 import { type BreakerTransition, transitionReason } from '../router/breaker-state.js';
@@ -6,6 +10,7 @@ import type { Policy } from '../router/policy-types.js';
 import type { Router } from '../router/router.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { TaskRecord, TokenUsage } from '../task.js';
+import type { TenantLimits } from '../tenants/tenant.js';
 import { costEntryOf } from './cost-entry.js';
 import type { MetricSink } from './metric-relay.js';
 
@@ -72,6 +77,48 @@ export function wireTaskCounts(
   metrics.setTaskCountSource(async () => {
     const { accepted: _accepted, ...byState } = await store.accounting();
     return byState;
+  });
+}
+
+/**
+ * Feeds the tenant budget gauges from admission on each scrape: every tenant's budget, and
+ * the spend and reservations of its current budget period, all in one `usageOf` read. The
+ * first failed read is logged at warn, and the next one only after a read succeeded.
+ */
+export function wireTenantUsage(
+  admission: Pick<AdmissionBackend, 'usageOf'>,
+  tenants: readonly TenantLimits[],
+  metrics: Pick<PlatformMetrics, 'setTenantUsageSource'>,
+  logger?: Logger,
+): void {
+  // Ids, budgets and periods only, so an API key hash cannot reach a label.
+  const limits = tenants.map(({ id, budgetUsd, budgetPeriod }) => ({
+    id,
+    budgetUsd,
+    period: budgetPeriodOf({ budgetPeriod }),
+  }));
+  const queries = limits.map(({ id, period }) => ({ id, budgetPeriod: period }));
+  let failing = false;
+  metrics.setTenantUsageSource({
+    read: async () => {
+      const usage = await admission.usageOf(queries);
+      failing = false;
+      return limits.map(({ id, budgetUsd, period }, index) => ({
+        tenant: id,
+        period,
+        budgetUsd,
+        spentUsd: usage[index]?.spentUsd ?? 0,
+        reservedUsd: usage[index]?.reservedUsd ?? 0,
+      }));
+    },
+    onFailure: (error) => {
+      if (failing) return;
+      failing = true;
+      logger?.warn(
+        { err: error, tenants: limits.length },
+        'reading tenant usage for /metrics failed, so the scalegate_tenant_ gauges are left out of each scrape until a read succeeds',
+      );
+    },
   });
 }
 

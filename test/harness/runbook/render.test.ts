@@ -854,6 +854,20 @@ describe('renderRunbook', () => {
     assert.ok(burstSection.includes("`backpressure` is the platform's queue backlog"));
   });
 
+  it('reads the budget gauges for budget rejections', () => {
+    const burstSection = sectionOf(
+      renderRunbook([sampleReport()]),
+      'Noisy tenant burst: tenant-noisy',
+    );
+    const command =
+      '`curl -s "$GATEWAY_URL/metrics" | grep -E ' +
+      '\'scalegate_tenant_budget_usd\\{tenant="tenant-noisy"|' +
+      'scalegate_tenant_spend_usd\\{tenant="tenant-noisy"|' +
+      'scalegate_tenant_reserved_usd\\{tenant="tenant-noisy"\'`';
+    assert.ok(burstSection.includes(`For \`budget\`, read the tenant's budget`), burstSection);
+    assert.ok(burstSection.includes(command), burstSection);
+  });
+
   it('uses the series for a latency spike', () => {
     const report = sampleReport();
     const spike = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');

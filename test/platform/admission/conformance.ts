@@ -115,13 +115,13 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       assert.ok(first?.admitted);
       await backend.release(first.ticket);
       assert.equal((await backend.admit(req)).admitted, true);
-      assert.equal((await backend.usage(BASE_TENANT.id)).inFlight, 2);
+      assert.equal((await backend.usage(BASE_TENANT)).inFlight, 2);
     });
 
     it('replaces the reservation with the actual cost on settle', async () => {
       const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 1,
         reservedUsd: 0.5,
         spentUsd: 0,
@@ -130,7 +130,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         (await backend.settle(admission.ticket, { run: 1, spentUsd: 0.25 })).outcome,
         'applied',
       );
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 0.25,
@@ -144,7 +144,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         open: true,
         withinBudget: true,
       });
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 1,
         reservedUsd: 0.5,
         spentUsd: 0.125,
@@ -154,7 +154,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         (await backend.settle(admission.ticket, { run: 1, spentUsd: 0.375 })).outcome,
         'applied',
       );
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 0.375,
@@ -176,7 +176,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         open: true,
         withinBudget: false,
       });
-      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.75);
+      assert.equal((await backend.usage(BASE_TENANT)).spentUsd, 0.75);
     });
 
     it('keeps charged spend after a release', async () => {
@@ -184,7 +184,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       assert.ok(admission.admitted);
       await backend.charge(admission.ticket, { run: 1, spentUsd: 0.25 });
       assert.equal((await backend.release(admission.ticket)).outcome, 'applied');
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 0.25,
@@ -214,7 +214,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         open: false,
         withinBudget: true,
       });
-      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.125);
+      assert.equal((await backend.usage(BASE_TENANT)).spentUsd, 0.125);
     });
 
     it('rejects a negative charge', async () => {
@@ -237,7 +237,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         backend.settle(admission.ticket, { run: 1.5, spentUsd: 0.25 }),
         isAdmissionInputError,
       );
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 1,
         reservedUsd: 0.5,
         spentUsd: 0,
@@ -250,7 +250,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       await backend.charge(admission.ticket, { run: 1, spentUsd: 0.125 });
       // The same charge again, as after a reply that was lost.
       await backend.charge(admission.ticket, { run: 1, spentUsd: 0.125 });
-      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.125);
+      assert.equal((await backend.usage(BASE_TENANT)).spentUsd, 0.125);
     });
 
     it('charges only the rise of a run spend', async () => {
@@ -258,9 +258,9 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       assert.ok(admission.admitted);
       await backend.charge(admission.ticket, { run: 1, spentUsd: 0.125 });
       await backend.charge(admission.ticket, { run: 1, spentUsd: 0.375 });
-      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.375);
+      assert.equal((await backend.usage(BASE_TENANT)).spentUsd, 0.375);
       await backend.charge(admission.ticket, { run: 1, spentUsd: 0.25 });
-      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.375);
+      assert.equal((await backend.usage(BASE_TENANT)).spentUsd, 0.375);
     });
 
     it('counts the charges of each run apart', async () => {
@@ -268,13 +268,13 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       assert.ok(admission.admitted);
       await backend.charge(admission.ticket, { run: 1, spentUsd: 0.125 });
       await backend.charge(admission.ticket, { run: 2, spentUsd: 0.25 });
-      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.375);
+      assert.equal((await backend.usage(BASE_TENANT)).spentUsd, 0.375);
       // Run 2 settles its whole spend; run 1's charge stays spent.
       assert.equal(
         (await backend.settle(admission.ticket, { run: 2, spentUsd: 0.5 })).outcome,
         'applied',
       );
-      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.625);
+      assert.equal((await backend.usage(BASE_TENANT)).spentUsd, 0.625);
     });
 
     it('settles after a lost charge reply without charging twice', async () => {
@@ -286,7 +286,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         (await backend.settle(admission.ticket, { run: 1, spentUsd: 0.25 })).outcome,
         'applied',
       );
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 0.25,
@@ -301,7 +301,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         (await backend.settle(admission.ticket, { run: 1, spentUsd: 0.25 })).outcome,
         'applied',
       );
-      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.5);
+      assert.equal((await backend.usage(BASE_TENANT)).spentUsd, 0.5);
     });
 
     it('reports each run charge on settle', async () => {
@@ -319,7 +319,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
           { run: 3, spentUsd: 0.25 },
         ],
       });
-      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.875);
+      assert.equal((await backend.usage(BASE_TENANT)).spentUsd, 0.875);
     });
 
     it('charges earlier runs on settle', async () => {
@@ -341,7 +341,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         { run: 2, spentUsd: 0.25 },
         { run: 3, spentUsd: 0.125 },
       ]);
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 0.75,
@@ -359,7 +359,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         { run: 1, spentUsd: 0.5 },
         { run: 2, spentUsd: 0.25 },
       ]);
-      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.75);
+      assert.equal((await backend.usage(BASE_TENANT)).spentUsd, 0.75);
     });
 
     it('reports run charges exactly', async () => {
@@ -386,7 +386,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         { run: 1, spentUsd: 0.5 },
       ]);
       assert.deepEqual(late, { outcome: 'already_closed', runs: [] });
-      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.125);
+      assert.equal((await backend.usage(BASE_TENANT)).spentUsd, 0.125);
     });
 
     it('rejects an invalid earlier run', async () => {
@@ -400,7 +400,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         backend.settle(admission.ticket, { run: 2, spentUsd: 0.25 }, [{ run: 1, spentUsd: -1 }]),
         isAdmissionInputError,
       );
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 1,
         reservedUsd: 0.5,
         spentUsd: 0,
@@ -411,7 +411,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       const admission = await backend.admit(request({}, { maxCostUsd: 0.5 }));
       assert.ok(admission.admitted);
       assert.deepEqual(await backend.release(admission.ticket), { outcome: 'applied', runs: [] });
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 0,
@@ -429,7 +429,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       clock.tick(1);
       const next = await backend.admit(req);
       assert.ok(next.admitted);
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 1,
         reservedUsd: 0.5,
         spentUsd: 0,
@@ -439,12 +439,12 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         (await backend.settle(stale.ticket, { run: 1, spentUsd: 0.25 })).outcome,
         'already_closed',
       );
-      assert.equal((await backend.usage(BASE_TENANT.id)).inFlight, 1);
+      assert.equal((await backend.usage(BASE_TENANT)).inFlight, 1);
       assert.equal(
         (await backend.settle(next.ticket, { run: 1, spentUsd: 0.25 })).outcome,
         'applied',
       );
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 0.25,
@@ -463,7 +463,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       assert.ok(last.admitted);
       await backend.release(unexpired.ticket);
       await backend.release(last.ticket);
-      const usage = await backend.usage(BASE_TENANT.id);
+      const usage = await backend.usage(BASE_TENANT);
       assert.equal(usage.inFlight, 0);
       assert.ok(usage.reservedUsd >= 0, `reservedUsd ${usage.reservedUsd} < 0`);
       assert.ok(usage.reservedUsd < 1e-9, `reservedUsd ${usage.reservedUsd} left over`);
@@ -479,7 +479,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         outcome: 'already_closed',
         runs: [],
       });
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 0.25,
@@ -532,7 +532,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       const free = request({ requestsPerMinute: 2, budgetUsd: 0 }, { maxCostUsd: 0 });
       const admitted = await admitMany(backend, free, 3);
       assert.equal(admitted.filter((result) => result.admitted).length, 2);
-      assert.equal((await backend.usage(BASE_TENANT.id)).inFlight, 2);
+      assert.equal((await backend.usage(BASE_TENANT)).inFlight, 2);
     });
 
     it('admits 1 of 8 concurrent on a one-task budget', async () => {
@@ -550,7 +550,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
       assert.equal(results.filter((result) => result.admitted).length, 10);
       const last = results.at(-1);
       assert.equal(last?.admitted === false && last.reason, 'budget');
-      assert.equal((await backend.usage(BASE_TENANT.id)).reservedUsd, 0.0003);
+      assert.equal((await backend.usage(BASE_TENANT)).reservedUsd, 0.0003);
     });
 
     it('sums settled charges to the exact decimal', async () => {
@@ -559,7 +559,7 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         assert.ok(result.admitted);
         await backend.settle(result.ticket, { run: 1, spentUsd: 0.00003 });
       }
-      assert.deepEqual(await backend.usage(BASE_TENANT.id), {
+      assert.deepEqual(await backend.usage(BASE_TENANT), {
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 0.0003,
@@ -588,10 +588,10 @@ export function describeAdmissionConformance(name: string, factory: BackendFacto
         open: true,
         withinBudget: true,
       });
-      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.00077);
+      assert.equal((await backend.usage(BASE_TENANT)).spentUsd, 0.00077);
       // 0.00077 + 0.00026 is 0.0010299999999999999 in float arithmetic.
       await backend.settle(admission.ticket, { run: 2, spentUsd: 0.00026 });
-      assert.equal((await backend.usage(BASE_TENANT.id)).spentUsd, 0.00103);
+      assert.equal((await backend.usage(BASE_TENANT)).spentUsd, 0.00103);
     });
 
     it('rejects a negative token estimate', async () => {

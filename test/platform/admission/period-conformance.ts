@@ -57,13 +57,13 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
     it('resets day spend at 00:00 UTC', async () => {
       await start(justBeforeEnd('day'));
       await spend(backend, request({}, 0.5), 0.75);
-      assert.deepEqual(await backend.usage(TENANT.id), {
+      assert.deepEqual(await backend.usage(TENANT), {
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 0.75,
       });
       clock.tick(1);
-      assert.deepEqual(await backend.usage(TENANT.id), {
+      assert.deepEqual(await backend.usage(TENANT), {
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 0,
@@ -81,7 +81,7 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       clock.tick(1);
       const after = await backend.admit(request({}, 0.5));
       assert.equal(after.admitted, true);
-      assert.deepEqual(await backend.usage(TENANT.id), {
+      assert.deepEqual(await backend.usage(TENANT), {
         inFlight: 1,
         reservedUsd: 0.5,
         spentUsd: 0,
@@ -154,7 +154,7 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       clock.tick(1);
       const rejected = await backend.admit(req);
       assert.equal(rejected.admitted === false && rejected.reason, 'budget');
-      assert.equal((await backend.usage(TENANT.id)).spentUsd, 1);
+      assert.equal((await backend.usage(req.tenant)).spentUsd, 1);
     });
 
     it('resets month spend on the 1st at 00:00 UTC', async () => {
@@ -163,8 +163,9 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       await spend(backend, req, 1);
       const before = await backend.admit(req);
       assert.equal(before.admitted === false && before.reason, 'budget');
+      assert.equal((await backend.usage(req.tenant)).spentUsd, 1);
       clock.tick(1);
-      assert.equal((await backend.usage(TENANT.id)).spentUsd, 0);
+      assert.equal((await backend.usage(req.tenant)).spentUsd, 0);
       const after = await backend.admit(req);
       assert.equal(after.admitted, true);
     });
@@ -178,7 +179,7 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       assert.equal(rejected.admitted === false && rejected.reason, 'budget');
       assert.equal(rejected.admitted === false && rejected.fitsAfterReservations, false);
       assert.equal('budgetResetSeconds' in rejected, false);
-      assert.deepEqual(await backend.usage(TENANT.id), {
+      assert.deepEqual(await backend.usage(req.tenant), {
         inFlight: 0,
         reservedUsd: 0,
         spentUsd: 1,
@@ -190,7 +191,7 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       const straddling = await backend.admit(request({}, 0.75));
       assert.ok(straddling.admitted);
       clock.tick(1);
-      assert.deepEqual(await backend.usage(TENANT.id), {
+      assert.deepEqual(await backend.usage(TENANT), {
         inFlight: 1,
         reservedUsd: 0,
         spentUsd: 0,
@@ -208,7 +209,7 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       assert.equal((await backend.admit(request({}, 0.25))).admitted, true);
       const settled = await backend.settle(straddling.ticket, { run: 1, spentUsd: 0.5 });
       assert.deepEqual(settled, { outcome: 'applied', runs: [{ run: 1, spentUsd: 0.5 }] });
-      assert.deepEqual(await backend.usage(TENANT.id), {
+      assert.deepEqual(await backend.usage(TENANT), {
         inFlight: 1,
         reservedUsd: 0.25,
         spentUsd: 0,
@@ -233,7 +234,7 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
         open: true,
         withinBudget: false,
       });
-      assert.deepEqual(await backend.usage(TENANT.id), {
+      assert.deepEqual(await backend.usage(TENANT), {
         inFlight: 2,
         reservedUsd: 0.25,
         spentUsd: 0,
@@ -317,13 +318,40 @@ export function describeBudgetPeriodConformance(name: string, factory: BackendFa
       clock.tick(TICKET_TTL_SECONDS * 1000);
       const next = await backend.admit(req);
       assert.equal(next.admitted, true);
-      assert.deepEqual(await backend.usage(TENANT.id), {
+      assert.deepEqual(await backend.usage(TENANT), {
         inFlight: 1,
         reservedUsd: 0.5,
         spentUsd: 0,
       });
       const late = await backend.settle(stale.ticket, { run: 1, spentUsd: 0.25 });
       assert.equal(late.outcome, 'already_closed');
+    });
+
+    it('reads usage in the period it is given', async () => {
+      await start(justBeforeEnd('day') - 60_000);
+      await spend(backend, request({}, 0.5), 0.25);
+      assert.deepEqual(await backend.usage({ id: TENANT.id, budgetPeriod: 'month' }), {
+        inFlight: 0,
+        reservedUsd: 0,
+        spentUsd: 0,
+      });
+      assert.deepEqual(await backend.usage(TENANT), {
+        inFlight: 0,
+        reservedUsd: 0,
+        spentUsd: 0.25,
+      });
+    });
+
+    it('reads several tenants in input order', async () => {
+      await start(justBeforeEnd('day') - 60_000);
+      const monthly = { ...TENANT, id: 'tenant-period-month', budgetPeriod: 'month' as const };
+      await spend(backend, request({}, 0.5), 0.25);
+      assert.ok((await backend.admit({ tenant: monthly, tokens: 10, maxCostUsd: 0.125 })).admitted);
+      assert.deepEqual(await backend.usageOf([monthly, TENANT, { id: 'tenant-unseen' }]), [
+        { inFlight: 1, reservedUsd: 0.125, spentUsd: 0 },
+        { inFlight: 0, reservedUsd: 0, spentUsd: 0.25 },
+        { inFlight: 0, reservedUsd: 0, spentUsd: 0 },
+      ]);
     });
 
     it('rejects an unknown budget period', async () => {

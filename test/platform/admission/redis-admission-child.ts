@@ -62,5 +62,5 @@ process.on('message', (message) => {
     });
 });
 
-await backend.usage(settings.tenant.id);
+await backend.usage(settings.tenant);
 send('ready');

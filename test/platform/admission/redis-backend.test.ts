@@ -210,7 +210,7 @@ function describeRedisSpecifics(): void {
         const day = keys[0]?.slice(`${keyPrefix}{tenant-server-day}:spend:`.length);
         assert.ok(serverDays.includes(day ?? ''), `${day} is not the server's day`);
         assert.notEqual(day, 'day:2025-01-15');
-        assert.equal((await serverBackend.usage(tenant.id)).reservedUsd, 0.25);
+        assert.equal((await serverBackend.usage(tenant)).reservedUsd, 0.25);
       } finally {
         await serverBackend.clear();
       }
@@ -235,12 +235,12 @@ function describeRedisSpecifics(): void {
         assert.ok(admission.admitted);
         const settlement = await settling.settle(admission.ticket, { run: 1, spentUsd: 0.375 });
         assert.deepEqual(settlement, { outcome: 'applied', runs: [{ run: 1, spentUsd: 0.375 }] });
-        assert.deepEqual(await admitting.usage(tenant.id), {
+        assert.deepEqual(await admitting.usage(tenant), {
           inFlight: 0,
           reservedUsd: 0,
           spentUsd: 0.375,
         });
-        assert.deepEqual(await settling.usage(tenant.id), {
+        assert.deepEqual(await settling.usage(tenant), {
           inFlight: 0,
           reservedUsd: 0,
           spentUsd: 0.375,
@@ -280,7 +280,7 @@ function describeRedisSpecifics(): void {
         clock.tick(60_000);
         await timed.admit({ tenant, tokens: 1, maxCostUsd: 0 });
         assert.equal(await redis.hlen(chargesKey), 0);
-        assert.equal((await timed.usage(tenant.id)).spentUsd, 0.5);
+        assert.equal((await timed.usage(tenant)).spentUsd, 0.5);
       } finally {
         await timed.clear();
       }

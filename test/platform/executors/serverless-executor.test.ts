@@ -104,7 +104,7 @@ describe('ServerlessExecutor', () => {
     const throttled = first.statusCode === 429 ? first : second;
     assert.equal(throttled.headers['retry-after'], '1');
     assert.equal(throttled.json().error.code, 'serverless_throttled');
-    assert.equal((await platform.admission.usage('tenant-alpha')).inFlight, 0);
+    assert.equal((await platform.admission.usage({ id: 'tenant-alpha' })).inFlight, 0);
   });
 
   it('charges streamed tokens at function timeout', async () => {
@@ -125,7 +125,7 @@ describe('ServerlessExecutor', () => {
     const record = await platform.store.get('tenant-alpha', response.json().id);
     assert.equal(record?.state, 'failed');
     assert.equal(record?.costUsd, 0.25);
-    assert.equal((await platform.admission.usage('tenant-alpha')).spentUsd, 0.25);
+    assert.equal((await platform.admission.usage({ id: 'tenant-alpha' })).spentUsd, 0.25);
   });
 
   it('names the running task in a stream timeout', async () => {

@@ -138,7 +138,7 @@ describe('gateway sync disconnect', () => {
         // machine, so the count is read once the close event arrived.
         await withTimeout(provider.firstEarlyClose, 5_000, 'provider connection close');
         assert.equal(provider.closedEarly, 1);
-        const usage = await platform.admission.usage('tenant-alpha');
+        const usage = await platform.admission.usage({ id: 'tenant-alpha' });
         assert.equal(usage.inFlight, 0);
       } finally {
         await app.close();

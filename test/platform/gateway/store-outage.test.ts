@@ -107,13 +107,13 @@ describe('gateway with its Redis paused', function () {
     // The admission script waited in the socket and runs now; its ticket must be closed.
     server.resume();
     await waitUntil(
-      async () => (await gateway.admission.usage('tenant-alpha')).inFlight === 0,
+      async () => (await gateway.admission.usage({ id: 'tenant-alpha' })).inFlight === 0,
       10_000,
       'closing the ticket of the timed-out admission',
     );
     const accepted = await post();
     assert.equal(accepted.response.statusCode, 202);
-    assert.equal((await gateway.admission.usage('tenant-alpha')).inFlight, 1);
+    assert.equal((await gateway.admission.usage({ id: 'tenant-alpha' })).inFlight, 1);
   });
 
   it('marks a task failed when its enqueue times out', async () => {
@@ -143,7 +143,7 @@ describe('gateway with its Redis paused', function () {
     assert.equal(accounting.queued, 0);
     assert.equal(accounting.failed, 1);
     await waitUntil(
-      async () => (await gateway.admission.usage('tenant-alpha')).inFlight === 0,
+      async () => (await gateway.admission.usage({ id: 'tenant-alpha' })).inFlight === 0,
       10_000,
       'releasing the ticket of the failed task',
     );
@@ -171,7 +171,7 @@ describe('gateway with its Redis paused', function () {
       'dropping the owner record',
     );
     assert.equal((await gateway.store.getById(id))?.state, 'failed');
-    assert.equal((await gateway.admission.usage('tenant-alpha')).inFlight, 0);
+    assert.equal((await gateway.admission.usage({ id: 'tenant-alpha' })).inFlight, 0);
   });
 
   it('frees the Idempotency-Key of a rejected task', async () => {

@@ -478,7 +478,7 @@ describe('gateway tasks', () => {
       headers: bearer(ALPHA_KEY),
       payload: SYNC_TASK,
     });
-    const usage = await admission.usage('tenant-alpha');
+    const usage = await admission.usage({ id: 'tenant-alpha' });
     assert.equal(usage.spentUsd, 0.001);
     assert.equal(usage.reservedUsd, 0);
     assert.equal(usage.inFlight, 0);
@@ -503,7 +503,7 @@ describe('gateway tasks', () => {
     assert.equal(error.code, 'provider_status_5xx');
     const record = await store.get('tenant-alpha', id);
     assert.equal(record?.state, 'failed');
-    assert.equal((await admission.usage('tenant-alpha')).reservedUsd, 0);
+    assert.equal((await admission.usage({ id: 'tenant-alpha' })).reservedUsd, 0);
   });
 
   it('runs every agent step', async () => {

@@ -74,7 +74,7 @@ for (const [name, executor] of EXECUTORS) {
       assert.equal(stored?.state, 'failed');
       assert.equal(stored?.error?.code, 'store_unavailable');
       assert.equal(stored?.costUsd, 0.25);
-      assert.equal((await platform.admission.usage('tenant-alpha')).inFlight, 0);
+      assert.equal((await platform.admission.usage({ id: 'tenant-alpha' })).inFlight, 0);
       assert.deepEqual(owners.events, [`hold ${id}`, `drop ${id}`]);
     });
 

@@ -150,7 +150,7 @@ describe('orphaned async admissions', function () {
 
   /** Checks that the tenant has no in-flight slot or reservation left, and admits a task. */
   async function assertTicketFreed(platform: Platform): Promise<void> {
-    const usage = await admission.usage(TENANT_ID);
+    const usage = await admission.usage({ id: TENANT_ID });
     assert.equal(usage.inFlight, 0, 'in-flight slots');
     assert.equal(usage.reservedUsd, 0, 'reserved US dollars');
     const next = await postTask(platform.urls.gateway, tenantKey, ASYNC_TASK);

@@ -90,9 +90,9 @@ describe('cost of a run killed by SIGKILL, on Redis with a worker process', func
     const reply = await postTask(platform.urls.gateway, key, TWO_STEP_TASK);
     assert.equal(reply.status, 202);
     const id = String(reply.json.id);
-    await waitFor(async () => (await admission.usage(TENANT)).spentUsd > 0, 15_000);
+    await waitFor(async () => (await admission.usage({ id: TENANT })).spentUsd > 0, 15_000);
     await waitFor(async () => (await platform.store.getById(id))?.checkpoint?.steps === 1, 5_000);
-    return { id, spentUsd: (await admission.usage(TENANT)).spentUsd };
+    return { id, spentUsd: (await admission.usage({ id: TENANT })).spentUsd };
   }
 
   /** Asserts that the task's cost is `expectedUsd`, as are the ledger and the tenant's spend. */
@@ -100,7 +100,7 @@ describe('cost of a run killed by SIGKILL, on Redis with a worker process', func
     assertUsd(record.costUsd ?? 0, expectedUsd, 'task cost');
     await waitFor(async () => (await platform.ledger.summary()).tasks === 1, 5_000);
     assertUsd((await platform.ledger.summary()).totalUsd, expectedUsd, 'ledger total');
-    const usage = await admission.usage(TENANT);
+    const usage = await admission.usage({ id: TENANT });
     assert.equal(usage.inFlight, 0);
     assertUsd(usage.spentUsd, expectedUsd, 'tenant spend');
   }
@@ -128,7 +128,10 @@ describe('cost of a run killed by SIGKILL, on Redis with a worker process', func
     const { id, spentUsd: killedRunUsd } = await postCharged(stopping);
     await killWorkerProcess();
     // The restarted worker process resumes the task after its first step and charges its second.
-    await waitFor(async () => (await admission.usage(TENANT)).spentUsd > killedRunUsd, 20_000);
+    await waitFor(
+      async () => (await admission.usage({ id: TENANT })).spentUsd > killedRunUsd,
+      20_000,
+    );
     // Started only now, so that the stopping platform's worker process takes the task.
     const survivor = await start();
     let timedOut = false;

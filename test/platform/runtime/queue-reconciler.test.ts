@@ -119,7 +119,7 @@ describe('storeJobEnd', () => {
     assert.equal(task?.finishedAt, 4_000);
     assert.equal(task?.error, undefined);
     // The finisher that ended the task owns its ticket; this path leaves it open.
-    assert.equal((await admission.usage('tenant-alpha')).inFlight, 1);
+    assert.equal((await admission.usage({ id: 'tenant-alpha' })).inFlight, 1);
   });
 
   it('releases the admission ticket of the job payload', async () => {
@@ -127,10 +127,10 @@ describe('storeJobEnd', () => {
     await store.create(runningTask('t5'));
     const admission = new MemoryAdmissionBackend({ clock });
     const ticket = await admitOne(admission);
-    assert.equal((await admission.usage('tenant-alpha')).reservedUsd, 0.5);
+    assert.equal((await admission.usage({ id: 'tenant-alpha' })).reservedUsd, 0.5);
     storeJobEnd(store, clock, ended('t5', 'dead_lettered', { ticket }), { admission });
     await settle();
-    const usage = await admission.usage('tenant-alpha');
+    const usage = await admission.usage({ id: 'tenant-alpha' });
     assert.equal(usage.inFlight, 0);
     assert.equal(usage.reservedUsd, 0);
     assert.equal(usage.spentUsd, 0);
@@ -151,7 +151,7 @@ describe('storeJobEnd', () => {
     });
     await settle();
     assert.equal(stored[0]?.costUsd, 0.125);
-    assert.deepEqual(await admission.usage('tenant-alpha'), {
+    assert.deepEqual(await admission.usage({ id: 'tenant-alpha' }), {
       inFlight: 0,
       reservedUsd: 0,
       spentUsd: 0.125,
@@ -176,7 +176,7 @@ describe('storeJobEnd', () => {
     await settle();
     assert.equal(stored[0]?.costUsd, 0.1875);
     assert.equal((await store.getById('t10'))?.costUsd, 0.1875);
-    assert.equal((await admission.usage('tenant-alpha')).spentUsd, 0.1875);
+    assert.equal((await admission.usage({ id: 'tenant-alpha' })).spentUsd, 0.1875);
   });
 
   it('charges what a failed charge left out', async () => {
@@ -190,7 +190,7 @@ describe('storeJobEnd', () => {
     storeJobEnd(store, clock, ended('t12', 'failed', { ticket }), { admission });
     await settle();
     assert.equal((await store.getById('t12'))?.costUsd, 0.125);
-    assert.deepEqual(await admission.usage('tenant-alpha'), {
+    assert.deepEqual(await admission.usage({ id: 'tenant-alpha' }), {
       inFlight: 0,
       reservedUsd: 0,
       spentUsd: 0.125,
@@ -235,7 +235,7 @@ describe('storeJobEnd', () => {
     await settle();
     assert.deepEqual(errors, [{ message: 'store unavailable', id: 't6' }]);
     // The release goes first, because it reports the charges that the stored cost counts.
-    assert.equal((await admission.usage('tenant-alpha')).inFlight, 0);
+    assert.equal((await admission.usage({ id: 'tenant-alpha' })).inFlight, 0);
     assert.equal((await store.getById('t6'))?.state, 'running');
   });
 
@@ -281,7 +281,7 @@ describe('storeJobEnd', () => {
       await settle();
       const next = await admission.admit({ tenant: ONE_IN_FLIGHT, tokens: 10, maxCostUsd: 0.5 });
       assert.equal(next.admitted, true);
-      assert.equal((await admission.usage('tenant-alpha')).inFlight, 1);
+      assert.equal((await admission.usage({ id: 'tenant-alpha' })).inFlight, 1);
     });
   });
 });

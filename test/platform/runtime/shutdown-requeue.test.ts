@@ -50,7 +50,7 @@ describe('graceful stop on Redis', function () {
           keyPrefix: `${keyPrefix}:admission:`,
         });
         // The ticket is charged once the first step's call has finished.
-        await waitFor(async () => (await admission.usage(TENANT)).spentUsd > 0, 10_000);
+        await waitFor(async () => (await admission.usage({ id: TENANT })).spentUsd > 0, 10_000);
         // Started only now, so that the stopping platform's consumer takes the task.
         survivor = await startPlatform(options);
         let timedOut = false;
@@ -85,7 +85,7 @@ describe('graceful stop on Redis', function () {
         const costUsd = record.costUsd ?? 0;
         assert.ok(Math.abs(costUsd - stepsUsd) < 1e-12, `cost ${costUsd}`);
 
-        const usage = await admission.usage(TENANT);
+        const usage = await admission.usage({ id: TENANT });
         assert.equal(usage.inFlight, 0);
         assert.ok(Math.abs(usage.reservedUsd) < 1e-12, `reserved ${usage.reservedUsd}`);
         assert.ok(Math.abs(usage.spentUsd - costUsd) < 1e-12, `spent ${usage.spentUsd}`);

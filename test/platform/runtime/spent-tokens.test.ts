@@ -224,7 +224,7 @@ describe('spent token cost of failed tasks', () => {
       const record = await store.getById('t2');
       assert.equal(record?.state, 'dead_lettered');
       assert.equal(record?.costUsd, 0.125);
-      const usage = await admission.usage('tenant-alpha');
+      const usage = await admission.usage({ id: 'tenant-alpha' });
       assert.equal(usage.spentUsd, 0.125);
       assert.equal(usage.inFlight, 0);
       assert.equal(usage.reservedUsd, 0);
@@ -241,7 +241,7 @@ describe('spent token cost of failed tasks', () => {
       assert.equal(retried?.state, 'queued');
       assert.equal(retried?.costUsd, 0.125);
       // The ticket stays open for the next delivery, with this spend charged.
-      assert.deepEqual(await admission.usage('tenant-alpha'), {
+      assert.deepEqual(await admission.usage({ id: 'tenant-alpha' }), {
         inFlight: 1,
         reservedUsd: 1,
         spentUsd: 0.125,
@@ -253,7 +253,7 @@ describe('spent token cost of failed tasks', () => {
       assert.equal(record?.state, 'dead_lettered');
       assert.equal(record?.deliveries, 3);
       assert.equal(record?.costUsd, 0.375);
-      const usage = await admission.usage('tenant-alpha');
+      const usage = await admission.usage({ id: 'tenant-alpha' });
       assert.equal(usage.spentUsd, 0.375);
       assert.equal(usage.inFlight, 0);
     });
@@ -267,7 +267,7 @@ describe('spent token cost of failed tasks', () => {
       const record = await store.getById('t4');
       assert.equal(record?.state, 'succeeded');
       assert.equal(record?.costUsd, 0.625);
-      const usage = await admission.usage('tenant-alpha');
+      const usage = await admission.usage({ id: 'tenant-alpha' });
       assert.equal(usage.spentUsd, 0.625);
       assert.equal(usage.reservedUsd, 0);
     });

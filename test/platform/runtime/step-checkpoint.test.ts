@@ -295,7 +295,7 @@ describe('agent task steps across deliveries', () => {
       assert.equal(record?.checkpoint, undefined);
       // Step 1 ran once, in the first delivery, and each later step once, in the second.
       assert.equal(record?.costUsd, 0.875);
-      assert.equal((await admission.usage(tenant.id)).spentUsd, 0.875);
+      assert.equal((await admission.usage(tenant)).spentUsd, 0.875);
     });
 
     it('stores no checkpoint of an uncharged step', async () => {

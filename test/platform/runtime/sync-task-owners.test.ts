@@ -282,7 +282,7 @@ describe('startSyncTaskOwners', function () {
     assert.equal(ended[0]?.costUsd, 0.00125);
     assert.equal((await store.getById('task-1'))?.error?.code, 'gateway_lost');
     assert.equal((await store.getById('task-1'))?.costUsd, 0.00125);
-    assert.deepEqual(await admission.usage('tenant-a'), {
+    assert.deepEqual(await admission.usage({ id: 'tenant-a' }), {
       inFlight: 0,
       reservedUsd: 0,
       spentUsd: 0.00125,
@@ -341,7 +341,7 @@ describe('startSyncTaskOwners', function () {
     assert.equal(ended[0]?.costUsd, 0.0005);
     assert.equal((await store.getById('task-3'))?.state, 'failed');
     assert.equal(await redis.hexists(`${keyPrefix}:sync-owners`, 'task-3'), 0);
-    assert.deepEqual(await admission.usage('tenant-a'), {
+    assert.deepEqual(await admission.usage({ id: 'tenant-a' }), {
       inFlight: 0,
       reservedUsd: 0,
       spentUsd: 0.0005,

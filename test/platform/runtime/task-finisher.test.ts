@@ -204,7 +204,7 @@ describe('TaskFinisher of a later run', () => {
     const record = await finisher.succeed(task, finisher.ticketSpend(ticket, 2), RUN);
     assert.equal(record.costUsd, 0.375);
     assert.equal(finished[0]?.costUsd, 0.375);
-    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.375);
+    assert.equal((await admission.usage(TENANT)).spentUsd, 0.375);
   });
 
   it('counts a requeued run once', async () => {
@@ -220,7 +220,7 @@ describe('TaskFinisher of a later run', () => {
       message: 'failed',
     });
     assert.equal(record.costUsd, 0.125);
-    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.125);
+    assert.equal((await admission.usage(TENANT)).spentUsd, 0.125);
   });
 
   it('charges a requeued run its recorded cost', async () => {
@@ -233,7 +233,7 @@ describe('TaskFinisher of a later run', () => {
     assert.ok(task);
     const record = await finisher.succeed(task, finisher.ticketSpend(ticket, 2), RUN);
     assert.equal(record.costUsd, 0.5);
-    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.5);
+    assert.equal((await admission.usage(TENANT)).spentUsd, 0.5);
   });
 
   it('passes recorded runs to the settle', async () => {

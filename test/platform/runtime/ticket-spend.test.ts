@@ -100,7 +100,7 @@ describe('TicketSpend', () => {
     const admission = new MemoryAdmissionBackend();
     const spend = new TicketSpend(admission, await admitted(admission), 1);
     await spend.charge(0.25);
-    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.25);
+    assert.equal((await admission.usage(TENANT)).spentUsd, 0.25);
   });
 
   it('stops a retry past the budget', async () => {
@@ -113,7 +113,7 @@ describe('TicketSpend', () => {
     assert.match(error.message, /tenant-alpha does not cover another provider call/);
     assert.match(error.message, /retry after 60 s.*or raise budgetUsd in the tenants file$/);
     // The spend is real, so it stays charged.
-    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.75);
+    assert.equal((await admission.usage(TENANT)).spentUsd, 0.75);
   });
 
   it('charges only the uncharged rest', async () => {
@@ -122,7 +122,7 @@ describe('TicketSpend', () => {
     await spend.charge(0.25);
     await spend.chargeRest(0.375);
     await spend.chargeRest(0.375);
-    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.375);
+    assert.equal((await admission.usage(TENANT)).spentUsd, 0.375);
   });
 
   it('lets the call go on when a charge fails', async () => {
@@ -146,7 +146,7 @@ describe('TicketSpend', () => {
     const spend = new TicketSpend(failingOnce(admission), ticket, 1, () => undefined);
     await spend.charge(0.25);
     await spend.charge(0.125);
-    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.375);
+    assert.equal((await admission.usage(TENANT)).spentUsd, 0.375);
   });
 
   it('resends a failed charge at the end of a step', async () => {
@@ -156,7 +156,7 @@ describe('TicketSpend', () => {
     await spend.charge(0.25);
     // The step's spend equals what the failed charge sent, and this charge takes it.
     await spend.chargeRest(0.25);
-    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.25);
+    assert.equal((await admission.usage(TENANT)).spentUsd, 0.25);
   });
 
   it('charges once after a lost reply', async () => {
@@ -176,7 +176,7 @@ describe('TicketSpend', () => {
     await spend.charge(0.25);
     await spend.chargeRest(0.25);
     assert.equal((await admission.settle(ticket, { run: 1, spentUsd: 0.25 })).outcome, 'applied');
-    assert.deepEqual(await admission.usage(TENANT.id), {
+    assert.deepEqual(await admission.usage(TENANT), {
       inFlight: 0,
       reservedUsd: 0,
       spentUsd: 0.25,
@@ -189,7 +189,7 @@ describe('TicketSpend', () => {
     await admission.settle(ticket, { run: 1, spentUsd: 0.125 });
     const spend = new TicketSpend(admission, ticket, 1);
     await spend.charge(5);
-    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.125);
+    assert.equal((await admission.usage(TENANT)).spentUsd, 0.125);
   });
 });
 
@@ -231,7 +231,7 @@ describe('lost charge reply in a delivery', () => {
 
     await handler(delivery('t4', decision.ticket, 1));
     assert.equal((await store.getById('t4'))?.costUsd, 0.5);
-    assert.deepEqual(await backend.usage(TENANT.id), {
+    assert.deepEqual(await backend.usage(TENANT), {
       inFlight: 0,
       reservedUsd: 0,
       spentUsd: 0.5,
@@ -264,14 +264,14 @@ describe('budget before a redelivery', () => {
     const job = (attempt: number) => delivery('t1', decision.ticket, attempt);
 
     await assert.rejects(handler(job(1)), (error) => isRouterError(error));
-    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.125);
+    assert.equal((await admission.usage(TENANT)).spentUsd, 0.125);
     await assert.rejects(handler(job(2)), (error) => error instanceof NonRetryableError);
     assert.equal(calls, 1);
     const record = await store.getById('t1');
     assert.equal(record?.state, 'failed');
     assert.equal(record?.error?.code, 'budget_exhausted');
     assert.equal(record?.costUsd, 0.125);
-    assert.deepEqual(await admission.usage(TENANT.id), {
+    assert.deepEqual(await admission.usage(TENANT), {
       inFlight: 0,
       reservedUsd: 0,
       spentUsd: 0.125,
@@ -319,7 +319,7 @@ describe('charges of a delivery that never ended', () => {
     await later(job(2));
 
     assert.equal((await store.getById('t2'))?.costUsd, 0.625);
-    assert.deepEqual(await admission.usage(TENANT.id), {
+    assert.deepEqual(await admission.usage(TENANT), {
       inFlight: 0,
       reservedUsd: 0,
       spentUsd: 0.625,
@@ -408,7 +408,7 @@ describe('charges of a delivery that never ended', () => {
     assert.equal(lastCalls, 1);
     assert.equal(record?.costUsd, 0.625);
     assert.equal((await ledger.summary()).totalUsd, 0.625);
-    assert.deepEqual(await backend.usage(TENANT.id), {
+    assert.deepEqual(await backend.usage(TENANT), {
       inFlight: 0,
       reservedUsd: 0,
       spentUsd: 0.625,
@@ -450,11 +450,11 @@ describe('failed last charge of a requeued delivery', () => {
     });
 
     await assert.rejects(handler(job(1)), (error) => isRouterError(error));
-    assert.equal((await backend.usage(TENANT.id)).spentUsd, 0);
+    assert.equal((await backend.usage(TENANT)).spentUsd, 0);
     await handler(job(2));
 
     assert.equal((await store.getById('t6'))?.costUsd, 0.75);
-    assert.deepEqual(await backend.usage(TENANT.id), {
+    assert.deepEqual(await backend.usage(TENANT), {
       inFlight: 0,
       reservedUsd: 0,
       spentUsd: 0.75,
@@ -493,7 +493,7 @@ describe('finished steps of a delivery that never ended', () => {
     });
     void handler(delivery('t3', decision.ticket, 1));
     await third;
-    assert.equal((await admission.usage(TENANT.id)).spentUsd, 0.25);
+    assert.equal((await admission.usage(TENANT)).spentUsd, 0.25);
   });
 });
 

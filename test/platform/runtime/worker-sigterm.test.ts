@@ -144,7 +144,7 @@ describe('worker process stopped by SIGTERM', function () {
     assert.ok(Math.abs(cutUsd - stepsUsd / 2) < 1e-12, `cut delivery cost ${cutUsd}`);
 
     const admission = new RedisAdmissionBackend({ redis, keyPrefix: `${keyPrefix}:admission:` });
-    const usage = await admission.usage(TENANT);
+    const usage = await admission.usage({ id: TENANT });
     assert.equal(usage.inFlight, 0);
     assert.ok(Math.abs(usage.reservedUsd) < 1e-12, `reserved ${usage.reservedUsd}`);
     assert.ok(Math.abs(usage.spentUsd - costUsd) < 1e-12, `spent ${usage.spentUsd}`);

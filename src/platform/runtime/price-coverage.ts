@@ -24,12 +24,14 @@ export function checkPriceCoverage(
   }
   for (const { provider, model, routes } of routesByModel.values()) {
     if (prices.data.models[provider]?.[model] !== undefined) continue;
-    const named = routes.length === 1 ? `route ${routes[0]}` : `routes ${routes.join(', ')}`;
+    const one = routes.length === 1;
+    const named = one ? `route ${routes[0]}` : `routes ${routes.join(', ')}`;
     throw new PriceTableError(
       files.prices,
       `models.${provider}.${model}`,
-      `missing, but ${named} of ${files.policy} ${routes.length === 1 ? 'calls' : 'call'} it, ` +
-        'so admission could not price their tasks; add its inputPerMillion and outputPerMillion',
+      `missing, but ${named} of ${files.policy} ${one ? 'calls' : 'call'} it, so admission ` +
+        `could not price a task of ${one ? 'that route' : 'those routes'}; add its ` +
+        'inputPerMillion and outputPerMillion',
     );
   }
 }

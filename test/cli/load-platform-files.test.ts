@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { SCENARIOS } from '../../scenarios/index.js';
 import { platformWarningsFor, readPlatformFiles } from '../../src/cli/load-platform-files.js';
 import { isUnadmittedTenantsError } from '../../src/harness/load/tenant-admission.js';
+import { isPriceTableError } from '../../src/platform/cost/errors.js';
 import type { ScenarioSpec } from '../../src/harness/scenario/types.js';
 import type { IneffectiveRunningCap } from '../../src/platform/runtime/running-caps.js';
 
@@ -59,6 +60,39 @@ describe('readPlatformFiles', () => {
       prices: undefined,
     });
     assert.deepEqual(files.tenants, { path, sha256: sha256(text) });
+  });
+
+  it('hashes a given price table', async () => {
+    const path = join(dir, 'prices.yaml');
+    const text = (await readFile('fixtures/prices.yaml', 'utf8')).replace(
+      'gpt-4o: { inputPerMillion: 2.5, outputPerMillion: 10 }',
+      'gpt-4o: { inputPerMillion: 2, outputPerMillion: 8 }',
+    );
+    await writeFile(path, text);
+    const files = await readPlatformFiles(scenario('steady-chat'), {
+      tenants: undefined,
+      prices: path,
+    });
+    assert.deepEqual(files.prices, { path, sha256: sha256(text) });
+    assert.equal(files.tenants.path, 'fixtures/tenants.yaml');
+  });
+
+  it('rejects an invalid price table', async () => {
+    const path = join(dir, 'prices.yaml');
+    const text = (await readFile('fixtures/prices.yaml', 'utf8')).replace(
+      'perVcpuHour: 0.04048',
+      'perVcpuHour: -0.04048',
+    );
+    await writeFile(path, text);
+    const files = { tenants: undefined, prices: path };
+    await assert.rejects(readPlatformFiles(scenario('steady-chat'), files), (error: unknown) => {
+      assert.ok(isPriceTableError(error), String(error));
+      assert.equal(
+        error.message,
+        `${path}: executors.worker.perVcpuHour: expected a number >= 0, received -0.04048`,
+      );
+      return true;
+    });
   });
 
   it('names one tenant the file does not admit', async () => {

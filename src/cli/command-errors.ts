@@ -67,8 +67,8 @@ export function describeFailure(error: unknown): FailureReport {
 }
 
 /**
- * Words a price table problem as the loader states it, with the fix. A file that could not be
- * read already names its fix.
+ * Formats a price table problem as the loader states it, with the fix. The problem of a file
+ * that could not be read already names its fix.
  */
 function priceTableMessage(error: PriceTableError): string {
   if (isFileSystemError(error.cause)) return error.message;

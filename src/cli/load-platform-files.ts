@@ -30,9 +30,9 @@ export interface PlatformFileOptions {
 }
 
 /**
- * Reads the tenants file and the price table before the platform starts, so an edit during
- * the run cannot change the recorded hashes, validates both and checks that the tenants file
- * admits the API key of every tenant the scenario sends as.
+ * Reads and validates the tenants file and the price table, and checks that the tenants file
+ * admits the API key of every tenant the scenario sends as. It runs before the platform
+ * starts, so an edit during the run cannot change the recorded hashes.
  * @throws TenantConfigError when the tenants file is invalid, PriceTableError when the price
  *   table cannot be read or is invalid, TenantKeysError when the demo keys lack a tenant, or
  *   UnadmittedTenantsError naming the tenants the tenants file does not admit.

@@ -7,7 +7,7 @@ import type { Tenant } from '../../platform/tenants/tenant.js';
 import type { ScenarioSpec } from '../scenario/types.js';
 import { loadTenantKeys } from './keys.js';
 
-/** What sends requests as the tenants, as messages name it: a load scenario or a drill. */
+/** Sender of a run's requests as messages name it: a load scenario or a drill. */
 export interface TenantSender {
   kind: 'scenario' | 'drill';
   name: string;

@@ -24,13 +24,13 @@ export function checkPriceCoverage(
   }
   for (const { provider, model, routes } of routesByModel.values()) {
     if (prices.data.models[provider]?.[model] !== undefined) continue;
-    const one = routes.length === 1;
-    const named = one ? `route ${routes[0]}` : `routes ${routes.join(', ')}`;
+    const singleRoute = routes.length === 1;
+    const named = singleRoute ? `route ${routes[0]}` : `routes ${routes.join(', ')}`;
     throw new PriceTableError(
       files.prices,
       `models.${provider}.${model}`,
-      `missing, but ${named} of ${files.policy} ${one ? 'calls' : 'call'} it, so admission ` +
-        `could not price a task of ${one ? 'that route' : 'those routes'}; add its ` +
+      `missing, but ${named} of ${files.policy} ${singleRoute ? 'calls' : 'call'} it, so admission ` +
+        `could not price a task of ${singleRoute ? 'that route' : 'those routes'}; add its ` +
         'inputPerMillion and outputPerMillion',
     );
   }

@@ -166,9 +166,9 @@ export const TOPOLOGY_HELP =
 
 /** Help text of `--prices`, the price table a started platform reads. */
 export const PRICES_HELP =
-  'price table in USD per million tokens by provider and model, and per executor, that the ' +
-  'cost per task and the worker pool bill come from (default: fixtures/prices.yaml of the ' +
-  'scalegate checkout)';
+  'price table with the USD prices of each provider model per million tokens and of the ' +
+  'executors, which the cost per task and the worker pool bill come from (default: ' +
+  'fixtures/prices.yaml of the scalegate checkout)';
 
 /** Parses a `--topology` value, `workers=<n> serverless_burst=enabled|disabled`, and returns it. */
 export function parseTopologyOption(value: string): string {

@@ -214,7 +214,7 @@ describe('drill --tenants and --prices', () => {
     );
     assert.match(
       help,
-      / --prices <file> price table in USD per million tokens by provider and model, and per executor, that the cost per task and the worker pool bill come from \(default: fixtures\/prices\.yaml of the scalegate checkout\) /,
+      / --prices <file> price table with the USD prices of each provider model per million tokens and of the executors, which the cost per task and the worker pool bill come from \(default: fixtures\/prices\.yaml of the scalegate checkout\) /,
     );
   });
 });

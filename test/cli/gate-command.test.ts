@@ -189,7 +189,7 @@ describe('gate --help', () => {
     );
     assert.match(
       help,
-      / --prices <file> price table in USD per million tokens .*; both drills run on it /,
+      / --prices <file> price table with the USD prices of each provider model .*; both drills run on it /,
     );
   });
 });

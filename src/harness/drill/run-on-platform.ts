@@ -100,7 +100,9 @@ function tiers(registry: TenantRegistry): Record<string, PriorityClass> {
  * Starts the platform on 127.0.0.1, runs one drill against it, and writes the report and
  * the runbook, also when the drill was aborted. The platform is stopped on every path.
  * @throws {@link DrillSpecError} before the platform starts, when the spec is invalid or
- *   names a scenario, provider, proxy or tenant that does not exist.
+ *   names a scenario, provider, proxy or tenant that does not exist, and the errors of
+ *   {@link readDrillFiles} when the tenants file or the price table is invalid or the tenants
+ *   file lacks a tenant the drill sends as.
  */
 export async function runDrillOnPlatform(
   options: PlatformDrillOptions,

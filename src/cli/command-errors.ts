@@ -6,6 +6,8 @@ import { isFaultConfigError, isProviderProfileError } from '../faults/providers/
 import { formatPolicyProblem, isPolicyValidationError } from '../platform/router/policy-errors.js';
 import { isRedisUrlError } from '../platform/runtime/redis-check.js';
 import { isTenantConfigError } from '../platform/tenants/errors.js';
+import { isPriceTableError, type PriceTableError } from '../platform/cost/errors.js';
+import { isFileSystemError } from './unreadable-file.js';
 
 /** Exit code of a command that failed at run time. */
 export const EXIT_FAILURE = 1;
@@ -47,6 +49,9 @@ export function describeFailure(error: unknown): FailureReport {
       exitCode: EXIT_USAGE,
     };
   }
+  if (isPriceTableError(error)) {
+    return { message: priceTableMessage(error), exitCode: EXIT_USAGE };
+  }
   const listen = describeListenError(error);
   if (listen !== undefined) {
     return { message: listen, exitCode: EXIT_FAILURE };
@@ -59,6 +64,15 @@ export function describeFailure(error: unknown): FailureReport {
     message: error instanceof Error ? error.message : String(error),
     exitCode: EXIT_FAILURE,
   };
+}
+
+/**
+ * Formats a price table problem as the loader states it, with the fix. The problem of a file
+ * that could not be read already names its fix.
+ */
+function priceTableMessage(error: PriceTableError): string {
+  if (isFileSystemError(error.cause)) return error.message;
+  return `${error.message}; fix the file or pass another --prices`;
 }
 
 /** Returns ` (ENOENT)` and the like when the error wraps a system error, else ''. */

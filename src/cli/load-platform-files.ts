@@ -2,16 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 
-import { loadTenantKeys } from '../harness/load/keys.js';
-import {
-  asyncSendingTenants,
-  UnadmittedTenantsError,
-  unadmittedTenants,
-} from '../harness/load/tenant-admission.js';
+import { admitDemoKeys, asyncSendingTenants } from '../harness/load/tenant-admission.js';
 import type { ScenarioSpec } from '../harness/scenario/types.js';
-import { DEFAULT_PRICES_PATH } from '../platform/cost/load-price-table.js';
+import { DEFAULT_PRICES_PATH, readPriceTableFile } from '../platform/cost/load-price-table.js';
 import type { IneffectiveRunningCap } from '../platform/runtime/running-caps.js';
-import { DEFAULT_DEMO_KEYS_PATH } from '../platform/tenants/demo-keys.js';
 import { DEFAULT_TENANTS_PATH, parseTenants } from '../platform/tenants/load-tenants.js';
 import { TenantRegistry } from '../platform/tenants/registry.js';
 
@@ -29,35 +23,34 @@ export interface PlatformFiles {
   prices: HashedFile;
 }
 
+/** Files that `load --platform` gives the platform it starts; undefined means the default. */
+export interface PlatformFileOptions {
+  tenants: string | undefined;
+  prices: string | undefined;
+}
+
 /**
- * Reads the tenants file and the price table before the platform starts, so an edit during
- * the run cannot change the recorded hashes, and checks that the tenants file admits the
- * API key of every tenant the scenario sends as.
- * @throws TenantConfigError when the tenants file is invalid, TenantKeysError when the demo
- *   keys lack a tenant, or {@link UnadmittedTenantsError} naming the tenants it does not admit.
+ * Reads and validates the tenants file and the price table, and checks that the tenants file
+ * admits the API key of every tenant the scenario sends as. It runs before the platform
+ * starts, so an edit during the run cannot change the recorded hashes.
+ * @throws TenantConfigError when the tenants file is invalid, PriceTableError when the price
+ *   table cannot be read or is invalid, TenantKeysError when the demo keys lack a tenant, or
+ *   UnadmittedTenantsError naming the tenants the tenants file does not admit.
  */
 export async function readPlatformFiles(
   scenario: ScenarioSpec,
-  tenantsPath: string | undefined,
+  paths: PlatformFileOptions,
 ): Promise<PlatformFiles> {
-  const tenantsFile = tenantsPath ?? relative(process.cwd(), DEFAULT_TENANTS_PATH);
-  const tenantsText = await readFile(tenantsPath ?? DEFAULT_TENANTS_PATH, 'utf8');
+  const tenantsFile = paths.tenants ?? relative(process.cwd(), DEFAULT_TENANTS_PATH);
+  const tenantsText = await readFile(paths.tenants ?? DEFAULT_TENANTS_PATH, 'utf8');
   const registry = new TenantRegistry(parseTenants(tenantsText, tenantsFile));
-  const keysFile = relative(process.cwd(), DEFAULT_DEMO_KEYS_PATH);
   const tenantIds = scenario.tenants.map((share) => share.tenantId);
-  const keys = await loadTenantKeys(DEFAULT_DEMO_KEYS_PATH, tenantIds);
-  const missing = unadmittedTenants(registry, keys);
-  if (missing.length > 0) {
-    throw new UnadmittedTenantsError(tenantsFile, missing, {
-      scenario: scenario.name,
-      keysFile,
-      defaultTenantsFile: relative(process.cwd(), DEFAULT_TENANTS_PATH),
-    });
-  }
-  const pricesText = await readFile(DEFAULT_PRICES_PATH, 'utf8');
+  await admitDemoKeys(registry, tenantsFile, tenantIds, { kind: 'scenario', name: scenario.name });
+  const pricesFile = paths.prices ?? relative(process.cwd(), DEFAULT_PRICES_PATH);
+  const prices = await readPriceTableFile(paths.prices ?? DEFAULT_PRICES_PATH);
   return {
     tenants: { path: tenantsFile, sha256: sha256Hex(tenantsText) },
-    prices: { path: relative(process.cwd(), DEFAULT_PRICES_PATH), sha256: sha256Hex(pricesText) },
+    prices: { path: pricesFile, sha256: sha256Hex(prices.bytes.toString('utf8')) },
   };
 }
 

@@ -164,6 +164,12 @@ export const TOPOLOGY_HELP =
   'tasks on the serverless emulator, billed per invocation, disabled runs them in the ' +
   'gateway process, which no price covers';
 
+/** Help text of `--prices`, the price table a started platform reads. */
+export const PRICES_HELP =
+  'price table with the USD prices of each provider model per million tokens and of the ' +
+  'executors, which the cost per task and the worker pool bill come from (default: ' +
+  'fixtures/prices.yaml of the scalegate checkout)';
+
 /** Parses a `--topology` value, `workers=<n> serverless_burst=enabled|disabled`, and returns it. */
 export function parseTopologyOption(value: string): string {
   // parseTopology gives an empty spec every default, which would hide an unset variable.

@@ -14,6 +14,7 @@ import {
 import { isScaledClock, systemClock } from './clock.js';
 import type { CostLedger } from './cost/ledger.js';
 import { DEFAULT_PRICES_PATH, loadPriceTable } from './cost/load-price-table.js';
+import { checkPriceCoverage } from './runtime/price-coverage.js';
 import type { PriceTable, ServerlessPrices } from './cost/price-table.js';
 import { roundUsd } from './cost/usd.js';
 import { ServerlessExecutor } from './executors/serverless-executor.js';
@@ -211,6 +212,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     loadTenants(config.tenantsPath),
     loadPriceTable(config.pricesPath),
   ]);
+  checkPriceCoverage(policy, prices, {
+    prices: pricesFileOf(config),
+    policy: policyFileOf(config),
+  });
   const seed = config.seed ?? 1;
   const proxyOptions = {
     toxiproxyUrl: config.toxiproxyUrl ?? process.env.TOXIPROXY_URL,

@@ -144,7 +144,10 @@ describe('scalegate compare on recorded platform files', () => {
   it('accepts a drill and a load on the shipped files', async () => {
     // Each records the files as it does in a run: the drill hashes their bytes, load their text.
     const drilled = await recordPlatformFiles();
-    const loaded = await readPlatformFiles(SCENARIOS['conv-replay'] ?? assert.fail(), undefined);
+    const loaded = await readPlatformFiles(SCENARIOS['conv-replay'] ?? assert.fail(), {
+      tenants: undefined,
+      prices: undefined,
+    });
     const report = await writeJson(dir, 'report.json', drillReport('20261204T150000Z', drilled));
     const load = await writeJson(
       dir,

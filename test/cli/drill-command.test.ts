@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -131,6 +131,90 @@ describe('drill --base-policy', () => {
     assert.equal(
       run.stderr,
       'error: --base-policy BASE cannot be read as a policy: BASE:1:1: the document is not a map of version and routes; pass the policy file the change starts from\n',
+    );
+  });
+});
+
+describe('drill --tenants and --prices', () => {
+  let dir = '';
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-drill-files-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Runs a drill with `args`; each case fails before the platform starts. */
+  function drill(args: string[]) {
+    const outputs = ['--reports', join(dir, 'reports'), '--runbook', join(dir, 'rb.md')];
+    return runInProcess(registerCommands, ['drill', ...args, ...outputs]);
+  }
+
+  it('rejects --tenants without the burst tenant', async () => {
+    const tenants = join(dir, 'tenants.yaml');
+    const text = await readFile('fixtures/tenants.yaml', 'utf8');
+    // Keeps tenant-alpha and tenant-beta, the main load's, and drops tenant-noisy's burst.
+    await writeFile(tenants, text.slice(0, text.indexOf('  - id: tenant-noisy')));
+    const run = await drill(['--tenants', tenants]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      `error: tenants file ${tenants} admits no API key of tenant tenant-noisy, which drill ` +
+        'provider-outage sends as with the keys in fixtures/demo-keys.yaml, so those requests ' +
+        `would get 401; copy its entry from fixtures/tenants.yaml into ${tenants}, keeping ` +
+        'keySha256, the sha256 of the key, or pick a drill that sends only as tenants of the ' +
+        'file\n',
+    );
+  });
+
+  it('accepts a --tenants without a tenant the drill does not use', async () => {
+    const tenants = join(dir, 'tenants.yaml');
+    const text = await readFile('fixtures/tenants.yaml', 'utf8');
+    // worker-loss sends as tenant-alpha, tenant-beta and tenant-batch only, so a file without
+    // tenant-noisy passes the check, and the invalid price table stops the drill after it.
+    const noisy = text.indexOf('  - id: tenant-noisy');
+    const batch = text.indexOf('  - id: tenant-batch');
+    await writeFile(tenants, text.slice(0, noisy) + text.slice(batch));
+    const prices = join(dir, 'prices.yaml');
+    await writeFile(prices, 'effectiveDate: [\n');
+    const run = await drill(['--drill', 'worker-loss', '--tenants', tenants, '--prices', prices]);
+    assert.equal(run.exitCode, 2);
+    assert.match(run.stderr, new RegExp(`^error: ${prices}: \\(file\\): invalid YAML: `));
+    assert.match(run.stderr, /; fix the file or pass another --prices\n$/);
+  });
+
+  it('rejects an invalid --prices', async () => {
+    const prices = join(dir, 'prices.yaml');
+    const shipped = await readFile('fixtures/prices.yaml', 'utf8');
+    await writeFile(
+      prices,
+      shipped.replace('perMillionRequests: 0.2', 'perMillionRequests: "0.2"'),
+    );
+    const run = await drill(['--prices', prices]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(
+      run.stderr,
+      `error: ${prices}: executors.serverless.perMillionRequests: expected a number >= 0, ` +
+        'received "0.2"; write 0.2 without quotes; fix the file or pass another --prices\n',
+    );
+  });
+
+  it('names both options in the help', () => {
+    const program = new Command('scalegate');
+    registerCommands(program);
+    const drillCommand = program.commands.find((command) => command.name() === 'drill');
+    assert.ok(drillCommand);
+    const help = drillCommand.helpInformation().replace(/\s+/g, ' ');
+    assert.match(
+      help,
+      / --tenants <file> tenants file with hashed API keys and limits \(default: fixtures\/tenants\.yaml of the scalegate checkout\); it must admit the key in fixtures\/demo-keys\.yaml of each tenant the drill sends as, its bursting tenant included /,
+    );
+    assert.match(
+      help,
+      / --prices <file> price table with the USD prices of each provider model per million tokens and of the executors, which the cost per task and the worker pool bill come from \(default: fixtures\/prices\.yaml of the scalegate checkout\) /,
     );
   });
 });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { Command } from 'commander';
 
 import { gateExitCode } from '../../src/cli/commands/gate.js';
 import { registerCommands } from '../../src/cli/commands/index.js';
@@ -9,6 +11,14 @@ import type { GateDrillOutcome, PolicyGateResult } from '../../src/harness/gate/
 import type { Verdict } from '../../src/harness/report/types.js';
 import { sampleReport } from '../harness/report/sample-report.js';
 import { runInProcess } from '../support/run-command.js';
+
+/** Returns fixtures/tenants.yaml without the entries of `ids`. */
+async function tenantsWithout(...ids: string[]): Promise<string> {
+  const text = await readFile('fixtures/tenants.yaml', 'utf8');
+  const [head = '', ...entries] = text.split(/^ {2}- /m);
+  const kept = entries.filter((entry) => !ids.some((id) => entry.startsWith(`id: ${id}\n`)));
+  return [head, ...kept].join('  - ');
+}
 
 function ranWith(status: Verdict): GateDrillOutcome {
   const report = sampleReport();
@@ -115,5 +125,71 @@ describe('scalegate gate', () => {
       'error: --base-policy BASE cannot be read as a policy: BASE:1:1: the document is not a map of version and routes; pass the policy file the change starts from\n',
     );
     await assert.rejects(stat(gateDir), { code: 'ENOENT' });
+  });
+
+  it('rejects --tenants without a drill tenant before drilling', async () => {
+    const tenants = join(dir, 'tenants.yaml');
+    await writeFile(tenants, await tenantsWithout('tenant-noisy'));
+    const gateDir = join(dir, 'gate');
+    const run = await runInProcess(registerCommands, [
+      'gate',
+      '--base-policy',
+      'policies/default.yaml',
+      '--tenants',
+      tenants,
+      '--gate-dir',
+      gateDir,
+    ]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      `error: tenants file ${tenants} admits no API key of tenant tenant-noisy, which drill ` +
+        'provider-outage sends as with the keys in fixtures/demo-keys.yaml, so those requests ' +
+        `would get 401; copy its entry from fixtures/tenants.yaml into ${tenants}, keeping ` +
+        'keySha256, the sha256 of the key, or pick a drill that sends only as tenants of the ' +
+        'file\n',
+    );
+    // Neither drill started, so the gate folder was not even created.
+    await assert.rejects(stat(gateDir), { code: 'ENOENT' });
+  });
+
+  it('rejects an invalid --prices before drilling', async () => {
+    const prices = join(dir, 'prices.yaml');
+    await writeFile(prices, 'effectiveDate: 2025-01-15\n');
+    const gateDir = join(dir, 'gate');
+    const run = await runInProcess(registerCommands, [
+      'gate',
+      '--prices',
+      prices,
+      '--gate-dir',
+      gateDir,
+    ]);
+    assert.equal(run.exitCode, 2);
+    // The table has its date and nothing after it, so the loader stops at the missing source.
+    assert.equal(
+      run.stderr,
+      `error: ${prices}: source: expected a non-empty string, received nothing; fix the file ` +
+        'or pass another --prices\n',
+    );
+    await assert.rejects(stat(gateDir), { code: 'ENOENT' });
+  });
+});
+
+describe('gate --help', () => {
+  it('says both drills share the files', () => {
+    const program = new Command('scalegate');
+    registerCommands(program);
+    const gate = program.commands.find((command) => command.name() === 'gate');
+    assert.ok(gate);
+    const help = gate.helpInformation().replace(/\s+/g, ' ');
+    assert.match(
+      help,
+      / --tenants <file> tenants file with hashed API keys and limits .*; both drills run on it /,
+    );
+    assert.match(
+      help,
+      / --prices <file> price table with the USD prices of each provider model .*; both drills run on it /,
+    );
   });
 });

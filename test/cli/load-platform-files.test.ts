@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { SCENARIOS } from '../../scenarios/index.js';
 import { platformWarningsFor, readPlatformFiles } from '../../src/cli/load-platform-files.js';
 import { isUnadmittedTenantsError } from '../../src/harness/load/tenant-admission.js';
+import { isPriceTableError } from '../../src/platform/cost/errors.js';
 import type { ScenarioSpec } from '../../src/harness/scenario/types.js';
 import type { IneffectiveRunningCap } from '../../src/platform/runtime/running-caps.js';
 
@@ -28,6 +29,9 @@ async function tenantsWithout(ids: readonly string[]): Promise<string> {
   return [head, ...kept].join('  - ');
 }
 
+/** Options of a run on the shipped files. */
+const NO_FILES = { tenants: undefined, prices: undefined };
+
 describe('readPlatformFiles', () => {
   let dir = '';
 
@@ -40,7 +44,7 @@ describe('readPlatformFiles', () => {
   });
 
   it('hashes the default files', async () => {
-    const files = await readPlatformFiles(scenario('steady-chat'), undefined);
+    const files = await readPlatformFiles(scenario('steady-chat'), NO_FILES);
     assert.equal(files.tenants.path, 'fixtures/tenants.yaml');
     assert.equal(files.tenants.sha256, sha256(await readFile('fixtures/tenants.yaml', 'utf8')));
     assert.equal(files.prices.path, 'fixtures/prices.yaml');
@@ -51,45 +55,90 @@ describe('readPlatformFiles', () => {
     const path = join(dir, 'tenants.yaml');
     const text = `${await readFile('fixtures/tenants.yaml', 'utf8')}# edited\n`;
     await writeFile(path, text);
-    const files = await readPlatformFiles(scenario('steady-chat'), path);
+    const files = await readPlatformFiles(scenario('steady-chat'), {
+      tenants: path,
+      prices: undefined,
+    });
     assert.deepEqual(files.tenants, { path, sha256: sha256(text) });
   });
 
-  it('names one tenant the file does not admit', async () => {
-    const path = join(dir, 'tenants.yaml');
-    await writeFile(path, await tenantsWithout(['tenant-noisy']));
-    await assert.rejects(readPlatformFiles(scenario('steady-chat'), path), (error: unknown) => {
-      assert.ok(isUnadmittedTenantsError(error), String(error));
-      assert.deepEqual(error.tenantIds, ['tenant-noisy']);
+  it('hashes a given price table', async () => {
+    const path = join(dir, 'prices.yaml');
+    const text = (await readFile('fixtures/prices.yaml', 'utf8')).replace(
+      'gpt-4o: { inputPerMillion: 2.5, outputPerMillion: 10 }',
+      'gpt-4o: { inputPerMillion: 2, outputPerMillion: 8 }',
+    );
+    await writeFile(path, text);
+    const files = await readPlatformFiles(scenario('steady-chat'), {
+      tenants: undefined,
+      prices: path,
+    });
+    assert.deepEqual(files.prices, { path, sha256: sha256(text) });
+    assert.equal(files.tenants.path, 'fixtures/tenants.yaml');
+  });
+
+  it('rejects an invalid price table', async () => {
+    const path = join(dir, 'prices.yaml');
+    const text = (await readFile('fixtures/prices.yaml', 'utf8')).replace(
+      'perVcpuHour: 0.04048',
+      'perVcpuHour: -0.04048',
+    );
+    await writeFile(path, text);
+    const files = { tenants: undefined, prices: path };
+    await assert.rejects(readPlatformFiles(scenario('steady-chat'), files), (error: unknown) => {
+      assert.ok(isPriceTableError(error), String(error));
       assert.equal(
         error.message,
-        `tenants file ${path} admits no API key of tenant tenant-noisy, which scenario ` +
-          'steady-chat sends as with the keys in fixtures/demo-keys.yaml, so those requests ' +
-          `would get 401; copy its entry from fixtures/tenants.yaml into ${path}, keeping ` +
-          'keySha256, the sha256 of the key, or pick a scenario that sends only as tenants ' +
-          'of the file',
+        `${path}: executors.worker.perVcpuHour: expected a number >= 0, received -0.04048`,
       );
       return true;
     });
   });
 
+  it('names one tenant the file does not admit', async () => {
+    const path = join(dir, 'tenants.yaml');
+    await writeFile(path, await tenantsWithout(['tenant-noisy']));
+    await assert.rejects(
+      readPlatformFiles(scenario('steady-chat'), { tenants: path, prices: undefined }),
+      (error: unknown) => {
+        assert.ok(isUnadmittedTenantsError(error), String(error));
+        assert.deepEqual(error.tenantIds, ['tenant-noisy']);
+        assert.equal(
+          error.message,
+          `tenants file ${path} admits no API key of tenant tenant-noisy, which scenario ` +
+            'steady-chat sends as with the keys in fixtures/demo-keys.yaml, so those requests ' +
+            `would get 401; copy its entry from fixtures/tenants.yaml into ${path}, keeping ` +
+            'keySha256, the sha256 of the key, or pick a scenario that sends only as tenants ' +
+            'of the file',
+        );
+        return true;
+      },
+    );
+  });
+
   it('names every tenant the file does not admit', async () => {
     const path = join(dir, 'tenants.yaml');
     await writeFile(path, await tenantsWithout(['tenant-alpha', 'tenant-noisy']));
-    await assert.rejects(readPlatformFiles(scenario('steady-chat'), path), (error: unknown) => {
-      assert.ok(isUnadmittedTenantsError(error), String(error));
-      assert.deepEqual(error.tenantIds, ['tenant-alpha', 'tenant-noisy']);
-      assert.match(error.message, /admits no API key of tenants tenant-alpha, tenant-noisy, /);
-      assert.match(error.message, /; copy their entries from fixtures\/tenants\.yaml /);
-      return true;
-    });
+    await assert.rejects(
+      readPlatformFiles(scenario('steady-chat'), { tenants: path, prices: undefined }),
+      (error: unknown) => {
+        assert.ok(isUnadmittedTenantsError(error), String(error));
+        assert.deepEqual(error.tenantIds, ['tenant-alpha', 'tenant-noisy']);
+        assert.match(error.message, /admits no API key of tenants tenant-alpha, tenant-noisy, /);
+        assert.match(error.message, /; copy their entries from fixtures\/tenants\.yaml /);
+        return true;
+      },
+    );
   });
 
   it('accepts a file without a tenant the scenario does not use', async () => {
     const path = join(dir, 'tenants.yaml');
     // conv-replay sends as tenant-alpha and tenant-beta only.
     await writeFile(path, await tenantsWithout(['tenant-noisy', 'tenant-batch']));
-    const files = await readPlatformFiles(scenario('conv-replay'), path);
+    const files = await readPlatformFiles(scenario('conv-replay'), {
+      tenants: path,
+      prices: undefined,
+    });
     assert.equal(files.tenants.path, path);
   });
 });

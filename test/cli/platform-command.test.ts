@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -298,6 +298,74 @@ describe('scalegate platform', function () {
       await once(run.child, 'exit');
     } finally {
       run.child.kill('SIGKILL');
+    }
+  });
+
+  it('prices tasks with --prices', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scalegate-platform-prices-'));
+    const prices = join(dir, 'prices.yaml');
+    // Every model at $3 per million input and $5 per million output tokens.
+    const shipped = await readFile('fixtures/prices.yaml', 'utf8');
+    const uniform = shipped.replace(
+      /\{ inputPerMillion: [\d.]+, outputPerMillion: [\d.]+ \}/g,
+      '{ inputPerMillion: 3, outputPerMillion: 5 }',
+    );
+    await writeFile(prices, uniform);
+    const run = await startCli([...SMALL_PLATFORM, '--prices', prices]);
+    try {
+      const record = await run.started;
+      const urls = record.urls as { gateway: string };
+      const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+      const response = await fetch(`${urls.gateway}/v1/tasks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          route: 'chat',
+          mode: 'sync',
+          inputTokens: 1000,
+          maxOutputTokens: 100,
+          forcedOutputTokens: 100,
+        }),
+      });
+      assert.equal(response.status, 200);
+      const id = response.headers.get('x-task-id') ?? '';
+      const task = await getJson(`${urls.gateway}/v1/tasks/${id}`, key);
+      // 1,000 tokens at $3 and 100 at $5 per million; sync tasks in the gateway process cost
+      // their tokens alone.
+      assert.equal(task.costUsd, 0.0035);
+      run.child.kill('SIGTERM');
+      await once(run.child, 'exit');
+    } finally {
+      run.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects an invalid --prices before start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scalegate-platform-prices-'));
+    const prices = join(dir, 'prices.yaml');
+    const shipped = await readFile('fixtures/prices.yaml', 'utf8');
+    await writeFile(
+      prices,
+      shipped.replace('memoryMbPerFunction: 1024', 'memoryMbPerFunction: 1.5'),
+    );
+    try {
+      const child = spawn(process.execPath, [CLI, 'platform', '--port', '0', '--prices', prices], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+      });
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 2);
+      assert.equal(
+        stderr,
+        `error: starting the platform failed: ${prices}: executors.serverless.memoryMbPerFunction: ` +
+          'expected a positive integer, received 1.5; fix the file or pass another --prices\n',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

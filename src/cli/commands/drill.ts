@@ -25,6 +25,7 @@ import {
   parseExistingFile,
   parseInteger,
   parseTopologyOption,
+  PRICES_HELP,
   TOPOLOGY_HELP,
 } from '../options.js';
 
@@ -50,13 +51,20 @@ interface DrillCommandOptions extends BackpressureCommandOptions {
   seed: number;
   policy?: string;
   basePolicy?: string;
+  tenants?: string;
+  prices?: string;
   reports: string;
   runbook: string;
   /** Reason the runbook stays as it is, whatever the verdict. */
   keepRunbookBecause?: string;
 }
 
-/** Registers `scalegate drill`. */
+/** Help text of a drill's `--tenants`. */
+export const DRILL_TENANTS_HELP =
+  'tenants file with hashed API keys and limits (default: fixtures/tenants.yaml of the ' +
+  'scalegate checkout); it must admit the key in fixtures/demo-keys.yaml of each tenant the ' +
+  'drill sends as, its bursting tenant included';
+
 /**
  * Adds `--drill`, `--time-scale`, `--topology` and `--seed`, the settings of a drill run, to
  * `command`. `drillHelp` is the help text of `--drill`.
@@ -83,6 +91,7 @@ export function addDrillRunOptions(command: Command, drillHelp: string): Command
     .option('--seed <n>', 'seed of the load schedule and the mock providers', parseInteger, 1);
 }
 
+/** Registers `scalegate drill`. */
 export function registerDrillCommand(program: Command): void {
   const command = addDrillRunOptions(program.command('drill'), 'drill to run')
     .description(
@@ -99,6 +108,8 @@ export function registerDrillCommand(program: Command): void {
         'the summary then lists the changes and those the drill did not exercise',
       parseExistingFile,
     )
+    .option('--tenants <file>', DRILL_TENANTS_HELP, parseExistingFile)
+    .option('--prices <file>', PRICES_HELP, parseExistingFile)
     .option(
       '--reports <dir>',
       'folder that receives <run-id>/report.json, summary.md and charts',
@@ -164,6 +175,8 @@ async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal
       topology: options.topology,
       seed: options.seed,
       policyPath: options.policy,
+      tenantsPath: options.tenants,
+      pricesPath: options.prices,
       backpressure: backpressureLimits(options),
       reportsDir: options.reports,
       runbookPath: options.runbook,

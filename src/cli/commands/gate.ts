@@ -16,9 +16,10 @@ import {
 import { UsageError } from '../command-errors.js';
 import { DrillProgress, summaryLines } from '../drill-output.js';
 import { commandLogger } from '../logger.js';
-import { parseExistingFile } from '../options.js';
+import { parseExistingFile, PRICES_HELP } from '../options.js';
 import {
   addDrillRunOptions,
+  DRILL_TENANTS_HELP,
   drillExitCode,
   EXIT_INTERRUPTED,
   failureMessage,
@@ -35,6 +36,8 @@ interface GateCommandOptions extends BackpressureCommandOptions {
   seed: number;
   policy: string;
   basePolicy?: string;
+  tenants?: string;
+  prices?: string;
   gateDir: string;
 }
 
@@ -43,7 +46,7 @@ export function registerGateCommand(program: Command): void {
   const command = addDrillRunOptions(program.command('gate'), 'drill to run on both policies')
     .description(
       'Drill a route policy and, with --base-policy, the policy it changes first, with the same ' +
-        'drill, seed and time scale; compare the two runs and write a pull-request comment.',
+        'drill, seed, time scale, tenants file and price table; compare the two runs and write a pull-request comment.',
     )
     .option(
       '--policy <file>',
@@ -56,6 +59,8 @@ export function registerGateCommand(program: Command): void {
       'policy file that --policy changes, drilled first; without it only --policy is drilled',
       parseExistingFile,
     )
+    .option('--tenants <file>', `${DRILL_TENANTS_HELP}; both drills run on it`, parseExistingFile)
+    .option('--prices <file>', `${PRICES_HELP}; both drills run on it`, parseExistingFile)
     .option(
       '--gate-dir <dir>',
       'folder that receives reports/, base-reports/, scaling_runbook.md, comment.md and comparison.json',
@@ -114,6 +119,8 @@ async function runGateCommand(options: GateCommandOptions, signal: AbortSignal):
       topology: options.topology,
       seed: options.seed,
       backpressure: backpressureLimits(options),
+      tenantsPath: options.tenants,
+      pricesPath: options.prices,
       policyPath: options.policy,
       basePolicy: base,
       gateDir: options.gateDir,

@@ -54,6 +54,7 @@ import {
   parseOutputFile,
   parsePositiveInteger,
   parseTopologyOption,
+  PRICES_HELP,
   TOPOLOGY_HELP,
 } from '../options.js';
 
@@ -70,6 +71,7 @@ interface LoadCommandOptions extends BackpressureCommandOptions {
   topology?: string;
   policy?: string;
   tenants?: string;
+  prices?: string;
   faultProxy: boolean;
 }
 
@@ -155,6 +157,7 @@ export function registerLoadCommand(program: Command): void {
         'tenant the scenario sends as',
       parseExistingFile,
     )
+    .option('--prices <file>', `with --platform: ${PRICES_HELP}`, parseExistingFile)
     .option(
       '--no-fault-proxy',
       'with --platform: call the mock providers directly, without the fault proxy relaying bytes',
@@ -210,6 +213,11 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
   if (!options.platform && options.tenants !== undefined) {
     throw new InvalidArgumentError(
       '--tenants applies to the platform that --platform starts; add --platform or drop it',
+    );
+  }
+  if (!options.platform && options.prices !== undefined) {
+    throw new InvalidArgumentError(
+      '--prices applies to the platform that --platform starts; add --platform or drop it',
     );
   }
   if (!options.platform && !options.faultProxy) {
@@ -276,7 +284,10 @@ async function runOnTarget(
   const topology = parseTopology(options.topology ?? DEFAULT_LOAD_TOPOLOGY);
   // Read before the platform loads the file, so an edit during the run cannot change the hash.
   const policyText = await readFile(options.policy ?? DEFAULT_POLICY_PATH, 'utf8');
-  const files = await readPlatformFiles(scenario, options.tenants);
+  const files = await readPlatformFiles(scenario, {
+    tenants: options.tenants,
+    prices: options.prices,
+  });
   const backpressure = backpressureLimits(options);
   let platform: Platform;
   try {
@@ -287,6 +298,7 @@ async function runOnTarget(
       faultProxy: options.faultProxy,
       policyPath: options.policy,
       tenantsPath: options.tenants,
+      pricesPath: options.prices,
       backpressure,
     });
   } catch (error) {
@@ -347,8 +359,9 @@ function reportStartInterrupted(interrupt: LoadInterruptedError, out: string | u
 }
 
 /**
- * Returns the line that names the started platform: its topology, the policy, tenants file and
- * backpressure limits when options changed them, and Redis when REDIS_URL put its state there.
+ * Returns the line that names the started platform: its topology, the policy, tenants file,
+ * price table and backpressure limits when options changed them, and Redis when REDIS_URL put
+ * its state there.
  */
 function startedLine(
   options: LoadCommandOptions,
@@ -357,11 +370,12 @@ function startedLine(
 ): string {
   const policy = options.policy === undefined ? '' : ` with policy ${options.policy}`;
   const tenants = options.tenants === undefined ? '' : ` with tenants ${options.tenants}`;
+  const prices = options.prices === undefined ? '' : ` with prices ${options.prices}`;
   const limits = hasBackpressureOptions(options)
     ? ` with backpressure ${formatBackpressure(backpressure)}`
     : '';
   const drivers = platform.keyPrefix === undefined ? '' : ' on Redis';
-  return `platform ${formatTopology(platform.topology)}${policy}${tenants}${limits}${drivers} at ${platform.urls.gateway}`;
+  return `platform ${formatTopology(platform.topology)}${policy}${tenants}${prices}${limits}${drivers} at ${platform.urls.gateway}`;
 }
 
 /** Returns the signal that interrupted the run, or undefined when none did. */

@@ -23,6 +23,7 @@ import {
   parseExistingFile,
   parsePort,
   parseTopologyOption,
+  PRICES_HELP,
   TOPOLOGY_HELP,
 } from '../options.js';
 import {
@@ -38,6 +39,7 @@ interface PlatformCommandOptions extends BackpressureCommandOptions {
   readonly keyPrefix: string;
   readonly tenants?: string;
   readonly policy?: string;
+  readonly prices?: string;
   readonly shutdownTimeoutMs: number;
   readonly syncTaskLeaseMs: number;
   readonly stallIntervalMs: number;
@@ -98,6 +100,7 @@ export function registerPlatformCommand(program: Command): void {
       'route policy file (default: policies/default.yaml of the scalegate checkout)',
       parseExistingFile,
     )
+    .option('--prices <file>', PRICES_HELP, parseExistingFile)
     .option(
       '--shutdown-timeout-ms <ms>',
       `time a signal waits for running tasks before it fails them with platform_shutdown, except async tasks on Redis, which go back to the queue; the process exits at most ${EXIT_GRACE_MS / 1000} s later, and a second signal exits at once. A worker process given SIGTERM on its own waits as long before its tasks go back to the queue`,
@@ -154,6 +157,7 @@ async function runPlatform(options: PlatformCommandOptions, command: Command): P
       keyPrefix: options.keyPrefix,
       tenantsPath: options.tenants,
       policyPath: options.policy,
+      pricesPath: options.prices,
       shutdownTimeoutMs,
       syncTaskLeaseMs: options.syncTaskLeaseMs,
       queue: { stallIntervalMs: options.stallIntervalMs },

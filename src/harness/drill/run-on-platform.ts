@@ -15,10 +15,15 @@ import {
   WorkerPauseUnsupportedError,
 } from '../../platform/runtime.js';
 import type { PriorityClass } from '../../platform/task.js';
-import { DEFAULT_TENANTS_PATH, loadTenants } from '../../platform/tenants/index.js';
+import {
+  DEFAULT_DEMO_KEYS_PATH,
+  DEFAULT_TENANTS_PATH,
+  loadDemoKeys,
+} from '../../platform/tenants/index.js';
+import type { TenantRegistry } from '../../platform/tenants/registry.js';
+import type { Tenant } from '../../platform/tenants/tenant.js';
 import { interruptedStart } from './interrupt.js';
 import { collectEnvironment, gitCommit, policyHash } from '../report/environment.js';
-import { recordPlatformFiles } from '../report/platform-files.js';
 import type { Report } from '../report/types.js';
 import { freeRunId, type WrittenReport, writeReport } from '../report/writer.js';
 import { runbookEvidence } from '../runbook/evidence-reports.js';
@@ -31,6 +36,7 @@ import {
 } from '../runbook/write.js';
 import type { ScenarioSpec } from '../scenario/types.js';
 import type { DrillDeps } from './deps.js';
+import { readDrillFiles } from './drill-files.js';
 import { loadDrillPolicy } from './drill-policy.js';
 import { DrillSpecError } from './errors.js';
 import { failoverGaps } from './failover-coverage.js';
@@ -53,6 +59,10 @@ export interface PlatformDrillOptions {
   seed?: number;
   /** @defaultValue 'policies/default.yaml' */
   policyPath?: string;
+  /** Tenants file of the platform. @defaultValue fixtures/tenants.yaml of the checkout */
+  tenantsPath?: string;
+  /** Price table of the platform. @defaultValue fixtures/prices.yaml of the checkout */
+  pricesPath?: string;
   /** Queue limits at which the gateway sheds requests. @defaultValue DEFAULT_BACKPRESSURE */
   backpressure?: BackpressureLimits;
   /** @defaultValue 'reports' */
@@ -77,19 +87,22 @@ export interface PlatformDrillResult {
   policyText: string;
 }
 
-function quotas(tenants: Awaited<ReturnType<typeof loadTenants>>): Record<string, number> {
-  return Object.fromEntries(tenants.tenants.map((tenant) => [tenant.id, tenant.requestsPerMinute]));
+/** Requests per minute of each tenant the drill sends as, from the entry that admits its key. */
+function quotas(senders: ReadonlyMap<string, Tenant>): Record<string, number> {
+  return Object.fromEntries([...senders].map(([id, tenant]) => [id, tenant.requestsPerMinute]));
 }
 
-function tiers(tenants: Awaited<ReturnType<typeof loadTenants>>): Record<string, PriorityClass> {
-  return Object.fromEntries(tenants.tenants.map((tenant) => [tenant.id, tenant.tier]));
+function tiers(registry: TenantRegistry): Record<string, PriorityClass> {
+  return Object.fromEntries(registry.tenants.map((tenant) => [tenant.id, tenant.tier]));
 }
 
 /**
  * Starts the platform on 127.0.0.1, runs one drill against it, and writes the report and
  * the runbook, also when the drill was aborted. The platform is stopped on every path.
  * @throws {@link DrillSpecError} before the platform starts, when the spec is invalid or
- *   names a scenario, provider, proxy or tenant that does not exist.
+ *   names a scenario, provider, proxy or tenant that does not exist, and the errors of
+ *   {@link readDrillFiles} when the tenants file or the price table is invalid or the tenants
+ *   file lacks a tenant the drill sends as.
  */
 export async function runDrillOnPlatform(
   options: PlatformDrillOptions,
@@ -105,20 +118,19 @@ export async function runDrillOnPlatform(
       `is ${spec.scenario}, which is not a known scenario; known: ${known}; use one of them`,
     );
   }
-  const tenants = await loadTenants();
   const catalog = await loadProviderCatalog();
   checkDrillTargets(spec, {
     providers: catalog.map((profile) => profile.name),
-    tenants: tenants.tenants.map((tenant) => tenant.id),
-    tenantsFile: DEFAULT_TENANTS_PATH,
+    tenants: [...(await loadDemoKeys()).keys()],
+    tenantsFile: options.tenantsPath ?? DEFAULT_TENANTS_PATH,
+    keysFile: DEFAULT_DEMO_KEYS_PATH,
   });
   const timeScale = options.timeScale ?? 1;
   const seed = options.seed ?? 1;
   const policyPath = options.policyPath ?? DEFAULT_POLICY_PATH;
   // Read as the platform starts, so an edit during the drill cannot change the recorded hashes.
   const policyText = await readFile(policyPath, 'utf8');
-  // startPlatform below gets no prices or tenants path, so it reads the defaults recorded here.
-  const platformFiles = await recordPlatformFiles();
+  const files = await readDrillFiles(spec, scenario, options);
   const policy = await loadDrillPolicy(policyPath, catalog, spec, scenario);
   const policyRoutes = Object.keys(policy.routes);
   const scenarioRoutes = scenario.routes.map((route) => route.route);
@@ -132,6 +144,8 @@ export async function runDrillOnPlatform(
     seed,
     clock,
     policyPath,
+    tenantsPath: options.tenantsPath,
+    pricesPath: options.pricesPath,
     port: 0,
     providerProcess: 'child',
     timeScale,
@@ -150,8 +164,8 @@ export async function runDrillOnPlatform(
       platform,
       spec,
       scenario,
-      quotaPerMinute: quotas(tenants),
-      tierOf: tiers(tenants),
+      quotaPerMinute: quotas(files.senders),
+      tierOf: tiers(files.registry),
       topology,
       clock,
       seed,
@@ -174,7 +188,7 @@ export async function runDrillOnPlatform(
       timeScale,
       backpressure,
       drivers: platform.keyPrefix === undefined ? 'memory' : 'redis',
-      ...platformFiles,
+      ...files.record,
     });
     const reportsDir = options.reportsDir ?? 'reports';
     const report = buildDrillReport({

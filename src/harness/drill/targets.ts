@@ -5,10 +5,12 @@ import type { DrillSpec } from './spec.js';
 export interface DrillTargets {
   /** Providers of the catalog; the platform creates one proxy per provider, of the same name. */
   providers: readonly string[];
-  /** Tenant ids of the tenants file, such as `fixtures/tenants.yaml`. */
+  /** Tenants the drill can send as: those with a key in the demo keys file. */
   tenants: readonly string[];
   /** Path of the tenants file, named in messages. */
   tenantsFile: string;
+  /** Path of the demo keys file, such as `fixtures/demo-keys.yaml`, named in messages. */
+  keysFile: string;
 }
 
 /** Throws a spec error for `field` unless `known` lists `value`. */
@@ -37,7 +39,9 @@ export function checkDrillTargets(spec: DrillSpec, targets: DrillTargets): void 
   const providerFix = 'use one of them, or add a provider profile to fixtures/providers';
   const proxyFix =
     'the platform creates one proxy per provider, named after it, so use one of them';
-  const tenantFix = `use one of them, or add the tenant to ${targets.tenantsFile}`;
+  const tenantFix =
+    `use one of them, or add its API key to ${targets.keysFile} and the tenant to ` +
+    targets.tenantsFile;
   spec.faults.forEach((step, index) => {
     const at = `faults[${index}]`;
     if (step.kind === 'provider-fault') {

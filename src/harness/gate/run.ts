@@ -1,7 +1,7 @@
 /**
  * Policy gate: drills the base policy and the pull request's policy one after the other with
- * the same drill, seed, time scale, topology and backpressure limits, compares the two
- * reports and writes a pull-request comment.
+ * the same drill, seed, time scale, topology, backpressure limits, tenants file and price
+ * table, compares the two reports and writes a pull-request comment.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { loadProviderCatalog } from '../../faults/providers/index.js';
 import { isPolicyValidationError } from '../../platform/router/policy-errors.js';
 import { loadDrillPolicy } from '../drill/drill-policy.js';
+import { readDrillFiles } from '../drill/drill-files.js';
 import type { BasePolicy } from '../drill/policy-change.js';
 import {
   type PlatformDrillOptions,
@@ -85,9 +86,14 @@ export interface GateSettings {
  * Runs the gate. A base drill that fails or aborts does not stop the PR drill, and the
  * comment states what happened to it. An invalid PR policy skips the base drill. A signal during the base drill stops the gate before the
  * PR drill, because the signal means the user stopped the whole gate.
+ * @throws the error of {@link readDrillFiles} before either drill, when the tenants file or the
+ *   price table that both drills share is invalid or lacks a tenant the drill sends as.
  */
 export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyGateResult> {
   const { gateDir } = options;
+  // Both drills run on these files, so a bad one fails the gate once, before the base drill.
+  const scenario = options.scenarios[options.spec.scenario];
+  if (scenario !== undefined) await readDrillFiles(options.spec, scenario, options);
   await mkdir(gateDir, { recursive: true });
   // An earlier gate's files would otherwise pass for this run's when this run writes none.
   await rm(join(gateDir, GATE_COMMENT), { force: true });
@@ -171,6 +177,8 @@ function drillOptions(options: PolicyGateOptions): Omit<PlatformDrillOptions, 'p
     timeScale: options.timeScale,
     topology: options.topology,
     seed: options.seed,
+    tenantsPath: options.tenantsPath,
+    pricesPath: options.pricesPath,
     backpressure: options.backpressure,
     signal: options.signal,
     onEvent: options.onEvent,

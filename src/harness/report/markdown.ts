@@ -33,7 +33,25 @@ function environmentSection(report: Report): string {
         ],
       ],
     ),
+    ...platformFilesNote(env),
   ].join('\n');
+}
+
+/**
+ * Names the price table that the costs come from and the tenants file that set the tenants'
+ * limits, or nothing for a report that predates their record.
+ */
+function platformFilesNote(env: Report['environment']): string[] {
+  const { pricesPath, pricesHash, pricesEffectiveDate, tenantsPath, tenantsHash } = env;
+  if (pricesPath === undefined || pricesHash === undefined) return [];
+  if (tenantsPath === undefined || tenantsHash === undefined) return [];
+  const effective = pricesEffectiveDate === undefined ? '' : `, effective ${pricesEffectiveDate}`;
+  return [
+    '',
+    `Costs are priced with the price table ${pricesPath} (sha256 ${pricesHash.slice(0, 12)}` +
+      `${effective}). Tenant limits come from ${tenantsPath} ` +
+      `(sha256 ${tenantsHash.slice(0, 12)}).`,
+  ];
 }
 
 /** Names the policy's routes the run did not exercise; empty when it exercised all of them. */

@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 
 import { packagePath } from '../../package-path.js';
-import { PriceTableError } from '../../platform/cost/errors.js';
-import { DEFAULT_PRICES_PATH, parsePriceTable } from '../../platform/cost/load-price-table.js';
+import { DEFAULT_PRICES_PATH, readPriceTableFile } from '../../platform/cost/load-price-table.js';
 import { DEFAULT_TENANTS_PATH } from '../../platform/tenants/index.js';
 import type { Environment } from './types.js';
 
@@ -36,25 +35,17 @@ export async function recordPlatformFiles(
 ): Promise<PlatformFilesRecord> {
   const pricesFile = paths.prices ?? DEFAULT_PRICES_PATH;
   const tenantsFile = paths.tenants ?? DEFAULT_TENANTS_PATH;
-  const [prices, tenants] = await Promise.all([readPrices(pricesFile), readFile(tenantsFile)]);
+  const [prices, tenants] = await Promise.all([
+    readPriceTableFile(pricesFile),
+    readFile(tenantsFile),
+  ]);
   return {
     pricesPath: checkoutPath(pricesFile),
     pricesHash: sha256Hex(prices.bytes),
-    pricesEffectiveDate: prices.effectiveDate,
+    pricesEffectiveDate: prices.table.effectiveDate,
     tenantsPath: checkoutPath(tenantsFile),
     tenantsHash: sha256Hex(tenants),
   };
-}
-
-async function readPrices(path: string): Promise<{ bytes: Buffer; effectiveDate: string }> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new PriceTableError(path, '(file)', `could not be read: ${reason}`);
-  }
-  return { bytes, effectiveDate: parsePriceTable(bytes.toString('utf8'), path).effectiveDate };
 }
 
 /**

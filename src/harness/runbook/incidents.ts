@@ -254,6 +254,16 @@ function budgetReadText(tenant: string): string {
   return `For \`budget\`, read the tenant's budget, its spend and its open reservations in the current budget period, in US dollars, with \`curl -s "$GATEWAY_URL/metrics" | grep -E '${selectors}'\`. Spend plus reservations near the budget means 429 \`budget\` rejections go on until running tasks settle below their reservations, the period named by the \`period\` label resets (\`day\` at 00:00 UTC, \`month\` at 00:00 UTC on the 1st, \`total\` never), or budgetUsd is raised.`;
 }
 
+/**
+ * Names the tenants file that the drill's platform read, whose limits gave the rejections this
+ * incident cites, or '' for a report that predates the record of that file.
+ */
+function drillTenantsText(report: Report): string {
+  const { tenantsPath, tenantsHash } = report.environment;
+  if (tenantsPath === undefined || tenantsHash === undefined) return '';
+  return ` The drill's platform read \`${tenantsPath}\` (sha256 ${tenantsHash.slice(0, 12)}), so the rejections cited here come from its limits.`;
+}
+
 function tenantBurst(evidence: Evidence): Incident {
   const { report, result, fault } = evidence;
   const burst = fault.burst;
@@ -285,7 +295,7 @@ function tenantBurst(evidence: Evidence): Incident {
     ],
     operatorSteps: [
       `Watch the rejections, read twice ${READ_GAP_S} s apart: a line that changed is the tenant still being turned away, by reason: ${twoReads(`scalegate_admission_rejections_total\\{tenant="${tenant}"`)}`,
-      `Find the limit behind each reason of step 1 in the tenants file the platform was started with, its --tenants option, or fixtures/tenants.yaml: ${reasonLimits()}. \`backpressure\` is the platform's queue backlog, which no limit of the tenant sets. ${budgetReadText(tenant)}`,
+      `Find the limit behind each reason of step 1 in the tenants file the platform was started with, its --tenants option, or fixtures/tenants.yaml: ${reasonLimits()}. \`backpressure\` is the platform's queue backlog, which no limit of the tenant sets.${drillTenantsText(report)} ${budgetReadText(tenant)}`,
       `If its async tasks hold the workers, lower its maxRunning in that file and restart the platform, which applies the cap to queued tasks too. Restart only a platform on Redis (REDIS_URL), with the same REDIS_URL and \`--key-prefix\` so it finds the queued tasks: on the embedded memory drivers a stop fails every queued task of every tenant. Then check that its deferrals rise between the two reads of ${twoReads(`scalegate_running_cap_deferrals_total\\{tenant="${tenant}"`)}, which shows the cap holding its tasks back.`,
       `Confirm other tenants are unaffected: between the two reads of ${twoReads('scalegate_gateway_rejections_total\\{|scalegate_requests_total\\{')} no rejection line of another tenant changes, and neither do their \`outcome="failed"\` lines.`,
     ],

@@ -9,15 +9,17 @@ export class PriceTableError extends Error {
     readonly file: string,
     readonly field: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(`${file}: ${field}: ${message}`);
+    super(`${file}: ${field}: ${message}`, options);
   }
 
-  static invalidField(file: string, field: string, expected: string, received: unknown) {
+  /** `hint` follows the received value, such as `; write 2.5 without quotes`. */
+  static invalidField(file: string, field: string, expected: string, received: unknown, hint = '') {
     return new PriceTableError(
       file,
       field,
-      `expected ${expected}, received ${describeValue(received)}`,
+      `expected ${expected}, received ${describeValue(received)}${hint}`,
     );
   }
 }

@@ -22,20 +22,39 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
  * @throws PriceTableError naming the file and the field when it is missing or invalid.
  */
 export async function loadPriceTable(path: string = DEFAULT_PRICES_PATH): Promise<PriceTable> {
-  let text: string;
+  return (await readPriceTableFile(path)).table;
+}
+
+/** A price table file as read: its bytes, which a run record hashes, and the table they hold. */
+export interface PriceTableFile {
+  bytes: Buffer;
+  table: PriceTable;
+}
+
+/**
+ * Reads and validates a price table file, keeping its bytes.
+ * @throws PriceTableError naming the file and the field when it cannot be read or is invalid.
+ */
+export async function readPriceTableFile(path: string): Promise<PriceTableFile> {
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new PriceTableError(path, '(file)', `could not be read: ${reason}`);
+    throw new PriceTableError(
+      path,
+      '(file)',
+      `could not be read: ${reason}; pass the path of a readable price table`,
+      { cause: error },
+    );
   }
-  return parsePriceTable(text, path);
+  return { bytes, table: parsePriceTable(bytes.toString('utf8'), path) };
 }
 
 /** Parses price table YAML text. `file` names the source in error messages. */
 export function parsePriceTable(text: string, file: string): PriceTable {
-  const fail: FieldFailure = (field, expected, received) => {
-    throw PriceTableError.invalidField(file, field, expected, received);
+  const fail: FieldFailure = (field, expected, received, hint) => {
+    throw PriceTableError.invalidField(file, field, expected, received, hint);
   };
   const root = readObject(parseYaml(text, file), '(root)', fail);
   const effectiveDate = readString(root.effectiveDate, 'effectiveDate', fail);
@@ -120,7 +139,10 @@ function parseYaml(text: string, file: string): unknown {
   try {
     return parse(text);
   } catch (error) {
+    // The parser's message goes on with a copy of the line under it, so only its first
+    // line, which gives the line and column, is kept.
     const reason = error instanceof Error ? error.message : String(error);
-    throw new PriceTableError(file, '(file)', `invalid YAML: ${reason}`);
+    const firstLine = (reason.split('\n', 1)[0] ?? reason).replace(/:$/, '');
+    throw new PriceTableError(file, '(file)', `invalid YAML: ${firstLine}`, { cause: error });
   }
 }

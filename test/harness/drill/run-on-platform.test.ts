@@ -7,6 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { type DrillSpecError, isDrillSpecError } from '../../../src/harness/drill/errors.js';
+import { poissonOffsetsMs } from '../../../src/harness/load/arrivals.js';
+import { createRandom } from '../../../src/harness/load/random.js';
+import { isUnadmittedTenantsError } from '../../../src/harness/load/tenant-admission.js';
 import { basePolicy } from '../../../src/harness/drill/policy-change.js';
 import { drillRunId } from '../../../src/harness/drill/report.js';
 import { runDrillOnPlatform } from '../../../src/harness/drill/run-on-platform.js';
@@ -15,8 +18,14 @@ import { policyHash } from '../../../src/harness/report/environment.js';
 import { recordPlatformFiles } from '../../../src/harness/report/platform-files.js';
 import type { Report } from '../../../src/harness/report/types.js';
 import { renderRunbook } from '../../../src/harness/runbook/render.js';
+import { registerCompareCommand } from '../../../src/cli/commands/compare.js';
+import { sampleReport } from '../report/sample-report.js';
+import { runInProcess } from '../../support/run-command.js';
 import { DEFAULT_POLICY_PATH } from '../../../src/platform/router/load-policy.js';
-import { DEFAULT_TENANTS_PATH } from '../../../src/platform/tenants/index.js';
+import {
+  DEFAULT_DEMO_KEYS_PATH,
+  DEFAULT_TENANTS_PATH,
+} from '../../../src/platform/tenants/index.js';
 
 /** A 12-simulated-second drill: a short outage of provider-a, a toxic on provider-b, a burst. */
 const shortDrill: DrillSpec = {
@@ -76,6 +85,18 @@ const shortDrill: DrillSpec = {
   abortRules: [],
 };
 
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Returns fixtures/tenants.yaml without the entries of `ids`. */
+async function tenantsWithout(...ids: string[]): Promise<string> {
+  const text = await readFile(DEFAULT_TENANTS_PATH, 'utf8');
+  const [head = '', ...entries] = text.split(/^ {2}- /m);
+  const kept = entries.filter((entry) => !ids.some((id) => entry.startsWith(`id: ${id}\n`)));
+  return [head, ...kept].join('  - ');
+}
+
 describe('runDrillOnPlatform', function () {
   this.timeout(60_000);
   let dir: string;
@@ -127,7 +148,72 @@ describe('runDrillOnPlatform', function () {
     );
     const error = await specErrorOf({ ...shortDrill, faults });
     assert.equal(error.field, 'faults[2].tenant');
-    assert.ok(error.message.endsWith(`add the tenant to ${DEFAULT_TENANTS_PATH}`), error.message);
+    assert.ok(
+      error.message.endsWith(
+        `add its API key to ${DEFAULT_DEMO_KEYS_PATH} and the tenant to ${DEFAULT_TENANTS_PATH}`,
+      ),
+      error.message,
+    );
+  });
+});
+
+describe('runDrillOnPlatform --tenants', function () {
+  this.timeout(30_000);
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-platform-drill-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('rejects a file without the burst tenant before start', async () => {
+    const tenantsPath = join(dir, 'tenants.yaml');
+    await writeFile(tenantsPath, await tenantsWithout('tenant-batch'));
+    await assert.rejects(
+      runDrillOnPlatform({
+        spec: shortDrill,
+        scenarios: SCENARIOS,
+        // An invalid topology would fail the start, so this error came before it.
+        topology: 'workers=none',
+        tenantsPath,
+        reportsDir: join(dir, 'reports'),
+      }),
+      (error: unknown) => {
+        assert.ok(isUnadmittedTenantsError(error), String(error));
+        assert.deepEqual(error.tenantIds, ['tenant-batch']);
+        assert.equal(
+          error.message,
+          `tenants file ${tenantsPath} admits no API key of tenant tenant-batch, which drill ` +
+            'short-outage sends as with the keys in fixtures/demo-keys.yaml, so those requests ' +
+            `would get 401; copy its entry from fixtures/tenants.yaml into ${tenantsPath}, ` +
+            'keeping keySha256, the sha256 of the key, or pick a drill that sends only as ' +
+            'tenants of the file',
+        );
+        return true;
+      },
+    );
+  });
+
+  it('rejects a file without a main load tenant', async () => {
+    const tenantsPath = join(dir, 'tenants.yaml');
+    await writeFile(tenantsPath, await tenantsWithout('tenant-alpha', 'tenant-beta'));
+    await assert.rejects(
+      runDrillOnPlatform({
+        spec: shortDrill,
+        scenarios: SCENARIOS,
+        topology: 'workers=none',
+        tenantsPath,
+        reportsDir: join(dir, 'reports'),
+      }),
+      (error: unknown) => {
+        assert.ok(isUnadmittedTenantsError(error), String(error));
+        assert.deepEqual(error.tenantIds, ['tenant-alpha', 'tenant-beta']);
+        return true;
+      },
+    );
   });
 });
 
@@ -415,5 +501,120 @@ describe('runDrillOnPlatform on a platform', function () {
     assert.equal(run.report.drill?.cleanAfterRollback, true);
     assert.deepEqual(run.report.drill?.leftovers, []);
     assert.equal(run.report.drill?.faults[0]?.appliedAtS !== null, true);
+  });
+});
+
+describe('runDrillOnPlatform on given files', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let saved: Report;
+  let runDir: string;
+  const files = { tenants: '', tenantsText: '', prices: '', pricesText: '' };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-platform-drill-'));
+    files.tenants = join(dir, 'tenants.yaml');
+    files.prices = join(dir, 'prices.yaml');
+    const shippedTenants = await readFile(DEFAULT_TENANTS_PATH, 'utf8');
+    // tenant-batch, the burst tenant, at 480 requests/min, so a quarter of it is 2 requests/s,
+    // and tenant-noisy with a lower running cap.
+    files.tenantsText = shippedTenants
+      .replace(/(- id: tenant-batch\n(?: {4}.*\n)*? {4}requestsPerMinute: )2400/, '$1480')
+      .replace('maxRunning: 8', 'maxRunning: 2');
+    assert.match(files.tenantsText, /requestsPerMinute: 480\n/);
+    assert.match(files.tenantsText, /maxRunning: 2\n/);
+    await writeFile(files.tenants, files.tenantsText);
+    files.pricesText = (await readFile('fixtures/prices.yaml', 'utf8')).replace(
+      "effectiveDate: '2025-01-15'",
+      "effectiveDate: '2027-03-01'",
+    );
+    await writeFile(files.prices, files.pricesText);
+    const run = await runDrillOnPlatform({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: 2,
+      tenantsPath: files.tenants,
+      pricesPath: files.prices,
+      reportsDir: join(dir, 'reports'),
+      runbookPath: join(dir, 'runbook.md'),
+    });
+    runDir = run.written.runDir;
+    saved = JSON.parse(await readFile(join(runDir, 'report.json'), 'utf8')) as Report;
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('records the given price table', () => {
+    const { pricesPath, pricesHash, pricesEffectiveDate } = saved.environment;
+    assert.deepEqual(
+      { pricesPath, pricesHash, pricesEffectiveDate },
+      {
+        pricesPath: files.prices,
+        pricesHash: sha256(files.pricesText),
+        pricesEffectiveDate: '2027-03-01',
+      },
+    );
+  });
+
+  it('records the given tenants file', () => {
+    assert.equal(saved.environment.tenantsPath, files.tenants);
+    assert.equal(saved.environment.tenantsHash, sha256(files.tenantsText));
+  });
+
+  it('sizes the burst by the given tenants file', () => {
+    // Poisson arrivals at 2 requests/s for the burst's 3 s, with the burst's seed 2, where
+    // the shipped file's 10 requests/s schedule 24.
+    const burstSeed = 2;
+    const arrivals = (ratePerSec: number) =>
+      poissonOffsetsMs({ kind: 'constant', ratePerSec }, 3, createRandom(burstSeed)).length;
+    assert.equal(arrivals(2), 5);
+    assert.equal(arrivals(10), 24);
+    assert.equal(saved.drill?.faults[2]?.burst?.requests, 5);
+  });
+
+  it('names the price table in summary.md', async () => {
+    const summary = await readFile(join(runDir, 'summary.md'), 'utf8');
+    const expected =
+      `Costs are priced with the price table ${files.prices} (sha256 ` +
+      `${sha256(files.pricesText).slice(0, 12)}, effective 2027-03-01). Tenant limits come ` +
+      `from ${files.tenants} (sha256 ${sha256(files.tenantsText).slice(0, 12)}).`;
+    assert.ok(summary.includes(expected), summary);
+  });
+
+  it('names the tenants file in the runbook', () => {
+    const runbook = renderRunbook([saved]);
+    const expected =
+      `The drill's platform read \`${files.tenants}\` (sha256 ` +
+      `${sha256(files.tenantsText).slice(0, 12)}), so the rejections cited here come from its ` +
+      'limits.';
+    assert.ok(runbook.includes(expected), runbook);
+  });
+
+  it('makes compare warn against a drill on the shipped files', async () => {
+    const shipped = sampleReport();
+    shipped.environment = { ...shipped.environment, ...(await recordPlatformFiles()) };
+    const shippedPath = join(dir, 'shipped.json');
+    await writeFile(shippedPath, JSON.stringify(shipped));
+    const given = join(runDir, 'report.json');
+    const run = await runInProcess(registerCompareCommand, ['compare', shippedPath, given]);
+    assert.equal(run.exitCode, 0);
+    const warnings = run.stdout
+      .split('\n')
+      .filter((line) => /^warning: (price table|tenants file) differs/.test(line));
+    const prices = shipped.environment.pricesHash?.slice(0, 12);
+    const tenants = shipped.environment.tenantsHash?.slice(0, 12);
+    assert.deepEqual(warnings, [
+      `warning: price table differs: fixtures/prices.yaml (sha256 ${prices}) (${shippedPath}) ` +
+        `vs ${files.prices} (sha256 ${sha256(files.pricesText).slice(0, 12)}) (${given}); ` +
+        'cost per task and the worker pool bill come from its prices, so they do not compare ' +
+        'like for like; run every side on one price table',
+      `warning: tenants file differs: fixtures/tenants.yaml (sha256 ${tenants}) ` +
+        `(${shippedPath}) vs ${files.tenants} (sha256 ${sha256(files.tenantsText).slice(0, 12)}) ` +
+        `(${given}); each tenant's rate limits, in-flight and running caps and budget come from ` +
+        'it, so rejections, success rate and throughput do not compare like for like; give ' +
+        'every side the same --tenants',
+    ]);
   });
 });

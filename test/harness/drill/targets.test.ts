@@ -9,6 +9,7 @@ const targets: DrillTargets = {
   providers: ['instant', 'provider-a', 'provider-b', 'provider-c'],
   tenants: ['tenant-alpha', 'tenant-beta', 'tenant-noisy', 'tenant-batch'],
   tenantsFile: 'fixtures/tenants.yaml',
+  keysFile: 'fixtures/demo-keys.yaml',
 };
 
 const PROVIDERS = 'known: instant, provider-a, provider-b, provider-c';
@@ -69,7 +70,7 @@ describe('checkDrillTargets', () => {
       problem.message,
       'invalid drill spec: faults[2].tenant is tenant-nosy, which is not a known tenant; ' +
         'known: tenant-alpha, tenant-beta, tenant-noisy, tenant-batch; use one of them, or ' +
-        'add the tenant to fixtures/tenants.yaml',
+        'add its API key to fixtures/demo-keys.yaml and the tenant to fixtures/tenants.yaml',
     );
   });
 });

@@ -308,6 +308,26 @@ describe('renderGateComment', () => {
     assert.deepEqual(input.comparison?.warnings, []);
   });
 
+  it('names a price table given with --prices', () => {
+    const given = (report: Report) => {
+      const priced = withPrices(report, '2025-01-15', 'a');
+      priced.environment.pricesPath = '/srv/negotiated-prices.yaml';
+      return priced;
+    };
+    const input = gateInput(
+      ran(BASE_POLICY, given(baseReport()), 'base-reports'),
+      ran(PR_POLICY, given(prReport()), 'reports'),
+    );
+    const comment = renderGateComment(input);
+    assert.ok(
+      comment.includes(
+        '\nCosts are priced with the price table /srv/negotiated-prices.yaml effective ' +
+          '2025-01-15.\n',
+      ),
+      comment,
+    );
+  });
+
   it("notes each side's price table date", () => {
     const input = gateInput(
       ran(BASE_POLICY, withPrices(baseReport(), '2025-01-15', 'a'), 'base-reports'),

@@ -270,6 +270,61 @@ describe('scalegate load', () => {
     assert.doesNotMatch(run.stderr, /^platform /m);
   });
 
+  it('rejects --prices without --platform', async () => {
+    const run = await runLoadCommand(['--scenario=steady-chat', '--prices=fixtures/prices.yaml']);
+    assert.equal(run.exitCode, 2);
+    assert.equal(
+      run.stderr,
+      'error: --prices applies to the platform that --platform starts; add --platform or drop it\n',
+    );
+  });
+
+  it('rejects an invalid --prices file', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const prices = join(dir, 'prices.yaml');
+    const text = await readFile('fixtures/prices.yaml', 'utf8');
+    await writeFile(
+      prices,
+      text.replace("effectiveDate: '2025-01-15'", "effectiveDate: '15.1.2025'"),
+    );
+    const run = await runLoadCommand([
+      '--scenario=steady-chat',
+      '--platform',
+      `--prices=${prices}`,
+    ]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(
+      run.stderr,
+      `error: ${prices}: effectiveDate: expected a calendar date as YYYY-MM-DD, received ` +
+        '"15.1.2025"; fix the file or pass another --prices\n',
+    );
+  });
+
+  it('rejects --prices without a model a route calls', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const prices = join(dir, 'prices.yaml');
+    const text = await readFile('fixtures/prices.yaml', 'utf8');
+    const without = text.replace(
+      '    llama-70b: { inputPerMillion: 0.88, outputPerMillion: 0.88 }\n',
+      '',
+    );
+    assert.notEqual(without, text);
+    await writeFile(prices, without);
+    const run = await runLoadCommand([
+      '--scenario=steady-chat',
+      '--platform',
+      `--prices=${prices}`,
+    ]);
+    assert.equal(run.exitCode, 2);
+    // policies/default.yaml lists llama-70b in summarize only; the platform checks every route.
+    assert.equal(
+      run.stderr,
+      `error: ${prices}: models.provider-c.llama-70b: missing, but route summarize of ` +
+        'policies/default.yaml calls it, so admission could not price a task of that route; ' +
+        'add its inputPerMillion and outputPerMillion; fix the file or pass another --prices\n',
+    );
+  });
+
   it('records the settings of a --target run', async () => {
     gateway = await startFakeGateway();
     dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));

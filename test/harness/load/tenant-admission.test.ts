@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 
 import { SCENARIOS } from '../../../scenarios/index.js';
 import {
+  admittingTenants,
   asyncSendingTenants,
+  isUnadmittedTenantsError,
   unadmittedTenants,
 } from '../../../src/harness/load/tenant-admission.js';
 import type { ScenarioSpec } from '../../../src/harness/scenario/types.js';
@@ -48,6 +50,52 @@ describe('unadmittedTenants', () => {
   it('accepts a key admitted under another id', () => {
     const registry = new TenantRegistry([tenant('alpha', 'key-a')]);
     assert.deepEqual(unadmittedTenants(registry, { 'tenant-a': 'key-a' }), []);
+  });
+});
+
+describe('admittingTenants', () => {
+  const files = {
+    keysFile: 'fixtures/demo-keys.yaml',
+    defaultTenantsFile: 'fixtures/tenants.yaml',
+  };
+
+  it('returns the entry that admits each key', () => {
+    const registry = new TenantRegistry([tenant('tenant-a', 'key-a'), tenant('alpha', 'key-b')]);
+    const admitting = admittingTenants(
+      registry,
+      { 'tenant-a': 'key-a', 'tenant-b': 'key-b' },
+      'trial.yaml',
+      { ...files, sender: { kind: 'drill', name: 'worker-loss' } },
+    );
+    assert.deepEqual(
+      [...admitting].map(([id, entry]) => [id, entry.id]),
+      [
+        ['tenant-a', 'tenant-a'],
+        ['tenant-b', 'alpha'],
+      ],
+    );
+  });
+
+  it('names the drill that sends as the tenant', () => {
+    const registry = new TenantRegistry([tenant('tenant-a', 'key-a')]);
+    const keys = { 'tenant-a': 'key-a', 'tenant-noisy': 'key-n' };
+    const sender = { kind: 'drill', name: 'provider-outage' } as const;
+    assert.throws(
+      () => admittingTenants(registry, keys, 'trial.yaml', { ...files, sender }),
+      (error: unknown) => {
+        assert.ok(isUnadmittedTenantsError(error), String(error));
+        assert.deepEqual(error.tenantIds, ['tenant-noisy']);
+        assert.equal(
+          error.message,
+          'tenants file trial.yaml admits no API key of tenant tenant-noisy, which drill ' +
+            'provider-outage sends as with the keys in fixtures/demo-keys.yaml, so those ' +
+            'requests would get 401; copy its entry from fixtures/tenants.yaml into ' +
+            'trial.yaml, keeping keySha256, the sha256 of the key, or pick a drill that sends ' +
+            'only as tenants of the file',
+        );
+        return true;
+      },
+    );
   });
 });
 

@@ -33,6 +33,32 @@ describe('renderMarkdown', () => {
     assert.match(markdown, /^# provider-outage: deviated\n/);
   });
 
+  it('names the price table and tenants file', () => {
+    const report = sampleReport();
+    report.environment = {
+      ...report.environment,
+      pricesPath: '/srv/negotiated-prices.yaml',
+      pricesHash: `aaaaaaaaaaaa${'0'.repeat(52)}`,
+      pricesEffectiveDate: '2027-03-01',
+      tenantsPath: 'fixtures/tenants.yaml',
+      tenantsHash: `bbbbbbbbbbbb${'0'.repeat(52)}`,
+    };
+    const markdown = renderMarkdown(report);
+    assert.ok(
+      markdown.includes(
+        '\n\nCosts are priced with the price table /srv/negotiated-prices.yaml (sha256 ' +
+          'aaaaaaaaaaaa, effective 2027-03-01). Tenant limits come from fixtures/tenants.yaml ' +
+          '(sha256 bbbbbbbbbbbb).\n',
+      ),
+      markdown,
+    );
+  });
+
+  it('names no files for a report without their record', () => {
+    const markdown = renderMarkdown(sampleReport());
+    assert.ok(!markdown.includes('Costs are priced with'), markdown);
+  });
+
   it('prints topology numbers in a table row', () => {
     const markdown = renderMarkdown(sampleReport());
     assert.match(

@@ -841,6 +841,31 @@ describe('renderRunbook', () => {
     assert.match(burstSection, /its --tenants option, or fixtures\/tenants\.yaml/);
   });
 
+  it("names the drill's tenants file", () => {
+    const report = sampleReport();
+    report.environment = {
+      ...report.environment,
+      tenantsPath: '/srv/trial-tenants.yaml',
+      tenantsHash: `1bc288ea1098${'0'.repeat(52)}`,
+    };
+    const burstSection = sectionOf(renderRunbook([report]), 'Noisy tenant burst: tenant-noisy');
+    assert.ok(
+      burstSection.includes(
+        "sets. The drill's platform read `/srv/trial-tenants.yaml` (sha256 1bc288ea1098), so " +
+          'the rejections cited here come from its limits.\n',
+      ),
+      burstSection,
+    );
+  });
+
+  it('names no tenants file of an older report', () => {
+    const burstSection = sectionOf(
+      renderRunbook([sampleReport()]),
+      'Noisy tenant burst: tenant-noisy',
+    );
+    assert.doesNotMatch(burstSection, /The drill's platform read/);
+  });
+
   it('maps each rejection reason to its limit', () => {
     const burstSection = sectionOf(
       renderRunbook([sampleReport()]),

@@ -81,6 +81,41 @@ describe('PriceTable', () => {
     );
   });
 
+  it('keeps the hint of a quoted price', () => {
+    const text = JSON.stringify({
+      effectiveDate: '2025-01-15',
+      source: 'test',
+      models: { p: { m: { inputPerMillion: '2.5', outputPerMillion: 1 } } },
+      executors: {},
+    });
+    assert.throws(() => parsePriceTable(text, 'prices.yaml'), {
+      message:
+        'prices.yaml: models.p.m.inputPerMillion: expected a number >= 0, received "2.5"; ' +
+        'write 2.5 without quotes',
+    });
+  });
+
+  it('gives the line of a YAML error', () => {
+    assert.throws(() => parsePriceTable('a: b: c\n', 'prices.yaml'), {
+      message:
+        'prices.yaml: (file): invalid YAML: Nested mappings are not allowed in compact ' +
+        'mappings at line 1, column 4',
+    });
+  });
+
+  it('names the fix for a missing file', async () => {
+    await assert.rejects(loadPriceTable('/nonexistent/prices.yaml'), (error: unknown) => {
+      assert.ok(isPriceTableError(error), String(error));
+      assert.equal(error.field, '(file)');
+      assert.equal(
+        error.message,
+        '/nonexistent/prices.yaml: (file): could not be read: ENOENT: no such file or ' +
+          "directory, open '/nonexistent/prices.yaml'; pass the path of a readable price table",
+      );
+      return true;
+    });
+  });
+
   it('rejects an undated table', () => {
     const text = JSON.stringify({ effectiveDate: 'soon', source: 's', models: {}, executors: {} });
     assert.throws(

@@ -852,7 +852,7 @@ describe('renderRunbook', () => {
     assert.ok(
       burstSection.includes(
         "sets. The drill's platform read `/srv/trial-tenants.yaml` (sha256 1bc288ea1098), so " +
-          'the rejections cited here come from its limits.\n',
+          'the rejections cited here come from its limits. For `budget`,',
       ),
       burstSection,
     );

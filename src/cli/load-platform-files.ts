@@ -17,10 +17,16 @@ export interface HashedFile {
   sha256: string;
 }
 
+/** The price table of a `load --platform` run. */
+export interface HashedPriceTable extends HashedFile {
+  /** The table's `effectiveDate`, a calendar date as YYYY-MM-DD. */
+  effectiveDate: string;
+}
+
 /** The tenants file and the price table of a `load --platform` run. */
 export interface PlatformFiles {
   tenants: HashedFile;
-  prices: HashedFile;
+  prices: HashedPriceTable;
 }
 
 /** Files that `load --platform` gives the platform it starts; undefined means the default. */
@@ -50,7 +56,11 @@ export async function readPlatformFiles(
   const prices = await readPriceTableFile(paths.prices ?? DEFAULT_PRICES_PATH);
   return {
     tenants: { path: tenantsFile, sha256: sha256Hex(tenantsText) },
-    prices: { path: pricesFile, sha256: sha256Hex(prices.bytes.toString('utf8')) },
+    prices: {
+      path: pricesFile,
+      sha256: sha256Hex(prices.bytes.toString('utf8')),
+      effectiveDate: prices.table.effectiveDate,
+    },
   };
 }
 

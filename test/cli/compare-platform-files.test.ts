@@ -49,13 +49,13 @@ function drillReport(runId: string, files: Partial<Environment>): Report {
 function loadOutput(files: {
   pricesPath: string;
   pricesHash: string;
+  pricesEffectiveDate?: string;
   tenantsPath: string;
   tenantsHash: string;
 }): LoadCommandOutput {
   const output = sampleLoadOutput();
   assert.ok(output.settings.platform !== null);
-  const { pricesPath, pricesHash, tenantsPath, tenantsHash } = files;
-  Object.assign(output.settings.platform, { pricesPath, pricesHash, tenantsPath, tenantsHash });
+  Object.assign(output.settings.platform, files);
   return output;
 }
 
@@ -87,8 +87,9 @@ describe('scalegate compare on recorded platform files', () => {
       drillReport('20261204T160000Z', { ...RECORDED, pricesHash: 'c'.repeat(64) }),
     );
     assert.deepEqual(await compareWarnings([a, b]), [
-      `warning: price table differs: fixtures/prices.yaml (sha256 aaaaaaaaaaaa) (${a}) vs ` +
-        `fixtures/prices.yaml (sha256 cccccccccccc) (${b}); ${PRICES_FIX}`,
+      'warning: price table differs: fixtures/prices.yaml (sha256 aaaaaaaaaaaa, effective ' +
+        `2025-01-15) (${a}) vs fixtures/prices.yaml (sha256 cccccccccccc, effective ` +
+        `2025-01-15) (${b}); ${PRICES_FIX}`,
     ]);
   });
 
@@ -117,8 +118,37 @@ describe('scalegate compare on recorded platform files', () => {
       loadOutput({ ...RECORDED, pricesPath: 'trial-prices.yaml', pricesHash: 'e'.repeat(64) }),
     );
     assert.deepEqual(fileWarnings(await compareWarnings([report, load])), [
+      'warning: price table differs: fixtures/prices.yaml (sha256 aaaaaaaaaaaa, effective ' +
+        `2025-01-15) (${report}) vs trial-prices.yaml (sha256 eeeeeeeeeeee, effective ` +
+        `2025-01-15) (${load}); ${PRICES_FIX}`,
+    ]);
+  });
+
+  it('shows the dates of a drill and a load at one path', async () => {
+    const report = await writeJson(dir, 'report.json', drillReport('20261204T150000Z', RECORDED));
+    const load = await writeJson(
+      dir,
+      'load.json',
+      loadOutput({ ...RECORDED, pricesHash: 'e'.repeat(64), pricesEffectiveDate: '2026-02-01' }),
+    );
+    assert.deepEqual(fileWarnings(await compareWarnings([report, load])), [
+      'warning: price table differs: fixtures/prices.yaml (sha256 aaaaaaaaaaaa, effective ' +
+        `2025-01-15) (${report}) vs fixtures/prices.yaml (sha256 eeeeeeeeeeee, effective ` +
+        `2026-02-01) (${load}); ${PRICES_FIX}`,
+    ]);
+  });
+
+  it('leaves out the dates for an older load', async () => {
+    const report = await writeJson(dir, 'report.json', drillReport('20261204T150000Z', RECORDED));
+    const { pricesEffectiveDate: _older, ...files } = RECORDED;
+    const load = await writeJson(
+      dir,
+      'load.json',
+      loadOutput({ ...files, pricesHash: 'e'.repeat(64) }),
+    );
+    assert.deepEqual(fileWarnings(await compareWarnings([report, load])), [
       `warning: price table differs: fixtures/prices.yaml (sha256 aaaaaaaaaaaa) (${report}) ` +
-        `vs trial-prices.yaml (sha256 eeeeeeeeeeee) (${load}); ${PRICES_FIX}`,
+        `vs fixtures/prices.yaml (sha256 eeeeeeeeeeee) (${load}); ${PRICES_FIX}`,
     ]);
   });
 
@@ -155,6 +185,7 @@ describe('scalegate compare on recorded platform files', () => {
       loadOutput({
         pricesPath: loaded.prices.path,
         pricesHash: loaded.prices.sha256,
+        pricesEffectiveDate: loaded.prices.effectiveDate,
         tenantsPath: loaded.tenants.path,
         tenantsHash: loaded.tenants.sha256,
       }),

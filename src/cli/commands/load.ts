@@ -315,6 +315,7 @@ async function runOnTarget(
     drivers: platform.keyPrefix === undefined ? 'memory' : 'redis',
     pricesPath: files.prices.path,
     pricesHash: files.prices.sha256,
+    pricesEffectiveDate: files.prices.effectiveDate,
     tenantsPath: files.tenants.path,
     tenantsHash: files.tenants.sha256,
   };

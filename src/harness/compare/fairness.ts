@@ -147,21 +147,27 @@ function sharedSettings(runs: readonly RunRecord[]): SharedSetting[] {
 /**
  * Returns a describer that compares recorded files by sha256 and names each hash by the
  * first path recorded with it, such as `fixtures/prices.yaml (sha256 0a1b2c3d4e5f)`. The
- * same text at two paths is one value, so a moved file gets no warning.
+ * same bytes at two paths are one value, so a moved file gets no warning. When every run
+ * that records the file records its effective date too, the value adds it, as in
+ * `(sha256 0a1b2c3d4e5f, effective 2026-01-01)`, so two tables at one path tell apart.
  */
 function fileDescriber(
   runs: readonly RunRecord[],
   fileOf: (run: RunRecord) => RecordedFile | null,
 ): (run: RunRecord) => string | undefined {
   const pathByHash = new Map<string, string>();
-  for (const run of runs) {
-    const file = fileOf(run);
-    if (file !== null && !pathByHash.has(file.sha256)) pathByHash.set(file.sha256, file.path);
+  const recorded = runs.map(fileOf).filter((file) => file !== null);
+  for (const file of recorded) {
+    if (!pathByHash.has(file.sha256)) pathByHash.set(file.sha256, file.path);
   }
+  // One date per hash, since the date is part of the hashed file, so adding it splits no value.
+  const withDate = recorded.every((file) => file.effectiveDate !== null);
   return (run) => {
     const file = fileOf(run);
     if (file === null) return undefined;
-    return `${pathByHash.get(file.sha256) ?? file.path} (sha256 ${file.sha256.slice(0, 12)})`;
+    const date = withDate && file.effectiveDate !== null ? `, effective ${file.effectiveDate}` : '';
+    const path = pathByHash.get(file.sha256) ?? file.path;
+    return `${path} (sha256 ${file.sha256.slice(0, 12)}${date})`;
   };
 }
 

@@ -104,11 +104,18 @@ export interface RunRecord {
 export interface RecordedFile {
   path: string;
   sha256: string;
+  /** A price table's `effectiveDate`; null for a tenants file, or a run that predates it. */
+  effectiveDate: string | null;
 }
 
 /** Returns the recorded file, or null when the output lacks its path or hash. */
-function recordedFile(path: string | undefined, sha256: string | undefined): RecordedFile | null {
-  return path === undefined || sha256 === undefined ? null : { path, sha256 };
+function recordedFile(
+  path: string | undefined,
+  sha256: string | undefined,
+  effectiveDate?: string,
+): RecordedFile | null {
+  if (path === undefined || sha256 === undefined) return null;
+  return { path, sha256, effectiveDate: effectiveDate ?? null };
 }
 
 /** Returns the reason for each throughput figure a run lacks, keyed by the figure. */
@@ -153,7 +160,11 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
     backpressure:
       settings.platform === null ? null : describeBackpressure(settings.platform.backpressure),
     drivers: settings.platform?.drivers ?? null,
-    prices: recordedFile(settings.platform?.pricesPath, settings.platform?.pricesHash),
+    prices: recordedFile(
+      settings.platform?.pricesPath,
+      settings.platform?.pricesHash,
+      settings.platform?.pricesEffectiveDate,
+    ),
     tenants: recordedFile(settings.platform?.tenantsPath, settings.platform?.tenantsHash),
     faultProxy: settings.platform?.faultProxy ?? null,
     commit: output.environment.commit,
@@ -210,7 +221,11 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
     drivers: environment.drivers ?? null,
     // A report written before these files were recorded gives null, and compare names it
     // when another file records them.
-    prices: recordedFile(environment.pricesPath, environment.pricesHash),
+    prices: recordedFile(
+      environment.pricesPath,
+      environment.pricesHash,
+      environment.pricesEffectiveDate,
+    ),
     tenants: recordedFile(environment.tenantsPath, environment.tenantsHash),
     // A drill sends provider calls through the fault proxy, because it injects faults there.
     faultProxy: true,

@@ -46,6 +46,11 @@ export interface PlatformSettings {
   /** sha256 hex digest of the price table's text, read before the platform started. */
   pricesHash?: string;
   /**
+   * The price table's `effectiveDate`, as YYYY-MM-DD. Absent in outputs written before it was
+   * recorded.
+   */
+  pricesEffectiveDate?: string;
+  /**
    * Tenants file that set the tenants' keys and limits, as given with `--tenants` or the
    * default relative to the working folder. Absent in outputs written before it was recorded.
    */

@@ -219,9 +219,9 @@ describe('fairnessWarnings', () => {
 
   it('names different price tables', () => {
     const [a1, a2, b1] = [run('a1'), run('a2'), run('b1')];
-    a1.prices = { path: 'fixtures/prices.yaml', sha256: 'a'.repeat(64) };
-    a2.prices = { path: 'fixtures/prices.yaml', sha256: 'a'.repeat(64) };
-    b1.prices = { path: 'fixtures/prices.yaml', sha256: 'c'.repeat(64) };
+    a1.prices = { path: 'fixtures/prices.yaml', sha256: 'a'.repeat(64), effectiveDate: null };
+    a2.prices = { path: 'fixtures/prices.yaml', sha256: 'a'.repeat(64), effectiveDate: null };
+    b1.prices = { path: 'fixtures/prices.yaml', sha256: 'c'.repeat(64), effectiveDate: null };
     assert.deepEqual(fairnessWarnings(groups([a1, a2], [b1])), [
       'price table differs: fixtures/prices.yaml (sha256 aaaaaaaaaaaa) (a1, a2) vs ' +
         'fixtures/prices.yaml (sha256 cccccccccccc) (b1); cost per task and the worker pool ' +
@@ -230,10 +230,41 @@ describe('fairnessWarnings', () => {
     ]);
   });
 
+  it('shows the effective dates of two price tables', () => {
+    const [a1, b1] = [run('a1'), run('b1')];
+    const path = 'fixtures/prices.yaml';
+    a1.prices = { path, sha256: 'a'.repeat(64), effectiveDate: '2026-01-01' };
+    b1.prices = { path, sha256: 'c'.repeat(64), effectiveDate: '2026-03-01' };
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1])), [
+      'price table differs: fixtures/prices.yaml (sha256 aaaaaaaaaaaa, effective 2026-01-01) ' +
+        '(a1) vs fixtures/prices.yaml (sha256 cccccccccccc, effective 2026-03-01) (b1); cost ' +
+        'per task and the worker pool bill come from its prices, so they do not compare like ' +
+        'for like; run every side on one price table',
+    ]);
+  });
+
+  it('leaves out dates when one side lacks its date', () => {
+    const [a1, b1] = [run('a1'), run('b1')];
+    a1.prices = { path: 'fixtures/prices.yaml', sha256: 'a'.repeat(64), effectiveDate: null };
+    b1.prices = { path: 'prices.yaml', sha256: 'c'.repeat(64), effectiveDate: '2026-03-01' };
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1])), [
+      'price table differs: fixtures/prices.yaml (sha256 aaaaaaaaaaaa) (a1) vs prices.yaml ' +
+        '(sha256 cccccccccccc) (b1); cost per task and the worker pool bill come from its ' +
+        'prices, so they do not compare like for like; run every side on one price table',
+    ]);
+  });
+
+  it('accepts one dated price table at two paths', () => {
+    const [a1, b1] = [run('a1'), run('b1')];
+    a1.prices = { path: 'fixtures/prices.yaml', sha256: 'a'.repeat(64), effectiveDate: null };
+    b1.prices = { path: 'copy.yaml', sha256: 'a'.repeat(64), effectiveDate: '2026-01-01' };
+    assert.deepEqual(fairnessWarnings(groups([a1], [b1])), []);
+  });
+
   it('names different tenants files', () => {
     const [a1, b1] = [run('a1'), run('b1')];
-    a1.tenants = { path: 'fixtures/tenants.yaml', sha256: 'a'.repeat(64) };
-    b1.tenants = { path: 'trial-tenants.yaml', sha256: 'b'.repeat(64) };
+    a1.tenants = { path: 'fixtures/tenants.yaml', sha256: 'a'.repeat(64), effectiveDate: null };
+    b1.tenants = { path: 'trial-tenants.yaml', sha256: 'b'.repeat(64), effectiveDate: null };
     assert.deepEqual(fairnessWarnings(groups([a1], [b1])), [
       'tenants file differs: fixtures/tenants.yaml (sha256 aaaaaaaaaaaa) (a1) vs ' +
         "trial-tenants.yaml (sha256 bbbbbbbbbbbb) (b1); each tenant's rate limits, in-flight " +
@@ -244,14 +275,18 @@ describe('fairnessWarnings', () => {
 
   it('accepts one tenants file at two paths', () => {
     const [a1, b1] = [run('a1'), run('b1')];
-    a1.tenants = { path: 'fixtures/tenants.yaml', sha256: 'a'.repeat(64) };
-    b1.tenants = { path: '../scalegate/fixtures/tenants.yaml', sha256: 'a'.repeat(64) };
+    a1.tenants = { path: 'fixtures/tenants.yaml', sha256: 'a'.repeat(64), effectiveDate: null };
+    b1.tenants = {
+      path: '../scalegate/fixtures/tenants.yaml',
+      sha256: 'a'.repeat(64),
+      effectiveDate: null,
+    };
     assert.deepEqual(fairnessWarnings(groups([a1], [b1])), []);
   });
 
   it('names a file older than the record', () => {
     const [a1, b1] = [run('a1'), run('b1')];
-    b1.prices = { path: 'fixtures/prices.yaml', sha256: 'c'.repeat(64) };
+    b1.prices = { path: 'fixtures/prices.yaml', sha256: 'c'.repeat(64), effectiveDate: null };
     assert.deepEqual(fairnessWarnings(groups([a1], [b1])), [
       'a1 predates the record of the price table and tenants file, so compare could not ' +
         'check them',
@@ -260,7 +295,7 @@ describe('fairnessWarnings', () => {
 
   it('names older files in one line', () => {
     const [a1, a2, b1] = [run('a1'), run('a2'), run('b1')];
-    b1.tenants = { path: 'fixtures/tenants.yaml', sha256: 'c'.repeat(64) };
+    b1.tenants = { path: 'fixtures/tenants.yaml', sha256: 'c'.repeat(64), effectiveDate: null };
     assert.deepEqual(fairnessWarnings(groups([a1, a2], [b1])), [
       'a1, a2 predate the record of the price table and tenants file, so compare could not ' +
         'check them',
@@ -270,7 +305,7 @@ describe('fairnessWarnings', () => {
   it('names older files after the seeds', () => {
     const [a1, b1] = [run('a1'), run('b1')];
     b1.seed = 2;
-    b1.prices = { path: 'fixtures/prices.yaml', sha256: 'c'.repeat(64) };
+    b1.prices = { path: 'fixtures/prices.yaml', sha256: 'c'.repeat(64), effectiveDate: null };
     assert.deepEqual(fairnessWarnings(groups([a1], [b1])), [
       'seeds differ: 1 (a1) vs 2 (b1); give every side the same --seed values',
       'a1 predates the record of the price table and tenants file, so compare could not ' +
@@ -281,7 +316,7 @@ describe('fairnessWarnings', () => {
   it('leaves out a --target run without files', () => {
     const [a1, b1] = [run('a1'), run('b1')];
     a1.topology = null;
-    b1.prices = { path: 'fixtures/prices.yaml', sha256: 'c'.repeat(64) };
+    b1.prices = { path: 'fixtures/prices.yaml', sha256: 'c'.repeat(64), effectiveDate: null };
     assert.deepEqual(fairnessWarnings(groups([a1], [b1])), []);
   });
 

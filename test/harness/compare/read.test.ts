@@ -117,8 +117,41 @@ describe('readRun', () => {
     output.settings.platform.tenantsPath = 'trial-tenants.yaml';
     output.settings.platform.tenantsHash = 'b'.repeat(64);
     const run = await readRun(await writeJson(dir, 'load.json', output));
-    assert.deepEqual(run.prices, { path: 'fixtures/prices.yaml', sha256: 'a'.repeat(64) });
-    assert.deepEqual(run.tenants, { path: 'trial-tenants.yaml', sha256: 'b'.repeat(64) });
+    assert.deepEqual(run.prices, {
+      path: 'fixtures/prices.yaml',
+      sha256: 'a'.repeat(64),
+      effectiveDate: null,
+    });
+    assert.deepEqual(run.tenants, {
+      path: 'trial-tenants.yaml',
+      sha256: 'b'.repeat(64),
+      effectiveDate: null,
+    });
+  });
+
+  it("reads a load's price table date", async () => {
+    const output = sampleLoadOutput();
+    assert.ok(output.settings.platform !== null);
+    output.settings.platform.pricesPath = 'fixtures/prices.yaml';
+    output.settings.platform.pricesHash = 'a'.repeat(64);
+    output.settings.platform.pricesEffectiveDate = '2025-01-15';
+    const run = await readRun(await writeJson(dir, 'load.json', output));
+    assert.deepEqual(run.prices, {
+      path: 'fixtures/prices.yaml',
+      sha256: 'a'.repeat(64),
+      effectiveDate: '2025-01-15',
+    });
+  });
+
+  it('rejects a price table date without its path', async () => {
+    const output = sampleLoadOutput();
+    assert.ok(output.settings.platform !== null);
+    output.settings.platform.pricesEffectiveDate = '2025-01-15';
+    await assert.rejects(readRun(await writeJson(dir, 'load.json', output)), (error: unknown) => {
+      assert.ok(isCompareInputError(error), String(error));
+      assert.match(error.message, /pricesPath/);
+      return true;
+    });
   });
 
   it('reads an output without price table or tenants file', async () => {
@@ -187,8 +220,16 @@ describe('readRun', () => {
       tenantsHash: 'b'.repeat(64),
     };
     const run = await readRun(await writeJson(dir, 'report.json', report));
-    assert.deepEqual(run.prices, { path: 'fixtures/prices.yaml', sha256: 'a'.repeat(64) });
-    assert.deepEqual(run.tenants, { path: '/srv/trial-tenants.yaml', sha256: 'b'.repeat(64) });
+    assert.deepEqual(run.prices, {
+      path: 'fixtures/prices.yaml',
+      sha256: 'a'.repeat(64),
+      effectiveDate: '2025-01-15',
+    });
+    assert.deepEqual(run.tenants, {
+      path: '/srv/trial-tenants.yaml',
+      sha256: 'b'.repeat(64),
+      effectiveDate: null,
+    });
   });
 
   it('gives no offered rate of an aborted old drill', async () => {

@@ -164,6 +164,7 @@ describe('scalegate load', () => {
       drivers: process.env.REDIS_URL === undefined ? 'memory' : 'redis',
       pricesPath: 'fixtures/prices.yaml',
       pricesHash: sha256(await readFile('fixtures/prices.yaml', 'utf8')),
+      pricesEffectiveDate: '2025-01-15',
       tenantsPath: 'fixtures/tenants.yaml',
       tenantsHash: sha256(await readFile('fixtures/tenants.yaml', 'utf8')),
     });

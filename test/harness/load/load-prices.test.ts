@@ -69,7 +69,12 @@ describe('scalegate load --prices', function () {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'scalegate-load-prices-'));
     text.single = await uniformPrices(1, 2);
-    text.doubled = await uniformPrices(2, 4);
+    // Another effective date, so compare's warning shows the two tables' dates.
+    text.doubled = (await uniformPrices(2, 4)).replace(
+      "effectiveDate: '2025-01-15'",
+      "effectiveDate: '2026-02-01'",
+    );
+    assert.match(text.doubled, /^effectiveDate: '2026-02-01'$/m);
     const single = join(dir, 'single.yaml');
     const doubled = join(dir, 'doubled.yaml');
     await writeFile(single, text.single);
@@ -111,10 +116,11 @@ describe('scalegate load --prices', function () {
     assert.equal(doubled.workerPoolUsd, 0);
   });
 
-  it('records the path and hash of --prices', async () => {
+  it('records the path, hash and date of --prices', async () => {
     const settings = (await output('doubled')).settings.platform;
     assert.equal(settings?.pricesPath, join(dir, 'doubled.yaml'));
     assert.equal(settings?.pricesHash, sha256(text.doubled));
+    assert.equal(settings?.pricesEffectiveDate, '2026-02-01');
     assert.equal(settings?.tenantsPath, 'fixtures/tenants.yaml');
     assert.ok(
       runs.doubled?.stderr.includes(`with prices ${join(dir, 'doubled.yaml')} at http://`),
@@ -126,6 +132,7 @@ describe('scalegate load --prices', function () {
     const settings = (await output('shipped')).settings.platform;
     assert.equal(settings?.pricesPath, 'fixtures/prices.yaml');
     assert.equal(settings?.pricesHash, sha256(await readFile('fixtures/prices.yaml', 'utf8')));
+    assert.equal(settings?.pricesEffectiveDate, '2025-01-15');
     assert.doesNotMatch(runs.shipped?.stderr ?? '', / with prices /);
   });
 
@@ -139,9 +146,10 @@ describe('scalegate load --prices', function () {
     const shippedHash = sha256(await readFile('fixtures/prices.yaml', 'utf8')).slice(0, 12);
     const warnings = run.stdout.split('\n').filter((line) => line.startsWith('warning: price'));
     assert.deepEqual(warnings, [
-      `warning: price table differs: fixtures/prices.yaml (sha256 ${shippedHash}) ` +
-        `(${paths.shipped}) vs ${join(dir, 'doubled.yaml')} (sha256 ` +
-        `${sha256(text.doubled).slice(0, 12)}) (${paths.doubled}); cost per task and the ` +
+      `warning: price table differs: fixtures/prices.yaml (sha256 ${shippedHash}, effective ` +
+        `2025-01-15) (${paths.shipped}) vs ${join(dir, 'doubled.yaml')} (sha256 ` +
+        `${sha256(text.doubled).slice(0, 12)}, effective 2026-02-01) (${paths.doubled}); ` +
+        'cost per task and the ' +
         'worker pool bill come from its prices, so they do not compare like for like; run ' +
         'every side on one price table',
     ]);

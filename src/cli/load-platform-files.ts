@@ -9,11 +9,11 @@ import type { IneffectiveRunningCap } from '../platform/runtime/running-caps.js'
 import { DEFAULT_TENANTS_PATH, parseTenants } from '../platform/tenants/load-tenants.js';
 import { TenantRegistry } from '../platform/tenants/registry.js';
 
-/** A file the platform of `load --platform` reads at start, and the sha256 of its text. */
+/** A file the platform of `load --platform` reads at start, and the sha256 of its bytes. */
 export interface HashedFile {
   /** As given on the command line, or the default relative to the working folder. */
   path: string;
-  /** sha256 hex digest of the file's text. */
+  /** sha256 hex digest of the file's bytes, as a drill report records it. */
   sha256: string;
 }
 
@@ -48,24 +48,24 @@ export async function readPlatformFiles(
   paths: PlatformFileOptions,
 ): Promise<PlatformFiles> {
   const tenantsFile = paths.tenants ?? relative(process.cwd(), DEFAULT_TENANTS_PATH);
-  const tenantsText = await readFile(paths.tenants ?? DEFAULT_TENANTS_PATH, 'utf8');
-  const registry = new TenantRegistry(parseTenants(tenantsText, tenantsFile));
+  const tenantsBytes = await readFile(paths.tenants ?? DEFAULT_TENANTS_PATH);
+  const registry = new TenantRegistry(parseTenants(tenantsBytes.toString('utf8'), tenantsFile));
   const tenantIds = scenario.tenants.map((share) => share.tenantId);
   await admitDemoKeys(registry, tenantsFile, tenantIds, { kind: 'scenario', name: scenario.name });
   const pricesFile = paths.prices ?? relative(process.cwd(), DEFAULT_PRICES_PATH);
   const prices = await readPriceTableFile(paths.prices ?? DEFAULT_PRICES_PATH);
   return {
-    tenants: { path: tenantsFile, sha256: sha256Hex(tenantsText) },
+    tenants: { path: tenantsFile, sha256: sha256Hex(tenantsBytes) },
     prices: {
       path: pricesFile,
-      sha256: sha256Hex(prices.bytes.toString('utf8')),
+      sha256: sha256Hex(prices.bytes),
       effectiveDate: prices.table.effectiveDate,
     },
   };
 }
 
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** The fix that a running cap warning on the shipped tenants file gets in `load --platform`. */

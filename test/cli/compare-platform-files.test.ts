@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -172,7 +173,7 @@ describe('scalegate compare on recorded platform files', () => {
   });
 
   it('accepts a drill and a load on the shipped files', async () => {
-    // Each records the files as it does in a run: the drill hashes their bytes, load their text.
+    // Each records the files as it does in a run.
     const drilled = await recordPlatformFiles();
     const loaded = await readPlatformFiles(SCENARIOS['conv-replay'] ?? assert.fail(), {
       tenants: undefined,
@@ -193,6 +194,28 @@ describe('scalegate compare on recorded platform files', () => {
     const warnings = await compareWarnings([report, load]);
     assert.ok(warnings.length > 0, 'expected the other differences of a drill and a load');
     assert.deepEqual(fileWarnings(warnings), []);
+  });
+
+  it('hashes bytes outside UTF-8 as a drill does', async () => {
+    // 0xff is never valid in UTF-8, so decoding it to text would change the hash.
+    const invalid = Buffer.from('# \xff\n', 'latin1');
+    const prices = join(dir, 'prices.yaml');
+    const tenants = join(dir, 'tenants.yaml');
+    const pricesBytes = Buffer.concat([await readFile('fixtures/prices.yaml'), invalid]);
+    const tenantsBytes = Buffer.concat([await readFile('fixtures/tenants.yaml'), invalid]);
+    await writeFile(prices, pricesBytes);
+    await writeFile(tenants, tenantsBytes);
+    const drilled = await recordPlatformFiles({ prices, tenants });
+    const loaded = await readPlatformFiles(SCENARIOS['conv-replay'] ?? assert.fail(), {
+      tenants,
+      prices,
+    });
+    const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+    assert.equal(loaded.prices.sha256, sha256(pricesBytes));
+    assert.equal(loaded.tenants.sha256, sha256(tenantsBytes));
+    assert.equal(drilled.pricesHash, sha256(pricesBytes));
+    assert.equal(drilled.tenantsHash, sha256(tenantsBytes));
+    assert.equal(loaded.prices.effectiveDate, '2025-01-15');
   });
 
   it('names a drill older than the record', async () => {

@@ -43,7 +43,11 @@ export interface PlatformSettings {
    * outputs written before it was recorded.
    */
   pricesPath?: string;
-  /** sha256 hex digest of the price table's text, read before the platform started. */
+  /**
+   * sha256 hex digest of the price table's bytes, read before the platform started. Outputs
+   * written before the bytes were hashed hold the digest of the text, which differs only for
+   * a file that is not valid UTF-8.
+   */
   pricesHash?: string;
   /**
    * The price table's `effectiveDate`, as YYYY-MM-DD. Absent in outputs written before it was
@@ -55,7 +59,7 @@ export interface PlatformSettings {
    * default relative to the working folder. Absent in outputs written before it was recorded.
    */
   tenantsPath?: string;
-  /** sha256 hex digest of the tenants file's text, read before the platform started. */
+  /** sha256 hex digest of the tenants file's bytes, hashed as `pricesHash` is. */
   tenantsHash?: string;
 }
 

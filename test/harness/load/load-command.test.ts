@@ -9,8 +9,8 @@ import { validateLoadOutput } from '../../../src/harness/load/validate-output.js
 import { type FakeGateway, startFakeGateway } from './fake-gateway.js';
 import { type CommandRun, runInProcess } from '../../support/run-command.js';
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+function sha256(bytes: string | Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Runs `scalegate load` in process with its output captured. */
@@ -163,10 +163,10 @@ describe('scalegate load', () => {
       },
       drivers: process.env.REDIS_URL === undefined ? 'memory' : 'redis',
       pricesPath: 'fixtures/prices.yaml',
-      pricesHash: sha256(await readFile('fixtures/prices.yaml', 'utf8')),
+      pricesHash: sha256(await readFile('fixtures/prices.yaml')),
       pricesEffectiveDate: '2025-01-15',
       tenantsPath: 'fixtures/tenants.yaml',
-      tenantsHash: sha256(await readFile('fixtures/tenants.yaml', 'utf8')),
+      tenantsHash: sha256(await readFile('fixtures/tenants.yaml')),
     });
     assert.ok(
       run.stderr.includes(

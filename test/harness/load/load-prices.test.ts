@@ -10,8 +10,8 @@ import type { LoadCommandOutput } from '../../../src/harness/load/output.js';
 import { validateLoadOutput } from '../../../src/harness/load/validate-output.js';
 import { type CommandRun, runInProcess } from '../../support/run-command.js';
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+function sha256(bytes: string | Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Runs `scalegate load` in process with its output captured. */
@@ -131,7 +131,7 @@ describe('scalegate load --prices', function () {
   it('records the shipped table without --prices', async () => {
     const settings = (await output('shipped')).settings.platform;
     assert.equal(settings?.pricesPath, 'fixtures/prices.yaml');
-    assert.equal(settings?.pricesHash, sha256(await readFile('fixtures/prices.yaml', 'utf8')));
+    assert.equal(settings?.pricesHash, sha256(await readFile('fixtures/prices.yaml')));
     assert.equal(settings?.pricesEffectiveDate, '2025-01-15');
     assert.doesNotMatch(runs.shipped?.stderr ?? '', / with prices /);
   });
@@ -143,7 +143,7 @@ describe('scalegate load --prices', function () {
       paths.doubled,
     ]);
     assert.equal(run.exitCode, 0);
-    const shippedHash = sha256(await readFile('fixtures/prices.yaml', 'utf8')).slice(0, 12);
+    const shippedHash = sha256(await readFile('fixtures/prices.yaml')).slice(0, 12);
     const warnings = run.stdout.split('\n').filter((line) => line.startsWith('warning: price'));
     assert.deepEqual(warnings, [
       `warning: price table differs: fixtures/prices.yaml (sha256 ${shippedHash}, effective ` +

@@ -13,7 +13,7 @@ import {
 } from './admission/backpressure.js';
 import { isScaledClock, systemClock } from './clock.js';
 import type { CostLedger } from './cost/ledger.js';
-import { DEFAULT_PRICES_PATH, loadPriceTable } from './cost/load-price-table.js';
+import { DEFAULT_PRICES_PATH, readPriceTableFile } from './cost/load-price-table.js';
 import { checkPriceCoverage } from './runtime/price-coverage.js';
 import type { PriceTable, ServerlessPrices } from './cost/price-table.js';
 import { roundUsd } from './cost/usd.js';
@@ -29,6 +29,7 @@ import { startConsumers } from './runtime/consumers.js';
 import type { WorkerSwitch } from './runtime/worker-switch.js';
 import { createDrivers, type DriverKinds, type PlatformDrivers } from './runtime/drivers.js';
 import { legacyKeyWarnings } from './runtime/legacy-keys.js';
+import { type LoadedFiles, loadedFile } from './runtime/loaded-files.js';
 import type { PlatformConfig } from './runtime/platform-config.js';
 import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
@@ -83,7 +84,7 @@ import { DEFAULT_TOPOLOGY, parseTopology, type Topology } from './runtime/topolo
 import type { ProviderEndpoint } from './providers/types.js';
 import type { TaskStore } from './store/task-store.js';
 import type { TaskRecord } from './task.js';
-import { DEFAULT_TENANTS_PATH, loadTenants, tenantWarnings } from './tenants/index.js';
+import { DEFAULT_TENANTS_PATH, readTenantsFile, tenantWarnings } from './tenants/index.js';
 import type { Tenant } from './tenants/tenant.js';
 
 export type { DriverKind, DriverKinds } from './runtime/drivers.js';
@@ -142,6 +143,8 @@ export interface Platform {
   ledger: CostLedger;
   /** The dated price table that prices the tasks' tokens and the executors. */
   prices: PriceTable;
+  /** The tenants file and the price table this process read at start, with their hashes. */
+  files: LoadedFiles;
   /**
    * Returns the largest `maxOutputTokens` some candidate model of the route accepts, the
    * gateway's limit for the route, or undefined for a route the policy lacks.
@@ -207,11 +210,17 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
   await checkRedisOf(config);
   const topology = resolveTopology(config.topology);
   const catalog = await loadProviderCatalog(config.providersDir);
-  const [policy, tenants, prices] = await Promise.all([
+  const [policy, tenantsFile, pricesFile] = await Promise.all([
     loadPolicy(config.policyPath ?? DEFAULT_POLICY_PATH, catalog),
-    loadTenants(config.tenantsPath),
-    loadPriceTable(config.pricesPath),
+    readTenantsFile(config.tenantsPath ?? DEFAULT_TENANTS_PATH),
+    readPriceTableFile(config.pricesPath ?? DEFAULT_PRICES_PATH),
   ]);
+  const tenants = tenantsFile.registry;
+  const prices = pricesFile.table;
+  const files: LoadedFiles = {
+    tenants: loadedFile(tenantsFileOf(config), tenantsFile.bytes),
+    prices: loadedFile(pricesFileOf(config), pricesFile.bytes),
+  };
   checkPriceCoverage(policy, prices, {
     prices: pricesFileOf(config),
     policy: policyFileOf(config),
@@ -470,6 +479,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       },
       ledger: drivers.ledger,
       prices,
+      files,
       maxOutputTokens: (route) => outputLimits.largestLimit(route),
       store: drivers.store,
       drivers: drivers.kinds,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,6 +50,11 @@ async function deleteKeys(keyPrefix: string): Promise<void> {
   } finally {
     await redis.quit();
   }
+}
+
+/** Returns the first 12 hex digits of the sha256 of `bytes`, as compare prints them. */
+function shortSha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 12);
 }
 
 /** Starts `scalegate platform` in `cwd` and resolves with its `platform started` log record. */
@@ -146,6 +151,57 @@ describe('scalegate platform', function () {
       assert.equal(code, 0, run.output());
     } finally {
       run.child.kill('SIGKILL');
+    }
+  });
+
+  it('names the shipped tenants file and price table', async () => {
+    const run = await startCli(SMALL_PLATFORM);
+    try {
+      const record = await run.started;
+      const tenants = await readFile('fixtures/tenants.yaml');
+      const prices = await readFile('fixtures/prices.yaml');
+      assert.deepEqual(record.tenantsFile, {
+        path: 'fixtures/tenants.yaml',
+        sha256: shortSha256(tenants),
+      });
+      assert.deepEqual(record.priceTable, {
+        path: 'fixtures/prices.yaml',
+        sha256: shortSha256(prices),
+      });
+      run.child.kill('SIGTERM');
+      const [code] = await once(run.child, 'exit');
+      assert.equal(code, 0, run.output());
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
+  it('names --tenants and --prices without key hashes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scalegate-platform-files-'));
+    const tenantsPath = join(dir, 'tenants.yaml');
+    const pricesPath = join(dir, 'prices.yaml');
+    const tenants = Buffer.from(`${await readFile('fixtures/tenants.yaml', 'utf8')}# copy\n`);
+    const prices = Buffer.from(`${await readFile('fixtures/prices.yaml', 'utf8')}# copy\n`);
+    await writeFile(tenantsPath, tenants);
+    await writeFile(pricesPath, prices);
+    const args = [...SMALL_PLATFORM, '--tenants', tenantsPath, '--prices', pricesPath];
+    const run = await startCli(args);
+    try {
+      const record = await run.started;
+      assert.deepEqual(record.tenantsFile, { path: tenantsPath, sha256: shortSha256(tenants) });
+      assert.deepEqual(record.priceTable, { path: pricesPath, sha256: shortSha256(prices) });
+      const keyHashes = tenants.toString('utf8').match(/[0-9a-f]{64}/g) ?? [];
+      assert.ok(keyHashes.length > 0, 'the tenants file holds no key hash');
+      const line = JSON.stringify(record);
+      for (const keyHash of keyHashes) {
+        assert.ok(!line.includes(keyHash.slice(0, 12)), `the record shows ${keyHash}`);
+      }
+      run.child.kill('SIGTERM');
+      const [code] = await once(run.child, 'exit');
+      assert.equal(code, 0, run.output());
+    } finally {
+      run.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

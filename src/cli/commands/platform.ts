@@ -30,6 +30,7 @@ import {
   DEFAULT_QUEUE_RETENTION_MS,
   DEFAULT_STALL_INTERVAL_MS,
 } from '../../platform/queue/options.js';
+import type { LoadedFile } from '../../platform/runtime/loaded-files.js';
 import { DEFAULT_SYNC_LEASE_MS } from '../../platform/runtime/sync-task-owners.js';
 
 interface PlatformCommandOptions extends BackpressureCommandOptions {
@@ -63,6 +64,9 @@ const DEFAULT_KEY_PREFIX = 'scalegate';
  * 5 s to close the queue, store and providers.
  */
 const EXIT_GRACE_MS = WORKER_ABORT_GRACE_MS + 5_000;
+
+/** Hex digits of a file's sha256 in the `platform started` record, as compare prints them. */
+const SHORT_HASH_DIGITS = 12;
 
 /** Maximum wait for the task counts logged at a stop, in ms. */
 const ACCOUNTING_TIMEOUT_MS = 1_000;
@@ -201,11 +205,21 @@ async function runPlatform(options: PlatformCommandOptions, command: Command): P
       urls: platform.urls,
       topology: formatTopology(platform.topology),
       backpressure,
+      tenantsFile: shortHashed(platform.files.tenants),
+      priceTable: shortHashed(platform.files.prices),
       redisKeyPrefix: platform.keyPrefix,
       syncOwnerId: platform.syncOwnerId,
     },
     'platform started',
   );
+}
+
+/**
+ * Returns the file's path with the first 12 hex digits of its sha256, as `scalegate compare`
+ * prints them. It names the file only, never a key or key hash it contains.
+ */
+function shortHashed(file: LoadedFile): LoadedFile {
+  return { path: file.path, sha256: file.sha256.slice(0, SHORT_HASH_DIGITS) };
 }
 
 /** Drains for at most `timeoutMs`, then exits; a hung close cannot keep the process alive. */

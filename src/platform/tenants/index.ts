@@ -8,6 +8,8 @@ export {
   type LocatedTenantWarning,
   loadTenants,
   parseTenants,
+  readTenantsFile,
+  type TenantsFile,
 } from './load-tenants.js';
 export { TenantRegistry } from './registry.js';
 export { BUDGET_PERIODS, type BudgetPeriod, type Tenant, type TenantLimits } from './tenant.js';

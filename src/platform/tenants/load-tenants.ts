@@ -64,7 +64,22 @@ export const DEFAULT_TENANTS_PATH = packagePath('fixtures/tenants.yaml');
  * @throws TenantConfigError naming the file and the field when it is missing or invalid.
  */
 export async function loadTenants(path: string = DEFAULT_TENANTS_PATH): Promise<TenantRegistry> {
-  return new TenantRegistry(parseTenants(await readConfigText(path), path));
+  return (await readTenantsFile(path)).registry;
+}
+
+/** A tenants file as read: its bytes, which the platform's start record hashes, and its tenants. */
+export interface TenantsFile {
+  bytes: Buffer;
+  registry: TenantRegistry;
+}
+
+/**
+ * Reads and validates a tenants file as {@link loadTenants} does, keeping its bytes.
+ * @throws TenantConfigError naming the file and the field when it is missing or invalid.
+ */
+export async function readTenantsFile(path: string): Promise<TenantsFile> {
+  const bytes = await readConfigBytes(path);
+  return { bytes, registry: new TenantRegistry(parseTenants(bytes.toString('utf8'), path)) };
 }
 
 /** A tenant warning at the line and column of its field in the tenants file. */
@@ -431,8 +446,12 @@ export function failureFor(file: string): FieldFailure {
 }
 
 export async function readConfigText(path: string): Promise<string> {
+  return (await readConfigBytes(path)).toString('utf8');
+}
+
+async function readConfigBytes(path: string): Promise<Buffer> {
   try {
-    return await readFile(path, 'utf8');
+    return await readFile(path);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new TenantConfigError(path, FILE_FIELD, `could not be read: ${reason}`, { cause: error });

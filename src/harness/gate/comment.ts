@@ -6,7 +6,7 @@
 import { policyChangeItem } from '../report/markdown.js';
 import type { PolicyChangeRecord, Report } from '../report/types.js';
 import { type GateComparison, SINGLE_DRILL_NOTE } from './compare.js';
-import type { BaseDrillOutcome, GateDrillOutcome, GateSettings } from './run.js';
+import type { BaseDrillOutcome, GateDrillOutcome, GateFiles, GateSettings } from './run.js';
 
 /**
  * First line of every gate comment. The workflow finds the comment to update by it, so a
@@ -40,7 +40,8 @@ function verdictSection(input: GateCommentInput): string[] {
   const { pr, settings } = input;
   const drill =
     `Drill \`${settings.drill}\`, seed ${settings.seed}, time scale ${settings.timeScale}` +
-    (settings.topology === '' ? '' : `, topology \`${settings.topology}\``);
+    (settings.topology === '' ? '' : `, topology \`${settings.topology}\``) +
+    filesSetting(settings.files);
   const order = drillOrder(input.base);
   if (pr.status === 'failed') {
     return [
@@ -66,6 +67,15 @@ function verdictSection(input: GateCommentInput): string[] {
     `${drill}. ${order}`,
     '',
   ];
+}
+
+/** Names the price table and the tenants file with the short sha256 that compare prints. */
+function filesSetting(files: GateFiles | null): string {
+  if (files === null) return '';
+  return (
+    `, price table \`${files.pricesPath}\` (sha256 ${files.pricesHash.slice(0, 12)}), ` +
+    `tenants file \`${files.tenantsPath}\` (sha256 ${files.tenantsHash.slice(0, 12)})`
+  );
 }
 
 function drillOrder(base: BaseDrillOutcome | null): string {

@@ -93,23 +93,16 @@ export function compareGateRuns(base: GateRun, pr: GateRun): GateComparison {
   };
 }
 
-/** Price table of a drill on the shipped files, as its report records the path. */
-const SHIPPED_PRICES = 'fixtures/prices.yaml';
-
 /**
  * Names the effective date of the price table behind each side's costs, or returns undefined
- * when a report was written before the date was recorded.
+ * when a report was written before the date was recorded. The comment's settings line names
+ * the file itself.
  */
 function pricesNote(base: Report, pr: Report): string | undefined {
   const baseDate = base.environment.pricesEffectiveDate;
   const prDate = pr.environment.pricesEffectiveDate;
   if (baseDate === undefined || prDate === undefined) return undefined;
-  if (baseDate === prDate) {
-    // Both drills of a gate read one file, which the note names unless it is the shipped one.
-    const path = pr.environment.pricesPath;
-    const named = path === undefined || path === SHIPPED_PRICES ? '' : ` ${path}`;
-    return `Costs are priced with the price table${named} effective ${baseDate}.`;
-  }
+  if (baseDate === prDate) return `Costs are priced with the price table effective ${baseDate}.`;
   return (
     `Costs are priced with the price table effective ${baseDate} on the base side and ` +
     `${prDate} on the PR side.`

@@ -16,6 +16,8 @@ import {
   type PlatformDrillResult,
   runDrillOnPlatform,
 } from '../drill/run-on-platform.js';
+import type { PlatformFilesRecord } from '../report/platform-files.js';
+import type { Report } from '../report/types.js';
 import { renderGateComment } from './comment.js';
 import { compareGateRuns, type GateComparison, type GateRun } from './compare.js';
 
@@ -80,7 +82,19 @@ export interface GateSettings {
   seed: number;
   timeScale: number;
   topology: string;
+  /**
+   * Price table and tenants file of the PR drill as its report records them, or as the gate
+   * read them before the drills when the PR drill wrote no report. Null when the gate could
+   * not read them, such as for a drill of an unknown scenario.
+   */
+  files: GateFiles | null;
 }
+
+/** Paths and sha256 hex digests of the price table and the tenants file. */
+export type GateFiles = Pick<
+  PlatformFilesRecord,
+  'pricesPath' | 'pricesHash' | 'tenantsPath' | 'tenantsHash'
+>;
 
 /**
  * Runs the gate. A base drill that fails or aborts does not stop the PR drill, and the
@@ -93,7 +107,8 @@ export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyG
   const { gateDir } = options;
   // Both drills run on these files, so a bad one fails the gate once, before the base drill.
   const scenario = options.scenarios[options.spec.scenario];
-  if (scenario !== undefined) await readDrillFiles(options.spec, scenario, options);
+  const files =
+    scenario === undefined ? null : (await readDrillFiles(options.spec, scenario, options)).record;
   await mkdir(gateDir, { recursive: true });
   // An earlier gate's files would otherwise pass for this run's when this run writes none.
   await rm(join(gateDir, GATE_COMMENT), { force: true });
@@ -108,7 +123,7 @@ export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyG
         policyPath: options.basePolicy.path,
         reason: INVALID_PR_POLICY_REASON,
       };
-      return finishGate(options, base, invalid);
+      return finishGate(options, files, base, invalid);
     }
   }
 
@@ -140,12 +155,13 @@ export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyG
       runbookPath: join(gateDir, GATE_RUNBOOK),
     }),
   );
-  return finishGate(options, base, pr);
+  return finishGate(options, files, base, pr);
 }
 
 /** Compares both sides when both drills wrote a report, and writes the comment and comparison. */
 async function finishGate(
   options: PolicyGateOptions,
+  filesBefore: GateFiles | null,
   base: BaseDrillOutcome | null,
   pr: GateDrillOutcome,
 ): Promise<PolicyGateResult> {
@@ -160,6 +176,7 @@ async function finishGate(
     seed: options.seed ?? 1,
     timeScale: options.timeScale ?? 1,
     topology: pr.status === 'ran' ? (pr.run.report.topologies[0]?.topology ?? '') : '',
+    files: (pr.status === 'ran' ? recordedFiles(pr.run.report) : undefined) ?? filesBefore,
   };
   await writeFile(commentPath, renderGateComment({ settings, base, pr, comparison }));
   if (comparison !== null) {
@@ -167,6 +184,14 @@ async function finishGate(
     await writeFile(join(gateDir, GATE_COMPARISON), json);
   }
   return { base, pr, comparison, commentPath };
+}
+
+/** Returns the files a drill report records, or undefined when it predates their record. */
+function recordedFiles(report: Report): GateFiles | undefined {
+  const { pricesPath, pricesHash, tenantsPath, tenantsHash } = report.environment;
+  if (pricesPath === undefined || pricesHash === undefined) return undefined;
+  if (tenantsPath === undefined || tenantsHash === undefined) return undefined;
+  return { pricesPath, pricesHash, tenantsPath, tenantsHash };
 }
 
 /** Options both drills share. */

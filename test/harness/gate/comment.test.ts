@@ -8,7 +8,11 @@ import {
 } from '../../../src/harness/gate/comment.js';
 import { LOWER_BOUND_NOTE } from '../../../src/harness/compare/format.js';
 import { compareGateRuns } from '../../../src/harness/gate/compare.js';
-import type { BaseDrillOutcome, GateDrillOutcome } from '../../../src/harness/gate/run.js';
+import type {
+  BaseDrillOutcome,
+  GateDrillOutcome,
+  GateFiles,
+} from '../../../src/harness/gate/run.js';
 import type { PolicyChangeRecord, Report } from '../../../src/harness/report/types.js';
 import { sampleReport } from '../report/sample-report.js';
 
@@ -86,7 +90,19 @@ function ran(policyPath: string, report: Report, side: string): GateDrillOutcome
   };
 }
 
-function gateInput(base: BaseDrillOutcome | null, pr: GateDrillOutcome): GateCommentInput {
+/** The shipped price table and tenants file, with made-up digests. */
+const SHIPPED_FILES: GateFiles = {
+  pricesPath: 'fixtures/prices.yaml',
+  pricesHash: 'a'.repeat(64),
+  tenantsPath: 'fixtures/tenants.yaml',
+  tenantsHash: 'd'.repeat(64),
+};
+
+function gateInput(
+  base: BaseDrillOutcome | null,
+  pr: GateDrillOutcome,
+  files: GateFiles | null = SHIPPED_FILES,
+): GateCommentInput {
   const comparison =
     base?.status === 'ran' && pr.status === 'ran'
       ? compareGateRuns(
@@ -100,6 +116,7 @@ function gateInput(base: BaseDrillOutcome | null, pr: GateDrillOutcome): GateCom
       seed: 42,
       timeScale: 10,
       topology: 'workers',
+      files,
     },
     base,
     pr,
@@ -183,6 +200,47 @@ describe('renderGateComment', () => {
 
   it('names the shared drill settings', () => {
     const comment = renderGateComment(bothRan());
+    assert.ok(
+      comment.includes(
+        '\nDrill `provider-outage`, seed 42, time scale 10, topology `workers`, price table ' +
+          '`fixtures/prices.yaml` (sha256 aaaaaaaaaaaa), tenants file `fixtures/tenants.yaml` ' +
+          '(sha256 dddddddddddd). The base policy was drilled first and the PR policy second, ' +
+          'in the same job.\n',
+      ),
+      comment,
+    );
+  });
+
+  it('names files given with --prices and --tenants', () => {
+    const files: GateFiles = {
+      pricesPath: '/srv/negotiated-prices.yaml',
+      pricesHash: 'e'.repeat(64),
+      tenantsPath: 'trial-tenants.yaml',
+      tenantsHash: 'f'.repeat(64),
+    };
+    const input = gateInput(
+      ran(BASE_POLICY, baseReport(), 'base-reports'),
+      ran(PR_POLICY, prReport(), 'reports'),
+      files,
+    );
+    const comment = renderGateComment(input);
+    assert.ok(
+      comment.includes(
+        ', topology `workers`, price table `/srv/negotiated-prices.yaml` (sha256 ' +
+          'eeeeeeeeeeee), tenants file `trial-tenants.yaml` (sha256 ffffffffffff). The base ' +
+          'policy',
+      ),
+      comment,
+    );
+  });
+
+  it('leaves out files the gate could not read', () => {
+    const input = gateInput(
+      ran(BASE_POLICY, baseReport(), 'base-reports'),
+      ran(PR_POLICY, prReport(), 'reports'),
+      null,
+    );
+    const comment = renderGateComment(input);
     assert.ok(
       comment.includes(
         '\nDrill `provider-outage`, seed 42, time scale 10, topology `workers`. The base policy ' +
@@ -308,7 +366,7 @@ describe('renderGateComment', () => {
     assert.deepEqual(input.comparison?.warnings, []);
   });
 
-  it('names a price table given with --prices', () => {
+  it('leaves the path of --prices out of the note', () => {
     const given = (report: Report) => {
       const priced = withPrices(report, '2025-01-15', 'a');
       priced.environment.pricesPath = '/srv/negotiated-prices.yaml';
@@ -320,10 +378,7 @@ describe('renderGateComment', () => {
     );
     const comment = renderGateComment(input);
     assert.ok(
-      comment.includes(
-        '\nCosts are priced with the price table /srv/negotiated-prices.yaml effective ' +
-          '2025-01-15.\n',
-      ),
+      comment.includes('\nCosts are priced with the price table effective 2025-01-15.\n'),
       comment,
     );
   });
@@ -343,9 +398,9 @@ describe('renderGateComment', () => {
     );
     assert.ok(
       comment.includes(
-        '\n- price table differs: fixtures/prices.yaml (sha256 aaaaaaaaaaaa) ' +
-          '(gate/base-reports/20261204T150000Z-provider-outage/report.json) vs ' +
-          'fixtures/prices.yaml (sha256 eeeeeeeeeeee) ' +
+        '\n- price table differs: fixtures/prices.yaml (sha256 aaaaaaaaaaaa, effective ' +
+          '2025-01-15) (gate/base-reports/20261204T150000Z-provider-outage/report.json) vs ' +
+          'fixtures/prices.yaml (sha256 eeeeeeeeeeee, effective 2026-02-01) ' +
           '(gate/reports/20261204T150400Z-provider-outage/report.json); cost per task and the ' +
           'worker pool bill come from its prices, so they do not compare like for like; run ' +
           'every side on one price table\n',

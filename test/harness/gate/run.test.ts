@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,19 @@ const VERDICT_EXIT_CODES: Record<Verdict, number> = {
   inconclusive: 4,
   aborted: 3,
 };
+
+/** Returns the comment's words for the shipped price table and tenants file. */
+async function shippedFilesSetting(): Promise<string> {
+  const short = async (path: string) =>
+    createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex')
+      .slice(0, 12);
+  return (
+    `, price table \`fixtures/prices.yaml\` (sha256 ${await short('fixtures/prices.yaml')}), ` +
+    `tenants file \`fixtures/tenants.yaml\` (sha256 ${await short('fixtures/tenants.yaml')}). `
+  );
+}
 
 function ranReport(outcome: PolicyGateResult['base']): Report {
   assert.ok(outcome !== null, 'the side was not drilled');
@@ -158,6 +172,7 @@ describe('runPolicyGate with a base policy', function () {
       new RegExp(`\\n\\| failover activations \\| ${failovers(base)} \\| ${failovers(pr)} \\| `),
     );
     assert.ok(comment.includes('- route summarize: firstTokenTimeoutMs 2500 -> 3000.'), comment);
+    assert.ok(comment.includes(await shippedFilesSetting()), comment);
     // Both drills ran on fixtures/prices.yaml, whose effectiveDate is 2025-01-15.
     assert.ok(
       comment.includes('\nCosts are priced with the price table effective 2025-01-15.\n'),
@@ -290,6 +305,8 @@ describe('runPolicyGate with an invalid PR policy', function () {
     const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');
     assert.equal(comment.split('\n')[1], '## Policy gate: the PR drill failed');
     assert.ok(comment.includes(`${prPath}:1:1: the policy is empty`), comment);
+    // The PR drill wrote no report, so the comment names the files the gate read first.
+    assert.ok(comment.includes(await shippedFilesSetting()), comment);
     assert.ok(
       comment.includes(
         `The base policy \`${basePath}\` was not drilled, because the PR policy is invalid.`,

@@ -56,7 +56,17 @@ export function parsePriceTable(text: string, file: string): PriceTable {
   const fail: FieldFailure = (field, expected, received, hint) => {
     throw PriceTableError.invalidField(file, field, expected, received, hint);
   };
-  const root = readObject(parseYaml(text, file), '(root)', fail);
+  const document = parseYaml(text, file);
+  // YAML parses a file of nothing but blank lines and comments to null.
+  if (document === null || document === undefined) {
+    throw new PriceTableError(
+      file,
+      '(file)',
+      'the file contains no price table; write effectiveDate, source, models and executors, ' +
+        'as fixtures/prices.yaml does',
+    );
+  }
+  const root = readObject(document, '(root)', fail);
   const effectiveDate = readString(root.effectiveDate, 'effectiveDate', fail);
   if (!isCalendarDate(effectiveDate)) {
     fail('effectiveDate', 'a calendar date as YYYY-MM-DD', effectiveDate);

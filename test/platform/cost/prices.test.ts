@@ -103,6 +103,24 @@ describe('PriceTable', () => {
     });
   });
 
+  it('rejects an empty file', () => {
+    assert.throws(() => parsePriceTable('', 'prices.yaml'), {
+      name: 'PriceTableError',
+      message:
+        'prices.yaml: (file): the file contains no price table; write effectiveDate, source, ' +
+        'models and executors, as fixtures/prices.yaml does',
+    });
+  });
+
+  it('rejects a file of only comments', () => {
+    assert.throws(() => parsePriceTable('# prices\n\n', 'prices.yaml'), {
+      name: 'PriceTableError',
+      message:
+        'prices.yaml: (file): the file contains no price table; write effectiveDate, source, ' +
+        'models and executors, as fixtures/prices.yaml does',
+    });
+  });
+
   it('names the fix for a missing file', async () => {
     await assert.rejects(loadPriceTable('/nonexistent/prices.yaml'), (error: unknown) => {
       assert.ok(isPriceTableError(error), String(error));

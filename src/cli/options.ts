@@ -124,15 +124,18 @@ export function parseDurationMsFrom(value: string, minMs: number): number {
 
 /** Checks that `value` names an existing regular file and returns it unchanged. */
 export function parseExistingFile(value: string): string {
-  let isFile: boolean;
+  let stats: Stats;
   try {
-    isFile = statSync(value).isFile();
+    stats = statSync(value);
   } catch {
     // A relative path is resolved from the working directory, so the message names the result.
     const location = isAbsolute(value) ? '' : ` at ${resolve(value)}`;
     throw new InvalidArgumentError(`file not found${location}; pass the path of an existing file.`);
   }
-  if (!isFile) {
+  if (stats.isDirectory()) {
+    throw new InvalidArgumentError('a directory, not a file; pass the path of a file in it.');
+  }
+  if (!stats.isFile()) {
     throw new InvalidArgumentError('not a regular file; pass the path of a file.');
   }
   return value;

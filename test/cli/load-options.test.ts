@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Command, CommanderError } from 'commander';
 
 import { registerLoadCommand } from '../../src/cli/commands/load.js';
-import { parseOutputFile } from '../../src/cli/options.js';
+import { parseExistingFile, parseOutputFile } from '../../src/cli/options.js';
 
 /**
  * Parses `scalegate load <args>`, which must fail before the load starts, and returns the
@@ -73,5 +73,18 @@ describe('parseOutputFile', () => {
 
   it('returns a path in an existing folder', () => {
     assert.equal(parseOutputFile('runs-out.json'), 'runs-out.json');
+  });
+});
+
+describe('parseExistingFile', () => {
+  it('returns the path of a file', () => {
+    assert.equal(parseExistingFile('fixtures/prices.yaml'), 'fixtures/prices.yaml');
+  });
+
+  it('rejects a directory', () => {
+    assert.throws(() => parseExistingFile('fixtures'), {
+      name: 'InvalidArgumentError',
+      message: 'a directory, not a file; pass the path of a file in it.',
+    });
   });
 });

@@ -4,10 +4,14 @@
  * table, compares the two reports and writes a pull-request comment.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
+import { isPriceTableError } from '../../platform/cost/errors.js';
+import { DEFAULT_PRICES_PATH, loadPriceTable } from '../../platform/cost/load-price-table.js';
 import { isPolicyValidationError } from '../../platform/router/policy-errors.js';
+import type { Policy } from '../../platform/router/policy-types.js';
+import { checkPriceCoverage } from '../../platform/runtime/price-coverage.js';
 import { loadDrillPolicy } from '../drill/drill-policy.js';
 import { readDrillFiles } from '../drill/drill-files.js';
 import type { BasePolicy } from '../drill/policy-change.js';
@@ -58,12 +62,18 @@ export type GateDrillOutcome =
   | { status: 'ran'; policyPath: string; run: PlatformDrillResult; reportPath: string }
   | { status: 'failed'; policyPath: string; error: unknown; message: string };
 
-/** Outcome of the base side: its drill's, or a drill skipped because the PR policy is invalid. */
+/**
+ * Outcome of the base side: its drill's, or a drill skipped because the PR policy is invalid
+ * or calls a model that the price table has no price for.
+ */
 export type BaseDrillOutcome =
   GateDrillOutcome | { status: 'skipped'; policyPath: string; reason: string };
 
 /** Reason the base drill is skipped when the PR policy fails to load. */
 const INVALID_PR_POLICY_REASON = 'the PR policy is invalid';
+/** Reason the base drill is skipped when the price table lacks a model of the PR policy. */
+const UNPRICED_PR_MODEL_REASON =
+  'the price table has no price for a model that the PR policy calls';
 
 export interface PolicyGateResult {
   /** Null when the gate had no base policy. */
@@ -98,8 +108,9 @@ export type GateFiles = Pick<
 
 /**
  * Runs the gate. A base drill that fails or aborts does not stop the PR drill, and the
- * comment states what happened to it. An invalid PR policy skips the base drill. A signal during the base drill stops the gate before the
- * PR drill, because the signal means the user stopped the whole gate.
+ * comment states what happened to it. An invalid PR policy, or one that calls a model the
+ * price table has no price for, skips the base drill. A signal during the base drill stops
+ * the gate before the PR drill, because the signal means the user stopped the whole gate.
  * @throws the error of {@link readDrillFiles} before either drill, when the tenants file or the
  *   price table that both drills share is invalid or lacks a tenant the drill sends as.
  */
@@ -121,9 +132,9 @@ export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyG
       const base: BaseDrillOutcome = {
         status: 'skipped',
         policyPath: options.basePolicy.path,
-        reason: INVALID_PR_POLICY_REASON,
+        reason: invalid.reason,
       };
-      return finishGate(options, files, base, invalid);
+      return finishGate(options, files, base, invalid.outcome);
     }
   }
 
@@ -225,22 +236,36 @@ async function drillSide(
 }
 
 /**
- * Loads the PR policy as its drill would, and returns the failed outcome that drill would give
- * when the policy is invalid or lacks a route the drill's load uses, or undefined when it
- * loads. Other errors, such as an unknown scenario, are left to the drill.
+ * Loads the PR policy as its drill would and checks that the price table prices its models.
+ * Returns the failed outcome the PR drill would give, and the reason the base drill is
+ * skipped, when the policy is invalid, lacks a route the drill's load uses, or calls a model
+ * without a price. Returns undefined when both checks pass. Other errors, such as an unknown
+ * scenario, are left to the drill.
  */
 async function invalidPolicyOutcome(
   options: PolicyGateOptions,
-): Promise<GateDrillOutcome | undefined> {
+): Promise<{ outcome: GateDrillOutcome; reason: string } | undefined> {
   const { policyPath, describeError, spec } = options;
   const scenario = options.scenarios[spec.scenario];
   if (scenario === undefined) return undefined;
+  let policy: Policy;
   try {
-    await loadDrillPolicy(policyPath, await loadProviderCatalog(), spec, scenario);
-    return undefined;
+    policy = await loadDrillPolicy(policyPath, await loadProviderCatalog(), spec, scenario);
   } catch (error) {
     if (!isPolicyValidationError(error)) return undefined;
-    return failedOutcome(policyPath, describeError, error);
+    const outcome = failedOutcome(policyPath, describeError, error);
+    return { outcome, reason: INVALID_PR_POLICY_REASON };
+  }
+  // The PR drill's platform would stop at the same check, but only after the base drill ran.
+  const pricesFile = options.pricesPath ?? relative(process.cwd(), DEFAULT_PRICES_PATH);
+  try {
+    const prices = await loadPriceTable(options.pricesPath);
+    checkPriceCoverage(policy, prices, { prices: pricesFile, policy: policyPath });
+    return undefined;
+  } catch (error) {
+    if (!isPriceTableError(error)) return undefined;
+    const outcome = failedOutcome(policyPath, describeError, error);
+    return { outcome, reason: UNPRICED_PR_MODEL_REASON };
   }
 }
 

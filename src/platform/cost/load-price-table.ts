@@ -56,7 +56,18 @@ export function parsePriceTable(text: string, file: string): PriceTable {
   const fail: FieldFailure = (field, expected, received, hint) => {
     throw PriceTableError.invalidField(file, field, expected, received, hint);
   };
-  const root = readObject(parseYaml(text, file), '(root)', fail);
+  const document = parseYaml(text, file);
+  // YAML parses a file of nothing but blank lines and comments to null.
+  if (document === null || document === undefined) {
+    throw new PriceTableError(
+      file,
+      '(file)',
+      'the file contains no price table; write effectiveDate, source, models and executors, ' +
+        'as fixtures/prices.yaml does',
+    );
+  }
+  const root = readObject(document, '(root)', fail);
+  rejectUnknownFields(root, ROOT_FIELDS, '', file);
   const effectiveDate = readString(root.effectiveDate, 'effectiveDate', fail);
   if (!isCalendarDate(effectiveDate)) {
     fail('effectiveDate', 'a calendar date as YYYY-MM-DD', effectiveDate);
@@ -64,18 +75,19 @@ export function parsePriceTable(text: string, file: string): PriceTable {
   return new PriceTable({
     effectiveDate,
     source: readString(root.source, 'source', fail),
-    models: readModels(readObject(root.models, 'models', fail), fail),
-    executors: readExecutors(readObject(root.executors, 'executors', fail), fail),
+    models: readModels(readObject(root.models, 'models', fail), fail, file),
+    executors: readExecutors(readObject(root.executors, 'executors', fail), fail, file),
   });
 }
 
-function readModels(raw: ConfigObject, fail: FieldFailure) {
+function readModels(raw: ConfigObject, fail: FieldFailure, file: string) {
   const models: Record<string, Record<string, ModelPrice>> = {};
   for (const [provider, entries] of Object.entries(raw)) {
     const byModel: Record<string, ModelPrice> = {};
     for (const [model, price] of Object.entries(readObject(entries, `models.${provider}`, fail))) {
       const where = `models.${provider}.${model}`;
       const fields = readObject(price, where, fail);
+      rejectUnknownFields(fields, MODEL_PRICE_FIELDS, where, file);
       byModel[model] = {
         inputPerMillion: readNumber(fields.inputPerMillion, `${where}.inputPerMillion`, fail),
         outputPerMillion: readNumber(fields.outputPerMillion, `${where}.outputPerMillion`, fail),
@@ -86,9 +98,12 @@ function readModels(raw: ConfigObject, fail: FieldFailure) {
   return models;
 }
 
-function readExecutors(raw: ConfigObject, fail: FieldFailure): ExecutorPrices {
+function readExecutors(raw: ConfigObject, fail: FieldFailure, file: string): ExecutorPrices {
+  rejectUnknownFields(raw, EXECUTOR_FIELDS, 'executors', file);
   const worker = readObject(raw.worker, 'executors.worker', fail);
+  rejectUnknownFields(worker, WORKER_FIELDS, 'executors.worker', file);
   const serverless = readObject(raw.serverless, 'executors.serverless', fail);
+  rejectUnknownFields(serverless, SERVERLESS_FIELDS, 'executors.serverless', file);
   return {
     worker: {
       perVcpuHour: readNumber(worker.perVcpuHour, 'executors.worker.perVcpuHour', fail),
@@ -120,6 +135,34 @@ function readExecutors(raw: ConfigObject, fail: FieldFailure): ExecutorPrices {
       ),
     },
   };
+}
+
+/** Fields of each mapping of a price table, in the order the error lists them. */
+const ROOT_FIELDS = ['effectiveDate', 'source', 'models', 'executors'];
+const MODEL_PRICE_FIELDS = ['inputPerMillion', 'outputPerMillion'];
+const EXECUTOR_FIELDS = ['worker', 'serverless'];
+const WORKER_FIELDS = ['perVcpuHour', 'perGbHour', 'vcpuPerWorker', 'memoryGbPerWorker'];
+const SERVERLESS_FIELDS = ['perGbSecond', 'perMillionRequests', 'memoryMbPerFunction'];
+
+/**
+ * Rejects a field that the mapping at `where` does not define, because the loader would ignore
+ * it. A misspelled optional field would otherwise keep its default without a warning.
+ * @throws PriceTableError naming the first unknown field and the known ones.
+ */
+function rejectUnknownFields(
+  raw: ConfigObject,
+  known: readonly string[],
+  where: string,
+  file: string,
+): void {
+  for (const field of Object.keys(raw)) {
+    if (known.includes(field)) continue;
+    throw new PriceTableError(
+      file,
+      where === '' ? field : `${where}.${field}`,
+      `unknown field; known fields: ${known.join(', ')}; remove it or correct its name`,
+    );
+  }
 }
 
 /** Size of a worker when the table names none: 0.25 vCPU and 0.5 GB, Fargate's smallest task. */

@@ -10,6 +10,7 @@ import { basePolicy } from '../../../src/harness/drill/policy-change.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
 import { type PolicyGateResult, runPolicyGate } from '../../../src/harness/gate/run.js';
 import type { Report, Verdict } from '../../../src/harness/report/types.js';
+import { DEFAULT_PRICES_PATH } from '../../../src/platform/cost/load-price-table.js';
 import { DEFAULT_POLICY_PATH } from '../../../src/platform/router/load-policy.js';
 
 /** A 10-simulated-second drill with a short outage of provider-a, run at twice real time. */
@@ -254,6 +255,7 @@ async function gateWithPrPolicy(
   dir: string,
   prText: string,
   before?: (gateDir: string) => Promise<void>,
+  pricesPath?: string,
 ): Promise<PrPolicyGate> {
   const baseText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
   const basePath = join(dir, 'base.yaml');
@@ -273,6 +275,7 @@ async function gateWithPrPolicy(
     policyPath: prPath,
     basePolicy: basePolicy(basePath, Buffer.from(baseText), baseText),
     gateDir,
+    pricesPath,
     onDrillStart: (side, path) => started.push(`${side} ${path}`),
   });
   return { basePath, prPath, gateDir, started, result };
@@ -337,6 +340,46 @@ describe('runPolicyGate with an invalid PR policy', function () {
       ),
       comment,
     );
+  });
+  it('skips the base drill for an unpriced PR model', async () => {
+    // The PR adds provider-c/llama-8b to bench, and the shared price table has no price for it.
+    const baseText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
+    const instant = '      - { provider: instant, model: instant, weight: 1 }\n';
+    const prText = baseText.replace(
+      instant,
+      `${instant}      - { provider: provider-c, model: llama-8b, weight: 0 }\n`,
+    );
+    assert.notEqual(prText, baseText);
+    const pricesText = await readFile(DEFAULT_PRICES_PATH, 'utf8');
+    const llama8b = '    llama-8b: { inputPerMillion: 0.18, outputPerMillion: 0.18 }\n';
+    assert.ok(pricesText.includes(llama8b), 'fixtures/prices.yaml prices llama-8b');
+    const pricesPath = join(dir, 'prices.yaml');
+    await writeFile(pricesPath, pricesText.replace(llama8b, ''));
+
+    const { basePath, prPath, gateDir, started, result } = await gateWithPrPolicy(
+      dir,
+      prText,
+      undefined,
+      pricesPath,
+    );
+
+    assert.deepEqual(started, []);
+    assert.deepEqual(result.base, {
+      status: 'skipped',
+      policyPath: basePath,
+      reason: 'the price table has no price for a model that the PR policy calls',
+    });
+    assert.equal(result.pr?.status, 'failed');
+    assert.equal(gateExitCode(result, false), 2);
+    const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');
+    assert.ok(
+      comment.includes(
+        `${pricesPath}: models.provider-c.llama-8b: missing, but route bench of ${prPath} ` +
+          'calls it, so admission could not price a task of that route',
+      ),
+      comment,
+    );
+    await assert.rejects(stat(join(gateDir, 'base-reports')), { code: 'ENOENT' });
   });
 });
 

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
 import {
   isPriceNotFoundError,
   isPriceTableError,
@@ -103,6 +105,24 @@ describe('PriceTable', () => {
     });
   });
 
+  it('rejects an empty file', () => {
+    assert.throws(() => parsePriceTable('', 'prices.yaml'), {
+      name: 'PriceTableError',
+      message:
+        'prices.yaml: (file): the file contains no price table; write effectiveDate, source, ' +
+        'models and executors, as fixtures/prices.yaml does',
+    });
+  });
+
+  it('rejects a file of only comments', () => {
+    assert.throws(() => parsePriceTable('# prices\n\n', 'prices.yaml'), {
+      name: 'PriceTableError',
+      message:
+        'prices.yaml: (file): the file contains no price table; write effectiveDate, source, ' +
+        'models and executors, as fixtures/prices.yaml does',
+    });
+  });
+
   it('names the fix for a missing file', async () => {
     await assert.rejects(loadPriceTable('/nonexistent/prices.yaml'), (error: unknown) => {
       assert.ok(isPriceTableError(error), String(error));
@@ -135,6 +155,80 @@ describe('PriceTable', () => {
       () => parsePriceTable(text, 'prices.yaml'),
       /effectiveDate: expected a calendar date as YYYY-MM-DD, received "2025-02-30"/,
     );
+  });
+
+  it('rejects an unknown model field', () => {
+    const text = shippedWith(
+      'gpt-4o-mini: { inputPerMillion: 0.15,',
+      'gpt-4o-mini: { inputPerMillion: 0.15, cachedPerMillion: 0.075,',
+    );
+    assert.throws(() => parsePriceTable(text, 'prices.yaml'), {
+      name: 'PriceTableError',
+      field: 'models.provider-a.gpt-4o-mini.cachedPerMillion',
+      message:
+        'prices.yaml: models.provider-a.gpt-4o-mini.cachedPerMillion: unknown field; known ' +
+        'fields: inputPerMillion, outputPerMillion; remove it or correct its name',
+    });
+  });
+
+  it('rejects a decimal comma in a price', () => {
+    // YAML reads `2,5` in a flow map as the price 2 and a second key `5` without a value.
+    const text = shippedWith('gpt-4o: { inputPerMillion: 2.5,', 'gpt-4o: { inputPerMillion: 2,5,');
+    assert.throws(() => parsePriceTable(text, 'prices.yaml'), {
+      name: 'PriceTableError',
+      field: 'models.provider-a.gpt-4o.5',
+      message:
+        'prices.yaml: models.provider-a.gpt-4o.5: unknown field; known fields: ' +
+        'inputPerMillion, outputPerMillion; remove it or correct its name',
+    });
+  });
+
+  it('rejects a misspelled optional executor field', () => {
+    // Without the check, the function size would fall back to 1,024 MB without a word.
+    const text = shippedWith('memoryMbPerFunction: 1024', 'memoryMbPerFunktion: 2048');
+    assert.throws(() => parsePriceTable(text, 'prices.yaml'), {
+      name: 'PriceTableError',
+      field: 'executors.serverless.memoryMbPerFunktion',
+      message:
+        'prices.yaml: executors.serverless.memoryMbPerFunktion: unknown field; known fields: ' +
+        'perGbSecond, perMillionRequests, memoryMbPerFunction; remove it or correct its name',
+    });
+  });
+
+  it('rejects a misspelled worker size field', () => {
+    const text = shippedWith('vcpuPerWorker: 0.25', 'vcpusPerWorker: 1');
+    assert.throws(() => parsePriceTable(text, 'prices.yaml'), {
+      name: 'PriceTableError',
+      field: 'executors.worker.vcpusPerWorker',
+      message:
+        'prices.yaml: executors.worker.vcpusPerWorker: unknown field; known fields: ' +
+        'perVcpuHour, perGbHour, vcpuPerWorker, memoryGbPerWorker; remove it or correct its name',
+    });
+  });
+
+  it('rejects an unknown executor', () => {
+    const text = shippedWith('executors:\n', 'executors:\n  batch: { perHour: 1 }\n');
+    assert.throws(() => parsePriceTable(text, 'prices.yaml'), {
+      name: 'PriceTableError',
+      field: 'executors.batch',
+      message:
+        'prices.yaml: executors.batch: unknown field; known fields: worker, serverless; ' +
+        'remove it or correct its name',
+    });
+  });
+
+  it('rejects an unknown top-level field', () => {
+    const text = shippedWith(
+      "effectiveDate: '2025-01-15'",
+      "effectiveDate: '2025-01-15'\ncurrency: EUR",
+    );
+    assert.throws(() => parsePriceTable(text, 'prices.yaml'), {
+      name: 'PriceTableError',
+      field: 'currency',
+      message:
+        'prices.yaml: currency: unknown field; known fields: effectiveDate, source, models, ' +
+        'executors; remove it or correct its name',
+    });
   });
 
   it('defaults the worker size', () => {
@@ -172,6 +266,13 @@ describe('PriceTable', () => {
     );
   });
 });
+
+/** Returns fixtures/prices.yaml with `search` replaced by `replacement`, which must occur. */
+function shippedWith(search: string, replacement: string): string {
+  const shipped = readFileSync('fixtures/prices.yaml', 'utf8');
+  assert.ok(shipped.includes(search), `fixtures/prices.yaml contains ${search}`);
+  return shipped.replace(search, replacement);
+}
 
 /** Returns a price table in JSON whose serverless section adds `fields` to its two prices. */
 function tableWithServerless(fields: Record<string, unknown>): string {

@@ -4,6 +4,7 @@ import {
   TIME_TO_FIRST_TOKEN_BUCKETS,
   TOTAL_LATENCY_BUCKETS,
 } from './buckets.js';
+import { SOURCE_READ_FAILURES } from './source-reader.js';
 
 /** Functions that read gauge sources before a scrape of their gauges. */
 export interface GaugeCollectors {
@@ -172,6 +173,10 @@ export function defineMetrics(registry: Registry, collectors: GaugeCollectors = 
     labelNames: ['reason'] as const,
     registers,
   });
+  for (const reason of SOURCE_READ_FAILURES) {
+    startAtZero(taskCountReadFailures, { reason });
+    startAtZero(tenantUsageReadFailures, { reason });
+  }
 
   return {
     requests,
@@ -202,3 +207,15 @@ export function defineMetrics(registry: Registry, collectors: GaugeCollectors = 
 }
 
 export type MetricSet = ReturnType<typeof defineMetrics>;
+
+/**
+ * Creates the series of `labels` at 0 unless it exists. Prometheus `increase()` and `rate()`
+ * see no increment in a series whose first sample is already 1, so a counter with a known,
+ * finite label set shows each series from its start.
+ */
+export function startAtZero<T extends string>(
+  counter: Counter<T>,
+  labels: Partial<Record<T, string>>,
+): void {
+  counter.inc(labels, 0);
+}

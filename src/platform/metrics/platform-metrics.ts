@@ -2,8 +2,8 @@ import { type Counter, Registry } from 'prom-client';
 import type { RejectionReason } from '../admission/types.js';
 import { addUsd } from '../cost/usd.js';
 import type { PriorityClass, TaskState } from '../task.js';
-import { defineMetrics } from './definitions.js';
-import { SourceReader } from './source-reader.js';
+import { defineMetrics, startAtZero } from './definitions.js';
+import { SOURCE_READ_FAILURES, SourceReader } from './source-reader.js';
 import { TenantGaugeSampler, type TenantUsageSource } from './tenant-gauges.js';
 
 /**
@@ -62,7 +62,10 @@ export interface PlatformMetrics {
   ): void;
   setBreakerState(labels: ModelLabels, state: BreakerState): void;
   setQueueGauges(queue: string, gauges: QueueGaugeSample): void;
-  /** Reads the queue gauges on every scrape, and on `sampleQueues`. */
+  /**
+   * Reads the queue gauges on every scrape, and on `sampleQueues`. The queue's series of
+   * `scalegate_queue_gauge_read_failures_total` start at 0 here.
+   */
   setQueueGaugeSource(queue: string, read: () => Promise<QueueGaugeSample>): void;
   /**
    * Reads every queue gauge source now, waiting at most `queueGaugeTimeoutMs` for each.
@@ -223,6 +226,9 @@ export function createPlatformMetrics(
     setQueueGauges,
     setQueueGaugeSource(queue, read) {
       sources.set(queue, read);
+      for (const reason of SOURCE_READ_FAILURES) {
+        startAtZero(queueGaugeReadFailures, { queue, reason });
+      }
     },
     sampleQueues,
     setTaskCountSource(read) {

@@ -1,7 +1,10 @@
 import { isOperationTimeoutError, withTimeout } from '../timeout.js';
 
+/** Reasons a gauge source read left its gauges at their last sample. */
+export const SOURCE_READ_FAILURES = ['error', 'timeout'] as const;
+
 /** Reason a gauge source read left its gauges at their last sample. */
-export type SourceReadFailure = 'error' | 'timeout';
+export type SourceReadFailure = (typeof SOURCE_READ_FAILURES)[number];
 
 /** Options of a {@link SourceReader}. */
 export interface SourceReaderOptions<T> {

@@ -238,6 +238,50 @@ describe('createPlatformMetrics', () => {
     assert.equal(await sampleValue(metrics, failures, { reason: 'timeout' }), 1);
   });
 
+  it('starts task count read failures at 0', async () => {
+    const registry = new Registry();
+    createPlatformMetrics(registry);
+    const text = await registry.metrics();
+    assert.match(text, /^scalegate_task_count_read_failures_total\{reason="error"\} 0$/m);
+    assert.match(text, /^scalegate_task_count_read_failures_total\{reason="timeout"\} 0$/m);
+  });
+
+  it('starts tenant usage read failures at 0', async () => {
+    const registry = new Registry();
+    createPlatformMetrics(registry);
+    const text = await registry.metrics();
+    assert.match(text, /^scalegate_tenant_usage_read_failures_total\{reason="error"\} 0$/m);
+    assert.match(text, /^scalegate_tenant_usage_read_failures_total\{reason="timeout"\} 0$/m);
+  });
+
+  it('starts queue read failures at 0 with their source', async () => {
+    const registry = new Registry();
+    const created = createPlatformMetrics(registry);
+    const failures = /^scalegate_queue_gauge_read_failures_total\{/m;
+    assert.doesNotMatch(await registry.metrics(), failures);
+    created.setQueueGaugeSource('tasks', async () => ({ depth: 0, oldestAgeMs: 0 }));
+    const text = await registry.metrics();
+    assert.match(
+      text,
+      /^scalegate_queue_gauge_read_failures_total\{queue="tasks",reason="error"\} 0$/m,
+    );
+    assert.match(
+      text,
+      /^scalegate_queue_gauge_read_failures_total\{queue="tasks",reason="timeout"\} 0$/m,
+    );
+  });
+
+  it('keeps queue read failures when the source changes', async () => {
+    metrics.setQueueGaugeSource('tasks', async () => {
+      throw new Error('connection closed');
+    });
+    await metrics.sampleQueues();
+    metrics.setQueueGaugeSource('tasks', async () => ({ depth: 0, oldestAgeMs: 0 }));
+    const failures = 'scalegate_queue_gauge_read_failures_total';
+    assert.equal(await sampleValue(metrics, failures, { queue: 'tasks', reason: 'error' }), 1);
+    assert.equal(await sampleValue(metrics, failures, { queue: 'tasks', reason: 'timeout' }), 0);
+  });
+
   it('rejects a queueGaugeTimeoutMs of 0', () => {
     assert.throws(() => createPlatformMetrics(new Registry(), { queueGaugeTimeoutMs: 0 }), {
       name: 'RangeError',

@@ -221,10 +221,12 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     tenants: loadedFile(tenantsFileOf(config), tenantsFile.bytes),
     prices: loadedFile(pricesFileOf(config), pricesFile.bytes),
   };
-  checkPriceCoverage(policy, prices, {
-    prices: pricesFileOf(config),
-    policy: policyFileOf(config),
-  });
+  checkPriceCoverage(
+    policy,
+    prices,
+    { prices: pricesFileOf(config), policy: policyFileOf(config) },
+    catalog,
+  );
   const seed = config.seed ?? 1;
   const proxyOptions = {
     toxiproxyUrl: config.toxiproxyUrl ?? process.env.TOXIPROXY_URL,

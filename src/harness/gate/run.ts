@@ -10,6 +10,7 @@ import { loadProviderCatalog } from '../../faults/providers/index.js';
 import { isPriceTableError } from '../../platform/cost/errors.js';
 import { DEFAULT_PRICES_PATH, loadPriceTable } from '../../platform/cost/load-price-table.js';
 import { isPolicyValidationError } from '../../platform/router/policy-errors.js';
+import type { ProviderCatalog } from '../../platform/router/catalog.js';
 import type { Policy } from '../../platform/router/policy-types.js';
 import { checkPriceCoverage } from '../../platform/runtime/price-coverage.js';
 import { loadDrillPolicy } from '../drill/drill-policy.js';
@@ -248,9 +249,11 @@ async function invalidPolicyOutcome(
   const { policyPath, describeError, spec } = options;
   const scenario = options.scenarios[spec.scenario];
   if (scenario === undefined) return undefined;
+  let catalog: ProviderCatalog;
   let policy: Policy;
   try {
-    policy = await loadDrillPolicy(policyPath, await loadProviderCatalog(), spec, scenario);
+    catalog = await loadProviderCatalog();
+    policy = await loadDrillPolicy(policyPath, catalog, spec, scenario);
   } catch (error) {
     if (!isPolicyValidationError(error)) return undefined;
     const outcome = failedOutcome(policyPath, describeError, error);
@@ -260,7 +263,7 @@ async function invalidPolicyOutcome(
   const pricesFile = options.pricesPath ?? relative(process.cwd(), DEFAULT_PRICES_PATH);
   try {
     const prices = await loadPriceTable(options.pricesPath);
-    checkPriceCoverage(policy, prices, { prices: pricesFile, policy: policyPath });
+    checkPriceCoverage(policy, prices, { prices: pricesFile, policy: policyPath }, catalog);
     return undefined;
   } catch (error) {
     if (!isPriceTableError(error)) return undefined;

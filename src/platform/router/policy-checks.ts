@@ -4,7 +4,7 @@ import { checkSettingsTakeEffect } from './policy-effect-checks.js';
 import type { PolicyProblem } from './policy-errors.js';
 import type { Policy, RoutePolicy } from './policy-types.js';
 import { checkSharedBreakers } from './shared-breaker-check.js';
-import { similarNames } from './similar-names.js';
+import { uniqueSimilarName } from './similar-names.js';
 
 /**
  * Returns every semantic problem of a schema-valid policy against the catalog.
@@ -240,6 +240,6 @@ function followFallbacks(policy: Policy, start: string): string[] {
  * the list that follows names them all.
  */
 function didYouMean(name: string, names: readonly string[]): string {
-  const similar = similarNames(name, names);
-  return similar.length === 1 ? ` did you mean "${similar[0]}"?` : '';
+  const similar = uniqueSimilarName(name, names);
+  return similar === undefined ? '' : ` did you mean "${similar}"?`;
 }

@@ -24,6 +24,15 @@ export function similarNames(name: string, known: Iterable<string>): string[] {
   return matches;
 }
 
+/**
+ * Returns the one name in `known` that `name` is most likely a misspelling of, as
+ * {@link similarNames} finds them, or undefined when none is that close or several are.
+ */
+export function uniqueSimilarName(name: string, known: Iterable<string>): string | undefined {
+  const similar = similarNames(name, known);
+  return similar.length === 1 ? similar[0] : undefined;
+}
+
 /** Formats names as `"a"`, `"a" or "b"`, or `"a", "b" or "c"`, each wrapped by `mark`. */
 export function alternatives(names: readonly string[], mark: (name: string) => string): string {
   const marked = names.map(mark);

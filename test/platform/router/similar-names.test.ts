@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { alternatives, similarNames } from '../../../src/platform/router/similar-names.js';
+import {
+  alternatives,
+  similarNames,
+  uniqueSimilarName,
+} from '../../../src/platform/router/similar-names.js';
 
 const ROUTE_KEYS = ['firstTokenTimeoutMs', 'stallTimeoutMs', 'deadlineMs', 'retryBackoffMs'];
 
@@ -32,6 +36,20 @@ describe('similarNames', () => {
 
   it('skips the name itself', () => {
     assert.deepEqual(similarNames('ratio', ['ratio']), []);
+  });
+});
+
+describe('uniqueSimilarName', () => {
+  it('returns the one close name', () => {
+    assert.equal(uniqueSimilarName('provider-C', ['provider-a', 'provider-c']), 'provider-c');
+  });
+
+  it('returns undefined for a tie', () => {
+    assert.equal(uniqueSimilarName('provider-c', ['provider-d', 'provider-e']), undefined);
+  });
+
+  it('returns undefined when none is close', () => {
+    assert.equal(uniqueSimilarName('provider-c', ['vendor-c']), undefined);
   });
 });
 

@@ -11,17 +11,23 @@ export class SocketSink implements ChunkSink {
   readonly #destination: Socket;
   readonly #backpressure: SourceBackpressure;
   readonly #onSent: (bytes: number) => void;
+  readonly #onEnd: () => void;
   #awaitingDrain = false;
 
-  /** `onSent` gets the size of each chunk handed to the destination socket. */
+  /**
+   * `onSent` gets the size of each chunk handed to the destination socket, and `onEnd` runs
+   * after each end of the stream handed to it.
+   */
   constructor(
     destination: Socket,
     backpressure: SourceBackpressure,
     onSent: (bytes: number) => void,
+    onEnd: () => void = () => undefined,
   ) {
     this.#destination = destination;
     this.#backpressure = backpressure;
     this.#onSent = onSent;
+    this.#onEnd = onEnd;
   }
 
   write(chunk: Chunk): void {
@@ -44,6 +50,7 @@ export class SocketSink implements ChunkSink {
     if (!this.#destination.destroyed) {
       this.#destination.end();
     }
+    this.#onEnd();
   }
 }
 
@@ -59,6 +66,8 @@ interface NamedStage {
 export class DirectionChain implements ChunkSink {
   readonly #sink: ChunkSink;
   readonly #stages: NamedStage[] = [];
+  /** Whether {@link cut} ended the stream, after which writes and ends are dropped. */
+  #cut = false;
   /** Pauses the direction's source; new stages are built with it. */
   readonly backpressure: SourceBackpressure;
 
@@ -82,10 +91,12 @@ export class DirectionChain implements ChunkSink {
   }
 
   write(chunk: Chunk): void {
+    if (this.#cut) return;
     (this.#stages[0]?.stage ?? this.#sink).write(chunk);
   }
 
   end(): void {
+    if (this.#cut) return;
     (this.#stages[0]?.stage ?? this.#sink).end();
   }
 
@@ -113,6 +124,28 @@ export class DirectionChain implements ChunkSink {
     this.#stages.splice(index, 1);
     this.#relink();
     stage.flush(this.#stages[index]?.stage ?? this.#sink);
+  }
+
+  /**
+   * Removes a stage and ends the stream in its place. The stages after it get the end behind
+   * the data they hold, so a slow_close among them still delays it. The stage and those
+   * before it are stopped, and their data and every later write are dropped.
+   */
+  async cut(name: string): Promise<void> {
+    const stage = this.find(name);
+    if (stage === undefined) {
+      return;
+    }
+    await stage.interrupt();
+    const index = this.#stages.findIndex((entry) => entry.stage === stage);
+    if (index < 0) {
+      return;
+    }
+    this.#cut = true;
+    for (const removed of this.#stages.splice(0, index + 1)) {
+      removed.stage.stop();
+    }
+    (this.#stages[0]?.stage ?? this.#sink).end();
   }
 
   /** Stops every stage and drops the data they held. */

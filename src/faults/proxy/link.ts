@@ -31,6 +31,8 @@ export class Link implements ConnectionControl {
   readonly #upstream: Socket;
   readonly #options: LinkOptions;
   readonly #chains: Record<StreamDirection, DirectionChain>;
+  /** Directions whose end, once written to their destination, closes the connection. */
+  readonly #closeAfterEnd = new Set<StreamDirection>();
   #closing = false;
 
   constructor(client: Socket, toxics: readonly ToxicDefinition[], options: LinkOptions) {
@@ -81,20 +83,23 @@ export class Link implements ConnectionControl {
   }
 
   /**
-   * Removes a toxic and passes on the data it held. Removing a timeout toxic then closes the
-   * connection, also where the toxicity draw left it untouched, as Toxiproxy does. In its
-   * source (read at 2.5 and later), `ToxicLink.RemoveToxic` in link.go runs the timeout
-   * toxic's `Cleanup` whatever the draw chose, and that call closes the stream.
+   * Removes a toxic and passes on the data it held. Removing a timeout toxic instead ends the
+   * stream in its place, whatever its toxicity draw chose, and closes both sockets once the
+   * end has passed the toxics after it, so a later slow_close delays the close. Toxiproxy
+   * (link.go and toxics/timeout.go, read at 2.5 and later) does the same: `RemoveToxic` runs
+   * the timeout toxic's `Cleanup`, which closes that toxic's output, the next toxic's input.
    */
   async removeToxic(toxic: ToxicDefinition): Promise<void> {
     const chain = this.#chains[toxic.stream];
     if (chain.find(toxic.name) === undefined) {
       return;
     }
-    await chain.remove(toxic.name);
-    if (toxic.type === 'timeout') {
-      this.close();
+    if (toxic.type !== 'timeout') {
+      await chain.remove(toxic.name);
+      return;
     }
+    this.#closeAfterEnd.add(toxic.stream);
+    await chain.cut(toxic.name);
   }
 
   close(): void {
@@ -121,8 +126,13 @@ export class Link implements ConnectionControl {
   #createChain(direction: StreamDirection, source: Socket, destination: Socket): DirectionChain {
     const backpressure = new SourceBackpressure(source);
     const { traffic } = this.#options;
-    const sink = new SocketSink(destination, backpressure, (bytes) =>
-      traffic.sent(direction, bytes),
+    const sink = new SocketSink(
+      destination,
+      backpressure,
+      (bytes) => traffic.sent(direction, bytes),
+      () => {
+        if (this.#closeAfterEnd.has(direction)) this.close();
+      },
     );
     return new DirectionChain(sink, backpressure);
   }

@@ -353,6 +353,34 @@ export function defineToxiproxyConformance(baseUrl: () => string): void {
         assert.equal(closed.length, 24);
       });
 
+      it(`timeout removal closes a bare ${stream} connection at once`, async () => {
+        const proxy = await createProxy(`timeout_bare_${stream}`);
+        const attributes = { timeout: 0 };
+        const added = await proxy.addToxic(toxic('timeout', attributes, { stream }));
+        const socket = await openSocket(portOf(proxy.listen));
+        const outcome = collect(socket, 3000);
+        await added.remove();
+        const { closed, elapsedMs } = await outcome;
+        socket.destroy();
+        assert.equal(closed, true);
+        assert.ok(elapsedMs < 200, `closed after ${elapsedMs.toFixed(0)} ms`);
+      });
+
+      it(`timeout removal honours a later ${stream} slow_close`, async () => {
+        const proxy = await createProxy(`timeout_slow_close_${stream}`);
+        const added = await proxy.addToxic(toxic('timeout', { timeout: 0 }, { stream }));
+        await proxy.addToxic(toxic('slow_close', { delay: 800 }, { stream }));
+        const socket = await openSocket(portOf(proxy.listen));
+        const outcome = collect(socket, 3000);
+        await added.remove();
+        const { data, closed, elapsedMs } = await outcome;
+        socket.destroy();
+        assert.equal(data.length, 0);
+        assert.equal(closed, true);
+        assert.ok(elapsedMs >= 800, `closed after ${elapsedMs.toFixed(0)} ms`);
+        assert.ok(elapsedMs < 1500, `closed after ${elapsedMs.toFixed(0)} ms`);
+      });
+
       it(`timeout removal lets new ${stream} connections pass`, async () => {
         const proxy = await createProxy(`timeout_after_${stream}`);
         const attributes = { timeout: 0 };
@@ -371,6 +399,24 @@ export function defineToxiproxyConformance(baseUrl: () => string): void {
         assert.equal(closed, false);
       });
     }
+
+    it('timeout removal delivers data a later latency holds', async () => {
+      const proxy = await createProxy('timeout_latency');
+      const added = await proxy.addToxic(toxic('timeout', { timeout: 0 }, { toxicity: 0 }));
+      await proxy.addToxic(toxic('latency', { latency: 500, jitter: 0 }));
+      const socket = await openSocket(portOf(proxy.listen));
+      const outcome = collect(socket, 3000);
+      socket.write('held;');
+      // The echo passes the skipped timeout toxic within this wait and waits in the latency toxic.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await added.remove();
+      const { data, closed, elapsedMs } = await outcome;
+      socket.destroy();
+      assert.equal(data.toString(), 'held;');
+      assert.equal(closed, true);
+      assert.ok(elapsedMs >= 450, `closed after ${elapsedMs.toFixed(0)} ms`);
+      assert.ok(elapsedMs < 1500, `closed after ${elapsedMs.toFixed(0)} ms`);
+    });
 
     it('bandwidth rate 0 is unlimited', async () => {
       const payload = Buffer.alloc(1024 * 1024, 7);

@@ -10,8 +10,8 @@ interface IdleTimer {
  * Drops all data. With `timeout` > 0 it closes the connection once no data has reached it for
  * that many ms. Each chunk restarts the timer, as in Toxiproxy 2.x (toxics/timeout.go), so a
  * sender that keeps writing keeps the connection open. With 0 it keeps the connection open
- * until the toxic is removed, and removing the toxic closes the connection (see
- * `Link.removeToxic`).
+ * until the toxic is removed. Removing the toxic ends the stream in its place and then closes
+ * the connection, after the toxics behind it have acted on the end (see `Link.removeToxic`).
  */
 export const timeout: ToxicBehaviour = async (attributes, run) => {
   const ms = attributes.timeout ?? 0;
@@ -34,7 +34,12 @@ export const timeout: ToxicBehaviour = async (attributes, run) => {
   }
 };
 
-/** Closes the connection at the timer's deadline, waiting again each time a chunk moved it. */
+/**
+ * Closes the connection at the timer's deadline, waiting again each time a chunk moved it.
+ * NOTE: Toxiproxy 2.x ends the stream in the toxic's place at the deadline too (`stub.Close()`
+ * in toxics/timeout.go), so a later slow_close delays that close, while this closes both
+ * sockets at once.
+ */
 async function closeWhenIdle(run: ToxicRun, timer: IdleTimer): Promise<void> {
   for (;;) {
     const remaining = timer.deadline - run.clock.monotonic();

@@ -73,7 +73,7 @@ describe('readPlatformFiles', () => {
       tenants: undefined,
       prices: path,
     });
-    assert.deepEqual(files.prices, { path, sha256: sha256(text) });
+    assert.deepEqual(files.prices, { path, sha256: sha256(text), effectiveDate: '2025-01-15' });
     assert.equal(files.tenants.path, 'fixtures/tenants.yaml');
   });
 

@@ -14,7 +14,7 @@ import { relative } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { MAX_TIMER_MS } from '../../faults/limits.js';
-import { abortOnInterrupt, interruptedStart } from '../../harness/drill/interrupt.js';
+import { abortOnInterrupt, startInterruptReason } from '../../harness/drill/interrupt.js';
 import { requireK6, runK6 } from '../../harness/k6/run.js';
 import { runLoad } from '../../harness/load/engine.js';
 import {
@@ -302,8 +302,8 @@ async function runOnTarget(
       backpressure,
     });
   } catch (error) {
-    const reason: unknown = signal.reason;
-    if (!(await interruptedStart(error, signal)) || !isLoadInterruptedError(reason)) throw error;
+    const reason = await startInterruptReason(error, signal);
+    if (!isLoadInterruptedError(reason)) throw error;
     return reportStartInterrupted(reason, options.out);
   }
   const settings: PlatformSettings = {

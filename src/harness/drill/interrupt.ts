@@ -61,3 +61,14 @@ export async function interruptedStart(
   }
   return signal.aborted;
 }
+
+/**
+ * Returns the reason of the signal that failed the platform's start, read after
+ * {@link interruptedStart} has waited for that signal, or undefined when no signal did.
+ */
+export async function startInterruptReason(
+  error: unknown,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  return (await interruptedStart(error, signal)) ? signal?.reason : undefined;
+}

@@ -606,8 +606,9 @@ describe('runDrillOnPlatform on given files', function () {
     const prices = shipped.environment.pricesHash?.slice(0, 12);
     const tenants = shipped.environment.tenantsHash?.slice(0, 12);
     assert.deepEqual(warnings, [
-      `warning: price table differs: fixtures/prices.yaml (sha256 ${prices}) (${shippedPath}) ` +
-        `vs ${files.prices} (sha256 ${sha256(files.pricesText).slice(0, 12)}) (${given}); ` +
+      `warning: price table differs: fixtures/prices.yaml (sha256 ${prices}, effective ` +
+        `2025-01-15) (${shippedPath}) vs ${files.prices} (sha256 ` +
+        `${sha256(files.pricesText).slice(0, 12)}, effective 2027-03-01) (${given}); ` +
         'cost per task and the worker pool bill come from its prices, so they do not compare ' +
         'like for like; run every side on one price table',
       `warning: tenants file differs: fixtures/tenants.yaml (sha256 ${tenants}) ` +

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 
@@ -8,6 +7,7 @@ import { DEFAULT_PRICES_PATH, readPriceTableFile } from '../platform/cost/load-p
 import type { IneffectiveRunningCap } from '../platform/runtime/running-caps.js';
 import { DEFAULT_TENANTS_PATH, parseTenants } from '../platform/tenants/load-tenants.js';
 import { TenantRegistry } from '../platform/tenants/registry.js';
+import { sha256Hex } from '../platform/runtime/loaded-files.js';
 
 /** A file the platform of `load --platform` reads at start, and the sha256 of its bytes. */
 export interface HashedFile {
@@ -62,10 +62,6 @@ export async function readPlatformFiles(
       effectiveDate: prices.table.effectiveDate,
     },
   };
-}
-
-function sha256Hex(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** The fix that a running cap warning on the shipped tenants file gets in `load --platform`. */

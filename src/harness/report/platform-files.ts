@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 
@@ -6,6 +5,7 @@ import { packagePath } from '../../package-path.js';
 import { DEFAULT_PRICES_PATH, readPriceTableFile } from '../../platform/cost/load-price-table.js';
 import { DEFAULT_TENANTS_PATH } from '../../platform/tenants/index.js';
 import type { Environment } from './types.js';
+import { sha256Hex } from '../../platform/runtime/loaded-files.js';
 
 /** The price table and tenants file fields of a report's environment, all present. */
 export type PlatformFilesRecord = Required<
@@ -59,8 +59,4 @@ function checkoutPath(path: string): string {
   const outside = inCheckout === '..' || inCheckout.startsWith(`..${sep}`);
   if (inCheckout === '' || outside || isAbsolute(inCheckout)) return absolute;
   return inCheckout;
-}
-
-function sha256Hex(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }

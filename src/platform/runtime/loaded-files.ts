@@ -14,7 +14,12 @@ export interface LoadedFiles {
   prices: LoadedFile;
 }
 
+/** Returns the sha256 hex digest of a file's bytes, as reports and load outputs record it. */
+export function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 /** Returns the record of a file read from `path` as `bytes`. */
 export function loadedFile(path: string, bytes: Buffer): LoadedFile {
-  return { path, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { path, sha256: sha256Hex(bytes) };
 }

@@ -74,7 +74,7 @@ end
  * period key, and the ms at which KEYS[5] expires ('' for never).
  * Returns {2, now} when now is outside the current period, so the caller retries with the
  * period that contains now. Closes up to EXPIRED_PER_ADMIT expired tickets first, without
- * a charge; an expired ticket of a period older than the previous one frees its in-flight
+ * a charge. An expired ticket of a period older than the previous one frees its in-flight
  * slot only, because its spend hash is not among KEYS.
  * Returns {1} when admitted, else {0, reason, retryAfterSeconds}, and for a budget
  * rejection a fourth element, 1 when the task would fit once running tasks free their

@@ -20,8 +20,8 @@ function runLoadCommand(args: string[]): Promise<CommandRun> {
 }
 
 /**
- * The shipped price table with every model at `input` and `output` USD per million tokens and
- * every executor price at 0. One price for every model makes a task's token cost independent
+ * Returns the shipped price table with every model at `input` and `output` USD per million
+ * tokens and every executor price at 0. One price for every model makes a task's token cost independent
  * of the candidate the router draws at random, and without executor prices a run's cost is its
  * token cost alone, whatever the worker pool's wall time.
  */
@@ -108,7 +108,8 @@ describe('scalegate load --prices', function () {
   it('doubles the cost with doubled prices', async () => {
     const single = (await output('single')).platform?.cost;
     const doubled = (await output('doubled')).platform?.cost;
-    assert.ok(single !== undefined && doubled !== undefined);
+    assert.ok(single !== undefined);
+    assert.ok(doubled !== undefined);
     assert.ok(single.totalUsd > 0, `total ${single.totalUsd}`);
     assert.equal(doubled.totalUsd, 2 * single.totalUsd);
     assert.equal(doubled.meanUsdPerTask, 2 * (single.meanUsdPerTask ?? Number.NaN));

@@ -10,7 +10,7 @@ import { checkPriceCoverage } from '../../../src/platform/runtime/price-coverage
 
 const FILES = { prices: 'trial-prices.yaml', policy: 'policies/trial.yaml' };
 
-/** A policy whose routes call the given provider/model pairs; only candidates are read. */
+/** Builds a policy whose routes call the given provider/model pairs, with candidates only. */
 function policyOf(routes: Record<string, [string, string][]>): Policy {
   const entries = Object.entries(routes).map(([route, pairs]) => [
     route,
@@ -19,7 +19,7 @@ function policyOf(routes: Record<string, [string, string][]>): Policy {
   return { version: 1, routes: Object.fromEntries(entries) } as Policy;
 }
 
-/** The shipped table without the models of `removed`, given as provider/model. */
+/** Loads the shipped table without the models of `removed`, given as provider/model. */
 async function tableWithout(...removed: string[]): Promise<PriceTable> {
   const shipped = await loadPriceTable();
   const models = structuredClone(shipped.data.models);

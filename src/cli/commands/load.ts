@@ -421,10 +421,14 @@ async function runAgainst(
   inputs: RunInputs,
   started?: StartedPlatform,
 ): Promise<number> {
-  const { signal, traceRows } = inputs;
+  const { signal, traceRows, outputLimitOf } = inputs;
   const result =
     options.engine === 'k6'
-      ? await runK6(scenario, { signal, ...(traceRows === undefined ? {} : { traceRows }) })
+      ? await runK6(scenario, {
+          signal,
+          ...(traceRows === undefined ? {} : { traceRows }),
+          ...(outputLimitOf === undefined ? {} : { outputLimitOf }),
+        })
       : await runEmbedded(scenario, options, inputs);
   const platform = await started?.read();
   const verdict = evaluateThresholds(result, scenario.slo);

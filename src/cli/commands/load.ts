@@ -48,6 +48,7 @@ import {
 } from '../../platform/runtime.js';
 import type { BackpressureLimits } from '../../platform/admission/backpressure.js';
 import { DEFAULT_POLICY_PATH } from '../../platform/router/load-policy.js';
+import { checkLoadedFiles } from '../../platform/runtime/loaded-files.js';
 import { settledCost } from '../../platform/runtime/settled-cost.js';
 import {
   parseExistingFile,
@@ -344,6 +345,12 @@ async function runOnTarget(
     // drill, so no summary of an empty run is printed and no output is written.
     const reason: unknown = signal.reason;
     if (isLoadInterruptedError(reason)) return reportStartInterrupted(reason, options.out);
+    // The platform reads both files again, so an edit since readPlatformFiles would leave
+    // `--out` naming other content than the platform runs with.
+    checkLoadedFiles(platform.files, {
+      tenantsSha256: files.tenants.sha256,
+      pricesSha256: files.prices.sha256,
+    });
     process.stderr.write(`${startedLine(options, platform, backpressure)}\n`);
     for (const warning of platformWarningsFor(scenario, platform, options.tenants)) {
       process.stderr.write(`warning: ${warning}\n`);

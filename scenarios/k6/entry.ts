@@ -63,11 +63,20 @@ function draw(distribution: Distribution): number {
   return Math.exp(mu + sigma * normal);
 }
 
+/**
+ * Clamps an output length to the route's output limit in the plan, because a real model stops
+ * at its output limit and the gateway rejects a task above it with 400.
+ */
+function clampOutput(route: string, tokens: number): number {
+  const limit = workload.outputLimits?.[route];
+  return limit === undefined ? tokens : Math.min(tokens, limit);
+}
+
 function taskBody(mode: 'sync' | 'async', tasks: K6TaskSizes): Record<string, unknown> {
   const route = pick(workload.routes).route;
   if (tasks.source === 'samples') {
     const sample = tasks.samples[Math.floor(Math.random() * tasks.samples.length)];
-    const output = sample?.outputTokens ?? 1;
+    const output = clampOutput(route, sample?.outputTokens ?? 1);
     const input = sample?.inputTokens ?? 1;
     return { route, mode, inputTokens: input, maxOutputTokens: output, forcedOutputTokens: output };
   }
@@ -76,7 +85,7 @@ function taskBody(mode: 'sync' | 'async', tasks: K6TaskSizes): Record<string, un
     route,
     mode,
     inputTokens: Math.max(1, Math.round(draw(kind.inputTokens))),
-    maxOutputTokens: Math.max(1, Math.round(draw(kind.outputTokens))),
+    maxOutputTokens: clampOutput(route, Math.max(1, Math.round(draw(kind.outputTokens)))),
   };
   if (kind.steps !== undefined) body.steps = Math.max(1, Math.round(draw(kind.steps)));
   if (kind.toolWaitMs !== undefined)

@@ -23,3 +23,17 @@ export async function exitAfterOutput(code: number): Promise<never> {
   clearTimeout(timer);
   process.exit(code);
 }
+
+/**
+ * Makes every later SIGINT or SIGTERM exit the process with `code` as {@link exitAfterOutput}
+ * does. Install it before removing the handlers of `abortOnInterrupt`, because a signal that
+ * comes while no handler is installed ends the process by the signal. The handlers stay until
+ * the process exits.
+ */
+export function exitOnLaterInterrupt(code: number): void {
+  const exit = (): void => {
+    void exitAfterOutput(code);
+  };
+  process.on('SIGINT', exit);
+  process.on('SIGTERM', exit);
+}

@@ -83,6 +83,30 @@ async function fleetChildPid(parent: number): Promise<number> {
   throw new Error(`no provider fleet process under pid ${parent}`);
 }
 
+/**
+ * Sends SIGINT to `child`, then again every `everyMs` until it exits, and resolves with its
+ * exit code, or the signal that killed it, and the number of signals sent.
+ */
+async function interruptRepeatedly(
+  child: ChildProcess,
+  everyMs: number,
+): Promise<{ exit: number | string; sent: number }> {
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? String(signal)));
+  });
+  child.kill('SIGINT');
+  let sent = 1;
+  const repeat = setInterval(() => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (child.kill('SIGINT')) sent += 1;
+  }, everyMs);
+  try {
+    return { exit: await exited, sent };
+  } finally {
+    clearInterval(repeat);
+  }
+}
+
 describe('scalegate drill interrupt', function () {
   this.timeout(RUN_TIMEOUT_MS + 10_000);
   let dir: string;
@@ -139,6 +163,57 @@ describe('scalegate drill interrupt', function () {
     );
     assert.equal(exit.code, 130);
     await assert.rejects(readdir(reports), { code: 'ENOENT' });
+  });
+
+  it('exits 130 on repeated SIGINT', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.REDIS_URL;
+    delete env.TOXIPROXY_URL;
+    const reports = join(dir, 'reports');
+    const child = spawn(
+      process.execPath,
+      ['bin/scalegate.js', 'drill', '--reports', reports, '--runbook', join(dir, 'runbook.md')],
+      { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL' },
+    );
+    const exited = exitOf(child);
+    assert.ok(child.pid !== undefined);
+    await fleetChildPid(child.pid);
+    // Signals 2 ms apart also reach the process after the drill's handlers are removed and
+    // while Node tears down. Without a handler then, the process would end by SIGINT.
+    const { exit, sent } = await interruptRepeatedly(child, 2);
+    const { stderr } = await exited;
+
+    assert.equal(exit, 130, stderr);
+    assert.ok(sent > 1, `sent ${sent} signals`);
+    assert.equal(
+      stderr,
+      'error: drill interrupted by SIGINT before the load started; no fault was applied and ' +
+        'no report was written\n',
+    );
+    await assert.rejects(readdir(reports), { code: 'ENOENT' });
+  });
+
+  it('gate exits 130 on repeated SIGINT', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.REDIS_URL;
+    delete env.TOXIPROXY_URL;
+    const gateDir = join(dir, 'gate');
+    const child = spawn(process.execPath, ['bin/scalegate.js', 'gate', '--gate-dir', gateDir], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: RUN_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+    });
+    const exited = exitOf(child);
+    assert.ok(child.pid !== undefined);
+    await fleetChildPid(child.pid);
+    const { exit, sent } = await interruptRepeatedly(child, 2);
+    const { stderr } = await exited;
+
+    assert.equal(exit, 130, stderr);
+    assert.ok(sent > 1, `sent ${sent} signals`);
   });
 
   it('exits 130 on a group SIGINT while the fleet loads', async function () {

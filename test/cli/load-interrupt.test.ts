@@ -58,6 +58,33 @@ async function interrupt(run: LoadProcess, signal: NodeJS.Signals): Promise<numb
   }
 }
 
+/**
+ * Sends `signal`, then sends it again every `everyMs` until the child exits, so later signals
+ * reach it during the cleanup and while it exits. Resolves with the exit code, or the signal
+ * that killed the child, and the number of signals sent.
+ */
+async function interruptRepeatedly(
+  run: LoadProcess,
+  signal: NodeJS.Signals,
+  everyMs: number,
+): Promise<{ exit: number | string; sent: number }> {
+  const exited = once(run.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  run.child.kill(signal);
+  let sent = 1;
+  const repeat = setInterval(() => {
+    if (run.child.exitCode !== null || run.child.signalCode !== null) return;
+    if (run.child.kill(signal)) sent += 1;
+  }, everyMs);
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), EXIT_LIMIT_MS);
+  try {
+    const [code, killedBy] = await exited;
+    return { exit: code ?? String(killedBy), sent };
+  } finally {
+    clearInterval(repeat);
+    clearTimeout(timer);
+  }
+}
+
 /** Returns the ids of the processes whose parent is `pid`, read from /proc. */
 async function childrenOf(pid: number): Promise<number[]> {
   const children: number[] = [];
@@ -222,6 +249,57 @@ describe('scalegate load interrupted', function () {
     assert.deepEqual(output.interrupted, { signal: 'SIGTERM' });
     assert.equal(output.platform?.topology, 'workers=2 serverless_burst=disabled');
     assert.ok(output.result.requests.sent > 0, `sent ${output.result.requests.sent}`);
+    for (const pid of children) assert.equal(isRunning(pid), false, `process ${pid} still runs`);
+  });
+
+  it('exits 130 on repeated SIGINT', async () => {
+    gateway = await startFakeGateway({ hang: true });
+    const out = join(dir, 'result.json');
+    const target = gateway;
+    run = startLoad([
+      '--scenario=steady-chat',
+      `--target=${gateway.url}`,
+      '--duration=20',
+      '--seed=1',
+      `--out=${out}`,
+    ]);
+    await waitFor(run, () => target.received.includes('POST /v1/tasks'), 'its first request');
+    // Signals 2 ms apart also reach the process after the run's handlers are removed and
+    // while Node tears down. Without a handler then, the process would end by SIGINT.
+    const { exit, sent } = await interruptRepeatedly(run, 'SIGINT', 2);
+
+    assert.equal(exit, 130, run.stderr());
+    assert.ok(sent > 1, `sent ${sent} signals`);
+    assert.match(run.stdout(), /^\[interrupted\] SIGINT stopped the run;/m);
+    const output = JSON.parse(await readFile(out, 'utf8')) as LoadCommandOutput;
+    assert.deepEqual(output.interrupted, { signal: 'SIGINT' });
+  });
+
+  it('exits 143 on repeated SIGTERM with --platform', async () => {
+    const out = join(dir, 'result.json');
+    run = startLoad([
+      '--scenario=steady-chat',
+      '--platform',
+      '--topology=workers=2 serverless_burst=disabled',
+      '--no-fault-proxy',
+      '--duration=20',
+      '--seed=1',
+      `--out=${out}`,
+    ]);
+    const current = run;
+    await waitFor(current, () => /^platform .* at http:/m.test(current.stderr()), 'the platform');
+    const children = await childrenOf(current.child.pid ?? 0);
+    assert.ok(children.length > 0, 'no provider process found');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The platform's stop takes longer than 10 ms, so later signals also come during it.
+    const { exit, sent } = await interruptRepeatedly(current, 'SIGTERM', 10);
+
+    assert.equal(exit, 143, current.stderr());
+    assert.ok(sent > 1, `sent ${sent} signals`);
+    assert.match(current.stdout(), /^\[interrupted\] SIGTERM stopped the run;/m);
+    assert.match(current.stdout(), /^\[cost\] avg=\S+ total=\S+ tasks=\d+/m);
+    const output = JSON.parse(await readFile(out, 'utf8')) as LoadCommandOutput;
+    assert.deepEqual(output.interrupted, { signal: 'SIGTERM' });
     for (const pid of children) assert.equal(isRunning(pid), false, `process ${pid} still runs`);
   });
 

@@ -20,6 +20,7 @@ import { describeFailure, UsageError } from '../command-errors.js';
 import { isPolicyValidationError } from '../../platform/router/policy-errors.js';
 import { decodePolicyText } from '../../platform/router/policy-text.js';
 import { DrillProgress, type PolicyComparison, summaryLines } from '../drill-output.js';
+import { exitAfterOutput, exitOnLaterInterrupt } from '../exit.js';
 import {
   fileOnPath,
   parseExistingFile,
@@ -40,6 +41,9 @@ const DEFAULT_RUNBOOK = 'runbooks/scaling_runbook.md';
 
 /** Exit code of a drill stopped by SIGINT or SIGTERM, at any stage, as shells report SIGINT. */
 export const EXIT_INTERRUPTED = 130;
+
+/** Exit code of a drill that could not run, such as on an invalid option or a failed start. */
+const EXIT_NOT_RUN = 2;
 
 /** Smallest time scale, at which the 150 s outage drill takes 25 minutes. */
 const MIN_TIME_SCALE = 0.1;
@@ -127,6 +131,7 @@ export function registerDrillCommand(program: Command): void {
       // The handlers go in first, so a signal while the platform starts also stops the drill.
       const controller = new AbortController();
       const dispose = abortOnInterrupt(controller);
+      let code = EXIT_NOT_RUN;
       try {
         checkOutputPaths(options);
         // A signal during the run marks the report aborted, which gives 130. One after the
@@ -135,19 +140,23 @@ export function registerDrillCommand(program: Command): void {
           options.policy,
           command.getOptionValueSource('runbook'),
         );
-        process.exitCode = await runDrillCommand(
-          { ...options, keepRunbookBecause },
-          controller.signal,
-        );
+        code = await runDrillCommand({ ...options, keepRunbookBecause }, controller.signal);
       } catch (error) {
         // The one-line message below is what a user needs; the stack is for LOG_LEVEL=debug.
         logger.debug({ err: error }, 'drill failed');
         process.stderr.write(`error: ${failureMessage(error)}\n`);
         // Exit code 1 means the drill deviated, so a failure to run exits 2, or 130 after a signal.
-        process.exitCode = controller.signal.aborted ? EXIT_INTERRUPTED : 2;
+        code = controller.signal.aborted ? EXIT_INTERRUPTED : EXIT_NOT_RUN;
       } finally {
+        // Once a signal stopped the drill, a later one exits with the drill's code. Without a
+        // handler it would end the process by the signal.
+        if (controller.signal.aborted) exitOnLaterInterrupt(code);
         dispose();
       }
+      process.exitCode = code;
+      // On Node 20, a signal that comes after the event loop drained, while Node tears down,
+      // ends the process by the signal. An explicit exit keeps the handlers in place.
+      if (controller.signal.aborted) await exitAfterOutput(code);
     });
   addBackpressureOptions(command);
 }

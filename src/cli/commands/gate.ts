@@ -15,6 +15,7 @@ import {
 } from '../backpressure-options.js';
 import { UsageError } from '../command-errors.js';
 import { DrillProgress, summaryLines } from '../drill-output.js';
+import { exitAfterOutput, exitOnLaterInterrupt } from '../exit.js';
 import { commandLogger } from '../logger.js';
 import { parseExistingFile, PRICES_HELP } from '../options.js';
 import {
@@ -77,15 +78,23 @@ export function registerGateCommand(program: Command): void {
     const logger = commandLogger('scalegate-gate', 2, process.env.LOG_LEVEL ?? 'info');
     const controller = new AbortController();
     const dispose = abortOnInterrupt(controller);
+    let code = EXIT_NOT_RUN;
     try {
-      process.exitCode = await runGateCommand(options, controller.signal);
+      code = await runGateCommand(options, controller.signal);
     } catch (error) {
       logger.debug({ err: error }, 'gate failed');
       process.stderr.write(`error: ${failureMessage(error)}\n`);
-      process.exitCode = controller.signal.aborted ? EXIT_INTERRUPTED : EXIT_NOT_RUN;
+      code = controller.signal.aborted ? EXIT_INTERRUPTED : EXIT_NOT_RUN;
     } finally {
+      // Once a signal stopped the gate, a later one exits with the gate's code. Without a
+      // handler it would end the process by the signal.
+      if (controller.signal.aborted) exitOnLaterInterrupt(code);
       dispose();
     }
+    process.exitCode = code;
+    // On Node 20, a signal that comes after the event loop drained, while Node tears down,
+    // ends the process by the signal. An explicit exit keeps the handlers in place.
+    if (controller.signal.aborted) await exitAfterOutput(code);
   });
 }
 

@@ -6,6 +6,7 @@ import {
   hasBackpressureOptions,
 } from '../backpressure-options.js';
 import { describeFailure } from '../command-errors.js';
+import { exitAfterOutput, exitOnLaterInterrupt } from '../exit.js';
 import { readPlatformFiles, platformWarningsFor } from '../load-platform-files.js';
 import { commandLogger } from '../logger.js';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -47,6 +48,7 @@ import {
 } from '../../platform/runtime.js';
 import type { BackpressureLimits } from '../../platform/admission/backpressure.js';
 import { DEFAULT_POLICY_PATH } from '../../platform/router/load-policy.js';
+import { checkLoadedFiles } from '../../platform/runtime/loaded-files.js';
 import { settledCost } from '../../platform/runtime/settled-cost.js';
 import {
   parseExistingFile,
@@ -92,6 +94,9 @@ const MIN_DURATION_SEC = 1;
 const MAX_DURATION_SEC = 86_400;
 
 export type { LoadCommandOutput } from '../../harness/load/output.js';
+
+/** Exit code of a load that could not run, such as on an invalid option or input file. */
+const EXIT_NOT_RUN = 2;
 
 /** Topology of the platform that `--platform` starts when `--topology` is not given. */
 const DEFAULT_LOAD_TOPOLOGY = 'workers=24 serverless_burst=enabled';
@@ -177,15 +182,22 @@ export function registerLoadCommand(program: Command): void {
       }
       const options = { ...parsed, scenario };
       const logger = commandLogger('scalegate-load', 2);
+      const controller = new AbortController();
+      let code: number;
       try {
-        process.exitCode = await runLoadCommand(options);
+        code = await runLoadCommand(options, controller);
       } catch (error) {
         // The message is meant for the user; the stack goes to the debug log only. An invalid
         // policy prints one problem a line, as `drill` and `platform` print it.
         logger.debug({ err: error }, 'load run failed');
         process.stderr.write(`error: ${describeFailure(error).message}\n`);
-        process.exitCode = 2;
+        code = EXIT_NOT_RUN;
       }
+      process.exitCode = code;
+      // On Node 20, a signal that comes after the event loop drained, while Node tears down,
+      // ends the process by the signal. An explicit exit keeps the handlers of a stopped
+      // load in place until the process ends.
+      if (controller.signal.aborted) await exitAfterOutput(code);
     });
   addBackpressureOptions(command, 'with --platform: ');
 }
@@ -193,8 +205,12 @@ export function registerLoadCommand(program: Command): void {
 /**
  * Runs the command and returns the exit code: 0 pass, 1 objectives failed or run invalid,
  * 128 plus the signal number (130 for SIGINT, 143 for SIGTERM) when a signal stopped it.
+ * Once the inputs are checked, the first SIGINT or SIGTERM aborts `controller`.
  */
-async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
+async function runLoadCommand(
+  options: LoadCommandOptions,
+  controller: AbortController,
+): Promise<number> {
   if (options.platform && options.target !== undefined) {
     throw new InvalidArgumentError(
       '--platform starts its own gateway; drop --target or --platform',
@@ -251,14 +267,19 @@ async function runLoadCommand(options: LoadCommandOptions): Promise<number> {
   // Read now, so a missing or empty trace fails before a platform starts or a target is probed.
   const traceRows = await loadScenarioTrace(scenario, scenario.durationSec);
   // The first SIGINT or SIGTERM stops the load; the summary, `--out` and the platform's
-  // cleanup still run. Later signals are ignored until then.
-  const controller = new AbortController();
+  // cleanup still run. Later signals are ignored until then, and exit with the same code
+  // after it.
   const dispose = abortOnInterrupt(controller, (signal) => new LoadInterruptedError(signal));
+  let code = EXIT_NOT_RUN;
   try {
-    const code = await runOnTarget(scenario, options, { signal: controller.signal, traceRows });
+    code = await runOnTarget(scenario, options, { signal: controller.signal, traceRows });
     const interrupted = interruptedBy(controller.signal);
-    return interrupted === undefined ? code : 128 + constants.signals[interrupted];
+    if (interrupted !== undefined) code = 128 + constants.signals[interrupted];
+    return code;
   } finally {
+    // Once a signal stopped the run, a later one exits with the run's code. Without a
+    // handler it would end the process by the signal.
+    if (controller.signal.aborted) exitOnLaterInterrupt(code);
     dispose();
   }
 }
@@ -324,6 +345,12 @@ async function runOnTarget(
     // drill, so no summary of an empty run is printed and no output is written.
     const reason: unknown = signal.reason;
     if (isLoadInterruptedError(reason)) return reportStartInterrupted(reason, options.out);
+    // The platform reads both files again, so an edit since readPlatformFiles would leave
+    // `--out` naming other content than the platform runs with.
+    checkLoadedFiles(platform.files, {
+      tenantsSha256: files.tenants.sha256,
+      pricesSha256: files.prices.sha256,
+    });
     process.stderr.write(`${startedLine(options, platform, backpressure)}\n`);
     for (const warning of platformWarningsFor(scenario, platform, options.tenants)) {
       process.stderr.write(`warning: ${warning}\n`);
@@ -401,10 +428,14 @@ async function runAgainst(
   inputs: RunInputs,
   started?: StartedPlatform,
 ): Promise<number> {
-  const { signal, traceRows } = inputs;
+  const { signal, traceRows, outputLimitOf } = inputs;
   const result =
     options.engine === 'k6'
-      ? await runK6(scenario, { signal, ...(traceRows === undefined ? {} : { traceRows }) })
+      ? await runK6(scenario, {
+          signal,
+          ...(traceRows === undefined ? {} : { traceRows }),
+          ...(outputLimitOf === undefined ? {} : { outputLimitOf }),
+        })
       : await runEmbedded(scenario, options, inputs);
   const platform = await started?.read();
   const verdict = evaluateThresholds(result, scenario.slo);

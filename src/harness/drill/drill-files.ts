@@ -1,10 +1,11 @@
 import { relative } from 'node:path';
 
-import { DEFAULT_TENANTS_PATH, loadTenants } from '../../platform/tenants/index.js';
+import { DEFAULT_PRICES_PATH, readPriceTableFile } from '../../platform/cost/load-price-table.js';
+import { DEFAULT_TENANTS_PATH, readTenantsFile } from '../../platform/tenants/index.js';
 import type { TenantRegistry } from '../../platform/tenants/registry.js';
 import type { Tenant } from '../../platform/tenants/tenant.js';
 import { admitDemoKeys } from '../load/tenant-admission.js';
-import { type PlatformFilesRecord, recordPlatformFiles } from '../report/platform-files.js';
+import { type PlatformFilesRecord, platformFilesRecord } from '../report/platform-files.js';
 import type { ScenarioSpec } from '../scenario/types.js';
 import type { DrillSpec } from './spec.js';
 
@@ -51,15 +52,19 @@ export async function readDrillFiles(
   scenario: ScenarioSpec,
   paths: DrillFilePaths,
 ): Promise<DrillFiles> {
-  const registry = await loadTenants(paths.tenantsPath);
+  // The tenants file is read once, so the recorded hash is that of the bytes parsed here.
+  const tenantsPath = paths.tenantsPath ?? DEFAULT_TENANTS_PATH;
+  const pricesPath = paths.pricesPath ?? DEFAULT_PRICES_PATH;
+  const { registry, bytes } = await readTenantsFile(tenantsPath);
   const tenantsFile = paths.tenantsPath ?? relative(process.cwd(), DEFAULT_TENANTS_PATH);
   const senders = await admitDemoKeys(registry, tenantsFile, drillSenders(spec, scenario), {
     kind: 'drill',
     name: spec.name,
   });
-  const record = await recordPlatformFiles({
-    prices: paths.pricesPath,
-    tenants: paths.tenantsPath,
-  });
+  const prices = await readPriceTableFile(pricesPath);
+  const record = platformFilesRecord(
+    { path: pricesPath, bytes: prices.bytes, effectiveDate: prices.table.effectiveDate },
+    { path: tenantsPath, bytes },
+  );
   return { registry, senders, record };
 }

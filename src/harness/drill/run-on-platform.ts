@@ -9,6 +9,7 @@ import {
   DEFAULT_BACKPRESSURE,
 } from '../../platform/admission/backpressure.js';
 import { scaledClock, systemClock } from '../../platform/clock.js';
+import { checkLoadedFiles } from '../../platform/runtime/loaded-files.js';
 import {
   formatTopology,
   startPlatform,
@@ -155,6 +156,12 @@ export async function runDrillOnPlatform(
     throw error;
   });
   try {
+    // The platform reads both files again, so an edit since readDrillFiles would leave the
+    // report naming other content than the platform runs with.
+    checkLoadedFiles(platform.files, {
+      tenantsSha256: files.record.tenantsHash,
+      pricesSha256: files.record.pricesHash,
+    });
     if (spec.faults.some((step) => step.kind === 'worker-pause') && !platform.workers.pausable) {
       throw new WorkerPauseUnsupportedError(platform.workers.processes);
     }

@@ -27,6 +27,12 @@ export interface CompileK6Options {
   asyncPollIntervalMs?: number;
   /** @defaultValue 60000 */
   asyncTimeoutMs?: number;
+  /**
+   * Returns the largest `maxOutputTokens` a route's models accept, or undefined when it is
+   * unknown. The entry script clamps a larger drawn or sampled output length to it, as the
+   * embedded engine's schedule does. @defaultValue no clamp
+   */
+  outputLimitOf?: (route: string) => number | undefined;
 }
 
 /** Rates are expressed per minute so that fractional per-second rates survive k6's integer rates. */
@@ -69,6 +75,7 @@ export function compileScenarioToK6(spec: ScenarioSpec, options: CompileK6Option
       modes: scenario.modes,
       tasks: taskSizes(scenario, options.traceRows),
       ...tenantWorkloads(scenario),
+      ...outputLimits(scenario, options.outputLimitOf),
       asyncPollIntervalMs: options.asyncPollIntervalMs ?? 250,
       asyncTimeoutMs: options.asyncTimeoutMs ?? 60_000,
     },
@@ -86,6 +93,29 @@ function tenantWorkloads(scenario: ScenarioSpec): { tenants?: Record<string, K6T
     };
   }
   return Object.keys(tenants).length === 0 ? {} : { tenants };
+}
+
+/**
+ * Returns `{ outputLimits }` with the known output limit of each of the scenario's routes, or
+ * `{}` when no route has one.
+ * @throws TypeError when a limit is not a positive integer.
+ */
+function outputLimits(
+  scenario: ScenarioSpec,
+  outputLimitOf: CompileK6Options['outputLimitOf'],
+): { outputLimits?: Record<string, number> } {
+  const limits: Record<string, number> = {};
+  for (const { route } of scenario.routes) {
+    const limit = outputLimitOf?.(route);
+    if (limit === undefined) continue;
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new TypeError(
+        `output limit of route ${route} is ${limit}; expected a positive integer of tokens`,
+      );
+    }
+    limits[route] = limit;
+  }
+  return Object.keys(limits).length === 0 ? {} : { outputLimits: limits };
 }
 
 /** k6 scenario names allow letters, digits, `_` and `-`. */

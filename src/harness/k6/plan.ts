@@ -63,6 +63,12 @@ export interface K6Workload {
   tasks: K6TaskSizes;
   /** Tenants with their own task sizes or modes, by tenant id. */
   tenants?: Record<string, K6TenantWorkload>;
+  /**
+   * Largest `maxOutputTokens` the models of a route accept, by route. The entry script clamps
+   * a larger output length to it. A route without an entry, or a plan without this field, as
+   * against `--target`, sends its lengths unclamped.
+   */
+  outputLimits?: Record<string, number>;
   asyncPollIntervalMs: number;
   asyncTimeoutMs: number;
   keys?: Record<string, string>;

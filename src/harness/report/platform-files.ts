@@ -39,12 +39,32 @@ export async function recordPlatformFiles(
     readPriceTableFile(pricesFile),
     readFile(tenantsFile),
   ]);
+  return platformFilesRecord(
+    { path: pricesFile, bytes: prices.bytes, effectiveDate: prices.table.effectiveDate },
+    { path: tenantsFile, bytes: tenants },
+  );
+}
+
+/** A file as read: its path as given and the bytes that were parsed. */
+export interface FileBytes {
+  path: string;
+  bytes: Buffer;
+}
+
+/**
+ * Returns the record of a price table and a tenants file that the caller has already read,
+ * hashing the bytes it parsed, so an edit after that read cannot change the record.
+ */
+export function platformFilesRecord(
+  prices: FileBytes & { effectiveDate: string },
+  tenants: FileBytes,
+): PlatformFilesRecord {
   return {
-    pricesPath: checkoutPath(pricesFile),
+    pricesPath: checkoutPath(prices.path),
     pricesHash: sha256Hex(prices.bytes),
-    pricesEffectiveDate: prices.table.effectiveDate,
-    tenantsPath: checkoutPath(tenantsFile),
-    tenantsHash: sha256Hex(tenants),
+    pricesEffectiveDate: prices.effectiveDate,
+    tenantsPath: checkoutPath(tenants.path),
+    tenantsHash: sha256Hex(tenants.bytes),
   };
 }
 

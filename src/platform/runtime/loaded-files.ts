@@ -23,3 +23,44 @@ export function sha256Hex(bytes: Buffer): string {
 export function loadedFile(path: string, bytes: Buffer): LoadedFile {
   return { path, sha256: sha256Hex(bytes) };
 }
+
+/** Raised when a file the platform parsed at start differs from the one read before it. */
+export class ChangedLoadedFileError extends Error {
+  readonly code = 'LOADED_FILE_CHANGED';
+
+  constructor(
+    /** `tenants file` or `price table`. */
+    readonly kind: string,
+    readonly file: LoadedFile,
+    readonly recordedSha256: string,
+  ) {
+    super(
+      `${kind} ${file.path} changed while the platform started: it was checked and recorded ` +
+        `with sha256 ${recordedSha256.slice(0, 12)}, but the platform loaded sha256 ` +
+        `${file.sha256.slice(0, 12)}; leave the file unchanged during the run and run it again`,
+    );
+    this.name = 'ChangedLoadedFileError';
+  }
+}
+
+export function isChangedLoadedFileError(error: unknown): error is ChangedLoadedFileError {
+  return error instanceof ChangedLoadedFileError;
+}
+
+/**
+ * Checks that the platform parsed the bytes whose sha256 the caller recorded before starting
+ * it, so a record never names other content than the platform ran with.
+ * @throws ChangedLoadedFileError naming the tenants file, then the price table, when its
+ *   hash differs.
+ */
+export function checkLoadedFiles(
+  loaded: LoadedFiles,
+  recorded: { tenantsSha256: string; pricesSha256: string },
+): void {
+  if (loaded.tenants.sha256 !== recorded.tenantsSha256) {
+    throw new ChangedLoadedFileError('tenants file', loaded.tenants, recorded.tenantsSha256);
+  }
+  if (loaded.prices.sha256 !== recorded.pricesSha256) {
+    throw new ChangedLoadedFileError('price table', loaded.prices, recorded.pricesSha256);
+  }
+}

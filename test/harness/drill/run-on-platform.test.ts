@@ -20,8 +20,10 @@ import type { Report } from '../../../src/harness/report/types.js';
 import { renderRunbook } from '../../../src/harness/runbook/render.js';
 import { registerCompareCommand } from '../../../src/cli/commands/compare.js';
 import { sampleReport } from '../report/sample-report.js';
+import { changingFifo } from '../../support/fifo.js';
 import { runInProcess } from '../../support/run-command.js';
 import { DEFAULT_POLICY_PATH } from '../../../src/platform/router/load-policy.js';
+import { isChangedLoadedFileError } from '../../../src/platform/runtime/loaded-files.js';
 import {
   DEFAULT_DEMO_KEYS_PATH,
   DEFAULT_TENANTS_PATH,
@@ -85,7 +87,7 @@ const shortDrill: DrillSpec = {
   abortRules: [],
 };
 
-function sha256(text: string): string {
+function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
@@ -195,6 +197,34 @@ describe('runDrillOnPlatform --tenants', function () {
         return true;
       },
     );
+  });
+
+  it('rejects a tenants file changed during start', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const tenantsPath = join(dir, 'tenants.yaml');
+    const checked = await readFile(DEFAULT_TENANTS_PATH);
+    const edited = Buffer.concat([checked, Buffer.from('# edited while the platform started\n')]);
+    // readDrillFiles gets the first bytes and the platform's start the second.
+    const fifo = await changingFifo(tenantsPath, checked, edited);
+    const reportsDir = join(dir, 'reports');
+    const run = runDrillOnPlatform({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      tenantsPath,
+      reportsDir,
+      // A drill that ran despite the change writes here, not over the committed runbook.
+      runbookPath: join(dir, 'runbook.md'),
+    }).finally(() => fifo.stop());
+
+    await assert.rejects(run, (error: unknown) => {
+      assert.ok(isChangedLoadedFileError(error), String(error));
+      assert.equal(error.kind, 'tenants file');
+      assert.equal(error.recordedSha256, sha256(checked));
+      assert.equal(error.file.sha256, sha256(edited));
+      return true;
+    });
+    assert.deepEqual(await fifo.stop(), { first: true, second: true });
+    await assert.rejects(readFile(join(reportsDir, 'latest.json')), { code: 'ENOENT' });
   });
 
   it('rejects a file without a main load tenant', async () => {

@@ -77,6 +77,37 @@ describe('compileScenarioToK6', () => {
     assert.equal(compileScenarioToK6(sampleSpec()).workload.tenants, undefined);
   });
 
+  it('passes known route output limits', () => {
+    const spec = sampleSpec({
+      routes: [
+        { route: 'chat', weight: 1 },
+        { route: 'free', weight: 1 },
+      ],
+    });
+    const limits: Record<string, number> = { chat: 4096, unused: 100 };
+    const { workload } = compileScenarioToK6(spec, { outputLimitOf: (route) => limits[route] });
+    assert.deepEqual(workload.outputLimits, { chat: 4096 });
+  });
+
+  it('leaves out unknown output limits', () => {
+    assert.equal(compileScenarioToK6(sampleSpec()).workload.outputLimits, undefined);
+    const none = compileScenarioToK6(sampleSpec(), { outputLimitOf: () => undefined });
+    assert.equal(none.workload.outputLimits, undefined);
+  });
+
+  it('rejects an invalid output limit', () => {
+    for (const limit of [0, -5, 1.5, Number.NaN]) {
+      assert.throws(
+        () => compileScenarioToK6(sampleSpec(), { outputLimitOf: () => limit }),
+        {
+          name: 'TypeError',
+          message: `output limit of route chat is ${limit}; expected a positive integer of tokens`,
+        },
+        String(limit),
+      );
+    }
+  });
+
   it('requires trace rows for a replay', () => {
     const { spec } = replaySpec([0]);
     assert.throws(() => compileScenarioToK6(spec), /traceRows is required/);

@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { type LoadCommandOutput, registerLoadCommand } from '../../../src/cli/commands/load.js';
+import { loadProviderCatalog } from '../../../src/faults/providers/index.js';
+import type { K6Plan } from '../../../src/harness/k6/plan.js';
+import { DEFAULT_POLICY_PATH, loadPolicy } from '../../../src/platform/router/load-policy.js';
+import { RouteOutputLimits } from '../../../src/platform/router/route-output-limits.js';
 import type { LoadResult } from '../../../src/harness/load/result.js';
 import { validateLoadOutput } from '../../../src/harness/load/validate-output.js';
 import { type FakeGateway, startFakeGateway } from './fake-gateway.js';
@@ -11,6 +15,32 @@ import { type CommandRun, runInProcess } from '../../support/run-command.js';
 
 function sha256(bytes: string | Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Runs `scalegate load` with a stand-in `k6` first on PATH, which copies the plan file it gets
+ * into `dir` and writes an empty summary, and returns that plan.
+ */
+async function runWithFakeK6(dir: string, args: string[]): Promise<K6Plan> {
+  const copy = join(dir, 'plan-copy.json');
+  const script = [
+    '#!/bin/sh',
+    `cp "$SCALEGATE_K6_PLAN" '${copy}'`,
+    `printf '%s' '{"state":{"testRunDurationMs":1000},"metrics":{}}' > "$SCALEGATE_K6_SUMMARY"`,
+    '',
+  ].join('\n');
+  await writeFile(join(dir, 'k6'), script, { mode: 0o755 });
+  const savedPath = process.env.PATH;
+  process.env.PATH = `${dir}${delimiter}${savedPath ?? ''}`;
+  let run: CommandRun;
+  try {
+    run = await runLoadCommand(args);
+  } finally {
+    process.env.PATH = savedPath;
+  }
+  // The empty summary makes the run invalid, which exits 1.
+  assert.equal(run.exitCode, 1, run.stderr);
+  return JSON.parse(await readFile(copy, 'utf8')) as K6Plan;
 }
 
 /** Runs `scalegate load` in process with its output captured. */
@@ -419,6 +449,41 @@ describe('scalegate load', () => {
     } finally {
       process.env.PATH = savedPath;
     }
+  });
+
+  it('passes the platform output limits to k6', async function () {
+    this.timeout(60_000);
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const plan = await runWithFakeK6(dir, [
+      '--scenario=steady-chat',
+      '--engine=k6',
+      '--platform',
+      '--no-fault-proxy',
+      '--duration=1',
+    ]);
+    const catalog = await loadProviderCatalog();
+    const limits = new RouteOutputLimits(await loadPolicy(DEFAULT_POLICY_PATH, catalog), catalog);
+    const chat = limits.largestLimit('chat');
+    const chatFast = limits.largestLimit('chat-fast');
+    assert.ok(chat !== undefined);
+    assert.ok(chatFast !== undefined);
+
+    assert.deepEqual(plan.workload.outputLimits, { chat, 'chat-fast': chatFast });
+  });
+
+  it('sends k6 no output limits with --target', async function () {
+    this.timeout(60_000);
+    gateway = await startFakeGateway();
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-load-cli-'));
+    const plan = await runWithFakeK6(dir, [
+      '--scenario=steady-chat',
+      '--engine=k6',
+      `--target=${gateway.url}`,
+      '--duration=1',
+    ]);
+
+    assert.equal(plan.workload.target, gateway.url);
+    assert.equal(plan.workload.outputLimits, undefined);
   });
 
   it('rejects embedded-only options with k6', async () => {

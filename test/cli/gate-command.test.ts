@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -173,6 +173,59 @@ describe('scalegate gate', () => {
         'or pass another --prices\n',
     );
     await assert.rejects(stat(gateDir), { code: 'ENOENT' });
+  });
+});
+
+describe('scalegate gate in a used gate folder', () => {
+  let dir = '';
+  let gateDir = '';
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-gate-command-'));
+    gateDir = join(dir, 'gate');
+    await mkdir(gateDir);
+    await writeFile(join(gateDir, 'comment.md'), '## Policy gate: passed\n');
+    await writeFile(join(gateDir, 'comparison.json'), '{"groups": []}\n');
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Asserts that the earlier run's comment and comparison are gone. */
+  async function assertEarlierOutputDeleted(): Promise<void> {
+    await assert.rejects(stat(join(gateDir, 'comment.md')), { code: 'ENOENT' });
+    await assert.rejects(stat(join(gateDir, 'comparison.json')), { code: 'ENOENT' });
+  }
+
+  it('deletes old output at unreadable base', async () => {
+    const base = join(dir, 'base.yaml');
+    await writeFile(base, '- version: 1\n');
+    const run = await runInProcess(registerCommands, [
+      'gate',
+      '--base-policy',
+      base,
+      '--gate-dir',
+      gateDir,
+    ]);
+    assert.equal(run.exitCode, 2);
+    assert.match(run.stderr, /cannot be read as a policy/);
+    await assertEarlierOutputDeleted();
+  });
+
+  it('deletes old output at invalid --prices', async () => {
+    const prices = join(dir, 'prices.yaml');
+    await writeFile(prices, 'effectiveDate: 2025-01-15\n');
+    const run = await runInProcess(registerCommands, [
+      'gate',
+      '--prices',
+      prices,
+      '--gate-dir',
+      gateDir,
+    ]);
+    assert.equal(run.exitCode, 2);
+    assert.match(run.stderr, /source: expected a non-empty string/);
+    await assertEarlierOutputDeleted();
   });
 });
 

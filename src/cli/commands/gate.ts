@@ -7,7 +7,11 @@ import { DRILLS } from '../../../chaos/index.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
 import { compareSummaryLines } from '../../harness/gate/comment.js';
-import { type PolicyGateResult, runPolicyGate } from '../../harness/gate/run.js';
+import {
+  deleteEarlierGateOutput,
+  type PolicyGateResult,
+  runPolicyGate,
+} from '../../harness/gate/run.js';
 import {
   addBackpressureOptions,
   type BackpressureCommandOptions,
@@ -106,6 +110,7 @@ async function runGateCommand(options: GateCommandOptions, signal: AbortSignal):
       `--gate-dir ${options.gateDir} is a file; pass a folder, which the gate creates when missing`,
     );
   }
+  await deleteEarlierGateOutput(options.gateDir);
   // Read before either drill, so a base policy that cannot be compared fails in a second.
   const base =
     options.basePolicy === undefined ? undefined : await readBasePolicy(options.basePolicy);

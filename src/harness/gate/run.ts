@@ -117,14 +117,12 @@ export type GateFiles = Pick<
  */
 export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyGateResult> {
   const { gateDir } = options;
+  await deleteEarlierGateOutput(gateDir);
   // Both drills run on these files, so a bad one fails the gate once, before the base drill.
   const scenario = options.scenarios[options.spec.scenario];
   const files =
     scenario === undefined ? null : (await readDrillFiles(options.spec, scenario, options)).record;
   await mkdir(gateDir, { recursive: true });
-  // An earlier gate's files would otherwise pass for this run's when this run writes none.
-  await rm(join(gateDir, GATE_COMMENT), { force: true });
-  await rm(join(gateDir, GATE_COMPARISON), { force: true });
 
   if (options.basePolicy !== undefined) {
     // Loaded before the base drill, so an invalid PR policy fails in a second, not after a drill.
@@ -168,6 +166,16 @@ export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyG
     }),
   );
   return finishGate(options, files, base, pr);
+}
+
+/**
+ * Deletes the comment and comparison that an earlier gate left in `gateDir`, which would
+ * otherwise pass for this run's when this run stops before writing them. A missing folder is
+ * left missing.
+ */
+export async function deleteEarlierGateOutput(gateDir: string): Promise<void> {
+  await rm(join(gateDir, GATE_COMMENT), { force: true });
+  await rm(join(gateDir, GATE_COMPARISON), { force: true });
 }
 
 /** Compares both sides when both drills wrote a report, and writes the comment and comparison. */

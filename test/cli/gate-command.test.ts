@@ -108,6 +108,25 @@ describe('scalegate gate', () => {
     );
   });
 
+  it('rejects a policy given as argument', async () => {
+    const gateDir = join(dir, 'gate');
+    const run = await runInProcess(registerCommands, [
+      'gate',
+      'policies/default.yaml',
+      '--gate-dir',
+      gateDir,
+    ]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      'error: unexpected argument policies/default.yaml; scalegate gate takes its files as ' +
+        'options, so pass the PR policy as --policy policies/default.yaml and the policy it ' +
+        'changes as --base-policy FILE\n',
+    );
+    await assert.rejects(stat(gateDir), { code: 'ENOENT' });
+  });
+
   it('rejects an unreadable base before drilling', async () => {
     const base = join(dir, 'base.yaml');
     await writeFile(base, '- version: 1\n');

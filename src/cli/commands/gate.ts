@@ -77,11 +77,14 @@ export function registerGateCommand(program: Command): void {
         'it could not run. The --base-policy drill never sets the exit code.',
     );
   addBackpressureOptions(command);
-  command.action(async (options: GateCommandOptions) => {
+  // Excess arguments reach the action, which names the option that takes them.
+  command.allowExcessArguments(true);
+  command.action(async (options: GateCommandOptions, gate: Command) => {
     const logger = commandLogger('scalegate-gate', 2, process.env.LOG_LEVEL ?? 'info');
     const controller = new AbortController();
     const dispose = abortOnInterrupt(controller);
     try {
+      rejectArguments(gate.args);
       process.exitCode = await runGateCommand(options, controller.signal);
     } catch (error) {
       logger.debug({ err: error }, 'gate failed');
@@ -91,6 +94,20 @@ export function registerGateCommand(program: Command): void {
       dispose();
     }
   });
+}
+
+/**
+ * Rejects positional arguments, such as a policy file given without `--policy`.
+ * @throws UsageError naming the arguments and the options that take files.
+ */
+function rejectArguments(args: readonly string[]): void {
+  const [first] = args;
+  if (first === undefined) return;
+  const noun = args.length === 1 ? 'argument' : 'arguments';
+  throw new UsageError(
+    `unexpected ${noun} ${args.join(' ')}; scalegate gate takes its files as options, so ` +
+      `pass the PR policy as --policy ${first} and the policy it changes as --base-policy FILE`,
+  );
 }
 
 async function runGateCommand(options: GateCommandOptions, signal: AbortSignal): Promise<number> {

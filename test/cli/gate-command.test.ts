@@ -98,6 +98,19 @@ describe('scalegate gate', () => {
     );
   });
 
+  it('rejects a gate dir under a file', async () => {
+    const file = join(dir, 'gate');
+    await writeFile(file, '');
+    const gateDir = join(file, 'pr-1');
+    const run = await runInProcess(registerCommands, ['gate', '--gate-dir', gateDir]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      `error: --gate-dir ${gateDir}: ${file} is a file, not a folder; pass a path inside a folder\n`,
+    );
+  });
+
   it('rejects an empty gate dir', async () => {
     const run = await runInProcess(registerCommands, ['gate', '--gate-dir', '']);
     assert.equal(run.exitCode, 2);

@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type Command, InvalidArgumentError } from 'commander';
@@ -28,6 +27,7 @@ import {
   EXIT_INTERRUPTED,
   failureMessage,
   readBasePolicy,
+  statOption,
 } from './drill.js';
 
 /** Exit code of a gate whose PR drill could not run, as `scalegate drill` exits then. */
@@ -122,7 +122,7 @@ async function runGateCommand(options: GateCommandOptions, signal: AbortSignal):
       '--gate-dir is empty; pass a folder, such as gate, which the gate creates when missing',
     );
   }
-  if (statSync(options.gateDir, { throwIfNoEntry: false })?.isDirectory() === false) {
+  if (statOption('--gate-dir', options.gateDir)?.isDirectory() === false) {
     throw new UsageError(
       `--gate-dir ${options.gateDir} is a file; pass a folder, which the gate creates when missing`,
     );

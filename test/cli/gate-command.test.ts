@@ -140,6 +140,30 @@ describe('scalegate gate', () => {
     await assert.rejects(stat(gateDir), { code: 'ENOENT' });
   });
 
+  it('finds the default policy elsewhere', async () => {
+    // A price table without llama-70b, which route summarize of policies/default.yaml calls,
+    // stops the PR drill at platform start, after it loaded the policy.
+    const checkoutPrices = join(process.cwd(), 'fixtures/prices.yaml');
+    const llama70b = '    llama-70b: { inputPerMillion: 0.88, outputPerMillion: 0.88 }\n';
+    const pricesText = await readFile(checkoutPrices, 'utf8');
+    assert.ok(pricesText.includes(llama70b), 'fixtures/prices.yaml prices llama-70b');
+    const prices = join(dir, 'prices.yaml');
+    await writeFile(prices, pricesText.replace(llama70b, ''));
+    const checkout = process.cwd();
+    process.chdir(dir);
+    try {
+      const run = await runInProcess(registerCommands, ['gate', '--prices', prices]);
+      assert.equal(run.exitCode, 2);
+      assert.doesNotMatch(run.stderr, /file not found/);
+      assert.match(
+        run.stderr,
+        /models\.provider-c\.llama-70b: missing, but route summarize of \S+policies\/default\.yaml calls it/,
+      );
+    } finally {
+      process.chdir(checkout);
+    }
+  });
+
   it('rejects an unreadable base before drilling', async () => {
     const base = join(dir, 'base.yaml');
     await writeFile(base, '- version: 1\n');

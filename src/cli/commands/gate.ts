@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 import { type Command, InvalidArgumentError } from 'commander';
 
@@ -11,6 +11,7 @@ import {
   type PolicyGateResult,
   runPolicyGate,
 } from '../../harness/gate/run.js';
+import { DEFAULT_POLICY_PATH } from '../../platform/router/load-policy.js';
 import {
   addBackpressureOptions,
   type BackpressureCommandOptions,
@@ -38,7 +39,7 @@ interface GateCommandOptions extends BackpressureCommandOptions {
   timeScale: number;
   topology: string;
   seed: number;
-  policy: string;
+  policy?: string;
   basePolicy?: string;
   tenants?: string;
   prices?: string;
@@ -54,9 +55,8 @@ export function registerGateCommand(program: Command): void {
     )
     .option(
       '--policy <file>',
-      'route policy of the pull request',
+      'route policy of the pull request (default: policies/default.yaml of the scalegate checkout)',
       parseExistingFile,
-      'policies/default.yaml',
     )
     .option(
       '--base-policy <file>',
@@ -131,6 +131,8 @@ async function runGateCommand(options: GateCommandOptions, signal: AbortSignal):
   // Read before either drill, so a base policy that cannot be compared fails in a second.
   const base =
     options.basePolicy === undefined ? undefined : await readBasePolicy(options.basePolicy);
+  // The checkout's policy, found from any working folder and named relative to it in the comment.
+  const policyPath = options.policy ?? relative(process.cwd(), DEFAULT_POLICY_PATH);
   // Each drill gets its own progress printer, because each drill's clock starts at 0.
   let progress = new DrillProgress(process.stderr);
   try {
@@ -143,7 +145,7 @@ async function runGateCommand(options: GateCommandOptions, signal: AbortSignal):
       backpressure: backpressureLimits(options),
       tenantsPath: options.tenants,
       pricesPath: options.prices,
-      policyPath: options.policy,
+      policyPath,
       basePolicy: base,
       gateDir: options.gateDir,
       signal,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -98,6 +98,19 @@ describe('scalegate gate', () => {
     );
   });
 
+  it('rejects a gate dir under a file', async () => {
+    const file = join(dir, 'gate');
+    await writeFile(file, '');
+    const gateDir = join(file, 'pr-1');
+    const run = await runInProcess(registerCommands, ['gate', '--gate-dir', gateDir]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      `error: --gate-dir ${gateDir}: ${file} is a file, not a folder; pass a path inside a folder\n`,
+    );
+  });
+
   it('rejects an empty gate dir', async () => {
     const run = await runInProcess(registerCommands, ['gate', '--gate-dir', '']);
     assert.equal(run.exitCode, 2);
@@ -106,6 +119,49 @@ describe('scalegate gate', () => {
       run.stderr,
       'error: --gate-dir is empty; pass a folder, such as gate, which the gate creates when missing\n',
     );
+  });
+
+  it('rejects a policy given as argument', async () => {
+    const gateDir = join(dir, 'gate');
+    const run = await runInProcess(registerCommands, [
+      'gate',
+      'policies/default.yaml',
+      '--gate-dir',
+      gateDir,
+    ]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      'error: unexpected argument policies/default.yaml; scalegate gate takes its files as ' +
+        'options, so pass the PR policy as --policy policies/default.yaml and the policy it ' +
+        'changes as --base-policy FILE\n',
+    );
+    await assert.rejects(stat(gateDir), { code: 'ENOENT' });
+  });
+
+  it('finds the default policy elsewhere', async () => {
+    // A price table without llama-70b, which route summarize of policies/default.yaml calls,
+    // stops the PR drill at platform start, after it loaded the policy.
+    const checkoutPrices = join(process.cwd(), 'fixtures/prices.yaml');
+    const llama70b = '    llama-70b: { inputPerMillion: 0.88, outputPerMillion: 0.88 }\n';
+    const pricesText = await readFile(checkoutPrices, 'utf8');
+    assert.ok(pricesText.includes(llama70b), 'fixtures/prices.yaml prices llama-70b');
+    const prices = join(dir, 'prices.yaml');
+    await writeFile(prices, pricesText.replace(llama70b, ''));
+    const checkout = process.cwd();
+    process.chdir(dir);
+    try {
+      const run = await runInProcess(registerCommands, ['gate', '--prices', prices]);
+      assert.equal(run.exitCode, 2);
+      assert.doesNotMatch(run.stderr, /file not found/);
+      assert.match(
+        run.stderr,
+        /models\.provider-c\.llama-70b: missing, but route summarize of \S+policies\/default\.yaml calls it/,
+      );
+    } finally {
+      process.chdir(checkout);
+    }
   });
 
   it('rejects an unreadable base before drilling', async () => {
@@ -173,6 +229,59 @@ describe('scalegate gate', () => {
         'or pass another --prices\n',
     );
     await assert.rejects(stat(gateDir), { code: 'ENOENT' });
+  });
+});
+
+describe('scalegate gate in a used gate folder', () => {
+  let dir = '';
+  let gateDir = '';
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-gate-command-'));
+    gateDir = join(dir, 'gate');
+    await mkdir(gateDir);
+    await writeFile(join(gateDir, 'comment.md'), '## Policy gate: passed\n');
+    await writeFile(join(gateDir, 'comparison.json'), '{"groups": []}\n');
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Asserts that the earlier run's comment and comparison are gone. */
+  async function assertEarlierOutputDeleted(): Promise<void> {
+    await assert.rejects(stat(join(gateDir, 'comment.md')), { code: 'ENOENT' });
+    await assert.rejects(stat(join(gateDir, 'comparison.json')), { code: 'ENOENT' });
+  }
+
+  it('deletes old output at unreadable base', async () => {
+    const base = join(dir, 'base.yaml');
+    await writeFile(base, '- version: 1\n');
+    const run = await runInProcess(registerCommands, [
+      'gate',
+      '--base-policy',
+      base,
+      '--gate-dir',
+      gateDir,
+    ]);
+    assert.equal(run.exitCode, 2);
+    assert.match(run.stderr, /cannot be read as a policy/);
+    await assertEarlierOutputDeleted();
+  });
+
+  it('deletes old output at invalid --prices', async () => {
+    const prices = join(dir, 'prices.yaml');
+    await writeFile(prices, 'effectiveDate: 2025-01-15\n');
+    const run = await runInProcess(registerCommands, [
+      'gate',
+      '--prices',
+      prices,
+      '--gate-dir',
+      gateDir,
+    ]);
+    assert.equal(run.exitCode, 2);
+    assert.match(run.stderr, /source: expected a non-empty string/);
+    await assertEarlierOutputDeleted();
   });
 });
 

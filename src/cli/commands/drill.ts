@@ -306,7 +306,7 @@ export function checkOutputPaths(options: { reports: string; runbook: string }):
  * Returns the stats of an option's path, or undefined when nothing is there.
  * @throws UsageError naming the option when a folder on the path is a file.
  */
-function statOption(option: string, path: string): Stats | undefined {
+export function statOption(option: string, path: string): Stats | undefined {
   try {
     return statSync(path, { throwIfNoEntry: false });
   } catch (error) {

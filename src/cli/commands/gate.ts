@@ -1,5 +1,4 @@
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 import { type Command, InvalidArgumentError } from 'commander';
 
@@ -7,7 +6,12 @@ import { DRILLS } from '../../../chaos/index.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
 import { compareSummaryLines } from '../../harness/gate/comment.js';
-import { type PolicyGateResult, runPolicyGate } from '../../harness/gate/run.js';
+import {
+  deleteEarlierGateOutput,
+  type PolicyGateResult,
+  runPolicyGate,
+} from '../../harness/gate/run.js';
+import { DEFAULT_POLICY_PATH } from '../../platform/router/load-policy.js';
 import {
   addBackpressureOptions,
   type BackpressureCommandOptions,
@@ -25,6 +29,7 @@ import {
   EXIT_INTERRUPTED,
   failureMessage,
   readBasePolicy,
+  statOption,
 } from './drill.js';
 
 /** Exit code of a gate whose PR drill could not run, as `scalegate drill` exits then. */
@@ -35,7 +40,7 @@ interface GateCommandOptions extends BackpressureCommandOptions {
   timeScale: number;
   topology: string;
   seed: number;
-  policy: string;
+  policy?: string;
   basePolicy?: string;
   tenants?: string;
   prices?: string;
@@ -51,9 +56,8 @@ export function registerGateCommand(program: Command): void {
     )
     .option(
       '--policy <file>',
-      'route policy of the pull request',
+      'route policy of the pull request (default: policies/default.yaml of the scalegate checkout)',
       parseExistingFile,
-      'policies/default.yaml',
     )
     .option(
       '--base-policy <file>',
@@ -74,12 +78,15 @@ export function registerGateCommand(program: Command): void {
         'it could not run. The --base-policy drill never sets the exit code.',
     );
   addBackpressureOptions(command);
-  command.action(async (options: GateCommandOptions) => {
+  // Excess arguments reach the action, which names the option that takes them.
+  command.allowExcessArguments(true);
+  command.action(async (options: GateCommandOptions, gate: Command) => {
     const logger = commandLogger('scalegate-gate', 2, process.env.LOG_LEVEL ?? 'info');
     const controller = new AbortController();
     const dispose = abortOnInterrupt(controller);
     let code = EXIT_NOT_RUN;
     try {
+      rejectArguments(gate.args);
       code = await runGateCommand(options, controller.signal);
     } catch (error) {
       logger.debug({ err: error }, 'gate failed');
@@ -98,6 +105,20 @@ export function registerGateCommand(program: Command): void {
   });
 }
 
+/**
+ * Rejects positional arguments, such as a policy file given without `--policy`.
+ * @throws UsageError naming the arguments and the options that take files.
+ */
+function rejectArguments(args: readonly string[]): void {
+  const [first] = args;
+  if (first === undefined) return;
+  const noun = args.length === 1 ? 'argument' : 'arguments';
+  throw new UsageError(
+    `unexpected ${noun} ${args.join(' ')}; scalegate gate takes its files as options, so ` +
+      `pass the PR policy as --policy ${first} and the policy it changes as --base-policy FILE`,
+  );
+}
+
 async function runGateCommand(options: GateCommandOptions, signal: AbortSignal): Promise<number> {
   const spec = DRILLS[options.drill];
   if (spec === undefined) {
@@ -110,14 +131,17 @@ async function runGateCommand(options: GateCommandOptions, signal: AbortSignal):
       '--gate-dir is empty; pass a folder, such as gate, which the gate creates when missing',
     );
   }
-  if (statSync(options.gateDir, { throwIfNoEntry: false })?.isDirectory() === false) {
+  if (statOption('--gate-dir', options.gateDir)?.isDirectory() === false) {
     throw new UsageError(
       `--gate-dir ${options.gateDir} is a file; pass a folder, which the gate creates when missing`,
     );
   }
+  await deleteEarlierGateOutput(options.gateDir);
   // Read before either drill, so a base policy that cannot be compared fails in a second.
   const base =
     options.basePolicy === undefined ? undefined : await readBasePolicy(options.basePolicy);
+  // The checkout's policy, found from any working folder and named relative to it in the comment.
+  const policyPath = options.policy ?? relative(process.cwd(), DEFAULT_POLICY_PATH);
   // Each drill gets its own progress printer, because each drill's clock starts at 0.
   let progress = new DrillProgress(process.stderr);
   try {
@@ -130,7 +154,7 @@ async function runGateCommand(options: GateCommandOptions, signal: AbortSignal):
       backpressure: backpressureLimits(options),
       tenantsPath: options.tenants,
       pricesPath: options.prices,
-      policyPath: options.policy,
+      policyPath,
       basePolicy: base,
       gateDir: options.gateDir,
       signal,

@@ -51,6 +51,9 @@ export function unexercisedChangedRoutes(
   changes: readonly PolicyChange[],
   exercised: readonly string[],
 ): string[] {
+  // NOTE: a route that an exercised route names as `fallbackRoute` counts as unexercised,
+  // although the drill calls its candidates when the exercised route's own fail or are
+  // unavailable. Only its other settings, such as its time limits, go untested.
   return changes.flatMap((change) =>
     change.route === null || change.kind === 'removed' || exercised.includes(change.route)
       ? []

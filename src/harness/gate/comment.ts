@@ -104,10 +104,15 @@ function comparisonSection(input: GateCommentInput): string[] {
   if (base === null || base.status === 'skipped') return [];
   const heading = ['### Base vs PR', ''];
   if (base.status === 'failed') {
+    // A failed PR drill has no verdict for this section to point to.
+    const sentence =
+      pr.status === 'failed'
+        ? 'failed before it wrote a report too, so there is no comparison:'
+        : 'failed before it wrote a report, so there is no comparison. The PR verdict above ' +
+          'stands on its own:';
     return [
       ...heading,
-      `The drill of the base policy \`${base.policyPath}\` failed before it wrote a report, ` +
-        'so there is no comparison. The PR verdict above stands on its own:',
+      `The drill of the base policy \`${base.policyPath}\` ${sentence}`,
       '',
       ...codeBlock(base.message),
       '',

@@ -12,6 +12,7 @@ import { DEFAULT_PRICES_PATH, loadPriceTable } from '../../platform/cost/load-pr
 import { isPolicyValidationError } from '../../platform/router/policy-errors.js';
 import type { ProviderCatalog } from '../../platform/router/catalog.js';
 import type { Policy } from '../../platform/router/policy-types.js';
+import { formatTopology, parseTopology } from '../../platform/runtime/topology.js';
 import { checkPriceCoverage } from '../../platform/runtime/price-coverage.js';
 import { loadDrillPolicy } from '../drill/drill-policy.js';
 import { readDrillFiles } from '../drill/drill-files.js';
@@ -92,6 +93,10 @@ export interface GateSettings {
   drill: string;
   seed: number;
   timeScale: number;
+  /**
+   * Topology of the PR drill's report, or the one the gate was given when the PR drill wrote no
+   * report. Empty when neither is known.
+   */
   topology: string;
   /**
    * Price table and tenants file of the PR drill as its report records them, or as the gate
@@ -117,14 +122,12 @@ export type GateFiles = Pick<
  */
 export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyGateResult> {
   const { gateDir } = options;
+  await deleteEarlierGateOutput(gateDir);
   // Both drills run on these files, so a bad one fails the gate once, before the base drill.
   const scenario = options.scenarios[options.spec.scenario];
   const files =
     scenario === undefined ? null : (await readDrillFiles(options.spec, scenario, options)).record;
   await mkdir(gateDir, { recursive: true });
-  // An earlier gate's files would otherwise pass for this run's when this run writes none.
-  await rm(join(gateDir, GATE_COMMENT), { force: true });
-  await rm(join(gateDir, GATE_COMPARISON), { force: true });
 
   if (options.basePolicy !== undefined) {
     // Loaded before the base drill, so an invalid PR policy fails in a second, not after a drill.
@@ -170,6 +173,16 @@ export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyG
   return finishGate(options, files, base, pr);
 }
 
+/**
+ * Deletes the comment and comparison that an earlier gate left in `gateDir`, which would
+ * otherwise pass for this run's when this run stops before writing them. A missing folder is
+ * left missing.
+ */
+export async function deleteEarlierGateOutput(gateDir: string): Promise<void> {
+  await rm(join(gateDir, GATE_COMMENT), { force: true });
+  await rm(join(gateDir, GATE_COMPARISON), { force: true });
+}
+
 /** Compares both sides when both drills wrote a report, and writes the comment and comparison. */
 async function finishGate(
   options: PolicyGateOptions,
@@ -187,7 +200,10 @@ async function finishGate(
     drill: options.spec.name,
     seed: options.seed ?? 1,
     timeScale: options.timeScale ?? 1,
-    topology: pr.status === 'ran' ? (pr.run.report.topologies[0]?.topology ?? '') : '',
+    topology:
+      pr.status === 'ran'
+        ? (pr.run.report.topologies[0]?.topology ?? '')
+        : requestedTopology(options.topology),
     files: (pr.status === 'ran' ? recordedFiles(pr.run.report) : undefined) ?? filesBefore,
   };
   await writeFile(commentPath, renderGateComment({ settings, base, pr, comparison }));
@@ -196,6 +212,19 @@ async function finishGate(
     await writeFile(join(gateDir, GATE_COMPARISON), json);
   }
   return { base, pr, comparison, commentPath };
+}
+
+/**
+ * Formats the topology the gate was given as a report prints it, or returns '' when it does
+ * not parse, because then the PR drill's error names it.
+ */
+function requestedTopology(spec: string | undefined): string {
+  try {
+    return formatTopology(parseTopology(spec ?? ''));
+  } catch (error) {
+    if (error instanceof RangeError) return '';
+    throw error;
+  }
 }
 
 /** Returns the files a drill report records, or undefined when it predates their record. */

@@ -529,6 +529,26 @@ describe('renderGateComment', () => {
     );
   });
 
+  it('reports both drills failed', () => {
+    const failed = (policyPath: string): GateDrillOutcome => ({
+      status: 'failed',
+      policyPath,
+      error: new Error('listen EADDRINUSE'),
+      message: 'listen EADDRINUSE',
+    });
+    const comment = renderGateComment(gateInput(failed(BASE_POLICY), failed(PR_POLICY)));
+    assert.equal(comment.split('\n')[1], '## Policy gate: the PR drill failed');
+    // The PR drill has no verdict, so the base section claims none.
+    assert.ok(!comment.includes('The PR verdict above'), comment);
+    assert.ok(
+      comment.includes(
+        '\n### Base vs PR\n\nThe drill of the base policy `base/default.yaml` failed before it ' +
+          'wrote a report too, so there is no comparison:\n\n```\nlisten EADDRINUSE\n```\n',
+      ),
+      comment,
+    );
+  });
+
   it('drills the PR policy alone without a base', () => {
     const pr = prReport();
     delete pr.policyChange;

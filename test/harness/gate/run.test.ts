@@ -256,6 +256,7 @@ async function gateWithPrPolicy(
   prText: string,
   before?: (gateDir: string) => Promise<void>,
   pricesPath?: string,
+  topology?: string,
 ): Promise<PrPolicyGate> {
   const baseText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
   const basePath = join(dir, 'base.yaml');
@@ -276,6 +277,7 @@ async function gateWithPrPolicy(
     basePolicy: basePolicy(basePath, Buffer.from(baseText), baseText),
     gateDir,
     pricesPath,
+    topology,
     onDrillStart: (side, path) => started.push(`${side} ${path}`),
   });
   return { basePath, prPath, gateDir, started, result };
@@ -317,6 +319,27 @@ describe('runPolicyGate with an invalid PR policy', function () {
       comment,
     );
     await assert.rejects(stat(join(gateDir, 'base-reports')), { code: 'ENOENT' });
+  });
+
+  it('names the topology it was given', async () => {
+    const { gateDir, result } = await gateWithPrPolicy(
+      dir,
+      '',
+      undefined,
+      undefined,
+      'serverless_burst=disabled workers=3',
+    );
+
+    assert.equal(result.pr?.status, 'failed');
+    const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');
+    // The PR drill wrote no report, so the topology is the one the gate was given.
+    assert.ok(
+      comment.includes(
+        `Drill \`gate-outage\`, seed ${SEED}, time scale ${TIME_SCALE}, ` +
+          'topology `workers=3 serverless_burst=disabled`, price table ',
+      ),
+      comment,
+    );
   });
 
   it('skips the base drill for a dropped route', async () => {

@@ -65,6 +65,7 @@ export class Link implements ConnectionControl {
       random: this.#options.random,
       connection: this,
       backpressure: chain.backpressure,
+      endStream: (stage: ToxicStage) => void this.#endStreamAt(toxic.stream, stage),
     };
     chain.add(toxic.name, new ToxicStage(this.#draw(toxic), toxic.attributes, chain.sink, options));
   }
@@ -84,22 +85,21 @@ export class Link implements ConnectionControl {
 
   /**
    * Removes a toxic and passes on the data it held. Removing a timeout toxic instead ends the
-   * stream in its place, whatever its toxicity draw chose, and closes both sockets once the
-   * end has passed the toxics after it, so a later slow_close delays the close. Toxiproxy
+   * stream in its place, whatever its toxicity draw chose (see `#endStreamAt`). Toxiproxy
    * (link.go and toxics/timeout.go, read at 2.5 and later) does the same: `RemoveToxic` runs
    * the timeout toxic's `Cleanup`, which closes that toxic's output, the next toxic's input.
    */
   async removeToxic(toxic: ToxicDefinition): Promise<void> {
     const chain = this.#chains[toxic.stream];
-    if (chain.find(toxic.name) === undefined) {
+    const stage = chain.find(toxic.name);
+    if (stage === undefined) {
       return;
     }
     if (toxic.type !== 'timeout') {
       await chain.remove(toxic.name);
       return;
     }
-    this.#closeAfterEnd.add(toxic.stream);
-    await chain.cut(toxic.name);
+    await this.#endStreamAt(toxic.stream, stage);
   }
 
   close(): void {
@@ -121,6 +121,16 @@ export class Link implements ConnectionControl {
     this.#stopChains();
     this.#client.destroy();
     this.#upstream.destroy();
+  }
+
+  /**
+   * Ends the stream of `direction` in place of `stage` and closes both sockets once the end has
+   * passed the toxics after it, so a later slow_close delays the close and a later latency
+   * toxic first delivers the data it holds. With no toxics after it the close is immediate.
+   */
+  async #endStreamAt(direction: StreamDirection, stage: ToxicStage): Promise<void> {
+    this.#closeAfterEnd.add(direction);
+    await this.#chains[direction].cut(stage);
   }
 
   #createChain(direction: StreamDirection, source: Socket, destination: Socket): DirectionChain {

@@ -53,6 +53,13 @@ export interface ToxicRun {
   sleep(ms: number): Promise<boolean>;
   forward(chunk: Chunk): void;
   forwardEnd(): void;
+  /**
+   * Ends the stream in this toxic's place, as removing a timeout toxic does, and interrupts
+   * the run. The toxics after it get the end behind the data they hold, and the connection
+   * closes once that end reaches the destination socket. Does nothing once the run was
+   * interrupted.
+   */
+  endStream(): void;
 }
 
 /**
@@ -64,13 +71,18 @@ export type ToxicBehaviour = (
   run: ToxicRun,
 ) => Promise<void>;
 
-/** Options of one stage. All but `backpressure` are shared by every stage of the connection. */
+/**
+ * Options of one stage. `clock`, `random` and `connection` are shared by every stage of the
+ * connection, and the others by the stages of one direction.
+ */
 export interface StageOptions {
   readonly clock: Clock;
   readonly random: () => number;
   readonly connection: ConnectionControl;
   /** Pauses the direction's source socket while this stage's queue is full. */
   readonly backpressure: SourceBackpressure;
+  /** Ends the direction's stream in place of `stage`, for {@link ToxicRun.endStream}. */
+  readonly endStream: (stage: ToxicStage) => void;
 }
 
 /**
@@ -220,6 +232,9 @@ export class ToxicStage implements ChunkSink {
       },
       forwardEnd: () => {
         if (!this.#dropped) this.next.end();
+      },
+      endStream: () => {
+        if (!signal.aborted && !this.#dropped) this.#options.endStream(this);
       },
     };
   }

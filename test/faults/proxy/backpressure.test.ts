@@ -198,7 +198,13 @@ describe('ToxicStage backpressure', () => {
   function startStage(behaviour: ToxicBehaviour, source: RecordingSource, sink: ChunkSink) {
     const connection = { close: () => undefined, reset: () => undefined };
     const backpressure = new SourceBackpressure(source);
-    const options = { clock: systemClock, random: Math.random, connection, backpressure };
+    const options = {
+      clock: systemClock,
+      random: Math.random,
+      connection,
+      backpressure,
+      endStream: () => undefined,
+    };
     return new ToxicStage(behaviour, {}, sink, options);
   }
 

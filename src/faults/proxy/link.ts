@@ -5,9 +5,14 @@ import type { HostPort } from './address.js';
 import { SourceBackpressure } from './backpressure.js';
 import { DirectionChain, SocketSink } from './chain.js';
 import type { LinkTraffic } from './metrics.js';
-import { type ConnectionControl, type ToxicBehaviour, ToxicStage } from './stage.js';
+import {
+  type ConnectionControl,
+  MAX_CHUNK_BYTES,
+  type ToxicBehaviour,
+  ToxicStage,
+} from './stage.js';
 import type { StreamDirection, ToxicDefinition } from './toxic-definition.js';
-import { TOXIC_BEHAVIOURS } from './toxics/index.js';
+import { TOXIC_BEHAVIOURS, TOXIC_QUEUE_CHUNKS } from './toxics/index.js';
 import { passThrough } from './toxics/pass-through.js';
 
 /** Options of one proxied connection. */
@@ -66,6 +71,7 @@ export class Link implements ConnectionControl {
       connection: this,
       backpressure: chain.backpressure,
       endStream: (stage: ToxicStage) => void this.#endStreamAt(toxic.stream, stage),
+      maxQueuedChunks: TOXIC_QUEUE_CHUNKS[toxic.type],
     };
     chain.add(toxic.name, new ToxicStage(this.#draw(toxic), toxic.attributes, chain.sink, options));
   }
@@ -152,7 +158,12 @@ export class Link implements ConnectionControl {
     const chain = this.#chains[direction];
     source.on('data', (data: Buffer) => {
       traffic.received(direction, data.length);
-      if (!this.#closing) chain.write({ data, receivedAt: clock.monotonic() });
+      if (this.#closing) return;
+      // Node reads up to 64 KiB at once, so a read is split into Toxiproxy-sized chunks.
+      const receivedAt = clock.monotonic();
+      for (let offset = 0; offset < data.length; offset += MAX_CHUNK_BYTES) {
+        chain.write({ data: data.subarray(offset, offset + MAX_CHUNK_BYTES), receivedAt });
+      }
     });
     source.on('end', () => {
       if (!this.#closing) chain.end();

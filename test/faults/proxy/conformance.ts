@@ -260,6 +260,22 @@ export function defineToxiproxyConformance(baseUrl: () => string): void {
       assert.ok(added <= 1500, `added ${added.toFixed(0)} ms`);
     });
 
+    it('latency passes 4 MiB in one period', async () => {
+      const payload = Buffer.alloc(4 * 1024 * 1024, 9);
+      const source = await startSendServer(payload);
+      const proxy = await createProxy('latency_bulk', source.address);
+      await proxy.addToxic(toxic('latency', { latency: 500, jitter: 0 }));
+      const socket = await openSocket(portOf(proxy.listen));
+      // Toxiproxy queues up to 1024 chunks of at most 32 KiB in front of a latency toxic, so
+      // 4 MiB from a fast sender waits one period, not one period per MiB.
+      const outcome = await collect(socket, 10_000);
+      await source.close();
+      assert.equal(outcome.data.length, payload.length);
+      assert.equal(outcome.closed, true);
+      assert.ok(outcome.elapsedMs >= 450, `4 MiB took ${outcome.elapsedMs.toFixed(0)} ms`);
+      assert.ok(outcome.elapsedMs < 1200, `4 MiB took ${outcome.elapsedMs.toFixed(0)} ms`);
+    });
+
     it('latency on the upstream stream delays requests', async () => {
       const proxy = await createProxy('latency_up');
       await proxy.addToxic(toxic('latency', { latency: 500, jitter: 0 }, { stream: 'upstream' }));

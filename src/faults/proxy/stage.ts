@@ -133,13 +133,17 @@ export class ToxicStage implements ChunkSink {
 
   /**
    * Interrupts the running behaviour and starts `behaviour` with new attributes; the
-   * per-connection state, such as byte counters, carries over.
+   * per-connection state, such as byte counters, carries over. A stage stopped meanwhile, as
+   * by a timeout toxic's idle deadline during an update, starts nothing.
    */
   async restart(
     attributes: Readonly<Record<string, number>>,
     behaviour: ToxicBehaviour = this.#behaviour,
   ): Promise<void> {
     await this.#interrupt();
+    if (this.#dropped) {
+      return;
+    }
     this.#behaviour = behaviour;
     this.#start(attributes);
   }

@@ -19,6 +19,7 @@ import {
   type ToxicBehaviour,
   ToxicStage,
 } from '../../../src/faults/proxy/stage.js';
+import { passThrough } from '../../../src/faults/proxy/toxics/pass-through.js';
 import { openSocket, portOf, type TestServer, uniqueName } from './support.js';
 
 /** Largest chunk one socket read returns in Node, which a stage may queue past its bound. */
@@ -276,6 +277,19 @@ describe('ToxicStage backpressure', () => {
     assert.equal(stage.queuedBytes, 4 * STAGE_BUFFER_BYTES);
     assert.deepEqual(source.calls, []);
     stage.stop();
+  });
+
+  it('restarts no behaviour once stopped', async () => {
+    const stage = startStage(passThrough, new RecordingSource(), new ArraySink());
+    let starts = 0;
+    const counted: ToxicBehaviour = async () => {
+      starts += 1;
+    };
+    const restarted = stage.restart({}, counted);
+    stage.stop();
+    await restarted;
+    assert.equal(starts, 0);
+    assert.equal(stage.behaviour, passThrough);
   });
 
   it('resumes the source when a flush hands the queue on', () => {

@@ -129,13 +129,10 @@ export class DirectionChain implements ChunkSink {
   /**
    * Removes a stage and ends the stream in its place. The stages after it get the end behind
    * the data they hold, so a slow_close among them still delays it. The stage and those
-   * before it are stopped, and their data and every later write are dropped.
+   * before it are stopped, and their data and every later write are dropped. Does nothing
+   * when the stage is no longer in the chain.
    */
-  async cut(name: string): Promise<void> {
-    const stage = this.find(name);
-    if (stage === undefined) {
-      return;
-    }
+  async cut(stage: ToxicStage): Promise<void> {
     await stage.interrupt();
     const index = this.#stages.findIndex((entry) => entry.stage === stage);
     if (index < 0) {

@@ -11,7 +11,7 @@ export { API_VERSION } from './api.js';
 export { assertLoopbackHost, isNonLoopbackHostError, NonLoopbackHostError } from '../loopback.js';
 export { FaultProxyError, type FaultProxyErrorCode, isFaultProxyError } from './errors.js';
 export type { ProxyJson } from './proxy.js';
-export { STAGE_BUFFER_BYTES } from './stage.js';
+export { MAX_CHUNK_BYTES, STAGE_BUFFER_BYTES } from './stage.js';
 export type { StreamDirection, ToxicDefinition, ToxicType } from './toxic-definition.js';
 
 /** Options of {@link startFaultProxy}. */
@@ -46,7 +46,8 @@ export interface FaultProxyHandle {
   /**
    * Returns the bytes that toxics of every open connection have queued, not counting the
    * chunk each toxic is working on. Backpressure keeps it at most {@link STAGE_BUFFER_BYTES}
-   * per toxic, plus one socket read per direction, on each connection.
+   * per toxic, or 1024 chunks of at most 32 KiB (32 MiB) per latency toxic, plus one socket
+   * read per direction, on each connection.
    */
   queuedBytes(): number;
   /** Closes the API server, every proxy listener and every open connection. */

@@ -5,9 +5,14 @@ import type { HostPort } from './address.js';
 import { SourceBackpressure } from './backpressure.js';
 import { DirectionChain, SocketSink } from './chain.js';
 import type { LinkTraffic } from './metrics.js';
-import { type ConnectionControl, type ToxicBehaviour, ToxicStage } from './stage.js';
+import {
+  type ConnectionControl,
+  MAX_CHUNK_BYTES,
+  type ToxicBehaviour,
+  ToxicStage,
+} from './stage.js';
 import type { StreamDirection, ToxicDefinition } from './toxic-definition.js';
-import { TOXIC_BEHAVIOURS } from './toxics/index.js';
+import { TOXIC_BEHAVIOURS, TOXIC_QUEUE_CHUNKS } from './toxics/index.js';
 import { passThrough } from './toxics/pass-through.js';
 
 /** Options of one proxied connection. */
@@ -65,6 +70,8 @@ export class Link implements ConnectionControl {
       random: this.#options.random,
       connection: this,
       backpressure: chain.backpressure,
+      endStream: (stage: ToxicStage) => void this.#endStreamAt(toxic.stream, stage),
+      maxQueuedChunks: TOXIC_QUEUE_CHUNKS[toxic.type],
     };
     chain.add(toxic.name, new ToxicStage(this.#draw(toxic), toxic.attributes, chain.sink, options));
   }
@@ -84,22 +91,21 @@ export class Link implements ConnectionControl {
 
   /**
    * Removes a toxic and passes on the data it held. Removing a timeout toxic instead ends the
-   * stream in its place, whatever its toxicity draw chose, and closes both sockets once the
-   * end has passed the toxics after it, so a later slow_close delays the close. Toxiproxy
+   * stream in its place, whatever its toxicity draw chose (see `#endStreamAt`). Toxiproxy
    * (link.go and toxics/timeout.go, read at 2.5 and later) does the same: `RemoveToxic` runs
    * the timeout toxic's `Cleanup`, which closes that toxic's output, the next toxic's input.
    */
   async removeToxic(toxic: ToxicDefinition): Promise<void> {
     const chain = this.#chains[toxic.stream];
-    if (chain.find(toxic.name) === undefined) {
+    const stage = chain.find(toxic.name);
+    if (stage === undefined) {
       return;
     }
     if (toxic.type !== 'timeout') {
       await chain.remove(toxic.name);
       return;
     }
-    this.#closeAfterEnd.add(toxic.stream);
-    await chain.cut(toxic.name);
+    await this.#endStreamAt(toxic.stream, stage);
   }
 
   close(): void {
@@ -123,6 +129,16 @@ export class Link implements ConnectionControl {
     this.#upstream.destroy();
   }
 
+  /**
+   * Ends the stream of `direction` in place of `stage` and closes both sockets once the end has
+   * passed the toxics after it, so a later slow_close delays the close and a later latency
+   * toxic first delivers the data it holds. With no toxics after it the close is immediate.
+   */
+  async #endStreamAt(direction: StreamDirection, stage: ToxicStage): Promise<void> {
+    this.#closeAfterEnd.add(direction);
+    await this.#chains[direction].cut(stage);
+  }
+
   #createChain(direction: StreamDirection, source: Socket, destination: Socket): DirectionChain {
     const backpressure = new SourceBackpressure(source);
     const { traffic } = this.#options;
@@ -142,7 +158,12 @@ export class Link implements ConnectionControl {
     const chain = this.#chains[direction];
     source.on('data', (data: Buffer) => {
       traffic.received(direction, data.length);
-      if (!this.#closing) chain.write({ data, receivedAt: clock.monotonic() });
+      if (this.#closing) return;
+      // Node reads up to 64 KiB at once, so a read is split into Toxiproxy-sized chunks.
+      const receivedAt = clock.monotonic();
+      for (let offset = 0; offset < data.length; offset += MAX_CHUNK_BYTES) {
+        chain.write({ data: data.subarray(offset, offset + MAX_CHUNK_BYTES), receivedAt });
+      }
     });
     source.on('end', () => {
       if (!this.#closing) chain.end();

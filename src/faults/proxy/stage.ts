@@ -3,15 +3,18 @@ import { sleepInSteps } from '../limits.js';
 import type { SourceBackpressure } from './backpressure.js';
 
 /**
- * Bytes a toxic stage queues before it pauses the direction's source socket. The source
- * resumes once the stage has drained to half of this. So the N toxics of one direction of a
- * connection queue at most N times this plus one socket read, and the sender's writes block
- * in TCP while a slow toxic (bandwidth, latency) works through its queue.
- * NOTE: a latency toxic therefore passes about this many bytes per latency period on a
- * connection, while Toxiproxy 2.x queues up to 1024 chunks in front of a latency toxic.
+ * Bytes a toxic stage queues before it pauses the direction's source socket, unless the stage
+ * is bounded by a chunk count instead. The source resumes once the stage has drained to half
+ * of its bound. So the sender's writes block in TCP while a slow toxic (bandwidth, latency)
+ * works through its queue, and the proxy's memory stays bounded.
  */
 export const STAGE_BUFFER_BYTES = 1024 * 1024;
-const STAGE_RESUME_BYTES = STAGE_BUFFER_BYTES / 2;
+
+/**
+ * Maximum bytes of one chunk. Toxiproxy 2.x reads each socket with `io.Copy`, whose 32 KiB
+ * buffer makes each chunk at most this size, and a chunk-bounded queue counts such chunks.
+ */
+export const MAX_CHUNK_BYTES = 32 * 1024;
 
 /** Bytes read from one socket, stamped with the monotonic time they arrived. */
 export interface Chunk {
@@ -53,6 +56,13 @@ export interface ToxicRun {
   sleep(ms: number): Promise<boolean>;
   forward(chunk: Chunk): void;
   forwardEnd(): void;
+  /**
+   * Ends the stream in this toxic's place, as removing a timeout toxic does, and interrupts
+   * the run. The toxics after it get the end behind the data they hold, and the connection
+   * closes once that end reaches the destination socket. Does nothing once the run was
+   * interrupted.
+   */
+  endStream(): void;
 }
 
 /**
@@ -64,13 +74,23 @@ export type ToxicBehaviour = (
   run: ToxicRun,
 ) => Promise<void>;
 
-/** Options of one stage. All but `backpressure` are shared by every stage of the connection. */
+/**
+ * Options of one stage. `clock`, `random` and `connection` are shared by every stage of the
+ * connection, and the others by the stages of one direction.
+ */
 export interface StageOptions {
   readonly clock: Clock;
   readonly random: () => number;
   readonly connection: ConnectionControl;
   /** Pauses the direction's source socket while this stage's queue is full. */
   readonly backpressure: SourceBackpressure;
+  /** Ends the direction's stream in place of `stage`, for {@link ToxicRun.endStream}. */
+  readonly endStream: (stage: ToxicStage) => void;
+  /**
+   * Chunks the stage queues before it pauses the source, in place of the
+   * {@link STAGE_BUFFER_BYTES} bound, as a Toxiproxy 2.x toxic with a buffer size does.
+   */
+  readonly maxQueuedChunks?: number;
 }
 
 /**
@@ -84,6 +104,7 @@ export class ToxicStage implements ChunkSink {
   readonly #state = new Map<string, number>();
   readonly #queue: StreamItem[] = [];
   #queuedBytes = 0;
+  #queuedChunks = 0;
   #holdingSource = false;
   #waiter: ((item: StreamItem | typeof INTERRUPTED) => void) | undefined;
   #controller = new AbortController();
@@ -112,13 +133,17 @@ export class ToxicStage implements ChunkSink {
 
   /**
    * Interrupts the running behaviour and starts `behaviour` with new attributes; the
-   * per-connection state, such as byte counters, carries over.
+   * per-connection state, such as byte counters, carries over. A stage stopped meanwhile, as
+   * by a timeout toxic's idle deadline during an update, starts nothing.
    */
   async restart(
     attributes: Readonly<Record<string, number>>,
     behaviour: ToxicBehaviour = this.#behaviour,
   ): Promise<void> {
     await this.#interrupt();
+    if (this.#dropped) {
+      return;
+    }
     this.#behaviour = behaviour;
     this.#start(attributes);
   }
@@ -142,6 +167,7 @@ export class ToxicStage implements ChunkSink {
   flush(sink: ChunkSink): void {
     const items = this.#queue.splice(0);
     this.#queuedBytes = 0;
+    this.#queuedChunks = 0;
     for (const item of items) {
       if (item === END) {
         sink.end();
@@ -157,6 +183,7 @@ export class ToxicStage implements ChunkSink {
     this.#dropped = true;
     this.#queue.length = 0;
     this.#queuedBytes = 0;
+    this.#queuedChunks = 0;
     this.#updateBackpressure();
     this.#controller.abort();
     this.#wake(INTERRUPTED);
@@ -170,17 +197,22 @@ export class ToxicStage implements ChunkSink {
     this.#queue.push(item);
     if (item !== END) {
       this.#queuedBytes += item.data.length;
+      this.#queuedChunks += 1;
       this.#updateBackpressure();
     }
   }
 
-  /** Pauses the source above {@link STAGE_BUFFER_BYTES} and resumes it at half of that. */
+  /** Pauses the source above the queue's bound and resumes it at half of that. */
   #updateBackpressure(): void {
-    const { backpressure } = this.#options;
-    if (!this.#holdingSource && this.#queuedBytes > STAGE_BUFFER_BYTES) {
+    const { backpressure, maxQueuedChunks } = this.#options;
+    const [queued, bound] =
+      maxQueuedChunks === undefined
+        ? [this.#queuedBytes, STAGE_BUFFER_BYTES]
+        : [this.#queuedChunks, maxQueuedChunks];
+    if (!this.#holdingSource && queued > bound) {
       this.#holdingSource = true;
       backpressure.hold(this);
-    } else if (this.#holdingSource && this.#queuedBytes <= STAGE_RESUME_BYTES) {
+    } else if (this.#holdingSource && queued <= bound / 2) {
       this.#holdingSource = false;
       backpressure.release(this);
     }
@@ -221,6 +253,9 @@ export class ToxicStage implements ChunkSink {
       forwardEnd: () => {
         if (!this.#dropped) this.next.end();
       },
+      endStream: () => {
+        if (!signal.aborted && !this.#dropped) this.#options.endStream(this);
+      },
     };
   }
 
@@ -232,6 +267,7 @@ export class ToxicStage implements ChunkSink {
     if (item !== undefined) {
       if (item !== END) {
         this.#queuedBytes -= item.data.length;
+        this.#queuedChunks -= 1;
         this.#updateBackpressure();
       }
       return Promise.resolve(item);
@@ -245,6 +281,11 @@ export class ToxicStage implements ChunkSink {
 async function sleepUnlessAborted(clock: Clock, ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) {
     return false;
+  }
+  // Node runs a 0 ms timer after at least 1 ms, which would hold a latency toxic to about
+  // 1000 chunks per second even when every chunk is already due.
+  if (ms <= 0) {
+    return true;
   }
   try {
     await sleepInSteps((step) => clock.sleep(step, signal), ms);

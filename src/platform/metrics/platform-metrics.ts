@@ -70,20 +70,21 @@ export interface PlatformMetrics {
   /**
    * Reads every queue gauge source now, waiting at most `queueGaugeTimeoutMs` for each.
    * A read that fails or times out keeps the last sample and counts in
-   * `scalegate_queue_gauge_read_failures_total`. A timed-out read that ends later
-   * still sets the gauges, and later samples wait for it instead of starting another.
+   * `scalegate_queue_gauge_read_failures_total`. A timed-out read that ends later is
+   * dropped. A later sample waits for it to end and then starts its own read.
    */
   sampleQueues(): Promise<void>;
   /**
    * Reads the task counts on every scrape of `scalegate_tasks`, waiting at most
    * `queueGaugeTimeoutMs`. A read that fails or times out keeps the last sample and counts
-   * in `scalegate_task_count_read_failures_total`.
+   * in `scalegate_task_count_read_failures_total`. A read that ends after that limit is dropped.
    */
   setTaskCountSource(read: () => Promise<TaskCountSample>): void;
   /**
    * Reads the tenant budget gauges on every scrape of them, waiting at most
    * `queueGaugeTimeoutMs`. A read that fails or times out leaves the tenant gauges out of
-   * that scrape and counts in `scalegate_tenant_usage_read_failures_total`.
+   * that scrape and counts in `scalegate_tenant_usage_read_failures_total`. A read that ends
+   * after that limit is dropped.
    */
   setTenantUsageSource(source: TenantUsageSource): void;
   recordRejection(tenant: string, reason: RejectionReason): void;

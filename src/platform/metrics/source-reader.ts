@@ -1,4 +1,4 @@
-import { isOperationTimeoutError, withTimeout } from '../timeout.js';
+import { OperationTimeoutError, isOperationTimeoutError } from '../timeout.js';
 
 /** Reasons a gauge source read left its gauges at their last sample. */
 export const SOURCE_READ_FAILURES = ['error', 'timeout'] as const;
@@ -6,11 +6,111 @@ export const SOURCE_READ_FAILURES = ['error', 'timeout'] as const;
 /** Reason a gauge source read left its gauges at their last sample. */
 export type SourceReadFailure = (typeof SOURCE_READ_FAILURES)[number];
 
+/** The result of one source read. It never rejects, so every waiting sample gets it. */
+type ReadOutcome<T> = { ok: true; sample: T } | { ok: false; error: unknown };
+
+/** A source read in flight. */
+interface PendingRead<T> {
+  readonly outcome: Promise<ReadOutcome<T>>;
+  /** Order in which the reads of one source started, from 1. */
+  readonly sequence: number;
+  /** Set when the sample that started the read timed out before the read ended. */
+  late: boolean;
+}
+
+/**
+ * Reads sources, such as a queue in Redis, with a time limit per sample, so a scrape returns
+ * while the source does not reply. A read counts only for the sample that started it and the
+ * samples that joined it. Once the starting sample times out, the read is late, and its result
+ * is dropped when it ends, so a later scrape never shows it. At most one read per source is in
+ * flight, so a Redis that does not reply collects no queue of reads. A sample that finds a late
+ * read in flight waits for it to end and then starts its own read, all within its time limit.
+ */
+export class TimeLimitedReader<T> {
+  readonly #timeoutMs: number;
+  readonly #inFlight = new Map<string, PendingRead<T>>();
+  #started = 0;
+
+  /** `timeoutMs` is the time limit of one sample, in ms. */
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Returns a sample of source `key` from a read that ended within this call's time limit and
+   * within that of the call that started it, and its start order as `sequence`.
+   * @throws OperationTimeoutError naming `operation` when no such read ends in time, or the
+   *   error of the read.
+   */
+  async read(
+    key: string,
+    read: () => Promise<T>,
+    operation: string,
+  ): Promise<{ sample: T; sequence: number }> {
+    const deadline = performance.now() + this.#timeoutMs;
+    for (;;) {
+      const joined = this.#inFlight.get(key);
+      const pending = joined ?? this.#start(key, read);
+      let outcome: ReadOutcome<T>;
+      try {
+        outcome = await this.#settleBy(pending.outcome, deadline, operation);
+      } catch (error) {
+        // Only the starter marks its read late: a joiner's time limit ends no earlier.
+        if (joined === undefined) pending.late = true;
+        throw error;
+      }
+      if (!pending.late) {
+        if (outcome.ok) return { sample: outcome.sample, sequence: pending.sequence };
+        throw outcome.error;
+      }
+    }
+  }
+
+  #start(key: string, read: () => Promise<T>): PendingRead<T> {
+    this.#started += 1;
+    const outcome = callRead(read).then(
+      (sample): ReadOutcome<T> => ({ ok: true, sample }),
+      (error: unknown): ReadOutcome<T> => ({ ok: false, error }),
+    );
+    const pending: PendingRead<T> = { outcome, sequence: this.#started, late: false };
+    this.#inFlight.set(key, pending);
+    void outcome.then(() => {
+      if (this.#inFlight.get(key) === pending) this.#inFlight.delete(key);
+    });
+    return pending;
+  }
+
+  /** Waits for `outcome` until `deadline` on the `performance.now()` clock. */
+  #settleBy(
+    outcome: Promise<ReadOutcome<T>>,
+    deadline: number,
+    operation: string,
+  ): Promise<ReadOutcome<T>> {
+    const remainingMs = deadline - performance.now();
+    if (remainingMs <= 0) {
+      return Promise.reject(new OperationTimeoutError(operation, this.#timeoutMs));
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new OperationTimeoutError(operation, this.#timeoutMs)),
+        remainingMs,
+      );
+    });
+    return Promise.race([outcome, timeout]).finally(() => clearTimeout(timer));
+  }
+}
+
+/** Calls `read`, turning a synchronous throw into a rejection. */
+async function callRead<T>(read: () => Promise<T>): Promise<T> {
+  return read();
+}
+
 /** Options of a {@link SourceReader}. */
 export interface SourceReaderOptions<T> {
   /** Sets the gauges of source `key` from a sample. */
   set: (key: string, sample: T) => void;
-  /** Maximum wait for one read, in ms. */
+  /** Maximum wait for one sample, in ms. */
   timeoutMs: number;
   /** Counts a read that failed or timed out. */
   onFailure: (key: string, reason: SourceReadFailure) => void;
@@ -19,41 +119,35 @@ export interface SourceReaderOptions<T> {
 }
 
 /**
- * Reads gauge sources, such as a queue in Redis, with a bounded wait, so a scrape returns
- * while the source does not reply. At most one read per source is in flight: a timed-out
- * read that ends later still sets the gauges, and later samples wait for it instead of
- * starting another.
+ * Sets gauges from sources read with a {@link TimeLimitedReader}. A read that fails or times
+ * out leaves the gauges at their last sample, which came from a read that ended in time. A
+ * sample older than the one the gauges show is never set.
  */
 export class SourceReader<T> {
   readonly #options: SourceReaderOptions<T>;
-  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #reader: TimeLimitedReader<T>;
+  /** Sequence of the read whose sample each source's gauges show. */
+  readonly #shown = new Map<string, number>();
 
   constructor(options: SourceReaderOptions<T>) {
     this.#options = options;
+    this.#reader = new TimeLimitedReader(options.timeoutMs);
   }
 
   async readAll(sources: ReadonlyMap<string, () => Promise<T>>): Promise<void> {
-    const { timeoutMs, onFailure, operation } = this.#options;
+    const { set, onFailure, operation } = this.#options;
     await Promise.all(
       [...sources].map(async ([key, read]) => {
         try {
-          await withTimeout(this.#readOnce(key, read), timeoutMs, operation(key));
+          const { sample, sequence } = await this.#reader.read(key, read, operation(key));
+          if (sequence <= (this.#shown.get(key) ?? 0)) return;
+          this.#shown.set(key, sequence);
+          set(key, sample);
         } catch (error) {
           // The gauges keep their last sample, and the next scrape reads again.
           onFailure(key, isOperationTimeoutError(error) ? 'timeout' : 'error');
         }
       }),
     );
-  }
-
-  /** Starts a read of `key` unless one is still in flight, and sets the gauges when it ends. */
-  #readOnce(key: string, read: () => Promise<T>): Promise<void> {
-    const running = this.#inFlight.get(key);
-    if (running !== undefined) return running;
-    const started = read()
-      .then((sample) => this.#options.set(key, sample))
-      .finally(() => this.#inFlight.delete(key));
-    this.#inFlight.set(key, started);
-    return started;
   }
 }

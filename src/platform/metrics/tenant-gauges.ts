@@ -1,7 +1,8 @@
 import type { Counter, Gauge } from 'prom-client';
 
 import type { BudgetPeriod } from '../tenants/tenant.js';
-import { isOperationTimeoutError, withTimeout } from '../timeout.js';
+import { isOperationTimeoutError } from '../timeout.js';
+import { TimeLimitedReader } from './source-reader.js';
 
 /** One tenant's budget and its usage in the current budget period, in US dollars. */
 export interface TenantUsageSample {
@@ -32,21 +33,21 @@ export interface TenantGauges {
 /**
  * Sets the tenant gauges from one read per scrape, waiting at most `timeoutMs` for it. A
  * read that fails or times out leaves every tenant gauge out of that scrape, because a
- * stale spend would hide how close a tenant is to its budget. At most one read is in
- * flight: a scrape after a timed-out read waits for that read instead of starting another,
- * so a Redis that does not reply does not collect a queue of reads.
+ * stale spend would hide how close a tenant is to its budget. A read that ends after the
+ * time limit of its scrape is dropped, so no later scrape shows it. At most one read is in
+ * flight: a scrape after a timed-out read waits for that read to end and then starts its
+ * own, so a Redis that does not reply does not collect a queue of reads.
  */
 export class TenantGaugeSampler {
   readonly #gauges: TenantGauges;
-  readonly #timeoutMs: number;
+  readonly #reader: TimeLimitedReader<TenantUsageSample[]>;
   #source: TenantUsageSource | undefined;
-  #reading: Promise<TenantUsageSample[]> | undefined;
   /** The sample of the scrape in progress, which the collect of each gauge waits for. */
   #sampling: Promise<void> | undefined;
 
   constructor(gauges: TenantGauges, timeoutMs: number) {
     this.#gauges = gauges;
-    this.#timeoutMs = timeoutMs;
+    this.#reader = new TimeLimitedReader(timeoutMs);
   }
 
   setSource(source: TenantUsageSource): void {
@@ -66,12 +67,9 @@ export class TenantGaugeSampler {
     if (source === undefined) return;
     const { budget, spend, reserved, readFailures } = this.#gauges;
     for (const gauge of [budget, spend, reserved]) gauge.reset();
-    this.#reading ??= source.read().finally(() => {
-      this.#reading = undefined;
-    });
     let samples: TenantUsageSample[];
     try {
-      samples = await withTimeout(this.#reading, this.#timeoutMs, 'tenant usage read');
+      ({ sample: samples } = await this.#reader.read('tenants', source.read, 'tenant usage read'));
     } catch (error) {
       readFailures.inc({ reason: isOperationTimeoutError(error) ? 'timeout' : 'error' });
       source.onFailure?.(error);

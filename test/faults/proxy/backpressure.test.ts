@@ -7,6 +7,7 @@ import { systemClock } from '../../../src/platform/clock.js';
 import { type PausableSource, SourceBackpressure } from '../../../src/faults/proxy/backpressure.js';
 import {
   type FaultProxyHandle,
+  MAX_CHUNK_BYTES,
   STAGE_BUFFER_BYTES,
   startFaultProxy,
 } from '../../../src/faults/proxy/index.js';
@@ -18,6 +19,7 @@ import {
   type ToxicBehaviour,
   ToxicStage,
 } from '../../../src/faults/proxy/stage.js';
+import { passThrough } from '../../../src/faults/proxy/toxics/pass-through.js';
 import { openSocket, portOf, type TestServer, uniqueName } from './support.js';
 
 /** Largest chunk one socket read returns in Node, which a stage may queue past its bound. */
@@ -195,10 +197,22 @@ describe('SourceBackpressure', () => {
 describe('ToxicStage backpressure', () => {
   const quarter = STAGE_BUFFER_BYTES / 4;
 
-  function startStage(behaviour: ToxicBehaviour, source: RecordingSource, sink: ChunkSink) {
+  function startStage(
+    behaviour: ToxicBehaviour,
+    source: RecordingSource,
+    sink: ChunkSink,
+    maxQueuedChunks?: number,
+  ) {
     const connection = { close: () => undefined, reset: () => undefined };
     const backpressure = new SourceBackpressure(source);
-    const options = { clock: systemClock, random: Math.random, connection, backpressure };
+    const options = {
+      clock: systemClock,
+      random: Math.random,
+      connection,
+      backpressure,
+      endStream: () => undefined,
+      maxQueuedChunks,
+    };
     return new ToxicStage(behaviour, {}, sink, options);
   }
 
@@ -233,6 +247,49 @@ describe('ToxicStage backpressure', () => {
       [0, 1, 2, 3],
     );
     stage.stop();
+  });
+
+  it('bounds a chunk-bounded queue by count', async () => {
+    const source = new RecordingSource();
+    const sink = new ArraySink();
+    const { behaviour, grant } = steppedBehaviour();
+    const stage = startStage(behaviour, source, sink, 4);
+    for (let index = 0; index < 4; index += 1) stage.write(chunkOf(1, index));
+    assert.deepEqual(source.calls, []);
+    stage.write(chunkOf(1, 4));
+    assert.deepEqual(source.calls, ['pause']);
+    await grant(2);
+    assert.deepEqual(source.calls, ['pause']);
+    await grant(1);
+    assert.deepEqual(source.calls, ['pause', 'resume']);
+    assert.deepEqual(
+      sink.chunks.map((chunk) => chunk[0]),
+      [0, 1, 2],
+    );
+    stage.stop();
+  });
+
+  it('ignores bytes in a chunk-bounded queue', () => {
+    const source = new RecordingSource();
+    const { behaviour } = steppedBehaviour();
+    const stage = startStage(behaviour, source, new ArraySink(), 4);
+    for (let index = 0; index < 4; index += 1) stage.write(chunkOf(STAGE_BUFFER_BYTES, index));
+    assert.equal(stage.queuedBytes, 4 * STAGE_BUFFER_BYTES);
+    assert.deepEqual(source.calls, []);
+    stage.stop();
+  });
+
+  it('restarts no behaviour once stopped', async () => {
+    const stage = startStage(passThrough, new RecordingSource(), new ArraySink());
+    let starts = 0;
+    const counted: ToxicBehaviour = async () => {
+      starts += 1;
+    };
+    const restarted = stage.restart({}, counted);
+    stage.stop();
+    await restarted;
+    assert.equal(starts, 0);
+    assert.equal(stage.behaviour, passThrough);
   });
 
   it('resumes the source when a flush hands the queue on', () => {
@@ -278,12 +335,18 @@ describe('FaultProxy backpressure', () => {
     await collector.close();
   });
 
+  // A latency toxic queues 1024 chunks of at most MAX_CHUNK_BYTES, as Toxiproxy 2.x does, and
+  // its latency outlasts the 1.5 s slow phase, so no chunk leaves it before the removal.
   const cases = [
-    { type: 'bandwidth' as const, attributes: { rate: 50 } },
-    { type: 'latency' as const, attributes: { latency: 1000, jitter: 0 } },
+    { type: 'bandwidth' as const, attributes: { rate: 50 }, bound: STAGE_BUFFER_BYTES },
+    {
+      type: 'latency' as const,
+      attributes: { latency: 10_000, jitter: 0 },
+      bound: 1024 * MAX_CHUNK_BYTES,
+    },
   ];
 
-  for (const { type, attributes } of cases) {
+  for (const { type, attributes, bound } of cases) {
     it(`bounds a ${type} toxic's queue under a fast sender`, async function () {
       this.timeout(40_000);
       const payload = patternPayload(PAYLOAD_BYTES);
@@ -318,10 +381,7 @@ describe('FaultProxy backpressure', () => {
       await proxy.remove();
 
       assert.ok(maxQueued > 0, 'the toxic never queued anything');
-      assert.ok(
-        maxQueued <= STAGE_BUFFER_BYTES + MAX_READ_BYTES,
-        `queued ${maxQueued} bytes, bound ${STAGE_BUFFER_BYTES}`,
-      );
+      assert.ok(maxQueued <= bound + MAX_READ_BYTES, `queued ${maxQueued} bytes, bound ${bound}`);
       assert.ok(
         handedWhileSlow < PAYLOAD_BYTES,
         `the sender wrote all ${PAYLOAD_BYTES} bytes while the toxic was slow`,

@@ -260,6 +260,22 @@ export function defineToxiproxyConformance(baseUrl: () => string): void {
       assert.ok(added <= 1500, `added ${added.toFixed(0)} ms`);
     });
 
+    it('latency passes 4 MiB in one period', async () => {
+      const payload = Buffer.alloc(4 * 1024 * 1024, 9);
+      const source = await startSendServer(payload);
+      const proxy = await createProxy('latency_bulk', source.address);
+      await proxy.addToxic(toxic('latency', { latency: 500, jitter: 0 }));
+      const socket = await openSocket(portOf(proxy.listen));
+      // Toxiproxy queues up to 1024 chunks of at most 32 KiB in front of a latency toxic, so
+      // 4 MiB from a fast sender waits one period, not one period per MiB.
+      const outcome = await collect(socket, 10_000);
+      await source.close();
+      assert.equal(outcome.data.length, payload.length);
+      assert.equal(outcome.closed, true);
+      assert.ok(outcome.elapsedMs >= 450, `4 MiB took ${outcome.elapsedMs.toFixed(0)} ms`);
+      assert.ok(outcome.elapsedMs < 1200, `4 MiB took ${outcome.elapsedMs.toFixed(0)} ms`);
+    });
+
     it('latency on the upstream stream delays requests', async () => {
       const proxy = await createProxy('latency_up');
       await proxy.addToxic(toxic('latency', { latency: 500, jitter: 0 }, { stream: 'upstream' }));
@@ -381,6 +397,32 @@ export function defineToxiproxyConformance(baseUrl: () => string): void {
         assert.ok(elapsedMs < 1500, `closed after ${elapsedMs.toFixed(0)} ms`);
       });
 
+      it(`timeout deadline closes a bare ${stream} connection`, async () => {
+        const proxy = await createProxy(`timeout_idle_bare_${stream}`);
+        await proxy.addToxic(toxic('timeout', { timeout: 200 }, { stream }));
+        const socket = await openSocket(portOf(proxy.listen));
+        const { data, closed, elapsedMs } = await collect(socket, 3000);
+        socket.destroy();
+        assert.equal(data.length, 0);
+        assert.equal(closed, true);
+        assert.ok(elapsedMs >= 150, `closed after ${elapsedMs.toFixed(0)} ms`);
+        assert.ok(elapsedMs < 700, `closed after ${elapsedMs.toFixed(0)} ms`);
+      });
+
+      it(`timeout deadline honours a later ${stream} slow_close`, async () => {
+        const proxy = await createProxy(`timeout_idle_slow_close_${stream}`);
+        await proxy.addToxic(toxic('timeout', { timeout: 200 }, { stream }));
+        await proxy.addToxic(toxic('slow_close', { delay: 800 }, { stream }));
+        const socket = await openSocket(portOf(proxy.listen));
+        // The idle deadline ends the stream after 200 ms, and the slow_close delays that end 800 ms.
+        const { data, closed, elapsedMs } = await collect(socket, 3000);
+        socket.destroy();
+        assert.equal(data.length, 0);
+        assert.equal(closed, true);
+        assert.ok(elapsedMs >= 950, `closed after ${elapsedMs.toFixed(0)} ms`);
+        assert.ok(elapsedMs < 1700, `closed after ${elapsedMs.toFixed(0)} ms`);
+      });
+
       it(`timeout removal lets new ${stream} connections pass`, async () => {
         const proxy = await createProxy(`timeout_after_${stream}`);
         const attributes = { timeout: 0 };
@@ -415,6 +457,27 @@ export function defineToxiproxyConformance(baseUrl: () => string): void {
       assert.equal(data.toString(), 'held;');
       assert.equal(closed, true);
       assert.ok(elapsedMs >= 450, `closed after ${elapsedMs.toFixed(0)} ms`);
+      assert.ok(elapsedMs < 1500, `closed after ${elapsedMs.toFixed(0)} ms`);
+    });
+
+    it('timeout deadline delivers data a later latency holds', async () => {
+      const proxy = await createProxy('timeout_idle_latency');
+      const skipped = toxic('timeout', { timeout: 200 }, { toxicity: 0 });
+      const added = await proxy.addToxic(skipped);
+      await proxy.addToxic(toxic('latency', { latency: 600, jitter: 0 }));
+      const socket = await openSocket(portOf(proxy.listen));
+      const outcome = collect(socket, 3000);
+      socket.write('held;');
+      // The echo passes the skipped timeout toxic within this wait and waits in the latency toxic.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The update draws the toxicity again, so the timeout toxic acts and its deadline comes
+      // about 300 ms after the write, while the latency toxic delays the echo to about 600 ms.
+      await added.update({ ...skipped, toxicity: 1 });
+      const { data, closed, elapsedMs } = await outcome;
+      socket.destroy();
+      assert.equal(data.toString(), 'held;');
+      assert.equal(closed, true);
+      assert.ok(elapsedMs >= 550, `closed after ${elapsedMs.toFixed(0)} ms`);
       assert.ok(elapsedMs < 1500, `closed after ${elapsedMs.toFixed(0)} ms`);
     });
 

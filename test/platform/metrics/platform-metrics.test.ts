@@ -177,11 +177,68 @@ describe('createPlatformMetrics', () => {
     assert.equal(reads, 2);
     assert.equal(await sampleValue(metrics, failures, timeouts), 2);
 
+    // The hung read ends after the time limit of the sample that started it, so it is dropped.
     finishRead({ depth: 7, oldestAgeMs: 0 });
     await new Promise((resolve) => setImmediate(resolve));
     await metrics.sampleQueues();
     assert.equal(reads, 3);
-    assert.equal(await sampleValue(metrics, 'scalegate_queue_depth', { queue: 'tasks' }), 7);
+    assert.equal(await sampleValue(metrics, 'scalegate_queue_depth', { queue: 'tasks' }), 3);
+  });
+
+  it('shows its own read after a late one', async () => {
+    metrics = createPlatformMetrics(new Registry(), { queueGaugeTimeoutMs: 100 });
+    const reads: Array<(gauges: { depth: number; oldestAgeMs: number }) => void> = [];
+    metrics.setQueueGaugeSource(
+      'tasks',
+      () =>
+        new Promise((resolve) => {
+          reads.push(resolve);
+        }),
+    );
+    const first = metrics.sampleQueues();
+    reads[0]?.({ depth: 3, oldestAgeMs: 1000 });
+    await first;
+    await metrics.sampleQueues();
+    assert.equal(reads.length, 2);
+
+    // This sample waits for the late second read, then starts its own.
+    const third = metrics.sampleQueues();
+    reads[1]?.({ depth: 7, oldestAgeMs: 7000 });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(reads.length, 3);
+    reads[2]?.({ depth: 9, oldestAgeMs: 9000 });
+    await third;
+    const timeouts = { queue: 'tasks', reason: 'timeout' };
+    const failures = 'scalegate_queue_gauge_read_failures_total';
+    assert.equal(await sampleValue(metrics, failures, timeouts), 1);
+    // Each gauge read below samples again, and that read hangs, so the gauges keep the third's.
+    const labels = { queue: 'tasks' };
+    assert.equal(await sampleValue(metrics, 'scalegate_queue_depth', labels), 9);
+    assert.equal(await sampleValue(metrics, 'scalegate_queue_oldest_age_seconds', labels), 9);
+  });
+
+  it('drops a task count read that ends late', async () => {
+    metrics = createPlatformMetrics(new Registry(), { queueGaugeTimeoutMs: 100 });
+    const reads: Array<(queued: number) => void> = [];
+    metrics.setTaskCountSource(
+      () =>
+        new Promise((resolve) => {
+          reads.push((queued) =>
+            resolve({ queued, running: 0, succeeded: 0, failed: 0, dead_lettered: 0 }),
+          );
+        }),
+    );
+    const labels = { state: 'queued' };
+    const first = sampleValue(metrics, 'scalegate_tasks', labels);
+    reads[0]?.(4);
+    assert.equal(await first, 4);
+    assert.equal(await sampleValue(metrics, 'scalegate_tasks', labels), 4);
+    assert.equal(reads.length, 2);
+
+    reads[1]?.(6);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await sampleValue(metrics, 'scalegate_tasks', labels), 4);
+    assert.equal(reads.length, 3);
   });
 
   it('counts a failed gauge read as error', async () => {

@@ -9,7 +9,11 @@ import { pino } from 'pino';
 import { periodAt } from '../../../src/platform/admission/budget-period.js';
 import { MemoryAdmissionBackend } from '../../../src/platform/admission/memory-backend.js';
 import { RedisAdmissionBackend } from '../../../src/platform/admission/redis-backend.js';
-import type { AdmissionBackend } from '../../../src/platform/admission/types.js';
+import type {
+  AdmissionBackend,
+  TenantUsage,
+  UsageTenant,
+} from '../../../src/platform/admission/types.js';
 import { createPlatformMetrics } from '../../../src/platform/metrics/index.js';
 import { type Platform, startPlatform } from '../../../src/platform/runtime.js';
 import { wireTenantUsage } from '../../../src/platform/runtime/metrics-wiring.js';
@@ -35,7 +39,7 @@ interface Scraped {
  * Builds a gateway whose `/metrics` has the tenant gauges of `admission`, with a read time
  * limit of `timeoutMs`, and a logger that keeps its lines.
  */
-function gatewayOver(admission: AdmissionBackend, timeoutMs = 1000): Scraped {
+function gatewayOver(admission: Pick<AdmissionBackend, 'usageOf'>, timeoutMs = 1000): Scraped {
   const platform = fakePlatform({ tenants: TENANTS });
   const metrics = createPlatformMetrics(platform.registry, { queueGaugeTimeoutMs: timeoutMs });
   const logs: string[] = [];
@@ -132,6 +136,77 @@ describe('tenant gauges on the memory backend', () => {
     for (const secret of [ALPHA_KEY, BETA_KEY, hashApiKey(ALPHA_KEY), hashApiKey(BETA_KEY)]) {
       assert.equal(text.includes(secret), false, `/metrics contains ${secret.slice(0, 6)}...`);
     }
+    await app.close();
+  });
+});
+
+/** Usage reads that end when the test ends them, each with one spend for every tenant. */
+class ControlledUsage implements Pick<AdmissionBackend, 'usageOf'> {
+  readonly reads: Array<(spentUsd: number) => void> = [];
+
+  usageOf(tenants: readonly UsageTenant[]): Promise<TenantUsage[]> {
+    return new Promise((resolve) => {
+      this.reads.push((spentUsd) =>
+        resolve(tenants.map(() => ({ inFlight: 0, reservedUsd: 0, spentUsd }))),
+      );
+    });
+  }
+}
+
+/** Returns the spend lines of both tenants when each spent `usd`. */
+function spendLines(usd: number): string[] {
+  return [
+    `scalegate_tenant_spend_usd{tenant="tenant-alpha",period="total"} ${usd}`,
+    `scalegate_tenant_spend_usd{tenant="tenant-daily",period="day"} ${usd}`,
+  ];
+}
+
+describe('tenant gauges with a slow usage read', () => {
+  const spend = 'scalegate_tenant_spend_usd';
+
+  it('shows its own read after a late one', async () => {
+    const usage = new ControlledUsage();
+    const { app } = gatewayOver(usage, 100);
+    const first = await scrape(app);
+    assert.deepEqual(samples(first, spend), []);
+    assert.equal(usage.reads.length, 1);
+
+    // The second scrape waits for the late first read, then starts its own.
+    const second = scrape(app);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    usage.reads[0]?.(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(usage.reads.length, 2);
+    usage.reads[1]?.(2);
+    assert.deepEqual(samples(await second, spend), spendLines(2));
+    await app.close();
+  });
+
+  it('never shows a late read later', async () => {
+    const usage = new ControlledUsage();
+    const { app } = gatewayOver(usage, 100);
+    assert.deepEqual(samples(await scrape(app), spend), []);
+    // The first read is still in flight, so the second scrape starts no read of its own.
+    assert.deepEqual(samples(await scrape(app), spend), []);
+    assert.equal(usage.reads.length, 1);
+
+    usage.reads[0]?.(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const third = await scrape(app);
+    assert.equal(usage.reads.length, 2);
+    assert.deepEqual(samples(third, spend), []);
+    assert.deepEqual(samples(third, 'scalegate_tenant_budget_usd'), []);
+    assert.deepEqual(samples(third, 'scalegate_tenant_reserved_usd'), []);
+    // A scrape serialises the counter before its own read, so it shows the first three failures.
+    const failures = await scrape(app);
+    assert.match(failures, /^scalegate_tenant_usage_read_failures_total\{reason="timeout"\} 3$/m);
+    assert.equal(usage.reads.length, 2);
+
+    usage.reads[1]?.(3);
+    const fifth = scrape(app);
+    await new Promise((resolve) => setImmediate(resolve));
+    usage.reads[2]?.(4);
+    assert.deepEqual(samples(await fifth, spend), spendLines(4));
     await app.close();
   });
 });

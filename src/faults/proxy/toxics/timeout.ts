@@ -7,17 +7,18 @@ interface IdleTimer {
 }
 
 /**
- * Drops all data. With `timeout` > 0 it closes the connection once no data has reached it for
- * that many ms. Each chunk restarts the timer, as in Toxiproxy 2.x (toxics/timeout.go), so a
- * sender that keeps writing keeps the connection open. With 0 it keeps the connection open
- * until the toxic is removed. Removing the toxic ends the stream in its place and then closes
- * the connection, after the toxics behind it have acted on the end (see `Link.removeToxic`).
+ * Drops all data. With `timeout` > 0 it ends the stream once no data has reached it for that
+ * many ms. Each chunk restarts the timer, as in Toxiproxy 2.x (toxics/timeout.go), so a sender
+ * that keeps writing keeps the connection open. With 0 it keeps the connection open until the
+ * toxic is removed. The idle deadline and removal both end the stream in the toxic's place, and
+ * the connection closes after the toxics behind it have acted on that end (see
+ * `Link.removeToxic`), as Toxiproxy's `stub.Close()` does.
  */
 export const timeout: ToxicBehaviour = async (attributes, run) => {
   const ms = attributes.timeout ?? 0;
   const timer: IdleTimer = { deadline: run.clock.monotonic() + ms, finished: false };
   if (ms > 0) {
-    void closeWhenIdle(run, timer);
+    void endWhenIdle(run, timer);
   }
   for (;;) {
     const item = await run.next();
@@ -34,13 +35,8 @@ export const timeout: ToxicBehaviour = async (attributes, run) => {
   }
 };
 
-/**
- * Closes the connection at the timer's deadline, waiting again each time a chunk moved it.
- * NOTE: Toxiproxy 2.x ends the stream in the toxic's place at the deadline too (`stub.Close()`
- * in toxics/timeout.go), so a later slow_close delays that close, while this closes both
- * sockets at once.
- */
-async function closeWhenIdle(run: ToxicRun, timer: IdleTimer): Promise<void> {
+/** Ends the stream at the timer's deadline, waiting again each time a chunk moved it. */
+async function endWhenIdle(run: ToxicRun, timer: IdleTimer): Promise<void> {
   for (;;) {
     const remaining = timer.deadline - run.clock.monotonic();
     if (!(await run.sleep(Math.max(0, remaining)))) {
@@ -50,7 +46,7 @@ async function closeWhenIdle(run: ToxicRun, timer: IdleTimer): Promise<void> {
       return;
     }
     if (run.clock.monotonic() >= timer.deadline) {
-      run.connection.close();
+      run.endStream();
       return;
     }
   }

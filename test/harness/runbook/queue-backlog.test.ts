@@ -219,6 +219,16 @@ describe('queue-backlog incident', () => {
     assert.match(step, /No line means none exited since the platform started/);
   });
 
+  it('reads shed lines by tenant', () => {
+    const step = backlogSection(renderRunbook([sampleWorkerLossReport()]))
+      .split('\n')
+      .find((line) => line.startsWith('3. '));
+    assert.ok(step);
+    assert.match(step, /Each line names a tenant and the status its requests got\./);
+    assert.match(step, /A 429 line is a tenant whose requests' class, its tier or the request's/);
+    assert.doesNotMatch(step, /429 lines are the classes/);
+  });
+
   it('keeps the key prefix in the restart step', () => {
     const step = backlogSection(renderRunbook([sampleWorkerLossReport()]))
       .split('\n')

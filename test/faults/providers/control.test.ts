@@ -185,6 +185,17 @@ describe('MockProvider fault control endpoint', () => {
     assert.deepEqual(provider.faults(), { errorRate: 0.25 });
   });
 
+  it('lists the endpoints for an unknown path', async () => {
+    const response = await request(`${provider.url}/_control/fault`);
+    const body = (await response.body.json()) as { error: Record<string, unknown> };
+    assert.equal(response.statusCode, 404);
+    assert.equal(
+      body.error.message,
+      'no route for GET /_control/fault; the mock provider serves POST /v1/chat/completions, ' +
+        'POST /v1/messages, GET, PUT and DELETE /_control/faults, GET /metrics and GET /healthz',
+    );
+  });
+
   it('throws FaultConfigError from setFaults', () => {
     assert.throws(
       () => provider.setFaults({ errorStatus: 200 }),

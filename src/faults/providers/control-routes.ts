@@ -9,6 +9,10 @@ export const FAULTS_PATH = '/_control/faults';
 
 const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
 
+/** Advice that ends the error of a PUT body that is too large or not JSON. */
+const FAULTS_BODY_FIX =
+  'send one JSON object of fault settings, such as {"errorRate":1,"errorStatus":503}, or DELETE /_control/faults to clear them';
+
 /** Fault state the control endpoint reads and replaces. */
 export interface FaultControl {
   faults(): FaultConfig;
@@ -49,7 +53,17 @@ export async function handleFaultControl(
     await replaceFaults(control, req, res);
     return;
   }
-  res.writeHead(405, { allow: 'GET, PUT, DELETE' }).end();
+  sendJson(
+    res,
+    405,
+    JSON.stringify({
+      error: {
+        code: 'method_not_allowed',
+        message: `${req.method} ${FAULTS_PATH} is not supported; use GET to read the faults, PUT to replace them or DELETE to clear them`,
+      },
+    }),
+    { allow: 'GET, PUT, DELETE' },
+  );
 }
 
 async function replaceFaults(
@@ -57,16 +71,22 @@ async function replaceFaults(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  let text: string;
+  try {
+    text = await readBody(req, MAX_CONTROL_BODY_BYTES);
+  } catch (error) {
+    if (!isBodyTooLargeError(error)) {
+      throw error;
+    }
+    sendControlError(res, 413, `${error.message}; ${FAULTS_BODY_FIX}`);
+    return;
+  }
   let body: unknown;
   try {
-    body = JSON.parse(await readBody(req, MAX_CONTROL_BODY_BYTES));
+    body = JSON.parse(text);
   } catch (error) {
-    const tooLarge = isBodyTooLargeError(error);
-    sendControlError(
-      res,
-      tooLarge ? 413 : 400,
-      tooLarge ? error.message : 'body is not valid JSON',
-    );
+    const reason = text.trim() === '' ? 'the body is empty' : (error as SyntaxError).message;
+    sendControlError(res, 400, `body is not valid JSON: ${reason}; ${FAULTS_BODY_FIX}`);
     return;
   }
   try {

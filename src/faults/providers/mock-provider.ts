@@ -66,6 +66,11 @@ const ROUTES: Record<string, WireFormat> = {
   '/v1/messages': anthropicFormat,
 };
 
+/** The endpoints a mock provider serves, as its 404 lists them. */
+const ENDPOINTS_HINT =
+  'the mock provider serves POST /v1/chat/completions, POST /v1/messages, ' +
+  `GET, PUT and DELETE ${FAULTS_PATH}, GET /metrics and GET /healthz`;
+
 function validateOptions(options: MockProviderOptions): void {
   const { host, port, seed, maxBodyBytes } = options;
   if (host !== undefined) {
@@ -163,11 +168,8 @@ class MockProviderServer extends EventEmitter<MockProviderEvents> implements Moc
       sendJson(res, 200, JSON.stringify({ status: 'ok', provider: this.profile.name }));
       return;
     }
-    sendJson(
-      res,
-      404,
-      JSON.stringify({ error: { message: `no route for ${req.method} ${path}` } }),
-    );
+    const message = `no route for ${req.method} ${path}; ${ENDPOINTS_HINT}`;
+    sendJson(res, 404, JSON.stringify({ error: { message } }));
   }
 
   async #completion(format: WireFormat, req: IncomingMessage, res: ServerResponse): Promise<void> {

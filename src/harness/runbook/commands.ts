@@ -11,14 +11,18 @@ export const READ_GAP_S = 10;
 export const RATE_WINDOW = '1m';
 
 /**
- * Returns a shell command, in Markdown code, that prints the `/metrics` lines matching the
- * extended regular expression `pattern` twice, `READ_GAP_S` seconds apart. A counter whose
- * line changed between the reads rose in that time.
+ * Returns a shell command, in Markdown code, that prints the `/metrics` samples whose line
+ * starts with a match of one of the extended regular expressions `patterns`, twice,
+ * `READ_GAP_S` seconds apart. A counter whose line changed between the reads rose in that
+ * time. The match is anchored at the line start, so the `# HELP` and `# TYPE` lines, which
+ * name every metric whether or not it has samples, are left out, and a metric without
+ * samples prints nothing.
  */
-export function twoReads(pattern: string): string {
+export function twoReads(...patterns: [string, ...string[]]): string {
+  const anchored = patterns.length === 1 ? `^${patterns[0]}` : `^(${patterns.join('|')})`;
   return (
     '`(curl -s "$GATEWAY_URL/metrics"; sleep ' +
-    `${READ_GAP_S}; curl -s "$GATEWAY_URL/metrics") | grep -E '${pattern}'\``
+    `${READ_GAP_S}; curl -s "$GATEWAY_URL/metrics") | grep -E '${anchored}'\``
   );
 }
 

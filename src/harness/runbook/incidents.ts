@@ -210,7 +210,7 @@ function proxyFault(evidence: Evidence): Incident {
       `Success rate over the fault window: ${orNa(windowSuccess, percent)}; worst per-second p95: ${orNa(worstP95, seconds)}.`,
     ],
     operatorSteps: [
-      `Compare the time to first token per provider: \`_sum\` over \`_count\` is a provider's mean since the platform started, and the change of both between the two reads of ${twoReads('scalegate_time_to_first_token_seconds_sum|scalegate_time_to_first_token_seconds_count')} gives the mean of the last ${READ_GAP_S} s.${firstTokenBaselineText(evidence)}`,
+      `Compare the time to first token per provider: \`_sum\` over \`_count\` is a provider's mean since the platform started, and the change of both between the two reads of ${twoReads('scalegate_time_to_first_token_seconds_sum', 'scalegate_time_to_first_token_seconds_count')} gives the mean of the last ${READ_GAP_S} s.${firstTokenBaselineText(evidence)}`,
       `List the toxics on the proxy: \`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\``,
       `Remove a drill toxic: \`curl -s -X DELETE "$PROXY_API/proxies/${fault.target}/toxics/scalegate-drill-${fault.id}"\``,
     ],
@@ -297,7 +297,7 @@ function tenantBurst(evidence: Evidence): Incident {
       `Watch the rejections, read twice ${READ_GAP_S} s apart: a line that changed is the tenant still being turned away, by reason: ${twoReads(`scalegate_admission_rejections_total\\{tenant="${tenant}"`)}`,
       `Find the limit behind each reason of step 1 in the tenants file the platform was started with, its --tenants option, or fixtures/tenants.yaml: ${reasonLimits()}. \`backpressure\` is the platform's queue backlog, which no limit of the tenant sets.${drillTenantsText(report)} ${budgetReadText(tenant)}`,
       `If its async tasks hold the workers, lower its maxRunning in that file and restart the platform, which applies the cap to queued tasks too. Restart only a platform on Redis (REDIS_URL), with the same REDIS_URL and \`--key-prefix\` so it finds the queued tasks: on the embedded memory drivers a stop fails every queued task of every tenant. Then check that its deferrals rise between the two reads of ${twoReads(`scalegate_running_cap_deferrals_total\\{tenant="${tenant}"`)}, which shows the cap holding its tasks back.`,
-      `Confirm other tenants are unaffected: between the two reads of ${twoReads('scalegate_gateway_rejections_total\\{|scalegate_requests_total\\{')} no rejection line of another tenant changes, and neither do their \`outcome="failed"\` lines.`,
+      `Confirm other tenants are unaffected: between the two reads of ${twoReads('scalegate_gateway_rejections_total\\{', 'scalegate_requests_total\\{')} no rejection line of another tenant changes, and neither do their \`outcome="failed"\` lines.`,
     ],
     verification: [
       `Rejections for ${tenant} stop rising once its rate is back under quota: step 1's two reads print the same lines. ${burstRejectionsText(result.timeSeries, tenant, windowOf(fault), report.schemaVersion)}`,

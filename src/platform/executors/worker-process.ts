@@ -171,19 +171,42 @@ class Shutdown {
   }
 }
 
+/** Set once the consumer runs. A disconnect before then has no job to leave behind. */
+let shutdown: Shutdown | undefined;
+
+/**
+ * Exits once the IPC channel to the pool closes, also while the worker still starts. A
+ * platform process can die during its start, as by a signal before its handlers are in, and
+ * its worker would otherwise consume the queue with no platform behind it.
+ */
+function onDisconnect(): void {
+  if (shutdown !== undefined) {
+    shutdown.onDisconnect();
+    return;
+  }
+  logger.warn('pool disconnected before the worker was ready; exiting');
+  process.exit(1);
+}
+
 async function main(): Promise<void> {
+  process.once('disconnect', onDisconnect);
+  // The channel may have closed while this module loaded, before the listener was in.
+  // process.send stays defined after a disconnect, and is undefined without a channel.
+  if (process.send !== undefined && !process.connected) {
+    onDisconnect();
+  }
   const loaded = await loadHandler<unknown>(config.handlerModule, config.handlerConfig);
   const queue = openQueue();
   await queue.gauges();
   const consumer = queue.consume(loaded.handler, { concurrency: config.concurrency });
-  const shutdown = new Shutdown(queue, consumer, loaded);
-  process.on('SIGTERM', (signal) => shutdown.onSignal(signal));
-  process.on('SIGINT', (signal) => shutdown.onSignal(signal));
-  process.once('disconnect', () => shutdown.onDisconnect());
+  const running = new Shutdown(queue, consumer, loaded);
+  shutdown = running;
+  process.on('SIGTERM', (signal) => running.onSignal(signal));
+  process.on('SIGINT', (signal) => running.onSignal(signal));
   process.on('message', (message) => {
     if (!isPoolMessage(message)) return;
     if (message.type === 'drain') {
-      shutdown.onDrainRequest(message.timeoutMs);
+      running.onDrainRequest(message.timeoutMs);
       return;
     }
     logger.info({ active: consumer.active }, 'aborting running jobs');

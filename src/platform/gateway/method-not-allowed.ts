@@ -2,8 +2,12 @@ import type { FastifyInstance } from 'fastify';
 
 import { GatewayError } from './gateway-error.js';
 
-/** Methods that get a 405 on a path that serves another one. */
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+/**
+ * Methods that get a 405 on a path that serves another one. These are the RFC 9110 methods
+ * that Fastify routes, except CONNECT and HEAD, because Fastify adds a HEAD route to every
+ * GET route.
+ */
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'] as const;
 
 /**
  * Rejects the methods `url` does not serve with 405 and an Allow header naming `allowed`.

@@ -54,6 +54,18 @@ export class CallWatchdog {
     return this.#reason;
   }
 
+  /** The value in ms of the timeout that ended the call; undefined for the deadline, an abort or none. */
+  get limitMs(): number | undefined {
+    switch (this.#reason) {
+      case 'first_token_timeout':
+        return this.#options.firstTokenTimeoutMs;
+      case 'stream_stalled':
+        return this.#options.stallTimeoutMs;
+      default:
+        return undefined;
+    }
+  }
+
   /** Milliseconds since the call started, on the injected clock. */
   elapsedMs(): number {
     return this.#clock.monotonic() - this.#startedAt;

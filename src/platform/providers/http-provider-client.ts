@@ -217,7 +217,7 @@ export class HttpProviderClient implements ProviderClient {
       body: JSON.stringify(this.#wire.requestBody(call, stream)),
     };
     const channel = ResponseChannel.open(this.#pool, request, this.#gate);
-    watchdog.onFire((reason) => channel.abort(new Error(describeLimit(reason))));
+    watchdog.onFire(() => channel.abort(new Error(describeLimit(watchdog))));
     return channel;
   }
 
@@ -268,7 +268,7 @@ export class HttpProviderClient implements ProviderClient {
   ): ProviderError {
     const reason = watchdog.reason;
     if (reason !== undefined) {
-      return this.#error(reason, describeLimit(reason), call, progress, undefined, error);
+      return this.#error(reason, describeLimit(watchdog), call, progress, undefined, error);
     }
     if (isProviderError(error)) {
       return error;
@@ -316,15 +316,21 @@ export class HttpProviderClient implements ProviderClient {
   }
 }
 
-function describeLimit(reason: NonNullable<CallWatchdog['reason']>): string {
-  switch (reason) {
+/**
+ * Describes the limit that ended a call. A timeout names its value in ms and the route
+ * policy field that sets it, so an operator can tell a slow provider from a tight limit. The
+ * deadline has no value, because a call gets what is left of its task's deadline.
+ */
+function describeLimit(watchdog: CallWatchdog): string {
+  const ms = watchdog.limitMs;
+  switch (watchdog.reason) {
     case 'first_token_timeout':
-      return 'no first token within the first-token timeout';
+      return `no first token within the first-token timeout of ${ms} ms (firstTokenTimeoutMs)`;
     case 'deadline_exceeded':
       return 'call exceeded its deadline';
     case 'stream_stalled':
-      return 'no bytes within the stall timeout';
-    case 'aborted':
+      return `no bytes within the stall timeout of ${ms} ms (stallTimeoutMs)`;
+    default:
       return 'call aborted by the caller';
   }
 }

@@ -136,6 +136,64 @@ describe('MockProvider fault control endpoint', () => {
   it('rejects a body that is not JSON with 400', async () => {
     const response = await control(provider.url, 'PUT', '{errorRate');
     assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(error.code, 'invalid_fault_config');
+    assert.match(String(error.message), /^body is not valid JSON: .*JSON.*; send one JSON object/);
+    assert.match(String(error.message), /or DELETE \/_control\/faults to clear them$/);
+    assert.deepEqual(provider.faults(), { errorRate: 0.25 });
+  });
+
+  it('rejects an empty body with 400', async () => {
+    const response = await control(provider.url, 'PUT', '');
+    assert.equal(response.status, 400);
+    const error = response.body.error as Record<string, unknown>;
+    assert.equal(
+      error.message,
+      'body is not valid JSON: the body is empty; send one JSON object of fault settings, ' +
+        'such as {"errorRate":1,"errorStatus":503}, or DELETE /_control/faults to clear them',
+    );
+    assert.deepEqual(provider.faults(), { errorRate: 0.25 });
+  });
+
+  it('rejects a body over 1 MiB with 413', async () => {
+    const body = JSON.stringify({ errorRate: 1, padding: 'x'.repeat(1024 * 1024) });
+    const response = await control(provider.url, 'PUT', body);
+    assert.equal(response.status, 413);
+    const error = response.body.error as Record<string, unknown>;
+    assert.match(
+      String(error.message),
+      /^request body exceeds 1048576 bytes; send one JSON object of fault settings/,
+    );
+    assert.deepEqual(provider.faults(), { errorRate: 0.25 });
+  });
+
+  it('rejects POST with 405 naming the methods', async () => {
+    const response = await request(`${provider.url}/_control/faults`, {
+      method: 'POST',
+      body: '{"errorRate":1}',
+      headers: { 'content-type': 'application/json' },
+    });
+    const body = (await response.body.json()) as { error: Record<string, unknown> };
+    assert.equal(response.statusCode, 405);
+    assert.equal(response.headers.allow, 'GET, PUT, DELETE');
+    assert.equal(body.error.code, 'method_not_allowed');
+    assert.equal(
+      body.error.message,
+      'POST /_control/faults is not supported; use GET to read the faults, PUT to replace ' +
+        'them or DELETE to clear them',
+    );
+    assert.deepEqual(provider.faults(), { errorRate: 0.25 });
+  });
+
+  it('lists the endpoints for an unknown path', async () => {
+    const response = await request(`${provider.url}/_control/fault`);
+    const body = (await response.body.json()) as { error: Record<string, unknown> };
+    assert.equal(response.statusCode, 404);
+    assert.equal(
+      body.error.message,
+      'no route for GET /_control/fault; the mock provider serves POST /v1/chat/completions, ' +
+        'POST /v1/messages, GET, PUT and DELETE /_control/faults, GET /metrics and GET /healthz',
+    );
   });
 
   it('throws FaultConfigError from setFaults', () => {

@@ -196,9 +196,37 @@ describe('queue-backlog incident', () => {
     assert.ok(step);
     assert.match(
       step,
-      /grep -E 'scalegate_queue_depth\|scalegate_queue_oldest_age_seconds\|scalegate_queue_wait_seconds_count\|scalegate_running_cap_deferrals_total'/,
+      /grep -E '\^\(scalegate_queue_depth\|scalegate_queue_oldest_age_seconds\|scalegate_queue_wait_seconds_count\|scalegate_running_cap_deferrals_total\)'/,
     );
     assert.match(step, /A deferral line that rises means workers take that tenant's tasks/);
+  });
+
+  it('warns of long tasks in the first step', () => {
+    const step = backlogSection(renderRunbook([sampleWorkerLossReport()]))
+      .split('\n')
+      .find((line) => line.startsWith('1. '));
+    assert.ok(step);
+    assert.match(step, /lines that did not change, or that the command does not print because/);
+    assert.match(step, /stays still while each worker runs a task longer than 10 s/);
+  });
+
+  it('says what no exit line means', () => {
+    const step = backlogSection(renderRunbook([sampleWorkerLossReport()]))
+      .split('\n')
+      .find((line) => line.startsWith('2. '));
+    assert.ok(step);
+    assert.match(step, /grep -E '\^scalegate_worker_process_exits_total'/);
+    assert.match(step, /No line means none exited since the platform started/);
+  });
+
+  it('reads shed lines by tenant', () => {
+    const step = backlogSection(renderRunbook([sampleWorkerLossReport()]))
+      .split('\n')
+      .find((line) => line.startsWith('3. '));
+    assert.ok(step);
+    assert.match(step, /Each line names a tenant and the status its requests got\./);
+    assert.match(step, /A 429 line is a tenant whose requests' class, its tier or the request's/);
+    assert.doesNotMatch(step, /429 lines are the classes/);
   });
 
   it('keeps the key prefix in the restart step', () => {

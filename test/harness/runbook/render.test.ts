@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 import { percent, seconds } from '../../../src/harness/report/format.js';
 import type { Report } from '../../../src/harness/report/types.js';
@@ -23,6 +24,7 @@ import {
   sampleReportV4,
   sampleReportV6,
 } from '../report/sample-report.js';
+import { sampleWorkerLossReport } from '../report/sample-worker-loss.js';
 
 function sectionOf(markdown: string, title: string): string {
   const start = markdown.indexOf(`## ${title}`);
@@ -49,6 +51,50 @@ function operatorStep(section: string, number: number): string {
 function drillOf(report: Report): NonNullable<Report['drill']> {
   assert.ok(report.drill);
   return report.drill;
+}
+
+/**
+ * Returns the /metrics exposition of the platform's metrics with two samples of each: one
+ * for provider-a and tenant-noisy, one for provider-b and tenant-alpha.
+ */
+async function populatedExposition(): Promise<string> {
+  const registry = new Registry();
+  defineMetrics(registry);
+  new GatewayMetrics(registry);
+  const labelSets: Record<string, string>[] = [
+    { provider: 'provider-a', from_provider: 'provider-a', tenant: 'tenant-noisy' },
+    { provider: 'provider-b', from_provider: 'provider-b', tenant: 'tenant-alpha' },
+  ];
+  const common: Record<string, string> = {
+    to_provider: 'provider-c',
+    model: 'gpt-4o',
+    outcome: 'success',
+    error_class: 'status_429',
+    limit: 'queue_depth',
+    status: '429',
+    reason: 'signal',
+    queue: 'tasks',
+    priority: 'batch',
+    period: 'total',
+    state: 'queued',
+    route: 'chat',
+    method: 'POST',
+  };
+  for (const metric of registry.getMetricsAsArray()) {
+    const { labelNames } = metric as unknown as { labelNames: string[] };
+    for (const set of labelSets) {
+      const values = { ...common, ...set };
+      const labels = Object.fromEntries(labelNames.map((name) => [name, values[name] ?? 'x']));
+      if (metric instanceof Histogram) {
+        metric.observe(labels, 1);
+      } else if (metric instanceof Counter) {
+        metric.inc(labels);
+      } else if (metric instanceof Gauge) {
+        metric.set(labels, 1);
+      }
+    }
+  }
+  return registry.metrics();
 }
 
 describe('renderRunbook', () => {
@@ -80,6 +126,23 @@ describe('renderRunbook', () => {
     }
     // A grep pattern with an alternation would hide a metric name from the check above.
     assert.doesNotMatch(markdown, /scalegate_\(/);
+  });
+
+  it('greps only sample lines of /metrics', async () => {
+    const markdown = renderRunbook([sampleReport(), sampleWorkerLossReport()]);
+    const exposition = await populatedExposition();
+    const commands = [...markdown.matchAll(/\| grep (-E )?'([^']+)'/g)];
+    // A runbook of both drills quotes more than ten grep commands, so a broken match shows.
+    assert.ok(commands.length >= 10, `found ${commands.length} grep commands`);
+    for (const [command, extended, pattern = ''] of commands) {
+      const args = extended === undefined ? [pattern] : ['-E', pattern];
+      const grep = spawnSync('grep', args, { input: exposition, encoding: 'utf8' });
+      assert.equal(grep.status, 0, `${command} printed no line of ${exposition}`);
+      const lines = grep.stdout.trimEnd().split('\n');
+      for (const line of lines) {
+        assert.match(line, /^scalegate_[a-z_]+\{/, `${command} printed a line that is no sample`);
+      }
+    }
   });
 
   it('uses the report numbers for a provider outage', () => {
@@ -286,7 +349,7 @@ describe('renderRunbook', () => {
       '1. Confirm that requests fail over from provider-a: a `to_provider="provider-b"` line ' +
         'that changes between the two reads of `(curl -s "$GATEWAY_URL/metrics"; sleep 10; ' +
         'curl -s "$GATEWAY_URL/metrics") | grep -E ' +
-        '\'scalegate_failover_activations_total\\{from_provider="provider-a"\'` is the outage ' +
+        '\'^scalegate_failover_activations_total\\{from_provider="provider-a"\'` is the outage ' +
         'in progress. In the drill, no breaker of provider-a opened during the outage, so ' +
         '`scalegate_breaker_state{provider="provider-a"}` stayed 0 (closed). Each request ' +
         'called provider-a first and failed over after that call failed: the router failed ' +
@@ -352,7 +415,7 @@ describe('renderRunbook', () => {
       '1. Confirm that requests fail over from provider-a: a `to_provider="provider-b"` line ' +
         'that changes between the two reads of `(curl -s "$GATEWAY_URL/metrics"; sleep 10; ' +
         'curl -s "$GATEWAY_URL/metrics") | grep -E ' +
-        '\'scalegate_failover_activations_total\\{from_provider="provider-a"\'` is the outage ' +
+        '\'^scalegate_failover_activations_total\\{from_provider="provider-a"\'` is the outage ' +
         'in progress. In the drill, no breaker of provider-a opened during the outage, so ' +
         '`scalegate_breaker_state{provider="provider-a"}` stayed 0 (closed). Each request ' +
         'called provider-a first and failed over after that call failed: the router failed ' +
@@ -384,7 +447,7 @@ describe('renderRunbook', () => {
         'outage. While it reads 0 (closed), requests still call provider-a first, and a ' +
         '`to_provider="provider-b"` line that changes between the two reads of ' +
         '`(curl -s "$GATEWAY_URL/metrics"; sleep 10; curl -s "$GATEWAY_URL/metrics") | grep -E ' +
-        '\'scalegate_failover_activations_total\\{from_provider="provider-a"\'` shows them ' +
+        '\'^scalegate_failover_activations_total\\{from_provider="provider-a"\'` shows them ' +
         'failing over. In the drill, the router failed over from provider-a to provider-b 810 times.',
     );
   });
@@ -459,7 +522,7 @@ describe('renderRunbook', () => {
     const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
     assert.ok(
       outage.includes(
-        'grep -E \'scalegate_provider_errors_total\\{provider="provider-b".*error_class="status_429"\'',
+        'grep -E \'^scalegate_provider_errors_total\\{provider="provider-b".*error_class="status_429"\'',
       ),
       outage,
     );

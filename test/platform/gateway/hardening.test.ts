@@ -133,6 +133,23 @@ describe('gateway hardening', () => {
     assert.equal(listed.headers.allow, 'POST');
   });
 
+  it('rejects OPTIONS and TRACE with 405', async () => {
+    const { app } = fakePlatform();
+    const cases = [
+      { method: 'OPTIONS', url: '/v1/tasks', allow: 'POST' },
+      { method: 'OPTIONS', url: '/v1/tasks/some-id', allow: 'GET' },
+      { method: 'OPTIONS', url: '/metrics', allow: 'GET' },
+      { method: 'TRACE', url: '/healthz', allow: 'GET' },
+    ] as const;
+    for (const { method, url, allow } of cases) {
+      const response = await app.inject({ method, url });
+      assert.equal(response.statusCode, 405, `${method} ${url}`);
+      assert.equal(response.headers.allow, allow, `${method} ${url}`);
+      assert.equal(response.json().error.code, 'method_not_allowed', `${method} ${url}`);
+      assert.match(response.json().error.message, new RegExp(`^${method} \\S+ is not supported`));
+    }
+  });
+
   it('answers a wrong method on health routes', async () => {
     const { app } = fakePlatform();
     const cases = [

@@ -167,6 +167,10 @@ describe('HttpProviderClient', () => {
     assert.ok(isProviderError(error));
     assert.equal(error.errorClass, 'first_token_timeout');
     assert.ok(clock.monotonic() - started < 2500);
+    assert.match(
+      error.message,
+      /no first token within the first-token timeout of 2000 ms \(firstTokenTimeoutMs\)$/,
+    );
   });
 
   it('reports a stalled stream', async () => {
@@ -178,6 +182,7 @@ describe('HttpProviderClient', () => {
     assert.ok(isProviderError(error));
     assert.equal(error.errorClass, 'stream_stalled');
     assert.equal(error.afterFirstToken, true);
+    assert.match(error.message, /no bytes within the stall timeout of 1000 ms \(stallTimeoutMs\)$/);
   });
 
   it('leaves a slow first token to the first-token limit', async () => {

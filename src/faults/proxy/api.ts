@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ProxyCollection } from './collection.js';
-import { FaultProxyError } from './errors.js';
+import { FaultProxyError, MethodNotAllowedError } from './errors.js';
 import { readJson, sendJson, sendNoContent } from './http-io.js';
 
 /** Version reported by `GET /version`: the Toxiproxy 2 API, served by scalegate. */
@@ -52,6 +52,7 @@ export async function handleApiRequest(
         ? error
         : new FaultProxyError('internal', `internal error: ${String(error)}`);
     if (!response.headersSent) {
+      if (failure instanceof MethodNotAllowedError) response.setHeader('allow', failure.allow);
       sendJson(response, failure.status, failure.toJSON());
     }
   }
@@ -67,11 +68,7 @@ function resolveRoute(request: IncomingMessage): { handler: Handler; params: str
     }
     const handler = route[request.method ?? 'GET'];
     if (handler === undefined) {
-      const allowed = Object.keys(route).join(', ');
-      throw new FaultProxyError(
-        'method_not_allowed',
-        `method ${request.method ?? ''} not allowed on ${path}: use ${allowed}`,
-      );
+      throw new MethodNotAllowedError(request.method ?? '', path, Object.keys(route));
     }
     return { handler, params };
   }

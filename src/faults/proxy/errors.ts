@@ -53,6 +53,17 @@ export class FaultProxyError extends Error {
   }
 }
 
+/** A request whose method the path does not serve. `allow` is its `Allow` header's value. */
+export class MethodNotAllowedError extends FaultProxyError {
+  readonly allow: string;
+
+  constructor(method: string, path: string, allowed: readonly string[]) {
+    const allow = allowed.join(', ');
+    super('method_not_allowed', `method ${method} not allowed on ${path}: use ${allow}`);
+    this.allow = allow;
+  }
+}
+
 /** True when `value` is a {@link FaultProxyError}. */
 export function isFaultProxyError(value: unknown): value is FaultProxyError {
   return value instanceof FaultProxyError;

@@ -350,6 +350,14 @@ describe('FaultProxy input validation', () => {
     );
   });
 
+  it('sends Allow with a 405', async () => {
+    const response = await fetch(`${server.url}/proxies`, { method: 'DELETE' });
+    const body = (await response.json()) as { error: string; status: number };
+    assert.equal(response.status, 405);
+    assert.equal(response.headers.get('allow'), 'GET, POST');
+    assert.equal(body.error, 'method DELETE not allowed on /proxies: use GET, POST');
+  });
+
   it('rejects requests from browsers with 403', async () => {
     const response = await fetch(`${server.url}/proxies`, {
       headers: { 'user-agent': 'Mozilla/5.0' },

@@ -294,6 +294,19 @@ describe('readRun', () => {
     assert.equal(run.unmeasured.successRate, undefined);
   });
 
+  it('names unsettled tasks of a load', async () => {
+    for (const [unsettled, caveat] of [
+      [1, 'the cost of 1 unsettled task is missing'],
+      [2, 'the cost of 2 unsettled tasks is missing'],
+    ] as const) {
+      const output = sampleLoadOutput();
+      assert.ok(output.platform !== undefined);
+      output.platform.cost.unsettledTasks = unsettled;
+      const run = await readRun(await writeJson(dir, 'load.json', output));
+      assert.deepEqual(run.caveats, [caveat]);
+    }
+  });
+
   it('reads an output without backpressure as the defaults', async () => {
     const run = await readRun(await writeJson(dir, 'load.json', sampleLoadOutput()));
     assert.equal(

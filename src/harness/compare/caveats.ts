@@ -114,5 +114,6 @@ function fellBehindCaveat(reasons: readonly string[], stopped: boolean): string 
 
 function unsettledCaveat(unsettled: number | undefined): string[] {
   if (unsettled === undefined || unsettled === 0) return [];
-  return [`the cost of ${unsettled} unsettled tasks is missing`];
+  const tasks = unsettled === 1 ? 'task' : 'tasks';
+  return [`the cost of ${unsettled} unsettled ${tasks} is missing`];
 }

@@ -159,7 +159,10 @@ function notes(comparison: Comparison): string[] {
 export function unmeasuredNotes(comparison: Comparison): string[] {
   return comparison.rows.flatMap((row) => {
     const { label } = METRIC_FORMATS[row.metric];
-    const heading = `${label.charAt(0).toUpperCase()}${label.slice(1)}`;
+    // A percentile name such as `p95` keeps its lower case at the start of the line.
+    const heading = /^p\d/.test(label)
+      ? label
+      : `${label.charAt(0).toUpperCase()}${label.slice(1)}`;
     return row.unmeasured.map(({ file, reason }) => `${heading} is n/a for ${file}: ${reason}.`);
   });
 }

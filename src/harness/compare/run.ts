@@ -131,6 +131,31 @@ function unmeasuredOf(
   return unmeasured;
 }
 
+/** Figures that only requests that ended can give. */
+const ENDED_REQUEST_METRICS: readonly MetricKey[] = [
+  'successRate',
+  'p50LatencyS',
+  'p95LatencyS',
+  'p99LatencyS',
+];
+
+/**
+ * Returns `run` with its success rate and latency percentiles unmeasured when no request
+ * ended. Load outputs then record a success rate of 0 and percentiles of 0 ms, which would
+ * otherwise read as a run that failed every request at once.
+ */
+function withEndedRequests(run: RunRecord, ended: number): RunRecord {
+  if (ended > 0) return run;
+  const figures = { ...run.figures };
+  const unmeasured = { ...run.unmeasured };
+  for (const metric of ENDED_REQUEST_METRICS) {
+    figures[metric] = null;
+    unmeasured[metric] = 'no request ended in the run';
+  }
+  const lowerBounds = run.lowerBounds.filter((metric) => !ENDED_REQUEST_METRICS.includes(metric));
+  return { ...run, figures, unmeasured, lowerBounds };
+}
+
 /** Formats recorded backpressure limits, or the defaults when a file predates them. */
 function describeBackpressure(limits: BackpressureLimits | undefined): string {
   return formatBackpressure(limits ?? DEFAULT_BACKPRESSURE);
@@ -145,7 +170,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
   const offered = offeredRateOfLoad(result);
   const completed = completedThroughputOfLoad(result);
   const succeeded = succeededThroughputOfLoad(result);
-  return {
+  const run: RunRecord = {
     file,
     identity: `started at ${new Date(result.startedAt).toISOString()} against ${result.target}`,
     kind: 'load',
@@ -187,6 +212,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
     unmeasured: unmeasuredOf(offered, completed, succeeded),
     lowerBounds: aborted.lowerBounds,
   };
+  return withEndedRequests(run, aborted.ended);
 }
 
 /**
@@ -205,7 +231,7 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
   const offered = offeredRateOfReport(report, topology);
   const completed = completedThroughputOfReport(report, topology);
   const succeeded = succeededThroughputOfReport(report, topology);
-  return {
+  const run: RunRecord = {
     file,
     identity: `run id ${report.runId}, created at ${report.createdAt}`,
     kind: 'drill',
@@ -253,4 +279,6 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
     unmeasured: unmeasuredOf(offered, completed, succeeded),
     lowerBounds: aborted.lowerBounds,
   };
+  // Every request a drill sent ended, so the requests it sent are those that ended.
+  return withEndedRequests(run, topology.requests);
 }

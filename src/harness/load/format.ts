@@ -45,9 +45,12 @@ export function formatSummary(
     requests.aborted === 0
       ? ''
       : ` (lower bounds: ${abortedWithWait(requests.aborted, 'request')})`;
+  // Without an ended request the histogram gives 0 ms for every percentile, so print n/a.
   lines.push(
-    `[latency] p50=${ms(latency.overall.p50)} p95=${ms(latency.overall.p95)} ` +
-      `p99=${ms(latency.overall.p99)} max=${ms(latency.overall.max)}${censored}`,
+    latency.overall.count === 0
+      ? '[latency] n/a: no request ended'
+      : `[latency] p50=${ms(latency.overall.p50)} p95=${ms(latency.overall.p95)} ` +
+          `p99=${ms(latency.overall.p99)} max=${ms(latency.overall.max)}${censored}`,
   );
   if (result.async.accepted > 0) lines.push(asyncLine(result.async));
   lines.push(...tenantLines(result));

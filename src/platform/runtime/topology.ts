@@ -28,6 +28,12 @@ export function parseTopology(text: string): Topology {
       throw new RangeError(`invalid topology: ${name} is given twice; keep one ${name}= part`);
     }
     seen.add(name);
+    if (name === 'workers' && /^\d+$/.test(value) && !Number.isSafeInteger(Number(value))) {
+      // Number() would round such a count, so the run and its outputs would name another one.
+      throw new RangeError(
+        `invalid topology part ${JSON.stringify(part)}: workers is above ${Number.MAX_SAFE_INTEGER}, the largest integer a JavaScript number stores exactly, so pass a smaller worker count`,
+      );
+    }
     if (name === 'workers' && /^\d+$/.test(value) && Number(value) >= 1) {
       topology.workers = Number(value);
     } else if (name === 'serverless_burst' && (value === 'enabled' || value === 'disabled')) {

@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
 
 import { compareGroups } from '../../../src/harness/compare/compare.js';
-import { changeCell } from '../../../src/harness/compare/format.js';
+import { changeCell, unmeasuredNotes } from '../../../src/harness/compare/format.js';
 import { runFromLoadOutput } from '../../../src/harness/compare/run.js';
 import { BASE_FIGURES, sampleLoadOutput } from '../load/sample-output.js';
+
+/** Returns a run of `file` in which no request ended, as a 1 s run that sent none records it. */
+function runWithoutRequests(file: string) {
+  const output = sampleLoadOutput();
+  const empty = { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
+  output.result.requests = { ...output.result.requests, sent: 0, succeeded: 0, failed: 0 };
+  output.result.successRate = 0;
+  output.result.latency.overall = empty;
+  return runFromLoadOutput(file, output);
+}
 
 function run(file: string, meanUsd: number) {
   return runFromLoadOutput(file, sampleLoadOutput({ ...BASE_FIGURES, meanUsd }));
@@ -55,5 +65,30 @@ describe('compareGroups', () => {
     const comparison = compareGroups([{ label: 'base', runs: [run('a1', 0.004)] }]);
     const metrics = comparison.rows.map((row) => row.metric);
     assert.deepEqual(metrics.slice(0, 3), ['offeredRpm', 'throughputRpm', 'succeededRpm']);
+  });
+
+  it('leaves a run without requests out of medians', () => {
+    const comparison = compareGroups([
+      { label: 'base', runs: [run('a1', 0.004)] },
+      { label: 'candidate', runs: [runWithoutRequests('b1'), run('b2', 0.004)] },
+    ]);
+    const success = comparison.rows.find((row) => row.metric === 'successRate');
+    const p50 = comparison.rows.find((row) => row.metric === 'p50LatencyS');
+    assert.deepEqual(success?.groups[1]?.values, [BASE_FIGURES.successRate]);
+    assert.deepEqual(p50?.groups[1]?.values, [BASE_FIGURES.p50Ms / 1000]);
+    assert.equal(p50?.groups[1]?.changePercent, 0);
+  });
+
+  it('names a run without requests after the table', () => {
+    const comparison = compareGroups([
+      { label: 'a.json', runs: [run('a.json', 0.004)] },
+      { label: 'b.json', runs: [runWithoutRequests('b.json')] },
+    ]);
+    assert.deepEqual(unmeasuredNotes(comparison), [
+      'Success rate is n/a for b.json: no request ended in the run.',
+      'p50 latency is n/a for b.json: no request ended in the run.',
+      'p95 latency is n/a for b.json: no request ended in the run.',
+      'p99 latency is n/a for b.json: no request ended in the run.',
+    ]);
   });
 });

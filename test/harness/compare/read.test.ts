@@ -248,6 +248,65 @@ describe('readRun', () => {
     );
   });
 
+  it('gives no success rate of a load without ended requests', async () => {
+    const output = sampleLoadOutput();
+    const empty = { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
+    output.result.requests = {
+      scheduled: 0,
+      sent: 0,
+      succeeded: 0,
+      failed: 0,
+      dropped: 0,
+      late: 0,
+      aborted: 0,
+    };
+    output.result.successRate = 0;
+    output.result.latency = { overall: empty, byTenant: {}, byRoute: {}, byTopology: {} };
+    const run = await readRun(await writeJson(dir, 'load.json', output));
+    for (const metric of ['successRate', 'p50LatencyS', 'p95LatencyS', 'p99LatencyS'] as const) {
+      assert.equal(run.figures[metric], null, metric);
+      assert.equal(run.unmeasured[metric], 'no request ended in the run', metric);
+    }
+    assert.equal(run.figures.meanUsdPerTask, BASE_FIGURES.meanUsd);
+  });
+
+  it('gives no success rate of a drill without requests', async () => {
+    const report = sampleReport();
+    const [topology] = report.topologies;
+    assert.ok(topology !== undefined);
+    topology.requests = 0;
+    topology.successRate = 0;
+    topology.latency = { p50S: 0, p95S: 0, p99S: 0 };
+    const run = await readRun(await writeJson(dir, 'report.json', report));
+    for (const metric of ['successRate', 'p50LatencyS', 'p95LatencyS', 'p99LatencyS'] as const) {
+      assert.equal(run.figures[metric], null, metric);
+      assert.equal(run.unmeasured[metric], 'no request ended in the run', metric);
+    }
+  });
+
+  it('keeps the success rate of a load that failed every request', async () => {
+    const output = sampleLoadOutput();
+    output.result.requests = { ...output.result.requests, succeeded: 0, failed: 100 };
+    output.result.successRate = 0;
+    const run = await readRun(await writeJson(dir, 'load.json', output));
+    assert.equal(run.figures.successRate, 0);
+    assert.equal(run.figures.p50LatencyS, BASE_FIGURES.p50Ms / 1000);
+    assert.equal(run.unmeasured.successRate, undefined);
+  });
+
+  it('names unsettled tasks of a load', async () => {
+    for (const [unsettled, caveat] of [
+      [1, 'the cost of 1 unsettled task is missing'],
+      [2, 'the cost of 2 unsettled tasks is missing'],
+    ] as const) {
+      const output = sampleLoadOutput();
+      assert.ok(output.platform !== undefined);
+      output.platform.cost.unsettledTasks = unsettled;
+      const run = await readRun(await writeJson(dir, 'load.json', output));
+      assert.deepEqual(run.caveats, [caveat]);
+    }
+  });
+
   it('reads an output without backpressure as the defaults', async () => {
     const run = await readRun(await writeJson(dir, 'load.json', sampleLoadOutput()));
     assert.equal(

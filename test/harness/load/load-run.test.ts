@@ -225,6 +225,14 @@ describe('LoadRun', () => {
     );
   });
 
+  it('prints no latency without requests', async () => {
+    const result = await runWith([], 0.05, slowPool(0), {}).execute();
+    const summary = formatSummary(result, PASS);
+    assert.equal(result.latency.overall.count, 0);
+    assert.ok(summary.includes('[latency] n/a: no request ended'), summary.join('\n'));
+    assert.ok(summary.includes('[success] rate=n/a of 0 ended: succeeded=0 failed=0 aborted=0'));
+  });
+
   it('counts succeeded rpm over the send window', async () => {
     // 10 sends in a 0.5 s window: 0 to 2 succeed at once, 3 and 4 get a 503 at once, and
     // 5 to 9 succeed 400 ms later, in the drain.

@@ -186,7 +186,7 @@ describe('readTrace', () => {
     assert.equal(count, 19_366);
   });
 
-  it('replays conv-replay at 1,800 requests/min or more', async () => {
+  it('replays conv-replay at 2,200 requests/min or more', async () => {
     const spec = SCENARIOS['conv-replay'];
     assert.ok(spec?.arrival.kind === 'trace');
     const rows = await loadTrace(spec.arrival.file, {
@@ -198,9 +198,10 @@ describe('readTrace', () => {
       const minute = Math.floor(row.offsetMs / 60_000);
       perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
     }
+    assert.equal(rows.length, 14_176);
     assert.equal(perMinute.size, spec.durationSec / 60);
     for (const [minute, count] of perMinute) {
-      assert.ok(count >= 1800, `minute ${minute} has ${count} requests`);
+      assert.ok(count >= 2200, `minute ${minute} has ${count} requests`);
     }
   });
 });

@@ -20,6 +20,18 @@ describe('parseTopology', () => {
     assert.throws(() => parseTopology('burst=on'), /invalid topology part "burst=on"/);
   });
 
+  it('rejects a worker count above the safe integers', () => {
+    assert.throws(
+      () => parseTopology('workers=99999999999999999999'),
+      /^RangeError: invalid topology part "workers=99999999999999999999": workers is above 9007199254740991, the largest integer a JavaScript number stores exactly, so/,
+    );
+  });
+
+  it('reads the largest safe worker count', () => {
+    const topology = parseTopology('workers=9007199254740991');
+    assert.equal(topology.workers, Number.MAX_SAFE_INTEGER);
+  });
+
   it('rejects a second equals sign', () => {
     assert.throws(() => parseTopology('workers=2=3'), /invalid topology part "workers=2=3"/);
   });

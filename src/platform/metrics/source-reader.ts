@@ -6,12 +6,16 @@ export const SOURCE_READ_FAILURES = ['error', 'timeout'] as const;
 /** Reason a gauge source read left its gauges at their last sample. */
 export type SourceReadFailure = (typeof SOURCE_READ_FAILURES)[number];
 
-/** The result of one source read. It never rejects, so every waiting sample gets it. */
+/** The result of one source read, which every sample waiting for it gets. */
 type ReadOutcome<T> = { ok: true; sample: T } | { ok: false; error: unknown };
 
 /** A source read in flight. */
 interface PendingRead<T> {
-  readonly outcome: Promise<ReadOutcome<T>>;
+  /**
+   * Receives the outcome once the read ends. A sample removes its waiter when it times out, so
+   * a read that never ends keeps only the waiters of samples still waiting.
+   */
+  readonly waiters: Set<(outcome: ReadOutcome<T>) => void>;
   /** Order in which the reads of one source started, from 1. */
   readonly sequence: number;
   /** Set when the sample that started the read timed out before the read ended. */
@@ -25,6 +29,8 @@ interface PendingRead<T> {
  * is dropped when it ends, so a later scrape never shows it. At most one read per source is in
  * flight, so a Redis that does not reply collects no queue of reads. A sample that finds a late
  * read in flight waits for it to end and then starts its own read, all within its time limit.
+ * NOTE: a read that never ends, such as a Redis command whose reply is lost, blocks its source
+ * for good, so every later sample of that source times out.
  */
 export class TimeLimitedReader<T> {
   readonly #timeoutMs: number;
@@ -53,7 +59,7 @@ export class TimeLimitedReader<T> {
       const pending = joined ?? this.#start(key, read);
       let outcome: ReadOutcome<T>;
       try {
-        outcome = await this.#settleBy(pending.outcome, deadline, operation);
+        outcome = await this.#settleBy(pending, deadline, operation);
       } catch (error) {
         // Only the starter marks its read late: a joiner's time limit ends no earlier.
         if (joined === undefined) pending.late = true;
@@ -68,36 +74,38 @@ export class TimeLimitedReader<T> {
 
   #start(key: string, read: () => Promise<T>): PendingRead<T> {
     this.#started += 1;
-    const outcome = callRead(read).then(
-      (sample): ReadOutcome<T> => ({ ok: true, sample }),
-      (error: unknown): ReadOutcome<T> => ({ ok: false, error }),
-    );
-    const pending: PendingRead<T> = { outcome, sequence: this.#started, late: false };
+    const pending: PendingRead<T> = { waiters: new Set(), sequence: this.#started, late: false };
     this.#inFlight.set(key, pending);
-    void outcome.then(() => {
-      if (this.#inFlight.get(key) === pending) this.#inFlight.delete(key);
-    });
+    void callRead(read)
+      .then(
+        (sample): ReadOutcome<T> => ({ ok: true, sample }),
+        (error: unknown): ReadOutcome<T> => ({ ok: false, error }),
+      )
+      .then((outcome) => {
+        if (this.#inFlight.get(key) === pending) this.#inFlight.delete(key);
+        for (const waiter of pending.waiters) waiter(outcome);
+        pending.waiters.clear();
+      });
     return pending;
   }
 
-  /** Waits for `outcome` until `deadline` on the `performance.now()` clock. */
-  #settleBy(
-    outcome: Promise<ReadOutcome<T>>,
-    deadline: number,
-    operation: string,
-  ): Promise<ReadOutcome<T>> {
+  /** Waits for the outcome of `pending` until `deadline` on the `performance.now()` clock. */
+  #settleBy(pending: PendingRead<T>, deadline: number, operation: string): Promise<ReadOutcome<T>> {
     const remainingMs = deadline - performance.now();
     if (remainingMs <= 0) {
       return Promise.reject(new OperationTimeoutError(operation, this.#timeoutMs));
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new OperationTimeoutError(operation, this.#timeoutMs)),
-        remainingMs,
-      );
+    return new Promise((resolve, reject) => {
+      const waiter = (outcome: ReadOutcome<T>): void => {
+        clearTimeout(timer);
+        resolve(outcome);
+      };
+      const timer = setTimeout(() => {
+        pending.waiters.delete(waiter);
+        reject(new OperationTimeoutError(operation, this.#timeoutMs));
+      }, remainingMs);
+      pending.waiters.add(waiter);
     });
-    return Promise.race([outcome, timeout]).finally(() => clearTimeout(timer));
   }
 }
 

@@ -461,20 +461,28 @@ export function defineToxiproxyConformance(baseUrl: () => string): void {
     });
 
     it('timeout deadline delivers data a later latency holds', async () => {
-      const proxy = await createProxy('timeout_idle_latency');
+      let echoed: () => void = () => undefined;
+      const echoWritten = new Promise<void>((resolve) => {
+        echoed = resolve;
+      });
+      const upstream = await startEchoServer(() => echoed());
+      const proxy = await createProxy('timeout_idle_latency', upstream.address);
       const skipped = toxic('timeout', { timeout: 200 }, { toxicity: 0 });
       const added = await proxy.addToxic(skipped);
       await proxy.addToxic(toxic('latency', { latency: 600, jitter: 0 }));
       const socket = await openSocket(portOf(proxy.listen));
       const outcome = collect(socket, 3000);
       socket.write('held;');
-      // The echo passes the skipped timeout toxic within this wait and waits in the latency toxic.
+      // Once the echo is written, it passes the skipped timeout toxic within this wait, because
+      // that hop is one loopback write, and then waits in the latency toxic.
+      await echoWritten;
       await new Promise((resolve) => setTimeout(resolve, 100));
       // The update draws the toxicity again, so the timeout toxic acts and its deadline comes
       // about 300 ms after the write, while the latency toxic delays the echo to about 600 ms.
       await added.update({ ...skipped, toxicity: 1 });
       const { data, closed, elapsedMs } = await outcome;
       socket.destroy();
+      await upstream.close();
       assert.equal(data.toString(), 'held;');
       assert.equal(closed, true);
       assert.ok(elapsedMs >= 550, `closed after ${elapsedMs.toFixed(0)} ms`);

@@ -32,9 +32,21 @@ async function listenLocal(server: Server): Promise<TestServer> {
   };
 }
 
-/** Starts a TCP server that writes back every byte it receives. */
-export function startEchoServer(): Promise<TestServer> {
-  return listenLocal(createServer((socket) => socket.pipe(socket)));
+/**
+ * Starts a TCP server that writes back every byte it receives, and calls `onEcho` with each
+ * chunk it has handed to the socket.
+ */
+export function startEchoServer(onEcho?: (chunk: Buffer) => void): Promise<TestServer> {
+  if (onEcho === undefined) return listenLocal(createServer((socket) => socket.pipe(socket)));
+  return listenLocal(
+    createServer((socket) => {
+      socket.on('data', (chunk: Buffer) => {
+        socket.write(chunk);
+        onEcho(chunk);
+      });
+      socket.on('end', () => socket.end());
+    }),
+  );
 }
 
 /** Starts a TCP server that sends `payload` to each connection and then closes it. */

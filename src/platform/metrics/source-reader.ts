@@ -56,6 +56,11 @@ export class TimeLimitedReader<T> {
     const deadline = performance.now() + this.#timeoutMs;
     for (;;) {
       const joined = this.#inFlight.get(key);
+      // A read started after the time limit would be late at once, and the next sample would
+      // wait for it instead of starting its own.
+      if (joined === undefined && performance.now() >= deadline) {
+        throw new OperationTimeoutError(operation, this.#timeoutMs);
+      }
       const pending = joined ?? this.#start(key, read);
       let outcome: ReadOutcome<T>;
       try {

@@ -40,4 +40,32 @@ describe('TimeLimitedReader', () => {
     assert.equal(first.deref(), undefined, 'the first sample is still referenced');
     assert.equal(second.deref(), undefined, 'the second sample is still referenced');
   });
+
+  it('starts no read after its time limit', async () => {
+    const reader = new TimeLimitedReader<number>(20);
+    const ends: Array<(value: number) => void> = [];
+    const read = (): Promise<number> =>
+      new Promise<number>((resolve) => {
+        ends.push(resolve);
+      });
+    await assert.rejects(reader.read('queue', read, 'queue read'), isOperationTimeoutError);
+    assert.equal(ends.length, 1);
+
+    // The second sample waits for the late first read, which ends inside its time limit, but
+    // the event loop then stalls past that limit before the sample goes on.
+    const second = reader.read('queue', read, 'queue read');
+    ends[0]?.(1);
+    const stalledUntil = performance.now() + 40;
+    while (performance.now() < stalledUntil) {
+      // Busy wait, as a loaded machine stalls the event loop.
+    }
+    await assert.rejects(second, isOperationTimeoutError);
+
+    assert.equal(ends.length, 1, 'a read started after the time limit of its sample');
+    // So the next sample starts its own read at once and gets its sample.
+    const third = reader.read('queue', read, 'queue read');
+    assert.equal(ends.length, 2);
+    ends[1]?.(3);
+    assert.deepEqual(await third, { sample: 3, sequence: 2 });
+  });
 });

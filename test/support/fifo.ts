@@ -66,7 +66,7 @@ async function serveOnce(fifo: string, bytes: Buffer, stopped: () => boolean): P
       await handle.write(bytes);
       // While this write end is open the reader gets no end of file, so its descriptor stays
       // open from the moment its open returns until this poll finds it.
-      await pollUntil(async () => (await descriptorsOf(fifo)) > 0, stopped);
+      await pollUntil(async () => (await descriptorsOf(fifo, handle.fd)) > 0, stopped);
     } finally {
       await handle.close();
     }
@@ -85,10 +85,11 @@ async function pollUntil(done: () => Promise<boolean>, stopped: () => boolean): 
   }
 }
 
-/** Returns how many of this process's file descriptors refer to `fifo`. */
-async function descriptorsOf(fifo: string): Promise<number> {
+/** Returns how many of this process's file descriptors, other than `except`, refer to `fifo`. */
+async function descriptorsOf(fifo: string, except?: number): Promise<number> {
   let count = 0;
   for (const fd of await readdir('/proc/self/fd')) {
+    if (Number(fd) === except) continue;
     // A descriptor may close between the listing and its readlink.
     const target = await readlink(`/proc/self/fd/${fd}`).catch(() => undefined);
     if (target === fifo) count += 1;

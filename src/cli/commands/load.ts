@@ -8,6 +8,7 @@ import {
 import { describeFailure } from '../command-errors.js';
 import { exitAfterOutput, exitOnLaterInterrupt } from '../exit.js';
 import { readPlatformFiles, platformWarningsFor } from '../load-platform-files.js';
+import { loadCommandTrace } from '../load-trace.js';
 import { commandLogger } from '../logger.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
@@ -35,7 +36,6 @@ import { evaluateThresholds } from '../../harness/load/thresholds.js';
 import { validateLoadOutput } from '../../harness/load/validate-output.js';
 import { describeMachine, gitCommit, policyHash } from '../../harness/report/environment.js';
 import { findScenario } from '../../harness/scenario/registry.js';
-import { loadScenarioTrace } from '../../harness/scenario/scenario-trace.js';
 import type { TraceRow } from '../../harness/scenario/trace.js';
 import type { ScenarioSpec } from '../../harness/scenario/types.js';
 import { validateScenario, validateTarget } from '../../harness/scenario/validate.js';
@@ -265,7 +265,7 @@ async function runLoadCommand(
   );
   if (options.engine === 'k6') await requireK6();
   // Read now, so a missing or empty trace fails before a platform starts or a target is probed.
-  const traceRows = await loadScenarioTrace(scenario, scenario.durationSec);
+  const traceRows = await loadCommandTrace(scenario, options.duration);
   // The first SIGINT or SIGTERM stops the load; the summary, `--out` and the platform's
   // cleanup still run. Later signals are ignored until then, and exit with the same code
   // after it.

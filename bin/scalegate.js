@@ -1,7 +1,25 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI through tsx, so no build step stands between a
 // checkout and the `scalegate` command.
-import { register } from 'tsx/esm/api';
 
+// A SIGINT or SIGTERM while tsx loads is kept, and sent again once the CLI's
+// start handlers are in, so it gets their message and exit code.
+// NOTE: a signal before this line runs, while Node.js boots, still ends the
+// process by the signal.
+let bootSignal;
+const keepBootSignal = (signal) => {
+  bootSignal ??= signal;
+};
+process.on('SIGINT', keepBootSignal);
+process.on('SIGTERM', keepBootSignal);
+
+const { register } = await import('tsx/esm/api');
 register();
+// Loading the CLI's modules takes seconds on a busy machine, so the handlers
+// for a signal in that time go in first.
+const { armStartInterrupt } = await import('../src/cli/start-interrupt.js');
+armStartInterrupt();
+process.off('SIGINT', keepBootSignal);
+process.off('SIGTERM', keepBootSignal);
+if (bootSignal !== undefined) process.kill(process.pid, bootSignal);
 await import('../src/cli/main.ts');

@@ -1,6 +1,13 @@
 import { Command } from 'commander';
 
 import { registerCommands } from './commands/index.js';
+import { disarmStartInterrupt } from './start-interrupt.js';
+
+/**
+ * Commands that install SIGINT and SIGTERM handlers of their own and keep the start handlers
+ * of `start-interrupt.ts` until then. The other commands remove those before their action runs.
+ */
+const COMMANDS_WITH_OWN_HANDLERS = new Set(['drill', 'gate', 'load', 'platform']);
 
 /** Builds the `scalegate` command with every subcommand registered. */
 export function buildProgram(): Command {
@@ -12,7 +19,10 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     // Parse errors throw a CommanderError, which main.ts turns into exit code 2; subcommands
     // registered below inherit this setting.
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, command) => {
+      if (!COMMANDS_WITH_OWN_HANDLERS.has(command.name())) disarmStartInterrupt();
+    });
 
   registerCommands(program);
   return program;

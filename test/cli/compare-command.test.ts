@@ -713,8 +713,43 @@ describe('scalegate compare', () => {
     assert.equal(run.exitCode, 2);
     assert.equal(
       run.stderr,
-      'error: --base and --candidate go together; pass the runs of each side, such as ' +
+      'error: --base is given without --candidate; pass the runs of each side, such as ' +
         '--base a1.json a2.json --candidate b1.json b2.json\n',
+    );
+  });
+
+  it('rejects --candidate without --base', async () => {
+    const candidate = await writeJson(dir, 'b.json', sampleLoadOutput());
+    const run = await runCompareCommand(['--candidate', candidate]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(
+      run.stderr,
+      'error: --candidate is given without --base; pass the runs of each side, such as ' +
+        '--base a1.json a2.json --candidate b1.json b2.json\n',
+    );
+  });
+
+  it('rejects --base without files', async () => {
+    const candidate = await writeJson(dir, 'b.json', sampleLoadOutput());
+    const run = await runCompareCommand(['--base', '--candidate', candidate]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(
+      run.stderr,
+      'error: --base is given no files, as --candidate follows it; list the runs of that side ' +
+        'right after --base, such as --base a1.json a2.json --candidate b1.json b2.json, and ' +
+        'pass a file whose name starts with a dash as ./NAME\n',
+    );
+  });
+
+  it('rejects --candidate without files', async () => {
+    const base = await writeJson(dir, 'a.json', sampleLoadOutput());
+    const run = await runCompareCommand(['--candidate', '--base', base]);
+    assert.equal(run.exitCode, 2);
+    assert.equal(
+      run.stderr,
+      'error: --candidate is given no files, as --base follows it; list the runs of that side ' +
+        'right after --candidate, such as --base a1.json a2.json --candidate b1.json b2.json, ' +
+        'and pass a file whose name starts with a dash as ./NAME\n',
     );
   });
 

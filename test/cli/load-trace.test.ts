@@ -56,4 +56,19 @@ describe('scalegate load from another folder', function () {
     assert.doesNotMatch(run.stderr, /arrival\.file/);
     assert.equal(run.exitCode, 2);
   });
+
+  it('names the fix for a long --duration', async () => {
+    const trace = resolve('fixtures/traces/azure-llm-2023-conv.csv');
+    const args = ['load', '--scenario', 'conv-replay', '--duration', '438'];
+    const run = await runCliIn(dir, args);
+    assert.equal(
+      run.stderr,
+      'error: --duration 438 is longer than the trace of scenario conv-replay, which ends ' +
+        `437.7 s into the run at speedUp 8 (${trace}), so the last 0.3 s would send nothing ` +
+        'and lower the per-minute rates; pass --duration 437 or less, or pass a --scenario ' +
+        'that replays no trace: steady-chat, agent-mix, ramp, noisy-flood, noisy-hold, ' +
+        'async-chat\n',
+    );
+    assert.equal(run.exitCode, 2);
+  });
 });

@@ -77,6 +77,9 @@ async function runCompareCommand(
   return 0;
 }
 
+/** Example of the grouped form for usage errors. */
+const GROUP_EXAMPLE = '--base a1.json a2.json --candidate b1.json b2.json';
+
 /** Files of each group, with the group's column heading. */
 interface GroupFiles {
   label: string;
@@ -92,10 +95,14 @@ function groupFiles(files: readonly string[], options: CompareCommandOptions): G
     );
   }
   if (grouped) {
+    rejectEmptyGroup('--base', options.base);
+    rejectEmptyGroup('--candidate', options.candidate);
     if (options.base === undefined || options.candidate === undefined) {
+      const [given, missing] =
+        options.base === undefined ? ['--candidate', '--base'] : ['--base', '--candidate'];
       throw new UsageError(
-        '--base and --candidate go together; pass the runs of each side, such as ' +
-          '--base a1.json a2.json --candidate b1.json b2.json',
+        `${given} is given without ${missing}; pass the runs of each side, such as ` +
+          `${GROUP_EXAMPLE}`,
       );
     }
     return [
@@ -110,6 +117,21 @@ function groupFiles(files: readonly string[], options: CompareCommandOptions): G
     );
   }
   return files.map((file) => ({ label: columnLabel(file, files), files: [file] }));
+}
+
+/**
+ * Rejects a `--base` or `--candidate` given no files. Commander takes the argument after an
+ * option that requires a value even when it starts with a dash, so `--base --candidate b.json`
+ * puts `--candidate` and `b.json` in the base group and leaves no candidate group.
+ */
+function rejectEmptyGroup(flag: string, files: readonly string[] | undefined): void {
+  const first = files?.[0];
+  if (first === undefined || !first.startsWith('-')) return;
+  throw new UsageError(
+    `${flag} is given no files, as ${first} follows it; list the runs of that side right ` +
+      `after ${flag}, such as ${GROUP_EXAMPLE}, and pass a file whose name starts with a ` +
+      'dash as ./NAME',
+  );
 }
 
 /**

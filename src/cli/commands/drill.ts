@@ -21,6 +21,7 @@ import { isPolicyValidationError } from '../../platform/router/policy-errors.js'
 import { decodePolicyText } from '../../platform/router/policy-text.js';
 import { DrillProgress, type PolicyComparison, summaryLines } from '../drill-output.js';
 import { exitAfterOutput, exitOnLaterInterrupt } from '../exit.js';
+import { disarmStartInterrupt } from '../start-interrupt.js';
 import {
   fileOnPath,
   parseExistingFile,
@@ -131,6 +132,7 @@ export function registerDrillCommand(program: Command): void {
       // The handlers go in first, so a signal while the platform starts also stops the drill.
       const controller = new AbortController();
       const dispose = abortOnInterrupt(controller);
+      disarmStartInterrupt();
       let code = EXIT_NOT_RUN;
       try {
         checkOutputPaths(options);

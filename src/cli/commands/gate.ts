@@ -20,6 +20,7 @@ import {
 import { UsageError } from '../command-errors.js';
 import { DrillProgress, summaryLines } from '../drill-output.js';
 import { exitAfterOutput, exitOnLaterInterrupt } from '../exit.js';
+import { disarmStartInterrupt } from '../start-interrupt.js';
 import { commandLogger } from '../logger.js';
 import { parseExistingFile, PRICES_HELP } from '../options.js';
 import {
@@ -84,6 +85,7 @@ export function registerGateCommand(program: Command): void {
     const logger = commandLogger('scalegate-gate', 2, process.env.LOG_LEVEL ?? 'info');
     const controller = new AbortController();
     const dispose = abortOnInterrupt(controller);
+    disarmStartInterrupt();
     let code = EXIT_NOT_RUN;
     try {
       rejectArguments(gate.args);

@@ -8,7 +8,9 @@ import {
 import { describeFailure } from '../command-errors.js';
 import { exitAfterOutput, exitOnLaterInterrupt } from '../exit.js';
 import { readPlatformFiles, platformWarningsFor } from '../load-platform-files.js';
+import { loadCommandTrace } from '../load-trace.js';
 import { commandLogger } from '../logger.js';
+import { describeStartInterrupt, disarmStartInterrupt } from '../start-interrupt.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { relative } from 'node:path';
@@ -35,7 +37,6 @@ import { evaluateThresholds } from '../../harness/load/thresholds.js';
 import { validateLoadOutput } from '../../harness/load/validate-output.js';
 import { describeMachine, gitCommit, policyHash } from '../../harness/report/environment.js';
 import { findScenario } from '../../harness/scenario/registry.js';
-import { loadScenarioTrace } from '../../harness/scenario/scenario-trace.js';
 import type { TraceRow } from '../../harness/scenario/trace.js';
 import type { ScenarioSpec } from '../../harness/scenario/types.js';
 import { validateScenario, validateTarget } from '../../harness/scenario/validate.js';
@@ -181,6 +182,12 @@ export function registerLoadCommand(program: Command): void {
         });
       }
       const options = { ...parsed, scenario };
+      // Until the run's handlers go in, a signal exits at once, as nothing has started yet.
+      describeStartInterrupt(
+        (signal) =>
+          `load interrupted by ${signal} before the run started; no request was sent` +
+          unwrittenClause(options.out),
+      );
       const logger = commandLogger('scalegate-load', 2);
       const controller = new AbortController();
       let code: number;
@@ -265,11 +272,12 @@ async function runLoadCommand(
   );
   if (options.engine === 'k6') await requireK6();
   // Read now, so a missing or empty trace fails before a platform starts or a target is probed.
-  const traceRows = await loadScenarioTrace(scenario, scenario.durationSec);
+  const traceRows = await loadCommandTrace(scenario, options.duration);
   // The first SIGINT or SIGTERM stops the load; the summary, `--out` and the platform's
   // cleanup still run. Later signals are ignored until then, and exit with the same code
   // after it.
   const dispose = abortOnInterrupt(controller, (signal) => new LoadInterruptedError(signal));
+  disarmStartInterrupt();
   let code = EXIT_NOT_RUN;
   try {
     code = await runOnTarget(scenario, options, { signal: controller.signal, traceRows });
@@ -379,11 +387,15 @@ async function runOnTarget(
  * and returns the exit code, 128 plus the signal number.
  */
 function reportStartInterrupted(interrupt: LoadInterruptedError, out: string | undefined): number {
-  const unwritten = out === undefined ? '' : `, and ${out} was not written`;
   process.stderr.write(
-    `error: load ${interrupt.message} while the platform was starting; no request was sent${unwritten}\n`,
+    `error: load ${interrupt.message} while the platform was starting; no request was sent${unwrittenClause(out)}\n`,
   );
   return 128 + constants.signals[interrupt.signalName];
+}
+
+/** Returns `, and <out> was not written` for a `--out` file, or '' without one. */
+function unwrittenClause(out: string | undefined): string {
+  return out === undefined ? '' : `, and ${out} was not written`;
 }
 
 /**

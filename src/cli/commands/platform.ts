@@ -10,14 +10,16 @@ import {
   WORKER_ABORT_GRACE_MS,
 } from '../../platform/runtime.js';
 import { withTimeout } from '../../platform/timeout.js';
+import { abortOnInterrupt, interruptedStart } from '../../harness/drill/interrupt.js';
 import {
   addBackpressureOptions,
   type BackpressureCommandOptions,
   backpressureLimits,
 } from '../backpressure-options.js';
 import { reportFailure } from '../command-errors.js';
-import { exitAfterOutput } from '../exit.js';
+import { exitAfterOutput, exitOnLaterInterrupt } from '../exit.js';
 import { commandLogger } from '../logger.js';
+import { disarmStartInterrupt } from '../start-interrupt.js';
 import {
   parseDurationMsFrom,
   parseExistingFile,
@@ -152,6 +154,16 @@ async function runPlatform(options: PlatformCommandOptions, command: Command): P
   const logger = commandLogger('scalegate-platform', 1, options.logLevel);
   const shutdownTimeoutMs = options.shutdownTimeoutMs;
   const backpressure = backpressureLimits(options);
+  // startPlatform takes no abort signal, so a signal during the start is kept until the start
+  // ends. A failed start has stopped what it started, and a finished one is stopped below.
+  let startSignal: NodeJS.Signals | undefined;
+  const startController = new AbortController();
+  const disposeStart = abortOnInterrupt(startController, (signal) => {
+    startSignal = signal;
+    logger.warn({ signal }, 'signal while the platform starts; stopping it once the start ends');
+    return new Error(`platform start interrupted by ${signal}`);
+  });
+  disarmStartInterrupt();
   let platform: Platform;
   try {
     platform = await startPlatform({
@@ -171,9 +183,28 @@ async function runPlatform(options: PlatformCommandOptions, command: Command): P
       logger,
     });
   } catch (error) {
+    // A worker process in the terminal's process group dies of the same Ctrl-C before it
+    // installs its handlers, which fails the start.
+    if ((await interruptedStart(error, startController.signal)) && startSignal !== undefined) {
+      const code = 128 + constants.signals[startSignal];
+      logger.warn(
+        { signal: startSignal, err: error },
+        'platform start interrupted; the parts that had started are stopped',
+      );
+      exitOnLaterInterrupt(code);
+      disposeStart();
+      return exitAfterOutput(code);
+    }
     // Exits once the message is out: a failed start can leave timers or sockets that would
     // keep the process up.
     return exitAfterOutput(reportFailure('starting the platform', error, logger));
+  }
+  if (startSignal !== undefined) {
+    const code = 128 + constants.signals[startSignal];
+    // A further signal exits at once, as one during a stop after the start does.
+    exitOnLaterInterrupt(code);
+    disposeStart();
+    return stopAndExit(platform, logger, startSignal, shutdownTimeoutMs, code);
   }
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -192,6 +223,7 @@ async function runPlatform(options: PlatformCommandOptions, command: Command): P
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  disposeStart();
   // The handlers go in before this line, because a reader may signal as soon as it reads it.
   // The line is written at info under a higher --log-level too, because it is the only
   // place a port 0 shows. Writing it at the configured level would log a start as an error.
@@ -222,12 +254,16 @@ function shortHashed(file: LoadedFile): LoadedFile {
   return { path: file.path, sha256: file.sha256.slice(0, SHORT_HASH_DIGITS) };
 }
 
-/** Drains for at most `timeoutMs`, then exits; a hung close cannot keep the process alive. */
+/**
+ * Drains for at most `timeoutMs`, then exits with `exitCode`, or 1 when the stop fails; a hung
+ * close cannot keep the process alive.
+ */
 async function stopAndExit(
   platform: Platform,
   logger: Logger,
   signal: NodeJS.Signals,
   timeoutMs: number,
+  exitCode = 0,
 ): Promise<void> {
   const guard = setTimeout(() => {
     logger.error(
@@ -265,7 +301,7 @@ async function stopAndExit(
   try {
     await platform.stop({ onDrainTimeout });
     logger.info('platform stopped');
-    process.exit(0);
+    process.exit(exitCode);
   } catch (error) {
     logger.error({ err: error }, 'platform failed to stop cleanly');
     process.exit(1);

@@ -29,7 +29,7 @@ const GROUP_SETTINGS: readonly GroupSetting[] = [
   },
   {
     plural: 'policy hashes',
-    describe: (run) => run.policyHash?.slice(0, 12) ?? 'not recorded',
+    describe: (run) => run.policyHash?.slice(0, 12) ?? 'not recorded (--target)',
     fix: 'its median describes no one policy, so give each side runs of one --policy',
   },
   {

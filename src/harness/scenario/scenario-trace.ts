@@ -20,6 +20,25 @@ export function isTraceFileError(error: unknown): error is TraceFileError {
   return error instanceof TraceFileError;
 }
 
+/** Raised when a scenario's trace ends before the run does. */
+export class TraceEndsEarlyError extends TraceFileError {
+  constructor(
+    file: string,
+    message: string,
+    /** Offset of the trace's last row in the run, in seconds. */
+    readonly endSec: number,
+    /** Trace seconds replayed per second of run. */
+    readonly speedUp: number,
+  ) {
+    super(file, message);
+    this.name = 'TraceEndsEarlyError';
+  }
+}
+
+export function isTraceEndsEarlyError(error: unknown): error is TraceEndsEarlyError {
+  return error instanceof TraceEndsEarlyError;
+}
+
 /**
  * Reads the trace rows a trace-replay scenario sends within `durationSec`, or returns
  * undefined for another arrival kind. Callers read them before they start a platform or
@@ -69,18 +88,20 @@ function endsEarly(
   last: TraceRow,
   durationSec: number,
   speedUp: number,
-): TraceFileError {
+): TraceEndsEarlyError {
   const endSec = last.offsetMs / 1000;
   const fits = Math.floor(endSec);
   const fix =
     fits >= 1
       ? `pass --duration ${fits} or less, or set arrival.file to a trace that lasts the whole run`
       : 'set arrival.file to a trace that lasts the whole run';
-  return new TraceFileError(
+  return new TraceEndsEarlyError(
     file,
     `scenario.arrival.file: trace ${file} ends ${endSec.toFixed(1)} s into the run at ` +
       `speedUp ${speedUp}, so the last ${(durationSec - endSec).toFixed(1)} s of the ` +
       `${durationSec} s run would send nothing and lower its per-minute rates; ${fix}`,
+    endSec,
+    speedUp,
   );
 }
 

@@ -128,6 +128,18 @@ describe('fairnessWarnings', () => {
     ]);
   });
 
+  it('names a side with a --target run', () => {
+    const [a1, b1, b2] = [run('a1'), run('b1'), run('b2')];
+    b2.policyHash = null;
+    const mixed = fairnessWarnings(groups([a1], [b1, b2])).filter((line) =>
+      line.startsWith('candidate mixes policy hashes:'),
+    );
+    assert.deepEqual(mixed, [
+      'candidate mixes policy hashes: eeeeeeeeeeee (b1) vs not recorded (--target) (b2); its ' +
+        'median describes no one policy, so give each side runs of one --policy',
+    ]);
+  });
+
   it('accepts the same seeds in another order', () => {
     const [a1, a2, b1, b2] = [run('a1'), run('a2'), run('b1'), run('b2')];
     a2.seed = 2;

@@ -3,7 +3,12 @@
  * every few seconds otherwise, and the closing summary.
  */
 import type { DrillEvent } from '../harness/drill/deps.js';
-import { type PolicyChange, unexercisedChangedRoutes } from '../harness/drill/policy-change.js';
+import {
+  fallbackOnlyReason,
+  fallbackOnlyRoutes,
+  type PolicyChange,
+  unexercisedChangedRoutes,
+} from '../harness/drill/policy-change.js';
 import type { Report, SeriesPoint } from '../harness/report/types.js';
 import { percent, signedUsd, usd } from '../harness/report/format.js';
 import { differenceShare } from '../harness/report/provider-bill-text.js';
@@ -133,14 +138,16 @@ export function summaryLines(
   comparison?: PolicyComparison,
 ): string[] {
   const { environment, scenario } = report;
+  const fallbackOnly = fallbackOnlyRoutes(scenario.routes, report.topologies);
   const lines = [
     `[drill] ${report.drill?.name ?? scenario.name} verdict=${report.verdict.status}`,
     `[policy] ${environment.policyPath ?? 'not recorded'} sha256=${environment.policyHash.slice(0, 12)}`,
     `[routes] exercised=${scenario.routes.join(',')}` +
+      (fallbackOnly.size === 0 ? '' : ` through_fallback=${[...fallbackOnly.keys()].join(',')}`) +
       ((scenario.unexercisedRoutes ?? []).length === 0
         ? ''
         : ` not_exercised=${(scenario.unexercisedRoutes ?? []).join(',')}`),
-    ...changeLines(scenario.routes, comparison),
+    ...changeLines(scenario.routes, fallbackOnly, comparison),
   ];
   for (const result of report.topologies) {
     const success = successText(result.requests, result.successRate);
@@ -175,31 +182,44 @@ export function summaryLines(
 }
 
 /**
- * Formats the `[change]` lines: a count of the changed routes and those the drill's load did
- * not send to, then one line per changed route or block.
+ * Formats the `[change]` lines: a count of the changed routes and those that neither the drill's
+ * load nor its failovers reached, then one line per changed route or block. `fallbackOnly` maps
+ * each route reached only through `fallbackRoute` to the routes whose tasks reached it.
  */
-function changeLines(exercised: readonly string[], comparison?: PolicyComparison): string[] {
+function changeLines(
+  loadRoutes: readonly string[],
+  fallbackOnly: ReadonlyMap<string, readonly string[]>,
+  comparison?: PolicyComparison,
+): string[] {
   if (comparison === undefined) return [];
   const { basePath, changes } = comparison;
   if (changes.length === 0) {
     return [`[change] base=${basePath} none: the drilled policy has the same settings`];
   }
   const routes = changes.flatMap((change) => (change.route === null ? [] : [change.route]));
-  const uncovered = unexercisedChangedRoutes(changes, exercised);
+  const uncovered = unexercisedChangedRoutes(changes, [...loadRoutes, ...fallbackOnly.keys()]);
   const head =
     `[change] base=${basePath} routes=${routes.length === 0 ? 'none' : routes.join(',')}` +
     (uncovered.length === 0 ? '' : ` not_covered=${uncovered.join(',')}`);
-  return [head, ...changes.map((change) => changeLine(change, uncovered))];
+  return [head, ...changes.map((change) => changeLine(change, uncovered, fallbackOnly))];
 }
 
-function changeLine(change: PolicyChange, uncovered: readonly string[]): string {
+function changeLine(
+  change: PolicyChange,
+  uncovered: readonly string[],
+  fallbackOnly: ReadonlyMap<string, readonly string[]>,
+): string {
   if (change.route === null) {
     return `[change] throttle, used by every route: ${change.details.join(', ')}`;
   }
   const description = change.kind === 'changed' ? change.details.join(', ') : change.kind;
-  const scope = uncovered.includes(change.route)
-    ? '; the drill did not exercise this route, so its verdict does not cover this change'
-    : '';
+  const from = fallbackOnly.get(change.route);
+  let scope = '';
+  if (uncovered.includes(change.route)) {
+    scope = '; the drill did not exercise this route, so its verdict does not cover this change';
+  } else if (from !== undefined) {
+    scope = `; ${fallbackOnlyReason(from)}, so its verdict covers changes of this route's candidates only`;
+  }
   return `[change] route ${change.route}: ${description}${scope}`;
 }
 

@@ -169,6 +169,41 @@ describe('summaryLines', () => {
     );
   });
 
+  it('covers a fallback route that failovers reached', () => {
+    const report = sampleReport();
+    report.scenario.routes = ['chat'];
+    report.scenario.unexercisedRoutes = ['bench'];
+    const topology = report.topologies[0];
+    assert.ok(topology);
+    topology.fallbackRouteAttempts = [
+      { route: 'chat', fallbackRoute: 'chat-fast', attempts: 9, succeeded: 8 },
+    ];
+    const comparison: PolicyComparison = {
+      basePath: 'base.yaml',
+      changes: [
+        { route: 'chat-fast', kind: 'changed', details: ['deadlineMs 20000 -> 15000'] },
+        { route: 'extra', kind: 'added', details: [] },
+      ],
+    };
+    const lines = summaryLines(report, written(), 'reports/r', comparison);
+    assert.ok(
+      lines.includes('[routes] exercised=chat through_fallback=chat-fast not_exercised=bench'),
+      lines.join('\n'),
+    );
+    assert.deepEqual(
+      lines.filter((line) => line.startsWith('[change]')),
+      [
+        '[change] base=base.yaml routes=chat-fast,extra not_covered=extra',
+        "[change] route chat-fast: deadlineMs 20000 -> 15000; the drill's load sent it no " +
+          'request, and tasks of chat called its candidates through fallbackRoute under their ' +
+          "own route's time limits, retry budget and failoverOn, so its verdict covers changes " +
+          "of this route's candidates only",
+        '[change] route extra: added; the drill did not exercise this route, so its verdict ' +
+          'does not cover this change',
+      ],
+    );
+  });
+
   it('places the change lines after the routes line', () => {
     const comparison: PolicyComparison = { basePath: 'base.yaml', changes: [] };
     const lines = summaryLines(sampleReport(), written(), 'reports/r', comparison);

@@ -18,6 +18,7 @@ import type {
   CostSummary,
   ProviderBill,
   FailoverCount,
+  FallbackRouteAttempts,
   FailoversByPair,
   FirstTokenSum,
   PriorityClassName,
@@ -110,6 +111,27 @@ function failoverPairs(samples: Awaited<ReturnType<typeof readRegistry>>): Failo
       toProvider: sample.labels.to_provider ?? 'unknown',
       activations: sample.value,
     }));
+}
+
+/**
+ * Sums `scalegate_fallback_route_attempts_total` by route and fallback route, in the order the
+ * samples first name each pair, leaving out pairs without a call.
+ */
+export function fallbackRouteAttempts(
+  samples: readonly MetricSampleValue[],
+): FallbackRouteAttempts[] {
+  const pairs = new Map<string, FallbackRouteAttempts>();
+  for (const sample of samples) {
+    if (sample.name !== 'scalegate_fallback_route_attempts_total') continue;
+    const route = sample.labels.route ?? 'unknown';
+    const fallbackRoute = sample.labels.fallback_route ?? 'unknown';
+    const key = JSON.stringify([route, fallbackRoute]);
+    const entry = pairs.get(key) ?? { route, fallbackRoute, attempts: 0, succeeded: 0 };
+    entry.attempts += sample.value;
+    if (sample.labels.outcome === 'success') entry.succeeded += sample.value;
+    pairs.set(key, entry);
+  }
+  return [...pairs.values()].filter((entry) => entry.attempts > 0);
 }
 
 /** Samples of the mock providers' /metrics, and the providers whose scrape failed. */
@@ -357,14 +379,19 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
     return stream(run, { sampler, latencyBySecond }, async () => {
       await sampling;
       const samples = await read();
+      const cost = await costOf(
+        platform,
+        options.scenario.tenants.map((tenant) => tenant.tenantId),
+        signal,
+      );
+      // Read after the cost settled, when worker processes have sent the counts of their
+      // last tasks.
+      const fallbackSamples = await readRegistry(platform.registry);
       return {
         topology: options.topology,
         failovers: failoverPairs(samples),
-        cost: await costOf(
-          platform,
-          options.scenario.tenants.map((tenant) => tenant.tenantId),
-          signal,
-        ),
+        fallbackRouteAttempts: fallbackRouteAttempts(fallbackSamples),
+        cost,
         servedBySecond,
         failoversBySecond,
         failoversByPairBySecond,

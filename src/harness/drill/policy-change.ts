@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 
 import { PolicyValidationError } from '../../platform/router/policy-errors.js';
 import { parsePolicySource } from '../../platform/router/policy-source.js';
-import type { PolicyChange, PolicyChangeRecord } from '../report/types.js';
+import type { PolicyChange, PolicyChangeRecord, TopologyResult } from '../report/types.js';
 
 export type { PolicyChange } from '../report/types.js';
 
@@ -44,6 +44,54 @@ export function basePolicy(path: string, bytes: Uint8Array, text: string): BaseP
 }
 
 /**
+ * Maps each fallback route that `topologies` record calls to, other than `loadRoutes`, to the
+ * routes whose tasks called it, in the order the topologies list them.
+ */
+export function fallbackOnlyRoutes(
+  loadRoutes: readonly string[],
+  topologies: readonly Pick<TopologyResult, 'fallbackRouteAttempts'>[],
+): Map<string, string[]> {
+  const reached = new Map<string, string[]>();
+  for (const topology of topologies) {
+    for (const entry of topology.fallbackRouteAttempts ?? []) {
+      if (entry.attempts === 0 || loadRoutes.includes(entry.fallbackRoute)) continue;
+      const from = reached.get(entry.fallbackRoute) ?? [];
+      if (!from.includes(entry.route)) from.push(entry.route);
+      reached.set(entry.fallbackRoute, from);
+    }
+  }
+  return reached;
+}
+
+/**
+ * Says how the tasks of the routes in `from` reached a route that the load sent no request to,
+ * with each route name passed through `code`. The router calls a fallback route's candidates
+ * under the settings of the task's route, so the fallback route's own time limits, retry
+ * budget and failoverOn go untested.
+ */
+export function fallbackOnlyReason(
+  from: readonly string[],
+  code: (name: string) => string = (name) => name,
+): string {
+  return (
+    `the drill's load sent it no request, and tasks of ${from.map(code).join(', ')} called its ` +
+    `candidates through ${code('fallbackRoute')} under their own route's time limits, retry ` +
+    'budget and failoverOn'
+  );
+}
+
+/**
+ * Lists the routes a drill exercised: `loadRoutes`, which its load sends requests to, then
+ * the fallback routes whose candidates its tasks called, as `topologies` record them.
+ */
+export function exercisedRoutes(
+  loadRoutes: readonly string[],
+  topologies: readonly Pick<TopologyResult, 'fallbackRouteAttempts'>[],
+): string[] {
+  return [...loadRoutes, ...fallbackOnlyRoutes(loadRoutes, topologies).keys()];
+}
+
+/**
  * Returns the added and changed routes that are not in `exercised`, in the order of `changes`.
  * A removed route has no traffic to exercise, and the `throttle` block applies to every route.
  */
@@ -51,9 +99,6 @@ export function unexercisedChangedRoutes(
   changes: readonly PolicyChange[],
   exercised: readonly string[],
 ): string[] {
-  // NOTE: a route that an exercised route names as `fallbackRoute` counts as unexercised,
-  // although the drill calls its candidates when the exercised route's own fail or are
-  // unavailable. Only its other settings, such as its time limits, go untested.
   return changes.flatMap((change) =>
     change.route === null || change.kind === 'removed' || exercised.includes(change.route)
       ? []

@@ -42,7 +42,7 @@ import { loadDrillPolicy } from './drill-policy.js';
 import { DrillSpecError } from './errors.js';
 import { failoverGaps } from './failover-coverage.js';
 import { platformDrillDeps } from './platform-deps.js';
-import { type BasePolicy, comparePolicies } from './policy-change.js';
+import { type BasePolicy, comparePolicies, exercisedRoutes } from './policy-change.js';
 import { buildDrillReport, drillRunId } from './report.js';
 import { runDrill } from './runner.js';
 import type { DrillSpec } from './spec.js';
@@ -197,6 +197,7 @@ export async function runDrillOnPlatform(
       drivers: platform.keyPrefix === undefined ? 'memory' : 'redis',
       ...files.record,
     });
+    const exercised = exercisedRoutes(scenarioRoutes, [outcome.result]);
     const reportsDir = options.reportsDir ?? 'reports';
     const report = buildDrillReport({
       outcome: { ...outcome, startedAt },
@@ -212,14 +213,12 @@ export async function runDrillOnPlatform(
         }),
         tenants: scenario.tenants.map((tenant) => tenant.tenantId),
         routes: scenario.routes.map((route) => route.route),
-        unexercisedRoutes: policyRoutes.filter(
-          (route) => !scenario.routes.some((used) => used.route === route),
-        ),
+        unexercisedRoutes: policyRoutes.filter((route) => !exercised.includes(route)),
       },
       policyChange:
         options.basePolicy === undefined
           ? undefined
-          : comparePolicies(options.basePolicy, policyText, policyPath, scenarioRoutes),
+          : comparePolicies(options.basePolicy, policyText, policyPath, exercised),
     });
     const written = await writeReport(report, reportsDir);
     const runbookPath = options.runbookPath ?? RUNBOOK_PATH;

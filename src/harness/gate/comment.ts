@@ -3,8 +3,9 @@
  * first, then the base vs PR table, the policy change, and the changed routes the drill did not
  * exercise.
  */
+import { fallbackOnlyRoutes } from '../drill/policy-change.js';
 import { policyChangeItem } from '../report/markdown.js';
-import type { PolicyChangeRecord, Report } from '../report/types.js';
+import type { Report } from '../report/types.js';
 import { type GateComparison, SINGLE_DRILL_NOTE } from './compare.js';
 import type { BaseDrillOutcome, GateDrillOutcome, GateFiles, GateSettings } from './run.js';
 
@@ -30,7 +31,7 @@ export function renderGateComment(input: GateCommentInput): string {
     GATE_COMMENT_MARKER,
     ...verdictSection(input),
     ...comparisonSection(input),
-    ...(pr.status === 'ran' ? changeSections(pr.run.report.policyChange) : []),
+    ...(pr.status === 'ran' ? changeSections(pr.run.report) : []),
     ...reportsSection(input),
   ];
   return `${parts.join('\n').trimEnd()}\n`;
@@ -170,8 +171,10 @@ function policyCell(path: string, report: Report): string {
   return `\`${path}\` ${report.environment.policyHash.slice(0, 12)}`;
 }
 
-function changeSections(change: PolicyChangeRecord | undefined): string[] {
+function changeSections(report: Report): string[] {
+  const change = report.policyChange;
   if (change === undefined) return [];
+  const fallbackOnly = fallbackOnlyRoutes(report.scenario.routes, report.topologies);
   const base = `base policy \`${change.basePolicyPath}\` (sha256 ${change.basePolicySha256.slice(0, 12)})`;
   if (change.changes.length === 0) {
     return ['### Policy change', '', `The PR policy has the same settings as the ${base}.`, ''];
@@ -182,14 +185,15 @@ function changeSections(change: PolicyChangeRecord | undefined): string[] {
     '',
     `Settings the PR policy changes from the ${base}:`,
     '',
-    ...change.changes.map((entry) => `- ${policyChangeItem(entry, unexercised)}`),
+    ...change.changes.map((entry) => `- ${policyChangeItem(entry, unexercised, fallbackOnly)}`),
     '',
     '### Changed routes the drill did not exercise',
     '',
     ...(unexercised.length === 0
       ? ['None: the drill exercised every changed route.']
       : [
-          'The drill sent no request to these routes, so its verdict does not cover their changes:',
+          "The drill's load sent no request to these routes and no failover reached their " +
+            'candidates, so its verdict does not cover their changes:',
           '',
           ...unexercised.map((route) => `- \`${route}\``),
         ]),

@@ -6,6 +6,7 @@ import type {
   Breakdown,
   CostSummary,
   FailoverCount,
+  FallbackRouteAttempts,
   FailoversByPair,
   FirstTokenSum,
   LatencySummary,
@@ -18,6 +19,8 @@ export interface TopologyExtras {
   topology: string;
   settings?: Record<string, string | number | boolean>;
   failovers: FailoverCount[];
+  /** Provider calls to candidates of fallback routes; drills only. */
+  fallbackRouteAttempts?: FallbackRouteAttempts[];
   cost: CostSummary;
   /** Successful requests per provider for each second of the run, keyed by second. */
   servedBySecond?: ReadonlyMap<number, Record<string, number>>;
@@ -123,6 +126,9 @@ export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): To
         : breakdown(result.latency.byRoute, result.successRateByRoute),
     statusCounts: { ...result.statusCodes },
     failovers: extras.failovers,
+    ...(extras.fallbackRouteAttempts === undefined
+      ? {}
+      : { fallbackRouteAttempts: extras.fallbackRouteAttempts }),
     cost: extras.cost,
     harness: {
       valid: result.health.valid,

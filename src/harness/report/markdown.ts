@@ -1,3 +1,4 @@
+import { fallbackOnlyReason, fallbackOnlyRoutes } from '../drill/policy-change.js';
 import { count, percent, seconds, table, usd } from './format.js';
 import { providerBillText } from './provider-bill-text.js';
 import { queuePeaks } from './queue-series.js';
@@ -69,7 +70,8 @@ function unexercisedNote(report: Report): string[] {
  * Lists what the drilled policy changes in the base policy, one item per change, and marks each
  * changed route that the run did not exercise as not covered by the verdict.
  */
-function policyChangeSection(change: PolicyChangeRecord): string[] {
+function policyChangeSection(report: Report, change: PolicyChangeRecord): string[] {
+  const fallbackOnly = fallbackOnlyRoutes(report.scenario.routes, report.topologies);
   const base = `base policy ${change.basePolicyPath} (sha256 ${change.basePolicySha256.slice(0, 12)})`;
   if (change.changes.length === 0) {
     return ['## Policy change', '', `The drilled policy has the same settings as the ${base}.`, ''];
@@ -79,21 +81,36 @@ function policyChangeSection(change: PolicyChangeRecord): string[] {
     '',
     `Settings the drilled policy changes from the ${base}:`,
     '',
-    ...change.changes.map((entry) => `- ${policyChangeItem(entry, change.unexercisedRoutes)}`),
+    ...change.changes.map(
+      (entry) => `- ${policyChangeItem(entry, change.unexercisedRoutes, fallbackOnly)}`,
+    ),
     '',
   ];
 }
 
 /**
- * Describes one policy change for a Markdown list item, marking a changed route that the run
- * did not exercise as not covered by the verdict.
+ * Describes one policy change for a Markdown list item. A changed route that the run did not
+ * exercise is marked as not covered by the verdict. A route in `fallbackOnly`, which maps each
+ * route that tasks reached only through `fallbackRoute` to the routes of those tasks, is marked
+ * as covered for its candidates only.
  */
-export function policyChangeItem(change: PolicyChange, unexercised: readonly string[]): string {
+export function policyChangeItem(
+  change: PolicyChange,
+  unexercised: readonly string[],
+  fallbackOnly: ReadonlyMap<string, readonly string[]> = new Map(),
+): string {
   if (change.route === null) return `throttle, used by every route: ${change.details.join(', ')}`;
   const description = change.kind === 'changed' ? change.details.join(', ') : change.kind;
-  const scope = unexercised.includes(change.route)
-    ? '. **Not covered:** the drill did not exercise this route, so the verdict does not cover this change.'
-    : '';
+  const from = fallbackOnly.get(change.route);
+  let scope = '';
+  if (unexercised.includes(change.route)) {
+    scope =
+      '. **Not covered:** the drill did not exercise this route, so the verdict does not cover this change.';
+  } else if (from !== undefined) {
+    scope =
+      `. **Reached through fallback only:** ${fallbackOnlyReason(from, (name) => `\`${name}\``)}, ` +
+      "so the verdict covers changes of this route's candidates only.";
+  }
   return `route ${change.route}: ${description}${scope}`;
 }
 
@@ -389,7 +406,7 @@ export function renderMarkdown(report: Report, chartFiles: readonly string[] = [
     `Run \`${report.runId}\`, ${report.createdAt}. ${report.scenario.description ?? ''}`.trim(),
     '',
     ...(reasons.length > 0 ? [...reasons, ''] : []),
-    ...(report.policyChange === undefined ? [] : policyChangeSection(report.policyChange)),
+    ...(report.policyChange === undefined ? [] : policyChangeSection(report, report.policyChange)),
     environmentSection(report),
     ...unexercisedNote(report),
     '',

@@ -11,9 +11,9 @@ import type { BackpressureLimits } from '../../platform/admission/backpressure.j
  * queue gauges of the series and the `worker-pause` fault, version 4 the admission
  * rejections per tenant of the series, version 5 the failovers per provider pair of the
  * series, version 6 the providers' bill of a drill's cost, version 7 the times to first token
- * per provider of the series.
+ * per provider of the series, version 8 the provider calls that reached fallback routes.
  */
-export const REPORT_SCHEMA_VERSION = 7;
+export const REPORT_SCHEMA_VERSION = 8;
 
 /** Schema versions this scalegate reads. */
 export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [
@@ -23,6 +23,7 @@ export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [
   4,
   5,
   6,
+  7,
   REPORT_SCHEMA_VERSION,
 ];
 
@@ -88,7 +89,11 @@ export interface ScenarioSummary {
   arrivalRatePerMinute: number;
   tenants: string[];
   routes: string[];
-  /** Routes of the policy that no request of the run used, so the verdict does not cover them. */
+  /**
+   * Routes of the policy that the run did not exercise, so the verdict does not cover them: no
+   * request of the run used them, and, from schema version 8 on, no task called their
+   * candidates through `fallbackRoute`.
+   */
   unexercisedRoutes?: string[];
 }
 
@@ -108,7 +113,11 @@ export interface PolicyChangeRecord {
   basePolicySha256: string;
   /** Changes in the order `policyChanges` lists them; empty when the settings are the same. */
   changes: PolicyChange[];
-  /** Added or changed routes that no request of the run used, so the verdict does not cover them. */
+  /**
+   * Added or changed routes that the run did not exercise, so the verdict does not cover their
+   * changes. `validateReport` recomputes them from `scenario.routes` and each topology's
+   * `fallbackRouteAttempts`.
+   */
   unexercisedRoutes: string[];
 }
 
@@ -147,6 +156,19 @@ export interface FailoverCount {
   fromProvider: string;
   toProvider: string;
   activations: number;
+}
+
+/**
+ * Provider calls that tasks of `route` made to candidates it takes from `fallbackRoute`, one
+ * of the routes its `fallbackRoute` links lead to, counted from the platform's start.
+ */
+export interface FallbackRouteAttempts {
+  route: string;
+  fallbackRoute: string;
+  /** Calls of every outcome: succeeded, failed, or aborted by the caller. */
+  attempts: number;
+  /** Calls that succeeded, so the fallback route served the task's call. */
+  succeeded: number;
 }
 
 export interface CostSlice {
@@ -291,6 +313,12 @@ export interface TopologyResult {
   /** Response counts keyed by HTTP status, or by an error class such as `timeout`. */
   statusCounts: Record<string, number>;
   failovers: FailoverCount[];
+  /**
+   * Provider calls to candidates of fallback routes, one entry per route and fallback route
+   * with at least one call. Drill reports record it from schema version 8 on, and load reports
+   * and older drill reports lack it.
+   */
+  fallbackRouteAttempts?: FallbackRouteAttempts[];
   cost: CostSummary;
   harness: HarnessHealth;
   timeSeries: SeriesPoint[];
@@ -463,7 +491,7 @@ export interface Report {
    * schedule were, 5 in those written before the providers' bill was, and 6 in those written
    * before the series' times to first token were. Such reports still validate.
    */
-  schemaVersion: 1 | 2 | 3 | 4 | 5 | 6 | typeof REPORT_SCHEMA_VERSION;
+  schemaVersion: 1 | 2 | 3 | 4 | 5 | 6 | 7 | typeof REPORT_SCHEMA_VERSION;
   runId: string;
   createdAt: string;
   environment: Environment;

@@ -1,4 +1,4 @@
-import { unexercisedChangedRoutes } from '../drill/policy-change.js';
+import { exercisedRoutes, unexercisedChangedRoutes } from '../drill/policy-change.js';
 import { breakerIssues } from './breakers.js';
 import { ReportValidationError, type ReportIssue } from './errors.js';
 import { compileSchema, type SchemaCheck, shortJson, toIssue } from './schema-check.js';
@@ -37,12 +37,29 @@ function failoverPairIssues(result: TopologyResult, base: string): ReportIssue[]
   return issues;
 }
 
+/** Lists the fallback route entries that count more successful calls than calls. */
+function fallbackAttemptIssues(result: TopologyResult, base: string): ReportIssue[] {
+  return (result.fallbackRouteAttempts ?? []).flatMap((entry, index) =>
+    entry.succeeded <= entry.attempts
+      ? []
+      : [
+          {
+            instancePath: `${base}/fallbackRouteAttempts/${index}/succeeded`,
+            keyword: 'fallbackSucceeded',
+            message: `more successful calls than the ${entry.attempts} calls`,
+            value: shortJson(entry.succeeded),
+            expected: 'at most attempts',
+          },
+        ],
+  );
+}
+
 /**
  * Checks what the schema cannot: latency percentiles in order, cost slices that add up to
  * the cost total, failovers per provider pair that add up to each second's failovers,
- * breaker transitions that agree with their states and open time, and a policy change whose
- * unexercised routes agree with its changes and the exercised routes. Returns one issue per
- * broken rule.
+ * successful fallback route calls within their calls, breaker transitions that agree with
+ * their states and open time, and a policy change whose unexercised routes agree with its
+ * changes and the exercised routes. Returns one issue per broken rule.
  */
 function semanticIssues(report: Report): ReportIssue[] {
   const issues: ReportIssue[] = [];
@@ -83,6 +100,7 @@ function semanticIssues(report: Report): ReportIssue[] {
       });
     }
     issues.push(...failoverPairIssues(result, base));
+    issues.push(...fallbackAttemptIssues(result, base));
   }
   const breakers = report.drill?.breakers;
   if (breakers !== undefined && breakers !== null) {
@@ -90,14 +108,17 @@ function semanticIssues(report: Report): ReportIssue[] {
   }
   const change = report.policyChange;
   if (change !== undefined) {
-    const expected = unexercisedChangedRoutes(change.changes, report.scenario.routes);
+    const exercised = exercisedRoutes(report.scenario.routes, report.topologies);
+    const expected = unexercisedChangedRoutes(change.changes, exercised);
     if (JSON.stringify(expected) !== JSON.stringify(change.unexercisedRoutes)) {
       issues.push({
         instancePath: '/policyChange/unexercisedRoutes',
         keyword: 'unexercisedRoutes',
-        message: `the changes and scenario.routes give ${JSON.stringify(expected)}`,
+        message: `the changes, scenario.routes and fallbackRouteAttempts give ${JSON.stringify(expected)}`,
         value: shortJson(change.unexercisedRoutes),
-        expected: 'the added or changed routes of policyChange.changes not in scenario.routes',
+        expected:
+          'the added or changed routes of policyChange.changes that are neither in ' +
+          'scenario.routes nor a fallbackRoute of topologies[].fallbackRouteAttempts',
       });
     }
   }

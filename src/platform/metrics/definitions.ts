@@ -65,6 +65,12 @@ export function defineMetrics(registry: Registry, collectors: GaugeCollectors = 
     labelNames: ['provider', 'model', 'outcome'] as const,
     registers,
   });
+  const fallbackAttempts = new Counter({
+    name: 'scalegate_fallback_route_attempts_total',
+    help: "Provider calls of a route's tasks to candidates of one of its fallback routes, by the task's route, the fallback route and outcome (success, failed, or aborted by the caller).",
+    labelNames: ['route', 'fallback_route', 'outcome'] as const,
+    registers,
+  });
   const providerErrors = new Counter({
     name: 'scalegate_provider_errors_total',
     help: 'Failed provider calls by provider, model and error class, such as status_429 for a call the provider rate-limited or status_5xx.',
@@ -186,6 +192,7 @@ export function defineMetrics(registry: Registry, collectors: GaugeCollectors = 
     failovers,
     retries,
     attempts,
+    fallbackAttempts,
     providerErrors,
     breakerState,
     queueDepth,

@@ -7,6 +7,7 @@ export {
   BREAKER_STATE_VALUES,
   type BreakerState,
   createPlatformMetrics,
+  type FallbackRouteLabels,
   type ModelLabels,
   type PlatformMetricsOptions,
   type PlatformMetrics,

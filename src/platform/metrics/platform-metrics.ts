@@ -45,6 +45,12 @@ export interface ModelLabels {
   model: string;
 }
 
+/** A task's route and the fallback route whose candidate the task called. */
+export interface FallbackRouteLabels {
+  route: string;
+  fallbackRoute: string;
+}
+
 /** The platform's Prometheus metrics, with typed helpers that build every label set. */
 export interface PlatformMetrics {
   readonly registry: Registry;
@@ -59,6 +65,14 @@ export interface PlatformMetrics {
     labels: ModelLabels,
     outcome: 'success' | 'failed' | 'aborted',
     errorClass?: string,
+  ): void;
+  /**
+   * Counts a provider call of a `route` task to a candidate that the route takes from
+   * `fallbackRoute`, one of the routes its `fallbackRoute` links lead to.
+   */
+  recordFallbackAttempt(
+    labels: FallbackRouteLabels,
+    outcome: 'success' | 'failed' | 'aborted',
   ): void;
   setBreakerState(labels: ModelLabels, state: BreakerState): void;
   setQueueGauges(queue: string, gauges: QueueGaugeSample): void;
@@ -131,6 +145,7 @@ export function createPlatformMetrics(
     failovers,
     retries,
     attempts,
+    fallbackAttempts,
     providerErrors,
     breakerState,
     queueDepth,
@@ -219,6 +234,9 @@ export function createPlatformMetrics(
         const { provider, model } = labels;
         providerErrors.inc({ provider, model, error_class: errorClass });
       }
+    },
+    recordFallbackAttempt(labels, outcome) {
+      fallbackAttempts.inc({ route: labels.route, fallback_route: labels.fallbackRoute, outcome });
     },
     setBreakerState(labels, state) {
       const value = BREAKER_STATE_VALUES[state];

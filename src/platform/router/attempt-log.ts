@@ -12,10 +12,12 @@ export class AttemptLog {
   readonly #records: AttemptRecord[] = [];
   readonly #routeName: string;
   readonly #emit: TaskRunContext['emit'];
+  readonly #candidateRouteOf: TaskRunContext['candidateRouteOf'];
 
-  constructor(context: Pick<TaskRunContext, 'routeName' | 'emit'>) {
+  constructor(context: Pick<TaskRunContext, 'routeName' | 'emit' | 'candidateRouteOf'>) {
     this.#routeName = context.routeName;
     this.#emit = context.emit;
+    this.#candidateRouteOf = context.candidateRouteOf;
   }
 
   /** Returns a copy of the records so far, in call order. */
@@ -27,6 +29,7 @@ export class AttemptLog {
     this.#records.push({ ...candidateRef(candidate), outcome: 'success', latencyMs });
     this.#emit('attempt_end', {
       route: this.#routeName,
+      candidateRoute: this.#candidateRouteOf(candidate),
       ...candidateRef(candidate),
       outcome: 'success',
       latencyMs,
@@ -47,7 +50,8 @@ export class AttemptLog {
       latencyMs,
     };
     this.#records.push(usage === undefined ? record : { ...record, usage });
-    this.#emit('attempt_end', { route: this.#routeName, ...record });
+    const candidateRoute = this.#candidateRouteOf(candidate);
+    this.#emit('attempt_end', { route: this.#routeName, candidateRoute, ...record });
   }
 
   skipped(candidate: Candidate, reason: SkipReason): void {

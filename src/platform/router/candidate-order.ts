@@ -7,9 +7,23 @@ export function candidateKey(candidate: { provider: string; model: string }): st
 }
 
 /**
+ * Lists `routeName`, then the routes its `fallbackRoute` links lead to in turn, until a route
+ * repeats or the chain ends.
+ */
+export function fallbackChain(policy: Policy, routeName: string): string[] {
+  const chain: string[] = [];
+  let name: string | undefined = routeName;
+  while (name !== undefined && !chain.includes(name)) {
+    chain.push(name);
+    name = policy.routes[name]?.fallbackRoute;
+  }
+  return chain;
+}
+
+/**
  * Lists a route's candidates, then those of each fallback route in turn, one group
- * per route. A candidate already listed is not repeated, and any below the first
- * route's quality floor is dropped, so a group may be empty.
+ * per route of `fallbackChain`. A candidate already listed is not repeated, and any below
+ * the first route's quality floor is dropped, so a group may be empty.
  */
 export function routeCandidates(
   policy: Policy,
@@ -17,12 +31,9 @@ export function routeCandidates(
   catalog: ProviderCatalog,
 ): Candidate[][] {
   const floor = policy.routes[routeName]?.qualityFloor ?? 0;
-  const seenRoutes = new Set<string>();
   const seenCandidates = new Set<string>();
   const groups: Candidate[][] = [];
-  let name: string | undefined = routeName;
-  while (name !== undefined && !seenRoutes.has(name)) {
-    seenRoutes.add(name);
+  for (const name of fallbackChain(policy, routeName)) {
     const route: RoutePolicy | undefined = policy.routes[name];
     const group: Candidate[] = [];
     for (const candidate of route?.candidates ?? []) {
@@ -34,7 +45,6 @@ export function routeCandidates(
       }
     }
     groups.push(group);
-    name = route?.fallbackRoute;
   }
   return groups;
 }

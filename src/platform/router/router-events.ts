@@ -17,6 +17,8 @@ export interface RouterEventMap {
   attempt_end: [
     {
       route: string;
+      /** Route whose candidates list this provider and model: `route` or one of its fallback routes. */
+      candidateRoute: string;
       provider: string;
       model: string;
       outcome: 'success' | 'failed';

@@ -5,7 +5,7 @@ import type { ProviderClient, ProviderEndpoint } from '../providers/types.js';
 import type { AttemptRecord, TaskRequest, TaskResult } from '../task.js';
 import type { BreakerState } from './breaker-state.js';
 import { findProvider, type ProviderCatalog } from './catalog.js';
-import { candidateKey, routeCandidates } from './candidate-order.js';
+import { candidateKey, fallbackChain, routeCandidates } from './candidate-order.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { outputLimitOf } from './output-limits.js';
 import type { Candidate, Policy } from './policy-types.js';
@@ -161,11 +161,18 @@ export class Router extends EventEmitter<RouterEventMap> {
     if (route === undefined || groups === undefined || budget === undefined) {
       return undefined;
     }
+    // Group i lists the candidates of route i of the chain, each candidate in one group only.
+    const chain = fallbackChain(this.#policy, routeName);
+    const routeOfCandidate = new Map<Candidate, string>();
+    for (const [index, group] of groups.entries()) {
+      for (const candidate of group) routeOfCandidate.set(candidate, chain[index] ?? routeName);
+    }
     return {
       routeName,
       route,
       candidateGroups: groups,
       candidates: groups.flat(),
+      candidateRouteOf: (candidate) => routeOfCandidate.get(candidate) ?? routeName,
       outputLimitOf: (candidate) => outputLimitOf(this.#catalog, candidate),
       budget,
       clock: this.#clock,

@@ -22,6 +22,8 @@ export interface TaskRunContext {
   candidateGroups: Candidate[][];
   /** Every candidate of `candidateGroups` in policy order. */
   candidates: Candidate[];
+  /** Returns the route whose group lists `candidate`: `routeName` or one of its fallback routes. */
+  candidateRouteOf(candidate: Candidate): string;
   /** Returns the largest `max_tokens` the candidate's model accepts, from the provider catalog. */
   outputLimitOf(candidate: Candidate): number;
   clock: Clock;

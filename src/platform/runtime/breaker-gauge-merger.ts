@@ -61,6 +61,7 @@ export class BreakerGaugeMerger {
         observeTimeToFirstToken: (...args) => metrics.observeTimeToFirstToken(...args),
         recordFailover: (...args) => metrics.recordFailover(...args),
         recordAttempt: (...args) => metrics.recordAttempt(...args),
+        recordFallbackAttempt: (...args) => metrics.recordFallbackAttempt(...args),
         recordCost: (...args) => metrics.recordCost(...args),
         recordCapDeferral: (...args) => metrics.recordCapDeferral(...args),
         recordResumedSteps: (...args) => metrics.recordResumedSteps(...args),

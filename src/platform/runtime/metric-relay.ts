@@ -13,6 +13,7 @@ export const RELAYED_METHODS = [
   'observeTimeToFirstToken',
   'recordFailover',
   'recordAttempt',
+  'recordFallbackAttempt',
   'setBreakerState',
   'recordCost',
   'recordCapDeferral',

@@ -23,7 +23,8 @@ const BREAKER_STATES: Record<BreakerTransition['to']['kind'], BreakerState> = {
 
 /**
  * Feeds router events to the metrics: breaker transitions, with their reason,
- * to the breaker gauge, failovers (or same-provider retries) and every attempt's outcome.
+ * to the breaker gauge, failovers (or same-provider retries) and every attempt's outcome, also
+ * by fallback route for a call to a candidate that the task's route takes from a fallback route.
  * Every candidate of the policy starts with a closed breaker sample.
  */
 export function wireRouterMetrics(router: Router, metrics: MetricSink, policy: Policy): void {
@@ -42,13 +43,13 @@ export function wireRouterMetrics(router: Router, metrics: MetricSink, policy: P
   });
   router.on('failover', ({ from, to }) => metrics.recordFailover(from.provider, to.provider));
   // A call the caller aborted says nothing about the provider, so it is not counted as failed.
-  router.on('attempt_end', ({ provider, model, outcome, errorClass }) =>
-    metrics.recordAttempt(
-      { provider, model },
-      errorClass === 'aborted' ? 'aborted' : outcome,
-      errorClass,
-    ),
-  );
+  router.on('attempt_end', ({ route, candidateRoute, provider, model, outcome, errorClass }) => {
+    const counted = errorClass === 'aborted' ? 'aborted' : outcome;
+    metrics.recordAttempt({ provider, model }, counted, errorClass);
+    if (candidateRoute !== route) {
+      metrics.recordFallbackAttempt({ route, fallbackRoute: candidateRoute }, counted);
+    }
+  });
 }
 
 /**

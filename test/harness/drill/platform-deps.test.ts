@@ -6,13 +6,16 @@ import { SCENARIOS } from '../../../scenarios/index.js';
 import type { BreakerChangeAt } from '../../../src/harness/drill/deps.js';
 import {
   type DrillPlatform,
+  fallbackRouteAttempts,
   MAIN_DRAIN_TIMEOUT_MS,
   platformDrillDeps,
   settledBill,
 } from '../../../src/harness/drill/platform-deps.js';
+import { readRegistry } from '../../../src/harness/drill/metric-samples.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../../src/harness/load/options.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
 import { MemoryCostLedger } from '../../../src/platform/cost/index.js';
+import { createPlatformMetrics } from '../../../src/platform/metrics/index.js';
 import { systemClock } from '../../../src/platform/clock.js';
 import { MemoryTaskStore } from '../../../src/platform/store/memory.js';
 import { GatewayMetrics } from '../../../src/platform/gateway/metrics.js';
@@ -148,6 +151,29 @@ describe('platformDrillDeps watchBreakers', () => {
       watch.changes().map((entry) => [entry.from, entry.to, entry.atMs]),
       [['open', 'closed', 2000]],
     );
+  });
+});
+
+describe('fallbackRouteAttempts', () => {
+  it('sums the platform counter by route pair', async () => {
+    const metrics = createPlatformMetrics();
+    const backup = { route: 'chat', fallbackRoute: 'backup' };
+    metrics.recordFallbackAttempt(backup, 'success');
+    metrics.recordFallbackAttempt(backup, 'success');
+    metrics.recordFallbackAttempt(backup, 'failed');
+    metrics.recordFallbackAttempt(backup, 'aborted');
+    metrics.recordFallbackAttempt({ route: 'chat-fast', fallbackRoute: 'backup' }, 'failed');
+    metrics.recordAttempt({ provider: 'provider-a', model: 'gpt-4o' }, 'success');
+    assert.deepEqual(fallbackRouteAttempts(await readRegistry(metrics.registry)), [
+      { route: 'chat', fallbackRoute: 'backup', attempts: 4, succeeded: 2 },
+      { route: 'chat-fast', fallbackRoute: 'backup', attempts: 1, succeeded: 0 },
+    ]);
+  });
+
+  it('returns nothing without fallback calls', async () => {
+    const metrics = createPlatformMetrics();
+    metrics.recordAttempt({ provider: 'provider-a', model: 'gpt-4o' }, 'success');
+    assert.deepEqual(fallbackRouteAttempts(await readRegistry(metrics.registry)), []);
   });
 });
 

@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import {
   basePolicy,
   comparePolicies,
+  exercisedRoutes,
+  fallbackOnlyRoutes,
   policyChanges,
   unexercisedChangedRoutes,
 } from '../../../src/harness/drill/policy-change.js';
@@ -154,6 +156,61 @@ describe('unexercisedChangedRoutes', () => {
       { route: 'bench', kind: 'removed' as const, details: [] },
     ];
     assert.deepEqual(unexercisedChangedRoutes(changes, ['chat']), ['summarize', 'extra']);
+  });
+});
+
+describe('exercisedRoutes', () => {
+  const CHANGES = [
+    { route: 'chat', kind: 'changed' as const, details: ['deadlineMs 1 -> 2'] },
+    { route: 'summarize', kind: 'changed' as const, details: ['deadlineMs 1 -> 2'] },
+  ];
+
+  it('adds a fallback route that served tasks', () => {
+    const topologies = [
+      {
+        fallbackRouteAttempts: [
+          { route: 'chat', fallbackRoute: 'summarize', attempts: 7, succeeded: 7 },
+        ],
+      },
+    ];
+    const exercised = exercisedRoutes(['chat'], topologies);
+    assert.deepEqual(exercised, ['chat', 'summarize']);
+    assert.deepEqual(unexercisedChangedRoutes(CHANGES, exercised), []);
+  });
+
+  it('adds a fallback route whose calls all failed', () => {
+    const entry = { route: 'chat', fallbackRoute: 'summarize', attempts: 3, succeeded: 0 };
+    assert.deepEqual(exercisedRoutes(['chat'], [{ fallbackRouteAttempts: [entry] }]), [
+      'chat',
+      'summarize',
+    ]);
+  });
+
+  it('leaves out a fallback route never reached', () => {
+    const exercised = exercisedRoutes(['chat'], [{ fallbackRouteAttempts: [] }]);
+    assert.deepEqual(exercised, ['chat']);
+    assert.deepEqual(unexercisedChangedRoutes(CHANGES, exercised), ['summarize']);
+  });
+
+  it('leaves out a fallback route without calls', () => {
+    const entry = { route: 'chat', fallbackRoute: 'summarize', attempts: 0, succeeded: 0 };
+    assert.deepEqual(exercisedRoutes(['chat'], [{ fallbackRouteAttempts: [entry] }]), ['chat']);
+  });
+
+  it('reads a topology without fallback calls', () => {
+    assert.deepEqual(exercisedRoutes(['chat'], [{}]), ['chat']);
+  });
+});
+
+describe('fallbackOnlyRoutes', () => {
+  it('maps each fallback route to the routes that reached it', () => {
+    const fallbackRouteAttempts = [
+      { route: 'chat', fallbackRoute: 'backup', attempts: 2, succeeded: 2 },
+      { route: 'chat-fast', fallbackRoute: 'backup', attempts: 1, succeeded: 0 },
+      { route: 'chat-fast', fallbackRoute: 'chat', attempts: 5, succeeded: 5 },
+    ];
+    const reached = fallbackOnlyRoutes(['chat', 'chat-fast'], [{ fallbackRouteAttempts }]);
+    assert.deepEqual([...reached], [['backup', ['chat', 'chat-fast']]]);
   });
 });
 

@@ -475,6 +475,75 @@ describe('runDrillOnPlatform on a platform', function () {
     assert.ok(summary.includes('\n- route chat: deadlineMs 25000 -> 30000\n'), summary);
   });
 
+  it('covers a fallback route that the outage reached', async () => {
+    const baseText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
+    const route = (name: string, floor: number, model: string) =>
+      [
+        `  ${name}:`,
+        `    qualityFloor: ${floor}`,
+        '    candidates:',
+        `      - { provider: provider-b, model: ${model}, weight: 1 }`,
+        '    firstTokenTimeoutMs: 4000',
+        '    stallTimeoutMs: 5000',
+        '    deadlineMs: 30000',
+        '    retryBudget: *retryBudget',
+        '    failoverOn: *failover',
+        '    breaker: *breaker',
+        '    onExhausted: fail',
+      ].join('\n');
+
+    // chat keeps provider-a only and reaches provider-b through chat-backup, so the outage
+    // of provider-a sends its tasks there. spare is the fallback of summarize, which
+    // steady-chat sends nothing to, so no failover reaches it.
+    const policyText = baseText
+      .replace('      - { provider: provider-b, model: claude-sonnet, weight: 0 }\n', '')
+      .replace(
+        '    onExhausted: fail\n\n  chat-fast:',
+        `    onExhausted: fail\n    fallbackRoute: chat-backup\n\n${route('chat-backup', 3, 'claude-sonnet')}\n\n  chat-fast:`,
+      )
+      .replace(
+        '    onExhausted: queue\n',
+        `    onExhausted: queue\n    fallbackRoute: spare\n\n${route('spare', 2, 'claude-sonnet')}\n`,
+      );
+    const policyPath = join(dir, 'policy.yaml');
+    await writeFile(policyPath, policyText);
+    const basePath = join(dir, 'base.yaml');
+    await writeFile(basePath, baseText);
+
+    const run = await runDrillOnPlatform({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: 2,
+      policyPath,
+      reportsDir: join(dir, 'reports'),
+      runbookPath: join(dir, 'runbook.md'),
+      keepRunbookBecause: 'a trial policy',
+      basePolicy: basePolicy(basePath, Buffer.from(baseText), baseText),
+    });
+    const saved = JSON.parse(
+      await readFile(join(run.written.runDir, 'report.json'), 'utf8'),
+    ) as Report;
+
+    const reached = saved.topologies[0]?.fallbackRouteAttempts ?? [];
+    assert.deepEqual(
+      reached.map((entry) => [entry.route, entry.fallbackRoute]),
+      [['chat', 'chat-backup']],
+    );
+    assert.ok((reached[0]?.succeeded ?? 0) > 0, JSON.stringify(reached));
+
+    assert.deepEqual(
+      saved.policyChange?.changes.map((change) => [change.route, change.kind]),
+      [
+        ['chat', 'changed'],
+        ['chat-backup', 'added'],
+        ['summarize', 'changed'],
+        ['spare', 'added'],
+      ],
+    );
+    assert.deepEqual(saved.policyChange?.unexercisedRoutes, ['summarize', 'spare']);
+    assert.deepEqual(saved.scenario.unexercisedRoutes, ['summarize', 'spare', 'bench']);
+  });
+
   it('keeps the runbook when asked to', async () => {
     const runbookPath = join(dir, 'runbook.md');
     const run = await runDrillOnPlatform({

@@ -469,11 +469,50 @@ describe('renderGateComment', () => {
     const comment = renderGateComment(bothRan());
     assert.ok(
       comment.includes(
-        '\n### Changed routes the drill did not exercise\n\nThe drill sent no request to these ' +
-          'routes, so its verdict does not cover their changes:\n\n- `summarize`\n',
+        "\n### Changed routes the drill did not exercise\n\nThe drill's load sent no request to " +
+          'these routes and no failover reached their candidates, so its verdict does not ' +
+          'cover their changes:\n\n- `summarize`\n',
       ),
       comment,
     );
+  });
+
+  it('covers a fallback route that served tasks', () => {
+    const pr = prReport();
+    const topology = pr.topologies[0];
+    assert.ok(topology);
+    topology.fallbackRouteAttempts = [
+      { route: 'chat', fallbackRoute: 'summarize', attempts: 40, succeeded: 38 },
+    ];
+    pr.policyChange = { ...policyChange(), unexercisedRoutes: [] };
+    const comment = renderGateComment(gateInput(null, ran(PR_POLICY, pr, 'reports')));
+    assert.ok(
+      comment.includes(
+        '\n- route summarize: deadlineMs 20000 -> 15000. **Reached through fallback only:** ' +
+          "the drill's load sent it no request, and tasks of `chat` called its candidates " +
+          "through `fallbackRoute` under their own route's time limits, retry budget and " +
+          "failoverOn, so the verdict covers changes of this route's candidates only.\n",
+      ),
+      comment,
+    );
+    assert.ok(
+      comment.includes(
+        '\n### Changed routes the drill did not exercise\n\nNone: the drill exercised every changed route.\n',
+      ),
+      comment,
+    );
+    assert.equal(comment.includes('**Not covered:**'), false, comment);
+  });
+
+  it('lists a fallback route no failover reached', () => {
+    const pr = prReport();
+    const topology = pr.topologies[0];
+    assert.ok(topology);
+    topology.fallbackRouteAttempts = [];
+    const comment = renderGateComment(gateInput(null, ran(PR_POLICY, pr, 'reports')));
+    assert.ok(comment.includes('covered:** the drill did not exercise this route'), comment);
+    assert.ok(comment.includes('cover their changes:\n\n- `summarize`\n'), comment);
+    assert.equal(comment.includes('through fallback only'), false, comment);
   });
 
   it('says when every changed route ran', () => {

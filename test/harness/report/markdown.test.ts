@@ -296,6 +296,28 @@ describe('renderMarkdown', () => {
       assert.ok(markdown.includes(expected), markdown);
     });
 
+    it('marks a route reached through fallback', () => {
+      const report = sampleReport();
+      const topology = report.topologies[0];
+      assert.ok(topology);
+      topology.fallbackRouteAttempts = [
+        { route: 'chat', fallbackRoute: 'summarize', attempts: 5, succeeded: 5 },
+      ];
+      report.policyChange = { ...policyChange(), unexercisedRoutes: ['extra'] };
+      const markdown = renderMarkdown(report);
+      assert.ok(
+        markdown.includes(
+          '\n- route summarize: firstTokenTimeoutMs 2500 -> 3000, deadlineMs 50000 -> 60000. ' +
+            "**Reached through fallback only:** the drill's load sent it no request, and " +
+            'tasks of `chat` called its candidates through `fallbackRoute` under their own ' +
+            "route's time limits, retry budget and failoverOn, so the verdict covers changes " +
+            "of this route's candidates only.\n",
+        ),
+        markdown,
+      );
+      assert.ok(markdown.includes('\n- route extra: added. **Not covered:**'), markdown);
+    });
+
     it('states the same settings', () => {
       const report = sampleReport();
       report.policyChange = { ...policyChange(), changes: [], unexercisedRoutes: [] };

@@ -101,7 +101,7 @@ function probes(successRate: number, p95S: number): ProbeResult[] {
 /** Builds a complete, schema-valid drill report for the report and runbook tests. */
 export function sampleReport(): Report {
   return {
-    schemaVersion: 7,
+    schemaVersion: 8,
     runId: '20261204T150000Z-provider-outage',
     createdAt: '2026-12-04T15:00:00.000Z',
     environment: {
@@ -158,6 +158,8 @@ export function sampleReport(): Report {
           { fromProvider: 'provider-a', toProvider: 'provider-c', activations: 30 },
           { fromProvider: 'provider-b', toProvider: 'provider-c', activations: 60 },
         ],
+        // The chat route lists every provider it failed over to, so no fallback route was called.
+        fallbackRouteAttempts: [],
         cost: {
           meanUsd: 0.019,
           p95Usd: 0.041,
@@ -306,9 +308,17 @@ function breakers(): BreakerJournal {
   };
 }
 
+/** Builds the sample report as schema version 7 wrote it, without fallback route calls. */
+export function sampleReportV7(): Report {
+  const report = sampleReport();
+  report.schemaVersion = 7;
+  for (const topology of report.topologies) delete topology.fallbackRouteAttempts;
+  return report;
+}
+
 /** Builds the sample report as schema version 6 wrote it, without times to first token. */
 export function sampleReportV6(): Report {
-  const report = sampleReport();
+  const report = sampleReportV7();
   report.schemaVersion = 6;
   for (const point of report.topologies[0]?.timeSeries ?? []) {
     delete point.firstTokenByProvider;

@@ -17,6 +17,7 @@ import {
   sampleReportV4,
   sampleReportV5,
   sampleReportV6,
+  sampleReportV7,
 } from './sample-report.js';
 import { sampleWorkerLossReport } from './sample-worker-loss.js';
 
@@ -319,7 +320,7 @@ describe('validateReport', () => {
       assert.equal(
         errorOf(report),
         "invalid report at /drill: required rule failed (must have required property 'breakers'); " +
-          'expected drill journal of schema version 2 to 7, which has a breakers field, null when not recorded',
+          'expected drill journal of schema version 2 to 8, which has a breakers field, null when not recorded',
       );
     });
 
@@ -334,8 +335,43 @@ describe('validateReport', () => {
 
     it('rejects an unknown version', () => {
       assert.match(
-        errorOf({ ...sampleReport(), schemaVersion: 8 }),
-        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 8\)/,
+        errorOf({ ...sampleReport(), schemaVersion: 9 }),
+        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 9\)/,
+      );
+    });
+
+    it('accepts fallback route calls in version 8', () => {
+      const report = sampleReport();
+      const entry = { route: 'chat', fallbackRoute: 'summarize', attempts: 12, succeeded: 9 };
+      assert.ok(report.topologies[0]);
+      report.topologies[0].fallbackRouteAttempts = [entry];
+      assert.deepEqual(validateReport(report).topologies[0]?.fallbackRouteAttempts, [entry]);
+    });
+
+    it('accepts a version 7 report without fallback route calls', () => {
+      const report = validateReport(sampleReportV7());
+      assert.equal(report.schemaVersion, 7);
+      assert.equal(report.topologies[0]?.fallbackRouteAttempts, undefined);
+    });
+
+    it('rejects fallback route calls in version 7', () => {
+      const report = sampleReport();
+      report.schemaVersion = 7;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/fallbackRouteAttempts: not rule failed .*set schemaVersion to 8/,
+      );
+    });
+
+    it('rejects more fallback successes than calls', () => {
+      const report = sampleReport();
+      const entry = { route: 'chat', fallbackRoute: 'summarize', attempts: 2, succeeded: 3 };
+      assert.ok(report.topologies[0]);
+      report.topologies[0].fallbackRouteAttempts = [entry];
+      assert.equal(
+        errorOf(report),
+        'invalid report at /topologies/0/fallbackRouteAttempts/0/succeeded: fallbackSucceeded ' +
+          'rule failed (more successful calls than the 2 calls, got 3); expected at most attempts',
       );
     });
   });
@@ -402,8 +438,10 @@ describe('validateReport', () => {
       assert.equal(
         errorOf(report),
         'invalid report at /policyChange/unexercisedRoutes: unexercisedRoutes rule failed ' +
-          '(the changes and scenario.routes give ["summarize"], got ["chat","summarize"]); ' +
-          'expected the added or changed routes of policyChange.changes not in scenario.routes',
+          '(the changes, scenario.routes and fallbackRouteAttempts give ["summarize"], ' +
+          'got ["chat","summarize"]); expected the added or changed routes of ' +
+          'policyChange.changes that are neither in scenario.routes nor a fallbackRoute of ' +
+          'topologies[].fallbackRouteAttempts',
       );
     });
 
@@ -412,8 +450,39 @@ describe('validateReport', () => {
       report.policyChange = { ...policyChange(), unexercisedRoutes: [] };
       assert.match(
         errorOf(report),
-        /^invalid report at \/policyChange\/unexercisedRoutes: unexercisedRoutes rule failed \(the changes and scenario\.routes give \["summarize"\], got \[\]\)/,
+        /^invalid report at \/policyChange\/unexercisedRoutes: unexercisedRoutes rule failed \(the changes, scenario\.routes and fallbackRouteAttempts give \["summarize"\], got \[\]\)/,
       );
+    });
+
+    it('accepts a fallback route reached as exercised', () => {
+      const report = sampleReport();
+      assert.ok(report.topologies[0]);
+      report.topologies[0].fallbackRouteAttempts = [
+        { route: 'chat', fallbackRoute: 'summarize', attempts: 4, succeeded: 0 },
+      ];
+      report.policyChange = { ...policyChange(), unexercisedRoutes: [] };
+      assert.deepEqual(validateReport(report).policyChange?.unexercisedRoutes, []);
+    });
+
+    it('rejects a reached fallback route as unexercised', () => {
+      const report = sampleReport();
+      assert.ok(report.topologies[0]);
+      report.topologies[0].fallbackRouteAttempts = [
+        { route: 'chat', fallbackRoute: 'summarize', attempts: 4, succeeded: 3 },
+      ];
+      report.policyChange = policyChange();
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/policyChange\/unexercisedRoutes: unexercisedRoutes rule failed \(the changes, scenario\.routes and fallbackRouteAttempts give \[\], got \["summarize"\]\)/,
+      );
+    });
+
+    it('keeps a version 7 fallback route unexercised', () => {
+      const report = sampleReportV7();
+      report.policyChange = policyChange();
+      assert.deepEqual(validateReport(report).policyChange?.unexercisedRoutes, ['summarize']);
+      report.policyChange = { ...policyChange(), unexercisedRoutes: [] };
+      assert.match(errorOf(report), /^invalid report at \/policyChange\/unexercisedRoutes: /);
     });
   });
 

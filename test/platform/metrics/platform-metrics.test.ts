@@ -79,6 +79,21 @@ describe('createPlatformMetrics', () => {
     assert.equal(await sampleValue(metrics, 'scalegate_provider_attempts_total', failed), 3);
   });
 
+  it('counts fallback attempts by route pair', async () => {
+    const labels = { route: 'chat', fallbackRoute: 'backup' };
+    metrics.recordFallbackAttempt(labels, 'success');
+    metrics.recordFallbackAttempt(labels, 'success');
+    metrics.recordFallbackAttempt(labels, 'failed');
+    const series = (outcome: string) =>
+      sampleValue(metrics, 'scalegate_fallback_route_attempts_total', {
+        route: 'chat',
+        fallback_route: 'backup',
+        outcome,
+      });
+    assert.equal(await series('success'), 2);
+    assert.equal(await series('failed'), 1);
+  });
+
   it('maps breaker states to 0, 1 and 2', async () => {
     const model = { provider: 'provider-b', model: 'claude-sonnet' };
     const expected = { closed: 0, 'half-open': 1, open: 2 } as const;

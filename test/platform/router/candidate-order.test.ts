@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 
 import {
   candidateKey,
+  fallbackChain,
   orderForTask,
   routeCandidates,
 } from '../../../src/platform/router/candidate-order.js';
@@ -59,5 +60,31 @@ describe('candidate order', () => {
     };
     const groups = routeCandidates(policy, 'chat', CATALOG);
     assert.deepEqual(groups.map(keys), [['oa/m1', 'an/m2'], []]);
+  });
+});
+
+describe('fallbackChain', () => {
+  it('follows fallback links in order', () => {
+    const policy: Policy = {
+      version: 1,
+      routes: {
+        chat: route({ fallbackRoute: 'backup' }),
+        backup: route({ fallbackRoute: 'spare' }),
+        spare: route(),
+      },
+    };
+    assert.deepEqual(fallbackChain(policy, 'chat'), ['chat', 'backup', 'spare']);
+    assert.deepEqual(fallbackChain(policy, 'spare'), ['spare']);
+  });
+
+  it('stops where a route repeats', () => {
+    const policy: Policy = {
+      version: 1,
+      routes: {
+        chat: route({ fallbackRoute: 'backup' }),
+        backup: route({ fallbackRoute: 'chat' }),
+      },
+    };
+    assert.deepEqual(fallbackChain(policy, 'chat'), ['chat', 'backup']);
   });
 });

@@ -679,6 +679,29 @@ describe('Router', () => {
     assert.equal(rig.servers.an?.requests.length, 0);
   });
 
+  it('names the fallback route of a fallback attempt', async () => {
+    const chat = route({
+      candidates: [{ provider: 'oa', model: 'm1', weight: 1 }],
+      fallbackRoute: 'backup',
+    });
+    const backup = route({ candidates: [{ provider: 'an', model: 'm2', weight: 1 }] });
+    rig = await startRig(
+      { oa: () => ({ kind: 'status', status: 503 }) },
+      { version: 1, routes: { chat, backup } },
+    );
+    const ends: RouterEventMap['attempt_end'][0][] = [];
+    rig.router.on('attempt_end', (event) => ends.push(event));
+    const result = await rig.router.execute('chat', REQUEST);
+    assert.equal(result.provider, 'an');
+    assert.deepEqual(
+      ends.map((end) => [end.route, end.candidateRoute, end.provider, end.outcome]),
+      [
+        ['chat', 'chat', 'oa', 'failed'],
+        ['chat', 'backup', 'an', 'success'],
+      ],
+    );
+  });
+
   it('rejects an unknown route', async () => {
     rig = await startRig({}, route());
     const error = await rejectionOf(rig.router.execute('nope', REQUEST));

@@ -65,6 +65,7 @@ function firstTokenObservations(result: TaskResult): string[] {
       observed.push(`${labels.provider} ${labels.model} ${seconds}`),
     recordFailover: ignore,
     recordAttempt: ignore,
+    recordFallbackAttempt: ignore,
     setBreakerState: ignore,
     recordCost: ignore,
     recordCapDeferral: ignore,

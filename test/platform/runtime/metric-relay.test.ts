@@ -26,6 +26,7 @@ function listingSink(): { sink: MetricSink; calls: string[] } {
     observeTimeToFirstToken: method('observeTimeToFirstToken'),
     recordFailover: method('recordFailover'),
     recordAttempt: method('recordAttempt'),
+    recordFallbackAttempt: method('recordFallbackAttempt'),
     setBreakerState: method('setBreakerState'),
     recordCost: method('recordCost'),
     recordCapDeferral: method('recordCapDeferral'),
@@ -91,6 +92,18 @@ describe('metric relay', () => {
     assert.deepEqual(calls, [
       'recordRequest([{"tenant":"t","route":"r","outcome":"succeeded"},1.5])',
       'recordAttempt([{"provider":"p","model":"m"},"failed"])',
+    ]);
+  });
+
+  it('relays fallback route calls', () => {
+    const batches: MetricCall[][] = [];
+    const relay = createMetricRelay((batch) => batches.push(batch), 60_000);
+    relay.recordFallbackAttempt({ route: 'chat', fallbackRoute: 'backup' }, 'success');
+    relay.close();
+    const { sink, calls } = listingSink();
+    assert.equal(applyMetricCalls(sink, batches[0]), 1);
+    assert.deepEqual(calls, [
+      'recordFallbackAttempt([{"route":"chat","fallbackRoute":"backup"},"success"])',
     ]);
   });
 

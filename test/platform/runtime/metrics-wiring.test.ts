@@ -3,9 +3,13 @@ import type { MetricSink } from '../../../src/platform/runtime/metric-relay.js';
 import { wireRouterMetrics } from '../../../src/platform/runtime/metrics-wiring.js';
 import { type Rig, route, startRig } from '../router/router-fixtures.js';
 
-/** Creates a sink that lists each recordAttempt call as `provider outcome errorClass`. */
-function attemptSink(): { sink: MetricSink; attempts: string[] } {
+/**
+ * Creates a sink that lists each recordAttempt call as `provider outcome errorClass`, and
+ * each recordFallbackAttempt call as `route fallbackRoute outcome`.
+ */
+function attemptSink(): { sink: MetricSink; attempts: string[]; fallbackAttempts: string[] } {
   const attempts: string[] = [];
+  const fallbackAttempts: string[] = [];
   const ignore = (): void => {};
   const sink: MetricSink = {
     recordRequest: ignore,
@@ -14,12 +18,14 @@ function attemptSink(): { sink: MetricSink; attempts: string[] } {
     recordFailover: ignore,
     recordAttempt: (labels, outcome, errorClass) =>
       attempts.push(`${labels.provider} ${outcome} ${errorClass ?? '-'}`),
+    recordFallbackAttempt: (labels, outcome) =>
+      fallbackAttempts.push(`${labels.route} ${labels.fallbackRoute} ${outcome}`),
     setBreakerState: ignore,
     recordCost: ignore,
     recordCapDeferral: ignore,
     recordResumedSteps: ignore,
   };
-  return { sink, attempts };
+  return { sink, attempts, fallbackAttempts };
 }
 
 /** Creates a sink that lists each setBreakerState call as `state reason`. */
@@ -43,11 +49,33 @@ describe('wireRouterMetrics', () => {
     rig = await startRig({}, chat);
     const { sink, attempts } = attemptSink();
     wireRouterMetrics(rig.router, sink, { version: 1, routes: { chat } });
-    const end = { route: 'chat', provider: 'oa', model: 'm1', latencyMs: 5 };
+    const end = {
+      route: 'chat',
+      candidateRoute: 'chat',
+      provider: 'oa',
+      model: 'm1',
+      latencyMs: 5,
+    };
     rig.router.emit('attempt_end', { ...end, outcome: 'success' });
     rig.router.emit('attempt_end', { ...end, outcome: 'failed', errorClass: 'status_5xx' });
     rig.router.emit('attempt_end', { ...end, outcome: 'failed', errorClass: 'aborted' });
     assert.deepEqual(attempts, ['oa success -', 'oa failed status_5xx', 'oa aborted aborted']);
+  });
+
+  it('counts fallback attempts by fallback route', async () => {
+    const chat = route({ fallbackRoute: 'backup' });
+    const backup = route({ candidates: [{ provider: 'low', model: 'tiny', weight: 1 }] });
+    rig = await startRig({}, { version: 1, routes: { chat, backup } });
+    const { sink, attempts, fallbackAttempts } = attemptSink();
+    wireRouterMetrics(rig.router, sink, { version: 1, routes: { chat, backup } });
+    const own = { route: 'chat', candidateRoute: 'chat', provider: 'oa', model: 'm1' };
+    const fallback = { route: 'chat', candidateRoute: 'backup', provider: 'low', model: 'tiny' };
+    rig.router.emit('attempt_end', { ...own, outcome: 'success', latencyMs: 5 });
+    rig.router.emit('attempt_end', { ...fallback, outcome: 'success', latencyMs: 5 });
+    const aborted = { outcome: 'failed', errorClass: 'aborted', latencyMs: 5 } as const;
+    rig.router.emit('attempt_end', { ...fallback, ...aborted });
+    assert.deepEqual(attempts, ['oa success -', 'low success -', 'low aborted aborted']);
+    assert.deepEqual(fallbackAttempts, ['chat backup success', 'chat backup aborted']);
   });
 
   it('passes a breaker transition with its reason', async () => {

@@ -16,31 +16,51 @@ const PANEL_HEIGHT = 140;
 const QUEUE_DEPTH = 'queue depth (tasks)';
 const QUEUE_AGE = 'queue oldest age (s)';
 
-function pointRows(topology: string, point: SeriesPoint): Row[] {
-  const rows: Row[] = [
-    { topology, t: point.t, panel: 'throughput (rpm)', value: point.throughputRpm },
-  ];
-  // A second in which nothing finished has no success rate to plot, and one without a
-  // success has no latency, because the p95 covers succeeded requests only.
-  if (point.requests > 0) {
-    rows.push({ topology, t: point.t, panel: 'success rate', value: point.successRate });
-  }
-  if (point.successes > 0) {
-    rows.push({ topology, t: point.t, panel: 'p95 latency (s)', value: point.p95S });
-  }
-  // Queue gauges exist from schema version 3 on, in the seconds the drill read them.
-  if (point.queueDepth !== undefined) {
-    rows.push({ topology, t: point.t, panel: QUEUE_DEPTH, value: point.queueDepth });
-  }
-  if (point.queueOldestAgeS !== undefined) {
-    rows.push({ topology, t: point.t, panel: QUEUE_AGE, value: point.queueOldestAgeS });
-  }
+type PanelValue = (point: SeriesPoint) => number | undefined;
+
+// A second in which nothing finished has no success rate to plot, and one without a success
+// has no latency, because the p95 covers succeeded requests only. Queue gauges exist from
+// schema version 3 on, in the seconds the drill read them.
+const PANEL_VALUES: readonly (readonly [string, PanelValue])[] = [
+  ['throughput (rpm)', (point) => point.throughputRpm],
+  ['success rate', (point) => (point.requests > 0 ? point.successRate : undefined)],
+  ['p95 latency (s)', (point) => (point.successes > 0 ? point.p95S : undefined)],
+  [QUEUE_DEPTH, (point) => point.queueDepth],
+  [QUEUE_AGE, (point) => point.queueOldestAgeS],
+];
+
+/**
+ * Builds one panel's rows of one topology. Point `t` covers the second from t to t + 1, so the
+ * last point of each run of consecutive seconds with a value gets a closing row at t + 1. Each
+ * run is its own `segment`, so the line breaks at a second without a value instead of carrying
+ * the last value across it.
+ */
+function panelRows(
+  topology: string,
+  panel: string,
+  points: readonly SeriesPoint[],
+  value: PanelValue,
+): Row[] {
+  const rows: Row[] = [];
+  let segment = 0;
+  points.forEach((point, index) => {
+    const current = value(point);
+    if (current === undefined) return;
+    rows.push({ topology, segment, t: point.t, panel, value: current });
+    const next = points[index + 1];
+    if (next === undefined || next.t !== point.t + 1 || value(next) === undefined) {
+      rows.push({ topology, segment, t: point.t + 1, panel, value: current });
+      segment += 1;
+    }
+  });
   return rows;
 }
 
 function seriesRows(topologies: readonly TopologyResult[]): Row[] {
   return topologies.flatMap((result) =>
-    result.timeSeries.flatMap((point) => pointRows(result.topology, point)),
+    PANEL_VALUES.flatMap(([panel, value]) =>
+      panelRows(result.topology, panel, result.timeSeries, value),
+    ),
   );
 }
 
@@ -76,6 +96,7 @@ function panel(title: string, rows: Row[], faults: Row[]): object {
       x: { field: 't', type: 'quantitative', title: 'seconds from load start' },
       y: { field: 'value', type: 'quantitative', title },
       color: { field: 'topology', type: 'nominal' },
+      detail: { field: 'segment', type: 'nominal' },
     },
   });
   return { width: WIDTH, height: PANEL_HEIGHT, layer: layers };

@@ -19,6 +19,15 @@ function panelSeconds(spec: object, title: string): number[] {
   return layer.at(-1)?.data.values.map((row) => row.t ?? -1) ?? [];
 }
 
+/** Returns the line segment of each row that the timeline panel titled `title` plots. */
+function panelSegments(spec: object, title: string): number[] {
+  type Layer = { data: { values: { segment?: number }[] }; encoding: { y?: { title: string } } };
+  const panels = (spec as { vconcat: { layer: Layer[] }[] }).vconcat;
+  const layer = panels.find((panel) => panel.layer.at(-1)?.encoding.y?.title === title)?.layer;
+  assert.ok(layer, title);
+  return layer.at(-1)?.data.values.map((row) => row.segment ?? -1) ?? [];
+}
+
 describe('renderCharts', () => {
   it('renders three svg charts', async () => {
     const charts = await renderCharts(sampleReport());
@@ -66,10 +75,45 @@ describe('renderCharts', () => {
       .map((point, index) =>
         index === 1 ? { ...point, requests: 10, successes: 0, successRate: 0, p95S: 0 } : point,
       );
-    const times = result.timeSeries.map((point) => point.t);
     const spec = timelineSpec(report);
-    assert.deepEqual(panelSeconds(spec, 'success rate'), times);
-    assert.deepEqual(panelSeconds(spec, 'p95 latency (s)'), [times[0], times[2]]);
+    assert.deepEqual(panelSeconds(spec, 'success rate'), [0, 1, 2, 3]);
+    assert.deepEqual(panelSeconds(spec, 'p95 latency (s)'), [0, 1, 2, 3]);
+    assert.deepEqual(panelSegments(spec, 'p95 latency (s)'), [0, 0, 1, 1]);
+  });
+
+  it('breaks the lines over seconds without requests', async () => {
+    const report = sampleReport();
+    const result = report.topologies[0];
+    assert.ok(result);
+    // Seconds 1 to 3 end no request, as while every async worker is paused.
+    result.timeSeries = result.timeSeries
+      .slice(0, 6)
+      .map((point) =>
+        point.t >= 1 && point.t <= 3
+          ? { ...point, requests: 0, successes: 0, successRate: 0, p95S: 0, throughputRpm: 0 }
+          : point,
+      );
+    const spec = timelineSpec(report);
+    assert.deepEqual(panelSeconds(spec, 'success rate'), [0, 1, 4, 5, 6]);
+    assert.deepEqual(panelSegments(spec, 'success rate'), [0, 0, 1, 1, 1]);
+    assert.deepEqual(panelSeconds(spec, 'throughput (rpm)'), [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(panelSegments(spec, 'throughput (rpm)'), [0, 0, 0, 0, 0, 0, 0]);
+    const [timeline] = await renderCharts(report);
+    assert.ok(timeline);
+    const successLines = timeline.svg.match(/aria-label="[^"]*success rate: [^"]*"/g) ?? [];
+    const p95Lines = timeline.svg.match(/aria-label="[^"]*p95 latency \(s\): [^"]*"/g) ?? [];
+    assert.equal(successLines.length, 2);
+    assert.equal(p95Lines.length, 2);
+  });
+
+  it('draws the last second of the series', () => {
+    const report = sampleReport();
+    const result = report.topologies[0];
+    assert.ok(result);
+    const last = result.timeSeries.at(-1);
+    assert.ok(last);
+    const seconds = panelSeconds(timelineSpec(report), 'queue depth (tasks)');
+    assert.equal(seconds.at(-1), last.t + 1);
   });
 
   it('labels each tenant on the latency chart', async () => {

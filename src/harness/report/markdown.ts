@@ -374,7 +374,9 @@ function drillSection(journal: DrillJournal): string {
     '',
     table(['fault', 'kind', 'target', 'what', 'planned', 'applied', 'removed', 'error'], faults),
     '',
-    table(['fault', 'failover', 'detection', 'recovery'], timings),
+    timings.length === 0
+      ? 'No provider fault of this drill names a fallback, so it timed no failover.'
+      : table(['fault', 'failover', 'detection', 'recovery'], timings),
     '',
     ...breakerLines(journal.breakers),
     '',

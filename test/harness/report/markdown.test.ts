@@ -161,6 +161,17 @@ describe('renderMarkdown', () => {
     );
   });
 
+  it('prints no empty failover timings table', () => {
+    const markdown = renderMarkdown(sampleWorkerLossReport());
+    assert.ok(!markdown.includes('| fault | failover | detection | recovery |'), markdown);
+    assert.ok(
+      markdown.includes(
+        'No provider fault of this drill names a fallback, so it timed no failover.',
+      ),
+      markdown,
+    );
+  });
+
   it('prints each breaker target', () => {
     const markdown = renderMarkdown(sampleReport());
     assert.ok(markdown.includes('| provider-a/gpt-4o | closed | 5 | 30.00 s | closed |'));

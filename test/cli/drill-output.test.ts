@@ -125,6 +125,18 @@ describe('summaryLines', () => {
     );
   });
 
+  it('marks a tiny difference as above 0', () => {
+    const report = sampleReport();
+    const bill = report.topologies[0]?.cost.providerBill;
+    assert.ok(bill);
+    Object.assign(bill, { chargedUsd: 47.998695, differenceUsd: 0.001305 });
+    const lines = summaryLines(report, written(), 'reports/r');
+    assert.ok(
+      lines.includes('[provider_bill] total=$48.00 charged=$48.00 difference=$0.001305 (<0.01%)'),
+      lines.join('\n'),
+    );
+  });
+
   it('names the policy and unexercised routes', () => {
     const report = sampleReport();
     report.environment.policyPath = 'policies/candidate.yaml';

@@ -1,10 +1,15 @@
 import { count, usd } from './format.js';
 import type { ProviderBill } from './types.js';
 
-/** Formats the difference as a percentage of the bill with two decimals, or `n/a` for no bill. */
+/**
+ * Formats the difference as a percentage of the bill with two decimals, `<0.01%` for a
+ * difference above 0 that would round to 0.00%, or `n/a` for no bill.
+ */
 export function differenceShare(bill: ProviderBill): string {
   if (bill.totalUsd === 0) return 'n/a';
-  return `${((100 * Math.abs(bill.differenceUsd)) / bill.totalUsd).toFixed(2)}%`;
+  const share = (100 * Math.abs(bill.differenceUsd)) / bill.totalUsd;
+  if (share > 0 && share < 0.005) return '<0.01%';
+  return `${share.toFixed(2)}%`;
 }
 
 /**

@@ -41,16 +41,22 @@ function servedShare(points: readonly SeriesPoint[], provider: string): number |
 }
 
 /**
- * Describes the fallback's share of served requests over a fault: the share over the whole
- * window, and in how many seconds with served requests it was above half.
+ * Describes the fallback's share of served requests over the whole seconds `points` that
+ * cover a fault: the share over all of them, and in how many of those with served requests
+ * it was above half. The seconds are named because they reach past the fault's own times.
  */
 function fallbackShareText(points: readonly SeriesPoint[], fallback: string): string {
   const served = points.filter((point) => servedShare([point], fallback) !== null);
-  if (served.length === 0) return 'no served request in the fault window';
+  const first = points[0];
+  const last = points.at(-1);
+  if (served.length === 0 || first === undefined || last === undefined) {
+    return 'no served request in the fault window';
+  }
   const aboveHalf = served.filter((point) => (servedShare([point], fallback) ?? 0) > 0.5);
   return (
-    `${orNa(servedShare(points, fallback), percent)} over the fault window; above half in ` +
-    `${aboveHalf.length} of its ${served.length} seconds with served requests`
+    `${orNa(servedShare(points, fallback), percent)} over the ${points.length} seconds from ` +
+    `${first.t} s to ${last.t + 1} s that cover the fault window; above half in ` +
+    `${aboveHalf.length} of the ${served.length} of them with served requests`
   );
 }
 

@@ -177,7 +177,13 @@ describe('renderRunbook', () => {
       detection,
     );
     // 840 of the 894 requests served from 20 s to 51 s went to provider-b.
-    assert.ok(detection.includes('| 93.9% over the fault window; above half in 28 of its 31'));
+    assert.ok(
+      detection.includes(
+        '| 93.9% over the 31 seconds from 20 s to 51 s that cover the fault window; ' +
+          'above half in 28 of the 31 of them with served requests',
+      ),
+      detection,
+    );
     assert.ok(detection.includes('above half; 0.0% before the faults'));
     // The counter stops once the breaker opens, so it is no detection signal.
     assert.ok(!detection.includes('scalegate_failover_activations_total'), detection);

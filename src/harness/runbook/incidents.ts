@@ -41,22 +41,29 @@ function servedShare(points: readonly SeriesPoint[], provider: string): number |
 }
 
 /**
- * Describes the fallback's share of served requests over the whole seconds `points` that
- * cover a fault: the share over all of them, and in how many of those with served requests
- * it was above half. The seconds are named because they reach past the fault's own times.
+ * Names the whole seconds `points` that cover a fault, such as `the 31 seconds from 20 s to
+ * 51 s that cover the fault window`. They reach past the fault's own times, so a figure over
+ * them differs from one over those times.
+ */
+function coveringSecondsText(points: readonly SeriesPoint[]): string {
+  const first = points[0];
+  const last = points.at(-1);
+  if (first === undefined || last === undefined) return 'the fault window, which has no second';
+  return `the ${points.length} seconds from ${first.t} s to ${last.t + 1} s that cover the fault window`;
+}
+
+/**
+ * Describes the fallback's share of served requests over the seconds `points` that cover a
+ * fault: the share over all of them, and in how many of those with served requests it was
+ * above half.
  */
 function fallbackShareText(points: readonly SeriesPoint[], fallback: string): string {
   const served = points.filter((point) => servedShare([point], fallback) !== null);
-  const first = points[0];
-  const last = points.at(-1);
-  if (served.length === 0 || first === undefined || last === undefined) {
-    return 'no served request in the fault window';
-  }
+  if (served.length === 0) return 'no served request in the fault window';
   const aboveHalf = served.filter((point) => (servedShare([point], fallback) ?? 0) > 0.5);
   return (
-    `${orNa(servedShare(points, fallback), percent)} over the ${points.length} seconds from ` +
-    `${first.t} s to ${last.t + 1} s that cover the fault window; above half in ` +
-    `${aboveHalf.length} of the ${served.length} of them with served requests`
+    `${orNa(servedShare(points, fallback), percent)} over ${coveringSecondsText(points)}; ` +
+    `above half in ${aboveHalf.length} of the ${served.length} of them with served requests`
   );
 }
 
@@ -133,7 +140,7 @@ function providerOutage(evidence: Evidence): Incident {
         event: 'the outage started',
         name: 'detection time',
       }),
-      `Success rate over the fault window (${from.toFixed(2)}-${to.toFixed(2)} s): ${orNa(windowSuccess, percent)}; worst second: ${orNa(lowest, percent)}.`,
+      `Success rate over ${coveringSecondsText(points)} (${from.toFixed(2)}-${to.toFixed(2)} s): ${orNa(windowSuccess, percent)}; worst second: ${orNa(lowest, percent)}.`,
     ],
     operatorSteps: [
       breakerStep(report, outage, activations, points),
@@ -213,7 +220,7 @@ function proxyFault(evidence: Evidence): Incident {
     ],
     systemActions: [
       `Fault \`${fault.description}\` on proxy ${fault.target} from ${(fault.appliedAtS ?? fault.startS).toFixed(2)} s to ${(fault.removedAtS ?? fault.endS).toFixed(2)} s.`,
-      `Success rate over the fault window: ${orNa(windowSuccess, percent)}; worst per-second p95: ${orNa(worstP95, seconds)}.`,
+      `Success rate over ${coveringSecondsText(points)}: ${orNa(windowSuccess, percent)}; worst per-second p95: ${orNa(worstP95, seconds)}.`,
     ],
     operatorSteps: [
       `Compare the time to first token per provider: \`_sum\` over \`_count\` is a provider's mean since the platform started, and the change of both between the two reads of ${twoReads('scalegate_time_to_first_token_seconds_sum', 'scalegate_time_to_first_token_seconds_count')} gives the mean of the last ${READ_GAP_S} s.${firstTokenBaselineText(evidence)}`,

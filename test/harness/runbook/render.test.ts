@@ -164,6 +164,25 @@ describe('renderRunbook', () => {
     assert.ok(outage.includes('| min 0.97 | 96.4% (fail) |'));
   });
 
+  it('names the seconds of fault success rates', () => {
+    const markdown = renderRunbook([sampleReport()]);
+    const outage = sectionOf(markdown, 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes(
+        '- Success rate over the 31 seconds from 20 s to 51 s that cover the fault window ' +
+          '(20.01-50.02 s): ',
+      ),
+      outage,
+    );
+    const spike = sectionOf(markdown, 'Latency spike on provider-b');
+    assert.ok(
+      spike.includes(
+        '- Success rate over the 15 seconds from 30 s to 45 s that cover the fault window: ',
+      ),
+      spike,
+    );
+  });
+
   it('detects an outage by breaker and fallback share', () => {
     const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');
     const detection = outage.slice(0, outage.indexOf('### What the system did'));

@@ -22,7 +22,7 @@ import type { SyncExecutor } from './gateway/ports.js';
 import { startGateway } from './gateway/server.js';
 import { createPlatformMetrics, type PlatformMetrics } from './metrics/index.js';
 import { createRouter, RouteOutputLimits } from './router/index.js';
-import { DEFAULT_POLICY_PATH, loadPolicy } from './router/load-policy.js';
+import { DEFAULT_POLICY_PATH, readPolicyFile } from './router/load-policy.js';
 import { BackendAdmissionGate, QueueBackpressureGate } from './runtime/admission-gate.js';
 import { DirectExecutor } from './runtime/direct-executor.js';
 import { startConsumers } from './runtime/consumers.js';
@@ -143,7 +143,7 @@ export interface Platform {
   ledger: CostLedger;
   /** The dated price table that prices the tasks' tokens and the executors. */
   prices: PriceTable;
-  /** The tenants file and the price table this process read at start, with their hashes. */
+  /** The tenants file, price table and route policy this process read at start, with hashes. */
   files: LoadedFiles;
   /**
    * Returns the largest `maxOutputTokens` some candidate model of the route accepts, the
@@ -210,16 +210,18 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
   await checkRedisOf(config);
   const topology = resolveTopology(config.topology);
   const catalog = await loadProviderCatalog(config.providersDir);
-  const [policy, tenantsFile, pricesFile] = await Promise.all([
-    loadPolicy(config.policyPath ?? DEFAULT_POLICY_PATH, catalog),
+  const [policyFile, tenantsFile, pricesFile] = await Promise.all([
+    readPolicyFile(config.policyPath ?? DEFAULT_POLICY_PATH, catalog),
     readTenantsFile(config.tenantsPath ?? DEFAULT_TENANTS_PATH),
     readPriceTableFile(config.pricesPath ?? DEFAULT_PRICES_PATH),
   ]);
+  const policy = policyFile.policy;
   const tenants = tenantsFile.registry;
   const prices = pricesFile.table;
   const files: LoadedFiles = {
     tenants: loadedFile(tenantsFileOf(config), tenantsFile.bytes),
     prices: loadedFile(pricesFileOf(config), pricesFile.bytes),
+    policy: loadedFile(policyFileOf(config), policyFile.bytes),
   };
   checkPriceCoverage(
     policy,

@@ -353,11 +353,12 @@ async function runOnTarget(
     // drill, so no summary of an empty run is printed and no output is written.
     const reason: unknown = signal.reason;
     if (isLoadInterruptedError(reason)) return reportStartInterrupted(reason, options.out);
-    // The platform reads both files again, so an edit since readPlatformFiles would leave
-    // `--out` naming other content than the platform runs with.
+    // The platform reads the files again, so an edit since readPlatformFiles or the policy's
+    // read would leave `--out` naming other content than the platform runs with.
     checkLoadedFiles(platform.files, {
       tenantsSha256: files.tenants.sha256,
       pricesSha256: files.prices.sha256,
+      policySha256: settings.policyHash,
     });
     process.stderr.write(`${startedLine(options, platform, backpressure)}\n`);
     for (const warning of platformWarningsFor(scenario, platform, options.tenants)) {

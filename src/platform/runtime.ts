@@ -30,6 +30,7 @@ import type { WorkerSwitch } from './runtime/worker-switch.js';
 import { createDrivers, type DriverKinds, type PlatformDrivers } from './runtime/drivers.js';
 import { legacyKeyWarnings } from './runtime/legacy-keys.js';
 import { type LoadedFiles, loadedFile } from './runtime/loaded-files.js';
+import { recordStartKeys } from './runtime/start-keys.js';
 import type { PlatformConfig } from './runtime/platform-config.js';
 import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
@@ -208,6 +209,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
   /** Start of the worker pool's bill on the clock's monotonic time. */
   let billedFrom = clock.monotonic();
   await checkRedisOf(config);
+  const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
+  const redisUrl = redisUrlOf(config);
+  // Read before any step of the start writes a key, so a failed start can remove its keys.
+  const startKeys = redisUrl === undefined ? undefined : await recordStartKeys(redisUrl, keyPrefix);
   const topology = resolveTopology(config.topology);
   const catalog = await loadProviderCatalog(config.providersDir);
   const [policyFile, tenantsFile, pricesFile] = await Promise.all([
@@ -256,7 +261,6 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       for (const listener of breakerListeners) listener(timed);
     });
     wireRouterMetrics(router, breakers.sinkFor('platform'), policy);
-    const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
     const drivers = createDrivers(config, keyPrefix, clock);
     // Set by stop({ purge: true }). The keys go after every other stop that may write them.
     let purgeOnStop = false;
@@ -514,6 +518,15 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     };
   } catch (error) {
     await runStops([...drains, ...stops]);
+    // The stops above end every writer, so no key of this start appears after the removal.
+    await startKeys
+      ?.removeCreated()
+      .catch((removeError: unknown) =>
+        config.logger?.warn(
+          { err: removeError, redisKeyPrefix: keyPrefix },
+          `removing the keys of the failed start under key prefix ${keyPrefix} failed; delete the keys ${keyPrefix}:* yourself`,
+        ),
+      );
     throw error;
   }
 }
@@ -626,9 +639,15 @@ function pricesFileOf(config: PlatformConfig): string {
 
 /** Checks the configured Redis, if any, before anything else starts. */
 async function checkRedisOf(config: PlatformOptions): Promise<void> {
-  const redisUrl = config.redisUrl ?? process.env.REDIS_URL;
-  if (redisUrl === undefined || redisUrl.length === 0) return;
+  const redisUrl = redisUrlOf(config);
+  if (redisUrl === undefined) return;
   await checkRedis(redisUrl, config.redisCheckTimeoutMs ?? 3_000);
+}
+
+/** Returns the Redis URL the drivers use, or undefined when the platform runs in memory. */
+function redisUrlOf(config: PlatformOptions): string | undefined {
+  const redisUrl = config.redisUrl ?? process.env.REDIS_URL;
+  return redisUrl === undefined || redisUrl.length === 0 ? undefined : redisUrl;
 }
 
 function routeDeadlineMs(policy: Policy, route: string): number {

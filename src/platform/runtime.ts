@@ -22,7 +22,7 @@ import type { SyncExecutor } from './gateway/ports.js';
 import { startGateway } from './gateway/server.js';
 import { createPlatformMetrics, type PlatformMetrics } from './metrics/index.js';
 import { createRouter, RouteOutputLimits } from './router/index.js';
-import { DEFAULT_POLICY_PATH, loadPolicy } from './router/load-policy.js';
+import { DEFAULT_POLICY_PATH, readPolicyFile } from './router/load-policy.js';
 import { BackendAdmissionGate, QueueBackpressureGate } from './runtime/admission-gate.js';
 import { DirectExecutor } from './runtime/direct-executor.js';
 import { startConsumers } from './runtime/consumers.js';
@@ -30,6 +30,7 @@ import type { WorkerSwitch } from './runtime/worker-switch.js';
 import { createDrivers, type DriverKinds, type PlatformDrivers } from './runtime/drivers.js';
 import { legacyKeyWarnings } from './runtime/legacy-keys.js';
 import { type LoadedFiles, loadedFile } from './runtime/loaded-files.js';
+import { recordStartKeys } from './runtime/start-keys.js';
 import type { PlatformConfig } from './runtime/platform-config.js';
 import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
@@ -143,7 +144,7 @@ export interface Platform {
   ledger: CostLedger;
   /** The dated price table that prices the tasks' tokens and the executors. */
   prices: PriceTable;
-  /** The tenants file and the price table this process read at start, with their hashes. */
+  /** The tenants file, price table and route policy this process read at start, with hashes. */
   files: LoadedFiles;
   /**
    * Returns the largest `maxOutputTokens` some candidate model of the route accepts, the
@@ -208,18 +209,24 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
   /** Start of the worker pool's bill on the clock's monotonic time. */
   let billedFrom = clock.monotonic();
   await checkRedisOf(config);
+  const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
+  const redisUrl = redisUrlOf(config);
+  // Read before any step of the start writes a key, so a failed start can remove its keys.
+  const startKeys = redisUrl === undefined ? undefined : await recordStartKeys(redisUrl, keyPrefix);
   const topology = resolveTopology(config.topology);
   const catalog = await loadProviderCatalog(config.providersDir);
-  const [policy, tenantsFile, pricesFile] = await Promise.all([
-    loadPolicy(config.policyPath ?? DEFAULT_POLICY_PATH, catalog),
+  const [policyFile, tenantsFile, pricesFile] = await Promise.all([
+    readPolicyFile(config.policyPath ?? DEFAULT_POLICY_PATH, catalog),
     readTenantsFile(config.tenantsPath ?? DEFAULT_TENANTS_PATH),
     readPriceTableFile(config.pricesPath ?? DEFAULT_PRICES_PATH),
   ]);
+  const policy = policyFile.policy;
   const tenants = tenantsFile.registry;
   const prices = pricesFile.table;
   const files: LoadedFiles = {
     tenants: loadedFile(tenantsFileOf(config), tenantsFile.bytes),
     prices: loadedFile(pricesFileOf(config), pricesFile.bytes),
+    policy: loadedFile(policyFileOf(config), policyFile.bytes),
   };
   checkPriceCoverage(
     policy,
@@ -254,7 +261,6 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       for (const listener of breakerListeners) listener(timed);
     });
     wireRouterMetrics(router, breakers.sinkFor('platform'), policy);
-    const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
     const drivers = createDrivers(config, keyPrefix, clock);
     // Set by stop({ purge: true }). The keys go after every other stop that may write them.
     let purgeOnStop = false;
@@ -512,6 +518,15 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     };
   } catch (error) {
     await runStops([...drains, ...stops]);
+    // The stops above end every writer, so no key of this start appears after the removal.
+    await startKeys
+      ?.removeCreated()
+      .catch((removeError: unknown) =>
+        config.logger?.warn(
+          { err: removeError, redisKeyPrefix: keyPrefix },
+          `removing the keys of the failed start under key prefix ${keyPrefix} failed; delete the keys ${keyPrefix}:* yourself`,
+        ),
+      );
     throw error;
   }
 }
@@ -624,9 +639,15 @@ function pricesFileOf(config: PlatformConfig): string {
 
 /** Checks the configured Redis, if any, before anything else starts. */
 async function checkRedisOf(config: PlatformOptions): Promise<void> {
-  const redisUrl = config.redisUrl ?? process.env.REDIS_URL;
-  if (redisUrl === undefined || redisUrl.length === 0) return;
+  const redisUrl = redisUrlOf(config);
+  if (redisUrl === undefined) return;
   await checkRedis(redisUrl, config.redisCheckTimeoutMs ?? 3_000);
+}
+
+/** Returns the Redis URL the drivers use, or undefined when the platform runs in memory. */
+function redisUrlOf(config: PlatformOptions): string | undefined {
+  const redisUrl = config.redisUrl ?? process.env.REDIS_URL;
+  return redisUrl === undefined || redisUrl.length === 0 ? undefined : redisUrl;
 }
 
 function routeDeadlineMs(policy: Policy, route: string): number {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -217,6 +217,33 @@ describe('scalegate load interrupted', function () {
     assert.equal(output.result.requests.aborted, output.result.requests.sent);
     // Sends stopped at the signal, long before the 20 s schedule's ~100 requests.
     assert.ok(output.result.requests.sent < 50, `sent ${output.result.requests.sent}`);
+  });
+
+  it('exits 130 when the --out write fails', async () => {
+    gateway = await startFakeGateway({ hang: true });
+    const outDir = join(dir, 'runs');
+    await mkdir(outDir);
+    const out = join(outDir, 'result.json');
+    const target = gateway;
+    run = startLoad([
+      '--scenario=steady-chat',
+      `--target=${gateway.url}`,
+      '--duration=20',
+      '--seed=1',
+      `--out=${out}`,
+    ]);
+    await waitFor(run, () => target.received.includes('POST /v1/tasks'), 'its first request');
+    // The folder existed when the options were checked, so only the write after the run fails.
+    await rm(outDir, { recursive: true });
+    const exit = await interrupt(run, 'SIGINT');
+
+    assert.equal(exit, 130, run.stderr());
+    assert.match(run.stdout(), /^\[interrupted\] SIGINT stopped the run;/m);
+    assert.match(
+      run.stderr(),
+      new RegExp(`^error: writing --out ${out} failed \\(ENOENT\\);`, 'm'),
+    );
+    await assert.rejects(readFile(out, 'utf8'), { code: 'ENOENT' });
   });
 
   it('stops the platform on SIGTERM and exits 143', async () => {

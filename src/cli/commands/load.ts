@@ -198,7 +198,9 @@ export function registerLoadCommand(program: Command): void {
         // policy prints one problem a line, as `drill` and `platform` print it.
         logger.debug({ err: error }, 'load run failed');
         process.stderr.write(`error: ${describeFailure(error).message}\n`);
-        code = EXIT_NOT_RUN;
+        // A run that a signal stopped exits with the signal's code even when it then failed,
+        // such as an `--out` file that could not be written, as `drill` and `gate` do.
+        code = interruptedExitCode(controller.signal) ?? EXIT_NOT_RUN;
       }
       process.exitCode = code;
       // On Node 20, a signal that comes after the event loop drained, while Node tears down,
@@ -281,9 +283,12 @@ async function runLoadCommand(
   let code = EXIT_NOT_RUN;
   try {
     code = await runOnTarget(scenario, options, { signal: controller.signal, traceRows });
-    const interrupted = interruptedBy(controller.signal);
-    if (interrupted !== undefined) code = 128 + constants.signals[interrupted];
+    code = interruptedExitCode(controller.signal) ?? code;
     return code;
+  } catch (error) {
+    // The code a later signal exits with, which the action also returns for this failure.
+    code = interruptedExitCode(controller.signal) ?? code;
+    throw error;
   } finally {
     // Once a signal stopped the run, a later one exits with the run's code. Without a
     // handler it would end the process by the signal.
@@ -353,11 +358,12 @@ async function runOnTarget(
     // drill, so no summary of an empty run is printed and no output is written.
     const reason: unknown = signal.reason;
     if (isLoadInterruptedError(reason)) return reportStartInterrupted(reason, options.out);
-    // The platform reads both files again, so an edit since readPlatformFiles would leave
-    // `--out` naming other content than the platform runs with.
+    // The platform reads the files again, so an edit since readPlatformFiles or the policy's
+    // read would leave `--out` naming other content than the platform runs with.
     checkLoadedFiles(platform.files, {
       tenantsSha256: files.tenants.sha256,
       pricesSha256: files.prices.sha256,
+      policySha256: settings.policyHash,
     });
     process.stderr.write(`${startedLine(options, platform, backpressure)}\n`);
     for (const warning of platformWarningsFor(scenario, platform, options.tenants)) {
@@ -422,6 +428,15 @@ function startedLine(
 function interruptedBy(signal: AbortSignal): NodeJS.Signals | undefined {
   const reason: unknown = signal.reason;
   return isLoadInterruptedError(reason) ? reason.signalName : undefined;
+}
+
+/**
+ * Returns 128 plus the number of the signal that interrupted the run (130 for SIGINT, 143
+ * for SIGTERM), or undefined when none did.
+ */
+function interruptedExitCode(signal: AbortSignal): number | undefined {
+  const interrupted = interruptedBy(signal);
+  return interrupted === undefined ? undefined : 128 + constants.signals[interrupted];
 }
 
 /** The platform a run started: its settings, and a reader of its topology and cost. */

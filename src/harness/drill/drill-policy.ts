@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 
 import type { ProviderCatalog } from '../../platform/router/catalog.js';
-import { loadPolicy } from '../../platform/router/load-policy.js';
+import { parsePolicyYaml } from '../../platform/router/load-policy.js';
 import { type PolicyProblem, PolicyValidationError } from '../../platform/router/policy-errors.js';
 import { locateProblems, parsePolicySource } from '../../platform/router/policy-source.js';
 import { decodePolicyText } from '../../platform/router/policy-text.js';
@@ -20,7 +20,23 @@ export async function loadDrillPolicy(
   spec: Pick<DrillSpec, 'name' | 'scenario'>,
   scenario: Pick<ScenarioSpec, 'routes'>,
 ): Promise<Policy> {
-  const policy = await loadPolicy(policyPath, catalog);
+  return parseDrillPolicy(await readFile(policyPath), policyPath, catalog, spec, scenario);
+}
+
+/**
+ * Checks the policy bytes read from `policyPath` as {@link loadDrillPolicy} checks the file,
+ * so a caller that hashes the bytes it read checks the same content.
+ * @throws PolicyValidationError as {@link loadDrillPolicy} does.
+ */
+export function parseDrillPolicy(
+  bytes: Buffer,
+  policyPath: string,
+  catalog: ProviderCatalog,
+  spec: Pick<DrillSpec, 'name' | 'scenario'>,
+  scenario: Pick<ScenarioSpec, 'routes'>,
+): Policy {
+  const text = decodePolicyText(bytes, policyPath);
+  const policy = parsePolicyYaml(text, catalog, policyPath);
   const problems: PolicyProblem[] = [];
   for (const { route } of scenario.routes) {
     if (Object.hasOwn(policy.routes, route)) continue;
@@ -33,9 +49,6 @@ export async function loadDrillPolicy(
   }
   if (problems.length === 0) return policy;
   // Located at the routes map, where the missing route would go, as the loader locates its own.
-  const source = parsePolicySource(
-    decodePolicyText(await readFile(policyPath), policyPath),
-    policyPath,
-  );
+  const source = parsePolicySource(text, policyPath);
   throw new PolicyValidationError(policyPath, locateProblems(problems, source));
 }

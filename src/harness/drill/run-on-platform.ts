@@ -38,7 +38,7 @@ import {
 import type { ScenarioSpec } from '../scenario/types.js';
 import type { DrillDeps } from './deps.js';
 import { readDrillFiles } from './drill-files.js';
-import { loadDrillPolicy } from './drill-policy.js';
+import { parseDrillPolicy } from './drill-policy.js';
 import { DrillSpecError } from './errors.js';
 import { failoverGaps } from './failover-coverage.js';
 import { platformDrillDeps } from './platform-deps.js';
@@ -129,10 +129,12 @@ export async function runDrillOnPlatform(
   const timeScale = options.timeScale ?? 1;
   const seed = options.seed ?? 1;
   const policyPath = options.policyPath ?? DEFAULT_POLICY_PATH;
-  // Read as the platform starts, so an edit during the drill cannot change the recorded hashes.
-  const policyText = await readFile(policyPath, 'utf8');
+  // Read once, so the checks, the recorded hash and the comparison with what the platform
+  // loads all concern the same bytes, whatever edits the file meanwhile.
+  const policyBytes = await readFile(policyPath);
   const files = await readDrillFiles(spec, scenario, options);
-  const policy = await loadDrillPolicy(policyPath, catalog, spec, scenario);
+  const policy = parseDrillPolicy(policyBytes, policyPath, catalog, spec, scenario);
+  const policyText = policyBytes.toString('utf8');
   const policyRoutes = Object.keys(policy.routes);
   const scenarioRoutes = scenario.routes.map((route) => route.route);
   for (const detail of failoverGaps(spec, scenarioRoutes, policy, catalog)) {
@@ -156,11 +158,12 @@ export async function runDrillOnPlatform(
     throw error;
   });
   try {
-    // The platform reads both files again, so an edit since readDrillFiles would leave the
-    // report naming other content than the platform runs with.
+    // The platform reads the files again, so an edit since readDrillFiles or the policy's
+    // read would leave the report naming other content than the platform runs with.
     checkLoadedFiles(platform.files, {
       tenantsSha256: files.record.tenantsHash,
       pricesSha256: files.record.pricesHash,
+      policySha256: policyHash(policyText),
     });
     if (spec.faults.some((step) => step.kind === 'worker-pause') && !platform.workers.pausable) {
       throw new WorkerPauseUnsupportedError(platform.workers.processes);

@@ -115,7 +115,19 @@ export function parsePolicyYaml(text: string, catalog: ProviderCatalog, source =
  * and for a file that is not UTF-8 text.
  */
 export async function loadPolicy(path: string, catalog: ProviderCatalog): Promise<Policy> {
-  return parsePolicyYaml(decodePolicyText(await readFile(path), path), catalog, path);
+  return (await readPolicyFile(path, catalog)).policy;
+}
+
+/**
+ * Reads a YAML route policy as {@link loadPolicy} does, and returns the bytes it parsed too.
+ * @throws PolicyValidationError as {@link loadPolicy} does.
+ */
+export async function readPolicyFile(
+  path: string,
+  catalog: ProviderCatalog,
+): Promise<{ policy: Policy; bytes: Buffer }> {
+  const bytes = await readFile(path);
+  return { policy: parsePolicyYaml(decodePolicyText(bytes, path), catalog, path), bytes };
 }
 
 /** Returns the sha256 hex digest of the policy's canonical JSON; key order and YAML anchors do not change it. */

@@ -8,10 +8,11 @@ export interface LoadedFile {
   sha256: string;
 }
 
-/** The tenants file and the price table a platform read at start. */
+/** The tenants file, the price table and the route policy a platform read at start. */
 export interface LoadedFiles {
   tenants: LoadedFile;
   prices: LoadedFile;
+  policy: LoadedFile;
 }
 
 /** Returns the sha256 hex digest of a file's bytes, as reports and load outputs record it. */
@@ -29,7 +30,7 @@ export class ChangedLoadedFileError extends Error {
   readonly code = 'LOADED_FILE_CHANGED';
 
   constructor(
-    /** `tenants file` or `price table`. */
+    /** `tenants file`, `price table` or `route policy`. */
     readonly kind: string,
     readonly file: LoadedFile,
     readonly recordedSha256: string,
@@ -50,17 +51,20 @@ export function isChangedLoadedFileError(error: unknown): error is ChangedLoaded
 /**
  * Checks that the platform parsed the bytes whose sha256 the caller recorded before starting
  * it, so a record never names other content than the platform ran with.
- * @throws ChangedLoadedFileError naming the tenants file, then the price table, when its
- *   hash differs.
+ * @throws ChangedLoadedFileError naming the tenants file, then the price table, then the
+ *   route policy, when its hash differs.
  */
 export function checkLoadedFiles(
   loaded: LoadedFiles,
-  recorded: { tenantsSha256: string; pricesSha256: string },
+  recorded: { tenantsSha256: string; pricesSha256: string; policySha256: string },
 ): void {
   if (loaded.tenants.sha256 !== recorded.tenantsSha256) {
     throw new ChangedLoadedFileError('tenants file', loaded.tenants, recorded.tenantsSha256);
   }
   if (loaded.prices.sha256 !== recorded.pricesSha256) {
     throw new ChangedLoadedFileError('price table', loaded.prices, recorded.pricesSha256);
+  }
+  if (loaded.policy.sha256 !== recorded.policySha256) {
+    throw new ChangedLoadedFileError('route policy', loaded.policy, recorded.policySha256);
   }
 }

@@ -227,6 +227,35 @@ describe('runDrillOnPlatform --tenants', function () {
     await assert.rejects(readFile(join(reportsDir, 'latest.json')), { code: 'ENOENT' });
   });
 
+  it('rejects a route policy changed during start', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const policyPath = join(dir, 'policy.yaml');
+    const checked = await readFile(DEFAULT_POLICY_PATH);
+    const edited = Buffer.concat([checked, Buffer.from('# edited while the platform started\n')]);
+    // The drill's one read of the policy gets the first bytes and the platform's start the second.
+    const fifo = await changingFifo(policyPath, checked, edited);
+    const reportsDir = join(dir, 'reports');
+    const run = runDrillOnPlatform({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      policyPath,
+      reportsDir,
+      // A drill that ran despite the change writes here, not over the committed runbook.
+      runbookPath: join(dir, 'runbook.md'),
+    }).finally(() => fifo.stop());
+
+    await assert.rejects(run, (error: unknown) => {
+      assert.ok(isChangedLoadedFileError(error), String(error));
+      assert.equal(error.kind, 'route policy');
+      assert.equal(error.file.path, policyPath);
+      assert.equal(error.recordedSha256, sha256(checked));
+      assert.equal(error.file.sha256, sha256(edited));
+      return true;
+    });
+    assert.deepEqual(await fifo.stop(), { first: true, second: true });
+    await assert.rejects(readFile(join(reportsDir, 'latest.json')), { code: 'ENOENT' });
+  });
+
   it('rejects a file without a main load tenant', async () => {
     const tenantsPath = join(dir, 'tenants.yaml');
     await writeFile(tenantsPath, await tenantsWithout('tenant-alpha', 'tenant-beta'));

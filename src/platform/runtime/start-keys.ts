@@ -1,0 +1,66 @@
+import { Redis } from 'ioredis';
+
+/** Keys a platform start found under its key prefix, read before it created any. */
+export interface StartKeys {
+  /** Whether some key was under the prefix before the start. */
+  readonly hadKeys: boolean;
+  /**
+   * Deletes every key under the prefix when the prefix had none before the start, so a failed
+   * start leaves nothing behind. Deletes nothing when it had some.
+   */
+  removeCreated(): Promise<void>;
+}
+
+/** COUNT of each SCAN call: a hint of how many keys Redis examines per call. */
+const SCAN_COUNT = 500;
+
+/**
+ * Reads whether any key is under `keyPrefix`, as the platform's keys start with `<prefix>:`.
+ * Call it before the start creates a key there.
+ */
+export async function recordStartKeys(redisUrl: string, keyPrefix: string): Promise<StartKeys> {
+  const pattern = `${escapeGlob(keyPrefix)}:*`;
+  const hadKeys = await withRedis(redisUrl, async (redis) => {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+      if (keys.length > 0) return true;
+      cursor = next;
+    } while (cursor !== '0');
+    return false;
+  });
+  return {
+    hadKeys,
+    removeCreated: async () => {
+      // NOTE: other platform processes may write keys on a prefix that had keys, and this
+      // start cannot tell their keys from its own, so it leaves its keys there. A second
+      // process starting on the same empty prefix at the same moment loses its keys here.
+      if (hadKeys) return;
+      await withRedis(redisUrl, async (redis) => {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+          if (keys.length > 0) await redis.del(...keys);
+          cursor = next;
+        } while (cursor !== '0');
+      });
+    },
+  };
+}
+
+/** Runs `use` on a connection of its own to `redisUrl` and closes it after. */
+async function withRedis<T>(redisUrl: string, use: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  // Commands fail with their own errors; the connection's error events only repeat them.
+  redis.on('error', () => undefined);
+  try {
+    return await use(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Escapes the characters that a Redis MATCH pattern reads as wildcards. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}

@@ -212,7 +212,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
   const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
   const redisUrl = redisUrlOf(config);
   // Read before any step of the start writes a key, so a failed start can remove its keys.
-  const startKeys = redisUrl === undefined ? undefined : await recordStartKeys(redisUrl, keyPrefix);
+  const startKeys =
+    redisUrl === undefined
+      ? undefined
+      : await recordStartKeys(redisUrl, keyPrefix, config.keyPrefix === undefined);
   const topology = resolveTopology(config.topology);
   const catalog = await loadProviderCatalog(config.providersDir);
   const [policyFile, tenantsFile, pricesFile] = await Promise.all([

@@ -63,6 +63,9 @@ export interface PlatformDrivers {
   close(): Promise<void>;
 }
 
+/** Name of the platform's task queue; its BullMQ keys start with `<prefix>:tasks:`. */
+export const QUEUE_NAME = 'tasks';
+
 /** Creates memory drivers, or Redis drivers when `redisUrl` (or REDIS_URL) is set. */
 export function createDrivers(
   config: PlatformConfig,
@@ -72,7 +75,7 @@ export function createDrivers(
   const redisUrl = config.redisUrl ?? process.env.REDIS_URL;
   const maxAttempts = config.queue?.maxAttempts ?? 3;
   const queueOptions = {
-    name: 'tasks',
+    name: QUEUE_NAME,
     maxAttempts,
     backoffBaseMs: config.queue?.backoffBaseMs ?? 200,
     backoffMaxMs: config.queue?.backoffMaxMs ?? 5_000,

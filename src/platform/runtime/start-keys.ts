@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 
+import { QUEUE_NAME } from './drivers.js';
+
 /** Keys a platform start found under its key prefix, read before it created any. */
 export interface StartKeys {
   /** Whether some key was under the prefix before the start. */
@@ -16,19 +18,30 @@ const SCAN_COUNT = 500;
 
 /**
  * Reads whether any key is under `keyPrefix`, as the platform's keys start with `<prefix>:`.
- * Call it before the start creates a key there.
+ * Call it before the start creates a key there. A `generated` prefix, random for this start,
+ * has none. Otherwise an EXISTS of the queue's meta key, which every earlier start on the
+ * prefix created, settles it, and only a prefix without that key is scanned.
+ * NOTE: that scan reads the whole key space, so on a Redis with millions of keys the first
+ * start on a new named prefix takes seconds longer.
  */
-export async function recordStartKeys(redisUrl: string, keyPrefix: string): Promise<StartKeys> {
+export async function recordStartKeys(
+  redisUrl: string,
+  keyPrefix: string,
+  generated: boolean,
+): Promise<StartKeys> {
   const pattern = `${escapeGlob(keyPrefix)}:*`;
-  const hadKeys = await withRedis(redisUrl, async (redis) => {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
-      if (keys.length > 0) return true;
-      cursor = next;
-    } while (cursor !== '0');
-    return false;
-  });
+  const hadKeys =
+    !generated &&
+    (await withRedis(redisUrl, async (redis) => {
+      if ((await redis.exists(`${keyPrefix}:${QUEUE_NAME}:meta`)) === 1) return true;
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+        if (keys.length > 0) return true;
+        cursor = next;
+      } while (cursor !== '0');
+      return false;
+    }));
   return {
     hadKeys,
     removeCreated: async () => {

@@ -16,6 +16,7 @@ import { RedisTaskStore } from '../store/redis.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
 import type { PlatformConfig } from './platform-config.js';
+import { deleteKeysUnder } from './prefix-keys.js';
 import { PlatformShutdownError } from './run-limits.js';
 
 /** Storage of a stateful part of the platform: this process's memory or Redis. */
@@ -160,7 +161,7 @@ function createRedisDrivers(
   };
   return {
     ...drivers,
-    purge: () => purgePrefix(redis, keyPrefix),
+    purge: () => deleteKeysUnder(redis, keyPrefix),
     legacyKeys: () => existingKeys(redis, legacyKeysOf(keyPrefix, queueOptions.name)),
     // The tasks stay in Redis, and the consumers of a later start deliver them.
     endUnfinished: async () => {},
@@ -197,15 +198,6 @@ function legacyKeysOf(keyPrefix: string, queueName: string): string[] {
 async function existingKeys(redis: Redis, keys: readonly string[]): Promise<string[]> {
   const found = await Promise.all(keys.map((key) => redis.exists(key)));
   return keys.filter((_, index) => found[index] === 1);
-}
-
-async function purgePrefix(redis: Redis, keyPrefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 500);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
 }
 
 /** Fails the memory store's unfinished tasks with platform_shutdown. */

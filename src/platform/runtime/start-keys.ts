@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 
 import { QUEUE_NAME } from './drivers.js';
+import { deleteKeysUnder, hasKeysUnder } from './prefix-keys.js';
 
 /** Keys a platform start found under its key prefix, read before it created any. */
 export interface StartKeys {
@@ -12,9 +13,6 @@ export interface StartKeys {
    */
   removeCreated(): Promise<void>;
 }
-
-/** COUNT of each SCAN call: a hint of how many keys Redis examines per call. */
-const SCAN_COUNT = 500;
 
 /**
  * Reads whether any key is under `keyPrefix`, as the platform's keys start with `<prefix>:`.
@@ -29,18 +27,11 @@ export async function recordStartKeys(
   keyPrefix: string,
   generated: boolean,
 ): Promise<StartKeys> {
-  const pattern = `${escapeGlob(keyPrefix)}:*`;
   const hadKeys =
     !generated &&
     (await withRedis(redisUrl, async (redis) => {
       if ((await redis.exists(`${keyPrefix}:${QUEUE_NAME}:meta`)) === 1) return true;
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
-        if (keys.length > 0) return true;
-        cursor = next;
-      } while (cursor !== '0');
-      return false;
+      return hasKeysUnder(redis, keyPrefix);
     }));
   return {
     hadKeys,
@@ -49,14 +40,7 @@ export async function recordStartKeys(
       // start cannot tell their keys from its own, so it leaves its keys there. A second
       // process starting on the same empty prefix at the same moment loses its keys here.
       if (hadKeys) return;
-      await withRedis(redisUrl, async (redis) => {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
-          if (keys.length > 0) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-      });
+      await withRedis(redisUrl, (redis) => deleteKeysUnder(redis, keyPrefix));
     },
   };
 }
@@ -71,9 +55,4 @@ async function withRedis<T>(redisUrl: string, use: (redis: Redis) => Promise<T>)
   } finally {
     redis.disconnect();
   }
-}
-
-/** Escapes the characters that a Redis MATCH pattern reads as wildcards. */
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
 }

@@ -1,3 +1,13 @@
+import { constants } from 'node:os';
+
+/**
+ * Returns the exit code a shell reports for a process that `signal` ended: 128 plus the
+ * signal number, so 130 for SIGINT and 143 for SIGTERM.
+ */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + constants.signals[signal];
+}
+
 /** Maximum wait for stdout and stderr to write their pending output before an exit, in ms. */
 const FLUSH_TIMEOUT_MS = 5_000;
 

@@ -1,5 +1,4 @@
-import { constants } from 'node:os';
-import { exitAfterOutput } from './exit.js';
+import { exitAfterOutput, signalExitCode } from './exit.js';
 
 /**
  * Handles a SIGINT or SIGTERM that comes while scalegate loads its modules and checks its
@@ -22,7 +21,7 @@ function onStartSignal(signal: NodeJS.Signals): void {
   if (stopped) return;
   stopped = true;
   process.stderr.write(`error: ${describe(signal)}\n`);
-  const code = EXIT_130_COMMANDS.has(commandName()) ? 130 : 128 + constants.signals[signal];
+  const code = EXIT_130_COMMANDS.has(commandName()) ? 130 : signalExitCode(signal);
   void exitAfterOutput(code);
 }
 

@@ -6,13 +6,12 @@ import {
   hasBackpressureOptions,
 } from '../backpressure-options.js';
 import { describeFailure } from '../command-errors.js';
-import { exitAfterOutput, exitOnLaterInterrupt } from '../exit.js';
+import { exitAfterOutput, exitOnLaterInterrupt, signalExitCode } from '../exit.js';
 import { readPlatformFiles, platformWarningsFor } from '../load-platform-files.js';
 import { loadCommandTrace } from '../load-trace.js';
 import { commandLogger } from '../logger.js';
 import { describeStartInterrupt, disarmStartInterrupt } from '../start-interrupt.js';
 import { readFile, writeFile } from 'node:fs/promises';
-import { constants } from 'node:os';
 import { relative } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { SCENARIOS } from '../../../scenarios/index.js';
@@ -396,7 +395,7 @@ function reportStartInterrupted(interrupt: LoadInterruptedError, out: string | u
   process.stderr.write(
     `error: load ${interrupt.message} while the platform was starting; no request was sent${unwrittenClause(out)}\n`,
   );
-  return 128 + constants.signals[interrupt.signalName];
+  return signalExitCode(interrupt.signalName);
 }
 
 /** Returns `, and <out> was not written` for a `--out` file, or '' without one. */
@@ -436,7 +435,7 @@ function interruptedBy(signal: AbortSignal): NodeJS.Signals | undefined {
  */
 function interruptedExitCode(signal: AbortSignal): number | undefined {
   const interrupted = interruptedBy(signal);
-  return interrupted === undefined ? undefined : 128 + constants.signals[interrupted];
+  return interrupted === undefined ? undefined : signalExitCode(interrupted);
 }
 
 /** The platform a run started: its settings, and a reader of its topology and cost. */

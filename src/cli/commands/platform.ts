@@ -1,5 +1,3 @@
-import { constants } from 'node:os';
-
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 
@@ -17,7 +15,7 @@ import {
   backpressureLimits,
 } from '../backpressure-options.js';
 import { reportFailure } from '../command-errors.js';
-import { exitAfterOutput, exitOnLaterInterrupt } from '../exit.js';
+import { exitAfterOutput, exitOnLaterInterrupt, signalExitCode } from '../exit.js';
 import { commandLogger } from '../logger.js';
 import { disarmStartInterrupt } from '../start-interrupt.js';
 import {
@@ -186,7 +184,7 @@ async function runPlatform(options: PlatformCommandOptions, command: Command): P
     // A worker process in the terminal's process group dies of the same Ctrl-C before it
     // installs its handlers, which fails the start.
     if ((await interruptedStart(error, startController.signal)) && startSignal !== undefined) {
-      const code = 128 + constants.signals[startSignal];
+      const code = signalExitCode(startSignal);
       logger.warn(
         { signal: startSignal, err: error },
         'platform start interrupted; the parts that had started are stopped',
@@ -200,7 +198,7 @@ async function runPlatform(options: PlatformCommandOptions, command: Command): P
     return exitAfterOutput(reportFailure('starting the platform', error, logger));
   }
   if (startSignal !== undefined) {
-    const code = 128 + constants.signals[startSignal];
+    const code = signalExitCode(startSignal);
     // A further signal exits at once, as one during a stop after the start does.
     exitOnLaterInterrupt(code);
     disposeStart();
@@ -213,10 +211,7 @@ async function runPlatform(options: PlatformCommandOptions, command: Command): P
       // On Redis, another platform process on the same key prefix fails the running sync
       // tasks, and the async tasks still being admitted, with gateway_lost once this
       // process's lease has run out.
-      //
-      // The exit code is 128 plus the signal number, as a shell reports a process the signal
-      // ended.
-      process.exit(128 + (constants.signals[signal] ?? 2));
+      process.exit(signalExitCode(signal));
     }
     stopping = true;
     void stopAndExit(platform, logger, signal, shutdownTimeoutMs);

@@ -15,12 +15,9 @@ export interface StartKeys {
 }
 
 /**
- * Reads whether any key is under `keyPrefix`, as the platform's keys start with `<prefix>:`.
- * Call it before the start creates a key there. A `generated` prefix, random for this start,
- * has none. Otherwise an EXISTS of the queue's meta key, which every earlier start on the
- * prefix created, settles it, and only a prefix without that key is scanned.
- * NOTE: that scan reads the whole key space, so on a Redis with millions of keys the first
- * start on a new named prefix takes seconds longer.
+ * Reads whether any key is under `keyPrefix` before the start creates one. A `generated`
+ * prefix has none, and a prefix with the queue's meta key was used before. Any other is scanned.
+ * NOTE: that scan reads the whole key space, which can take seconds on a Redis with millions of keys.
  */
 export async function recordStartKeys(
   redisUrl: string,
@@ -36,9 +33,8 @@ export async function recordStartKeys(
   return {
     hadKeys,
     removeCreated: async () => {
-      // NOTE: other platform processes may write keys on a prefix that had keys, and this
-      // start cannot tell their keys from its own, so it leaves its keys there. A second
-      // process starting on the same empty prefix at the same moment loses its keys here.
+      // NOTE: a prefix that had keys keeps this start's keys too, because other processes may
+      // write there. A process starting on the same new prefix at the same moment loses its keys.
       if (hadKeys) return;
       await withRedis(redisUrl, (redis) => deleteKeysUnder(redis, keyPrefix));
     },
@@ -48,7 +44,7 @@ export async function recordStartKeys(
 /** Runs `use` on a connection of its own to `redisUrl` and closes it after. */
 async function withRedis<T>(redisUrl: string, use: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  // Commands fail with their own errors; the connection's error events only repeat them.
+  // Commands fail with their own errors, which the connection's error events only repeat.
   redis.on('error', () => undefined);
   try {
     return await use(redis);

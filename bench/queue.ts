@@ -60,6 +60,52 @@ export async function measureRawBullmqThroughput(
   }
 }
 
+/**
+ * Measures raw BullMQ with producer and consumer running together, as the platform's
+ * async path runs. One Worker with a no-op processor starts first. Then each job is
+ * added with its own `add`, `inFlight` adds at a time. The rate counts from the first
+ * add to the last completion, and `enqueuePerSecond` and `jobsPerSecond` both give it.
+ */
+export async function measureRawBullmqFlow(
+  options: ThroughputOptions & { inFlight: number },
+): Promise<ThroughputResult> {
+  const connection = redisOptionsFromUrl(options.redisUrl);
+  const { name, prefix } = uniqueNames('flow');
+  const queue = new Queue(name, { connection, prefix });
+  let completed = 0;
+  const worker = new Worker(name, async () => undefined, {
+    connection,
+    prefix,
+    concurrency: options.concurrency,
+  });
+  try {
+    await worker.waitUntilReady();
+    const done = untilDone(
+      options,
+      () => completed,
+      (onProgress) =>
+        worker.on('completed', () => {
+          completed += 1;
+          onProgress();
+        }),
+    );
+    const start = performance.now();
+    for (let first = 0; first < options.jobs; first += options.inFlight) {
+      const count = Math.min(options.inFlight, options.jobs - first);
+      await Promise.all(
+        Array.from({ length: count }, (_, index) => queue.add('noop', { index: first + index })),
+      );
+    }
+    await done;
+    const elapsedMs = performance.now() - start;
+    return rates(options.jobs, elapsedMs, elapsedMs);
+  } finally {
+    await worker.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}
+
 async function timeRawConsumption(
   name: string,
   prefix: string,

@@ -31,6 +31,7 @@ import { createDrivers, type DriverKinds, type PlatformDrivers } from './runtime
 import { legacyKeyWarnings } from './runtime/legacy-keys.js';
 import { type LoadedFiles, loadedFile } from './runtime/loaded-files.js';
 import { recordStartKeys } from './runtime/start-keys.js';
+import type { WorkerHandlerConfig } from './runtime/worker-handler.js';
 import type { PlatformConfig } from './runtime/platform-config.js';
 import { startProviderFleetProcess } from './runtime/fleet-child.js';
 import { startProviderFleet } from './runtime/providers.js';
@@ -144,7 +145,10 @@ export interface Platform {
   ledger: CostLedger;
   /** The dated price table that prices the tasks' tokens and the executors. */
   prices: PriceTable;
-  /** The tenants file, price table and route policy this process read at start, with hashes. */
+  /**
+   * The tenants file, price table and route policy this process read at start, with hashes.
+   * Worker processes run on the same policy and price table text, passed in their config.
+   */
   files: LoadedFiles;
   /**
    * Returns the largest `maxOutputTokens` some candidate model of the route accepts, the
@@ -382,7 +386,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       processes,
       queue: drivers.queue,
       handler,
-      worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints, maxRunning),
+      worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints, maxRunning, {
+        policyText: policyFile.text,
+        pricesText: pricesFile.bytes.toString('utf8'),
+      }),
       // Worker processes log at the platform's level, so `--log-level` covers them too.
       ...(config.logger === undefined ? {} : { logLevel: config.logger.level }),
     });
@@ -573,6 +580,7 @@ function workerConfig(
   keyPrefix: string,
   endpoints: Record<string, ProviderEndpoint>,
   maxRunning: Record<string, number>,
+  texts: Pick<WorkerHandlerConfig, 'policyText' | 'pricesText'>,
 ) {
   if (drivers.redisUrl === undefined) return undefined;
   const clock = config.clock ?? systemClock;
@@ -586,6 +594,7 @@ function workerConfig(
     providersDir: config.providersDir,
     policyPath: config.policyPath ?? DEFAULT_POLICY_PATH,
     pricesPath: config.pricesPath,
+    ...texts,
     endpoints,
     maxAttempts: drivers.maxAttempts,
     maxTaskDurationMs: config.maxTaskDurationMs,

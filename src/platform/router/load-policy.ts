@@ -119,15 +119,17 @@ export async function loadPolicy(path: string, catalog: ProviderCatalog): Promis
 }
 
 /**
- * Reads a YAML route policy as {@link loadPolicy} does, and returns the bytes it parsed too.
+ * Reads a YAML route policy as {@link loadPolicy} does, and returns the bytes it read and
+ * the text it parsed too.
  * @throws PolicyValidationError as {@link loadPolicy} does.
  */
 export async function readPolicyFile(
   path: string,
   catalog: ProviderCatalog,
-): Promise<{ policy: Policy; bytes: Buffer }> {
+): Promise<{ policy: Policy; bytes: Buffer; text: string }> {
   const bytes = await readFile(path);
-  return { policy: parsePolicyYaml(decodePolicyText(bytes, path), catalog, path), bytes };
+  const text = decodePolicyText(bytes, path);
+  return { policy: parsePolicyYaml(text, catalog, path), bytes, text };
 }
 
 /** Returns the sha256 hex digest of the policy's canonical JSON; key order and YAML anchors do not change it. */

@@ -12,13 +12,13 @@ import { loadProviderCatalog } from '../../faults/providers/index.js';
 import { RedisAdmissionBackend } from '../admission/redis-backend.js';
 import { RedisRunSlots } from '../admission/run-slots.js';
 import { type Clock, scaledClock, systemClock } from '../clock.js';
-import { loadPriceTable } from '../cost/load-price-table.js';
+import { DEFAULT_PRICES_PATH, loadPriceTable, parsePriceTable } from '../cost/load-price-table.js';
 import { RedisCostLedger } from '../cost/redis-ledger.js';
 import type { QueuedTaskData } from '../gateway/ports.js';
 import type { ProviderEndpoint } from '../providers/types.js';
 import type { TaskRecord } from '../task.js';
 import type { JobHandler } from '../queue/index.js';
-import { createRouter, loadPolicy } from '../router/index.js';
+import { createRouter, loadPolicy, parsePolicyYaml } from '../router/index.js';
 import { DEFAULT_QUEUE_RETENTION_MS } from '../queue/options.js';
 import { RedisTaskStore } from '../store/redis.js';
 import { DEFAULT_MAX_TASK_DURATION_MS } from '../gateway/schema.js';
@@ -38,6 +38,14 @@ export interface WorkerHandlerConfig {
   providersDir?: string;
   policyPath: string;
   pricesPath?: string;
+  /**
+   * Text of the route policy the platform parsed at start. A worker process parses it in
+   * place of reading `policyPath`, so it runs the same policy as the gateway, and so does a
+   * process that replaces it after the file changed. @defaultValue the file's text
+   */
+  policyText?: string;
+  /** Text of the price table the platform parsed at start, used as `policyText` is. @defaultValue the file's text */
+  pricesText?: string;
   endpoints: Record<string, ProviderEndpoint>;
   maxAttempts: number;
   /** Cap of each async task's deadline. @defaultValue 900_000 */
@@ -61,8 +69,15 @@ export interface WorkerHandlerConfig {
 export async function createHandler(config: unknown): Promise<JobHandler<QueuedTaskData>> {
   const settings = config as WorkerHandlerConfig;
   const catalog = await loadProviderCatalog(settings.providersDir);
-  const policy = await loadPolicy(settings.policyPath, catalog);
-  const prices = await loadPriceTable(settings.pricesPath);
+  const { policyPath, policyText, pricesPath = DEFAULT_PRICES_PATH, pricesText } = settings;
+  const policy =
+    policyText === undefined
+      ? await loadPolicy(policyPath, catalog)
+      : parsePolicyYaml(policyText, catalog, policyPath);
+  const prices =
+    pricesText === undefined
+      ? await loadPriceTable(pricesPath)
+      : parsePriceTable(pricesText, pricesPath);
   const clock = workerClock(settings);
   const router = createRouter({ policy, catalog, endpoints: settings.endpoints, clock });
   wireRouterMetrics(router, openRelay(), policy);

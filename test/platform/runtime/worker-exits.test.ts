@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 
+import { DEFAULT_PRICES_PATH } from '../../../src/platform/cost/load-price-table.js';
 import { createPlatformMetrics } from '../../../src/platform/metrics/index.js';
+import { DEFAULT_POLICY_PATH } from '../../../src/platform/router/load-policy.js';
 import { startPlatform } from '../../../src/platform/runtime.js';
 import { recordWorkerExit, workerExitReason } from '../../../src/platform/runtime/worker-exits.js';
 import { RedisTaskStore } from '../../../src/platform/store/redis.js';
@@ -153,6 +158,56 @@ describe('worker process exits', () => {
       await platform.stop({ drainTimeoutMs: 1_000 });
       await new RedisTaskStore({ redis, keyPrefix }).clear();
       await redis.quit();
+    }
+  });
+});
+
+describe('worker process files', () => {
+  it('runs a replacement worker process on the policy and prices read at start', async function () {
+    this.timeout(60_000);
+    const keyPrefix = `test-worker-files-${randomUUID()}`;
+    const dir = await mkdtemp(join(tmpdir(), 'scalegate-worker-files-'));
+    const policyPath = join(dir, 'policy.yaml');
+    const pricesPath = join(dir, 'prices.yaml');
+    await copyFile(DEFAULT_POLICY_PATH, policyPath);
+    await copyFile(DEFAULT_PRICES_PATH, pricesPath);
+    const { logger, records } = memoryLogger();
+    const platform = await startPlatform({
+      topology: 'workers=2 serverless_burst=disabled',
+      redisUrl: REDIS_URL,
+      keyPrefix,
+      workerProcesses: 1,
+      policyPath,
+      pricesPath,
+      logger,
+    });
+    const redis = new Redis(REDIS_URL);
+    try {
+      // A process that read these files now would fail to load its handler.
+      await writeFile(policyPath, 'routes: [not a policy\n');
+      await writeFile(pricesPath, 'models: 42\n');
+      const [pid] = await childPids(process.pid, 'worker-process');
+      assert.ok(pid !== undefined, 'no worker process found');
+      process.kill(pid, 'SIGKILL');
+      const messages = () => records.map((record) => record.msg);
+      await waitFor(async () => messages().includes('worker process restarted'), 10_000);
+
+      const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+      const body = { route: 'chat', maxOutputTokens: 8, mode: 'async' };
+      const accepted = await postTask(platform.urls.gateway, key, body);
+      assert.equal(accepted.status, 202);
+      const taskId = String(accepted.json.id);
+      await waitFor(
+        async () => (await platform.store.getById(taskId))?.state === 'succeeded',
+        20_000,
+      );
+      const record = await platform.store.getById(taskId);
+      assert.ok((record?.costUsd ?? 0) > 0, `task cost ${record?.costUsd}`);
+    } finally {
+      await platform.stop({ drainTimeoutMs: 1_000 });
+      await new RedisTaskStore({ redis, keyPrefix }).clear();
+      await redis.quit();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -147,7 +147,8 @@ export interface Platform {
   prices: PriceTable;
   /**
    * The tenants file, price table and route policy this process read at start, with hashes.
-   * Worker processes run on the same policy and price table text, passed in their config.
+   * Worker processes run on the same policy, price table and provider profiles, passed in
+   * their config.
    */
   files: LoadedFiles;
   /**
@@ -387,6 +388,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       queue: drivers.queue,
       handler,
       worker: workerConfig(config, drivers, keyPrefix, fleet.endpoints, maxRunning, {
+        providers: catalog,
         policyText: policyFile.text,
         pricesText: pricesFile.bytes.toString('utf8'),
       }),
@@ -580,7 +582,7 @@ function workerConfig(
   keyPrefix: string,
   endpoints: Record<string, ProviderEndpoint>,
   maxRunning: Record<string, number>,
-  texts: Pick<WorkerHandlerConfig, 'policyText' | 'pricesText'>,
+  files: Pick<WorkerHandlerConfig, 'providers' | 'policyText' | 'pricesText'>,
 ) {
   if (drivers.redisUrl === undefined) return undefined;
   const clock = config.clock ?? systemClock;
@@ -594,7 +596,7 @@ function workerConfig(
     providersDir: config.providersDir,
     policyPath: config.policyPath ?? DEFAULT_POLICY_PATH,
     pricesPath: config.pricesPath,
-    ...texts,
+    ...files,
     endpoints,
     maxAttempts: drivers.maxAttempts,
     maxTaskDurationMs: config.maxTaskDurationMs,

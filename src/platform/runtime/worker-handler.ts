@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 
-import { loadProviderCatalog } from '../../faults/providers/index.js';
+import { loadProviderCatalog, type ProviderProfile } from '../../faults/providers/index.js';
 import { RedisAdmissionBackend } from '../admission/redis-backend.js';
 import { RedisRunSlots } from '../admission/run-slots.js';
 import { type Clock, scaledClock, systemClock } from '../clock.js';
@@ -36,6 +36,11 @@ export interface WorkerHandlerConfig {
   redisUrl: string;
   keyPrefix: string;
   providersDir?: string;
+  /**
+   * The provider profiles the platform read at start. A worker process uses them in place of
+   * reading `providersDir`, as it uses `policyText`. @defaultValue the folder's profiles
+   */
+  providers?: ProviderProfile[];
   policyPath: string;
   pricesPath?: string;
   /**
@@ -68,7 +73,7 @@ export interface WorkerHandlerConfig {
 /** Builds the async task handler of one worker process. */
 export async function createHandler(config: unknown): Promise<JobHandler<QueuedTaskData>> {
   const settings = config as WorkerHandlerConfig;
-  const catalog = await loadProviderCatalog(settings.providersDir);
+  const catalog = settings.providers ?? (await loadProviderCatalog(settings.providersDir));
   const { policyPath, policyText, pricesPath = DEFAULT_PRICES_PATH, pricesText } = settings;
   const policy =
     policyText === undefined

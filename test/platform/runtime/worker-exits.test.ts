@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 
+import { DEFAULT_PROVIDER_DIR } from '../../../src/faults/providers/profile.js';
 import { DEFAULT_PRICES_PATH } from '../../../src/platform/cost/load-price-table.js';
 import { createPlatformMetrics } from '../../../src/platform/metrics/index.js';
 import { DEFAULT_POLICY_PATH } from '../../../src/platform/router/load-policy.js';
@@ -163,7 +164,7 @@ describe('worker process exits', () => {
 });
 
 describe('worker process files', () => {
-  it('runs a replacement worker process on the policy and prices read at start', async function () {
+  it('runs a replacement worker process on the files read at start', async function () {
     this.timeout(60_000);
     const keyPrefix = `test-worker-files-${randomUUID()}`;
     const dir = await mkdtemp(join(tmpdir(), 'scalegate-worker-files-'));
@@ -171,6 +172,10 @@ describe('worker process files', () => {
     const pricesPath = join(dir, 'prices.yaml');
     await copyFile(DEFAULT_POLICY_PATH, policyPath);
     await copyFile(DEFAULT_PRICES_PATH, pricesPath);
+    const providersDir = join(dir, 'providers');
+    await cp(DEFAULT_PROVIDER_DIR, providersDir, { recursive: true });
+    const profiles = (await readdir(providersDir)).filter((name) => name.endsWith('.yaml'));
+    assert.ok(profiles.length > 0, 'no provider profile copied');
     const { logger, records } = memoryLogger();
     const platform = await startPlatform({
       topology: 'workers=2 serverless_burst=disabled',
@@ -179,6 +184,7 @@ describe('worker process files', () => {
       workerProcesses: 1,
       policyPath,
       pricesPath,
+      providersDir,
       logger,
     });
     const redis = new Redis(REDIS_URL);
@@ -186,6 +192,7 @@ describe('worker process files', () => {
       // A process that read these files now would fail to load its handler.
       await writeFile(policyPath, 'routes: [not a policy\n');
       await writeFile(pricesPath, 'models: 42\n');
+      for (const name of profiles) await writeFile(join(providersDir, name), 'name: 42\n');
       const [pid] = await childPids(process.pid, 'worker-process');
       assert.ok(pid !== undefined, 'no worker process found');
       process.kill(pid, 'SIGKILL');

@@ -54,6 +54,7 @@ import {
   pinClient,
   startBenchChild,
 } from './gateway-processes.js';
+import { type Floor, floorRound, startChild, startFloor, stopChild } from './async-floor.js';
 import { cpuPerTaskLines, cpuSnapshot as processCpuSnapshot } from './process-cpu.js';
 import { measureRawBullmqFlow, measureRawBullmqThroughput } from './queue.js';
 
@@ -279,21 +280,31 @@ async function benchAsync(tasks: number): Promise<void> {
   const rawOptions = { redisUrl: REDIS_URL, jobs: tasks, concurrency: 50 };
   // The platform's submission shape: the worker runs while each job is added on its own.
   const flowOptions = { ...rawOptions, inFlight: SUBMIT_BATCH };
+  let mock: Awaited<ReturnType<typeof startChild>> | undefined;
+  let floor: Floor | undefined;
   const stub = await startStubRouterPlatform(TENANT_KEY);
   try {
+    mock = await startChild(['--mock']);
+    floor = await startFloor(mock.port ?? 0);
     const full = await startAsyncBenchPlatform(TENANT_KEY);
     try {
       await measureRawBullmqThroughput({ ...rawOptions, jobs: Math.min(tasks, 500) });
       await measureRawBullmqFlow({ ...flowOptions, jobs: Math.min(tasks, 500) });
+      await floorRound(floor, Math.min(tasks, 500));
       await asyncRound(stub, Math.min(tasks, 500));
       await asyncRound(full, Math.min(tasks, 500));
       const ratios: number[] = [];
       const stubRatios: number[] = [];
       const addAndRunRatios: number[] = [];
       const flowRatios: number[] = [];
+      const floorRatios: number[] = [];
       for (let round = 1; round <= 3; round += 1) {
         const raw = await measureRawBullmqThroughput(rawOptions);
         const flow = await measureRawBullmqFlow(flowOptions);
+        const floorCpu = processCpuSnapshot();
+        const floorRate = await floorRound(floor, tasks);
+        const floorCpuLines = cpuPerTaskLines(floorCpu, tasks);
+        floorRatios.push((100 * floorRate) / raw.jobsPerSecond);
         const stubbed = await asyncRound(stub, tasks);
         const gateway = await asyncRound(full, tasks);
         const ratio = (100 * gateway.tasksPerSecond) / raw.jobsPerSecond;
@@ -307,7 +318,11 @@ async function benchAsync(tasks: number): Promise<void> {
         console.log(
           `[async] round ${round}, ${tasks} tasks: raw BullMQ no-op ${raw.jobsPerSecond.toFixed(0)} jobs/s, platform with a stub router ${stubbed.tasksPerSecond.toFixed(0)} tasks/s, gateway+BullMQ+workers ${gateway.tasksPerSecond.toFixed(0)} tasks/s, ratio ${ratio.toFixed(1)}%; raw BullMQ adding one job at a time while its worker runs ${flow.jobsPerSecond.toFixed(0)} jobs/s; submitting took ${gateway.submitSeconds.toFixed(2)} s at ${percent(gateway.submitCpuShare)} of a core in this process`,
         );
+        console.log(
+          `[async] round ${round}: the layout's floor (bench/async-floor.ts) with a provider call ${floorRate.toFixed(0)} tasks/s`,
+        );
         if (round === 3) {
+          for (const line of floorCpuLines) console.log(`[async] floor CPU ${line}`);
           for (const line of stubbed.cpuLines) console.log(`[async] stub router CPU ${line}`);
           for (const line of gateway.cpuLines) console.log(`[async] CPU ${line}`);
         }
@@ -320,13 +335,18 @@ async function benchAsync(tasks: number): Promise<void> {
         `[async] median ratio to raw BullMQ adding and running its jobs one batch after the other: ${median(addAndRunRatios).toFixed(1)}%`,
       );
       console.log(
+        `[async] median ratio of the layout's floor, HTTP in, BullMQ and one provider call per task with nothing else: ${median(floorRatios).toFixed(1)}%`,
+      );
+      console.log(
         `[async] median ratio to raw BullMQ adding one job at a time, ${SUBMIT_BATCH} in flight, while its worker runs: ${median(flowRatios).toFixed(1)}%`,
       );
     } finally {
       await full.close();
     }
   } finally {
+    await floor?.close();
     await stub.close();
+    if (mock !== undefined) await stopChild(mock.child);
   }
 }
 

@@ -53,6 +53,9 @@ function roleOf(command: string): string {
   if (command.includes('fleet-process')) return 'mock providers';
   if (command.startsWith('redis-server')) return 'redis-server';
   if (command.includes('bench/gateway.ts')) return 'bench: load client, gateway';
+  if (command.includes('async-floor.ts --worker')) return 'floor worker process';
+  if (command.includes('async-floor.ts --mock')) return 'mock provider';
+  if (command.includes('bench/async-floor.ts')) return 'bench: load client, floor gateway';
   return command.slice(0, 60);
 }
 

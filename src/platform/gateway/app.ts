@@ -11,6 +11,7 @@ import { Registry } from 'prom-client';
 import type { Rejection } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
+import { ReasonPhraseResponse } from '../reason-phrase.js';
 import type { TaskStore } from '../store/task-store.js';
 import { gatewayErrorHandler, MAX_TASK_ID_LENGTH, notFoundHandler } from './error-handler.js';
 import { GatewayError } from './gateway-error.js';
@@ -106,6 +107,8 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     http: {
       headersTimeout: Math.min(requestTimeout, 60_000),
       connectionsCheckingInterval: Math.max(1, Math.min(Math.ceil(requestTimeout / 10), 1_000)),
+      // A 499 `client_aborted` gets the status line `499 Client Closed Request`, not `499 unknown`.
+      ServerResponse: ReasonPhraseResponse,
     },
     // NOTE: the 408, 431 and 400 that Node rejects before a request exists are not
     // counted in scalegate_gateway_requests_total.

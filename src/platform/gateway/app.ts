@@ -20,7 +20,7 @@ import { registerHealthRoutes } from './health-routes.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { rejectOtherMethods } from './method-not-allowed.js';
 import { GatewayMetrics } from './metrics.js';
-import { countOnClose } from './request-metrics.js';
+import { countOnClose, REJECTED_BEFORE_ROUTING, UNMATCHED_ROUTE } from './request-metrics.js';
 import type {
   AdmissionGate,
   BackpressureGate,
@@ -115,7 +115,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     clientErrorHandler: gatewayClientErrorHandler,
     // URL errors found before routing, such as a 414 id or bad percent-encoding, run no hooks.
     frameworkErrors: (error, request, reply) => {
-      countOnClose(metrics, request, reply, 'unmatched');
+      countOnClose(metrics, request, reply, REJECTED_BEFORE_ROUTING);
       return frameworkErrorHandler(error, request, reply);
     },
     ...loggerOption(options.logger),
@@ -134,7 +134,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   });
   // Registered first, so requests that a later hook rejects are counted too.
   app.addHook('onRequest', async (request, reply) => {
-    countOnClose(metrics, request, reply, request.routeOptions.url ?? 'unmatched');
+    countOnClose(metrics, request, reply, request.routeOptions.url ?? UNMATCHED_ROUTE);
   });
   rejectWhileClosing(app);
   registerJsonBodyParser(app);

@@ -10,8 +10,8 @@ import {
   unexercisedChangedRoutes,
 } from '../harness/drill/policy-change.js';
 import type { Report, SeriesPoint } from '../harness/report/types.js';
-import { percent, signedUsd, usd } from '../harness/report/format.js';
-import { differenceShare } from '../harness/report/provider-bill-text.js';
+import { explicitlySignedUsd, percent, usd } from '../harness/report/format.js';
+import { signedDifferenceShare } from '../harness/report/provider-bill-text.js';
 import { queuePeaks } from '../harness/report/queue-series.js';
 import type { RunbookOutcome } from '../harness/runbook/write.js';
 
@@ -170,7 +170,7 @@ export function summaryLines(
     if (bill !== undefined) {
       lines.push(
         `[provider_bill] total=${usd(bill.totalUsd)} charged=${usd(bill.chargedUsd)} ` +
-          `difference=${signedUsd(bill.differenceUsd)} (${differenceShare(bill)})`,
+          `difference=${explicitlySignedUsd(bill.differenceUsd)} (${signedDifferenceShare(bill)})`,
       );
     }
   }

@@ -109,30 +109,66 @@ describe('summaryLines', () => {
     const cost = lines.findIndex((line) => line.startsWith('[cost] '));
     assert.equal(
       lines[cost + 1],
-      '[provider_bill] total=$48.00 charged=$47.90 difference=$0.1000 (0.21%)',
+      '[provider_bill] total=$48.00 charged=$47.90 difference=+$0.1000 (+0.21%)',
     );
   });
 
-  it('signs a negative difference before the dollar sign', () => {
+  it('signs a negative difference and its share', () => {
     const report = sampleReport();
     const bill = report.topologies[0]?.cost.providerBill;
     assert.ok(bill);
     Object.assign(bill, { chargedUsd: 48.5, differenceUsd: -0.5 });
     const lines = summaryLines(report, written(), 'reports/r');
     assert.ok(
-      lines.includes('[provider_bill] total=$48.00 charged=$48.50 difference=-$0.5000 (1.04%)'),
+      lines.includes('[provider_bill] total=$48.00 charged=$48.50 difference=-$0.5000 (-1.04%)'),
       lines.join('\n'),
     );
   });
 
-  it('marks a tiny difference as above 0', () => {
+  it('signs a tiny positive difference', () => {
     const report = sampleReport();
     const bill = report.topologies[0]?.cost.providerBill;
     assert.ok(bill);
     Object.assign(bill, { chargedUsd: 47.998695, differenceUsd: 0.001305 });
     const lines = summaryLines(report, written(), 'reports/r');
     assert.ok(
-      lines.includes('[provider_bill] total=$48.00 charged=$48.00 difference=$0.001305 (<0.01%)'),
+      lines.includes('[provider_bill] total=$48.00 charged=$48.00 difference=+$0.001305 (+<0.01%)'),
+      lines.join('\n'),
+    );
+  });
+
+  it('signs a tiny negative difference', () => {
+    const report = sampleReport();
+    const bill = report.topologies[0]?.cost.providerBill;
+    assert.ok(bill);
+    Object.assign(bill, { chargedUsd: 48.001305, differenceUsd: -0.001305 });
+    const lines = summaryLines(report, written(), 'reports/r');
+    assert.ok(
+      lines.includes('[provider_bill] total=$48.00 charged=$48.00 difference=-$0.001305 (-<0.01%)'),
+      lines.join('\n'),
+    );
+  });
+
+  it('prints a zero difference unsigned', () => {
+    const report = sampleReport();
+    const bill = report.topologies[0]?.cost.providerBill;
+    assert.ok(bill);
+    Object.assign(bill, { chargedUsd: 48, differenceUsd: 0 });
+    const lines = summaryLines(report, written(), 'reports/r');
+    assert.ok(
+      lines.includes('[provider_bill] total=$48.00 charged=$48.00 difference=$0.000 (0.00%)'),
+      lines.join('\n'),
+    );
+  });
+
+  it('prints n/a share without a bill', () => {
+    const report = sampleReport();
+    const bill = report.topologies[0]?.cost.providerBill;
+    assert.ok(bill);
+    Object.assign(bill, { totalUsd: 0, chargedUsd: 0.5, differenceUsd: -0.5 });
+    const lines = summaryLines(report, written(), 'reports/r');
+    assert.ok(
+      lines.includes('[provider_bill] total=$0.000 charged=$0.5000 difference=-$0.5000 (n/a)'),
       lines.join('\n'),
     );
   });

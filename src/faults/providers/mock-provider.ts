@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 import { type Clock, systemClock } from '../../platform/clock.js';
+import { ReasonPhraseResponse } from '../../platform/reason-phrase.js';
 import { assertLoopbackHost } from '../loopback.js';
 import { anthropicFormat } from './anthropic-format.js';
 import {
@@ -114,7 +115,10 @@ class MockProviderServer extends EventEmitter<MockProviderEvents> implements Moc
       nextRequestIndex: () => this.#requestIndex++,
       maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
     };
-    this.server = createServer((req, res) => this.#dispatch(req, res));
+    // An injected status that Node does not name, such as 529, gets a reason phrase, not `unknown`.
+    this.server = createServer({ ServerResponse: ReasonPhraseResponse }, (req, res) =>
+      this.#dispatch(req, res),
+    );
   }
 
   metricsText(): Promise<string> {

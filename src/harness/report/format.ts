@@ -36,6 +36,14 @@ export function signedUsd(value: number): string {
   return value < 0 ? `-${usd(-value)}` : usd(value);
 }
 
+/**
+ * Formats a USD amount with its sign before the dollar sign, `+` included, such as `+$0.1000`
+ * or `-$0.004300`. Zero has no sign.
+ */
+export function explicitlySignedUsd(value: number): string {
+  return value > 0 ? `+${usd(value)}` : signedUsd(value);
+}
+
 export function count(value: number): string {
   return String(Math.round(value));
 }

@@ -13,6 +13,17 @@ export function differenceShare(bill: ProviderBill): string {
 }
 
 /**
+ * Formats the difference as {@link differenceShare} does, with the sign of `differenceUsd`:
+ * `+0.21%` when the bill is above the charged cost, `-1.04%` when below, `+<0.01%` or
+ * `-<0.01%` for a tiny difference, and no sign for none or for `n/a`.
+ */
+export function signedDifferenceShare(bill: ProviderBill): string {
+  const share = differenceShare(bill);
+  if (share === 'n/a' || bill.differenceUsd === 0) return share;
+  return `${bill.differenceUsd > 0 ? '+' : '-'}${share}`;
+}
+
+/**
  * Describes the providers' bill beside the charged token cost: which is higher, by how much,
  * and what the bill lacks.
  */

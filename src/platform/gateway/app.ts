@@ -11,6 +11,7 @@ import { Registry } from 'prom-client';
 import type { Rejection } from '../admission/types.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
+import { ReasonPhraseResponse } from '../reason-phrase.js';
 import type { TaskStore } from '../store/task-store.js';
 import { gatewayErrorHandler, MAX_TASK_ID_LENGTH, notFoundHandler } from './error-handler.js';
 import { GatewayError } from './gateway-error.js';
@@ -19,7 +20,7 @@ import { registerHealthRoutes } from './health-routes.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { rejectOtherMethods } from './method-not-allowed.js';
 import { GatewayMetrics } from './metrics.js';
-import { countOnClose } from './request-metrics.js';
+import { countOnClose, REJECTED_BEFORE_ROUTING, UNMATCHED_ROUTE } from './request-metrics.js';
 import type {
   AdmissionGate,
   BackpressureGate,
@@ -106,13 +107,15 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     http: {
       headersTimeout: Math.min(requestTimeout, 60_000),
       connectionsCheckingInterval: Math.max(1, Math.min(Math.ceil(requestTimeout / 10), 1_000)),
+      // A 499 `client_aborted` gets the status line `499 Client Closed Request`, not `499 unknown`.
+      ServerResponse: ReasonPhraseResponse,
     },
     // NOTE: the 408, 431 and 400 that Node rejects before a request exists are not
     // counted in scalegate_gateway_requests_total.
     clientErrorHandler: gatewayClientErrorHandler,
     // URL errors found before routing, such as a 414 id or bad percent-encoding, run no hooks.
     frameworkErrors: (error, request, reply) => {
-      countOnClose(metrics, request, reply, 'unmatched');
+      countOnClose(metrics, request, reply, REJECTED_BEFORE_ROUTING);
       return frameworkErrorHandler(error, request, reply);
     },
     ...loggerOption(options.logger),
@@ -131,7 +134,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   });
   // Registered first, so requests that a later hook rejects are counted too.
   app.addHook('onRequest', async (request, reply) => {
-    countOnClose(metrics, request, reply, request.routeOptions.url ?? 'unmatched');
+    countOnClose(metrics, request, reply, request.routeOptions.url ?? UNMATCHED_ROUTE);
   });
   rejectWhileClosing(app);
   registerJsonBodyParser(app);

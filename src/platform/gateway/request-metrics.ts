@@ -5,6 +5,15 @@ import type { GatewayMetrics } from './metrics.js';
 /** Status counted for a request whose client closed the connection before the response ended. */
 export const CLIENT_CLOSED_STATUS = 499;
 
+/** `route` label of a request that no route matches, such as a 404 for an unknown path. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/**
+ * `route` label of a request that Fastify rejected while parsing its URL, before routing,
+ * such as a 414 for a task id over 100 characters or a 400 for bad percent-encoding.
+ */
+export const REJECTED_BEFORE_ROUTING = 'rejected_before_routing';
+
 /** Raw responses already being counted, so a request that passes two entry points counts once. */
 const counted = new WeakSet<object>();
 

@@ -55,13 +55,30 @@ export class StreamInterruptedError extends RouterError {
   readonly partialText: string;
 
   constructor(cause: ProviderError, partialText: string, attempts: AttemptRecord[]) {
-    super('stream_interrupted', `stream interrupted after the first token: ${cause.message}`, {
-      errorClass: cause.errorClass,
-      attempts,
-      cause,
-    });
+    const message = `stream interrupted after the first token: ${cause.message}; ${streamInterruptedHint(cause)}`;
+    super('stream_interrupted', message, { errorClass: cause.errorClass, attempts, cause });
     this.name = 'StreamInterruptedError';
     this.partialText = partialText;
+  }
+}
+
+/**
+ * Returns the next step after a stream failed past its first token: raise the route limit
+ * that ended a stall or the deadline, or check the provider's stream. The fault proxy names
+ * each provider's proxy after the provider, so the hint names its toxics path.
+ */
+function streamInterruptedHint(cause: ProviderError): string {
+  const provider = cause.provider;
+  const stream =
+    `check ${provider}'s stream: the faults of a mock provider (GET /_control/faults) ` +
+    `and the toxics of its fault proxy (GET /proxies/${provider}/toxics)`;
+  switch (cause.errorClass) {
+    case 'stream_stalled':
+      return `raise the route's stallTimeoutMs if ${provider} pauses longer mid-stream, or ${stream}`;
+    case 'deadline_exceeded':
+      return `raise the route's deadlineMs if ${provider} streams for longer, or ${stream}`;
+    default:
+      return stream;
   }
 }
 

@@ -59,6 +59,28 @@ describe('MockProvider faults', () => {
     });
   });
 
+  it('names injected statuses in the status line', async () => {
+    const cases: [number, string][] = [
+      [529, 'Overloaded'],
+      [499, 'Client Closed Request'],
+      [460, 'Client Error'],
+      [503, 'Service Unavailable'],
+    ];
+    for (const [status, reason] of cases) {
+      const url = await anthropic({ errorRate: 1, errorStatus: status });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...ANTHROPIC_AUTH },
+        body: JSON.stringify(messagesBody()),
+      });
+      await response.arrayBuffer();
+      await provider?.close();
+      provider = undefined;
+      assert.equal(response.status, status);
+      assert.equal(response.statusText, reason, `reason phrase of ${status}`);
+    }
+  });
+
   it('injects 401 as authentication_error', async () => {
     const url = await anthropic({ errorRate: 1, errorStatus: 401 });
     const response = await postJson(url, messagesBody(), ANTHROPIC_AUTH);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 
-import { percent } from '../../../src/harness/report/format.js';
+import { explicitlySignedUsd, percent } from '../../../src/harness/report/format.js';
 
 describe('percent', () => {
   it('keeps a rate with failures below 100.0%', () => {
@@ -15,5 +15,19 @@ describe('percent', () => {
     assert.equal(percent(0.12345), '12.3%');
     assert.equal(percent(0.57), '57.0%');
     assert.equal(percent(0), '0.0%');
+  });
+});
+
+describe('explicitlySignedUsd', () => {
+  it('signs a positive amount with +', () => {
+    assert.equal(explicitlySignedUsd(0.1), '+$0.1000');
+  });
+
+  it('signs a negative amount with -', () => {
+    assert.equal(explicitlySignedUsd(-0.0043), '-$0.004300');
+  });
+
+  it('leaves zero unsigned', () => {
+    assert.equal(explicitlySignedUsd(0), '$0.000');
   });
 });

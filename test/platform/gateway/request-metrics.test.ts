@@ -47,9 +47,27 @@ describe('gateway request metrics', () => {
     });
     assert.equal(badEncoding.statusCode, 400);
     await systemClock.sleep(10);
-    assert.equal(await countOf(registry, 'GET', 'unmatched', 414), 1);
-    assert.equal(await countOf(registry, 'GET', 'unmatched', 400), 1);
+    assert.equal(await countOf(registry, 'GET', 'rejected_before_routing', 414), 1);
+    assert.equal(await countOf(registry, 'GET', 'rejected_before_routing', 400), 1);
+    assert.equal(await countOf(registry, 'GET', 'unmatched', 414), 0);
+    assert.equal(await countOf(registry, 'GET', 'unmatched', 400), 0);
     assert.equal(await totalCount(registry), 2);
+  });
+
+  it('exposes pre-routing and unmatched labels', async () => {
+    const { app } = fakePlatform();
+    const longId = await app.inject({ method: 'GET', url: `/v1/tasks/${'a'.repeat(101)}` });
+    assert.equal(longId.statusCode, 414);
+    const missing = await app.inject({ method: 'GET', url: '/nowhere' });
+    assert.equal(missing.statusCode, 404);
+    await systemClock.sleep(10);
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    const rejected =
+      'scalegate_gateway_requests_total{method="GET",route="rejected_before_routing",status="414"} 1';
+    const unmatched =
+      'scalegate_gateway_requests_total{method="GET",route="unmatched",status="404"} 1';
+    assert.ok(text.includes(rejected), text);
+    assert.ok(text.includes(unmatched), text);
   });
 
   it('counts routed responses once', async () => {

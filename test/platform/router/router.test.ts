@@ -193,6 +193,10 @@ describe('Router', () => {
     assert.ok(isStreamInterruptedError(last.error));
     assert.equal(last.error.errorClass, 'stream_truncated');
     assert.equal(last.error.httpStatus, 502);
+    const hint =
+      "; check oa's stream: the faults of a mock provider (GET /_control/faults) " +
+      'and the toxics of its fault proxy (GET /proxies/oa/toxics)';
+    assert.ok(last.error.message.endsWith(hint), last.error.message);
     assert.equal(rig.servers.an?.requests.length, 0);
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,6 +7,7 @@ import { Command } from 'commander';
 
 import { gateExitCode } from '../../src/cli/commands/gate.js';
 import { registerCommands } from '../../src/cli/commands/index.js';
+import { GATE_FOLDER_MARKER } from '../../src/harness/gate/folder.js';
 import type { GateDrillOutcome, PolicyGateResult } from '../../src/harness/gate/run.js';
 import type { Verdict } from '../../src/harness/report/types.js';
 import { sampleReport } from '../harness/report/sample-report.js';
@@ -240,6 +241,7 @@ describe('scalegate gate in a used gate folder', () => {
     dir = await mkdtemp(join(tmpdir(), 'scalegate-gate-command-'));
     gateDir = join(dir, 'gate');
     await mkdir(gateDir);
+    await writeFile(join(gateDir, GATE_FOLDER_MARKER), '');
     await writeFile(join(gateDir, 'comment.md'), '## Policy gate: passed\n');
     await writeFile(join(gateDir, 'comparison.json'), '{"groups": []}\n');
   });
@@ -285,6 +287,73 @@ describe('scalegate gate in a used gate folder', () => {
   });
 });
 
+describe('scalegate gate in a folder it did not create', () => {
+  let dir = '';
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-gate-command-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('rejects the checkout as gate dir', async () => {
+    // A copy of the checkout's committed reports: latest.json and the run folder it names.
+    await cp('reports/latest.json', join(dir, 'reports', 'latest.json'));
+    const pointer = JSON.parse(await readFile('reports/latest.json', 'utf8')) as { runId: string };
+    await cp(join('reports', pointer.runId), join(dir, 'reports', pointer.runId), {
+      recursive: true,
+    });
+    const latestBefore = await readFile(join(dir, 'reports', 'latest.json'));
+    const runsBefore = await readdir(join(dir, 'reports'));
+    const checkout = process.cwd();
+    process.chdir(dir);
+    let run: Awaited<ReturnType<typeof runInProcess>>;
+    try {
+      run = await runInProcess(registerCommands, ['gate', '--gate-dir', '.']);
+    } finally {
+      process.chdir(checkout);
+    }
+
+    assert.equal(run.exitCode, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      'error: --gate-dir . contains reports/latest.json and has no .scalegate-gate file, so ' +
+        'scalegate gate did not write it and would overwrite it. Pass a new or empty folder, ' +
+        'or delete this folder if only an earlier gate run wrote to it.\n',
+    );
+    assert.deepEqual(await readFile(join(dir, 'reports', 'latest.json')), latestBefore);
+    assert.deepEqual(await readdir(join(dir, 'reports')), runsBefore);
+    assert.deepEqual((await readdir(dir)).sort(), ['reports']);
+  });
+
+  it('keeps unmarked earlier output', async () => {
+    const gateDir = join(dir, 'gate');
+    await mkdir(join(gateDir, 'reports'), { recursive: true });
+    await writeFile(join(gateDir, 'comment.md'), '## Policy gate: passed\n');
+    await writeFile(join(gateDir, 'scaling_runbook.md'), '# Runbook\n');
+    const run = await runInProcess(registerCommands, ['gate', '--gate-dir', gateDir]);
+
+    assert.equal(run.exitCode, 2);
+    assert.equal(
+      run.stderr,
+      `error: --gate-dir ${gateDir} contains reports/, scaling_runbook.md and comment.md and has ` +
+        'no .scalegate-gate file, so scalegate gate did not write them and would overwrite ' +
+        'them. Pass a new or empty folder, or delete this folder if only an earlier gate run ' +
+        'wrote to it.\n',
+    );
+    assert.equal(await readFile(join(gateDir, 'comment.md'), 'utf8'), '## Policy gate: passed\n');
+    assert.equal(await readFile(join(gateDir, 'scaling_runbook.md'), 'utf8'), '# Runbook\n');
+    assert.deepEqual((await readdir(gateDir)).sort(), [
+      'comment.md',
+      'reports',
+      'scaling_runbook.md',
+    ]);
+  });
+});
+
 describe('gate --help', () => {
   it('says both drills share the files', () => {
     const program = new Command('scalegate');
@@ -299,6 +368,10 @@ describe('gate --help', () => {
     assert.match(
       help,
       / --prices <file> price table with the USD prices of each provider model .*; both drills run on it /,
+    );
+    assert.match(
+      help,
+      / --gate-dir <dir> .*; a folder that contains any of them without the \.scalegate-gate file that a gate run writes is rejected /,
     );
   });
 });

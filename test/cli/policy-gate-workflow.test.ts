@@ -1,13 +1,32 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { extname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { parse as parseYaml } from 'yaml';
 
+import { DRILLS } from '../../chaos/index.js';
+import { SCENARIOS } from '../../scenarios/index.js';
+import { DEFAULT_PROVIDER_DIR } from '../../src/faults/providers/profile.js';
 import { GATE_COMMENT_MARKER } from '../../src/harness/gate/comment.js';
+import { REPORT_SCHEMA_URL } from '../../src/harness/report/validate.js';
+import { packagePath } from '../../src/package-path.js';
+import { DEFAULT_PRICES_PATH } from '../../src/platform/cost/load-price-table.js';
+import { DEFAULT_POLICY_PATH, POLICY_SCHEMA_PATH } from '../../src/platform/router/load-policy.js';
+import { DEFAULT_DEMO_KEYS_PATH } from '../../src/platform/tenants/demo-keys.js';
+import { DEFAULT_TENANTS_PATH } from '../../src/platform/tenants/load-tenants.js';
 
 const run = promisify(execFile);
 
@@ -28,6 +47,7 @@ interface Job {
 }
 
 interface Workflow {
+  on: { pull_request: { paths: string[] } };
   permissions: Record<string, string>;
   jobs: { drill: Job; comment: Job };
 }
@@ -47,12 +67,116 @@ function stepIndex(steps: readonly Step[], command: string): number {
   return index;
 }
 
+/**
+ * Converts a workflow path filter to a RegExp that matches a whole path from the repository
+ * root: `**` matches any characters, `*` any characters but `/`.
+ * @throws Error for the filter characters `?`, `+`, `[`, `]` and `!`, which it does not convert.
+ */
+function pathFilterRegExp(pattern: string): RegExp {
+  if (/[?+[\]!]/.test(pattern))
+    throw new Error(`path filter ${pattern} uses a character that this test does not convert`);
+  const source = pattern
+    .split('**')
+    .map((part) =>
+      part
+        .split('*')
+        .map((text) => text.replace(/[.^$|(){}\\]/g, '\\$&'))
+        .join('[^/]*'),
+    )
+    .join('.*');
+  return new RegExp(`^${source}$`);
+}
+
+/**
+ * Returns the files, relative to the checkout, that `scalegate gate` reads by default: the
+ * policy, its schema, the drill and scenario modules, the tenants file, demo keys, price table,
+ * provider profiles, the trace of each drill's scenario, and the report schema.
+ */
+async function defaultGateInputs(): Promise<string[]> {
+  const root = packagePath('');
+  const modules = async (folder: string): Promise<string[]> =>
+    (await readdir(join(root, folder)))
+      .filter((name) => extname(name) === '.ts')
+      .map((name) => join(root, folder, name));
+  const profiles = (await readdir(DEFAULT_PROVIDER_DIR))
+    .filter((name) => ['.yaml', '.yml'].includes(extname(name)))
+    .map((name) => join(DEFAULT_PROVIDER_DIR, name));
+  const traces = Object.values(DRILLS).flatMap((drill) => {
+    const arrival = SCENARIOS[drill.scenario]?.arrival;
+    return arrival?.kind === 'trace' ? [resolve(root, arrival.file)] : [];
+  });
+  const files = [
+    DEFAULT_POLICY_PATH,
+    fileURLToPath(POLICY_SCHEMA_PATH),
+    ...(await modules('chaos')),
+    ...(await modules('scenarios')),
+    DEFAULT_TENANTS_PATH,
+    DEFAULT_DEMO_KEYS_PATH,
+    DEFAULT_PRICES_PATH,
+    ...profiles,
+    ...traces,
+    fileURLToPath(REPORT_SCHEMA_URL),
+  ];
+  return files.map((file) => relative(root, file));
+}
+
 async function git(cwd: string, ...args: string[]): Promise<string> {
   const { stdout } = await run('git', args, { cwd });
   return stdout.trim();
 }
 
+describe('pathFilterRegExp', () => {
+  const cases: [pattern: string, path: string, matches: boolean][] = [
+    ['fixtures/**', 'fixtures/providers/provider-a.yaml', true],
+    ['fixtures/**', 'test/fixtures/prices.yaml', false],
+    ['fixtures/*.yaml', 'fixtures/prices.yaml', true],
+    ['fixtures/*.yaml', 'fixtures/providers/provider-a.yaml', false],
+    ['Makefile', 'Makefile', true],
+    ['Makefile', 'bench/Makefile', false],
+    ['.github/workflows/policy-gate.yml', '.github/workflows/policy-gateXyml', false],
+  ];
+  for (const [pattern, path, matches] of cases) {
+    it(`${matches ? 'matches' : 'rejects'} ${path} with ${pattern}`, () => {
+      assert.equal(pathFilterRegExp(pattern).test(path), matches);
+    });
+  }
+});
+
 describe('policy-gate workflow', () => {
+  it('runs when a default gate input changes', async () => {
+    const filters = (await readWorkflow()).on.pull_request.paths.map(pathFilterRegExp);
+    const inputs = await defaultGateInputs();
+    for (const expected of [
+      'policies/default.yaml',
+      'chaos/provider-outage.ts',
+      'scenarios/conv-replay.ts',
+      'fixtures/tenants.yaml',
+      'fixtures/demo-keys.yaml',
+      'fixtures/prices.yaml',
+      'fixtures/providers/provider-a.yaml',
+      'fixtures/traces/azure-llm-2023-conv.csv',
+      'reports/schema/report.schema.json',
+    ]) {
+      assert.ok(inputs.includes(expected), `defaultGateInputs lacks ${expected}`);
+    }
+    for (const input of inputs) {
+      assert.ok(
+        filters.some((filter) => filter.test(input)),
+        `no path filter of the workflow matches ${input}`,
+      );
+    }
+  });
+
+  it('runs when the gate setup changes', async () => {
+    const filters = (await readWorkflow()).on.pull_request.paths.map(pathFilterRegExp);
+    for (const path of ['.github/workflows/policy-gate.yml', 'Makefile']) {
+      assert.ok(
+        filters.some((filter) => filter.test(path)),
+        `no path filter of the workflow matches ${path}`,
+      );
+    }
+  });
+
   it('checks every policy file before the drill', async () => {
     const steps = await workflowSteps();
     const check = stepIndex(steps, 'scalegate.js policy check policies/*.yaml');

@@ -6,11 +6,8 @@ import { DRILLS } from '../../../chaos/index.js';
 import { SCENARIOS } from '../../../scenarios/index.js';
 import { abortOnInterrupt } from '../../harness/drill/interrupt.js';
 import { compareSummaryLines } from '../../harness/gate/comment.js';
-import {
-  deleteEarlierGateOutput,
-  type PolicyGateResult,
-  runPolicyGate,
-} from '../../harness/gate/run.js';
+import { GATE_FOLDER_MARKER, prepareGateFolder } from '../../harness/gate/folder.js';
+import { type PolicyGateResult, runPolicyGate } from '../../harness/gate/run.js';
 import { DEFAULT_POLICY_PATH } from '../../platform/router/load-policy.js';
 import {
   addBackpressureOptions,
@@ -69,7 +66,9 @@ export function registerGateCommand(program: Command): void {
     .option('--prices <file>', `${PRICES_HELP}; both drills run on it`, parseExistingFile)
     .option(
       '--gate-dir <dir>',
-      'folder that receives reports/, base-reports/, scaling_runbook.md, comment.md and comparison.json',
+      'folder that receives reports/, base-reports/, scaling_runbook.md, comment.md and ' +
+        `comparison.json; a folder that contains any of them without the ${GATE_FOLDER_MARKER} ` +
+        'file that a gate run writes is rejected',
       'gate',
     )
     .addHelpText(
@@ -138,7 +137,7 @@ async function runGateCommand(options: GateCommandOptions, signal: AbortSignal):
       `--gate-dir ${options.gateDir} is a file; pass a folder, which the gate creates when missing`,
     );
   }
-  await deleteEarlierGateOutput(options.gateDir);
+  await prepareGateFolder(options.gateDir, `--gate-dir ${options.gateDir}`);
   // Read before either drill, so a base policy that cannot be compared fails in a second.
   const base =
     options.basePolicy === undefined ? undefined : await readBasePolicy(options.basePolicy);

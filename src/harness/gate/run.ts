@@ -3,7 +3,7 @@
  * the same drill, seed, time scale, topology, backpressure limits, tenants file and price
  * table, compares the two reports and writes a pull-request comment.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
@@ -26,17 +26,15 @@ import type { PlatformFilesRecord } from '../report/platform-files.js';
 import type { Report } from '../report/types.js';
 import { renderGateComment } from './comment.js';
 import { compareGateRuns, type GateComparison, type GateRun } from './compare.js';
-
-/** Folder under the gate folder that receives the PR policy's `<run-id>/` report folders. */
-export const PR_REPORTS_DIR = 'reports';
-/** Folder under the gate folder that receives the base policy's `<run-id>/` report folders. */
-export const BASE_REPORTS_DIR = 'base-reports';
-/** Runbook of the PR policy's drill, under the gate folder. */
-export const GATE_RUNBOOK = 'scaling_runbook.md';
-/** Pull-request comment, under the gate folder. */
-export const GATE_COMMENT = 'comment.md';
-/** Every figure of the comparison as JSON, under the gate folder. */
-export const GATE_COMPARISON = 'comparison.json';
+import {
+  BASE_REPORTS_DIR,
+  createGateFolder,
+  GATE_COMMENT,
+  GATE_COMPARISON,
+  GATE_RUNBOOK,
+  PR_REPORTS_DIR,
+  prepareGateFolder,
+} from './folder.js';
 
 /** Reason the base drill leaves the runbook alone whatever its verdict. */
 const BASE_RUNBOOK_REASON = 'the base drill of a policy gate writes no runbook';
@@ -117,17 +115,19 @@ export type GateFiles = Pick<
  * comment states what happened to it. An invalid PR policy, or one that calls a model the
  * price table has no price for, skips the base drill. A signal during the base drill stops
  * the gate before the PR drill, because the signal means the user stopped the whole gate.
+ * @throws {@link GateFolderInUseError} before either drill, when the gate folder holds outputs
+ *   that no gate run wrote, as {@link prepareGateFolder} checks.
  * @throws the error of {@link readDrillFiles} before either drill, when the tenants file or the
  *   price table that both drills share is invalid or lacks a tenant the drill sends as.
  */
 export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyGateResult> {
   const { gateDir } = options;
-  await deleteEarlierGateOutput(gateDir);
+  await prepareGateFolder(gateDir);
   // Both drills run on these files, so a bad one fails the gate once, before the base drill.
   const scenario = options.scenarios[options.spec.scenario];
   const files =
     scenario === undefined ? null : (await readDrillFiles(options.spec, scenario, options)).record;
-  await mkdir(gateDir, { recursive: true });
+  await createGateFolder(gateDir);
 
   if (options.basePolicy !== undefined) {
     // Loaded before the base drill, so an invalid PR policy fails in a second, not after a drill.
@@ -171,16 +171,6 @@ export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyG
     }),
   );
   return finishGate(options, files, base, pr);
-}
-
-/**
- * Deletes the comment and comparison that an earlier gate left in `gateDir`, which would
- * otherwise pass for this run's when this run stops before writing them. A missing folder is
- * left missing.
- */
-export async function deleteEarlierGateOutput(gateDir: string): Promise<void> {
-  await rm(join(gateDir, GATE_COMMENT), { force: true });
-  await rm(join(gateDir, GATE_COMPARISON), { force: true });
 }
 
 /** Compares both sides when both drills wrote a report, and writes the comment and comparison. */

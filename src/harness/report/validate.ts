@@ -4,12 +4,16 @@ import { ReportValidationError, type ReportIssue } from './errors.js';
 import { compileSchema, type SchemaCheck, shortJson, toIssue } from './schema-check.js';
 import type { LatencySummary, Report, TopologyResult } from './types.js';
 
-const SCHEMA_URL = new URL('../../../reports/schema/report.schema.json', import.meta.url);
+/** Location of the report's JSON Schema in the scalegate checkout. */
+export const REPORT_SCHEMA_URL = new URL(
+  '../../../reports/schema/report.schema.json',
+  import.meta.url,
+);
 
 let compiled: SchemaCheck | undefined;
 
 function validator(): SchemaCheck {
-  compiled ??= compileSchema(SCHEMA_URL);
+  compiled ??= compileSchema(REPORT_SCHEMA_URL);
   return compiled;
 }
 

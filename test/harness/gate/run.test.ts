@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -8,6 +8,7 @@ import { SCENARIOS } from '../../../scenarios/index.js';
 import { gateExitCode } from '../../../src/cli/commands/gate.js';
 import { basePolicy } from '../../../src/harness/drill/policy-change.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
+import { GATE_FOLDER_MARKER, isGateFolderInUseError } from '../../../src/harness/gate/folder.js';
 import { type PolicyGateResult, runPolicyGate } from '../../../src/harness/gate/run.js';
 import type { Report, Verdict } from '../../../src/harness/report/types.js';
 import { DEFAULT_PRICES_PATH } from '../../../src/platform/cost/load-price-table.js';
@@ -186,6 +187,11 @@ describe('runPolicyGate with a base policy', function () {
       comparison.groups.map((group) => group.label),
       ['base', 'PR'],
     );
+  });
+
+  it('marks the gate folder', async () => {
+    const marker = await readFile(join(gateDir, GATE_FOLDER_MARKER), 'utf8');
+    assert.match(marker, /^scalegate gate writes its reports/);
   });
 
   it('exits with the PR drill code', () => {
@@ -423,6 +429,7 @@ describe('runPolicyGate in a used gate folder', function () {
       dir,
       'version: 1\nroutes: {}\n',
       async (folder) => {
+        await writeFile(join(folder, GATE_FOLDER_MARKER), '');
         await writeFile(join(folder, 'comparison.json'), '{"groups": []}\n');
         await writeFile(join(folder, 'comment.md'), 'earlier comment\n');
       },
@@ -432,5 +439,113 @@ describe('runPolicyGate in a used gate folder', function () {
     await assert.rejects(stat(join(gateDir, 'comparison.json')), { code: 'ENOENT' });
     const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');
     assert.equal(comment.split('\n')[1], '## Policy gate: the PR drill failed');
+  });
+
+  it('rejects unmarked earlier output', async () => {
+    const gate = gateWithPrPolicy(dir, 'version: 1\nroutes: {}\n', async (folder) => {
+      await writeFile(join(folder, 'comparison.json'), '{"groups": []}\n');
+      await writeFile(join(folder, 'comment.md'), 'earlier comment\n');
+    });
+
+    await assert.rejects(gate, (error: unknown) => {
+      assert.ok(isGateFolderInUseError(error), String(error));
+      assert.deepEqual(error.outputs, ['comment.md', 'comparison.json']);
+      assert.match(
+        error.message,
+        /^gate folder \S+ contains comment\.md and comparison\.json and has no \.scalegate-gate file, so scalegate gate did not write them and would overwrite them\. /,
+      );
+      return true;
+    });
+    // The check runs before the earlier output is deleted.
+    const gateDir = join(dir, 'gate');
+    assert.equal(await readFile(join(gateDir, 'comment.md'), 'utf8'), 'earlier comment\n');
+    assert.equal(await readFile(join(gateDir, 'comparison.json'), 'utf8'), '{"groups": []}\n');
+  });
+
+  it('marks a folder of other files', async () => {
+    const { gateDir, result } = await gateWithPrPolicy(dir, '', async (folder) => {
+      await writeFile(join(folder, 'notes.txt'), 'kept\n');
+    });
+
+    assert.equal(result.pr?.status, 'failed');
+    assert.equal(await readFile(join(gateDir, 'notes.txt'), 'utf8'), 'kept\n');
+    await stat(join(gateDir, GATE_FOLDER_MARKER));
+    await stat(join(gateDir, 'comment.md'));
+  });
+});
+
+describe('runPolicyGate in a checkout folder', function () {
+  this.timeout(60_000);
+  let dir: string;
+
+  beforeEach(async () => {
+    // A copy of the checkout's committed reports: latest.json and the run folder it names.
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-gate-'));
+    await cp('reports/latest.json', join(dir, 'reports', 'latest.json'));
+    const pointer = JSON.parse(await readFile('reports/latest.json', 'utf8')) as { runId: string };
+    await cp(join('reports', pointer.runId), join(dir, 'reports', pointer.runId), {
+      recursive: true,
+    });
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('rejects a folder with committed reports', async () => {
+    const latestBefore = await readFile(join(dir, 'reports', 'latest.json'));
+    const runsBefore = await readdir(join(dir, 'reports'));
+    const started: string[] = [];
+
+    const gate = runPolicyGate({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: TIME_SCALE,
+      seed: SEED,
+      policyPath: DEFAULT_POLICY_PATH,
+      gateDir: dir,
+      onDrillStart: (side, path) => started.push(`${side} ${path}`),
+    });
+
+    await assert.rejects(gate, (error: unknown) => {
+      assert.ok(isGateFolderInUseError(error), String(error));
+      assert.equal(error.folder, dir);
+      assert.deepEqual(error.outputs, ['reports/latest.json']);
+      assert.equal(
+        error.message,
+        `gate folder ${dir} contains reports/latest.json and has no .scalegate-gate file, so ` +
+          'scalegate gate did not write it and would overwrite it. Pass a new or empty folder, ' +
+          'or delete this folder if only an earlier gate run wrote to it.',
+      );
+      return true;
+    });
+    assert.deepEqual(started, []);
+    assert.deepEqual(await readFile(join(dir, 'reports', 'latest.json')), latestBefore);
+    assert.deepEqual(await readdir(join(dir, 'reports')), runsBefore);
+    await assert.rejects(stat(join(dir, 'comment.md')), { code: 'ENOENT' });
+    await assert.rejects(stat(join(dir, GATE_FOLDER_MARKER)), { code: 'ENOENT' });
+  });
+
+  it('rejects the runbooks folder', async () => {
+    const runbooks = join(dir, 'runbooks');
+    await cp('runbooks/scaling_runbook.md', join(runbooks, 'scaling_runbook.md'));
+    const runbookBefore = await readFile(join(runbooks, 'scaling_runbook.md'));
+
+    const gate = runPolicyGate({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: TIME_SCALE,
+      seed: SEED,
+      policyPath: DEFAULT_POLICY_PATH,
+      gateDir: runbooks,
+    });
+
+    await assert.rejects(gate, (error: unknown) => {
+      assert.ok(isGateFolderInUseError(error), String(error));
+      assert.deepEqual(error.outputs, ['scaling_runbook.md']);
+      return true;
+    });
+    assert.deepEqual(await readFile(join(runbooks, 'scaling_runbook.md')), runbookBefore);
+    assert.deepEqual(await readdir(runbooks), ['scaling_runbook.md']);
   });
 });

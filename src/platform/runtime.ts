@@ -30,7 +30,7 @@ import type { WorkerSwitch } from './runtime/worker-switch.js';
 import { createDrivers, type DriverKinds, type PlatformDrivers } from './runtime/drivers.js';
 import { legacyKeyWarnings } from './runtime/legacy-keys.js';
 import { type LoadedFiles, loadedFile } from './runtime/loaded-files.js';
-import { recordStartKeys } from './runtime/start-keys.js';
+import { recordStartKeys, START_CLAIM_TTL_MS, type StartKeys } from './runtime/start-keys.js';
 import type { WorkerHandlerConfig } from './runtime/worker-handler.js';
 import type { PlatformConfig } from './runtime/platform-config.js';
 import { startProviderFleetProcess } from './runtime/fleet-child.js';
@@ -216,11 +216,6 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
   await checkRedisOf(config);
   const keyPrefix = config.keyPrefix ?? `scalegate-${randomBytes(6).toString('hex')}`;
   const redisUrl = redisUrlOf(config);
-  // Read before any step of the start writes a key, so a failed start can remove its keys.
-  const startKeys =
-    redisUrl === undefined
-      ? undefined
-      : await recordStartKeys(redisUrl, keyPrefix, config.keyPrefix === undefined);
   const topology = resolveTopology(config.topology);
   const catalog = await loadProviderCatalog(config.providersDir);
   const [policyFile, tenantsFile, pricesFile] = await Promise.all([
@@ -257,7 +252,13 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
   // Every running task listens on this one signal and removes its listener when it ends.
   setMaxListeners(0, shutdown.signal);
   const maxTaskDurationMs = config.maxTaskDurationMs ?? DEFAULT_MAX_TASK_DURATION_MS;
+  let startKeys: StartKeys | undefined;
   try {
+    // Read before any step of the start writes a key, so a failed start can remove its keys.
+    startKeys =
+      redisUrl === undefined
+        ? undefined
+        : await recordStartKeys(redisUrl, keyPrefix, config.keyPrefix === undefined, config.logger);
     const router = createRouter({ policy, catalog, endpoints: fleet.endpoints, clock });
     stops.unshift(() => router.close());
     const registry = new Registry();
@@ -481,6 +482,15 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
     drains.push(() => gateway.close());
     // Runs first of the stops, after the consumers drained and before the store closes.
     stops.unshift(() => drivers.endUnfinished(onJobEndStored));
+    // A claim left behind expires by itself, so a failed release does not fail the start.
+    await startKeys
+      ?.release()
+      .catch((releaseError: unknown) =>
+        config.logger?.warn(
+          { err: releaseError, redisKeyPrefix: keyPrefix },
+          `releasing the start claim under key prefix ${keyPrefix} failed; it expires in ${START_CLAIM_TTL_MS} ms`,
+        ),
+      );
     return {
       topology,
       warnings,

@@ -34,9 +34,10 @@ export interface TenantGauges {
  * Sets the tenant gauges from one read per scrape, waiting at most `timeoutMs` for it. A
  * read that fails or times out leaves every tenant gauge out of that scrape, because a
  * stale spend would hide how close a tenant is to its budget. A read that ends after the
- * time limit of its scrape is dropped, so no later scrape shows it. At most one read is in
- * flight: a scrape after a timed-out read waits for that read to end and then starts its
- * own, so a Redis that does not reply does not collect a queue of reads.
+ * time limit of its scrape is dropped, so no later scrape shows it. One read is in flight: a
+ * scrape after a timed-out read waits for that read to end and then starts its own. A scrape
+ * abandons a read still in flight after three time limits and starts a new one, and at most
+ * two abandoned reads wait for Redis at once, as {@link TimeLimitedReader} describes.
  */
 export class TenantGaugeSampler {
   readonly #gauges: TenantGauges;

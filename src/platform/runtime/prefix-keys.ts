@@ -23,17 +23,29 @@ async function* keyBatchesUnder(redis: Redis, keyPrefix: string): AsyncGenerator
   } while (cursor !== '0');
 }
 
-/** Returns whether some key is under `keyPrefix`, scanning until it finds one. */
-export async function hasKeysUnder(redis: Redis, keyPrefix: string): Promise<boolean> {
+/**
+ * Returns whether some key is under `keyPrefix`, scanning until it finds one. The key `except`,
+ * when given, does not count.
+ */
+export async function hasKeysUnder(
+  redis: Redis,
+  keyPrefix: string,
+  except?: string,
+): Promise<boolean> {
   for await (const keys of keyBatchesUnder(redis, keyPrefix)) {
-    if (keys.length > 0) return true;
+    if (keys.some((key) => key !== except)) return true;
   }
   return false;
 }
 
-/** Deletes every key under `keyPrefix`. */
-export async function deleteKeysUnder(redis: Redis, keyPrefix: string): Promise<void> {
+/** Deletes every key under `keyPrefix` but the key `except`, when given. */
+export async function deleteKeysUnder(
+  redis: Redis,
+  keyPrefix: string,
+  except?: string,
+): Promise<void> {
   for await (const keys of keyBatchesUnder(redis, keyPrefix)) {
-    if (keys.length > 0) await redis.del(...keys);
+    const deleted = keys.filter((key) => key !== except);
+    if (deleted.length > 0) await redis.del(...deleted);
   }
 }

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 
 import { Redis } from 'ioredis';
 
-import { startPlatform } from '../../../src/platform/runtime.js';
+import { type Platform, startPlatform } from '../../../src/platform/runtime.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -37,14 +37,18 @@ describe('startPlatform failing on Redis', function () {
     return redis.keys(`${prefix}:*`);
   }
 
-  function startOnBusyPort(): Promise<unknown> {
+  function startOnPort(port: number): Promise<Platform> {
     return startPlatform({
       topology: 'workers=1 serverless_burst=disabled',
       redisUrl: REDIS_URL,
       keyPrefix,
       faultProxy: false,
-      port: busyPort,
+      port,
     });
+  }
+
+  function startOnBusyPort(): Promise<Platform> {
+    return startOnPort(busyPort);
   }
 
   it('leaves no keys on a new prefix', async () => {
@@ -60,5 +64,20 @@ describe('startPlatform failing on Redis', function () {
     await assert.rejects(startOnBusyPort(), { code: 'EADDRINUSE' });
 
     assert.equal(await redis.get(earlier), 'from an earlier run');
+  });
+
+  it('keeps the keys of a concurrent start', async () => {
+    const [failed, started] = await Promise.allSettled([startOnBusyPort(), startOnPort(0)]);
+
+    assert.equal(failed.status, 'rejected');
+    assert.equal((failed.reason as NodeJS.ErrnoException).code, 'EADDRINUSE');
+    assert.equal(started.status, 'fulfilled');
+    try {
+      assert.equal(await redis.exists(`${keyPrefix}:tasks:meta`), 1, 'the queue lost its keys');
+      assert.equal(await redis.exists(`${keyPrefix}:start-claim`), 0, 'the claim is left');
+    } finally {
+      await started.value.stop({ purge: true });
+    }
+    assert.deepEqual(await keysUnder(keyPrefix), []);
   });
 });

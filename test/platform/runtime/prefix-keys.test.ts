@@ -49,4 +49,16 @@ describe('keys under a key prefix, on Redis', () => {
     await redis.set(`${base}:admission:tenant`, '1');
     assert.equal(await hasKeysUnder(redis, base), true);
   });
+
+  it('skips the excepted key', async () => {
+    await redis.set(`${base}:start-claim`, '1');
+    assert.equal(await hasKeysUnder(redis, base, `${base}:start-claim`), false);
+
+    await redis.set(`${base}:tasks:meta`, '1');
+    assert.equal(await hasKeysUnder(redis, base, `${base}:start-claim`), true);
+    await deleteKeysUnder(redis, base, `${base}:start-claim`);
+
+    assert.equal(await redis.exists(`${base}:tasks:meta`), 0);
+    assert.equal(await redis.exists(`${base}:start-claim`), 1);
+  });
 });

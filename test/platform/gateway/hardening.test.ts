@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 import { request } from 'undici';
 
@@ -265,6 +266,42 @@ describe('gateway hardening', () => {
       response.json().error.message,
       'send the body as application/json; got no Content-Type header',
     );
+  });
+
+  it('returns 415 for a gzip-encoded body', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: {
+        ...bearer(ALPHA_KEY),
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      },
+      payload: gzipSync(JSON.stringify(SYNC_TASK)),
+    });
+    assert.equal(response.statusCode, 415);
+    assert.equal(response.headers['accept-encoding'], 'identity');
+    const { error } = response.json();
+    assert.equal(error.code, 'unsupported_media_type');
+    assert.equal(error.field, 'Content-Encoding');
+    assert.equal(
+      error.message,
+      'Content-Encoding gzip is not supported; send the JSON body uncompressed, without a Content-Encoding header',
+    );
+  });
+
+  it('accepts Content-Encoding identity', async () => {
+    const { app } = fakePlatform();
+    for (const coding of ['identity', ' Identity ']) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: { ...bearer(ALPHA_KEY), 'content-encoding': coding },
+        payload: ASYNC_TASK,
+      });
+      assert.equal(response.statusCode, 202, `Content-Encoding '${coding}'`);
+    }
   });
 
   it('returns 422 for a reused Idempotency-Key', async () => {

@@ -414,6 +414,50 @@ describe('gateway hardening', () => {
     }
   });
 
+  it('rejects two Authorization headers', async () => {
+    const { app, router } = fakePlatform();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      const otherKey = 'sk-other-test-0123456789';
+      const cases = [
+        { method: 'POST', path: '/v1/tasks', body: JSON.stringify(SYNC_TASK) },
+        { method: 'GET', path: '/v1/tasks/t1', body: undefined },
+      ] as const;
+      for (const { method, path, body } of cases) {
+        const response = await request(`http://127.0.0.1:${port}${path}`, {
+          method,
+          headers: [
+            'Authorization',
+            `Bearer ${ALPHA_KEY}`,
+            'authorization',
+            `Bearer ${otherKey}`,
+            'content-type',
+            'application/json',
+          ],
+          body,
+        });
+        assert.equal(response.statusCode, 400, `${method} ${path}`);
+        assert.equal(response.headers['www-authenticate'], 'Bearer error="invalid_request"');
+        const text = await response.body.text();
+        assert.deepEqual(JSON.parse(text), {
+          error: {
+            code: 'invalid_request',
+            message:
+              'invalid header Authorization: sent 2 times; send it once, with one tenant key',
+            field: 'Authorization',
+          },
+        });
+        assert.doesNotMatch(text, new RegExp(ALPHA_KEY));
+        assert.doesNotMatch(text, new RegExp(otherKey));
+      }
+      assert.equal(router.calls.length, 0);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('answers a request during close in its own format', async () => {
     const { app, router } = fakePlatform();
     let release: () => void = () => undefined;

@@ -84,7 +84,8 @@ import { DEFAULT_MAX_TASK_DURATION_MS } from './gateway/schema.js';
 import type { Policy } from './router/policy-types.js';
 import { DEFAULT_TOPOLOGY, parseTopology, type Topology } from './runtime/topology.js';
 import type { ProviderEndpoint } from './providers/types.js';
-import type { TaskStore } from './store/task-store.js';
+import type { TaskAccounting, TaskStore } from './store/task-store.js';
+import { withTimeout } from './timeout.js';
 import type { TaskRecord } from './task.js';
 import { DEFAULT_TENANTS_PATH, readTenantsFile, tenantWarnings } from './tenants/index.js';
 import type { Tenant } from './tenants/tenant.js';
@@ -280,6 +281,10 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
         await drivers.close();
       }
     });
+    // The count listener of the current stop(). Each unshift puts its step first, so the
+    // count read runs before the purge and the close above.
+    let onTaskCounts: StopOptions['onTaskCounts'];
+    stops.unshift(() => reportTaskCounts(drivers.store, onTaskCounts, config.logger));
     const redisMonitor =
       drivers.redisUrl === undefined
         ? undefined
@@ -528,6 +533,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       stop: (options = {}) => {
         drainTimeoutMs = options.drainTimeoutMs ?? defaultDrainTimeoutMs;
         purgeOnStop = options.purge === true;
+        onTaskCounts = options.onTaskCounts;
         return drainAndStop({
           drains,
           stops,
@@ -676,6 +682,30 @@ function redisUrlOf(config: PlatformOptions): string | undefined {
 
 function routeDeadlineMs(policy: Policy, route: string): number {
   return policy.routes[route]?.deadlineMs ?? 0;
+}
+
+/** Maximum wait for the task counts that a stop reports, in ms. */
+const STOP_COUNTS_TIMEOUT_MS = 1_000;
+
+/**
+ * Reads the task store's counts and passes them to `onTaskCounts`. A failed or timed-out
+ * read is logged at warn and skips the call, so a Redis that does not reply cannot hold up
+ * the stop.
+ */
+async function reportTaskCounts(
+  store: TaskStore,
+  onTaskCounts: StopOptions['onTaskCounts'],
+  logger: PlatformConfig['logger'],
+): Promise<void> {
+  if (onTaskCounts === undefined) return;
+  let counts: TaskAccounting;
+  try {
+    counts = await withTimeout(store.accounting(), STOP_COUNTS_TIMEOUT_MS, 'task count read');
+  } catch (error) {
+    logger?.warn({ err: error }, 'reading the task counts at stop failed; the stop goes on');
+    return;
+  }
+  onTaskCounts(counts);
 }
 
 async function runStops(stops: readonly (() => Promise<void>)[]): Promise<void> {

@@ -670,6 +670,43 @@ describe('scalegate platform', function () {
     }
   });
 
+  it('logs task counts when stopped', async () => {
+    const run = await startCli([...SMALL_PLATFORM, '--shutdown-timeout-ms', '500']);
+    try {
+      const urls = (await run.started).urls as { gateway: string };
+      const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+      const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+      // One worker runs the first task for 20 s, so the other two wait in the queue.
+      const body = { route: 'chat', maxOutputTokens: 8, mode: 'async', toolWaitMs: 20_000 };
+      for (let sent = 0; sent < 3; sent += 1) {
+        const accepted = await fetch(`${urls.gateway}/v1/tasks`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(body),
+        });
+        assert.equal(accepted.status, 202);
+      }
+      run.child.kill('SIGTERM');
+      const [code] = await once(run.child, 'exit');
+      assert.equal(code, 0, run.output());
+      const line = run
+        .output()
+        .split('\n')
+        .find((item) => item.includes('"platform stopped"'));
+      assert.ok(line !== undefined, run.output());
+      const stopped = JSON.parse(line) as Record<string, unknown>;
+      assert.equal(stopped.countsOf, 'platform');
+      assert.equal(stopped.accepted, 3);
+      assert.equal(stopped.queued, 0);
+      assert.equal(stopped.running, 0);
+      assert.equal(stopped.succeeded, 0);
+      assert.equal(stopped.failed, 3);
+      assert.equal(stopped.dead_lettered, 0);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
   it('stops on SIGTERM after its log reader left', async () => {
     const args = SMALL_PLATFORM;
     const run = await startCli(args);

@@ -8,6 +8,7 @@ import {
   WORKER_ABORT_GRACE_MS,
 } from '../../platform/runtime.js';
 import { withTimeout } from '../../platform/timeout.js';
+import type { TaskAccounting } from '../../platform/store/task-store.js';
 import { abortOnInterrupt, interruptedStart } from '../../harness/drill/interrupt.js';
 import {
   addBackpressureOptions,
@@ -293,9 +294,18 @@ async function stopAndExit(
       ? 'failing running tasks with platform_shutdown'
       : 'returning running async tasks to the queue and failing running sync tasks with platform_shutdown';
   const onDrainTimeout = (): void => logger.warn({ timeoutMs }, `drain time ran out; ${cutTasks}`);
+  // The counts after the stop let an operator check that accepted equals succeeded plus
+  // failed plus dead_lettered, plus on Redis the tasks left queued or running on the prefix.
+  let stoppedCounts: TaskAccounting | undefined;
+  const onTaskCounts = (read: TaskAccounting): void => {
+    stoppedCounts = read;
+  };
   try {
-    await platform.stop({ onDrainTimeout });
-    logger.info('platform stopped');
+    await platform.stop({ onDrainTimeout, onTaskCounts });
+    logger.info(
+      stoppedCounts === undefined ? {} : { countsOf: scope, ...stoppedCounts },
+      'platform stopped',
+    );
     process.exit(exitCode);
   } catch (error) {
     logger.error({ err: error }, 'platform failed to stop cleanly');

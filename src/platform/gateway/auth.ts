@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { Tenant } from '../tenants/tenant.js';
 import { GatewayError, sendGatewayError } from './gateway-error.js';
+import { headerLineCount } from './header-lines.js';
 import type { TenantAuthenticator } from './ports.js';
 
 declare module 'fastify' {
@@ -29,6 +30,8 @@ export function bearerAuth(tenants: TenantAuthenticator) {
         'missing Authorization header; send Authorization: Bearer <tenant key>',
       );
     }
+    const lines = headerLineCount(request.raw.rawHeaders, 'authorization');
+    if (lines > 1) return repeatedAuthorization(reply, lines);
     if (!/^Bearer\b/i.test(header)) {
       return unauthorized(
         reply,
@@ -58,6 +61,18 @@ export function requireTenant(request: FastifyRequest): Tenant {
   if (request.tenant === undefined)
     throw new GatewayError(401, 'unauthorized', INVALID_KEY_MESSAGE);
   return request.tenant;
+}
+
+/**
+ * Sends 400 for an Authorization header sent more than once. Node keeps the first line and
+ * drops the others, so a proxy in front that reads another line would see another tenant.
+ * RFC 6750, section 3.1, names a repeated credential an `invalid_request`, answered with 400.
+ */
+async function repeatedAuthorization(reply: FastifyReply, lines: number): Promise<void> {
+  reply.header('www-authenticate', 'Bearer error="invalid_request"');
+  const message = `invalid header Authorization: sent ${lines} times; send it once, with one tenant key`;
+  const error = new GatewayError(400, 'invalid_request', message, { field: 'Authorization' });
+  await sendGatewayError(reply, error);
 }
 
 async function unauthorized(reply: FastifyReply, message: string): Promise<void> {

@@ -43,12 +43,22 @@ export function gatewayClientErrorHandler(error: Error & { code?: string }, sock
   socket.destroy();
 }
 
-/** `onRequest` hook of JSON routes: any content type but application/json is a 415. */
-export async function requireJsonBody(request: FastifyRequest, _reply: FastifyReply) {
+/**
+ * `onRequest` hook of JSON routes: any content type but application/json is a 415, and so
+ * is a Content-Encoding other than identity, because the body parser does not decompress.
+ * That 415 carries `Accept-Encoding: identity`, as RFC 9110, section 15.5.16, advises.
+ */
+export async function requireJsonBody(request: FastifyRequest, reply: FastifyReply) {
   const header = request.headers['content-type'];
   const mediaType = header?.split(';')[0]?.trim().toLowerCase();
-  if (mediaType === 'application/json') return;
-  const got = header === undefined ? 'no Content-Type header' : `Content-Type ${header}`;
-  const message = `send the body as application/json; got ${got}`;
-  throw new GatewayError(415, 'unsupported_media_type', message);
+  if (mediaType !== 'application/json') {
+    const got = header === undefined ? 'no Content-Type header' : `Content-Type ${header}`;
+    const message = `send the body as application/json; got ${got}`;
+    throw new GatewayError(415, 'unsupported_media_type', message);
+  }
+  const coding = request.headers['content-encoding']?.trim();
+  if (coding === undefined || coding.length === 0 || coding.toLowerCase() === 'identity') return;
+  reply.header('accept-encoding', 'identity');
+  const message = `Content-Encoding ${coding} is not supported; send the JSON body uncompressed, without a Content-Encoding header`;
+  throw new GatewayError(415, 'unsupported_media_type', message, { field: 'Content-Encoding' });
 }

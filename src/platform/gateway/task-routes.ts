@@ -10,6 +10,7 @@ import { isTerminal } from '../store/task-store.js';
 import type { TaskRecord } from '../task.js';
 import { bearerAuth, requireTenant } from './auth.js';
 import { GatewayError, isGatewayError } from './gateway-error.js';
+import { headerLineCount } from './header-lines.js';
 import { requireJsonBody } from './http-errors.js';
 import { rejectOtherMethods } from './method-not-allowed.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -163,13 +164,4 @@ function idempotencyKeyOf(request: FastifyRequest): string | undefined {
     throw new GatewayError(400, 'invalid_request', message, { field: 'Idempotency-Key' });
   }
   return key;
-}
-
-/** Counts the lines of header `name`, in lower case, in Node's flat name-value list. */
-function headerLineCount(rawHeaders: readonly string[], name: string): number {
-  let count = 0;
-  for (let index = 0; index < rawHeaders.length; index += 2) {
-    if (rawHeaders[index]?.toLowerCase() === name) count += 1;
-  }
-  return count;
 }

@@ -1,3 +1,4 @@
+import type { TaskAccounting } from '../store/task-store.js';
 import type { PlatformConfig } from './platform-config.js';
 
 /** Settings of {@link startPlatform}: the config plus task and shutdown limits. */
@@ -35,6 +36,13 @@ export interface StopOptions {
    * @defaultValue false
    */
   purge?: boolean;
+  /**
+   * Called with the task store's counts after every task of this process ended or went back
+   * to the queue, and before the store closes or `purge` deletes its keys. In memory every
+   * accepted task is then terminal. On Redis the counts cover the whole key prefix. Not
+   * called when the read fails or takes longer than 1 s, as while Redis does not reply.
+   */
+  onTaskCounts?: (counts: TaskAccounting) => void;
 }
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 import { request } from 'undici';
 
@@ -267,6 +268,42 @@ describe('gateway hardening', () => {
     );
   });
 
+  it('returns 415 for a gzip-encoded body', async () => {
+    const { app } = fakePlatform();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/tasks',
+      headers: {
+        ...bearer(ALPHA_KEY),
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      },
+      payload: gzipSync(JSON.stringify(SYNC_TASK)),
+    });
+    assert.equal(response.statusCode, 415);
+    assert.equal(response.headers['accept-encoding'], 'identity');
+    const { error } = response.json();
+    assert.equal(error.code, 'unsupported_media_type');
+    assert.equal(error.field, 'Content-Encoding');
+    assert.equal(
+      error.message,
+      'Content-Encoding gzip is not supported; send the JSON body uncompressed, without a Content-Encoding header',
+    );
+  });
+
+  it('accepts Content-Encoding identity', async () => {
+    const { app } = fakePlatform();
+    for (const coding of ['identity', ' Identity ']) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: { ...bearer(ALPHA_KEY), 'content-encoding': coding },
+        payload: ASYNC_TASK,
+      });
+      assert.equal(response.statusCode, 202, `Content-Encoding '${coding}'`);
+    }
+  });
+
   it('returns 422 for a reused Idempotency-Key', async () => {
     const { app } = fakePlatform();
     const send = (maxOutputTokens: number) =>
@@ -372,6 +409,50 @@ describe('gateway hardening', () => {
       const once = await send(['a1, a2']);
       assert.equal(once.statusCode, 200);
       await once.body.dump();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('rejects two Authorization headers', async () => {
+    const { app, router } = fakePlatform();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      const otherKey = 'sk-other-test-0123456789';
+      const cases = [
+        { method: 'POST', path: '/v1/tasks', body: JSON.stringify(SYNC_TASK) },
+        { method: 'GET', path: '/v1/tasks/t1', body: undefined },
+      ] as const;
+      for (const { method, path, body } of cases) {
+        const response = await request(`http://127.0.0.1:${port}${path}`, {
+          method,
+          headers: [
+            'Authorization',
+            `Bearer ${ALPHA_KEY}`,
+            'authorization',
+            `Bearer ${otherKey}`,
+            'content-type',
+            'application/json',
+          ],
+          body,
+        });
+        assert.equal(response.statusCode, 400, `${method} ${path}`);
+        assert.equal(response.headers['www-authenticate'], 'Bearer error="invalid_request"');
+        const text = await response.body.text();
+        assert.deepEqual(JSON.parse(text), {
+          error: {
+            code: 'invalid_request',
+            message:
+              'invalid header Authorization: sent 2 times; send it once, with one tenant key',
+            field: 'Authorization',
+          },
+        });
+        assert.doesNotMatch(text, new RegExp(ALPHA_KEY));
+        assert.doesNotMatch(text, new RegExp(otherKey));
+      }
+      assert.equal(router.calls.length, 0);
     } finally {
       await app.close();
     }

@@ -191,6 +191,32 @@ describe('platform limits and shutdown', () => {
     assert.deepEqual(ended.get(queuedId), { state: 'failed', code: 'platform_shutdown' });
   });
 
+  it('reports Redis task counts before the purge', async function () {
+    this.timeout(30_000);
+    const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+    const keyPrefix = `test-shutdown-counts-${randomUUID()}`;
+    const platform = await startPlatform({
+      topology: 'workers=1 serverless_burst=disabled',
+      redisUrl: REDIS_URL,
+      keyPrefix,
+      workerProcesses: 1,
+    });
+    const redis = new Redis(REDIS_URL);
+    try {
+      const task = { route: 'bench', maxOutputTokens: 8, mode: 'sync' };
+      const reply = await postTask(platform.urls.gateway, key, task);
+      assert.equal(reply.status, 200);
+      const reported: unknown[] = [];
+      await platform.stop({ purge: true, onTaskCounts: (counts) => reported.push(counts) });
+      assert.deepEqual(reported, [
+        { accepted: 1, queued: 0, running: 0, succeeded: 1, failed: 0, dead_lettered: 0 },
+      ]);
+    } finally {
+      await new RedisTaskStore({ redis, keyPrefix }).clear();
+      await redis.quit();
+    }
+  });
+
   for (const [redisUrl, problem] of [
     ['notaurl', 'not a URL'],
     ['http://127.0.0.1:6379', 'scheme http: is not redis: or rediss:'],

@@ -131,6 +131,50 @@ describe('validateDrillSpec', () => {
     );
   });
 
+  it('names a misnamed fault field', () => {
+    const { durationS: _durationS, ...step } = providerOutageDrill.faults[1] ?? {};
+    assert.equal(
+      messageOf({ ...providerOutageDrill, faults: [{ ...step, duration: 15 }] }),
+      'invalid drill spec: faults[0].durationS is required; the object has the unknown ' +
+        'field duration set to 15, so rename it to durationS',
+    );
+  });
+
+  it('names an unlike misnamed field', () => {
+    const { atS: _atS, ...step } = providerOutageDrill.faults[1] ?? {};
+    assert.equal(
+      messageOf({ ...providerOutageDrill, faults: [{ ...step, startS: 30 }] }),
+      'invalid drill spec: faults[0].atS is required; the object has the unknown field ' +
+        'startS set to 30, so rename it to atS',
+    );
+  });
+
+  it('asks to add a missing field', () => {
+    const { atS: _atS, ...step } = providerOutageDrill.faults[1] ?? {};
+    assert.equal(
+      messageOf({ ...providerOutageDrill, faults: [step] }),
+      'invalid drill spec: faults[0].atS is required; add atS',
+    );
+  });
+
+  it('suggests a near fault setting', () => {
+    assert.equal(
+      messageOf(withOnlyFirstFault({ faults: { streamCutAfterToken: 20 } })),
+      'invalid drill spec: faults[0].faults.streamCutAfterToken is not a known field ' +
+        '(set to 20); did you mean streamCutAfterTokens? Rename it',
+    );
+  });
+
+  it('lists the fields of a probe', () => {
+    const probes = [{ ...steadyState.probes[0], limit: 1 }];
+    assert.equal(
+      messageOf({ ...providerOutageDrill, steadyState: { ...steadyState, probes } }),
+      'invalid drill spec: steadyState.probes[0].limit is not a known field (set to 1); the ' +
+        'known fields are name, source, measure, comparator, threshold, tolerance, ' +
+        'duringTolerance, checkDuring, so rename or remove it',
+    );
+  });
+
   it('names an abort rule field', () => {
     const abortRules = [{ ...providerOutageDrill.abortRules[0], forS: 0 }];
     assert.equal(fieldOf({ ...providerOutageDrill, abortRules }), 'abortRules[0].forS');
@@ -443,7 +487,11 @@ describe('validateDrillSpec worker pause', () => {
 
   it('rejects a field a pause does not take', () => {
     const spec = { ...workerLossDrill, faults: [{ ...pause, workers: 3 }] };
-    assert.equal(messageOf(spec), 'invalid drill spec: faults[0].workers is not a known field');
+    assert.equal(
+      messageOf(spec),
+      'invalid drill spec: faults[0].workers is not a known field (set to 3); the known ' +
+        'fields are kind, id, atS, durationS, so rename or remove it',
+    );
   });
 
   it('rejects overlapping pauses', () => {

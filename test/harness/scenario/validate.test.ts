@@ -151,7 +151,15 @@ describe('validateScenario', () => {
     const spec = sampleSpec({ slo: { successRate: 99 } });
     assert.equal(
       validationMessage(spec),
-      'scenario.slo.successRate: expected a number from 0 to 1, got 99',
+      'scenario.slo.successRate: expected a number from 0 to 1, got 99; write 0.99 for 99%',
+    );
+  });
+
+  it('rejects a rate far above 1', () => {
+    const spec = sampleSpec({ slo: { successRate: 990 } });
+    assert.equal(
+      validationMessage(spec),
+      'scenario.slo.successRate: expected a number from 0 to 1, got 990',
     );
   });
 

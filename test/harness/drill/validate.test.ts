@@ -66,6 +66,34 @@ describe('validateDrillSpec', () => {
     assert.equal(fieldOf(withFault(1, { toxic })), 'faults[1].toxic.type');
   });
 
+  it('names an unknown toxic attribute', () => {
+    const toxic = { type: 'latency', attributes: { delay: 1500 } };
+    assert.equal(
+      messageOf(withFault(1, { toxic })),
+      'invalid drill spec: faults[1].toxic.attributes.delay is not an attribute of a ' +
+        'latency toxic; its attributes are latency (milliseconds), jitter (milliseconds)',
+    );
+  });
+
+  it('suggests a near toxic attribute', () => {
+    const toxic = { type: 'bandwidth', attributes: { rates: 10 } };
+    assert.equal(
+      messageOf(withFault(1, { toxic })),
+      'invalid drill spec: faults[1].toxic.attributes.rates is not an attribute of a ' +
+        'bandwidth toxic; did you mean rate? Its attributes are rate (KB/s)',
+    );
+  });
+
+  it('rejects a fractional toxic attribute', () => {
+    const toxic = { type: 'latency', attributes: { latency: 1.5 } };
+    assert.equal(
+      messageOf(withFault(1, { toxic })),
+      'invalid drill spec: faults[1].toxic.attributes.latency is 1.5, but a latency toxic ' +
+        'takes latency as an integer from 0 to 2147483647 (milliseconds); write a whole ' +
+        'number of milliseconds',
+    );
+  });
+
   it('names a fault that outlasts the drill', () => {
     const spec = withFault(2, { durationS: 500 });
     assert.equal(fieldOf(spec), 'faults[2].durationS');

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 
+import { parse as parseYaml } from 'yaml';
+
 import { admitDemoKeys, asyncSendingTenants } from '../harness/load/tenant-admission.js';
 import type { ScenarioSpec } from '../harness/scenario/types.js';
 import { DEFAULT_PRICES_PATH, readPriceTableFile } from '../platform/cost/load-price-table.js';
@@ -8,6 +10,8 @@ import type { IneffectiveRunningCap } from '../platform/runtime/running-caps.js'
 import { DEFAULT_TENANTS_PATH, parseTenants } from '../platform/tenants/load-tenants.js';
 import { TenantRegistry } from '../platform/tenants/registry.js';
 import { sha256Hex } from '../platform/runtime/loaded-files.js';
+import { alternatives, similarNames } from '../platform/router/similar-names.js';
+import { UsageError } from './command-errors.js';
 
 /** A file the platform of `load --platform` reads at start, and the sha256 of its bytes. */
 export interface HashedFile {
@@ -91,4 +95,47 @@ export function platformWarningsFor(
     }
   }
   return printed;
+}
+
+/** Returns the route names of a policy's text, or undefined when it has no `routes` map. */
+function policyRouteNames(policyText: string): string[] | undefined {
+  let document: unknown;
+  try {
+    document = parseYaml(policyText, { merge: true });
+  } catch {
+    // The platform's loader reports a policy that does not parse, with its line and column.
+    return undefined;
+  }
+  const routes = (document as { routes?: unknown } | null)?.routes;
+  if (typeof routes !== 'object' || routes === null || Array.isArray(routes)) return undefined;
+  return Object.keys(routes);
+}
+
+/**
+ * Checks that the policy defines every route the scenario sends to. The gateway answers a
+ * task for any other route 400 `unknown_route`, so a misspelt route would fail its share of
+ * the load with no word on why.
+ * @throws UsageError naming the scenario field, the route, the policy's routes and the fix.
+ */
+export function checkScenarioRoutes(
+  scenario: ScenarioSpec,
+  policyText: string,
+  policyFile: string,
+): void {
+  const known = policyRouteNames(policyText);
+  if (known === undefined) return;
+  scenario.routes.forEach(({ route }, index) => {
+    if (known.includes(route)) return;
+    const similar = similarNames(route, known);
+    const useKnown = `use one of ${known.join(', ')} in the scenario`;
+    const fix =
+      similar.length === 0
+        ? useKnown
+        : `did you mean ${alternatives(similar, (name) => name)}? Otherwise ${useKnown}`;
+    throw new UsageError(
+      `scenario ${scenario.name}: routes[${index}].route is ${route}, which policy ` +
+        `${policyFile} does not define, so the gateway would answer its tasks 400 ` +
+        `unknown_route; ${fix}, or pass a --policy that defines ${route}`,
+    );
+  });
 }

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { SCENARIOS } from '../../scenarios/index.js';
-import { platformWarningsFor, readPlatformFiles } from '../../src/cli/load-platform-files.js';
+import { isUsageError } from '../../src/cli/command-errors.js';
+import {
+  checkScenarioRoutes,
+  platformWarningsFor,
+  readPlatformFiles,
+} from '../../src/cli/load-platform-files.js';
 import { isUnadmittedTenantsError } from '../../src/harness/load/tenant-admission.js';
 import { isPriceTableError } from '../../src/platform/cost/errors.js';
 import type { ScenarioSpec } from '../../src/harness/scenario/types.js';
@@ -173,5 +178,54 @@ describe('platformWarningsFor', () => {
       'budget warning',
       cap.message,
     ]);
+  });
+});
+
+describe('checkScenarioRoutes', () => {
+  const policy = 'version: 1\nroutes:\n  chat: {}\n  chat-fast: {}\n  summarize: {}\n';
+
+  function routed(routes: string[]): ScenarioSpec {
+    return { ...scenario('steady-chat'), routes: routes.map((route) => ({ route, weight: 1 })) };
+  }
+
+  function messageOf(spec: ScenarioSpec, text = policy): string {
+    try {
+      checkScenarioRoutes(spec, text, 'trial-policy.yaml');
+    } catch (error) {
+      assert.ok(isUsageError(error));
+      return error.message;
+    }
+    assert.fail('expected a UsageError');
+  }
+
+  it('accepts routes the policy defines', () => {
+    assert.doesNotThrow(() => checkScenarioRoutes(routed(['chat', 'summarize']), policy, 'p'));
+  });
+
+  it('accepts the shipped scenarios', async () => {
+    const text = await readFile('policies/default.yaml', 'utf8');
+    for (const spec of Object.values(SCENARIOS)) {
+      assert.doesNotThrow(() => checkScenarioRoutes(spec, text, 'policies/default.yaml'));
+    }
+  });
+
+  it('names an unknown route and the fix', () => {
+    assert.equal(
+      messageOf(routed(['chat', 'chat-fastest'])),
+      'scenario steady-chat: routes[1].route is chat-fastest, which policy trial-policy.yaml ' +
+        'does not define, so the gateway would answer its tasks 400 unknown_route; use one of ' +
+        'chat, chat-fast, summarize in the scenario, or pass a --policy that defines chat-fastest',
+    );
+  });
+
+  it('suggests a near route name', () => {
+    assert.match(
+      messageOf(routed(['chta'])),
+      /unknown_route; did you mean chat\? Otherwise use one of/,
+    );
+  });
+
+  it('leaves an unparsable policy to the platform', () => {
+    assert.doesNotThrow(() => checkScenarioRoutes(routed(['x']), 'routes: [', 'p'));
   });
 });

@@ -7,7 +7,11 @@ import {
 } from '../backpressure-options.js';
 import { describeFailure } from '../command-errors.js';
 import { exitAfterOutput, exitOnLaterInterrupt, signalExitCode } from '../exit.js';
-import { readPlatformFiles, platformWarningsFor } from '../load-platform-files.js';
+import {
+  checkScenarioRoutes,
+  platformWarningsFor,
+  readPlatformFiles,
+} from '../load-platform-files.js';
 import { loadCommandTrace } from '../load-trace.js';
 import { commandLogger } from '../logger.js';
 import { describeStartInterrupt, disarmStartInterrupt } from '../start-interrupt.js';
@@ -317,6 +321,11 @@ async function runOnTarget(
   const topology = parseTopology(options.topology ?? DEFAULT_LOAD_TOPOLOGY);
   // Read before the platform loads the file, so an edit during the run cannot change the hash.
   const policyText = await readFile(options.policy ?? DEFAULT_POLICY_PATH, 'utf8');
+  checkScenarioRoutes(
+    scenario,
+    policyText,
+    options.policy ?? relative(process.cwd(), DEFAULT_POLICY_PATH),
+  );
   const files = await readPlatformFiles(scenario, {
     tenants: options.tenants,
     prices: options.prices,

@@ -38,15 +38,18 @@ export function parseDrillPolicy(
   const text = decodePolicyText(bytes, policyPath);
   const policy = parsePolicyYaml(text, catalog, policyPath);
   const problems: PolicyProblem[] = [];
-  for (const { route } of scenario.routes) {
-    if (Object.hasOwn(policy.routes, route)) continue;
+  const routes = Object.keys(policy.routes).join(', ');
+  scenario.routes.forEach(({ route }, index) => {
+    if (Object.hasOwn(policy.routes, route)) return;
+    // A misspelt route in the scenario gives the same problem as a route the policy dropped.
     problems.push({
       path: `/routes/${route}`,
       message:
         `route ${route} not found; drill ${spec.name} sends its ${spec.scenario} load to it, ` +
-        `so keep a route named ${route} in the policy`,
+        `so keep a route named ${route} in the policy, or set routes[${index}].route of ` +
+        `scenario ${spec.scenario} to one of the policy's routes: ${routes}`,
     });
-  }
+  });
   if (problems.length === 0) return policy;
   // Located at the routes map, where the missing route would go, as the loader locates its own.
   const source = parsePolicySource(text, policyPath);

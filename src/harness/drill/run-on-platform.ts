@@ -35,6 +35,7 @@ import {
   runbookUnchangedReason,
   writeRunbook,
 } from '../runbook/write.js';
+import { isTraceEndsEarlyError, loadScenarioTrace } from '../scenario/scenario-trace.js';
 import type { ScenarioSpec } from '../scenario/types.js';
 import type { DrillDeps } from './deps.js';
 import { readDrillFiles } from './drill-files.js';
@@ -98,10 +99,37 @@ function tiers(registry: TenantRegistry): Record<string, PriorityClass> {
 }
 
 /**
+ * Reads the trace of a trace-replay scenario for the drill's `durationS`, so a missing file,
+ * a row that does not parse or a trace that ends before the drill fails before the platform
+ * starts. The main load reads the file again when it starts.
+ * @throws DrillSpecError on `durationS` for a trace that ends before the drill, and the
+ *   errors of {@link loadScenarioTrace} otherwise.
+ */
+async function checkDrillTrace(spec: DrillSpec, scenario: ScenarioSpec): Promise<void> {
+  try {
+    await loadScenarioTrace({ ...scenario, durationSec: spec.durationS }, spec.durationS);
+  } catch (error) {
+    if (!isTraceEndsEarlyError(error)) throw error;
+    const fits = Math.floor(error.endSec);
+    const idleS = spec.durationS - error.endSec;
+    const durationFix = fits >= 1 ? `lower durationS to ${fits} s or less, or ` : '';
+    throw new DrillSpecError(
+      'durationS',
+      `is ${spec.durationS} s, but the trace of scenario ${scenario.name} (${error.file}) ends ` +
+        `${error.endSec.toFixed(1)} s into the load at speedUp ${error.speedUp}, so the last ` +
+        `${idleS.toFixed(1)} s would send nothing and lower the drill's per-minute rates; ` +
+        `${durationFix}set arrival.file of scenario ${scenario.name} to a trace that lasts ` +
+        'the whole drill',
+    );
+  }
+}
+
+/**
  * Starts the platform on 127.0.0.1, runs one drill against it, and writes the report and
  * the runbook, also when the drill was aborted. The platform is stopped on every path.
- * @throws {@link DrillSpecError} before the platform starts, when the spec is invalid or
- *   names a scenario, provider, proxy or tenant that does not exist, and the errors of
+ * @throws {@link DrillSpecError} before the platform starts, when the spec is invalid,
+ *   names a scenario, provider, proxy or tenant that does not exist, or outlasts its
+ *   scenario's trace, and the errors of
  *   {@link readDrillFiles} when the tenants file or the price table is invalid or the tenants
  *   file lacks a tenant the drill sends as.
  */
@@ -126,6 +154,7 @@ export async function runDrillOnPlatform(
     tenantsFile: options.tenantsPath ?? DEFAULT_TENANTS_PATH,
     keysFile: DEFAULT_DEMO_KEYS_PATH,
   });
+  await checkDrillTrace(spec, scenario);
   const timeScale = options.timeScale ?? 1;
   const seed = options.seed ?? 1;
   const policyPath = options.policyPath ?? DEFAULT_POLICY_PATH;

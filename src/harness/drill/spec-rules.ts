@@ -1,4 +1,6 @@
 /** Rules of a drill spec that its JSON Schema cannot state, checked after the schema. */
+import { TOXIC_ATTRIBUTE_SPECS } from '../../faults/proxy/toxic-attributes.js';
+import { alternatives, similarNames } from '../../platform/router/similar-names.js';
 import { DrillSpecError } from './errors.js';
 import { faultIntervals, holdsWholeSecond, type Interval, notCheckedReason } from './probes.js';
 import { measureRange } from './probe-range.js';
@@ -255,12 +257,47 @@ function checkProbes(spec: DrillSpec): void {
 }
 
 /**
+ * Rejects a toxic attribute that its toxic type does not take, or that is not an integer in
+ * range. The fault proxy rejects such a toxic with 400 only when the drill applies it, with the
+ * platform running, and a real Toxiproxy ignores an unknown attribute and leaves the toxic idle.
+ */
+function checkToxicAttributes(spec: DrillSpec): void {
+  spec.faults.forEach((step, index) => {
+    if (step.kind !== 'toxic') return;
+    const { type, attributes } = step.toxic;
+    const specs = TOXIC_ATTRIBUTE_SPECS[type];
+    const known = Object.entries(specs).map(([name, { unit }]) => `${name} (${unit})`);
+    for (const [name, value] of Object.entries(attributes)) {
+      const field = `faults[${index}].toxic.attributes.${name}`;
+      const attribute = specs[name];
+      if (attribute === undefined) {
+        const similar = similarNames(name, Object.keys(specs));
+        const list = known.join(', ');
+        const fix =
+          similar.length === 0
+            ? `its attributes are ${list}`
+            : `did you mean ${alternatives(similar, (n) => n)}? Its attributes are ${list}`;
+        throw new DrillSpecError(field, `is not an attribute of a ${type} toxic; ${fix}`);
+      }
+      if (!Number.isInteger(value) || value > attribute.max) {
+        throw new DrillSpecError(
+          field,
+          `is ${value}, but a ${type} toxic takes ${name} as an integer from 0 to ` +
+            `${attribute.max} (${attribute.unit}); write a whole number of ${attribute.unit}`,
+        );
+      }
+    }
+  });
+}
+
+/**
  * Checks the rules between fields of a spec that passed the schema: the fault timeline,
- * the phase windows, failover fallbacks and probe thresholds.
+ * toxic attributes, the phase windows, failover fallbacks and probe thresholds.
  * @throws {@link DrillSpecError} naming the path of the first invalid field.
  */
 export function checkSpecRules(spec: DrillSpec): void {
   checkTimeline(spec);
+  checkToxicAttributes(spec);
   checkProviderOverlaps(spec);
   checkWorkerPauseOverlaps(spec);
   checkPhaseWindows(spec);

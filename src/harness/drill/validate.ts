@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 
 import { faultConfigSchema } from '../../faults/providers/fault-config.js';
+import { alternatives, similarNames } from '../../platform/router/similar-names.js';
 import { DrillSpecError } from './errors.js';
 import { type DrillSpec, SERIES_MEASURES, TOXIC_TYPES } from './spec.js';
 import { checkSpecRules } from './spec-rules.js';
@@ -142,10 +143,51 @@ function fieldPath(pointer: string, extra?: string): string {
   return path;
 }
 
+/** Returns a value as JSON, cut to 80 characters. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 /** Returns `, got <value>` for the invalid value that ajv kept with `verbose: true`. */
 function received(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return `, got ${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
+  return `, got ${shown(value)}`;
+}
+
+/** Returns the property names that the schema of an ajv error's object defines. */
+function knownProperties(error: ErrorObject): string[] {
+  const schema = error.parentSchema as { properties?: Record<string, unknown> } | undefined;
+  return Object.keys(schema?.properties ?? {});
+}
+
+/**
+ * Returns the fix for a required field the object lacks. A field the schema does not define,
+ * such as `duration` beside a missing `durationS`, is most likely the misnamed one, so the
+ * fix names it as the field to rename: the one near in spelling, else the only unknown one.
+ */
+function missingFieldFix(error: ErrorObject, missing: string): string {
+  const object = (error.data ?? {}) as Record<string, unknown>;
+  const known = knownProperties(error);
+  const unknown = Object.keys(object).filter((key) => !known.includes(key));
+  const renamed =
+    unknown.find((key) => similarNames(key, [missing]).length > 0) ??
+    (unknown.length === 1 ? unknown[0] : undefined);
+  if (renamed !== undefined) {
+    return `; the object has the unknown field ${renamed} set to ${shown(object[renamed])}, so rename it to ${missing}`;
+  }
+  return `; add ${missing}`;
+}
+
+/** Returns the fix for a field the schema does not define: a near name, or the known fields. */
+function unknownFieldFix(error: ErrorObject, field: string): string {
+  const object = (error.data ?? {}) as Record<string, unknown>;
+  const known = knownProperties(error);
+  const unset = known.filter((name) => !Object.hasOwn(object, name));
+  const similar = similarNames(field, unset);
+  if (similar.length > 0) {
+    return `; did you mean ${alternatives(similar, (name) => name)}? Rename it`;
+  }
+  return `; the known fields are ${known.join(', ')}, so rename or remove it`;
 }
 
 function schemaProblem(error: ErrorObject | undefined): DrillSpecError {
@@ -154,12 +196,17 @@ function schemaProblem(error: ErrorObject | undefined): DrillSpecError {
   }
   const params: Record<string, unknown> = error.params;
   if (error.keyword === 'required' && typeof params.missingProperty === 'string') {
-    return new DrillSpecError(fieldPath(error.instancePath, params.missingProperty), 'is required');
+    return new DrillSpecError(
+      fieldPath(error.instancePath, params.missingProperty),
+      `is required${missingFieldFix(error, params.missingProperty)}`,
+    );
   }
   if (error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+    const field = params.additionalProperty;
+    const object = (error.data ?? {}) as Record<string, unknown>;
     return new DrillSpecError(
-      fieldPath(error.instancePath, params.additionalProperty),
-      'is not a known field',
+      fieldPath(error.instancePath, field),
+      `is not a known field (set to ${shown(object[field])})${unknownFieldFix(error, field)}`,
     );
   }
   if (error.keyword === 'discriminator') {

@@ -23,7 +23,13 @@ import {
   worstSecond,
 } from './evidence.js';
 import { queueBacklog } from './queue-backlog.js';
-import type { ProbeResult, Report, SeriesPoint } from '../report/types.js';
+import type {
+  FailoverCount,
+  FailoverTiming,
+  ProbeResult,
+  Report,
+  SeriesPoint,
+} from '../report/types.js';
 
 export type { Incident, Signal } from './evidence.js';
 
@@ -83,7 +89,10 @@ interface Lead {
  * to the end of a whole second of its series, so it is an upper bound.
  */
 function leadSentence(clause: string, { leader, other, valueS, event, name }: Lead): string {
-  if (valueS === null || valueS === undefined) {
+  if (valueS === undefined) {
+    return `The drill did not measure the ${name}, because the fault step names no \`failover.fallback\`.`;
+  }
+  if (valueS === null) {
     return `The drill measured no whole second after ${event} in which ${leader} served more requests than ${other} (${name} not measured).`;
   }
   return `${clause} by ${seconds(valueS)} after ${event} (${name}): the end of the first whole second in which ${leader} served more requests than ${other}.`;
@@ -92,11 +101,29 @@ function leadSentence(clause: string, { leader, other, valueS, event, name }: Le
 /** PromQL p95 of the platform's request latency histogram. */
 const PLATFORM_P95 = p95Of('scalegate_request_duration_seconds');
 
+/**
+ * Returns the provider that took over from `primary`: the step's `failover.fallback`, else
+ * the provider that received the most of `primary`'s failovers in the run.
+ */
+function fallbackOf(
+  timing: FailoverTiming | undefined,
+  failovers: readonly FailoverCount[],
+  primary: string,
+): string | undefined {
+  if (timing !== undefined) return timing.fallback;
+  const fromPrimary = failovers
+    .filter((pair) => pair.fromProvider === primary && pair.activations > 0)
+    .sort((a, b) => b.activations - a.activations);
+  return fromPrimary[0]?.toProvider;
+}
+
 function providerOutage(evidence: Evidence): Incident {
   const { report, result, fault } = evidence;
   const timing = report.drill?.timings.find((entry) => entry.faultId === fault.id);
   const primary = fault.target;
-  const fallback = timing?.fallback ?? 'the fallback provider';
+  // NOTE: without a named fallback or a recorded failover, the commands below keep the
+  // placeholder text in their provider label, so they need editing before use.
+  const fallback = fallbackOf(timing, result.failovers, primary) ?? 'the fallback provider';
   const pair = result.failovers.find(
     (entry) => entry.fromProvider === primary && entry.toProvider === fallback,
   );

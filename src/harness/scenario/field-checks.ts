@@ -27,10 +27,19 @@ export class IssueList {
     return ok;
   }
 
+  /**
+   * Records an issue unless `value` is a number from 0 to 1. A value above 1 and up to 100 is
+   * most likely a percentage, so its issue gets the fraction to write instead.
+   */
   fraction(path: string, value: unknown): value is number {
     const ok = typeof value === 'number' && value >= 0 && value <= 1;
-    if (!ok) this.add(path, 'a number from 0 to 1', value);
-    return ok;
+    if (ok) return true;
+    this.add(path, 'a number from 0 to 1', value);
+    const issue = this.items.at(-1);
+    if (issue !== undefined && typeof value === 'number' && value > 1 && value <= 100) {
+      issue.hint = `write ${Number((value / 100).toPrecision(12))} for ${value}%`;
+    }
+    return false;
   }
 
   nonEmptyString(path: string, value: unknown): value is string {

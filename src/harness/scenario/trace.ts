@@ -24,6 +24,10 @@ const HEADER = ['TIMESTAMP', 'ContextTokens', 'GeneratedTokens'];
 /** `2023-11-16 18:15:46.6805900`: UTC, 7 fractional digits (100 ns units). */
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{7})$/;
 const INTEGER = /^\d+$/;
+/** A timestamp close to the format: `T` or a space, 0 to 7 fractional digits, an optional `Z`. */
+const NEAR_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?Z?$/;
+/** An example in the format, named in the fixes of messages. */
+const TIMESTAMP_EXAMPLE = '2023-11-16 18:15:46.6805900';
 
 /** Raised for a trace file whose header or a row cannot be parsed. */
 export class TraceFormatError extends Error {
@@ -50,7 +54,8 @@ export type TraceEnd = 'window' | 'limit' | 'file';
 /**
  * Streams a `TIMESTAMP,ContextTokens,GeneratedTokens` trace, one row at a time, and returns
  * the stop point. Offsets are relative to the first row (or to the window start),
- * divided by `speedUp`.
+ * divided by `speedUp`. Blank lines and lines that start with `#`, such as a note that the
+ * rows are synthetic, are skipped, and the first other line is the header.
  * @throws TraceFormatError naming the file, line and field of the first bad row.
  */
 export async function* readTrace(
@@ -63,17 +68,19 @@ export async function* readTrace(
   const limit = options.limit ?? Infinity;
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   let lineNumber = 0;
+  let headerRead = false;
   let first: ParsedRow | undefined;
   let previous: { line: number; row: ParsedRow } | undefined;
   let yielded = 0;
   try {
     for await (const text of lines) {
       lineNumber += 1;
-      if (lineNumber === 1) {
-        checkHeader(file, text);
+      if (isCommentOrBlank(text, lineNumber)) continue;
+      if (!headerRead) {
+        checkHeader(file, lineNumber, text);
+        headerRead = true;
         continue;
       }
-      if (text.trim() === '') continue;
       const row = parseRow(file, lineNumber, text);
       if (previous !== undefined) checkOrder(file, previous, lineNumber, row);
       previous = { line: lineNumber, row };
@@ -124,13 +131,22 @@ function checkSpeedUp(speedUp: number): number {
   return speedUp;
 }
 
-function checkHeader(file: string, text: string): void {
+/** Returns whether a line is blank or a `#` comment. A byte order mark on line 1 is ignored. */
+function isCommentOrBlank(text: string, line: number): boolean {
+  const trimmed = (line === 1 ? text.replace(/^\uFEFF/, '') : text).trim();
+  return trimmed === '' || trimmed.startsWith('#');
+}
+
+function checkHeader(file: string, line: number, text: string): void {
   const columns = text
     .replace(/^\uFEFF/, '')
     .trim()
     .split(',');
   if (columns.join(',') !== HEADER.join(',')) {
-    throw new TraceFormatError(file, 1, 'header', `expected "${HEADER.join(',')}", got "${text}"`);
+    const detail =
+      `expected "${HEADER.join(',')}", got "${text}"; make it the first line that is not ` +
+      'blank or a # comment';
+    throw new TraceFormatError(file, line, 'header', detail);
   }
 }
 
@@ -147,7 +163,10 @@ interface ParsedRow {
 function parseRow(file: string, line: number, text: string): ParsedRow {
   const fields = text.trim().split(',');
   if (fields.length !== HEADER.length) {
-    const detail = `expected ${HEADER.length} comma-separated fields, got ${fields.length}`;
+    const detail =
+      `expected ${HEADER.length} comma-separated fields, got ${fields.length} in "${text.trim()}"; ` +
+      `write it as ${HEADER.join(',')}, such as "${TIMESTAMP_EXAMPLE},374,44", or start it ` +
+      'with # to make it a comment';
     throw new TraceFormatError(file, line, 'row', detail);
   }
   const [timestamp = '', context = '', generated = ''] = fields;
@@ -189,7 +208,7 @@ function parseTimestamp(
 ): Pick<ParsedRow, 'wholeMs' | 'fraction'> {
   const match = TIMESTAMP.exec(text);
   if (match === null) {
-    const detail = `expected "YYYY-MM-DD HH:MM:SS.fffffff", got "${text}"`;
+    const detail = `expected "YYYY-MM-DD HH:MM:SS.fffffff", got "${text}"; ${timestampFix(text)}`;
     throw new TraceFormatError(file, line, 'TIMESTAMP', detail);
   }
   const [, year, month, day, hour, minute, second, fraction] = match.map(Number);
@@ -215,9 +234,23 @@ function parseTimestamp(
   return { wholeMs, fraction: fraction ?? 0 };
 }
 
+/**
+ * Returns the fix for a timestamp out of format: the same time written in the format when
+ * only its separator, its fraction's length or a trailing `Z` differ, or else an example.
+ */
+function timestampFix(text: string): string {
+  const near = NEAR_TIMESTAMP.exec(text);
+  if (near === null) {
+    return `write it in UTC with 7 fractional digits, such as "${TIMESTAMP_EXAMPLE}"`;
+  }
+  const [, date, time, fraction = ''] = near;
+  return `write "${date} ${time}.${fraction.padEnd(7, '0')}", in UTC with 7 fractional digits`;
+}
+
 function parseCount(file: string, line: number, field: string, text: string): number {
   if (!INTEGER.test(text)) {
-    throw new TraceFormatError(file, line, field, `expected a non-negative integer, got "${text}"`);
+    const detail = `expected a non-negative integer, got "${text}"; write a whole number of tokens`;
+    throw new TraceFormatError(file, line, field, detail);
   }
   return Number(text);
 }

@@ -147,6 +147,7 @@ function checkArrival(issues: IssueList, path: string, arrival: Record<string, u
 }
 
 function checkRamp(issues: IssueList, path: string, arrival: Record<string, unknown>): void {
+  const before = issues.items.length;
   issues.nonNegative(`${path}.startRatePerSec`, arrival.startRatePerSec);
   if (!issues.nonEmptyArray(`${path}.stages`, arrival.stages)) return;
   arrival.stages.forEach((stage, i) => {
@@ -156,6 +157,17 @@ function checkRamp(issues: IssueList, path: string, arrival: Record<string, unkn
     issues.positive(`${at}.durationSec`, stage.durationSec);
     issues.nonNegative(`${at}.targetRatePerSec`, stage.targetRatePerSec);
   });
+  if (issues.items.length > before) return;
+  // Every rate of 0 schedules no request, and the run's objectives then fail for lack of samples.
+  const stages = arrival.stages as { targetRatePerSec: number }[];
+  if (arrival.startRatePerSec === 0 && stages.every((stage) => stage.targetRatePerSec === 0)) {
+    issues.items.push({
+      path: `${path}.stages`,
+      expected: 'a stage with a targetRatePerSec above 0',
+      received: 'a startRatePerSec and every targetRatePerSec of 0',
+      hint: "raise a stage's targetRatePerSec, because a ramp that stays at 0 sends no request",
+    });
+  }
 }
 
 function checkBurst(issues: IssueList, path: string, arrival: Record<string, unknown>): void {

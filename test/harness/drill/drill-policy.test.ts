@@ -66,7 +66,8 @@ describe('loadDrillPolicy', () => {
     assert.equal(
       error.problems[1]?.message,
       'route summarize not found; drill provider-outage sends its agent-mix load to it, so ' +
-        'keep a route named summarize in the policy',
+        'keep a route named summarize in the policy, or set routes[1].route of scenario ' +
+        "agent-mix to one of the policy's routes: chat-v2, chat-fast, summary, bench",
     );
   });
 });

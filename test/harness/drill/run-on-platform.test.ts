@@ -13,6 +13,7 @@ import { isUnadmittedTenantsError } from '../../../src/harness/load/tenant-admis
 import { basePolicy } from '../../../src/harness/drill/policy-change.js';
 import { drillRunId } from '../../../src/harness/drill/report.js';
 import { runDrillOnPlatform } from '../../../src/harness/drill/run-on-platform.js';
+import { isTraceFileError } from '../../../src/harness/scenario/scenario-trace.js';
 import type { DrillSpec } from '../../../src/harness/drill/spec.js';
 import { policyHash } from '../../../src/harness/report/environment.js';
 import { recordPlatformFiles } from '../../../src/harness/report/platform-files.js';
@@ -142,6 +143,32 @@ describe('runDrillOnPlatform', function () {
     );
     const error = await specErrorOf({ ...shortDrill, faults });
     assert.equal(error.field, 'faults[0].provider');
+  });
+
+  it('checks the trace length before start', async () => {
+    // conv-replay's trace ends 437.7 s into the run at its speed-up of 8.
+    const error = await specErrorOf({ ...shortDrill, scenario: 'conv-replay', durationS: 500 });
+    assert.equal(error.field, 'durationS');
+    assert.match(
+      error.message,
+      /^invalid drill spec: durationS is 500 s, but the trace of scenario conv-replay \(.*azure-llm-2023-conv\.csv\) ends 437\.7 s into the load at speedUp 8, so the last 62\.3 s would send nothing and lower the drill's per-minute rates; lower durationS to 437 s or less, or set arrival\.file of scenario conv-replay to a trace that lasts the whole drill$/,
+    );
+  });
+
+  it('checks the trace file before start', async () => {
+    const arrival = { kind: 'trace', file: join(dir, 'missing.csv'), speedUp: 1 } as const;
+    const scenarios = { ...SCENARIOS, 'conv-replay': { ...SCENARIOS['conv-replay'], arrival } };
+    const run = runDrillOnPlatform({
+      spec: { ...shortDrill, scenario: 'conv-replay' } as DrillSpec,
+      scenarios: scenarios as typeof SCENARIOS,
+      policyPath: missingPolicy,
+      reportsDir: join(dir, 'reports'),
+    });
+    await assert.rejects(run, (error: unknown) => {
+      assert.ok(isTraceFileError(error), String(error));
+      assert.ok(error.message.includes('missing.csv'), error.message);
+      return true;
+    });
   });
 
   it('checks burst tenants before the platform starts', async () => {

@@ -66,6 +66,34 @@ describe('validateDrillSpec', () => {
     assert.equal(fieldOf(withFault(1, { toxic })), 'faults[1].toxic.type');
   });
 
+  it('names an unknown toxic attribute', () => {
+    const toxic = { type: 'latency', attributes: { delay: 1500 } };
+    assert.equal(
+      messageOf(withFault(1, { toxic })),
+      'invalid drill spec: faults[1].toxic.attributes.delay is not an attribute of a ' +
+        'latency toxic; its attributes are latency (milliseconds), jitter (milliseconds)',
+    );
+  });
+
+  it('suggests a near toxic attribute', () => {
+    const toxic = { type: 'bandwidth', attributes: { rates: 10 } };
+    assert.equal(
+      messageOf(withFault(1, { toxic })),
+      'invalid drill spec: faults[1].toxic.attributes.rates is not an attribute of a ' +
+        'bandwidth toxic; did you mean rate? Its attributes are rate (KB/s)',
+    );
+  });
+
+  it('rejects a fractional toxic attribute', () => {
+    const toxic = { type: 'latency', attributes: { latency: 1.5 } };
+    assert.equal(
+      messageOf(withFault(1, { toxic })),
+      'invalid drill spec: faults[1].toxic.attributes.latency is 1.5, but a latency toxic ' +
+        'takes latency as an integer from 0 to 2147483647 (milliseconds); write a whole ' +
+        'number of milliseconds',
+    );
+  });
+
   it('names a fault that outlasts the drill', () => {
     const spec = withFault(2, { durationS: 500 });
     assert.equal(fieldOf(spec), 'faults[2].durationS');
@@ -128,6 +156,50 @@ describe('validateDrillSpec', () => {
       messageOf(spec),
       'invalid drill spec: faults[0].failover.fallback is provider-a, the provider this step ' +
         'fails; name the provider that takes over its traffic, or drop failover',
+    );
+  });
+
+  it('names a misnamed fault field', () => {
+    const { durationS: _durationS, ...step } = providerOutageDrill.faults[1] ?? {};
+    assert.equal(
+      messageOf({ ...providerOutageDrill, faults: [{ ...step, duration: 15 }] }),
+      'invalid drill spec: faults[0].durationS is required; the object has the unknown ' +
+        'field duration set to 15, so rename it to durationS',
+    );
+  });
+
+  it('names an unlike misnamed field', () => {
+    const { atS: _atS, ...step } = providerOutageDrill.faults[1] ?? {};
+    assert.equal(
+      messageOf({ ...providerOutageDrill, faults: [{ ...step, startS: 30 }] }),
+      'invalid drill spec: faults[0].atS is required; the object has the unknown field ' +
+        'startS set to 30, so rename it to atS',
+    );
+  });
+
+  it('asks to add a missing field', () => {
+    const { atS: _atS, ...step } = providerOutageDrill.faults[1] ?? {};
+    assert.equal(
+      messageOf({ ...providerOutageDrill, faults: [step] }),
+      'invalid drill spec: faults[0].atS is required; add atS',
+    );
+  });
+
+  it('suggests a near fault setting', () => {
+    assert.equal(
+      messageOf(withOnlyFirstFault({ faults: { streamCutAfterToken: 20 } })),
+      'invalid drill spec: faults[0].faults.streamCutAfterToken is not a known field ' +
+        '(set to 20); did you mean streamCutAfterTokens? Rename it',
+    );
+  });
+
+  it('lists the fields of a probe', () => {
+    const probes = [{ ...steadyState.probes[0], limit: 1 }];
+    assert.equal(
+      messageOf({ ...providerOutageDrill, steadyState: { ...steadyState, probes } }),
+      'invalid drill spec: steadyState.probes[0].limit is not a known field (set to 1); the ' +
+        'known fields are name, source, measure, comparator, threshold, tolerance, ' +
+        'duringTolerance, checkDuring, so rename or remove it',
     );
   });
 
@@ -443,7 +515,11 @@ describe('validateDrillSpec worker pause', () => {
 
   it('rejects a field a pause does not take', () => {
     const spec = { ...workerLossDrill, faults: [{ ...pause, workers: 3 }] };
-    assert.equal(messageOf(spec), 'invalid drill spec: faults[0].workers is not a known field');
+    assert.equal(
+      messageOf(spec),
+      'invalid drill spec: faults[0].workers is not a known field (set to 3); the known ' +
+        'fields are kind, id, atS, durationS, so rename or remove it',
+    );
   });
 
   it('rejects overlapping pauses', () => {

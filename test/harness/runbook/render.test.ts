@@ -164,6 +164,27 @@ describe('renderRunbook', () => {
     assert.ok(outage.includes('| min 0.97 | 96.4% (fail) |'));
   });
 
+  it('takes an unnamed fallback from failovers', () => {
+    const report = sampleReport();
+    drillOf(report).timings = [];
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    assert.ok(!outage.includes('the fallback provider'), outage);
+    // provider-b received 810 of the 840 failovers from provider-a, provider-c the other 30.
+    assert.ok(
+      outage.includes('scalegate_provider_attempts_total{provider="provider-b",outcome="success"}'),
+      outage,
+    );
+    assert.ok(outage.includes('failed over from provider-a to provider-b'), outage);
+    assert.ok(
+      outage.includes(
+        'The drill did not measure the detection time, because the fault step names no ' +
+          '`failover.fallback`.',
+      ),
+      outage,
+    );
+    assert.ok(!outage.includes('detection time not measured'), outage);
+  });
+
   it('names the seconds of fault success rates', () => {
     const markdown = renderRunbook([sampleReport()]);
     const outage = sectionOf(markdown, 'Provider outage: provider-a');

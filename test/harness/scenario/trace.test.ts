@@ -89,7 +89,8 @@ describe('readTrace', () => {
       assert.equal(error.field, 'ContextTokens');
       assert.equal(
         error.message,
-        `${file}:4: invalid ContextTokens: expected a non-negative integer, got "12x"`,
+        `${file}:4: invalid ContextTokens: expected a non-negative integer, got "12x"; write ` +
+          'a whole number of tokens',
       );
       return true;
     });
@@ -103,6 +104,71 @@ describe('readTrace', () => {
       assert.equal(error.field, 'TIMESTAMP');
       return true;
     });
+  });
+
+  it('suggests the timestamp in format', async () => {
+    const cases = [
+      ['2023-11-16 18:00:00.5', '2023-11-16 18:00:00.5000000'],
+      ['2023-11-16T18:00:00Z', '2023-11-16 18:00:00.0000000'],
+    ];
+    for (const [timestamp, fixed] of cases) {
+      const file = await traceFile([`${timestamp},1,1`]);
+      await assert.rejects(loadTrace(file), (error: unknown) => {
+        assert.ok(isTraceFormatError(error));
+        assert.equal(
+          error.message,
+          `${file}:2: invalid TIMESTAMP: expected "YYYY-MM-DD HH:MM:SS.fffffff", got ` +
+            `"${timestamp}"; write "${fixed}", in UTC with 7 fractional digits`,
+        );
+        return true;
+      });
+    }
+  });
+
+  it('gives an example for another timestamp', async () => {
+    const file = await traceFile(['16/11/2023 18:00,1,1']);
+    await assert.rejects(loadTrace(file), (error: unknown) => {
+      assert.ok(isTraceFormatError(error));
+      assert.ok(
+        error.message.endsWith(
+          'got "16/11/2023 18:00"; write it in UTC with 7 fractional digits, such as ' +
+            '"2023-11-16 18:15:46.6805900"',
+        ),
+        error.message,
+      );
+      return true;
+    });
+  });
+
+  it('skips comment lines', async () => {
+    const file = join(dir, 'synthetic.csv');
+    const lines = [
+      '# Synthetic: made-up rows, not recorded traffic.',
+      HEADER,
+      '2023-11-16 18:00:00.0000000,10,1',
+      '  # a note between rows',
+      '2023-11-16 18:00:00.5000000,20,2',
+      'bad',
+    ];
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const rows: number[] = [];
+    const offsets: number[] = [];
+    await assert.rejects(
+      async () => {
+        for await (const row of readTrace(file)) {
+          rows.push(row.contextTokens);
+          offsets.push(row.offsetMs);
+        }
+      },
+      (error: unknown) => {
+        assert.ok(isTraceFormatError(error));
+        // Line numbers count the comment lines, so they match the file.
+        assert.equal(error.line, 6);
+        return true;
+      },
+    );
+    assert.deepEqual(rows, [10, 20]);
+    assert.deepEqual(offsets, [0, 500]);
   });
 
   it('rejects a month out of range', async () => {
@@ -160,7 +226,9 @@ describe('readTrace', () => {
       assert.ok(isTraceFormatError(error));
       assert.equal(
         error.message,
-        `${file}:2: invalid row: expected 3 comma-separated fields, got 2`,
+        `${file}:2: invalid row: expected 3 comma-separated fields, got 2 in ` +
+          '"2023-11-16 18:00:00.0000000,1"; write it as TIMESTAMP,ContextTokens,GeneratedTokens, ' +
+          'such as "2023-11-16 18:15:46.6805900,374,44", or start it with # to make it a comment',
       );
       return true;
     });

@@ -52,6 +52,26 @@ describe('validateScenario', () => {
     );
   });
 
+  it('rejects a ramp that stays at 0', () => {
+    const stages = [
+      { durationSec: 10, targetRatePerSec: 0 },
+      { durationSec: 20, targetRatePerSec: 0 },
+    ];
+    const spec = sampleSpec({ arrival: { kind: 'ramp', startRatePerSec: 0, stages } });
+    assert.equal(
+      validationMessage(spec),
+      'scenario.arrival.stages: expected a stage with a targetRatePerSec above 0, got a ' +
+        "startRatePerSec and every targetRatePerSec of 0; raise a stage's targetRatePerSec, " +
+        'because a ramp that stays at 0 sends no request',
+    );
+  });
+
+  it('accepts a ramp that starts at 0', () => {
+    const stages = [{ durationSec: 10, targetRatePerSec: 2 }];
+    const spec = sampleSpec({ arrival: { kind: 'ramp', startRatePerSec: 0, stages } });
+    assert.equal(validateScenario(spec).arrival.kind, 'ramp');
+  });
+
   it('lists every invalid field with its path', () => {
     const spec = { ...sampleSpec(), target: 'ftp://127.0.0.1', modes: { sync: -1, async: 0 } };
     try {
@@ -151,7 +171,15 @@ describe('validateScenario', () => {
     const spec = sampleSpec({ slo: { successRate: 99 } });
     assert.equal(
       validationMessage(spec),
-      'scenario.slo.successRate: expected a number from 0 to 1, got 99',
+      'scenario.slo.successRate: expected a number from 0 to 1, got 99; write 0.99 for 99%',
+    );
+  });
+
+  it('rejects a rate far above 1', () => {
+    const spec = sampleSpec({ slo: { successRate: 990 } });
+    assert.equal(
+      validationMessage(spec),
+      'scenario.slo.successRate: expected a number from 0 to 1, got 990',
     );
   });
 

@@ -8,6 +8,8 @@ export interface Outage {
   /** Seconds from the load start when the fault was applied and removed. */
   fromS: number;
   toS: number;
+  /** Word for the fault in sentences: `outage` when the provider fails every call, else `fault`. */
+  noun: 'outage' | 'fault';
 }
 
 /** A breaker of the failed provider that opened while the fault was active. */
@@ -76,9 +78,9 @@ export function failoverCountText(report: Report, outage: Outage, activations: n
   const openings = openingsDuring(journal, outage);
   if (openings.length === 0) {
     return (
-      `${counted} No breaker of ${primary} opened during the outage, so requests kept ` +
+      `${counted} No breaker of ${primary} opened during the ${outage.noun}, so requests kept ` +
       `calling ${primary} first, and each failover is a request whose ${primary} attempt ` +
-      'failed: `scalegate_failover_activations_total` kept rising while the outage lasted.'
+      `failed: \`scalegate_failover_activations_total\` kept rising while the ${outage.noun} lasted.`
     );
   }
   const probes = failedProbes(openings, outage);
@@ -87,7 +89,7 @@ export function failoverCountText(report: Report, outage: Outage, activations: n
     `breaker opened (${openingList(openings)}) and at each failed half-open probe ` +
     `(${count(probes)} in the drill). While the breaker was open, requests went to ` +
     `${fallback} directly and are not counted, so \`scalegate_failover_activations_total\` ` +
-    'rises only at failed probes while the outage lasts and is no detection signal.'
+    `rises only at failed probes while the ${outage.noun} lasts and is no detection signal.`
   );
 }
 
@@ -116,7 +118,7 @@ export function breakerRecoveryText(report: Report, outage: Outage): string {
   }
   const openings = openingsDuring(journal, outage);
   if (openings.length === 0) {
-    return `In the drill, no breaker of ${outage.primary} opened during the outage, so the drill did not exercise this check.`;
+    return `In the drill, no breaker of ${outage.primary} opened during the ${outage.noun}, so the drill did not exercise this check.`;
   }
   const closings = openings.map((opening) => closingText(opening, journal, outage));
   return `In the drill, ${closings.join('; ')}.`;

@@ -5,12 +5,12 @@ function times(value: number): string {
   return value === 1 ? '1 time' : `${count(value)} times`;
 }
 
-/** Describes the first opening of `target` at or after `faultS`, the outage start. */
-function openingText(target: BreakerRecord, faultS: number): string {
+/** Describes the first opening of `target` at or after `faultS`, the start of the `noun`. */
+function openingText(target: BreakerRecord, faultS: number, noun: string): string {
   const opening = target.transitions.find((entry) => entry.to === 'open' && entry.atS >= faultS);
-  if (opening === undefined) return 'did not open during the outage';
+  if (opening === undefined) return `did not open during the ${noun}`;
   const reason = opening.reason === undefined ? '' : ` (${opening.reason})`;
-  return `opened at ${seconds(opening.atS)}, ${seconds(opening.atS - faultS)} after the outage started${reason}`;
+  return `opened at ${seconds(opening.atS)}, ${seconds(opening.atS - faultS)} after the ${noun} started${reason}`;
 }
 
 /** Counts the outcomes of half-open probes: a failed probe reopens, a successful one closes. */
@@ -30,7 +30,12 @@ function probeText(target: BreakerRecord): string {
   return `Half-open probes: ${failed} failed, ${closed}.`;
 }
 
-function targetText(target: BreakerRecord, breakers: BreakerJournal, faultS: number): string {
+function targetText(
+  target: BreakerRecord,
+  breakers: BreakerJournal,
+  faultS: number,
+  noun: string,
+): string {
   const model = `\`${target.model}\``;
   const untilS = seconds(breakers.untilS);
   if (target.transitions.length === 0) {
@@ -39,7 +44,7 @@ function targetText(target: BreakerRecord, breakers: BreakerJournal, faultS: num
   const end = `${target.endState} at the drill end (${untilS})`;
   const openings = target.transitions.filter((entry) => entry.to === 'open').length;
   return (
-    `${model}: ${openingText(target, faultS)}. ` +
+    `${model}: ${openingText(target, faultS, noun)}. ` +
     `Open ${times(openings)}, ${seconds(target.openS)} in total. ` +
     `${probeText(target)} ${end[0]?.toUpperCase()}${end.slice(1)}.`
   );
@@ -47,10 +52,15 @@ function targetText(target: BreakerRecord, breakers: BreakerJournal, faultS: num
 
 /**
  * Describes what the breakers of `provider` did in a drill, for the measured column of the
- * breaker gauge's row: when each opened after `faultS`, the outage start, how long it stayed
- * open, and whether half-open probes closed it.
+ * breaker gauge's row: when each opened after `faultS`, the start of the fault, how long it
+ * stayed open, and whether half-open probes closed it. `noun` names the fault in the text.
  */
-export function breakerMeasured(report: Report, provider: string, faultS: number): string {
+export function breakerMeasured(
+  report: Report,
+  provider: string,
+  faultS: number,
+  noun: 'outage' | 'fault' = 'outage',
+): string {
   const breakers = report.drill?.breakers;
   if (breakers === undefined) {
     return 'not recorded in the report, which has schema version 1 and predates breaker records';
@@ -62,5 +72,5 @@ export function breakerMeasured(report: Report, provider: string, faultS: number
   if (targets.length === 0) {
     return `no breaker of ${provider} in the report`;
   }
-  return targets.map((target) => targetText(target, breakers, faultS)).join(' ');
+  return targets.map((target) => targetText(target, breakers, faultS, noun)).join(' ');
 }

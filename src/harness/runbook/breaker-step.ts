@@ -77,24 +77,24 @@ export function breakerStep(
   if (journal === undefined) {
     return (
       `${confirm} The report records no breakers, so the drill did not show whether it opens ` +
-      `in this outage. While it reads 0 (closed), requests still call ${primary} first, and ` +
+      `in this ${outage.noun}. While it reads 0 (closed), requests still call ${primary} first, and ` +
       `${failoverLine} shows them failing over. In the drill, ${counted}.`
     );
   }
   const openings = openingsDuring(journal, outage);
   if (openings.length > 0) {
     return (
-      `${confirm} In the drill, the outage started at ${seconds(outage.fromS)} and the ` +
+      `${confirm} In the drill, the ${outage.noun} started at ${seconds(outage.fromS)} and the ` +
       `breaker opened for ${openingList(openings)}.`
     );
   }
   const earlier = notClosedAtStart(journal, outage);
   if (earlier.length > 0) {
-    return `${confirm} In the drill, when the outage started at ${seconds(outage.fromS)}, ${earlier.join(' and ')}.`;
+    return `${confirm} In the drill, when the ${outage.noun} started at ${seconds(outage.fromS)}, ${earlier.join(' and ')}.`;
   }
   return (
-    `Confirm that requests fail over from ${primary}: ${failoverLine} is the outage in ` +
-    `progress. In the drill, no breaker of ${primary} opened during the outage, so ` +
+    `Confirm that requests fail over from ${primary}: ${failoverLine} is the ${outage.noun} in ` +
+    `progress. In the drill, no breaker of ${primary} opened during the ${outage.noun}, so ` +
     `\`scalegate_breaker_state{provider="${primary}"}\` stayed 0 (closed). Each request ` +
     `called ${primary} first and failed over after that call failed: ${counted}. ` +
     windowFailoverText(report, points, outage)

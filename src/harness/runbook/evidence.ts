@@ -22,6 +22,10 @@ export interface Incident {
   /** Groups the same incident across reports, such as `provider-outage:provider-a`. */
   key: string;
   title: string;
+  /** What the fault does and what users of the platform see, in one or two sentences. */
+  symptom: string;
+  /** The injected settings, target and window, such as `provider-a: ..., 20.0 to 50.0 s`. */
+  injected: string;
   signals: Signal[];
   systemActions: string[];
   operatorSteps: string[];

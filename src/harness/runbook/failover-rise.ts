@@ -183,7 +183,7 @@ export function outsideFailoversText(outage: Outage, split: OutageFailovers): st
   const times = total === 1 ? 'failover' : 'failovers';
   return (
     ` The drill also counted ${count(total)} ${times} from ${outage.primary} to ` +
-    `${outage.fallback} outside the outage and the breaker's recovery, in the seconds ` +
+    `${outage.fallback} outside the ${outage.noun} and the breaker's recovery, in the seconds ` +
     `${seconds}, which this count leaves out.`
   );
 }

@@ -22,7 +22,16 @@ import {
   windowOf,
   worstSecond,
 } from './evidence.js';
+import {
+  injectedSettingsText,
+  providerFaultConfig,
+  providerFaultKind,
+  toxicSettings,
+} from './fault-settings.js';
+import { type ProviderKindText, providerKindText } from './provider-kinds.js';
 import { queueBacklog } from './queue-backlog.js';
+import { toxicKindText } from './toxic-kinds.js';
+import type { Signal } from './evidence.js';
 import type {
   FailoverCount,
   FailoverTiming,
@@ -117,7 +126,22 @@ function fallbackOf(
   return fromPrimary[0]?.toProvider;
 }
 
-function providerOutage(evidence: Evidence): Incident {
+/**
+ * Returns the step that reads the error class a provider fault's failed calls get, or
+ * undefined when the kind has no single class.
+ */
+function errorClassStep(primary: string, errorClass: string | undefined): string[] {
+  if (errorClass === undefined) return [];
+  return [
+    `Confirm the fault's failure mode: an \`error_class="${errorClass}"\` line of ${primary} that changes between the two reads of ${twoReads(`scalegate_provider_errors_total\\{provider="${primary}".*error_class="${errorClass}"`)} is calls to ${primary} still failing this way. No line means no call to ${primary} failed this way since the platform started.`,
+  ];
+}
+
+/**
+ * Builds the incident of a provider fault that fails calls, so that the router sends them to
+ * another provider: an outage, injected errors, rate limiting, a hang or a broken stream.
+ */
+function providerFailure(evidence: Evidence, text: ProviderKindText): Incident {
   const { report, result, fault } = evidence;
   const timing = report.drill?.timings.find((entry) => entry.faultId === fault.id);
   const primary = fault.target;
@@ -131,20 +155,22 @@ function providerOutage(evidence: Evidence): Incident {
   const windowSuccess = measureWindow(points, 'successRate');
   const lowest = worstSecond(points, (point) => point.successRate, true);
   const [from, to] = windowOf(fault);
-  const outage = { primary, fallback, fromS: from, toS: to };
+  const outage = { primary, fallback, fromS: from, toS: to, noun: text.noun };
   // From schema version 5 on, the outage's own failovers; the whole run's before.
   const split = outageFailovers(report, result.timeSeries, outage);
   const activations = split?.during ?? pair?.activations ?? 0;
   const outside = split === undefined ? '' : outsideFailoversText(outage, split);
   return {
-    key: `provider-outage:${primary}`,
-    title: `Provider outage: ${primary}`,
+    key: text.key,
+    title: text.title,
+    symptom: text.symptom,
+    injected: injectedSettingsText(fault),
     signals: [
       {
         metric: `\`scalegate_breaker_state{provider="${primary}"}\``,
         threshold:
           'above 0 (1 half-open, 2 open) from the first trip until the provider recovers; 0 is closed',
-        measured: breakerMeasured(report, primary, from),
+        measured: breakerMeasured(report, primary, from, text.noun),
       },
       {
         metric:
@@ -164,7 +190,7 @@ function providerOutage(evidence: Evidence): Incident {
         leader: fallback,
         other: primary,
         valueS: timing?.detectionS,
-        event: 'the outage started',
+        event: `the ${text.noun} started`,
         name: 'detection time',
       }),
       `Success rate over ${coveringSecondsText(points)} (${from.toFixed(2)}-${to.toFixed(2)} s): ${orNa(windowSuccess, percent)}; worst second: ${orNa(lowest, percent)}.`,
@@ -172,6 +198,7 @@ function providerOutage(evidence: Evidence): Incident {
     operatorSteps: [
       breakerStep(report, outage, activations, points),
       `Check which provider serves now, by outcome. The counters are totals since the platform started, so this command prints them twice, ${READ_GAP_S} s apart, and the lines that changed are the current traffic: ${twoReads(`scalegate_provider_attempts_total\\{provider="(${primary}|${fallback})"`)}`,
+      ...errorClassStep(primary, text.errorClass),
       `In a drill environment, set \`PROVIDER_URL\` to ${primary}'s address from \`urls.providers\` and read the injected faults: \`curl -s "$PROVIDER_URL/_control/faults"\`. Clear them with \`curl -s -X DELETE "$PROVIDER_URL/_control/faults"\`.`,
       `Check that ${fallback} does not turn the extra traffic away at its rate limit: a \`status_429\` line that changes between the two reads of ${twoReads(`scalegate_provider_errors_total\\{provider="${fallback}".*error_class="status_429"`)} means it does. No line means no call was rate-limited since the platform started.`,
       'Drill a changed route policy with `make policy-gate POLICY=path/to/policy.yaml` before it goes live: the gate exits 0 only when the policy passes this drill.',
@@ -213,52 +240,134 @@ function platformP95Recovery(result: ProbeResult | undefined): string {
   return `On \`/metrics\`, ${PLATFORM_P95} is back at or under ${passEdge(result)} s, ${limit}; ${measured}. ${buckets}`;
 }
 
-function proxyFault(evidence: Evidence): Incident {
-  const { report, fault } = evidence;
-  const points = faultPoints(evidence);
-  const worstP95 = worstSecond(
+/** Signals of a fault that slows calls: the drill's p95 probe and this fault's worst second. */
+function latencySignals(evidence: Evidence, worstP95: number | null): Signal[] {
+  const p95Probe = probe(evidence, 'during', 'p95S');
+  return [
+    probeSignal('p95 latency while faults were active', PLATFORM_P95, p95Probe, seconds),
+    {
+      metric: 'p95 latency the load generator measured, worst second of this fault',
+      threshold:
+        p95Probe === undefined
+          ? 'no p95 probe in the hypothesis'
+          : `above ${p95Probe.threshold} s, the p95 probe's ${p95Probe.comparator}`,
+      measured: orNa(worstP95, seconds),
+    },
+  ];
+}
+
+/** Returns the worst per-second p95 over the seconds that cover a fault. */
+function worstP95Of(points: readonly SeriesPoint[]): number | null {
+  return worstSecond(
     points,
     (point) => point.p95S,
     false,
     (point) => point.successes,
   );
-  const windowSuccess = measureWindow(points, 'successRate');
-  const type = fault.description.split(' ')[0] ?? 'toxic';
-  const p95Probe = probe(evidence, 'during', 'p95S');
+}
+
+/** Words the step that compares the fault target's time to first token with its baseline. */
+function firstTokenStep(evidence: Evidence): string {
+  return `Compare the time to first token per provider: \`_sum\` over \`_count\` is a provider's mean since the platform started, and the change of both between the two reads of ${twoReads('scalegate_time_to_first_token_seconds_sum', 'scalegate_time_to_first_token_seconds_count')} gives the mean of the last ${READ_GAP_S} s.${firstTokenBaselineText(evidence)}`;
+}
+
+/** Words the p95 and first-token checks of a fault that slowed calls, once it has ended. */
+function latencyVerification(evidence: Evidence): string[] {
   const recoveryP95 = probe(evidence, 'recovery', 'p95S');
   const firstTokenRecovery = firstTokenRecoveryText(evidence);
-  const title =
-    type === 'latency'
-      ? `Latency spike on ${fault.target}`
-      : `Network fault (${type}) on ${fault.target}`;
+  return [
+    `p95 after settling: ${probeLine(recoveryP95, seconds)}.`,
+    platformP95Recovery(recoveryP95),
+    ...(firstTokenRecovery === undefined ? [] : [firstTokenRecovery]),
+  ];
+}
+
+/** Words whether the drill's rollback left a fault behind. */
+function rollbackText(report: Report, cleared: string): string {
+  return report.drill?.cleanAfterRollback === true
+    ? `the drill verified this: ${cleared}`
+    : `the drill left ${report.drill?.leftovers.join(', ')}`;
+}
+
+/**
+ * Builds the incident of a provider fault that only delays the first token: every call
+ * succeeds later than usual, unless the delay passes the route's first-token timeout.
+ */
+function providerSlowdown(evidence: Evidence, text: ProviderKindText): Incident {
+  const { report, fault } = evidence;
+  const provider = fault.target;
+  const points = faultPoints(evidence);
+  const worstP95 = worstP95Of(points);
+  const [from, to] = windowOf(fault);
+  return {
+    key: text.key,
+    title: text.title,
+    symptom: text.symptom,
+    injected: injectedSettingsText(fault),
+    signals: [
+      ...latencySignals(evidence, worstP95),
+      successSignal(probe(evidence, 'during', 'successRate')),
+    ],
+    systemActions: [
+      `Provider fault \`${fault.description}\` on ${provider} from ${from.toFixed(2)} s to ${to.toFixed(2)} s.`,
+      `Success rate over ${coveringSecondsText(points)}: ${orNa(measureWindow(points, 'successRate'), percent)}; worst per-second p95: ${orNa(worstP95, seconds)}.`,
+    ],
+    operatorSteps: [
+      firstTokenStep(evidence),
+      `Check whether calls to ${provider} time out: an \`error_class="first_token_timeout"\` line of ${provider} that changes between the two reads of ${twoReads(`scalegate_provider_errors_total\\{provider="${provider}".*error_class="first_token_timeout"`)} is calls whose first token came later than their route's \`firstTokenTimeoutMs\` in the policy, which then go to another provider.`,
+      `In a drill environment, set \`PROVIDER_URL\` to ${provider}'s address from \`urls.providers\` and read the injected faults: \`curl -s "$PROVIDER_URL/_control/faults"\`. Clear them with \`curl -s -X DELETE "$PROVIDER_URL/_control/faults"\`.`,
+    ],
+    verification: [
+      ...latencyVerification(evidence),
+      `\`curl -s "$PROVIDER_URL/_control/faults"\` prints no fault setting; ${rollbackText(report, 'no provider fault was left')}.`,
+    ],
+  };
+}
+
+/** Builds the incident of a mock provider fault, by the kind of its settings. */
+function providerFault(evidence: Evidence): Incident {
+  const kind = providerFaultKind(providerFaultConfig(evidence.fault.description));
+  const text = providerKindText(kind, evidence.fault.target);
+  return kind === 'slowdown' ? providerSlowdown(evidence, text) : providerFailure(evidence, text);
+}
+
+function proxyFault(evidence: Evidence): Incident {
+  const { report, fault } = evidence;
+  const points = faultPoints(evidence);
+  const worstP95 = worstP95Of(points);
+  const windowSuccess = measureWindow(points, 'successRate');
+  const toxic = toxicSettings(fault.description);
+  const type = toxic?.type ?? fault.description.split(' ')[0] ?? 'toxic';
+  const text = toxicKindText(toxic?.type, fault.target);
+  const signals = latencySignals(evidence, worstP95);
+  const firstStep = text.failsCalls
+    ? `Check how calls to ${fault.target} fail: a line that changes between the two reads of ${twoReads(`scalegate_provider_errors_total\\{provider="${fault.target}"`)} is calls still failing, by \`error_class\`.`
+    : firstTokenStep(evidence);
   return {
     key: `toxic:${type}:${fault.target}`,
-    title,
-    signals: [
-      probeSignal('p95 latency while faults were active', PLATFORM_P95, p95Probe, seconds),
-      {
-        metric: 'p95 latency the load generator measured, worst second of this fault',
-        threshold:
-          p95Probe === undefined
-            ? 'no p95 probe in the hypothesis'
-            : `above ${p95Probe.threshold} s, the p95 probe's ${p95Probe.comparator}`,
-        measured: orNa(worstP95, seconds),
-      },
-    ],
+    title: text.title,
+    symptom: text.symptom,
+    injected: injectedSettingsText(fault),
+    signals: text.failsCalls
+      ? [successSignal(probe(evidence, 'during', 'successRate')), ...signals]
+      : signals,
     systemActions: [
       `Fault \`${fault.description}\` on proxy ${fault.target} from ${(fault.appliedAtS ?? fault.startS).toFixed(2)} s to ${(fault.removedAtS ?? fault.endS).toFixed(2)} s.`,
       `Success rate over ${coveringSecondsText(points)}: ${orNa(windowSuccess, percent)}; worst per-second p95: ${orNa(worstP95, seconds)}.`,
     ],
     operatorSteps: [
-      `Compare the time to first token per provider: \`_sum\` over \`_count\` is a provider's mean since the platform started, and the change of both between the two reads of ${twoReads('scalegate_time_to_first_token_seconds_sum', 'scalegate_time_to_first_token_seconds_count')} gives the mean of the last ${READ_GAP_S} s.${firstTokenBaselineText(evidence)}`,
+      firstStep,
       `List the toxics on the proxy: \`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\``,
       `Remove a drill toxic: \`curl -s -X DELETE "$PROXY_API/proxies/${fault.target}/toxics/scalegate-drill-${fault.id}"\``,
     ],
     verification: [
-      `p95 after settling: ${probeLine(recoveryP95, seconds)}.`,
-      platformP95Recovery(recoveryP95),
-      ...(firstTokenRecovery === undefined ? [] : [firstTokenRecovery]),
-      `\`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\` returns \`[]\`; the drill verified this: ${report.drill?.cleanAfterRollback === true ? 'no toxic was left' : `left ${report.drill?.leftovers.join(', ')}`}.`,
+      ...(text.failsCalls
+        ? [
+            `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
+          ]
+        : []),
+      ...latencyVerification(evidence),
+      `\`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\` returns \`[]\`; ${rollbackText(report, 'no toxic was left')}.`,
     ],
   };
 }
@@ -313,6 +422,8 @@ function tenantBurst(evidence: Evidence): Incident {
   return {
     key: `tenant-burst:${tenant}`,
     title: `Noisy tenant burst: ${tenant}`,
+    symptom: `${tenant} sends requests above its quota, so admission rejects its excess with 429 (or 503 under backpressure) while the other tenants keep their share.`,
+    injected: injectedSettingsText(fault),
     signals: [
       {
         metric: `\`${rejections}\``,
@@ -350,7 +461,7 @@ function tenantBurst(evidence: Evidence): Incident {
 function incidentOf(evidence: Evidence): Incident | undefined {
   switch (evidence.fault.kind) {
     case 'provider-fault':
-      return providerOutage(evidence);
+      return providerFault(evidence);
     case 'toxic':
       return proxyFault(evidence);
     case 'tenant-burst':

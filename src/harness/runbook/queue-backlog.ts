@@ -11,6 +11,7 @@ import type {
   WorkerPauseRecord,
 } from '../report/types.js';
 import { p95Of, READ_GAP_S, sumRate, twoReads } from './commands.js';
+import { injectedSettingsText } from './fault-settings.js';
 import {
   type Evidence,
   type Incident,
@@ -279,6 +280,10 @@ export function queueBacklog(evidence: Evidence): Incident | undefined {
   return {
     key: 'queue-backlog:async-workers',
     title: 'Queue backlog: async worker capacity lost',
+    symptom:
+      'No async worker takes queued tasks, so the queue grows, its oldest task ages, and ' +
+      'backpressure sheds requests by class, lowest first. Sync requests do not use these workers.',
+    injected: injectedSettingsText(evidence.fault),
     signals: signals(evidence, pause, numbers),
     systemActions: systemActions(pause, numbers),
     operatorSteps: operatorSteps(pause.backpressure, evidence.result.topology),

@@ -1272,10 +1272,15 @@ describe('renderRunbook', () => {
       '0.95',
       '10',
       '12',
+      // The injected error rate of 1 as a share of requests, 100%.
+      '100',
     ]);
     assert.match(markdown, /logs all three in its `platform started` line/);
-    // Step numbers are the only numbers not measured.
-    const measured = markdown.match(/\b\d+(\.\d+)?\b/g) ?? [];
+    // Step numbers are the only numbers not measured. A number with thousands separators,
+    // such as 1,500, counts as one number.
+    const measured = (markdown.match(/\b\d{1,3}(,\d{3})+(\.\d+)?\b|\b\d+(\.\d+)?\b/g) ?? []).map(
+      (value) => value.replaceAll(',', ''),
+    );
     const unknown = measured.filter(
       (value) => !allowed.has(value) && !allowed.has(String(Number(value))),
     );

@@ -1,0 +1,71 @@
+/** Titles and symptoms of the incidents that fault proxy toxics give. */
+import type { ToxicType } from '../drill/spec.js';
+
+/** Names and wording of the runbook incident of one toxic type. */
+export interface ToxicKindText {
+  title: string;
+  symptom: string;
+  /**
+   * True when the toxic fails calls, so the success rate and the provider's error classes
+   * are its signals; false when it only slows them.
+   */
+  failsCalls: boolean;
+}
+
+/**
+ * Returns how the runbook names a `type` toxic on the proxy in front of `target`, or a
+ * generic network fault when the record names no known type.
+ */
+export function toxicKindText(type: ToxicType | undefined, target: string): ToxicKindText {
+  const calls = `calls through the proxy in front of ${target}`;
+  switch (type) {
+    case 'latency':
+      return {
+        title: `Latency spike on ${target}`,
+        symptom: `Data on ${calls} arrives late, so the time to first token and the latency of the tasks ${target} serves rise.`,
+        failsCalls: false,
+      };
+    case 'bandwidth':
+      return {
+        title: `Bandwidth limit on ${target}`,
+        symptom: `The proxy passes the data of ${calls} at a capped rate, so long completions stream slowly and their latency rises.`,
+        failsCalls: false,
+      };
+    case 'slicer':
+      return {
+        title: `Sliced stream on ${target}`,
+        symptom: `The proxy splits the data of ${calls} into small chunks with a delay between them, so streams arrive in pieces and take longer.`,
+        failsCalls: false,
+      };
+    case 'slow_close':
+      return {
+        title: `Slow connection close on ${target}`,
+        symptom: `The proxy delays the close of each connection of ${calls}, so a call that waits for the close takes longer.`,
+        failsCalls: false,
+      };
+    case 'timeout':
+      return {
+        title: `Connection timeout on ${target}`,
+        symptom: `The proxy drops all data of ${calls}, so no answer arrives and calls fail at their route's time limits in the policy or when the proxy closes the connection.`,
+        failsCalls: true,
+      };
+    case 'reset_peer':
+      return {
+        title: `Connection resets on ${target}`,
+        symptom: `The proxy resets each connection of ${calls} after its first data, so calls fail with connection errors.`,
+        failsCalls: true,
+      };
+    case 'limit_data':
+      return {
+        title: `Data limit on ${target}`,
+        symptom: `The proxy closes each connection of ${calls} after a set number of bytes, so long completions end early and their calls fail.`,
+        failsCalls: true,
+      };
+    case undefined:
+      return {
+        title: `Network fault on ${target}`,
+        symptom: `A fault proxy toxic acts on ${calls}; the runbook does not read its type, so read it in the injected settings below.`,
+        failsCalls: false,
+      };
+  }
+}

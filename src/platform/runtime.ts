@@ -474,6 +474,8 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       routes: {
         names: () => Object.keys(policy.routes),
         maxOutputTokens: (route) => outputLimits.largestLimit(route),
+        maxInputTokens: (route, maxOutputTokens) =>
+          outputLimits.maxInputTokens(route, maxOutputTokens),
       },
       readiness: redisMonitor === undefined ? [] : [redisMonitor],
       storeName: drivers.redisUrl === undefined ? undefined : 'the task store on Redis',

@@ -6,6 +6,14 @@ import type { ChatMessage } from './task.js';
  */
 export const CHARS_PER_TOKEN = 4;
 
+/** Returns a request's input tokens: `inputTokens` when set, else the estimate of its messages. */
+export function inputTokensOf(request: {
+  inputTokens?: number;
+  messages?: readonly ChatMessage[];
+}): number {
+  return request.inputTokens ?? estimatePromptTokens(request.messages ?? []);
+}
+
 /** Estimates the input tokens of `messages` from their characters. */
 export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
   const chars = messages.reduce((sum, message) => sum + message.content.length, 0);

@@ -197,6 +197,25 @@ function streamTail(meta: ResponseMeta): string {
   );
 }
 
+/**
+ * Returns the Messages API's 400 `invalid_request_error` for a request over the context
+ * window: "prompt is too long" when the input alone exceeds it, else the message that
+ * names the input plus `max_tokens`.
+ */
+function contextWindowExceeded(
+  request: CompletionRequest,
+  inputTokens: number,
+  window: number,
+): ProviderError {
+  if (inputTokens > window) {
+    return invalid(`prompt is too long: ${inputTokens} tokens > ${window} maximum`);
+  }
+  const maxTokens = String(request.maxTokens ?? 0);
+  return invalid(
+    `input length and \`max_tokens\` exceed context limit: ${inputTokens} + ${maxTokens} > ${window}, decrease input length or \`max_tokens\` and try again`,
+  );
+}
+
 /** Anthropic Messages: `POST /v1/messages` with `x-api-key: <key>`. */
 export const anthropicFormat: WireFormat = {
   name: 'anthropic',
@@ -217,6 +236,7 @@ export const anthropicFormat: WireFormat = {
     invalid(
       `max_tokens: ${String(request.maxTokens)} > ${limit}, which is the maximum allowed number of output tokens for ${request.model}`,
     ),
+  contextWindowExceeded,
   invalidJson: () => invalid('There was an error parsing the body of your request as JSON.'),
   newId: (random) => `msg_${randomId(random, 24)}`,
   errorBody,

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 import type { Clock } from '../../platform/clock.js';
 import { type CompletionPlan, planCompletion } from './completion-plan.js';
@@ -100,9 +100,20 @@ async function serve(
     return sendError(exchange, format.unknownModel(request.model));
   }
   exchange.modelLabel = model.name;
-  // The APIs check max_tokens against the model before any work, so faults come after it.
+  // The APIs check max_tokens and the context window before any work, so faults come after.
   if (request.maxTokens !== undefined && request.maxTokens > model.maxOutputTokens) {
     return sendError(exchange, format.maxTokensAboveLimit(request, model.maxOutputTokens));
+  }
+  const sizes = readSizes(exchange.req.headers);
+  if ('status' in sizes) {
+    return sendError(exchange, sizes);
+  }
+  const inputTokens = sizes.inputTokens ?? Math.ceil(request.promptChars / CHARS_PER_TOKEN);
+  // The window must fit the input plus every token max_tokens allows. A request without
+  // max_tokens (OpenAI only) is checked on its input alone.
+  if (inputTokens + (request.maxTokens ?? 0) > model.contextWindowTokens) {
+    const error = format.contextWindowExceeded(request, inputTokens, model.contextWindowTokens);
+    return sendError(exchange, error);
   }
   const faults = resolveFaults(context.faults(), model.name);
   const prng = createPrng(mixSeed(context.seed, context.nextRequestIndex()));
@@ -113,7 +124,22 @@ async function serve(
   if (injected !== undefined) {
     return injected;
   }
-  return serveCompletion(context, exchange, { apiKey, request, model, faults, prng });
+  const accepted = { apiKey, request, model, faults, prng, inputTokens };
+  return serveCompletion(context, exchange, { ...accepted, forcedOutputTokens: sizes.forced });
+}
+
+/** Reads the sizing headers, or returns the 400 for an invalid one. */
+function readSizes(
+  headers: IncomingHttpHeaders,
+): { inputTokens: number | undefined; forced: number | undefined } | ProviderError {
+  const inputTokens = readTokenHeader(headers[INPUT_TOKENS_HEADER]);
+  const forced = readTokenHeader(headers[OUTPUT_TOKENS_HEADER]);
+  if (inputTokens === null || forced === null) {
+    const name = inputTokens === null ? INPUT_TOKENS_HEADER : OUTPUT_TOKENS_HEADER;
+    const message = `invalid ${name} header: expected a non-negative integer, got ${String(headers[name])}`;
+    return { status: 400, kind: 'invalid_request', message };
+  }
+  return { inputTokens, forced };
 }
 
 async function readCompletionRequest(
@@ -144,6 +170,10 @@ interface AcceptedRequest {
   model: ModelProfile;
   faults: FaultSettings;
   prng: Prng;
+  /** From `x-scalegate-input-tokens`, or estimated from the prompt's characters. */
+  inputTokens: number;
+  /** From `x-scalegate-output-tokens`; undefined when the header is absent. */
+  forcedOutputTokens: number | undefined;
 }
 
 async function serveCompletion(
@@ -151,23 +181,14 @@ async function serveCompletion(
   exchange: Exchange,
   accepted: AcceptedRequest,
 ): Promise<ResponseOutcome> {
-  const headers = exchange.req.headers;
-  const inputTokens = readTokenHeader(headers[INPUT_TOKENS_HEADER]);
-  const forcedOutputTokens = readTokenHeader(headers[OUTPUT_TOKENS_HEADER]);
-  if (inputTokens === null || forcedOutputTokens === null) {
-    const name = inputTokens === null ? INPUT_TOKENS_HEADER : OUTPUT_TOKENS_HEADER;
-    const message = `invalid ${name} header: expected a non-negative integer, got ${String(headers[name])}`;
-    return sendError(exchange, { status: 400, kind: 'invalid_request', message });
-  }
-
   const { request, faults } = accepted;
   const inputs = {
     maxTokens: request.maxTokens,
-    forcedOutputTokens,
+    forcedOutputTokens: accepted.forcedOutputTokens,
     firstTokenDelayMs: faults.firstTokenDelayMs,
   };
   const plan = planCompletion(accepted.model, inputs, accepted.prng);
-  const input = inputTokens ?? Math.ceil(request.promptChars / CHARS_PER_TOKEN);
+  const input = accepted.inputTokens;
   const now = context.clock.now();
   const decision = context.limiter.take(accepted.apiKey, input + plan.outputTokens, now);
   const limitHeaders = exchange.format.rateLimitHeaders(decision, now);

@@ -113,6 +113,23 @@ function maxTokensAboveLimit(request: CompletionRequest, limit: number): Provide
   );
 }
 
+/**
+ * Returns the Chat Completions API's 400 `context_length_exceeded`. Without `max_tokens` its
+ * message names only the input, as the API's does.
+ */
+function contextWindowExceeded(
+  request: CompletionRequest,
+  inputTokens: number,
+  window: number,
+): ProviderError {
+  const head = `This model's maximum context length is ${window} tokens. However,`;
+  const message =
+    request.maxTokens === undefined
+      ? `${head} your messages resulted in ${inputTokens} tokens. Please reduce the length of the messages.`
+      : `${head} you requested ${inputTokens + request.maxTokens} tokens (${inputTokens} in the messages, ${request.maxTokens} in the completion). Please reduce the length of the messages or completion.`;
+  return invalid(message, 'messages', 'context_length_exceeded');
+}
+
 function errorBody(error: ProviderError, _requestId: string): string {
   const type =
     error.kind === 'rate_limit' ? (error.limitedBy ?? 'requests') : ERROR_TYPES[error.kind];
@@ -226,6 +243,7 @@ export const openAiFormat: WireFormat = {
     code: 'model_not_found',
   }),
   maxTokensAboveLimit,
+  contextWindowExceeded,
   invalidJson: () => invalid('We could not parse the JSON body of your request.', undefined),
   newId: (random) => `chatcmpl-${randomId(random, 24)}`,
   errorBody,

@@ -29,6 +29,12 @@ export interface ModelProfile {
    * request with the API's 400, and the router skips the model for a task that requests more.
    */
   maxOutputTokens: number;
+  /**
+   * Context window in tokens: the most that the input plus `max_tokens` of one request may
+   * total. The mock provider rejects a larger request with the API's 400, and the router
+   * skips the model for a task that needs more.
+   */
+  contextWindowTokens: number;
   /** Time to first token in milliseconds, lognormal. */
   ttftMs: LognormalSpec;
   /** Output speed in tokens per second, normal and clipped to at least 1. */
@@ -89,8 +95,10 @@ const profileSchema = {
         properties: {
           name: { type: 'string', minLength: 1 },
           qualityTier: { type: 'integer', minimum: 0 },
-          // Checked by checkOutputLimit, so that its error names the value and the fix.
+          // Checked by checkOutputLimit and checkContextWindow, so that their errors name the
+          // value and the fix.
           maxOutputTokens: {},
+          contextWindowTokens: {},
           ttftMs: lognormal,
           outputTokensPerSecond: {
             type: 'object',
@@ -137,6 +145,7 @@ function checkModels(models: ModelProfile[], file: string): void {
     }
     seen.add(model.name);
     checkOutputLimit(model, `models.${index}.maxOutputTokens`, file);
+    checkContextWindow(model, `models.${index}.contextWindowTokens`, file);
     checkPercentiles(model.ttftMs, `models.${index}.ttftMs`, file);
     if (model.outputTokens !== undefined) {
       checkPercentiles(model.outputTokens, `models.${index}.outputTokens`, file);
@@ -156,6 +165,31 @@ function checkOutputLimit(model: ModelProfile, field: string, file: string): voi
       ? `is required; ${fix}`
       : `must be a positive integer of tokens, got ${received}; ${fix}`;
   throw new ProviderProfileError(file, field, message);
+}
+
+/**
+ * Requires `contextWindowTokens` to be a positive safe integer of at least
+ * `maxOutputTokens`, because the window counts the output as well as the input.
+ */
+function checkContextWindow(model: ModelProfile, field: string, file: string): void {
+  const value: unknown = model.contextWindowTokens;
+  const fix = `set it to the context window of ${model.name} in tokens, such as 128000`;
+  if (value === undefined) {
+    throw new ProviderProfileError(file, field, `is required; ${fix}`);
+  }
+  if (!Number.isSafeInteger(value) || (value as number) < 1) {
+    const received =
+      typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+    const message = `must be a positive integer of tokens, got ${received}; ${fix}`;
+    throw new ProviderProfileError(file, field, message);
+  }
+  if ((value as number) < model.maxOutputTokens) {
+    const message =
+      `must be at least maxOutputTokens (${model.maxOutputTokens}), got ${String(value)}, ` +
+      'because the window counts the output as well as the input; raise contextWindowTokens ' +
+      'or lower maxOutputTokens';
+    throw new ProviderProfileError(file, field, message);
+  }
 }
 
 function checkPercentiles(spec: LognormalSpec, field: string, file: string): void {

@@ -72,6 +72,15 @@ export interface WireFormat {
   unknownModel(model: string): ProviderError;
   /** Returns the 400 sent for a `max_tokens` above the model's `limit`. */
   maxTokensAboveLimit(request: CompletionRequest, limit: number): ProviderError;
+  /**
+   * Returns the 400 sent when `inputTokens` plus the request's `max_tokens` exceed the
+   * model's context window of `window` tokens.
+   */
+  contextWindowExceeded(
+    request: CompletionRequest,
+    inputTokens: number,
+    window: number,
+  ): ProviderError;
   invalidJson(): ProviderError;
   newId(random: () => number): string;
   /** Renders an error body. `requestId` is the value sent in {@link requestIdHeader}. */

@@ -16,6 +16,7 @@ export const GATEWAY_ERROR_CODES = [
   'request_exceeds_tenant_limit',
   'request_timeout',
   'exceeds_integration_timeout',
+  'context_length_exceeded',
   'rate_limited',
   'budget_exhausted',
   'overloaded',

@@ -122,7 +122,7 @@ export interface MetricsSource {
   metrics(): Promise<string>;
 }
 
-/** Names of the route policies a task may request, and the output tokens each can serve. */
+/** Names of the route policies a task may request, and the tokens each can serve. */
 export interface RouteCatalog {
   names(): readonly string[];
   /**
@@ -130,6 +130,12 @@ export interface RouteCatalog {
    * gateway rejects a task above it with 400. @defaultValue no limit but the request schema's
    */
   maxOutputTokens?(route: string): number | undefined;
+  /**
+   * Returns the most input tokens a task with `maxOutputTokens` may send on the route: the
+   * largest context window among its candidate models that accept `maxOutputTokens`, minus
+   * it. The gateway rejects a task above it with 400. @defaultValue no limit
+   */
+  maxInputTokens?(route: string, maxOutputTokens: number): number | undefined;
 }
 
 /** Outcome of one readiness check, such as a PING of Redis. */

@@ -14,6 +14,7 @@ import {
 } from '../task.js';
 import { failureStatusOf } from '../runtime/failure.js';
 import { withTimeout } from '../timeout.js';
+import { CHARS_PER_TOKEN, inputTokensOf } from '../token-estimate.js';
 import { GatewayError, type GatewayErrorCode } from './gateway-error.js';
 import { budgetRejectionError } from './budget-rejection.js';
 import { requestHash } from './request-hash.js';
@@ -237,6 +238,7 @@ export class TaskService {
       throw new GatewayError(400, 'unknown_route', message, { field: 'route' });
     }
     this.#checkOutputLimit(body);
+    this.#checkContextWindow(body);
     if (body.stream === true && body.mode !== 'sync') {
       const message = `invalid field stream: true needs mode sync, got mode ${body.mode}; send mode sync to stream the response, or leave stream out and read the task with GET /v1/tasks/:id`;
       throw new GatewayError(400, 'invalid_request', message, { field: 'stream' });
@@ -256,6 +258,32 @@ export class TaskService {
     const route = JSON.stringify(body.route);
     const message = `invalid field maxOutputTokens: route ${route} can serve at most ${limit} output tokens, the largest limit among its candidate models, got ${body.maxOutputTokens}; send maxOutputTokens of at most ${limit}`;
     throw new GatewayError(400, 'invalid_request', message, { field: 'maxOutputTokens' });
+  }
+
+  /**
+   * Rejects a task whose input tokens, given or estimated from its messages, leave no
+   * candidate of its route a context window that also fits `maxOutputTokens`.
+   */
+  #checkContextWindow(body: TaskBody): void {
+    const limit = this.#options.routes.maxInputTokens?.(body.route, body.maxOutputTokens);
+    const inputTokens = inputTokensOf(body);
+    if (limit === undefined || inputTokens <= limit) return;
+    const field = body.inputTokens === undefined ? 'messages' : 'inputTokens';
+    const input =
+      field === 'inputTokens'
+        ? `inputTokens ${inputTokens}`
+        : `messages of about ${inputTokens} tokens (${CHARS_PER_TOKEN} characters per token)`;
+    const maxOutput = body.maxOutputTokens;
+    const room = Math.max(0, limit);
+    const fix =
+      room > 0
+        ? `send at most ${room} input tokens, or lower maxOutputTokens`
+        : 'lower maxOutputTokens';
+    const message = `${input} plus maxOutputTokens ${maxOutput} exceed the context window of route ${JSON.stringify(body.route)}: its largest context window among candidate models that accept maxOutputTokens ${maxOutput} is ${limit + maxOutput} tokens, which leaves room for ${room} input tokens; ${fix}`;
+    throw new GatewayError(400, 'context_length_exceeded', message, {
+      field,
+      limit: 'contextWindowTokens',
+    });
   }
 
   #checkToolWaits(body: TaskBody): void {

@@ -104,6 +104,15 @@ function completionText(content: unknown): string | undefined {
     .join('');
 }
 
+/**
+ * Starts of the Messages API's 400 messages for a request above the context window: the
+ * input alone, and the input plus `max_tokens`.
+ */
+const CONTEXT_LIMIT_MESSAGES = [
+  /^prompt is too long\b/,
+  /^input length and `max_tokens` exceed context limit\b/,
+];
+
 /** The Anthropic Messages wire format (`POST /v1/messages`). */
 export const anthropicWire: WireAdapter = {
   format: 'anthropic',
@@ -118,7 +127,13 @@ export const anthropicWire: WireAdapter = {
   parseRateLimit: parseAnthropicRateLimit,
   parseErrorBody: (body) => {
     const error = asRecord(asRecord(body)?.error);
-    return { upstreamType: stringField(error, 'type'), message: stringField(error, 'message') };
+    const upstreamType = stringField(error, 'type');
+    const message = stringField(error, 'message');
+    const contextLengthExceeded =
+      upstreamType === 'invalid_request_error' &&
+      message !== undefined &&
+      CONTEXT_LIMIT_MESSAGES.some((pattern) => pattern.test(message));
+    return { upstreamType, message, contextLengthExceeded };
   },
   parseCompletion: (body): DecodedCompletion => {
     const record = asRecord(body);

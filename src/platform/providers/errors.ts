@@ -1,8 +1,13 @@
 import type { RateLimitInfo } from './rate-limit-headers.js';
 
-/** Closed set of reasons a provider call fails; route policies list them in `failoverOn`. */
+/**
+ * Closed set of reasons a provider call fails; route policies list them in `failoverOn`.
+ * `context_length_exceeded` is a 400 whose body reports that the input plus `max_tokens`
+ * exceed the model's context window.
+ */
 export const PROVIDER_ERROR_CLASSES = [
   'status_400',
+  'context_length_exceeded',
   'status_401',
   'status_403',
   'status_404',

@@ -3,7 +3,13 @@ import { Pool } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
 import type { TokenUsage } from '../task.js';
 import { CallWatchdog } from './call-watchdog.js';
-import { ProviderError, redactSecret, statusErrorClass, isProviderError } from './errors.js';
+import {
+  ProviderError,
+  type ProviderErrorClass,
+  redactSecret,
+  statusErrorClass,
+  isProviderError,
+} from './errors.js';
 import type { RateLimitInfo } from './rate-limit-headers.js';
 import type {
   CallOptions,
@@ -248,7 +254,7 @@ export class HttpProviderClient implements ProviderClient {
     const detail = this.#excerpt(parsed.message ?? text);
     const upstreamType =
       parsed.upstreamType === undefined ? undefined : this.#excerpt(parsed.upstreamType);
-    const errorClass = status < 400 ? 'malformed_response' : statusErrorClass(status);
+    const errorClass = errorStatusClass(status, parsed.contextLengthExceeded === true);
     const message = [`HTTP ${status}`, upstreamType, detail].filter(Boolean).join(' ');
     return new ProviderError(errorClass, message, {
       provider: this.provider,
@@ -351,6 +357,16 @@ function completeUsage(
 function readBody(channel: ResponseChannel, watchdog: CallWatchdog): Promise<string> {
   watchdog.bytesArrived();
   return channel.text(() => watchdog.bytesArrived());
+}
+
+/**
+ * Returns the error class of an error response: `context_length_exceeded` for a 400 whose
+ * body reports the context window, `malformed_response` below 400, else the status's class.
+ */
+function errorStatusClass(status: number, contextLengthExceeded: boolean): ProviderErrorClass {
+  if (status < 400) return 'malformed_response';
+  if (status === 400 && contextLengthExceeded) return 'context_length_exceeded';
+  return statusErrorClass(status);
 }
 
 function safeJson(text: string): unknown {

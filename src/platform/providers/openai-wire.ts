@@ -91,7 +91,11 @@ export const openAiWire: WireAdapter = {
   parseRateLimit: parseOpenAiRateLimit,
   parseErrorBody: (body) => {
     const error = asRecord(asRecord(body)?.error);
-    return { upstreamType: stringField(error, 'type'), message: stringField(error, 'message') };
+    return {
+      upstreamType: stringField(error, 'type'),
+      message: stringField(error, 'message'),
+      contextLengthExceeded: stringField(error, 'code') === 'context_length_exceeded',
+    };
   },
   parseCompletion: (body): DecodedCompletion => {
     const record = asRecord(body);

@@ -31,8 +31,15 @@ export interface WireAdapter {
   authHeaders(apiKey: string): Record<string, string>;
   requestBody(call: ProviderCall, stream: boolean): unknown;
   parseRateLimit(headers: ResponseHeaders, nowMs: number): RateLimitInfo;
-  /** Returns the provider's error type and message from an error body, when present. */
-  parseErrorBody(body: unknown): { upstreamType?: string; message?: string };
+  /**
+   * Returns the provider's error type and message from an error body, when present, and
+   * whether the body reports a request above the model's context window.
+   */
+  parseErrorBody(body: unknown): {
+    upstreamType?: string;
+    message?: string;
+    contextLengthExceeded?: boolean;
+  };
   /** Throws `MalformedPayloadError` when `body` is not a completion. */
   parseCompletion(body: unknown): DecodedCompletion;
   createStreamDecoder(): StreamDecoder;

@@ -42,6 +42,7 @@ export function transitionReason(transition: BreakerTransition): string {
  */
 export const NEUTRAL_ERROR_CLASSES: ReadonlySet<ProviderErrorClass> = new Set([
   'status_400',
+  'context_length_exceeded',
   'status_401',
   'status_403',
   'status_404',

@@ -1,11 +1,17 @@
 import type { ProviderCatalog } from './catalog.js';
 import { routeCandidates } from './candidate-order.js';
-import { largestOutputLimit, outputLimitOf, servingGroups } from './output-limits.js';
+import {
+  contextWindowOf,
+  largestInputRoom,
+  largestOutputLimit,
+  outputLimitOf,
+  servingGroups,
+} from './output-limits.js';
 import type { Candidate, Policy } from './policy-types.js';
 
 /**
- * Output limits of each route of a policy, over the candidates the router may call for it:
- * its own, then those of its fallback routes at or above its quality floor.
+ * Output limits and context windows of each route of a policy, over the candidates the router
+ * may call for it: its own, then those of its fallback routes at or above its quality floor.
  */
 export class RouteOutputLimits {
   readonly #catalog: ProviderCatalog;
@@ -32,6 +38,21 @@ export class RouteOutputLimits {
   servingCandidates(route: string, maxOutputTokens: number): Candidate[] {
     const groups = this.#groups.get(route) ?? [];
     return servingGroups(groups, (candidate) => this.#limitOf(candidate), maxOutputTokens).flat();
+  }
+
+  /**
+   * Returns the most input tokens a task with `maxOutputTokens` may send on the route: the
+   * largest context window among the candidates that accept `maxOutputTokens`, minus it.
+   * Returns undefined for an unknown route or when no candidate accepts `maxOutputTokens`.
+   */
+  maxInputTokens(route: string, maxOutputTokens: number): number | undefined {
+    const groups = this.#groups.get(route);
+    if (groups === undefined) return undefined;
+    const limits = {
+      outputLimitOf: (candidate: Candidate) => this.#limitOf(candidate),
+      contextWindowOf: (candidate: Candidate) => contextWindowOf(this.#catalog, candidate),
+    };
+    return largestInputRoom(groups.flat(), limits, maxOutputTokens);
   }
 
   #limitOf(candidate: Candidate): number {

@@ -5,6 +5,7 @@ import type { AttemptRecord } from '../task.js';
 export type RouterErrorCode =
   | 'unknown_route'
   | 'output_limit_exceeded'
+  | 'context_length_exceeded'
   | 'provider_unavailable'
   | 'deadline_exceeded'
   | 'upstream_timeout'
@@ -95,6 +96,7 @@ export function isStreamInterruptedError(value: unknown): value is StreamInterru
 const HTTP_STATUS: Record<RouterErrorCode, number> = {
   unknown_route: 404,
   output_limit_exceeded: 400,
+  context_length_exceeded: 400,
   provider_unavailable: 503,
   deadline_exceeded: 504,
   upstream_timeout: 504,
@@ -119,6 +121,7 @@ export function routerErrorStatus(code: string): number | undefined {
  */
 export const ERROR_CLASS_CODES: Record<ProviderErrorClass, RouterErrorCode> = {
   status_400: 'upstream_rejected',
+  context_length_exceeded: 'context_length_exceeded',
   status_401: 'upstream_auth_failed',
   status_403: 'upstream_auth_failed',
   status_404: 'upstream_rejected',

@@ -8,8 +8,11 @@ export interface CandidateRef {
   model: string;
 }
 
-/** Reason a candidate was passed over without a call. */
-export type SkipReason = 'breaker_open' | 'throttled';
+/**
+ * Reason a candidate was passed over without a call. `context_length_exceeded` marks a model
+ * whose context window is smaller than the task's input plus `maxOutputTokens`.
+ */
+export type SkipReason = 'breaker_open' | 'throttled' | 'context_length_exceeded';
 
 /** Events a router emits; listeners must not throw. */
 export interface RouterEventMap {

@@ -7,7 +7,7 @@ import type { BreakerState } from './breaker-state.js';
 import { findProvider, type ProviderCatalog } from './catalog.js';
 import { candidateKey, fallbackChain, routeCandidates } from './candidate-order.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { outputLimitOf } from './output-limits.js';
+import { contextWindowOf, outputLimitOf } from './output-limits.js';
 import type { Candidate, Policy } from './policy-types.js';
 import { ProviderThrottle } from './provider-throttle.js';
 import { RetryBudget } from './retry-budget.js';
@@ -174,6 +174,7 @@ export class Router extends EventEmitter<RouterEventMap> {
       candidates: groups.flat(),
       candidateRouteOf: (candidate) => routeOfCandidate.get(candidate) ?? routeName,
       outputLimitOf: (candidate) => outputLimitOf(this.#catalog, candidate),
+      contextWindowOf: (candidate) => contextWindowOf(this.#catalog, candidate),
       budget,
       clock: this.#clock,
       random: this.#random,

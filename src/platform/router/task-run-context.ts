@@ -26,6 +26,8 @@ export interface TaskRunContext {
   candidateRouteOf(candidate: Candidate): string;
   /** Returns the largest `max_tokens` the candidate's model accepts, from the provider catalog. */
   outputLimitOf(candidate: Candidate): number;
+  /** Returns the context window of the candidate's model in tokens, from the provider catalog. */
+  contextWindowOf(candidate: Candidate): number;
   clock: Clock;
   /** Source of the weighted first pick and of backoff jitter, in [0, 1). */
   random: () => number;

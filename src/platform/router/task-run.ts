@@ -1,10 +1,11 @@
 import { isProviderError, type ProviderError } from '../providers/errors.js';
 import type { ProviderCall } from '../providers/types.js';
 import type { AttemptRecord, TaskRequest, TaskResult } from '../task.js';
+import { inputTokensOf } from '../token-estimate.js';
 import { AttemptLog } from './attempt-log.js';
 import { candidateKey, orderForTask } from './candidate-order.js';
 import type { BreakerPermit } from './circuit-breaker.js';
-import { largestOutputLimit, servingGroups } from './output-limits.js';
+import { fitsContextWindow, largestOutputLimit, servingGroups } from './output-limits.js';
 import type { Candidate } from './policy-types.js';
 import { type AttemptOutcome, providerCall, runAttempt } from './provider-attempt.js';
 import { DEFAULT_RETRY_BACKOFF_MS, retryBackoffMs } from './retry-backoff.js';
@@ -41,6 +42,14 @@ export class TaskRun {
   /** Calls made so far per candidate key. */
   readonly #callsTo = new Map<string, number>();
   #calls = 0;
+  /** Candidates the task may call, as `#order` chose them. */
+  #serving: Candidate[] = [];
+  /**
+   * Largest context window, in tokens, of a model whose provider rejected the task with
+   * `context_length_exceeded`; 0 before any. No model with a window this size or smaller
+   * is called again for the task.
+   */
+  #rejectedWindow = 0;
   #lastFailure: { candidate: Candidate; error: ProviderError } | undefined;
 
   constructor(
@@ -99,10 +108,13 @@ export class TaskRun {
   }
 
   /**
-   * Orders the candidates whose model accepts the task's `maxOutputTokens`. The others are
-   * left out, as a quality floor leaves out weaker models, so no attempt lists them.
+   * Orders the candidates whose model accepts the task's `maxOutputTokens` and whose context
+   * window fits its input plus `maxOutputTokens`. Those below the output limit are left
+   * out, as a quality floor leaves out weaker models, so no attempt lists them. Those with a
+   * small window are logged as skipped with `context_length_exceeded`.
    * @throws RouterError `output_limit_exceeded` when the route has candidates but none
-   *   accepts it.
+   *   accepts `maxOutputTokens`, and `context_length_exceeded` when no window of those that
+   *   accept it fits the task.
    */
   #order(): Candidate[] {
     const { candidateGroups, candidates, outputLimitOf, random } = this.#context;
@@ -111,7 +123,46 @@ export class TaskRun {
     if (candidates.length > 0 && groups.every((group) => group.length === 0)) {
       throw this.#outputLimitError(largestOutputLimit(candidates, outputLimitOf));
     }
-    return orderForTask(groups, (candidate) => this.#blockedUntil(candidate) === undefined, random);
+    const fitting = this.#fittingGroups(groups);
+    if (groups.some((group) => group.length > 0) && fitting.every((group) => group.length === 0)) {
+      throw this.#contextLengthError(groups.flat());
+    }
+    this.#serving = fitting.flat();
+    return orderForTask(
+      fitting,
+      (candidate) => this.#blockedUntil(candidate) === undefined,
+      random,
+    );
+  }
+
+  /** Keeps the candidates whose context window fits the task and logs the others as skipped. */
+  #fittingGroups(groups: readonly Candidate[][]): Candidate[][] {
+    const { contextWindowOf } = this.#context;
+    const inputTokens = inputTokensOf(this.#call);
+    const maxOutputTokens = this.#call.maxOutputTokens;
+    return groups.map((group) =>
+      group.filter((candidate) => {
+        if (fitsContextWindow(contextWindowOf(candidate), inputTokens, maxOutputTokens)) {
+          return true;
+        }
+        this.#log.skipped(candidate, 'context_length_exceeded');
+        return false;
+      }),
+    );
+  }
+
+  #contextLengthError(serving: readonly Candidate[]): RouterError {
+    const { routeName, contextWindowOf } = this.#context;
+    const inputTokens = inputTokensOf(this.#call);
+    const maxOutputTokens = this.#call.maxOutputTokens;
+    const largestWindow = Math.max(0, ...serving.map(contextWindowOf));
+    const room = Math.max(0, largestWindow - maxOutputTokens);
+    const message =
+      `input of ${inputTokens} tokens plus maxOutputTokens ${maxOutputTokens} is above the ` +
+      `context window of every candidate of route "${routeName}" that accepts that ` +
+      `maxOutputTokens, the largest being ${largestWindow}; send at most ${room} input ` +
+      'tokens, or lower maxOutputTokens';
+    return new RouterError('context_length_exceeded', message, { attempts: this.#log.list() });
   }
 
   #outputLimitError(largestLimit: number): RouterError {
@@ -164,6 +215,9 @@ export class TaskRun {
   }
 
   #skipReason(candidate: Candidate): SkipReason | undefined {
+    if (this.#windowRejected(candidate)) {
+      return 'context_length_exceeded';
+    }
     if (this.#context.throttle.blockedUntil(candidate.provider) !== undefined) {
       return 'throttled';
     }
@@ -270,8 +324,17 @@ export class TaskRun {
     };
   }
 
+  #windowRejected(candidate: Candidate): boolean {
+    return this.#context.contextWindowOf(candidate) <= this.#rejectedWindow;
+  }
+
   #afterFailure(candidate: Candidate, error: ProviderError, forwardedText: string): void {
     this.#lastFailure = { candidate, error };
+    if (error.errorClass === 'context_length_exceeded') {
+      // The provider counted more tokens than the estimate, so only a larger window may fit.
+      const window = this.#context.contextWindowOf(candidate);
+      this.#rejectedWindow = Math.max(this.#rejectedWindow, window);
+    }
     if (this.#signal?.aborted) {
       throw this.#clientAborted(error);
     }
@@ -295,7 +358,8 @@ export class TaskRun {
   }
 
   #earliestAvailability(): number | undefined {
-    const times = this.#context.candidates
+    const times = this.#serving
+      .filter((candidate) => !this.#windowRejected(candidate))
       .map((candidate) => this.#blockedUntil(candidate))
       .filter((time): time is number => time !== undefined);
     return times.length === 0 ? undefined : Math.min(...times);

@@ -107,6 +107,7 @@ export function capDeferMs(
 const PERMANENT_CODES = new Set([
   'unknown_route',
   'output_limit_exceeded',
+  'context_length_exceeded',
   'upstream_rejected',
   'upstream_auth_failed',
   'task_deadline_exceeded',

@@ -17,6 +17,7 @@ models:
   - name: m1
     qualityTier: 2
     maxOutputTokens: 8192
+    contextWindowTokens: 200000
     ttftMs: { median: 100, p95: 300 }
     outputTokensPerSecond: { mean: 50, stddev: 5 }
 `;
@@ -87,6 +88,22 @@ describe('loadProviderProfile', () => {
     ]);
   });
 
+  it('loads each model context window', async () => {
+    const catalog = await loadProviderCatalog();
+    const windows = catalog.flatMap((profile) =>
+      profile.models.map((m) => `${m.name}:${m.contextWindowTokens}`),
+    );
+    assert.deepEqual(windows, [
+      'instant:2200000',
+      'gpt-4o:128000',
+      'gpt-4o-mini:128000',
+      'claude-sonnet:200000',
+      'claude-haiku:200000',
+      'llama-70b:131072',
+      'llama-8b:8192',
+    ]);
+  });
+
   it('loads a profile by name', async () => {
     const profile = await loadProviderProfile('provider-b');
     assert.equal(profile.format, 'anthropic');
@@ -135,6 +152,60 @@ describe('loadProviderProfile', () => {
     const error = await loadError(VALID.replace('maxOutputTokens: 8192', 'maxOutputTokens: 8k'));
     assert.equal(error.field, 'models.0.maxOutputTokens');
     assert.match(error.message, /must be a positive integer of tokens, got "8k"; set it/);
+  });
+
+  it('rejects a missing context window', async () => {
+    const error = await loadError(VALID.replace('    contextWindowTokens: 200000\n', ''));
+    assert.equal(error.field, 'models.0.contextWindowTokens');
+    assert.equal(
+      error.message,
+      `invalid provider profile ${join(dir, 'bad.yaml')}: field models.0.contextWindowTokens ` +
+        'is required; set it to the context window of m1 in tokens, such as 128000',
+    );
+  });
+
+  it('rejects a context window of 0', async () => {
+    const error = await loadError(
+      VALID.replace('contextWindowTokens: 200000', 'contextWindowTokens: 0'),
+    );
+    assert.equal(error.field, 'models.0.contextWindowTokens');
+    assert.equal(
+      error.message,
+      `invalid provider profile ${join(dir, 'bad.yaml')}: field models.0.contextWindowTokens ` +
+        'must be a positive integer of tokens, got 0; set it to the context window of m1 in ' +
+        'tokens, such as 128000',
+    );
+  });
+
+  it('rejects a context window written as text', async () => {
+    const error = await loadError(
+      VALID.replace('contextWindowTokens: 200000', 'contextWindowTokens: 200k'),
+    );
+    assert.equal(error.field, 'models.0.contextWindowTokens');
+    assert.match(error.message, /must be a positive integer of tokens, got "200k"; set it/);
+  });
+
+  it('rejects a context window below the output limit', async () => {
+    const error = await loadError(
+      VALID.replace('contextWindowTokens: 200000', 'contextWindowTokens: 8191'),
+    );
+    assert.equal(error.field, 'models.0.contextWindowTokens');
+    assert.equal(
+      error.message,
+      `invalid provider profile ${join(dir, 'bad.yaml')}: field models.0.contextWindowTokens ` +
+        'must be at least maxOutputTokens (8192), got 8191, because the window counts the ' +
+        'output as well as the input; raise contextWindowTokens or lower maxOutputTokens',
+    );
+  });
+
+  it('accepts a context window equal to the output limit', async () => {
+    const file = join(dir, 'equal.yaml');
+    await writeFile(
+      file,
+      VALID.replace('contextWindowTokens: 200000', 'contextWindowTokens: 8192'),
+    );
+    const profile = await loadProviderProfile(file);
+    assert.equal(profile.models[0]?.contextWindowTokens, 8192);
   });
 
   it('rejects a p95 below the median', async () => {

@@ -18,6 +18,7 @@ export const INSTANT_MODEL: ModelProfile = {
   name: 'instant',
   qualityTier: 1,
   maxOutputTokens: 4096,
+  contextWindowTokens: 1_000_000,
   ttftMs: { median: 0, p95: 0 },
   outputTokensPerSecond: { mean: 1e9, stddev: 0 },
   outputTokens: { median: 16, p95: 16 },

@@ -84,12 +84,16 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-/** Starts one fake server per scripted provider and a router whose policy has route `chat`. */
+/**
+ * Starts one fake server per scripted provider and a router whose policy has route `chat`.
+ * `options.catalog` replaces CATALOG for the router and must list the same providers.
+ */
 export async function startRig(
   scripts: Partial<Record<'oa' | 'an' | 'low', Script>>,
   policy: Policy | RoutePolicy,
-  options: { clock?: Clock; random?: () => number } = {},
+  options: { clock?: Clock; random?: () => number; catalog?: ProviderCatalog } = {},
 ): Promise<Rig> {
+  const { catalog = CATALOG, ...routerOptions } = options;
   const fullPolicy: Policy = 'routes' in policy ? policy : { version: 1, routes: { chat: policy } };
   const servers: Record<string, FakeProvider> = {};
   for (const provider of CATALOG) {
@@ -108,7 +112,7 @@ export async function startRig(
       { baseUrl: server.url, apiKey: `key-${name}` },
     ]),
   );
-  const router = createRouter({ policy: fullPolicy, catalog: CATALOG, endpoints, ...options });
+  const router = createRouter({ policy: fullPolicy, catalog, endpoints, ...routerOptions });
   return {
     router,
     servers,

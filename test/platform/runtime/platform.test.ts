@@ -123,6 +123,24 @@ describe('startPlatform on Redis', () => {
     assert.equal(typeof reply.body.costUsd, 'number');
   });
 
+  it('rejects input above every context window', async () => {
+    const reply = await call(platform, key('tenant-alpha'), 'POST', '/v1/tasks', {
+      route: 'summarize',
+      inputTokens: 2_000_000,
+      maxOutputTokens: 1024,
+      mode: 'async',
+    });
+    assert.equal(reply.status, 400);
+    const error = reply.body.error as Record<string, unknown>;
+    assert.equal(error.code, 'context_length_exceeded');
+    assert.equal(error.field, 'inputTokens');
+    assert.match(
+      String(error.message),
+      /send at most 198976 input tokens, or lower maxOutputTokens$/,
+    );
+    assert.equal(reply.body.id, undefined);
+  });
+
   it('executes an idempotent request once', async () => {
     const task = { route: 'bench', maxOutputTokens: 8, mode: 'async' };
     const headers = { 'idempotency-key': randomUUID() };

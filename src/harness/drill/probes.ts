@@ -115,11 +115,29 @@ export function notCheckedReason(probe: ProbeSpec, phase: DrillPhase): string | 
   return vacuousLimitReason(probe, toleranceIn(probe, phase));
 }
 
-function evaluate(probe: ProbeSpec, phase: DrillPhase, value: number | null): ProbeResult {
+/**
+ * Returns why a probe that read no data in `window` is not checked there, or undefined when
+ * the empty window counts as a failure. A window without a whole second, such as one that an
+ * abort cut 20 ms after a fault started, cannot contain a point of the per-second series. Its
+ * lack of data is then no failure of the platform. A `metrics` probe follows the same rule,
+ * because its scrapes come once per probe interval, 1 s by default.
+ */
+function noDataReason(window: Window, value: number | null): string | undefined {
+  if (value !== null || holdsWholeSecond(window)) return undefined;
+  const span = `${formatSeconds(window.fromS)}-${formatSeconds(window.toS)} s`;
+  return `the window ${span} contains no whole second, so it cannot contain a sample`;
+}
+
+function formatSeconds(value: number): string {
+  return String(Number(value.toFixed(2)));
+}
+
+function evaluate(probe: ProbeSpec, window: Window, value: number | null): ProbeResult {
+  const { phase } = window;
   const tolerance = toleranceIn(probe, phase);
   const { name, measure, comparator, threshold } = probe;
   const base = { name, metric: measure, comparator, threshold, tolerance, value };
-  const reason = notCheckedReason(probe, phase);
+  const reason = notCheckedReason(probe, phase) ?? noDataReason(window, value);
   if (reason !== undefined) {
     return { ...base, passed: null, notChecked: reason };
   }
@@ -137,7 +155,8 @@ function windowPassed(probes: readonly ProbeResult[]): boolean | null {
 /**
  * Checks every probe of the steady-state hypothesis in each phase window. Series probes
  * read the rates from `series` and the p95 from the per-second latencies in `latencies`,
- * which must be keyed by the same seconds as `series`.
+ * which must be keyed by the same seconds as `series`. A probe without data in a window
+ * that contains no whole second is not checked there, with the reason in `notChecked`.
  */
 export function checkSteadyState(
   spec: DrillSpec,
@@ -148,7 +167,7 @@ export function checkSteadyState(
     .filter((window) => window.toS > window.fromS)
     .map((window) => {
       const probes = spec.steadyState.probes.map((probe) =>
-        evaluate(probe, window.phase, probeValue(probe, window, inputs)),
+        evaluate(probe, window, probeValue(probe, window, inputs)),
       );
       return { ...window, passed: windowPassed(probes), probes };
     });

@@ -27,6 +27,18 @@ function failedResponses(result: TopologyResult | null): string {
   return failed.length === 0 ? '' : `; responses ${failed.join(', ')}`;
 }
 
+/**
+ * Returns the clause that counts the requests the drill's abort cut, such as `; 4 requests
+ * in flight cut by the abort, left out of the series and the probes`, or an empty string when
+ * none was cut.
+ */
+function cutRequests(result: TopologyResult | null): string {
+  const cut = (result?.timeSeries ?? []).reduce((sum, point) => sum + (point.cutByStop ?? 0), 0);
+  if (cut === 0) return '';
+  const requests = cut === 1 ? '1 request' : `${cut} requests`;
+  return `; ${requests} in flight cut by the abort, left out of the series and the probes`;
+}
+
 /** Formats a number with at most `digits` decimals and no trailing zeros. */
 function formatNumber(value: number, digits = 2): string {
   return String(Number(value.toFixed(digits)));
@@ -34,7 +46,8 @@ function formatNumber(value: number, digits = 2): string {
 
 /**
  * Decides the drill verdict, in this order. Aborted when the drill stopped early, with the
- * failed responses, the breakers that opened and the load generator's lag as reasons. Deviated
+ * failed responses, the requests the abort cut, the breakers that opened and the load
+ * generator's lag as reasons. Deviated
  * when a fault step failed or rollback left something behind. Inconclusive when the load
  * generator fell behind, because its numbers then do not measure the platform. Deviated
  * when a steady-state probe failed. Passed otherwise.
@@ -58,7 +71,8 @@ export function decideVerdict(journal: DrillJournal, result: TopologyResult | nu
     ...(journal.aborted === null
       ? []
       : [
-          `aborted at ${journal.aborted.atS.toFixed(2)} s: ${journal.aborted.detail}${failedResponses(result)}`,
+          `aborted at ${journal.aborted.atS.toFixed(2)} s: ${journal.aborted.detail}` +
+            `${failedResponses(result)}${cutRequests(result)}`,
           ...openedBreakersReason(journal),
           ...machineLagReason(result, journal.aborted.atS),
         ]),

@@ -75,11 +75,16 @@ function breakdown(
 }
 
 function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
+  // A run that its signal stopped, as a drill's abort does, waits for no drain, so every
+  // request it aborted was cut by the stop and says nothing about the platform.
+  const stoppedBySignal = result.drain?.endedBy === 'signal';
   return result.timeSeries.map((point) => {
     // Counted by end time, like the successes, so in-flight requests do not read as failures.
-    // Aborted requests ended without a reply: they count against success, not as throughput.
+    // Requests the drain deadline aborted ended without a reply: they count against success,
+    // not as throughput. Requests the stop cut are counted apart in `cutByStop`.
     const completed = point.successes + point.failures;
-    const ended = completed + point.aborted;
+    const cutByStop = stoppedBySignal ? point.aborted : 0;
+    const ended = completed + point.aborted - cutByStop;
     const seriesPoint: SeriesPoint = {
       t: point.second,
       requests: ended,
@@ -90,6 +95,7 @@ function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
       failovers: extras.failoversBySecond?.get(point.second) ?? 0,
       servedBy: extras.servedBySecond?.get(point.second) ?? {},
     };
+    if (cutByStop > 0) seriesPoint.cutByStop = cutByStop;
     const queue = extras.queueBySecond?.get(point.second);
     if (queue !== undefined) {
       seriesPoint.queueDepth = queue.depth;

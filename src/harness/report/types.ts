@@ -11,9 +11,10 @@ import type { BackpressureLimits } from '../../platform/admission/backpressure.j
  * queue gauges of the series and the `worker-pause` fault, version 4 the admission
  * rejections per tenant of the series, version 5 the failovers per provider pair of the
  * series, version 6 the providers' bill of a drill's cost, version 7 the times to first token
- * per provider of the series, version 8 the provider calls that reached fallback routes.
+ * per provider of the series, version 8 the provider calls that reached fallback routes,
+ * version 9 the requests of each second that the run's own stop cut.
  */
-export const REPORT_SCHEMA_VERSION = 8;
+export const REPORT_SCHEMA_VERSION = 9;
 
 /** Schema versions this scalegate reads. */
 export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [
@@ -24,6 +25,7 @@ export const READABLE_REPORT_SCHEMA_VERSIONS: readonly number[] = [
   5,
   6,
   7,
+  8,
   REPORT_SCHEMA_VERSION,
 ];
 
@@ -250,8 +252,18 @@ export interface HarnessHealth {
 /** One second of a run; `t` counts seconds from the load start. */
 export interface SeriesPoint {
   t: number;
-  /** Requests that ended in this second: succeeded, failed, rejected or aborted by the drain. */
+  /**
+   * Requests that ended in this second: succeeded, failed, rejected or aborted by the drain
+   * deadline. Requests that the run's own stop cut are left out and counted in `cutByStop`.
+   */
   requests: number;
+  /**
+   * Requests in flight that the run's own stop cut in this second, such as a drill's abort
+   * after SIGINT, an abort rule or a failed fault step. They are no platform failure, so
+   * `requests`, `successRate` and the drill's probes leave them out. Absent when none was
+   * cut, and before schema version 9.
+   */
+  cutByStop?: number;
   successes: number;
   throughputRpm: number;
   successRate: number;
@@ -488,10 +500,12 @@ export interface Report {
    * 1 in reports written before breakers were recorded, 2 in those written before the queue
    * gauges were, 3 in those written before the series' admission rejections were, and 4 in
    * those written before its failovers per provider pair, the send window and the time behind
-   * schedule were, 5 in those written before the providers' bill was, and 6 in those written
-   * before the series' times to first token were. Such reports still validate.
+   * schedule were, 5 in those written before the providers' bill was, 6 in those written
+   * before the series' times to first token were, 7 in those written before the calls of
+   * fallback routes were, and 8 in those written before the series counted the requests
+   * that the run's stop cut. Such reports still validate.
    */
-  schemaVersion: 1 | 2 | 3 | 4 | 5 | 6 | 7 | typeof REPORT_SCHEMA_VERSION;
+  schemaVersion: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | typeof REPORT_SCHEMA_VERSION;
   runId: string;
   createdAt: string;
   environment: Environment;

@@ -350,3 +350,123 @@ describe('checkSteadyState queue measures', () => {
     assert.equal(before?.passed, false);
   });
 });
+
+describe('checkSteadyState short windows', () => {
+  const notChecked = (span: string) =>
+    `the window ${span} s contains no whole second, so it cannot contain a sample`;
+
+  function checkUntil(
+    endedAtS: number,
+    inputs: { series: SeriesPoint[]; latencies: LatencyBySecond },
+    drill = spec(),
+    samples: { atS: number; values: Record<string, number> }[] = [],
+  ): SteadyStateCheck[] {
+    return checkSteadyState(drill, endedAtS, { ...inputs, samples });
+  }
+
+  it('skips a 20 ms window with a reason', () => {
+    const checks = checkUntil(
+      10.02,
+      seconds(() => 10),
+    );
+    const during = checks.find((entry) => entry.phase === 'during');
+    assert.equal(during?.toS, 10.02);
+    assert.equal(during?.passed, null);
+    assert.equal(during?.probes[0]?.value, null);
+    assert.equal(during?.probes[0]?.passed, null);
+    assert.equal(during?.probes[0]?.notChecked, notChecked('10-10.02'));
+  });
+
+  it('still checks the window before it', () => {
+    const checks = checkUntil(
+      10.02,
+      seconds(() => 10),
+    );
+    const before = probeIn(checks, 'before', 0, 'success-rate');
+    assert.equal(before?.value, 1);
+    assert.equal(before?.passed, true);
+  });
+
+  it('skips a window just under a second', () => {
+    const during = probeIn(
+      checkUntil(
+        10.9,
+        seconds(() => 10),
+      ),
+      'during',
+      10,
+      'success-rate',
+    );
+    assert.equal(during?.passed, null);
+    assert.equal(during?.notChecked, notChecked('10-10.9'));
+  });
+
+  it('skips a short before window', () => {
+    const before = probeIn(
+      checkUntil(
+        0.5,
+        seconds(() => 10),
+      ),
+      'before',
+      0,
+      'success-rate',
+    );
+    assert.equal(before?.passed, null);
+    assert.equal(before?.notChecked, notChecked('0-0.5'));
+  });
+
+  it('fails a whole second without data', () => {
+    const inputs = seconds(() => 10);
+    inputs.series = inputs.series.map((point) =>
+      point.t === 10 ? { ...point, requests: 0, successes: 0, successRate: 0 } : point,
+    );
+    const during = probeIn(checkUntil(11.02, inputs), 'during', 10, 'success-rate');
+    assert.equal(during?.value, null);
+    assert.equal(during?.passed, false);
+    assert.equal(during?.notChecked, undefined);
+  });
+
+  describe('with a metrics probe', () => {
+    const QUEUE: ProbeSpec = {
+      name: 'queue-depth',
+      source: 'metrics',
+      measure: 'scalegate_queue_depth',
+      comparator: 'max',
+      threshold: 100,
+      tolerance: 0,
+    };
+    const drill = spec({ steadyState: { settleS: 5, probes: [QUEUE] } });
+
+    it('checks a scrape inside a short window', () => {
+      const samples = [{ atS: 10.01, values: { scalegate_queue_depth: 250 } }];
+      const during = probeIn(
+        checkUntil(
+          10.02,
+          seconds(() => 10),
+          drill,
+          samples,
+        ),
+        'during',
+        10,
+        'queue-depth',
+      );
+      assert.equal(during?.value, 250);
+      assert.equal(during?.passed, false);
+    });
+
+    it('skips a short window without a scrape', () => {
+      const during = probeIn(
+        checkUntil(
+          10.02,
+          seconds(() => 10),
+          drill,
+        ),
+        'during',
+        10,
+        'queue-depth',
+      );
+      assert.equal(during?.passed, null);
+      assert.equal(during?.notChecked, notChecked('10-10.02'));
+    });
+  });
+});

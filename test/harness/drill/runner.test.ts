@@ -454,9 +454,9 @@ describe('runDrill', () => {
       });
     });
 
-    it('writes schema version 8', async () => {
+    it('writes schema version 9', async () => {
       const { report } = await runWithBreakers();
-      assert.equal(report.schemaVersion, 8);
+      assert.equal(report.schemaVersion, 9);
     });
 
     it('stops the watch after the drill', async () => {

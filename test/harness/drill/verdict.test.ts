@@ -5,6 +5,7 @@ import type { DrillSpec, ProbeSpec } from '../../../src/harness/drill/spec.js';
 import { decideVerdict } from '../../../src/harness/drill/verdict.js';
 import { stoppedEarlyReason } from '../../../src/harness/load/health.js';
 import { LatencyBySecond } from '../../../src/harness/load/latency-by-second.js';
+import { topologyFromLoad } from '../../../src/harness/report/from-load.js';
 import type {
   BreakerRecord,
   DrillJournal,
@@ -12,6 +13,7 @@ import type {
   SeriesPoint,
   TopologyResult,
 } from '../../../src/harness/report/types.js';
+import { sampleLoadResult } from '../report/sample-load-result.js';
 import { sampleReport } from '../report/sample-report.js';
 
 const spec: DrillSpec = {
@@ -397,5 +399,89 @@ describe('decideVerdict', () => {
         /over the limit of 1200 ms; the failures may come from an overloaded machine, so rerun /,
       );
     });
+  });
+});
+
+describe('decideVerdict of a run its abort cut', () => {
+  // The fault starts at 5 s and a signal aborts the drill 20 ms later, while requests are in
+  // flight. In second 4 one request succeeds and the abort cuts 6 more, as in a measured run.
+  const cutSpec: DrillSpec = {
+    ...spec,
+    faults: [
+      {
+        kind: 'provider-fault',
+        id: 'outage',
+        provider: 'provider-a',
+        atS: 5,
+        durationS: 3,
+        faults: { errorRate: 1, errorStatus: 503 },
+      },
+    ],
+  };
+  const abortedAtS = 5.02;
+
+  function cutRun(): { journal: DrillJournal; result: TopologyResult } {
+    const load = sampleLoadResult();
+    load.drain = { timeoutSec: 0, endedBy: 'signal', aborted: 6 };
+    load.statusCodes = { '200': 4 };
+    load.timeSeries = [0, 1, 1, 1, 1].map((successes, second) => ({
+      second,
+      requests: 2,
+      successes,
+      failures: 0,
+      aborted: second === 4 ? 6 : 0,
+      p95Ms: 1000,
+    }));
+    const result = topologyFromLoad(load, {
+      topology: 'unit',
+      failovers: [],
+      cost: { meanUsd: 0.01, p95Usd: 0.02, totalUsd: 0.04, byTenant: [], byRoute: [] },
+    });
+    const journal: DrillJournal = {
+      name: cutSpec.name,
+      steadyState: checkSteadyState(cutSpec, abortedAtS, {
+        series: result.timeSeries,
+        latencies: new LatencyBySecond(),
+        samples: [],
+      }),
+      faults: [],
+      timings: [],
+      aborted: { reason: 'signal', detail: 'drill interrupted by SIGINT', atS: abortedAtS },
+      rollback: [],
+      cleanAfterRollback: true,
+      leftovers: [],
+    };
+    return { journal, result };
+  }
+
+  it('adds only the cut count', () => {
+    const { journal, result } = cutRun();
+    const verdict = decideVerdict(journal, result);
+    assert.equal(verdict.status, 'aborted');
+    assert.deepEqual(verdict.reasons, [
+      'aborted at 5.02 s: drill interrupted by SIGINT; 6 requests in flight cut by the ' +
+        'abort, left out of the series and the probes',
+    ]);
+  });
+
+  it('passes the window before the abort', () => {
+    const [before] = cutRun().journal.steadyState;
+    assert.equal(before?.phase, 'before');
+    assert.equal(before?.toS, 5);
+    assert.equal(before?.passed, true);
+    assert.equal(before?.probes[0]?.value, 1);
+  });
+
+  it('leaves the 20 ms window unchecked', () => {
+    const during = cutRun().journal.steadyState[1];
+    assert.equal(during?.phase, 'during');
+    assert.equal(during?.fromS, 5);
+    assert.equal(during?.toS, abortedAtS);
+    assert.equal(during?.passed, null);
+    assert.equal(during?.probes[0]?.passed, null);
+    assert.equal(
+      during?.probes[0]?.notChecked,
+      'the window 5-5.02 s contains no whole second, so it cannot contain a sample',
+    );
   });
 });

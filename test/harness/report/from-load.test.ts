@@ -1,54 +1,10 @@
 import assert from 'node:assert/strict';
 
-import type { LoadResult } from '../../../src/harness/load/result.js';
 import { reportCostOf, topologyFromLoad } from '../../../src/harness/report/from-load.js';
 import { validateReport } from '../../../src/harness/report/validate.js';
 import { loadPriceTable, MemoryCostLedger } from '../../../src/platform/cost/index.js';
+import { latency, sampleLoadResult as loadResult } from './sample-load-result.js';
 import { sampleReport } from './sample-report.js';
-
-function latency(p50: number, p95: number, p99: number) {
-  return { count: 10, min: 1, mean: p50, p50, p90: p95, p95, p99, max: p99 };
-}
-
-function loadResult(): LoadResult {
-  return {
-    engine: 'embedded',
-    scenario: 'unit',
-    target: 'http://127.0.0.1:1',
-    startedAt: 0,
-    elapsedSec: 120,
-    requests: {
-      scheduled: 240,
-      sent: 240,
-      succeeded: 230,
-      failed: 10,
-      dropped: 1,
-      late: 3,
-      aborted: 0,
-    },
-    successRate: 230 / 240,
-    latency: {
-      overall: latency(800, 2400, 3100),
-      byTenant: { 'tenant-alpha': latency(700, 2000, 2900) },
-      byRoute: {},
-      byTopology: {},
-    },
-    successRateByTenant: { 'tenant-alpha': { finished: 200, succeeded: 196, aborted: 0 } },
-    schedulerLag: latency(1, 2, 4),
-    statusCodes: { '200': 230, '502': 10 },
-    errorCodes: { provider_unavailable: 10 },
-    timeSeries: [{ second: 0, requests: 2, successes: 1, failures: 1, aborted: 0, p95Ms: 1500 }],
-    async: {
-      accepted: 0,
-      succeeded: 0,
-      failed: 0,
-      timedOut: 0,
-      aborted: 0,
-      endToEnd: latency(0, 0, 0),
-    },
-    health: { valid: true, reasons: [] },
-  };
-}
 
 describe('topologyFromLoad', () => {
   const extras = {
@@ -137,6 +93,34 @@ describe('topologyFromLoad', () => {
     assert.equal(point?.requests, 4);
     assert.equal(point?.successRate, 0.5);
     assert.equal(point?.throughputRpm, 120);
+  });
+
+  it('leaves requests a stop cut out', () => {
+    const result = loadResult();
+    result.drain = { timeoutSec: 0, endedBy: 'signal', aborted: 6 };
+    result.timeSeries = [
+      { second: 0, requests: 3, successes: 1, failures: 0, aborted: 0, p95Ms: 1500 },
+      { second: 1, requests: 4, successes: 1, failures: 1, aborted: 6, p95Ms: 1500 },
+    ];
+    const [first, second] = topologyFromLoad(result, extras).timeSeries;
+    assert.equal(first?.requests, 1);
+    assert.equal(first?.cutByStop, undefined);
+    assert.equal(second?.requests, 2);
+    assert.equal(second?.successRate, 0.5);
+    assert.equal(second?.cutByStop, 6);
+    assert.equal(second?.throughputRpm, 120);
+  });
+
+  it('counts aborts of the drain deadline', () => {
+    const result = loadResult();
+    result.drain = { timeoutSec: 20, endedBy: 'timeout', aborted: 2 };
+    result.timeSeries = [
+      { second: 0, requests: 4, successes: 2, failures: 0, aborted: 2, p95Ms: 1500 },
+    ];
+    const [point] = topologyFromLoad(result, extras).timeSeries;
+    assert.equal(point?.requests, 4);
+    assert.equal(point?.successRate, 0.5);
+    assert.equal(point?.cutByStop, undefined);
   });
 
   it('computes throughput per minute', () => {

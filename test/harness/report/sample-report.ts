@@ -101,7 +101,7 @@ function probes(successRate: number, p95S: number): ProbeResult[] {
 /** Builds a complete, schema-valid drill report for the report and runbook tests. */
 export function sampleReport(): Report {
   return {
-    schemaVersion: 8,
+    schemaVersion: 9,
     runId: '20261204T150000Z-provider-outage',
     createdAt: '2026-12-04T15:00:00.000Z',
     environment: {
@@ -308,9 +308,19 @@ function breakers(): BreakerJournal {
   };
 }
 
+/** Builds the sample report as schema version 8 wrote it, without requests cut by a stop. */
+export function sampleReportV8(): Report {
+  const report = sampleReport();
+  report.schemaVersion = 8;
+  for (const topology of report.topologies) {
+    for (const point of topology.timeSeries) delete point.cutByStop;
+  }
+  return report;
+}
+
 /** Builds the sample report as schema version 7 wrote it, without fallback route calls. */
 export function sampleReportV7(): Report {
-  const report = sampleReport();
+  const report = sampleReportV8();
   report.schemaVersion = 7;
   for (const topology of report.topologies) delete topology.fallbackRouteAttempts;
   return report;

@@ -18,6 +18,7 @@ import {
   sampleReportV5,
   sampleReportV6,
   sampleReportV7,
+  sampleReportV8,
 } from './sample-report.js';
 import { sampleWorkerLossReport } from './sample-worker-loss.js';
 
@@ -314,13 +315,13 @@ describe('validateReport', () => {
       assert.equal(validateReport({ ...sampleReport(), drill: null }).drill, null);
     });
 
-    it('rejects a version 7 drill without breakers', () => {
+    it('rejects a version 9 drill without breakers', () => {
       const report = sampleReport();
       delete report.drill?.breakers;
       assert.equal(
         errorOf(report),
         "invalid report at /drill: required rule failed (must have required property 'breakers'); " +
-          'expected drill journal of schema version 2 to 8, which has a breakers field, null when not recorded',
+          'expected drill journal of schema version 2 to 9, which has a breakers field, null when not recorded',
       );
     });
 
@@ -335,8 +336,8 @@ describe('validateReport', () => {
 
     it('rejects an unknown version', () => {
       assert.match(
-        errorOf({ ...sampleReport(), schemaVersion: 9 }),
-        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 9\)/,
+        errorOf({ ...sampleReport(), schemaVersion: 10 }),
+        /^invalid report at \/schemaVersion: enum rule failed \(must be equal to one of the allowed values, got 10\)/,
       );
     });
 
@@ -360,6 +361,42 @@ describe('validateReport', () => {
       assert.match(
         errorOf(report),
         /^invalid report at \/topologies\/0\/fallbackRouteAttempts: not rule failed .*set schemaVersion to 8/,
+      );
+    });
+
+    it('accepts requests cut by a stop in version 9', () => {
+      const report = sampleReport();
+      const point = report.topologies[0]?.timeSeries[4];
+      assert.ok(point);
+      point.cutByStop = 6;
+      assert.equal(validateReport(report).topologies[0]?.timeSeries[4]?.cutByStop, 6);
+    });
+
+    it('accepts a version 8 report without cut requests', () => {
+      const report = validateReport(sampleReportV8());
+      assert.equal(report.schemaVersion, 8);
+      assert.equal(report.topologies[0]?.timeSeries[4]?.cutByStop, undefined);
+    });
+
+    it('rejects requests cut by a stop in version 8', () => {
+      const report = sampleReportV8();
+      const point = report.topologies[0]?.timeSeries[4];
+      assert.ok(point);
+      point.cutByStop = 6;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/timeSeries\/4\/cutByStop: not rule failed .*set schemaVersion to 9/,
+      );
+    });
+
+    it('rejects a cut count of 0', () => {
+      const report = sampleReport();
+      const point = report.topologies[0]?.timeSeries[4];
+      assert.ok(point);
+      point.cutByStop = 0;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/timeSeries\/4\/cutByStop: minimum rule failed/,
       );
     });
 

@@ -309,7 +309,7 @@ describe('runbookEvidence', () => {
   });
 
   it('skips a report that breaks the schema, naming it', async () => {
-    await put({ ...sampleReport(), schemaVersion: 9 } as unknown as Report, 'broken');
+    await put({ ...sampleReport(), schemaVersion: 10 } as unknown as Report, 'broken');
     const evidence = await runbookEvidence(sampleWorkerLossReport(), dir);
     assert.equal(evidence.reports.length, 1);
     assert.equal(evidence.skipped.length, 1);

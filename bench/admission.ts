@@ -10,6 +10,7 @@ import {
   MemoryAdmissionBackend,
   RedisAdmissionBackend,
 } from '../src/platform/admission/index.js';
+import { median } from './stats.js';
 
 const ROUNDS = 5;
 const TASKS = 2000;
@@ -42,11 +43,6 @@ async function runRound(backend: AdmissionBackend): Promise<number> {
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, lane));
   return TASKS / ((performance.now() - started) / 1000);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 const redis = new Redis(6379, '127.0.0.1');

@@ -27,6 +27,7 @@ import { loadProviderProfile, startMockProvider } from '../src/faults/providers/
 import { redisOptionsFromUrl } from '../src/platform/queue/redis-connection.js';
 import { cpuPerTaskLines, cpuSnapshot } from './process-cpu.js';
 import { measureRawBullmqFlow, measureRawBullmqThroughput } from './queue.js';
+import { median } from './stats.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const HOST = '127.0.0.1';
@@ -197,14 +198,6 @@ export async function floorRound(floor: Floor, tasks: number): Promise<number> {
   } finally {
     await pool.close();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 const percent = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;

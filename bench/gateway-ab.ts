@@ -21,6 +21,7 @@ import { Pool } from 'undici';
 
 import type { ChildCpu, ChildReady } from './gateway-child.js';
 import { GATEWAY_CPU, MOCK_CPU, pinClient, startBenchChild } from './gateway-processes.js';
+import { median } from './stats.js';
 
 const ROUND_SECONDS = 1.5;
 const IN_FLIGHT = 32;
@@ -76,11 +77,6 @@ async function load(url: string, tenantKey: string, seconds: number): Promise<nu
     await pool.close();
   }
   return completed;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 async function main(): Promise<void> {

@@ -57,6 +57,7 @@ import {
 import { type Floor, floorRound, startChild, startFloor, stopChild } from './async-floor.js';
 import { cpuPerTaskLines, cpuSnapshot as processCpuSnapshot } from './process-cpu.js';
 import { measureRawBullmqFlow, measureRawBullmqThroughput } from './queue.js';
+import { median } from './stats.js';
 
 const TENANT_KEY = `sk-bench-${randomUUID()}`;
 const PROVIDER_KEY = `sk-mock-${randomUUID()}`;
@@ -118,11 +119,6 @@ async function closedLoop(target: Target, inFlight: number, seconds: number): Pr
   const start = performance.now();
   await Promise.all(Array.from({ length: inFlight }, sender));
   return completed / ((performance.now() - start) / 1000);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 function gatewayTarget(name: string, url: string): Target {

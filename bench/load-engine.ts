@@ -17,6 +17,7 @@ import { runLoad } from '../src/harness/load/engine.js';
 import type { LoadResult } from '../src/harness/load/result.js';
 import type { ScenarioSpec } from '../src/harness/scenario/types.js';
 import { convReplay } from '../scenarios/conv-replay.js';
+import { median } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -141,14 +142,6 @@ async function measure(spec: ScenarioSpec, seed: number): Promise<Sample> {
     valid: result.health.valid,
     reasons: result.health.reasons,
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 function row(label: string, samples: readonly Sample[]): string {

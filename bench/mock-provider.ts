@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 
 import { loadProviderProfile, startMockProvider } from '../src/faults/providers/index.js';
+import { median } from './stats.js';
 
 const HOST = '127.0.0.1';
 const RUNS = 3;
@@ -123,11 +124,6 @@ function report(label: string, results: RunResult[]): void {
   console.log(
     `  server CPU ${shares}; req per server CPU-second median ${median(perCpu).toFixed(0)}`,
   );
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 async function measure(target: Target): Promise<RunResult[]> {

@@ -12,6 +12,7 @@ import { Queue, Worker } from 'bullmq';
 
 import { createBullmqQueue } from '../src/platform/queue/index.js';
 import { redisOptionsFromUrl } from '../src/platform/queue/redis-connection.js';
+import { median } from './stats.js';
 
 export interface ThroughputOptions {
   /** Redis URL on 127.0.0.1. */
@@ -205,14 +206,6 @@ function rates(jobs: number, enqueueMs: number, consumeMs: number): ThroughputRe
 function uniqueNames(kind: string): { name: string; prefix: string } {
   const suffix = randomBytes(6).toString('hex');
   return { name: `bench-${kind}-${suffix}`, prefix: `sgbench-${suffix}` };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 async function main(): Promise<void> {

@@ -73,7 +73,6 @@ export async function measureRawBullmqFlow(
   const connection = redisOptionsFromUrl(options.redisUrl);
   const { name, prefix } = uniqueNames('flow');
   const queue = new Queue(name, { connection, prefix });
-  let completed = 0;
   const worker = new Worker(name, async () => undefined, {
     connection,
     prefix,
@@ -81,15 +80,9 @@ export async function measureRawBullmqFlow(
   });
   try {
     await worker.waitUntilReady();
-    const done = untilDone(
-      options,
-      () => completed,
-      (onProgress) =>
-        worker.on('completed', () => {
-          completed += 1;
-          onProgress();
-        }),
-    );
+    const done = untilWorkerDone(worker, options);
+    // A failed add ends the measurement first; the wait's later rejection is then not awaited.
+    done.catch(() => undefined);
     const start = performance.now();
     for (let first = 0; first < options.jobs; first += options.inFlight) {
       const count = Math.min(options.inFlight, options.jobs - first);
@@ -113,7 +106,6 @@ async function timeRawConsumption(
   options: ThroughputOptions,
 ): Promise<number> {
   const connection = redisOptionsFromUrl(options.redisUrl);
-  let completed = 0;
   const start = performance.now();
   const worker = new Worker(name, async () => undefined, {
     connection,
@@ -121,15 +113,7 @@ async function timeRawConsumption(
     concurrency: options.concurrency,
   });
   try {
-    await untilDone(
-      options,
-      () => completed,
-      (onProgress) =>
-        worker.on('completed', () => {
-          completed += 1;
-          onProgress();
-        }),
-    );
+    await untilWorkerDone(worker, options);
     return performance.now() - start;
   } finally {
     await worker.close();
@@ -173,6 +157,20 @@ export async function measureTaskQueueThroughput(
   } finally {
     await queue.obliterate();
   }
+}
+
+/** Resolves when `worker` has completed the job count; rejects after timeoutMs. */
+function untilWorkerDone(worker: Worker, options: ThroughputOptions): Promise<void> {
+  let completed = 0;
+  return untilDone(
+    options,
+    () => completed,
+    (onProgress) =>
+      worker.on('completed', () => {
+        completed += 1;
+        onProgress();
+      }),
+  );
 }
 
 /** Resolves when `completed()` reaches the job count; rejects after timeoutMs. */

@@ -16,6 +16,8 @@ for (const signal of BOOT_SIGNALS) process.on(signal, keepBootSignal);
 
 const { register } = await import('tsx/esm/api');
 register();
+const { closeHungUpTerminalsAtExit } = await import('../src/terminal-hangup.js');
+closeHungUpTerminalsAtExit();
 // Loading the CLI's modules takes seconds on a busy machine, so the handlers
 // for a signal in that time go in first.
 const { armStartInterrupt } = await import('../src/cli/start-interrupt.js');

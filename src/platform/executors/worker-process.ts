@@ -12,7 +12,9 @@
  */
 import { pino } from 'pino';
 
+import { syncLogDestination } from '../../log-destination.js';
 import { STOP_SIGNALS } from '../../stop-signals.js';
+import { closeHungUpTerminalsAtExit } from '../../terminal-hangup.js';
 import { type BullmqTaskQueue, type Consumer, createBullmqQueue } from '../queue/index.js';
 import { loadHandler } from './worker-handler.js';
 import {
@@ -22,11 +24,9 @@ import {
   type WorkerProcessConfig,
 } from './worker-protocol.js';
 
+closeHungUpTerminalsAtExit();
 const config = readConfig();
-const logger = pino(
-  { name: 'scalegate-worker', level: config.logLevel },
-  pino.destination({ dest: 2, sync: true }),
-);
+const logger = pino({ name: 'scalegate-worker', level: config.logLevel }, syncLogDestination(2));
 
 function readConfig(): WorkerProcessConfig {
   const raw = process.env[WORKER_CONFIG_ENV];

@@ -5,8 +5,11 @@
  */
 import { scaledClock, systemClock } from '../clock.js';
 import { STOP_SIGNALS } from '../../stop-signals.js';
+import { closeHungUpTerminalsAtExit } from '../../terminal-hangup.js';
 import type { FleetRequest, FleetResponse } from './fleet-protocol.js';
 import { type ProviderFleet, startProviderFleet } from './providers.js';
+
+closeHungUpTerminalsAtExit();
 
 let fleet: ProviderFleet | undefined;
 

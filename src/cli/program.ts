@@ -4,7 +4,7 @@ import { registerCommands } from './commands/index.js';
 import { disarmStartInterrupt } from './start-interrupt.js';
 
 /**
- * Commands that install SIGINT and SIGTERM handlers of their own and keep the start handlers
+ * Commands that install SIGINT, SIGTERM and SIGHUP handlers of their own and keep the start handlers
  * of `start-interrupt.ts` until then. The other commands remove those before their action runs.
  */
 const COMMANDS_WITH_OWN_HANDLERS = new Set(['drill', 'gate', 'load', 'platform']);

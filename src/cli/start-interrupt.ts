@@ -1,15 +1,17 @@
+import { STOP_SIGNALS } from '../stop-signals.js';
 import { exitAfterOutput, signalExitCode } from './exit.js';
 
 /**
- * Handles a SIGINT or SIGTERM that comes while scalegate loads its modules and checks its
- * inputs, before a command installs handlers of its own. Without a handler the signal ends
- * the process with no message. This module imports only `exit.ts`, so `bin/scalegate.js`
- * loads it before the rest of the CLI.
+ * Handles a SIGINT, SIGTERM or SIGHUP that comes while scalegate loads its modules and checks
+ * its inputs, before a command installs handlers of its own. Without a handler the signal ends
+ * the process with no message. This module imports only `exit.ts` and `stop-signals.ts`, so
+ * `bin/scalegate.js` loads it before the rest of the CLI.
  */
 
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-
-/** Commands that exit 130 on SIGTERM too, as `EXIT_INTERRUPTED` in `commands/drill.ts` sets. */
+/**
+ * Commands that exit 130 on SIGTERM and SIGHUP too, as `EXIT_INTERRUPTED` in
+ * `commands/drill.ts` sets.
+ */
 const EXIT_130_COMMANDS = new Set(['drill', 'gate']);
 
 let describe: (signal: NodeJS.Signals) => string = (signal) =>
@@ -26,9 +28,9 @@ function onStartSignal(signal: NodeJS.Signals): void {
 }
 
 /**
- * Installs the start handlers: the first SIGINT or SIGTERM prints one `error:` line and exits
- * with 128 plus the signal number, 130 for SIGINT and 143 for SIGTERM, or with 130 for both
- * under `drill` and `gate`.
+ * Installs the start handlers: the first SIGINT, SIGTERM or SIGHUP prints one `error:` line
+ * and exits with 128 plus the signal number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
+ * Under `drill` and `gate` it exits with 130 for each of them.
  */
 export function armStartInterrupt(): void {
   for (const signal of STOP_SIGNALS) {

@@ -17,12 +17,16 @@ interface LoadProcess {
   stderr: () => string;
 }
 
-/** Starts `scalegate load` in a child process without Redis, collecting its output. */
-function startLoad(args: readonly string[]): LoadProcess {
+/**
+ * Starts `scalegate load` in a child process without Redis, collecting its output. With
+ * `detached`, the child leads a process group of its own, as a terminal's foreground job does.
+ */
+function startLoad(args: readonly string[], options: { detached?: boolean } = {}): LoadProcess {
   const env = { ...process.env };
   delete env.REDIS_URL;
   const child = spawn(process.execPath, ['bin/scalegate.js', 'load', ...args], {
     env,
+    detached: options.detached ?? false,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = { stdout: '', stderr: '' };
@@ -277,6 +281,43 @@ describe('scalegate load interrupted', function () {
     assert.equal(output.platform?.topology, 'workers=2 serverless_burst=disabled');
     assert.ok(output.result.requests.sent > 0, `sent ${output.result.requests.sent}`);
     for (const pid of children) assert.equal(isRunning(pid), false, `process ${pid} still runs`);
+  });
+
+  it('writes partial output on group SIGHUP and exits 129', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const out = join(dir, 'result.json');
+    const args = [
+      '--scenario=steady-chat',
+      '--platform',
+      '--topology=workers=2 serverless_burst=disabled',
+      '--no-fault-proxy',
+      '--duration=20',
+      '--seed=1',
+      `--out=${out}`,
+    ];
+    run = startLoad(args, { detached: true });
+    const current = run;
+    const pid = current.child.pid ?? 0;
+    await waitFor(current, () => /^platform .* at http:/m.test(current.stderr()), 'the platform');
+    const fleet = await fleetChildPid(pid);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // A closed terminal sends SIGHUP to its whole foreground process group, so the provider
+    // fleet process gets it too, and it keeps serving until the load's platform stops it.
+    const exited = once(current.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    process.kill(-pid, 'SIGHUP');
+    const timer = setTimeout(() => current.child.kill('SIGKILL'), EXIT_LIMIT_MS);
+    const [code, killedBy] = await exited.finally(() => clearTimeout(timer));
+
+    assert.equal(killedBy, null, current.stderr());
+    assert.equal(code, 129, current.stderr());
+    const stdout = current.stdout();
+    assert.match(stdout, /^\[interrupted\] SIGHUP stopped the run;/m);
+    assert.match(stdout, /^\[harness\] INVALID: .*interrupted by SIGHUP/m);
+    const output = JSON.parse(await readFile(out, 'utf8')) as LoadCommandOutput;
+    assert.deepEqual(output.interrupted, { signal: 'SIGHUP' });
+    assert.equal(output.platform?.topology, 'workers=2 serverless_burst=disabled');
+    assert.ok(output.result.requests.sent > 0, `sent ${output.result.requests.sent}`);
+    assert.equal(isRunning(fleet), false, `provider fleet process ${fleet} still runs`);
   });
 
   it('exits 130 on repeated SIGINT', async () => {

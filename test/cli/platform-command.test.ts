@@ -707,6 +707,54 @@ describe('scalegate platform', function () {
     }
   });
 
+  it('drains on SIGHUP and exits 129', async () => {
+    const { REDIS_URL: _unset, ...env } = process.env;
+    const args = [...SMALL_PLATFORM, '--shutdown-timeout-ms', '500'];
+    const run = await startCli(args, process.cwd(), env);
+    try {
+      const urls = (await run.started).urls as { gateway: string };
+      const key = (await loadDemoKeys()).get('tenant-alpha') ?? '';
+      // A 20 s tool wait keeps the task running until the drain time cuts it.
+      const body = { route: 'chat', maxOutputTokens: 8, mode: 'async', toolWaitMs: 20_000 };
+      const accepted = await fetch(`${urls.gateway}/v1/tasks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(accepted.status, 202);
+      const taskId = String(((await accepted.json()) as { id: string }).id);
+      const url = `${urls.gateway}/v1/tasks/${taskId}`;
+      await waitFor(async () => (await getJson(url, key)).state === 'running', 10_000);
+      run.child.kill('SIGHUP');
+      const [code, signal] = await once(run.child, 'exit');
+      assert.equal(signal, null, run.output());
+      assert.equal(code, 129, run.output());
+      const records = run
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      const stopping = records.find(
+        (record) => record.msg === 'platform stopping; waiting for running tasks',
+      );
+      assert.equal(stopping?.signal, 'SIGHUP', run.output());
+      assert.ok(
+        records.some(
+          (record) =>
+            record.msg === 'drain time ran out; failing running tasks with platform_shutdown',
+        ),
+        run.output(),
+      );
+      const stopped = records.find((record) => record.msg === 'platform stopped');
+      assert.ok(stopped !== undefined, run.output());
+      assert.equal(stopped.accepted, 1);
+      assert.equal(stopped.running, 0);
+      assert.equal(stopped.failed, 1);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
   it('stops on SIGTERM after its log reader left', async () => {
     const args = SMALL_PLATFORM;
     const run = await startCli(args);

@@ -178,6 +178,17 @@ describe('scalegate interrupted while starting', function () {
     assert.equal(exit, 143);
   });
 
+  it('exits 129 on SIGHUP while loading', async () => {
+    run = startCli(['load', '--scenario=steady-chat', '--platform'], withoutRedis());
+    const exit = await interruptLoading(run, 'SIGHUP');
+
+    assert.equal(
+      run.stderr(),
+      'error: load interrupted by SIGHUP while starting; nothing was run or written\n',
+    );
+    assert.equal(exit, 129);
+  });
+
   it('exits 130 on drill SIGTERM while loading', async () => {
     const reports = join(dir, 'reports');
     const args = ['drill', '--drill=provider-outage', `--reports=${reports}`];

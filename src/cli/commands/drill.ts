@@ -40,7 +40,10 @@ export const MAX_TIME_SCALE = 20;
 /** Runbook that a drill without --policy regenerates when --runbook is left out. */
 const DEFAULT_RUNBOOK = 'runbooks/scaling_runbook.md';
 
-/** Exit code of a drill stopped by SIGINT or SIGTERM, at any stage, as shells report SIGINT. */
+/**
+ * Exit code of a drill stopped by SIGINT, SIGTERM or SIGHUP, at any stage, as shells report
+ * SIGINT.
+ */
 export const EXIT_INTERRUPTED = 130;
 
 /** Exit code of a drill that could not run, such as on an invalid option or a failed start. */

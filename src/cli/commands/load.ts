@@ -216,8 +216,9 @@ export function registerLoadCommand(program: Command): void {
 
 /**
  * Runs the command and returns the exit code: 0 pass, 1 objectives failed or run invalid,
- * 128 plus the signal number (130 for SIGINT, 143 for SIGTERM) when a signal stopped it.
- * Once the inputs are checked, the first SIGINT or SIGTERM aborts `controller`.
+ * 128 plus the signal number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP) when a signal
+ * stopped it. Once the inputs are checked, the first SIGINT, SIGTERM or SIGHUP aborts
+ * `controller`.
  */
 async function runLoadCommand(
   options: LoadCommandOptions,
@@ -278,7 +279,7 @@ async function runLoadCommand(
   if (options.engine === 'k6') await requireK6();
   // Read now, so a missing or empty trace fails before a platform starts or a target is probed.
   const traceRows = await loadCommandTrace(scenario, options.duration);
-  // The first SIGINT or SIGTERM stops the load; the summary, `--out` and the platform's
+  // The first SIGINT, SIGTERM or SIGHUP stops the load; the summary, `--out` and the platform's
   // cleanup still run. Later signals are ignored until then, and exit with the same code
   // after it.
   const dispose = abortOnInterrupt(controller, (signal) => new LoadInterruptedError(signal));
@@ -302,7 +303,7 @@ async function runLoadCommand(
 
 /** Inputs of a run besides the scenario and the options. */
 interface RunInputs {
-  /** Aborted by the first SIGINT or SIGTERM. */
+  /** Aborted by the first SIGINT, SIGTERM or SIGHUP. */
   signal: AbortSignal;
   /** Rows of a trace-replay scenario, read before the run; undefined for other arrivals. */
   traceRows: readonly TraceRow[] | undefined;
@@ -440,7 +441,7 @@ function interruptedBy(signal: AbortSignal): NodeJS.Signals | undefined {
 
 /**
  * Returns 128 plus the number of the signal that interrupted the run (130 for SIGINT, 143
- * for SIGTERM), or undefined when none did.
+ * for SIGTERM, 129 for SIGHUP), or undefined when none did.
  */
 function interruptedExitCode(signal: AbortSignal): number | undefined {
   const interrupted = interruptedBy(signal);

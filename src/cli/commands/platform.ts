@@ -16,9 +16,10 @@ import {
   backpressureLimits,
 } from '../backpressure-options.js';
 import { reportFailure } from '../command-errors.js';
-import { exitAfterOutput, exitOnLaterInterrupt, signalExitCode } from '../exit.js';
+import { exitAfterOutput, exitOnLaterInterrupt, signalExitCode, stoppedExitCode } from '../exit.js';
 import { commandLogger } from '../logger.js';
 import { disarmStartInterrupt } from '../start-interrupt.js';
+import { STOP_SIGNALS } from '../../stop-signals.js';
 import {
   parseDurationMsFrom,
   parseExistingFile,
@@ -76,7 +77,7 @@ const ACCOUNTING_TIMEOUT_MS = 1_000;
 export function registerPlatformCommand(program: Command): void {
   const command = program
     .command('platform')
-    .description('Run the whole platform on 127.0.0.1 until SIGINT or SIGTERM')
+    .description('Run the whole platform on 127.0.0.1 until SIGINT, SIGTERM or SIGHUP')
     .option('--port <port>', 'gateway port (0 picks a free one)', parsePort, 8080)
     .option(
       '--topology <spec>',
@@ -182,8 +183,8 @@ async function runPlatform(options: PlatformCommandOptions, command: Command): P
       logger,
     });
   } catch (error) {
-    // A worker process in the terminal's process group dies of the same Ctrl-C before it
-    // installs its handlers, which fails the start.
+    // A worker process in the terminal's process group dies of the same Ctrl-C or hang-up
+    // before it installs its handlers, which fails the start.
     if ((await interruptedStart(error, startController.signal)) && startSignal !== undefined) {
       const code = signalExitCode(startSignal);
       logger.warn(
@@ -215,10 +216,9 @@ async function runPlatform(options: PlatformCommandOptions, command: Command): P
       process.exit(signalExitCode(signal));
     }
     stopping = true;
-    void stopAndExit(platform, logger, signal, shutdownTimeoutMs);
+    void stopAndExit(platform, logger, signal, shutdownTimeoutMs, stoppedExitCode(signal));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   disposeStart();
   // The handlers go in before this line, because a reader may signal as soon as it reads it.
   // The line is written at info under a higher --log-level too, because it is the only

@@ -9,7 +9,9 @@ import {
   startMockProvider,
 } from '../../faults/providers/index.js';
 import { reportFailure, UsageError } from '../command-errors.js';
+import { stoppedExitCode } from '../exit.js';
 import { listProfileNames, parseInteger, parseLoopbackHost, parsePort } from '../options.js';
+import { STOP_SIGNALS } from '../../stop-signals.js';
 
 /** Options of `scalegate providers`, after parsing. */
 export interface ProvidersCommandOptions {
@@ -69,7 +71,7 @@ export function registerProvidersCommand(program: Command): void {
     .command('providers')
     .description(
       'Run mock LLM providers (OpenAI Chat Completions and Anthropic Messages wire formats), ' +
-        'one server per profile, until SIGINT or SIGTERM',
+        'one server per profile, until SIGINT, SIGTERM or SIGHUP',
     )
     .addOption(
       new Option(
@@ -155,17 +157,18 @@ export async function startProviders(
 
 function stopOnSignal(providers: MockProvider[], logger: Logger): void {
   const stop = (signal: NodeJS.Signals): void => {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    for (const signal of STOP_SIGNALS) process.off(signal, stop);
     logger.info({ signal }, 'mock providers stopping');
     Promise.all(providers.map((provider) => provider.close())).then(
-      () => logger.info('mock providers stopped'),
+      () => {
+        logger.info('mock providers stopped');
+        process.exitCode = stoppedExitCode(signal);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'mock providers failed to stop cleanly');
         process.exitCode = 1;
       },
     );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  for (const signal of STOP_SIGNALS) process.once(signal, stop);
 }

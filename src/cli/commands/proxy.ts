@@ -10,7 +10,9 @@ import {
   startFaultProxy,
 } from '../../faults/proxy/index.js';
 import { EXIT_FAILURE, EXIT_USAGE, reportFailure, UsageError } from '../command-errors.js';
+import { stoppedExitCode } from '../exit.js';
 import { parseExistingFile, parseLoopbackHost, parsePort } from '../options.js';
+import { STOP_SIGNALS } from '../../stop-signals.js';
 
 interface ProxyCommandOptions {
   readonly port: number;
@@ -74,15 +76,17 @@ function stopOnSignal(server: FaultProxyHandle, logger: Logger): void {
   const stop = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'fault proxy stopping');
     server.close().then(
-      () => logger.info('fault proxy stopped'),
+      () => {
+        logger.info('fault proxy stopped');
+        process.exitCode = stoppedExitCode(signal);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'fault proxy failed to stop cleanly');
         process.exitCode = 1;
       },
     );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  for (const signal of STOP_SIGNALS) process.once(signal, stop);
 }
 
 function logLevelFor(status: number): 'error' | 'warn' | 'info' {

@@ -30,7 +30,7 @@ export function isDrillAbortRuleError(error: unknown): error is DrillAbortRuleEr
   return error instanceof DrillAbortRuleError;
 }
 
-/** Reason of the abort signal when the process receives SIGINT or SIGTERM. */
+/** Reason of the abort signal when the process receives SIGINT, SIGTERM or SIGHUP. */
 export class DrillInterruptedError extends Error {
   readonly code = 'drill_interrupted';
   constructor(readonly signalName: string) {

@@ -1,12 +1,10 @@
 import { isFleetProcessError } from '../../platform/runtime/fleet-child.js';
+import { isStopSignal, STOP_SIGNALS } from '../../stop-signals.js';
 import { DrillInterruptedError } from './errors.js';
-
-/** Signals that stop a drill; later ones are ignored so rollback can finish. */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /**
  * Aborts `controller` with `reasonFor(signal)`, by default a {@link DrillInterruptedError},
- * on the first SIGINT or SIGTERM. Repeated signals are swallowed until the returned function
+ * on the first SIGINT, SIGTERM or SIGHUP. Repeated signals are swallowed until the returned function
  * removes the handlers, so a second Ctrl-C cannot kill the process halfway through rollback.
  */
 export function abortOnInterrupt(
@@ -29,23 +27,22 @@ export function abortOnInterrupt(
 }
 
 /**
- * Time a failed start waits for this process's own SIGINT or SIGTERM handler. The exit of a
+ * Time a failed start waits for this process's own SIGINT, SIGTERM or SIGHUP handler. The exit of a
  * child that the same signal killed can reach this process first.
  */
 const SIGNAL_GRACE_MS = 500;
 
 /**
  * Tells whether the platform failed to start because a signal interrupted the drill or load. A
- * Ctrl-C at a terminal reaches the whole process group, and a provider fleet process that has
- * not yet installed its own handlers dies of it, which fails the start.
+ * Ctrl-C or a hang-up at a terminal reaches the whole process group, and a provider fleet
+ * process that has not yet installed its own handlers dies of it, which fails the start.
  */
 export async function interruptedStart(
   error: unknown,
   signal: AbortSignal | undefined,
 ): Promise<boolean> {
   if (signal === undefined) return false;
-  const stopSignal =
-    isFleetProcessError(error) && (error.signal === 'SIGINT' || error.signal === 'SIGTERM');
+  const stopSignal = isFleetProcessError(error) && isStopSignal(error.signal);
   if (stopSignal && !signal.aborted) {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, SIGNAL_GRACE_MS);

@@ -20,7 +20,7 @@ export function isTargetUnreachableError(error: unknown): error is TargetUnreach
   return error instanceof TargetUnreachableError;
 }
 
-/** Reason of the abort signal when SIGINT or SIGTERM interrupts `scalegate load`. */
+/** Reason of the abort signal when SIGINT, SIGTERM or SIGHUP interrupts `scalegate load`. */
 export class LoadInterruptedError extends Error {
   readonly code = 'LOAD_INTERRUPTED';
 

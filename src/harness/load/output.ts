@@ -84,7 +84,7 @@ export interface LoadSettings {
  * Contents of the `--out` file, described by reports/schema/load-output.schema.json.
  * `platform` is present only when the command started the platform (`--platform`), because a
  * gateway given by `--target` exposes no cost ledger. `interrupted` is present only when
- * SIGINT or SIGTERM stopped the run.
+ * SIGINT, SIGTERM or SIGHUP stopped the run.
  */
 export interface LoadCommandOutput {
   schemaVersion: typeof LOAD_OUTPUT_SCHEMA_VERSION;

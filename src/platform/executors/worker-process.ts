@@ -1,7 +1,7 @@
 /**
  * Entry point of one worker process forked by the worker pool. It consumes
- * the BullMQ queue with the configured concurrency. On SIGTERM, SIGINT or the
- * pool's `drain` message it stops taking jobs, waits for active ones and exits 0
+ * the BullMQ queue with the configured concurrency. On SIGTERM, SIGINT, SIGHUP or
+ * the pool's `drain` message it stops taking jobs, waits for active ones and exits 0
  * once none is left. After a signal of its own, a drain that outlasts
  * `drainTimeoutMs` aborts the active jobs through the handler module's
  * `abortHandler`, and the process exits 1 when some still run `abortGraceMs`
@@ -12,6 +12,9 @@
  */
 import { pino } from 'pino';
 
+import { syncLogDestination } from '../../log-destination.js';
+import { STOP_SIGNALS } from '../../stop-signals.js';
+import { closeHungUpTerminalsAtExit } from '../../terminal-hangup.js';
 import { type BullmqTaskQueue, type Consumer, createBullmqQueue } from '../queue/index.js';
 import { loadHandler } from './worker-handler.js';
 import {
@@ -21,11 +24,9 @@ import {
   type WorkerProcessConfig,
 } from './worker-protocol.js';
 
+closeHungUpTerminalsAtExit();
 const config = readConfig();
-const logger = pino(
-  { name: 'scalegate-worker', level: config.logLevel },
-  pino.destination({ dest: 2, sync: true }),
-);
+const logger = pino({ name: 'scalegate-worker', level: config.logLevel }, syncLogDestination(2));
 
 function readConfig(): WorkerProcessConfig {
   const raw = process.env[WORKER_CONFIG_ENV];
@@ -69,7 +70,7 @@ function openQueue(): BullmqTaskQueue<unknown> {
 }
 
 /** Exit code of a process stopped by a second signal: 128 plus the signal number. */
-const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 /** Drains the consumer once, within a time limit that the later stop requests can change. */
 class Shutdown {
@@ -201,8 +202,9 @@ async function main(): Promise<void> {
   const consumer = queue.consume(loaded.handler, { concurrency: config.concurrency });
   const running = new Shutdown(queue, consumer, loaded);
   shutdown = running;
-  process.on('SIGTERM', (signal) => running.onSignal(signal));
-  process.on('SIGINT', (signal) => running.onSignal(signal));
+  // A terminal's Ctrl-C or hang-up reaches this process with the platform process. The
+  // process then drains as on SIGTERM, and the pool's later `drain` message sets its limit.
+  for (const signal of STOP_SIGNALS) process.on(signal, (name) => running.onSignal(name));
   process.on('message', (message) => {
     if (!isPoolMessage(message)) return;
     if (message.type === 'drain') {

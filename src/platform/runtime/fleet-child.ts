@@ -43,7 +43,7 @@ export interface ProviderFleetProcess extends ProviderFleet {
  * Starts the provider fleet in a forked child process and resolves once its servers
  * listen. `timeScale` compresses the mock providers' latencies as `scaledClock` does,
  * because a clock object cannot cross the process boundary. The child ignores
- * SIGINT and SIGTERM and stops on `close` or when this process exits.
+ * SIGINT, SIGTERM and SIGHUP and stops on `close` or when this process exits.
  */
 export async function startProviderFleetProcess(
   profiles: readonly ProviderProfile[],

@@ -4,8 +4,12 @@
  * load engine. The parent is {@link startProviderFleetProcess}; the two talk over IPC.
  */
 import { scaledClock, systemClock } from '../clock.js';
+import { STOP_SIGNALS } from '../../stop-signals.js';
+import { closeHungUpTerminalsAtExit } from '../../terminal-hangup.js';
 import type { FleetRequest, FleetResponse } from './fleet-protocol.js';
 import { type ProviderFleet, startProviderFleet } from './providers.js';
+
+closeHungUpTerminalsAtExit();
 
 let fleet: ProviderFleet | undefined;
 
@@ -37,12 +41,12 @@ process.on('message', (message: FleetRequest) => {
   else void stop();
 });
 
-// Only the parent stops the fleet. A Ctrl-C at a terminal, or a SIGTERM sent to the process
-// group as by `timeout` or a CI runner, reaches this process too, and the parent still needs
-// the fault proxy and the mock providers to remove its faults. The fleet closes when the
-// parent exits, killed or not, through the `disconnect` handler below.
-process.on('SIGINT', () => undefined);
-process.on('SIGTERM', () => undefined);
+// Only the parent stops the fleet. A Ctrl-C at a terminal, the hang-up of a closed terminal or
+// SSH session, and a SIGTERM sent to the process group as by `timeout` or a CI runner reach this
+// process too. The parent still needs the fault proxy and the mock providers to remove its
+// faults. The fleet closes when the parent exits, killed or not, through the `disconnect`
+// handler below.
+for (const signal of STOP_SIGNALS) process.on(signal, () => undefined);
 
 // The fleet closes when the process that started it exits.
 process.on('disconnect', () => {

@@ -8,6 +8,7 @@ import { setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 
+import { syncLogDestination } from '../../log-destination.js';
 import { loadProviderCatalog, type ProviderProfile } from '../../faults/providers/index.js';
 import { RedisAdmissionBackend } from '../admission/redis-backend.js';
 import { RedisRunSlots } from '../admission/run-slots.js';
@@ -191,10 +192,7 @@ export function createTaskHandlerAround(
 }
 
 /** Warnings of the handler, on stderr as the worker process logs. */
-const logger = pino(
-  { name: 'scalegate-worker-handler', level: 'warn' },
-  pino.destination({ dest: 2, sync: true }),
-);
+const logger = pino({ name: 'scalegate-worker-handler', level: 'warn' }, syncLogDestination(2));
 
 /**
  * Aborted when the drain time runs out, the platform's or that of this process stopped on

@@ -195,6 +195,33 @@ describe('WorkerPool', function () {
     assert.equal(await redis.get(closedKey(keyPrefix)), '1');
   });
 
+  it('keeps its job after SIGHUP until stop', async () => {
+    pool = await start({ processes: 1, holdMs: 1_500 });
+    const exits: WorkerExitEvent[] = [];
+    pool.on('exit', (event) => exits.push(event));
+    await enqueue(1);
+    await waitFor(
+      async () => (await readEvents(redis, keyPrefix)).length === 1,
+      10_000,
+      'a task start',
+    );
+    // A terminal's hang-up reaches every process of its foreground group, the worker too.
+    assert.ok(pool.kill(0, 'SIGHUP'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(exits.length, 0, `the worker exited on SIGHUP: ${JSON.stringify(exits)}`);
+    await pool.stop();
+    const events = await readEvents(redis, keyPrefix);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ['start', 'end'],
+    );
+    assert.equal((await producer.counts()).completed, 1);
+    assert.equal(exits.length, 1);
+    assert.equal(exits[0]?.code, 0);
+    assert.equal(exits[0]?.signal, null);
+    assert.equal(exits[0]?.expected, true);
+  });
+
   it('passes metric messages on as metrics events', async () => {
     pool = await start({ processes: 2, holdMs: 10 });
     const batches: unknown[][] = [];

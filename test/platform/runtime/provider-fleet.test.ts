@@ -100,7 +100,7 @@ describe('startProviderFleetProcess', () => {
     await assert.rejects(statusOf(`${urls[0]}/healthz`), { code: 'ECONNREFUSED' });
   });
 
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(`keeps serving after ${signal}`, async function () {
       this.timeout(30_000);
       const fleet = await startProviderFleetProcess(await loadProviderCatalog(), 1, 1);

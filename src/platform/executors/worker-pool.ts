@@ -3,8 +3,9 @@
  * queue with concurrency K. A process killed mid-job loses nothing: BullMQ's
  * stall detection returns its active jobs to waiting after stallIntervalMs.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, type StdioOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 import {
@@ -16,6 +17,7 @@ import {
   type JobEndedEvent,
   type PoolMessage,
   WORKER_CONFIG_ENV,
+  WORKER_CONFIG_FD,
   type WorkerProcessConfig,
   isWorkerMessage,
 } from './worker-protocol.js';
@@ -133,12 +135,21 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
   }
 
   #spawn(index: number): Promise<void> {
+    const stdio: StdioOptions = ['ignore', 'inherit', 'inherit', 'ipc'];
+    stdio[WORKER_CONFIG_FD] = 'pipe';
     const child = fork(WORKER_ENTRY, [], {
       execArgv: [...TSX_EXEC_ARGV],
-      env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(this.#processConfig(index)) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // A config variable inherited from this process's environment would win over the pipe.
+      env: { ...process.env, [WORKER_CONFIG_ENV]: undefined },
+      stdio,
       serialization: 'json',
     });
+    // The process reads the pipe to its end while it loads, so the config needs no size limit.
+    const configPipe = child.stdio[WORKER_CONFIG_FD] as Writable;
+    // A process that dies before it reads the config fails the write with EPIPE, and its exit
+    // reports that death.
+    configPipe.on('error', () => undefined);
+    configPipe.end(JSON.stringify(this.#processConfig(index)));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.#slots[index] = { index, child, exited };
     child.once('exit', (code, signal) => this.#onExit(index, child, code, signal));

@@ -10,6 +10,8 @@
  * IPC channel closes, because the platform process died, it exits at once, so
  * the queue delivers its running jobs again once they stall.
  */
+import { closeSync, readFileSync } from 'node:fs';
+
 import { pino } from 'pino';
 
 import { syncLogDestination } from '../../log-destination.js';
@@ -20,6 +22,7 @@ import { loadHandler } from './worker-handler.js';
 import {
   isPoolMessage,
   WORKER_CONFIG_ENV,
+  WORKER_CONFIG_FD,
   type WorkerMessage,
   type WorkerProcessConfig,
 } from './worker-protocol.js';
@@ -28,14 +31,25 @@ closeHungUpTerminalsAtExit();
 const config = readConfig();
 const logger = pino({ name: 'scalegate-worker', level: config.logLevel }, syncLogDestination(2));
 
+/** Reads the config from {@link WORKER_CONFIG_ENV} when set, else from the pool's pipe. */
 function readConfig(): WorkerProcessConfig {
-  const raw = process.env[WORKER_CONFIG_ENV];
-  if (raw === undefined) {
+  const raw = process.env[WORKER_CONFIG_ENV] ?? readConfigPipe();
+  return JSON.parse(raw) as WorkerProcessConfig;
+}
+
+/** Reads the pipe on {@link WORKER_CONFIG_FD} to its end and closes it. */
+function readConfigPipe(): string {
+  let text: string;
+  try {
+    text = readFileSync(WORKER_CONFIG_FD, 'utf8');
+  } catch (error) {
     throw new Error(
-      `${WORKER_CONFIG_ENV} is missing: this module runs only as a worker pool child`,
+      `reading the worker config from file descriptor ${WORKER_CONFIG_FD} failed: ${String(error)}; this module runs only as a worker pool child, or with ${WORKER_CONFIG_ENV} set to its JSON config`,
+      { cause: error },
     );
   }
-  return JSON.parse(raw) as WorkerProcessConfig;
+  closeSync(WORKER_CONFIG_FD);
+  return text;
 }
 
 /** Sends `message` to the pool, or drops it once the pool went away. */

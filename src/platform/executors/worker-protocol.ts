@@ -1,8 +1,19 @@
 /** IPC protocol between the worker pool and its processes. */
 import type { BullmqQueueSpec } from './worker-pool-options.js';
 
-/** Environment variable carrying a worker process's JSON config. */
+/**
+ * Environment variable that may carry a worker process's JSON config, for a process started
+ * without the pool. The pool writes the config to {@link WORKER_CONFIG_FD} instead, because
+ * Linux rejects an environment string above 128 KiB with E2BIG, and the platform's config
+ * carries the route policy, the price table and the provider profiles.
+ */
 export const WORKER_CONFIG_ENV = 'SCALEGATE_WORKER_CONFIG';
+
+/**
+ * File descriptor of the pipe on which the pool writes a worker process's JSON config and then
+ * closes its end. Descriptor 3 is the IPC channel.
+ */
+export const WORKER_CONFIG_FD = 4;
 
 export interface WorkerProcessConfig {
   index: number;

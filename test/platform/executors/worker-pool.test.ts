@@ -125,6 +125,20 @@ describe('WorkerPool', function () {
     );
   });
 
+  it('passes a config above the environment limit', async () => {
+    // Linux caps one environment string at 128 KiB, and the platform's handler config
+    // carries the route policy, the price table and the provider profiles.
+    const padding = 'x'.repeat(200_000);
+    pool = await start({
+      processes: 1,
+      handlerConfig: { redisUrl: REDIS_URL, keyPrefix, holdMs: 10, padding },
+    });
+    await enqueue(2);
+    await waitForCompleted(2, 10_000);
+    const deliveries = await readDeliveries(redis, keyPrefix);
+    assert.deepEqual(deliveries, { 'task-0': 1, 'task-1': 1 });
+  });
+
   it('keeps one active task under a global cap of 1', async () => {
     pool = await start({ processes: 2, concurrency: 2, globalConcurrency: 1, holdMs: 80 });
     await enqueue(8);

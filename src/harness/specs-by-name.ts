@@ -11,7 +11,8 @@ export function specsByName<Spec extends { name: string; description: string }>(
 ): Readonly<Record<string, Spec>> {
   const registry: Record<string, Spec> = {};
   for (const spec of specs) {
-    const earlier = registry[spec.name];
+    // Object.hasOwn, so that a name such as `constructor` is not read from the prototype.
+    const earlier = Object.hasOwn(registry, spec.name) ? registry[spec.name] : undefined;
     if (earlier !== undefined) {
       throw new Error(
         `${file} lists two ${kind}s named ${spec.name}: ${JSON.stringify(earlier.description)} ` +

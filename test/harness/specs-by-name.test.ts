@@ -24,6 +24,12 @@ describe('specsByName', () => {
     });
   });
 
+  it('keys a name of an Object property', () => {
+    const spec = { name: 'constructor', description: 'named like an Object property' };
+    const registry = specsByName('scenario', 'scenarios/index.ts', [first, spec]);
+    assert.equal(registry.constructor, spec);
+  });
+
   it('keys the shipped registries by name', () => {
     for (const [name, spec] of Object.entries(SCENARIOS)) assert.equal(spec.name, name);
     for (const [name, spec] of Object.entries(DRILLS)) assert.equal(spec.name, name);

@@ -269,7 +269,8 @@ function checkToxicAttributes(spec: DrillSpec): void {
     const known = Object.entries(specs).map(([name, { unit }]) => `${name} (${unit})`);
     for (const [name, value] of Object.entries(attributes)) {
       const field = `faults[${index}].toxic.attributes.${name}`;
-      const attribute = specs[name];
+      // Object.hasOwn, so that a name such as `constructor` is not read from the prototype.
+      const attribute = Object.hasOwn(specs, name) ? specs[name] : undefined;
       if (attribute === undefined) {
         const similar = similarNames(name, Object.keys(specs));
         const list = known.join(', ');

@@ -75,6 +75,15 @@ describe('validateDrillSpec', () => {
     );
   });
 
+  it('rejects an inherited property as attribute', () => {
+    const toxic = { type: 'latency', attributes: { constructor: 5 } };
+    assert.equal(
+      messageOf(withFault(1, { toxic })),
+      'invalid drill spec: faults[1].toxic.attributes.constructor is not an attribute of a ' +
+        'latency toxic; its attributes are latency (milliseconds), jitter (milliseconds)',
+    );
+  });
+
   it('suggests a near toxic attribute', () => {
     const toxic = { type: 'bandwidth', attributes: { rates: 10 } };
     assert.equal(

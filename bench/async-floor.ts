@@ -123,7 +123,10 @@ export interface Floor {
   close(): Promise<void>;
 }
 
-/** Starts a floor whose jobs call the mock provider on `mockPort`, or do nothing with 0. */
+/**
+ * Starts a floor whose jobs call the mock provider on `mockPort`, or do nothing with 0. A
+ * start that fails stops the worker processes that started and deletes the queue.
+ */
 export async function startFloor(mockPort: number): Promise<Floor> {
   const suffix = randomBytes(6).toString('hex');
   const name = `floor-${suffix}`;
@@ -131,25 +134,39 @@ export async function startFloor(mockPort: number): Promise<Floor> {
   const queue = new Queue(name, { connection: redisOptionsFromUrl(REDIS_URL), prefix });
   const processes = workerProcesses();
   const concurrency = String(Math.ceil(WORKERS / processes));
-  const workers = await Promise.all(
-    Array.from({ length: processes }, () =>
-      startChild(['--worker', prefix, name, String(mockPort), concurrency]),
-    ),
-  );
+  const workers: ChildProcess[] = [];
   const app = Fastify();
-  app.post('/v1/tasks', async (request, reply) => {
-    const id = randomUUID();
-    await queue.add('task', request.body, { jobId: id });
-    return reply.code(202).send({ id, state: 'queued' });
-  });
-  await app.listen({ host: HOST, port: 0 });
-  const { port } = app.server.address() as AddressInfo;
   const close = async () => {
-    await app.close();
-    await Promise.all(workers.map(({ child }) => stopChild(child)));
-    await queue.obliterate({ force: true });
-    await queue.close();
+    try {
+      await app.close();
+      await Promise.all(workers.map((child) => stopChild(child)));
+      await queue.obliterate({ force: true });
+    } finally {
+      await queue.close();
+    }
   };
+  try {
+    const starts = await Promise.allSettled(
+      Array.from({ length: processes }, () =>
+        startChild(['--worker', prefix, name, String(mockPort), concurrency]),
+      ),
+    );
+    for (const start of starts) {
+      if (start.status === 'fulfilled') workers.push(start.value.child);
+    }
+    const failed = starts.find((start) => start.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    app.post('/v1/tasks', async (request, reply) => {
+      const id = randomUUID();
+      await queue.add('task', request.body, { jobId: id });
+      return reply.code(202).send({ id, state: 'queued' });
+    });
+    await app.listen({ host: HOST, port: 0 });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const { port } = app.server.address() as AddressInfo;
   return { url: `http://${HOST}:${port}`, queue, close };
 }
 
@@ -203,12 +220,17 @@ export async function floorRound(floor: Floor, tasks: number): Promise<number> {
 const percent = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
 
 async function main(tasks: number): Promise<void> {
-  const mock = await startChild(['--mock']);
-  const noop = await startFloor(0);
-  const provider = await startFloor(mock.port ?? 0);
   const rawOptions = { redisUrl: REDIS_URL, jobs: tasks, concurrency: WORKERS };
   const flowOptions = { ...rawOptions, inFlight: SUBMIT_BATCH };
+  // Started inside the try, so a start that fails still stops what started before it.
+  let mock: Awaited<ReturnType<typeof startChild>> | undefined;
+  let noop: Floor | undefined;
+  let provider: Floor | undefined;
   try {
+    mock = await startChild(['--mock']);
+    if (mock.port === undefined) throw new Error('the mock provider process reported no port');
+    noop = await startFloor(0);
+    provider = await startFloor(mock.port);
     const warmUp = Math.min(tasks, 500);
     await measureRawBullmqThroughput({ ...rawOptions, jobs: warmUp });
     await floorRound(noop, warmUp);
@@ -240,9 +262,14 @@ async function main(tasks: number): Promise<void> {
     console.log(`[floor]   floor with no-op jobs: ${medianPercent(ratios.noop)}`);
     console.log(`[floor]   floor with a provider call: ${medianPercent(ratios.provider)}`);
   } finally {
-    await noop.close();
-    await provider.close();
-    await stopChild(mock.child);
+    // Every close runs to its end, and a failed one is logged so it does not hide the
+    // bench's own error.
+    const closes = [noop?.close(), provider?.close(), mock && stopChild(mock.child)];
+    for (const close of await Promise.allSettled(closes)) {
+      if (close.status === 'fulfilled') continue;
+      console.error('[floor] stopping a floor or the mock provider failed:', close.reason);
+      process.exitCode = 1;
+    }
   }
 }
 

@@ -547,7 +547,14 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       },
     };
   } catch (error) {
-    await runStops([...drains, ...stops]);
+    try {
+      await runStops([...drains, ...stops]);
+    } catch (stopError) {
+      // A writer may still run after a failed stop, so the keys stay. Ending the claim closes
+      // its connection, which would otherwise keep renewing the claim and the process alive.
+      await startKeys?.release().catch(() => undefined);
+      throw stopError;
+    }
     // The stops above end every writer, so no key of this start appears after the removal.
     await startKeys
       ?.removeCreated()

@@ -74,6 +74,8 @@ async function startFromOptions(options: ProxyCommandOptions): Promise<FaultProx
 
 function stopOnSignal(server: FaultProxyHandle, logger: Logger): void {
   const stop = (signal: NodeJS.Signals): void => {
+    // A later signal then ends the process at once, as it does the mock providers.
+    for (const other of STOP_SIGNALS) process.off(other, stop);
     logger.info({ signal }, 'fault proxy stopping');
     server.close().then(
       () => {

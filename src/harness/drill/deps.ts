@@ -14,8 +14,14 @@ import type { InfraFaultStep, TenantBurstStep } from './spec.js';
 export type LoadRequest =
   { kind: 'main'; scenario: string; durationS: number } | { kind: 'burst'; step: TenantBurstStep };
 
-/** A running load stream; `t` in its series counts simulated seconds from its own start. */
+/** A running load stream; `t` in its series counts simulated seconds from `started`. */
 export interface LoadStream {
+  /**
+   * Resolves with the clock's monotonic time in ms at which second 0 of the stream's series
+   * starts: when its set-up (trace, target probe, schedule) is done and its first scheduled
+   * send is due. Rejects with the stream's error when the set-up fails.
+   */
+  readonly started: Promise<number>;
   /** Per-second points completed so far. */
   series(): readonly SeriesPoint[];
   /**

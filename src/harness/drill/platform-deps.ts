@@ -22,6 +22,7 @@ import type {
   FailoversByPair,
   FirstTokenSum,
   PriorityClassName,
+  SeriesPoint,
 } from '../report/types.js';
 import type { ScenarioSpec, TaskSizes } from '../scenario/types.js';
 import type { BreakerChangeAt, BreakerWatch, DrillDeps, DrillWorkers, LoadStream } from './deps.js';
@@ -304,11 +305,12 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
 
   function stream(
     run: Promise<LoadResult>,
-    parts: { sampler?: SeriesSampler; latencyBySecond: LatencyBySecond },
+    parts: { started: Promise<number>; sampler?: SeriesSampler; latencyBySecond: LatencyBySecond },
     extras: () => Promise<TopologyExtras>,
   ): LoadStream {
     const result = run.then(async (loadResult) => topologyFromLoad(loadResult, await extras()));
     return {
+      started: parts.started,
       series: () => parts.sampler?.points() ?? [],
       latencyBySecond: parts.latencyBySecond,
       stop: () => undefined,
@@ -325,6 +327,26 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
     return { latencyBySecond, onLatency: (second, ms) => latencyBySecond.record(second, ms) };
   }
 
+  /**
+   * Creates the `started` promise of a stream, the `onStart` load option that resolves it,
+   * and `rejectOnFailure`, which rejects it with the error of a load that fails before its
+   * first send. Burst streams leave `started` unread, so its rejection is marked handled here.
+   */
+  function startPromise(): {
+    started: Promise<number>;
+    onStart: (monotonicMs: number) => void;
+    rejectOnFailure: (run: Promise<unknown>) => void;
+  } {
+    let onStart: (monotonicMs: number) => void = () => undefined;
+    let fail: (error: unknown) => void = () => undefined;
+    const started = new Promise<number>((resolve, reject) => {
+      onStart = resolve;
+      fail = reject;
+    });
+    started.catch(() => undefined);
+    return { started, onStart, rejectOnFailure: (run) => run.catch(fail) };
+  }
+
   function startMain(durationS: number, signal: AbortSignal): LoadStream {
     const sampler = new SeriesSampler(burstTenants);
     const servedBySecond = new Map<number, Record<string, number>>();
@@ -334,49 +356,59 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
     const admissionRejectionsBySecond = new Map<number, Record<string, number>>();
     const firstTokenBySecond = new Map<number, Record<string, FirstTokenSum>>();
     let running = true;
-    const sampling = sampleSeries({
-      clock,
-      sampler,
-      read,
-      isRunning: () => running,
-      signal,
-      onPoint: (point) => {
-        servedBySecond.set(point.t, point.servedBy);
-        failoversBySecond.set(point.t, point.failovers);
-        if (point.failoversByPair !== undefined) {
-          failoversByPairBySecond.set(point.t, point.failoversByPair);
-        }
-        if (point.admissionRejections !== undefined) {
-          admissionRejectionsBySecond.set(point.t, point.admissionRejections);
-        }
-        if (point.firstTokenByProvider !== undefined) {
-          firstTokenBySecond.set(point.t, point.firstTokenByProvider);
-        }
-        if (point.queueDepth !== undefined && point.queueOldestAgeS !== undefined) {
-          queueBySecond.set(point.t, {
-            depth: point.queueDepth,
-            oldestAgeS: point.queueOldestAgeS,
-          });
-        }
-      },
-    });
+    const { started, onStart, rejectOnFailure } = startPromise();
+    const onPoint = (point: SeriesPoint): void => {
+      servedBySecond.set(point.t, point.servedBy);
+      failoversBySecond.set(point.t, point.failovers);
+      if (point.failoversByPair !== undefined) {
+        failoversByPairBySecond.set(point.t, point.failoversByPair);
+      }
+      if (point.admissionRejections !== undefined) {
+        admissionRejectionsBySecond.set(point.t, point.admissionRejections);
+      }
+      if (point.firstTokenByProvider !== undefined) {
+        firstTokenBySecond.set(point.t, point.firstTokenByProvider);
+      }
+      if (point.queueDepth !== undefined && point.queueOldestAgeS !== undefined) {
+        queueBySecond.set(point.t, {
+          depth: point.queueDepth,
+          oldestAgeS: point.queueOldestAgeS,
+        });
+      }
+    };
     const { latencyBySecond, onLatency } = latencyRecording();
     // The cost per task bills the worker pool for the main load, not the drill's set-up.
     platform.startWorkerPoolBill();
-    const run = runLoad(options.scenario, {
-      target: platform.urls.gateway,
-      durationSec: durationS,
-      seed,
-      clock,
-      signal,
-      topology: options.topology,
-      outputLimitOf: (route) => platform.maxOutputTokens?.(route),
-      drainTimeoutMs: MAIN_DRAIN_TIMEOUT_MS,
-      onLatency,
-    }).finally(() => {
-      running = false;
-    });
-    return stream(run, { sampler, latencyBySecond }, async () => {
+    // The baseline is read before the load starts, so the sampler's first second counts
+    // every request the load sends in it.
+    const run = read()
+      .then((samples) => {
+        sampler.baseline(samples);
+        return runLoad(options.scenario, {
+          target: platform.urls.gateway,
+          durationSec: durationS,
+          seed,
+          clock,
+          signal,
+          topology: options.topology,
+          outputLimitOf: (route) => platform.maxOutputTokens?.(route),
+          drainTimeoutMs: MAIN_DRAIN_TIMEOUT_MS,
+          onLatency,
+          onStart,
+        });
+      })
+      .finally(() => {
+        running = false;
+      });
+    rejectOnFailure(run);
+    // The sampler counts its seconds from the load's second 0, so its fields and the load's
+    // own counts of each second cover the same interval.
+    const sampling = started.then(
+      (originMs) =>
+        sampleSeries({ clock, originMs, sampler, read, isRunning: () => running, signal, onPoint }),
+      () => undefined,
+    );
+    return stream(run, { started, sampler, latencyBySecond }, async () => {
       await sampling;
       const samples = await read();
       const cost = await costOf(
@@ -411,6 +443,7 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
     }
     const scenario = burstScenario(options.scenario, step, quota);
     const { latencyBySecond, onLatency } = latencyRecording();
+    const { started, onStart, rejectOnFailure } = startPromise();
     const run = runLoad(scenario, {
       target: platform.urls.gateway,
       seed: seed + 1,
@@ -419,9 +452,11 @@ export function platformDrillDeps(options: PlatformDrillOptions): DrillDeps {
       topology: options.topology,
       outputLimitOf: (route) => platform.maxOutputTokens?.(route),
       onLatency,
+      onStart,
     });
+    rejectOnFailure(run);
     const empty = { meanUsd: 0, p95Usd: 0, totalUsd: 0, byTenant: [], byRoute: [] };
-    return stream(run, { latencyBySecond }, async () => ({
+    return stream(run, { started, latencyBySecond }, async () => ({
       topology: `${options.topology} burst`,
       failovers: [],
       cost: empty,

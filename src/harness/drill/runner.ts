@@ -44,7 +44,10 @@ export interface DrillOutcome {
   verdict: VerdictRecord;
   /** Result of the main load stream; a partial one when the drill was aborted. */
   result: TopologyResult;
-  /** Wall-clock epoch milliseconds of the load start. */
+  /**
+   * Wall-clock epoch milliseconds of the drill's time 0, the main load's second 0, or of the
+   * drill's call when the load never started.
+   */
   startedAt: number;
 }
 
@@ -58,7 +61,8 @@ class DrillRun {
   /** Backpressure's shed counts when each worker pause started, by step id. */
   readonly #shedAtPause = new Map<string, ShedCount[]>();
   #aborted: AbortRecord | null = null;
-  #startMono = 0;
+  /** Monotonic ms of the drill's time 0; undefined until the main load starts. */
+  #startMono: number | undefined;
   #main: LoadStream | undefined;
   #breakers: BreakerWatch | undefined;
 
@@ -79,24 +83,25 @@ class DrillRun {
     this.#controller.abort(reason);
   }
 
+  /** Seconds since the drill's time 0; 0 until the main load starts. */
   elapsedS(): number {
+    if (this.#startMono === undefined) return 0;
     return (this.deps.clock.monotonic() - this.#startMono) / 1000;
   }
 
   async execute(): Promise<DrillOutcome> {
     this.signal.throwIfAborted();
     this.#requireWorkers();
-    this.#startMono = this.deps.clock.monotonic();
-    const startedAt = this.deps.clock.now();
     this.#breakers = this.deps.watchBreakers?.();
     try {
-      return await this.#run(startedAt);
+      return await this.#run();
     } finally {
       this.#breakers?.stop();
     }
   }
 
-  async #run(startedAt: number): Promise<DrillOutcome> {
+  async #run(): Promise<DrillOutcome> {
+    let startedAt = this.deps.clock.now();
     const main = this.deps.startLoad(
       { kind: 'main', scenario: this.spec.scenario, durationS: this.spec.durationS },
       this.signal,
@@ -106,6 +111,8 @@ class DrillRun {
     // rejects with the failure below.
     main.result.catch((error: unknown) => this.abort(error));
     try {
+      await this.#awaitLoadStart(main);
+      startedAt = this.deps.clock.now() - this.elapsedS() * 1000;
       await this.#runTimeline();
     } catch (error) {
       this.#recordAbort(error);
@@ -117,6 +124,26 @@ class DrillRun {
     main.stop();
     const result = await main.result;
     return { spec: this.spec, startedAt, result, ...this.#finish(result, rollback) };
+  }
+
+  /**
+   * Waits until the main load's set-up is done and puts the drill's time 0 at its second 0,
+   * so fault offsets, probe windows and every per-second series count from one instant.
+   * @throws the load's set-up error, or the signal's reason when the drill is aborted first.
+   */
+  async #awaitLoadStart(main: LoadStream): Promise<void> {
+    const signal = this.signal;
+    signal.throwIfAborted();
+    let onAbort = (): void => undefined;
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      this.#startMono = await Promise.race([main.started, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   async #runTimeline(): Promise<void> {
@@ -377,7 +404,11 @@ class DrillRun {
       breakers:
         this.#breakers === undefined
           ? null
-          : breakerJournal(this.#breakers, this.#startMono, this.elapsedS()),
+          : breakerJournal(
+              this.#breakers,
+              this.#startMono ?? this.deps.clock.monotonic(),
+              this.elapsedS(),
+            ),
     };
     return { journal, verdict: decideVerdict(journal, result) };
   }

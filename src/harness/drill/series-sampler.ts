@@ -284,8 +284,11 @@ export class SeriesSampler {
 
 /** Inputs of {@link sampleSeries}. */
 export interface SeriesSampling {
-  /** The drill's clock; second `t` covers [t, t + 1) s after the sampling started. */
+  /** The drill's clock; second `t` covers [t, t + 1) s after `originMs`. */
   clock: Clock;
+  /** Monotonic time of `clock`, in ms, at which second 0 starts: the drill's time 0. */
+  originMs: number;
+  /** Sampler that already holds the counters at `originMs` from {@link SeriesSampler.baseline}. */
   sampler: SeriesSampler;
   /** Reads the platform's cumulative samples. */
   read: () => Promise<MetricSampleValue[]>;
@@ -297,7 +300,7 @@ export interface SeriesSampling {
 }
 
 /**
- * Reads the samples after each whole second of `clock` and records one point per read.
+ * Reads the samples after each whole second from `originMs` and records one point per read.
  * Each point's second comes from the clock when its read starts, not from a count of
  * reads, so a slow read cannot shift later points against the fault timeline. When a
  * read outlasts a second, the next read is taken at once and the counts of every second
@@ -305,8 +308,7 @@ export interface SeriesSampling {
  */
 export async function sampleSeries(options: SeriesSampling): Promise<void> {
   const { clock, sampler, read, signal } = options;
-  const startMs = clock.monotonic();
-  sampler.baseline(await read());
+  const startMs = options.originMs;
   // Seconds [0, covered) are recorded.
   let covered = 0;
   for (;;) {

@@ -77,6 +77,7 @@ export class LoadRun {
     const clock = this.#options.clock;
     const startedAt = clock.now();
     this.#runStartMs = clock.monotonic();
+    this.#options.onStart?.(this.#runStartMs);
     this.#context = this.#sendContext();
     const onAbort = (): void => this.#stopEarly();
     this.#options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -59,6 +59,11 @@ export interface RunLoadOptions {
    * that counts it and its latency in milliseconds (an aborted request's wait).
    */
   onLatency?: LatencyListener;
+  /**
+   * Called once, just before the first scheduled send, with the clock's monotonic time in
+   * ms at which second 0 of `timeSeries` starts. A run whose set-up fails never calls it.
+   */
+  onStart?: (monotonicMs: number) => void;
   /** @defaultValue 1000 */
   progressIntervalMs?: number;
   /** Aborts the run early; outstanding requests are aborted and the result is marked invalid. */
@@ -75,6 +80,7 @@ export type ResolvedLoadOptions = Required<
     | 'outputLimitOf'
     | 'onProgress'
     | 'onLatency'
+    | 'onStart'
     | 'signal'
     | 'health'
     | 'target'
@@ -83,7 +89,7 @@ export type ResolvedLoadOptions = Required<
 > &
   Pick<
     RunLoadOptions,
-    'keys' | 'traceRows' | 'outputLimitOf' | 'onProgress' | 'onLatency' | 'signal'
+    'keys' | 'traceRows' | 'outputLimitOf' | 'onProgress' | 'onLatency' | 'onStart' | 'signal'
   > & {
     health: HealthLimits;
   };

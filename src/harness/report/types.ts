@@ -249,7 +249,11 @@ export interface HarnessHealth {
   behindMs?: number;
 }
 
-/** One second of a run; `t` counts seconds from the load start. */
+/**
+ * One second of a run; `t` counts seconds from the load's second 0, its first scheduled send.
+ * In a drill that is the drill's time 0, from which its fault offsets and probe windows count,
+ * and every field of the point covers the same second.
+ */
 export interface SeriesPoint {
   t: number;
   /**

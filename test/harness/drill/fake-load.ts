@@ -71,6 +71,7 @@ export function fakeLoad(
   };
   const latencyBySecond = new LatencyBySecond();
   return {
+    started: Promise.resolve(start),
     series,
     latencyBySecond,
     stop() {

@@ -308,6 +308,7 @@ describe('runDrill', () => {
         if (request.kind === 'main') return startMain(request, signal);
         const result = Promise.reject(new Error('load target /healthz timed out after 2000 ms'));
         return {
+          started: result,
           series: () => [],
           latencyBySecond: new LatencyBySecond(),
           stop: () => undefined,

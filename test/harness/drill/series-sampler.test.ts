@@ -447,8 +447,11 @@ async function sampleUntil(
   read: () => Promise<MetricSampleValue[]>,
 ): Promise<readonly SeriesPoint[]> {
   const sampler = new SeriesSampler([]);
+  const originMs = clock.monotonic();
+  sampler.baseline(await read());
   await sampleSeries({
     clock,
+    originMs,
     sampler,
     read,
     isRunning: () => clock.monotonic() < endMs,
@@ -535,10 +538,13 @@ describe('sampleSeries', () => {
       }
       await clock.sleep(ms, signal);
     };
+    const read = slowPlatform(clock, () => 0);
+    sampler.baseline(await read());
     await sampleSeries({
       clock: { ...clock, sleep },
+      originMs: 0,
       sampler,
-      read: slowPlatform(clock, () => 0),
+      read,
       isRunning: () => true,
       signal: controller.signal,
     });

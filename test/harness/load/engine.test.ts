@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runLoad } from '../../../src/harness/load/engine.js';
+import { systemClock } from '../../../src/platform/clock.js';
 import { isTargetUnreachableError } from '../../../src/harness/load/errors.js';
 import { formatSummary } from '../../../src/harness/load/format.js';
 import { evaluateThresholds } from '../../../src/harness/load/thresholds.js';
@@ -432,6 +433,28 @@ describe('runLoad', () => {
     assert.equal(result.timeSeries[0]?.second, 0);
     const sent = result.timeSeries.reduce((sum, point) => sum + point.requests, 0);
     assert.equal(sent, result.requests.sent);
+  });
+
+  it('calls onStart once before the first send', async () => {
+    gateway = await startFakeGateway();
+    const spec = sampleSpec({
+      target: gateway.url,
+      durationSec: 1.2,
+      arrival: { kind: 'constant', ratePerSec: 20 },
+    });
+    const starts: { atMs: number; received: string[] }[] = [];
+    const beforeMs = systemClock.monotonic();
+    const result = await runLoad(spec, {
+      keys: TEST_KEYS,
+      seed: 11,
+      onStart: (atMs) => starts.push({ atMs, received: [...(gateway?.received ?? [])] }),
+    });
+    assert.equal(starts.length, 1);
+    // Only the health probe of the set-up reached the gateway before second 0.
+    assert.deepEqual(starts[0]?.received, ['GET /healthz']);
+    const atMs = starts[0]?.atMs ?? Number.NaN;
+    assert.ok(atMs >= beforeMs, `onStart at ${atMs} ms, before the call at ${beforeMs} ms`);
+    assert.ok(result.requests.sent > 0);
   });
 
   it('reports each ended request to onLatency', async () => {

@@ -63,27 +63,47 @@ function seconds(latency: LoadLatency): LatencySummary {
   return { p50S: latency.p50 / 1000, p95S: latency.p95 / 1000, p99S: latency.p99 / 1000 };
 }
 
+/**
+ * True when the run's own stop, such as a drill's abort, ended it. Every request aborted then
+ * was cut by the stop, so its outcome measures nothing about the platform.
+ */
+function stoppedBySignal(result: LoadResult): boolean {
+  return result.drain?.endedBy === 'signal';
+}
+
+/**
+ * Returns the run's success rate over the requests that ended. A run its stop ended leaves out
+ * the requests the stop cut, as its series and the drill's probes do, so that they do not read
+ * as platform failures.
+ */
+function successRateOf(result: LoadResult): number {
+  if (!stoppedBySignal(result)) return result.successRate;
+  const { succeeded, failed } = result.requests;
+  return succeeded + failed === 0 ? 0 : succeeded / (succeeded + failed);
+}
+
 function breakdown(
   latencies: LoadResult['latency']['byTenant'],
   outcomes: LoadResult['successRateByTenant'],
+  leaveOutAborted: boolean,
 ): Breakdown[] {
   return Object.entries(latencies).map(([key, latency]) => {
-    const counts = outcomes[key] ?? { finished: 0, succeeded: 0 };
-    const successRate = counts.finished === 0 ? 0 : counts.succeeded / counts.finished;
+    const counts = outcomes[key] ?? { finished: 0, succeeded: 0, aborted: 0 };
+    const ended = leaveOutAborted ? counts.finished - counts.aborted : counts.finished;
+    const successRate = ended === 0 ? 0 : counts.succeeded / ended;
     return { key, requests: counts.finished, successRate, latency: seconds(latency) };
   });
 }
 
 function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
-  // A run that its signal stopped, as a drill's abort does, waits for no drain, so every
-  // request it aborted was cut by the stop and says nothing about the platform.
-  const stoppedBySignal = result.drain?.endedBy === 'signal';
+  // A run that its signal stopped, as a drill's abort does, waits for no drain.
+  const stopped = stoppedBySignal(result);
   return result.timeSeries.map((point) => {
     // Counted by end time, like the successes, so in-flight requests do not read as failures.
     // Requests the drain deadline aborted ended without a reply: they count against success,
     // not as throughput. Requests the stop cut are counted apart in `cutByStop`.
     const completed = point.successes + point.failures;
-    const cutByStop = stoppedBySignal ? point.aborted : 0;
+    const cutByStop = stopped ? point.aborted : 0;
     const ended = completed + point.aborted - cutByStop;
     const seriesPoint: SeriesPoint = {
       t: point.second,
@@ -117,19 +137,20 @@ function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
  */
 export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): TopologyResult {
   const sendWindowS = result.throughput?.windowSec;
+  const stopped = stoppedBySignal(result);
   return {
     topology: extras.topology,
     settings: extras.settings ?? {},
     throughputRpm: throughputRpmOf(result),
     ...(sendWindowS === undefined ? {} : { sendWindowS }),
     requests: result.requests.sent,
-    successRate: result.successRate,
+    successRate: successRateOf(result),
     latency: seconds(result.latency.overall),
-    perTenant: breakdown(result.latency.byTenant, result.successRateByTenant),
+    perTenant: breakdown(result.latency.byTenant, result.successRateByTenant, stopped),
     perRoute:
       result.successRateByRoute === undefined
         ? []
-        : breakdown(result.latency.byRoute, result.successRateByRoute),
+        : breakdown(result.latency.byRoute, result.successRateByRoute, stopped),
     statusCounts: { ...result.statusCodes },
     failovers: extras.failovers,
     ...(extras.fallbackRouteAttempts === undefined

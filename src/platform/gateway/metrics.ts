@@ -33,7 +33,7 @@ export class GatewayMetrics {
     });
     this.#rejections = new Counter({
       name: 'scalegate_gateway_rejections_total',
-      help: 'Task requests rejected for a named limit: backpressure, a tenant limit, maxTaskDurationMs, integrationTimeoutMs or a failed enqueue (queue)',
+      help: 'Task requests rejected for a named limit: backpressure, a tenant limit, maxTaskDurationMs, integrationTimeoutMs, contextWindowTokens or a failed enqueue (queue)',
       labelNames: ['tenant', 'limit', 'status'],
       registers: [registry],
     });

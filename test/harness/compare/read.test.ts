@@ -845,7 +845,7 @@ describe('readRun', () => {
     await assertRejected(
       file,
       'unsupported_schema_version',
-      `${file}: drill report schemaVersion "2" is not supported by this scalegate, which reads versions 1, 2, 3, 4, 5, 6, 7 and 8; ` +
+      `${file}: drill report schemaVersion "2" is not supported by this scalegate, which reads versions 1, 2, 3, 4, 5, 6, 7, 8 and 9; ` +
         'compare it with the scalegate version that wrote it, or run the drill again with this one',
     );
   });

@@ -111,6 +111,34 @@ describe('topologyFromLoad', () => {
     assert.equal(second?.throughputRpm, 120);
   });
 
+  it('leaves a stop cut out of success', () => {
+    const result = loadResult();
+    result.drain = { timeoutSec: 0, endedBy: 'signal', aborted: 6 };
+    result.requests = { ...result.requests, sent: 24, succeeded: 15, failed: 3, aborted: 6 };
+    result.successRate = 15 / 24;
+    result.latency.byRoute = { chat: latency(700, 2000, 2900) };
+    result.successRateByTenant = { 'tenant-alpha': { finished: 12, succeeded: 8, aborted: 4 } };
+    result.successRateByRoute = { chat: { finished: 24, succeeded: 15, aborted: 6 } };
+    const topology = topologyFromLoad(result, extras);
+    assert.equal(topology.requests, 24);
+    assert.equal(topology.successRate, 15 / 18);
+    assert.equal(topology.perTenant[0]?.requests, 12);
+    assert.equal(topology.perTenant[0]?.successRate, 8 / 8);
+    assert.equal(topology.perRoute[0]?.requests, 24);
+    assert.equal(topology.perRoute[0]?.successRate, 15 / 18);
+  });
+
+  it('counts drain aborts against success', () => {
+    const result = loadResult();
+    result.drain = { timeoutSec: 20, endedBy: 'timeout', aborted: 6 };
+    result.requests = { ...result.requests, sent: 24, succeeded: 15, failed: 3, aborted: 6 };
+    result.successRate = 15 / 24;
+    result.successRateByTenant = { 'tenant-alpha': { finished: 12, succeeded: 8, aborted: 4 } };
+    const topology = topologyFromLoad(result, extras);
+    assert.equal(topology.successRate, 15 / 24);
+    assert.equal(topology.perTenant[0]?.successRate, 8 / 12);
+  });
+
   it('counts aborts of the drain deadline', () => {
     const result = loadResult();
     result.drain = { timeoutSec: 20, endedBy: 'timeout', aborted: 2 };

@@ -34,6 +34,32 @@ describe('README metrics', () => {
     assert.deepEqual(missing, [], `metrics missing from README.md's Metrics section`);
   });
 
+  it('names every limit the gateway checks', async () => {
+    // The gateway rejects these in task-service.ts, outside admission, with a 400 or a 503
+    // error that names the limit. The counter takes its `limit` label from that name.
+    const source = readFileSync(
+      new URL('../../../src/platform/gateway/task-service.ts', import.meta.url),
+      'utf8',
+    );
+    const limits = [...source.matchAll(/limit: '([A-Za-z_]+)'/g)].map((match) => match[1] ?? '');
+    assert.deepEqual([...new Set(limits)].sort(), [
+      'contextWindowTokens',
+      'integrationTimeoutMs',
+      'maxTaskDurationMs',
+      'queue',
+    ]);
+    const section = metricsSection();
+    const missing = limits.filter((limit) => !section.includes(`\`${limit}\``));
+    assert.deepEqual(missing, [], "limits missing from README.md's Metrics section");
+    const registry = new Registry();
+    new GatewayMetrics(registry);
+    const help = (await registry.metrics())
+      .split('\n')
+      .find((line) => line.startsWith('# HELP scalegate_gateway_rejections_total '));
+    const unhelped = limits.filter((limit) => !help?.includes(limit));
+    assert.deepEqual(unhelped, [], 'limits missing from the help text of the counter');
+  });
+
   it('names only served labels', () => {
     const served = new Set(servedMetrics());
     const documented = metricsSection().match(/`scalegate_[a-z_]+\{[^}`]*\}`/g) ?? [];

@@ -4,7 +4,10 @@ import { once } from 'node:events';
 
 const CLI = 'bin/scalegate.js';
 
-/** Starts `scalegate <args>` and resolves once its output contains `startedText`. */
+/**
+ * Starts `scalegate <args>` and resolves once its output contains `startedText`. Kills the
+ * process and rejects when it exits first or has not started within 20 s.
+ */
 async function startServer(args: readonly string[], startedText: string) {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -18,8 +21,14 @@ async function startServer(args: readonly string[], startedText: string) {
       if (output.includes(startedText)) resolve();
     });
     child.once('exit', (code) => reject(new Error(`exited with ${code} before start: ${output}`)));
+    setTimeout(() => reject(new Error(`not started within 20 s: ${output}`)), 20_000).unref();
   });
-  await started;
+  try {
+    await started;
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
   return { child, output: () => output };
 }
 

@@ -29,7 +29,9 @@
  * half that CPU. With a stub router, no provider call at all, the ratio is
  * still 14 to 21%, and 17 to 25% when the bench skips HTTP and calls the
  * gateway's task service in process, so the target needs another layout of
- * the async path, at the workers as well as at the gateway. The sync targets
+ * the async path, at the workers as well as at the gateway. The layout's floor
+ * (bench/async-floor.ts: an HTTP route that adds a BullMQ job, workers that make
+ * one provider call per job, nothing else) reaches only 17 to 22%. The sync targets
  * hold on a day when the machine runs at its usual speed, at about 0.3 ms of
  * gateway-process CPU per request, but the machine has run slow enough for
  * the same code to reach only 1,600 requests/s. docs/benchmarks.md has the

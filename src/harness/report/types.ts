@@ -284,7 +284,11 @@ export interface SeriesPoint {
    * absent before schema version 5 and for a second the drill did not read.
    */
   failoversByPair?: FailoversByPair;
-  /** Successful requests per provider that served them in this second. */
+  /**
+   * Calls per mock provider that got HTTP status 200 and finished in this second,
+   * from `mock_provider_requests_total`. Calls of burst tenants count, and so do calls whose
+   * stream failed after the 200, so the sum can exceed `successes`.
+   */
   servedBy: Record<string, number>;
   /**
    * Times to first token of the tasks that finished in this second, per provider that

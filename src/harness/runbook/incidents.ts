@@ -5,6 +5,13 @@ import { failoverCountText } from './breaker-outage.js';
 import { breakerMeasured } from './breaker-signal.js';
 import { breakerRecoveryCheck, breakerStep } from './breaker-step.js';
 import { burstRejectionsText } from './burst-rejections.js';
+import {
+  type ErrorFailover,
+  errorFailoverOf,
+  errorFailoverSteps,
+  errorSymptom,
+  injectedErrorStatus,
+} from './error-failover.js';
 import { outageFailovers, outsideFailoversText } from './failover-rise.js';
 import { firstTokenBaselineText, firstTokenRecoveryText } from './first-token.js';
 import { p95Of, READ_GAP_S, rateShare, sumRate, twoReads } from './commands.js';
@@ -26,6 +33,7 @@ import {
   injectedSettingsText,
   providerFaultConfig,
   providerFaultKind,
+  type ProviderFaultKind,
   toxicSettings,
 } from './fault-settings.js';
 import { type ProviderKindText, providerKindText } from './provider-kinds.js';
@@ -137,12 +145,40 @@ function errorClassStep(primary: string, errorClass: string | undefined): string
   ];
 }
 
+/** An injected error status that the report does not show the router failing over for. */
+interface UnshownFailover {
+  kind: 'outage' | 'errors';
+  status: number;
+  failover: Exclude<ErrorFailover, 'failed-over'>;
+}
+
 /**
- * Builds the incident of a provider fault that fails calls, so that the router sends them to
- * another provider: an outage, injected errors, rate limiting, a hang or a broken stream.
+ * Returns the status an outage or injected-errors fault injects when the report does not
+ * show the router failing over for it, else undefined.
  */
-function providerFailure(evidence: Evidence, text: ProviderKindText): Incident {
+function unshownFailoverOf(
+  evidence: Evidence,
+  kind: ProviderFaultKind,
+): UnshownFailover | undefined {
+  if (kind !== 'outage' && kind !== 'errors') return undefined;
+  const status = injectedErrorStatus(providerFaultConfig(evidence.fault.description));
+  if (status === undefined) return undefined;
+  const failover = errorFailoverOf(evidence);
+  return failover === 'failed-over' ? undefined : { kind, status, failover };
+}
+
+/**
+ * Builds the incident of a provider fault that fails calls, which the router sends to another
+ * provider when their error class is in the route's `failoverOn`: an outage, injected
+ * errors, rate limiting, a hang or a broken stream.
+ */
+function providerFailure(
+  evidence: Evidence,
+  kind: ProviderFaultKind,
+  text: ProviderKindText,
+): Incident {
   const { report, result, fault } = evidence;
+  const unshown = unshownFailoverOf(evidence, kind);
   const timing = report.drill?.timings.find((entry) => entry.faultId === fault.id);
   const primary = fault.target;
   // NOTE: without a named fallback or a recorded failover, the commands below keep the
@@ -163,7 +199,10 @@ function providerFailure(evidence: Evidence, text: ProviderKindText): Incident {
   return {
     key: text.key,
     title: text.title,
-    symptom: text.symptom,
+    symptom:
+      unshown === undefined
+        ? text.symptom
+        : errorSymptom(unshown.kind, primary, unshown.status, unshown.failover),
     injected: injectedSettingsText(fault),
     signals: [
       {
@@ -199,8 +238,16 @@ function providerFailure(evidence: Evidence, text: ProviderKindText): Incident {
       breakerStep(report, outage, activations, points),
       `Check which provider serves now, by outcome. The counters are totals since the platform started, so this command prints them twice, ${READ_GAP_S} s apart, and the lines that changed are the current traffic: ${twoReads(`scalegate_provider_attempts_total\\{provider="(${primary}|${fallback})"`)}`,
       ...errorClassStep(primary, text.errorClass),
+      ...(unshown === undefined
+        ? []
+        : errorFailoverSteps(primary, unshown.status, unshown.failover)),
       `In a drill environment, set \`PROVIDER_URL\` to ${primary}'s address from \`urls.providers\` and read the injected faults: \`curl -s "$PROVIDER_URL/_control/faults"\`. Clear them with \`curl -s -X DELETE "$PROVIDER_URL/_control/faults"\`.`,
-      `Check that ${fallback} does not turn the extra traffic away at its rate limit: a \`status_429\` line that changes between the two reads of ${twoReads(`scalegate_provider_errors_total\\{provider="${fallback}".*error_class="status_429"`)} means it does. No line means no call was rate-limited since the platform started.`,
+      // A fallback that gets none of the failed calls has no extra traffic to turn away.
+      ...(unshown?.failover === 'not-failed-over'
+        ? []
+        : [
+            `Check that ${fallback} does not turn the extra traffic away at its rate limit: a \`status_429\` line that changes between the two reads of ${twoReads(`scalegate_provider_errors_total\\{provider="${fallback}".*error_class="status_429"`)} means it does. No line means no call was rate-limited since the platform started.`,
+          ]),
       'Drill a changed route policy with `make policy-gate POLICY=path/to/policy.yaml` before it goes live: the gate exits 0 only when the policy passes this drill.',
     ],
     verification: [
@@ -328,7 +375,9 @@ function providerSlowdown(evidence: Evidence, text: ProviderKindText): Incident 
 function providerFault(evidence: Evidence): Incident {
   const kind = providerFaultKind(providerFaultConfig(evidence.fault.description));
   const text = providerKindText(kind, evidence.fault.target);
-  return kind === 'slowdown' ? providerSlowdown(evidence, text) : providerFailure(evidence, text);
+  return kind === 'slowdown'
+    ? providerSlowdown(evidence, text)
+    : providerFailure(evidence, kind, text);
 }
 
 function proxyFault(evidence: Evidence): Incident {
@@ -413,6 +462,31 @@ function drillTenantsText(report: Report): string {
   return ` The drill's platform read \`${tenantsPath}\` (sha256 ${tenantsHash.slice(0, 12)}), so the rejections cited here come from its limits.`;
 }
 
+/**
+ * `limit` labels of `scalegate_gateway_rejections_total` that a tenant's load can reach: the
+ * tenant quotas and in-flight cap that `limitFor` in admission/decision.ts names, and the
+ * queue limits of admission/backpressure.ts. The other labels reject a request for its own
+ * size, its tenant's spend or a failed enqueue, such as `contextWindowTokens` or `budget_usd`.
+ */
+const LOAD_LIMITS = [
+  'requests_per_minute',
+  'tokens_per_minute',
+  'max_in_flight',
+  'queue_depth',
+  'queue_oldest_age_ms',
+] as const;
+
+/**
+ * Words the check that a burst leaves the other tenants alone. Its grep keeps only the
+ * rejections at `LOAD_LIMITS` with status 429, or 503 at a hard backpressure limit, because a
+ * 413 `tokens_per_minute` is a request larger than its tenant's whole token bucket.
+ */
+function otherTenantsStep(): string {
+  const limits = LOAD_LIMITS.map((limit) => `\`${limit}\``);
+  const rejections = `scalegate_gateway_rejections_total\\{[^}]*limit="(${LOAD_LIMITS.join('|')})",status="(429|503)"`;
+  return `Confirm other tenants are unaffected: between the two reads of ${twoReads(rejections, 'scalegate_requests_total\\{')} no rejection line of another tenant changes, and neither do their \`outcome="failed"\` lines. The command prints only rejections at the limits that the burst's load can reach: a quota, in-flight or backpressure limit (${limits.slice(0, -1).join(', ')} or ${limits.at(-1)}) with status 429 or 503. It leaves out rejections for a request's own size or its tenant's spend, such as \`contextWindowTokens\` or \`budget_usd\`, which another tenant's burst does not cause.`;
+}
+
 function tenantBurst(evidence: Evidence): Incident {
   const { report, result, fault } = evidence;
   const burst = fault.burst;
@@ -448,7 +522,7 @@ function tenantBurst(evidence: Evidence): Incident {
       `Watch the rejections, read twice ${READ_GAP_S} s apart: a line that changed is the tenant still being turned away, by reason: ${twoReads(`scalegate_admission_rejections_total\\{tenant="${tenant}"`)}`,
       `Find the limit behind each reason of step 1 in the tenants file the platform was started with, its --tenants option, or fixtures/tenants.yaml: ${reasonLimits()}. \`backpressure\` is the platform's queue backlog, which no limit of the tenant sets.${drillTenantsText(report)} ${budgetReadText(tenant)}`,
       `If its async tasks hold the workers, lower its maxRunning in that file and restart the platform, which applies the cap to queued tasks too. Restart only a platform on Redis (REDIS_URL), with the same REDIS_URL and \`--key-prefix\` so it finds the queued tasks: on the embedded memory drivers a stop fails every queued task of every tenant. Then check that its deferrals rise between the two reads of ${twoReads(`scalegate_running_cap_deferrals_total\\{tenant="${tenant}"`)}, which shows the cap holding its tasks back.`,
-      `Confirm other tenants are unaffected: between the two reads of ${twoReads('scalegate_gateway_rejections_total\\{', 'scalegate_requests_total\\{')} no rejection line of another tenant changes, and neither do their \`outcome="failed"\` lines.`,
+      otherTenantsStep(),
     ],
     verification: [
       `Rejections for ${tenant} stop rising once its rate is back under quota: step 1's two reads print the same lines. ${burstRejectionsText(result.timeSeries, tenant, windowOf(fault), report.schemaVersion)}`,

@@ -55,6 +55,15 @@ describe('SeriesSampler', () => {
     assert.deepEqual(point?.servedBy, { 'provider-a': 2, 'provider-b': 18 });
   });
 
+  it('counts burst calls in servedBy', () => {
+    const sampler = new SeriesSampler(['tenant-noisy']);
+    sampler.baseline(counters(10, 5, 0, 10, 0));
+    // tenant-noisy's 45 successes are left out of successes, but its calls got 200s too.
+    const [point] = sampler.record(0, counters(30, 50, 0, 40, 25));
+    assert.equal(point?.successes, 20);
+    assert.deepEqual(point?.servedBy, { 'provider-a': 30, 'provider-b': 25 });
+  });
+
   it('counts admission rejections per tenant', () => {
     const sampler = new SeriesSampler(['tenant-noisy']);
     const rejections = (noisy: number, alpha: number) => [

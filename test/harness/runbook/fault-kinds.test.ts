@@ -284,3 +284,104 @@ describe('runbook burst and pause settings', () => {
     );
   });
 });
+
+/** Renders the sample report with `description` on provider-a and no failover from it. */
+function withoutFailover(description: string, unreadAtS?: number): string {
+  const report = sampleReport();
+  faultOf(report, 'primary-outage').description = description;
+  for (const point of report.topologies[0]?.timeSeries ?? []) {
+    point.failovers = 0;
+    point.failoversByPair = {};
+    if (point.t === unreadAtS) delete point.failoversByPair;
+  }
+  return renderRunbook([report]);
+}
+
+/** Returns the section's numbered lines, the operator steps and verification checks. */
+function numberedLines(section: string): string[] {
+  return section.split('\n').filter((line) => /^\d+\. /.test(line));
+}
+
+const STATUS_400_CLASS_STEP =
+  '3. Confirm the fault\'s failure mode: an `error_class="status_400"` line of provider-a ' +
+  'that changes between the two reads of `(curl -s "$GATEWAY_URL/metrics"; sleep 10; ' +
+  'curl -s "$GATEWAY_URL/metrics") | grep -E ' +
+  '\'^scalegate_provider_errors_total\\{provider="provider-a".*error_class="status_400"\'` ' +
+  'is calls to provider-a still failing with status 400. No line means no call to ' +
+  'provider-a failed this way since the platform started.';
+
+describe('runbook error status without failover', () => {
+  it('states an outage the router kept', () => {
+    const section = sectionOf(
+      withoutFailover(JSON.stringify({ errorRate: 1, errorStatus: 400 })),
+      'Provider outage: provider-a',
+    );
+    assert.equal(
+      symptomLine(section),
+      'provider-a fails every call with status 400. The drill recorded no failover from ' +
+        "provider-a while the fault was active, so the route's `failoverOn` in the policy " +
+        'does not list `status_400`: the router does not send these calls to another ' +
+        'provider, and their tasks fail with the error.',
+    );
+    const steps = numberedLines(section);
+    assert.equal(steps[2], STATUS_400_CLASS_STEP);
+    assert.equal(
+      steps[3],
+      '4. Find `failoverOn` of the routes that call provider-a in the policy file the ' +
+        'platform was started with. `status_400` is not in it, so each call that fails with ' +
+        'status 400 fails its task. Add `status_400` only if another provider can serve the ' +
+        'call that provider-a rejected.',
+    );
+    assert.ok(!section.includes('turn the extra traffic away'), section);
+  });
+
+  it('states injected errors the router kept', () => {
+    const section = sectionOf(
+      withoutFailover(JSON.stringify({ errorRate: 0.5, errorStatus: 404 })),
+      'Provider errors: provider-a',
+    );
+    assert.equal(
+      symptomLine(section),
+      'provider-a fails a share of its calls with status 404 and serves the others. The ' +
+        'drill recorded no failover from provider-a while the fault was active, so the ' +
+        "route's `failoverOn` in the policy does not list `status_404`: the router does not " +
+        'send these calls to another provider, and their tasks fail with the error.',
+    );
+  });
+
+  it('hedges an outage with an unread second', () => {
+    const section = sectionOf(
+      withoutFailover(JSON.stringify({ errorRate: 1, errorStatus: 400 }), 30),
+      'Provider outage: provider-a',
+    );
+    assert.equal(
+      symptomLine(section),
+      'provider-a fails every call with status 400. The router sends such a call to another ' +
+        "provider only when the route's `failoverOn` in the policy lists `status_400`; " +
+        "otherwise the call's task fails with the error.",
+    );
+    const steps = numberedLines(section);
+    assert.equal(steps[2], STATUS_400_CLASS_STEP);
+    assert.equal(
+      steps[3],
+      '4. Find `failoverOn` of the routes that call provider-a in the policy file the ' +
+        'platform was started with. If it lists `status_400`, the router sends these calls ' +
+        'to another provider and the steps about the fallback apply; if it does not, each ' +
+        'call that fails with status 400 fails its task.',
+    );
+    assert.ok(section.includes('turn the extra traffic away'), section);
+  });
+
+  it('keeps the outage symptom after failovers', () => {
+    const section = sectionOf(
+      withProviderFault(JSON.stringify({ errorRate: 1, errorStatus: 400 })),
+      'Provider outage: provider-a',
+    );
+    assert.equal(
+      symptomLine(section),
+      'provider-a fails every call with an error status, so the router sends its traffic to ' +
+        'another provider.',
+    );
+    assert.ok(!section.includes('error_class="status_400"'), section);
+  });
+});

@@ -923,6 +923,65 @@ describe('renderRunbook', () => {
     );
   });
 
+  it('names the load limits in step 4', () => {
+    const burstSection = sectionOf(
+      renderRunbook([sampleReport()]),
+      'Noisy tenant burst: tenant-noisy',
+    );
+    assert.equal(
+      operatorStep(burstSection, 4),
+      '4. Confirm other tenants are unaffected: between the two reads of ' +
+        '`(curl -s "$GATEWAY_URL/metrics"; sleep 10; curl -s "$GATEWAY_URL/metrics") | grep -E ' +
+        '\'^(scalegate_gateway_rejections_total\\{[^}]*limit="(requests_per_minute|tokens_per_minute|' +
+        'max_in_flight|queue_depth|queue_oldest_age_ms)",status="(429|503)"|' +
+        "scalegate_requests_total\\{)'` no rejection line of another tenant changes, and neither " +
+        'do their `outcome="failed"` lines. The command prints only rejections at the limits ' +
+        "that the burst's load can reach: a quota, in-flight or backpressure limit " +
+        '(`requests_per_minute`, `tokens_per_minute`, `max_in_flight`, `queue_depth` or ' +
+        '`queue_oldest_age_ms`) with status 429 or 503. It leaves out rejections for a ' +
+        "request's own size or its tenant's spend, such as `contextWindowTokens` or " +
+        "`budget_usd`, which another tenant's burst does not cause.",
+    );
+  });
+
+  it('greps only load rejections in step 4', async () => {
+    const burstSection = sectionOf(
+      renderRunbook([sampleReport()]),
+      'Noisy tenant burst: tenant-noisy',
+    );
+    const pattern = /grep -E '([^']+)'/.exec(operatorStep(burstSection, 4))?.[1];
+    assert.ok(pattern, burstSection);
+
+    const registry = new Registry();
+    const gateway = new GatewayMetrics(registry);
+    const platform = defineMetrics(registry);
+    gateway.observeRejection('tenant-alpha', 'contextWindowTokens', 400);
+    gateway.observeRejection('tenant-alpha', 'tokens_per_minute', 413);
+    gateway.observeRejection('tenant-alpha', 'budget_usd', 429);
+    gateway.observeRejection('tenant-alpha', 'queue', 503);
+    gateway.observeRejection('tenant-alpha', 'maxTaskDurationMs', 400);
+    gateway.observeRejection('tenant-alpha', 'requests_per_minute', 429);
+    gateway.observeRejection('tenant-alpha', 'tokens_per_minute', 429);
+    gateway.observeRejection('tenant-alpha', 'max_in_flight', 429);
+    gateway.observeRejection('tenant-alpha', 'queue_depth', 429);
+    gateway.observeRejection('tenant-alpha', 'queue_oldest_age_ms', 503);
+    platform.requests.inc({ tenant: 'tenant-alpha', route: 'chat', outcome: 'failed' });
+
+    const grep = spawnSync('grep', ['-E', pattern], {
+      input: await registry.metrics(),
+      encoding: 'utf8',
+    });
+    assert.equal(grep.status, 0, grep.stderr);
+    assert.deepEqual(grep.stdout.trimEnd().split('\n'), [
+      'scalegate_gateway_rejections_total{tenant="tenant-alpha",limit="requests_per_minute",status="429"} 1',
+      'scalegate_gateway_rejections_total{tenant="tenant-alpha",limit="tokens_per_minute",status="429"} 1',
+      'scalegate_gateway_rejections_total{tenant="tenant-alpha",limit="max_in_flight",status="429"} 1',
+      'scalegate_gateway_rejections_total{tenant="tenant-alpha",limit="queue_depth",status="429"} 1',
+      'scalegate_gateway_rejections_total{tenant="tenant-alpha",limit="queue_oldest_age_ms",status="503"} 1',
+      'scalegate_requests_total{tenant="tenant-alpha",route="chat",outcome="failed"} 1',
+    ]);
+  });
+
   it('warns about evidence that did not pass', () => {
     const report = sampleReport();
     const deviated = renderRunbook([report]);

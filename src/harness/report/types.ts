@@ -323,11 +323,26 @@ export interface TopologyResult {
   sendWindowS?: number;
   requests: number;
   successRate: number;
+  /**
+   * Latency from the scheduled send to the response or terminal state. A request the drain
+   * deadline aborted counts with the time it had waited. Requests in `cutByStop` are left out.
+   */
   latency: LatencySummary;
   perTenant: Breakdown[];
   perRoute: Breakdown[];
-  /** Response counts keyed by HTTP status, or by an error class such as `timeout`. */
+  /**
+   * Response counts keyed by HTTP status; an async request counts the status of its
+   * submission. A request cut by the run's own stop before its response has no key and counts
+   * in `cutByStop`. Transport failures and requests the drain deadline aborted have no key.
+   */
   statusCounts: Record<string, number>;
+  /**
+   * Requests in flight that the run's own stop cut, such as a drill's abort: the sum of
+   * `cutByStop` over `timeSeries`. `successRate` and every latency percentile leave them out.
+   * An async task cut after its 202 also counts under `202` in `statusCounts`. Absent when
+   * none was cut, and before schema version 9.
+   */
+  cutByStop?: number;
   failovers: FailoverCount[];
   /**
    * Provider calls to candidates of fallback routes, one entry per route and fallback route

@@ -313,6 +313,7 @@ export function sampleReportV8(): Report {
   const report = sampleReport();
   report.schemaVersion = 8;
   for (const topology of report.topologies) {
+    delete topology.cutByStop;
     for (const point of topology.timeSeries) delete point.cutByStop;
   }
   return report;

@@ -159,6 +159,8 @@ export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): To
   const stopped = stoppedBySignal(result);
   const latency = reportedLatency(result);
   const cutByStop = stopped ? result.requests.aborted : 0;
+  // Every async task aborted in a stopped run was cut after its submission's 202.
+  const cutAfterAccepted = stopped ? result.async.aborted : 0;
   return {
     topology: extras.topology,
     settings: extras.settings ?? {},
@@ -179,6 +181,7 @@ export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): To
         : breakdown(result.latency.byRoute, latency.byRoute, result.successRateByRoute, stopped),
     statusCounts: { ...result.statusCodes },
     ...(cutByStop === 0 ? {} : { cutByStop }),
+    ...(cutAfterAccepted === 0 ? {} : { cutAfterAccepted }),
     failovers: extras.failovers,
     ...(extras.fallbackRouteAttempts === undefined
       ? {}

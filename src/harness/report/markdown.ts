@@ -256,9 +256,9 @@ function breakdownSection(result: TopologyResult): string {
 }
 
 /**
- * Lists the responses by status, such as `Responses: 200 x 700, 503 x 29; 163 requests cut by
- * the drill's abort.`. With the cut requests they add up to the requests sent, unless some
- * failed in transport, the drain deadline aborted them, or an async task was cut after its 202.
+ * Lists the responses by status, such as `Responses: 200 x 1276, 202 x 162; 220 requests cut
+ * by the drill's abort before a response.`. In a run the drill's abort ended, the two add up
+ * to the requests sent unless some request failed without a response, such as in transport.
  */
 function responsesLine(result: TopologyResult): string {
   const statuses = Object.entries(result.statusCounts)
@@ -267,8 +267,13 @@ function responsesLine(result: TopologyResult): string {
   const listed = statuses.length === 0 ? 'none' : statuses.join(', ');
   const cut = result.cutByStop ?? 0;
   if (cut === 0) return `Responses: ${listed}.`;
-  const requests = cut === 1 ? '1 request' : `${count(cut)} requests`;
-  return `Responses: ${listed}; ${requests} cut by the drill's abort.`;
+  const accepted = result.cutAfterAccepted ?? 0;
+  const beforeResponse = cut - accepted;
+  const requests = beforeResponse === 1 ? '1 request' : `${count(beforeResponse)} requests`;
+  const line = `Responses: ${listed}; ${requests} cut by the drill's abort before a response`;
+  if (accepted === 0) return `${line}.`;
+  const tasks = accepted === 1 ? '1 async task' : `${count(accepted)} async tasks`;
+  return `${line}, and ${tasks} cut after ${accepted === 1 ? 'its' : 'their'} 202.`;
 }
 
 /** Renders the providers' bill of a drill: a row per provider and model, then the comparison. */

@@ -158,8 +158,23 @@ describe('topologyFromLoad', () => {
     assert.deepEqual(topology.perRoute[0]?.latency, { p50S: 3.85, p95S: 4.35, p99S: 4.85 });
     assert.deepEqual(topology.statusCounts, { '200': 700, '503': 29 });
     assert.equal(topology.cutByStop, 163);
+    assert.equal('cutAfterAccepted' in topology, false);
     const responses = Object.values(topology.statusCounts).reduce((sum, n) => sum + n, 0);
     assert.equal(responses + (topology.cutByStop ?? 0), topology.requests);
+  });
+
+  it('counts async tasks a stop cut', () => {
+    // 19 of the 239 cut requests were async tasks whose submissions had returned 202.
+    const result = loadResult();
+    result.drain = { timeoutSec: 0, endedBy: 'signal', aborted: 239 };
+    result.requests = { ...result.requests, sent: 1658, succeeded: 1400, failed: 19, aborted: 239 };
+    result.statusCodes = { '200': 1276, '202': 162 };
+    result.async = { ...result.async, accepted: 162, succeeded: 124, failed: 19, aborted: 19 };
+    const topology = topologyFromLoad(result, extras);
+    assert.equal(topology.cutByStop, 239);
+    assert.equal(topology.cutAfterAccepted, 19);
+    const responses = Object.values(topology.statusCounts).reduce((sum, n) => sum + n, 0);
+    assert.equal(responses + 239 - 19, topology.requests);
   });
 
   it('leaves a stop cut out of a real run', async () => {
@@ -175,6 +190,7 @@ describe('topologyFromLoad', () => {
       assert.equal(topology.requests, 15);
       assert.deepEqual(topology.statusCounts, { '200': 10 });
       assert.equal(topology.cutByStop, 5);
+      assert.equal('cutAfterAccepted' in topology, false);
       assert.equal(topology.successRate, 1);
       // Each cut request waited at least 1.3 s, and each request with a reply took far less.
       assert.ok(topology.latency.p99S < 1, `p99 ${topology.latency.p99S} s`);
@@ -215,6 +231,7 @@ describe('topologyFromLoad', () => {
     result.drain = { timeoutSec: 20, endedBy: 'timeout', aborted: 6 };
     result.requests = { ...result.requests, sent: 24, succeeded: 15, failed: 3, aborted: 6 };
     result.statusCodes = { '200': 15, '502': 3 };
+    result.async = { ...result.async, accepted: 2, aborted: 2 };
     result.latency = {
       overall: latency(2800, 4100, 4600),
       byTenant: { 'tenant-alpha': latency(2700, 4000, 4500) },
@@ -231,6 +248,7 @@ describe('topologyFromLoad', () => {
     assert.deepEqual(topology.perTenant[0]?.latency, { p50S: 2.7, p95S: 4, p99S: 4.5 });
     assert.deepEqual(topology.statusCounts, { '200': 15, '502': 3 });
     assert.equal('cutByStop' in topology, false);
+    assert.equal('cutAfterAccepted' in topology, false);
   });
 
   it('counts drain aborts against success', () => {

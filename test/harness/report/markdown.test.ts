@@ -100,7 +100,7 @@ describe('renderMarkdown', () => {
     const markdown = renderMarkdown(report);
     assert.ok(
       markdown.includes(
-        "\nResponses: 200 x 700, 503 x 29; 163 requests cut by the drill's abort.\n",
+        "\nResponses: 200 x 700, 503 x 29; 163 requests cut by the drill's abort before a response.\n",
       ),
       markdown,
     );
@@ -111,6 +111,27 @@ describe('renderMarkdown', () => {
           'ended on their own, here and per tenant and route.\n',
       ),
       markdown,
+    );
+  });
+
+  it('counts async tasks the abort cut', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology !== undefined);
+    topology.requests = 1658;
+    topology.statusCounts = { '200': 1276, '202': 162 };
+    topology.cutByStop = 239;
+    topology.cutAfterAccepted = 19;
+    const markdown = renderMarkdown(report);
+    assert.ok(
+      markdown.includes(
+        "\nResponses: 200 x 1276, 202 x 162; 220 requests cut by the drill's abort before a " +
+          'response, and 19 async tasks cut after their 202.\n',
+      ),
+      markdown,
+    );
+    assert.ok(
+      markdown.includes("\nRequests in flight that the drill's abort cut: 239 on workers."),
     );
   });
 

@@ -314,6 +314,7 @@ export function sampleReportV8(): Report {
   report.schemaVersion = 8;
   for (const topology of report.topologies) {
     delete topology.cutByStop;
+    delete topology.cutAfterAccepted;
     for (const point of topology.timeSeries) delete point.cutByStop;
   }
   return report;

@@ -404,8 +404,11 @@ describe('validateReport', () => {
       const report = sampleReport();
       const topology = report.topologies[0];
       assert.ok(topology);
-      topology.cutByStop = 163;
-      assert.equal(validateReport(report).topologies[0]?.cutByStop, 163);
+      topology.cutByStop = 239;
+      topology.cutAfterAccepted = 19;
+      const validated = validateReport(report).topologies[0];
+      assert.equal(validated?.cutByStop, 239);
+      assert.equal(validated?.cutAfterAccepted, 19);
     });
 
     it('rejects a topology cut count in version 8', () => {
@@ -416,6 +419,17 @@ describe('validateReport', () => {
       assert.match(
         errorOf(report),
         /^invalid report at \/topologies\/0\/cutByStop: not rule failed .*set schemaVersion to 9/,
+      );
+    });
+
+    it('rejects cut async tasks in version 8', () => {
+      const report = sampleReportV8();
+      const topology = report.topologies[0];
+      assert.ok(topology);
+      topology.cutAfterAccepted = 19;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/cutAfterAccepted: not rule failed .*set schemaVersion to 9/,
       );
     });
 

@@ -152,9 +152,12 @@ export function summaryLines(
   for (const result of report.topologies) {
     const success = successText(result.requests, result.successRate);
     lines.push(`[topology] ${result.topology}`);
+    // Success and p95 leave out the requests the drill's abort cut, so the line counts them.
+    const cut = result.cutByStop ?? 0;
     lines.push(
       `[throughput] rpm=${Math.round(result.throughputRpm)} success=${success} ` +
-        `p95=${result.latency.p95S.toFixed(1)}s`,
+        `p95=${result.latency.p95S.toFixed(1)}s` +
+        (cut === 0 ? '' : ` cut_by_abort=${cut}`),
     );
     for (const [provider, activations] of activationsByTarget(result.failovers)) {
       lines.push(`[failover] ${provider.replaceAll('-', '_')}_activations=${activations}`);

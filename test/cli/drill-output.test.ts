@@ -326,6 +326,19 @@ describe('summaryLines', () => {
       /^\[throughput\] rpm=\d+ success=\d+\.\d% p95=\d+\.\ds$/,
     );
   });
+
+  it('counts requests the abort cut', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology !== undefined);
+    topology.cutByStop = 163;
+    topology.latency = { p50S: 3.9, p95S: 4.4, p99S: 4.9 };
+    const lines = summaryLines(report, written(), 'reports/r');
+    assert.match(
+      lines.find((line) => line.startsWith('[throughput]')) ?? '',
+      /^\[throughput\] rpm=\d+ success=\d+\.\d% p95=4\.4s cut_by_abort=163$/,
+    );
+  });
 });
 
 describe('DrillProgress', () => {

@@ -274,7 +274,16 @@ export class LoadRun {
         byTenant: recorder.byTenant.summaries(),
         byRoute: recorder.byRoute.summaries(),
         byTopology: recorder.byTopology.summaries(),
-        ...(counts.aborted === 0 ? {} : { upperBounds: this.#upperBounds() }),
+        ...(counts.aborted === 0
+          ? {}
+          : {
+              upperBounds: this.#upperBounds(),
+              completed: {
+                overall: recorder.completedOverall.summary(),
+                byTenant: recorder.completedByTenant.summaries(),
+                byRoute: recorder.completedByRoute.summaries(),
+              },
+            }),
       },
       successRateByTenant: structuredClone(recorder.tenantOutcomes),
       rejectionsByTenant: structuredClone(recorder.tenantRejections),

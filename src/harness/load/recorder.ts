@@ -77,9 +77,13 @@ export class LoadRecorder {
   readonly byTopology = new LabelledHistograms();
   readonly schedulerLag = new LatencyHistogram();
   readonly asyncEndToEnd = new LatencyHistogram();
-  /** Latencies of requests that ended, without the waits of aborted ones, for upper bounds. */
+  /**
+   * Latencies of requests that ended, without the waits of aborted ones, for upper bounds and
+   * for the percentiles of a run its signal stopped.
+   */
   readonly completedOverall = new LatencyHistogram();
   readonly completedByTenant = new LabelledHistograms();
+  readonly completedByRoute = new LabelledHistograms();
   readonly statusCodes: Record<string, number> = {};
   readonly errorCodes: Record<string, number> = {};
   readonly tenantOutcomes: Record<string, GroupOutcomes> = {};
@@ -207,6 +211,7 @@ export class LoadRecorder {
     this.byTenant.record(request.tenantId, latencyMs);
     this.completedByTenant.record(request.tenantId, latencyMs);
     this.byRoute.record(request.route, latencyMs);
+    this.completedByRoute.record(request.route, latencyMs);
     this.byTopology.record(outcome.topology ?? this.defaultTopology, latencyMs);
     this.#series.recordFinish(outcome.finishedAtMs, outcome.success, latencyMs);
     this.#recordAsyncEnd(outcome);

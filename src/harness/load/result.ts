@@ -141,6 +141,16 @@ export interface LoadResult {
      * requests were aborted than the percentile leaves above it.
      */
     upperBounds?: { overall: PercentileBounds; byTenant: Record<string, PercentileBounds> };
+    /**
+     * Present when requests were aborted: the latency of the requests that ended on their
+     * own, without the aborted ones, overall, per tenant and per route. A tenant or route
+     * whose every request was aborted is absent.
+     */
+    completed?: {
+      overall: LatencySummary;
+      byTenant: Record<string, LatencySummary>;
+      byRoute: Record<string, LatencySummary>;
+    };
   };
   /** Outcomes per tenant, for per-tenant service-level objectives. */
   successRateByTenant: Record<string, GroupOutcomes>;

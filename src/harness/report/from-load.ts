@@ -1,6 +1,6 @@
 import type { CostTotal, CostSummary as LedgerCostSummary } from '../../platform/cost/ledger.js';
 import { roundUsd } from '../../platform/cost/usd.js';
-import type { LatencySummary as LoadLatency } from '../load/latency-histogram.js';
+import { emptySummary, type LatencySummary as LoadLatency } from '../load/latency-histogram.js';
 import type { LoadResult } from '../load/result.js';
 import type {
   Breakdown,
@@ -82,16 +82,35 @@ function successRateOf(result: LoadResult): number {
   return succeeded + failed === 0 ? 0 : succeeded / (succeeded + failed);
 }
 
+/**
+ * Returns the latencies the report's percentiles cover. A run its stop ended leaves out the
+ * waits of the requests the stop cut, which would make every percentile a lower bound, and
+ * keeps those of the requests that ended on their own. A run that finished keeps the waits of
+ * the requests its drain deadline aborted.
+ */
+function reportedLatency(result: LoadResult): LoadResult['latency'] {
+  const completed = result.latency.completed;
+  if (!stoppedBySignal(result) || completed === undefined) return result.latency;
+  return { ...result.latency, ...completed };
+}
+
+/**
+ * Builds a row per key of `all`, the latencies with every request, showing the latencies in
+ * `reported`. A group whose every request the stop cut is absent from `reported`, so its
+ * percentiles read 0.
+ */
 function breakdown(
-  latencies: LoadResult['latency']['byTenant'],
+  all: LoadResult['latency']['byTenant'],
+  reported: LoadResult['latency']['byTenant'],
   outcomes: LoadResult['successRateByTenant'],
   leaveOutAborted: boolean,
 ): Breakdown[] {
-  return Object.entries(latencies).map(([key, latency]) => {
+  return Object.keys(all).map((key) => {
     const counts = outcomes[key] ?? { finished: 0, succeeded: 0, aborted: 0 };
     const ended = leaveOutAborted ? counts.finished - counts.aborted : counts.finished;
     const successRate = ended === 0 ? 0 : counts.succeeded / ended;
-    return { key, requests: counts.finished, successRate, latency: seconds(latency) };
+    const latency = seconds(reported[key] ?? emptySummary());
+    return { key, requests: counts.finished, successRate, latency };
   });
 }
 
@@ -138,6 +157,10 @@ function series(result: LoadResult, extras: TopologyExtras): SeriesPoint[] {
 export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): TopologyResult {
   const sendWindowS = result.throughput?.windowSec;
   const stopped = stoppedBySignal(result);
+  const latency = reportedLatency(result);
+  const cutByStop = stopped ? result.requests.aborted : 0;
+  // Every async task aborted in a stopped run was cut after its submission's 202.
+  const cutAfterAccepted = stopped ? result.async.aborted : 0;
   return {
     topology: extras.topology,
     settings: extras.settings ?? {},
@@ -145,13 +168,20 @@ export function topologyFromLoad(result: LoadResult, extras: TopologyExtras): To
     ...(sendWindowS === undefined ? {} : { sendWindowS }),
     requests: result.requests.sent,
     successRate: successRateOf(result),
-    latency: seconds(result.latency.overall),
-    perTenant: breakdown(result.latency.byTenant, result.successRateByTenant, stopped),
+    latency: seconds(latency.overall),
+    perTenant: breakdown(
+      result.latency.byTenant,
+      latency.byTenant,
+      result.successRateByTenant,
+      stopped,
+    ),
     perRoute:
       result.successRateByRoute === undefined
         ? []
-        : breakdown(result.latency.byRoute, result.successRateByRoute, stopped),
+        : breakdown(result.latency.byRoute, latency.byRoute, result.successRateByRoute, stopped),
     statusCounts: { ...result.statusCodes },
+    ...(cutByStop === 0 ? {} : { cutByStop }),
+    ...(cutAfterAccepted === 0 ? {} : { cutAfterAccepted }),
     failovers: extras.failovers,
     ...(extras.fallbackRouteAttempts === undefined
       ? {}

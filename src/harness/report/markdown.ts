@@ -134,6 +134,18 @@ function resultsSection(results: readonly TopologyResult[], timeScale: number): 
     `Completed rpm counts requests that succeeded or failed within the send window, per ${minute}. ` +
       'Requests counts every request sent, and success is over the requests that ended.',
   ];
+  const cut = results
+    .filter((result) => (result.cutByStop ?? 0) > 0)
+    .map((result) => `${count(result.cutByStop ?? 0)} on ${result.topology}`);
+  const cutNote =
+    cut.length === 0
+      ? []
+      : [
+          '',
+          `Requests in flight that the drill's abort cut: ${cut.join(', ')}. ` +
+            'Requests counts them, but success and the p50, p95 and p99 columns cover only ' +
+            'the requests that ended on their own, here and per tenant and route.',
+        ];
   const unsettled = results
     .filter((result) => (result.cost.unsettledTasks ?? 0) > 0)
     .map((result) => `${result.cost.unsettledTasks} on ${result.topology}`);
@@ -161,6 +173,7 @@ function resultsSection(results: readonly TopologyResult[], timeScale: number): 
     '',
     table([...header, 'cost mean', 'cost p95', 'harness'], rows),
     ...rpmNote,
+    ...cutNote,
     ...note,
     ...poolNote,
   ].join('\n');
@@ -228,6 +241,8 @@ function breakdownSection(result: TopologyResult): string {
     ...queueLines(result),
     table(['by', 'key', 'requests', 'success', 'p95', 'p99'], rows),
     '',
+    responsesLine(result),
+    '',
     table(['cost by', 'key', 'mean', 'p95', 'total'], costs),
     '',
     ...providerBillLines(result.cost.providerBill),
@@ -238,6 +253,27 @@ function breakdownSection(result: TopologyResult): string {
     `Harness: lag p99 ${health.lagP99Ms.toFixed(1)} ms, dropped sends ${health.droppedSends}, ` +
       `late sends ${health.lateSends}.`,
   ].join('\n');
+}
+
+/**
+ * Lists the responses by status, such as `Responses: 200 x 1276, 202 x 162; 220 requests cut
+ * by the drill's abort before a response.`. In a run the drill's abort ended, the two add up
+ * to the requests sent unless some request failed without a response, such as in transport.
+ */
+function responsesLine(result: TopologyResult): string {
+  const statuses = Object.entries(result.statusCounts)
+    .sort(([left], [right]) => left.localeCompare(right))
+    .map(([status, responses]) => `${status} x ${count(responses)}`);
+  const listed = statuses.length === 0 ? 'none' : statuses.join(', ');
+  const cut = result.cutByStop ?? 0;
+  if (cut === 0) return `Responses: ${listed}.`;
+  const accepted = result.cutAfterAccepted ?? 0;
+  const beforeResponse = cut - accepted;
+  const requests = beforeResponse === 1 ? '1 request' : `${count(beforeResponse)} requests`;
+  const line = `Responses: ${listed}; ${requests} cut by the drill's abort before a response`;
+  if (accepted === 0) return `${line}.`;
+  const tasks = accepted === 1 ? '1 async task' : `${count(accepted)} async tasks`;
+  return `${line}, and ${tasks} cut after ${accepted === 1 ? 'its' : 'their'} 202.`;
 }
 
 /** Renders the providers' bill of a drill: a row per provider and model, then the comparison. */

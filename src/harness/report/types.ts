@@ -12,7 +12,8 @@ import type { BackpressureLimits } from '../../platform/admission/backpressure.j
  * rejections per tenant of the series, version 5 the failovers per provider pair of the
  * series, version 6 the providers' bill of a drill's cost, version 7 the times to first token
  * per provider of the series, version 8 the provider calls that reached fallback routes,
- * version 9 the requests of each second that the run's own stop cut.
+ * version 9 the requests that the run's own stop cut, per topology and per second, which
+ * its latency percentiles leave out.
  */
 export const REPORT_SCHEMA_VERSION = 9;
 
@@ -327,11 +328,32 @@ export interface TopologyResult {
   sendWindowS?: number;
   requests: number;
   successRate: number;
+  /**
+   * Latency from the scheduled send to the response or terminal state. A request the drain
+   * deadline aborted counts with the time it had waited. Requests in `cutByStop` are left out.
+   */
   latency: LatencySummary;
   perTenant: Breakdown[];
   perRoute: Breakdown[];
-  /** Response counts keyed by HTTP status, or by an error class such as `timeout`. */
+  /**
+   * Response counts keyed by HTTP status; an async request counts the status of its
+   * submission. A request without a response has no key. In a run its own stop ended, the
+   * counts plus `cutByStop` less `cutAfterAccepted` add up to `requests`, unless some request
+   * failed without a response, such as in transport.
+   */
   statusCounts: Record<string, number>;
+  /**
+   * Requests in flight that the run's own stop cut, such as a drill's abort: the sum of
+   * `cutByStop` over `timeSeries`. `successRate` and every latency percentile leave them out.
+   * Absent when none was cut, and before schema version 9.
+   */
+  cutByStop?: number;
+  /**
+   * Async tasks of `cutByStop` that the stop cut after their submission's 202, which
+   * `statusCounts` also counts under `202`. Absent when there were none, and before schema
+   * version 9.
+   */
+  cutAfterAccepted?: number;
   failovers: FailoverCount[];
   /**
    * Provider calls to candidates of fallback routes, one entry per route and fallback route

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 
+import { runLoad } from '../../../src/harness/load/engine.js';
 import { reportCostOf, topologyFromLoad } from '../../../src/harness/report/from-load.js';
 import { validateReport } from '../../../src/harness/report/validate.js';
 import { loadPriceTable, MemoryCostLedger } from '../../../src/platform/cost/index.js';
+import { startFakeGateway } from '../load/fake-gateway.js';
+import { replaySpec, TEST_KEYS } from '../load/sample-spec.js';
 import { latency, sampleLoadResult as loadResult } from './sample-load-result.js';
 import { sampleReport } from './sample-report.js';
 
@@ -126,6 +129,126 @@ describe('topologyFromLoad', () => {
     assert.equal(topology.perTenant[0]?.successRate, 8 / 8);
     assert.equal(topology.perRoute[0]?.requests, 24);
     assert.equal(topology.perRoute[0]?.successRate, 15 / 18);
+  });
+
+  it('leaves a stop cut out of latency', () => {
+    // Of 892 requests sent, the stop cut 163, whose waits pull every percentile down.
+    const result = loadResult();
+    result.drain = { timeoutSec: 0, endedBy: 'signal', aborted: 163 };
+    result.requests = { ...result.requests, sent: 892, succeeded: 700, failed: 29, aborted: 163 };
+    result.statusCodes = { '200': 700, '503': 29 };
+    result.latency = {
+      overall: latency(2800, 4100, 4600),
+      byTenant: { 'tenant-alpha': latency(2700, 4000, 4500) },
+      byRoute: { chat: latency(2750, 4050, 4550) },
+      byTopology: {},
+      completed: {
+        overall: latency(3900, 4400, 4900),
+        byTenant: { 'tenant-alpha': latency(3800, 4300, 4800) },
+        byRoute: { chat: latency(3850, 4350, 4850) },
+      },
+    };
+    result.successRateByTenant = {
+      'tenant-alpha': { finished: 892, succeeded: 700, aborted: 163 },
+    };
+    result.successRateByRoute = { chat: { finished: 892, succeeded: 700, aborted: 163 } };
+    const topology = topologyFromLoad(result, extras);
+    assert.deepEqual(topology.latency, { p50S: 3.9, p95S: 4.4, p99S: 4.9 });
+    assert.deepEqual(topology.perTenant[0]?.latency, { p50S: 3.8, p95S: 4.3, p99S: 4.8 });
+    assert.deepEqual(topology.perRoute[0]?.latency, { p50S: 3.85, p95S: 4.35, p99S: 4.85 });
+    assert.deepEqual(topology.statusCounts, { '200': 700, '503': 29 });
+    assert.equal(topology.cutByStop, 163);
+    assert.equal('cutAfterAccepted' in topology, false);
+    const responses = Object.values(topology.statusCounts).reduce((sum, n) => sum + n, 0);
+    assert.equal(responses + (topology.cutByStop ?? 0), topology.requests);
+  });
+
+  it('counts async tasks a stop cut', () => {
+    // 19 of the 239 cut requests were async tasks whose submissions had returned 202.
+    const result = loadResult();
+    result.drain = { timeoutSec: 0, endedBy: 'signal', aborted: 239 };
+    result.requests = { ...result.requests, sent: 1658, succeeded: 1400, failed: 19, aborted: 239 };
+    result.statusCodes = { '200': 1276, '202': 162 };
+    result.async = { ...result.async, accepted: 162, succeeded: 124, failed: 19, aborted: 19 };
+    const topology = topologyFromLoad(result, extras);
+    assert.equal(topology.cutByStop, 239);
+    assert.equal(topology.cutAfterAccepted, 19);
+    const responses = Object.values(topology.statusCounts).reduce((sum, n) => sum + n, 0);
+    assert.equal(responses + 239 - 19, topology.requests);
+  });
+
+  it('leaves a stop cut out of a real run', async () => {
+    // The fake gateway replies to the first 10 posts at once and never to the 5 after them.
+    const gateway = await startFakeGateway({ hangAfter: 10 });
+    try {
+      const offsets = Array.from({ length: 15 }, (_, index) => index * 10);
+      const { spec, traceRows } = replaySpec(offsets, { target: gateway.url, durationSec: 5 });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('interrupted by SIGINT')), 1500);
+      const result = await runLoad(spec, { keys: TEST_KEYS, traceRows, signal: controller.signal });
+      const topology = topologyFromLoad(result, extras);
+      assert.equal(topology.requests, 15);
+      assert.deepEqual(topology.statusCounts, { '200': 10 });
+      assert.equal(topology.cutByStop, 5);
+      assert.equal('cutAfterAccepted' in topology, false);
+      assert.equal(topology.successRate, 1);
+      // Each cut request waited at least 1.3 s, and each request with a reply took far less.
+      assert.ok(topology.latency.p99S < 1, `p99 ${topology.latency.p99S} s`);
+      assert.ok(result.latency.overall.p99 >= 1300, `load p99 ${result.latency.overall.p99} ms`);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('keeps a group the stop cut whole', () => {
+    const result = loadResult();
+    result.drain = { timeoutSec: 0, endedBy: 'signal', aborted: 2 };
+    result.requests = { ...result.requests, sent: 12, succeeded: 10, failed: 0, aborted: 2 };
+    result.latency.byTenant = {
+      'tenant-alpha': latency(700, 2000, 2900),
+      'tenant-beta': latency(300, 400, 400),
+    };
+    result.latency.completed = {
+      overall: latency(700, 2000, 2900),
+      byTenant: { 'tenant-alpha': latency(700, 2000, 2900) },
+      byRoute: {},
+    };
+    result.successRateByTenant = {
+      'tenant-alpha': { finished: 10, succeeded: 10, aborted: 0 },
+      'tenant-beta': { finished: 2, succeeded: 0, aborted: 2 },
+    };
+    const [alpha, beta] = topologyFromLoad(result, extras).perTenant;
+    assert.equal(alpha?.key, 'tenant-alpha');
+    assert.deepEqual(alpha?.latency, { p50S: 0.7, p95S: 2, p99S: 2.9 });
+    assert.equal(beta?.key, 'tenant-beta');
+    assert.equal(beta?.requests, 2);
+    assert.equal(beta?.successRate, 0);
+    assert.deepEqual(beta?.latency, { p50S: 0, p95S: 0, p99S: 0 });
+  });
+
+  it('keeps drain aborts in latency', () => {
+    const result = loadResult();
+    result.drain = { timeoutSec: 20, endedBy: 'timeout', aborted: 6 };
+    result.requests = { ...result.requests, sent: 24, succeeded: 15, failed: 3, aborted: 6 };
+    result.statusCodes = { '200': 15, '502': 3 };
+    result.async = { ...result.async, accepted: 2, aborted: 2 };
+    result.latency = {
+      overall: latency(2800, 4100, 4600),
+      byTenant: { 'tenant-alpha': latency(2700, 4000, 4500) },
+      byRoute: {},
+      byTopology: {},
+      completed: {
+        overall: latency(3900, 4400, 4900),
+        byTenant: { 'tenant-alpha': latency(3800, 4300, 4800) },
+        byRoute: {},
+      },
+    };
+    const topology = topologyFromLoad(result, extras);
+    assert.deepEqual(topology.latency, { p50S: 2.8, p95S: 4.1, p99S: 4.6 });
+    assert.deepEqual(topology.perTenant[0]?.latency, { p50S: 2.7, p95S: 4, p99S: 4.5 });
+    assert.deepEqual(topology.statusCounts, { '200': 15, '502': 3 });
+    assert.equal('cutByStop' in topology, false);
+    assert.equal('cutAfterAccepted' in topology, false);
   });
 
   it('counts drain aborts against success', () => {

@@ -84,6 +84,57 @@ describe('renderMarkdown', () => {
     assert.doesNotMatch(markdown, /still queued or running/);
   });
 
+  it('lists the responses by status', () => {
+    const markdown = renderMarkdown(sampleReport());
+    assert.ok(markdown.includes('\nResponses: 200 x 2603, 429 x 61, 502 x 36.\n'), markdown);
+    assert.doesNotMatch(markdown, /cut by the drill's abort/);
+  });
+
+  it('counts requests the abort cut', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology !== undefined);
+    topology.requests = 892;
+    topology.statusCounts = { '200': 700, '503': 29 };
+    topology.cutByStop = 163;
+    const markdown = renderMarkdown(report);
+    assert.ok(
+      markdown.includes(
+        "\nResponses: 200 x 700, 503 x 29; 163 requests cut by the drill's abort before a response.\n",
+      ),
+      markdown,
+    );
+    assert.ok(
+      markdown.includes(
+        "\nRequests in flight that the drill's abort cut: 163 on workers. Requests counts " +
+          'them, but success and the p50, p95 and p99 columns cover only the requests that ' +
+          'ended on their own, here and per tenant and route.\n',
+      ),
+      markdown,
+    );
+  });
+
+  it('counts async tasks the abort cut', () => {
+    const report = sampleReport();
+    const topology = report.topologies[0];
+    assert.ok(topology !== undefined);
+    topology.requests = 1658;
+    topology.statusCounts = { '200': 1276, '202': 162 };
+    topology.cutByStop = 239;
+    topology.cutAfterAccepted = 19;
+    const markdown = renderMarkdown(report);
+    assert.ok(
+      markdown.includes(
+        "\nResponses: 200 x 1276, 202 x 162; 220 requests cut by the drill's abort before a " +
+          'response, and 19 async tasks cut after their 202.\n',
+      ),
+      markdown,
+    );
+    assert.ok(
+      markdown.includes("\nRequests in flight that the drill's abort cut: 239 on workers."),
+    );
+  });
+
   it('explains completed rpm per simulated minute', () => {
     const report = sampleReport();
     report.environment.timeScale = 4;

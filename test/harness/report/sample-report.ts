@@ -313,6 +313,8 @@ export function sampleReportV8(): Report {
   const report = sampleReport();
   report.schemaVersion = 8;
   for (const topology of report.topologies) {
+    delete topology.cutByStop;
+    delete topology.cutAfterAccepted;
     for (const point of topology.timeSeries) delete point.cutByStop;
   }
   return report;

@@ -400,6 +400,50 @@ describe('validateReport', () => {
       );
     });
 
+    it('accepts a topology cut count in version 9', () => {
+      const report = sampleReport();
+      const topology = report.topologies[0];
+      assert.ok(topology);
+      topology.cutByStop = 239;
+      topology.cutAfterAccepted = 19;
+      const validated = validateReport(report).topologies[0];
+      assert.equal(validated?.cutByStop, 239);
+      assert.equal(validated?.cutAfterAccepted, 19);
+    });
+
+    it('rejects a topology cut count in version 8', () => {
+      const report = sampleReportV8();
+      const topology = report.topologies[0];
+      assert.ok(topology);
+      topology.cutByStop = 163;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/cutByStop: not rule failed .*set schemaVersion to 9/,
+      );
+    });
+
+    it('rejects cut async tasks in version 8', () => {
+      const report = sampleReportV8();
+      const topology = report.topologies[0];
+      assert.ok(topology);
+      topology.cutAfterAccepted = 19;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/cutAfterAccepted: not rule failed .*set schemaVersion to 9/,
+      );
+    });
+
+    it('rejects a topology cut count of 0', () => {
+      const report = sampleReport();
+      const topology = report.topologies[0];
+      assert.ok(topology);
+      topology.cutByStop = 0;
+      assert.match(
+        errorOf(report),
+        /^invalid report at \/topologies\/0\/cutByStop: minimum rule failed/,
+      );
+    });
+
     it('rejects more fallback successes than calls', () => {
       const report = sampleReport();
       const entry = { route: 'chat', fallbackRoute: 'summarize', attempts: 2, succeeded: 3 };

@@ -131,13 +131,13 @@ async function createProviderProxy(
   name: string,
   providerPort: number,
 ): Promise<string> {
+  let created: Awaited<ReturnType<Toxiproxy['createProxy']>>;
   try {
-    const created = await toxiproxy.createProxy({
+    created = await toxiproxy.createProxy({
       name,
       listen: '127.0.0.1:0',
       upstream: `127.0.0.1:${providerPort}`,
     });
-    return `http://${created.listen}`;
   } catch (error) {
     throw new Error(
       `failed to create proxy ${name} on ${toxiproxy.host}: ${String(error)}; if a ` +
@@ -145,4 +145,21 @@ async function createProviderProxy(
       { cause: error },
     );
   }
+  // The listen address comes from the Toxiproxy's reply, and the router would call it.
+  const url = `http://${created.listen}`;
+  if (!isLoopbackUrl(url)) {
+    await created.remove().catch(() => undefined);
+    throw new RangeError(
+      `Toxiproxy at ${toxiproxy.host} created proxy ${name} on ${JSON.stringify(created.listen)}, ` +
+        `not on a loopback address (${LOOPBACK_HOSTS}); point TOXIPROXY_URL at a Toxiproxy ` +
+        'that listens on 127.0.0.1, or leave it empty to use the embedded fault proxy',
+    );
+  }
+  return url;
+}
+
+/** Returns whether `url` parses and names a loopback host. */
+function isLoopbackUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  return isLoopbackHost(new URL(url).hostname.replace(/^\[(.*)\]$/, '$1'));
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { Toxiproxy } from 'toxiproxy-node-client';
+import type { Toxiproxy } from 'toxiproxy-node-client';
 
 import {
   type MockProvider,
@@ -11,6 +11,7 @@ import { startFaultProxy } from '../../faults/proxy/index.js';
 import { isLoopbackHost, LOOPBACK_HOSTS } from '../../faults/loopback.js';
 import type { Clock } from '../clock.js';
 import type { ProviderEndpoint } from '../providers/types.js';
+import { createToxiproxyClient } from './toxiproxy-client.js';
 
 /** One mock provider behind its fault proxy. */
 export interface ProxiedProvider {
@@ -61,7 +62,7 @@ export async function startProviderFleet(
 ): Promise<ProviderFleet> {
   const proxyApi =
     options.direct === true ? undefined : await openProxyApi(clock, options.toxiproxyUrl);
-  const toxiproxy = proxyApi === undefined ? undefined : new Toxiproxy(proxyApi.url);
+  const toxiproxy = proxyApi === undefined ? undefined : createToxiproxyClient(proxyApi.url);
   const mocks: MockProvider[] = [];
   const providers: ProxiedProvider[] = [];
   const endpoints: Record<string, ProviderEndpoint> = {};
@@ -118,7 +119,7 @@ async function openProxyApi(clock: Clock, toxiproxyUrl: string | undefined): Pro
   return {
     url: base,
     close: async (names) => {
-      const toxiproxy = new Toxiproxy(base);
+      const toxiproxy = createToxiproxyClient(base);
       await Promise.all(
         names.map(async (name) => (await toxiproxy.get(name).catch(() => undefined))?.remove()),
       );

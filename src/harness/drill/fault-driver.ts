@@ -1,6 +1,6 @@
-import { Toxiproxy } from 'toxiproxy-node-client';
 import { request } from 'undici';
 
+import { createToxiproxyClient } from '../../platform/runtime/toxiproxy-client.js';
 import type { RollbackStep } from '../report/types.js';
 import type { FaultDriver } from './deps.js';
 import { type InfraFaultStep, type ProviderFaultStep, type ToxicStep, toxicName } from './spec.js';
@@ -52,7 +52,7 @@ function isClear(config: Record<string, unknown>): boolean {
  */
 export function createFaultDriver(options: FaultDriverOptions): FaultDriver {
   validateOptions(options);
-  const toxiproxy = new Toxiproxy(options.toxiproxyUrl.replace(/\/$/, ''));
+  const toxiproxy = createToxiproxyClient(options.toxiproxyUrl.replace(/\/$/, ''));
   const timeoutMs = options.requestTimeoutMs ?? 5000;
 
   function controlUrl(provider: string): string {

@@ -3,7 +3,8 @@
  * overwriting files that no gate run wrote, such as the checkout's `reports/latest.json` when
  * the gate folder is the checkout itself.
  */
-import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { LATEST_POINTER } from '../report/writer.js';
@@ -54,6 +55,32 @@ export class GateFolderInUseError extends Error {
   }
 }
 
+/**
+ * Raised when a path that a gate run writes under the gate folder is a symbolic link. The run
+ * would write through it into another folder or file, such as one a checked-out pull request
+ * points its `gate/.scalegate-gate` link at.
+ */
+export class GateFolderLinkError extends Error {
+  override readonly name = 'GateFolderLinkError';
+  readonly code = 'gate_folder_link';
+
+  /**
+   * @param links paths under the gate folder that are symbolic links.
+   * @param subject words that name the folder in the message, such as `--gate-dir .`.
+   */
+  constructor(
+    readonly links: readonly string[],
+    subject: string,
+  ) {
+    const one = links.length === 1;
+    super(
+      `${subject} contains ${joinWords(links)}, ${one ? 'a symbolic link' : 'symbolic links'} ` +
+        `that a gate run would write through. Delete ${one ? 'it' : 'them'}, or pass a new or ` +
+        'empty folder.',
+    );
+  }
+}
+
 /** Returns whether `value` is a {@link GateFolderInUseError}. */
 export function isGateFolderInUseError(value: unknown): value is GateFolderInUseError {
   return value instanceof GateFolderInUseError;
@@ -66,11 +93,15 @@ export function isGateFolderInUseError(value: unknown): value is GateFolderInUse
  * @param subject words that name the folder in the error. @defaultValue `gate folder <gateDir>`
  * @throws {@link GateFolderInUseError} when the folder has no {@link GATE_FOLDER_MARKER} file
  *   and contains a path that a gate run writes, such as `reports/latest.json`. Nothing is deleted.
+ * @throws {@link GateFolderLinkError} when a path that a gate run writes is a symbolic link.
+ *   Nothing is deleted.
  */
 export async function prepareGateFolder(
   gateDir: string,
   subject = `gate folder ${gateDir}`,
 ): Promise<void> {
+  const links = await linkedOutputs(gateDir);
+  if (links.length > 0) throw new GateFolderLinkError(links, subject);
   if (!(await pathExists(join(gateDir, GATE_FOLDER_MARKER)))) {
     const outputs = await existingOutputs(gateDir);
     if (outputs.length > 0) throw new GateFolderInUseError(gateDir, outputs, subject);
@@ -82,7 +113,47 @@ export async function prepareGateFolder(
 /** Creates `gateDir` when it is missing and writes its {@link GATE_FOLDER_MARKER} file. */
 export async function createGateFolder(gateDir: string): Promise<void> {
   await mkdir(gateDir, { recursive: true });
-  await writeFile(join(gateDir, GATE_FOLDER_MARKER), GATE_FOLDER_MARKER_TEXT);
+  await replaceFile(join(gateDir, GATE_FOLDER_MARKER), GATE_FOLDER_MARKER_TEXT);
+}
+
+/**
+ * Writes `text` to a new temporary file beside `path`, then renames it over `path`. A symbolic
+ * link at `path` is replaced, not followed, and a reader never sees a half-written file.
+ */
+export async function replaceFile(path: string, text: string): Promise<void> {
+  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  // The `wx` flag fails on any existing path, a link included, so the write cannot follow one.
+  await writeFile(temp, text, { flag: 'wx' });
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Paths under the gate folder that a gate run writes, or writes into. */
+const GATE_PATHS = [
+  GATE_FOLDER_MARKER,
+  PR_REPORTS_DIR,
+  BASE_REPORTS_DIR,
+  GATE_RUNBOOK,
+  `base-${GATE_RUNBOOK}`,
+  GATE_COMMENT,
+  GATE_COMPARISON,
+];
+
+/** Returns the paths of {@link GATE_PATHS} that are symbolic links under `gateDir`. */
+async function linkedOutputs(gateDir: string): Promise<string[]> {
+  const links: string[] = [];
+  for (const name of GATE_PATHS) {
+    const stats = await lstat(join(gateDir, name)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+      throw error;
+    });
+    if (stats?.isSymbolicLink() === true) links.push(name);
+  }
+  return links;
 }
 
 /**

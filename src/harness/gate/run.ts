@@ -3,7 +3,6 @@
  * the same drill, seed, time scale, topology, backpressure limits, tenants file and price
  * table, compares the two reports and writes a pull-request comment.
  */
-import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 import { loadProviderCatalog } from '../../faults/providers/index.js';
@@ -34,6 +33,7 @@ import {
   GATE_RUNBOOK,
   PR_REPORTS_DIR,
   prepareGateFolder,
+  replaceFile,
 } from './folder.js';
 
 /** Reason the base drill leaves the runbook alone whatever its verdict. */
@@ -196,10 +196,10 @@ async function finishGate(
         : requestedTopology(options.topology),
     files: (pr.status === 'ran' ? recordedFiles(pr.run.report) : undefined) ?? filesBefore,
   };
-  await writeFile(commentPath, renderGateComment({ settings, base, pr, comparison }));
+  await replaceFile(commentPath, renderGateComment({ settings, base, pr, comparison }));
   if (comparison !== null) {
     const json = `${JSON.stringify(comparison.comparison, null, 2)}\n`;
-    await writeFile(join(gateDir, GATE_COMPARISON), json);
+    await replaceFile(join(gateDir, GATE_COMPARISON), json);
   }
   return { base, pr, comparison, commentPath };
 }

@@ -7,7 +7,8 @@ export function findScenario(
   registry: Readonly<Record<string, ScenarioSpec>>,
   name: string,
 ): ScenarioSpec {
-  const spec = registry[name];
+  // Object.hasOwn, so that a name such as `toString` is not read from the prototype.
+  const spec = Object.hasOwn(registry, name) ? registry[name] : undefined;
   if (spec === undefined) throw new ScenarioNotFoundError(name, Object.keys(registry).sort());
   return validateScenario(spec);
 }

@@ -83,9 +83,11 @@ export function parsePriceTable(text: string, file: string): PriceTable {
 function readModels(raw: ConfigObject, fail: FieldFailure, file: string) {
   const models: Record<string, Record<string, ModelPrice>> = {};
   for (const [provider, entries] of Object.entries(raw)) {
+    rejectPrototypeKey(provider, `models.${provider}`, file);
     const byModel: Record<string, ModelPrice> = {};
     for (const [model, price] of Object.entries(readObject(entries, `models.${provider}`, fail))) {
       const where = `models.${provider}.${model}`;
+      rejectPrototypeKey(model, where, file);
       const fields = readObject(price, where, fail);
       rejectUnknownFields(fields, MODEL_PRICE_FIELDS, where, file);
       byModel[model] = {
@@ -143,6 +145,19 @@ const MODEL_PRICE_FIELDS = ['inputPerMillion', 'outputPerMillion'];
 const EXECUTOR_FIELDS = ['worker', 'serverless'];
 const WORKER_FIELDS = ['perVcpuHour', 'perGbHour', 'vcpuPerWorker', 'memoryGbPerWorker'];
 const SERVERLESS_FIELDS = ['perGbSecond', 'perMillionRequests', 'memoryMbPerFunction'];
+
+/**
+ * Rejects the key `__proto__`. YAML keeps it as an own key, but an assignment to a plain
+ * object makes its value that object's prototype, and lookups of missing names then find it.
+ */
+function rejectPrototypeKey(key: string, field: string, file: string): void {
+  if (key !== '__proto__') return;
+  throw new PriceTableError(
+    file,
+    field,
+    'invalid name __proto__; name a provider or model of the catalog, such as provider-a',
+  );
+}
 
 /**
  * Rejects a field that the mapping at `where` does not define, because the loader would ignore

@@ -71,9 +71,20 @@ export class PriceTable {
     return workerPoolCostUsd(worker, { ...worker, workers, wallMs });
   }
 
+  /**
+   * Returns whether the table prices `model` of `provider`. Only the table's own keys count,
+   * so a name such as `constructor` or `toString` does not find a member of Object.prototype.
+   */
+  hasModelPrice(provider: string, model: string): boolean {
+    const { models } = this.data;
+    return Object.hasOwn(models, provider) && Object.hasOwn(models[provider] ?? {}, model);
+  }
+
   /** @throws PriceNotFoundError when the table has no price for the pair. */
   modelPrice(provider: string, model: string): ModelPrice {
-    const price = this.data.models[provider]?.[model];
+    const price = this.hasModelPrice(provider, model)
+      ? this.data.models[provider]?.[model]
+      : undefined;
     if (price === undefined) {
       throw new PriceNotFoundError(provider, model, this.data.effectiveDate);
     }

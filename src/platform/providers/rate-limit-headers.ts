@@ -151,7 +151,14 @@ export function parseResetDuration(text: string | undefined): number | undefined
   return parsed;
 }
 
+/**
+ * Longest reset duration read, in characters. OpenAI's are short, such as `6m0s` or `1h2m3.5s`,
+ * and DURATION_PART takes time quadratic in the length of a long run of digits.
+ */
+const MAX_DURATION_CHARS = 64;
+
 function parseDuration(trimmed: string): number | undefined {
+  if (trimmed.length > MAX_DURATION_CHARS) return undefined;
   const parts = [...trimmed.matchAll(DURATION_PART)];
   if (parts.length === 0 || parts.map((part) => part[0]).join('') !== trimmed) {
     return undefined;

@@ -148,7 +148,7 @@ function checkFallback(
     return [];
   }
   const path = `/routes/${name}/fallbackRoute`;
-  const fallback = policy.routes[route.fallbackRoute];
+  const fallback = routeOf(policy, route.fallbackRoute);
   if (fallback === undefined) {
     const known = Object.keys(policy.routes).join(', ');
     return [{ path, message: `unknown route "${route.fallbackRoute}"; routes: ${known}` }];
@@ -174,13 +174,13 @@ function checkFallbackAddsCandidates(
   const chain = followFallbacks(policy, name);
   const tail = chain[chain.length - 1] ?? name;
   const cycles = new Set(chain).size !== chain.length;
-  const leavesPolicy = policy.routes[tail]?.fallbackRoute !== undefined;
+  const leavesPolicy = routeOf(policy, tail)?.fallbackRoute !== undefined;
   if (chain.length < 2 || cycles || leavesPolicy) {
     return [];
   }
   const own = new Set(route.candidates.map(candidateKey));
   const fallbacks = chain.slice(1);
-  const added = fallbacks.flatMap((member) => policy.routes[member]?.candidates ?? []);
+  const added = fallbacks.flatMap((member) => routeOf(policy, member)?.candidates ?? []);
   if (added.some((candidate) => !own.has(candidateKey(candidate)))) {
     return [];
   }
@@ -219,16 +219,24 @@ function checkFallbackCycles(policy: Policy): PolicyProblem[] {
   return problems;
 }
 
+/**
+ * Returns the route named `name`. Only the policy's own keys count, so a fallback named
+ * `constructor` or `toString` finds no member of Object.prototype.
+ */
+function routeOf(policy: Policy, name: string): RoutePolicy | undefined {
+  return Object.hasOwn(policy.routes, name) ? policy.routes[name] : undefined;
+}
+
 /** Follows `fallbackRoute` links from `start` until a route repeats or the chain ends. */
 function followFallbacks(policy: Policy, start: string): string[] {
   const chain = [start];
-  let next = policy.routes[start]?.fallbackRoute;
-  while (next !== undefined && policy.routes[next] !== undefined) {
+  let next = routeOf(policy, start)?.fallbackRoute;
+  while (next !== undefined && routeOf(policy, next) !== undefined) {
     chain.push(next);
     if (chain.indexOf(next) !== chain.length - 1) {
       break;
     }
-    next = policy.routes[next]?.fallbackRoute;
+    next = routeOf(policy, next)?.fallbackRoute;
   }
   return chain;
 }

@@ -26,7 +26,7 @@ export function checkPriceCoverage(
   catalog: ProviderCatalog,
 ): void {
   for (const { provider, model, routes } of calledModels(policy).values()) {
-    if (prices.data.models[provider]?.[model] !== undefined) continue;
+    if (prices.hasModelPrice(provider, model)) continue;
     const singleRoute = routes.length === 1;
     const named = singleRoute ? `route ${routes[0]}` : `routes ${routes.join(', ')}`;
     const misspelt = misspeltKey(provider, model, prices.data.models, catalog);
@@ -75,7 +75,7 @@ function misspeltKey(
   models: PriceTable['data']['models'],
   catalog: ProviderCatalog,
 ): { found: string; expected: string } | undefined {
-  const providerModels = models[provider];
+  const providerModels = Object.hasOwn(models, provider) ? models[provider] : undefined;
   if (providerModels === undefined) {
     const unknown = Object.keys(models).filter((name) => findProvider(catalog, name) === undefined);
     const close = uniqueSimilarName(provider, unknown);

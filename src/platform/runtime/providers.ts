@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { Toxiproxy } from 'toxiproxy-node-client';
+import type { Toxiproxy } from 'toxiproxy-node-client';
 
 import {
   type MockProvider,
@@ -11,6 +11,7 @@ import { startFaultProxy } from '../../faults/proxy/index.js';
 import { isLoopbackHost, LOOPBACK_HOSTS } from '../../faults/loopback.js';
 import type { Clock } from '../clock.js';
 import type { ProviderEndpoint } from '../providers/types.js';
+import { createToxiproxyClient } from './toxiproxy-client.js';
 
 /** One mock provider behind its fault proxy. */
 export interface ProxiedProvider {
@@ -61,7 +62,7 @@ export async function startProviderFleet(
 ): Promise<ProviderFleet> {
   const proxyApi =
     options.direct === true ? undefined : await openProxyApi(clock, options.toxiproxyUrl);
-  const toxiproxy = proxyApi === undefined ? undefined : new Toxiproxy(proxyApi.url);
+  const toxiproxy = proxyApi === undefined ? undefined : createToxiproxyClient(proxyApi.url);
   const mocks: MockProvider[] = [];
   const providers: ProxiedProvider[] = [];
   const endpoints: Record<string, ProviderEndpoint> = {};
@@ -118,7 +119,7 @@ async function openProxyApi(clock: Clock, toxiproxyUrl: string | undefined): Pro
   return {
     url: base,
     close: async (names) => {
-      const toxiproxy = new Toxiproxy(base);
+      const toxiproxy = createToxiproxyClient(base);
       await Promise.all(
         names.map(async (name) => (await toxiproxy.get(name).catch(() => undefined))?.remove()),
       );
@@ -131,13 +132,13 @@ async function createProviderProxy(
   name: string,
   providerPort: number,
 ): Promise<string> {
+  let created: Awaited<ReturnType<Toxiproxy['createProxy']>>;
   try {
-    const created = await toxiproxy.createProxy({
+    created = await toxiproxy.createProxy({
       name,
       listen: '127.0.0.1:0',
       upstream: `127.0.0.1:${providerPort}`,
     });
-    return `http://${created.listen}`;
   } catch (error) {
     throw new Error(
       `failed to create proxy ${name} on ${toxiproxy.host}: ${String(error)}; if a ` +
@@ -145,4 +146,21 @@ async function createProviderProxy(
       { cause: error },
     );
   }
+  // The listen address comes from the Toxiproxy's reply, and the router would call it.
+  const url = `http://${created.listen}`;
+  if (!isLoopbackUrl(url)) {
+    await created.remove().catch(() => undefined);
+    throw new RangeError(
+      `Toxiproxy at ${toxiproxy.host} created proxy ${name} on ${JSON.stringify(created.listen)}, ` +
+        `not on a loopback address (${LOOPBACK_HOSTS}); point TOXIPROXY_URL at a Toxiproxy ` +
+        'that listens on 127.0.0.1, or leave it empty to use the embedded fault proxy',
+    );
+  }
+  return url;
+}
+
+/** Returns whether `url` parses and names a loopback host. */
+function isLoopbackUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  return isLoopbackHost(new URL(url).hostname.replace(/^\[(.*)\]$/, '$1'));
 }

@@ -348,4 +348,14 @@ describe('findScenario', () => {
       (error: unknown) => isScenarioNotFoundError(error) && error.scenarioName === 'nope',
     );
   });
+
+  it('raises for an Object.prototype name', () => {
+    for (const name of ['toString', 'constructor', '__proto__']) {
+      assert.throws(
+        () => findScenario(SCENARIOS, name),
+        (error: unknown) => isScenarioNotFoundError(error) && error.scenarioName === name,
+        name,
+      );
+    }
+  });
 });

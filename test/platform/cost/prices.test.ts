@@ -267,6 +267,77 @@ describe('PriceTable', () => {
   });
 });
 
+describe('PriceTable names', () => {
+  let table: PriceTable;
+
+  before(async () => {
+    table = await loadPriceTable('fixtures/prices.yaml');
+  });
+
+  it('prices no Object.prototype member', () => {
+    for (const [provider, model] of [
+      ['provider-a', 'constructor'],
+      ['provider-a', 'toString'],
+      ['provider-a', '__proto__'],
+      ['constructor', 'gpt-4o'],
+      ['hasOwnProperty', 'call'],
+    ] as const) {
+      assert.equal(table.hasModelPrice(provider, model), false, `${provider}/${model}`);
+      assert.throws(
+        () => table.modelPrice(provider, model),
+        (error: unknown) => isPriceNotFoundError(error),
+        `${provider}/${model}`,
+      );
+    }
+    assert.equal(table.hasModelPrice('provider-a', 'gpt-4o'), true);
+  });
+
+  it('rejects a __proto__ provider', () => {
+    const text = shippedWith(
+      '  provider-a:\n',
+      '  __proto__:\n    free: { inputPerMillion: 0, outputPerMillion: 0 }\n  provider-a:\n',
+    );
+    assert.throws(
+      () => parsePriceTable(text, 'prices.yaml'),
+      (error: unknown) => {
+        assert.ok(isPriceTableError(error), String(error));
+        assert.equal(
+          error.message,
+          'prices.yaml: models.__proto__: invalid name __proto__; name a provider or model of the catalog, such as provider-a',
+        );
+        return true;
+      },
+    );
+  });
+
+  it('rejects a __proto__ model', () => {
+    const text = shippedWith(
+      '    gpt-4o: {',
+      '    __proto__: { inputPerMillion: 0, outputPerMillion: 0 }\n    gpt-4o: {',
+    );
+    assert.throws(
+      () => parsePriceTable(text, 'prices.yaml'),
+      (error: unknown) => {
+        assert.ok(isPriceTableError(error), String(error));
+        assert.equal(error.field, 'models.provider-a.__proto__');
+        return true;
+      },
+    );
+  });
+
+  it('keeps a constructor model as its own price', () => {
+    const text = shippedWith(
+      '    gpt-4o: {',
+      '    constructor: { inputPerMillion: 1, outputPerMillion: 2 }\n    gpt-4o: {',
+    );
+    const priced = parsePriceTable(text, 'prices.yaml');
+    assert.deepEqual(priced.modelPrice('provider-a', 'constructor'), {
+      inputPerMillion: 1,
+      outputPerMillion: 2,
+    });
+  });
+});
+
 /** Returns fixtures/prices.yaml with `search` replaced by `replacement`, which must occur. */
 function shippedWith(search: string, replacement: string): string {
   const shipped = readFileSync('fixtures/prices.yaml', 'utf8');

@@ -287,4 +287,53 @@ describe('HttpProviderClient', () => {
       /endpoint.baseUrl must be an http\(s\) URL, got "ftp:\/\/x"/,
     );
   });
+
+  it('rejects a base URL off loopback', () => {
+    const offLoopback = [
+      'http://0.0.0.0:8080',
+      'http://[::]:8080',
+      'http://10.1.2.3',
+      'http://169.254.169.254',
+      'http://0xa9fea9fe',
+      'http://[::ffff:10.1.2.3]',
+      'http://provider.example',
+      'http://localhost.example',
+    ];
+    for (const baseUrl of offLoopback) {
+      assert.throws(
+        () => createProviderClient('openai', { provider: 'p', endpoint: { baseUrl, apiKey: 'k' } }),
+        (error: unknown) => {
+          assert.ok(error instanceof RangeError, `${baseUrl}: ${String(error)}`);
+          assert.ok(
+            error.message.startsWith(
+              `endpoint.baseUrl must be on a loopback host (127.0.0.0/8, ::1 or localhost), got "${baseUrl}"`,
+            ),
+            error.message,
+          );
+          return true;
+        },
+        baseUrl,
+      );
+    }
+  });
+
+  it('accepts loopback base URLs', async () => {
+    // Decimal and hex forms of 127.0.0.1 parse to the dotted quad.
+    const loopback = [
+      'http://127.0.0.1:1',
+      'http://127.1.2.3',
+      'http://[::1]:1',
+      'http://localhost:1',
+      'http://2130706433',
+      'http://0x7f000001',
+    ];
+    for (const baseUrl of loopback) {
+      const client = createProviderClient('openai', {
+        provider: 'p',
+        endpoint: { baseUrl, apiKey: 'k' },
+      });
+      assert.equal(client.provider, 'p', baseUrl);
+      await client.close();
+    }
+  });
 });

@@ -84,6 +84,17 @@ describe('rate-limit headers', () => {
     assert.equal(parseResetDuration('later'), undefined);
   });
 
+  it('ignores a long reset duration quickly', () => {
+    // Without the length cap this took about 2 s on a 2-core VM, and a 16 KiB header about 0.2 s.
+    const digits = `${'1'.repeat(60_000)}x`;
+    const started = performance.now();
+    assert.equal(parseResetDuration(digits), undefined);
+    const elapsedMs = performance.now() - started;
+    assert.ok(elapsedMs < 100, `took ${elapsedMs.toFixed(1)} ms`);
+    assert.equal(parseResetDuration(`${'1'.repeat(65)}s`), undefined);
+    assert.equal(parseResetDuration('1m2.5s'), 62_500);
+  });
+
   it('reads OpenAI remaining quota', () => {
     const info = parseOpenAiRateLimit(
       {

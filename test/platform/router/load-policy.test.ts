@@ -157,6 +157,13 @@ describe('loadPolicy', () => {
     ]);
   });
 
+  it('reports an Object.prototype fallback', () => {
+    const chat = route({ fallbackRoute: 'constructor' });
+    assert.deepEqual(problemsOf({ version: 1, routes: { chat } }), [
+      '/routes/chat/fallbackRoute: unknown route "constructor"; routes: chat',
+    ]);
+  });
+
   it('reports an empty policy', () => {
     assert.deepEqual(problemsOf(null), [
       ': the policy is empty; write version: 1 and the routes, as in policies/default.yaml',

@@ -49,6 +49,33 @@ describe('checkPriceCoverage', () => {
     assert.doesNotThrow(() => checkPriceCoverage(policy, table, FILES, catalog));
   });
 
+  it('names an Object.prototype model name', async () => {
+    // A model named like an Object.prototype member would otherwise find that member.
+    const policy = policyOf({ chat: [['provider-a', 'toString']] });
+    const table = await loadPriceTable();
+    assert.throws(
+      () => checkPriceCoverage(policy, table, FILES, catalog),
+      (error: unknown) => {
+        assert.ok(isPriceTableError(error), String(error));
+        assert.equal(error.field, 'models.provider-a.toString');
+        return true;
+      },
+    );
+  });
+
+  it('names an Object.prototype provider name', async () => {
+    const policy = policyOf({ chat: [['constructor', 'name']] });
+    const table = await loadPriceTable();
+    assert.throws(
+      () => checkPriceCoverage(policy, table, FILES, catalog),
+      (error: unknown) => {
+        assert.ok(isPriceTableError(error), String(error));
+        assert.equal(error.field, 'models.constructor.name');
+        return true;
+      },
+    );
+  });
+
   it('names a model one route calls', async () => {
     const policy = policyOf({ chat: [['provider-a', 'gpt-4o']], bench: [['instant', 'instant']] });
     const table = await tableWithout('provider-a/gpt-4o');

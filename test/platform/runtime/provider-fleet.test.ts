@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import FakeTimers from '@sinonjs/fake-timers';
 
@@ -21,6 +23,11 @@ async function statusOf(url: string): Promise<number> {
   const response = await request(url, { headersTimeout: 5000, bodyTimeout: 5000 });
   await response.body.dump();
   return response.statusCode;
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 describe('startProviderFleet', () => {
@@ -70,6 +77,47 @@ describe('startProviderFleet', () => {
     const first = fleet.providers[0];
     assert.ok(first !== undefined);
     assert.equal(await statusOf(`${first.proxyUrl}/healthz`), 200);
+  });
+
+  it('rejects a Toxiproxy proxy off loopback', async () => {
+    // A Toxiproxy on loopback whose reply names a listen address on another machine.
+    const requests: string[] = [];
+    const server = createServer(async (req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      let body = '';
+      for await (const chunk of req) body += String(chunk);
+      const name =
+        req.method === 'POST'
+          ? (JSON.parse(body) as { name: string }).name
+          : req.url?.split('/')[2];
+      const proxy = { name, listen: '10.1.2.3:80', upstream: '127.0.0.1:1', enabled: true };
+      res.writeHead(req.method === 'DELETE' ? 204 : 200, { 'content-type': 'application/json' });
+      res.end(req.method === 'DELETE' ? '' : JSON.stringify({ ...proxy, toxics: [] }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const catalog = await loadProviderCatalog();
+      const first = catalog[0]?.name;
+      await assert.rejects(
+        startProviderFleet(catalog, systemClock, 1, { toxiproxyUrl: url }),
+        (error: unknown) => {
+          assert.ok(error instanceof RangeError, String(error));
+          assert.equal(
+            error.message,
+            `Toxiproxy at ${url} created proxy ${first} on "10.1.2.3:80", not on a loopback ` +
+              'address (127.0.0.0/8, ::1 or localhost); point TOXIPROXY_URL at a Toxiproxy ' +
+              'that listens on 127.0.0.1, or leave it empty to use the embedded fault proxy',
+          );
+          return true;
+        },
+      );
+      assert.equal(requests[0], 'POST /proxies');
+      assert.ok(requests.includes(`DELETE /proxies/${first}`), requests.join(', '));
+    } finally {
+      await closeServer(server);
+    }
   });
 
   it('rejects a Toxiproxy URL off loopback', async () => {

@@ -51,7 +51,8 @@ import {
   type Topology,
 } from '../../platform/runtime.js';
 import type { BackpressureLimits } from '../../platform/admission/backpressure.js';
-import { DEFAULT_POLICY_PATH } from '../../platform/router/load-policy.js';
+import { loadProviderCatalog } from '../../faults/providers/index.js';
+import { DEFAULT_POLICY_PATH, parsePolicyYaml } from '../../platform/router/load-policy.js';
 import { checkLoadedFiles } from '../../platform/runtime/loaded-files.js';
 import { settledCost } from '../../platform/runtime/settled-cost.js';
 import {
@@ -322,11 +323,11 @@ async function runOnTarget(
   const topology = parseTopology(options.topology ?? DEFAULT_LOAD_TOPOLOGY);
   // Read before the platform loads the file, so an edit during the run cannot change the hash.
   const policyText = await readFile(options.policy ?? DEFAULT_POLICY_PATH, 'utf8');
-  checkScenarioRoutes(
-    scenario,
-    policyText,
-    options.policy ?? relative(process.cwd(), DEFAULT_POLICY_PATH),
-  );
+  const policyFile = options.policy ?? relative(process.cwd(), DEFAULT_POLICY_PATH);
+  // A policy with problems is left to the platform's start, which lists each with its line.
+  if (await isValidPolicy(policyText, policyFile)) {
+    checkScenarioRoutes(scenario, policyText, policyFile);
+  }
   const files = await readPlatformFiles(scenario, {
     tenants: options.tenants,
     prices: options.prices,
@@ -644,4 +645,14 @@ function parseDrainTimeoutSec(value: string): number {
     throw new InvalidArgumentError(`expected a number of seconds from 0 to ${maxSec}.`);
   }
   return parsed;
+}
+
+/** Returns whether `text` is a route policy that the platform's start would accept. */
+async function isValidPolicy(text: string, file: string): Promise<boolean> {
+  try {
+    parsePolicyYaml(text, await loadProviderCatalog(), file);
+    return true;
+  } catch {
+    return false;
+  }
 }

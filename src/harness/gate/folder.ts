@@ -3,11 +3,11 @@
  * overwriting files that no gate run wrote, such as the checkout's `reports/latest.json` when
  * the gate folder is the checkout itself.
  */
-import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { LATEST_POINTER } from '../report/writer.js';
+import { replaceFile } from '../replace-file.js';
 
 /** Folder under the gate folder that receives the PR policy's `<run-id>/` report folders. */
 export const PR_REPORTS_DIR = 'reports';
@@ -114,22 +114,6 @@ export async function prepareGateFolder(
 export async function createGateFolder(gateDir: string): Promise<void> {
   await mkdir(gateDir, { recursive: true });
   await replaceFile(join(gateDir, GATE_FOLDER_MARKER), GATE_FOLDER_MARKER_TEXT);
-}
-
-/**
- * Writes `text` to a new temporary file beside `path`, then renames it over `path`. A symbolic
- * link at `path` is replaced, not followed, and a reader never sees a half-written file.
- */
-export async function replaceFile(path: string, text: string): Promise<void> {
-  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  // The `wx` flag fails on any existing path, a link included, so the write cannot follow one.
-  await writeFile(temp, text, { flag: 'wx' });
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
 }
 
 /** Paths under the gate folder that a gate run writes, or writes into. */

@@ -33,8 +33,8 @@ import {
   GATE_RUNBOOK,
   PR_REPORTS_DIR,
   prepareGateFolder,
-  replaceFile,
 } from './folder.js';
+import { replaceFile } from '../replace-file.js';
 
 /** Reason the base drill leaves the runbook alone whatever its verdict. */
 const BASE_RUNBOOK_REASON = 'the base drill of a policy gate writes no runbook';

@@ -6,6 +6,7 @@ import { renderCharts } from './charts.js';
 import { renderMarkdown } from './markdown.js';
 import type { Report } from './types.js';
 import { validateReport } from './validate.js';
+import { replaceFile } from '../replace-file.js';
 
 /** Name of the pointer file that names the newest run in a reports folder. */
 export const LATEST_POINTER = 'latest.json';
@@ -53,12 +54,6 @@ export async function freeRunId(dir: string, runId: string): Promise<string> {
   }
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, path);
-}
-
 /**
  * Validates a report, renders its Markdown summary and SVG charts, and only then writes
  * `<dir>/<runId>/` (report.json, summary.md, *.svg) by renaming a finished temporary
@@ -92,7 +87,7 @@ export async function writeReport(report: Report, dir: string): Promise<WrittenR
       runId: valid.runId,
       reportPath: join(valid.runId, 'report.json'),
     };
-    await writeAtomically(join(dir, LATEST_POINTER), `${JSON.stringify(pointer, null, 2)}\n`);
+    await replaceFile(join(dir, LATEST_POINTER), `${JSON.stringify(pointer, null, 2)}\n`);
     return { runDir, files: files.map(([name]) => join(runDir, name)) };
   } finally {
     await rm(temp, { recursive: true, force: true });

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import type { Report } from '../report/types.js';
 import { validateReport } from '../report/validate.js';
 import { renderRunbook } from './render.js';
+import { replaceFile } from '../replace-file.js';
 
 /** Default location of the generated runbook, relative to the repository root. */
 export const RUNBOOK_PATH = 'runbooks/scaling_runbook.md';
@@ -34,14 +34,7 @@ export async function writeRunbook(
 ): Promise<string> {
   const markdown = renderRunbook(reports.map((report) => validateReport(report)));
   await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temp, markdown);
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await replaceFile(path, markdown);
   return path;
 }
 

@@ -8,8 +8,8 @@ import {
   GATE_FOLDER_MARKER,
   GateFolderLinkError,
   prepareGateFolder,
-  replaceFile,
 } from '../../../src/harness/gate/folder.js';
+import { replaceFile } from '../../../src/harness/replace-file.js';
 
 describe('gate folder links', () => {
   let dir: string;

@@ -112,9 +112,9 @@ function policyRouteNames(policyText: string): string[] | undefined {
 }
 
 /**
- * Checks that the policy defines every route the scenario sends to. The gateway answers a
- * task for any other route 400 `unknown_route`, so a misspelt route would fail its share of
- * the load with no word on why.
+ * Checks that the policy defines every route the scenario sends to. The gateway rejects a
+ * task for any other route with 400 `unknown_route`, so a misspelt route would fail its share
+ * of the load with no word on why.
  * @throws UsageError naming the scenario field, the route, the policy's routes and the fix.
  */
 export function checkScenarioRoutes(

@@ -288,7 +288,7 @@ export interface SeriesSampling {
   clock: Clock;
   /** Monotonic time of `clock`, in ms, at which second 0 starts: the drill's time 0. */
   originMs: number;
-  /** Sampler that already holds the counters at `originMs` from {@link SeriesSampler.baseline}. */
+  /** Sampler that already has the counters at `originMs` from {@link SeriesSampler.baseline}. */
   sampler: SeriesSampler;
   /** Reads the platform's cumulative samples. */
   read: () => Promise<MetricSampleValue[]>;

@@ -115,7 +115,7 @@ export type GateFiles = Pick<
  * comment states what happened to it. An invalid PR policy, or one that calls a model the
  * price table has no price for, skips the base drill. A signal during the base drill stops
  * the gate before the PR drill, because the signal means the user stopped the whole gate.
- * @throws {@link GateFolderInUseError} before either drill, when the gate folder holds outputs
+ * @throws {@link GateFolderInUseError} before either drill, when the gate folder contains outputs
  *   that no gate run wrote, as {@link prepareGateFolder} checks.
  * @throws the error of {@link readDrillFiles} before either drill, when the tenants file or the
  *   price table that both drills share is invalid or lacks a tenant the drill sends as.

@@ -531,8 +531,8 @@ export interface Report {
    * gauges were, 3 in those written before the series' admission rejections were, and 4 in
    * those written before its failovers per provider pair, the send window and the time behind
    * schedule were, 5 in those written before the providers' bill was, 6 in those written
-   * before the series' times to first token were, 7 in those written before the calls of
-   * fallback routes were, and 8 in those written before the series counted the requests
+   * before the series' times to first token were, and 7 in those written before the calls of
+   * fallback routes were. 8 is the version written before the series counted the requests
    * that the run's stop cut. Such reports still validate.
    */
   schemaVersion: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | typeof REPORT_SCHEMA_VERSION;

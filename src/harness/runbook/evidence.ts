@@ -22,7 +22,7 @@ export interface Incident {
   /** Groups the same incident across reports, such as `provider-outage:provider-a`. */
   key: string;
   title: string;
-  /** What the fault does and what users of the platform see, in one or two sentences. */
+  /** Description of the fault and of what the platform's users see, in one or two sentences. */
   symptom: string;
   /** The injected settings, target and window, such as `provider-a: ..., 20.0 to 50.0 s`. */
   injected: string;

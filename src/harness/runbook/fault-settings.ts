@@ -106,9 +106,9 @@ export type ProviderFaultKind =
   | 'unknown';
 
 /**
- * Returns the kind of one set of settings, in the order the mock provider applies them: a hang
- * before any response, then the 429 storm, then injected errors, then the stream fault that
- * fires after the fewest content tokens, then the first-token delay.
+ * Returns the kind of one set of settings, in the order the mock provider applies them. A
+ * hang before any response comes first, then the 429 storm and injected errors. Then comes
+ * the stream fault that fires after the fewest content tokens, and last the first-token delay.
  */
 function settingsKind(settings: FaultSettings): ProviderFaultKind {
   if (settings.hangBeforeHeaders === true) return 'hang';
@@ -180,6 +180,7 @@ function settingsParts(settings: FaultSettings): string[] {
         : ` with Retry-After ${amount(retryAfter)} s`;
     parts.push(`${status} on ${share} of requests${header}`);
   }
+
   if (settings.stallAfterFirstToken === true) {
     parts.push('stream stalled after the first token');
   }
@@ -192,6 +193,7 @@ function settingsParts(settings: FaultSettings): string[] {
   if (settings.malformedSseAfterTokens !== undefined) {
     parts.push(`invalid JSON line after ${amount(settings.malformedSseAfterTokens)} tokens`);
   }
+
   if (settings.firstTokenDelayMs !== undefined) {
     parts.push(`first token delayed by ${amount(settings.firstTokenDelayMs)} ms`);
   }

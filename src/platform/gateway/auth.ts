@@ -66,7 +66,7 @@ export function requireTenant(request: FastifyRequest): Tenant {
 /**
  * Sends 400 for an Authorization header sent more than once. Node keeps the first line and
  * drops the others, so a proxy in front that reads another line would see another tenant.
- * RFC 6750, section 3.1, names a repeated credential an `invalid_request`, answered with 400.
+ * RFC 6750, section 3.1, names a repeated credential an `invalid_request`, rejected with 400.
  */
 async function repeatedAuthorization(reply: FastifyReply, lines: number): Promise<void> {
   reply.header('www-authenticate', 'Bearer error="invalid_request"');

@@ -152,8 +152,8 @@ export function parseResetDuration(text: string | undefined): number | undefined
 }
 
 /**
- * Longest reset duration read, in characters. OpenAI's are short, such as `6m0s` or `1h2m3.5s`,
- * and DURATION_PART takes time quadratic in the length of a long run of digits.
+ * Maximum length of a reset duration that is parsed, in characters. Real values are short,
+ * such as `6m0s` or `1h2m3.5s`, and DURATION_PART takes time quadratic in a long digit run.
  */
 const MAX_DURATION_CHARS = 64;
 

@@ -31,7 +31,7 @@ describe('createToxiproxyClient', () => {
   });
 
   it('rejects a redirect', async () => {
-    // The second listener stands in for another machine, so nothing leaves loopback.
+    // The second listener plays the part of another machine, so nothing leaves loopback.
     const reached: string[] = [];
     const target = await listen((req, res) => {
       reached.push(`${req.method} ${req.url}`);

@@ -40,6 +40,14 @@ export function isLoopbackHost(host: string): boolean {
   return isIP(host) === 6 && normalizeIpv6(host) === '[::1]';
 }
 
+/**
+ * Returns whether a parsed URL's host is a loopback host. A URL keeps an IPv6 host in
+ * brackets (`http://[::1]:8474` has the hostname `[::1]`), which this strips first.
+ */
+export function isLoopbackUrlHost(url: URL): boolean {
+  return isLoopbackHost(url.hostname.replace(/^\[(.*)\]$/, '$1'));
+}
+
 /** Returns the canonical bracketed form of an IPv6 address: `[::1]` for `0:0:0:0:0:0:0:1`. */
 function normalizeIpv6(host: string): string | undefined {
   try {

@@ -1,4 +1,4 @@
-import { isLoopbackHost, LOOPBACK_HOSTS } from '../../faults/loopback.js';
+import { isLoopbackUrlHost, LOOPBACK_HOSTS } from '../../faults/loopback.js';
 import { ScenarioValidationError } from './errors.js';
 import { IssueList } from './field-checks.js';
 import type { ScenarioSpec } from './types.js';
@@ -101,7 +101,7 @@ function checkTarget(issues: IssueList, path: string, value: unknown): void {
     issues.add(path, 'an http or https URL', withoutCredentials(value));
     return;
   }
-  const loopback = isLoopbackHost(url.hostname.replace(/^\[(.*)\]$/, '$1'));
+  const loopback = isLoopbackUrlHost(url);
   if (url.username !== '' || url.password !== '') {
     url.username = url.username === '' ? '' : '***';
     url.password = url.password === '' ? '' : '***';

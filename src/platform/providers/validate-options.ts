@@ -1,4 +1,4 @@
-import { isLoopbackHost, LOOPBACK_HOSTS } from '../../faults/loopback.js';
+import { isLoopbackUrlHost, LOOPBACK_HOSTS } from '../../faults/loopback.js';
 import type { ProviderClientOptions } from './types.js';
 
 function describe(value: unknown): string {
@@ -24,8 +24,7 @@ export function validateClientOptions(options: ProviderClientOptions): void {
     throw new TypeError(`endpoint.baseUrl must be an http(s) URL, got ${describe(baseUrl)}`);
   }
   // The URL parser has already turned decimal and hex IPv4 forms into dotted quads.
-  const host = new URL(baseUrl).hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!isLoopbackHost(host)) {
+  if (!isLoopbackUrlHost(new URL(baseUrl))) {
     throw new RangeError(
       `endpoint.baseUrl must be on a loopback host (${LOOPBACK_HOSTS}), got ${describe(baseUrl)}; ` +
         'the platform calls only the mock providers and fault proxies it starts on this machine',

@@ -8,7 +8,7 @@ import {
   startMockProvider,
 } from '../../faults/providers/index.js';
 import { startFaultProxy } from '../../faults/proxy/index.js';
-import { isLoopbackHost, LOOPBACK_HOSTS } from '../../faults/loopback.js';
+import { isLoopbackUrlHost, LOOPBACK_HOSTS } from '../../faults/loopback.js';
 import type { Clock } from '../clock.js';
 import type { ProviderEndpoint } from '../providers/types.js';
 import { createToxiproxyClient } from './toxiproxy-client.js';
@@ -107,7 +107,7 @@ async function openProxyApi(clock: Clock, toxiproxyUrl: string | undefined): Pro
     return { url: proxy.url, close: () => proxy.close() };
   }
   const url = new URL(toxiproxyUrl);
-  if (!isLoopbackHost(url.hostname)) {
+  if (!isLoopbackUrlHost(url)) {
     throw new RangeError(
       `invalid TOXIPROXY_URL ${JSON.stringify(toxiproxyUrl)}: expected a Toxiproxy on a ` +
         `loopback address (${LOOPBACK_HOSTS}), such as http://127.0.0.1:8474`,
@@ -162,5 +162,5 @@ async function createProviderProxy(
 /** Returns whether `url` parses and names a loopback host. */
 function isLoopbackUrl(url: string): boolean {
   if (!URL.canParse(url)) return false;
-  return isLoopbackHost(new URL(url).hostname.replace(/^\[(.*)\]$/, '$1'));
+  return isLoopbackUrlHost(new URL(url));
 }

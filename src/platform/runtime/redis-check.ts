@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 
-import { isLoopbackHost, LOOPBACK_HOSTS } from '../../faults/loopback.js';
+import { isLoopbackUrlHost, LOOPBACK_HOSTS } from '../../faults/loopback.js';
 
 /** Raised for a Redis URL that does not parse, uses another scheme or names a host off loopback. */
 export class RedisUrlError extends RangeError {
@@ -31,8 +31,9 @@ export function assertRedisUrl(redisUrl: string): void {
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new RedisUrlError(`scheme ${url.protocol} is not redis: or rediss:`);
   }
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!isLoopbackHost(host)) throw new RedisUrlError(`host ${host} is not a loopback host`);
+  if (!isLoopbackUrlHost(url)) {
+    throw new RedisUrlError(`host ${url.hostname} is not a loopback host`);
+  }
 }
 
 /** Redis error replies that mean the server replied but refused the credentials. */

@@ -54,6 +54,19 @@ describe('startProviderFleet', () => {
     assert.equal(await statusOf(`${first.proxyUrl}/healthz`), 200);
   });
 
+  it('accepts a Toxiproxy URL with a bracketed IPv6 loopback host', async () => {
+    external = await startFaultProxy({ host: '::1', port: 0 });
+    const port = new URL(external.url).port;
+    const catalog = await loadProviderCatalog();
+    fleet = await startProviderFleet(catalog, systemClock, 1, {
+      toxiproxyUrl: `http://[::1]:${port}`,
+    });
+
+    assert.equal(fleet.proxyApiUrl, `http://[::1]:${port}`);
+    const names = Object.keys(await new Toxiproxy(external.url).getAll()).sort();
+    assert.deepEqual(names, catalog.map((profile) => profile.name).sort());
+  });
+
   it('deletes its proxies from that Toxiproxy on close', async () => {
     external = await startFaultProxy({ host: '127.0.0.1', port: 0 });
     const catalog = await loadProviderCatalog();
@@ -125,6 +138,14 @@ describe('startProviderFleet', () => {
     await assert.rejects(
       startProviderFleet(catalog, systemClock, 1, { toxiproxyUrl: 'http://10.1.2.3:8474' }),
       /invalid TOXIPROXY_URL "http:\/\/10\.1\.2\.3:8474": expected a Toxiproxy on a loopback address/,
+    );
+  });
+
+  it('rejects a Toxiproxy URL with a bracketed IPv6 host off loopback', async () => {
+    const catalog = await loadProviderCatalog();
+    await assert.rejects(
+      startProviderFleet(catalog, systemClock, 1, { toxiproxyUrl: 'http://[::2]:8474' }),
+      /invalid TOXIPROXY_URL "http:\/\/\[::2\]:8474": expected a Toxiproxy on a loopback address/,
     );
   });
 });

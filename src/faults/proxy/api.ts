@@ -59,7 +59,12 @@ export async function handleApiRequest(
 }
 
 function resolveRoute(request: IncomingMessage): { handler: Handler; params: string[] } {
-  const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname.replace(/\/+$/, '');
+  const target = request.url ?? '/';
+  // A target such as `//x` is a path here, while the URL parser would read `x` as a host.
+  const url = target.startsWith('/')
+    ? new URL(`http://127.0.0.1${target}`)
+    : new URL(target, 'http://127.0.0.1');
+  const path = withoutTrailingSlashes(url.pathname);
   const segments = path.split('/').slice(1);
   for (const [pattern, route] of ROUTES) {
     const params = matchPattern(pattern, segments);
@@ -72,7 +77,20 @@ function resolveRoute(request: IncomingMessage): { handler: Handler; params: str
     }
     return { handler, params };
   }
-  throw new FaultProxyError('route_not_found', `route not found: ${request.method ?? ''} ${path}`);
+  throw new FaultProxyError(
+    'route_not_found',
+    `route not found: ${request.method ?? ''} ${path || '/'}`,
+  );
+}
+
+/**
+ * Drops the slashes that end `path`: `/proxies/` and `/proxies` name one route. A loop, not
+ * `/\/+$/`, whose matching takes time quadratic in a path of many inner slashes.
+ */
+export function withoutTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f) end -= 1;
+  return path.slice(0, end);
 }
 
 function matchPattern(pattern: string, segments: readonly string[]): string[] | undefined {

@@ -3,6 +3,7 @@ import { request } from 'node:http';
 
 import { type Proxy as ToxiproxyProxy, Toxiproxy } from 'toxiproxy-node-client';
 
+import { withoutTrailingSlashes } from '../../../src/faults/proxy/api.js';
 import { type FaultProxyHandle, startFaultProxy } from '../../../src/faults/proxy/index.js';
 import {
   echoRoundTrip,
@@ -29,6 +30,22 @@ function postRaw(url: string, body: string): Promise<{ status: number; text: str
     });
     outgoing.on('error', reject);
     outgoing.end(body);
+  });
+}
+
+/** Sends a raw GET and reads the whole reply. */
+function getRaw(url: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { agent: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (part: string) => {
+        text += part;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
   });
 }
 
@@ -398,5 +415,44 @@ describe('startFaultProxy', () => {
     await closed;
     await assert.rejects(openSocket(portOf(proxy.listen)), { code: 'ECONNREFUSED' });
     await echo.close();
+  });
+});
+
+describe('withoutTrailingSlashes', () => {
+  it('drops every slash that ends a path', () => {
+    assert.equal(withoutTrailingSlashes('/proxies///'), '/proxies');
+  });
+
+  it('keeps inner slashes and a path without a trailing one', () => {
+    assert.equal(withoutTrailingSlashes('/proxies//a'), '/proxies//a');
+  });
+
+  it('turns a path of slashes only into the empty path', () => {
+    assert.equal(withoutTrailingSlashes('////'), '');
+  });
+});
+
+describe('FaultProxy API paths', () => {
+  let server: FaultProxyHandle;
+
+  before(async () => {
+    server = await startFaultProxy({ port: 0 });
+  });
+
+  after(async () => {
+    await server.close();
+  });
+
+  it('serves a route whose path ends in slashes', async () => {
+    const reply = await getRaw(`${server.url}/proxies//`);
+    assert.equal(reply.status, 200);
+    assert.deepEqual(JSON.parse(reply.text), {});
+  });
+
+  it('answers 404 naming a path of many inner slashes', async () => {
+    const path = `/${'/'.repeat(8000)}x`;
+    const reply = await getRaw(`${server.url}${path}`);
+    assert.equal(reply.status, 404);
+    assert.match(reply.text, /route not found: GET \/\/+x/);
   });
 });

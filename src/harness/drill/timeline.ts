@@ -42,7 +42,14 @@ function describe(step: FaultStep): { target: string; description: string } {
 export function newRecord(step: FaultStep): FaultRecord {
   const end = step.atS + step.durationS;
   const base = { id: step.id, kind: step.kind, ...describe(step), startS: step.atS, endS: end };
-  return { ...base, appliedAtS: null, removedAtS: null };
+  const record: FaultRecord = { ...base, appliedAtS: null, removedAtS: null };
+  if (step.kind === 'toxic') {
+    record.toxic = {
+      stream: step.toxic.stream ?? 'downstream',
+      toxicity: step.toxic.toxicity ?? 1,
+    };
+  }
+  return record;
 }
 
 /** Counts the requests that admission or backpressure rejected (429 and 503). */

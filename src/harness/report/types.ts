@@ -447,6 +447,11 @@ export interface FaultRecord {
   burst?: { tenant: string; requests: number; succeeded: number; shed: number };
   /** Outcome of a worker pause, from schema version 3 on. */
   workerPause?: WorkerPauseRecord;
+  /**
+   * The direction and share of connections a toxic applied to. Reports written before
+   * these were recorded lack it.
+   */
+  toxic?: { stream: 'upstream' | 'downstream'; toxicity: number };
 }
 
 /** Failover timing measured from the per-provider served counts of the series. */

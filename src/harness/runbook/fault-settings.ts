@@ -238,6 +238,22 @@ function toxicSettingsText({ type, attributes }: ToxicSettings): string {
 }
 
 /**
+ * Words which bytes and connections a toxic applied to, such as
+ * `on the provider's bytes to the platform, 50% of connections`.
+ */
+function toxicScopeText(scope: NonNullable<FaultRecord['toxic']>): string {
+  const bytes =
+    scope.stream === 'downstream'
+      ? "on the provider's bytes to the platform"
+      : "on the platform's bytes to the provider";
+  const share =
+    scope.toxicity >= 1
+      ? 'every connection'
+      : `${amount(Math.round(scope.toxicity * 1000) / 10)}% of connections`;
+  return `${bytes}, ${share}`;
+}
+
+/**
  * Words what a fault injected, on what and when, such as
  * `provider-a: first token delayed by 3,000 ms, 20.0 to 50.0 s`. A description in no form
  * this module reads is quoted as the drill recorded it.
@@ -253,8 +269,10 @@ export function injectedSettingsText(fault: FaultRecord): string {
     }
     case 'toxic': {
       const toxic = toxicSettings(fault.description);
-      // NOTE: the drill records no toxic's stream or toxicity, so this line cannot state them.
-      return `${fault.target}: ${toxic === undefined ? quoted : toxicSettingsText(toxic)}, ${when}`;
+      const settings = toxic === undefined ? quoted : toxicSettingsText(toxic);
+      // Reports written before the stream and toxicity were recorded state neither.
+      const scope = fault.toxic === undefined ? '' : `, ${toxicScopeText(fault.toxic)}`;
+      return `${fault.target}: ${settings}${scope}, ${when}`;
     }
     case 'tenant-burst': {
       const multiple = /^(\d+(?:\.\d+)?)x\b/.exec(fault.description)?.[1];

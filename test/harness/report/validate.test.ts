@@ -56,6 +56,37 @@ function policyChange(): PolicyChangeRecord {
 }
 
 describe('validateReport', () => {
+  describe('toxic scope', () => {
+    /** Returns the sample report with the toxic's recorded scope set to `toxic`. */
+    function withToxicScope(toxic: unknown): Report {
+      const report = sampleReport();
+      const fault = report.drill?.faults.find((entry) => entry.id === 'fallback-latency');
+      assert.ok(fault);
+      Object.assign(fault, { toxic });
+      return report;
+    }
+
+    it("accepts a toxic's stream and toxicity", () => {
+      const report = withToxicScope({ stream: 'upstream', toxicity: 0.5 });
+      assert.deepEqual(
+        validateReport(report).drill?.faults.find((entry) => entry.id === 'fallback-latency')
+          ?.toxic,
+        {
+          stream: 'upstream',
+          toxicity: 0.5,
+        },
+      );
+    });
+
+    it('rejects a stream that is neither upstream nor downstream', () => {
+      assert.match(errorOf(withToxicScope({ stream: 'sideways', toxicity: 1 })), /stream/);
+    });
+
+    it('rejects a toxicity above 1', () => {
+      assert.match(errorOf(withToxicScope({ stream: 'downstream', toxicity: 2 })), /toxicity/);
+    });
+  });
+
   describe('schema versions', () => {
     it('accepts times to first token in version 7', () => {
       const series = validateReport(sampleReport()).topologies[0]?.timeSeries ?? [];

@@ -246,6 +246,32 @@ describe('runbook toxic kinds', () => {
     });
   }
 
+  it('states the stream and the share of connections a toxic applied to', () => {
+    const report = sampleReport();
+    const fault = faultOf(report, 'fallback-latency');
+    fault.description = 'latency {"latency":1500}';
+    fault.toxic = { stream: 'upstream', toxicity: 0.25 };
+    const section = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.equal(
+      injectedLine(section),
+      "provider-b: latency 1,500 ms, jitter 0 ms, on the platform's bytes to the provider, " +
+        '25% of connections, 30.0 to 45.0 s.',
+    );
+  });
+
+  it('states a downstream toxic on every connection', () => {
+    const report = sampleReport();
+    const fault = faultOf(report, 'fallback-latency');
+    fault.description = 'latency {"latency":1500}';
+    fault.toxic = { stream: 'downstream', toxicity: 1 };
+    const section = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+    assert.equal(
+      injectedLine(section),
+      "provider-b: latency 1,500 ms, jitter 0 ms, on the provider's bytes to the platform, every connection, " +
+        '30.0 to 45.0 s.',
+    );
+  });
+
   it('checks errors for a reset', () => {
     const section = sectionOf(
       withToxic('reset_peer {"timeout":250}'),

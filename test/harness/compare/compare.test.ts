@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 
 import { compareGroups } from '../../../src/harness/compare/compare.js';
-import { changeCell, unmeasuredNotes } from '../../../src/harness/compare/format.js';
+import {
+  changeCell,
+  formatComparison,
+  unmeasuredNotes,
+} from '../../../src/harness/compare/format.js';
 import { runFromLoadOutput } from '../../../src/harness/compare/run.js';
 import { BASE_FIGURES, sampleLoadOutput } from '../load/sample-output.js';
 
@@ -90,5 +94,38 @@ describe('compareGroups', () => {
       'p95 latency is n/a for b.json: no request ended in the run.',
       'p99 latency is n/a for b.json: no request ended in the run.',
     ]);
+  });
+
+  it('marks a change of one measured run', () => {
+    // A run sent to --target has no cost, so the base measured the mean cost once.
+    const target = run('a2', 0.004);
+    target.figures.meanUsdPerTask = null;
+    const comparison = compareGroups([
+      { label: 'base', runs: [run('a1', 0.004), target] },
+      { label: 'candidate', runs: [run('b1', 0.005), run('b2', 0.005)] },
+    ]);
+    const lines = formatComparison(comparison);
+    const mean = lines.find((line) => line.startsWith('mean cost per task'));
+    assert.match(
+      mean ?? '',
+      /\[1 of 2 runs\]\s+\$0\.005000 \(\$0\.005000\.\.\$0\.005000\)\s+\+25\.0% noise unknown$/,
+    );
+    assert.ok(
+      lines.includes(
+        "A change marked 'noise unknown' has a side on which fewer than two runs measured the figure, so that side has no range to weigh it against.",
+      ),
+      lines.join('\n'),
+    );
+  });
+
+  it('keeps single runs without noise marks', () => {
+    const comparison = compareGroups([
+      { label: 'a.json', runs: [run('a.json', 0.004)] },
+      { label: 'b.json', runs: [run('b.json', 0.005)] },
+    ]);
+    const lines = formatComparison(comparison);
+    const mean = lines.find((line) => line.startsWith('mean cost per task'));
+    assert.match(mean ?? '', /\$0\.005000\s+\+25\.0%$/);
+    assert.ok(!lines.some((line) => line.includes('noise unknown')), lines.join('\n'));
   });
 });

@@ -5,6 +5,7 @@ import {
 } from '../../platform/admission/backpressure.js';
 import { roundUsd } from '../../platform/cost/usd.js';
 import type { LoadCommandOutput } from '../load/output.js';
+import type { RunCost } from '../load/result.js';
 import type { MachineInfo, Report, TopologyResult } from '../report/types.js';
 import { loadCaveats, reportCaveats } from './caveats.js';
 import { abortedInLoad, abortedInReport } from './lower-bounds.js';
@@ -131,6 +132,38 @@ function unmeasuredOf(
   return unmeasured;
 }
 
+/** Cost figures of a run, which a cost ledger that priced no task leaves unmeasured. */
+const COST_METRICS: readonly MetricKey[] = [
+  'meanUsdPerTask',
+  'p95UsdPerTask',
+  'usdPerSucceeded',
+  'workerPoolUsd',
+];
+
+/**
+ * Returns `run` with its cost figures unmeasured when the platform's ledger priced no task, as
+ * in a run whose every request was rejected. The ledger then records a worker pool bill of 0
+ * though the pool ran, because it shares the bill out over tasks only. A cost per succeeded
+ * request without a success is unmeasured too. A run without a cost, such as one sent to
+ * `--target`, is returned as it is.
+ */
+function withPricedTasks(run: RunRecord, cost: RunCost | undefined, succeeded: number): RunRecord {
+  if (cost === undefined) return run;
+  const figures = { ...run.figures };
+  const unmeasured = { ...run.unmeasured };
+  if (cost.tasks === 0) {
+    for (const metric of COST_METRICS) {
+      figures[metric] = null;
+      unmeasured[metric] =
+        metric === 'workerPoolUsd'
+          ? 'the cost ledger priced no task, so it shared out no worker pool bill'
+          : 'the cost ledger priced no task';
+    }
+  }
+  if (succeeded === 0) unmeasured.usdPerSucceeded = 'no request succeeded';
+  return { ...run, figures, unmeasured };
+}
+
 /** Figures that only requests that ended can give. */
 const ENDED_REQUEST_METRICS: readonly MetricKey[] = [
   'successRate',
@@ -212,7 +245,7 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
     unmeasured: unmeasuredOf(offered, completed, succeeded),
     lowerBounds: aborted.lowerBounds,
   };
-  return withEndedRequests(run, aborted.ended);
+  return withEndedRequests(withPricedTasks(run, cost, result.requests.succeeded), aborted.ended);
 }
 
 /**

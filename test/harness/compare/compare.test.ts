@@ -19,6 +19,28 @@ function runWithoutRequests(file: string) {
   return runFromLoadOutput(file, output);
 }
 
+/**
+ * Returns a run of `file` whose every request was rejected, so the cost ledger priced no task
+ * and recorded a worker pool bill of 0.
+ */
+function runWithoutTasks(file: string) {
+  const output = sampleLoadOutput();
+  output.result.requests = { ...output.result.requests, succeeded: 0, failed: 100 };
+  output.result.successRate = 0;
+  output.platform = {
+    topology: 'workers=2 serverless_burst=disabled',
+    cost: {
+      tasks: 0,
+      totalUsd: 0,
+      meanUsdPerTask: null,
+      p95UsdPerTask: null,
+      unsettledTasks: 0,
+      workerPoolUsd: 0,
+    },
+  };
+  return runFromLoadOutput(file, output);
+}
+
 function run(file: string, meanUsd: number) {
   return runFromLoadOutput(file, sampleLoadOutput({ ...BASE_FIGURES, meanUsd }));
 }
@@ -93,6 +115,7 @@ describe('compareGroups', () => {
       'p50 latency is n/a for b.json: no request ended in the run.',
       'p95 latency is n/a for b.json: no request ended in the run.',
       'p99 latency is n/a for b.json: no request ended in the run.',
+      'Cost per succeeded request is n/a for b.json: no request succeeded.',
     ]);
   });
 
@@ -127,5 +150,36 @@ describe('compareGroups', () => {
     const mean = lines.find((line) => line.startsWith('mean cost per task'));
     assert.match(mean ?? '', /\$0\.005000\s+\+25\.0%$/);
     assert.ok(!lines.some((line) => line.includes('noise unknown')), lines.join('\n'));
+  });
+
+  it('leaves cost of a run without tasks unmeasured', () => {
+    const comparison = compareGroups([
+      { label: 'a.json', runs: [run('a.json', 0.004)] },
+      { label: 'b.json', runs: [runWithoutTasks('b.json')] },
+    ]);
+    const pool = comparison.rows.find((row) => row.metric === 'workerPoolUsd');
+    assert.equal(pool?.groups[1]?.median, null);
+    assert.equal(pool?.groups[1]?.changePercent, null);
+    assert.deepEqual(unmeasuredNotes(comparison), [
+      'Mean cost per task is n/a for b.json: the cost ledger priced no task.',
+      'p95 cost per task is n/a for b.json: the cost ledger priced no task.',
+      'Cost per succeeded request is n/a for b.json: no request succeeded.',
+      'Worker pool bill is n/a for b.json: the cost ledger priced no task, so it shared out no worker pool bill.',
+    ]);
+  });
+
+  it('names a run without successes', () => {
+    const output = sampleLoadOutput();
+    output.result.requests = { ...output.result.requests, succeeded: 0, failed: 100 };
+    output.result.successRate = 0;
+    const comparison = compareGroups([
+      { label: 'a.json', runs: [run('a.json', 0.004)] },
+      { label: 'b.json', runs: [runFromLoadOutput('b.json', output)] },
+    ]);
+    const mean = comparison.rows.find((row) => row.metric === 'meanUsdPerTask');
+    assert.equal(mean?.groups[1]?.median, BASE_FIGURES.meanUsd);
+    assert.deepEqual(unmeasuredNotes(comparison), [
+      'Cost per succeeded request is n/a for b.json: no request succeeded.',
+    ]);
   });
 });

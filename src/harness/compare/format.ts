@@ -2,6 +2,15 @@ import { percent, seconds, usd } from '../report/format.js';
 import type { ChangeBound, Comparison, FigureRow, GroupFigure, GroupSummary } from './compare.js';
 import type { MetricKey } from './run.js';
 
+/**
+ * Formats a latency in seconds as `load` prints it: whole milliseconds below 1 s, such as
+ * `4 ms`, so a gateway's few milliseconds do not print as `0.00 s`, and `2.06 s` above.
+ */
+export function formatLatency(value: number): string {
+  const milliseconds = Math.round(value * 1000);
+  return milliseconds < 1000 ? `${milliseconds} ms` : seconds(value);
+}
+
 /** Row heading and value format of each figure. */
 export const METRIC_FORMATS: Record<
   MetricKey,
@@ -11,9 +20,9 @@ export const METRIC_FORMATS: Record<
   throughputRpm: { label: 'completed throughput', format: (value) => `${value.toFixed(0)} rpm` },
   succeededRpm: { label: 'succeeded throughput', format: (value) => `${value.toFixed(0)} rpm` },
   successRate: { label: 'success rate', format: percent },
-  p50LatencyS: { label: 'p50 latency', format: seconds },
-  p95LatencyS: { label: 'p95 latency', format: seconds },
-  p99LatencyS: { label: 'p99 latency', format: seconds },
+  p50LatencyS: { label: 'p50 latency', format: formatLatency },
+  p95LatencyS: { label: 'p95 latency', format: formatLatency },
+  p99LatencyS: { label: 'p99 latency', format: formatLatency },
   meanUsdPerTask: { label: 'mean cost per task', format: usd },
   p95UsdPerTask: { label: 'p95 cost per task', format: usd },
   usdPerSucceeded: { label: 'cost per succeeded request', format: usd },

@@ -4,6 +4,7 @@ import { compareGroups } from '../../../src/harness/compare/compare.js';
 import {
   changeCell,
   formatComparison,
+  formatLatency,
   unmeasuredNotes,
 } from '../../../src/harness/compare/format.js';
 import { runFromLoadOutput } from '../../../src/harness/compare/run.js';
@@ -181,5 +182,27 @@ describe('compareGroups', () => {
     assert.deepEqual(unmeasuredNotes(comparison), [
       'Cost per succeeded request is n/a for b.json: no request succeeded.',
     ]);
+  });
+
+  it('prints a latency below 1 s in ms', () => {
+    assert.equal(formatLatency(0.004167), '4 ms');
+    assert.equal(formatLatency(0.0208), '21 ms');
+    assert.equal(formatLatency(0.3778), '378 ms');
+  });
+
+  it('prints a latency from 1 s in seconds', () => {
+    assert.equal(formatLatency(0.9996), '1.00 s');
+    assert.equal(formatLatency(2.062335), '2.06 s');
+  });
+
+  it('tells apart latencies of a few ms', () => {
+    const figures = { ...BASE_FIGURES, p50Ms: 4.167, p95Ms: 20.847, p99Ms: 58.2 };
+    const comparison = compareGroups([
+      { label: 'a.json', runs: [run('a.json', 0.004)] },
+      { label: 'b.json', runs: [runFromLoadOutput('b.json', sampleLoadOutput(figures))] },
+    ]);
+    const lines = formatComparison(comparison);
+    const p50 = lines.find((line) => line.startsWith('p50 latency'));
+    assert.match(p50 ?? '', /^p50 latency\s+2\.00 s\s+4 ms\s+-99\.8%$/);
   });
 });

@@ -113,7 +113,7 @@ function sharedSettings(runs: readonly RunRecord[]): SharedSetting[] {
       name: 'driver',
       // Outputs written before the drivers were recorded, and loads sent to --target, lack them.
       describe: (run) => run.drivers ?? undefined,
-      fix: 'on Redis every admission, enqueue and store call crosses the network, async tasks run in worker processes, and an odd count of workers above 1 is billed for one worker slot more, so latency and cost per task do not compare like for like; set REDIS_URL for every side or for none',
+      fix: 'on Redis every admission, enqueue and store call crosses the network, async tasks run in worker processes, and an odd count of workers above 1 is billed for one worker slot more, so latency and cost per task do not compare like for like; set REDIS_URL for every side or for none unless the drivers are what you compare',
     },
     {
       name: 'price table',

@@ -228,7 +228,8 @@ describe('fairnessWarnings', () => {
       'driver differs: memory (a1) vs redis (b1); on Redis every admission, enqueue and ' +
         'store call crosses the network, async tasks run in worker processes, and an odd ' +
         'count of workers above 1 is billed for one worker slot more, so latency and cost ' +
-        'per task do not compare like for like; set REDIS_URL for every side or for none',
+        'per task do not compare like for like; set REDIS_URL for every side or for none ' +
+        'unless the drivers are what you compare',
     ]);
   });
 

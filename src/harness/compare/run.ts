@@ -5,7 +5,6 @@ import {
 } from '../../platform/admission/backpressure.js';
 import { roundUsd } from '../../platform/cost/usd.js';
 import type { LoadCommandOutput } from '../load/output.js';
-import type { RunCost } from '../load/result.js';
 import type { MachineInfo, Report, TopologyResult } from '../report/types.js';
 import { loadCaveats, reportCaveats } from './caveats.js';
 import { abortedInLoad, abortedInReport } from './lower-bounds.js';
@@ -133,31 +132,40 @@ function unmeasuredOf(
 }
 
 /** Cost figures of a run, which a cost ledger that priced no task leaves unmeasured. */
-const COST_METRICS: readonly MetricKey[] = [
-  'meanUsdPerTask',
-  'p95UsdPerTask',
-  'usdPerSucceeded',
-  'workerPoolUsd',
-];
+const COST_METRICS: readonly MetricKey[] = ['meanUsdPerTask', 'p95UsdPerTask', 'usdPerSucceeded'];
+
+/** Record of a run's cost ledger: whether it priced a task, and its worker pool bill. */
+interface PricedTasks {
+  /** Whether the ledger priced a task of the tenants the figures cover. */
+  priced: boolean;
+  workerPoolUsd: number | null;
+}
 
 /**
  * Returns `run` with its cost figures unmeasured when the platform's ledger priced no task, as
- * in a run whose every request was rejected. The ledger then records a worker pool bill of 0
- * though the pool ran, because it shares the bill out over tasks only. A cost per succeeded
- * request without a success is unmeasured too. A run without a cost, such as one sent to
- * `--target`, is returned as it is.
+ * in a run whose every request was rejected. The ledger then records a mean cost of 0, and a
+ * worker pool bill of 0 though the pool ran, because it shares the bill out over tasks only.
+ * A cost per succeeded request without a success is unmeasured too. A run without a cost,
+ * such as one sent to `--target`, is returned as it is.
  */
-function withPricedTasks(run: RunRecord, cost: RunCost | undefined, succeeded: number): RunRecord {
+function withPricedTasks(
+  run: RunRecord,
+  cost: PricedTasks | undefined,
+  succeeded: number,
+): RunRecord {
   if (cost === undefined) return run;
   const figures = { ...run.figures };
   const unmeasured = { ...run.unmeasured };
-  if (cost.tasks === 0) {
+  if (!cost.priced) {
     for (const metric of COST_METRICS) {
       figures[metric] = null;
-      unmeasured[metric] =
-        metric === 'workerPoolUsd'
-          ? 'the cost ledger priced no task, so it shared out no worker pool bill'
-          : 'the cost ledger priced no task';
+      unmeasured[metric] = 'the cost ledger priced no task';
+    }
+    // A drill's ledger bills the pool when only the bursting tenant's tasks ran on it.
+    if (cost.workerPoolUsd === 0) {
+      figures.workerPoolUsd = null;
+      unmeasured.workerPoolUsd =
+        'the cost ledger priced no task, so it shared out no worker pool bill';
     }
   }
   if (succeeded === 0) unmeasured.usdPerSucceeded = 'no request succeeded';
@@ -245,7 +253,9 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
     unmeasured: unmeasuredOf(offered, completed, succeeded),
     lowerBounds: aborted.lowerBounds,
   };
-  return withEndedRequests(withPricedTasks(run, cost, result.requests.succeeded), aborted.ended);
+  const priced =
+    cost === undefined ? undefined : { priced: cost.tasks > 0, workerPoolUsd: cost.workerPoolUsd };
+  return withEndedRequests(withPricedTasks(run, priced, result.requests.succeeded), aborted.ended);
 }
 
 /**
@@ -264,6 +274,8 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
   const offered = offeredRateOfReport(report, topology);
   const completed = completedThroughputOfReport(report, topology);
   const succeeded = succeededThroughputOfReport(report, topology);
+  // Every request the drill sent ended, so the success rate over them gives the count.
+  const succeededRequests = Math.round(topology.successRate * topology.requests);
   const run: RunRecord = {
     file,
     identity: `run id ${report.runId}, created at ${report.createdAt}`,
@@ -302,16 +314,18 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
       p99LatencyS: topology.latency.p99S,
       meanUsdPerTask: topology.cost.meanUsd,
       p95UsdPerTask: topology.cost.p95Usd,
-      // Every request the drill sent ended, so the success rate over them gives the count.
-      usdPerSucceeded: costPerSucceeded(
-        topology.cost.totalUsd,
-        Math.round(topology.successRate * topology.requests),
-      ),
+      usdPerSucceeded: costPerSucceeded(topology.cost.totalUsd, succeededRequests),
       workerPoolUsd: topology.cost.workerPoolUsd ?? null,
     },
     unmeasured: unmeasuredOf(offered, completed, succeeded),
     lowerBounds: aborted.lowerBounds,
   };
+  // The ledger gives a slice per main-load tenant it priced a task of, so a report without
+  // slices and without cost priced none.
+  const priced = {
+    priced: topology.cost.byTenant.length > 0 || topology.cost.totalUsd > 0,
+    workerPoolUsd: topology.cost.workerPoolUsd ?? null,
+  };
   // Every request a drill sent ended, so the requests it sent are those that ended.
-  return withEndedRequests(run, topology.requests);
+  return withEndedRequests(withPricedTasks(run, priced, succeededRequests), topology.requests);
 }

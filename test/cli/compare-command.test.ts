@@ -299,7 +299,7 @@ describe('scalegate compare', () => {
     const run = await runCompareCommand(['--base', ...base, '--candidate', ...candidate]);
     assert.equal(
       row(run.stdout, 'mean cost per task'),
-      'mean cost per task | $0.004000 [1 of 2 runs] | $0.003000 ($0.003000..$0.003000) | -25.0%',
+      'mean cost per task | $0.004000 [1 of 2 runs] | $0.003000 ($0.003000..$0.003000) | -25.0% noise unknown',
     );
   });
 

@@ -113,7 +113,7 @@ function sharedSettings(runs: readonly RunRecord[]): SharedSetting[] {
       name: 'driver',
       // Outputs written before the drivers were recorded, and loads sent to --target, lack them.
       describe: (run) => run.drivers ?? undefined,
-      fix: 'on Redis every admission, enqueue and store call crosses the network, async tasks run in worker processes, and an odd count of workers above 1 is billed for one worker slot more, so latency and cost per task do not compare like for like; set REDIS_URL for every side or for none',
+      fix: 'on Redis every admission, enqueue and store call crosses the network, async tasks run in worker processes, and an odd count of workers above 1 is billed for one worker slot more, so latency and cost per task do not compare like for like; set REDIS_URL for every side or for none unless the drivers are what you compare',
     },
     {
       name: 'price table',
@@ -226,17 +226,22 @@ function valueSpread(
 
 /**
  * Compares the set of seeds of each group, since repeats of one side may use several seeds
- * and the sides may have different numbers of runs. A group of one run is named by its path,
- * as the other warnings name files.
+ * and the sides may have different numbers of runs. Groups with one set are listed together,
+ * so three files of seeds 1, 1 and 2 read `1 (a, b) vs 2 (c)`. A group of one run is named by
+ * its path, as the other warnings name files.
  */
 function seedLine(groups: readonly RunGroup[]): string | undefined {
   const seedsOf = (group: RunGroup): string =>
     [...new Set(group.runs.map((run) => run.seed))].sort((a, b) => a - b).join(', ');
-  const distinct = new Set(groups.map(seedsOf));
-  if (distinct.size < 2) return undefined;
   const nameOf = (group: RunGroup): string =>
     group.runs.length === 1 && group.runs[0] !== undefined ? group.runs[0].file : group.label;
-  const spread = groups.map((group) => `${seedsOf(group)} (${nameOf(group)})`);
+  const namesBySeeds = new Map<string, string[]>();
+  for (const group of groups) {
+    const seeds = seedsOf(group);
+    namesBySeeds.set(seeds, [...(namesBySeeds.get(seeds) ?? []), nameOf(group)]);
+  }
+  if (namesBySeeds.size < 2) return undefined;
+  const spread = [...namesBySeeds].map(([seeds, names]) => `${seeds} (${fileList(names)})`);
   return `seeds differ: ${spread.join(' vs ')}; give every side the same --seed values`;
 }
 

@@ -2,6 +2,15 @@ import { percent, seconds, usd } from '../report/format.js';
 import type { ChangeBound, Comparison, FigureRow, GroupFigure, GroupSummary } from './compare.js';
 import type { MetricKey } from './run.js';
 
+/**
+ * Formats a latency in seconds as `load` prints it: whole milliseconds below 1 s, such as
+ * `4 ms`, so a gateway's few milliseconds do not print as `0.00 s`, and `2.06 s` above.
+ */
+export function formatLatency(value: number): string {
+  const milliseconds = Math.round(value * 1000);
+  return milliseconds < 1000 ? `${milliseconds} ms` : seconds(value);
+}
+
 /** Row heading and value format of each figure. */
 export const METRIC_FORMATS: Record<
   MetricKey,
@@ -11,9 +20,9 @@ export const METRIC_FORMATS: Record<
   throughputRpm: { label: 'completed throughput', format: (value) => `${value.toFixed(0)} rpm` },
   succeededRpm: { label: 'succeeded throughput', format: (value) => `${value.toFixed(0)} rpm` },
   successRate: { label: 'success rate', format: percent },
-  p50LatencyS: { label: 'p50 latency', format: seconds },
-  p95LatencyS: { label: 'p95 latency', format: seconds },
-  p99LatencyS: { label: 'p99 latency', format: seconds },
+  p50LatencyS: { label: 'p50 latency', format: formatLatency },
+  p95LatencyS: { label: 'p95 latency', format: formatLatency },
+  p99LatencyS: { label: 'p99 latency', format: formatLatency },
   meanUsdPerTask: { label: 'mean cost per task', format: usd },
   p95UsdPerTask: { label: 'p95 cost per task', format: usd },
   usdPerSucceeded: { label: 'cost per succeeded request', format: usd },
@@ -23,6 +32,10 @@ export const METRIC_FORMATS: Record<
 /** Footnote of a change marked `*`. */
 const IDENTICAL_NOTE =
   "* The runs of a side gave identical values for this figure, so that side's range is no noise band, and even a small change shows as beyond noise.";
+
+/** Note on changes marked `noise unknown`. */
+const NOISE_UNKNOWN_NOTE =
+  "A change marked 'noise unknown' has a side on which fewer than two runs measured the figure, so that side has no range to weigh it against.";
 
 /** Note on cells marked `>=` or `<=`. */
 export const LOWER_BOUND_NOTE =
@@ -48,7 +61,7 @@ export function formatComparison(comparison: Comparison): string[] {
     // The sample size bounds the tail: a p99 of 100 requests is their second largest.
     identityRow('requests sent', comparison, (group) => group.requestsSent.join(', ')),
   ];
-  const figures = comparison.rows.map(figureRow);
+  const figures = comparison.rows.map((row) => figureRow(row, comparison.noiseBand));
   return [
     ...alignColumns([header, ...identity, ...figures]),
     '',
@@ -73,13 +86,17 @@ function identityRow(
   ];
 }
 
-function figureRow(row: FigureRow): string[] {
+function figureRow(row: FigureRow, noiseBand: boolean): string[] {
   const { label, format } = METRIC_FORMATS[row.metric];
   const [base] = row.groups;
   return [
     label,
     ...row.groups.flatMap((group, index) =>
-      columns(index, figureCell(group, format), base === undefined ? '' : changeCell(group, base)),
+      columns(
+        index,
+        figureCell(group, format),
+        base === undefined ? '' : changeCell(group, base, { noiseBand }),
+      ),
     ),
   ];
 }
@@ -100,14 +117,29 @@ export function figureCell(figure: GroupFigure, format: (value: number) => strin
 /**
  * Formats the change from the baseline, such as `+12.5%`, `-3.0% within noise`, or `>= +8.0%`
  * when the change is only a bound. A change that rounds to zero prints as `0.0%`, without a
- * sign. A `*` marks a change weighed against a range of identical values.
+ * sign. A `*` marks a change weighed against a range of identical values. With `noiseBand`
+ * set, an unmarked change reads as beyond noise, so an exact change that a side measured in
+ * fewer than two runs gets `noise unknown`.
  */
-export function changeCell(figure: GroupFigure, base: GroupFigure): string {
+export function changeCell(
+  figure: GroupFigure,
+  base: GroupFigure,
+  options: { noiseBand?: boolean } = {},
+): string {
   if (figure.changePercent === null) return missingChange(figure, base);
   const bound = figure.changeBound === null ? '' : `${CHANGE_BOUND_SIGNS[figure.changeBound]} `;
   const change = `${bound}${signedPercent(figure.changePercent)}`;
+  if (options.noiseBand === true && noiseUnknown(figure)) return `${change} noise unknown`;
   const noise = figure.noise === 'within' ? `${change} within noise` : change;
   return identicalRange(figure, base) ? `${noise} *` : noise;
+}
+
+/**
+ * Returns whether an exact change could not be weighed against noise. A bound is never
+ * weighed, and its `>=` or `<=` already shows that.
+ */
+function noiseUnknown(figure: GroupFigure): boolean {
+  return figure.noise === 'unknown' && figure.changeBound === null;
 }
 
 /** Formats a percentage with one decimal and its sign, or `0.0%` when it rounds to zero. */
@@ -148,6 +180,9 @@ function notes(comparison: Comparison): string[] {
     lines.push(noNoiseBandNote(comparison));
   }
   if (comparison.rows.some(hasIdenticalRangeMark)) lines.push(IDENTICAL_NOTE);
+  if (comparison.noiseBand && comparison.rows.some(hasNoiseUnknownMark)) {
+    lines.push(NOISE_UNKNOWN_NOTE);
+  }
   lines.push(...unmeasuredNotes(comparison));
   if (comparison.rows.some((row) => row.groups.some((group) => group.lowerBound))) {
     lines.push(LOWER_BOUND_NOTE);
@@ -165,6 +200,10 @@ export function unmeasuredNotes(comparison: Comparison): string[] {
       : `${label.charAt(0).toUpperCase()}${label.slice(1)}`;
     return row.unmeasured.map(({ file, reason }) => `${heading} is n/a for ${file}: ${reason}.`);
   });
+}
+
+function hasNoiseUnknownMark(row: FigureRow): boolean {
+  return row.groups.some((group) => group.changePercent !== null && noiseUnknown(group));
 }
 
 function hasIdenticalRangeMark(row: FigureRow): boolean {

@@ -131,6 +131,47 @@ function unmeasuredOf(
   return unmeasured;
 }
 
+/** Cost figures of a run, which a cost ledger that priced no task leaves unmeasured. */
+const COST_METRICS: readonly MetricKey[] = ['meanUsdPerTask', 'p95UsdPerTask', 'usdPerSucceeded'];
+
+/** Record of a run's cost ledger: whether it priced a task, and its worker pool bill. */
+interface PricedTasks {
+  /** Whether the ledger priced a task of the tenants the figures cover. */
+  priced: boolean;
+  workerPoolUsd: number | null;
+}
+
+/**
+ * Returns `run` with its cost figures unmeasured when the platform's ledger priced no task, as
+ * in a run whose every request was rejected. The ledger then records a mean cost of 0, and a
+ * worker pool bill of 0 though the pool ran, because it shares the bill out over tasks only.
+ * A cost per succeeded request without a success is unmeasured too. A run without a cost,
+ * such as one sent to `--target`, is returned as it is.
+ */
+function withPricedTasks(
+  run: RunRecord,
+  cost: PricedTasks | undefined,
+  succeeded: number,
+): RunRecord {
+  if (cost === undefined) return run;
+  const figures = { ...run.figures };
+  const unmeasured = { ...run.unmeasured };
+  if (!cost.priced) {
+    for (const metric of COST_METRICS) {
+      figures[metric] = null;
+      unmeasured[metric] = 'the cost ledger priced no task';
+    }
+    // A drill's ledger bills the pool when only the bursting tenant's tasks ran on it.
+    if (cost.workerPoolUsd === 0) {
+      figures.workerPoolUsd = null;
+      unmeasured.workerPoolUsd =
+        'the cost ledger priced no task, so it shared out no worker pool bill';
+    }
+  }
+  if (succeeded === 0) unmeasured.usdPerSucceeded = 'no request succeeded';
+  return { ...run, figures, unmeasured };
+}
+
 /** Figures that only requests that ended can give. */
 const ENDED_REQUEST_METRICS: readonly MetricKey[] = [
   'successRate',
@@ -212,7 +253,9 @@ export function runFromLoadOutput(file: string, output: LoadCommandOutput): RunR
     unmeasured: unmeasuredOf(offered, completed, succeeded),
     lowerBounds: aborted.lowerBounds,
   };
-  return withEndedRequests(run, aborted.ended);
+  const priced =
+    cost === undefined ? undefined : { priced: cost.tasks > 0, workerPoolUsd: cost.workerPoolUsd };
+  return withEndedRequests(withPricedTasks(run, priced, result.requests.succeeded), aborted.ended);
 }
 
 /**
@@ -231,6 +274,8 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
   const offered = offeredRateOfReport(report, topology);
   const completed = completedThroughputOfReport(report, topology);
   const succeeded = succeededThroughputOfReport(report, topology);
+  // Every request the drill sent ended, so the success rate over them gives the count.
+  const succeededRequests = Math.round(topology.successRate * topology.requests);
   const run: RunRecord = {
     file,
     identity: `run id ${report.runId}, created at ${report.createdAt}`,
@@ -269,16 +314,18 @@ export function runFromReport(file: string, report: Report, topology: TopologyRe
       p99LatencyS: topology.latency.p99S,
       meanUsdPerTask: topology.cost.meanUsd,
       p95UsdPerTask: topology.cost.p95Usd,
-      // Every request the drill sent ended, so the success rate over them gives the count.
-      usdPerSucceeded: costPerSucceeded(
-        topology.cost.totalUsd,
-        Math.round(topology.successRate * topology.requests),
-      ),
+      usdPerSucceeded: costPerSucceeded(topology.cost.totalUsd, succeededRequests),
       workerPoolUsd: topology.cost.workerPoolUsd ?? null,
     },
     unmeasured: unmeasuredOf(offered, completed, succeeded),
     lowerBounds: aborted.lowerBounds,
   };
+  // The ledger gives a slice per main-load tenant it priced a task of, so a report without
+  // slices and without cost priced none.
+  const priced = {
+    priced: topology.cost.byTenant.length > 0 || topology.cost.totalUsd > 0,
+    workerPoolUsd: topology.cost.workerPoolUsd ?? null,
+  };
   // Every request a drill sent ended, so the requests it sent are those that ended.
-  return withEndedRequests(run, topology.requests);
+  return withEndedRequests(withPricedTasks(run, priced, succeededRequests), topology.requests);
 }

@@ -89,6 +89,15 @@ describe('fairnessWarnings', () => {
     ]);
   });
 
+  it('lists files of one seed together', () => {
+    const [a, b, c] = [run('a.json'), run('b.json'), run('c.json')];
+    c.seed = 2;
+    const columns = [a, b, c].map((file) => ({ label: file.file, runs: [file] }));
+    assert.deepEqual(fairnessWarnings(columns), [
+      'seeds differ: 1 (a.json, b.json) vs 2 (c.json); give every side the same --seed values',
+    ]);
+  });
+
   it('names one run in two files', () => {
     const [a1, a2, b1] = [run('a1'), run('a2'), run('b1')];
     a2.identity = a1.identity;
@@ -219,7 +228,8 @@ describe('fairnessWarnings', () => {
       'driver differs: memory (a1) vs redis (b1); on Redis every admission, enqueue and ' +
         'store call crosses the network, async tasks run in worker processes, and an odd ' +
         'count of workers above 1 is billed for one worker slot more, so latency and cost ' +
-        'per task do not compare like for like; set REDIS_URL for every side or for none',
+        'per task do not compare like for like; set REDIS_URL for every side or for none ' +
+        'unless the drivers are what you compare',
     ]);
   });
 

@@ -270,6 +270,73 @@ describe('readRun', () => {
     assert.equal(run.figures.meanUsdPerTask, BASE_FIGURES.meanUsd);
   });
 
+  it('gives no cost of a drill without priced tasks', async () => {
+    const report = sampleReport();
+    const [topology] = report.topologies;
+    assert.ok(topology !== undefined);
+    // Admission rejected every request of the main load, so the ledger priced none of its tasks.
+    topology.successRate = 0;
+    topology.cost = {
+      ...topology.cost,
+      meanUsd: 0,
+      p95Usd: 0,
+      totalUsd: 0,
+      workerPoolUsd: 0,
+      byTenant: [],
+      byRoute: [],
+    };
+    const run = await readRun(await writeJson(dir, 'report.json', report));
+    for (const metric of ['meanUsdPerTask', 'p95UsdPerTask', 'workerPoolUsd'] as const) {
+      assert.equal(run.figures[metric], null, metric);
+    }
+    assert.equal(run.figures.usdPerSucceeded, null);
+    assert.equal(run.unmeasured.meanUsdPerTask, 'the cost ledger priced no task');
+    assert.equal(run.unmeasured.p95UsdPerTask, 'the cost ledger priced no task');
+    assert.equal(run.unmeasured.usdPerSucceeded, 'no request succeeded');
+    assert.equal(
+      run.unmeasured.workerPoolUsd,
+      'the cost ledger priced no task, so it shared out no worker pool bill',
+    );
+  });
+
+  it('keeps the pool bill of a burst-only drill', async () => {
+    const report = sampleReport();
+    const [topology] = report.topologies;
+    assert.ok(topology !== undefined);
+    // Only the bursting tenant's tasks ran, so the pool was billed but no main-load task priced.
+    topology.cost = {
+      ...topology.cost,
+      meanUsd: 0,
+      p95Usd: 0,
+      totalUsd: 0,
+      workerPoolUsd: 0.0107,
+      byTenant: [],
+      byRoute: [],
+    };
+    const run = await readRun(await writeJson(dir, 'report.json', report));
+    assert.equal(run.figures.meanUsdPerTask, null);
+    assert.equal(run.figures.workerPoolUsd, 0.0107);
+    assert.equal(run.unmeasured.workerPoolUsd, undefined);
+  });
+
+  it('keeps the cost of a drill on free models', async () => {
+    const report = sampleReport();
+    const [topology] = report.topologies;
+    assert.ok(topology !== undefined);
+    const free = { meanUsd: 0, p95Usd: 0, totalUsd: 0 };
+    topology.cost = {
+      ...topology.cost,
+      ...free,
+      workerPoolUsd: 0,
+      byTenant: [{ key: 'tenant-alpha', ...free }],
+      byRoute: [{ key: 'chat', ...free }],
+    };
+    const run = await readRun(await writeJson(dir, 'report.json', report));
+    assert.equal(run.figures.meanUsdPerTask, 0);
+    assert.equal(run.figures.workerPoolUsd, 0);
+    assert.equal(run.unmeasured.meanUsdPerTask, undefined);
+  });
+
   it('gives no success rate of a drill without requests', async () => {
     const report = sampleReport();
     const [topology] = report.topologies;

@@ -485,6 +485,7 @@ export async function startPlatform(config: PlatformOptions = {}): Promise<Platf
       maxTaskDurationMs,
       onRejection: (tenantId, rejection) => metrics.recordRejection(tenantId, rejection.reason),
       syncOwners,
+      onTaskFailed: onJobEndStored,
     });
     drains.push(() => gateway.close());
     // Runs first of the stops, after the consumers drained and before the store closes.

@@ -13,6 +13,7 @@ import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import { ReasonPhraseResponse } from '../reason-phrase.js';
 import type { TaskStore } from '../store/task-store.js';
+import type { TaskRecord } from '../task.js';
 import { gatewayErrorHandler, MAX_TASK_ID_LENGTH, notFoundHandler } from './error-handler.js';
 import { GatewayError } from './gateway-error.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, gatewayClientErrorHandler } from './http-errors.js';
@@ -82,6 +83,11 @@ export interface GatewayOptions {
    * @defaultValue none
    */
   syncOwners?: SyncTaskOwnership;
+  /**
+   * Called once with a task that the gateway stored and then failed itself, because its
+   * enqueue did not complete, as for the request metrics. @defaultValue none
+   */
+  onTaskFailed?: (record: TaskRecord) => void;
 }
 
 /** Time `close` waits for store writes still being retried after failed requests, in ms. */

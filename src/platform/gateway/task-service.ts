@@ -63,6 +63,11 @@ export interface TaskServiceOptions {
    * @defaultValue none
    */
   syncOwners?: SyncTaskOwnership;
+  /**
+   * Called once with a task that the gateway stored and then failed itself, because its
+   * enqueue did not complete, so that the request metrics count its end. @defaultValue none
+   */
+  onTaskFailed?: (record: TaskRecord) => void;
 }
 
 /** Default of {@link TaskServiceOptions.storeTimeoutMs}. */
@@ -482,19 +487,28 @@ export class TaskService {
   }
 
   /**
-   * Marks the task failed with `code`, retrying until the store replies. A record that
-   * was never stored stays absent, because `complete` changes nothing for an unknown id.
+   * Marks the task failed with `code`, retrying until the store replies, and passes the
+   * stored record to `onTaskFailed`. A record that was never stored stays absent, because
+   * `completeAndRead` changes nothing for an unknown id.
    */
   #failLater(task: TaskRecord, code: string, cause: unknown): void {
     const message = cause instanceof Error ? cause.message : String(cause);
+    // One completion id for every attempt, so a retry of a write whose reply was lost
+    // still reads as stored, and the flag keeps a late reply of a timed-out attempt from
+    // reporting the task a second time.
     const completion = {
       state: 'failed' as const,
       finishedAt: this.#options.clock.now(),
       error: { code, message },
+      completionId: randomUUID(),
     };
-    this.#repairs.schedule('marking a task failed', { taskId: task.id }, () =>
-      this.#options.store.complete(task.id, completion),
-    );
+    let reported = false;
+    this.#repairs.schedule('marking a task failed', { taskId: task.id }, async () => {
+      const read = await this.#options.store.completeAndRead(task.id, completion);
+      if (!read.stored || read.record === undefined || reported) return;
+      reported = true;
+      this.#options.onTaskFailed?.(read.record);
+    });
   }
 
   #rejected(rejection: Rejection, tenant: Tenant, priority?: PriorityClass): GatewayError {

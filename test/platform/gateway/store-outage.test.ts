@@ -13,6 +13,7 @@ import { RedisAdmissionBackend } from '../../../src/platform/admission/redis-bac
 import { systemClock } from '../../../src/platform/clock.js';
 import { buildGateway } from '../../../src/platform/gateway/app.js';
 import type { TaskEnqueuer } from '../../../src/platform/gateway/ports.js';
+import type { TaskRecord } from '../../../src/platform/task.js';
 import { BackendAdmissionGate } from '../../../src/platform/runtime/admission-gate.js';
 import { DirectExecutor } from '../../../src/platform/runtime/direct-executor.js';
 import { TaskFinisher } from '../../../src/platform/runtime/task-finisher.js';
@@ -29,6 +30,8 @@ interface OutageGateway {
   store: RedisTaskStore;
   admission: RedisAdmissionBackend;
   enqueued: string[];
+  /** Tasks passed to `onTaskFailed`, in order. */
+  failed: TaskRecord[];
 }
 
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, what: string) {
@@ -51,6 +54,7 @@ describe('gateway with its Redis paused', function () {
     const admission = new RedisAdmissionBackend({ redis, keyPrefix: 'outage:admission:' });
     const finisher = new TaskFinisher({ store, admission, clock: systemClock });
     const enqueued: string[] = [];
+    const failed: TaskRecord[] = [];
     const app = buildGateway({
       tenants: new TenantRegistry([testTenant('tenant-alpha', ALPHA_KEY)]),
       store,
@@ -66,8 +70,9 @@ describe('gateway with its Redis paused', function () {
       storeTimeoutMs: STORE_TIMEOUT_MS,
       storeName: 'the task store on Redis',
       syncOwners: owners,
+      onTaskFailed: (record) => failed.push(record),
     });
-    return { app, store, admission, enqueued };
+    return { app, store, admission, enqueued, failed };
   }
 
   async function post(headers: Record<string, string> = {}) {
@@ -147,6 +152,29 @@ describe('gateway with its Redis paused', function () {
       10_000,
       'releasing the ticket of the failed task',
     );
+  });
+
+  it('reports the enqueue-timed-out task once', async () => {
+    enqueue = () => {
+      server.pause();
+      return new Promise(() => undefined);
+    };
+    const { response } = await post();
+    assert.equal(response.statusCode, 503);
+    const [id] = gateway.enqueued;
+    assert.ok(id !== undefined);
+    // The failure write times out at least once while Redis is paused, so it is retried.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(gateway.failed.length, 0);
+
+    server.resume();
+    await waitUntil(async () => gateway.failed.length > 0, 15_000, 'reporting the failed task');
+    // A late reply of a timed-out attempt must not report the task again.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(gateway.failed.length, 1);
+    assert.equal(gateway.failed[0]?.id, id);
+    assert.equal(gateway.failed[0]?.state, 'failed');
+    assert.equal(gateway.failed[0]?.error?.code, 'store_unavailable');
   });
 
   it('keeps the owner record until the undo lands', async () => {

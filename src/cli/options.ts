@@ -33,6 +33,22 @@ export function parseLoopbackHost(value: string): string {
   return value;
 }
 
+/** Largest seed: the seeded generators keep 32 bits of a seed, so larger seeds alias smaller ones. */
+export const MAX_SEED = 4_294_967_295;
+
+/**
+ * Parses a seed, an integer from 0 to MAX_SEED. The generators of the load schedule and the
+ * mock providers use the seed modulo 2^32, so --seed 4294967297 and -4294967295 would run the
+ * same schedule as --seed 1 while the output recorded another seed.
+ */
+export function parseSeed(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value.trim()) || parsed > MAX_SEED) {
+    throw new InvalidArgumentError(`expected an integer from 0 to ${MAX_SEED}.`);
+  }
+  return parsed;
+}
+
 /** Parses a safe integer, negative values included. */
 export function parseInteger(value: string): number {
   const parsed = Number(value);

@@ -208,7 +208,15 @@ describe('scalegate CLI errors', function () {
     ],
     [
       ['load', '--scenario', 'steady-chat', '--seed', 'abc'],
-      `option '--seed <n>' argument 'abc' is invalid. expected an integer.`,
+      `option '--seed <n>' argument 'abc' is invalid. expected an integer from 0 to 4294967295.`,
+    ],
+    [
+      ['load', '--scenario', 'steady-chat', '--seed', '4294967297'],
+      `option '--seed <n>' argument '4294967297' is invalid. expected an integer from 0 to 4294967295.`,
+    ],
+    [
+      ['load', '--scenario', 'steady-chat', '--seed', '-1'],
+      `option '--seed <n>' argument '-1' is invalid. expected an integer from 0 to 4294967295.`,
     ],
     [
       ['load', '--scenario', 'steady-chat', '--max-in-flight', '0'],
@@ -325,7 +333,14 @@ describe('scalegate CLI errors', function () {
       `option '--shed-watermarks <batch,standard>' argument '0.5' is invalid. expected two ` +
         'fractions batch,standard, each above 0 and at most 1, such as 0.5,0.8 (the default).',
     ],
-    [['drill', '--seed', ''], `option '--seed <n>' argument '' is invalid. expected an integer.`],
+    [
+      ['drill', '--seed', ''],
+      `option '--seed <n>' argument '' is invalid. expected an integer from 0 to 4294967295.`,
+    ],
+    [
+      ['drill', '--seed', '4294967296'],
+      `option '--seed <n>' argument '4294967296' is invalid. expected an integer from 0 to 4294967295.`,
+    ],
     [
       ['drill', '--policy', '/nonexistent.yaml'],
       `option '--policy <file>' argument '/nonexistent.yaml' is invalid. ${FILE_NOT_FOUND}`,

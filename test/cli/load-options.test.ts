@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Command, CommanderError } from 'commander';
 
 import { registerLoadCommand } from '../../src/cli/commands/load.js';
-import { parseExistingFile, parseOutputFile } from '../../src/cli/options.js';
+import { parseExistingFile, parseOutputFile, parseSeed } from '../../src/cli/options.js';
 
 /**
  * Parses `scalegate load <args>`, which must fail before the load starts, and returns the
@@ -85,6 +85,35 @@ describe('parseExistingFile', () => {
     assert.throws(() => parseExistingFile('fixtures'), {
       name: 'InvalidArgumentError',
       message: 'a directory, not a file; pass the path of a file in it.',
+    });
+  });
+});
+
+describe('parseSeed', () => {
+  it('accepts 0', () => {
+    assert.equal(parseSeed('0'), 0);
+  });
+
+  it('accepts the largest 32-bit seed', () => {
+    assert.equal(parseSeed('4294967295'), 4_294_967_295);
+  });
+
+  it('rejects a seed past 32 bits', () => {
+    // 4294967297 is 1 modulo 2^32, so it would run the schedule of seed 1.
+    assert.throws(() => parseSeed('4294967297'), {
+      message: 'expected an integer from 0 to 4294967295.',
+    });
+  });
+
+  it('rejects a negative seed', () => {
+    assert.throws(() => parseSeed('-1'), {
+      message: 'expected an integer from 0 to 4294967295.',
+    });
+  });
+
+  it('rejects a fraction', () => {
+    assert.throws(() => parseSeed('1.5'), {
+      message: 'expected an integer from 0 to 4294967295.',
     });
   });
 });

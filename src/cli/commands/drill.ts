@@ -25,7 +25,8 @@ import { disarmStartInterrupt } from '../start-interrupt.js';
 import {
   fileOnPath,
   parseExistingFile,
-  parseInteger,
+  MAX_SEED,
+  parseSeed,
   parseTopologyOption,
   PRICES_HELP,
   TOPOLOGY_HELP,
@@ -96,7 +97,12 @@ export function addDrillRunOptions(command: Command, drillHelp: string): Command
       parseTopologyOption,
       'workers=24 serverless_burst=enabled',
     )
-    .option('--seed <n>', 'seed of the load schedule and the mock providers', parseInteger, 1);
+    .option(
+      '--seed <n>',
+      `seed of the load schedule and the mock providers, from 0 to ${MAX_SEED}`,
+      parseSeed,
+      1,
+    );
 }
 
 /** Registers `scalegate drill`. */

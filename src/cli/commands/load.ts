@@ -57,9 +57,10 @@ import { checkLoadedFiles } from '../../platform/runtime/loaded-files.js';
 import { settledCost } from '../../platform/runtime/settled-cost.js';
 import {
   parseExistingFile,
-  parseInteger,
   parseOutputFile,
   parsePositiveInteger,
+  MAX_SEED,
+  parseSeed,
   parseTopologyOption,
   PRICES_HELP,
   TOPOLOGY_HELP,
@@ -132,7 +133,12 @@ export function registerLoadCommand(program: Command): void {
         "(default: the scenario's)",
       parseDurationSec,
     )
-    .option('--seed <n>', 'seed of the arrival schedule and the traffic mix', parseInteger, 1)
+    .option(
+      '--seed <n>',
+      `seed of the arrival schedule and the traffic mix, from 0 to ${MAX_SEED}`,
+      parseSeed,
+      1,
+    )
     .option(
       '--max-in-flight <n>',
       'outstanding requests above which sends are dropped (embedded engine)',

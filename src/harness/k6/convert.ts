@@ -47,8 +47,8 @@ export function convertK6Summary(summaryJson: unknown, options: ConvertK6Options
     succeeded,
     failed,
     dropped,
-    // NOTE: k6 reports no scheduler lag, so the summary's `late_sends=0` for a k6 run does
-    // not show that every send left on time.
+    // k6 reports no scheduler lag, so nothing is counted here, and the summary prints
+    // `late_sends=n/a` for a k6 run.
     late: 0,
     aborted: 0,
   };

@@ -45,7 +45,10 @@ export interface K6Options {
 /** Task sizes the entry script draws from. */
 export type K6TaskSizes =
   | { source: 'distribution'; kinds: TaskKind[] }
-  /** Input and output token pairs sampled from trace rows, used in turn. */
+  /**
+   * Input and output token pairs of the first trace rows, at most 2000. The entry script picks
+   * one at random per iteration, so k6 keeps neither each row's sizes nor their order.
+   */
   | { source: 'samples'; samples: { inputTokens: number; outputTokens: number }[] };
 
 /** A tenant's own task sizes and modes, each in place of the workload's when present. */

@@ -81,7 +81,11 @@ function rateOfBurstAt(arrival: BurstArrival, tSec: number): number {
   return inside ? arrival.burstRatePerSec : arrival.baseRatePerSec;
 }
 
-/** Mean arrival rate of the (already sped-up) trace per bucket; k6 ramps linearly between buckets. */
+/**
+ * Converts the sped-up trace into the mean arrival rate of each bucket, as a 1 s ramp to that
+ * rate and a hold. A ramp across the whole bucket would reach the rate only at the bucket's
+ * end, so k6 would send each change in rate half a bucket late.
+ */
 function traceSegments(
   rows: readonly TraceRow[],
   durationSec: number,
@@ -97,7 +101,9 @@ function traceSegments(
   const segments: RateSegment[] = [];
   rates.forEach((rate, i) => {
     const length = Math.min(bucketSec, durationSec - i * bucketSec);
-    segments.push({ durationSec: length, toRatePerSec: rate });
+    const ramp = Math.min(1, length);
+    segments.push({ durationSec: ramp, toRatePerSec: rate });
+    if (length > ramp) segments.push({ durationSec: length - ramp, toRatePerSec: rate });
   });
   return { startRatePerSec: rates[0] ?? 0, segments };
 }

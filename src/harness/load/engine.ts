@@ -7,13 +7,14 @@ import { LoadRun } from './load-run.js';
 import { type RunLoadOptions, resolveLoadOptions } from './options.js';
 import { probeTarget } from './probe.js';
 import type { LoadResult } from './result.js';
-import { buildSchedule } from './schedule.js';
+import { buildSchedule, checkPlannedRequests } from './schedule.js';
 
 /**
  * Runs a scenario with the embedded open-model engine. It reads the trace of a replay,
  * probes `GET /healthz` and plans a seeded schedule. Then it sends each request at its
  * scheduled time through a keep-alive pool, and drains for at most `drainTimeoutMs`.
- * @throws ScenarioValidationError, RangeError for an invalid option, TenantKeysError,
+ * @throws ScenarioValidationError for an invalid spec or one that would plan more than
+ *   MAX_PLANNED_REQUESTS, RangeError for an invalid option, TenantKeysError,
  *   TraceFileError or TraceFormatError for the trace, or TargetUnreachableError when the
  *   probe fails.
  */
@@ -26,6 +27,7 @@ export async function runLoad(
     ...(options.target === undefined ? {} : { target: options.target }),
     ...(options.durationSec === undefined ? {} : { durationSec: options.durationSec }),
   });
+  checkPlannedRequests(scenario);
   const resolved = resolveLoadOptions(options);
   const tenantIds = scenario.tenants.map((tenant) => tenant.tenantId);
   const keys =

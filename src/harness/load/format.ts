@@ -57,7 +57,7 @@ export function formatSummary(
   if (platform !== undefined) lines.push(costLine(platform.cost));
   lines.push(
     result.health.valid
-      ? `[harness] valid lag_p99=${ms(result.schedulerLag.p99)}${stallText(result)}`
+      ? `[harness] valid lag_p99=${lagText(result)}${stallText(result)}`
       : `[harness] INVALID: ${result.health.reasons.join('; ')}`,
   );
   lines.push(`[slo] ${verdict.passed ? 'pass' : 'FAIL'}`);
@@ -69,11 +69,13 @@ export function formatSummary(
 /**
  * Rates per minute of the send window, so the drain after the schedule does not dilute them.
  * `late_sends` counts sends that left more than the late threshold (10 ms by default) after
- * their scheduled time.
+ * their scheduled time. It is n/a for k6, which reports no send times, so the converter's
+ * `late: 0` counts nothing.
  */
 function throughputLine(result: LoadResult): string {
   const { requests, throughput } = result;
-  const counts = `sent=${requests.sent} dropped=${requests.dropped} late_sends=${requests.late}`;
+  const late = result.engine === 'k6' ? 'n/a' : String(requests.late);
+  const counts = `sent=${requests.sent} dropped=${requests.dropped} late_sends=${late}`;
   if (throughput === undefined) return `[throughput] ${counts} (no send window reported)`;
   const completed =
     throughput.completedRpm === undefined
@@ -168,6 +170,14 @@ function drainLine(result: LoadResult): string | undefined {
 function abortedWithWait(aborted: number, noun: 'request' | 'task'): string {
   if (aborted === 1) return `1 aborted ${noun} counts with its wait`;
   return `${aborted} aborted ${noun}s count with their wait`;
+}
+
+/**
+ * Formats the p99 scheduler lag, or n/a without a measured send. A k6 run reports no lag, so
+ * its converted result contains an empty summary whose 0 ms would read as sends on time.
+ */
+function lagText(result: LoadResult): string {
+  return result.schedulerLag.count === 0 ? 'n/a' : ms(result.schedulerLag.p99);
 }
 
 function stallText(result: LoadResult): string {

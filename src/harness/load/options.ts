@@ -23,10 +23,10 @@ export interface RunLoadOptions {
   maxInFlight?: number;
   /**
    * Keep-alive connections in the HTTP pool; requests beyond it wait in the pool queue, and
-   * that wait counts as latency. It matches `maxInFlight` so that the pool never caps an open
-   * model below its in-flight limit: at 2,000 requests/min of 4 s completions, 128
+   * that wait counts as latency. It defaults to `maxInFlight` so that the pool never caps an
+   * open model below its in-flight limit: at 2,000 requests/min of 4 s completions, 128
    * connections would already be the bottleneck.
-   * @defaultValue 1000
+   * @defaultValue maxInFlight
    */
   connections?: number;
   /** A send later than this after its scheduled time counts as late. @defaultValue 10 */
@@ -101,7 +101,6 @@ const DEFAULTS = {
   seed: 1,
   keysFile: DEFAULT_DEMO_KEYS_PATH,
   maxInFlight: 1000,
-  connections: 1000,
   lateThresholdMs: 10,
   drainTimeoutMs: 10_000,
   requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
@@ -114,9 +113,12 @@ const DEFAULTS = {
 
 /** Applies defaults and checks ranges, naming the option, the expected and the received value. */
 export function resolveLoadOptions(options: RunLoadOptions): ResolvedLoadOptions {
+  const provided = withoutUndefined(options);
+  const maxInFlight = provided.maxInFlight ?? DEFAULTS.maxInFlight;
   const resolved = {
     ...DEFAULTS,
-    ...withoutUndefined(options),
+    connections: maxInFlight,
+    ...provided,
     clock: options.clock ?? systemClock,
     health: resolveHealthLimits(options.health),
   };

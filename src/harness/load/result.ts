@@ -128,7 +128,8 @@ export interface LoadResult {
   /**
    * Latency from the scheduled send time to the response (or terminal state for async).
    * A request the drain aborted counts with the time it had waited, so with aborts the
-   * percentiles are lower bounds.
+   * percentiles are lower bounds. NOTE: a result converted from k6 measures from just before
+   * the iteration's POST, so a delay in k6 starting the iteration is not counted.
    */
   latency: {
     overall: LatencySummary;

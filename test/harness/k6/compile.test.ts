@@ -108,6 +108,31 @@ describe('compileScenarioToK6', () => {
     }
   });
 
+  it('sends a trace bucket at its own rate', () => {
+    // 10 rows in the first 10 s and 30 in the next 10 s: 1 then 3 requests/s.
+    const offsets = Array.from({ length: 40 }, (_, i) =>
+      i < 10 ? i * 1000 : 10_000 + (i - 10) * 333,
+    );
+    const { spec, traceRows } = replaySpec(offsets, {
+      durationSec: 20,
+      tenants: [{ tenantId: 'tenant-alpha', weight: 1 }],
+    });
+    const plan = compileScenarioToK6(spec, { traceRows, traceBucketSec: 10 });
+    const alpha = plan.options.scenarios['tenant-alpha'];
+    assert.ok(alpha?.executor === 'ramping-arrival-rate');
+    // Iterations k6 starts in the second bucket: a 1 s ramp from 1 to 3 requests/s, then 9 s at 3.
+    let fromPerMin = alpha.startRate;
+    let elapsedSec = 0;
+    let secondBucket = 0;
+    for (const stage of alpha.stages) {
+      const stageSec = Number.parseFloat(stage.duration);
+      if (elapsedSec >= 10) secondBucket += ((fromPerMin + stage.target) / 2 / 60) * stageSec;
+      fromPerMin = stage.target;
+      elapsedSec += stageSec;
+    }
+    assert.equal(secondBucket, 29);
+  });
+
   it('requires trace rows for a replay', () => {
     const { spec } = replaySpec([0]);
     assert.throws(() => compileScenarioToK6(spec), /traceRows is required/);
@@ -123,8 +148,10 @@ describe('compileScenarioToK6', () => {
     const alpha = plan.options.scenarios['tenant-alpha'];
     assert.ok(alpha?.executor === 'ramping-arrival-rate');
     assert.deepEqual(alpha.stages, [
-      { duration: '10s', target: 30 },
-      { duration: '10s', target: 60 },
+      { duration: '1s', target: 30 },
+      { duration: '9s', target: 30 },
+      { duration: '1s', target: 60 },
+      { duration: '9s', target: 60 },
     ]);
     assert.ok(plan.workload.tasks.source === 'samples');
     assert.equal(plan.workload.tasks.samples.length, 30);

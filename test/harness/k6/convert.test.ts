@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { convertK6Summary, isK6SummaryError } from '../../../src/harness/k6/convert.js';
 import { isK6NotFoundError, runK6 } from '../../../src/harness/k6/run.js';
+import { formatSummary } from '../../../src/harness/load/format.js';
+import { evaluateThresholds } from '../../../src/harness/load/thresholds.js';
 import { sampleSpec, TEST_KEYS } from '../load/sample-spec.js';
 
 /** A summary in the shape k6 passes to handleSummary: metrics.<name>.values. */
@@ -163,6 +165,22 @@ describe('convertK6Summary', () => {
     });
     assert.equal(result.health.valid, false);
     assert.equal(result.health.reasons.length, 1);
+  });
+
+  it('prints no lag k6 did not measure', () => {
+    const result = convertK6Summary(SUMMARY, { scenario: 'steady-chat', durationSec: 60 });
+    const lines = formatSummary(result, evaluateThresholds(result, {}));
+    assert.equal(
+      lines.find((line) => line.startsWith('[harness]')),
+      '[harness] valid lag_p99=n/a',
+    );
+  });
+
+  it('prints no late sends k6 did not count', () => {
+    const result = convertK6Summary(SUMMARY, { scenario: 'steady-chat', durationSec: 60 });
+    const lines = formatSummary(result, evaluateThresholds(result, {}));
+    const throughput = lines.find((line) => line.startsWith('[throughput]')) ?? '';
+    assert.match(throughput, / sent=298 dropped=2 late_sends=n\/a$/);
   });
 
   it('rejects input that is not a summary object', () => {

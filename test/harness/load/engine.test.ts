@@ -66,6 +66,20 @@ describe('runLoad', () => {
     assert.ok(performance.now() - started < 2000);
   });
 
+  it('rejects a huge run before the probe', async () => {
+    const target = `http://127.0.0.1:${await closedPort()}`;
+    const spec = sampleSpec({
+      target,
+      arrival: { kind: 'constant', ratePerSec: 1_000_000 },
+      durationSec: 60,
+    });
+    await assert.rejects(runLoad(spec, { keys: TEST_KEYS }), (error: unknown) => {
+      assert.ok(isScenarioValidationError(error), String(error));
+      assert.match(error.message, /got 60000000 \(1000000 requests\/s for 60 s\)/);
+      return true;
+    });
+  });
+
   it('reads the trace before the probe', async () => {
     const target = `http://127.0.0.1:${await closedPort()}`;
     const arrival = { kind: 'trace', file: 'missing-trace.csv', speedUp: 1 } as const;

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { buildSchedule, plannedRatePerMinute } from '../../../src/harness/load/schedule.js';
+import {
+  buildSchedule,
+  checkPlannedRequests,
+  plannedRatePerMinute,
+} from '../../../src/harness/load/schedule.js';
+import { SCENARIOS } from '../../../scenarios/index.js';
 import { replaySpec, sampleSpec } from './sample-spec.js';
 
 describe('buildSchedule', () => {
@@ -209,5 +214,50 @@ describe('plannedRatePerMinute', () => {
     const options = { seed: 7, durationSec: 20 };
     const schedule = await buildSchedule(spec, options);
     assert.equal(await plannedRatePerMinute(spec, options), schedule.length * 3);
+  });
+});
+
+describe('checkPlannedRequests', () => {
+  it('accepts exactly the maximum', () => {
+    const spec = sampleSpec({
+      arrival: { kind: 'constant', ratePerSec: 1 },
+      durationSec: 5_000_000,
+    });
+    assert.doesNotThrow(() => checkPlannedRequests(spec));
+  });
+
+  it('rejects one request past the maximum', () => {
+    const spec = sampleSpec({
+      arrival: { kind: 'constant', ratePerSec: 1 },
+      durationSec: 5_000_001,
+    });
+    assert.throws(() => checkPlannedRequests(spec), {
+      name: 'ScenarioValidationError',
+      message:
+        'scenario.arrival: expected a peak rate times durationSec of at most 5000000 requests, ' +
+        'got 5000001 (1 requests/s for 5000001 s); lower the rate or durationSec, or split ' +
+        'the run, because the embedded engine plans every request in memory before the first send',
+    });
+  });
+
+  it('checks a ramp at its peak rate', () => {
+    const spec = sampleSpec({
+      arrival: {
+        kind: 'ramp',
+        startRatePerSec: 1,
+        stages: [{ durationSec: 10, targetRatePerSec: 100_000 }],
+      },
+      durationSec: 60,
+    });
+    assert.throws(() => checkPlannedRequests(spec), /got 6000000 \(100000 requests\/s for 60 s\)/);
+  });
+
+  it('accepts every shipped scenario for 24 hours', () => {
+    for (const scenario of Object.values(SCENARIOS)) {
+      assert.doesNotThrow(
+        () => checkPlannedRequests({ ...scenario, durationSec: 86_400 }),
+        scenario.name,
+      );
+    }
   });
 });

@@ -130,6 +130,10 @@ describe('scalegate CLI errors', function () {
       `option '--profile <names>' argument 'instant,instant' is invalid. profile "instant" is listed twice; list each once.`,
     ],
     [
+      ['providers', '--seed', '4294967297'],
+      `option '--seed <integer>' argument '4294967297' is invalid. expected an integer from 0 to 4294967295.`,
+    ],
+    [
       ['platform', '--port', 'abc'],
       `option '--port <port>' argument 'abc' is invalid. ${PORT_RANGE}`,
     ],

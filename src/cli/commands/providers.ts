@@ -10,7 +10,7 @@ import {
 } from '../../faults/providers/index.js';
 import { reportFailure, UsageError } from '../command-errors.js';
 import { stoppedExitCode } from '../exit.js';
-import { listProfileNames, parseInteger, parseLoopbackHost, parsePort } from '../options.js';
+import { listProfileNames, MAX_SEED, parseLoopbackHost, parsePort, parseSeed } from '../options.js';
 import { STOP_SIGNALS } from '../../stop-signals.js';
 
 /** Options of `scalegate providers`, after parsing. */
@@ -93,7 +93,12 @@ export function registerProvidersCommand(program: Command): void {
       parseLoopbackHost,
       '127.0.0.1',
     )
-    .option('--seed <integer>', 'seed of every latency, length and fault draw', parseInteger, 1)
+    .option(
+      '--seed <integer>',
+      `seed of every latency, length and fault draw, from 0 to ${MAX_SEED}`,
+      parseSeed,
+      1,
+    )
     .action(async (options: ProvidersCommandOptions) => {
       const logger = commandLogger('scalegate-providers', 2);
       let providers: MockProvider[];

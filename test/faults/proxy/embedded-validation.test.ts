@@ -17,10 +17,17 @@ import {
 
 type ToxicBody = Parameters<ToxiproxyProxy['addToxic']>[0];
 
-/** Sends a raw POST, for input toxiproxy-node-client cannot produce (it always sends valid JSON). */
-function postRaw(url: string, body: string): Promise<{ status: number; text: string }> {
+/**
+ * Sends a raw request and reads the whole reply, for input toxiproxy-node-client cannot
+ * produce: it always sends valid JSON to well-formed paths.
+ */
+function sendRaw(
+  url: string,
+  method: 'GET' | 'POST',
+  body?: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method: 'POST', agent: false }, (response) => {
+    const outgoing = request(url, { method, agent: false }, (response) => {
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (part: string) => {
@@ -33,20 +40,9 @@ function postRaw(url: string, body: string): Promise<{ status: number; text: str
   });
 }
 
-/** Sends a raw GET and reads the whole reply. */
-function getRaw(url: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(url, { agent: false }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (part: string) => {
-        text += part;
-      });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end();
-  });
+/** Sends a raw POST of `body`. */
+function postRaw(url: string, body: string): Promise<{ status: number; text: string }> {
+  return sendRaw(url, 'POST', body);
 }
 
 describe('FaultProxy input validation', () => {
@@ -444,14 +440,14 @@ describe('FaultProxy API paths', () => {
   });
 
   it('serves a route whose path ends in slashes', async () => {
-    const reply = await getRaw(`${server.url}/proxies//`);
+    const reply = await sendRaw(`${server.url}/proxies//`, 'GET');
     assert.equal(reply.status, 200);
     assert.deepEqual(JSON.parse(reply.text), {});
   });
 
   it('answers 404 naming a path of many inner slashes', async () => {
     const path = `/${'/'.repeat(8000)}x`;
-    const reply = await getRaw(`${server.url}${path}`);
+    const reply = await sendRaw(`${server.url}${path}`, 'GET');
     assert.equal(reply.status, 404);
     assert.match(reply.text, /route not found: GET \/\/+x/);
   });

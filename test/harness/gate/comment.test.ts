@@ -568,6 +568,38 @@ describe('renderGateComment', () => {
     );
   });
 
+  it('lists the PR drill warnings', () => {
+    const input = { ...bothRan(), prWarnings: ['route chat has no provider-b candidate'] };
+    const lines = renderGateComment(input).split('\n');
+    assert.equal(lines[5], '- every probe held in every window');
+    assert.equal(lines[6], '');
+    assert.equal(lines[7], 'Warnings of the PR drill:');
+    assert.equal(lines[8], '');
+    assert.equal(lines[9], '- route chat has no provider-b candidate');
+    assert.equal(lines[10], '');
+    assert.match(lines[11] ?? '', /^Drill `provider-outage`, seed 42/);
+  });
+
+  it('lists warnings of a failed PR drill', () => {
+    const pr: GateDrillOutcome = {
+      status: 'failed',
+      policyPath: PR_POLICY,
+      error: new Error('listen EADDRINUSE'),
+      message: 'listen EADDRINUSE',
+    };
+    const input = {
+      ...gateInput(ran(BASE_POLICY, baseReport(), 'base-reports'), pr),
+      prWarnings: ['route chat has no provider-b candidate'],
+    };
+    const comment = renderGateComment(input);
+    assert.ok(
+      comment.includes(
+        '\n```\n\nWarnings of the PR drill:\n\n- route chat has no provider-b candidate\n\nDrill ',
+      ),
+      comment,
+    );
+  });
+
   it('reports both drills failed', () => {
     const failed = (policyPath: string): GateDrillOutcome => ({
       status: 'failed',

@@ -49,6 +49,7 @@ interface Job {
 interface Workflow {
   on: { pull_request: { paths: string[] } };
   permissions: Record<string, string>;
+  concurrency?: { group?: string; 'cancel-in-progress'?: boolean };
   jobs: { drill: Job; comment: Job };
 }
 
@@ -258,6 +259,16 @@ describe('policy-gate workflow', () => {
     assert.equal(step?.if, 'always()');
     assert.equal(step?.with?.path, 'gate/');
     assert.equal(step?.with?.name, 'policy-gate');
+  });
+
+  it('cancels the previous push run', async () => {
+    const { concurrency } = await readWorkflow();
+    // Keyed by the pull request, so runs of other pull requests go on side by side.
+    assert.match(
+      concurrency?.group ?? '',
+      /^policy-gate-\$\{\{ github\.event\.pull_request\.number \}\}$/,
+    );
+    assert.equal(concurrency?.['cancel-in-progress'], true);
   });
 
   it('grants comment write to one job', async () => {

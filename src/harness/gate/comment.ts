@@ -22,6 +22,11 @@ export interface GateCommentInput {
   pr: GateDrillOutcome;
   /** Null unless both drills wrote a report. */
   comparison: GateComparison | null;
+  /**
+   * `[warning]` lines of the PR drill, such as a route of the drill's load with no candidate on
+   * the provider its outage fails over to. Empty or left out when it printed none.
+   */
+  prWarnings?: readonly string[];
 }
 
 /** Renders the gate's pull-request comment as Markdown. */
@@ -44,6 +49,7 @@ function verdictSection(input: GateCommentInput): string[] {
     (settings.topology === '' ? '' : `, topology \`${settings.topology}\``) +
     filesSetting(settings.files);
   const order = drillOrder(input.base);
+  const warnings = warningLines(input.prWarnings ?? []);
   if (pr.status === 'failed') {
     return [
       '## Policy gate: the PR drill failed',
@@ -52,6 +58,7 @@ function verdictSection(input: GateCommentInput): string[] {
       '',
       ...codeBlock(pr.message),
       '',
+      ...warnings,
       `${drill}. ${order}`,
       '',
     ];
@@ -65,9 +72,16 @@ function verdictSection(input: GateCommentInput): string[] {
       `(sha256 ${report.environment.policyHash.slice(0, 12)}) ${verdictPhrase(report)}.`,
     '',
     ...reasonLines(report.verdict.status, reasons),
+    ...warnings,
     `${drill}. ${order}`,
     '',
   ];
+}
+
+/** Lists the PR drill's warnings under a heading and a blank line, or nothing without any. */
+function warningLines(warnings: readonly string[]): string[] {
+  if (warnings.length === 0) return [];
+  return ['Warnings of the PR drill:', '', ...warnings.map((warning) => `- ${warning}`), ''];
 }
 
 /** Names the price table and the tenants file with the short sha256 that compare prints. */

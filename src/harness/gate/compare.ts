@@ -26,13 +26,19 @@ export interface GateRow {
   label: string;
   base: string;
   pr: string;
-  /** Change from base to PR in percent of the base figure, with compare's marks. */
+  /**
+   * Change from base to PR in percent of the base figure, with compare's marks, or `n/a` when
+   * either drill was aborted.
+   */
   change: string;
 }
 
 export interface GateComparison {
   rows: GateRow[];
-  /** Notes on the figures: no noise band, figures not measured, lower bounds, price table date. */
+  /**
+   * Notes on the figures: no noise band, figures not measured, changes left out beside an
+   * aborted drill, lower bounds, price table date.
+   */
   notes: string[];
   /** Compare's warnings, such as a run's caveats, except the expected policy difference. */
   warnings: string[];
@@ -71,15 +77,21 @@ export function compareGateRuns(base: GateRun, pr: GateRun): GateComparison {
   ]);
   const row = (metric: MetricKey): GateRow => metricRow(comparison, metric);
   const unchargedRow = unchargedSpendRow(baseTopology, prTopology);
-  const rows = [
+  const figureRows = [
     ...FIGURES_BEFORE_FAILOVERS.map(row),
     failoverRow(baseTopology, prTopology),
     ...FIGURES_AFTER_FAILOVERS.map(row),
     ...(unchargedRow === undefined ? [] : [unchargedRow]),
   ];
+  const abortNote = abortedWindowNote(base.report, pr.report);
+  const rows =
+    abortNote === undefined
+      ? figureRows
+      : figureRows.map((gateRow) => ({ ...gateRow, change: 'n/a' }));
   const shown = new Set<MetricKey>([...FIGURES_BEFORE_FAILOVERS, ...FIGURES_AFTER_FAILOVERS]);
   const shownRows = comparison.rows.filter((figureRow) => shown.has(figureRow.metric));
   const notes = [SINGLE_DRILL_NOTE, ...unmeasuredNotes({ ...comparison, rows: shownRows })];
+  if (abortNote !== undefined) notes.push(abortNote);
   if (shownRows.some((figureRow) => figureRow.groups.some((group) => group.lowerBound))) {
     notes.push(LOWER_BOUND_NOTE);
   }
@@ -91,6 +103,27 @@ export function compareGateRuns(base: GateRun, pr: GateRun): GateComparison {
     warnings: comparison.warnings.filter((warning) => !warning.startsWith(POLICY_HASH_WARNING)),
     comparison,
   };
+}
+
+/**
+ * Says why the table gives no changes when a drill was aborted, or returns undefined when
+ * neither was. An aborted drill's figures cover the run up to the abort, such as the fault-free
+ * seconds and the first seconds of an outage, so a change from the other side's figures would
+ * compare different parts of the drill.
+ */
+function abortedWindowNote(base: Report, pr: Report): string | undefined {
+  const baseAbort = base.drill?.aborted ?? null;
+  const prAbort = pr.drill?.aborted ?? null;
+  if (baseAbort === null && prAbort === null) return undefined;
+  const describeSpan = (side: string, report: Report, abortS: number | undefined): string =>
+    abortS === undefined
+      ? `the ${side} drill ran its full ${report.scenario.durationS} s`
+      : `the ${side} drill was aborted at ${abortS.toFixed(2)} s`;
+  return (
+    `The change column is n/a, because ${describeSpan('base', base, baseAbort?.atS)} and ` +
+    `${describeSpan('PR', pr, prAbort?.atS)}, so the figures of the two sides cover different parts ` +
+    'of the drill.'
+  );
 }
 
 /**

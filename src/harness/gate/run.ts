@@ -161,16 +161,22 @@ export async function runPolicyGate(options: PolicyGateOptions): Promise<PolicyG
   }
 
   options.onDrillStart?.('PR', options.policyPath);
+  // The comment lists these too, because in CI the console output stays in the job's log.
+  const prWarnings: string[] = [];
   const pr = await drillSide(options.policyPath, options.describeError, () =>
     runDrillOnPlatform({
       ...drillOptions(options),
+      onEvent: (event) => {
+        if (event.type === 'warning') prWarnings.push(event.detail);
+        options.onEvent?.(event);
+      },
       policyPath: options.policyPath,
       basePolicy: options.basePolicy,
       reportsDir: join(gateDir, PR_REPORTS_DIR),
       runbookPath: join(gateDir, GATE_RUNBOOK),
     }),
   );
-  return finishGate(options, files, base, pr);
+  return finishGate(options, files, base, pr, prWarnings);
 }
 
 /** Compares both sides when both drills wrote a report, and writes the comment and comparison. */
@@ -179,6 +185,7 @@ async function finishGate(
   filesBefore: GateFiles | null,
   base: BaseDrillOutcome | null,
   pr: GateDrillOutcome,
+  prWarnings: readonly string[] = [],
 ): Promise<PolicyGateResult> {
   const { gateDir } = options;
   const comparison =
@@ -196,7 +203,7 @@ async function finishGate(
         : requestedTopology(options.topology),
     files: (pr.status === 'ran' ? recordedFiles(pr.run.report) : undefined) ?? filesBefore,
   };
-  await replaceFile(commentPath, renderGateComment({ settings, base, pr, comparison }));
+  await replaceFile(commentPath, renderGateComment({ settings, base, pr, comparison, prWarnings }));
   if (comparison !== null) {
     const json = `${JSON.stringify(comparison.comparison, null, 2)}\n`;
     await replaceFile(join(gateDir, GATE_COMPARISON), json);

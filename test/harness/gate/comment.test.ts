@@ -451,6 +451,44 @@ describe('renderGateComment', () => {
     assert.equal(comment.split('\n')[1], '## Policy gate: passed');
   });
 
+  it('leaves out changes beside an aborted drill', () => {
+    const pr = prReport();
+    pr.verdict = { status: 'aborted', reasons: ['abort rule fired'] };
+    assert.ok(pr.drill);
+    pr.drill.aborted = { reason: 'abort-rule', detail: 'success rate below 0.5', atS: 31.01 };
+    const input = gateInput(
+      ran(BASE_POLICY, baseReport(), 'base-reports'),
+      ran(PR_POLICY, pr, 'reports'),
+    );
+
+    const comment = renderGateComment(input);
+    assert.equal(
+      tableRow(comment, 'completed throughput'),
+      '| completed throughput | 1800 rpm | 1980 rpm | n/a |',
+    );
+    assert.equal(tableRow(comment, 'p95 latency'), '| p95 latency | 3.40 s | 2.72 s | n/a |');
+    assert.equal(
+      tableRow(comment, 'failover activations'),
+      '| failover activations | 900 | 26 | n/a |',
+    );
+    assert.equal(
+      tableRow(comment, 'mean cost per task'),
+      '| mean cost per task | $0.01900 | $0.02090 | n/a |',
+    );
+    assert.equal(
+      tableRow(comment, 'provider bill minus charged'),
+      '| provider bill minus charged | $0.1000 | $0.2500 | n/a |',
+    );
+    assert.ok(
+      comment.includes(
+        '\nThe change column is n/a, because the base drill ran its full 90 s and the PR drill ' +
+          'was aborted at 31.01 s, so the figures of the two sides cover different parts of the ' +
+          'drill.\n',
+      ),
+      comment,
+    );
+  });
+
   it('lists the policy changes', () => {
     const comment = renderGateComment(bothRan());
     assert.ok(
@@ -568,6 +606,38 @@ describe('renderGateComment', () => {
     );
   });
 
+  it('lists the PR drill warnings', () => {
+    const input = { ...bothRan(), prWarnings: ['route chat has no provider-b candidate'] };
+    const lines = renderGateComment(input).split('\n');
+    assert.equal(lines[5], '- every probe held in every window');
+    assert.equal(lines[6], '');
+    assert.equal(lines[7], 'Warnings of the PR drill:');
+    assert.equal(lines[8], '');
+    assert.equal(lines[9], '- route chat has no provider-b candidate');
+    assert.equal(lines[10], '');
+    assert.match(lines[11] ?? '', /^Drill `provider-outage`, seed 42/);
+  });
+
+  it('lists warnings of a failed PR drill', () => {
+    const pr: GateDrillOutcome = {
+      status: 'failed',
+      policyPath: PR_POLICY,
+      error: new Error('listen EADDRINUSE'),
+      message: 'listen EADDRINUSE',
+    };
+    const input = {
+      ...gateInput(ran(BASE_POLICY, baseReport(), 'base-reports'), pr),
+      prWarnings: ['route chat has no provider-b candidate'],
+    };
+    const comment = renderGateComment(input);
+    assert.ok(
+      comment.includes(
+        '\n```\n\nWarnings of the PR drill:\n\n- route chat has no provider-b candidate\n\nDrill ',
+      ),
+      comment,
+    );
+  });
+
   it('reports both drills failed', () => {
     const failed = (policyPath: string): GateDrillOutcome => ({
       status: 'failed',
@@ -675,6 +745,26 @@ describe('compareSummaryLines', () => {
     assert.deepEqual(compareSummaryLines(gateInput(base, pr)), [
       '[compare] base policy base/default.yaml was not drilled, because the PR policy is invalid',
     ]);
+  });
+
+  it('names both aborts in the note', () => {
+    const base = baseReport();
+    assert.ok(base.drill);
+    base.drill.aborted = { reason: 'abort-rule', detail: 'success rate below 0.5', atS: 56.03 };
+    const pr = prReport();
+    assert.ok(pr.drill);
+    pr.drill.aborted = { reason: 'abort-rule', detail: 'success rate below 0.5', atS: 31.01 };
+    const input = gateInput(ran(BASE_POLICY, base, 'base-reports'), ran(PR_POLICY, pr, 'reports'));
+    const lines = compareSummaryLines(input);
+    assert.ok(
+      lines.includes(
+        '[compare] note: The change column is n/a, because the base drill was aborted at ' +
+          '56.03 s and the PR drill was aborted at 31.01 s, so the figures of the two sides ' +
+          'cover different parts of the drill.',
+      ),
+      lines.join('\n'),
+    );
+    assert.ok(lines.includes('[compare] success rate: 96.4% -> 99.0% (n/a)'), lines.join('\n'));
   });
 
   it('prints nothing without a base', () => {

@@ -194,6 +194,11 @@ describe('runPolicyGate with a base policy', function () {
     assert.match(marker, /^scalegate gate writes its reports/);
   });
 
+  it('lists no warnings for a covered policy', async () => {
+    const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');
+    assert.ok(!comment.includes('Warnings of the PR drill:'), comment);
+  });
+
   it('exits with the PR drill code', () => {
     const pr = ranReport(result.pr);
     assert.equal(gateExitCode(result, false), VERDICT_EXIT_CODES[pr.verdict.status]);
@@ -240,6 +245,47 @@ describe('runPolicyGate with a failing base', function () {
       comment,
     );
     await assert.rejects(stat(join(gateDir, 'comparison.json')), { code: 'ENOENT' });
+  });
+});
+
+describe('runPolicyGate with a PR policy lacking the fallback', function () {
+  this.timeout(60_000);
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scalegate-gate-'));
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('names the route in the comment', async () => {
+    const fallback = '      - { provider: provider-b, model: claude-sonnet, weight: 0 }\n';
+    const policyText = await readFile(DEFAULT_POLICY_PATH, 'utf8');
+    // Only chat lists claude-sonnet with weight 0, so this drops its one fallback candidate.
+    assert.equal(policyText.split(fallback).length, 2);
+    const prPath = join(dir, 'pr.yaml');
+    await writeFile(prPath, policyText.replace(fallback, ''));
+    const gateDir = join(dir, 'gate');
+    await runPolicyGate({
+      spec: shortDrill,
+      scenarios: SCENARIOS,
+      timeScale: TIME_SCALE,
+      seed: SEED,
+      policyPath: prPath,
+      gateDir,
+    });
+    const comment = await readFile(join(gateDir, 'comment.md'), 'utf8');
+    assert.ok(
+      comment.includes(
+        '\nWarnings of the PR drill:\n\n- route chat of the policy calls provider-a but has no ' +
+          'provider-b candidate, directly or through fallbackRoute, so it has no provider left ' +
+          'while fault outage takes provider-a down; add provider-b to its candidates if it ' +
+          'should fail over\n',
+      ),
+      comment,
+    );
   });
 });
 

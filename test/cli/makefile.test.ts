@@ -49,6 +49,20 @@ describe('make policy-gate', () => {
     assert.ok(!JSON.parse(printed).includes('--base-policy'), printed);
   });
 
+  it('passes TIME_SCALE as --time-scale', async () => {
+    const run = await runMake(['policy-gate', 'TIME_SCALE=0.5', PRINT_ARGS]);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    assert.deepEqual(JSON.parse(printed).slice(-2), ['--time-scale', '0.5']);
+  });
+
+  it('passes no --time-scale without TIME_SCALE', async () => {
+    const run = await runMake(['policy-gate', PRINT_ARGS]);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    assert.ok(!JSON.parse(printed).includes('--time-scale'), printed);
+  });
+
   it('exits 2 and names the drill exit code', async () => {
     // GNU make exits 2 when a recipe fails, whatever its code, and prints that code as `Error N`.
     const run = await runMake(['policy-gate', `SCALEGATE=node -e 'process.exit(3)'`]);
@@ -137,6 +151,19 @@ describe('make chaos-drill', () => {
     assert.equal(run.exitCode, 0, run.stderr);
     const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
     assert.deepEqual(JSON.parse(printed), ['drill', '--drill', 'provider-outage']);
+  });
+
+  it('passes TIME_SCALE as --time-scale', async () => {
+    const run = await runMake(['chaos-drill', 'TIME_SCALE=0.5', PRINT_ARGS]);
+    assert.equal(run.exitCode, 0, run.stderr);
+    const printed = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    assert.deepEqual(JSON.parse(printed), [
+      'drill',
+      '--drill',
+      'provider-outage',
+      '--time-scale',
+      '0.5',
+    ]);
   });
 
   it('runs the drill DRILL names', async () => {

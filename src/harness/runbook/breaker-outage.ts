@@ -1,5 +1,6 @@
 import { count, seconds } from '../report/format.js';
 import type { BreakerJournal, BreakerRecord, Report } from '../report/types.js';
+import { times } from './breaker-signal.js';
 
 /** A provider outage as the runbook reads it: the provider and the fault's applied window. */
 export interface Outage {
@@ -66,7 +67,7 @@ export function openingList(openings: readonly Opening[]): string {
  */
 export function failoverCountText(report: Report, outage: Outage, activations: number): string {
   const { primary, fallback } = outage;
-  const counted = `The router failed over from ${primary} to ${fallback} ${count(activations)} times.`;
+  const counted = `The router failed over from ${primary} to ${fallback} ${times(activations)}.`;
   const journal = journalOf(report);
   if (journal === undefined) {
     return (

@@ -1,7 +1,8 @@
 import { count, seconds } from '../report/format.js';
 import type { BreakerJournal, BreakerRecord, Report } from '../report/types.js';
 
-function times(value: number): string {
+/** Formats a count of occurrences, such as `1 time` or `6 times`. */
+export function times(value: number): string {
   return value === 1 ? '1 time' : `${count(value)} times`;
 }
 

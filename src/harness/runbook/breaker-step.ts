@@ -4,7 +4,7 @@
  * through the outage, so on-call then watches the failover counter instead.
  */
 import { pointsIn } from '../drill/measures.js';
-import { count, seconds } from '../report/format.js';
+import { seconds } from '../report/format.js';
 import type { BreakerJournal, BreakerRecord, Report, SeriesPoint } from '../report/types.js';
 import {
   breakerRecoveryText,
@@ -13,6 +13,7 @@ import {
   openingsDuring,
   type Outage,
 } from './breaker-outage.js';
+import { times } from './breaker-signal.js';
 import { twoReads } from './commands.js';
 import { afterFailoverText, windowFailoverText } from './failover-rise.js';
 
@@ -72,7 +73,7 @@ export function breakerStep(
   const failoverLine =
     `a \`to_provider="${fallback}"\` line that changes between the two reads of ` +
     failoverReads(primary);
-  const counted = `the router failed over from ${primary} to ${fallback} ${count(activations)} times`;
+  const counted = `the router failed over from ${primary} to ${fallback} ${times(activations)}`;
   const journal = journalOf(report);
   if (journal === undefined) {
     return (

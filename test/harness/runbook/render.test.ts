@@ -373,6 +373,28 @@ describe('renderRunbook', () => {
     );
   });
 
+  it('counts a single failover as one time', () => {
+    const report = sampleReport();
+    const gpt = drillOf(report).breakers?.targets[0];
+    assert.ok(gpt);
+    gpt.transitions = [];
+    gpt.openS = 0;
+    for (const point of report.topologies[0]?.timeSeries ?? []) {
+      point.failovers = point.t === 30 ? 1 : 0;
+      point.failoversByPair = point.t === 30 ? { 'provider-a': { 'provider-b': 1 } } : {};
+    }
+    const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
+    assert.ok(
+      outage.includes('The router failed over from provider-a to provider-b 1 time. No breaker'),
+      outage,
+    );
+    assert.ok(
+      outage.includes('the router failed over from provider-a to provider-b 1 time.'),
+      outage,
+    );
+    assert.doesNotMatch(outage, /1 times/);
+  });
+
   it('counts failovers until the breaker closed', () => {
     // The breaker of gpt-4o closed at 52.3 s, so the seconds up to 53 s are the outage's.
     const outage = sectionOf(renderRunbook([sampleReport()]), 'Provider outage: provider-a');

@@ -2,7 +2,6 @@
 import { pointsIn } from '../drill/measures.js';
 import { seconds } from '../report/format.js';
 import { FIRST_TOKEN_SCHEMA_VERSION, type SeriesPoint } from '../report/types.js';
-import { READ_GAP_S } from './commands.js';
 import { type Evidence, windowOf } from './evidence.js';
 
 /** Mean time to first token of one provider over some seconds of a series. */
@@ -160,16 +159,17 @@ function windowText(window: RecoveryWindow): string {
 /**
  * Returns the check that the fault target's mean time to first token is back near its mean
  * before the fault, with the drill's first seconds after the fault whose mean over at least
- * `MIN_RECOVERY_TASKS` tasks was at or under `RECOVERED_RATIO` times that. Undefined without
- * the series' times or a first token before the fault.
+ * `MIN_RECOVERY_TASKS` tasks was at or under `RECOVERED_RATIO` times that. `reading` names
+ * where the operator reads that mean, such as `Step 1's mean for provider-b over 10 s`.
+ * Undefined without the series' times or a first token before the fault.
  */
-export function firstTokenRecoveryText(evidence: Evidence): string | undefined {
+export function firstTokenRecoveryText(evidence: Evidence, reading: string): string | undefined {
   const windows = firstTokenWindows(evidence);
   const beforeS = windows?.before.meanS ?? null;
   if (windows === undefined || beforeS === null) return undefined;
   const { provider, after, removedS } = windows;
   const limitS = beforeS * RECOVERED_RATIO;
-  const check = `Step 1's mean for ${provider} over ${READ_GAP_S} s is back near ${seconds(beforeS)}, its mean before the fault.`;
+  const check = `${reading} is back near ${seconds(beforeS)}, its mean before the fault.`;
   const lag =
     'Tasks that started under the fault are counted when they finish, so the mean falls over the time those tasks take.';
   if (after.length === 0) {

@@ -318,10 +318,28 @@ function firstTokenStep(evidence: Evidence): string {
   return `Compare the time to first token per provider: \`_sum\` over \`_count\` is a provider's mean since the platform started, and the change of both between the two reads of ${twoReads('scalegate_time_to_first_token_seconds_sum', 'scalegate_time_to_first_token_seconds_count')} gives the mean of the last ${READ_GAP_S} s.${firstTokenBaselineText(evidence)}`;
 }
 
-/** Words the p95 and first-token checks of a fault that slowed calls, once it has ended. */
-function latencyVerification(evidence: Evidence): string[] {
+/** Names step 1 of an incident that opens with {@link firstTokenStep} as the mean's source. */
+function firstTokenStepReading(provider: string): string {
+  return `Step 1's mean for ${provider} over ${READ_GAP_S} s`;
+}
+
+/**
+ * Names the command that reads `provider`'s mean time to first token, for an incident whose
+ * steps do not compare it.
+ */
+function firstTokenCommandReading(provider: string): string {
+  const samples = `scalegate_time_to_first_token_seconds_(sum|count)\\{provider="${provider}"`;
+  return `The mean time to first token of ${provider} over the last ${READ_GAP_S} s, the change of \`_sum\` over the change of \`_count\` between the two reads of ${twoReads(samples)},`;
+}
+
+/**
+ * Words the p95 and first-token checks of a fault that slowed calls, once it has ended.
+ * `firstTokenReading` names where the operator reads the fault target's mean time to first
+ * token.
+ */
+function latencyVerification(evidence: Evidence, firstTokenReading: string): string[] {
   const recoveryP95 = probe(evidence, 'recovery', 'p95S');
-  const firstTokenRecovery = firstTokenRecoveryText(evidence);
+  const firstTokenRecovery = firstTokenRecoveryText(evidence, firstTokenReading);
   return [
     `p95 after settling: ${probeLine(recoveryP95, seconds)}.`,
     platformP95Recovery(recoveryP95),
@@ -365,7 +383,7 @@ function providerSlowdown(evidence: Evidence, text: ProviderKindText): Incident 
       `In a drill environment, set \`PROVIDER_URL\` to ${provider}'s address from \`urls.providers\` and read the injected faults: \`curl -s "$PROVIDER_URL/_control/faults"\`. Clear them with \`curl -s -X DELETE "$PROVIDER_URL/_control/faults"\`.`,
     ],
     verification: [
-      ...latencyVerification(evidence),
+      ...latencyVerification(evidence, firstTokenStepReading(provider)),
       `\`curl -s "$PROVIDER_URL/_control/faults"\` prints no fault setting; ${rollbackText(report, 'no provider fault was left')}.`,
     ],
   };
@@ -415,7 +433,12 @@ function proxyFault(evidence: Evidence): Incident {
             `Success rate after settling: ${probeLine(probe(evidence, 'recovery', 'successRate'), percent)}.`,
           ]
         : []),
-      ...latencyVerification(evidence),
+      ...latencyVerification(
+        evidence,
+        text.failsCalls
+          ? firstTokenCommandReading(fault.target)
+          : firstTokenStepReading(fault.target),
+      ),
       `\`curl -s "$PROXY_API/proxies/${fault.target}/toxics"\` returns \`[]\`; ${rollbackText(report, 'no toxic was left')}.`,
     ],
   };

@@ -289,6 +289,46 @@ describe('runbook toxic kinds', () => {
   });
 });
 
+/** Returns the section's `Verify recovery` lines. */
+function verificationOf(section: string): string[] {
+  const start = section.indexOf('### Verify recovery');
+  assert.notEqual(start, -1, section);
+  return section
+    .slice(start)
+    .split('\n')
+    .filter((line) => line.startsWith('- '));
+}
+
+describe('runbook first-token recovery source', () => {
+  it('names step 1 for a slowing toxic', () => {
+    const section = sectionOf(withToxic('bandwidth {"rate":64}'), 'Bandwidth limit on provider-b');
+    assert.match(section, /\n1\. Compare the time to first token per provider/);
+    const check = verificationOf(section).find((line) => line.includes('is back near'));
+    assert.ok(check, section);
+    assert.ok(check.startsWith("- Step 1's mean for provider-b over 10 s is back near"), check);
+  });
+
+  it('gives its own command for a reset', () => {
+    const section = sectionOf(
+      withToxic('reset_peer {"timeout":250}'),
+      'Connection resets on provider-b',
+    );
+    const check = verificationOf(section).find((line) => line.includes('is back near'));
+    assert.ok(check, section);
+    assert.doesNotMatch(check, /Step 1/);
+    assert.ok(
+      check.startsWith(
+        '- The mean time to first token of provider-b over the last 10 s, the change of ' +
+          '`_sum` over the change of `_count` between the two reads of ' +
+          '`(curl -s "$GATEWAY_URL/metrics"; sleep 10; curl -s "$GATEWAY_URL/metrics") | ' +
+          'grep -E \'^scalegate_time_to_first_token_seconds_(sum|count)\\{provider="provider-b"\'`, ' +
+          'is back near',
+      ),
+      check,
+    );
+  });
+});
+
 describe('runbook burst and pause settings', () => {
   it('states a tenant burst', () => {
     const section = sectionOf(renderRunbook([sampleReport()]), 'Noisy tenant burst: tenant-noisy');

@@ -405,13 +405,13 @@ function proxyFault(evidence: Evidence): Incident {
   const windowSuccess = measureWindow(points, 'successRate');
   const toxic = toxicSettings(fault.description);
   const type = toxic?.type ?? fault.description.split(' ')[0] ?? 'toxic';
-  const text = toxicKindText(toxic?.type, fault.target);
+  const text = toxicKindText(toxic?.type, fault.target, fault.toxic?.stream);
   const signals = latencySignals(evidence, worstP95);
   const firstStep = text.failsCalls
     ? `Check how calls to ${fault.target} fail: a line that changes between the two reads of ${twoReads(`scalegate_provider_errors_total\\{provider="${fault.target}"`)} is calls still failing, by \`error_class\`.`
     : firstTokenStep(evidence);
   return {
-    key: `toxic:${type}:${fault.target}`,
+    key: `toxic:${type}:${fault.target}${text.onRequests === true ? ':upstream' : ''}`,
     title: text.title,
     symptom: text.symptom,
     injected: injectedSettingsText(fault),

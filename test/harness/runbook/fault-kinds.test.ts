@@ -299,6 +299,15 @@ function verificationOf(section: string): string[] {
     .filter((line) => line.startsWith('- '));
 }
 
+/** Renders the sample report with the toxic `description` on `stream` of half the connections. */
+function withToxicOn(description: string, stream: 'upstream' | 'downstream'): string {
+  const report = sampleReport();
+  const fault = faultOf(report, 'fallback-latency');
+  fault.description = description;
+  fault.toxic = { stream, toxicity: 0.5 };
+  return renderRunbook([report]);
+}
+
 describe('runbook first-token recovery source', () => {
   it('names step 1 for a slowing toxic', () => {
     const section = sectionOf(withToxic('bandwidth {"rate":64}'), 'Bandwidth limit on provider-b');
@@ -326,6 +335,63 @@ describe('runbook first-token recovery source', () => {
       ),
       check,
     );
+  });
+});
+
+describe('runbook upstream toxics', () => {
+  it('words an upstream slicer by its requests', () => {
+    const section = sectionOf(
+      withToxicOn('slicer {"average_size":64,"size_variation":16,"delay":1000}', 'upstream'),
+      'Sliced requests to provider-b',
+    );
+    assert.equal(
+      symptomLine(section),
+      "The proxy splits the platform's requests to provider-b through its proxy into small " +
+        'chunks with a delay between them, so each request reaches provider-b later, the ' +
+        'larger it is, and the time to first token of its calls rises.',
+    );
+  });
+
+  it('words an upstream bandwidth limit by its requests', () => {
+    const section = sectionOf(
+      withToxicOn('bandwidth {"rate":1}', 'upstream'),
+      'Bandwidth limit on requests to provider-b',
+    );
+    assert.doesNotMatch(symptomLine(section), /completions/);
+    assert.match(section, /\n1\. Compare the time to first token per provider/);
+  });
+
+  it('checks errors for an upstream data limit', () => {
+    const section = sectionOf(
+      withToxicOn('limit_data {"bytes":2048}', 'upstream'),
+      'Data limit on requests to provider-b',
+    );
+    assert.doesNotMatch(symptomLine(section), /completions/);
+    assert.ok(section.includes('scalegate_provider_errors_total\\{provider="provider-b"'), section);
+  });
+
+  it('keeps the stream wording downstream', () => {
+    const section = sectionOf(
+      withToxicOn('slicer {"average_size":64,"size_variation":16,"delay":1000}', 'downstream'),
+      'Sliced stream on provider-b',
+    );
+    assert.match(symptomLine(section), /streams arrive in pieces/);
+  });
+
+  it('keeps upstream and downstream slicers apart', () => {
+    const upstream = sampleReport();
+    const upFault = faultOf(upstream, 'fallback-latency');
+    upFault.description = 'slicer {"average_size":64,"size_variation":16,"delay":1000}';
+    upFault.toxic = { stream: 'upstream', toxicity: 1 };
+    const downstream = sampleReport();
+    downstream.runId = '20261201T000000Z-provider-outage';
+    downstream.createdAt = '2026-12-01T00:00:00.000Z';
+    const downFault = faultOf(downstream, 'fallback-latency');
+    downFault.description = upFault.description;
+    downFault.toxic = { stream: 'downstream', toxicity: 1 };
+    const markdown = renderRunbook([upstream, downstream]);
+    sectionOf(markdown, 'Sliced requests to provider-b');
+    sectionOf(markdown, 'Sliced stream on provider-b');
   });
 });
 

@@ -4,6 +4,7 @@ import { providerBillText } from './provider-bill-text.js';
 import { queuePeaks } from './queue-series.js';
 import type {
   DrillJournal,
+  FaultRecord,
   PolicyChange,
   PolicyChangeRecord,
   ProbeResult,
@@ -348,6 +349,16 @@ function probeOutcome(probe: ProbeResult): string {
   return probe.passed ? 'pass' : 'FAIL';
 }
 
+/**
+ * Words what a fault injected: its description, and for a toxic the stream and the share of
+ * connections it acted on, such as `slicer {...} (upstream, toxicity 0.5)`. Reports written
+ * before those were recorded give the description alone.
+ */
+function faultWhat(fault: FaultRecord): string {
+  if (fault.toxic === undefined) return fault.description;
+  return `${fault.description} (${fault.toxic.stream}, toxicity ${fault.toxic.toxicity})`;
+}
+
 function drillSection(journal: DrillJournal): string {
   const steady = journal.steadyState.flatMap((check) =>
     check.probes.map((probe) => [
@@ -363,7 +374,7 @@ function drillSection(journal: DrillJournal): string {
     fault.id,
     fault.kind,
     fault.target,
-    fault.description,
+    faultWhat(fault),
     `${fault.startS}-${fault.endS} s`,
     fault.appliedAtS === null ? 'not applied' : `${fault.appliedAtS.toFixed(2)} s`,
     fault.removedAtS === null ? 'not removed' : `${fault.removedAtS.toFixed(2)} s`,

@@ -290,6 +290,36 @@ describe('renderMarkdown', () => {
     assert.ok(markdown.includes('Queue: not recorded; reports before schema version 3'));
   });
 
+  it('states a toxic stream and toxicity', () => {
+    const report = sampleReport();
+    const fault = report.drill?.faults.find((entry) => entry.id === 'fallback-latency');
+    assert.ok(fault);
+    fault.description = 'slicer {"average_size":64,"size_variation":32,"delay":50000}';
+    fault.toxic = { stream: 'upstream', toxicity: 0.5 };
+    const row = renderMarkdown(report)
+      .split('\n')
+      .find((line) => line.startsWith('| fallback-latency | toxic |'));
+    assert.ok(row);
+    assert.ok(
+      row.includes(
+        '| slicer {"average_size":64,"size_variation":32,"delay":50000} (upstream, toxicity 0.5) |',
+      ),
+      row,
+    );
+  });
+
+  it('keeps a toxic without a recorded stream', () => {
+    const report = sampleReport();
+    const fault = report.drill?.faults.find((entry) => entry.id === 'fallback-latency');
+    assert.ok(fault);
+    delete fault.toxic;
+    const row = renderMarkdown(report)
+      .split('\n')
+      .find((line) => line.startsWith('| fallback-latency | toxic |'));
+    assert.ok(row);
+    assert.ok(row.includes(`| ${fault.description} |`), row);
+  });
+
   it('prints what backpressure shed in a worker pause', () => {
     const markdown = renderMarkdown(sampleWorkerLossReport());
     assert.match(markdown, /\| workers-lost \| 24 \| tenant-batch \| batch \| 429 \| 34 \|/);

@@ -3,6 +3,7 @@ import { measureWindow } from '../drill/measures.js';
 import { count, percent, seconds } from '../report/format.js';
 import { failoverCountText } from './breaker-outage.js';
 import { breakerMeasured } from './breaker-signal.js';
+import { carriedBreakersText } from './carried-breakers.js';
 import { breakerRecoveryCheck, breakerStep } from './breaker-step.js';
 import { burstRejectionsText } from './burst-rejections.js';
 import {
@@ -554,13 +555,20 @@ function tenantBurst(evidence: Evidence): Incident {
   };
 }
 
+/** Adds to a provider or proxy incident's system actions the breakers it started with open. */
+function withCarriedBreakers(incident: Incident, evidence: Evidence): Incident {
+  const carried = carriedBreakersText(evidence.report, evidence.fault);
+  if (carried === undefined) return incident;
+  return { ...incident, systemActions: [...incident.systemActions, carried] };
+}
+
 /** Builds the incident of one fault; undefined for a worker pause without its record. */
 function incidentOf(evidence: Evidence): Incident | undefined {
   switch (evidence.fault.kind) {
     case 'provider-fault':
-      return providerFault(evidence);
+      return withCarriedBreakers(providerFault(evidence), evidence);
     case 'toxic':
-      return proxyFault(evidence);
+      return withCarriedBreakers(proxyFault(evidence), evidence);
     case 'tenant-burst':
       return tenantBurst(evidence);
     case 'worker-pause':

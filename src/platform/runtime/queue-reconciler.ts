@@ -95,7 +95,7 @@ async function endJob(
   const completion = {
     state: event.state,
     finishedAt: clock.now(),
-    error: { code, message: event.message },
+    error: { code, message: jobEndMessage(event.message) },
     ...(costUsd === undefined ? {} : { costUsd }),
   };
   const read = await store.completeAndRead(event.id, completion);
@@ -106,6 +106,22 @@ async function endJob(
     hooks.runSlots?.release(ticket.tenantId, event.id).catch(reportError);
   }
   if (read.record !== undefined) hooks.onStored?.(read.record);
+}
+
+/** BullMQ's reason for a job that stalled more often than its `maxStalledCount` allows. */
+const STALL_LIMIT_REASON = 'job stalled more than allowable limit';
+
+/**
+ * Returns the task error message for a queue's reason to end a job. BullMQ's stall reason
+ * names neither the cause nor a next step, so it gets both, and keeps its own words.
+ */
+function jobEndMessage(reason: string): string {
+  if (reason !== STALL_LIMIT_REASON) return reason;
+  return (
+    'the worker process running the task stopped before it ended, killed or unresponsive ' +
+    "past its job lock, more often than the queue's stall limit allows, so the queue " +
+    `failed it; resend the task with a new Idempotency-Key (queue: ${reason})`
+  );
 }
 
 /** Returns the admission ticket of a queued task's payload, or undefined when it has none. */

@@ -67,6 +67,23 @@ describe('storeJobEnd', () => {
     assert.deepEqual(task?.error, { code: 'queue_failed', message: 'job t1 ended by the queue' });
   });
 
+  it('explains a job the stall limit failed', async () => {
+    const store = new MemoryTaskStore();
+    await store.create(runningTask('t1'));
+    const event = { ...ended('t1', 'failed'), message: 'job stalled more than allowable limit' };
+    storeJobEnd(store, clock, event);
+    await settle();
+    const task = await store.getById('t1');
+    assert.equal(task?.error?.code, 'queue_failed');
+    assert.equal(
+      task?.error?.message,
+      'the worker process running the task stopped before it ended, killed or unresponsive ' +
+        "past its job lock, more often than the queue's stall limit allows, so the queue " +
+        'failed it; resend the task with a new Idempotency-Key ' +
+        '(queue: job stalled more than allowable limit)',
+    );
+  });
+
   it('frees the slot of a failed job', async () => {
     const store = new MemoryTaskStore();
     const admission = new MemoryAdmissionBackend();

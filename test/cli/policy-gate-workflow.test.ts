@@ -322,7 +322,10 @@ describe('policy-gate workflow', () => {
       await rm(dir, { recursive: true, force: true });
     });
 
-    async function runCommentStep(comments: unknown[]): Promise<string[][]> {
+    async function runCommentStep(
+      comments: unknown[],
+      drillResult = 'failure',
+    ): Promise<string[][]> {
       const { comment } = (await readWorkflow()).jobs;
       const step = comment.steps.find(
         (candidate) => candidate.name === 'Post or update the gate comment',
@@ -339,6 +342,7 @@ describe('policy-gate workflow', () => {
           REPO: 'octo/scalegate',
           PR_NUMBER: '17',
           RUN_URL,
+          DRILL_RESULT: drillResult,
         },
       });
       const text = await readFile(log, 'utf8').catch(() => '');
@@ -403,6 +407,31 @@ describe('policy-gate workflow', () => {
         posted,
       );
       assert.ok(posted.endsWith(`: ${RUN_URL}`), posted);
+      assert.ok(posted.includes('Its log names the step that failed'), posted);
+    });
+
+    it('says a cancelled drill job was cancelled', async () => {
+      // A newer push cancels this run, so no step failed and the newer run posts the verdict.
+      const calls = await runCommentStep(
+        [{ id: 9, user: { login: 'github-actions[bot]' }, body }],
+        'cancelled',
+      );
+      const posted = calls[1]?.[5] ?? '';
+      assert.ok(
+        posted.startsWith(`body=${GATE_COMMENT_MARKER}\n## Policy gate: not run\n`),
+        posted,
+      );
+      assert.ok(posted.includes('The drill job was cancelled'), posted);
+      assert.ok(!posted.includes('step that failed'), posted);
+      assert.ok(posted.endsWith(`: ${RUN_URL}`), posted);
+    });
+
+    it('passes the drill result to the step', async () => {
+      const { comment } = (await readWorkflow()).jobs;
+      const step = comment.steps.find(
+        (candidate) => candidate.name === 'Post or update the gate comment',
+      );
+      assert.equal(step?.env?.DRILL_RESULT, `\${{ needs.drill.result }}`);
     });
   });
 });

@@ -141,7 +141,8 @@ export function registerLoadCommand(program: Command): void {
     )
     .option(
       '--max-in-flight <n>',
-      'outstanding requests above which sends are dropped (embedded engine)',
+      'outstanding requests above which sends are dropped, and the connections of the ' +
+        'HTTP pool (embedded engine; default: 1000)',
       parsePositiveInteger,
     )
     .option(

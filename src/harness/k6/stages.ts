@@ -97,10 +97,13 @@ function traceSegments(
     const bucket = Math.floor(row.offsetMs / 1000 / bucketSec);
     if (bucket < buckets) counts[bucket] = (counts[bucket] ?? 0) + 1;
   }
-  const rates = counts.map((count) => count / bucketSec);
+  // The last bucket is shorter when durationSec is no multiple of bucketSec, so each rate
+  // divides by the bucket's own length.
+  const lengths = counts.map((_, i) => Math.min(bucketSec, durationSec - i * bucketSec));
+  const rates = counts.map((count, i) => count / (lengths[i] ?? bucketSec));
   const segments: RateSegment[] = [];
   rates.forEach((rate, i) => {
-    const length = Math.min(bucketSec, durationSec - i * bucketSec);
+    const length = lengths[i] ?? bucketSec;
     const ramp = Math.min(1, length);
     segments.push({ durationSec: ramp, toRatePerSec: rate });
     if (length > ramp) segments.push({ durationSec: length - ramp, toRatePerSec: rate });

@@ -14,7 +14,9 @@ import type { StallSummary } from './stall-tracker.js';
  * - the stretches add up to more than `maxBehindFraction` of the schedule, with
  *   `maxStallMs` as the floor so that short runs tolerate one caught-up pause, or
  * - more than `maxDroppedFraction` of scheduled sends were dropped at the in-flight
- *   cap (k6 reports these as `dropped_iterations`).
+ *   cap (k6 reports these as `dropped_iterations`), or
+ * - a send failed because the load generator's own process ran out of file descriptors or
+ *   local ports (see {@link LOAD_GENERATOR_ERROR_CODES}).
  * A collector pause of tens of milliseconds after which the schedule catches up
  * therefore leaves a run valid, even when it puts the lag p99 of a short run over
  * `maxLagMs`. An engine that cannot keep up falls further behind with every send,
@@ -77,7 +79,24 @@ export interface HealthInput {
   stalls?: StallSummary;
   /** Scheduled duration of the run, in milliseconds. @defaultValue 0 */
   scheduleMs?: number;
+  /**
+   * Sends that failed before reaching the target, by a code of
+   * {@link LOAD_GENERATOR_ERROR_CODES}. @defaultValue none
+   */
+  loadGeneratorErrors?: Readonly<Record<string, number>>;
 }
+
+/**
+ * Transport error codes that a connect fails with when the load generator's process, not the
+ * target, runs out of a resource: file descriptors (EMFILE, ENFILE) or local ports
+ * (EADDRNOTAVAIL). The pool opens up to `--max-in-flight` connections, so a high cap reaches
+ * these limits, and the failed sends would otherwise count against the target's success rate.
+ */
+export const LOAD_GENERATOR_ERROR_CODES: ReadonlySet<string> = new Set([
+  'EMFILE',
+  'ENFILE',
+  'EADDRNOTAVAIL',
+]);
 
 /** Marks a run invalid when the load generator itself fell behind or was stopped. */
 export function evaluateHealth(input: HealthInput): HarnessHealth {
@@ -88,6 +107,8 @@ export function evaluateHealth(input: HealthInput): HarnessHealth {
       : stallReasons(input.stalls, input.scheduleMs ?? 0, limits);
   const droppedReason = droppedSendsReason(input.counts, limits);
   if (droppedReason !== undefined) reasons.push(droppedReason);
+  const generatorReason = loadGeneratorErrorsReason(input.loadGeneratorErrors ?? {});
+  if (generatorReason !== undefined) reasons.push(generatorReason);
   if (input.abortedEarly) {
     reasons.push(stoppedEarlyReason(input.stopReason, input.stoppedInDrain === true));
   }
@@ -123,6 +144,18 @@ function droppedSendsReason(counts: RequestCounts, limits: HealthLimits): string
   return (
     `${counts.dropped} of ${counts.scheduled} sends dropped at the in-flight cap ` +
     `(${pct(droppedFraction)}), over the limit of ${pct(limits.maxDroppedFraction)}`
+  );
+}
+
+function loadGeneratorErrorsReason(errors: Readonly<Record<string, number>>): string | undefined {
+  const entries = Object.entries(errors).filter(([, count]) => count > 0);
+  if (entries.length === 0) return undefined;
+  const total = entries.reduce((sum, [, count]) => sum + count, 0);
+  const codes = entries.map(([code, count]) => `${code} ${count}`).join(', ');
+  return (
+    `${total} sends failed in the load generator (${codes}): its process ran out of file ` +
+    'descriptors or local ports, so the target never received them; lower --max-in-flight, ' +
+    'which sizes the connection pool, or raise the open-file limit (ulimit -n)'
   );
 }
 

@@ -253,6 +253,7 @@ export class LoadRun {
       stopReason: this.#stoppedEarly ? stopReasonOf(this.#options.signal) : undefined,
       stalls: schedulerStalls,
       scheduleMs: this.#input.durationSec * 1000,
+      loadGeneratorErrors: recorder.loadGeneratorErrors,
     });
     return {
       engine: 'embedded',

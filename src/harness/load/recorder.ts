@@ -1,3 +1,4 @@
+import { LOAD_GENERATOR_ERROR_CODES } from './health.js';
 import { LabelledHistograms, LatencyHistogram } from './latency-histogram.js';
 import type {
   AsyncFollowSummary,
@@ -20,6 +21,8 @@ export interface RequestOutcome {
   finishedAtMs: number;
   status?: number;
   errorCode?: string;
+  /** Set when the request failed in the transport, before any reply, with `errorCode`. */
+  transportError?: boolean;
   /** The limit a rejected submission named in its error body, such as `max_in_flight`. */
   limit?: string;
   /** Topology label reported by the target, if any. */
@@ -86,6 +89,8 @@ export class LoadRecorder {
   readonly completedByRoute = new LabelledHistograms();
   readonly statusCodes: Record<string, number> = {};
   readonly errorCodes: Record<string, number> = {};
+  /** Transport failures of the load generator's own process, by error code. */
+  readonly loadGeneratorErrors: Record<string, number> = {};
   readonly tenantOutcomes: Record<string, GroupOutcomes> = {};
   /** Rejected submissions per tenant, by the limit each named. */
   readonly tenantRejections: Record<string, Record<string, number>> = {};
@@ -196,6 +201,10 @@ export class LoadRecorder {
     }
     if (outcome.errorCode !== undefined) {
       this.errorCodes[outcome.errorCode] = (this.errorCodes[outcome.errorCode] ?? 0) + 1;
+      if (outcome.transportError === true && LOAD_GENERATOR_ERROR_CODES.has(outcome.errorCode)) {
+        const code = outcome.errorCode;
+        this.loadGeneratorErrors[code] = (this.loadGeneratorErrors[code] ?? 0) + 1;
+      }
     }
     if (outcome.limit !== undefined) {
       const rejections = this.tenantRejections[request.tenantId] ?? {};

@@ -192,7 +192,7 @@ function transportFailure(
   error: Error,
 ): RequestOutcome {
   const errorCode = transportErrorCode(error) ?? 'transport_error';
-  return finish(request, scheduledAtMs, ctx, { success: false, errorCode });
+  return finish(request, scheduledAtMs, ctx, { success: false, errorCode, transportError: true });
 }
 
 type OutcomeFields = Omit<RequestOutcome, 'request' | 'latencyMs' | 'finishedAtMs'>;

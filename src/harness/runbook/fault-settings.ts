@@ -247,10 +247,17 @@ function toxicScopeText(scope: NonNullable<FaultRecord['toxic']>): string {
       ? "on the provider's bytes to the platform"
       : "on the platform's bytes to the provider";
   const share =
-    scope.toxicity >= 1
-      ? 'every connection'
-      : `${amount(Math.round(scope.toxicity * 1000) / 10)}% of connections`;
+    scope.toxicity >= 1 ? 'every connection' : `${sharePercent(scope.toxicity)}% of connections`;
   return `${bytes}, ${share}`;
+}
+
+/**
+ * Formats a toxicity below 1 as a percentage with one decimal. A toxicity strictly between 0
+ * and 1 stays between 0.1 and 99.9, so it never reads as none or as every connection.
+ */
+function sharePercent(toxicity: number): string {
+  const rounded = Math.round(toxicity * 1000) / 10;
+  return amount(toxicity > 0 ? Math.min(99.9, Math.max(0.1, rounded)) : 0);
 }
 
 /**

@@ -133,6 +133,24 @@ describe('compileScenarioToK6', () => {
     assert.equal(secondBucket, 29);
   });
 
+  it('sends a short last bucket at its rate', () => {
+    // One row a second for 15 s: the last 10 s bucket lasts 5 s and holds 5 rows, so 1 request/s.
+    const offsets = Array.from({ length: 15 }, (_, i) => i * 1000);
+    const { spec, traceRows } = replaySpec(offsets, {
+      durationSec: 15,
+      tenants: [{ tenantId: 'tenant-alpha', weight: 1 }],
+    });
+    const plan = compileScenarioToK6(spec, { traceRows, traceBucketSec: 10 });
+    const alpha = plan.options.scenarios['tenant-alpha'];
+    assert.ok(alpha?.executor === 'ramping-arrival-rate');
+    assert.deepEqual(alpha.stages, [
+      { duration: '1s', target: 60 },
+      { duration: '9s', target: 60 },
+      { duration: '1s', target: 60 },
+      { duration: '4s', target: 60 },
+    ]);
+  });
+
   it('requires trace rows for a replay', () => {
     const { spec } = replaySpec([0]);
     assert.throws(() => compileScenarioToK6(spec), /traceRows is required/);

@@ -21,6 +21,34 @@ function stalls(behindMs: number, longestStallMs: number, count = 1) {
 }
 
 describe('evaluateHealth', () => {
+  it('rejects sends failed in the generator', () => {
+    const health = evaluateHealth({
+      counts,
+      lagP99Ms: 1,
+      limits: {},
+      abortedEarly: false,
+      loadGeneratorErrors: { EMFILE: 3, EADDRNOTAVAIL: 2 },
+    });
+    assert.equal(health.valid, false);
+    assert.deepEqual(health.reasons, [
+      '5 sends failed in the load generator (EMFILE 3, EADDRNOTAVAIL 2): its process ran out ' +
+        'of file descriptors or local ports, so the target never received them; lower ' +
+        '--max-in-flight, which sizes the connection pool, or raise the open-file limit ' +
+        '(ulimit -n)',
+    ]);
+  });
+
+  it('ignores generator error codes counted zero', () => {
+    const health = evaluateHealth({
+      counts,
+      lagP99Ms: 1,
+      limits: {},
+      abortedEarly: false,
+      loadGeneratorErrors: { EMFILE: 0 },
+    });
+    assert.deepEqual(health, { valid: true, reasons: [] });
+  });
+
   it('accepts a short run with one caught-up pause', () => {
     // 90 sends in 3 s, one of them 56 ms late: p99 is over 50 ms, the stall 6 ms.
     const health = evaluateHealth({

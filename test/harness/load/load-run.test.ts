@@ -109,6 +109,27 @@ function rejectingPool(limits: ReadonlyArray<string | null>): Dispatcher {
   return { request, destroy: () => Promise.resolve() } as unknown as Dispatcher;
 }
 
+/**
+ * Returns a pool that fails the request of each odd index as a connect would when the process
+ * has no file descriptor left, with `EMFILE`, and responds to the rest with a 200.
+ */
+function outOfDescriptorsPool(): Dispatcher {
+  const request = (options: Dispatcher.RequestOptions) => {
+    const key = String((options.headers as Record<string, string>)['idempotency-key']);
+    const index = Number(key.slice(key.lastIndexOf('-') + 1));
+    if (index % 2 === 1) {
+      const error = Object.assign(new Error('connect EMFILE 127.0.0.1:9'), { code: 'EMFILE' });
+      return Promise.reject(error);
+    }
+    return Promise.resolve({
+      statusCode: 200,
+      headers: {},
+      body: { text: () => Promise.resolve('{"state":"succeeded"}') },
+    });
+  };
+  return { request, destroy: () => Promise.resolve() } as unknown as Dispatcher;
+}
+
 function runWith(
   schedule: ScheduledRequest[],
   durationSec: number,
@@ -204,6 +225,33 @@ describe('LoadRun', () => {
     const result = await run.execute();
     assert.equal(result.requests.sent, 20);
     assert.equal(result.schedulerStalls?.behindMs, 0);
+    assert.equal(result.health.valid, true);
+  });
+
+  it('marks sends failed in the generator invalid', async () => {
+    const result = await runWith(evenSchedule(10, 5), 0.05, outOfDescriptorsPool(), {}).execute();
+    assert.equal(result.requests.failed, 5);
+    assert.deepEqual(result.errorCodes, { EMFILE: 5 });
+    assert.equal(result.health.valid, false);
+    assert.deepEqual(result.health.reasons, [
+      '5 sends failed in the load generator (EMFILE 5): its process ran out of file ' +
+        'descriptors or local ports, so the target never received them; lower ' +
+        '--max-in-flight, which sizes the connection pool, or raise the open-file limit ' +
+        '(ulimit -n)',
+    ]);
+  });
+
+  it('keeps a target error code out of the generator errors', async () => {
+    // A reply's body code is the target's, even when it reads like an errno name.
+    const request = () =>
+      Promise.resolve({
+        statusCode: 503,
+        headers: {},
+        body: { text: () => Promise.resolve('{"error":{"code":"EMFILE","message":"m"}}') },
+      });
+    const pool = { request, destroy: () => Promise.resolve() } as unknown as Dispatcher;
+    const result = await runWith(evenSchedule(4, 5), 0.05, pool, {}).execute();
+    assert.deepEqual(result.errorCodes, { EMFILE: 4 });
     assert.equal(result.health.valid, true);
   });
 

@@ -272,6 +272,27 @@ describe('runbook toxic kinds', () => {
     );
   });
 
+  it('keeps a partial toxicity off 0% and 100%', () => {
+    const cases: [number, string][] = [
+      [0, '0% of connections'],
+      [0.0004, '0.1% of connections'],
+      [0.9996, '99.9% of connections'],
+    ];
+    for (const [toxicity, share] of cases) {
+      const report = sampleReport();
+      const fault = faultOf(report, 'fallback-latency');
+      fault.description = 'latency {"latency":1500}';
+      fault.toxic = { stream: 'downstream', toxicity };
+      const section = sectionOf(renderRunbook([report]), 'Latency spike on provider-b');
+      assert.equal(
+        injectedLine(section),
+        "provider-b: latency 1,500 ms, jitter 0 ms, on the provider's bytes to the platform, " +
+          `${share}, 30.0 to 45.0 s.`,
+        String(toxicity),
+      );
+    }
+  });
+
   it('checks errors for a reset', () => {
     const section = sectionOf(
       withToxic('reset_peer {"timeout":250}'),

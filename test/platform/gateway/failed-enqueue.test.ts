@@ -13,7 +13,14 @@ import { TaskFinisher } from '../../../src/platform/runtime/task-finisher.js';
 import { MemoryTaskStore } from '../../../src/platform/store/memory.js';
 import type { TaskRecord } from '../../../src/platform/task.js';
 import { TenantRegistry } from '../../../src/platform/tenants/registry.js';
-import { ALPHA_KEY, ASYNC_TASK, bearer, ScriptedRouter, testTenant } from './fake-platform.js';
+import {
+  ALPHA_KEY,
+  ASYNC_TASK,
+  bearer,
+  ScriptedRouter,
+  SYNC_TASK,
+  testTenant,
+} from './fake-platform.js';
 
 function gatewayWithFailingQueue() {
   const store = new MemoryTaskStore();
@@ -64,6 +71,56 @@ describe('gateway task whose enqueue failed', () => {
       const accounting = await store.accounting();
       assert.equal(accounting.accepted, 1);
       assert.equal(accounting.failed, 1);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+/** Memory store whose `create` stores the task at once but replies only after `delayMs`. */
+class SlowCreateStore extends MemoryTaskStore {
+  constructor(private readonly delayMs: number) {
+    super();
+  }
+
+  override async create(...args: Parameters<MemoryTaskStore['create']>) {
+    const created = await super.create(...args);
+    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    return created;
+  }
+}
+
+describe('gateway sync task whose create timed out', () => {
+  it('reports the stored failure once', async () => {
+    const store = new SlowCreateStore(300);
+    const admission = new MemoryAdmissionBackend();
+    const finisher = new TaskFinisher({ store, admission, clock: systemClock });
+    const failed: TaskRecord[] = [];
+    const app = buildGateway({
+      tenants: new TenantRegistry([testTenant('tenant-alpha', ALPHA_KEY)]),
+      store,
+      admission: new BackendAdmissionGate(admission, () => 0.01),
+      executor: new DirectExecutor({ router: new ScriptedRouter(), finisher, clock: systemClock }),
+      // A sync task never reaches the queue.
+      queue: { enqueue: async (id: string) => ({ id, duplicate: false }) },
+      routes: { names: () => ['default'] },
+      storeTimeoutMs: 50,
+      onTaskFailed: (record) => failed.push(record),
+    });
+    try {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/tasks',
+        headers: bearer(ALPHA_KEY),
+        payload: SYNC_TASK,
+      });
+      assert.equal(response.statusCode, 503);
+      assert.equal(response.json().error.code, 'store_unavailable');
+
+      await waitUntil(() => failed.length > 0, 5000, 'reporting the failed task');
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0]?.request.mode, 'sync');
+      assert.equal(failed[0]?.error?.code, 'store_unavailable');
     } finally {
       await app.close();
     }

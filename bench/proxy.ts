@@ -16,6 +16,7 @@ import { Toxiproxy } from 'toxiproxy-node-client';
 import { Pool } from 'undici';
 
 import { startFaultProxy } from '../src/faults/proxy/index.js';
+import { percentile } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,10 +51,6 @@ function startChild(role: string): Promise<{ child: ChildProcess; port: number }
 interface PathStats {
   readonly latencies: number[];
   errors: number;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 }
 
 /** Sends one GET and records its latency from the moment it was sent. */

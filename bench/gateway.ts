@@ -59,6 +59,7 @@ import {
 import { type Floor, floorRound, startChild, startFloor, stopChild } from './async-floor.js';
 import { cpuPerTaskLines, cpuSnapshot as processCpuSnapshot } from './process-cpu.js';
 import { measureRawBullmqFlow, measureRawBullmqThroughput } from './queue.js';
+import { positiveInteger } from './args.js';
 import { median } from './stats.js';
 
 const TENANT_KEY = `sk-bench-${randomUUID()}`;
@@ -348,7 +349,12 @@ async function benchAsync(tasks: number): Promise<void> {
   }
 }
 
-const asyncTasks = Number(process.argv[2] ?? 2000);
+const asyncTasks = positiveInteger('asyncTasks', process.argv[2], 2000);
 const part = process.argv[3];
+if (part !== undefined && part !== 'sync' && part !== 'async') {
+  throw new RangeError(
+    `the half to run must be sync or async, got ${JSON.stringify(part)}; leave it out to run both`,
+  );
+}
 if (part !== 'async') await benchSync();
 if (part !== 'sync') await benchAsync(asyncTasks);

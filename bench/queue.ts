@@ -25,6 +25,11 @@ export interface ThroughputOptions {
    * @defaultValue 120000
    */
   timeoutMs?: number;
+  /**
+   * Runs once the jobs are consumed, before the queue's keys are deleted, so that a caller
+   * that counts Redis commands can leave out the cleanup.
+   */
+  beforeCleanup?: () => Promise<void>;
 }
 
 export interface ThroughputResult {
@@ -55,6 +60,7 @@ export async function measureRawBullmqThroughput(
     }
     const enqueueMs = performance.now() - enqueueStart;
     const consumeMs = await timeRawConsumption(name, prefix, options);
+    await options.beforeCleanup?.();
     return rates(options.jobs, enqueueMs, consumeMs);
   } finally {
     await queue.obliterate({ force: true });

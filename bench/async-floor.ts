@@ -27,6 +27,7 @@ import { loadProviderProfile, startMockProvider } from '../src/faults/providers/
 import { redisOptionsFromUrl } from '../src/platform/queue/redis-connection.js';
 import { cpuPerTaskLines, cpuSnapshot } from './process-cpu.js';
 import { measureRawBullmqFlow, measureRawBullmqThroughput } from './queue.js';
+import { positiveInteger } from './args.js';
 import { median } from './stats.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -279,5 +280,5 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   else if (mode === '--worker') {
     const [prefix = '', name = '', mockPort = '0', concurrency = '25'] = args;
     await consume(prefix, name, Number(mockPort), Number(concurrency));
-  } else await main(Number(mode ?? 2000));
+  } else await main(positiveInteger('tasks', mode, 2000));
 }

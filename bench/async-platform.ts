@@ -210,11 +210,20 @@ async function startStubConsumers(
 
 /** Tasks of the platform's store that reached a terminal state. */
 export async function endedTasks(platform: AsyncBenchPlatform): Promise<number> {
-  const counts = await platform.store.accounting();
-  return counts.succeeded + counts.failed + counts.dead_lettered;
+  return (await endCounts(platform)).ended;
 }
 
-/** Polls until `count` more tasks than `endedBefore` ended, or fails after `limitMs`. */
+/** Terminal tasks of the platform's store, and the failed and dead-lettered among them. */
+async function endCounts(platform: AsyncBenchPlatform) {
+  const { succeeded, failed, dead_lettered: deadLettered } = await platform.store.accounting();
+  return { ended: succeeded + failed + deadLettered, failed, deadLettered };
+}
+
+/**
+ * Polls until `count` more tasks than `endedBefore` ended. Fails after `limitMs`, and as soon
+ * as any task of the platform failed or was dead-lettered, so a round never times a failed
+ * task as a finished one.
+ */
 export async function waitForEnded(
   platform: AsyncBenchPlatform,
   endedBefore: number,
@@ -223,7 +232,14 @@ export async function waitForEnded(
 ): Promise<void> {
   const deadline = performance.now() + limitMs;
   for (;;) {
-    const done = (await endedTasks(platform)) - endedBefore;
+    const now = await endCounts(platform);
+    if (now.failed > 0 || now.deadLettered > 0) {
+      throw new Error(
+        `the bench platform has ${now.failed} failed and ${now.deadLettered} dead-lettered ` +
+          'tasks; a round must time succeeded tasks only, so fix what fails them first',
+      );
+    }
+    const done = now.ended - endedBefore;
     if (done >= count) return;
     if (performance.now() > deadline) {
       throw new Error(`only ${done} of ${count} tasks ended in ${limitMs / 1000} s`);

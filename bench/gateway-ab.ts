@@ -19,6 +19,7 @@ import { resolve } from 'node:path';
 
 import { Pool } from 'undici';
 
+import { positiveInteger } from './args.js';
 import type { ChildCpu, ChildReady } from './gateway-child.js';
 import { GATEWAY_CPU, MOCK_CPU, pinClient, startBenchChild } from './gateway-processes.js';
 import { median } from './stats.js';
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   if (first === undefined || second === undefined) {
     throw new Error('usage: gateway-ab.ts <checkout A> <checkout B> [rounds]');
   }
-  const rounds = Number(roundsArg ?? 15);
+  const rounds = positiveInteger('rounds', roundsArg, 15);
   if (pinClient() === undefined) throw new Error('taskset is needed to pin the processes');
   const env = {
     BENCH_TENANT_KEY: `sk-bench-${randomUUID()}`,

@@ -3,6 +3,8 @@
  * 1. sync: client -> gateway -> router (direct executor) -> mock provider
  *    (instant profile), against client -> mock provider, at 500 requests/s
  *    open-loop (added p50) and closed-loop at 32 in flight (max requests/s).
+ *    The open-loop rounds interleave the three targets, and the added p50 is
+ *    the median of the rounds' differences to mock direct.
  *    A gateway whose router stub returns at once shows the gateway's own share.
  *    The gateways and the router run in one child process pinned to CPU 0;
  *    the mock provider runs in another child pinned to CPU 1, where this
@@ -59,6 +61,7 @@ import {
 import { type Floor, floorRound, startChild, startFloor, stopChild } from './async-floor.js';
 import { cpuPerTaskLines, cpuSnapshot as processCpuSnapshot } from './process-cpu.js';
 import { measureRawBullmqFlow, measureRawBullmqThroughput } from './queue.js';
+import { positiveInteger } from './args.js';
 import { median } from './stats.js';
 
 const TENANT_KEY = `sk-bench-${randomUUID()}`;
@@ -148,29 +151,39 @@ function directTarget(mockUrl: string): Target {
 }
 
 interface SyncResult {
-  p50s: number[];
   rate: number;
   /** CPU use during the closed loop, as a share of one core, per process. */
   cpu: { gateway: number; mock: number; client: number };
 }
 
-async function measureTarget(
+/**
+ * Returns each target's p50 at 500 requests/s in each of 3 rounds of 1,500 requests, after a
+ * warm-up of 500. Every round loads each target in turn, starting one target later than the
+ * round before, so that a target's p50 and mock direct's p50 of the same round are close in time.
+ */
+async function openLoopRounds(targets: readonly Target[]): Promise<number[][]> {
+  for (const target of targets) await openLoop(target, 500, 500);
+  const p50s = targets.map((): number[] => []);
+  for (let round = 0; round < 3; round += 1) {
+    for (let step = 0; step < targets.length; step += 1) {
+      const index = (round + step) % targets.length;
+      const target = targets[index];
+      if (target !== undefined) p50s[index]?.push(median(await openLoop(target, 500, 1_500)));
+    }
+  }
+  return p50s;
+}
+
+async function closedLoopWithCpu(
   target: Target,
   children: { gateway: BenchChild; mock: BenchChild },
 ): Promise<SyncResult> {
-  await openLoop(target, 500, 500);
-  const p50s: number[] = [];
-  for (let round = 0; round < 3; round += 1) p50s.push(median(await openLoop(target, 500, 1_500)));
   const before = await cpuSnapshot(children);
   const rate = await closedLoop(target, 32, 3);
   const after = await cpuSnapshot(children);
   const wallMicros = (after.wall - before.wall) * 1000;
   const share = (key: 'gateway' | 'mock' | 'client') => (after[key] - before[key]) / wallMicros;
-  return {
-    p50s,
-    rate,
-    cpu: { gateway: share('gateway'), mock: share('mock'), client: share('client') },
-  };
+  return { rate, cpu: { gateway: share('gateway'), mock: share('mock'), client: share('client') } };
 }
 
 async function cpuSnapshot(children: { gateway: BenchChild; mock: BenchChild }) {
@@ -209,14 +222,18 @@ async function benchSync(): Promise<void> {
     gatewayTarget('gateway, router, mock', gateway.urls.gateway ?? ''),
   ];
   try {
+    const p50s = await openLoopRounds(targets);
     const results: SyncResult[] = [];
-    for (const target of targets) results.push(await measureTarget(target, { gateway, mock }));
-    const direct = median(results[0]?.p50s ?? []);
+    for (const target of targets) results.push(await closedLoopWithCpu(target, { gateway, mock }));
+    const direct = p50s[0] ?? [];
     for (const [index, target] of targets.entries()) {
       const result = results[index];
-      if (result === undefined) continue;
-      const p50 = median(result.p50s);
-      const added = index === 0 ? '' : `, added ${(p50 - direct).toFixed(3)} ms`;
+      const rounds = p50s[index];
+      if (result === undefined || rounds === undefined) continue;
+      const p50 = median(rounds);
+      // The added p50 is the median of each round's difference to mock direct's p50.
+      const addedPerRound = rounds.map((value, round) => value - (direct[round] ?? Number.NaN));
+      const added = index === 0 ? '' : `, added ${median(addedPerRound).toFixed(3)} ms`;
       const { cpu } = result;
       console.log(
         `[sync] ${target.name}: p50 at 500 req/s ${p50.toFixed(3)} ms${added}; max ${result.rate.toFixed(0)} req/s at 32 in flight; CPU gateway ${percent(cpu.gateway)}, mock ${percent(cpu.mock)}, client ${percent(cpu.client)}`,
@@ -348,7 +365,12 @@ async function benchAsync(tasks: number): Promise<void> {
   }
 }
 
-const asyncTasks = Number(process.argv[2] ?? 2000);
+const asyncTasks = positiveInteger('asyncTasks', process.argv[2], 2000);
 const part = process.argv[3];
+if (part !== undefined && part !== 'sync' && part !== 'async') {
+  throw new RangeError(
+    `the half to run must be sync or async, got ${JSON.stringify(part)}; leave it out to run both`,
+  );
+}
 if (part !== 'async') await benchSync();
 if (part !== 'sync') await benchAsync(asyncTasks);

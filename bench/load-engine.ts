@@ -17,6 +17,7 @@ import { runLoad } from '../src/harness/load/engine.js';
 import type { LoadResult } from '../src/harness/load/result.js';
 import type { ScenarioSpec } from '../src/harness/scenario/types.js';
 import { convReplay } from '../scenarios/conv-replay.js';
+import { positiveInteger } from './args.js';
 import { median } from './stats.js';
 
 const { values } = parseArgs({
@@ -164,9 +165,11 @@ function row(label: string, samples: readonly Sample[]): string {
 }
 
 async function runDriver(): Promise<void> {
-  const seconds = Number(values.seconds);
-  const rounds = Number(values.rounds);
-  const rates = String(values.rates).split(',').map(Number);
+  const seconds = positiveInteger('--seconds', values.seconds, 20);
+  const rounds = positiveInteger('--rounds', values.rounds, 3);
+  const rates = String(values.rates)
+    .split(',')
+    .map((rate) => positiveInteger('each of --rates', rate, 1800));
   const { child, url } = await startServer();
   const byLabel = new Map<string, Sample[]>();
   const add = (label: string, sample: Sample) => {

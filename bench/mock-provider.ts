@@ -2,7 +2,8 @@
  * Requests per second of the mock provider on one core: the `instant` profile (no latency),
  * non-streaming OpenAI completions. The server runs in a child process, pinned to CPU 0 when
  * `taskset` exists. This process drives it from CPU 1 with an undici keep-alive Pool.
- * A bare node:http server returning a fixed JSON body runs side by side as the ceiling.
+ * A bare node:http server returning a fixed JSON body runs side by side as the ceiling: the
+ * two servers' runs alternate, and the mock / bare ratio is the median of the runs' ratios.
  *
  * Run: npx tsx bench/mock-provider.ts
  */
@@ -126,24 +127,48 @@ function report(label: string, results: RunResult[]): void {
   );
 }
 
-async function measure(target: Target): Promise<RunResult[]> {
+interface Server {
+  child: ChildProcess;
+  pool: Pool;
+}
+
+async function startServer(target: Target): Promise<Server> {
   const { child, port } = startChild(target);
-  const pool = new Pool(`http://${HOST}:${await port}`, { connections: CONNECTIONS });
+  return { child, pool: new Pool(`http://${HOST}:${await port}`, { connections: CONNECTIONS }) };
+}
+
+async function measureRun({ child, pool }: Server): Promise<RunResult> {
+  const cpuBefore = cpuSeconds(child.pid);
+  const started = performance.now();
+  const requestsPerSecond = await drive(pool, REQUESTS_PER_RUN);
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  const serverCpuShare = (cpuSeconds(child.pid) - cpuBefore) / elapsedSeconds;
+  return { requestsPerSecond, serverCpuShare };
+}
+
+/**
+ * Runs both servers' rounds interleaved, alternating which goes first, so that each round's
+ * mock / bare ratio compares runs made one right after the other.
+ */
+async function measureBoth(): Promise<Record<Target, RunResult[]>> {
+  const servers: Partial<Record<Target, Server>> = {};
   try {
-    await drive(pool, WARMUP_REQUESTS);
-    const results: RunResult[] = [];
+    servers.mock = await startServer('mock');
+    servers.baseline = await startServer('baseline');
+    const both = { mock: servers.mock, baseline: servers.baseline };
+    await drive(both.mock.pool, WARMUP_REQUESTS);
+    await drive(both.baseline.pool, WARMUP_REQUESTS);
+    const results: Record<Target, RunResult[]> = { mock: [], baseline: [] };
     for (let run = 0; run < RUNS; run += 1) {
-      const cpuBefore = cpuSeconds(child.pid);
-      const started = performance.now();
-      const requestsPerSecond = await drive(pool, REQUESTS_PER_RUN);
-      const elapsedSeconds = (performance.now() - started) / 1000;
-      const serverCpuShare = (cpuSeconds(child.pid) - cpuBefore) / elapsedSeconds;
-      results.push({ requestsPerSecond, serverCpuShare });
+      const order: Target[] = run % 2 === 0 ? ['mock', 'baseline'] : ['baseline', 'mock'];
+      for (const target of order) results[target].push(await measureRun(both[target]));
     }
     return results;
   } finally {
-    await pool.close();
-    child.kill('SIGTERM');
+    for (const server of Object.values(servers)) {
+      await server.pool.close();
+      server.child.kill('SIGTERM');
+    }
   }
 }
 
@@ -156,13 +181,15 @@ async function main(): Promise<void> {
   if (pinned) {
     spawnSync('taskset', ['-cp', '1', String(process.pid)]);
   }
-  const mock = await measure('mock');
-  const baseline = await measure('baseline');
+  const { mock, baseline } = await measureBoth();
   console.log(`server pinned to one core: ${pinned ? 'yes (taskset -c 0)' : 'no'}`);
   report('mock provider (instant, non-streaming)', mock);
   report('bare node:http fixed JSON', baseline);
-  const ratio = median(mock.map(perSecond)) / median(baseline.map(perSecond));
-  console.log(`mock / bare ratio of median req/s: ${ratio.toFixed(2)}`);
+  const ratios = mock.map(
+    (result, run) => perSecond(result) / (baseline[run]?.requestsPerSecond ?? Number.NaN),
+  );
+  const perRun = ratios.map((ratio) => ratio.toFixed(2)).join(', ');
+  console.log(`mock / bare req/s per run: ${perRun} (median ${median(ratios).toFixed(2)})`);
 }
 
 await main();

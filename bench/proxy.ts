@@ -16,6 +16,7 @@ import { Toxiproxy } from 'toxiproxy-node-client';
 import { Pool } from 'undici';
 
 import { startFaultProxy } from '../src/faults/proxy/index.js';
+import { percentile } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,8 +26,12 @@ const { values } = parseArgs({
   },
 });
 
-/** Child process roles: each sends its listening port to the parent. */
+/**
+ * Child process roles: each sends its listening port to the parent, and exits when the
+ * parent goes away so that a driver that fails leaves no server behind.
+ */
 async function runRole(role: string): Promise<void> {
+  process.once('disconnect', () => process.exit(0));
   if (role === 'upstream') {
     const server = createServer((_request, response) => response.end('ok'));
     server.keepAliveTimeout = 60_000;
@@ -52,16 +57,19 @@ interface PathStats {
   errors: number;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-}
-
-/** Sends one GET and records its latency from the moment it was sent. */
+/**
+ * Sends one GET and records its latency from the moment it was sent. A failed request or
+ * a status other than 200 counts as an error and records no latency.
+ */
 async function send(pool: Pool, stats: PathStats, record: boolean) {
   const sentAt = performance.now();
   try {
     const response = await pool.request({ path: '/', method: 'GET' });
     await response.body.text();
+    if (response.statusCode !== 200) {
+      stats.errors += 1;
+      return;
+    }
     if (record) stats.latencies.push(performance.now() - sentAt);
   } catch {
     stats.errors += 1;
@@ -71,25 +79,31 @@ async function send(pool: Pool, stats: PathStats, record: boolean) {
 type PathName = 'direct' | 'proxied';
 
 async function drive(rate: number, seconds: number): Promise<void> {
-  const upstream = await startChild('upstream');
-  const proxyServer = await startChild('proxy');
-  const client = new Toxiproxy(`http://127.0.0.1:${proxyServer.port}`);
-  const proxy = await client.createProxy({
-    name: 'bench',
-    listen: '127.0.0.1:0',
-    upstream: `127.0.0.1:${upstream.port}`,
-  });
-  const pools: Record<PathName, Pool> = {
-    direct: new Pool(`http://127.0.0.1:${upstream.port}`, { connections: 32 }),
-    proxied: new Pool(`http://${proxy.listen}`, { connections: 32 }),
-  };
-
-  const { stats, late } = await runSchedule(pools, rate, seconds);
-  report(stats, { rate, seconds, late });
-
-  await Promise.all([pools.direct.close(), pools.proxied.close()]);
-  upstream.child.kill();
-  proxyServer.child.kill();
+  const children: ChildProcess[] = [];
+  try {
+    const upstream = await startChild('upstream');
+    children.push(upstream.child);
+    const proxyServer = await startChild('proxy');
+    children.push(proxyServer.child);
+    const client = new Toxiproxy(`http://127.0.0.1:${proxyServer.port}`);
+    const proxy = await client.createProxy({
+      name: 'bench',
+      listen: '127.0.0.1:0',
+      upstream: `127.0.0.1:${upstream.port}`,
+    });
+    const pools: Record<PathName, Pool> = {
+      direct: new Pool(`http://127.0.0.1:${upstream.port}`, { connections: 32 }),
+      proxied: new Pool(`http://${proxy.listen}`, { connections: 32 }),
+    };
+    try {
+      const { stats, late } = await runSchedule(pools, rate, seconds);
+      report(stats, { rate, seconds, late });
+    } finally {
+      await Promise.all([pools.direct.close(), pools.proxied.close()]);
+    }
+  } finally {
+    for (const child of children) child.kill();
+  }
 }
 
 /** Sends one request per path every 1/rate s for `seconds` after a 1 s warm-up. */
@@ -153,8 +167,16 @@ function report(
   }
 }
 
+function positiveNumber(name: string, text: string | undefined): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`--${name} must be a positive number, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
 if (values.role === 'driver') {
-  await drive(Number(values.rate), Number(values.seconds));
+  await drive(positiveNumber('rate', values.rate), positiveNumber('seconds', values.seconds));
 } else {
   await runRole(values.role ?? 'upstream');
 }

@@ -12,6 +12,7 @@ import { Queue, Worker } from 'bullmq';
 
 import { createBullmqQueue } from '../src/platform/queue/index.js';
 import { redisOptionsFromUrl } from '../src/platform/queue/redis-connection.js';
+import { positiveInteger } from './args.js';
 import { median } from './stats.js';
 
 export interface ThroughputOptions {
@@ -24,6 +25,11 @@ export interface ThroughputOptions {
    * @defaultValue 120000
    */
   timeoutMs?: number;
+  /**
+   * Runs once the jobs are consumed, before the queue's keys are deleted, so that a caller
+   * that counts Redis commands can leave out the cleanup.
+   */
+  beforeCleanup?: () => Promise<void>;
 }
 
 export interface ThroughputResult {
@@ -54,6 +60,7 @@ export async function measureRawBullmqThroughput(
     }
     const enqueueMs = performance.now() - enqueueStart;
     const consumeMs = await timeRawConsumption(name, prefix, options);
+    await options.beforeCleanup?.();
     return rates(options.jobs, enqueueMs, consumeMs);
   } finally {
     await queue.obliterate({ force: true });
@@ -207,9 +214,9 @@ function uniqueNames(kind: string): { name: string; prefix: string } {
 }
 
 async function main(): Promise<void> {
-  const jobs = Number(process.argv[2] ?? 5000);
-  const concurrency = Number(process.argv[3] ?? 50);
-  const rounds = Number(process.argv[4] ?? 5);
+  const jobs = positiveInteger('jobs', process.argv[2], 5000);
+  const concurrency = positiveInteger('concurrency', process.argv[3], 50);
+  const rounds = positiveInteger('rounds', process.argv[4], 5);
   const options = { redisUrl: 'redis://127.0.0.1:6379', jobs, concurrency };
   // A discarded warm-up round, then rounds that alternate which side runs first.
   await measureRawBullmqThroughput({ ...options, jobs: 1000 });

@@ -247,9 +247,18 @@ export class WorkerPool extends EventEmitter<WorkerPoolEventMap> {
   }
 }
 
-/** Validates options, forks the worker processes and resolves once all are ready. */
-export async function startWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
+/**
+ * Validates options, forks the worker processes and resolves once all are ready.
+ * `attach` runs before the first fork, so listeners it adds receive every event. A
+ * process that is ready takes jobs while the others still start, and an event emitted
+ * before a listener exists is lost.
+ */
+export async function startWorkerPool(
+  options: WorkerPoolOptions,
+  attach?: (pool: WorkerPool) => void,
+): Promise<WorkerPool> {
   const pool = new WorkerPool(resolveWorkerPoolOptions(options));
+  attach?.(pool);
   await pool.start();
   return pool;
 }

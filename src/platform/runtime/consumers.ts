@@ -6,6 +6,7 @@ import {
   type WorkerExitEvent,
   type WorkerRestartEvent,
 } from '../executors/worker-pool.js';
+import type { WorkerPoolOptions } from '../executors/worker-pool-options.js';
 import type { JobEndedEvent } from '../executors/worker-protocol.js';
 import type { QueuedTaskData } from '../gateway/ports.js';
 import type { JobHandler, TaskQueue } from '../queue/index.js';
@@ -88,7 +89,7 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
       switch: createWorkerSwitch(settings.workers, { consumer: workers.consumer }),
     };
   }
-  const pool = await startWorkerPool({
+  const poolOptions: WorkerPoolOptions = {
     processes: settings.processes,
     concurrency: Math.ceil(settings.workers / settings.processes),
     queue: {
@@ -110,12 +111,16 @@ export async function startConsumers(settings: ConsumerSettings): Promise<Runnin
     // A process that exits is replaced, so the platform keeps its consumers. The jobs of a
     // crashed one are redelivered when the queue finds them stalled.
     restartCrashed: true,
-  });
+  };
   const { onWorkerMetrics, onWorkerJobEnded, onWorkerExit, onWorkerRestart } = settings;
-  if (onWorkerMetrics !== undefined) pool.on('metrics', onWorkerMetrics);
-  if (onWorkerJobEnded !== undefined) pool.on('jobEnded', onWorkerJobEnded);
-  if (onWorkerExit !== undefined) pool.on('exit', onWorkerExit);
-  if (onWorkerRestart !== undefined) pool.on('restart', onWorkerRestart);
+  // The listeners go on before the processes fork, because the first ready process takes
+  // jobs while the others still start, and its metric and jobEnded messages need them.
+  const pool = await startWorkerPool(poolOptions, (starting) => {
+    if (onWorkerMetrics !== undefined) starting.on('metrics', onWorkerMetrics);
+    if (onWorkerJobEnded !== undefined) starting.on('jobEnded', onWorkerJobEnded);
+    if (onWorkerExit !== undefined) starting.on('exit', onWorkerExit);
+    if (onWorkerRestart !== undefined) starting.on('restart', onWorkerRestart);
+  });
   return {
     kind: 'worker-pool',
     processes: settings.processes,

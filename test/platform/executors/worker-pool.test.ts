@@ -254,6 +254,33 @@ describe('WorkerPool', function () {
     );
   });
 
+  it('attaches listeners before jobs start', async () => {
+    // Jobs queued before start run as soon as the first process is ready, while the others
+    // still load, so a listener added after start resolves misses their messages.
+    const jobCount = 40;
+    await enqueue(jobCount);
+    const jobs: unknown[] = [];
+    pool = await startWorkerPool(
+      {
+        processes: 3,
+        concurrency: 1,
+        queue: queueSpec,
+        handlerModule: RECORDING_HANDLER,
+        handlerConfig: { redisUrl: REDIS_URL, keyPrefix, holdMs: 0 },
+        shutdownTimeoutMs: 5000,
+        logLevel: 'error',
+      },
+      (starting) =>
+        starting.on('metrics', (calls) => {
+          for (const call of calls) jobs.push((call as { job?: string }).job);
+        }),
+    );
+    await waitForCompleted(jobCount, 10_000);
+    await waitFor(async () => jobs.length >= jobCount, 5000, `${jobCount} metric calls`);
+    assert.equal(jobs.length, jobCount);
+    assert.equal(new Set(jobs).size, jobCount);
+  });
+
   it('passes jobs the queue ended on as jobEnded events', async () => {
     pool = await start({ processes: 1, holdMs: 10 });
     const ended: JobEndedEvent[] = [];

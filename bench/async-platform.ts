@@ -19,7 +19,9 @@ import { Registry } from 'prom-client';
 import { createBackpressure } from '../src/platform/admission/backpressure.js';
 import { systemClock } from '../src/platform/clock.js';
 import { loadPriceTable } from '../src/platform/cost/load-price-table.js';
+import type { WorkerPoolOptions } from '../src/platform/executors/worker-pool-options.js';
 import { startWorkerPool } from '../src/platform/executors/worker-pool.js';
+import type { JobEndedEvent } from '../src/platform/executors/worker-protocol.js';
 import { startGateway } from '../src/platform/gateway/server.js';
 import { createPlatformMetrics } from '../src/platform/metrics/index.js';
 import { loadProviderCatalog } from '../src/faults/providers/index.js';
@@ -188,7 +190,9 @@ async function startStubConsumers(
     const consumer = drivers.queue.consume(handler, { concurrency: WORKERS });
     return () => consumer.drain();
   }
-  const pool = await startWorkerPool({
+  const onJobEnded = (event: JobEndedEvent) =>
+    storeJobEnd(drivers.store, systemClock, event, hooks);
+  const options: WorkerPoolOptions = {
     processes,
     concurrency: Math.ceil(WORKERS / processes),
     queue: {
@@ -203,8 +207,9 @@ async function startStubConsumers(
     handlerModule: STUB_HANDLER,
     handlerConfig,
     logLevel: 'warn',
-  });
-  pool.on('jobEnded', (event) => storeJobEnd(drivers.store, systemClock, event, hooks));
+  };
+  // The listener goes on before the first fork: a ready process takes jobs while the others start.
+  const pool = await startWorkerPool(options, (starting) => starting.on('jobEnded', onJobEnded));
   return () => pool.stop(5_000);
 }
 

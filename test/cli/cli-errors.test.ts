@@ -276,7 +276,8 @@ describe('scalegate CLI errors', function () {
     ],
     [
       ['load', '--scenario', 'steady-chat', '--target', 'http://10.0.0.1:8080'],
-      '--target: expected a URL on a loopback host (127.0.0.0/8, ::1 or localhost), got "http://10.0.0.1:8080"',
+      '--target: expected a URL on a loopback host (127.0.0.0/8, ::1 or localhost), got "http://10.0.0.1:8080"; ' +
+        'load sends only to this machine, so pass a gateway on loopback, such as http://127.0.0.1:8080',
     ],
     [
       ['load', '--scenario', 'steady-chat', '--target', 'http://user:secret@127.0.0.1:8080'],

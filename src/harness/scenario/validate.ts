@@ -114,7 +114,12 @@ function checkTarget(issues: IssueList, path: string, value: unknown): void {
         : `the gateway authenticates with tenant API keys; pass a loopback origin such as http://127.0.0.1:${url.port || '8080'}`,
     });
   } else if (!loopback) {
-    issues.add(path, `a URL on a loopback host (${LOOPBACK_HOSTS})`, value);
+    issues.items.push({
+      path,
+      expected: `a URL on a loopback host (${LOOPBACK_HOSTS})`,
+      received: JSON.stringify(value),
+      hint: `load sends only to this machine, so pass a gateway on loopback, such as http://127.0.0.1:${url.port || '8080'}`,
+    });
   } else if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     issues.items.push({
       path,

@@ -87,10 +87,16 @@ describe('validateScenario', () => {
   });
 
   it('rejects a target off loopback', () => {
-    for (const target of ['http://10.0.0.1:8080', 'https://example.com', 'http://[::2]:80']) {
+    const cases = [
+      ['http://10.0.0.1:8080', 'http://127.0.0.1:8080'],
+      ['https://example.com', 'http://127.0.0.1:8080'],
+      ['http://[::2]:81', 'http://127.0.0.1:81'],
+    ];
+    for (const [target, suggested] of cases) {
       assert.equal(
         validationMessage({ ...sampleSpec(), target }),
-        `scenario.target: expected a URL on a loopback host (127.0.0.0/8, ::1 or localhost), got "${target}"`,
+        `scenario.target: expected a URL on a loopback host (127.0.0.0/8, ::1 or localhost), got "${target}"; ` +
+          `load sends only to this machine, so pass a gateway on loopback, such as ${suggested}`,
       );
     }
   });

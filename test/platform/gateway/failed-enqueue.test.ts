@@ -22,8 +22,16 @@ import {
   testTenant,
 } from './fake-platform.js';
 
-function gatewayWithFailingQueue() {
-  const store = new MemoryTaskStore();
+/**
+ * Builds a gateway on a memory store and admission around `queue`, which records each task
+ * the gateway reports failed.
+ */
+function gatewayWith(options: {
+  store?: MemoryTaskStore;
+  queue: Parameters<typeof buildGateway>[0]['queue'];
+  storeTimeoutMs?: number;
+}) {
+  const store = options.store ?? new MemoryTaskStore();
   const admission = new MemoryAdmissionBackend();
   const finisher = new TaskFinisher({ store, admission, clock: systemClock });
   const failed: TaskRecord[] = [];
@@ -32,15 +40,22 @@ function gatewayWithFailingQueue() {
     store,
     admission: new BackendAdmissionGate(admission, () => 0.01),
     executor: new DirectExecutor({ router: new ScriptedRouter(), finisher, clock: systemClock }),
+    queue: options.queue,
+    routes: { names: () => ['default'] },
+    ...(options.storeTimeoutMs === undefined ? {} : { storeTimeoutMs: options.storeTimeoutMs }),
+    onTaskFailed: (record) => failed.push(record),
+  });
+  return { app, store, failed };
+}
+
+function gatewayWithFailingQueue() {
+  return gatewayWith({
     queue: {
       enqueue: async () => {
         throw new Error('queue is closed');
       },
     },
-    routes: { names: () => ['default'] },
-    onTaskFailed: (record) => failed.push(record),
   });
-  return { app, store, failed };
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs: number, what: string) {
@@ -92,20 +107,11 @@ class SlowCreateStore extends MemoryTaskStore {
 
 describe('gateway sync task whose create timed out', () => {
   it('reports the stored failure once', async () => {
-    const store = new SlowCreateStore(300);
-    const admission = new MemoryAdmissionBackend();
-    const finisher = new TaskFinisher({ store, admission, clock: systemClock });
-    const failed: TaskRecord[] = [];
-    const app = buildGateway({
-      tenants: new TenantRegistry([testTenant('tenant-alpha', ALPHA_KEY)]),
-      store,
-      admission: new BackendAdmissionGate(admission, () => 0.01),
-      executor: new DirectExecutor({ router: new ScriptedRouter(), finisher, clock: systemClock }),
+    const { app, failed } = gatewayWith({
+      store: new SlowCreateStore(300),
       // A sync task never reaches the queue.
       queue: { enqueue: async (id: string) => ({ id, duplicate: false }) },
-      routes: { names: () => ['default'] },
       storeTimeoutMs: 50,
-      onTaskFailed: (record) => failed.push(record),
     });
     try {
       const response = await app.inject({

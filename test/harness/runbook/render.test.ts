@@ -53,6 +53,16 @@ function drillOf(report: Report): NonNullable<Report['drill']> {
   return report.drill;
 }
 
+/** Returns the sample report in which provider-a/gpt-4o's breaker never opened. */
+function sampleWithoutOpenings(): Report {
+  const report = sampleReport();
+  const gpt = drillOf(report).breakers?.targets[0];
+  assert.ok(gpt);
+  gpt.transitions = [];
+  gpt.openS = 0;
+  return report;
+}
+
 /**
  * Returns the /metrics exposition of the platform's metrics with two samples of each: one
  * for provider-a and tenant-noisy, one for provider-b and tenant-alpha.
@@ -309,11 +319,7 @@ describe('renderRunbook', () => {
   });
 
   it('counts failovers of a breaker that never opened', () => {
-    const report = sampleReport();
-    const gpt = drillOf(report).breakers?.targets[0];
-    assert.ok(gpt);
-    gpt.transitions = [];
-    gpt.openS = 0;
+    const report = sampleWithoutOpenings();
     const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
     assert.ok(
       outage.includes(
@@ -348,11 +354,7 @@ describe('renderRunbook', () => {
   });
 
   it('counts the failovers of the outage alone', () => {
-    const report = sampleReport();
-    const gpt = drillOf(report).breakers?.targets[0];
-    assert.ok(gpt);
-    gpt.transitions = [];
-    gpt.openS = 0;
+    const report = sampleWithoutOpenings();
     const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
     // 27 a second to provider-b from 23 s to 53 s: 756 in the seconds from 20 s to 51 s that
     // the fault window (20.01-50.02 s) touches, and 54 in the 2 seconds after it.
@@ -374,11 +376,7 @@ describe('renderRunbook', () => {
   });
 
   it('counts a single failover as one time', () => {
-    const report = sampleReport();
-    const gpt = drillOf(report).breakers?.targets[0];
-    assert.ok(gpt);
-    gpt.transitions = [];
-    gpt.openS = 0;
+    const report = sampleWithoutOpenings();
     for (const point of report.topologies[0]?.timeSeries ?? []) {
       point.failovers = point.t === 30 ? 1 : 0;
       point.failoversByPair = point.t === 30 ? { 'provider-a': { 'provider-b': 1 } } : {};
@@ -403,11 +401,7 @@ describe('renderRunbook', () => {
   });
 
   it('reads failovers from the failed provider in step 1', () => {
-    const report = sampleReport();
-    const gpt = drillOf(report).breakers?.targets[0];
-    assert.ok(gpt);
-    gpt.transitions = [];
-    gpt.openS = 0;
+    const report = sampleWithoutOpenings();
     const outage = sectionOf(renderRunbook([report]), 'Provider outage: provider-a');
     // The series fails over 28 times a second from provider-a from 23 s to 53 s, 27 of them
     // to provider-b. That is 784 in the 31 seconds from 20 s to 51 s, 25.3 a second, and 56
@@ -441,11 +435,7 @@ describe('renderRunbook', () => {
   });
 
   it('counts seconds without a failover pair read', () => {
-    const report = sampleReport();
-    const gpt = drillOf(report).breakers?.targets[0];
-    assert.ok(gpt);
-    gpt.transitions = [];
-    gpt.openS = 0;
+    const report = sampleWithoutOpenings();
     for (const point of report.topologies[0]?.timeSeries ?? []) {
       if (point.t === 30 || point.t === 31 || point.t === 60) delete point.failoversByPair;
     }

@@ -141,10 +141,15 @@ function rejectionText(byLimit: Record<string, number>): string {
   return `rejected=${total} (${counts})`;
 }
 
-/** Formats the cost per task in the drill's `[cost] avg=$<usd>/task` form, with the totals. */
+/**
+ * Formats the cost per task in the drill's `[cost] avg=$<usd>/task` form, with the totals.
+ * The ledger shares the worker pool's bill among priced tasks and records none without one,
+ * so with no priced task the pool's bill is n/a rather than $0.
+ */
 function costLine(cost: RunCost): string {
   const mean = cost.meanUsdPerTask === null ? 'n/a' : `${usd(cost.meanUsdPerTask)}/task`;
-  const line = `[cost] avg=${mean} total=${usd(cost.totalUsd)} tasks=${cost.tasks} worker_pool=${usd(cost.workerPoolUsd)}`;
+  const pool = cost.tasks === 0 ? 'n/a' : usd(cost.workerPoolUsd);
+  const line = `[cost] avg=${mean} total=${usd(cost.totalUsd)} tasks=${cost.tasks} worker_pool=${pool}`;
   return cost.unsettledTasks === 0 ? line : `${line} unsettled=${cost.unsettledTasks}`;
 }
 

@@ -443,7 +443,7 @@ describe('formatSummary', () => {
     };
     const lines = formatSummary(result, PASS, platform);
     assert.ok(
-      lines.includes('[cost] avg=n/a total=$0.000 tasks=0 worker_pool=$0.000'),
+      lines.includes('[cost] avg=n/a total=$0.000 tasks=0 worker_pool=n/a'),
       lines.join('\n'),
     );
   });

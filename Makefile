@@ -5,6 +5,8 @@ SCALEGATE := node bin/scalegate.js
 .PHONY: setup test chaos-drill policy-check policy-gate tenants-check load-test bench
 
 # Drill that chaos-drill runs: provider-outage or worker-loss (chaos/index.ts lists them).
+# worker-loss pauses the async workers, which on Redis run in worker processes that the
+# pause cannot reach, so with REDIS_URL set it exits 2 before its load starts.
 DRILL ?= provider-outage
 
 # Route policy that policy-check checks and policy-gate drills, and the folder that receives

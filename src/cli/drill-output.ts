@@ -14,6 +14,7 @@ import { explicitlySignedUsd, percent, usd } from '../harness/report/format.js';
 import { signedDifferenceShare } from '../harness/report/provider-bill-text.js';
 import { queuePeaks } from '../harness/report/queue-series.js';
 import type { RunbookOutcome } from '../harness/runbook/write.js';
+import type { TaskAccounting } from '../platform/store/task-store.js';
 
 /** Seconds between plain progress lines when stderr is not a terminal. */
 const PLAIN_LINE_INTERVAL_S = 5;
@@ -119,6 +120,20 @@ function seconds(atS: number): string {
   return `${atS.toFixed(1)}s`;
 }
 
+/**
+ * Formats the task store's counts at the stop, such as
+ * `[tasks] accepted=4777 succeeded=4777 failed=0 dead_lettered=0`. Tasks still queued or
+ * running after the drain, which only Redis keeps, are added as `queued=` and `running=`;
+ * the drill's purge then deletes them.
+ */
+export function taskCountsLine(counts: TaskAccounting): string {
+  const line =
+    `[tasks] accepted=${counts.accepted} succeeded=${counts.succeeded} ` +
+    `failed=${counts.failed} dead_lettered=${counts.dead_lettered}`;
+  const left = counts.queued + counts.running;
+  return left === 0 ? line : `${line} queued=${counts.queued} running=${counts.running}`;
+}
+
 /** The policy that the drilled one replaces, and what the drilled one changes in it. */
 export interface PolicyComparison {
   basePath: string;
@@ -129,13 +144,15 @@ export interface PolicyComparison {
  * Formats the closing summary. Failover activations are summed per provider that took
  * over traffic; a retry on the same provider is not a failover and is left out. With a
  * `comparison`, `[change]` lines list what the policy changes and which changes the drill
- * did not exercise.
+ * did not exercise. With `taskCounts`, a `[tasks]` line gives the task store's counts at
+ * the platform's stop.
  */
 export function summaryLines(
   report: Report,
   runbook: RunbookOutcome,
   runDir: string,
   comparison?: PolicyComparison,
+  taskCounts?: TaskAccounting,
 ): string[] {
   const { environment, scenario } = report;
   const fallbackOnly = fallbackOnlyRoutes(scenario.routes, report.topologies);
@@ -177,6 +194,7 @@ export function summaryLines(
       );
     }
   }
+  if (taskCounts !== undefined) lines.push(taskCountsLine(taskCounts));
   lines.push(...backlogLines(report));
   lines.push(...report.verdict.reasons.map((reason) => `[reason] ${reason}`));
   lines.push(...notCheckedLines(report));

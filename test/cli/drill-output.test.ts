@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 
-import { DrillProgress, type PolicyComparison, summaryLines } from '../../src/cli/drill-output.js';
+import {
+  DrillProgress,
+  type PolicyComparison,
+  summaryLines,
+  taskCountsLine,
+} from '../../src/cli/drill-output.js';
 import type { SeriesPoint } from '../../src/harness/report/types.js';
 import type { RunbookOutcome } from '../../src/harness/runbook/write.js';
 import { sampleReport } from '../harness/report/sample-report.js';
@@ -34,7 +39,59 @@ function point(t: number): SeriesPoint {
   };
 }
 
+describe('taskCountsLine', () => {
+  it('states the ended tasks', () => {
+    const counts = {
+      accepted: 4777,
+      queued: 0,
+      running: 0,
+      succeeded: 4770,
+      failed: 5,
+      dead_lettered: 2,
+    };
+    assert.equal(
+      taskCountsLine(counts),
+      '[tasks] accepted=4777 succeeded=4770 failed=5 dead_lettered=2',
+    );
+  });
+
+  it('adds tasks still queued or running', () => {
+    const counts = {
+      accepted: 1325,
+      queued: 1,
+      running: 0,
+      succeeded: 1118,
+      failed: 206,
+      dead_lettered: 0,
+    };
+    assert.equal(
+      taskCountsLine(counts),
+      '[tasks] accepted=1325 succeeded=1118 failed=206 dead_lettered=0 queued=1 running=0',
+    );
+  });
+});
+
 describe('summaryLines', () => {
+  it('adds the task counts after the cost', () => {
+    const counts = {
+      accepted: 3,
+      queued: 0,
+      running: 0,
+      succeeded: 3,
+      failed: 0,
+      dead_lettered: 0,
+    };
+    const lines = summaryLines(sampleReport(), written(), 'reports/r', undefined, counts);
+    const index = lines.indexOf('[tasks] accepted=3 succeeded=3 failed=0 dead_lettered=0');
+    assert.notEqual(index, -1, lines.join('\n'));
+    assert.ok(index > lines.findIndex((line) => line.startsWith('[cost]')), lines.join('\n'));
+  });
+
+  it('has no task line without counts', () => {
+    const lines = summaryLines(sampleReport(), written(), 'reports/r');
+    assert.equal(lines.filter((line) => line.startsWith('[tasks]')).length, 0);
+  });
+
   it('sums failovers per target provider', () => {
     const report = sampleReport();
     const topology = report.topologies[0];

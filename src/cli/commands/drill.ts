@@ -211,7 +211,13 @@ async function runDrillCommand(options: DrillCommandOptions, signal: AbortSignal
       change === undefined
         ? undefined
         : { basePath: change.basePolicyPath, changes: change.changes };
-    const summary = summaryLines(run.report, run.runbook, run.written.runDir, comparison);
+    const summary = summaryLines(
+      run.report,
+      run.runbook,
+      run.written.runDir,
+      comparison,
+      run.taskCounts,
+    );
     process.stdout.write(`${summary.join('\n')}\n`);
     return drillExitCode(run.report);
   } finally {

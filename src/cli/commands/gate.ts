@@ -194,7 +194,7 @@ function reportGate(result: PolicyGateResult, gateDir: string, interrupted: bool
   const change = report.policyChange;
   const comparison =
     change === undefined ? undefined : { basePath: change.basePolicyPath, changes: change.changes };
-  const lines = summaryLines(report, runbook, written.runDir, comparison);
+  const lines = summaryLines(report, runbook, written.runDir, comparison, pr.run.taskCounts);
   if (base?.status === 'ran') {
     const baseReport = base.run.report;
     lines.push(

@@ -15,6 +15,7 @@ import {
   startPlatform,
   WorkerPauseUnsupportedError,
 } from '../../platform/runtime.js';
+import type { TaskAccounting } from '../../platform/store/task-store.js';
 import type { PriorityClass } from '../../platform/task.js';
 import {
   DEFAULT_DEMO_KEYS_PATH,
@@ -87,6 +88,11 @@ export interface PlatformDrillResult {
   runbook: RunbookOutcome;
   /** Text of the policy file as the platform loaded it, whose hash the report records. */
   policyText: string;
+  /**
+   * The task store's counts when the platform stopped, burst tenants' tasks included;
+   * undefined when that read failed or took over 1 s.
+   */
+  taskCounts?: TaskAccounting;
 }
 
 /** Requests per minute of each tenant the drill sends as, from the entry that admits its key. */
@@ -186,6 +192,8 @@ export async function runDrillOnPlatform(
     if (await interruptedStart(error, options.signal)) throw options.signal?.reason;
     throw error;
   });
+  // Set before each return, so that the stop below can add the task counts it reads.
+  let result: PlatformDrillResult | undefined;
   try {
     // The platform reads the files again, so an edit since readDrillFiles or the policy's
     // read would leave the report naming other content than the platform runs with.
@@ -256,7 +264,8 @@ export async function runDrillOnPlatform(
     const runbookPath = options.runbookPath ?? RUNBOOK_PATH;
     const unchanged = options.keepRunbookBecause ?? runbookUnchangedReason(report);
     if (unchanged !== undefined) {
-      return { report, written, runbook: await keptRunbook(runbookPath, unchanged), policyText };
+      result = { report, written, runbook: await keptRunbook(runbookPath, unchanged), policyText };
+      return result;
     }
     // The other drills' newest reports keep their incidents in the rewritten runbook.
     const evidence = await runbookEvidence(report, reportsDir);
@@ -267,8 +276,17 @@ export async function runDrillOnPlatform(
       status: 'written',
       path: await writeRunbook(evidence.reports, runbookPath),
     };
-    return { report, written, runbook, policyText };
+    result = { report, written, runbook, policyText };
+    return result;
   } finally {
-    await platform.stop({ purge: true });
+    // The counts are read after the drain and before the purge deletes the tasks.
+    let taskCounts: TaskAccounting | undefined;
+    await platform.stop({
+      purge: true,
+      onTaskCounts: (counts) => {
+        taskCounts = counts;
+      },
+    });
+    if (result !== undefined && taskCounts !== undefined) result.taskCounts = taskCounts;
   }
 }

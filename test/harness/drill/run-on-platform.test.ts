@@ -430,6 +430,12 @@ describe('runDrillOnPlatform on a platform', function () {
       assert.ok(sumS > 0, `${sumS} s over ${count} tasks`);
       assert.ok(sumS / count < 10, `${sumS} s over ${count} tasks`);
     }
+    // Every task the platform accepted ended before the stop read its counts.
+    const counts = run.taskCounts;
+    assert.ok(counts !== undefined);
+    assert.ok(counts.accepted > 0);
+    assert.equal(counts.accepted, counts.succeeded + counts.failed + counts.dead_lettered);
+    assert.equal(counts.queued + counts.running, 0);
     // The cost covers the main load's tenants, whose requests the rest of the report counts.
     const costTenants = saved.topologies[0]?.cost.byTenant.map((slice) => slice.key);
     assert.deepEqual(costTenants?.sort(), ['tenant-alpha', 'tenant-beta', 'tenant-noisy']);

@@ -85,7 +85,8 @@ export interface GatewayOptions {
   syncOwners?: SyncTaskOwnership;
   /**
    * Called once with a task that the gateway stored and then failed itself, because its
-   * enqueue did not complete, as for the request metrics. @defaultValue none
+   * enqueue or its store write did not complete in time, so that the request metrics count
+   * its end. @defaultValue none
    */
   onTaskFailed?: (record: TaskRecord) => void;
 }

@@ -1,41 +1,11 @@
 import assert from 'node:assert/strict';
 
-import { loadProviderCatalog } from '../../../src/faults/providers/index.js';
-import { loadPolicy, RouteOutputLimits } from '../../../src/platform/router/index.js';
-import { ALPHA_KEY, bearer, type FakePlatform, fakePlatform } from './fake-platform.js';
-
-/**
- * Builds a fake platform with the routes, output limits and context windows of
- * `policies/default.yaml` and the shipped provider profiles. Route `summarize` calls
- * gpt-4o-mini (window 128,000, output limit 16,384), claude-haiku (200,000 and 8,192) and
- * llama-70b (131,072 and 8,192).
- */
-async function defaultPolicyPlatform(): Promise<FakePlatform> {
-  const catalog = await loadProviderCatalog();
-  const policy = await loadPolicy('policies/default.yaml', catalog);
-  const limits = new RouteOutputLimits(policy, catalog);
-  return fakePlatform({
-    routes: {
-      names: () => Object.keys(policy.routes),
-      maxOutputTokens: (route) => limits.largestLimit(route),
-      maxInputTokens: (route, maxOutputTokens) => limits.maxInputTokens(route, maxOutputTokens),
-    },
-  });
-}
-
-function submit(platform: FakePlatform, body: Record<string, unknown>) {
-  return platform.app.inject({
-    method: 'POST',
-    url: '/v1/tasks',
-    headers: bearer(ALPHA_KEY),
-    payload: body,
-  });
-}
+import { defaultPolicyPlatform, submitTask } from './fake-platform.js';
 
 describe('gateway context windows', () => {
   it('rejects inputTokens above every window with 400', async () => {
     const platform = await defaultPolicyPlatform();
-    const response = await submit(platform, {
+    const response = await submitTask(platform, {
       route: 'summarize',
       inputTokens: 2_000_000,
       maxOutputTokens: 1024,
@@ -59,7 +29,7 @@ describe('gateway context windows', () => {
 
   it('rejects an async task before it is queued', async () => {
     const platform = await defaultPolicyPlatform();
-    const response = await submit(platform, {
+    const response = await submitTask(platform, {
       route: 'summarize',
       inputTokens: 198_977,
       maxOutputTokens: 1024,
@@ -72,7 +42,7 @@ describe('gateway context windows', () => {
 
   it('accepts input that fills the largest window exactly', async () => {
     const platform = await defaultPolicyPlatform();
-    const response = await submit(platform, {
+    const response = await submitTask(platform, {
       route: 'summarize',
       inputTokens: 198_976,
       maxOutputTokens: 1024,
@@ -86,7 +56,7 @@ describe('gateway context windows', () => {
     // Only gpt-4o-mini accepts 10,000 output tokens, so its 128,000 window is the limit
     // although claude-haiku's is 200,000.
     const platform = await defaultPolicyPlatform();
-    const response = await submit(platform, {
+    const response = await submitTask(platform, {
       route: 'summarize',
       inputTokens: 118_001,
       maxOutputTokens: 10_000,
@@ -102,7 +72,7 @@ describe('gateway context windows', () => {
   it('estimates messages at four characters per token', async () => {
     // 472,004 characters are 118,001 tokens, one above the room of 118,000.
     const platform = await defaultPolicyPlatform();
-    const response = await submit(platform, {
+    const response = await submitTask(platform, {
       route: 'summarize',
       messages: [
         { role: 'user', content: 'a'.repeat(200_000) },
@@ -124,7 +94,7 @@ describe('gateway context windows', () => {
 
   it('checks the output limit before the window', async () => {
     const platform = await defaultPolicyPlatform();
-    const response = await submit(platform, {
+    const response = await submitTask(platform, {
       route: 'summarize',
       inputTokens: 2_000_000,
       maxOutputTokens: 20_000,

@@ -4,9 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 
+import { loadProviderCatalog } from '../../../src/faults/providers/index.js';
 import { MemoryAdmissionBackend } from '../../../src/platform/admission/memory-backend.js';
 import { systemClock } from '../../../src/platform/clock.js';
 import { buildGateway } from '../../../src/platform/gateway/app.js';
+import { loadPolicy, RouteOutputLimits } from '../../../src/platform/router/index.js';
 import type {
   BackpressureGate,
   QueuedTaskData,
@@ -149,6 +151,35 @@ function captureStream(lines: string[]): Writable {
 
 export function bearer(key: string): Record<string, string> {
   return { authorization: `Bearer ${key}` };
+}
+
+/**
+ * Builds a fake platform with the routes, output limits and context windows of
+ * `policies/default.yaml` and the shipped provider profiles. Route `summarize` calls
+ * gpt-4o-mini (window 128,000, output limit 16,384), claude-haiku (200,000 and 8,192) and
+ * llama-70b (131,072 and 8,192).
+ */
+export async function defaultPolicyPlatform(): Promise<FakePlatform> {
+  const catalog = await loadProviderCatalog();
+  const policy = await loadPolicy('policies/default.yaml', catalog);
+  const limits = new RouteOutputLimits(policy, catalog);
+  return fakePlatform({
+    routes: {
+      names: () => Object.keys(policy.routes),
+      maxOutputTokens: (route) => limits.largestLimit(route),
+      maxInputTokens: (route, maxOutputTokens) => limits.maxInputTokens(route, maxOutputTokens),
+    },
+  });
+}
+
+/** Sends `body` to `POST /v1/tasks` as tenant-alpha. */
+export function submitTask(platform: FakePlatform, body: Record<string, unknown>) {
+  return platform.app.inject({
+    method: 'POST',
+    url: '/v1/tasks',
+    headers: bearer(ALPHA_KEY),
+    payload: body,
+  });
 }
 
 export const SYNC_TASK = { route: 'default', maxOutputTokens: 32, mode: 'sync' } as const;

@@ -1,35 +1,11 @@
 import assert from 'node:assert/strict';
 
-import { loadProviderCatalog } from '../../../src/faults/providers/index.js';
-import { loadPolicy, RouteOutputLimits } from '../../../src/platform/router/index.js';
-import { ALPHA_KEY, bearer, type FakePlatform, fakePlatform } from './fake-platform.js';
-
-/** Builds a fake platform with the routes and output limits of `policies/default.yaml`. */
-async function defaultPolicyPlatform(): Promise<FakePlatform> {
-  const catalog = await loadProviderCatalog();
-  const policy = await loadPolicy('policies/default.yaml', catalog);
-  const limits = new RouteOutputLimits(policy, catalog);
-  return fakePlatform({
-    routes: {
-      names: () => Object.keys(policy.routes),
-      maxOutputTokens: (route) => limits.largestLimit(route),
-    },
-  });
-}
-
-function submit(platform: FakePlatform, body: Record<string, unknown>) {
-  return platform.app.inject({
-    method: 'POST',
-    url: '/v1/tasks',
-    headers: bearer(ALPHA_KEY),
-    payload: body,
-  });
-}
+import { defaultPolicyPlatform, submitTask } from './fake-platform.js';
 
 describe('gateway output limits', () => {
   it('rejects a task no candidate can serve with 400', async () => {
     const platform = await defaultPolicyPlatform();
-    const response = await submit(platform, {
+    const response = await submitTask(platform, {
       route: 'chat',
       maxOutputTokens: 16_385,
       mode: 'sync',
@@ -50,7 +26,7 @@ describe('gateway output limits', () => {
 
   it('rejects an async task before it is queued', async () => {
     const platform = await defaultPolicyPlatform();
-    const response = await submit(platform, {
+    const response = await submitTask(platform, {
       route: 'summarize',
       maxOutputTokens: 20_000,
       mode: 'async',
@@ -62,7 +38,7 @@ describe('gateway output limits', () => {
 
   it('accepts maxOutputTokens equal to the largest limit', async () => {
     const platform = await defaultPolicyPlatform();
-    const response = await submit(platform, {
+    const response = await submitTask(platform, {
       route: 'chat-fast',
       maxOutputTokens: 16_384,
       mode: 'sync',
@@ -73,7 +49,7 @@ describe('gateway output limits', () => {
 
   it('takes the bench route up to the schema maximum', async () => {
     const platform = await defaultPolicyPlatform();
-    const response = await submit(platform, {
+    const response = await submitTask(platform, {
       route: 'bench',
       maxOutputTokens: 200_000,
       mode: 'sync',
@@ -83,7 +59,7 @@ describe('gateway output limits', () => {
 
   it('checks the route before the output limit', async () => {
     const platform = await defaultPolicyPlatform();
-    const response = await submit(platform, {
+    const response = await submitTask(platform, {
       route: 'nope',
       maxOutputTokens: 16_385,
       mode: 'sync',

@@ -19,7 +19,7 @@ export interface ToxicKindText {
 
 /**
  * Returns how the runbook names an upstream toxic of a type whose effect depends on the
- * direction: one on the platform's requests to `target`, not on its answers. Undefined for
+ * direction: one on the platform's requests to `target`, not on its responses. Undefined for
  * a type that reads the same in both directions.
  */
 function upstreamToxicText(type: ToxicType | undefined, target: string): ToxicKindText | undefined {

@@ -134,7 +134,7 @@ describe('compileScenarioToK6', () => {
   });
 
   it('sends a short last bucket at its rate', () => {
-    // One row a second for 15 s: the last 10 s bucket lasts 5 s and holds 5 rows, so 1 request/s.
+    // One row a second for 15 s: the last 10 s bucket lasts 5 s and contains 5 rows, so 1 request/s.
     const offsets = Array.from({ length: 15 }, (_, i) => i * 1000);
     const { spec, traceRows } = replaySpec(offsets, {
       durationSec: 15,

@@ -418,8 +418,8 @@ describe('runLoad', () => {
     gateway = await startFakeGateway({ hangAfter: 19 });
     const offsets = Array.from({ length: 20 }, (_, index) => index * 10);
     const { spec, traceRows } = replaySpec(offsets, { target: gateway.url, durationSec: 0.3 });
-    // The drain gives the 19 answered requests time to end on a busy machine; only the
-    // request that hangs is cut.
+    // The fake gateway replies to the first 19 requests. The drain gives them time to end on
+    // a busy machine, so only the request that hangs is cut.
     const result = await runLoad(spec, { keys: TEST_KEYS, traceRows, drainTimeoutMs: 1_500 });
     assert.equal(result.requests.aborted, 1);
     const upper = result.latency.upperBounds?.overall;
